@@ -1,0 +1,24 @@
+/* capture.h — reading capture files with libpcap (pcap and pcapng, "-" for
+ * standard input) into the pipeline, with the error reporting of a tool
+ * people trust with evidence: which file, which packet, what was kept. */
+#ifndef TLSMON_CAPTURE_H
+#define TLSMON_CAPTURE_H
+
+#include <stdio.h>
+
+#include "pipeline.h"
+
+enum capture_status {
+    CAPTURE_OK = 0,
+    CAPTURE_UNREADABLE, /* not opened: missing, no permission, not a capture */
+    CAPTURE_BROKEN,     /* read until a packet that could not be read */
+    CAPTURE_BAD_FILTER,
+    CAPTURE_BAD_LINKTYPE,
+};
+
+/* Read every packet of `path` into `p`, applying `bpf` (may be NULL). Errors
+ * go to `errs` as one line each. */
+enum capture_status capture_read_file(const char *path, const char *bpf,
+                                      struct pipeline *p, FILE *errs);
+
+#endif

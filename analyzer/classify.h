@@ -1,0 +1,38 @@
+/* classify.h — nDPI's view of a flow: which protocol and application it is
+ * and which category. Runs on the first packets of every TCP flow, on any
+ * port, and stops (freeing nDPI's per-flow state) once nDPI is sure or has
+ * seen enough. */
+#ifndef TLSMON_CLASSIFY_H
+#define TLSMON_CLASSIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct classifier;
+struct ndpi_flow_struct;
+
+struct classify_result {
+    char protocol[48]; /* "TLS", "HTTP", "TLS.Google" … */
+    char app[32];      /* application part alone, "" when none */
+    char category[32];
+};
+
+struct classify_state {
+    struct ndpi_flow_struct *ndpi; /* NULL once done */
+    uint16_t packets;
+    bool done;
+    struct classify_result result;
+};
+
+struct classifier *classifier_new(void);
+void classifier_free(struct classifier *c);
+
+/* Feed one IP datagram of the flow (either direction). */
+void classify_packet(struct classifier *c, struct classify_state *st,
+                     const uint8_t *l3, uint32_t l3_len, uint64_t ts_us);
+/* Conclude with what nDPI has (it may guess from ports) and free its state. */
+void classify_finish(struct classifier *c, struct classify_state *st);
+/* Free nDPI state without concluding (flow evicted early). */
+void classify_release(struct classify_state *st);
+
+#endif

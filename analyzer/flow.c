@@ -1,0 +1,192 @@
+/* flow.c — the flow table: chained hash on a symmetric hash of both
+ * endpoints, doubled when it gets crowded, plus the LRU list. */
+#include "flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Grow when the average chain would pass this length. */
+#define FLOW_MAX_LOAD 2
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t endpoint_hash(const uint8_t addr[16], uint16_t port)
+{
+    uint64_t a, b;
+    memcpy(&a, addr, 8);
+    memcpy(&b, addr + 8, 8);
+    return mix64(a ^ mix64(b ^ ((uint64_t)port << 1)));
+}
+
+/* Same value from either direction: the two endpoint hashes are combined
+ * with an order-free operation. */
+static uint32_t flow_hash(const uint8_t *a, uint16_t pa, const uint8_t *b,
+                          uint16_t pb, uint16_t vlan)
+{
+    uint64_t h = endpoint_hash(a, pa) + endpoint_hash(b, pb);
+    return (uint32_t)mix64(h ^ vlan);
+}
+
+bool flow_table_init(struct flow_table *t, uint32_t buckets_log2)
+{
+    memset(t, 0, sizeof(*t));
+    if (buckets_log2 < 4)
+        buckets_log2 = 4;
+    if (buckets_log2 > 26)
+        buckets_log2 = 26;
+    uint32_t n = 1u << buckets_log2;
+    t->buckets = calloc(n, sizeof(*t->buckets));
+    if (!t->buckets)
+        return false;
+    t->mask = n - 1;
+    t->next_id = 1;
+    return true;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+    free(t->buckets);
+    t->buckets = NULL;
+}
+
+static uint16_t outer_vlan(const struct packet *p)
+{
+    return p->n_vlan ? p->vlan[0] : 0;
+}
+
+static bool same_endpoints(const struct flow *f, const struct packet *p,
+                           int *side)
+{
+    uint16_t vlan = f->n_vlan ? f->vlan[0] : 0;
+    if (f->ip_version != p->ip_version || vlan != outer_vlan(p))
+        return false;
+    if (f->port[0] == p->sport && f->port[1] == p->dport &&
+        memcmp(f->addr[0], p->src, 16) == 0 &&
+        memcmp(f->addr[1], p->dst, 16) == 0) {
+        *side = 0;
+        return true;
+    }
+    if (f->port[1] == p->sport && f->port[0] == p->dport &&
+        memcmp(f->addr[1], p->src, 16) == 0 &&
+        memcmp(f->addr[0], p->dst, 16) == 0) {
+        *side = 1;
+        return true;
+    }
+    return false;
+}
+
+static void lru_unlink(struct flow_table *t, struct flow *f)
+{
+    if (f->lru_prev)
+        f->lru_prev->lru_next = f->lru_next;
+    else
+        t->lru_head = f->lru_next;
+    if (f->lru_next)
+        f->lru_next->lru_prev = f->lru_prev;
+    else
+        t->lru_tail = f->lru_prev;
+    f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_append(struct flow_table *t, struct flow *f)
+{
+    f->lru_prev = t->lru_tail;
+    f->lru_next = NULL;
+    if (t->lru_tail)
+        t->lru_tail->lru_next = f;
+    else
+        t->lru_head = f;
+    t->lru_tail = f;
+}
+
+/* Double the bucket array; a failed allocation just keeps chains longer. */
+static void grow(struct flow_table *t)
+{
+    uint32_t n = (t->mask + 1) * 2;
+    if (n == 0 || n > (1u << 26))
+        return;
+    struct flow **nb = calloc(n, sizeof(*nb));
+    if (!nb)
+        return;
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        struct flow *f = t->buckets[i];
+        while (f) {
+            struct flow *next = f->hash_next;
+            f->hash_next = nb[f->hash & (n - 1)];
+            nb[f->hash & (n - 1)] = f;
+            f = next;
+        }
+    }
+    free(t->buckets);
+    t->buckets = nb;
+    t->mask = n - 1;
+}
+
+struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
+                         int *side, bool create)
+{
+    uint32_t h = flow_hash(p->src, p->sport, p->dst, p->dport, outer_vlan(p));
+    for (struct flow *f = t->buckets[h & t->mask]; f; f = f->hash_next)
+        if (f->hash == h && same_endpoints(f, p, side))
+            return f;
+    if (!create)
+        return NULL;
+
+    struct flow *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->hash = h;
+    f->ip_version = p->ip_version;
+    f->n_vlan = p->n_vlan;
+    memcpy(f->vlan, p->vlan, sizeof(f->vlan));
+    memcpy(f->addr[0], p->src, 16);
+    memcpy(f->addr[1], p->dst, 16);
+    f->port[0] = p->sport;
+    f->port[1] = p->dport;
+    f->id = t->next_id++;
+    f->first_ts_us = f->last_ts_us = p->ts_us;
+    f->syn_client_side = -1;
+    tcp_stream_init(&f->stream[0]);
+    tcp_stream_init(&f->stream[1]);
+
+    if (t->count + 1 > (uint64_t)(t->mask + 1) * FLOW_MAX_LOAD)
+        grow(t);
+    f->hash_next = t->buckets[h & t->mask];
+    t->buckets[h & t->mask] = f;
+    t->count++;
+    lru_append(t, f);
+    *side = 0;
+    return f;
+}
+
+void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_us)
+{
+    /* Packet time can step back between files or on reordered captures;
+     * activity time never does. */
+    if (ts_us > f->last_ts_us)
+        f->last_ts_us = ts_us;
+    if (t->lru_tail != f) {
+        lru_unlink(t, f);
+        lru_append(t, f);
+    }
+}
+
+void flow_remove(struct flow_table *t, struct flow *f)
+{
+    struct flow **pp = &t->buckets[f->hash & t->mask];
+    while (*pp && *pp != f)
+        pp = &(*pp)->hash_next;
+    if (*pp)
+        *pp = f->hash_next;
+    lru_unlink(t, f);
+    t->count--;
+    free(f);
+}

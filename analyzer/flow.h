@@ -1,0 +1,79 @@
+/* flow.h — the bidirectional flow table: one entry per TCP connection,
+ * found from either direction by a symmetric hash of the 5-tuple plus the
+ * outer VLAN. Entries sit on an LRU list by last activity so idle timeouts
+ * and memcap eviction always take the oldest idle flow first. The table only
+ * stores; what a flow's end means is the pipeline's business. */
+#ifndef TLSMON_FLOW_H
+#define TLSMON_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "decode.h"
+#include "tcp_stream.h"
+
+struct tls_session;
+
+enum flow_state {
+    FLOW_ACTIVE = 0, /* handshake undecided: reassembled and dissected */
+    FLOW_BYPASS,     /* decided or not TLS: packets only counted */
+};
+
+struct flow {
+    struct flow *hash_next;
+    struct flow *lru_prev, *lru_next;
+    uint32_t hash;
+
+    /* Side 0 is the source of the first packet seen. */
+    uint8_t ip_version;
+    uint16_t vlan[PKT_MAX_VLANS];
+    uint8_t n_vlan;
+    uint8_t addr[2][16];
+    uint16_t port[2];
+
+    uint64_t id;
+    uint64_t first_ts_us, last_ts_us;
+    uint64_t packets[2], bytes[2];
+
+    enum flow_state state;
+    int8_t syn_client_side; /* from SYN / SYN-ACK, -1 unknown */
+    bool syn_seen;
+    bool fin[2];
+    bool rst;
+    bool emitted;            /* its handshake record went out */
+    bool decided_in_callback;/* set while reassembly is delivering */
+
+    struct tcp_stream stream[2];
+    struct tls_session *tls;
+    struct classify_state classify;
+};
+
+struct flow_table {
+    struct flow **buckets;
+    uint32_t mask;
+    uint32_t count;
+    uint64_t next_id;
+    struct flow *lru_head; /* least recently active */
+    struct flow *lru_tail;
+};
+
+bool flow_table_init(struct flow_table *t, uint32_t buckets_log2);
+/* Frees the table; the caller must have removed (and released) every flow. */
+void flow_table_free(struct flow_table *t);
+
+/* Find the flow of a TCP packet; *side tells which side sent it. With
+ * `create`, a missing flow is made with the packet's source as side 0. */
+struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
+                         int *side, bool create);
+/* Mark the flow active now: it moves to the young end of the LRU list. */
+void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_us);
+/* The least recently active flow, or NULL. */
+static inline struct flow *flow_oldest(const struct flow_table *t)
+{
+    return t->lru_head;
+}
+/* Unlink and free the entry; the caller released what it points to. */
+void flow_remove(struct flow_table *t, struct flow *f);
+
+#endif

@@ -1,0 +1,262 @@
+/* main.c — the tlsmon command line: options, inputs, outputs, exit codes.
+ *
+ * Exit codes: 0 every input was read; 1 usage error or an input that could
+ * not be read at all; 2 partial: an input broke mid-way and the results up to
+ * the break were written. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "fields.h"
+#include "output/output.h"
+#include "output/summary.h"
+#include "pipeline.h"
+#include "tlsmon_config.h"
+
+enum exit_code { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_PARTIAL = 2 };
+
+enum format { FORMAT_AUTO, FORMAT_TEXT, FORMAT_NDJSON };
+
+struct options {
+    const char **inputs;
+    size_t n_inputs;
+    const char *filter;
+    const char *out_path;
+    enum format format;
+    int summary; /* -1 default for the format, 0 off, 1 on */
+    struct pipeline_config pipe;
+};
+
+static void usage(FILE *fp)
+{
+    fputs(
+        "usage: tlsmon [options] FILE...\n"
+        "Passive TLS handshake analyzer: reports every TLS handshake in the\n"
+        "capture files (pcap or pcapng; - reads standard input), how it ended\n"
+        "and why it failed.\n"
+        "\n"
+        "  -r FILE               read FILE (repeatable; - is standard input)\n"
+        "  -f FILTER             BPF filter applied to every input\n"
+        "  -o FILE               write results to FILE (default: stdout)\n"
+        "      --format FMT      text or ndjson (default: text on a terminal,\n"
+        "                        ndjson otherwise)\n"
+        "      --summary         end-of-run summary (default with text)\n"
+        "      --no-summary      no summary\n"
+        "      --memcap SIZE     memory for flows, dissectors and reassembly\n"
+        "                        (default 512M; K, M, G suffixes)\n"
+        "      --flow-timeout S  idle seconds before an open flow is ended\n"
+        "                        (packet time; default 120)\n"
+        "      --list-fields     print every record field and exit\n"
+        "      --list-fields-md  the same as a Markdown table\n"
+        "  -h, --help            this help\n"
+        "  -V, --version         version\n"
+        "\n"
+        "Exit codes: 0 ok; 1 usage error or unreadable input; 2 an input broke\n"
+        "mid-way (results up to the break were written).\n",
+        fp);
+}
+
+static bool parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return false;
+    uint64_t mult = 1;
+    if (*end == 'k' || *end == 'K')
+        mult = 1ULL << 10, end++;
+    else if (*end == 'm' || *end == 'M')
+        mult = 1ULL << 20, end++;
+    else if (*end == 'g' || *end == 'G')
+        mult = 1ULL << 30, end++;
+    if (*end != '\0' || v > UINT64_MAX / mult)
+        return false;
+    *out = v * mult;
+    return true;
+}
+
+static bool add_input(struct options *o, const char *path)
+{
+    const char **n = realloc(o->inputs, (o->n_inputs + 1) * sizeof(*n));
+    if (!n)
+        return false;
+    o->inputs = n;
+    o->inputs[o->n_inputs++] = path;
+    return true;
+}
+
+enum long_only {
+    OPT_FORMAT = 256,
+    OPT_SUMMARY,
+    OPT_NO_SUMMARY,
+    OPT_MEMCAP,
+    OPT_FLOW_TIMEOUT,
+    OPT_LIST_FIELDS,
+    OPT_LIST_FIELDS_MD,
+};
+
+/* Returns -1 to go on, else the exit code to leave with. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"read", required_argument, NULL, 'r'},
+        {"filter", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"summary", no_argument, NULL, OPT_SUMMARY},
+        {"no-summary", no_argument, NULL, OPT_NO_SUMMARY},
+        {"memcap", required_argument, NULL, OPT_MEMCAP},
+        {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
+        {"list-fields", no_argument, NULL, OPT_LIST_FIELDS},
+        {"list-fields-md", no_argument, NULL, OPT_LIST_FIELDS_MD},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, "r:f:o:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            if (!add_input(o, optarg))
+                return EXIT_INPUT;
+            break;
+        case 'f':
+            o->filter = optarg;
+            break;
+        case 'o':
+            o->out_path = optarg;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "text") == 0)
+                o->format = FORMAT_TEXT;
+            else if (strcmp(optarg, "ndjson") == 0 || strcmp(optarg, "json") == 0)
+                o->format = FORMAT_NDJSON;
+            else {
+                fprintf(stderr, "tlsmon: --format: '%s' is not text or ndjson\n",
+                        optarg);
+                return EXIT_INPUT;
+            }
+            break;
+        case OPT_SUMMARY:
+            o->summary = 1;
+            break;
+        case OPT_NO_SUMMARY:
+            o->summary = 0;
+            break;
+        case OPT_MEMCAP:
+            if (!parse_size(optarg, &v) || v < (1ULL << 20)) {
+                fprintf(stderr,
+                        "tlsmon: --memcap: '%s' is not a size of at least 1M\n",
+                        optarg);
+                return EXIT_INPUT;
+            }
+            o->pipe.memcap = v;
+            break;
+        case OPT_FLOW_TIMEOUT:
+            if (!parse_size(optarg, &v) || v == 0 || v > 86400 * 365) {
+                fprintf(stderr, "tlsmon: --flow-timeout: '%s' is not a number "
+                                "of seconds\n", optarg);
+                return EXIT_INPUT;
+            }
+            o->pipe.flow_timeout_us = v * 1000000ULL;
+            break;
+        case OPT_LIST_FIELDS:
+            fields_print_list(stdout);
+            return EXIT_OK;
+        case OPT_LIST_FIELDS_MD:
+            fields_print_markdown(stdout);
+            return EXIT_OK;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        case 'V':
+            printf("tlsmon %s\n", TLSMON_VERSION);
+            return EXIT_OK;
+        default:
+            fputs("tlsmon: try 'tlsmon --help'\n", stderr);
+            return EXIT_INPUT;
+        }
+    }
+    for (int i = optind; i < argc; i++)
+        if (!add_input(o, argv[i]))
+            return EXIT_INPUT;
+    if (o->n_inputs == 0) {
+        fputs("tlsmon: no input: give capture files (or - for stdin); "
+              "try 'tlsmon --help'\n", stderr);
+        return EXIT_INPUT;
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {0};
+    o.summary = -1;
+    pipeline_config_defaults(&o.pipe);
+
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0) {
+        free(o.inputs);
+        return rc;
+    }
+
+    FILE *out = stdout;
+    if (o.out_path && strcmp(o.out_path, "-") != 0) {
+        out = fopen(o.out_path, "w");
+        if (!out) {
+            fprintf(stderr, "tlsmon: %s: cannot write: %s\n", o.out_path,
+                    strerror(errno));
+            free(o.inputs);
+            return EXIT_INPUT;
+        }
+    }
+    bool tty = isatty(fileno(out));
+    enum format fmt = o.format;
+    if (fmt == FORMAT_AUTO)
+        fmt = tty ? FORMAT_TEXT : FORMAT_NDJSON;
+    bool want_summary = o.summary == 1 || (o.summary == -1 && fmt == FORMAT_TEXT);
+    bool color = tty && fmt == FORMAT_TEXT && getenv("NO_COLOR") == NULL;
+
+    struct output *output = fmt == FORMAT_TEXT ? output_text_new(out, color)
+                                               : output_ndjson_new(out);
+    struct summary summary;
+    summary_init(&summary);
+    struct pipeline *p =
+        output ? pipeline_new(&o.pipe, &output, 1, &summary) : NULL;
+    if (!p) {
+        fputs("tlsmon: out of memory\n", stderr);
+        return EXIT_INPUT;
+    }
+
+    int exit_code = EXIT_OK;
+    for (size_t i = 0; i < o.n_inputs; i++) {
+        enum capture_status st = capture_read_file(o.inputs[i], o.filter, p,
+                                                   stderr);
+        if (st == CAPTURE_BAD_FILTER) {
+            exit_code = EXIT_INPUT;
+            break;
+        }
+        if (st == CAPTURE_UNREADABLE || st == CAPTURE_BAD_LINKTYPE)
+            exit_code = EXIT_INPUT;
+        else if (st == CAPTURE_BROKEN && exit_code == EXIT_OK)
+            exit_code = EXIT_PARTIAL;
+    }
+    pipeline_finish(p);
+    output->finish(output, want_summary ? &summary : NULL, pipeline_stats(p));
+    pipeline_free(p);
+    output->free(output);
+    summary_free(&summary);
+    free(o.inputs);
+
+    if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
+        fprintf(stderr, "tlsmon: writing results failed: %s\n", strerror(errno));
+        return EXIT_INPUT;
+    }
+    return exit_code;
+}

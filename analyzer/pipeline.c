@@ -1,0 +1,419 @@
+/* pipeline.c — drives one frame through the stages and owns flow lifecycle:
+ * when a flow gets a TLS dissector, when its record is emitted, when it is
+ * bypassed, timed out, evicted or finished at the end of input. */
+#include "pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../dissectors/tls.h"
+#include "classify.h"
+#include "decode.h"
+#include "flow.h"
+#include "output/summary.h"
+
+/* Check idle timeouts at most this often in packet time: scanning the LRU
+ * head is cheap, but not per packet. */
+#define EXPIRY_INTERVAL_US 1000000ULL
+
+/* What one dissected flow costs beyond the flow entry, for the memcap: the
+ * record and the two record-assembly buffers the dissector allocates. */
+#define TLS_SESSION_COST (sizeof(struct handshake) + 2u * 18432u)
+
+struct pipeline {
+    struct pipeline_config cfg;
+    struct decoder decoder;
+    struct flow_table flows;
+    struct classifier *classifier;
+    struct output **outputs;
+    size_t n_outputs;
+    struct summary *summary;
+    struct run_stats stats;
+    uint64_t reassembly_held;
+    uint64_t tls_sessions;
+    uint64_t now_us;
+    uint64_t next_expiry_us;
+    struct stream_limits limits;
+    struct tls_limits tls_limits;
+};
+
+void pipeline_config_defaults(struct pipeline_config *cfg)
+{
+    cfg->flow_timeout_us = 120ULL * 1000000ULL;
+    cfg->memcap = 512ULL << 20;
+    cfg->stream_queue_cap = 256u << 10;
+    cfg->max_handshake_msg = 256u << 10;
+    cfg->stream_cap = 1ULL << 20;
+    cfg->frag_memcap = 16ULL << 20;
+}
+
+struct pipeline *pipeline_new(const struct pipeline_config *cfg,
+                              struct output **outputs, size_t n_outputs,
+                              struct summary *summary)
+{
+    struct pipeline *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->cfg = *cfg;
+    decoder_init(&p->decoder, (uint32_t)cfg->frag_memcap);
+    if (!flow_table_init(&p->flows, 14)) {
+        decoder_free(&p->decoder);
+        free(p);
+        return NULL;
+    }
+    p->classifier = classifier_new(); /* NULL: run without nDPI names */
+    p->outputs = outputs;
+    p->n_outputs = n_outputs;
+    p->summary = summary;
+    p->limits.max_queued_bytes = cfg->stream_queue_cap;
+    p->limits.held_total = &p->reassembly_held;
+    p->tls_limits.max_handshake_msg = cfg->max_handshake_msg;
+    return p;
+}
+
+struct run_stats *pipeline_stats(struct pipeline *p)
+{
+    return &p->stats;
+}
+
+static uint64_t memory_in_use(const struct pipeline *p)
+{
+    return (uint64_t)p->flows.count * sizeof(struct flow) +
+           p->tls_sessions * TLS_SESSION_COST + p->reassembly_held;
+}
+
+/* Copy what the flow knows into the record, then hand it to every output. */
+static void emit(struct pipeline *p, struct flow *f)
+{
+    struct handshake *h = tls_record(f->tls);
+    int cs = tls_client_side(f->tls);
+    if (cs < 0)
+        cs = f->syn_client_side >= 0 ? f->syn_client_side : 0;
+    int ss = 1 - cs;
+
+    h->flow_id = f->id;
+    h->client.ip_version = h->server.ip_version = f->ip_version;
+    memcpy(h->client.addr, f->addr[cs], 16);
+    memcpy(h->server.addr, f->addr[ss], 16);
+    h->client.port = f->port[cs];
+    h->server.port = f->port[ss];
+    h->n_vlan = f->n_vlan;
+    memcpy(h->vlan, f->vlan, sizeof(h->vlan));
+    h->roles_from_syn = f->syn_client_side >= 0 && f->syn_client_side == cs;
+    h->midstream = !f->syn_seen;
+    h->flow_start_us = f->first_ts_us;
+    h->flow_end_us = f->last_ts_us;
+    h->packets[TLS_SIDE_CLIENT] = f->packets[cs];
+    h->packets[TLS_SIDE_SERVER] = f->packets[ss];
+    h->bytes[TLS_SIDE_CLIENT] = f->bytes[cs];
+    h->bytes[TLS_SIDE_SERVER] = f->bytes[ss];
+
+    if (!f->classify.done)
+        classify_finish(p->classifier, &f->classify);
+    snprintf(h->ndpi_protocol, sizeof(h->ndpi_protocol), "%s",
+             f->classify.result.protocol);
+    snprintf(h->ndpi_app, sizeof(h->ndpi_app), "%s", f->classify.result.app);
+    snprintf(h->ndpi_category, sizeof(h->ndpi_category), "%s",
+             f->classify.result.category);
+
+    if (p->summary)
+        summary_add(p->summary, h);
+    for (size_t i = 0; i < p->n_outputs; i++)
+        p->outputs[i]->handshake(p->outputs[i], h);
+    p->stats.handshakes++;
+    f->emitted = true;
+}
+
+/* Everything a flow holds beyond its table entry. */
+static void release_flow_state(struct pipeline *p, struct flow *f)
+{
+    for (int s = 0; s < 2; s++) {
+        p->stats.tcp_gaps += f->stream[s].gaps;
+        p->stats.tcp_gap_bytes += f->stream[s].gap_bytes;
+        f->stream[s].gaps = 0;
+        f->stream[s].gap_bytes = 0;
+        tcp_stream_release(&f->stream[s], &p->limits);
+    }
+    if (f->tls) {
+        tls_session_free(f->tls);
+        f->tls = NULL;
+        p->tls_sessions--;
+    }
+    classify_release(&f->classify);
+}
+
+/* Decided or never TLS: from now on the flow's packets are only counted. */
+static void bypass(struct pipeline *p, struct flow *f)
+{
+    if (f->tls && !f->emitted && tls_decided(f->tls))
+        emit(p, f);
+    if (!f->classify.done && f->tls == NULL)
+        classify_release(&f->classify);
+    release_flow_state(p, f);
+    f->state = FLOW_BYPASS;
+}
+
+/* The flow will see no more packets: deliver what reassembly holds, decide
+ * the handshake with `why`, report it, and drop the flow. */
+static void end_flow(struct pipeline *p, struct flow *f, enum hs_ended_by why)
+{
+    if (f->state == FLOW_ACTIVE && f->tls && !tls_decided(f->tls) &&
+        !tls_not_a_tls_flow(f->tls))
+        tls_finish(f->tls, why, p->now_us);
+    if (f->tls && !f->emitted && tls_decided(f->tls))
+        emit(p, f);
+    release_flow_state(p, f);
+    flow_remove(&p->flows, f);
+}
+
+/* Reassembly delivers here, possibly several times per segment. */
+static void on_stream_data(void *ctx, int side, const uint8_t *data,
+                           uint32_t len, uint64_t ts_us);
+static void on_stream_gap(void *ctx, int side, uint32_t len);
+
+struct sink_ctx {
+    struct pipeline *p;
+    struct flow *f;
+};
+
+static void on_stream_data(void *ctx, int side, const uint8_t *data,
+                           uint32_t len, uint64_t ts_us)
+{
+    struct sink_ctx *c = ctx;
+    struct pipeline *p = c->p;
+    struct flow *f = c->f;
+
+    if (f->decided_in_callback || len == 0)
+        return;
+    if (!f->tls) {
+        enum tls_sniff sn = tls_sniff(data, len);
+        if (sn == TLS_SNIFF_NO || sn == TLS_SNIFF_OTHER_RECORD) {
+            /* Not the start of a handshake: nothing to report on. */
+            f->decided_in_callback = true;
+            return;
+        }
+        int guess = f->syn_client_side;
+        if (guess < 0 && sn == TLS_SNIFF_CLIENT_HELLO)
+            guess = side;
+        else if (guess < 0 && sn == TLS_SNIFF_SERVER_HELLO)
+            guess = 1 - side;
+        f->tls = tls_session_new(&p->tls_limits, guess);
+        if (!f->tls) {
+            f->decided_in_callback = true;
+            return;
+        }
+        p->tls_sessions++;
+        p->stats.flows_tls++;
+    }
+    if (f->stream[side].delivered > p->cfg.stream_cap) {
+        /* A handshake does not need this much; stop paying for it. */
+        tls_finish(f->tls, ENDED_NONE, ts_us);
+        f->decided_in_callback = true;
+        return;
+    }
+    tls_feed(f->tls, side, data, len, ts_us);
+    if (tls_decided(f->tls) || tls_not_a_tls_flow(f->tls))
+        f->decided_in_callback = true;
+}
+
+static void on_stream_gap(void *ctx, int side, uint32_t len)
+{
+    struct sink_ctx *c = ctx;
+    if (c->f->tls && !c->f->decided_in_callback)
+        tls_gap(c->f->tls, side, len);
+}
+
+static void evict_for_memory(struct pipeline *p, struct flow *keep)
+{
+    while (memory_in_use(p) > p->cfg.memcap) {
+        struct flow *old = flow_oldest(&p->flows);
+        if (!old || old == keep)
+            break;
+        p->stats.flows_evicted++;
+        end_flow(p, old, ENDED_EVICTED);
+    }
+}
+
+static void expire_idle(struct pipeline *p)
+{
+    for (;;) {
+        struct flow *old = flow_oldest(&p->flows);
+        if (!old || old->last_ts_us + p->cfg.flow_timeout_us >= p->now_us)
+            break;
+        p->stats.flows_timed_out++;
+        if (old->state == FLOW_ACTIVE) {
+            for (int s = 0; s < 2; s++) {
+                struct sink_ctx ctx = {p, old};
+                struct stream_sink sink = {on_stream_data, on_stream_gap, &ctx};
+                tcp_stream_flush(&old->stream[s], &p->limits, s, p->now_us,
+                                 &sink);
+            }
+        }
+        end_flow(p, old, ENDED_SILENCE);
+    }
+}
+
+static void track_memory_peak(struct pipeline *p)
+{
+    if (p->reassembly_held > p->stats.reassembly_bytes_max)
+        p->stats.reassembly_bytes_max = p->reassembly_held;
+    if (p->flows.count > p->stats.flows_active_max)
+        p->stats.flows_active_max = p->flows.count;
+}
+
+static void tcp_packet(struct pipeline *p, const struct packet *pkt)
+{
+    int side;
+    bool is_new = false;
+    struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
+    if (!f) {
+        f = flow_lookup(&p->flows, pkt, &side, true);
+        if (!f)
+            return; /* out of memory: the packet is lost, counted below */
+        is_new = true;
+        p->stats.flows++;
+    }
+    flow_touch(&p->flows, f, pkt->ts_us);
+    f->packets[side]++;
+    f->bytes[side] += pkt->l3_len;
+    if (is_new)
+        evict_for_memory(p, f);
+    track_memory_peak(p);
+
+    bool closing = false;
+    if (f->state == FLOW_BYPASS) {
+        if (pkt->tcp_flags & TCPF_RST)
+            closing = true;
+        if (pkt->tcp_flags & TCPF_FIN)
+            f->fin[side] = true;
+        if (closing || (f->fin[0] && f->fin[1]))
+            end_flow(p, f, closing ? ENDED_RST : ENDED_FIN);
+        return;
+    }
+
+    if (!f->classify.done)
+        classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
+                        pkt->ts_us);
+
+    struct sink_ctx ctx = {p, f};
+    struct stream_sink sink = {on_stream_data, on_stream_gap, &ctx};
+
+    if (pkt->tcp_flags & TCPF_SYN) {
+        f->syn_seen = true;
+        if (!(pkt->tcp_flags & TCPF_ACK))
+            f->syn_client_side = (int8_t)side;
+        else if (f->syn_client_side < 0)
+            f->syn_client_side = (int8_t)(1 - side);
+        tcp_stream_syn(&f->stream[side], pkt->seq);
+    }
+    if (pkt->payload_len > 0) {
+        uint32_t seq = pkt->seq + ((pkt->tcp_flags & TCPF_SYN) ? 1u : 0u);
+        tcp_stream_segment(&f->stream[side], &p->limits, side, seq,
+                           pkt->payload, pkt->payload_len, pkt->ts_us, &sink);
+    }
+    if ((pkt->tcp_flags & TCPF_ACK) && !f->decided_in_callback)
+        tcp_stream_acked(&f->stream[1 - side], &p->limits, 1 - side, pkt->ack,
+                         pkt->ts_us, &sink);
+
+    if (pkt->tcp_flags & (TCPF_FIN | TCPF_RST)) {
+        bool rst = pkt->tcp_flags & TCPF_RST;
+        if (rst)
+            f->rst = true;
+        else
+            f->fin[side] = true;
+        /* No more bytes come from a closed side: what reassembly still holds
+         * is delivered across its holes before the close is reported. */
+        if (!f->decided_in_callback)
+            tcp_stream_flush(&f->stream[side], &p->limits, side, pkt->ts_us,
+                             &sink);
+        if (rst && !f->decided_in_callback)
+            tcp_stream_flush(&f->stream[1 - side], &p->limits, 1 - side,
+                             pkt->ts_us, &sink);
+        if (f->tls && !f->decided_in_callback) {
+            tls_closed(f->tls, side, rst ? TLS_CLOSE_RST : TLS_CLOSE_FIN,
+                       pkt->ts_us);
+            if (tls_decided(f->tls))
+                f->decided_in_callback = true;
+        }
+        closing = rst || (f->fin[0] && f->fin[1]);
+    }
+
+    if (f->decided_in_callback)
+        bypass(p, f);
+    if (closing)
+        end_flow(p, f, f->rst ? ENDED_RST : ENDED_FIN);
+}
+
+void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
+                    uint32_t cap_len, uint32_t wire_len, uint64_t ts_us)
+{
+    struct packet pkt;
+    p->stats.packets++;
+    p->stats.bytes += wire_len;
+    if (p->stats.first_ts_us == 0 || ts_us < p->stats.first_ts_us)
+        p->stats.first_ts_us = ts_us;
+    if (ts_us > p->stats.last_ts_us)
+        p->stats.last_ts_us = ts_us;
+    if (cap_len < wire_len)
+        p->stats.packets_truncated++;
+    if (ts_us > p->now_us)
+        p->now_us = ts_us;
+
+    enum decode_status st = decode_packet(&p->decoder, linktype, frame,
+                                          cap_len, wire_len, ts_us, &pkt);
+    switch (st) {
+    case DECODE_OK:
+        if (pkt.ip_proto == 6)
+            tcp_packet(p, &pkt);
+        else
+            p->stats.packets_ignored++;
+        break;
+    case DECODE_HELD:
+        break;
+    case DECODE_IGNORED:
+        p->stats.packets_ignored++;
+        break;
+    case DECODE_MALFORMED:
+    case DECODE_UNSUPPORTED_LINK:
+        p->stats.packets_malformed++;
+        break;
+    }
+
+    if (p->now_us >= p->next_expiry_us) {
+        expire_idle(p);
+        p->next_expiry_us = p->now_us + EXPIRY_INTERVAL_US;
+    }
+}
+
+void pipeline_finish(struct pipeline *p)
+{
+    struct flow *f;
+    while ((f = flow_oldest(&p->flows)) != NULL) {
+        if (f->state == FLOW_ACTIVE) {
+            struct sink_ctx ctx = {p, f};
+            struct stream_sink sink = {on_stream_data, on_stream_gap, &ctx};
+            for (int s = 0; s < 2 && !f->decided_in_callback; s++)
+                tcp_stream_flush(&f->stream[s], &p->limits, s, p->now_us,
+                                 &sink);
+        }
+        end_flow(p, f, ENDED_CAPTURE_END);
+    }
+    p->stats.ip_fragments = p->decoder.stats.fragments;
+    p->stats.ip_reassembled = p->decoder.stats.reassembled;
+    p->stats.ip_frag_dropped = p->decoder.stats.frag_dropped;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (!p)
+        return;
+    struct flow *f;
+    while ((f = flow_oldest(&p->flows)) != NULL) {
+        release_flow_state(p, f);
+        flow_remove(&p->flows, f);
+    }
+    flow_table_free(&p->flows);
+    classifier_free(p->classifier);
+    decoder_free(&p->decoder);
+    free(p);
+}

@@ -1,0 +1,41 @@
+/* pipeline.h — the data path of DESIGN.md for one run: decode → flows →
+ * reassembly → classify → TLS dissector → decided records → outputs. The
+ * capture layer pushes frames in; records come out of the outputs. */
+#ifndef TLSMON_PIPELINE_H
+#define TLSMON_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output/output.h"
+#include "stats.h"
+
+struct pipeline_config {
+    uint64_t flow_timeout_us;     /* idle time, in packet time */
+    uint64_t memcap;              /* flows + dissectors + reassembly, bytes */
+    uint32_t stream_queue_cap;    /* out-of-order bytes per direction */
+    uint32_t max_handshake_msg;   /* bytes of one handshake message */
+    uint64_t stream_cap;          /* bytes dissected per direction undecided */
+    uint64_t frag_memcap;
+};
+
+void pipeline_config_defaults(struct pipeline_config *cfg);
+
+struct pipeline;
+struct summary;
+
+/* `outputs` (n of them) and `summary` (may be NULL) stay owned by the caller
+ * and must outlive the pipeline. */
+struct pipeline *pipeline_new(const struct pipeline_config *cfg,
+                              struct output **outputs, size_t n_outputs,
+                              struct summary *summary);
+void pipeline_free(struct pipeline *p);
+
+void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
+                    uint32_t cap_len, uint32_t wire_len, uint64_t ts_us);
+/* End of all input: decide and report every open handshake. */
+void pipeline_finish(struct pipeline *p);
+
+struct run_stats *pipeline_stats(struct pipeline *p);
+
+#endif

@@ -1,0 +1,31 @@
+/* stats.h — counters of one run, kept by the pipeline and read by the
+ * summary and stats outputs. Plain numbers, no behaviour. */
+#ifndef TLSMON_STATS_H
+#define TLSMON_STATS_H
+
+#include <stdint.h>
+
+struct run_stats {
+    uint64_t files;
+    uint64_t files_failed;     /* could not be opened or broke mid-way */
+    uint64_t packets;          /* frames read */
+    uint64_t bytes;            /* frame bytes on the wire */
+    uint64_t packets_ignored;  /* not TCP/UDP over IP */
+    uint64_t packets_malformed;
+    uint64_t packets_truncated;/* snaplen shorter than the frame */
+    uint64_t ip_fragments;
+    uint64_t ip_reassembled;
+    uint64_t ip_frag_dropped;
+    uint64_t flows;            /* flows created */
+    uint64_t flows_tls;        /* flows given a TLS dissector */
+    uint64_t flows_evicted;    /* pushed out by the flow memcap */
+    uint64_t flows_timed_out;
+    uint64_t flows_active_max;
+    uint64_t tcp_gaps;
+    uint64_t tcp_gap_bytes;
+    uint64_t reassembly_bytes_max; /* most out-of-order bytes held at once */
+    uint64_t handshakes;       /* records emitted */
+    uint64_t first_ts_us, last_ts_us;
+};
+
+#endif

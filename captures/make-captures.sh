@@ -1,0 +1,621 @@
+#!/bin/bash
+# make-captures.sh — make tlsmon's test captures with real TLS stacks.
+#
+# Every scenario runs inside a private network namespace (only its own
+# loopback), so nothing leaves the machine and fixed ports cannot clash with
+# anything on the host. Each scenario: start tcpdump on the namespace's lo
+# with a port filter, start a server, run one client (or two), stop both,
+# stop tcpdump cleanly. The certificates in certs/ are made once (a private
+# CA hierarchy) and reused, so remaking the captures changes only random
+# bytes (randoms, keys, tickets, timestamps), not the facts in expected/.
+#
+# Usage: sudo captures/make-captures.sh [--new-certs] [scenario ...]
+#   --new-certs   remake the CA hierarchy in certs/ before capturing
+#   scenario      capture names without .pcap (default: all)
+#
+# Needs: root, iproute2, tcpdump, openssl, gnutls-bin, curl, python3, faketime.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CERTS=$HERE/certs
+NS=tlsmon-cap-$$
+WORK=$(mktemp -d /tmp/tlsmon-cap.XXXXXX)
+PIDS=()
+
+die() { echo "make-captures: $*" >&2; exit 1; }
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    ip netns del "$NS" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, tcpdump)"
+for tool in ip tcpdump openssl gnutls-serv gnutls-cli curl python3 faketime ss; do
+    command -v "$tool" >/dev/null || die "missing tool: $tool"
+done
+
+NEW_CERTS=0
+WANT=()
+for arg in "$@"; do
+    case $arg in
+    --new-certs) NEW_CERTS=1 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -*) die "unknown option $arg" ;;
+    *) WANT+=("$arg") ;;
+    esac
+done
+
+# ---------------------------------------------------------------------------
+# Certificates: root CA -> intermediate CA -> leaves; plus an unrelated CA
+# that clients use when they must NOT trust the server.
+
+VALID_DAYS=7300 # twenty years, so the captures keep verifying
+
+# sign_cert NAME CN EXTENSION-SECTION ISSUER [openssl x509 args]
+sign_cert() {
+    local name=$1 cn=$2 ext=$3 issuer=$4
+    shift 4
+    openssl req -new -key "$CERTS/$name.key" -subj "/O=tlsmon test/CN=$cn" \
+        -out "$WORK/$name.csr"
+    openssl x509 -req -in "$WORK/$name.csr" -sha256 \
+        -CA "$CERTS/$issuer.pem" -CAkey "$CERTS/$issuer.key" \
+        -set_serial "0x$(openssl rand -hex 8)" \
+        -extfile "$WORK/ext.cnf" -extensions "$ext" \
+        -out "$CERTS/$name.pem" "$@"
+}
+
+make_certs() {
+    rm -rf "$CERTS"
+    mkdir -p "$CERTS"
+    cat >"$WORK/ext.cnf" <<'EOF'
+[root]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[inter]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[server]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:server.test
+[other]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:other.test
+[selfsigned]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+subjectAltName = DNS:server.test
+EOF
+    local k
+    for k in root-ca intermediate-ca other-ca server-rsa server-expired \
+             server-selfsigned other-name; do
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+            -out "$CERTS/$k.key" 2>/dev/null
+    done
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+        -out "$CERTS/server-ecdsa.key"
+
+    openssl req -x509 -new -key "$CERTS/root-ca.key" -sha256 \
+        -days "$VALID_DAYS" -subj "/O=tlsmon test/CN=tlsmon test root CA" \
+        -config "$WORK/ext.cnf" -extensions root -out "$CERTS/root-ca.pem"
+    openssl req -x509 -new -key "$CERTS/other-ca.key" -sha256 \
+        -days "$VALID_DAYS" -subj "/O=tlsmon other/CN=tlsmon unrelated CA" \
+        -config "$WORK/ext.cnf" -extensions root -out "$CERTS/other-ca.pem"
+    sign_cert intermediate-ca "tlsmon test intermediate CA" inter root-ca \
+        -days "$VALID_DAYS"
+    sign_cert server-rsa server.test server intermediate-ca -days "$VALID_DAYS"
+    sign_cert server-ecdsa server.test server intermediate-ca -days "$VALID_DAYS"
+    sign_cert other-name other.test other intermediate-ca -days "$VALID_DAYS"
+    # Expired long ago: issued on 2020-01-01, valid 30 days.
+    faketime -f '@2020-01-01 00:00:00' \
+        openssl req -new -key "$CERTS/server-expired.key" \
+        -subj "/O=tlsmon test/CN=server.test" -out "$WORK/server-expired.csr"
+    faketime -f '@2020-01-01 00:00:00' \
+        openssl x509 -req -in "$WORK/server-expired.csr" -sha256 \
+        -CA "$CERTS/intermediate-ca.pem" -CAkey "$CERTS/intermediate-ca.key" \
+        -set_serial "0x$(openssl rand -hex 8)" \
+        -extfile "$WORK/ext.cnf" -extensions server \
+        -days 30 -out "$CERTS/server-expired.pem"
+    openssl req -x509 -new -key "$CERTS/server-selfsigned.key" -sha256 \
+        -days "$VALID_DAYS" -subj "/O=tlsmon test/CN=server.test" \
+        -config "$WORK/ext.cnf" -extensions selfsigned \
+        -out "$CERTS/server-selfsigned.pem"
+
+    # Full chains (leaf first) for servers that take one file.
+    local leaf
+    for leaf in server-rsa server-ecdsa server-expired other-name; do
+        cat "$CERTS/$leaf.pem" "$CERTS/intermediate-ca.pem" \
+            >"$CERTS/$leaf-chain.pem"
+    done
+    rm -f "$CERTS"/*.srl
+    chmod 644 "$CERTS"/*
+    openssl verify -CAfile "$CERTS/root-ca.pem" \
+        -untrusted "$CERTS/intermediate-ca.pem" \
+        "$CERTS/server-rsa.pem" "$CERTS/server-ecdsa.pem" \
+        "$CERTS/other-name.pem" >/dev/null
+}
+
+if [ "$NEW_CERTS" -eq 1 ] || [ ! -s "$CERTS/root-ca.pem" ] ||
+   [ ! -s "$CERTS/server-ecdsa-chain.pem" ]; then
+    echo "making certificates in $CERTS"
+    make_certs
+fi
+
+ROOT=$CERTS/root-ca.pem
+INTER=$CERTS/intermediate-ca.pem
+
+# ---------------------------------------------------------------------------
+# Namespace and helpers.
+
+ip netns add "$NS"
+ip netns exec "$NS" ip link set lo up
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+wait_listen() { # PORT
+    local i
+    for i in $(seq 1 100); do
+        if in_ns ss -Hltn "sport = :$1" | grep -q .; then return 0; fi
+        sleep 0.05
+    done
+    die "nothing listening on port $1"
+}
+
+CAP_PID=
+CAP_NAME=
+capture_start() { # NAME PORT
+    CAP_NAME=$1
+    rm -f "$WORK/$1.pcap" "$WORK/$1.tcpdump"
+    in_ns tcpdump -i lo -U -Z root -w "$WORK/$1.pcap" "tcp port $2" \
+        2>"$WORK/$1.tcpdump" &
+    CAP_PID=$!
+    PIDS+=("$CAP_PID")
+    local i
+    for i in $(seq 1 100); do
+        if grep -q 'listening on' "$WORK/$1.tcpdump"; then return 0; fi
+        sleep 0.05
+    done
+    die "tcpdump did not start for $1"
+}
+
+capture_stop() {
+    sleep 0.5 # let the last FIN/ACK or RST reach the capture
+    kill -INT "$CAP_PID"
+    wait "$CAP_PID" || true
+    mv "$WORK/$CAP_NAME.pcap" "$HERE/$CAP_NAME.pcap"
+    chmod 644 "$HERE/$CAP_NAME.pcap"
+    echo "  $CAP_NAME.pcap: $(grep -o '[0-9]* packets captured' "$WORK/$CAP_NAME.tcpdump"), $(stat -c %s "$HERE/$CAP_NAME.pcap") bytes"
+}
+
+SRV_PID=
+server_start() { # PORT command...
+    local port=$1
+    shift
+    in_ns "$@" >"$WORK/$CAP_NAME.server" 2>&1 &
+    SRV_PID=$!
+    PIDS+=("$SRV_PID")
+    wait_listen "$port"
+}
+
+server_stop() {
+    # s_server -naccept and our python servers exit by themselves; give them
+    # a moment, then make sure.
+    local i
+    for i in $(seq 1 40); do
+        kill -0 "$SRV_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill "$SRV_PID" 2>/dev/null || true
+    wait "$SRV_PID" 2>/dev/null || true
+}
+
+client_log() { echo "$WORK/$CAP_NAME.client${1:-}"; }
+
+# Run a client that must succeed / must fail; keep its output for debugging.
+must_pass() {
+    if ! "$@" >"$(client_log)" 2>&1; then
+        cat "$(client_log)" >&2
+        die "$CAP_NAME: client failed but should have succeeded"
+    fi
+}
+must_fail() {
+    if "$@" >"$(client_log)" 2>&1; then
+        cat "$(client_log)" >&2
+        die "$CAP_NAME: client succeeded but should have failed"
+    fi
+}
+
+# openssl s_client with stdin fed a line (or nothing) and held open a while,
+# so the client reads what the server sends after the handshake (replies,
+# TLS 1.3 session tickets) before it closes with close_notify.
+s_client_say() { # LINE HOLD_SECONDS s_client args...
+    local line=$1 hold=$2
+    shift 2
+    { [ -n "$line" ] && echo "$line"; sleep "$hold"; } |
+        in_ns openssl s_client "$@"
+}
+
+VERIFY=(-CAfile "$ROOT" -verify_return_error -verify_hostname server.test)
+
+# Python helpers, run inside the namespace.
+cat >"$WORK/pyserver.py" <<'EOF'
+# Small servers for the python and the misbehaving-server scenarios.
+import socket, ssl, struct, sys
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+ls = socket.socket(fam, socket.SOCK_STREAM)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((host, port))
+ls.listen(1)
+conn, _ = ls.accept()
+if mode == 'tls13':
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    tls = ctx.wrap_socket(conn, server_side=True)
+    data = tls.recv(1024)
+    tls.sendall(b'python server got: ' + data)
+    try:
+        tls.unwrap()
+    except (ssl.SSLError, OSError):
+        pass
+    conn.close()
+elif mode == 'reset':
+    # Read the ClientHello, then abort: SO_LINGER 0 turns close into RST.
+    conn.recv(4096)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    conn.close()
+elif mode == 'silent':
+    # Never answer; close only after the client has gone.
+    while conn.recv(4096):
+        pass
+    conn.close()
+elif mode == 'http':
+    conn.recv(4096)
+    conn.sendall(b'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n'
+                 b'Content-Length: 12\r\nConnection: close\r\n\r\nBad Request\n')
+    conn.close()
+ls.close()
+EOF
+
+cat >"$WORK/pyclient.py" <<'EOF'
+# TLS clients: 'tls13' talks and closes; 'timeout' gives up after 2 s.
+import socket, ssl, sys
+mode, host, port, ca = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+ctx = ssl.create_default_context(cafile=ca)
+if mode == 'tls13':
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    with socket.create_connection((host, port)) as s:
+        with ctx.wrap_socket(s, server_hostname='server.test') as tls:
+            tls.sendall(b'hello from python\n')
+            print(tls.version(), tls.cipher(), tls.recv(1024))
+            tls.unwrap()
+elif mode == 'timeout':
+    s = socket.create_connection((host, port))
+    s.settimeout(2)
+    try:
+        ctx.wrap_socket(s, server_hostname='server.test')
+    except (socket.timeout, TimeoutError):
+        print('timed out, closing')
+        s.close()
+        sys.exit(0)
+    sys.exit('handshake unexpectedly finished')
+EOF
+
+# ---------------------------------------------------------------------------
+# Scenarios. Each is a function named cap_<name with _ for ->.
+
+cap_tls12_rsa() {
+    capture_start tls12-rsa 4431
+    server_start 4431 openssl s_server -accept 4431 -naccept 1 -rev -tls1_2 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_pass s_client_say "hello over tls 1.2" 1 -connect 127.0.0.1:4431 \
+        -tls1_2 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_tls13_ecdsa() {
+    capture_start tls13-ecdsa 4432
+    server_start 4432 openssl s_server -accept 4432 -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/server-ecdsa.pem" -key "$CERTS/server-ecdsa.key" \
+        -cert_chain "$INTER" -alpn h2
+    must_pass s_client_say "hello over tls 1.3" 1 -connect 127.0.0.1:4432 \
+        -tls1_3 -servername server.test -alpn h2,http/1.1 "${VERIFY[@]}"
+    grep -q 'ALPN protocol: h2' "$(client_log)" || die "tls13-ecdsa: h2 not selected"
+    server_stop
+    capture_stop
+}
+
+cap_tls13_hrr() {
+    # The client sends a key share for X25519 only (its first group); the
+    # server accepts only P-384, so it must ask again (HelloRetryRequest).
+    capture_start tls13-hrr 4433
+    server_start 4433 openssl s_server -accept 4433 -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER" -groups P-384
+    must_pass s_client_say "hello after a retry" 1 -connect 127.0.0.1:4433 \
+        -tls1_3 -servername server.test -groups X25519:P-384 "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_tls12_resume_ticket() {
+    capture_start tls12-resume-ticket 4434
+    server_start 4434 openssl s_server -accept 4434 -naccept 2 -rev -tls1_2 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_pass s_client_say "first, full handshake" 1 -connect 127.0.0.1:4434 \
+        -tls1_2 -servername server.test "${VERIFY[@]}" \
+        -sess_out "$WORK/tls12.sess"
+    must_pass s_client_say "second, resumed" 1 -connect 127.0.0.1:4434 \
+        -tls1_2 -servername server.test "${VERIFY[@]}" \
+        -sess_in "$WORK/tls12.sess"
+    grep -q '^Reused' "$(client_log)" || die "tls12-resume-ticket: not resumed"
+    server_stop
+    capture_stop
+}
+
+cap_tls13_resume_psk() {
+    capture_start tls13-resume-psk 4435
+    server_start 4435 openssl s_server -accept 4435 -naccept 2 -rev -tls1_3 \
+        -cert "$CERTS/server-ecdsa.pem" -key "$CERTS/server-ecdsa.key" \
+        -cert_chain "$INTER" -num_tickets 1
+    must_pass s_client_say "first, full handshake" 1 -connect 127.0.0.1:4435 \
+        -tls1_3 -servername server.test "${VERIFY[@]}" \
+        -sess_out "$WORK/tls13.sess"
+    must_pass s_client_say "second, resumed with a PSK" 1 \
+        -connect 127.0.0.1:4435 -tls1_3 -servername server.test \
+        "${VERIFY[@]}" -sess_in "$WORK/tls13.sess"
+    grep -q '^Reused' "$(client_log)" || die "tls13-resume-psk: not resumed"
+    server_stop
+    capture_stop
+}
+
+cap_gnutls_tls13() {
+    capture_start gnutls-tls13 4436
+    server_start 4436 gnutls-serv -p 4436 --echo \
+        --priority 'NORMAL:-VERS-ALL:+VERS-TLS1.3' \
+        --x509certfile "$CERTS/server-rsa-chain.pem" \
+        --x509keyfile "$CERTS/server-rsa.key"
+    must_pass bash -c "{ echo 'hello from gnutls'; sleep 1; } |
+        ip netns exec '$NS' gnutls-cli -p 4436 \
+        --priority 'NORMAL:-VERS-ALL:+VERS-TLS1.3' \
+        --x509cafile '$ROOT' --sni-hostname server.test \
+        --verify-hostname server.test 127.0.0.1"
+    sleep 0.3
+    server_stop # gnutls-serv keeps serving; this kills it
+    capture_stop
+}
+
+cap_curl_tls12_port8443() {
+    capture_start curl-tls12-port8443 8443
+    server_start 8443 openssl s_server -accept 8443 -naccept 1 -www \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_pass in_ns curl -sS -o /dev/null -w '%{http_code}\n' \
+        --tlsv1.2 --tls-max 1.2 --cacert "$ROOT" \
+        --resolve server.test:8443:127.0.0.1 https://server.test:8443/
+    grep -q '^200' "$(client_log)" || die "curl: no HTTP 200"
+    server_stop
+    capture_stop
+}
+
+cap_python_tls13_ipv6() {
+    capture_start python-tls13-ipv6 4437
+    server_start 4437 python3 "$WORK/pyserver.py" tls13 ::1 4437 \
+        "$CERTS/server-ecdsa-chain.pem" "$CERTS/server-ecdsa.key"
+    must_pass in_ns python3 "$WORK/pyclient.py" tls13 ::1 4437 "$ROOT"
+    server_stop
+    capture_stop
+}
+
+cap_fail_version() {
+    capture_start fail-version 4441
+    server_start 4441 openssl s_server -accept 4441 -naccept 1 -tls1_3 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4441 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_fail_version_old_client() {
+    # SECLEVEL=0 lets this OpenSSL even offer TLS 1.1 with SHA-1 suites.
+    capture_start fail-version-old-client 4442
+    server_start 4442 openssl s_server -accept 4442 -naccept 1 \
+        -min_protocol TLSv1.2 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4442 -tls1_1 \
+        -cipher 'DEFAULT@SECLEVEL=0' -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_fail_cipher() {
+    capture_start fail-cipher 4443
+    server_start 4443 openssl s_server -accept 4443 -naccept 1 -tls1_2 \
+        -cipher AES256-GCM-SHA384 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4443 -tls1_2 \
+        -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -servername server.test \
+        "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+# The client trusts only an unrelated CA, so it rejects the server's chain.
+cap_fail_unknown_ca() {
+    capture_start fail-unknown-ca 4444
+    server_start 4444 openssl s_server -accept 4444 -naccept 1 -tls1_2 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4444 -tls1_2 \
+        -servername server.test -CAfile "$CERTS/other-ca.pem" \
+        -verify_return_error
+    server_stop
+    capture_stop
+}
+
+cap_fail_unknown_ca_tls13() {
+    capture_start fail-unknown-ca-tls13 4445
+    server_start 4445 openssl s_server -accept 4445 -naccept 1 -tls1_3 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4445 -tls1_3 \
+        -servername server.test -CAfile "$CERTS/other-ca.pem" \
+        -verify_return_error
+    server_stop
+    capture_stop
+}
+
+cap_fail_expired() {
+    capture_start fail-expired 4446
+    server_start 4446 openssl s_server -accept 4446 -naccept 1 -tls1_2 \
+        -cert "$CERTS/server-expired.pem" -key "$CERTS/server-expired.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4446 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_fail_client_cert() {
+    capture_start fail-client-cert 4447
+    server_start 4447 openssl s_server -accept 4447 -naccept 1 -tls1_2 \
+        -Verify 1 -CAfile "$ROOT" \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4447 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_fail_client_cert_tls13() {
+    # The client sends no data: it waits, gets the server's alert, and fails.
+    capture_start fail-client-cert-tls13 4448
+    server_start 4448 openssl s_server -accept 4448 -naccept 1 -tls1_3 \
+        -Verify 1 -CAfile "$ROOT" \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4448 -tls1_3 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_not_tls() {
+    capture_start not-tls 4450
+    server_start 4450 python3 "$WORK/pyserver.py" http 127.0.0.1 4450
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4450 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_server_reset() {
+    capture_start server-reset 4451
+    server_start 4451 python3 "$WORK/pyserver.py" reset 127.0.0.1 4451
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4451 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_silent_server() {
+    capture_start silent-server 4452
+    server_start 4452 python3 "$WORK/pyserver.py" silent 127.0.0.1 4452
+    must_pass in_ns python3 "$WORK/pyclient.py" timeout 127.0.0.1 4452 "$ROOT"
+    server_stop
+    capture_stop
+}
+
+cap_sslv3_or_tls10_weak() {
+    # SSLv3 is compiled out of Debian 12's OpenSSL; TLS 1.0 with plain RSA
+    # key exchange and AES-CBC-SHA1 is the weakest handshake it can make.
+    capture_start sslv3-or-tls10-weak 4453
+    server_start 4453 openssl s_server -accept 4453 -naccept 1 -rev -tls1 \
+        -cipher 'AES128-SHA:@SECLEVEL=0' \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_pass s_client_say "hello over tls 1.0" 1 -connect 127.0.0.1:4453 \
+        -tls1 -cipher 'AES128-SHA:@SECLEVEL=0' -servername server.test \
+        "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+# Extra certificate failures, one per remaining DIAGNOSES.md cause that a
+# certificate in certs/ can show.
+cap_fail_self_signed() {
+    capture_start fail-self-signed 4454
+    server_start 4454 openssl s_server -accept 4454 -naccept 1 -tls1_2 \
+        -cert "$CERTS/server-selfsigned.pem" \
+        -key "$CERTS/server-selfsigned.key"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4454 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_fail_hostname() {
+    capture_start fail-hostname 4455
+    server_start 4455 openssl s_server -accept 4455 -naccept 1 -tls1_2 \
+        -cert "$CERTS/other-name.pem" -key "$CERTS/other-name.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4455 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+cap_fail_incomplete_chain() {
+    # The server forgets its intermediate; the client trusts only the root.
+    capture_start fail-incomplete-chain 4456
+    server_start 4456 openssl s_server -accept 4456 -naccept 1 -tls1_2 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4456 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+}
+
+ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
+     gnutls-tls13 curl-tls12-port8443 python-tls13-ipv6
+     fail-version fail-version-old-client fail-cipher
+     fail-unknown-ca fail-unknown-ca-tls13 fail-expired
+     fail-client-cert fail-client-cert-tls13
+     not-tls server-reset silent-server sslv3-or-tls10-weak
+     fail-self-signed fail-hostname fail-incomplete-chain)
+
+[ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
+for name in "${WANT[@]}"; do
+    fn=cap_${name//-/_}
+    declare -F "$fn" >/dev/null || die "no such scenario: $name"
+    echo "$name"
+    "$fn"
+done
+echo "done: ${#WANT[@]} captures in $HERE"

@@ -1,0 +1,270 @@
+/* handshake.h — the one record: every fact tlsmon knows about one TLS
+ * handshake. Dissectors fill it, outcome.c decides it, the field registry
+ * (analyzer/fields.c) reads it for outputs and rules. Nothing else is passed
+ * between those stages.
+ *
+ * Arrays are fixed-size so that filling a record never allocates; when the
+ * wire carries more entries than fit, the first ones are kept in wire order,
+ * `n_*_total` counts all of them and the record is marked truncated. The only
+ * heap member is the certificate DER, which the certificate stage needs whole. */
+#ifndef TLSMON_HANDSHAKE_H
+#define TLSMON_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HS_MAX_CIPHERS 256
+#define HS_MAX_EXTENSIONS 64
+#define HS_MAX_GROUPS 64
+#define HS_MAX_SIGALGS 64
+#define HS_MAX_VERSIONS 16
+#define HS_MAX_KEY_SHARES 16
+#define HS_MAX_ALPN 16
+#define HS_ALPN_LEN 64 /* longer protocol ids are cut, marked truncated */
+#define HS_MAX_POINT_FORMATS 8
+#define HS_MAX_COMPRESSION 16
+#define HS_SNI_LEN 256 /* DNS names are at most 253 octets */
+#define HS_MAX_ALERTS 16
+#define HS_MAX_CERTS 16
+#define HS_MAX_CERT_BYTES (256u * 1024u) /* DER kept per chain */
+
+/* Who sent something. Flow sides are mapped to these once roles are known. */
+enum tls_side { TLS_SIDE_CLIENT = 0, TLS_SIDE_SERVER = 1 };
+
+/* Wire version numbers; SSLv2 has its own marker because its hello carries
+ * 0x0002. */
+#define TLS_V_SSL2 0x0002
+#define TLS_V_SSL3 0x0300
+#define TLS_V_1_0 0x0301
+#define TLS_V_1_1 0x0302
+#define TLS_V_1_2 0x0303
+#define TLS_V_1_3 0x0304
+
+enum hs_outcome {
+    OUTCOME_UNDECIDED = 0,
+    OUTCOME_ESTABLISHED,
+    OUTCOME_FAILED,
+    OUTCOME_INCOMPLETE, /* capture ended or flow timed out undecided */
+    OUTCOME_NOT_TLS,    /* client spoke TLS, server answered something else */
+};
+
+enum hs_ended_by {
+    ENDED_NONE = 0,
+    ENDED_ALERT,
+    ENDED_FIN,
+    ENDED_RST,
+    ENDED_SILENCE,     /* idle timeout */
+    ENDED_CAPTURE_END, /* end of input */
+    ENDED_EVICTED,     /* flow memcap pushed it out */
+    ENDED_NOT_TLS,     /* the server's answer was not a TLS record */
+};
+
+/* Handshake progress, in protocol order. The failure stage is "after_" the
+ * furthest stage reached (see outcome.c). */
+enum hs_stage {
+    STAGE_NONE = 0,
+    STAGE_CLIENT_HELLO,
+    STAGE_HELLO_RETRY_REQUEST,
+    STAGE_CLIENT_HELLO_2, /* the ClientHello answering an HRR */
+    STAGE_SERVER_HELLO,
+    STAGE_SERVER_CERTIFICATE,
+    STAGE_SERVER_KEY_EXCHANGE,
+    STAGE_CERTIFICATE_REQUEST,
+    STAGE_SERVER_HELLO_DONE,
+    STAGE_SERVER_ENCRYPTED_FLIGHT, /* TLS 1.3: EE..Finished, encrypted */
+    STAGE_CLIENT_CERTIFICATE,
+    STAGE_CLIENT_KEY_EXCHANGE,
+    STAGE_CLIENT_FINISHED,
+    STAGE_SERVER_FINISHED,
+    STAGE_APPLICATION_DATA,
+    STAGE_COUNT
+};
+
+struct tls_alert {
+    uint8_t sender;      /* enum tls_side */
+    bool encrypted;      /* description not visible */
+    uint8_t level;       /* 1 warning, 2 fatal; 0 when encrypted */
+    uint8_t description; /* alert code; 0 when encrypted */
+    uint16_t length;     /* record length (what an encrypted alert shows) */
+    uint8_t stage;       /* enum hs_stage reached when it was sent */
+    uint64_t ts_us;
+};
+
+struct client_hello {
+    bool seen;
+    bool sslv2;           /* SSLv2-compatible record format */
+    bool truncated;       /* some list did not fit its array */
+    uint16_t record_version;
+    uint16_t legacy_version;
+    uint32_t length;      /* handshake message body length */
+    uint64_t ts_us;       /* when its first byte arrived */
+
+    uint8_t session_id_len;
+    uint8_t session_id[32];
+
+    /* 32-bit because SSLv2 cipher specs are 3 bytes; TLS values fit 16. */
+    uint32_t ciphers[HS_MAX_CIPHERS];
+    uint16_t n_ciphers;
+    uint16_t n_ciphers_total;
+    bool fallback_scsv;   /* TLS_FALLBACK_SCSV (0x5600) offered */
+
+    uint8_t compression[HS_MAX_COMPRESSION];
+    uint8_t n_compression;
+
+    uint16_t extensions[HS_MAX_EXTENSIONS]; /* types in wire order */
+    uint16_t n_extensions;
+    uint16_t n_extensions_total;
+
+    bool has_sni;
+    char sni[HS_SNI_LEN]; /* NUL-terminated; non-printable bytes escaped */
+    uint16_t sni_len;     /* length on the wire */
+
+    char alpn[HS_MAX_ALPN][HS_ALPN_LEN];
+    uint8_t n_alpn;
+
+    uint16_t versions[HS_MAX_VERSIONS]; /* supported_versions, wire order */
+    uint8_t n_versions;
+    bool has_supported_versions;
+
+    uint16_t groups[HS_MAX_GROUPS];
+    uint8_t n_groups;
+    uint16_t key_share_groups[HS_MAX_KEY_SHARES];
+    uint8_t n_key_shares;
+    uint16_t sigalgs[HS_MAX_SIGALGS];
+    uint8_t n_sigalgs;
+    uint8_t point_formats[HS_MAX_POINT_FORMATS];
+    uint8_t n_point_formats;
+
+    bool has_session_ticket;
+    uint16_t session_ticket_len;
+    bool psk_offered;
+    uint8_t psk_modes; /* bit 0 psk_ke, bit 1 psk_dhe_ke */
+    bool early_data;
+    bool status_request;
+    bool extended_master_secret;
+    bool encrypt_then_mac;
+    bool renegotiation_info;
+    bool ech;  /* encrypted_client_hello (0xfe0d) */
+    bool esni; /* draft encrypted_server_name (0xffce) */
+    bool has_padding;
+    uint16_t padding_len;
+};
+
+struct server_hello {
+    bool seen;
+    uint16_t record_version;
+    uint16_t legacy_version;
+    uint16_t version;     /* negotiated: supported_versions when present */
+    uint16_t cipher;
+    uint8_t compression;
+    uint64_t ts_us;
+
+    uint8_t session_id_len;
+    uint8_t session_id[32];
+
+    uint16_t extensions[HS_MAX_EXTENSIONS];
+    uint16_t n_extensions;
+    uint16_t n_extensions_total;
+
+    bool has_supported_versions;
+    bool has_key_share;
+    uint16_t group;       /* key_share group, or ServerKeyExchange curve */
+    bool has_alpn;
+    char alpn[HS_ALPN_LEN];
+    bool psk_accepted;    /* TLS 1.3 pre_shared_key in ServerHello */
+    bool extended_master_secret;
+    bool encrypt_then_mac;
+    bool renegotiation_info;
+    bool session_ticket;  /* server will send a NewSessionTicket */
+    bool status_request;
+};
+
+struct hello_retry {
+    bool seen;
+    uint16_t cipher;
+    uint16_t group; /* key_share selected_group */
+    uint16_t extensions[HS_MAX_EXTENSIONS];
+    uint16_t n_extensions;
+};
+
+/* Certificates as they were on the wire; the certificate stage parses them. */
+struct cert_chain {
+    bool seen;           /* a Certificate message was sent */
+    uint8_t n_certs;     /* kept */
+    uint16_t n_certs_total;
+    bool truncated;      /* more certs or bytes than kept */
+    uint32_t der_len;
+    uint8_t *der;        /* heap, der_len bytes, all certs back to back */
+    struct {
+        uint32_t off, len;
+    } certs[HS_MAX_CERTS];
+};
+
+struct endpoint {
+    uint8_t ip_version; /* 4 or 6 */
+    uint8_t addr[16];   /* IPv4 in the first 4 bytes */
+    uint16_t port;
+};
+
+struct handshake {
+    uint64_t flow_id;
+    uint32_t round;        /* 0 for the first handshake on a connection */
+
+    /* Endpoints after role assignment. */
+    struct endpoint client, server;
+    uint16_t vlan[2];
+    uint8_t n_vlan;
+    bool roles_from_syn;   /* false: taken from the direction of the hellos */
+    bool midstream;        /* no SYN seen */
+
+    uint64_t flow_start_us, flow_end_us;
+    uint64_t packets[2];   /* indexed by enum tls_side */
+    uint64_t bytes[2];     /* IP payload bytes */
+
+    char ndpi_protocol[48]; /* nDPI master.app name, e.g. "TLS.YouTube" */
+    char ndpi_app[32];
+    char ndpi_category[32];
+
+    struct client_hello ch;
+    struct client_hello ch2; /* second ClientHello after an HRR */
+    struct server_hello sh;
+    struct hello_retry hrr;
+    struct cert_chain server_certs;
+    struct cert_chain client_certs;
+    bool client_cert_empty;  /* client answered a request with no certs */
+    bool certificate_request;
+    bool server_key_exchange;
+    bool server_hello_done;
+    bool client_key_exchange;
+    bool new_session_ticket;
+    bool ccs[2];             /* ChangeCipherSpec sent, by side */
+    bool finished[2];        /* Finished sent (encrypted), by side */
+    bool app_data[2];        /* application data sent, by side */
+    uint32_t encrypted_records[2]; /* after keys changed, by side */
+    uint16_t first_client_encrypted_len; /* TLS 1.3: Finished or alert? */
+
+    struct tls_alert alerts[HS_MAX_ALERTS];
+    uint8_t n_alerts;
+    uint16_t n_alerts_total;
+
+    /* Stream quality. */
+    uint32_t gaps;          /* holes in either direction's byte stream */
+    uint64_t gap_bytes;
+    bool resynced;          /* parser skipped to a later record header */
+    bool parse_error;       /* a message did not parse; facts may be partial */
+    char parse_error_what[64];
+
+    /* Decision (outcome.c). */
+    enum hs_outcome outcome;
+    enum hs_ended_by ended_by;
+    int8_t ended_by_side;   /* enum tls_side, or -1 */
+    enum hs_stage stage;    /* furthest stage reached */
+    enum hs_stage failure_stage;
+    bool resumed;
+    uint64_t decided_us;
+    int64_t handshake_us;        /* ClientHello to decision; -1 unknown */
+    int64_t server_response_us;  /* ClientHello to first server byte; -1 */
+    char not_tls_preview[24];    /* printable start of a non-TLS answer */
+};
+
+#endif

@@ -1,0 +1,30 @@
+/* outcome.h — how a handshake ended: established, failed, incomplete or
+ * not_tls; the failure stage; who or what ended it. The rules are those of
+ * DIAGNOSES.md, "What TLS 1.3 hides". */
+#ifndef TLSMON_OUTCOME_H
+#define TLSMON_OUTCOME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "handshake.h"
+
+/* Has the record, as filled so far, reached a decision? Sets outcome,
+ * failure_stage, ended_by, resumed and timings when it has. Called after
+ * every record the dissector reads. */
+bool outcome_check(struct handshake *h, uint64_t now_us);
+
+/* A side closed the connection (FIN or RST) while undecided. */
+void outcome_closed(struct handshake *h, enum tls_side side, bool rst,
+                    uint64_t now_us);
+
+/* No more data will come (timeout, end of capture, eviction). */
+void outcome_finish(struct handshake *h, enum hs_ended_by why,
+                    uint64_t now_us);
+
+const char *outcome_name(enum hs_outcome o);
+const char *ended_by_name(enum hs_ended_by e);
+/* "after_client_hello" …; NULL for STAGE_NONE. */
+const char *stage_failure_name(enum hs_stage s);
+
+#endif

@@ -1,0 +1,54 @@
+/* tls.h — the TLS/SSL dissector of one connection: record layer for both
+ * directions, handshake message reassembly, and the calls into the message
+ * parsers and the outcome decision. It is fed in-order bytes per flow side
+ * (0 or 1: the flow's own orientation) and fills one `struct handshake`. */
+#ifndef TLSMON_TLS_H
+#define TLSMON_TLS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "handshake.h"
+
+/* Is this the start of a TLS/SSL connection (a handshake record or an SSLv2
+ * ClientHello)? Used to decide whether a flow gets a dissector. */
+enum tls_sniff {
+    TLS_SNIFF_NEED_MORE, /* too few bytes to tell */
+    TLS_SNIFF_NO,
+    TLS_SNIFF_CLIENT_HELLO,
+    TLS_SNIFF_SERVER_HELLO, /* capture started after the ClientHello */
+    TLS_SNIFF_OTHER_RECORD, /* a TLS record, mid-connection */
+};
+enum tls_sniff tls_sniff(const uint8_t *data, uint32_t len);
+
+struct tls_limits {
+    uint32_t max_handshake_msg; /* bytes of one handshake message kept */
+};
+
+struct tls_session; /* private */
+
+/* `client_side` is the flow side believed to be the client from the SYN, or
+ * -1 when unknown; the hellos override a wrong guess. */
+struct tls_session *tls_session_new(const struct tls_limits *lim,
+                                    int client_side);
+void tls_session_free(struct tls_session *s);
+
+void tls_feed(struct tls_session *s, int side, const uint8_t *data,
+              uint32_t len, uint64_t ts_us);
+void tls_gap(struct tls_session *s, int side, uint32_t len);
+
+enum tls_close { TLS_CLOSE_FIN, TLS_CLOSE_RST };
+void tls_closed(struct tls_session *s, int side, enum tls_close how,
+                uint64_t ts_us);
+/* No more bytes will come: decide what is still undecided. */
+void tls_finish(struct tls_session *s, enum hs_ended_by why, uint64_t ts_us);
+
+bool tls_decided(const struct tls_session *s);
+/* The flow side that is the client, once known (else -1). */
+int tls_client_side(const struct tls_session *s);
+/* True once this flow has shown it is not TLS at all (no record emitted). */
+bool tls_not_a_tls_flow(const struct tls_session *s);
+
+struct handshake *tls_record(struct tls_session *s);
+
+#endif

@@ -1,0 +1,54 @@
+/* tls_messages.h — parsers for single TLS handshake messages. Each takes a
+ * cursor over exactly one message body (after the 4-byte handshake header)
+ * and fills its part of the record; each returns false on malformed input,
+ * keeping what it parsed before the fault. */
+#ifndef TLSMON_TLS_MESSAGES_H
+#define TLSMON_TLS_MESSAGES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../analyzer/cursor.h"
+#include "handshake.h"
+
+/* Handshake message types (RFC 8446 §4, RFC 5246 §7.4). */
+enum tls_hs_type {
+    TLS_HS_HELLO_REQUEST = 0,
+    TLS_HS_CLIENT_HELLO = 1,
+    TLS_HS_SERVER_HELLO = 2,
+    TLS_HS_NEW_SESSION_TICKET = 4,
+    TLS_HS_END_OF_EARLY_DATA = 5,
+    TLS_HS_ENCRYPTED_EXTENSIONS = 8,
+    TLS_HS_CERTIFICATE = 11,
+    TLS_HS_SERVER_KEY_EXCHANGE = 12,
+    TLS_HS_CERTIFICATE_REQUEST = 13,
+    TLS_HS_SERVER_HELLO_DONE = 14,
+    TLS_HS_CERTIFICATE_VERIFY = 15,
+    TLS_HS_CLIENT_KEY_EXCHANGE = 16,
+    TLS_HS_FINISHED = 20,
+    TLS_HS_CERTIFICATE_STATUS = 22,
+    TLS_HS_KEY_UPDATE = 24,
+};
+
+bool tls_parse_client_hello(struct cursor *body, struct client_hello *out);
+
+/* The SSLv2-format ClientHello: `rec` starts at the message type byte (after
+ * the 2- or 3-byte SSLv2 record header). */
+bool tls_parse_sslv2_client_hello(struct cursor *rec, struct client_hello *out);
+
+/* A ServerHello, or a HelloRetryRequest (which shares its type and is told
+ * apart by its fixed random): *is_hrr says which was filled. */
+bool tls_parse_server_hello(struct cursor *body, struct server_hello *sh,
+                            struct hello_retry *hrr, bool *is_hrr);
+
+/* Certificate: `tls13` selects the 1.3 layout (context + per-entry
+ * extensions). Copies the DER of each certificate into `out`. */
+bool tls_parse_certificate(struct cursor *body, bool tls13,
+                           struct cert_chain *out);
+
+/* ServerKeyExchange of an ECDHE suite: the named group, when it says one. */
+bool tls_parse_server_key_exchange_group(struct cursor *body, uint16_t *group);
+
+void cert_chain_free(struct cert_chain *c);
+
+#endif

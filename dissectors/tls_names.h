@@ -1,0 +1,36 @@
+/* tls_names.h — IANA names of TLS numbers: versions, cipher suites, alerts,
+ * extensions, groups, signature schemes; GREASE recognition. */
+#ifndef TLSMON_TLS_NAMES_H
+#define TLSMON_TLS_NAMES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* "ssl2", "ssl3", "1.0", "1.1", "1.2", "1.3", TLS 1.3 drafts as
+ * "1.3-draft-NN", else NULL. */
+const char *tls_version_name(uint16_t v);
+/* "tls" or "ssl", as ECS tls.version_protocol wants; NULL if unknown. */
+const char *tls_version_protocol(uint16_t v);
+/* Place in protocol order (ssl2 < ssl3 < 1.0 < 1.1 < 1.2 < 1.3), 0 unknown. */
+int tls_version_rank(uint16_t v);
+
+const char *tls_cipher_name(uint32_t suite);  /* NULL if unknown */
+const char *tls_alert_name(uint8_t code);     /* NULL if unknown */
+const char *tls_extension_name(uint16_t type);/* NULL if unknown */
+const char *tls_group_name(uint16_t group);   /* NULL if unknown */
+const char *tls_sigalg_name(uint16_t scheme); /* NULL if unknown */
+const char *tls_handshake_type_name(uint8_t type);
+
+bool tls_is_grease(uint16_t v); /* RFC 8701: 0x?A?A with equal bytes */
+
+/* Properties of a cipher suite used by the diagnosis rules. */
+#define TLS_CIPHER_NO_PFS 0x01  /* static RSA/DH/ECDH key exchange */
+#define TLS_CIPHER_RC4 0x02
+#define TLS_CIPHER_3DES 0x04
+#define TLS_CIPHER_NULL 0x08
+#define TLS_CIPHER_EXPORT 0x10
+#define TLS_CIPHER_ANON 0x20
+#define TLS_CIPHER_CBC 0x40
+unsigned tls_cipher_flags(uint32_t suite);
+
+#endif
