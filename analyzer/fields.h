@@ -108,6 +108,9 @@ const char *fields_version_string(uint16_t v, char *buf, size_t n);
 const char *fields_cipher_string(uint32_t suite, char *buf, size_t n);
 /* Endpoint address as text ("10.0.0.1", "2001:db8::1"). */
 const char *fields_ip_string(const struct endpoint *e, char *buf, size_t n);
+/* `s` made safe for a terminal: bytes outside printable ASCII become \xNN,
+ * so hostile names cannot carry escape sequences. Cut to fit n (n > 0). */
+const char *fields_printable(const char *s, char *buf, size_t n);
 /* RFC 3339 UTC with `digits` fractional digits (0, 3 or 6). */
 const char *fields_time_string(uint64_t us, int digits, char *buf, size_t n);
 

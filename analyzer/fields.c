@@ -1,0 +1,1414 @@
+/* fields.c — the field registry: the one table that names, types, describes
+ * and reads every fact of a handshake record, and the value formatting the
+ * outputs and rules share. Accessors only read the record; they never
+ * allocate, and they say "absent" rather than invent a default. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "fields.h"
+#include "../dissectors/outcome.h"
+#include "../dissectors/tls_names.h"
+
+/* ---- shared formatting -------------------------------------------------- */
+
+const char *fields_side_name(int side)
+{
+    if (side == TLS_SIDE_CLIENT)
+        return "client";
+    if (side == TLS_SIDE_SERVER)
+        return "server";
+    return "unknown";
+}
+
+const char *fields_alert_description(uint8_t code, char *buf, size_t n)
+{
+    const char *name = tls_alert_name(code);
+    if (name)
+        return name;
+    snprintf(buf, n, "unknown_%u", (unsigned)code);
+    return buf;
+}
+
+const char *fields_version_string(uint16_t v, char *buf, size_t n)
+{
+    const char *name = tls_version_name(v);
+    if (name)
+        return name;
+    snprintf(buf, n, "0x%04X", (unsigned)v);
+    return buf;
+}
+
+const char *fields_cipher_string(uint32_t suite, char *buf, size_t n)
+{
+    const char *name = tls_cipher_name(suite);
+    if (name)
+        return name;
+    if (suite > 0xffff)
+        snprintf(buf, n, "0x%06" PRIX32, suite);
+    else
+        snprintf(buf, n, "0x%04" PRIX32, suite);
+    return buf;
+}
+
+const char *fields_ip_string(const struct endpoint *e, char *buf, size_t n)
+{
+    int af = e->ip_version == 6 ? AF_INET6 : AF_INET;
+    if (n == 0)
+        return buf;
+    if (!inet_ntop(af, e->addr, buf, (socklen_t)n))
+        buf[0] = '\0';
+    return buf;
+}
+
+const char *fields_time_string(uint64_t us, int digits, char *buf, size_t n)
+{
+    time_t secs = (time_t)(us / 1000000u);
+    uint32_t frac = (uint32_t)(us % 1000000u);
+    struct tm tm;
+    if (n == 0)
+        return buf;
+    if (!gmtime_r(&secs, &tm)) {
+        buf[0] = '\0';
+        return buf;
+    }
+    char base[32];
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (digits >= 6)
+        snprintf(buf, n, "%s.%06" PRIu32 "Z", base, frac);
+    else if (digits >= 3)
+        snprintf(buf, n, "%s.%03" PRIu32 "Z", base, frac / 1000);
+    else
+        snprintf(buf, n, "%sZ", base);
+    return buf;
+}
+
+const char *fields_printable(const char *s, char *buf, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (n == 0)
+        return buf;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c < 0x7f) {
+            if (o + 1 >= n)
+                break;
+            buf[o++] = (char)c;
+        } else {
+            if (o + 4 >= n)
+                break;
+            buf[o++] = '\\';
+            buf[o++] = 'x';
+            buf[o++] = hex[c >> 4];
+            buf[o++] = hex[c & 15];
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static const char *hex16(uint16_t v, char *buf, size_t n)
+{
+    snprintf(buf, n, "0x%04X", (unsigned)v);
+    return buf;
+}
+
+const struct tls_alert *fields_deciding_alert(const struct handshake *h)
+{
+    uint8_t n = h->n_alerts < HS_MAX_ALERTS ? h->n_alerts : HS_MAX_ALERTS;
+    for (uint8_t i = 0; i < n; i++)
+        if (h->alerts[i].encrypted || h->alerts[i].level == 2)
+            return &h->alerts[i];
+    return n > 0 ? &h->alerts[0] : NULL;
+}
+
+const char *field_type_name(enum field_type t)
+{
+    switch (t) {
+    case FT_STRING: return "string";
+    case FT_INT: return "int";
+    case FT_BOOL: return "bool";
+    case FT_FLOAT: return "float";
+    case FT_IP: return "ip";
+    case FT_TIME: return "time";
+    case FT_VERSION: return "version";
+    case FT_STRING_LIST: return "string list";
+    case FT_INT_LIST: return "int list";
+    case FT_ALERTS: return "alert list";
+    }
+    return "?";
+}
+
+const char *field_value_format(const struct field_value *v, char *buf,
+                               size_t n)
+{
+    if (n == 0)
+        return buf;
+    switch (v->type) {
+    case FT_STRING:
+    case FT_IP:
+    case FT_STRING_LIST:
+        snprintf(buf, n, "%s", v->str ? v->str : "");
+        break;
+    case FT_INT:
+    case FT_INT_LIST:
+        snprintf(buf, n, "%" PRId64, v->num);
+        break;
+    case FT_BOOL:
+        snprintf(buf, n, "%s", v->boolean ? "true" : "false");
+        break;
+    case FT_FLOAT: {
+        /* Integer arithmetic keeps the output independent of the locale. */
+        double r = v->real;
+        const char *sign = r < 0 ? "-" : "";
+        if (r < 0)
+            r = -r;
+        if (r > 9e15)
+            r = 9e15;
+        uint64_t thousandths = (uint64_t)(r * 1000.0 + 0.5);
+        snprintf(buf, n, "%s%" PRIu64 ".%03" PRIu64, sign, thousandths / 1000,
+                 thousandths % 1000);
+        break;
+    }
+    case FT_TIME:
+        fields_time_string((uint64_t)v->num, 6, buf, n);
+        break;
+    case FT_VERSION: {
+        char tmp[16];
+        snprintf(buf, n, "%s",
+                 fields_version_string((uint16_t)v->num, tmp, sizeof(tmp)));
+        break;
+    }
+    case FT_ALERTS:
+        buf[0] = '\0';
+        break;
+    }
+    return buf;
+}
+
+/* ---- accessor helpers --------------------------------------------------- */
+
+#define UNUSED_SCRATCH (void)scratch, (void)len
+
+static bool put_str(struct field_value *v, const char *s)
+{
+    v->type = FT_STRING;
+    v->str = s;
+    return s != NULL;
+}
+
+static bool put_int(struct field_value *v, int64_t n)
+{
+    v->type = FT_INT;
+    v->num = n;
+    return true;
+}
+
+static bool put_bool(struct field_value *v, bool b)
+{
+    v->type = FT_BOOL;
+    v->boolean = b;
+    return true;
+}
+
+static bool put_time(struct field_value *v, uint64_t us)
+{
+    v->type = FT_TIME;
+    v->num = (int64_t)us;
+    return us != 0;
+}
+
+static bool put_version(struct field_value *v, uint16_t version)
+{
+    v->type = FT_VERSION;
+    v->num = version;
+    return true;
+}
+
+static bool put_ms(struct field_value *v, int64_t us)
+{
+    v->type = FT_FLOAT;
+    v->real = (double)us / 1000.0;
+    return us >= 0;
+}
+
+/* Text arrays in the record are filled by the dissectors; a record is only
+ * as good as its writer, so refuse one without a terminator, or empty. */
+static bool put_cstr_field(struct field_value *v, const char *s, size_t cap)
+{
+    if (memchr(s, '\0', cap) == NULL || s[0] == '\0')
+        return false;
+    return put_str(v, s);
+}
+
+static bool put_ip(struct field_value *v, const struct endpoint *e,
+                   char *scratch, size_t len)
+{
+    if (e->ip_version != 4 && e->ip_version != 6)
+        return false;
+    v->type = FT_IP;
+    v->str = fields_ip_string(e, scratch, len);
+    return true;
+}
+
+/* A stage name without its "after_" prefix. */
+static const char *stage_name(enum hs_stage s)
+{
+    const char *name = stage_failure_name(s);
+    if (name && strncmp(name, "after_", 6) == 0)
+        name += 6;
+    return name;
+}
+
+static const char *group_string(uint16_t g, char *buf, size_t n)
+{
+    const char *name = tls_group_name(g);
+    return name ? name : hex16(g, buf, n);
+}
+
+static const char *extension_string(uint16_t type, char *buf, size_t n)
+{
+    if (tls_is_grease(type))
+        return "grease";
+    const char *name = tls_extension_name(type);
+    if (name)
+        return name;
+    snprintf(buf, n, "%u", (unsigned)type);
+    return buf;
+}
+
+/* ---- @timestamp, event.* ------------------------------------------------ */
+
+static bool g_timestamp(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_time(v, h->ch.seen && h->ch.ts_us ? h->ch.ts_us
+                                                 : h->flow_start_us);
+}
+
+static bool g_event_kind(const struct handshake *h, struct field_value *v,
+                         char *scratch, size_t len)
+{
+    UNUSED_SCRATCH, (void)h;
+    return put_str(v, "event");
+}
+
+static bool g_event_dataset(const struct handshake *h, struct field_value *v,
+                            char *scratch, size_t len)
+{
+    UNUSED_SCRATCH, (void)h;
+    return put_str(v, "tlsmon.handshake");
+}
+
+static bool g_event_outcome(const struct handshake *h, struct field_value *v,
+                            char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    switch (h->outcome) {
+    case OUTCOME_ESTABLISHED: return put_str(v, "success");
+    case OUTCOME_FAILED:
+    case OUTCOME_NOT_TLS: return put_str(v, "failure");
+    default: return put_str(v, "unknown");
+    }
+}
+
+static bool g_event_start(const struct handshake *h, struct field_value *v,
+                          char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_time(v, h->flow_start_us);
+}
+
+static bool g_event_end(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_time(v, h->flow_end_us);
+}
+
+/* ---- source, destination, network ------------------------------------- */
+
+static bool g_source_ip(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    return put_ip(v, &h->client, scratch, len);
+}
+
+static bool g_source_port(const struct handshake *h, struct field_value *v,
+                          char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_int(v, h->client.port);
+    return h->client.ip_version == 4 || h->client.ip_version == 6;
+}
+
+static bool g_dest_ip(const struct handshake *h, struct field_value *v,
+                      char *scratch, size_t len)
+{
+    return put_ip(v, &h->server, scratch, len);
+}
+
+static bool g_dest_port(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_int(v, h->server.port);
+    return h->server.ip_version == 4 || h->server.ip_version == 6;
+}
+
+static bool g_net_transport(const struct handshake *h, struct field_value *v,
+                            char *scratch, size_t len)
+{
+    UNUSED_SCRATCH, (void)h;
+    return put_str(v, "tcp");
+}
+
+static bool g_net_type(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    if (h->client.ip_version == 4)
+        return put_str(v, "ipv4");
+    if (h->client.ip_version == 6)
+        return put_str(v, "ipv6");
+    return false;
+}
+
+static bool g_net_vlan(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_int(v, h->vlan[0]);
+    return h->n_vlan >= 1;
+}
+
+static bool g_net_inner_vlan(const struct handshake *h, struct field_value *v,
+                             char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_int(v, h->vlan[1]);
+    return h->n_vlan >= 2;
+}
+
+/* ---- tls.* (ECS) -------------------------------------------------------- */
+
+static bool g_tls_version(const struct handshake *h, struct field_value *v,
+                          char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_version(v, h->sh.version);
+    return h->sh.seen && h->sh.version != 0;
+}
+
+static bool g_tls_version_protocol(const struct handshake *h,
+                                   struct field_value *v, char *scratch,
+                                   size_t len)
+{
+    UNUSED_SCRATCH;
+    if (!h->sh.seen)
+        return false;
+    return put_str(v, tls_version_protocol(h->sh.version));
+}
+
+static bool g_tls_cipher(const struct handshake *h, struct field_value *v,
+                         char *scratch, size_t len)
+{
+    if (!h->sh.seen)
+        return false;
+    return put_str(v, fields_cipher_string(h->sh.cipher, scratch, len));
+}
+
+static bool g_tls_curve(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    if (!h->sh.seen || h->sh.group == 0)
+        return false;
+    return put_str(v, group_string(h->sh.group, scratch, len));
+}
+
+static bool g_tls_established(const struct handshake *h,
+                              struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_bool(v, h->outcome == OUTCOME_ESTABLISHED);
+}
+
+static bool g_tls_resumed(const struct handshake *h, struct field_value *v,
+                          char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->resumed);
+    return h->sh.seen;
+}
+
+static bool g_tls_next_protocol(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    if (!h->sh.seen || !h->sh.has_alpn)
+        return false;
+    return put_cstr_field(v, h->sh.alpn, sizeof(h->sh.alpn));
+}
+
+static bool g_tls_server_name(const struct handshake *h,
+                              struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    if (!h->ch.seen || !h->ch.has_sni)
+        return false;
+    return put_cstr_field(v, h->ch.sni, sizeof(h->ch.sni));
+}
+
+static size_t c_ch_ciphers(const struct handshake *h)
+{
+    if (!h->ch.seen)
+        return 0;
+    return h->ch.n_ciphers < HS_MAX_CIPHERS ? h->ch.n_ciphers : HS_MAX_CIPHERS;
+}
+
+static bool i_ch_ciphers(const struct handshake *h, size_t i,
+                         struct field_value *v, char *scratch, size_t len)
+{
+    uint32_t suite = h->ch.ciphers[i];
+    if (suite <= 0xffff && tls_is_grease((uint16_t)suite))
+        return false;
+    return put_str(v, fields_cipher_string(suite, scratch, len));
+}
+
+/* ---- tlsmon.*: decision ------------------------------------------------- */
+
+static bool g_flow_id(const struct handshake *h, struct field_value *v,
+                      char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, (int64_t)h->flow_id);
+}
+
+static bool g_round(const struct handshake *h, struct field_value *v,
+                    char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, h->round);
+}
+
+static bool g_outcome(const struct handshake *h, struct field_value *v,
+                      char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_str(v, outcome_name(h->outcome));
+}
+
+static bool g_stage(const struct handshake *h, struct field_value *v,
+                    char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_str(v, stage_name(h->stage));
+}
+
+static bool g_failure_stage(const struct handshake *h, struct field_value *v,
+                            char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_str(v, stage_failure_name(h->failure_stage));
+}
+
+static bool g_ended_by(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    if (h->ended_by == ENDED_NONE)
+        return false;
+    return put_str(v, ended_by_name(h->ended_by));
+}
+
+static bool g_ended_by_side(const struct handshake *h, struct field_value *v,
+                            char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    if (h->ended_by_side != TLS_SIDE_CLIENT &&
+        h->ended_by_side != TLS_SIDE_SERVER)
+        return false;
+    return put_str(v, fields_side_name(h->ended_by_side));
+}
+
+static bool g_alert_sender(const struct handshake *h, struct field_value *v,
+                           char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    const struct tls_alert *a = fields_deciding_alert(h);
+    return a && put_str(v, fields_side_name(a->sender));
+}
+
+static bool g_alert_encrypted(const struct handshake *h, struct field_value *v,
+                              char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    const struct tls_alert *a = fields_deciding_alert(h);
+    return a && put_bool(v, a->encrypted);
+}
+
+static bool g_alert_level(const struct handshake *h, struct field_value *v,
+                          char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    const struct tls_alert *a = fields_deciding_alert(h);
+    if (!a || a->encrypted)
+        return false;
+    if (a->level == 1)
+        return put_str(v, "warning");
+    if (a->level == 2)
+        return put_str(v, "fatal");
+    return false;
+}
+
+static bool g_alert_description(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    const struct tls_alert *a = fields_deciding_alert(h);
+    if (!a || a->encrypted)
+        return false;
+    return put_str(v, fields_alert_description(a->description, scratch, len));
+}
+
+static bool g_alert_code(const struct handshake *h, struct field_value *v,
+                         char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    const struct tls_alert *a = fields_deciding_alert(h);
+    return a && !a->encrypted && put_int(v, a->description);
+}
+
+static size_t c_alerts(const struct handshake *h)
+{
+    return h->n_alerts < HS_MAX_ALERTS ? h->n_alerts : HS_MAX_ALERTS;
+}
+
+static bool i_alerts(const struct handshake *h, size_t i,
+                     struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    v->type = FT_ALERTS;
+    v->alert = &h->alerts[i];
+    return true;
+}
+
+static bool g_handshake_ms(const struct handshake *h, struct field_value *v,
+                           char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_ms(v, h->handshake_us);
+}
+
+static bool g_server_response_ms(const struct handshake *h,
+                                 struct field_value *v, char *scratch,
+                                 size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_ms(v, h->server_response_us);
+}
+
+static bool g_hrr(const struct handshake *h, struct field_value *v,
+                  char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->hrr.seen);
+    return h->sh.seen || h->hrr.seen;
+}
+
+static bool g_hrr_group(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    if (!h->hrr.seen || h->hrr.group == 0)
+        return false;
+    return put_str(v, group_string(h->hrr.group, scratch, len));
+}
+
+/* ---- tlsmon.client_hello.* ---------------------------------------------- */
+
+static bool g_ch_version(const struct handshake *h, struct field_value *v,
+                         char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_version(v, h->ch.legacy_version);
+    return h->ch.seen;
+}
+
+static bool g_ch_record_version(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    put_version(v, h->ch.record_version);
+    return h->ch.seen && h->ch.record_version != 0;
+}
+
+static bool g_ch_highest_version(const struct handshake *h,
+                                 struct field_value *v, char *scratch,
+                                 size_t len)
+{
+    UNUSED_SCRATCH;
+    if (!h->ch.seen)
+        return false;
+    uint16_t best = 0;
+    int best_rank = 0;
+    uint8_t n = h->ch.n_versions < HS_MAX_VERSIONS ? h->ch.n_versions
+                                                   : HS_MAX_VERSIONS;
+    if (h->ch.has_supported_versions) {
+        for (uint8_t i = 0; i < n; i++) {
+            int rank = tls_version_rank(h->ch.versions[i]);
+            /* Final versions outrank drafts of the same rank. */
+            if (rank > best_rank ||
+                (rank == best_rank && rank > 0 &&
+                 h->ch.versions[i] == TLS_V_1_3)) {
+                best = h->ch.versions[i];
+                best_rank = rank;
+            }
+        }
+    }
+    return put_version(v, best_rank > 0 ? best : h->ch.legacy_version);
+}
+
+static size_t c_ch_versions(const struct handshake *h)
+{
+    if (!h->ch.seen || !h->ch.has_supported_versions)
+        return 0;
+    return h->ch.n_versions < HS_MAX_VERSIONS ? h->ch.n_versions
+                                              : HS_MAX_VERSIONS;
+}
+
+static bool i_ch_versions(const struct handshake *h, size_t i,
+                          struct field_value *v, char *scratch, size_t len)
+{
+    uint16_t ver = h->ch.versions[i];
+    if (tls_is_grease(ver))
+        return false;
+    return put_str(v, fields_version_string(ver, scratch, len));
+}
+
+static bool g_ch_length(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_int(v, h->ch.length);
+    return h->ch.seen;
+}
+
+static bool g_ch_ciphers_count(const struct handshake *h,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    UNUSED_SCRATCH;
+    uint16_t n = h->ch.n_ciphers_total > h->ch.n_ciphers
+                     ? h->ch.n_ciphers_total
+                     : h->ch.n_ciphers;
+    put_int(v, n);
+    return h->ch.seen;
+}
+
+static size_t c_ch_groups(const struct handshake *h)
+{
+    if (!h->ch.seen)
+        return 0;
+    return h->ch.n_groups < HS_MAX_GROUPS ? h->ch.n_groups : HS_MAX_GROUPS;
+}
+
+static bool i_ch_groups(const struct handshake *h, size_t i,
+                        struct field_value *v, char *scratch, size_t len)
+{
+    uint16_t g = h->ch.groups[i];
+    if (tls_is_grease(g))
+        return false;
+    return put_str(v, group_string(g, scratch, len));
+}
+
+static size_t c_ch_key_shares(const struct handshake *h)
+{
+    if (!h->ch.seen)
+        return 0;
+    return h->ch.n_key_shares < HS_MAX_KEY_SHARES ? h->ch.n_key_shares
+                                                  : HS_MAX_KEY_SHARES;
+}
+
+static bool i_ch_key_shares(const struct handshake *h, size_t i,
+                            struct field_value *v, char *scratch, size_t len)
+{
+    uint16_t g = h->ch.key_share_groups[i];
+    if (tls_is_grease(g))
+        return false;
+    return put_str(v, group_string(g, scratch, len));
+}
+
+static size_t c_ch_alpn(const struct handshake *h)
+{
+    if (!h->ch.seen)
+        return 0;
+    return h->ch.n_alpn < HS_MAX_ALPN ? h->ch.n_alpn : HS_MAX_ALPN;
+}
+
+static bool i_ch_alpn(const struct handshake *h, size_t i,
+                      struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_cstr_field(v, h->ch.alpn[i], HS_ALPN_LEN);
+}
+
+static size_t c_ch_sigalgs(const struct handshake *h)
+{
+    if (!h->ch.seen)
+        return 0;
+    return h->ch.n_sigalgs < HS_MAX_SIGALGS ? h->ch.n_sigalgs
+                                            : HS_MAX_SIGALGS;
+}
+
+static bool i_ch_sigalgs(const struct handshake *h, size_t i,
+                         struct field_value *v, char *scratch, size_t len)
+{
+    uint16_t s = h->ch.sigalgs[i];
+    if (tls_is_grease(s))
+        return false;
+    const char *name = tls_sigalg_name(s);
+    return put_str(v, name ? name : hex16(s, scratch, len));
+}
+
+static size_t c_ch_point_formats(const struct handshake *h)
+{
+    if (!h->ch.seen)
+        return 0;
+    return h->ch.n_point_formats < HS_MAX_POINT_FORMATS
+               ? h->ch.n_point_formats
+               : HS_MAX_POINT_FORMATS;
+}
+
+static bool i_ch_point_formats(const struct handshake *h, size_t i,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, h->ch.point_formats[i]);
+}
+
+static size_t c_ch_extensions(const struct handshake *h)
+{
+    if (!h->ch.seen)
+        return 0;
+    return h->ch.n_extensions < HS_MAX_EXTENSIONS ? h->ch.n_extensions
+                                                  : HS_MAX_EXTENSIONS;
+}
+
+static bool i_ch_extensions(const struct handshake *h, size_t i,
+                            struct field_value *v, char *scratch, size_t len)
+{
+    return put_str(v, extension_string(h->ch.extensions[i], scratch, len));
+}
+
+static bool g_ch_session_id_length(const struct handshake *h,
+                                   struct field_value *v, char *scratch,
+                                   size_t len)
+{
+    UNUSED_SCRATCH;
+    put_int(v, h->ch.session_id_len);
+    return h->ch.seen;
+}
+
+static bool g_ch_session_ticket(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->ch.has_session_ticket && h->ch.session_ticket_len > 0);
+    return h->ch.seen;
+}
+
+static bool g_ch_psk(const struct handshake *h, struct field_value *v,
+                     char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->ch.psk_offered);
+    return h->ch.seen;
+}
+
+static bool g_ch_early_data(const struct handshake *h, struct field_value *v,
+                            char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->ch.early_data);
+    return h->ch.seen;
+}
+
+static bool g_ch_ech(const struct handshake *h, struct field_value *v,
+                     char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->ch.ech);
+    return h->ch.seen;
+}
+
+static bool g_ch_esni(const struct handshake *h, struct field_value *v,
+                      char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->ch.esni);
+    return h->ch.seen;
+}
+
+static bool g_ch_fallback_scsv(const struct handshake *h,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->ch.fallback_scsv);
+    return h->ch.seen;
+}
+
+static bool g_ch_sslv2(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->ch.sslv2);
+    return h->ch.seen;
+}
+
+static size_t c_ch_compression(const struct handshake *h)
+{
+    if (!h->ch.seen)
+        return 0;
+    return h->ch.n_compression < HS_MAX_COMPRESSION ? h->ch.n_compression
+                                                    : HS_MAX_COMPRESSION;
+}
+
+static bool i_ch_compression(const struct handshake *h, size_t i,
+                             struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, h->ch.compression[i]);
+}
+
+/* ---- tlsmon.server_hello.* ---------------------------------------------- */
+
+static bool g_sh_legacy_version(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    put_version(v, h->sh.legacy_version);
+    return h->sh.seen;
+}
+
+static bool g_sh_record_version(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    put_version(v, h->sh.record_version);
+    return h->sh.seen && h->sh.record_version != 0;
+}
+
+static bool g_sh_group(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    return g_tls_curve(h, v, scratch, len);
+}
+
+static bool g_sh_compression(const struct handshake *h, struct field_value *v,
+                             char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    put_int(v, h->sh.compression);
+    return h->sh.seen;
+}
+
+static size_t c_sh_extensions(const struct handshake *h)
+{
+    if (!h->sh.seen)
+        return 0;
+    return h->sh.n_extensions < HS_MAX_EXTENSIONS ? h->sh.n_extensions
+                                                  : HS_MAX_EXTENSIONS;
+}
+
+static bool i_sh_extensions(const struct handshake *h, size_t i,
+                            struct field_value *v, char *scratch, size_t len)
+{
+    return put_str(v, extension_string(h->sh.extensions[i], scratch, len));
+}
+
+/* ---- tlsmon.*: certificates and later messages -------------------------- */
+
+static bool g_server_certs_count(const struct handshake *h,
+                                 struct field_value *v, char *scratch,
+                                 size_t len)
+{
+    UNUSED_SCRATCH;
+    put_int(v, h->server_certs.n_certs_total > h->server_certs.n_certs
+                   ? h->server_certs.n_certs_total
+                   : h->server_certs.n_certs);
+    return h->server_certs.seen;
+}
+
+static bool g_client_certs_count(const struct handshake *h,
+                                 struct field_value *v, char *scratch,
+                                 size_t len)
+{
+    UNUSED_SCRATCH;
+    put_int(v, h->client_certs.n_certs_total > h->client_certs.n_certs
+                   ? h->client_certs.n_certs_total
+                   : h->client_certs.n_certs);
+    return h->client_certs.seen;
+}
+
+static bool g_certificate_request(const struct handshake *h,
+                                  struct field_value *v, char *scratch,
+                                  size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->certificate_request);
+    return h->sh.seen;
+}
+
+static bool g_client_cert_empty(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->client_cert_empty);
+    return h->certificate_request || h->client_cert_empty;
+}
+
+static bool g_new_session_ticket(const struct handshake *h,
+                                 struct field_value *v, char *scratch,
+                                 size_t len)
+{
+    UNUSED_SCRATCH;
+    put_bool(v, h->new_session_ticket);
+    return h->sh.seen;
+}
+
+static bool g_encrypted_client(const struct handshake *h,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, h->encrypted_records[TLS_SIDE_CLIENT]);
+}
+
+static bool g_encrypted_server(const struct handshake *h,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, h->encrypted_records[TLS_SIDE_SERVER]);
+}
+
+static bool g_app_data_client(const struct handshake *h,
+                              struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_bool(v, h->app_data[TLS_SIDE_CLIENT]);
+}
+
+static bool g_app_data_server(const struct handshake *h,
+                              struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_bool(v, h->app_data[TLS_SIDE_SERVER]);
+}
+
+/* ---- tlsmon.*: flow and stream quality ---------------------------------- */
+
+static bool g_ndpi_protocol(const struct handshake *h, struct field_value *v,
+                            char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_cstr_field(v, h->ndpi_protocol, sizeof(h->ndpi_protocol));
+}
+
+static bool g_ndpi_app(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_cstr_field(v, h->ndpi_app, sizeof(h->ndpi_app));
+}
+
+static bool g_ndpi_category(const struct handshake *h, struct field_value *v,
+                            char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_cstr_field(v, h->ndpi_category, sizeof(h->ndpi_category));
+}
+
+static bool g_packets_client(const struct handshake *h, struct field_value *v,
+                             char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, (int64_t)h->packets[TLS_SIDE_CLIENT]);
+}
+
+static bool g_packets_server(const struct handshake *h, struct field_value *v,
+                             char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, (int64_t)h->packets[TLS_SIDE_SERVER]);
+}
+
+static bool g_bytes_client(const struct handshake *h, struct field_value *v,
+                           char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, (int64_t)h->bytes[TLS_SIDE_CLIENT]);
+}
+
+static bool g_bytes_server(const struct handshake *h, struct field_value *v,
+                           char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, (int64_t)h->bytes[TLS_SIDE_SERVER]);
+}
+
+static bool g_gaps(const struct handshake *h, struct field_value *v,
+                   char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, h->gaps);
+}
+
+static bool g_gap_bytes(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_int(v, (int64_t)h->gap_bytes);
+}
+
+static bool g_midstream(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_bool(v, h->midstream);
+}
+
+static bool g_roles_inferred(const struct handshake *h, struct field_value *v,
+                             char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_bool(v, !h->roles_from_syn);
+}
+
+static bool g_resynced(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_bool(v, h->resynced);
+}
+
+static bool g_parse_error(const struct handshake *h, struct field_value *v,
+                          char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    if (!h->parse_error)
+        return false;
+    if (!put_cstr_field(v, h->parse_error_what, sizeof(h->parse_error_what)))
+        return put_str(v, "unknown");
+    return true;
+}
+
+static bool g_not_tls_preview(const struct handshake *h,
+                              struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_cstr_field(v, h->not_tls_preview, sizeof(h->not_tls_preview));
+}
+
+static bool g_truncated(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    bool t = h->ch.truncated || h->ch2.truncated ||
+             h->sh.n_extensions_total > h->sh.n_extensions ||
+             h->n_alerts_total > h->n_alerts;
+    return put_bool(v, t);
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+#define SCALAR(n, t, d, g) {n, t, d, g, NULL, NULL}
+#define LIST(n, t, d, c, i) {n, t, d, NULL, c, i}
+
+static const struct field_def field_table[] = {
+    SCALAR("@timestamp", FT_TIME,
+           "time of the ClientHello, or of the first packet without one",
+           g_timestamp),
+    SCALAR("event.kind", FT_STRING, "always \"event\"", g_event_kind),
+    SCALAR("event.dataset", FT_STRING, "always \"tlsmon.handshake\"",
+           g_event_dataset),
+    SCALAR("event.outcome", FT_STRING,
+           "success (established), failure (failed, not_tls) or unknown",
+           g_event_outcome),
+    SCALAR("event.start", FT_TIME, "first packet of the flow", g_event_start),
+    SCALAR("event.end", FT_TIME, "last packet of the flow seen", g_event_end),
+    SCALAR("source.ip", FT_IP, "client address", g_source_ip),
+    SCALAR("source.port", FT_INT, "client port", g_source_port),
+    SCALAR("destination.ip", FT_IP, "server address", g_dest_ip),
+    SCALAR("destination.port", FT_INT, "server port", g_dest_port),
+    SCALAR("network.transport", FT_STRING, "always \"tcp\"", g_net_transport),
+    SCALAR("network.type", FT_STRING, "ipv4 or ipv6", g_net_type),
+    SCALAR("network.vlan.id", FT_INT, "outer VLAN id", g_net_vlan),
+    SCALAR("network.inner.vlan.id", FT_INT, "inner VLAN id (QinQ)",
+           g_net_inner_vlan),
+    SCALAR("tls.version", FT_VERSION,
+           "negotiated version (ssl3, 1.0 .. 1.3); absent without ServerHello",
+           g_tls_version),
+    SCALAR("tls.version_protocol", FT_STRING,
+           "tls or ssl, for the negotiated version", g_tls_version_protocol),
+    SCALAR("tls.cipher", FT_STRING,
+           "chosen cipher suite, IANA name or hex like 0xC02F",
+           g_tls_cipher),
+    SCALAR("tls.curve", FT_STRING,
+           "key exchange group chosen by the server", g_tls_curve),
+    SCALAR("tls.established", FT_BOOL,
+           "both sides finished the handshake", g_tls_established),
+    SCALAR("tls.resumed", FT_BOOL, "session resumed (ticket, id or PSK)",
+           g_tls_resumed),
+    SCALAR("tls.next_protocol", FT_STRING,
+           "application protocol chosen by the server (ALPN)",
+           g_tls_next_protocol),
+    SCALAR("tls.client.server_name", FT_STRING,
+           "SNI sent by the client, non-printable bytes escaped",
+           g_tls_server_name),
+    LIST("tls.client.supported_ciphers", FT_STRING_LIST,
+         "cipher suites offered, wire order, GREASE left out", c_ch_ciphers,
+         i_ch_ciphers),
+    SCALAR("tlsmon.flow_id", FT_INT, "flow number within this run",
+           g_flow_id),
+    SCALAR("tlsmon.round", FT_INT,
+           "handshake number on the connection, 0 for the first", g_round),
+    SCALAR("tlsmon.outcome", FT_STRING,
+           "established, failed, incomplete, not_tls or undecided", g_outcome),
+    SCALAR("tlsmon.stage", FT_STRING,
+           "furthest handshake stage reached, e.g. server_hello", g_stage),
+    SCALAR("tlsmon.failure_stage", FT_STRING,
+           "where a failed handshake stopped, e.g. after_client_hello",
+           g_failure_stage),
+    SCALAR("tlsmon.ended_by", FT_STRING,
+           "what ended it: alert, fin, rst, silence, capture_end, evicted, "
+           "not_tls",
+           g_ended_by),
+    SCALAR("tlsmon.ended_by_side", FT_STRING,
+           "client or server, the side that ended it", g_ended_by_side),
+    SCALAR("tlsmon.alert.sender", FT_STRING,
+           "sender of the deciding alert (first fatal or encrypted, else "
+           "first)",
+           g_alert_sender),
+    SCALAR("tlsmon.alert.level", FT_STRING,
+           "warning or fatal; absent when encrypted", g_alert_level),
+    SCALAR("tlsmon.alert.description", FT_STRING,
+           "alert name, or unknown_NN; absent when encrypted",
+           g_alert_description),
+    SCALAR("tlsmon.alert.code", FT_INT, "alert number; absent when encrypted",
+           g_alert_code),
+    SCALAR("tlsmon.alert.encrypted", FT_BOOL,
+           "the deciding alert was encrypted", g_alert_encrypted),
+    LIST("tlsmon.alerts", FT_ALERTS,
+         "every alert in order: {sender, level, description, code, stage} or "
+         "{sender, encrypted, length, stage}",
+         c_alerts, i_alerts),
+    SCALAR("tlsmon.handshake_ms", FT_FLOAT,
+           "ClientHello to decision, milliseconds", g_handshake_ms),
+    SCALAR("tlsmon.server_response_ms", FT_FLOAT,
+           "ClientHello to the server's first byte, milliseconds",
+           g_server_response_ms),
+    SCALAR("tlsmon.hrr", FT_BOOL, "the server sent a HelloRetryRequest",
+           g_hrr),
+    SCALAR("tlsmon.hrr_group", FT_STRING,
+           "group the HelloRetryRequest asked for", g_hrr_group),
+    SCALAR("tlsmon.client_hello.version", FT_VERSION,
+           "legacy_version field of the ClientHello", g_ch_version),
+    SCALAR("tlsmon.client_hello.record_version", FT_VERSION,
+           "version in the record header carrying the ClientHello",
+           g_ch_record_version),
+    SCALAR("tlsmon.client_hello.highest_version", FT_VERSION,
+           "highest version offered (supported_versions, else legacy_version)",
+           g_ch_highest_version),
+    LIST("tlsmon.client_hello.versions", FT_STRING_LIST,
+         "supported_versions, wire order, GREASE left out", c_ch_versions,
+         i_ch_versions),
+    SCALAR("tlsmon.client_hello.length", FT_INT,
+           "ClientHello message length, bytes", g_ch_length),
+    SCALAR("tlsmon.client_hello.ciphers_count", FT_INT,
+           "cipher suites offered on the wire, GREASE included",
+           g_ch_ciphers_count),
+    LIST("tlsmon.client_hello.groups", FT_STRING_LIST,
+         "supported_groups, wire order, GREASE left out, unknown as hex",
+         c_ch_groups, i_ch_groups),
+    LIST("tlsmon.client_hello.key_share_groups", FT_STRING_LIST,
+         "groups with a key share, GREASE left out", c_ch_key_shares,
+         i_ch_key_shares),
+    LIST("tlsmon.client_hello.alpn", FT_STRING_LIST,
+         "application protocols offered (ALPN)", c_ch_alpn, i_ch_alpn),
+    LIST("tlsmon.client_hello.signature_algorithms", FT_STRING_LIST,
+         "signature schemes offered, GREASE left out, unknown as hex",
+         c_ch_sigalgs, i_ch_sigalgs),
+    LIST("tlsmon.client_hello.point_formats", FT_INT_LIST,
+         "EC point formats offered", c_ch_point_formats, i_ch_point_formats),
+    LIST("tlsmon.client_hello.extensions", FT_STRING_LIST,
+         "extension names (numbers when unnamed) in wire order, GREASE as "
+         "\"grease\"",
+         c_ch_extensions, i_ch_extensions),
+    SCALAR("tlsmon.client_hello.session_id_length", FT_INT,
+           "length of the session id offered", g_ch_session_id_length),
+    SCALAR("tlsmon.client_hello.session_ticket", FT_BOOL,
+           "a non-empty session ticket was offered", g_ch_session_ticket),
+    SCALAR("tlsmon.client_hello.psk", FT_BOOL,
+           "a TLS 1.3 pre-shared key was offered", g_ch_psk),
+    SCALAR("tlsmon.client_hello.early_data", FT_BOOL,
+           "0-RTT early data was announced", g_ch_early_data),
+    SCALAR("tlsmon.client_hello.ech", FT_BOOL,
+           "encrypted_client_hello extension present", g_ch_ech),
+    SCALAR("tlsmon.client_hello.esni", FT_BOOL,
+           "draft encrypted_server_name extension present", g_ch_esni),
+    SCALAR("tlsmon.client_hello.fallback_scsv", FT_BOOL,
+           "TLS_FALLBACK_SCSV offered (a downgraded retry)",
+           g_ch_fallback_scsv),
+    SCALAR("tlsmon.client_hello.sslv2", FT_BOOL,
+           "sent in the SSLv2-compatible record format", g_ch_sslv2),
+    LIST("tlsmon.client_hello.compression", FT_INT_LIST,
+         "compression methods offered", c_ch_compression, i_ch_compression),
+    SCALAR("tlsmon.server_hello.legacy_version", FT_VERSION,
+           "legacy_version field of the ServerHello", g_sh_legacy_version),
+    SCALAR("tlsmon.server_hello.record_version", FT_VERSION,
+           "version in the record header carrying the ServerHello",
+           g_sh_record_version),
+    SCALAR("tlsmon.server_hello.group", FT_STRING,
+           "key_share group or ServerKeyExchange curve, unknown as hex",
+           g_sh_group),
+    SCALAR("tlsmon.server_hello.compression", FT_INT,
+           "compression method chosen", g_sh_compression),
+    LIST("tlsmon.server_hello.extensions", FT_STRING_LIST,
+         "extension names (numbers when unnamed) in wire order",
+         c_sh_extensions, i_sh_extensions),
+    SCALAR("tlsmon.server_certificates.count", FT_INT,
+           "certificates the server sent; absent if no Certificate seen",
+           g_server_certs_count),
+    SCALAR("tlsmon.client_certificates.count", FT_INT,
+           "certificates the client sent; absent if no Certificate seen",
+           g_client_certs_count),
+    SCALAR("tlsmon.certificate_request", FT_BOOL,
+           "the server asked for a client certificate (visible before TLS "
+           "1.3)",
+           g_certificate_request),
+    SCALAR("tlsmon.client_certificate_empty", FT_BOOL,
+           "the client answered the request with no certificate",
+           g_client_cert_empty),
+    SCALAR("tlsmon.new_session_ticket", FT_BOOL,
+           "the server sent a NewSessionTicket in clear",
+           g_new_session_ticket),
+    SCALAR("tlsmon.encrypted_records.client", FT_INT,
+           "encrypted records the client sent during the handshake",
+           g_encrypted_client),
+    SCALAR("tlsmon.encrypted_records.server", FT_INT,
+           "encrypted records the server sent during the handshake",
+           g_encrypted_server),
+    SCALAR("tlsmon.app_data.client", FT_BOOL,
+           "the client sent application data", g_app_data_client),
+    SCALAR("tlsmon.app_data.server", FT_BOOL,
+           "the server sent application data", g_app_data_server),
+    SCALAR("tlsmon.ndpi.protocol", FT_STRING,
+           "protocol nDPI detected, e.g. TLS.YouTube", g_ndpi_protocol),
+    SCALAR("tlsmon.ndpi.app", FT_STRING, "application nDPI detected",
+           g_ndpi_app),
+    SCALAR("tlsmon.ndpi.category", FT_STRING, "nDPI category",
+           g_ndpi_category),
+    SCALAR("tlsmon.packets.client", FT_INT, "packets from the client",
+           g_packets_client),
+    SCALAR("tlsmon.packets.server", FT_INT, "packets from the server",
+           g_packets_server),
+    SCALAR("tlsmon.bytes.client", FT_INT, "IP payload bytes from the client",
+           g_bytes_client),
+    SCALAR("tlsmon.bytes.server", FT_INT, "IP payload bytes from the server",
+           g_bytes_server),
+    SCALAR("tlsmon.gaps", FT_INT, "holes in the captured byte streams",
+           g_gaps),
+    SCALAR("tlsmon.gap_bytes", FT_INT, "bytes missing in those holes",
+           g_gap_bytes),
+    SCALAR("tlsmon.midstream", FT_BOOL,
+           "the capture began after the TCP handshake", g_midstream),
+    SCALAR("tlsmon.roles_inferred", FT_BOOL,
+           "client and server taken from the hellos, not from the SYN",
+           g_roles_inferred),
+    SCALAR("tlsmon.resynced", FT_BOOL,
+           "the parser skipped ahead to a later record header", g_resynced),
+    SCALAR("tlsmon.parse_error", FT_STRING,
+           "what did not parse; the facts may be partial", g_parse_error),
+    SCALAR("tlsmon.not_tls_preview", FT_STRING,
+           "printable start of a server answer that was not TLS",
+           g_not_tls_preview),
+    SCALAR("tlsmon.truncated", FT_BOOL,
+           "a hello or alert list had more entries than tlsmon keeps",
+           g_truncated),
+};
+
+#define FIELD_COUNT (sizeof(field_table) / sizeof(field_table[0]))
+
+size_t fields_count(void)
+{
+    return FIELD_COUNT;
+}
+
+const struct field_def *fields_at(size_t i)
+{
+    return i < FIELD_COUNT ? &field_table[i] : NULL;
+}
+
+const struct field_def *fields_find(const char *name)
+{
+    for (size_t i = 0; i < FIELD_COUNT; i++)
+        if (strcmp(field_table[i].name, name) == 0)
+            return &field_table[i];
+    return NULL;
+}
+
+size_t field_list_len(const struct field_def *f, const struct handshake *h)
+{
+    if (!field_is_list(f))
+        return 0;
+    size_t slots = f->count(h), n = 0;
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    for (size_t i = 0; i < slots; i++)
+        if (f->item(h, i, &v, scratch, sizeof(scratch)))
+            n++;
+    return n;
+}
+
+void fields_print_list(FILE *fp)
+{
+    size_t width = 0;
+    for (size_t i = 0; i < FIELD_COUNT; i++) {
+        size_t w = strlen(field_table[i].name);
+        if (w > width)
+            width = w;
+    }
+    for (size_t i = 0; i < FIELD_COUNT; i++)
+        fprintf(fp, "%-*s  %-11s  %s\n", (int)width, field_table[i].name,
+                field_type_name(field_table[i].type),
+                field_table[i].description);
+}
+
+void fields_print_markdown(FILE *fp)
+{
+    fputs("| field | type | description |\n|---|---|---|\n", fp);
+    for (size_t i = 0; i < FIELD_COUNT; i++) {
+        fprintf(fp, "| `%s` | %s | ", field_table[i].name,
+                field_type_name(field_table[i].type));
+        /* A '|' would split the cell. */
+        for (const char *c = field_table[i].description; *c; c++) {
+            if (*c == '|')
+                fputc('\\', fp);
+            fputc(*c, fp);
+        }
+        fputs(" |\n", fp);
+    }
+}

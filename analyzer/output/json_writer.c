@@ -1,0 +1,424 @@
+/* json_writer.c — streaming JSON into one buffer, and a handshake record
+ * rendered from the field registry as nested objects. Records are built in
+ * memory and leave with a single fwrite, so a line is never interleaved or
+ * half-written by stdio buffering between fields. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_writer.h"
+#include "../fields.h"
+#include "../../dissectors/outcome.h"
+
+void json_init(struct json_writer *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->owned = true;
+}
+
+void json_init_fixed(struct json_writer *w, char *buf, size_t cap)
+{
+    memset(w, 0, sizeof(*w));
+    w->buf = buf;
+    w->cap = cap;
+    if (cap == 0)
+        w->failed = true;
+    else
+        buf[0] = '\0';
+}
+
+void json_free(struct json_writer *w)
+{
+    if (w->owned)
+        free(w->buf);
+    w->buf = NULL;
+    w->len = w->cap = 0;
+}
+
+void json_reset(struct json_writer *w)
+{
+    w->len = 0;
+    w->failed = w->cap == 0 && !w->owned;
+    w->after_key = false;
+    w->depth = 0;
+    w->has_items[0] = false;
+    if (w->buf)
+        w->buf[0] = '\0';
+}
+
+/* Room for `extra` more bytes plus the terminating NUL. */
+static bool reserve(struct json_writer *w, size_t extra)
+{
+    if (w->failed)
+        return false;
+    if (extra < w->cap && w->len < w->cap - extra)
+        return true;
+    if (!w->owned || extra > JSON_MAX_BYTES ||
+        w->len + extra >= JSON_MAX_BYTES) {
+        w->failed = true;
+        return false;
+    }
+    size_t cap = w->cap ? w->cap : 1024;
+    while (cap <= w->len + extra)
+        cap *= 2;
+    if (cap > JSON_MAX_BYTES)
+        cap = JSON_MAX_BYTES;
+    char *nbuf = realloc(w->buf, cap);
+    if (!nbuf) {
+        w->failed = true;
+        return false;
+    }
+    w->buf = nbuf;
+    w->cap = cap;
+    return true;
+}
+
+static void put(struct json_writer *w, const char *s, size_t n)
+{
+    if (!reserve(w, n))
+        return;
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = '\0';
+}
+
+static void put_char(struct json_writer *w, char c)
+{
+    put(w, &c, 1);
+}
+
+/* Every value and every key goes through here: the comma, if one is due. */
+static void before_item(struct json_writer *w)
+{
+    if (w->after_key) {
+        w->after_key = false;
+        return;
+    }
+    if (w->has_items[w->depth])
+        put_char(w, ',');
+    w->has_items[w->depth] = true;
+}
+
+static void open_level(struct json_writer *w, char c)
+{
+    before_item(w);
+    if (w->depth >= JSON_MAX_DEPTH) {
+        w->failed = true;
+        return;
+    }
+    put_char(w, c);
+    w->depth++;
+    w->has_items[w->depth] = false;
+}
+
+static void close_level(struct json_writer *w, char c)
+{
+    if (w->depth <= 0) {
+        w->failed = true;
+        return;
+    }
+    put_char(w, c);
+    w->depth--;
+}
+
+void json_begin_object(struct json_writer *w) { open_level(w, '{'); }
+void json_end_object(struct json_writer *w) { close_level(w, '}'); }
+void json_begin_array(struct json_writer *w) { open_level(w, '['); }
+void json_end_array(struct json_writer *w) { close_level(w, ']'); }
+
+/* Length of a valid UTF-8 sequence starting at s[0], or 0 when it is not
+ * one (then that byte is escaped on its own). Rejects overlong forms,
+ * surrogates and code points past U+10FFFF, as RFC 3629 does. */
+static size_t utf8_sequence(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xbf; /* bounds of the second byte */
+    if (c >= 0xc2 && c <= 0xdf)
+        need = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        need = 3;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if (avail < need)
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return need;
+}
+
+static void put_escaped(struct json_writer *w, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0; /* start of bytes that need no escaping */
+    size_t i = 0;
+    put_char(w, '"');
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t seq = 1;
+        const char *esc = NULL;
+        char ubuf[6];
+        if (c >= 0x80) {
+            seq = utf8_sequence(s + i, n - i);
+            if (seq > 0) {
+                i += seq;
+                continue;
+            }
+            seq = 1;
+        } else if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) {
+            i++;
+            continue;
+        }
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        default:
+            memcpy(ubuf, "\\u00", 4);
+            ubuf[4] = hex[c >> 4];
+            ubuf[5] = hex[c & 15];
+            break;
+        }
+        put(w, str + run, i - run);
+        if (esc)
+            put(w, esc, strlen(esc));
+        else
+            put(w, ubuf, sizeof(ubuf));
+        i += seq;
+        run = i;
+    }
+    put(w, str + run, n - run);
+    put_char(w, '"');
+}
+
+void json_key_n(struct json_writer *w, const char *key, size_t n)
+{
+    before_item(w);
+    put_escaped(w, key, n);
+    put_char(w, ':');
+    w->after_key = true;
+}
+
+void json_key(struct json_writer *w, const char *key)
+{
+    json_key_n(w, key, strlen(key));
+}
+
+void json_string_n(struct json_writer *w, const char *s, size_t n)
+{
+    before_item(w);
+    put_escaped(w, s, n);
+}
+
+void json_string(struct json_writer *w, const char *s)
+{
+    json_string_n(w, s ? s : "", s ? strlen(s) : 0);
+}
+
+void json_int(struct json_writer *w, int64_t n)
+{
+    char tmp[24];
+    int len = snprintf(tmp, sizeof(tmp), "%" PRId64, n);
+    before_item(w);
+    put(w, tmp, (size_t)len);
+}
+
+void json_uint(struct json_writer *w, uint64_t n)
+{
+    char tmp[24];
+    int len = snprintf(tmp, sizeof(tmp), "%" PRIu64, n);
+    before_item(w);
+    put(w, tmp, (size_t)len);
+}
+
+void json_bool(struct json_writer *w, bool b)
+{
+    before_item(w);
+    put(w, b ? "true" : "false", b ? 4 : 5);
+}
+
+void json_fixed3(struct json_writer *w, double d)
+{
+    char tmp[40];
+    struct field_value v = {.type = FT_FLOAT, .real = d};
+    field_value_format(&v, tmp, sizeof(tmp));
+    before_item(w);
+    put(w, tmp, strlen(tmp));
+}
+
+const char *json_text(struct json_writer *w)
+{
+    if (w->failed || !w->buf)
+        return "";
+    return w->buf;
+}
+
+bool json_write_line(struct json_writer *w, FILE *fp)
+{
+    put_char(w, '\n');
+    bool ok = !w->failed && w->depth == 0 &&
+              fwrite(w->buf, 1, w->len, fp) == w->len;
+    json_reset(w);
+    return ok;
+}
+
+/* ---- records -------------------------------------------------------------*/
+
+static void write_alert(struct json_writer *w, const struct tls_alert *a)
+{
+    char scratch[FIELD_SCRATCH];
+    json_begin_object(w);
+    json_key(w, "sender");
+    json_string(w, fields_side_name(a->sender));
+    if (a->encrypted) {
+        json_key(w, "encrypted");
+        json_bool(w, true);
+        json_key(w, "length");
+        json_int(w, a->length);
+    } else {
+        json_key(w, "level");
+        if (a->level == 1)
+            json_string(w, "warning");
+        else if (a->level == 2)
+            json_string(w, "fatal");
+        else
+            json_int(w, a->level);
+        json_key(w, "description");
+        json_string(w, fields_alert_description(a->description, scratch,
+                                                sizeof(scratch)));
+        json_key(w, "code");
+        json_int(w, a->description);
+    }
+    const char *stage = stage_failure_name((enum hs_stage)a->stage);
+    if (stage) {
+        json_key(w, "stage");
+        json_string(w, stage);
+    }
+    json_end_object(w);
+}
+
+static void write_value(struct json_writer *w, const struct field_value *v)
+{
+    char tmp[FIELD_SCRATCH];
+    switch (v->type) {
+    case FT_STRING:
+    case FT_IP:
+    case FT_STRING_LIST:
+        json_string(w, v->str);
+        break;
+    case FT_INT:
+    case FT_INT_LIST:
+        json_int(w, v->num);
+        break;
+    case FT_BOOL:
+        json_bool(w, v->boolean);
+        break;
+    case FT_FLOAT:
+        json_fixed3(w, v->real);
+        break;
+    case FT_TIME:
+    case FT_VERSION:
+        json_string(w, field_value_format(v, tmp, sizeof(tmp)));
+        break;
+    case FT_ALERTS:
+        write_alert(w, v->alert);
+        break;
+    }
+}
+
+/* Leading dot-terminated segments two names share: "tls.client.a" and
+ * "tls.cipher" share 1 ("tls."), so one object stays open between them. */
+static int shared_parents(const char *a, const char *b)
+{
+    int n = 0;
+    for (size_t i = 0; a[i] == b[i] && a[i] != '\0'; i++)
+        if (a[i] == '.')
+            n++;
+    return n;
+}
+
+/* Close the objects of `prev` that `name` does not share, open the ones it
+ * adds, and write the key of its last segment. `open` tracks the depth. */
+static void enter_field(struct json_writer *w, const char *prev,
+                        const char *name, int *open)
+{
+    int keep = prev ? shared_parents(prev, name) : 0;
+    while (*open > keep) {
+        json_end_object(w);
+        (*open)--;
+    }
+    /* Skip the segments already open. */
+    const char *seg = name;
+    for (int i = 0; i < keep; i++)
+        seg = strchr(seg, '.') + 1;
+    for (;;) {
+        const char *dot = strchr(seg, '.');
+        if (!dot)
+            break;
+        json_key_n(w, seg, (size_t)(dot - seg));
+        json_begin_object(w);
+        (*open)++;
+        seg = dot + 1;
+    }
+    json_key(w, seg);
+}
+
+void json_write_record(struct json_writer *w, const struct handshake *h)
+{
+    char scratch[FIELD_SCRATCH];
+    const char *prev = NULL;
+    int open = 0;
+    size_t n = fields_count();
+
+    json_begin_object(w);
+    for (size_t i = 0; i < n; i++) {
+        const struct field_def *f = fields_at(i);
+        struct field_value v;
+        if (!field_is_list(f)) {
+            if (!f->get(h, &v, scratch, sizeof(scratch)))
+                continue;
+            enter_field(w, prev, f->name, &open);
+            write_value(w, &v);
+            prev = f->name;
+            continue;
+        }
+        /* A list with no entries is left out, like an absent scalar; the
+         * key is written with the first entry kept. */
+        size_t slots = f->count(h);
+        bool started = false;
+        for (size_t k = 0; k < slots; k++) {
+            if (!f->item(h, k, &v, scratch, sizeof(scratch)))
+                continue;
+            if (!started) {
+                enter_field(w, prev, f->name, &open);
+                json_begin_array(w);
+                prev = f->name;
+                started = true;
+            }
+            write_value(w, &v);
+        }
+        if (started)
+            json_end_array(w);
+    }
+    while (open-- > 0)
+        json_end_object(w);
+    json_end_object(w);
+}

@@ -1,0 +1,66 @@
+/* json_writer.h — a small streaming JSON writer into one growable buffer
+ * (or a fixed caller buffer), and the rendering of a handshake record as
+ * nested JSON from the field registry.
+ *
+ * The writer tracks commas itself: callers say key, value, begin, end.
+ * When the buffer cannot grow (or the fixed buffer is full, or nesting is
+ * too deep) the writer sets `failed` and ignores further calls, so a caller
+ * checks once at the end instead of after every call. */
+#ifndef TLSMON_JSON_WRITER_H
+#define TLSMON_JSON_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../../dissectors/handshake.h"
+
+#define JSON_MAX_DEPTH 16
+#define JSON_MAX_BYTES (4u * 1024u * 1024u) /* a record is far smaller */
+
+struct json_writer {
+    char *buf;
+    size_t len, cap;
+    bool owned;     /* buf is ours to grow and free */
+    bool failed;    /* out of room: the contents are incomplete */
+    bool after_key; /* the next value completes a "key": pair */
+    int depth;
+    bool has_items[JSON_MAX_DEPTH + 1]; /* per level: a comma is due */
+};
+
+/* A growable writer; json_free releases it. */
+void json_init(struct json_writer *w);
+/* A writer over a fixed buffer the caller owns; it never grows. */
+void json_init_fixed(struct json_writer *w, char *buf, size_t cap);
+void json_free(struct json_writer *w);
+/* Empty it for the next document, keeping the buffer. */
+void json_reset(struct json_writer *w);
+
+void json_begin_object(struct json_writer *w);
+void json_end_object(struct json_writer *w);
+void json_begin_array(struct json_writer *w);
+void json_end_array(struct json_writer *w);
+void json_key(struct json_writer *w, const char *key);
+void json_key_n(struct json_writer *w, const char *key, size_t n);
+void json_string(struct json_writer *w, const char *s);
+void json_string_n(struct json_writer *w, const char *s, size_t n);
+void json_int(struct json_writer *w, int64_t n);
+void json_uint(struct json_writer *w, uint64_t n);
+void json_bool(struct json_writer *w, bool b);
+/* A number with exactly 3 decimals, locale independent. */
+void json_fixed3(struct json_writer *w, double d);
+
+/* The contents as a NUL-terminated string ("" after a failure). */
+const char *json_text(struct json_writer *w);
+
+/* Append a newline and write the whole document with one fwrite, then
+ * reset. Returns false if the document was incomplete or the write failed
+ * (nothing partial is written for an incomplete document). */
+bool json_write_line(struct json_writer *w, FILE *fp);
+
+/* One handshake record as one JSON object, every present registry field,
+ * dotted names nested as objects. */
+void json_write_record(struct json_writer *w, const struct handshake *h);
+
+#endif

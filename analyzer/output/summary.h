@@ -1,0 +1,79 @@
+/* summary.h — the end-of-run summary: counts accumulated from every decided
+ * record (outcomes, versions, ciphers, why and where handshakes failed, the
+ * servers that failed most), printed for a person or written as JSON.
+ *
+ * Memory is bounded: each table has a fixed size; what does not fit is
+ * counted as "other" rather than dropped silently. */
+#ifndef TLSMON_SUMMARY_H
+#define TLSMON_SUMMARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../../dissectors/handshake.h"
+#include "../stats.h"
+
+struct json_writer;
+
+#define SUMMARY_TOP 10
+#define SUMMARY_MAX_VERSIONS 16
+#define SUMMARY_MAX_CIPHERS 256
+#define SUMMARY_MAX_SERVERS 1024
+#define SUMMARY_SERVER_SLOTS (2 * SUMMARY_MAX_SERVERS) /* hash, half full */
+#define SUMMARY_ALERT_ENCRYPTED 256 /* alert index for encrypted alerts */
+
+struct summary_tally {
+    uint32_t key;   /* version or cipher suite */
+    uint32_t order; /* first-seen order, breaks ties in rankings */
+    uint64_t count;
+};
+
+struct summary_server {
+    bool used;
+    uint32_t order;
+    uint64_t count;
+    struct endpoint ep;
+    char sni[HS_SNI_LEN]; /* "" without SNI */
+};
+
+struct summary {
+    uint64_t handshakes;
+    uint64_t by_outcome[OUTCOME_NOT_TLS + 1];
+
+    struct summary_tally versions[SUMMARY_MAX_VERSIONS];
+    size_t n_versions;
+    uint64_t versions_other;
+    struct summary_tally ciphers[SUMMARY_MAX_CIPHERS];
+    size_t n_ciphers;
+    uint64_t ciphers_other;
+
+    /* Failures: outcome failed or not_tls. */
+    uint64_t failures;
+    uint64_t alerts[2][SUMMARY_ALERT_ENCRYPTED + 1]; /* [sender][code] */
+    uint64_t failures_without_alert;
+    uint64_t by_stage[STAGE_COUNT];
+    uint64_t by_ended_by[ENDED_NOT_TLS + 1];
+
+    struct summary_server *servers; /* SUMMARY_SERVER_SLOTS, heap */
+    size_t n_servers;
+    uint64_t servers_untracked; /* failures at servers past the table */
+    uint32_t next_order;
+};
+
+/* False if the server table could not be allocated; the summary still
+ * works, without failing servers. */
+bool summary_init(struct summary *s);
+void summary_add(struct summary *s, const struct handshake *h);
+void summary_free(struct summary *s);
+
+/* `st` may be NULL. */
+void summary_print_text(FILE *fp, const struct summary *s,
+                        const struct run_stats *st, bool color);
+/* One complete JSON object: {"event":{"kind":"metric",...},"tlsmon":
+ * {"summary":{...}}}. */
+void summary_write_json(struct json_writer *w, const struct summary *s,
+                        const struct run_stats *st);
+
+#endif

@@ -1,0 +1,1021 @@
+/* tls.c — the TLS/SSL record layer of one connection: assembles records in
+ * both directions, reassembles plaintext handshake messages and hands them to
+ * the message parsers, tracks what each side has encrypted, and asks
+ * outcome.c for a decision after every record.
+ *
+ * Everything here is keyed by flow side (0/1, the flow's own orientation);
+ * facts are written into the record by TLS role once the hellos say which
+ * side is the client. */
+#include "tls.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analyzer/cursor.h"
+#include "outcome.h"
+#include "tls_messages.h"
+
+/* TLSCiphertext may carry 2^14 + 2048 bytes (RFC 5246 §6.2.3); TLS 1.3 is
+ * stricter, so this bound covers every version. */
+#define TLS_RECORD_MAX (16384u + 2048u)
+#define TLS_DEFAULT_MAX_HS_MSG (256u * 1024u)
+#define TLS_HS_LEN_MAX 0xffffffu
+
+enum {
+    CT_CCS = 20,
+    CT_ALERT = 21,
+    CT_HANDSHAKE = 22,
+    CT_APP_DATA = 23,
+    CT_HEARTBEAT = 24,
+};
+
+/* TLS 1.3 record sizes that tell an encrypted Finished from an encrypted
+ * alert (DIAGNOSES.md, "What TLS 1.3 hides"): an alert is 2 + 1 + 16 bytes
+ * plus padding, the smallest Finished 4 + 32 + 1 + 16. */
+#define TLS13_ALERT_MAX_LEN 30
+#define TLS13_FINISHED_MIN_LEN 40
+
+enum rec_state {
+    RS_HEADER, /* collecting a record header */
+    RS_BODY,   /* collecting a record body */
+    RS_RESYNC, /* after a gap: sliding over bytes for a plausible header */
+    RS_DEAD,   /* protocol error or not TLS: this side is no longer read */
+};
+
+enum rec_format { FMT_TLS, FMT_SSL2_2, FMT_SSL2_3 };
+
+struct side_parser {
+    enum rec_state state;
+
+    /* Header bytes accumulate in an integer so that no packet bytes are
+     * ever indexed: the last `hdr_len` bytes are in the low bits. */
+    uint64_t hdr;
+    uint8_t hdr_len;
+    uint64_t rec_ts; /* when the first byte of the current record came */
+
+    enum rec_format fmt;
+    uint8_t type;
+    uint16_t version;
+    uint8_t *body; /* TLS_RECORD_MAX bytes, allocated on first use */
+    uint32_t body_len, body_want;
+
+    uint32_t records;       /* valid records read */
+    uint32_t ssl2_records;  /* SSLv2 records after the server hello */
+    bool got_bytes;
+    bool bad_start;         /* the first bytes were not TLS */
+    bool after_gap;         /* a failed header sends us back to resync */
+    uint32_t good_after_gap;
+    uint64_t resync_skipped;
+
+    bool encrypted;         /* TLS <= 1.2: this side sent its CCS */
+
+    /* Handshake message reassembly. */
+    uint8_t *msg;           /* 4-byte header + body */
+    uint32_t msg_cap, msg_len, msg_want;
+    uint32_t msg_skip;      /* bytes of an oversized message left to skip */
+    uint64_t msg_ts;
+};
+
+struct tls_session {
+    struct handshake rec;
+    struct side_parser side[2];
+    int client_side;
+    uint32_t max_msg;
+    bool tls13;        /* a real TLS 1.3 ServerHello was read */
+    bool ssl2;         /* the server answered in SSLv2 */
+    uint64_t now;      /* timestamp of the bytes being read */
+};
+
+static void read_records(struct tls_session *s, int side,
+                         struct cursor *in);
+
+/* ---- small helpers ---- */
+
+static enum tls_side role_of(const struct tls_session *s, int side)
+{
+    if (s->client_side < 0)
+        return side == 0 ? TLS_SIDE_CLIENT : TLS_SIDE_SERVER;
+    return side == s->client_side ? TLS_SIDE_CLIENT : TLS_SIDE_SERVER;
+}
+
+static bool is_server_side(const struct tls_session *s, int side)
+{
+    return s->client_side >= 0 && side != s->client_side;
+}
+
+static void reach(struct tls_session *s, enum hs_stage st)
+{
+    if (st > s->rec.stage)
+        s->rec.stage = st;
+}
+
+static void note_error(struct tls_session *s, const char *what)
+{
+    if (s->rec.parse_error)
+        return; /* the first fault is the informative one */
+    s->rec.parse_error = true;
+    strncpy(s->rec.parse_error_what, what,
+            sizeof s->rec.parse_error_what - 1);
+}
+
+static bool finished_or_stopped(const struct tls_session *s)
+{
+    return s->rec.outcome != OUTCOME_UNDECIDED;
+}
+
+static void release_buffers(struct tls_session *s)
+{
+    for (int i = 0; i < 2; i++) {
+        free(s->side[i].body);
+        s->side[i].body = NULL;
+        free(s->side[i].msg);
+        s->side[i].msg = NULL;
+        s->side[i].msg_cap = 0;
+    }
+}
+
+static bool decide_now(struct tls_session *s)
+{
+    if (outcome_check(&s->rec, s->now)) {
+        release_buffers(s);
+        return true;
+    }
+    return false;
+}
+
+static void add_alert(struct tls_session *s, int side, bool encrypted,
+                      uint8_t level, uint8_t desc, uint16_t length)
+{
+    struct handshake *h = &s->rec;
+    if (h->n_alerts_total < UINT16_MAX)
+        h->n_alerts_total++;
+    if (h->n_alerts >= HS_MAX_ALERTS)
+        return;
+    struct tls_alert *a = &h->alerts[h->n_alerts++];
+    a->sender = (uint8_t)role_of(s, side);
+    a->encrypted = encrypted;
+    a->level = level;
+    a->description = desc;
+    a->length = length;
+    a->stage = (uint8_t)h->stage;
+    a->ts_us = s->now;
+}
+
+/* ---- sniffing ---- */
+
+static bool plausible_tls_header(uint8_t type, uint16_t version,
+                                 uint16_t length, uint8_t max_type)
+{
+    return type >= CT_CCS && type <= max_type && (version >> 8) == 3 &&
+           (version & 0xff) <= 4 && length <= TLS_RECORD_MAX;
+}
+
+enum tls_sniff tls_sniff(const uint8_t *data, uint32_t len)
+{
+    struct cursor c = cursor_make(data, len);
+    uint8_t b0, b1, b2, hs_type;
+    uint16_t version, length;
+
+    if (len < 6)
+        return TLS_SNIFF_NEED_MORE;
+    if (!cursor_u8(&c, &b0) || !cursor_u8(&c, &b1) || !cursor_u8(&c, &b2))
+        return TLS_SNIFF_NO;
+
+    if (b0 & 0x80) { /* SSLv2 two-byte header: msg type, then version */
+        if (!cursor_u16(&c, &version))
+            return TLS_SNIFF_NO;
+        if (b2 == 1 && (version == TLS_V_SSL2 || (version >> 8) == 3))
+            return TLS_SNIFF_CLIENT_HELLO;
+        return TLS_SNIFF_NO;
+    }
+
+    c = cursor_make(data, len);
+    if (!cursor_u8(&c, &b0) || !cursor_u16(&c, &version) ||
+        !cursor_u16(&c, &length) || !cursor_u8(&c, &hs_type))
+        return TLS_SNIFF_NO;
+    (void)b1;
+    if (!plausible_tls_header(b0, version, length, CT_APP_DATA) || length == 0)
+        return TLS_SNIFF_NO;
+    if (b0 == CT_HANDSHAKE && hs_type == TLS_HS_CLIENT_HELLO)
+        return TLS_SNIFF_CLIENT_HELLO;
+    if (b0 == CT_HANDSHAKE && hs_type == TLS_HS_SERVER_HELLO)
+        return TLS_SNIFF_SERVER_HELLO;
+    return TLS_SNIFF_OTHER_RECORD;
+}
+
+/* ---- lifecycle ---- */
+
+struct tls_session *tls_session_new(const struct tls_limits *lim,
+                                    int client_side)
+{
+    struct tls_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->client_side = (client_side == 0 || client_side == 1) ? client_side : -1;
+    s->max_msg = lim && lim->max_handshake_msg ? lim->max_handshake_msg
+                                               : TLS_DEFAULT_MAX_HS_MSG;
+    if (s->max_msg > TLS_HS_LEN_MAX)
+        s->max_msg = TLS_HS_LEN_MAX;
+    s->rec.ended_by_side = -1;
+    s->rec.handshake_us = -1;
+    s->rec.server_response_us = -1;
+    return s;
+}
+
+void tls_session_free(struct tls_session *s)
+{
+    if (!s)
+        return;
+    release_buffers(s);
+    cert_chain_free(&s->rec.server_certs);
+    cert_chain_free(&s->rec.client_certs);
+    free(s);
+}
+
+bool tls_decided(const struct tls_session *s)
+{
+    return s && s->rec.outcome != OUTCOME_UNDECIDED;
+}
+
+int tls_client_side(const struct tls_session *s)
+{
+    return s ? s->client_side : -1;
+}
+
+bool tls_not_a_tls_flow(const struct tls_session *s)
+{
+    if (!s || s->rec.ch.seen || s->rec.sh.seen ||
+        s->rec.outcome != OUTCOME_UNDECIDED)
+        return false;
+    if (s->client_side >= 0)
+        return s->side[s->client_side].bad_start;
+    /* Roles unknown: nothing on either side looked like TLS. */
+    return (s->side[0].bad_start || s->side[1].bad_start) &&
+           s->side[0].records == 0 && s->side[1].records == 0;
+}
+
+struct handshake *tls_record(struct tls_session *s)
+{
+    return s ? &s->rec : NULL;
+}
+
+/* ---- handshake messages ---- */
+
+static void on_client_hello(struct tls_session *s, int side,
+                            struct cursor *body, uint32_t len, bool complete)
+{
+    struct handshake *h = &s->rec;
+    struct client_hello *ch;
+    enum hs_stage st;
+
+    s->client_side = side; /* the hello's direction beats the SYN guess */
+    if (!h->ch.seen) {
+        ch = &h->ch;
+        st = STAGE_CLIENT_HELLO;
+    } else if (h->hrr.seen && !h->ch2.seen) {
+        ch = &h->ch2;
+        st = STAGE_CLIENT_HELLO_2;
+    } else {
+        h->round++;
+        return;
+    }
+    if (complete && !tls_parse_client_hello(body, ch))
+        note_error(s, "client_hello");
+    ch->seen = true;
+    ch->length = len;
+    ch->record_version = s->side[side].version;
+    ch->ts_us = s->side[side].msg_ts;
+    reach(s, st);
+}
+
+static void on_server_hello(struct tls_session *s, int side,
+                            struct cursor *body, bool complete)
+{
+    struct handshake *h = &s->rec;
+    struct server_hello sh;
+    struct hello_retry hrr;
+    bool is_hrr = false;
+
+    if (!h->ch.seen)
+        s->client_side = !side; /* capture began after the ClientHello */
+    if (h->sh.seen)
+        return; /* a later one belongs to a renegotiation */
+    if (!complete) {
+        note_error(s, "server_hello");
+        return;
+    }
+    memset(&sh, 0, sizeof sh);
+    memset(&hrr, 0, sizeof hrr);
+    /* Parse into copies: a HelloRetryRequest must not disturb a ServerHello
+     * slot, and vice versa. */
+    if (!tls_parse_server_hello(body, &sh, &hrr, &is_hrr))
+        note_error(s, is_hrr ? "hello_retry_request" : "server_hello");
+    if (is_hrr) {
+        if (!h->hrr.seen) {
+            h->hrr = hrr;
+            h->hrr.seen = true;
+        }
+        reach(s, STAGE_HELLO_RETRY_REQUEST);
+        return;
+    }
+    h->sh = sh;
+    h->sh.seen = true;
+    h->sh.record_version = s->side[side].version;
+    h->sh.ts_us = s->side[side].msg_ts;
+    reach(s, STAGE_SERVER_HELLO);
+    if (h->sh.version == TLS_V_1_3)
+        s->tls13 = true;
+}
+
+static void on_certificate(struct tls_session *s, int side,
+                           struct cursor *body, bool complete)
+{
+    struct handshake *h = &s->rec;
+    bool client = role_of(s, side) == TLS_SIDE_CLIENT;
+    struct cert_chain *chain = client ? &h->client_certs : &h->server_certs;
+
+    reach(s, client ? STAGE_CLIENT_CERTIFICATE : STAGE_SERVER_CERTIFICATE);
+    if (chain->seen)
+        return; /* keep the first chain; a second one would leak the first */
+    if (!complete) {
+        chain->seen = true;
+        chain->truncated = true;
+        return;
+    }
+    if (!tls_parse_certificate(body, h->sh.version == TLS_V_1_3, chain))
+        note_error(s, "certificate");
+    chain->seen = true;
+    if (client && chain->n_certs_total == 0 && !chain->truncated)
+        h->client_cert_empty = true;
+}
+
+/* One whole handshake message from `side`. `complete` is false when the
+ * message was too large to keep: only what its type says is noted. */
+static void on_handshake_message(struct tls_session *s, int side, uint8_t type,
+                                 struct cursor *body, uint32_t len,
+                                 bool complete)
+{
+    struct handshake *h = &s->rec;
+    uint16_t group;
+
+    switch (type) {
+    case TLS_HS_CLIENT_HELLO:
+        on_client_hello(s, side, body, len, complete);
+        break;
+    case TLS_HS_SERVER_HELLO:
+        on_server_hello(s, side, body, complete);
+        break;
+    case TLS_HS_CERTIFICATE:
+        on_certificate(s, side, body, complete);
+        break;
+    case TLS_HS_SERVER_KEY_EXCHANGE:
+        h->server_key_exchange = true;
+        reach(s, STAGE_SERVER_KEY_EXCHANGE);
+        /* Only ECDHE names a group; a DHE or RSA exchange saying nothing
+         * is not a fault. */
+        if (complete && !h->sh.has_key_share &&
+            tls_parse_server_key_exchange_group(body, &group))
+            h->sh.group = group;
+        break;
+    case TLS_HS_CERTIFICATE_REQUEST:
+        h->certificate_request = true;
+        reach(s, STAGE_CERTIFICATE_REQUEST);
+        break;
+    case TLS_HS_SERVER_HELLO_DONE:
+        h->server_hello_done = true;
+        reach(s, STAGE_SERVER_HELLO_DONE);
+        break;
+    case TLS_HS_CLIENT_KEY_EXCHANGE:
+        h->client_key_exchange = true;
+        reach(s, STAGE_CLIENT_KEY_EXCHANGE);
+        break;
+    case TLS_HS_NEW_SESSION_TICKET:
+        h->new_session_ticket = true;
+        break;
+    case TLS_HS_FINISHED: {
+        /* A plaintext Finished should not exist; note it all the same. */
+        enum tls_side r = role_of(s, side);
+        h->finished[r] = true;
+        reach(s, r == TLS_SIDE_CLIENT ? STAGE_CLIENT_FINISHED
+                                      : STAGE_SERVER_FINISHED);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static bool grow_msg(struct side_parser *p, uint32_t need)
+{
+    uint32_t cap = p->msg_cap ? p->msg_cap : 4096;
+    uint8_t *m;
+
+    if (need <= p->msg_cap)
+        return true;
+    while (cap < need)
+        cap = cap > UINT32_MAX / 2 ? need : cap * 2;
+    m = realloc(p->msg, cap);
+    if (!m)
+        return false;
+    p->msg = m;
+    p->msg_cap = cap;
+    return true;
+}
+
+/* Plaintext handshake bytes from one record: messages may span records and
+ * several may share one. */
+static void read_handshake_bytes(struct tls_session *s, int side,
+                                 struct cursor *in)
+{
+    struct side_parser *p = &s->side[side];
+
+    while (cursor_left(in) > 0 && !finished_or_stopped(s)) {
+        if (p->msg_skip) {
+            size_t n = cursor_left(in) < p->msg_skip ? cursor_left(in)
+                                                     : p->msg_skip;
+            cursor_skip(in, n);
+            p->msg_skip -= (uint32_t)n;
+            continue;
+        }
+        if (p->msg_len == 0) {
+            p->msg_ts = p->rec_ts;
+            p->msg_want = 4;
+            if (!grow_msg(p, 4)) {
+                note_error(s, "out of memory");
+                return;
+            }
+        }
+        size_t n = p->msg_want - p->msg_len;
+        if (n > cursor_left(in))
+            n = cursor_left(in);
+        if (!cursor_copy(in, p->msg + p->msg_len, n))
+            return;
+        p->msg_len += (uint32_t)n;
+        if (p->msg_len < p->msg_want)
+            return; /* the rest comes in a later record */
+
+        struct cursor m = cursor_make(p->msg, p->msg_len);
+        uint8_t type;
+        uint32_t body_len;
+        if (!cursor_u8(&m, &type) || !cursor_u24(&m, &body_len))
+            return;
+        if (p->msg_want == 4 && body_len > 0) {
+            if (body_len > s->max_msg || !grow_msg(p, 4 + body_len)) {
+                note_error(s, "handshake message too large");
+                on_handshake_message(s, side, type, NULL, body_len, false);
+                p->msg_skip = body_len;
+                p->msg_len = 0;
+                continue;
+            }
+            p->msg_want = 4 + body_len;
+            continue;
+        }
+        struct cursor body;
+        if (!cursor_sub(&m, body_len, &body))
+            return;
+        p->msg_len = 0;
+        on_handshake_message(s, side, type, &body, body_len, true);
+    }
+}
+
+/* ---- SSLv2 ---- */
+
+static void read_ssl2_client_hello(struct tls_session *s, int side,
+                                   struct cursor *body)
+{
+    struct handshake *h = &s->rec;
+
+    s->client_side = side;
+    if (!tls_parse_sslv2_client_hello(body, &h->ch))
+        note_error(s, "sslv2_client_hello");
+    h->ch.seen = true;
+    h->ch.sslv2 = true;
+    if (!h->ch.record_version)
+        h->ch.record_version = TLS_V_SSL2;
+    h->ch.ts_us = s->side[side].rec_ts;
+    reach(s, STAGE_CLIENT_HELLO);
+}
+
+/* SERVER-HELLO: type, session-id-hit, certificate type, version, then the
+ * lengths of certificate, cipher specs and connection id. */
+static bool read_ssl2_server_hello(struct tls_session *s, struct cursor *body)
+{
+    struct handshake *h = &s->rec;
+    uint8_t type, hit, cert_type;
+    uint16_t version, cert_len, specs_len, conn_id_len;
+    struct cursor cert;
+
+    CURSOR_TRY(cursor_u8(body, &type) && type == 4);
+    CURSOR_TRY(cursor_u8(body, &hit) && cursor_u8(body, &cert_type));
+    CURSOR_TRY(cursor_u16(body, &version) && cursor_u16(body, &cert_len));
+    CURSOR_TRY(cursor_u16(body, &specs_len) && cursor_u16(body, &conn_id_len));
+    h->sh.seen = true;
+    h->sh.record_version = TLS_V_SSL2;
+    h->sh.legacy_version = version;
+    h->sh.version = version;
+    h->sh.ts_us = s->now;
+    reach(s, STAGE_SERVER_HELLO);
+    s->ssl2 = true;
+    if (cert_len && cursor_sub(body, cert_len, &cert) && !h->server_certs.seen) {
+        h->server_certs.seen = true;
+        h->server_certs.n_certs_total = 1;
+        reach(s, STAGE_SERVER_CERTIFICATE);
+        h->server_certs.der = malloc(cert_len);
+        if (h->server_certs.der && cursor_copy(&cert, h->server_certs.der,
+                                               cert_len)) {
+            h->server_certs.der_len = cert_len;
+            h->server_certs.n_certs = 1;
+            h->server_certs.certs[0].off = 0;
+            h->server_certs.certs[0].len = cert_len;
+        }
+    }
+    return true;
+}
+
+/* After an SSLv2 server hello the rest is counted, not read: the client
+ * sends CLIENT-MASTER-KEY then its encrypted CLIENT-FINISHED, the server
+ * SERVER-VERIFY then SERVER-FINISHED; anything later is data. */
+static void read_ssl2_record(struct tls_session *s, int side)
+{
+    struct side_parser *p = &s->side[side];
+    struct handshake *h = &s->rec;
+    enum tls_side r = role_of(s, side);
+
+    p->ssl2_records++;
+    if (p->ssl2_records > 1)
+        h->encrypted_records[r]++;
+    if (h->finished[r]) {
+        h->app_data[r] = true;
+        reach(s, STAGE_APPLICATION_DATA);
+    } else if (r == TLS_SIDE_CLIENT && p->ssl2_records == 1) {
+        h->client_key_exchange = true;
+        reach(s, STAGE_CLIENT_KEY_EXCHANGE);
+    } else if (p->ssl2_records == 2) {
+        h->finished[r] = true;
+        reach(s, r == TLS_SIDE_CLIENT ? STAGE_CLIENT_FINISHED
+                                      : STAGE_SERVER_FINISHED);
+    }
+}
+
+/* ---- records ---- */
+
+static void read_alerts(struct tls_session *s, int side, struct cursor *body)
+{
+    uint8_t level, desc;
+    while (cursor_u8(body, &level) && cursor_u8(body, &desc))
+        add_alert(s, side, false, level, desc, 2);
+}
+
+static void read_tls13_record(struct tls_session *s, int side,
+                              struct cursor *body, uint32_t len)
+{
+    struct side_parser *p = &s->side[side];
+    struct handshake *h = &s->rec;
+    enum tls_side r = role_of(s, side);
+
+    switch (p->type) {
+    case CT_CCS: /* middlebox compatibility; carries nothing */
+        h->ccs[r] = true;
+        return;
+    case CT_ALERT: /* still plaintext when sent before keys changed */
+        read_alerts(s, side, body);
+        return;
+    case CT_HANDSHAKE:
+        read_handshake_bytes(s, side, body);
+        return;
+    case CT_APP_DATA:
+        break;
+    default:
+        return;
+    }
+
+    h->encrypted_records[r]++;
+    if (h->finished[TLS_SIDE_CLIENT]) {
+        h->app_data[r] = true;
+        reach(s, STAGE_APPLICATION_DATA);
+        return;
+    }
+    if (r == TLS_SIDE_SERVER) {
+        reach(s, STAGE_SERVER_ENCRYPTED_FLIGHT);
+        return;
+    }
+    if (h->encrypted_records[r] == 1) {
+        h->first_client_encrypted_len = (uint16_t)len;
+        if (len <= TLS13_ALERT_MAX_LEN) {
+            add_alert(s, side, true, 0, 0, (uint16_t)len);
+            return;
+        }
+    }
+    if (len >= TLS13_FINISHED_MIN_LEN) {
+        h->finished[r] = true;
+        reach(s, STAGE_CLIENT_FINISHED);
+    }
+}
+
+static void read_tls12_record(struct tls_session *s, int side,
+                              struct cursor *body, uint32_t len)
+{
+    struct side_parser *p = &s->side[side];
+    struct handshake *h = &s->rec;
+    enum tls_side r = role_of(s, side);
+
+    switch (p->type) {
+    case CT_CCS:
+        h->ccs[r] = true;
+        /* Before a ServerHello a CCS is TLS 1.3 compatibility mode (after
+         * an HRR, or ahead of early data), not a key change. */
+        if (h->sh.seen) {
+            p->encrypted = true;
+            p->msg_len = 0;
+            p->msg_skip = 0;
+        }
+        break;
+    case CT_ALERT:
+        if (p->encrypted) {
+            h->encrypted_records[r]++;
+            add_alert(s, side, true, 0, 0, (uint16_t)len);
+        } else {
+            read_alerts(s, side, body);
+        }
+        break;
+    case CT_HANDSHAKE:
+        if (!p->encrypted) {
+            read_handshake_bytes(s, side, body);
+            break;
+        }
+        h->encrypted_records[r]++;
+        if (!h->finished[r]) {
+            h->finished[r] = true;
+            reach(s, r == TLS_SIDE_CLIENT ? STAGE_CLIENT_FINISHED
+                                          : STAGE_SERVER_FINISHED);
+        }
+        break;
+    case CT_APP_DATA:
+        if (p->encrypted) {
+            h->encrypted_records[r]++;
+            h->app_data[r] = true;
+            reach(s, STAGE_APPLICATION_DATA);
+        } else if (r == TLS_SIDE_SERVER || h->sh.seen) {
+            /* Mid-connection capture: data, though no key change was seen.
+             * Client data before any ServerHello is 0-RTT and decides
+             * nothing. */
+            h->app_data[r] = true;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void record_done(struct tls_session *s, int side)
+{
+    struct side_parser *p = &s->side[side];
+    struct cursor body = cursor_make(p->body, p->body_len);
+    bool was_tls13 = s->tls13;
+
+    p->records++;
+    if (p->after_gap && ++p->good_after_gap >= 2)
+        p->after_gap = false;
+
+    if (p->fmt != FMT_TLS) {
+        if (s->ssl2)
+            read_ssl2_record(s, side);
+        else if (!s->rec.ch.seen && p->records == 1)
+            read_ssl2_client_hello(s, side, &body);
+        else if (!read_ssl2_server_hello(s, &body))
+            note_error(s, "sslv2_server_hello");
+    } else if (was_tls13) {
+        read_tls13_record(s, side, &body, p->body_len);
+    } else {
+        read_tls12_record(s, side, &body, p->body_len);
+    }
+    decide_now(s);
+}
+
+/* The server did not answer the ClientHello with TLS. */
+static void declare_not_tls(struct tls_session *s, int side,
+                            struct cursor *rest)
+{
+    struct handshake *h = &s->rec;
+    struct side_parser *p = &s->side[side];
+    size_t n = 0, max = sizeof h->not_tls_preview - 1;
+    uint8_t b;
+
+    for (int i = p->hdr_len - 1; i >= 0 && n < max; i--) {
+        b = (uint8_t)(p->hdr >> (8 * i));
+        h->not_tls_preview[n++] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
+    }
+    while (n < max && cursor_u8(rest, &b))
+        h->not_tls_preview[n++] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
+    h->not_tls_preview[n] = '\0';
+
+    p->state = RS_DEAD;
+    h->ended_by = ENDED_NOT_TLS;
+    h->ended_by_side = TLS_SIDE_SERVER;
+    decide_now(s);
+}
+
+/* A header that cannot be TLS. What it means depends on what came before. */
+static void bad_header(struct tls_session *s, int side, struct cursor *rest,
+                       const char *why)
+{
+    struct side_parser *p = &s->side[side];
+
+    if (p->after_gap) { /* likely a false match while resynchronizing */
+        p->state = RS_RESYNC;
+        p->hdr_len = 1; /* keep sliding from the next byte */
+        p->resync_skipped += 4;
+        return;
+    }
+    if (p->records == 0 && s->rec.ch.seen && is_server_side(s, side)) {
+        declare_not_tls(s, side, rest);
+        return;
+    }
+    p->state = RS_DEAD;
+    if (p->records == 0)
+        p->bad_start = true;
+    else
+        note_error(s, why);
+}
+
+/* May the SSLv2 record format be used on this side right now? */
+static bool ssl2_allowed(const struct tls_session *s, int side)
+{
+    const struct side_parser *p = &s->side[side];
+    if (s->ssl2)
+        return true;
+    if (p->records != 0 || p->after_gap)
+        return false;
+    if (!s->rec.ch.seen)
+        return s->client_side < 0 || side == s->client_side;
+    return is_server_side(s, side) && s->rec.ch.sslv2;
+}
+
+static bool start_body(struct tls_session *s, int side, uint32_t want)
+{
+    struct side_parser *p = &s->side[side];
+    if (!p->body) {
+        p->body = malloc(TLS_RECORD_MAX);
+        if (!p->body) {
+            note_error(s, "out of memory");
+            p->state = RS_DEAD;
+            return false;
+        }
+    }
+    p->body_len = 0;
+    p->body_want = want;
+    p->state = RS_BODY;
+    return true;
+}
+
+/* Header bytes that belong to an SSLv2 record body go back into the body. */
+static void carry_into_body(struct side_parser *p, unsigned n)
+{
+    for (int i = (int)n - 1; i >= 0 && p->body_len < p->body_want; i--)
+        p->body[p->body_len++] = (uint8_t)(p->hdr >> (8 * i));
+}
+
+/* How many header bytes this record needs before it can be judged. */
+static unsigned header_need(const struct tls_session *s,
+                            const struct side_parser *p)
+{
+    if (s->ssl2 && p->hdr_len >= 1) {
+        uint8_t b0 = (uint8_t)(p->hdr >> (8 * (p->hdr_len - 1)));
+        return (b0 & 0x80) ? 2 : 3;
+    }
+    return s->ssl2 ? 2 : 5;
+}
+
+/* Is what we have of a header still possibly valid? Lets a non-TLS answer
+ * be recognized even when it is shorter than a header. */
+static bool header_prefix_ok(const struct tls_session *s, int side,
+                             const struct side_parser *p)
+{
+    uint8_t b[5];
+    for (unsigned i = 0; i < p->hdr_len; i++)
+        b[i] = (uint8_t)(p->hdr >> (8 * (p->hdr_len - 1 - i)));
+    if (s->ssl2)
+        return true;
+    if (ssl2_allowed(s, side) && (b[0] & 0x80))
+        return true;
+    if (ssl2_allowed(s, side) && !s->rec.ch.seen && p->hdr_len >= 1 &&
+        (b[0] < CT_CCS || b[0] > CT_HEARTBEAT) && (b[0] & 0xc0) == 0)
+        return true; /* maybe a three-byte SSLv2 header */
+    if (b[0] < CT_CCS || b[0] > CT_HEARTBEAT)
+        return false;
+    if (p->hdr_len >= 2 && b[1] != 3)
+        return false;
+    if (p->hdr_len >= 3 && b[2] > 4)
+        return false;
+    return true;
+}
+
+static void header_done(struct tls_session *s, int side, struct cursor *rest)
+{
+    struct side_parser *p = &s->side[side];
+    uint8_t b[5] = {0};
+    unsigned n = p->hdr_len;
+
+    for (unsigned i = 0; i < n; i++)
+        b[i] = (uint8_t)(p->hdr >> (8 * (n - 1 - i)));
+
+    if (s->ssl2 || (ssl2_allowed(s, side) &&
+                    ((b[0] & 0x80) ||
+                     (b[0] & 0xc0) == 0 && (b[0] < CT_CCS || b[0] > CT_HEARTBEAT)))) {
+        bool two = (b[0] & 0x80) != 0;
+        uint32_t len = two ? ((uint32_t)(b[0] & 0x7f) << 8 | b[1])
+                           : ((uint32_t)(b[0] & 0x3f) << 8 | b[1]);
+        unsigned hdr_bytes = two ? 2 : 3;
+        p->fmt = two ? FMT_SSL2_2 : FMT_SSL2_3;
+        if (!s->ssl2) {
+            /* Only a hello may open the connection in SSLv2 form. */
+            uint8_t msg = b[hdr_bytes];
+            bool hello = s->rec.ch.seen ? (msg == 4 && len >= 11)
+                                        : (msg == 1 && len >= 9);
+            if (!hello || len > TLS_RECORD_MAX) {
+                bad_header(s, side, rest, "bad record header");
+                return;
+            }
+        }
+        if (len > TLS_RECORD_MAX) {
+            bad_header(s, side, rest, "record too large");
+            return;
+        }
+        p->version = TLS_V_SSL2;
+        p->type = 0;
+        if (!start_body(s, side, len))
+            return;
+        carry_into_body(p, n - hdr_bytes);
+        p->hdr_len = 0;
+        if (p->body_len == p->body_want) {
+            p->state = RS_HEADER;
+            record_done(s, side);
+        }
+        return;
+    }
+
+    struct cursor h = cursor_make(b, 5);
+    uint8_t type;
+    uint16_t version, length;
+    if (!cursor_u8(&h, &type) || !cursor_u16(&h, &version) ||
+        !cursor_u16(&h, &length))
+        return;
+    if (!plausible_tls_header(type, version, length, CT_HEARTBEAT)) {
+        bad_header(s, side, rest,
+                   length > TLS_RECORD_MAX ? "record too large"
+                                           : "bad record header");
+        return;
+    }
+    p->fmt = FMT_TLS;
+    p->type = type;
+    p->version = version;
+    p->hdr_len = 0;
+    if (!start_body(s, side, length))
+        return;
+    if (length == 0) {
+        p->state = RS_HEADER;
+        record_done(s, side);
+    }
+}
+
+/* After a gap: slide a five-byte window over the stream until it shows a
+ * plausible record header. */
+static void resync_byte(struct tls_session *s, int side, uint8_t byte)
+{
+    struct side_parser *p = &s->side[side];
+    p->hdr = ((p->hdr << 8) | byte) & 0xffffffffffull;
+    if (p->hdr_len < 5)
+        p->hdr_len++;
+    if (p->hdr_len < 5)
+        return;
+    uint8_t type = (uint8_t)(p->hdr >> 32);
+    uint16_t version = (uint16_t)(p->hdr >> 16);
+    uint16_t length = (uint16_t)p->hdr;
+    if (!plausible_tls_header(type, version, length, CT_APP_DATA)) {
+        p->resync_skipped++;
+        return;
+    }
+    if (p->resync_skipped)
+        s->rec.resynced = true;
+    p->resync_skipped = 0;
+    p->state = RS_HEADER;
+}
+
+static void read_records(struct tls_session *s, int side, struct cursor *in)
+{
+    struct side_parser *p = &s->side[side];
+    uint8_t byte;
+
+    while (cursor_left(in) > 0 && !finished_or_stopped(s)) {
+        switch (p->state) {
+        case RS_DEAD:
+            return;
+        case RS_RESYNC:
+            if (!cursor_u8(in, &byte))
+                return;
+            resync_byte(s, side, byte);
+            if (p->state == RS_HEADER)
+                header_done(s, side, in);
+            break;
+        case RS_HEADER:
+            if (p->hdr_len == 0)
+                p->rec_ts = s->now;
+            if (!cursor_u8(in, &byte))
+                return;
+            p->hdr = (p->hdr << 8) | byte;
+            p->hdr_len++;
+            if (!header_prefix_ok(s, side, p)) {
+                bad_header(s, side, in, "bad record header");
+                break;
+            }
+            if (p->hdr_len >= header_need(s, p))
+                header_done(s, side, in);
+            break;
+        case RS_BODY: {
+            size_t n = p->body_want - p->body_len;
+            if (n > cursor_left(in))
+                n = cursor_left(in);
+            if (!cursor_copy(in, p->body + p->body_len, n))
+                return;
+            p->body_len += (uint32_t)n;
+            if (p->body_len == p->body_want) {
+                p->state = RS_HEADER;
+                record_done(s, side);
+            }
+            break;
+        }
+        }
+    }
+}
+
+/* ---- feeding ---- */
+
+void tls_feed(struct tls_session *s, int side, const uint8_t *data,
+              uint32_t len, uint64_t ts_us)
+{
+    struct side_parser *p;
+    struct handshake *h;
+
+    if (!s || (side != 0 && side != 1) || !data || len == 0)
+        return;
+    if (finished_or_stopped(s))
+        return;
+    p = &s->side[side];
+    h = &s->rec;
+    s->now = ts_us;
+    p->got_bytes = true;
+    if (h->ch.seen && h->server_response_us < 0 && is_server_side(s, side))
+        h->server_response_us = ts_us >= h->ch.ts_us
+                                    ? (int64_t)(ts_us - h->ch.ts_us)
+                                    : 0;
+    if (p->state == RS_DEAD)
+        return;
+
+    struct cursor in = cursor_make(data, len);
+    read_records(s, side, &in);
+}
+
+void tls_gap(struct tls_session *s, int side, uint32_t len)
+{
+    struct side_parser *p;
+
+    if (!s || (side != 0 && side != 1) || finished_or_stopped(s))
+        return;
+    s->rec.gaps++;
+    s->rec.gap_bytes += len;
+    p = &s->side[side];
+    if (p->state == RS_DEAD)
+        return;
+    /* What was half-read is lost; facts already read stay. */
+    p->state = RS_RESYNC;
+    p->hdr = 0;
+    p->hdr_len = 0;
+    p->body_len = 0;
+    p->msg_len = 0;
+    p->msg_skip = 0;
+    p->after_gap = true;
+    p->good_after_gap = 0;
+    p->resync_skipped = 0;
+}
+
+void tls_closed(struct tls_session *s, int side, enum tls_close how,
+                uint64_t ts_us)
+{
+    if (!s || (side != 0 && side != 1) || finished_or_stopped(s))
+        return;
+    if (tls_not_a_tls_flow(s))
+        return;
+    s->now = ts_us;
+    outcome_closed(&s->rec, role_of(s, side), how == TLS_CLOSE_RST, ts_us);
+    if (finished_or_stopped(s))
+        release_buffers(s);
+}
+
+void tls_finish(struct tls_session *s, enum hs_ended_by why, uint64_t ts_us)
+{
+    if (!s || finished_or_stopped(s))
+        return;
+    s->now = ts_us;
+    outcome_finish(&s->rec, why, ts_us);
+    release_buffers(s);
+}

@@ -1,0 +1,653 @@
+/* tls_messages.c — reads single TLS handshake message bodies (ClientHello in
+ * TLS and SSLv2 form, ServerHello / HelloRetryRequest, Certificate, the group
+ * of an ECDHE ServerKeyExchange) into the handshake record.
+ *
+ * Every parser keeps the facts it read before a fault and returns false. On
+ * false the body cursor is left at the offset where the fault was found, so a
+ * caller can say where a message broke. Facts from extensions after a
+ * malformed one are still taken when the extension framing itself holds:
+ * one bad extension should not hide the SNI that follows it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tls_messages.h"
+
+/* Extension numbers this file reads (IANA TLS ExtensionType registry). */
+enum {
+    EXT_SERVER_NAME = 0,
+    EXT_STATUS_REQUEST = 5,
+    EXT_SUPPORTED_GROUPS = 10,
+    EXT_EC_POINT_FORMATS = 11,
+    EXT_SIGNATURE_ALGORITHMS = 13,
+    EXT_ALPN = 16,
+    EXT_PADDING = 21,
+    EXT_ENCRYPT_THEN_MAC = 22,
+    EXT_EXTENDED_MASTER_SECRET = 23,
+    EXT_SESSION_TICKET = 35,
+    EXT_PRE_SHARED_KEY = 41,
+    EXT_EARLY_DATA = 42,
+    EXT_SUPPORTED_VERSIONS = 43,
+    EXT_PSK_KEY_EXCHANGE_MODES = 45,
+    EXT_KEY_SHARE = 51,
+    EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d,
+    EXT_RENEGOTIATION_INFO = 0xff01,
+    EXT_ENCRYPTED_SERVER_NAME = 0xffce,
+};
+
+#define TLS_FALLBACK_SCSV 0x5600
+#define SNI_HOST_NAME 0
+
+/* RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello whose random is
+ * SHA-256("HelloRetryRequest"). */
+static const uint8_t hrr_random[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
+    0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+    0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
+/* Copies wire text into a C string, writing bytes outside printable ASCII
+ * (and the backslash itself) as \xNN so names are safe to print and
+ * unambiguous. Stops before an escape or byte that would not fit; returns
+ * false when something was left out. */
+static bool copy_escaped(struct cursor *src, char *dst, size_t cap)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    uint8_t b;
+
+    while (cursor_u8(src, &b)) {
+        if (b > 0x20 && b < 0x7f && b != '\\') {
+            if (n + 1 >= cap)
+                break;
+            dst[n++] = (char)b;
+        } else {
+            if (n + 4 >= cap)
+                break;
+            dst[n++] = '\\';
+            dst[n++] = 'x';
+            dst[n++] = hex[b >> 4];
+            dst[n++] = hex[b & 0x0f];
+        }
+    }
+    dst[n] = '\0';
+    return cursor_left(src) == 0;
+}
+
+/* A list of 16-bit values: keeps the first `cap` in wire order. False when
+ * the list is not a whole number of entries. */
+static bool read_u16_list(struct cursor *list, uint16_t *dst, uint8_t *n,
+                          size_t cap, bool *truncated)
+{
+    uint16_t v;
+
+    *n = 0;
+    while (cursor_u16(list, &v)) {
+        if (*n < cap)
+            dst[(*n)++] = v;
+        else
+            *truncated = true;
+    }
+    return cursor_left(list) == 0;
+}
+
+static bool read_u8_list(struct cursor *list, uint8_t *dst, uint8_t *n,
+                         size_t cap, bool *truncated)
+{
+    uint8_t v;
+
+    *n = 0;
+    while (cursor_u8(list, &v)) {
+        if (*n < cap)
+            dst[(*n)++] = v;
+        else
+            *truncated = true;
+    }
+    return true;
+}
+
+/* The 32-byte session id every hello carries; longer is malformed. */
+static bool read_session_id(struct cursor *body, uint8_t *len, uint8_t *id)
+{
+    struct cursor sid;
+    size_t save = cursor_pos(body);
+
+    CURSOR_TRY(cursor_vec8(body, &sid));
+    if (cursor_left(&sid) > 32) {
+        body->off = save;
+        return false;
+    }
+    *len = (uint8_t)cursor_left(&sid);
+    return cursor_copy(&sid, id, *len);
+}
+
+/* ---- ClientHello extensions --------------------------------------------- */
+
+/* RFC 6066 §3: a list of (type, name); only host_name is defined. */
+static bool ch_server_name(struct cursor *ext, struct client_hello *ch)
+{
+    struct cursor list, name;
+    uint8_t type;
+
+    if (cursor_left(ext) == 0)
+        return true; /* what a server echoes; tolerated from a client */
+    CURSOR_TRY(cursor_vec16(ext, &list));
+    while (cursor_left(&list) > 0) {
+        CURSOR_TRY(cursor_u8(&list, &type));
+        /* Other name types have no defined layout, so nothing after one can
+         * be read. */
+        if (type != SNI_HOST_NAME)
+            return cursor_left(ext) == 0;
+        CURSOR_TRY(cursor_vec16(&list, &name));
+        if (!ch->has_sni) {
+            ch->has_sni = true;
+            ch->sni_len = (uint16_t)cursor_left(&name);
+            if (!copy_escaped(&name, ch->sni, sizeof(ch->sni)))
+                ch->truncated = true;
+        }
+    }
+    return cursor_left(ext) == 0;
+}
+
+static bool ch_alpn(struct cursor *ext, struct client_hello *ch)
+{
+    struct cursor list, proto;
+    bool ok = true;
+
+    ch->n_alpn = 0;
+    CURSOR_TRY(cursor_vec16(ext, &list));
+    while (cursor_left(&list) > 0) {
+        CURSOR_TRY(cursor_vec8(&list, &proto));
+        if (cursor_left(&proto) == 0)
+            ok = false; /* RFC 7301: empty names are not allowed */
+        if (ch->n_alpn >= HS_MAX_ALPN) {
+            ch->truncated = true;
+            continue;
+        }
+        if (!copy_escaped(&proto, ch->alpn[ch->n_alpn], HS_ALPN_LEN))
+            ch->truncated = true;
+        ch->n_alpn++;
+    }
+    return ok && cursor_left(ext) == 0;
+}
+
+static bool ch_key_share(struct cursor *ext, struct client_hello *ch)
+{
+    struct cursor list, key;
+    uint16_t group;
+
+    ch->n_key_shares = 0;
+    CURSOR_TRY(cursor_vec16(ext, &list));
+    while (cursor_left(&list) > 0) {
+        CURSOR_TRY(cursor_u16(&list, &group));
+        CURSOR_TRY(cursor_vec16(&list, &key));
+        if (ch->n_key_shares < HS_MAX_KEY_SHARES)
+            ch->key_share_groups[ch->n_key_shares++] = group;
+        else
+            ch->truncated = true;
+    }
+    return cursor_left(ext) == 0;
+}
+
+static bool ch_psk_modes(struct cursor *ext, struct client_hello *ch)
+{
+    struct cursor list;
+    uint8_t mode;
+
+    CURSOR_TRY(cursor_vec8(ext, &list));
+    while (cursor_u8(&list, &mode)) {
+        if (mode < 8)
+            ch->psk_modes |= (uint8_t)(1u << mode);
+    }
+    return cursor_left(ext) == 0;
+}
+
+/* Reads one extension's body; false when it is malformed. */
+static bool ch_extension(uint16_t type, struct cursor *ext,
+                         struct client_hello *ch)
+{
+    struct cursor list;
+
+    switch (type) {
+    case EXT_SERVER_NAME:
+        return ch_server_name(ext, ch);
+    case EXT_ALPN:
+        return ch_alpn(ext, ch);
+    case EXT_SUPPORTED_VERSIONS:
+        ch->has_supported_versions = true;
+        CURSOR_TRY(cursor_vec8(ext, &list));
+        return read_u16_list(&list, ch->versions, &ch->n_versions,
+                             HS_MAX_VERSIONS, &ch->truncated) &&
+               cursor_left(ext) == 0;
+    case EXT_SUPPORTED_GROUPS:
+        CURSOR_TRY(cursor_vec16(ext, &list));
+        return read_u16_list(&list, ch->groups, &ch->n_groups, HS_MAX_GROUPS,
+                             &ch->truncated) &&
+               cursor_left(ext) == 0;
+    case EXT_KEY_SHARE:
+        return ch_key_share(ext, ch);
+    case EXT_SIGNATURE_ALGORITHMS:
+        CURSOR_TRY(cursor_vec16(ext, &list));
+        return read_u16_list(&list, ch->sigalgs, &ch->n_sigalgs,
+                             HS_MAX_SIGALGS, &ch->truncated) &&
+               cursor_left(ext) == 0;
+    case EXT_EC_POINT_FORMATS:
+        CURSOR_TRY(cursor_vec8(ext, &list));
+        return read_u8_list(&list, ch->point_formats, &ch->n_point_formats,
+                            HS_MAX_POINT_FORMATS, &ch->truncated) &&
+               cursor_left(ext) == 0;
+    case EXT_SESSION_TICKET:
+        ch->has_session_ticket = true;
+        ch->session_ticket_len = (uint16_t)cursor_left(ext);
+        return true;
+    case EXT_PRE_SHARED_KEY:
+        ch->psk_offered = true;
+        return true;
+    case EXT_PSK_KEY_EXCHANGE_MODES:
+        return ch_psk_modes(ext, ch);
+    case EXT_EARLY_DATA:
+        ch->early_data = true;
+        return true;
+    case EXT_STATUS_REQUEST:
+        ch->status_request = true;
+        return true;
+    case EXT_EXTENDED_MASTER_SECRET:
+        ch->extended_master_secret = true;
+        return true;
+    case EXT_ENCRYPT_THEN_MAC:
+        ch->encrypt_then_mac = true;
+        return true;
+    case EXT_RENEGOTIATION_INFO:
+        ch->renegotiation_info = true;
+        return true;
+    case EXT_ENCRYPTED_CLIENT_HELLO:
+        ch->ech = true;
+        return true;
+    case EXT_ENCRYPTED_SERVER_NAME:
+        ch->esni = true;
+        return true;
+    case EXT_PADDING:
+        ch->has_padding = true;
+        ch->padding_len = (uint16_t)cursor_left(ext);
+        return true;
+    default:
+        return true;
+    }
+}
+
+/* Walks the extensions block. `*fault` gets the body offset of the first
+ * malformed extension; a broken extension header ends the walk because
+ * nothing after it can be located. */
+static bool ch_extensions(struct cursor *body, struct client_hello *ch,
+                          size_t *fault)
+{
+    struct cursor exts, ext;
+    size_t start;
+    uint16_t type;
+    bool ok = true;
+
+    *fault = cursor_pos(body);
+    CURSOR_TRY(cursor_vec16(body, &exts));
+    start = cursor_pos(body) - exts.len;
+
+    while (cursor_left(&exts) > 0) {
+        size_t at = start + cursor_pos(&exts);
+        if (!cursor_u16(&exts, &type) || !cursor_vec16(&exts, &ext)) {
+            if (ok)
+                *fault = at;
+            return false;
+        }
+        if (ch->n_extensions < HS_MAX_EXTENSIONS)
+            ch->extensions[ch->n_extensions++] = type;
+        else
+            ch->truncated = true;
+        ch->n_extensions_total++;
+        if (!ch_extension(type, &ext, ch) && ok) {
+            ok = false;
+            *fault = at;
+        }
+    }
+    return ok;
+}
+
+/* Clears what a hello parser fills, keeping what the record layer set. */
+static void client_hello_reset(struct client_hello *ch)
+{
+    uint16_t record_version = ch->record_version;
+    uint64_t ts_us = ch->ts_us;
+
+    memset(ch, 0, sizeof(*ch));
+    ch->record_version = record_version;
+    ch->ts_us = ts_us;
+    ch->seen = true;
+}
+
+static void add_cipher(struct client_hello *ch, uint32_t suite)
+{
+    if (ch->n_ciphers < HS_MAX_CIPHERS)
+        ch->ciphers[ch->n_ciphers++] = suite;
+    else
+        ch->truncated = true;
+    if (ch->n_ciphers_total < UINT16_MAX)
+        ch->n_ciphers_total++;
+    if (suite == TLS_FALLBACK_SCSV)
+        ch->fallback_scsv = true;
+}
+
+bool tls_parse_client_hello(struct cursor *body, struct client_hello *out)
+{
+    struct cursor list;
+    uint16_t suite;
+    size_t save, fault;
+
+    client_hello_reset(out);
+    out->length = (uint32_t)cursor_left(body);
+
+    CURSOR_TRY(cursor_u16(body, &out->legacy_version));
+    CURSOR_TRY(cursor_skip(body, 32)); /* random */
+    CURSOR_TRY(read_session_id(body, &out->session_id_len, out->session_id));
+
+    save = cursor_pos(body);
+    CURSOR_TRY(cursor_vec16(body, &list));
+    while (cursor_u16(&list, &suite))
+        add_cipher(out, suite);
+    if (cursor_left(&list) != 0) {
+        body->off = save; /* odd length: not a list of suites */
+        return false;
+    }
+
+    CURSOR_TRY(cursor_vec8(body, &list));
+    read_u8_list(&list, out->compression, &out->n_compression,
+                 HS_MAX_COMPRESSION, &out->truncated);
+
+    /* SSLv3 and early TLS hellos end here; the block is optional. Bytes
+     * after it are tolerated: some middleboxes pad hellos. */
+    if (cursor_left(body) == 0)
+        return true;
+    if (!ch_extensions(body, out, &fault)) {
+        body->off = fault;
+        return false;
+    }
+    return true;
+}
+
+/* SSLv2 CLIENT-HELLO (draft-hickman-netscape-ssl-00 §C.1): all lengths
+ * come first, then the data they describe. */
+bool tls_parse_sslv2_client_hello(struct cursor *rec, struct client_hello *out)
+{
+    uint8_t msg_type;
+    uint16_t specs_len, sid_len, challenge_len;
+    uint32_t spec;
+    struct cursor specs, sid;
+
+    client_hello_reset(out);
+    out->sslv2 = true;
+    out->length = (uint32_t)cursor_left(rec);
+
+    CURSOR_TRY(cursor_u8(rec, &msg_type));
+    if (msg_type != TLS_HS_CLIENT_HELLO) {
+        rec->off -= 1;
+        return false;
+    }
+    CURSOR_TRY(cursor_u16(rec, &out->legacy_version));
+    CURSOR_TRY(cursor_u16(rec, &specs_len));
+    CURSOR_TRY(cursor_u16(rec, &sid_len));
+    CURSOR_TRY(cursor_u16(rec, &challenge_len));
+
+    CURSOR_TRY(cursor_sub(rec, specs_len, &specs));
+    while (cursor_u24(&specs, &spec))
+        add_cipher(out, spec);
+    if (cursor_left(&specs) != 0) {
+        rec->off -= specs_len; /* not a whole number of 3-byte specs */
+        return false;
+    }
+
+    CURSOR_TRY(cursor_sub(rec, sid_len, &sid));
+    if (sid_len > sizeof(out->session_id)) {
+        rec->off -= sid_len;
+        return false;
+    }
+    out->session_id_len = (uint8_t)sid_len;
+    CURSOR_TRY(cursor_copy(&sid, out->session_id, sid_len));
+
+    return cursor_skip(rec, challenge_len);
+}
+
+/* ---- ServerHello / HelloRetryRequest ------------------------------------ */
+
+static bool sh_extension(uint16_t type, struct cursor *ext,
+                         struct server_hello *sh)
+{
+    struct cursor list, proto, key;
+
+    switch (type) {
+    case EXT_SUPPORTED_VERSIONS:
+        CURSOR_TRY(cursor_u16(ext, &sh->version));
+        sh->has_supported_versions = true;
+        return cursor_left(ext) == 0;
+    case EXT_KEY_SHARE:
+        CURSOR_TRY(cursor_u16(ext, &sh->group));
+        sh->has_key_share = true;
+        CURSOR_TRY(cursor_vec16(ext, &key));
+        return cursor_left(ext) == 0;
+    case EXT_ALPN:
+        /* RFC 7301 §3.1: the server's list holds exactly one name. */
+        CURSOR_TRY(cursor_vec16(ext, &list));
+        CURSOR_TRY(cursor_vec8(&list, &proto));
+        sh->has_alpn = true;
+        copy_escaped(&proto, sh->alpn, sizeof(sh->alpn));
+        return cursor_left(&list) == 0 && cursor_left(ext) == 0;
+    case EXT_PRE_SHARED_KEY:
+        sh->psk_accepted = true;
+        return true;
+    case EXT_EXTENDED_MASTER_SECRET:
+        sh->extended_master_secret = true;
+        return true;
+    case EXT_ENCRYPT_THEN_MAC:
+        sh->encrypt_then_mac = true;
+        return true;
+    case EXT_RENEGOTIATION_INFO:
+        sh->renegotiation_info = true;
+        return true;
+    case EXT_SESSION_TICKET:
+        sh->session_ticket = true;
+        return true;
+    case EXT_STATUS_REQUEST:
+        sh->status_request = true;
+        return true;
+    default:
+        return true;
+    }
+}
+
+/* In a HelloRetryRequest key_share is only the group the server wants. */
+static bool hrr_extension(uint16_t type, struct cursor *ext,
+                          struct hello_retry *hrr)
+{
+    if (type != EXT_KEY_SHARE)
+        return true;
+    CURSOR_TRY(cursor_u16(ext, &hrr->group));
+    return cursor_left(ext) == 0;
+}
+
+/* Walks a server's extensions block, filling whichever of sh/hrr is given. */
+static bool server_extensions(struct cursor *body, struct server_hello *sh,
+                              struct hello_retry *hrr, size_t *fault)
+{
+    struct cursor exts, ext;
+    size_t start;
+    uint16_t type;
+    bool ok = true;
+
+    *fault = cursor_pos(body);
+    CURSOR_TRY(cursor_vec16(body, &exts));
+    start = cursor_pos(body) - exts.len;
+
+    while (cursor_left(&exts) > 0) {
+        size_t at = start + cursor_pos(&exts);
+        bool ext_ok;
+        if (!cursor_u16(&exts, &type) || !cursor_vec16(&exts, &ext)) {
+            if (ok)
+                *fault = at;
+            return false;
+        }
+        if (sh) {
+            if (sh->n_extensions < HS_MAX_EXTENSIONS)
+                sh->extensions[sh->n_extensions++] = type;
+            sh->n_extensions_total++;
+            ext_ok = sh_extension(type, &ext, sh);
+        } else {
+            if (hrr->n_extensions < HS_MAX_EXTENSIONS)
+                hrr->extensions[hrr->n_extensions++] = type;
+            ext_ok = hrr_extension(type, &ext, hrr);
+        }
+        if (!ext_ok && ok) {
+            ok = false;
+            *fault = at;
+        }
+    }
+    return ok;
+}
+
+static bool parse_hello_retry(struct cursor *body, struct hello_retry *hrr)
+{
+    uint8_t sid[32], sid_len, compression;
+    size_t fault;
+
+    memset(hrr, 0, sizeof(*hrr));
+    hrr->seen = true;
+    CURSOR_TRY(read_session_id(body, &sid_len, sid));
+    CURSOR_TRY(cursor_u16(body, &hrr->cipher));
+    CURSOR_TRY(cursor_u8(body, &compression));
+    if (cursor_left(body) == 0)
+        return true;
+    if (!server_extensions(body, NULL, hrr, &fault)) {
+        body->off = fault;
+        return false;
+    }
+    return true;
+}
+
+bool tls_parse_server_hello(struct cursor *body, struct server_hello *sh,
+                            struct hello_retry *hrr, bool *is_hrr)
+{
+    uint16_t legacy_version, record_version;
+    uint8_t random[32];
+    uint64_t ts_us;
+    size_t fault;
+
+    *is_hrr = false;
+    CURSOR_TRY(cursor_u16(body, &legacy_version));
+    CURSOR_TRY(cursor_copy(body, random, sizeof(random)));
+    if (memcmp(random, hrr_random, sizeof(random)) == 0) {
+        *is_hrr = true;
+        return parse_hello_retry(body, hrr);
+    }
+
+    record_version = sh->record_version;
+    ts_us = sh->ts_us;
+    memset(sh, 0, sizeof(*sh));
+    sh->record_version = record_version;
+    sh->ts_us = ts_us;
+    sh->seen = true;
+    sh->legacy_version = legacy_version;
+    sh->version = legacy_version;
+
+    CURSOR_TRY(read_session_id(body, &sh->session_id_len, sh->session_id));
+    CURSOR_TRY(cursor_u16(body, &sh->cipher));
+    CURSOR_TRY(cursor_u8(body, &sh->compression));
+    if (cursor_left(body) == 0)
+        return true;
+    if (!server_extensions(body, sh, NULL, &fault)) {
+        body->off = fault;
+        return false;
+    }
+    return true;
+}
+
+/* ---- Certificate --------------------------------------------------------- */
+
+/* Keeps certificates while both limits allow, so that what is kept is always
+ * the leading part of the chain, in order. */
+static void keep_cert(struct cert_chain *out, struct cursor *cert, size_t room)
+{
+    size_t len = cursor_left(cert);
+
+    if (out->truncated || out->n_certs >= HS_MAX_CERTS || !out->der ||
+        len > room - out->der_len) {
+        out->truncated = true;
+        return;
+    }
+    out->certs[out->n_certs].off = out->der_len;
+    out->certs[out->n_certs].len = (uint32_t)len;
+    cursor_copy(cert, out->der + out->der_len, len);
+    out->der_len += (uint32_t)len;
+    out->n_certs++;
+}
+
+bool tls_parse_certificate(struct cursor *body, bool tls13,
+                           struct cert_chain *out)
+{
+    struct cursor context, list, cert, exts;
+    size_t room;
+    bool ok = true;
+
+    cert_chain_free(out);
+    out->seen = true;
+
+    if (tls13)
+        CURSOR_TRY(cursor_vec8(body, &context));
+    CURSOR_TRY(cursor_vec24(body, &list));
+
+    /* One allocation sized by what the message can hold, never more than the
+     * per-chain cap. */
+    room = cursor_left(&list);
+    if (room > HS_MAX_CERT_BYTES)
+        room = HS_MAX_CERT_BYTES;
+    if (room > 0) {
+        out->der = malloc(room);
+        if (!out->der)
+            out->truncated = true;
+    }
+
+    while (cursor_left(&list) > 0) {
+        if (!cursor_vec24(&list, &cert) ||
+            (tls13 && !cursor_vec16(&list, &exts))) {
+            body->off -= cursor_left(&list);
+            return false;
+        }
+        if (out->n_certs_total < UINT16_MAX)
+            out->n_certs_total++;
+        if (cursor_left(&cert) == 0) {
+            ok = false; /* RFC 5246 §7.4.2: certificates are 1..2^24-1 */
+            continue;
+        }
+        keep_cert(out, &cert, room);
+    }
+    return ok;
+}
+
+void cert_chain_free(struct cert_chain *c)
+{
+    free(c->der);
+    memset(c, 0, sizeof(*c));
+}
+
+/* ---- ServerKeyExchange --------------------------------------------------- */
+
+/* RFC 8422 §5.4: ECParameters start with curve_type; named_curve (3) is
+ * followed by the group. DHE and RSA-export parameters have no group. */
+bool tls_parse_server_key_exchange_group(struct cursor *body, uint16_t *group)
+{
+    uint8_t curve_type;
+
+    CURSOR_TRY(cursor_u8(body, &curve_type));
+    if (curve_type != 3) {
+        body->off -= 1;
+        return false;
+    }
+    if (!cursor_u16(body, group)) {
+        body->off -= 1;
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""cli.py — what a user sees at the command line: exit codes and the one-line
+messages for bad input, several inputs, standard input, -o, --format."""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append(cond)
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond else f": {detail}"))
+
+
+def run(tlsmon, *args, stdin=None):
+    p = subprocess.run([tlsmon, *args], input=stdin, capture_output=True, timeout=120)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tlsmon", required=True)
+    ap.add_argument("--captures", required=True)
+    a = ap.parse_args()
+    t = a.tlsmon
+    caps = sorted(glob.glob(os.path.join(a.captures, "*.pcap")))
+    if not caps:
+        print("no captures")
+        print("0 passed, 1 failed")
+        return 1
+    base = os.path.join(a.captures, "tls12-rsa.pcap")
+    if not os.path.exists(base):
+        base = caps[0]
+    tmp = tempfile.mkdtemp(prefix="tlsmon-cli-")
+
+    rc, out, err = run(t, "--help")
+    check("--help exits 0 and documents exit codes", rc == 0 and "Exit codes" in out, err)
+    rc, out, err = run(t, "--version")
+    check("--version", rc == 0 and out.startswith("tlsmon "), out + err)
+    rc, out, err = run(t)
+    check("no input: exit 1, one line", rc == 1 and len(err.strip().splitlines()) == 1, err)
+    rc, out, err = run(t, "--bogus-option", base)
+    check("unknown option: exit 1", rc == 1, err)
+    rc, out, err = run(t, "--format", "xml", base)
+    check("bad --format: exit 1 with the reason", rc == 1 and "xml" in err, err)
+
+    missing = os.path.join(tmp, "missing.pcap")
+    rc, out, err = run(t, missing)
+    check("missing file: exit 1 naming the file", rc == 1 and missing in err
+          and len(err.strip().splitlines()) == 1, err)
+
+    notcap = os.path.join(tmp, "notes.txt")
+    with open(notcap, "w") as fp:
+        fp.write("this is not a capture file\n" * 10)
+    rc, out, err = run(t, notcap)
+    check("not a capture: exit 1 naming the file", rc == 1 and notcap in err, err)
+
+    rc, out, err = run(t, "-f", "tcp port (", base)
+    check("bad BPF filter: exit 1 quoting it", rc == 1 and "bad filter" in err, err)
+
+    # A capture cut mid-packet: results before the break are kept, exit 2.
+    data = open(base, "rb").read()
+    cut = os.path.join(tmp, "cut.pcap")
+    with open(cut, "wb") as fp:
+        fp.write(data[: len(data) - 10])
+    rc_full, out_full, _ = run(t, "--format", "ndjson", "--no-summary", base)
+    rc, out, err = run(t, "--format", "ndjson", "--no-summary", cut)
+    check("truncated capture: exit 2, names file and packet",
+          rc == 2 and cut in err and "packet" in err, f"rc={rc} {err}")
+    check("truncated capture: keeps the records before the break",
+          len(out.splitlines()) >= 1 and len(out.splitlines()) <= len(out_full.splitlines()),
+          out)
+
+    rc, out, err = run(t, "--format", "ndjson", "--no-summary", "-r", base, "-r", base)
+    check("two inputs with -r: records from both",
+          rc == 0 and len(out.splitlines()) >= 1, err)
+
+    rc, out, err = run(t, "--format", "ndjson", "--no-summary", "-", stdin=data)
+    check("standard input with -", rc == 0 and out == out_full, err)
+
+    outfile = os.path.join(tmp, "out.ndjson")
+    rc, out, err = run(t, "--format", "ndjson", "--no-summary", "-o", outfile, base)
+    written = open(outfile).read() if os.path.exists(outfile) else ""
+    check("-o FILE writes there, not stdout", rc == 0 and out == "" and written == out_full, err)
+
+    rc, out, err = run(t, "--format", "ndjson", "--no-summary", *caps)
+    ok = rc == 0
+    try:
+        for line in out.splitlines():
+            obj = json.loads(line)
+            ok = ok and obj["event"]["dataset"] == "tlsmon.handshake"
+    except (ValueError, KeyError) as e:
+        ok = False
+        err = str(e)
+    check("ndjson: every line is a handshake object", ok, err)
+
+    rc, out, err = run(t, "--format", "ndjson", "--summary", base)
+    last = json.loads(out.splitlines()[-1]) if out else {}
+    check("ndjson --summary: closing summary event",
+          rc == 0 and last.get("event", {}).get("dataset") == "tlsmon.summary", out[-300:])
+
+    rc, out, err = run(t, "--format", "text", *caps)
+    check("text: summary by default", rc == 0 and "ummary" in out, out[-500:])
+    rc, out, err = run(t, "--format", "text", "--no-summary", base)
+    check("text --no-summary: no summary", rc == 0 and "ummary" not in out, out)
+
+    rc, out, err = run(t, "--list-fields")
+    check("--list-fields lists the registry",
+          rc == 0 and "tls.client.server_name" in out and "tlsmon.outcome" in out, out[:300])
+
+    passed = sum(results)
+    failed = len(results) - passed
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""differential.py — tlsmon against tshark on the wire facts both read:
+SNI, highest offered version, negotiated version, chosen cipher, selected
+ALPN and plaintext alerts, per TCP connection.
+
+    differential.py --tlsmon PATH [--report FILE] [--lenient] DIR_OR_FILE...
+
+tshark's view comes from NAME.tshark.json beside a capture when there is one
+(the peer-captures folder ships them) and from running tshark otherwise.
+Any crash, hang or sanitizer report fails. With --lenient (for public
+captures, where tshark itself is sometimes wrong or blind) disagreements are
+listed and counted but do not fail the run; otherwise each one fails."""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tlsmon_run import RunError, run_tlsmon  # noqa: E402
+
+VERSION_NAMES = {
+    "SSLv2": "ssl2", "SSLv3": "ssl3", "TLSv1": "1.0", "TLSv1.0": "1.0",
+    "TLSv1.1": "1.1", "TLSv1.2": "1.2", "TLSv1.3": "1.3",
+}
+VERSION_CODES = {0x0002: "ssl2", 0x0300: "ssl3", 0x0301: "1.0",
+                 0x0302: "1.1", 0x0303: "1.2", 0x0304: "1.3"}
+CAPTURE_EXTS = (".pcap", ".pcapng", ".cap", ".pcap.gz")
+
+
+def norm_version(v):
+    if v is None:
+        return None
+    if isinstance(v, int):
+        return VERSION_CODES.get(v)
+    if v in VERSION_NAMES:
+        return VERSION_NAMES[v]
+    try:
+        return VERSION_CODES.get(int(v, 16))
+    except ValueError:
+        return None
+
+
+def norm_cipher(v):
+    if v is None:
+        return None
+    try:
+        return int(str(v), 16)
+    except ValueError:
+        return None
+
+
+def from_peer_json(path):
+    """Connections from a NAME.tshark.json file of the peer-captures folder."""
+    with open(path) as fp:
+        data = json.load(fp)
+    conns = {}
+    for c in data.get("connections", []):
+        if c.get("transport") != "tcp" or c.get("protocol") != "tls":
+            continue
+        key = (c["client"]["ip"], c["client"]["port"],
+               c["server"]["ip"], c["server"]["port"])
+        conns.setdefault(key, []).append({
+            "sni": c.get("sni"),
+            "client_version_max": norm_version(c.get("client_version_max")),
+            "version": norm_version(c.get("negotiated_version")),
+            "cipher": norm_cipher(c.get("cipher_id")),
+            "alpn": c.get("alpn_selected"),
+            "alerts": sorted((a["sender"], a["description_code"])
+                             for a in c.get("alerts", [])),
+            "client_hellos": c.get("client_hello_count", 0),
+        })
+    return conns
+
+
+def tshark_rows(capture, display_filter, fields):
+    cmd = ["tshark", "-r", capture, "-Y", display_filter, "-T", "fields",
+           "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, timeout=300).stdout
+    for line in out.decode("utf-8", "replace").splitlines():
+        cols = line.split("\t")
+        cols += [""] * (len(fields) - len(cols))
+        yield dict(zip(fields, cols))
+
+
+def addr(row, prefix):
+    return row[f"ip.{prefix}"] or row[f"ipv6.{prefix}"]
+
+
+def from_tshark(capture):
+    """The same facts, read by running tshark on the capture."""
+    base = ["tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst",
+            "ipv6.dst", "tcp.dstport"]
+    streams = {}
+    for r in tshark_rows(capture, "tls.handshake.type == 1", base + [
+            "tls.handshake.extensions_server_name",
+            "tls.handshake.extensions.supported_version",
+            "tls.handshake.version"]):
+        if r["tcp.stream"] in streams:
+            continue  # second ClientHello after an HRR
+        versions = [int(v, 16) for v in
+                    (r["tls.handshake.extensions.supported_version"] or
+                     r["tls.handshake.version"]).split(",") if v]
+        versions = [v for v in versions if v in VERSION_CODES]
+        streams[r["tcp.stream"]] = {
+            "key": (addr(r, "src"), int(r["tcp.srcport"]), addr(r, "dst"),
+                    int(r["tcp.dstport"])),
+            "sni": r["tls.handshake.extensions_server_name"] or None,
+            "client_version_max": VERSION_CODES.get(max(versions)) if versions else None,
+            "version": None, "cipher": None, "alpn": None, "alerts": [],
+        }
+    for r in tshark_rows(capture, "tls.handshake.type == 2", base + [
+            "tls.handshake.ciphersuite",
+            "tls.handshake.extensions.supported_version",
+            "tls.handshake.version", "tls.handshake.extensions_alpn_str"]):
+        s = streams.get(r["tcp.stream"])
+        if not s:
+            continue
+        sv = r["tls.handshake.extensions.supported_version"].split(",")[0]
+        lv = r["tls.handshake.version"].split(",")[0]
+        s["version"] = norm_version(sv or lv)
+        s["cipher"] = norm_cipher(r["tls.handshake.ciphersuite"].split(",")[0])
+        s["alpn"] = r["tls.handshake.extensions_alpn_str"].split(",")[0] or None
+    for r in tshark_rows(capture, "tls.alert_message.desc", base + [
+            "tls.alert_message.desc"]):
+        s = streams.get(r["tcp.stream"])
+        if not s:
+            continue
+        sender = "client" if (addr(r, "src"), int(r["tcp.srcport"])) == s["key"][:2] else "server"
+        for d in r["tls.alert_message.desc"].split(","):
+            if d:
+                s["alerts"].append((sender, int(d)))
+    conns = {}
+    for s in streams.values():
+        s["alerts"].sort()
+        conns.setdefault(s.pop("key"), []).append(s)
+    return conns
+
+
+def from_tlsmon(records):
+    conns = {}
+    records.sort(key=lambda r: (r.get("event.start", ""), r.get("tlsmon.flow_id", 0)))
+    for r in records:
+        key = (r.get("source.ip"), r.get("source.port"),
+               r.get("destination.ip"), r.get("destination.port"))
+        alerts = sorted((a.get("sender"), a.get("code"))
+                        for a in r.get("tlsmon.alerts", []) if not a.get("encrypted"))
+        conns.setdefault(key, []).append({
+            "sni": r.get("tls.client.server_name"),
+            "client_version_max": r.get("tlsmon.client_hello.highest_version"),
+            "version": r.get("tls.version"),
+            "cipher": norm_cipher(r.get("tlsmon.cipher_id")),
+            "alpn": r.get("tls.next_protocol"),
+            "alerts": alerts,
+        })
+    return conns
+
+
+FACTS = ("sni", "client_version_max", "version", "cipher", "alpn", "alerts")
+
+
+def compare(theirs, ours):
+    """Disagreements as strings. Only connections tshark saw a ClientHello
+    in are compared; a connection tshark saw and tlsmon did not is one."""
+    out = []
+    for key, tconns in theirs.items():
+        oconns = ours.get(key, [])
+        for i, t in enumerate(tconns):
+            if i >= len(oconns):
+                out.append(f"{key}: tshark saw a TLS connection tlsmon did not report")
+                continue
+            o = oconns[i]
+            for fact in FACTS:
+                if t.get(fact) != o.get(fact):
+                    out.append(f"{key}: {fact}: tshark {t.get(fact)!r}, tlsmon {o.get(fact)!r}")
+    return out
+
+
+def captures_in(paths):
+    for p in paths:
+        if os.path.isdir(p):
+            for f in sorted(glob.glob(os.path.join(p, "**", "*"), recursive=True)):
+                if f.endswith(CAPTURE_EXTS):
+                    yield f
+        else:
+            yield p
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tlsmon", required=True)
+    ap.add_argument("--report", help="write every disagreement here")
+    ap.add_argument("--lenient", action="store_true",
+                    help="list disagreements without failing on them")
+    ap.add_argument("paths", nargs="+")
+    args = ap.parse_args()
+
+    passed = failed = 0
+    agree = disagree = 0
+    lines = []
+    for cap in captures_in(args.paths):
+        stem = cap
+        for ext in CAPTURE_EXTS:
+            if stem.endswith(ext):
+                stem = stem[: -len(ext)]
+                break
+        peer_json = stem + ".tshark.json"
+        try:
+            theirs = from_peer_json(peer_json) if os.path.exists(peer_json) else from_tshark(cap)
+            records, _, _ = run_tlsmon(args.tlsmon, cap, timeout=300)
+        except RunError as e:
+            print(f"FAIL {cap}: {e}")
+            failed += 1
+            continue
+        diffs = compare(theirs, from_tlsmon(records))
+        n_facts = sum(len(v) for v in theirs.values()) * len(FACTS)
+        disagree += len(diffs)
+        agree += max(n_facts - len(diffs), 0)
+        lines += [f"{cap}: {d}" for d in diffs]
+        if diffs and not args.lenient:
+            print(f"FAIL {cap}:")
+            for d in diffs:
+                print(f"    {d}")
+            failed += 1
+        else:
+            print(f"ok   {cap} ({len(diffs)} disagreements)")
+            passed += 1
+    if args.report:
+        with open(args.report, "w") as fp:
+            fp.write("\n".join(lines) + ("\n" if lines else ""))
+    print(f"facts: {agree} agree, {disagree} disagree")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

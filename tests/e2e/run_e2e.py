@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""run_e2e.py — every committed capture against its expected records.
+
+captures/expected/NAME.json holds, per TLS connection in order of its first
+packet, the facts known to be true of captures/NAME.pcap (how it was made, and
+tshark's reading). Each fact is compared field by field with tlsmon's NDJSON
+record; a fact given as null must be absent. Extra connections or missing ones
+fail, and so does any capture without expectations."""
+import argparse
+import glob
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tlsmon_run import RunError, run_tlsmon  # noqa: E402
+
+
+def compare_alerts(expected, actual):
+    if not isinstance(actual, list) or len(actual) != len(expected):
+        return f"alerts: expected {expected}, got {actual}"
+    for i, (e, a) in enumerate(zip(expected, actual)):
+        for k, v in e.items():
+            if a.get(k) != v:
+                return f"alert {i}: {k}: expected {v!r}, got {a.get(k)!r} ({a})"
+    return None
+
+
+def compare(expected, actual):
+    problems = []
+    for key, want in expected.items():
+        got = actual.get(key)
+        if key == "tlsmon.alerts":
+            msg = compare_alerts(want or [], got or [])
+            if msg:
+                problems.append(msg)
+        elif got != want:
+            problems.append(f"{key}: expected {want!r}, got {got!r}")
+    return problems
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tlsmon", required=True)
+    ap.add_argument("--captures", required=True)
+    args = ap.parse_args()
+
+    passed = failed = 0
+    captures = sorted(glob.glob(os.path.join(args.captures, "*.pcap")))
+    if not captures:
+        print(f"no captures in {args.captures}")
+        print("0 passed, 1 failed")
+        return 1
+    for cap in captures:
+        name = os.path.splitext(os.path.basename(cap))[0]
+        exp_path = os.path.join(args.captures, "expected", name + ".json")
+        if not os.path.exists(exp_path):
+            print(f"FAIL {name}: no expected records ({exp_path})")
+            failed += 1
+            continue
+        with open(exp_path) as fp:
+            expected = json.load(fp)
+        try:
+            records, rc, err = run_tlsmon(args.tlsmon, cap)
+        except RunError as e:
+            print(f"FAIL {name}: {e}")
+            failed += 1
+            continue
+        if rc != 0:
+            print(f"FAIL {name}: exit code {rc}: {err.strip()}")
+            failed += 1
+            continue
+        records.sort(key=lambda r: (r.get("event.start", ""),
+                                    r.get("tlsmon.flow_id", 0)))
+        problems = []
+        if len(records) != len(expected):
+            problems.append(f"{len(records)} handshakes, expected {len(expected)}")
+        for i, (e, a) in enumerate(zip(expected, records)):
+            problems += [f"connection {i}: {p}" for p in compare(e, a)]
+        if problems:
+            print(f"FAIL {name}:")
+            for p in problems:
+                print(f"    {p}")
+            failed += 1
+        else:
+            print(f"ok   {name} ({len(records)} handshakes)")
+            passed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

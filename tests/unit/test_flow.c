@@ -1,0 +1,158 @@
+/* test_flow.c — the flow table: symmetric lookup, VLAN separation, LRU
+ * order, growth and removal. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "analyzer/flow.h"
+
+static struct packet make_packet(uint32_t src, uint16_t sport, uint32_t dst,
+                                 uint16_t dport, uint16_t vlan)
+{
+    struct packet p;
+    memset(&p, 0, sizeof(p));
+    p.ip_version = 4;
+    p.ip_proto = 6;
+    memcpy(p.src, &src, 4);
+    memcpy(p.dst, &dst, 4);
+    p.sport = sport;
+    p.dport = dport;
+    if (vlan) {
+        p.vlan[0] = vlan;
+        p.n_vlan = 1;
+    }
+    return p;
+}
+
+static void drain(struct flow_table *t)
+{
+    struct flow *f;
+    while ((f = flow_oldest(t)) != NULL)
+        flow_remove(t, f);
+    flow_table_free(t);
+}
+
+static void test_both_directions_find_one_flow(void **state)
+{
+    (void)state;
+    struct flow_table t;
+    assert_true(flow_table_init(&t, 4));
+    struct packet a = make_packet(0x0100000a, 40000, 0x0200000a, 443, 0);
+    struct packet b = make_packet(0x0200000a, 443, 0x0100000a, 40000, 0);
+    int side = -1;
+    assert_null(flow_lookup(&t, &a, &side, false));
+    struct flow *f = flow_lookup(&t, &a, &side, true);
+    assert_non_null(f);
+    assert_int_equal(side, 0);
+    assert_ptr_equal(flow_lookup(&t, &b, &side, false), f);
+    assert_int_equal(side, 1);
+    assert_ptr_equal(flow_lookup(&t, &a, &side, false), f);
+    assert_int_equal(side, 0);
+    assert_int_equal(t.count, 1);
+    drain(&t);
+}
+
+static void test_vlan_and_ports_separate_flows(void **state)
+{
+    (void)state;
+    struct flow_table t;
+    assert_true(flow_table_init(&t, 4));
+    struct packet a = make_packet(1, 1000, 2, 443, 0);
+    struct packet v = make_packet(1, 1000, 2, 443, 100);
+    struct packet swapped_ports = make_packet(1, 443, 2, 1000, 0);
+    int side;
+    struct flow *fa = flow_lookup(&t, &a, &side, true);
+    struct flow *fv = flow_lookup(&t, &v, &side, true);
+    struct flow *fs = flow_lookup(&t, &swapped_ports, &side, true);
+    assert_non_null(fa);
+    assert_non_null(fv);
+    assert_non_null(fs);
+    assert_ptr_not_equal(fa, fv);
+    assert_ptr_not_equal(fa, fs);
+    assert_int_equal(t.count, 3);
+    assert_int_equal(fv->vlan[0], 100);
+    drain(&t);
+}
+
+static void test_lru_order_follows_activity(void **state)
+{
+    (void)state;
+    struct flow_table t;
+    assert_true(flow_table_init(&t, 4));
+    int side;
+    struct packet p1 = make_packet(1, 1, 2, 443, 0);
+    struct packet p2 = make_packet(1, 2, 2, 443, 0);
+    struct packet p3 = make_packet(1, 3, 2, 443, 0);
+    struct flow *f1 = flow_lookup(&t, &p1, &side, true);
+    struct flow *f2 = flow_lookup(&t, &p2, &side, true);
+    struct flow *f3 = flow_lookup(&t, &p3, &side, true);
+    assert_ptr_equal(flow_oldest(&t), f1);
+    flow_touch(&t, f1, 10);
+    assert_ptr_equal(flow_oldest(&t), f2);
+    flow_touch(&t, f1, 5); /* time going back does not rewind activity */
+    assert_int_equal(f1->last_ts_us, 10);
+    flow_remove(&t, f2);
+    assert_ptr_equal(flow_oldest(&t), f3);
+    flow_remove(&t, f3);
+    assert_ptr_equal(flow_oldest(&t), f1);
+    assert_int_equal(t.count, 1);
+    drain(&t);
+}
+
+static void test_growth_keeps_every_flow_findable(void **state)
+{
+    (void)state;
+    struct flow_table t;
+    assert_true(flow_table_init(&t, 4)); /* 16 buckets: forces growth */
+    int side;
+    for (uint32_t i = 0; i < 5000; i++) {
+        struct packet p = make_packet(i, (uint16_t)(i * 7), ~i, 443, 0);
+        assert_non_null(flow_lookup(&t, &p, &side, true));
+    }
+    assert_int_equal(t.count, 5000);
+    assert_true(t.mask + 1 >= 2048);
+    for (uint32_t i = 0; i < 5000; i++) {
+        struct packet r = make_packet(~i, 443, i, (uint16_t)(i * 7), 0);
+        struct flow *f = flow_lookup(&t, &r, &side, false);
+        assert_non_null(f);
+        assert_int_equal(side, 1);
+        assert_int_equal(f->id, i + 1);
+    }
+    drain(&t);
+}
+
+static void test_ipv6_addresses_compare_whole(void **state)
+{
+    (void)state;
+    struct flow_table t;
+    assert_true(flow_table_init(&t, 4));
+    struct packet a = make_packet(0, 5000, 0, 443, 0);
+    a.ip_version = 6;
+    a.src[15] = 1;
+    a.dst[15] = 2;
+    struct packet b = a;
+    b.src[0] = 0x20; /* differs only in the first byte */
+    int side;
+    struct flow *fa = flow_lookup(&t, &a, &side, true);
+    struct flow *fb = flow_lookup(&t, &b, &side, true);
+    assert_ptr_not_equal(fa, fb);
+    struct packet v4 = a;
+    v4.ip_version = 4;
+    assert_null(flow_lookup(&t, &v4, &side, false));
+    drain(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_both_directions_find_one_flow),
+        cmocka_unit_test(test_vlan_and_ports_separate_flows),
+        cmocka_unit_test(test_lru_order_follows_activity),
+        cmocka_unit_test(test_growth_keeps_every_flow_findable),
+        cmocka_unit_test(test_ipv6_addresses_compare_whole),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
