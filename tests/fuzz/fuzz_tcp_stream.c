@@ -3,9 +3,11 @@
  *
  *   side 0 carries slices of a known original byte string at their true
  *   sequence numbers, in any order, repeated and overlapping, with acks and
- *   keep-alives mixed in. Every byte it delivers must be the original byte at
- *   that stream position, gaps included, and nothing may be lost or invented:
- *   bytes given = delivered + duplicates + still queued.
+ *   keep-alives mixed in; some copies lie about the content. Every byte it
+ *   delivers must be, at its stream position (gaps included), the first copy
+ *   of that position given while it was still pending (first copy wins), and
+ *   nothing may be lost or invented: bytes given = delivered + duplicates +
+ *   still queued. Without lies, that is the original itself.
  *
  *   side 1 gets hostile input: arbitrary sequence numbers, contents, acks,
  *   SYNs with new ISNs, FIN, flushes and releases.
@@ -29,10 +31,13 @@ struct observed {
     uint64_t gap_bytes;
     uint32_t gaps;
     uint64_t pos;       /* stream position: data and gap bytes so far */
-    bool check_content; /* side 0: compare against the original */
+    bool check_content; /* side 0: compare against the model below */
 };
 
 static uint8_t original[ORIG_LEN];
+/* Side 0's model: the first byte given for each position while pending. */
+static uint8_t expect[ORIG_LEN];
+static bool have[ORIG_LEN];
 
 static void check(bool ok)
 {
@@ -60,7 +65,7 @@ static void on_data(void *ctx, int side, const uint8_t *bytes, uint32_t len,
         check(o->pos + len <= ORIG_LEN);
         for (uint32_t k = 0; k < len; k++) {
             check(cursor_u8(&c, &b));
-            check(b == original[o->pos + k]);
+            check(have[o->pos + k] && b == expect[o->pos + k]);
         }
     }
     o->data_bytes += len;
@@ -110,6 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct stream_limits lim = {0, &held};
     struct tracked t[2];
     uint8_t covered[ORIG_LEN] = {0};
+    uint8_t scratch[ORIG_LEN];
     uint32_t isn0, max_end = 0;
     uint16_t cap;
     uint64_t given0 = 0;
@@ -118,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (uint32_t i = 0; i < ORIG_LEN; i++)
         original[i] = original_byte(i);
+    memset(have, 0, sizeof(have));
     if (!cursor_u32(&in, &isn0) || !cursor_u16(&in, &cap))
         return 0;
     lim.max_queued_bytes = cap & 0x1FFF;
@@ -131,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (cursor_u8(&in, &op)) {
         ts += 10;
         switch (op & 7) {
-        case 0: case 1: case 2: { /* side 0: a true slice of the original */
+        case 0: case 1: case 2: { /* side 0: a slice of the original */
             uint16_t off;
             uint8_t len8;
             if (!cursor_u16(&in, &off) || !cursor_u8(&in, &len8))
@@ -144,6 +151,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t slen;
             check(cursor_skip(&whole, start) && cursor_sub(&whole, len, &slice));
             const uint8_t *p = cursor_rest(&slice, &slen);
+            if (op & 0x80) { /* a copy with different content */
+                check(cursor_copy(&slice, scratch, len));
+                for (uint32_t k = 0; k < len; k++)
+                    scratch[k] ^= (uint8_t)(0x5Au + (op & 0x60u));
+                p = scratch;
+            }
+            uint32_t pending = t[0].s.next_seq - (isn0 + 1);
+            for (uint32_t k = 0; k < len; k++) {
+                if (start + k >= pending && !have[start + k]) {
+                    have[start + k] = true;
+                    expect[start + k] = p == scratch ? scratch[k]
+                                                     : original[start + k];
+                }
+            }
             tcp_stream_segment(&t[0].s, &lim, 0, isn0 + 1 + start, p, len, ts,
                                &sink);
             given0 += len;
