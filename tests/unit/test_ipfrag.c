@@ -53,12 +53,12 @@ static void frag(struct pkt *p, uint16_t id, uint16_t off_units, bool more,
     frag_opts(p, id, 17, off_units, more, data, n, 0);
 }
 
-static uint8_t payload[256];
+static uint8_t payload[1024];
 
 static int setup(void **state)
 {
     (void)state;
-    for (int i = 0; i < 256; i++)
+    for (int i = 0; i < 1024; i++)
         payload[i] = (uint8_t)(i * 7 + 3);
     return 0;
 }
@@ -146,7 +146,7 @@ static void test_overlap_first_wins(void **state)
     struct pkt p;
     const uint8_t *d;
     uint32_t dl;
-    uint8_t a[32], b[32], c[32], want[32];
+    uint8_t a[32], b[32], c[32], want[48];
 
     memset(a, 'A', sizeof(a));
     memset(b, 'B', sizeof(b));
@@ -172,20 +172,23 @@ static void test_overlap_first_wins(void **state)
     memset(want + 8, 'B', 16);
     assert_memory_equal(d + 20, want, 24);
 
-    /* [0,8)=A and [16,24)=B held, then C = [0,32) last fills only the
-     * holes [8,16) and [24,32) */
+    /* [0,8)=A, [16,24)=B and the last [32,40)=A held, then C = [0,32)
+     * fills only the holes [8,16) and [24,32) */
     frag(&p, 3, 0, true, a, 8);
     assert_int_equal(offer(&t, &p, 1, &d, &dl), 0);
     frag(&p, 3, 2, true, b, 8);
     assert_int_equal(offer(&t, &p, 1, &d, &dl), 0);
-    frag(&p, 3, 0, false, c, 32);
+    frag(&p, 3, 4, false, a, 8);
+    assert_int_equal(offer(&t, &p, 1, &d, &dl), 0);
+    frag(&p, 3, 0, true, c, 32);
     assert_int_equal(offer(&t, &p, 1, &d, &dl), 1);
-    assert_int_equal(dl, 52);
+    assert_int_equal(dl, 60);
     memset(want, 'A', 8);
     memset(want + 8, 'C', 8);
     memset(want + 16, 'B', 8);
     memset(want + 24, 'C', 8);
-    assert_memory_equal(d + 20, want, 32);
+    memset(want + 32, 'A', 8);
+    assert_memory_equal(d + 20, want, 40);
 
     /* a fragment wholly inside received data changes nothing */
     frag(&p, 4, 0, true, a, 24);
@@ -291,14 +294,20 @@ static void test_timeout(void **state)
     assert_int_equal(offer(&t, &p, 1002 + TIMEOUT_US, &d, &dl), 0);
     assert_int_equal(t.n_datagrams, 3);
 
-    /* an old timestamp does not turn back the clock: the newest time seen
-     * still expires 21 and 22 */
+    /* time is the newest timestamp seen, not the one in hand: a datagram
+     * started by a stale packet is already older than the timeout */
     frag(&p, 23, 0, true, payload, 8);
     assert_int_equal(offer(&t, &p, 10, &d, &dl), 0);
+    assert_int_equal(t.n_datagrams, 4);
     frag(&p, 24, 0, true, payload, 8);
+    assert_int_equal(offer(&t, &p, 11, &d, &dl), 0);
+    assert_int_equal(t.n_datagrams, 4); /* 23 went, 24 came */
+    assert_int_equal(t.dropped, 2);
+
+    frag(&p, 25, 0, true, payload, 8);
     assert_int_equal(offer(&t, &p, 3 * TIMEOUT_US, &d, &dl), 0);
-    assert_int_equal(t.n_datagrams, 1); /* only 24 */
-    assert_int_equal(t.dropped, 5);
+    assert_int_equal(t.n_datagrams, 1); /* only 25 */
+    assert_int_equal(t.dropped, 6);
     ipfrag_free(&t);
 }
 
@@ -342,10 +351,11 @@ static void test_memcap_eviction(void **state)
     assert_true(t.bytes_held <= t.memcap);
 
     /* one datagram bigger than the whole cap is dropped, not kept */
-    frag(&p, 9, 0, true, payload, 256);
+    frag(&p, 9, 0, true, payload, 1024);
     assert_int_equal(offer(&t, &p, 6, &d, &dl), 0);
     assert_true(t.bytes_held <= t.memcap);
-    assert_true(t.dropped >= 2);
+    assert_int_equal(t.n_datagrams, 0);
+    assert_int_equal(t.dropped, 4); /* 1, then 2, the restarted 1, and 9 */
     ipfrag_free(&t);
     assert_int_equal(t.bytes_held, 0);
 }
