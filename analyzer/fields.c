@@ -119,8 +119,10 @@ static const char *hex16(uint16_t v, char *buf, size_t n)
 const struct tls_alert *fields_deciding_alert(const struct handshake *h)
 {
     uint8_t n = h->n_alerts < HS_MAX_ALERTS ? h->n_alerts : HS_MAX_ALERTS;
+    /* The same test outcome.c uses to end a handshake on an alert. */
     for (uint8_t i = 0; i < n; i++)
-        if (h->alerts[i].encrypted || h->alerts[i].level == 2)
+        if (h->alerts[i].encrypted || h->alerts[i].level == 2 ||
+            h->alerts[i].description == 0)
             return &h->alerts[i];
     return n > 0 ? &h->alerts[0] : NULL;
 }
@@ -254,6 +256,24 @@ static bool put_ip(struct field_value *v, const struct endpoint *e,
     return true;
 }
 
+/* Most getters read one member: `value`, when `present` says the record
+ * has the fact. The put_* helpers report an absent string or time too. */
+#define FACT(fn, put, value, present)                                         \
+    static bool fn(const struct handshake *h, struct field_value *v,          \
+                   char *scratch, size_t len)                                 \
+    {                                                                         \
+        (void)h, (void)scratch, (void)len;                                    \
+        return put(v, value) && (present);                                    \
+    }
+/* The same for a text array of the record. */
+#define TEXT_FACT(fn, member)                                                 \
+    static bool fn(const struct handshake *h, struct field_value *v,          \
+                   char *scratch, size_t len)                                 \
+    {                                                                         \
+        (void)scratch, (void)len;                                             \
+        return put_cstr_field(v, h->member, sizeof(h->member));               \
+    }
+
 /* A stage name without its "after_" prefix. */
 static const char *stage_name(enum hs_stage s)
 {
@@ -282,27 +302,12 @@ static const char *extension_string(uint16_t type, char *buf, size_t n)
 
 /* ---- @timestamp, event.* ------------------------------------------------ */
 
-static bool g_timestamp(const struct handshake *h, struct field_value *v,
-                        char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_time(v, h->ch.seen && h->ch.ts_us ? h->ch.ts_us
-                                                 : h->flow_start_us);
-}
-
-static bool g_event_kind(const struct handshake *h, struct field_value *v,
-                         char *scratch, size_t len)
-{
-    UNUSED_SCRATCH, (void)h;
-    return put_str(v, "event");
-}
-
-static bool g_event_dataset(const struct handshake *h, struct field_value *v,
-                            char *scratch, size_t len)
-{
-    UNUSED_SCRATCH, (void)h;
-    return put_str(v, "tlsmon.handshake");
-}
+/* The ClientHello's time says when the handshake happened; a flow without
+ * one is dated by its first packet. */
+FACT(g_timestamp, put_time,
+     h->ch.seen && h->ch.ts_us ? h->ch.ts_us : h->flow_start_us, true)
+FACT(g_event_kind, put_str, "event", true)
+FACT(g_event_dataset, put_str, "tlsmon.handshake", true)
 
 static bool g_event_outcome(const struct handshake *h, struct field_value *v,
                             char *scratch, size_t len)
@@ -316,19 +321,8 @@ static bool g_event_outcome(const struct handshake *h, struct field_value *v,
     }
 }
 
-static bool g_event_start(const struct handshake *h, struct field_value *v,
-                          char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_time(v, h->flow_start_us);
-}
-
-static bool g_event_end(const struct handshake *h, struct field_value *v,
-                        char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_time(v, h->flow_end_us);
-}
+FACT(g_event_start, put_time, h->flow_start_us, true)
+FACT(g_event_end, put_time, h->flow_end_us, true)
 
 /* ---- source, destination, network ------------------------------------- */
 
@@ -338,13 +332,8 @@ static bool g_source_ip(const struct handshake *h, struct field_value *v,
     return put_ip(v, &h->client, scratch, len);
 }
 
-static bool g_source_port(const struct handshake *h, struct field_value *v,
-                          char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_int(v, h->client.port);
-    return h->client.ip_version == 4 || h->client.ip_version == 6;
-}
+FACT(g_source_port, put_int, h->client.port,
+     h->client.ip_version == 4 || h->client.ip_version == 6)
 
 static bool g_dest_ip(const struct handshake *h, struct field_value *v,
                       char *scratch, size_t len)
@@ -352,20 +341,9 @@ static bool g_dest_ip(const struct handshake *h, struct field_value *v,
     return put_ip(v, &h->server, scratch, len);
 }
 
-static bool g_dest_port(const struct handshake *h, struct field_value *v,
-                        char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_int(v, h->server.port);
-    return h->server.ip_version == 4 || h->server.ip_version == 6;
-}
-
-static bool g_net_transport(const struct handshake *h, struct field_value *v,
-                            char *scratch, size_t len)
-{
-    UNUSED_SCRATCH, (void)h;
-    return put_str(v, "tcp");
-}
+FACT(g_dest_port, put_int, h->server.port,
+     h->server.ip_version == 4 || h->server.ip_version == 6)
+FACT(g_net_transport, put_str, "tcp", true)
 
 static bool g_net_type(const struct handshake *h, struct field_value *v,
                        char *scratch, size_t len)
@@ -378,31 +356,13 @@ static bool g_net_type(const struct handshake *h, struct field_value *v,
     return false;
 }
 
-static bool g_net_vlan(const struct handshake *h, struct field_value *v,
-                       char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_int(v, h->vlan[0]);
-    return h->n_vlan >= 1;
-}
-
-static bool g_net_inner_vlan(const struct handshake *h, struct field_value *v,
-                             char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_int(v, h->vlan[1]);
-    return h->n_vlan >= 2;
-}
+FACT(g_net_vlan, put_int, h->vlan[0], h->n_vlan >= 1)
+FACT(g_net_inner_vlan, put_int, h->vlan[1], h->n_vlan >= 2)
 
 /* ---- tls.* (ECS) -------------------------------------------------------- */
 
-static bool g_tls_version(const struct handshake *h, struct field_value *v,
-                          char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_version(v, h->sh.version);
-    return h->sh.seen && h->sh.version != 0;
-}
+FACT(g_tls_version, put_version, h->sh.version,
+     h->sh.seen && h->sh.version != 0)
 
 static bool g_tls_version_protocol(const struct handshake *h,
                                    struct field_value *v, char *scratch,
@@ -430,20 +390,8 @@ static bool g_tls_curve(const struct handshake *h, struct field_value *v,
     return put_str(v, group_string(h->sh.group, scratch, len));
 }
 
-static bool g_tls_established(const struct handshake *h,
-                              struct field_value *v, char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_bool(v, h->outcome == OUTCOME_ESTABLISHED);
-}
-
-static bool g_tls_resumed(const struct handshake *h, struct field_value *v,
-                          char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->resumed);
-    return h->sh.seen;
-}
+FACT(g_tls_established, put_bool, h->outcome == OUTCOME_ESTABLISHED, true)
+FACT(g_tls_resumed, put_bool, h->resumed, h->sh.seen)
 
 static bool g_tls_next_protocol(const struct handshake *h,
                                 struct field_value *v, char *scratch,
@@ -482,40 +430,11 @@ static bool i_ch_ciphers(const struct handshake *h, size_t i,
 
 /* ---- tlsmon.*: decision ------------------------------------------------- */
 
-static bool g_flow_id(const struct handshake *h, struct field_value *v,
-                      char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_int(v, (int64_t)h->flow_id);
-}
-
-static bool g_round(const struct handshake *h, struct field_value *v,
-                    char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_int(v, h->round);
-}
-
-static bool g_outcome(const struct handshake *h, struct field_value *v,
-                      char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_str(v, outcome_name(h->outcome));
-}
-
-static bool g_stage(const struct handshake *h, struct field_value *v,
-                    char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_str(v, stage_name(h->stage));
-}
-
-static bool g_failure_stage(const struct handshake *h, struct field_value *v,
-                            char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_str(v, stage_failure_name(h->failure_stage));
-}
+FACT(g_flow_id, put_int, (int64_t)h->flow_id, true)
+FACT(g_round, put_int, h->round, true)
+FACT(g_outcome, put_str, outcome_name(h->outcome), true)
+FACT(g_stage, put_str, stage_name(h->stage), true)
+FACT(g_failure_stage, put_str, stage_failure_name(h->failure_stage), true)
 
 static bool g_ended_by(const struct handshake *h, struct field_value *v,
                        char *scratch, size_t len)
@@ -598,28 +517,9 @@ static bool i_alerts(const struct handshake *h, size_t i,
     return true;
 }
 
-static bool g_handshake_ms(const struct handshake *h, struct field_value *v,
-                           char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_ms(v, h->handshake_us);
-}
-
-static bool g_server_response_ms(const struct handshake *h,
-                                 struct field_value *v, char *scratch,
-                                 size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_ms(v, h->server_response_us);
-}
-
-static bool g_hrr(const struct handshake *h, struct field_value *v,
-                  char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->hrr.seen);
-    return h->sh.seen || h->hrr.seen;
-}
+FACT(g_handshake_ms, put_ms, h->handshake_us, true)
+FACT(g_server_response_ms, put_ms, h->server_response_us, true)
+FACT(g_hrr, put_bool, h->hrr.seen, h->sh.seen || h->hrr.seen)
 
 static bool g_hrr_group(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
@@ -631,22 +531,9 @@ static bool g_hrr_group(const struct handshake *h, struct field_value *v,
 
 /* ---- tlsmon.client_hello.* ---------------------------------------------- */
 
-static bool g_ch_version(const struct handshake *h, struct field_value *v,
-                         char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_version(v, h->ch.legacy_version);
-    return h->ch.seen;
-}
-
-static bool g_ch_record_version(const struct handshake *h,
-                                struct field_value *v, char *scratch,
-                                size_t len)
-{
-    UNUSED_SCRATCH;
-    put_version(v, h->ch.record_version);
-    return h->ch.seen && h->ch.record_version != 0;
-}
+FACT(g_ch_version, put_version, h->ch.legacy_version, h->ch.seen)
+FACT(g_ch_record_version, put_version, h->ch.record_version,
+     h->ch.seen && h->ch.record_version != 0)
 
 static bool g_ch_highest_version(const struct handshake *h,
                                  struct field_value *v, char *scratch,
@@ -691,13 +578,7 @@ static bool i_ch_versions(const struct handshake *h, size_t i,
     return put_str(v, fields_version_string(ver, scratch, len));
 }
 
-static bool g_ch_length(const struct handshake *h, struct field_value *v,
-                        char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_int(v, h->ch.length);
-    return h->ch.seen;
-}
+FACT(g_ch_length, put_int, h->ch.length, h->ch.seen)
 
 static bool g_ch_ciphers_count(const struct handshake *h,
                                struct field_value *v, char *scratch,
@@ -807,72 +688,15 @@ static bool i_ch_extensions(const struct handshake *h, size_t i,
     return put_str(v, extension_string(h->ch.extensions[i], scratch, len));
 }
 
-static bool g_ch_session_id_length(const struct handshake *h,
-                                   struct field_value *v, char *scratch,
-                                   size_t len)
-{
-    UNUSED_SCRATCH;
-    put_int(v, h->ch.session_id_len);
-    return h->ch.seen;
-}
-
-static bool g_ch_session_ticket(const struct handshake *h,
-                                struct field_value *v, char *scratch,
-                                size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->ch.has_session_ticket && h->ch.session_ticket_len > 0);
-    return h->ch.seen;
-}
-
-static bool g_ch_psk(const struct handshake *h, struct field_value *v,
-                     char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->ch.psk_offered);
-    return h->ch.seen;
-}
-
-static bool g_ch_early_data(const struct handshake *h, struct field_value *v,
-                            char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->ch.early_data);
-    return h->ch.seen;
-}
-
-static bool g_ch_ech(const struct handshake *h, struct field_value *v,
-                     char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->ch.ech);
-    return h->ch.seen;
-}
-
-static bool g_ch_esni(const struct handshake *h, struct field_value *v,
-                      char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->ch.esni);
-    return h->ch.seen;
-}
-
-static bool g_ch_fallback_scsv(const struct handshake *h,
-                               struct field_value *v, char *scratch,
-                               size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->ch.fallback_scsv);
-    return h->ch.seen;
-}
-
-static bool g_ch_sslv2(const struct handshake *h, struct field_value *v,
-                       char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->ch.sslv2);
-    return h->ch.seen;
-}
+FACT(g_ch_session_id_length, put_int, h->ch.session_id_len, h->ch.seen)
+FACT(g_ch_session_ticket, put_bool,
+     h->ch.has_session_ticket && h->ch.session_ticket_len > 0, h->ch.seen)
+FACT(g_ch_psk, put_bool, h->ch.psk_offered, h->ch.seen)
+FACT(g_ch_early_data, put_bool, h->ch.early_data, h->ch.seen)
+FACT(g_ch_ech, put_bool, h->ch.ech, h->ch.seen)
+FACT(g_ch_esni, put_bool, h->ch.esni, h->ch.seen)
+FACT(g_ch_fallback_scsv, put_bool, h->ch.fallback_scsv, h->ch.seen)
+FACT(g_ch_sslv2, put_bool, h->ch.sslv2, h->ch.seen)
 
 static size_t c_ch_compression(const struct handshake *h)
 {
@@ -891,23 +715,9 @@ static bool i_ch_compression(const struct handshake *h, size_t i,
 
 /* ---- tlsmon.server_hello.* ---------------------------------------------- */
 
-static bool g_sh_legacy_version(const struct handshake *h,
-                                struct field_value *v, char *scratch,
-                                size_t len)
-{
-    UNUSED_SCRATCH;
-    put_version(v, h->sh.legacy_version);
-    return h->sh.seen;
-}
-
-static bool g_sh_record_version(const struct handshake *h,
-                                struct field_value *v, char *scratch,
-                                size_t len)
-{
-    UNUSED_SCRATCH;
-    put_version(v, h->sh.record_version);
-    return h->sh.seen && h->sh.record_version != 0;
-}
+FACT(g_sh_legacy_version, put_version, h->sh.legacy_version, h->sh.seen)
+FACT(g_sh_record_version, put_version, h->sh.record_version,
+     h->sh.seen && h->sh.record_version != 0)
 
 static bool g_sh_group(const struct handshake *h, struct field_value *v,
                        char *scratch, size_t len)
@@ -915,13 +725,7 @@ static bool g_sh_group(const struct handshake *h, struct field_value *v,
     return g_tls_curve(h, v, scratch, len);
 }
 
-static bool g_sh_compression(const struct handshake *h, struct field_value *v,
-                             char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    put_int(v, h->sh.compression);
-    return h->sh.seen;
-}
+FACT(g_sh_compression, put_int, h->sh.compression, h->sh.seen)
 
 static size_t c_sh_extensions(const struct handshake *h)
 {
@@ -939,170 +743,39 @@ static bool i_sh_extensions(const struct handshake *h, size_t i,
 
 /* ---- tlsmon.*: certificates and later messages -------------------------- */
 
-static bool g_server_certs_count(const struct handshake *h,
-                                 struct field_value *v, char *scratch,
-                                 size_t len)
+/* The total counts certificates past the kept ones. */
+static int64_t cert_count(const struct cert_chain *c)
 {
-    UNUSED_SCRATCH;
-    put_int(v, h->server_certs.n_certs_total > h->server_certs.n_certs
-                   ? h->server_certs.n_certs_total
-                   : h->server_certs.n_certs);
-    return h->server_certs.seen;
+    return c->n_certs_total > c->n_certs ? c->n_certs_total : c->n_certs;
 }
 
-static bool g_client_certs_count(const struct handshake *h,
-                                 struct field_value *v, char *scratch,
-                                 size_t len)
-{
-    UNUSED_SCRATCH;
-    put_int(v, h->client_certs.n_certs_total > h->client_certs.n_certs
-                   ? h->client_certs.n_certs_total
-                   : h->client_certs.n_certs);
-    return h->client_certs.seen;
-}
-
-static bool g_certificate_request(const struct handshake *h,
-                                  struct field_value *v, char *scratch,
-                                  size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->certificate_request);
-    return h->sh.seen;
-}
-
-static bool g_client_cert_empty(const struct handshake *h,
-                                struct field_value *v, char *scratch,
-                                size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->client_cert_empty);
-    return h->certificate_request || h->client_cert_empty;
-}
-
-static bool g_new_session_ticket(const struct handshake *h,
-                                 struct field_value *v, char *scratch,
-                                 size_t len)
-{
-    UNUSED_SCRATCH;
-    put_bool(v, h->new_session_ticket);
-    return h->sh.seen;
-}
-
-static bool g_encrypted_client(const struct handshake *h,
-                               struct field_value *v, char *scratch,
-                               size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_int(v, h->encrypted_records[TLS_SIDE_CLIENT]);
-}
-
-static bool g_encrypted_server(const struct handshake *h,
-                               struct field_value *v, char *scratch,
-                               size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_int(v, h->encrypted_records[TLS_SIDE_SERVER]);
-}
-
-static bool g_app_data_client(const struct handshake *h,
-                              struct field_value *v, char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_bool(v, h->app_data[TLS_SIDE_CLIENT]);
-}
-
-static bool g_app_data_server(const struct handshake *h,
-                              struct field_value *v, char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_bool(v, h->app_data[TLS_SIDE_SERVER]);
-}
+FACT(g_server_certs_count, put_int, cert_count(&h->server_certs),
+     h->server_certs.seen)
+FACT(g_client_certs_count, put_int, cert_count(&h->client_certs),
+     h->client_certs.seen)
+FACT(g_certificate_request, put_bool, h->certificate_request, h->sh.seen)
+FACT(g_client_cert_empty, put_bool, h->client_cert_empty,
+     h->certificate_request || h->client_cert_empty)
+FACT(g_new_session_ticket, put_bool, h->new_session_ticket, h->sh.seen)
+FACT(g_encrypted_client, put_int, h->encrypted_records[TLS_SIDE_CLIENT], true)
+FACT(g_encrypted_server, put_int, h->encrypted_records[TLS_SIDE_SERVER], true)
+FACT(g_app_data_client, put_bool, h->app_data[TLS_SIDE_CLIENT], true)
+FACT(g_app_data_server, put_bool, h->app_data[TLS_SIDE_SERVER], true)
 
 /* ---- tlsmon.*: flow and stream quality ---------------------------------- */
 
-static bool g_ndpi_protocol(const struct handshake *h, struct field_value *v,
-                            char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_cstr_field(v, h->ndpi_protocol, sizeof(h->ndpi_protocol));
-}
-
-static bool g_ndpi_app(const struct handshake *h, struct field_value *v,
-                       char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_cstr_field(v, h->ndpi_app, sizeof(h->ndpi_app));
-}
-
-static bool g_ndpi_category(const struct handshake *h, struct field_value *v,
-                            char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_cstr_field(v, h->ndpi_category, sizeof(h->ndpi_category));
-}
-
-static bool g_packets_client(const struct handshake *h, struct field_value *v,
-                             char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_int(v, (int64_t)h->packets[TLS_SIDE_CLIENT]);
-}
-
-static bool g_packets_server(const struct handshake *h, struct field_value *v,
-                             char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_int(v, (int64_t)h->packets[TLS_SIDE_SERVER]);
-}
-
-static bool g_bytes_client(const struct handshake *h, struct field_value *v,
-                           char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_int(v, (int64_t)h->bytes[TLS_SIDE_CLIENT]);
-}
-
-static bool g_bytes_server(const struct handshake *h, struct field_value *v,
-                           char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_int(v, (int64_t)h->bytes[TLS_SIDE_SERVER]);
-}
-
-static bool g_gaps(const struct handshake *h, struct field_value *v,
-                   char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_int(v, h->gaps);
-}
-
-static bool g_gap_bytes(const struct handshake *h, struct field_value *v,
-                        char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_int(v, (int64_t)h->gap_bytes);
-}
-
-static bool g_midstream(const struct handshake *h, struct field_value *v,
-                        char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_bool(v, h->midstream);
-}
-
-static bool g_roles_inferred(const struct handshake *h, struct field_value *v,
-                             char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_bool(v, !h->roles_from_syn);
-}
-
-static bool g_resynced(const struct handshake *h, struct field_value *v,
-                       char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_bool(v, h->resynced);
-}
+TEXT_FACT(g_ndpi_protocol, ndpi_protocol)
+TEXT_FACT(g_ndpi_app, ndpi_app)
+TEXT_FACT(g_ndpi_category, ndpi_category)
+FACT(g_packets_client, put_int, (int64_t)h->packets[TLS_SIDE_CLIENT], true)
+FACT(g_packets_server, put_int, (int64_t)h->packets[TLS_SIDE_SERVER], true)
+FACT(g_bytes_client, put_int, (int64_t)h->bytes[TLS_SIDE_CLIENT], true)
+FACT(g_bytes_server, put_int, (int64_t)h->bytes[TLS_SIDE_SERVER], true)
+FACT(g_gaps, put_int, h->gaps, true)
+FACT(g_gap_bytes, put_int, (int64_t)h->gap_bytes, true)
+FACT(g_midstream, put_bool, h->midstream, true)
+FACT(g_roles_inferred, put_bool, !h->roles_from_syn, true)
+FACT(g_resynced, put_bool, h->resynced, true)
 
 static bool g_parse_error(const struct handshake *h, struct field_value *v,
                           char *scratch, size_t len)
@@ -1115,12 +788,7 @@ static bool g_parse_error(const struct handshake *h, struct field_value *v,
     return true;
 }
 
-static bool g_not_tls_preview(const struct handshake *h,
-                              struct field_value *v, char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_cstr_field(v, h->not_tls_preview, sizeof(h->not_tls_preview));
-}
+TEXT_FACT(g_not_tls_preview, not_tls_preview)
 
 static bool g_truncated(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
@@ -1199,8 +867,8 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.ended_by_side", FT_STRING,
            "client or server, the side that ended it", g_ended_by_side),
     SCALAR("tlsmon.alert.sender", FT_STRING,
-           "sender of the deciding alert (first fatal or encrypted, else "
-           "first)",
+           "sender of the alert that ended the handshake (first fatal, "
+           "encrypted or close_notify, else first)",
            g_alert_sender),
     SCALAR("tlsmon.alert.level", FT_STRING,
            "warning or fatal; absent when encrypted", g_alert_level),

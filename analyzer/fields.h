@@ -32,7 +32,7 @@ enum field_type {
     FT_FLOAT,       /* milliseconds and the like, rendered with 3 decimals */
     FT_IP,          /* rendered as a string */
     FT_TIME,        /* num: microseconds since the epoch; RFC 3339 'Z' */
-    FT_VERSION,     /* num: TLS wire version; rendered "1.2", ordered by rank */
+    FT_VERSION,     /* num: wire version; rendered "1.2", ordered by rank */
     FT_STRING_LIST,
     FT_INT_LIST,
     FT_ALERTS,      /* list of alert objects; items carry .alert */
@@ -95,8 +95,8 @@ void fields_print_markdown(FILE *fp);
 
 /* Helpers shared with the text output and the summary. */
 
-/* The alert that ended the handshake: the first fatal or encrypted one,
- * else the first one; NULL when there was none. */
+/* The alert that ended the handshake: the first fatal, encrypted or
+ * close_notify one (as outcome.c decides), else the first; NULL if none. */
 const struct tls_alert *fields_deciding_alert(const struct handshake *h);
 /* "client", "server", or "unknown". */
 const char *fields_side_name(int side);

@@ -79,7 +79,6 @@ static void put(struct json_writer *w, const char *s, size_t n)
         return;
     memcpy(w->buf + w->len, s, n);
     w->len += n;
-    w->buf[w->len] = '\0';
 }
 
 static void put_char(struct json_writer *w, char c)
@@ -268,6 +267,7 @@ const char *json_text(struct json_writer *w)
 {
     if (w->failed || !w->buf)
         return "";
+    w->buf[w->len] = '\0'; /* reserve() always leaves room for it */
     return w->buf;
 }
 

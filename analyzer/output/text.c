@@ -1,0 +1,211 @@
+/* text.c — the output for a person: one line per handshake saying who spoke
+ * to whom, what they agreed on, and how it ended; colour only on request.
+ * Names from the wire (SNI, a non-TLS answer) are made printable first so a
+ * hostile peer cannot write escape sequences to the operator's terminal. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "output.h"
+#include "summary.h"
+#include "../fields.h"
+#include "../../dissectors/outcome.h"
+
+#define ANSI_GREEN "\033[32m"
+#define ANSI_RED "\033[31m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_RESET "\033[0m"
+
+/* Long enough for a full SNI with every byte escaped. */
+#define LINE_MAX_LEN (HS_SNI_LEN * 4 + 512)
+
+struct line {
+    char buf[LINE_MAX_LEN];
+    size_t len;
+};
+
+static void append(struct line *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void append(struct line *l, const char *fmt, ...)
+{
+    if (l->len >= sizeof(l->buf) - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    l->len += (size_t)n;
+    if (l->len > sizeof(l->buf) - 1)
+        l->len = sizeof(l->buf) - 1;
+}
+
+static void append_endpoint(struct line *l, const struct endpoint *ep)
+{
+    char ip[64];
+    fields_ip_string(ep, ip, sizeof(ip));
+    if (ep->ip_version == 6)
+        append(l, "[%s]:%u", ip, (unsigned)ep->port);
+    else
+        append(l, "%s:%u", ip, (unsigned)ep->port);
+}
+
+/* "TLS1.2", "SSL3", or the hex of an unnamed version. */
+static void append_version(struct line *l, uint16_t v)
+{
+    char buf[16];
+    const char *name = fields_version_string(v, buf, sizeof(buf));
+    if (strncmp(name, "ssl", 3) == 0)
+        append(l, "SSL%s", name + 3);
+    else if (name[0] == '0')
+        append(l, "%s", name);
+    else
+        append(l, "TLS%s", name);
+}
+
+static void append_ms(struct line *l, int64_t us)
+{
+    if (us < 0)
+        return;
+    int64_t tenths = (us + 50) / 100;
+    append(l, " %" PRId64 ".%" PRId64 "ms", tenths / 10, tenths % 10);
+}
+
+/* Why it ended: the deciding alert, else who closed it and how. */
+static void append_reason(struct line *l, const struct handshake *h)
+{
+    const struct tls_alert *a = fields_deciding_alert(h);
+    char buf[32];
+    if (a && a->encrypted) {
+        append(l, "%s encrypted alert (%u bytes)", fields_side_name(a->sender),
+               (unsigned)a->length);
+        return;
+    }
+    if (a) {
+        append(l, "%s alert %s %s(%u)", fields_side_name(a->sender),
+               a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "level?",
+               fields_alert_description(a->description, buf, sizeof(buf)),
+               (unsigned)a->description);
+        return;
+    }
+    if (h->ended_by == ENDED_NONE) {
+        append(l, "no alert");
+        return;
+    }
+    const char *why = ended_by_name(h->ended_by);
+    if (h->ended_by_side == TLS_SIDE_CLIENT ||
+        h->ended_by_side == TLS_SIDE_SERVER)
+        append(l, "%s ", fields_side_name(h->ended_by_side));
+    append(l, "%s", why ? why : "unknown");
+}
+
+static const char *stage_for(const struct handshake *h)
+{
+    const char *s = stage_failure_name(h->failure_stage);
+    return s ? s : stage_failure_name(h->stage);
+}
+
+static void format_line(struct line *l, const struct handshake *h, bool color)
+{
+    char tmp[HS_SNI_LEN * 4];
+    uint64_t ts = h->ch.seen && h->ch.ts_us ? h->ch.ts_us : h->flow_start_us;
+
+    l->len = 0;
+    l->buf[0] = '\0';
+    append(l, "%s ", fields_time_string(ts, 3, tmp, sizeof(tmp)));
+    append_endpoint(l, &h->client);
+    append(l, " -> ");
+    append_endpoint(l, &h->server);
+    if (h->ch.seen && h->ch.has_sni &&
+        memchr(h->ch.sni, '\0', sizeof(h->ch.sni)))
+        append(l, " sni=%s", fields_printable(h->ch.sni, tmp, sizeof(tmp)));
+    if (h->sh.seen) {
+        append(l, " ");
+        append_version(l, h->sh.version);
+        append(l, " %s", fields_cipher_string(h->sh.cipher, tmp, sizeof(tmp)));
+    }
+
+    const char *on = "", *off = color ? ANSI_RESET : "";
+    const char *stage = stage_for(h);
+    switch (h->outcome) {
+    case OUTCOME_ESTABLISHED:
+        on = color ? ANSI_GREEN : "";
+        append(l, " %sestablished%s%s", on, off, h->resumed ? " resumed" : "");
+        append_ms(l, h->handshake_us);
+        break;
+    case OUTCOME_FAILED:
+        on = color ? ANSI_RED : "";
+        append(l, " %sFAILED%s", on, off);
+        if (stage)
+            append(l, " %s", stage);
+        append(l, ": ");
+        append_reason(l, h);
+        break;
+    case OUTCOME_NOT_TLS:
+        on = color ? ANSI_RED : "";
+        append(l, " %sNOT_TLS%s", on, off);
+        if (memchr(h->ndpi_protocol, '\0', sizeof(h->ndpi_protocol)) &&
+            h->ndpi_protocol[0])
+            append(l, " (%s)",
+                   fields_printable(h->ndpi_protocol, tmp, sizeof(tmp)));
+        if (memchr(h->not_tls_preview, '\0', sizeof(h->not_tls_preview)) &&
+            h->not_tls_preview[0])
+            append(l, ": server answered \"%s\"",
+                   fields_printable(h->not_tls_preview, tmp, sizeof(tmp)));
+        break;
+    case OUTCOME_INCOMPLETE:
+        on = color ? ANSI_YELLOW : "";
+        append(l, " %sincomplete%s", on, off);
+        if (stage)
+            append(l, " %s", stage);
+        append(l, ": ");
+        append_reason(l, h);
+        break;
+    default:
+        on = color ? ANSI_YELLOW : "";
+        append(l, " %sundecided%s", on, off);
+        break;
+    }
+    if (h->gaps)
+        append(l, " gaps=%" PRIu32, h->gaps);
+    append(l, "\n");
+    if (l->buf[l->len - 1] != '\n') /* cut short: still end the line */
+        l->buf[l->len - 1] = '\n';
+}
+
+static void text_handshake(struct output *o, const struct handshake *h)
+{
+    struct line l;
+    format_line(&l, h, o->color);
+    fwrite(l.buf, 1, l.len, o->fp);
+}
+
+static void text_finish(struct output *o, const struct summary *sum,
+                        const struct run_stats *st)
+{
+    if (sum)
+        summary_print_text(o->fp, sum, st, o->color);
+    fflush(o->fp);
+}
+
+static void text_free(struct output *o)
+{
+    free(o);
+}
+
+struct output *output_text_new(FILE *fp, bool color)
+{
+    struct output *o = calloc(1, sizeof(*o));
+    if (!o)
+        return NULL;
+    o->name = "text";
+    o->handshake = text_handshake;
+    o->finish = text_finish;
+    o->free = text_free;
+    o->fp = fp;
+    o->color = color;
+    return o;
+}

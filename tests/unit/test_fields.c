@@ -1,0 +1,891 @@
+/* test_fields.c — the field registry, the JSON writer, and the NDJSON, text
+ * and summary outputs, checked against exact expected text built from
+ * records filled by hand. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyzer/fields.h"
+#include "analyzer/output/json_writer.h"
+#include "analyzer/output/output.h"
+#include "analyzer/output/summary.h"
+#include "dissectors/outcome.h"
+
+/* 2026-01-02T03:04:05Z */
+#define T0 1767323045ull
+
+static void set_v4(struct endpoint *e, uint8_t a, uint8_t b, uint8_t c,
+                   uint8_t d, uint16_t port)
+{
+    memset(e, 0, sizeof(*e));
+    e->ip_version = 4;
+    e->addr[0] = a;
+    e->addr[1] = b;
+    e->addr[2] = c;
+    e->addr[3] = d;
+    e->port = port;
+}
+
+static struct handshake *new_record(void)
+{
+    struct handshake *h = calloc(1, sizeof(*h));
+    assert_non_null(h);
+    h->flow_id = 7;
+    set_v4(&h->client, 10, 0, 0, 9, 51514);
+    set_v4(&h->server, 10, 0, 0, 5, 443);
+    h->roles_from_syn = true;
+    h->flow_start_us = T0 * 1000000ull + 100000;
+    h->flow_end_us = T0 * 1000000ull + 200000;
+    h->ended_by_side = -1;
+    h->handshake_us = -1;
+    h->server_response_us = -1;
+    return h;
+}
+
+/* TLS 1.2, ECDHE-RSA-AES128-GCM, established in 12.3 ms. */
+static struct handshake *tls12_established(void)
+{
+    struct handshake *h = new_record();
+    h->ch.seen = true;
+    h->ch.ts_us = T0 * 1000000ull + 123456;
+    h->ch.record_version = TLS_V_1_0;
+    h->ch.legacy_version = TLS_V_1_2;
+    h->ch.length = 508;
+    uint32_t ciphers[] = {0x3a3a, 0xc02f, 0x1301, 0xfeed};
+    memcpy(h->ch.ciphers, ciphers, sizeof(ciphers));
+    h->ch.n_ciphers = h->ch.n_ciphers_total = 4;
+    uint16_t groups[] = {0x2a2a, 29, 23, 0x1234};
+    memcpy(h->ch.groups, groups, sizeof(groups));
+    h->ch.n_groups = 4;
+    uint16_t exts[] = {0x0a0a, 0, 10, 16, 0xff01, 0x7777};
+    memcpy(h->ch.extensions, exts, sizeof(exts));
+    h->ch.n_extensions = h->ch.n_extensions_total = 6;
+    h->ch.has_sni = true;
+    strcpy(h->ch.sni, "server.test");
+    h->ch.sni_len = 11;
+    strcpy(h->ch.alpn[0], "h2");
+    strcpy(h->ch.alpn[1], "http/1.1");
+    h->ch.n_alpn = 2;
+    h->ch.compression[0] = 0;
+    h->ch.n_compression = 1;
+    uint16_t sig[] = {0x0403, 0x8a8a, 0x0804, 0x0999};
+    memcpy(h->ch.sigalgs, sig, sizeof(sig));
+    h->ch.n_sigalgs = 4;
+
+    h->sh.seen = true;
+    h->sh.record_version = TLS_V_1_2;
+    h->sh.legacy_version = TLS_V_1_2;
+    h->sh.version = TLS_V_1_2;
+    h->sh.cipher = 0xc02f;
+    h->sh.group = 29;
+    h->sh.has_alpn = true;
+    strcpy(h->sh.alpn, "h2");
+    uint16_t sexts[] = {0xff01, 16};
+    memcpy(h->sh.extensions, sexts, sizeof(sexts));
+    h->sh.n_extensions = h->sh.n_extensions_total = 2;
+    h->server_certs.seen = true;
+    h->server_certs.n_certs = h->server_certs.n_certs_total = 2;
+
+    h->ccs[0] = h->ccs[1] = h->finished[0] = h->finished[1] = true;
+    h->outcome = OUTCOME_ESTABLISHED;
+    h->stage = STAGE_SERVER_FINISHED;
+    h->handshake_us = 12345;
+    h->server_response_us = 1500;
+    h->packets[0] = 6;
+    h->packets[1] = 5;
+    h->bytes[0] = 700;
+    h->bytes[1] = 3000;
+    strcpy(h->ndpi_protocol, "TLS");
+    return h;
+}
+
+/* TLS 1.3; the client rejects the server's flight with an encrypted alert
+ * (19 bytes) and closes. */
+static struct handshake *tls13_encrypted_alert(void)
+{
+    struct handshake *h = new_record();
+    h->ch.seen = true;
+    h->ch.ts_us = T0 * 1000000ull;
+    h->ch.record_version = TLS_V_1_0;
+    h->ch.legacy_version = TLS_V_1_2;
+    h->ch.has_supported_versions = true;
+    uint16_t versions[] = {0x5a5a, TLS_V_1_3, TLS_V_1_2};
+    memcpy(h->ch.versions, versions, sizeof(versions));
+    h->ch.n_versions = 3;
+    h->ch.ciphers[0] = 0x1301;
+    h->ch.n_ciphers = h->ch.n_ciphers_total = 1;
+    h->ch.key_share_groups[0] = 0x1a1a;
+    h->ch.key_share_groups[1] = 29;
+    h->ch.n_key_shares = 2;
+    h->sh.seen = true;
+    h->sh.legacy_version = TLS_V_1_2;
+    h->sh.version = TLS_V_1_3;
+    h->sh.cipher = 0x1301;
+    h->sh.group = 29;
+    h->alerts[0] = (struct tls_alert){.sender = TLS_SIDE_CLIENT,
+                                      .encrypted = true,
+                                      .length = 19,
+                                      .stage = STAGE_SERVER_ENCRYPTED_FLIGHT};
+    h->n_alerts = h->n_alerts_total = 1;
+    h->outcome = OUTCOME_FAILED;
+    h->ended_by = ENDED_ALERT;
+    h->ended_by_side = TLS_SIDE_CLIENT;
+    h->stage = STAGE_SERVER_ENCRYPTED_FLIGHT;
+    h->failure_stage = STAGE_SERVER_ENCRYPTED_FLIGHT;
+    h->handshake_us = 40000;
+    return h;
+}
+
+/* IPv6; the server answered the ClientHello with HTTP. */
+static struct handshake *ipv6_not_tls(void)
+{
+    struct handshake *h = new_record();
+    static const uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+    static const uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+    h->client.ip_version = h->server.ip_version = 6;
+    memcpy(h->client.addr, a, 16);
+    memcpy(h->server.addr, b, 16);
+    h->client.port = 50000;
+    h->roles_from_syn = false;
+    h->midstream = true;
+    h->ch.seen = true;
+    h->ch.ts_us = T0 * 1000000ull;
+    h->ch.legacy_version = TLS_V_1_2;
+    strcpy(h->not_tls_preview, "HTTP/1.1 400 Bad");
+    strcpy(h->ndpi_protocol, "HTTP");
+    h->outcome = OUTCOME_NOT_TLS;
+    h->ended_by = ENDED_NOT_TLS;
+    h->ended_by_side = TLS_SIDE_SERVER;
+    h->stage = STAGE_CLIENT_HELLO;
+    h->failure_stage = STAGE_CLIENT_HELLO;
+    return h;
+}
+
+static char *render(const struct handshake *h)
+{
+    struct json_writer w;
+    json_init(&w);
+    json_write_record(&w, h);
+    assert_false(w.failed);
+    assert_int_equal(w.depth, 0);
+    char *s = strdup(json_text(&w));
+    json_free(&w);
+    return s;
+}
+
+#define assert_contains(hay, needle)                                          \
+    do {                                                                      \
+        if (!strstr((hay), (needle)))                                         \
+            fail_msg("missing %s\nin %s", (needle), (hay));                   \
+    } while (0)
+
+#define assert_lacks(hay, needle)                                             \
+    do {                                                                      \
+        if (strstr((hay), (needle)))                                          \
+            fail_msg("unexpected %s\nin %s", (needle), (hay));                \
+    } while (0)
+
+/* ---- registry ----------------------------------------------------------- */
+
+static size_t shared_segments(const char *a, const char *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; a[i] == b[i] && a[i]; i++)
+        if (a[i] == '.')
+            n++;
+    return n;
+}
+
+static void test_registry_shape(void **state)
+{
+    (void)state;
+    size_t n = fields_count();
+    assert_true(n > 80);
+    assert_null(fields_at(n));
+    for (size_t i = 0; i < n; i++) {
+        const struct field_def *f = fields_at(i);
+        assert_non_null(f->name);
+        assert_true(f->description && f->description[0]);
+        assert_ptr_equal(fields_find(f->name), f);
+        if (field_is_list(f))
+            assert_true(f->count && f->item && !f->get);
+        else
+            assert_true(f->get && !f->count && !f->item);
+        for (size_t j = i + 1; j < n; j++) {
+            const char *a = f->name, *b = fields_at(j)->name;
+            assert_int_not_equal(strcmp(a, b), 0);
+            /* No name may also be an object holding others. */
+            size_t la = strlen(a), lb = strlen(b);
+            assert_false(la < lb && strncmp(a, b, la) == 0 && b[la] == '.');
+            assert_false(lb < la && strncmp(a, b, lb) == 0 && a[lb] == '.');
+        }
+    }
+    /* Every prefix is contiguous: whatever i and k share, every field
+     * between them shares too. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = i + 2; k < n; k++) {
+            size_t shared = shared_segments(fields_at(i)->name,
+                                            fields_at(k)->name);
+            for (size_t j = i + 1; j < k; j++)
+                assert_true(shared_segments(fields_at(i)->name,
+                                            fields_at(j)->name) >= shared);
+        }
+    assert_null(fields_find("tls"));
+    assert_null(fields_find("no.such.field"));
+    assert_int_equal(fields_find("tls.version")->type, FT_VERSION);
+    assert_int_equal(fields_find("tlsmon.alerts")->type, FT_ALERTS);
+}
+
+static void test_list_and_markdown(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    fields_print_markdown(fp);
+    fclose(fp);
+    assert_true(strncmp(buf, "| field | type | description |\n|---|---|---|\n"
+                             "| `@timestamp` | time | ",
+                        strlen("| field | type | description |\n|---|---|---|"
+                               "\n| `@timestamp` | time | ")) == 0);
+    assert_contains(buf, "\n| `tls.client.supported_ciphers` | string list | "
+                         "cipher suites offered, wire order, GREASE left "
+                         "out |\n");
+    size_t rows = 0;
+    for (char *p = buf; *p; p++)
+        rows += *p == '\n';
+    assert_int_equal(rows, fields_count() + 2);
+    free(buf);
+
+    buf = NULL;
+    fp = open_memstream(&buf, &len);
+    fields_print_list(fp);
+    fclose(fp);
+    assert_contains(buf, "\ntls.cipher ");
+    assert_contains(buf, "  version      negotiated version");
+    free(buf);
+}
+
+/* ---- values ------------------------------------------------------------- */
+
+static void test_value_format(void **state)
+{
+    (void)state;
+    char buf[64];
+    struct field_value v = {.type = FT_TIME,
+                            .num = (int64_t)(T0 * 1000000 + 5)};
+    assert_string_equal(field_value_format(&v, buf, sizeof(buf)),
+                        "2026-01-02T03:04:05.000005Z");
+    assert_string_equal(fields_time_string(T0 * 1000000 + 123999, 3, buf,
+                                           sizeof(buf)),
+                        "2026-01-02T03:04:05.123Z");
+    v = (struct field_value){.type = FT_VERSION, .num = 0x1234};
+    assert_string_equal(field_value_format(&v, buf, sizeof(buf)), "0x1234");
+    v.num = TLS_V_SSL3;
+    assert_string_equal(field_value_format(&v, buf, sizeof(buf)), "ssl3");
+    v = (struct field_value){.type = FT_FLOAT, .real = 12.3456};
+    assert_string_equal(field_value_format(&v, buf, sizeof(buf)), "12.346");
+    v.real = 0.0004;
+    assert_string_equal(field_value_format(&v, buf, sizeof(buf)), "0.000");
+    v = (struct field_value){.type = FT_INT, .num = -42};
+    assert_string_equal(field_value_format(&v, buf, sizeof(buf)), "-42");
+    assert_string_equal(fields_cipher_string(0xc02f, buf, sizeof(buf)),
+                        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    assert_string_equal(fields_cipher_string(0xfeed, buf, sizeof(buf)),
+                        "0xFEED");
+    assert_string_equal(fields_cipher_string(0x0f0f0f, buf, sizeof(buf)),
+                        "0x0F0F0F");
+    assert_string_equal(fields_alert_description(70, buf, sizeof(buf)),
+                        "protocol_version");
+    assert_string_equal(fields_alert_description(201, buf, sizeof(buf)),
+                        "unknown_201");
+    /* Small output buffers cut but terminate. */
+    assert_string_equal(fields_printable("ab\033[31m", buf, 6), "ab");
+    assert_string_equal(fields_printable("ab\033[31m", buf, sizeof(buf)),
+                        "ab\\x1b[31m");
+}
+
+static void test_list_accessors(void **state)
+{
+    (void)state;
+    struct handshake *h = tls12_established();
+    const struct field_def *f = fields_find("tls.client.supported_ciphers");
+    assert_int_equal(f->count(h), 4);
+    assert_int_equal(field_list_len(f, h), 3);
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    assert_false(f->item(h, 0, &v, scratch, sizeof(scratch))); /* GREASE */
+    assert_true(f->item(h, 3, &v, scratch, sizeof(scratch)));
+    assert_string_equal(v.str, "0xFEED");
+    /* A list never read past the record's arrays, whatever n says. */
+    h->ch.n_groups = 255;
+    assert_int_equal(fields_find("tlsmon.client_hello.groups")->count(h),
+                     HS_MAX_GROUPS);
+    /* A scalar's type is reported with its value. */
+    f = fields_find("tlsmon.client_hello.highest_version");
+    assert_true(f->get(h, &v, scratch, sizeof(scratch)));
+    assert_int_equal(v.type, FT_VERSION);
+    assert_int_equal(v.num, TLS_V_1_2);
+    free(h);
+
+    h = tls13_encrypted_alert();
+    assert_true(f->get(h, &v, scratch, sizeof(scratch)));
+    assert_int_equal(v.num, TLS_V_1_3);
+    free(h);
+}
+
+/* ---- JSON writer -------------------------------------------------------- */
+
+static void test_writer_basics(void **state)
+{
+    (void)state;
+    struct json_writer w;
+    json_init(&w);
+    json_begin_object(&w);
+    json_key(&w, "a");
+    json_int(&w, -1);
+    json_key(&w, "b");
+    json_begin_array(&w);
+    json_uint(&w, UINT64_MAX);
+    json_bool(&w, false);
+    json_begin_object(&w);
+    json_end_object(&w);
+    json_string(&w, NULL);
+    json_fixed3(&w, 1.5);
+    json_end_array(&w);
+    json_key(&w, "c");
+    json_begin_object(&w);
+    json_key(&w, "d");
+    json_bool(&w, true);
+    json_end_object(&w);
+    json_end_object(&w);
+    assert_false(w.failed);
+    assert_string_equal(json_text(&w),
+                        "{\"a\":-1,\"b\":[18446744073709551615,false,{},\"\","
+                        "1.500],\"c\":{\"d\":true}}");
+    json_free(&w);
+
+    /* A fixed buffer that is too small fails as a whole. */
+    char small[8];
+    json_init_fixed(&w, small, sizeof(small));
+    json_begin_object(&w);
+    json_key(&w, "abcdef");
+    json_int(&w, 1);
+    json_end_object(&w);
+    assert_true(w.failed);
+    assert_string_equal(json_text(&w), "");
+    json_reset(&w);
+    assert_false(w.failed);
+    json_begin_array(&w);
+    json_end_array(&w);
+    assert_string_equal(json_text(&w), "[]");
+
+    /* Unbalanced closes and over-deep nesting are refused. */
+    json_init(&w);
+    json_end_object(&w);
+    assert_true(w.failed);
+    json_reset(&w);
+    for (int i = 0; i < JSON_MAX_DEPTH + 1; i++)
+        json_begin_array(&w);
+    assert_true(w.failed);
+    json_free(&w);
+}
+
+static void test_writer_escaping(void **state)
+{
+    (void)state;
+    struct json_writer w;
+    json_init(&w);
+    static const char in[] = "q\"b\\s/\n\r\t\b\f\x01\x1f\x7f"
+                             "\xc3\xa9"         /* é: valid */
+                             "\xf0\x9f\x98\x80" /* U+1F600: valid */
+                             "\xc0\x80"         /* overlong NUL */
+                             "\xed\xa0\x80"     /* surrogate */
+                             "\xf4\x90\x80\x80" /* past U+10FFFF */
+                             "\xff\x80"
+                             "\xe2\x82"; /* cut short at the end */
+    json_string_n(&w, in, sizeof(in) - 1);
+    assert_string_equal(
+        json_text(&w),
+        "\"q\\\"b\\\\s/\\n\\r\\t\\b\\f\\u0001\\u001f\\u007f"
+        "\xc3\xa9\xf0\x9f\x98\x80"
+        "\\u00c0\\u0080\\u00ed\\u00a0\\u0080\\u00f4\\u0090\\u0080\\u0080"
+        "\\u00ff\\u0080\\u00e2\\u0082\"");
+    json_reset(&w);
+    /* Embedded NUL with an explicit length. */
+    json_string_n(&w, "a\0b", 3);
+    assert_string_equal(json_text(&w), "\"a\\u0000b\"");
+    json_free(&w);
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static void test_record_tls12(void **state)
+{
+    (void)state;
+    struct handshake *h = tls12_established();
+    char *s = render(h);
+    assert_string_equal(
+        s,
+        "{\"@timestamp\":\"2026-01-02T03:04:05.123456Z\","
+        "\"event\":{\"kind\":\"event\",\"dataset\":\"tlsmon.handshake\","
+        "\"outcome\":\"success\",\"start\":\"2026-01-02T03:04:05.100000Z\","
+        "\"end\":\"2026-01-02T03:04:05.200000Z\"},"
+        "\"source\":{\"ip\":\"10.0.0.9\",\"port\":51514},"
+        "\"destination\":{\"ip\":\"10.0.0.5\",\"port\":443},"
+        "\"network\":{\"transport\":\"tcp\",\"type\":\"ipv4\"},"
+        "\"tls\":{\"version\":\"1.2\",\"version_protocol\":\"tls\","
+        "\"cipher\":\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\","
+        "\"curve\":\"x25519\",\"established\":true,\"resumed\":false,"
+        "\"next_protocol\":\"h2\",\"client\":{\"server_name\":\"server.test\","
+        "\"supported_ciphers\":[\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\","
+        "\"TLS_AES_128_GCM_SHA256\",\"0xFEED\"]}},"
+        "\"tlsmon\":{\"flow_id\":7,\"round\":0,\"outcome\":\"established\","
+        "\"stage\":\"server_finished\",\"handshake_ms\":12.345,"
+        "\"server_response_ms\":1.500,\"hrr\":false,"
+        "\"client_hello\":{\"version\":\"1.2\",\"record_version\":\"1.0\","
+        "\"highest_version\":\"1.2\",\"length\":508,\"ciphers_count\":4,"
+        "\"groups\":[\"x25519\",\"secp256r1\",\"0x1234\"],"
+        "\"alpn\":[\"h2\",\"http/1.1\"],"
+        "\"signature_algorithms\":[\"ecdsa_secp256r1_sha256\","
+        "\"rsa_pss_rsae_sha256\",\"0x0999\"],"
+        "\"extensions\":[\"grease\",\"server_name\",\"supported_groups\","
+        "\"application_layer_protocol_negotiation\",\"renegotiation_info\","
+        "\"30583\"],"
+        "\"session_id_length\":0,\"session_ticket\":false,\"psk\":false,"
+        "\"early_data\":false,\"ech\":false,\"esni\":false,"
+        "\"fallback_scsv\":false,\"sslv2\":false,\"compression\":[0]},"
+        "\"server_hello\":{\"legacy_version\":\"1.2\",\"record_version\":"
+        "\"1.2\",\"group\":\"x25519\",\"compression\":0,"
+        "\"extensions\":[\"renegotiation_info\","
+        "\"application_layer_protocol_negotiation\"]},"
+        "\"server_certificates\":{\"count\":2},\"certificate_request\":false,"
+        "\"new_session_ticket\":false,"
+        "\"encrypted_records\":{\"client\":0,\"server\":0},"
+        "\"app_data\":{\"client\":false,\"server\":false},"
+        "\"ndpi\":{\"protocol\":\"TLS\"},"
+        "\"packets\":{\"client\":6,\"server\":5},"
+        "\"bytes\":{\"client\":700,\"server\":3000},\"gaps\":0,"
+        "\"gap_bytes\":0,\"midstream\":false,\"roles_inferred\":false,"
+        "\"resynced\":false,\"truncated\":false}}");
+    free(s);
+    free(h);
+}
+
+static void test_record_tls13_encrypted_alert(void **state)
+{
+    (void)state;
+    struct handshake *h = tls13_encrypted_alert();
+    char *s = render(h);
+    assert_contains(s, "\"tls\":{\"version\":\"1.3\",\"version_protocol\":"
+                       "\"tls\",\"cipher\":\"TLS_AES_128_GCM_SHA256\","
+                       "\"curve\":\"x25519\",\"established\":false,"
+                       "\"resumed\":false,\"client\":{\"supported_ciphers\":"
+                       "[\"TLS_AES_128_GCM_SHA256\"]}},");
+    assert_contains(s, "\"outcome\":\"failure\"");
+    assert_contains(s, "\"outcome\":\"failed\",\"stage\":"
+                       "\"server_encrypted_flight\",\"failure_stage\":"
+                       "\"after_server_encrypted_flight\",\"ended_by\":"
+                       "\"alert\",\"ended_by_side\":\"client\","
+                       "\"alert\":{\"sender\":\"client\",\"encrypted\":true},"
+                       "\"alerts\":[{\"sender\":\"client\",\"encrypted\":true,"
+                       "\"length\":19,\"stage\":"
+                       "\"after_server_encrypted_flight\"}],"
+                       "\"handshake_ms\":40.000,\"hrr\":false,");
+    assert_contains(s, "\"highest_version\":\"1.3\",\"versions\":[\"1.3\","
+                       "\"1.2\"],");
+    assert_contains(s, "\"key_share_groups\":[\"x25519\"],");
+    /* Absent: no SNI, no ALPN, no server_response time, no certificates. */
+    assert_lacks(s, "server_name");
+    assert_lacks(s, "next_protocol");
+    assert_lacks(s, "server_response_ms");
+    assert_lacks(s, "server_certificates");
+    assert_lacks(s, "\"level\"");
+    assert_lacks(s, "\"groups\"");
+    free(s);
+
+    /* A plain fatal alert carries level, description and code. */
+    h->alerts[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
+                                      .level = 2,
+                                      .description = 70,
+                                      .stage = STAGE_CLIENT_HELLO};
+    h->alerts[1] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
+                                      .level = 1,
+                                      .description = 250};
+    h->n_alerts = 2;
+    h->n_alerts_total = 3;
+    s = render(h);
+    assert_contains(s, "\"alert\":{\"sender\":\"server\",\"level\":\"fatal\","
+                       "\"description\":\"protocol_version\",\"code\":70,"
+                       "\"encrypted\":false},\"alerts\":[{\"sender\":"
+                       "\"server\",\"level\":\"fatal\",\"description\":"
+                       "\"protocol_version\",\"code\":70,\"stage\":"
+                       "\"after_client_hello\"},{\"sender\":\"server\","
+                       "\"level\":\"warning\",\"description\":\"unknown_250\","
+                       "\"code\":250}],");
+    assert_contains(s, "\"truncated\":true}}");
+    free(s);
+    free(h);
+}
+
+static void test_record_ipv6_not_tls(void **state)
+{
+    (void)state;
+    struct handshake *h = ipv6_not_tls();
+    h->vlan[0] = 100;
+    h->vlan[1] = 7;
+    h->n_vlan = 2;
+    char *s = render(h);
+    assert_contains(s, "\"source\":{\"ip\":\"2001:db8::1\",\"port\":50000},"
+                       "\"destination\":{\"ip\":\"2001:db8::2\",\"port\":443},"
+                       "\"network\":{\"transport\":\"tcp\",\"type\":\"ipv6\","
+                       "\"vlan\":{\"id\":100},"
+                       "\"inner\":{\"vlan\":{\"id\":7}}},"
+                       "\"tls\":{\"established\":false},");
+    assert_contains(s, "\"outcome\":\"not_tls\",\"stage\":\"client_hello\","
+                       "\"failure_stage\":\"after_client_hello\","
+                       "\"ended_by\":\"not_tls\",\"ended_by_side\":\"server\","
+                       "\"client_hello\":{");
+    assert_contains(s, "\"ndpi\":{\"protocol\":\"HTTP\"}");
+    assert_contains(s, "\"midstream\":true,\"roles_inferred\":true,");
+    assert_contains(s, "\"not_tls_preview\":\"HTTP/1.1 400 Bad\"");
+    assert_lacks(s, "\"server_hello\"");
+    assert_lacks(s, "\"hrr\"");
+    assert_lacks(s, "\"certificate_request\"");
+    free(s);
+
+    /* An unset record still makes a well-formed object. */
+    memset(h, 0, sizeof(*h));
+    h->ended_by_side = -1;
+    h->handshake_us = h->server_response_us = -1;
+    s = render(h);
+    assert_string_equal(
+        s, "{\"event\":{\"kind\":\"event\",\"dataset\":\"tlsmon.handshake\","
+           "\"outcome\":\"unknown\"},\"network\":{\"transport\":\"tcp\"},"
+           "\"tls\":{\"established\":false},\"tlsmon\":{\"flow_id\":0,"
+           "\"round\":0,\"outcome\":\"undecided\",\"encrypted_records\":"
+           "{\"client\":0,\"server\":0},\"app_data\":{\"client\":false,"
+           "\"server\":false},\"packets\":{\"client\":0,\"server\":0},"
+           "\"bytes\":{\"client\":0,\"server\":0},\"gaps\":0,\"gap_bytes\":0,"
+           "\"midstream\":false,\"roles_inferred\":true,\"resynced\":false,"
+           "\"truncated\":false}}");
+    free(s);
+    free(h);
+}
+
+static void test_hostile_strings(void **state)
+{
+    (void)state;
+    struct handshake *h = tls12_established();
+    strcpy(h->ch.sni, "a\"b\\c\x01\x1f\xff\xc3\xa9\033[2J");
+    /* No terminator at all: the field is left out, never over-read. */
+    memset(h->ch.alpn[1], 'x', HS_ALPN_LEN);
+    memset(h->ndpi_protocol, 'y', sizeof(h->ndpi_protocol));
+    char *s = render(h);
+    assert_contains(s, "\"server_name\":\"a\\\"b\\\\c\\u0001\\u001f\\u00ff"
+                       "\xc3\xa9\\u001b[2J\"");
+    assert_contains(s, "\"alpn\":[\"h2\"],");
+    assert_lacks(s, "\"ndpi\"");
+    assert_lacks(s, "yyyy");
+    free(s);
+
+    /* The text line shows the same name with every unsafe byte escaped. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    struct output *o = output_text_new(fp, false);
+    o->handshake(o, h);
+    o->free(o);
+    fclose(fp);
+    assert_contains(buf, " sni=a\"b\\c\\x01\\x1f\\xff\\xc3\\xa9\\x1b[2J ");
+    assert_lacks(buf, "\033");
+    free(buf);
+    free(h);
+}
+
+/* ---- text --------------------------------------------------------------- */
+
+static char *text_of(const struct handshake *h, bool color)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    struct output *o = output_text_new(fp, color);
+    assert_string_equal(o->name, "text");
+    o->handshake(o, h);
+    o->free(o);
+    fclose(fp);
+    return buf;
+}
+
+static void test_text_lines(void **state)
+{
+    (void)state;
+    struct handshake *h = tls12_established();
+    h->handshake_us = 12300;
+    char *s = text_of(h, false);
+    assert_string_equal(s, "2026-01-02T03:04:05.123Z 10.0.0.9:51514 -> "
+                           "10.0.0.5:443 sni=server.test TLS1.2 "
+                           "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 "
+                           "established 12.3ms\n");
+    free(s);
+    s = text_of(h, true);
+    assert_contains(s, " \033[32mestablished\033[0m 12.3ms\n");
+    free(s);
+    free(h);
+
+    h = new_record();
+    h->ch.seen = true;
+    h->ch.ts_us = T0 * 1000000ull + 123456;
+    h->ch.has_sni = true;
+    strcpy(h->ch.sni, "server.test");
+    h->alerts[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
+                                      .level = 2,
+                                      .description = 70};
+    h->n_alerts = 1;
+    h->outcome = OUTCOME_FAILED;
+    h->ended_by = ENDED_ALERT;
+    h->ended_by_side = TLS_SIDE_SERVER;
+    h->stage = h->failure_stage = STAGE_CLIENT_HELLO;
+    s = text_of(h, false);
+    assert_string_equal(s, "2026-01-02T03:04:05.123Z 10.0.0.9:51514 -> "
+                           "10.0.0.5:443 sni=server.test FAILED "
+                           "after_client_hello: server alert fatal "
+                           "protocol_version(70)\n");
+    free(s);
+    s = text_of(h, true);
+    assert_contains(s, " \033[31mFAILED\033[0m after_client_hello: ");
+    free(s);
+
+    /* No alert: who closed it and how. */
+    h->n_alerts = 0;
+    h->ended_by = ENDED_RST;
+    s = text_of(h, false);
+    assert_contains(s, " FAILED after_client_hello: server rst\n");
+    free(s);
+
+    h->outcome = OUTCOME_INCOMPLETE;
+    h->ended_by = ENDED_CAPTURE_END;
+    h->ended_by_side = -1;
+    h->gaps = 2;
+    s = text_of(h, true);
+    assert_contains(s, " \033[33mincomplete\033[0m after_client_hello: "
+                       "capture_end gaps=2\n");
+    free(s);
+    free(h);
+
+    h = tls13_encrypted_alert();
+    s = text_of(h, false);
+    assert_string_equal(s, "2026-01-02T03:04:05.000Z 10.0.0.9:51514 -> "
+                           "10.0.0.5:443 TLS1.3 TLS_AES_128_GCM_SHA256 FAILED "
+                           "after_server_encrypted_flight: client encrypted "
+                           "alert (19 bytes)\n");
+    free(s);
+    free(h);
+
+    h = ipv6_not_tls();
+    s = text_of(h, false);
+    assert_string_equal(s, "2026-01-02T03:04:05.000Z [2001:db8::1]:50000 -> "
+                           "[2001:db8::2]:443 NOT_TLS (HTTP): server answered "
+                           "\"HTTP/1.1 400 Bad\"\n");
+    free(s);
+
+    /* The longest possible line still ends with a newline. */
+    h->ch.has_sni = true;
+    memset(h->ch.sni, 0x01, HS_SNI_LEN - 1);
+    h->ch.sni[HS_SNI_LEN - 1] = '\0';
+    memset(h->not_tls_preview, 0x02, sizeof(h->not_tls_preview) - 1);
+    s = text_of(h, false);
+    assert_int_equal(s[strlen(s) - 1], '\n');
+    assert_int_equal(strchr(s, '\n') - s, (long)strlen(s) - 1);
+    free(s);
+    free(h);
+}
+
+/* ---- summary and NDJSON ------------------------------------------------- */
+
+static void test_summary(void **state)
+{
+    (void)state;
+    struct summary sum;
+    assert_true(summary_init(&sum));
+    struct handshake *ok = tls12_established();
+    struct handshake *bad = tls13_encrypted_alert();
+    struct handshake *nt = ipv6_not_tls();
+    for (int i = 0; i < 3; i++)
+        summary_add(&sum, ok);
+    summary_add(&sum, bad);
+    summary_add(&sum, bad);
+    summary_add(&sum, nt);
+    assert_int_equal(sum.handshakes, 6);
+    assert_int_equal(sum.by_outcome[OUTCOME_ESTABLISHED], 3);
+    assert_int_equal(sum.by_outcome[OUTCOME_FAILED], 2);
+    assert_int_equal(sum.by_outcome[OUTCOME_NOT_TLS], 1);
+    assert_int_equal(sum.failures, 3);
+    assert_int_equal(sum.alerts[TLS_SIDE_CLIENT][SUMMARY_ALERT_ENCRYPTED], 2);
+    assert_int_equal(sum.failures_without_alert, 1);
+    assert_int_equal(sum.n_servers, 2);
+
+    struct run_stats st = {.files = 1, .packets = 100, .packets_malformed = 2,
+                           .flows = 6, .flows_evicted = 1, .tcp_gaps = 3,
+                           .tcp_gap_bytes = 1200, .handshakes = 6,
+                           .first_ts_us = T0 * 1000000ull,
+                           .last_ts_us = T0 * 1000000ull + 2000000};
+    struct json_writer w;
+    json_init(&w);
+    summary_write_json(&w, &sum, &st);
+    assert_false(w.failed);
+    const char *j = json_text(&w);
+    assert_contains(j, "{\"@timestamp\":\"2026-01-02T03:04:07.000000Z\","
+                       "\"event\":{\"kind\":\"metric\",\"dataset\":"
+                       "\"tlsmon.summary\",");
+    assert_contains(j, "\"tlsmon\":{\"summary\":{\"handshakes\":6,"
+                       "\"outcomes\":{\"undecided\":0,\"established\":3,"
+                       "\"failed\":2,\"incomplete\":0,\"not_tls\":1},"
+                       "\"versions\":{\"1.2\":3,\"1.3\":2},"
+                       "\"ciphers\":[{\"name\":"
+                       "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\","
+                       "\"count\":3},"
+                       "{\"name\":\"TLS_AES_128_GCM_SHA256\",\"count\":2}],"
+                       "\"failures\":3,\"failure_alerts\":[{\"sender\":"
+                       "\"client\",\"encrypted\":true,\"count\":2}],"
+                       "\"failures_without_alert\":1,\"failure_stages\":{"
+                       "\"after_client_hello\":1,"
+                       "\"after_server_encrypted_flight\":2},"
+                       "\"failures_ended_by\":{\"alert\":2,\"not_tls\":1},"
+                       "\"failing_servers\":[{\"ip\":\"10.0.0.5\",\"port\":"
+                       "443,\"count\":2},{\"ip\":\"2001:db8::2\",\"port\":443,"
+                       "\"count\":1}],\"failing_servers_untracked\":0,"
+                       "\"run\":{\"files\":1,");
+    assert_contains(j, "\"packets_malformed\":2,");
+    assert_contains(j, "\"flows_evicted\":1,");
+    json_free(&w);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    summary_print_text(fp, &sum, &st, false);
+    fclose(fp);
+    assert_contains(buf, "  handshakes  6  established 3  failed 2  "
+                         "not_tls 1\n");
+    assert_contains(buf, "  versions     1.2 3  1.3 2\n");
+    assert_contains(buf,
+                    "         3  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n");
+    assert_contains(buf, "failures by alert\n         2  client encrypted "
+                         "alert\n         1  no alert\n");
+    assert_contains(buf, "top failing servers\n         2  10.0.0.5:443\n"
+                         "         1  [2001:db8::2]:443\n");
+    assert_contains(buf, "  files 1 (0 failed)  packets 100 (2 malformed, 0 "
+                         "truncated, 0 ignored)\n");
+    assert_contains(buf, "gaps 3 (1200 bytes)\n");
+    assert_lacks(buf, "\033");
+    free(buf);
+    summary_free(&sum);
+
+    /* The failing-server table is bounded; the rest is counted. */
+    assert_true(summary_init(&sum));
+    for (uint32_t i = 0; i < SUMMARY_MAX_SERVERS + 76; i++) {
+        bad->server.addr[2] = (uint8_t)(i >> 8);
+        bad->server.addr[3] = (uint8_t)i;
+        summary_add(&sum, bad);
+        if (i == 5) /* one server fails twice: it ranks first */
+            summary_add(&sum, bad);
+    }
+    assert_int_equal(sum.n_servers, SUMMARY_MAX_SERVERS);
+    assert_int_equal(sum.servers_untracked, 76);
+    buf = NULL;
+    fp = open_memstream(&buf, &len);
+    summary_print_text(fp, &sum, NULL, false);
+    fclose(fp);
+    assert_contains(buf, "top failing servers\n         2  10.0.0.5:443\n"
+                         "         1  10.0.0.0:443\n"
+                         "         1  10.0.0.1:443\n");
+    assert_contains(buf, "        76  (servers past the table)\n");
+    free(buf);
+    summary_free(&sum);
+    free(ok);
+    free(bad);
+    free(nt);
+}
+
+static void test_ndjson_output(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    struct output *o = output_ndjson_new(fp);
+    assert_string_equal(o->name, "ndjson");
+    struct handshake *a = tls12_established();
+    struct handshake *b = ipv6_not_tls();
+    struct summary sum;
+    assert_true(summary_init(&sum));
+    summary_add(&sum, a);
+    summary_add(&sum, b);
+    o->handshake(o, a);
+    o->handshake(o, b);
+    o->finish(o, &sum, NULL);
+    o->free(o);
+    fclose(fp);
+
+    char *first = render(a), *second = render(b);
+    size_t l1 = strlen(first), l2 = strlen(second);
+    assert_memory_equal(buf, first, l1);
+    assert_int_equal(buf[l1], '\n');
+    assert_memory_equal(buf + l1 + 1, second, l2);
+    assert_int_equal(buf[l1 + 1 + l2], '\n');
+    const char *third = buf + l1 + l2 + 2;
+    assert_string_equal(
+        third,
+        "{\"event\":{\"kind\":\"metric\",\"dataset\":\"tlsmon.summary\"},"
+        "\"tlsmon\":{\"summary\":{\"handshakes\":2,\"outcomes\":{"
+        "\"undecided\":0,\"established\":1,\"failed\":0,\"incomplete\":0,"
+        "\"not_tls\":1},\"versions\":{\"1.2\":1},\"ciphers\":[{\"name\":"
+        "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\",\"count\":1}],"
+        "\"failures\":1,\"failure_alerts\":[],\"failures_without_alert\":1,"
+        "\"failure_stages\":{\"after_client_hello\":1},\"failures_ended_by\":"
+        "{\"not_tls\":1},\"failing_servers\":[{\"ip\":\"2001:db8::2\","
+        "\"port\":443,\"count\":1}],\"failing_servers_untracked\":0}}}\n");
+    free(first);
+    free(second);
+    free(buf);
+    summary_free(&sum);
+    free(a);
+    free(b);
+
+    /* Without a summary, finish writes nothing. */
+    buf = NULL;
+    fp = open_memstream(&buf, &len);
+    o = output_ndjson_new(fp);
+    o->finish(o, NULL, NULL);
+    o->free(o);
+    fclose(fp);
+    assert_int_equal(len, 0);
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry_shape),
+        cmocka_unit_test(test_list_and_markdown),
+        cmocka_unit_test(test_value_format),
+        cmocka_unit_test(test_list_accessors),
+        cmocka_unit_test(test_writer_basics),
+        cmocka_unit_test(test_writer_escaping),
+        cmocka_unit_test(test_record_tls12),
+        cmocka_unit_test(test_record_tls13_encrypted_alert),
+        cmocka_unit_test(test_record_ipv6_not_tls),
+        cmocka_unit_test(test_hostile_strings),
+        cmocka_unit_test(test_text_lines),
+        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_ndjson_output),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
