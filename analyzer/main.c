@@ -226,7 +226,10 @@ int main(int argc, char **argv)
     struct output *output = fmt == FORMAT_TEXT ? output_text_new(out, color)
                                                : output_ndjson_new(out);
     struct summary summary;
-    summary_init(&summary);
+    if (!summary_init(&summary)) {
+        fputs("tlsmon: out of memory\n", stderr);
+        return EXIT_INPUT;
+    }
     struct pipeline *p =
         output ? pipeline_new(&o.pipe, &output, 1, &summary) : NULL;
     if (!p) {

@@ -267,6 +267,12 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     bool is_new = false;
     struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
     if (!f) {
+        /* A bare ACK, FIN or RST opens nothing: it is most often the tail
+         * of a connection that already ended (the last ACK after both
+         * FINs), and a capture that starts mid-connection is picked up at
+         * its first payload. */
+        if (!(pkt->tcp_flags & TCPF_SYN) && pkt->payload_len == 0)
+            return;
         f = flow_lookup(&p->flows, pkt, &side, true);
         if (!f)
             return; /* out of memory: the packet is lost, counted below */
