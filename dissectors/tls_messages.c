@@ -90,7 +90,7 @@ static bool read_u16_list(struct cursor *list, uint16_t *dst, uint8_t *n,
     return cursor_left(list) == 0;
 }
 
-static bool read_u8_list(struct cursor *list, uint8_t *dst, uint8_t *n,
+static void read_u8_list(struct cursor *list, uint8_t *dst, uint8_t *n,
                          size_t cap, bool *truncated)
 {
     uint8_t v;
@@ -102,7 +102,6 @@ static bool read_u8_list(struct cursor *list, uint8_t *dst, uint8_t *n,
         else
             *truncated = true;
     }
-    return true;
 }
 
 /* The 32-byte session id every hello carries; longer is malformed. */
@@ -118,6 +117,25 @@ static bool read_session_id(struct cursor *body, uint8_t *len, uint8_t *id)
     }
     *len = (uint8_t)cursor_left(&sid);
     return cursor_copy(&sid, id, *len);
+}
+
+/* The extensions block. A hello cut short (a capture gap, a small snaplen)
+ * still yields the extensions that arrived whole: when the block's length
+ * runs past the message, the rest of the message is read as the block and
+ * the walk reports the cut. */
+static bool extensions_block(struct cursor *body, struct cursor *exts,
+                             size_t *start, bool *cut)
+{
+    uint16_t len;
+
+    *cut = false;
+    CURSOR_TRY(cursor_u16(body, &len));
+    if (!cursor_sub(body, len, exts)) {
+        *cut = true;
+        CURSOR_TRY(cursor_sub(body, cursor_left(body), exts));
+    }
+    *start = cursor_pos(body) - exts->len;
+    return true;
 }
 
 /* ---- ClientHello extensions --------------------------------------------- */
@@ -232,9 +250,9 @@ static bool ch_extension(uint16_t type, struct cursor *ext,
                cursor_left(ext) == 0;
     case EXT_EC_POINT_FORMATS:
         CURSOR_TRY(cursor_vec8(ext, &list));
-        return read_u8_list(&list, ch->point_formats, &ch->n_point_formats,
-                            HS_MAX_POINT_FORMATS, &ch->truncated) &&
-               cursor_left(ext) == 0;
+        read_u8_list(&list, ch->point_formats, &ch->n_point_formats,
+                     HS_MAX_POINT_FORMATS, &ch->truncated);
+        return cursor_left(ext) == 0;
     case EXT_SESSION_TICKET:
         ch->has_session_ticket = true;
         ch->session_ticket_len = (uint16_t)cursor_left(ext);
@@ -283,11 +301,10 @@ static bool ch_extensions(struct cursor *body, struct client_hello *ch,
     struct cursor exts, ext;
     size_t start;
     uint16_t type;
-    bool ok = true;
+    bool ok = true, cut;
 
     *fault = cursor_pos(body);
-    CURSOR_TRY(cursor_vec16(body, &exts));
-    start = cursor_pos(body) - exts.len;
+    CURSOR_TRY(extensions_block(body, &exts, &start, &cut));
 
     while (cursor_left(&exts) > 0) {
         size_t at = start + cursor_pos(&exts);
@@ -306,7 +323,9 @@ static bool ch_extensions(struct cursor *body, struct client_hello *ch,
             *fault = at;
         }
     }
-    return ok;
+    if (cut && ok)
+        *fault = start + exts.len; /* more was announced than arrived */
+    return ok && !cut;
 }
 
 /* Clears what a hello parser fills, keeping what the record layer set. */
@@ -359,8 +378,8 @@ bool tls_parse_client_hello(struct cursor *body, struct client_hello *out)
     read_u8_list(&list, out->compression, &out->n_compression,
                  HS_MAX_COMPRESSION, &out->truncated);
 
-    /* SSLv3 and early TLS hellos end here; the block is optional. Bytes
-     * after it are tolerated: some middleboxes pad hellos. */
+    /* SSLv3 and early TLS hellos end here: the block is optional. Bytes
+     * after the block are left unread rather than called a fault. */
     if (cursor_left(body) == 0)
         return true;
     if (!ch_extensions(body, out, &fault)) {
@@ -476,11 +495,10 @@ static bool server_extensions(struct cursor *body, struct server_hello *sh,
     struct cursor exts, ext;
     size_t start;
     uint16_t type;
-    bool ok = true;
+    bool ok = true, cut;
 
     *fault = cursor_pos(body);
-    CURSOR_TRY(cursor_vec16(body, &exts));
-    start = cursor_pos(body) - exts.len;
+    CURSOR_TRY(extensions_block(body, &exts, &start, &cut));
 
     while (cursor_left(&exts) > 0) {
         size_t at = start + cursor_pos(&exts);
@@ -505,7 +523,9 @@ static bool server_extensions(struct cursor *body, struct server_hello *sh,
             *fault = at;
         }
     }
-    return ok;
+    if (cut && ok)
+        *fault = start + exts.len; /* more was announced than arrived */
+    return ok && !cut;
 }
 
 static bool parse_hello_retry(struct cursor *body, struct hello_retry *hrr)

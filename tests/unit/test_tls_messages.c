@@ -15,7 +15,11 @@
 
 /* ---- captured messages -------------------------------------------------- */
 
-/* >>> ClientHello from cli13.log, 331 bytes incl. 4-byte handshake header */
+/* >>> client to server, <<< server to client. The expected values in the
+ * tests below were read off tshark's decoding of the same bytes. */
+
+/* >>> ClientHello (331 bytes with the 4-byte header),
+ * TLS 1.3 run: -servername test.example -alpn h2,http/1.1 */
 static const uint8_t ch13[] = {
     0x01, 0x00, 0x01, 0x47, 0x03, 0x03, 0xb7, 0x44, 0xc1, 0x32, 0x1a, 0x5f,
     0x18, 0x48, 0x9c, 0x79, 0x9a, 0xee, 0xa2, 0xc8, 0x19, 0xd1, 0xc1, 0x3b,
@@ -47,7 +51,8 @@ static const uint8_t ch13[] = {
     0xc4, 0x50, 0xc1, 0x65, 0xcb, 0x64, 0x3f,
 };
 
-/* <<< ServerHello from cli13.log, 122 bytes incl. 4-byte handshake header */
+/* <<< ServerHello (122 bytes with the 4-byte header),
+ * TLS 1.3 run: -servername test.example -alpn h2,http/1.1 */
 static const uint8_t sh13[] = {
     0x02, 0x00, 0x00, 0x76, 0x03, 0x03, 0x20, 0xba, 0x4d, 0x6a, 0x19, 0x3e,
     0x3a, 0x79, 0x3a, 0x23, 0x91, 0x92, 0x37, 0xb3, 0xba, 0x00, 0x2f, 0x78,
@@ -62,7 +67,8 @@ static const uint8_t sh13[] = {
     0x96, 0x0d,
 };
 
-/* <<< Certificate from cli13.log, 696 bytes incl. 4-byte handshake header */
+/* <<< Certificate (696 bytes with the 4-byte header),
+ * TLS 1.3 run: -servername test.example -alpn h2,http/1.1 */
 static const uint8_t cert13[] = {
     0x0b, 0x00, 0x02, 0xb4, 0x00, 0x00, 0x02, 0xb0, 0x00, 0x01, 0x28, 0x30,
     0x82, 0x01, 0x24, 0x30, 0x81, 0xca, 0x02, 0x14, 0x0a, 0xd4, 0x07, 0x65,
@@ -124,7 +130,8 @@ static const uint8_t cert13[] = {
     0xee, 0xff, 0xed, 0x16, 0xdc, 0x2e, 0xc7, 0x1c, 0x72, 0x2f, 0x00, 0x00,
 };
 
-/* <<< ServerHello from clihrr.log, 88 bytes incl. 4-byte handshake header */
+/* <<< ServerHello (88 bytes with the 4-byte header),
+ * HRR run: client -groups X25519:P-256, server -groups P-256 */
 static const uint8_t hrr[] = {
     0x02, 0x00, 0x00, 0x54, 0x03, 0x03, 0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a,
     0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2,
@@ -136,7 +143,8 @@ static const uint8_t hrr[] = {
     0x00, 0x02, 0x00, 0x17,
 };
 
-/* >>> ClientHello from clihrr.log, 329 bytes incl. 4-byte handshake header */
+/* >>> ClientHello (329 bytes with the 4-byte header),
+ * HRR run: client -groups X25519:P-256, server -groups P-256 */
 static const uint8_t ch13_after_hrr[] = {
     0x01, 0x00, 0x01, 0x45, 0x03, 0x03, 0x72, 0x13, 0x11, 0xd4, 0xbf, 0xf7,
     0x8f, 0x49, 0xb3, 0x0e, 0xd8, 0x51, 0xea, 0x80, 0x7b, 0x6b, 0x1e, 0x84,
@@ -168,7 +176,8 @@ static const uint8_t ch13_after_hrr[] = {
     0x4a, 0x6e, 0xfe, 0x45, 0xca,
 };
 
-/* >>> ClientHello from cli12.log, 223 bytes incl. 4-byte handshake header */
+/* >>> ClientHello (223 bytes with the 4-byte header),
+ * TLS 1.2 run: -tls1_2 -servername tls12.example, ALPN */
 static const uint8_t ch12[] = {
     0x01, 0x00, 0x00, 0xdb, 0x03, 0x03, 0xe2, 0x3f, 0x87, 0xc5, 0xef, 0xc6,
     0x25, 0x11, 0xa6, 0xd8, 0xa3, 0xb7, 0xfb, 0xed, 0xd3, 0xaa, 0x3f, 0xe3,
@@ -191,7 +200,8 @@ static const uint8_t ch12[] = {
     0x02, 0x04, 0x02, 0x05, 0x02, 0x06, 0x02,
 };
 
-/* <<< ServerHello from cli12.log, 80 bytes incl. 4-byte handshake header */
+/* <<< ServerHello (80 bytes with the 4-byte header),
+ * TLS 1.2 run: -tls1_2 -servername tls12.example, ALPN */
 static const uint8_t sh12[] = {
     0x02, 0x00, 0x00, 0x4c, 0x03, 0x03, 0x5b, 0x02, 0x82, 0x81, 0x8c, 0xae,
     0x48, 0x55, 0xa3, 0x3d, 0x8c, 0x8e, 0x03, 0xd1, 0x6d, 0xbc, 0x5f, 0x40,
@@ -202,7 +212,8 @@ static const uint8_t sh12[] = {
     0x2f, 0x31, 0x2e, 0x31, 0x00, 0x17, 0x00, 0x00,
 };
 
-/* <<< Certificate from cli12.log, 691 bytes incl. 4-byte handshake header */
+/* <<< Certificate (691 bytes with the 4-byte header),
+ * TLS 1.2 run: -tls1_2 -servername tls12.example, ALPN */
 static const uint8_t cert12[] = {
     0x0b, 0x00, 0x02, 0xaf, 0x00, 0x02, 0xac, 0x00, 0x01, 0x28, 0x30, 0x82,
     0x01, 0x24, 0x30, 0x81, 0xca, 0x02, 0x14, 0x0a, 0xd4, 0x07, 0x65, 0xde,
@@ -264,7 +275,8 @@ static const uint8_t cert12[] = {
     0x16, 0xdc, 0x2e, 0xc7, 0x1c, 0x72, 0x2f,
 };
 
-/* <<< ServerKeyExchange from cli12.log, 115 bytes incl. 4-byte handshake header */
+/* <<< ServerKeyExchange (115 bytes with the 4-byte header),
+ * TLS 1.2 run: -tls1_2 -servername tls12.example, ALPN */
 static const uint8_t ske12[] = {
     0x0c, 0x00, 0x00, 0x6f, 0x03, 0x00, 0x1d, 0x20, 0xb2, 0x90, 0xdf, 0xf4,
     0x24, 0x79, 0xb1, 0x0c, 0x45, 0x90, 0xde, 0x15, 0xbb, 0x28, 0x5c, 0x44,
@@ -833,12 +845,23 @@ static void test_client_hello_broken_extension_header(void **state)
     assert_int_equal(ch.n_extensions, 1);
     assert_false(ch.extended_master_secret);
 
-    /* The block's own length lies. */
+    /* The block's own length runs past the message (a cut hello): the
+     * extensions that arrived whole are read, the fault is at the end. */
+    w.b[bad_at + 3] = 0;
+    w.n = bad_at + 4;
+    vec_end(&w, x, 2);
     w.b[x + 1] += 1;
     assert_false(parse_ch_bytes(w.b, w.n, &ch, &pos));
+    assert_int_equal(pos, w.n);
+    assert_int_equal(ch.n_extensions, 2);
+    assert_string_equal(ch.sni, "ok.example");
+    assert_true(ch.extended_master_secret);
+    assert_int_equal(ch.n_ciphers, 2);
+
+    /* Only the length's first byte arrived. */
+    assert_false(parse_ch_bytes(w.b, x + 1, &ch, &pos));
     assert_int_equal(pos, x);
     assert_int_equal(ch.n_extensions, 0);
-    assert_int_equal(ch.n_ciphers, 2);
 }
 
 static void test_client_hello_too_many_extensions(void **state)
