@@ -40,6 +40,7 @@ enum rec_state {
     RS_BODY,   /* collecting a record body */
     RS_RESYNC, /* after a gap: sliding over bytes for a plausible header */
     RS_DEAD,   /* protocol error or not TLS: this side is no longer read */
+    RS_NOT_TLS, /* the server's answer is not TLS: keeping a preview */
 };
 
 enum rec_format { FMT_TLS, FMT_SSL2_2, FMT_SSL2_3 };
@@ -61,7 +62,6 @@ struct side_parser {
 
     uint32_t records;       /* valid records read */
     uint32_t ssl2_records;  /* SSLv2 records after the server hello */
-    bool got_bytes;
     bool bad_start;         /* the first bytes were not TLS */
     bool after_gap;         /* a failed header sends us back to resync */
     uint32_t good_after_gap;
@@ -74,6 +74,9 @@ struct side_parser {
     uint32_t msg_cap, msg_len, msg_want;
     uint32_t msg_skip;      /* bytes of an oversized message left to skip */
     uint64_t msg_ts;
+
+    uint8_t preview_len;    /* RS_NOT_TLS: bytes in rec.not_tls_preview */
+    uint64_t not_tls_ts;    /* when the non-TLS answer began */
 };
 
 struct tls_session {
@@ -85,9 +88,6 @@ struct tls_session {
     bool ssl2;         /* the server answered in SSLv2 */
     uint64_t now;      /* timestamp of the bytes being read */
 };
-
-static void read_records(struct tls_session *s, int side,
-                         struct cursor *in);
 
 /* ---- small helpers ---- */
 
@@ -118,7 +118,7 @@ static void note_error(struct tls_session *s, const char *what)
             sizeof s->rec.parse_error_what - 1);
 }
 
-static bool finished_or_stopped(const struct tls_session *s)
+static bool is_decided(const struct tls_session *s)
 {
     return s->rec.outcome != OUTCOME_UNDECIDED;
 }
@@ -429,7 +429,7 @@ static void read_handshake_bytes(struct tls_session *s, int side,
 {
     struct side_parser *p = &s->side[side];
 
-    while (cursor_left(in) > 0 && !finished_or_stopped(s)) {
+    while (cursor_left(in) > 0 && !is_decided(s)) {
         if (p->msg_skip) {
             size_t n = cursor_left(in) < p->msg_skip ? cursor_left(in)
                                                      : p->msg_skip;
@@ -562,6 +562,13 @@ static void read_ssl2_record(struct tls_session *s, int side)
 static void read_alerts(struct tls_session *s, int side, struct cursor *body)
 {
     uint8_t level, desc;
+    /* Plaintext alerts are two bytes each; anything else is not an alert
+     * record we can trust (a false header match after a gap, say). */
+    if (cursor_left(body) == 0 || cursor_left(body) % 2 ||
+        cursor_left(body) > 32) {
+        note_error(s, "bad alert record");
+        return;
+    }
     while (cursor_u8(body, &level) && cursor_u8(body, &desc))
         add_alert(s, side, false, level, desc, 2);
 }
@@ -692,27 +699,60 @@ static void record_done(struct tls_session *s, int side)
     decide_now(s);
 }
 
-/* The server did not answer the ClientHello with TLS. */
-static void declare_not_tls(struct tls_session *s, int side,
-                            struct cursor *rest)
+static char printable(uint8_t b)
+{
+    return (b >= 0x20 && b < 0x7f) ? (char)b : '.';
+}
+
+static void decide_not_tls(struct tls_session *s, int side)
 {
     struct handshake *h = &s->rec;
     struct side_parser *p = &s->side[side];
-    size_t n = 0, max = sizeof h->not_tls_preview - 1;
-    uint8_t b;
 
-    for (int i = p->hdr_len - 1; i >= 0 && n < max; i--) {
-        b = (uint8_t)(p->hdr >> (8 * i));
-        h->not_tls_preview[n++] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
-    }
-    while (n < max && cursor_u8(rest, &b))
-        h->not_tls_preview[n++] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
-    h->not_tls_preview[n] = '\0';
-
+    h->not_tls_preview[p->preview_len] = '\0';
     p->state = RS_DEAD;
     h->ended_by = ENDED_NOT_TLS;
     h->ended_by_side = TLS_SIDE_SERVER;
+    /* Decided as of the answer's first byte, however it was segmented. */
+    s->now = p->not_tls_ts;
     decide_now(s);
+}
+
+/* Preview bytes of a non-TLS answer; decides once the preview is full. */
+static void collect_preview(struct tls_session *s, int side, struct cursor *in)
+{
+    struct side_parser *p = &s->side[side];
+    const uint8_t max = sizeof s->rec.not_tls_preview - 1;
+    uint8_t b;
+
+    while (p->preview_len < max && cursor_u8(in, &b))
+        s->rec.not_tls_preview[p->preview_len++] = printable(b);
+    if (p->preview_len == max)
+        decide_not_tls(s, side);
+}
+
+/* The server did not answer the ClientHello with TLS: keep what it said as
+ * a preview, then decide. */
+static void start_not_tls(struct tls_session *s, int side, struct cursor *rest)
+{
+    struct side_parser *p = &s->side[side];
+    const uint8_t max = sizeof s->rec.not_tls_preview - 1;
+
+    p->not_tls_ts = p->rec_ts;
+    p->preview_len = 0;
+    for (int i = p->hdr_len - 1; i >= 0 && p->preview_len < max; i--)
+        s->rec.not_tls_preview[p->preview_len++] =
+            printable((uint8_t)(p->hdr >> (8 * i)));
+    p->state = RS_NOT_TLS;
+    collect_preview(s, side, rest);
+}
+
+/* A server that stopped mid-preview: decide with what it sent. */
+static void flush_not_tls(struct tls_session *s)
+{
+    for (int i = 0; i < 2; i++)
+        if (s->side[i].state == RS_NOT_TLS && !is_decided(s))
+            decide_not_tls(s, i);
 }
 
 /* A header that cannot be TLS. What it means depends on what came before. */
@@ -722,13 +762,12 @@ static void bad_header(struct tls_session *s, int side, struct cursor *rest,
     struct side_parser *p = &s->side[side];
 
     if (p->after_gap) { /* likely a false match while resynchronizing */
-        p->state = RS_RESYNC;
-        p->hdr_len = 1; /* keep sliding from the next byte */
-        p->resync_skipped += 4;
+        p->state = RS_RESYNC; /* the window slides on from these bytes */
+        p->resync_skipped++;
         return;
     }
     if (p->records == 0 && s->rec.ch.seen && is_server_side(s, side)) {
-        declare_not_tls(s, side, rest);
+        start_not_tls(s, side, rest);
         return;
     }
     p->state = RS_DEAD;
@@ -747,7 +786,7 @@ static bool ssl2_allowed(const struct tls_session *s, int side)
     if (p->records != 0 || p->after_gap)
         return false;
     if (!s->rec.ch.seen)
-        return s->client_side < 0 || side == s->client_side;
+        return true; /* an SSLv2 hello decides the roles like any other */
     return is_server_side(s, side) && s->rec.ch.sslv2;
 }
 
@@ -792,6 +831,8 @@ static bool header_prefix_ok(const struct tls_session *s, int side,
                              const struct side_parser *p)
 {
     uint8_t b[5];
+    if (p->hdr_len > sizeof b)
+        return false;
     for (unsigned i = 0; i < p->hdr_len; i++)
         b[i] = (uint8_t)(p->hdr >> (8 * (p->hdr_len - 1 - i)));
     if (s->ssl2)
@@ -814,14 +855,14 @@ static void header_done(struct tls_session *s, int side, struct cursor *rest)
 {
     struct side_parser *p = &s->side[side];
     uint8_t b[5] = {0};
-    unsigned n = p->hdr_len;
+    unsigned n = p->hdr_len < sizeof b ? p->hdr_len : sizeof b;
 
     for (unsigned i = 0; i < n; i++)
         b[i] = (uint8_t)(p->hdr >> (8 * (n - 1 - i)));
 
-    if (s->ssl2 || (ssl2_allowed(s, side) &&
-                    ((b[0] & 0x80) ||
-                     (b[0] & 0xc0) == 0 && (b[0] < CT_CCS || b[0] > CT_HEARTBEAT)))) {
+    bool tls_type = b[0] >= CT_CCS && b[0] <= CT_HEARTBEAT;
+    bool ssl2_shape = (b[0] & 0x80) || ((b[0] & 0xc0) == 0 && !tls_type);
+    if (s->ssl2 || (ssl2_allowed(s, side) && ssl2_shape)) {
         bool two = (b[0] & 0x80) != 0;
         uint32_t len = two ? ((uint32_t)(b[0] & 0x7f) << 8 | b[1])
                            : ((uint32_t)(b[0] & 0x3f) << 8 | b[1]);
@@ -906,9 +947,12 @@ static void read_records(struct tls_session *s, int side, struct cursor *in)
     struct side_parser *p = &s->side[side];
     uint8_t byte;
 
-    while (cursor_left(in) > 0 && !finished_or_stopped(s)) {
+    while (cursor_left(in) > 0 && !is_decided(s)) {
         switch (p->state) {
         case RS_DEAD:
+            return;
+        case RS_NOT_TLS:
+            collect_preview(s, side, in);
             return;
         case RS_RESYNC:
             if (!cursor_u8(in, &byte))
@@ -958,12 +1002,11 @@ void tls_feed(struct tls_session *s, int side, const uint8_t *data,
 
     if (!s || (side != 0 && side != 1) || !data || len == 0)
         return;
-    if (finished_or_stopped(s))
+    if (is_decided(s))
         return;
     p = &s->side[side];
     h = &s->rec;
     s->now = ts_us;
-    p->got_bytes = true;
     if (h->ch.seen && h->server_response_us < 0 && is_server_side(s, side))
         h->server_response_us = ts_us >= h->ch.ts_us
                                     ? (int64_t)(ts_us - h->ch.ts_us)
@@ -979,12 +1022,12 @@ void tls_gap(struct tls_session *s, int side, uint32_t len)
 {
     struct side_parser *p;
 
-    if (!s || (side != 0 && side != 1) || finished_or_stopped(s))
+    if (!s || (side != 0 && side != 1) || is_decided(s))
         return;
     s->rec.gaps++;
     s->rec.gap_bytes += len;
     p = &s->side[side];
-    if (p->state == RS_DEAD)
+    if (p->state == RS_DEAD || p->state == RS_NOT_TLS)
         return;
     /* What was half-read is lost; facts already read stay. */
     p->state = RS_RESYNC;
@@ -1001,19 +1044,25 @@ void tls_gap(struct tls_session *s, int side, uint32_t len)
 void tls_closed(struct tls_session *s, int side, enum tls_close how,
                 uint64_t ts_us)
 {
-    if (!s || (side != 0 && side != 1) || finished_or_stopped(s))
+    if (!s || (side != 0 && side != 1) || is_decided(s))
         return;
     if (tls_not_a_tls_flow(s))
         return;
+    flush_not_tls(s);
+    if (is_decided(s))
+        return;
     s->now = ts_us;
     outcome_closed(&s->rec, role_of(s, side), how == TLS_CLOSE_RST, ts_us);
-    if (finished_or_stopped(s))
+    if (is_decided(s))
         release_buffers(s);
 }
 
 void tls_finish(struct tls_session *s, enum hs_ended_by why, uint64_t ts_us)
 {
-    if (!s || finished_or_stopped(s))
+    if (!s || is_decided(s))
+        return;
+    flush_not_tls(s);
+    if (is_decided(s))
         return;
     s->now = ts_us;
     outcome_finish(&s->rec, why, ts_us);

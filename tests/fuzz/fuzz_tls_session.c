@@ -1,0 +1,118 @@
+/* fuzz_tls_session.c — libFuzzer target for the per-connection TLS dissector.
+ *
+ * Input: byte 0 picks the client-side guess, byte 1 the handshake message
+ * limit; then a sequence of operations, each an op byte (bit 0: flow side;
+ * bits 1-4: what) and its arguments: feed a chunk of 1-256 bytes, report a
+ * gap, close, or let time pass. The same sequence is replayed a second time
+ * one byte per call. Checked: the alert array stays bounded, the stage never
+ * goes back, a decision never changes, both replays give the same record,
+ * and after tls_finish every flow is decided or dropped as not TLS. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissectors/outcome.h"
+#include "dissectors/tls.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct watch {
+    enum hs_stage stage;
+    enum hs_outcome outcome;
+    uint64_t decided_us;
+};
+
+static void check(const struct tls_session *s, struct watch *w)
+{
+    const struct handshake *h = tls_record((struct tls_session *)s);
+
+    if (h->n_alerts > HS_MAX_ALERTS || h->n_alerts > h->n_alerts_total)
+        abort();
+    if (h->stage < w->stage || h->stage >= STAGE_COUNT)
+        abort();
+    if (w->outcome != OUTCOME_UNDECIDED &&
+        (h->outcome != w->outcome || h->decided_us != w->decided_us))
+        abort();
+    if (h->outcome == OUTCOME_FAILED && h->ch.seen &&
+        h->failure_stage == STAGE_NONE)
+        abort();
+    if (memchr(h->not_tls_preview, 0, sizeof h->not_tls_preview) == NULL ||
+        memchr(h->parse_error_what, 0, sizeof h->parse_error_what) == NULL)
+        abort();
+    if (h->server_certs.der_len > HS_MAX_CERT_BYTES ||
+        h->server_certs.n_certs > HS_MAX_CERTS)
+        abort();
+    w->stage = h->stage;
+    w->outcome = h->outcome;
+    w->decided_us = h->decided_us;
+}
+
+static struct tls_session *replay(const uint8_t *data, size_t size,
+                                  bool bytewise)
+{
+    struct tls_limits lim = {64u << (data[1] % 14)};
+    struct tls_session *s = tls_session_new(&lim, (int)(data[0] % 3) - 1);
+    struct watch w = {0};
+    uint64_t now = 1000000;
+    size_t i = 2;
+
+    if (!s)
+        abort();
+    while (i < size) {
+        uint8_t op = data[i++];
+        int side = op & 1;
+        unsigned what = (op >> 1) & 15;
+        if (what < 11) { /* feed */
+            size_t n = i < size ? (size_t)data[i++] + 1 : 0;
+            if (n > size - i)
+                n = size - i;
+            if (bytewise)
+                for (size_t k = 0; k < n; k++)
+                    tls_feed(s, side, data + i + k, 1, now);
+            else if (n)
+                tls_feed(s, side, data + i, (uint32_t)n, now);
+            i += n;
+        } else if (what < 13) {
+            uint32_t len = i < size ? data[i++] : 0;
+            tls_gap(s, side, len * 97u);
+        } else if (what == 13) {
+            tls_closed(s, side, (op & 0x20) ? TLS_CLOSE_RST : TLS_CLOSE_FIN,
+                       now);
+        } else {
+            now += 1000u * (op >> 5);
+        }
+        check(s, &w);
+        now++;
+    }
+    tls_finish(s, ENDED_CAPTURE_END, now);
+    check(s, &w);
+    if (!tls_decided(s) && !tls_not_a_tls_flow(s))
+        abort();
+    return s;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    struct tls_session *a = replay(data, size, false);
+    struct tls_session *b = replay(data, size, true);
+    struct handshake x = *tls_record(a), y = *tls_record(b);
+
+    if (x.server_certs.der_len != y.server_certs.der_len ||
+        x.client_certs.der_len != y.client_certs.der_len)
+        abort();
+    if (x.server_certs.der_len &&
+        memcmp(x.server_certs.der, y.server_certs.der, x.server_certs.der_len))
+        abort();
+    if (x.client_certs.der_len &&
+        memcmp(x.client_certs.der, y.client_certs.der, x.client_certs.der_len))
+        abort();
+    x.server_certs.der = y.server_certs.der = NULL;
+    x.client_certs.der = y.client_certs.der = NULL;
+    if (memcmp(&x, &y, sizeof x) != 0)
+        abort();
+    tls_session_free(a);
+    tls_session_free(b);
+    return 0;
+}
