@@ -382,6 +382,17 @@ static bool g_tls_cipher(const struct handshake *h, struct field_value *v,
     return put_str(v, fields_cipher_string(h->sh.cipher, scratch, len));
 }
 
+/* The number as well as the name: names differ between tools, numbers
+ * do not, and the differential check against tshark compares these. */
+static bool g_sh_cipher_id(const struct handshake *h, struct field_value *v,
+                           char *scratch, size_t len)
+{
+    if (!h->sh.seen)
+        return false;
+    snprintf(scratch, len, "0x%04x", h->sh.cipher);
+    return put_str(v, scratch);
+}
+
 static bool g_tls_curve(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
 {
@@ -944,6 +955,8 @@ static const struct field_def field_table[] = {
            "sent in the SSLv2-compatible record format", g_ch_sslv2),
     LIST("tlsmon.client_hello.compression", FT_INT_LIST,
          "compression methods offered", c_ch_compression, i_ch_compression),
+    SCALAR("tlsmon.server_hello.cipher_id", FT_STRING,
+           "chosen cipher suite number, hex like 0xc02f", g_sh_cipher_id),
     SCALAR("tlsmon.server_hello.legacy_version", FT_VERSION,
            "legacy_version field of the ServerHello", g_sh_legacy_version),
     SCALAR("tlsmon.server_hello.record_version", FT_VERSION,

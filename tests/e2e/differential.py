@@ -152,7 +152,7 @@ def from_tlsmon(records):
             "sni": r.get("tls.client.server_name"),
             "client_version_max": r.get("tlsmon.client_hello.highest_version"),
             "version": r.get("tls.version"),
-            "cipher": norm_cipher(r.get("tlsmon.cipher_id")),
+            "cipher": norm_cipher(r.get("tlsmon.server_hello.cipher_id")),
             "alpn": r.get("tls.next_protocol"),
             "alerts": alerts,
         })

@@ -15,7 +15,7 @@ micro and nano files.
 """
 
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 # LINKTYPE_* values (the file format's numbers, not the DLT_* of a platform).
 LINKTYPE_NULL = 0

@@ -461,7 +461,7 @@ static void test_record_tls12(void **state)
         "\"session_id_length\":0,\"session_ticket\":false,\"psk\":false,"
         "\"early_data\":false,\"ech\":false,\"esni\":false,"
         "\"fallback_scsv\":false,\"sslv2\":false,\"compression\":[0]},"
-        "\"server_hello\":{\"legacy_version\":\"1.2\",\"record_version\":"
+        "\"server_hello\":{\"cipher_id\":\"0xc02f\",\"legacy_version\":\"1.2\",\"record_version\":"
         "\"1.2\",\"group\":\"x25519\",\"compression\":0,"
         "\"extensions\":[\"renegotiation_info\","
         "\"application_layer_protocol_negotiation\"]},"
