@@ -402,7 +402,7 @@ static bool g_tls_curve(const struct handshake *h, struct field_value *v,
 }
 
 FACT(g_tls_established, put_bool, h->outcome == OUTCOME_ESTABLISHED, true)
-FACT(g_tls_resumed, put_bool, h->resumed, true)
+FACT(g_tls_resumed, put_bool, h->resumed, h->sh.seen)
 
 static bool g_tls_next_protocol(const struct handshake *h,
                                 struct field_value *v, char *scratch,
@@ -530,7 +530,7 @@ static bool i_alerts(const struct handshake *h, size_t i,
 
 FACT(g_handshake_ms, put_ms, h->handshake_us, true)
 FACT(g_server_response_ms, put_ms, h->server_response_us, true)
-FACT(g_hrr, put_bool, h->hrr.seen, true)
+FACT(g_hrr, put_bool, h->hrr.seen, h->sh.seen || h->hrr.seen)
 
 static bool g_hrr_group(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)

@@ -547,15 +547,16 @@ static void test_record_ipv6_not_tls(void **state)
                        "\"network\":{\"transport\":\"tcp\",\"type\":\"ipv6\","
                        "\"vlan\":{\"id\":100},"
                        "\"inner\":{\"vlan\":{\"id\":7}}},"
-                       "\"tls\":{\"established\":false,\"resumed\":false},");
+                       "\"tls\":{\"established\":false},");
     assert_contains(s, "\"outcome\":\"not_tls\",\"stage\":\"client_hello\","
                        "\"failure_stage\":\"after_client_hello\","
                        "\"ended_by\":\"not_tls\",\"ended_by_side\":\"server\","
-                       "\"hrr\":false,\"client_hello\":{");
+                       "\"client_hello\":{");
     assert_contains(s, "\"ndpi\":{\"protocol\":\"HTTP\"}");
     assert_contains(s, "\"midstream\":true,\"roles_inferred\":true,");
     assert_contains(s, "\"not_tls_preview\":\"HTTP/1.1 400 Bad\"");
     assert_lacks(s, "\"server_hello\"");
+    assert_lacks(s, "\"hrr\"");
     assert_lacks(s, "\"certificate_request\"");
     free(s);
 
@@ -567,10 +568,8 @@ static void test_record_ipv6_not_tls(void **state)
     assert_string_equal(
         s, "{\"event\":{\"kind\":\"event\",\"dataset\":\"tlsmon.handshake\","
            "\"outcome\":\"unknown\"},\"network\":{\"transport\":\"tcp\"},"
-           "\"tls\":{\"established\":false,\"resumed\":false},"
-           "\"tlsmon\":{\"flow_id\":0,"
-           "\"round\":0,\"outcome\":\"undecided\",\"hrr\":false,"
-           "\"encrypted_records\":"
+           "\"tls\":{\"established\":false},\"tlsmon\":{\"flow_id\":0,"
+           "\"round\":0,\"outcome\":\"undecided\",\"encrypted_records\":"
            "{\"client\":0,\"server\":0},\"app_data\":{\"client\":false,"
            "\"server\":false},\"packets\":{\"client\":0,\"server\":0},"
            "\"bytes\":{\"client\":0,\"server\":0},\"gaps\":0,\"gap_bytes\":0,"
