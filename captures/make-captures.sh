@@ -13,7 +13,8 @@
 #   --new-certs   remake the CA hierarchy in certs/ before capturing
 #   scenario      capture names without .pcap (default: all)
 #
-# Needs: root, iproute2, tcpdump, openssl, gnutls-bin, curl, python3, faketime.
+# Needs: root, iproute2, tcpdump, openssl, gnutls-bin, curl, python3, faketime;
+# tshark (optional) for the self-checks after each capture.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,7 +31,7 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
     done
     ip netns del "$NS" 2>/dev/null || true
-    rm -rf "$WORK"
+    [ -n "${KEEP_WORK:-}" ] && echo "work dir kept: $WORK" >&2 || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -45,7 +46,7 @@ WANT=()
 for arg in "$@"; do
     case $arg in
     --new-certs) NEW_CERTS=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) die "unknown option $arg" ;;
     *) WANT+=("$arg") ;;
     esac
@@ -181,11 +182,16 @@ wait_listen() { # PORT
 
 CAP_PID=
 CAP_NAME=
+CAP_PORT=
 capture_start() { # NAME PORT
     CAP_NAME=$1
+    CAP_PORT=$2
     rm -f "$WORK/$1.pcap" "$WORK/$1.tcpdump"
-    in_ns tcpdump -i lo -U -Z root -w "$WORK/$1.pcap" "tcp port $2" \
-        2>"$WORK/$1.tcpdump" &
+    # Started directly (not through a shell function) so that $! is tcpdump
+    # itself: ip netns exec execs it. --immediate-mode: without it libpcap
+    # hands packets over in blocks and a SIGINT loses the last block.
+    ip netns exec "$NS" tcpdump -i lo -U --immediate-mode -Z root -w "$WORK/$1.pcap" \
+        "tcp port $2" 2>"$WORK/$1.tcpdump" &
     CAP_PID=$!
     PIDS+=("$CAP_PID")
     local i
@@ -202,14 +208,46 @@ capture_stop() {
     wait "$CAP_PID" || true
     mv "$WORK/$CAP_NAME.pcap" "$HERE/$CAP_NAME.pcap"
     chmod 644 "$HERE/$CAP_NAME.pcap"
-    echo "  $CAP_NAME.pcap: $(grep -o '[0-9]* packets captured' "$WORK/$CAP_NAME.tcpdump"), $(stat -c %s "$HERE/$CAP_NAME.pcap") bytes"
+    local packets
+    packets=$(grep -o '[0-9]* packets captured' "$WORK/$CAP_NAME.tcpdump" \
+        2>/dev/null || echo '? packets captured')
+    echo "  $CAP_NAME.pcap: $packets, $(stat -c %s "$HERE/$CAP_NAME.pcap") bytes"
 }
 
+# Self-checks: the capture just made must show what the scenario is about
+# (counted with tshark, which decodes our odd ports as TLS when told to).
+HAVE_TSHARK=0
+command -v tshark >/dev/null && HAVE_TSHARK=1
+count_frames() { # DISPLAY-FILTER
+    local out
+    out=$(tshark -r "$HERE/$CAP_NAME.pcap" -d "tcp.port==$CAP_PORT,tls" \
+        -Y "$1" 2>"$WORK/tshark.err") ||
+        die "$CAP_NAME: tshark failed on: $1: $(grep -v 'Running as user' "$WORK/tshark.err")"
+    [ -z "$out" ] && echo 0 || echo "$out" | wc -l
+}
+expect() { # DISPLAY-FILTER [EXACT-COUNT]   (default: at least one frame)
+    [ "$HAVE_TSHARK" -eq 1 ] || return 0
+    local n
+    n=$(count_frames "$1")
+    if [ $# -ge 2 ]; then
+        [ "$n" -eq "$2" ] || die "$CAP_NAME: $n frames (not $2) match: $1"
+    else
+        [ "$n" -ge 1 ] || die "$CAP_NAME: no frame matches: $1"
+    fi
+}
+SH='tls.handshake.type==2 && !(tls.handshake.random[0:4]==cf:21:ad:74)'
+HRR='tls.handshake.type==2 && tls.handshake.random[0:4]==cf:21:ad:74'
+SH12="$SH && tls.handshake.version==0x0303 && !tls.handshake.extensions.supported_version"
+SH13="$SH && tls.handshake.extensions.supported_version==0x0304"
+
 SRV_PID=
+# s_server without -rev or -www copies its stdin to the client and gives up
+# on EOF, and a background job's stdin is /dev/null: every s_server here
+# runs with -rev (echo reversed lines) or -www.
 server_start() { # PORT command...
     local port=$1
     shift
-    in_ns "$@" >"$WORK/$CAP_NAME.server" 2>&1 &
+    ip netns exec "$NS" "$@" >"$WORK/$CAP_NAME.server" 2>&1 &
     SRV_PID=$!
     PIDS+=("$SRV_PID")
     wait_listen "$port"
@@ -332,6 +370,10 @@ cap_tls12_rsa() {
         -tls1_2 -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect "$SH12 && tls.handshake.ciphersuite==0xc030"
+    expect 'tls.handshake.type==11' 1
+    expect 'tls.record.content_type==23 && tcp.srcport==4431'
+    expect 'tls.record.content_type==23 && tcp.dstport==4431'
 }
 
 cap_tls13_ecdsa() {
@@ -344,6 +386,9 @@ cap_tls13_ecdsa() {
     grep -q 'ALPN protocol: h2' "$(client_log)" || die "tls13-ecdsa: h2 not selected"
     server_stop
     capture_stop
+    expect "$SH13 && tls.handshake.ciphersuite==0x1302" 1
+    expect "tls.handshake.type==1 && tls.handshake.extensions_alpn_str==\"h2\""
+    expect 'tls.handshake.type==2 && tls.handshake.extensions_alpn_str' 0
 }
 
 cap_tls13_hrr() {
@@ -357,6 +402,9 @@ cap_tls13_hrr() {
         -tls1_3 -servername server.test -groups X25519:P-384 "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect "$HRR && tls.handshake.extensions_key_share_selected_group==24" 1
+    expect 'tls.handshake.type==1' 2
+    expect "$SH13" 1
 }
 
 cap_tls12_resume_ticket() {
@@ -373,6 +421,8 @@ cap_tls12_resume_ticket() {
     grep -q '^Reused' "$(client_log)" || die "tls12-resume-ticket: not resumed"
     server_stop
     capture_stop
+    expect "$SH12" 2
+    expect 'tls.handshake.type==11' 1
 }
 
 cap_tls13_resume_psk() {
@@ -389,6 +439,8 @@ cap_tls13_resume_psk() {
     grep -q '^Reused' "$(client_log)" || die "tls13-resume-psk: not resumed"
     server_stop
     capture_stop
+    expect "$SH13" 2
+    expect "$SH13 && tls.handshake.extension.type==41" 1
 }
 
 cap_gnutls_tls13() {
@@ -405,6 +457,8 @@ cap_gnutls_tls13() {
     sleep 0.3
     server_stop # gnutls-serv keeps serving; this kills it
     capture_stop
+    expect "$SH13" 1
+    expect 'tls.handshake.extensions_server_name=="server.test"' 1
 }
 
 cap_curl_tls12_port8443() {
@@ -418,6 +472,8 @@ cap_curl_tls12_port8443() {
     grep -q '^200' "$(client_log)" || die "curl: no HTTP 200"
     server_stop
     capture_stop
+    expect "$SH12 && tls.handshake.ciphersuite==0xc030" 1
+    expect 'tls.handshake.extensions_server_name=="server.test"' 1
 }
 
 cap_python_tls13_ipv6() {
@@ -427,23 +483,27 @@ cap_python_tls13_ipv6() {
     must_pass in_ns python3 "$WORK/pyclient.py" tls13 ::1 4437 "$ROOT"
     server_stop
     capture_stop
+    expect "ipv6 && $SH13" 1
+    expect 'tls.handshake.extensions_server_name=="server.test"' 1
 }
 
 cap_fail_version() {
     capture_start fail-version 4441
-    server_start 4441 openssl s_server -accept 4441 -naccept 1 -tls1_3 \
+    server_start 4441 openssl s_server -accept 4441 -naccept 1 -rev -tls1_3 \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
     must_fail s_client_say "" 1 -connect 127.0.0.1:4441 -tls1_2 \
         -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'tls.alert_message.desc==70 && tcp.srcport==4441' 1
+    expect 'tls.handshake.type==2' 0
 }
 
 cap_fail_version_old_client() {
     # SECLEVEL=0 lets this OpenSSL even offer TLS 1.1 with SHA-1 suites.
     capture_start fail-version-old-client 4442
-    server_start 4442 openssl s_server -accept 4442 -naccept 1 \
+    server_start 4442 openssl s_server -accept 4442 -naccept 1 -rev \
         -min_protocol TLSv1.2 \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
@@ -451,11 +511,14 @@ cap_fail_version_old_client() {
         -cipher 'DEFAULT@SECLEVEL=0' -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'tls.alert_message.desc==70 && tcp.srcport==4442' 1
+    expect 'tls.handshake.type==1 && tls.handshake.version==0x0302' 1
+    expect 'tls.handshake.type==2' 0
 }
 
 cap_fail_cipher() {
     capture_start fail-cipher 4443
-    server_start 4443 openssl s_server -accept 4443 -naccept 1 -tls1_2 \
+    server_start 4443 openssl s_server -accept 4443 -naccept 1 -rev -tls1_2 \
         -cipher AES256-GCM-SHA384 \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
@@ -464,12 +527,14 @@ cap_fail_cipher() {
         "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'tls.alert_message.desc==40 && tcp.srcport==4443' 1
+    expect 'tls.handshake.type==2' 0
 }
 
 # The client trusts only an unrelated CA, so it rejects the server's chain.
 cap_fail_unknown_ca() {
     capture_start fail-unknown-ca 4444
-    server_start 4444 openssl s_server -accept 4444 -naccept 1 -tls1_2 \
+    server_start 4444 openssl s_server -accept 4444 -naccept 1 -rev -tls1_2 \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
     must_fail s_client_say "" 1 -connect 127.0.0.1:4444 -tls1_2 \
@@ -477,34 +542,60 @@ cap_fail_unknown_ca() {
         -verify_return_error
     server_stop
     capture_stop
+    expect 'tls.alert_message.desc==48 && tcp.dstport==4444' 1
 }
 
+# TLS 1.3, alert encrypted. GnuTLS switches its writes to the handshake keys
+# as soon as it has the ServerHello, so its rejection of the certificate goes
+# out as a short encrypted record (19 bytes: 2 alert + 1 type + 16 tag).
 cap_fail_unknown_ca_tls13() {
     capture_start fail-unknown-ca-tls13 4445
-    server_start 4445 openssl s_server -accept 4445 -naccept 1 -tls1_3 \
+    server_start 4445 openssl s_server -accept 4445 -naccept 1 -rev -tls1_3 \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
-    must_fail s_client_say "" 1 -connect 127.0.0.1:4445 -tls1_3 \
+    must_fail bash -c "sleep 1 | ip netns exec '$NS' gnutls-cli -p 4445 \
+        --priority 'NORMAL:-VERS-ALL:+VERS-TLS1.3' \
+        --x509cafile '$CERTS/other-ca.pem' --sni-hostname server.test \
+        --verify-hostname server.test 127.0.0.1"
+    server_stop
+    capture_stop
+    expect "$SH13" 1
+    expect 'tls.alert_message' 0
+    expect 'tls.record.length==19 && tcp.dstport==4445' 1
+}
+
+# The same rejection by an OpenSSL 3.0 client: it still writes in plaintext
+# until it sends its own Finished, so its unknown_ca alert is a plaintext
+# record inside a TLS 1.3 handshake. Real traffic looks like this too.
+cap_fail_unknown_ca_tls13_openssl() {
+    capture_start fail-unknown-ca-tls13-openssl 4457
+    server_start 4457 openssl s_server -accept 4457 -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4457 -tls1_3 \
         -servername server.test -CAfile "$CERTS/other-ca.pem" \
         -verify_return_error
     server_stop
     capture_stop
+    expect "$SH13" 1
+    expect 'tls.alert_message.desc==48 && tcp.dstport==4457' 1
 }
 
 cap_fail_expired() {
     capture_start fail-expired 4446
-    server_start 4446 openssl s_server -accept 4446 -naccept 1 -tls1_2 \
+    server_start 4446 openssl s_server -accept 4446 -naccept 1 -rev -tls1_2 \
         -cert "$CERTS/server-expired.pem" -key "$CERTS/server-expired.key" \
         -cert_chain "$INTER"
     must_fail s_client_say "" 1 -connect 127.0.0.1:4446 -tls1_2 \
         -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'tls.alert_message.desc==45 && tcp.dstport==4446' 1
 }
 
 cap_fail_client_cert() {
     capture_start fail-client-cert 4447
-    server_start 4447 openssl s_server -accept 4447 -naccept 1 -tls1_2 \
+    server_start 4447 openssl s_server -accept 4447 -naccept 1 -rev -tls1_2 \
         -Verify 1 -CAfile "$ROOT" \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
@@ -512,12 +603,14 @@ cap_fail_client_cert() {
         -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'tls.handshake.type==13' 1
+    expect 'tls.alert_message.desc==40 && tcp.srcport==4447' 1
 }
 
 cap_fail_client_cert_tls13() {
     # The client sends no data: it waits, gets the server's alert, and fails.
     capture_start fail-client-cert-tls13 4448
-    server_start 4448 openssl s_server -accept 4448 -naccept 1 -tls1_3 \
+    server_start 4448 openssl s_server -accept 4448 -naccept 1 -rev -tls1_3 \
         -Verify 1 -CAfile "$ROOT" \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
@@ -525,6 +618,9 @@ cap_fail_client_cert_tls13() {
         -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect "$SH13" 1
+    expect 'tls.alert_message' 0
+    expect 'tls.record.length==19 && tcp.srcport==4448' 1
 }
 
 cap_not_tls() {
@@ -534,6 +630,8 @@ cap_not_tls() {
         -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'http.response.code==400' 1
+    expect 'tls.record' 1
 }
 
 cap_server_reset() {
@@ -543,6 +641,8 @@ cap_server_reset() {
         -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'tcp.flags.reset==1 && tcp.srcport==4451' 1
+    expect 'tcp.len>0 && tcp.srcport==4451' 0
 }
 
 cap_silent_server() {
@@ -551,6 +651,8 @@ cap_silent_server() {
     must_pass in_ns python3 "$WORK/pyclient.py" timeout 127.0.0.1 4452 "$ROOT"
     server_stop
     capture_stop
+    expect 'tcp.len>0 && tcp.srcport==4452' 0
+    expect 'tcp.flags.fin==1 && tcp.dstport==4452' 1
 }
 
 cap_sslv3_or_tls10_weak() {
@@ -566,41 +668,46 @@ cap_sslv3_or_tls10_weak() {
         "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'tls.handshake.type==2 && tls.handshake.version==0x0301 && tls.handshake.ciphersuite==0x002f' 1
+    expect 'tls.record.content_type==23 && tcp.srcport==4453'
 }
 
 # Extra certificate failures, one per remaining DIAGNOSES.md cause that a
 # certificate in certs/ can show.
 cap_fail_self_signed() {
     capture_start fail-self-signed 4454
-    server_start 4454 openssl s_server -accept 4454 -naccept 1 -tls1_2 \
+    server_start 4454 openssl s_server -accept 4454 -naccept 1 -rev -tls1_2 \
         -cert "$CERTS/server-selfsigned.pem" \
         -key "$CERTS/server-selfsigned.key"
     must_fail s_client_say "" 1 -connect 127.0.0.1:4454 -tls1_2 \
         -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'tls.alert_message.desc==48 && tcp.dstport==4454' 1
 }
 
 cap_fail_hostname() {
     capture_start fail-hostname 4455
-    server_start 4455 openssl s_server -accept 4455 -naccept 1 -tls1_2 \
+    server_start 4455 openssl s_server -accept 4455 -naccept 1 -rev -tls1_2 \
         -cert "$CERTS/other-name.pem" -key "$CERTS/other-name.key" \
         -cert_chain "$INTER"
     must_fail s_client_say "" 1 -connect 127.0.0.1:4455 -tls1_2 \
         -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'tls.alert_message.desc==42 && tcp.dstport==4455' 1
 }
 
 cap_fail_incomplete_chain() {
     # The server forgets its intermediate; the client trusts only the root.
     capture_start fail-incomplete-chain 4456
-    server_start 4456 openssl s_server -accept 4456 -naccept 1 -tls1_2 \
+    server_start 4456 openssl s_server -accept 4456 -naccept 1 -rev -tls1_2 \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key"
     must_fail s_client_say "" 1 -connect 127.0.0.1:4456 -tls1_2 \
         -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
+    expect 'tls.alert_message.desc==48 && tcp.dstport==4456' 1
 }
 
 ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
@@ -609,7 +716,8 @@ ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
      fail-unknown-ca fail-unknown-ca-tls13 fail-expired
      fail-client-cert fail-client-cert-tls13
      not-tls server-reset silent-server sslv3-or-tls10-weak
-     fail-self-signed fail-hostname fail-incomplete-chain)
+     fail-self-signed fail-hostname fail-incomplete-chain
+     fail-unknown-ca-tls13-openssl)
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do
