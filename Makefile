@@ -11,7 +11,11 @@ DEBS = build-essential clang meson ninja-build pkg-config python3 \
        libpcap-dev libndpi-dev libyaml-dev libssl-dev libcmocka-dev \
        tshark tcpdump openssl gnutls-bin curl iproute2 faketime
 
-.PHONY: all deps build demo test test-plain test-sanitize fuzz clean
+.PHONY: all deps build demo test test-plain test-sanitize test-peer fuzz clean
+
+# Public captures from other projects (not shipped; CI has them beside the
+# clone). Only read from there, never copied in.
+PEER_CAPTURES ?= ../shared/peer-captures
 
 all: build
 
@@ -48,7 +52,18 @@ test-sanitize: deps $(BUILD_SAN)/build.ninja
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  meson test -C $(BUILD_SAN) --print-errorlogs --suite unit --suite e2e
 
-test: test-plain test-sanitize
+# Every peer capture under ASan+UBSan: no crash, hang or sanitizer report on
+# any of them (disagreements with tshark are listed, not failed on: see
+# tests/e2e/PEER-DIFFERENCES.md).
+test-peer: test-sanitize
+	@if [ -d "$(PEER_CAPTURES)" ]; then \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  python3 tests/e2e/differential.py --tlsmon $(BUILD_SAN)/tlsmon --lenient \
+	    --report $(BUILD_SAN)/peer-differences.txt $(PEER_CAPTURES); \
+	else echo "no $(PEER_CAPTURES): peer-capture run skipped"; fi
+
+test: test-plain test-sanitize test-peer
 	@echo "all test suites passed (plain and ASan+UBSan)"
 
 clean:
