@@ -11,7 +11,7 @@ DEBS = build-essential clang meson ninja-build pkg-config python3 \
        libpcap-dev libndpi-dev libyaml-dev libssl-dev libcmocka-dev \
        tshark tcpdump openssl gnutls-bin curl iproute2 faketime
 
-.PHONY: all deps build demo test test-plain test-sanitize test-peer fuzz clean
+.PHONY: all deps build demo test test-plain test-sanitize test-peer readme-fields fuzz clean
 
 # Public captures from other projects (not shipped; CI has them beside the
 # clone). Only read from there, never copied in.
@@ -65,6 +65,10 @@ test-peer: test-sanitize
 
 test: test-plain test-sanitize test-peer
 	@echo "all test suites passed (plain and ASan+UBSan)"
+
+# Regenerate README.md's field reference from the registry.
+readme-fields: build
+	python3 tests/e2e/readme_fields.py --tlsmon $(BUILD)/tlsmon --readme README.md --write
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz
