@@ -1,7 +1,9 @@
 /* decode.c — turn one captured frame into a `struct packet`: peel the link
- * layer, the IP layer (reassembling IPv4 fragments) and the TCP/UDP header,
- * and say plainly when a frame is not something tlsmon analyzes or is
- * broken. */
+ * layer, any tunnels (PPPoE, MPLS, Cisco MetaData, IP-in-IP, GRE, VXLAN,
+ * CAPWAP data, GTP-U), the IP layer (reassembling IPv4 fragments) and the TCP/UDP
+ * header, and say plainly when a frame is not something tlsmon analyzes or
+ * is broken. A tunnelled packet is described by its innermost datagram: that
+ * is the connection the endpoints made. */
 #include "decode.h"
 
 #include <string.h>
@@ -25,6 +27,27 @@
 #define ETH_VLAN 0x8100
 #define ETH_QINQ 0x88a8
 #define ETH_QINQ_OLD 0x9100 /* pre-standard QinQ, still seen on old gear */
+#define ETH_PPPOE_SESSION 0x8864
+#define ETH_MPLS_UNICAST 0x8847
+#define ETH_MPLS_MULTICAST 0x8848
+#define ETH_CISCO_METADATA 0x8909 /* carries the TrustSec SGT */
+#define ETH_TEB 0x6558            /* GRE: a whole Ethernet frame inside */
+#define ETH_ERSPAN_2 0x88be
+
+#define PPP_IPV4 0x0021
+#define PPP_IPV6 0x0057
+
+#define UDP_PORT_VXLAN 4789
+#define UDP_PORT_CAPWAP_DATA 5247
+#define UDP_PORT_GTP_U 2152
+#define GTP_G_PDU 0xff
+#define GTP_MAX_EXT_HEADERS 8
+
+/* Tunnels inside tunnels are legal but rare; past this many layers a frame
+ * is an attack on the decoder, not traffic. */
+#define DECODE_MAX_DEPTH 4
+/* Labels in one MPLS stack worth reading before calling it malformed. */
+#define MPLS_MAX_LABELS 16
 
 /* BSD address families: AF_INET is 2 everywhere, AF_INET6 differs. */
 #define BSD_AF_INET 2
@@ -33,10 +56,13 @@
 #define BSD_AF_INET6_DARWIN 30
 
 #define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_IPIP_ 4
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
+#define IPPROTO_IPV6_ 41
 #define IPPROTO_ROUTING_ 43
 #define IPPROTO_FRAGMENT_ 44
+#define IPPROTO_GRE_ 47
 #define IPPROTO_AH_ 51
 #define IPPROTO_NONE_ 59
 #define IPPROTO_DSTOPTS_ 60
@@ -79,6 +105,42 @@ bool decode_linktype_supported(int linktype)
     }
 }
 
+/* What every layer needs to know about the frame it is peeling. Copied,
+ * not shared, when a tunnel is entered, so an inner layer cannot change
+ * what the outer one believes. */
+struct layer {
+    struct decoder *d;
+    uint64_t ts_us;
+    bool frame_cut; /* the snaplen cut these bytes short */
+    int depth;      /* tunnels already peeled */
+    bool frag_buf;  /* the bytes live in the reassembly table */
+};
+
+static enum decode_status decode_ethernet(const struct layer *L,
+                                          struct cursor c, struct packet *out);
+static enum decode_status decode_ethertype(const struct layer *L,
+                                           struct cursor c, uint16_t type,
+                                           struct packet *out);
+static enum decode_status decode_ipv4(const struct layer *L, struct cursor c,
+                                      bool reassembled, struct packet *out);
+static enum decode_status decode_ipv6(const struct layer *L, struct cursor c,
+                                      struct packet *out);
+static enum decode_status decode_ip_by_version(const struct layer *L,
+                                               struct cursor c,
+                                               struct packet *out);
+
+/* The layer one tunnel further in, or false when the nesting is already as
+ * deep as tlsmon follows. */
+static bool enter_tunnel(const struct layer *L, bool cut, struct layer *in)
+{
+    if (L->depth >= DECODE_MAX_DEPTH)
+        return false;
+    *in = *L;
+    in->depth++;
+    in->frame_cut = L->frame_cut || cut;
+    return true;
+}
+
 /* `l4` holds the captured transport bytes (never more than the IP layer
  * declared); `declared` is what the IP layer says the transport layer is. */
 static enum decode_status decode_tcp(struct cursor l4, uint32_t declared,
@@ -113,11 +175,133 @@ static enum decode_status decode_tcp(struct cursor l4, uint32_t declared,
     return DECODE_OK;
 }
 
-static enum decode_status decode_udp(struct cursor l4, uint32_t declared,
-                                     struct packet *out)
+/* VXLAN (RFC 7348): flags with the VNI-valid bit, reserved bytes, the VNI,
+ * then a whole Ethernet frame. */
+static enum decode_status decode_vxlan(const struct layer *L, struct cursor c,
+                                       struct packet *out)
+{
+    uint8_t flags;
+
+    if (!cursor_u8(&c, &flags) || !(flags & 0x08) || !cursor_skip(&c, 7))
+        return DECODE_MALFORMED;
+    return decode_ethernet(L, c, out);
+}
+
+/* An 802.11 data frame as a CAPWAP access point forwards it: its header,
+ * then an LLC/SNAP header naming the ethertype. Cisco access points send the
+ * frame control field byte-swapped, so the order that reads as a version-0
+ * data frame is the one taken. */
+static enum decode_status decode_80211_data(const struct layer *L,
+                                            struct cursor c,
+                                            struct packet *out)
+{
+    uint8_t fc0, fc1, fc_type, fc_flags, dsap, ssap, ctrl;
+    uint16_t type;
+    size_t hdr = 24;
+
+    if (!cursor_u8(&c, &fc0) || !cursor_u8(&c, &fc1))
+        return DECODE_MALFORMED;
+    if ((fc0 & 0x0f) == 0x08) {
+        fc_type = fc0;
+        fc_flags = fc1;
+    } else if ((fc1 & 0x0f) == 0x08) {
+        fc_type = fc1;
+        fc_flags = fc0;
+    } else {
+        return DECODE_IGNORED; /* management or control: no packet inside */
+    }
+    /* Null-function subtypes carry nothing; a protected body is opaque. */
+    if ((fc_type & 0x40) || (fc_flags & 0x40))
+        return DECODE_IGNORED;
+    if ((fc_flags & 0x03) == 0x03)
+        hdr += 6; /* a fourth address in a wireless distribution system */
+    if (fc_type & 0x80) {
+        hdr += 2; /* QoS control */
+        if (fc_flags & 0x80)
+            hdr += 4; /* HT control */
+    }
+    if (!cursor_skip(&c, hdr - 2) || !cursor_u8(&c, &dsap) ||
+        !cursor_u8(&c, &ssap) || !cursor_u8(&c, &ctrl) ||
+        !cursor_skip(&c, 3) || !cursor_u16(&c, &type))
+        return DECODE_MALFORMED;
+    if (dsap != 0xaa || ssap != 0xaa || ctrl != 0x03)
+        return DECODE_IGNORED;
+    return decode_ethertype(L, c, type, out);
+}
+
+/* CAPWAP data channel (RFC 5415 §4.3): a header of HLEN 4-byte words, then
+ * either an 802.3 frame (T clear) or the native frame of the wireless
+ * binding (T set; only IEEE 802.11, WBID 1, is read). DTLS-protected data
+ * and fragments are left alone. */
+static enum decode_status decode_capwap(const struct layer *L, struct cursor c,
+                                        struct packet *out)
+{
+    struct cursor start = c;
+    uint8_t preamble;
+    uint32_t bits, hlen, wbid;
+    bool native, fragment;
+
+    if (!cursor_u8(&c, &preamble) || !cursor_u24(&c, &bits))
+        return DECODE_MALFORMED;
+    if (preamble != 0)
+        return DECODE_IGNORED;
+    hlen = ((bits >> 19) & 0x1f) * 4;
+    wbid = (bits >> 9) & 0x1f;
+    native = (bits >> 8) & 1;
+    fragment = (bits >> 7) & 1;
+    if (hlen < 8 || !cursor_skip(&start, hlen))
+        return DECODE_MALFORMED;
+    if (fragment)
+        return DECODE_IGNORED;
+    if (!native)
+        return decode_ethernet(L, start, out);
+    if (wbid != 1)
+        return DECODE_IGNORED;
+    return decode_80211_data(L, start, out);
+}
+
+/* GTP-U (3GPP TS 29.281): the mobile core's user-plane tunnel. A G-PDU
+ * carries one IP datagram after an 8-byte header, 4 more bytes when any of
+ * E, S or PN is set, and a chain of extension headers when E is. */
+static enum decode_status decode_gtp_u(const struct layer *L, struct cursor c,
+                                       struct packet *out)
+{
+    uint8_t flags, type, ext_len, next;
+    uint16_t len;
+    struct cursor pdu;
+
+    if (!cursor_u8(&c, &flags) || !cursor_u8(&c, &type) ||
+        !cursor_u16(&c, &len) || !cursor_skip(&c, 4))
+        return DECODE_MALFORMED;
+    if ((flags >> 5) != 1 || !(flags & 0x10) || type != GTP_G_PDU)
+        return DECODE_IGNORED; /* GTP' or a signalling message */
+    if (!cursor_sub(&c, len, &pdu)) {
+        if (!L->frame_cut)
+            return DECODE_MALFORMED;
+        cursor_sub(&c, cursor_left(&c), &pdu);
+    }
+    if (flags & 0x07) {
+        if (!cursor_skip(&pdu, 3) || !cursor_u8(&pdu, &next))
+            return DECODE_MALFORMED;
+        for (int i = 0; (flags & 0x04) && next != 0; i++) {
+            /* length counts 4-byte units, its own byte and `next` included */
+            if (i >= GTP_MAX_EXT_HEADERS || !cursor_u8(&pdu, &ext_len) ||
+                ext_len == 0 || !cursor_skip(&pdu, (size_t)ext_len * 4 - 2) ||
+                !cursor_u8(&pdu, &next))
+                return DECODE_MALFORMED;
+        }
+    }
+    memset(out->src, 0, sizeof out->src);
+    memset(out->dst, 0, sizeof out->dst);
+    return decode_ip_by_version(L, pdu, out);
+}
+
+static enum decode_status decode_udp(const struct layer *L, struct cursor l4,
+                                     uint32_t declared, struct packet *out)
 {
     uint16_t udp_len;
     struct cursor body;
+    struct layer in;
     size_t n, want;
 
     if (declared < 8)
@@ -133,20 +317,106 @@ static enum decode_status decode_udp(struct cursor l4, uint32_t declared,
     out->payload = n ? cursor_rest(&body, &n) : NULL;
     out->payload_len = (uint32_t)n;
     out->payload_truncated = want > n;
+
+    /* A tunnel on its well-known port. Anything else that happens to use
+     * the port stays the UDP packet it was. */
+    if ((out->dport == UDP_PORT_VXLAN || out->dport == UDP_PORT_CAPWAP_DATA ||
+         out->dport == UDP_PORT_GTP_U) &&
+        enter_tunnel(L, out->payload_truncated, &in)) {
+        struct packet inner = *out;
+        enum decode_status st;
+
+        memset(inner.src, 0, sizeof inner.src);
+        memset(inner.dst, 0, sizeof inner.dst);
+        inner.payload = NULL;
+        inner.payload_len = 0;
+        inner.payload_truncated = false;
+        if (out->dport == UDP_PORT_VXLAN)
+            st = decode_vxlan(&in, body, &inner);
+        else if (out->dport == UDP_PORT_CAPWAP_DATA)
+            st = decode_capwap(&in, body, &inner);
+        else
+            st = decode_gtp_u(&in, body, &inner);
+        if (st == DECODE_OK || st == DECODE_HELD) {
+            *out = inner;
+            return st;
+        }
+    }
     return DECODE_OK;
 }
 
-static enum decode_status decode_transport(struct cursor l4, uint32_t declared,
-                                           struct packet *out)
+/* An IP datagram carried as the payload of another (IP-in-IP, 6in4, 4in6). */
+static enum decode_status decode_ip_in_ip(const struct layer *L,
+                                          struct cursor c, bool cut,
+                                          int version, struct packet *out)
+{
+    struct layer in;
+
+    if (!enter_tunnel(L, cut, &in))
+        return DECODE_IGNORED;
+    memset(out->src, 0, sizeof out->src);
+    memset(out->dst, 0, sizeof out->dst);
+    return version == 4 ? decode_ipv4(&in, c, false, out)
+                        : decode_ipv6(&in, c, out);
+}
+
+/* GRE (RFC 2784, RFC 2890): flags and protocol, then the optional checksum,
+ * key and sequence words. Version 1 (PPTP) and source routing are not
+ * followed. ERSPAN type II puts its own 8 bytes before the mirrored frame. */
+static enum decode_status decode_gre(const struct layer *L, struct cursor c,
+                                     bool cut, struct packet *out)
+{
+    uint16_t flags, proto;
+    struct layer in;
+
+    if (!cursor_u16(&c, &flags) || !cursor_u16(&c, &proto))
+        return DECODE_MALFORMED;
+    if ((flags & 0x0007) != 0 || (flags & 0x4000) != 0)
+        return DECODE_IGNORED;
+    if (((flags & 0x8000) && !cursor_skip(&c, 4)) ||
+        ((flags & 0x2000) && !cursor_skip(&c, 4)) ||
+        ((flags & 0x1000) && !cursor_skip(&c, 4)))
+        return DECODE_MALFORMED;
+    if (!enter_tunnel(L, cut, &in))
+        return DECODE_IGNORED;
+    memset(out->src, 0, sizeof out->src);
+    memset(out->dst, 0, sizeof out->dst);
+    if (proto == ETH_ERSPAN_2) {
+        if (!cursor_skip(&c, 8))
+            return DECODE_MALFORMED;
+        return decode_ethernet(&in, c, out);
+    }
+    return decode_ethertype(&in, c, proto, out);
+}
+
+/* What the IP layer carries: `l4` is the captured payload, `declared` its
+ * length by the IP header, `cut` whether the capture holds less. */
+static enum decode_status decode_ip_payload(const struct layer *L,
+                                            struct cursor l4,
+                                            uint32_t declared, bool cut,
+                                            struct packet *out)
 {
     switch (out->ip_proto) {
     case IPPROTO_TCP_:
         return decode_tcp(l4, declared, out);
     case IPPROTO_UDP_:
-        return decode_udp(l4, declared, out);
+        return decode_udp(L, l4, declared, out);
+    case IPPROTO_IPIP_:
+        return decode_ip_in_ip(L, l4, cut, 4, out);
+    case IPPROTO_IPV6_:
+        return decode_ip_in_ip(L, l4, cut, 6, out);
+    case IPPROTO_GRE_:
+        return decode_gre(L, l4, cut, out);
     default:
         return DECODE_IGNORED;
     }
+}
+
+static bool ip_proto_followed(uint8_t proto)
+{
+    return proto == IPPROTO_TCP_ || proto == IPPROTO_UDP_ ||
+           proto == IPPROTO_IPIP_ || proto == IPPROTO_IPV6_ ||
+           proto == IPPROTO_GRE_;
 }
 
 /* How many bytes of the IP datagram were captured, given its declared
@@ -166,10 +436,10 @@ static bool captured_span(size_t avail, uint32_t declared, bool frame_cut,
     return true;
 }
 
-static enum decode_status decode_ipv4(struct decoder *d, struct cursor c,
-                                      bool frame_cut, uint64_t ts_us,
+static enum decode_status decode_ipv4(const struct layer *L, struct cursor c,
                                       bool reassembled, struct packet *out)
 {
+    struct decoder *d = L->d;
     uint8_t vihl, proto;
     uint16_t total, frag;
     uint32_t hdr_len, span;
@@ -197,7 +467,7 @@ static enum decode_status decode_ipv4(struct decoder *d, struct cursor c,
         total = cursor_left(&c) > 65535 ? 65535 : (uint16_t)cursor_left(&c);
     if (total < hdr_len)
         return DECODE_MALFORMED;
-    if (!captured_span(cursor_left(&c), total, frame_cut, &span, &cut))
+    if (!captured_span(cursor_left(&c), total, L->frame_cut, &span, &cut))
         return DECODE_MALFORMED;
     /* Trimming to the total length drops Ethernet padding. */
     if (!cursor_sub(&c, span, &ip))
@@ -212,17 +482,19 @@ static enum decode_status decode_ipv4(struct decoder *d, struct cursor c,
     if ((frag & 0x3fff) != 0) {
         const uint8_t *dgram;
         uint32_t dgram_len;
+        struct layer whole;
         int r;
 
         if (reassembled)
             return DECODE_MALFORMED;
         d->stats.fragments++;
-        /* Only TCP and UDP are analyzed: holding other fragments would
-         * spend the memory cap on nothing. A fragment the snaplen cut can
-         * never be reassembled. */
-        if ((proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_) || cut)
+        /* Only what tlsmon follows is held: other fragments would spend
+         * the memory cap on nothing. A fragment the snaplen cut can never
+         * be reassembled, and a fragment inside a datagram that itself
+         * came out of the reassembly table cannot go back into it. */
+        if (!ip_proto_followed(proto) || cut || L->frag_buf)
             return DECODE_IGNORED;
-        r = ipfrag_offer(&d->frags, l3, span, ts_us, &dgram, &dgram_len);
+        r = ipfrag_offer(&d->frags, l3, span, L->ts_us, &dgram, &dgram_len);
         d->stats.frag_dropped = d->frags.dropped;
         if (r < 0)
             return DECODE_MALFORMED;
@@ -231,20 +503,23 @@ static enum decode_status decode_ipv4(struct decoder *d, struct cursor c,
         d->stats.reassembled++;
         memset(out->src, 0, sizeof(out->src));
         memset(out->dst, 0, sizeof(out->dst));
-        return decode_ipv4(d, cursor_make(dgram, dgram_len), false, ts_us,
-                           true, out);
+        whole = *L;
+        whole.frame_cut = false;
+        whole.frag_buf = true;
+        return decode_ipv4(&whole, cursor_make(dgram, dgram_len), true, out);
     }
 
-    if (proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_)
+    if (!ip_proto_followed(proto))
         return DECODE_IGNORED;
     if (!cursor_skip(&ip, hdr_len))
         return DECODE_MALFORMED;
-    return decode_transport(ip, total - hdr_len, out);
+    return decode_ip_payload(L, ip, total - hdr_len, cut, out);
 }
 
-static enum decode_status decode_ipv6(struct decoder *d, struct cursor c,
-                                      bool frame_cut, struct packet *out)
+static enum decode_status decode_ipv6(const struct layer *L, struct cursor c,
+                                      struct packet *out)
 {
+    struct decoder *d = L->d;
     uint32_t vtcfl, declared, span;
     uint16_t plen;
     uint8_t nh, hdr_nh, hdr_units;
@@ -271,7 +546,7 @@ static enum decode_status decode_ipv6(struct decoder *d, struct cursor c,
         declared = cursor_left(&c) > UINT32_MAX - 40
                        ? UINT32_MAX - 40
                        : (uint32_t)cursor_left(&c);
-    if (!captured_span(cursor_left(&c), declared, frame_cut, &span, &cut))
+    if (!captured_span(cursor_left(&c), declared, L->frame_cut, &span, &cut))
         return DECODE_MALFORMED;
     if (!cursor_sub(&c, span, &ip))
         return DECODE_MALFORMED;
@@ -324,12 +599,11 @@ static enum decode_status decode_ipv6(struct decoder *d, struct cursor c,
     }
 
     out->ip_proto = nh;
-    return decode_transport(ip, declared, out);
+    return decode_ip_payload(L, ip, declared, cut, out);
 }
 
-static enum decode_status decode_ip_by_version(struct decoder *d,
-                                               struct cursor c, bool frame_cut,
-                                               uint64_t ts_us,
+static enum decode_status decode_ip_by_version(const struct layer *L,
+                                               struct cursor c,
                                                struct packet *out)
 {
     uint8_t v;
@@ -338,37 +612,132 @@ static enum decode_status decode_ip_by_version(struct decoder *d,
         return DECODE_MALFORMED;
     switch (v >> 4) {
     case 4:
-        return decode_ipv4(d, c, frame_cut, ts_us, false, out);
+        return decode_ipv4(L, c, false, out);
     case 6:
-        return decode_ipv6(d, c, frame_cut, out);
+        return decode_ipv6(L, c, out);
     default:
         return DECODE_MALFORMED;
     }
 }
 
-/* From an ethertype on: VLAN tags (any stack depth, first two kept), then
- * IPv4 or IPv6. Shared by Ethernet and both Linux cooked formats, since
- * libpcap puts the VLAN tag back into cooked captures as well. */
-static enum decode_status decode_ethertype(struct decoder *d, struct cursor c,
-                                           uint16_t type, bool frame_cut,
-                                           uint64_t ts_us, struct packet *out)
+/* PPPoE session stage (RFC 2516): version/type, code, session id, length,
+ * then a PPP frame whose protocol names what it carries. */
+static enum decode_status decode_pppoe(const struct layer *L, struct cursor c,
+                                       struct packet *out)
 {
-    uint16_t tci;
+    uint8_t ver_type, code;
+    uint16_t len, proto;
+    struct cursor ppp;
 
-    while (type == ETH_VLAN || type == ETH_QINQ || type == ETH_QINQ_OLD) {
-        if (!cursor_u16(&c, &tci) || !cursor_u16(&c, &type))
+    if (!cursor_u8(&c, &ver_type) || !cursor_u8(&c, &code) ||
+        !cursor_skip(&c, 2) || !cursor_u16(&c, &len))
+        return DECODE_MALFORMED;
+    if (ver_type != 0x11 || code != 0)
+        return DECODE_IGNORED;
+    if (!cursor_sub(&c, len, &ppp)) {
+        if (!L->frame_cut)
             return DECODE_MALFORMED;
-        if (out->n_vlan < PKT_MAX_VLANS)
-            out->vlan[out->n_vlan++] = tci & 0x0fff;
+        cursor_sub(&c, cursor_left(&c), &ppp);
     }
-    switch (type) {
-    case ETH_IPV4:
-        return decode_ipv4(d, c, frame_cut, ts_us, false, out);
-    case ETH_IPV6:
-        return decode_ipv6(d, c, frame_cut, out);
+    if (!cursor_u16(&ppp, &proto))
+        return DECODE_MALFORMED;
+    switch (proto) {
+    case PPP_IPV4:
+        return decode_ipv4(L, ppp, false, out);
+    case PPP_IPV6:
+        return decode_ipv6(L, ppp, out);
+    default:
+        return DECODE_IGNORED; /* LCP, IPCP, CHAP…: link control */
+    }
+}
+
+/* An MPLS label stack (RFC 3032) down to its bottom entry. The payload has
+ * no type field: IPv4 and IPv6 tell themselves apart by their first nibble,
+ * and a first nibble of 0 is a pseudowire control word (RFC 4385) ahead of
+ * an Ethernet frame. */
+static enum decode_status decode_mpls(const struct layer *L, struct cursor c,
+                                      struct packet *out)
+{
+    uint32_t entry;
+    uint8_t first;
+    struct layer in;
+
+    for (int i = 0;; i++) {
+        if (i >= MPLS_MAX_LABELS || !cursor_u32(&c, &entry))
+            return DECODE_MALFORMED;
+        if (entry & 0x100)
+            break; /* bottom of stack */
+    }
+    if (!cursor_peek_u8(&c, 0, &first))
+        return DECODE_MALFORMED;
+    switch (first >> 4) {
+    case 4:
+        return decode_ipv4(L, c, false, out);
+    case 6:
+        return decode_ipv6(L, c, out);
+    case 0:
+        if (!cursor_skip(&c, 4) || !enter_tunnel(L, false, &in))
+            return DECODE_IGNORED;
+        return decode_ethernet(&in, c, out);
     default:
         return DECODE_IGNORED;
     }
+}
+
+/* From an ethertype on: VLAN tags (any stack depth, first two kept), Cisco
+ * MetaData, PPPoE and MPLS, then IPv4 or IPv6. Shared by Ethernet, both
+ * Linux cooked formats (libpcap puts the VLAN tag back into cooked captures
+ * as well) and GRE. */
+static enum decode_status decode_ethertype(const struct layer *L,
+                                           struct cursor c, uint16_t type,
+                                           struct packet *out)
+{
+    uint16_t tci;
+    uint8_t cmd_len;
+
+    for (;;) {
+        switch (type) {
+        case ETH_VLAN:
+        case ETH_QINQ:
+        case ETH_QINQ_OLD:
+            if (!cursor_u16(&c, &tci) || !cursor_u16(&c, &type))
+                return DECODE_MALFORMED;
+            if (out->n_vlan < PKT_MAX_VLANS)
+                out->vlan[out->n_vlan++] = tci & 0x0fff;
+            continue;
+        case ETH_CISCO_METADATA:
+            /* version, length in 4-byte option words (the SGT option is
+             * one), the options, then the real ethertype */
+            if (!cursor_skip(&c, 1) || !cursor_u8(&c, &cmd_len) ||
+                !cursor_skip(&c, (size_t)cmd_len * 4) ||
+                !cursor_u16(&c, &type))
+                return DECODE_MALFORMED;
+            continue;
+        case ETH_IPV4:
+            return decode_ipv4(L, c, false, out);
+        case ETH_IPV6:
+            return decode_ipv6(L, c, out);
+        case ETH_PPPOE_SESSION:
+            return decode_pppoe(L, c, out);
+        case ETH_MPLS_UNICAST:
+        case ETH_MPLS_MULTICAST:
+            return decode_mpls(L, c, out);
+        case ETH_TEB:
+            return decode_ethernet(L, c, out);
+        default:
+            return DECODE_IGNORED;
+        }
+    }
+}
+
+static enum decode_status decode_ethernet(const struct layer *L,
+                                          struct cursor c, struct packet *out)
+{
+    uint16_t type;
+
+    if (!cursor_skip(&c, 12) || !cursor_u16(&c, &type))
+        return DECODE_MALFORMED;
+    return decode_ethertype(L, c, type, out);
 }
 
 static bool bsd_family_known(uint32_t af)
@@ -377,21 +746,19 @@ static bool bsd_family_known(uint32_t af)
            af == BSD_AF_INET6_FREEBSD || af == BSD_AF_INET6_DARWIN;
 }
 
-static enum decode_status decode_bsd_family(struct decoder *d,
+static enum decode_status decode_bsd_family(const struct layer *L,
                                             struct cursor c, uint32_t af,
-                                            bool frame_cut, uint64_t ts_us,
                                             struct packet *out)
 {
     if (af == BSD_AF_INET)
-        return decode_ipv4(d, c, frame_cut, ts_us, false, out);
+        return decode_ipv4(L, c, false, out);
     if (bsd_family_known(af))
-        return decode_ipv6(d, c, frame_cut, out);
+        return decode_ipv6(L, c, out);
     return DECODE_IGNORED;
 }
 
-static enum decode_status decode_link(struct decoder *d, int linktype,
-                                      struct cursor c, bool frame_cut,
-                                      uint64_t ts_us, struct packet *out)
+static enum decode_status decode_link(const struct layer *L, int linktype,
+                                      struct cursor c, struct packet *out)
 {
     uint16_t type;
     uint32_t af;
@@ -399,28 +766,26 @@ static enum decode_status decode_link(struct decoder *d, int linktype,
 
     switch (linktype) {
     case LT_EN10MB:
-        if (!cursor_skip(&c, 12) || !cursor_u16(&c, &type))
-            return DECODE_MALFORMED;
-        return decode_ethertype(d, c, type, frame_cut, ts_us, out);
+        return decode_ethernet(L, c, out);
     case LT_LINUX_SLL:
         /* packet type, ARPHRD type, address length, 8 address bytes */
         if (!cursor_skip(&c, 14) || !cursor_u16(&c, &type))
             return DECODE_MALFORMED;
-        return decode_ethertype(d, c, type, frame_cut, ts_us, out);
+        return decode_ethertype(L, c, type, out);
     case LT_LINUX_SLL2:
         /* protocol first, then reserved, ifindex, ARPHRD, packet type,
          * address length and 8 address bytes */
         if (!cursor_u16(&c, &type) || !cursor_skip(&c, 18))
             return DECODE_MALFORMED;
-        return decode_ethertype(d, c, type, frame_cut, ts_us, out);
+        return decode_ethertype(L, c, type, out);
     case LT_RAW:
     case LT_DLT_RAW_A:
     case LT_DLT_RAW_B:
-        return decode_ip_by_version(d, c, frame_cut, ts_us, out);
+        return decode_ip_by_version(L, c, out);
     case LT_IPV4:
-        return decode_ipv4(d, c, frame_cut, ts_us, false, out);
+        return decode_ipv4(L, c, false, out);
     case LT_IPV6:
-        return decode_ipv6(d, c, frame_cut, out);
+        return decode_ipv6(L, c, out);
     case LT_NULL:
         /* Host byte order of whoever captured it, which need not be us:
          * the families are small numbers, so only one reading makes sense. */
@@ -431,11 +796,11 @@ static enum decode_status decode_link(struct decoder *d, int linktype,
             cursor_u32(&be, &af);
             c = be;
         }
-        return decode_bsd_family(d, c, af, frame_cut, ts_us, out);
+        return decode_bsd_family(L, c, af, out);
     case LT_LOOP:
         if (!cursor_u32(&c, &af))
             return DECODE_MALFORMED;
-        return decode_bsd_family(d, c, af, frame_cut, ts_us, out);
+        return decode_bsd_family(L, c, af, out);
     default:
         return DECODE_UNSUPPORTED_LINK;
     }
@@ -453,8 +818,9 @@ enum decode_status decode_packet(struct decoder *d, int linktype,
     out->wire_len = wire_len;
     out->cap_len = cap_len;
 
-    st = decode_link(d, linktype, cursor_make(frame, cap_len),
-                     cap_len < wire_len, ts_us, out);
+    struct layer L = {d, ts_us, cap_len < wire_len, 0, false};
+
+    st = decode_link(&L, linktype, cursor_make(frame, cap_len), out);
     switch (st) {
     case DECODE_OK:
         d->stats.ok++;

@@ -6,9 +6,14 @@
 
 #include <stddef.h>
 
+#include "tls_names.h"
+
+/* TLS 1.3 drafts (0x7fNN, Facebook's 0xfb1N) hide the handshake the same
+ * way the final version does. */
 static bool is_tls13(const struct handshake *h)
 {
-    return h->sh.seen && h->sh.version == TLS_V_1_3;
+    return h->sh.seen &&
+           tls_version_rank(h->sh.version) == tls_version_rank(TLS_V_1_3);
 }
 
 static bool established(const struct handshake *h)

@@ -14,6 +14,7 @@
 #include "../analyzer/cursor.h"
 #include "outcome.h"
 #include "tls_messages.h"
+#include "tls_names.h"
 
 /* TLSCiphertext may carry 2^14 + 2048 bytes (RFC 5246 §6.2.3); TLS 1.3 is
  * stricter, so this bound covers every version. */
@@ -33,6 +34,9 @@ enum {
  * alert (DIAGNOSES.md, "What TLS 1.3 hides"): an alert is 2 + 1 + 16 bytes
  * plus padding, the smallest Finished 4 + 32 + 1 + 16. */
 #define TLS13_ALERT_MAX_LEN 30
+/* The smallest protected alert of TLS <= 1.2: two bytes and a 16-byte MAC
+ * or AEAD tag. Shorter and not plaintext is simply malformed. */
+#define TLS12_ENCRYPTED_ALERT_MIN_LEN 18
 #define TLS13_FINISHED_MIN_LEN 40
 
 enum rec_state {
@@ -68,6 +72,10 @@ struct side_parser {
     uint64_t resync_skipped;
 
     bool encrypted;         /* TLS <= 1.2: this side sent its CCS */
+    bool ccs_unsure;        /* a CCS before any ServerHello: a key change
+                             * (the server's answer was not captured) or
+                             * TLS 1.3 compatibility mode; the next record
+                             * tells */
 
     /* Handshake message reassembly. */
     uint8_t *msg;           /* 4-byte header + body */
@@ -87,6 +95,18 @@ struct tls_session {
     bool tls13;        /* a real TLS 1.3 ServerHello was read */
     bool ssl2;         /* the server answered in SSLv2 */
     uint64_t now;      /* timestamp of the bytes being read */
+
+    /* A client that half-closes right after its hello (FIN, not RST) has
+     * given up, but the server's answer may still be in flight: the
+     * decision is the FIN's, taken when the flow ends, and the answer's
+     * facts are read meanwhile. */
+    bool ch_read_whole; /* the first ClientHello parsed without a fault:
+                         * what it did not offer, it did not offer */
+
+    bool fin_pending;
+    int fin_side;
+    uint64_t fin_ts;
+    enum hs_stage fin_stage;
 };
 
 /* ---- small helpers ---- */
@@ -281,6 +301,8 @@ static void on_client_hello(struct tls_session *s, int side,
     }
     if (complete && !tls_parse_client_hello(body, ch))
         note_error(s, "client_hello");
+    else if (complete && ch == &h->ch)
+        s->ch_read_whole = true;
     ch->seen = true;
     ch->length = len;
     ch->record_version = s->side[side].version;
@@ -323,7 +345,9 @@ static void on_server_hello(struct tls_session *s, int side,
     h->sh.record_version = s->side[side].version;
     h->sh.ts_us = s->side[side].msg_ts;
     reach(s, STAGE_SERVER_HELLO);
-    if (h->sh.version == TLS_V_1_3)
+    /* Drafts (0x7fNN, Facebook's 0xfb1N) encrypt the rest of the handshake
+     * exactly as the final version does. */
+    if (tls_version_rank(h->sh.version) == tls_version_rank(TLS_V_1_3))
         s->tls13 = true;
 }
 
@@ -559,18 +583,76 @@ static void read_ssl2_record(struct tls_session *s, int side)
 
 /* ---- records ---- */
 
+/* Could these bytes be plaintext alerts? Each is a level (1 warning,
+ * 2 fatal) and a description; an encrypted alert record is longer and its
+ * bytes are noise. */
+static bool plaintext_alerts(const struct cursor *body)
+{
+    struct cursor scan = *body;
+    uint8_t level, desc;
+    size_t len = cursor_left(body);
+
+    if (len < 2 || len % 2 || len > 32)
+        return false;
+    while (cursor_u8(&scan, &level) && cursor_u8(&scan, &desc))
+        if (level != 1 && level != 2)
+            return false;
+    return true;
+}
+
 static void read_alerts(struct tls_session *s, int side, struct cursor *body)
 {
+    struct side_parser *p = &s->side[side];
     uint8_t level, desc;
-    /* Plaintext alerts are two bytes each; anything else is not an alert
-     * record we can trust (a false header match after a gap, say). */
-    if (cursor_left(body) == 0 || cursor_left(body) % 2 ||
-        cursor_left(body) > 32) {
-        note_error(s, "bad alert record");
+
+    if (!plaintext_alerts(body)) {
+        /* Keys changed where we could not see it (a CCS not captured): an
+         * encrypted alert. Not when the record is too short to be one, not
+         * once bytes were lost (a false header match is likelier), and
+         * never in TLS 1.3, whose encrypted alerts travel as application
+         * data. */
+        if (cursor_left(body) < TLS12_ENCRYPTED_ALERT_MIN_LEN || s->tls13 ||
+            s->rec.gaps || p->after_gap) {
+            note_error(s, "bad alert record");
+            return;
+        }
+        s->rec.encrypted_records[role_of(s, side)]++;
+        add_alert(s, side, true, 0, 0, (uint16_t)cursor_left(body));
         return;
     }
     while (cursor_u8(body, &level) && cursor_u8(body, &desc))
         add_alert(s, side, false, level, desc, 2);
+}
+
+/* After a CCS that came before any ServerHello: a plaintext handshake
+ * record then can only be the second ClientHello of TLS 1.3 compatibility
+ * mode (after a HelloRetryRequest). Anything else says keys changed: a
+ * TLS 1.2 client's encrypted Finished, its server's flight not captured. */
+static bool looks_like_client_hello(const struct cursor *body)
+{
+    struct cursor scan = *body;
+    uint8_t type;
+    uint32_t len;
+    uint16_t version;
+
+    return cursor_u8(&scan, &type) && type == TLS_HS_CLIENT_HELLO &&
+           cursor_u24(&scan, &len) && len >= 38 &&
+           cursor_u16(&scan, &version) && (version >> 8) == 3;
+}
+
+/* Did the ClientHello offer TLS 1.3 (or one of its drafts)? Only
+ * meaningful when it was read whole. */
+static bool offered_tls13(const struct handshake *h)
+{
+    uint8_t n = h->ch.n_versions < HS_MAX_VERSIONS ? h->ch.n_versions
+                                                   : HS_MAX_VERSIONS;
+    if (!h->ch.seen || !h->ch.has_supported_versions)
+        return false;
+    for (uint8_t i = 0; i < n; i++)
+        if (tls_version_rank(h->ch.versions[i]) ==
+            tls_version_rank(TLS_V_1_3))
+            return true;
+    return false;
 }
 
 static void read_tls13_record(struct tls_session *s, int side,
@@ -629,15 +711,24 @@ static void read_tls12_record(struct tls_session *s, int side,
     switch (p->type) {
     case CT_CCS:
         h->ccs[r] = true;
-        /* Before a ServerHello a CCS is TLS 1.3 compatibility mode (after
-         * an HRR, or ahead of early data), not a key change. */
-        if (h->sh.seen) {
+        /* Before a ServerHello a CCS may be TLS 1.3 compatibility mode
+         * (after an HRR, or ahead of early data), not a key change; it is
+         * one after a ClientKeyExchange, or when the client never offered
+         * TLS 1.3. */
+        if (h->sh.seen ||
+            (r == TLS_SIDE_CLIENT &&
+             (h->client_key_exchange ||
+              (s->ch_read_whole && !offered_tls13(h))))) {
             p->encrypted = true;
             p->msg_len = 0;
             p->msg_skip = 0;
+        } else if (r == TLS_SIDE_CLIENT) {
+            p->ccs_unsure = true; /* a server's CCS before its hello is
+                                   * always compatibility mode (after HRR) */
         }
         break;
     case CT_ALERT:
+        p->ccs_unsure = false;
         if (p->encrypted) {
             h->encrypted_records[r]++;
             add_alert(s, side, true, 0, 0, (uint16_t)len);
@@ -646,6 +737,12 @@ static void read_tls12_record(struct tls_session *s, int side,
         }
         break;
     case CT_HANDSHAKE:
+        if (p->ccs_unsure && !h->sh.seen && p->msg_len == 0 &&
+            !looks_like_client_hello(body)) {
+            p->encrypted = true;
+            p->msg_skip = 0;
+        }
+        p->ccs_unsure = false;
         if (!p->encrypted) {
             read_handshake_bytes(s, side, body);
             break;
@@ -1041,6 +1138,29 @@ void tls_gap(struct tls_session *s, int side, uint32_t len)
     p->resync_skipped = 0;
 }
 
+/* Is the client closing while the server has not answered at all? */
+static bool client_waits_for_answer(const struct tls_session *s, int side)
+{
+    return s->client_side == side && s->rec.ch.seen && !s->rec.sh.seen &&
+           !s->rec.hrr.seen && s->side[1 - side].records == 0 &&
+           s->side[1 - side].state != RS_NOT_TLS;
+}
+
+/* Decide as of the client's FIN: its time, its side, and the stage the
+ * handshake was at then (what came after it is no reason it failed). The
+ * record keeps the furthest stage the bytes showed. */
+static void decide_pending_fin(struct tls_session *s)
+{
+    enum hs_stage furthest = s->rec.stage;
+
+    s->rec.stage = s->fin_stage;
+    s->now = s->fin_ts;
+    outcome_closed(&s->rec, role_of(s, s->fin_side), false, s->fin_ts);
+    s->rec.stage = furthest;
+    if (is_decided(s))
+        release_buffers(s);
+}
+
 void tls_closed(struct tls_session *s, int side, enum tls_close how,
                 uint64_t ts_us)
 {
@@ -1051,6 +1171,17 @@ void tls_closed(struct tls_session *s, int side, enum tls_close how,
     flush_not_tls(s);
     if (is_decided(s))
         return;
+    if (s->fin_pending) {
+        decide_pending_fin(s);
+        return;
+    }
+    if (how == TLS_CLOSE_FIN && client_waits_for_answer(s, side)) {
+        s->fin_pending = true;
+        s->fin_side = side;
+        s->fin_ts = ts_us;
+        s->fin_stage = s->rec.stage;
+        return;
+    }
     s->now = ts_us;
     outcome_closed(&s->rec, role_of(s, side), how == TLS_CLOSE_RST, ts_us);
     if (is_decided(s))
@@ -1064,6 +1195,11 @@ void tls_finish(struct tls_session *s, enum hs_ended_by why, uint64_t ts_us)
     flush_not_tls(s);
     if (is_decided(s))
         return;
+    if (s->fin_pending) {
+        decide_pending_fin(s);
+        if (is_decided(s))
+            return;
+    }
     s->now = ts_us;
     outcome_finish(&s->rec, why, ts_us);
     release_buffers(s);

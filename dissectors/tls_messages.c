@@ -547,6 +547,17 @@ static bool parse_hello_retry(struct cursor *body, struct hello_retry *hrr)
     return true;
 }
 
+/* Until draft 22, a TLS 1.3 ServerHello named its draft in the version field
+ * and carried neither a session id nor a compression method
+ * (draft-ietf-tls-tls13-21 §4.1.3); the earliest implementations put 0x0304
+ * there with the same layout. From draft 22 on, and in RFC 8446, the field
+ * says 0x0303 and the layout is TLS 1.2's. */
+static bool draft_server_hello_layout(uint16_t version)
+{
+    return version == TLS_V_1_3 ||
+           ((version >> 8) == 0x7f && (version & 0xff) < 22);
+}
+
 bool tls_parse_server_hello(struct cursor *body, struct server_hello *sh,
                             struct hello_retry *hrr, bool *is_hrr)
 {
@@ -572,9 +583,14 @@ bool tls_parse_server_hello(struct cursor *body, struct server_hello *sh,
     sh->legacy_version = legacy_version;
     sh->version = legacy_version;
 
-    CURSOR_TRY(read_session_id(body, &sh->session_id_len, sh->session_id));
-    CURSOR_TRY(cursor_u16(body, &sh->cipher));
-    CURSOR_TRY(cursor_u8(body, &sh->compression));
+    if (draft_server_hello_layout(legacy_version)) {
+        CURSOR_TRY(cursor_u16(body, &sh->cipher));
+    } else {
+        CURSOR_TRY(read_session_id(body, &sh->session_id_len,
+                                   sh->session_id));
+        CURSOR_TRY(cursor_u16(body, &sh->cipher));
+        CURSOR_TRY(cursor_u8(body, &sh->compression));
+    }
     if (cursor_left(body) == 0)
         return true;
     if (!server_extensions(body, sh, NULL, &fault)) {

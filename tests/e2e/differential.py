@@ -14,6 +14,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -29,15 +30,40 @@ VERSION_CODES = {0x0002: "ssl2", 0x0300: "ssl3", 0x0301: "1.0",
 CAPTURE_EXTS = (".pcap", ".pcapng", ".cap", ".pcap.gz")
 
 
+# Codes outside the final versions, named as tlsmon names them (tls_names.c).
+FB_DRAFTS = {0xfb17: "1.3-fb-draft-23", 0xfb1a: "1.3-fb-draft-26"}
+
+
+def version_code_name(code):
+    """tlsmon's name for a version code: final versions, TLS 1.3 drafts
+    (0x7fNN), Facebook's draft codes, else the code itself."""
+    if code in VERSION_CODES:
+        return VERSION_CODES[code]
+    if code >> 8 == 0x7f:
+        return f"1.3-draft-{code & 0xff}"
+    if code in FB_DRAFTS:
+        return FB_DRAFTS[code]
+    return f"0x{code:04X}"
+
+
 def norm_version(v):
+    """tshark's spelling of a version, in tlsmon's. tshark writes drafts as
+    "TLSv1.3-draft19", other codes as "TLSv1.3-experiment(fb1a)" or
+    "unknown(002c)": the same codes, named differently."""
     if v is None:
         return None
     if isinstance(v, int):
-        return VERSION_CODES.get(v)
+        return version_code_name(v)
     if v in VERSION_NAMES:
         return VERSION_NAMES[v]
+    m = re.fullmatch(r"TLSv1\.3-draft(\d+)", v)
+    if m:
+        return f"1.3-draft-{int(m.group(1))}"
+    m = re.fullmatch(r"[\w.-]*\(([0-9a-fA-F]{4})\)", v)
+    if m:
+        return version_code_name(int(m.group(1), 16))
     try:
-        return VERSION_CODES.get(int(v, 16))
+        return version_code_name(int(v, 16))
     except ValueError:
         return None
 
@@ -51,16 +77,42 @@ def norm_cipher(v):
         return None
 
 
-def from_peer_json(path):
-    """Connections from a NAME.tshark.json file of the peer-captures folder."""
+def hello_senders(c):
+    """Which of tshark's endpoints sent the ClientHello and the ServerHello,
+    from its event list ("C:ClientHello@4")."""
+    senders = {}
+    for e in c.get("events", []):
+        who, _, what = e.partition(":")
+        what = what.split("@")[0]
+        if what in ("ClientHello", "ServerHello") and what not in senders:
+            senders[what] = who
+    return senders
+
+
+def from_peer_json(path, skipped):
+    """Connections from a NAME.tshark.json file of the peer-captures folder.
+    Only connections where tshark saw a ClientHello or a ServerHello are
+    compared: one it calls TLS only for records in the middle of a
+    connection (a capture that began after the handshake) has no handshake
+    facts, and tlsmon reports handshakes. Those are counted in `skipped`."""
     with open(path) as fp:
         data = json.load(fp)
     conns = {}
     for c in data.get("connections", []):
         if c.get("transport") != "tcp" or c.get("protocol") != "tls":
             continue
-        key = (c["client"]["ip"], c["client"]["port"],
-               c["server"]["ip"], c["server"]["port"])
+        if not c.get("client_hello_count") and not c.get("server_hello_count"):
+            skipped["no hello seen by tshark"] = skipped.get("no hello seen by tshark", 0) + 1
+            continue
+        client, server = c["client"], c["server"]
+        # tshark's roles come from the SYN or, without one, from the first
+        # packet; a capture that begins with the ServerHello makes the
+        # server its "client". The hellos decide the TLS roles.
+        senders = hello_senders(c)
+        if senders.get("ServerHello") == "C" and senders.get("ClientHello") != "C":
+            client, server = server, client
+            skipped["roles taken from the ServerHello"] = skipped.get("roles taken from the ServerHello", 0) + 1
+        key = (client["ip"], client["port"], server["ip"], server["port"])
         conns.setdefault(key, []).append({
             "sni": c.get("sni"),
             "client_version_max": norm_version(c.get("client_version_max")),
@@ -162,12 +214,24 @@ def from_tlsmon(records):
 FACTS = ("sni", "client_version_max", "version", "cipher", "alpn", "alerts")
 
 
+def tunnel_match(key, theirs, ours):
+    """tshark's endpoint of a tunnelled connection is the outer IP header
+    (6in4, 4in6, GRE…) while tlsmon reports the inner one, which is what
+    the endpoints connected to. Same ports, addresses nobody else claims,
+    and only one such connection: the same connection."""
+    if key in ours:
+        return key
+    cands = [k for k in ours if k[1] == key[1] and k[3] == key[3]
+             and k not in theirs]
+    return cands[0] if len(cands) == 1 else key
+
+
 def compare(theirs, ours):
-    """Disagreements as strings. Only connections tshark saw a ClientHello
-    in are compared; a connection tshark saw and tlsmon did not is one."""
+    """Disagreements as strings. Only connections tshark saw a hello in are
+    compared; a connection tshark saw and tlsmon did not is one."""
     out = []
     for key, tconns in theirs.items():
-        oconns = ours.get(key, [])
+        oconns = ours.get(tunnel_match(key, theirs, ours), [])
         for i, t in enumerate(tconns):
             if i >= len(oconns):
                 out.append(f"{key}: tshark saw a TLS connection tlsmon did not report")
@@ -200,6 +264,7 @@ def main():
 
     passed = failed = 0
     agree = disagree = 0
+    skipped = {}
     lines = []
     for cap in captures_in(args.paths):
         stem = cap
@@ -209,7 +274,7 @@ def main():
                 break
         peer_json = stem + ".tshark.json"
         try:
-            theirs = from_peer_json(peer_json) if os.path.exists(peer_json) else from_tshark(cap)
+            theirs = from_peer_json(peer_json, skipped) if os.path.exists(peer_json) else from_tshark(cap)
             records, _, _ = run_tlsmon(args.tlsmon, cap, timeout=300)
         except RunError as e:
             print(f"FAIL {cap}: {e}")
@@ -232,6 +297,8 @@ def main():
         with open(args.report, "w") as fp:
             fp.write("\n".join(lines) + ("\n" if lines else ""))
     print(f"facts: {agree} agree, {disagree} disagree")
+    for why, n in sorted(skipped.items()):
+        print(f"tshark connections {why}: {n}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -1,6 +1,8 @@
 /* test_decode.c — frames built byte by byte for every supported link type,
  * checked field by field; malformed and cut-short frames at every length;
- * padding, snaplen truncation and IPv4 reassembly through the decoder. */
+ * padding, snaplen truncation and IPv4 reassembly through the decoder;
+ * every tunnel (PPPoE, Cisco MetaData, MPLS, IP-in-IP, GRE, VXLAN, GTP-U,
+ * CAPWAP) down to the inner packet, and the nesting bound. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -877,6 +879,467 @@ static void test_ipv4_reassembly(void **state)
     assert_int_equal(dec.frags.n_datagrams, 0);
 }
 
+/* ---- tunnels: the packet is the innermost datagram ---- */
+
+static const uint8_t OUTER4_SRC[4] = {203, 0, 113, 1};
+static const uint8_t OUTER4_DST[4] = {203, 0, 113, 2};
+
+/* An outer IPv4 header with addresses that are not the inner ones. */
+static void outer_ipv4(struct frame *f, uint8_t proto, uint16_t l4_len)
+{
+    put8(f, 0x45);
+    put8(f, 0);
+    put16(f, (uint16_t)(20 + l4_len));
+    put16(f, 9);
+    put16(f, 0x4000);
+    put8(f, 64);
+    put8(f, proto);
+    put16(f, 0);
+    putmem(f, OUTER4_SRC, 4);
+    putmem(f, OUTER4_DST, 4);
+}
+
+static void outer_udp(struct frame *f, uint16_t dport, uint16_t payload_len)
+{
+    put16(f, 40000);
+    put16(f, dport);
+    put16(f, (uint16_t)(8 + payload_len));
+    put16(f, 0);
+}
+
+#define INNER4_LEN (20 + TCP_LEN)
+
+static void test_pppoe(void **state)
+{
+    (void)state;
+    struct frame f = {.n = 0};
+    struct packet p;
+
+    eth(&f, 0x8864);
+    put8(&f, 0x11);
+    put8(&f, 0x00);
+    put16(&f, 0x069d);
+    put16(&f, 2 + INNER4_LEN);
+    put16(&f, 0x0021);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    put8(&f, 0xee); /* Ethernet padding past the PPPoE length */
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 8);
+
+    f.n = 0;
+    eth(&f, 0x8864);
+    put8(&f, 0x11);
+    put8(&f, 0x00);
+    put16(&f, 0x069d);
+    put16(&f, 2 + 40 + TCP_LEN);
+    put16(&f, 0x0057);
+    ipv6(&f, 6, TCP_LEN);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v6_tcp(&p, &f, 14 + 8, 0);
+
+    /* LCP is link control, not a packet */
+    f.b[14 + 6] = 0xc0;
+    f.b[14 + 7] = 0x21;
+    assert_int_equal(run(1, &f, &p), DECODE_IGNORED);
+    /* a PPPoE length past the frame, with no snaplen to explain it */
+    f.b[14 + 6] = 0x00;
+    f.b[14 + 7] = 0x57;
+    f.b[14 + 4] = 0x05;
+    assert_int_equal(run(1, &f, &p), DECODE_MALFORMED);
+    /* discovery stage (PADI) carries no packet */
+    f.b[14 + 4] = 0x00;
+    f.b[14 + 1] = 0x09;
+    assert_int_equal(run(1, &f, &p), DECODE_IGNORED);
+}
+
+/* Bytes of mercury/tls_sgt.pcap: version 1, one option word (SGT option
+ * 0x0001, SGT 2), then the real ethertype. */
+static void test_cisco_metadata(void **state)
+{
+    (void)state;
+    struct frame f = {.n = 0};
+    struct packet p;
+
+    eth(&f, 0x8909);
+    put8(&f, 0x01);
+    put8(&f, 0x01);
+    put16(&f, 0x0001);
+    put16(&f, 0x0002);
+    put16(&f, 0x0800);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 8);
+
+    /* behind a VLAN tag too */
+    f.n = 0;
+    eth(&f, 0x8100);
+    put16(&f, 42);
+    put16(&f, 0x8909);
+    put8(&f, 0x01);
+    put8(&f, 0x01);
+    put16(&f, 0x0001);
+    put16(&f, 0x0002);
+    put16(&f, 0x0800);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 18 + 8);
+    assert_int_equal(p.n_vlan, 1);
+    assert_int_equal(p.vlan[0], 42);
+    /* an option length running past the frame */
+    f.b[18 + 1] = 0xff;
+    assert_int_equal(run(1, &f, &p), DECODE_MALFORMED);
+}
+
+static void test_mpls(void **state)
+{
+    (void)state;
+    struct frame f = {.n = 0};
+    struct packet p;
+
+    eth(&f, 0x8847);
+    put32(&f, (1000u << 12) | 64);          /* label 1000, not bottom */
+    put32(&f, (2000u << 12) | 0x100 | 64);  /* label 2000, bottom */
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 8);
+
+    f.n = 0;
+    eth(&f, 0x8848);
+    put32(&f, (16u << 12) | 0x100 | 64);
+    ipv6(&f, 6, TCP_LEN);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v6_tcp(&p, &f, 14 + 4, 0);
+
+    /* Ethernet pseudowire with a control word */
+    f.n = 0;
+    eth(&f, 0x8847);
+    put32(&f, (16u << 12) | 0x100 | 64);
+    put32(&f, 0);
+    eth(&f, 0x0800);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 8 + 14);
+
+    /* a stack that never reaches its bottom */
+    f.n = 0;
+    eth(&f, 0x8847);
+    for (int i = 0; i < 17; i++)
+        put32(&f, (16u << 12) | 64);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_MALFORMED);
+}
+
+static void test_ip_in_ip(void **state)
+{
+    (void)state;
+    struct frame f = {.n = 0};
+    struct packet p;
+
+    /* 6in4 (ndpi/6in4tunnel.pcap) */
+    eth(&f, 0x0800);
+    outer_ipv4(&f, 41, 40 + TCP_LEN);
+    ipv6(&f, 6, TCP_LEN);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v6_tcp(&p, &f, 14 + 20, 0);
+
+    /* 4in6 (ndpi/4in6tunnel.pcap): no byte of the outer IPv6 address may
+     * be left behind the inner IPv4 one */
+    f.n = 0;
+    eth(&f, 0x86dd);
+    ipv6(&f, 4, INNER4_LEN);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 40);
+
+    /* 4in4 */
+    f.n = 0;
+    eth(&f, 0x0800);
+    outer_ipv4(&f, 4, INNER4_LEN);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 20);
+
+    /* the inner header says IPv6 where IPv4 was announced */
+    f.b[14 + 20] = 0x65;
+    assert_int_equal(run(1, &f, &p), DECODE_MALFORMED);
+}
+
+/* Four tunnels deep is followed; a fifth is not. */
+static void test_tunnel_depth(void **state)
+{
+    (void)state;
+    struct frame f;
+    struct packet p;
+
+    for (int tunnels = 4; tunnels <= 5; tunnels++) {
+        f.n = 0;
+        eth(&f, 0x0800);
+        for (int i = 0; i < tunnels; i++)
+            outer_ipv4(&f, 4, (uint16_t)((tunnels - i - 1) * 20 + INNER4_LEN));
+        ipv4(&f, 6, TCP_LEN, 1, 0);
+        tcp(&f);
+        if (tunnels == 4) {
+            assert_int_equal(run(1, &f, &p), DECODE_OK);
+            check_v4_tcp(&p, &f, 14 + 20 * (size_t)tunnels);
+        } else {
+            assert_int_equal(run(1, &f, &p), DECODE_IGNORED);
+        }
+    }
+}
+
+static void test_gre(void **state)
+{
+    (void)state;
+    struct frame f = {.n = 0};
+    struct packet p;
+
+    /* key and sequence present */
+    eth(&f, 0x0800);
+    outer_ipv4(&f, 47, 12 + INNER4_LEN);
+    put16(&f, 0x3000);
+    put16(&f, 0x0800);
+    put32(&f, 0xdeadbeef);
+    put32(&f, 7);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 20 + 12);
+
+    /* transparent Ethernet bridging, with a checksum word */
+    f.n = 0;
+    eth(&f, 0x0800);
+    outer_ipv4(&f, 47, 8 + 14 + INNER4_LEN);
+    put16(&f, 0x8000);
+    put16(&f, 0x6558);
+    put32(&f, 0);
+    eth(&f, 0x0800);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 20 + 8 + 14);
+
+    /* IPv6 over GRE over IPv6 */
+    f.n = 0;
+    eth(&f, 0x86dd);
+    ipv6(&f, 47, 4 + 40 + TCP_LEN);
+    put16(&f, 0x0000);
+    put16(&f, 0x86dd);
+    ipv6(&f, 6, TCP_LEN);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v6_tcp(&p, &f, 14 + 40 + 4, 0);
+
+    /* version 1 (PPTP) is not followed */
+    f.b[14 + 40 + 1] = 0x01;
+    assert_int_equal(run(1, &f, &p), DECODE_IGNORED);
+    /* optional words announced but cut off */
+    f.n = 0;
+    eth(&f, 0x0800);
+    outer_ipv4(&f, 47, 8);
+    put16(&f, 0xb000);
+    put16(&f, 0x0800);
+    put32(&f, 1);
+    assert_int_equal(run(1, &f, &p), DECODE_MALFORMED);
+}
+
+static void test_vxlan(void **state)
+{
+    (void)state;
+    struct frame f = {.n = 0};
+    struct packet p;
+
+    eth(&f, 0x0800);
+    outer_ipv4(&f, 17, 8 + 8 + 18 + INNER4_LEN);
+    outer_udp(&f, 4789, 8 + 18 + INNER4_LEN);
+    put32(&f, 0x08000000);
+    put32(&f, 1111u << 8);
+    eth(&f, 0x8100);
+    put16(&f, 5);
+    put16(&f, 0x0800);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 20 + 8 + 8 + 18);
+    assert_int_equal(p.n_vlan, 1);
+    assert_int_equal(p.vlan[0], 5);
+
+    /* not VXLAN after all (I flag clear): the UDP packet it was */
+    f.b[14 + 20 + 8] = 0x00;
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    assert_int_equal(p.ip_proto, 17);
+    assert_memory_equal(p.src, OUTER4_SRC, 4);
+    assert_int_equal(p.dport, 4789);
+    assert_int_equal(p.payload_len, 8 + 18 + INNER4_LEN);
+
+    /* cut everywhere: never a read past the cut, and an inner packet only
+     * with its own addresses */
+    f.b[14 + 20 + 8] = 0x08;
+    for (size_t cut = 0; cut < f.n; cut++) {
+        uint8_t *copy = malloc(cut ? cut : 1);
+        enum decode_status st;
+
+        memcpy(copy, f.b, cut);
+        st = decode_packet(&dec, 1, copy, (uint32_t)cut, (uint32_t)f.n, 0, &p);
+        assert_true(st == DECODE_OK || st == DECODE_MALFORMED);
+        if (st == DECODE_OK && p.ip_proto == 6)
+            assert_memory_equal(p.src, SRC4, 4);
+        if (st == DECODE_OK && p.payload_len)
+            assert_true(p.payload + p.payload_len <= copy + cut);
+        free(copy);
+    }
+}
+
+static void test_gtp_u(void **state)
+{
+    (void)state;
+    struct frame f = {.n = 0};
+    struct packet p;
+
+    /* plain G-PDU */
+    eth(&f, 0x0800);
+    outer_ipv4(&f, 17, 8 + 8 + INNER4_LEN);
+    outer_udp(&f, 2152, 8 + INNER4_LEN);
+    put8(&f, 0x30);
+    put8(&f, 0xff);
+    put16(&f, INNER4_LEN);
+    put32(&f, 0x0badcafe);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 20 + 8 + 8);
+
+    /* sequence number and one extension header (PDU session container) */
+    f.n = 0;
+    eth(&f, 0x0800);
+    outer_ipv4(&f, 17, 8 + 16 + INNER4_LEN);
+    outer_udp(&f, 2152, 16 + INNER4_LEN);
+    put8(&f, 0x36);
+    put8(&f, 0xff);
+    put16(&f, 8 + INNER4_LEN);
+    put32(&f, 1);
+    put16(&f, 77);  /* sequence */
+    put8(&f, 0);    /* N-PDU */
+    put8(&f, 0x85); /* next: PDU session container */
+    put8(&f, 1);    /* one 4-byte unit */
+    put16(&f, 0x0001);
+    put8(&f, 0);    /* no more */
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 20 + 8 + 16);
+
+    /* an extension of length 0 would never advance */
+    f.b[14 + 20 + 8 + 12] = 0;
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    assert_int_equal(p.ip_proto, 17); /* left as the UDP packet */
+}
+
+/* ndpi/capwap_data.pcapng: an 802.11 data frame with the frame control
+ * bytes swapped, as Cisco access points send it, then LLC/SNAP. */
+static void test_capwap(void **state)
+{
+    (void)state;
+    static const uint8_t capwap_hdr[16] = {0x00, 0x20, 0x03, 0x20, 0, 0, 0, 0,
+                                           0x04, 0xbf, 0x23, 0,    0, 0, 0, 0};
+    static const uint8_t llc[8] = {0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00};
+    struct frame f = {.n = 0};
+    struct packet p;
+
+    eth(&f, 0x0800);
+    outer_ipv4(&f, 17, 8 + 16 + 24 + 8 + INNER4_LEN);
+    outer_udp(&f, 5247, 16 + 24 + 8 + INNER4_LEN);
+    putmem(&f, capwap_hdr, 16);
+    put8(&f, 0x11); /* flags: to-DS, power management */
+    put8(&f, 0x08); /* data */
+    putmem(&f, ZERO12, 12);
+    putmem(&f, ZERO12, 10);
+    putmem(&f, llc, 8);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 20 + 8 + 16 + 24 + 8);
+
+    /* a protected frame is opaque: the UDP packet stays */
+    f.b[14 + 20 + 8 + 16] = 0x51;
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    assert_int_equal(p.ip_proto, 17);
+
+    /* 802.3 payload (T clear) */
+    f.n = 0;
+    eth(&f, 0x0800);
+    outer_ipv4(&f, 17, 8 + 8 + 14 + INNER4_LEN);
+    outer_udp(&f, 5247, 8 + 14 + INNER4_LEN);
+    put32(&f, 0x00100000); /* HLEN 2 words, T clear */
+    put32(&f, 0);
+    eth(&f, 0x0800);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 14 + 20 + 8 + 8 + 14);
+}
+
+/* A reassembled outer datagram whose tunnelled packet is itself a fragment:
+ * the inner fragment cannot be held (the reassembly buffer is in use), so it
+ * is ignored, never read from a freed buffer. */
+static void test_tunnel_fragments(void **state)
+{
+    (void)state;
+    struct frame f1 = {.n = 0}, f2 = {.n = 0};
+    struct frame inner = {.n = 0};
+    struct packet p;
+
+    /* inner: an IPv4 first fragment of a TCP datagram */
+    ipv4(&inner, 6, TCP_LEN, 5, 0x2000);
+    tcp(&inner);
+    /* outer: 4in4, split in two fragments of 32 and the rest */
+    eth(&f1, 0x0800);
+    put8(&f1, 0x45);
+    put8(&f1, 0);
+    put16(&f1, 20 + 32);
+    put16(&f1, 99);
+    put16(&f1, 0x2000);
+    put8(&f1, 64);
+    put8(&f1, 4);
+    put16(&f1, 0);
+    putmem(&f1, OUTER4_SRC, 4);
+    putmem(&f1, OUTER4_DST, 4);
+    putmem(&f1, inner.b, 32);
+    eth(&f2, 0x0800);
+    put8(&f2, 0x45);
+    put8(&f2, 0);
+    put16(&f2, (uint16_t)(20 + inner.n - 32));
+    put16(&f2, 99);
+    put16(&f2, 4);
+    put8(&f2, 64);
+    put8(&f2, 4);
+    put16(&f2, 0);
+    putmem(&f2, OUTER4_SRC, 4);
+    putmem(&f2, OUTER4_DST, 4);
+    putmem(&f2, inner.b + 32, inner.n - 32);
+    assert_int_equal(run(1, &f1, &p), DECODE_HELD);
+    assert_int_equal(run(1, &f2, &p), DECODE_IGNORED);
+
+    /* the same inner packet whole: followed through the reassembly */
+    inner.b[6] = 0;
+    f1.b[14 + 20 + 6] = 0;
+    assert_int_equal(run(1, &f1, &p), DECODE_HELD);
+    assert_int_equal(run(1, &f2, &p), DECODE_OK);
+    assert_int_equal(p.ip_proto, 6);
+    assert_memory_equal(p.src, SRC4, 4);
+    assert_int_equal(p.dport, 443);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -904,6 +1367,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_every_byte, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_padding_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pppoe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cisco_metadata, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mpls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ip_in_ip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tunnel_depth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gre, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vxlan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gtp_u, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_capwap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tunnel_fragments, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_ipv4_reassembly, setup,
                                         teardown),
     };

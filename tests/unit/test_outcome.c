@@ -156,6 +156,37 @@ static void test_tls13_established(void **state)
     assert_int_equal(h->failure_stage, STAGE_SERVER_ENCRYPTED_FLIGHT);
 }
 
+/* TLS 1.3 drafts (0x7f12 is draft 18, 0xfb1a Facebook's draft 26) follow
+ * the 1.3 rules: a client Finished with data decides, a pair of
+ * compatibility CCS does not, PSK acceptance is resumption. */
+static void test_tls13_drafts(void **state)
+{
+    (void)state;
+    static const uint16_t drafts[] = {0x7f12, 0x7f1c, 0xfb1a};
+    for (size_t i = 0; i < 3; i++) {
+        struct handshake *h = hello(drafts[i]);
+        h->ccs[C] = h->ccs[S] = true;
+        h->app_data[S] = true;
+        assert_false(outcome_check(h, 1100));
+        h->finished[C] = true;
+        h->sh.psk_accepted = true;
+        assert_true(outcome_check(h, 1200));
+        assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+        assert_true(h->resumed);
+
+        h = hello(drafts[i]);
+        h->finished[C] = true;
+        outcome_finish(h, ENDED_CAPTURE_END, 6000);
+        assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    }
+    /* an unknown code is no TLS 1.3: the TLS 1.2 rules apply */
+    struct handshake *h = hello(0x7e01);
+    h->ccs[C] = h->ccs[S] = true;
+    h->app_data[S] = true;
+    assert_true(outcome_check(h, 1100));
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+}
+
 static void test_alert_failures(void **state)
 {
     (void)state;
@@ -327,6 +358,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tls12_established),
         cmocka_unit_test(test_tls13_established),
+        cmocka_unit_test(test_tls13_drafts),
         cmocka_unit_test(test_alert_failures),
         cmocka_unit_test(test_close_failures),
         cmocka_unit_test(test_incomplete),

@@ -1158,6 +1158,73 @@ static void test_server_hello_hand_built(void **state)
     }
 }
 
+/* TLS 1.3 drafts before 22 (arkime/tls13.pcap is draft 18, legacy_version
+ * 0x7f12; suricata-verify/tls13-draft14.pcap says 0x0304): no session id
+ * and no compression method. Read with the TLS 1.2 layout, the cipher's
+ * first byte became a session id length and the cipher came out of the
+ * extensions (0x7106 where the server chose 0x1301). */
+static void test_draft_server_hello(void **state)
+{
+    static struct builder w;
+    struct server_hello sh = {0};
+    struct hello_retry hrr_out = {0};
+    struct cursor c;
+    bool is_hrr;
+    size_t x, e;
+    (void)state;
+
+    static const uint16_t layouts[][2] = {
+        {0x7f12, 0x1301}, /* draft 18 */
+        {0x7f0e, 0xcca9}, /* draft 14 */
+        {0x0304, 0xc02b}, /* pre-draft-code servers */
+    };
+    for (size_t i = 0; i < 3; i++) {
+        w.n = 0;
+        put16(&w, layouts[i][0]);
+        putfill(&w, 0x71, 32);
+        put16(&w, layouts[i][1]);
+        x = vec_begin(&w, 2);
+        put16(&w, 40); /* key_share, as numbered in the drafts */
+        e = vec_begin(&w, 2);
+        put16(&w, 0x001d);
+        put16(&w, 32);
+        putfill(&w, 0x06, 32);
+        vec_end(&w, e, 2);
+        vec_end(&w, x, 2);
+        c = cursor_make(w.b, w.n);
+        assert_true(tls_parse_server_hello(&c, &sh, &hrr_out, &is_hrr));
+        assert_false(is_hrr);
+        assert_int_equal(sh.legacy_version, layouts[i][0]);
+        assert_int_equal(sh.version, layouts[i][0]);
+        assert_int_equal(sh.cipher, layouts[i][1]);
+        assert_int_equal(sh.session_id_len, 0);
+        assert_int_equal(sh.compression, 0);
+        assert_int_equal(sh.n_extensions, 1);
+        assert_int_equal(sh.extensions[0], 40);
+        assert_int_equal(cursor_left(&c), 0);
+    }
+
+    /* Every truncation: only the extension-less cut (right after the
+     * cipher) and the whole message parse. */
+    for (size_t n = 0; n <= w.n; n++) {
+        c = cursor_make(w.b, n);
+        assert_int_equal(tls_parse_server_hello(&c, &sh, &hrr_out, &is_hrr),
+                         n == 2 + 32 + 2 || n == w.n);
+    }
+
+    /* Draft 22 and later moved to the TLS 1.2 layout (and 0x0303 in this
+     * field); a 0x7f16 here is read that way. */
+    w.n = 0;
+    put16(&w, 0x7f16);
+    putfill(&w, 0x71, 32);
+    put8(&w, 0);
+    put16(&w, 0x1302);
+    put8(&w, 0);
+    c = cursor_make(w.b, w.n);
+    assert_true(tls_parse_server_hello(&c, &sh, &hrr_out, &is_hrr));
+    assert_int_equal(sh.cipher, 0x1302);
+}
+
 /* ---- Certificate --------------------------------------------------------- */
 
 static void test_openssl_tls12_certificate(void **state)
@@ -1407,6 +1474,7 @@ int main(void)
         cmocka_unit_test(test_hello_retry_request_malformed_key_share),
         cmocka_unit_test(test_openssl_tls12_server_hello),
         cmocka_unit_test(test_server_hello_hand_built),
+        cmocka_unit_test(test_draft_server_hello),
         cmocka_unit_test(test_openssl_tls12_certificate),
         cmocka_unit_test(test_openssl_tls13_certificate),
         cmocka_unit_test(test_certificate_empty_and_lying),

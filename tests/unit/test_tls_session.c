@@ -795,13 +795,49 @@ static void test_close_and_finish_rules(void **state)
     assert_int_equal(h->handshake_us, 50);
     tls_session_free(s);
 
-    /* Nothing came back and the client gave up. */
+    /* Nothing came back and the client gave up: a FIN is a half-close,
+     * so the decision waits for the flow to end, and is the FIN's. */
     s = run(t12, 1, 0, 0);
     h = tls_record(s);
     tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 3000000);
+    assert_false(tls_decided(s));
+    tls_finish(s, ENDED_CAPTURE_END, T0 + 9000000);
     assert_int_equal(h->outcome, OUTCOME_FAILED);
     assert_int_equal(h->ended_by, ENDED_FIN);
     assert_int_equal(h->ended_by_side, TLS_SIDE_CLIENT);
+    assert_int_equal(h->failure_stage, STAGE_CLIENT_HELLO);
+    assert_int_equal(h->decided_us, T0 + 3000000);
+    assert_int_equal(h->handshake_us, 3000000);
+    tls_session_free(s);
+
+    /* The client half-closes right after its hello and the server answers
+     * anyway (ndpi/pinterest.pcap): the answer's facts are read, the
+     * decision is still the client's FIN at after_client_hello, taken when
+     * the client resets. */
+    s = run(t12, 1, 0, 0);
+    h = tls_record(s);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 500);
+    assert_false(tls_decided(s));
+    feed_segs(s, t12 + 1, 1, 0);
+    assert_false(tls_decided(s));
+    assert_true(h->sh.seen);
+    assert_int_equal(h->sh.cipher, 0xc02c);
+    assert_int_equal(h->sh.version, TLS_V_1_2);
+    tls_closed(s, 0, TLS_CLOSE_RST, T0 + 900);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    assert_int_equal(h->ended_by, ENDED_FIN);
+    assert_int_equal(h->ended_by_side, TLS_SIDE_CLIENT);
+    assert_int_equal(h->failure_stage, STAGE_CLIENT_HELLO);
+    assert_int_equal(h->stage, STAGE_SERVER_HELLO_DONE);
+    assert_int_equal(h->decided_us, T0 + 500);
+    tls_session_free(s);
+
+    /* A server FIN is not deferred: the server has said all it will. */
+    s = run(t12, 1, 0, 0);
+    h = tls_record(s);
+    tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 700);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
     tls_session_free(s);
 
     /* Silence after the server's first flight. */
@@ -1095,6 +1131,174 @@ static void test_hello_retry_request(void **state)
     check_segmentation(segs, 4);
 }
 
+/* Only the client's side was captured (ndpi/tls_1.2_unidirectional_client_
+ * no_cert.pcapng): a TLS 1.2 resumption whose client offered TLS 1.3, so its
+ * CCS, coming before any ServerHello we saw, could have been compatibility
+ * mode. The next record is no ClientHello: keys changed. Read as plaintext,
+ * the encrypted Finished was a "handshake message too large" and the
+ * encrypted alert thirteen plaintext ones. */
+static void test_client_ccs_without_server_hello(void **state)
+{
+    (void)state;
+    static const uint8_t ccs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+    static uint8_t fin[5 + 40], data[5 + 64], alert[5 + 26];
+    const struct seg segs[] = {
+        {0, 0, t13_0, sizeof t13_0},
+        {0, 10, ccs, sizeof ccs},
+        {0, 11, fin, sizeof fin},
+        {0, 20, data, sizeof data},
+        {0, 30, alert, sizeof alert},
+    };
+    const uint8_t hdr_fin[5] = {0x16, 0x03, 0x03, 0x00, 40};
+    const uint8_t hdr_data[5] = {0x17, 0x03, 0x03, 0x00, 64};
+    const uint8_t hdr_alert[5] = {0x15, 0x03, 0x03, 0x00, 26};
+
+    memcpy(fin, hdr_fin, 5);
+    memcpy(data, hdr_data, 5);
+    memcpy(alert, hdr_alert, 5);
+    for (size_t i = 5; i < sizeof fin; i++)
+        fin[i] = (uint8_t)(0x8f ^ (i * 37));
+    fin[5] = 0x00; /* as a handshake header: type 0, 16 MB */
+    fin[6] = 0xff;
+    for (size_t i = 5; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 11);
+    for (size_t i = 5; i < sizeof alert; i++)
+        alert[i] = (uint8_t)(i & 1 ? 0x00 : 0x17); /* level 0: not plain */
+
+    struct tls_session *s = run(segs, NSEG(segs), 0, 0);
+    const struct handshake *h = tls_record(s);
+    assert_false(h->parse_error);
+    assert_true(h->ccs[TLS_SIDE_CLIENT]);
+    assert_true(h->finished[TLS_SIDE_CLIENT]);
+    assert_true(h->app_data[TLS_SIDE_CLIENT]);
+    assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 3);
+    assert_int_equal(h->n_alerts, 1);
+    assert_true(h->alerts[0].encrypted);
+    assert_int_equal(h->alerts[0].length, 26);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    assert_int_equal(h->ended_by, ENDED_ALERT);
+    tls_session_free(s);
+    check_segmentation(segs, NSEG(segs));
+
+    /* A client that never offered TLS 1.3: its CCS is a key change at once,
+     * whatever follows. */
+    const struct seg segs12[] = {
+        {0, 0, t12_0, sizeof t12_0},
+        {0, 10, ccs, sizeof ccs},
+        {0, 20, data, sizeof data},
+    };
+    s = run(segs12, NSEG(segs12), 0, 0);
+    h = tls_record(s);
+    assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 1);
+    assert_true(h->app_data[TLS_SIDE_CLIENT]);
+    tls_session_free(s);
+
+    /* No ClientHello read (a snaplen cut it): what the client offered is
+     * unknown, so its CCS proves nothing and its data is early data. */
+    s = tls_session_new(&LIM, 0);
+    tls_gap(s, 0, 300);
+    feed_segs(s, segs12 + 1, 2, 0);
+    h = tls_record(s);
+    assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 0);
+    assert_false(h->app_data[TLS_SIDE_CLIENT]);
+    assert_int_equal(h->stage, STAGE_NONE);
+    tls_session_free(s);
+}
+
+/* An alert record that cannot be plaintext (ndpi/ocs.pcap: keys changed
+ * where the capture did not show it) is one encrypted alert; one too short
+ * to be encrypted is malformed. */
+static void test_alert_record_plausibility(void **state)
+{
+    (void)state;
+    static uint8_t enc[5 + 26];
+    static const uint8_t bad_level[] = {0x15, 0x03, 0x03, 0x00, 0x02,
+                                        0x07, 0x28};
+    static const uint8_t two[] = {0x15, 0x03, 0x03, 0x00, 0x04,
+                                  0x01, 0x5a, 0x02, 0x28};
+    const uint8_t hdr[5] = {0x15, 0x03, 0x03, 0x00, 26};
+
+    memcpy(enc, hdr, 5);
+    for (size_t i = 5; i < sizeof enc; i++)
+        enc[i] = (uint8_t)(0x31 + i * 7);
+    struct tls_session *s = run(t12, 1, 0, 0);
+    const struct handshake *h = tls_record(s);
+    tls_feed(s, 0, enc, sizeof enc, T0 + 10);
+    assert_false(h->parse_error);
+    assert_int_equal(h->n_alerts, 1);
+    assert_true(h->alerts[0].encrypted);
+    assert_int_equal(h->alerts[0].length, 26);
+    assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 1);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    tls_session_free(s);
+
+    s = run(t12, 1, 0, 0);
+    h = tls_record(s);
+    tls_feed(s, 1, bad_level, sizeof bad_level, T0 + 10);
+    assert_true(h->parse_error);
+    assert_string_equal(h->parse_error_what, "bad alert record");
+    assert_int_equal(h->n_alerts, 0);
+    assert_false(tls_decided(s));
+    /* two plaintext alerts in one record are still read as such */
+    tls_feed(s, 1, two, sizeof two, T0 + 20);
+    assert_int_equal(h->n_alerts, 2);
+    assert_false(h->alerts[0].encrypted);
+    assert_int_equal(h->alerts[0].description, 90);
+    assert_int_equal(h->alerts[1].level, 2);
+    assert_int_equal(h->alerts[1].description, 40);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
+    tls_session_free(s);
+}
+
+/* A TLS 1.3 draft ServerHello (arkime/tls13.pcap, draft 18) makes the rest
+ * of the connection TLS 1.3: encrypted application-data records, not a
+ * TLS 1.2 exchange without a CCS. */
+static void test_draft_server_hello_is_tls13(void **state)
+{
+    (void)state;
+    static uint8_t sh[5 + 4 + 2 + 32 + 2 + 2 + 4 + 36];
+    static uint8_t flight[5 + 300], cfin[5 + 53], cdata[5 + 40];
+    size_t n = 0;
+
+    sh[n++] = 0x16; sh[n++] = 0x03; sh[n++] = 0x01;
+    sh[n++] = 0x00; sh[n++] = (uint8_t)(sizeof sh - 5);
+    sh[n++] = 0x02; sh[n++] = 0x00; sh[n++] = 0x00;
+    sh[n++] = (uint8_t)(sizeof sh - 9);
+    sh[n++] = 0x7f; sh[n++] = 0x12;
+    for (int i = 0; i < 32; i++)
+        sh[n++] = 0x71;
+    sh[n++] = 0x13; sh[n++] = 0x01;
+    sh[n++] = 0x00; sh[n++] = 40;
+    sh[n++] = 0x00; sh[n++] = 40; sh[n++] = 0x00; sh[n++] = 36;
+    sh[n++] = 0x00; sh[n++] = 0x1d; sh[n++] = 0x00; sh[n++] = 32;
+    while (n < sizeof sh)
+        sh[n++] = 0x06;
+    memset(flight, 0x5c, sizeof flight);
+    memcpy(flight, "\x17\x03\x01\x01\x2c", 5);
+    memset(cfin, 0x3d, sizeof cfin);
+    memcpy(cfin, "\x17\x03\x01\x00\x35", 5);
+    memset(cdata, 0x4e, sizeof cdata);
+    memcpy(cdata, "\x17\x03\x01\x00\x28", 5);
+
+    const struct seg segs[] = {
+        {0, 0, t13_0, sizeof t13_0},
+        {1, 100, sh, sizeof sh},
+        {1, 101, flight, sizeof flight},
+        {0, 200, cfin, sizeof cfin},
+        {0, 300, cdata, sizeof cdata},
+    };
+    struct tls_session *s = run(segs, NSEG(segs), 0, 0);
+    const struct handshake *h = tls_record(s);
+    assert_false(h->parse_error);
+    assert_int_equal(h->sh.version, 0x7f12);
+    assert_int_equal(h->sh.cipher, 0x1301);
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_true(h->finished[TLS_SIDE_CLIENT]);
+    assert_int_equal(h->decided_us, T0 + 300);
+    tls_session_free(s);
+}
+
 /* Warnings other than close_notify do not end a handshake; several alerts
  * may share one record; the alert array is bounded. */
 static void test_alert_records(void **state)
@@ -1194,6 +1398,9 @@ int main(void)
         cmocka_unit_test(test_sslv2),
         cmocka_unit_test(test_hello_retry_request),
         cmocka_unit_test(test_alert_records),
+        cmocka_unit_test(test_client_ccs_without_server_hello),
+        cmocka_unit_test(test_alert_record_plausibility),
+        cmocka_unit_test(test_draft_server_hello_is_tls13),
         cmocka_unit_test(test_sniff),
         cmocka_unit_test(test_bad_arguments),
     };
