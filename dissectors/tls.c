@@ -31,9 +31,13 @@ enum {
 };
 
 /* TLS 1.3 record sizes that tell an encrypted Finished from an encrypted
- * alert (DIAGNOSES.md, "What TLS 1.3 hides"): an alert is 2 + 1 + 16 bytes
- * plus padding, the smallest Finished 4 + 32 + 1 + 16. */
-#define TLS13_ALERT_MAX_LEN 30
+ * alert (DIAGNOSES.md, "What TLS 1.3 hides"): an alert is 2 bytes, 1 byte
+ * of inner type and the AEAD tag — 16 bytes, or 8 for the CCM_8 suite —
+ * and the smallest Finished 4 + 32 + 1 + 16. Sizes in between are not an
+ * alert: an empty client Certificate answering a CertificateRequest is 25.
+ * Stacks do not pad alerts, so only the exact sizes count. */
+#define TLS13_ALERT_LEN 19
+#define TLS13_ALERT_LEN_CCM8 11
 /* The smallest protected alert of TLS <= 1.2: two bytes and a 16-byte MAC
  * or AEAD tag. Shorter and not plaintext is simply malformed. */
 #define TLS12_ENCRYPTED_ALERT_MIN_LEN 18
@@ -102,6 +106,15 @@ struct tls_session {
      * facts are read meanwhile. */
     bool ch_read_whole; /* the first ClientHello parsed without a fault:
                          * what it did not offer, it did not offer */
+
+    /* TLS 1.3: the server's first record after the client's Finished was
+     * alert-sized. A server that rejects the client's certificate sends
+     * exactly that and closes; a server with a 2-byte reply sends it too,
+     * and goes on. The close or the next record tells which. */
+    bool server_alert_pending;
+    int server_alert_side;
+    uint16_t server_alert_len;
+    uint64_t server_alert_ts;
 
     bool fin_pending;
     int fin_side;
@@ -655,6 +668,24 @@ static bool offered_tls13(const struct handshake *h)
     return false;
 }
 
+static bool tls13_alert_sized(uint32_t len)
+{
+    return len == TLS13_ALERT_LEN || len == TLS13_ALERT_LEN_CCM8;
+}
+
+/* The connection ends with the server's alert-sized record as its last
+ * word: it was the server's encrypted alert. */
+static void settle_server_alert(struct tls_session *s)
+{
+    if (!s->server_alert_pending)
+        return;
+    s->server_alert_pending = false;
+    uint64_t now = s->now;
+    s->now = s->server_alert_ts;
+    add_alert(s, s->server_alert_side, true, 0, 0, s->server_alert_len);
+    s->now = now;
+}
+
 static void read_tls13_record(struct tls_session *s, int side,
                               struct cursor *body, uint32_t len)
 {
@@ -680,6 +711,18 @@ static void read_tls13_record(struct tls_session *s, int side,
 
     h->encrypted_records[r]++;
     if (h->finished[TLS_SIDE_CLIENT]) {
+        if (s->server_alert_pending) {
+            /* More traffic: the alert-sized record was data after all. */
+            s->server_alert_pending = false;
+            h->app_data[TLS_SIDE_SERVER] = true;
+        } else if (r == TLS_SIDE_SERVER && !h->app_data[TLS_SIDE_SERVER] &&
+                   !h->app_data[TLS_SIDE_CLIENT] && tls13_alert_sized(len)) {
+            s->server_alert_pending = true;
+            s->server_alert_side = side;
+            s->server_alert_len = (uint16_t)len;
+            s->server_alert_ts = s->now;
+            return;
+        }
         h->app_data[r] = true;
         reach(s, STAGE_APPLICATION_DATA);
         return;
@@ -690,7 +733,7 @@ static void read_tls13_record(struct tls_session *s, int side,
     }
     if (h->encrypted_records[r] == 1) {
         h->first_client_encrypted_len = (uint16_t)len;
-        if (len <= TLS13_ALERT_MAX_LEN) {
+        if (tls13_alert_sized(len)) {
             add_alert(s, side, true, 0, 0, (uint16_t)len);
             return;
         }
@@ -1171,6 +1214,7 @@ void tls_closed(struct tls_session *s, int side, enum tls_close how,
     flush_not_tls(s);
     if (is_decided(s))
         return;
+    settle_server_alert(s);
     if (s->fin_pending) {
         decide_pending_fin(s);
         return;
@@ -1195,6 +1239,7 @@ void tls_finish(struct tls_session *s, enum hs_ended_by why, uint64_t ts_us)
     flush_not_tls(s);
     if (is_decided(s))
         return;
+    settle_server_alert(s);
     if (s->fin_pending) {
         decide_pending_fin(s);
         if (is_decided(s))

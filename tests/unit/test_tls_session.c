@@ -758,6 +758,77 @@ static void test_tls13_encrypted_client_alert(void **state)
     tls_session_free(s);
 }
 
+/* An encrypted record of n bytes, contents irrelevant. */
+static size_t app_record(uint8_t *buf, size_t n)
+{
+    buf[0] = 0x17;
+    buf[1] = 0x03;
+    buf[2] = 0x03;
+    buf[3] = (uint8_t)(n >> 8);
+    buf[4] = (uint8_t)n;
+    memset(buf + 5, 0xc3, n);
+    return n + 5;
+}
+
+/* A client answering a CertificateRequest with no certificate sends a
+ * 25-byte encrypted Certificate before its Finished: not an alert. */
+static void test_tls13_empty_client_certificate(void **state)
+{
+    (void)state;
+    uint8_t buf[256];
+    size_t n = 0;
+    struct tls_session *s = run(t13, 2, 0, 0);
+    const struct handshake *h = tls_record(s);
+
+    n += app_record(buf + n, 25);
+    n += app_record(buf + n, 69);
+    tls_feed(s, 0, buf, (uint32_t)n, T0 + 3000);
+    assert_false(tls_decided(s));
+    assert_int_equal(h->n_alerts, 0);
+    assert_int_equal(h->first_client_encrypted_len, 25);
+    assert_true(h->finished[TLS_SIDE_CLIENT]);
+    n = app_record(buf, 22);
+    tls_feed(s, 0, buf, (uint32_t)n, T0 + 3100);
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    tls_session_free(s);
+}
+
+/* A server refusing the client's certificate: one alert-sized record after
+ * the client's Finished, then the close. */
+static void test_tls13_server_alert_after_client_finished(void **state)
+{
+    (void)state;
+    uint8_t buf[64];
+    struct tls_session *s = run(t13, 3, 0, 0);
+    const struct handshake *h = tls_record(s);
+
+    size_t n = app_record(buf, 19);
+    tls_feed(s, 1, buf, (uint32_t)n, T0 + 4000);
+    assert_false(tls_decided(s));
+    tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 4100);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    assert_int_equal(h->ended_by, ENDED_ALERT);
+    assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
+    assert_int_equal(h->failure_stage, STAGE_CLIENT_FINISHED);
+    assert_int_equal(h->n_alerts, 1);
+    assert_true(h->alerts[0].encrypted);
+    assert_int_equal(h->alerts[0].sender, TLS_SIDE_SERVER);
+    assert_int_equal(h->alerts[0].length, 19);
+    assert_int_equal(h->alerts[0].ts_us, T0 + 4000);
+    tls_session_free(s);
+
+    /* The same record followed by more data was a short reply. */
+    s = run(t13, 3, 0, 0);
+    h = tls_record(s);
+    tls_feed(s, 1, buf, (uint32_t)n, T0 + 4000);
+    n = app_record(buf, 40);
+    tls_feed(s, 1, buf, (uint32_t)n, T0 + 4050);
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_int_equal(h->n_alerts, 0);
+    assert_true(h->app_data[TLS_SIDE_SERVER]);
+    tls_session_free(s);
+}
+
 /* TLS 1.2: the record header still says "alert" after the keys changed. */
 static void test_tls12_encrypted_alert(void **state)
 {
@@ -1388,6 +1459,8 @@ int main(void)
         cmocka_unit_test(test_cipher_mismatch_alert),
         cmocka_unit_test(test_tls13_client_rejects_certificate),
         cmocka_unit_test(test_tls13_encrypted_client_alert),
+        cmocka_unit_test(test_tls13_empty_client_certificate),
+        cmocka_unit_test(test_tls13_server_alert_after_client_finished),
         cmocka_unit_test(test_tls12_encrypted_alert),
         cmocka_unit_test(test_close_and_finish_rules),
         cmocka_unit_test(test_not_tls_answer),
