@@ -7,6 +7,7 @@
 #define TLSMON_FLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "classify.h"
@@ -46,6 +47,7 @@ struct flow {
 
     struct tcp_stream stream[2];
     struct tls_session *tls;
+    size_t tls_bytes;        /* its memory, as last counted */
     struct classify_state classify;
 };
 

@@ -16,9 +16,6 @@
  * head is cheap, but not per packet. */
 #define EXPIRY_INTERVAL_US 1000000ULL
 
-/* What one dissected flow costs beyond the flow entry, for the memcap: the
- * record and the two record-assembly buffers the dissector allocates. */
-#define TLS_SESSION_COST (sizeof(struct handshake) + 2u * 18432u)
 
 struct pipeline {
     struct pipeline_config cfg;
@@ -30,7 +27,7 @@ struct pipeline {
     struct summary *summary;
     struct run_stats stats;
     uint64_t reassembly_held;
-    uint64_t tls_sessions;
+    uint64_t tls_bytes; /* what every dissector holds, kept exact */
     uint64_t now_us;
     uint64_t next_expiry_us;
     struct stream_limits limits;
@@ -79,7 +76,7 @@ struct run_stats *pipeline_stats(struct pipeline *p)
 static uint64_t memory_in_use(const struct pipeline *p)
 {
     return (uint64_t)p->flows.count * sizeof(struct flow) +
-           p->tls_sessions * TLS_SESSION_COST + p->reassembly_held;
+           p->tls_bytes + p->reassembly_held;
 }
 
 /* Copy what the flow knows into the record, then hand it to every output. */
@@ -137,7 +134,8 @@ static void release_flow_state(struct pipeline *p, struct flow *f)
     if (f->tls) {
         tls_session_free(f->tls);
         f->tls = NULL;
-        p->tls_sessions--;
+        p->tls_bytes -= f->tls_bytes;
+        f->tls_bytes = 0;
     }
     classify_release(&f->classify);
 }
@@ -202,7 +200,8 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
             f->decided_in_callback = true;
             return;
         }
-        p->tls_sessions++;
+        f->tls_bytes = tls_session_memory(f->tls);
+        p->tls_bytes += f->tls_bytes;
         p->stats.flows_tls++;
     }
     if (f->stream[side].delivered > p->cfg.stream_cap) {
@@ -212,6 +211,9 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
         return;
     }
     tls_feed(f->tls, side, data, len, ts_us);
+    size_t now_bytes = tls_session_memory(f->tls);
+    p->tls_bytes += now_bytes - f->tls_bytes;
+    f->tls_bytes = now_bytes;
     if (tls_decided(f->tls) || tls_not_a_tls_flow(f->tls))
         f->decided_in_callback = true;
 }

@@ -255,6 +255,20 @@ struct tls_session *tls_session_new(const struct tls_limits *lim,
     return s;
 }
 
+size_t tls_session_memory(const struct tls_session *s)
+{
+    if (!s)
+        return 0;
+    size_t n = sizeof(*s) + s->rec.server_certs.der_len +
+               s->rec.client_certs.der_len;
+    for (int i = 0; i < 2; i++) {
+        if (s->side[i].body)
+            n += TLS_RECORD_MAX;
+        n += s->side[i].msg_cap;
+    }
+    return n;
+}
+
 void tls_session_free(struct tls_session *s)
 {
     if (!s)

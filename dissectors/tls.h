@@ -6,6 +6,7 @@
 #define TLSMON_TLS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "handshake.h"
@@ -32,6 +33,8 @@ struct tls_session; /* private */
 struct tls_session *tls_session_new(const struct tls_limits *lim,
                                     int client_side);
 void tls_session_free(struct tls_session *s);
+/* Bytes the session holds now: the record, buffers, certificate DER. */
+size_t tls_session_memory(const struct tls_session *s);
 
 void tls_feed(struct tls_session *s, int side, const uint8_t *data,
               uint32_t len, uint64_t ts_us);
