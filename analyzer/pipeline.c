@@ -325,10 +325,14 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 
     if (pkt->tcp_flags & (TCPF_FIN | TCPF_RST)) {
         bool rst = pkt->tcp_flags & TCPF_RST;
-        if (rst)
+        if (rst) {
             f->rst = true;
-        else
+        } else {
             f->fin[side] = true;
+            /* The FIN takes a sequence number: the peer's ACK of it is not
+             * a byte the capture lost. */
+            f->stream[side].fin = true;
+        }
         /* No more bytes come from a closed side: what reassembly still holds
          * is delivered across its holes before the close is reported. */
         if (!f->decided_in_callback)
