@@ -11,7 +11,7 @@ DEBS = build-essential clang meson ninja-build pkg-config python3 \
        libpcap-dev libndpi-dev libyaml-dev libssl-dev libcmocka-dev \
        tshark tcpdump openssl gnutls-bin curl iproute2 faketime
 
-.PHONY: all deps build demo test test-plain test-sanitize test-peer readme-fields fuzz clean
+.PHONY: all deps build demo test test-plain test-sanitize test-peer test-fuzz readme-fields clean
 
 # Public captures from other projects (not shipped; CI has them beside the
 # clone). Only read from there, never copied in.
@@ -63,7 +63,13 @@ test-peer: test-sanitize
 	    --report $(BUILD_SAN)/peer-differences.txt $(PEER_CAPTURES); \
 	else echo "no $(PEER_CAPTURES): peer-capture run skipped"; fi
 
-test: test-plain test-sanitize test-peer
+# Every libFuzzer target for a short run on its committed seed corpus
+# (tests/fuzz/run.sh SECONDS runs them longer).
+FUZZ_SECONDS ?= 20
+test-fuzz: deps
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+test: test-plain test-sanitize test-peer test-fuzz
 	@echo "all test suites passed (plain and ASan+UBSan)"
 
 # Regenerate README.md's field reference from the registry.

@@ -14,6 +14,7 @@ ninja -C build-fuzz >/dev/null
 mkdir -p tests/fuzz/crashes
 status=0
 for exe in build-fuzz/tests/fuzz_*; do
+  [ -f "$exe" ] && [ -x "$exe" ] || continue
   name=$(basename "$exe")
   corpus=tests/fuzz/corpus/${name#fuzz_}
   mkdir -p "$corpus"

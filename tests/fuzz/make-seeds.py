@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""make-seeds.py — seed corpora for the fuzz targets, cut from the project's
+captures, in each target's input format (see the header of each
+tests/fuzz/fuzz_*.c). Rerun after the captures change:
+
+    python3 tests/fuzz/make-seeds.py captures tests/fuzz/corpus
+"""
+import glob
+import hashlib
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import pcaplib  # noqa: E402
+
+DECODE_LINKTYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276]
+
+
+def write(corpus, target, data):
+    d = os.path.join(corpus, target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as fp:
+        fp.write(data)
+
+
+def streams(packets):
+    """Per connection: the ordered list of (side, payload) in capture order,
+    side 0 being the first sender."""
+    conns = {}
+    for p in packets:
+        if p.tcp is None or not p.tcp.payload:
+            continue
+        key = p.flow_key()
+        c = conns.setdefault(key, {"first": p.dir_key(), "chunks": []})
+        side = 0 if p.dir_key() == c["first"] else 1
+        c["chunks"].append((side, p.tcp.payload))
+    return list(conns.values())
+
+
+def session_input(chunks):
+    """fuzz_tls_session: guess byte, limit byte, then feed ops of at most
+    256 bytes each."""
+    out = bytearray([1, 13])
+    for side, data in chunks:
+        for i in range(0, len(data), 256):
+            piece = data[i:i + 256]
+            out += bytes([side, len(piece) - 1]) + piece
+    return bytes(out)
+
+
+def handshake_messages(data):
+    """Handshake message (type, body) pairs from one direction's bytes, as
+    far as they are plaintext records."""
+    hs = bytearray()
+    i = 0
+    while i + 5 <= len(data):
+        ctype, _, length = struct.unpack(">BHH", data[i:i + 5])
+        if ctype != 22:
+            break
+        hs += data[i + 5:i + 5 + length]
+        i += 5 + length
+    j = 0
+    while j + 4 <= len(hs):
+        mtype = hs[j]
+        mlen = int.from_bytes(hs[j + 1:j + 4], "big")
+        yield mtype, bytes(hs[j + 4:j + 4 + mlen])
+        j += 4 + mlen
+
+
+def main():
+    src, corpus = sys.argv[1], sys.argv[2]
+    for path in sorted(glob.glob(os.path.join(src, "*.pcap"))):
+        cap = pcaplib.read_pcap(path)
+        if cap.linktype in DECODE_LINKTYPES:
+            sel = DECODE_LINKTYPES.index(cap.linktype)
+            for fr in cap.frames[:6]:
+                write(corpus, "decode", bytes([sel]) + fr.data)
+        for c in streams(pcaplib.decode_capture(cap)):
+            write(corpus, "tls_session", session_input(c["chunks"]))
+            for side in (0, 1):
+                data = b"".join(d for s, d in c["chunks"] if s == side)
+                for mtype, body in handshake_messages(data):
+                    sel = {1: 0, 2: 2, 11: 3, 12: 5}.get(mtype)
+                    if sel is not None:
+                        write(corpus, "tls_messages", bytes([sel]) + body)
+    for target in ("decode", "tls_session", "tls_messages", "tcp_stream"):
+        os.makedirs(os.path.join(corpus, target), exist_ok=True)
+        n = len(os.listdir(os.path.join(corpus, target)))
+        print(f"{target}: {n} seeds")
+
+
+if __name__ == "__main__":
+    main()
