@@ -73,6 +73,11 @@ static void store_result(struct classifier *c, struct classify_state *st,
               ndpi_category_get_name(c->ndpi, proto.category));
 }
 
+size_t classify_flow_state_size(void)
+{
+    return SIZEOF_FLOW_STRUCT;
+}
+
 void classify_release(struct classify_state *st)
 {
     if (st->ndpi) {

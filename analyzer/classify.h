@@ -6,6 +6,7 @@
 #define TLSMON_CLASSIFY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct classifier;
@@ -32,6 +33,8 @@ void classify_packet(struct classifier *c, struct classify_state *st,
                      const uint8_t *l3, uint32_t l3_len, uint64_t ts_us);
 /* Conclude with what nDPI has (it may guess from ports) and free its state. */
 void classify_finish(struct classifier *c, struct classify_state *st);
+/* Bytes of nDPI state one flow holds while detection runs. */
+size_t classify_flow_state_size(void);
 /* Free nDPI state without concluding (flow evicted early). */
 void classify_release(struct classify_state *st);
 

@@ -28,6 +28,7 @@ struct pipeline {
     struct run_stats stats;
     uint64_t reassembly_held;
     uint64_t tls_bytes; /* what every dissector holds, kept exact */
+    uint64_t ndpi_flows; /* flows holding nDPI state */
     uint64_t now_us;
     uint64_t next_expiry_us;
     struct stream_limits limits;
@@ -76,7 +77,20 @@ struct run_stats *pipeline_stats(struct pipeline *p)
 static uint64_t memory_in_use(const struct pipeline *p)
 {
     return (uint64_t)p->flows.count * sizeof(struct flow) +
-           p->tls_bytes + p->reassembly_held;
+           p->tls_bytes + p->reassembly_held +
+           p->ndpi_flows * classify_flow_state_size();
+}
+
+/* End nDPI's part in a flow: `conclude` takes its verdict (guessing from
+ * ports if it must), otherwise its state is just dropped. */
+static void classify_stop(struct pipeline *p, struct flow *f, bool conclude)
+{
+    if (f->classify.ndpi)
+        p->ndpi_flows--;
+    if (conclude && !f->classify.done)
+        classify_finish(p->classifier, &f->classify);
+    else
+        classify_release(&f->classify);
 }
 
 /* Copy what the flow knows into the record, then hand it to every output. */
@@ -105,8 +119,7 @@ static void emit(struct pipeline *p, struct flow *f)
     h->bytes[TLS_SIDE_CLIENT] = f->bytes[cs];
     h->bytes[TLS_SIDE_SERVER] = f->bytes[ss];
 
-    if (!f->classify.done)
-        classify_finish(p->classifier, &f->classify);
+    classify_stop(p, f, true);
     snprintf(h->ndpi_protocol, sizeof(h->ndpi_protocol), "%s",
              f->classify.result.protocol);
     snprintf(h->ndpi_app, sizeof(h->ndpi_app), "%s", f->classify.result.app);
@@ -137,7 +150,7 @@ static void release_flow_state(struct pipeline *p, struct flow *f)
         p->tls_bytes -= f->tls_bytes;
         f->tls_bytes = 0;
     }
-    classify_release(&f->classify);
+    classify_stop(p, f, false);
 }
 
 /* Decided or never TLS: from now on the flow's packets are only counted. */
@@ -145,8 +158,8 @@ static void bypass(struct pipeline *p, struct flow *f)
 {
     if (f->tls && !f->emitted && tls_decided(f->tls))
         emit(p, f);
-    if (!f->classify.done && f->tls == NULL)
-        classify_release(&f->classify);
+    if (f->tls == NULL)
+        classify_stop(p, f, false);
     release_flow_state(p, f);
     f->state = FLOW_BYPASS;
 }
@@ -299,9 +312,14 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         return;
     }
 
-    if (!f->classify.done)
+    /* nDPI starts at the first payload: a flow that never carries any (a
+     * SYN scan, a flood) costs no nDPI state. */
+    if (!f->classify.done && (pkt->payload_len > 0 || f->classify.ndpi)) {
+        bool had = f->classify.ndpi != NULL;
         classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
                         pkt->ts_us);
+        p->ndpi_flows += (uint64_t)(f->classify.ndpi != NULL) - had;
+    }
 
     struct sink_ctx ctx = {p, f};
     struct stream_sink sink = {on_stream_data, on_stream_gap, &ctx};

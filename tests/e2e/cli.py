@@ -60,6 +60,13 @@ def main():
     rc, out, err = run(t, notcap)
     check("not a capture: exit 1 naming the file", rc == 1 and notcap in err, err)
 
+    wifi = os.path.join(tmp, "wifi.pcap")
+    with open(wifi, "wb") as fp:  # a pcap header for IEEE 802.11, no packets
+        fp.write(bytes.fromhex("d4c3b2a1020004000000000000000000ffff000069000000"))
+    rc, out, err = run(t, wifi)
+    check("unsupported link type: exit 1 with its number and name",
+          rc == 1 and "105" in err and "IEEE802_11" in err, err)
+
     rc, out, err = run(t, "-f", "tcp port (", base)
     check("bad BPF filter: exit 1 quoting it", rc == 1 and "bad filter" in err, err)
 
