@@ -128,3 +128,13 @@ void classify_finish(struct classifier *c, struct classify_state *st)
     }
     classify_release(st);
 }
+
+void classify_single(struct classifier *c, const uint8_t *l3, uint32_t l3_len,
+                     uint64_t ts_us, struct classify_result *out)
+{
+    struct classify_state st;
+    memset(&st, 0, sizeof(st));
+    classify_packet(c, &st, l3, l3_len, ts_us);
+    classify_finish(c, &st);
+    *out = st.result;
+}

@@ -33,6 +33,10 @@ void classify_packet(struct classifier *c, struct classify_state *st,
                      const uint8_t *l3, uint32_t l3_len, uint64_t ts_us);
 /* Conclude with what nDPI has (it may guess from ports) and free its state. */
 void classify_finish(struct classifier *c, struct classify_state *st);
+/* nDPI's reading of one datagram on its own: what a server answered a
+ * ClientHello with, when that answer was not TLS. */
+void classify_single(struct classifier *c, const uint8_t *l3, uint32_t l3_len,
+                     uint64_t ts_us, struct classify_result *out);
 /* Bytes of nDPI state one flow holds while detection runs. */
 size_t classify_flow_state_size(void);
 /* Free nDPI state without concluding (flow evicted early). */

@@ -49,6 +49,9 @@ struct flow {
     struct tls_session *tls;
     size_t tls_bytes;        /* its memory, as last counted */
     struct classify_state classify;
+    /* nDPI's name for a server's first answer that was not TLS. */
+    bool server_answer_seen;
+    char server_answer[48]; /* as long as classify_result.protocol */
 };
 
 struct flow_table {

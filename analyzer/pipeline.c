@@ -8,6 +8,7 @@
 
 #include "../dissectors/tls.h"
 #include "classify.h"
+#include "cursor.h"
 #include "decode.h"
 #include "flow.h"
 #include "output/summary.h"
@@ -121,7 +122,9 @@ static void emit(struct pipeline *p, struct flow *f)
 
     classify_stop(p, f, true);
     snprintf(h->ndpi_protocol, sizeof(h->ndpi_protocol), "%s",
-             f->classify.result.protocol);
+             h->outcome == OUTCOME_NOT_TLS && f->server_answer[0]
+                 ? f->server_answer
+                 : f->classify.result.protocol);
     snprintf(h->ndpi_app, sizeof(h->ndpi_app), "%s", f->classify.result.app);
     snprintf(h->ndpi_category, sizeof(h->ndpi_category), "%s",
              f->classify.result.category);
@@ -276,6 +279,25 @@ static void track_memory_peak(struct pipeline *p)
         p->stats.flows_active_max = p->flows.count;
 }
 
+/* The flow-level nDPI verdict of a client that sent a ClientHello is
+ * "TLS" whatever the server said; a not_tls record wants to name what the
+ * server spoke, so the server's first answer is classified on its own when
+ * it does not open with a TLS record. */
+static void note_server_answer(struct pipeline *p, struct flow *f, int side,
+                               const struct packet *pkt)
+{
+    if (f->server_answer_seen || !f->tls || tls_client_side(f->tls) != 1 - side)
+        return;
+    f->server_answer_seen = true;
+    struct cursor c = cursor_make(pkt->payload, pkt->payload_len);
+    uint8_t first;
+    if (!cursor_u8(&c, &first) || (first >= 20 && first <= 24) || (first & 0x80))
+        return;
+    struct classify_result r;
+    classify_single(p->classifier, pkt->l3, pkt->l3_len, pkt->ts_us, &r);
+    snprintf(f->server_answer, sizeof(f->server_answer), "%s", r.protocol);
+}
+
 static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 {
     int side;
@@ -320,6 +342,9 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
                         pkt->ts_us);
         p->ndpi_flows += (uint64_t)(f->classify.ndpi != NULL) - had;
     }
+
+    if (pkt->payload_len > 0)
+        note_server_answer(p, f, side, pkt);
 
     struct sink_ctx ctx = {p, f};
     struct stream_sink sink = {on_stream_data, on_stream_gap, &ctx};
