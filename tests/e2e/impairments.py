@@ -29,6 +29,7 @@ import tempfile
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pcaplib as P  # noqa: E402
+import tlsmon_run  # noqa: E402
 
 # The facts compared between a variant and its original.
 FACTS = (
@@ -335,46 +336,16 @@ def make_variants(cap, packets, src_path, outdir):
 # ---------------------------------------------------------------------------
 # Running tlsmon and reading its records
 
-def flatten(obj, prefix="", out=None):
-    """{"tls": {"version": "1.2"}} -> {"tls.version": "1.2"}. Lists are
-    values (tlsmon.alerts is a list of objects)."""
-    if out is None:
-        out = {}
-    for k, v in obj.items():
-        key = prefix + k
-        if isinstance(v, dict):
-            flatten(v, key + ".", out)
-        else:
-            out[key] = v
-    return out
-
-
 def run_tlsmon(tlsmon, path):
     """-> (records, error). Records are flattened handshake objects."""
     try:
-        r = subprocess.run([tlsmon, "--format", "ndjson", "--no-summary",
-                            path], capture_output=True, text=True,
-                           timeout=TLSMON_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return [], f"tlsmon timed out after {TLSMON_TIMEOUT}s"
+        records, rc, err = tlsmon_run.run_tlsmon(tlsmon, path, timeout=TLSMON_TIMEOUT)
+    except tlsmon_run.RunError as e:
+        return [], str(e)
     except OSError as e:
         return [], f"cannot run tlsmon: {e}"
-    if r.returncode != 0:
-        err = r.stderr.strip().splitlines()[-3:] if r.stderr else []
-        return [], f"tlsmon exited {r.returncode}: {' | '.join(err)}"
-    records = []
-    for n, line in enumerate(r.stdout.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError as e:
-            return [], f"output line {n} is not JSON ({e}): {line[:80]!r}"
-        if not isinstance(obj, dict):
-            return [], f"output line {n} is not an object"
-        flat = flatten(obj)
-        if flat.get("event.dataset") == "tlsmon.handshake":
-            records.append(flat)
+    if rc != 0:
+        return [], f"tlsmon exited {rc}: {' | '.join(err.strip().splitlines()[-3:])}"
     return records, None
 
 
