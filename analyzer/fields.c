@@ -811,6 +811,110 @@ static bool g_truncated(const struct handshake *h, struct field_value *v,
     return put_bool(v, t);
 }
 
+/* ---- certificates (dissectors/x509.c) ----------------------------------
+ * The same getters for the server's and the client's chain. A leaf fact is
+ * there only when OpenSSL parsed the leaf; a verdict only when the stage
+ * could decide it (see struct cert_result). */
+
+static uint64_t cert_time_us(int64_t seconds)
+{
+    return seconds > 0 ? (uint64_t)seconds * 1000000u : 0;
+}
+
+/* The PEM blocks of a chain are stored back to back, each NUL-terminated. */
+static const char *cert_pem_at(const struct cert_result *r, size_t i)
+{
+    const char *p = r->pem;
+    for (size_t k = 0; p && k < i; k++)
+        p += strlen(p) + 1;
+    return p && p[0] ? p : NULL;
+}
+
+#define CERT_TEXT(fn, M, member)                                              \
+    static bool fn(const struct handshake *h, struct field_value *v,          \
+                   char *scratch, size_t len)                                 \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return h->M.leaf_parsed &&                                            \
+               put_cstr_field(v, h->M.member, sizeof(h->M.member));           \
+    }
+
+#define CERT_GETTERS(P, M)                                                    \
+    CERT_TEXT(P##_subject_cn, M, subject_cn)                                  \
+    CERT_TEXT(P##_issuer_cn, M, issuer_cn)                                    \
+    CERT_TEXT(P##_subject, M, subject)                                        \
+    CERT_TEXT(P##_issuer, M, issuer)                                          \
+    CERT_TEXT(P##_serial, M, serial)                                          \
+    CERT_TEXT(P##_key_alg, M, key_alg)                                        \
+    CERT_TEXT(P##_curve, M, curve)                                            \
+    CERT_TEXT(P##_sig_alg, M, sig_alg)                                        \
+    CERT_TEXT(P##_sha256, M, sha256)                                          \
+    CERT_TEXT(P##_sha1, M, sha1)                                              \
+    FACT(P##_key_size, put_int, h->M.key_bits,                               \
+         h->M.leaf_parsed && h->M.key_bits)                                   \
+    FACT(P##_not_before, put_time, cert_time_us(h->M.not_before),            \
+         h->M.times_checked)                                                  \
+    FACT(P##_not_after, put_time, cert_time_us(h->M.not_after),              \
+         h->M.times_checked)                                                  \
+    static size_t P##_c_sans(const struct handshake *h)                       \
+    {                                                                         \
+        return h->M.leaf_parsed ? h->M.n_sans : 0;                            \
+    }                                                                         \
+    static bool P##_i_sans(const struct handshake *h, size_t i,               \
+                           struct field_value *v, char *scratch, size_t len)  \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return i < h->M.n_sans &&                                             \
+               put_cstr_field(v, h->M.sans[i], sizeof(h->M.sans[i]));         \
+    }                                                                         \
+    static size_t P##_c_pem(const struct handshake *h)                        \
+    {                                                                         \
+        return h->M.pem ? h->M.n_summaries : 0;                               \
+    }                                                                         \
+    static bool P##_i_pem(const struct handshake *h, size_t i,                \
+                          struct field_value *v, char *scratch, size_t len)   \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return put_str(v, cert_pem_at(&h->M, i));                             \
+    }                                                                         \
+    static size_t P##_c_chain(const struct handshake *h)                      \
+    {                                                                         \
+        return h->M.visible ? h->M.n_summaries : 0;                           \
+    }                                                                         \
+    static bool P##_i_chain(const struct handshake *h, size_t i,              \
+                            struct field_value *v, char *scratch, size_t len) \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return i < h->M.n_summaries && h->M.chain[i].parsed &&                \
+               put_cstr_field(v, h->M.chain[i].subject_cn,                    \
+                              sizeof(h->M.chain[i].subject_cn));              \
+    }                                                                         \
+    FACT(P##_visible, put_bool, h->M.visible, h->M.analyzed)                 \
+    FACT(P##_malformed, put_bool, h->M.malformed, h->M.visible)              \
+    FACT(P##_expired, put_bool, h->M.expired, h->M.times_checked)            \
+    FACT(P##_not_yet_valid, put_bool, h->M.not_yet_valid,                    \
+         h->M.times_checked)                                                  \
+    FACT(P##_days_to_expiry, put_int, h->M.days_to_expiry,                   \
+         h->M.times_checked)                                                  \
+    FACT(P##_self_signed, put_bool, h->M.self_signed, h->M.leaf_parsed)      \
+    FACT(P##_out_of_order, put_bool, h->M.chain_out_of_order,                \
+         h->M.chain_checked)                                                  \
+    FACT(P##_incomplete, put_bool, h->M.incomplete_chain, h->M.chain_checked) \
+    FACT(P##_untrusted, put_bool, h->M.untrusted, h->M.chain_checked)        \
+    FACT(P##_verify_error, put_str, h->M.verify_error,                       \
+         h->M.chain_checked && h->M.verify_code != 0)                         \
+    FACT(P##_weak_key, put_bool, h->M.weak_key, h->M.leaf_parsed)            \
+    FACT(P##_weak_signature, put_bool, h->M.weak_signature,                  \
+         h->M.leaf_parsed)                                                    \
+    FACT(P##_validity_too_long, put_bool, h->M.validity_too_long,            \
+         h->M.leaf_parsed)
+
+CERT_GETTERS(g_scert, server_cert)
+CERT_GETTERS(g_ccert, client_cert)
+/* Only a server is checked against a name: the SNI. */
+FACT(g_scert_hostname_mismatch, put_bool, h->server_cert.hostname_mismatch,
+     h->server_cert.hostname_checked)
+
 /* ---- the table ---------------------------------------------------------- */
 
 #define SCALAR(n, t, d, g) {n, t, d, g, NULL, NULL}
@@ -860,6 +964,86 @@ static const struct field_def field_table[] = {
     LIST("tls.client.supported_ciphers", FT_STRING_LIST,
          "cipher suites offered, wire order, GREASE left out", c_ch_ciphers,
          i_ch_ciphers),
+    SCALAR("tls.client.x509.subject.common_name", FT_STRING,
+           "client certificate (leaf) subject CN", g_ccert_subject_cn),
+    SCALAR("tls.client.x509.subject.distinguished_name", FT_STRING,
+           "client leaf subject, RFC 4514", g_ccert_subject),
+    SCALAR("tls.client.x509.issuer.common_name", FT_STRING,
+           "client leaf issuer CN", g_ccert_issuer_cn),
+    SCALAR("tls.client.x509.issuer.distinguished_name", FT_STRING,
+           "client leaf issuer, RFC 4514", g_ccert_issuer),
+    LIST("tls.client.x509.alternative_names", FT_STRING_LIST,
+         "client leaf SANs: DNS names and IP addresses, first 16",
+         g_ccert_c_sans, g_ccert_i_sans),
+    SCALAR("tls.client.x509.not_before", FT_TIME,
+           "client leaf valid from", g_ccert_not_before),
+    SCALAR("tls.client.x509.not_after", FT_TIME,
+           "client leaf valid until", g_ccert_not_after),
+    SCALAR("tls.client.x509.serial_number", FT_STRING,
+           "client leaf serial, uppercase hex", g_ccert_serial),
+    SCALAR("tls.client.x509.public_key_algorithm", FT_STRING,
+           "client leaf key type: RSA, EC, Ed25519 ...", g_ccert_key_alg),
+    SCALAR("tls.client.x509.public_key_size", FT_INT,
+           "client leaf key size in bits", g_ccert_key_size),
+    SCALAR("tls.client.x509.public_key_curve", FT_STRING,
+           "client leaf EC curve (OpenSSL name)", g_ccert_curve),
+    SCALAR("tls.client.x509.signature_algorithm", FT_STRING,
+           "client leaf signature algorithm (OpenSSL long name)", g_ccert_sig_alg),
+    SCALAR("tls.client.hash.sha256", FT_STRING,
+           "SHA-256 of the client leaf DER, uppercase hex", g_ccert_sha256),
+    SCALAR("tls.client.hash.sha1", FT_STRING,
+           "SHA-1 of the client leaf DER, uppercase hex", g_ccert_sha1),
+    SCALAR("tls.client.subject", FT_STRING, "client leaf subject, RFC 4514",
+           g_ccert_subject),
+    SCALAR("tls.client.issuer", FT_STRING, "client leaf issuer, RFC 4514",
+           g_ccert_issuer),
+    SCALAR("tls.client.not_before", FT_TIME, "client leaf valid from",
+           g_ccert_not_before),
+    SCALAR("tls.client.not_after", FT_TIME, "client leaf valid until",
+           g_ccert_not_after),
+    LIST("tls.client.certificate_chain", FT_STRING_LIST,
+         "client chain as sent, one PEM per certificate (--emit-certificates)",
+         g_ccert_c_pem, g_ccert_i_pem),
+    SCALAR("tls.server.x509.subject.common_name", FT_STRING,
+           "server certificate (leaf) subject CN", g_scert_subject_cn),
+    SCALAR("tls.server.x509.subject.distinguished_name", FT_STRING,
+           "server leaf subject, RFC 4514", g_scert_subject),
+    SCALAR("tls.server.x509.issuer.common_name", FT_STRING,
+           "server leaf issuer CN", g_scert_issuer_cn),
+    SCALAR("tls.server.x509.issuer.distinguished_name", FT_STRING,
+           "server leaf issuer, RFC 4514", g_scert_issuer),
+    LIST("tls.server.x509.alternative_names", FT_STRING_LIST,
+         "server leaf SANs: DNS names and IP addresses, first 16",
+         g_scert_c_sans, g_scert_i_sans),
+    SCALAR("tls.server.x509.not_before", FT_TIME,
+           "server leaf valid from", g_scert_not_before),
+    SCALAR("tls.server.x509.not_after", FT_TIME,
+           "server leaf valid until", g_scert_not_after),
+    SCALAR("tls.server.x509.serial_number", FT_STRING,
+           "server leaf serial, uppercase hex", g_scert_serial),
+    SCALAR("tls.server.x509.public_key_algorithm", FT_STRING,
+           "server leaf key type: RSA, EC, Ed25519 ...", g_scert_key_alg),
+    SCALAR("tls.server.x509.public_key_size", FT_INT,
+           "server leaf key size in bits", g_scert_key_size),
+    SCALAR("tls.server.x509.public_key_curve", FT_STRING,
+           "server leaf EC curve (OpenSSL name)", g_scert_curve),
+    SCALAR("tls.server.x509.signature_algorithm", FT_STRING,
+           "server leaf signature algorithm (OpenSSL long name)", g_scert_sig_alg),
+    SCALAR("tls.server.hash.sha256", FT_STRING,
+           "SHA-256 of the server leaf DER, uppercase hex", g_scert_sha256),
+    SCALAR("tls.server.hash.sha1", FT_STRING,
+           "SHA-1 of the server leaf DER, uppercase hex", g_scert_sha1),
+    SCALAR("tls.server.subject", FT_STRING, "server leaf subject, RFC 4514",
+           g_scert_subject),
+    SCALAR("tls.server.issuer", FT_STRING, "server leaf issuer, RFC 4514",
+           g_scert_issuer),
+    SCALAR("tls.server.not_before", FT_TIME, "server leaf valid from",
+           g_scert_not_before),
+    SCALAR("tls.server.not_after", FT_TIME, "server leaf valid until",
+           g_scert_not_after),
+    LIST("tls.server.certificate_chain", FT_STRING_LIST,
+         "server chain as sent, one PEM per certificate (--emit-certificates)",
+         g_scert_c_pem, g_scert_i_pem),
     SCALAR("tlsmon.flow_id", FT_INT, "flow number within this run",
            g_flow_id),
     SCALAR("tlsmon.round", FT_INT,
@@ -976,6 +1160,46 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.client_certificates.count", FT_INT,
            "certificates the client sent; absent if no Certificate seen",
            g_client_certs_count),
+    SCALAR("tlsmon.certificate.visible", FT_BOOL,
+           "the server certificate was readable (false in TLS 1.3: encrypted)",
+           g_scert_visible),
+    SCALAR("tlsmon.certificate.malformed", FT_BOOL,
+           "some server certificate could not be parsed by OpenSSL",
+           g_scert_malformed),
+    LIST("tlsmon.certificate.chain", FT_STRING_LIST,
+         "subject CN of each server certificate, wire order",
+         g_scert_c_chain, g_scert_i_chain),
+    SCALAR("tlsmon.certificate.expired", FT_BOOL,
+           "server leaf expired at capture time", g_scert_expired),
+    SCALAR("tlsmon.certificate.not_yet_valid", FT_BOOL,
+           "server leaf not yet valid at capture time", g_scert_not_yet_valid),
+    SCALAR("tlsmon.certificate.days_to_expiry", FT_INT,
+           "whole days from capture time to the server leaf's notAfter "
+           "(negative: expired)", g_scert_days_to_expiry),
+    SCALAR("tlsmon.certificate.self_signed", FT_BOOL,
+           "server leaf is self-signed", g_scert_self_signed),
+    SCALAR("tlsmon.certificate.hostname_mismatch", FT_BOOL,
+           "SNI not covered by the leaf (RFC 6125: SAN before CN)",
+           g_scert_hostname_mismatch),
+    SCALAR("tlsmon.certificate.chain_out_of_order", FT_BOOL,
+           "a certificate's issuer is in the chain but not right after it",
+           g_scert_out_of_order),
+    SCALAR("tlsmon.certificate.incomplete_chain", FT_BOOL,
+           "the top certificate's issuer is neither sent nor trusted",
+           g_scert_incomplete),
+    SCALAR("tlsmon.certificate.untrusted", FT_BOOL,
+           "no path to the trust store (OpenSSL verify)", g_scert_untrusted),
+    SCALAR("tlsmon.certificate.verify_error", FT_STRING,
+           "OpenSSL's first verify error at capture time", g_scert_verify_error),
+    SCALAR("tlsmon.certificate.weak_key", FT_BOOL,
+           "a server certificate has an RSA/DSA key < 2048 or EC < 224 bits",
+           g_scert_weak_key),
+    SCALAR("tlsmon.certificate.weak_signature", FT_BOOL,
+           "a server certificate is signed with MD5 or SHA-1",
+           g_scert_weak_signature),
+    SCALAR("tlsmon.certificate.validity_too_long", FT_BOOL,
+           "server leaf issued after 2020-09-01 valid for over 398 days",
+           g_scert_validity_too_long),
     SCALAR("tlsmon.certificate_request", FT_BOOL,
            "the server asked for a client certificate (visible before TLS "
            "1.3)",
@@ -983,6 +1207,43 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.client_certificate_empty", FT_BOOL,
            "the client answered the request with no certificate",
            g_client_cert_empty),
+    SCALAR("tlsmon.client_certificate.visible", FT_BOOL,
+           "the client certificate was readable (false in TLS 1.3: encrypted)",
+           g_ccert_visible),
+    SCALAR("tlsmon.client_certificate.malformed", FT_BOOL,
+           "some client certificate could not be parsed by OpenSSL",
+           g_ccert_malformed),
+    LIST("tlsmon.client_certificate.chain", FT_STRING_LIST,
+         "subject CN of each client certificate, wire order",
+         g_ccert_c_chain, g_ccert_i_chain),
+    SCALAR("tlsmon.client_certificate.expired", FT_BOOL,
+           "client leaf expired at capture time", g_ccert_expired),
+    SCALAR("tlsmon.client_certificate.not_yet_valid", FT_BOOL,
+           "client leaf not yet valid at capture time", g_ccert_not_yet_valid),
+    SCALAR("tlsmon.client_certificate.days_to_expiry", FT_INT,
+           "whole days from capture time to the client leaf's notAfter "
+           "(negative: expired)", g_ccert_days_to_expiry),
+    SCALAR("tlsmon.client_certificate.self_signed", FT_BOOL,
+           "client leaf is self-signed", g_ccert_self_signed),
+    SCALAR("tlsmon.client_certificate.chain_out_of_order", FT_BOOL,
+           "a certificate's issuer is in the chain but not right after it",
+           g_ccert_out_of_order),
+    SCALAR("tlsmon.client_certificate.incomplete_chain", FT_BOOL,
+           "the top certificate's issuer is neither sent nor trusted",
+           g_ccert_incomplete),
+    SCALAR("tlsmon.client_certificate.untrusted", FT_BOOL,
+           "no path to the trust store (OpenSSL verify)", g_ccert_untrusted),
+    SCALAR("tlsmon.client_certificate.verify_error", FT_STRING,
+           "OpenSSL's first verify error at capture time", g_ccert_verify_error),
+    SCALAR("tlsmon.client_certificate.weak_key", FT_BOOL,
+           "a client certificate has an RSA/DSA key < 2048 or EC < 224 bits",
+           g_ccert_weak_key),
+    SCALAR("tlsmon.client_certificate.weak_signature", FT_BOOL,
+           "a client certificate is signed with MD5 or SHA-1",
+           g_ccert_weak_signature),
+    SCALAR("tlsmon.client_certificate.validity_too_long", FT_BOOL,
+           "client leaf issued after 2020-09-01 valid for over 398 days",
+           g_ccert_validity_too_long),
     SCALAR("tlsmon.new_session_ticket", FT_BOOL,
            "the server sent a NewSessionTicket in clear",
            g_new_session_ticket),

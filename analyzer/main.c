@@ -50,6 +50,12 @@ static void usage(FILE *fp)
         "                        (default 512M; K, M, G suffixes)\n"
         "      --flow-timeout S  idle seconds before an open flow is ended\n"
         "                        (packet time; default 120)\n"
+        "      --ca-file FILE    trust these CA certificates (PEM) instead of\n"
+        "                        the system bundle when verifying chains\n"
+        "      --ca-path DIR     trust a hashed CA directory (c_rehash) instead\n"
+        "                        of the system bundle\n"
+        "      --emit-certificates  add the certificate chains as PEM\n"
+        "                        (tls.server.certificate_chain, ...)\n"
         "      --list-fields     print every record field and exit\n"
         "      --list-fields-md  the same as a Markdown table\n"
         "  -h, --help            this help\n"
@@ -98,6 +104,9 @@ enum long_only {
     OPT_FLOW_TIMEOUT,
     OPT_LIST_FIELDS,
     OPT_LIST_FIELDS_MD,
+    OPT_CA_FILE,
+    OPT_CA_PATH,
+    OPT_EMIT_CERTIFICATES,
 };
 
 /* Returns -1 to go on, else the exit code to leave with. */
@@ -114,6 +123,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
         {"list-fields", no_argument, NULL, OPT_LIST_FIELDS},
         {"list-fields-md", no_argument, NULL, OPT_LIST_FIELDS_MD},
+        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"ca-path", required_argument, NULL, OPT_CA_PATH},
+        {"emit-certificates", no_argument, NULL, OPT_EMIT_CERTIFICATES},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -165,6 +177,24 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return EXIT_INPUT;
             }
             o->pipe.flow_timeout_us = v * 1000000ULL;
+            break;
+        case OPT_CA_FILE:
+        case OPT_CA_PATH:
+            /* Checked now so a typo is a usage error, not a run where every
+             * chain comes out untrusted. */
+            if (access(optarg, R_OK) != 0) {
+                fprintf(stderr, "tlsmon: %s: '%s': %s\n",
+                        c == OPT_CA_FILE ? "--ca-file" : "--ca-path", optarg,
+                        strerror(errno));
+                return EXIT_INPUT;
+            }
+            if (c == OPT_CA_FILE)
+                o->pipe.ca_file = optarg;
+            else
+                o->pipe.ca_path = optarg;
+            break;
+        case OPT_EMIT_CERTIFICATES:
+            o->pipe.emit_certificates = true;
             break;
         case OPT_LIST_FIELDS:
             fields_print_list(stdout);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../dissectors/tls.h"
+#include "../dissectors/x509.h"
 #include "classify.h"
 #include "cursor.h"
 #include "decode.h"
@@ -34,6 +35,7 @@ struct pipeline {
     uint64_t next_expiry_us;
     struct stream_limits limits;
     struct tls_limits tls_limits;
+    struct x509_stage *x509;
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg)
@@ -44,6 +46,8 @@ void pipeline_config_defaults(struct pipeline_config *cfg)
     cfg->max_handshake_msg = 256u << 10;
     cfg->stream_cap = 1ULL << 20;
     cfg->frag_memcap = 16ULL << 20;
+    cfg->ca_file = cfg->ca_path = NULL;
+    cfg->emit_certificates = false;
 }
 
 struct pipeline *pipeline_new(const struct pipeline_config *cfg,
@@ -54,9 +58,17 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
     if (!p)
         return NULL;
     p->cfg = *cfg;
+    struct x509_config xc = {cfg->ca_file, cfg->ca_path,
+                             cfg->emit_certificates, 0};
+    p->x509 = x509_stage_new(&xc);
+    if (!p->x509) {
+        free(p);
+        return NULL;
+    }
     decoder_init(&p->decoder, (uint32_t)cfg->frag_memcap);
     if (!flow_table_init(&p->flows, 14)) {
         decoder_free(&p->decoder);
+        x509_stage_free(p->x509);
         free(p);
         return NULL;
     }
@@ -128,6 +140,7 @@ static void emit(struct pipeline *p, struct flow *f)
     snprintf(h->ndpi_app, sizeof(h->ndpi_app), "%s", f->classify.result.app);
     snprintf(h->ndpi_category, sizeof(h->ndpi_category), "%s",
              f->classify.result.category);
+    x509_analyze_handshake(p->x509, h);
 
     if (p->summary)
         summary_add(p->summary, h);
@@ -470,5 +483,6 @@ void pipeline_free(struct pipeline *p)
     flow_table_free(&p->flows);
     classifier_free(p->classifier);
     decoder_free(&p->decoder);
+    x509_stage_free(p->x509);
     free(p);
 }

@@ -4,6 +4,7 @@
 #ifndef TLSMON_PIPELINE_H
 #define TLSMON_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ struct pipeline_config {
     uint32_t max_handshake_msg;   /* bytes of one handshake message */
     uint64_t stream_cap;          /* bytes dissected per direction undecided */
     uint64_t frag_memcap;
+    const char *ca_file;          /* trust store: NULL = system bundle */
+    const char *ca_path;
+    bool emit_certificates;       /* keep the chains as PEM in records */
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg);

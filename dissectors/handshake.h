@@ -200,6 +200,64 @@ struct cert_chain {
     } certs[HS_MAX_CERTS];
 };
 
+/* What the certificate stage (dissectors/x509.c) found in one chain. Filled
+ * only from what OpenSSL parsed; a fact it could not read stays empty. */
+#define HS_CERT_NAME_LEN 192 /* RFC 4514 subject/issuer, cut if longer */
+#define HS_CERT_CN_LEN 64
+#define HS_MAX_SANS 16 /* first ones kept; n_sans_total counts all */
+#define HS_SAN_LEN 96
+
+struct cert_summary {            /* one per certificate, wire order */
+    bool parsed;                 /* false: OpenSSL could not parse it */
+    bool self_signed;
+    bool is_ca;
+    char subject_cn[HS_CERT_CN_LEN];
+    uint16_t key_bits;
+    char key_alg[12];            /* "RSA", "EC", "Ed25519", "DSA" ... */
+    char sig_alg[32];            /* OpenSSL short name, e.g. "ecdsa-with-SHA256" */
+};
+
+struct cert_result {
+    bool analyzed;               /* the stage ran on this chain */
+    bool visible;                /* the certificate was sent in clear */
+    bool malformed;              /* some certificate did not parse */
+    bool leaf_parsed;            /* the leaf facts below are filled */
+    /* Leaf facts. */
+    char subject[HS_CERT_NAME_LEN];
+    char issuer[HS_CERT_NAME_LEN];
+    char subject_cn[HS_CERT_CN_LEN];
+    char issuer_cn[HS_CERT_CN_LEN];
+    char sans[HS_MAX_SANS][HS_SAN_LEN]; /* DNS names and IP literals */
+    uint8_t n_sans;
+    uint16_t n_sans_total;
+    char serial[80];             /* uppercase hex, as `openssl x509 -serial` */
+    int64_t not_before, not_after; /* seconds since the epoch */
+    char key_alg[12];
+    uint16_t key_bits;
+    char curve[24];              /* EC keys: "prime256v1" ... */
+    char sig_alg[32];
+    char sha256[65], sha1[41];   /* uppercase hex of the DER (ECS) */
+    uint8_t n_summaries;
+    struct cert_summary chain[HS_MAX_CERTS];
+    /* Verdicts, at the capture time. `checked` says which were decided. */
+    bool times_checked;
+    bool expired, not_yet_valid;
+    int32_t days_to_expiry;      /* negative once expired */
+    bool self_signed;
+    bool hostname_checked;       /* an SNI was there to compare with */
+    bool hostname_mismatch;
+    bool chain_checked;          /* all certificates parsed, none dropped */
+    bool chain_out_of_order;
+    bool incomplete_chain;
+    bool untrusted;
+    int32_t verify_code;         /* OpenSSL X509_V_ERR_*, 0 = ok */
+    char verify_error[96];       /* OpenSSL's text for verify_code */
+    bool weak_key, weak_signature, validity_too_long;
+    const char *pem;             /* --emit-certificates: the chain as PEM;
+                                    owned by the stage's cache, valid until
+                                    the next record is analyzed */
+};
+
 struct endpoint {
     uint8_t ip_version; /* 4 or 6 */
     uint8_t addr[16];   /* IPv4 in the first 4 bytes */
@@ -231,6 +289,8 @@ struct handshake {
     struct hello_retry hrr;
     struct cert_chain server_certs;
     struct cert_chain client_certs;
+    struct cert_result server_cert; /* certificate stage (x509.c) */
+    struct cert_result client_cert;
     bool client_cert_empty;  /* client answered a request with no certs */
     bool certificate_request;
     bool server_key_exchange;

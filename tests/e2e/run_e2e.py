@@ -5,7 +5,11 @@ captures/expected/NAME.json holds, per TLS connection in order of its first
 packet, the facts known to be true of captures/NAME.pcap (how it was made, and
 tshark's reading). Each fact is compared field by field with tlsmon's NDJSON
 record; a fact given as null must be absent. Extra connections or missing ones
-fail, and so does any capture without expectations."""
+fail, and so does any capture without expectations.
+
+An optional captures/expected/NAME.args gives extra tlsmon arguments, one a
+line (e.g. --ca-file, then captures/certs/root-ca.pem); a line naming an
+existing path relative to the repository root is made absolute."""
 import argparse
 import glob
 import json
@@ -39,6 +43,22 @@ def compare(expected, actual):
     return problems
 
 
+def capture_args(captures_dir, name):
+    path = os.path.join(captures_dir, "expected", name + ".args")
+    if not os.path.exists(path):
+        return []
+    root = os.path.dirname(os.path.abspath(captures_dir))
+    out = []
+    with open(path) as fp:
+        for line in fp:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            full = os.path.join(root, line)
+            out.append(full if os.path.exists(full) else line)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tlsmon", required=True)
@@ -61,7 +81,8 @@ def main():
         with open(exp_path) as fp:
             expected = json.load(fp)
         try:
-            records, rc, err = run_tlsmon(args.tlsmon, cap)
+            records, rc, err = run_tlsmon(args.tlsmon, cap,
+                                          capture_args(args.captures, name))
         except RunError as e:
             print(f"FAIL {name}: {e}")
             failed += 1

@@ -1,0 +1,681 @@
+/* x509.c — the certificate stage: turns the DER chains a handshake carried
+ * into certificate facts and verdicts, with OpenSSL doing all ASN.1 and path
+ * building. Verdicts are taken at the capture time, never this machine's
+ * clock, and each distinct chain is analyzed once per run. */
+#include "x509.h"
+
+#include <arpa/inet.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hostname.h"
+
+#define DEFAULT_CACHE_ENTRIES 256
+/* CA/Browser Forum ballot SC31: leaves issued from this day on may be valid
+ * for at most 398 days. */
+#define CABF_398_DAYS_FROM 1598918400LL /* 2020-09-01T00:00:00Z */
+#define MAX_LEAF_VALIDITY (398LL * 86400)
+
+struct cache_entry {
+    bool used;
+    uint8_t key[32];
+    uint64_t last_use;
+    struct cert_result result;
+    char *pem;
+};
+
+struct x509_stage {
+    struct x509_config cfg;
+    X509_STORE *store;
+    bool store_tried;
+    struct cache_entry *cache;
+    size_t n_cache;
+    uint64_t tick;
+    struct x509_cache_stats stats;
+};
+
+/* ---- trust store ---- */
+
+static bool load_store(struct x509_stage *st)
+{
+    if (st->store_tried)
+        return st->store != NULL;
+    st->store_tried = true;
+    X509_STORE *store = X509_STORE_new();
+    if (!store)
+        return false;
+    bool ok = true;
+    if (st->cfg.ca_file || st->cfg.ca_path) {
+        if (st->cfg.ca_file && !X509_STORE_load_file(store, st->cfg.ca_file)) {
+            fprintf(stderr, "tlsmon: cannot load CA file %s\n",
+                    st->cfg.ca_file);
+            ok = false;
+        }
+        if (ok && st->cfg.ca_path &&
+            !X509_STORE_load_path(store, st->cfg.ca_path)) {
+            fprintf(stderr, "tlsmon: cannot use CA directory %s\n",
+                    st->cfg.ca_path);
+            ok = false;
+        }
+    } else if (!X509_STORE_load_file(store, X509_SYSTEM_BUNDLE)) {
+        /* No bundle where Debian keeps it: OpenSSL's compiled-in default.
+         * An empty store still works; every chain is then untrusted. */
+        X509_STORE_set_default_paths(store);
+    }
+    ERR_clear_error();
+    if (!ok) {
+        X509_STORE_free(store);
+        return false;
+    }
+    st->store = store;
+    return true;
+}
+
+struct x509_stage *x509_stage_new(const struct x509_config *cfg)
+{
+    struct x509_stage *st = calloc(1, sizeof(*st));
+    if (!st)
+        return NULL;
+    st->cfg = *cfg;
+    st->n_cache = cfg->cache_entries ? cfg->cache_entries
+                                     : DEFAULT_CACHE_ENTRIES;
+    st->cache = calloc(st->n_cache, sizeof(*st->cache));
+    if (!st->cache) {
+        free(st);
+        return NULL;
+    }
+    /* A CA the user named must load now, so a typo fails the run at once;
+     * the system bundle waits until a chain needs it. */
+    if ((cfg->ca_file || cfg->ca_path) && !load_store(st)) {
+        x509_stage_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void x509_stage_free(struct x509_stage *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n_cache; i++)
+        free(st->cache[i].pem);
+    free(st->cache);
+    X509_STORE_free(st->store);
+    free(st);
+}
+
+void x509_stage_cache_stats(const struct x509_stage *st,
+                            struct x509_cache_stats *out)
+{
+    *out = st->stats;
+}
+
+/* ---- facts of one certificate ---- */
+
+/* Text from a certificate made safe for every output: bytes outside
+ * printable ASCII become \xNN. */
+static void copy_printable(char *dst, size_t n, const unsigned char *src,
+                           size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < n; i++) {
+        unsigned char c = src[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            dst[o++] = (char)c;
+        } else {
+            if (o + 5 >= n)
+                break;
+            snprintf(dst + o, n - o, "\\x%02x", c);
+            o += 4;
+        }
+    }
+    dst[o] = '\0';
+}
+
+static void name_rfc4514(X509_NAME *name, char *dst, size_t n)
+{
+    dst[0] = '\0';
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (!bio)
+        return;
+    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
+        char *data;
+        long len = BIO_get_mem_data(bio, &data);
+        if (len > 0)
+            copy_printable(dst, n, (const unsigned char *)data, (size_t)len);
+    }
+    BIO_free(bio);
+}
+
+/* The last CN: the most specific one when a name carries several. Returns
+ * false when there is none or it holds a NUL (which could hide a suffix). */
+static bool common_name(X509_NAME *name, char *dst, size_t n)
+{
+    dst[0] = '\0';
+    int idx = -1, last = -1;
+    while ((idx = X509_NAME_get_index_by_NID(name, NID_commonName, idx)) >= 0)
+        last = idx;
+    if (last < 0)
+        return false;
+    ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last));
+    unsigned char *utf8 = NULL;
+    int len = ASN1_STRING_to_UTF8(&utf8, s);
+    if (len < 0)
+        return false;
+    copy_printable(dst, n, utf8, (size_t)len);
+    bool clean = memchr(utf8, '\0', (size_t)len) == NULL;
+    OPENSSL_free(utf8);
+    return clean;
+}
+
+static void hex(const uint8_t *b, size_t len, char *dst)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        dst[2 * i] = digits[b[i] >> 4];
+        dst[2 * i + 1] = digits[b[i] & 15];
+    }
+    dst[2 * len] = '\0';
+}
+
+static bool asn1_time_seconds(const ASN1_TIME *t, int64_t *out)
+{
+    struct tm tm;
+    if (!t || !ASN1_TIME_to_tm(t, &tm))
+        return false;
+    *out = (int64_t)timegm(&tm);
+    return true;
+}
+
+static void key_facts(X509 *x, char *alg, size_t alg_n, uint16_t *bits,
+                      char *curve, size_t curve_n)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    alg[0] = '\0';
+    *bits = 0;
+    if (curve)
+        curve[0] = '\0';
+    if (!pk)
+        return;
+    const char *name;
+    switch (EVP_PKEY_get_base_id(pk)) {
+    case EVP_PKEY_RSA: name = "RSA"; break;
+    case EVP_PKEY_RSA_PSS: name = "RSA-PSS"; break;
+    case EVP_PKEY_DSA: name = "DSA"; break;
+    case EVP_PKEY_EC: name = "EC"; break;
+    case EVP_PKEY_ED25519: name = "Ed25519"; break;
+    case EVP_PKEY_ED448: name = "Ed448"; break;
+    default: name = "other"; break;
+    }
+    snprintf(alg, alg_n, "%s", name);
+    int b = EVP_PKEY_get_bits(pk);
+    if (b > 0 && b < 65536)
+        *bits = (uint16_t)b;
+    if (curve && EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC) {
+        size_t got = 0;
+        if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+                                            curve, curve_n, &got))
+            curve[0] = '\0';
+    }
+}
+
+static void signature_name(X509 *x, char *dst, size_t n)
+{
+    int nid = X509_get_signature_nid(x);
+    const char *ln = nid != NID_undef ? OBJ_nid2ln(nid) : NULL;
+    if (ln) {
+        snprintf(dst, n, "%s", ln);
+        return;
+    }
+    const X509_ALGOR *alg;
+    const ASN1_OBJECT *obj;
+    X509_get0_signature(NULL, &alg, x);
+    X509_ALGOR_get0(&obj, NULL, NULL, alg);
+    if (OBJ_obj2txt(dst, (int)n, obj, 1) <= 0)
+        dst[0] = '\0';
+}
+
+static bool weak_signature(X509 *x)
+{
+    int md = NID_undef, pk = NID_undef;
+    if (!OBJ_find_sigid_algs(X509_get_signature_nid(x), &md, &pk))
+        return false;
+    return md == NID_md5 || md == NID_sha1 || md == NID_md4 ||
+           md == NID_md2 || md == NID_mdc2;
+}
+
+static bool weak_key(const struct cert_summary *s)
+{
+    if (!s->key_bits)
+        return false;
+    if (!strcmp(s->key_alg, "RSA") || !strcmp(s->key_alg, "RSA-PSS") ||
+        !strcmp(s->key_alg, "DSA"))
+        return s->key_bits < 2048;
+    if (!strcmp(s->key_alg, "EC"))
+        return s->key_bits < 224;
+    return false;
+}
+
+static void summarize(X509 *x, struct cert_summary *s)
+{
+    s->parsed = true;
+    s->self_signed = X509_self_signed(x, 1) == 1;
+    s->is_ca = X509_check_ca(x) != 0;
+    common_name(X509_get_subject_name(x), s->subject_cn,
+                sizeof(s->subject_cn));
+    key_facts(x, s->key_alg, sizeof(s->key_alg), &s->key_bits, NULL, 0);
+    signature_name(x, s->sig_alg, sizeof(s->sig_alg));
+}
+
+/* SANs for output and for matching. `dns`/`ips` get every usable entry;
+ * the record keeps the first HS_MAX_SANS in wire order. Returns false when
+ * the extension is there but does not decode: then no name can be trusted,
+ * not even the CN. */
+static bool collect_sans(X509 *x, struct cert_result *r, char ***dns,
+                         size_t *n_dns, struct hostname_ip **ips,
+                         size_t *n_ips)
+{
+    *dns = NULL;
+    *ips = NULL;
+    *n_dns = *n_ips = 0;
+    int crit = 0;
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit,
+                                           NULL);
+    if (!gens)
+        return X509_get_ext_by_NID(x, NID_subject_alt_name, -1) < 0;
+    int n = sk_GENERAL_NAME_num(gens);
+    *dns = calloc((size_t)n + 1, sizeof(char *));
+    *ips = calloc((size_t)n + 1, sizeof(struct hostname_ip));
+    if (!*dns || !*ips) {
+        GENERAL_NAMES_free(gens);
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        char text[HS_SAN_LEN];
+        text[0] = '\0';
+        if (g->type == GEN_DNS) {
+            const unsigned char *d = ASN1_STRING_get0_data(g->d.dNSName);
+            int len = ASN1_STRING_length(g->d.dNSName);
+            if (len < 0)
+                continue;
+            copy_printable(text, sizeof(text), d, (size_t)len);
+            /* Only names that survived unescaped are matched. */
+            if (strlen(text) == (size_t)len && !strchr(text, '\\'))
+                (*dns)[(*n_dns)++] = strdup(text);
+        } else if (g->type == GEN_IPADD) {
+            const unsigned char *d = ASN1_STRING_get0_data(g->d.iPAddress);
+            int len = ASN1_STRING_length(g->d.iPAddress);
+            if (len != 4 && len != 16)
+                continue;
+            struct hostname_ip *ip = &(*ips)[(*n_ips)++];
+            ip->len = (uint8_t)len;
+            memcpy(ip->addr, d, (size_t)len);
+            inet_ntop(len == 4 ? AF_INET : AF_INET6, d, text, sizeof(text));
+        } else {
+            continue;
+        }
+        r->n_sans_total++;
+        if (r->n_sans < HS_MAX_SANS)
+            snprintf(r->sans[r->n_sans++], HS_SAN_LEN, "%s", text);
+    }
+    GENERAL_NAMES_free(gens);
+    return true;
+}
+
+static void free_sans(char **dns, size_t n_dns, struct hostname_ip *ips)
+{
+    for (size_t i = 0; i < n_dns; i++)
+        free(dns[i]);
+    free(dns);
+    free(ips);
+}
+
+static void leaf_facts(X509 *x, const char *host, struct cert_result *r)
+{
+    r->leaf_parsed = true;
+    name_rfc4514(X509_get_subject_name(x), r->subject, sizeof(r->subject));
+    name_rfc4514(X509_get_issuer_name(x), r->issuer, sizeof(r->issuer));
+    bool cn_clean = common_name(X509_get_subject_name(x), r->subject_cn,
+                                sizeof(r->subject_cn));
+    common_name(X509_get_issuer_name(x), r->issuer_cn, sizeof(r->issuer_cn));
+
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    char *serial = bn ? BN_bn2hex(bn) : NULL;
+    if (serial)
+        snprintf(r->serial, sizeof(r->serial), "%s", serial);
+    OPENSSL_free(serial);
+    BN_free(bn);
+
+    r->times_checked = asn1_time_seconds(X509_get0_notBefore(x),
+                                         &r->not_before) &&
+                       asn1_time_seconds(X509_get0_notAfter(x),
+                                         &r->not_after);
+    key_facts(x, r->key_alg, sizeof(r->key_alg), &r->key_bits, r->curve,
+              sizeof(r->curve));
+    signature_name(x, r->sig_alg, sizeof(r->sig_alg));
+
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    if (X509_digest(x, EVP_sha256(), md, &md_len) && md_len == 32)
+        hex(md, 32, r->sha256);
+    if (X509_digest(x, EVP_sha1(), md, &md_len) && md_len == 20)
+        hex(md, 20, r->sha1);
+
+    char **dns;
+    struct hostname_ip *ips;
+    size_t n_dns, n_ips;
+    bool sans_ok = collect_sans(x, r, &dns, &n_dns, &ips, &n_ips);
+    if (host) {
+        r->hostname_checked = true;
+        struct hostname_ids ids = {
+            (const char *const *)dns, n_dns, ips, n_ips,
+            cn_clean && r->subject_cn[0] ? r->subject_cn : NULL};
+        r->hostname_mismatch = !sans_ok || !hostname_verify(host, &ids);
+    }
+    free_sans(dns, n_dns, ips);
+
+    r->self_signed = X509_self_signed(x, 1) == 1;
+    if (r->times_checked && !r->self_signed &&
+        r->not_before >= CABF_398_DAYS_FROM &&
+        r->not_after - r->not_before > MAX_LEAF_VALIDITY)
+        r->validity_too_long = true;
+}
+
+/* ---- chain verdicts ---- */
+
+static bool issues(X509 *issuer, X509 *subject)
+{
+    return X509_check_issued(issuer, subject) == X509_V_OK;
+}
+
+struct verify_log {
+    int first_error;
+    bool path_error; /* anything but the validity period */
+};
+
+static int verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+    if (!ok) {
+        struct verify_log *log = X509_STORE_CTX_get_app_data(ctx);
+        int err = X509_STORE_CTX_get_error(ctx);
+        if (log) {
+            if (!log->first_error)
+                log->first_error = err;
+            if (err != X509_V_ERR_CERT_HAS_EXPIRED &&
+                err != X509_V_ERR_CERT_NOT_YET_VALID)
+                log->path_error = true;
+        }
+    }
+    /* Go on past every error so that one run sees them all; the first is
+     * the one `openssl verify` would report. */
+    return 1;
+}
+
+static void chain_verdicts(struct x509_stage *st, X509 **certs, size_t n,
+                           bool server, int64_t at, struct cert_result *r)
+{
+    /* Out of order: some certificate's issuer is in the chain, but not
+     * right after it. */
+    for (size_t i = 0; i + 1 < n && !r->chain_out_of_order; i++) {
+        if (issues(certs[i + 1], certs[i]))
+            continue;
+        for (size_t j = 1; j < n; j++)
+            if (j != i && j != i + 1 && issues(certs[j], certs[i]) &&
+                !r->chain[i].self_signed)
+                r->chain_out_of_order = true;
+    }
+
+    if (!load_store(st))
+        return;
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    if (!ctx || !untrusted)
+        goto done;
+    for (size_t i = 1; i < n; i++)
+        sk_X509_push(untrusted, certs[i]);
+    if (!X509_STORE_CTX_init(ctx, st->store, certs[0], untrusted))
+        goto done;
+
+    /* The top of what was sent: follow issuers from the leaf. */
+    X509 *top = certs[0];
+    bool used[HS_MAX_CERTS] = {true};
+    for (size_t step = 0; step < n; step++) {
+        X509 *next = NULL;
+        for (size_t j = 1; j < n && !next; j++)
+            if (!used[j] && issues(certs[j], top)) {
+                next = certs[j];
+                used[j] = true;
+            }
+        if (!next)
+            break;
+        top = next;
+    }
+    if (X509_self_signed(top, 0) != 1) {
+        X509 *anchor = NULL;
+        if (X509_STORE_CTX_get1_issuer(&anchor, ctx, top) > 0)
+            X509_free(anchor);
+        else
+            r->incomplete_chain = true;
+    }
+    ERR_clear_error();
+
+    struct verify_log log = {0};
+    X509_STORE_CTX_set_app_data(ctx, &log);
+    X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
+    X509_STORE_CTX_set_purpose(ctx, server ? X509_PURPOSE_SSL_SERVER
+                                           : X509_PURPOSE_SSL_CLIENT);
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)at);
+    int ok = X509_verify_cert(ctx);
+    if (ok <= 0 && !log.first_error) {
+        log.first_error = X509_STORE_CTX_get_error(ctx);
+        log.path_error = true;
+    }
+    r->verify_code = log.first_error;
+    r->untrusted = log.path_error;
+    snprintf(r->verify_error, sizeof(r->verify_error), "%s",
+             X509_verify_cert_error_string(log.first_error));
+done:
+    ERR_clear_error();
+    X509_STORE_CTX_free(ctx);
+    sk_X509_free(untrusted);
+}
+
+/* ---- one chain, cached ---- */
+
+static void analyze_uncached(struct x509_stage *st,
+                             const struct cert_chain *chain, bool server,
+                             const char *host, int64_t at,
+                             struct cert_result *r)
+{
+    X509 *certs[HS_MAX_CERTS] = {0};
+    size_t n = chain->n_certs;
+    bool all_parsed = n > 0;
+
+    memset(r, 0, sizeof(*r));
+    r->analyzed = true;
+    r->visible = true;
+    r->n_summaries = (uint8_t)n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t off = chain->certs[i].off, len = chain->certs[i].len;
+        if (!chain->der || off > chain->der_len ||
+            len > chain->der_len - off || len == 0) {
+            all_parsed = false;
+            continue;
+        }
+        const unsigned char *p = chain->der + off;
+        certs[i] = d2i_X509(NULL, &p, (long)len);
+        /* Trailing bytes mean the length and the DER disagree: not one
+         * well-formed certificate. */
+        if (certs[i] && p != chain->der + off + len) {
+            X509_free(certs[i]);
+            certs[i] = NULL;
+        }
+        if (certs[i])
+            summarize(certs[i], &r->chain[i]);
+        else
+            all_parsed = false;
+    }
+    ERR_clear_error();
+    r->malformed = !all_parsed || n == 0;
+
+    if (certs[0])
+        leaf_facts(certs[0], host, r);
+    for (size_t i = 0; i < n; i++) {
+        if (!certs[i])
+            continue;
+        r->weak_key |= weak_key(&r->chain[i]);
+        /* A trust anchor's own signature is never checked, so its hash
+         * does not weaken anything. */
+        if (!(i > 0 && r->chain[i].self_signed))
+            r->weak_signature |= weak_signature(certs[i]);
+    }
+    if (all_parsed && !chain->truncated) {
+        r->chain_checked = true;
+        chain_verdicts(st, certs, n, server, at, r);
+    }
+    for (size_t i = 0; i < n; i++)
+        X509_free(certs[i]);
+    ERR_clear_error();
+}
+
+/* The chain as PEM blocks, each NUL-terminated, back to back. */
+static char *chain_pem(const struct cert_chain *chain)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *out = NULL;
+    if (!bio)
+        return NULL;
+    for (size_t i = 0; i < chain->n_certs; i++) {
+        uint32_t off = chain->certs[i].off, len = chain->certs[i].len;
+        if (chain->der && off <= chain->der_len &&
+            len <= chain->der_len - off)
+            PEM_write_bio(bio, "CERTIFICATE", "", chain->der + off, len);
+        /* One string per certificate: fields list them one by one. */
+        BIO_write(bio, "", 1);
+    }
+    char *data;
+    long len = BIO_get_mem_data(bio, &data);
+    if (len >= 0 && (out = malloc((size_t)len + 1)) != NULL) {
+        if (len > 0)
+            memcpy(out, data, (size_t)len);
+        out[len] = '\0';
+    }
+    BIO_free(bio);
+    return out;
+}
+
+static void cache_key(const struct cert_chain *chain, bool server,
+                      const char *host, int64_t at, uint8_t key[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    uint8_t head[16] = {server, chain->truncated, (uint8_t)chain->n_certs};
+    int64_t day = at / 86400;
+    memcpy(head + 8, &day, sizeof(day));
+    memset(key, 0, 32);
+    if (!md)
+        return;
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestUpdate(md, head, sizeof(head));
+    for (size_t i = 0; i < chain->n_certs; i++) {
+        uint32_t off = chain->certs[i].off, l = chain->certs[i].len;
+        uint8_t lb[4] = {(uint8_t)(l >> 24), (uint8_t)(l >> 16),
+                         (uint8_t)(l >> 8), (uint8_t)l};
+        EVP_DigestUpdate(md, lb, 4);
+        if (chain->der && off <= chain->der_len && l <= chain->der_len - off)
+            EVP_DigestUpdate(md, chain->der + off, l);
+    }
+    if (host)
+        EVP_DigestUpdate(md, host, strlen(host) + 1);
+    EVP_DigestFinal_ex(md, key, &len);
+    EVP_MD_CTX_free(md);
+}
+
+void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
+                        bool server, const char *host, uint64_t at_us,
+                        struct cert_result *out)
+{
+    int64_t at = (int64_t)(at_us / 1000000u);
+    uint8_t key[32];
+    cache_key(chain, server, host, at, key);
+    st->stats.lookups++;
+    st->tick++;
+
+    struct cache_entry *e = NULL, *victim = &st->cache[0];
+    for (size_t i = 0; i < st->n_cache; i++) {
+        struct cache_entry *c = &st->cache[i];
+        if (c->used && !memcmp(c->key, key, 32)) {
+            e = c;
+            break;
+        }
+        if (!c->used || (victim->used && c->last_use < victim->last_use))
+            victim = c;
+    }
+    if (e) {
+        st->stats.hits++;
+    } else {
+        e = victim;
+        if (!e->used)
+            st->stats.entries++;
+        free(e->pem);
+        e->pem = NULL;
+        analyze_uncached(st, chain, server, host, at, &e->result);
+        if (st->cfg.emit_pem)
+            e->pem = chain_pem(chain);
+        memcpy(e->key, key, 32);
+        e->used = true;
+    }
+    e->last_use = st->tick;
+    *out = e->result;
+    out->pem = e->pem;
+
+    /* The validity verdicts depend on the second, not the day the cache
+     * key holds. */
+    if (out->times_checked) {
+        out->expired = at > out->not_after;
+        out->not_yet_valid = at < out->not_before;
+        int64_t left = out->not_after - at;
+        int64_t days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
+        if (days > INT32_MAX)
+            days = INT32_MAX;
+        if (days < INT32_MIN)
+            days = INT32_MIN;
+        out->days_to_expiry = (int32_t)days;
+    }
+}
+
+void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
+{
+    memset(&h->server_cert, 0, sizeof(h->server_cert));
+    memset(&h->client_cert, 0, sizeof(h->client_cert));
+    uint64_t at = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
+    const char *host = h->ch.has_sni && h->ch.sni[0] ? h->ch.sni : NULL;
+
+    if (h->sh.seen && h->sh.version == TLS_V_1_3) {
+        /* Both chains travel encrypted: say so, and decide nothing. */
+        h->server_cert.analyzed = true;
+        h->server_cert.visible = false;
+        if (h->certificate_request) {
+            h->client_cert.analyzed = true;
+            h->client_cert.visible = false;
+        }
+        return;
+    }
+    if (h->server_certs.seen)
+        x509_analyze_chain(st, &h->server_certs, true, host, at,
+                           &h->server_cert);
+    if (h->client_certs.seen && h->client_certs.n_certs > 0)
+        x509_analyze_chain(st, &h->client_certs, false, NULL, at,
+                           &h->client_cert);
+}

@@ -1,0 +1,47 @@
+/* x509.h — the certificate stage: parses the certificate chains a handshake
+ * carried (OpenSSL libcrypto) and decides the certificate verdicts at the
+ * capture time, against a configured trust store. Each distinct chain is
+ * parsed and verified once per run (bounded cache). */
+#ifndef TLSMON_X509_H
+#define TLSMON_X509_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "handshake.h"
+
+struct x509_config {
+    const char *ca_file;    /* replace the system bundle with this file */
+    const char *ca_path;    /* ... or this hashed directory (c_rehash) */
+    bool emit_pem;          /* keep the chain as PEM for the record */
+    size_t cache_entries;   /* 0: default */
+};
+
+#define X509_SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
+struct x509_stage;
+
+/* NULL when the configured CA file or directory cannot be loaded (a message
+ * goes to stderr). The system bundle is loaded on first use. */
+struct x509_stage *x509_stage_new(const struct x509_config *cfg);
+void x509_stage_free(struct x509_stage *st);
+
+/* Analyze one chain as the `server` (or client) side sent it. `host` is the
+ * SNI to check the leaf against (NULL: no check); `at_us` the capture time. */
+void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
+                        bool server, const char *host, uint64_t at_us,
+                        struct cert_result *out);
+
+/* Fill h->server_cert and h->client_cert from the record's chains. TLS 1.3
+ * certificates are encrypted: visible=false and no verdicts. */
+void x509_analyze_handshake(struct x509_stage *st, struct handshake *h);
+
+/* Cache counters, for tests and stats. */
+struct x509_cache_stats {
+    uint64_t lookups, hits, entries;
+};
+void x509_stage_cache_stats(const struct x509_stage *st,
+                            struct x509_cache_stats *out);
+
+#endif

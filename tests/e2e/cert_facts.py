@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""cert_facts.py — tlsmon's certificate facts and verdicts against OpenSSL's
+own command line, on every committed capture.
+
+For each capture, tshark extracts the server's Certificate message (DER, in
+clear before TLS 1.3); `openssl x509` reads the leaf and `openssl verify
+-attime <capture time> -purpose sslserver -CAfile <trust> -untrusted <rest>`
+judges the chain. tlsmon, run with the same trust store (the capture's
+expected/NAME.args, else captures/certs/root-ca.pem), must report the same
+subject, issuer, serial, validity, SHA-256, SANs, and pass or fail
+verification the same way with the same first error. Where tshark sees no
+certificate, tlsmon must not claim any certificate fact."""
+import argparse
+import calendar
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tlsmon_run import RunError, run_tlsmon  # noqa: E402
+
+
+def tshark_certs(pcap):
+    """[(epoch seconds, src port, dst port, [der bytes, ...]), ...]"""
+    out = subprocess.run(
+        ["tshark", "-r", pcap, "-Y", "tls.handshake.certificate", "-T",
+         "fields", "-e", "frame.time_epoch", "-e", "tcp.srcport", "-e",
+         "tcp.dstport", "-e", "tls.handshake.certificate"],
+        capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 4 or not parts[3]:
+            continue
+        ders = [bytes.fromhex(h.replace(":", "")) for h in parts[3].split(",")]
+        rows.append((int(float(parts[0])), int(parts[1]), int(parts[2]), ders))
+    return rows
+
+
+def pem(der):
+    import base64
+    b = base64.encodebytes(der).decode().replace("\n", "")
+    lines = [b[i:i + 64] for i in range(0, len(b), 64)]
+    return ("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) +
+            "\n-----END CERTIFICATE-----\n")
+
+
+def openssl_time(s):
+    """'Nov 22 22:42:33 2026 GMT' -> RFC 3339 as tlsmon writes it."""
+    t = time.strptime(s.replace("GMT", "").strip(), "%b %d %H:%M:%S %Y")
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z",
+                         time.gmtime(calendar.timegm(t)))
+
+
+def openssl_facts(leaf_path):
+    out = subprocess.run(
+        ["openssl", "x509", "-in", leaf_path, "-noout", "-nameopt", "RFC2253",
+         "-subject", "-issuer", "-serial", "-startdate", "-enddate",
+         "-fingerprint", "-sha256", "-ext", "subjectAltName"],
+        capture_output=True, text=True, check=True).stdout
+    f = {}
+    sans = []
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("subject="):
+            f["tls.server.subject"] = line[8:]
+        elif line.startswith("issuer="):
+            f["tls.server.issuer"] = line[7:]
+        elif line.startswith("serial="):
+            f["tls.server.x509.serial_number"] = line[7:]
+        elif line.startswith("notBefore="):
+            f["tls.server.x509.not_before"] = openssl_time(line[10:])
+        elif line.startswith("notAfter="):
+            f["tls.server.x509.not_after"] = openssl_time(line[9:])
+        elif "Fingerprint=" in line:
+            f["tls.server.hash.sha256"] = line.split("=", 1)[1].replace(":", "")
+        elif line.startswith(("DNS:", "IP Address:")):
+            for item in line.split(", "):
+                sans.append(item.split(":", 1)[1])
+    if sans:
+        f["tls.server.x509.alternative_names"] = sans
+    return f
+
+
+def openssl_verify(tmp, ders, at, ca):
+    leaf = os.path.join(tmp, "leaf.pem")
+    rest = os.path.join(tmp, "rest.pem")
+    with open(leaf, "w") as fp:
+        fp.write(pem(ders[0]))
+    with open(rest, "w") as fp:
+        fp.write("".join(pem(d) for d in ders[1:]))
+    cmd = ["openssl", "verify", "-attime", str(at), "-purpose", "sslserver",
+           "-CAfile", ca]
+    if len(ders) > 1:
+        cmd += ["-untrusted", rest]
+    proc = subprocess.run(cmd + [leaf], capture_output=True, text=True)
+    m = re.search(r"error \d+ at \d+ depth lookup: (.*)",
+                  proc.stdout + proc.stderr)
+    return leaf, proc.returncode == 0, m.group(1).strip() if m else None
+
+
+def trust_file(captures, name):
+    path = os.path.join(captures, "expected", name + ".args")
+    root = os.path.dirname(os.path.abspath(captures))
+    args = []
+    if os.path.exists(path):
+        args = [line.strip() for line in open(path) if line.strip()]
+    if "--ca-file" in args:
+        return os.path.join(root, args[args.index("--ca-file") + 1])
+    return os.path.join(captures, "certs", "root-ca.pem")
+
+
+def check(tlsmon, captures, pcap, tmp):
+    name = os.path.splitext(os.path.basename(pcap))[0]
+    ca = trust_file(captures, name)
+    records, rc, err = run_tlsmon(tlsmon, pcap, ["--ca-file", ca])
+    if rc != 0:
+        return [f"exit code {rc}: {err.strip()}"]
+    problems = []
+    rows = tshark_certs(pcap)
+    by_port = {}
+    for at, sport, dport, ders in rows:
+        by_port.setdefault((sport, dport), (at, ders))
+    checked = 0
+    for r in records:
+        key = (r.get("destination.port"), r.get("source.port"))
+        server = by_port.get(key)
+        if server is None:
+            for k in r:
+                if k.startswith("tls.server.x509") or k == "tls.server.hash.sha256":
+                    problems.append(f"port {key[1]}: {k} claimed, tshark saw "
+                                    "no server certificate")
+            continue
+        at, ders = server
+        leaf, ok, error = openssl_verify(tmp, ders, at, ca)
+        for k, want in openssl_facts(leaf).items():
+            if r.get(k) != want:
+                problems.append(f"port {key[1]}: {k}: openssl {want!r}, "
+                                f"tlsmon {r.get(k)!r}")
+        failed = any(r.get("tlsmon.certificate." + v) for v in
+                     ("untrusted", "expired", "not_yet_valid"))
+        if failed == ok:
+            problems.append(f"port {key[1]}: openssl verify "
+                            f"{'ok' if ok else 'fails'} ({error}), tlsmon "
+                            f"untrusted/expired/not_yet_valid = {failed}")
+        if r.get("tlsmon.certificate.verify_error") != error:
+            problems.append(f"port {key[1]}: verify error: openssl {error!r}, "
+                            f"tlsmon {r.get('tlsmon.certificate.verify_error')!r}")
+        if r.get("tlsmon.server_certificates.count") not in (None, len(ders)):
+            problems.append(f"port {key[1]}: {len(ders)} certificates, tlsmon "
+                            f"{r.get('tlsmon.server_certificates.count')}")
+        checked += 1
+    if checked != len(by_port):
+        problems.append(f"tshark saw {len(by_port)} server chains, tlsmon "
+                        f"reported {checked}")
+    return problems, checked
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tlsmon", required=True)
+    ap.add_argument("--captures", required=True)
+    args = ap.parse_args()
+    passed = failed = chains = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for pcap in sorted(glob.glob(os.path.join(args.captures, "*.pcap"))):
+            name = os.path.splitext(os.path.basename(pcap))[0]
+            try:
+                result = check(args.tlsmon, args.captures, pcap, tmp)
+            except (RunError, subprocess.CalledProcessError) as e:
+                result = ([str(e)], 0)
+            problems, n = result if isinstance(result, tuple) else (result, 0)
+            chains += n
+            if problems:
+                print(f"FAIL {name}:")
+                for p in problems:
+                    print(f"    {p}")
+                failed += 1
+            else:
+                print(f"ok   {name} ({n} chains)")
+                passed += 1
+    print(f"{passed} passed, {failed} failed, {chains} chains compared")
+    return 1 if failed or chains == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+/* fuzz_x509.c — libFuzzer target for the certificate stage: arbitrary bytes
+ * become a DER chain (first byte: host name choice; then 2-byte length
+ * prefixed certificates) analyzed at a fixed capture time. Beyond "no
+ * crash", it checks that no fact or verdict is claimed for what OpenSSL did
+ * not parse, and that every string is terminated within its buffer. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissectors/x509.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            abort();                                                           \
+    } while (0)
+
+#define TERMINATED(a) CHECK(memchr((a), '\0', sizeof(a)) != NULL)
+
+static struct x509_stage *st;
+
+static void check(const struct cert_chain *c, const struct cert_result *r)
+{
+    CHECK(r->analyzed && r->visible);
+    CHECK(r->n_sans <= HS_MAX_SANS && r->n_sans <= r->n_sans_total);
+    CHECK(r->n_summaries == c->n_certs);
+    TERMINATED(r->subject);
+    TERMINATED(r->issuer);
+    TERMINATED(r->subject_cn);
+    TERMINATED(r->issuer_cn);
+    TERMINATED(r->serial);
+    TERMINATED(r->key_alg);
+    TERMINATED(r->curve);
+    TERMINATED(r->sig_alg);
+    TERMINATED(r->sha256);
+    TERMINATED(r->sha1);
+    TERMINATED(r->verify_error);
+    for (unsigned i = 0; i < r->n_sans; i++)
+        TERMINATED(r->sans[i]);
+    bool all = c->n_certs > 0;
+    for (unsigned i = 0; i < r->n_summaries; i++) {
+        TERMINATED(r->chain[i].subject_cn);
+        TERMINATED(r->chain[i].sig_alg);
+        all &= r->chain[i].parsed;
+    }
+    CHECK(r->malformed == !all);
+    if (!r->leaf_parsed) {
+        /* Nothing is said about a leaf OpenSSL could not read. */
+        CHECK(!r->chain[0].parsed || c->n_certs == 0);
+        CHECK(!r->subject[0] && !r->sha256[0] && !r->n_sans);
+        CHECK(!r->times_checked && !r->hostname_checked);
+        CHECK(!r->expired && !r->not_yet_valid && !r->self_signed);
+        CHECK(!r->hostname_mismatch && !r->validity_too_long);
+    } else {
+        CHECK(strlen(r->sha256) == 64 && strlen(r->sha1) == 40);
+    }
+    if (!r->chain_checked) {
+        CHECK(!r->untrusted && !r->incomplete_chain && !r->chain_out_of_order);
+        CHECK(r->verify_code == 0 && !r->verify_error[0]);
+    } else {
+        CHECK(!r->malformed && r->verify_error[0]);
+        CHECK(r->untrusted || r->verify_code == 0 ||
+              r->verify_code == 9 || r->verify_code == 10);
+    }
+    if (r->times_checked) {
+        CHECK(!(r->expired && r->not_yet_valid) ||
+              r->not_after < r->not_before);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!st) {
+        struct x509_config cfg = {0};
+        cfg.ca_file = getenv("TLSMON_FUZZ_CA"); /* NULL: system bundle */
+        cfg.cache_entries = 4;
+        cfg.emit_pem = true;
+        st = x509_stage_new(&cfg);
+        if (!st)
+            abort();
+    }
+    static const char *hosts[] = {NULL, "server.test", "*.test",
+                                  "192.0.2.1", "a.b.c.d.example.com."};
+    if (size < 1)
+        return 0;
+    const char *host = hosts[data[0] % 5];
+    uint64_t at = (uint64_t)(1500000000 + (data[0] * 86400ULL * 30)) *
+                  1000000ULL;
+
+    struct cert_chain c = {0};
+    c.seen = true;
+    c.der = malloc(size ? size : 1);
+    size_t pos = 1;
+    while (pos + 2 <= size && c.n_certs < HS_MAX_CERTS) {
+        size_t len = (size_t)data[pos] << 8 | data[pos + 1];
+        pos += 2;
+        if (len > size - pos)
+            len = size - pos;
+        memcpy(c.der + c.der_len, data + pos, len);
+        c.certs[c.n_certs].off = c.der_len;
+        c.certs[c.n_certs].len = (uint32_t)len;
+        c.der_len += (uint32_t)len;
+        c.n_certs++;
+        pos += len;
+    }
+    c.n_certs_total = c.n_certs;
+
+    struct cert_result r;
+    x509_analyze_chain(st, &c, data[0] & 0x80, host, at, &r);
+    check(&c, &r);
+    CHECK(r.pem != NULL);
+    /* A second look must come from the cache and say the same. */
+    struct cert_result again;
+    x509_analyze_chain(st, &c, data[0] & 0x80, host, at, &again);
+    CHECK(again.pem == r.pem);
+    r.pem = again.pem = NULL;
+    CHECK(memcmp(&r, &again, sizeof(r)) == 0);
+    free(c.der);
+    return 0;
+}

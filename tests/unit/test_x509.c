@@ -1,0 +1,437 @@
+/* test_x509.c — the certificate stage of dissectors/x509.c on the private CA
+ * in captures/certs: leaf facts as `openssl x509` prints them, and every
+ * verdict at chosen capture times, against chosen trust stores; malformed
+ * DER, the cache, TLS 1.3 and PEM output. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissectors/x509.h"
+
+#define T_2027 1798761600ULL            /* 2027-01-01T00:00:00Z */
+#define T_2026_JAN 1767225600ULL        /* 2026-01-01T00:00:00Z */
+#define T_2020_JAN_15 1579046400ULL     /* 2020-01-15T00:00:00Z */
+#define US 1000000ULL
+#define RSA_NOT_AFTER 2426107353LL      /* 2046-11-17T22:42:33Z */
+
+static char certs_dir[512];
+
+static const char *cert_path(const char *name)
+{
+    static char path[600];
+    snprintf(path, sizeof(path), "%s/%s", certs_dir, name);
+    return path;
+}
+
+/* Appends every certificate of a PEM file to `c`, as the wire carries
+ * them: DER back to back. */
+static void add_pem(struct cert_chain *c, const char *name)
+{
+    FILE *fp = fopen(cert_path(name), "r");
+    assert_non_null(fp);
+    X509 *x;
+    while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
+        unsigned char *der = NULL;
+        int len = i2d_X509(x, &der);
+        assert_true(len > 0);
+        c->der = realloc(c->der, c->der_len + (size_t)len);
+        memcpy(c->der + c->der_len, der, (size_t)len);
+        c->certs[c->n_certs].off = c->der_len;
+        c->certs[c->n_certs].len = (uint32_t)len;
+        c->n_certs++;
+        c->n_certs_total++;
+        c->der_len += (uint32_t)len;
+        OPENSSL_free(der);
+        X509_free(x);
+    }
+    fclose(fp);
+    c->seen = true;
+}
+
+static void add_raw(struct cert_chain *c, const uint8_t *b, uint32_t len)
+{
+    c->der = realloc(c->der, c->der_len + len + 1);
+    memcpy(c->der + c->der_len, b, len);
+    c->certs[c->n_certs].off = c->der_len;
+    c->certs[c->n_certs].len = len;
+    c->n_certs++;
+    c->n_certs_total++;
+    c->der_len += len;
+    c->seen = true;
+}
+
+static struct x509_stage *stage(const char *ca, bool pem)
+{
+    struct x509_config cfg = {0};
+    char file[600];
+    if (ca) {
+        snprintf(file, sizeof(file), "%s", cert_path(ca));
+        cfg.ca_file = file;
+    }
+    cfg.emit_pem = pem;
+    struct x509_stage *st = x509_stage_new(&cfg);
+    assert_non_null(st);
+    return st;
+}
+
+static struct cert_result r;
+
+static void run(const char *ca, const char *const *files, const char *host,
+                uint64_t at)
+{
+    struct cert_chain c = {0};
+    for (size_t i = 0; files[i]; i++)
+        add_pem(&c, files[i]);
+    struct x509_stage *st = stage(ca, false);
+    x509_analyze_chain(st, &c, true, host, at * US, &r);
+    x509_stage_free(st);
+    free(c.der);
+}
+
+static void test_valid_chain_facts(void **state)
+{
+    (void)state;
+    const char *files[] = {"server-rsa-chain.pem", NULL};
+    run("root-ca.pem", files, "server.test", T_2027);
+    assert_true(r.analyzed && r.visible && r.leaf_parsed);
+    assert_false(r.malformed);
+    assert_string_equal(r.subject, "CN=server.test,O=tlsmon test");
+    assert_string_equal(r.issuer,
+                        "CN=tlsmon test intermediate CA,O=tlsmon test");
+    assert_string_equal(r.subject_cn, "server.test");
+    assert_string_equal(r.issuer_cn, "tlsmon test intermediate CA");
+    assert_int_equal(r.n_sans, 1);
+    assert_int_equal(r.n_sans_total, 1);
+    assert_string_equal(r.sans[0], "server.test");
+    assert_string_equal(r.serial, "63508F36C2D2B7E6");
+    assert_int_equal(r.not_after, RSA_NOT_AFTER);
+    assert_int_equal(r.not_before, RSA_NOT_AFTER - 7300LL * 86400);
+    assert_string_equal(r.key_alg, "RSA");
+    assert_int_equal(r.key_bits, 2048);
+    assert_string_equal(r.curve, "");
+    assert_string_equal(r.sig_alg, "sha256WithRSAEncryption");
+    assert_string_equal(r.sha256, "827F576D2B39F7609369DF468F3B2D1B337AC9B5"
+                                  "8F1C4ECDC62D955A15E070E0");
+    assert_int_equal(r.n_summaries, 2);
+    assert_string_equal(r.chain[1].subject_cn, "tlsmon test intermediate CA");
+    assert_true(r.chain[1].is_ca);
+    assert_false(r.chain[0].is_ca);
+    /* Verdicts: all clear, except the 20-year leaf. */
+    assert_true(r.times_checked && r.hostname_checked && r.chain_checked);
+    assert_false(r.expired);
+    assert_false(r.not_yet_valid);
+    assert_int_equal(r.days_to_expiry, 7260);
+    assert_false(r.self_signed);
+    assert_false(r.hostname_mismatch);
+    assert_false(r.chain_out_of_order);
+    assert_false(r.incomplete_chain);
+    assert_false(r.untrusted);
+    assert_int_equal(r.verify_code, 0);
+    assert_string_equal(r.verify_error, "ok");
+    assert_false(r.weak_key);
+    assert_false(r.weak_signature);
+    assert_true(r.validity_too_long);
+}
+
+static void test_hostname(void **state)
+{
+    (void)state;
+    const char *files[] = {"server-rsa-chain.pem", NULL};
+    run("root-ca.pem", files, "SERVER.test.", T_2027);
+    assert_false(r.hostname_mismatch);
+    run("root-ca.pem", files, "other.test", T_2027);
+    assert_true(r.hostname_checked);
+    assert_true(r.hostname_mismatch);
+    assert_false(r.untrusted); /* a name is not a path problem */
+    run("root-ca.pem", files, "www.server.test", T_2027);
+    assert_true(r.hostname_mismatch);
+    run("root-ca.pem", files, NULL, T_2027);
+    assert_false(r.hostname_checked);
+    assert_false(r.hostname_mismatch);
+    const char *other[] = {"other-name-chain.pem", NULL};
+    run("root-ca.pem", other, "server.test", T_2027);
+    assert_true(r.hostname_mismatch);
+}
+
+static void test_ecdsa(void **state)
+{
+    (void)state;
+    const char *files[] = {"server-ecdsa-chain.pem", NULL};
+    run("root-ca.pem", files, "server.test", T_2027);
+    assert_string_equal(r.key_alg, "EC");
+    assert_int_equal(r.key_bits, 256);
+    assert_string_equal(r.curve, "prime256v1");
+    assert_false(r.weak_key);
+    assert_false(r.untrusted);
+}
+
+static void test_times(void **state)
+{
+    (void)state;
+    const char *expired[] = {"server-expired-chain.pem", NULL};
+    run("root-ca.pem", expired, "server.test", T_2027);
+    assert_true(r.expired);
+    assert_false(r.not_yet_valid);
+    /* 2020-01-31 to 2027-01-01: 2527 days ago. */
+    assert_int_equal(r.days_to_expiry, -2527);
+    assert_false(r.untrusted);
+    assert_int_equal(r.verify_code, X509_V_ERR_CERT_HAS_EXPIRED);
+    assert_string_equal(r.verify_error, "certificate has expired");
+    assert_false(r.validity_too_long); /* issued before 2020-09-01 */
+
+    /* In its month of validity the leaf is fine, but the intermediate was
+     * not issued yet. */
+    run("root-ca.pem", expired, "server.test", T_2020_JAN_15);
+    assert_false(r.expired);
+    assert_false(r.not_yet_valid);
+    assert_int_equal(r.days_to_expiry, 16);
+    assert_int_equal(r.verify_code, X509_V_ERR_CERT_NOT_YET_VALID);
+
+    const char *valid[] = {"server-rsa-chain.pem", NULL};
+    run("root-ca.pem", valid, "server.test", T_2026_JAN);
+    assert_true(r.not_yet_valid);
+    assert_false(r.expired);
+    assert_false(r.untrusted);
+    assert_int_equal(r.verify_code, X509_V_ERR_CERT_NOT_YET_VALID);
+}
+
+static void test_self_signed(void **state)
+{
+    (void)state;
+    const char *files[] = {"server-selfsigned.pem", NULL};
+    run("root-ca.pem", files, "server.test", T_2027);
+    assert_true(r.self_signed);
+    assert_true(r.untrusted);
+    assert_false(r.incomplete_chain);
+    assert_false(r.validity_too_long); /* not a CA/B-governed leaf */
+    assert_int_equal(r.verify_code, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
+    assert_string_equal(r.verify_error, "self-signed certificate");
+    assert_string_equal(r.serial, "536BBAECAD34DBF85AAA8DB6B1DA6BFD4BC6A15B");
+    assert_string_equal(r.sha1, "BA6B4B4700160F5A122D1C211ED58B7003B79667");
+}
+
+static void test_incomplete_and_unknown(void **state)
+{
+    (void)state;
+    const char *leaf[] = {"server-rsa.pem", NULL};
+    run("root-ca.pem", leaf, "server.test", T_2027);
+    assert_true(r.incomplete_chain);
+    assert_true(r.untrusted);
+    assert_int_equal(r.verify_code,
+                     X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+    /* The intermediate in the trust store completes it. */
+    run("intermediate-ca.pem", leaf, "server.test", T_2027);
+    assert_false(r.incomplete_chain);
+
+    const char *chain[] = {"server-rsa-chain.pem", NULL};
+    run("other-ca.pem", chain, "server.test", T_2027);
+    assert_true(r.untrusted);
+    assert_true(r.incomplete_chain); /* root neither sent nor trusted */
+    assert_int_equal(r.verify_code,
+                     X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+    assert_false(r.hostname_mismatch);
+
+    /* Root sent too: complete, but still not trusted. */
+    const char *with_root[] = {"server-rsa-chain.pem", "root-ca.pem", NULL};
+    run("other-ca.pem", with_root, "server.test", T_2027);
+    assert_false(r.incomplete_chain);
+    assert_true(r.untrusted);
+    assert_int_equal(r.verify_code, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN);
+    assert_false(r.chain_out_of_order);
+}
+
+static void test_out_of_order(void **state)
+{
+    (void)state;
+    const char *files[] = {"server-rsa.pem", "root-ca.pem",
+                           "intermediate-ca.pem", NULL};
+    run("root-ca.pem", files, "server.test", T_2027);
+    assert_true(r.chain_out_of_order);
+    assert_false(r.untrusted); /* OpenSSL sorts it out; clients may not */
+    assert_false(r.incomplete_chain);
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    struct x509_stage *st = stage("root-ca.pem", false);
+    static const uint8_t junk[] = {0x30, 0x82, 0x01, 0x00, 0x02, 0x01, 0x00};
+    struct cert_chain c = {0};
+    add_raw(&c, junk, sizeof(junk));
+    x509_analyze_chain(st, &c, true, "server.test", T_2027 * US, &r);
+    assert_true(r.analyzed && r.visible && r.malformed);
+    assert_false(r.leaf_parsed);
+    assert_false(r.times_checked || r.hostname_checked || r.chain_checked);
+    assert_false(r.hostname_mismatch || r.untrusted || r.expired);
+    assert_string_equal(r.subject, "");
+    assert_string_equal(r.sha256, "");
+    free(c.der);
+
+    /* A good leaf followed by a truncated intermediate: leaf facts, no
+     * chain verdicts. */
+    struct cert_chain d = {0};
+    add_pem(&d, "server-rsa.pem");
+    struct cert_chain i = {0};
+    add_pem(&i, "intermediate-ca.pem");
+    add_raw(&d, i.der, i.der_len - 10);
+    x509_analyze_chain(st, &d, true, "server.test", T_2027 * US, &r);
+    assert_true(r.malformed && r.leaf_parsed);
+    assert_false(r.chain[1].parsed);
+    assert_string_equal(r.subject_cn, "server.test");
+    assert_false(r.chain_checked);
+    assert_false(r.incomplete_chain || r.untrusted);
+    assert_true(r.hostname_checked);
+    assert_false(r.hostname_mismatch);
+
+    /* Trailing bytes after a valid certificate are not one certificate. */
+    struct cert_chain e = {0};
+    uint8_t *buf = malloc(i.der_len + 1);
+    memcpy(buf, i.der, i.der_len);
+    buf[i.der_len] = 0;
+    add_raw(&e, buf, i.der_len + 1);
+    x509_analyze_chain(st, &e, true, NULL, T_2027 * US, &r);
+    assert_true(r.malformed);
+    assert_false(r.leaf_parsed);
+    free(buf);
+    free(d.der);
+    free(e.der);
+    free(i.der);
+    x509_stage_free(st);
+}
+
+static void test_cache_and_pem(void **state)
+{
+    (void)state;
+    struct x509_stage *st = stage("root-ca.pem", true);
+    struct cert_chain c = {0};
+    add_pem(&c, "server-rsa-chain.pem");
+    struct x509_cache_stats s;
+    x509_analyze_chain(st, &c, true, "server.test", T_2027 * US, &r);
+    x509_analyze_chain(st, &c, true, "server.test", (T_2027 + 23 * 3600) * US, &r);
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.lookups, 2);
+    assert_int_equal(s.hits, 1);
+    /* Same day, but the exact second still drives the expiry count. */
+    assert_int_equal(r.days_to_expiry, 7259);
+    assert_non_null(r.pem);
+    assert_memory_equal(r.pem, "-----BEGIN CERTIFICATE-----\n", 28);
+    const char *second = r.pem + strlen(r.pem) + 1;
+    assert_memory_equal(second, "-----BEGIN CERTIFICATE-----\n", 28);
+    assert_non_null(strstr(r.pem, "-----END CERTIFICATE-----\n"));
+    assert_string_equal(second + strlen(second) + 1, "");
+    /* Another SNI or another day is another entry. */
+    x509_analyze_chain(st, &c, true, "other.test", T_2027 * US, &r);
+    assert_true(r.hostname_mismatch);
+    x509_analyze_chain(st, &c, true, "server.test", (T_2027 + 86400) * US, &r);
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.hits, 1);
+    assert_int_equal(s.entries, 3);
+    free(c.der);
+    x509_stage_free(st);
+}
+
+static void test_cache_bounded(void **state)
+{
+    (void)state;
+    struct x509_config cfg = {0};
+    char file[600];
+    snprintf(file, sizeof(file), "%s", cert_path("root-ca.pem"));
+    cfg.ca_file = file;
+    cfg.cache_entries = 2;
+    struct x509_stage *st = x509_stage_new(&cfg);
+    struct cert_chain c = {0};
+    add_pem(&c, "server-rsa-chain.pem");
+    for (uint64_t d = 0; d < 5; d++)
+        x509_analyze_chain(st, &c, true, "server.test",
+                           (T_2027 + d * 86400) * US, &r);
+    struct x509_cache_stats s;
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.entries, 2);
+    assert_int_equal(s.hits, 0);
+    assert_int_equal(r.days_to_expiry, 7256);
+    free(c.der);
+    x509_stage_free(st);
+}
+
+static void test_handshake(void **state)
+{
+    (void)state;
+    static struct handshake h;
+    struct x509_stage *st = stage("root-ca.pem", false);
+    memset(&h, 0, sizeof(h));
+    h.sh.seen = true;
+    h.sh.version = TLS_V_1_3;
+    h.sh.ts_us = T_2027 * US;
+    h.ch.has_sni = true;
+    strcpy(h.ch.sni, "server.test");
+    x509_analyze_handshake(st, &h);
+    assert_true(h.server_cert.analyzed);
+    assert_false(h.server_cert.visible);
+    assert_false(h.server_cert.hostname_checked || h.server_cert.untrusted);
+    assert_false(h.client_cert.analyzed);
+
+    memset(&h, 0, sizeof(h));
+    h.sh.seen = true;
+    h.sh.version = TLS_V_1_2;
+    h.sh.ts_us = T_2027 * US;
+    h.ch.has_sni = true;
+    strcpy(h.ch.sni, "other.test");
+    add_pem(&h.server_certs, "server-rsa-chain.pem");
+    add_pem(&h.client_certs, "server-ecdsa-chain.pem");
+    x509_analyze_handshake(st, &h);
+    assert_true(h.server_cert.visible && h.server_cert.hostname_mismatch);
+    assert_true(h.client_cert.visible);
+    assert_false(h.client_cert.hostname_checked);
+    /* A server certificate is the wrong purpose for a client. */
+    assert_true(h.client_cert.untrusted);
+    assert_int_equal(h.client_cert.verify_code, X509_V_ERR_INVALID_PURPOSE);
+    free(h.server_certs.der);
+    free(h.client_certs.der);
+    x509_stage_free(st);
+}
+
+static void test_bad_ca_file(void **state)
+{
+    (void)state;
+    struct x509_config cfg = {0};
+    cfg.ca_file = "/nonexistent/ca.pem";
+    assert_null(x509_stage_new(&cfg));
+}
+
+int main(void)
+{
+    const char *root = getenv("TLSMON_SOURCE_ROOT");
+    if (root) {
+        snprintf(certs_dir, sizeof(certs_dir), "%s/captures/certs", root);
+    } else {
+        /* __FILE__ ends in tests/unit/test_x509.c. */
+        snprintf(certs_dir, sizeof(certs_dir), "%s", __FILE__);
+        char *cut = strstr(certs_dir, "tests/unit/test_x509.c");
+        if (cut)
+            strcpy(cut, "captures/certs");
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_chain_facts),
+        cmocka_unit_test(test_hostname),
+        cmocka_unit_test(test_ecdsa),
+        cmocka_unit_test(test_times),
+        cmocka_unit_test(test_self_signed),
+        cmocka_unit_test(test_incomplete_and_unknown),
+        cmocka_unit_test(test_out_of_order),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_cache_and_pem),
+        cmocka_unit_test(test_cache_bounded),
+        cmocka_unit_test(test_handshake),
+        cmocka_unit_test(test_bad_ca_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
