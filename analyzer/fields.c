@@ -914,6 +914,9 @@ CERT_GETTERS(g_ccert, client_cert)
 /* Only a server is checked against a name: the SNI. */
 FACT(g_scert_hostname_mismatch, put_bool, h->server_cert.hostname_mismatch,
      h->server_cert.hostname_checked)
+/* Only a server leaf meets a client's clock. */
+FACT(g_scert_client_clock, put_bool, h->server_cert.client_clock,
+     h->server_cert.times_checked)
 
 /* ---- the table ---------------------------------------------------------- */
 
@@ -1200,6 +1203,9 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.validity_too_long", FT_BOOL,
            "server leaf issued after 2020-09-01 valid for over 398 days",
            g_scert_validity_too_long),
+    SCALAR("tlsmon.certificate.client_clock", FT_BOOL,
+           "the client rejected as expired (or bad) a leaf valid at capture "
+           "time: its clock is wrong", g_scert_client_clock),
     SCALAR("tlsmon.certificate_request", FT_BOOL,
            "the server asked for a client certificate (visible before TLS "
            "1.3)",

@@ -163,6 +163,88 @@ fi
 ROOT=$CERTS/root-ca.pem
 INTER=$CERTS/intermediate-ca.pem
 
+# Certificates for the certificate-analysis scenarios (cert-*). Made only
+# when missing, so that adding them does not change the ones above (and the
+# existing captures' expectations).
+make_extra_certs() {
+    cat >"$WORK/ext2.cnf" <<'EOF'
+[leaf]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = $ENV::SAN
+authorityInfoAccess = OCSP;URI:http://ocsp.tlsmon.test/,caIssuers;URI:http://ca.tlsmon.test/inter.crt
+crlDistributionPoints = URI:http://crl.tlsmon.test/inter.crl
+[client]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = $ENV::SAN
+[bigca]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+    # extra_cert NAME CN SAN SECTION ISSUER BITS [openssl x509 args]
+    extra_cert() {
+        local name=$1 cn=$2 san=$3 sect=$4 issuer=$5 bits=$6
+        shift 6
+        [ -s "$CERTS/$name.pem" ] && return 0
+        openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$bits" \
+            -out "$CERTS/$name.key" 2>/dev/null
+        openssl req -new -key "$CERTS/$name.key" \
+            -subj "/O=tlsmon test/CN=$cn" -out "$WORK/$name.csr"
+        SAN=$san openssl x509 -req -in "$WORK/$name.csr" \
+            -CA "$CERTS/$issuer.pem" -CAkey "$CERTS/$issuer.key" \
+            -set_serial "0x$(openssl rand -hex 8)" \
+            -extfile "$WORK/ext2.cnf" -extensions "$sect" \
+            -out "$CERTS/$name.pem" "$@"
+        chmod 644 "$CERTS/$name.pem" "$CERTS/$name.key"
+    }
+    extra_cert server-wildcard '*.wild.test' 'DNS:*.wild.test' leaf \
+        intermediate-ca 2048 -sha256 -days "$VALID_DAYS"
+    extra_cert server-ip 127.0.0.1 'IP:127.0.0.1,IP:::1' leaf \
+        intermediate-ca 2048 -sha256 -days "$VALID_DAYS"
+    extra_cert server-rsa1024 server.test 'DNS:server.test' leaf \
+        intermediate-ca 1024 -sha256 -days "$VALID_DAYS"
+    extra_cert server-sha1 server.test 'DNS:server.test' leaf \
+        intermediate-ca 2048 -sha1 -days "$VALID_DAYS"
+    extra_cert client-mtls 'tlsmon test client' 'DNS:client.test' client \
+        intermediate-ca 2048 -sha256 -days "$VALID_DAYS"
+    # A long chain of 4096-bit certificates under the root.
+    extra_cert big-ca1 'tlsmon big CA 1' 'DNS:unused.test' bigca root-ca \
+        4096 -sha384 -days "$VALID_DAYS"
+    extra_cert big-ca2 'tlsmon big CA 2' 'DNS:unused.test' bigca big-ca1 \
+        4096 -sha384 -days "$VALID_DAYS"
+    extra_cert big-ca3 'tlsmon big CA 3' 'DNS:unused.test' bigca big-ca2 \
+        4096 -sha384 -days "$VALID_DAYS"
+    extra_cert server-big server.test \
+        'DNS:server.test,DNS:www.server.test,DNS:api.server.test' leaf \
+        big-ca3 4096 -sha384 -days "$VALID_DAYS"
+    # Valid only from two years after it was made.
+    [ -s "$CERTS/server-future.pem" ] ||
+        faketime -f '+730d' bash -c "$(declare -f extra_cert); CERTS='$CERTS' \
+            WORK='$WORK'; extra_cert server-future server.test \
+            'DNS:server.test' leaf intermediate-ca 2048 -sha256 -days 30"
+    local f
+    for f in server-wildcard server-ip server-rsa1024 server-sha1 \
+             client-mtls server-future; do
+        cat "$CERTS/$f.pem" "$INTER" >"$CERTS/$f-chain.pem"
+    done
+    cat "$CERTS/big-ca3.pem" "$CERTS/big-ca2.pem" "$CERTS/big-ca1.pem" \
+        >"$CERTS/big-chain.pem"
+    # Out of order: the root first, then the intermediate.
+    cat "$ROOT" "$INTER" >"$CERTS/root-then-intermediate.pem"
+    rm -f "$CERTS"/*.srl
+    chmod 644 "$CERTS"/*-chain.pem "$CERTS/root-then-intermediate.pem"
+}
+make_extra_certs
+
 # ---------------------------------------------------------------------------
 # Namespace and helpers.
 
@@ -710,6 +792,158 @@ cap_fail_incomplete_chain() {
     expect 'tls.alert_message.desc==48 && tcp.dstport==4456' 1
 }
 
+# ---------------------------------------------------------------------------
+# Certificate analysis (issue 4): one scenario per certificate fact or
+# verdict. tlsmon is run on these with --ca-file certs/root-ca.pem.
+
+# cert_server PORT LEAF [s_server args...]: TLS 1.2 server with LEAF's key,
+# LEAF-chain.pem's intermediates unless args say otherwise.
+cert_server() {
+    local port=$1 leaf=$2
+    shift 2
+    server_start "$port" openssl s_server -accept "$port" -naccept 1 -rev \
+        -tls1_2 -cert "$CERTS/$leaf.pem" -key "$CERTS/$leaf.key" "$@"
+}
+
+cap_cert_wildcard() {
+    capture_start cert-wildcard 4460
+    cert_server 4460 server-wildcard -cert_chain "$INTER"
+    must_pass s_client_say "hello wildcard" 1 -connect 127.0.0.1:4460 \
+        -tls1_2 -servername www.wild.test -CAfile "$ROOT" \
+        -verify_return_error -verify_hostname www.wild.test
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 1
+}
+
+# A wildcard covers one label only: a.b.wild.test is not *.wild.test.
+cap_cert_wildcard_mismatch() {
+    capture_start cert-wildcard-mismatch 4461
+    cert_server 4461 server-wildcard -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4461 -tls1_2 \
+        -servername a.b.wild.test -CAfile "$ROOT" -verify_return_error \
+        -verify_hostname a.b.wild.test
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==42 && tcp.dstport==4461' 1
+}
+
+# OpenSSL's s_client sends an IP literal as SNI when told to (RFC 6066
+# forbids it, but real clients do): matched against the IP SANs only.
+cap_cert_ip_san() {
+    capture_start cert-ip-san 4462
+    cert_server 4462 server-ip -cert_chain "$INTER"
+    must_pass s_client_say "hello ip" 1 -connect 127.0.0.1:4462 -tls1_2 \
+        -servername 127.0.0.1 -CAfile "$ROOT" -verify_return_error \
+        -verify_ip 127.0.0.1
+    server_stop
+    capture_stop
+    expect 'tls.handshake.extensions_server_name=="127.0.0.1"' 1
+}
+
+# The server sends the root before the intermediate: clients still build
+# the path, but the chain is out of order.
+cap_cert_out_of_order() {
+    capture_start cert-out-of-order 4463
+    cert_server 4463 server-rsa -cert_chain "$CERTS/root-then-intermediate.pem"
+    must_pass s_client_say "hello out of order" 1 -connect 127.0.0.1:4463 \
+        -tls1_2 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 1
+}
+
+cap_cert_rsa1024() {
+    capture_start cert-rsa1024 4464
+    cert_server 4464 server-rsa1024 -cert_chain "$INTER" \
+        -cipher 'DEFAULT@SECLEVEL=0'
+    must_pass s_client_say "hello weak key" 1 -connect 127.0.0.1:4464 \
+        -tls1_2 -cipher 'DEFAULT@SECLEVEL=0' -servername server.test \
+        "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 1
+}
+
+cap_cert_sha1() {
+    capture_start cert-sha1 4465
+    cert_server 4465 server-sha1 -cert_chain "$INTER" \
+        -cipher 'DEFAULT@SECLEVEL=0'
+    must_pass s_client_say "hello sha-1" 1 -connect 127.0.0.1:4465 \
+        -tls1_2 -cipher 'DEFAULT@SECLEVEL=0' -servername server.test \
+        "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 1
+}
+
+cap_cert_ecdsa_tls12() {
+    capture_start cert-ecdsa-tls12 4466
+    cert_server 4466 server-ecdsa -cert_chain "$INTER"
+    must_pass s_client_say "hello ecdsa" 1 -connect 127.0.0.1:4466 \
+        -tls1_2 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect "$SH12 && tls.handshake.ciphersuite==0xc02c" 1
+}
+
+# Four 4096-bit certificates (about 7 kB) over a 1280-byte MTU, without
+# segmentation offload (else tcpdump on lo sees 4 kB super-packets): the
+# Certificate message spans many TCP segments.
+cap_cert_big_chain() {
+    capture_start cert-big-chain 4467
+    in_ns ip link set lo mtu 1280 gso_max_segs 1
+    cert_server 4467 server-big -cert_chain "$CERTS/big-chain.pem"
+    must_pass s_client_say "hello big chain" 1 -connect 127.0.0.1:4467 \
+        -tls1_2 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    in_ns ip link set lo mtu 65536 gso_max_segs 65535
+    expect 'tls.handshake.type==11' 1
+    expect 'tcp.srcport==4467 && tcp.len>1000' 4
+}
+
+cap_cert_mtls() {
+    capture_start cert-mtls 4468
+    cert_server 4468 server-rsa -cert_chain "$INTER" -Verify 1 \
+        -CAfile "$ROOT" -verify_return_error
+    must_pass s_client_say "hello with a client certificate" 1 \
+        -connect 127.0.0.1:4468 -tls1_2 -servername server.test \
+        "${VERIFY[@]}" -cert "$CERTS/client-mtls.pem" \
+        -key "$CERTS/client-mtls.key" -cert_chain "$INTER"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 2
+}
+
+# The client's clock is 30 years ahead: it calls a valid certificate
+# expired. The cause is the client's clock, not the certificate.
+cap_cert_client_clock() {
+    capture_start cert-client-clock 4469
+    cert_server 4469 server-rsa -cert_chain "$INTER"
+    must_fail bash -c "sleep 1 | ip netns exec '$NS' faketime -f '+30y' \
+        openssl s_client -connect 127.0.0.1:4469 -tls1_2 \
+        -servername server.test -CAfile '$ROOT' -verify_return_error \
+        -verify_hostname server.test"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==45 && tcp.dstport==4469' 1
+}
+
+cap_cert_not_yet_valid() {
+    capture_start cert-not-yet-valid 4470
+    cert_server 4470 server-future -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4470 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==42 || tls.alert_message.desc==45' 1
+}
+
+CERT_SCENARIOS=(cert-wildcard cert-wildcard-mismatch cert-ip-san
+     cert-out-of-order cert-rsa1024 cert-sha1 cert-ecdsa-tls12
+     cert-big-chain cert-mtls cert-client-clock cert-not-yet-valid)
+
 ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
      gnutls-tls13 curl-tls12-port8443 python-tls13-ipv6
      fail-version fail-version-old-client fail-cipher
@@ -717,7 +951,7 @@ ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
      fail-client-cert fail-client-cert-tls13
      not-tls server-reset silent-server sslv3-or-tls10-weak
      fail-self-signed fail-hostname fail-incomplete-chain
-     fail-unknown-ca-tls13-openssl)
+     fail-unknown-ca-tls13-openssl "${CERT_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do

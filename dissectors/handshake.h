@@ -253,6 +253,8 @@ struct cert_result {
     int32_t verify_code;         /* OpenSSL X509_V_ERR_*, 0 = ok */
     char verify_error[96];       /* OpenSSL's text for verify_code */
     bool weak_key, weak_signature, validity_too_long;
+    bool client_clock;           /* the client called a leaf expired (or
+                                    bad) that is valid at capture time */
     const char *pem;             /* --emit-certificates: the chain as PEM;
                                     owned by the stage's cache, valid until
                                     the next record is analyzed */

@@ -655,6 +655,28 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
     }
 }
 
+/* A client that rejects a certificate as expired although it is valid at
+ * the capture time has its clock wrong; OpenSSL clients say bad_certificate
+ * for a leaf not yet valid to them, so that counts too when nothing else is
+ * wrong with the chain. */
+static void client_clock(struct handshake *h)
+{
+    const struct cert_result *r = &h->server_cert;
+    if (!r->times_checked || r->expired || r->not_yet_valid)
+        return;
+    bool clean = r->chain_checked && !r->untrusted && !r->incomplete_chain &&
+                 !r->self_signed && !r->hostname_mismatch &&
+                 !r->weak_key && !r->weak_signature && !r->malformed;
+    for (size_t i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++) {
+        const struct tls_alert *a = &h->alerts[i];
+        if (a->sender != TLS_SIDE_CLIENT || a->encrypted || a->level != 2)
+            continue;
+        if (a->description == 45 || (a->description == 42 && clean))
+            h->server_cert.client_clock = true;
+        break; /* only the first fatal alert says why */
+    }
+}
+
 void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
 {
     memset(&h->server_cert, 0, sizeof(h->server_cert));
@@ -678,4 +700,5 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
     if (h->client_certs.seen && h->client_certs.n_certs > 0)
         x509_analyze_chain(st, &h->client_certs, false, NULL, at,
                            &h->client_cert);
+    client_clock(h);
 }

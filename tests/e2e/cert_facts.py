@@ -7,9 +7,12 @@ clear before TLS 1.3); `openssl x509` reads the leaf and `openssl verify
 -attime <capture time> -purpose sslserver -CAfile <trust> -untrusted <rest>`
 judges the chain. tlsmon, run with the same trust store (the capture's
 expected/NAME.args, else captures/certs/root-ca.pem), must report the same
-subject, issuer, serial, validity, SHA-256, SANs, and pass or fail
+subject, issuer, serial, validity, SHA-256, SANs, key type, size and
+curve, signature algorithm (`openssl x509 -text`), and pass or fail
 verification the same way with the same first error. Where tshark sees no
-certificate, tlsmon must not claim any certificate fact."""
+certificate, tlsmon must not claim any certificate fact. A client's chain
+(mutual TLS) is checked the same way against tls.client.* with -purpose
+sslclient."""
 import argparse
 import calendar
 import glob
@@ -56,7 +59,16 @@ def openssl_time(s):
                          time.gmtime(calendar.timegm(t)))
 
 
-def openssl_facts(leaf_path):
+def canonical_ip(text):
+    """openssl prints IPv6 SANs uncompressed; tlsmon as inet_ntop does."""
+    import ipaddress
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return text
+
+
+def openssl_facts(leaf_path, side="server"):
     out = subprocess.run(
         ["openssl", "x509", "-in", leaf_path, "-noout", "-nameopt", "RFC2253",
          "-subject", "-issuer", "-serial", "-startdate", "-enddate",
@@ -67,33 +79,51 @@ def openssl_facts(leaf_path):
     for line in out.splitlines():
         line = line.strip()
         if line.startswith("subject="):
-            f["tls.server.subject"] = line[8:]
+            f[f"tls.{side}.subject"] = line[8:]
         elif line.startswith("issuer="):
-            f["tls.server.issuer"] = line[7:]
+            f[f"tls.{side}.issuer"] = line[7:]
         elif line.startswith("serial="):
-            f["tls.server.x509.serial_number"] = line[7:]
+            f[f"tls.{side}.x509.serial_number"] = line[7:]
         elif line.startswith("notBefore="):
-            f["tls.server.x509.not_before"] = openssl_time(line[10:])
+            f[f"tls.{side}.x509.not_before"] = openssl_time(line[10:])
         elif line.startswith("notAfter="):
-            f["tls.server.x509.not_after"] = openssl_time(line[9:])
+            f[f"tls.{side}.x509.not_after"] = openssl_time(line[9:])
         elif "Fingerprint=" in line:
-            f["tls.server.hash.sha256"] = line.split("=", 1)[1].replace(":", "")
+            f[f"tls.{side}.hash.sha256"] = \
+                line.split("=", 1)[1].replace(":", "")
         elif line.startswith(("DNS:", "IP Address:")):
             for item in line.split(", "):
-                sans.append(item.split(":", 1)[1])
+                sans.append(canonical_ip(item.split(":", 1)[1]))
     if sans:
-        f["tls.server.x509.alternative_names"] = sans
+        f[f"tls.{side}.x509.alternative_names"] = sans
+    text = subprocess.run(["openssl", "x509", "-in", leaf_path, "-noout",
+                           "-text"], capture_output=True, text=True,
+                          check=True).stdout
+    algs = {"rsaEncryption": "RSA", "id-ecPublicKey": "EC",
+            "ED25519": "Ed25519", "dsaEncryption": "DSA"}
+    m = re.search(r"Public Key Algorithm: (\S+)", text)
+    if m:
+        f[f"tls.{side}.x509.public_key_algorithm"] = algs.get(m.group(1),
+                                                              m.group(1))
+    m = re.search(r"Public-Key: \((\d+) bit\)", text)
+    if m:
+        f[f"tls.{side}.x509.public_key_size"] = int(m.group(1))
+    m = re.search(r"ASN1 OID: (\S+)", text)
+    f[f"tls.{side}.x509.public_key_curve"] = m.group(1) if m else None
+    m = re.search(r"Signature Algorithm: (\S+)", text)
+    if m:
+        f[f"tls.{side}.x509.signature_algorithm"] = m.group(1)
     return f
 
 
-def openssl_verify(tmp, ders, at, ca):
+def openssl_verify(tmp, ders, at, ca, purpose="sslserver"):
     leaf = os.path.join(tmp, "leaf.pem")
     rest = os.path.join(tmp, "rest.pem")
     with open(leaf, "w") as fp:
         fp.write(pem(ders[0]))
     with open(rest, "w") as fp:
         fp.write("".join(pem(d) for d in ders[1:]))
-    cmd = ["openssl", "verify", "-attime", str(at), "-purpose", "sslserver",
+    cmd = ["openssl", "verify", "-attime", str(at), "-purpose", purpose,
            "-CAfile", ca]
     if len(ders) > 1:
         cmd += ["-untrusted", rest]
@@ -114,6 +144,26 @@ def trust_file(captures, name):
     return os.path.join(captures, "certs", "root-ca.pem")
 
 
+def check_client(r, client, tmp, ca, port):
+    at, ders = client
+    problems = []
+    leaf, ok, error = openssl_verify(tmp, ders, at, ca, "sslclient")
+    for k, want in openssl_facts(leaf, "client").items():
+        if r.get(k) != want:
+            problems.append(f"port {port}: {k}: openssl {want!r}, "
+                            f"tlsmon {r.get(k)!r}")
+    failed = any(r.get("tlsmon.client_certificate." + v) for v in
+                 ("untrusted", "expired", "not_yet_valid"))
+    if failed == ok:
+        problems.append(f"port {port}: client chain: openssl verify "
+                        f"{'ok' if ok else 'fails'} ({error}), tlsmon {failed}")
+    if r.get("tlsmon.client_certificate.verify_error") != error:
+        problems.append(f"port {port}: client verify error: openssl "
+                        f"{error!r}, tlsmon "
+                        f"{r.get('tlsmon.client_certificate.verify_error')!r}")
+    return problems
+
+
 def check(tlsmon, captures, pcap, tmp):
     name = os.path.splitext(os.path.basename(pcap))[0]
     ca = trust_file(captures, name)
@@ -122,10 +172,14 @@ def check(tlsmon, captures, pcap, tmp):
         return [f"exit code {rc}: {err.strip()}"]
     problems = []
     rows = tshark_certs(pcap)
-    by_port = {}
+    # A chain sent from a record's server port is the server's; one sent
+    # to it, a client's (mutual TLS).
+    server_ports = {r.get("destination.port") for r in records}
+    by_port, clients = {}, {}
     for at, sport, dport, ders in rows:
-        by_port.setdefault((sport, dport), (at, ders))
-    checked = 0
+        side = by_port if sport in server_ports else clients
+        side.setdefault((sport, dport), (at, ders))
+    checked = checked_clients = 0
     for r in records:
         key = (r.get("destination.port"), r.get("source.port"))
         server = by_port.get(key)
@@ -154,6 +208,13 @@ def check(tlsmon, captures, pcap, tmp):
             problems.append(f"port {key[1]}: {len(ders)} certificates, tlsmon "
                             f"{r.get('tlsmon.server_certificates.count')}")
         checked += 1
+        client = clients.get((r.get("source.port"), r.get("destination.port")))
+        if client is not None:
+            problems += check_client(r, client, tmp, ca, key[1])
+            checked_clients += 1
+    if checked_clients != len(clients):
+        problems.append(f"tshark saw {len(clients)} client chains, tlsmon "
+                        f"reported {checked_clients}")
     if checked != len(by_port):
         problems.append(f"tshark saw {len(by_port)} server chains, tlsmon "
                         f"reported {checked}")
