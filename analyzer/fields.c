@@ -11,6 +11,7 @@
 #include "fields.h"
 #include "../dissectors/outcome.h"
 #include "../dissectors/tls_names.h"
+#include "../rules/engine.h"
 
 /* ---- shared formatting -------------------------------------------------- */
 
@@ -918,6 +919,154 @@ FACT(g_scert_hostname_mismatch, put_bool, h->server_cert.hostname_mismatch,
 FACT(g_scert_client_clock, put_bool, h->server_cert.client_clock,
      h->server_cert.times_checked)
 
+/* ---- diagnosis: rules and server history ------------------------------ */
+
+/* A clean record has cause "none"; a failed one no rule explains,
+ * "unknown". Both only once the rules ran. */
+static bool g_cause(const struct handshake *h, struct field_value *v,
+                    char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    if (!h->diagnosed)
+        return false;
+    const struct rule *r = rules_primary(h);
+    if (r)
+        return put_str(v, r->cause);
+    return put_str(v, h->outcome == OUTCOME_FAILED ? "unknown" : "none");
+}
+
+#define PRIMARY_FACT(fn, expr)                                                \
+    static bool fn(const struct handshake *h, struct field_value *v,          \
+                   char *scratch, size_t len)                                 \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        const struct rule *r = rules_primary(h);                              \
+        return r && put_str(v, expr);                                         \
+    }
+PRIMARY_FACT(g_fix, rules_fix_name(r->fix))
+PRIMARY_FACT(g_confidence, rules_confidence_name(r->confidence))
+PRIMARY_FACT(g_severity, rules_severity_name(r->severity))
+
+static size_t c_rules(const struct handshake *h)
+{
+    return h->diagnosed ? h->n_findings : 0;
+}
+static bool i_rules(const struct handshake *h, size_t i,
+                    struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return put_str(v, h->findings[i].rule->id);
+}
+
+static const char *const cipher_weakness_names[] = {
+    "no_forward_secrecy", "rc4", "3des", "null", "export", "anonymous", "cbc",
+};
+static size_t c_cipher_weaknesses(const struct handshake *h)
+{
+    return h->sh.seen ? sizeof(cipher_weakness_names) /
+                            sizeof(cipher_weakness_names[0])
+                      : 0;
+}
+static bool i_cipher_weaknesses(const struct handshake *h, size_t i,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    return (tls_cipher_flags(h->sh.cipher) & (1u << i)) &&
+           put_str(v, cipher_weakness_names[i]);
+}
+FACT(g_cipher_forward_secrecy, put_bool,
+     !(tls_cipher_flags(h->sh.cipher) & (TLS_CIPHER_NO_PFS | TLS_CIPHER_ANON |
+                                         TLS_CIPHER_NULL)),
+     h->sh.seen && tls_cipher_name(h->sh.cipher))
+
+/* Suites with forward secrecy and an AEAD, none of the known weaknesses. */
+static bool g_ch_modern_ciphers(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    if (!h->ch.seen)
+        return false;
+    int64_t n = 0;
+    size_t total = h->ch.n_ciphers < HS_MAX_CIPHERS ? h->ch.n_ciphers
+                                                    : HS_MAX_CIPHERS;
+    for (size_t i = 0; i < total; i++) {
+        uint32_t c = h->ch.ciphers[i];
+        if (tls_cipher_name(c) && tls_cipher_flags(c) == 0 &&
+            !tls_is_grease((uint16_t)c) && c != 0x00ff && c != 0x5600)
+            n++;
+    }
+    return put_int(v, n);
+}
+
+/* Roots are not meant to be sent: a chain that stops at a CA is missing
+ * its root (trust), one that stops at the leaf its intermediates. */
+FACT(g_scert_ends_at_ca, put_bool,
+     h->server_cert.n_summaries > 0 &&
+         h->server_cert.chain[h->server_cert.n_summaries - 1].is_ca,
+     h->server_cert.chain_checked && h->server_cert.n_summaries > 0)
+
+FACT(g_scert_trust_store, put_str,
+     h->server_cert.custom_trust ? "custom" : "system",
+     h->server_cert.chain_checked)
+
+FACT(g_srv_established, put_int, h->server_profile.established,
+     h->server_profile.known)
+FACT(g_srv_failed, put_int, h->server_profile.failed, h->server_profile.known)
+
+static const uint16_t rank_versions[] = {0, TLS_V_SSL2, TLS_V_SSL3, TLS_V_1_0,
+                                         TLS_V_1_1, TLS_V_1_2, TLS_V_1_3};
+static size_t c_srv_versions(const struct handshake *h)
+{
+    return h->server_profile.known ? sizeof(rank_versions) /
+                                         sizeof(rank_versions[0])
+                                   : 0;
+}
+static bool i_srv_versions(const struct handshake *h, size_t i,
+                           struct field_value *v, char *scratch, size_t len)
+{
+    return i > 0 && (h->server_profile.version_ranks & (1u << i)) &&
+           put_str(v, fields_version_string(rank_versions[i], scratch, len));
+}
+static size_t c_srv_ciphers(const struct handshake *h)
+{
+    return h->server_profile.n_ciphers;
+}
+static bool i_srv_ciphers(const struct handshake *h, size_t i,
+                          struct field_value *v, char *scratch, size_t len)
+{
+    return put_str(v, fields_cipher_string(h->server_profile.ciphers[i],
+                                           scratch, len));
+}
+static size_t c_srv_groups(const struct handshake *h)
+{
+    return h->server_profile.n_groups;
+}
+static bool i_srv_groups(const struct handshake *h, size_t i,
+                         struct field_value *v, char *scratch, size_t len)
+{
+    uint16_t g = h->server_profile.groups[i];
+    const char *name = tls_group_name(g);
+    if (!name) {
+        snprintf(scratch, len, "0x%04x", (unsigned)g);
+        name = scratch;
+    }
+    return put_str(v, name);
+}
+TEXT_FACT(g_srv_usual_issuer, server_profile.usual_issuer)
+FACT(g_srv_usual_issuer_count, put_int, h->server_profile.usual_issuer_count,
+     h->server_profile.usual_issuer_count > 0)
+FACT(g_srv_version_accepted, put_bool,
+     h->server_profile.offered_version_accepted == EVIDENCE_YES,
+     h->server_profile.offered_version_accepted != EVIDENCE_NONE)
+FACT(g_srv_cipher_accepted, put_bool,
+     h->server_profile.offered_cipher_accepted == EVIDENCE_YES,
+     h->server_profile.offered_cipher_accepted != EVIDENCE_NONE)
+FACT(g_srv_issuer_changed, put_bool,
+     h->server_profile.issuer_changed == EVIDENCE_YES,
+     h->server_profile.issuer_changed != EVIDENCE_NONE)
+
 /* ---- the table ---------------------------------------------------------- */
 
 #define SCALAR(n, t, d, g) {n, t, d, g, NULL, NULL}
@@ -939,6 +1088,36 @@ static const struct field_def field_table[] = {
     SCALAR("source.port", FT_INT, "client port", g_source_port),
     SCALAR("destination.ip", FT_IP, "server address", g_dest_ip),
     SCALAR("destination.port", FT_INT, "server port", g_dest_port),
+    SCALAR("server.established_count", FT_INT,
+           "earlier handshakes to this server (IP:port) in this run that "
+           "were established", g_srv_established),
+    SCALAR("server.failed_count", FT_INT,
+           "earlier handshakes to this server in this run that failed",
+           g_srv_failed),
+    LIST("server.accepted_versions", FT_STRING_LIST,
+         "versions this server chose in earlier handshakes", c_srv_versions,
+         i_srv_versions),
+    LIST("server.accepted_ciphers", FT_STRING_LIST,
+         "cipher suites this server chose in earlier handshakes",
+         c_srv_ciphers, i_srv_ciphers),
+    LIST("server.accepted_groups", FT_STRING_LIST,
+         "key-exchange groups this server chose in earlier handshakes",
+         c_srv_groups, i_srv_groups),
+    SCALAR("server.usual_issuer", FT_STRING,
+           "issuer this server's certificate for this SNI usually had",
+           g_srv_usual_issuer),
+    SCALAR("server.usual_issuer_count", FT_INT,
+           "earlier handshakes that showed that issuer",
+           g_srv_usual_issuer_count),
+    SCALAR("server.offered_version_accepted", FT_BOOL,
+           "some version the client offered was chosen by this server "
+           "before; absent without history", g_srv_version_accepted),
+    SCALAR("server.offered_cipher_accepted", FT_BOOL,
+           "some suite the client offered was chosen by this server before; "
+           "absent without history", g_srv_cipher_accepted),
+    SCALAR("server.issuer_changed", FT_BOOL,
+           "the leaf's issuer differs from the one this name usually had "
+           "(seen twice or more)", g_srv_issuer_changed),
     SCALAR("network.transport", FT_STRING, "always \"tcp\"", g_net_transport),
     SCALAR("network.type", FT_STRING, "ipv4 or ipv6", g_net_type),
     SCALAR("network.vlan.id", FT_INT, "outer VLAN id", g_net_vlan),
@@ -1106,6 +1285,9 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.client_hello.ciphers_count", FT_INT,
            "cipher suites offered on the wire, GREASE included",
            g_ch_ciphers_count),
+    SCALAR("tlsmon.client_hello.modern_ciphers", FT_INT,
+           "offered suites with forward secrecy and an AEAD",
+           g_ch_modern_ciphers),
     LIST("tlsmon.client_hello.groups", FT_STRING_LIST,
          "supported_groups, wire order, GREASE left out, unknown as hex",
          c_ch_groups, i_ch_groups),
@@ -1157,6 +1339,13 @@ static const struct field_def field_table[] = {
     LIST("tlsmon.server_hello.extensions", FT_STRING_LIST,
          "extension names (numbers when unnamed) in wire order",
          c_sh_extensions, i_sh_extensions),
+    LIST("tlsmon.cipher.weaknesses", FT_STRING_LIST,
+         "what is weak about the chosen suite: no_forward_secrecy, rc4, "
+         "3des, null, export, anonymous, cbc", c_cipher_weaknesses,
+         i_cipher_weaknesses),
+    SCALAR("tlsmon.cipher.forward_secrecy", FT_BOOL,
+           "the chosen suite has an ephemeral key exchange",
+           g_cipher_forward_secrecy),
     SCALAR("tlsmon.server_certificates.count", FT_INT,
            "certificates the server sent; absent if no Certificate seen",
            g_server_certs_count),
@@ -1206,6 +1395,12 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.client_clock", FT_BOOL,
            "the client rejected as expired (or bad) a leaf valid at capture "
            "time: its clock is wrong", g_scert_client_clock),
+    SCALAR("tlsmon.certificate.ends_at_ca", FT_BOOL,
+           "the last certificate sent is a CA certificate (an intermediate "
+           "or root), not the leaf alone", g_scert_ends_at_ca),
+    SCALAR("tlsmon.certificate.trust_store", FT_STRING,
+           "what the chain was judged against: system (bundle) or custom "
+           "(--ca-file/--ca-path)", g_scert_trust_store),
     SCALAR("tlsmon.certificate_request", FT_BOOL,
            "the server asked for a client certificate (visible before TLS "
            "1.3)",
@@ -1296,6 +1491,20 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.truncated", FT_BOOL,
            "a hello or alert list had more entries than tlsmon keeps",
            g_truncated),
+    SCALAR("tlsmon.cause", FT_STRING,
+           "primary cause (DIAGNOSES.md id) from the highest-severity "
+           "matching rule; none when clean, unknown for an unexplained "
+           "failure", g_cause),
+    SCALAR("tlsmon.fix", FT_STRING,
+           "who must fix the primary cause: client, server, network, either",
+           g_fix),
+    SCALAR("tlsmon.confidence", FT_STRING,
+           "how sure the evidence for the primary cause is: low, medium, "
+           "high", g_confidence),
+    SCALAR("tlsmon.severity", FT_STRING,
+           "severity of the primary finding: info ... critical", g_severity),
+    LIST("tlsmon.rules", FT_STRING_LIST, "ids of every matching rule",
+         c_rules, i_rules),
 };
 
 #define FIELD_COUNT (sizeof(field_table) / sizeof(field_table[0]))

@@ -15,6 +15,7 @@
 #include "output/output.h"
 #include "output/summary.h"
 #include "pipeline.h"
+#include "../rules/engine.h"
 #include "tlsmon_config.h"
 
 enum exit_code { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_PARTIAL = 2 };
@@ -29,6 +30,13 @@ struct options {
     enum format format;
     int summary; /* -1 default for the format, 0 off, 1 on */
     struct pipeline_config pipe;
+    /* Rules: the built-in set unless --rules FILE replaces it; --rules
+     * +FILE adds to it. */
+    const char **rule_files;
+    size_t n_rule_files;
+    bool rules_replace_default;
+    bool no_rules;
+    enum { RULES_RUN, RULES_CHECK, RULES_LIST, RULES_LIST_MD } rules_mode;
 };
 
 static void usage(FILE *fp)
@@ -56,6 +64,17 @@ static void usage(FILE *fp)
         "                        of the system bundle\n"
         "      --emit-certificates  add the certificate chains as PEM\n"
         "                        (tls.server.certificate_chain, ...)\n"
+        "      --rules FILE      diagnose with the rules in FILE instead of the\n"
+        "                        built-in set (repeatable); +FILE adds FILE to\n"
+        "                        the built-in set\n"
+        "      --no-rules        no diagnosis (no cause, fix or alerts)\n"
+        "      --alert-window S  identical alerts (rule, server, client) within\n"
+        "                        S seconds of packet time are counted, not\n"
+        "                        repeated (default 60; 0 sends every one)\n"
+        "      --check-rules FILE  load FILE (+FILE: with the built-in set),\n"
+        "                        report the first error and exit 0 or 1\n"
+        "      --list-rules      print the loaded rules and exit\n"
+        "      --list-rules-md   the same as a Markdown table\n"
         "      --list-fields     print every record field and exit\n"
         "      --list-fields-md  the same as a Markdown table\n"
         "  -h, --help            this help\n"
@@ -86,6 +105,38 @@ static bool parse_size(const char *s, uint64_t *out)
     return true;
 }
 
+/* "+FILE" adds to the built-in rules; "FILE" replaces them. */
+static bool add_rule_file(struct options *o, const char *arg)
+{
+    const char **n = realloc(o->rule_files, (o->n_rule_files + 1) * sizeof(*n));
+    if (!n)
+        return false;
+    o->rule_files = n;
+    if (arg[0] == '+')
+        arg++;
+    else
+        o->rules_replace_default = true;
+    o->rule_files[o->n_rule_files++] = arg;
+    return true;
+}
+
+/* Load the rule set the options ask for; NULL with a message on error, or
+ * when there are to be no rules (*failed false then). */
+static struct rule_set *load_rules(const struct options *o, bool *failed)
+{
+    *failed = false;
+    if (o->no_rules && o->rules_mode == RULES_RUN)
+        return NULL;
+    char err[RULES_ERROR_LEN];
+    struct rule_set *rs = rules_load(!o->rules_replace_default, o->rule_files,
+                                     o->n_rule_files, err, sizeof(err));
+    if (!rs) {
+        fprintf(stderr, "tlsmon: %s\n", err);
+        *failed = true;
+    }
+    return rs;
+}
+
 static bool add_input(struct options *o, const char *path)
 {
     const char **n = realloc(o->inputs, (o->n_inputs + 1) * sizeof(*n));
@@ -107,6 +158,12 @@ enum long_only {
     OPT_CA_FILE,
     OPT_CA_PATH,
     OPT_EMIT_CERTIFICATES,
+    OPT_RULES,
+    OPT_NO_RULES,
+    OPT_ALERT_WINDOW,
+    OPT_CHECK_RULES,
+    OPT_LIST_RULES,
+    OPT_LIST_RULES_MD,
 };
 
 /* Returns -1 to go on, else the exit code to leave with. */
@@ -126,6 +183,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
         {"emit-certificates", no_argument, NULL, OPT_EMIT_CERTIFICATES},
+        {"rules", required_argument, NULL, OPT_RULES},
+        {"no-rules", no_argument, NULL, OPT_NO_RULES},
+        {"alert-window", required_argument, NULL, OPT_ALERT_WINDOW},
+        {"check-rules", required_argument, NULL, OPT_CHECK_RULES},
+        {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+        {"list-rules-md", no_argument, NULL, OPT_LIST_RULES_MD},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -196,6 +259,30 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_EMIT_CERTIFICATES:
             o->pipe.emit_certificates = true;
             break;
+        case OPT_RULES:
+        case OPT_CHECK_RULES:
+            if (!add_rule_file(o, optarg))
+                return EXIT_INPUT;
+            if (c == OPT_CHECK_RULES)
+                o->rules_mode = RULES_CHECK;
+            break;
+        case OPT_NO_RULES:
+            o->no_rules = true;
+            break;
+        case OPT_ALERT_WINDOW:
+            if (!parse_size(optarg, &v) || v > 86400 * 365) {
+                fprintf(stderr, "tlsmon: --alert-window: '%s' is not a number "
+                                "of seconds\n", optarg);
+                return EXIT_INPUT;
+            }
+            o->pipe.alert_window_us = v * 1000000ULL;
+            break;
+        case OPT_LIST_RULES:
+            o->rules_mode = RULES_LIST;
+            break;
+        case OPT_LIST_RULES_MD:
+            o->rules_mode = RULES_LIST_MD;
+            break;
         case OPT_LIST_FIELDS:
             fields_print_list(stdout);
             return EXIT_OK;
@@ -216,6 +303,8 @@ static int parse_options(int argc, char **argv, struct options *o)
     for (int i = optind; i < argc; i++)
         if (!add_input(o, argv[i]))
             return EXIT_INPUT;
+    if (o->rules_mode != RULES_RUN)
+        return -1;
     if (o->n_inputs == 0) {
         fputs("tlsmon: no input: give capture files (or - for stdin); "
               "try 'tlsmon --help'\n", stderr);
@@ -231,10 +320,26 @@ int main(int argc, char **argv)
     pipeline_config_defaults(&o.pipe);
 
     int rc = parse_options(argc, argv, &o);
+    bool rules_failed = false;
+    struct rule_set *rules = rc < 0 ? load_rules(&o, &rules_failed) : NULL;
+    if (rc < 0 && rules_failed)
+        rc = EXIT_INPUT;
+    if (rc < 0 && o.rules_mode != RULES_RUN) {
+        if (o.rules_mode == RULES_CHECK)
+            printf("%zu rules OK\n", rules_count(rules));
+        else if (o.rules_mode == RULES_LIST)
+            rules_print(rules, stdout);
+        else
+            rules_print_markdown(rules, stdout);
+        rc = EXIT_OK;
+    }
     if (rc >= 0) {
+        rules_free(rules);
+        free(o.rule_files);
         free(o.inputs);
         return rc;
     }
+    o.pipe.rules = rules;
 
     FILE *out = stdout;
     if (o.out_path && strcmp(o.out_path, "-") != 0) {
@@ -285,6 +390,8 @@ int main(int argc, char **argv)
     pipeline_free(p);
     output->free(output);
     summary_free(&summary);
+    rules_free(rules);
+    free(o.rule_files);
     free(o.inputs);
 
     if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {

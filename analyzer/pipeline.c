@@ -8,11 +8,14 @@
 
 #include "../dissectors/tls.h"
 #include "../dissectors/x509.h"
+#include "../rules/engine.h"
+#include "alert_flood.h"
 #include "classify.h"
 #include "cursor.h"
 #include "decode.h"
 #include "flow.h"
 #include "output/summary.h"
+#include "server_profile.h"
 
 /* Check idle timeouts at most this often in packet time: scanning the LRU
  * head is cheap, but not per packet. */
@@ -36,6 +39,8 @@ struct pipeline {
     struct stream_limits limits;
     struct tls_limits tls_limits;
     struct x509_stage *x509;
+    struct server_profiles *profiles;
+    struct alert_flood *flood;
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg)
@@ -48,6 +53,9 @@ void pipeline_config_defaults(struct pipeline_config *cfg)
     cfg->frag_memcap = 16ULL << 20;
     cfg->ca_file = cfg->ca_path = NULL;
     cfg->emit_certificates = false;
+    cfg->rules = NULL;
+    cfg->alert_window_us = 60ULL * 1000000ULL;
+    cfg->max_servers = SERVER_PROFILES_DEFAULT;
 }
 
 struct pipeline *pipeline_new(const struct pipeline_config *cfg,
@@ -72,6 +80,17 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
         free(p);
         return NULL;
     }
+    p->profiles = server_profiles_new(cfg->max_servers);
+    p->flood = alert_flood_new(cfg->alert_window_us);
+    if (!p->profiles || !p->flood) {
+        server_profiles_free(p->profiles);
+        alert_flood_free(p->flood);
+        flow_table_free(&p->flows);
+        decoder_free(&p->decoder);
+        x509_stage_free(p->x509);
+        free(p);
+        return NULL;
+    }
     p->classifier = classifier_new(); /* NULL: run without nDPI names */
     p->outputs = outputs;
     p->n_outputs = n_outputs;
@@ -84,7 +103,13 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
 
 struct run_stats *pipeline_stats(struct pipeline *p)
 {
+    p->stats.server_profiles_evicted = server_profiles_evicted(p->profiles);
     return &p->stats;
+}
+
+void pipeline_set_rules(struct pipeline *p, const struct rule_set *rules)
+{
+    p->cfg.rules = rules;
 }
 
 static uint64_t memory_in_use(const struct pipeline *p)
@@ -141,6 +166,13 @@ static void emit(struct pipeline *p, struct flow *f)
     snprintf(h->ndpi_category, sizeof(h->ndpi_category), "%s",
              f->classify.result.category);
     x509_analyze_handshake(p->x509, h);
+    server_profiles_observe(p->profiles, h);
+    if (p->cfg.rules) {
+        rules_evaluate(p->cfg.rules, h);
+        size_t quiet = alert_flood_filter(p->flood, h, p->now_us);
+        p->stats.alerts += h->n_findings - quiet;
+        p->stats.alerts_suppressed += quiet;
+    }
 
     if (p->summary)
         summary_add(p->summary, h);
@@ -484,5 +516,7 @@ void pipeline_free(struct pipeline *p)
     classifier_free(p->classifier);
     decoder_free(&p->decoder);
     x509_stage_free(p->x509);
+    server_profiles_free(p->profiles);
+    alert_flood_free(p->flood);
     free(p);
 }

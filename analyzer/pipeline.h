@@ -21,12 +21,16 @@ struct pipeline_config {
     const char *ca_file;          /* trust store: NULL = system bundle */
     const char *ca_path;
     bool emit_certificates;       /* keep the chains as PEM in records */
+    const struct rule_set *rules; /* NULL: no diagnosis */
+    uint64_t alert_window_us;     /* flood control window; 0 sends all */
+    size_t max_servers;           /* server profiles kept; 0 default */
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg);
 
 struct pipeline;
 struct summary;
+struct rule_set;
 
 /* `outputs` (n of them) and `summary` (may be NULL) stay owned by the caller
  * and must outlive the pipeline. */
@@ -41,5 +45,9 @@ void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
 void pipeline_finish(struct pipeline *p);
 
 struct run_stats *pipeline_stats(struct pipeline *p);
+
+/* Rules for the records decided from now on (a reload); the caller frees
+ * the old set afterwards. */
+void pipeline_set_rules(struct pipeline *p, const struct rule_set *rules);
 
 #endif

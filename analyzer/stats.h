@@ -25,6 +25,9 @@ struct run_stats {
     uint64_t tcp_gap_bytes;
     uint64_t reassembly_bytes_max; /* most out-of-order bytes held at once */
     uint64_t handshakes;       /* records emitted */
+    uint64_t alerts;           /* rule findings sent as alert events */
+    uint64_t alerts_suppressed;/* identical within the flood window */
+    uint64_t server_profiles_evicted;
     uint64_t first_ts_us, last_ts_us;
 };
 

@@ -253,11 +253,48 @@ struct cert_result {
     int32_t verify_code;         /* OpenSSL X509_V_ERR_*, 0 = ok */
     char verify_error[96];       /* OpenSSL's text for verify_code */
     bool weak_key, weak_signature, validity_too_long;
+    bool custom_trust;           /* judged against --ca-file/--ca-path, not
+                                    the system bundle */
     bool client_clock;           /* the client called a leaf expired (or
                                     bad) that is valid at capture time */
     const char *pem;             /* --emit-certificates: the chain as PEM;
                                     owned by the stage's cache, valid until
                                     the next record is analyzed */
+};
+
+/* What earlier handshakes of this run showed about the same server
+ * (analyzer/server_profile.c), copied in before the rules run so that they
+ * can confirm a mismatch. Only handshakes decided before this one count. */
+#define HS_PROFILE_CIPHERS 32
+#define HS_PROFILE_GROUPS 16
+enum evidence { EVIDENCE_NONE = 0, EVIDENCE_NO, EVIDENCE_YES };
+
+struct server_evidence {
+    bool known;                  /* some earlier handshake reached it */
+    uint32_t established, failed;
+    uint8_t version_ranks;       /* bit tls_version_rank(v): chosen before */
+    uint16_t ciphers[HS_PROFILE_CIPHERS]; /* chosen before, first ones */
+    uint8_t n_ciphers;
+    uint16_t groups[HS_PROFILE_GROUPS];
+    uint8_t n_groups;
+    char usual_issuer[HS_CERT_NAME_LEN]; /* for this SNI, most seen */
+    uint32_t usual_issuer_count;
+    /* Comparisons of this handshake with that history. */
+    enum evidence offered_version_accepted; /* an offered version was chosen */
+    enum evidence offered_cipher_accepted;  /* an offered suite was chosen */
+    enum evidence issuer_changed;           /* leaf issuer differs from usual */
+};
+
+/* Rule findings (rules/engine.c); `rule` points into the loaded rule set,
+ * which outlives every record evaluated with it. */
+#define HS_MAX_FINDINGS 16
+struct rule;
+
+struct finding {
+    const struct rule *rule;
+    bool suppressed;     /* flood control: an identical alert went out
+                            within the window; counted, not repeated */
+    uint32_t repeats;    /* identical alerts suppressed before this one */
 };
 
 struct endpoint {
@@ -327,6 +364,14 @@ struct handshake {
     int64_t handshake_us;        /* ClientHello to decision; -1 unknown */
     int64_t server_response_us;  /* ClientHello to first server byte; -1 */
     char not_tls_preview[24];    /* printable start of a non-TLS answer */
+
+    /* Diagnosis: server history, then the rules. */
+    struct server_evidence server_profile;
+    bool diagnosed;              /* rules ran on this record */
+    struct finding findings[HS_MAX_FINDINGS];
+    uint8_t n_findings;
+    uint16_t n_findings_total;
+    int8_t primary;              /* finding naming the primary cause, -1 */
 };
 
 #endif

@@ -639,6 +639,7 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
     e->last_use = st->tick;
     *out = e->result;
     out->pem = e->pem;
+    out->custom_trust = st->cfg.ca_file || st->cfg.ca_path;
 
     /* The validity verdicts depend on the second, not the day the cache
      * key holds. */

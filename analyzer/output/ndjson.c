@@ -1,11 +1,14 @@
 /* ndjson.c — the NDJSON output: one JSON object a line per handshake, ECS
- * names from the field registry, and at the end an optional summary line.
+ * names from the field registry, followed by one alert event per rule
+ * finding the flood control let through, and at the end an optional
+ * summary line.
  * Each line is rendered into one reused buffer and written with one fwrite,
  * so a reader tailing the file never sees half a record. */
 #include <inttypes.h>
 #include <stdlib.h>
 
 #include "output.h"
+#include "alert_event.h"
 #include "json_writer.h"
 #include "summary.h"
 
@@ -21,6 +24,13 @@ static void ndjson_handshake(struct output *o, const struct handshake *h)
     json_write_record(&n->w, h);
     if (!json_write_line(&n->w, o->fp))
         n->lost++;
+    for (size_t i = 0; i < h->n_findings; i++) {
+        if (h->findings[i].suppressed)
+            continue;
+        json_write_alert(&n->w, h, &h->findings[i]);
+        if (!json_write_line(&n->w, o->fp))
+            n->lost++;
+    }
 }
 
 static void ndjson_finish(struct output *o, const struct summary *sum,

@@ -11,6 +11,7 @@
 #include "../fields.h"
 #include "../../dissectors/outcome.h"
 #include "../../dissectors/tls_names.h"
+#include "../../rules/engine.h"
 
 bool summary_init(struct summary *s)
 {
@@ -81,6 +82,24 @@ static bool same_server(const struct summary_server *e,
            strcmp(e->sni, sni) == 0;
 }
 
+static size_t cause_index(const char *id)
+{
+    for (size_t i = 0; i < rules_causes_count() && i < SUMMARY_MAX_CAUSES;
+         i++)
+        if (strcmp(rules_cause_at(i)->id, id) == 0)
+            return i;
+    return SUMMARY_MAX_CAUSES;
+}
+
+static void note_cause(struct summary_server *e, const struct handshake *h)
+{
+    const struct rule *r = rules_primary(h);
+    if (r) {
+        e->cause = rules_cause_find(r->cause)->id;
+        e->fix = (uint8_t)r->fix;
+    }
+}
+
 static void count_failing_server(struct summary *s, const struct handshake *h)
 {
     if (!s->servers) {
@@ -93,6 +112,7 @@ static void count_failing_server(struct summary *s, const struct handshake *h)
         struct summary_server *e = &s->servers[slot];
         if (e->used && same_server(e, &h->server, sni)) {
             e->count++;
+            note_cause(e, h);
             return;
         }
         if (!e->used) {
@@ -103,6 +123,7 @@ static void count_failing_server(struct summary *s, const struct handshake *h)
             e->count = 1;
             e->ep = h->server;
             snprintf(e->sni, sizeof(e->sni), "%s", sni);
+            note_cause(e, h);
             s->n_servers++;
             return;
         }
@@ -122,6 +143,14 @@ void summary_add(struct summary *s, const struct handshake *h)
     if (h->sh.seen)
         tally(s->ciphers, &s->n_ciphers, SUMMARY_MAX_CIPHERS,
               &s->ciphers_other, h->sh.cipher, &s->next_order);
+    const struct rule *primary = rules_primary(h);
+    if (primary) {
+        size_t c = cause_index(primary->cause);
+        if (c < SUMMARY_MAX_CAUSES && (unsigned)primary->fix < SUMMARY_FIXES)
+            s->by_cause[c][primary->fix]++;
+    } else if (h->diagnosed && is_failure(h)) {
+        s->failures_unexplained++;
+    }
     if (!is_failure(h))
         return;
 
@@ -299,6 +328,26 @@ void summary_print_text(FILE *fp, const struct summary *s,
         }
     }
 
+    bool any_cause = s->failures_unexplained > 0;
+    for (size_t c = 0; c < SUMMARY_MAX_CAUSES; c++)
+        for (size_t f = 0; f < SUMMARY_FIXES; f++)
+            any_cause |= s->by_cause[c][f] > 0;
+    if (any_cause) {
+        heading(fp, color, "diagnoses by cause (who must fix it)");
+        for (size_t c = 0; c < rules_causes_count() && c < SUMMARY_MAX_CAUSES;
+             c++)
+            for (size_t f = 0; f < SUMMARY_FIXES; f++)
+                if (s->by_cause[c][f])
+                    fprintf(fp, "  %8" PRIu64 "  %-26s %-8s %s\n",
+                            s->by_cause[c][f], rules_cause_at(c)->id,
+                            rules_fix_name((enum rule_fix)f),
+                            rules_cause_at(c)->summary);
+        if (s->failures_unexplained)
+            fprintf(fp, "  %8" PRIu64 "  %-26s %-8s %s\n",
+                    s->failures_unexplained, "unknown", "-",
+                    "failed, no rule explains it");
+    }
+
     if (s->failures) {
         heading(fp, color, "failures by alert");
         k = top_alerts(s, top);
@@ -345,6 +394,9 @@ void summary_print_text(FILE *fp, const struct summary *s,
             if (e->sni[0])
                 fprintf(fp, " [%s]",
                         fields_printable(e->sni, sni, sizeof(sni)));
+            if (e->cause)
+                fprintf(fp, "  %s (fix: %s)", e->cause,
+                        rules_fix_name((enum rule_fix)e->fix));
             fputc('\n', fp);
         }
         if (s->servers_untracked)
@@ -367,6 +419,10 @@ void summary_print_text(FILE *fp, const struct summary *s,
                 " bytes)\n",
                 st->flows, st->flows_tls, st->flows_evicted,
                 st->flows_timed_out, st->tcp_gaps, st->tcp_gap_bytes);
+        if (st->alerts || st->alerts_suppressed)
+            fprintf(fp, "  alerts %" PRIu64 " (%" PRIu64
+                    " identical ones suppressed)\n",
+                    st->alerts, st->alerts_suppressed);
     }
 }
 
@@ -401,6 +457,9 @@ static void write_run_stats(struct json_writer *w, const struct run_stats *st)
     json_counter(w, "tcp_gap_bytes", st->tcp_gap_bytes);
     json_counter(w, "reassembly_bytes_max", st->reassembly_bytes_max);
     json_counter(w, "handshakes", st->handshakes);
+    json_counter(w, "alerts", st->alerts);
+    json_counter(w, "alerts_suppressed", st->alerts_suppressed);
+    json_counter(w, "server_profiles_evicted", st->server_profiles_evicted);
     json_end_object(w);
 }
 
@@ -471,6 +530,23 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
     }
     json_end_array(w);
 
+    json_key(w, "causes");
+    json_begin_array(w);
+    for (size_t c = 0; c < rules_causes_count() && c < SUMMARY_MAX_CAUSES; c++)
+        for (size_t f = 0; f < SUMMARY_FIXES; f++) {
+            if (!s->by_cause[c][f])
+                continue;
+            json_begin_object(w);
+            json_key(w, "cause");
+            json_string(w, rules_cause_at(c)->id);
+            json_key(w, "fix");
+            json_string(w, rules_fix_name((enum rule_fix)f));
+            json_counter(w, "count", s->by_cause[c][f]);
+            json_end_object(w);
+        }
+    json_end_array(w);
+    json_counter(w, "failures_unexplained", s->failures_unexplained);
+
     json_counter(w, "failures", s->failures);
     json_key(w, "failure_alerts");
     json_begin_array(w);
@@ -530,6 +606,12 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
         if (e->sni[0]) {
             json_key(w, "server_name");
             json_string(w, e->sni);
+        }
+        if (e->cause) {
+            json_key(w, "cause");
+            json_string(w, e->cause);
+            json_key(w, "fix");
+            json_string(w, rules_fix_name((enum rule_fix)e->fix));
         }
         json_counter(w, "count", e->count);
         json_end_object(w);

@@ -23,6 +23,8 @@ struct json_writer;
 #define SUMMARY_MAX_SERVERS 1024
 #define SUMMARY_SERVER_SLOTS (2 * SUMMARY_MAX_SERVERS) /* hash, half full */
 #define SUMMARY_ALERT_ENCRYPTED 256 /* alert index for encrypted alerts */
+#define SUMMARY_MAX_CAUSES 32       /* rules_causes_count() fits */
+#define SUMMARY_FIXES 4             /* enum rule_fix */
 
 struct summary_tally {
     uint32_t key;   /* version or cipher suite */
@@ -36,6 +38,8 @@ struct summary_server {
     uint64_t count;
     struct endpoint ep;
     char sni[HS_SNI_LEN]; /* "" without SNI */
+    const char *cause;    /* primary cause of its latest failure, or NULL */
+    uint8_t fix;          /* enum rule_fix of that cause */
 };
 
 struct summary {
@@ -55,6 +59,11 @@ struct summary {
     uint64_t failures_without_alert;
     uint64_t by_stage[STAGE_COUNT];
     uint64_t by_ended_by[ENDED_NOT_TLS + 1];
+
+    /* Diagnosed records by primary cause (index in the cause catalogue)
+     * and the side that must fix it. */
+    uint64_t by_cause[SUMMARY_MAX_CAUSES][SUMMARY_FIXES];
+    uint64_t failures_unexplained; /* failed, diagnosed, no cause */
 
     struct summary_server *servers; /* SUMMARY_SERVER_SLOTS, heap */
     size_t n_servers;

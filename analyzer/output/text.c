@@ -11,6 +11,7 @@
 #include "summary.h"
 #include "../fields.h"
 #include "../../dissectors/outcome.h"
+#include "../../rules/engine.h"
 
 #define ANSI_GREEN "\033[32m"
 #define ANSI_RED "\033[31m"
@@ -176,11 +177,38 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
         l->buf[l->len - 1] = '\n';
 }
 
+/* Each finding the flood control let through, under its handshake: the
+ * cause, who must fix it, the evidence and the remedy. Messages carry names
+ * from the wire, so they are made printable like the SNI. */
+static void format_findings(struct output *o, const struct handshake *h)
+{
+    char message[1024], safe[sizeof(message) * 4];
+    for (size_t i = 0; i < h->n_findings; i++) {
+        const struct finding *f = &h->findings[i];
+        if (f->suppressed)
+            continue;
+        const struct rule *r = f->rule;
+        bool loud = r->severity >= SEVERITY_HIGH;
+        const char *on = !o->color ? "" : loud ? ANSI_RED : ANSI_YELLOW;
+        const char *off = o->color ? ANSI_RESET : "";
+        fprintf(o->fp, "    %s! %s %s%s [%s, fix: %s, confidence %s]",
+                on, rules_severity_name(r->severity), r->cause, off, r->id,
+                rules_fix_name(r->fix), rules_confidence_name(r->confidence));
+        if (f->repeats)
+            fprintf(o->fp, " (+%u identical before)", (unsigned)f->repeats);
+        fprintf(o->fp, "\n      %s\n      fix: %s\n",
+                fields_printable(rules_message(r, h, message, sizeof(message)),
+                                 safe, sizeof(safe)),
+                r->remediation);
+    }
+}
+
 static void text_handshake(struct output *o, const struct handshake *h)
 {
     struct line l;
     format_line(&l, h, o->color);
     fwrite(l.buf, 1, l.len, o->fp);
+    format_findings(o, h);
 }
 
 static void text_finish(struct output *o, const struct summary *sum,

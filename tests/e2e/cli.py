@@ -98,13 +98,20 @@ def main():
     rc, out, err = run(t, "--format", "ndjson", "--no-summary", *caps)
     ok = rc == 0
     try:
+        flow = None
         for line in out.splitlines():
             obj = json.loads(line)
-            ok = ok and obj["event"]["dataset"] == "tlsmon.handshake"
+            kind = obj["event"]["dataset"]
+            if kind == "tlsmon.handshake":
+                flow = obj["tlsmon"]["flow_id"]
+            else:  # an alert event follows its handshake record
+                ok = ok and kind == "tlsmon.alert" and \
+                    obj["tlsmon"]["flow_id"] == flow
     except (ValueError, KeyError) as e:
         ok = False
         err = str(e)
-    check("ndjson: every line is a handshake object", ok, err)
+    check("ndjson: every line is a handshake, or an alert after its "
+          "handshake", ok, err)
 
     rc, out, err = run(t, "--format", "ndjson", "--summary", base)
     last = json.loads(out.splitlines()[-1]) if out else {}

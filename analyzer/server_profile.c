@@ -1,0 +1,333 @@
+/* server_profile.c — per-server history across the handshakes of a run, for
+ * the rules' evidence (see server_profile.h).
+ *
+ * A fixed array of profiles, a chained hash on (IP version, address, port)
+ * and an LRU list, all by index, so the whole store is three allocations
+ * made at start. Issuers are remembered per SNI in a few slots with a
+ * majority vote, enough to tell "this name usually comes with issuer X". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server_profile.h"
+#include "../dissectors/tls_names.h"
+
+#define NAME_SLOTS 4
+#define NONE (-1)
+
+struct name_issuer {
+    uint64_t name_hash;        /* SNI, lowercased; 0 slot unused */
+    uint64_t issuer_hash;
+    uint32_t count;            /* votes for `issuer` */
+    uint32_t others;           /* handshakes with another issuer */
+    char issuer[HS_CERT_NAME_LEN];
+};
+
+struct profile {
+    uint8_t ip_version;
+    uint8_t addr[16];
+    uint16_t port;
+    int32_t hash_next, lru_prev, lru_next;
+    uint32_t established, failed;
+    uint8_t version_ranks;
+    uint8_t n_ciphers, n_groups;
+    uint16_t ciphers[HS_PROFILE_CIPHERS];
+    uint16_t groups[HS_PROFILE_GROUPS];
+    struct name_issuer names[NAME_SLOTS];
+};
+
+struct server_profiles {
+    struct profile *profiles;
+    size_t max, used;
+    int32_t *buckets;
+    size_t n_buckets;          /* a power of two */
+    int32_t lru_head, lru_tail; /* head: most recent */
+    uint64_t evicted;
+};
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n, bool fold)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (fold && c >= 'A' && c <= 'Z')
+            c = (uint8_t)(c - 'A' + 'a');
+        h = (h ^ c) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static uint64_t text_hash(const char *s)
+{
+    return fnv1a(0xcbf29ce484222325ULL, s, strlen(s), true) | 1;
+}
+
+static size_t bucket_of(const struct server_profiles *sp,
+                        const struct endpoint *e)
+{
+    uint64_t h = fnv1a(0xcbf29ce484222325ULL, &e->ip_version, 1, false);
+    h = fnv1a(h, e->addr, 16, false);
+    h = fnv1a(h, &e->port, sizeof(e->port), false);
+    return (size_t)(h & (sp->n_buckets - 1));
+}
+
+struct server_profiles *server_profiles_new(size_t max_servers)
+{
+    if (max_servers == 0)
+        max_servers = SERVER_PROFILES_DEFAULT;
+    struct server_profiles *sp = calloc(1, sizeof(*sp));
+    if (!sp)
+        return NULL;
+    sp->max = max_servers;
+    sp->n_buckets = 16;
+    while (sp->n_buckets < max_servers * 2)
+        sp->n_buckets *= 2;
+    sp->profiles = calloc(max_servers, sizeof(*sp->profiles));
+    sp->buckets = malloc(sp->n_buckets * sizeof(*sp->buckets));
+    if (!sp->profiles || !sp->buckets) {
+        server_profiles_free(sp);
+        return NULL;
+    }
+    for (size_t i = 0; i < sp->n_buckets; i++)
+        sp->buckets[i] = NONE;
+    sp->lru_head = sp->lru_tail = NONE;
+    return sp;
+}
+
+void server_profiles_free(struct server_profiles *sp)
+{
+    if (!sp)
+        return;
+    free(sp->profiles);
+    free(sp->buckets);
+    free(sp);
+}
+
+size_t server_profiles_memory(const struct server_profiles *sp)
+{
+    return sizeof(*sp) + sp->max * sizeof(*sp->profiles) +
+           sp->n_buckets * sizeof(*sp->buckets);
+}
+
+uint64_t server_profiles_evicted(const struct server_profiles *sp)
+{
+    return sp->evicted;
+}
+
+/* ---- table and LRU ----------------------------------------------------- */
+
+static void lru_unlink(struct server_profiles *sp, int32_t i)
+{
+    struct profile *p = &sp->profiles[i];
+    if (p->lru_prev != NONE)
+        sp->profiles[p->lru_prev].lru_next = p->lru_next;
+    else
+        sp->lru_head = p->lru_next;
+    if (p->lru_next != NONE)
+        sp->profiles[p->lru_next].lru_prev = p->lru_prev;
+    else
+        sp->lru_tail = p->lru_prev;
+}
+
+static void lru_push_front(struct server_profiles *sp, int32_t i)
+{
+    struct profile *p = &sp->profiles[i];
+    p->lru_prev = NONE;
+    p->lru_next = sp->lru_head;
+    if (sp->lru_head != NONE)
+        sp->profiles[sp->lru_head].lru_prev = i;
+    sp->lru_head = i;
+    if (sp->lru_tail == NONE)
+        sp->lru_tail = i;
+}
+
+static void hash_unlink(struct server_profiles *sp, int32_t i)
+{
+    struct profile *p = &sp->profiles[i];
+    struct endpoint e = {.ip_version = p->ip_version, .port = p->port};
+    memcpy(e.addr, p->addr, 16);
+    int32_t *link = &sp->buckets[bucket_of(sp, &e)];
+    while (*link != NONE && *link != i)
+        link = &sp->profiles[*link].hash_next;
+    if (*link == i)
+        *link = p->hash_next;
+}
+
+/* The profile of `server`, created (evicting the least recent) when new.
+ * `*fresh` says it has no history. */
+static struct profile *lookup(struct server_profiles *sp,
+                              const struct endpoint *server, bool *fresh)
+{
+    size_t b = bucket_of(sp, server);
+    for (int32_t i = sp->buckets[b]; i != NONE;
+         i = sp->profiles[i].hash_next) {
+        struct profile *p = &sp->profiles[i];
+        if (p->port == server->port && p->ip_version == server->ip_version &&
+            memcmp(p->addr, server->addr, 16) == 0) {
+            lru_unlink(sp, i);
+            lru_push_front(sp, i);
+            *fresh = false;
+            return p;
+        }
+    }
+    int32_t i;
+    if (sp->used < sp->max) {
+        i = (int32_t)sp->used++;
+    } else {
+        i = sp->lru_tail;
+        lru_unlink(sp, i);
+        hash_unlink(sp, i);
+        sp->evicted++;
+    }
+    struct profile *p = &sp->profiles[i];
+    memset(p, 0, sizeof(*p));
+    p->ip_version = server->ip_version;
+    memcpy(p->addr, server->addr, 16);
+    p->port = server->port;
+    p->hash_next = sp->buckets[b];
+    sp->buckets[b] = i;
+    lru_push_front(sp, i);
+    *fresh = true;
+    return p;
+}
+
+/* ---- evidence ---------------------------------------------------------- */
+
+static bool has16(const uint16_t *set, size_t n, uint16_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (set[i] == v)
+            return true;
+    return false;
+}
+
+/* Versions the client offered, as rank bits: supported_versions when sent,
+ * else everything up to the legacy version (pre-1.3 negotiation). */
+static uint8_t offered_ranks(const struct client_hello *ch)
+{
+    uint8_t bits = 0;
+    if (ch->has_supported_versions) {
+        uint8_t n = ch->n_versions < HS_MAX_VERSIONS ? ch->n_versions
+                                                     : HS_MAX_VERSIONS;
+        for (uint8_t i = 0; i < n; i++) {
+            int r = tls_version_rank(ch->versions[i]);
+            if (r > 0)
+                bits |= (uint8_t)(1u << r);
+        }
+        return bits;
+    }
+    int top = ch->sslv2 && ch->legacy_version == TLS_V_SSL2
+                  ? tls_version_rank(TLS_V_SSL2)
+                  : tls_version_rank(ch->legacy_version);
+    for (int r = 1; r <= top; r++)
+        bits |= (uint8_t)(1u << r);
+    return bits;
+}
+
+static struct name_issuer *name_slot(struct profile *p, uint64_t name_hash,
+                                     bool create)
+{
+    struct name_issuer *weakest = &p->names[0];
+    for (size_t i = 0; i < NAME_SLOTS; i++) {
+        struct name_issuer *n = &p->names[i];
+        if (n->name_hash == name_hash)
+            return n;
+        if (n->name_hash == 0 || n->count < weakest->count)
+            weakest = n;
+        if (n->name_hash == 0)
+            break;
+    }
+    if (!create)
+        return NULL;
+    memset(weakest, 0, sizeof(*weakest));
+    weakest->name_hash = name_hash;
+    return weakest;
+}
+
+static void snapshot(const struct profile *p, struct handshake *h,
+                     const struct name_issuer *names)
+{
+    struct server_evidence *ev = &h->server_profile;
+    ev->known = p->established + p->failed > 0;
+    ev->established = p->established;
+    ev->failed = p->failed;
+    ev->version_ranks = p->version_ranks;
+    ev->n_ciphers = p->n_ciphers;
+    memcpy(ev->ciphers, p->ciphers, sizeof(ev->ciphers));
+    ev->n_groups = p->n_groups;
+    memcpy(ev->groups, p->groups, sizeof(ev->groups));
+    if (names && names->count > 0) {
+        memcpy(ev->usual_issuer, names->issuer, sizeof(ev->usual_issuer));
+        ev->usual_issuer_count = names->count;
+    }
+
+    if (h->ch.seen && p->version_ranks)
+        ev->offered_version_accepted =
+            (offered_ranks(&h->ch) & p->version_ranks) ? EVIDENCE_YES
+                                                       : EVIDENCE_NO;
+    if (h->ch.seen && p->n_ciphers) {
+        ev->offered_cipher_accepted = EVIDENCE_NO;
+        size_t n = h->ch.n_ciphers < HS_MAX_CIPHERS ? h->ch.n_ciphers
+                                                    : HS_MAX_CIPHERS;
+        for (size_t i = 0; i < n; i++)
+            if (h->ch.ciphers[i] <= 0xffff &&
+                has16(p->ciphers, p->n_ciphers, (uint16_t)h->ch.ciphers[i]))
+                ev->offered_cipher_accepted = EVIDENCE_YES;
+    }
+    /* Two earlier sightings make an issuer "usual" for the name. */
+    if (names && names->count >= 2 && h->server_cert.leaf_parsed)
+        ev->issuer_changed =
+            text_hash(h->server_cert.issuer) != names->issuer_hash
+                ? EVIDENCE_YES
+                : EVIDENCE_NO;
+}
+
+static void learn(struct profile *p, const struct handshake *h,
+                  uint64_t name_hash)
+{
+    if (h->outcome == OUTCOME_ESTABLISHED)
+        p->established++;
+    else if (h->outcome == OUTCOME_FAILED || h->outcome == OUTCOME_NOT_TLS)
+        p->failed++;
+    if (h->sh.seen) {
+        int r = tls_version_rank(h->sh.version);
+        if (r > 0)
+            p->version_ranks |= (uint8_t)(1u << r);
+        if (p->n_ciphers < HS_PROFILE_CIPHERS &&
+            !has16(p->ciphers, p->n_ciphers, h->sh.cipher))
+            p->ciphers[p->n_ciphers++] = h->sh.cipher;
+        uint16_t g = h->sh.group ? h->sh.group : h->hrr.group;
+        if (g && p->n_groups < HS_PROFILE_GROUPS &&
+            !has16(p->groups, p->n_groups, g))
+            p->groups[p->n_groups++] = g;
+    }
+    if (!h->server_cert.leaf_parsed)
+        return;
+    struct name_issuer *n = name_slot(p, name_hash, true);
+    uint64_t ih = text_hash(h->server_cert.issuer);
+    if (n->count > 0 && n->issuer_hash == ih) {
+        n->count++;
+        return;
+    }
+    /* Majority vote: another issuer replaces the usual one only once it
+     * has been seen more often since. */
+    if (n->count > 0 && ++n->others <= n->count)
+        return;
+    n->issuer_hash = ih;
+    n->count = 1;
+    n->others = 0;
+    snprintf(n->issuer, sizeof(n->issuer), "%s", h->server_cert.issuer);
+}
+
+void server_profiles_observe(struct server_profiles *sp, struct handshake *h)
+{
+    memset(&h->server_profile, 0, sizeof(h->server_profile));
+    if (!h->ch.seen && !h->sh.seen)
+        return; /* not a TLS conversation: no evidence about the server */
+    bool fresh;
+    struct profile *p = lookup(sp, &h->server, &fresh);
+    uint64_t name_hash = text_hash(h->ch.has_sni ? h->ch.sni : "");
+    if (!fresh)
+        snapshot(p, h, name_slot(p, name_hash, false));
+    learn(p, h, name_hash);
+}

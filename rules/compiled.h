@@ -1,0 +1,81 @@
+/* compiled.h — the evaluation form of a rule set, shared by the loader that
+ * builds it (loader.c) and the evaluator that runs it (engine.c). Every
+ * literal is parsed, typed for its field, and every regex compiled at load
+ * time, so evaluation only compares. */
+#ifndef TLSMON_RULES_COMPILED_H
+#define TLSMON_RULES_COMPILED_H
+
+#include <regex.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "../analyzer/fields.h"
+
+enum cond_kind { COND_ALL, COND_ANY, COND_NOT, COND_TEST };
+
+enum cond_op {
+    OP_EQ,
+    OP_NE,
+    OP_IN,
+    OP_NOT_IN,
+    OP_EXISTS,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE,
+    OP_CONTAINS,
+    OP_GLOB,
+    OP_REGEX,
+    OP_CIDR,
+};
+
+/* Alert literals: a description code, or any encrypted alert. */
+#define ALERT_ENCRYPTED (-1)
+
+struct cond_value {
+    const char *str;   /* strings, canonical IP text, glob patterns */
+    int64_t num;       /* ints, times (µs), version ranks, alert codes */
+    double real;
+    bool boolean;
+    regex_t *re;
+    uint8_t addr[16];  /* cidr */
+    uint8_t family;    /* 4 or 6 */
+    uint8_t prefix;
+};
+
+struct cond {
+    enum cond_kind kind;
+    struct cond *kids;              /* ALL, ANY; NOT has exactly one */
+    size_t n_kids;
+    const struct field_def *field;  /* TEST */
+    enum cond_op op;
+    struct cond_value *values;      /* one, or the alternatives of in/any */
+    size_t n_values;
+    bool exists;                    /* OP_EXISTS: the wanted answer */
+};
+
+/* A message template: literal text and field placeholders, in order. */
+struct template_piece {
+    const char *text;               /* literal, when field is NULL */
+    size_t len;
+    const struct field_def *field;
+};
+
+struct compiled_rule {
+    struct rule pub;
+    struct cond when;
+    struct template_piece *message;
+    size_t n_pieces;
+};
+
+struct rule_set {
+    struct compiled_rule *rules;
+    size_t n_rules;
+    /* Every allocation of the set, freed together. */
+    void **allocs;
+    size_t n_allocs, cap_allocs;
+    regex_t **regexes;
+    size_t n_regexes, cap_regexes;
+};
+
+#endif

@@ -1,0 +1,359 @@
+/* engine.c — evaluation of a compiled rule set on a handshake record, the
+ * message templates, and the listings of a set.
+ *
+ * A comparison on a field the record does not have is false (only
+ * `exists: false` is true there), so `not:` is how a rule says "absent or
+ * different". Text comparisons ignore ASCII case: names on the wire (SNI,
+ * cipher names) are case-insensitive in practice. Nothing here allocates:
+ * values come from the registry's accessors into a stack scratch buffer. */
+#include <arpa/inet.h>
+#include <fnmatch.h>
+#include <string.h>
+#include <strings.h>
+
+#include "compiled.h"
+#include "../dissectors/tls_names.h"
+
+/* ---- comparisons ------------------------------------------------------- */
+
+static bool value_equals(const struct field_def *f,
+                         const struct field_value *v,
+                         const struct cond_value *c)
+{
+    switch (f->type) {
+    case FT_STRING:
+    case FT_STRING_LIST:
+    case FT_IP:
+        return v->str && strcasecmp(v->str, c->str) == 0;
+    case FT_INT:
+    case FT_INT_LIST:
+    case FT_TIME:
+        return v->num == c->num;
+    case FT_VERSION:
+        return tls_version_rank((uint16_t)v->num) == c->num;
+    case FT_BOOL:
+        return v->boolean == c->boolean;
+    case FT_FLOAT:
+        return v->real == c->real;
+    case FT_ALERTS:
+        if (c->num == ALERT_ENCRYPTED)
+            return v->alert->encrypted;
+        return !v->alert->encrypted && v->alert->description == c->num;
+    }
+    return false;
+}
+
+/* -1, 0, 1 into *order; false when the value has no place in the order (a
+ * version without a rank). */
+static bool value_order(const struct field_def *f, const struct field_value *v,
+                        const struct cond_value *c, int *order)
+{
+    switch (f->type) {
+    case FT_INT:
+    case FT_TIME:
+        *order = (v->num > c->num) - (v->num < c->num);
+        return true;
+    case FT_FLOAT:
+        *order = (v->real > c->real) - (v->real < c->real);
+        return true;
+    case FT_VERSION: {
+        int r = tls_version_rank((uint16_t)v->num);
+        if (r == 0)
+            return false;
+        *order = (r > c->num) - (r < c->num);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static bool in_prefix(const char *text, const struct cond_value *c)
+{
+    uint8_t addr[16];
+    int family = c->family == 4 ? AF_INET : AF_INET6;
+    if (!text || inet_pton(family, text, addr) != 1)
+        return false;
+    unsigned bits = c->prefix;
+    for (unsigned i = 0; bits > 0; i++, bits = bits > 8 ? bits - 8 : 0) {
+        uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+        if ((addr[i] & mask) != (c->addr[i] & mask))
+            return false;
+    }
+    return true;
+}
+
+/* Does one value satisfy one literal under `op` (equality-like ops)? */
+static bool value_matches(const struct cond *c, const struct field_value *v,
+                          const struct cond_value *lit)
+{
+    switch (c->op) {
+    case OP_GLOB:
+        return v->str && fnmatch(lit->str, v->str, FNM_CASEFOLD) == 0;
+    case OP_REGEX:
+        return v->str && regexec(lit->re, v->str, 0, NULL, 0) == 0;
+    case OP_CIDR:
+        return in_prefix(v->str, lit);
+    default:
+        return value_equals(c->field, v, lit);
+    }
+}
+
+static bool any_literal(const struct cond *c, const struct field_value *v)
+{
+    for (size_t i = 0; i < c->n_values; i++)
+        if (value_matches(c, v, &c->values[i]))
+            return true;
+    return false;
+}
+
+static bool test_list(const struct cond *c, const struct handshake *h)
+{
+    const struct field_def *f = c->field;
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    size_t slots = f->count(h);
+    bool present = false;
+    for (size_t k = 0; k < slots; k++) {
+        if (!f->item(h, k, &v, scratch, sizeof(scratch)))
+            continue;
+        present = true;
+        if (c->op != OP_EXISTS && any_literal(c, &v))
+            return true;
+    }
+    return c->op == OP_EXISTS && present == c->exists;
+}
+
+static bool test_scalar(const struct cond *c, const struct handshake *h)
+{
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    bool present = c->field->get(h, &v, scratch, sizeof(scratch));
+    if (c->op == OP_EXISTS)
+        return present == c->exists;
+    if (!present)
+        return false;
+    int order;
+    switch (c->op) {
+    case OP_NE:
+    case OP_NOT_IN:
+        return !any_literal(c, &v);
+    case OP_LT:
+        return value_order(c->field, &v, &c->values[0], &order) && order < 0;
+    case OP_LE:
+        return value_order(c->field, &v, &c->values[0], &order) && order <= 0;
+    case OP_GT:
+        return value_order(c->field, &v, &c->values[0], &order) && order > 0;
+    case OP_GE:
+        return value_order(c->field, &v, &c->values[0], &order) && order >= 0;
+    default:
+        return any_literal(c, &v);
+    }
+}
+
+static bool eval(const struct cond *c, const struct handshake *h)
+{
+    switch (c->kind) {
+    case COND_ALL:
+        for (size_t i = 0; i < c->n_kids; i++)
+            if (!eval(&c->kids[i], h))
+                return false;
+        return true;
+    case COND_ANY:
+        for (size_t i = 0; i < c->n_kids; i++)
+            if (eval(&c->kids[i], h))
+                return true;
+        return false;
+    case COND_NOT:
+        return !eval(&c->kids[0], h);
+    case COND_TEST:
+        return field_is_list(c->field) ? test_list(c, h) : test_scalar(c, h);
+    }
+    return false;
+}
+
+/* ---- evaluation -------------------------------------------------------- */
+
+static bool outranks(const struct rule *a, const struct rule *b)
+{
+    if (a->severity != b->severity)
+        return a->severity > b->severity;
+    return a->confidence > b->confidence;
+}
+
+void rules_evaluate(const struct rule_set *rs, struct handshake *h)
+{
+    h->n_findings = 0;
+    h->n_findings_total = 0;
+    h->primary = -1;
+    h->diagnosed = true;
+    if (!rs)
+        return;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const struct compiled_rule *r = &rs->rules[i];
+        if (!r->pub.enabled || !eval(&r->when, h))
+            continue;
+        if (h->n_findings_total < UINT16_MAX)
+            h->n_findings_total++;
+        if (h->n_findings >= HS_MAX_FINDINGS)
+            continue;
+        h->findings[h->n_findings] = (struct finding){&r->pub, false, 0};
+        /* Earlier rules win ties: the file order is the author's priority. */
+        if (h->primary < 0 ||
+            outranks(&r->pub, h->findings[h->primary].rule))
+            h->primary = (int8_t)h->n_findings;
+        h->n_findings++;
+    }
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+struct sink {
+    char *buf;
+    size_t n, len;
+};
+
+static void put(struct sink *s, const char *text, size_t len)
+{
+    if (s->len + 1 >= s->n)
+        return;
+    size_t room = s->n - 1 - s->len;
+    if (len > room)
+        len = room;
+    memcpy(s->buf + s->len, text, len);
+    s->len += len;
+    s->buf[s->len] = 0;
+}
+
+static void put_str(struct sink *s, const char *text)
+{
+    put(s, text, strlen(text));
+}
+
+static void put_value(struct sink *s, const struct field_def *f,
+                      const struct field_value *v, char *scratch)
+{
+    char tmp[FIELD_SCRATCH];
+    if (f->type == FT_ALERTS) {
+        if (v->alert->encrypted)
+            put_str(s, "encrypted alert");
+        else
+            put_str(s, fields_alert_description(v->alert->description, tmp,
+                                                sizeof(tmp)));
+        return;
+    }
+    if (f->type == FT_STRING || f->type == FT_STRING_LIST ||
+        f->type == FT_IP) {
+        put_str(s, v->str ? v->str : "");
+        return;
+    }
+    struct field_value scalar = *v;
+    if (f->type == FT_INT_LIST)
+        scalar.type = FT_INT;
+    (void)scratch;
+    put_str(s, field_value_format(&scalar, tmp, sizeof(tmp)));
+}
+
+static void put_field(struct sink *s, const struct field_def *f,
+                      const struct handshake *h)
+{
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    if (!field_is_list(f)) {
+        if (f->get(h, &v, scratch, sizeof(scratch)))
+            put_value(s, f, &v, scratch);
+        else
+            put_str(s, "(none)");
+        return;
+    }
+    size_t slots = f->count(h), shown = 0;
+    for (size_t k = 0; k < slots; k++) {
+        if (!f->item(h, k, &v, scratch, sizeof(scratch)))
+            continue;
+        if (shown++)
+            put_str(s, ", ");
+        put_value(s, f, &v, scratch);
+    }
+    if (!shown)
+        put_str(s, "(none)");
+}
+
+const char *rules_message(const struct rule *r, const struct handshake *h,
+                          char *buf, size_t n)
+{
+    if (n == 0)
+        return buf;
+    buf[0] = 0;
+    /* The public part is the first member of the compiled rule. */
+    const struct compiled_rule *cr = (const struct compiled_rule *)r;
+    struct sink s = {buf, n, 0};
+    for (size_t i = 0; i < cr->n_pieces; i++) {
+        const struct template_piece *p = &cr->message[i];
+        if (p->field)
+            put_field(&s, p->field, h);
+        else
+            put(&s, p->text, p->len);
+    }
+    return buf;
+}
+
+/* ---- names and listings ------------------------------------------------ */
+
+const char *rules_severity_name(enum rule_severity s)
+{
+    static const char *const names[] = {"info", "low", "medium", "high",
+                                        "critical"};
+    return (unsigned)s < 5 ? names[s] : "unknown";
+}
+
+int rules_severity_number(enum rule_severity s)
+{
+    static const int numbers[] = {1, 21, 47, 73, 99};
+    return (unsigned)s < 5 ? numbers[s] : 0;
+}
+
+const char *rules_fix_name(enum rule_fix f)
+{
+    static const char *const names[] = {"client", "server", "network",
+                                        "either"};
+    return (unsigned)f < 4 ? names[f] : "unknown";
+}
+
+const char *rules_confidence_name(enum rule_confidence c)
+{
+    static const char *const names[] = {"low", "medium", "high"};
+    return (unsigned)c < 3 ? names[c] : "unknown";
+}
+
+size_t rules_count(const struct rule_set *rs)
+{
+    return rs ? rs->n_rules : 0;
+}
+
+const struct rule *rules_at(const struct rule_set *rs, size_t i)
+{
+    return rs && i < rs->n_rules ? &rs->rules[i].pub : NULL;
+}
+
+void rules_print(const struct rule_set *rs, FILE *fp)
+{
+    for (size_t i = 0; i < rules_count(rs); i++) {
+        const struct rule *r = rules_at(rs, i);
+        fprintf(fp, "%-32s %-8s %-26s %-7s %s%s  (%s:%u)\n", r->id,
+                rules_severity_name(r->severity), r->cause,
+                rules_fix_name(r->fix), r->name,
+                r->enabled ? "" : " [disabled]", r->file, r->line);
+    }
+}
+
+void rules_print_markdown(const struct rule_set *rs, FILE *fp)
+{
+    fputs("| id | cause | fix | severity | confidence | what it flags |\n"
+          "|---|---|---|---|---|---|\n", fp);
+    for (size_t i = 0; i < rules_count(rs); i++) {
+        const struct rule *r = rules_at(rs, i);
+        fprintf(fp, "| `%s` | `%s` | %s | %s | %s | %s |\n", r->id, r->cause,
+                rules_fix_name(r->fix), rules_severity_name(r->severity),
+                rules_confidence_name(r->confidence), r->name);
+    }
+}

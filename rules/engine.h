@@ -1,0 +1,107 @@
+/* engine.h — the rule engine: YAML rule files loaded and compiled once into
+ * a rule set, then evaluated on every decided handshake record to say what
+ * went wrong, how sure the evidence is, and which side must fix it.
+ *
+ * A rule set is immutable once loaded. Evaluation reads the record through
+ * the field registry (the NDJSON names) and allocates nothing; findings
+ * point at rules of the set, so a set must outlive the records evaluated
+ * with it (a reload builds a new set and frees the old one between
+ * records). */
+#ifndef TLSMON_RULES_ENGINE_H
+#define TLSMON_RULES_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../dissectors/handshake.h"
+
+enum rule_severity {
+    SEVERITY_INFO = 0,
+    SEVERITY_LOW,
+    SEVERITY_MEDIUM,
+    SEVERITY_HIGH,
+    SEVERITY_CRITICAL,
+};
+
+enum rule_fix { FIX_CLIENT = 0, FIX_SERVER, FIX_NETWORK, FIX_EITHER };
+
+enum rule_confidence {
+    CONFIDENCE_LOW = 0,
+    CONFIDENCE_MEDIUM,
+    CONFIDENCE_HIGH,
+};
+
+/* What the outputs read of a rule. The compiled condition and template
+ * stay private to the engine. */
+struct rule {
+    const char *id;
+    const char *name;
+    const char *description; /* the name when the file gives none */
+    const char *cause;       /* an id of rules_causes() */
+    const char *remediation;
+    const char *file;        /* where it was defined, for --list-rules */
+    unsigned line;
+    enum rule_severity severity;
+    enum rule_fix fix;
+    enum rule_confidence confidence;
+    bool enabled;
+    const char *const *tags;
+    size_t n_tags;
+};
+
+struct rule_set;
+
+/* Longest error text: "FILE:LINE:COLUMN: what is wrong, what was expected". */
+#define RULES_ERROR_LEN 512
+
+/* Sources of rules for one set: the built-in default set and/or files, in
+ * order; each file's `include:`s are loaded where they appear. Returns NULL
+ * and fills `err` when anything is wrong; nothing is partially loaded. */
+struct rule_set *rules_load(bool with_default, const char *const *files,
+                            size_t n_files, char *err, size_t err_len);
+void rules_free(struct rule_set *rs);
+
+size_t rules_count(const struct rule_set *rs);
+const struct rule *rules_at(const struct rule_set *rs, size_t i);
+
+/* Evaluate every enabled rule on `h`: fills h->findings (in rule order,
+ * the first HS_MAX_FINDINGS kept, n_findings_total counts all),
+ * h->primary and h->diagnosed. Allocates nothing. */
+void rules_evaluate(const struct rule_set *rs, struct handshake *h);
+
+/* The rule's message template with {field.name} placeholders filled from
+ * `h`. Always NUL-terminates when n > 0; returns buf. */
+const char *rules_message(const struct rule *r, const struct handshake *h,
+                          char *buf, size_t n);
+
+/* `tlsmon --list-rules`. */
+void rules_print(const struct rule_set *rs, FILE *fp);
+/* The README's default rules table (Markdown). */
+void rules_print_markdown(const struct rule_set *rs, FILE *fp);
+
+const char *rules_severity_name(enum rule_severity s);
+/* ECS event.severity: 1 info, 21 low, 47 medium, 73 high, 99 critical
+ * (Elastic's risk score bands), so that higher means worse. */
+int rules_severity_number(enum rule_severity s);
+const char *rules_fix_name(enum rule_fix f);
+const char *rules_confidence_name(enum rule_confidence c);
+
+/* The causes a rule may name: the rows of DIAGNOSES.md. */
+struct rule_cause {
+    const char *id;
+    const char *summary;
+};
+size_t rules_causes_count(void);
+const struct rule_cause *rules_cause_at(size_t i);
+const struct rule_cause *rules_cause_find(const char *id);
+
+/* The primary finding of a diagnosed record, NULL when none names a cause. */
+static inline const struct rule *rules_primary(const struct handshake *h)
+{
+    if (!h->diagnosed || h->primary < 0 || h->primary >= h->n_findings)
+        return NULL;
+    return h->findings[h->primary].rule;
+}
+
+#endif

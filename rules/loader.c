@@ -1,0 +1,1136 @@
+/* loader.c — YAML rule files to a compiled rule set. Loading is strict:
+ * anything unknown or mistyped stops it with "FILE:LINE:COLUMN: what is
+ * wrong, what was expected", and nothing is half-loaded.
+ *
+ * Files are read with libyaml's document API. All documents (the given
+ * files and their includes) are loaded first, collecting named lists and
+ * rule nodes, so a rule may use a list defined in any file of the set; then
+ * every rule is compiled. Aliases can make a small file describe a huge
+ * tree, so compiled conditions and list items are counted against a budget
+ * and nesting is limited. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <yaml.h>
+
+#include "compiled.h"
+#include "../dissectors/tls_names.h"
+
+#define MAX_FILE_BYTES (4u * 1024u * 1024u)
+#define MAX_INCLUDE_DEPTH 8
+#define MAX_DOCUMENTS 64
+#define MAX_COND_DEPTH 32
+#define MAX_BUDGET 200000 /* conditions + literals per set */
+#define MAX_RULES 4096
+
+extern const char rules_default_yaml[];
+extern const size_t rules_default_yaml_len;
+#define DEFAULT_NAME "rules/default.yaml"
+
+struct named_list {
+    const char *name;
+    yaml_document_t *doc;
+    yaml_node_t *items; /* a sequence node */
+    const char *file;
+};
+
+struct rule_node {
+    yaml_document_t *doc;
+    yaml_node_t *node;
+    const char *file;
+};
+
+struct loader {
+    struct rule_set *rs;
+    char *err;
+    size_t err_len;
+    bool failed;
+    yaml_document_t docs[MAX_DOCUMENTS];
+    const char *doc_files[MAX_DOCUMENTS];
+    size_t n_docs;
+    struct named_list *lists;
+    size_t n_lists, cap_lists;
+    struct rule_node *rule_nodes;
+    size_t n_rule_nodes, cap_rule_nodes;
+    size_t budget;
+    /* The file being compiled, for messages. */
+    const char *file;
+    yaml_document_t *doc;
+};
+
+/* ---- memory: everything belongs to the set --------------------------- */
+
+static void *set_alloc(struct loader *ld, size_t size)
+{
+    struct rule_set *rs = ld->rs;
+    if (rs->n_allocs == rs->cap_allocs) {
+        size_t cap = rs->cap_allocs ? rs->cap_allocs * 2 : 64;
+        void **a = realloc(rs->allocs, cap * sizeof(*a));
+        if (!a)
+            return NULL;
+        rs->allocs = a;
+        rs->cap_allocs = cap;
+    }
+    void *p = calloc(1, size ? size : 1);
+    if (p)
+        rs->allocs[rs->n_allocs++] = p;
+    return p;
+}
+
+static char *set_strdup(struct loader *ld, const char *s)
+{
+    size_t n = strlen(s);
+    char *p = set_alloc(ld, n + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *a = realloc(*arr, c * elem);
+    if (!a)
+        return false;
+    *arr = a;
+    *cap = c;
+    return true;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+static bool fail_at(struct loader *ld, const char *file, yaml_mark_t mark,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static bool fail_at(struct loader *ld, const char *file, yaml_mark_t mark,
+                    const char *fmt, ...)
+{
+    if (ld->failed)
+        return false;
+    ld->failed = true;
+    int n = snprintf(ld->err, ld->err_len, "%s:%zu:%zu: ", file,
+                     mark.line + 1, mark.column + 1);
+    if (n < 0 || (size_t)n >= ld->err_len)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ld->err + n, ld->err_len - (size_t)n, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static bool fail_node(struct loader *ld, const yaml_node_t *node,
+                      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static bool fail_node(struct loader *ld, const yaml_node_t *node,
+                      const char *fmt, ...)
+{
+    if (ld->failed)
+        return false;
+    char msg[RULES_ERROR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return fail_at(ld, ld->file, node->start_mark, "%s", msg);
+}
+
+static bool spend(struct loader *ld, const yaml_node_t *node, size_t n)
+{
+    ld->budget += n;
+    if (ld->budget > MAX_BUDGET)
+        return fail_node(ld, node, "rule set too large (more than %u "
+                         "conditions and values, aliases included)",
+                         MAX_BUDGET);
+    return true;
+}
+
+/* ---- YAML helpers ----------------------------------------------------- */
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
+                                            : NULL;
+}
+
+static const char *node_kind(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_SCALAR_NODE: return "a scalar";
+    case YAML_SEQUENCE_NODE: return "a list";
+    case YAML_MAPPING_NODE: return "a mapping";
+    default: return "nothing";
+    }
+}
+
+static yaml_node_t *node(struct loader *ld, int index)
+{
+    return yaml_document_get_node(ld->doc, index);
+}
+
+static const char *want_string(struct loader *ld, yaml_node_t *n,
+                               const char *what)
+{
+    const char *s = scalar(n);
+    if (!s || !*s) {
+        fail_node(ld, n, "%s must be a non-empty string, found %s", what,
+                  s ? "an empty string" : node_kind(n));
+        return NULL;
+    }
+    return s;
+}
+
+static bool parse_bool_text(const char *s, bool *out)
+{
+    static const char *const yes[] = {"true", "yes", "on"};
+    static const char *const no[] = {"false", "no", "off"};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(s, yes[i]) == 0)
+            return *out = true, true;
+        if (strcasecmp(s, no[i]) == 0)
+            return *out = false, true;
+    }
+    return false;
+}
+
+/* ---- literals typed by their field ------------------------------------- */
+
+static bool parse_int(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 0);
+    if (errno || end == s || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int version_rank_of(const char *s)
+{
+    static const struct {
+        const char *name;
+        uint16_t v;
+    } names[] = {
+        {"ssl2", TLS_V_SSL2}, {"sslv2", TLS_V_SSL2}, {"ssl3", TLS_V_SSL3},
+        {"sslv3", TLS_V_SSL3}, {"1.0", TLS_V_1_0}, {"1.1", TLS_V_1_1},
+        {"1.2", TLS_V_1_2}, {"1.3", TLS_V_1_3}, {"tls1.0", TLS_V_1_0},
+        {"tls1.1", TLS_V_1_1}, {"tls1.2", TLS_V_1_2}, {"tls1.3", TLS_V_1_3},
+        {"tlsv1.0", TLS_V_1_0}, {"tlsv1.1", TLS_V_1_1},
+        {"tlsv1.2", TLS_V_1_2}, {"tlsv1.3", TLS_V_1_3},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(s, names[i].name) == 0)
+            return tls_version_rank(names[i].v);
+    return 0;
+}
+
+/* RFC 3339 in UTC ("2026-01-31T12:00:00Z", fraction allowed) to µs. */
+static bool parse_time(const char *s, int64_t *out)
+{
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return false;
+    int64_t frac = 0, scale = 1000000;
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            if (scale > 1) {
+                scale /= 10;
+                frac += (*p - '0') * scale;
+            }
+            p++;
+        }
+    }
+    if (strcmp(p, "Z") != 0)
+        return false;
+    *out = (int64_t)timegm(&tm) * 1000000 + frac;
+    return true;
+}
+
+static bool parse_alert(const char *s, int64_t *out)
+{
+    if (strcasecmp(s, "encrypted") == 0)
+        return *out = ALERT_ENCRYPTED, true;
+    int64_t code;
+    if (parse_int(s, &code))
+        return code >= 0 && code <= 255 && (*out = code, true);
+    for (int c = 0; c < 256; c++) {
+        const char *name = tls_alert_name((uint8_t)c);
+        if (name && strcasecmp(name, s) == 0)
+            return *out = c, true;
+    }
+    return false;
+}
+
+static bool parse_ip(const char *s, struct cond_value *v)
+{
+    char canon[INET6_ADDRSTRLEN];
+    if (inet_pton(AF_INET, s, v->addr) == 1) {
+        v->family = 4;
+        inet_ntop(AF_INET, v->addr, canon, sizeof(canon));
+    } else if (inet_pton(AF_INET6, s, v->addr) == 1) {
+        v->family = 6;
+        inet_ntop(AF_INET6, v->addr, canon, sizeof(canon));
+    } else {
+        return false;
+    }
+    v->prefix = v->family == 4 ? 32 : 128;
+    return true;
+}
+
+static bool parse_cidr(const char *s, struct cond_value *v)
+{
+    char addr[INET6_ADDRSTRLEN + 8];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : strlen(s);
+    if (n >= INET6_ADDRSTRLEN)
+        return false;
+    memcpy(addr, s, n);
+    addr[n] = 0;
+    if (!parse_ip(addr, v))
+        return false;
+    if (slash) {
+        int64_t bits;
+        if (!parse_int(slash + 1, &bits) || bits < 0 || bits > v->prefix)
+            return false;
+        v->prefix = (uint8_t)bits;
+    }
+    return true;
+}
+
+/* The scalar type a literal must have for field `f` under `op`. */
+enum literal_kind {
+    LIT_STRING, LIT_IP, LIT_INT, LIT_FLOAT, LIT_BOOL, LIT_TIME,
+    LIT_VERSION, LIT_ALERT, LIT_PATTERN, LIT_REGEX, LIT_CIDR,
+};
+
+static const char *literal_expected(enum literal_kind k)
+{
+    switch (k) {
+    case LIT_STRING: return "a string";
+    case LIT_IP: return "an IPv4 or IPv6 address";
+    case LIT_INT: return "an integer";
+    case LIT_FLOAT: return "a number";
+    case LIT_BOOL: return "true or false";
+    case LIT_TIME: return "an RFC 3339 UTC time (2026-01-31T12:00:00Z)";
+    case LIT_VERSION:
+        return "a TLS version (ssl2, ssl3, 1.0, 1.1, 1.2, 1.3)";
+    case LIT_ALERT:
+        return "an alert name (handshake_failure), code (40) or encrypted";
+    case LIT_PATTERN: return "a glob pattern";
+    case LIT_REGEX: return "a POSIX extended regular expression";
+    case LIT_CIDR: return "an address or prefix (10.0.0.0/8, 2001:db8::/32)";
+    }
+    return "a value";
+}
+
+static enum literal_kind literal_for(const struct field_def *f,
+                                     enum cond_op op)
+{
+    if (op == OP_GLOB)
+        return LIT_PATTERN;
+    if (op == OP_REGEX)
+        return LIT_REGEX;
+    if (op == OP_CIDR)
+        return LIT_CIDR;
+    switch (f->type) {
+    case FT_IP: return LIT_IP;
+    case FT_INT:
+    case FT_INT_LIST: return LIT_INT;
+    case FT_FLOAT: return LIT_FLOAT;
+    case FT_BOOL: return LIT_BOOL;
+    case FT_TIME: return LIT_TIME;
+    case FT_VERSION: return LIT_VERSION;
+    case FT_ALERTS: return LIT_ALERT;
+    default: return LIT_STRING;
+    }
+}
+
+static bool compile_literal(struct loader *ld, const struct field_def *f,
+                            enum cond_op op, yaml_node_t *n,
+                            struct cond_value *v)
+{
+    enum literal_kind k = literal_for(f, op);
+    const char *s = scalar(n);
+    if (!s)
+        return fail_node(ld, n, "%s: expected %s, found %s", f->name,
+                         literal_expected(k), node_kind(n));
+    bool ok = true;
+    switch (k) {
+    case LIT_STRING:
+    case LIT_PATTERN:
+        v->str = set_strdup(ld, s);
+        ok = v->str != NULL;
+        break;
+    case LIT_IP: {
+        char canon[INET6_ADDRSTRLEN];
+        ok = parse_ip(s, v) &&
+             inet_ntop(v->family == 4 ? AF_INET : AF_INET6, v->addr, canon,
+                       sizeof(canon)) != NULL &&
+             (v->str = set_strdup(ld, canon)) != NULL;
+        break;
+    }
+    case LIT_INT: ok = parse_int(s, &v->num); break;
+    case LIT_FLOAT: {
+        char *end;
+        v->real = strtod(s, &end);
+        ok = end != s && !*end;
+        break;
+    }
+    case LIT_BOOL: ok = parse_bool_text(s, &v->boolean); break;
+    case LIT_TIME: ok = parse_time(s, &v->num); break;
+    case LIT_VERSION: ok = (v->num = version_rank_of(s)) != 0; break;
+    case LIT_ALERT: ok = parse_alert(s, &v->num); break;
+    case LIT_CIDR: ok = parse_cidr(s, v); break;
+    case LIT_REGEX: {
+        struct rule_set *rs = ld->rs;
+        if (!grow((void **)&rs->regexes, &rs->cap_regexes, rs->n_regexes,
+                  sizeof(*rs->regexes)))
+            return fail_node(ld, n, "out of memory");
+        regex_t *re = set_alloc(ld, sizeof(*re));
+        if (!re)
+            return fail_node(ld, n, "out of memory");
+        int rc = regcomp(re, s, REG_EXTENDED | REG_NOSUB | REG_ICASE);
+        if (rc != 0) {
+            char why[128];
+            regerror(rc, re, why, sizeof(why));
+            return fail_node(ld, n, "%s: bad regular expression '%s': %s, "
+                             "expected %s", f->name, s, why,
+                             literal_expected(k));
+        }
+        rs->regexes[rs->n_regexes++] = re;
+        v->re = re;
+        break;
+    }
+    }
+    if (!ok)
+        return fail_node(ld, n, "%s: wrong value '%s', expected %s", f->name,
+                         s, literal_expected(k));
+    return true;
+}
+
+/* ---- conditions -------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    enum cond_op op;
+} op_names[] = {
+    {"eq", OP_EQ}, {"ne", OP_NE}, {"in", OP_IN}, {"not_in", OP_NOT_IN},
+    {"exists", OP_EXISTS}, {"lt", OP_LT}, {"le", OP_LE}, {"gt", OP_GT},
+    {"ge", OP_GE}, {"contains", OP_CONTAINS}, {"glob", OP_GLOB},
+    {"regex", OP_REGEX}, {"cidr", OP_CIDR},
+};
+
+static const struct named_list *find_list(struct loader *ld, const char *name)
+{
+    for (size_t i = 0; i < ld->n_lists; i++)
+        if (strcmp(ld->lists[i].name, name) == 0)
+            return &ld->lists[i];
+    return NULL;
+}
+
+static bool ordered_type(enum field_type t)
+{
+    return t == FT_INT || t == FT_FLOAT || t == FT_TIME || t == FT_VERSION;
+}
+
+/* Which operators a field accepts; NULL when `op` fits, else why not. */
+static const char *op_misfit(const struct field_def *f, enum cond_op op)
+{
+    bool list = field_is_list(f);
+    switch (op) {
+    case OP_EXISTS: return NULL;
+    case OP_CONTAINS:
+        return list ? NULL : "is not a list (use eq or in)";
+    case OP_EQ:
+    case OP_NE:
+        return list ? "is a list (use contains)" : NULL;
+    case OP_IN:
+    case OP_NOT_IN:
+        if (list)
+            return "is a list (use contains with a list of values)";
+        return f->type == FT_BOOL ? "is a boolean (use eq)" : NULL;
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE:
+        return ordered_type(f->type) ? NULL
+               : "has no order (lt/le/gt/ge need a number, time or version)";
+    case OP_GLOB:
+    case OP_REGEX:
+        return f->type == FT_STRING || f->type == FT_STRING_LIST ||
+                       f->type == FT_IP
+                   ? NULL
+                   : "is not text (glob and regex need a string field)";
+    case OP_CIDR:
+        return f->type == FT_IP ? NULL : "is not an IP address field";
+    }
+    return "does not take this operator";
+}
+
+/* Values of in/not_in/contains/glob/regex/cidr: one scalar, a list, or
+ * `$name` of a named list. eq/ne/lt... take exactly one scalar. */
+static bool compile_values(struct loader *ld, struct cond *c, yaml_node_t *n)
+{
+    bool multi = c->op == OP_IN || c->op == OP_NOT_IN ||
+                 c->op == OP_CONTAINS || c->op == OP_GLOB ||
+                 c->op == OP_REGEX || c->op == OP_CIDR;
+    yaml_document_t *doc = ld->doc;
+    const char *file = ld->file;
+    yaml_node_t *seq = NULL;
+    const char *s = scalar(n);
+    if (s && s[0] == '$') {
+        const struct named_list *l = find_list(ld, s + 1);
+        if (!l)
+            return fail_node(ld, n, "unknown list '%s', expected the name of "
+                             "an entry under lists:", s);
+        if (!multi)
+            return fail_node(ld, n, "%s: a list ('%s') needs in, not_in, "
+                             "contains, glob, regex or cidr", c->field->name,
+                             s);
+        seq = l->items;
+        doc = l->doc;
+        file = l->file;
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        if (!multi)
+            return fail_node(ld, n, "%s: expected one value, found a list "
+                             "(use in for alternatives)", c->field->name);
+        seq = n;
+    }
+    if (!seq) {
+        c->values = set_alloc(ld, sizeof(*c->values));
+        if (!c->values)
+            return fail_node(ld, n, "out of memory");
+        c->n_values = 1;
+        return spend(ld, n, 1) &&
+               compile_literal(ld, c->field, c->op, n, &c->values[0]);
+    }
+    size_t count = (size_t)(seq->data.sequence.items.top -
+                            seq->data.sequence.items.start);
+    if (count == 0)
+        return fail_node(ld, n, "%s: empty list, expected at least one value",
+                         c->field->name);
+    if (!spend(ld, n, count))
+        return false;
+    c->values = set_alloc(ld, count * sizeof(*c->values));
+    if (!c->values)
+        return fail_node(ld, n, "out of memory");
+    /* Items of a named list are reported in the list's own file. */
+    yaml_document_t *saved_doc = ld->doc;
+    const char *saved_file = ld->file;
+    ld->doc = doc;
+    ld->file = file;
+    bool ok = true;
+    for (size_t i = 0; i < count && ok; i++) {
+        yaml_node_t *item = node(ld, seq->data.sequence.items.start[i]);
+        ok = item && compile_literal(ld, c->field, c->op, item,
+                                     &c->values[i]);
+    }
+    ld->doc = saved_doc;
+    ld->file = saved_file;
+    c->n_values = count;
+    return ok;
+}
+
+static bool compile_cond_map(struct loader *ld, yaml_node_t *n,
+                             struct cond *out, int depth);
+
+/* One `FIELD: VALUE` or `FIELD: {OP: VALUE}` pair. */
+static bool compile_test(struct loader *ld, yaml_node_t *key,
+                         yaml_node_t *val, struct cond *c)
+{
+    const char *name = scalar(key);
+    c->kind = COND_TEST;
+    c->field = fields_find(name);
+    if (!c->field)
+        return fail_node(ld, key, "unknown field '%s', expected a record "
+                         "field (tlsmon --list-fields), all, any or not",
+                         name);
+    yaml_node_t *arg = val;
+    if (val->type == YAML_MAPPING_NODE) {
+        yaml_node_pair_t *p = val->data.mapping.pairs.start;
+        if (val->data.mapping.pairs.top - p != 1)
+            return fail_node(ld, val, "%s: expected one operator "
+                             "({eq: VALUE}, {in: [..]} ...)", name);
+        yaml_node_t *opk = node(ld, p->key);
+        const char *op = scalar(opk);
+        size_t i;
+        for (i = 0; op && i < sizeof(op_names) / sizeof(op_names[0]); i++)
+            if (strcmp(op, op_names[i].name) == 0)
+                break;
+        if (!op || i == sizeof(op_names) / sizeof(op_names[0]))
+            return fail_node(ld, opk, "unknown operator '%s', expected eq, "
+                             "ne, in, not_in, exists, lt, le, gt, ge, "
+                             "contains, glob, regex or cidr",
+                             op ? op : node_kind(opk));
+        c->op = op_names[i].op;
+        arg = node(ld, p->value);
+        const char *why = op_misfit(c->field, c->op);
+        if (why)
+            return fail_node(ld, opk, "%s %s", name, why);
+    } else {
+        const char *s = scalar(val);
+        bool multi = val->type == YAML_SEQUENCE_NODE || (s && s[0] == '$');
+        c->op = field_is_list(c->field) ? OP_CONTAINS
+                : multi                 ? OP_IN
+                                        : OP_EQ;
+        const char *why = op_misfit(c->field, c->op);
+        if (why)
+            return fail_node(ld, val, "%s %s", name, why);
+    }
+    if (c->op == OP_EXISTS) {
+        const char *s = scalar(arg);
+        if (!s || !parse_bool_text(s, &c->exists))
+            return fail_node(ld, arg, "%s: exists takes true or false",
+                             name);
+        return spend(ld, arg, 1);
+    }
+    return compile_values(ld, c, arg);
+}
+
+static bool compile_group(struct loader *ld, yaml_node_t *val,
+                          struct cond *c, int depth, const char *what)
+{
+    if (val->type != YAML_SEQUENCE_NODE)
+        return fail_node(ld, val, "%s: expected a list of conditions, found "
+                         "%s", what, node_kind(val));
+    size_t count = (size_t)(val->data.sequence.items.top -
+                            val->data.sequence.items.start);
+    if (count == 0)
+        return fail_node(ld, val, "%s: empty list, expected at least one "
+                         "condition", what);
+    if (!spend(ld, val, count))
+        return false;
+    c->kids = set_alloc(ld, count * sizeof(*c->kids));
+    if (!c->kids)
+        return fail_node(ld, val, "out of memory");
+    c->n_kids = count;
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_t *item = node(ld, val->data.sequence.items.start[i]);
+        if (!item || !compile_cond_map(ld, item, &c->kids[i], depth + 1))
+            return false;
+    }
+    return true;
+}
+
+static bool compile_pair(struct loader *ld, yaml_node_pair_t *p,
+                         struct cond *c, int depth)
+{
+    yaml_node_t *key = node(ld, p->key), *val = node(ld, p->value);
+    const char *k = scalar(key);
+    if (!k)
+        return fail_node(ld, key, "expected a field name, all, any or not, "
+                         "found %s", node_kind(key));
+    if (strcmp(k, "all") == 0 || strcmp(k, "any") == 0) {
+        c->kind = k[1] == 'l' ? COND_ALL : COND_ANY;
+        return compile_group(ld, val, c, depth, k);
+    }
+    if (strcmp(k, "not") == 0) {
+        c->kind = COND_NOT;
+        c->kids = set_alloc(ld, sizeof(*c->kids));
+        if (!c->kids)
+            return fail_node(ld, val, "out of memory");
+        c->n_kids = 1;
+        return compile_cond_map(ld, val, c->kids, depth + 1);
+    }
+    return compile_test(ld, key, val, c);
+}
+
+/* A mapping of conditions; several keys mean all of them. */
+static bool compile_cond_map(struct loader *ld, yaml_node_t *n,
+                             struct cond *out, int depth)
+{
+    if (depth > MAX_COND_DEPTH)
+        return fail_node(ld, n, "conditions nested more than %d deep",
+                         MAX_COND_DEPTH);
+    if (n->type != YAML_MAPPING_NODE)
+        return fail_node(ld, n, "expected a mapping of conditions (FIELD: "
+                         "VALUE, all:, any:, not:), found %s", node_kind(n));
+    yaml_node_pair_t *start = n->data.mapping.pairs.start;
+    size_t count = (size_t)(n->data.mapping.pairs.top - start);
+    if (count == 0)
+        return fail_node(ld, n, "empty condition, expected FIELD: VALUE, "
+                         "all:, any: or not:");
+    if (!spend(ld, n, count))
+        return false;
+    if (count == 1)
+        return compile_pair(ld, start, out, depth);
+    out->kind = COND_ALL;
+    out->kids = set_alloc(ld, count * sizeof(*out->kids));
+    if (!out->kids)
+        return fail_node(ld, n, "out of memory");
+    out->n_kids = count;
+    for (size_t i = 0; i < count; i++)
+        if (!compile_pair(ld, &start[i], &out->kids[i], depth))
+            return false;
+    return true;
+}
+
+/* ---- message templates ------------------------------------------------- */
+
+static bool compile_template(struct loader *ld, yaml_node_t *n,
+                             struct compiled_rule *r)
+{
+    const char *s = want_string(ld, n, "message");
+    if (!s)
+        return false;
+    size_t len = strlen(s), cap = 1;
+    for (size_t i = 0; i < len; i++)
+        cap += s[i] == '{' ? 2 : 0;
+    r->message = set_alloc(ld, cap * sizeof(*r->message));
+    char *text = set_strdup(ld, s);
+    if (!r->message || !text)
+        return fail_node(ld, n, "out of memory");
+    size_t np = 0, i = 0, lit = 0;
+    /* `text` is rewritten in place: "{{" and "}}" collapse to one brace. */
+    size_t out = 0;
+    while (i < len) {
+        if ((s[i] == '{' && s[i + 1] == '{') ||
+            (s[i] == '}' && s[i + 1] == '}')) {
+            text[out++] = s[i];
+            i += 2;
+            continue;
+        }
+        if (s[i] == '}')
+            return fail_node(ld, n, "message: lone '}' at offset %zu, "
+                             "expected '}}' for a brace", i);
+        if (s[i] != '{') {
+            text[out++] = s[i++];
+            continue;
+        }
+        const char *close = strchr(s + i, '}');
+        if (!close)
+            return fail_node(ld, n, "message: '{' at offset %zu is not "
+                             "closed, expected {field.name}", i);
+        char name[128];
+        size_t nl = (size_t)(close - (s + i + 1));
+        if (nl == 0 || nl >= sizeof(name))
+            return fail_node(ld, n, "message: bad placeholder at offset %zu, "
+                             "expected {field.name}", i);
+        memcpy(name, s + i + 1, nl);
+        name[nl] = 0;
+        const struct field_def *f = fields_find(name);
+        if (!f)
+            return fail_node(ld, n, "message: unknown field '{%s}', expected "
+                             "a record field (tlsmon --list-fields)", name);
+        if (out > lit)
+            r->message[np++] = (struct template_piece){text + lit,
+                                                       out - lit, NULL};
+        r->message[np++] = (struct template_piece){NULL, 0, f};
+        lit = out;
+        i += nl + 2;
+    }
+    if (out > lit)
+        r->message[np++] = (struct template_piece){text + lit, out - lit,
+                                                   NULL};
+    r->n_pieces = np;
+    return true;
+}
+
+/* ---- rules ------------------------------------------------------------- */
+
+static const char *const rule_keys[] = {
+    "id", "name", "description", "severity", "confidence", "when", "cause",
+    "fix", "message", "remediation", "tags", "enabled",
+};
+#define RULE_KEYS "id, name, description, severity, confidence, when, " \
+                  "cause, fix, message, remediation, tags, enabled"
+
+static bool enum_value(struct loader *ld, yaml_node_t *n, const char *what,
+                       const char *const *names, size_t count, int *out)
+{
+    const char *s = scalar(n);
+    for (size_t i = 0; s && i < count; i++)
+        if (strcmp(s, names[i]) == 0)
+            return *out = (int)i, true;
+    char expected[160] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < count; i++) {
+        int w = snprintf(expected + off, sizeof(expected) - off, "%s%s",
+                         i == 0 ? "" : i + 1 == count ? " or " : ", ",
+                         names[i]);
+        if (w < 0 || (size_t)w >= sizeof(expected) - off)
+            break;
+        off += (size_t)w;
+    }
+    return fail_node(ld, n, "%s: '%s' is not valid, expected %s", what,
+                     s ? s : node_kind(n), expected);
+}
+
+static bool valid_id(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+              *p == '.'))
+            return false;
+    return *s != 0;
+}
+
+static bool compile_rule(struct loader *ld, yaml_node_t *n,
+                         struct compiled_rule *r)
+{
+    static const char *const severities[] = {"info", "low", "medium", "high",
+                                             "critical"};
+    static const char *const fixes[] = {"client", "server", "network",
+                                        "either"};
+    static const char *const confidences[] = {"low", "medium", "high"};
+    if (n->type != YAML_MAPPING_NODE)
+        return fail_node(ld, n, "a rule must be a mapping with " RULE_KEYS
+                         ", found %s", node_kind(n));
+    yaml_node_t *by_key[sizeof(rule_keys) / sizeof(rule_keys[0])] = {0};
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+         p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = node(ld, p->key);
+        const char *k = scalar(key);
+        size_t i;
+        for (i = 0; k && i < sizeof(rule_keys) / sizeof(rule_keys[0]); i++)
+            if (strcmp(k, rule_keys[i]) == 0)
+                break;
+        if (!k || i == sizeof(rule_keys) / sizeof(rule_keys[0]))
+            return fail_node(ld, key, "unknown key '%s' in a rule, expected "
+                             RULE_KEYS, k ? k : node_kind(key));
+        if (by_key[i])
+            return fail_node(ld, key, "'%s' given twice in one rule", k);
+        by_key[i] = node(ld, p->value);
+    }
+    static const char *const required[] = {"id", "name", "severity", "when",
+                                           "cause", "fix", "message",
+                                           "remediation"};
+    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        size_t k = 0;
+        while (strcmp(rule_keys[k], required[i]) != 0)
+            k++;
+        if (!by_key[k])
+            return fail_node(ld, n, "rule without '%s', expected " RULE_KEYS
+                             " (description, confidence, tags and enabled "
+                             "are optional)", required[i]);
+    }
+    struct rule *pub = &r->pub;
+    const char *id = want_string(ld, by_key[0], "id");
+    if (!id)
+        return false;
+    if (!valid_id(id))
+        return fail_node(ld, by_key[0], "id '%s': expected letters, digits, "
+                         "'_', '-' or '.'", id);
+    for (size_t i = 0; i < ld->rs->n_rules; i++)
+        if (strcmp(ld->rs->rules[i].pub.id, id) == 0)
+            return fail_node(ld, by_key[0], "duplicate rule id '%s' (first "
+                             "defined at %s:%u), expected a unique id", id,
+                             ld->rs->rules[i].pub.file,
+                             ld->rs->rules[i].pub.line);
+    const char *name = want_string(ld, by_key[1], "name");
+    const char *remediation = want_string(ld, by_key[9], "remediation");
+    const char *cause = want_string(ld, by_key[6], "cause");
+    if (!name || !remediation || !cause)
+        return false;
+    if (!rules_cause_find(cause)) {
+        char expected[RULES_ERROR_LEN / 2] = "";
+        size_t off = 0;
+        for (size_t i = 0; i < rules_causes_count(); i++) {
+            int w = snprintf(expected + off, sizeof(expected) - off, "%s%s",
+                             i ? ", " : "", rules_cause_at(i)->id);
+            if (w < 0 || (size_t)w >= sizeof(expected) - off)
+                break;
+            off += (size_t)w;
+        }
+        return fail_node(ld, by_key[6], "unknown cause '%s', expected one "
+                         "of %s", cause, expected);
+    }
+    int sev, fix, conf = CONFIDENCE_MEDIUM;
+    if (!enum_value(ld, by_key[3], "severity", severities, 5, &sev) ||
+        !enum_value(ld, by_key[7], "fix", fixes, 4, &fix) ||
+        (by_key[4] &&
+         !enum_value(ld, by_key[4], "confidence", confidences, 3, &conf)))
+        return false;
+    pub->enabled = true;
+    if (by_key[11]) {
+        const char *s = scalar(by_key[11]);
+        if (!s || !parse_bool_text(s, &pub->enabled))
+            return fail_node(ld, by_key[11], "enabled: expected true or "
+                             "false");
+    }
+    if (by_key[10]) {
+        yaml_node_t *t = by_key[10];
+        if (t->type != YAML_SEQUENCE_NODE)
+            return fail_node(ld, t, "tags: expected a list of strings");
+        size_t count = (size_t)(t->data.sequence.items.top -
+                                t->data.sequence.items.start);
+        const char **tags = set_alloc(ld, (count + 1) * sizeof(*tags));
+        if (!tags)
+            return fail_node(ld, t, "out of memory");
+        for (size_t i = 0; i < count; i++) {
+            const char *s = want_string(
+                ld, node(ld, t->data.sequence.items.start[i]), "a tag");
+            if (!s || !(tags[i] = set_strdup(ld, s)))
+                return false;
+        }
+        pub->tags = tags;
+        pub->n_tags = count;
+    }
+    const char *description = NULL;
+    if (by_key[2] && !(description = want_string(ld, by_key[2],
+                                                 "description")))
+        return false;
+    pub->id = set_strdup(ld, id);
+    pub->name = set_strdup(ld, name);
+    pub->description = set_strdup(ld, description ? description : name);
+    pub->remediation = set_strdup(ld, remediation);
+    pub->cause = rules_cause_find(cause)->id;
+    pub->file = ld->file;
+    pub->line = (unsigned)n->start_mark.line + 1;
+    pub->severity = (enum rule_severity)sev;
+    pub->fix = (enum rule_fix)fix;
+    pub->confidence = (enum rule_confidence)conf;
+    if (!pub->id || !pub->name || !pub->description || !pub->remediation)
+        return fail_node(ld, n, "out of memory");
+    return compile_template(ld, by_key[8], r) &&
+           compile_cond_map(ld, by_key[5], &r->when, 0);
+}
+
+/* ---- files and documents ----------------------------------------------- */
+
+static bool load_text(struct loader *ld, const char *file,
+                      const unsigned char *text, size_t len, int depth);
+
+static bool load_file(struct loader *ld, const char *path, int depth,
+                      const char *from, yaml_mark_t mark)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        if (from)
+            return fail_at(ld, from, mark, "cannot open included file %s: "
+                           "%s", path, strerror(errno));
+        snprintf(ld->err, ld->err_len, "%s: cannot open: %s", path,
+                 strerror(errno));
+        ld->failed = true;
+        return false;
+    }
+    unsigned char *buf = malloc(MAX_FILE_BYTES + 1);
+    size_t len = buf ? fread(buf, 1, MAX_FILE_BYTES + 1, fp) : 0;
+    bool read_error = ferror(fp);
+    fclose(fp);
+    if (!buf || read_error || len > MAX_FILE_BYTES) {
+        free(buf);
+        snprintf(ld->err, ld->err_len, "%s: %s", path,
+                 !buf ? "out of memory"
+                 : read_error ? "read error"
+                              : "larger than 4 MB, not a rules file");
+        ld->failed = true;
+        return false;
+    }
+    const char *name = set_strdup(ld, path);
+    bool ok = name && load_text(ld, name, buf, len, depth);
+    free(buf);
+    return ok;
+}
+
+/* An include path relative to the including file's folder. */
+static void include_path(const char *from, const char *path, char *out,
+                         size_t n)
+{
+    const char *slash = strrchr(from, '/');
+    if (path[0] == '/' || !slash)
+        snprintf(out, n, "%s", path);
+    else
+        snprintf(out, n, "%.*s/%s", (int)(slash - from), from, path);
+}
+
+static bool load_includes(struct loader *ld, yaml_node_t *val, int depth)
+{
+    if (val->type != YAML_SEQUENCE_NODE)
+        return fail_node(ld, val, "include: expected a list of file names, "
+                         "found %s", node_kind(val));
+    for (yaml_node_item_t *it = val->data.sequence.items.start;
+         it < val->data.sequence.items.top; it++) {
+        yaml_node_t *item = node(ld, *it);
+        const char *path = item ? want_string(ld, item, "include entry")
+                                : NULL;
+        if (!path)
+            return false;
+        if (depth + 1 > MAX_INCLUDE_DEPTH)
+            return fail_node(ld, item, "includes nested more than %d deep "
+                             "(a cycle?)", MAX_INCLUDE_DEPTH);
+        char full[PATH_MAX];
+        include_path(ld->file, path, full, sizeof(full));
+        const char *file = ld->file;
+        yaml_document_t *doc = ld->doc;
+        bool ok = load_file(ld, full, depth + 1, file, item->start_mark);
+        ld->file = file;
+        ld->doc = doc;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool load_lists(struct loader *ld, yaml_node_t *val)
+{
+    if (val->type != YAML_MAPPING_NODE)
+        return fail_node(ld, val, "lists: expected a mapping of NAME: [values]"
+                         ", found %s", node_kind(val));
+    for (yaml_node_pair_t *p = val->data.mapping.pairs.start;
+         p < val->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = node(ld, p->key), *items = node(ld, p->value);
+        const char *name = want_string(ld, key, "a list name");
+        if (!name)
+            return false;
+        if (find_list(ld, name))
+            return fail_node(ld, key, "list '%s' defined twice, expected a "
+                             "unique name", name);
+        if (items->type != YAML_SEQUENCE_NODE)
+            return fail_node(ld, items, "list '%s': expected a list of "
+                             "values, found %s", name, node_kind(items));
+        if (!grow((void **)&ld->lists, &ld->cap_lists, ld->n_lists,
+                  sizeof(*ld->lists)))
+            return fail_node(ld, key, "out of memory");
+        ld->lists[ld->n_lists++] = (struct named_list){name, ld->doc, items,
+                                                       ld->file};
+    }
+    return true;
+}
+
+static bool load_text(struct loader *ld, const char *file,
+                      const unsigned char *text, size_t len, int depth)
+{
+    if (ld->n_docs == MAX_DOCUMENTS) {
+        snprintf(ld->err, ld->err_len, "%s: more than %d rule files", file,
+                 MAX_DOCUMENTS);
+        ld->failed = true;
+        return false;
+    }
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        snprintf(ld->err, ld->err_len, "%s: out of memory", file);
+        ld->failed = true;
+        return false;
+    }
+    yaml_parser_set_input_string(&parser, text, len);
+    yaml_document_t *doc = &ld->docs[ld->n_docs];
+    if (!yaml_parser_load(&parser, doc)) {
+        const char *ctx = parser.context ? parser.context : "";
+        fail_at(ld, file, parser.problem_mark, "YAML syntax error: %s%s%s",
+                parser.problem ? parser.problem : "unknown",
+                *ctx ? " " : "", ctx);
+        yaml_parser_delete(&parser);
+        return false;
+    }
+    yaml_parser_delete(&parser);
+    ld->doc_files[ld->n_docs++] = file;
+    ld->doc = doc;
+    ld->file = file;
+    yaml_node_t *root = yaml_document_get_root_node(doc);
+    if (!root) /* an empty file is an empty rule set */
+        return true;
+    if (root->type != YAML_MAPPING_NODE)
+        return fail_node(ld, root, "expected a mapping with rules:, lists: "
+                         "and include:, found %s", node_kind(root));
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+         p < root->data.mapping.pairs.top; p++) {
+        ld->doc = doc;
+        ld->file = file;
+        yaml_node_t *key = node(ld, p->key), *val = node(ld, p->value);
+        const char *k = scalar(key);
+        bool ok;
+        if (k && strcmp(k, "include") == 0) {
+            ok = load_includes(ld, val, depth);
+        } else if (k && strcmp(k, "lists") == 0) {
+            ok = load_lists(ld, val);
+        } else if (k && strcmp(k, "rules") == 0) {
+            if (val->type != YAML_SEQUENCE_NODE)
+                return fail_node(ld, val, "rules: expected a list of rules, "
+                                 "found %s", node_kind(val));
+            ok = true;
+            for (yaml_node_item_t *it = val->data.sequence.items.start;
+                 ok && it < val->data.sequence.items.top; it++) {
+                if (ld->n_rule_nodes >= MAX_RULES)
+                    return fail_node(ld, val, "more than %d rules",
+                                     MAX_RULES);
+                if (!grow((void **)&ld->rule_nodes, &ld->cap_rule_nodes,
+                          ld->n_rule_nodes, sizeof(*ld->rule_nodes)))
+                    return fail_node(ld, val, "out of memory");
+                ld->rule_nodes[ld->n_rule_nodes++] =
+                    (struct rule_node){doc, node(ld, *it), file};
+            }
+        } else {
+            return fail_node(ld, key, "unknown top-level key '%s', expected "
+                             "rules, lists or include",
+                             k ? k : node_kind(key));
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+struct rule_set *rules_load(bool with_default, const char *const *files,
+                            size_t n_files, char *err, size_t err_len)
+{
+    struct loader *ld = calloc(1, sizeof(*ld));
+    struct rule_set *rs = calloc(1, sizeof(*rs));
+    if (!ld || !rs) {
+        snprintf(err, err_len, "rules: out of memory");
+        free(ld);
+        free(rs);
+        return NULL;
+    }
+    ld->rs = rs;
+    ld->err = err;
+    ld->err_len = err_len;
+    err[0] = 0;
+    bool ok = true;
+    if (with_default)
+        ok = load_text(ld, DEFAULT_NAME,
+                       (const unsigned char *)rules_default_yaml,
+                       rules_default_yaml_len, 0);
+    for (size_t i = 0; ok && i < n_files; i++)
+        ok = load_file(ld, files[i], 0, NULL, (yaml_mark_t){0});
+    if (ok && ld->n_rule_nodes) {
+        rs->rules = calloc(ld->n_rule_nodes, sizeof(*rs->rules));
+        if (!rs->rules) {
+            snprintf(err, err_len, "rules: out of memory");
+            ok = false;
+        }
+    }
+    for (size_t i = 0; ok && i < ld->n_rule_nodes; i++) {
+        ld->doc = ld->rule_nodes[i].doc;
+        ld->file = ld->rule_nodes[i].file;
+        ok = compile_rule(ld, ld->rule_nodes[i].node,
+                          &rs->rules[rs->n_rules]);
+        if (ok)
+            rs->n_rules++;
+    }
+    for (size_t i = 0; i < ld->n_docs; i++)
+        yaml_document_delete(&ld->docs[i]);
+    free(ld->lists);
+    free(ld->rule_nodes);
+    free(ld);
+    if (!ok) {
+        rules_free(rs);
+        return NULL;
+    }
+    return rs;
+}
+
+void rules_free(struct rule_set *rs)
+{
+    if (!rs)
+        return;
+    for (size_t i = 0; i < rs->n_regexes; i++)
+        regfree(rs->regexes[i]);
+    for (size_t i = 0; i < rs->n_allocs; i++)
+        free(rs->allocs[i]);
+    free(rs->regexes);
+    free(rs->allocs);
+    free(rs->rules);
+    free(rs);
+}
