@@ -60,6 +60,10 @@ struct rule_set;
  * and fills `err` when anything is wrong; nothing is partially loaded. */
 struct rule_set *rules_load(bool with_default, const char *const *files,
                             size_t n_files, char *err, size_t err_len);
+/* One rules document held in memory (`name` is used in messages). Its
+ * includes are read from files relative to `name`. */
+struct rule_set *rules_load_string(const char *name, const char *text,
+                                   size_t len, char *err, size_t err_len);
 void rules_free(struct rule_set *rs);
 
 size_t rules_count(const struct rule_set *rs);

@@ -1072,8 +1072,27 @@ static bool load_text(struct loader *ld, const char *file,
     return true;
 }
 
+/* The default text, a string, or nothing, then the files. */
+static struct rule_set *load_all(const char *name, const char *text,
+                                 size_t len, const char *const *files,
+                                 size_t n_files, char *err, size_t err_len);
+
 struct rule_set *rules_load(bool with_default, const char *const *files,
                             size_t n_files, char *err, size_t err_len)
+{
+    return load_all(with_default ? DEFAULT_NAME : NULL, rules_default_yaml,
+                    rules_default_yaml_len, files, n_files, err, err_len);
+}
+
+struct rule_set *rules_load_string(const char *name, const char *text,
+                                   size_t len, char *err, size_t err_len)
+{
+    return load_all(name, text, len, NULL, 0, err, err_len);
+}
+
+static struct rule_set *load_all(const char *name, const char *text,
+                                 size_t len, const char *const *files,
+                                 size_t n_files, char *err, size_t err_len)
 {
     struct loader *ld = calloc(1, sizeof(*ld));
     struct rule_set *rs = calloc(1, sizeof(*rs));
@@ -1088,10 +1107,13 @@ struct rule_set *rules_load(bool with_default, const char *const *files,
     ld->err_len = err_len;
     err[0] = 0;
     bool ok = true;
-    if (with_default)
-        ok = load_text(ld, DEFAULT_NAME,
-                       (const unsigned char *)rules_default_yaml,
-                       rules_default_yaml_len, 0);
+    if (name) {
+        const char *owned = set_strdup(ld, name);
+        if (!owned)
+            snprintf(err, err_len, "rules: out of memory");
+        ok = owned && load_text(ld, owned, (const unsigned char *)text, len,
+                                0);
+    }
     for (size_t i = 0; ok && i < n_files; i++)
         ok = load_file(ld, files[i], 0, NULL, (yaml_mark_t){0});
     if (ok && ld->n_rule_nodes) {

@@ -113,6 +113,65 @@ def main():
     check("ndjson: every line is a handshake, or an alert after its "
           "handshake", ok, err)
 
+    # Rules: a broken file names file, line and column; nothing runs.
+    bad_rules = os.path.join(tmp, "bad.yaml")
+    with open(bad_rules, "w") as fp:
+        fp.write("rules:\n  - id: x\n    name: n\n    severity: high\n"
+                 "    cause: not_tls\n    fix: client\n    message: m\n"
+                 "    remediation: r\n    when: {tls.verzion: '1.2'}\n")
+    rc, out, err = run(t, "--check-rules", bad_rules)
+    check("--check-rules on a broken file: exit 1, FILE:LINE:COLUMN",
+          rc == 1 and f"{bad_rules}:9:12: unknown field 'tls.verzion'" in err
+          and len(err.strip().splitlines()) == 1, err)
+    rc, out, err = run(t, "--rules", bad_rules, base)
+    check("--rules with a broken file: exit 1 before any output",
+          rc == 1 and out == "" and f"{bad_rules}:9:12" in err, err)
+    good_rules = os.path.join(tmp, "good.yaml")
+    with open(good_rules, "w") as fp:
+        fp.write("rules:\n  - id: any-failure\n    name: n\n"
+                 "    severity: low\n    cause: not_tls\n    fix: client\n"
+                 "    message: 'failed at {destination.port}'\n"
+                 "    remediation: r\n    when: {tlsmon.outcome: failed}\n")
+    rc, out, err = run(t, "--check-rules", good_rules)
+    check("--check-rules on a good file: exit 0, counts the rules",
+          rc == 0 and out.strip() == "1 rules OK", out + err)
+    rc, out, err = run(t, "--list-rules")
+    check("--list-rules prints the built-in set",
+          rc == 0 and "protocol-version-client-old" in out, err)
+    fail_cap = os.path.join(a.captures, "fail-version.pcap")
+    if os.path.exists(fail_cap):
+        rc, out, err = run(t, "--format", "ndjson", "--no-summary",
+                           "--rules", good_rules, fail_cap)
+        lines = [json.loads(x) for x in out.splitlines()] if rc == 0 else []
+        alerts = [x for x in lines if x["event"]["dataset"] == "tlsmon.alert"]
+        check("--rules FILE replaces the built-in set",
+              len(alerts) == 1 and alerts[0]["rule"]["id"] == "any-failure"
+              and alerts[0]["message"] == "failed at 4441", out + err)
+        rc, out, err = run(t, "--format", "ndjson", "--no-summary",
+                           "--rules", "+" + good_rules, fail_cap)
+        ids = sorted(json.loads(x).get("rule", {}).get("id", "")
+                     for x in out.splitlines())
+        check("--rules +FILE adds to the built-in set",
+              "any-failure" in ids and "protocol-version-client-old" in ids,
+              out + err)
+        rc, out, err = run(t, "--format", "ndjson", "--no-summary",
+                           "--no-rules", fail_cap)
+        rec = json.loads(out.splitlines()[0]) if rc == 0 and out else {}
+        check("--no-rules: no cause, no alert events",
+              len(out.splitlines()) == 1 and
+              "cause" not in rec.get("tlsmon", {}), out + err)
+        rc, out, err = run(t, "--format", "ndjson", "--no-summary",
+                           fail_cap, fail_cap)
+        alerts = [json.loads(x) for x in out.splitlines()
+                  if '"tlsmon.alert"' in x]
+        check("flood control: the same alert twice in the window is sent once",
+              rc == 0 and len(alerts) == 1, out + err)
+        rc, out, err = run(t, "--format", "ndjson", "--no-summary",
+                           "--alert-window", "0", fail_cap, fail_cap)
+        alerts = [x for x in out.splitlines() if '"tlsmon.alert"' in x]
+        check("--alert-window 0 sends every alert", rc == 0 and
+              len(alerts) == 2, out + err)
+
     rc, out, err = run(t, "--format", "ndjson", "--summary", base)
     last = json.loads(out.splitlines()[-1]) if out else {}
     check("ndjson --summary: closing summary event",

@@ -1,0 +1,652 @@
+/* test_rules.c — the rule engine: every operator on every kind of field,
+ * version order, CIDR v4/v6, absent fields, message templates, primary
+ * choice, each loading error with its line and column, includes and lists,
+ * size limits, the default set, server history and alert flood control. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/alert_flood.h"
+#include "analyzer/server_profile.h"
+#include "rules/engine.h"
+
+static struct handshake rec;
+static char err[RULES_ERROR_LEN];
+
+/* A failed TLS 1.2 attempt from 10.0.0.9 to 192.0.2.5:443 (SNI
+ * www.example.com): the server refused the ClientHello with
+ * protocol_version. */
+static struct handshake *record(void)
+{
+    memset(&rec, 0, sizeof rec);
+    rec.client.ip_version = rec.server.ip_version = 4;
+    inet_pton(AF_INET, "10.0.0.9", rec.client.addr);
+    inet_pton(AF_INET, "192.0.2.5", rec.server.addr);
+    rec.client.port = 51000;
+    rec.server.port = 443;
+    rec.ch.seen = true;
+    rec.ch.ts_us = 1700000000000000ULL;
+    rec.ch.legacy_version = TLS_V_1_2;
+    rec.ch.has_supported_versions = true;
+    rec.ch.versions[0] = 0x0a0a; /* GREASE */
+    rec.ch.versions[1] = TLS_V_1_2;
+    rec.ch.versions[2] = TLS_V_1_1;
+    rec.ch.n_versions = 3;
+    rec.ch.has_sni = true;
+    strcpy(rec.ch.sni, "www.Example.com");
+    rec.ch.ciphers[0] = 0xc02f;
+    rec.ch.ciphers[1] = 0x000a;
+    rec.ch.n_ciphers = rec.ch.n_ciphers_total = 2;
+    rec.alerts[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
+                                       .level = 2, .description = 70,
+                                       .stage = STAGE_CLIENT_HELLO};
+    rec.n_alerts = rec.n_alerts_total = 1;
+    rec.outcome = OUTCOME_FAILED;
+    rec.ended_by = ENDED_ALERT;
+    rec.ended_by_side = TLS_SIDE_SERVER;
+    rec.stage = STAGE_CLIENT_HELLO;
+    rec.failure_stage = STAGE_CLIENT_HELLO;
+    rec.handshake_us = 2500;
+    rec.server_response_us = 1200;
+    rec.primary = -1;
+    return &rec;
+}
+
+static const char *rule_with(const char *when)
+{
+    static char yaml[4096];
+    snprintf(yaml, sizeof(yaml),
+             "rules:\n"
+             "  - id: r\n"
+             "    name: test rule\n"
+             "    severity: high\n"
+             "    cause: protocol_version_mismatch\n"
+             "    fix: client\n"
+             "    message: m\n"
+             "    remediation: r\n"
+             "    when: %s\n",
+             when);
+    return yaml;
+}
+
+/* Does a one-rule set with condition `when` (YAML flow style) match? */
+static bool matches(const char *when, const struct handshake *h)
+{
+    const char *yaml = rule_with(when);
+    struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
+                                            sizeof(err));
+    if (!rs)
+        fail_msg("did not load: %s\n%s", err, yaml);
+    struct handshake copy = *h;
+    rules_evaluate(rs, &copy);
+    bool hit = copy.n_findings == 1;
+    rules_free(rs);
+    return hit;
+}
+
+/* The error loading `yaml` gives, which must be one. */
+static const char *load_error(const char *yaml)
+{
+    struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
+                                            sizeof(err));
+    if (rs) {
+        rules_free(rs);
+        fail_msg("loaded, expected an error:\n%s", yaml);
+    }
+    return err;
+}
+
+static void assert_prefix(const char *s, const char *prefix)
+{
+    if (strncmp(s, prefix, strlen(prefix)) != 0)
+        fail_msg("'%s' does not start with '%s'", s, prefix);
+}
+
+static void assert_contains(const char *s, const char *part)
+{
+    if (!strstr(s, part))
+        fail_msg("'%s' does not contain '%s'", s, part);
+}
+
+/* ---- operators --------------------------------------------------------- */
+
+static void test_eq_ne_strings(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    assert_true(matches("{tlsmon.outcome: failed}", h));
+    assert_false(matches("{tlsmon.outcome: established}", h));
+    assert_true(matches("{tlsmon.outcome: {eq: FAILED}}", h)); /* ASCII case */
+    assert_true(matches("{tlsmon.outcome: {ne: established}}", h));
+    assert_false(matches("{tlsmon.outcome: {ne: failed}}", h));
+    assert_true(matches("{tls.client.server_name: www.example.com}", h));
+}
+
+static void test_in_not_in_and_lists(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    assert_true(matches("{tlsmon.alert.description: [handshake_failure, "
+                        "protocol_version]}", h));
+    assert_true(matches("{tlsmon.alert.description: {in: [protocol_version]}}",
+                        h));
+    assert_false(matches("{tlsmon.alert.description: {not_in: "
+                         "[protocol_version]}}", h));
+    assert_true(matches("{tlsmon.alert.description: {not_in: [unknown_ca]}}",
+                        h));
+    const char *yaml =
+        "lists:\n  refusals: [protocol_version, handshake_failure]\n"
+        "rules:\n  - id: a\n    name: n\n    severity: low\n"
+        "    cause: cipher_mismatch\n    fix: server\n    message: m\n"
+        "    remediation: r\n"
+        "    when: {tlsmon.alert.description: $refusals}\n";
+    struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
+                                            sizeof(err));
+    assert_non_null(rs);
+    rules_evaluate(rs, h);
+    assert_int_equal(h->n_findings, 1);
+    rules_free(rs);
+}
+
+static void test_numbers_and_order(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    assert_true(matches("{tlsmon.alert.code: 70}", h));
+    assert_true(matches("{tlsmon.alert.code: {gt: 69}}", h));
+    assert_true(matches("{tlsmon.alert.code: {ge: 70}}", h));
+    assert_false(matches("{tlsmon.alert.code: {lt: 70}}", h));
+    assert_true(matches("{tlsmon.alert.code: {le: 70}}", h));
+    assert_true(matches("{tlsmon.alert.code: {in: [40, 70]}}", h));
+    assert_true(matches("{tlsmon.handshake_ms: {gt: 2.4}}", h));
+    assert_false(matches("{tlsmon.handshake_ms: {gt: 2.5}}", h));
+    assert_true(matches("{'@timestamp': {ge: '2023-11-14T22:13:20Z'}}", h));
+    assert_false(matches("{'@timestamp': {gt: '2023-11-14T22:13:20Z'}}", h));
+}
+
+static void test_version_order(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    /* highest offered: 1.2 (GREASE and 1.1 around it) */
+    assert_true(matches("{tlsmon.client_hello.highest_version: '1.2'}", h));
+    assert_true(matches("{tlsmon.client_hello.highest_version: {lt: '1.3'}}",
+                        h));
+    assert_true(matches("{tlsmon.client_hello.highest_version: {gt: ssl3}}",
+                        h));
+    assert_true(matches("{tlsmon.client_hello.highest_version: {ge: TLSv1.2}}",
+                        h));
+    assert_false(matches("{tlsmon.client_hello.highest_version: {gt: '1.2'}}",
+                         h));
+    h->ch.versions[1] = TLS_V_SSL3;
+    h->ch.versions[2] = TLS_V_SSL2;
+    h->ch.has_supported_versions = false;
+    h->ch.legacy_version = TLS_V_SSL3;
+    assert_true(matches("{tlsmon.client_hello.highest_version: {lt: '1.0'}}",
+                        h));
+    assert_true(matches("{tlsmon.client_hello.highest_version: {gt: ssl2}}",
+                        h));
+    /* A version without a place in the order compares false. */
+    h->ch.legacy_version = 0x7a7a;
+    assert_false(matches("{tlsmon.client_hello.highest_version: {lt: '1.3'}}",
+                         h));
+    assert_false(matches("{tlsmon.client_hello.highest_version: {ge: ssl2}}",
+                         h));
+}
+
+static void test_exists_and_absent(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    assert_true(matches("{tls.version: {exists: false}}", h));
+    assert_false(matches("{tls.version: {exists: true}}", h));
+    /* Every comparison on an absent field is false, ne included. */
+    assert_false(matches("{tls.version: {ne: '1.2'}}", h));
+    assert_false(matches("{tls.version: {not_in: ['1.2']}}", h));
+    assert_true(matches("{not: {tls.version: '1.2'}}", h));
+    assert_true(matches("{tlsmon.client_hello.versions: {exists: true}}", h));
+    h->ch.has_supported_versions = false;
+    assert_true(matches("{tlsmon.client_hello.versions: {exists: false}}", h));
+}
+
+static void test_contains_on_lists(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    assert_true(matches("{tlsmon.client_hello.versions: {contains: '1.1'}}",
+                        h));
+    assert_false(matches("{tlsmon.client_hello.versions: {contains: '1.3'}}",
+                         h));
+    assert_true(matches("{tlsmon.client_hello.versions: ['1.3', '1.2']}", h));
+    assert_true(matches("{tls.client.supported_ciphers: {contains: "
+                        "TLS_RSA_WITH_3DES_EDE_CBC_SHA}}", h));
+    /* Alerts match by name, code or "encrypted". */
+    assert_true(matches("{tlsmon.alerts: {contains: protocol_version}}", h));
+    assert_true(matches("{tlsmon.alerts: {contains: 70}}", h));
+    assert_false(matches("{tlsmon.alerts: {contains: encrypted}}", h));
+    h->alerts[0].encrypted = true;
+    assert_true(matches("{tlsmon.alerts: {contains: encrypted}}", h));
+    assert_false(matches("{tlsmon.alerts: {contains: protocol_version}}", h));
+}
+
+static void test_glob_regex(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    assert_true(matches("{tls.client.server_name: {glob: '*.example.com'}}",
+                        h));
+    assert_false(matches("{tls.client.server_name: {glob: '*.example.org'}}",
+                         h));
+    assert_true(matches("{tls.client.server_name: {glob: ['a*', 'www.*']}}",
+                        h));
+    assert_true(matches("{tls.client.server_name: {regex: '^www\\.ex(am)+ple"
+                        "\\.com$'}}", h));
+    assert_false(matches("{tls.client.server_name: {regex: '^example'}}", h));
+    assert_true(matches("{tls.client.supported_ciphers: {regex: '3DES'}}", h));
+}
+
+static void test_cidr(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    assert_true(matches("{destination.ip: {cidr: 192.0.2.0/24}}", h));
+    assert_true(matches("{destination.ip: {cidr: 192.0.2.5}}", h));
+    assert_false(matches("{destination.ip: {cidr: 192.0.3.0/24}}", h));
+    assert_true(matches("{destination.ip: {cidr: 0.0.0.0/0}}", h));
+    assert_true(matches("{source.ip: {cidr: [10.0.0.0/8, 172.16.0.0/12]}}",
+                        h));
+    assert_true(matches("{source.ip: {cidr: 10.0.0.8/31}}", h));
+    assert_false(matches("{source.ip: {cidr: 10.0.0.10/31}}", h));
+    assert_false(matches("{source.ip: {cidr: '2001:db8::/32'}}", h));
+    h->client.ip_version = 6;
+    inet_pton(AF_INET6, "2001:db8:0:1::9", h->client.addr);
+    assert_true(matches("{source.ip: {cidr: '2001:db8::/32'}}", h));
+    assert_true(matches("{source.ip: {cidr: '2001:db8:0:1::/63'}}", h));
+    assert_false(matches("{source.ip: {cidr: '2001:db8:0:2::/64'}}", h));
+    assert_false(matches("{source.ip: {cidr: 10.0.0.0/8}}", h));
+    assert_true(matches("{source.ip: '2001:DB8:0:1:0::9'}", h)); /* canonical */
+}
+
+static void test_all_any_not(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    assert_true(matches("{all: [{tlsmon.outcome: failed}, {tlsmon.alert.code: "
+                        "70}]}", h));
+    assert_false(matches("{all: [{tlsmon.outcome: failed}, {tlsmon.alert.code: "
+                         "40}]}", h));
+    assert_true(matches("{any: [{tlsmon.outcome: established}, "
+                        "{tlsmon.alert.code: 70}]}", h));
+    assert_false(matches("{not: {any: [{tlsmon.outcome: established}, "
+                         "{tlsmon.alert.code: 70}]}}", h));
+    /* Several keys in one mapping: all of them. */
+    assert_true(matches("{tlsmon.outcome: failed, tlsmon.alert.code: 70}", h));
+    assert_false(matches("{tlsmon.outcome: failed, tlsmon.alert.code: 40}", h));
+}
+
+/* ---- messages and the primary finding --------------------------------- */
+
+static void test_message_template(void **state)
+{
+    (void)state;
+    const char *yaml =
+        "rules:\n  - id: a\n    name: n\n    severity: low\n"
+        "    cause: cipher_mismatch\n    fix: server\n"
+        "    message: \"{{x}} {destination.ip}:{destination.port} "
+        "sni={tls.client.server_name} v={tlsmon.client_hello.versions} "
+        "a={tlsmon.alerts} none={tls.version} ms={tlsmon.handshake_ms}\"\n"
+        "    remediation: r\n    when: {tlsmon.outcome: failed}\n";
+    struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
+                                            sizeof(err));
+    assert_non_null(rs);
+    struct handshake *h = record();
+    rules_evaluate(rs, h);
+    assert_int_equal(h->n_findings, 1);
+    char buf[256];
+    assert_string_equal(rules_message(h->findings[0].rule, h, buf,
+                                      sizeof(buf)),
+                        "{x} 192.0.2.5:443 sni=www.Example.com v=1.2, 1.1 "
+                        "a=protocol_version none=(none) ms=2.500");
+    /* Cut to fit, always terminated. */
+    assert_int_equal(strlen(rules_message(h->findings[0].rule, h, buf, 8)),
+                     7);
+    rules_free(rs);
+}
+
+static void test_primary_and_rule_order(void **state)
+{
+    (void)state;
+    const char *yaml =
+        "rules:\n"
+        "  - {id: low, name: n, severity: low, cause: weak_crypto, fix: server,"
+        " message: m, remediation: r, when: {tlsmon.outcome: failed}}\n"
+        "  - {id: high-medium, name: n, severity: high, cause: cipher_mismatch,"
+        " fix: server, message: m, remediation: r,"
+        " when: {tlsmon.outcome: failed}}\n"
+        "  - {id: high-high, name: n, severity: high, confidence: high,"
+        " cause: protocol_version_mismatch, fix: client, message: m,"
+        " remediation: r, when: {tlsmon.outcome: failed}}\n"
+        "  - {id: high-high-later, name: n, severity: high, confidence: high,"
+        " cause: no_response, fix: network, message: m, remediation: r,"
+        " when: {tlsmon.outcome: failed}}\n"
+        "  - {id: off, name: n, severity: critical, cause: not_tls,"
+        " fix: either, message: m, remediation: r, enabled: false,"
+        " when: {tlsmon.outcome: failed}}\n";
+    struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
+                                            sizeof(err));
+    assert_non_null(rs);
+    struct handshake *h = record();
+    rules_evaluate(rs, h);
+    assert_int_equal(h->n_findings, 4);
+    assert_true(h->diagnosed);
+    assert_string_equal(rules_primary(h)->id, "high-high");
+    rules_free(rs);
+}
+
+/* ---- loading errors: file:line:column and what was expected ------------ */
+
+static void test_errors(void **state)
+{
+    (void)state;
+    assert_prefix(load_error("rules:\n  - id: [unclosed\n"),
+                  "t.yaml:3:1: YAML syntax error");
+    assert_string_equal(
+        load_error(rule_with("{tls.nonsense: 1}")),
+        "t.yaml:9:12: unknown field 'tls.nonsense', expected a record field "
+        "(tlsmon --list-fields), all, any or not");
+    assert_prefix(load_error(rule_with("{tls.version: {bigger: '1.2'}}")),
+                  "t.yaml:9:26: unknown operator 'bigger', expected eq");
+    assert_string_equal(load_error(rule_with("{tls.version: '1.9'}")),
+                        "t.yaml:9:25: tls.version: wrong value '1.9', "
+                        "expected a TLS version (ssl2, ssl3, 1.0, 1.1, 1.2, "
+                        "1.3)");
+    assert_prefix(load_error(rule_with("{tlsmon.alert.code: abc}")),
+                  "t.yaml:9:31: tlsmon.alert.code: wrong value 'abc', "
+                  "expected an integer");
+    assert_prefix(load_error(rule_with("{source.ip: {cidr: 10.0.0.0/33}}")),
+                  "t.yaml:9:30: source.ip: wrong value '10.0.0.0/33'");
+    assert_prefix(load_error(rule_with("{tls.client.server_name: {regex: "
+                                       "'a('}}")),
+                  "t.yaml:9:44: tls.client.server_name: bad regular "
+                  "expression 'a('");
+    assert_string_equal(load_error(rule_with("{tlsmon.outcome: {lt: a}}")),
+                        "t.yaml:9:29: tlsmon.outcome has no order (lt/le/gt/"
+                        "ge need a number, time or version)");
+    assert_string_equal(load_error(rule_with("{tlsmon.alerts: {eq: 40}}")),
+                        "t.yaml:9:28: tlsmon.alerts is a list (use "
+                        "contains)");
+    assert_string_equal(load_error(rule_with("{tls.version: $nolist}")),
+                        "t.yaml:9:25: unknown list '$nolist', expected the "
+                        "name of an entry under lists:");
+    assert_string_equal(load_error(rule_with("[a, b]")),
+                        "t.yaml:9:11: expected a mapping of conditions "
+                        "(FIELD: VALUE, all:, any:, not:), found a list");
+    assert_string_equal(load_error(rule_with("{all: {x: 1}}")),
+                        "t.yaml:9:17: all: expected a list of conditions, "
+                        "found a mapping");
+
+    const char *unknown_cause =
+        "rules:\n  - id: a\n    name: n\n    severity: low\n"
+        "    cause: gremlins\n    fix: server\n    message: m\n"
+        "    remediation: r\n    when: {tlsmon.outcome: failed}\n";
+    assert_prefix(load_error(unknown_cause),
+                  "t.yaml:5:12: unknown cause 'gremlins', expected one of "
+                  "protocol_version_mismatch, cipher_mismatch");
+    const char *bad_fix =
+        "rules:\n  - id: a\n    name: n\n    severity: low\n"
+        "    cause: not_tls\n    fix: nobody\n    message: m\n"
+        "    remediation: r\n    when: {tlsmon.outcome: failed}\n";
+    assert_string_equal(load_error(bad_fix),
+                        "t.yaml:6:10: fix: 'nobody' is not valid, expected "
+                        "client, server, network or either");
+    const char *dup =
+        "rules:\n"
+        "  - {id: a, name: n, severity: low, cause: not_tls, fix: client,"
+        " message: m, remediation: r, when: {tlsmon.outcome: failed}}\n"
+        "  - {id: a, name: n, severity: low, cause: not_tls, fix: client,"
+        " message: m, remediation: r, when: {tlsmon.outcome: failed}}\n";
+    assert_string_equal(load_error(dup),
+                        "t.yaml:3:10: duplicate rule id 'a' (first defined at "
+                        "t.yaml:2), expected a unique id");
+    assert_prefix(load_error("rules:\n  - {id: a, name: n}\n"),
+                  "t.yaml:2:5: rule without 'severity'");
+    assert_prefix(load_error("rules:\n  - {id: a, colour: red}\n"),
+                  "t.yaml:2:13: unknown key 'colour' in a rule, expected id");
+    assert_prefix(load_error("rulez: []\n"),
+                  "t.yaml:1:1: unknown top-level key 'rulez'");
+    assert_prefix(load_error("include: [no-such-file.yaml]\n"),
+                  "t.yaml:1:11: cannot open included file "
+                  "no-such-file.yaml");
+    const char *bad_template =
+        "rules:\n  - id: a\n    name: n\n    severity: low\n"
+        "    cause: not_tls\n    fix: client\n    message: 'x {nope.field}'\n"
+        "    remediation: r\n    when: {tlsmon.outcome: failed}\n";
+    assert_string_equal(load_error(bad_template),
+                        "t.yaml:7:14: message: unknown field '{nope.field}', "
+                        "expected a record field (tlsmon --list-fields)");
+}
+
+/* Aliases make a tiny file describe a huge tree: the budget stops it. */
+static void test_alias_bomb(void **state)
+{
+    (void)state;
+    /* Each level names the one before three times: 3^39 conditions. */
+    char bomb[8192];
+    int n = snprintf(bomb, sizeof(bomb),
+                     "rules:\n  - id: a\n    name: n\n    severity: low\n"
+                     "    cause: not_tls\n    fix: client\n    message: m\n"
+                     "    remediation: r\n    when:\n      all:\n"
+                     "        - &c0 {tlsmon.outcome: failed}\n");
+    for (int i = 1; i < 40; i++)
+        n += snprintf(bomb + n, sizeof(bomb) - (size_t)n,
+                      "        - &c%d {all: [*c%d, *c%d, *c%d]}\n", i, i - 1,
+                      i - 1, i - 1);
+    assert_contains(load_error(bomb), "rule set too large");
+}
+
+static void test_deep_nesting(void **state)
+{
+    (void)state;
+    char when[2048] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(when, "{not: ");
+    strcat(when, "{tlsmon.outcome: failed}");
+    for (int i = 0; i < 40; i++)
+        strcat(when, "}");
+    assert_contains(load_error(rule_with(when)), "nested more than 32 deep");
+}
+
+static void test_include_and_lists_across_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tlsmon-rules-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], inc[256];
+    snprintf(inc, sizeof(inc), "%s/lists.yaml", dir);
+    FILE *fp = fopen(inc, "w");
+    assert_non_null(fp);
+    fputs("lists:\n  bad_alerts: [70]\n", fp);
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/main.yaml", dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("include: [lists.yaml]\n"
+          "rules:\n  - {id: a, name: n, severity: low, cause: not_tls,"
+          " fix: client, message: m, remediation: r,"
+          " when: {tlsmon.alert.code: $bad_alerts}}\n",
+          fp);
+    fclose(fp);
+    const char *files[] = {path};
+    struct rule_set *rs = rules_load(false, files, 1, err, sizeof(err));
+    if (!rs)
+        fail_msg("%s", err);
+    struct handshake *h = record();
+    rules_evaluate(rs, h);
+    assert_int_equal(h->n_findings, 1);
+    rules_free(rs);
+
+    /* A list item of the wrong type is reported in the list's own file. */
+    fp = fopen(inc, "w");
+    fputs("lists:\n  bad_alerts: [70, abc]\n", fp);
+    fclose(fp);
+    assert_null(rules_load(false, files, 1, err, sizeof(err)));
+    char want[300];
+    snprintf(want, sizeof(want), "%s:2:20: tlsmon.alert.code: wrong value", inc);
+    assert_prefix(err, want);
+
+    /* An include cycle ends at the depth limit. */
+    fp = fopen(inc, "w");
+    fputs("include: [main.yaml]\n", fp);
+    fclose(fp);
+    assert_null(rules_load(false, files, 1, err, sizeof(err)));
+    assert_contains(err, "includes nested more than 8 deep");
+    unlink(inc);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* ---- the default set --------------------------------------------------- */
+
+static void test_default_rules(void **state)
+{
+    (void)state;
+    struct rule_set *rs = rules_load(true, NULL, 0, err, sizeof(err));
+    if (!rs)
+        fail_msg("default rules: %s", err);
+    /* Every cause of the catalogue has a rule. */
+    for (size_t c = 0; c < rules_causes_count(); c++) {
+        bool covered = false;
+        for (size_t i = 0; i < rules_count(rs); i++)
+            covered |= strcmp(rules_at(rs, i)->cause,
+                              rules_cause_at(c)->id) == 0;
+        if (!covered)
+            fail_msg("no default rule for cause %s", rules_cause_at(c)->id);
+    }
+    struct handshake *h = record();
+    rules_evaluate(rs, h);
+    assert_non_null(rules_primary(h));
+    assert_string_equal(rules_primary(h)->cause, "protocol_version_mismatch");
+    assert_int_equal(rules_primary(h)->fix, FIX_CLIENT);
+    rules_free(rs);
+}
+
+/* ---- server history ---------------------------------------------------- */
+
+static void test_server_profile_evidence(void **state)
+{
+    (void)state;
+    struct server_profiles *sp = server_profiles_new(2);
+    assert_non_null(sp);
+    /* An established TLS 1.3 handshake teaches the profile. */
+    struct handshake ok = *record();
+    ok.outcome = OUTCOME_ESTABLISHED;
+    ok.sh.seen = true;
+    ok.sh.version = TLS_V_1_3;
+    ok.sh.cipher = 0x1301;
+    ok.sh.group = 0x001d;
+    ok.server_cert.leaf_parsed = true;
+    strcpy(ok.server_cert.issuer, "CN=Usual CA");
+    server_profiles_observe(sp, &ok);
+    assert_false(ok.server_profile.known); /* nothing before it */
+    server_profiles_observe(sp, &ok);
+    assert_true(ok.server_profile.known);
+    assert_int_equal(ok.server_profile.established, 1);
+
+    /* The failing TLS 1.2/1.1 client: none of its versions or suites was
+     * ever chosen here. */
+    struct handshake *h = record();
+    server_profiles_observe(sp, h);
+    assert_int_equal(h->server_profile.offered_version_accepted, EVIDENCE_NO);
+    assert_int_equal(h->server_profile.offered_cipher_accepted, EVIDENCE_NO);
+    assert_true(matches("{server.accepted_versions: {contains: '1.3'}}", h));
+    assert_true(matches("{server.offered_version_accepted: false}", h));
+    assert_true(matches("{server.established_count: 2}", h));
+    assert_true(matches("{server.usual_issuer: 'CN=Usual CA'}", h));
+
+    /* A different issuer for the same name, after two sightings. */
+    struct handshake mitm = ok;
+    strcpy(mitm.server_cert.issuer, "CN=Inspection CA");
+    server_profiles_observe(sp, &mitm);
+    assert_int_equal(mitm.server_profile.issuer_changed, EVIDENCE_YES);
+    assert_true(matches("{server.issuer_changed: true}", &mitm));
+    server_profiles_observe(sp, &ok);
+    assert_int_equal(ok.server_profile.issuer_changed, EVIDENCE_NO);
+
+    /* Two more servers evict the least recent one. */
+    struct handshake other = ok;
+    other.server.port = 8443;
+    server_profiles_observe(sp, &other);
+    other.server.port = 8444;
+    server_profiles_observe(sp, &other);
+    assert_int_equal(server_profiles_evicted(sp), 1);
+    server_profiles_observe(sp, &ok); /* 443 was evicted: fresh again */
+    assert_false(ok.server_profile.known);
+    server_profiles_free(sp);
+}
+
+/* ---- flood control ----------------------------------------------------- */
+
+static void test_alert_flood(void **state)
+{
+    (void)state;
+    const char *yaml = rule_with("{tlsmon.outcome: failed}");
+    struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
+                                            sizeof(err));
+    assert_non_null(rs);
+    struct alert_flood *af = alert_flood_new(60ULL * 1000000ULL);
+    uint64_t t = 1000000000ULL;
+    struct handshake *h = record();
+    rules_evaluate(rs, h);
+    assert_int_equal(alert_flood_filter(af, h, t), 0);
+    assert_int_equal(alert_flood_filter(af, h, t + 1000000), 1);
+    assert_true(h->findings[0].suppressed);
+    assert_int_equal(alert_flood_filter(af, h, t + 2000000), 1);
+    /* Another client is another alert. */
+    struct handshake other = *h;
+    other.client.addr[3] = 77;
+    assert_int_equal(alert_flood_filter(af, &other, t + 2000000), 0);
+    /* After the window: sent again, with the count of those held back. */
+    assert_int_equal(alert_flood_filter(af, h, t + 61000000), 0);
+    assert_false(h->findings[0].suppressed);
+    assert_int_equal(h->findings[0].repeats, 2);
+    alert_flood_free(af);
+    /* Window 0: everything goes out. */
+    af = alert_flood_new(0);
+    assert_int_equal(alert_flood_filter(af, h, t), 0);
+    assert_int_equal(alert_flood_filter(af, h, t), 0);
+    alert_flood_free(af);
+    rules_free(rs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_eq_ne_strings),
+        cmocka_unit_test(test_in_not_in_and_lists),
+        cmocka_unit_test(test_numbers_and_order),
+        cmocka_unit_test(test_version_order),
+        cmocka_unit_test(test_exists_and_absent),
+        cmocka_unit_test(test_contains_on_lists),
+        cmocka_unit_test(test_glob_regex),
+        cmocka_unit_test(test_cidr),
+        cmocka_unit_test(test_all_any_not),
+        cmocka_unit_test(test_message_template),
+        cmocka_unit_test(test_primary_and_rule_order),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_alias_bomb),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_include_and_lists_across_files),
+        cmocka_unit_test(test_default_rules),
+        cmocka_unit_test(test_server_profile_evidence),
+        cmocka_unit_test(test_alert_flood),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
