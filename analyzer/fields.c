@@ -11,6 +11,7 @@
 #include "fields.h"
 #include "../dissectors/outcome.h"
 #include "../dissectors/tls_names.h"
+#include "../dissectors/x509_ext.h"
 #include "../rules/engine.h"
 
 /* ---- shared formatting -------------------------------------------------- */
@@ -840,6 +841,19 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
                put_cstr_field(v, h->M.member, sizeof(h->M.member));           \
     }
 
+#define CERT_URLS(P, M, ARR, N)                                               \
+    static size_t P##_c_urls(const struct handshake *h)                       \
+    {                                                                         \
+        return h->M.leaf_parsed ? h->M.N : 0;                                 \
+    }                                                                         \
+    static bool P##_i_urls(const struct handshake *h, size_t i,               \
+                           struct field_value *v, char *scratch, size_t len)  \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return i < HS_MAX_URLS &&                                             \
+               put_cstr_field(v, h->M.ARR[i], sizeof(h->M.ARR[i]));           \
+    }
+
 #define CERT_GETTERS(P, M)                                                    \
     CERT_TEXT(P##_subject_cn, M, subject_cn)                                  \
     CERT_TEXT(P##_issuer_cn, M, issuer_cn)                                    \
@@ -908,7 +922,36 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
     FACT(P##_weak_signature, put_bool, h->M.weak_signature,                  \
          h->M.leaf_parsed)                                                    \
     FACT(P##_validity_too_long, put_bool, h->M.validity_too_long,            \
-         h->M.leaf_parsed)
+         h->M.leaf_parsed)                                                    \
+    FACT(P##_ca, put_bool, h->M.leaf_ca, h->M.leaf_parsed)                   \
+    FACT(P##_path_len, put_int, h->M.path_len,                               \
+         h->M.leaf_parsed && h->M.path_len >= 0)                              \
+    FACT(P##_wrong_purpose, put_bool, h->M.wrong_purpose, h->M.leaf_parsed)  \
+    static size_t P##_c_ku(const struct handshake *h)                         \
+    {                                                                         \
+        return h->M.leaf_parsed && h->M.has_key_usage ? 9 : 0;                \
+    }                                                                         \
+    static bool P##_i_ku(const struct handshake *h, size_t i,                 \
+                         struct field_value *v, char *scratch, size_t len)    \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return (h->M.key_usage & (1u << i)) &&                                \
+               put_str(v, x509_key_usage_name((unsigned)i));                  \
+    }                                                                         \
+    static size_t P##_c_eku(const struct handshake *h)                        \
+    {                                                                         \
+        return h->M.leaf_parsed && h->M.has_eku ? 8 : 0;                      \
+    }                                                                         \
+    static bool P##_i_eku(const struct handshake *h, size_t i,                \
+                          struct field_value *v, char *scratch, size_t len)   \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return (h->M.eku & (1u << i)) &&                                      \
+               put_str(v, x509_eku_name((unsigned)i));                        \
+    }                                                                         \
+    CERT_URLS(P##_ocsp, M, ocsp_urls, n_ocsp_urls)                            \
+    CERT_URLS(P##_ca_issuers, M, ca_issuers_urls, n_ca_issuers_urls)          \
+    CERT_URLS(P##_crl, M, crl_urls, n_crl_urls)
 
 CERT_GETTERS(g_scert, server_cert)
 CERT_GETTERS(g_ccert, client_cert)
@@ -1392,6 +1435,28 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.validity_too_long", FT_BOOL,
            "server leaf issued after 2020-09-01 valid for over 398 days",
            g_scert_validity_too_long),
+    SCALAR("tlsmon.certificate.ca", FT_BOOL,
+           "the server leaf is a CA certificate (basicConstraints cA)",
+           g_scert_ca),
+    SCALAR("tlsmon.certificate.path_length", FT_INT,
+           "the server leaf's basicConstraints path length", g_scert_path_len),
+    LIST("tlsmon.certificate.key_usage", FT_STRING_LIST,
+         "the server leaf's key usage (RFC 5280 names)", g_scert_c_ku, g_scert_i_ku),
+    LIST("tlsmon.certificate.extended_key_usage", FT_STRING_LIST,
+         "the server leaf's extended key usage: serverAuth, clientAuth ...",
+         g_scert_c_eku, g_scert_i_eku),
+    SCALAR("tlsmon.certificate.wrong_purpose", FT_BOOL,
+           "the server leaf is a CA, or its extended key usage lacks "
+           "serverAuth", g_scert_wrong_purpose),
+    LIST("tlsmon.certificate.ocsp_urls", FT_STRING_LIST,
+         "OCSP responder URLs of the server leaf (AIA)", g_scert_ocsp_c_urls,
+         g_scert_ocsp_i_urls),
+    LIST("tlsmon.certificate.ca_issuers_urls", FT_STRING_LIST,
+         "where the server leaf's issuer certificate is published (AIA)",
+         g_scert_ca_issuers_c_urls, g_scert_ca_issuers_i_urls),
+    LIST("tlsmon.certificate.crl_urls", FT_STRING_LIST,
+         "CRL distribution points of the server leaf", g_scert_crl_c_urls,
+         g_scert_crl_i_urls),
     SCALAR("tlsmon.certificate.client_clock", FT_BOOL,
            "the client rejected as expired (or bad) a leaf valid at capture "
            "time: its clock is wrong", g_scert_client_clock),
@@ -1445,6 +1510,28 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.client_certificate.validity_too_long", FT_BOOL,
            "client leaf issued after 2020-09-01 valid for over 398 days",
            g_ccert_validity_too_long),
+    SCALAR("tlsmon.client_certificate.ca", FT_BOOL,
+           "the client leaf is a CA certificate (basicConstraints cA)",
+           g_ccert_ca),
+    SCALAR("tlsmon.client_certificate.path_length", FT_INT,
+           "the client leaf's basicConstraints path length", g_ccert_path_len),
+    LIST("tlsmon.client_certificate.key_usage", FT_STRING_LIST,
+         "the client leaf's key usage (RFC 5280 names)", g_ccert_c_ku, g_ccert_i_ku),
+    LIST("tlsmon.client_certificate.extended_key_usage", FT_STRING_LIST,
+         "the client leaf's extended key usage: serverAuth, clientAuth ...",
+         g_ccert_c_eku, g_ccert_i_eku),
+    SCALAR("tlsmon.client_certificate.wrong_purpose", FT_BOOL,
+           "the client leaf is a CA, or its extended key usage lacks "
+           "clientAuth", g_ccert_wrong_purpose),
+    LIST("tlsmon.client_certificate.ocsp_urls", FT_STRING_LIST,
+         "OCSP responder URLs of the client leaf (AIA)", g_ccert_ocsp_c_urls,
+         g_ccert_ocsp_i_urls),
+    LIST("tlsmon.client_certificate.ca_issuers_urls", FT_STRING_LIST,
+         "where the client leaf's issuer certificate is published (AIA)",
+         g_ccert_ca_issuers_c_urls, g_ccert_ca_issuers_i_urls),
+    LIST("tlsmon.client_certificate.crl_urls", FT_STRING_LIST,
+         "CRL distribution points of the client leaf", g_ccert_crl_c_urls,
+         g_ccert_crl_i_urls),
     SCALAR("tlsmon.new_session_ticket", FT_BOOL,
            "the server sent a NewSessionTicket in clear",
            g_new_session_ticket),

@@ -217,6 +217,10 @@ struct cert_summary {            /* one per certificate, wire order */
     char sig_alg[32];            /* OpenSSL short name, e.g. "ecdsa-with-SHA256" */
 };
 
+/* Leaf extensions kept (x509_ext.c): a few URLs of each kind. */
+#define HS_MAX_URLS 2
+#define HS_URL_LEN 96
+
 struct cert_result {
     bool analyzed;               /* the stage ran on this chain */
     bool visible;                /* the certificate was sent in clear */
@@ -257,6 +261,19 @@ struct cert_result {
                                     the system bundle */
     bool client_clock;           /* the client called a leaf expired (or
                                     bad) that is valid at capture time */
+    /* Leaf extensions (x509_ext.c), filled when leaf_parsed. */
+    bool leaf_ca;                /* basicConstraints cA */
+    int16_t path_len;            /* basicConstraints pathLen, -1 none */
+    bool has_key_usage, has_eku;
+    uint16_t key_usage;          /* bit i: rfc 5280 KeyUsage bit i */
+    uint16_t eku;                /* X509_EKU_* bits of x509_ext.h */
+    bool wrong_purpose;          /* a CA as leaf, or an EKU without the
+                                    role's purpose (serverAuth/clientAuth) */
+    char ocsp_urls[HS_MAX_URLS][HS_URL_LEN];
+    char ca_issuers_urls[HS_MAX_URLS][HS_URL_LEN];
+    char crl_urls[HS_MAX_URLS][HS_URL_LEN];
+    uint8_t n_ocsp_urls, n_ca_issuers_urls, n_crl_urls;
+    bool urls_truncated;         /* more (or longer) URLs than kept */
     const char *pem;             /* --emit-certificates: the chain as PEM;
                                     owned by the stage's cache, valid until
                                     the next record is analyzed */

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "hostname.h"
+#include "x509_ext.h"
 
 #define DEFAULT_CACHE_ENTRIES 256
 /* CA/Browser Forum ballot SC31: leaves issued from this day on may be valid
@@ -529,8 +530,10 @@ static void analyze_uncached(struct x509_stage *st,
     ERR_clear_error();
     r->malformed = !all_parsed || n == 0;
 
-    if (certs[0])
+    if (certs[0]) {
         leaf_facts(certs[0], host, r);
+        x509_leaf_extensions(certs[0], server, r);
+    }
     for (size_t i = 0; i < n; i++) {
         if (!certs[i])
             continue;

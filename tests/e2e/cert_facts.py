@@ -113,6 +113,71 @@ def openssl_facts(leaf_path, side="server"):
     m = re.search(r"Signature Algorithm: (\S+)", text)
     if m:
         f[f"tls.{side}.x509.signature_algorithm"] = m.group(1)
+    f.update(openssl_extensions(leaf_path, side))
+    return f
+
+
+KEY_USAGE = {"Digital Signature": "digitalSignature",
+             "Non Repudiation": "nonRepudiation",
+             "Key Encipherment": "keyEncipherment",
+             "Data Encipherment": "dataEncipherment",
+             "Key Agreement": "keyAgreement",
+             "Certificate Sign": "keyCertSign", "CRL Sign": "cRLSign",
+             "Encipher Only": "encipherOnly", "Decipher Only": "decipherOnly"}
+EKU = {"TLS Web Server Authentication": "serverAuth",
+       "TLS Web Client Authentication": "clientAuth",
+       "E-mail Protection": "emailProtection", "Code Signing": "codeSigning",
+       "OCSP Signing": "OCSPSigning", "Time Stamping": "timeStamping",
+       "Any Extended Key Usage": "anyExtendedKeyUsage"}
+
+
+def openssl_extensions(leaf_path, side):
+    """The leaf's basic constraints, key usages and URLs as `openssl x509
+    -ext` prints them, in tlsmon's names."""
+    out = subprocess.run(
+        ["openssl", "x509", "-in", leaf_path, "-noout", "-ext",
+         "basicConstraints,keyUsage,extendedKeyUsage,authorityInfoAccess,"
+         "crlDistributionPoints"],
+        capture_output=True, text=True).stdout
+    pre = "tlsmon.certificate." if side == "server" \
+        else "tlsmon.client_certificate."
+    f = {pre + "ca": False}
+    section = None
+    ocsp, issuers, crl = [], [], []
+    for raw in out.splitlines():
+        line = raw.strip()
+        if line.startswith("X509v3 ") or line.startswith("Authority "):
+            section = line.split(":")[0]
+            continue
+        if section == "X509v3 Basic Constraints":
+            f[pre + "ca"] = "CA:TRUE" in line
+            m = re.search(r"pathlen:(\d+)", line)
+            if m:
+                f[pre + "path_length"] = int(m.group(1))
+        elif section == "X509v3 Key Usage":
+            f[pre + "key_usage"] = [KEY_USAGE[x] for x in line.split(", ")]
+        elif section == "X509v3 Extended Key Usage":
+            f[pre + "extended_key_usage"] = [EKU.get(x, "other")
+                                             for x in line.split(", ")]
+        elif section == "Authority Information Access":
+            if line.startswith("OCSP - URI:"):
+                ocsp.append(line[len("OCSP - URI:"):])
+            elif line.startswith("CA Issuers - URI:"):
+                issuers.append(line[len("CA Issuers - URI:"):])
+        elif section == "X509v3 CRL Distribution Points" and \
+                line.startswith("URI:"):
+            crl.append(line[4:])
+    for key, urls in (("ocsp_urls", ocsp), ("ca_issuers_urls", issuers),
+                      ("crl_urls", crl)):
+        f[pre + key] = urls or None
+    # tlsmon lists usages in RFC 5280 bit order, EKUs in its own order.
+    if pre + "key_usage" in f:
+        order = list(KEY_USAGE.values())
+        f[pre + "key_usage"].sort(key=order.index)
+    if pre + "extended_key_usage" in f:
+        order = list(EKU.values()) + ["other"]
+        f[pre + "extended_key_usage"] = sorted(
+            set(f[pre + "extended_key_usage"]), key=order.index)
     return f
 
 
