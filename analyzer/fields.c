@@ -10,6 +10,7 @@
 
 #include "fields.h"
 #include "../dissectors/outcome.h"
+#include "../dissectors/ocsp.h"
 #include "../dissectors/tls_names.h"
 #include "../dissectors/x509_ext.h"
 #include "../rules/engine.h"
@@ -1050,6 +1051,30 @@ FACT(g_scert_ends_at_ca, put_bool,
          h->server_cert.chain[h->server_cert.n_summaries - 1].is_ca,
      h->server_cert.chain_checked && h->server_cert.n_summaries > 0)
 
+/* OCSP stapling: asked for, sent, and what the response says of the leaf. */
+FACT(g_ocsp_requested, put_bool, h->ch.status_request, h->ch.seen)
+FACT(g_ocsp_stapled, put_bool, h->ocsp.seen,
+     h->sh.seen && h->sh.version != TLS_V_1_3)
+FACT(g_ocsp_response_status, put_str,
+     ocsp_response_status_name(h->ocsp_result.response_status),
+     h->ocsp_result.parsed)
+FACT(g_ocsp_cert_status, put_str,
+     ocsp_cert_status_name((enum ocsp_cert_status)h->ocsp_result.cert_status),
+     h->ocsp_result.cert_status != OCSP_CERT_NONE)
+FACT(g_ocsp_reason, put_str, ocsp_reason_name(h->ocsp_result.reason),
+     h->ocsp_result.cert_status == OCSP_CERT_REVOKED &&
+         h->ocsp_result.reason >= 0)
+FACT(g_ocsp_this_update, put_time, cert_time_us(h->ocsp_result.this_update),
+     h->ocsp_result.this_update > 0)
+FACT(g_ocsp_next_update, put_time, cert_time_us(h->ocsp_result.next_update),
+     h->ocsp_result.next_update > 0)
+FACT(g_ocsp_revoked_at, put_time, cert_time_us(h->ocsp_result.revoked_at),
+     h->ocsp_result.revoked_at > 0)
+/* Revoked only on the server's own stapled word; absent without it. */
+FACT(g_scert_revoked, put_bool,
+     h->ocsp_result.cert_status == OCSP_CERT_REVOKED,
+     h->ocsp_result.cert_status != OCSP_CERT_NONE)
+
 FACT(g_scert_trust_store, put_str,
      h->server_cert.custom_trust ? "custom" : "system",
      h->server_cert.chain_checked)
@@ -1463,6 +1488,9 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.ends_at_ca", FT_BOOL,
            "the last certificate sent is a CA certificate (an intermediate "
            "or root), not the leaf alone", g_scert_ends_at_ca),
+    SCALAR("tlsmon.certificate.revoked", FT_BOOL,
+           "the server's stapled OCSP response says its leaf is revoked; "
+           "absent without a staple for the leaf", g_scert_revoked),
     SCALAR("tlsmon.certificate.trust_store", FT_STRING,
            "what the chain was judged against: system (bundle) or custom "
            "(--ca-file/--ca-path)", g_scert_trust_store),
@@ -1545,6 +1573,27 @@ static const struct field_def field_table[] = {
            "the client sent application data", g_app_data_client),
     SCALAR("tlsmon.app_data.server", FT_BOOL,
            "the server sent application data", g_app_data_server),
+    SCALAR("tlsmon.ocsp.requested", FT_BOOL,
+           "the ClientHello asked for a stapled OCSP response "
+           "(status_request)", g_ocsp_requested),
+    SCALAR("tlsmon.ocsp.stapled", FT_BOOL,
+           "the server sent CertificateStatus (visible before TLS 1.3)",
+           g_ocsp_stapled),
+    SCALAR("tlsmon.ocsp.response_status", FT_STRING,
+           "OCSP response status: successful, tryLater, unauthorized ...",
+           g_ocsp_response_status),
+    SCALAR("tlsmon.ocsp.cert_status", FT_STRING,
+           "the staple's status of the server leaf: good, revoked, unknown",
+           g_ocsp_cert_status),
+    SCALAR("tlsmon.ocsp.revocation_reason", FT_STRING,
+           "CRL reason of a revocation: keyCompromise, superseded ...",
+           g_ocsp_reason),
+    SCALAR("tlsmon.ocsp.revoked_at", FT_TIME, "when the leaf was revoked",
+           g_ocsp_revoked_at),
+    SCALAR("tlsmon.ocsp.this_update", FT_TIME,
+           "the staple's thisUpdate for the leaf", g_ocsp_this_update),
+    SCALAR("tlsmon.ocsp.next_update", FT_TIME,
+           "the staple's nextUpdate for the leaf", g_ocsp_next_update),
     SCALAR("tlsmon.ndpi.protocol", FT_STRING,
            "protocol nDPI detected, e.g. TLS.YouTube", g_ndpi_protocol),
     SCALAR("tlsmon.ndpi.app", FT_STRING, "application nDPI detected",

@@ -314,6 +314,35 @@ struct finding {
     uint32_t repeats;    /* identical alerts suppressed before this one */
 };
 
+/* A stapled OCSP response (CertificateStatus, TLS <= 1.2) as sent; the
+ * certificate stage reads it. */
+#define HS_MAX_OCSP_BYTES (64u * 1024u)
+
+struct ocsp_staple {
+    bool seen;            /* the server sent CertificateStatus */
+    uint8_t status_type;  /* 1: ocsp (RFC 6066) */
+    bool truncated;       /* longer than HS_MAX_OCSP_BYTES: not kept */
+    uint32_t der_len;
+    uint8_t *der;         /* heap: the OCSPResponse */
+};
+
+/* What OpenSSL read from the staple (x509.c). */
+enum ocsp_cert_status {
+    OCSP_CERT_NONE = 0,   /* no single response for the leaf */
+    OCSP_CERT_GOOD,
+    OCSP_CERT_REVOKED,
+    OCSP_CERT_UNKNOWN,
+};
+
+struct ocsp_result {
+    bool analyzed;        /* a staple was there to read */
+    bool parsed;          /* OpenSSL decoded the OCSPResponse */
+    int8_t response_status; /* OCSP_RESPONSE_STATUS_*, -1 unknown */
+    uint8_t cert_status;  /* enum ocsp_cert_status */
+    int16_t reason;       /* CRL reason code of a revocation, -1 none */
+    int64_t this_update, next_update, revoked_at; /* seconds, 0 absent */
+};
+
 struct endpoint {
     uint8_t ip_version; /* 4 or 6 */
     uint8_t addr[16];   /* IPv4 in the first 4 bytes */
@@ -347,6 +376,8 @@ struct handshake {
     struct cert_chain client_certs;
     struct cert_result server_cert; /* certificate stage (x509.c) */
     struct cert_result client_cert;
+    struct ocsp_staple ocsp;        /* as sent */
+    struct ocsp_result ocsp_result; /* certificate stage */
     bool client_cert_empty;  /* client answered a request with no certs */
     bool certificate_request;
     bool server_key_exchange;

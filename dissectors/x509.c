@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "hostname.h"
+#include "ocsp.h"
 #include "x509_ext.h"
 
 #define DEFAULT_CACHE_ENTRIES 256
@@ -685,6 +686,7 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
 {
     memset(&h->server_cert, 0, sizeof(h->server_cert));
     memset(&h->client_cert, 0, sizeof(h->client_cert));
+    ocsp_analyze(&h->ocsp, &h->server_certs, &h->ocsp_result);
     uint64_t at = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
     const char *host = h->ch.has_sni && h->ch.sni[0] ? h->ch.sni : NULL;
 

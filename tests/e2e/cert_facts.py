@@ -12,7 +12,10 @@ curve, signature algorithm (`openssl x509 -text`), and pass or fail
 verification the same way with the same first error. Where tshark sees no
 certificate, tlsmon must not claim any certificate fact. A client's chain
 (mutual TLS) is checked the same way against tls.client.* with -purpose
-sslclient."""
+sslclient. The leaf's extensions (basic constraints, key usage, EKU, AIA and
+CRL URLs) must read as `openssl x509 -ext` prints them, and a stapled OCSP
+response as tshark decodes it (response status, the leaf's status and
+revocation reason)."""
 import argparse
 import calendar
 import glob
@@ -42,6 +45,42 @@ def tshark_certs(pcap):
         ders = [bytes.fromhex(h.replace(":", "")) for h in parts[3].split(",")]
         rows.append((int(float(parts[0])), int(parts[1]), int(parts[2]), ders))
     return rows
+
+
+OCSP_RESPONSE = {0: "successful", 1: "malformedRequest", 2: "internalError",
+                 3: "tryLater", 5: "sigRequired", 6: "unauthorized"}
+OCSP_CERT = {0: "good", 1: "revoked", 2: "unknown"}
+OCSP_REASON = {0: "unspecified", 1: "keyCompromise", 2: "cACompromise",
+               3: "affiliationChanged", 4: "superseded",
+               5: "cessationOfOperation", 6: "certificateHold",
+               8: "removeFromCRL", 9: "privilegeWithdrawn",
+               10: "aACompromise"}
+
+
+def tshark_ocsp(pcap):
+    """{(server port, client port): {field: value}} for every stapled OCSP
+    response, in tlsmon's names."""
+    out = subprocess.run(
+        ["tshark", "-r", pcap, "-Y", "tls.handshake.type==22", "-T",
+         "fields", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e",
+         "ocsp.responseStatus", "-e", "ocsp.certStatus", "-e",
+         "ocsp.revocationReason"],
+        capture_output=True, text=True, check=True).stdout
+    staples = {}
+    for line in out.splitlines():
+        parts = (line.split("\t") + [""] * 5)[:5]
+        f = {"tlsmon.ocsp.stapled": True}
+        if parts[2]:
+            f["tlsmon.ocsp.response_status"] = OCSP_RESPONSE.get(
+                int(parts[2]))
+        if parts[3]:
+            f["tlsmon.ocsp.cert_status"] = OCSP_CERT.get(int(parts[3]))
+            f["tlsmon.certificate.revoked"] = parts[3] == "1"
+        if parts[4]:
+            f["tlsmon.ocsp.revocation_reason"] = OCSP_REASON.get(
+                int(parts[4]))
+        staples[(int(parts[0]), int(parts[1]))] = f
+    return staples
 
 
 def pem(der):
@@ -283,6 +322,22 @@ def check(tlsmon, captures, pcap, tmp):
     if checked != len(by_port):
         problems.append(f"tshark saw {len(by_port)} server chains, tlsmon "
                         f"reported {checked}")
+    staples = tshark_ocsp(pcap)
+    for r in records:
+        key = (r.get("destination.port"), r.get("source.port"))
+        want = staples.pop(key, None)
+        if want is None:
+            if r.get("tlsmon.ocsp.stapled"):
+                problems.append(f"port {key[1]}: tlsmon saw a staple, "
+                                "tshark none")
+            continue
+        for k, v in want.items():
+            if r.get(k) != v:
+                problems.append(f"port {key[1]}: {k}: tshark {v!r}, tlsmon "
+                                f"{r.get(k)!r}")
+    if staples:
+        problems.append(f"tshark saw {len(staples)} staples tlsmon did not "
+                        "report")
     return problems, checked
 
 

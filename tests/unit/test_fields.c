@@ -471,6 +471,7 @@ static void test_record_tls12(void **state)
         "\"new_session_ticket\":false,"
         "\"encrypted_records\":{\"client\":0,\"server\":0},"
         "\"app_data\":{\"client\":false,\"server\":false},"
+        "\"ocsp\":{\"requested\":false,\"stapled\":false},"
         "\"ndpi\":{\"protocol\":\"TLS\"},"
         "\"packets\":{\"client\":6,\"server\":5},"
         "\"bytes\":{\"client\":700,\"server\":3000},\"gaps\":0,"
