@@ -46,6 +46,7 @@ enum hs_outcome {
     OUTCOME_FAILED,
     OUTCOME_INCOMPLETE, /* capture ended or flow timed out undecided */
     OUTCOME_NOT_TLS,    /* client spoke TLS, server answered something else */
+    OUTCOME_REFUSED,    /* the server refused a STARTTLS upgrade */
 };
 
 enum hs_ended_by {
@@ -327,6 +328,11 @@ struct handshake {
     int64_t handshake_us;        /* ClientHello to decision; -1 unknown */
     int64_t server_response_us;  /* ClientHello to first server byte; -1 */
     char not_tls_preview[24];    /* printable start of a non-TLS answer */
+
+    /* STARTTLS (dissectors/starttls.c): the plaintext protocol that upgraded
+     * (or asked to), and the server's answer when it refused. */
+    uint8_t starttls;            /* enum starttls_proto, 0 none */
+    char starttls_refusal[96];   /* printable, NUL-terminated */
 };
 
 #endif
