@@ -269,7 +269,7 @@ static bool reply_code(struct cursor line, int *code, bool *final)
         v = v * 10 + (d - '0');
     }
     uint8_t sep;
-    if (!cursor_u8(&line, &sep))
+    if (!cursor_u8(&line, &sep) || sep == '\r' || sep == '\n')
         sep = ' ';
     if (sep != ' ' && sep != '-')
         return false;
@@ -758,7 +758,7 @@ static bool pg_client(struct starttls *st)
 static bool pg_server(struct starttls *st)
 {
     struct side_buf *b = server_buf(st);
-    struct cursor c = unread(b), rest;
+    struct cursor c = unread(b);
     uint8_t answer;
     if (b->done || st->pg_answered >= st->pg_n_req || !cursor_u8(&c, &answer))
         return false;
@@ -774,8 +774,7 @@ static bool pg_server(struct starttls *st)
     } else if (answer == 'N') {
         refuse(st, cursor_make((const uint8_t *)"N", 1));
     } else if (answer == 'E') { /* servers before 7.0: an ErrorResponse */
-        rest = unread(b);
-        refuse(st, rest);
+        refuse(st, cursor_make((const uint8_t *)"E", 1));
     } else {
         give_up(st);
     }
@@ -873,6 +872,18 @@ static bool starts_bytes(const struct cursor *c, const uint8_t *want, size_t n)
     return true;
 }
 
+/* Could the bytes so far still grow into `word`? */
+static bool may_become(const struct cursor *c, const char *word)
+{
+    size_t n = strlen(word);
+    for (size_t i = 0; i < n && i < cursor_left(c); i++) {
+        uint8_t ch;
+        if (!cursor_peek_u8(c, i, &ch) || ch != (uint8_t)word[i])
+            return false;
+    }
+    return cursor_left(c) < n;
+}
+
 static void classify(struct starttls *st, int side)
 {
     const struct side_buf *b = &st->side[side];
@@ -902,6 +913,9 @@ static void classify(struct starttls *st, int side)
         st->fam = FAM_LDAP, server_first = false;
     } else if (seq == 0 && proto == 10) {
         st->fam = FAM_MYSQL, server_first = true;
+    } else if (may_become(&c, "<stream:stream") ||
+               may_become(&c, "* PREAUTH")) {
+        return; /* too few bytes to tell */
     } else {
         give_up(st);
         return;
