@@ -271,6 +271,16 @@ static uint32_t watch_starttls(struct pipeline *p, struct flow *f, int side,
     return len - taken;
 }
 
+/* Can these first bytes (too few for tls_sniff) still be a TLS or SSLv2
+ * record header? Plaintext protocols start with other bytes. */
+static bool may_start_tls(const uint8_t *data, uint32_t len)
+{
+    struct cursor c = cursor_make(data, len);
+    uint8_t first;
+    return cursor_u8(&c, &first) && ((first >= 20 && first <= 24) ||
+                                     (first & 0x80));
+}
+
 static void on_stream_data(void *ctx, int side, const uint8_t *data,
                            uint32_t len, uint64_t ts_us)
 {
@@ -282,7 +292,8 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
         return;
     if (!f->tls && !f->starttls) {
         enum tls_sniff sn = tls_sniff(data, len);
-        if (sn == TLS_SNIFF_NO) {
+        if (sn == TLS_SNIFF_NO ||
+            (sn == TLS_SNIFF_NEED_MORE && !may_start_tls(data, len))) {
             /* Not TLS yet: perhaps a protocol that upgrades to it. */
             f->starttls = starttls_new(f->syn_client_side);
             if (!f->starttls) {
