@@ -31,7 +31,7 @@ FIELDS = ["tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.flags.syn", "tcp.flag
 def tshark(pcap, port):
     # STARTTLS captures: tshark's dissector of the plaintext protocol must
     # find the upgrade itself (decoding the port as TLS would hide it) —
-    # except FTP's AUTH TLS, which tshark 4.0 does not follow.
+    # except FTP: tshark 4.0 does not follow the AUTH SSL that curl sends.
     name = os.path.basename(pcap)
     decode = [] if name.startswith("starttls-") and \
         not name.startswith("starttls-ftp") else ["-d", f"tcp.port=={port},tls"]

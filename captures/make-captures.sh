@@ -1142,7 +1142,8 @@ cap_starttls_ftp() {
     capture_stop
     expect 'ftp.request.command=="AUTH"' 1
     expect 'ftp.response.code==234' 1
-    # tshark 4.0 does not follow AUTH TLS: look at the record bytes.
+    # tshark 4.0 follows AUTH TLS but not curl's AUTH SSL: look at the
+    # record bytes.
     expect 'tcp.dstport==21 && tcp.payload[0]==16 && tcp.payload[5]==1'
     expect 'tcp.srcport==21 && tcp.payload[0]==16 && tcp.payload[5]==2'
 }
