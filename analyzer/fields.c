@@ -11,6 +11,7 @@
 #include "fields.h"
 #include "../dissectors/outcome.h"
 #include "../dissectors/ocsp.h"
+#include "../dissectors/starttls.h"
 #include "../dissectors/tls_names.h"
 #include "../dissectors/x509_ext.h"
 #include "../rules/engine.h"
@@ -319,7 +320,8 @@ static bool g_event_outcome(const struct handshake *h, struct field_value *v,
     switch (h->outcome) {
     case OUTCOME_ESTABLISHED: return put_str(v, "success");
     case OUTCOME_FAILED:
-    case OUTCOME_NOT_TLS: return put_str(v, "failure");
+    case OUTCOME_NOT_TLS:
+    case OUTCOME_REFUSED: return put_str(v, "failure");
     default: return put_str(v, "unknown");
     }
 }
@@ -803,6 +805,9 @@ static bool g_parse_error(const struct handshake *h, struct field_value *v,
 }
 
 TEXT_FACT(g_not_tls_preview, not_tls_preview)
+FACT(g_starttls, put_str,
+     starttls_proto_name((enum starttls_proto)h->starttls), true)
+TEXT_FACT(g_starttls_refusal, starttls_refusal)
 
 static bool g_truncated(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
@@ -1148,7 +1153,8 @@ static const struct field_def field_table[] = {
     SCALAR("event.dataset", FT_STRING, "always \"tlsmon.handshake\"",
            g_event_dataset),
     SCALAR("event.outcome", FT_STRING,
-           "success (established), failure (failed, not_tls) or unknown",
+           "success (established), failure (failed, not_tls, refused) or "
+           "unknown",
            g_event_outcome),
     SCALAR("event.start", FT_TIME, "first packet of the flow", g_event_start),
     SCALAR("event.end", FT_TIME, "last packet of the flow seen", g_event_end),
@@ -1299,7 +1305,9 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.round", FT_INT,
            "handshake number on the connection, 0 for the first", g_round),
     SCALAR("tlsmon.outcome", FT_STRING,
-           "established, failed, incomplete, not_tls or undecided", g_outcome),
+           "established, failed, incomplete, not_tls, refused (STARTTLS) or "
+           "undecided",
+           g_outcome),
     SCALAR("tlsmon.stage", FT_STRING,
            "furthest handshake stage reached, e.g. server_hello", g_stage),
     SCALAR("tlsmon.failure_stage", FT_STRING,
@@ -1624,6 +1632,14 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.not_tls_preview", FT_STRING,
            "printable start of a server answer that was not TLS",
            g_not_tls_preview),
+    SCALAR("tlsmon.starttls", FT_STRING,
+           "plaintext protocol that upgraded to TLS (or asked to): smtp, "
+           "imap, pop3, ftp, xmpp, ldap, postgresql, mysql",
+           g_starttls),
+    SCALAR("tlsmon.starttls_refusal", FT_STRING,
+           "the server's answer refusing STARTTLS, printable, cut to 95 "
+           "characters",
+           g_starttls_refusal),
     SCALAR("tlsmon.truncated", FT_BOOL,
            "a hello or alert list had more entries than tlsmon keeps",
            g_truncated),

@@ -46,6 +46,7 @@ enum hs_outcome {
     OUTCOME_FAILED,
     OUTCOME_INCOMPLETE, /* capture ended or flow timed out undecided */
     OUTCOME_NOT_TLS,    /* client spoke TLS, server answered something else */
+    OUTCOME_REFUSED,    /* the server refused a STARTTLS upgrade */
 };
 
 enum hs_ended_by {
@@ -420,6 +421,10 @@ struct handshake {
     uint8_t n_findings;
     uint16_t n_findings_total;
     int8_t primary;              /* finding naming the primary cause, -1 */
+    /* STARTTLS (dissectors/starttls.c): the plaintext protocol that upgraded
+     * (or asked to), and the server's answer when it refused. */
+    uint8_t starttls;            /* enum starttls_proto, 0 none */
+    char starttls_refusal[96];   /* printable, NUL-terminated */
 };
 
 #endif

@@ -750,7 +750,8 @@ static void test_summary(void **state)
                        "\"tlsmon.summary\",");
     assert_contains(j, "\"tlsmon\":{\"summary\":{\"handshakes\":6,"
                        "\"outcomes\":{\"undecided\":0,\"established\":3,"
-                       "\"failed\":2,\"incomplete\":0,\"not_tls\":1},"
+                       "\"failed\":2,\"incomplete\":0,\"not_tls\":1,"
+                       "\"refused\":0},"
                        "\"versions\":{\"1.2\":3,\"1.3\":2},"
                        "\"ciphers\":[{\"name\":"
                        "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\","
@@ -850,7 +851,7 @@ static void test_ndjson_output(void **state)
         "{\"event\":{\"kind\":\"metric\",\"dataset\":\"tlsmon.summary\"},"
         "\"tlsmon\":{\"summary\":{\"handshakes\":2,\"outcomes\":{"
         "\"undecided\":0,\"established\":1,\"failed\":0,\"incomplete\":0,"
-        "\"not_tls\":1},\"versions\":{\"1.2\":1},\"ciphers\":[{\"name\":"
+        "\"not_tls\":1,\"refused\":0},\"versions\":{\"1.2\":1},\"ciphers\":[{\"name\":"
         "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\",\"count\":1}],"
         "\"causes\":[],\"failures_unexplained\":0,"
         "\"failures\":1,\"failure_alerts\":[],\"failures_without_alert\":1,"
