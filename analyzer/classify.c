@@ -54,6 +54,13 @@ static void store_result(struct classifier *c, struct classify_state *st,
     struct classify_result *r = &st->result;
 
     r->risks = st->ndpi ? st->ndpi->risk : 0;
+    /* nDPI's own readings of facts tlsmon also extracts, kept only to be
+     * compared: tlsmon's dissector is the one the record trusts. */
+    if (st->ndpi) {
+        copy_name(r->server_name, sizeof(r->server_name),
+                  st->ndpi->host_server_name);
+        r->tls_version = st->ndpi->protos.tls_quic.ssl_version;
+    }
 
     if (proto.master_protocol == NDPI_PROTOCOL_UNKNOWN &&
         proto.app_protocol == NDPI_PROTOCOL_UNKNOWN) {

@@ -17,6 +17,8 @@ struct classify_result {
     char app[32];      /* application part alone, "" when none */
     char category[32];
     uint64_t risks;    /* nDPI's flow risks: bit i is ndpi_risk_enum i */
+    char server_name[80]; /* nDPI's host_server_name (its SNI reading) */
+    uint16_t tls_version; /* nDPI's TLS version reading, 0 none */
 };
 
 struct classify_state {

@@ -1082,6 +1082,10 @@ FACT(g_scert_revoked, put_bool,
      h->ocsp_result.cert_status == OCSP_CERT_REVOKED,
      h->ocsp_result.cert_status != OCSP_CERT_NONE)
 
+TEXT_FACT(g_ndpi_server_name, ndpi_server_name)
+FACT(g_ndpi_tls_version, put_version, h->ndpi_tls_version,
+     h->ndpi_tls_version != 0)
+
 static size_t c_ndpi_risks(const struct handshake *h)
 {
     return h->ndpi_risks ? 64 : 0;
@@ -1646,6 +1650,12 @@ static const struct field_def field_table[] = {
            g_ndpi_app),
     SCALAR("tlsmon.ndpi.category", FT_STRING, "nDPI category",
            g_ndpi_category),
+    SCALAR("tlsmon.ndpi.server_name", FT_STRING,
+           "nDPI's reading of the SNI; tls.client.server_name is tlsmon's "
+           "and the one to trust", g_ndpi_server_name),
+    SCALAR("tlsmon.ndpi.tls_version", FT_VERSION,
+           "nDPI's reading of the TLS version; tls.version is tlsmon's",
+           g_ndpi_tls_version),
     LIST("tlsmon.ndpi.risks", FT_STRING_LIST,
          "nDPI's flow risks (ndpi_risk2str names), e.g. \"Self-signed "
          "Certificate\"", c_ndpi_risks, i_ndpi_risks),

@@ -169,6 +169,9 @@ static void emit(struct pipeline *p, struct flow *f)
     snprintf(h->ndpi_category, sizeof(h->ndpi_category), "%s",
              f->classify.result.category);
     h->ndpi_risks = f->classify.result.risks;
+    snprintf(h->ndpi_server_name, sizeof(h->ndpi_server_name), "%s",
+             f->classify.result.server_name);
+    h->ndpi_tls_version = f->classify.result.tls_version;
     fingerprint_compute(h);
     x509_analyze_handshake(p->x509, h);
     server_profiles_observe(p->profiles, h);

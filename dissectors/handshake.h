@@ -371,6 +371,8 @@ struct handshake {
     char ndpi_app[32];
     char ndpi_category[32];
     uint64_t ndpi_risks;    /* bit i: nDPI flow risk i (ndpi_risk_enum) */
+    char ndpi_server_name[80]; /* nDPI's SNI reading, for comparison */
+    uint16_t ndpi_tls_version; /* nDPI's version reading, 0 none */
 
     struct client_hello ch;
     struct client_hello ch2; /* second ClientHello after an HRR */
