@@ -8,10 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "capture.h"
 #include "fields.h"
+#include "live.h"
+#include "output/json_writer.h"
+#include "output/stats_event.h"
 #include "output/output.h"
 #include "output/summary.h"
 #include "pipeline.h"
@@ -37,12 +41,14 @@ struct options {
     bool rules_replace_default;
     bool no_rules;
     enum { RULES_RUN, RULES_CHECK, RULES_LIST, RULES_LIST_MD } rules_mode;
+    struct live_config live;   /* live.iface set: capture from it */
+    long stats_interval;       /* -1: default (60 live, off offline) */
 };
 
 static void usage(FILE *fp)
 {
     fputs(
-        "usage: tlsmon [options] FILE...\n"
+        "usage: tlsmon [options] FILE...   or   tlsmon [options] -i IFACE\n"
         "Passive TLS handshake analyzer: reports every TLS handshake in the\n"
         "capture files (pcap or pcapng; - reads standard input), how it ended\n"
         "and why it failed.\n"
@@ -75,6 +81,14 @@ static void usage(FILE *fp)
         "                        report the first error and exit 0 or 1\n"
         "      --list-rules      print the loaded rules and exit\n"
         "      --list-rules-md   the same as a Markdown table\n"
+        "  -i IFACE              capture live from IFACE until SIGINT/SIGTERM\n"
+        "      --no-promisc      do not put the interface in promiscuous mode\n"
+        "      --snaplen N       bytes kept per packet (default 262144)\n"
+        "      --buffer-size SIZE  kernel capture buffer (K, M, G suffixes)\n"
+        "      --stats-interval S  stats every S seconds on stderr (and as an\n"
+        "                        NDJSON event); default 60 live, 0 off\n"
+        "      --user USER       drop privileges to USER once the interface\n"
+        "                        is open\n"
         "      --list-fields     print every record field and exit\n"
         "      --list-fields-md  the same as a Markdown table\n"
         "  -h, --help            this help\n"
@@ -137,6 +151,65 @@ static struct rule_set *load_rules(const struct options *o, bool *failed)
     return rs;
 }
 
+/* What a live run's signal handlers and stats timer reach (live.h). */
+struct sensor {
+    struct options *opts;
+    struct rule_set **rules;
+    struct pipeline *p;
+    struct summary *summary;
+    FILE **out;
+    enum format fmt;
+};
+
+/* SIGHUP: new rules between records (a broken file keeps the running
+ * ones), and the output file reopened for logrotate's copy-less rotation. */
+static void sensor_reload(void *ctx)
+{
+    struct sensor *s = ctx;
+    bool failed;
+    struct rule_set *fresh = load_rules(s->opts, &failed);
+    if (failed) {
+        fputs("tlsmon: SIGHUP: keeping the running rules\n", stderr);
+    } else {
+        pipeline_set_rules(s->p, fresh);
+        rules_free(*s->rules);
+        *s->rules = fresh;
+        fprintf(stderr, "tlsmon: SIGHUP: %zu rules loaded\n",
+                rules_count(fresh));
+    }
+    const char *path = s->opts->out_path;
+    if (path && strcmp(path, "-") != 0) {
+        fflush(*s->out);
+        if (!freopen(path, "a", *s->out))
+            fprintf(stderr, "tlsmon: SIGHUP: %s: cannot reopen: %s\n", path,
+                    strerror(errno));
+    }
+}
+
+static void sensor_stats(void *ctx, const struct live_counters *pc)
+{
+    struct sensor *s = ctx;
+    struct stats_snapshot snap = {
+        .run = pipeline_stats(s->p),
+        .summary = s->summary,
+        .pcap = *pc,
+        .memory_bytes = pipeline_memory(s->p),
+        .flows_active = pipeline_active_flows(s->p),
+    };
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    snap.now_us = (uint64_t)tv.tv_sec * 1000000ULL + (uint64_t)tv.tv_usec;
+    stats_print_line(stderr, &snap);
+    if (s->fmt == FORMAT_NDJSON) {
+        struct json_writer w;
+        json_init(&w);
+        stats_write_json(&w, &snap);
+        json_write_line(&w, *s->out);
+        fflush(*s->out);
+        json_free(&w);
+    }
+}
+
 static bool add_input(struct options *o, const char *path)
 {
     const char **n = realloc(o->inputs, (o->n_inputs + 1) * sizeof(*n));
@@ -164,6 +237,11 @@ enum long_only {
     OPT_CHECK_RULES,
     OPT_LIST_RULES,
     OPT_LIST_RULES_MD,
+    OPT_NO_PROMISC,
+    OPT_SNAPLEN,
+    OPT_BUFFER_SIZE,
+    OPT_STATS_INTERVAL,
+    OPT_USER,
 };
 
 /* Returns -1 to go on, else the exit code to leave with. */
@@ -189,13 +267,19 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"check-rules", required_argument, NULL, OPT_CHECK_RULES},
         {"list-rules", no_argument, NULL, OPT_LIST_RULES},
         {"list-rules-md", no_argument, NULL, OPT_LIST_RULES_MD},
+        {"interface", required_argument, NULL, 'i'},
+        {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+        {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
+        {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+        {"user", required_argument, NULL, OPT_USER},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, "r:f:o:hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:f:o:i:hV", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (!add_input(o, optarg))
@@ -266,6 +350,36 @@ static int parse_options(int argc, char **argv, struct options *o)
             if (c == OPT_CHECK_RULES)
                 o->rules_mode = RULES_CHECK;
             break;
+        case 'i':
+            o->live.iface = optarg;
+            break;
+        case OPT_NO_PROMISC:
+            o->live.promisc = false;
+            break;
+        case OPT_SNAPLEN:
+        case OPT_BUFFER_SIZE:
+            if (!parse_size(optarg, &v) || v == 0 || v > (1ULL << 30)) {
+                fprintf(stderr, "tlsmon: %s: '%s' is not a size\n",
+                        c == OPT_SNAPLEN ? "--snaplen" : "--buffer-size",
+                        optarg);
+                return EXIT_INPUT;
+            }
+            if (c == OPT_SNAPLEN)
+                o->live.snaplen = (int)v;
+            else
+                o->live.buffer_bytes = (int)v;
+            break;
+        case OPT_STATS_INTERVAL:
+            if (!parse_size(optarg, &v) || v > 86400) {
+                fprintf(stderr, "tlsmon: --stats-interval: '%s' is not a "
+                                "number of seconds\n", optarg);
+                return EXIT_INPUT;
+            }
+            o->stats_interval = (long)v;
+            break;
+        case OPT_USER:
+            o->live.user = optarg;
+            break;
         case OPT_NO_RULES:
             o->no_rules = true;
             break;
@@ -305,6 +419,13 @@ static int parse_options(int argc, char **argv, struct options *o)
             return EXIT_INPUT;
     if (o->rules_mode != RULES_RUN)
         return -1;
+    if (o->live.iface && o->n_inputs > 0) {
+        fputs("tlsmon: -i and capture files exclude each other; try "
+              "'tlsmon --help'\n", stderr);
+        return EXIT_INPUT;
+    }
+    if (o->live.iface)
+        return -1;
     if (o->n_inputs == 0) {
         fputs("tlsmon: no input: give capture files (or - for stdin); "
               "try 'tlsmon --help'\n", stderr);
@@ -317,6 +438,8 @@ int main(int argc, char **argv)
 {
     struct options o = {0};
     o.summary = -1;
+    o.live.promisc = true;
+    o.stats_interval = -1;
     pipeline_config_defaults(&o.pipe);
 
     int rc = parse_options(argc, argv, &o);
@@ -373,6 +496,22 @@ int main(int argc, char **argv)
     }
 
     int exit_code = EXIT_OK;
+    if (o.live.iface) {
+        /* A shipper tails the output: every line reaches it whole and now. */
+        setvbuf(out, NULL, _IOLBF, 0);
+        o.live.filter = o.filter;
+        o.live.stats_interval =
+            o.stats_interval < 0 ? 60 : (unsigned)o.stats_interval;
+        struct sensor sensor = {&o, &rules, p, &summary, &out, fmt};
+        struct live_hooks hooks = {&sensor, sensor_reload, sensor_stats};
+        enum capture_status st = live_run(&o.live, p, &hooks, stderr);
+        if (st != CAPTURE_OK && st != CAPTURE_BROKEN) {
+            exit_code = EXIT_INPUT;
+            want_summary = false; /* nothing was captured */
+        }
+        else if (st == CAPTURE_BROKEN)
+            exit_code = EXIT_PARTIAL;
+    }
     for (size_t i = 0; i < o.n_inputs; i++) {
         enum capture_status st = capture_read_file(o.inputs[i], o.filter, p,
                                                    stderr);

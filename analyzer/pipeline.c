@@ -597,6 +597,24 @@ void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
     }
 }
 
+void pipeline_tick(struct pipeline *p, uint64_t now_us)
+{
+    if (now_us > p->now_us)
+        p->now_us = now_us;
+    expire_idle(p);
+    p->next_expiry_us = p->now_us + EXPIRY_INTERVAL_US;
+}
+
+uint64_t pipeline_memory(const struct pipeline *p)
+{
+    return memory_in_use(p);
+}
+
+uint64_t pipeline_active_flows(const struct pipeline *p)
+{
+    return p->flows.count;
+}
+
 void pipeline_finish(struct pipeline *p)
 {
     struct flow *f;

@@ -41,6 +41,13 @@ void pipeline_free(struct pipeline *p);
 
 void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
                     uint32_t cap_len, uint32_t wire_len, uint64_t ts_us);
+/* Live capture: time passes without packets. Flows idle past the timeout
+ * at `now_us` (wall clock, the packets' clock) are ended as offline. */
+void pipeline_tick(struct pipeline *p, uint64_t now_us);
+/* What the stats report: bytes held under the memcap, flows in the table. */
+uint64_t pipeline_memory(const struct pipeline *p);
+uint64_t pipeline_active_flows(const struct pipeline *p);
+
 /* End of all input: decide and report every open handshake. */
 void pipeline_finish(struct pipeline *p);
 

@@ -1,0 +1,26 @@
+/* stats_event.h — a sensor's periodic stats: one text line for stderr and
+ * one NDJSON event (event.dataset "tlsmon.stats") with the same numbers. */
+#ifndef TLSMON_STATS_EVENT_H
+#define TLSMON_STATS_EVENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../live.h"
+#include "../stats.h"
+#include "json_writer.h"
+#include "summary.h"
+
+struct stats_snapshot {
+    const struct run_stats *run;
+    const struct summary *summary;   /* handshakes by outcome; may be NULL */
+    struct live_counters pcap;
+    uint64_t memory_bytes;           /* under the memcap now */
+    uint64_t flows_active;
+    uint64_t now_us;
+};
+
+void stats_print_line(FILE *fp, const struct stats_snapshot *s);
+void stats_write_json(struct json_writer *w, const struct stats_snapshot *s);
+
+#endif
