@@ -248,6 +248,12 @@ void json_uint(struct json_writer *w, uint64_t n)
     put(w, tmp, (size_t)len);
 }
 
+void json_member_uint(struct json_writer *w, const char *key, uint64_t n)
+{
+    json_key(w, key);
+    json_uint(w, n);
+}
+
 void json_bool(struct json_writer *w, bool b)
 {
     before_item(w);

@@ -48,6 +48,8 @@ void json_string_n(struct json_writer *w, const char *s, size_t n);
 void json_int(struct json_writer *w, int64_t n);
 void json_uint(struct json_writer *w, uint64_t n);
 void json_bool(struct json_writer *w, bool b);
+/* "key": n, the shape of every counter in summaries and stats. */
+void json_member_uint(struct json_writer *w, const char *key, uint64_t n);
 /* A number with exactly 3 decimals, locale independent. */
 void json_fixed3(struct json_writer *w, double d);
 

@@ -28,12 +28,6 @@ void stats_print_line(FILE *fp, const struct stats_snapshot *s)
     fflush(fp);
 }
 
-static void counter(struct json_writer *w, const char *key, uint64_t n)
-{
-    json_key(w, key);
-    json_uint(w, n);
-}
-
 void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
 {
     const struct run_stats *r = s->run;
@@ -52,30 +46,30 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_begin_object(w);
     json_key(w, "stats");
     json_begin_object(w);
-    counter(w, "packets", r->packets);
-    counter(w, "bytes", r->bytes);
-    counter(w, "pcap_received", s->pcap.received);
-    counter(w, "pcap_dropped", s->pcap.dropped);
-    counter(w, "pcap_if_dropped", s->pcap.if_dropped);
-    counter(w, "packets_malformed", r->packets_malformed);
-    counter(w, "flows_active", s->flows_active);
-    counter(w, "flows", r->flows);
-    counter(w, "flows_evicted", r->flows_evicted);
-    counter(w, "flows_timed_out", r->flows_timed_out);
-    counter(w, "handshakes", r->handshakes);
+    json_member_uint(w, "packets", r->packets);
+    json_member_uint(w, "bytes", r->bytes);
+    json_member_uint(w, "pcap_received", s->pcap.received);
+    json_member_uint(w, "pcap_dropped", s->pcap.dropped);
+    json_member_uint(w, "pcap_if_dropped", s->pcap.if_dropped);
+    json_member_uint(w, "packets_malformed", r->packets_malformed);
+    json_member_uint(w, "flows_active", s->flows_active);
+    json_member_uint(w, "flows", r->flows);
+    json_member_uint(w, "flows_evicted", r->flows_evicted);
+    json_member_uint(w, "flows_timed_out", r->flows_timed_out);
+    json_member_uint(w, "handshakes", r->handshakes);
     if (s->summary) {
         json_key(w, "outcomes");
         json_begin_object(w);
         for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++)
-            counter(w, outcome_name((enum hs_outcome)o),
+            json_member_uint(w, outcome_name((enum hs_outcome)o),
                     s->summary->by_outcome[o]);
         json_end_object(w);
     }
-    counter(w, "alerts", r->alerts);
-    counter(w, "alerts_suppressed", r->alerts_suppressed);
-    counter(w, "memory_bytes", s->memory_bytes);
-    counter(w, "reassembly_bytes_max", r->reassembly_bytes_max);
-    counter(w, "server_profiles_evicted", r->server_profiles_evicted);
+    json_member_uint(w, "alerts", r->alerts);
+    json_member_uint(w, "alerts_suppressed", r->alerts_suppressed);
+    json_member_uint(w, "memory_bytes", s->memory_bytes);
+    json_member_uint(w, "reassembly_bytes_max", r->reassembly_bytes_max);
+    json_member_uint(w, "server_profiles_evicted", r->server_profiles_evicted);
     json_end_object(w);
     json_end_object(w);
     json_end_object(w);

@@ -428,38 +428,32 @@ void summary_print_text(FILE *fp, const struct summary *s,
 
 /* ---- JSON --------------------------------------------------------------- */
 
-static void json_counter(struct json_writer *w, const char *key, uint64_t n)
-{
-    json_key(w, key);
-    json_uint(w, n);
-}
-
 static void write_run_stats(struct json_writer *w, const struct run_stats *st)
 {
     json_key(w, "run");
     json_begin_object(w);
-    json_counter(w, "files", st->files);
-    json_counter(w, "files_failed", st->files_failed);
-    json_counter(w, "packets", st->packets);
-    json_counter(w, "bytes", st->bytes);
-    json_counter(w, "packets_ignored", st->packets_ignored);
-    json_counter(w, "packets_malformed", st->packets_malformed);
-    json_counter(w, "packets_truncated", st->packets_truncated);
-    json_counter(w, "ip_fragments", st->ip_fragments);
-    json_counter(w, "ip_reassembled", st->ip_reassembled);
-    json_counter(w, "ip_frag_dropped", st->ip_frag_dropped);
-    json_counter(w, "flows", st->flows);
-    json_counter(w, "flows_tls", st->flows_tls);
-    json_counter(w, "flows_evicted", st->flows_evicted);
-    json_counter(w, "flows_timed_out", st->flows_timed_out);
-    json_counter(w, "flows_active_max", st->flows_active_max);
-    json_counter(w, "tcp_gaps", st->tcp_gaps);
-    json_counter(w, "tcp_gap_bytes", st->tcp_gap_bytes);
-    json_counter(w, "reassembly_bytes_max", st->reassembly_bytes_max);
-    json_counter(w, "handshakes", st->handshakes);
-    json_counter(w, "alerts", st->alerts);
-    json_counter(w, "alerts_suppressed", st->alerts_suppressed);
-    json_counter(w, "server_profiles_evicted", st->server_profiles_evicted);
+    json_member_uint(w, "files", st->files);
+    json_member_uint(w, "files_failed", st->files_failed);
+    json_member_uint(w, "packets", st->packets);
+    json_member_uint(w, "bytes", st->bytes);
+    json_member_uint(w, "packets_ignored", st->packets_ignored);
+    json_member_uint(w, "packets_malformed", st->packets_malformed);
+    json_member_uint(w, "packets_truncated", st->packets_truncated);
+    json_member_uint(w, "ip_fragments", st->ip_fragments);
+    json_member_uint(w, "ip_reassembled", st->ip_reassembled);
+    json_member_uint(w, "ip_frag_dropped", st->ip_frag_dropped);
+    json_member_uint(w, "flows", st->flows);
+    json_member_uint(w, "flows_tls", st->flows_tls);
+    json_member_uint(w, "flows_evicted", st->flows_evicted);
+    json_member_uint(w, "flows_timed_out", st->flows_timed_out);
+    json_member_uint(w, "flows_active_max", st->flows_active_max);
+    json_member_uint(w, "tcp_gaps", st->tcp_gaps);
+    json_member_uint(w, "tcp_gap_bytes", st->tcp_gap_bytes);
+    json_member_uint(w, "reassembly_bytes_max", st->reassembly_bytes_max);
+    json_member_uint(w, "handshakes", st->handshakes);
+    json_member_uint(w, "alerts", st->alerts);
+    json_member_uint(w, "alerts_suppressed", st->alerts_suppressed);
+    json_member_uint(w, "server_profiles_evicted", st->server_profiles_evicted);
     json_end_object(w);
 }
 
@@ -496,25 +490,25 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
     json_begin_object(w);
     json_key(w, "summary");
     json_begin_object(w);
-    json_counter(w, "handshakes", s->handshakes);
+    json_member_uint(w, "handshakes", s->handshakes);
 
     json_key(w, "outcomes");
     json_begin_object(w);
     for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++)
-        json_counter(w, outcome_name((enum hs_outcome)o), s->by_outcome[o]);
+        json_member_uint(w, outcome_name((enum hs_outcome)o), s->by_outcome[o]);
     json_end_object(w);
 
     json_key(w, "versions");
     json_begin_object(w);
     k = top_tallies(s->versions, s->n_versions, top);
     for (size_t i = 0; i < k; i++)
-        json_counter(w,
+        json_member_uint(w,
                      fields_version_string(
                          (uint16_t)s->versions[top[i].index].key, buf,
                          sizeof(buf)),
                      top[i].count);
     if (s->versions_other)
-        json_counter(w, "other", s->versions_other);
+        json_member_uint(w, "other", s->versions_other);
     json_end_object(w);
 
     json_key(w, "ciphers");
@@ -525,7 +519,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
         json_key(w, "name");
         json_string(w, fields_cipher_string(s->ciphers[top[i].index].key, buf,
                                             sizeof(buf)));
-        json_counter(w, "count", top[i].count);
+        json_member_uint(w, "count", top[i].count);
         json_end_object(w);
     }
     json_end_array(w);
@@ -541,13 +535,13 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
             json_string(w, rules_cause_at(c)->id);
             json_key(w, "fix");
             json_string(w, rules_fix_name((enum rule_fix)f));
-            json_counter(w, "count", s->by_cause[c][f]);
+            json_member_uint(w, "count", s->by_cause[c][f]);
             json_end_object(w);
         }
     json_end_array(w);
-    json_counter(w, "failures_unexplained", s->failures_unexplained);
+    json_member_uint(w, "failures_unexplained", s->failures_unexplained);
 
-    json_counter(w, "failures", s->failures);
+    json_member_uint(w, "failures", s->failures);
     json_key(w, "failure_alerts");
     json_begin_array(w);
     k = top_alerts(s, top);
@@ -568,18 +562,18 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
             json_key(w, "code");
             json_int(w, code);
         }
-        json_counter(w, "count", top[i].count);
+        json_member_uint(w, "count", top[i].count);
         json_end_object(w);
     }
     json_end_array(w);
-    json_counter(w, "failures_without_alert", s->failures_without_alert);
+    json_member_uint(w, "failures_without_alert", s->failures_without_alert);
 
     json_key(w, "failure_stages");
     json_begin_object(w);
     for (int i = 0; i < STAGE_COUNT; i++) {
         const char *name = stage_failure_name((enum hs_stage)i);
         if (s->by_stage[i])
-            json_counter(w, name ? name : "unknown", s->by_stage[i]);
+            json_member_uint(w, name ? name : "unknown", s->by_stage[i]);
     }
     json_end_object(w);
 
@@ -587,7 +581,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
     json_begin_object(w);
     for (int e = 0; e <= ENDED_NOT_TLS; e++)
         if (s->by_ended_by[e])
-            json_counter(w,
+            json_member_uint(w,
                          e == ENDED_NONE ? "undecided"
                                          : ended_by_name((enum hs_ended_by)e),
                          s->by_ended_by[e]);
@@ -613,11 +607,11 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
             json_key(w, "fix");
             json_string(w, rules_fix_name((enum rule_fix)e->fix));
         }
-        json_counter(w, "count", e->count);
+        json_member_uint(w, "count", e->count);
         json_end_object(w);
     }
     json_end_array(w);
-    json_counter(w, "failing_servers_untracked", s->servers_untracked);
+    json_member_uint(w, "failing_servers_untracked", s->servers_untracked);
 
     if (st)
         write_run_stats(w, st);
