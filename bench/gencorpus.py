@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""gencorpus: build a benchmark capture from the project's real handshakes.
+
+Each TCP connection in captures/*.pcap (made with real TLS stacks on
+loopback) becomes a template: the ordered list of what each side sent, with
+flags and payload. A corpus is many copies of the templates with fresh
+addresses, ports and initial sequence numbers, payload re-cut to an MSS of
+1448 (TCP timestamps option: 1500-byte IP packets, 1514-byte frames),
+sequence and acknowledgment numbers recomputed, and the connections merged
+in time like a busy link. Checksums are left zero: none of the tools timed
+verifies them. A fixed seed makes the same file every time.
+
+  gencorpus.py --kind handshake --connections 100000 -o out.pcap
+  gencorpus.py --kind bulk --connections 1000 --bulk-bytes 1500000 -o out.pcap
+"""
+
+import argparse
+import glob
+import heapq
+import os
+import random
+import struct
+import sys
+
+MSS = 1448
+RTT_NS = 20_000_000          # half of it between a packet and the answer
+GAP_NS = 40_000              # between packets of one side's burst
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def parse_templates(paths):
+    """Each TCP connection of each file -> (name, events); an event is
+    (from_client, flags, payload)."""
+    templates = []
+    for path in paths:
+        with open(path, "rb") as f:
+            buf = f.read()
+        if len(buf) < 24 or struct.unpack_from("<I", buf)[0] not in (0xA1B2C3D4, 0xA1B23C4D):
+            continue
+        if struct.unpack_from("<I", buf, 20)[0] != 1:
+            continue
+        conns = {}
+        order = []
+        off = 24
+        while off + 16 <= len(buf):
+            caplen = struct.unpack_from("<I", buf, off + 8)[0]
+            pkt = buf[off + 16: off + 16 + caplen]
+            off += 16 + caplen
+            if len(pkt) < 14:
+                continue
+            et = struct.unpack_from("!H", pkt, 12)[0]
+            if et == 0x0800:
+                ihl = (pkt[14] & 15) * 4
+                if pkt[23] != 6:
+                    continue
+                tot = struct.unpack_from("!H", pkt, 16)[0]
+                src, dst = pkt[26:30], pkt[30:34]
+                l4 = 14 + ihl
+                end = 14 + tot
+            elif et == 0x86DD:
+                if pkt[20] != 6:
+                    continue
+                src, dst = pkt[22:38], pkt[38:54]
+                l4 = 54
+                end = l4 + struct.unpack_from("!H", pkt, 18)[0]
+            else:
+                continue
+            sport, dport = struct.unpack_from("!HH", pkt, l4)
+            doff = (pkt[l4 + 12] >> 4) * 4
+            flags = pkt[l4 + 13]
+            payload = bytes(pkt[l4 + doff:end])
+            a, b = (src, sport), (dst, dport)
+            key = (a, b) if (a, b) < (b, a) else (b, a)
+            if key not in conns:
+                if not (flags & SYN) or (flags & ACK):
+                    continue  # only connections seen from their SYN
+                conns[key] = (a, [])
+                order.append(key)
+            client, events = conns[key]
+            events.append(((src, sport) == client, flags, payload))
+        base = os.path.basename(path)[:-5]
+        for i, key in enumerate(order):
+            templates.append((f"{base}#{i}", conns[key][1]))
+    return templates
+
+
+def has_close(events):
+    return any(f & (FIN | RST) for _, f, _ in events)
+
+
+def established_like(name):
+    return not any(w in name for w in ("fail", "reset", "silent", "not-tls", "cipher"))
+
+
+def bulk_events(template, nbytes, rng):
+    """The template up to its first FIN/RST, then nbytes of application data
+    from the server (client ACKs every second segment), then the close."""
+    head = []
+    for ev in template:
+        if ev[1] & (FIN | RST):
+            break
+        head.append(ev)
+    rec = bytearray()
+    chunk = rng.randbytes(16384 + 17)
+    while len(rec) < nbytes:
+        rec += b"\x17\x03\x03" + struct.pack("!H", len(chunk)) + chunk
+    data = bytes(rec[:nbytes])
+    out = list(head)
+    i = 0
+    nseg = 0
+    while i < len(data):
+        out.append((False, PSH | ACK, data[i:i + MSS * 8]))  # cut below
+        i += MSS * 8
+        nseg += 1
+    out.append((True, FIN | ACK, b""))
+    out.append((False, FIN | ACK, b""))
+    out.append((True, ACK, b""))
+    return out
+
+
+def connection(events, idx, start_ns, rng):
+    """Frames of one connection instance, as (ts_ns, bytes)."""
+    cip = struct.pack("!BBBB", 10, (idx >> 16) & 255, (idx >> 8) & 255, idx & 255)
+    sip = struct.pack("!BBBB", 172, 16, rng.randrange(256), rng.randrange(1, 255))
+    cport = 1024 + rng.randrange(64000)
+    sport = 443
+    seq = [rng.getrandbits(32), rng.getrandbits(32)]   # [client, server]
+    eth_c = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00"
+    eth_s = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00"
+    ts = start_ns
+    last_dir = None
+    ipid = rng.randrange(65536)
+    acks_pending = 0
+    for from_client, flags, payload in events:
+        pieces = [payload[i:i + MSS] for i in range(0, len(payload), MSS)] or [b""]
+        for n, piece in enumerate(pieces):
+            if last_dir is not None:
+                ts += GAP_NS if from_client == last_dir else RTT_NS // 2
+            last_dir = from_client
+            f = flags if n == len(pieces) - 1 else (flags & ~(FIN | PSH))
+            me, peer = (0, 1) if from_client else (1, 0)
+            tcp = struct.pack("!HHIIBBHHH", cport if from_client else sport,
+                              sport if from_client else cport,
+                              seq[me], seq[peer] if f & ACK else 0,
+                              (32 // 4) << 4, f, 65535, 0, 0) + \
+                struct.pack("!BBBBII", 1, 1, 8, 10, (ts // 1_000_000) & 0xFFFFFFFF, 0)
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(piece),
+                             ipid & 0xFFFF, 0x4000, 64, 6, 0,
+                             cip if from_client else sip, sip if from_client else cip)
+            ipid += 1
+            seq[me] = (seq[me] + len(piece) + (1 if f & (SYN | FIN) else 0)) & 0xFFFFFFFF
+            yield ts, (eth_c if from_client else eth_s) + ip + tcp + piece
+            if not from_client and len(piece) == MSS and flags == PSH | ACK and len(payload) > MSS:
+                acks_pending += 1
+                if acks_pending == 2:   # the client's delayed ACK, within the burst
+                    acks_pending = 0
+                    ts += GAP_NS
+                    tcp = struct.pack("!HHIIBBHHH", cport, sport, seq[0], seq[1],
+                                      (32 // 4) << 4, ACK, 65535, 0, 0) + \
+                        struct.pack("!BBBBII", 1, 1, 8, 10, (ts // 1_000_000) & 0xFFFFFFFF, 0)
+                    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ipid & 0xFFFF,
+                                     0x4000, 64, 6, 0, cip, sip)
+                    ipid += 1
+                    yield ts, eth_c + ip + tcp
+                    last_dir = False
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kind", choices=("handshake", "bulk"), required=True)
+    ap.add_argument("--connections", type=int, required=True)
+    ap.add_argument("--rate", type=float, default=None,
+                    help="new connections per second of capture time")
+    ap.add_argument("--bulk-bytes", type=int, default=1_500_000)
+    ap.add_argument("--captures", default=os.path.join(os.path.dirname(__file__), "..", "captures"))
+    ap.add_argument("--seed", type=int, default=8)
+    ap.add_argument("-o", "--output", required=True)
+    args = ap.parse_args()
+
+    rng = random.Random(args.seed)
+    templates = [t for t in parse_templates(sorted(glob.glob(os.path.join(args.captures, "*.pcap"))))
+                 if has_close(t[1])]
+    if not templates:
+        sys.exit("gencorpus: no templates found")
+    if args.kind == "handshake":
+        weights = [4 if established_like(n) else 1 for n, _ in templates]
+        rate = args.rate or 20000.0
+    else:
+        templates = [t for t in templates if established_like(t[0])]
+        weights = [1] * len(templates)
+        rate = args.rate or 100.0
+        bulk_rng = random.Random(args.seed + 1)
+        templates = [(n, bulk_events(ev, args.bulk_bytes, bulk_rng)) for n, ev in templates]
+
+    picks = rng.choices(range(len(templates)), weights=weights, k=args.connections)
+    heap = []
+    t0 = 1_700_000_000 * 1_000_000_000
+    start = t0
+    packets = 0
+    with open(args.output, "wb", buffering=1 << 22) as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 65535, 1))
+        w = out.write
+        hdr = struct.Struct("<IIII")
+
+        def emit(ts, frame):
+            w(hdr.pack(ts // 1_000_000_000, ts % 1_000_000_000, len(frame), len(frame)))
+            w(frame)
+
+        for idx, tpl in enumerate(picks):
+            start += int(rng.expovariate(rate) * 1e9)
+            while heap and heap[0][0] <= start:
+                ts, i, frame, gen = heapq.heappop(heap)
+                emit(ts, frame)
+                packets += 1
+                nxt = next(gen, None)
+                if nxt is not None:
+                    heapq.heappush(heap, (nxt[0], i, nxt[1], gen))
+            gen = connection(templates[tpl][1], idx + 1, start, rng)
+            ts, frame = next(gen)
+            heapq.heappush(heap, (ts, idx, frame, gen))
+        while heap:
+            ts, i, frame, gen = heapq.heappop(heap)
+            emit(ts, frame)
+            packets += 1
+            nxt = next(gen, None)
+            if nxt is not None:
+                heapq.heappush(heap, (nxt[0], i, nxt[1], gen))
+    print(f"{args.output}: {args.connections} connections, {packets} packets, "
+          f"{os.path.getsize(args.output)} bytes, {len(templates)} templates")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Time tlsmon against the floors and other tools on the corpus
+# (bench/make-corpus.sh first) and write bench/RESULTS.md.
+# One core (taskset -c 0); runs interleaved (every command once per round);
+# medians of wall time; peak RSS from /usr/bin/time.
+#   REPEAT=5      rounds for tlsmon, the floors and ndpiReader
+#   SLOW_REPEAT=1 rounds for tshark and ssldump
+#   BULK_TOOLS=0  tshark/ssldump on bulk-heavy too when 1 (minutes each)
+#   BUILD=build   meson build directory
+#   TOOL_TIMEOUT=900  seconds before a run is stopped (exit 124 in the table)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build=${BUILD:-$root/build}
+corpus=${CORPUS:-$here/corpus}
+repeat=${REPEAT:-5}
+slow=${SLOW_REPEAT:-1}
+out=${RESULTS:-$here/RESULTS.md}
+tlsmon=$build/tlsmon
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+ninja -C "$build" tlsmon bench/floor_read bench/floor_flow >/dev/null || exit 1
+for f in handshake-heavy bulk-heavy; do
+  [ -f "$corpus/$f.pcap" ] || { echo "run.sh: no $corpus/$f.pcap (run bench/make-corpus.sh)" >&2; exit 1; }
+done
+
+# name|command (FILE is replaced by the capture); slow ones run SLOW_REPEAT times.
+cmds() {
+  echo "floor_read|$build/bench/floor_read FILE"
+  echo "floor_flow|$build/bench/floor_flow FILE"
+  echo "tlsmon text|$tlsmon --format text --no-summary FILE"
+  echo "tlsmon ndjson|$tlsmon --format ndjson FILE"
+  if "$tlsmon" --list-rules >/dev/null 2>&1; then
+    echo "tlsmon ndjson+rules|$tlsmon --format ndjson FILE"
+  fi
+  command -v ndpiReader >/dev/null && echo "ndpiReader|ndpiReader -q -i FILE"
+  if [ "$1" = handshake-heavy ] || [ "${BULK_TOOLS:-0}" = 1 ]; then
+    command -v tshark >/dev/null && echo "tshark TLS fields|slow|tshark -n -r FILE -Y tls.handshake -T fields -e ip.src -e ip.dst -e tcp.srcport -e tls.handshake.type -e tls.handshake.extensions_server_name -e tls.handshake.ciphersuite -e tls.record.version"
+    command -v ssldump >/dev/null && echo "ssldump|slow|ssldump -n -N -r FILE"
+  fi
+}
+
+: > "$work/times"
+for corp in handshake-heavy bulk-heavy; do
+  file=$corpus/$corp.pcap
+  cmds "$corp" > "$work/cmds"
+  for ((r = 1; r <= repeat; r++)); do
+    while IFS= read -r line; do
+      name=${line%%|*}; rest=${line#*|}
+      if [[ $rest == slow\|* ]]; then rest=${rest#slow|}; ((r > slow)) && continue; fi
+      cmd=${rest//FILE/$file}
+      t0=$(date +%s%N)
+      /usr/bin/time -f %M -o "$work/rss" timeout "${TOOL_TIMEOUT:-900}" taskset -c 0 $cmd >/dev/null 2>"$work/err"
+      rc=$?
+      t1=$(date +%s%N)
+      echo "$corp|$name|$(( (t1 - t0) / 1000 ))|$(tail -1 "$work/rss")|$rc" >> "$work/times"
+      echo "$corp round $r: $name $(( (t1 - t0) / 1000000 )) ms rc=$rc" >&2
+    done < "$work/cmds"
+  done
+  "$build/bench/floor_flow" "$file" > "$work/$corp.flows"
+done
+
+cp "$work/times" "$corpus/last-times" 2>/dev/null
+python3 "$here/results.py" --times "$work/times" --corpus "$corpus" \
+  --tlsmon "$tlsmon" --flows "$work" > "$out"
+echo "wrote $out" >&2
