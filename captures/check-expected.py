@@ -15,6 +15,8 @@ SUITES = {0xc030: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
           0x1302: "TLS_AES_256_GCM_SHA384",
           0x1301: "TLS_AES_128_GCM_SHA256",
           0x002f: "TLS_RSA_WITH_AES_128_CBC_SHA",
+          0x000a: "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+          0x00a7: "TLS_DH_anon_WITH_AES_256_GCM_SHA384",
           0xc02c: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"}
 VERSIONS = {0x0301: "1.0", 0x0302: "1.1", 0x0303: "1.2", 0x0304: "1.3"}
 ALERTS = {40: "handshake_failure", 42: "bad_certificate", 44: "certificate_revoked",
@@ -110,7 +112,7 @@ def check(name):
         cmp("tls.client.server_name", g["sni"])
         cmp("tls.version", g["version"])
         cmp("tls.cipher", g["cipher"])
-        # Without a ServerHello (or HRR) nothing is known about HRR.
+        # Without any server hello, whether there was a retry is unknown.
         cmp("tlsmon.hrr", g["hrr"] if g["sh_count"] or g["hrr"] else None)
         if g["version"] != "1.3":  # TLS 1.3 hides the server's ALPN choice
             cmp("tls.next_protocol", g["alpn"])

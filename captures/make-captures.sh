@@ -408,6 +408,18 @@ elif mode == 'silent':
     while conn.recv(4096):
         pass
     conn.close()
+elif mode == 'slow':
+    # A real TLS server that takes a second before it answers the
+    # ClientHello (the client has gone by then: the answer meets a reset).
+    import time
+    time.sleep(1)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[4], sys.argv[5])
+    try:
+        ctx.wrap_socket(conn, server_side=True)
+    except (ssl.SSLError, OSError):
+        pass
+    conn.close()
 elif mode == 'http':
     conn.recv(4096)
     conn.sendall(b'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n'
@@ -1367,9 +1379,206 @@ cap_fail_reset_after_hello() {
     expect 'tls.alert_message.desc' 0
 }
 
-RULE_SCENARIOS=(fail-missing-sni nginx-sni fail-alpn alpn-h2-tls12
+RULECAP_SCENARIOS=(fail-missing-sni nginx-sni fail-alpn alpn-h2-tls12
      fail-fallback fallback-scsv-top fail-group fail-revoked crl-checked
      fail-client-abort client-quick-close interception fail-reset-after-hello)
+
+# ---------------------------------------------------------------------------
+# Rule triggers (issue 3): captures for the diagnosis rules not covered
+# above, each the trigger of one default rule. Ports 4500-4519.
+
+# TLS 1.3-only server: two TLS 1.3 clients succeed, then a TLS 1.2-only
+# client is refused. The third handshake has the server's history as
+# evidence: none of its versions was ever chosen there.
+cap_rule_version_history() {
+    capture_start rule-version-history 4500
+    server_start 4500 openssl s_server -accept 4500 -naccept 3 -rev -tls1_3 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_pass s_client_say "first" 1 -connect 127.0.0.1:4500 -tls1_3 \
+        -servername server.test "${VERIFY[@]}"
+    must_pass s_client_say "second" 1 -connect 127.0.0.1:4500 -tls1_3 \
+        -servername server.test "${VERIFY[@]}"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4500 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect "$SH13" 2
+    expect 'tls.alert_message.desc==70 && tcp.srcport==4500' 1
+}
+
+# P-384-only TLS 1.3 server: two clients offering P-384 succeed, then one
+# offering only X25519 is refused although its suites and version were
+# chosen before.
+cap_rule_group_history() {
+    capture_start rule-group-history 4501
+    server_start 4501 openssl s_server -accept 4501 -naccept 3 -rev -tls1_3 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER" -groups P-384
+    must_pass s_client_say "first" 1 -connect 127.0.0.1:4501 -tls1_3 \
+        -groups P-384 -servername server.test "${VERIFY[@]}"
+    must_pass s_client_say "second" 1 -connect 127.0.0.1:4501 -tls1_3 \
+        -groups P-384 -servername server.test "${VERIFY[@]}"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4501 -tls1_3 \
+        -groups X25519 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect "$SH13" 2
+    expect 'tls.alert_message.level==2 && tcp.srcport==4501' 1
+}
+
+# A server stuck on TLS 1.0 refuses a client offering TLS 1.2 and 1.3.
+cap_fail_version_old_server() {
+    capture_start fail-version-old-server 4502
+    server_start 4502 openssl s_server -accept 4502 -naccept 1 -rev -tls1 \
+        -cipher 'AES128-SHA:@SECLEVEL=0' \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4502 -no_tls1 -no_tls1_1 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==70 && tcp.srcport==4502' 1
+    expect 'tls.handshake.extensions.supported_version==0x0304' 1
+}
+
+# A TLS 1.3-only client and a server that stops at TLS 1.2.
+cap_fail_version_tls13_client() {
+    capture_start fail-version-tls13-client 4503
+    server_start 4503 openssl s_server -accept 4503 -naccept 1 -rev -tls1_2 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4503 -tls1_3 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==70 && tcp.srcport==4503' 1
+}
+
+# A client that offers only a static-RSA CBC suite; the server only ECDHE
+# with AES-GCM.
+cap_fail_cipher_old_client() {
+    capture_start fail-cipher-old-client 4504
+    server_start 4504 openssl s_server -accept 4504 -naccept 1 -rev -tls1_2 \
+        -cipher 'ECDHE+AESGCM' \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4504 -tls1_2 \
+        -cipher AES128-SHA -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==40 && tcp.srcport==4504' 1
+}
+
+# TLS 1.3 and an expired leaf: the certificate is encrypted, OpenSSL's
+# certificate_expired alert is not.
+cap_fail_expired_tls13() {
+    capture_start fail-expired-tls13 4505
+    server_start 4505 openssl s_server -accept 4505 -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/server-expired.pem" -key "$CERTS/server-expired.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4505 -tls1_3 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==45 && tcp.dstport==4505' 1
+}
+
+# Mutual TLS 1.2: the server trusts only the unrelated CA, so it refuses
+# the client's certificate.
+cap_fail_client_cert_untrusted() {
+    capture_start fail-client-cert-untrusted 4506
+    server_start 4506 openssl s_server -accept 4506 -naccept 1 -rev -tls1_2 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER" -Verify 1 -CAfile "$CERTS/other-ca.pem" \
+        -verify_return_error
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4506 -tls1_2 \
+        -servername server.test "${VERIFY[@]}" \
+        -cert "$CERTS/client-mtls.pem" -key "$CERTS/client-mtls.key" \
+        -cert_chain "$INTER"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.level==2 && tcp.srcport==4506' 1
+    expect 'tls.handshake.type==11 && tcp.dstport==4506' 1
+}
+
+# Clients that do not check: one accepts a certificate for another name,
+# one an expired certificate (no -verify_hostname / no
+# -verify_return_error).
+cap_cert_accepted_wrong_name() {
+    capture_start cert-accepted-wrong-name 4507
+    server_start 4507 openssl s_server -accept 4507 -naccept 1 -rev -tls1_2 \
+        -cert "$CERTS/other-name.pem" -key "$CERTS/other-name.key" \
+        -cert_chain "$INTER"
+    must_pass s_client_say "no name check" 1 -connect 127.0.0.1:4507 \
+        -tls1_2 -servername server.test -CAfile "$ROOT"
+    server_stop
+    capture_stop
+    expect 'tls.record.content_type==23 && tcp.srcport==4507'
+}
+
+cap_cert_accepted_expired() {
+    capture_start cert-accepted-expired 4508
+    server_start 4508 openssl s_server -accept 4508 -naccept 1 -rev -tls1_2 \
+        -cert "$CERTS/server-expired.pem" -key "$CERTS/server-expired.key" \
+        -cert_chain "$INTER"
+    must_pass s_client_say "no validity check" 1 -connect 127.0.0.1:4508 \
+        -tls1_2 -servername server.test -CAfile "$ROOT"
+    server_stop
+    capture_stop
+    expect 'tls.record.content_type==23 && tcp.srcport==4508'
+}
+
+# Anonymous Diffie-Hellman: no certificate at all, both sides at
+# SECLEVEL=0.
+cap_weak_anon_cipher() {
+    capture_start weak-anon-cipher 4509
+    server_start 4509 openssl s_server -accept 4509 -naccept 1 -rev -tls1_2 \
+        -nocert -cipher 'aNULL:@SECLEVEL=0'
+    must_pass s_client_say "hello anonymous" 1 -connect 127.0.0.1:4509 \
+        -tls1_2 -cipher 'aNULL:@SECLEVEL=0' -servername server.test
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 0
+    expect 'tls.record.content_type==23 && tcp.srcport==4509'
+}
+
+# 3DES is compiled out of Debian 12's OpenSSL; GnuTLS still has it.
+cap_weak_3des() {
+    local prio='NONE:+VERS-TLS1.2:+3DES-CBC:+SHA1:+RSA:+SIGN-ALL:+COMP-NULL:+GROUP-ALL'
+    capture_start weak-3des 4510
+    server_start 4510 gnutls-serv -p 4510 --echo --priority "$prio" \
+        --x509certfile "$CERTS/server-rsa-chain.pem" \
+        --x509keyfile "$CERTS/server-rsa.key"
+    must_pass bash -c "{ echo 'hello 3des'; sleep 1; } |
+        ip netns exec '$NS' gnutls-cli -p 4510 --priority '$prio' \
+        --x509cafile '$ROOT' --sni-hostname server.test \
+        --verify-hostname server.test 127.0.0.1"
+    sleep 0.3
+    server_stop
+    capture_stop
+    expect "$SH12 && tls.handshake.ciphersuite==0x000a" 1
+}
+
+# The client gives up after half a second; the (Python) server answers
+# after one.
+cap_client_gave_up_early() {
+    capture_start client-gave-up-early 4511
+    server_start 4511 python3 "$WORK/pyserver.py" slow 127.0.0.1 4511 \
+        "$CERTS/server-rsa-chain.pem" "$CERTS/server-rsa.key"
+    must_fail in_ns timeout 0.5 openssl s_client -connect 127.0.0.1:4511 \
+        -servername server.test "${VERIFY[@]}"
+    sleep 1
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==1' 1
+    expect 'tls.handshake.type==2' 1
+}
+
+RULE_SCENARIOS=(rule-version-history rule-group-history
+     fail-version-old-server fail-version-tls13-client fail-cipher-old-client
+     fail-expired-tls13 fail-client-cert-untrusted cert-accepted-wrong-name
+     cert-accepted-expired weak-anon-cipher weak-3des client-gave-up-early)
 
 CERT_SCENARIOS=(cert-wildcard cert-wildcard-mismatch cert-ip-san
      cert-out-of-order cert-rsa1024 cert-sha1 cert-ecdsa-tls12
@@ -1382,8 +1591,9 @@ ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
      fail-client-cert fail-client-cert-tls13
      not-tls server-reset silent-server sslv3-or-tls10-weak
      fail-self-signed fail-hostname fail-incomplete-chain
-     fail-unknown-ca-tls13-openssl "${CERT_SCENARIOS[@]}")
-ALL+=("${RULE_SCENARIOS[@]}")
+     fail-unknown-ca-tls13-openssl "${CERT_SCENARIOS[@]}"
+     "${RULE_SCENARIOS[@]}")
+ALL+=("${RULECAP_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do

@@ -120,6 +120,13 @@ void outcome_closed(struct handshake *h, enum tls_side side, bool rst,
      * call it incomplete. */
     if (h->stage == STAGE_NONE && !h->ch.seen && !h->sh.seen)
         return;
+    /* Bytes of the handshake were lost (a snaplen cut, a capture drop): what
+     * they held may have finished it, so the close proves no failure. */
+    if (h->gaps) {
+        outcome_finish(h, rst ? ENDED_RST : ENDED_FIN, now_us);
+        h->ended_by_side = (int8_t)side;
+        return;
+    }
     /* Also when the server never answered and the client closed: the client
      * gave up, which is a failure, not a capture that stopped short. */
     decide(h, OUTCOME_FAILED, rst ? ENDED_RST : ENDED_FIN, side, h->stage,

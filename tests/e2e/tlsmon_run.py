@@ -1,6 +1,8 @@
 """tlsmon_run.py — run tlsmon on a capture and return its handshake records
 as flat dicts (dotted ECS/tlsmon names), for the end-to-end test scripts."""
 import json
+import os
+import shlex
 import subprocess
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
@@ -27,7 +29,10 @@ class RunError(Exception):
 def run_tlsmon(tlsmon, capture, extra=(), timeout=120):
     """Returns (records, exit code, stderr). Raises RunError on a crash, a
     hang or a sanitizer report: those are failures whatever the output."""
-    cmd = [tlsmon, "--format", "ndjson", "--no-summary", *extra, capture]
+    # TLSMON_WRAPPER runs it under a checker, e.g. valgrind with
+    # --error-exitcode=99 (any exit code above 2 is a failure).
+    cmd = shlex.split(os.environ.get("TLSMON_WRAPPER", "")) + \
+        [tlsmon, "--format", "ndjson", "--no-summary", *extra, capture]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:

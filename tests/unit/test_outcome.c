@@ -154,6 +154,16 @@ static void test_tls13_established(void **state)
     assert_int_equal(h->ended_by, ENDED_RST);
     assert_int_equal(h->ended_by_side, C);
     assert_int_equal(h->failure_stage, STAGE_SERVER_ENCRYPTED_FLIGHT);
+
+    /* But not when bytes of the handshake were lost: what they held may
+     * have completed it, so the close leaves it incomplete. */
+    h = hello(TLS_V_1_2);
+    h->stage = STAGE_CLIENT_CERTIFICATE;
+    h->gaps = 2;
+    outcome_closed(h, C, false, 5000);
+    assert_int_equal(h->outcome, OUTCOME_INCOMPLETE);
+    assert_int_equal(h->ended_by, ENDED_FIN);
+    assert_int_equal(h->ended_by_side, C);
 }
 
 /* TLS 1.3 drafts (0x7f12 is draft 18, 0xfb1a Facebook's draft 26) follow
