@@ -1074,9 +1074,14 @@ if mode in ('abort', 'abort-rst', 'quick'):
     if mode.startswith('abort'):
         # The server's flight was read and the chain verified (an invalid
         # chain would have raised); the client now gives up: FIN, no alert.
-        unsent = pump_handshake(s, obj, out, inc, stop_when_client_flight=True)
-        print(f'server flight accepted; closing without sending the '
-              f'{len(unsent)} bytes of the second flight')
+        try:
+            unsent = pump_handshake(s, obj, out, inc, stop_when_client_flight=True)
+            print(f'server flight accepted; closing without sending the '
+                  f'{len(unsent)} bytes of the second flight')
+        except ssl.SSLCertVerificationError as e:
+            # OpenSSL has written its alert; it is dropped, not sent.
+            print(f'chain rejected ({e.verify_message}); closing without '
+                  f'sending the {len(out.read())}-byte alert')
         if mode == 'abort-rst':
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
         s.close()
@@ -1379,9 +1384,44 @@ cap_fail_reset_after_hello() {
     expect 'tls.alert_message.desc' 0
 }
 
+# unrecognized_name for a name the server does not host: the same nginx,
+# SNI other.test. (Not missing_sni: the client did send a name.)
+cap_fail_unknown_sni() {
+    capture_start fail-unknown-sni 4494
+    nginx_start 4494
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4494 \
+        -servername other.test -CAfile "$ROOT" -verify_return_error
+    server_stop
+    capture_stop
+    expect 'tls.handshake.extensions_server_name=="other.test"' 1
+    expect 'tls.alert_message.desc==112 && tcp.srcport==4494' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+# A client that rejects the chain silently: the Python client of
+# fail-client-abort, trusting only the unrelated CA, fails verification on
+# the server's flight; OpenSSL writes its unknown_ca alert, which the
+# script drops, and the client resets the connection. On the wire: the
+# server's flight, then the client's RST, nothing else.
+cap_fail_untrusted_silent() {
+    write_rule_py
+    capture_start fail-untrusted-silent 4495
+    cert_server 4495 server-rsa -cert_chain "$INTER"
+    must_pass in_ns python3 "$WORK/rulepy.py" abort-rst 127.0.0.1 4495 \
+        "$CERTS/other-ca.pem"
+    grep -q 'chain rejected' "$(client_log)" || die "fail-untrusted-silent: chain not rejected"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==14' 1
+    expect 'tcp.len>0 && tcp.dstport==4495' 1
+    expect 'tcp.flags.reset==1 && tcp.dstport==4495' 1
+    expect 'tls.alert_message' 0
+}
+
 RULECAP_SCENARIOS=(fail-missing-sni nginx-sni fail-alpn alpn-h2-tls12
      fail-fallback fallback-scsv-top fail-group fail-revoked crl-checked
-     fail-client-abort client-quick-close interception fail-reset-after-hello)
+     fail-client-abort client-quick-close interception fail-reset-after-hello
+     fail-unknown-sni fail-untrusted-silent)
 
 # ---------------------------------------------------------------------------
 # Rule triggers (issue 3): captures for the diagnosis rules not covered
