@@ -10,7 +10,10 @@
 
 #include "fields.h"
 #include "../dissectors/outcome.h"
+#include "../dissectors/ocsp.h"
+#include "../dissectors/starttls.h"
 #include "../dissectors/tls_names.h"
+#include "../dissectors/x509_ext.h"
 #include "../rules/engine.h"
 
 /* ---- shared formatting -------------------------------------------------- */
@@ -317,7 +320,8 @@ static bool g_event_outcome(const struct handshake *h, struct field_value *v,
     switch (h->outcome) {
     case OUTCOME_ESTABLISHED: return put_str(v, "success");
     case OUTCOME_FAILED:
-    case OUTCOME_NOT_TLS: return put_str(v, "failure");
+    case OUTCOME_NOT_TLS:
+    case OUTCOME_REFUSED: return put_str(v, "failure");
     default: return put_str(v, "unknown");
     }
 }
@@ -801,6 +805,9 @@ static bool g_parse_error(const struct handshake *h, struct field_value *v,
 }
 
 TEXT_FACT(g_not_tls_preview, not_tls_preview)
+FACT(g_starttls, put_str,
+     starttls_proto_name((enum starttls_proto)h->starttls), true)
+TEXT_FACT(g_starttls_refusal, starttls_refusal)
 
 static bool g_truncated(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
@@ -838,6 +845,19 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
         UNUSED_SCRATCH;                                                       \
         return h->M.leaf_parsed &&                                            \
                put_cstr_field(v, h->M.member, sizeof(h->M.member));           \
+    }
+
+#define CERT_URLS(P, M, ARR, N)                                               \
+    static size_t P##_c_urls(const struct handshake *h)                       \
+    {                                                                         \
+        return h->M.leaf_parsed ? h->M.N : 0;                                 \
+    }                                                                         \
+    static bool P##_i_urls(const struct handshake *h, size_t i,               \
+                           struct field_value *v, char *scratch, size_t len)  \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return i < HS_MAX_URLS &&                                             \
+               put_cstr_field(v, h->M.ARR[i], sizeof(h->M.ARR[i]));           \
     }
 
 #define CERT_GETTERS(P, M)                                                    \
@@ -908,7 +928,36 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
     FACT(P##_weak_signature, put_bool, h->M.weak_signature,                  \
          h->M.leaf_parsed)                                                    \
     FACT(P##_validity_too_long, put_bool, h->M.validity_too_long,            \
-         h->M.leaf_parsed)
+         h->M.leaf_parsed)                                                    \
+    FACT(P##_ca, put_bool, h->M.leaf_ca, h->M.leaf_parsed)                   \
+    FACT(P##_path_len, put_int, h->M.path_len,                               \
+         h->M.leaf_parsed && h->M.path_len >= 0)                              \
+    FACT(P##_wrong_purpose, put_bool, h->M.wrong_purpose, h->M.leaf_parsed)  \
+    static size_t P##_c_ku(const struct handshake *h)                         \
+    {                                                                         \
+        return h->M.leaf_parsed && h->M.has_key_usage ? 9 : 0;                \
+    }                                                                         \
+    static bool P##_i_ku(const struct handshake *h, size_t i,                 \
+                         struct field_value *v, char *scratch, size_t len)    \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return (h->M.key_usage & (1u << i)) &&                                \
+               put_str(v, x509_key_usage_name((unsigned)i));                  \
+    }                                                                         \
+    static size_t P##_c_eku(const struct handshake *h)                        \
+    {                                                                         \
+        return h->M.leaf_parsed && h->M.has_eku ? 8 : 0;                      \
+    }                                                                         \
+    static bool P##_i_eku(const struct handshake *h, size_t i,                \
+                          struct field_value *v, char *scratch, size_t len)   \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return (h->M.eku & (1u << i)) &&                                      \
+               put_str(v, x509_eku_name((unsigned)i));                        \
+    }                                                                         \
+    CERT_URLS(P##_ocsp, M, ocsp_urls, n_ocsp_urls)                            \
+    CERT_URLS(P##_ca_issuers, M, ca_issuers_urls, n_ca_issuers_urls)          \
+    CERT_URLS(P##_crl, M, crl_urls, n_crl_urls)
 
 CERT_GETTERS(g_scert, server_cert)
 CERT_GETTERS(g_ccert, client_cert)
@@ -1007,6 +1056,30 @@ FACT(g_scert_ends_at_ca, put_bool,
          h->server_cert.chain[h->server_cert.n_summaries - 1].is_ca,
      h->server_cert.chain_checked && h->server_cert.n_summaries > 0)
 
+/* OCSP stapling: asked for, sent, and what the response says of the leaf. */
+FACT(g_ocsp_requested, put_bool, h->ch.status_request, h->ch.seen)
+FACT(g_ocsp_stapled, put_bool, h->ocsp.seen,
+     h->sh.seen && h->sh.version != TLS_V_1_3)
+FACT(g_ocsp_response_status, put_str,
+     ocsp_response_status_name(h->ocsp_result.response_status),
+     h->ocsp_result.parsed)
+FACT(g_ocsp_cert_status, put_str,
+     ocsp_cert_status_name((enum ocsp_cert_status)h->ocsp_result.cert_status),
+     h->ocsp_result.cert_status != OCSP_CERT_NONE)
+FACT(g_ocsp_reason, put_str, ocsp_reason_name(h->ocsp_result.reason),
+     h->ocsp_result.cert_status == OCSP_CERT_REVOKED &&
+         h->ocsp_result.reason >= 0)
+FACT(g_ocsp_this_update, put_time, cert_time_us(h->ocsp_result.this_update),
+     h->ocsp_result.this_update > 0)
+FACT(g_ocsp_next_update, put_time, cert_time_us(h->ocsp_result.next_update),
+     h->ocsp_result.next_update > 0)
+FACT(g_ocsp_revoked_at, put_time, cert_time_us(h->ocsp_result.revoked_at),
+     h->ocsp_result.revoked_at > 0)
+/* Revoked only on the server's own stapled word; absent without it. */
+FACT(g_scert_revoked, put_bool,
+     h->ocsp_result.cert_status == OCSP_CERT_REVOKED,
+     h->ocsp_result.cert_status != OCSP_CERT_NONE)
+
 FACT(g_scert_trust_store, put_str,
      h->server_cert.custom_trust ? "custom" : "system",
      h->server_cert.chain_checked)
@@ -1080,7 +1153,8 @@ static const struct field_def field_table[] = {
     SCALAR("event.dataset", FT_STRING, "always \"tlsmon.handshake\"",
            g_event_dataset),
     SCALAR("event.outcome", FT_STRING,
-           "success (established), failure (failed, not_tls) or unknown",
+           "success (established), failure (failed, not_tls, refused) or "
+           "unknown",
            g_event_outcome),
     SCALAR("event.start", FT_TIME, "first packet of the flow", g_event_start),
     SCALAR("event.end", FT_TIME, "last packet of the flow seen", g_event_end),
@@ -1231,7 +1305,9 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.round", FT_INT,
            "handshake number on the connection, 0 for the first", g_round),
     SCALAR("tlsmon.outcome", FT_STRING,
-           "established, failed, incomplete, not_tls or undecided", g_outcome),
+           "established, failed, incomplete, not_tls, refused (STARTTLS) or "
+           "undecided",
+           g_outcome),
     SCALAR("tlsmon.stage", FT_STRING,
            "furthest handshake stage reached, e.g. server_hello", g_stage),
     SCALAR("tlsmon.failure_stage", FT_STRING,
@@ -1392,12 +1468,37 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.validity_too_long", FT_BOOL,
            "server leaf issued after 2020-09-01 valid for over 398 days",
            g_scert_validity_too_long),
+    SCALAR("tlsmon.certificate.ca", FT_BOOL,
+           "the server leaf is a CA certificate (basicConstraints cA)",
+           g_scert_ca),
+    SCALAR("tlsmon.certificate.path_length", FT_INT,
+           "the server leaf's basicConstraints path length", g_scert_path_len),
+    LIST("tlsmon.certificate.key_usage", FT_STRING_LIST,
+         "the server leaf's key usage (RFC 5280 names)", g_scert_c_ku, g_scert_i_ku),
+    LIST("tlsmon.certificate.extended_key_usage", FT_STRING_LIST,
+         "the server leaf's extended key usage: serverAuth, clientAuth ...",
+         g_scert_c_eku, g_scert_i_eku),
+    SCALAR("tlsmon.certificate.wrong_purpose", FT_BOOL,
+           "the server leaf is a CA, or its extended key usage lacks "
+           "serverAuth", g_scert_wrong_purpose),
+    LIST("tlsmon.certificate.ocsp_urls", FT_STRING_LIST,
+         "OCSP responder URLs of the server leaf (AIA)", g_scert_ocsp_c_urls,
+         g_scert_ocsp_i_urls),
+    LIST("tlsmon.certificate.ca_issuers_urls", FT_STRING_LIST,
+         "where the server leaf's issuer certificate is published (AIA)",
+         g_scert_ca_issuers_c_urls, g_scert_ca_issuers_i_urls),
+    LIST("tlsmon.certificate.crl_urls", FT_STRING_LIST,
+         "CRL distribution points of the server leaf", g_scert_crl_c_urls,
+         g_scert_crl_i_urls),
     SCALAR("tlsmon.certificate.client_clock", FT_BOOL,
            "the client rejected as expired (or bad) a leaf valid at capture "
            "time: its clock is wrong", g_scert_client_clock),
     SCALAR("tlsmon.certificate.ends_at_ca", FT_BOOL,
            "the last certificate sent is a CA certificate (an intermediate "
            "or root), not the leaf alone", g_scert_ends_at_ca),
+    SCALAR("tlsmon.certificate.revoked", FT_BOOL,
+           "the server's stapled OCSP response says its leaf is revoked; "
+           "absent without a staple for the leaf", g_scert_revoked),
     SCALAR("tlsmon.certificate.trust_store", FT_STRING,
            "what the chain was judged against: system (bundle) or custom "
            "(--ca-file/--ca-path)", g_scert_trust_store),
@@ -1445,6 +1546,28 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.client_certificate.validity_too_long", FT_BOOL,
            "client leaf issued after 2020-09-01 valid for over 398 days",
            g_ccert_validity_too_long),
+    SCALAR("tlsmon.client_certificate.ca", FT_BOOL,
+           "the client leaf is a CA certificate (basicConstraints cA)",
+           g_ccert_ca),
+    SCALAR("tlsmon.client_certificate.path_length", FT_INT,
+           "the client leaf's basicConstraints path length", g_ccert_path_len),
+    LIST("tlsmon.client_certificate.key_usage", FT_STRING_LIST,
+         "the client leaf's key usage (RFC 5280 names)", g_ccert_c_ku, g_ccert_i_ku),
+    LIST("tlsmon.client_certificate.extended_key_usage", FT_STRING_LIST,
+         "the client leaf's extended key usage: serverAuth, clientAuth ...",
+         g_ccert_c_eku, g_ccert_i_eku),
+    SCALAR("tlsmon.client_certificate.wrong_purpose", FT_BOOL,
+           "the client leaf is a CA, or its extended key usage lacks "
+           "clientAuth", g_ccert_wrong_purpose),
+    LIST("tlsmon.client_certificate.ocsp_urls", FT_STRING_LIST,
+         "OCSP responder URLs of the client leaf (AIA)", g_ccert_ocsp_c_urls,
+         g_ccert_ocsp_i_urls),
+    LIST("tlsmon.client_certificate.ca_issuers_urls", FT_STRING_LIST,
+         "where the client leaf's issuer certificate is published (AIA)",
+         g_ccert_ca_issuers_c_urls, g_ccert_ca_issuers_i_urls),
+    LIST("tlsmon.client_certificate.crl_urls", FT_STRING_LIST,
+         "CRL distribution points of the client leaf", g_ccert_crl_c_urls,
+         g_ccert_crl_i_urls),
     SCALAR("tlsmon.new_session_ticket", FT_BOOL,
            "the server sent a NewSessionTicket in clear",
            g_new_session_ticket),
@@ -1458,6 +1581,27 @@ static const struct field_def field_table[] = {
            "the client sent application data", g_app_data_client),
     SCALAR("tlsmon.app_data.server", FT_BOOL,
            "the server sent application data", g_app_data_server),
+    SCALAR("tlsmon.ocsp.requested", FT_BOOL,
+           "the ClientHello asked for a stapled OCSP response "
+           "(status_request)", g_ocsp_requested),
+    SCALAR("tlsmon.ocsp.stapled", FT_BOOL,
+           "the server sent CertificateStatus (visible before TLS 1.3)",
+           g_ocsp_stapled),
+    SCALAR("tlsmon.ocsp.response_status", FT_STRING,
+           "OCSP response status: successful, tryLater, unauthorized ...",
+           g_ocsp_response_status),
+    SCALAR("tlsmon.ocsp.cert_status", FT_STRING,
+           "the staple's status of the server leaf: good, revoked, unknown",
+           g_ocsp_cert_status),
+    SCALAR("tlsmon.ocsp.revocation_reason", FT_STRING,
+           "CRL reason of a revocation: keyCompromise, superseded ...",
+           g_ocsp_reason),
+    SCALAR("tlsmon.ocsp.revoked_at", FT_TIME, "when the leaf was revoked",
+           g_ocsp_revoked_at),
+    SCALAR("tlsmon.ocsp.this_update", FT_TIME,
+           "the staple's thisUpdate for the leaf", g_ocsp_this_update),
+    SCALAR("tlsmon.ocsp.next_update", FT_TIME,
+           "the staple's nextUpdate for the leaf", g_ocsp_next_update),
     SCALAR("tlsmon.ndpi.protocol", FT_STRING,
            "protocol nDPI detected, e.g. TLS.YouTube", g_ndpi_protocol),
     SCALAR("tlsmon.ndpi.app", FT_STRING, "application nDPI detected",
@@ -1488,6 +1632,14 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.not_tls_preview", FT_STRING,
            "printable start of a server answer that was not TLS",
            g_not_tls_preview),
+    SCALAR("tlsmon.starttls", FT_STRING,
+           "plaintext protocol that upgraded to TLS (or asked to): smtp, "
+           "imap, pop3, ftp, xmpp, ldap, postgresql, mysql",
+           g_starttls),
+    SCALAR("tlsmon.starttls_refusal", FT_STRING,
+           "the server's answer refusing STARTTLS, printable, cut to 95 "
+           "characters",
+           g_starttls_refusal),
     SCALAR("tlsmon.truncated", FT_BOOL,
            "a hello or alert list had more entries than tlsmon keeps",
            g_truncated),

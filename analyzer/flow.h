@@ -15,6 +15,7 @@
 #include "tcp_stream.h"
 
 struct tls_session;
+struct starttls;
 
 enum flow_state {
     FLOW_ACTIVE = 0, /* handshake undecided: reassembled and dissected */
@@ -48,6 +49,8 @@ struct flow {
     struct tcp_stream stream[2];
     struct tls_session *tls;
     size_t tls_bytes;        /* its memory, as last counted */
+    /* Watching plaintext for a STARTTLS upgrade (before `tls` exists). */
+    struct starttls *starttls;
     struct classify_state classify;
     /* nDPI's name for a server's first answer that was not TLS. */
     bool server_answer_seen;

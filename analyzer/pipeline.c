@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../dissectors/outcome.h"
+#include "../dissectors/starttls.h"
 #include "../dissectors/tls.h"
 #include "../dissectors/x509.h"
 #include "../rules/engine.h"
@@ -182,9 +184,19 @@ static void emit(struct pipeline *p, struct flow *f)
     f->emitted = true;
 }
 
+static void starttls_drop(struct pipeline *p, struct flow *f)
+{
+    if (!f->starttls)
+        return;
+    starttls_free(f->starttls);
+    f->starttls = NULL;
+    p->tls_bytes -= starttls_memory();
+}
+
 /* Everything a flow holds beyond its table entry. */
 static void release_flow_state(struct pipeline *p, struct flow *f)
 {
+    starttls_drop(p, f);
     for (int s = 0; s < 2; s++) {
         p->stats.tcp_gaps += f->stream[s].gaps;
         p->stats.tcp_gap_bytes += f->stream[s].gap_bytes;
@@ -235,6 +247,72 @@ struct sink_ctx {
     struct flow *f;
 };
 
+static bool start_tls_session(struct pipeline *p, struct flow *f, int guess)
+{
+    f->tls = tls_session_new(&p->tls_limits, guess);
+    if (!f->tls)
+        return false;
+    f->tls_bytes = tls_session_memory(f->tls);
+    p->tls_bytes += f->tls_bytes;
+    p->stats.flows_tls++;
+    return true;
+}
+
+/* A flow that opened in plaintext: the STARTTLS detector sees its bytes
+ * until it upgrades (the TLS session then starts with the bytes after the
+ * upgrade, as if the connection began there), is refused (a record says
+ * so), or gives up (a plain flow: nothing to report, as before). Returns
+ * the bytes of `data` that are left for the TLS session. */
+static uint32_t watch_starttls(struct pipeline *p, struct flow *f, int side,
+                               const uint8_t *data, uint32_t len,
+                               uint64_t ts_us)
+{
+    uint32_t taken;
+    enum starttls_status st =
+        starttls_feed(f->starttls, side, data, len, &taken);
+    if (st == STARTTLS_WATCHING)
+        return 0;
+    if (st == STARTTLS_GAVE_UP ||
+        !start_tls_session(p, f, starttls_client_side(f->starttls))) {
+        starttls_drop(p, f);
+        f->decided_in_callback = true;
+        return 0;
+    }
+    struct handshake *h = tls_record(f->tls);
+    h->starttls = (uint8_t)starttls_proto(f->starttls);
+    if (st == STARTTLS_REFUSED) {
+        snprintf(h->starttls_refusal, sizeof h->starttls_refusal, "%s",
+                 starttls_refusal(f->starttls));
+        outcome_refused(h, ts_us);
+        starttls_drop(p, f);
+        f->decided_in_callback = true;
+        return 0;
+    }
+    /* What each side sent past the upgrade point: client first, as the
+     * ClientHello came first. */
+    int cs = starttls_client_side(f->starttls);
+    for (int i = 0; i < 2; i++) {
+        const uint8_t *held;
+        uint32_t n;
+        int s = i == 0 ? cs : 1 - cs;
+        starttls_held(f->starttls, s, &held, &n);
+        if (n)
+            tls_feed(f->tls, s, held, n, ts_us);
+    }
+    starttls_drop(p, f);
+    return len - taken;
+}
+
+/* Can these first bytes (too few for tls_sniff) still be a TLS or SSLv2
+ * record header? Plaintext protocols start with other bytes. */
+static bool may_start_tls(const uint8_t *data, uint32_t len)
+{
+    struct cursor c = cursor_make(data, len);
+    uint8_t first;
+    return cursor_u8(&c, &first) && ((first >= 20 && first <= 24) ||
+                                     (first & 0x80));
+}
+
 static void on_stream_data(void *ctx, int side, const uint8_t *data,
                            uint32_t len, uint64_t ts_us)
 {
@@ -244,6 +322,31 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
 
     if (f->decided_in_callback || len == 0)
         return;
+    if (!f->tls && !f->starttls) {
+        enum tls_sniff sn = tls_sniff(data, len);
+        if (sn == TLS_SNIFF_NO ||
+            (sn == TLS_SNIFF_NEED_MORE && !may_start_tls(data, len))) {
+            /* Not TLS yet: perhaps a protocol that upgrades to it. */
+            f->starttls = starttls_new(f->syn_client_side);
+            if (!f->starttls) {
+                f->decided_in_callback = true;
+                return;
+            }
+            p->tls_bytes += starttls_memory();
+        }
+    }
+    if (f->starttls) {
+        uint32_t rest = watch_starttls(p, f, side, data, len, ts_us);
+        if (!f->tls || f->decided_in_callback)
+            return;
+        struct cursor in = cursor_make(data, len);
+        cursor_skip(&in, len - rest);
+        size_t n;
+        data = cursor_rest(&in, &n);
+        len = (uint32_t)n;
+        if (len == 0)
+            goto account;
+    }
     if (!f->tls) {
         enum tls_sniff sn = tls_sniff(data, len);
         if (sn == TLS_SNIFF_NO || sn == TLS_SNIFF_OTHER_RECORD) {
@@ -256,14 +359,10 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
             guess = side;
         else if (guess < 0 && sn == TLS_SNIFF_SERVER_HELLO)
             guess = 1 - side;
-        f->tls = tls_session_new(&p->tls_limits, guess);
-        if (!f->tls) {
+        if (!start_tls_session(p, f, guess)) {
             f->decided_in_callback = true;
             return;
         }
-        f->tls_bytes = tls_session_memory(f->tls);
-        p->tls_bytes += f->tls_bytes;
-        p->stats.flows_tls++;
     }
     if (f->stream[side].delivered > p->cfg.stream_cap) {
         /* A handshake does not need this much; stop paying for it. */
@@ -272,6 +371,7 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
         return;
     }
     tls_feed(f->tls, side, data, len, ts_us);
+account:;
     size_t now_bytes = tls_session_memory(f->tls);
     p->tls_bytes += now_bytes - f->tls_bytes;
     f->tls_bytes = now_bytes;
@@ -282,6 +382,12 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
 static void on_stream_gap(void *ctx, int side, uint32_t len)
 {
     struct sink_ctx *c = ctx;
+    if (c->f->starttls && !c->f->decided_in_callback) {
+        /* A hole in the plaintext: where TLS would begin is lost. */
+        starttls_drop(c->p, c->f);
+        c->f->decided_in_callback = true;
+        return;
+    }
     if (c->f->tls && !c->f->decided_in_callback)
         tls_gap(c->f->tls, side, len);
 }

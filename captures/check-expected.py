@@ -39,7 +39,13 @@ FIELDS = ["tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.flags.syn", "tcp.flag
 
 
 def tshark(pcap, port):
-    cmd = ["tshark", "-r", pcap, "-d", f"tcp.port=={port},tls", "-T", "fields",
+    # STARTTLS captures: tshark's dissector of the plaintext protocol must
+    # find the upgrade itself (decoding the port as TLS would hide it) —
+    # except FTP: tshark 4.0 does not follow the AUTH SSL that curl sends.
+    name = os.path.basename(pcap)
+    decode = [] if name.startswith("starttls-") and \
+        not name.startswith("starttls-ftp") else ["-d", f"tcp.port=={port},tls"]
+    cmd = ["tshark", "-r", pcap, *decode, "-T", "fields",
            "-E", "occurrence=a", "-E", "aggregator=;"]
     for f in FIELDS:
         cmd += ["-e", f]

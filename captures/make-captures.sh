@@ -14,7 +14,11 @@
 #   scenario      capture names without .pcap (default: all)
 #
 # Needs: root, iproute2, tcpdump, openssl, gnutls-bin, curl, python3, faketime;
-# tshark (optional) for the self-checks after each capture.
+# tshark (optional) for the self-checks after each capture; for the starttls-*
+# scenarios also postfix, dovecot-imapd, dovecot-pop3d, vsftpd, prosody,
+# slapd, ldap-utils, postgresql, mariadb-server and mariadb-client (their
+# services need not run: each scenario starts its own server in the
+# namespace).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -268,6 +272,7 @@ CAP_PORT=
 capture_start() { # NAME PORT
     CAP_NAME=$1
     CAP_PORT=$2
+    CAP_DECODE_AS=1
     rm -f "$WORK/$1.pcap" "$WORK/$1.tcpdump"
     # Started directly (not through a shell function) so that $! is tcpdump
     # itself: ip netns exec execs it. --immediate-mode: without it libpcap
@@ -300,9 +305,12 @@ capture_stop() {
 # (counted with tshark, which decodes our odd ports as TLS when told to).
 HAVE_TSHARK=0
 command -v tshark >/dev/null && HAVE_TSHARK=1
+# STARTTLS scenarios set CAP_DECODE_AS=0: tshark's own dissector of the
+# plaintext protocol must find the upgrade itself.
 count_frames() { # DISPLAY-FILTER
-    local out
-    out=$(tshark -r "$HERE/$CAP_NAME.pcap" -d "tcp.port==$CAP_PORT,tls" \
+    local out da=()
+    [ "${CAP_DECODE_AS:-1}" -eq 1 ] && da=(-d "tcp.port==$CAP_PORT,tls")
+    out=$(tshark -r "$HERE/$CAP_NAME.pcap" "${da[@]}" \
         -Y "$1" 2>"$WORK/tshark.err") ||
         die "$CAP_NAME: tshark failed on: $1: $(grep -v 'Running as user' "$WORK/tshark.err")"
     [ -z "$out" ] && echo 0 || echo "$out" | wc -l
@@ -1615,10 +1623,461 @@ cap_client_gave_up_early() {
     expect 'tls.handshake.type==2' 1
 }
 
+# OCSP stapling (issue 4): a real OCSP response for the server-rsa leaf,
+# made by `openssl ocsp` acting as the intermediate's responder from an
+# index that says good or revoked, stapled by s_server -status_file and
+# asked for by s_client -status.
+ocsp_response() { # good|revoked OUT.der
+    local serial subject expiry index=$WORK/ocsp-index.txt
+    serial=$(openssl x509 -in "$CERTS/server-rsa.pem" -noout -serial | cut -d= -f2)
+    subject=$(openssl x509 -in "$CERTS/server-rsa.pem" -noout -subject \
+        -nameopt compat | sed 's/^subject=//')
+    expiry=$(date -u -d "$(openssl x509 -in "$CERTS/server-rsa.pem" -noout \
+        -enddate | cut -d= -f2)" +%y%m%d%H%M%SZ)
+    if [ "$1" = revoked ]; then
+        printf 'R\t%s\t%s,keyCompromise\t%s\tunknown\t%s\n' "$expiry" \
+            "$(date -u -d '1 day ago' +%y%m%d%H%M%SZ)" "$serial" \
+            "$subject" >"$index"
+    else
+        printf 'V\t%s\t\t%s\tunknown\t%s\n' "$expiry" "$serial" \
+            "$subject" >"$index"
+    fi
+    openssl ocsp -issuer "$INTER" -cert "$CERTS/server-rsa.pem" -no_nonce \
+        -reqout "$WORK/ocsp-req.der" >/dev/null 2>&1
+    openssl ocsp -index "$index" -rsigner "$INTER" \
+        -rkey "$CERTS/intermediate-ca.key" -CA "$INTER" \
+        -reqin "$WORK/ocsp-req.der" -respout "$2" -ndays 7 >/dev/null 2>&1 ||
+        die "openssl ocsp could not make the $1 response"
+}
+
+cap_cert_ocsp() { # NAME PORT good|revoked
+    capture_start "$1" "$2"
+    ocsp_response "$3" "$WORK/ocsp-$3.der"
+    server_start "$2" openssl s_server -accept "$2" -naccept 1 -rev -tls1_2 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER" -status_file "$WORK/ocsp-$3.der"
+    # s_client shows the response but does not refuse a revoked one: what
+    # the wire shows is the staple, whatever the client then does.
+    must_pass s_client_say "hello with a staple" 1 -connect 127.0.0.1:"$2" \
+        -tls1_2 -status -servername server.test "${VERIFY[@]}"
+    grep -q "Cert Status: $3" "$(client_log)" ||
+        die "$1: the client did not see a $3 staple"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==22' 1
+}
+cap_cert_ocsp_good() { cap_cert_ocsp cert-ocsp-good 4520 good; }
+cap_cert_ocsp_revoked() { cap_cert_ocsp cert-ocsp-revoked 4521 revoked; }
+
 RULE_SCENARIOS=(rule-version-history rule-group-history
      fail-version-old-server fail-version-tls13-client fail-cipher-old-client
      fail-expired-tls13 fail-client-cert-untrusted cert-accepted-wrong-name
-     cert-accepted-expired weak-anon-cipher weak-3des client-gave-up-early)
+     cert-accepted-expired weak-anon-cipher weak-3des client-gave-up-early
+     cert-ocsp-good cert-ocsp-revoked)
+
+# STARTTLS: real servers from Debian, each run in the foreground inside the
+# namespace with a configuration written to the work directory, on its
+# standard port. Accepted upgrades and refusals (the server not configured
+# for TLS). Clients: openssl s_client -starttls, psql, curl, ldapwhoami,
+# mariadb.
+
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+# setpriv execs: the pid server_start keeps stays the server's.
+as_user() { # USER  -> the command prefix, in AS_USER
+    AS_USER=(setpriv --reuid="$1" --regid="$1" --init-groups)
+}
+# A copy of the server key and chain that USER can read (and only it).
+server_keys() { # USER DIR
+    mkdir -p "$2"
+    cp "$CERTS/server-rsa-chain.pem" "$2/server.pem"
+    cp "$CERTS/server-rsa.key" "$2/server.key"
+    chown -R "$1:" "$2"
+    chmod 600 "$2/server.key"
+}
+starttls_prepare() {
+    chmod 755 "$WORK" # daemons drop root and must reach their files
+}
+
+STLS_SMTP_PORT=25 STLS_IMAP_PORT=143 STLS_POP3_PORT=110 STLS_FTP_PORT=21
+STLS_XMPP_PORT=5222 STLS_LDAP_PORT=389 STLS_PG_PORT=5432 STLS_MYSQL_PORT=3306
+
+postfix_start() { # TLS-LEVEL (may | none)
+    starttls_prepare
+    local d=$WORK/postfix
+    rm -rf "$d"
+    mkdir -p "$d/data"
+    chown postfix: "$d/data"
+    cp /etc/postfix/master.cf "$d/master.cf"
+    cat >"$d/main.cf" <<EOF
+compatibility_level = 3.6
+myhostname = server.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+data_directory = $d/data
+smtpd_banner = \$myhostname ESMTP
+smtpd_tls_security_level = $1
+smtpd_tls_chain_files = $CERTS/server-rsa.key, $CERTS/server-rsa-chain.pem
+maillog_file_prefixes = $d
+maillog_file = $d/maillog
+EOF
+    postconf -c "$d" -F '*/*/chroot = n'
+    server_start "$STLS_SMTP_PORT" postfix -c "$d" start-fg
+}
+
+cap_starttls_smtp() {
+    capture_start starttls-smtp "$STLS_SMTP_PORT"
+    CAP_DECODE_AS=0
+    postfix_start may
+    # TLS 1.2, so that the certificate is visible after the upgrade too.
+    must_pass s_client_say "QUIT" 1 -connect 127.0.0.1:25 -starttls smtp \
+        -tls1_2 -name client.test -servername server.test "${VERIFY[@]}"
+    postfix -c "$WORK/postfix" stop >/dev/null 2>&1 || true
+    server_stop
+    capture_stop
+    expect 'tcp.dstport==25 && tcp.payload contains "STARTTLS"' 1
+    expect 'smtp.response.code==220' 2
+    expect 'tls.handshake.type==1'
+    expect "$SH12" 1
+    expect 'tls.handshake.type==11' 1
+}
+
+cap_starttls_smtp_refused() {
+    capture_start starttls-smtp-refused "$STLS_SMTP_PORT"
+    CAP_DECODE_AS=0
+    postfix_start none
+    must_fail s_client_say "" 1 -connect 127.0.0.1:25 -starttls smtp \
+        -name client.test -servername server.test "${VERIFY[@]}"
+    postfix -c "$WORK/postfix" stop >/dev/null 2>&1 || true
+    server_stop
+    capture_stop
+    expect 'tcp.dstport==25 && tcp.payload contains "STARTTLS"' 1
+    expect 'smtp.response.code==502' 1
+}
+
+dovecot_start() { # SSL (yes | no)
+    starttls_prepare
+    local d=$WORK/dovecot
+    rm -rf "$d"
+    mkdir -p "$d"
+    cat >"$d/dovecot.conf" <<EOF
+protocols = imap pop3
+listen = 127.0.0.1
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/log
+ssl = $1
+ssl_cert = <$CERTS/server-rsa-chain.pem
+ssl_key = <$CERTS/server-rsa.key
+disable_plaintext_auth = yes
+passdb {
+  driver = static
+  args = password=not-used
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+EOF
+    server_start "$STLS_IMAP_PORT" dovecot -F -c "$d/dovecot.conf"
+    wait_listen "$STLS_POP3_PORT"
+}
+
+cap_starttls_imap() {
+    capture_start starttls-imap "$STLS_IMAP_PORT"
+    CAP_DECODE_AS=0
+    dovecot_start yes
+    must_pass s_client_say ". LOGOUT" 1 -connect 127.0.0.1:143 \
+        -starttls imap -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'imap.request.command=="STARTTLS"' 1
+    expect 'tls.handshake.type==1'
+    expect "$SH" 1
+}
+
+cap_starttls_imap_refused() {
+    capture_start starttls-imap-refused "$STLS_IMAP_PORT"
+    CAP_DECODE_AS=0
+    dovecot_start no
+    must_fail s_client_say "" 1 -connect 127.0.0.1:143 -starttls imap \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'imap.request.command=="STARTTLS"' 1
+    expect 'imap.response.status=="BAD" || imap.response.status=="NO"' 1
+}
+
+cap_starttls_pop3() {
+    capture_start starttls-pop3 "$STLS_POP3_PORT"
+    CAP_DECODE_AS=0
+    dovecot_start yes
+    must_pass s_client_say "QUIT" 1 -connect 127.0.0.1:110 \
+        -starttls pop3 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'pop.request.command=="STLS"' 1
+    expect 'tls.handshake.type==1'
+    expect "$SH" 1
+}
+
+cap_starttls_pop3_refused() {
+    capture_start starttls-pop3-refused "$STLS_POP3_PORT"
+    CAP_DECODE_AS=0
+    dovecot_start no
+    must_fail s_client_say "" 1 -connect 127.0.0.1:110 -starttls pop3 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'pop.request.command=="STLS"' 1
+    expect 'pop.response.indicator=="-ERR"'
+}
+
+vsftpd_start() { # SSL (YES | NO)
+    starttls_prepare
+    local d=$WORK/vsftpd
+    rm -rf "$d"
+    mkdir -p "$d/root" /var/run/vsftpd/empty
+    cat >"$d/vsftpd.conf" <<EOF
+listen=YES
+listen_address=127.0.0.1
+background=NO
+anonymous_enable=YES
+anon_root=$d/root
+local_enable=NO
+seccomp_sandbox=NO
+secure_chroot_dir=/var/run/vsftpd/empty
+ssl_enable=$1
+allow_anon_ssl=YES
+require_ssl_reuse=NO
+rsa_cert_file=$CERTS/server-rsa-chain.pem
+rsa_private_key_file=$CERTS/server-rsa.key
+EOF
+    server_start "$STLS_FTP_PORT" vsftpd "$d/vsftpd.conf"
+}
+
+FTP_CURL=(curl -sS --ssl-reqd --cacert "$ROOT"
+          --connect-to server.test:21:127.0.0.1:21 ftp://server.test/)
+
+cap_starttls_ftp() {
+    capture_start starttls-ftp "$STLS_FTP_PORT"
+    CAP_DECODE_AS=0
+    vsftpd_start YES
+    must_pass in_ns "${FTP_CURL[@]}"
+    server_stop
+    capture_stop
+    expect 'ftp.request.command=="AUTH"' 1
+    expect 'ftp.response.code==234' 1
+    # tshark 4.0 follows AUTH TLS but not curl's AUTH SSL: look at the
+    # record bytes.
+    expect 'tcp.dstport==21 && tcp.payload[0]==16 && tcp.payload[5]==1'
+    expect 'tcp.srcport==21 && tcp.payload[0]==16 && tcp.payload[5]==2'
+}
+
+cap_starttls_ftp_refused() {
+    capture_start starttls-ftp-refused "$STLS_FTP_PORT"
+    CAP_DECODE_AS=0
+    vsftpd_start NO
+    must_fail in_ns "${FTP_CURL[@]}"
+    server_stop
+    capture_stop
+    expect 'ftp.request.command=="AUTH"'
+    expect 'ftp.response.code==530'
+}
+
+prosody_start() { # with-tls | no-tls
+    starttls_prepare
+    local d=$WORK/prosody ssl
+    rm -rf "$d"
+    mkdir -p "$d/data"
+    server_keys prosody "$d/keys"
+    chown prosody: "$d/data"
+    # Without TLS: a certificate that is not there (prosody would otherwise
+    # look for one by itself), so TLS cannot start on the connection.
+    ssl="ssl = { certificate = \"$d/keys/none.pem\", key = \"$d/keys/none.key\" }"
+    [ "$1" = with-tls ] &&
+        ssl="ssl = { certificate = \"$d/keys/server.pem\", key = \"$d/keys/server.key\" }"
+    cat >"$d/prosody.cfg.lua" <<EOF
+pidfile = "$d/data/prosody.pid"
+data_path = "$d/data"
+log = { { levels = { min = "warn" }, to = "console" } }
+interfaces = { "127.0.0.1" }
+c2s_ports = { 5222 }
+modules_enabled = { "tls", "saslauth", "disco" }
+modules_disabled = { "s2s" }
+c2s_require_encryption = false
+$ssl
+VirtualHost "server.test"
+EOF
+    chown prosody: "$d/prosody.cfg.lua"
+    as_user prosody
+    server_start "$STLS_XMPP_PORT" "${AS_USER[@]}" prosody -F \
+        --config "$d/prosody.cfg.lua"
+}
+
+cap_starttls_xmpp() {
+    capture_start starttls-xmpp "$STLS_XMPP_PORT"
+    CAP_DECODE_AS=0
+    prosody_start with-tls
+    must_pass s_client_say "" 1 -connect 127.0.0.1:5222 -starttls xmpp \
+        -xmpphost server.test -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'xmpp.starttls' 1
+    expect 'xmpp.proceed' 1
+    expect 'tls.handshake.type==1'
+}
+
+# openssl s_client only asks for STARTTLS when it is offered: this client
+# asks anyway, of a server that cannot start TLS (prosody: <failure/>).
+cat >"$WORK/xmppclient.py" <<'EOF'
+import socket, sys
+s = socket.create_connection(('127.0.0.1', 5222))
+s.sendall(b"<?xml version='1.0'?><stream:stream to='server.test' "
+          b"xmlns='jabber:client' "
+          b"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+got = b''
+while b'</stream:features>' not in got:
+    got += s.recv(4096) or sys.exit('closed before the features')
+s.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+got = b''
+while b'failure' not in got and b'proceed' not in got:
+    got += s.recv(4096) or sys.exit('closed without an answer')
+print(got.decode())
+s.close()
+sys.exit(1 if b'failure' in got else 0)
+EOF
+
+cap_starttls_xmpp_refused() {
+    capture_start starttls-xmpp-refused "$STLS_XMPP_PORT"
+    CAP_DECODE_AS=0
+    prosody_start no-tls
+    must_fail in_ns python3 "$WORK/xmppclient.py"
+    server_stop
+    capture_stop
+    expect 'xmpp.starttls' 1
+    expect 'xmpp.failure' 1
+}
+
+slapd_start() { # with-tls | no-tls
+    starttls_prepare
+    local d=$WORK/slapd
+    rm -rf "$d"
+    mkdir -p "$d"
+    {
+        echo "include /etc/ldap/schema/core.schema"
+        echo "pidfile $d/slapd.pid"
+        echo "argsfile $d/slapd.args"
+        if [ "$1" = with-tls ]; then
+            echo "TLSCertificateFile $CERTS/server-rsa-chain.pem"
+            echo "TLSCertificateKeyFile $CERTS/server-rsa.key"
+        fi
+    } >"$d/slapd.conf"
+    server_start "$STLS_LDAP_PORT" slapd -d 0 -h ldap://127.0.0.1:389/ \
+        -f "$d/slapd.conf"
+}
+
+LDAP_WHOAMI=(env LDAPTLS_CACERT="$ROOT" LDAPTLS_REQCERT=allow
+             ldapwhoami -x -ZZ -H ldap://127.0.0.1:389)
+
+cap_starttls_ldap() {
+    capture_start starttls-ldap "$STLS_LDAP_PORT"
+    CAP_DECODE_AS=0
+    slapd_start with-tls
+    must_pass in_ns "${LDAP_WHOAMI[@]}"
+    server_stop
+    capture_stop
+    expect 'ldap.requestName=="1.3.6.1.4.1.1466.20037"' 1
+    expect 'tls.handshake.type==1'
+    expect "$SH" 1
+}
+
+cap_starttls_ldap_refused() {
+    capture_start starttls-ldap-refused "$STLS_LDAP_PORT"
+    CAP_DECODE_AS=0
+    slapd_start no-tls
+    must_fail in_ns "${LDAP_WHOAMI[@]}"
+    server_stop
+    capture_stop
+    expect 'ldap.requestName=="1.3.6.1.4.1.1466.20037"' 1
+    expect 'ldap.resultCode!=0' 1
+}
+
+postgres_start() { # ssl (on | off)
+    starttls_prepare
+    local d=$WORK/pg
+    rm -rf "$d"
+    mkdir -p "$d"
+    chown postgres: "$d"
+    as_user postgres
+    "${AS_USER[@]}" "$PGBIN/initdb" -D "$d/data" -A trust -U postgres \
+        >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; die "initdb"; }
+    server_keys postgres "$d/keys"
+    server_start "$STLS_PG_PORT" "${AS_USER[@]}" "$PGBIN/postgres" \
+        -D "$d/data" -h 127.0.0.1 -p 5432 -k "$d" -c "ssl=$1" \
+        -c "ssl_cert_file=$d/keys/server.pem" \
+        -c "ssl_key_file=$d/keys/server.key"
+}
+
+PSQL=(psql -X -A -t -c 'select 1')
+
+cap_starttls_postgresql() {
+    capture_start starttls-postgresql "$STLS_PG_PORT"
+    CAP_DECODE_AS=0
+    postgres_start on
+    must_pass in_ns "${PSQL[@]}" "host=server.test hostaddr=127.0.0.1 \
+port=5432 user=postgres dbname=postgres sslmode=verify-full sslrootcert=$ROOT"
+    server_stop
+    capture_stop
+    expect 'pgsql.type=="SSL request"' 1
+    expect 'tls.handshake.type==1'
+    expect "$SH" 1
+}
+
+cap_starttls_postgresql_refused() {
+    capture_start starttls-postgresql-refused "$STLS_PG_PORT"
+    CAP_DECODE_AS=0
+    postgres_start off
+    # sslmode=prefer: asks for TLS, is told 'N', goes on in plaintext.
+    must_pass in_ns "${PSQL[@]}" "host=127.0.0.1 port=5432 user=postgres \
+dbname=postgres sslmode=prefer"
+    server_stop
+    capture_stop
+    expect 'pgsql.type=="SSL request"' 1
+    expect 'tls' 0
+}
+
+cap_starttls_mysql() {
+    capture_start starttls-mysql "$STLS_MYSQL_PORT"
+    CAP_DECODE_AS=0
+    starttls_prepare
+    local d=$WORK/mysql
+    rm -rf "$d"
+    mkdir -p "$d"
+    chown mysql: "$d"
+    server_keys mysql "$d/keys"
+    mariadb-install-db --no-defaults --datadir="$d/data" --user=mysql \
+        --auth-root-authentication-method=normal --skip-test-db \
+        >"$WORK/mysql-install.log" 2>&1 ||
+        { cat "$WORK/mysql-install.log"; die "mariadb-install-db"; }
+    server_start "$STLS_MYSQL_PORT" mariadbd --no-defaults --user=mysql \
+        --datadir="$d/data" --socket="$d/sock" --pid-file="$d/pid" \
+        --bind-address=127.0.0.1 --port=3306 --skip-log-bin \
+        --log-error="$d/err" --ssl-cert="$d/keys/server.pem" \
+        --ssl-key="$d/keys/server.key"
+    must_pass in_ns mariadb --no-defaults -h 127.0.0.1 -P 3306 -u root \
+        --ssl --ssl-ca="$ROOT" -e 'select 1'
+    server_stop
+    capture_stop
+    expect 'mysql.caps.sl==1'
+    expect 'tls.handshake.type==1'
+    expect "$SH" 1
+}
+
+STARTTLS_SCENARIOS=(starttls-smtp starttls-smtp-refused starttls-imap
+     starttls-imap-refused starttls-pop3 starttls-pop3-refused starttls-ftp
+     starttls-ftp-refused starttls-xmpp starttls-xmpp-refused starttls-ldap starttls-ldap-refused
+     starttls-postgresql starttls-postgresql-refused starttls-mysql)
 
 CERT_SCENARIOS=(cert-wildcard cert-wildcard-mismatch cert-ip-san
      cert-out-of-order cert-rsa1024 cert-sha1 cert-ecdsa-tls12
@@ -1632,7 +2091,8 @@ ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
      not-tls server-reset silent-server sslv3-or-tls10-weak
      fail-self-signed fail-hostname fail-incomplete-chain
      fail-unknown-ca-tls13-openssl "${CERT_SCENARIOS[@]}"
-     "${RULE_SCENARIOS[@]}")
+     "${RULE_SCENARIOS[@]}"
+     "${STARTTLS_SCENARIOS[@]}")
 ALL+=("${RULECAP_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")

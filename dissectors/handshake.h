@@ -46,6 +46,7 @@ enum hs_outcome {
     OUTCOME_FAILED,
     OUTCOME_INCOMPLETE, /* capture ended or flow timed out undecided */
     OUTCOME_NOT_TLS,    /* client spoke TLS, server answered something else */
+    OUTCOME_REFUSED,    /* the server refused a STARTTLS upgrade */
 };
 
 enum hs_ended_by {
@@ -217,6 +218,10 @@ struct cert_summary {            /* one per certificate, wire order */
     char sig_alg[32];            /* OpenSSL short name, e.g. "ecdsa-with-SHA256" */
 };
 
+/* Leaf extensions kept (x509_ext.c): a few URLs of each kind. */
+#define HS_MAX_URLS 2
+#define HS_URL_LEN 96
+
 struct cert_result {
     bool analyzed;               /* the stage ran on this chain */
     bool visible;                /* the certificate was sent in clear */
@@ -257,6 +262,19 @@ struct cert_result {
                                     the system bundle */
     bool client_clock;           /* the client called a leaf expired (or
                                     bad) that is valid at capture time */
+    /* Leaf extensions (x509_ext.c), filled when leaf_parsed. */
+    bool leaf_ca;                /* basicConstraints cA */
+    int16_t path_len;            /* basicConstraints pathLen, -1 none */
+    bool has_key_usage, has_eku;
+    uint16_t key_usage;          /* bit i: rfc 5280 KeyUsage bit i */
+    uint16_t eku;                /* X509_EKU_* bits of x509_ext.h */
+    bool wrong_purpose;          /* a CA as leaf, or an EKU without the
+                                    role's purpose (serverAuth/clientAuth) */
+    char ocsp_urls[HS_MAX_URLS][HS_URL_LEN];
+    char ca_issuers_urls[HS_MAX_URLS][HS_URL_LEN];
+    char crl_urls[HS_MAX_URLS][HS_URL_LEN];
+    uint8_t n_ocsp_urls, n_ca_issuers_urls, n_crl_urls;
+    bool urls_truncated;         /* more (or longer) URLs than kept */
     const char *pem;             /* --emit-certificates: the chain as PEM;
                                     owned by the stage's cache, valid until
                                     the next record is analyzed */
@@ -297,6 +315,35 @@ struct finding {
     uint32_t repeats;    /* identical alerts suppressed before this one */
 };
 
+/* A stapled OCSP response (CertificateStatus, TLS <= 1.2) as sent; the
+ * certificate stage reads it. */
+#define HS_MAX_OCSP_BYTES (64u * 1024u)
+
+struct ocsp_staple {
+    bool seen;            /* the server sent CertificateStatus */
+    uint8_t status_type;  /* 1: ocsp (RFC 6066) */
+    bool truncated;       /* longer than HS_MAX_OCSP_BYTES: not kept */
+    uint32_t der_len;
+    uint8_t *der;         /* heap: the OCSPResponse */
+};
+
+/* What OpenSSL read from the staple (x509.c). */
+enum ocsp_cert_status {
+    OCSP_CERT_NONE = 0,   /* no single response for the leaf */
+    OCSP_CERT_GOOD,
+    OCSP_CERT_REVOKED,
+    OCSP_CERT_UNKNOWN,
+};
+
+struct ocsp_result {
+    bool analyzed;        /* a staple was there to read */
+    bool parsed;          /* OpenSSL decoded the OCSPResponse */
+    int8_t response_status; /* OCSP_RESPONSE_STATUS_*, -1 unknown */
+    uint8_t cert_status;  /* enum ocsp_cert_status */
+    int16_t reason;       /* CRL reason code of a revocation, -1 none */
+    int64_t this_update, next_update, revoked_at; /* seconds, 0 absent */
+};
+
 struct endpoint {
     uint8_t ip_version; /* 4 or 6 */
     uint8_t addr[16];   /* IPv4 in the first 4 bytes */
@@ -330,6 +377,8 @@ struct handshake {
     struct cert_chain client_certs;
     struct cert_result server_cert; /* certificate stage (x509.c) */
     struct cert_result client_cert;
+    struct ocsp_staple ocsp;        /* as sent */
+    struct ocsp_result ocsp_result; /* certificate stage */
     bool client_cert_empty;  /* client answered a request with no certs */
     bool certificate_request;
     bool server_key_exchange;
@@ -372,6 +421,10 @@ struct handshake {
     uint8_t n_findings;
     uint16_t n_findings_total;
     int8_t primary;              /* finding naming the primary cause, -1 */
+    /* STARTTLS (dissectors/starttls.c): the plaintext protocol that upgraded
+     * (or asked to), and the server's answer when it refused. */
+    uint8_t starttls;            /* enum starttls_proto, 0 none */
+    char starttls_refusal[96];   /* printable, NUL-terminated */
 };
 
 #endif

@@ -1,5 +1,5 @@
 /* outcome.c — decides how a handshake ended (established, failed,
- * incomplete, not_tls), at which stage, and who or what ended it, from the
+ * incomplete, not_tls, refused), at which stage, and who or what ended it, from the
  * facts the dissector put in the record. The rules are those of
  * DIAGNOSES.md, "What TLS 1.3 hides". */
 #include "outcome.h"
@@ -133,6 +133,14 @@ void outcome_closed(struct handshake *h, enum tls_side side, bool rst,
            now_us);
 }
 
+/* Not a TLS failure: the server said no before any TLS byte was sent. */
+void outcome_refused(struct handshake *h, uint64_t now_us)
+{
+    if (h->outcome != OUTCOME_UNDECIDED)
+        return;
+    decide(h, OUTCOME_REFUSED, ENDED_NONE, -1, STAGE_NONE, now_us);
+}
+
 void outcome_finish(struct handshake *h, enum hs_ended_by why,
                     uint64_t now_us)
 {
@@ -165,6 +173,7 @@ const char *outcome_name(enum hs_outcome o)
     case OUTCOME_FAILED: return "failed";
     case OUTCOME_INCOMPLETE: return "incomplete";
     case OUTCOME_NOT_TLS: return "not_tls";
+    case OUTCOME_REFUSED: return "refused";
     }
     return "undecided";
 }

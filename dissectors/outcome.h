@@ -22,6 +22,9 @@ void outcome_closed(struct handshake *h, enum tls_side side, bool rst,
 void outcome_finish(struct handshake *h, enum hs_ended_by why,
                     uint64_t now_us);
 
+/* The server refused a STARTTLS upgrade: no TLS handshake took place. */
+void outcome_refused(struct handshake *h, uint64_t now_us);
+
 const char *outcome_name(enum hs_outcome o);
 const char *ended_by_name(enum hs_ended_by e);
 /* "after_client_hello" …; NULL for STAGE_NONE. */

@@ -260,7 +260,7 @@ size_t tls_session_memory(const struct tls_session *s)
     if (!s)
         return 0;
     size_t n = sizeof(*s) + s->rec.server_certs.der_len +
-               s->rec.client_certs.der_len;
+               s->rec.client_certs.der_len + s->rec.ocsp.der_len;
     for (int i = 0; i < 2; i++) {
         if (s->side[i].body)
             n += TLS_RECORD_MAX;
@@ -276,6 +276,7 @@ void tls_session_free(struct tls_session *s)
     release_buffers(s);
     cert_chain_free(&s->rec.server_certs);
     cert_chain_free(&s->rec.client_certs);
+    ocsp_staple_free(&s->rec.ocsp);
     free(s);
 }
 
@@ -427,6 +428,16 @@ static void on_handshake_message(struct tls_session *s, int side, uint8_t type,
         if (complete && !h->sh.has_key_share &&
             tls_parse_server_key_exchange_group(body, &group))
             h->sh.group = group;
+        break;
+    case TLS_HS_CERTIFICATE_STATUS:
+        /* The server's, once; a second would leak the first. */
+        if (role_of(s, side) == TLS_SIDE_SERVER && !h->ocsp.seen) {
+            if (!complete) {
+                h->ocsp.seen = h->ocsp.truncated = true;
+            } else if (!tls_parse_certificate_status(body, &h->ocsp)) {
+                note_error(s, "certificate_status");
+            }
+        }
         break;
     case TLS_HS_CERTIFICATE_REQUEST:
         h->certificate_request = true;

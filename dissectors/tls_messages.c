@@ -662,6 +662,43 @@ bool tls_parse_certificate(struct cursor *body, bool tls13,
     return ok;
 }
 
+bool tls_parse_certificate_status(struct cursor *body,
+                                  struct ocsp_staple *out)
+{
+    struct cursor resp;
+    ocsp_staple_free(out);
+    out->seen = true;
+    CURSOR_TRY(cursor_u8(body, &out->status_type));
+    if (out->status_type != 1)
+        return true; /* a status type we do not know: nothing to keep */
+    CURSOR_TRY(cursor_vec24(body, &resp));
+    size_t len = cursor_left(&resp);
+    if (len == 0)
+        return false; /* RFC 6960 responses are never empty */
+    if (len > HS_MAX_OCSP_BYTES) {
+        out->truncated = true;
+        return true;
+    }
+    out->der = malloc(len);
+    if (!out->der) {
+        out->truncated = true;
+        return true;
+    }
+    if (!cursor_copy(&resp, out->der, len)) {
+        free(out->der);
+        out->der = NULL;
+        return false;
+    }
+    out->der_len = (uint32_t)len;
+    return true;
+}
+
+void ocsp_staple_free(struct ocsp_staple *o)
+{
+    free(o->der);
+    memset(o, 0, sizeof(*o));
+}
+
 void cert_chain_free(struct cert_chain *c)
 {
     free(c->der);

@@ -49,6 +49,13 @@ bool tls_parse_certificate(struct cursor *body, bool tls13,
 /* ServerKeyExchange of an ECDHE suite: the named group, when it says one. */
 bool tls_parse_server_key_exchange_group(struct cursor *body, uint16_t *group);
 
+/* CertificateStatus (RFC 6066 §8): the status type and, for OCSP, a copy
+ * of the OCSPResponse DER (up to HS_MAX_OCSP_BYTES; longer ones are marked
+ * truncated and not kept). */
+bool tls_parse_certificate_status(struct cursor *body,
+                                  struct ocsp_staple *out);
+
 void cert_chain_free(struct cert_chain *c);
+void ocsp_staple_free(struct ocsp_staple *o);
 
 #endif

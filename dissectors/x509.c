@@ -19,6 +19,8 @@
 #include <time.h>
 
 #include "hostname.h"
+#include "ocsp.h"
+#include "x509_ext.h"
 
 #define DEFAULT_CACHE_ENTRIES 256
 /* CA/Browser Forum ballot SC31: leaves issued from this day on may be valid
@@ -529,8 +531,10 @@ static void analyze_uncached(struct x509_stage *st,
     ERR_clear_error();
     r->malformed = !all_parsed || n == 0;
 
-    if (certs[0])
+    if (certs[0]) {
         leaf_facts(certs[0], host, r);
+        x509_leaf_extensions(certs[0], server, r);
+    }
     for (size_t i = 0; i < n; i++) {
         if (!certs[i])
             continue;
@@ -682,6 +686,7 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
 {
     memset(&h->server_cert, 0, sizeof(h->server_cert));
     memset(&h->client_cert, 0, sizeof(h->client_cert));
+    ocsp_analyze(&h->ocsp, &h->server_certs, &h->ocsp_result);
     uint64_t at = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
     const char *host = h->ch.has_sni && h->ch.sni[0] ? h->ch.sni : NULL;
 

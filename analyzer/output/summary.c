@@ -135,7 +135,7 @@ static void count_failing_server(struct summary *s, const struct handshake *h)
 void summary_add(struct summary *s, const struct handshake *h)
 {
     s->handshakes++;
-    if ((unsigned)h->outcome <= OUTCOME_NOT_TLS)
+    if ((unsigned)h->outcome <= OUTCOME_REFUSED)
         s->by_outcome[h->outcome]++;
     if (h->sh.seen && h->sh.version != 0)
         tally(s->versions, &s->n_versions, SUMMARY_MAX_VERSIONS,
@@ -288,7 +288,7 @@ void summary_print_text(FILE *fp, const struct summary *s,
 
     heading(fp, color, "summary");
     fprintf(fp, "  handshakes  %" PRIu64, s->handshakes);
-    for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_NOT_TLS; o++) {
+    for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++) {
         if (s->by_outcome[o] == 0)
             continue;
         fprintf(fp, "  %s%s%s %" PRIu64, color ? outcome_color(o) : "",
@@ -500,7 +500,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
 
     json_key(w, "outcomes");
     json_begin_object(w);
-    for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_NOT_TLS; o++)
+    for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++)
         json_counter(w, outcome_name((enum hs_outcome)o), s->by_outcome[o]);
     json_end_object(w);
 

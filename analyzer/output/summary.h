@@ -44,7 +44,7 @@ struct summary_server {
 
 struct summary {
     uint64_t handshakes;
-    uint64_t by_outcome[OUTCOME_NOT_TLS + 1];
+    uint64_t by_outcome[OUTCOME_REFUSED + 1];
 
     struct summary_tally versions[SUMMARY_MAX_VERSIONS];
     size_t n_versions;

@@ -12,6 +12,7 @@
 #include "../fields.h"
 #include "../../dissectors/outcome.h"
 #include "../../rules/engine.h"
+#include "../../dissectors/starttls.h"
 
 #define ANSI_GREEN "\033[32m"
 #define ANSI_RED "\033[31m"
@@ -120,6 +121,9 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
     append_endpoint(l, &h->client);
     append(l, " -> ");
     append_endpoint(l, &h->server);
+    if (starttls_proto_name((enum starttls_proto)h->starttls))
+        append(l, " starttls=%s",
+               starttls_proto_name((enum starttls_proto)h->starttls));
     if (h->ch.seen && h->ch.has_sni &&
         memchr(h->ch.sni, '\0', sizeof(h->ch.sni)))
         append(l, " sni=%s", fields_printable(h->ch.sni, tmp, sizeof(tmp)));
@@ -156,6 +160,14 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
             h->not_tls_preview[0])
             append(l, ": server answered \"%s\"",
                    fields_printable(h->not_tls_preview, tmp, sizeof(tmp)));
+        break;
+    case OUTCOME_REFUSED:
+        on = color ? ANSI_YELLOW : "";
+        append(l, " %sREFUSED%s server refused STARTTLS", on, off);
+        if (memchr(h->starttls_refusal, '\0', sizeof(h->starttls_refusal)) &&
+            h->starttls_refusal[0])
+            append(l, ": \"%s\"",
+                   fields_printable(h->starttls_refusal, tmp, sizeof(tmp)));
         break;
     case OUTCOME_INCOMPLETE:
         on = color ? ANSI_YELLOW : "";

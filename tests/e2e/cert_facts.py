@@ -12,7 +12,10 @@ curve, signature algorithm (`openssl x509 -text`), and pass or fail
 verification the same way with the same first error. Where tshark sees no
 certificate, tlsmon must not claim any certificate fact. A client's chain
 (mutual TLS) is checked the same way against tls.client.* with -purpose
-sslclient."""
+sslclient. The leaf's extensions (basic constraints, key usage, EKU, AIA and
+CRL URLs) must read as `openssl x509 -ext` prints them, and a stapled OCSP
+response as tshark decodes it (response status, the leaf's status and
+revocation reason)."""
 import argparse
 import calendar
 import glob
@@ -42,6 +45,42 @@ def tshark_certs(pcap):
         ders = [bytes.fromhex(h.replace(":", "")) for h in parts[3].split(",")]
         rows.append((int(float(parts[0])), int(parts[1]), int(parts[2]), ders))
     return rows
+
+
+OCSP_RESPONSE = {0: "successful", 1: "malformedRequest", 2: "internalError",
+                 3: "tryLater", 5: "sigRequired", 6: "unauthorized"}
+OCSP_CERT = {0: "good", 1: "revoked", 2: "unknown"}
+OCSP_REASON = {0: "unspecified", 1: "keyCompromise", 2: "cACompromise",
+               3: "affiliationChanged", 4: "superseded",
+               5: "cessationOfOperation", 6: "certificateHold",
+               8: "removeFromCRL", 9: "privilegeWithdrawn",
+               10: "aACompromise"}
+
+
+def tshark_ocsp(pcap):
+    """{(server port, client port): {field: value}} for every stapled OCSP
+    response, in tlsmon's names."""
+    out = subprocess.run(
+        ["tshark", "-r", pcap, "-Y", "tls.handshake.type==22", "-T",
+         "fields", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e",
+         "ocsp.responseStatus", "-e", "ocsp.certStatus", "-e",
+         "ocsp.revocationReason"],
+        capture_output=True, text=True, check=True).stdout
+    staples = {}
+    for line in out.splitlines():
+        parts = (line.split("\t") + [""] * 5)[:5]
+        f = {"tlsmon.ocsp.stapled": True}
+        if parts[2]:
+            f["tlsmon.ocsp.response_status"] = OCSP_RESPONSE.get(
+                int(parts[2]))
+        if parts[3]:
+            f["tlsmon.ocsp.cert_status"] = OCSP_CERT.get(int(parts[3]))
+            f["tlsmon.certificate.revoked"] = parts[3] == "1"
+        if parts[4]:
+            f["tlsmon.ocsp.revocation_reason"] = OCSP_REASON.get(
+                int(parts[4]))
+        staples[(int(parts[0]), int(parts[1]))] = f
+    return staples
 
 
 def pem(der):
@@ -113,6 +152,71 @@ def openssl_facts(leaf_path, side="server"):
     m = re.search(r"Signature Algorithm: (\S+)", text)
     if m:
         f[f"tls.{side}.x509.signature_algorithm"] = m.group(1)
+    f.update(openssl_extensions(leaf_path, side))
+    return f
+
+
+KEY_USAGE = {"Digital Signature": "digitalSignature",
+             "Non Repudiation": "nonRepudiation",
+             "Key Encipherment": "keyEncipherment",
+             "Data Encipherment": "dataEncipherment",
+             "Key Agreement": "keyAgreement",
+             "Certificate Sign": "keyCertSign", "CRL Sign": "cRLSign",
+             "Encipher Only": "encipherOnly", "Decipher Only": "decipherOnly"}
+EKU = {"TLS Web Server Authentication": "serverAuth",
+       "TLS Web Client Authentication": "clientAuth",
+       "E-mail Protection": "emailProtection", "Code Signing": "codeSigning",
+       "OCSP Signing": "OCSPSigning", "Time Stamping": "timeStamping",
+       "Any Extended Key Usage": "anyExtendedKeyUsage"}
+
+
+def openssl_extensions(leaf_path, side):
+    """The leaf's basic constraints, key usages and URLs as `openssl x509
+    -ext` prints them, in tlsmon's names."""
+    out = subprocess.run(
+        ["openssl", "x509", "-in", leaf_path, "-noout", "-ext",
+         "basicConstraints,keyUsage,extendedKeyUsage,authorityInfoAccess,"
+         "crlDistributionPoints"],
+        capture_output=True, text=True).stdout
+    pre = "tlsmon.certificate." if side == "server" \
+        else "tlsmon.client_certificate."
+    f = {pre + "ca": False}
+    section = None
+    ocsp, issuers, crl = [], [], []
+    for raw in out.splitlines():
+        line = raw.strip()
+        if line.startswith("X509v3 ") or line.startswith("Authority "):
+            section = line.split(":")[0]
+            continue
+        if section == "X509v3 Basic Constraints":
+            f[pre + "ca"] = "CA:TRUE" in line
+            m = re.search(r"pathlen:(\d+)", line)
+            if m:
+                f[pre + "path_length"] = int(m.group(1))
+        elif section == "X509v3 Key Usage":
+            f[pre + "key_usage"] = [KEY_USAGE[x] for x in line.split(", ")]
+        elif section == "X509v3 Extended Key Usage":
+            f[pre + "extended_key_usage"] = [EKU.get(x, "other")
+                                             for x in line.split(", ")]
+        elif section == "Authority Information Access":
+            if line.startswith("OCSP - URI:"):
+                ocsp.append(line[len("OCSP - URI:"):])
+            elif line.startswith("CA Issuers - URI:"):
+                issuers.append(line[len("CA Issuers - URI:"):])
+        elif section == "X509v3 CRL Distribution Points" and \
+                line.startswith("URI:"):
+            crl.append(line[4:])
+    for key, urls in (("ocsp_urls", ocsp), ("ca_issuers_urls", issuers),
+                      ("crl_urls", crl)):
+        f[pre + key] = urls or None
+    # tlsmon lists usages in RFC 5280 bit order, EKUs in its own order.
+    if pre + "key_usage" in f:
+        order = list(KEY_USAGE.values())
+        f[pre + "key_usage"].sort(key=order.index)
+    if pre + "extended_key_usage" in f:
+        order = list(EKU.values()) + ["other"]
+        f[pre + "extended_key_usage"] = sorted(
+            set(f[pre + "extended_key_usage"]), key=order.index)
     return f
 
 
@@ -218,6 +322,22 @@ def check(tlsmon, captures, pcap, tmp):
     if checked != len(by_port):
         problems.append(f"tshark saw {len(by_port)} server chains, tlsmon "
                         f"reported {checked}")
+    staples = tshark_ocsp(pcap)
+    for r in records:
+        key = (r.get("destination.port"), r.get("source.port"))
+        want = staples.pop(key, None)
+        if want is None:
+            if r.get("tlsmon.ocsp.stapled"):
+                problems.append(f"port {key[1]}: tlsmon saw a staple, "
+                                "tshark none")
+            continue
+        for k, v in want.items():
+            if r.get(k) != v:
+                problems.append(f"port {key[1]}: {k}: tshark {v!r}, tlsmon "
+                                f"{r.get(k)!r}")
+    if staples:
+        problems.append(f"tshark saw {len(staples)} staples tlsmon did not "
+                        "report")
     return problems, checked
 
 

@@ -37,6 +37,18 @@ static void check(const struct cert_chain *c, const struct cert_result *r)
     TERMINATED(r->sha256);
     TERMINATED(r->sha1);
     TERMINATED(r->verify_error);
+    CHECK(r->n_ocsp_urls <= HS_MAX_URLS && r->n_crl_urls <= HS_MAX_URLS &&
+          r->n_ca_issuers_urls <= HS_MAX_URLS);
+    for (unsigned i = 0; i < r->n_ocsp_urls; i++)
+        TERMINATED(r->ocsp_urls[i]);
+    for (unsigned i = 0; i < r->n_ca_issuers_urls; i++)
+        TERMINATED(r->ca_issuers_urls[i]);
+    for (unsigned i = 0; i < r->n_crl_urls; i++)
+        TERMINATED(r->crl_urls[i]);
+    /* Extension facts only come from a parsed leaf. */
+    if (!r->leaf_parsed)
+        CHECK(!r->leaf_ca && !r->wrong_purpose && !r->has_eku &&
+              !r->has_key_usage && r->n_ocsp_urls == 0);
     for (unsigned i = 0; i < r->n_sans; i++)
         TERMINATED(r->sans[i]);
     bool all = c->n_certs > 0;

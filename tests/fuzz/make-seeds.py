@@ -50,6 +50,19 @@ def session_input(chunks):
     return bytes(out)
 
 
+def starttls_input(chunks):
+    """fuzz_starttls: roles unknown, then feed ops of at most 64 bytes, over
+    the first 6 kB of the connection (the detector looks at 4 kB a side)."""
+    out = bytearray([2])
+    for side, data in chunks:
+        for i in range(0, len(data), 64):
+            piece = data[i:i + 64]
+            out += bytes([side | ((len(piece) - 1) << 2)]) + piece
+            if len(out) > 6144:
+                return bytes(out)
+    return bytes(out)
+
+
 def handshake_messages(data):
     """Handshake message (type, body) pairs from one direction's bytes, as
     far as they are plaintext records."""
@@ -79,13 +92,16 @@ def main():
                 write(corpus, "decode", bytes([sel]) + fr.data)
         for c in streams(pcaplib.decode_capture(cap)):
             write(corpus, "tls_session", session_input(c["chunks"]))
+            if os.path.basename(path).startswith("starttls-"):
+                write(corpus, "starttls", starttls_input(c["chunks"]))
             for side in (0, 1):
                 data = b"".join(d for s, d in c["chunks"] if s == side)
                 for mtype, body in handshake_messages(data):
                     sel = {1: 0, 2: 2, 11: 3, 12: 5}.get(mtype)
                     if sel is not None:
                         write(corpus, "tls_messages", bytes([sel]) + body)
-    for target in ("decode", "tls_session", "tls_messages", "tcp_stream"):
+    for target in ("decode", "tls_session", "tls_messages", "tcp_stream",
+                   "starttls"):
         os.makedirs(os.path.join(corpus, target), exist_ok=True)
         n = len(os.listdir(os.path.join(corpus, target)))
         print(f"{target}: {n} seeds")

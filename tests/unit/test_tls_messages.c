@@ -1389,6 +1389,52 @@ static void test_certificate_limits(void **state)
     cert_chain_free(&chain);
 }
 
+/* CertificateStatus: an OCSP response is kept whole; other status types
+ * and oversized responses are noted, not kept; lies are faults. */
+static void test_certificate_status(void **state)
+{
+    (void)state;
+    struct ocsp_staple st = {0};
+    const uint8_t ocsp[] = {1, 0, 0, 4, 0x30, 0x02, 0x0a, 0x00};
+    struct cursor c = cursor_make(ocsp, sizeof(ocsp));
+    assert_true(tls_parse_certificate_status(&c, &st));
+    assert_true(st.seen);
+    assert_int_equal(st.status_type, 1);
+    assert_int_equal(st.der_len, 4);
+    assert_memory_equal(st.der, ocsp + 4, 4);
+    assert_false(st.truncated);
+
+    const uint8_t other[] = {2, 0, 0, 1, 0xff};
+    c = cursor_make(other, sizeof(other));
+    assert_true(tls_parse_certificate_status(&c, &st)); /* replaces */
+    assert_int_equal(st.status_type, 2);
+    assert_null(st.der);
+    assert_int_equal(st.der_len, 0);
+
+    const uint8_t lying[] = {1, 0, 0, 9, 0x30, 0x00};
+    c = cursor_make(lying, sizeof(lying));
+    assert_false(tls_parse_certificate_status(&c, &st));
+    assert_null(st.der);
+    const uint8_t empty[] = {1, 0, 0, 0};
+    c = cursor_make(empty, sizeof(empty));
+    assert_false(tls_parse_certificate_status(&c, &st));
+
+    size_t big = HS_MAX_OCSP_BYTES + 1;
+    uint8_t *msg = calloc(1, 4 + big);
+    assert_non_null(msg);
+    msg[0] = 1;
+    msg[1] = (uint8_t)(big >> 16);
+    msg[2] = (uint8_t)(big >> 8);
+    msg[3] = (uint8_t)big;
+    c = cursor_make(msg, 4 + big);
+    assert_true(tls_parse_certificate_status(&c, &st));
+    assert_true(st.truncated);
+    assert_null(st.der);
+    free(msg);
+    ocsp_staple_free(&st);
+    assert_false(st.seen);
+}
+
 static void test_certificate_byte_cap(void **state)
 {
     /* Three 100 KB certificates: only the first two fit the 256 KB cap, and
@@ -1480,6 +1526,7 @@ int main(void)
         cmocka_unit_test(test_certificate_empty_and_lying),
         cmocka_unit_test(test_certificate_limits),
         cmocka_unit_test(test_certificate_byte_cap),
+        cmocka_unit_test(test_certificate_status),
         cmocka_unit_test(test_openssl_server_key_exchange),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

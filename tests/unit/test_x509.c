@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "dissectors/x509.h"
+#include "dissectors/x509_ext.h"
 
 #define T_2027 1798761600ULL            /* 2027-01-01T00:00:00Z */
 #define T_2026_JAN 1767225600ULL        /* 2026-01-01T00:00:00Z */
@@ -140,6 +141,48 @@ static void test_valid_chain_facts(void **state)
     assert_false(r.weak_key);
     assert_false(r.weak_signature);
     assert_true(r.validity_too_long);
+}
+
+/* Extensions: the cert-* leaves carry AIA and CRL URLs; the intermediate,
+ * sent as a leaf, is a CA (a wrong purpose for a server); the client
+ * certificate allows clientAuth only. */
+static void test_extensions(void **state)
+{
+    (void)state;
+    const char *wild[] = {"server-wildcard-chain.pem", NULL};
+    run("root-ca.pem", wild, "www.wild.test", T_2027);
+    assert_false(r.leaf_ca);
+    assert_int_equal(r.path_len, -1);
+    assert_true(r.has_key_usage);
+    assert_int_equal(r.key_usage, 0x5); /* digitalSignature, keyEncipherment */
+    assert_true(r.has_eku);
+    assert_int_equal(r.eku, X509_EKU_SERVER_AUTH);
+    assert_false(r.wrong_purpose);
+    assert_int_equal(r.n_ocsp_urls, 1);
+    assert_string_equal(r.ocsp_urls[0], "http://ocsp.tlsmon.test/");
+    assert_int_equal(r.n_ca_issuers_urls, 1);
+    assert_string_equal(r.ca_issuers_urls[0],
+                        "http://ca.tlsmon.test/inter.crt");
+    assert_int_equal(r.n_crl_urls, 1);
+    assert_string_equal(r.crl_urls[0], "http://crl.tlsmon.test/inter.crl");
+    assert_false(r.urls_truncated);
+    assert_string_equal(x509_key_usage_name(0), "digitalSignature");
+    assert_string_equal(x509_key_usage_name(6), "cRLSign");
+    assert_null(x509_key_usage_name(9));
+    assert_string_equal(x509_eku_name(1), "clientAuth");
+
+    const char *ca_as_leaf[] = {"intermediate-ca.pem", NULL};
+    run("root-ca.pem", ca_as_leaf, NULL, T_2027);
+    assert_true(r.leaf_ca);
+    assert_int_equal(r.path_len, 0);
+    assert_true(r.wrong_purpose);
+    assert_int_equal(r.n_ocsp_urls, 0);
+
+    /* A clientAuth-only certificate presented by a server. */
+    const char *client[] = {"client-mtls-chain.pem", NULL};
+    run("root-ca.pem", client, NULL, T_2027);
+    assert_int_equal(r.eku, X509_EKU_CLIENT_AUTH);
+    assert_true(r.wrong_purpose);
 }
 
 static void test_hostname(void **state)
@@ -421,6 +464,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_chain_facts),
+        cmocka_unit_test(test_extensions),
         cmocka_unit_test(test_hostname),
         cmocka_unit_test(test_ecdsa),
         cmocka_unit_test(test_times),
