@@ -53,6 +53,8 @@ static void store_result(struct classifier *c, struct classify_state *st,
     char buf[64];
     struct classify_result *r = &st->result;
 
+    r->risks = st->ndpi ? st->ndpi->risk : 0;
+
     if (proto.master_protocol == NDPI_PROTOCOL_UNKNOWN &&
         proto.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
         copy_name(r->protocol, sizeof(r->protocol), "Unknown");
@@ -71,6 +73,13 @@ static void store_result(struct classifier *c, struct classify_state *st,
     }
     copy_name(r->category, sizeof(r->category),
               ndpi_category_get_name(c->ndpi, proto.category));
+}
+
+const char *classify_risk_name(unsigned bit)
+{
+    if (bit == NDPI_NO_RISK || bit >= NDPI_MAX_RISK)
+        return NULL;
+    return ndpi_risk2str((ndpi_risk_enum)bit);
 }
 
 size_t classify_flow_state_size(void)

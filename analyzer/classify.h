@@ -16,6 +16,7 @@ struct classify_result {
     char protocol[48]; /* "TLS", "HTTP", "TLS.Google" … */
     char app[32];      /* application part alone, "" when none */
     char category[32];
+    uint64_t risks;    /* nDPI's flow risks: bit i is ndpi_risk_enum i */
 };
 
 struct classify_state {
@@ -39,6 +40,8 @@ void classify_single(struct classifier *c, const uint8_t *l3, uint32_t l3_len,
                      uint64_t ts_us, struct classify_result *out);
 /* Bytes of nDPI state one flow holds while detection runs. */
 size_t classify_flow_state_size(void);
+/* nDPI's name of flow risk `bit` (ndpi_risk2str), NULL if none. */
+const char *classify_risk_name(unsigned bit);
 /* Free nDPI state without concluding (flow evicted early). */
 void classify_release(struct classify_state *st);
 

@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "fields.h"
+#include "classify.h"
 #include "../dissectors/outcome.h"
+#include "../dissectors/fingerprint.h"
 #include "../dissectors/ocsp.h"
 #include "../dissectors/starttls.h"
 #include "../dissectors/tls_names.h"
@@ -1080,6 +1082,26 @@ FACT(g_scert_revoked, put_bool,
      h->ocsp_result.cert_status == OCSP_CERT_REVOKED,
      h->ocsp_result.cert_status != OCSP_CERT_NONE)
 
+static size_t c_ndpi_risks(const struct handshake *h)
+{
+    return h->ndpi_risks ? 64 : 0;
+}
+static bool i_ndpi_risks(const struct handshake *h, size_t i,
+                         struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return (h->ndpi_risks & (1ULL << i)) &&
+           put_str(v, classify_risk_name((unsigned)i));
+}
+
+/* Fingerprints: hashes from the record, strings rebuilt on demand. */
+TEXT_FACT(g_ja3, ja3)
+TEXT_FACT(g_ja3s, ja3s)
+TEXT_FACT(g_ja4, ja4)
+FACT(g_ja3_string, put_str, fingerprint_ja3_string(h), true)
+FACT(g_ja3s_string, put_str, fingerprint_ja3s_string(h), true)
+FACT(g_ja4_r, put_str, fingerprint_ja4_r(h), true)
+
 FACT(g_scert_trust_store, put_str,
      h->server_cert.custom_trust ? "custom" : "system",
      h->server_cert.chain_checked)
@@ -1220,6 +1242,8 @@ static const struct field_def field_table[] = {
     LIST("tls.client.supported_ciphers", FT_STRING_LIST,
          "cipher suites offered, wire order, GREASE left out", c_ch_ciphers,
          i_ch_ciphers),
+    SCALAR("tls.client.ja3", FT_STRING,
+           "JA3 of the ClientHello: MD5 of tlsmon.client.ja3_string", g_ja3),
     SCALAR("tls.client.x509.subject.common_name", FT_STRING,
            "client certificate (leaf) subject CN", g_ccert_subject_cn),
     SCALAR("tls.client.x509.subject.distinguished_name", FT_STRING,
@@ -1260,6 +1284,9 @@ static const struct field_def field_table[] = {
     LIST("tls.client.certificate_chain", FT_STRING_LIST,
          "client chain as sent, one PEM per certificate (--emit-certificates)",
          g_ccert_c_pem, g_ccert_i_pem),
+    SCALAR("tls.server.ja3s", FT_STRING,
+           "JA3S of the ServerHello: MD5 of tlsmon.server.ja3s_string",
+           g_ja3s),
     SCALAR("tls.server.x509.subject.common_name", FT_STRING,
            "server certificate (leaf) subject CN", g_scert_subject_cn),
     SCALAR("tls.server.x509.subject.distinguished_name", FT_STRING,
@@ -1581,6 +1608,17 @@ static const struct field_def field_table[] = {
            "the client sent application data", g_app_data_client),
     SCALAR("tlsmon.app_data.server", FT_BOOL,
            "the server sent application data", g_app_data_server),
+    SCALAR("tlsmon.client.ja3_string", FT_STRING,
+           "JA3 string: version,ciphers,extensions,groups,point formats "
+           "(decimal, wire order, GREASE left out)", g_ja3_string),
+    SCALAR("tlsmon.client.ja4", FT_STRING,
+           "JA4 of the ClientHello (FoxIO), e.g. "
+           "t13d1516h2_8daaf6152771_e5627efa2ab1", g_ja4),
+    SCALAR("tlsmon.client.ja4_r", FT_STRING,
+           "JA4 raw form: the sorted lists the JA4 hashes are made of",
+           g_ja4_r),
+    SCALAR("tlsmon.server.ja3s_string", FT_STRING,
+           "JA3S string: version,cipher,extensions", g_ja3s_string),
     SCALAR("tlsmon.ocsp.requested", FT_BOOL,
            "the ClientHello asked for a stapled OCSP response "
            "(status_request)", g_ocsp_requested),
@@ -1608,6 +1646,9 @@ static const struct field_def field_table[] = {
            g_ndpi_app),
     SCALAR("tlsmon.ndpi.category", FT_STRING, "nDPI category",
            g_ndpi_category),
+    LIST("tlsmon.ndpi.risks", FT_STRING_LIST,
+         "nDPI's flow risks (ndpi_risk2str names), e.g. \"Self-signed "
+         "Certificate\"", c_ndpi_risks, i_ndpi_risks),
     SCALAR("tlsmon.packets.client", FT_INT, "packets from the client",
            g_packets_client),
     SCALAR("tlsmon.packets.server", FT_INT, "packets from the server",

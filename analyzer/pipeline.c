@@ -9,6 +9,7 @@
 #include "../dissectors/outcome.h"
 #include "../dissectors/starttls.h"
 #include "../dissectors/tls.h"
+#include "../dissectors/fingerprint.h"
 #include "../dissectors/x509.h"
 #include "../rules/engine.h"
 #include "alert_flood.h"
@@ -167,6 +168,8 @@ static void emit(struct pipeline *p, struct flow *f)
     snprintf(h->ndpi_app, sizeof(h->ndpi_app), "%s", f->classify.result.app);
     snprintf(h->ndpi_category, sizeof(h->ndpi_category), "%s",
              f->classify.result.category);
+    h->ndpi_risks = f->classify.result.risks;
+    fingerprint_compute(h);
     x509_analyze_handshake(p->x509, h);
     server_profiles_observe(p->profiles, h);
     if (p->cfg.rules) {

@@ -122,6 +122,8 @@ struct client_hello {
 
     char alpn[HS_MAX_ALPN][HS_ALPN_LEN];
     uint8_t n_alpn;
+    uint8_t alpn_first_raw[2]; /* first and last byte of the first ALPN
+                                  value as sent (JA4 reads them raw) */
 
     uint16_t versions[HS_MAX_VERSIONS]; /* supported_versions, wire order */
     uint8_t n_versions;
@@ -368,6 +370,7 @@ struct handshake {
     char ndpi_protocol[48]; /* nDPI master.app name, e.g. "TLS.YouTube" */
     char ndpi_app[32];
     char ndpi_category[32];
+    uint64_t ndpi_risks;    /* bit i: nDPI flow risk i (ndpi_risk_enum) */
 
     struct client_hello ch;
     struct client_hello ch2; /* second ClientHello after an HRR */
@@ -413,6 +416,11 @@ struct handshake {
     int64_t handshake_us;        /* ClientHello to decision; -1 unknown */
     int64_t server_response_us;  /* ClientHello to first server byte; -1 */
     char not_tls_preview[24];    /* printable start of a non-TLS answer */
+
+    /* Fingerprints (fingerprint.c); empty when they could not be made
+     * exactly (no hello, or a hello too big for the record's arrays). */
+    char ja3[33], ja3s[33];      /* MD5, lowercase hex */
+    char ja4[40];                /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
 
     /* Diagnosis: server history, then the rules. */
     struct server_evidence server_profile;

@@ -181,6 +181,15 @@ static bool ch_alpn(struct cursor *ext, struct client_hello *ch)
             ch->truncated = true;
             continue;
         }
+        if (ch->n_alpn == 0 && cursor_left(&proto) > 0) {
+            struct cursor first = proto;
+            size_t last = cursor_left(&proto) - 1;
+            uint8_t b;
+            if (cursor_u8(&first, &ch->alpn_first_raw[0]) &&
+                cursor_skip(&first, last > 0 ? last - 1 : 0) &&
+                (last == 0 || cursor_u8(&first, &b)))
+                ch->alpn_first_raw[1] = last == 0 ? ch->alpn_first_raw[0] : b;
+        }
         if (!copy_escaped(&proto, ch->alpn[ch->n_alpn], HS_ALPN_LEN))
             ch->truncated = true;
         ch->n_alpn++;

@@ -121,6 +121,7 @@ def from_peer_json(path, skipped):
             "alpn": c.get("alpn_selected"),
             "alerts": sorted((a["sender"], a["description_code"])
                              for a in c.get("alerts", [])),
+            "ja3": c.get("ja3"), "ja3s": c.get("ja3s"), "ja4": c.get("ja4"),
             "client_hellos": c.get("client_hello_count", 0),
         })
     return conns
@@ -150,7 +151,7 @@ def from_tshark(capture):
     for r in tshark_rows(capture, "tls.handshake.type == 1", base + [
             "tls.handshake.extensions_server_name",
             "tls.handshake.extensions.supported_version",
-            "tls.handshake.version"]):
+            "tls.handshake.version", "tls.handshake.ja3"]):
         if r["tcp.stream"] in streams:
             continue  # second ClientHello after an HRR
         versions = [int(v, 16) for v in
@@ -163,11 +164,13 @@ def from_tshark(capture):
             "sni": r["tls.handshake.extensions_server_name"] or None,
             "client_version_max": VERSION_CODES.get(max(versions)) if versions else None,
             "version": None, "cipher": None, "alpn": None, "alerts": [],
+            "ja3": r["tls.handshake.ja3"] or None, "ja3s": None,
         }
     for r in tshark_rows(capture, "tls.handshake.type == 2", base + [
             "tls.handshake.ciphersuite",
             "tls.handshake.extensions.supported_version",
-            "tls.handshake.version", "tls.handshake.extensions_alpn_str"]):
+            "tls.handshake.version", "tls.handshake.extensions_alpn_str",
+            "tls.handshake.ja3s"]):
         s = streams.get(r["tcp.stream"])
         if not s:
             continue
@@ -176,6 +179,7 @@ def from_tshark(capture):
         s["version"] = norm_version(sv or lv)
         s["cipher"] = norm_cipher(r["tls.handshake.ciphersuite"].split(",")[0])
         s["alpn"] = r["tls.handshake.extensions_alpn_str"].split(",")[0] or None
+        s["ja3s"] = r["tls.handshake.ja3s"].split(",")[0] or None
     for r in tshark_rows(capture, "tls.alert_message.desc", base + [
             "tls.alert_message.desc"]):
         s = streams.get(r["tcp.stream"])
@@ -207,11 +211,14 @@ def from_tlsmon(records):
             "cipher": norm_cipher(r.get("tlsmon.server_hello.cipher_id")),
             "alpn": r.get("tls.next_protocol"),
             "alerts": alerts,
+            "ja3": r.get("tls.client.ja3"), "ja3s": r.get("tls.server.ja3s"),
+            "ja4": r.get("tlsmon.client.ja4"),
         })
     return conns
 
 
-FACTS = ("sni", "client_version_max", "version", "cipher", "alpn", "alerts")
+FACTS = ("sni", "client_version_max", "version", "cipher", "alpn", "alerts",
+         "ja3", "ja3s", "ja4")
 
 
 def tunnel_match(key, theirs, ours):
@@ -238,6 +245,8 @@ def compare(theirs, ours):
                 continue
             o = oconns[i]
             for fact in FACTS:
+                if fact not in t:
+                    continue  # a fact this reference does not give (JA4)
                 if t.get(fact) != o.get(fact):
                     out.append(f"{key}: {fact}: tshark {t.get(fact)!r}, tlsmon {o.get(fact)!r}")
     return out

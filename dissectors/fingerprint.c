@@ -1,0 +1,276 @@
+/* fingerprint.c — JA3, JA3S and JA4 (see fingerprint.h).
+ *
+ * JA3: "version,ciphers,extensions,groups,point formats", decimal values in
+ * wire order joined by '-', GREASE left out; JA3S: "version,cipher,
+ * extensions" of the ServerHello. Both are MD5'd.
+ *
+ * JA4 (TCP): "t" + version (highest supported_versions value, else the
+ * legacy version) + "d"/"i" (an SNI extension or not) + cipher and extension
+ * counts (2 digits, GREASE left out) + the first and last characters of the
+ * first ALPN value ("00" without ALPN; hex digits when either byte is not
+ * alphanumeric), "_", the first 12 hex digits of SHA-256 over the sorted
+ * ciphers, "_", of SHA-256 over the sorted extensions without SNI and ALPN,
+ * "_", the signature algorithms in wire order. Values are 4 lowercase hex
+ * digits joined by ','.
+ *
+ * A hello whose lists did not fit the record (truncated) gets no
+ * fingerprint: a hash of part of a list would be a wrong one. */
+#include "fingerprint.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tls_names.h"
+
+/* Long enough for every list the record can hold, in either form. */
+#define FP_STRING_MAX 4096
+
+struct text {
+    char *buf;
+    size_t len, cap;
+};
+
+static void put(struct text *t, const char *fmt, unsigned v)
+{
+    if (t->len >= t->cap)
+        return;
+    int n = snprintf(t->buf + t->len, t->cap - t->len, fmt, v);
+    if (n > 0)
+        t->len += (size_t)n < t->cap - t->len ? (size_t)n : t->cap - t->len;
+}
+
+static void put_char(struct text *t, char c)
+{
+    if (t->len + 1 < t->cap) {
+        t->buf[t->len++] = c;
+        t->buf[t->len] = '\0';
+    }
+}
+
+/* A list of 16-bit values, GREASE left out, joined by `sep`. */
+static void put_list(struct text *t, const uint16_t *v, size_t n,
+                     const char *fmt, char sep)
+{
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (tls_is_grease(v[i]))
+            continue;
+        if (!first)
+            put_char(t, sep);
+        put(t, fmt, v[i]);
+        first = false;
+    }
+}
+
+static bool hello_usable(const struct client_hello *ch)
+{
+    return ch->seen && !ch->sslv2 && !ch->truncated &&
+           ch->n_ciphers == ch->n_ciphers_total &&
+           ch->n_extensions == ch->n_extensions_total &&
+           ch->n_ciphers <= HS_MAX_CIPHERS &&
+           ch->n_extensions <= HS_MAX_EXTENSIONS &&
+           ch->n_groups <= HS_MAX_GROUPS && ch->n_sigalgs <= HS_MAX_SIGALGS &&
+           ch->n_point_formats <= HS_MAX_POINT_FORMATS;
+}
+
+static void digest_hex(const EVP_MD *md, const char *s, char *out,
+                       size_t hex_digits)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    out[0] = '\0';
+    if (!EVP_Digest(s, strlen(s), d, &n, md, NULL))
+        return;
+    for (size_t i = 0; i < n && 2 * i < hex_digits; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    out[hex_digits] = '\0';
+}
+
+/* ---- JA3 / JA3S --------------------------------------------------------- */
+
+static bool ja3_text(const struct client_hello *ch, struct text *t)
+{
+    if (!hello_usable(ch))
+        return false;
+    uint16_t ciphers[HS_MAX_CIPHERS], formats[HS_MAX_POINT_FORMATS];
+    for (size_t i = 0; i < ch->n_ciphers; i++)
+        ciphers[i] = (uint16_t)ch->ciphers[i];
+    for (size_t i = 0; i < ch->n_point_formats; i++)
+        formats[i] = ch->point_formats[i];
+    put(t, "%u,", ch->legacy_version);
+    put_list(t, ciphers, ch->n_ciphers, "%u", '-');
+    put_char(t, ',');
+    put_list(t, ch->extensions, ch->n_extensions, "%u", '-');
+    put_char(t, ',');
+    put_list(t, ch->groups, ch->n_groups, "%u", '-');
+    put_char(t, ',');
+    put_list(t, formats, ch->n_point_formats, "%u", '-');
+    return true;
+}
+
+static bool ja3s_text(const struct server_hello *sh, struct text *t)
+{
+    if (!sh->seen || sh->n_extensions != sh->n_extensions_total)
+        return false;
+    put(t, "%u,", sh->legacy_version);
+    put(t, "%u,", sh->cipher);
+    put_list(t, sh->extensions, sh->n_extensions, "%u", '-');
+    return true;
+}
+
+/* ---- JA4 ---------------------------------------------------------------- */
+
+static const char *ja4_version(const struct client_hello *ch)
+{
+    uint16_t v = 0;
+    if (ch->has_supported_versions) {
+        for (size_t i = 0; i < ch->n_versions && i < HS_MAX_VERSIONS; i++)
+            if (!tls_is_grease(ch->versions[i]) && ch->versions[i] > v)
+                v = ch->versions[i];
+    }
+    if (v == 0)
+        v = ch->legacy_version;
+    switch (v) {
+    case TLS_V_1_3: return "13";
+    case TLS_V_1_2: return "12";
+    case TLS_V_1_1: return "11";
+    case TLS_V_1_0: return "10";
+    case TLS_V_SSL3: return "s3";
+    case TLS_V_SSL2: return "s2";
+    default: return "00";
+    }
+}
+
+static bool alnum(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+           (c >= 'A' && c <= 'Z');
+}
+
+static int cmp16(const void *a, const void *b)
+{
+    uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorted, GREASE left out, and (for extensions) without SNI and ALPN. */
+static size_t sorted(const uint16_t *in, size_t n, bool drop_sni_alpn,
+                     uint16_t *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (tls_is_grease(in[i]))
+            continue;
+        if (drop_sni_alpn && (in[i] == 0x0000 || in[i] == 0x0010))
+            continue;
+        out[k++] = in[i];
+    }
+    qsort(out, k, sizeof(*out), cmp16);
+    return k;
+}
+
+static size_t count_non_grease(const uint16_t *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += !tls_is_grease(v[i]);
+    return k;
+}
+
+/* The JA4 "a" part into `a` (11 bytes with NUL), and the raw lists. */
+static bool ja4_parts(const struct client_hello *ch, char *a,
+                      struct text *ciphers, struct text *exts)
+{
+    if (!hello_usable(ch))
+        return false;
+    uint16_t c16[HS_MAX_CIPHERS], buf[HS_MAX_CIPHERS];
+    for (size_t i = 0; i < ch->n_ciphers; i++)
+        c16[i] = (uint16_t)ch->ciphers[i];
+    size_t nc = count_non_grease(c16, ch->n_ciphers);
+    size_t ne = count_non_grease(ch->extensions, ch->n_extensions);
+    bool sni = false;
+    for (size_t i = 0; i < ch->n_extensions; i++)
+        sni |= ch->extensions[i] == 0x0000;
+    char alpn[3] = "00";
+    if (ch->n_alpn > 0) {
+        uint8_t f = ch->alpn_first_raw[0], l = ch->alpn_first_raw[1];
+        if (alnum(f) && alnum(l)) {
+            alpn[0] = (char)f;
+            alpn[1] = (char)l;
+        } else {
+            static const char hexd[] = "0123456789abcdef";
+            alpn[0] = hexd[f >> 4];
+            alpn[1] = hexd[l & 0x0f];
+        }
+    }
+    snprintf(a, 11, "t%s%c%02u%02u%s", ja4_version(ch), sni ? 'd' : 'i',
+             (unsigned)(nc > 99 ? 99 : nc), (unsigned)(ne > 99 ? 99 : ne),
+             alpn);
+
+    size_t k = sorted(c16, ch->n_ciphers, false, buf);
+    put_list(ciphers, buf, k, "%04x", ',');
+    k = sorted(ch->extensions, ch->n_extensions, true, buf);
+    put_list(exts, buf, k, "%04x", ',');
+    if (ch->n_sigalgs > 0) {
+        put_char(exts, '_');
+        put_list(exts, ch->sigalgs, ch->n_sigalgs, "%04x", ',');
+    }
+    return true;
+}
+
+/* ---- the record --------------------------------------------------------- */
+
+static _Thread_local char scratch[3][FP_STRING_MAX];
+
+void fingerprint_compute(struct handshake *h)
+{
+    char buf[FP_STRING_MAX], cbuf[FP_STRING_MAX], ebuf[FP_STRING_MAX];
+    struct text t = {buf, 0, sizeof(buf)};
+    h->ja3[0] = h->ja3s[0] = h->ja4[0] = '\0';
+    buf[0] = '\0';
+    if (ja3_text(&h->ch, &t))
+        digest_hex(EVP_md5(), buf, h->ja3, 32);
+    t.len = 0;
+    buf[0] = '\0';
+    if (ja3s_text(&h->sh, &t))
+        digest_hex(EVP_md5(), buf, h->ja3s, 32);
+
+    char a[11];
+    struct text c = {cbuf, 0, sizeof(cbuf)}, e = {ebuf, 0, sizeof(ebuf)};
+    cbuf[0] = ebuf[0] = '\0';
+    if (ja4_parts(&h->ch, a, &c, &e)) {
+        char hc[13] = "000000000000", he[13] = "000000000000";
+        if (c.len)
+            digest_hex(EVP_sha256(), cbuf, hc, 12);
+        if (e.len)
+            digest_hex(EVP_sha256(), ebuf, he, 12);
+        snprintf(h->ja4, sizeof(h->ja4), "%s_%s_%s", a, hc, he);
+    }
+}
+
+const char *fingerprint_ja3_string(const struct handshake *h)
+{
+    struct text t = {scratch[0], 0, FP_STRING_MAX};
+    scratch[0][0] = '\0';
+    return h->ja3[0] && ja3_text(&h->ch, &t) ? scratch[0] : NULL;
+}
+
+const char *fingerprint_ja3s_string(const struct handshake *h)
+{
+    struct text t = {scratch[1], 0, FP_STRING_MAX};
+    scratch[1][0] = '\0';
+    return h->ja3s[0] && ja3s_text(&h->sh, &t) ? scratch[1] : NULL;
+}
+
+const char *fingerprint_ja4_r(const struct handshake *h)
+{
+    char a[11], cbuf[FP_STRING_MAX], ebuf[FP_STRING_MAX];
+    struct text c = {cbuf, 0, sizeof(cbuf)}, e = {ebuf, 0, sizeof(ebuf)};
+    cbuf[0] = ebuf[0] = '\0';
+    if (!h->ja4[0] || !ja4_parts(&h->ch, a, &c, &e))
+        return NULL;
+    snprintf(scratch[2], FP_STRING_MAX, "%s_%s_%s", a, cbuf, ebuf);
+    return scratch[2];
+}

@@ -1,0 +1,176 @@
+/* test_fingerprint.c — JA3, JA3S and JA4 on the published examples: the
+ * JA3 README's example string, and FoxIO's JA4 example (a Chrome
+ * ClientHello: t13d1516h2_8daaf6152771_e5627efa2ab1, whose raw form the JA4
+ * README prints), with GREASE added where Chrome puts it; then the edge
+ * cases of the specifications. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "dissectors/fingerprint.h"
+
+static struct handshake rec;
+
+/* Chrome's ClientHello of FoxIO's example, GREASE values included. */
+static struct handshake *chrome(void)
+{
+    static const uint16_t ciphers[] = {0x0a0a, 0x1301, 0x1302, 0x1303,
+                                       0xc02b, 0xc02f, 0xc02c, 0xc030,
+                                       0xcca9, 0xcca8, 0xc013, 0xc014,
+                                       0x009c, 0x009d, 0x002f, 0x0035};
+    static const uint16_t exts[] = {0x2a2a, 65281, 51, 45, 5, 17513, 13, 16,
+                                    35, 27, 43, 0, 18, 10, 23, 11, 21,
+                                    0x3a3a};
+    static const uint16_t sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503,
+                                       0x0805, 0x0501, 0x0806, 0x0601};
+    static const uint16_t groups[] = {0x5a5a, 29, 23, 24};
+    memset(&rec, 0, sizeof(rec));
+    struct client_hello *ch = &rec.ch;
+    ch->seen = true;
+    ch->legacy_version = TLS_V_1_2;
+    for (size_t i = 0; i < sizeof(ciphers) / 2; i++)
+        ch->ciphers[ch->n_ciphers++] = ciphers[i];
+    ch->n_ciphers_total = ch->n_ciphers;
+    for (size_t i = 0; i < sizeof(exts) / 2; i++)
+        ch->extensions[ch->n_extensions++] = exts[i];
+    ch->n_extensions_total = ch->n_extensions;
+    for (size_t i = 0; i < sizeof(sigalgs) / 2; i++)
+        ch->sigalgs[ch->n_sigalgs++] = sigalgs[i];
+    for (size_t i = 0; i < sizeof(groups) / 2; i++)
+        ch->groups[ch->n_groups++] = groups[i];
+    ch->point_formats[ch->n_point_formats++] = 0;
+    ch->has_supported_versions = true;
+    ch->versions[ch->n_versions++] = 0x1a1a;
+    ch->versions[ch->n_versions++] = TLS_V_1_3;
+    ch->versions[ch->n_versions++] = TLS_V_1_2;
+    ch->has_sni = true;
+    strcpy(ch->sni, "clientservices.googleapis.com");
+    strcpy(ch->alpn[0], "h2");
+    strcpy(ch->alpn[1], "http/1.1");
+    ch->n_alpn = 2;
+    ch->alpn_first_raw[0] = 'h';
+    ch->alpn_first_raw[1] = '2';
+    return &rec;
+}
+
+static void test_ja4_foxio_example(void **state)
+{
+    (void)state;
+    struct handshake *h = chrome();
+    fingerprint_compute(h);
+    assert_string_equal(h->ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    assert_string_equal(
+        fingerprint_ja4_r(h),
+        "t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,"
+        "c02f,c030,cca8,cca9_0005,000a,000b,000d,0012,0015,0017,001b,0023,"
+        "002b,002d,0033,4469,ff01_0403,0804,0401,0503,0805,0501,0806,0601");
+    /* The same hello's JA3, as tshark computes it. */
+    assert_string_equal(h->ja3, "1c258ebef8eee2dfa3df6d8d07285af9");
+    assert_string_equal(
+        fingerprint_ja3_string(h),
+        "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-"
+        "156-157-47-53,65281-51-45-5-17513-13-16-35-27-43-0-18-10-23-11-21,"
+        "29-23-24,0");
+}
+
+/* The JA3 README's example: TLS 1.0, no GREASE. */
+static void test_ja3_readme_example(void **state)
+{
+    (void)state;
+    static const uint16_t ciphers[] = {47, 53, 5, 10, 49161, 49162, 49171,
+                                       49172, 50, 56, 19, 4};
+    memset(&rec, 0, sizeof(rec));
+    struct client_hello *ch = &rec.ch;
+    ch->seen = true;
+    ch->legacy_version = TLS_V_1_0;
+    for (size_t i = 0; i < sizeof(ciphers) / 2; i++)
+        ch->ciphers[ch->n_ciphers++] = ciphers[i];
+    ch->n_ciphers_total = ch->n_ciphers;
+    ch->extensions[0] = 0;
+    ch->extensions[1] = 10;
+    ch->extensions[2] = 11;
+    ch->n_extensions = ch->n_extensions_total = 3;
+    ch->groups[0] = 23;
+    ch->groups[1] = 24;
+    ch->groups[2] = 25;
+    ch->n_groups = 3;
+    ch->point_formats[0] = 0;
+    ch->n_point_formats = 1;
+    fingerprint_compute(&rec);
+    assert_string_equal(fingerprint_ja3_string(&rec),
+                        "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,"
+                        "0-10-11,23-24-25,0");
+    assert_string_equal(rec.ja3, "ada70206e40642a3e4461f35503241d5");
+    /* JA4 of a TLS 1.0 hello with SNI's extension but no ALPN or sigalgs. */
+    assert_string_equal(rec.ja4, "t10d120300_d94e65cdb899_33a13ba74d1c");
+}
+
+static void test_ja3s(void **state)
+{
+    (void)state;
+    memset(&rec, 0, sizeof(rec));
+    rec.sh.seen = true;
+    rec.sh.legacy_version = TLS_V_1_2;
+    rec.sh.cipher = 0xc02f;
+    rec.sh.extensions[0] = 0xff01;
+    rec.sh.extensions[1] = 0x000b;
+    rec.sh.n_extensions = rec.sh.n_extensions_total = 2;
+    fingerprint_compute(&rec);
+    assert_string_equal(fingerprint_ja3s_string(&rec), "771,49199,65281-11");
+    assert_string_equal(rec.ja3, ""); /* no ClientHello */
+    assert_null(fingerprint_ja3_string(&rec));
+    assert_null(fingerprint_ja4_r(&rec));
+}
+
+static void test_ja4_edges(void **state)
+{
+    (void)state;
+    /* No SNI extension: "i"; ALPN bytes that are not alphanumeric: the
+     * first hex digit of the first byte, the last of the last. */
+    struct handshake *h = chrome();
+    h->ch.extensions[11] = 0x0a0a; /* SNI's slot becomes GREASE */
+    h->ch.alpn_first_raw[0] = 0xab;
+    h->ch.alpn_first_raw[1] = 0xcd;
+    fingerprint_compute(h);
+    assert_memory_equal(h->ja4, "t13i1515ad_", 11);
+    /* A one-character ALPN value repeats it. */
+    h = chrome();
+    h->ch.alpn_first_raw[0] = h->ch.alpn_first_raw[1] = 'x';
+    fingerprint_compute(h);
+    assert_memory_equal(h->ja4, "t13d1516xx_", 11);
+    /* No ALPN: "00"; no supported_versions: the legacy version. */
+    h = chrome();
+    h->ch.n_alpn = 0;
+    h->ch.has_supported_versions = false;
+    fingerprint_compute(h);
+    assert_memory_equal(h->ja4, "t12d151600_", 11);
+    /* No ciphers and no extensions: the hashes are twelve zeros. */
+    memset(&rec, 0, sizeof(rec));
+    rec.ch.seen = true;
+    rec.ch.legacy_version = TLS_V_1_2;
+    fingerprint_compute(&rec);
+    assert_string_equal(rec.ja4, "t12i000000_000000000000_000000000000");
+    assert_string_equal(rec.ja3, "bddda940f9963577c41d7c28b1a5f65f");
+    /* A hello too big for the record's arrays gets no fingerprint. */
+    h = chrome();
+    h->ch.n_ciphers_total = 300;
+    fingerprint_compute(h);
+    assert_string_equal(h->ja4, "");
+    assert_string_equal(h->ja3, "");
+    assert_null(fingerprint_ja4_r(h));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ja4_foxio_example),
+        cmocka_unit_test(test_ja3_readme_example),
+        cmocka_unit_test(test_ja3s),
+        cmocka_unit_test(test_ja4_edges),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
