@@ -19,8 +19,13 @@ SUITES = {0xc030: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
           0x00a7: "TLS_DH_anon_WITH_AES_256_GCM_SHA384",
           0xc02c: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"}
 VERSIONS = {0x0301: "1.0", 0x0302: "1.1", 0x0303: "1.2", 0x0304: "1.3"}
-ALERTS = {40: "handshake_failure", 42: "bad_certificate", 45: "certificate_expired",
-          48: "unknown_ca", 70: "protocol_version", 116: "certificate_required"}
+ALERTS = {40: "handshake_failure", 42: "bad_certificate", 44: "certificate_revoked",
+          45: "certificate_expired", 48: "unknown_ca", 50: "decode_error",
+          70: "protocol_version", 86: "inappropriate_fallback", 112: "unrecognized_name",
+          116: "certificate_required", 120: "no_application_protocol"}
+GROUPS = {0x17: "secp256r1", 0x18: "secp384r1", 0x19: "secp521r1", 0x1d: "x25519",
+          0x1e: "x448", 0x100: "ffdhe2048", 0x101: "ffdhe3072", 0x102: "ffdhe4096",
+          0x103: "ffdhe6144", 0x104: "ffdhe8192"}
 HRR_RANDOM = "cf21ad74"
 FIELDS = ["tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.flags.syn", "tcp.flags.ack",
           "tcp.flags.reset", "tls.handshake.type", "tls.handshake.extensions_server_name",
@@ -28,7 +33,9 @@ FIELDS = ["tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.flags.syn", "tcp.flag
           "tls.handshake.extensions.supported_version", "tls.handshake.version",
           "tls.handshake.extension.type", "tls.alert_message.level",
           "tls.alert_message.desc", "tls.record.content_type", "tls.record.opaque_type",
-          "tls.record.length"]
+          "tls.record.length", "tls.handshake.extensions_alpn_str",
+          "tls.handshake.extensions_supported_group",
+          "tls.handshake.extensions_key_share_group"]
 
 
 def tshark(pcap, port):
@@ -60,15 +67,22 @@ def connections(pcap):
         c = conns.setdefault(fr["tcp.stream"][0], {
             "dport": None, "sni": None, "version": None, "cipher": None, "hrr": False,
             "server_cert": False, "sh_psk": False, "sh_count": 0, "alerts": [],
-            "enc19": [], "rst": False})
+            "enc19": [], "rst": False, "ch": None, "alpn": None})
         if fr["tcp.flags.syn"] == ["1"] and fr["tcp.flags.ack"] == ["0"]:
             c["dport"] = int(fr["tcp.dstport"][0])
         side = "client" if int(fr["tcp.dstport"][0]) == c["dport"] else "server"
         if fr["tcp.flags.reset"] == ["1"]:
             c["rst"] = True
         types = fr["tls.handshake.type"]
-        if side == "client" and "1" in types and c["sni"] is None:
+        if side == "client" and "1" in types and c["ch"] is None:
             c["sni"] = (fr["tls.handshake.extensions_server_name"] or [None])[0]
+            c["ch"] = {
+                "alpn": fr["tls.handshake.extensions_alpn_str"],
+                "fallback_scsv": "0x5600" in fr["tls.handshake.ciphersuite"],
+                "groups": [GROUPS.get(int(g, 0), g)
+                           for g in fr["tls.handshake.extensions_supported_group"]],
+                "key_share_groups": [GROUPS.get(int(g, 0), g)
+                                     for g in fr["tls.handshake.extensions_key_share_group"]]}
         if side == "server" and "2" in types:
             if any(r.replace(":", "").startswith(HRR_RANDOM) for r in fr["tls.handshake.random"]):
                 c["hrr"] = True
@@ -78,6 +92,7 @@ def connections(pcap):
                 c["version"] = VERSIONS[int((sv or fr["tls.handshake.version"])[-1], 16)]
                 c["cipher"] = SUITES[int(fr["tls.handshake.ciphersuite"][-1], 16)]
                 c["sh_psk"] = "41" in fr["tls.handshake.extension.type"]
+                c["alpn"] = (fr["tls.handshake.extensions_alpn_str"] or [None])[0]
         if side == "server" and "11" in types:
             c["server_cert"] = True
         for lvl, desc in zip(fr["tls.alert_message.level"], fr["tls.alert_message.desc"]):
@@ -105,12 +120,17 @@ def check(name):
         cmp("tls.cipher", g["cipher"])
         # Without any server hello, whether there was a retry is unknown.
         cmp("tlsmon.hrr", g["hrr"] if g["sh_count"] or g["hrr"] else None)
+        if g["version"] != "1.3":  # TLS 1.3 hides the server's ALPN choice
+            cmp("tls.next_protocol", g["alpn"])
+        for k in ("alpn", "fallback_scsv", "groups", "key_share_groups"):
+            ch = g["ch"] or {}
+            cmp("tlsmon.client_hello." + k, ch.get(k) or (None if k == "alpn" else ch.get(k)))
         if g["sh_count"]:
             resumed = g["sh_psk"] if g["version"] == "1.3" else not g["server_cert"]
             cmp("tls.resumed", resumed)
         if "tlsmon.alerts" in e:
-            plain = [a for a in e["tlsmon.alerts"] if not a.get("encrypted")]
-            enc = [a["sender"] for a in e["tlsmon.alerts"] if a.get("encrypted")]
+            plain = [a for a in e["tlsmon.alerts"] or [] if not a.get("encrypted")]
+            enc = [a["sender"] for a in e["tlsmon.alerts"] or [] if a.get("encrypted")]
             if plain != g["alerts"]:
                 errs.append(f"conn {i}: plaintext alerts {g['alerts']} expected {plain}")
             if g["version"] == "1.3" and enc != g["enc19"]:
@@ -123,7 +143,8 @@ def check(name):
 
 
 def main():
-    names = sys.argv[1:] or sorted(f[:-5] for f in os.listdir(os.path.join(HERE, "expected")))
+    names = sys.argv[1:] or sorted(f[:-5] for f in os.listdir(os.path.join(HERE, "expected"))
+                                 if f.endswith(".json"))
     bad = 0
     for name in names:
         errs = check(name)

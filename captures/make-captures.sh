@@ -961,6 +961,477 @@ cap_cert_not_yet_valid() {
 }
 
 # ---------------------------------------------------------------------------
+# Rule captures (issue 3): for each cause of DIAGNOSES.md that the captures
+# above do not show yet, one capture that must trigger its rule and one
+# similar capture (a near miss) that must not. Ports 4480-4499.
+
+# Certificates for these scenarios, made only when missing (like the cert-*
+# ones): a leaf revoked in a CRL of the intermediate, and a TLS-inspection
+# CA with its own server.test leaf.
+make_rule_certs() {
+    cat >"$WORK/ext-rule.cnf" <<'EOF'
+[ca]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[leaf]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:server.test
+crlDistributionPoints = URI:http://crl.tlsmon.test/inter.crl
+EOF
+    # rule_leaf NAME ISSUER: a 2048-bit RSA leaf server.test by ISSUER
+    rule_leaf() {
+        [ -s "$CERTS/$1.pem" ] && return 0
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+            -out "$CERTS/$1.key" 2>/dev/null
+        openssl req -new -key "$CERTS/$1.key" \
+            -subj "/O=tlsmon test/CN=server.test" -out "$WORK/$1.csr"
+        openssl x509 -req -in "$WORK/$1.csr" -sha256 -days "$VALID_DAYS" \
+            -CA "$CERTS/$2.pem" -CAkey "$CERTS/$2.key" \
+            -set_serial "0x$(openssl rand -hex 8)" \
+            -extfile "$WORK/ext-rule.cnf" -extensions leaf -out "$CERTS/$1.pem"
+        cat "$CERTS/$1.pem" "$CERTS/$2.pem" >"$CERTS/$1-chain.pem"
+        chmod 644 "$CERTS/$1.pem" "$CERTS/$1.key" "$CERTS/$1-chain.pem"
+    }
+    rule_leaf server-revoked intermediate-ca
+    if [ ! -s "$CERTS/intermediate-ca.crl.pem" ]; then
+        # openssl ca keeps its state in a database; only the CRL is kept.
+        mkdir -p "$WORK/ca"
+        : >"$WORK/ca/index.txt"
+        echo 1000 >"$WORK/ca/crlnumber"
+        cat >"$WORK/ca/ca.cnf" <<EOF
+[ca]
+default_ca = inter
+[inter]
+database = $WORK/ca/index.txt
+crlnumber = $WORK/ca/crlnumber
+certificate = $CERTS/intermediate-ca.pem
+private_key = $CERTS/intermediate-ca.key
+default_md = sha256
+default_crl_days = $VALID_DAYS
+crl_extensions = crl_ext
+[crl_ext]
+authorityKeyIdentifier = keyid
+EOF
+        openssl ca -config "$WORK/ca/ca.cnf" -batch \
+            -revoke "$CERTS/server-revoked.pem" -crl_reason keyCompromise \
+            2>"$WORK/ca/revoke.log" || { cat "$WORK/ca/revoke.log" >&2; die "revoke failed"; }
+        openssl ca -config "$WORK/ca/ca.cnf" -batch -gencrl \
+            -out "$CERTS/intermediate-ca.crl.pem" 2>"$WORK/ca/crl.log" ||
+            { cat "$WORK/ca/crl.log" >&2; die "gencrl failed"; }
+        chmod 644 "$CERTS/intermediate-ca.crl.pem"
+    fi
+    if [ ! -s "$CERTS/inspection-ca.pem" ]; then
+        openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+            -out "$CERTS/inspection-ca.key" 2>/dev/null
+        openssl req -x509 -new -key "$CERTS/inspection-ca.key" -sha256 \
+            -days "$VALID_DAYS" \
+            -subj "/O=tlsmon inspection/CN=tlsmon test inspection CA" \
+            -config "$WORK/ext-rule.cnf" -extensions ca \
+            -out "$CERTS/inspection-ca.pem"
+        chmod 644 "$CERTS/inspection-ca.pem" "$CERTS/inspection-ca.key"
+        rm -f "$CERTS/server-inspected.pem"
+    fi
+    rule_leaf server-inspected inspection-ca
+}
+
+# Python helpers for the client that gives up and the server that resets
+# after its hello. Both drive OpenSSL (Python's ssl) through memory BIOs,
+# so the bytes on the wire are OpenSSL's own; only the moment the socket is
+# closed is chosen here.
+write_rule_py() {
+    cat >"$WORK/rulepy.py" <<'EOF'
+import socket, ssl, struct, sys, time
+mode = sys.argv[1]
+
+def pump_handshake(sock, obj, out, inc, stop_when_client_flight=False):
+    """Drive obj's handshake over sock. With stop_when_client_flight, return
+    as soon as the client has processed the server's whole first flight and
+    produced its own second flight (which is then never sent)."""
+    flights = 0
+    while True:
+        try:
+            obj.do_handshake()
+            done = True
+        except ssl.SSLWantReadError:
+            done = False
+        data = out.read()
+        flights += bool(data)
+        if stop_when_client_flight and flights == 2:
+            return data
+        if data:
+            sock.sendall(data)
+        if done:
+            return b''
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError('peer closed during the handshake')
+        inc.write(chunk)
+
+if mode in ('abort', 'abort-rst', 'quick'):
+    host, port, ca = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    s = socket.create_connection((host, port))
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname='server.test')
+    if mode.startswith('abort'):
+        # The server's flight was read and the chain verified (an invalid
+        # chain would have raised); the client now gives up: FIN, no alert.
+        try:
+            unsent = pump_handshake(s, obj, out, inc, stop_when_client_flight=True)
+            print(f'server flight accepted; closing without sending the '
+                  f'{len(unsent)} bytes of the second flight')
+        except ssl.SSLCertVerificationError as e:
+            # OpenSSL has written its alert; it is dropped, not sent.
+            print(f'chain rejected ({e.verify_message}); closing without '
+                  f'sending the {len(out.read())}-byte alert')
+        if mode == 'abort-rst':
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        s.close()
+    else:
+        # Same client, but it finishes the handshake before it closes.
+        pump_handshake(s, obj, out, inc)
+        print(f'handshake finished ({obj.version()}, {obj.cipher()[0]}); closing')
+        try:
+            obj.unwrap()
+        except ssl.SSLWantReadError:
+            pass
+        s.sendall(out.read())  # close_notify
+        while s.recv(65536):   # the server's close_notify and FIN
+            pass
+        s.close()
+elif mode == 'hello-reset':
+    host, port, cert, key = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, port))
+    ls.listen(1)
+    conn, _ = ls.accept()
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_side=True)
+    inc.write(conn.recv(65536))
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    conn.sendall(out.read())  # ServerHello .. ServerHelloDone
+    # Wait for the client's answer, then abort: SO_LINGER 0 makes it a RST.
+    conn.recv(65536)
+    time.sleep(0.2)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    conn.close()
+    ls.close()
+EOF
+}
+
+# nginx_start PORT: nginx from Debian, run in the foreground as one process
+# with its own prefix. The default server refuses every handshake that does
+# not name a configured host (ssl_reject_handshake: alert unrecognized_name);
+# the only named server is server.test.
+nginx_start() {
+    local port=$1 dir=$WORK/nginx-$1
+    command -v nginx >/dev/null || die "missing tool: nginx (apt-get install nginx-light)"
+    mkdir -p "$dir/tmp"
+    cat >"$dir/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+error_log stderr info;
+pid $dir/nginx.pid;
+events { worker_connections 16; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp;
+    proxy_temp_path $dir/tmp;
+    server {
+        listen 127.0.0.1:$port ssl default_server;
+        ssl_reject_handshake on;
+    }
+    server {
+        listen 127.0.0.1:$port ssl;
+        server_name server.test;
+        ssl_certificate $CERTS/server-rsa-chain.pem;
+        ssl_certificate_key $CERTS/server-rsa.key;
+        default_type text/plain;
+        location / { return 200 "hello from nginx\n"; }
+    }
+}
+EOF
+    server_start "$port" nginx -p "$dir" -c "$dir/nginx.conf" -e stderr
+}
+
+# missing_sni: a ClientHello without server_name to a server that hosts
+# names only by SNI.
+cap_fail_missing_sni() {
+    capture_start fail-missing-sni 4480
+    nginx_start 4480
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4480 -noservername \
+        -CAfile "$ROOT" -verify_return_error
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==1 && tls.handshake.extensions_server_name' 0
+    expect 'tls.alert_message.desc==112 && tcp.srcport==4480' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+# Near miss: the same nginx, the same client with SNI: established.
+cap_nginx_sni() {
+    capture_start nginx-sni 4481
+    nginx_start 4481
+    must_pass s_client_say $'GET / HTTP/1.0\r\nHost: server.test\r\n\r' 1 -connect 127.0.0.1:4481 \
+        -servername server.test "${VERIFY[@]}"
+    grep -q 'hello from nginx' "$(client_log)" || die "nginx-sni: no reply"
+    server_stop
+    capture_stop
+    # nginx 1.22's default ssl_protocols stop at TLS 1.2.
+    expect "$SH12" 1
+    expect 'tls.alert_message.desc' 0
+}
+
+# alpn_mismatch: GnuTLS's server with --alpn-fatal refuses a client whose
+# ALPN list has none of its protocols (no_application_protocol, 120).
+# TLS 1.2 only, so the near miss shows the selected ALPN in clear.
+alpn_server() { # PORT
+    server_start "$1" gnutls-serv -p "$1" --echo --disable-client-cert \
+        --alpn=h2 --alpn-fatal --priority 'NORMAL:-VERS-ALL:+VERS-TLS1.2' \
+        --x509certfile "$CERTS/server-rsa-chain.pem" \
+        --x509keyfile "$CERTS/server-rsa.key"
+}
+
+cap_fail_alpn() {
+    capture_start fail-alpn 4482
+    alpn_server 4482
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4482 -alpn http/1.1 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop # gnutls-serv keeps serving; this kills it
+    capture_stop
+    expect 'tls.handshake.type==1 && tls.handshake.extensions_alpn_str=="http/1.1"' 1
+    expect 'tls.alert_message.desc==120 && tcp.srcport==4482' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+cap_alpn_h2_tls12() {
+    capture_start alpn-h2-tls12 4483
+    alpn_server 4483
+    must_pass s_client_say "hello over h2" 1 -connect 127.0.0.1:4483 \
+        -alpn h2 -servername server.test "${VERIFY[@]}"
+    grep -q 'ALPN protocol: h2' "$(client_log)" || die "alpn-h2-tls12: h2 not selected"
+    sleep 0.3
+    server_stop
+    capture_stop
+    expect "$SH12 && tls.handshake.extensions_alpn_str==\"h2\"" 1
+    expect 'tls.alert_message.desc' 0
+}
+
+# inappropriate_fallback: the server speaks TLS 1.1 and 1.2; a client that
+# retries with TLS 1.1 and says so (TLS_FALLBACK_SCSV) is refused (86).
+fallback_server() { # PORT
+    server_start "$1" openssl s_server -accept "$1" -naccept 1 -rev \
+        -min_protocol TLSv1.1 -max_protocol TLSv1.2 \
+        -cipher 'DEFAULT@SECLEVEL=0' \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+}
+
+cap_fail_fallback() {
+    capture_start fail-fallback 4484
+    fallback_server 4484
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4484 -tls1_1 \
+        -fallback_scsv -cipher 'DEFAULT@SECLEVEL=0' -servername server.test \
+        "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==1 && tls.handshake.version==0x0302 && tls.handshake.ciphersuite==0x5600' 1
+    expect 'tls.alert_message.desc==86 && tcp.srcport==4484' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+# Near miss: the same SCSV, but the client's version (1.2) is the server's
+# highest, so it is no downgrade: established.
+cap_fallback_scsv_top() {
+    capture_start fallback-scsv-top 4485
+    fallback_server 4485
+    must_pass s_client_say "hello after a fallback" 1 -connect 127.0.0.1:4485 \
+        -tls1_2 -fallback_scsv -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==1 && tls.handshake.ciphersuite==0x5600' 1
+    expect "$SH12" 1
+    expect 'tls.alert_message.desc' 0
+}
+
+# group_mismatch: TLS 1.3 only, the server accepts P-384 only, the client
+# offers X25519 only: no common group, so no HelloRetryRequest either; the
+# server answers handshake_failure (40). (GnuTLS's server does the same.)
+# The near miss is tls13-hrr: same server, the client also lists P-384.
+cap_fail_group() {
+    capture_start fail-group 4486
+    server_start 4486 openssl s_server -accept 4486 -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER" -groups P-384
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4486 -tls1_3 \
+        -groups X25519 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==1 && tls.handshake.extensions_supported_group==0x001d' 1
+    expect 'tls.alert_message.desc==40 && tcp.srcport==4486' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+# cert_revoked: the leaf is revoked in the intermediate's CRL, which the
+# client checks (-crl_check): client alert certificate_revoked (44).
+CRL_CHECK=(-CRL "$CERTS/intermediate-ca.crl.pem" -crl_check)
+
+cap_fail_revoked() {
+    make_rule_certs
+    capture_start fail-revoked 4488
+    cert_server 4488 server-revoked -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4488 -tls1_2 \
+        -servername server.test "${VERIFY[@]}" "${CRL_CHECK[@]}"
+    grep -q 'certificate revoked' "$(client_log)" || die "fail-revoked: not revoked"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==44 && tcp.dstport==4488' 1
+}
+
+# Near miss: the same client and CRL, the server's usual (unrevoked) leaf.
+cap_crl_checked() {
+    make_rule_certs
+    capture_start crl-checked 4489
+    cert_server 4489 server-rsa -cert_chain "$INTER"
+    must_pass s_client_say "hello, not revoked" 1 -connect 127.0.0.1:4489 \
+        -tls1_2 -servername server.test "${VERIFY[@]}" "${CRL_CHECK[@]}"
+    server_stop
+    capture_stop
+    expect "$SH12" 1
+    expect 'tls.alert_message.desc' 0
+}
+
+# client_rejected: no Debian client sends user_canceled (90) or
+# access_denied (49) by itself (gnutls-cli --tofu, answered "no", sends
+# bad_certificate), so this is the other form: a Python ssl client reads and
+# verifies the server's TLS 1.2 flight, then drops the connection with a RST
+# (SO_LINGER 0), without its second flight and without an alert. (Had it
+# closed with a FIN, the server would have the last word: OpenSSL's
+# s_server answers the early EOF with decode_error (50), gnutls-serv with
+# unexpected_message (10).)
+cap_fail_client_abort() {
+    write_rule_py
+    capture_start fail-client-abort 4490
+    cert_server 4490 server-rsa -cert_chain "$INTER"
+    must_pass in_ns python3 "$WORK/rulepy.py" abort-rst 127.0.0.1 4490 "$ROOT"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==14' 1
+    expect 'tcp.len>0 && tcp.dstport==4490' 1
+    expect 'tcp.flags.reset==1 && tcp.dstport==4490' 1
+    expect 'tcp.flags.fin==1' 0
+    expect 'tls.alert_message' 0
+}
+
+# Near miss: the same client finishes the handshake, then closes at once
+# (close_notify, FIN) without sending data.
+cap_client_quick_close() {
+    write_rule_py
+    capture_start client-quick-close 4491
+    cert_server 4491 server-rsa -cert_chain "$INTER"
+    must_pass in_ns python3 "$WORK/rulepy.py" quick 127.0.0.1 4491 "$ROOT"
+    server_stop
+    capture_stop
+    expect 'tls.record.content_type==20' 2
+    expect 'tls.record.content_type==23' 0
+}
+
+# interception: three connections for server.test to one server address.
+# The first two get the usual chain (leaf, intermediate -> root); then a
+# TLS-inspection box takes the port and presents a server.test leaf of its
+# own CA, which the client (trusting only the root) refuses: unknown_ca.
+# The first two connections are the near miss.
+cap_interception() {
+    make_rule_certs
+    capture_start interception 4492
+    cert_server 4492 server-rsa -cert_chain "$INTER" -naccept 2
+    must_pass s_client_say "hello one" 1 -connect 127.0.0.1:4492 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    must_pass s_client_say "hello two" 1 -connect 127.0.0.1:4492 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    cert_server 4492 server-inspected -cert_chain "$CERTS/inspection-ca.pem"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4492 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 3
+    expect 'x509sat.printableString=="tlsmon test inspection CA" || x509sat.uTF8String=="tlsmon test inspection CA"'
+    expect 'tls.alert_message.desc==48 && tcp.dstport==4492' 1
+}
+
+# Near miss of server_reset: the server sends its whole TLS 1.2 flight
+# (ServerHello .. ServerHelloDone, made by OpenSSL through Python), reads
+# the client's answer, then resets. A failure, but after the ServerHello.
+cap_fail_reset_after_hello() {
+    write_rule_py
+    capture_start fail-reset-after-hello 4493
+    server_start 4493 python3 "$WORK/rulepy.py" hello-reset 127.0.0.1 4493 \
+        "$CERTS/server-rsa-chain.pem" "$CERTS/server-rsa.key"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4493 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect "$SH12" 1
+    expect 'tls.handshake.type==14' 1
+    expect 'tcp.flags.reset==1 && tcp.srcport==4493' 1
+    expect 'tls.alert_message.desc' 0
+}
+
+# unrecognized_name for a name the server does not host: the same nginx,
+# SNI other.test. (Not missing_sni: the client did send a name.)
+cap_fail_unknown_sni() {
+    capture_start fail-unknown-sni 4494
+    nginx_start 4494
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4494 \
+        -servername other.test -CAfile "$ROOT" -verify_return_error
+    server_stop
+    capture_stop
+    expect 'tls.handshake.extensions_server_name=="other.test"' 1
+    expect 'tls.alert_message.desc==112 && tcp.srcport==4494' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+# A client that rejects the chain silently: the Python client of
+# fail-client-abort, trusting only the unrelated CA, fails verification on
+# the server's flight; OpenSSL writes its unknown_ca alert, which the
+# script drops, and the client resets the connection. On the wire: the
+# server's flight, then the client's RST, nothing else.
+cap_fail_untrusted_silent() {
+    write_rule_py
+    capture_start fail-untrusted-silent 4495
+    cert_server 4495 server-rsa -cert_chain "$INTER"
+    must_pass in_ns python3 "$WORK/rulepy.py" abort-rst 127.0.0.1 4495 \
+        "$CERTS/other-ca.pem"
+    grep -q 'chain rejected' "$(client_log)" || die "fail-untrusted-silent: chain not rejected"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==14' 1
+    expect 'tcp.len>0 && tcp.dstport==4495' 1
+    expect 'tcp.flags.reset==1 && tcp.dstport==4495' 1
+    expect 'tls.alert_message' 0
+}
+
+RULECAP_SCENARIOS=(fail-missing-sni nginx-sni fail-alpn alpn-h2-tls12
+     fail-fallback fallback-scsv-top fail-group fail-revoked crl-checked
+     fail-client-abort client-quick-close interception fail-reset-after-hello
+     fail-unknown-sni fail-untrusted-silent)
+
+# ---------------------------------------------------------------------------
 # Rule triggers (issue 3): captures for the diagnosis rules not covered
 # above, each the trigger of one default rule. Ports 4500-4519.
 
@@ -1622,6 +2093,7 @@ ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
      fail-unknown-ca-tls13-openssl "${CERT_SCENARIOS[@]}"
      "${RULE_SCENARIOS[@]}"
      "${STARTTLS_SCENARIOS[@]}")
+ALL+=("${RULECAP_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do
