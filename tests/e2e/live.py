@@ -70,6 +70,12 @@ def main():
     if os.geteuid() != 0:
         print("live capture needs root: skipped")
         return 77
+    p = subprocess.run(["runuser", "-u", "nobody", "--", tlsmon, "-i", "lo"],
+                       capture_output=True, text=True)
+    check("no permission: exit 1, one line naming the capabilities",
+          p.returncode == 1 and p.stderr.strip() ==
+          "tlsmon: -i lo: permission denied (run as root, or give tlsmon "
+          "CAP_NET_RAW and CAP_NET_ADMIN)", p.stderr)
     p = subprocess.run([tlsmon, "-i", "lo", "-f", "tcp port"],
                        capture_output=True, text=True)
     check("bad filter: exit 1, one line", p.returncode == 1 and
