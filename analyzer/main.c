@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ struct options {
     size_t n_inputs;
     const char *filter;
     const char *out_path;
+    const char *json_path;    /* --json: an NDJSON copy beside -o */
     enum format format;
     int summary; /* -1 default for the format, 0 off, 1 on */
     struct pipeline_config pipe;
@@ -56,6 +58,8 @@ static void usage(FILE *fp)
         "  -r FILE               read FILE (repeatable; - is standard input)\n"
         "  -f FILTER             BPF filter applied to every input\n"
         "  -o FILE               write results to FILE (default: stdout)\n"
+        "      --json FILE       also append NDJSON records, alerts and stats\n"
+        "                        to FILE (- is stdout), beside -o/--format\n"
         "      --format FMT      text or ndjson (default: text on a terminal,\n"
         "                        ndjson otherwise)\n"
         "      --summary         end-of-run summary (default with text)\n"
@@ -159,7 +163,52 @@ struct sensor {
     struct summary *summary;
     FILE **out;
     enum format fmt;
+    FILE **json_out;           /* NULL without --json */
+    struct output **outputs;   /* [0] writes *out, [1] *json_out */
 };
+
+/* Reopen an output file (logrotate moved it away). The new file is opened
+ * before the old one is closed, so a failure keeps writing where it was. */
+static void reopen(const char *path, FILE **fpp, struct output *o)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return;
+    FILE *fresh = fopen(path, "a");
+    if (!fresh) {
+        fprintf(stderr, "tlsmon: SIGHUP: %s: cannot reopen (%s), keeping "
+                        "the open file\n", path, strerror(errno));
+        return;
+    }
+    setvbuf(fresh, NULL, _IOLBF, 0);
+    fflush(*fpp);
+    if (*fpp != stdout)
+        fclose(*fpp);
+    *fpp = fresh;
+    o->fp = fresh;
+}
+
+/* --user: the files opened as root become the user's, so that it can
+ * reopen them on SIGHUP. */
+static void give_outputs_to(const struct options *o)
+{
+    struct passwd *pw = getpwnam(o->live.user);
+    const char *paths[] = {o->out_path, o->json_path};
+    for (size_t i = 0; pw && i < 2; i++)
+        if (paths[i] && strcmp(paths[i], "-") != 0 &&
+            chown(paths[i], pw->pw_uid, pw->pw_gid) != 0)
+            fprintf(stderr, "tlsmon: --user %s: cannot give %s to it: %s\n",
+                    o->live.user, paths[i], strerror(errno));
+}
+
+static void write_stats_event(FILE *fp, const struct stats_snapshot *snap)
+{
+    struct json_writer w;
+    json_init(&w);
+    stats_write_json(&w, snap);
+    json_write_line(&w, fp);
+    fflush(fp);
+    json_free(&w);
+}
 
 /* SIGHUP: new rules between records (a broken file keeps the running
  * ones), and the output file reopened for logrotate's copy-less rotation. */
@@ -177,13 +226,9 @@ static void sensor_reload(void *ctx)
         fprintf(stderr, "tlsmon: SIGHUP: %zu rules loaded\n",
                 rules_count(fresh));
     }
-    const char *path = s->opts->out_path;
-    if (path && strcmp(path, "-") != 0) {
-        fflush(*s->out);
-        if (!freopen(path, "a", *s->out))
-            fprintf(stderr, "tlsmon: SIGHUP: %s: cannot reopen: %s\n", path,
-                    strerror(errno));
-    }
+    reopen(s->opts->out_path, s->out, s->outputs[0]);
+    if (s->json_out)
+        reopen(s->opts->json_path, s->json_out, s->outputs[1]);
 }
 
 static void sensor_stats(void *ctx, const struct live_counters *pc)
@@ -200,14 +245,10 @@ static void sensor_stats(void *ctx, const struct live_counters *pc)
     gettimeofday(&tv, NULL);
     snap.now_us = (uint64_t)tv.tv_sec * 1000000ULL + (uint64_t)tv.tv_usec;
     stats_print_line(stderr, &snap);
-    if (s->fmt == FORMAT_NDJSON) {
-        struct json_writer w;
-        json_init(&w);
-        stats_write_json(&w, &snap);
-        json_write_line(&w, *s->out);
-        fflush(*s->out);
-        json_free(&w);
-    }
+    if (s->fmt == FORMAT_NDJSON)
+        write_stats_event(*s->out, &snap);
+    if (s->json_out)
+        write_stats_event(*s->json_out, &snap);
 }
 
 static bool add_input(struct options *o, const char *path)
@@ -242,6 +283,7 @@ enum long_only {
     OPT_BUFFER_SIZE,
     OPT_STATS_INTERVAL,
     OPT_USER,
+    OPT_JSON,
 };
 
 /* Returns -1 to go on, else the exit code to leave with. */
@@ -273,6 +315,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"user", required_argument, NULL, OPT_USER},
+        {"json", required_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -380,6 +423,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_USER:
             o->live.user = optarg;
             break;
+        case OPT_JSON:
+            o->json_path = optarg;
+            break;
         case OPT_NO_RULES:
             o->no_rules = true;
             break;
@@ -481,15 +527,31 @@ int main(int argc, char **argv)
     bool want_summary = o.summary == 1 || (o.summary == -1 && fmt == FORMAT_TEXT);
     bool color = tty && fmt == FORMAT_TEXT && getenv("NO_COLOR") == NULL;
 
-    struct output *output = fmt == FORMAT_TEXT ? output_text_new(out, color)
-                                               : output_ndjson_new(out);
+    FILE *json_out = NULL;
+    if (o.json_path) {
+        json_out = strcmp(o.json_path, "-") == 0 ? stdout
+                                                 : fopen(o.json_path, "a");
+        if (!json_out) {
+            fprintf(stderr, "tlsmon: --json %s: cannot write: %s\n",
+                    o.json_path, strerror(errno));
+            return EXIT_INPUT;
+        }
+    }
+    struct output *outputs[2];
+    size_t n_outputs = 0;
+    outputs[n_outputs++] = fmt == FORMAT_TEXT ? output_text_new(out, color)
+                                              : output_ndjson_new(out);
+    if (json_out)
+        outputs[n_outputs++] = output_ndjson_new(json_out);
     struct summary summary;
     if (!summary_init(&summary)) {
         fputs("tlsmon: out of memory\n", stderr);
         return EXIT_INPUT;
     }
-    struct pipeline *p =
-        output ? pipeline_new(&o.pipe, &output, 1, &summary) : NULL;
+    struct pipeline *p = outputs[0] && outputs[n_outputs - 1]
+                             ? pipeline_new(&o.pipe, outputs, n_outputs,
+                                            &summary)
+                             : NULL;
     if (!p) {
         fputs("tlsmon: out of memory\n", stderr);
         return EXIT_INPUT;
@@ -499,10 +561,16 @@ int main(int argc, char **argv)
     if (o.live.iface) {
         /* A shipper tails the output: every line reaches it whole and now. */
         setvbuf(out, NULL, _IOLBF, 0);
+        if (json_out)
+            setvbuf(json_out, NULL, _IOLBF, 0);
         o.live.filter = o.filter;
         o.live.stats_interval =
             o.stats_interval < 0 ? 60 : (unsigned)o.stats_interval;
-        struct sensor sensor = {&o, &rules, p, &summary, &out, fmt};
+        struct sensor sensor = {&o,   &rules, p,
+                                &summary, &out, fmt,
+                                json_out ? &json_out : NULL, outputs};
+        if (o.live.user)
+            give_outputs_to(&o);
         struct live_hooks hooks = {&sensor, sensor_reload, sensor_stats};
         enum capture_status st = live_run(&o.live, p, &hooks, stderr);
         if (st != CAPTURE_OK && st != CAPTURE_BROKEN) {
@@ -525,9 +593,17 @@ int main(int argc, char **argv)
             exit_code = EXIT_PARTIAL;
     }
     pipeline_finish(p);
-    output->finish(output, want_summary ? &summary : NULL, pipeline_stats(p));
+    for (size_t i = 0; i < n_outputs; i++)
+        outputs[i]->finish(outputs[i], want_summary ? &summary : NULL,
+                           pipeline_stats(p));
     pipeline_free(p);
-    output->free(output);
+    for (size_t i = 0; i < n_outputs; i++)
+        outputs[i]->free(outputs[i]);
+    if (json_out && json_out != stdout && fclose(json_out) != 0) {
+        fprintf(stderr, "tlsmon: --json %s: writing failed: %s\n",
+                o.json_path, strerror(errno));
+        exit_code = EXIT_INPUT;
+    }
     summary_free(&summary);
     rules_free(rules);
     free(o.rule_files);

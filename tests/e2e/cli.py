@@ -113,6 +113,18 @@ def main():
     check("ndjson: every line is a handshake, or an alert after its "
           "handshake", ok, err)
 
+    # --json: NDJSON appended to a file beside the text output.
+    json_path = os.path.join(tmp, "copy.ndjson")
+    rc, out, err = run(t, "--format", "text", "--no-summary", "--json",
+                       json_path, base)
+    rc2, out2, err2 = run(t, "--format", "text", "--no-summary", "--json",
+                          json_path, base)
+    lines = open(json_path).read().splitlines() if rc == rc2 == 0 else []
+    check("--json appends NDJSON beside the text output",
+          len(lines) >= 2 and len(lines) % 2 == 0 and
+          all(json.loads(x)["event"]["dataset"].startswith("tlsmon.")
+              for x in lines) and "->" in out, out + err + err2)
+
     # Rules: a broken file names file, line and column; nothing runs.
     bad_rules = os.path.join(tmp, "bad.yaml")
     with open(bad_rules, "w") as fp:

@@ -109,11 +109,13 @@ def main():
             fp.write(good_rules)
         os.chmod(rules, 0o644)
         out = os.path.join(work, "out.ndjson")
+        text_out = os.path.join(work, "out.txt")
         err_path = os.path.join(work, "stderr.txt")
         errf = open(err_path, "w")
         sensor = subprocess.Popen(
             ["ip", "netns", "exec", ns_srv, tlsmon, "-i", veth_s,
-             "--format", "ndjson", "-o", out, "--stats-interval", "1",
+             "--format", "text", "-o", text_out, "--json", out,
+             "--stats-interval", "1",
              "--flow-timeout", "2", "--summary", "--rules", "+" + rules,
              "--user",
              "nobody", "-f", "tcp"], stderr=errf)
@@ -227,6 +229,10 @@ def main():
         check("SIGTERM: the summary is written",
               any(r["event"]["dataset"] == "tlsmon.summary" for r in final),
               final[-1:] if final else "no output")
+        text = open(text_out).read()
+        check("the text output beside --json has the same handshakes",
+              "established" in text and "FAILED" in text and
+              "protocol_version_mismatch" in text, text[-500:])
         errf.close()
     finally:
         for pr in procs:
