@@ -18,7 +18,9 @@
 #include "output/json_writer.h"
 #include "output/stats_event.h"
 #include "output/output.h"
+#include "output/redis.h"
 #include "output/summary.h"
+#include "output/syslog.h"
 #include "pipeline.h"
 #include "../rules/engine.h"
 #include "tlsmon_config.h"
@@ -45,6 +47,9 @@ struct options {
     enum { RULES_RUN, RULES_CHECK, RULES_LIST, RULES_LIST_MD } rules_mode;
     struct live_config live;   /* live.iface set: capture from it */
     long stats_interval;       /* -1: default (60 live, off offline) */
+    unsigned json_events;      /* OUT_EV_* for --json */
+    struct syslog_config syslog; /* syslog.url set: --syslog */
+    struct redis_config redis;   /* redis.addr set: --redis */
 };
 
 static void usage(FILE *fp)
@@ -60,6 +65,20 @@ static void usage(FILE *fp)
         "  -o FILE               write results to FILE (default: stdout)\n"
         "      --json FILE       also append NDJSON records, alerts and stats\n"
         "                        to FILE (- is stdout), beside -o/--format\n"
+        "      --json-events LIST  what --json takes: handshakes,alerts,stats\n"
+        "                        (default all)\n"
+        "      --syslog URL      send events as RFC 5424 syslog messages to\n"
+        "                        udp://HOST:PORT, tcp://HOST:PORT or unix:PATH\n"
+        "      --syslog-events LIST  what it takes (default alerts,stats)\n"
+        "      --syslog-facility F  facility name or number (default local0)\n"
+        "      --redis HOST:PORT send events to Redis: RPUSH to a list\n"
+        "      --redis-key KEY   the list or stream (default tlsmon)\n"
+        "      --redis-stream    XADD to a stream instead\n"
+        "      --redis-maxlen N  trim the stream to about N entries\n"
+        "      --redis-events LIST  what it takes (default alerts,stats)\n"
+        "      --output-queue N  events a network output holds while its\n"
+        "                        destination is slow or down (default 100000;\n"
+        "                        past it events are dropped and counted)\n"
         "      --format FMT      text or ndjson (default: text on a terminal,\n"
         "                        ndjson otherwise)\n"
         "      --summary         end-of-run summary (default with text)\n"
@@ -165,6 +184,7 @@ struct sensor {
     enum format fmt;
     FILE **json_out;           /* NULL without --json */
     struct output **outputs;   /* [0] writes *out, [1] *json_out */
+    size_t n_outputs;
 };
 
 /* Reopen an output file (logrotate moved it away). The new file is opened
@@ -200,16 +220,6 @@ static void give_outputs_to(const struct options *o)
                     o->live.user, paths[i], strerror(errno));
 }
 
-static void write_stats_event(FILE *fp, const struct stats_snapshot *snap)
-{
-    struct json_writer w;
-    json_init(&w);
-    stats_write_json(&w, snap);
-    json_write_line(&w, fp);
-    fflush(fp);
-    json_free(&w);
-}
-
 /* SIGHUP: new rules between records (a broken file keeps the running
  * ones), and the output file reopened for logrotate's copy-less rotation. */
 static void sensor_reload(void *ctx)
@@ -240,15 +250,17 @@ static void sensor_stats(void *ctx, const struct live_counters *pc)
         .pcap = *pc,
         .memory_bytes = pipeline_memory(s->p),
         .flows_active = pipeline_active_flows(s->p),
+        .reassembly_bytes = pipeline_reassembly_bytes(s->p),
+        .outputs = s->outputs,
+        .n_outputs = s->n_outputs,
     };
     struct timeval tv;
     gettimeofday(&tv, NULL);
     snap.now_us = (uint64_t)tv.tv_sec * 1000000ULL + (uint64_t)tv.tv_usec;
     stats_print_line(stderr, &snap);
-    if (s->fmt == FORMAT_NDJSON)
-        write_stats_event(*s->out, &snap);
-    if (s->json_out)
-        write_stats_event(*s->json_out, &snap);
+    for (size_t i = 0; i < s->n_outputs; i++)
+        if (s->outputs[i]->stats)
+            s->outputs[i]->stats(s->outputs[i], &snap);
 }
 
 static bool add_input(struct options *o, const char *path)
@@ -284,6 +296,16 @@ enum long_only {
     OPT_STATS_INTERVAL,
     OPT_USER,
     OPT_JSON,
+    OPT_JSON_EVENTS,
+    OPT_SYSLOG,
+    OPT_SYSLOG_EVENTS,
+    OPT_SYSLOG_FACILITY,
+    OPT_REDIS,
+    OPT_REDIS_KEY,
+    OPT_REDIS_STREAM,
+    OPT_REDIS_MAXLEN,
+    OPT_REDIS_EVENTS,
+    OPT_OUTPUT_QUEUE,
 };
 
 /* Returns -1 to go on, else the exit code to leave with. */
@@ -316,6 +338,16 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"user", required_argument, NULL, OPT_USER},
         {"json", required_argument, NULL, OPT_JSON},
+        {"json-events", required_argument, NULL, OPT_JSON_EVENTS},
+        {"syslog", required_argument, NULL, OPT_SYSLOG},
+        {"syslog-events", required_argument, NULL, OPT_SYSLOG_EVENTS},
+        {"syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY},
+        {"redis", required_argument, NULL, OPT_REDIS},
+        {"redis-key", required_argument, NULL, OPT_REDIS_KEY},
+        {"redis-stream", no_argument, NULL, OPT_REDIS_STREAM},
+        {"redis-maxlen", required_argument, NULL, OPT_REDIS_MAXLEN},
+        {"redis-events", required_argument, NULL, OPT_REDIS_EVENTS},
+        {"output-queue", required_argument, NULL, OPT_OUTPUT_QUEUE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -426,6 +458,71 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_JSON:
             o->json_path = optarg;
             break;
+        case OPT_JSON_EVENTS:
+        case OPT_SYSLOG_EVENTS:
+        case OPT_REDIS_EVENTS: {
+            unsigned *mask = c == OPT_JSON_EVENTS     ? &o->json_events
+                             : c == OPT_SYSLOG_EVENTS ? &o->syslog.events
+                                                      : &o->redis.events;
+            if (!output_parse_events(optarg, mask)) {
+                fprintf(stderr, "tlsmon: '%s' is not a list of handshakes, "
+                                "alerts, stats (or all, none)\n", optarg);
+                return EXIT_INPUT;
+            }
+            break;
+        }
+        case OPT_SYSLOG: {
+            char err[256];
+            if (!syslog_url_valid(optarg, err, sizeof(err))) {
+                fprintf(stderr, "tlsmon: --syslog: %s\n", err);
+                return EXIT_INPUT;
+            }
+            o->syslog.url = optarg;
+            break;
+        }
+        case OPT_SYSLOG_FACILITY:
+            o->syslog.facility = syslog_facility_code(optarg);
+            if (o->syslog.facility < 0) {
+                fprintf(stderr, "tlsmon: --syslog-facility: '%s' is not a "
+                                "facility (local0..local7, daemon, ...)\n",
+                        optarg);
+                return EXIT_INPUT;
+            }
+            break;
+        case OPT_REDIS: {
+            char err[256];
+            if (!redis_addr_valid(optarg, err, sizeof(err))) {
+                fprintf(stderr, "tlsmon: --redis: %s\n", err);
+                return EXIT_INPUT;
+            }
+            o->redis.addr = optarg;
+            break;
+        }
+        case OPT_REDIS_KEY:
+            if (*optarg == '\0' || strlen(optarg) > 500) {
+                fputs("tlsmon: --redis-key: a key of 1 to 500 bytes\n",
+                      stderr);
+                return EXIT_INPUT;
+            }
+            o->redis.key = optarg;
+            break;
+        case OPT_REDIS_STREAM:
+            o->redis.stream = true;
+            break;
+        case OPT_REDIS_MAXLEN:
+        case OPT_OUTPUT_QUEUE:
+            if (!parse_size(optarg, &v) || (c == OPT_OUTPUT_QUEUE && v == 0) ||
+                v > (1ULL << 32)) {
+                fprintf(stderr, "tlsmon: %s: '%s' is not a count\n",
+                        c == OPT_OUTPUT_QUEUE ? "--output-queue"
+                                              : "--redis-maxlen", optarg);
+                return EXIT_INPUT;
+            }
+            if (c == OPT_OUTPUT_QUEUE)
+                o->syslog.queue_msgs = o->redis.queue_msgs = (size_t)v;
+            else
+                o->redis.maxlen = v;
+            break;
         case OPT_NO_RULES:
             o->no_rules = true;
             break;
@@ -486,6 +583,15 @@ int main(int argc, char **argv)
     o.summary = -1;
     o.live.promisc = true;
     o.stats_interval = -1;
+    o.json_events = OUT_EV_ALL;
+    o.syslog.events = OUT_EV_ALERT | OUT_EV_STATS;
+    o.syslog.facility = SYSLOG_DEFAULT_FACILITY;
+    o.syslog.queue_msgs = 100000;
+    o.syslog.queue_bytes = 256u << 20;
+    o.redis.events = OUT_EV_ALERT | OUT_EV_STATS;
+    o.redis.key = "tlsmon";
+    o.redis.queue_msgs = 100000;
+    o.redis.queue_bytes = 256u << 20;
     pipeline_config_defaults(&o.pipe);
 
     int rc = parse_options(argc, argv, &o);
@@ -537,18 +643,26 @@ int main(int argc, char **argv)
             return EXIT_INPUT;
         }
     }
-    struct output *outputs[2];
+    /* [0] writes -o, [1] --json when given, then the network outputs. */
+    struct output *outputs[4];
     size_t n_outputs = 0;
     outputs[n_outputs++] = fmt == FORMAT_TEXT ? output_text_new(out, color)
                                               : output_ndjson_new(out);
-    if (json_out)
+    if (json_out) {
         outputs[n_outputs++] = output_ndjson_new(json_out);
+        if (outputs[n_outputs - 1])
+            outputs[n_outputs - 1]->events = o.json_events;
+    }
+    if (o.syslog.url && outputs[n_outputs - 1])
+        outputs[n_outputs++] = output_syslog_new(&o.syslog);
+    if (o.redis.addr && outputs[n_outputs - 1])
+        outputs[n_outputs++] = output_redis_new(&o.redis);
     struct summary summary;
     if (!summary_init(&summary)) {
         fputs("tlsmon: out of memory\n", stderr);
         return EXIT_INPUT;
     }
-    struct pipeline *p = outputs[0] && outputs[n_outputs - 1]
+    struct pipeline *p = outputs[n_outputs - 1]
                              ? pipeline_new(&o.pipe, outputs, n_outputs,
                                             &summary)
                              : NULL;
@@ -568,7 +682,8 @@ int main(int argc, char **argv)
             o.stats_interval < 0 ? 60 : (unsigned)o.stats_interval;
         struct sensor sensor = {&o,   &rules, p,
                                 &summary, &out, fmt,
-                                json_out ? &json_out : NULL, outputs};
+                                json_out ? &json_out : NULL, outputs,
+                                n_outputs};
         if (o.live.user)
             give_outputs_to(&o);
         struct live_hooks hooks = {&sensor, sensor_reload, sensor_stats};

@@ -615,6 +615,11 @@ uint64_t pipeline_active_flows(const struct pipeline *p)
     return p->flows.count;
 }
 
+uint64_t pipeline_reassembly_bytes(const struct pipeline *p)
+{
+    return p->reassembly_held;
+}
+
 void pipeline_finish(struct pipeline *p)
 {
     struct flow *f;

@@ -47,6 +47,7 @@ void pipeline_tick(struct pipeline *p, uint64_t now_us);
 /* What the stats report: bytes held under the memcap, flows in the table. */
 uint64_t pipeline_memory(const struct pipeline *p);
 uint64_t pipeline_active_flows(const struct pipeline *p);
+uint64_t pipeline_reassembly_bytes(const struct pipeline *p);
 
 /* End of all input: decide and report every open handshake. */
 void pipeline_finish(struct pipeline *p);
