@@ -22,6 +22,7 @@
 #include "output/summary.h"
 #include "output/syslog.h"
 #include "pipeline.h"
+#include "workers.h"
 #include "../rules/engine.h"
 #include "tlsmon_config.h"
 
@@ -48,6 +49,7 @@ struct options {
     struct live_config live;   /* live.iface set: capture from it */
     long stats_interval;       /* -1: default (60 live, off offline) */
     unsigned json_events;      /* OUT_EV_* for --json */
+    size_t workers;            /* --workers */
     struct syslog_config syslog; /* syslog.url set: --syslog */
     struct redis_config redis;   /* redis.addr set: --redis */
 };
@@ -112,6 +114,9 @@ static void usage(FILE *fp)
         "                        NDJSON event); default 60 live, 0 off\n"
         "      --user USER       drop privileges to USER once the interface\n"
         "                        is open\n"
+        "      --workers N       N analysis threads, each with its own flows:\n"
+        "                        live, an AF_PACKET fanout group; files,\n"
+        "                        frames shared out by address pair\n"
         "      --list-fields     print every record field and exit\n"
         "      --list-fields-md  the same as a Markdown table\n"
         "  -h, --help            this help\n"
@@ -178,7 +183,7 @@ static struct rule_set *load_rules(const struct options *o, bool *failed)
 struct sensor {
     struct options *opts;
     struct rule_set **rules;
-    struct pipeline *p;
+    struct workers *ws;
     struct summary *summary;
     FILE **out;
     enum format fmt;
@@ -222,15 +227,28 @@ static void give_outputs_to(const struct options *o)
 
 /* SIGHUP: new rules between records (a broken file keeps the running
  * ones), and the output file reopened for logrotate's copy-less rotation. */
+/* Workers decide records under this lock; the signal hooks touch what
+ * they share (rules, outputs, summary) under it too. */
+static void emit_lock(struct sensor *s, bool take)
+{
+    pthread_mutex_t *m = workers_emit_lock(s->ws);
+    if (m && take)
+        pthread_mutex_lock(m);
+    else if (m)
+        pthread_mutex_unlock(m);
+}
+
 static void sensor_reload(void *ctx)
 {
     struct sensor *s = ctx;
     bool failed;
     struct rule_set *fresh = load_rules(s->opts, &failed);
+    emit_lock(s, true);
     if (failed) {
         fputs("tlsmon: SIGHUP: keeping the running rules\n", stderr);
     } else {
-        pipeline_set_rules(s->p, fresh);
+        for (size_t i = 0; i < workers_count(s->ws); i++)
+            pipeline_set_rules(workers_pipeline(s->ws, i), fresh);
         rules_free(*s->rules);
         *s->rules = fresh;
         fprintf(stderr, "tlsmon: SIGHUP: %zu rules loaded\n",
@@ -239,28 +257,51 @@ static void sensor_reload(void *ctx)
     reopen(s->opts->out_path, s->out, s->outputs[0]);
     if (s->json_out)
         reopen(s->opts->json_path, s->json_out, s->outputs[1]);
+    emit_lock(s, false);
 }
 
-static void sensor_stats(void *ctx, const struct live_counters *pc)
+static void sensor_stats(void *ctx, const struct live_counters *pc, size_t n)
 {
     struct sensor *s = ctx;
+    struct run_stats total;
+    struct worker_snapshot per[WORKERS_MAX];
     struct stats_snapshot snap = {
-        .run = pipeline_stats(s->p),
+        .run = &total,
         .summary = s->summary,
-        .pcap = *pc,
-        .memory_bytes = pipeline_memory(s->p),
-        .flows_active = pipeline_active_flows(s->p),
-        .reassembly_bytes = pipeline_reassembly_bytes(s->p),
         .outputs = s->outputs,
         .n_outputs = s->n_outputs,
+        .workers = per,
+        .n_workers = n,
     };
+    memset(&total, 0, sizeof(total));
+    memset(per, 0, sizeof(per));
+    /* Each worker's own lock first, then the shared one: a worker holds
+     * its own while it decides records under the shared lock. */
+    for (size_t i = 0; i < n && i < WORKERS_MAX; i++) {
+        workers_busy_lock(s->ws, i);
+        struct pipeline *p = workers_pipeline(s->ws, i);
+        const struct run_stats *r = pipeline_stats(p);
+        run_stats_add(&total, r);
+        per[i] = (struct worker_snapshot){
+            r->packets, r->bytes, pc[i].dropped, pc[i].if_dropped,
+            pipeline_active_flows(p), r->handshakes, pipeline_memory(p)};
+        snap.reassembly_bytes += pipeline_reassembly_bytes(p);
+        workers_busy_unlock(s->ws, i);
+        snap.pcap.received += pc[i].received;
+        snap.pcap.dropped += pc[i].dropped;
+        snap.pcap.if_dropped += pc[i].if_dropped;
+        snap.memory_bytes += per[i].memory_bytes;
+        snap.flows_active += per[i].flows_active;
+    }
     struct timeval tv;
     gettimeofday(&tv, NULL);
     snap.now_us = (uint64_t)tv.tv_sec * 1000000ULL + (uint64_t)tv.tv_usec;
+    emit_lock(s, true);
     stats_print_line(stderr, &snap);
     for (size_t i = 0; i < s->n_outputs; i++)
         if (s->outputs[i]->stats)
             s->outputs[i]->stats(s->outputs[i], &snap);
+    emit_lock(s, false);
 }
 
 static bool add_input(struct options *o, const char *path)
@@ -306,6 +347,7 @@ enum long_only {
     OPT_REDIS_MAXLEN,
     OPT_REDIS_EVENTS,
     OPT_OUTPUT_QUEUE,
+    OPT_WORKERS,
 };
 
 /* Returns -1 to go on, else the exit code to leave with. */
@@ -348,6 +390,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"redis-maxlen", required_argument, NULL, OPT_REDIS_MAXLEN},
         {"redis-events", required_argument, NULL, OPT_REDIS_EVENTS},
         {"output-queue", required_argument, NULL, OPT_OUTPUT_QUEUE},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -506,6 +549,14 @@ static int parse_options(int argc, char **argv, struct options *o)
             }
             o->redis.key = optarg;
             break;
+        case OPT_WORKERS:
+            if (!parse_size(optarg, &v) || v == 0 || v > WORKERS_MAX) {
+                fprintf(stderr, "tlsmon: --workers: '%s' is not a number "
+                                "from 1 to %d\n", optarg, WORKERS_MAX);
+                return EXIT_INPUT;
+            }
+            o->workers = (size_t)v;
+            break;
         case OPT_REDIS_STREAM:
             o->redis.stream = true;
             break;
@@ -584,6 +635,7 @@ int main(int argc, char **argv)
     o.live.promisc = true;
     o.stats_interval = -1;
     o.json_events = OUT_EV_ALL;
+    o.workers = 1;
     o.syslog.events = OUT_EV_ALERT | OUT_EV_STATS;
     o.syslog.facility = SYSLOG_DEFAULT_FACILITY;
     o.syslog.queue_msgs = 100000;
@@ -662,11 +714,11 @@ int main(int argc, char **argv)
         fputs("tlsmon: out of memory\n", stderr);
         return EXIT_INPUT;
     }
-    struct pipeline *p = outputs[n_outputs - 1]
-                             ? pipeline_new(&o.pipe, outputs, n_outputs,
-                                            &summary)
+    struct workers *ws = outputs[n_outputs - 1]
+                             ? workers_new(o.workers, &o.pipe, outputs,
+                                           n_outputs, &summary)
                              : NULL;
-    if (!p) {
+    if (!ws) {
         fputs("tlsmon: out of memory\n", stderr);
         return EXIT_INPUT;
     }
@@ -680,14 +732,14 @@ int main(int argc, char **argv)
         o.live.filter = o.filter;
         o.live.stats_interval =
             o.stats_interval < 0 ? 60 : (unsigned)o.stats_interval;
-        struct sensor sensor = {&o,   &rules, p,
+        struct sensor sensor = {&o,   &rules, ws,
                                 &summary, &out, fmt,
                                 json_out ? &json_out : NULL, outputs,
                                 n_outputs};
         if (o.live.user)
             give_outputs_to(&o);
         struct live_hooks hooks = {&sensor, sensor_reload, sensor_stats};
-        enum capture_status st = live_run(&o.live, p, &hooks, stderr);
+        enum capture_status st = live_run(&o.live, ws, &hooks, stderr);
         if (st != CAPTURE_OK && st != CAPTURE_BROKEN) {
             exit_code = EXIT_INPUT;
             want_summary = false; /* nothing was captured */
@@ -696,7 +748,7 @@ int main(int argc, char **argv)
             exit_code = EXIT_PARTIAL;
     }
     for (size_t i = 0; i < o.n_inputs; i++) {
-        enum capture_status st = capture_read_file(o.inputs[i], o.filter, p,
+        enum capture_status st = workers_read_file(ws, o.inputs[i], o.filter,
                                                    stderr);
         if (st == CAPTURE_BAD_FILTER) {
             exit_code = EXIT_INPUT;
@@ -707,11 +759,13 @@ int main(int argc, char **argv)
         else if (st == CAPTURE_BROKEN && exit_code == EXIT_OK)
             exit_code = EXIT_PARTIAL;
     }
-    pipeline_finish(p);
+    workers_finish(ws);
+    struct run_stats total;
+    workers_total_stats(ws, &total);
     for (size_t i = 0; i < n_outputs; i++)
         outputs[i]->finish(outputs[i], want_summary ? &summary : NULL,
-                           pipeline_stats(p));
-    pipeline_free(p);
+                           &total);
+    workers_free(ws);
     for (size_t i = 0; i < n_outputs; i++)
         outputs[i]->free(outputs[i]);
     if (json_out && json_out != stdout && fclose(json_out) != 0) {

@@ -62,10 +62,16 @@ void stats_print_line(FILE *fp, const struct stats_snapshot *s)
     fprintf(fp,
             " alerts %" PRIu64 " alerts_suppressed %" PRIu64
             " memory %" PRIu64 " reassembly %" PRIu64
-            " reassembly_max %" PRIu64 " output_dropped %" PRIu64 "\n",
+            " reassembly_max %" PRIu64 " output_dropped %" PRIu64,
             r->alerts, r->alerts_suppressed, s->memory_bytes,
             s->reassembly_bytes, r->reassembly_bytes_max,
             stats_output_dropped(s));
+    if (s->n_workers > 1) {
+        fprintf(fp, " workers");
+        for (size_t i = 0; i < s->n_workers; i++)
+            fprintf(fp, "%s%" PRIu64, i ? "/" : " ", s->workers[i].packets);
+    }
+    fputc('\n', fp);
     fflush(fp);
 }
 
@@ -114,6 +120,23 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_member_uint(w, "server_profiles_evicted", r->server_profiles_evicted);
     json_member_uint(w, "output_dropped", stats_output_dropped(s));
     write_outputs(w, s);
+    if (s->n_workers > 1) {
+        json_key(w, "workers");
+        json_begin_array(w);
+        for (size_t i = 0; i < s->n_workers; i++) {
+            const struct worker_snapshot *k = &s->workers[i];
+            json_begin_object(w);
+            json_member_uint(w, "packets", k->packets);
+            json_member_uint(w, "bytes", k->bytes);
+            json_member_uint(w, "pcap_dropped", k->pcap_dropped);
+            json_member_uint(w, "pcap_if_dropped", k->pcap_if_dropped);
+            json_member_uint(w, "flows_active", k->flows_active);
+            json_member_uint(w, "handshakes", k->handshakes);
+            json_member_uint(w, "memory_bytes", k->memory_bytes);
+            json_end_object(w);
+        }
+        json_end_array(w);
+    }
     json_end_object(w);
     json_end_object(w);
     json_end_object(w);

@@ -12,6 +12,12 @@
 #include "output.h"
 #include "summary.h"
 
+/* One worker's share (--workers N). */
+struct worker_snapshot {
+    uint64_t packets, bytes, pcap_dropped, pcap_if_dropped;
+    uint64_t flows_active, handshakes, memory_bytes;
+};
+
 struct stats_snapshot {
     const struct run_stats *run;
     const struct summary *summary;   /* handshakes by outcome; may be NULL */
@@ -23,6 +29,9 @@ struct stats_snapshot {
     /* Outputs with counters (delivered, dropped, queued); may be none. */
     struct output *const *outputs;
     size_t n_outputs;
+    /* More than one worker: each one's share. */
+    const struct worker_snapshot *workers;
+    size_t n_workers;
 };
 
 /* Events every output lost so far (queue full, refused, write errors). */
