@@ -28,6 +28,11 @@
 
 #define READ_TIMEOUT_MS 100
 #define DEFAULT_SNAPLEN 262144
+/* In immediate mode libpcap uses a ring of fixed-size slots, each as large
+ * as the biggest packet the interface can hand up (64 KiB with offloads):
+ * its 2 MiB default holds about 30 packets, and a burst during one slow
+ * certificate check overflows it. */
+#define DEFAULT_BUFFER_BYTES (32 << 20)
 
 static volatile sig_atomic_t stop_requested, reload_requested,
     stats_requested;
@@ -118,8 +123,8 @@ static pcap_t *open_interface(const struct live_config *cfg, FILE *errs,
     pcap_set_promisc(pc, cfg->promisc);
     pcap_set_timeout(pc, READ_TIMEOUT_MS);
     pcap_set_immediate_mode(pc, 1);
-    if (cfg->buffer_bytes > 0)
-        pcap_set_buffer_size(pc, cfg->buffer_bytes);
+    pcap_set_buffer_size(pc, cfg->buffer_bytes > 0 ? cfg->buffer_bytes
+                                                   : DEFAULT_BUFFER_BYTES);
     int rc = pcap_activate(pc);
     if (rc < 0) {
         const char *why = pcap_geterr(pc);
