@@ -173,8 +173,9 @@ static pcap_t *open_interface(const struct live_config *cfg, FILE *errs,
 static bool join_fanout(pcap_t *pc, uint16_t group, const char *iface,
                         FILE *errs)
 {
-    int arg = (int)group |
-              ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+    uint32_t arg = group |
+                   ((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG)
+                    << 16);
     if (setsockopt(pcap_fileno(pc), SOL_PACKET, PACKET_FANOUT, &arg,
                    sizeof(arg)) != 0) {
         fprintf(errs, "tlsmon: -i %s: --workers: cannot join a fanout group: "

@@ -119,7 +119,9 @@ class Sensor:
         n = len(self.stats())
         os.kill(self.proc.pid, signal.SIGUSR1)
         wait_for(lambda: len(self.stats()) > n, 5)
-        return self.stats()[-1]
+        got = self.stats()
+        return got[-1] if got else {"packets": -1, "pcap_received": -1,
+                                    "pcap_dropped": -1, "outputs": []}
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -267,18 +269,21 @@ def main():
                 sent_total += sent2
                 settled(s)
                 st = s.fresh_stats()
-                sy = [o for o in st["outputs"] if o["name"] == "syslog"][0]
+                sy = ([o for o in st["outputs"] if o["name"] == "syslog"] or
+                      [{"connected": None, "queued": 0}])[0]
                 check(f"{t}: rsyslog down: stats show syslog disconnected "
                       f"with events waiting", not sy["connected"] and
                       sy["queued"] > 0, sy)
                 rs.start()
                 check(f"{t}: the sender reconnects", wait_for(
                     lambda: "connected\n" in s.stderr(), 40), s.stderr())
-                wait_for(lambda: [o for o in s.fresh_stats()["outputs"]
-                                  if o["name"] == "syslog"][0]["queued"] == 0,
-                         10)
-                st = s.fresh_stats()
-                sy = [o for o in st["outputs"] if o["name"] == "syslog"][0]
+                def syslog_out():
+                    return ([o for o in s.fresh_stats()["outputs"]
+                             if o["name"] == "syslog"] or
+                            [{"connected": None, "queued": -1,
+                              "reconnects": -1}])[0]
+                wait_for(lambda: syslog_out()["queued"] == 0, 10)
+                sy = syslog_out()
                 check(f"{t}: stats count the reconnect, nothing left queued",
                       sy["connected"] and sy["reconnects"] == 1 and
                       sy["queued"] == 0, sy)

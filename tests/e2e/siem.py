@@ -18,6 +18,7 @@ loopback ports it picks.
 """
 import argparse
 import glob
+import json
 import os
 import re
 import shutil
@@ -86,10 +87,48 @@ def pcap_stream(paths):
     return header, parts
 
 
+def check_shipped_config(tlsmon, dist, work, caps, ref_alerts):
+    """dist/rsyslog-tlsmon.conf as shipped (port and file substituted): the
+    events come out as one JSON line each, equal to tlsmon's."""
+    conf = open(os.path.join(dist, "rsyslog-tlsmon.conf")).read()
+    port = siemlib.free_port()
+    out = os.path.join(work, "collector.ndjson")
+    conf = conf.replace('port="6514"', f'port="{port}"').replace(
+        "/var/log/tlsmon/events.ndjson", out)
+    spool = os.path.join(work, "collector-spool")
+    os.makedirs(spool, exist_ok=True)
+    path = os.path.join(work, "collector.conf")
+    with open(path, "w") as fp:
+        fp.write(f'global(workDirectory="{spool}")\n' + conf)
+    log = open(os.path.join(work, "collector.stderr"), "w")
+    proc = subprocess.Popen([siemlib.RSYSLOGD, "-n", "-f", path, "-i",
+                             os.path.join(work, "collector.pid")],
+                            stdout=log, stderr=log)
+    try:
+        up = wait_for(lambda: siemlib.tcp_listening(port), 10)
+        rc, _, err = run([tlsmon, "--no-summary", "--format", "ndjson", "-o",
+                          os.devnull, "--syslog", f"tcp://127.0.0.1:{port}",
+                          *caps])
+
+        def lines():
+            try:
+                return [json.loads(x) for x in open(out) if x.strip()]
+            except FileNotFoundError:
+                return []
+        wait_for(lambda: len(lines()) >= len(ref_alerts), 10)
+        check("dist/rsyslog-tlsmon.conf: every alert comes out as the same "
+              "JSON event", up and rc == 0 and lines() == ref_alerts,
+              f"{len(lines())} of {len(ref_alerts)} {err}")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tlsmon", required=True)
     ap.add_argument("--captures", required=True)
+    ap.add_argument("--dist", help="dist/ folder (rsyslog-tlsmon.conf)")
     a = ap.parse_args()
     tlsmon = os.path.abspath(a.tlsmon)
     if not siemlib.have_receivers():
@@ -177,6 +216,10 @@ def main():
               rc == 0 and err.count("WRONGTYPE") == 1 and
               f"{len(ref_alerts)} dropped" in err, err)
 
+        # --- the collector configuration README ships ----------------------
+        if a.dist:
+            check_shipped_config(tlsmon, a.dist, work, caps, ref_alerts)
+
         # --- the receiver goes away mid-run and comes back -------------------
         # tlsmon reads a pcap stream from a pipe: a long run whose pace the
         # test sets, with no root needed.
@@ -226,8 +269,11 @@ def main():
         check("outage: the sender reconnects", wait_for(
             lambda: "connected\n" in open(err_path).read(), 40),
             open(err_path).read())
+        # Paced: a capture's few events at a time fit the small queue.
         for i in range(len(first) + len(middle), len(parts)):
             sensor.stdin.write(parts[i])
+            sensor.stdin.flush()
+            time.sleep(0.2)
         sensor.stdin.close()
         rc = sensor.wait(timeout=60)
         errf.close()
