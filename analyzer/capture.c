@@ -14,11 +14,24 @@ static const char *display_name(const char *path)
     return strcmp(path, "-") == 0 ? "<stdin>" : path;
 }
 
+static void to_pipeline(void *ctx, int linktype, const uint8_t *frame,
+                        uint32_t cap_len, uint32_t wire_len, uint64_t ts_us)
+{
+    pipeline_frame(ctx, linktype, frame, cap_len, wire_len, ts_us);
+}
+
 enum capture_status capture_read_file(const char *path, const char *bpf,
                                       struct pipeline *p, FILE *errs)
 {
+    return capture_read_file_to(path, bpf, to_pipeline, p, pipeline_stats(p),
+                                errs);
+}
+
+enum capture_status capture_read_file_to(const char *path, const char *bpf,
+                                         capture_frame_fn frame, void *ctx,
+                                         struct run_stats *st, FILE *errs)
+{
     char errbuf[PCAP_ERRBUF_SIZE] = "";
-    struct run_stats *st = pipeline_stats(p);
     const char *name = display_name(path);
 
     pcap_t *pc = pcap_open_offline_with_tstamp_precision(
@@ -61,7 +74,7 @@ enum capture_status capture_read_file(const char *path, const char *bpf,
             n++;
             uint64_t ts = (uint64_t)hdr->ts.tv_sec * 1000000ULL +
                           (uint64_t)hdr->ts.tv_usec;
-            pipeline_frame(p, linktype, data, hdr->caplen, hdr->len, ts);
+            frame(ctx, linktype, data, hdr->caplen, hdr->len, ts);
             continue;
         }
         if (rc == PCAP_ERROR_BREAK)

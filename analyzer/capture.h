@@ -21,4 +21,13 @@ enum capture_status {
 enum capture_status capture_read_file(const char *path, const char *bpf,
                                       struct pipeline *p, FILE *errs);
 
+/* The same, handing every frame to `frame` (workers share them out);
+ * files read and failed are counted in `st`. */
+typedef void (*capture_frame_fn)(void *ctx, int linktype, const uint8_t *frame,
+                                 uint32_t cap_len, uint32_t wire_len,
+                                 uint64_t ts_us);
+enum capture_status capture_read_file_to(const char *path, const char *bpf,
+                                         capture_frame_fn frame, void *ctx,
+                                         struct run_stats *st, FILE *errs);
+
 #endif

@@ -114,6 +114,7 @@ struct layer {
     bool frame_cut; /* the snaplen cut these bytes short */
     int depth;      /* tunnels already peeled */
     bool frag_buf;  /* the bytes live in the reassembly table */
+    bool outer_only;/* stop at the first IP header's addresses (sharding) */
 };
 
 static enum decode_status decode_ethernet(const struct layer *L,
@@ -461,6 +462,8 @@ static enum decode_status decode_ipv4(const struct layer *L, struct cursor c,
         !cursor_skip(&hdr, 2) || !cursor_copy(&hdr, out->src, 4) ||
         !cursor_copy(&hdr, out->dst, 4))
         return DECODE_MALFORMED;
+    if (L->outer_only)
+        return DECODE_OK;
     /* Total length 0 is what a capture of a TSO/GSO send on the sending
      * host looks like: the real length is whatever was captured. */
     if (total == 0 && !reassembled)
@@ -539,6 +542,8 @@ static enum decode_status decode_ipv6(const struct layer *L, struct cursor c,
         !cursor_skip(&c, 1) || !cursor_copy(&c, out->src, 16) ||
         !cursor_copy(&c, out->dst, 16))
         return DECODE_MALFORMED;
+    if (L->outer_only)
+        return DECODE_OK;
     declared = plen;
     /* Payload length 0 with a payload: a jumbogram or a BIG TCP / GSO send
      * captured on the sender. Take what was captured. */
@@ -818,7 +823,7 @@ enum decode_status decode_packet(struct decoder *d, int linktype,
     out->wire_len = wire_len;
     out->cap_len = cap_len;
 
-    struct layer L = {d, ts_us, cap_len < wire_len, 0, false};
+    struct layer L = {d, ts_us, cap_len < wire_len, 0, false, false};
 
     st = decode_link(&L, linktype, cursor_make(frame, cap_len), out);
     switch (st) {
@@ -836,4 +841,29 @@ enum decode_status decode_packet(struct decoder *d, int linktype,
         break;
     }
     return st;
+}
+
+uint32_t decode_shard_hash(int linktype, const uint8_t *frame,
+                           uint32_t cap_len)
+{
+    struct decoder unused; /* the outer header needs no decoder state */
+    struct packet pkt;
+    memset(&unused, 0, sizeof(unused));
+    memset(&pkt, 0, sizeof(pkt));
+    struct layer L = {&unused, 0, false, 0, false, true};
+    if (decode_link(&L, linktype, cursor_make(frame, cap_len), &pkt) !=
+        DECODE_OK)
+        return 0;
+    /* Order the pair so both directions hash alike; FNV-1a over it. */
+    const uint8_t *a = pkt.src, *b = pkt.dst;
+    if (memcmp(a, b, 16) > 0) {
+        a = pkt.dst;
+        b = pkt.src;
+    }
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ a[i]) * 16777619u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
 }

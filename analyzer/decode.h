@@ -69,6 +69,13 @@ enum decode_status decode_packet(struct decoder *d, int linktype,
                                  uint32_t wire_len, uint64_t ts_us,
                                  struct packet *out);
 
+/* For sharing packets among workers: a hash of the frame's outermost IP
+ * address pair, the same in both directions and for every fragment of a
+ * datagram (tunnelled traffic shares its tunnel's), 0 without an IP header.
+ * Reads the frame only; no decoder state. */
+uint32_t decode_shard_hash(int linktype, const uint8_t *frame,
+                           uint32_t cap_len);
+
 /* Whether tlsmon can decode this link type at all (checked once per file). */
 bool decode_linktype_supported(int linktype);
 

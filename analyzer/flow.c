@@ -48,6 +48,7 @@ bool flow_table_init(struct flow_table *t, uint32_t buckets_log2)
         return false;
     t->mask = n - 1;
     t->next_id = 1;
+    t->id_step = 1;
     return true;
 }
 
@@ -151,7 +152,8 @@ struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
     memcpy(f->addr[1], p->dst, 16);
     f->port[0] = p->sport;
     f->port[1] = p->dport;
-    f->id = t->next_id++;
+    f->id = t->next_id;
+    t->next_id += t->id_step;
     f->first_ts_us = f->last_ts_us = p->ts_us;
     f->syn_client_side = -1;
     tcp_stream_init(&f->stream[0]);

@@ -62,6 +62,7 @@ struct flow_table {
     uint32_t mask;
     uint32_t count;
     uint64_t next_id;
+    uint64_t id_step;      /* workers number their flows apart: 1, or N */
     struct flow *lru_head; /* least recently active */
     struct flow *lru_tail;
 };

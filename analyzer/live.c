@@ -5,14 +5,18 @@
  * mode), so it notices signals and ticks the flow table in wall-clock time
  * when no packet arrives.
  * Signal handlers only set flags; the work happens in the loop, between
- * packets. Privileges are dropped right after the interface is open, before
+ * packets. With --workers N, N handles join one AF_PACKET fanout group and
+ * each gets a thread of its own; the main thread then only answers the
+ * signals and the stats timer. Privileges are dropped right after the interface is open, before
  * any packet is parsed. */
 #include "live.h"
 
 #include <errno.h>
 #include <grp.h>
+#include <linux/if_packet.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <string.h>
@@ -20,9 +24,15 @@
 #include <unistd.h>
 
 #include "decode.h"
+#include "workers.h"
 
 #define READ_TIMEOUT_MS 100
 #define DEFAULT_SNAPLEN 262144
+/* In immediate mode libpcap uses a ring of fixed-size slots, each as large
+ * as the biggest packet the interface can hand up (64 KiB with offloads):
+ * its 2 MiB default holds about 30 packets, and a burst during one slow
+ * certificate check overflows it. */
+#define DEFAULT_BUFFER_BYTES (32 << 20)
 
 static volatile sig_atomic_t stop_requested, reload_requested,
     stats_requested;
@@ -76,18 +86,27 @@ static bool drop_privileges(const char *user, FILE *errs)
     return true;
 }
 
-struct loop_ctx {
+struct live_worker {
+    struct workers *ws;
+    size_t index;
     struct pipeline *p;
+    pcap_t *pc;
+    int fd;
     int linktype;
+    const char *iface;
+    FILE *errs;
+    enum capture_status status;
+    pthread_t thread;
+    bool started;
 };
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
                       const u_char *data)
 {
-    struct loop_ctx *lc = (struct loop_ctx *)user;
+    struct live_worker *lw = (struct live_worker *)user;
     uint64_t ts = (uint64_t)hdr->ts.tv_sec * 1000000ULL +
                   (uint64_t)hdr->ts.tv_usec;
-    pipeline_frame(lc->p, lc->linktype, data, hdr->caplen, hdr->len, ts);
+    pipeline_frame(lw->p, lw->linktype, data, hdr->caplen, hdr->len, ts);
 }
 
 static pcap_t *open_interface(const struct live_config *cfg, FILE *errs,
@@ -104,8 +123,8 @@ static pcap_t *open_interface(const struct live_config *cfg, FILE *errs,
     pcap_set_promisc(pc, cfg->promisc);
     pcap_set_timeout(pc, READ_TIMEOUT_MS);
     pcap_set_immediate_mode(pc, 1);
-    if (cfg->buffer_bytes > 0)
-        pcap_set_buffer_size(pc, cfg->buffer_bytes);
+    pcap_set_buffer_size(pc, cfg->buffer_bytes > 0 ? cfg->buffer_bytes
+                                                   : DEFAULT_BUFFER_BYTES);
     int rc = pcap_activate(pc);
     if (rc < 0) {
         const char *why = pcap_geterr(pc);
@@ -147,62 +166,150 @@ static pcap_t *open_interface(const struct live_config *cfg, FILE *errs,
     return pc;
 }
 
-static void report(pcap_t *pc, const struct live_hooks *h)
+/* Several workers on one interface: each handle's socket joins one fanout
+ * group. The kernel's PACKET_FANOUT_HASH is its symmetric flow hash, so both
+ * directions of a connection reach the same worker; DEFRAG reassembles IP
+ * fragments first so they follow their connection. */
+static bool join_fanout(pcap_t *pc, uint16_t group, const char *iface,
+                        FILE *errs)
 {
-    struct pcap_stat ps;
-    struct live_counters c = {0, 0, 0};
-    if (pcap_stats(pc, &ps) == 0) {
-        c.received = ps.ps_recv;
-        c.dropped = ps.ps_drop;
-        c.if_dropped = ps.ps_ifdrop;
+    uint32_t arg = group |
+                   ((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG)
+                    << 16);
+    if (setsockopt(pcap_fileno(pc), SOL_PACKET, PACKET_FANOUT, &arg,
+                   sizeof(arg)) != 0) {
+        fprintf(errs, "tlsmon: -i %s: --workers: cannot join a fanout group: "
+                      "%s\n", iface, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static void report(struct live_worker *lw, size_t n,
+                   const struct live_hooks *h)
+{
+    struct live_counters c[WORKERS_MAX];
+    for (size_t i = 0; i < n; i++) {
+        struct pcap_stat ps;
+        memset(&c[i], 0, sizeof(c[i]));
+        workers_busy_lock(lw[i].ws, i);
+        if (pcap_stats(lw[i].pc, &ps) == 0) {
+            c[i].received = ps.ps_recv;
+            c[i].dropped = ps.ps_drop;
+            c[i].if_dropped = ps.ps_ifdrop;
+        }
+        workers_busy_unlock(lw[i].ws, i);
     }
     if (h && h->stats)
-        h->stats(h->ctx, &c);
+        h->stats(h->ctx, c, n);
+}
+
+/* Wait for packets at most READ_TIMEOUT_MS, take what came, and let the
+ * flow table see the time. False when the capture failed. */
+static bool capture_step(struct live_worker *lw)
+{
+    struct pollfd pfd = {lw->fd, POLLIN, 0};
+    if (poll(&pfd, 1, READ_TIMEOUT_MS) < 0 && errno != EINTR) {
+        fprintf(lw->errs, "tlsmon: -i %s: poll: %s\n", lw->iface,
+                strerror(errno));
+        lw->status = CAPTURE_BROKEN;
+        return false;
+    }
+    workers_busy_lock(lw->ws, lw->index);
+    int n = pfd.revents ? pcap_dispatch(lw->pc, -1, on_packet, (u_char *)lw)
+                        : 0;
+    if (n != PCAP_ERROR)
+        pipeline_tick(lw->p, now_us());
+    workers_busy_unlock(lw->ws, lw->index);
+    if (n == PCAP_ERROR) {
+        fprintf(lw->errs, "tlsmon: -i %s: capture failed: %s\n", lw->iface,
+                pcap_geterr(lw->pc));
+        lw->status = CAPTURE_BROKEN;
+        return false;
+    }
+    return true;
+}
+
+static void *capture_thread(void *arg)
+{
+    struct live_worker *lw = arg;
+    while (!stop_requested && capture_step(lw))
+        ;
+    return NULL;
 }
 
 enum capture_status live_run(const struct live_config *cfg,
-                             struct pipeline *p, const struct live_hooks *h,
+                             struct workers *ws, const struct live_hooks *h,
                              FILE *errs)
 {
-    enum capture_status status;
-    pcap_t *pc = open_interface(cfg, errs, &status);
-    if (!pc)
-        return status;
-    if (cfg->user && !drop_privileges(cfg->user, errs)) {
-        pcap_close(pc);
-        return CAPTURE_UNREADABLE;
-    }
+    size_t n = workers_count(ws);
+    struct live_worker lw[WORKERS_MAX];
+    enum capture_status status = CAPTURE_OK;
+    size_t opened = 0;
+    uint16_t group = (uint16_t)(getpid() & 0xffff);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
-    int fd = pcap_get_selectable_fd(pc);
-    if (fd < 0 || pcap_setnonblock(pc, 1, errbuf) != 0) {
-        fprintf(errs, "tlsmon: -i %s: cannot wait on the capture: %s\n",
-                cfg->iface, errbuf[0] ? errbuf : "no selectable descriptor");
-        pcap_close(pc);
-        return CAPTURE_UNREADABLE;
+
+    memset(lw, 0, sizeof(lw));
+    for (; opened < n; opened++) {
+        struct live_worker *w = &lw[opened];
+        w->ws = ws;
+        w->index = opened;
+        w->p = workers_pipeline(ws, opened);
+        w->iface = cfg->iface;
+        w->errs = errs;
+        w->pc = open_interface(cfg, errs, &status);
+        if (!w->pc)
+            break;
+        if (n > 1 && !join_fanout(w->pc, group, cfg->iface, errs)) {
+            status = CAPTURE_UNREADABLE;
+            pcap_close(w->pc);
+            break;
+        }
+        w->linktype = pcap_datalink(w->pc);
+        w->fd = pcap_get_selectable_fd(w->pc);
+        if (w->fd < 0 || pcap_setnonblock(w->pc, 1, errbuf) != 0) {
+            fprintf(errs, "tlsmon: -i %s: cannot wait on the capture: %s\n",
+                    cfg->iface,
+                    errbuf[0] ? errbuf : "no selectable descriptor");
+            status = CAPTURE_UNREADABLE;
+            pcap_close(w->pc);
+            break;
+        }
     }
+    if (opened == n && cfg->user && !drop_privileges(cfg->user, errs))
+        status = CAPTURE_UNREADABLE;
+    if (opened < n || status != CAPTURE_OK) {
+        for (size_t i = 0; i < opened; i++)
+            pcap_close(lw[i].pc);
+        return status;
+    }
+
     install_signals();
-    struct loop_ctx lc = {p, pcap_datalink(pc)};
     uint64_t interval = (uint64_t)cfg->stats_interval * 1000000ULL;
     uint64_t next_stats = now_us() + interval;
-    pipeline_stats(p)->files++;
-    while (!stop_requested) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, READ_TIMEOUT_MS) < 0 && errno != EINTR) {
-            fprintf(errs, "tlsmon: -i %s: poll: %s\n", cfg->iface,
-                    strerror(errno));
-            status = CAPTURE_BROKEN;
-            break;
+    pipeline_stats(lw[0].p)->files++;
+    if (n > 1) {
+        for (size_t i = 0; i < n; i++) {
+            if (pthread_create(&lw[i].thread, NULL, capture_thread, &lw[i]) !=
+                0) {
+                fprintf(errs, "tlsmon: --workers: cannot start a thread\n");
+                stop_requested = 1;
+                break;
+            }
+            lw[i].started = true;
         }
-        int n = pfd.revents ? pcap_dispatch(pc, -1, on_packet, (u_char *)&lc)
-                            : 0;
-        if (n == PCAP_ERROR) {
-            fprintf(errs, "tlsmon: -i %s: capture failed: %s\n", cfg->iface,
-                    pcap_geterr(pc));
-            status = CAPTURE_BROKEN;
-            break;
+    }
+    while (!stop_requested) {
+        if (n == 1) {
+            if (!capture_step(&lw[0]))
+                break;
+        } else {
+            poll(NULL, 0, READ_TIMEOUT_MS);
+            for (size_t i = 0; i < n; i++)
+                if (lw[i].started && lw[i].status != CAPTURE_OK)
+                    stop_requested = 1;
         }
         uint64_t now = now_us();
-        pipeline_tick(p, now);
         if (reload_requested) {
             reload_requested = 0;
             if (h && h->reload)
@@ -211,10 +318,18 @@ enum capture_status live_run(const struct live_config *cfg,
         if (stats_requested || (interval && now >= next_stats)) {
             stats_requested = 0;
             next_stats = now + interval;
-            report(pc, h);
+            report(lw, n, h);
         }
     }
-    report(pc, h);
-    pcap_close(pc);
+    stop_requested = 1;
+    for (size_t i = 0; i < n; i++)
+        if (lw[i].started)
+            pthread_join(lw[i].thread, NULL);
+    report(lw, n, h);
+    for (size_t i = 0; i < n; i++) {
+        if (lw[i].status != CAPTURE_OK)
+            status = lw[i].status;
+        pcap_close(lw[i].pc);
+    }
     return status;
 }

@@ -6,6 +6,7 @@
 #define TLSMON_LIVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -30,14 +31,17 @@ struct live_counters {
 struct live_hooks {
     void *ctx;
     void (*reload)(void *ctx);                                 /* SIGHUP */
-    void (*stats)(void *ctx, const struct live_counters *pc);  /* periodic */
+    /* Periodic and SIGUSR1: libpcap's counters of each of the n workers. */
+    void (*stats)(void *ctx, const struct live_counters *pc, size_t n);
 };
+
+struct workers;
 
 /* Capture until SIGINT or SIGTERM. Errors (no such interface, permission,
  * bad filter, privilege drop) are one line on `errs`; CAPTURE_UNREADABLE or
  * CAPTURE_BAD_FILTER is returned before any packet is read. */
 enum capture_status live_run(const struct live_config *cfg,
-                             struct pipeline *p, const struct live_hooks *h,
+                             struct workers *ws, const struct live_hooks *h,
                              FILE *errs);
 
 #endif

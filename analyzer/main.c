@@ -18,8 +18,11 @@
 #include "output/json_writer.h"
 #include "output/stats_event.h"
 #include "output/output.h"
+#include "output/redis.h"
 #include "output/summary.h"
+#include "output/syslog.h"
 #include "pipeline.h"
+#include "workers.h"
 #include "../rules/engine.h"
 #include "tlsmon_config.h"
 
@@ -45,6 +48,10 @@ struct options {
     enum { RULES_RUN, RULES_CHECK, RULES_LIST, RULES_LIST_MD } rules_mode;
     struct live_config live;   /* live.iface set: capture from it */
     long stats_interval;       /* -1: default (60 live, off offline) */
+    unsigned json_events;      /* OUT_EV_* for --json */
+    size_t workers;            /* --workers */
+    struct syslog_config syslog; /* syslog.url set: --syslog */
+    struct redis_config redis;   /* redis.addr set: --redis */
 };
 
 static void usage(FILE *fp)
@@ -60,6 +67,20 @@ static void usage(FILE *fp)
         "  -o FILE               write results to FILE (default: stdout)\n"
         "      --json FILE       also append NDJSON records, alerts and stats\n"
         "                        to FILE (- is stdout), beside -o/--format\n"
+        "      --json-events LIST  what --json takes: handshakes,alerts,stats\n"
+        "                        (default all)\n"
+        "      --syslog URL      send events as RFC 5424 syslog messages to\n"
+        "                        udp://HOST:PORT, tcp://HOST:PORT or unix:PATH\n"
+        "      --syslog-events LIST  what it takes (default alerts,stats)\n"
+        "      --syslog-facility F  facility name or number (default local0)\n"
+        "      --redis HOST:PORT send events to Redis: RPUSH to a list\n"
+        "      --redis-key KEY   the list or stream (default tlsmon)\n"
+        "      --redis-stream    XADD to a stream instead\n"
+        "      --redis-maxlen N  trim the stream to about N entries\n"
+        "      --redis-events LIST  what it takes (default alerts,stats)\n"
+        "      --output-queue N  events a network output holds while its\n"
+        "                        destination is slow or down (default 100000;\n"
+        "                        past it events are dropped and counted)\n"
         "      --format FMT      text or ndjson (default: text on a terminal,\n"
         "                        ndjson otherwise)\n"
         "      --summary         end-of-run summary (default with text)\n"
@@ -88,11 +109,15 @@ static void usage(FILE *fp)
         "  -i IFACE              capture live from IFACE until SIGINT/SIGTERM\n"
         "      --no-promisc      do not put the interface in promiscuous mode\n"
         "      --snaplen N       bytes kept per packet (default 262144)\n"
-        "      --buffer-size SIZE  kernel capture buffer (K, M, G suffixes)\n"
+        "      --buffer-size SIZE  kernel capture buffer per worker (default\n"
+        "                        32M; K, M, G suffixes)\n"
         "      --stats-interval S  stats every S seconds on stderr (and as an\n"
         "                        NDJSON event); default 60 live, 0 off\n"
         "      --user USER       drop privileges to USER once the interface\n"
         "                        is open\n"
+        "      --workers N       N analysis threads, each with its own flows:\n"
+        "                        live, an AF_PACKET fanout group; files,\n"
+        "                        frames shared out by address pair\n"
         "      --list-fields     print every record field and exit\n"
         "      --list-fields-md  the same as a Markdown table\n"
         "  -h, --help            this help\n"
@@ -159,12 +184,13 @@ static struct rule_set *load_rules(const struct options *o, bool *failed)
 struct sensor {
     struct options *opts;
     struct rule_set **rules;
-    struct pipeline *p;
+    struct workers *ws;
     struct summary *summary;
     FILE **out;
     enum format fmt;
     FILE **json_out;           /* NULL without --json */
     struct output **outputs;   /* [0] writes *out, [1] *json_out */
+    size_t n_outputs;
 };
 
 /* Reopen an output file (logrotate moved it away). The new file is opened
@@ -200,27 +226,30 @@ static void give_outputs_to(const struct options *o)
                     o->live.user, paths[i], strerror(errno));
 }
 
-static void write_stats_event(FILE *fp, const struct stats_snapshot *snap)
-{
-    struct json_writer w;
-    json_init(&w);
-    stats_write_json(&w, snap);
-    json_write_line(&w, fp);
-    fflush(fp);
-    json_free(&w);
-}
-
 /* SIGHUP: new rules between records (a broken file keeps the running
  * ones), and the output file reopened for logrotate's copy-less rotation. */
+/* Workers decide records under this lock; the signal hooks touch what
+ * they share (rules, outputs, summary) under it too. */
+static void emit_lock(struct sensor *s, bool take)
+{
+    pthread_mutex_t *m = workers_emit_lock(s->ws);
+    if (m && take)
+        pthread_mutex_lock(m);
+    else if (m)
+        pthread_mutex_unlock(m);
+}
+
 static void sensor_reload(void *ctx)
 {
     struct sensor *s = ctx;
     bool failed;
     struct rule_set *fresh = load_rules(s->opts, &failed);
+    emit_lock(s, true);
     if (failed) {
         fputs("tlsmon: SIGHUP: keeping the running rules\n", stderr);
     } else {
-        pipeline_set_rules(s->p, fresh);
+        for (size_t i = 0; i < workers_count(s->ws); i++)
+            pipeline_set_rules(workers_pipeline(s->ws, i), fresh);
         rules_free(*s->rules);
         *s->rules = fresh;
         fprintf(stderr, "tlsmon: SIGHUP: %zu rules loaded\n",
@@ -229,26 +258,51 @@ static void sensor_reload(void *ctx)
     reopen(s->opts->out_path, s->out, s->outputs[0]);
     if (s->json_out)
         reopen(s->opts->json_path, s->json_out, s->outputs[1]);
+    emit_lock(s, false);
 }
 
-static void sensor_stats(void *ctx, const struct live_counters *pc)
+static void sensor_stats(void *ctx, const struct live_counters *pc, size_t n)
 {
     struct sensor *s = ctx;
+    struct run_stats total;
+    struct worker_snapshot per[WORKERS_MAX];
     struct stats_snapshot snap = {
-        .run = pipeline_stats(s->p),
+        .run = &total,
         .summary = s->summary,
-        .pcap = *pc,
-        .memory_bytes = pipeline_memory(s->p),
-        .flows_active = pipeline_active_flows(s->p),
+        .outputs = s->outputs,
+        .n_outputs = s->n_outputs,
+        .workers = per,
+        .n_workers = n,
     };
+    memset(&total, 0, sizeof(total));
+    memset(per, 0, sizeof(per));
+    /* Each worker's own lock first, then the shared one: a worker holds
+     * its own while it decides records under the shared lock. */
+    for (size_t i = 0; i < n && i < WORKERS_MAX; i++) {
+        workers_busy_lock(s->ws, i);
+        struct pipeline *p = workers_pipeline(s->ws, i);
+        const struct run_stats *r = pipeline_stats(p);
+        run_stats_add(&total, r);
+        per[i] = (struct worker_snapshot){
+            r->packets, r->bytes, pc[i].dropped, pc[i].if_dropped,
+            pipeline_active_flows(p), r->handshakes, pipeline_memory(p)};
+        snap.reassembly_bytes += pipeline_reassembly_bytes(p);
+        workers_busy_unlock(s->ws, i);
+        snap.pcap.received += pc[i].received;
+        snap.pcap.dropped += pc[i].dropped;
+        snap.pcap.if_dropped += pc[i].if_dropped;
+        snap.memory_bytes += per[i].memory_bytes;
+        snap.flows_active += per[i].flows_active;
+    }
     struct timeval tv;
     gettimeofday(&tv, NULL);
     snap.now_us = (uint64_t)tv.tv_sec * 1000000ULL + (uint64_t)tv.tv_usec;
+    emit_lock(s, true);
     stats_print_line(stderr, &snap);
-    if (s->fmt == FORMAT_NDJSON)
-        write_stats_event(*s->out, &snap);
-    if (s->json_out)
-        write_stats_event(*s->json_out, &snap);
+    for (size_t i = 0; i < s->n_outputs; i++)
+        if (s->outputs[i]->stats)
+            s->outputs[i]->stats(s->outputs[i], &snap);
+    emit_lock(s, false);
 }
 
 static bool add_input(struct options *o, const char *path)
@@ -284,6 +338,17 @@ enum long_only {
     OPT_STATS_INTERVAL,
     OPT_USER,
     OPT_JSON,
+    OPT_JSON_EVENTS,
+    OPT_SYSLOG,
+    OPT_SYSLOG_EVENTS,
+    OPT_SYSLOG_FACILITY,
+    OPT_REDIS,
+    OPT_REDIS_KEY,
+    OPT_REDIS_STREAM,
+    OPT_REDIS_MAXLEN,
+    OPT_REDIS_EVENTS,
+    OPT_OUTPUT_QUEUE,
+    OPT_WORKERS,
 };
 
 /* Returns -1 to go on, else the exit code to leave with. */
@@ -316,6 +381,17 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"user", required_argument, NULL, OPT_USER},
         {"json", required_argument, NULL, OPT_JSON},
+        {"json-events", required_argument, NULL, OPT_JSON_EVENTS},
+        {"syslog", required_argument, NULL, OPT_SYSLOG},
+        {"syslog-events", required_argument, NULL, OPT_SYSLOG_EVENTS},
+        {"syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY},
+        {"redis", required_argument, NULL, OPT_REDIS},
+        {"redis-key", required_argument, NULL, OPT_REDIS_KEY},
+        {"redis-stream", no_argument, NULL, OPT_REDIS_STREAM},
+        {"redis-maxlen", required_argument, NULL, OPT_REDIS_MAXLEN},
+        {"redis-events", required_argument, NULL, OPT_REDIS_EVENTS},
+        {"output-queue", required_argument, NULL, OPT_OUTPUT_QUEUE},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -426,6 +502,79 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_JSON:
             o->json_path = optarg;
             break;
+        case OPT_JSON_EVENTS:
+        case OPT_SYSLOG_EVENTS:
+        case OPT_REDIS_EVENTS: {
+            unsigned *mask = c == OPT_JSON_EVENTS     ? &o->json_events
+                             : c == OPT_SYSLOG_EVENTS ? &o->syslog.events
+                                                      : &o->redis.events;
+            if (!output_parse_events(optarg, mask)) {
+                fprintf(stderr, "tlsmon: '%s' is not a list of handshakes, "
+                                "alerts, stats (or all, none)\n", optarg);
+                return EXIT_INPUT;
+            }
+            break;
+        }
+        case OPT_SYSLOG: {
+            char err[256];
+            if (!syslog_url_valid(optarg, err, sizeof(err))) {
+                fprintf(stderr, "tlsmon: --syslog: %s\n", err);
+                return EXIT_INPUT;
+            }
+            o->syslog.url = optarg;
+            break;
+        }
+        case OPT_SYSLOG_FACILITY:
+            o->syslog.facility = syslog_facility_code(optarg);
+            if (o->syslog.facility < 0) {
+                fprintf(stderr, "tlsmon: --syslog-facility: '%s' is not a "
+                                "facility (local0..local7, daemon, ...)\n",
+                        optarg);
+                return EXIT_INPUT;
+            }
+            break;
+        case OPT_REDIS: {
+            char err[256];
+            if (!redis_addr_valid(optarg, err, sizeof(err))) {
+                fprintf(stderr, "tlsmon: --redis: %s\n", err);
+                return EXIT_INPUT;
+            }
+            o->redis.addr = optarg;
+            break;
+        }
+        case OPT_REDIS_KEY:
+            if (*optarg == '\0' || strlen(optarg) > 500) {
+                fputs("tlsmon: --redis-key: a key of 1 to 500 bytes\n",
+                      stderr);
+                return EXIT_INPUT;
+            }
+            o->redis.key = optarg;
+            break;
+        case OPT_WORKERS:
+            if (!parse_size(optarg, &v) || v == 0 || v > WORKERS_MAX) {
+                fprintf(stderr, "tlsmon: --workers: '%s' is not a number "
+                                "from 1 to %d\n", optarg, WORKERS_MAX);
+                return EXIT_INPUT;
+            }
+            o->workers = (size_t)v;
+            break;
+        case OPT_REDIS_STREAM:
+            o->redis.stream = true;
+            break;
+        case OPT_REDIS_MAXLEN:
+        case OPT_OUTPUT_QUEUE:
+            if (!parse_size(optarg, &v) || (c == OPT_OUTPUT_QUEUE && v == 0) ||
+                v > (1ULL << 32)) {
+                fprintf(stderr, "tlsmon: %s: '%s' is not a count\n",
+                        c == OPT_OUTPUT_QUEUE ? "--output-queue"
+                                              : "--redis-maxlen", optarg);
+                return EXIT_INPUT;
+            }
+            if (c == OPT_OUTPUT_QUEUE)
+                o->syslog.queue_msgs = o->redis.queue_msgs = (size_t)v;
+            else
+                o->redis.maxlen = v;
+            break;
         case OPT_NO_RULES:
             o->no_rules = true;
             break;
@@ -486,6 +635,16 @@ int main(int argc, char **argv)
     o.summary = -1;
     o.live.promisc = true;
     o.stats_interval = -1;
+    o.json_events = OUT_EV_ALL;
+    o.workers = 1;
+    o.syslog.events = OUT_EV_ALERT | OUT_EV_STATS;
+    o.syslog.facility = SYSLOG_DEFAULT_FACILITY;
+    o.syslog.queue_msgs = 100000;
+    o.syslog.queue_bytes = 256u << 20;
+    o.redis.events = OUT_EV_ALERT | OUT_EV_STATS;
+    o.redis.key = "tlsmon";
+    o.redis.queue_msgs = 100000;
+    o.redis.queue_bytes = 256u << 20;
     pipeline_config_defaults(&o.pipe);
 
     int rc = parse_options(argc, argv, &o);
@@ -537,22 +696,30 @@ int main(int argc, char **argv)
             return EXIT_INPUT;
         }
     }
-    struct output *outputs[2];
+    /* [0] writes -o, [1] --json when given, then the network outputs. */
+    struct output *outputs[4];
     size_t n_outputs = 0;
     outputs[n_outputs++] = fmt == FORMAT_TEXT ? output_text_new(out, color)
                                               : output_ndjson_new(out);
-    if (json_out)
+    if (json_out) {
         outputs[n_outputs++] = output_ndjson_new(json_out);
+        if (outputs[n_outputs - 1])
+            outputs[n_outputs - 1]->events = o.json_events;
+    }
+    if (o.syslog.url && outputs[n_outputs - 1])
+        outputs[n_outputs++] = output_syslog_new(&o.syslog);
+    if (o.redis.addr && outputs[n_outputs - 1])
+        outputs[n_outputs++] = output_redis_new(&o.redis);
     struct summary summary;
     if (!summary_init(&summary)) {
         fputs("tlsmon: out of memory\n", stderr);
         return EXIT_INPUT;
     }
-    struct pipeline *p = outputs[0] && outputs[n_outputs - 1]
-                             ? pipeline_new(&o.pipe, outputs, n_outputs,
-                                            &summary)
+    struct workers *ws = outputs[n_outputs - 1]
+                             ? workers_new(o.workers, &o.pipe, outputs,
+                                           n_outputs, &summary)
                              : NULL;
-    if (!p) {
+    if (!ws) {
         fputs("tlsmon: out of memory\n", stderr);
         return EXIT_INPUT;
     }
@@ -566,13 +733,14 @@ int main(int argc, char **argv)
         o.live.filter = o.filter;
         o.live.stats_interval =
             o.stats_interval < 0 ? 60 : (unsigned)o.stats_interval;
-        struct sensor sensor = {&o,   &rules, p,
+        struct sensor sensor = {&o,   &rules, ws,
                                 &summary, &out, fmt,
-                                json_out ? &json_out : NULL, outputs};
+                                json_out ? &json_out : NULL, outputs,
+                                n_outputs};
         if (o.live.user)
             give_outputs_to(&o);
         struct live_hooks hooks = {&sensor, sensor_reload, sensor_stats};
-        enum capture_status st = live_run(&o.live, p, &hooks, stderr);
+        enum capture_status st = live_run(&o.live, ws, &hooks, stderr);
         if (st != CAPTURE_OK && st != CAPTURE_BROKEN) {
             exit_code = EXIT_INPUT;
             want_summary = false; /* nothing was captured */
@@ -581,7 +749,7 @@ int main(int argc, char **argv)
             exit_code = EXIT_PARTIAL;
     }
     for (size_t i = 0; i < o.n_inputs; i++) {
-        enum capture_status st = capture_read_file(o.inputs[i], o.filter, p,
+        enum capture_status st = workers_read_file(ws, o.inputs[i], o.filter,
                                                    stderr);
         if (st == CAPTURE_BAD_FILTER) {
             exit_code = EXIT_INPUT;
@@ -592,11 +760,13 @@ int main(int argc, char **argv)
         else if (st == CAPTURE_BROKEN && exit_code == EXIT_OK)
             exit_code = EXIT_PARTIAL;
     }
-    pipeline_finish(p);
+    workers_finish(ws);
+    struct run_stats total;
+    workers_total_stats(ws, &total);
     for (size_t i = 0; i < n_outputs; i++)
         outputs[i]->finish(outputs[i], want_summary ? &summary : NULL,
-                           pipeline_stats(p));
-    pipeline_free(p);
+                           &total);
+    workers_free(ws);
     for (size_t i = 0; i < n_outputs; i++)
         outputs[i]->free(outputs[i]);
     if (json_out && json_out != stdout && fclose(json_out) != 0) {

@@ -44,6 +44,7 @@ struct pipeline {
     struct x509_stage *x509;
     struct server_profiles *profiles;
     struct alert_flood *flood;
+    bool borrowed;  /* profiles and flood are another pipeline's */
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg)
@@ -59,6 +60,8 @@ void pipeline_config_defaults(struct pipeline_config *cfg)
     cfg->rules = NULL;
     cfg->alert_window_us = 60ULL * 1000000ULL;
     cfg->max_servers = SERVER_PROFILES_DEFAULT;
+    cfg->external_ticks = false;
+    cfg->emit_lock = NULL;
 }
 
 struct pipeline *pipeline_new(const struct pipeline_config *cfg,
@@ -174,6 +177,10 @@ static void emit(struct pipeline *p, struct flow *f)
     h->ndpi_tls_version = f->classify.result.tls_version;
     fingerprint_compute(h);
     x509_analyze_handshake(p->x509, h);
+    /* What workers share: the history, the flood table, the rules (swapped
+     * on SIGHUP), the summary and the outputs. */
+    if (p->cfg.emit_lock)
+        pthread_mutex_lock(p->cfg.emit_lock);
     server_profiles_observe(p->profiles, h);
     if (p->cfg.rules) {
         rules_evaluate(p->cfg.rules, h);
@@ -186,6 +193,8 @@ static void emit(struct pipeline *p, struct flow *f)
         summary_add(p->summary, h);
     for (size_t i = 0; i < p->n_outputs; i++)
         p->outputs[i]->handshake(p->outputs[i], h);
+    if (p->cfg.emit_lock)
+        pthread_mutex_unlock(p->cfg.emit_lock);
     p->stats.handshakes++;
     f->emitted = true;
 }
@@ -591,7 +600,7 @@ void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
         break;
     }
 
-    if (p->now_us >= p->next_expiry_us) {
+    if (!p->cfg.external_ticks && p->now_us >= p->next_expiry_us) {
         expire_idle(p);
         p->next_expiry_us = p->now_us + EXPIRY_INTERVAL_US;
     }
@@ -605,6 +614,28 @@ void pipeline_tick(struct pipeline *p, uint64_t now_us)
     p->next_expiry_us = p->now_us + EXPIRY_INTERVAL_US;
 }
 
+void pipeline_advance(struct pipeline *p, uint64_t now_us)
+{
+    if (now_us > p->now_us)
+        p->now_us = now_us;
+}
+
+void pipeline_share(struct pipeline *p, struct pipeline *owner,
+                    uint64_t first_flow_id, uint64_t step)
+{
+    p->flows.next_id = first_flow_id;
+    p->flows.id_step = step;
+    if (owner == p)
+        return;
+    if (!p->borrowed) {
+        server_profiles_free(p->profiles);
+        alert_flood_free(p->flood);
+    }
+    p->profiles = owner->profiles;
+    p->flood = owner->flood;
+    p->borrowed = true;
+}
+
 uint64_t pipeline_memory(const struct pipeline *p)
 {
     return memory_in_use(p);
@@ -613,6 +644,11 @@ uint64_t pipeline_memory(const struct pipeline *p)
 uint64_t pipeline_active_flows(const struct pipeline *p)
 {
     return p->flows.count;
+}
+
+uint64_t pipeline_reassembly_bytes(const struct pipeline *p)
+{
+    return p->reassembly_held;
 }
 
 void pipeline_finish(struct pipeline *p)
@@ -646,7 +682,9 @@ void pipeline_free(struct pipeline *p)
     classifier_free(p->classifier);
     decoder_free(&p->decoder);
     x509_stage_free(p->x509);
-    server_profiles_free(p->profiles);
-    alert_flood_free(p->flood);
+    if (!p->borrowed) {
+        server_profiles_free(p->profiles);
+        alert_flood_free(p->flood);
+    }
     free(p);
 }

@@ -4,6 +4,7 @@
 #ifndef TLSMON_PIPELINE_H
 #define TLSMON_PIPELINE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,11 @@ struct pipeline_config {
     const struct rule_set *rules; /* NULL: no diagnosis */
     uint64_t alert_window_us;     /* flood control window; 0 sends all */
     size_t max_servers;           /* server profiles kept; 0 default */
+    /* Workers (workers.h): the driver sends the time ticks that end idle
+     * flows instead of the packets' own schedule, and records are decided
+     * under emit_lock, shared by every worker's pipeline. */
+    bool external_ticks;
+    pthread_mutex_t *emit_lock;   /* NULL: one pipeline, no lock */
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg);
@@ -47,6 +53,15 @@ void pipeline_tick(struct pipeline *p, uint64_t now_us);
 /* What the stats report: bytes held under the memcap, flows in the table. */
 uint64_t pipeline_memory(const struct pipeline *p);
 uint64_t pipeline_active_flows(const struct pipeline *p);
+uint64_t pipeline_reassembly_bytes(const struct pipeline *p);
+
+/* Move the clock to `now_us` without ending idle flows (workers: every
+ * pipeline ends the run at the same time). */
+void pipeline_advance(struct pipeline *p, uint64_t now_us);
+/* Workers: use `owner`'s server profiles and alert flood control (under
+ * emit_lock), and number flows first, first + step, ... */
+void pipeline_share(struct pipeline *p, struct pipeline *owner,
+                    uint64_t first_flow_id, uint64_t step);
 
 /* End of all input: decide and report every open handshake. */
 void pipeline_finish(struct pipeline *p);

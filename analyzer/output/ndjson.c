@@ -1,36 +1,57 @@
 /* ndjson.c — the NDJSON output: one JSON object a line per handshake, ECS
  * names from the field registry, followed by one alert event per rule
- * finding the flood control let through, and at the end an optional
- * summary line.
+ * finding the flood control let through, stats events in a live run (each
+ * kind as --json-events selects; events.c renders them all), and at the end
+ * an optional summary line.
  * Each line is rendered into one reused buffer and written with one fwrite,
  * so a reader tailing the file never sees half a record. */
 #include <inttypes.h>
 #include <stdlib.h>
 
 #include "output.h"
-#include "alert_event.h"
+#include "events.h"
 #include "json_writer.h"
 #include "summary.h"
 
 struct ndjson_output {
     struct output base; /* first: the pipeline holds a struct output * */
     struct json_writer w;
-    uint64_t lost;      /* records not written (too big, or write error) */
+    uint64_t lost;      /* lines not written (too big, or write error) */
+    uint64_t written;
 };
+
+static void ndjson_line(void *ctx, const struct event *e)
+{
+    struct ndjson_output *n = ctx;
+    if (json_write_line(e->w, n->base.fp))
+        n->written++;
+    else
+        n->lost++;
+}
 
 static void ndjson_handshake(struct output *o, const struct handshake *h)
 {
     struct ndjson_output *n = (struct ndjson_output *)o;
-    json_write_record(&n->w, h);
-    if (!json_write_line(&n->w, o->fp))
-        n->lost++;
-    for (size_t i = 0; i < h->n_findings; i++) {
-        if (h->findings[i].suppressed)
-            continue;
-        json_write_alert(&n->w, h, &h->findings[i]);
-        if (!json_write_line(&n->w, o->fp))
-            n->lost++;
-    }
+    n->lost += events_from_handshake(&n->w, h, o->events, ndjson_line, n);
+}
+
+static void ndjson_stats(struct output *o, const struct stats_snapshot *s)
+{
+    struct ndjson_output *n = (struct ndjson_output *)o;
+    if (!output_takes(o, OUT_EV_STATS))
+        return;
+    n->lost += events_from_stats(&n->w, s, ndjson_line, n);
+    fflush(o->fp);
+}
+
+static void ndjson_counters(struct output *o, struct output_counters *c)
+{
+    struct ndjson_output *n = (struct ndjson_output *)o;
+    c->sent = n->written;
+    c->dropped = n->lost;
+    c->queued = 0;
+    c->reconnects = 0;
+    c->connected = true;
 }
 
 static void ndjson_finish(struct output *o, const struct summary *sum,
@@ -62,7 +83,10 @@ struct output *output_ndjson_new(FILE *fp)
     if (!n)
         return NULL;
     n->base.name = "ndjson";
+    n->base.events = OUT_EV_ALL;
     n->base.handshake = ndjson_handshake;
+    n->base.stats = ndjson_stats;
+    n->base.counters = ndjson_counters;
     n->base.finish = ndjson_finish;
     n->base.free = ndjson_free;
     n->base.fp = fp;

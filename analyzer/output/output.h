@@ -5,16 +5,46 @@
 #define TLSMON_OUTPUT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../../dissectors/handshake.h"
 #include "../stats.h"
 
 struct summary; /* summary.h */
+struct stats_snapshot; /* stats_event.h */
+
+/* The kinds of events an output takes (--json-events, --syslog-events,
+ * --redis-events): a handshake record, the alert events of its rule
+ * findings, the sensor's stats. */
+enum {
+    OUT_EV_HANDSHAKE = 1u << 0,
+    OUT_EV_ALERT = 1u << 1,
+    OUT_EV_STATS = 1u << 2,
+};
+#define OUT_EV_ALL (OUT_EV_HANDSHAKE | OUT_EV_ALERT | OUT_EV_STATS)
+
+/* "handshakes,alerts,stats" (any of them, or "all"/"none") to a mask. */
+bool output_parse_events(const char *list, unsigned *mask);
+
+/* What an output delivered so far, for the stats. */
+struct output_counters {
+    uint64_t sent;       /* events delivered (written or acknowledged) */
+    uint64_t dropped;    /* events lost: queue full, refused, write error */
+    uint64_t queued;     /* waiting to be sent */
+    uint64_t reconnects;
+    bool connected;
+};
 
 struct output {
     const char *name;
+    /* OUT_EV_* this output takes (the text output reads every record). */
+    unsigned events;
     void (*handshake)(struct output *o, const struct handshake *h);
+    /* A stats event (live: --stats-interval, SIGUSR1); NULL: takes none. */
+    void (*stats)(struct output *o, const struct stats_snapshot *s);
+    /* NULL for outputs that cannot lose events once written. */
+    void (*counters)(struct output *o, struct output_counters *c);
     /* End of run: `sum` is the summary when one was asked for, else NULL. */
     void (*finish)(struct output *o, const struct summary *sum,
                    const struct run_stats *st);
@@ -27,5 +57,11 @@ struct output {
 struct output *output_text_new(FILE *fp, bool color);
 /* One JSON object per line, ECS names, driven by the field registry. */
 struct output *output_ndjson_new(FILE *fp);
+
+/* Whether `o` takes events of `kind` (an OUT_EV_* bit). */
+static inline bool output_takes(const struct output *o, unsigned kind)
+{
+    return (o->events & kind) != 0;
+}
 
 #endif

@@ -7,6 +7,45 @@
 #include "../fields.h"
 #include "../../dissectors/outcome.h"
 
+uint64_t stats_output_dropped(const struct stats_snapshot *s)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < s->n_outputs; i++) {
+        struct output_counters c = {0, 0, 0, 0, false};
+        if (s->outputs[i]->counters) {
+            s->outputs[i]->counters(s->outputs[i], &c);
+            n += c.dropped;
+        }
+    }
+    return n;
+}
+
+/* Each output's delivery: [{name, sent, dropped, queued, reconnects,
+ * connected}], in the order they were given. */
+static void write_outputs(struct json_writer *w, const struct stats_snapshot *s)
+{
+    json_key(w, "outputs");
+    json_begin_array(w);
+    for (size_t i = 0; i < s->n_outputs; i++) {
+        struct output *o = s->outputs[i];
+        struct output_counters c = {0, 0, 0, 0, false};
+        if (!o->counters)
+            continue;
+        o->counters(o, &c);
+        json_begin_object(w);
+        json_key(w, "name");
+        json_string(w, o->name);
+        json_member_uint(w, "sent", c.sent);
+        json_member_uint(w, "dropped", c.dropped);
+        json_member_uint(w, "queued", c.queued);
+        json_member_uint(w, "reconnects", c.reconnects);
+        json_key(w, "connected");
+        json_bool(w, c.connected);
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
 void stats_print_line(FILE *fp, const struct stats_snapshot *s)
 {
     const struct run_stats *r = s->run;
@@ -22,9 +61,17 @@ void stats_print_line(FILE *fp, const struct stats_snapshot *s)
                     s->summary->by_outcome[o]);
     fprintf(fp,
             " alerts %" PRIu64 " alerts_suppressed %" PRIu64
-            " memory %" PRIu64 " reassembly_max %" PRIu64 "\n",
+            " memory %" PRIu64 " reassembly %" PRIu64
+            " reassembly_max %" PRIu64 " output_dropped %" PRIu64,
             r->alerts, r->alerts_suppressed, s->memory_bytes,
-            r->reassembly_bytes_max);
+            s->reassembly_bytes, r->reassembly_bytes_max,
+            stats_output_dropped(s));
+    if (s->n_workers > 1) {
+        fprintf(fp, " workers");
+        for (size_t i = 0; i < s->n_workers; i++)
+            fprintf(fp, "%s%" PRIu64, i ? "/" : " ", s->workers[i].packets);
+    }
+    fputc('\n', fp);
     fflush(fp);
 }
 
@@ -68,8 +115,28 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_member_uint(w, "alerts", r->alerts);
     json_member_uint(w, "alerts_suppressed", r->alerts_suppressed);
     json_member_uint(w, "memory_bytes", s->memory_bytes);
+    json_member_uint(w, "reassembly_bytes", s->reassembly_bytes);
     json_member_uint(w, "reassembly_bytes_max", r->reassembly_bytes_max);
     json_member_uint(w, "server_profiles_evicted", r->server_profiles_evicted);
+    json_member_uint(w, "output_dropped", stats_output_dropped(s));
+    write_outputs(w, s);
+    if (s->n_workers > 1) {
+        json_key(w, "workers");
+        json_begin_array(w);
+        for (size_t i = 0; i < s->n_workers; i++) {
+            const struct worker_snapshot *k = &s->workers[i];
+            json_begin_object(w);
+            json_member_uint(w, "packets", k->packets);
+            json_member_uint(w, "bytes", k->bytes);
+            json_member_uint(w, "pcap_dropped", k->pcap_dropped);
+            json_member_uint(w, "pcap_if_dropped", k->pcap_if_dropped);
+            json_member_uint(w, "flows_active", k->flows_active);
+            json_member_uint(w, "handshakes", k->handshakes);
+            json_member_uint(w, "memory_bytes", k->memory_bytes);
+            json_end_object(w);
+        }
+        json_end_array(w);
+    }
     json_end_object(w);
     json_end_object(w);
     json_end_object(w);

@@ -1,0 +1,247 @@
+/* redis.c — events to a Redis list or stream (see redis.h).
+ *
+ * The sender thread pipelines a batch: every command appended, then every
+ * reply read. A reply that is an error (a key of the wrong type, an
+ * out-of-memory server) refuses that event only; a connection error stops
+ * the batch and what had no reply is sent again after reconnecting, so an
+ * event can arrive twice but is not lost to a reconnect. */
+#include "redis.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "json_writer.h"
+#include "sender.h"
+
+#define REDIS_TIMEOUT_S 3
+
+struct redis_dest {
+    char host[256];
+    int port;
+    char key[512];
+    bool stream;
+    uint64_t maxlen;
+    redisContext *c;
+    char last_refusal[160]; /* logged once per distinct error */
+};
+
+static bool parse_addr(const char *addr, char *host, size_t hn, int *port,
+                       char *err, size_t n)
+{
+    const char *colon;
+    size_t hlen;
+    if (addr[0] == '[') {
+        const char *close = strchr(addr, ']');
+        if (!close || close[1] != ':')
+            goto bad;
+        hlen = (size_t)(close - addr - 1);
+        if (hlen == 0 || hlen >= hn)
+            goto bad;
+        memcpy(host, addr + 1, hlen);
+        colon = close + 1;
+    } else {
+        colon = strrchr(addr, ':');
+        if (!colon)
+            goto bad;
+        hlen = (size_t)(colon - addr);
+        if (hlen == 0 || hlen >= hn)
+            goto bad;
+        memcpy(host, addr, hlen);
+    }
+    host[hlen] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || p < 1 || p > 65535)
+        goto bad;
+    *port = (int)p;
+    return true;
+bad:
+    snprintf(err, n, "'%s' is not HOST:PORT", addr);
+    return false;
+}
+
+bool redis_addr_valid(const char *addr, char *err, size_t errlen)
+{
+    char host[256];
+    int port;
+    return parse_addr(addr, host, sizeof(host), &port, err, errlen);
+}
+
+static bool redis_open(void *ctx, char *err, size_t n)
+{
+    struct redis_dest *d = ctx;
+    struct timeval tv = {REDIS_TIMEOUT_S, 0};
+    d->c = redisConnectWithTimeout(d->host, d->port, tv);
+    if (!d->c || d->c->err) {
+        snprintf(err, n, "%s", d->c ? d->c->errstr : "out of memory");
+        if (d->c)
+            redisFree(d->c);
+        d->c = NULL;
+        return false;
+    }
+    redisSetTimeout(d->c, tv);
+    redisEnableKeepAlive(d->c);
+    return true;
+}
+
+static void redis_close(void *ctx)
+{
+    struct redis_dest *d = ctx;
+    if (d->c)
+        redisFree(d->c);
+    d->c = NULL;
+}
+
+static size_t redis_send(void *ctx, struct sender_msg *const *msgs, size_t n,
+                         size_t *refused, char *err, size_t errlen)
+{
+    struct redis_dest *d = ctx;
+    size_t klen = strlen(d->key);
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+        if (!d->stream)
+            rc = redisAppendCommand(d->c, "RPUSH %b %b", d->key, klen,
+                                    msgs[i]->data, msgs[i]->len);
+        else if (d->maxlen)
+            rc = redisAppendCommand(d->c, "XADD %b MAXLEN ~ %llu * event %b",
+                                    d->key, klen,
+                                    (unsigned long long)d->maxlen,
+                                    msgs[i]->data, msgs[i]->len);
+        else
+            rc = redisAppendCommand(d->c, "XADD %b * event %b", d->key, klen,
+                                    msgs[i]->data, msgs[i]->len);
+        if (rc != REDIS_OK) {
+            snprintf(err, errlen, "%s", d->c->errstr);
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(d->c, (void **)&r) != REDIS_OK || !r) {
+            snprintf(err, errlen, "%s", d->c->err ? d->c->errstr
+                                                  : "no reply");
+            if (r)
+                freeReplyObject(r);
+            return i;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+            (*refused)++;
+            if (strncmp(d->last_refusal, r->str, sizeof(d->last_refusal) - 1)) {
+                snprintf(d->last_refusal, sizeof(d->last_refusal), "%s",
+                         r->str);
+                fprintf(stderr, "tlsmon: redis %s:%d key %s: refused: %s\n",
+                        d->host, d->port, d->key, r->str);
+            }
+        }
+        freeReplyObject(r);
+    }
+    return n;
+}
+
+static void redis_dest_free(void *ctx)
+{
+    redis_close(ctx);
+    free(ctx);
+}
+
+static const struct sender_transport redis_transport = {
+    redis_open, redis_send, redis_close, redis_dest_free,
+};
+
+struct redis_output {
+    struct output base;
+    struct json_writer w;
+    struct sender *sender;
+    char label[300];
+    uint64_t too_big;
+};
+
+static void redis_event(void *ctx, const struct event *e)
+{
+    struct redis_output *ro = ctx;
+    struct iovec iov = {e->w->buf, e->w->len};
+    sender_push(ro->sender, &iov, 1);
+}
+
+static void redis_handshake(struct output *o, const struct handshake *h)
+{
+    struct redis_output *ro = (struct redis_output *)o;
+    ro->too_big += events_from_handshake(&ro->w, h, o->events, redis_event,
+                                         ro);
+}
+
+static void redis_stats(struct output *o, const struct stats_snapshot *s)
+{
+    struct redis_output *ro = (struct redis_output *)o;
+    if (output_takes(o, OUT_EV_STATS))
+        ro->too_big += events_from_stats(&ro->w, s, redis_event, ro);
+}
+
+static void redis_counters(struct output *o, struct output_counters *c)
+{
+    struct redis_output *ro = (struct redis_output *)o;
+    sender_counters(ro->sender, c);
+    c->dropped += ro->too_big;
+}
+
+static void redis_finish(struct output *o, const struct summary *sum,
+                         const struct run_stats *st)
+{
+    (void)sum;
+    (void)st;
+    struct redis_output *ro = (struct redis_output *)o;
+    sender_finish(ro->sender, 5000);
+    struct output_counters c;
+    redis_counters(o, &c);
+    if (c.dropped)
+        fprintf(stderr, "tlsmon: %s: %llu events sent, %llu dropped\n",
+                ro->label, (unsigned long long)c.sent,
+                (unsigned long long)c.dropped);
+}
+
+static void redis_output_free(struct output *o)
+{
+    struct redis_output *ro = (struct redis_output *)o;
+    sender_free(ro->sender);
+    json_free(&ro->w);
+    free(ro);
+}
+
+struct output *output_redis_new(const struct redis_config *cfg)
+{
+    struct redis_dest *d = calloc(1, sizeof(*d));
+    struct redis_output *ro = calloc(1, sizeof(*ro));
+    char err[256];
+    if (!d || !ro ||
+        !parse_addr(cfg->addr, d->host, sizeof(d->host), &d->port, err,
+                    sizeof(err)) ||
+        strlen(cfg->key) >= sizeof(d->key)) {
+        free(d);
+        free(ro);
+        return NULL;
+    }
+    snprintf(d->key, sizeof(d->key), "%s", cfg->key);
+    d->stream = cfg->stream;
+    d->maxlen = cfg->maxlen;
+    snprintf(ro->label, sizeof(ro->label), "redis %s key %s", cfg->addr,
+             cfg->key);
+    ro->sender = sender_new(ro->label, &redis_transport, d, cfg->queue_msgs,
+                            cfg->queue_bytes);
+    if (!ro->sender) {
+        free(d);
+        free(ro);
+        return NULL;
+    }
+    json_init(&ro->w);
+    ro->base.name = "redis";
+    ro->base.events = cfg->events;
+    ro->base.handshake = redis_handshake;
+    ro->base.stats = redis_stats;
+    ro->base.counters = redis_counters;
+    ro->base.finish = redis_finish;
+    ro->base.free = redis_output_free;
+    return &ro->base;
+}

@@ -1,0 +1,28 @@
+/* redis.h — the Redis output: every selected event's JSON RPUSHed to a list
+ * (what Logstash's redis input reads) or XADDed to a stream, through a
+ * bounded queue and a sender thread (sender.h), with hiredis. */
+#ifndef TLSMON_REDIS_H
+#define TLSMON_REDIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output.h"
+
+struct redis_config {
+    const char *addr;    /* HOST:PORT or [IPv6]:PORT */
+    const char *key;
+    bool stream;         /* XADD instead of RPUSH */
+    uint64_t maxlen;     /* streams: XADD MAXLEN ~ this; 0 unbounded */
+    unsigned events;     /* OUT_EV_* */
+    size_t queue_msgs;
+    size_t queue_bytes;
+};
+
+/* Checks the address's form. False with a one-line reason in err. */
+bool redis_addr_valid(const char *addr, char *err, size_t errlen);
+
+struct output *output_redis_new(const struct redis_config *cfg);
+
+#endif

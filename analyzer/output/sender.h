@@ -1,0 +1,59 @@
+/* sender.h — a bounded queue between the thread that decides records and
+ * one network destination (syslog, Redis), drained by a thread of its own.
+ *
+ * Capture never waits for the network: a push copies the message and
+ * returns; when the queue is full the message is dropped and counted. The
+ * sender thread connects, sends, and on failure puts what was not delivered
+ * back at the head of the queue, closes, and reconnects with exponential
+ * backoff (what arrives meanwhile waits in the queue, up to its bounds). */
+#ifndef TLSMON_SENDER_H
+#define TLSMON_SENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "output.h"
+
+struct sender_msg {
+    struct sender_msg *next;
+    size_t len;
+    char data[];
+};
+
+/* What a destination implements; every call runs on the sender thread. */
+struct sender_transport {
+    /* Connect. False with the reason in err. */
+    bool (*open)(void *ctx, char *err, size_t errlen);
+    /* Deliver msgs[0..n) in order. Returns how many were dealt with from
+     * the start: delivered, or refused by the destination (counted in
+     * *refused and dropped). Fewer than n: the connection failed at
+     * msgs[return], reason in err; that one and the rest are sent again
+     * after a reconnect. */
+    size_t (*send)(void *ctx, struct sender_msg *const *msgs, size_t n,
+                   size_t *refused, char *err, size_t errlen);
+    void (*close)(void *ctx);
+    void (*free)(void *ctx);
+};
+
+struct sender;
+
+/* `label` names the destination in messages ("syslog tcp://..."). The
+ * queue holds at most max_msgs messages and max_bytes bytes. */
+struct sender *sender_new(const char *label, const struct sender_transport *t,
+                          void *ctx, size_t max_msgs, size_t max_bytes);
+
+/* Queue the concatenation of iov[0..n) as one message. Never blocks on the
+ * network; false (counted as dropped) when the queue is full. */
+bool sender_push(struct sender *s, const struct iovec *iov, int n);
+
+void sender_counters(struct sender *s, struct output_counters *c);
+
+/* Stop: deliver what is queued for at most drain_ms more (no more pushes
+ * after this), then end the thread; what is left is counted as dropped. */
+void sender_finish(struct sender *s, unsigned drain_ms);
+/* After sender_finish. Frees the transport's context too. */
+void sender_free(struct sender *s);
+
+#endif

@@ -1,0 +1,40 @@
+/* syslog.h — the syslog output: every selected event as one RFC 5424
+ * message whose MSG is the event's JSON, to udp://HOST:PORT,
+ * tcp://HOST:PORT (octet-counting framing, RFC 6587) or unix:PATH (a
+ * datagram socket such as /dev/log), through a bounded queue and a sender
+ * thread (sender.h). */
+#ifndef TLSMON_SYSLOG_H
+#define TLSMON_SYSLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "output.h"
+
+#define SYSLOG_DEFAULT_FACILITY 16 /* local0 */
+
+struct syslog_config {
+    const char *url;
+    unsigned events;     /* OUT_EV_* */
+    int facility;        /* 0..23 */
+    size_t queue_msgs;   /* bound of the queue */
+    size_t queue_bytes;
+};
+
+/* Checks the URL's form only (the destination may be down at start).
+ * False with a one-line reason in err. */
+bool syslog_url_valid(const char *url, char *err, size_t errlen);
+/* A facility name (kern, user, daemon, auth, local0..local7 ...) or number
+ * to its code, -1 if unknown. */
+int syslog_facility_code(const char *name);
+
+struct output *output_syslog_new(const struct syslog_config *cfg);
+
+/* The RFC 5424 header and structured data for one event, for the tests:
+ * writes "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD " into buf. */
+struct event;
+size_t syslog_format_header(char *buf, size_t n, int facility,
+                            const struct event *e, uint64_t now_us,
+                            const char *hostname, long pid);
+
+#endif

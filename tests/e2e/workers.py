@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""workers.py — --workers N gives the records of one worker, in another
+order: every capture alone (with its expected .args), all captures in one
+run, and a run with the summary. Only tlsmon.flow_id (numbered per worker)
+and the summary's flows_active_max (a sum of per-worker peaks) may differ.
+
+    workers.py --tlsmon PATH --captures DIR
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_e2e import capture_args  # noqa: E402
+from tlsmon_run import SANITIZER_MARKS  # noqa: E402
+
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append(bool(cond))
+    print(("ok   " if cond else "FAIL ") + name +
+          ("" if cond else f": {str(detail)[:2000]}"))
+
+
+def strip(obj):
+    if isinstance(obj, dict):
+        return {k: strip(v) for k, v in obj.items()
+                if k not in ("flow_id", "flows_active_max")}
+    if isinstance(obj, list):
+        return [strip(v) for v in obj]
+    return obj
+
+
+def run(tlsmon, workers, args):
+    p = subprocess.run([tlsmon, "--format", "ndjson", "--workers",
+                        str(workers), *args], capture_output=True, text=True,
+                       timeout=600)
+    bad = p.returncode not in (0, 2) or any(m in p.stderr
+                                            for m in SANITIZER_MARKS)
+    lines = [json.dumps(strip(json.loads(x)), sort_keys=True)
+             for x in p.stdout.splitlines() if x.strip()]
+    return p.returncode, bad, p.stderr, lines
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tlsmon", required=True)
+    ap.add_argument("--captures", required=True)
+    a = ap.parse_args()
+    caps = sorted(glob.glob(os.path.join(a.captures, "*.pcap")))
+    differ = []
+    total = 0
+    for cap in caps:
+        name = os.path.basename(cap)[:-5]
+        args = ["--no-summary", *capture_args(a.captures, name), cap]
+        rc1, bad1, err1, one = run(a.tlsmon, 1, args)
+        rc3, bad3, err3, three = run(a.tlsmon, 3, args)
+        total += len(one)
+        if bad1 or bad3 or rc1 != rc3 or sorted(one) != sorted(three):
+            differ.append((name, rc1, rc3, err3[-300:],
+                           sorted(set(one) ^ set(three))[:2]))
+    check(f"every capture alone: 3 workers give the records of 1 "
+          f"({len(caps)} captures, {total} records)", not differ and total,
+          differ[:3])
+
+    for n in (2, 4):
+        rc1, bad1, _, one = run(a.tlsmon, 1, ["--summary", *caps])
+        rcn, badn, errn, many = run(a.tlsmon, n, ["--summary", *caps])
+        check(f"all captures in one run, {n} workers: the same records, "
+              f"events and summary ({len(one)} lines)",
+              not bad1 and not badn and rc1 == rcn and one[-1] == many[-1] and
+              sorted(one) == sorted(many),
+              (errn[-500:], sorted(set(one) ^ set(many))[:2]))
+
+    p = subprocess.run([a.tlsmon, "--workers", "0", caps[0]],
+                       capture_output=True, text=True)
+    check("--workers 0: exit 1 with the reason", p.returncode == 1 and
+          "--workers" in p.stderr, p.stderr)
+    passed = sum(results)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
