@@ -4,21 +4,25 @@
  * most READ_TIMEOUT_MS (libpcap's own timeout does not apply in immediate
  * mode), so it notices signals and ticks the flow table in wall-clock time
  * when no packet arrives.
- * Signal handlers only set flags; the work happens in the loop, between
+ * Signal handlers only set flags (lock-free atomics, so the worker threads
+ * read them without a race); the work happens in the loop, between
  * packets. With --workers N, N handles join one AF_PACKET fanout group and
  * each gets a thread of its own; the main thread then only answers the
- * signals and the stats timer. Privileges are dropped right after the interface is open, before
- * any packet is parsed. */
+ * signals and the stats timer. Privileges are dropped right after the
+ * interface is open, before any packet is parsed. */
 #include "live.h"
 
 #include <errno.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -34,8 +38,9 @@
  * certificate check overflows it. */
 #define DEFAULT_BUFFER_BYTES (32 << 20)
 
-static volatile sig_atomic_t stop_requested, reload_requested,
-    stats_requested;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+               "signal handlers need lock-free atomic flags");
+static atomic_int stop_requested, reload_requested, stats_requested;
 
 static void on_signal(int sig)
 {
@@ -167,17 +172,58 @@ static pcap_t *open_interface(const struct live_config *cfg, FILE *errs,
 }
 
 /* Several workers on one interface: each handle's socket joins one fanout
- * group. The kernel's PACKET_FANOUT_HASH is its symmetric flow hash, so both
- * directions of a connection reach the same worker; DEFRAG reassembles IP
- * fragments first so they follow their connection. */
+ * group, and a classic BPF program picks the worker from the IP address
+ * pair, XOR-ed so both directions agree. That is the file mode's sharding
+ * (decode_shard_hash): every connection between two hosts and every
+ * fragment of a datagram reaches one worker, so what one host pair does is
+ * seen in wire order. The kernel's own flow hash (PACKET_FANOUT_HASH) would
+ * spread the connections of one client over the workers, and verdicts that
+ * depend on what came before (a changed issuer) would depend on thread
+ * timing. Loads are relative to the network header, so VLAN tags stripped
+ * by the NIC do not matter; other traffic (and anything too short to hold
+ * the addresses) goes to worker 0. The kernel takes the result modulo the
+ * group size. */
+#define NET(off) (SKF_NET_OFF + (off))
+#define IPV6_FOLD(off)                                       \
+    BPF_STMT(BPF_MISC | BPF_TAX, 0),                         \
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)NET(off)), \
+        BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0)
+static struct sock_filter fanout_by_ip_pair[] = {
+    /* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+                     (uint32_t)(SKF_AD_OFF + SKF_AD_PROTOCOL)),
+    /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 5),
+    /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)NET(12)),
+    /* 3 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+    /* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)NET(16)),
+    /* 5 */ BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
+    /* 6 */ BPF_JUMP(BPF_JMP | BPF_JA, 23, 0, 0),
+    /* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 25),
+    /* 8: source and destination, 4 words each, from offsets 8 and 24 */
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)NET(8)),
+    IPV6_FOLD(12), IPV6_FOLD(16), IPV6_FOLD(20), IPV6_FOLD(24),
+    IPV6_FOLD(28), IPV6_FOLD(32), IPV6_FOLD(36),
+    /* 30: mix, so the low bits the modulo keeps depend on every bit */
+    BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u),
+    BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
+    BPF_STMT(BPF_RET | BPF_A, 0),
+    /* 33 */ BPF_STMT(BPF_RET | BPF_K, 0),
+};
+_Static_assert(sizeof(fanout_by_ip_pair) / sizeof(fanout_by_ip_pair[0]) == 34,
+               "the jump offsets above count the instructions");
+
 static bool join_fanout(pcap_t *pc, uint16_t group, const char *iface,
                         FILE *errs)
 {
-    uint32_t arg = group |
-                   ((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG)
-                    << 16);
-    if (setsockopt(pcap_fileno(pc), SOL_PACKET, PACKET_FANOUT, &arg,
-                   sizeof(arg)) != 0) {
+    uint32_t arg = group | ((uint32_t)PACKET_FANOUT_CBPF << 16);
+    struct sock_fprog prog = {
+        (unsigned short)(sizeof(fanout_by_ip_pair) /
+                         sizeof(fanout_by_ip_pair[0])),
+        fanout_by_ip_pair,
+    };
+    int fd = pcap_fileno(pc);
+    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0 ||
+        setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog,
+                   sizeof(prog)) != 0) {
         fprintf(errs, "tlsmon: -i %s: --workers: cannot join a fanout group: "
                       "%s\n", iface, strerror(errno));
         return false;
@@ -233,8 +279,11 @@ static bool capture_step(struct live_worker *lw)
 static void *capture_thread(void *arg)
 {
     struct live_worker *lw = arg;
-    while (!stop_requested && capture_step(lw))
+    while (!atomic_load(&stop_requested) && capture_step(lw))
         ;
+    /* A broken capture stops the sensor; its status is read after join. */
+    if (lw->status != CAPTURE_OK)
+        atomic_store(&stop_requested, 1);
     return NULL;
 }
 
@@ -305,18 +354,14 @@ enum capture_status live_run(const struct live_config *cfg,
                 break;
         } else {
             poll(NULL, 0, READ_TIMEOUT_MS);
-            for (size_t i = 0; i < n; i++)
-                if (lw[i].started && lw[i].status != CAPTURE_OK)
-                    stop_requested = 1;
         }
         uint64_t now = now_us();
-        if (reload_requested) {
-            reload_requested = 0;
+        if (atomic_exchange(&reload_requested, 0)) {
             if (h && h->reload)
                 h->reload(h->ctx);
         }
-        if (stats_requested || (interval && now >= next_stats)) {
-            stats_requested = 0;
+        if (atomic_exchange(&stats_requested, 0) ||
+            (interval && now >= next_stats)) {
             next_stats = now + interval;
             report(lw, n, h);
         }

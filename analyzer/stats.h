@@ -3,7 +3,11 @@
 #ifndef TLSMON_STATS_H
 #define TLSMON_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* --workers: how many a run may have (workers.h uses it as its cap). */
+#define RUN_STATS_WORKERS_MAX 64
 
 struct run_stats {
     uint64_t files;
@@ -29,6 +33,10 @@ struct run_stats {
     uint64_t alerts_suppressed;/* identical within the flood window */
     uint64_t server_profiles_evicted;
     uint64_t first_ts_us, last_ts_us;
+    /* With --workers N > 1 (set by workers_total_stats): each worker's
+     * share of the packets, to see how evenly the flow hash spread them. */
+    size_t n_workers;
+    uint64_t worker_packets[RUN_STATS_WORKERS_MAX];
 };
 
 #endif

@@ -373,6 +373,11 @@ void workers_total_stats(struct workers *ws, struct run_stats *out)
     run_stats_add(out, &ws->reader);
     for (size_t i = 0; i < ws->n; i++)
         run_stats_add(out, pipeline_stats(ws->w[i].p));
+    if (ws->n > 1) {
+        out->n_workers = ws->n;
+        for (size_t i = 0; i < ws->n; i++)
+            out->worker_packets[i] = pipeline_stats(ws->w[i].p)->packets;
+    }
 }
 
 void workers_free(struct workers *ws)

@@ -25,7 +25,7 @@
 #include "capture.h"
 #include "pipeline.h"
 
-#define WORKERS_MAX 64
+#define WORKERS_MAX RUN_STATS_WORKERS_MAX
 
 struct workers;
 

@@ -222,7 +222,9 @@ static bool ja4_parts(const struct client_hello *ch, char *a,
 
 /* ---- the record --------------------------------------------------------- */
 
-static _Thread_local char scratch[3][FP_STRING_MAX];
+static _Thread_local char scratch[2][FP_STRING_MAX];
+/* JA4_r joins two lists that may each fill FP_STRING_MAX. */
+static _Thread_local char ja4_r_text[11 + 2 + 2 * FP_STRING_MAX];
 
 void fingerprint_compute(struct handshake *h)
 {
@@ -271,6 +273,6 @@ const char *fingerprint_ja4_r(const struct handshake *h)
     cbuf[0] = ebuf[0] = '\0';
     if (!h->ja4[0] || !ja4_parts(&h->ch, a, &c, &e))
         return NULL;
-    snprintf(scratch[2], FP_STRING_MAX, "%s_%s_%s", a, cbuf, ebuf);
-    return scratch[2];
+    snprintf(ja4_r_text, sizeof(ja4_r_text), "%s_%s_%s", a, cbuf, ebuf);
+    return ja4_r_text;
 }

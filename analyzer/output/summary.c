@@ -423,6 +423,13 @@ void summary_print_text(FILE *fp, const struct summary *s,
             fprintf(fp, "  alerts %" PRIu64 " (%" PRIu64
                     " identical ones suppressed)\n",
                     st->alerts, st->alerts_suppressed);
+        if (st->n_workers > 1) {
+            fprintf(fp, "  workers %zu  packets", st->n_workers);
+            for (size_t i = 0; i < st->n_workers; i++)
+                fprintf(fp, "%s%" PRIu64, i ? "/" : " ",
+                        st->worker_packets[i]);
+            fputc('\n', fp);
+        }
     }
 }
 
@@ -454,6 +461,13 @@ static void write_run_stats(struct json_writer *w, const struct run_stats *st)
     json_member_uint(w, "alerts", st->alerts);
     json_member_uint(w, "alerts_suppressed", st->alerts_suppressed);
     json_member_uint(w, "server_profiles_evicted", st->server_profiles_evicted);
+    if (st->n_workers > 1) {
+        json_key(w, "worker_packets");
+        json_begin_array(w);
+        for (size_t i = 0; i < st->n_workers; i++)
+            json_uint(w, st->worker_packets[i]);
+        json_end_array(w);
+    }
     json_end_object(w);
 }
 

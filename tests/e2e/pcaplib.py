@@ -501,3 +501,67 @@ def same_l2_frames(packets, linktype):
         data = hdr + l3
         frames.append(Frame(p.ts_ns, data, len(data) + p.cut))
     return frames
+
+
+def host_pair(data, index, server_port):
+    """An IPv4 loopback frame of capture `index` moved to a host pair of its
+    own (client 10.1.x.y, server 10.2.x.y; the server is the side that
+    sends from `server_port`): on a mirror port every conversation has its
+    own addresses, and workers share the work out by address pair."""
+    if len(data) < 38 or data[12:14] != b"\x08\x00" or data[14] >> 4 != 4:
+        return data
+    ihl = (data[14] & 0x0F) * 4
+    if data[23] != 6 or len(data) < 14 + ihl + 4:
+        return data
+    sport = int.from_bytes(data[14 + ihl:16 + ihl], "big")
+    client = bytes([10, 1, index >> 8, index & 0xFF])
+    server = bytes([10, 2, index >> 8, index & 0xFF])
+    src, dst = (server, client) if sport == server_port else (client, server)
+    hdr = bytearray(data[14:14 + ihl])
+    hdr[12:16], hdr[16:20] = src, dst
+    hdr[10:12] = b"\0\0"
+    hdr[10:12] = checksum16(bytes(hdr)).to_bytes(2, "big")
+    # The TCP checksum is left stale: the sensor does not check it.
+    return data[:14] + bytes(hdr) + data[14 + ihl:]
+
+
+def server_port_of(cap):
+    """The port the first SYN (else the first segment) went to."""
+    first = None
+    for fr in cap.frames:
+        d = fr.data
+        if len(d) < 38 or d[12:14] != b"\x08\x00" or d[23] != 6:
+            continue
+        ihl = (d[14] & 0x0F) * 4
+        tcp = d[14 + ihl:]
+        if len(tcp) < 14:
+            continue
+        dport = int.from_bytes(tcp[2:4], "big")
+        if first is None:
+            first = dport
+        if tcp[13] & 0x12 == 0x02:
+            return dport
+    return first
+
+
+def merge_host_pairs(paths, out, start_ns, first_index=0):
+    """The captures one after the other in one file, each shifted to start
+    10 ms after the previous one ended and moved to a host pair of its own:
+    what tcpreplay puts on the wire, with packet times an offline run can
+    follow (no hour-long gaps between captures made at different times).
+    Returns the end time."""
+    frames = []
+    t = start_ns
+    for index, p in enumerate(paths, first_index):
+        cap = read_pcap(p)
+        if not cap.frames:
+            continue
+        shift = t - cap.frames[0].ts_ns
+        server_port = server_port_of(cap)
+        for fr in cap.frames:
+            data = host_pair(fr.data, index, server_port)
+            frames.append(Frame(fr.ts_ns + shift, data,
+                                        fr.orig_len))
+        t = frames[-1].ts_ns + 10_000_000
+    write_pcap(out, LINKTYPE_EN10MB, frames)
+    return t

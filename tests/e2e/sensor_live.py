@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """sensor_live.py — tlsmon as a sensor on a mirror-like port, fed by
 tcpreplay: a veth pair between two network namespaces the test creates,
-the project's captures replayed onto one end at 3000 packets per second,
+the project's captures, each moved to a host pair of its own, replayed
+onto one end at 3000 packets per second,
 tlsmon -i on the other end (1 worker, then 3 in an AF_PACKET fanout group)
 with --json, --syslog to a real rsyslog and --redis to a real redis-server,
 both running in the sensor's namespace on its loopback.
@@ -134,26 +135,6 @@ class Sensor:
         return rc
 
 
-def merge(paths, out, start_ns):
-    """The captures one after the other in one file, each shifted to start
-    10 ms after the previous one ended: what tcpreplay puts on the wire,
-    with packet times an offline run can follow (no hour-long gaps between
-    captures made at different times). Returns the end time."""
-    frames = []
-    t = start_ns
-    for p in paths:
-        cap = pcaplib.read_pcap(p)
-        if not cap.frames:
-            continue
-        shift = t - cap.frames[0].ts_ns
-        for fr in cap.frames:
-            frames.append(pcaplib.Frame(fr.ts_ns + shift, fr.data,
-                                        fr.orig_len))
-        t = frames[-1].ts_ns + 10_000_000
-    pcaplib.write_pcap(out, pcaplib.LINKTYPE_EN10MB, frames)
-    return t
-
-
 def replay(ns, iface, caps):
     p = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-i", iface,
                         "--pps", "3000", *caps], capture_output=True,
@@ -223,9 +204,11 @@ def main():
         # two. The reference is the offline run of what is replayed.
         merged = os.path.join(work, "all.pcap")
         # Packet times close to now: certificates are judged at them.
-        end = merge(caps, merged, int(time.time() - 600) * 10**9)
+        end = pcaplib.merge_host_pairs(caps, merged,
+                                       int(time.time() - 600) * 10**9)
         merged_outage = os.path.join(work, "outage.pcap")
-        merge(outage_caps, merged_outage, end + 5 * 10**9)
+        pcaplib.merge_host_pairs(outage_caps, merged_outage,
+                                 end + 5 * 10**9, len(caps))
         caps, outage_caps = [merged], [merged_outage]
         ref = siemlib.reference_events(tlsmon, caps)
         ref_hs = sorted(key(r) for r in by_dataset(ref, "tlsmon.handshake"))

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """workers.py — --workers N gives the records of one worker, in another
 order: every capture alone (with its expected .args), all captures in one
-run, and a run with the summary. Only tlsmon.flow_id (numbered per worker)
+run, and a run with the summary (worker_packets, the per-worker split, is
+left out of the comparison). The captures are loopback ones (one host
+pair, so one worker gets them all); the same captures merged with a host
+pair each show the work really shared out, by the summary's per-worker
+packet counts. Only tlsmon.flow_id (numbered per worker)
 and the summary's flows_active_max (a sum of per-worker peaks) may differ.
 
     workers.py --tlsmon PATH --captures DIR
@@ -12,8 +16,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pcaplib  # noqa: E402
 from run_e2e import capture_args  # noqa: E402
 from tlsmon_run import SANITIZER_MARKS  # noqa: E402
 
@@ -29,21 +35,29 @@ def check(name, cond, detail=""):
 def strip(obj):
     if isinstance(obj, dict):
         return {k: strip(v) for k, v in obj.items()
-                if k not in ("flow_id", "flows_active_max")}
+                if k not in ("flow_id", "flows_active_max",
+                                  "worker_packets")}
     if isinstance(obj, list):
         return [strip(v) for v in obj]
     return obj
 
 
-def run(tlsmon, workers, args):
+def run(tlsmon, workers, args, keep=False):
     p = subprocess.run([tlsmon, "--format", "ndjson", "--workers",
                         str(workers), *args], capture_output=True, text=True,
                        timeout=600)
     bad = p.returncode not in (0, 2) or any(m in p.stderr
                                             for m in SANITIZER_MARKS)
-    lines = [json.dumps(strip(json.loads(x)), sort_keys=True)
+    lines = [x if keep else json.dumps(strip(json.loads(x)), sort_keys=True)
              for x in p.stdout.splitlines() if x.strip()]
     return p.returncode, bad, p.stderr, lines
+
+
+def caps_start_ns(caps):
+    """The first capture's start: merged captures keep real packet times,
+    so certificate validity is judged as in the captures themselves."""
+    frames = pcaplib.read_pcap(caps[0]).frames
+    return frames[0].ts_ns if frames else 0
 
 
 def main():
@@ -75,6 +89,22 @@ def main():
               not bad1 and not badn and rc1 == rcn and one[-1] == many[-1] and
               sorted(one) == sorted(many),
               (errn[-500:], sorted(set(one) ^ set(many))[:2]))
+
+    with tempfile.TemporaryDirectory() as work:
+        merged = os.path.join(work, "hosts.pcap")
+        pcaplib.merge_host_pairs(caps, merged, caps_start_ns(caps))
+        rc1, bad1, _, one = run(a.tlsmon, 1, ["--summary", merged])
+        rc3, bad3, err3, three = run(a.tlsmon, 3, ["--summary", merged])
+        _, _, _, raw = run(a.tlsmon, 3, ["--summary", merged], keep=True)
+        shares = json.loads(raw[-1])["tlsmon"]["summary"]["run"].get(
+            "worker_packets", []) if raw else []
+        total = json.loads(one[-1])["tlsmon"]["summary"]["run"]["packets"] if one else 0
+        check(f"a host pair per capture, 3 workers: the same records, and "
+              f"every worker had a share ({shares})",
+              not bad1 and not bad3 and rc1 == rc3 and
+              sorted(one[:-1]) == sorted(three[:-1]) and len(shares) == 3 and
+              all(shares) and sum(shares) == total,
+              (err3[-500:], sorted(set(one) ^ set(three))[:2]))
 
     p = subprocess.run([a.tlsmon, "--workers", "0", caps[0]],
                        capture_output=True, text=True)
