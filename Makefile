@@ -1,9 +1,11 @@
 # Thin wrapper over meson for the two commands README.md opens with:
 #   make demo   install what is missing, build, run tlsmon on the captures
 #   make test   install what is missing, build, run the whole test suite
-#               (plain build, then again under ASan+UBSan)
+#               (plain build, then again under ASan+UBSan, ThreadSanitizer,
+#               fuzzing and valgrind)
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
+BUILD_TSAN ?= build-tsan
 MESON_ARGS ?=
 
 # Build and test dependencies, all from Debian.
@@ -12,7 +14,7 @@ DEBS = build-essential clang meson ninja-build pkg-config python3 \
        tshark tcpdump openssl gnutls-bin curl iproute2 faketime valgrind \
        libhiredis-dev rsyslog redis-server tcpreplay
 
-.PHONY: all deps build demo test test-plain test-sanitize test-peer test-fuzz test-valgrind readme-fields clean
+.PHONY: all deps build demo test test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind readme-fields clean
 
 # Public captures from other projects (not shipped; CI has them beside the
 # clone). Only read from there, never copied in.
@@ -37,6 +39,9 @@ $(BUILD)/build.ninja:
 $(BUILD_SAN)/build.ninja:
 	meson setup $(BUILD_SAN) -Db_sanitize=address,undefined -Db_lundef=false \
 	  -Dc_args=-fno-sanitize-recover=all $(MESON_ARGS)
+
+$(BUILD_TSAN)/build.ninja:
+	meson setup $(BUILD_TSAN) -Db_sanitize=thread $(MESON_ARGS)
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -64,6 +69,13 @@ test-peer: test-sanitize
 	    --report $(BUILD_SAN)/peer-differences.txt $(PEER_CAPTURES); \
 	else echo "no $(PEER_CAPTURES): peer-capture run skipped"; fi
 
+# The tests that run threads (--workers, the syslog and Redis senders)
+# under ThreadSanitizer: a data race fails the run.
+test-tsan: deps $(BUILD_TSAN)/build.ninja
+	ninja -C $(BUILD_TSAN)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  meson test -C $(BUILD_TSAN) --print-errorlogs workers siem sensor-live
+
 # Every libFuzzer target for a short run on its committed seed corpus
 # (tests/fuzz/run.sh SECONDS runs them longer).
 FUZZ_SECONDS ?= 20
@@ -77,12 +89,12 @@ test-valgrind: build
 	  --errors-for-leak-kinds=definite --show-leak-kinds=definite" \
 	  python3 tests/e2e/run_e2e.py --tlsmon $(BUILD)/tlsmon --captures captures
 
-test: test-plain test-sanitize test-peer test-fuzz test-valgrind
-	@echo "all test suites passed (plain, ASan+UBSan, valgrind)"
+test: test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind
+	@echo "all test suites passed (plain, ASan+UBSan, TSan, fuzzing, valgrind)"
 
 # Regenerate README.md's field reference from the registry.
 readme-fields: build
 	python3 tests/e2e/readme_fields.py --tlsmon $(BUILD)/tlsmon --readme README.md --write
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) build-fuzz
