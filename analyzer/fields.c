@@ -352,6 +352,30 @@ FACT(g_dest_port, put_int, h->server.port,
      h->server.ip_version == 4 || h->server.ip_version == 6)
 FACT(g_net_transport, put_str, "tcp", true)
 
+/* Written before the workers start and only read afterwards. */
+static const char *observer_hostname, *observer_interface;
+
+void fields_set_observer(const char *hostname, const char *interface)
+{
+    observer_hostname = hostname && *hostname ? hostname : NULL;
+    observer_interface = interface && *interface ? interface : NULL;
+}
+
+const char *fields_observer_hostname(void)
+{
+    return observer_hostname;
+}
+
+const char *fields_observer_interface(void)
+{
+    return observer_interface;
+}
+
+FACT(g_observer_hostname, put_str, observer_hostname,
+     observer_hostname != NULL)
+FACT(g_observer_interface, put_str, observer_interface,
+     observer_interface != NULL)
+
 static bool g_net_type(const struct handshake *h, struct field_value *v,
                        char *scratch, size_t len)
 {
@@ -1188,6 +1212,11 @@ static const struct field_def field_table[] = {
     SCALAR("source.port", FT_INT, "client port", g_source_port),
     SCALAR("destination.ip", FT_IP, "server address", g_dest_ip),
     SCALAR("destination.port", FT_INT, "server port", g_dest_port),
+    SCALAR("observer.hostname", FT_STRING,
+           "the sensor's host name (live capture only)", g_observer_hostname),
+    SCALAR("observer.ingress.interface.name", FT_STRING,
+           "the interface captured on (live capture only)",
+           g_observer_interface),
     SCALAR("server.established_count", FT_INT,
            "earlier handshakes to this server (IP:port) in this run that "
            "were established", g_srv_established),

@@ -114,4 +114,12 @@ const char *fields_printable(const char *s, char *buf, size_t n);
 /* RFC 3339 UTC with `digits` fractional digits (0, 3 or 6). */
 const char *fields_time_string(uint64_t us, int digits, char *buf, size_t n);
 
+/* The sensor that saw the traffic (ECS observer.*), for events that reach a
+ * SIEM from many sensors. Set once, before any record is written (live
+ * capture only: a file has no observer); the strings must outlive the run.
+ * NULL leaves the field out. */
+void fields_set_observer(const char *hostname, const char *interface);
+const char *fields_observer_hostname(void);
+const char *fields_observer_interface(void);
+
 #endif

@@ -726,6 +726,11 @@ int main(int argc, char **argv)
 
     int exit_code = EXIT_OK;
     if (o.live.iface) {
+        /* Events from many sensors meet in one SIEM: say which one saw it. */
+        static char hostname[256];
+        if (gethostname(hostname, sizeof(hostname) - 1) != 0)
+            hostname[0] = '\0';
+        fields_set_observer(hostname, o.live.iface);
         /* A shipper tails the output: every line reaches it whole and now. */
         setvbuf(out, NULL, _IOLBF, 0);
         if (json_out)

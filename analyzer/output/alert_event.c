@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alert_event.h"
+#include "observer.h"
 #include "../fields.h"
 #include "../../rules/engine.h"
 
@@ -83,6 +84,7 @@ void json_write_alert(struct json_writer *w, const struct handshake *h,
     json_end_object(w);
     endpoint(w, "source", "source", h);
     endpoint(w, "destination", "destination", h);
+    json_write_observer(w);
     json_key(w, "tls");
     json_begin_object(w);
     registry_value(w, "version", "tls.version", h);

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 
+#include "observer.h"
 #include "../fields.h"
 #include "../../dissectors/outcome.h"
 
@@ -89,6 +90,7 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_key(w, "dataset");
     json_string(w, "tlsmon.stats");
     json_end_object(w);
+    json_write_observer(w);
     json_key(w, "tlsmon");
     json_begin_object(w);
     json_key(w, "stats");

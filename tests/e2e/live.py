@@ -16,6 +16,7 @@ import json
 import os
 import pwd
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -190,6 +191,14 @@ def main():
         def stats_events():
             return [r for r in records(out)
                     if r["event"]["dataset"] == "tlsmon.stats"]
+        host = socket.gethostname()
+        every = rs + stats_events() + [r for r in records(out) if
+                                       r["event"]["kind"] == "alert"]
+        check("records, alerts and stats name the sensor (observer.*)",
+              len(every) > len(rs) and all(
+                  r.get("observer", {}).get("hostname") == host and
+                  r["observer"]["ingress"]["interface"]["name"] == veth_s
+                  for r in every), [r.get("observer") for r in every][:3])
         n_before = len(stats_events())
         check("periodic stats as NDJSON events", n_before >= 1 and
               "pcap_dropped" in stats_events()[0]["tlsmon"]["stats"],

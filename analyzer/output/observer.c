@@ -1,0 +1,30 @@
+/* observer.c — writes the sensor's identity into alert and stats events
+ * (see observer.h). */
+#include "observer.h"
+
+#include "../fields.h"
+
+void json_write_observer(struct json_writer *w)
+{
+    const char *host = fields_observer_hostname();
+    const char *iface = fields_observer_interface();
+    if (!host && !iface)
+        return;
+    json_key(w, "observer");
+    json_begin_object(w);
+    if (host) {
+        json_key(w, "hostname");
+        json_string(w, host);
+    }
+    if (iface) {
+        json_key(w, "ingress");
+        json_begin_object(w);
+        json_key(w, "interface");
+        json_begin_object(w);
+        json_key(w, "name");
+        json_string(w, iface);
+        json_end_object(w);
+        json_end_object(w);
+    }
+    json_end_object(w);
+}

@@ -1,0 +1,12 @@
+/* observer.h — the sensor's identity (ECS observer.*) in the events that
+ * are not handshake records: alerts and stats. Records carry the same
+ * values through the field registry. */
+#ifndef TLSMON_OBSERVER_H
+#define TLSMON_OBSERVER_H
+
+#include "json_writer.h"
+
+/* "observer": {...} as a member of the open object; nothing offline. */
+void json_write_observer(struct json_writer *w);
+
+#endif
