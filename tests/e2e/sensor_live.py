@@ -15,7 +15,8 @@ both running in the sensor's namespace on its loopback.
   - rsyslog stopped while traffic goes on: the stats event shows the
     syslog output disconnected with events waiting, and after rsyslog is
     back the sender reconnects (reconnects 1 in stats) and they arrive;
-  - SIGTERM: exit 0, the summary written.
+  - SIGTERM: exit 0, the summary written; also while tcpreplay is still
+    sending.
 
     sensor_live.py --tlsmon PATH --captures DIR
 
@@ -306,6 +307,28 @@ def main():
                          if e["event"]["kind"] == "alert") == alerts and
                   any(e["event"]["dataset"] == "tlsmon.stats" for e in items),
                   len(items))
+
+        # --- SIGTERM in the middle of the traffic --------------------------
+        t = "mid"
+        s = Sensor(tlsmon, ns_s, veth_s, work, t, 2, rs, redis)
+        sensors.append(s)
+        wait_for(lambda: "tlsmon: stats:" in s.stderr(), 10)
+        player = subprocess.Popen(["ip", "netns", "exec", ns_c, "tcpreplay",
+                                   "-i", veth_c, "--pps", "300", *caps],
+                                  stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        wait_for(lambda: len(by_dataset(lines(s.out),
+                                        "tlsmon.handshake")) >= 5, 20)
+        rc = s.stop()
+        player.wait(timeout=300)
+        events = lines(s.out)
+        hs = by_dataset(events, "tlsmon.handshake")
+        summ = by_dataset(events, "tlsmon.summary")
+        check(f"{t}: SIGTERM while packets arrive: exit 0, the records so "
+              f"far and the summary written ({len(hs)} records)",
+              rc == 0 and 5 <= len(hs) < len(ref_hs) and summ and
+              summ[-1]["tlsmon"]["summary"]["handshakes"] == len(hs),
+              (rc, len(hs), s.stderr()[-500:]))
     finally:
         for s in sensors:
             if s.proc.poll() is None:
