@@ -32,15 +32,6 @@ struct text {
     size_t len, cap;
 };
 
-static void put(struct text *t, const char *fmt, unsigned v)
-{
-    if (t->len >= t->cap)
-        return;
-    int n = snprintf(t->buf + t->len, t->cap - t->len, fmt, v);
-    if (n > 0)
-        t->len += (size_t)n < t->cap - t->len ? (size_t)n : t->cap - t->len;
-}
-
 static void put_char(struct text *t, char c)
 {
     if (t->len + 1 < t->cap) {
@@ -49,9 +40,35 @@ static void put_char(struct text *t, char c)
     }
 }
 
+/* Digits are written by hand: every handshake builds several of these
+ * lists, and snprintf per value was most of the fingerprint's cost. */
+enum radix { DECIMAL, HEX4 };
+
+static void put_number(struct text *t, unsigned v, enum radix r)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[12];
+    size_t n = 0;
+    if (r == HEX4) {
+        for (int shift = 12; shift >= 0; shift -= 4)
+            tmp[n++] = hex[(v >> shift) & 15];
+    } else {
+        char rev[12];
+        size_t k = 0;
+        do {
+            rev[k++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v && k < sizeof(rev));
+        while (k)
+            tmp[n++] = rev[--k];
+    }
+    for (size_t i = 0; i < n; i++)
+        put_char(t, tmp[i]);
+}
+
 /* A list of 16-bit values, GREASE left out, joined by `sep`. */
 static void put_list(struct text *t, const uint16_t *v, size_t n,
-                     const char *fmt, char sep)
+                     enum radix r, char sep)
 {
     bool first = true;
     for (size_t i = 0; i < n; i++) {
@@ -59,7 +76,7 @@ static void put_list(struct text *t, const uint16_t *v, size_t n,
             continue;
         if (!first)
             put_char(t, sep);
-        put(t, fmt, v[i]);
+        put_number(t, v[i], r);
         first = false;
     }
 }
@@ -83,8 +100,11 @@ static void digest_hex(const EVP_MD *md, const char *s, char *out,
     out[0] = '\0';
     if (!EVP_Digest(s, strlen(s), d, &n, md, NULL))
         return;
-    for (size_t i = 0; i < n && 2 * i < hex_digits; i++)
-        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n && 2 * i < hex_digits; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
     out[hex_digits] = '\0';
 }
 
@@ -99,14 +119,15 @@ static bool ja3_text(const struct client_hello *ch, struct text *t)
         ciphers[i] = (uint16_t)ch->ciphers[i];
     for (size_t i = 0; i < ch->n_point_formats; i++)
         formats[i] = ch->point_formats[i];
-    put(t, "%u,", ch->legacy_version);
-    put_list(t, ciphers, ch->n_ciphers, "%u", '-');
+    put_number(t, ch->legacy_version, DECIMAL);
     put_char(t, ',');
-    put_list(t, ch->extensions, ch->n_extensions, "%u", '-');
+    put_list(t, ciphers, ch->n_ciphers, DECIMAL, '-');
     put_char(t, ',');
-    put_list(t, ch->groups, ch->n_groups, "%u", '-');
+    put_list(t, ch->extensions, ch->n_extensions, DECIMAL, '-');
     put_char(t, ',');
-    put_list(t, formats, ch->n_point_formats, "%u", '-');
+    put_list(t, ch->groups, ch->n_groups, DECIMAL, '-');
+    put_char(t, ',');
+    put_list(t, formats, ch->n_point_formats, DECIMAL, '-');
     return true;
 }
 
@@ -114,9 +135,11 @@ static bool ja3s_text(const struct server_hello *sh, struct text *t)
 {
     if (!sh->seen || sh->n_extensions != sh->n_extensions_total)
         return false;
-    put(t, "%u,", sh->legacy_version);
-    put(t, "%u,", sh->cipher);
-    put_list(t, sh->extensions, sh->n_extensions, "%u", '-');
+    put_number(t, sh->legacy_version, DECIMAL);
+    put_char(t, ',');
+    put_number(t, sh->cipher, DECIMAL);
+    put_char(t, ',');
+    put_list(t, sh->extensions, sh->n_extensions, DECIMAL, '-');
     return true;
 }
 
@@ -210,12 +233,12 @@ static bool ja4_parts(const struct client_hello *ch, char *a,
              alpn);
 
     size_t k = sorted(c16, ch->n_ciphers, false, buf);
-    put_list(ciphers, buf, k, "%04x", ',');
+    put_list(ciphers, buf, k, HEX4, ',');
     k = sorted(ch->extensions, ch->n_extensions, true, buf);
-    put_list(exts, buf, k, "%04x", ',');
+    put_list(exts, buf, k, HEX4, ',');
     if (ch->n_sigalgs > 0) {
         put_char(exts, '_');
-        put_list(exts, ch->sigalgs, ch->n_sigalgs, "%04x", ',');
+        put_list(exts, ch->sigalgs, ch->n_sigalgs, HEX4, ',');
     }
     return true;
 }

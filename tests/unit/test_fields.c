@@ -311,6 +311,31 @@ static void test_value_format(void **state)
                         "ab\\x1b[31m");
 }
 
+/* RFC 3339 times are written without strftime: calendar edges. */
+static void test_time_string(void **state)
+{
+    (void)state;
+    char buf[48], small[8];
+    assert_string_equal(fields_time_string(0, 6, buf, sizeof(buf)),
+                        "1970-01-01T00:00:00.000000Z");
+    assert_string_equal(fields_time_string(951782400000000ULL + 1, 6, buf,
+                                           sizeof(buf)),
+                        "2000-02-29T00:00:00.000001Z"); /* 400-year leap */
+    assert_string_equal(fields_time_string(4107542399000000ULL, 0, buf,
+                                           sizeof(buf)),
+                        "2100-02-28T23:59:59Z"); /* 100-year non-leap */
+    assert_string_equal(fields_time_string(253402300799999999ULL, 3, buf,
+                                           sizeof(buf)),
+                        "9999-12-31T23:59:59.999Z");
+    assert_string_equal(fields_time_string(253402300800000000ULL, 0, buf,
+                                           sizeof(buf)),
+                        "10000-01-01T00:00:00Z");
+    assert_string_equal(fields_time_string(UINT64_MAX, 6, buf, sizeof(buf)),
+                        "586524-01-19T08:01:49.551615Z");
+    assert_string_equal(fields_time_string(0, 6, small, sizeof(small)),
+                        "1970-01");
+}
+
 static void test_list_accessors(void **state)
 {
     (void)state;
@@ -882,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_registry_shape),
         cmocka_unit_test(test_list_and_markdown),
         cmocka_unit_test(test_value_format),
+        cmocka_unit_test(test_time_string),
         cmocka_unit_test(test_list_accessors),
         cmocka_unit_test(test_writer_basics),
         cmocka_unit_test(test_writer_escaping),
