@@ -42,8 +42,10 @@ for l in sh("lscpu").splitlines():
     lscpu[k.strip()] = v.strip()
 print("# Benchmark results\n")
 print("Written by `bench/run.sh` (corpus: `bench/make-corpus.sh`). One core "
-      "(`taskset -c 0`), runs interleaved, wall-time medians, peak RSS from "
-      "`/usr/bin/time`.\n")
+      "(`taskset -c 0`; the `--workers 2` rows two, `taskset -c 0,1`), runs "
+      "interleaved, wall-time medians, peak RSS from `/usr/bin/time`. "
+      "`tlsmon ndjson` runs the default rules (built in); `--no-rules` "
+      "shows what they cost.\n")
 print("## Machine\n")
 print(f"- CPU: {lscpu.get('Model name', '?')}, {lscpu.get('CPU(s)', '?')} CPUs, "
       f"L2 {lscpu.get('L2 cache', '?')}, L3 {lscpu.get('L3 cache', '?')}")
@@ -59,8 +61,9 @@ def ver(pkg):
 print(f"- libpcap {ver('libpcap0.8')}, nDPI {ver('libndpi4.2')}, "
       f"tshark {ver('tshark')}, ssldump {ver('ssldump')}, "
       f"ndpiReader (libndpi-bin) {ver('libndpi-bin')}")
-print("- Shared machine: other agents' builds and tests ran at the same time "
-      "on both cores; single runs varied up to 3x, medians less.\n")
+load = " ".join(open("/proc/loadavg").read().split()[:3])
+print(f"- Load average when the run ended: {load} "
+      "(a shared machine: other work can run beside the benchmark).\n")
 
 for corp in ("handshake-heavy", "bulk-heavy"):
     path = os.path.join(a.corpus, corp + ".pcap")
@@ -80,9 +83,12 @@ for corp in ("handshake-heavy", "bulk-heavy"):
         flag = " (exit≠0)" if (c, n) in bad else ""
         print(f"| {n}{flag} | {len(runs[c, n])} | {m:.3f} | {m / fr:.2f} | {m / ff:.2f} | "
               f"{flows / m:,.0f} | {packets / m:,.0f} | {max(rss[c, n]) / 1024:.0f} |")
-    print(f"| tlsmon --workers 2 | | pending sensor mode | | | | | |")
-    t = med.get("tlsmon ndjson+rules", med.get("tlsmon ndjson"))
+    t = med.get("tlsmon ndjson")
+    two = med.get("tlsmon ndjson --workers 2")
     print()
+    if two:
+        print(f"`--workers 2` on two cores: **{t / two:.2f}x** the throughput "
+              f"of one worker on one core.\n")
     if corp == "handshake-heavy":
         print(f"Targets: ≥ 100 000 handshakes/s with NDJSON: **{flows / t:,.0f}/s** "
               f"({'holds' if flows / t >= 100000 else 'does not hold'}); "

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Time tlsmon against the floors and other tools on the corpus
 # (bench/make-corpus.sh first) and write bench/RESULTS.md.
-# One core (taskset -c 0); runs interleaved (every command once per round);
-# medians of wall time; peak RSS from /usr/bin/time.
+# One core (taskset -c 0) except the --workers rows (taskset -c 0,1: the
+# scaling factor is what they measure); runs interleaved (every command once
+# per round); medians of wall time; peak RSS from /usr/bin/time.
 #   REPEAT=5      rounds for tlsmon, the floors and ndpiReader
 #   SLOW_REPEAT=1 rounds for tshark and ssldump
 #   BULK_TOOLS=0  tshark/ssldump on bulk-heavy too when 1 (minutes each)
@@ -25,15 +26,15 @@ for f in handshake-heavy bulk-heavy; do
   [ -f "$corpus/$f.pcap" ] || { echo "run.sh: no $corpus/$f.pcap (run bench/make-corpus.sh)" >&2; exit 1; }
 done
 
-# name|command (FILE is replaced by the capture); slow ones run SLOW_REPEAT times.
+# name|command (FILE is replaced by the capture); after the name, slow|
+# runs SLOW_REPEAT times, two|runs on two cores.
 cmds() {
   echo "floor_read|$build/bench/floor_read FILE"
   echo "floor_flow|$build/bench/floor_flow FILE"
   echo "tlsmon text|$tlsmon --format text --no-summary FILE"
+  echo "tlsmon ndjson --no-rules|$tlsmon --format ndjson --no-rules FILE"
   echo "tlsmon ndjson|$tlsmon --format ndjson FILE"
-  if "$tlsmon" --list-rules >/dev/null 2>&1; then
-    echo "tlsmon ndjson+rules|$tlsmon --format ndjson FILE"
-  fi
+  echo "tlsmon ndjson --workers 2|two|$tlsmon --format ndjson --workers 2 FILE"
   command -v ndpiReader >/dev/null && echo "ndpiReader|ndpiReader -q -i FILE"
   if [ "$1" = handshake-heavy ] || [ "${BULK_TOOLS:-0}" = 1 ]; then
     command -v tshark >/dev/null && echo "tshark TLS fields|slow|tshark -n -r FILE -Y tls.handshake -T fields -e ip.src -e ip.dst -e tcp.srcport -e tls.handshake.type -e tls.handshake.extensions_server_name -e tls.handshake.ciphersuite -e tls.record.version"
@@ -48,10 +49,12 @@ for corp in handshake-heavy bulk-heavy; do
   for ((r = 1; r <= repeat; r++)); do
     while IFS= read -r line; do
       name=${line%%|*}; rest=${line#*|}
+      cores=0
       if [[ $rest == slow\|* ]]; then rest=${rest#slow|}; ((r > slow)) && continue; fi
+      if [[ $rest == two\|* ]]; then rest=${rest#two|}; cores=0,1; fi
       cmd=${rest//FILE/$file}
       t0=$(date +%s%N)
-      /usr/bin/time -f %M -o "$work/rss" timeout "${TOOL_TIMEOUT:-900}" taskset -c 0 $cmd >/dev/null 2>"$work/err"
+      /usr/bin/time -f %M -o "$work/rss" timeout "${TOOL_TIMEOUT:-900}" taskset -c $cores $cmd >/dev/null 2>"$work/err"
       rc=$?
       t1=$(date +%s%N)
       echo "$corp|$name|$(( (t1 - t0) / 1000 ))|$(tail -1 "$work/rss")|$rc" >> "$work/times"

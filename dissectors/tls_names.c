@@ -5,6 +5,7 @@
  * IANA registry names (https://www.iana.org/assignments/tls-parameters/); a
  * few values outside the registry that real old or experimental clients still
  * send are named too, as the stacks that sent them named them. */
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -35,19 +36,26 @@ static const char *find16(const struct name16 *t, size_t n, uint16_t value)
     return NULL;
 }
 
-static const char *find32(const struct name32 *t, size_t n, uint32_t value)
+/* The row of `value` in a table sorted by value, or -1. */
+static ptrdiff_t index32(const struct name32 *t, size_t n, uint32_t value)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (t[mid].value == value)
-            return t[mid].name;
+            return (ptrdiff_t)mid;
         if (t[mid].value < value)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return NULL;
+    return -1;
+}
+
+static const char *find32(const struct name32 *t, size_t n, uint32_t value)
+{
+    ptrdiff_t i = index32(t, n, value);
+    return i < 0 ? NULL : t[i].name;
 }
 
 #define COUNT(t) (sizeof(t) / sizeof((t)[0]))
@@ -526,13 +534,10 @@ static bool has_prefix(const char *s, const char *prefix)
 
 /* The flags read the suite name, which spells out key exchange, cipher and
  * mode; that keeps one source of truth for 380 suites. */
-unsigned tls_cipher_flags(uint32_t suite)
+static unsigned flags_from_name(uint32_t suite, const char *name)
 {
-    const char *name = tls_cipher_name(suite);
     unsigned flags = 0;
 
-    if (!name)
-        return 0;
     if (strstr(name, "_RC4_"))
         flags |= TLS_CIPHER_RC4;
     /* Single DES is weaker still than 3DES; the rules treat them alike. */
@@ -557,6 +562,28 @@ unsigned tls_cipher_flags(uint32_t suite)
          has_prefix(name, "SSL_RSA_")))
         flags |= TLS_CIPHER_NO_PFS;
     return flags;
+}
+
+/* Every offered suite of every hello is asked about several times (fields,
+ * rules), and ten strstr a time showed in the profile: the flags of the
+ * whole table are worked out once. */
+static unsigned cipher_flags[COUNT(cipher_names)];
+static pthread_once_t cipher_flags_once = PTHREAD_ONCE_INIT;
+
+static void cipher_flags_init(void)
+{
+    for (size_t i = 0; i < COUNT(cipher_names); i++)
+        cipher_flags[i] = flags_from_name(cipher_names[i].value,
+                                          cipher_names[i].name);
+}
+
+unsigned tls_cipher_flags(uint32_t suite)
+{
+    ptrdiff_t i = index32(cipher_names, COUNT(cipher_names), suite);
+    if (i < 0)
+        return 0;
+    pthread_once(&cipher_flags_once, cipher_flags_init);
+    return cipher_flags[i];
 }
 
 /* ---- alerts ------------------------------------------------------------- */

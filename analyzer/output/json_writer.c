@@ -83,6 +83,10 @@ static void put(struct json_writer *w, const char *s, size_t n)
 
 static void put_char(struct json_writer *w, char c)
 {
+    if (!w->failed && w->len + 1 < w->cap) { /* the usual case */
+        w->buf[w->len++] = c;
+        return;
+    }
     put(w, &c, 1);
 }
 
@@ -159,13 +163,19 @@ static size_t utf8_sequence(const unsigned char *s, size_t avail)
     return need;
 }
 
-static void put_escaped(struct json_writer *w, const char *str, size_t n)
+/* Bytes that are copied as they are: printable ASCII but '"' and '\\'. */
+static bool plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The string's bytes, escaped, without the quotes. */
+static void put_escaped_body(struct json_writer *w, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     static const char hex[] = "0123456789abcdef";
     size_t run = 0; /* start of bytes that need no escaping */
     size_t i = 0;
-    put_char(w, '"');
     while (i < n) {
         unsigned char c = s[i];
         size_t seq = 1;
@@ -205,6 +215,20 @@ static void put_escaped(struct json_writer *w, const char *str, size_t n)
         run = i;
     }
     put(w, str + run, n - run);
+}
+
+/* Strings are mostly plain ASCII: their plain start is copied with one
+ * bounds check for all of it, not one per byte. */
+static void put_escaped(struct json_writer *w, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t plain = 0;
+    while (plain < n && plain_byte(s[plain]))
+        plain++;
+    put_char(w, '"');
+    put(w, str, plain);
+    if (plain < n)
+        put_escaped_body(w, str + plain, n - plain);
     put_char(w, '"');
 }
 
@@ -355,9 +379,14 @@ static void write_value(struct json_writer *w, const struct field_value *v)
     case FT_FLOAT:
         json_fixed3(w, v->real);
         break;
-    case FT_TIME:
+    case FT_TIME: /* written directly: field_value_format's snprintf
+                     showed in the profile */
+        json_string(w, fields_time_string((uint64_t)v->num, 6, tmp,
+                                          sizeof(tmp)));
+        break;
     case FT_VERSION:
-        json_string(w, field_value_format(v, tmp, sizeof(tmp)));
+        json_string(w, fields_version_string((uint16_t)v->num, tmp,
+                                             sizeof(tmp)));
         break;
     case FT_ALERTS:
         write_alert(w, v->alert);
