@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
 #include "tls_names.h"
 
 /* Long enough for every list the record can hold, in either form. */
@@ -256,11 +257,11 @@ void fingerprint_compute(struct handshake *h)
     h->ja3[0] = h->ja3s[0] = h->ja4[0] = '\0';
     buf[0] = '\0';
     if (ja3_text(&h->ch, &t))
-        digest_hex(EVP_md5(), buf, h->ja3, 32);
+        digest_hex(digest_md5(), buf, h->ja3, 32);
     t.len = 0;
     buf[0] = '\0';
     if (ja3s_text(&h->sh, &t))
-        digest_hex(EVP_md5(), buf, h->ja3s, 32);
+        digest_hex(digest_md5(), buf, h->ja3s, 32);
 
     char a[11];
     struct text c = {cbuf, 0, sizeof(cbuf)}, e = {ebuf, 0, sizeof(ebuf)};
@@ -268,9 +269,9 @@ void fingerprint_compute(struct handshake *h)
     if (ja4_parts(&h->ch, a, &c, &e)) {
         char hc[13] = "000000000000", he[13] = "000000000000";
         if (c.len)
-            digest_hex(EVP_sha256(), cbuf, hc, 12);
+            digest_hex(digest_sha256(), cbuf, hc, 12);
         if (e.len)
-            digest_hex(EVP_sha256(), ebuf, he, 12);
+            digest_hex(digest_sha256(), ebuf, he, 12);
         snprintf(h->ja4, sizeof(h->ja4), "%s_%s_%s", a, hc, he);
     }
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "digest.h"
 #include "hostname.h"
 #include "ocsp.h"
 #include "x509_ext.h"
@@ -590,7 +591,7 @@ static void cache_key(const struct cert_chain *chain, bool server,
     memset(key, 0, 32);
     if (!md)
         return;
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestInit_ex(md, digest_sha256(), NULL);
     EVP_DigestUpdate(md, head, sizeof(head));
     for (size_t i = 0; i < chain->n_certs; i++) {
         uint32_t off = chain->certs[i].off, l = chain->certs[i].len;

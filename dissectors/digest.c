@@ -1,0 +1,28 @@
+/* digest.c — digests fetched once for the whole run (see digest.h). The
+ * objects live until exit, like OpenSSL's own static ones. */
+#include "digest.h"
+
+#include <pthread.h>
+
+static EVP_MD *md5, *sha256;
+static pthread_once_t fetched = PTHREAD_ONCE_INIT;
+
+static void fetch(void)
+{
+    md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* A failed fetch (a FIPS-only configuration has no MD5) falls back to the
+ * static object, which reports the same failure at use. */
+const EVP_MD *digest_md5(void)
+{
+    pthread_once(&fetched, fetch);
+    return md5 ? md5 : EVP_md5();
+}
+
+const EVP_MD *digest_sha256(void)
+{
+    pthread_once(&fetched, fetch);
+    return sha256 ? sha256 : EVP_sha256();
+}

@@ -1,0 +1,15 @@
+/* digest.h — the message digests tlsmon computes per handshake (JA3's MD5,
+ * JA4's and the certificate cache's SHA-256), fetched from OpenSSL once.
+ *
+ * With OpenSSL 3, EVP_md5() and friends are looked up in the provider store
+ * at every EVP_DigestInit (a lock and a search); fetched objects skip that,
+ * and it showed in the handshake-heavy profile. */
+#ifndef TLSMON_DIGEST_H
+#define TLSMON_DIGEST_H
+
+#include <openssl/evp.h>
+
+const EVP_MD *digest_md5(void);
+const EVP_MD *digest_sha256(void);
+
+#endif
