@@ -228,15 +228,22 @@ static void give_outputs_to(const struct options *o)
 
 /* SIGHUP: new rules between records (a broken file keeps the running
  * ones), and the output file reopened for logrotate's copy-less rotation. */
-/* Workers decide records under this lock; the signal hooks touch what
- * they share (rules, outputs, summary) under it too. */
+/* Workers decide records under the emit lock and render them under the
+ * output lock (read); the signal hooks touch what they share (rules,
+ * outputs, summary) holding both, in that order. */
 static void emit_lock(struct sensor *s, bool take)
 {
     pthread_mutex_t *m = workers_emit_lock(s->ws);
-    if (m && take)
+    pthread_rwlock_t *o = workers_output_lock(s->ws);
+    if (!m)
+        return;
+    if (take) {
         pthread_mutex_lock(m);
-    else if (m)
+        pthread_rwlock_wrlock(o);
+    } else {
+        pthread_rwlock_unlock(o);
         pthread_mutex_unlock(m);
+    }
 }
 
 static void sensor_reload(void *ctx)

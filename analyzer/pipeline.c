@@ -17,6 +17,7 @@
 #include "cursor.h"
 #include "decode.h"
 #include "flow.h"
+#include "output/output.h"
 #include "output/summary.h"
 #include "server_profile.h"
 
@@ -45,6 +46,7 @@ struct pipeline {
     struct server_profiles *profiles;
     struct alert_flood *flood;
     bool borrowed;  /* profiles and flood are another pipeline's */
+    struct output_scratch scratch; /* what this worker renders records in */
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg)
@@ -62,6 +64,7 @@ void pipeline_config_defaults(struct pipeline_config *cfg)
     cfg->max_servers = SERVER_PROFILES_DEFAULT;
     cfg->external_ticks = false;
     cfg->emit_lock = NULL;
+    cfg->output_lock = NULL;
 }
 
 struct pipeline *pipeline_new(const struct pipeline_config *cfg,
@@ -97,6 +100,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
         free(p);
         return NULL;
     }
+    output_scratch_init(&p->scratch);
     p->classifier = classifier_new(); /* NULL: run without nDPI names */
     p->outputs = outputs;
     p->n_outputs = n_outputs;
@@ -191,10 +195,17 @@ static void emit(struct pipeline *p, struct flow *f)
 
     if (p->summary)
         summary_add(p->summary, h);
-    for (size_t i = 0; i < p->n_outputs; i++)
-        p->outputs[i]->handshake(p->outputs[i], h);
-    if (p->cfg.emit_lock)
+    /* Rendering is most of a record's cost: workers do it side by side.
+     * The read lock is taken before the decision lock is let go, so new
+     * rules cannot free what this record's findings point at meanwhile. */
+    if (p->cfg.emit_lock) {
+        pthread_rwlock_rdlock(p->cfg.output_lock);
         pthread_mutex_unlock(p->cfg.emit_lock);
+    }
+    for (size_t i = 0; i < p->n_outputs; i++)
+        p->outputs[i]->handshake(p->outputs[i], h, &p->scratch);
+    if (p->cfg.emit_lock)
+        pthread_rwlock_unlock(p->cfg.output_lock);
     p->stats.handshakes++;
     f->emitted = true;
 }
@@ -686,5 +697,6 @@ void pipeline_free(struct pipeline *p)
         server_profiles_free(p->profiles);
         alert_flood_free(p->flood);
     }
+    output_scratch_free(&p->scratch);
     free(p);
 }

@@ -26,10 +26,15 @@ struct pipeline_config {
     uint64_t alert_window_us;     /* flood control window; 0 sends all */
     size_t max_servers;           /* server profiles kept; 0 default */
     /* Workers (workers.h): the driver sends the time ticks that end idle
-     * flows instead of the packets' own schedule, and records are decided
-     * under emit_lock, shared by every worker's pipeline. */
+     * flows instead of the packets' own schedule; records are decided
+     * (history, rules, flood control, summary) under emit_lock, shared by
+     * every worker's pipeline, and handed to the outputs under a read lock
+     * of output_lock, so workers render at once. Whoever touches the
+     * outputs otherwise (stats, a reopen, new rules whose findings records
+     * point at) takes emit_lock, then output_lock for writing. */
     bool external_ticks;
     pthread_mutex_t *emit_lock;   /* NULL: one pipeline, no lock */
+    pthread_rwlock_t *output_lock; /* with emit_lock */
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg);

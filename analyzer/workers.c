@@ -55,6 +55,7 @@ struct workers {
     size_t n;
     struct worker w[WORKERS_MAX];
     pthread_mutex_t emit_lock;
+    pthread_rwlock_t output_lock;
     bool threaded;
     struct run_stats reader; /* files, files_failed */
     uint64_t now_us;         /* the latest packet time of all workers */
@@ -73,11 +74,13 @@ struct workers *workers_new(size_t n, const struct pipeline_config *cfg,
         return NULL;
     ws->n = n;
     pthread_mutex_init(&ws->emit_lock, NULL);
+    pthread_rwlock_init(&ws->output_lock, NULL);
     struct pipeline_config c = *cfg;
     if (n > 1) {
         c.memcap = cfg->memcap / n;
         c.external_ticks = true;
         c.emit_lock = &ws->emit_lock;
+        c.output_lock = &ws->output_lock;
     }
     for (size_t i = 0; i < n; i++) {
         struct worker *w = &ws->w[i];
@@ -111,6 +114,11 @@ struct pipeline *workers_pipeline(struct workers *ws, size_t i)
 pthread_mutex_t *workers_emit_lock(struct workers *ws)
 {
     return ws->n > 1 ? &ws->emit_lock : NULL;
+}
+
+pthread_rwlock_t *workers_output_lock(struct workers *ws)
+{
+    return ws->n > 1 ? &ws->output_lock : NULL;
 }
 
 void workers_busy_lock(struct workers *ws, size_t i)
@@ -407,5 +415,6 @@ void workers_free(struct workers *ws)
         pthread_mutex_destroy(&w->busy);
     }
     pthread_mutex_destroy(&ws->emit_lock);
+    pthread_rwlock_destroy(&ws->output_lock);
     free(ws);
 }

@@ -38,8 +38,10 @@ void workers_free(struct workers *w);
 size_t workers_count(const struct workers *w);
 struct pipeline *workers_pipeline(struct workers *w, size_t i);
 /* The lock records are decided under; NULL with one worker. Hold it to
- * touch the outputs, the summary or the rules from another thread. */
+ * touch the summary or the rules from another thread; for the outputs,
+ * hold it and then the output lock for writing (pipeline.h). */
 pthread_mutex_t *workers_emit_lock(struct workers *w);
+pthread_rwlock_t *workers_output_lock(struct workers *w);
 /* Held by a live worker while it works on packets; hold it to read that
  * worker's pipeline from another thread (stats). */
 void workers_busy_lock(struct workers *w, size_t i);

@@ -91,6 +91,18 @@ size_t events_from_stats(struct json_writer *w,
     return deliver(w, &e, sink, ctx);
 }
 
+void output_scratch_init(struct output_scratch *s)
+{
+    json_init(&s->event);
+    json_init(&s->lines);
+}
+
+void output_scratch_free(struct output_scratch *s)
+{
+    json_free(&s->event);
+    json_free(&s->lines);
+}
+
 bool output_parse_events(const char *list, unsigned *mask)
 {
     static const struct {

@@ -316,6 +316,15 @@ const char *json_text(struct json_writer *w)
     return w->buf;
 }
 
+bool json_append_raw(struct json_writer *w, const char *s, size_t n)
+{
+    if (w->failed || !reserve(w, n))
+        return false;
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    return true;
+}
+
 bool json_write_line(struct json_writer *w, FILE *fp)
 {
     put_char(w, '\n');

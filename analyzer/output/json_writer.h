@@ -53,6 +53,10 @@ void json_member_uint(struct json_writer *w, const char *key, uint64_t n);
 /* A number with exactly 3 decimals, locale independent. */
 void json_fixed3(struct json_writer *w, double d);
 
+/* Append n bytes as they are (no JSON structure): for collecting finished
+ * lines. False, and nothing appended, when they do not fit. */
+bool json_append_raw(struct json_writer *w, const char *s, size_t n);
+
 /* The contents as a NUL-terminated string ("" after a failure). */
 const char *json_text(struct json_writer *w);
 

@@ -3,9 +3,13 @@
  * finding the flood control let through, stats events in a live run (each
  * kind as --json-events selects; events.c renders them all), and at the end
  * an optional summary line.
- * Each line is rendered into one reused buffer and written with one fwrite,
- * so a reader tailing the file never sees half a record. */
+ * A record and its alert events are rendered into the worker's scratch
+ * and written with one fwrite under the output's lock, so a reader tailing
+ * the file never sees half a record, and with --workers a record's alerts
+ * still follow it directly. (A mutex of ours rather than flockfile: the
+ * thread checkers see it.) */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "output.h"
@@ -15,7 +19,8 @@
 
 struct ndjson_output {
     struct output base; /* first: the pipeline holds a struct output * */
-    struct json_writer w;
+    struct json_writer w; /* stats and summary: one thread, outputs locked */
+    pthread_mutex_t write_lock; /* the file and the counters */
     uint64_t lost;      /* lines not written (too big, or write error) */
     uint64_t written;
 };
@@ -29,10 +34,41 @@ static void ndjson_line(void *ctx, const struct event *e)
         n->lost++;
 }
 
-static void ndjson_handshake(struct output *o, const struct handshake *h)
+/* Lines of one record, collected in the scratch (several workers may be
+ * rendering for this output at once). */
+struct record_lines {
+    struct json_writer *lines;
+    uint64_t count, lost;
+};
+
+static void collect_line(void *ctx, const struct event *e)
+{
+    struct record_lines *r = ctx;
+    if (e->w->failed || e->w->depth != 0 ||
+        !json_append_raw(r->lines, e->w->buf, e->w->len) ||
+        !json_append_raw(r->lines, "\n", 1))
+        r->lost++;
+    else
+        r->count++;
+}
+
+static void ndjson_handshake(struct output *o, const struct handshake *h,
+                             struct output_scratch *s)
 {
     struct ndjson_output *n = (struct ndjson_output *)o;
-    n->lost += events_from_handshake(&n->w, h, o->events, ndjson_line, n);
+    struct record_lines r = {&s->lines, 0, 0};
+    json_reset(&s->lines);
+    r.lost = events_from_handshake(&s->event, h, o->events, collect_line, &r);
+    pthread_mutex_lock(&n->write_lock);
+    if (s->lines.len &&
+        fwrite(s->lines.buf, 1, s->lines.len, o->fp) != s->lines.len) {
+        r.lost += r.count;
+        r.count = 0;
+    }
+    n->written += r.count;
+    n->lost += r.lost;
+    pthread_mutex_unlock(&n->write_lock);
+    json_reset(&s->lines);
 }
 
 static void ndjson_stats(struct output *o, const struct stats_snapshot *s)
@@ -74,6 +110,7 @@ static void ndjson_free(struct output *o)
 {
     struct ndjson_output *n = (struct ndjson_output *)o;
     json_free(&n->w);
+    pthread_mutex_destroy(&n->write_lock);
     free(n);
 }
 
@@ -92,5 +129,6 @@ struct output *output_ndjson_new(FILE *fp)
     n->base.fp = fp;
     n->base.color = false;
     json_init(&n->w);
+    pthread_mutex_init(&n->write_lock, NULL);
     return &n->base;
 }

@@ -10,6 +10,7 @@
 
 #include "../../dissectors/handshake.h"
 #include "../stats.h"
+#include "json_writer.h"
 
 struct summary; /* summary.h */
 struct stats_snapshot; /* stats_event.h */
@@ -36,11 +37,25 @@ struct output_counters {
     bool connected;
 };
 
+/* What the pipeline lends an output for one record: outputs render into
+ * it, not into buffers of their own, so that several workers can hand
+ * records to one output at once (each worker has its own scratch). */
+struct output_scratch {
+    struct json_writer event; /* one event at a time */
+    struct json_writer lines; /* a record's finished lines, written at once */
+};
+
+void output_scratch_init(struct output_scratch *s);
+void output_scratch_free(struct output_scratch *s);
+
 struct output {
     const char *name;
     /* OUT_EV_* this output takes (the text output reads every record). */
     unsigned events;
-    void (*handshake)(struct output *o, const struct handshake *h);
+    /* May be called from several workers at once (with --workers), never
+     * at the same time as stats, finish or a reopen of fp. */
+    void (*handshake)(struct output *o, const struct handshake *h,
+                      struct output_scratch *s);
     /* A stats event (live: --stats-interval, SIGUSR1); NULL: takes none. */
     void (*stats)(struct output *o, const struct stats_snapshot *s);
     /* NULL for outputs that cannot lose events once written. */

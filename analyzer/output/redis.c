@@ -8,6 +8,7 @@
 #include "redis.h"
 
 #include <hiredis/hiredis.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +157,7 @@ struct redis_output {
     struct json_writer w;
     struct sender *sender;
     char label[300];
-    uint64_t too_big;
+    _Atomic uint64_t too_big; /* workers add to it at once */
 };
 
 static void redis_event(void *ctx, const struct event *e)
@@ -166,11 +167,12 @@ static void redis_event(void *ctx, const struct event *e)
     sender_push(ro->sender, &iov, 1);
 }
 
-static void redis_handshake(struct output *o, const struct handshake *h)
+static void redis_handshake(struct output *o, const struct handshake *h,
+                            struct output_scratch *s)
 {
     struct redis_output *ro = (struct redis_output *)o;
-    ro->too_big += events_from_handshake(&ro->w, h, o->events, redis_event,
-                                         ro);
+    ro->too_big += events_from_handshake(&s->event, h, o->events,
+                                         redis_event, ro);
 }
 
 static void redis_stats(struct output *o, const struct stats_snapshot *s)

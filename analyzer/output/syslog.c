@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,7 +377,9 @@ struct syslog_output {
     char hostname[256];
     long pid;
     char url[200];
-    uint64_t oversize; /* too large for one datagram */
+    /* Too large for one datagram (or to render); workers add to it at
+     * once. */
+    _Atomic uint64_t oversize;
 };
 
 static uint64_t wall_us(void)
@@ -409,10 +412,12 @@ static void syslog_event(void *ctx, const struct event *e)
     sender_push(so->sender, iov, n);
 }
 
-static void syslog_handshake(struct output *o, const struct handshake *h)
+static void syslog_handshake(struct output *o, const struct handshake *h,
+                             struct output_scratch *s)
 {
     struct syslog_output *so = (struct syslog_output *)o;
-    so->oversize += events_from_handshake(&so->w, h, o->events, syslog_event,
+    so->oversize += events_from_handshake(&s->event, h, o->events,
+                                          syslog_event,
                                           so);
 }
 

@@ -3,6 +3,7 @@
  * Names from the wire (SNI, a non-TLS answer) are made printable first so a
  * hostile peer cannot write escape sequences to the operator's terminal. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,12 @@
 struct line {
     char buf[LINE_MAX_LEN];
     size_t len;
+};
+
+struct text_output {
+    struct output base; /* first: the pipeline holds a struct output * */
+    /* With --workers a record's lines and its findings stay together. */
+    pthread_mutex_t write_lock;
 };
 
 static void append(struct line *l, const char *fmt, ...)
@@ -215,12 +222,17 @@ static void format_findings(struct output *o, const struct handshake *h)
     }
 }
 
-static void text_handshake(struct output *o, const struct handshake *h)
+static void text_handshake(struct output *o, const struct handshake *h,
+                           struct output_scratch *s)
 {
+    (void)s;
+    struct text_output *t = (struct text_output *)o;
     struct line l;
     format_line(&l, h, o->color);
+    pthread_mutex_lock(&t->write_lock);
     fwrite(l.buf, 1, l.len, o->fp);
     format_findings(o, h);
+    pthread_mutex_unlock(&t->write_lock);
 }
 
 static void text_finish(struct output *o, const struct summary *sum,
@@ -233,14 +245,18 @@ static void text_finish(struct output *o, const struct summary *sum,
 
 static void text_free(struct output *o)
 {
-    free(o);
+    struct text_output *t = (struct text_output *)o;
+    pthread_mutex_destroy(&t->write_lock);
+    free(t);
 }
 
 struct output *output_text_new(FILE *fp, bool color)
 {
-    struct output *o = calloc(1, sizeof(*o));
-    if (!o)
+    struct text_output *t = calloc(1, sizeof(*t));
+    if (!t)
         return NULL;
+    pthread_mutex_init(&t->write_lock, NULL);
+    struct output *o = &t->base;
     o->name = "text";
     o->handshake = text_handshake;
     o->finish = text_finish;

@@ -99,6 +99,20 @@ def main():
         shares = json.loads(raw[-1])["tlsmon"]["summary"]["run"].get(
             "worker_packets", []) if raw else []
         total = json.loads(one[-1])["tlsmon"]["summary"]["run"]["packets"] if one else 0
+        misplaced, alerts, record = 0, 0, None
+        for line in raw:
+            ev = json.loads(line)
+            if ev["event"]["kind"] != "alert":
+                record = ev
+                continue
+            alerts += 1
+            if not record or record["tlsmon"].get("flow_id") != \
+                    ev["tlsmon"].get("flow_id") or \
+                    record["source"] != ev["source"]:
+                misplaced += 1
+        check(f"workers render side by side, yet every alert line follows "
+              f"its record ({alerts} alerts)", alerts and not misplaced,
+              misplaced)
         check(f"a host pair per capture, 3 workers: the same records, and "
               f"every worker had a share ({shares})",
               not bad1 and not bad3 and rc1 == rc3 and

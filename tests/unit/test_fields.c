@@ -628,7 +628,10 @@ static void test_hostile_strings(void **state)
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
     struct output *o = output_text_new(fp, false);
-    o->handshake(o, h);
+    struct output_scratch scratch;
+    output_scratch_init(&scratch);
+    o->handshake(o, h, &scratch);
+    output_scratch_free(&scratch);
     o->free(o);
     fclose(fp);
     assert_contains(buf, " sni=a\"b\\c\\x01\\x1f\\xff\\xc3\\xa9\\x1b[2J ");
@@ -646,7 +649,10 @@ static char *text_of(const struct handshake *h, bool color)
     FILE *fp = open_memstream(&buf, &len);
     struct output *o = output_text_new(fp, color);
     assert_string_equal(o->name, "text");
-    o->handshake(o, h);
+    struct output_scratch scratch;
+    output_scratch_init(&scratch);
+    o->handshake(o, h, &scratch);
+    output_scratch_free(&scratch);
     o->free(o);
     fclose(fp);
     return buf;
@@ -858,8 +864,11 @@ static void test_ndjson_output(void **state)
     assert_true(summary_init(&sum));
     summary_add(&sum, a);
     summary_add(&sum, b);
-    o->handshake(o, a);
-    o->handshake(o, b);
+    struct output_scratch scratch;
+    output_scratch_init(&scratch);
+    o->handshake(o, a, &scratch);
+    o->handshake(o, b, &scratch);
+    output_scratch_free(&scratch);
     o->finish(o, &sum, NULL);
     o->free(o);
     fclose(fp);
