@@ -2,6 +2,7 @@
  * flow object per flow while detection runs, names copied into the flow's
  * result so nothing of nDPI outlives detection. */
 #include "classify.h"
+#include "str_copy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ void classifier_free(struct classifier *c)
 
 static void copy_name(char *dst, size_t n, const char *src)
 {
-    snprintf(dst, n, "%s", src ? src : "");
+    str_copy(dst, n, src);
 }
 
 static void store_result(struct classifier *c, struct classify_state *st,

@@ -20,6 +20,7 @@
 #include "output/output.h"
 #include "output/summary.h"
 #include "server_profile.h"
+#include "str_copy.h"
 
 /* Check idle timeouts at most this often in packet time: scanning the LRU
  * head is cheap, but not per packet. */
@@ -168,15 +169,15 @@ static void emit(struct pipeline *p, struct flow *f)
     h->bytes[TLS_SIDE_SERVER] = f->bytes[ss];
 
     classify_stop(p, f, true);
-    snprintf(h->ndpi_protocol, sizeof(h->ndpi_protocol), "%s",
+    str_copy(h->ndpi_protocol, sizeof(h->ndpi_protocol),
              h->outcome == OUTCOME_NOT_TLS && f->server_answer[0]
                  ? f->server_answer
                  : f->classify.result.protocol);
-    snprintf(h->ndpi_app, sizeof(h->ndpi_app), "%s", f->classify.result.app);
-    snprintf(h->ndpi_category, sizeof(h->ndpi_category), "%s",
+    str_copy(h->ndpi_app, sizeof(h->ndpi_app), f->classify.result.app);
+    str_copy(h->ndpi_category, sizeof(h->ndpi_category),
              f->classify.result.category);
     h->ndpi_risks = f->classify.result.risks;
-    snprintf(h->ndpi_server_name, sizeof(h->ndpi_server_name), "%s",
+    str_copy(h->ndpi_server_name, sizeof(h->ndpi_server_name),
              f->classify.result.server_name);
     h->ndpi_tls_version = f->classify.result.tls_version;
     fingerprint_compute(h);
@@ -472,7 +473,7 @@ static void note_server_answer(struct pipeline *p, struct flow *f, int side,
         return;
     struct classify_result r;
     classify_single(p->classifier, pkt->l3, pkt->l3_len, pkt->ts_us, &r);
-    snprintf(f->server_answer, sizeof(f->server_answer), "%s", r.protocol);
+    str_copy(f->server_answer, sizeof(f->server_answer), r.protocol);
 }
 
 static void tcp_packet(struct pipeline *p, const struct packet *pkt)

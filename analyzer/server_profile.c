@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "server_profile.h"
+#include "str_copy.h"
 #include "../dissectors/tls_names.h"
 
 #define NAME_SLOTS 4
@@ -316,7 +317,7 @@ static void learn(struct profile *p, const struct handshake *h,
     n->issuer_hash = ih;
     n->count = 1;
     n->others = 0;
-    snprintf(n->issuer, sizeof(n->issuer), "%s", h->server_cert.issuer);
+    str_copy(n->issuer, sizeof(n->issuer), h->server_cert.issuer);
 }
 
 void server_profiles_observe(struct server_profiles *sp, struct handshake *h)

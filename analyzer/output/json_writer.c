@@ -163,10 +163,19 @@ static size_t utf8_sequence(const unsigned char *s, size_t avail)
     return need;
 }
 
-/* Bytes that are copied as they are: printable ASCII but '"' and '\\'. */
+/* Bytes that are copied as they are: printable ASCII but '"' and '\\'. A
+ * table, as every key and string of every record is scanned with it. */
+#define PLAIN(c) ((c) >= 0x20 && (c) < 0x7f && (c) != '"' && (c) != '\\')
+#define PLAIN4(c) PLAIN(c), PLAIN(c + 1), PLAIN(c + 2), PLAIN(c + 3)
+#define PLAIN16(c) PLAIN4(c), PLAIN4(c + 4), PLAIN4(c + 8), PLAIN4(c + 12)
+#define PLAIN64(c) PLAIN16(c), PLAIN16(c + 16), PLAIN16(c + 32), PLAIN16(c + 48)
+static const bool plain_table[256] = {
+    PLAIN64(0), PLAIN64(64), PLAIN64(128), PLAIN64(192),
+};
+
 static bool plain_byte(unsigned char c)
 {
-    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    return plain_table[c];
 }
 
 /* The string's bytes, escaped, without the quotes. */
