@@ -308,13 +308,30 @@ void json_bool(struct json_writer *w, bool b)
     put(w, b ? "true" : "false", b ? 4 : 5);
 }
 
+/* The same digits as field_value_format's FT_FLOAT (rounded thousandths,
+ * capped at 9e15), without snprintf: every record has a few. */
 void json_fixed3(struct json_writer *w, double d)
 {
-    char tmp[40];
-    struct field_value v = {.type = FT_FLOAT, .real = d};
-    field_value_format(&v, tmp, sizeof(tmp));
+    bool negative = d < 0;
+    double r = negative ? -d : d;
+    if (r > 9e15)
+        r = 9e15;
+    uint64_t thousandths = (uint64_t)(r * 1000.0 + 0.5);
+    char tmp[32];
+    size_t i = sizeof(tmp);
+    for (int k = 0; k < 3; k++) {
+        tmp[--i] = (char)('0' + thousandths % 10);
+        thousandths /= 10;
+    }
+    tmp[--i] = '.';
+    do {
+        tmp[--i] = (char)('0' + thousandths % 10);
+        thousandths /= 10;
+    } while (thousandths);
+    if (negative)
+        tmp[--i] = '-';
     before_item(w);
-    put(w, tmp, strlen(tmp));
+    put(w, tmp + i, sizeof(tmp) - i);
 }
 
 const char *json_text(struct json_writer *w)

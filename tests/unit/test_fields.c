@@ -311,6 +311,25 @@ static void test_value_format(void **state)
                         "ab\\x1b[31m");
 }
 
+/* json_fixed3 writes its digits itself: the same text as the registry's
+ * FT_FLOAT formatting, rounding and cap included. */
+static void test_fixed3(void **state)
+{
+    (void)state;
+    const double cases[] = {0, 1.5, 0.0004, 0.0005, -1.2345, 12345.6789,
+                            -0.0001, 1e20, -1e20, 7.0};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct json_writer w;
+        char want[64];
+        struct field_value v = {.type = FT_FLOAT, .real = cases[i]};
+        json_init(&w);
+        json_fixed3(&w, cases[i]);
+        assert_string_equal(json_text(&w),
+                            field_value_format(&v, want, sizeof(want)));
+        json_free(&w);
+    }
+}
+
 /* RFC 3339 times are written without strftime: calendar edges. */
 static void test_time_string(void **state)
 {
@@ -917,6 +936,7 @@ int main(void)
         cmocka_unit_test(test_list_and_markdown),
         cmocka_unit_test(test_value_format),
         cmocka_unit_test(test_time_string),
+        cmocka_unit_test(test_fixed3),
         cmocka_unit_test(test_list_accessors),
         cmocka_unit_test(test_writer_basics),
         cmocka_unit_test(test_writer_escaping),
