@@ -3,10 +3,12 @@
  * memory and leave with a single fwrite, so a line is never interleaved or
  * half-written by stdio buffering between fields. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_writer.h"
+
 #include "../fields.h"
 #include "../../dissectors/outcome.h"
 
@@ -429,50 +431,92 @@ static void write_value(struct json_writer *w, const struct field_value *v)
     }
 }
 
-/* Leading dot-terminated segments two names share: "tls.client.a" and
- * "tls.cipher" share 1 ("tls."), so one object stays open between them. */
-static int shared_parents(const char *a, const char *b)
+/* Each registry name cut at its dots, once: a record opens and closes its
+ * nested objects from these instead of scanning names with strchr for
+ * every field of every record. */
+
+struct field_path {
+    uint8_t n; /* segments */
+    uint16_t start[JSON_FIELD_MAX_SEGMENTS];
+    uint16_t len[JSON_FIELD_MAX_SEGMENTS];
+};
+
+/* NULL when out of memory or a name is deeper than JSON_FIELD_MAX_SEGMENTS
+ * (test_fields checks the registry never is): records then fail. */
+static struct field_path *paths;
+static pthread_once_t paths_once = PTHREAD_ONCE_INIT;
+
+static void cut_paths(void)
 {
-    int n = 0;
-    for (size_t i = 0; a[i] == b[i] && a[i] != '\0'; i++)
-        if (a[i] == '.')
-            n++;
-    return n;
+    size_t n = fields_count();
+    paths = calloc(n, sizeof(*paths));
+    for (size_t i = 0; paths && i < n; i++) {
+        const char *name = fields_at(i)->name;
+        struct field_path *p = &paths[i];
+        size_t at = 0;
+        for (;;) {
+            if (p->n == JSON_FIELD_MAX_SEGMENTS) {
+                free(paths);
+                paths = NULL;
+                return;
+            }
+            const char *dot = strchr(name + at, '.');
+            size_t len = dot ? (size_t)(dot - name) - at : strlen(name + at);
+            p->start[p->n] = (uint16_t)at;
+            p->len[p->n] = (uint16_t)len;
+            p->n++;
+            if (!dot)
+                break;
+            at += len + 1;
+        }
+    }
 }
 
-/* Close the objects of `prev` that `name` does not share, open the ones it
- * adds, and write the key of its last segment. `open` tracks the depth. */
-static void enter_field(struct json_writer *w, const char *prev,
-                        const char *name, int *open)
+/* Parent objects (all segments but the last) fields a and b share. */
+static int shared_parents(size_t a, size_t b)
 {
-    int keep = prev ? shared_parents(prev, name) : 0;
+    const struct field_path *x = &paths[a], *y = &paths[b];
+    const char *na = fields_at(a)->name, *nb = fields_at(b)->name;
+    int k = 0;
+    while (k + 1 < x->n && k + 1 < y->n && x->len[k] == y->len[k] &&
+           memcmp(na + x->start[k], nb + y->start[k], x->len[k]) == 0)
+        k++;
+    return k;
+}
+
+/* Close the objects of field `prev` (SIZE_MAX: none) that field `i` does
+ * not share, open the ones it adds, and write the key of its last segment.
+ * `open` tracks the depth. */
+static void enter_field(struct json_writer *w, size_t prev, size_t i,
+                        int *open)
+{
+    const struct field_path *p = &paths[i];
+    const char *name = fields_at(i)->name;
+    int keep = prev == SIZE_MAX ? 0 : shared_parents(prev, i);
     while (*open > keep) {
         json_end_object(w);
         (*open)--;
     }
-    /* Skip the segments already open. */
-    const char *seg = name;
-    for (int i = 0; i < keep; i++)
-        seg = strchr(seg, '.') + 1;
-    for (;;) {
-        const char *dot = strchr(seg, '.');
-        if (!dot)
-            break;
-        json_key_n(w, seg, (size_t)(dot - seg));
+    for (int k = keep; k + 1 < p->n; k++) {
+        json_key_n(w, name + p->start[k], p->len[k]);
         json_begin_object(w);
         (*open)++;
-        seg = dot + 1;
     }
-    json_key(w, seg);
+    json_key_n(w, name + p->start[p->n - 1], p->len[p->n - 1]);
 }
 
 void json_write_record(struct json_writer *w, const struct handshake *h)
 {
     char scratch[FIELD_SCRATCH];
-    const char *prev = NULL;
+    size_t prev = SIZE_MAX;
     int open = 0;
     size_t n = fields_count();
 
+    pthread_once(&paths_once, cut_paths);
+    if (!paths) {
+        w->failed = true;
+        return;
+    }
     json_begin_object(w);
     for (size_t i = 0; i < n; i++) {
         const struct field_def *f = fields_at(i);
@@ -480,9 +524,9 @@ void json_write_record(struct json_writer *w, const struct handshake *h)
         if (!field_is_list(f)) {
             if (!f->get(h, &v, scratch, sizeof(scratch)))
                 continue;
-            enter_field(w, prev, f->name, &open);
+            enter_field(w, prev, i, &open);
             write_value(w, &v);
-            prev = f->name;
+            prev = i;
             continue;
         }
         /* A list with no entries is left out, like an absent scalar; the
@@ -493,9 +537,9 @@ void json_write_record(struct json_writer *w, const struct handshake *h)
             if (!f->item(h, k, &v, scratch, sizeof(scratch)))
                 continue;
             if (!started) {
-                enter_field(w, prev, f->name, &open);
+                enter_field(w, prev, i, &open);
                 json_begin_array(w);
-                prev = f->name;
+                prev = i;
                 started = true;
             }
             write_value(w, &v);

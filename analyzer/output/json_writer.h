@@ -18,6 +18,8 @@
 
 #define JSON_MAX_DEPTH 16
 #define JSON_MAX_BYTES (4u * 1024u * 1024u) /* a record is far smaller */
+/* Dot-separated segments a record field name may have. */
+#define JSON_FIELD_MAX_SEGMENTS 8
 
 struct json_writer {
     char *buf;

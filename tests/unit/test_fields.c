@@ -205,6 +205,13 @@ static size_t shared_segments(const char *a, const char *b)
 static void test_registry_shape(void **state)
 {
     (void)state;
+    /* json_write_record cuts names into at most this many segments. */
+    for (size_t i = 0; i < fields_count(); i++) {
+        int segments = 1;
+        for (const char *c = fields_at(i)->name; *c; c++)
+            segments += *c == '.';
+        assert_true(segments <= JSON_FIELD_MAX_SEGMENTS);
+    }
     size_t n = fields_count();
     assert_true(n > 80);
     assert_null(fields_at(n));
