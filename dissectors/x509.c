@@ -29,12 +29,26 @@
 #define CABF_398_DAYS_FROM 1598918400LL /* 2020-09-01T00:00:00Z */
 #define MAX_LEAF_VALIDITY (398LL * 86400)
 
-struct cache_entry {
+/* What both caches' entries start with: the least recently used slot is
+ * the one reused. */
+struct cache_slot {
     bool used;
     uint8_t key[32];
     uint64_t last_use;
+};
+
+struct cache_entry {
+    struct cache_slot slot;
     struct cert_result result;
     char *pem;
+};
+
+/* A server staples the same OCSP response to every handshake for hours;
+ * decoding it and the two certificates it names costs more than the rest of
+ * the handshake, so the answer is kept by the bytes it depends on. */
+struct ocsp_entry {
+    struct cache_slot slot;
+    struct ocsp_result result;
 };
 
 struct x509_stage {
@@ -43,6 +57,8 @@ struct x509_stage {
     bool store_tried;
     struct cache_entry *cache;
     size_t n_cache;
+    struct ocsp_entry *ocsp_cache;
+    size_t n_ocsp_cache;
     uint64_t tick;
     struct x509_cache_stats stats;
 };
@@ -93,7 +109,11 @@ struct x509_stage *x509_stage_new(const struct x509_config *cfg)
     st->n_cache = cfg->cache_entries ? cfg->cache_entries
                                      : DEFAULT_CACHE_ENTRIES;
     st->cache = calloc(st->n_cache, sizeof(*st->cache));
-    if (!st->cache) {
+    st->n_ocsp_cache = st->n_cache;
+    st->ocsp_cache = calloc(st->n_ocsp_cache, sizeof(*st->ocsp_cache));
+    if (!st->cache || !st->ocsp_cache) {
+        free(st->cache);
+        free(st->ocsp_cache);
         free(st);
         return NULL;
     }
@@ -113,6 +133,7 @@ void x509_stage_free(struct x509_stage *st)
     for (size_t i = 0; i < st->n_cache; i++)
         free(st->cache[i].pem);
     free(st->cache);
+    free(st->ocsp_cache);
     X509_STORE_free(st->store);
     free(st);
 }
@@ -580,6 +601,38 @@ static char *chain_pem(const struct cert_chain *chain)
     return out;
 }
 
+/* The entry whose key matches (*hit), else the slot to reuse: an empty
+ * one, or the least recently used. Entries are `stride` bytes apart and
+ * start with a struct cache_slot. */
+static struct cache_slot *cache_find(void *entries, size_t n, size_t stride,
+                                     const uint8_t key[32], bool *hit)
+{
+    unsigned char *base = entries;
+    struct cache_slot *victim = (struct cache_slot *)base;
+    for (size_t i = 0; i < n; i++) {
+        struct cache_slot *c = (struct cache_slot *)(base + i * stride);
+        if (c->used && !memcmp(c->key, key, 32)) {
+            *hit = true;
+            return c;
+        }
+        if (!c->used || (victim->used && c->last_use < victim->last_use))
+            victim = c;
+    }
+    *hit = false;
+    return victim;
+}
+
+static void digest_cert(EVP_MD_CTX *md, const struct cert_chain *chain,
+                        size_t i)
+{
+    uint32_t off = chain->certs[i].off, l = chain->certs[i].len;
+    uint8_t lb[4] = {(uint8_t)(l >> 24), (uint8_t)(l >> 16),
+                     (uint8_t)(l >> 8), (uint8_t)l};
+    EVP_DigestUpdate(md, lb, 4);
+    if (chain->der && off <= chain->der_len && l <= chain->der_len - off)
+        EVP_DigestUpdate(md, chain->der + off, l);
+}
+
 static void cache_key(const struct cert_chain *chain, bool server,
                       const char *host, int64_t at, uint8_t key[32])
 {
@@ -593,14 +646,8 @@ static void cache_key(const struct cert_chain *chain, bool server,
         return;
     EVP_DigestInit_ex(md, digest_sha256(), NULL);
     EVP_DigestUpdate(md, head, sizeof(head));
-    for (size_t i = 0; i < chain->n_certs; i++) {
-        uint32_t off = chain->certs[i].off, l = chain->certs[i].len;
-        uint8_t lb[4] = {(uint8_t)(l >> 24), (uint8_t)(l >> 16),
-                         (uint8_t)(l >> 8), (uint8_t)l};
-        EVP_DigestUpdate(md, lb, 4);
-        if (chain->der && off <= chain->der_len && l <= chain->der_len - off)
-            EVP_DigestUpdate(md, chain->der + off, l);
-    }
+    for (size_t i = 0; i < chain->n_certs; i++)
+        digest_cert(md, chain, i);
     if (host)
         EVP_DigestUpdate(md, host, strlen(host) + 1);
     EVP_DigestFinal_ex(md, key, &len);
@@ -617,31 +664,23 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
     st->stats.lookups++;
     st->tick++;
 
-    struct cache_entry *e = NULL, *victim = &st->cache[0];
-    for (size_t i = 0; i < st->n_cache; i++) {
-        struct cache_entry *c = &st->cache[i];
-        if (c->used && !memcmp(c->key, key, 32)) {
-            e = c;
-            break;
-        }
-        if (!c->used || (victim->used && c->last_use < victim->last_use))
-            victim = c;
-    }
-    if (e) {
+    bool hit;
+    struct cache_entry *e = (struct cache_entry *)cache_find(
+        st->cache, st->n_cache, sizeof(*st->cache), key, &hit);
+    if (hit) {
         st->stats.hits++;
     } else {
-        e = victim;
-        if (!e->used)
+        if (!e->slot.used)
             st->stats.entries++;
         free(e->pem);
         e->pem = NULL;
         analyze_uncached(st, chain, server, host, at, &e->result);
         if (st->cfg.emit_pem)
             e->pem = chain_pem(chain);
-        memcpy(e->key, key, 32);
-        e->used = true;
+        memcpy(e->slot.key, key, 32);
+        e->slot.used = true;
     }
-    e->last_use = st->tick;
+    e->slot.last_use = st->tick;
     *out = e->result;
     out->pem = e->pem;
     out->custom_trust = st->cfg.ca_file || st->cfg.ca_path;
@@ -683,11 +722,56 @@ static void client_clock(struct handshake *h)
     }
 }
 
+/* ocsp_analyze reads only the staple and the chain's first two
+ * certificates, so those bytes are the key. */
+static void ocsp_analyze_cached(struct x509_stage *st, struct handshake *h)
+{
+    const struct ocsp_staple *staple = &h->ocsp;
+    if (!staple->seen || staple->status_type != 1 || !staple->der) {
+        ocsp_analyze(staple, &h->server_certs, &h->ocsp_result);
+        return;
+    }
+    uint8_t key[32] = {0};
+    unsigned int len = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md) {
+        ocsp_analyze(staple, &h->server_certs, &h->ocsp_result);
+        return;
+    }
+    uint8_t head[8] = {(uint8_t)(staple->der_len >> 24),
+                       (uint8_t)(staple->der_len >> 16),
+                       (uint8_t)(staple->der_len >> 8),
+                       (uint8_t)staple->der_len,
+                       (uint8_t)h->server_certs.n_certs};
+    EVP_DigestInit_ex(md, digest_sha256(), NULL);
+    EVP_DigestUpdate(md, head, sizeof(head));
+    EVP_DigestUpdate(md, staple->der, staple->der_len);
+    for (size_t i = 0; i < h->server_certs.n_certs && i < 2; i++)
+        digest_cert(md, &h->server_certs, i);
+    EVP_DigestFinal_ex(md, key, &len);
+    EVP_MD_CTX_free(md);
+
+    bool hit;
+    st->tick++;
+    st->stats.ocsp_lookups++;
+    struct ocsp_entry *e = (struct ocsp_entry *)cache_find(
+        st->ocsp_cache, st->n_ocsp_cache, sizeof(*st->ocsp_cache), key, &hit);
+    if (hit) {
+        st->stats.ocsp_hits++;
+    } else {
+        ocsp_analyze(staple, &h->server_certs, &e->result);
+        memcpy(e->slot.key, key, 32);
+        e->slot.used = true;
+    }
+    e->slot.last_use = st->tick;
+    h->ocsp_result = e->result;
+}
+
 void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
 {
     memset(&h->server_cert, 0, sizeof(h->server_cert));
     memset(&h->client_cert, 0, sizeof(h->client_cert));
-    ocsp_analyze(&h->ocsp, &h->server_certs, &h->ocsp_result);
+    ocsp_analyze_cached(st, h);
     uint64_t at = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
     const char *host = h->ch.has_sni && h->ch.sni[0] ? h->ch.sni : NULL;
 

@@ -39,7 +39,8 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h);
 
 /* Cache counters, for tests and stats. */
 struct x509_cache_stats {
-    uint64_t lookups, hits, entries;
+    uint64_t lookups, hits, entries;  /* certificate chains */
+    uint64_t ocsp_lookups, ocsp_hits; /* stapled OCSP responses */
 };
 void x509_stage_cache_stats(const struct x509_stage *st,
                             struct x509_cache_stats *out);

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -442,6 +443,106 @@ static void test_handshake(void **state)
     x509_stage_free(st);
 }
 
+/* A stapled response for the chain's leaf with `status`, signed by the
+ * intermediate CA as a responder would. */
+static void make_staple(const struct cert_chain *c, int status,
+                        struct ocsp_staple *out)
+{
+    const unsigned char *p = c->der + c->certs[0].off;
+    X509 *leaf = d2i_X509(NULL, &p, c->certs[0].len);
+    p = c->der + c->certs[1].off;
+    X509 *issuer = d2i_X509(NULL, &p, c->certs[1].len);
+    FILE *fp = fopen(cert_path("intermediate-ca.key"), "r");
+    assert_non_null(fp);
+    EVP_PKEY *key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+    fclose(fp);
+    assert_non_null(key);
+    OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
+    OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), leaf, issuer);
+    ASN1_TIME *now = ASN1_TIME_set(NULL, (time_t)T_2027);
+    assert_non_null(OCSP_basic_add1_status(
+        bs, id, status, status == V_OCSP_CERTSTATUS_REVOKED ? 1 : -1,
+        status == V_OCSP_CERTSTATUS_REVOKED ? now : NULL, now, NULL));
+    assert_int_equal(OCSP_basic_sign(bs, issuer, key, EVP_sha256(), NULL,
+                                     OCSP_NOCERTS), 1);
+    OCSP_RESPONSE *resp =
+        OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+    unsigned char *der = NULL;
+    int len = i2d_OCSP_RESPONSE(resp, &der);
+    assert_true(len > 0);
+    memset(out, 0, sizeof(*out));
+    out->seen = true;
+    out->status_type = 1;
+    out->der_len = (uint32_t)len;
+    out->der = malloc((size_t)len);
+    memcpy(out->der, der, (size_t)len);
+    OPENSSL_free(der);
+    OCSP_RESPONSE_free(resp);
+    ASN1_TIME_free(now);
+    OCSP_CERTID_free(id);
+    OCSP_BASICRESP_free(bs);
+    EVP_PKEY_free(key);
+    X509_free(issuer);
+    X509_free(leaf);
+}
+
+/* The OCSP answer is cached by the staple and the two certificates it
+ * names: the same staple again is a hit with the same answer, another
+ * staple for the same leaf is not, and the cache stays within its size. */
+static void test_ocsp_cache(void **state)
+{
+    (void)state;
+    static struct handshake h;
+    struct x509_config cfg = {0};
+    cfg.cache_entries = 2;
+    struct x509_stage *st = x509_stage_new(&cfg);
+    memset(&h, 0, sizeof(h));
+    h.sh.seen = true;
+    h.sh.version = TLS_V_1_2;
+    h.sh.ts_us = T_2027 * US;
+    add_pem(&h.server_certs, "server-rsa-chain.pem");
+    struct ocsp_staple good, revoked, unknown;
+    make_staple(&h.server_certs, V_OCSP_CERTSTATUS_GOOD, &good);
+    make_staple(&h.server_certs, V_OCSP_CERTSTATUS_REVOKED, &revoked);
+    make_staple(&h.server_certs, V_OCSP_CERTSTATUS_UNKNOWN, &unknown);
+
+    const struct {
+        struct ocsp_staple *staple;
+        enum ocsp_cert_status want;
+    } seq[] = {
+        {&good, OCSP_CERT_GOOD},       {&good, OCSP_CERT_GOOD},
+        {&revoked, OCSP_CERT_REVOKED}, {&good, OCSP_CERT_GOOD},
+        {&unknown, OCSP_CERT_UNKNOWN}, {&revoked, OCSP_CERT_REVOKED},
+    };
+    for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+        h.ocsp = *seq[i].staple;
+        x509_analyze_handshake(st, &h);
+        assert_true(h.ocsp_result.parsed);
+        assert_int_equal(h.ocsp_result.cert_status, seq[i].want);
+        assert_int_equal(h.ocsp_result.reason,
+                         seq[i].want == OCSP_CERT_REVOKED ? 1 : -1);
+    }
+    struct x509_cache_stats s;
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.ocsp_lookups, 6);
+    /* good, good (hit), revoked, good (hit), unknown evicts revoked,
+     * revoked again a miss. */
+    assert_int_equal(s.ocsp_hits, 2);
+
+    /* No staple: nothing read, nothing cached. */
+    memset(&h.ocsp, 0, sizeof(h.ocsp));
+    x509_analyze_handshake(st, &h);
+    assert_false(h.ocsp_result.analyzed);
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.ocsp_lookups, 6);
+
+    free(good.der);
+    free(revoked.der);
+    free(unknown.der);
+    free(h.server_certs.der);
+    x509_stage_free(st);
+}
+
 static void test_bad_ca_file(void **state)
 {
     (void)state;
@@ -475,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_cache_and_pem),
         cmocka_unit_test(test_cache_bounded),
         cmocka_unit_test(test_handshake),
+        cmocka_unit_test(test_ocsp_cache),
         cmocka_unit_test(test_bad_ca_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
