@@ -18,7 +18,6 @@
 #include "fingerprint.h"
 
 #include <openssl/evp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +64,12 @@ static void put_number(struct text *t, unsigned v, enum radix r)
     }
     for (size_t i = 0; i < n; i++)
         put_char(t, tmp[i]);
+}
+
+static void put_str(struct text *t, const char *s)
+{
+    while (*s)
+        put_char(t, *s++);
 }
 
 /* A list of 16-bit values, GREASE left out, joined by `sep`. */
@@ -229,9 +234,20 @@ static bool ja4_parts(const struct client_hello *ch, char *a,
             alpn[1] = hexd[l & 0x0f];
         }
     }
-    snprintf(a, 11, "t%s%c%02u%02u%s", ja4_version(ch), sni ? 'd' : 'i',
-             (unsigned)(nc > 99 ? 99 : nc), (unsigned)(ne > 99 ? 99 : ne),
-             alpn);
+    nc = nc > 99 ? 99 : nc;
+    ne = ne > 99 ? 99 : ne;
+    const char *v = ja4_version(ch);
+    a[0] = 't';
+    a[1] = v[0];
+    a[2] = v[1];
+    a[3] = sni ? 'd' : 'i';
+    a[4] = (char)('0' + nc / 10);
+    a[5] = (char)('0' + nc % 10);
+    a[6] = (char)('0' + ne / 10);
+    a[7] = (char)('0' + ne % 10);
+    a[8] = alpn[0];
+    a[9] = alpn[1];
+    a[10] = '\0';
 
     size_t k = sorted(c16, ch->n_ciphers, false, buf);
     put_list(ciphers, buf, k, HEX4, ',');
@@ -272,7 +288,12 @@ void fingerprint_compute(struct handshake *h)
             digest_hex(digest_sha256(), cbuf, hc, 12);
         if (e.len)
             digest_hex(digest_sha256(), ebuf, he, 12);
-        snprintf(h->ja4, sizeof(h->ja4), "%s_%s_%s", a, hc, he);
+        struct text j = {h->ja4, 0, sizeof(h->ja4)};
+        put_str(&j, a);
+        put_char(&j, '_');
+        put_str(&j, hc);
+        put_char(&j, '_');
+        put_str(&j, he);
     }
 }
 
@@ -297,6 +318,11 @@ const char *fingerprint_ja4_r(const struct handshake *h)
     cbuf[0] = ebuf[0] = '\0';
     if (!h->ja4[0] || !ja4_parts(&h->ch, a, &c, &e))
         return NULL;
-    snprintf(ja4_r_text, sizeof(ja4_r_text), "%s_%s_%s", a, cbuf, ebuf);
+    struct text r = {ja4_r_text, 0, sizeof(ja4_r_text)};
+    put_str(&r, a);
+    put_char(&r, '_');
+    put_str(&r, cbuf);
+    put_char(&r, '_');
+    put_str(&r, ebuf);
     return ja4_r_text;
 }
