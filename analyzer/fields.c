@@ -22,6 +22,50 @@
 
 /* ---- shared formatting -------------------------------------------------- */
 
+/* "0x" and `digits` hex digits of v (upper or lower case) into buf; codes
+ * without a name are common enough (GREASE values in every Chrome hello)
+ * that snprintf for each showed in the profile. */
+static const char *hex_code(uint32_t v, int digits, bool upper, char *buf,
+                            size_t n)
+{
+    const char *hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    if (n < (size_t)digits + 3) {
+        if (n)
+            buf[0] = '\0';
+        return buf;
+    }
+    buf[0] = '0';
+    buf[1] = 'x';
+    for (int i = 0; i < digits; i++)
+        buf[2 + i] = hex[(v >> (4 * (digits - 1 - i))) & 15];
+    buf[2 + digits] = '\0';
+    return buf;
+}
+
+/* prefix then v in decimal. */
+static const char *decimal_code(const char *prefix, unsigned v, char *buf,
+                                size_t n)
+{
+    char rev[12];
+    size_t k = 0, o = 0;
+    do {
+        rev[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    size_t plen = strlen(prefix);
+    if (n < plen + k + 1) {
+        if (n)
+            buf[0] = '\0';
+        return buf;
+    }
+    memcpy(buf, prefix, plen);
+    o = plen;
+    while (k)
+        buf[o++] = rev[--k];
+    buf[o] = '\0';
+    return buf;
+}
+
 const char *fields_side_name(int side)
 {
     if (side == TLS_SIDE_CLIENT)
@@ -36,8 +80,7 @@ const char *fields_alert_description(uint8_t code, char *buf, size_t n)
     const char *name = tls_alert_name(code);
     if (name)
         return name;
-    snprintf(buf, n, "unknown_%u", (unsigned)code);
-    return buf;
+    return decimal_code("unknown_", code, buf, n);
 }
 
 const char *fields_version_string(uint16_t v, char *buf, size_t n)
@@ -45,8 +88,7 @@ const char *fields_version_string(uint16_t v, char *buf, size_t n)
     const char *name = tls_version_name(v);
     if (name)
         return name;
-    snprintf(buf, n, "0x%04X", (unsigned)v);
-    return buf;
+    return hex_code(v, 4, true, buf, n);
 }
 
 const char *fields_cipher_string(uint32_t suite, char *buf, size_t n)
@@ -54,11 +96,8 @@ const char *fields_cipher_string(uint32_t suite, char *buf, size_t n)
     const char *name = tls_cipher_name(suite);
     if (name)
         return name;
-    if (suite > 0xffff)
-        snprintf(buf, n, "0x%06" PRIX32, suite);
-    else
-        snprintf(buf, n, "0x%04" PRIX32, suite);
-    return buf;
+    return hex_code(suite, suite > 0xffffff ? 8 : suite > 0xffff ? 6 : 4,
+                    true, buf, n);
 }
 
 const char *fields_ip_string(const struct endpoint *e, char *buf, size_t n)
@@ -166,8 +205,7 @@ const char *fields_printable(const char *s, char *buf, size_t n)
 
 static const char *hex16(uint16_t v, char *buf, size_t n)
 {
-    snprintf(buf, n, "0x%04X", (unsigned)v);
-    return buf;
+    return hex_code(v, 4, true, buf, n);
 }
 
 const struct tls_alert *fields_deciding_alert(const struct handshake *h)
@@ -350,8 +388,7 @@ static const char *extension_string(uint16_t type, char *buf, size_t n)
     const char *name = tls_extension_name(type);
     if (name)
         return name;
-    snprintf(buf, n, "%u", (unsigned)type);
-    return buf;
+    return decimal_code("", type, buf, n);
 }
 
 /* ---- @timestamp, event.* ------------------------------------------------ */
@@ -468,8 +505,7 @@ static bool g_sh_cipher_id(const struct handshake *h, struct field_value *v,
 {
     if (!h->sh.seen)
         return false;
-    snprintf(scratch, len, "0x%04x", h->sh.cipher);
-    return put_str(v, scratch);
+    return put_str(v, hex_code(h->sh.cipher, 4, false, scratch, len));
 }
 
 static bool g_tls_curve(const struct handshake *h, struct field_value *v,
@@ -1219,11 +1255,7 @@ static bool i_srv_groups(const struct handshake *h, size_t i,
 {
     uint16_t g = h->server_profile.groups[i];
     const char *name = tls_group_name(g);
-    if (!name) {
-        snprintf(scratch, len, "0x%04x", (unsigned)g);
-        name = scratch;
-    }
-    return put_str(v, name);
+    return put_str(v, name ? name : hex_code(g, 4, false, scratch, len));
 }
 TEXT_FACT(g_srv_usual_issuer, server_profile.usual_issuer)
 FACT(g_srv_usual_issuer_count, put_int, h->server_profile.usual_issuer_count,
