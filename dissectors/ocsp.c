@@ -16,8 +16,13 @@ static X509 *chain_cert(const struct cert_chain *c, size_t i)
 {
     if (!c->der || i >= c->n_certs)
         return NULL;
-    const unsigned char *p = c->der + c->certs[i].off;
-    return d2i_X509(NULL, &p, c->certs[i].len);
+    uint32_t off = c->certs[i].off, len = c->certs[i].len;
+    /* The dissector keeps offsets inside the DER; checked again here
+     * because a certificate past them would be read out of bounds. */
+    if (off > c->der_len || len > c->der_len - off || len == 0)
+        return NULL;
+    const unsigned char *p = c->der + off;
+    return d2i_X509(NULL, &p, (long)len);
 }
 
 static int64_t gentime_seconds(const ASN1_GENERALIZEDTIME *t)
