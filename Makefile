@@ -73,7 +73,7 @@ test-peer: test-sanitize
 # under ThreadSanitizer: a data race fails the run.
 test-tsan: deps $(BUILD_TSAN)/build.ninja
 	ninja -C $(BUILD_TSAN)
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 TLSMON_REPLAY_PPS=600 \
 	  meson test -C $(BUILD_TSAN) --print-errorlogs workers siem sensor-live
 
 # Every libFuzzer target for a short run on its committed seed corpus

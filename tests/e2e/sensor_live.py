@@ -2,7 +2,9 @@
 """sensor_live.py — tlsmon as a sensor on a mirror-like port, fed by
 tcpreplay: a veth pair between two network namespaces the test creates,
 the project's captures, each moved to a host pair of its own, replayed
-onto one end at 3000 packets per second,
+onto one end at 3000 packets per second (TLSMON_REPLAY_PPS: make
+test-tsan sets it lower, as ThreadSanitizer makes tlsmon several times
+slower and a burst then overflows the capture ring),
 tlsmon -i on the other end (1 worker, then 3 in an AF_PACKET fanout group)
 with --json, --syslog to a real rsyslog and --redis to a real redis-server,
 both running in the sensor's namespace on its loopback.
@@ -38,6 +40,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pcaplib  # noqa: E402
 import siemlib  # noqa: E402
 from siemlib import wait_for  # noqa: E402
+
+REPLAY_PPS = os.environ.get("TLSMON_REPLAY_PPS", "3000")
 
 results = []
 
@@ -138,7 +142,7 @@ class Sensor:
 
 def replay(ns, iface, caps):
     p = subprocess.run(["ip", "netns", "exec", ns, "tcpreplay", "-i", iface,
-                        "--pps", "3000", *caps], capture_output=True,
+                        "--pps", REPLAY_PPS, *caps], capture_output=True,
                        text=True, timeout=300)
     m = re.search(r"Actual: (\d+) packets", p.stdout)
     return int(m.group(1)) if m else -1, p.stdout + p.stderr
