@@ -21,8 +21,15 @@ static X509 *chain_cert(const struct cert_chain *c, size_t i)
      * because a certificate past them would be read out of bounds. */
     if (off > c->der_len || len > c->der_len - off || len == 0)
         return NULL;
-    const unsigned char *p = c->der + off;
-    return d2i_X509(NULL, &p, (long)len);
+    const unsigned char *start = c->der + off, *p = start;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    /* Trailing bytes: the certificate stage calls it malformed, so the
+     * staple is not matched against it either. */
+    if (x && p != start + len) {
+        X509_free(x);
+        x = NULL;
+    }
+    return x;
 }
 
 static int64_t gentime_seconds(const ASN1_GENERALIZEDTIME *t)

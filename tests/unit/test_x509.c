@@ -529,12 +529,30 @@ static void test_ocsp_cache(void **state)
      * revoked again a miss. */
     assert_int_equal(s.ocsp_hits, 2);
 
+    /* A leaf with a trailing byte is malformed to the certificate stage:
+     * the staple is not matched against it either. */
+    static struct handshake bad;
+    memset(&bad, 0, sizeof(bad));
+    bad.sh = h.sh;
+    const struct cert_chain *c = &h.server_certs;
+    uint8_t *leaf = malloc(c->certs[0].len + 1);
+    memcpy(leaf, c->der + c->certs[0].off, c->certs[0].len);
+    leaf[c->certs[0].len] = 0;
+    add_raw(&bad.server_certs, leaf, c->certs[0].len + 1);
+    add_raw(&bad.server_certs, c->der + c->certs[1].off, c->certs[1].len);
+    bad.ocsp = good;
+    x509_analyze_handshake(st, &bad);
+    assert_true(bad.ocsp_result.parsed);
+    assert_int_equal(bad.ocsp_result.cert_status, OCSP_CERT_NONE);
+    free(leaf);
+    free(bad.server_certs.der);
+
     /* No staple: nothing read, nothing cached. */
     memset(&h.ocsp, 0, sizeof(h.ocsp));
     x509_analyze_handshake(st, &h);
     assert_false(h.ocsp_result.analyzed);
     x509_stage_cache_stats(st, &s);
-    assert_int_equal(s.ocsp_lookups, 6);
+    assert_int_equal(s.ocsp_lookups, 7);
 
     free(good.der);
     free(revoked.der);
