@@ -137,9 +137,13 @@ void starttls_held(const struct starttls *st, int side, const uint8_t **data,
 
 /* ---- decisions ----------------------------------------------------------- */
 
+/* A request already read is forgotten: whether it was read before the
+ * bytes that made the detector give up depends on how the stream was cut
+ * into segments, and a plain flow has no protocol to report. */
 static void give_up(struct starttls *st)
 {
     st->status = STARTTLS_GAVE_UP;
+    st->proto = STARTTLS_NONE;
 }
 
 static struct side_buf *client_buf(struct starttls *st)
@@ -913,9 +917,13 @@ static void classify(struct starttls *st, int side)
         st->fam = FAM_LDAP, server_first = false;
     } else if (seq == 0 && proto == 10) {
         st->fam = FAM_MYSQL, server_first = true;
-    } else if (may_become(&c, "<stream:stream") ||
+    } else if (cursor_left(&c) < 8 || may_become(&c, "<stream:stream") ||
                may_become(&c, "* PREAUTH")) {
-        return; /* too few bytes to tell */
+        /* Too few bytes to tell: a newline among the first few bytes lets
+         * a short greeting decide early, but its absence of a match rules
+         * out nothing that needs 8 bytes (a PostgreSQL request, a MySQL
+         * greeting whose 0x0a byte looked like a line end). */
+        return;
     } else {
         give_up(st);
         return;

@@ -56,6 +56,7 @@ enum starttls_status starttls_feed(struct starttls *st, int side,
 void starttls_gap(struct starttls *st, int side);
 
 enum starttls_status starttls_status(const struct starttls *st);
+/* The protocol of an upgrade asked for; STARTTLS_NONE once given up. */
 enum starttls_proto starttls_proto(const struct starttls *st);
 /* The client's flow side once known, else -1. */
 int starttls_client_side(const struct starttls *st);

@@ -295,6 +295,22 @@ static void test_ldap(void **state)
     assert_string_equal(starttls_refusal(st), "resultCode 2: no TLS!");
     starttls_free(st);
 
+    /* The server's first byte is no LDAPMessage: given up, and the request
+     * is forgotten whether it was read before that byte (one segment) or
+     * not yet (byte by byte) — the fuzzer's case. */
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        st = starttls_new(CLI);
+        starttls_feed(st, SRV, (const uint8_t *)"x", 1, &taken);
+        size_t n = sizeof LDAP_REQ - 1, step = bytewise ? 1 : n;
+        enum starttls_status r = STARTTLS_WATCHING;
+        for (size_t k = 0; k < n; k += step)
+            r = starttls_feed(st, CLI, (const uint8_t *)LDAP_REQ + k,
+                              (uint32_t)step, &taken);
+        assert_int_equal(r, STARTTLS_GAVE_UP);
+        assert_int_equal(starttls_proto(st), STARTTLS_NONE);
+        starttls_free(st);
+    }
+
     /* A SEQUENCE that is not an LDAPMessage. */
     st = starttls_new(-1);
     static const char junk[] = "\x30\x06\x04\x01\x41\x04\x01\x42";
@@ -365,6 +381,23 @@ static void test_mysql(void **state)
     assert_int_equal(starttls_proto(st), STARTTLS_MYSQL);
     assert_int_equal(starttls_client_side(st), CLI);
     expect_tls(st, CLI, "\x16\x03\x01");
+    starttls_free(st);
+
+    /* A greeting of 266 bytes starts with 0x0a, a line end to a line
+     * protocol: byte by byte it must still be read as MySQL. */
+    uint8_t long_greet[4 + 266] = {0};
+    memcpy(long_greet, greet, sizeof greet);
+    long_greet[0] = 0x0a;
+    long_greet[1] = 0x01;
+    st = starttls_new(-1);
+    enum starttls_status r = STARTTLS_WATCHING;
+    for (size_t k = 0; k < sizeof long_greet; k++)
+        r = starttls_feed(st, SRV, long_greet + k, 1, &taken);
+    assert_int_equal(r, STARTTLS_WATCHING);
+    for (size_t k = 0; k < sizeof tail; k++)
+        r = starttls_feed(st, CLI, tail + k, 1, &taken);
+    assert_int_equal(r, STARTTLS_UPGRADED);
+    assert_int_equal(starttls_proto(st), STARTTLS_MYSQL);
     starttls_free(st);
 
     /* No CLIENT_SSL offered: nothing to wait for. */
