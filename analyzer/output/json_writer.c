@@ -436,15 +436,50 @@ static void write_value(struct json_writer *w, const struct field_value *v)
  * every field of every record. */
 
 struct field_path {
-    uint8_t n; /* segments */
+    uint8_t n;  /* segments */
+    bool plain; /* no byte of the name needs escaping (all of today's) */
     uint16_t start[JSON_FIELD_MAX_SEGMENTS];
     uint16_t len[JSON_FIELD_MAX_SEGMENTS];
+    /* prefix[k]: the same number for every field whose segments 0..k are
+     * equal, so two fields' shared parents are found without comparing
+     * their names. */
+    uint16_t prefix[JSON_FIELD_MAX_SEGMENTS];
 };
 
 /* NULL when out of memory or a name is deeper than JSON_FIELD_MAX_SEGMENTS
  * (test_fields checks the registry never is): records then fail. */
 static struct field_path *paths;
 static pthread_once_t paths_once = PTHREAD_ONCE_INIT;
+
+static bool same_segments(size_t a, size_t b, int upto)
+{
+    const struct field_path *x = &paths[a], *y = &paths[b];
+    const char *na = fields_at(a)->name, *nb = fields_at(b)->name;
+    for (int k = 0; k <= upto; k++)
+        if (k >= x->n || k >= y->n || x->len[k] != y->len[k] ||
+            memcmp(na + x->start[k], nb + y->start[k], x->len[k]) != 0)
+            return false;
+    return true;
+}
+
+/* Quadratic in the registry's size, once per process. */
+static void number_prefixes(size_t n)
+{
+    uint16_t next = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct field_path *p = &paths[i];
+        const char *name = fields_at(i)->name;
+        p->plain = true;
+        for (size_t b = 0; name[b]; b++)
+            p->plain = p->plain && plain_byte((unsigned char)name[b]);
+        for (int k = 0; k < p->n; k++) {
+            size_t j = 0;
+            while (j < i && !same_segments(i, j, k))
+                j++;
+            p->prefix[k] = j < i ? paths[j].prefix[k] : next++;
+        }
+    }
+}
 
 static void cut_paths(void)
 {
@@ -470,18 +505,39 @@ static void cut_paths(void)
             at += len + 1;
         }
     }
+    if (paths)
+        number_prefixes(n);
 }
 
 /* Parent objects (all segments but the last) fields a and b share. */
 static int shared_parents(size_t a, size_t b)
 {
     const struct field_path *x = &paths[a], *y = &paths[b];
-    const char *na = fields_at(a)->name, *nb = fields_at(b)->name;
     int k = 0;
-    while (k + 1 < x->n && k + 1 < y->n && x->len[k] == y->len[k] &&
-           memcmp(na + x->start[k], nb + y->start[k], x->len[k]) == 0)
+    while (k + 1 < x->n && k + 1 < y->n && x->prefix[k] == y->prefix[k])
         k++;
     return k;
+}
+
+/* A key known to need no escaping: quotes and colon around one copy. */
+static void path_key(struct json_writer *w, const struct field_path *p,
+                     const char *name, int k)
+{
+    const char *seg = name + p->start[k];
+    size_t n = p->len[k];
+    if (!p->plain) {
+        json_key_n(w, seg, n);
+        return;
+    }
+    before_item(w);
+    if (!reserve(w, n + 3))
+        return;
+    w->buf[w->len++] = '"';
+    memcpy(w->buf + w->len, seg, n);
+    w->len += n;
+    w->buf[w->len++] = '"';
+    w->buf[w->len++] = ':';
+    w->after_key = true;
 }
 
 /* Close the objects of field `prev` (SIZE_MAX: none) that field `i` does
@@ -498,11 +554,11 @@ static void enter_field(struct json_writer *w, size_t prev, size_t i,
         (*open)--;
     }
     for (int k = keep; k + 1 < p->n; k++) {
-        json_key_n(w, name + p->start[k], p->len[k]);
+        path_key(w, p, name, k);
         json_begin_object(w);
         (*open)++;
     }
-    json_key_n(w, name + p->start[p->n - 1], p->len[p->n - 1]);
+    path_key(w, p, name, p->n - 1);
 }
 
 void json_write_record(struct json_writer *w, const struct handshake *h)
