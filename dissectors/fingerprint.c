@@ -196,7 +196,19 @@ static size_t sorted(const uint16_t *in, size_t n, bool drop_sni_alpn,
             continue;
         out[k++] = in[i];
     }
-    qsort(out, k, sizeof(*out), cmp16);
+    /* Hellos offer a few dozen values: insertion sort beats qsort's merge
+     * sort there; long (hostile) lists keep qsort's n log n. */
+    if (k > 64) {
+        qsort(out, k, sizeof(*out), cmp16);
+        return k;
+    }
+    for (size_t i = 1; i < k; i++) {
+        uint16_t v = out[i];
+        size_t j = i;
+        for (; j > 0 && out[j - 1] > v; j--)
+            out[j] = out[j - 1];
+        out[j] = v;
+    }
     return k;
 }
 

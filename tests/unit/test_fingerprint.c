@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dissectors/fingerprint.h"
@@ -164,6 +165,41 @@ static void test_ja4_edges(void **state)
     assert_null(fingerprint_ja4_r(h));
 }
 
+/* JA4_r lists the ciphers in ascending order: a short list (sorted by
+ * insertion) and one past 64 (sorted by qsort), both offered backwards. */
+static void test_ja4_r_sorted(void **state)
+{
+    (void)state;
+    const size_t counts[] = {20, 100};
+    for (size_t c = 0; c < 2; c++) {
+        struct handshake *h = chrome();
+        h->ch.n_ciphers = 0;
+        for (size_t i = 0; i < counts[c]; i++)
+            h->ch.ciphers[h->ch.n_ciphers++] = (uint32_t)(0x1100 - 3 * i);
+        h->ch.ciphers[h->ch.n_ciphers++] = 0x1100; /* a duplicate stays */
+        h->ch.n_ciphers_total = h->ch.n_ciphers;
+        fingerprint_compute(h);
+        const char *r = fingerprint_ja4_r(h);
+        assert_non_null(r);
+        const char *p = strchr(r, '_');
+        assert_non_null(p);
+        size_t seen = 0;
+        long last = -1;
+        while (*p == '_' || *p == ',') {
+            char *end;
+            long v = strtol(p + 1, &end, 16);
+            assert_true(v >= last);
+            last = v;
+            seen++;
+            p = end;
+            if (*p == '_')
+                break;
+        }
+        assert_int_equal(seen, counts[c] + 1);
+        assert_int_equal(last, 0x1100);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_ja3_readme_example),
         cmocka_unit_test(test_ja3s),
         cmocka_unit_test(test_ja4_edges),
+        cmocka_unit_test(test_ja4_r_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
