@@ -40,6 +40,19 @@ static void put_char(struct text *t, char c)
     }
 }
 
+/* As many of the n bytes as fit, like n put_char calls, in one copy. */
+static void put_bytes(struct text *t, const char *s, size_t n)
+{
+    if (t->len + 1 >= t->cap)
+        return;
+    size_t room = t->cap - 1 - t->len;
+    if (n > room)
+        n = room;
+    memcpy(t->buf + t->len, s, n);
+    t->len += n;
+    t->buf[t->len] = '\0';
+}
+
 /* Digits are written by hand: every handshake builds several of these
  * lists, and snprintf per value was most of the fingerprint's cost. */
 enum radix { DECIMAL, HEX4 };
@@ -48,28 +61,22 @@ static void put_number(struct text *t, unsigned v, enum radix r)
 {
     static const char hex[] = "0123456789abcdef";
     char tmp[12];
-    size_t n = 0;
+    size_t at = sizeof(tmp);
     if (r == HEX4) {
-        for (int shift = 12; shift >= 0; shift -= 4)
-            tmp[n++] = hex[(v >> shift) & 15];
+        for (int shift = 0; shift <= 12; shift += 4)
+            tmp[--at] = hex[(v >> shift) & 15];
     } else {
-        char rev[12];
-        size_t k = 0;
         do {
-            rev[k++] = (char)('0' + v % 10);
+            tmp[--at] = (char)('0' + v % 10);
             v /= 10;
-        } while (v && k < sizeof(rev));
-        while (k)
-            tmp[n++] = rev[--k];
+        } while (v && at > 0);
     }
-    for (size_t i = 0; i < n; i++)
-        put_char(t, tmp[i]);
+    put_bytes(t, tmp + at, sizeof(tmp) - at);
 }
 
 static void put_str(struct text *t, const char *s)
 {
-    while (*s)
-        put_char(t, *s++);
+    put_bytes(t, s, strlen(s));
 }
 
 /* A list of 16-bit values, GREASE left out, joined by `sep`. */
