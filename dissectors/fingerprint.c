@@ -21,43 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analyzer/text_buf.h"
 #include "digest.h"
 #include "tls_names.h"
 
 /* Long enough for every list the record can hold, in either form. */
 #define FP_STRING_MAX 4096
 
-struct text {
-    char *buf;
-    size_t len, cap;
-};
-
-static void put_char(struct text *t, char c)
-{
-    if (t->len + 1 < t->cap) {
-        t->buf[t->len++] = c;
-        t->buf[t->len] = '\0';
-    }
-}
-
-/* As many of the n bytes as fit, like n put_char calls, in one copy. */
-static void put_bytes(struct text *t, const char *s, size_t n)
-{
-    if (t->len + 1 >= t->cap)
-        return;
-    size_t room = t->cap - 1 - t->len;
-    if (n > room)
-        n = room;
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
-}
-
 /* Digits are written by hand: every handshake builds several of these
  * lists, and snprintf per value was most of the fingerprint's cost. */
 enum radix { DECIMAL, HEX4 };
 
-static void put_number(struct text *t, unsigned v, enum radix r)
+static void put_number(struct text_buf *t, unsigned v, enum radix r)
 {
     static const char hex[] = "0123456789abcdef";
     char tmp[12];
@@ -71,16 +46,11 @@ static void put_number(struct text *t, unsigned v, enum radix r)
             v /= 10;
         } while (v && at > 0);
     }
-    put_bytes(t, tmp + at, sizeof(tmp) - at);
-}
-
-static void put_str(struct text *t, const char *s)
-{
-    put_bytes(t, s, strlen(s));
+    text_put(t, tmp + at, sizeof(tmp) - at);
 }
 
 /* A list of 16-bit values, GREASE left out, joined by `sep`. */
-static void put_list(struct text *t, const uint16_t *v, size_t n,
+static void put_list(struct text_buf *t, const uint16_t *v, size_t n,
                      enum radix r, char sep)
 {
     bool first = true;
@@ -88,7 +58,7 @@ static void put_list(struct text *t, const uint16_t *v, size_t n,
         if (tls_is_grease(v[i]))
             continue;
         if (!first)
-            put_char(t, sep);
+            text_put_char(t, sep);
         put_number(t, v[i], r);
         first = false;
     }
@@ -123,7 +93,7 @@ static void digest_hex(const EVP_MD *md, const char *s, char *out,
 
 /* ---- JA3 / JA3S --------------------------------------------------------- */
 
-static bool ja3_text(const struct client_hello *ch, struct text *t)
+static bool ja3_text(const struct client_hello *ch, struct text_buf *t)
 {
     if (!hello_usable(ch))
         return false;
@@ -133,25 +103,25 @@ static bool ja3_text(const struct client_hello *ch, struct text *t)
     for (size_t i = 0; i < ch->n_point_formats; i++)
         formats[i] = ch->point_formats[i];
     put_number(t, ch->legacy_version, DECIMAL);
-    put_char(t, ',');
+    text_put_char(t, ',');
     put_list(t, ciphers, ch->n_ciphers, DECIMAL, '-');
-    put_char(t, ',');
+    text_put_char(t, ',');
     put_list(t, ch->extensions, ch->n_extensions, DECIMAL, '-');
-    put_char(t, ',');
+    text_put_char(t, ',');
     put_list(t, ch->groups, ch->n_groups, DECIMAL, '-');
-    put_char(t, ',');
+    text_put_char(t, ',');
     put_list(t, formats, ch->n_point_formats, DECIMAL, '-');
     return true;
 }
 
-static bool ja3s_text(const struct server_hello *sh, struct text *t)
+static bool ja3s_text(const struct server_hello *sh, struct text_buf *t)
 {
     if (!sh->seen || sh->n_extensions != sh->n_extensions_total)
         return false;
     put_number(t, sh->legacy_version, DECIMAL);
-    put_char(t, ',');
+    text_put_char(t, ',');
     put_number(t, sh->cipher, DECIMAL);
-    put_char(t, ',');
+    text_put_char(t, ',');
     put_list(t, sh->extensions, sh->n_extensions, DECIMAL, '-');
     return true;
 }
@@ -229,7 +199,7 @@ static size_t count_non_grease(const uint16_t *v, size_t n)
 
 /* The JA4 "a" part into `a` (11 bytes with NUL), and the raw lists. */
 static bool ja4_parts(const struct client_hello *ch, char *a,
-                      struct text *ciphers, struct text *exts)
+                      struct text_buf *ciphers, struct text_buf *exts)
 {
     if (!hello_usable(ch))
         return false;
@@ -273,7 +243,7 @@ static bool ja4_parts(const struct client_hello *ch, char *a,
     k = sorted(ch->extensions, ch->n_extensions, true, buf);
     put_list(exts, buf, k, HEX4, ',');
     if (ch->n_sigalgs > 0) {
-        put_char(exts, '_');
+        text_put_char(exts, '_');
         put_list(exts, ch->sigalgs, ch->n_sigalgs, HEX4, ',');
     }
     return true;
@@ -288,7 +258,7 @@ static _Thread_local char ja4_r_text[11 + 2 + 2 * FP_STRING_MAX];
 void fingerprint_compute(struct handshake *h)
 {
     char buf[FP_STRING_MAX], cbuf[FP_STRING_MAX], ebuf[FP_STRING_MAX];
-    struct text t = {buf, 0, sizeof(buf)};
+    struct text_buf t = text_buf_make(buf, sizeof(buf));
     h->ja3[0] = h->ja3s[0] = h->ja4[0] = '\0';
     buf[0] = '\0';
     if (ja3_text(&h->ch, &t))
@@ -299,7 +269,8 @@ void fingerprint_compute(struct handshake *h)
         digest_hex(digest_md5(), buf, h->ja3s, 32);
 
     char a[11];
-    struct text c = {cbuf, 0, sizeof(cbuf)}, e = {ebuf, 0, sizeof(ebuf)};
+    struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
+                    e = text_buf_make(ebuf, sizeof(ebuf));
     cbuf[0] = ebuf[0] = '\0';
     if (ja4_parts(&h->ch, a, &c, &e)) {
         char hc[13] = "000000000000", he[13] = "000000000000";
@@ -307,25 +278,25 @@ void fingerprint_compute(struct handshake *h)
             digest_hex(digest_sha256(), cbuf, hc, 12);
         if (e.len)
             digest_hex(digest_sha256(), ebuf, he, 12);
-        struct text j = {h->ja4, 0, sizeof(h->ja4)};
-        put_str(&j, a);
-        put_char(&j, '_');
-        put_str(&j, hc);
-        put_char(&j, '_');
-        put_str(&j, he);
+        struct text_buf j = text_buf_make(h->ja4, sizeof(h->ja4));
+        text_put_str(&j, a);
+        text_put_char(&j, '_');
+        text_put_str(&j, hc);
+        text_put_char(&j, '_');
+        text_put_str(&j, he);
     }
 }
 
 const char *fingerprint_ja3_string(const struct handshake *h)
 {
-    struct text t = {scratch[0], 0, FP_STRING_MAX};
+    struct text_buf t = text_buf_make(scratch[0], FP_STRING_MAX);
     scratch[0][0] = '\0';
     return h->ja3[0] && ja3_text(&h->ch, &t) ? scratch[0] : NULL;
 }
 
 const char *fingerprint_ja3s_string(const struct handshake *h)
 {
-    struct text t = {scratch[1], 0, FP_STRING_MAX};
+    struct text_buf t = text_buf_make(scratch[1], FP_STRING_MAX);
     scratch[1][0] = '\0';
     return h->ja3s[0] && ja3s_text(&h->sh, &t) ? scratch[1] : NULL;
 }
@@ -333,15 +304,16 @@ const char *fingerprint_ja3s_string(const struct handshake *h)
 const char *fingerprint_ja4_r(const struct handshake *h)
 {
     char a[11], cbuf[FP_STRING_MAX], ebuf[FP_STRING_MAX];
-    struct text c = {cbuf, 0, sizeof(cbuf)}, e = {ebuf, 0, sizeof(ebuf)};
+    struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
+                    e = text_buf_make(ebuf, sizeof(ebuf));
     cbuf[0] = ebuf[0] = '\0';
     if (!h->ja4[0] || !ja4_parts(&h->ch, a, &c, &e))
         return NULL;
-    struct text r = {ja4_r_text, 0, sizeof(ja4_r_text)};
-    put_str(&r, a);
-    put_char(&r, '_');
-    put_str(&r, cbuf);
-    put_char(&r, '_');
-    put_str(&r, ebuf);
+    struct text_buf r = text_buf_make(ja4_r_text, sizeof(ja4_r_text));
+    text_put_str(&r, a);
+    text_put_char(&r, '_');
+    text_put_str(&r, cbuf);
+    text_put_char(&r, '_');
+    text_put_str(&r, ebuf);
     return ja4_r_text;
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "compiled.h"
+#include "../analyzer/text_buf.h"
 #include "../dissectors/tls_names.h"
 
 /* ---- comparisons ------------------------------------------------------- */
@@ -208,53 +209,31 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
 
 /* ---- messages ---------------------------------------------------------- */
 
-struct sink {
-    char *buf;
-    size_t n, len;
-};
-
-static void put(struct sink *s, const char *text, size_t len)
-{
-    if (s->len + 1 >= s->n)
-        return;
-    size_t room = s->n - 1 - s->len;
-    if (len > room)
-        len = room;
-    memcpy(s->buf + s->len, text, len);
-    s->len += len;
-    s->buf[s->len] = 0;
-}
-
-static void put_str(struct sink *s, const char *text)
-{
-    put(s, text, strlen(text));
-}
-
-static void put_value(struct sink *s, const struct field_def *f,
+static void put_value(struct text_buf *s, const struct field_def *f,
                       const struct field_value *v, char *scratch)
 {
     char tmp[FIELD_SCRATCH];
     if (f->type == FT_ALERTS) {
         if (v->alert->encrypted)
-            put_str(s, "encrypted alert");
+            text_put_str(s, "encrypted alert");
         else
-            put_str(s, fields_alert_description(v->alert->description, tmp,
-                                                sizeof(tmp)));
+            text_put_str(s, fields_alert_description(v->alert->description,
+                                                     tmp, sizeof(tmp)));
         return;
     }
     if (f->type == FT_STRING || f->type == FT_STRING_LIST ||
         f->type == FT_IP) {
-        put_str(s, v->str ? v->str : "");
+        text_put_str(s, v->str ? v->str : "");
         return;
     }
     struct field_value scalar = *v;
     if (f->type == FT_INT_LIST)
         scalar.type = FT_INT;
     (void)scratch;
-    put_str(s, field_value_format(&scalar, tmp, sizeof(tmp)));
+    text_put_str(s, field_value_format(&scalar, tmp, sizeof(tmp)));
 }
 
-static void put_field(struct sink *s, const struct field_def *f,
+static void put_field(struct text_buf *s, const struct field_def *f,
                       const struct handshake *h)
 {
     char scratch[FIELD_SCRATCH];
@@ -263,7 +242,7 @@ static void put_field(struct sink *s, const struct field_def *f,
         if (f->get(h, &v, scratch, sizeof(scratch)))
             put_value(s, f, &v, scratch);
         else
-            put_str(s, "(none)");
+            text_put_str(s, "(none)");
         return;
     }
     size_t slots = f->count(h), shown = 0;
@@ -271,11 +250,11 @@ static void put_field(struct sink *s, const struct field_def *f,
         if (!f->item(h, k, &v, scratch, sizeof(scratch)))
             continue;
         if (shown++)
-            put_str(s, ", ");
+            text_put_str(s, ", ");
         put_value(s, f, &v, scratch);
     }
     if (!shown)
-        put_str(s, "(none)");
+        text_put_str(s, "(none)");
 }
 
 const char *rules_message(const struct rule *r, const struct handshake *h,
@@ -286,13 +265,13 @@ const char *rules_message(const struct rule *r, const struct handshake *h,
     buf[0] = 0;
     /* The public part is the first member of the compiled rule. */
     const struct compiled_rule *cr = (const struct compiled_rule *)r;
-    struct sink s = {buf, n, 0};
+    struct text_buf s = text_buf_make(buf, n);
     for (size_t i = 0; i < cr->n_pieces; i++) {
         const struct template_piece *p = &cr->message[i];
         if (p->field)
             put_field(&s, p->field, h);
         else
-            put(&s, p->text, p->len);
+            text_put(&s, p->text, p->len);
     }
     return buf;
 }
