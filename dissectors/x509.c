@@ -59,6 +59,7 @@ struct x509_stage {
     size_t n_cache;
     struct ocsp_entry *ocsp_cache;
     size_t n_ocsp_cache;
+    EVP_MD_CTX *key_md; /* reused for every cache key: no allocation each */
     uint64_t tick;
     struct x509_cache_stats stats;
 };
@@ -111,10 +112,9 @@ struct x509_stage *x509_stage_new(const struct x509_config *cfg)
     st->cache = calloc(st->n_cache, sizeof(*st->cache));
     st->n_ocsp_cache = st->n_cache;
     st->ocsp_cache = calloc(st->n_ocsp_cache, sizeof(*st->ocsp_cache));
-    if (!st->cache || !st->ocsp_cache) {
-        free(st->cache);
-        free(st->ocsp_cache);
-        free(st);
+    st->key_md = EVP_MD_CTX_new();
+    if (!st->cache || !st->ocsp_cache || !st->key_md) {
+        x509_stage_free(st);
         return NULL;
     }
     /* A CA the user named must load now, so a typo fails the run at once;
@@ -130,10 +130,11 @@ void x509_stage_free(struct x509_stage *st)
 {
     if (!st)
         return;
-    for (size_t i = 0; i < st->n_cache; i++)
+    for (size_t i = 0; st->cache && i < st->n_cache; i++)
         free(st->cache[i].pem);
     free(st->cache);
     free(st->ocsp_cache);
+    EVP_MD_CTX_free(st->key_md);
     X509_STORE_free(st->store);
     free(st);
 }
@@ -633,17 +634,15 @@ static void digest_cert(EVP_MD_CTX *md, const struct cert_chain *chain,
         EVP_DigestUpdate(md, chain->der + off, l);
 }
 
-static void cache_key(const struct cert_chain *chain, bool server,
-                      const char *host, int64_t at, uint8_t key[32])
+static void cache_key(EVP_MD_CTX *md, const struct cert_chain *chain,
+                      bool server, const char *host, int64_t at,
+                      uint8_t key[32])
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned int len = 0;
     uint8_t head[16] = {server, chain->truncated, (uint8_t)chain->n_certs};
     int64_t day = at / 86400;
     memcpy(head + 8, &day, sizeof(day));
     memset(key, 0, 32);
-    if (!md)
-        return;
     EVP_DigestInit_ex(md, digest_sha256(), NULL);
     EVP_DigestUpdate(md, head, sizeof(head));
     for (size_t i = 0; i < chain->n_certs; i++)
@@ -651,7 +650,6 @@ static void cache_key(const struct cert_chain *chain, bool server,
     if (host)
         EVP_DigestUpdate(md, host, strlen(host) + 1);
     EVP_DigestFinal_ex(md, key, &len);
-    EVP_MD_CTX_free(md);
 }
 
 void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
@@ -660,7 +658,7 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
 {
     int64_t at = (int64_t)(at_us / 1000000u);
     uint8_t key[32];
-    cache_key(chain, server, host, at, key);
+    cache_key(st->key_md, chain, server, host, at, key);
     st->stats.lookups++;
     st->tick++;
 
@@ -733,11 +731,7 @@ static void ocsp_analyze_cached(struct x509_stage *st, struct handshake *h)
     }
     uint8_t key[32] = {0};
     unsigned int len = 0;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md) {
-        ocsp_analyze(staple, &h->server_certs, &h->ocsp_result);
-        return;
-    }
+    EVP_MD_CTX *md = st->key_md;
     uint8_t head[8] = {(uint8_t)(staple->der_len >> 24),
                        (uint8_t)(staple->der_len >> 16),
                        (uint8_t)(staple->der_len >> 8),
@@ -749,7 +743,6 @@ static void ocsp_analyze_cached(struct x509_stage *st, struct handshake *h)
     for (size_t i = 0; i < h->server_certs.n_certs && i < 2; i++)
         digest_cert(md, &h->server_certs, i);
     EVP_DigestFinal_ex(md, key, &len);
-    EVP_MD_CTX_free(md);
 
     bool hit;
     st->tick++;
