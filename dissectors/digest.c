@@ -4,13 +4,14 @@
 
 #include <pthread.h>
 
-static EVP_MD *md5, *sha256;
+static EVP_MD *md5, *sha256, *sha384;
 static pthread_once_t fetched = PTHREAD_ONCE_INIT;
 
 static void fetch(void)
 {
     md5 = EVP_MD_fetch(NULL, "MD5", NULL);
     sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
 }
 
 /* A failed fetch (a FIPS-only configuration has no MD5) falls back to the
@@ -25,4 +26,10 @@ const EVP_MD *digest_sha256(void)
 {
     pthread_once(&fetched, fetch);
     return sha256 ? sha256 : EVP_sha256();
+}
+
+const EVP_MD *digest_sha384(void)
+{
+    pthread_once(&fetched, fetch);
+    return sha384 ? sha384 : EVP_sha384();
 }

@@ -1,5 +1,6 @@
 /* digest.h — the message digests tlsmon computes per handshake (JA3's MD5,
- * JA4's and the certificate cache's SHA-256), fetched from OpenSSL once.
+ * JA4's and the certificate cache's SHA-256, TLS 1.3 key schedules' SHA-256
+ * and SHA-384), fetched from OpenSSL once.
  *
  * With OpenSSL 3, EVP_md5() and friends are looked up in the provider store
  * at every EVP_DigestInit (a lock and a search); fetched objects skip that,
@@ -11,5 +12,6 @@
 
 const EVP_MD *digest_md5(void);
 const EVP_MD *digest_sha256(void);
+const EVP_MD *digest_sha384(void);
 
 #endif
