@@ -420,7 +420,12 @@ void rules_print_causes_markdown(const struct rule_set *rs, FILE *fp)
     }
     for (size_t c = 0; c < rules_causes_count(); c++) {
         const struct rule_cause *rc = rules_cause_at(c);
-        fprintf(fp, "\n## %s\n\n%s.\n\nFix: ", rc->id, rc->what);
+        /* The sentence starts with a capital in the document. */
+        char first = rc->what[0] >= 'a' && rc->what[0] <= 'z'
+                         ? (char)(rc->what[0] - 'a' + 'A')
+                         : rc->what[0];
+        fprintf(fp, "\n## %s\n\n%c%s.\n\nFix: ", rc->id, first,
+                rc->what[0] ? rc->what + 1 : "");
         print_fix_sides(rs, rc->id, fp);
         fputs(".\n\n| rule | evidence | fix | severity | confidence |\n"
               "|---|---|---|---|---|\n", fp);
