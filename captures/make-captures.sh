@@ -2282,9 +2282,11 @@ else:
 PYEOF
 }
 
-# Many long ALPN protocol names make the hello about 2.2 KB: two segments.
-LONG_ALPN=$(for i in $(seq 1 80); do printf 'tlsmon-protocol-name-%02d,' "$i"; done)
+# Sixteen 60-byte ALPN names (what the record keeps, so fingerprints stay
+# exact) and a 240-byte SNI make the hello about 1.6 KB: two segments.
+LONG_ALPN=$(for i in $(seq 1 16); do printf 'tlsmon-protocol-%02d-%042d,' "$i" 0; done)
 LONG_ALPN=${LONG_ALPN%,}
+LONG_SNI=$(printf 'a%.0s' $(seq 1 228)).server.test
 
 split_hello_run() { # NAME PORT (alpn-list or empty)
     write_split_py
@@ -2297,7 +2299,7 @@ split_hello_run() { # NAME PORT (alpn-list or empty)
         "$CERTS/server-rsa-chain.pem" "$CERTS/server-rsa.key"
     if [ -n "$3" ]; then
         must_fail s_client_say "" 1 -connect "127.0.0.1:$2" -tls1_3 \
-            -alpn "$3" -servername server.test "${VERIFY[@]}"
+            -alpn "$3" -servername "$LONG_SNI" "${VERIFY[@]}"
     else
         must_pass s_client_say "hello in one segment" 1 \
             -connect "127.0.0.1:$2" -tls1_3 -servername server.test \
@@ -2350,7 +2352,7 @@ cap_fail_pmtu_blackhole() {
         sleep 0.05
     done
     must_fail in_ns timeout 6 openssl s_client -connect 10.77.0.2:4542 \
-        -tls1_3 -alpn "$LONG_ALPN" -servername server.test "${VERIFY[@]}" \
+        -tls1_3 -alpn "$LONG_ALPN" -servername "$LONG_SNI" "${VERIFY[@]}" \
         </dev/null
     kill "$SRV_PID" 2>/dev/null || true
     wait "$SRV_PID" 2>/dev/null || true
