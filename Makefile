@@ -11,10 +11,10 @@ MESON_ARGS ?=
 # Build and test dependencies, all from Debian.
 DEBS = build-essential clang meson ninja-build pkg-config python3 \
        libpcap-dev libndpi-dev libyaml-dev libssl-dev libcmocka-dev \
-       tshark tcpdump openssl gnutls-bin curl iproute2 faketime valgrind \
+       tshark tcpdump openssl gnutls-bin curl iproute2 ethtool faketime valgrind \
        libhiredis-dev rsyslog redis-server tcpreplay
 
-.PHONY: all deps build demo test test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind readme-fields clean
+.PHONY: all deps build demo test test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind readme-fields docs-causes peer-unknown clean
 
 # Public captures from other projects (not shipped; CI has them beside the
 # clone). Only read from there, never copied in.
@@ -95,6 +95,15 @@ test: test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind
 # Regenerate README.md's field reference from the registry.
 readme-fields: build
 	python3 tests/e2e/readme_fields.py --tlsmon $(BUILD)/tlsmon --readme README.md --write
+
+# docs/causes.md: the cause catalogue, generated from the rules.
+docs-causes: build
+	python3 tests/e2e/causes_doc.py --tlsmon $(BUILD)/tlsmon --doc docs/causes.md --write
+
+# Failed handshakes of the peer captures that no rule explains (cause
+# unknown), each listed with its stage and who ended it.
+peer-unknown: build
+	python3 tests/e2e/unknown_causes.py --tlsmon $(BUILD)/tlsmon --captures $(PEER_CAPTURES) --list
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) build-fuzz

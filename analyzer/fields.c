@@ -655,6 +655,21 @@ static bool g_hrr_group(const struct handshake *h, struct field_value *v,
     return put_str(v, group_string(h->hrr.group, scratch, len));
 }
 
+/* The server asked for a group the client had listed: the groups met, and
+ * only a second ClientHello was missing. */
+static bool g_hrr_group_offered(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    if (!h->hrr.seen || h->hrr.group == 0 || !h->ch.seen)
+        return false;
+    bool offered = false;
+    for (size_t i = 0; i < h->ch.n_groups && i < HS_MAX_GROUPS; i++)
+        offered |= h->ch.groups[i] == h->hrr.group;
+    return put_bool(v, offered);
+}
+
 /* ---- tlsmon.client_hello.* ---------------------------------------------- */
 
 FACT(g_ch_version, put_version, h->ch.legacy_version, h->ch.seen)
@@ -1214,9 +1229,87 @@ FACT(g_ja3_string, put_str, fingerprint_ja3_string(h), true)
 FACT(g_ja3s_string, put_str, fingerprint_ja3s_string(h), true)
 FACT(g_ja4_r, put_str, fingerprint_ja4_r(h), true)
 
+/* The first weak certificate of the chain by name, with what makes it
+ * weak: it need not be the leaf. */
+static bool g_scert_weak_key_cert(const struct handshake *h,
+                                  struct field_value *v, char *scratch,
+                                  size_t len)
+{
+    const struct cert_result *r = &h->server_cert;
+    if (!r->weak_key || r->weak_key_at < 0 || r->weak_key_at >= r->n_summaries)
+        return false;
+    const struct cert_summary *c = &r->chain[r->weak_key_at];
+    snprintf(scratch, len, "%s (%s %u bits, certificate %d of %u)",
+             c->subject_cn[0] ? c->subject_cn : "no CN", c->key_alg,
+             (unsigned)c->key_bits, r->weak_key_at + 1,
+             (unsigned)r->n_summaries);
+    return put_str(v, scratch);
+}
+static bool g_scert_weak_sig_cert(const struct handshake *h,
+                                  struct field_value *v, char *scratch,
+                                  size_t len)
+{
+    const struct cert_result *r = &h->server_cert;
+    if (!r->weak_signature || r->weak_signature_at < 0 ||
+        r->weak_signature_at >= r->n_summaries)
+        return false;
+    const struct cert_summary *c = &r->chain[r->weak_signature_at];
+    snprintf(scratch, len, "%s (%s, certificate %d of %u)",
+             c->subject_cn[0] ? c->subject_cn : "no CN", c->sig_alg,
+             r->weak_signature_at + 1, (unsigned)r->n_summaries);
+    return put_str(v, scratch);
+}
+FACT(g_scert_trust_store_newer, put_bool, h->server_cert.trust_store_newer,
+     h->server_cert.chain_checked && !h->server_cert.custom_trust)
+
+/* How the ClientHello crossed TCP. */
+FACT(g_hello_segments, put_int, h->hello_tcp.segments,
+     h->hello_tcp.known && h->hello_tcp.segments > 0)
+FACT(g_hello_retrans, put_int, h->hello_tcp.retransmissions,
+     h->hello_tcp.known && h->hello_tcp.segments > 0)
+FACT(g_hello_largest, put_int, h->hello_tcp.largest_segment,
+     h->hello_tcp.known && h->hello_tcp.segments > 0)
+FACT(g_hello_acked, put_bool, h->hello_tcp.acked,
+     h->hello_tcp.known && h->hello_tcp.segments > 0)
+FACT(g_hello_early, put_bool, h->hello_tcp.server_reacted_early,
+     h->hello_tcp.known && h->hello_tcp.segments > 0)
+
+/* Heartbeat records during the handshake (Heartbleed). */
+#define ANY_HEARTBEAT                                                         \
+    (h->heartbeat.records[TLS_SIDE_CLIENT] + h->heartbeat.records[TLS_SIDE_SERVER] > 0)
+FACT(g_hb_client, put_int, h->heartbeat.records[TLS_SIDE_CLIENT], ANY_HEARTBEAT)
+FACT(g_hb_server, put_int, h->heartbeat.records[TLS_SIDE_SERVER], ANY_HEARTBEAT)
+FACT(g_hb_overread, put_bool, h->heartbeat.overread,
+     h->heartbeat.records[TLS_SIDE_CLIENT] > 0)
+FACT(g_hb_oversized, put_bool, h->heartbeat.oversized_response,
+     h->heartbeat.records[TLS_SIDE_SERVER] > 0)
+
 FACT(g_scert_trust_store, put_str,
      h->server_cert.custom_trust ? "custom" : "system",
      h->server_cert.chain_checked)
+
+/* The certificate this server showed for the name in an earlier
+ * handshake, judged at this one's time. */
+#define SRV_CERT(fn, member)                                                  \
+    FACT(fn, put_bool, h->server_profile.member,                              \
+         h->server_profile.cert_known)
+SRV_CERT(g_srv_cert_untrusted, cert_untrusted)
+SRV_CERT(g_srv_cert_incomplete, cert_incomplete_chain)
+SRV_CERT(g_srv_cert_hostname_mismatch, cert_hostname_mismatch)
+SRV_CERT(g_srv_cert_self_signed, cert_self_signed)
+static bool g_srv_cert_expired(const struct handshake *h,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    UNUSED_SCRATCH;
+    const struct server_evidence *ev = &h->server_profile;
+    uint64_t at_us = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
+    int64_t at = (int64_t)(at_us / 1000000u);
+    if (!ev->cert_known || ev->cert_not_after == 0)
+        return false;
+    return put_bool(v, at > ev->cert_not_after || at < ev->cert_not_before);
+}
+TEXT_FACT(g_srv_cert_subject, server_profile.cert_subject_cn)
 
 FACT(g_srv_established, put_int, h->server_profile.established,
      h->server_profile.known)
@@ -1324,6 +1417,22 @@ static const struct field_def field_table[] = {
     SCALAR("server.offered_cipher_accepted", FT_BOOL,
            "some suite the client offered was chosen by this server before; "
            "absent without history", g_srv_cipher_accepted),
+    SCALAR("server.certificate.subject", FT_STRING,
+           "leaf CN of the chain this server last showed in clear for this "
+           "SNI (for handshakes that hide theirs)", g_srv_cert_subject),
+    SCALAR("server.certificate.untrusted", FT_BOOL,
+           "that chain had no path to the trust store",
+           g_srv_cert_untrusted),
+    SCALAR("server.certificate.incomplete_chain", FT_BOOL,
+           "that chain lacked its intermediates", g_srv_cert_incomplete),
+    SCALAR("server.certificate.hostname_mismatch", FT_BOOL,
+           "that leaf did not cover this SNI",
+           g_srv_cert_hostname_mismatch),
+    SCALAR("server.certificate.self_signed", FT_BOOL,
+           "that leaf was self-signed", g_srv_cert_self_signed),
+    SCALAR("server.certificate.expired", FT_BOOL,
+           "that leaf is expired or not yet valid at this handshake's time",
+           g_srv_cert_expired),
     SCALAR("server.issuer_changed", FT_BOOL,
            "the leaf's issuer differs from the one this name usually had "
            "(seen twice or more)", g_srv_issuer_changed),
@@ -1485,6 +1594,9 @@ static const struct field_def field_table[] = {
            g_hrr),
     SCALAR("tlsmon.hrr_group", FT_STRING,
            "group the HelloRetryRequest asked for", g_hrr_group),
+    SCALAR("tlsmon.hrr_group_offered", FT_BOOL,
+           "the HelloRetryRequest asked for a group the client listed in "
+           "supported_groups", g_hrr_group_offered),
     SCALAR("tlsmon.client_hello.version", FT_VERSION,
            "legacy_version field of the ClientHello", g_ch_version),
     SCALAR("tlsmon.client_hello.record_version", FT_VERSION,
@@ -1498,6 +1610,20 @@ static const struct field_def field_table[] = {
          i_ch_versions),
     SCALAR("tlsmon.client_hello.length", FT_INT,
            "ClientHello message length, bytes", g_ch_length),
+    SCALAR("tlsmon.client_hello.segments", FT_INT,
+           "TCP segments that carried the ClientHello (first copies); "
+           "absent without the connection's start", g_hello_segments),
+    SCALAR("tlsmon.client_hello.retransmissions", FT_INT,
+           "ClientHello segments the client sent again", g_hello_retrans),
+    SCALAR("tlsmon.client_hello.largest_segment", FT_INT,
+           "payload bytes of the largest ClientHello segment",
+           g_hello_largest),
+    SCALAR("tlsmon.client_hello.acked", FT_BOOL,
+           "the server's TCP acknowledged the whole ClientHello",
+           g_hello_acked),
+    SCALAR("tlsmon.client_hello.server_reacted_early", FT_BOOL,
+           "the server sent data, FIN or RST before the ClientHello's last "
+           "segment", g_hello_early),
     SCALAR("tlsmon.client_hello.ciphers_count", FT_INT,
            "cipher suites offered on the wire, GREASE included",
            g_ch_ciphers_count),
@@ -1605,6 +1731,16 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.weak_signature", FT_BOOL,
            "a server certificate is signed with MD5 or SHA-1",
            g_scert_weak_signature),
+    SCALAR("tlsmon.certificate.weak_key_certificate", FT_STRING,
+           "the first server certificate with a weak key: CN, key, "
+           "position in the chain", g_scert_weak_key_cert),
+    SCALAR("tlsmon.certificate.weak_signature_certificate", FT_STRING,
+           "the first server certificate signed with MD5 or SHA-1: CN, "
+           "signature algorithm, position in the chain",
+           g_scert_weak_sig_cert),
+    SCALAR("tlsmon.certificate.trust_store_newer", FT_BOOL,
+           "the system trust store is over a year newer than the capture "
+           "(roots may have been removed since)", g_scert_trust_store_newer),
     SCALAR("tlsmon.certificate.validity_too_long", FT_BOOL,
            "server leaf issued after 2020-09-01 valid for over 398 days",
            g_scert_validity_too_long),
@@ -1708,6 +1844,18 @@ static const struct field_def field_table[] = {
     LIST("tlsmon.client_certificate.crl_urls", FT_STRING_LIST,
          "CRL distribution points of the client leaf", g_ccert_crl_c_urls,
          g_ccert_crl_i_urls),
+    SCALAR("tlsmon.heartbeat.client", FT_INT,
+           "heartbeat records (RFC 6520) the client sent during the "
+           "handshake", g_hb_client),
+    SCALAR("tlsmon.heartbeat.server", FT_INT,
+           "heartbeat records the server sent during the handshake",
+           g_hb_server),
+    SCALAR("tlsmon.heartbeat.overread", FT_BOOL,
+           "a heartbeat request announces more payload than its record "
+           "holds (Heartbleed, CVE-2014-0160)", g_hb_overread),
+    SCALAR("tlsmon.heartbeat.oversized_response", FT_BOOL,
+           "a server heartbeat record is longer than any the client sent "
+           "(memory leaked by a vulnerable server)", g_hb_oversized),
     SCALAR("tlsmon.new_session_ticket", FT_BOOL,
            "the server sent a NewSessionTicket in clear",
            g_new_session_ticket),

@@ -45,7 +45,8 @@ struct options {
     size_t n_rule_files;
     bool rules_replace_default;
     bool no_rules;
-    enum { RULES_RUN, RULES_CHECK, RULES_LIST, RULES_LIST_MD } rules_mode;
+    enum { RULES_RUN, RULES_CHECK, RULES_LIST, RULES_LIST_MD,
+           RULES_CAUSES_MD } rules_mode;
     struct live_config live;   /* live.iface set: capture from it */
     long stats_interval;       /* -1: default (60 live, off offline) */
     unsigned json_events;      /* OUT_EV_* for --json */
@@ -106,6 +107,8 @@ static void usage(FILE *fp)
         "                        report the first error and exit 0 or 1\n"
         "      --list-rules      print the loaded rules and exit\n"
         "      --list-rules-md   the same as a Markdown table\n"
+        "      --list-causes-md  the cause catalogue (docs/causes.md) of\n"
+        "                        the loaded rules, as Markdown\n"
         "  -i IFACE              capture live from IFACE until SIGINT/SIGTERM\n"
         "      --no-promisc      do not put the interface in promiscuous mode\n"
         "      --snaplen N       bytes kept per packet (default 262144)\n"
@@ -339,6 +342,7 @@ enum long_only {
     OPT_CHECK_RULES,
     OPT_LIST_RULES,
     OPT_LIST_RULES_MD,
+    OPT_LIST_CAUSES_MD,
     OPT_NO_PROMISC,
     OPT_SNAPLEN,
     OPT_BUFFER_SIZE,
@@ -381,6 +385,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"check-rules", required_argument, NULL, OPT_CHECK_RULES},
         {"list-rules", no_argument, NULL, OPT_LIST_RULES},
         {"list-rules-md", no_argument, NULL, OPT_LIST_RULES_MD},
+        {"list-causes-md", no_argument, NULL, OPT_LIST_CAUSES_MD},
         {"interface", required_argument, NULL, 'i'},
         {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
         {"snaplen", required_argument, NULL, OPT_SNAPLEN},
@@ -599,6 +604,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_LIST_RULES_MD:
             o->rules_mode = RULES_LIST_MD;
             break;
+        case OPT_LIST_CAUSES_MD:
+            o->rules_mode = RULES_CAUSES_MD;
+            break;
         case OPT_LIST_FIELDS:
             fields_print_list(stdout);
             return EXIT_OK;
@@ -664,6 +672,8 @@ int main(int argc, char **argv)
             printf("%zu rules OK\n", rules_count(rules));
         else if (o.rules_mode == RULES_LIST)
             rules_print(rules, stdout);
+        else if (o.rules_mode == RULES_CAUSES_MD)
+            rules_print_causes_markdown(rules, stdout);
         else
             rules_print_markdown(rules, stdout);
         rc = EXIT_OK;

@@ -167,6 +167,11 @@ static void emit(struct pipeline *p, struct flow *f)
     h->packets[TLS_SIDE_SERVER] = f->packets[ss];
     h->bytes[TLS_SIDE_CLIENT] = f->bytes[cs];
     h->bytes[TLS_SIDE_SERVER] = f->bytes[ss];
+    /* How the ClientHello crossed TCP (split over segments, lost). */
+    stream_opening_hello_facts(&f->stream[cs].opening,
+                               h->ch.seen && !h->ch.sslv2 ? 9 + h->ch.length
+                                                          : 0,
+                               h);
 
     classify_stop(p, f, true);
     str_copy(h->ndpi_protocol, sizeof(h->ndpi_protocol),

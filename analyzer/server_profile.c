@@ -22,6 +22,13 @@ struct name_issuer {
     uint32_t count;            /* votes for `issuer` */
     uint32_t others;           /* handshakes with another issuer */
     char issuer[HS_CERT_NAME_LEN];
+    /* The last chain shown in clear for the name: what a handshake that
+     * hides its chain (TLS 1.3) most likely got too. */
+    bool cert_known;
+    bool cert_untrusted, cert_incomplete_chain, cert_hostname_mismatch;
+    bool cert_self_signed;
+    int64_t cert_not_before, cert_not_after;
+    char cert_subject_cn[HS_CERT_CN_LEN];
 };
 
 struct profile {
@@ -261,6 +268,17 @@ static void snapshot(const struct profile *p, struct handshake *h,
         memcpy(ev->usual_issuer, names->issuer, sizeof(ev->usual_issuer));
         ev->usual_issuer_count = names->count;
     }
+    if (names && names->cert_known) {
+        ev->cert_known = true;
+        ev->cert_untrusted = names->cert_untrusted;
+        ev->cert_incomplete_chain = names->cert_incomplete_chain;
+        ev->cert_hostname_mismatch = names->cert_hostname_mismatch;
+        ev->cert_self_signed = names->cert_self_signed;
+        ev->cert_not_before = names->cert_not_before;
+        ev->cert_not_after = names->cert_not_after;
+        memcpy(ev->cert_subject_cn, names->cert_subject_cn,
+               sizeof(ev->cert_subject_cn));
+    }
 
     if (h->ch.seen && p->version_ranks)
         ev->offered_version_accepted =
@@ -281,6 +299,20 @@ static void snapshot(const struct profile *p, struct handshake *h,
             text_hash(h->server_cert.issuer) != names->issuer_hash
                 ? EVIDENCE_YES
                 : EVIDENCE_NO;
+}
+
+static void remember_certificate(struct name_issuer *n,
+                                 const struct cert_result *c)
+{
+    n->cert_known = c->chain_checked;
+    /* Today's roots say nothing about the chain of an old capture. */
+    n->cert_untrusted = c->untrusted && !c->trust_store_newer;
+    n->cert_incomplete_chain = c->incomplete_chain && !c->trust_store_newer;
+    n->cert_hostname_mismatch = c->hostname_checked && c->hostname_mismatch;
+    n->cert_self_signed = c->self_signed;
+    n->cert_not_before = c->times_checked ? c->not_before : 0;
+    n->cert_not_after = c->times_checked ? c->not_after : 0;
+    str_copy(n->cert_subject_cn, sizeof(n->cert_subject_cn), c->subject_cn);
 }
 
 static void learn(struct profile *p, const struct handshake *h,
@@ -305,6 +337,7 @@ static void learn(struct profile *p, const struct handshake *h,
     if (!h->server_cert.leaf_parsed)
         return;
     struct name_issuer *n = name_slot(p, name_hash, true);
+    remember_certificate(n, &h->server_cert);
     uint64_t ih = text_hash(h->server_cert.issuer);
     if (n->count > 0 && n->issuer_hash == ih) {
         n->count++;

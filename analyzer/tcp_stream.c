@@ -183,6 +183,7 @@ void tcp_stream_syn(struct tcp_stream *s, uint32_t isn)
         s->next_seq = isn + 1;
         s->started = true;
     }
+    stream_opening_syn(&s->opening, isn + 1);
 }
 
 void tcp_stream_segment(struct tcp_stream *s, const struct stream_limits *lim,
@@ -195,6 +196,7 @@ void tcp_stream_segment(struct tcp_stream *s, const struct stream_limits *lim,
 
     if (cursor_left(&payload) == 0 || len >= SEQ_WINDOW)
         return;
+    stream_opening_segment(&s->opening, seq, len, ts_us);
     if (!s->started) {
         s->next_seq = seq;
         s->started = true;
@@ -265,6 +267,7 @@ void tcp_stream_acked(struct tcp_stream *s, const struct stream_limits *lim,
                       int side, uint32_t ack, uint64_t ts_us,
                       const struct stream_sink *sink)
 {
+    stream_opening_ack(&s->opening, ack);
     if (!s->started)
         return;
     if (!seq_before(s->next_seq, ack) || ack - s->next_seq >= SEQ_WINDOW)

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "stream_opening.h"
+
 struct tcp_segment; /* private */
 
 /* Where in-order bytes go. `side` is the flow side (0 or 1) this stream is. */
@@ -38,6 +40,7 @@ struct tcp_stream {
     uint32_t gaps;
     uint64_t gap_bytes;
     uint32_t dup_bytes; /* retransmitted or overlapping bytes dropped */
+    struct stream_opening opening; /* how the first bytes crossed TCP */
 };
 
 void tcp_stream_init(struct tcp_stream *s);

@@ -13,7 +13,8 @@
 #   --new-certs   remake the CA hierarchy in certs/ before capturing
 #   scenario      capture names without .pcap (default: all)
 #
-# Needs: root, iproute2, tcpdump, openssl, gnutls-bin, curl, python3, faketime;
+# Needs: root, iproute2, ethtool, tcpdump, openssl, gnutls-bin, curl, python3,
+# faketime;
 # tshark (optional) for the self-checks after each capture; for the starttls-*
 # scenarios also postfix, dovecot-imapd, dovecot-pop3d, vsftpd, prosody,
 # slapd, ldap-utils, postgresql, mariadb-server and mariadb-client (their
@@ -35,6 +36,7 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
     done
     ip netns del "$NS" 2>/dev/null || true
+    ip netns del "$NS-far" 2>/dev/null || true
     [ -n "${KEEP_WORK:-}" ] && echo "work dir kept: $WORK" >&2 || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -220,6 +222,15 @@ EOF
         intermediate-ca 2048 -sha1 -days "$VALID_DAYS"
     extra_cert client-mtls 'tlsmon test client' 'DNS:client.test' client \
         intermediate-ca 2048 -sha256 -days "$VALID_DAYS"
+    # A client certificate made for servers only (serverAuth, no
+    # clientAuth): what public CAs issue from 2026.
+    extra_cert client-serverauth 'tlsmon test client' 'DNS:client.test' \
+        leaf intermediate-ca 2048 -sha256 -days "$VALID_DAYS"
+    # An intermediate signed with SHA-1 under a SHA-256 leaf.
+    extra_cert inter-sha1 'tlsmon SHA-1 intermediate CA' 'DNS:unused.test' \
+        bigca root-ca 2048 -sha1 -days "$VALID_DAYS"
+    extra_cert server-under-sha1 server.test 'DNS:server.test' leaf \
+        inter-sha1 2048 -sha256 -days "$VALID_DAYS"
     # A long chain of 4096-bit certificates under the root.
     extra_cert big-ca1 'tlsmon big CA 1' 'DNS:unused.test' bigca root-ca \
         4096 -sha384 -days "$VALID_DAYS"
@@ -240,6 +251,8 @@ EOF
              client-mtls server-future; do
         cat "$CERTS/$f.pem" "$INTER" >"$CERTS/$f-chain.pem"
     done
+    cat "$CERTS/server-under-sha1.pem" "$CERTS/inter-sha1.pem" \
+        >"$CERTS/server-under-sha1-chain.pem"
     cat "$CERTS/big-ca3.pem" "$CERTS/big-ca2.pem" "$CERTS/big-ca1.pem" \
         >"$CERTS/big-chain.pem"
     # Out of order: the root first, then the intermediate.
@@ -269,15 +282,16 @@ wait_listen() { # PORT
 CAP_PID=
 CAP_NAME=
 CAP_PORT=
-capture_start() { # NAME PORT
+capture_start() { # NAME PORT [NAMESPACE IFACE]
     CAP_NAME=$1
     CAP_PORT=$2
+    local cap_ns=${3:-$NS} cap_if=${4:-lo}
     CAP_DECODE_AS=1
     rm -f "$WORK/$1.pcap" "$WORK/$1.tcpdump"
     # Started directly (not through a shell function) so that $! is tcpdump
     # itself: ip netns exec execs it. --immediate-mode: without it libpcap
     # hands packets over in blocks and a SIGINT loses the last block.
-    ip netns exec "$NS" tcpdump -i lo -U --immediate-mode -Z root -w "$WORK/$1.pcap" \
+    ip netns exec "$cap_ns" tcpdump -i "$cap_if" -U --immediate-mode -Z root -w "$WORK/$1.pcap" \
         "tcp port $2" 2>"$WORK/$1.tcpdump" &
     CAP_PID=$!
     PIDS+=("$CAP_PID")
@@ -2074,6 +2088,320 @@ cap_starttls_mysql() {
     expect "$SH" 1
 }
 
+# ---------------------------------------------------------------------------
+# Causes (issue 17): a capture for each cause the rules name, and near
+# misses. Ports 4530-4549.
+
+# TLS 1.3 only, the client narrowed its suites to ChaCha20, the server has
+# only AES-GCM: cipher_mismatch (the groups meet).
+cap_fail_cipher_tls13() {
+    capture_start fail-cipher-tls13 4530
+    server_start 4530 openssl s_server -accept 4530 -naccept 1 -rev -tls1_3 \
+        -ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4530 -tls1_3 \
+        -ciphersuites TLS_CHACHA20_POLY1305_SHA256 -servername server.test \
+        "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==40 && tcp.srcport==4530' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+# TLS 1.3 only, the client narrowed its groups to P-384 and P-521, the
+# server has X25519 and P-256: group_mismatch, the client's list.
+cap_fail_group_tls13_narrowed() {
+    capture_start fail-group-tls13-narrowed 4531
+    server_start 4531 openssl s_server -accept 4531 -naccept 1 -rev -tls1_3 \
+        -groups X25519:P-256 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4531 -tls1_3 \
+        -groups P-384:P-521 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==40 && tcp.srcport==4531' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+# A TLS 1.0-only server and an OpenSSL 3 client that still offers TLS 1.0:
+# the server chooses it, the client refuses its MD5/SHA-1 signature with
+# internal_error after the server's flight. Fix: the server.
+cap_fail_version_tls10_server() {
+    capture_start fail-version-tls10-server 4532
+    server_start 4532 openssl s_server -accept 4532 -naccept 1 -rev -tls1 \
+        -cipher 'AES128-SHA:ECDHE-RSA-AES128-SHA:@SECLEVEL=0' \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4532 -min_protocol TLSv1 \
+        -cipher 'DEFAULT:@SECLEVEL=1' -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==80 && tcp.dstport==4532' 1
+    expect 'tls.handshake.type==2 && tls.handshake.version==0x0301' 1
+}
+
+# A TLS 1.0 client and an OpenSSL 3 server that allows TLS 1.0 but keeps
+# its security level: internal_error right after the ClientHello. Fix: the
+# client.
+cap_fail_version_old_client_internal_error() {
+    capture_start fail-version-old-client-internal-error 4533
+    server_start 4533 openssl s_server -accept 4533 -naccept 1 -rev \
+        -min_protocol TLSv1 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4533 -tls1 \
+        -cipher 'DEFAULT:@SECLEVEL=0' -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==80 && tcp.srcport==4533' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+# The client (default security level) refuses an RSA-1024 leaf.
+cap_fail_weak_key_refused() {
+    capture_start fail-weak-key-refused 4534
+    cert_server 4534 server-rsa1024 -cert_chain "$INTER" \
+        -cipher 'DEFAULT@SECLEVEL=0'
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4534 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 1
+    expect 'tls.alert_message && tcp.dstport==4534' 1
+}
+
+# The client refuses a chain whose intermediate is signed with SHA-1 (the
+# leaf is SHA-256): the message must name the intermediate.
+cap_fail_weak_sha1_intermediate() {
+    capture_start fail-weak-sha1-intermediate 4535
+    server_start 4535 openssl s_server -accept 4535 -naccept 1 -rev -tls1_2 \
+        -cipher 'DEFAULT@SECLEVEL=0' \
+        -cert "$CERTS/server-under-sha1.pem" \
+        -key "$CERTS/server-under-sha1.key" \
+        -cert_chain "$CERTS/inter-sha1.pem"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4535 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 1
+    expect 'tls.alert_message && tcp.dstport==4535' 1
+}
+
+# No SNI: the server shows its default certificate (other.test), the
+# client checks the name it wanted and refuses with bad_certificate. Not
+# the client's clock: the name was never matched.
+cap_fail_missing_sni_bad_cert() {
+    capture_start fail-missing-sni-bad-cert 4536
+    server_start 4536 openssl s_server -accept 4536 -naccept 1 -rev -tls1_2 \
+        -cert "$CERTS/other-name.pem" -key "$CERTS/other-name.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4536 -noservername \
+        -tls1_2 "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.extensions_server_name' 0
+    expect 'tls.alert_message.desc==42 && tcp.dstport==4536' 1
+}
+
+# One server without its intermediates: a TLS 1.2 client sees the chain,
+# then a TLS 1.3 client refuses the same chain encrypted. The second is
+# diagnosed from the first (server history): incomplete_chain.
+cap_fail_hidden_chain_known() {
+    capture_start fail-hidden-chain-known 4537
+    server_start 4537 openssl s_server -accept 4537 -naccept 2 -rev \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4537 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4537 -tls1_3 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 1
+    expect 'tls.alert_message.desc==48 && tcp.dstport==4537' 2
+}
+
+# TLS 1.3, the certificate (other.test) does not cover the SNI: the
+# certificate is hidden, the client's bad_certificate is not.
+cap_fail_hostname_tls13() {
+    capture_start fail-hostname-tls13 4538
+    server_start 4538 openssl s_server -accept 4538 -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/other-name.pem" -key "$CERTS/other-name.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4538 -tls1_3 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==42 && tcp.dstport==4538' 1
+}
+
+# Mutual TLS 1.2 with a client certificate made for servers (serverAuth
+# only): the server refuses it (unsupported_certificate).
+cap_fail_client_cert_wrong_purpose() {
+    capture_start fail-client-cert-wrong-purpose 4539
+    cert_server 4539 server-rsa -cert_chain "$INTER" -Verify 1 \
+        -CAfile "$ROOT" -verify_return_error
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4539 -tls1_2 \
+        -servername server.test "${VERIFY[@]}" \
+        -cert "$CERTS/client-serverauth.pem" \
+        -key "$CERTS/client-serverauth.key" -cert_chain "$INTER"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 2
+    expect 'tls.alert_message && tcp.srcport==4539' 1
+}
+
+# A server (or middlebox) that reads the ClientHello from one segment:
+# python, peeking at most one segment's worth (1448 bytes at MTU 1500);
+# a hello that does not fit is reset, one that fits is served.
+write_split_py() {
+    cat >"$WORK/splitpy.py" <<'PYEOF'
+import socket, ssl, struct, sys
+port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(('127.0.0.1', port))
+ls.listen(1)
+conn, _ = ls.accept()
+first = conn.recv(1448, socket.MSG_PEEK)
+if len(first) < 5 or len(first) < 5 + struct.unpack('>H', first[3:5])[0]:
+    # The bug: the record is not all in the first read.
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    conn.close()
+else:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    tls = ctx.wrap_socket(conn, server_side=True)
+    tls.sendall(tls.recv(1024))
+    try:
+        tls.unwrap()
+    except (ssl.SSLError, OSError):
+        pass
+    conn.close()
+PYEOF
+}
+
+# Sixteen 60-byte ALPN names (what the record keeps, so fingerprints stay
+# exact) and a 240-byte SNI make the hello about 1.6 KB: two segments.
+LONG_ALPN=$(for i in $(seq 1 16); do printf 'tlsmon-protocol-%02d-%042d,' "$i" 0; done)
+LONG_ALPN=${LONG_ALPN%,}
+LONG_SNI=$(printf 'a%.0s' $(seq 1 228)).server.test
+
+split_hello_run() { # NAME PORT (alpn-list or empty)
+    write_split_py
+    # Real segments on the wire: MTU 1500 and no segmentation offload (with
+    # it the capture shows one super-segment).
+    ip netns exec "$NS" ip link set lo mtu 1500
+    ip netns exec "$NS" ethtool -K lo tso off gso off >/dev/null
+    capture_start "$1" "$2"
+    server_start "$2" python3 "$WORK/splitpy.py" "$2" \
+        "$CERTS/server-rsa-chain.pem" "$CERTS/server-rsa.key"
+    if [ -n "$3" ]; then
+        must_fail s_client_say "" 1 -connect "127.0.0.1:$2" -tls1_3 \
+            -alpn "$3" -servername "$LONG_SNI" "${VERIFY[@]}"
+    else
+        must_pass s_client_say "hello in one segment" 1 \
+            -connect "127.0.0.1:$2" -tls1_3 -servername server.test \
+            "${VERIFY[@]}"
+    fi
+    server_stop
+    capture_stop
+    ip netns exec "$NS" ip link set lo mtu 65536
+    ip netns exec "$NS" ethtool -K lo tso on gso on >/dev/null
+}
+
+cap_fail_split_hello() {
+    split_hello_run fail-split-hello 4540 "$LONG_ALPN"
+    expect 'tls.handshake.type==1' 1
+    expect 'tcp.flags.reset==1 && tcp.srcport==4540' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+cap_split_hello_fits() {
+    split_hello_run split-hello-fits 4541 ""
+    expect "$SH" 1
+}
+
+# A path MTU black hole, made by the kernel: the server's side of a veth
+# pair has MTU 1000 and drops larger frames silently (no ICMP), while its
+# route advertises MSS 1460. The client's ~2 KB hello goes out in a 1460-
+# byte segment again and again, never acknowledged; the client gives up.
+cap_fail_pmtu_blackhole() {
+    local far=$NS-far
+    ip netns add "$far"
+    ip link add pmtu-c netns "$NS" type veth peer name pmtu-s netns "$far"
+    in_ns ip addr add 10.77.0.1/24 dev pmtu-c
+    in_ns ip link set pmtu-c up
+    # Without segmentation offload each segment is its own frame, and the
+    # far side's MTU check drops the large ones.
+    in_ns ethtool -K pmtu-c tso off gso off >/dev/null
+    ip netns exec "$far" ip link set lo up
+    ip netns exec "$far" ip addr add 10.77.0.2/24 dev pmtu-s
+    ip netns exec "$far" ip link set pmtu-s mtu 1000 up
+    ip netns exec "$far" ip route replace 10.77.0.0/24 dev pmtu-s advmss 1460
+    capture_start fail-pmtu-blackhole 4542 "$NS" pmtu-c
+    ip netns exec "$far" openssl s_server -accept 4542 -naccept 1 -rev \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER" >"$WORK/pmtu.server" 2>&1 &
+    SRV_PID=$!
+    PIDS+=("$SRV_PID")
+    local i
+    for i in $(seq 1 100); do
+        ip netns exec "$far" ss -Hltn "sport = :4542" | grep -q . && break
+        sleep 0.05
+    done
+    must_fail in_ns timeout 6 openssl s_client -connect 10.77.0.2:4542 \
+        -tls1_3 -alpn "$LONG_ALPN" -servername "$LONG_SNI" "${VERIFY[@]}" \
+        </dev/null
+    kill "$SRV_PID" 2>/dev/null || true
+    wait "$SRV_PID" 2>/dev/null || true
+    capture_stop
+    ip netns del "$far"
+    expect 'tcp.analysis.retransmission && tcp.len>1000' 
+    expect 'tls.handshake.type==2' 0
+}
+
+# A private CA the client trusts and tlsmon's system store does not (its
+# expected record is read without --ca-file): information, not a fault.
+cap_private_ca_accepted() {
+    capture_start private-ca-accepted 4545
+    cert_server 4545 server-rsa -cert_chain "$INTER"
+    must_pass s_client_say "hello private CA" 1 -connect 127.0.0.1:4545 \
+        -tls1_2 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 1
+}
+
+# Built or impaired by captures/forge.py (no Debian stack does these).
+cap_hrr_client_gave_up() {
+    python3 "$HERE/forge.py" hrr-abandon "$HERE/tls13-hrr.pcap" \
+        "$HERE/hrr-client-gave-up.pcap"
+    echo "  hrr-client-gave-up.pcap: tls13-hrr.pcap cut after the HelloRetryRequest"
+}
+cap_one_sided_capture() {
+    python3 "$HERE/forge.py" one-sided "$HERE/fail-version.pcap" \
+        "$HERE/one-sided-capture.pcap"
+    echo "  one-sided-capture.pcap: fail-version.pcap, client packets only"
+}
+cap_heartbleed() {
+    python3 "$HERE/forge.py" heartbleed "$HERE/heartbleed.pcap"
+    echo "  heartbleed.pcap: built to RFC 6520"
+}
+cap_heartbeat_benign() {
+    python3 "$HERE/forge.py" heartbeat-benign "$HERE/heartbeat-benign.pcap"
+    echo "  heartbeat-benign.pcap: built to RFC 6520"
+}
+
+CAUSE_SCENARIOS=(fail-cipher-tls13 fail-group-tls13-narrowed
+     fail-version-tls10-server fail-version-old-client-internal-error
+     fail-weak-key-refused fail-weak-sha1-intermediate
+     fail-missing-sni-bad-cert fail-hidden-chain-known fail-hostname-tls13
+     fail-client-cert-wrong-purpose fail-split-hello split-hello-fits
+     fail-pmtu-blackhole hrr-client-gave-up heartbleed heartbeat-benign
+     one-sided-capture private-ca-accepted)
+
 STARTTLS_SCENARIOS=(starttls-smtp starttls-smtp-refused starttls-imap
      starttls-imap-refused starttls-pop3 starttls-pop3-refused starttls-ftp
      starttls-ftp-refused starttls-xmpp starttls-xmpp-refused starttls-ldap starttls-ldap-refused
@@ -2094,6 +2422,7 @@ ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
      "${RULE_SCENARIOS[@]}"
      "${STARTTLS_SCENARIOS[@]}")
 ALL+=("${RULECAP_SCENARIOS[@]}")
+ALL+=("${CAUSE_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do

@@ -260,6 +260,10 @@ struct cert_result {
     int32_t verify_code;         /* OpenSSL X509_V_ERR_*, 0 = ok */
     char verify_error[96];       /* OpenSSL's text for verify_code */
     bool weak_key, weak_signature, validity_too_long;
+    int8_t weak_key_at, weak_signature_at; /* chain index of the first weak
+                                              one, -1 none */
+    bool trust_store_newer;      /* judged against the system bundle, which
+                                    is over a year newer than the capture */
     bool custom_trust;           /* judged against --ca-file/--ca-path, not
                                     the system bundle */
     bool client_clock;           /* the client called a leaf expired (or
@@ -299,6 +303,13 @@ struct server_evidence {
     uint8_t n_groups;
     char usual_issuer[HS_CERT_NAME_LEN]; /* for this SNI, most seen */
     uint32_t usual_issuer_count;
+    /* The last certificate shown in clear for this SNI, for handshakes
+     * that hide theirs (TLS 1.3): its verdicts and leaf name. */
+    bool cert_known;
+    bool cert_untrusted, cert_incomplete_chain, cert_hostname_mismatch;
+    bool cert_self_signed;
+    int64_t cert_not_before, cert_not_after; /* seconds, 0 unknown */
+    char cert_subject_cn[HS_CERT_CN_LEN];
     /* Comparisons of this handshake with that history. */
     enum evidence offered_version_accepted; /* an offered version was chosen */
     enum evidence offered_cipher_accepted;  /* an offered suite was chosen */
@@ -399,6 +410,28 @@ struct handshake {
     struct tls_alert alerts[HS_MAX_ALERTS];
     uint8_t n_alerts;
     uint16_t n_alerts_total;
+
+    /* How the client's first flight (its ClientHello) crossed TCP
+     * (analyzer/stream_opening.c): for hellos split over segments and
+     * segments lost on the path. */
+    struct {
+        bool known;              /* the stream's start was seen (SYN) */
+        uint8_t segments;        /* segments carrying the hello's bytes */
+        uint16_t retransmissions;/* hello segments sent again */
+        uint32_t largest_segment;/* payload bytes */
+        bool acked;              /* the server acknowledged the whole hello */
+        bool server_reacted_early; /* server data, FIN or RST before the
+                                      hello's last byte was sent */
+    } hello_tcp;
+    /* Heartbeat records (RFC 6520, type 24) seen during the handshake. */
+    struct {
+        uint16_t records[2];     /* by side */
+        uint16_t largest[2];     /* longest record, by side */
+        bool overread;           /* a request announces more payload than
+                                    its record holds (Heartbleed) */
+        bool oversized_response; /* the server's heartbeat record is longer
+                                    than any the client sent */
+    } heartbeat;
 
     /* Stream quality. */
     uint32_t gaps;          /* holes in either direction's byte stream */

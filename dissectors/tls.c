@@ -839,6 +839,31 @@ static void read_tls12_record(struct tls_session *s, int side,
     }
 }
 
+/* Heartbeat records (RFC 6520) are read for Heartbleed only: a request
+ * whose payload_length runs past its record (payload, then at least 16
+ * bytes of padding), and a server record longer than any the client sent
+ * (the leaked memory). Encrypted ones show only their length. */
+static void note_heartbeat(struct tls_session *s, int side,
+                           struct cursor *body, uint32_t len)
+{
+    struct handshake *h = &s->rec;
+    enum tls_side r = role_of(s, side);
+    uint16_t len16 = len > UINT16_MAX ? UINT16_MAX : (uint16_t)len;
+    if (h->heartbeat.records[r] < UINT16_MAX)
+        h->heartbeat.records[r]++;
+    if (len16 > h->heartbeat.largest[r])
+        h->heartbeat.largest[r] = len16;
+    uint8_t type;
+    uint16_t payload;
+    if (!s->side[side].encrypted && cursor_u8(body, &type) &&
+        cursor_u16(body, &payload) && type == 1 &&
+        (uint32_t)payload + 3 + 16 > len)
+        h->heartbeat.overread = true;
+    if (r == TLS_SIDE_SERVER && h->heartbeat.records[TLS_SIDE_CLIENT] > 0 &&
+        len16 > h->heartbeat.largest[TLS_SIDE_CLIENT])
+        h->heartbeat.oversized_response = true;
+}
+
 static void record_done(struct tls_session *s, int side)
 {
     struct side_parser *p = &s->side[side];
@@ -856,6 +881,8 @@ static void record_done(struct tls_session *s, int side)
             read_ssl2_client_hello(s, side, &body);
         else if (!read_ssl2_server_hello(s, &body))
             note_error(s, "sslv2_server_hello");
+    } else if (p->type == CT_HEARTBEAT) {
+        note_heartbeat(s, side, &body, p->body_len);
     } else if (was_tls13) {
         read_tls13_record(s, side, &body, p->body_len);
     } else {

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "digest.h"
@@ -55,6 +56,7 @@ struct x509_stage {
     struct x509_config cfg;
     X509_STORE *store;
     bool store_tried;
+    int64_t system_store_mtime; /* seconds; 0 with --ca-file/--ca-path */
     struct cache_entry *cache;
     size_t n_cache;
     struct ocsp_entry *ocsp_cache;
@@ -87,7 +89,13 @@ static bool load_store(struct x509_stage *st)
                     st->cfg.ca_path);
             ok = false;
         }
-    } else if (!X509_STORE_load_file(store, X509_SYSTEM_BUNDLE)) {
+    } else if (X509_STORE_load_file(store, X509_SYSTEM_BUNDLE)) {
+        /* The bundle's date: roots removed since an old capture was made
+         * make chains its clients accepted look untrusted today. */
+        struct stat sb;
+        if (stat(X509_SYSTEM_BUNDLE, &sb) == 0)
+            st->system_store_mtime = (int64_t)sb.st_mtime;
+    } else {
         /* No bundle where Debian keeps it: OpenSSL's compiled-in default.
          * An empty store still works; every chain is then untrusted. */
         X509_STORE_set_default_paths(store);
@@ -530,6 +538,7 @@ static void analyze_uncached(struct x509_stage *st,
     memset(r, 0, sizeof(*r));
     r->analyzed = true;
     r->visible = true;
+    r->weak_key_at = r->weak_signature_at = -1;
     r->n_summaries = (uint8_t)n;
     for (size_t i = 0; i < n; i++) {
         uint32_t off = chain->certs[i].off, len = chain->certs[i].len;
@@ -561,11 +570,19 @@ static void analyze_uncached(struct x509_stage *st,
     for (size_t i = 0; i < n; i++) {
         if (!certs[i])
             continue;
-        r->weak_key |= weak_key(&r->chain[i]);
+        /* The first weak one is named in messages: it need not be the
+         * leaf (a SHA-1 intermediate under a SHA-256 leaf). */
+        if (weak_key(&r->chain[i]) && !r->weak_key) {
+            r->weak_key = true;
+            r->weak_key_at = (int8_t)i;
+        }
         /* A trust anchor's own signature is never checked, so its hash
          * does not weaken anything. */
-        if (!(i > 0 && r->chain[i].self_signed))
-            r->weak_signature |= weak_signature(certs[i]);
+        if (!(i > 0 && r->chain[i].self_signed) && !r->weak_signature &&
+            weak_signature(certs[i])) {
+            r->weak_signature = true;
+            r->weak_signature_at = (int8_t)i;
+        }
     }
     if (all_parsed && !chain->truncated) {
         r->chain_checked = true;
@@ -682,6 +699,8 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
     *out = e->result;
     out->pem = e->pem;
     out->custom_trust = st->cfg.ca_file || st->cfg.ca_path;
+    out->trust_store_newer = !out->custom_trust &&
+                             st->system_store_mtime > at + 365 * 86400;
 
     /* The validity verdicts depend on the second, not the day the cache
      * key holds. */
@@ -707,7 +726,10 @@ static void client_clock(struct handshake *h)
     const struct cert_result *r = &h->server_cert;
     if (!r->times_checked || r->expired || r->not_yet_valid)
         return;
-    bool clean = r->chain_checked && !r->untrusted && !r->incomplete_chain &&
+    /* bad_certificate says nothing about time: it counts only when every
+     * other check passed, the name included (no SNI: not checked). */
+    bool clean = r->chain_checked && r->hostname_checked &&
+                 !r->untrusted && !r->incomplete_chain &&
                  !r->self_signed && !r->hostname_mismatch &&
                  !r->weak_key && !r->weak_signature && !r->malformed;
     for (size_t i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++) {

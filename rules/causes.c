@@ -1,31 +1,95 @@
 /* causes.c — the catalogue of failure causes a rule may name: the rows of
  * DIAGNOSES.md, with the one-line summary the text output and the summary
- * use. A rule naming anything else is refused when it is loaded. */
+ * use, what is wrong, and the order in which causes outrank each other. A
+ * rule naming anything else is refused when it is loaded.
+ *
+ * The order of the table is the cause ranking (docs/causes.md): when two
+ * matching rules have the same severity and confidence, the cause listed
+ * first here is the primary one. The more specific explanation comes
+ * first: an interception CA explains an untrusted chain, a wrong client
+ * clock explains an "expired" alert, a hello split over segments explains
+ * a reset after it. `unknown` is last: it is what no rule explains. */
 #include <string.h>
 
 #include "engine.h"
 
 static const struct rule_cause causes[] = {
-    {"protocol_version_mismatch", "no TLS version in common"},
-    {"cipher_mismatch", "no cipher suite in common"},
-    {"group_mismatch", "no key-exchange group in common"},
-    {"missing_sni", "no SNI sent to a server that needs one"},
-    {"hostname_mismatch", "certificate does not cover the requested name"},
-    {"incomplete_chain", "server does not send its intermediates"},
-    {"cert_expired", "certificate expired or not yet valid"},
-    {"cert_revoked", "certificate revoked"},
+    {"heartbleed", "Heartbleed attempt or vulnerable server",
+     "a heartbeat request announces more payload than its record holds "
+     "(CVE-2014-0160), or the server answers one with more than was asked"},
+    {"interception", "a middlebox intercepts TLS",
+     "a middlebox (TLS inspection, proxy) re-signs the server's "
+     "certificate"},
+    {"client_clock", "the client's clock is wrong",
+     "the client calls a certificate expired that is valid at the capture "
+     "time"},
+    {"cert_revoked", "certificate revoked",
+     "the server's certificate was revoked by its CA"},
+    {"cert_expired", "certificate expired or not yet valid",
+     "the server's certificate is outside its validity at the capture "
+     "time"},
+    {"client_cert_wrong_purpose", "client certificate not made for client "
+                                  "authentication",
+     "the client's certificate lacks the clientAuth extended key usage "
+     "(public CAs stopped issuing it in 2026)"},
+    {"client_cert_required", "server requires a client certificate",
+     "the server demands a client certificate (mutual TLS) and gets none "
+     "or one it refuses"},
+    {"missing_sni", "no SNI sent to a server that needs one",
+     "the client sent no server_name to a server that hosts several "
+     "names"},
+    {"hostname_mismatch", "certificate does not cover the requested name",
+     "the certificate does not cover the name the client asked for"},
+    {"incomplete_chain", "server does not send its intermediates",
+     "the server sends its certificate without the intermediate CA "
+     "certificates"},
     {"untrusted_cert", "certificate not trusted (self-signed or private "
-                       "root)"},
-    {"client_clock", "the client's clock is wrong"},
-    {"client_rejected", "the client aborted the handshake"},
-    {"interception", "a middlebox intercepts TLS"},
-    {"client_cert_required", "server requires a client certificate"},
-    {"alpn_mismatch", "no application protocol in common"},
-    {"inappropriate_fallback", "downgrade retry refused by the server"},
-    {"not_tls", "the server does not speak TLS on that port"},
-    {"server_reset", "server closed the connection after the ClientHello"},
-    {"no_response", "the ClientHello was never answered"},
-    {"weak_crypto", "established with weak cryptography"},
+                       "root)",
+     "the chain ends at a self-signed certificate or a root the client "
+     "does not trust"},
+    {"weak_crypto", "weak cryptography (refused, or established with it)",
+     "an old protocol version, a broken suite, or a certificate with a "
+     "weak key or signature hash"},
+    {"protocol_version_mismatch", "no TLS version in common",
+     "client and server share no TLS version"},
+    {"cipher_mismatch", "no cipher suite in common",
+     "client and server share no cipher suite"},
+    {"group_mismatch", "no key-exchange group in common",
+     "client and server share no key-exchange group (TLS 1.3)"},
+    {"alpn_mismatch", "no application protocol in common",
+     "client and server share no application protocol (ALPN)"},
+    {"inappropriate_fallback", "downgrade retry refused by the server",
+     "the client retried with a lower version and the server refused the "
+     "downgrade"},
+    {"split_hello_intolerance", "server or middlebox cannot read a "
+                                "ClientHello over several segments",
+     "a server or middlebox reads only the first segment of a ClientHello "
+     "that spans several (large post-quantum key shares)"},
+    {"path_mtu_blackhole", "large segments dropped on the path",
+     "a full-size segment is silently dropped on the path (path MTU black "
+     "hole) while small ones pass"},
+    {"malformed_hello", "server could not parse the ClientHello",
+     "the server refuses the ClientHello as malformed (decode_error, "
+     "illegal_parameter): a client bug, a replayed hello, or a middlebox "
+     "that altered it"},
+    {"not_tls", "the server does not speak TLS on that port",
+     "the server answers in another protocol, or refuses the STARTTLS "
+     "upgrade"},
+    {"server_reset", "server closed the connection after the ClientHello",
+     "the connection is reset or closed without an alert after the "
+     "ClientHello"},
+    {"no_response", "the ClientHello was never answered",
+     "the ClientHello was never answered"},
+    {"client_rejected", "the client aborted the handshake",
+     "the client aborted: its configuration, a user, or security "
+     "software"},
+    {"one_sided_capture", "the capture holds one direction only",
+     "the capture holds the packets of one side only (asymmetric routing, "
+     "a one-way mirror port, a capture filter): how the handshake ended "
+     "cannot be read from it"},
+    {"unknown", "failed, no rule explains it",
+     "the handshake failed and no rule explains why; the alert event "
+     "still says at which stage and who ended it"},
 };
 
 size_t rules_causes_count(void)
@@ -45,3 +109,36 @@ const struct rule_cause *rules_cause_find(const char *id)
             return &causes[i];
     return NULL;
 }
+
+size_t rules_cause_rank(const char *id)
+{
+    for (size_t i = 0; i < rules_causes_count(); i++)
+        if (strcmp(causes[i].id, id) == 0)
+            return i;
+    return rules_causes_count();
+}
+
+/* Found once by every set's loader: the rule that names a failure no other
+ * rule explains. Its condition only says "failed"; the engine runs it last
+ * and only when nothing else matched. */
+const char rules_fallback_yaml[] =
+    "rules:\n"
+    "  - id: unexplained-failure\n"
+    "    name: Failed handshake that no rule explains\n"
+    "    severity: medium\n"
+    "    confidence: low\n"
+    "    cause: unknown\n"
+    "    fix: either\n"
+    "    when:\n"
+    "      tlsmon.outcome: failed\n"
+    "    message: >-\n"
+    "      the handshake of {source.ip} with\n"
+    "      {destination.ip}:{destination.port} (SNI\n"
+    "      {tls.client.server_name}) failed {tlsmon.failure_stage}, ended\n"
+    "      by the {tlsmon.ended_by_side} ({tlsmon.ended_by}, alert\n"
+    "      {tlsmon.alert.description}) after {tlsmon.handshake_ms} ms; no\n"
+    "      rule explains it\n"
+    "    remediation: >-\n"
+    "      Look at both sides' logs for this connection; the record holds\n"
+    "      every fact the wire showed.\n";
+const size_t rules_fallback_yaml_len = sizeof(rules_fallback_yaml) - 1;

@@ -91,14 +91,28 @@ int rules_severity_number(enum rule_severity s);
 const char *rules_fix_name(enum rule_fix f);
 const char *rules_confidence_name(enum rule_confidence c);
 
-/* The causes a rule may name: the rows of DIAGNOSES.md. */
+/* The causes a rule may name: the rows of DIAGNOSES.md, in ranking order
+ * (causes.c). `unknown` is the cause of the built-in rule every set ends
+ * with, for a failure no other rule explains. */
 struct rule_cause {
     const char *id;
     const char *summary;
+    const char *what;    /* what is wrong, one sentence */
 };
 size_t rules_causes_count(void);
 const struct rule_cause *rules_cause_at(size_t i);
 const struct rule_cause *rules_cause_find(const char *id);
+/* Position in the ranking: lower outranks higher (rules_causes_count() for
+ * a cause not in the catalogue). */
+size_t rules_cause_rank(const char *id);
+/* Does rule `a` outrank rule `b` as the primary finding of a record?
+ * Severity, then confidence, then the cause ranking, then the rule with
+ * more conditions (the more specific evidence), then the smaller id: never
+ * the order of the files. */
+bool rules_outranks(const struct rule *a, const struct rule *b);
+/* The cause catalogue as Markdown (docs/causes.md): each cause, what is
+ * wrong, the rules that find it (their evidence) and who fixes it. */
+void rules_print_causes_markdown(const struct rule_set *rs, FILE *fp);
 
 /* The primary finding of a diagnosed record, NULL when none names a cause. */
 static inline const struct rule *rules_primary(const struct handshake *h)

@@ -30,7 +30,10 @@
 
 extern const char rules_default_yaml[];
 extern const size_t rules_default_yaml_len;
+extern const char rules_fallback_yaml[];
+extern const size_t rules_fallback_yaml_len;
 #define DEFAULT_NAME "rules/default.yaml"
+#define FALLBACK_NAME "built-in"
 
 struct named_list {
     const char *name;
@@ -1116,6 +1119,12 @@ static struct rule_set *load_all(const char *name, const char *text,
     }
     for (size_t i = 0; ok && i < n_files; i++)
         ok = load_file(ld, files[i], 0, NULL, (yaml_mark_t){0});
+    /* Every set ends with the rule for failures no other rule explains
+     * (causes.c; the engine runs it only then). */
+    if (ok)
+        ok = load_text(ld, FALLBACK_NAME,
+                       (const unsigned char *)rules_fallback_yaml,
+                       rules_fallback_yaml_len, 0);
     if (ok && ld->n_rule_nodes) {
         rs->rules = calloc(ld->n_rule_nodes, sizeof(*rs->rules));
         if (!rs->rules) {

@@ -144,6 +144,10 @@ void summary_add(struct summary *s, const struct handshake *h)
         tally(s->ciphers, &s->n_ciphers, SUMMARY_MAX_CIPHERS,
               &s->ciphers_other, h->sh.cipher, &s->next_order);
     const struct rule *primary = rules_primary(h);
+    /* The built-in rule for what no other rule explains is counted as
+     * unexplained, not as a cause. */
+    if (primary && strcmp(primary->cause, "unknown") == 0)
+        primary = NULL;
     if (primary) {
         size_t c = cause_index(primary->cause);
         if (c < SUMMARY_MAX_CAUSES && (unsigned)primary->fix < SUMMARY_FIXES)

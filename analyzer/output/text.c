@@ -196,16 +196,15 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
         l->buf[l->len - 1] = '\n';
 }
 
-/* Each finding the flood control let through, under its handshake: the
- * cause, who must fix it, the evidence and the remedy. Messages carry names
+/* Each finding under its handshake: the cause, who must fix it, the
+ * evidence and the remedy. Flood control limits alert events, not this:
+ * a handshake line always carries its own diagnosis. Messages carry names
  * from the wire, so they are made printable like the SNI. */
 static void format_findings(struct output *o, const struct handshake *h)
 {
     char message[1024], safe[sizeof(message) * 4];
     for (size_t i = 0; i < h->n_findings; i++) {
         const struct finding *f = &h->findings[i];
-        if (f->suppressed)
-            continue;
         const struct rule *r = f->rule;
         bool loud = r->severity >= SEVERITY_HIGH;
         const char *on = !o->color ? "" : loud ? ANSI_RED : ANSI_YELLOW;
@@ -215,6 +214,9 @@ static void format_findings(struct output *o, const struct handshake *h)
                 rules_fix_name(r->fix), rules_confidence_name(r->confidence));
         if (f->repeats)
             fprintf(o->fp, " (+%u identical before)", (unsigned)f->repeats);
+        if (f->suppressed)
+            fprintf(o->fp, " (alert event held back: identical within "
+                           "--alert-window)");
         fprintf(o->fp, "\n      %s\n      fix: %s\n",
                 fields_printable(rules_message(r, h, message, sizeof(message)),
                                  safe, sizeof(safe)),

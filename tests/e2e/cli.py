@@ -145,8 +145,9 @@ def main():
                  "    message: 'failed at {destination.port}'\n"
                  "    remediation: r\n    when: {tlsmon.outcome: failed}\n")
     rc, out, err = run(t, "--check-rules", good_rules)
+    # The file's rule and the built-in unexplained-failure.
     check("--check-rules on a good file: exit 0, counts the rules",
-          rc == 0 and out.strip() == "1 rules OK", out + err)
+          rc == 0 and out.strip() == "2 rules OK", out + err)
     rc, out, err = run(t, "--list-rules")
     check("--list-rules prints the built-in set",
           rc == 0 and "protocol-version-client-old" in out, err)
@@ -178,6 +179,32 @@ def main():
                   if '"tlsmon.alert"' in x]
         check("flood control: the same alert twice in the window is sent once",
               rc == 0 and len(alerts) == 1, out + err)
+        # A failure no rule of the set explains still sends an alert:
+        # cause unknown, with its stage and who ended it.
+        quiet_rules = os.path.join(tmp, "quiet.yaml")
+        with open(quiet_rules, "w") as fp:
+            fp.write("rules:\n  - id: never\n    name: n\n"
+                     "    severity: low\n    cause: not_tls\n    fix: client\n"
+                     "    message: m\n    remediation: r\n"
+                     "    when: {tlsmon.outcome: established}\n")
+        rc, out, err = run(t, "--format", "ndjson", "--no-summary",
+                           "--rules", quiet_rules, fail_cap)
+        lines = [json.loads(x) for x in out.splitlines()] if rc == 0 else []
+        alerts = [x for x in lines if x["event"]["dataset"] == "tlsmon.alert"]
+        check("a failure no rule explains: alert event with cause unknown",
+              len(alerts) == 1 and
+              alerts[0]["rule"]["id"] == "unexplained-failure" and
+              alerts[0]["tlsmon"]["cause"] == "unknown" and
+              "after_client_hello" in alerts[0]["message"] and
+              "server" in alerts[0]["message"] and
+              lines[0]["tlsmon"]["cause"] == "unknown", out + err)
+        # Flood control holds back the second alert event, never the
+        # second handshake line's diagnosis.
+        rc, out, err = run(t, "--format", "text", "--no-summary",
+                           fail_cap, fail_cap)
+        check("text: each handshake line keeps its diagnosis in the window",
+              rc == 0 and out.count("! high protocol_version_mismatch") == 2
+              and "alert event held back" in out, out + err)
         rc, out, err = run(t, "--format", "ndjson", "--no-summary",
                            "--alert-window", "0", fail_cap, fail_cap)
         alerts = [x for x in out.splitlines() if '"tlsmon.alert"' in x]

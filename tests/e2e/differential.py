@@ -127,6 +127,9 @@ def from_peer_json(path, skipped):
     return conns
 
 
+HRR_RANDOM = "cf21ad74e59a6111be1d8c021e65b891"
+
+
 def tshark_rows(capture, display_filter, fields):
     cmd = ["tshark", "-r", capture, "-Y", display_filter, "-T", "fields",
            "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
@@ -170,9 +173,14 @@ def from_tshark(capture):
             "tls.handshake.ciphersuite",
             "tls.handshake.extensions.supported_version",
             "tls.handshake.version", "tls.handshake.extensions_alpn_str",
-            "tls.handshake.ja3s"]):
+            "tls.handshake.ja3s", "tls.handshake.random"]):
         s = streams.get(r["tcp.stream"])
         if not s:
+            continue
+        # tshark calls a HelloRetryRequest a ServerHello; tlsmon's version
+        # and suite are the real ServerHello's (none when the client never
+        # answered the HRR).
+        if r["tls.handshake.random"].replace(":", "").startswith(HRR_RANDOM):
             continue
         sv = r["tls.handshake.extensions.supported_version"].split(",")[0]
         lv = r["tls.handshake.version"].split(",")[0]
