@@ -27,7 +27,7 @@ void summary_free(struct summary *s)
 }
 
 static void tally(struct summary_tally *t, size_t *n, size_t cap,
-                  uint64_t *other, uint32_t key, uint32_t *next_order)
+                  uint64_t *other, uint32_t key)
 {
     for (size_t i = 0; i < *n; i++) {
         if (t[i].key == key) {
@@ -40,7 +40,6 @@ static void tally(struct summary_tally *t, size_t *n, size_t cap,
         return;
     }
     t[*n].key = key;
-    t[*n].order = (*next_order)++;
     t[*n].count = 1;
     (*n)++;
 }
@@ -94,9 +93,10 @@ static size_t cause_index(const char *id)
 static void note_cause(struct summary_server *e, const struct handshake *h)
 {
     const struct rule *r = rules_primary(h);
-    if (r) {
+    if (r && (!e->cause || h->decided_us >= e->cause_us)) {
         e->cause = rules_cause_find(r->cause)->id;
         e->fix = (uint8_t)r->fix;
+        e->cause_us = h->decided_us;
     }
 }
 
@@ -112,6 +112,8 @@ static void count_failing_server(struct summary *s, const struct handshake *h)
         struct summary_server *e = &s->servers[slot];
         if (e->used && same_server(e, &h->server, sni)) {
             e->count++;
+            if (h->flow_start_us < e->first_us)
+                e->first_us = h->flow_start_us;
             note_cause(e, h);
             return;
         }
@@ -119,7 +121,7 @@ static void count_failing_server(struct summary *s, const struct handshake *h)
             if (s->n_servers >= SUMMARY_MAX_SERVERS)
                 break;
             e->used = true;
-            e->order = s->next_order++;
+            e->first_us = h->flow_start_us;
             e->count = 1;
             e->ep = h->server;
             snprintf(e->sni, sizeof(e->sni), "%s", sni);
@@ -139,10 +141,10 @@ void summary_add(struct summary *s, const struct handshake *h)
         s->by_outcome[h->outcome]++;
     if (h->sh.seen && h->sh.version != 0)
         tally(s->versions, &s->n_versions, SUMMARY_MAX_VERSIONS,
-              &s->versions_other, h->sh.version, &s->next_order);
+              &s->versions_other, h->sh.version);
     if (h->sh.seen)
         tally(s->ciphers, &s->n_ciphers, SUMMARY_MAX_CIPHERS,
-              &s->ciphers_other, h->sh.cipher, &s->next_order);
+              &s->ciphers_other, h->sh.cipher);
     const struct rule *primary = rules_primary(h);
     /* The built-in rule for what no other rule explains is counted as
      * unexplained, not as a cause. */
@@ -174,16 +176,20 @@ void summary_add(struct summary *s, const struct handshake *h)
 
 /* ---- rankings ----------------------------------------------------------- */
 
+/* Rankings must not depend on the order records arrive in (workers report
+ * in any order): ties go to the lower `order`, a packet time or a key. */
 struct ranked {
     uint64_t count;
-    uint32_t order; /* lower first among equal counts */
+    uint64_t order; /* lower first among equal counts */
     size_t index;
 };
 
 static bool ranks_above(const struct ranked *a, const struct ranked *b)
 {
     return a->count > b->count ||
-           (a->count == b->count && a->order < b->order);
+           (a->count == b->count &&
+            (a->order < b->order ||
+             (a->order == b->order && a->index < b->index)));
 }
 
 /* Keep the best SUMMARY_TOP entries in `top` (n of them), best first. */
@@ -206,7 +212,7 @@ static size_t top_tallies(const struct summary_tally *t, size_t n,
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        top_insert(top, &k, (struct ranked){t[i].count, t[i].order, i});
+        top_insert(top, &k, (struct ranked){t[i].count, t[i].key, i});
     return k;
 }
 
@@ -233,7 +239,7 @@ static size_t top_servers(const struct summary *s, struct ranked *top)
         if (s->servers[i].used)
             top_insert(top, &k,
                        (struct ranked){s->servers[i].count,
-                                       s->servers[i].order, i});
+                                       s->servers[i].first_us, i});
     return k;
 }
 

@@ -28,17 +28,20 @@ struct json_writer;
 
 struct summary_tally {
     uint32_t key;   /* version or cipher suite */
-    uint32_t order; /* first-seen order, breaks ties in rankings */
     uint64_t count;
 };
 
 struct summary_server {
     bool used;
-    uint32_t order;
+    uint64_t first_us;    /* packet time of its first failure: breaks ties
+                             in rankings the same whatever order workers
+                             report in */
+    uint64_t cause_us;    /* packet time of the failure `cause` is from */
     uint64_t count;
     struct endpoint ep;
     char sni[HS_SNI_LEN]; /* "" without SNI */
-    const char *cause;    /* primary cause of its latest failure, or NULL */
+    const char *cause;    /* primary cause of its latest failure (in packet
+                             time), or NULL */
     uint8_t fix;          /* enum rule_fix of that cause */
 };
 
@@ -68,7 +71,6 @@ struct summary {
     struct summary_server *servers; /* SUMMARY_SERVER_SLOTS, heap */
     size_t n_servers;
     uint64_t servers_untracked; /* failures at servers past the table */
-    uint32_t next_order;
 };
 
 /* False if the server table could not be allocated; the summary still
