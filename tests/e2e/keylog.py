@@ -41,7 +41,7 @@ DECRYPTED_FACTS = (
     "tlsmon.new_session_ticket", "tlsmon.certificate_request",
     "tlsmon.client_certificate_empty", "tlsmon.server_certificates.",
     "tlsmon.client_certificates.", "server.usual_issuer",
-    "server.issuer_changed",
+    "server.issuer_changed", "server.certificate.",
     # What the rules conclude from the facts above.
     "tlsmon.cause", "tlsmon.fix", "tlsmon.confidence", "tlsmon.rules",
 )
