@@ -733,6 +733,29 @@ void tls_record_skip(struct tls_record_key *k, const struct cursor *body)
     }
 }
 
+/* ---- QUIC ---- */
+
+bool tls_quic_keys(uint16_t suite_id, const uint8_t *secret,
+                   size_t secret_len, struct quic_keys *out)
+{
+    const struct tls_suite *suite = tls_suite_find(suite_id, TLS_V_1_3);
+    const EVP_MD *md = suite ? md_of(suite->prf) : NULL;
+    OPENSSL_cleanse(out, sizeof *out);
+    if (!md || secret_len != md_len(suite->prf))
+        return false;
+    /* ChaCha20's header protection key is as long as its packet key. */
+    out->key_len = suite->key_len;
+    if (hkdf_expand_label(md, secret, secret_len, "quic key", NULL, 0,
+                          out->key, suite->key_len) &&
+        hkdf_expand_label(md, secret, secret_len, "quic iv", NULL, 0, out->iv,
+                          12) &&
+        hkdf_expand_label(md, secret, secret_len, "quic hp", NULL, 0, out->hp,
+                          suite->key_len))
+        return true;
+    OPENSSL_cleanse(out, sizeof *out);
+    return false;
+}
+
 /* ---- one connection ---- */
 
 enum epoch { EP_EARLY, EP_HANDSHAKE, EP_APPLICATION, EP_TLS12 };

@@ -85,6 +85,23 @@ enum tls_dec_result tls_record_open(struct tls_record_key *k, uint8_t type,
  * IV still move on. */
 void tls_record_skip(struct tls_record_key *k, const struct cursor *body);
 
+/* ---- QUIC (RFC 9001 §5.1) ----
+ * The hook for QUIC Handshake packets: a QUIC dissector that found the
+ * client random in the ClientHello of its CRYPTO frames looks the handshake
+ * traffic secret of a direction up in the key log (keylog_lookup) and
+ * derives that direction's packet protection keys here. */
+struct quic_keys {
+    uint8_t key[32];
+    uint8_t iv[12];
+    uint8_t hp[32];   /* header protection key */
+    uint8_t key_len;
+};
+
+/* Keys of the TLS 1.3 suite `suite_id` from a traffic secret (labels
+ * "quic key", "quic iv", "quic hp"). Clear *out with OPENSSL_cleanse. */
+bool tls_quic_keys(uint16_t suite_id, const uint8_t *secret,
+                   size_t secret_len, struct quic_keys *out);
+
 /* ---- one connection ---- */
 
 enum tls_dec_dir { TLS_DEC_CLIENT = 0, TLS_DEC_SERVER = 1 };

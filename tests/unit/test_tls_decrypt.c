@@ -816,6 +816,24 @@ static void test_tls13_suites(void **state)
     assert_null(tls_suite_find(0x1301, 0x7f1c)); /* a TLS 1.3 draft */
 }
 
+/* ---- the QUIC hook (RFC 9001 A.1's client Initial secret) ---- */
+
+static void test_quic_keys(void **state)
+{
+    (void)state;
+    uint8_t secret[32];
+    struct quic_keys k;
+    unhex("c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea",
+          secret, sizeof secret);
+    assert_true(tls_quic_keys(0x1301, secret, 32, &k));
+    assert_int_equal(k.key_len, 16);
+    assert_bytes(k.key, 16, "1f369613dd76d5467730efcbe3b1a22d");
+    assert_bytes(k.iv, 12, "fa044b2f42a3fd3b46fb255c");
+    assert_bytes(k.hp, 16, "9f50449e04a0e810283a1e9933adedd2");
+    assert_false(tls_quic_keys(0x1302, secret, 32, &k)); /* SHA-384 suite */
+    assert_false(tls_quic_keys(0xC02F, secret, 32, &k)); /* not TLS 1.3 */
+}
+
 /* ---- RFC 8879 ---- */
 
 static void test_compressed_certificate(void **state)
@@ -901,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_held_until_keys_arrive),
         cmocka_unit_test(test_tls12_records),
         cmocka_unit_test(test_tls13_suites),
+        cmocka_unit_test(test_quic_keys),
         cmocka_unit_test(test_compressed_certificate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
