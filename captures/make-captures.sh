@@ -2618,17 +2618,23 @@ cap_keylog_mtls_refused() { # the server refuses the client's certificate
     expect 'tls.alert_message' 0
 }
 
-cap_keylog_gnutls_expired() { # GnuTLS encrypts its alert about the chain
-    capture_start keylog-gnutls-expired 4609
-    keylog_on
-    server_start 4609 openssl s_server -accept 4609 -naccept 1 -rev -tls1_3 \
-        -cert "$CERTS/server-expired.pem" -key "$CERTS/server-expired.key" \
-        -cert_chain "$INTER"
-    must_fail bash -c "sleep 1 | ip netns exec '$NS' gnutls-cli -p 4609 \
+# An OpenSSL TLS 1.3 server with the certificate LEAF (and its key), and a
+# GnuTLS client that trusts our root and refuses it: GnuTLS encrypts its
+# alert about the chain. The capture (NAME, PORT) must already be started.
+gnutls_refuses_leaf() { # PORT LEAF
+    server_start "$1" openssl s_server -accept "$1" -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/$2.pem" -key "$CERTS/$2.key" -cert_chain "$INTER"
+    must_fail bash -c "sleep 1 | ip netns exec '$NS' gnutls-cli -p $1 \
         --priority '$GNUTLS13' --x509cafile '$ROOT' \
         --sni-hostname server.test --verify-hostname server.test 127.0.0.1"
     server_stop
     capture_stop
+}
+
+cap_keylog_gnutls_expired() {
+    capture_start keylog-gnutls-expired 4609
+    keylog_on
+    gnutls_refuses_leaf 4609 server-expired
     expect "$SH13" 1
     expect 'tls.alert_message' 0
 }
@@ -2636,14 +2642,7 @@ cap_keylog_gnutls_expired() { # GnuTLS encrypts its alert about the chain
 cap_keylog_gnutls_hostname() { # a certificate for other.test
     capture_start keylog-gnutls-hostname 4610
     keylog_on
-    server_start 4610 openssl s_server -accept 4610 -naccept 1 -rev -tls1_3 \
-        -cert "$CERTS/other-name.pem" -key "$CERTS/other-name.key" \
-        -cert_chain "$INTER"
-    must_fail bash -c "sleep 1 | ip netns exec '$NS' gnutls-cli -p 4610 \
-        --priority '$GNUTLS13' --x509cafile '$ROOT' \
-        --sni-hostname server.test --verify-hostname server.test 127.0.0.1"
-    server_stop
-    capture_stop
+    gnutls_refuses_leaf 4610 other-name
     expect "$SH13" 1
     expect 'tls.alert_message' 0
 }
@@ -2681,14 +2680,7 @@ cap_keylog_dsb() {
     command -v editcap >/dev/null || die "keylog-dsb needs editcap (tshark)"
     capture_start keylog-dsb 4612
     keylog_on
-    server_start 4612 openssl s_server -accept 4612 -naccept 1 -rev -tls1_3 \
-        -cert "$CERTS/server-expired.pem" -key "$CERTS/server-expired.key" \
-        -cert_chain "$INTER"
-    must_fail bash -c "sleep 1 | ip netns exec '$NS' gnutls-cli -p 4612 \
-        --priority '$GNUTLS13' --x509cafile '$ROOT' \
-        --sni-hostname server.test --verify-hostname server.test 127.0.0.1"
-    server_stop
-    capture_stop
+    gnutls_refuses_leaf 4612 server-expired
     editcap --inject-secrets "tls,$HERE/keys/keylog-dsb.keys" \
         "$HERE/keylog-dsb.pcap" "$HERE/keylog-dsb.pcapng"
     chmod 644 "$HERE/keylog-dsb.pcapng"

@@ -34,25 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort();                                                           \
     } while (0)
 
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *hex && n < cap; hex++) {
-        int v = (*hex >= '0' && *hex <= '9')   ? *hex - '0'
-                : (*hex >= 'a' && *hex <= 'f') ? *hex - 'a' + 10
-                                               : -1;
-        if (v < 0)
-            continue;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            out[n++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    return n;
-}
+#define unhex rfc8448_unhex
 
 static void add_line(struct keylog *kl, const char *label, const char *hex)
 {

@@ -5,6 +5,34 @@
 #ifndef TLSMON_TEST_RFC8448_H
 #define TLSMON_TEST_RFC8448_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* Hex with any spacing (as below) into out; returns the byte count. */
+static inline size_t rfc8448_unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    int hi = -1;
+    for (; *hex && n < cap; hex++) {
+        int v;
+        if (*hex >= '0' && *hex <= '9')
+            v = *hex - '0';
+        else if (*hex >= 'a' && *hex <= 'f')
+            v = *hex - 'a' + 10;
+        else if (*hex >= 'A' && *hex <= 'F')
+            v = *hex - 'A' + 10;
+        else
+            continue;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            out[n++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
+    }
+    return n;
+}
+
 #define R8448_CLIENT_RANDOM                                                    \
     "cb 34 ec b1 e7 81 63 ba 1c 38 c6 da cb 19 6a 6d ff a2 1a 8d 99 12 ec 18 " \
     "a2 ef 62 83 02 4d ec e7"

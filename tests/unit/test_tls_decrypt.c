@@ -32,30 +32,7 @@
 #include "dissectors/tls_decrypt.h"
 #include "rfc8448.h"
 
-/* Hex with any spacing into out; returns the byte count. */
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *hex && n < cap; hex++) {
-        int v;
-        if (*hex >= '0' && *hex <= '9')
-            v = *hex - '0';
-        else if (*hex >= 'a' && *hex <= 'f')
-            v = *hex - 'a' + 10;
-        else if (*hex >= 'A' && *hex <= 'F')
-            v = *hex - 'A' + 10;
-        else
-            continue;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            out[n++] = (uint8_t)(hi << 4 | v);
-            hi = -1;
-        }
-    }
-    return n;
-}
+#define unhex rfc8448_unhex
 
 /* A record (header + body) as hex: the body's cursor and the header. */
 struct rec {
