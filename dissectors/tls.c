@@ -126,8 +126,9 @@ struct tls_session {
     uint64_t fin_ts;
     enum hs_stage fin_stage;
 
-    /* Key log decryption (see the section "decrypted records"); with no
-     * key log `keylog` is NULL and nothing below is touched. */
+    /* Key log decryption (see the section "decrypted records"). Without a
+     * key log table (`keylog` NULL) nothing below is touched; with a table
+     * that holds nothing, a ServerHello costs one check. */
     struct keylog *keylog;
     struct tls_decryptor *dec;
     uint8_t *plain;          /* one record's plaintext */
