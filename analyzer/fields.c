@@ -12,6 +12,8 @@
 
 #include "fields.h"
 #include "classify.h"
+#include "../dissectors/cert_decompress.h"
+#include "../dissectors/keylog.h"
 #include "../dissectors/outcome.h"
 #include "../dissectors/fingerprint.h"
 #include "../dissectors/ocsp.h"
@@ -524,6 +526,8 @@ static bool g_tls_next_protocol(const struct handshake *h,
                                 size_t len)
 {
     UNUSED_SCRATCH;
+    if (h->sh.seen && h->ee.has_alpn) /* TLS 1.3, read with a key log */
+        return put_cstr_field(v, h->ee.alpn, sizeof(h->ee.alpn));
     if (!h->sh.seen || !h->sh.has_alpn)
         return false;
     return put_cstr_field(v, h->sh.alpn, sizeof(h->sh.alpn));
@@ -595,6 +599,15 @@ static bool g_alert_encrypted(const struct handshake *h, struct field_value *v,
     UNUSED_SCRATCH;
     const struct tls_alert *a = fields_deciding_alert(h);
     return a && put_bool(v, a->encrypted);
+}
+
+static bool g_alert_decrypted(const struct handshake *h,
+                              struct field_value *v, char *scratch,
+                              size_t len)
+{
+    UNUSED_SCRATCH;
+    const struct tls_alert *a = fields_deciding_alert(h);
+    return a && a->decrypted && put_bool(v, true);
 }
 
 static bool g_alert_level(const struct handshake *h, struct field_value *v,
@@ -902,6 +915,105 @@ FACT(g_encrypted_client, put_int, h->encrypted_records[TLS_SIDE_CLIENT], true)
 FACT(g_encrypted_server, put_int, h->encrypted_records[TLS_SIDE_SERVER], true)
 FACT(g_app_data_client, put_bool, h->app_data[TLS_SIDE_CLIENT], true)
 FACT(g_app_data_server, put_bool, h->app_data[TLS_SIDE_SERVER], true)
+
+/* ---- tlsmon.decryption.*: what a key log opened ------------------------- */
+
+static bool keylog_applied(const struct handshake *h)
+{
+    const struct decryption *d = &h->decryption;
+    return d->attempted || d->unsupported || d->no_client_hello;
+}
+
+FACT(g_decrypted, put_bool, h->decryption.records > 0, keylog_applied(h))
+FACT(g_decryption_records, put_int, h->decryption.records,
+     h->decryption.attempted)
+FACT(g_decryption_failed, put_int, h->decryption.failed,
+     h->decryption.attempted)
+
+static bool g_decryption_status(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    const struct decryption *d = &h->decryption;
+    if (d->unsupported)
+        return put_str(v, "unsupported_cipher");
+    if (d->no_client_hello)
+        return put_str(v, "no_client_hello");
+    if (!d->attempted)
+        return false;
+    if (d->records > 0)
+        return put_str(v, d->failed || d->missing ? "partial" : "decrypted");
+    if (d->failed)
+        return put_str(v, "failed");
+    return put_str(v, d->missing ? "no_key" : "nothing_to_decrypt");
+}
+
+static size_t c_decryption_missing(const struct handshake *h)
+{
+    return h->decryption.missing ? KEYLOG_SECRETS : 0;
+}
+
+static bool i_decryption_missing(const struct handshake *h, size_t i,
+                                 struct field_value *v, char *scratch,
+                                 size_t len)
+{
+    UNUSED_SCRATCH;
+    if (!(h->decryption.missing & (1u << i)))
+        return false;
+    return put_str(v, keylog_label((enum keylog_secret)i));
+}
+
+static size_t c_decrypted_messages(const struct handshake *h, int side)
+{
+    return h->decryption.messages[side] ? 32 : 0;
+}
+
+static bool i_decrypted_message(const struct handshake *h, int side, size_t i,
+                                struct field_value *v)
+{
+    if (!(h->decryption.messages[side] & (1u << i)))
+        return false;
+    const char *name = tls_handshake_type_name((uint8_t)i);
+    return put_str(v, name ? name : "unknown");
+}
+
+static size_t c_decrypted_client(const struct handshake *h)
+{
+    return c_decrypted_messages(h, TLS_SIDE_CLIENT);
+}
+
+static bool i_decrypted_client(const struct handshake *h, size_t i,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    UNUSED_SCRATCH;
+    return i_decrypted_message(h, TLS_SIDE_CLIENT, i, v);
+}
+
+static size_t c_decrypted_server(const struct handshake *h)
+{
+    return c_decrypted_messages(h, TLS_SIDE_SERVER);
+}
+
+static bool i_decrypted_server(const struct handshake *h, size_t i,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    UNUSED_SCRATCH;
+    return i_decrypted_message(h, TLS_SIDE_SERVER, i, v);
+}
+
+static bool g_cert_compression(const struct handshake *h,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    uint16_t alg = h->decryption.cert_compression;
+    const char *name = cert_compression_name(alg);
+    if (!alg)
+        return false;
+    return put_str(v, name ? name : hex_code(alg, 4, false, scratch, len));
+}
 
 /* ---- tlsmon.*: flow and stream quality ---------------------------------- */
 
@@ -1456,7 +1568,8 @@ static const struct field_def field_table[] = {
     SCALAR("tls.resumed", FT_BOOL, "session resumed (ticket, id or PSK)",
            g_tls_resumed),
     SCALAR("tls.next_protocol", FT_STRING,
-           "application protocol chosen by the server (ALPN)",
+           "application protocol chosen by the server (ALPN; TLS 1.3: from "
+           "EncryptedExtensions, with a key log)",
            g_tls_next_protocol),
     SCALAR("tls.client.server_name", FT_STRING,
            "SNI sent by the client, non-printable bytes escaped",
@@ -1581,8 +1694,12 @@ static const struct field_def field_table[] = {
            g_alert_code),
     SCALAR("tlsmon.alert.encrypted", FT_BOOL,
            "the deciding alert was encrypted", g_alert_encrypted),
+    SCALAR("tlsmon.alert.decrypted", FT_BOOL,
+           "the deciding alert was read from an encrypted record with a key "
+           "log; absent otherwise", g_alert_decrypted),
     LIST("tlsmon.alerts", FT_ALERTS,
-         "every alert in order: {sender, level, description, code, stage} or "
+         "every alert in order: {sender, level, description, code, stage} "
+         "(decrypted ones add decrypted and the record length) or "
          "{sender, encrypted, length, stage}",
          c_alerts, i_alerts),
     SCALAR("tlsmon.handshake_ms", FT_FLOAT,
@@ -1695,7 +1812,8 @@ static const struct field_def field_table[] = {
            "certificates the client sent; absent if no Certificate seen",
            g_client_certs_count),
     SCALAR("tlsmon.certificate.visible", FT_BOOL,
-           "the server certificate was readable (false in TLS 1.3: encrypted)",
+           "the server certificate was readable (false in TLS 1.3 without a "
+           "key log: encrypted)",
            g_scert_visible),
     SCALAR("tlsmon.certificate.malformed", FT_BOOL,
            "some server certificate could not be parsed by OpenSSL",
@@ -1779,14 +1897,15 @@ static const struct field_def field_table[] = {
            "what the chain was judged against: system (bundle) or custom "
            "(--ca-file/--ca-path)", g_scert_trust_store),
     SCALAR("tlsmon.certificate_request", FT_BOOL,
-           "the server asked for a client certificate (visible before TLS "
-           "1.3)",
+           "the server asked for a client certificate (TLS 1.3: seen with a "
+           "key log)",
            g_certificate_request),
     SCALAR("tlsmon.client_certificate_empty", FT_BOOL,
            "the client answered the request with no certificate",
            g_client_cert_empty),
     SCALAR("tlsmon.client_certificate.visible", FT_BOOL,
-           "the client certificate was readable (false in TLS 1.3: encrypted)",
+           "the client certificate was readable (false in TLS 1.3 without a "
+           "key log: encrypted)",
            g_ccert_visible),
     SCALAR("tlsmon.client_certificate.malformed", FT_BOOL,
            "some client certificate could not be parsed by OpenSSL",
@@ -1844,6 +1963,31 @@ static const struct field_def field_table[] = {
     LIST("tlsmon.client_certificate.crl_urls", FT_STRING_LIST,
          "CRL distribution points of the client leaf", g_ccert_crl_c_urls,
          g_ccert_crl_i_urls),
+    SCALAR("tlsmon.decrypted", FT_BOOL,
+           "records of this handshake were decrypted with a key log; absent "
+           "without a key log", g_decrypted),
+    SCALAR("tlsmon.decryption.status", FT_STRING,
+           "with a key log: decrypted, partial (some records or secrets "
+           "missing), no_key, failed (records did not authenticate: a wrong "
+           "key), nothing_to_decrypt, unsupported_cipher, no_client_hello",
+           g_decryption_status),
+    SCALAR("tlsmon.decryption.records", FT_INT,
+           "records decrypted", g_decryption_records),
+    SCALAR("tlsmon.decryption.failed_records", FT_INT,
+           "records that did not authenticate with the key log's secret",
+           g_decryption_failed),
+    LIST("tlsmon.decryption.missing", FT_STRING_LIST,
+         "key log labels a record needed that the key log did not have",
+         c_decryption_missing, i_decryption_missing),
+    LIST("tlsmon.decryption.client_messages", FT_STRING_LIST,
+         "handshake messages read from the client's decrypted records",
+         c_decrypted_client, i_decrypted_client),
+    LIST("tlsmon.decryption.server_messages", FT_STRING_LIST,
+         "handshake messages read from the server's decrypted records",
+         c_decrypted_server, i_decrypted_server),
+    SCALAR("tlsmon.decryption.certificate_compression", FT_STRING,
+           "RFC 8879 algorithm of a decrypted compressed certificate: zlib, "
+           "brotli, zstd", g_cert_compression),
     SCALAR("tlsmon.heartbeat.client", FT_INT,
            "heartbeat records (RFC 6520) the client sent during the "
            "handshake", g_hb_client),
@@ -1857,7 +2001,8 @@ static const struct field_def field_table[] = {
            "a server heartbeat record is longer than any the client sent "
            "(memory leaked by a vulnerable server)", g_hb_oversized),
     SCALAR("tlsmon.new_session_ticket", FT_BOOL,
-           "the server sent a NewSessionTicket in clear",
+           "the server sent a NewSessionTicket (TLS 1.3: seen with a key "
+           "log)",
            g_new_session_ticket),
     SCALAR("tlsmon.encrypted_records.client", FT_INT,
            "encrypted records the client sent during the handshake",

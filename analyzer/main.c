@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "fields.h"
 #include "live.h"
+#include "pcapng_secrets.h"
 #include "output/json_writer.h"
 #include "output/stats_event.h"
 #include "output/output.h"
@@ -23,6 +24,7 @@
 #include "output/syslog.h"
 #include "pipeline.h"
 #include "workers.h"
+#include "../dissectors/keylog.h"
 #include "../rules/engine.h"
 #include "tlsmon_config.h"
 
@@ -53,6 +55,8 @@ struct options {
     size_t workers;            /* --workers */
     struct syslog_config syslog; /* syslog.url set: --syslog */
     struct redis_config redis;   /* redis.addr set: --redis */
+    const char **keylogs;      /* --keylog files */
+    size_t n_keylogs;
 };
 
 static void usage(FILE *fp)
@@ -96,6 +100,11 @@ static void usage(FILE *fp)
         "                        of the system bundle\n"
         "      --emit-certificates  add the certificate chains as PEM\n"
         "                        (tls.server.certificate_chain, ...)\n"
+        "      --keylog FILE     decrypt handshakes with the secrets in FILE\n"
+        "                        (SSLKEYLOGFILE / NSS key log format;\n"
+        "                        repeatable; with -i followed as it grows).\n"
+        "                        pcapng Decryption Secrets Blocks are read\n"
+        "                        without it\n"
         "      --rules FILE      diagnose with the rules in FILE instead of the\n"
         "                        built-in set (repeatable); +FILE adds FILE to\n"
         "                        the built-in set\n"
@@ -315,6 +324,51 @@ static void sensor_stats(void *ctx, const struct live_counters *pc, size_t n)
     emit_lock(s, false);
 }
 
+static bool add_keylog(struct options *o, const char *path)
+{
+    const char **n = realloc(o->keylogs, (o->n_keylogs + 1) * sizeof(*n));
+    if (!n)
+        return false;
+    o->keylogs = n;
+    o->keylogs[o->n_keylogs++] = path;
+    return true;
+}
+
+/* The key log table (always made: a pcapng may carry secrets) and the
+ * --keylog files in it. False with a message when a file cannot be read;
+ * a file without a usable line is only warned about. */
+static struct keylog *load_keylogs(const struct options *o)
+{
+    /* Secrets share the memory budget: an eighth of --memcap at most. */
+    struct keylog *kl = keylog_new(o->pipe.memcap / 8);
+    if (!kl) {
+        fputs("tlsmon: out of memory\n", stderr);
+        return NULL;
+    }
+    bool live = o->live.iface != NULL;
+    for (size_t i = 0; i < o->n_keylogs; i++) {
+        char err[512];
+        struct keylog_stats before, after;
+        keylog_get_stats(kl, &before);
+        if (!keylog_add_file(kl, o->keylogs[i], live, err, sizeof err)) {
+            fprintf(stderr, "tlsmon: --keylog %s\n", err);
+            keylog_free(kl);
+            return NULL;
+        }
+        keylog_get_stats(kl, &after);
+        uint64_t bad = after.malformed - before.malformed;
+        if (after.secrets == before.secrets && !live)
+            fprintf(stderr, "tlsmon: --keylog %s: no secrets in it (%llu "
+                            "lines not in the key log format)\n",
+                    o->keylogs[i], (unsigned long long)bad);
+        else if (bad)
+            fprintf(stderr, "tlsmon: --keylog %s: %llu lines not in the key "
+                            "log format, skipped\n",
+                    o->keylogs[i], (unsigned long long)bad);
+    }
+    return kl;
+}
+
 static bool add_input(struct options *o, const char *path)
 {
     const char **n = realloc(o->inputs, (o->n_inputs + 1) * sizeof(*n));
@@ -360,6 +414,7 @@ enum long_only {
     OPT_REDIS_EVENTS,
     OPT_OUTPUT_QUEUE,
     OPT_WORKERS,
+    OPT_KEYLOG,
 };
 
 /* Returns -1 to go on, else the exit code to leave with. */
@@ -404,6 +459,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"redis-events", required_argument, NULL, OPT_REDIS_EVENTS},
         {"output-queue", required_argument, NULL, OPT_OUTPUT_QUEUE},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"keylog", required_argument, NULL, OPT_KEYLOG},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -473,6 +529,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case OPT_EMIT_CERTIFICATES:
             o->pipe.emit_certificates = true;
+            break;
+        case OPT_KEYLOG:
+            if (!add_keylog(o, optarg))
+                return EXIT_INPUT;
             break;
         case OPT_RULES:
         case OPT_CHECK_RULES:
@@ -682,9 +742,19 @@ int main(int argc, char **argv)
         rules_free(rules);
         free(o.rule_files);
         free(o.inputs);
+        free(o.keylogs);
         return rc;
     }
     o.pipe.rules = rules;
+    struct keylog *keylog = load_keylogs(&o);
+    if (!keylog) {
+        rules_free(rules);
+        free(o.rule_files);
+        free(o.inputs);
+        free(o.keylogs);
+        return EXIT_INPUT;
+    }
+    o.pipe.keylog = keylog;
 
     FILE *out = stdout;
     if (o.out_path && strcmp(o.out_path, "-") != 0) {
@@ -771,6 +841,8 @@ int main(int argc, char **argv)
             exit_code = EXIT_PARTIAL;
     }
     for (size_t i = 0; i < o.n_inputs; i++) {
+        struct pcapng_secrets secrets;
+        pcapng_read_secrets(o.inputs[i], o.n_keylogs > 0, keylog, &secrets);
         enum capture_status st = workers_read_file(ws, o.inputs[i], o.filter,
                                                    stderr);
         if (st == CAPTURE_BAD_FILTER) {
@@ -798,8 +870,10 @@ int main(int argc, char **argv)
     }
     summary_free(&summary);
     rules_free(rules);
+    keylog_free(keylog);
     free(o.rule_files);
     free(o.inputs);
+    free(o.keylogs);
 
     if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
         fprintf(stderr, "tlsmon: writing results failed: %s\n", strerror(errno));

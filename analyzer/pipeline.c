@@ -61,6 +61,7 @@ void pipeline_config_defaults(struct pipeline_config *cfg)
     cfg->ca_file = cfg->ca_path = NULL;
     cfg->emit_certificates = false;
     cfg->rules = NULL;
+    cfg->keylog = NULL;
     cfg->alert_window_us = 60ULL * 1000000ULL;
     cfg->max_servers = SERVER_PROFILES_DEFAULT;
     cfg->external_ticks = false;
@@ -109,6 +110,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
     p->limits.max_queued_bytes = cfg->stream_queue_cap;
     p->limits.held_total = &p->reassembly_held;
     p->tls_limits.max_handshake_msg = cfg->max_handshake_msg;
+    p->tls_limits.keylog = cfg->keylog;
     return p;
 }
 

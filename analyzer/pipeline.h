@@ -23,6 +23,8 @@ struct pipeline_config {
     const char *ca_path;
     bool emit_certificates;       /* keep the chains as PEM in records */
     const struct rule_set *rules; /* NULL: no diagnosis */
+    struct keylog *keylog;        /* secrets for decryption, shared by all
+                                     workers; NULL: none */
     uint64_t alert_window_us;     /* flood control window; 0 sends all */
     size_t max_servers;           /* server profiles kept; 0 default */
     /* Workers (workers.h): the driver sends the time ticks that end idle

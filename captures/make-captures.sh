@@ -287,6 +287,7 @@ capture_start() { # NAME PORT [NAMESPACE IFACE]
     CAP_PORT=$2
     local cap_ns=${3:-$NS} cap_if=${4:-lo}
     CAP_DECODE_AS=1
+    keylog_off
     rm -f "$WORK/$1.pcap" "$WORK/$1.tcpdump"
     # Started directly (not through a shell function) so that $! is tcpdump
     # itself: ip netns exec execs it. --immediate-mode: without it libpcap
@@ -309,6 +310,7 @@ capture_stop() {
     wait "$CAP_PID" || true
     mv "$WORK/$CAP_NAME.pcap" "$HERE/$CAP_NAME.pcap"
     chmod 644 "$HERE/$CAP_NAME.pcap"
+    keylog_keep
     local packets
     packets=$(grep -o '[0-9]* packets captured' "$WORK/$CAP_NAME.tcpdump" \
         2>/dev/null || echo '? packets captured')
@@ -343,6 +345,34 @@ SH='tls.handshake.type==2 && !(tls.handshake.random[0:4]==cf:21:ad:74)'
 HRR='tls.handshake.type==2 && tls.handshake.random[0:4]==cf:21:ad:74'
 SH12="$SH && tls.handshake.version==0x0303 && !tls.handshake.extensions.supported_version"
 SH13="$SH && tls.handshake.extensions.supported_version==0x0304"
+
+# Key logs (issue 21): a scenario that calls keylog_on after capture_start
+# gets its TLS secrets in captures/keys/NAME.keys, next to the capture:
+# curl and GnuTLS write them to $SSLKEYLOGFILE, openssl s_client and
+# s_server to the file "${KEYLOG[@]}" names. These are test keys of test
+# connections; real key logs are secrets (README, "Key logs").
+CAP_KEYS=
+KEYLOG=()
+keylog_off() {
+    unset SSLKEYLOGFILE
+    CAP_KEYS=
+    KEYLOG=()
+}
+keylog_on() {
+    CAP_KEYS=$WORK/$CAP_NAME.keys
+    : >"$CAP_KEYS"
+    export SSLKEYLOGFILE=$CAP_KEYS
+    KEYLOG=(-keylogfile "$CAP_KEYS")
+}
+keylog_keep() {
+    [ -n "$CAP_KEYS" ] || return 0
+    [ -s "$CAP_KEYS" ] || die "$CAP_NAME: no secrets were logged"
+    mkdir -p "$HERE/keys"
+    # Both peers may log the same secrets: keep each line once.
+    awk '!seen[$0]++' "$CAP_KEYS" >"$HERE/keys/$CAP_NAME.keys"
+    chmod 644 "$HERE/keys/$CAP_NAME.keys"
+    keylog_off
+}
 
 SRV_PID=
 # s_server without -rev or -www copies its stdin to the client and gives up
@@ -666,6 +696,7 @@ cap_fail_unknown_ca() {
 # out as a short encrypted record (19 bytes: 2 alert + 1 type + 16 tag).
 cap_fail_unknown_ca_tls13() {
     capture_start fail-unknown-ca-tls13 4445
+    keylog_on
     server_start 4445 openssl s_server -accept 4445 -naccept 1 -rev -tls1_3 \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
@@ -685,12 +716,13 @@ cap_fail_unknown_ca_tls13() {
 # record inside a TLS 1.3 handshake. Real traffic looks like this too.
 cap_fail_unknown_ca_tls13_openssl() {
     capture_start fail-unknown-ca-tls13-openssl 4457
+    keylog_on
     server_start 4457 openssl s_server -accept 4457 -naccept 1 -rev -tls1_3 \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
     must_fail s_client_say "" 1 -connect 127.0.0.1:4457 -tls1_3 \
         -servername server.test -CAfile "$CERTS/other-ca.pem" \
-        -verify_return_error
+        -verify_return_error "${KEYLOG[@]}"
     server_stop
     capture_stop
     expect "$SH13" 1
@@ -726,12 +758,13 @@ cap_fail_client_cert() {
 cap_fail_client_cert_tls13() {
     # The client sends no data: it waits, gets the server's alert, and fails.
     capture_start fail-client-cert-tls13 4448
+    keylog_on
     server_start 4448 openssl s_server -accept 4448 -naccept 1 -rev -tls1_3 \
         -Verify 1 -CAfile "$ROOT" \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
     must_fail s_client_say "" 1 -connect 127.0.0.1:4448 -tls1_3 \
-        -servername server.test "${VERIFY[@]}"
+        -servername server.test "${VERIFY[@]}" "${KEYLOG[@]}"
     server_stop
     capture_stop
     expect "$SH13" 1
@@ -1536,11 +1569,12 @@ cap_fail_cipher_old_client() {
 # certificate_expired alert is not.
 cap_fail_expired_tls13() {
     capture_start fail-expired-tls13 4505
+    keylog_on
     server_start 4505 openssl s_server -accept 4505 -naccept 1 -rev -tls1_3 \
         -cert "$CERTS/server-expired.pem" -key "$CERTS/server-expired.key" \
         -cert_chain "$INTER"
     must_fail s_client_say "" 1 -connect 127.0.0.1:4505 -tls1_3 \
-        -servername server.test "${VERIFY[@]}"
+        -servername server.test "${VERIFY[@]}" "${KEYLOG[@]}"
     server_stop
     capture_stop
     expect 'tls.alert_message.desc==45 && tcp.dstport==4505' 1
@@ -2402,6 +2436,263 @@ CAUSE_SCENARIOS=(fail-cipher-tls13 fail-group-tls13-narrowed
      fail-pmtu-blackhole hrr-client-gave-up heartbleed heartbeat-benign
      one-sided-capture private-ca-accepted)
 
+# Key logs (issue 21): handshakes made with their secrets logged, so that
+# tlsmon --keylog can be checked against what the records held (tshark with
+# the same key log is the oracle, tests/e2e/keylog.py).
+
+TLS13_SUITES=(TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384
+     TLS_CHACHA20_POLY1305_SHA256 TLS_AES_128_CCM_SHA256
+     TLS_AES_128_CCM_8_SHA256)
+
+cap_keylog_tls13_suites() { # one connection per TLS 1.3 suite
+    capture_start keylog-tls13-suites 4600
+    keylog_on
+    local all s
+    all=$(IFS=:; echo "${TLS13_SUITES[*]}")
+    server_start 4600 openssl s_server -accept 4600 -naccept 5 -rev -tls1_3 \
+        -ciphersuites "$all" -alpn h2,http/1.1 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    for s in "${TLS13_SUITES[@]}"; do
+        must_pass s_client_say "hello over $s" 1 -connect 127.0.0.1:4600 \
+            -tls1_3 -ciphersuites "$s" -servername server.test -alpn h2 \
+            "${VERIFY[@]}" "${KEYLOG[@]}"
+    done
+    server_stop
+    capture_stop
+    expect "$SH13" 5
+    expect "$SH13 && tls.handshake.ciphersuite==0x1305" 1
+}
+
+# TLS 1.0-1.2 record protection: AES-GCM, ChaCha20-Poly1305, AES-CCM and
+# CCM_8, CBC with encrypt-then-MAC (OpenSSL's default when both offer it)
+# and without (-no_etm), SHA-384's PRF, TLS 1.1's explicit and TLS 1.0's
+# chained CBC IVs. (Debian's OpenSSL 3 has no 3DES suite left.)
+TLS12_CASES=(
+    "-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256"
+    "-tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384"
+    "-tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305"
+    "-tls1_2 -cipher AES128-CCM8"
+    "-tls1_2 -cipher AES256-CCM"
+    "-tls1_2 -cipher ECDHE-RSA-AES128-SHA"
+    "-tls1_2 -cipher ECDHE-RSA-AES256-SHA384 -no_etm"
+    "-tls1_1 -cipher ECDHE-RSA-AES128-SHA:@SECLEVEL=0"
+    "-tls1 -cipher ECDHE-RSA-AES256-SHA:@SECLEVEL=0 -no_etm"
+)
+cap_keylog_tls12_suites() {
+    capture_start keylog-tls12-suites 4601
+    keylog_on
+    local c
+    server_start 4601 openssl s_server -accept 4601 -naccept 9 -rev \
+        -no_tls1_3 -cipher 'ALL:@SECLEVEL=0' \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    for c in "${TLS12_CASES[@]}"; do
+        # shellcheck disable=SC2086
+        must_pass s_client_say "hello with $c" 1 -connect 127.0.0.1:4601 \
+            $c -servername server.test "${VERIFY[@]}" "${KEYLOG[@]}"
+    done
+    server_stop
+    capture_stop
+    expect "$SH" 9
+    expect "$SH && tls.handshake.ciphersuite==0xc0a0" 1
+    expect 'tls.handshake.type==2 && tls.handshake.version==0x0301' 1
+}
+
+cap_keylog_curl_tls13() { # curl writes SSLKEYLOGFILE
+    capture_start keylog-curl-tls13 4602
+    keylog_on
+    server_start 4602 openssl s_server -accept 4602 -naccept 1 -www -tls1_3 \
+        -cert "$CERTS/server-ecdsa.pem" -key "$CERTS/server-ecdsa.key" \
+        -cert_chain "$INTER"
+    must_pass in_ns curl -sS -o /dev/null -w '%{http_code}\n' --tlsv1.3 \
+        --cacert "$ROOT" --resolve server.test:4602:127.0.0.1 \
+        https://server.test:4602/
+    grep -q '^200' "$(client_log)" || die "curl: no HTTP 200"
+    server_stop
+    capture_stop
+    expect "$SH13" 1
+}
+cap_keylog_curl_tls12() {
+    capture_start keylog-curl-tls12 4603
+    keylog_on
+    server_start 4603 openssl s_server -accept 4603 -naccept 1 -www \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_pass in_ns curl -sS -o /dev/null -w '%{http_code}\n' \
+        --tlsv1.2 --tls-max 1.2 --cacert "$ROOT" \
+        --resolve server.test:4603:127.0.0.1 https://server.test:4603/
+    grep -q '^200' "$(client_log)" || die "curl: no HTTP 200"
+    server_stop
+    capture_stop
+    expect "$SH12" 1
+}
+
+GNUTLS13='NORMAL:-VERS-ALL:+VERS-TLS1.3'
+cap_keylog_gnutls_tls13() { # GnuTLS client and server, SSLKEYLOGFILE
+    capture_start keylog-gnutls-tls13 4604
+    keylog_on
+    server_start 4604 gnutls-serv -p 4604 --echo --priority "$GNUTLS13" \
+        --x509certfile "$CERTS/server-rsa-chain.pem" \
+        --x509keyfile "$CERTS/server-rsa.key"
+    must_pass bash -c "{ echo 'hello from gnutls'; sleep 1; } |
+        ip netns exec '$NS' gnutls-cli -p 4604 --priority '$GNUTLS13' \
+        --x509cafile '$ROOT' --sni-hostname server.test \
+        --verify-hostname server.test 127.0.0.1"
+    sleep 0.3
+    server_stop
+    capture_stop
+    expect "$SH13" 1
+}
+
+cap_keylog_hrr() { # HelloRetryRequest: X25519 offered, P-384 wanted
+    capture_start keylog-hrr 4605
+    keylog_on
+    server_start 4605 openssl s_server -accept 4605 -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER" -groups P-384
+    must_pass s_client_say "hello after a retry" 1 -connect 127.0.0.1:4605 \
+        -tls1_3 -servername server.test -groups X25519:P-384 \
+        "${VERIFY[@]}" "${KEYLOG[@]}"
+    server_stop
+    capture_stop
+    expect "$HRR" 1
+    expect "$SH13" 1
+}
+
+cap_keylog_resume() { # a full handshake, then a PSK resumption
+    capture_start keylog-resume 4606
+    keylog_on
+    server_start 4606 openssl s_server -accept 4606 -naccept 2 -rev -tls1_3 \
+        -cert "$CERTS/server-ecdsa.pem" -key "$CERTS/server-ecdsa.key" \
+        -cert_chain "$INTER" -num_tickets 1
+    must_pass s_client_say "first" 1 -connect 127.0.0.1:4606 -tls1_3 \
+        -servername server.test "${VERIFY[@]}" "${KEYLOG[@]}" \
+        -sess_out "$WORK/keylog-resume.sess"
+    must_pass s_client_say "second, resumed" 1 -connect 127.0.0.1:4606 \
+        -tls1_3 -servername server.test "${VERIFY[@]}" "${KEYLOG[@]}" \
+        -sess_in "$WORK/keylog-resume.sess"
+    grep -q '^Reused' "$(client_log)" || die "keylog-resume: not resumed"
+    server_stop
+    capture_stop
+    expect "$SH13 && tls.handshake.extension.type==41" 1
+}
+
+cap_keylog_early_data() { # 0-RTT on a resumption (CLIENT_EARLY_TRAFFIC_SECRET)
+    capture_start keylog-early-data 4607
+    keylog_on
+    echo "GET / 0-RTT" >"$WORK/early.txt"
+    # -early_data cannot go with -rev, and without it s_server copies its
+    # stdin to the client and quits at its end: give it one that stays open.
+    server_start 4607 bash -c "sleep 6 | openssl s_server -accept 4607 \
+        -naccept 2 -tls1_3 -cert '$CERTS/server-rsa.pem' \
+        -key '$CERTS/server-rsa.key' -cert_chain '$INTER' -early_data \
+        -num_tickets 1"
+    must_pass s_client_say "first" 1 -connect 127.0.0.1:4607 -tls1_3 \
+        -servername server.test "${VERIFY[@]}" "${KEYLOG[@]}" \
+        -sess_out "$WORK/keylog-early.sess"
+    must_pass s_client_say "after early data" 1 -connect 127.0.0.1:4607 \
+        -tls1_3 -servername server.test "${VERIFY[@]}" "${KEYLOG[@]}" \
+        -sess_in "$WORK/keylog-early.sess" -early_data "$WORK/early.txt"
+    server_stop
+    capture_stop
+    grep -q CLIENT_EARLY_TRAFFIC_SECRET "$HERE/keys/keylog-early-data.keys" ||
+        die "keylog-early-data: no early secret logged"
+    expect 'tls.handshake.type==1 && tls.handshake.extension.type==42' 1
+}
+
+cap_keylog_mtls_refused() { # the server refuses the client's certificate
+    capture_start keylog-mtls-refused 4608
+    keylog_on
+    server_start 4608 openssl s_server -accept 4608 -naccept 1 -rev -tls1_3 \
+        -Verify 1 -CAfile "$CERTS/other-ca.pem" -verify_return_error \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4608 -tls1_3 \
+        -servername server.test "${VERIFY[@]}" "${KEYLOG[@]}" \
+        -cert "$CERTS/client-mtls.pem" -key "$CERTS/client-mtls.key" \
+        -cert_chain "$INTER"
+    server_stop
+    capture_stop
+    expect "$SH13" 1
+    expect 'tls.alert_message' 0
+}
+
+# An OpenSSL TLS 1.3 server with the certificate LEAF (and its key), and a
+# GnuTLS client that trusts our root and refuses it: GnuTLS encrypts its
+# alert about the chain. The capture (NAME, PORT) must already be started.
+gnutls_refuses_leaf() { # PORT LEAF
+    server_start "$1" openssl s_server -accept "$1" -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/$2.pem" -key "$CERTS/$2.key" -cert_chain "$INTER"
+    must_fail bash -c "sleep 1 | ip netns exec '$NS' gnutls-cli -p $1 \
+        --priority '$GNUTLS13' --x509cafile '$ROOT' \
+        --sni-hostname server.test --verify-hostname server.test 127.0.0.1"
+    server_stop
+    capture_stop
+}
+
+cap_keylog_gnutls_expired() {
+    capture_start keylog-gnutls-expired 4609
+    keylog_on
+    gnutls_refuses_leaf 4609 server-expired
+    expect "$SH13" 1
+    expect 'tls.alert_message' 0
+}
+
+cap_keylog_gnutls_hostname() { # a certificate for other.test
+    capture_start keylog-gnutls-hostname 4610
+    keylog_on
+    gnutls_refuses_leaf 4610 other-name
+    expect "$SH13" 1
+    expect 'tls.alert_message' 0
+}
+
+cap_keylog_hostname_tls13() { # the same refusal by OpenSSL (plaintext alert)
+    capture_start keylog-hostname-tls13 4611
+    keylog_on
+    server_start 4611 openssl s_server -accept 4611 -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/other-name.pem" -key "$CERTS/other-name.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4611 -tls1_3 \
+        -servername server.test "${VERIFY[@]}" "${KEYLOG[@]}"
+    server_stop
+    capture_stop
+    expect "$SH13" 1
+}
+
+cap_keylog_unknown_ca() { # the client trusts another CA than tlsmon does
+    capture_start keylog-unknown-ca 4613
+    keylog_on
+    server_start 4613 openssl s_server -accept 4613 -naccept 1 -rev -tls1_3 \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4613 -tls1_3 \
+        -servername server.test -CAfile "$CERTS/other-ca.pem" \
+        -verify_return_error "${KEYLOG[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.alert_message.desc==48 && tcp.dstport==4613' 1
+}
+
+# A pcapng with its secrets inside (editcap --inject-secrets): tlsmon reads
+# the Decryption Secrets Block without --keylog.
+cap_keylog_dsb() {
+    command -v editcap >/dev/null || die "keylog-dsb needs editcap (tshark)"
+    capture_start keylog-dsb 4612
+    keylog_on
+    gnutls_refuses_leaf 4612 server-expired
+    editcap --inject-secrets "tls,$HERE/keys/keylog-dsb.keys" \
+        "$HERE/keylog-dsb.pcap" "$HERE/keylog-dsb.pcapng"
+    chmod 644 "$HERE/keylog-dsb.pcapng"
+    rm -f "$HERE/keylog-dsb.pcap" "$HERE/keys/keylog-dsb.keys"
+}
+
+KEYLOG_SCENARIOS=(keylog-tls13-suites keylog-tls12-suites keylog-curl-tls13
+     keylog-curl-tls12 keylog-gnutls-tls13 keylog-hrr keylog-resume
+     keylog-early-data keylog-mtls-refused keylog-gnutls-expired
+     keylog-gnutls-hostname keylog-hostname-tls13 keylog-unknown-ca
+     keylog-dsb)
+
 STARTTLS_SCENARIOS=(starttls-smtp starttls-smtp-refused starttls-imap
      starttls-imap-refused starttls-pop3 starttls-pop3-refused starttls-ftp
      starttls-ftp-refused starttls-xmpp starttls-xmpp-refused starttls-ldap starttls-ldap-refused
@@ -2423,6 +2714,7 @@ ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
      "${STARTTLS_SCENARIOS[@]}")
 ALL+=("${RULECAP_SCENARIOS[@]}")
 ALL+=("${CAUSE_SCENARIOS[@]}")
+ALL+=("${KEYLOG_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do

@@ -84,6 +84,7 @@ enum hs_stage {
 struct tls_alert {
     uint8_t sender;      /* enum tls_side */
     bool encrypted;      /* description not visible */
+    bool decrypted;      /* read from an encrypted record with a key log */
     uint8_t level;       /* 1 warning, 2 fatal; 0 when encrypted */
     uint8_t description; /* alert code; 0 when encrypted */
     uint16_t length;     /* record length (what an encrypted alert shows) */
@@ -102,6 +103,8 @@ struct client_hello {
 
     uint8_t session_id_len;
     uint8_t session_id[32];
+    uint8_t random[32];   /* matches the key log; SSLv2: the challenge,
+                             right-aligned (unused) */
 
     /* 32-bit because SSLv2 cipher specs are 3 bytes; TLS values fit 16. */
     uint32_t ciphers[HS_MAX_CIPHERS];
@@ -164,6 +167,7 @@ struct server_hello {
 
     uint8_t session_id_len;
     uint8_t session_id[32];
+    uint8_t random[32];
 
     uint16_t extensions[HS_MAX_EXTENSIONS];
     uint16_t n_extensions;
@@ -180,6 +184,33 @@ struct server_hello {
     bool renegotiation_info;
     bool session_ticket;  /* server will send a NewSessionTicket */
     bool status_request;
+};
+
+/* TLS 1.3 EncryptedExtensions, read with a key log. */
+struct encrypted_extensions {
+    bool seen;
+    uint16_t extensions[HS_MAX_EXTENSIONS]; /* types in wire order */
+    uint16_t n_extensions;
+    uint16_t n_extensions_total;
+    bool has_alpn;
+    char alpn[HS_ALPN_LEN];
+    bool early_data;      /* the server accepted 0-RTT */
+};
+
+/* What a key log opened in this handshake (keylog.c, tls_decrypt.c). */
+struct decryption {
+    bool attempted;       /* a key log was given and the suite can be opened */
+    bool unsupported;     /* a key log was given, the suite cannot be opened */
+    bool no_client_hello; /* a key log was given, but no ClientHello (and
+                             so no client random) was seen */
+    uint32_t records;     /* records opened */
+    uint32_t failed;      /* records that did not authenticate */
+    uint8_t missing;      /* bits (enum keylog_secret) needed and absent */
+    uint8_t used;         /* bits that opened records */
+    uint32_t messages[2]; /* bit n: handshake type n decrypted, by side */
+    uint16_t cert_compression; /* RFC 8879 algorithm of a compressed
+                                  certificate, 0 none */
+    bool compression_failed;   /* it did not inflate */
 };
 
 struct hello_retry {
@@ -389,6 +420,8 @@ struct handshake {
     struct client_hello ch2; /* second ClientHello after an HRR */
     struct server_hello sh;
     struct hello_retry hrr;
+    struct encrypted_extensions ee; /* key log only */
+    struct decryption decryption;   /* key log only */
     struct cert_chain server_certs;
     struct cert_chain client_certs;
     struct cert_result server_cert; /* certificate stage (x509.c) */

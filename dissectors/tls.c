@@ -11,8 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "../analyzer/cursor.h"
+#include "cert_decompress.h"
+#include "keylog.h"
 #include "outcome.h"
+#include "tls_decrypt.h"
 #include "tls_messages.h"
 #include "tls_names.h"
 
@@ -120,7 +125,32 @@ struct tls_session {
     int fin_side;
     uint64_t fin_ts;
     enum hs_stage fin_stage;
+
+    /* Key log decryption (see the section "decrypted records"). Without a
+     * key log table (`keylog` NULL) nothing below is touched; with a table
+     * that holds nothing, a ServerHello costs one check. */
+    struct keylog *keylog;
+    struct tls_decryptor *dec;
+    uint8_t *plain;          /* one record's plaintext */
+    struct tls_hold hold;    /* records waiting for a followed key log */
+    bool in_decrypted;       /* the messages being read were decrypted */
+    uint8_t epoch_change[2]; /* by role, applied after the record */
 };
+
+/* Decrypted records (defined below the record readers they feed). */
+static void keyed_start(struct tls_session *s);
+static bool keyed_record13(struct tls_session *s, int side,
+                           struct cursor *body, uint32_t len);
+static bool keyed_record12(struct tls_session *s, int side,
+                           struct cursor *body, uint32_t len);
+static void keyed_skip12(struct tls_session *s, int side,
+                         struct cursor *body);
+static bool keyed_hold(struct tls_session *s, int side, struct cursor *body);
+static void keyed_flush(struct tls_session *s);
+static void keyed_release_state(struct tls_session *s);
+static void keyed_message(struct tls_session *s, int side, uint8_t type,
+                          struct cursor *body, bool complete);
+static size_t keyed_memory(const struct tls_session *s);
 
 /* ---- small helpers ---- */
 
@@ -158,6 +188,8 @@ static bool is_decided(const struct tls_session *s)
 
 static void release_buffers(struct tls_session *s)
 {
+    if (s->keylog)
+        keyed_release_state(s);
     for (int i = 0; i < 2; i++) {
         free(s->side[i].body);
         s->side[i].body = NULL;
@@ -247,6 +279,7 @@ struct tls_session *tls_session_new(const struct tls_limits *lim,
     s->client_side = (client_side == 0 || client_side == 1) ? client_side : -1;
     s->max_msg = lim && lim->max_handshake_msg ? lim->max_handshake_msg
                                                : TLS_DEFAULT_MAX_HS_MSG;
+    s->keylog = lim ? lim->keylog : NULL;
     if (s->max_msg > TLS_HS_LEN_MAX)
         s->max_msg = TLS_HS_LEN_MAX;
     s->rec.ended_by_side = -1;
@@ -266,7 +299,7 @@ size_t tls_session_memory(const struct tls_session *s)
             n += TLS_RECORD_MAX;
         n += s->side[i].msg_cap;
     }
-    return n;
+    return n + (s->keylog ? keyed_memory(s) : 0);
 }
 
 void tls_session_free(struct tls_session *s)
@@ -377,6 +410,8 @@ static void on_server_hello(struct tls_session *s, int side,
      * exactly as the final version does. */
     if (tls_version_rank(h->sh.version) == tls_version_rank(TLS_V_1_3))
         s->tls13 = true;
+    if (s->keylog)
+        keyed_start(s);
 }
 
 static void on_certificate(struct tls_session *s, int side,
@@ -410,6 +445,13 @@ static void on_handshake_message(struct tls_session *s, int side, uint8_t type,
     struct handshake *h = &s->rec;
     uint16_t group;
 
+    if (s->in_decrypted) {
+        keyed_message(s, side, type, body, complete);
+        if (type != TLS_HS_FINISHED && type != TLS_HS_CERTIFICATE &&
+            type != TLS_HS_CERTIFICATE_REQUEST &&
+            type != TLS_HS_NEW_SESSION_TICKET)
+            return;
+    }
     switch (type) {
     case TLS_HS_CLIENT_HELLO:
         on_client_hello(s, side, body, len, complete);
@@ -455,10 +497,12 @@ static void on_handshake_message(struct tls_session *s, int side, uint8_t type,
         h->new_session_ticket = true;
         break;
     case TLS_HS_FINISHED: {
-        /* A plaintext Finished should not exist; note it all the same. */
+        /* A plaintext Finished should not exist; note it all the same. A
+         * decrypted TLS 1.3 server Finished ends the encrypted flight. */
         enum tls_side r = role_of(s, side);
         h->finished[r] = true;
         reach(s, r == TLS_SIDE_CLIENT ? STAGE_CLIENT_FINISHED
+                 : s->tls13           ? STAGE_SERVER_ENCRYPTED_FLIGHT
                                       : STAGE_SERVER_FINISHED);
         break;
     }
@@ -734,6 +778,8 @@ static void read_tls13_record(struct tls_session *s, int side,
         return;
     }
 
+    if (s->dec && keyed_record13(s, side, body, len))
+        return;
     h->encrypted_records[r]++;
     if (h->finished[TLS_SIDE_CLIENT]) {
         if (s->server_alert_pending) {
@@ -797,6 +843,8 @@ static void read_tls12_record(struct tls_session *s, int side,
         break;
     case CT_ALERT:
         p->ccs_unsure = false;
+        if (p->encrypted && s->dec && keyed_record12(s, side, body, len))
+            break;
         if (p->encrypted) {
             h->encrypted_records[r]++;
             add_alert(s, side, true, 0, 0, (uint16_t)len);
@@ -815,6 +863,8 @@ static void read_tls12_record(struct tls_session *s, int side,
             read_handshake_bytes(s, side, body);
             break;
         }
+        if (s->dec && keyed_record12(s, side, body, len))
+            break;
         h->encrypted_records[r]++;
         if (!h->finished[r]) {
             h->finished[r] = true;
@@ -823,6 +873,8 @@ static void read_tls12_record(struct tls_session *s, int side,
         }
         break;
     case CT_APP_DATA:
+        if (p->encrypted && s->dec)
+            keyed_skip12(s, side, body);
         if (p->encrypted) {
             h->encrypted_records[r]++;
             h->app_data[r] = true;
@@ -883,6 +935,8 @@ static void record_done(struct tls_session *s, int side)
             note_error(s, "sslv2_server_hello");
     } else if (p->type == CT_HEARTBEAT) {
         note_heartbeat(s, side, &body, p->body_len);
+    } else if (s->dec && keyed_hold(s, side, &body)) {
+        return; /* read once its keys are known, in order */
     } else if (was_tls13) {
         read_tls13_record(s, side, &body, p->body_len);
     } else {
@@ -1184,6 +1238,353 @@ static void read_records(struct tls_session *s, int side, struct cursor *in)
     }
 }
 
+/* ---- decrypted records (key log) ----
+ *
+ * With a key log the protected records of the handshake are opened and
+ * their plaintext read by the readers of plaintext records. The flags the
+ * outcome is decided on (finished, app_data, alerts) are then set from
+ * what the records held, where without keys they come from record sizes;
+ * everything else is set exactly as without keys, so that a record differs
+ * only by what the keys revealed. A record that cannot be opened (no key,
+ * a failed authentication) is read as it is read without keys. */
+
+/* How long (packet time) records wait for the secrets a client is about
+ * to write to a followed key log. */
+#define KEYED_HOLD_US (2ull * 1000000ull)
+
+enum { EPOCH_FINISHED = 1, EPOCH_KEY_UPDATE = 2 };
+
+static enum tls_dec_dir dec_dir(const struct tls_session *s, int side)
+{
+    return role_of(s, side) == TLS_SIDE_CLIENT ? TLS_DEC_CLIENT
+                                               : TLS_DEC_SERVER;
+}
+
+static void keyed_start(struct tls_session *s)
+{
+    struct handshake *h = &s->rec;
+
+    if (s->dec || !keylog_active(s->keylog) || !h->sh.seen)
+        return;
+    if (!h->ch.seen || h->ch.sslv2) {
+        h->decryption.no_client_hello = true;
+        return;
+    }
+    s->dec = tls_decryptor_new(s->keylog, h->sh.version, h->sh.cipher,
+                               h->ch.random, h->sh.random,
+                               h->ch.encrypt_then_mac &&
+                                   h->sh.encrypt_then_mac);
+    if (!s->dec) {
+        h->decryption.unsupported = true;
+        return;
+    }
+    h->decryption.attempted = true;
+    if (s->tls13 && h->ch.early_data)
+        tls_decryptor_expect_early(s->dec);
+}
+
+static size_t keyed_memory(const struct tls_session *s)
+{
+    return (s->dec ? tls_decryptor_memory() : 0) +
+           (s->plain ? TLS_DEC_MAX_RECORD : 0) + s->hold.bytes;
+}
+
+/* The handshake is decided: what was opened goes into the record and
+ * every key, and every plaintext, is wiped. */
+static void keyed_release_state(struct tls_session *s)
+{
+    struct decryption *d = &s->rec.decryption;
+    if (s->dec) {
+        struct tls_dec_report rep;
+        tls_decryptor_report(s->dec, &rep);
+        d->records = rep.opened;
+        d->failed = rep.failed;
+        d->missing = rep.missing;
+        d->used = rep.used;
+        tls_decryptor_free(s->dec);
+        s->dec = NULL;
+    }
+    if (s->plain) {
+        OPENSSL_cleanse(s->plain, TLS_DEC_MAX_RECORD);
+        free(s->plain);
+        s->plain = NULL;
+    }
+    tls_hold_clear(&s->hold);
+}
+
+/* Open the current record of `side`; false leaves it to be read as
+ * without keys. */
+static bool keyed_open(struct tls_session *s, int side, struct cursor *body,
+                       uint8_t *inner, struct cursor *plain)
+{
+    struct side_parser *p = &s->side[side];
+    enum tls_dec_dir dir = dec_dir(s, side);
+    size_t n;
+
+    if (tls_decryptor_stopped(s->dec, dir))
+        return false;
+    if (!tls_decryptor_ready(s->dec, dir, false)) {
+        tls_decryptor_give_up(s->dec, dir);
+        return false;
+    }
+    if (!s->plain && !(s->plain = malloc(TLS_DEC_MAX_RECORD)))
+        return false;
+    if (tls_decryptor_open(s->dec, dir, p->type, p->version, body, s->plain,
+                           &n, inner) != TLS_DEC_OK)
+        return false;
+    *plain = cursor_make(s->plain, n);
+    return true;
+}
+
+static void read_decrypted_alerts(struct tls_session *s, int side,
+                                  struct cursor *plain, uint32_t len)
+{
+    struct handshake *h = &s->rec;
+    uint8_t level, desc;
+
+    if (cursor_left(plain) < 2 || cursor_left(plain) % 2)
+        note_error(s, "bad alert record");
+    while (cursor_u8(plain, &level) && cursor_u8(plain, &desc)) {
+        uint8_t before = h->n_alerts;
+        add_alert(s, side, false, level, desc, (uint16_t)len);
+        if (h->n_alerts > before)
+            h->alerts[h->n_alerts - 1].decrypted = true;
+    }
+}
+
+static void read_decrypted_handshake(struct tls_session *s, int side,
+                                     struct cursor *plain)
+{
+    s->in_decrypted = true;
+    read_handshake_bytes(s, side, plain);
+    s->in_decrypted = false;
+}
+
+/* Keys change at record boundaries: after the record with a Finished or a
+ * KeyUpdate, its sender's next records use the next keys. */
+static void keyed_epochs(struct tls_session *s)
+{
+    for (int r = 0; r < 2 && s->dec; r++) {
+        if (s->epoch_change[r] & EPOCH_FINISHED)
+            tls_decryptor_finished(s->dec, (enum tls_dec_dir)r);
+        if (s->epoch_change[r] & EPOCH_KEY_UPDATE)
+            tls_decryptor_key_update(s->dec, (enum tls_dec_dir)r);
+        s->epoch_change[r] = 0;
+    }
+}
+
+/* A handshake message read from decrypted bytes: what only keys show. */
+static void keyed_message(struct tls_session *s, int side, uint8_t type,
+                          struct cursor *body, bool complete)
+{
+    struct handshake *h = &s->rec;
+    enum tls_side r = role_of(s, side);
+
+    if (type < 32)
+        h->decryption.messages[r] |= 1u << type;
+    switch (type) {
+    case TLS_HS_ENCRYPTED_EXTENSIONS:
+        if (r != TLS_SIDE_SERVER || h->ee.seen)
+            break;
+        if (!complete)
+            h->ee.seen = true;
+        else if (!tls_parse_encrypted_extensions(body, &h->ee))
+            note_error(s, "encrypted_extensions");
+        break;
+    case TLS_HS_COMPRESSED_CERTIFICATE: {
+        struct cert_chain *chain = r == TLS_SIDE_CLIENT ? &h->client_certs
+                                                        : &h->server_certs;
+        uint8_t *der = NULL;
+        uint32_t n = 0;
+        uint16_t alg = 0;
+        if (chain->seen)
+            break;
+        if (!complete || !tls_parse_compressed_certificate(
+                             body, s->max_msg, &alg, &der, &n)) {
+            h->decryption.cert_compression = alg;
+            h->decryption.compression_failed = true;
+            note_error(s, "compressed_certificate");
+            on_certificate(s, side, NULL, false);
+            break;
+        }
+        h->decryption.cert_compression = alg;
+        struct cursor c = cursor_make(der, n);
+        on_certificate(s, side, &c, true);
+        free(der);
+        break;
+    }
+    case TLS_HS_FINISHED:
+        s->epoch_change[r] |= EPOCH_FINISHED;
+        break;
+    case TLS_HS_KEY_UPDATE:
+        s->epoch_change[r] |= EPOCH_KEY_UPDATE;
+        break;
+    case TLS_HS_END_OF_EARLY_DATA:
+        tls_decryptor_end_of_early_data(s->dec);
+        break;
+    default:
+        break;
+    }
+}
+
+/* A TLS 1.3 record that is not an alert, as its size tells without keys:
+ * after the client's Finished it is data (the proof that both sides
+ * finished), before it the server's flight. */
+static void keyed_progress13(struct tls_session *s, enum tls_side r,
+                             bool client_done)
+{
+    struct handshake *h = &s->rec;
+    if (client_done) {
+        if (s->server_alert_pending) {
+            s->server_alert_pending = false;
+            h->app_data[TLS_SIDE_SERVER] = true;
+        }
+        h->app_data[r] = true;
+        reach(s, STAGE_APPLICATION_DATA);
+    } else if (r == TLS_SIDE_SERVER) {
+        reach(s, STAGE_SERVER_ENCRYPTED_FLIGHT);
+    }
+}
+
+static bool keyed_record13(struct tls_session *s, int side,
+                           struct cursor *body, uint32_t len)
+{
+    struct handshake *h = &s->rec;
+    enum tls_side r = role_of(s, side);
+    bool client_done = h->finished[TLS_SIDE_CLIENT];
+    struct cursor plain;
+    uint8_t inner;
+
+    if (!keyed_open(s, side, body, &inner, &plain))
+        return false;
+    h->encrypted_records[r]++;
+    if (r == TLS_SIDE_CLIENT && h->encrypted_records[r] == 1)
+        h->first_client_encrypted_len = (uint16_t)len;
+    switch (inner) {
+    case CT_ALERT:
+        read_decrypted_alerts(s, side, &plain, len);
+        break;
+    case CT_HANDSHAKE:
+        read_decrypted_handshake(s, side, &plain);
+        keyed_progress13(s, r, client_done);
+        break;
+    case CT_APP_DATA:
+        keyed_progress13(s, r, client_done);
+        break;
+    default: /* 0-RTT data (0), or a type TLS 1.3 does not have */
+        break;
+    }
+    keyed_epochs(s);
+    return true;
+}
+
+static bool keyed_record12(struct tls_session *s, int side,
+                           struct cursor *body, uint32_t len)
+{
+    struct handshake *h = &s->rec;
+    enum tls_side r = role_of(s, side);
+    struct cursor plain;
+    uint8_t inner;
+
+    if (!keyed_open(s, side, body, &inner, &plain))
+        return false;
+    h->encrypted_records[r]++;
+    if (inner == CT_ALERT)
+        read_decrypted_alerts(s, side, &plain, len);
+    else if (!h->finished[r]) /* later ones (renegotiation): counted */
+        read_decrypted_handshake(s, side, &plain);
+    s->epoch_change[r] = 0;
+    return true;
+}
+
+static void keyed_skip12(struct tls_session *s, int side, struct cursor *body)
+{
+    tls_decryptor_skip(s->dec, dec_dir(s, side), body);
+}
+
+/* Does a record of this type from `side` need keys to be read now? */
+static bool needs_key(const struct tls_session *s, int side, uint8_t type)
+{
+    if (tls_decryptor_stopped(s->dec, dec_dir(s, side)))
+        return false;
+    if (s->tls13)
+        return type == CT_APP_DATA;
+    return s->side[side].encrypted && (type == CT_ALERT || type == CT_HANDSHAKE);
+}
+
+/* Read one held record as it would have been read when it came. */
+static void replay(struct tls_session *s, const struct tls_held_record *r)
+{
+    struct side_parser *p = &s->side[r->side];
+    uint8_t type = p->type;
+    uint16_t version = p->version;
+    uint64_t rec_ts = p->rec_ts, now = s->now;
+    struct cursor body = cursor_make(r->body, r->len);
+
+    p->type = r->type;
+    p->version = r->version;
+    p->rec_ts = s->now = r->ts_us;
+    if (s->tls13)
+        read_tls13_record(s, r->side, &body, r->len);
+    else
+        read_tls12_record(s, r->side, &body, r->len);
+    decide_now(s);
+    p->type = type;
+    p->version = version;
+    p->rec_ts = rec_ts;
+    s->now = now;
+}
+
+/* Read held records, oldest first, while their keys are known; `force`
+ * reads them all, without the keys that did not come. */
+static void keyed_release(struct tls_session *s, bool force)
+{
+    struct tls_held_record *r;
+    while (!is_decided(s) && (r = s->hold.head) != NULL) {
+        enum tls_dec_dir dir = dec_dir(s, r->side);
+        if (needs_key(s, r->side, r->type) &&
+            !tls_decryptor_ready(s->dec, dir, force)) {
+            if (!force)
+                return;
+            tls_decryptor_give_up(s->dec, dir);
+        }
+        r = tls_hold_pop(&s->hold);
+        replay(s, r);
+        tls_hold_free_one(r);
+    }
+}
+
+/* Live capture with a followed key log: the client writes its secrets as
+ * it reads the server's flight, which the sensor sees at the same time.
+ * A record whose keys are not there yet waits (with every record after
+ * it, to keep their order) until they are, or for KEYED_HOLD_US, or until
+ * the connection closes. True when the record is held (or the session got
+ * decided meanwhile). */
+static bool keyed_hold(struct tls_session *s, int side, struct cursor *body)
+{
+    struct side_parser *p = &s->side[side];
+
+    if (!keylog_following(s->keylog))
+        return false;
+    if (!s->hold.head && (!needs_key(s, side, p->type) ||
+                          tls_decryptor_ready(s->dec, dec_dir(s, side),
+                                              false)))
+        return false;
+    if (!tls_hold_push(&s->hold, side, p->type, p->version, p->rec_ts,
+                       body)) {
+        keyed_release(s, true); /* full: what waits goes on without keys */
+        return is_decided(s);
+    }
+    keyed_release(s, s->now - s->hold.since_us > KEYED_HOLD_US);
+    return true;
+}
+
+static void keyed_flush(struct tls_session *s)
+{
+    if (s->keylog && s->hold.head)
+        keyed_release(s, true);
+}
+
 /* ---- feeding ---- */
 
 void tls_feed(struct tls_session *s, int side, const uint8_t *data,
@@ -1215,6 +1616,9 @@ void tls_gap(struct tls_session *s, int side, uint32_t len)
     struct side_parser *p;
 
     if (!s || (side != 0 && side != 1) || is_decided(s))
+        return;
+    keyed_flush(s);
+    if (is_decided(s))
         return;
     s->rec.gaps++;
     s->rec.gap_bytes += len;
@@ -1264,6 +1668,7 @@ void tls_closed(struct tls_session *s, int side, enum tls_close how,
     if (tls_not_a_tls_flow(s))
         return;
     flush_not_tls(s);
+    keyed_flush(s);
     if (is_decided(s))
         return;
     settle_server_alert(s);
@@ -1289,6 +1694,7 @@ void tls_finish(struct tls_session *s, enum hs_ended_by why, uint64_t ts_us)
     if (!s || is_decided(s))
         return;
     flush_not_tls(s);
+    keyed_flush(s);
     if (is_decided(s))
         return;
     settle_server_alert(s);

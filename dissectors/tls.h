@@ -22,8 +22,11 @@ enum tls_sniff {
 };
 enum tls_sniff tls_sniff(const uint8_t *data, uint32_t len);
 
+struct keylog;
+
 struct tls_limits {
     uint32_t max_handshake_msg; /* bytes of one handshake message kept */
+    struct keylog *keylog;      /* secrets to decrypt with; NULL: none */
 };
 
 struct tls_session; /* private */

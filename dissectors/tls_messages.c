@@ -371,7 +371,7 @@ bool tls_parse_client_hello(struct cursor *body, struct client_hello *out)
     out->length = (uint32_t)cursor_left(body);
 
     CURSOR_TRY(cursor_u16(body, &out->legacy_version));
-    CURSOR_TRY(cursor_skip(body, 32)); /* random */
+    CURSOR_TRY(cursor_copy(body, out->random, sizeof out->random));
     CURSOR_TRY(read_session_id(body, &out->session_id_len, out->session_id));
 
     save = cursor_pos(body);
@@ -591,6 +591,7 @@ bool tls_parse_server_hello(struct cursor *body, struct server_hello *sh,
     sh->seen = true;
     sh->legacy_version = legacy_version;
     sh->version = legacy_version;
+    memcpy(sh->random, random, sizeof sh->random);
 
     if (draft_server_hello_layout(legacy_version)) {
         CURSOR_TRY(cursor_u16(body, &sh->cipher));
@@ -607,6 +608,37 @@ bool tls_parse_server_hello(struct cursor *body, struct server_hello *sh,
         return false;
     }
     return true;
+}
+
+/* ---- EncryptedExtensions (TLS 1.3, with a key log) --------------------- */
+
+bool tls_parse_encrypted_extensions(struct cursor *body,
+                                    struct encrypted_extensions *out)
+{
+    struct cursor exts, ext, list, proto;
+    uint16_t type, len;
+
+    memset(out, 0, sizeof *out);
+    out->seen = true;
+    CURSOR_TRY(cursor_u16(body, &len));
+    CURSOR_TRY(cursor_sub(body, len, &exts));
+    while (cursor_left(&exts) > 0) {
+        CURSOR_TRY(cursor_u16(&exts, &type) && cursor_vec16(&exts, &ext));
+        if (out->n_extensions < HS_MAX_EXTENSIONS)
+            out->extensions[out->n_extensions++] = type;
+        if (out->n_extensions_total < UINT16_MAX)
+            out->n_extensions_total++;
+        if (type == EXT_EARLY_DATA) {
+            out->early_data = true;
+        } else if (type == EXT_ALPN) {
+            /* RFC 7301 §3.1: the server's list holds exactly one name. */
+            CURSOR_TRY(cursor_vec16(&ext, &list) &&
+                       cursor_vec8(&list, &proto));
+            out->has_alpn = true;
+            copy_escaped(&proto, out->alpn, sizeof(out->alpn));
+        }
+    }
+    return cursor_left(body) == 0;
 }
 
 /* ---- Certificate --------------------------------------------------------- */

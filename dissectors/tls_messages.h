@@ -28,6 +28,7 @@ enum tls_hs_type {
     TLS_HS_FINISHED = 20,
     TLS_HS_CERTIFICATE_STATUS = 22,
     TLS_HS_KEY_UPDATE = 24,
+    TLS_HS_COMPRESSED_CERTIFICATE = 25, /* RFC 8879 */
 };
 
 bool tls_parse_client_hello(struct cursor *body, struct client_hello *out);
@@ -54,6 +55,11 @@ bool tls_parse_server_key_exchange_group(struct cursor *body, uint16_t *group);
  * truncated and not kept). */
 bool tls_parse_certificate_status(struct cursor *body,
                                   struct ocsp_staple *out);
+
+/* TLS 1.3 EncryptedExtensions (read with a key log): the extension types
+ * in order, the server's ALPN choice and its 0-RTT acceptance. */
+bool tls_parse_encrypted_extensions(struct cursor *body,
+                                    struct encrypted_extensions *out);
 
 void cert_chain_free(struct cert_chain *c);
 void ocsp_staple_free(struct ocsp_staple *o);

@@ -790,8 +790,10 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
     uint64_t at = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
     const char *host = h->ch.has_sni && h->ch.sni[0] ? h->ch.sni : NULL;
 
-    if (h->sh.seen && h->sh.version == TLS_V_1_3) {
-        /* Both chains travel encrypted: say so, and decide nothing. */
+    if (h->sh.seen && h->sh.version == TLS_V_1_3 && !h->server_certs.seen &&
+        !h->client_certs.seen) {
+        /* Both chains travel encrypted: say so, and decide nothing. A key
+         * log that opened them makes them chains like any other. */
         h->server_cert.analyzed = true;
         h->server_cert.visible = false;
         if (h->certificate_request) {
@@ -806,5 +808,10 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
     if (h->client_certs.seen && h->client_certs.n_certs > 0)
         x509_analyze_chain(st, &h->client_certs, false, NULL, at,
                            &h->client_cert);
+    else if (h->sh.version == TLS_V_1_3 && h->certificate_request &&
+             !h->client_certs.seen) {
+        h->client_cert.analyzed = true; /* its records were not opened */
+        h->client_cert.visible = false;
+    }
     client_clock(h);
 }

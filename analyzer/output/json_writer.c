@@ -376,6 +376,12 @@ static void write_alert(struct json_writer *w, const struct tls_alert *a)
         json_key(w, "length");
         json_int(w, a->length);
     } else {
+        if (a->decrypted) {
+            json_key(w, "decrypted");
+            json_bool(w, true);
+            json_key(w, "length");
+            json_int(w, a->length);
+        }
         json_key(w, "level");
         if (a->level == 1)
             json_string(w, "warning");

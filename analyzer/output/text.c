@@ -94,10 +94,10 @@ static void append_reason(struct line *l, const struct handshake *h)
         return;
     }
     if (a) {
-        append(l, "%s alert %s %s(%u)", fields_side_name(a->sender),
+        append(l, "%s alert %s %s(%u)%s", fields_side_name(a->sender),
                a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "level?",
                fields_alert_description(a->description, buf, sizeof(buf)),
-               (unsigned)a->description);
+               (unsigned)a->description, a->decrypted ? " decrypted" : "");
         return;
     }
     if (h->ended_by == ENDED_NONE) {

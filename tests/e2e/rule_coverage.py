@@ -5,7 +5,8 @@ it, and stays quiet on a similar one.
     rule_coverage.py --tlsmon PATH --captures DIR --map rule_coverage.json
 
 The map names, per rule id, the capture it must fire on and the one it must
-not fire on; rules no Debian stack can trigger are listed with the reason.
+not fire on (NAME:keyed: run with --keylog captures/keys/NAME.keys); rules
+no Debian stack can trigger are listed with the reason.
 A default rule missing from the map fails the test, so a new rule comes
 with its captures. Alerts are collected with --alert-window 0 (flood
 control off) from each record's tlsmon.rules."""
@@ -19,11 +20,17 @@ import sys
 def rules_fired(tlsmon, captures, name, cache):
     if name in cache:
         return cache[name]
+    label = name
+    keyed = name.endswith(":keyed")  # run with captures/keys/NAME.keys
+    if keyed:
+        name = name[:-len(":keyed")]
     pcap = os.path.join(captures, name + ".pcap")
     args = []
+    if keyed:
+        args = ["--keylog", os.path.join("captures", "keys", name + ".keys")]
     args_file = os.path.join(captures, "expected", name + ".args")
     if os.path.exists(args_file):
-        args = open(args_file).read().split()
+        args += open(args_file).read().split()
     # args name files relative to the project root, where captures/ lives.
     root = os.path.dirname(os.path.abspath(captures))
     out = subprocess.run([os.path.abspath(tlsmon), "--format", "ndjson",
@@ -36,7 +43,7 @@ def rules_fired(tlsmon, captures, name, cache):
         rec = json.loads(line)
         if rec["event"]["dataset"] == "tlsmon.handshake":
             fired.update(rec.get("tlsmon", {}).get("rules", []))
-    cache[name] = fired
+    cache[label] = fired
     return fired
 
 

@@ -9,7 +9,11 @@ fail, and so does any capture without expectations.
 
 An optional captures/expected/NAME.args gives extra tlsmon arguments, one a
 line (e.g. --ca-file, then captures/certs/root-ca.pem); a line naming an
-existing path relative to the repository root is made absolute."""
+existing path relative to the repository root is made absolute.
+
+A capture whose secrets were logged (captures/keys/NAME.keys) is also run
+with --keylog on it and compared with captures/expected/NAME.keyed.json,
+which must exist. pcapng captures (NAME.pcapng) are read like pcap ones."""
 import argparse
 import glob
 import json
@@ -66,23 +70,35 @@ def main():
     args = ap.parse_args()
 
     passed = failed = 0
-    captures = sorted(glob.glob(os.path.join(args.captures, "*.pcap")))
+    captures = sorted(glob.glob(os.path.join(args.captures, "*.pcap")) +
+                      glob.glob(os.path.join(args.captures, "*.pcapng")))
     if not captures:
         print(f"no captures in {args.captures}")
         print("0 passed, 1 failed")
         return 1
+    runs = []
     for cap in captures:
         name = os.path.splitext(os.path.basename(cap))[0]
-        exp_path = os.path.join(args.captures, "expected", name + ".json")
+        runs.append((cap, name, name, []))
+        keys = os.path.join(args.captures, "keys", name + ".keys")
+        if os.path.exists(keys):
+            runs.append((cap, name, name + ".keyed", ["--keylog", keys]))
+    for cap, name, label, extra in runs:
+        exp_path = os.path.join(args.captures, "expected", label + ".json")
         if not os.path.exists(exp_path):
-            print(f"FAIL {name}: no expected records ({exp_path})")
+            print(f"FAIL {label}: no expected records ({exp_path})")
             failed += 1
             continue
         with open(exp_path) as fp:
             expected = json.load(fp)
+        name = label
         try:
             records, rc, err = run_tlsmon(args.tlsmon, cap,
-                                          capture_args(args.captures, name))
+                                          capture_args(args.captures,
+                                                       os.path.splitext(
+                                                           os.path.basename(
+                                                               cap))[0]) +
+                                          extra)
         except RunError as e:
             print(f"FAIL {name}: {e}")
             failed += 1

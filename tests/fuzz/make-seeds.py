@@ -82,8 +82,79 @@ def handshake_messages(data):
         j += 4 + mlen
 
 
+def keylog_seeds(src, corpus):
+    """fuzz_keylog: the committed key logs (cut at a few places) and the
+    pcapng files with Decryption Secrets Blocks."""
+    for path in sorted(glob.glob(os.path.join(src, "keys", "*.keys"))):
+        text = open(path, "rb").read()
+        for cut in (0, 21, 63):
+            write(corpus, "keylog", bytes([cut << 2]) + text)
+    for path in sorted(glob.glob(os.path.join(src, "*.pcapng"))):
+        write(corpus, "keylog", b"\x03" + open(path, "rb").read())
+
+
+def rfc8448_hex(name):
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                          "unit", "rfc8448.h")
+    lines = open(header).read().splitlines()
+    i = next(k for k, line in enumerate(lines)
+             if line.split()[:2] == ["#define", name])
+    body = lines[i]
+    while lines[i].endswith("\\"):
+        i += 1
+        body += lines[i]
+    return bytes.fromhex("".join(part for part in body.split('"')[1::2]))
+
+
+def tls_decrypt_seeds(corpus):
+    """fuzz_tls_decrypt: the plaintexts of RFC 8448's server flight and
+    client Finished, an alert, and a compressed Certificate, in the
+    target's [side][inner type][length][plaintext] records. Needs
+    python3-cryptography to open the RFC's records; skipped without it."""
+    try:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    except ImportError:
+        print("tls_decrypt: python3-cryptography missing, seeds not made")
+        return
+    import zlib
+
+    def open13(key, iv, record):
+        plain = AESGCM(rfc8448_hex(key)).decrypt(
+            rfc8448_hex(iv), record[5:], record[:5])
+        plain = plain.rstrip(b"\0")
+        return plain[-1], plain[:-1]
+
+    def rec(side, inner, plain):
+        return bytes([side, inner]) + struct.pack(">H", len(plain)) + plain
+
+    inner, flight = open13("R8448_S_HS_KEY", "R8448_S_HS_IV",
+                           rfc8448_hex("R8448_FLIGHT_RECORD"))
+    _, fin = open13("R8448_C_HS_KEY", "R8448_C_HS_IV",
+                    rfc8448_hex("R8448_CFIN_RECORD"))
+    write(corpus, "tls_decrypt", b"\0" + rec(1, inner, flight) +
+          rec(0, 22, fin))
+    write(corpus, "tls_decrypt", b"\0" + rec(1, inner, flight) +
+          rec(0, 21, b"\x02\x2a"))
+    # EncryptedExtensions, then the Certificate compressed with zlib.
+    ee_len = 4 + struct.unpack(">I", b"\0" + flight[1:4])[0]
+    cert_len = 4 + struct.unpack(">I", b"\0" + flight[ee_len + 1:ee_len + 4])[0]
+    cert_body = flight[ee_len + 4:ee_len + cert_len]
+    packed = zlib.compress(cert_body)
+    cc = struct.pack(">H", 1) + struct.pack(">I", len(cert_body))[1:] + \
+        struct.pack(">I", len(packed))[1:] + packed
+    msg = bytes([25]) + struct.pack(">I", len(cc))[1:] + cc
+    write(corpus, "tls_decrypt", b"\0" + rec(1, 22, flight[:ee_len] + msg +
+                                             flight[ee_len + cert_len:]))
+    # TLS 1.2 records for tls_record_open.
+    for sel in range(8):
+        write(corpus, "tls_decrypt", bytes([1 | sel << 1, sel]) +
+              bytes(range(48)))
+
+
 def main():
     src, corpus = sys.argv[1], sys.argv[2]
+    keylog_seeds(src, corpus)
+    tls_decrypt_seeds(corpus)
     for path in sorted(glob.glob(os.path.join(src, "*.pcap"))):
         cap = pcaplib.read_pcap(path)
         if cap.linktype in DECODE_LINKTYPES:
@@ -101,7 +172,7 @@ def main():
                     if sel is not None:
                         write(corpus, "tls_messages", bytes([sel]) + body)
     for target in ("decode", "tls_session", "tls_messages", "tcp_stream",
-                   "starttls"):
+                   "starttls", "keylog", "tls_decrypt"):
         os.makedirs(os.path.join(corpus, target), exist_ok=True)
         n = len(os.listdir(os.path.join(corpus, target)))
         print(f"{target}: {n} seeds")

@@ -92,7 +92,7 @@ static void test_rfc9001_initial_keys(void **state)
 static void test_limits(void **state)
 {
     (void)state;
-    uint8_t secret[32] = {0}, out[HKDF_MAX_LEN + 1];
+    uint8_t secret[HKDF_MAX_LEN] = {0}, out[HKDF_MAX_LEN + 1];
     char long_label[256];
     memset(long_label, 'a', sizeof long_label - 1);
     long_label[sizeof long_label - 1] = '\0';
