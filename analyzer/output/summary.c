@@ -184,19 +184,42 @@ struct ranked {
     size_t index;
 };
 
-static bool ranks_above(const struct ranked *a, const struct ranked *b)
+static bool ranks_above(const struct ranked *a, const struct ranked *b,
+                        const void *ctx)
 {
+    (void)ctx;
     return a->count > b->count ||
            (a->count == b->count &&
             (a->order < b->order ||
              (a->order == b->order && a->index < b->index)));
 }
 
+/* Servers tied on count and first failure time go in address, port and
+ * name order (slots are hash positions: no order a reader could follow). */
+static bool server_ranks_above(const struct ranked *a, const struct ranked *b,
+                               const void *ctx)
+{
+    if (a->count != b->count || a->order != b->order)
+        return ranks_above(a, b, NULL);
+    const struct summary_server *sa = &((const struct summary *)ctx)->servers[a->index];
+    const struct summary_server *sb = &((const struct summary *)ctx)->servers[b->index];
+    int c = memcmp(sa->ep.addr, sb->ep.addr, sizeof sa->ep.addr);
+    if (c == 0)
+        c = (int)sa->ep.port - (int)sb->ep.port;
+    if (c == 0)
+        c = strcmp(sa->sni, sb->sni);
+    return c < 0;
+}
+
+typedef bool ranks_above_fn(const struct ranked *, const struct ranked *,
+                            const void *);
+
 /* Keep the best SUMMARY_TOP entries in `top` (n of them), best first. */
-static void top_insert(struct ranked *top, size_t *n, struct ranked r)
+static void top_insert(struct ranked *top, size_t *n, struct ranked r,
+                       ranks_above_fn *above, const void *ctx)
 {
     size_t pos = *n;
-    while (pos > 0 && ranks_above(&r, &top[pos - 1]))
+    while (pos > 0 && above(&r, &top[pos - 1], ctx))
         pos--;
     if (pos >= SUMMARY_TOP)
         return;
@@ -212,7 +235,8 @@ static size_t top_tallies(const struct summary_tally *t, size_t n,
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        top_insert(top, &k, (struct ranked){t[i].count, t[i].key, i});
+        top_insert(top, &k, (struct ranked){t[i].count, t[i].key, i},
+                   ranks_above, NULL);
     return k;
 }
 
@@ -225,7 +249,8 @@ static size_t top_alerts(const struct summary *s, struct ranked *top)
             size_t index = side * (SUMMARY_ALERT_ENCRYPTED + 1) + code;
             if (c)
                 top_insert(top, &k,
-                           (struct ranked){c, (uint32_t)index, index});
+                           (struct ranked){c, (uint32_t)index, index},
+                           ranks_above, NULL);
         }
     return k;
 }
@@ -239,7 +264,8 @@ static size_t top_servers(const struct summary *s, struct ranked *top)
         if (s->servers[i].used)
             top_insert(top, &k,
                        (struct ranked){s->servers[i].count,
-                                       s->servers[i].first_us, i});
+                                       s->servers[i].first_us, i},
+                       server_ranks_above, s);
     return k;
 }
 
