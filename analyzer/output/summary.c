@@ -201,8 +201,9 @@ static bool server_ranks_above(const struct ranked *a, const struct ranked *b,
 {
     if (a->count != b->count || a->order != b->order)
         return ranks_above(a, b, NULL);
-    const struct summary_server *sa = &((const struct summary *)ctx)->servers[a->index];
-    const struct summary_server *sb = &((const struct summary *)ctx)->servers[b->index];
+    const struct summary *sum = ctx;
+    const struct summary_server *sa = &sum->servers[a->index];
+    const struct summary_server *sb = &sum->servers[b->index];
     int c = memcmp(sa->ep.addr, sb->ep.addr, sizeof sa->ep.addr);
     if (c == 0)
         c = (int)sa->ep.port - (int)sb->ep.port;
