@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """differential.py — tlsmon against tshark on the wire facts both read:
 SNI, highest offered version, negotiated version, chosen cipher, selected
-ALPN and plaintext alerts, per TCP connection.
+ALPN and plaintext alerts, per TCP connection; and, where tshark's view
+comes with an outcome (`oracle_outcome` of the peer captures' JSON), how the
+handshake ended.
 
     differential.py --tlsmon PATH [--report FILE] [--lenient] DIR_OR_FILE...
 
@@ -123,6 +125,8 @@ def from_peer_json(path, skipped):
                              for a in c.get("alerts", [])),
             "ja3": c.get("ja3"), "ja3s": c.get("ja3s"), "ja4": c.get("ja4"),
             "client_hellos": c.get("client_hello_count", 0),
+            "outcome": c.get("oracle_outcome"),
+            "outcome_reason": c.get("outcome_reason"),
         })
     return conns
 
@@ -221,8 +225,16 @@ def from_tlsmon(records):
             "alerts": alerts,
             "ja3": r.get("tls.client.ja3"), "ja3s": r.get("tls.server.ja3s"),
             "ja4": r.get("tlsmon.client.ja4"),
+            "outcome": OUTCOME_CLASSES.get(r.get("tlsmon.outcome"),
+                                           r.get("tlsmon.outcome")),
         })
     return conns
+
+
+# tshark's outcome has three classes (established, failed, incomplete);
+# tlsmon's not_tls and refused are failures of the connection as well
+# (event.outcome "failure"), of a kind tshark does not name.
+OUTCOME_CLASSES = {"not_tls": "failed", "refused": "failed"}
 
 
 FACTS = ("sni", "client_version_max", "version", "cipher", "alpn", "alerts",
@@ -260,6 +272,29 @@ def compare(theirs, ours):
     return out
 
 
+def compare_outcomes(theirs, ours):
+    """(agree, disagreements, not reported) over the connections tshark
+    gives an outcome for. A connection tlsmon did not report is counted
+    apart: compare() lists it already."""
+    agree, diffs, missing = 0, [], 0
+    for key, tconns in theirs.items():
+        oconns = ours.get(tunnel_match(key, theirs, ours), [])
+        for i, t in enumerate(tconns):
+            if not t.get("outcome"):
+                continue
+            if i >= len(oconns):
+                missing += 1
+                continue
+            o = oconns[i]
+            if t["outcome"] == o.get("outcome"):
+                agree += 1
+            else:
+                diffs.append(f"{key}: outcome: tshark {t['outcome']!r} "
+                             f"({t.get('outcome_reason')}), tlsmon "
+                             f"{o.get('outcome')!r}")
+    return agree, diffs, missing
+
+
 def captures_in(paths):
     for p in paths:
         if os.path.isdir(p):
@@ -281,6 +316,8 @@ def main():
 
     passed = failed = 0
     agree = disagree = 0
+    out_agree = out_missing = 0
+    out_lines = []
     skipped = {}
     lines = []
     for cap in captures_in(args.paths):
@@ -297,7 +334,12 @@ def main():
             print(f"FAIL {cap}: {e}")
             failed += 1
             continue
-        diffs = compare(theirs, from_tlsmon(records))
+        ours = from_tlsmon(records)
+        diffs = compare(theirs, ours)
+        oa, od, om = compare_outcomes(theirs, ours)
+        out_agree += oa
+        out_missing += om
+        out_lines += [f"{cap}: {d}" for d in od]
         n_facts = sum(len(v) for v in theirs.values()) * len(FACTS)
         disagree += len(diffs)
         agree += max(n_facts - len(diffs), 0)
@@ -312,8 +354,15 @@ def main():
             passed += 1
     if args.report:
         with open(args.report, "w") as fp:
-            fp.write("\n".join(lines) + ("\n" if lines else ""))
+            every = lines + out_lines
+            fp.write("\n".join(every) + ("\n" if every else ""))
     print(f"facts: {agree} agree, {disagree} disagree")
+    compared = out_agree + len(out_lines)
+    if compared:
+        print(f"outcomes: {out_agree} of {compared} connections agree "
+              f"({100.0 * out_agree / compared:.2f}%); {out_missing} more "
+              f"not reported by tlsmon "
+              f"({100.0 * out_agree / (compared + out_missing):.2f}% of all)")
     for why, n in sorted(skipped.items()):
         print(f"tshark connections {why}: {n}")
     print(f"{passed} passed, {failed} failed")
