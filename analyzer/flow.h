@@ -55,6 +55,15 @@ struct flow {
     /* nDPI's name for a server's first answer that was not TLS. */
     bool server_answer_seen;
     char server_answer[48]; /* as long as classify_result.protocol */
+    /* The server spoke first, in plaintext: its first bytes, in case the
+     * client's first bytes are a ClientHello (not_tls, with this as the
+     * preview). `awaiting_hello`: the STARTTLS watch gave up on it and
+     * only the client's first bytes can still make the flow a record. */
+    uint8_t greeting[24];
+    uint8_t greeting_len;
+    int8_t greeting_side;
+    bool awaiting_hello;
+    uint64_t greeting_ts;
 };
 
 struct flow_table {

@@ -259,10 +259,11 @@ static void bypass(struct pipeline *p, struct flow *f)
 }
 
 /* The flow will see no more packets: deliver what reassembly holds, decide
- * the handshake with `why`, report it, and drop the flow. */
+ * the handshake with `why` (or stop watching a decided one), report it,
+ * and drop the flow. */
 static void end_flow(struct pipeline *p, struct flow *f, enum hs_ended_by why)
 {
-    if (f->state == FLOW_ACTIVE && f->tls && !tls_decided(f->tls) &&
+    if (f->state == FLOW_ACTIVE && f->tls && !tls_done(f->tls) &&
         !tls_not_a_tls_flow(f->tls))
         tls_finish(f->tls, why, p->now_us);
     if (f->tls && !f->emitted && tls_decided(f->tls))
@@ -306,6 +307,14 @@ static uint32_t watch_starttls(struct pipeline *p, struct flow *f, int side,
         starttls_feed(f->starttls, side, data, len, &taken);
     if (st == STARTTLS_WATCHING)
         return 0;
+    if (st == STARTTLS_GAVE_UP && f->greeting_len &&
+        f->stream[1 - f->greeting_side].delivered == 0) {
+        /* A server greeting no upgrade follows (an SSH banner): the
+         * client's first bytes may still be a ClientHello. */
+        starttls_drop(p, f);
+        f->awaiting_hello = true;
+        return 0;
+    }
     if (st == STARTTLS_GAVE_UP ||
         !start_tls_session(p, f, starttls_client_side(f->starttls))) {
         starttls_drop(p, f);
@@ -347,6 +356,39 @@ static bool may_start_tls(const uint8_t *data, uint32_t len)
                                      (first & 0x80));
 }
 
+/* The first plaintext of a flow, from the side that may be the server:
+ * kept in case the other side answers it with a ClientHello. */
+static void keep_greeting(struct flow *f, int side, const uint8_t *data,
+                          uint32_t len, uint64_t ts_us)
+{
+    struct cursor c = cursor_make(data, len);
+    uint32_t n = len < sizeof f->greeting ? len : sizeof f->greeting;
+
+    if (f->syn_client_side == side || !cursor_copy(&c, f->greeting, n))
+        return;
+    f->greeting_len = (uint8_t)n;
+    f->greeting_side = (int8_t)side;
+    f->greeting_ts = ts_us;
+}
+
+/* The client's first bytes answer a plaintext greeting with a ClientHello:
+ * the server does not speak TLS, whatever the STARTTLS watch made of it. */
+static bool hello_after_greeting(struct pipeline *p, struct flow *f, int side,
+                                 const uint8_t *data, uint32_t len)
+{
+    if (f->tls || !f->greeting_len || side == f->greeting_side ||
+        f->stream[side].delivered != len ||
+        tls_sniff(data, len) != TLS_SNIFF_CLIENT_HELLO)
+        return false;
+    starttls_drop(p, f);
+    f->awaiting_hello = false;
+    if (!start_tls_session(p, f, side))
+        return false;
+    tls_server_spoke_first(f->tls, f->greeting_side, f->greeting,
+                           f->greeting_len, f->greeting_ts);
+    return true;
+}
+
 static void on_stream_data(void *ctx, int side, const uint8_t *data,
                            uint32_t len, uint64_t ts_us)
 {
@@ -356,6 +398,13 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
 
     if (f->decided_in_callback || len == 0)
         return;
+    if (!hello_after_greeting(p, f, side, data, len) && f->awaiting_hello) {
+        /* More of the greeting is not looked at; anything else from the
+         * client makes this a plain flow. */
+        if (side != f->greeting_side)
+            f->decided_in_callback = true;
+        return;
+    }
     if (!f->tls && !f->starttls) {
         enum tls_sniff sn = tls_sniff(data, len);
         if (sn == TLS_SNIFF_NO ||
@@ -367,6 +416,7 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
                 return;
             }
             p->tls_bytes += starttls_memory();
+            keep_greeting(f, side, data, len, ts_us);
         }
     }
     if (f->starttls) {
@@ -388,12 +438,8 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
             f->decided_in_callback = true;
             return;
         }
-        int guess = f->syn_client_side;
-        if (guess < 0 && sn == TLS_SNIFF_CLIENT_HELLO)
-            guess = side;
-        else if (guess < 0 && sn == TLS_SNIFF_SERVER_HELLO)
-            guess = 1 - side;
-        if (!start_tls_session(p, f, guess)) {
+        /* Roles from the SYN; without one, the first hello sets them. */
+        if (!start_tls_session(p, f, f->syn_client_side)) {
             f->decided_in_callback = true;
             return;
         }
@@ -409,7 +455,7 @@ account:;
     size_t now_bytes = tls_session_memory(f->tls);
     p->tls_bytes += now_bytes - f->tls_bytes;
     f->tls_bytes = now_bytes;
-    if (tls_decided(f->tls) || tls_not_a_tls_flow(f->tls))
+    if (tls_done(f->tls) || tls_not_a_tls_flow(f->tls))
         f->decided_in_callback = true;
 }
 
@@ -542,12 +588,14 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
             f->syn_client_side = (int8_t)(1 - side);
         tcp_stream_syn(&f->stream[side], pkt->seq);
     }
-    if (pkt->payload_len > 0) {
+    /* Once decided, a side no longer watched is not reassembled. */
+    if (pkt->payload_len > 0 && (!f->tls || tls_reads(f->tls, side))) {
         uint32_t seq = pkt->seq + ((pkt->tcp_flags & TCPF_SYN) ? 1u : 0u);
         tcp_stream_segment(&f->stream[side], &p->limits, side, seq,
                            pkt->payload, pkt->payload_len, pkt->ts_us, &sink);
     }
-    if ((pkt->tcp_flags & TCPF_ACK) && !f->decided_in_callback)
+    if ((pkt->tcp_flags & TCPF_ACK) && !f->decided_in_callback &&
+        (!f->tls || tls_reads(f->tls, 1 - side)))
         tcp_stream_acked(&f->stream[1 - side], &p->limits, 1 - side, pkt->ack,
                          pkt->ts_us, &sink);
 
@@ -572,7 +620,7 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         if (f->tls && !f->decided_in_callback) {
             tls_closed(f->tls, side, rst ? TLS_CLOSE_RST : TLS_CLOSE_FIN,
                        pkt->ts_us);
-            if (tls_decided(f->tls))
+            if (tls_done(f->tls))
                 f->decided_in_callback = true;
         }
         closing = rst || (f->fin[0] && f->fin[1]);

@@ -570,7 +570,13 @@ static void test_tls12_full_handshake(void **state)
     assert_false(h->certificate_request);
     assert_true(h->ccs[TLS_SIDE_CLIENT] && h->ccs[TLS_SIDE_SERVER]);
     assert_true(h->finished[TLS_SIDE_CLIENT] && h->finished[TLS_SIDE_SERVER]);
-    assert_false(h->app_data[TLS_SIDE_CLIENT] || h->app_data[TLS_SIDE_SERVER]);
+    /* After the decision the client is watched up to its first record:
+     * data, so it did not hang up. The server is no longer read. */
+    assert_true(h->app_data[TLS_SIDE_CLIENT]);
+    assert_false(h->app_data[TLS_SIDE_SERVER]);
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_NO);
+    assert_true(tls_done(s));
+    assert_false(tls_reads(s, 0) || tls_reads(s, 1));
     assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 1);
     assert_int_equal(h->encrypted_records[TLS_SIDE_SERVER], 1);
     assert_int_equal(h->n_alerts, 0);
@@ -609,20 +615,24 @@ static void test_tls13_full_handshake(void **state)
     assert_int_equal(h->sh.cipher, 0x1302);
     assert_true(h->sh.has_key_share);
     assert_int_equal(h->sh.group, 0x001d);
-    /* Server: EE, Certificate, CertificateVerify, Finished, each a record. */
-    assert_int_equal(h->encrypted_records[TLS_SIDE_SERVER], 4);
+    /* Server: EE, Certificate, CertificateVerify, Finished, each a record,
+     * then a session ticket after the client's Finished. */
+    assert_int_equal(h->encrypted_records[TLS_SIDE_SERVER], 5);
     /* Client: 69-byte Finished (SHA-384 suite), then "hello\n". */
     assert_int_equal(h->first_client_encrypted_len, 69);
     assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 2);
     assert_true(h->finished[TLS_SIDE_CLIENT]);
     assert_true(h->app_data[TLS_SIDE_CLIENT]);
-    assert_false(h->app_data[TLS_SIDE_SERVER]);
+    assert_true(h->app_data[TLS_SIDE_SERVER]);
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_NO);
     assert_true(h->ccs[TLS_SIDE_CLIENT] && h->ccs[TLS_SIDE_SERVER]);
     assert_false(h->server_certs.seen); /* encrypted */
     assert_int_equal(h->n_alerts, 0);
     assert_false(h->parse_error);
-    assert_int_equal(h->decided_us, T0 + 2497);
-    assert_int_equal(h->handshake_us, 2497);
+    /* Not at the client's data (its own data proves nothing), at the
+     * server's ticket. */
+    assert_int_equal(h->decided_us, T0 + 2625);
+    assert_int_equal(h->handshake_us, 2625);
     assert_int_equal(h->server_response_us, 793);
     tls_session_free(s);
 
@@ -789,7 +799,11 @@ static void test_tls13_empty_client_certificate(void **state)
     assert_true(h->finished[TLS_SIDE_CLIENT]);
     n = app_record(buf, 22);
     tls_feed(s, 0, buf, (uint32_t)n, T0 + 3100);
+    assert_false(tls_decided(s)); /* the client's data is no proof */
+    n = app_record(buf, 200);
+    tls_feed(s, 1, buf, (uint32_t)n, T0 + 3200);
     assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_int_equal(h->decided_us, T0 + 3200);
     tls_session_free(s);
 }
 
@@ -829,7 +843,10 @@ static void test_tls13_server_alert_after_client_finished(void **state)
     tls_session_free(s);
 }
 
-/* TLS 1.2: the record header still says "alert" after the keys changed. */
+/* TLS 1.2: the record header still says "alert" after the keys changed.
+ * An encrypted alert from a side that has not finished refuses the
+ * handshake; one after the sender's own Finished closes the connection,
+ * and the other side's Finished still completes it. */
 static void test_tls12_encrypted_alert(void **state)
 {
     (void)state;
@@ -842,12 +859,32 @@ static void test_tls12_encrypted_alert(void **state)
 
     assert_false(tls_decided(s));
     assert_int_equal(h->stage, STAGE_CLIENT_FINISHED);
-    tls_feed(s, 0, enc_alert, sizeof enc_alert, T0 + 4000);
+    /* The server, before its Finished: a refusal. */
+    tls_feed(s, 1, enc_alert, sizeof enc_alert, T0 + 4000);
     assert_int_equal(h->outcome, OUTCOME_FAILED);
-    assert_int_equal(h->ended_by_side, TLS_SIDE_CLIENT);
+    assert_int_equal(h->ended_by, ENDED_ALERT);
+    assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
     assert_int_equal(h->failure_stage, STAGE_CLIENT_FINISHED);
     assert_true(h->alerts[0].encrypted);
+    assert_false(h->alerts[0].late);
     assert_int_equal(h->alerts[0].length, 26);
+    tls_session_free(s);
+
+    /* The client, after its Finished, then its FIN (ndpi/malware.pcap):
+     * the server's CCS and Finished arrive after both, and complete the
+     * handshake; the client hung up at once. */
+    s = run(t12, 3, 0, 0);
+    h = tls_record(s);
+    tls_feed(s, 0, enc_alert, sizeof enc_alert, T0 + 1900);
+    assert_false(tls_decided(s));
+    assert_true(h->alerts[0].late);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 1950);
+    assert_false(tls_decided(s));
+    feed_segs(s, t12 + 3, 1, 0);
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_int_equal(h->decided_us, T0 + 2171);
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_YES);
+    assert_true(tls_done(s));
     tls_session_free(s);
 }
 
@@ -903,7 +940,8 @@ static void test_close_and_finish_rules(void **state)
     assert_int_equal(h->decided_us, T0 + 500);
     tls_session_free(s);
 
-    /* A server FIN is not deferred: the server has said all it will. */
+    /* A server FIN after the client spoke last is not deferred: the
+     * server has said all it will. */
     s = run(t12, 1, 0, 0);
     h = tls_record(s);
     tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 700);
@@ -1246,8 +1284,12 @@ static void test_client_ccs_without_server_hello(void **state)
     assert_int_equal(h->n_alerts, 1);
     assert_true(h->alerts[0].encrypted);
     assert_int_equal(h->alerts[0].length, 26);
-    assert_int_equal(h->outcome, OUTCOME_FAILED);
-    assert_int_equal(h->ended_by, ENDED_ALERT);
+    /* After its own Finished and data the client's alert closes; without
+     * the server's side nothing says how the handshake ended. */
+    assert_true(h->alerts[0].late);
+    assert_false(tls_decided(s));
+    tls_finish(s, ENDED_CAPTURE_END, T0 + 100);
+    assert_int_equal(h->outcome, OUTCOME_INCOMPLETE);
     tls_session_free(s);
     check_segmentation(segs, NSEG(segs));
 
@@ -1358,6 +1400,7 @@ static void test_draft_server_hello_is_tls13(void **state)
         {1, 101, flight, sizeof flight},
         {0, 200, cfin, sizeof cfin},
         {0, 300, cdata, sizeof cdata},
+        {1, 400, cdata, sizeof cdata}, /* the server's answer */
     };
     struct tls_session *s = run(segs, NSEG(segs), 0, 0);
     const struct handshake *h = tls_record(s);
@@ -1366,7 +1409,7 @@ static void test_draft_server_hello_is_tls13(void **state)
     assert_int_equal(h->sh.cipher, 0x1301);
     assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
     assert_true(h->finished[TLS_SIDE_CLIENT]);
-    assert_int_equal(h->decided_us, T0 + 300);
+    assert_int_equal(h->decided_us, T0 + 400);
     tls_session_free(s);
 }
 
