@@ -356,32 +356,51 @@ static bool may_start_tls(const uint8_t *data, uint32_t len)
                                      (first & 0x80));
 }
 
-/* The first plaintext of a flow, from the side that may be the server:
- * kept in case the other side answers it with a ClientHello. */
+/* The first plaintext of a flow, from the side that may be the server,
+ * until the other side speaks: kept in case that answer is a ClientHello. */
 static void keep_greeting(struct flow *f, int side, const uint8_t *data,
                           uint32_t len, uint64_t ts_us)
 {
     struct cursor c = cursor_make(data, len);
-    uint32_t n = len < sizeof f->greeting ? len : sizeof f->greeting;
+    uint32_t room = sizeof f->greeting - f->greeting_len;
+    uint32_t n = len < room ? len : room;
 
-    if (f->syn_client_side == side || !cursor_copy(&c, f->greeting, n))
+    if (f->greeting_len == 0) {
+        if (f->syn_client_side == side)
+            return;
+        f->greeting_side = (int8_t)side;
+        f->greeting_ts = ts_us;
+    }
+    if (side != f->greeting_side || f->stream[1 - side].delivered ||
+        !cursor_copy(&c, f->greeting + f->greeting_len, n))
         return;
-    f->greeting_len = (uint8_t)n;
-    f->greeting_side = (int8_t)side;
-    f->greeting_ts = ts_us;
+    f->greeting_len = (uint8_t)(f->greeting_len + n);
 }
 
-/* The client's first bytes answer a plaintext greeting with a ClientHello:
- * the server does not speak TLS, whatever the STARTTLS watch made of it. */
+/* The client's first bytes answer a plaintext greeting with a ClientHello
+ * (or the start of a handshake record: the session reads the rest): the
+ * server does not speak TLS, whatever the STARTTLS watch made of it. */
 static bool hello_after_greeting(struct pipeline *p, struct flow *f, int side,
                                  const uint8_t *data, uint32_t len)
 {
+    struct cursor c = cursor_make(data, len);
+    uint8_t first;
+
     if (f->tls || !f->greeting_len || side == f->greeting_side ||
-        f->stream[side].delivered != len ||
-        tls_sniff(data, len) != TLS_SNIFF_CLIENT_HELLO)
+        f->stream[side].delivered != len || !cursor_u8(&c, &first))
+        return false;
+    enum tls_sniff sn = tls_sniff(data, len);
+    if (sn != TLS_SNIFF_CLIENT_HELLO &&
+        !(sn == TLS_SNIFF_NEED_MORE && (first == 22 || (first & 0x80))))
         return false;
     starttls_drop(p, f);
     f->awaiting_hello = false;
+    /* nDPI's verdict on the greeting names what the server speaks; the
+     * server's answer to the hello is not what it is asked about. */
+    classify_stop(p, f, true);
+    f->server_answer_seen = true;
+    str_copy(f->server_answer, sizeof f->server_answer,
+             f->classify.result.protocol);
     if (!start_tls_session(p, f, side))
         return false;
     tls_server_spoke_first(f->tls, f->greeting_side, f->greeting,
@@ -398,9 +417,10 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
 
     if (f->decided_in_callback || len == 0)
         return;
+    if (f->greeting_len && !f->tls)
+        keep_greeting(f, side, data, len, ts_us);
     if (!hello_after_greeting(p, f, side, data, len) && f->awaiting_hello) {
-        /* More of the greeting is not looked at; anything else from the
-         * client makes this a plain flow. */
+        /* Anything but a hello from the client makes it a plain flow. */
         if (side != f->greeting_side)
             f->decided_in_callback = true;
         return;

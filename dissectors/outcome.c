@@ -100,6 +100,9 @@ bool outcome_check(struct handshake *h, uint64_t now_us)
         decide(h, OUTCOME_ESTABLISHED, ENDED_NONE, -1, STAGE_NONE, now_us);
         return true;
     }
+    /* Both hellos lost to gaps: an alert has no handshake to place in. */
+    if (!h->ch.seen && !h->sh.seen && h->gaps)
+        return false;
     for (unsigned i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++) {
         const struct tls_alert *a = &h->alerts[i];
         if (alert_ends_handshake(a)) {

@@ -270,10 +270,11 @@ static void end_tails(struct tls_session *s)
     s->side[0].tail = s->side[1].tail = false;
 }
 
-/* What is still worth reading once the outcome is known: after a failure,
- * each side until its own close (a late alert says why); after an
- * established handshake, the client until its first record (data, or an
- * alert and a close: a client that hung up at once). */
+/* What is still worth reading once the outcome is known: after a failure
+ * (or a not_tls answer), each side that speaks TLS, until its own close (a
+ * late alert says why); after an established handshake, the client until
+ * its first record (data, or an alert and a close: a client that hung up
+ * at once). */
 static void after_decision(struct tls_session *s)
 {
     struct handshake *h = &s->rec;
@@ -286,7 +287,9 @@ static void after_decision(struct tls_session *s)
             h->client_closed_after_handshake = EVIDENCE_YES;
         else
             start_tail(s, s->client_side);
-    } else if (h->outcome == OUTCOME_FAILED) {
+    } else if (h->outcome == OUTCOME_FAILED ||
+               h->outcome == OUTCOME_NOT_TLS) {
+        /* A side that is not TLS at all is no longer read (RS_DEAD). */
         start_tail(s, 0);
         start_tail(s, 1);
     }
@@ -1245,7 +1248,8 @@ static void answer_is_hello(struct tls_session *s, int side)
     while (n < max && cursor_u8(&body, &b))
         h->not_tls_preview[n++] = printable(b);
     h->not_tls_preview[n] = '\0';
-    p->state = RS_DEAD;
+    /* The echo goes on in well-formed records: both sides stay readable
+     * for the alerts that follow. */
     h->ended_by = ENDED_NOT_TLS;
     h->ended_by_side = TLS_SIDE_SERVER;
     s->now = p->rec_ts;
@@ -2099,6 +2103,8 @@ void tls_closed(struct tls_session *s, int side, enum tls_close how,
             tail_closed(s, side);
         return;
     }
+    if (again && how == TLS_CLOSE_FIN)
+        return; /* a retransmitted FIN says nothing new */
     if (tls_not_a_tls_flow(s))
         return;
     flush_not_tls(s);
