@@ -35,6 +35,7 @@ struct flow {
     uint16_t port[2];
 
     uint64_t id;
+    uint64_t last_frame;     /* number of its latest frame (its age) */
     uint64_t first_ts_us, last_ts_us;
     uint64_t packets[2], bytes[2];
 

@@ -48,6 +48,16 @@ struct pipeline {
     struct alert_flood *flood;
     bool borrowed;  /* profiles and flood are another pipeline's */
     struct output_scratch scratch; /* what this worker renders records in */
+    /* Frame numbers name flows (tlsmon.flow_id): this pipeline's own count,
+     * or the reader's number with workers on a file (frame_external). */
+    uint64_t frame_no;
+    bool frame_external;
+    uint64_t id_first, id_step; /* live workers: ids apart per worker */
+    /* Workers on a file: where the records decided now are placed. */
+    const struct decision_order *order;
+    size_t worker;
+    uint64_t order_major, order_minor;
+    bool order_by_age;
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg)
@@ -107,6 +117,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
     p->outputs = outputs;
     p->n_outputs = n_outputs;
     p->summary = summary;
+    p->id_first = p->id_step = 1;
     p->limits.max_queued_bytes = cfg->stream_queue_cap;
     p->limits.held_total = &p->reassembly_held;
     p->tls_limits.max_handshake_msg = cfg->max_handshake_msg;
@@ -189,6 +200,12 @@ static void emit(struct pipeline *p, struct flow *f)
     h->ndpi_tls_version = f->classify.result.tls_version;
     fingerprint_compute(h);
     x509_analyze_handshake(p->x509, h);
+    /* Workers on a file: this record's turn, as one pipeline would have
+     * decided it (with the other workers' records around it). */
+    uint64_t major = p->order_major;
+    uint64_t minor = p->order_by_age ? f->last_frame : p->order_minor++;
+    if (p->order)
+        p->order->wait(p->order->ctx, p->worker, major, minor);
     /* What workers share: the history, the flood table, the rules (swapped
      * on SIGHUP), the summary and the outputs. */
     if (p->cfg.emit_lock)
@@ -214,6 +231,8 @@ static void emit(struct pipeline *p, struct flow *f)
         p->outputs[i]->handshake(p->outputs[i], h, &p->scratch);
     if (p->cfg.emit_lock)
         pthread_rwlock_unlock(p->cfg.output_lock);
+    if (p->order)
+        p->order->done(p->order->ctx, p->worker, major, minor);
     p->stats.handshakes++;
     f->emitted = true;
 }
@@ -566,8 +585,12 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
             return; /* out of memory: the packet is lost, counted below */
         is_new = true;
         p->stats.flows++;
+        f->id = p->frame_external
+                    ? p->frame_no
+                    : p->id_first + (p->frame_no - 1) * p->id_step;
     }
     flow_touch(&p->flows, f, pkt->ts_us);
+    f->last_frame = p->frame_no;
     f->packets[side]++;
     f->bytes[side] += pkt->l3_len;
     if (is_new)
@@ -657,6 +680,9 @@ void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
 {
     struct packet pkt;
     p->stats.packets++;
+    if (!p->frame_external)
+        p->frame_no = p->stats.packets;
+    p->order_minor = 0;
     p->stats.bytes += wire_len;
     if (p->stats.first_ts_us == 0 || ts_us < p->stats.first_ts_us)
         p->stats.first_ts_us = ts_us;
@@ -710,8 +736,8 @@ void pipeline_advance(struct pipeline *p, uint64_t now_us)
 void pipeline_share(struct pipeline *p, struct pipeline *owner,
                     uint64_t first_flow_id, uint64_t step)
 {
-    p->flows.next_id = first_flow_id;
-    p->flows.id_step = step;
+    p->id_first = first_flow_id;
+    p->id_step = step;
     if (owner == p)
         return;
     if (!p->borrowed) {
@@ -721,6 +747,25 @@ void pipeline_share(struct pipeline *p, struct pipeline *owner,
     p->profiles = owner->profiles;
     p->flood = owner->flood;
     p->borrowed = true;
+}
+
+void pipeline_set_order(struct pipeline *p, const struct decision_order *order,
+                        size_t worker)
+{
+    p->order = order;
+    p->worker = worker;
+}
+
+void pipeline_position(struct pipeline *p, uint64_t frame_no, uint64_t major,
+                       bool by_age)
+{
+    if (frame_no) {
+        p->frame_external = true;
+        p->frame_no = frame_no;
+    }
+    p->order_major = major;
+    p->order_minor = 0;
+    p->order_by_age = by_age;
 }
 
 uint64_t pipeline_memory(const struct pipeline *p)
