@@ -2042,9 +2042,13 @@ void tls_feed(struct tls_session *s, int side, const uint8_t *data,
         return;
 
     read_records(s, side, &in);
-    /* Bytes after the deciding record: this side's tail, if it has one. */
-    if (is_decided(s))
+    /* Bytes after the deciding record: this side's tail, if it has one, at
+     * this feed's time (a decision may have moved the clock back to the
+     * moment it is dated). */
+    if (is_decided(s)) {
+        s->now = ts_us;
         read_tail(s, side, &in);
+    }
 }
 
 void tls_gap(struct tls_session *s, int side, uint32_t len)
