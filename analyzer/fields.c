@@ -1672,7 +1672,10 @@ static const struct field_def field_table[] = {
     LIST("tls.server.certificate_chain", FT_STRING_LIST,
          "server chain as sent, one PEM per certificate (--emit-certificates)",
          g_scert_c_pem, g_scert_i_pem),
-    SCALAR("tlsmon.flow_id", FT_INT, "flow number within this run",
+    SCALAR("tlsmon.flow_id", FT_INT,
+           "number of the frame that opened the flow, counted over the run "
+           "(one file without -f: its frame number; live workers number "
+           "apart)",
            g_flow_id),
     SCALAR("tlsmon.round", FT_INT,
            "handshake number on the connection, 0 for the first", g_round),
