@@ -1888,39 +1888,39 @@ EOF
 # server answers the Finished with one encrypted alert (certificate_required)
 # and closes. Not established, whatever the client sent.
 cap_fail_client_cert_tls13_data() {
-    capture_start fail-client-cert-tls13-data 4600
-    server_start 4600 openssl s_server -accept 4600 -naccept 1 -www -tls1_3 \
+    capture_start fail-client-cert-tls13-data 4630
+    server_start 4630 openssl s_server -accept 4630 -naccept 1 -www -tls1_3 \
         -Verify 1 -verifyCAfile "$ROOT" \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
     must_fail bash -c "{ printf 'GET / HTTP/1.1\r\nHost: server.test\r\n\r\n'; sleep 1; } |
-        ip netns exec '$NS' openssl s_client -connect 127.0.0.1:4600 -tls1_3 \
+        ip netns exec '$NS' openssl s_client -connect 127.0.0.1:4630 -tls1_3 \
         -servername server.test -CAfile '$ROOT' -verify_return_error \
         -verify_hostname server.test -ign_eof"
     server_stop
     capture_stop
     expect "$SH13" 1
-    expect 'tls.record.length==19 && tcp.srcport==4600' 1
+    expect 'tls.record.length==19 && tcp.srcport==4630' 1
 }
 
 # The same with a client certificate made for servers only (extended key
 # usage serverAuth, no clientAuth): the server refuses it
 # (unsupported_certificate, encrypted) after the client's Finished and data.
 cap_fail_client_cert_purpose_tls13() {
-    capture_start fail-client-cert-purpose-tls13 4601
-    server_start 4601 openssl s_server -accept 4601 -naccept 1 -www -tls1_3 \
+    capture_start fail-client-cert-purpose-tls13 4631
+    server_start 4631 openssl s_server -accept 4631 -naccept 1 -www -tls1_3 \
         -Verify 1 -verifyCAfile "$ROOT" -verify_return_error \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
     must_fail bash -c "{ printf 'GET / HTTP/1.1\r\nHost: server.test\r\n\r\n'; sleep 1; } |
-        ip netns exec '$NS' openssl s_client -connect 127.0.0.1:4601 -tls1_3 \
+        ip netns exec '$NS' openssl s_client -connect 127.0.0.1:4631 -tls1_3 \
         -servername server.test -CAfile '$ROOT' -verify_return_error \
         -cert '$CERTS/other-name.pem' -key '$CERTS/other-name.key' \
         -cert_chain '$INTER' -ign_eof"
     server_stop
     capture_stop
     expect "$SH13" 1
-    expect 'tls.record.length==19 && tcp.srcport==4601' 1
+    expect 'tls.record.length==19 && tcp.srcport==4631' 1
 }
 
 # curl with a public key pin that does not match: it completes the
@@ -1928,16 +1928,16 @@ cap_fail_client_cert_purpose_tls13() {
 # request. TLS 1.3 first (the server's tickets show it took the Finished),
 # then TLS 1.2.
 cap_client_pinned_key() {
-    capture_start client-pinned-key 4602
-    server_start 4602 openssl s_server -accept 4602 -naccept 2 -www \
+    capture_start client-pinned-key 4632
+    server_start 4632 openssl s_server -accept 4632 -naccept 2 -www \
         -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
         -cert_chain "$INTER"
     local pin="sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
     must_fail in_ns curl -sS --cacert "$ROOT" --tlsv1.3 --pinnedpubkey "$pin" \
-        --resolve server.test:4602:127.0.0.1 https://server.test:4602/
+        --resolve server.test:4632:127.0.0.1 https://server.test:4632/
     must_fail in_ns curl -sS --cacert "$ROOT" --tlsv1.2 --tls-max 1.2 \
-        --pinnedpubkey "$pin" --resolve server.test:4602:127.0.0.1 \
-        https://server.test:4602/
+        --pinnedpubkey "$pin" --resolve server.test:4632:127.0.0.1 \
+        https://server.test:4632/
     server_stop
     capture_stop
     expect 'tls.handshake.type==1' 2
@@ -1949,19 +1949,19 @@ cap_client_pinned_key() {
 # or tickets (TLS 1.3) come 300 ms later. Both sides finished: established.
 cap_client_fin_before_server_finished() {
     write_outcome_py
-    capture_start client-fin-before-server-finished 4603
+    capture_start client-fin-before-server-finished 4633
     local v
     for v in 1.2 1.3; do
-        server_start 4603 python3 "$WORK/outcomepy.py" slow-finish 4603 \
+        server_start 4633 python3 "$WORK/outcomepy.py" slow-finish 4633 \
             "$CERTS/server-rsa-chain.pem" "$CERTS/server-rsa.key" "$v"
-        must_pass in_ns python3 "$WORK/outcomepy.py" fin-after-finished 4603 \
+        must_pass in_ns python3 "$WORK/outcomepy.py" fin-after-finished 4633 \
             "$ROOT" "$v"
         server_stop
     done
     capture_stop
     expect 'tls.handshake.type==1' 2
-    expect 'tcp.flags.fin==1 && tcp.dstport==4603'
-    expect 'tls.handshake.type==4 && tcp.srcport==4603' 1
+    expect 'tcp.flags.fin==1 && tcp.dstport==4633'
+    expect 'tls.handshake.type==4 && tcp.srcport==4633' 1
 }
 
 # A client gives up after the server's flight with a FIN and no alert;
@@ -1969,36 +1969,36 @@ cap_client_fin_before_server_finished() {
 # client's FIN: a late alert, in the list, not the decision.
 cap_late_server_alert() {
     write_rule_py
-    capture_start late-server-alert 4604
-    cert_server 4604 server-rsa -cert_chain "$INTER"
-    must_pass in_ns python3 "$WORK/rulepy.py" abort 127.0.0.1 4604 "$ROOT"
+    capture_start late-server-alert 4634
+    cert_server 4634 server-rsa -cert_chain "$INTER"
+    must_pass in_ns python3 "$WORK/rulepy.py" abort 127.0.0.1 4634 "$ROOT"
     server_stop
     capture_stop
-    expect 'tcp.flags.fin==1 && tcp.dstport==4604' 1
-    expect 'tls.alert_message && tcp.srcport==4604' 1
+    expect 'tcp.flags.fin==1 && tcp.dstport==4634' 1
+    expect 'tls.alert_message && tcp.srcport==4634' 1
 }
 
 # A server sends its first flight and half-closes; the client refuses the
 # chain (unknown_ca) after the server's FIN.
 cap_late_client_alert() {
     write_outcome_py
-    capture_start late-client-alert 4605
-    server_start 4605 python3 "$WORK/outcomepy.py" flight-fin 4605 \
+    capture_start late-client-alert 4635
+    server_start 4635 python3 "$WORK/outcomepy.py" flight-fin 4635 \
         "$CERTS/server-rsa-chain.pem" "$CERTS/server-rsa.key"
-    must_pass in_ns python3 "$WORK/outcomepy.py" alert-after-fin 4605 \
+    must_pass in_ns python3 "$WORK/outcomepy.py" alert-after-fin 4635 \
         "$CERTS/other-ca.pem"
     server_stop
     capture_stop
-    expect 'tcp.flags.fin==1 && tcp.srcport==4605' 1
-    expect 'tls.alert_message.desc==48 && tcp.dstport==4605' 1
+    expect 'tcp.flags.fin==1 && tcp.srcport==4635' 1
+    expect 'tls.alert_message.desc==48 && tcp.dstport==4635' 1
 }
 
 # An echo service answers the ClientHello with the ClientHello.
 cap_not_tls_echo() {
     write_outcome_py
-    capture_start not-tls-echo 4606
-    server_start 4606 python3 "$WORK/outcomepy.py" echo 4606
-    must_fail s_client_say "" 1 -connect 127.0.0.1:4606 -tls1_2 \
+    capture_start not-tls-echo 4636
+    server_start 4636 python3 "$WORK/outcomepy.py" echo 4636
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4636 -tls1_2 \
         -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
@@ -2010,23 +2010,23 @@ cap_not_tls_echo() {
 # after reading it.
 cap_not_tls_banner() {
     write_outcome_py
-    capture_start not-tls-banner 4607
-    server_start 4607 python3 "$WORK/outcomepy.py" banner 4607
-    must_fail in_ns python3 "$WORK/outcomepy.py" banner-client 4607 "$ROOT"
+    capture_start not-tls-banner 4637
+    server_start 4637 python3 "$WORK/outcomepy.py" banner 4637
+    must_fail in_ns python3 "$WORK/outcomepy.py" banner-client 4637 "$ROOT"
     server_stop
     capture_stop
     expect 'tls.handshake.type==1' 1
-    expect 'tcp.srcport==4607 && tcp.len>0' 2
+    expect 'tcp.srcport==4637 && tcp.len>0' 2
 }
 
 # TLS 1.2 with a pre-shared key and no certificate: a full handshake
 # (ServerHelloDone, ClientKeyExchange), not a resumption.
 cap_tls12_psk() {
-    capture_start tls12-psk 4608
+    capture_start tls12-psk 4638
     local psk=1a2b3c4d5e6f708192a3b4c5d6e7f809
-    server_start 4608 openssl s_server -accept 4608 -naccept 1 -rev -tls1_2 \
+    server_start 4638 openssl s_server -accept 4638 -naccept 1 -rev -tls1_2 \
         -nocert -psk "$psk" -psk_identity tlsmon -cipher PSK-AES128-GCM-SHA256
-    must_pass s_client_say "hello psk" 1 -connect 127.0.0.1:4608 -tls1_2 \
+    must_pass s_client_say "hello psk" 1 -connect 127.0.0.1:4638 -tls1_2 \
         -psk "$psk" -psk_identity tlsmon -cipher PSK-AES128-GCM-SHA256
     server_stop
     capture_stop
