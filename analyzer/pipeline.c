@@ -420,8 +420,10 @@ static bool hello_after_greeting(struct pipeline *p, struct flow *f, int side,
     f->server_answer_seen = true;
     str_copy(f->server_answer, sizeof f->server_answer,
              f->classify.result.protocol);
-    if (!start_tls_session(p, f, side))
-        return false;
+    if (!start_tls_session(p, f, side)) {
+        f->decided_in_callback = true; /* out of memory: nothing to say */
+        return true;
+    }
     tls_server_spoke_first(f->tls, f->greeting_side, f->greeting,
                            f->greeting_len, f->greeting_ts);
     return true;
@@ -438,7 +440,10 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
         return;
     if (f->greeting_len && !f->tls)
         keep_greeting(f, side, data, len, ts_us);
-    if (!hello_after_greeting(p, f, side, data, len) && f->awaiting_hello) {
+    bool hello = hello_after_greeting(p, f, side, data, len);
+    if (f->decided_in_callback)
+        return;
+    if (!hello && f->awaiting_hello) {
         /* Anything but a hello from the client makes it a plain flow. */
         if (side != f->greeting_side)
             f->decided_in_callback = true;
