@@ -67,6 +67,7 @@ test-peer: test-sanitize
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  python3 tests/e2e/differential.py --tlsmon $(BUILD_SAN)/tlsmon --lenient \
+	    --reread-out-of-order --min-outcome-agreement 99 \
 	    --report $(BUILD_SAN)/peer-differences.txt $(PEER_CAPTURES); \
 	else echo "no $(PEER_CAPTURES): peer-capture run skipped"; fi
 

@@ -213,12 +213,18 @@ static const char *hex16(uint16_t v, char *buf, size_t n)
 const struct tls_alert *fields_deciding_alert(const struct handshake *h)
 {
     uint8_t n = h->n_alerts < HS_MAX_ALERTS ? h->n_alerts : HS_MAX_ALERTS;
-    /* The same test outcome.c uses to end a handshake on an alert. */
+    /* The same test outcome.c uses to end a handshake on an alert; a late
+     * one (after the decision, or after its sender finished) is listed in
+     * tlsmon.alerts but never the deciding one. */
     for (uint8_t i = 0; i < n; i++)
-        if (h->alerts[i].encrypted || h->alerts[i].level == 2 ||
-            h->alerts[i].description == 0)
+        if (!h->alerts[i].late &&
+            (h->alerts[i].encrypted || h->alerts[i].level == 2 ||
+             h->alerts[i].description == 0))
             return &h->alerts[i];
-    return n > 0 ? &h->alerts[0] : NULL;
+    for (uint8_t i = 0; i < n; i++)
+        if (!h->alerts[i].late)
+            return &h->alerts[i];
+    return NULL;
 }
 
 const char *field_type_name(enum field_type t)
@@ -914,6 +920,10 @@ FACT(g_new_session_ticket, put_bool, h->new_session_ticket, h->sh.seen)
 FACT(g_encrypted_client, put_int, h->encrypted_records[TLS_SIDE_CLIENT], true)
 FACT(g_encrypted_server, put_int, h->encrypted_records[TLS_SIDE_SERVER], true)
 FACT(g_app_data_client, put_bool, h->app_data[TLS_SIDE_CLIENT], true)
+FACT(g_client_hangup, put_bool,
+     h->client_closed_after_handshake == EVIDENCE_YES,
+     h->outcome == OUTCOME_ESTABLISHED &&
+         h->client_closed_after_handshake != EVIDENCE_NONE)
 FACT(g_app_data_server, put_bool, h->app_data[TLS_SIDE_SERVER], true)
 
 /* ---- tlsmon.decryption.*: what a key log opened ------------------------- */
@@ -1662,7 +1672,10 @@ static const struct field_def field_table[] = {
     LIST("tls.server.certificate_chain", FT_STRING_LIST,
          "server chain as sent, one PEM per certificate (--emit-certificates)",
          g_scert_c_pem, g_scert_i_pem),
-    SCALAR("tlsmon.flow_id", FT_INT, "flow number within this run",
+    SCALAR("tlsmon.flow_id", FT_INT,
+           "number of the frame that opened the flow, counted over the run "
+           "(one file without -f: its frame number; live workers number "
+           "apart)",
            g_flow_id),
     SCALAR("tlsmon.round", FT_INT,
            "handshake number on the connection, 0 for the first", g_round),
@@ -1700,7 +1713,8 @@ static const struct field_def field_table[] = {
     LIST("tlsmon.alerts", FT_ALERTS,
          "every alert in order: {sender, level, description, code, stage} "
          "(decrypted ones add decrypted and the record length) or "
-         "{sender, encrypted, length, stage}",
+         "{sender, encrypted, length, stage}, with late: true when it came "
+         "after the decision or after its sender finished (never deciding)",
          c_alerts, i_alerts),
     SCALAR("tlsmon.handshake_ms", FT_FLOAT,
            "ClientHello to decision, milliseconds", g_handshake_ms),
@@ -2014,6 +2028,11 @@ static const struct field_def field_table[] = {
            "the client sent application data", g_app_data_client),
     SCALAR("tlsmon.app_data.server", FT_BOOL,
            "the server sent application data", g_app_data_server),
+    SCALAR("tlsmon.client_closed_after_handshake", FT_BOOL,
+           "established: the client's first record after the handshake was "
+           "an alert, then it closed without data (true), or it sent data "
+           "(false); absent when the watch ended first",
+           g_client_hangup),
     SCALAR("tlsmon.client.ja3_string", FT_STRING,
            "JA3 string: version,ciphers,extensions,groups,point formats "
            "(decimal, wire order, GREASE left out)", g_ja3_string),

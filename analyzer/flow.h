@@ -35,6 +35,7 @@ struct flow {
     uint16_t port[2];
 
     uint64_t id;
+    uint64_t last_frame;     /* number of its latest frame (its age) */
     uint64_t first_ts_us, last_ts_us;
     uint64_t packets[2], bytes[2];
 
@@ -55,6 +56,15 @@ struct flow {
     /* nDPI's name for a server's first answer that was not TLS. */
     bool server_answer_seen;
     char server_answer[48]; /* as long as classify_result.protocol */
+    /* The server spoke first, in plaintext: its first bytes, in case the
+     * client's first bytes are a ClientHello (not_tls, with this as the
+     * preview). `awaiting_hello`: the STARTTLS watch gave up on it and
+     * only the client's first bytes can still make the flow a record. */
+    uint8_t greeting[24];
+    uint8_t greeting_len;
+    int8_t greeting_side;
+    bool awaiting_hello;
+    uint64_t greeting_ts;
 };
 
 struct flow_table {

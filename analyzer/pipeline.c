@@ -48,6 +48,16 @@ struct pipeline {
     struct alert_flood *flood;
     bool borrowed;  /* profiles and flood are another pipeline's */
     struct output_scratch scratch; /* what this worker renders records in */
+    /* Frame numbers name flows (tlsmon.flow_id): this pipeline's own count,
+     * or the reader's number with workers on a file (frame_external). */
+    uint64_t frame_no;
+    bool frame_external;
+    uint64_t id_first, id_step; /* live workers: ids apart per worker */
+    /* Workers on a file: where the records decided now are placed. */
+    const struct decision_order *order;
+    size_t worker;
+    uint64_t order_major, order_minor;
+    bool order_by_age;
 };
 
 void pipeline_config_defaults(struct pipeline_config *cfg)
@@ -107,6 +117,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
     p->outputs = outputs;
     p->n_outputs = n_outputs;
     p->summary = summary;
+    p->id_first = p->id_step = 1;
     p->limits.max_queued_bytes = cfg->stream_queue_cap;
     p->limits.held_total = &p->reassembly_held;
     p->tls_limits.max_handshake_msg = cfg->max_handshake_msg;
@@ -189,6 +200,12 @@ static void emit(struct pipeline *p, struct flow *f)
     h->ndpi_tls_version = f->classify.result.tls_version;
     fingerprint_compute(h);
     x509_analyze_handshake(p->x509, h);
+    /* Workers on a file: this record's turn, as one pipeline would have
+     * decided it (with the other workers' records around it). */
+    uint64_t major = p->order_major;
+    uint64_t minor = p->order_by_age ? f->last_frame : p->order_minor++;
+    if (p->order)
+        p->order->wait(p->order->ctx, p->worker, major, minor);
     /* What workers share: the history, the flood table, the rules (swapped
      * on SIGHUP), the summary and the outputs. */
     if (p->cfg.emit_lock)
@@ -214,6 +231,8 @@ static void emit(struct pipeline *p, struct flow *f)
         p->outputs[i]->handshake(p->outputs[i], h, &p->scratch);
     if (p->cfg.emit_lock)
         pthread_rwlock_unlock(p->cfg.output_lock);
+    if (p->order)
+        p->order->done(p->order->ctx, p->worker, major, minor);
     p->stats.handshakes++;
     f->emitted = true;
 }
@@ -259,10 +278,11 @@ static void bypass(struct pipeline *p, struct flow *f)
 }
 
 /* The flow will see no more packets: deliver what reassembly holds, decide
- * the handshake with `why`, report it, and drop the flow. */
+ * the handshake with `why` (or stop watching a decided one), report it,
+ * and drop the flow. */
 static void end_flow(struct pipeline *p, struct flow *f, enum hs_ended_by why)
 {
-    if (f->state == FLOW_ACTIVE && f->tls && !tls_decided(f->tls) &&
+    if (f->state == FLOW_ACTIVE && f->tls && !tls_done(f->tls) &&
         !tls_not_a_tls_flow(f->tls))
         tls_finish(f->tls, why, p->now_us);
     if (f->tls && !f->emitted && tls_decided(f->tls))
@@ -306,6 +326,14 @@ static uint32_t watch_starttls(struct pipeline *p, struct flow *f, int side,
         starttls_feed(f->starttls, side, data, len, &taken);
     if (st == STARTTLS_WATCHING)
         return 0;
+    if (st == STARTTLS_GAVE_UP && f->greeting_len &&
+        f->stream[1 - f->greeting_side].delivered == 0) {
+        /* A server greeting no upgrade follows (an SSH banner): the
+         * client's first bytes may still be a ClientHello. */
+        starttls_drop(p, f);
+        f->awaiting_hello = true;
+        return 0;
+    }
     if (st == STARTTLS_GAVE_UP ||
         !start_tls_session(p, f, starttls_client_side(f->starttls))) {
         starttls_drop(p, f);
@@ -347,6 +375,60 @@ static bool may_start_tls(const uint8_t *data, uint32_t len)
                                      (first & 0x80));
 }
 
+/* The first plaintext of a flow, from the side that may be the server,
+ * until the other side speaks: kept in case that answer is a ClientHello. */
+static void keep_greeting(struct flow *f, int side, const uint8_t *data,
+                          uint32_t len, uint64_t ts_us)
+{
+    struct cursor c = cursor_make(data, len);
+    uint32_t room = sizeof f->greeting - f->greeting_len;
+    uint32_t n = len < room ? len : room;
+
+    if (f->greeting_len == 0) {
+        if (f->syn_client_side == side)
+            return;
+        f->greeting_side = (int8_t)side;
+        f->greeting_ts = ts_us;
+    }
+    if (side != f->greeting_side || f->stream[1 - side].delivered ||
+        !cursor_copy(&c, f->greeting + f->greeting_len, n))
+        return;
+    f->greeting_len = (uint8_t)(f->greeting_len + n);
+}
+
+/* The client's first bytes answer a plaintext greeting with a ClientHello
+ * (or the start of a handshake record: the session reads the rest): the
+ * server does not speak TLS, whatever the STARTTLS watch made of it. */
+static bool hello_after_greeting(struct pipeline *p, struct flow *f, int side,
+                                 const uint8_t *data, uint32_t len)
+{
+    struct cursor c = cursor_make(data, len);
+    uint8_t first;
+
+    if (f->tls || !f->greeting_len || side == f->greeting_side ||
+        f->stream[side].delivered != len || !cursor_u8(&c, &first))
+        return false;
+    enum tls_sniff sn = tls_sniff(data, len);
+    if (sn != TLS_SNIFF_CLIENT_HELLO &&
+        !(sn == TLS_SNIFF_NEED_MORE && (first == 22 || (first & 0x80))))
+        return false;
+    starttls_drop(p, f);
+    f->awaiting_hello = false;
+    /* nDPI's verdict on the greeting names what the server speaks; the
+     * server's answer to the hello is not what it is asked about. */
+    classify_stop(p, f, true);
+    f->server_answer_seen = true;
+    str_copy(f->server_answer, sizeof f->server_answer,
+             f->classify.result.protocol);
+    if (!start_tls_session(p, f, side)) {
+        f->decided_in_callback = true; /* out of memory: nothing to say */
+        return true;
+    }
+    tls_server_spoke_first(f->tls, f->greeting_side, f->greeting,
+                           f->greeting_len, f->greeting_ts);
+    return true;
+}
+
 static void on_stream_data(void *ctx, int side, const uint8_t *data,
                            uint32_t len, uint64_t ts_us)
 {
@@ -356,6 +438,17 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
 
     if (f->decided_in_callback || len == 0)
         return;
+    if (f->greeting_len && !f->tls)
+        keep_greeting(f, side, data, len, ts_us);
+    bool hello = hello_after_greeting(p, f, side, data, len);
+    if (f->decided_in_callback)
+        return;
+    if (!hello && f->awaiting_hello) {
+        /* Anything but a hello from the client makes it a plain flow. */
+        if (side != f->greeting_side)
+            f->decided_in_callback = true;
+        return;
+    }
     if (!f->tls && !f->starttls) {
         enum tls_sniff sn = tls_sniff(data, len);
         if (sn == TLS_SNIFF_NO ||
@@ -367,6 +460,7 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
                 return;
             }
             p->tls_bytes += starttls_memory();
+            keep_greeting(f, side, data, len, ts_us);
         }
     }
     if (f->starttls) {
@@ -388,12 +482,8 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
             f->decided_in_callback = true;
             return;
         }
-        int guess = f->syn_client_side;
-        if (guess < 0 && sn == TLS_SNIFF_CLIENT_HELLO)
-            guess = side;
-        else if (guess < 0 && sn == TLS_SNIFF_SERVER_HELLO)
-            guess = 1 - side;
-        if (!start_tls_session(p, f, guess)) {
+        /* Roles from the SYN; without one, the first hello sets them. */
+        if (!start_tls_session(p, f, f->syn_client_side)) {
             f->decided_in_callback = true;
             return;
         }
@@ -409,7 +499,7 @@ account:;
     size_t now_bytes = tls_session_memory(f->tls);
     p->tls_bytes += now_bytes - f->tls_bytes;
     f->tls_bytes = now_bytes;
-    if (tls_decided(f->tls) || tls_not_a_tls_flow(f->tls))
+    if (tls_done(f->tls) || tls_not_a_tls_flow(f->tls))
         f->decided_in_callback = true;
 }
 
@@ -500,8 +590,12 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
             return; /* out of memory: the packet is lost, counted below */
         is_new = true;
         p->stats.flows++;
+        f->id = p->frame_external
+                    ? p->frame_no
+                    : p->id_first + (p->frame_no - 1) * p->id_step;
     }
     flow_touch(&p->flows, f, pkt->ts_us);
+    f->last_frame = p->frame_no;
     f->packets[side]++;
     f->bytes[side] += pkt->l3_len;
     if (is_new)
@@ -542,12 +636,14 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
             f->syn_client_side = (int8_t)(1 - side);
         tcp_stream_syn(&f->stream[side], pkt->seq);
     }
-    if (pkt->payload_len > 0) {
+    /* Once decided, a side no longer watched is not reassembled. */
+    if (pkt->payload_len > 0 && (!f->tls || tls_reads(f->tls, side))) {
         uint32_t seq = pkt->seq + ((pkt->tcp_flags & TCPF_SYN) ? 1u : 0u);
         tcp_stream_segment(&f->stream[side], &p->limits, side, seq,
                            pkt->payload, pkt->payload_len, pkt->ts_us, &sink);
     }
-    if ((pkt->tcp_flags & TCPF_ACK) && !f->decided_in_callback)
+    if ((pkt->tcp_flags & TCPF_ACK) && !f->decided_in_callback &&
+        (!f->tls || tls_reads(f->tls, 1 - side)))
         tcp_stream_acked(&f->stream[1 - side], &p->limits, 1 - side, pkt->ack,
                          pkt->ts_us, &sink);
 
@@ -572,7 +668,7 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         if (f->tls && !f->decided_in_callback) {
             tls_closed(f->tls, side, rst ? TLS_CLOSE_RST : TLS_CLOSE_FIN,
                        pkt->ts_us);
-            if (tls_decided(f->tls))
+            if (tls_done(f->tls))
                 f->decided_in_callback = true;
         }
         closing = rst || (f->fin[0] && f->fin[1]);
@@ -589,6 +685,9 @@ void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
 {
     struct packet pkt;
     p->stats.packets++;
+    if (!p->frame_external)
+        p->frame_no = p->stats.packets;
+    p->order_minor = 0;
     p->stats.bytes += wire_len;
     if (p->stats.first_ts_us == 0 || ts_us < p->stats.first_ts_us)
         p->stats.first_ts_us = ts_us;
@@ -642,8 +741,8 @@ void pipeline_advance(struct pipeline *p, uint64_t now_us)
 void pipeline_share(struct pipeline *p, struct pipeline *owner,
                     uint64_t first_flow_id, uint64_t step)
 {
-    p->flows.next_id = first_flow_id;
-    p->flows.id_step = step;
+    p->id_first = first_flow_id;
+    p->id_step = step;
     if (owner == p)
         return;
     if (!p->borrowed) {
@@ -653,6 +752,25 @@ void pipeline_share(struct pipeline *p, struct pipeline *owner,
     p->profiles = owner->profiles;
     p->flood = owner->flood;
     p->borrowed = true;
+}
+
+void pipeline_set_order(struct pipeline *p, const struct decision_order *order,
+                        size_t worker)
+{
+    p->order = order;
+    p->worker = worker;
+}
+
+void pipeline_position(struct pipeline *p, uint64_t frame_no, uint64_t major,
+                       bool by_age)
+{
+    if (frame_no) {
+        p->frame_external = true;
+        p->frame_no = frame_no;
+    }
+    p->order_major = major;
+    p->order_minor = 0;
+    p->order_by_age = by_age;
 }
 
 uint64_t pipeline_memory(const struct pipeline *p)

@@ -39,6 +39,21 @@ struct pipeline_config {
     pthread_rwlock_t *output_lock; /* with emit_lock */
 };
 
+/* Workers reading a file (workers.c): records are decided in the order one
+ * pipeline would decide them, so that the server history, flood control,
+ * summary and outputs see the same sequence. A record's place is
+ * (major, minor): major is the input entry being processed (a frame, the
+ * idle tick after it, or the end), minor the record's rank within it (in
+ * emission order for a frame; the flow's last frame for a tick or the end,
+ * oldest first as one flow table ends them). `wait` returns when no other
+ * worker can still decide a record placed before; `done` says this one is
+ * out. */
+struct decision_order {
+    void (*wait)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
+    void (*done)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
+    void *ctx;
+};
+
 void pipeline_config_defaults(struct pipeline_config *cfg);
 
 struct pipeline;
@@ -66,9 +81,19 @@ uint64_t pipeline_reassembly_bytes(const struct pipeline *p);
  * pipeline ends the run at the same time). */
 void pipeline_advance(struct pipeline *p, uint64_t now_us);
 /* Workers: use `owner`'s server profiles and alert flood control (under
- * emit_lock), and number flows first, first + step, ... */
+ * emit_lock), and number flows from the frames this worker counts as
+ * first + (n - 1) * step (live capture, where no frame number is shared). */
 void pipeline_share(struct pipeline *p, struct pipeline *owner,
                     uint64_t first_flow_id, uint64_t step);
+/* Workers on a file: decide records in `order`, as worker `worker`. */
+void pipeline_set_order(struct pipeline *p, const struct decision_order *order,
+                        size_t worker);
+/* Workers on a file: the entry processed next is the reader's frame
+ * `frame_no` (it numbers flows: tlsmon.flow_id is the number of the frame
+ * that opened the flow, as with one pipeline), placed at `major`; `by_age`
+ * for a tick or the end, whose records are ranked by flow age. */
+void pipeline_position(struct pipeline *p, uint64_t frame_no, uint64_t major,
+                       bool by_age);
 
 /* End of all input: decide and report every open handshake. */
 void pipeline_finish(struct pipeline *p);

@@ -4,11 +4,25 @@
  * batch being filled for its worker and hands full batches over through a
  * queue of at most QUEUE_DEPTH, waiting when a worker is behind (offline,
  * nothing is dropped). A batch entry is a frame, a tick (end idle flows at
- * this time), an advance (move the clock only) or the end. */
+ * this time), an advance (move the clock only), the finish (decide what is
+ * open) or the end.
+ *
+ * File mode also orders the decisions: every entry carries its place in
+ * the input (frame n is n << 2, the tick after it n << 2 | 1, the finish
+ * FINISH_KEY), and a worker about to decide a record waits until no other
+ * worker can still decide one placed before it (struct decision_order in
+ * pipeline.h). Each worker publishes the lowest place it may still decide
+ * at: the entry it works on, the record it waits with, or, idle, just past
+ * the reader's position when its last batch was handed over. So that an
+ * idle worker's position moves on, the reader hands every worker what it
+ * has (or an empty marker) when a waiting worker asks, and before it waits
+ * for a full queue itself. */
 #include "workers.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decode.h"
 
@@ -17,11 +31,18 @@
 /* Must match pipeline.c's EXPIRY_INTERVAL_US: ticks come as often as one
  * pipeline would check its idle flows. */
 #define TICK_INTERVAL_US 1000000ULL
+/* Places: frame n is n << 2, its tick n << 2 | 1; the finish is last. */
+#define FINISH_KEY (UINT64_MAX - 1)
+#define DONE_KEY UINT64_MAX
 
-enum entry_kind { ENTRY_FRAME, ENTRY_TICK, ENTRY_ADVANCE, ENTRY_END };
+enum entry_kind {
+    ENTRY_FRAME, ENTRY_TICK, ENTRY_ADVANCE, ENTRY_FINISH, ENTRY_END
+};
 
 struct entry {
     uint64_t ts_us;
+    uint64_t key;    /* place in the input (see above) */
+    uint64_t now_us; /* frames: one pipeline's clock after this frame */
     uint32_t cap_len, wire_len;
     int32_t linktype;
     uint32_t kind;
@@ -31,7 +52,25 @@ struct entry {
 struct batch {
     struct batch *next;
     size_t used, cap;
-    uint8_t *buf;
+    uint8_t *buf;     /* NULL in an empty marker */
+    uint64_t horizon; /* the reader's place when it was handed over */
+};
+
+/* Per worker, the lowest place it may still decide a record at: the
+ * larger of `entry` (the entry it works on, or just past the reader's
+ * place when idle) and `floor` (a record it waits with, or just past the
+ * last it decided). */
+struct order_pos {
+    _Atomic uint64_t entry;
+    uint64_t floor_major, floor_minor; /* under sequencer.lock */
+};
+
+struct sequencer {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    atomic_int waiters;
+    atomic_bool want_flush; /* a waiting worker asks the reader for markers */
+    struct order_pos pos[WORKERS_MAX];
 };
 
 struct worker {
@@ -61,7 +100,80 @@ struct workers {
     uint64_t now_us;         /* the latest packet time of all workers */
     uint64_t next_tick_us;
     bool finished;
+    /* File mode: frames read so far (they number flows), the place of
+     * the last entry handed to every worker it was for, and the order. */
+    uint64_t frames;
+    uint64_t placed;
+    bool seq_on;
+    struct sequencer seq;
+    struct decision_order order;
 };
+
+/* ---- the decision order (file mode) ---------------------------------------*/
+
+static bool before(uint64_t a_major, uint64_t a_minor, uint64_t b_major,
+                   uint64_t b_minor)
+{
+    return a_major < b_major || (a_major == b_major && a_minor < b_minor);
+}
+
+/* Is (major, minor) before the lowest place worker `v` may still decide
+ * at? Under seq->lock. */
+static bool passed(struct sequencer *q, size_t v, uint64_t major,
+                   uint64_t minor)
+{
+    uint64_t entry = atomic_load(&q->pos[v].entry);
+    return before(major, minor, entry, 0) ||
+           before(major, minor, q->pos[v].floor_major, q->pos[v].floor_minor);
+}
+
+static void order_wait(void *ctx, size_t w, uint64_t major, uint64_t minor)
+{
+    struct workers *ws = ctx;
+    struct sequencer *q = &ws->seq;
+
+    pthread_mutex_lock(&q->lock);
+    q->pos[w].floor_major = major;
+    q->pos[w].floor_minor = minor;
+    pthread_cond_broadcast(&q->cond);
+    atomic_fetch_add(&q->waiters, 1);
+    for (;;) {
+        size_t v = 0;
+        while (v < ws->n && (v == w || passed(q, v, major, minor)))
+            v++;
+        if (v == ws->n)
+            break;
+        atomic_store(&q->want_flush, true);
+        pthread_cond_wait(&q->cond, &q->lock);
+    }
+    atomic_fetch_sub(&q->waiters, 1);
+    pthread_mutex_unlock(&q->lock);
+}
+
+static void order_done(void *ctx, size_t w, uint64_t major, uint64_t minor)
+{
+    struct sequencer *q = &((struct workers *)ctx)->seq;
+
+    pthread_mutex_lock(&q->lock);
+    q->pos[w].floor_major = major;
+    q->pos[w].floor_minor = minor + 1;
+    if (atomic_load(&q->waiters))
+        pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* Worker `w` will decide nothing before `key` any more. */
+static void order_progress(struct sequencer *q, size_t w, uint64_t key)
+{
+    if (key <= atomic_load(&q->pos[w].entry))
+        return;
+    atomic_store(&q->pos[w].entry, key);
+    if (atomic_load(&q->waiters)) {
+        pthread_mutex_lock(&q->lock);
+        pthread_cond_broadcast(&q->cond);
+        pthread_mutex_unlock(&q->lock);
+    }
+}
 
 struct workers *workers_new(size_t n, const struct pipeline_config *cfg,
                             struct output **outputs, size_t n_outputs,
@@ -75,6 +187,11 @@ struct workers *workers_new(size_t n, const struct pipeline_config *cfg,
     ws->n = n;
     pthread_mutex_init(&ws->emit_lock, NULL);
     pthread_rwlock_init(&ws->output_lock, NULL);
+    pthread_mutex_init(&ws->seq.lock, NULL);
+    pthread_cond_init(&ws->seq.cond, NULL);
+    ws->order.wait = order_wait;
+    ws->order.done = order_done;
+    ws->order.ctx = ws;
     struct pipeline_config c = *cfg;
     if (n > 1) {
         c.memcap = cfg->memcap / n;
@@ -172,6 +289,7 @@ static size_t entry_size(uint32_t cap_len)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    struct sequencer *q = &w->ws->seq;
     for (;;) {
         struct batch *b = batch_take(w);
         bool end = false;
@@ -180,16 +298,24 @@ static void *worker_main(void *arg)
             struct entry e;
             memcpy(&e, b->buf + off, sizeof(e));
             const uint8_t *frame = b->buf + off + sizeof(e);
+            order_progress(q, w->index, e.key);
             switch (e.kind) {
             case ENTRY_FRAME:
+                pipeline_position(w->p, e.key >> 2, e.key, false);
+                pipeline_advance(w->p, e.now_us);
                 pipeline_frame(w->p, e.linktype, frame, e.cap_len, e.wire_len,
                                e.ts_us);
                 break;
             case ENTRY_TICK:
+                pipeline_position(w->p, 0, e.key, true);
                 pipeline_tick(w->p, e.ts_us);
                 break;
             case ENTRY_ADVANCE:
                 pipeline_advance(w->p, e.ts_us);
+                break;
+            case ENTRY_FINISH:
+                pipeline_position(w->p, 0, e.key, true);
+                pipeline_finish(w->p);
                 break;
             default:
                 end = true;
@@ -197,9 +323,14 @@ static void *worker_main(void *arg)
             }
             off += entry_size(e.cap_len);
         }
+        /* Whatever comes next was placed after the reader's place then. */
+        if (b->horizon < FINISH_KEY)
+            order_progress(q, w->index, b->horizon + 1);
         batch_recycle(w, b);
-        if (end)
+        if (end) {
+            order_progress(q, w->index, DONE_KEY);
             return NULL;
+        }
     }
 }
 
@@ -219,16 +350,11 @@ static bool start_threads(struct workers *ws)
 
 /* ---- the reader -----------------------------------------------------------*/
 
-static void submit(struct worker *w)
+/* Under w->qlock. */
+static void enqueue(struct worker *w, struct batch *b)
 {
-    struct batch *b = w->filling;
-    if (!b || b->used == 0)
-        return;
-    w->filling = NULL;
-    pthread_mutex_lock(&w->qlock);
-    while (w->depth >= QUEUE_DEPTH)
-        pthread_cond_wait(&w->qcond, &w->qlock);
     b->next = NULL;
+    b->horizon = w->ws->placed;
     if (w->tail)
         w->tail->next = b;
     else
@@ -236,6 +362,61 @@ static void submit(struct worker *w)
     w->tail = b;
     w->depth++;
     pthread_cond_broadcast(&w->qcond);
+}
+
+/* Ordered mode: hand every worker but `except` what it has, or an empty
+ * marker, without waiting for a full queue: an idle worker's place moves
+ * on to the reader's. */
+static void hand_over_all(struct workers *ws, const struct worker *except)
+{
+    for (size_t i = 0; i < ws->n; i++) {
+        struct worker *w = &ws->w[i];
+        if (w == except)
+            continue;
+        pthread_mutex_lock(&w->qlock);
+        if (w->depth < QUEUE_DEPTH) {
+            struct batch *b = w->filling;
+            if (b && b->used)
+                w->filling = NULL;
+            else
+                b = calloc(1, sizeof(*b));
+            if (b)
+                enqueue(w, b);
+        }
+        pthread_mutex_unlock(&w->qlock);
+    }
+}
+
+static void submit(struct worker *w)
+{
+    struct workers *ws = w->ws;
+    struct batch *b = w->filling;
+    if (!b || b->used == 0)
+        return;
+    w->filling = NULL;
+    pthread_mutex_lock(&w->qlock);
+    while (w->depth >= QUEUE_DEPTH) {
+        if (!ws->seq_on) {
+            pthread_cond_wait(&w->qcond, &w->qlock);
+            continue;
+        }
+        /* This worker may be waiting for another that waits for input:
+         * give the others theirs, then look again shortly. */
+        pthread_mutex_unlock(&w->qlock);
+        hand_over_all(ws, w);
+        pthread_mutex_lock(&w->qlock);
+        if (w->depth >= QUEUE_DEPTH) {
+            struct timespec t;
+            clock_gettime(CLOCK_REALTIME, &t);
+            t.tv_nsec += 1000000;
+            if (t.tv_nsec >= 1000000000) {
+                t.tv_sec++;
+                t.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&w->qcond, &w->qlock, &t);
+        }
+    }
+    enqueue(w, b);
     pthread_mutex_unlock(&w->qlock);
 }
 
@@ -271,24 +452,27 @@ static bool room(struct worker *w, uint32_t cap_len)
     return true;
 }
 
-static void put_entry(struct worker *w, uint32_t kind, int linktype,
-                      const uint8_t *frame, uint32_t cap_len,
+static void put_entry(struct worker *w, uint32_t kind, uint64_t key,
+                      int linktype, const uint8_t *frame, uint32_t cap_len,
                       uint32_t wire_len, uint64_t ts_us)
 {
     if (!room(w, cap_len))
         return;
     struct batch *b = w->filling;
-    struct entry e = {ts_us, cap_len, wire_len, linktype, kind};
+    struct entry e = {ts_us, key, w->ws->now_us, cap_len, wire_len,
+                      linktype, kind};
     memcpy(b->buf + b->used, &e, sizeof(e));
     if (cap_len)
         memcpy(b->buf + b->used + sizeof(e), frame, cap_len);
     b->used += entry_size(cap_len);
 }
 
-static void broadcast(struct workers *ws, uint32_t kind, uint64_t ts_us)
+static void broadcast(struct workers *ws, uint32_t kind, uint64_t key,
+                      uint64_t ts_us)
 {
     for (size_t i = 0; i < ws->n; i++)
-        put_entry(&ws->w[i], kind, 0, NULL, 0, 0, ts_us);
+        put_entry(&ws->w[i], kind, key, 0, NULL, 0, 0, ts_us);
+    ws->placed = key;
 }
 
 static void dispatch(void *ctx, int linktype, const uint8_t *frame,
@@ -296,14 +480,20 @@ static void dispatch(void *ctx, int linktype, const uint8_t *frame,
 {
     struct workers *ws = ctx;
     size_t i = decode_shard_hash(linktype, frame, cap_len) % ws->n;
-    put_entry(&ws->w[i], ENTRY_FRAME, linktype, frame, cap_len, wire_len,
-              ts_us);
-    /* The schedule pipeline_frame keeps on its own with one worker. */
+    uint64_t key = ++ws->frames << 2;
     if (ts_us > ws->now_us)
         ws->now_us = ts_us;
+    put_entry(&ws->w[i], ENTRY_FRAME, key, linktype, frame, cap_len,
+              wire_len, ts_us);
+    ws->placed = key;
+    /* The schedule pipeline_frame keeps on its own with one worker. */
     if (ws->now_us >= ws->next_tick_us) {
-        broadcast(ws, ENTRY_TICK, ws->now_us);
+        broadcast(ws, ENTRY_TICK, key | 1, ws->now_us);
         ws->next_tick_us = ws->now_us + TICK_INTERVAL_US;
+    }
+    if (atomic_load(&ws->seq.want_flush)) {
+        atomic_store(&ws->seq.want_flush, false);
+        hand_over_all(ws, NULL);
     }
 }
 
@@ -312,6 +502,13 @@ enum capture_status workers_read_file(struct workers *ws, const char *path,
 {
     if (ws->n == 1)
         return capture_read_file(path, bpf, ws->w[0].p, errs);
+    if (!ws->threaded && !ws->seq_on) {
+        /* Decide in one pipeline's order (live capture has no such order
+         * to follow, so only files get it). */
+        ws->seq_on = true;
+        for (size_t i = 0; i < ws->n; i++)
+            pipeline_set_order(ws->w[i].p, &ws->order, i);
+    }
     if (!start_threads(ws)) {
         fputs("tlsmon: --workers: cannot start threads\n", errs);
         return CAPTURE_UNREADABLE;
@@ -325,8 +522,10 @@ void workers_finish(struct workers *ws)
         return;
     ws->finished = true;
     if (ws->threaded) {
-        broadcast(ws, ENTRY_ADVANCE, ws->now_us);
-        broadcast(ws, ENTRY_END, 0);
+        broadcast(ws, ENTRY_ADVANCE, ws->placed, ws->now_us);
+        /* The open flows are decided in the workers, in order too. */
+        broadcast(ws, ENTRY_FINISH, FINISH_KEY, ws->now_us);
+        broadcast(ws, ENTRY_END, DONE_KEY, 0);
         for (size_t i = 0; i < ws->n; i++)
             submit(&ws->w[i]);
         for (size_t i = 0; i < ws->n; i++) {
@@ -393,7 +592,7 @@ void workers_free(struct workers *ws)
     if (!ws)
         return;
     if (ws->threaded) {
-        broadcast(ws, ENTRY_END, 0);
+        broadcast(ws, ENTRY_END, DONE_KEY, 0);
         for (size_t i = 0; i < ws->n; i++) {
             submit(&ws->w[i]);
             pthread_join(ws->w[i].thread, NULL);
@@ -416,5 +615,7 @@ void workers_free(struct workers *ws)
     }
     pthread_mutex_destroy(&ws->emit_lock);
     pthread_rwlock_destroy(&ws->output_lock);
+    pthread_cond_destroy(&ws->seq.cond);
+    pthread_mutex_destroy(&ws->seq.lock);
     free(ws);
 }

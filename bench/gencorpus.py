@@ -131,6 +131,7 @@ def connection(events, idx, start_ns, rng):
     last_dir = None
     ipid = rng.randrange(65536)
     acks_pending = 0
+    fin_sent = [False, False]  # a second FIN is a retransmission: same seq
     for from_client, flags, payload in events:
         pieces = [payload[i:i + MSS] for i in range(0, len(payload), MSS)] or [b""]
         for n, piece in enumerate(pieces):
@@ -139,6 +140,10 @@ def connection(events, idx, start_ns, rng):
             last_dir = from_client
             f = flags if n == len(pieces) - 1 else (flags & ~(FIN | PSH))
             me, peer = (0, 1) if from_client else (1, 0)
+            again = bool(f & FIN) and fin_sent[me] and not piece
+            if again:
+                seq[me] = (seq[me] - 1) & 0xFFFFFFFF
+            fin_sent[me] = fin_sent[me] or bool(f & FIN)
             tcp = struct.pack("!HHIIBBHHH", cport if from_client else sport,
                               sport if from_client else cport,
                               seq[me], seq[peer] if f & ACK else 0,

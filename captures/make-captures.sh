@@ -1723,6 +1723,322 @@ RULE_SCENARIOS=(rule-version-history rule-group-history
      cert-accepted-expired weak-anon-cipher weak-3des client-gave-up-early
      cert-ocsp-good cert-ocsp-revoked)
 
+# ---------------------------------------------------------------------------
+# Outcome on the evidence (issue 15): when a handshake is decided, who
+# closed first, what comes after the deciding close, roles, resumption.
+
+write_outcome_py() {
+    cat >"$WORK/outcomepy.py" <<'EOF'
+# Servers and clients whose timing the outcome scenarios need: each does
+# one connection with Python's ssl (OpenSSL underneath), through memory
+# BIOs where it must choose when a flight goes out.
+import socket, ssl, sys, time
+mode = sys.argv[1]
+
+def listen(port):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(('127.0.0.1', port))
+    ls.listen(1)
+    conn, _ = ls.accept()
+    ls.close()
+    return conn
+
+def drain(sock):
+    while sock.recv(65536):
+        pass
+
+def pump(sock, obj, inc, out, until):
+    """Drive obj's handshake. `until(data, done)` sees each flight obj
+    produces before it goes out; True stops with that flight unsent."""
+    while True:
+        try:
+            obj.do_handshake()
+            done = True
+        except ssl.SSLWantReadError:
+            done = False
+        data = out.read()
+        if data and until(data, done):
+            return data
+        if data:
+            sock.sendall(data)
+        if done:
+            return b''
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError('peer closed during the handshake')
+        inc.write(chunk)
+
+def version(v):
+    return ssl.TLSVersion.TLSv1_3 if v == '1.3' else ssl.TLSVersion.TLSv1_2
+
+if mode == 'echo':
+    # A TCP echo service: what comes in goes back out.
+    conn = listen(int(sys.argv[2]))
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            break
+        conn.sendall(data)
+    conn.close()
+elif mode == 'banner':
+    # Speaks first, like an SSH server; refuses what the client says.
+    conn = listen(int(sys.argv[2]))
+    conn.sendall(b'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n')
+    conn.recv(65536)
+    conn.sendall(b'Invalid SSH identification string.\r\n')
+    conn.close()
+elif mode == 'banner-client':
+    # Reads the server's greeting, then starts TLS anyway.
+    s = socket.create_connection(('127.0.0.1', int(sys.argv[2])))
+    print('greeting:', s.recv(1024))
+    ctx = ssl.create_default_context(cafile=sys.argv[3])
+    try:
+        ctx.wrap_socket(s, server_hostname='server.test')
+    except (ssl.SSLError, OSError) as e:
+        print('handshake failed:', e)
+        sys.exit(1)
+    sys.exit('handshake unexpectedly finished')
+elif mode == 'slow-finish':
+    # A real TLS server whose last flight (TLS 1.2: ticket, CCS, Finished;
+    # TLS 1.3: the tickets) leaves 300 ms after the client's Finished came.
+    port, cert, key = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.minimum_version = ctx.maximum_version = version(sys.argv[5])
+    conn = listen(port)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_side=True)
+    def hold_last(data, done):
+        if done:
+            time.sleep(0.3)
+        return False
+    pump(conn, obj, inc, out, hold_last)
+    drain(conn)
+    conn.close()
+elif mode == 'fin-after-finished':
+    # A client that sends its Finished and half-closes at once, as a
+    # browser drops a spare connection; then reads the server to its end.
+    port, ca = int(sys.argv[2]), sys.argv[3]
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.minimum_version = ctx.maximum_version = version(sys.argv[4])
+    s = socket.create_connection(('127.0.0.1', port))
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname='server.test')
+    flights = []
+    def finished_flight(data, done):
+        flights.append(data)
+        return len(flights) == 2  # the ClientHello, then the Finished
+    last = pump(s, obj, inc, out, finished_flight)
+    s.sendall(last)
+    s.shutdown(socket.SHUT_WR)
+    drain(s)
+    s.close()
+    print(f'sent the {len(last)}-byte Finished flight and FIN')
+elif mode == 'flight-fin':
+    # A TLS 1.2 server that sends its first flight and half-closes: the
+    # client's answer (an alert) comes after the server's FIN.
+    port, cert, key = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    conn = listen(port)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_side=True)
+    inc.write(conn.recv(65536))
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    conn.sendall(out.read())
+    conn.shutdown(socket.SHUT_WR)
+    drain(conn)
+    conn.close()
+elif mode == 'alert-after-fin':
+    # A client that reads the server's first flight to the server's FIN
+    # before it judges the chain, and sends its alert after that FIN.
+    port, ca = int(sys.argv[2]), sys.argv[3]
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    s = socket.create_connection(('127.0.0.1', port))
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname='server.test')
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    s.sendall(out.read())
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        inc.write(chunk)
+    try:
+        obj.do_handshake()
+        sys.exit('chain unexpectedly accepted')
+    except ssl.SSLCertVerificationError as e:
+        print('chain rejected after the server FIN:', e.verify_message)
+    s.sendall(out.read())
+    s.close()
+EOF
+}
+
+# TLS 1.3, a server that requires a client certificate, a client without
+# one that sends its request with its Finished (as HTTP clients do): the
+# server answers the Finished with one encrypted alert (certificate_required)
+# and closes. Not established, whatever the client sent.
+cap_fail_client_cert_tls13_data() {
+    capture_start fail-client-cert-tls13-data 4630
+    server_start 4630 openssl s_server -accept 4630 -naccept 1 -www -tls1_3 \
+        -Verify 1 -verifyCAfile "$ROOT" \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail bash -c "{ printf 'GET / HTTP/1.1\r\nHost: server.test\r\n\r\n'; sleep 1; } |
+        ip netns exec '$NS' openssl s_client -connect 127.0.0.1:4630 -tls1_3 \
+        -servername server.test -CAfile '$ROOT' -verify_return_error \
+        -verify_hostname server.test -ign_eof"
+    server_stop
+    capture_stop
+    expect "$SH13" 1
+    expect 'tls.record.length==19 && tcp.srcport==4630' 1
+}
+
+# The same with a client certificate made for servers only (extended key
+# usage serverAuth, no clientAuth): the server refuses it
+# (unsupported_certificate, encrypted) after the client's Finished and data.
+cap_fail_client_cert_purpose_tls13() {
+    capture_start fail-client-cert-purpose-tls13 4631
+    server_start 4631 openssl s_server -accept 4631 -naccept 1 -www -tls1_3 \
+        -Verify 1 -verifyCAfile "$ROOT" -verify_return_error \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_fail bash -c "{ printf 'GET / HTTP/1.1\r\nHost: server.test\r\n\r\n'; sleep 1; } |
+        ip netns exec '$NS' openssl s_client -connect 127.0.0.1:4631 -tls1_3 \
+        -servername server.test -CAfile '$ROOT' -verify_return_error \
+        -cert '$CERTS/other-name.pem' -key '$CERTS/other-name.key' \
+        -cert_chain '$INTER' -ign_eof"
+    server_stop
+    capture_stop
+    expect "$SH13" 1
+    expect 'tls.record.length==19 && tcp.srcport==4631' 1
+}
+
+# curl with a public key pin that does not match: it completes the
+# handshake, checks the pin, and closes (close_notify, FIN) without a
+# request. TLS 1.3 first (the server's tickets show it took the Finished),
+# then TLS 1.2.
+cap_client_pinned_key() {
+    capture_start client-pinned-key 4632
+    server_start 4632 openssl s_server -accept 4632 -naccept 2 -www \
+        -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    local pin="sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    must_fail in_ns curl -sS --cacert "$ROOT" --tlsv1.3 --pinnedpubkey "$pin" \
+        --resolve server.test:4632:127.0.0.1 https://server.test:4632/
+    must_fail in_ns curl -sS --cacert "$ROOT" --tlsv1.2 --tls-max 1.2 \
+        --pinnedpubkey "$pin" --resolve server.test:4632:127.0.0.1 \
+        https://server.test:4632/
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==1' 2
+    expect 'http.request' 0
+}
+
+# A client that sends its Finished and FIN before the server's last flight
+# (a browser's spare connection): the server's CCS and Finished (TLS 1.2)
+# or tickets (TLS 1.3) come 300 ms later. Both sides finished: established.
+cap_client_fin_before_server_finished() {
+    write_outcome_py
+    capture_start client-fin-before-server-finished 4633
+    local v
+    for v in 1.2 1.3; do
+        server_start 4633 python3 "$WORK/outcomepy.py" slow-finish 4633 \
+            "$CERTS/server-rsa-chain.pem" "$CERTS/server-rsa.key" "$v"
+        must_pass in_ns python3 "$WORK/outcomepy.py" fin-after-finished 4633 \
+            "$ROOT" "$v"
+        server_stop
+    done
+    capture_stop
+    expect 'tls.handshake.type==1' 2
+    expect 'tcp.flags.fin==1 && tcp.dstport==4633'
+    expect 'tls.handshake.type==4 && tcp.srcport==4633' 1
+}
+
+# A client gives up after the server's flight with a FIN and no alert;
+# OpenSSL's s_server answers the early end with decode_error, after the
+# client's FIN: a late alert, in the list, not the decision.
+cap_late_server_alert() {
+    write_rule_py
+    capture_start late-server-alert 4634
+    cert_server 4634 server-rsa -cert_chain "$INTER"
+    must_pass in_ns python3 "$WORK/rulepy.py" abort 127.0.0.1 4634 "$ROOT"
+    server_stop
+    capture_stop
+    expect 'tcp.flags.fin==1 && tcp.dstport==4634' 1
+    expect 'tls.alert_message && tcp.srcport==4634' 1
+}
+
+# A server sends its first flight and half-closes; the client refuses the
+# chain (unknown_ca) after the server's FIN.
+cap_late_client_alert() {
+    write_outcome_py
+    capture_start late-client-alert 4635
+    server_start 4635 python3 "$WORK/outcomepy.py" flight-fin 4635 \
+        "$CERTS/server-rsa-chain.pem" "$CERTS/server-rsa.key"
+    must_pass in_ns python3 "$WORK/outcomepy.py" alert-after-fin 4635 \
+        "$CERTS/other-ca.pem"
+    server_stop
+    capture_stop
+    expect 'tcp.flags.fin==1 && tcp.srcport==4635' 1
+    expect 'tls.alert_message.desc==48 && tcp.dstport==4635' 1
+}
+
+# An echo service answers the ClientHello with the ClientHello.
+cap_not_tls_echo() {
+    write_outcome_py
+    capture_start not-tls-echo 4636
+    server_start 4636 python3 "$WORK/outcomepy.py" echo 4636
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4636 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==1' 2
+    expect 'tls.handshake.type==2' 0
+}
+
+# A server that speaks first (an SSH banner) and a client that starts TLS
+# after reading it.
+cap_not_tls_banner() {
+    write_outcome_py
+    capture_start not-tls-banner 4637
+    server_start 4637 python3 "$WORK/outcomepy.py" banner 4637
+    must_fail in_ns python3 "$WORK/outcomepy.py" banner-client 4637 "$ROOT"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==1' 1
+    expect 'tcp.srcport==4637 && tcp.len>0' 2
+}
+
+# TLS 1.2 with a pre-shared key and no certificate: a full handshake
+# (ServerHelloDone, ClientKeyExchange), not a resumption.
+cap_tls12_psk() {
+    capture_start tls12-psk 4638
+    local psk=1a2b3c4d5e6f708192a3b4c5d6e7f809
+    server_start 4638 openssl s_server -accept 4638 -naccept 1 -rev -tls1_2 \
+        -nocert -psk "$psk" -psk_identity tlsmon -cipher PSK-AES128-GCM-SHA256
+    must_pass s_client_say "hello psk" 1 -connect 127.0.0.1:4638 -tls1_2 \
+        -psk "$psk" -psk_identity tlsmon -cipher PSK-AES128-GCM-SHA256
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 0
+    expect 'tls.handshake.type==14' 1
+    expect 'tls.handshake.type==16' 1
+}
+
+OUTCOME_SCENARIOS=(fail-client-cert-tls13-data fail-client-cert-purpose-tls13
+     client-pinned-key client-fin-before-server-finished late-server-alert
+     late-client-alert not-tls-echo not-tls-banner tls12-psk)
+
 # STARTTLS: real servers from Debian, each run in the foreground inside the
 # namespace with a configuration written to the work directory, on its
 # standard port. Accepted upgrades and refusals (the server not configured
@@ -2715,6 +3031,7 @@ ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
 ALL+=("${RULECAP_SCENARIOS[@]}")
 ALL+=("${CAUSE_SCENARIOS[@]}")
 ALL+=("${KEYLOG_SCENARIOS[@]}")
+ALL+=("${OUTCOME_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do

@@ -89,6 +89,9 @@ struct tls_alert {
     uint8_t description; /* alert code; 0 when encrypted */
     uint16_t length;     /* record length (what an encrypted alert shows) */
     uint8_t stage;       /* enum hs_stage reached when it was sent */
+    bool late;           /* sent after the decision, after its sender had
+                            finished the handshake, or answering the peer's
+                            close: listed, never what decides */
     uint64_t ts_us;
 };
 
@@ -439,6 +442,10 @@ struct handshake {
     bool app_data[2];        /* application data sent, by side */
     uint32_t encrypted_records[2]; /* after keys changed, by side */
     uint16_t first_client_encrypted_len; /* TLS 1.3: Finished or alert? */
+    /* Established handshakes: the client's first record after it was an
+     * alert and the client closed without data (YES), or the client sent
+     * data (NO); NONE when the watch ended before either. */
+    uint8_t client_closed_after_handshake; /* enum evidence */
 
     struct tls_alert alerts[HS_MAX_ALERTS];
     uint8_t n_alerts;

@@ -16,14 +16,17 @@ static bool is_tls13(const struct handshake *h)
            tls_version_rank(h->sh.version) == tls_version_rank(TLS_V_1_3);
 }
 
+/* Both sides finished. In TLS 1.3 the server's Finished is hidden in its
+ * flight, so what shows it took the client's Finished is the server's
+ * evidence after it (the dissector sets app_data[server] only for a record
+ * that is not alert-sized, or a second one); the client's own data proves
+ * nothing (an HTTP request rides with its Finished). */
 static bool established(const struct handshake *h)
 {
     const bool *fin = h->finished, *data = h->app_data;
 
     if (is_tls13(h))
-        return (fin[TLS_SIDE_CLIENT] &&
-                (data[TLS_SIDE_CLIENT] || data[TLS_SIDE_SERVER])) ||
-               (data[TLS_SIDE_CLIENT] && data[TLS_SIDE_SERVER]);
+        return fin[TLS_SIDE_CLIENT] && data[TLS_SIDE_SERVER];
     if (fin[TLS_SIDE_CLIENT] && fin[TLS_SIDE_SERVER])
         return true;
     return h->ccs[TLS_SIDE_CLIENT] && h->ccs[TLS_SIDE_SERVER] &&
@@ -31,19 +34,28 @@ static bool established(const struct handshake *h)
 }
 
 /* An alert that ends an unfinished handshake: anything fatal, a
- * close_notify, or one whose description we cannot see. */
+ * close_notify, or one whose description we cannot see; never one its
+ * sender sent after finishing its own part (or after the decision). */
 static bool alert_ends_handshake(const struct tls_alert *a)
 {
-    return a->encrypted || a->level == 2 || a->description == 0;
+    return !a->late &&
+           (a->encrypted || a->level == 2 || a->description == 0);
 }
 
+/* TLS <= 1.2 resumption is the abbreviated handshake: the server changes
+ * keys right after its ServerHello, with no key exchange and no
+ * certificate request, and the client sends no ClientKeyExchange. A
+ * missing Certificate is not enough (anonymous and PSK suites send none),
+ * and after a gap the messages that would say "full" may be what was
+ * lost. */
 static bool resumed(const struct handshake *h)
 {
     if (is_tls13(h))
         return h->sh.psk_accepted;
-    /* Abbreviated handshake: the server changed keys without ever sending
-     * a certificate. */
-    return h->sh.seen && h->ccs[TLS_SIDE_SERVER] && !h->server_certs.seen;
+    return h->sh.seen && h->ccs[TLS_SIDE_SERVER] && !h->gaps &&
+           !h->server_key_exchange && !h->server_hello_done &&
+           !h->certificate_request && !h->client_key_exchange &&
+           !h->server_certs.seen;
 }
 
 /* A failure is "after" the furthest stage reached; once a ClientHello was
@@ -88,6 +100,9 @@ bool outcome_check(struct handshake *h, uint64_t now_us)
         decide(h, OUTCOME_ESTABLISHED, ENDED_NONE, -1, STAGE_NONE, now_us);
         return true;
     }
+    /* Both hellos lost to gaps: an alert has no handshake to place in. */
+    if (!h->ch.seen && !h->sh.seen && h->gaps)
+        return false;
     for (unsigned i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++) {
         const struct tls_alert *a = &h->alerts[i];
         if (alert_ends_handshake(a)) {

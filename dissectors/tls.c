@@ -47,6 +47,9 @@ enum {
  * or AEAD tag. Shorter and not plaintext is simply malformed. */
 #define TLS12_ENCRYPTED_ALERT_MIN_LEN 18
 #define TLS13_FINISHED_MIN_LEN 40
+/* The tail after a decision: records read per side, body bytes kept. */
+#define TAIL_MAX_RECORDS 16
+#define TAIL_KEEP 32
 
 enum rec_state {
     RS_HEADER, /* collecting a record header */
@@ -94,12 +97,31 @@ struct side_parser {
 
     uint8_t preview_len;    /* RS_NOT_TLS: bytes in rec.not_tls_preview */
     uint64_t not_tls_ts;    /* when the non-TLS answer began */
+
+    bool closed;            /* this side sent its FIN or RST */
+    /* After the decision this side may still be read, record headers and
+     * alerts only (the "tail"), until its own close or TAIL_MAX_RECORDS:
+     * an alert that follows the deciding close still lands in the list. */
+    bool tail;
+    uint8_t tail_records;
+    uint8_t tail_kept;                 /* body bytes kept in tail_body */
+    uint8_t tail_body[TAIL_KEEP];      /* enough for plaintext alerts */
+    /* TLS 1.3: an alert-sized record, an alert only if this side's close
+     * follows it (anything else from this side and it was data). */
+    bool close_alert_pending;
+    uint16_t close_alert_len;
+    uint8_t close_alert_stage;
+    uint64_t close_alert_ts;
 };
 
 struct tls_session {
     struct handshake rec;
     struct side_parser side[2];
     int client_side;
+    /* Set by the SYN (or a STARTTLS upgrade) at creation, else by the first
+     * ClientHello (a ServerHello when the capture began after it); a later
+     * hello never swaps them. */
+    bool roles_fixed;
     uint32_t max_msg;
     bool tls13;        /* a real TLS 1.3 ServerHello was read */
     bool ssl2;         /* the server answered in SSLv2 */
@@ -115,16 +137,14 @@ struct tls_session {
     /* TLS 1.3: the server's first record after the client's Finished was
      * alert-sized. A server that rejects the client's certificate sends
      * exactly that and closes; a server with a 2-byte reply sends it too,
-     * and goes on. The close or the next record tells which. */
+     * and goes on. The close or the next server record tells which. After
+     * the client's own closing alert it is the answer to that (`reply`). */
     bool server_alert_pending;
+    bool server_alert_reply;
     int server_alert_side;
     uint16_t server_alert_len;
+    uint8_t server_alert_stage;
     uint64_t server_alert_ts;
-
-    bool fin_pending;
-    int fin_side;
-    uint64_t fin_ts;
-    enum hs_stage fin_stage;
 
     /* Key log decryption (see the section "decrypted records"). Without a
      * key log table (`keylog` NULL) nothing below is touched; with a table
@@ -135,6 +155,30 @@ struct tls_session {
     struct tls_hold hold;    /* records waiting for a followed key log */
     bool in_decrypted;       /* the messages being read were decrypted */
     uint8_t epoch_change[2]; /* by role, applied after the record */
+
+    /* The flow side whose record was read last while undecided: a side
+     * that closes after speaking last waits for the other's answer. */
+    int last_speaker;
+
+    /* A FIN from a side that waits for the other's answer: the answer may
+     * still complete the handshake (a browser closing a spare connection
+     * after its Finished) or refuse it. What the other side sends decides;
+     * if it only closes, the first FIN does, as of its time and stage. */
+    bool close_pending;
+    int close_side;
+    uint64_t close_ts;
+    enum hs_stage close_stage;
+
+    /* The client's records after its own Finished: data, or first an
+     * alert (a client that hangs up right after the handshake). */
+    bool client_post_data;
+    bool client_post_alert;
+
+    /* The server spoke first, and not TLS (an SSH banner): the client's
+     * ClientHello then decides not_tls with that greeting as the preview. */
+    bool greeted_not_tls;
+
+    bool tails_started; /* after_decision() ran */
 };
 
 /* Decrypted records (defined below the record readers they feed). */
@@ -199,23 +243,95 @@ static void release_buffers(struct tls_session *s)
     }
 }
 
+/* ---- after the decision: the tail ---- */
+
+/* Keep reading `side` after the decision, alerts only. What the parser had
+ * of an unfinished record carries over (a header's first bytes, or the
+ * start of a body); SSLv2 and lost sync end the reading. */
+static void start_tail(struct tls_session *s, int side)
+{
+    struct side_parser *p = &s->side[side];
+
+    if (p->closed || s->ssl2 || s->client_side < 0)
+        return;
+    if (p->state == RS_BODY && p->fmt == FMT_TLS && p->body) {
+        p->tail_kept = (uint8_t)(p->body_len < TAIL_KEEP ? p->body_len
+                                                         : TAIL_KEEP);
+        memcpy(p->tail_body, p->body, p->tail_kept);
+    } else if (p->state != RS_HEADER) {
+        return;
+    }
+    p->tail = true;
+    p->tail_records = 0;
+}
+
+static void end_tails(struct tls_session *s)
+{
+    s->side[0].tail = s->side[1].tail = false;
+}
+
+/* What is still worth reading once the outcome is known: after a failure
+ * (or a not_tls answer), each side that speaks TLS, until its own close (a
+ * late alert says why); after an established handshake, the client until
+ * its first record (data, or an alert and a close: a client that hung up
+ * at once). */
+static void after_decision(struct tls_session *s)
+{
+    struct handshake *h = &s->rec;
+
+    s->tails_started = true;
+    if (h->outcome == OUTCOME_ESTABLISHED && s->client_side >= 0) {
+        if (s->client_post_data)
+            h->client_closed_after_handshake = EVIDENCE_NO;
+        else if (s->side[s->client_side].closed && s->client_post_alert)
+            h->client_closed_after_handshake = EVIDENCE_YES;
+        else
+            start_tail(s, s->client_side);
+    } else if (h->outcome == OUTCOME_FAILED ||
+               h->outcome == OUTCOME_NOT_TLS) {
+        /* A side that is not TLS at all is no longer read (RS_DEAD). */
+        start_tail(s, 0);
+        start_tail(s, 1);
+    }
+    release_buffers(s);
+}
+
+/* Every path to a decision ends here once. */
+static void settled(struct tls_session *s)
+{
+    if (is_decided(s) && !s->tails_started)
+        after_decision(s);
+}
+
 static bool decide_now(struct tls_session *s)
 {
     if (outcome_check(&s->rec, s->now)) {
-        release_buffers(s);
+        settled(s);
         return true;
     }
     return false;
 }
 
-static void add_alert(struct tls_session *s, int side, bool encrypted,
-                      uint8_t level, uint8_t desc, uint16_t length)
+/* Has this side finished its part of the handshake? Its alerts after that
+ * close the connection rather than refuse the handshake. In TLS 1.3 the
+ * server's Finished is in its encrypted flight, so only the client's
+ * counts: a server alert after the client's Finished is a refusal. */
+static bool sender_finished(const struct tls_session *s, enum tls_side r)
+{
+    if (s->tls13)
+        return r == TLS_SIDE_CLIENT && s->rec.finished[TLS_SIDE_CLIENT];
+    return s->rec.finished[r];
+}
+
+static struct tls_alert *add_alert(struct tls_session *s, int side,
+                                   bool encrypted, uint8_t level,
+                                   uint8_t desc, uint16_t length)
 {
     struct handshake *h = &s->rec;
     if (h->n_alerts_total < UINT16_MAX)
         h->n_alerts_total++;
     if (h->n_alerts >= HS_MAX_ALERTS)
-        return;
+        return NULL;
     struct tls_alert *a = &h->alerts[h->n_alerts++];
     a->sender = (uint8_t)role_of(s, side);
     a->encrypted = encrypted;
@@ -223,7 +339,9 @@ static void add_alert(struct tls_session *s, int side, bool encrypted,
     a->description = desc;
     a->length = length;
     a->stage = (uint8_t)h->stage;
+    a->late = is_decided(s) || sender_finished(s, role_of(s, side));
     a->ts_us = s->now;
+    return a;
 }
 
 /* ---- sniffing ---- */
@@ -277,6 +395,8 @@ struct tls_session *tls_session_new(const struct tls_limits *lim,
     if (!s)
         return NULL;
     s->client_side = (client_side == 0 || client_side == 1) ? client_side : -1;
+    s->roles_fixed = s->client_side >= 0;
+    s->last_speaker = -1;
     s->max_msg = lim && lim->max_handshake_msg ? lim->max_handshake_msg
                                                : TLS_DEFAULT_MAX_HS_MSG;
     s->keylog = lim ? lim->keylog : NULL;
@@ -342,6 +462,35 @@ struct handshake *tls_record(struct tls_session *s)
 
 /* ---- handshake messages ---- */
 
+static void answer_is_hello(struct tls_session *s, int side);
+static void decide_greeted(struct tls_session *s);
+
+/* A ClientHello from `side`: may it be the client's? Without roles (no
+ * SYN) the first hello sets them. With roles, only the client sends one,
+ * except when it is the very first TLS of a connection whose client has
+ * sent nothing: then the TCP server is the TLS client (FTP's active-mode
+ * data connections, RFC 4217). */
+static bool hello_from_client(struct tls_session *s, int side)
+{
+    const struct side_parser *other;
+
+    if (!s->roles_fixed) {
+        s->client_side = side;
+        s->roles_fixed = true;
+        return true;
+    }
+    if (side == s->client_side)
+        return true;
+    other = &s->side[s->client_side];
+    if (!s->rec.ch.seen && !s->rec.sh.seen && other->records == 0 &&
+        !other->bad_start && other->hdr_len == 0 &&
+        other->state == RS_HEADER) {
+        s->client_side = side;
+        return true;
+    }
+    return false;
+}
+
 static void on_client_hello(struct tls_session *s, int side,
                             struct cursor *body, uint32_t len, bool complete)
 {
@@ -349,7 +498,15 @@ static void on_client_hello(struct tls_session *s, int side,
     struct client_hello *ch;
     enum hs_stage st;
 
-    s->client_side = side; /* the hello's direction beats the SYN guess */
+    if (!hello_from_client(s, side)) {
+        /* The server answered with a ClientHello (an echo service): it
+         * does not speak TLS. */
+        if (h->ch.seen && !h->sh.seen && !h->hrr.seen)
+            answer_is_hello(s, side);
+        else
+            note_error(s, "client_hello from the server");
+        return;
+    }
     if (!h->ch.seen) {
         ch = &h->ch;
         st = STAGE_CLIENT_HELLO;
@@ -369,6 +526,8 @@ static void on_client_hello(struct tls_session *s, int side,
     ch->record_version = s->side[side].version;
     ch->ts_us = s->side[side].msg_ts;
     reach(s, st);
+    if (s->greeted_not_tls)
+        decide_greeted(s);
 }
 
 static void on_server_hello(struct tls_session *s, int side,
@@ -379,8 +538,13 @@ static void on_server_hello(struct tls_session *s, int side,
     struct hello_retry hrr;
     bool is_hrr = false;
 
-    if (!h->ch.seen)
-        s->client_side = !side; /* capture began after the ClientHello */
+    if (!s->roles_fixed) { /* capture began after the ClientHello */
+        s->client_side = !side;
+        s->roles_fixed = true;
+    } else if (side == s->client_side) {
+        note_error(s, "server_hello from the client");
+        return;
+    }
     if (h->sh.seen)
         return; /* a later one belongs to a renegotiation */
     if (!complete) {
@@ -591,7 +755,10 @@ static void read_ssl2_client_hello(struct tls_session *s, int side,
 {
     struct handshake *h = &s->rec;
 
-    s->client_side = side;
+    if (!hello_from_client(s, side)) {
+        note_error(s, "client_hello from the server");
+        return;
+    }
     if (!tls_parse_sslv2_client_hello(body, &h->ch))
         note_error(s, "sslv2_client_hello");
     h->ch.seen = true;
@@ -743,7 +910,8 @@ static bool tls13_alert_sized(uint32_t len)
 }
 
 /* The connection ends with the server's alert-sized record as its last
- * word: it was the server's encrypted alert. */
+ * word: it was the server's encrypted alert (a refusal, unless it answered
+ * the client's own closing alert). */
 static void settle_server_alert(struct tls_session *s)
 {
     if (!s->server_alert_pending)
@@ -751,8 +919,105 @@ static void settle_server_alert(struct tls_session *s)
     s->server_alert_pending = false;
     uint64_t now = s->now;
     s->now = s->server_alert_ts;
-    add_alert(s, s->server_alert_side, true, 0, 0, s->server_alert_len);
+    struct tls_alert *a = add_alert(s, s->server_alert_side, true, 0, 0,
+                                    s->server_alert_len);
+    if (a) {
+        a->stage = s->server_alert_stage;
+        a->late = a->late || s->server_alert_reply;
+    }
     s->now = now;
+}
+
+/* `side` closes: its last record, alert-sized, was its closing alert. */
+static void settle_close_alert(struct tls_session *s, int side)
+{
+    struct side_parser *p = &s->side[side];
+
+    if (!p->close_alert_pending)
+        return;
+    p->close_alert_pending = false;
+    uint64_t now = s->now;
+    s->now = p->close_alert_ts;
+    struct tls_alert *a = add_alert(s, side, true, 0, 0, p->close_alert_len);
+    if (a) {
+        a->stage = p->close_alert_stage;
+        a->late = true;
+    }
+    s->now = now;
+    if (role_of(s, side) == TLS_SIDE_CLIENT && !s->client_post_data)
+        s->client_post_alert = true;
+}
+
+static void pend_close_alert(struct tls_session *s, int side, uint32_t len)
+{
+    struct side_parser *p = &s->side[side];
+
+    p->close_alert_pending = true;
+    p->close_alert_len = (uint16_t)len;
+    p->close_alert_stage = (uint8_t)s->rec.stage;
+    p->close_alert_ts = p->rec_ts;
+}
+
+/* The client sent application data after its Finished. */
+static void client_data(struct tls_session *s)
+{
+    s->client_post_data = true;
+    s->rec.app_data[TLS_SIDE_CLIENT] = true;
+}
+
+/* Has the client, having finished, begun to close: its closing alert, or
+ * its FIN? What the server sends then answers that. */
+static bool client_closing(const struct tls_session *s)
+{
+    return s->client_post_alert ||
+           (s->client_side >= 0 &&
+            (s->side[s->client_side].close_alert_pending ||
+             s->side[s->client_side].closed));
+}
+
+/* TLS 1.3, a server record after the client's Finished. The server's
+ * evidence decides: a record that is not alert-sized, or a second one,
+ * means it took the Finished (tickets, data); one alert-sized record
+ * followed by the close is its refusal. */
+static void tls13_server_after_finished(struct tls_session *s, int side,
+                                        uint32_t len)
+{
+    struct handshake *h = &s->rec;
+
+    if (s->server_alert_pending) {
+        s->server_alert_pending = false;
+    } else if (!h->app_data[TLS_SIDE_SERVER] && tls13_alert_sized(len)) {
+        s->server_alert_pending = true;
+        /* After the client's closing alert or FIN it is the server's
+         * close_notify in answer, not a refusal. */
+        s->server_alert_reply = client_closing(s);
+        s->server_alert_side = side;
+        s->server_alert_len = (uint16_t)len;
+        s->server_alert_stage = (uint8_t)h->stage;
+        s->server_alert_ts = s->side[side].rec_ts;
+        return;
+    }
+    h->app_data[TLS_SIDE_SERVER] = true;
+    reach(s, STAGE_APPLICATION_DATA);
+}
+
+/* TLS 1.3, a client record after its Finished: data (an HTTP request rides
+ * with the Finished, and proves nothing about the server), or, alert-sized
+ * and followed by the client's close, its closing alert. */
+static void tls13_client_after_finished(struct tls_session *s, int side,
+                                        uint32_t len)
+{
+    struct side_parser *p = &s->side[side];
+
+    if (p->close_alert_pending) {
+        p->close_alert_pending = false;
+        client_data(s);
+    }
+    if (!s->client_post_data && tls13_alert_sized(len)) {
+        pend_close_alert(s, side, len);
+        return;
+    }
+    client_data(s);
 }
 
 static void read_tls13_record(struct tls_session *s, int side,
@@ -782,20 +1047,10 @@ static void read_tls13_record(struct tls_session *s, int side,
         return;
     h->encrypted_records[r]++;
     if (h->finished[TLS_SIDE_CLIENT]) {
-        if (s->server_alert_pending) {
-            /* More traffic: the alert-sized record was data after all. */
-            s->server_alert_pending = false;
-            h->app_data[TLS_SIDE_SERVER] = true;
-        } else if (r == TLS_SIDE_SERVER && !h->app_data[TLS_SIDE_SERVER] &&
-                   !h->app_data[TLS_SIDE_CLIENT] && tls13_alert_sized(len)) {
-            s->server_alert_pending = true;
-            s->server_alert_side = side;
-            s->server_alert_len = (uint16_t)len;
-            s->server_alert_ts = s->now;
-            return;
-        }
-        h->app_data[r] = true;
-        reach(s, STAGE_APPLICATION_DATA);
+        if (r == TLS_SIDE_SERVER)
+            tls13_server_after_finished(s, side, len);
+        else
+            tls13_client_after_finished(s, side, len);
         return;
     }
     if (r == TLS_SIDE_SERVER) {
@@ -848,6 +1103,8 @@ static void read_tls12_record(struct tls_session *s, int side,
         if (p->encrypted) {
             h->encrypted_records[r]++;
             add_alert(s, side, true, 0, 0, (uint16_t)len);
+            if (r == TLS_SIDE_CLIENT && h->finished[r] && !s->client_post_data)
+                s->client_post_alert = true;
         } else {
             read_alerts(s, side, body);
         }
@@ -878,12 +1135,19 @@ static void read_tls12_record(struct tls_session *s, int side,
         if (p->encrypted) {
             h->encrypted_records[r]++;
             h->app_data[r] = true;
-            reach(s, STAGE_APPLICATION_DATA);
+            if (r == TLS_SIDE_CLIENT)
+                s->client_post_data = true;
+            /* Data the client sends ahead of the server's Finished (False
+             * Start) does not take the handshake past it. */
+            if (r == TLS_SIDE_SERVER || h->finished[TLS_SIDE_SERVER])
+                reach(s, STAGE_APPLICATION_DATA);
         } else if (r == TLS_SIDE_SERVER || h->sh.seen) {
             /* Mid-connection capture: data, though no key change was seen.
              * Client data before any ServerHello is 0-RTT and decides
              * nothing. */
             h->app_data[r] = true;
+            if (r == TLS_SIDE_CLIENT)
+                s->client_post_data = true;
         }
         break;
     default:
@@ -923,6 +1187,7 @@ static void record_done(struct tls_session *s, int side)
     bool was_tls13 = s->tls13;
 
     p->records++;
+    s->last_speaker = side;
     if (p->after_gap && ++p->good_after_gap >= 2)
         p->after_gap = false;
 
@@ -961,6 +1226,47 @@ static void decide_not_tls(struct tls_session *s, int side)
     h->ended_by_side = TLS_SIDE_SERVER;
     /* Decided as of the answer's first byte, however it was segmented. */
     s->now = p->not_tls_ts;
+    decide_now(s);
+}
+
+/* The server's first record is a ClientHello, most often the client's own
+ * bytes sent back: the preview shows the record as it came. */
+static void answer_is_hello(struct tls_session *s, int side)
+{
+    struct handshake *h = &s->rec;
+    struct side_parser *p = &s->side[side];
+    const uint8_t max = sizeof h->not_tls_preview - 1;
+    const uint8_t hdr[5] = {p->type, (uint8_t)(p->version >> 8),
+                            (uint8_t)p->version,
+                            (uint8_t)(p->body_want >> 8),
+                            (uint8_t)p->body_want};
+    struct cursor body = cursor_make(p->body, p->body_len);
+    uint8_t n = 0, b;
+
+    for (unsigned i = 0; i < sizeof hdr && n < max; i++)
+        h->not_tls_preview[n++] = printable(hdr[i]);
+    while (n < max && cursor_u8(&body, &b))
+        h->not_tls_preview[n++] = printable(b);
+    h->not_tls_preview[n] = '\0';
+    /* The echo goes on in well-formed records: both sides stay readable
+     * for the alerts that follow. */
+    h->ended_by = ENDED_NOT_TLS;
+    h->ended_by_side = TLS_SIDE_SERVER;
+    s->now = p->rec_ts;
+    decide_now(s);
+}
+
+/* The server greeted in another protocol before the client's ClientHello:
+ * decided as of the hello. */
+static void decide_greeted(struct tls_session *s)
+{
+    struct handshake *h = &s->rec;
+
+    if (is_decided(s) || !h->ch.seen)
+        return;
+    h->ended_by = ENDED_NOT_TLS;
+    h->ended_by_side = TLS_SIDE_SERVER;
+    s->now = h->ch.ts_us;
     decide_now(s);
 }
 
@@ -1339,16 +1645,24 @@ static bool keyed_open(struct tls_session *s, int side, struct cursor *body,
 static void read_decrypted_alerts(struct tls_session *s, int side,
                                   struct cursor *plain, uint32_t len)
 {
-    struct handshake *h = &s->rec;
+    enum tls_side r = role_of(s, side);
     uint8_t level, desc;
 
     if (cursor_left(plain) < 2 || cursor_left(plain) % 2)
         note_error(s, "bad alert record");
     while (cursor_u8(plain, &level) && cursor_u8(plain, &desc)) {
-        uint8_t before = h->n_alerts;
-        add_alert(s, side, false, level, desc, (uint16_t)len);
-        if (h->n_alerts > before)
-            h->alerts[h->n_alerts - 1].decrypted = true;
+        struct tls_alert *a =
+            add_alert(s, side, false, level, desc, (uint16_t)len);
+        if (a) {
+            a->decrypted = true;
+            /* A TLS 1.3 server's alert after the client's own closing
+             * alert or FIN answers it, as without keys. */
+            if (s->tls13 && r == TLS_SIDE_SERVER && client_closing(s))
+                a->late = true;
+        }
+        if (r == TLS_SIDE_CLIENT && sender_finished(s, r) &&
+            !s->client_post_data)
+            s->client_post_alert = true;
     }
 }
 
@@ -1434,12 +1748,11 @@ static void keyed_progress13(struct tls_session *s, enum tls_side r,
                              bool client_done)
 {
     struct handshake *h = &s->rec;
-    if (client_done) {
-        if (s->server_alert_pending) {
-            s->server_alert_pending = false;
-            h->app_data[TLS_SIDE_SERVER] = true;
-        }
-        h->app_data[r] = true;
+    if (client_done && r == TLS_SIDE_CLIENT) {
+        client_data(s); /* no proof of the server's, as without keys */
+    } else if (client_done) {
+        s->server_alert_pending = false;
+        h->app_data[TLS_SIDE_SERVER] = true;
         reach(s, STAGE_APPLICATION_DATA);
     } else if (r == TLS_SIDE_SERVER) {
         reach(s, STAGE_SERVER_ENCRYPTED_FLIGHT);
@@ -1585,6 +1898,124 @@ static void keyed_flush(struct tls_session *s)
         keyed_release(s, true);
 }
 
+/* ---- the tail: after the decision, alerts only ---- */
+
+static void tail_data(struct tls_session *s, int side)
+{
+    if (role_of(s, side) != TLS_SIDE_CLIENT)
+        return;
+    client_data(s);
+    if (s->rec.outcome == OUTCOME_ESTABLISHED) {
+        s->rec.client_closed_after_handshake = EVIDENCE_NO;
+        s->side[side].tail = false; /* what the watch was for */
+    }
+}
+
+static void tail_alert(struct tls_session *s, int side, uint32_t len)
+{
+    struct side_parser *p = &s->side[side];
+    struct cursor body = cursor_make(p->tail_body, p->tail_kept);
+    uint8_t level, desc;
+
+    if (len <= TAIL_KEEP && !p->encrypted && plaintext_alerts(&body)) {
+        while (cursor_u8(&body, &level) && cursor_u8(&body, &desc))
+            add_alert(s, side, false, level, desc, 2);
+    } else if (len >= TLS12_ENCRYPTED_ALERT_MIN_LEN && !s->tls13) {
+        add_alert(s, side, true, 0, 0, (uint16_t)len);
+    } else {
+        return;
+    }
+    if (role_of(s, side) == TLS_SIDE_CLIENT && !s->client_post_data)
+        s->client_post_alert = true;
+}
+
+static void tail_record_done(struct tls_session *s, int side)
+{
+    struct side_parser *p = &s->side[side];
+    uint32_t len = p->body_want;
+
+    p->tail_records++;
+    if (p->close_alert_pending) { /* not the last record: it was data */
+        p->close_alert_pending = false;
+        tail_data(s, side);
+    }
+    if (p->type == CT_ALERT)
+        tail_alert(s, side, len);
+    else if (p->type == CT_APP_DATA && s->tls13 && tls13_alert_sized(len))
+        pend_close_alert(s, side, len);
+    else if (p->type == CT_APP_DATA)
+        tail_data(s, side);
+    if (p->tail_records >= TAIL_MAX_RECORDS)
+        p->tail = false;
+}
+
+/* Record headers and the first bytes of each body; the rest is skipped,
+ * never kept. A header that is not TLS ends the reading. */
+static void read_tail(struct tls_session *s, int side, struct cursor *in)
+{
+    struct side_parser *p = &s->side[side];
+    uint8_t byte;
+
+    while (p->tail && cursor_left(in) > 0) {
+        if (p->state == RS_HEADER) {
+            if (p->hdr_len == 0)
+                p->rec_ts = s->now;
+            if (!cursor_u8(in, &byte))
+                return;
+            p->hdr = (p->hdr << 8) | byte;
+            if (++p->hdr_len < 5)
+                continue;
+            uint8_t type = (uint8_t)(p->hdr >> 32);
+            uint16_t version = (uint16_t)(p->hdr >> 16);
+            uint16_t length = (uint16_t)p->hdr;
+            p->hdr_len = 0;
+            if (!plausible_tls_header(type, version, length, CT_HEARTBEAT)) {
+                p->tail = false;
+                return;
+            }
+            p->type = type;
+            p->version = version;
+            p->body_want = length;
+            p->body_len = 0;
+            p->tail_kept = 0;
+            p->state = RS_BODY;
+        } else {
+            size_t n = p->body_want - p->body_len;
+            if (n > cursor_left(in))
+                n = cursor_left(in);
+            size_t keep = TAIL_KEEP - p->tail_kept;
+            if (keep > n)
+                keep = n;
+            if (!cursor_copy(in, p->tail_body + p->tail_kept, keep) ||
+                !cursor_skip(in, n - keep))
+                return;
+            p->tail_kept += (uint8_t)keep;
+            p->body_len += (uint32_t)n;
+        }
+        if (p->state == RS_BODY && p->body_len == p->body_want) {
+            p->state = RS_HEADER;
+            tail_record_done(s, side);
+        }
+    }
+}
+
+/* `side` closed after the decision: its pending closing alert counts, and
+ * an established handshake learns whether its client hung up at once. */
+static void tail_closed(struct tls_session *s, int side)
+{
+    struct handshake *h = &s->rec;
+    bool was_tail = s->side[side].tail;
+
+    s->side[side].tail = false;
+    if (!was_tail)
+        return;
+    settle_close_alert(s, side);
+    if (h->outcome == OUTCOME_ESTABLISHED &&
+        role_of(s, side) == TLS_SIDE_CLIENT && s->client_post_alert &&
+        !s->client_post_data)
+        h->client_closed_after_handshake = EVIDENCE_YES;
+}
+
 /* ---- feeding ---- */
 
 void tls_feed(struct tls_session *s, int side, const uint8_t *data,
@@ -1595,11 +2026,14 @@ void tls_feed(struct tls_session *s, int side, const uint8_t *data,
 
     if (!s || (side != 0 && side != 1) || !data || len == 0)
         return;
-    if (is_decided(s))
-        return;
     p = &s->side[side];
     h = &s->rec;
+    struct cursor in = cursor_make(data, len);
     s->now = ts_us;
+    if (is_decided(s)) {
+        read_tail(s, side, &in);
+        return;
+    }
     if (h->ch.seen && h->server_response_us < 0 && is_server_side(s, side))
         h->server_response_us = ts_us >= h->ch.ts_us
                                     ? (int64_t)(ts_us - h->ch.ts_us)
@@ -1607,22 +2041,31 @@ void tls_feed(struct tls_session *s, int side, const uint8_t *data,
     if (p->state == RS_DEAD)
         return;
 
-    struct cursor in = cursor_make(data, len);
     read_records(s, side, &in);
+    /* Bytes after the deciding record: this side's tail, if it has one, at
+     * this feed's time (a decision may have moved the clock back to the
+     * moment it is dated). */
+    if (is_decided(s)) {
+        s->now = ts_us;
+        read_tail(s, side, &in);
+    }
 }
 
 void tls_gap(struct tls_session *s, int side, uint32_t len)
 {
     struct side_parser *p;
 
-    if (!s || (side != 0 && side != 1) || is_decided(s))
+    if (!s || (side != 0 && side != 1))
         return;
-    keyed_flush(s);
-    if (is_decided(s))
+    p = &s->side[side];
+    if (!is_decided(s))
+        keyed_flush(s);
+    if (is_decided(s)) {
+        p->tail = false; /* no record boundary to trust any more */
         return;
+    }
     s->rec.gaps++;
     s->rec.gap_bytes += len;
-    p = &s->side[side];
     if (p->state == RS_DEAD || p->state == RS_NOT_TLS)
         return;
     /* What was half-read is lost; facts already read stay. */
@@ -1637,73 +2080,122 @@ void tls_gap(struct tls_session *s, int side, uint32_t len)
     p->resync_skipped = 0;
 }
 
-/* Is the client closing while the server has not answered at all? */
-static bool client_waits_for_answer(const struct tls_session *s, int side)
-{
-    return s->client_side == side && s->rec.ch.seen && !s->rec.sh.seen &&
-           !s->rec.hrr.seen && s->side[1 - side].records == 0 &&
-           s->side[1 - side].state != RS_NOT_TLS;
-}
-
-/* Decide as of the client's FIN: its time, its side, and the stage the
+/* Decide as of the first FIN: its time, its side, and the stage the
  * handshake was at then (what came after it is no reason it failed). The
  * record keeps the furthest stage the bytes showed. */
-static void decide_pending_fin(struct tls_session *s)
+static void decide_pending_close(struct tls_session *s)
 {
     enum hs_stage furthest = s->rec.stage;
 
-    s->rec.stage = s->fin_stage;
-    s->now = s->fin_ts;
-    outcome_closed(&s->rec, role_of(s, s->fin_side), false, s->fin_ts);
+    s->close_pending = false;
+    s->rec.stage = s->close_stage;
+    s->now = s->close_ts;
+    outcome_closed(&s->rec, role_of(s, s->close_side), false, s->close_ts);
     s->rec.stage = furthest;
-    if (is_decided(s))
-        release_buffers(s);
+    settled(s);
 }
 
 void tls_closed(struct tls_session *s, int side, enum tls_close how,
                 uint64_t ts_us)
 {
-    if (!s || (side != 0 && side != 1) || is_decided(s))
+    if (!s || (side != 0 && side != 1))
         return;
+    bool again = s->side[side].closed;
+    s->side[side].closed = true;
+    if (is_decided(s)) {
+        if (!again)
+            tail_closed(s, side);
+        return;
+    }
+    if (again && how == TLS_CLOSE_FIN)
+        return; /* a retransmitted FIN says nothing new */
     if (tls_not_a_tls_flow(s))
         return;
     flush_not_tls(s);
     keyed_flush(s);
     if (is_decided(s))
         return;
-    settle_server_alert(s);
-    if (s->fin_pending) {
-        decide_pending_fin(s);
+    if (s->greeted_not_tls) {
+        decide_greeted(s);
         return;
     }
-    if (how == TLS_CLOSE_FIN && client_waits_for_answer(s, side)) {
-        s->fin_pending = true;
-        s->fin_side = side;
-        s->fin_ts = ts_us;
-        s->fin_stage = s->rec.stage;
+    settle_close_alert(s, side);
+    settle_server_alert(s);
+    if (decide_now(s))
+        return;
+    if (s->close_pending) { /* the other side's close, or a reset */
+        decide_pending_close(s);
+        return;
+    }
+    /* A side that spoke last and half-closes waits for the answer. */
+    if (how == TLS_CLOSE_FIN && s->last_speaker == side) {
+        s->close_pending = true;
+        s->close_side = side;
+        s->close_ts = ts_us;
+        s->close_stage = s->rec.stage;
         return;
     }
     s->now = ts_us;
     outcome_closed(&s->rec, role_of(s, side), how == TLS_CLOSE_RST, ts_us);
-    if (is_decided(s))
-        release_buffers(s);
+    settled(s);
 }
 
 void tls_finish(struct tls_session *s, enum hs_ended_by why, uint64_t ts_us)
 {
-    if (!s || is_decided(s))
+    if (!s)
         return;
-    flush_not_tls(s);
-    keyed_flush(s);
-    if (is_decided(s))
-        return;
-    settle_server_alert(s);
-    if (s->fin_pending) {
-        decide_pending_fin(s);
-        if (is_decided(s))
-            return;
+    if (!is_decided(s)) {
+        flush_not_tls(s);
+        if (!is_decided(s))
+            keyed_flush(s);
+        if (!is_decided(s) && s->greeted_not_tls)
+            decide_greeted(s);
+        if (!is_decided(s)) {
+            settle_server_alert(s);
+            decide_now(s);
+        }
+        if (!is_decided(s) && s->close_pending)
+            decide_pending_close(s);
+        if (!is_decided(s)) {
+            s->now = ts_us;
+            outcome_finish(&s->rec, why, ts_us);
+            settled(s);
+        }
     }
-    s->now = ts_us;
-    outcome_finish(&s->rec, why, ts_us);
+    /* Nothing more comes: what was being watched stays as it is. */
+    end_tails(s);
     release_buffers(s);
+}
+
+bool tls_done(const struct tls_session *s)
+{
+    return s && is_decided(s) && !s->side[0].tail && !s->side[1].tail;
+}
+
+bool tls_reads(const struct tls_session *s, int side)
+{
+    if (!s || (side != 0 && side != 1))
+        return false;
+    return !is_decided(s) || s->side[side].tail;
+}
+
+void tls_server_spoke_first(struct tls_session *s, int server_side,
+                            const uint8_t *greeting, uint32_t len,
+                            uint64_t ts_us)
+{
+    struct cursor in = cursor_make(greeting, len);
+    uint8_t n = 0, b;
+
+    if (!s || (server_side != 0 && server_side != 1) || is_decided(s))
+        return;
+    struct handshake *h = &s->rec;
+    const uint8_t max = sizeof h->not_tls_preview - 1;
+    s->client_side = 1 - server_side;
+    s->roles_fixed = true;
+    s->greeted_not_tls = true;
+    s->side[server_side].state = RS_DEAD;
+    s->side[server_side].not_tls_ts = ts_us;
+    while (n < max && cursor_u8(&in, &b))
+        h->not_tls_preview[n++] = printable(b);
+    h->not_tls_preview[n] = '\0';
 }

@@ -31,8 +31,10 @@ struct tls_limits {
 
 struct tls_session; /* private */
 
-/* `client_side` is the flow side believed to be the client from the SYN, or
- * -1 when unknown; the hellos override a wrong guess. */
+/* `client_side` is the flow side known to be the client (from the SYN, or
+ * a STARTTLS upgrade), or -1: then the first ClientHello (or a ServerHello,
+ * in a capture that began after it) sets the roles. A later hello never
+ * swaps them: a ClientHello coming back from the server is not TLS. */
 struct tls_session *tls_session_new(const struct tls_limits *lim,
                                     int client_side);
 void tls_session_free(struct tls_session *s);
@@ -43,13 +45,31 @@ void tls_feed(struct tls_session *s, int side, const uint8_t *data,
               uint32_t len, uint64_t ts_us);
 void tls_gap(struct tls_session *s, int side, uint32_t len);
 
+/* A side closed. A FIN from the side that spoke last waits for the other
+ * side's answer (a handshake both sides finished is established, whoever
+ * closed first); otherwise the close decides what is undecided. */
 enum tls_close { TLS_CLOSE_FIN, TLS_CLOSE_RST };
 void tls_closed(struct tls_session *s, int side, enum tls_close how,
                 uint64_t ts_us);
-/* No more bytes will come: decide what is still undecided. */
+/* No more bytes will come: decide what is still undecided, stop watching. */
 void tls_finish(struct tls_session *s, enum hs_ended_by why, uint64_t ts_us);
 
+/* The server spoke first and not TLS (`greeting`, its first bytes, at
+ * `ts_us`); the client's ClientHello that follows decides not_tls with the
+ * greeting as the preview. Call before feeding the client's bytes. */
+void tls_server_spoke_first(struct tls_session *s, int server_side,
+                            const uint8_t *greeting, uint32_t len,
+                            uint64_t ts_us);
+
+/* The outcome is known (the record may still gain late alerts). */
 bool tls_decided(const struct tls_session *s);
+/* Decided, and no side is watched any more: the record is final. After a
+ * failure each side is read, alerts only, until its own close (at most 16
+ * records); after an established handshake the client, until its first
+ * record after the handshake, or its close. */
+bool tls_done(const struct tls_session *s);
+/* Are this side's bytes still read? */
+bool tls_reads(const struct tls_session *s, int side);
 /* The flow side that is the client, once known (else -1). */
 int tls_client_side(const struct tls_session *s);
 /* True once this flow has shown it is not TLS at all (no record emitted). */

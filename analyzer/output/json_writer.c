@@ -400,6 +400,10 @@ static void write_alert(struct json_writer *w, const struct tls_alert *a)
         json_key(w, "stage");
         json_string(w, stage);
     }
+    if (a->late) {
+        json_key(w, "late");
+        json_bool(w, true);
+    }
     json_end_object(w);
 }
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """differential.py — tlsmon against tshark on the wire facts both read:
 SNI, highest offered version, negotiated version, chosen cipher, selected
-ALPN and plaintext alerts, per TCP connection.
+ALPN and plaintext alerts, per TCP connection; and, where tshark's view
+comes with an outcome (`oracle_outcome` of the peer captures' JSON), how the
+handshake ended.
 
-    differential.py --tlsmon PATH [--report FILE] [--lenient] DIR_OR_FILE...
+    differential.py --tlsmon PATH [--report FILE] [--lenient]
+        [--reread-out-of-order] [--min-outcome-agreement PCT] DIR_OR_FILE...
 
 tshark's view comes from NAME.tshark.json beside a capture when there is one
 (the peer-captures folder ships them) and from running tshark otherwise.
@@ -123,6 +126,8 @@ def from_peer_json(path, skipped):
                              for a in c.get("alerts", [])),
             "ja3": c.get("ja3"), "ja3s": c.get("ja3s"), "ja4": c.get("ja4"),
             "client_hellos": c.get("client_hello_count", 0),
+            "outcome": c.get("oracle_outcome"),
+            "outcome_reason": c.get("outcome_reason"),
         })
     return conns
 
@@ -221,8 +226,16 @@ def from_tlsmon(records):
             "alerts": alerts,
             "ja3": r.get("tls.client.ja3"), "ja3s": r.get("tls.server.ja3s"),
             "ja4": r.get("tlsmon.client.ja4"),
+            "outcome": OUTCOME_CLASSES.get(r.get("tlsmon.outcome"),
+                                           r.get("tlsmon.outcome")),
         })
     return conns
+
+
+# tshark's outcome has three classes (established, failed, incomplete);
+# tlsmon's not_tls and refused are failures of the connection as well
+# (event.outcome "failure"), of a kind tshark does not name.
+OUTCOME_CLASSES = {"not_tls": "failed", "refused": "failed"}
 
 
 FACTS = ("sni", "client_version_max", "version", "cipher", "alpn", "alerts",
@@ -260,6 +273,85 @@ def compare(theirs, ours):
     return out
 
 
+def reread_out_of_order(capture, theirs):
+    """tshark's oracle calls a handshake incomplete when tshark 4.0, with
+    its default settings, flags segments as lost; most were only out of
+    order (PEER-DIFFERENCES.md). For those connections tshark reads the
+    capture again with its own out-of-order reassembly on, and the oracle's
+    rules for "established" are applied to what it sees then:
+    ChangeCipherSpec from both sides (TLS <= 1.2), or encrypted records from
+    both sides after a TLS 1.3 ServerHello. The connection's outcome and
+    reason are updated in place; returns how many were."""
+    todo = {k: t for k, tl in theirs.items() for t in tl
+            if (t.get("outcome_reason") or "").startswith("capture gap")}
+    if not todo:
+        return 0
+    fields = ["ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst",
+              "tcp.dstport", "tls.record.content_type", "tls.handshake.type",
+              "tls.handshake.extensions.supported_version"]
+    cmd = ["tshark", "-r", capture, "-o", "tcp.reassemble_out_of_order:TRUE",
+           "-Y", "tls", "-T", "fields", "-E", "separator=\t",
+           "-E", "occurrence=a", "-E", "aggregator=,"]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, timeout=300).stdout
+    seen = {}
+    for line in out.decode("utf-8", "replace").splitlines():
+        r = dict(zip(fields, line.split("\t") + [""] * len(fields)))
+        src = (addr(r, "src"), int(r["tcp.srcport"] or 0))
+        dst = (addr(r, "dst"), int(r["tcp.dstport"] or 0))
+        for key, side in (((*src, *dst), "client"), ((*dst, *src), "server")):
+            if key in todo:
+                v = seen.setdefault(key, {"ccs": set(), "enc": set(),
+                                          "tls13": False, "sh": False})
+                types = r["tls.record.content_type"].split(",")
+                hs = r["tls.handshake.type"].split(",")
+                if "2" in hs and side == "server":
+                    v["sh"] = True
+                    v["tls13"] |= "0x0304" in r[
+                        "tls.handshake.extensions.supported_version"]
+                if "20" in types:
+                    v["ccs"].add(side)
+                if "23" in types and v["sh"]:
+                    v["enc"].add(side)
+    n = 0
+    for key, t in todo.items():
+        v = seen.get(key)
+        if not v:
+            continue
+        both = {"client", "server"}
+        if (not v["tls13"] and v["ccs"] == both) or \
+                (v["tls13"] and v["enc"] == both):
+            t["outcome"] = "established"
+            t["outcome_reason"] += " (out of order only: with " \
+                "tcp.reassemble_out_of_order, established)"
+            n += 1
+    return n
+
+
+def compare_outcomes(theirs, ours):
+    """(agree, disagreements, not reported) over the connections tshark
+    gives an outcome for. A connection tlsmon did not report is counted
+    apart: compare() lists it already."""
+    agree, diffs, missing = 0, [], 0
+    for key, tconns in theirs.items():
+        oconns = ours.get(tunnel_match(key, theirs, ours), [])
+        for i, t in enumerate(tconns):
+            if not t.get("outcome"):
+                continue
+            if i >= len(oconns):
+                missing += 1
+                continue
+            o = oconns[i]
+            if t["outcome"] == o.get("outcome"):
+                agree += 1
+            else:
+                diffs.append(f"{key}: outcome: tshark {t['outcome']!r} "
+                             f"({t.get('outcome_reason')}), tlsmon "
+                             f"{o.get('outcome')!r}")
+    return agree, diffs, missing
+
+
 def captures_in(paths):
     for p in paths:
         if os.path.isdir(p):
@@ -276,11 +368,21 @@ def main():
     ap.add_argument("--report", help="write every disagreement here")
     ap.add_argument("--lenient", action="store_true",
                     help="list disagreements without failing on them")
+    ap.add_argument("--reread-out-of-order", action="store_true",
+                    help="where tshark's oracle blames lost segments, read "
+                         "the capture again with tshark's out-of-order "
+                         "reassembly before comparing outcomes")
+    ap.add_argument("--min-outcome-agreement", type=float, metavar="PCT",
+                    help="fail when fewer than PCT percent of the "
+                         "connections both tools report agree on the "
+                         "outcome")
     ap.add_argument("paths", nargs="+")
     args = ap.parse_args()
 
     passed = failed = 0
     agree = disagree = 0
+    out_agree = out_missing = raw_agree = reread = 0
+    out_lines = []
     skipped = {}
     lines = []
     for cap in captures_in(args.paths):
@@ -297,7 +399,16 @@ def main():
             print(f"FAIL {cap}: {e}")
             failed += 1
             continue
-        diffs = compare(theirs, from_tlsmon(records))
+        ours = from_tlsmon(records)
+        diffs = compare(theirs, ours)
+        if args.reread_out_of_order and os.path.exists(peer_json):
+            oa, od, om = compare_outcomes(theirs, ours)
+            raw_agree += oa
+            reread += reread_out_of_order(cap, theirs)
+        oa, od, om = compare_outcomes(theirs, ours)
+        out_agree += oa
+        out_missing += om
+        out_lines += [f"{cap}: {d}" for d in od]
         n_facts = sum(len(v) for v in theirs.values()) * len(FACTS)
         disagree += len(diffs)
         agree += max(n_facts - len(diffs), 0)
@@ -312,8 +423,23 @@ def main():
             passed += 1
     if args.report:
         with open(args.report, "w") as fp:
-            fp.write("\n".join(lines) + ("\n" if lines else ""))
+            every = lines + out_lines
+            fp.write("\n".join(every) + ("\n" if every else ""))
     print(f"facts: {agree} agree, {disagree} disagree")
+    compared = out_agree + len(out_lines)
+    if args.reread_out_of_order and compared:
+        print(f"outcomes against the JSON's oracle as shipped: {raw_agree} "
+              f"of {compared} agree ({100.0 * raw_agree / compared:.2f}%); "
+              f"{reread} connections re-read with out-of-order reassembly")
+    if compared:
+        print(f"outcomes: {out_agree} of {compared} connections agree "
+              f"({100.0 * out_agree / compared:.2f}%); {out_missing} more "
+              f"not reported by tlsmon "
+              f"({100.0 * out_agree / (compared + out_missing):.2f}% of all)")
+    if args.min_outcome_agreement is not None and compared and \
+            100.0 * out_agree / compared < args.min_outcome_agreement:
+        print(f"FAIL outcome agreement below {args.min_outcome_agreement}%")
+        failed += 1
     for why, n in sorted(skipped.items()):
         print(f"tshark connections {why}: {n}")
     print(f"{passed} passed, {failed} failed")

@@ -25,6 +25,10 @@ KINDS = {
                       "not read the TLS handshake after a STARTTLS upgrade",
     "smtp-ehlo-name": "nDPI stores the SMTP EHLO name as the server name of "
                       "a session that never reached TLS",
+    "greeting-first": "the server greeted in another protocol (an SSH "
+                      "banner) before the ClientHello: nDPI's verdict is "
+                      "that protocol, taken before the hello, which it "
+                      "does not read",
 }
 
 
@@ -39,6 +43,9 @@ def kind_of(r):
             return "smtp-ehlo-name"
         if nver is None and (nsni is None or nsni == sni):
             return "after-starttls"
+    if r.get("tlsmon.outcome") == "not_tls" and nsni is None and \
+            nver is None and r.get("tlsmon.ndpi.protocol") not in ("TLS", None):
+        return "greeting-first"
     if sni == nsni and ver is None and nver is not None and \
             r.get("tlsmon.client_hello.version") == nver:
         return "offered-as-negotiated"

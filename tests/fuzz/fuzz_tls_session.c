@@ -3,10 +3,12 @@
  * Input: byte 0 picks the client-side guess, byte 1 the handshake message
  * limit; then a sequence of operations, each an op byte (bit 0: flow side;
  * bits 1-4: what) and its arguments: feed a chunk of 1-256 bytes, report a
- * gap, close, or let time pass. The same sequence is replayed a second time
- * one byte per call. Checked: the alert array stays bounded, the stage never
- * goes back, a decision never changes, both replays give the same record,
- * and after tls_finish every flow is decided or dropped as not TLS. */
+ * gap, close, a plaintext greeting from the server, or let time pass. The
+ * same sequence is replayed a second time one byte per call. Checked: the
+ * alert array stays bounded, the stage never goes back, a decision never
+ * changes, every alert added after it is late, a side not read stays
+ * unread, both replays give the same record, and after tls_finish every
+ * flow is decided and final, or dropped as not TLS. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,8 @@ struct watch {
     enum hs_stage stage;
     enum hs_outcome outcome;
     uint64_t decided_us;
+    uint8_t alerts_at_decision;
+    bool unread[2]; /* decided and no longer read */
 };
 
 static void check(const struct tls_session *s, struct watch *w)
@@ -41,6 +45,19 @@ static void check(const struct tls_session *s, struct watch *w)
         abort();
     if (h->server_certs.der_len > HS_MAX_CERT_BYTES ||
         h->server_certs.n_certs > HS_MAX_CERTS)
+        abort();
+    if (w->outcome == OUTCOME_UNDECIDED && h->outcome != OUTCOME_UNDECIDED)
+        w->alerts_at_decision = h->n_alerts;
+    for (uint8_t i = w->alerts_at_decision; i < h->n_alerts; i++)
+        if (h->outcome != OUTCOME_UNDECIDED && !h->alerts[i].late)
+            abort();
+    for (int side = 0; side < 2; side++) {
+        bool reads = tls_reads(s, side);
+        if (w->unread[side] && reads)
+            abort();
+        w->unread[side] = tls_decided(s) && !reads;
+    }
+    if (tls_done(s) && (tls_reads(s, 0) || tls_reads(s, 1)))
         abort();
     w->stage = h->stage;
     w->outcome = h->outcome;
@@ -78,6 +95,9 @@ static struct tls_session *replay(const uint8_t *data, size_t size,
         } else if (what == 13) {
             tls_closed(s, side, (op & 0x20) ? TLS_CLOSE_RST : TLS_CLOSE_FIN,
                        now);
+        } else if (what == 14) {
+            static const uint8_t banner[] = "SSH-2.0-OpenSSH_9.2p1\r\n";
+            tls_server_spoke_first(s, side, banner, sizeof banner - 1, now);
         } else {
             now += 1000u * (op >> 5);
         }
@@ -87,6 +107,8 @@ static struct tls_session *replay(const uint8_t *data, size_t size,
     tls_finish(s, ENDED_CAPTURE_END, now);
     check(s, &w);
     if (!tls_decided(s) && !tls_not_a_tls_flow(s))
+        abort();
+    if (tls_decided(s) && !tls_done(s))
         abort();
     return s;
 }

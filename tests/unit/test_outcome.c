@@ -113,18 +113,24 @@ static void test_tls13_established(void **state)
     assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
     assert_false(h->resumed);
 
-    /* Data from both sides without a recognized Finished. */
+    /* The client's own data after its Finished proves nothing: an HTTP
+     * request rides with the Finished that a server refusing the client's
+     * certificate answers with an alert. Only the server's evidence. */
     h = hello(TLS_V_1_3);
+    h->finished[C] = true;
     h->app_data[C] = true;
     assert_false(outcome_check(h, 1100));
     h->app_data[S] = true;
     assert_true(outcome_check(h, 1200));
     assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_int_equal(h->decided_us, 1200);
 
     /* PSK resumption. */
     h = hello(TLS_V_1_3);
     h->sh.psk_accepted = true;
     h->finished[C] = h->app_data[C] = true;
+    assert_false(outcome_check(h, 1150));
+    h->app_data[S] = true;
     assert_true(outcome_check(h, 1200));
     assert_true(h->resumed);
 
@@ -328,6 +334,90 @@ static void test_not_tls(void **state)
     assert_int_equal(h->handshake_us, 400);
 }
 
+/* TLS <= 1.2 resumption is the abbreviated handshake, not a missing
+ * Certificate: anonymous and PSK suites send none in a full handshake, and
+ * a Certificate lost in a gap is no resumption either. */
+static void test_resumed_is_abbreviated(void **state)
+{
+    (void)state;
+    /* Full handshake of an anonymous DH suite: no Certificate. */
+    struct handshake *h = hello(TLS_V_1_2);
+    h->server_key_exchange = h->server_hello_done = true;
+    h->client_key_exchange = true;
+    h->ccs[C] = h->finished[C] = h->ccs[S] = h->finished[S] = true;
+    assert_true(outcome_check(h, 1500));
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_false(h->resumed);
+
+    /* PSK: ServerHelloDone and ClientKeyExchange, no key exchange from the
+     * server and no Certificate. */
+    h = hello(TLS_V_1_2);
+    h->server_hello_done = h->client_key_exchange = true;
+    h->ccs[C] = h->finished[C] = h->ccs[S] = h->finished[S] = true;
+    assert_true(outcome_check(h, 1500));
+    assert_false(h->resumed);
+
+    /* Each message of a full handshake alone rules resumption out. */
+    for (int i = 0; i < 4; i++) {
+        h = hello(TLS_V_1_2);
+        h->ccs[S] = h->finished[S] = h->ccs[C] = h->finished[C] = true;
+        h->server_key_exchange = i == 0;
+        h->server_hello_done = i == 1;
+        h->certificate_request = i == 2;
+        h->client_key_exchange = i == 3;
+        assert_true(outcome_check(h, 1500));
+        assert_false(h->resumed);
+    }
+
+    /* The server's flight lost in a gap: nothing says it was short. */
+    h = hello(TLS_V_1_2);
+    h->gaps = 1;
+    h->ccs[S] = h->finished[S] = h->ccs[C] = h->finished[C] = true;
+    assert_true(outcome_check(h, 1500));
+    assert_false(h->resumed);
+
+    /* The abbreviated handshake itself. */
+    h = hello(TLS_V_1_2);
+    h->ccs[S] = h->finished[S] = h->ccs[C] = h->finished[C] = true;
+    assert_true(outcome_check(h, 1500));
+    assert_true(h->resumed);
+}
+
+/* An alert its sender sent after finishing its own part, or after the
+ * decision (late), is listed but never decides. */
+static void test_late_alerts_do_not_decide(void **state)
+{
+    (void)state;
+    struct handshake *h = hello(TLS_V_1_2);
+    h->ccs[C] = h->finished[C] = true;
+    h->stage = STAGE_CLIENT_FINISHED;
+    add_alert(h, C, true, 0, 0);
+    h->alerts[0].late = true;
+    assert_false(outcome_check(h, 1100));
+    h->ccs[S] = h->finished[S] = true;
+    assert_true(outcome_check(h, 1200));
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+
+    /* Late, then a deciding one: the deciding one's stage and side. */
+    h = hello(TLS_V_1_2);
+    add_alert(h, S, false, 2, 50);
+    h->alerts[0].late = true;
+    h->stage = STAGE_SERVER_HELLO_DONE;
+    add_alert(h, C, false, 2, 48);
+    assert_true(outcome_check(h, 1300));
+    assert_int_equal(h->ended_by_side, C);
+    assert_int_equal(h->failure_stage, STAGE_SERVER_HELLO_DONE);
+
+    /* A FIN with only late alerts is a close, not an alert. */
+    h = hello(TLS_V_1_2);
+    h->stage = STAGE_SERVER_HELLO_DONE;
+    add_alert(h, S, false, 2, 50);
+    h->alerts[0].late = true;
+    outcome_closed(h, C, false, 2000);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    assert_int_equal(h->ended_by, ENDED_FIN);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -374,6 +464,8 @@ int main(void)
         cmocka_unit_test(test_incomplete),
         cmocka_unit_test(test_not_tls),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_resumed_is_abbreviated),
+        cmocka_unit_test(test_late_alerts_do_not_decide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -570,7 +570,13 @@ static void test_tls12_full_handshake(void **state)
     assert_false(h->certificate_request);
     assert_true(h->ccs[TLS_SIDE_CLIENT] && h->ccs[TLS_SIDE_SERVER]);
     assert_true(h->finished[TLS_SIDE_CLIENT] && h->finished[TLS_SIDE_SERVER]);
-    assert_false(h->app_data[TLS_SIDE_CLIENT] || h->app_data[TLS_SIDE_SERVER]);
+    /* After the decision the client is watched up to its first record:
+     * data, so it did not hang up. The server is no longer read. */
+    assert_true(h->app_data[TLS_SIDE_CLIENT]);
+    assert_false(h->app_data[TLS_SIDE_SERVER]);
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_NO);
+    assert_true(tls_done(s));
+    assert_false(tls_reads(s, 0) || tls_reads(s, 1));
     assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 1);
     assert_int_equal(h->encrypted_records[TLS_SIDE_SERVER], 1);
     assert_int_equal(h->n_alerts, 0);
@@ -609,20 +615,24 @@ static void test_tls13_full_handshake(void **state)
     assert_int_equal(h->sh.cipher, 0x1302);
     assert_true(h->sh.has_key_share);
     assert_int_equal(h->sh.group, 0x001d);
-    /* Server: EE, Certificate, CertificateVerify, Finished, each a record. */
-    assert_int_equal(h->encrypted_records[TLS_SIDE_SERVER], 4);
+    /* Server: EE, Certificate, CertificateVerify, Finished, each a record,
+     * then a session ticket after the client's Finished. */
+    assert_int_equal(h->encrypted_records[TLS_SIDE_SERVER], 5);
     /* Client: 69-byte Finished (SHA-384 suite), then "hello\n". */
     assert_int_equal(h->first_client_encrypted_len, 69);
     assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 2);
     assert_true(h->finished[TLS_SIDE_CLIENT]);
     assert_true(h->app_data[TLS_SIDE_CLIENT]);
-    assert_false(h->app_data[TLS_SIDE_SERVER]);
+    assert_true(h->app_data[TLS_SIDE_SERVER]);
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_NO);
     assert_true(h->ccs[TLS_SIDE_CLIENT] && h->ccs[TLS_SIDE_SERVER]);
     assert_false(h->server_certs.seen); /* encrypted */
     assert_int_equal(h->n_alerts, 0);
     assert_false(h->parse_error);
-    assert_int_equal(h->decided_us, T0 + 2497);
-    assert_int_equal(h->handshake_us, 2497);
+    /* Not at the client's data (its own data proves nothing), at the
+     * server's ticket. */
+    assert_int_equal(h->decided_us, T0 + 2625);
+    assert_int_equal(h->handshake_us, 2625);
     assert_int_equal(h->server_response_us, 793);
     tls_session_free(s);
 
@@ -789,7 +799,11 @@ static void test_tls13_empty_client_certificate(void **state)
     assert_true(h->finished[TLS_SIDE_CLIENT]);
     n = app_record(buf, 22);
     tls_feed(s, 0, buf, (uint32_t)n, T0 + 3100);
+    assert_false(tls_decided(s)); /* the client's data is no proof */
+    n = app_record(buf, 200);
+    tls_feed(s, 1, buf, (uint32_t)n, T0 + 3200);
     assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_int_equal(h->decided_us, T0 + 3200);
     tls_session_free(s);
 }
 
@@ -829,7 +843,10 @@ static void test_tls13_server_alert_after_client_finished(void **state)
     tls_session_free(s);
 }
 
-/* TLS 1.2: the record header still says "alert" after the keys changed. */
+/* TLS 1.2: the record header still says "alert" after the keys changed.
+ * An encrypted alert from a side that has not finished refuses the
+ * handshake; one after the sender's own Finished closes the connection,
+ * and the other side's Finished still completes it. */
 static void test_tls12_encrypted_alert(void **state)
 {
     (void)state;
@@ -842,12 +859,32 @@ static void test_tls12_encrypted_alert(void **state)
 
     assert_false(tls_decided(s));
     assert_int_equal(h->stage, STAGE_CLIENT_FINISHED);
-    tls_feed(s, 0, enc_alert, sizeof enc_alert, T0 + 4000);
+    /* The server, before its Finished: a refusal. */
+    tls_feed(s, 1, enc_alert, sizeof enc_alert, T0 + 4000);
     assert_int_equal(h->outcome, OUTCOME_FAILED);
-    assert_int_equal(h->ended_by_side, TLS_SIDE_CLIENT);
+    assert_int_equal(h->ended_by, ENDED_ALERT);
+    assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
     assert_int_equal(h->failure_stage, STAGE_CLIENT_FINISHED);
     assert_true(h->alerts[0].encrypted);
+    assert_false(h->alerts[0].late);
     assert_int_equal(h->alerts[0].length, 26);
+    tls_session_free(s);
+
+    /* The client, after its Finished, then its FIN (ndpi/malware.pcap):
+     * the server's CCS and Finished arrive after both, and complete the
+     * handshake; the client hung up at once. */
+    s = run(t12, 3, 0, 0);
+    h = tls_record(s);
+    tls_feed(s, 0, enc_alert, sizeof enc_alert, T0 + 1900);
+    assert_false(tls_decided(s));
+    assert_true(h->alerts[0].late);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 1950);
+    assert_false(tls_decided(s));
+    feed_segs(s, t12 + 3, 1, 0);
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_int_equal(h->decided_us, T0 + 2171);
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_YES);
+    assert_true(tls_done(s));
     tls_session_free(s);
 }
 
@@ -903,7 +940,8 @@ static void test_close_and_finish_rules(void **state)
     assert_int_equal(h->decided_us, T0 + 500);
     tls_session_free(s);
 
-    /* A server FIN is not deferred: the server has said all it will. */
+    /* A server FIN after the client spoke last is not deferred: the
+     * server has said all it will. */
     s = run(t12, 1, 0, 0);
     h = tls_record(s);
     tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 700);
@@ -1246,8 +1284,12 @@ static void test_client_ccs_without_server_hello(void **state)
     assert_int_equal(h->n_alerts, 1);
     assert_true(h->alerts[0].encrypted);
     assert_int_equal(h->alerts[0].length, 26);
-    assert_int_equal(h->outcome, OUTCOME_FAILED);
-    assert_int_equal(h->ended_by, ENDED_ALERT);
+    /* After its own Finished and data the client's alert closes; without
+     * the server's side nothing says how the handshake ended. */
+    assert_true(h->alerts[0].late);
+    assert_false(tls_decided(s));
+    tls_finish(s, ENDED_CAPTURE_END, T0 + 100);
+    assert_int_equal(h->outcome, OUTCOME_INCOMPLETE);
     tls_session_free(s);
     check_segmentation(segs, NSEG(segs));
 
@@ -1358,6 +1400,7 @@ static void test_draft_server_hello_is_tls13(void **state)
         {1, 101, flight, sizeof flight},
         {0, 200, cfin, sizeof cfin},
         {0, 300, cdata, sizeof cdata},
+        {1, 400, cdata, sizeof cdata}, /* the server's answer */
     };
     struct tls_session *s = run(segs, NSEG(segs), 0, 0);
     const struct handshake *h = tls_record(s);
@@ -1366,7 +1409,7 @@ static void test_draft_server_hello_is_tls13(void **state)
     assert_int_equal(h->sh.cipher, 0x1301);
     assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
     assert_true(h->finished[TLS_SIDE_CLIENT]);
-    assert_int_equal(h->decided_us, T0 + 300);
+    assert_int_equal(h->decided_us, T0 + 400);
     tls_session_free(s);
 }
 
@@ -1430,6 +1473,307 @@ static void test_sniff(void **state)
                      TLS_SNIFF_NO);
 }
 
+/* ---- issue 15: decide on the evidence ---- */
+
+/* An encrypted TLS 1.2 alert record (type 21 after the keys changed). */
+static size_t enc_alert12(uint8_t *buf)
+{
+    buf[0] = 0x15;
+    buf[1] = 0x03;
+    buf[2] = 0x03;
+    buf[3] = 0x00;
+    buf[4] = 26;
+    memset(buf + 5, 0xa7, 26);
+    return 31;
+}
+
+/* TLS 1.3, a client without the certificate the server asked for: its
+ * request rides with its Finished, and the server answers both with one
+ * alert-sized record and its FIN. The client's data proves nothing. */
+static void test_tls13_client_data_is_no_proof(void **state)
+{
+    (void)state;
+    uint8_t buf[300];
+    size_t n;
+    struct tls_session *s = run(t13, 3, 0, 0); /* up to the Finished */
+    const struct handshake *h = tls_record(s);
+
+    n = app_record(buf, 60); /* GET / HTTP/1.1 ... */
+    tls_feed(s, 0, buf, (uint32_t)n, T0 + 2500);
+    assert_true(h->app_data[TLS_SIDE_CLIENT]);
+    assert_false(tls_decided(s));
+    n = app_record(buf, 19);
+    tls_feed(s, 1, buf, (uint32_t)n, T0 + 2600);
+    assert_false(tls_decided(s));
+    tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 2650);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    assert_int_equal(h->ended_by, ENDED_ALERT);
+    assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
+    assert_int_equal(h->failure_stage, STAGE_CLIENT_FINISHED);
+    assert_false(h->app_data[TLS_SIDE_SERVER]);
+    assert_false(h->alerts[0].late);
+    assert_int_equal(h->decided_us, T0 + 2600);
+    /* The client's close that follows is read, not decisive. */
+    assert_false(tls_done(s));
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 2700);
+    assert_true(tls_done(s));
+    tls_session_free(s);
+
+    /* The same with the client's close first: the server's alert-sized
+     * record answers it (close_notify), it refuses nothing. */
+    s = run(t13, 4, 0, 0); /* the Finished and "hello" */
+    h = tls_record(s);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 2500);
+    assert_false(tls_decided(s));
+    n = app_record(buf, 19);
+    tls_feed(s, 1, buf, (uint32_t)n, T0 + 2600);
+    tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 2650);
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_true(h->alerts[0].late);
+    tls_session_free(s);
+}
+
+/* A client whose first record after a completed handshake is an alert,
+ * then its close, without data (a pin that does not match, a probe): the
+ * handshake is established, and the record says the client hung up. */
+static void test_client_hangs_up_after_handshake(void **state)
+{
+    (void)state;
+    uint8_t buf[300];
+    size_t n;
+
+    /* TLS 1.3: the server's ticket shows it took the Finished. */
+    struct tls_session *s = run(t13, 3, 0, 0);
+    const struct handshake *h = tls_record(s);
+    n = app_record(buf, 200);
+    tls_feed(s, 1, buf, (uint32_t)n, T0 + 2600);
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_false(tls_done(s)); /* the client is watched */
+    assert_true(tls_reads(s, 0));
+    assert_false(tls_reads(s, 1));
+    n = app_record(buf, 19);
+    tls_feed(s, 0, buf, (uint32_t)n, T0 + 2700);
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_NONE);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 2710);
+    assert_true(tls_done(s));
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_YES);
+    assert_int_equal(h->n_alerts, 1);
+    assert_int_equal(h->alerts[0].sender, TLS_SIDE_CLIENT);
+    assert_true(h->alerts[0].encrypted && h->alerts[0].late);
+    assert_int_equal(h->alerts[0].ts_us, T0 + 2700);
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    tls_session_free(s);
+
+    /* An alert-sized record followed by more from the client was data. */
+    s = run(t13, 3, 0, 0);
+    h = tls_record(s);
+    n = app_record(buf, 200);
+    tls_feed(s, 1, buf, (uint32_t)n, T0 + 2600);
+    n = app_record(buf, 19);
+    n += app_record(buf + n, 30);
+    tls_feed(s, 0, buf, (uint32_t)n, T0 + 2700);
+    assert_true(tls_done(s));
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_NO);
+    assert_int_equal(h->n_alerts, 0);
+    tls_session_free(s);
+
+    /* TLS 1.2: established at the server's Finished; the client's next
+     * record is an encrypted alert, then its FIN. */
+    s = run(t12, 4, 0, 0);
+    h = tls_record(s);
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_false(tls_done(s));
+    n = enc_alert12(buf);
+    tls_feed(s, 0, buf, (uint32_t)n, T0 + 2300);
+    assert_false(tls_done(s));
+    tls_closed(s, 0, TLS_CLOSE_RST, T0 + 2400);
+    assert_true(tls_done(s));
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_YES);
+    assert_true(h->alerts[0].late);
+    tls_session_free(s);
+
+    /* The watch is bounded: records that are neither data nor an alert
+     * (here CCS) end it after 16, and nothing is claimed. */
+    s = run(t12, 4, 0, 0);
+    h = tls_record(s);
+    static const uint8_t ccs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+    for (int i = 0; i < 16; i++)
+        tls_feed(s, 0, ccs, sizeof ccs, T0 + 2300);
+    assert_true(tls_done(s));
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_NONE);
+    tls_session_free(s);
+}
+
+/* A client sends its Finished and FIN before the server's Finished (a
+ * browser closing a spare connection): both sides finished, established,
+ * whoever closed first. */
+static void test_both_finished_whoever_closed_first(void **state)
+{
+    (void)state;
+    uint8_t buf[300];
+    size_t n;
+
+    struct tls_session *s = run(t12, 3, 0, 0); /* client Finished */
+    const struct handshake *h = tls_record(s);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 1850);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 1900); /* retransmitted */
+    assert_false(tls_decided(s));
+    feed_segs(s, t12 + 3, 1, 0); /* ticket, CCS, Finished */
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    assert_int_equal(h->decided_us, T0 + 2171);
+    assert_true(tls_done(s)); /* the client has closed: nothing to watch */
+    assert_int_equal(h->client_closed_after_handshake, EVIDENCE_NONE);
+    tls_session_free(s);
+
+    /* TLS 1.3: the server's tickets after the client's FIN. */
+    s = run(t13, 3, 0, 0);
+    h = tls_record(s);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 2450);
+    n = app_record(buf, 250);
+    tls_feed(s, 1, buf, (uint32_t)n, T0 + 2900);
+    assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+    tls_session_free(s);
+
+    /* The server never finishes, it closes: the client's FIN decides, at
+     * its time and stage. */
+    s = run(t12, 3, 0, 0);
+    h = tls_record(s);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 1850);
+    tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 5000);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    assert_int_equal(h->ended_by, ENDED_FIN);
+    assert_int_equal(h->ended_by_side, TLS_SIDE_CLIENT);
+    assert_int_equal(h->failure_stage, STAGE_CLIENT_FINISHED);
+    assert_int_equal(h->decided_us, T0 + 1850);
+    tls_session_free(s);
+}
+
+/* After the deciding close each side is read until its own close, alerts
+ * only: the server's answer to a client that gave up is in the list. */
+static void test_alerts_after_the_deciding_close(void **state)
+{
+    (void)state;
+    static const uint8_t decode_error[] = {0x15, 0x03, 0x03, 0x00, 0x02,
+                                           0x02, 0x32};
+    static const uint8_t unknown_ca[] = {0x15, 0x03, 0x03, 0x00, 0x02,
+                                         0x02, 0x30};
+
+    /* The client gives up after the server's flight (it did not speak
+     * last: its FIN decides at once); the server's alert comes after. */
+    struct tls_session *s = run(t12, 2, 0, 0);
+    const struct handshake *h = tls_record(s);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 1000);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    assert_int_equal(h->ended_by, ENDED_FIN);
+    assert_int_equal(h->failure_stage, STAGE_SERVER_HELLO_DONE);
+    assert_false(tls_done(s));
+    assert_false(tls_reads(s, 0));
+    assert_true(tls_reads(s, 1));
+    /* split across two feeds: the tail reassembles records too */
+    tls_feed(s, 1, decode_error, 3, T0 + 1100);
+    tls_feed(s, 1, decode_error + 3, sizeof decode_error - 3, T0 + 1101);
+    assert_int_equal(h->n_alerts, 1);
+    assert_int_equal(h->alerts[0].description, 50);
+    assert_true(h->alerts[0].late);
+    assert_int_equal(h->ended_by, ENDED_FIN); /* the decision stays */
+    tls_closed(s, 1, TLS_CLOSE_RST, T0 + 1200);
+    assert_true(tls_done(s));
+    tls_session_free(s);
+
+    /* The server half-closes after its flight (it spoke last: it waits),
+     * and the client refuses the chain after the server's FIN. */
+    s = run(t12, 2, 0, 0);
+    h = tls_record(s);
+    tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 900);
+    assert_false(tls_decided(s));
+    tls_feed(s, 0, unknown_ca, sizeof unknown_ca, T0 + 1000);
+    assert_int_equal(h->outcome, OUTCOME_FAILED);
+    assert_int_equal(h->ended_by, ENDED_ALERT);
+    assert_int_equal(h->ended_by_side, TLS_SIDE_CLIENT);
+    assert_false(h->alerts[0].late);
+    tls_session_free(s);
+
+    /* A gap in a watched side ends the watch: no boundary to trust. */
+    s = run(t12, 2, 0, 0);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 1000);
+    tls_gap(s, 1, 100);
+    assert_true(tls_done(s));
+    assert_int_equal(tls_record(s)->gaps, 0);
+    tls_session_free(s);
+}
+
+/* Roles come from the SYN, or the first ClientHello: an echo service that
+ * sends the ClientHello back is not TLS, and does not swap the roles; a
+ * server that greets in another protocol is not TLS either. */
+static void test_roles_echo_and_greeting(void **state)
+{
+    (void)state;
+    struct tls_session *s = tls_session_new(&LIM, 0); /* SYN: 0 is client */
+    const struct handshake *h = tls_record(s);
+    tls_feed(s, 0, t12_0, sizeof t12_0, T0);
+    tls_feed(s, 1, t12_0, sizeof t12_0, T0 + 80);
+    assert_int_equal(h->outcome, OUTCOME_NOT_TLS);
+    assert_int_equal(h->ended_by, ENDED_NOT_TLS);
+    assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
+    assert_int_equal(tls_client_side(s), 0);
+    assert_int_equal(h->decided_us, T0 + 80);
+    assert_memory_equal(h->not_tls_preview, "......", 6); /* 16 03 01 00 c6 01 */
+    assert_int_equal(strlen(h->not_tls_preview), 23);
+    /* The echo goes on in TLS records: the client's alert, and its echo,
+     * are read until each side closes. */
+    static const uint8_t unexpected[] = {0x15, 0x03, 0x03, 0x00, 0x02,
+                                         0x02, 0x0a};
+    assert_false(tls_done(s));
+    tls_feed(s, 0, unexpected, sizeof unexpected, T0 + 90);
+    tls_feed(s, 1, unexpected, sizeof unexpected, T0 + 95);
+    assert_int_equal(h->n_alerts, 2);
+    assert_true(h->alerts[0].late && h->alerts[1].late);
+    assert_int_equal(h->alerts[1].sender, TLS_SIDE_SERVER);
+    tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 100);
+    tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 101);
+    assert_true(tls_done(s));
+    assert_int_equal(h->outcome, OUTCOME_NOT_TLS);
+    tls_session_free(s);
+
+    /* Without a SYN the first hello sets the roles, and the echo is the
+     * same answer. */
+    s = tls_session_new(&LIM, -1);
+    h = tls_record(s);
+    tls_feed(s, 1, t12_0, sizeof t12_0, T0);
+    tls_feed(s, 0, t12_0, sizeof t12_0, T0 + 80);
+    assert_int_equal(h->outcome, OUTCOME_NOT_TLS);
+    assert_int_equal(tls_client_side(s), 1);
+    tls_session_free(s);
+
+    /* An SSH banner first, then the client's ClientHello. */
+    static const char banner[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n";
+    s = tls_session_new(&LIM, 0);
+    h = tls_record(s);
+    tls_server_spoke_first(s, 1, (const uint8_t *)banner, sizeof banner - 1,
+                           T0 - 500);
+    assert_false(tls_decided(s));
+    tls_feed(s, 1, (const uint8_t *)banner, 10, T0 - 400); /* ignored */
+    tls_feed(s, 0, t12_0, 100, T0);
+    assert_false(tls_decided(s)); /* the hello is not whole yet */
+    tls_feed(s, 0, t12_0 + 100, sizeof t12_0 - 100, T0 + 1);
+    assert_int_equal(h->outcome, OUTCOME_NOT_TLS);
+    assert_string_equal(h->not_tls_preview, "SSH-2.0-OpenSSH_9.2p1 D");
+    assert_string_equal(h->ch.sni, "t.test");
+    assert_int_equal(h->decided_us, T0);
+    assert_int_equal(h->handshake_us, 0);
+    assert_int_equal(h->server_response_us, -1);
+    tls_session_free(s);
+
+    /* The client closes before its hello is whole: still not TLS. */
+    s = tls_session_new(&LIM, 0);
+    h = tls_record(s);
+    tls_server_spoke_first(s, 1, (const uint8_t *)banner, 7, T0 - 500);
+    tls_feed(s, 0, t12_0, 100, T0);
+    tls_finish(s, ENDED_CAPTURE_END, T0 + 10);
+    assert_int_equal(h->outcome, OUTCOME_INCOMPLETE);
+    tls_session_free(s);
+}
+
 static void test_bad_arguments(void **state)
 {
     (void)state;
@@ -1476,6 +1820,11 @@ int main(void)
         cmocka_unit_test(test_draft_server_hello_is_tls13),
         cmocka_unit_test(test_sniff),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_tls13_client_data_is_no_proof),
+        cmocka_unit_test(test_client_hangs_up_after_handshake),
+        cmocka_unit_test(test_both_finished_whoever_closed_first),
+        cmocka_unit_test(test_alerts_after_the_deciding_close),
+        cmocka_unit_test(test_roles_echo_and_greeting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
