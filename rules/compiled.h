@@ -78,4 +78,9 @@ struct rule_set {
     size_t n_regexes, cap_regexes;
 };
 
+/* A filter is a set of one rule that is only its condition. */
+struct rule_filter {
+    struct rule_set *set;
+};
+
 #endif

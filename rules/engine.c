@@ -244,6 +244,12 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
     }
 }
 
+bool rules_filter_match(const struct rule_filter *f,
+                        const struct handshake *h)
+{
+    return !f || eval(&f->set->rules[0].when, h);
+}
+
 /* ---- messages ---------------------------------------------------------- */
 
 static void put_value(struct text_buf *s, const struct field_def *f,

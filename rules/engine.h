@@ -91,6 +91,18 @@ int rules_severity_number(enum rule_severity s);
 const char *rules_fix_name(enum rule_fix f);
 const char *rules_confidence_name(enum rule_confidence c);
 
+/* A filter: one condition in the rule language (what a rule's `when:`
+ * holds: FIELD: VALUE, {OP: VALUE}, all/any/not), written as YAML, for
+ * choosing which records to show (--where). `name` prefixes error
+ * messages ("--where:1:2: unknown field ..."). NULL and `err` filled when
+ * it does not compile. */
+struct rule_filter;
+struct rule_filter *rules_filter_compile(const char *name, const char *text,
+                                         char *err, size_t err_len);
+bool rules_filter_match(const struct rule_filter *f,
+                        const struct handshake *h);
+void rules_filter_free(struct rule_filter *f);
+
 /* The causes a rule may name: the rows of DIAGNOSES.md, in ranking order
  * (causes.c). `unknown` is the cause of the built-in rule every set ends
  * with, for a failure no other rule explains. */
