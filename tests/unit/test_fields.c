@@ -499,7 +499,7 @@ static void test_record_tls12(void **state)
         "\"TLS_AES_128_GCM_SHA256\",\"0xFEED\"]}},"
         "\"tlsmon\":{\"flow_id\":7,\"round\":0,\"outcome\":\"established\","
         "\"stage\":\"server_finished\",\"handshake_ms\":12.345,"
-        "\"server_response_ms\":1.500,\"hrr\":false,"
+        "\"server_response_ms\":1.500,\"hello_delay_ms\":23.456,\"hrr\":false,"
         "\"client_hello\":{\"version\":\"1.2\",\"record_version\":\"1.0\","
         "\"highest_version\":\"1.2\",\"length\":508,\"ciphers_count\":4,"
         "\"modern_ciphers\":2,"
