@@ -247,7 +247,10 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
 bool rules_filter_match(const struct rule_filter *f,
                         const struct handshake *h)
 {
-    return !f || eval(&f->set->rules[0].when, h);
+    for (size_t i = 0; f && i < f->n; i++)
+        if (!eval(&f->sets[i]->rules[0].when, h))
+            return false;
+    return true;
 }
 
 /* ---- messages ---------------------------------------------------------- */

@@ -1152,15 +1152,14 @@ static struct rule_set *load_all(const char *name, const char *text,
     return rs;
 }
 
-struct rule_filter *rules_filter_compile(const char *name, const char *text,
-                                         char *err, size_t err_len)
+/* One condition, alone, as a set of one rule. */
+static struct rule_set *compile_condition(const char *name, const char *text,
+                                          char *err, size_t err_len)
 {
-    struct rule_filter *f = calloc(1, sizeof(*f));
     struct loader *ld = calloc(1, sizeof(*ld));
     struct rule_set *rs = calloc(1, sizeof(*rs));
-    if (!f || !ld || !rs) {
+    if (!ld || !rs) {
         snprintf(err, err_len, "%s: out of memory", name);
-        free(f);
         free(ld);
         free(rs);
         return NULL;
@@ -1170,7 +1169,7 @@ struct rule_filter *rules_filter_compile(const char *name, const char *text,
     ld->err = err;
     ld->err_len = err_len;
     ld->file = name;
-    bool ok = false, loaded = false;
+    bool ok = false;
     yaml_parser_t parser;
     yaml_document_t doc;
     rs->rules = calloc(1, sizeof(*rs->rules));
@@ -1182,8 +1181,7 @@ struct rule_filter *rules_filter_compile(const char *name, const char *text,
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text,
                                  strlen(text));
-    loaded = yaml_parser_load(&parser, &doc);
-    if (!loaded) {
+    if (!yaml_parser_load(&parser, &doc)) {
         const char *ctx = parser.context ? parser.context : "";
         fail_at(ld, name, parser.problem_mark, "YAML syntax error: %s%s%s",
                 parser.problem ? parser.problem : "unknown", *ctx ? " " : "",
@@ -1209,18 +1207,42 @@ out:
     free(ld);
     if (!ok) {
         rules_free(rs);
-        free(f);
         return NULL;
     }
-    f->set = rs;
-    return f;
+    return rs;
+}
+
+struct rule_filter *rules_filter_new(void)
+{
+    return calloc(1, sizeof(struct rule_filter));
+}
+
+bool rules_filter_add(struct rule_filter *f, const char *name,
+                      const char *text, char *err, size_t err_len)
+{
+    if (f->n == FILTER_MAX_CONDITIONS) {
+        snprintf(err, err_len, "%s: more than %d filter conditions", name,
+                 FILTER_MAX_CONDITIONS);
+        return false;
+    }
+    struct rule_set *rs = compile_condition(name, text, err, err_len);
+    if (!rs)
+        return false;
+    f->sets[f->n++] = rs;
+    return true;
+}
+
+size_t rules_filter_count(const struct rule_filter *f)
+{
+    return f ? f->n : 0;
 }
 
 void rules_filter_free(struct rule_filter *f)
 {
     if (!f)
         return;
-    rules_free(f->set);
+    for (size_t i = 0; i < f->n; i++)
+        rules_free(f->sets[i]);
     free(f);
 }
 

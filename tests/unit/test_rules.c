@@ -703,16 +703,30 @@ static void test_filter(void **state)
         {"{\"@timestamp\": {gt: \"2023-11-14T22:13:20Z\"}}", false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct rule_filter *f =
-            rules_filter_compile("--where", cases[i].text, err, sizeof(err));
-        if (!f)
+        struct rule_filter *f = rules_filter_new();
+        if (!rules_filter_add(f, "--where", cases[i].text, err, sizeof(err)))
             fail_msg("%s: %s", cases[i].text, err);
         if (rules_filter_match(f, h) != cases[i].want)
             fail_msg("%s: expected %d", cases[i].text, cases[i].want);
         rules_filter_free(f);
     }
-    /* No filter shows everything. */
+    /* No filter, or one without conditions, shows everything; several
+     * conditions must all hold. */
     assert_true(rules_filter_match(NULL, h));
+    struct rule_filter *all = rules_filter_new();
+    assert_true(rules_filter_match(all, h));
+    assert_true(rules_filter_add(all, "--failed", "{event.outcome: failure}",
+                                 err, sizeof(err)));
+    assert_true(rules_filter_match(all, h));
+    assert_true(rules_filter_add(all, "--server", "{destination.port: 8443}",
+                                 err, sizeof(err)));
+    assert_false(rules_filter_match(all, h));
+    assert_int_equal(rules_filter_count(all), 2);
+    /* A broken condition leaves the filter as it was. */
+    assert_false(rules_filter_add(all, "--where", "{nosuch: 1}", err,
+                                  sizeof(err)));
+    assert_int_equal(rules_filter_count(all), 2);
+    rules_filter_free(all);
 
     static const struct {
         const char *text, *error;
@@ -724,13 +738,13 @@ static void test_filter(void **state)
         {"", "--where: empty condition"},
         {"{destination.ip: {cidr: 300.0.0.0/8}}", "--where:1:25: "},
     };
+    struct rule_filter *f = rules_filter_new();
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct rule_filter *f =
-            rules_filter_compile("--where", bad[i].text, err, sizeof(err));
-        if (f)
+        if (rules_filter_add(f, "--where", bad[i].text, err, sizeof(err)))
             fail_msg("%s: compiled", bad[i].text);
         assert_prefix(err, bad[i].error);
     }
+    rules_filter_free(f);
 }
 
 static void test_alert_flood(void **state)
