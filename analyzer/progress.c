@@ -42,7 +42,8 @@ struct progress *progress_new(FILE *tty, uint64_t total_bytes,
     p->n_files = n_files;
     p->handshakes = handshakes;
     p->ctx = ctx;
-    p->start_ns = p->last_ns = now_ns();
+    p->start_ns = now_ns();
+    p->last_ns = 0; /* the first report draws at once */
     pthread_mutex_init(&p->lock, NULL);
     return p;
 }
