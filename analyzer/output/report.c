@@ -538,8 +538,8 @@ static void page_timeline(FILE *fp, const struct histogram *g)
     duration_text(width, sizeof(width), g->width);
     fprintf(fp, "<text x=\"0\" y=\"%d\">%s</text><text x=\"%d\" y=\"%d\" "
             "text-anchor=\"end\">%s</text><text x=\"%d\" y=\"%d\" "
-            "text-anchor=\"middle\">%s a bar; the tallest %" PRIu64
-            " handshakes</text></svg>", H - 8, a, W, H - 8, b, W / 2, H - 8,
+            "text-anchor=\"middle\">%s a bar, %" PRIu64 " handshakes at "
+            "most</text></svg>", H - 8, a, W, H - 8, b, W / 2, H - 8,
             width, peak);
     fputs("<p class=\"legend\">", fp);
     for (size_t c = 0; c < N_CATS; c++)
