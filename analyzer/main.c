@@ -1106,8 +1106,11 @@ int main(int argc, char **argv)
         if (!o.live.iface) {
             /* A flow decided by silence comes a timeout after its start;
              * the expiry scan runs every second of packet time. */
+            /* Held within an eighth of the memory cap. */
+            uint64_t hold = o.pipe.memcap / 8;
             order = record_order_new(o.pipe.flow_timeout_us + 2000000ULL,
-                                     ORDER_MAX_BYTES);
+                                     hold < ORDER_MAX_BYTES ? (size_t)hold
+                                                            : ORDER_MAX_BYTES);
             outputs[0]->order = order;
         }
     }

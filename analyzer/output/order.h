@@ -16,7 +16,8 @@
 
 #include "../../dissectors/handshake.h"
 
-/* Default bytes of rendered records held (text lines, NDJSON lines). */
+/* Most bytes of rendered records held (text lines, NDJSON lines); main
+ * holds at most an eighth of --memcap. */
 #define ORDER_MAX_BYTES (64u * 1024u * 1024u)
 
 struct record_order;

@@ -22,7 +22,7 @@
 #define REPORT_CHUNK_ROWS 1000u
 /* Distinct shared sections remembered; past it sections are stored with
  * each connection (larger, still complete). */
-#define REPORT_MAX_SHARED 1000000u
+#define REPORT_MAX_SHARED 200000u
 
 struct report_info {
     const char *version;        /* tlsmon's */
