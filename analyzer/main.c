@@ -810,6 +810,11 @@ static int parse_options(int argc, char **argv, struct options *o)
             return EXIT_INPUT;
         }
     }
+    if (o->detail && o->format == FORMAT_NDJSON) {
+        fputs("tlsmon: --detail is a text view (the NDJSON record already "
+              "has every fact); drop --format ndjson\n", stderr);
+        return EXIT_INPUT;
+    }
     for (int i = optind; i < argc; i++)
         if (!add_input(o, argv[i]))
             return EXIT_INPUT;
@@ -998,6 +1003,18 @@ int main(int argc, char **argv)
             rules_print_markdown(rules, stdout);
         rc = EXIT_OK;
     }
+    /* The earlier run first: a baseline that cannot be read ends the run
+     * before anything is written. */
+    struct run_profile *base_profile = NULL, *cur_profile = NULL;
+    if (rc < 0 && o.baseline_path) {
+        o.pipe.rules = rules;
+        base_profile = load_baseline(&o);
+        cur_profile = base_profile ? run_profile_new() : NULL;
+        if (!cur_profile) {
+            run_profile_free(base_profile);
+            rc = EXIT_INPUT;
+        }
+    }
     if (rc >= 0) {
         rules_free(rules);
         free(o.rule_files);
@@ -1036,11 +1053,7 @@ int main(int argc, char **argv)
     bool say_ndjson = false;
     if (fmt == FORMAT_AUTO)
         fmt = auto_format(&o, tty, &say_ndjson);
-    if (o.detail && fmt != FORMAT_TEXT) {
-        fputs("tlsmon: --detail is a text view (the NDJSON record already "
-              "has every fact); drop --format ndjson\n", stderr);
-        return EXIT_INPUT;
-    }
+
     bool want_summary = o.summary == 1 || (o.summary == -1 && fmt == FORMAT_TEXT);
     bool color = tty && fmt == FORMAT_TEXT && getenv("NO_COLOR") == NULL;
 
@@ -1086,16 +1099,8 @@ int main(int argc, char **argv)
         report->filter = o.view.filter;
         outputs[n_outputs++] = report;
     }
-    struct run_profile *base_profile = NULL, *cur_profile = NULL;
-    if (o.baseline_path && outputs[n_outputs - 1]) {
-        base_profile = load_baseline(&o);
-        cur_profile = base_profile ? run_profile_new() : NULL;
-        struct output *po = cur_profile ? run_profile_output(cur_profile)
-                                        : NULL;
-        if (!po)
-            return EXIT_INPUT;
-        outputs[n_outputs++] = po;
-    }
+    if (cur_profile && outputs[n_outputs - 1])
+        outputs[n_outputs++] = run_profile_output(cur_profile);
     /* The -o output is what a person reads: the view's filter, its
      * detail, and offline, capture-time order. */
     struct record_order *order = NULL;
