@@ -109,10 +109,10 @@ def test_filters(t, caps, tmp):
           rc == 0 and sorted(map(key, handshakes(out))) ==
           sorted(map(key, lt13)), err)
 
-    sel = [r for r in every if r.get("destination.port") == 4530 and
+    sel = [r for r in every if r.get("destination.port") == 4560 and
            r.get("event.outcome") == "failure"]
     rc, out, err = run(t, "--format", "ndjson", "--no-summary", "--failed",
-                       "--server", "127.0.0.1:4530", *caps)
+                       "--server", "127.0.0.1:4560", *caps)
     check("--failed --server IP:PORT: both must hold",
           rc == 0 and sorted(map(key, handshakes(out))) ==
           sorted(map(key, sel)) and len(sel) == 3, len(handshakes(out)))
@@ -416,12 +416,12 @@ def test_baseline(t, cdir, tmp):
                        "--baseline", before, after)
     s = summary_of(out) or {}
     b = s.get("baseline", {})
-    check("--baseline OLD.pcap: server.test:4530 started failing (3 of 3, "
+    check("--baseline OLD.pcap: server.test:4560 started failing (3 of 3, "
           "0 of 2 before)",
           rc == 0 and [(x["server"], x["failed"], x["handshakes"],
                         x.get("baseline_handshakes"))
                        for x in b.get("servers_started_failing", [])] ==
-          [("server.test:4530", 3, 3, 2)], b)
+          [("server.test:4560", 3, 3, 2)], b)
     check("--baseline: untrusted_cert is a new cause",
           [x["cause"] for x in b.get("new_causes", [])] == ["untrusted_cert"],
           b.get("new_causes"))
@@ -435,7 +435,7 @@ def test_baseline(t, cdir, tmp):
                                               new_fps))
     changed = b.get("certificates_changed", [])
     check("--baseline: the certificate that changed, before and after",
-          len(changed) == 1 and changed[0]["server"] == "server.test:4530"
+          len(changed) == 1 and changed[0]["server"] == "server.test:4560"
           and changed[0]["before"]["issuer"].startswith(
               "CN=tlsmon test intermediate CA") and
           changed[0]["now"]["issuer"].startswith("CN=server.test"), changed)
@@ -453,7 +453,7 @@ def test_baseline(t, cdir, tmp):
                        after)
     check("--baseline: the text summary's section",
           rc == 0 and "changes since the baseline" in out and
-          "servers that started failing (1)\n    server.test:4530  3 of 3 "
+          "servers that started failing (1)\n    server.test:4560  3 of 3 "
           "failed now, 0 of 2 before: untrusted_cert" in out, out[-2000:])
     rc, out, err = run(t, "--format", "text", *ca, "--baseline", after,
                        after)

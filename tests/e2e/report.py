@@ -241,7 +241,7 @@ def test_baseline(b, t, cdir, tmp, artifacts):
     certs = page.eval("document.querySelectorAll('#changes-certs tbody tr')"
                       ".length")
     check("the report says what changed since the baseline",
-          started == ["server.test:4530"] and certs == 1 and
+          started == ["server.test:4560"] and certs == 1 and
           texts(page, "#changes-causes td:first-child") == ["untrusted_cert"]
           and len(texts(page, "#changes-clients tbody tr")) == 1,
           (started, certs))
