@@ -18,7 +18,7 @@
 
 /* Most bytes of rendered records held (text lines, NDJSON lines); main
  * holds at most an eighth of --memcap. */
-#define ORDER_MAX_BYTES (64u * 1024u * 1024u)
+#define ORDER_MAX_BYTES (16u * 1024u * 1024u)
 
 struct record_order;
 
