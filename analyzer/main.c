@@ -1053,7 +1053,6 @@ int main(int argc, char **argv)
     bool say_ndjson = false;
     if (fmt == FORMAT_AUTO)
         fmt = auto_format(&o, tty, &say_ndjson);
-
     bool want_summary = o.summary == 1 || (o.summary == -1 && fmt == FORMAT_TEXT);
     bool color = tty && fmt == FORMAT_TEXT && getenv("NO_COLOR") == NULL;
 
@@ -1109,9 +1108,9 @@ int main(int argc, char **argv)
         outputs[0]->filter = o.view.filter;
         outputs[0]->detail = o.detail;
         if (!o.live.iface) {
-            /* A flow decided by silence comes a timeout after its start;
-             * the expiry scan runs every second of packet time. */
-            /* Held within an eighth of the memory cap. */
+            /* A flow decided by silence comes a timeout after its start,
+             * and the expiry scan runs every second of packet time; what
+             * is held stays within an eighth of the memory cap. */
             uint64_t hold = o.pipe.memcap / 8;
             order = record_order_new(o.pipe.flow_timeout_us + 2000000ULL,
                                      hold < ORDER_MAX_BYTES ? (size_t)hold

@@ -508,6 +508,30 @@ static void heading(FILE *fp, bool color, const char *title)
             color ? ANSI_RESET : "");
 }
 
+/* Handshakes and failures over every server (fingerprint) of the table,
+ * for the "N more" lines. */
+static void server_totals(const struct summary *s, uint64_t *hs,
+                          uint64_t *failed)
+{
+    *hs = *failed = 0;
+    for (size_t i = 0; s->servers && i < SUMMARY_SERVER_SLOTS; i++)
+        if (s->servers[i].used) {
+            *hs += s->servers[i].handshakes;
+            *failed += s->servers[i].count;
+        }
+}
+
+static void client_totals(const struct summary *s, uint64_t *hs,
+                          uint64_t *failed)
+{
+    *hs = *failed = 0;
+    for (size_t i = 0; s->clients && i < SUMMARY_CLIENT_SLOTS; i++)
+        if (s->clients[i].used) {
+            *hs += s->clients[i].handshakes;
+            *failed += s->clients[i].failed;
+        }
+}
+
 /* "untrusted_cert 3 (fix: server), cert_expired 1 (fix: server)" */
 static void print_causes(FILE *fp, const struct summary_causes *in)
 {
@@ -576,12 +600,8 @@ static void print_server_table(FILE *fp, const struct summary *s, bool color)
             fputc('\n', fp);
         }
     }
-    uint64_t hs_all = 0, failed_all = 0;
-    for (size_t i = 0; i < SUMMARY_SERVER_SLOTS; i++)
-        if (s->servers[i].used) {
-            hs_all += s->servers[i].handshakes;
-            failed_all += s->servers[i].count;
-        }
+    uint64_t hs_all, failed_all;
+    server_totals(s, &hs_all, &failed_all);
     if (s->n_servers > k)
         fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more servers\n",
                 hs_all - hs_shown, failed_all - failed_shown,
@@ -626,12 +646,8 @@ static void print_client_table(FILE *fp, const struct summary *s, bool color)
             fputc('\n', fp);
         }
     }
-    uint64_t hs_all = 0, failed_all = 0;
-    for (size_t i = 0; i < SUMMARY_CLIENT_SLOTS; i++)
-        if (s->clients[i].used) {
-            hs_all += s->clients[i].handshakes;
-            failed_all += s->clients[i].failed;
-        }
+    uint64_t hs_all, failed_all;
+    client_totals(s, &hs_all, &failed_all);
     if (s->n_clients > k)
         fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more fingerprints\n",
                 hs_all - hs_shown, failed_all - failed_shown,
@@ -853,12 +869,8 @@ static void write_tables(struct json_writer *w, const struct summary *s)
         json_end_object(w);
     }
     json_end_array(w);
-    uint64_t hs_all = 0, failed_all = 0;
-    for (size_t i = 0; s->servers && i < SUMMARY_SERVER_SLOTS; i++)
-        if (s->servers[i].used) {
-            hs_all += s->servers[i].handshakes;
-            failed_all += s->servers[i].count;
-        }
+    uint64_t hs_all, failed_all;
+    server_totals(s, &hs_all, &failed_all);
     json_key(w, "servers_more");
     json_begin_object(w);
     json_member_uint(w, "servers", s->n_servers - k);
@@ -900,12 +912,7 @@ static void write_tables(struct json_writer *w, const struct summary *s)
         json_end_object(w);
     }
     json_end_array(w);
-    hs_all = failed_all = 0;
-    for (size_t i = 0; s->clients && i < SUMMARY_CLIENT_SLOTS; i++)
-        if (s->clients[i].used) {
-            hs_all += s->clients[i].handshakes;
-            failed_all += s->clients[i].failed;
-        }
+    client_totals(s, &hs_all, &failed_all);
     json_key(w, "client_fingerprints_more");
     json_begin_object(w);
     json_member_uint(w, "fingerprints", s->n_clients - k);
