@@ -886,10 +886,23 @@ static enum format auto_format(const struct options *o, bool tty, bool *say)
     return FORMAT_NDJSON;
 }
 
+/* What the progress line counts: the summary's handshakes, read under the
+ * lock workers decide records under (none with one worker). */
+struct progress_source {
+    const struct summary *summary;
+    struct workers *ws;
+};
+
 static uint64_t decided_so_far(void *ctx)
 {
-    struct summary *s = ctx;
-    return s->handshakes;
+    const struct progress_source *src = ctx;
+    pthread_mutex_t *lock = workers_emit_lock(src->ws);
+    if (lock)
+        pthread_mutex_lock(lock);
+    uint64_t n = src->summary->handshakes;
+    if (lock)
+        pthread_mutex_unlock(lock);
+    return n;
 }
 
 /* What the progress line adds up to: the inputs' sizes, 0 if a pipe. */
@@ -1128,10 +1141,11 @@ int main(int argc, char **argv)
     }
 
     int exit_code = EXIT_OK;
+    struct progress_source progress_src = {&summary, ws};
     if (!o.live.iface &&
         (o.progress == 1 || (o.progress == -1 && isatty(STDERR_FILENO)))) {
         progress = progress_new(stderr, inputs_size(&o), o.n_inputs,
-                                decided_so_far, &summary);
+                                decided_so_far, &progress_src);
         if (progress) {
             struct capture_progress hook = {progress_update, progress};
             capture_set_progress(&hook);
