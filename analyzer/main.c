@@ -1200,7 +1200,7 @@ int main(int argc, char **argv)
     }
     workers_finish(ws);
     capture_set_progress(NULL);
-    progress_free(progress);
+    progress_clear(progress); /* the outputs still hold it until freed */
     struct run_stats total;
     workers_total_stats(ws, &total);
     if (rules_filter_count(o.view.filter) && outputs[0]) {
@@ -1219,6 +1219,7 @@ int main(int argc, char **argv)
     workers_free(ws);
     for (size_t i = 0; i < n_outputs; i++)
         outputs[i]->free(outputs[i]);
+    progress_free(progress);
     if (json_out && json_out != stdout && fclose(json_out) != 0) {
         fprintf(stderr, "tlsmon: --json %s: writing failed: %s\n",
                 o.json_path, strerror(errno));

@@ -337,6 +337,32 @@ def test_progress(t, tmp):
           # the last drawing is taken away (a note may follow it)
           "\r\x1b[K" in text[text.rindex("handshakes/s"):],
           repr(text[-300:]))
+    # Text and progress on one terminal: the line is taken away before each
+    # record and before the summary, so records stay whole.
+    master, slave = pty.openpty()
+    p = subprocess.Popen([t, "--workers", "2", big], stdout=slave,
+                         stderr=slave)
+    os.close(slave)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    p.wait()
+    os.close(master)
+    text = data.decode("utf-8", "replace").replace("\r\x1b[K", "\n")
+    records = [ln for ln in text.splitlines() if re.match(r"^\d{4}-", ln)]
+    check("text and progress on the same terminal: every record line whole, "
+          "then the summary",
+          p.returncode == 0 and len(records) >= 3000 and
+          all(" -> " in ln and "handshakes/s" not in ln for ln in records)
+          and re.search(r"\n(\x1b\[1m)?summary(\x1b\[0m)?\r\n",
+                        data.decode("utf-8", "replace")),
+          (p.returncode, len(records), text[-400:]))
     rc, out, err = run(t, "-o", os.path.join(tmp, "many2.ndjson"), big)
     check("no progress when stderr is not a terminal",
           rc == 0 and "handshakes/s" not in err and "\r" not in err, err)
