@@ -1,4 +1,5 @@
-/* capture.c — offline input: one libpcap handle per file, the optional BPF
+/* capture.c — offline input: one libpcap handle per file (read through
+ * capture_stream, so compressed files need no copy), the optional BPF
  * filter, and exact reports of where a damaged file broke. */
 #include "capture.h"
 
@@ -7,7 +8,22 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "capture_stream.h"
 #include "decode.h"
+
+/* Packets between two progress reports: cheap enough to ignore, often
+ * enough that a terminal updates several times a second. */
+#define PROGRESS_EVERY 4096
+
+static struct capture_progress progress_hook;
+
+void capture_set_progress(const struct capture_progress *progress)
+{
+    if (progress)
+        progress_hook = *progress;
+    else
+        progress_hook.update = NULL;
+}
 
 static const char *display_name(const char *path)
 {
@@ -34,10 +50,26 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     const char *name = display_name(path);
 
-    pcap_t *pc = pcap_open_offline_with_tstamp_precision(
-        path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    char why[PCAP_ERRBUF_SIZE];
+    struct capture_stream *in = capture_stream_open(path, why, sizeof(why));
+    if (!in) {
+        fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, why);
+        st->files_failed++;
+        return CAPTURE_UNREADABLE;
+    }
+    pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(
+        capture_stream_file(in), PCAP_TSTAMP_PRECISION_MICRO, errbuf);
     if (!pc) {
-        fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, errbuf);
+        const char *comp = capture_stream_compression(in);
+        const char *cerr = capture_stream_error(in);
+        if (*cerr)
+            fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, cerr);
+        else if (comp)
+            fprintf(errs, "tlsmon: %s: cannot read: %s-compressed, and "
+                          "then: %s\n", name, comp, errbuf);
+        else
+            fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, errbuf);
+        fclose(capture_stream_file(in));
         st->files_failed++;
         return CAPTURE_UNREADABLE;
     }
@@ -66,6 +98,7 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
 
     enum capture_status status = CAPTURE_OK;
     uint64_t n = 0;
+    struct capture_progress prog = progress_hook;
     for (;;) {
         struct pcap_pkthdr *hdr;
         const u_char *data;
@@ -75,6 +108,9 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
             uint64_t ts = (uint64_t)hdr->ts.tv_sec * 1000000ULL +
                           (uint64_t)hdr->ts.tv_usec;
             frame(ctx, linktype, data, hdr->caplen, hdr->len, ts);
+            if (prog.update && n % PROGRESS_EVERY == 0)
+                prog.update(prog.ctx, name, capture_stream_consumed(in),
+                            capture_stream_size(in), false);
             continue;
         }
         if (rc == PCAP_ERROR_BREAK)
@@ -88,15 +124,19 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
             if (off >= 0)
                 snprintf(where, sizeof(where), " (near byte %lld)", off);
         }
+        const char *cerr = capture_stream_error(in);
         fprintf(errs,
-                "tlsmon: %s: broken at packet %llu%s: %s; kept the %llu "
+                "tlsmon: %s: broken at packet %llu%s: %s%s%s; kept the %llu "
                 "packets before it\n",
                 name, (unsigned long long)(n + 1), where, pcap_geterr(pc),
-                (unsigned long long)n);
+                *cerr ? "; " : "", cerr, (unsigned long long)n);
         st->files_failed++;
         status = CAPTURE_BROKEN;
         break;
     }
+    if (prog.update)
+        prog.update(prog.ctx, name, capture_stream_consumed(in),
+                    capture_stream_size(in), true);
     pcap_close(pc);
     return status;
 }

@@ -1,6 +1,7 @@
-/* capture.h — reading capture files with libpcap (pcap and pcapng, "-" for
- * standard input) into the pipeline, with the error reporting of a tool
- * people trust with evidence: which file, which packet, what was kept. */
+/* capture.h — reading capture files with libpcap (pcap and pcapng, plain,
+ * gzip or zstd; "-" for standard input) into the pipeline, with the error
+ * reporting of a tool people trust with evidence: which file, which packet,
+ * what was kept. */
 #ifndef TLSMON_CAPTURE_H
 #define TLSMON_CAPTURE_H
 
@@ -29,5 +30,16 @@ typedef void (*capture_frame_fn)(void *ctx, int linktype, const uint8_t *frame,
 enum capture_status capture_read_file_to(const char *path, const char *bpf,
                                          capture_frame_fn frame, void *ctx,
                                          struct run_stats *st, FILE *errs);
+
+/* Progress of the file being read, for a person watching a terminal:
+ * called every few thousand packets and once at the end of each file with
+ * the bytes of the file read so far and its size (0: unknown, a pipe). */
+struct capture_progress {
+    void (*update)(void *ctx, const char *name, uint64_t done,
+                   uint64_t total, bool end_of_file);
+    void *ctx;
+};
+/* NULL: none (the default). The reader calls it from its own thread. */
+void capture_set_progress(const struct capture_progress *progress);
 
 #endif

@@ -13,6 +13,11 @@
 /* pcap LINKTYPE values (and the DLT_RAW numbers some platforms write). */
 #define LT_NULL 0
 #define LT_EN10MB 1
+#define LT_PPP 9
+#define LT_PPP_HDLC 50  /* PPP in HDLC-like framing (RFC 1662) */
+#define LT_PPP_ETHER 51 /* PPPoE session frames without the Ethernet header */
+#define LT_C_HDLC 104   /* Cisco HDLC: address, control, ethertype */
+#define LT_PPP_WITH_DIR 204
 #define LT_DLT_RAW_A 12 /* DLT_RAW on most BSDs */
 #define LT_DLT_RAW_B 14 /* DLT_RAW on OpenBSD */
 #define LT_RAW 101
@@ -36,6 +41,10 @@
 
 #define PPP_IPV4 0x0021
 #define PPP_IPV6 0x0057
+#define PPP_ADDRESS 0xff /* RFC 1662 all-stations address, then UI control */
+#define PPP_CONTROL 0x03
+#define CHDLC_UNICAST 0x0f
+#define CHDLC_MULTICAST 0x8f
 
 #define UDP_PORT_VXLAN 4789
 #define UDP_PORT_CAPWAP_DATA 5247
@@ -91,6 +100,11 @@ bool decode_linktype_supported(int linktype)
     switch (linktype) {
     case LT_NULL:
     case LT_EN10MB:
+    case LT_PPP:
+    case LT_PPP_HDLC:
+    case LT_PPP_ETHER:
+    case LT_C_HDLC:
+    case LT_PPP_WITH_DIR:
     case LT_DLT_RAW_A:
     case LT_DLT_RAW_B:
     case LT_RAW:
@@ -625,13 +639,44 @@ static enum decode_status decode_ip_by_version(const struct layer *L,
     }
 }
 
+/* A PPP frame (RFC 1661): the address and control bytes of HDLC-like
+ * framing when present (RFC 1662), then the protocol, one byte when the
+ * peers agreed on protocol field compression (an odd first byte), and the
+ * datagram it names. */
+static enum decode_status decode_ppp(const struct layer *L, struct cursor c,
+                                     struct packet *out)
+{
+    uint8_t first, second;
+    uint16_t proto;
+
+    if (cursor_peek_u8(&c, 0, &first) && cursor_peek_u8(&c, 1, &second) &&
+        first == PPP_ADDRESS && second == PPP_CONTROL)
+        cursor_skip(&c, 2);
+    if (!cursor_peek_u8(&c, 0, &first))
+        return DECODE_MALFORMED;
+    if (first & 1) {
+        cursor_skip(&c, 1);
+        proto = first;
+    } else if (!cursor_u16(&c, &proto)) {
+        return DECODE_MALFORMED;
+    }
+    switch (proto) {
+    case PPP_IPV4:
+        return decode_ipv4(L, c, false, out);
+    case PPP_IPV6:
+        return decode_ipv6(L, c, out);
+    default:
+        return DECODE_IGNORED; /* LCP, IPCP, CHAP…: link control */
+    }
+}
+
 /* PPPoE session stage (RFC 2516): version/type, code, session id, length,
  * then a PPP frame whose protocol names what it carries. */
 static enum decode_status decode_pppoe(const struct layer *L, struct cursor c,
                                        struct packet *out)
 {
     uint8_t ver_type, code;
-    uint16_t len, proto;
+    uint16_t len;
     struct cursor ppp;
 
     if (!cursor_u8(&c, &ver_type) || !cursor_u8(&c, &code) ||
@@ -644,16 +689,7 @@ static enum decode_status decode_pppoe(const struct layer *L, struct cursor c,
             return DECODE_MALFORMED;
         cursor_sub(&c, cursor_left(&c), &ppp);
     }
-    if (!cursor_u16(&ppp, &proto))
-        return DECODE_MALFORMED;
-    switch (proto) {
-    case PPP_IPV4:
-        return decode_ipv4(L, ppp, false, out);
-    case PPP_IPV6:
-        return decode_ipv6(L, ppp, out);
-    default:
-        return DECODE_IGNORED; /* LCP, IPCP, CHAP…: link control */
-    }
+    return decode_ppp(L, ppp, out);
 }
 
 /* An MPLS label stack (RFC 3032) down to its bottom entry. The payload has
@@ -777,6 +813,25 @@ static enum decode_status decode_link(const struct layer *L, int linktype,
         if (!cursor_skip(&c, 14) || !cursor_u16(&c, &type))
             return DECODE_MALFORMED;
         return decode_ethertype(L, c, type, out);
+    case LT_PPP:
+    case LT_PPP_HDLC:
+        return decode_ppp(L, c, out);
+    case LT_PPP_WITH_DIR:
+        /* one byte of direction (0 received, 1 sent) first */
+        if (!cursor_skip(&c, 1))
+            return DECODE_MALFORMED;
+        return decode_ppp(L, c, out);
+    case LT_PPP_ETHER:
+        return decode_pppoe(L, c, out);
+    case LT_C_HDLC: {
+        uint8_t address;
+        if (!cursor_u8(&c, &address) || !cursor_skip(&c, 1) ||
+            !cursor_u16(&c, &type))
+            return DECODE_MALFORMED;
+        if (address != CHDLC_UNICAST && address != CHDLC_MULTICAST)
+            return DECODE_MALFORMED;
+        return decode_ethertype(L, c, type, out);
+    }
     case LT_LINUX_SLL2:
         /* protocol first, then reserved, ifindex, ARPHRD, packet type,
          * address length and 8 address bytes */

@@ -664,6 +664,19 @@ static bool i_alerts(const struct handshake *h, size_t i,
 
 FACT(g_handshake_ms, put_ms, h->handshake_us, true)
 FACT(g_server_response_ms, put_ms, h->server_response_us, true)
+
+/* Microseconds from `from` to `to`, -1 (absent) without both or backwards. */
+static int64_t span_us(uint64_t from, uint64_t to)
+{
+    return from && to && to >= from ? (int64_t)(to - from) : -1;
+}
+
+FACT(g_hello_delay_ms, put_ms,
+     span_us(h->flow_start_us, h->ch.ts_us), h->ch.seen && !h->midstream)
+FACT(g_client_finished_ms, put_ms,
+     span_us(h->ch.ts_us, h->finished_ts_us[TLS_SIDE_CLIENT]), h->ch.seen)
+FACT(g_server_finished_ms, put_ms,
+     span_us(h->ch.ts_us, h->finished_ts_us[TLS_SIDE_SERVER]), h->ch.seen)
 FACT(g_hrr, put_bool, h->hrr.seen, h->sh.seen || h->hrr.seen)
 
 static bool g_hrr_group(const struct handshake *h, struct field_value *v,
@@ -1721,6 +1734,16 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.server_response_ms", FT_FLOAT,
            "ClientHello to the server's first byte, milliseconds",
            g_server_response_ms),
+    SCALAR("tlsmon.hello_delay_ms", FT_FLOAT,
+           "the flow's first packet (its SYN) to the ClientHello, "
+           "milliseconds; absent when the capture began mid-connection",
+           g_hello_delay_ms),
+    SCALAR("tlsmon.client_finished_ms", FT_FLOAT,
+           "ClientHello to the client's Finished, milliseconds",
+           g_client_finished_ms),
+    SCALAR("tlsmon.server_finished_ms", FT_FLOAT,
+           "ClientHello to the server's Finished (TLS 1.3: the last record "
+           "of its encrypted flight), milliseconds", g_server_finished_ms),
     SCALAR("tlsmon.hrr", FT_BOOL, "the server sent a HelloRetryRequest",
            g_hrr),
     SCALAR("tlsmon.hrr_group", FT_STRING,

@@ -8,21 +8,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
 #include <pwd.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "capture.h"
 #include "fields.h"
 #include "live.h"
 #include "pcapng_secrets.h"
 #include "output/json_writer.h"
+#include "output/order.h"
 #include "output/stats_event.h"
 #include "output/output.h"
 #include "output/redis.h"
+#include "output/report.h"
 #include "output/summary.h"
 #include "output/syslog.h"
 #include "pipeline.h"
+#include "progress.h"
+#include "view.h"
 #include "workers.h"
 #include "../dissectors/keylog.h"
 #include "../rules/engine.h"
@@ -57,12 +65,20 @@ struct options {
     struct redis_config redis;   /* redis.addr set: --redis */
     const char **keylogs;      /* --keylog files */
     size_t n_keylogs;
+    /* The analyst's view (view.h): what -o shows, and how. */
+    struct view view;
+    bool detail;               /* --detail: every fact under each record */
+    int progress;              /* -1: on when stderr is a terminal */
+    const char *report_path;   /* --report FILE.html */
+    const char *baseline_path; /* --baseline OLD (a capture or NDJSON) */
 };
 
 static void usage(FILE *fp)
 {
     fputs(
         "usage: tlsmon [options] FILE...   or   tlsmon [options] -i IFACE\n"
+        "       tlsmon show FLOW_ID [options] FILE...   (every fact of one\n"
+        "       handshake: --flow FLOW_ID --detail --no-summary)\n"
         "Passive TLS handshake analyzer: reports every TLS handshake in the\n"
         "capture files (pcap or pcapng; - reads standard input), how it ended\n"
         "and why it failed.\n"
@@ -86,8 +102,34 @@ static void usage(FILE *fp)
         "      --output-queue N  events a network output holds while its\n"
         "                        destination is slow or down (default 100000;\n"
         "                        past it events are dropped and counted)\n"
-        "      --format FMT      text or ndjson (default: text on a terminal,\n"
-        "                        ndjson otherwise)\n"
+        "      --format FMT      text or ndjson (default: text on a terminal\n"
+        "                        and for -o FILE.txt, else ndjson, said once\n"
+        "                        on stderr)\n"
+        "      --where COND      show only records matching COND, a condition\n"
+        "                        of the rule language (YAML), e.g.\n"
+        "                        '{tls.version: {lt: \"1.2\"}}' (repeatable:\n"
+        "                        all must hold); the summary counts all\n"
+        "      --failed          show only failures (event.outcome failure:\n"
+        "                        failed, not_tls, refused)\n"
+        "      --server S        show only handshakes to S: an IP, CIDR,\n"
+        "                        IP:PORT, [IPv6]:PORT or a glob on the SNI\n"
+        "                        (repeatable: any of them)\n"
+        "      --since T, --until T  show only handshakes from T / before T\n"
+        "                        (capture time, UTC: 2026-01-31T12:00:00Z)\n"
+        "      --flow ID[,ID..]  show only these flows (tlsmon.flow_id)\n"
+        "      --detail          text: every fact of each handshake shown\n"
+        "                        (hellos, chain, timeline, evidence)\n"
+        "      --progress, --no-progress  a progress line on stderr (default:\n"
+        "                        when stderr is a terminal and files are read)\n"
+        "      --report FILE.html  also write one self-contained HTML page:\n"
+        "                        charts, server and client tables, and every\n"
+        "                        connection (the filters choose which) with\n"
+        "                        its detail\n"
+        "      --baseline OLD    compare with an earlier run: OLD is a capture\n"
+        "                        (analyzed with the same rules) or NDJSON\n"
+        "                        tlsmon wrote; the summary and report say\n"
+        "                        which servers started failing, new causes,\n"
+        "                        new client fingerprints, changed certificates\n"
         "      --summary         end-of-run summary (default with text)\n"
         "      --no-summary      no summary\n"
         "      --memcap SIZE     memory for flows, dissectors and reassembly\n"
@@ -415,7 +457,67 @@ enum long_only {
     OPT_OUTPUT_QUEUE,
     OPT_WORKERS,
     OPT_KEYLOG,
+    OPT_WHERE,
+    OPT_FAILED,
+    OPT_SERVER,
+    OPT_SINCE,
+    OPT_UNTIL,
+    OPT_FLOW,
+    OPT_DETAIL,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_REPORT,
+    OPT_BASELINE,
 };
+
+#define VIEW_HANDLED (-2)
+
+/* The analyst's view options (view.h): VIEW_HANDLED, -1 when `c` is not
+ * one of them, or the exit code of a bad one. */
+static int parse_view_option(struct options *o, int c, const char *arg)
+{
+    char err[RULES_ERROR_LEN];
+    bool ok = true;
+    switch (c) {
+    case OPT_WHERE:
+        ok = view_where(&o->view, arg, err, sizeof(err));
+        break;
+    case OPT_FAILED:
+        ok = view_failed(&o->view, err, sizeof(err));
+        break;
+    case OPT_SERVER:
+        ok = view_server(&o->view, arg, err, sizeof(err));
+        break;
+    case OPT_SINCE:
+        ok = view_since(&o->view, arg, err, sizeof(err));
+        break;
+    case OPT_UNTIL:
+        ok = view_until(&o->view, arg, err, sizeof(err));
+        break;
+    case OPT_FLOW:
+        ok = view_flow(&o->view, arg, err, sizeof(err));
+        break;
+    case OPT_DETAIL:
+        o->detail = true;
+        break;
+    case OPT_PROGRESS:
+    case OPT_NO_PROGRESS:
+        o->progress = c == OPT_PROGRESS;
+        break;
+    case OPT_REPORT:
+        o->report_path = arg;
+        break;
+    case OPT_BASELINE:
+        o->baseline_path = arg;
+        break;
+    default:
+        return -1;
+    }
+    if (ok)
+        return VIEW_HANDLED;
+    fprintf(stderr, "tlsmon: %s\n", err);
+    return EXIT_INPUT;
+}
 
 /* Returns -1 to go on, else the exit code to leave with. */
 static int parse_options(int argc, char **argv, struct options *o)
@@ -460,6 +562,17 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"output-queue", required_argument, NULL, OPT_OUTPUT_QUEUE},
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"keylog", required_argument, NULL, OPT_KEYLOG},
+        {"where", required_argument, NULL, OPT_WHERE},
+        {"failed", no_argument, NULL, OPT_FAILED},
+        {"server", required_argument, NULL, OPT_SERVER},
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"until", required_argument, NULL, OPT_UNTIL},
+        {"flow", required_argument, NULL, OPT_FLOW},
+        {"detail", no_argument, NULL, OPT_DETAIL},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"report", required_argument, NULL, OPT_REPORT},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -679,10 +792,28 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'V':
             printf("tlsmon %s\n", TLSMON_VERSION);
             return EXIT_OK;
-        default:
+        default: {
+            int vr = parse_view_option(o, c, optarg);
+            if (vr == VIEW_HANDLED)
+                break;
+            if (vr >= 0)
+                return vr;
             fputs("tlsmon: try 'tlsmon --help'\n", stderr);
             return EXIT_INPUT;
         }
+        }
+    }
+    {
+        char err[RULES_ERROR_LEN];
+        if (!view_finish(&o->view, err, sizeof(err))) {
+            fprintf(stderr, "tlsmon: %s\n", err);
+            return EXIT_INPUT;
+        }
+    }
+    if (o->detail && o->format == FORMAT_NDJSON) {
+        fputs("tlsmon: --detail is a text view (the NDJSON record already "
+              "has every fact); drop --format ndjson\n", stderr);
+        return EXIT_INPUT;
     }
     for (int i = optind; i < argc; i++)
         if (!add_input(o, argv[i]))
@@ -704,9 +835,156 @@ static int parse_options(int argc, char **argv, struct options *o)
     return -1;
 }
 
+/* `tlsmon show FLOW_ID [options] FILE...` is `--flow FLOW_ID --detail
+ * --no-summary`: rewritten in place of argv before getopt reads it. */
+static char **expand_show(int *argc, char **argv, char **flow_arg)
+{
+    if (*argc < 3 || strcmp(argv[1], "show") != 0 ||
+        strspn(argv[2], "0123456789,") != strlen(argv[2]))
+        return argv;
+    char **n = calloc((size_t)*argc + 4, sizeof(*n));
+    if (!n)
+        return argv;
+    size_t k = 0;
+    n[k++] = argv[0];
+    n[k++] = "--detail";
+    n[k++] = "--no-summary";
+    *flow_arg = malloc(strlen(argv[2]) + 8);
+    if (!*flow_arg) {
+        free(n);
+        return argv;
+    }
+    sprintf(*flow_arg, "--flow=%s", argv[2]);
+    n[k++] = *flow_arg;
+    for (int i = 3; i < *argc; i++)
+        n[k++] = argv[i];
+    *argc = (int)k;
+    return n;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+/* Text or NDJSON when --format is not given: text for a terminal and for
+ * a file named like text, NDJSON otherwise — said once on stderr at the
+ * end (`*say`), so a pipe into a pager is not a mystery. */
+static enum format auto_format(const struct options *o, bool tty, bool *say)
+{
+    const char *path = o->out_path;
+    if (tty || o->detail)
+        return FORMAT_TEXT;
+    if (path && (ends_with(path, ".txt") || ends_with(path, ".text") ||
+                 ends_with(path, ".log")))
+        return FORMAT_TEXT;
+    if (path && (ends_with(path, ".ndjson") || ends_with(path, ".json") ||
+                 ends_with(path, ".jsonl")))
+        return FORMAT_NDJSON;
+    *say = true;
+    return FORMAT_NDJSON;
+}
+
+/* What the progress line counts: the summary's handshakes, read under the
+ * lock workers decide records under (none with one worker). */
+struct progress_source {
+    const struct summary *summary;
+    struct workers *ws;
+};
+
+static uint64_t decided_so_far(void *ctx)
+{
+    const struct progress_source *src = ctx;
+    pthread_mutex_t *lock = workers_emit_lock(src->ws);
+    if (lock)
+        pthread_mutex_lock(lock);
+    uint64_t n = src->summary->handshakes;
+    if (lock)
+        pthread_mutex_unlock(lock);
+    return n;
+}
+
+/* What the progress line adds up to: the inputs' sizes, 0 if a pipe. */
+static uint64_t inputs_size(const struct options *o)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < o->n_inputs; i++) {
+        struct stat st;
+        if (strcmp(o->inputs[i], "-") == 0 || stat(o->inputs[i], &st) != 0 ||
+            !S_ISREG(st.st_mode))
+            return 0;
+        total += (uint64_t)st.st_size;
+    }
+    return total;
+}
+
+static void clear_progress(void *ctx)
+{
+    progress_clear(ctx);
+}
+
+/* --baseline: the earlier run's profile, from its NDJSON or by analyzing
+ * its capture with this run's configuration and rules. NULL (said on
+ * stderr) when it cannot be read. */
+static struct run_profile *load_baseline(const struct options *o)
+{
+    struct run_profile *p = run_profile_new();
+    if (!p) {
+        fputs("tlsmon: out of memory\n", stderr);
+        return NULL;
+    }
+    FILE *fp = strcmp(o->baseline_path, "-") == 0 ? NULL
+                                                   : fopen(o->baseline_path,
+                                                           "r");
+    if (!fp) {
+        fprintf(stderr, "tlsmon: --baseline %s: cannot read: %s\n",
+                o->baseline_path,
+                strcmp(o->baseline_path, "-") == 0 ? "standard input is for "
+                "the capture" : strerror(errno));
+        run_profile_free(p);
+        return NULL;
+    }
+    bool ok;
+    if (baseline_looks_like_ndjson(fp)) {
+        char err[512];
+        ok = run_profile_read_ndjson(p, fp, o->baseline_path, err,
+                                     sizeof(err));
+        if (!ok)
+            fprintf(stderr, "tlsmon: --baseline %s\n", err);
+        fclose(fp);
+    } else {
+        fclose(fp);
+        struct output *out = run_profile_output(p);
+        struct workers *ws =
+            out ? workers_new(1, &o->pipe, &out, 1, NULL) : NULL;
+        enum capture_status st =
+            ws ? workers_read_file(ws, o->baseline_path, o->filter, stderr)
+               : CAPTURE_UNREADABLE;
+        if (ws)
+            workers_finish(ws);
+        workers_free(ws);
+        if (out)
+            out->free(out);
+        ok = st == CAPTURE_OK || st == CAPTURE_BROKEN;
+        if (!ok)
+            fprintf(stderr, "tlsmon: --baseline %s: not a capture tlsmon "
+                    "reads, nor its NDJSON\n", o->baseline_path);
+    }
+    if (!ok) {
+        run_profile_free(p);
+        return NULL;
+    }
+    return p;
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {0};
+    char *show_flow = NULL;
+    char **args = expand_show(&argc, argv, &show_flow);
+    argv = args; /* a copy of our own when show_flow is set */
+    o.progress = -1;
     o.summary = -1;
     o.live.promisc = true;
     o.stats_interval = -1;
@@ -738,11 +1016,28 @@ int main(int argc, char **argv)
             rules_print_markdown(rules, stdout);
         rc = EXIT_OK;
     }
+    /* The earlier run first: a baseline that cannot be read ends the run
+     * before anything is written. */
+    struct run_profile *base_profile = NULL, *cur_profile = NULL;
+    if (rc < 0 && o.baseline_path) {
+        o.pipe.rules = rules;
+        base_profile = load_baseline(&o);
+        cur_profile = base_profile ? run_profile_new() : NULL;
+        if (!cur_profile) {
+            run_profile_free(base_profile);
+            rc = EXIT_INPUT;
+        }
+    }
     if (rc >= 0) {
         rules_free(rules);
         free(o.rule_files);
         free(o.inputs);
         free(o.keylogs);
+        view_free(&o.view);
+        if (show_flow) {
+            free(args);
+            free(show_flow);
+        }
         return rc;
     }
     o.pipe.rules = rules;
@@ -768,8 +1063,9 @@ int main(int argc, char **argv)
     }
     bool tty = isatty(fileno(out));
     enum format fmt = o.format;
+    bool say_ndjson = false;
     if (fmt == FORMAT_AUTO)
-        fmt = tty ? FORMAT_TEXT : FORMAT_NDJSON;
+        fmt = auto_format(&o, tty, &say_ndjson);
     bool want_summary = o.summary == 1 || (o.summary == -1 && fmt == FORMAT_TEXT);
     bool color = tty && fmt == FORMAT_TEXT && getenv("NO_COLOR") == NULL;
 
@@ -783,8 +1079,9 @@ int main(int argc, char **argv)
             return EXIT_INPUT;
         }
     }
-    /* [0] writes -o, [1] --json when given, then the network outputs. */
-    struct output *outputs[4];
+    /* [0] writes -o, [1] --json when given, then the network outputs, the
+     * report and the baseline's profile of this run. */
+    struct output *outputs[6];
     size_t n_outputs = 0;
     outputs[n_outputs++] = fmt == FORMAT_TEXT ? output_text_new(out, color)
                                               : output_ndjson_new(out);
@@ -802,6 +1099,38 @@ int main(int argc, char **argv)
         fputs("tlsmon: out of memory\n", stderr);
         return EXIT_INPUT;
     }
+    if (o.report_path && outputs[n_outputs - 1]) {
+        struct report_info info = {TLSMON_VERSION, o.inputs, o.n_inputs};
+        struct output *report =
+            output_report_new(o.report_path, &summary, &info);
+        if (!report) {
+            fprintf(stderr, "tlsmon: --report %s: no temporary space: %s\n",
+                    o.report_path, strerror(errno));
+            return EXIT_INPUT;
+        }
+        report->filter = o.view.filter;
+        outputs[n_outputs++] = report;
+    }
+    if (cur_profile && outputs[n_outputs - 1])
+        outputs[n_outputs++] = run_profile_output(cur_profile);
+    /* The -o output is what a person reads: the view's filter, its
+     * detail, and offline, capture-time order. */
+    struct record_order *order = NULL;
+    struct progress *progress = NULL;
+    if (outputs[0]) {
+        outputs[0]->filter = o.view.filter;
+        outputs[0]->detail = o.detail;
+        if (!o.live.iface) {
+            /* A flow decided by silence comes a timeout after its start,
+             * and the expiry scan runs every second of packet time; what
+             * is held stays within an eighth of the memory cap. */
+            uint64_t hold = o.pipe.memcap / 8;
+            order = record_order_new(o.pipe.flow_timeout_us + 2000000ULL,
+                                     hold < ORDER_MAX_BYTES ? (size_t)hold
+                                                            : ORDER_MAX_BYTES);
+            outputs[0]->order = order;
+        }
+    }
     struct workers *ws = outputs[n_outputs - 1]
                              ? workers_new(o.workers, &o.pipe, outputs,
                                            n_outputs, &summary)
@@ -812,6 +1141,21 @@ int main(int argc, char **argv)
     }
 
     int exit_code = EXIT_OK;
+    struct progress_source progress_src = {&summary, ws};
+    if (!o.live.iface &&
+        (o.progress == 1 || (o.progress == -1 && isatty(STDERR_FILENO)))) {
+        progress = progress_new(stderr, inputs_size(&o), o.n_inputs,
+                                decided_so_far, &progress_src);
+        if (progress) {
+            struct capture_progress hook = {progress_update, progress};
+            capture_set_progress(&hook);
+            /* Text to the same terminal takes the line away first. */
+            if (tty && outputs[0]) {
+                outputs[0]->before_write = clear_progress;
+                outputs[0]->before_write_ctx = progress;
+            }
+        }
+    }
     if (o.live.iface) {
         /* Events from many sensors meet in one SIEM: say which one saw it. */
         static char hostname[256];
@@ -855,25 +1199,54 @@ int main(int argc, char **argv)
             exit_code = EXIT_PARTIAL;
     }
     workers_finish(ws);
+    capture_set_progress(NULL);
+    progress_clear(progress); /* the outputs still hold it until freed */
     struct run_stats total;
     workers_total_stats(ws, &total);
+    if (rules_filter_count(o.view.filter) && outputs[0]) {
+        summary.view_filter = o.view.description;
+        summary.view_shown = outputs[0]->shown;
+    }
+    struct run_changes *changes =
+        base_profile ? run_changes_compute(base_profile, cur_profile,
+                                           o.baseline_path)
+                     : NULL;
+    summary.changes = changes;
     for (size_t i = 0; i < n_outputs; i++)
         outputs[i]->finish(outputs[i], want_summary ? &summary : NULL,
                            &total);
+    uint64_t shown = outputs[0] ? outputs[0]->shown : 0;
     workers_free(ws);
     for (size_t i = 0; i < n_outputs; i++)
         outputs[i]->free(outputs[i]);
+    progress_free(progress);
     if (json_out && json_out != stdout && fclose(json_out) != 0) {
         fprintf(stderr, "tlsmon: --json %s: writing failed: %s\n",
                 o.json_path, strerror(errno));
         exit_code = EXIT_INPUT;
     }
+    if (say_ndjson && shown)
+        fputs("tlsmon: the output was not a terminal, so it is NDJSON "
+              "(--format text for text)\n", stderr);
+    if (record_order_late(order))
+        fprintf(stderr, "tlsmon: note: %" PRIu64 " records came after later "
+                "ones (the inputs' times go back, or a handshake was decided "
+                "long after it began)\n", record_order_late(order));
+    record_order_free(order);
+    run_changes_free(changes);
+    run_profile_free(base_profile);
+    run_profile_free(cur_profile);
     summary_free(&summary);
     rules_free(rules);
     keylog_free(keylog);
     free(o.rule_files);
     free(o.inputs);
     free(o.keylogs);
+    view_free(&o.view);
+    if (show_flow) {
+        free(args);
+        free(show_flow);
+    }
 
     if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
         fprintf(stderr, "tlsmon: writing results failed: %s\n", strerror(errno));

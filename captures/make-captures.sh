@@ -3009,6 +3009,47 @@ KEYLOG_SCENARIOS=(keylog-tls13-suites keylog-tls12-suites keylog-curl-tls13
      keylog-gnutls-hostname keylog-hostname-tls13 keylog-unknown-ca
      keylog-dsb)
 
+
+# A change window, for --baseline: the same server name and port before
+# and after someone replaced its certificate. Before, a TLS 1.3 and a TLS
+# 1.2 client get through (the 1.2 one sees the CA-issued leaf); after, the
+# server shows a self-signed certificate, both are refused, and a client
+# that never came before (curl) fails too.
+change_server() { # CERT-NAME NACCEPT
+    local extra=()
+    [ "$1" = server-rsa ] && extra=(-cert_chain "$INTER")
+    server_start 4560 openssl s_server -accept 4560 -naccept "$2" -rev \
+        -cert "$CERTS/$1.pem" -key "$CERTS/$1.key" "${extra[@]}"
+}
+
+cap_change_before() {
+    capture_start change-before 4560
+    change_server server-rsa 2
+    must_pass s_client_say "before" 1 -connect 127.0.0.1:4560 -tls1_3 \
+        -servername server.test "${VERIFY[@]}"
+    must_pass s_client_say "before" 1 -connect 127.0.0.1:4560 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect "$SH13" 1
+    expect "$SH12" 1
+}
+
+cap_change_after() {
+    capture_start change-after 4560
+    change_server server-selfsigned 3
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4560 -tls1_3 \
+        -servername server.test "${VERIFY[@]}"
+    must_fail s_client_say "" 1 -connect 127.0.0.1:4560 -tls1_2 \
+        -servername server.test "${VERIFY[@]}"
+    must_fail in_ns curl -sS -o /dev/null --tlsv1.2 --cacert "$ROOT" \
+        --resolve server.test:4560:127.0.0.1 https://server.test:4560/
+    server_stop
+    capture_stop
+    expect "$SH12" 1
+    expect 'tls.alert_message.desc==48 && tcp.dstport==4560' 3
+}
+
 STARTTLS_SCENARIOS=(starttls-smtp starttls-smtp-refused starttls-imap
      starttls-imap-refused starttls-pop3 starttls-pop3-refused starttls-ftp
      starttls-ftp-refused starttls-xmpp starttls-xmpp-refused starttls-ldap starttls-ldap-refused
@@ -3032,6 +3073,7 @@ ALL+=("${RULECAP_SCENARIOS[@]}")
 ALL+=("${CAUSE_SCENARIOS[@]}")
 ALL+=("${KEYLOG_SCENARIOS[@]}")
 ALL+=("${OUTCOME_SCENARIOS[@]}")
+ALL+=(change-before change-after)
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do

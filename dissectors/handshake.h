@@ -439,6 +439,7 @@ struct handshake {
     bool new_session_ticket;
     bool ccs[2];             /* ChangeCipherSpec sent, by side */
     bool finished[2];        /* Finished sent (encrypted), by side */
+    uint64_t finished_ts_us[2]; /* when each Finished was seen, 0 never */
     bool app_data[2];        /* application data sent, by side */
     uint32_t encrypted_records[2]; /* after keys changed, by side */
     uint16_t first_client_encrypted_len; /* TLS 1.3: Finished or alert? */

@@ -1055,6 +1055,9 @@ static void read_tls13_record(struct tls_session *s, int side,
     }
     if (r == TLS_SIDE_SERVER) {
         reach(s, STAGE_SERVER_ENCRYPTED_FLIGHT);
+        /* Its Finished closes the flight: the last record before the
+         * client's Finished carries it. */
+        h->finished_ts_us[TLS_SIDE_SERVER] = s->now;
         return;
     }
     if (h->encrypted_records[r] == 1) {
@@ -2042,6 +2045,10 @@ void tls_feed(struct tls_session *s, int side, const uint8_t *data,
         return;
 
     read_records(s, side, &in);
+    /* Timed here, where every way of seeing a Finished passes. */
+    for (int r = 0; r < 2; r++)
+        if (h->finished[r] && h->finished_ts_us[r] == 0)
+            h->finished_ts_us[r] = ts_us;
     /* Bytes after the deciding record: this side's tail, if it has one, at
      * this feed's time (a decision may have moved the clock back to the
      * moment it is dated). */

@@ -78,4 +78,11 @@ struct rule_set {
     size_t n_regexes, cap_regexes;
 };
 
+/* A filter: one set of one rule (only its condition) per condition. */
+#define FILTER_MAX_CONDITIONS 64
+struct rule_filter {
+    struct rule_set *sets[FILTER_MAX_CONDITIONS];
+    size_t n;
+};
+
 #endif

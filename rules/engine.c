@@ -244,6 +244,15 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
     }
 }
 
+bool rules_filter_match(const struct rule_filter *f,
+                        const struct handshake *h)
+{
+    for (size_t i = 0; f && i < f->n; i++)
+        if (!eval(&f->sets[i]->rules[0].when, h))
+            return false;
+    return true;
+}
+
 /* ---- messages ---------------------------------------------------------- */
 
 static void put_value(struct text_buf *s, const struct field_def *f,

@@ -91,6 +91,23 @@ int rules_severity_number(enum rule_severity s);
 const char *rules_fix_name(enum rule_fix f);
 const char *rules_confidence_name(enum rule_confidence c);
 
+/* A filter: conditions in the rule language (what a rule's `when:` holds:
+ * FIELD: VALUE, {OP: VALUE}, all/any/not), each written as YAML, for
+ * choosing which records to show (--where and its short forms). A record
+ * matches when every condition holds; a filter without conditions, or
+ * none at all (NULL), matches every record. */
+struct rule_filter;
+struct rule_filter *rules_filter_new(void);
+/* Add one condition; `name` prefixes error messages ("--where:1:2:
+ * unknown field ..."). False, with `err` filled, when it does not compile
+ * (the filter is unchanged). */
+bool rules_filter_add(struct rule_filter *f, const char *name,
+                      const char *text, char *err, size_t err_len);
+size_t rules_filter_count(const struct rule_filter *f);
+bool rules_filter_match(const struct rule_filter *f,
+                        const struct handshake *h);
+void rules_filter_free(struct rule_filter *f);
+
 /* The causes a rule may name: the rows of DIAGNOSES.md, in ranking order
  * (causes.c). `unknown` is the cause of the built-in rule every set ends
  * with, for a failure no other rule explains. */

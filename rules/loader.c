@@ -1152,6 +1152,100 @@ static struct rule_set *load_all(const char *name, const char *text,
     return rs;
 }
 
+/* One condition, alone, as a set of one rule. */
+static struct rule_set *compile_condition(const char *name, const char *text,
+                                          char *err, size_t err_len)
+{
+    struct loader *ld = calloc(1, sizeof(*ld));
+    struct rule_set *rs = calloc(1, sizeof(*rs));
+    if (!ld || !rs) {
+        snprintf(err, err_len, "%s: out of memory", name);
+        free(ld);
+        free(rs);
+        return NULL;
+    }
+    err[0] = 0;
+    ld->rs = rs;
+    ld->err = err;
+    ld->err_len = err_len;
+    ld->file = name;
+    bool ok = false;
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    rs->rules = calloc(1, sizeof(*rs->rules));
+    if (!rs->rules || strlen(text) > MAX_FILE_BYTES ||
+        !yaml_parser_initialize(&parser)) {
+        snprintf(err, err_len, "%s: out of memory, or longer than %u bytes",
+                 name, MAX_FILE_BYTES);
+        goto out;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text,
+                                 strlen(text));
+    if (!yaml_parser_load(&parser, &doc)) {
+        const char *ctx = parser.context ? parser.context : "";
+        fail_at(ld, name, parser.problem_mark, "YAML syntax error: %s%s%s",
+                parser.problem ? parser.problem : "unknown", *ctx ? " " : "",
+                ctx);
+        yaml_parser_delete(&parser);
+        goto out;
+    }
+    yaml_parser_delete(&parser);
+    ld->doc = &doc;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (!root) {
+        snprintf(err, err_len, "%s: empty condition, expected FIELD: VALUE, "
+                 "all:, any: or not:", name);
+    } else {
+        struct compiled_rule *r = &rs->rules[0];
+        r->pub.id = r->pub.name = r->pub.description = name;
+        r->pub.enabled = true;
+        ok = compile_cond_map(ld, root, &r->when, 0);
+        rs->n_rules = ok ? 1 : 0;
+    }
+    yaml_document_delete(&doc);
+out:
+    free(ld);
+    if (!ok) {
+        rules_free(rs);
+        return NULL;
+    }
+    return rs;
+}
+
+struct rule_filter *rules_filter_new(void)
+{
+    return calloc(1, sizeof(struct rule_filter));
+}
+
+bool rules_filter_add(struct rule_filter *f, const char *name,
+                      const char *text, char *err, size_t err_len)
+{
+    if (f->n == FILTER_MAX_CONDITIONS) {
+        snprintf(err, err_len, "%s: more than %d filter conditions", name,
+                 FILTER_MAX_CONDITIONS);
+        return false;
+    }
+    struct rule_set *rs = compile_condition(name, text, err, err_len);
+    if (!rs)
+        return false;
+    f->sets[f->n++] = rs;
+    return true;
+}
+
+size_t rules_filter_count(const struct rule_filter *f)
+{
+    return f ? f->n : 0;
+}
+
+void rules_filter_free(struct rule_filter *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++)
+        rules_free(f->sets[i]);
+    free(f);
+}
+
 void rules_free(struct rule_set *rs)
 {
     if (!rs)

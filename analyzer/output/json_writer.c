@@ -4,6 +4,7 @@
  * half-written by stdio buffering between fields. */
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -350,6 +351,29 @@ bool json_append_raw(struct json_writer *w, const char *s, size_t n)
         return false;
     memcpy(w->buf + w->len, s, n);
     w->len += n;
+    return true;
+}
+
+bool json_append_fmt(struct json_writer *w, const char *fmt, ...)
+{
+    /* One formatting pass when it fits the room there is (it nearly
+     * always does), a second one after growing when it does not. */
+    if (w->failed || !reserve(w, 256))
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(w->buf + w->len, w->cap - w->len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return false;
+    if ((size_t)n >= w->cap - w->len) {
+        if (!reserve(w, (size_t)n + 1))
+            return false;
+        va_start(ap, fmt);
+        vsnprintf(w->buf + w->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    w->len += (size_t)n;
     return true;
 }
 

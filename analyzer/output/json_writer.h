@@ -58,6 +58,10 @@ void json_fixed3(struct json_writer *w, double d);
 /* Append n bytes as they are (no JSON structure): for collecting finished
  * lines. False, and nothing appended, when they do not fit. */
 bool json_append_raw(struct json_writer *w, const char *s, size_t n);
+/* The same for printf-formatted text (the text outputs build their lines
+ * in the scratch this way). */
+bool json_append_fmt(struct json_writer *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The contents as a NUL-terminated string ("" after a failure). */
 const char *json_text(struct json_writer *w);

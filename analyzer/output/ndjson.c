@@ -15,7 +15,9 @@
 #include "output.h"
 #include "events.h"
 #include "json_writer.h"
+#include "order.h"
 #include "summary.h"
+#include "../../rules/engine.h"
 
 struct ndjson_output {
     struct output base; /* first: the pipeline holds a struct output * */
@@ -57,11 +59,15 @@ static void ndjson_handshake(struct output *o, const struct handshake *h,
 {
     struct ndjson_output *n = (struct ndjson_output *)o;
     struct record_lines r = {&s->lines, 0, 0};
+    if (!rules_filter_match(o->filter, h))
+        return;
     json_reset(&s->lines);
     r.lost = events_from_handshake(&s->event, h, o->events, collect_line, &r);
     pthread_mutex_lock(&n->write_lock);
+    o->shown++;
     if (s->lines.len &&
-        fwrite(s->lines.buf, 1, s->lines.len, o->fp) != s->lines.len) {
+        !record_order_deliver(o->order, o->fp, h, s->lines.buf,
+                              s->lines.len)) {
         r.lost += r.count;
         r.count = 0;
     }
@@ -94,6 +100,8 @@ static void ndjson_finish(struct output *o, const struct summary *sum,
                           const struct run_stats *st)
 {
     struct ndjson_output *n = (struct ndjson_output *)o;
+    if (!record_order_flush(o->order, o->fp))
+        n->lost++;
     if (sum) {
         summary_write_json(&n->w, sum, st);
         if (!json_write_line(&n->w, o->fp))

@@ -13,6 +13,8 @@
 #include "json_writer.h"
 
 struct summary; /* summary.h */
+struct rule_filter; /* rules/engine.h */
+struct record_order; /* order.h */
 struct stats_snapshot; /* stats_event.h */
 
 /* The kinds of events an output takes (--json-events, --syslog-events,
@@ -66,10 +68,26 @@ struct output {
     void (*free)(struct output *o);
     FILE *fp;
     bool color;
+    /* What a person asked to see (the -o output, the report): the records
+     * `filter` lets through (NULL: all), counted in `shown` under the
+     * output's lock; `order` holds them back for capture-time order (NULL:
+     * written when decided). `detail`: the text output adds every fact
+     * under each record. */
+    const struct rule_filter *filter;
+    uint64_t shown;
+    struct record_order *order;
+    bool detail;
+    /* Called (under the output's lock) before writing to a terminal that
+     * a progress line shares; NULL: nothing to do. */
+    void (*before_write)(void *ctx);
+    void *before_write_ctx;
 };
 
 /* Text for a person: one line per handshake, `color` for a terminal. */
 struct output *output_text_new(FILE *fp, bool color);
+/* Why a handshake ended, as the text line says it: "client alert fatal
+ * unknown_ca(48)", "server rst", "no alert". Returns buf. */
+const char *text_reason(const struct handshake *h, char *buf, size_t n);
 /* One JSON object per line, ECS names, driven by the field registry. */
 struct output *output_ndjson_new(FILE *fp);
 

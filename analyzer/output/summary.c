@@ -3,12 +3,15 @@
  * made at print time, with ties broken by first appearance so the output is
  * stable for a given input. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "summary.h"
 #include "json_writer.h"
+#include "../baseline.h"
 #include "../fields.h"
+#include "../str_copy.h"
 #include "../../dissectors/outcome.h"
 #include "../../dissectors/tls_names.h"
 #include "../../rules/engine.h"
@@ -17,13 +20,16 @@ bool summary_init(struct summary *s)
 {
     memset(s, 0, sizeof(*s));
     s->servers = calloc(SUMMARY_SERVER_SLOTS, sizeof(*s->servers));
-    return s->servers != NULL;
+    s->clients = calloc(SUMMARY_CLIENT_SLOTS, sizeof(*s->clients));
+    return s->servers != NULL && s->clients != NULL;
 }
 
 void summary_free(struct summary *s)
 {
     free(s->servers);
+    free(s->clients);
     s->servers = NULL;
+    s->clients = NULL;
 }
 
 static void tally(struct summary_tally *t, size_t *n, size_t cap,
@@ -44,9 +50,12 @@ static void tally(struct summary_tally *t, size_t *n, size_t cap,
     (*n)++;
 }
 
+/* What event.outcome calls a failure: a refused STARTTLS upgrade is one
+ * (the client wanted TLS and did not get it), though no TLS was spoken. */
 static bool is_failure(const struct handshake *h)
 {
-    return h->outcome == OUTCOME_FAILED || h->outcome == OUTCOME_NOT_TLS;
+    return h->outcome == OUTCOME_FAILED || h->outcome == OUTCOME_NOT_TLS ||
+           h->outcome == OUTCOME_REFUSED;
 }
 
 static const char *record_sni(const struct handshake *h)
@@ -100,38 +109,162 @@ static void note_cause(struct summary_server *e, const struct handshake *h)
     }
 }
 
-static void count_failing_server(struct summary *s, const struct handshake *h)
+/* The record's primary cause counted in a per-entry table. */
+static void count_cause(struct summary_causes *c, const struct handshake *h)
 {
+    const struct rule *r = rules_primary(h);
+    if (!r)
+        return;
+    size_t idx = cause_index(r->cause);
+    if (idx >= SUMMARY_MAX_CAUSES)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->top[i].cause == idx && c->top[i].fix == (uint8_t)r->fix) {
+            c->top[i].count++;
+            return;
+        }
+    if (c->n == SUMMARY_ENTRY_CAUSES) {
+        c->other++;
+        return;
+    }
+    c->top[c->n++] = (struct summary_cause_count){(uint8_t)idx,
+                                                  (uint8_t)r->fix, 1};
+}
+
+/* What the server chose and showed in this handshake. */
+static void note_accepted(struct summary_server *e, const struct handshake *h)
+{
+    if (h->sh.seen && h->outcome == OUTCOME_ESTABLISHED) {
+        bool have = false;
+        for (size_t i = 0; i < e->n_versions; i++)
+            have |= e->versions[i] == h->sh.version;
+        if (!have && e->n_versions < SUMMARY_SERVER_VERSIONS)
+            e->versions[e->n_versions++] = h->sh.version;
+        have = false;
+        for (size_t i = 0; i < e->n_suites; i++)
+            have |= e->suites[i] == h->sh.cipher;
+        if (!have && e->n_suites < SUMMARY_SERVER_SUITES)
+            e->suites[e->n_suites++] = h->sh.cipher;
+        else if (!have)
+            e->suites_more = true;
+    }
+    const struct cert_result *c = &h->server_cert;
+    if (!c->visible || !c->leaf_parsed || !c->times_checked)
+        return;
+    e->not_yet_valid |= c->not_yet_valid;
+    if (!e->has_expiry || c->days_to_expiry < e->days_to_expiry) {
+        e->has_expiry = true;
+        e->days_to_expiry = c->days_to_expiry;
+    }
+}
+
+static void count_server(struct summary *s, const struct handshake *h)
+{
+    bool failed = is_failure(h);
     if (!s->servers) {
-        s->servers_untracked++;
+        s->servers_untracked += failed;
+        s->servers_untracked_handshakes++;
         return;
     }
     const char *sni = record_sni(h);
     size_t slot = server_hash(&h->server, sni) % SUMMARY_SERVER_SLOTS;
     for (size_t probe = 0; probe < SUMMARY_SERVER_SLOTS; probe++) {
         struct summary_server *e = &s->servers[slot];
-        if (e->used && same_server(e, &h->server, sni)) {
-            e->count++;
-            if (h->flow_start_us < e->first_us)
-                e->first_us = h->flow_start_us;
-            note_cause(e, h);
-            return;
-        }
         if (!e->used) {
             if (s->n_servers >= SUMMARY_MAX_SERVERS)
                 break;
             e->used = true;
             e->first_us = h->flow_start_us;
-            e->count = 1;
             e->ep = h->server;
             snprintf(e->sni, sizeof(e->sni), "%s", sni);
-            note_cause(e, h);
             s->n_servers++;
+        }
+        if (same_server(e, &h->server, sni)) {
+            e->handshakes++;
+            if (h->flow_start_us < e->first_us)
+                e->first_us = h->flow_start_us;
+            if (failed) {
+                e->count++;
+                note_cause(e, h);
+            }
+            count_cause(&e->causes, h);
+            note_accepted(e, h);
             return;
         }
         slot = (slot + 1) % SUMMARY_SERVER_SLOTS;
     }
-    s->servers_untracked++;
+    s->servers_untracked += failed;
+    s->servers_untracked_handshakes++;
+}
+
+/* A ClientHello's fingerprint: JA4, else JA3; NULL without either. */
+static const char *client_key(const struct handshake *h)
+{
+    if (h->ja4[0] && memchr(h->ja4, '\0', sizeof(h->ja4)))
+        return h->ja4;
+    if (h->ja3[0] && memchr(h->ja3, '\0', sizeof(h->ja3)))
+        return h->ja3;
+    return NULL;
+}
+
+static const struct field_def *highest_field;
+
+static void find_highest_field(void)
+{
+    highest_field = fields_find("tlsmon.client_hello.highest_version");
+}
+
+static uint16_t highest_offered(const struct handshake *h)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_highest_field);
+    const struct field_def *f = highest_field;
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    return f && f->get(h, &v, scratch, sizeof(scratch)) ? (uint16_t)v.num
+                                                        : 0;
+}
+
+static void count_client(struct summary *s, const struct handshake *h)
+{
+    const char *key = client_key(h);
+    if (!key)
+        return;
+    if (!s->clients) {
+        s->clients_untracked++;
+        return;
+    }
+    uint32_t hash = 2166136261u;
+    for (const char *p = key; *p; p++)
+        hash = (hash ^ (uint8_t)*p) * 16777619u;
+    size_t slot = hash % SUMMARY_CLIENT_SLOTS;
+    for (size_t probe = 0; probe < SUMMARY_CLIENT_SLOTS; probe++) {
+        struct summary_client *e = &s->clients[slot];
+        if (!e->used) {
+            if (s->n_clients >= SUMMARY_MAX_CLIENTS)
+                break;
+            e->used = true;
+            e->first_us = h->flow_start_us;
+            snprintf(e->ja4, sizeof(e->ja4), "%s", h->ja4);
+            snprintf(e->ja3, sizeof(e->ja3), "%s", h->ja3);
+            str_copy(e->sni, sizeof(e->sni), record_sni(h));
+            s->n_clients++;
+        }
+        const char *ek = e->ja4[0] ? e->ja4 : e->ja3;
+        if (strcmp(ek, key) == 0) {
+            e->handshakes++;
+            if (h->flow_start_us < e->first_us)
+                e->first_us = h->flow_start_us;
+            e->failed += is_failure(h);
+            uint16_t top = highest_offered(h);
+            if (tls_version_rank(top) > tls_version_rank(e->highest_version))
+                e->highest_version = top;
+            count_cause(&e->causes, h);
+            return;
+        }
+        slot = (slot + 1) % SUMMARY_CLIENT_SLOTS;
+    }
+    s->clients_untracked++;
 }
 
 void summary_add(struct summary *s, const struct handshake *h)
@@ -157,10 +290,17 @@ void summary_add(struct summary *s, const struct handshake *h)
     } else if (h->diagnosed && is_failure(h)) {
         s->failures_unexplained++;
     }
+    count_server(s, h);
+    count_client(s, h);
     if (!is_failure(h))
         return;
 
     s->failures++;
+    if (h->outcome == OUTCOME_REFUSED) {
+        /* No TLS was spoken: no alert, stage or close to count. */
+        s->failures_refused++;
+        return;
+    }
     const struct tls_alert *a = fields_deciding_alert(h);
     if (a && a->sender <= TLS_SIDE_SERVER)
         s->alerts[a->sender][a->encrypted ? SUMMARY_ALERT_ENCRYPTED
@@ -171,7 +311,6 @@ void summary_add(struct summary *s, const struct handshake *h)
         s->by_stage[h->failure_stage]++;
     if ((unsigned)h->ended_by <= ENDED_NOT_TLS)
         s->by_ended_by[h->ended_by]++;
-    count_failing_server(s, h);
 }
 
 /* ---- rankings ----------------------------------------------------------- */
@@ -262,11 +401,64 @@ static size_t top_servers(const struct summary *s, struct ranked *top)
     if (!s->servers)
         return 0;
     for (size_t i = 0; i < SUMMARY_SERVER_SLOTS; i++)
-        if (s->servers[i].used)
+        if (s->servers[i].used && s->servers[i].count)
             top_insert(top, &k,
                        (struct ranked){s->servers[i].count,
                                        s->servers[i].first_us, i},
                        server_ranks_above, s);
+    return k;
+}
+
+/* Failures first, then handshakes: the key one count carries. */
+static uint64_t failures_then_handshakes(uint64_t failed, uint64_t hs)
+{
+    uint64_t f = failed > 0xffffffffu ? 0xffffffffu : failed;
+    uint64_t n = hs > 0xffffffffu ? 0xffffffffu : hs;
+    return f << 32 | n;
+}
+
+static size_t top_server_table(const struct summary *s, struct ranked *top)
+{
+    size_t k = 0;
+    for (size_t i = 0; s->servers && i < SUMMARY_SERVER_SLOTS; i++) {
+        const struct summary_server *e = &s->servers[i];
+        if (e->used)
+            top_insert(top, &k,
+                       (struct ranked){failures_then_handshakes(
+                                           e->count, e->handshakes),
+                                       e->first_us, i},
+                       server_ranks_above, s);
+    }
+    return k;
+}
+
+/* Fingerprints tied on counts and first time go by JA4, then JA3. */
+static bool client_ranks_above(const struct ranked *a, const struct ranked *b,
+                               const void *ctx)
+{
+    if (a->count != b->count || a->order != b->order)
+        return ranks_above(a, b, NULL);
+    const struct summary *sum = ctx;
+    const struct summary_client *ca = &sum->clients[a->index];
+    const struct summary_client *cb = &sum->clients[b->index];
+    int c = strcmp(ca->ja4, cb->ja4);
+    if (c == 0)
+        c = strcmp(ca->ja3, cb->ja3);
+    return c < 0;
+}
+
+static size_t top_clients(const struct summary *s, struct ranked *top)
+{
+    size_t k = 0;
+    for (size_t i = 0; s->clients && i < SUMMARY_CLIENT_SLOTS; i++) {
+        const struct summary_client *e = &s->clients[i];
+        if (e->used)
+            top_insert(top, &k,
+                       (struct ranked){failures_then_handshakes(
+                                           e->failed, e->handshakes),
+                                       e->first_us, i},
+                       client_ranks_above, s);
+    }
     return k;
 }
 
@@ -316,14 +508,167 @@ static void heading(FILE *fp, bool color, const char *title)
             color ? ANSI_RESET : "");
 }
 
+/* Handshakes and failures over every server (fingerprint) of the table,
+ * for the "N more" lines. */
+static void server_totals(const struct summary *s, uint64_t *hs,
+                          uint64_t *failed)
+{
+    *hs = *failed = 0;
+    for (size_t i = 0; s->servers && i < SUMMARY_SERVER_SLOTS; i++)
+        if (s->servers[i].used) {
+            *hs += s->servers[i].handshakes;
+            *failed += s->servers[i].count;
+        }
+}
+
+static void client_totals(const struct summary *s, uint64_t *hs,
+                          uint64_t *failed)
+{
+    *hs = *failed = 0;
+    for (size_t i = 0; s->clients && i < SUMMARY_CLIENT_SLOTS; i++)
+        if (s->clients[i].used) {
+            *hs += s->clients[i].handshakes;
+            *failed += s->clients[i].failed;
+        }
+}
+
+/* "untrusted_cert 3 (fix: server), cert_expired 1 (fix: server)" */
+static void print_causes(FILE *fp, const struct summary_causes *in)
+{
+    /* Most frequent first; equal counts in the order they came. */
+    struct summary_causes sorted = *in, *c = &sorted;
+    for (size_t i = 1; i < c->n; i++)
+        for (size_t j = i; j > 0 && c->top[j].count > c->top[j - 1].count;
+             j--) {
+            struct summary_cause_count t = c->top[j];
+            c->top[j] = c->top[j - 1];
+            c->top[j - 1] = t;
+        }
+    for (size_t i = 0; i < c->n; i++)
+        fprintf(fp, "%s%s %" PRIu32 " (fix: %s)", i ? ", " : "",
+                rules_cause_at(c->top[i].cause)->id, c->top[i].count,
+                rules_fix_name((enum rule_fix)c->top[i].fix));
+    if (c->other)
+        fprintf(fp, ", %" PRIu64 " other", c->other);
+}
+
+static void print_server_table(FILE *fp, const struct summary *s, bool color)
+{
+    struct ranked top[SUMMARY_TOP];
+    char buf[128], sni[HS_SNI_LEN * 4];
+    size_t k = top_server_table(s, top);
+    if (k == 0)
+        return;
+    heading(fp, color, "servers (most failures first)");
+    fputs("  handshakes  failed  server\n", fp);
+    uint64_t hs_shown = 0, failed_shown = 0;
+    for (size_t i = 0; i < k; i++) {
+        const struct summary_server *e = &s->servers[top[i].index];
+        hs_shown += e->handshakes;
+        failed_shown += e->count;
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %s", e->handshakes,
+                e->count, server_string(&e->ep, buf, sizeof(buf)));
+        if (e->sni[0])
+            fprintf(fp, " [%s]", fields_printable(e->sni, sni, sizeof(sni)));
+        fputc('\n', fp);
+        if (e->causes.n || e->causes.other) {
+            fputs("                      causes: ", fp);
+            print_causes(fp, &e->causes);
+            fputc('\n', fp);
+        }
+        if (e->n_versions || e->has_expiry) {
+            fputs(e->n_versions ? "                      established with"
+                                : "                      never established",
+                  fp);
+            for (size_t v = 0; v < e->n_versions; v++)
+                fprintf(fp, "%s%s", v ? ", " : " ",
+                        fields_version_string(e->versions[v], buf,
+                                              sizeof(buf)));
+            for (size_t c = 0; c < e->n_suites; c++)
+                fprintf(fp, "%s%s", c ? ", " : ": ",
+                        fields_cipher_string(e->suites[c], buf, sizeof(buf)));
+            if (e->suites_more)
+                fputs(", ...", fp);
+            if (e->not_yet_valid)
+                fputs("; a certificate not valid yet", fp);
+            if (e->has_expiry && e->days_to_expiry >= 0)
+                fprintf(fp, "; certificate expires in %" PRId32 " days",
+                        e->days_to_expiry);
+            else if (e->has_expiry)
+                fprintf(fp, "; certificate expired %" PRId32 " days ago",
+                        -e->days_to_expiry);
+            fputc('\n', fp);
+        }
+    }
+    uint64_t hs_all, failed_all;
+    server_totals(s, &hs_all, &failed_all);
+    if (s->n_servers > k)
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more servers\n",
+                hs_all - hs_shown, failed_all - failed_shown,
+                s->n_servers - k);
+    if (s->servers_untracked_handshakes)
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  servers past the table "
+                "(%d kept)\n", s->servers_untracked_handshakes,
+                s->servers_untracked, SUMMARY_MAX_SERVERS);
+}
+
+static void print_client_table(FILE *fp, const struct summary *s, bool color)
+{
+    struct ranked top[SUMMARY_TOP];
+    char buf[64], sni[256];
+    size_t k = top_clients(s, top);
+    if (k == 0)
+        return;
+    heading(fp, color, "client fingerprints (most failures first)");
+    fputs("  handshakes  failed  JA4 (JA3)\n", fp);
+    uint64_t hs_shown = 0, failed_shown = 0;
+    for (size_t i = 0; i < k; i++) {
+        const struct summary_client *e = &s->clients[top[i].index];
+        hs_shown += e->handshakes;
+        failed_shown += e->failed;
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %s", e->handshakes,
+                e->failed, e->ja4[0] ? e->ja4 : "-");
+        if (e->ja3[0])
+            fprintf(fp, " (%s)", e->ja3);
+        fputc('\n', fp);
+        fprintf(fp, "                      offers up to %s",
+                e->highest_version
+                    ? fields_version_string(e->highest_version, buf,
+                                            sizeof(buf))
+                    : "?");
+        if (e->sni[0])
+            fprintf(fp, ", first asked for %s",
+                    fields_printable(e->sni, sni, sizeof(sni)));
+        fputc('\n', fp);
+        if (e->causes.n || e->causes.other) {
+            fputs("                      causes: ", fp);
+            print_causes(fp, &e->causes);
+            fputc('\n', fp);
+        }
+    }
+    uint64_t hs_all, failed_all;
+    client_totals(s, &hs_all, &failed_all);
+    if (s->n_clients > k)
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more fingerprints\n",
+                hs_all - hs_shown, failed_all - failed_shown,
+                s->n_clients - k);
+    if (s->clients_untracked)
+        fprintf(fp, "  %10" PRIu64 "          fingerprints past the table "
+                "(%d kept)\n", s->clients_untracked, SUMMARY_MAX_CLIENTS);
+}
+
 void summary_print_text(FILE *fp, const struct summary *s,
                         const struct run_stats *st, bool color)
 {
     struct ranked top[SUMMARY_TOP];
-    char buf[128], sni[HS_SNI_LEN * 4];
+    char buf[128];
     size_t k;
 
     heading(fp, color, "summary");
+    if (s->view_filter)
+        fprintf(fp, "  shown       %" PRIu64 " of %" PRIu64
+                " handshakes (%s); everything below counts all of them\n",
+                s->view_shown, s->handshakes, s->view_filter);
     fprintf(fp, "  handshakes  %" PRIu64, s->handshakes);
     for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++) {
         if (s->by_outcome[o] == 0)
@@ -414,6 +759,9 @@ void summary_print_text(FILE *fp, const struct summary *s,
             fprintf(fp, "  %8" PRIu64 "  %s\n", s->by_stage[st_i],
                     name ? name : "unknown");
         }
+        if (s->failures_refused)
+            fprintf(fp, "  %8" PRIu64 "  starttls_refused\n",
+                    s->failures_refused);
 
         heading(fp, color, "failures ended by");
         for (int e = 0; e <= ENDED_NOT_TLS; e++)
@@ -421,25 +769,11 @@ void summary_print_text(FILE *fp, const struct summary *s,
                 fprintf(fp, "  %8" PRIu64 "  %s\n", s->by_ended_by[e],
                         e == ENDED_NONE ? "undecided"
                                         : ended_by_name((enum hs_ended_by)e));
-
-        heading(fp, color, "top failing servers");
-        k = top_servers(s, top);
-        for (size_t i = 0; i < k; i++) {
-            const struct summary_server *e = &s->servers[top[i].index];
-            fprintf(fp, "  %8" PRIu64 "  %s", e->count,
-                    server_string(&e->ep, buf, sizeof(buf)));
-            if (e->sni[0])
-                fprintf(fp, " [%s]",
-                        fields_printable(e->sni, sni, sizeof(sni)));
-            if (e->cause)
-                fprintf(fp, "  %s (fix: %s)", e->cause,
-                        rules_fix_name((enum rule_fix)e->fix));
-            fputc('\n', fp);
-        }
-        if (s->servers_untracked)
-            fprintf(fp, "  %8" PRIu64 "  (servers past the table)\n",
-                    s->servers_untracked);
     }
+    print_server_table(fp, s, color);
+    print_client_table(fp, s, color);
+    if (s->changes)
+        run_changes_print_text(fp, s->changes, color);
 
     if (st) {
         heading(fp, color, "run");
@@ -471,6 +805,131 @@ void summary_print_text(FILE *fp, const struct summary *s,
 }
 
 /* ---- JSON --------------------------------------------------------------- */
+
+static void write_causes(struct json_writer *w, const struct summary_causes *c)
+{
+    json_key(w, "causes");
+    json_begin_array(w);
+    for (size_t i = 0; i < c->n; i++) {
+        json_begin_object(w);
+        json_key(w, "cause");
+        json_string(w, rules_cause_at(c->top[i].cause)->id);
+        json_key(w, "fix");
+        json_string(w, rules_fix_name((enum rule_fix)c->top[i].fix));
+        json_member_uint(w, "count", c->top[i].count);
+        json_end_object(w);
+    }
+    json_end_array(w);
+    if (c->other)
+        json_member_uint(w, "causes_other", c->other);
+}
+
+/* The per-server and per-fingerprint tables, most failures first, and
+ * what the filter of the printed records was. */
+static void write_tables(struct json_writer *w, const struct summary *s)
+{
+    struct ranked top[SUMMARY_TOP];
+    char buf[128];
+    size_t k = top_server_table(s, top);
+    uint64_t hs = 0, failed = 0;
+    json_key(w, "servers");
+    json_begin_array(w);
+    for (size_t i = 0; i < k; i++) {
+        const struct summary_server *e = &s->servers[top[i].index];
+        hs += e->handshakes;
+        failed += e->count;
+        json_begin_object(w);
+        json_key(w, "ip");
+        json_string(w, fields_ip_string(&e->ep, buf, sizeof(buf)));
+        json_key(w, "port");
+        json_int(w, e->ep.port);
+        if (e->sni[0]) {
+            json_key(w, "server_name");
+            json_string(w, e->sni);
+        }
+        json_member_uint(w, "handshakes", e->handshakes);
+        json_member_uint(w, "failed", e->count);
+        write_causes(w, &e->causes);
+        json_key(w, "versions");
+        json_begin_array(w);
+        for (size_t v = 0; v < e->n_versions; v++)
+            json_string(w, fields_version_string(e->versions[v], buf,
+                                                 sizeof(buf)));
+        json_end_array(w);
+        json_key(w, "ciphers");
+        json_begin_array(w);
+        for (size_t c = 0; c < e->n_suites; c++)
+            json_string(w, fields_cipher_string(e->suites[c], buf,
+                                                sizeof(buf)));
+        json_end_array(w);
+        if (e->has_expiry) {
+            json_key(w, "days_to_expiry");
+            json_int(w, e->days_to_expiry);
+        }
+        json_end_object(w);
+    }
+    json_end_array(w);
+    uint64_t hs_all, failed_all;
+    server_totals(s, &hs_all, &failed_all);
+    json_key(w, "servers_more");
+    json_begin_object(w);
+    json_member_uint(w, "servers", s->n_servers - k);
+    json_member_uint(w, "handshakes", hs_all - hs);
+    json_member_uint(w, "failed", failed_all - failed);
+    json_member_uint(w, "untracked_handshakes",
+                     s->servers_untracked_handshakes);
+    json_end_object(w);
+
+    k = top_clients(s, top);
+    hs = failed = 0;
+    json_key(w, "client_fingerprints");
+    json_begin_array(w);
+    for (size_t i = 0; i < k; i++) {
+        const struct summary_client *e = &s->clients[top[i].index];
+        hs += e->handshakes;
+        failed += e->failed;
+        json_begin_object(w);
+        if (e->ja4[0]) {
+            json_key(w, "ja4");
+            json_string(w, e->ja4);
+        }
+        if (e->ja3[0]) {
+            json_key(w, "ja3");
+            json_string(w, e->ja3);
+        }
+        json_member_uint(w, "handshakes", e->handshakes);
+        json_member_uint(w, "failed", e->failed);
+        if (e->highest_version) {
+            json_key(w, "highest_version");
+            json_string(w, fields_version_string(e->highest_version, buf,
+                                                 sizeof(buf)));
+        }
+        if (e->sni[0]) {
+            json_key(w, "server_name");
+            json_string(w, e->sni);
+        }
+        write_causes(w, &e->causes);
+        json_end_object(w);
+    }
+    json_end_array(w);
+    client_totals(s, &hs_all, &failed_all);
+    json_key(w, "client_fingerprints_more");
+    json_begin_object(w);
+    json_member_uint(w, "fingerprints", s->n_clients - k);
+    json_member_uint(w, "handshakes", hs_all - hs);
+    json_member_uint(w, "failed", failed_all - failed);
+    json_member_uint(w, "untracked_handshakes", s->clients_untracked);
+    json_end_object(w);
+    json_member_uint(w, "failures_refused", s->failures_refused);
+    if (s->view_filter) {
+        json_key(w, "shown");
+        json_begin_object(w);
+        json_key(w, "filter");
+        json_string(w, s->view_filter);
+        json_member_uint(w, "handshakes", s->view_shown);
+        json_end_object(w);
+    }
+}
 
 static void write_run_stats(struct json_writer *w, const struct run_stats *st)
 {
@@ -666,6 +1125,9 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
 
     if (st)
         write_run_stats(w, st);
+    write_tables(w, s);
+    if (s->changes)
+        run_changes_write_json(w, s->changes);
     json_end_object(w); /* summary */
     json_end_object(w); /* tlsmon */
     json_end_object(w);

@@ -16,12 +16,20 @@
 #include "../stats.h"
 
 struct json_writer;
+struct run_changes; /* baseline.h */
 
 #define SUMMARY_TOP 10
 #define SUMMARY_MAX_VERSIONS 16
 #define SUMMARY_MAX_CIPHERS 256
-#define SUMMARY_MAX_SERVERS 1024
+#define SUMMARY_MAX_SERVERS 4096
 #define SUMMARY_SERVER_SLOTS (2 * SUMMARY_MAX_SERVERS) /* hash, half full */
+#define SUMMARY_MAX_CLIENTS 1024
+#define SUMMARY_CLIENT_SLOTS (2 * SUMMARY_MAX_CLIENTS)
+/* Per server or client fingerprint: the causes kept by name (the rest are
+ * counted together), the versions and suites kept. */
+#define SUMMARY_ENTRY_CAUSES 4
+#define SUMMARY_SERVER_VERSIONS 6
+#define SUMMARY_SERVER_SUITES 4
 #define SUMMARY_ALERT_ENCRYPTED 256 /* alert index for encrypted alerts */
 #define SUMMARY_MAX_CAUSES 32       /* rules_causes_count() fits */
 #define SUMMARY_FIXES 4             /* enum rule_fix */
@@ -31,18 +39,55 @@ struct summary_tally {
     uint64_t count;
 };
 
+/* How often one primary cause was found, and who must fix it. */
+struct summary_cause_count {
+    uint8_t cause;  /* index in the cause catalogue */
+    uint8_t fix;    /* enum rule_fix */
+    uint32_t count;
+};
+
+struct summary_causes {
+    struct summary_cause_count top[SUMMARY_ENTRY_CAUSES];
+    uint8_t n;
+    uint64_t other; /* findings of causes past the kept ones */
+};
+
+/* One server: an address, port and SNI ("" without), every handshake. */
 struct summary_server {
     bool used;
-    uint64_t first_us;    /* packet time of its first failure: breaks ties
+    uint64_t first_us;    /* packet time of its first handshake: breaks ties
                              in rankings the same whatever order workers
                              report in */
     uint64_t cause_us;    /* packet time of the failure `cause` is from */
-    uint64_t count;
+    uint64_t count;       /* failures: failed, not_tls, refused */
+    uint64_t handshakes;
     struct endpoint ep;
     char sni[HS_SNI_LEN]; /* "" without SNI */
     const char *cause;    /* primary cause of its latest failure (in packet
                              time), or NULL */
     uint8_t fix;          /* enum rule_fix of that cause */
+    struct summary_causes causes;
+    /* What it chose in its handshakes: versions and suites accepted. */
+    uint16_t versions[SUMMARY_SERVER_VERSIONS];
+    uint8_t n_versions;
+    uint16_t suites[SUMMARY_SERVER_SUITES];
+    uint8_t n_suites;
+    bool suites_more;
+    /* The soonest expiry of the leaves it showed, at capture time. */
+    bool has_expiry;
+    int32_t days_to_expiry;
+    bool not_yet_valid;   /* some leaf it showed was not valid yet */
+};
+
+/* One client fingerprint (JA4, else JA3). */
+struct summary_client {
+    bool used;
+    uint64_t first_us;        /* its first handshake, for ties */
+    char ja4[40], ja3[33];
+    uint64_t handshakes, failed;
+    uint16_t highest_version; /* the highest version it offered */
+    char sni[64];             /* the first server name it asked for */
+    struct summary_causes causes;
 };
 
 struct summary {
@@ -68,13 +113,25 @@ struct summary {
     uint64_t by_cause[SUMMARY_MAX_CAUSES][SUMMARY_FIXES];
     uint64_t failures_unexplained; /* failed, diagnosed, no cause */
 
+    /* What the printed records were chosen by (--where, --failed ...),
+     * NULL when all were printed, and how many it let through. */
+    const char *view_filter;
+    uint64_t view_shown;
+    /* --baseline: what changed since the earlier run; NULL without. */
+    const struct run_changes *changes;
+
     struct summary_server *servers; /* SUMMARY_SERVER_SLOTS, heap */
     size_t n_servers;
     uint64_t servers_untracked; /* failures at servers past the table */
+    uint64_t servers_untracked_handshakes;
+    struct summary_client *clients; /* SUMMARY_CLIENT_SLOTS, heap */
+    size_t n_clients;
+    uint64_t clients_untracked;     /* handshakes past the table */
+    uint64_t failures_refused;      /* STARTTLS refusals among failures */
 };
 
-/* False if the server table could not be allocated; the summary still
- * works, without failing servers. */
+/* False if the server or client table could not be allocated; the
+ * summary still works, without them. */
 bool summary_init(struct summary *s);
 void summary_add(struct summary *s, const struct handshake *h);
 void summary_free(struct summary *s);

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "output.h"
+#include "detail.h"
+#include "order.h"
 #include "summary.h"
 #include "../fields.h"
 #include "../../dissectors/outcome.h"
@@ -32,6 +34,7 @@ struct text_output {
     struct output base; /* first: the pipeline holds a struct output * */
     /* With --workers a record's lines and its findings stay together. */
     pthread_mutex_t write_lock;
+    uint64_t lost; /* records that could not be written */
 };
 
 static void append(struct line *l, const char *fmt, ...)
@@ -111,6 +114,16 @@ static void append_reason(struct line *l, const struct handshake *h)
     append(l, "%s", why ? why : "unknown");
 }
 
+const char *text_reason(const struct handshake *h, char *buf, size_t n)
+{
+    struct line l;
+    l.len = 0;
+    l.buf[0] = '\0';
+    append_reason(&l, h);
+    snprintf(buf, n, "%s", l.buf);
+    return buf;
+}
+
 static const char *stage_for(const struct handshake *h)
 {
     const char *s = stage_failure_name(h->failure_stage);
@@ -124,7 +137,8 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
 
     l->len = 0;
     l->buf[0] = '\0';
-    append(l, "%s ", fields_time_string(ts, 3, tmp, sizeof(tmp)));
+    append(l, "%s #%" PRIu64 " ", fields_time_string(ts, 3, tmp, sizeof(tmp)),
+           h->flow_id);
     append_endpoint(l, &h->client);
     append(l, " -> ");
     append_endpoint(l, &h->server);
@@ -200,7 +214,8 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
  * evidence and the remedy. Flood control limits alert events, not this:
  * a handshake line always carries its own diagnosis. Messages carry names
  * from the wire, so they are made printable like the SNI. */
-static void format_findings(struct output *o, const struct handshake *h)
+static void format_findings(struct output *o, const struct handshake *h,
+                            struct json_writer *out)
 {
     char message[1024], safe[sizeof(message) * 4];
     for (size_t i = 0; i < h->n_findings; i++) {
@@ -209,40 +224,66 @@ static void format_findings(struct output *o, const struct handshake *h)
         bool loud = r->severity >= SEVERITY_HIGH;
         const char *on = !o->color ? "" : loud ? ANSI_RED : ANSI_YELLOW;
         const char *off = o->color ? ANSI_RESET : "";
-        fprintf(o->fp, "    %s! %s %s%s [%s, fix: %s, confidence %s]",
-                on, rules_severity_name(r->severity), r->cause, off, r->id,
-                rules_fix_name(r->fix), rules_confidence_name(r->confidence));
+        json_append_fmt(out, "    %s! %s %s%s [%s, fix: %s, confidence %s]",
+                        on, rules_severity_name(r->severity), r->cause, off,
+                        r->id, rules_fix_name(r->fix),
+                        rules_confidence_name(r->confidence));
         if (f->repeats)
-            fprintf(o->fp, " (+%u identical before)", (unsigned)f->repeats);
+            json_append_fmt(out, " (+%u identical before)",
+                            (unsigned)f->repeats);
         if (f->suppressed)
-            fprintf(o->fp, " (alert event held back: identical within "
-                           "--alert-window)");
-        fprintf(o->fp, "\n      %s\n      fix: %s\n",
-                fields_printable(rules_message(r, h, message, sizeof(message)),
-                                 safe, sizeof(safe)),
-                r->remediation);
+            json_append_fmt(out, " (alert event held back: identical "
+                                 "within --alert-window)");
+        json_append_fmt(
+            out, "\n      %s\n      fix: %s\n",
+            fields_printable(rules_message(r, h, message, sizeof(message)),
+                             safe, sizeof(safe)),
+            r->remediation);
     }
 }
 
 static void text_handshake(struct output *o, const struct handshake *h,
                            struct output_scratch *s)
 {
-    (void)s;
     struct text_output *t = (struct text_output *)o;
+    if (!rules_filter_match(o->filter, h))
+        return;
     struct line l;
     format_line(&l, h, o->color);
+    json_reset(&s->lines);
+    json_append_raw(&s->lines, l.buf, l.len);
+    if (o->detail) {
+        detail_append(&s->lines, h, 6);
+        json_append_raw(&s->lines, "\n", 1);
+    } else {
+        format_findings(o, h, &s->lines);
+    }
     pthread_mutex_lock(&t->write_lock);
-    fwrite(l.buf, 1, l.len, o->fp);
-    format_findings(o, h);
+    o->shown++;
+    if (o->before_write)
+        o->before_write(o->before_write_ctx);
+    if (s->lines.failed ||
+        !record_order_deliver(o->order, o->fp, h, s->lines.buf,
+                              s->lines.len))
+        t->lost++;
     pthread_mutex_unlock(&t->write_lock);
+    json_reset(&s->lines);
 }
 
 static void text_finish(struct output *o, const struct summary *sum,
                         const struct run_stats *st)
 {
+    struct text_output *t = (struct text_output *)o;
+    if (o->before_write)
+        o->before_write(o->before_write_ctx);
+    if (!record_order_flush(o->order, o->fp))
+        t->lost++;
     if (sum)
         summary_print_text(o->fp, sum, st, o->color);
     fflush(o->fp);
+    if (t->lost)
+        fprintf(stderr, "tlsmon: text: %" PRIu64 " records not written\n",
+                t->lost);
 }
 
 static void text_free(struct output *o)

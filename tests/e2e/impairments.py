@@ -308,6 +308,7 @@ def make_variants(cap, packets, src_path, outdir):
         ("raw", P.LINKTYPE_RAW, [], "encap"),
         ("null", P.LINKTYPE_NULL, [], "encap"),
         ("loop", P.LINKTYPE_LOOP, [], "encap"),
+        ("ppp", P.LINKTYPE_PPP, [], "encap"),
     )
     for name, linktype, vlans, kind in encaps:
         path = os.path.join(outdir, name + ".pcap")

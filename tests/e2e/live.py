@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -47,6 +48,40 @@ def records(path):
     return out
 
 
+def world_reachable(path):
+    """Can any user reach `path`: every folder above it searchable by
+    others? A clone in a home directory of mode 0700, or under a private
+    TMPDIR, is not."""
+    path = os.path.abspath(path)
+    while True:
+        parent = os.path.dirname(path)
+        if not os.stat(parent).st_mode & 0o001:
+            return False
+        if parent == path or parent == "/":
+            return True
+        path = parent
+
+
+def copy_for_others(tlsmon, into):
+    """The binary where another user can run it: a copy in a folder made
+    for it (mode 0755) under a place every user reaches. The checkout may
+    live anywhere."""
+    os.chmod(into, 0o755)
+    copy = os.path.join(into, "tlsmon")
+    shutil.copy2(tlsmon, copy)
+    os.chmod(copy, 0o755)
+    return copy
+
+
+def shared_tmp():
+    """A temporary folder others can enter (the sensor runs as nobody
+    after dropping root): under $TMPDIR when others reach it, else /tmp."""
+    base = tempfile.gettempdir()
+    if not world_reachable(os.path.join(base, "x")) and os.path.isdir("/tmp"):
+        base = "/tmp"
+    return tempfile.mkdtemp(prefix="tlsmon-live-", dir=base)
+
+
 def wait_for(pred, timeout):
     end = time.time() + timeout
     while time.time() < end:
@@ -71,8 +106,13 @@ def main():
     if os.geteuid() != 0:
         print("live capture needs root: skipped")
         return 77
-    p = subprocess.run(["runuser", "-u", "nobody", "--", tlsmon, "-i", "lo"],
-                       capture_output=True, text=True)
+    # As nobody: a copy of the binary in a folder nobody can enter, since
+    # the checkout may be in one nobody cannot (a home of mode 0700).
+    exe_dir = shared_tmp()
+    p = subprocess.run(["runuser", "-u", "nobody", "--",
+                        copy_for_others(tlsmon, exe_dir), "-i",
+                        "lo"], capture_output=True, text=True)
+    shutil.rmtree(exe_dir, ignore_errors=True)
     check("no permission: exit 1, one line naming the capabilities",
           p.returncode == 1 and p.stderr.strip() ==
           "tlsmon: -i lo: permission denied (run as root, or give tlsmon "
@@ -86,7 +126,7 @@ def main():
     tag = str(os.getpid())
     ns_srv, ns_cli = f"tlsmon-live-s{tag}", f"tlsmon-live-c{tag}"
     veth_s, veth_c = f"tlsv{tag}s"[:15], f"tlsv{tag}c"[:15]
-    work = tempfile.mkdtemp(prefix="tlsmon-live-")
+    work = shared_tmp()
     os.chmod(work, 0o777)  # the sensor runs as nobody after the drop
     procs = []
     try:

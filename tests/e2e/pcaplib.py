@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 # LINKTYPE_* values (the file format's numbers, not the DLT_* of a platform).
 LINKTYPE_NULL = 0
 LINKTYPE_EN10MB = 1
+LINKTYPE_PPP = 9
 LINKTYPE_RAW = 101
 LINKTYPE_LOOP = 108
 LINKTYPE_LINUX_SLL = 113
@@ -186,6 +187,18 @@ def strip_l2(linktype, data):
         return _ip_or_none(ETH_P_IP, [], 0, data)
     if linktype == LINKTYPE_IPV6:
         return _ip_or_none(ETH_P_IPV6, [], 0, data)
+    if linktype == LINKTYPE_PPP:
+        off = 2 if data[:2] == b"\xff\x03" else 0
+        if len(data) < off + 1:
+            return None
+        if data[off] & 1:  # protocol field compression
+            proto, off = data[off], off + 1
+        elif len(data) >= off + 2:
+            proto, off = struct.unpack_from(">H", data, off)[0], off + 2
+        else:
+            return None
+        etype = {PPP_IPV4: ETH_P_IP, PPP_IPV6: ETH_P_IPV6}.get(proto)
+        return _ip_or_none(etype, [], off, data)
     if linktype in (LINKTYPE_NULL, LINKTYPE_LOOP):
         if len(data) < 4:
             return None
@@ -245,6 +258,16 @@ def frame_sll2(l3, ifindex=1, pkttype=0, addr=b"\x00" * 6, hatype=772):
                         pkttype, len(a)) + a.ljust(8, b"\x00") + l3)
 
 
+PPP_IPV4, PPP_IPV6 = 0x0021, 0x0057
+
+
+def frame_ppp(l3):
+    """PPP in HDLC-like framing (RFC 1662): address 0xff, control 0x03,
+    then the protocol."""
+    proto = PPP_IPV6 if ethertype_of(l3) == ETH_P_IPV6 else PPP_IPV4
+    return b"\xff\x03" + struct.pack(">H", proto) + l3
+
+
 def frame_raw(l3):
     return bytes(l3)
 
@@ -279,6 +302,8 @@ def encapsulate(linktype, l3, vlans=()):
         return frame_null(l3)
     if linktype == LINKTYPE_LOOP:
         return frame_loop(l3)
+    if linktype == LINKTYPE_PPP:
+        return frame_ppp(l3)
     raise PcapError(f"cannot build link type {linktype}")
 
 

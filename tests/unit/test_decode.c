@@ -651,8 +651,9 @@ static void test_ignored(void **state)
 static void test_linktype_supported(void **state)
 {
     (void)state;
-    static const int yes[] = {0, 1, 12, 14, 101, 108, 113, 228, 229, 276};
-    static const int no[] = {-1, 2, 9, 105, 127, 147, 192, 230, 275, 277};
+    static const int yes[] = {0,   1,   9,   12,  14,  50,  51, 101,
+                              104, 108, 113, 204, 228, 229, 276};
+    static const int no[] = {-1, 2, 10, 105, 127, 147, 192, 230, 275, 277};
 
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
         assert_true(decode_linktype_supported(yes[i]));
@@ -952,6 +953,86 @@ static void test_pppoe(void **state)
     f.b[14 + 4] = 0x00;
     f.b[14 + 1] = 0x09;
     assert_int_equal(run(1, &f, &p), DECODE_IGNORED);
+}
+
+/* PPP link types (zeek's and mercury's PPP captures): bare protocol,
+ * HDLC-like framing, a compressed protocol field, a direction byte, PPPoE
+ * without Ethernet, and Cisco HDLC's ethertype. */
+static void test_ppp(void **state)
+{
+    (void)state;
+    struct frame f = {.n = 0};
+    struct packet p;
+
+    put16(&f, 0x0021);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(9, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 2);
+
+    f.n = 0;
+    put8(&f, 0xff);
+    put8(&f, 0x03);
+    put16(&f, 0x0057);
+    ipv6(&f, 6, TCP_LEN);
+    tcp(&f);
+    assert_int_equal(run(9, &f, &p), DECODE_OK);
+    check_v6_tcp(&p, &f, 4, 0);
+    assert_int_equal(run(50, &f, &p), DECODE_OK);
+    check_v6_tcp(&p, &f, 4, 0);
+
+    f.n = 0;
+    put8(&f, 0x21); /* protocol field compression */
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(9, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 1);
+
+    f.n = 0;
+    put8(&f, 1); /* sent */
+    put16(&f, 0x0021);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(204, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 3);
+
+    f.n = 0;
+    put8(&f, 0x11);
+    put8(&f, 0x00);
+    put16(&f, 0x069d);
+    put16(&f, 2 + INNER4_LEN);
+    put16(&f, 0x0021);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(51, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 8);
+
+    f.n = 0;
+    put8(&f, 0x0f);
+    put8(&f, 0x00);
+    put16(&f, 0x0800);
+    ipv4(&f, 6, TCP_LEN, 1, 0);
+    tcp(&f);
+    assert_int_equal(run(104, &f, &p), DECODE_OK);
+    check_v4_tcp(&p, &f, 4);
+    f.b[0] = 0x42; /* not a Cisco HDLC address */
+    assert_int_equal(run(104, &f, &p), DECODE_MALFORMED);
+
+    /* LCP is link control; an empty frame and a lone byte are broken */
+    f.n = 0;
+    put16(&f, 0xc021);
+    putmem(&f, ZERO12, 8);
+    assert_int_equal(run(9, &f, &p), DECODE_IGNORED);
+    f.n = 0;
+    assert_int_equal(run(9, &f, &p), DECODE_MALFORMED);
+    put8(&f, 0x00);
+    assert_int_equal(run(9, &f, &p), DECODE_MALFORMED);
+    f.n = 0;
+    put8(&f, 0xff);
+    put8(&f, 0x03);
+    assert_int_equal(run(50, &f, &p), DECODE_MALFORMED);
+    f.n = 1;
+    assert_int_equal(run(204, &f, &p), DECODE_MALFORMED);
 }
 
 /* Bytes of mercury/tls_sgt.pcap: version 1, one option word (SGT option
@@ -1368,6 +1449,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_padding_cut, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pppoe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ppp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cisco_metadata, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mpls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_in_ip, setup, teardown),

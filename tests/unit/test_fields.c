@@ -499,7 +499,7 @@ static void test_record_tls12(void **state)
         "\"TLS_AES_128_GCM_SHA256\",\"0xFEED\"]}},"
         "\"tlsmon\":{\"flow_id\":7,\"round\":0,\"outcome\":\"established\","
         "\"stage\":\"server_finished\",\"handshake_ms\":12.345,"
-        "\"server_response_ms\":1.500,\"hrr\":false,"
+        "\"server_response_ms\":1.500,\"hello_delay_ms\":23.456,\"hrr\":false,"
         "\"client_hello\":{\"version\":\"1.2\",\"record_version\":\"1.0\","
         "\"highest_version\":\"1.2\",\"length\":508,\"ciphers_count\":4,"
         "\"modern_ciphers\":2,"
@@ -690,7 +690,7 @@ static void test_text_lines(void **state)
     struct handshake *h = tls12_established();
     h->handshake_us = 12300;
     char *s = text_of(h, false);
-    assert_string_equal(s, "2026-01-02T03:04:05.123Z 10.0.0.9:51514 -> "
+    assert_string_equal(s, "2026-01-02T03:04:05.123Z #7 10.0.0.9:51514 -> "
                            "10.0.0.5:443 sni=server.test TLS1.2 "
                            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 "
                            "established 12.3ms\n");
@@ -714,7 +714,7 @@ static void test_text_lines(void **state)
     h->ended_by_side = TLS_SIDE_SERVER;
     h->stage = h->failure_stage = STAGE_CLIENT_HELLO;
     s = text_of(h, false);
-    assert_string_equal(s, "2026-01-02T03:04:05.123Z 10.0.0.9:51514 -> "
+    assert_string_equal(s, "2026-01-02T03:04:05.123Z #7 10.0.0.9:51514 -> "
                            "10.0.0.5:443 sni=server.test FAILED "
                            "after_client_hello: server alert fatal "
                            "protocol_version(70)\n");
@@ -742,7 +742,7 @@ static void test_text_lines(void **state)
 
     h = tls13_encrypted_alert();
     s = text_of(h, false);
-    assert_string_equal(s, "2026-01-02T03:04:05.000Z 10.0.0.9:51514 -> "
+    assert_string_equal(s, "2026-01-02T03:04:05.000Z #7 10.0.0.9:51514 -> "
                            "10.0.0.5:443 TLS1.3 TLS_AES_128_GCM_SHA256 FAILED "
                            "after_server_encrypted_flight: client encrypted "
                            "alert (19 bytes)\n");
@@ -751,7 +751,7 @@ static void test_text_lines(void **state)
 
     h = ipv6_not_tls();
     s = text_of(h, false);
-    assert_string_equal(s, "2026-01-02T03:04:05.000Z [2001:db8::1]:50000 -> "
+    assert_string_equal(s, "2026-01-02T03:04:05.000Z #7 [2001:db8::1]:50000 -> "
                            "[2001:db8::2]:443 NOT_TLS (HTTP): server answered "
                            "\"HTTP/1.1 400 Bad\"\n");
     free(s);
@@ -790,7 +790,7 @@ static void test_summary(void **state)
     assert_int_equal(sum.failures, 3);
     assert_int_equal(sum.alerts[TLS_SIDE_CLIENT][SUMMARY_ALERT_ENCRYPTED], 2);
     assert_int_equal(sum.failures_without_alert, 1);
-    assert_int_equal(sum.n_servers, 2);
+    assert_int_equal(sum.n_servers, 3); /* one with SNI, one without */
 
     struct run_stats st = {.files = 1, .packets = 100, .packets_malformed = 2,
                            .flows = 6, .flows_evicted = 1, .tcp_gaps = 3,
@@ -841,8 +841,13 @@ static void test_summary(void **state)
                     "         3  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n");
     assert_contains(buf, "failures by alert\n         2  client encrypted "
                          "alert\n         1  no alert\n");
-    assert_contains(buf, "top failing servers\n         2  10.0.0.5:443\n"
-                         "         1  [2001:db8::2]:443\n");
+    assert_contains(buf, "servers (most failures first)\n"
+                         "  handshakes  failed  server\n"
+                         "           2       2  10.0.0.5:443\n"
+                         "           1       1  [2001:db8::2]:443\n"
+                         "           3       0  10.0.0.5:443 [server.test]\n"
+                         "                      established with 1.2: "
+                         "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n");
     assert_contains(buf, "  files 1 (0 failed)  packets 100 (2 malformed, 0 "
                          "truncated, 0 ignored)\n");
     assert_contains(buf, "gaps 3 (1200 bytes)\n");
@@ -852,9 +857,11 @@ static void test_summary(void **state)
 
     /* The failing-server table is bounded; the rest is counted. */
     assert_true(summary_init(&sum));
+    uint64_t start = bad->flow_start_us;
     for (uint32_t i = 0; i < SUMMARY_MAX_SERVERS + 76; i++) {
         bad->server.addr[2] = (uint8_t)(i >> 8);
         bad->server.addr[3] = (uint8_t)i;
+        bad->flow_start_us = start + i; /* ties go to the earlier */
         summary_add(&sum, bad);
         if (i == 5) /* one server fails twice: it ranks first */
             summary_add(&sum, bad);
@@ -865,10 +872,13 @@ static void test_summary(void **state)
     fp = open_memstream(&buf, &len);
     summary_print_text(fp, &sum, NULL, false);
     fclose(fp);
-    assert_contains(buf, "top failing servers\n         2  10.0.0.5:443\n"
-                         "         1  10.0.0.0:443\n"
-                         "         1  10.0.0.1:443\n");
-    assert_contains(buf, "        76  (servers past the table)\n");
+    assert_contains(buf, "  handshakes  failed  server\n"
+                         "           2       2  10.0.0.5:443\n"
+                         "           1       1  10.0.0.0:443\n"
+                         "           1       1  10.0.0.1:443\n");
+    assert_contains(buf, "        4086    4086  4086 more servers\n"
+                         "          76      76  servers past the table "
+                         "(4096 kept)\n");
     free(buf);
     summary_free(&sum);
     free(ok);
@@ -917,7 +927,18 @@ static void test_ndjson_output(void **state)
         "\"failures\":1,\"failure_alerts\":[],\"failures_without_alert\":1,"
         "\"failure_stages\":{\"after_client_hello\":1},\"failures_ended_by\":"
         "{\"not_tls\":1},\"failing_servers\":[{\"ip\":\"2001:db8::2\","
-        "\"port\":443,\"count\":1}],\"failing_servers_untracked\":0}}}\n");
+        "\"port\":443,\"count\":1}],\"failing_servers_untracked\":0,"
+        "\"servers\":[{\"ip\":\"2001:db8::2\",\"port\":443,"
+        "\"handshakes\":1,\"failed\":1,\"causes\":[],\"versions\":[],"
+        "\"ciphers\":[]},{\"ip\":\"10.0.0.5\",\"port\":443,"
+        "\"server_name\":\"server.test\",\"handshakes\":1,\"failed\":0,"
+        "\"causes\":[],\"versions\":[\"1.2\"],\"ciphers\":["
+        "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"]}],\"servers_more\":{"
+        "\"servers\":0,\"handshakes\":0,\"failed\":0,"
+        "\"untracked_handshakes\":0},\"client_fingerprints\":[],"
+        "\"client_fingerprints_more\":{\"fingerprints\":0,\"handshakes\":0,"
+        "\"failed\":0,\"untracked_handshakes\":0},"
+        "\"failures_refused\":0}}}\n");
     free(first);
     free(second);
     free(buf);

@@ -678,6 +678,75 @@ static void test_server_profile_evidence(void **state)
 
 /* ---- flood control ----------------------------------------------------- */
 
+/* --where: the same condition language as a rule's when:, alone. */
+static void test_filter(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    static const struct {
+        const char *text;
+        bool want;
+    } cases[] = {
+        {"tlsmon.outcome: failed", true},
+        {"{tlsmon.outcome: established}", false},
+        {"{event.outcome: failure}", true},
+        {"{tls.client.server_name: {glob: '*.example.com'}}", true},
+        {"{destination.ip: {cidr: 192.0.2.0/24}, destination.port: 443}",
+         true},
+        {"{destination.ip: {cidr: 10.0.0.0/8}}", false},
+        {"{tlsmon.client_hello.highest_version: {lt: \"1.3\"}}", true},
+        {"{any: [{destination.port: 8443}, {tlsmon.alerts: "
+         "protocol_version}]}",
+         true},
+        {"{not: {tlsmon.alerts: protocol_version}}", false},
+        {"{\"@timestamp\": {ge: \"2023-11-14T22:13:20Z\"}}", true},
+        {"{\"@timestamp\": {gt: \"2023-11-14T22:13:20Z\"}}", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rule_filter *f = rules_filter_new();
+        if (!rules_filter_add(f, "--where", cases[i].text, err, sizeof(err)))
+            fail_msg("%s: %s", cases[i].text, err);
+        if (rules_filter_match(f, h) != cases[i].want)
+            fail_msg("%s: expected %d", cases[i].text, cases[i].want);
+        rules_filter_free(f);
+    }
+    /* No filter, or one without conditions, shows everything; several
+     * conditions must all hold. */
+    assert_true(rules_filter_match(NULL, h));
+    struct rule_filter *all = rules_filter_new();
+    assert_true(rules_filter_match(all, h));
+    assert_true(rules_filter_add(all, "--failed", "{event.outcome: failure}",
+                                 err, sizeof(err)));
+    assert_true(rules_filter_match(all, h));
+    assert_true(rules_filter_add(all, "--server", "{destination.port: 8443}",
+                                 err, sizeof(err)));
+    assert_false(rules_filter_match(all, h));
+    assert_int_equal(rules_filter_count(all), 2);
+    /* A broken condition leaves the filter as it was. */
+    assert_false(rules_filter_add(all, "--where", "{nosuch: 1}", err,
+                                  sizeof(err)));
+    assert_int_equal(rules_filter_count(all), 2);
+    rules_filter_free(all);
+
+    static const struct {
+        const char *text, *error;
+    } bad[] = {
+        {"tlsmon.nosuch: 1", "--where:1:1: unknown field 'tlsmon.nosuch'"},
+        {"{tls.version: {lt: 1.2.3}}", "--where:1:20: "},
+        {"failed", "--where:1:1: expected a mapping of conditions"},
+        {"{a: [}", "--where:1:"},
+        {"", "--where: empty condition"},
+        {"{destination.ip: {cidr: 300.0.0.0/8}}", "--where:1:25: "},
+    };
+    struct rule_filter *f = rules_filter_new();
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (rules_filter_add(f, "--where", bad[i].text, err, sizeof(err)))
+            fail_msg("%s: compiled", bad[i].text);
+        assert_prefix(err, bad[i].error);
+    }
+    rules_filter_free(f);
+}
+
 static void test_alert_flood(void **state)
 {
     (void)state;
@@ -733,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_default_rules),
         cmocka_unit_test(test_server_profile_evidence),
         cmocka_unit_test(test_alert_flood),
+        cmocka_unit_test(test_filter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
