@@ -184,9 +184,12 @@ SYSLOG_SEVERITY = {"critical": 2, "high": 3, "medium": 4, "low": 5, "info": 6}
 
 
 def reference_events(tlsmon, captures, extra=()):
-    """The handshake records and alert events of an offline NDJSON run."""
-    p = subprocess.run([tlsmon, "--format", "ndjson", "--no-summary", *extra,
-                        *captures], capture_output=True, text=True, timeout=300)
+    """The handshake records and alert events of an offline NDJSON run, in
+    the order the network outputs send them: --json's, the order records
+    are decided in (-o puts a file's records in capture-time order)."""
+    p = subprocess.run([tlsmon, "--no-summary", "-o", os.devnull, "--json",
+                        "/dev/stdout", *extra, *captures],
+                       capture_output=True, text=True, timeout=300)
     if p.returncode not in (0, 2):
         raise RuntimeError(f"reference run failed: {p.stderr[-500:]}")
     return [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
