@@ -20,6 +20,10 @@
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
 #define BATCH_MSGS 64
+/* With a spool, a push finding the memory queue full waits this long for
+ * the sender thread to move it to disk before the event is dropped (as
+ * rsyslog's disk-assisted queues make their producers wait). */
+#define SPOOL_PUSH_WAIT_MS 200
 
 struct sender {
     char label[160];
@@ -28,6 +32,8 @@ struct sender {
 
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    pthread_cond_t room;      /* the queue shrank (pushes waiting, spool) */
+    bool push_wait_failed;    /* a wait timed out: no more until it drains */
     pthread_t thread;
     bool started;
 
@@ -79,11 +85,21 @@ static bool mono_passed(const struct timespec *t)
 /* Move everything queued in memory to the spool, in order. Called and
  * returns with the lock held; the disk is written with it released, so
  * pushes go on meanwhile (they are newer, and stay behind). */
+static void queue_shrank(struct sender *s)
+{
+    if (!s->spool)
+        return;
+    if (s->n_msgs <= s->max_msgs / 2)
+        s->push_wait_failed = false;
+    pthread_cond_broadcast(&s->room);
+}
+
 static void spill(struct sender *s)
 {
     struct sender_msg *m = s->head;
     s->head = s->tail = NULL;
     s->n_msgs = s->n_bytes = 0;
+    queue_shrank(s);
     pthread_mutex_unlock(&s->lock);
     while (m) {
         struct sender_msg *next = m->next;
@@ -240,6 +256,7 @@ static void *sender_main(void *arg)
         }
         if (!s->head)
             s->tail = NULL;
+        queue_shrank(s);
         pthread_mutex_unlock(&s->lock);
 
         size_t refused = 0;
@@ -305,6 +322,7 @@ struct sender *sender_new(const char *label, const struct sender_transport *t,
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, &ca);
+    pthread_cond_init(&s->room, &ca);
     pthread_condattr_destroy(&ca);
     /* The thread starts with every signal blocked: the process's signals
      * go to the capture thread, and a write to a collector that went away
@@ -317,6 +335,7 @@ struct sender *sender_new(const char *label, const struct sender_transport *t,
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         pthread_cond_destroy(&s->wake);
+        pthread_cond_destroy(&s->room);
         pthread_mutex_destroy(&s->lock);
         free(s);
         return NULL;
@@ -334,6 +353,19 @@ bool sender_push(struct sender *s, const struct iovec *iov, int n)
     pthread_mutex_lock(&s->lock);
     bool room = !s->stopping && s->n_msgs < s->max_msgs &&
                 s->n_bytes + len <= s->max_bytes;
+    if (!room && s->spool && !s->stopping && !s->push_wait_failed) {
+        /* The disk is close: wait for the sender thread to move the
+         * queue there rather than lose the event. */
+        struct timespec until = mono_after_ms(SPOOL_PUSH_WAIT_MS);
+        pthread_cond_signal(&s->wake);
+        while (!room && !s->stopping && !mono_passed(&until)) {
+            pthread_cond_timedwait(&s->room, &s->lock, &until);
+            room = s->n_msgs < s->max_msgs &&
+                   s->n_bytes + len <= s->max_bytes;
+        }
+        room = room && !s->stopping;
+        s->push_wait_failed = !room;
+    }
     if (!room) {
         s->c.dropped++;
         pthread_mutex_unlock(&s->lock);
@@ -400,6 +432,7 @@ void sender_finish(struct sender *s, unsigned drain_ms)
     s->stopping = true;
     s->deadline = mono_after_ms(drain_ms);
     pthread_cond_signal(&s->wake);
+    pthread_cond_broadcast(&s->room);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->thread, NULL);
     s->started = false;
@@ -412,6 +445,7 @@ void sender_free(struct sender *s)
     sender_finish(s, 0);
     drop_all(s);
     pthread_cond_destroy(&s->wake);
+    pthread_cond_destroy(&s->room);
     pthread_mutex_destroy(&s->lock);
     if (s->t->free)
         s->t->free(s->ctx);

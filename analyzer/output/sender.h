@@ -10,7 +10,10 @@
  * With a spool (spool.h), what would wait in memory while the destination
  * is down or slow goes to disk instead, and what is left at the end stays
  * there for the next run: the spool always holds the oldest events, so
- * they are sent first, and the order is kept. */
+ * they are sent first, and the order is kept. A push that finds the memory
+ * queue full then waits (at most 200 ms, once until it drains) for the
+ * sender thread to move it to disk: capture may wait for the local disk,
+ * never for the network. */
 #ifndef TLSMON_SENDER_H
 #define TLSMON_SENDER_H
 
@@ -53,7 +56,8 @@ struct sender *sender_new(const char *label, const struct sender_transport *t,
                           struct spool *spool);
 
 /* Queue the concatenation of iov[0..n) as one message. Never blocks on the
- * network; false (counted as dropped) when the queue is full. */
+ * network; false (counted as dropped) when the queue is full (with a
+ * spool: and stayed full for 200 ms). */
 bool sender_push(struct sender *s, const struct iovec *iov, int n);
 
 void sender_counters(struct sender *s, struct output_counters *c);
