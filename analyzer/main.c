@@ -242,6 +242,16 @@ static bool add_rule_file(struct options *o, const char *arg)
     return true;
 }
 
+/* Whether some rule names a cause: every set has the built-in rule for
+ * failures nothing explains (cause unknown), which diagnoses nothing. */
+static bool explains_anything(const struct rule_set *rs)
+{
+    for (size_t i = 0; i < rules_count(rs); i++)
+        if (strcmp(rules_at(rs, i)->cause, "unknown") != 0)
+            return true;
+    return false;
+}
+
 /* Load the rule set the options ask for; NULL with a message on error, or
  * when there are to be no rules (*failed false then). */
 static struct rule_set *load_rules(const struct options *o, bool *failed)
@@ -255,6 +265,10 @@ static struct rule_set *load_rules(const struct options *o, bool *failed)
     if (!rs) {
         fprintf(stderr, "tlsmon: %s\n", err);
         *failed = true;
+    } else if (!explains_anything(rs)) {
+        fputs("tlsmon: warning: the rule set has no rules: no handshake will "
+              "get a cause other than unknown (--no-rules says so on "
+              "purpose)\n", stderr);
     }
     return rs;
 }

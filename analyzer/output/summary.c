@@ -90,6 +90,9 @@ static bool same_server(const struct summary_server *e,
            strcmp(e->sni, sni) == 0;
 }
 
+_Static_assert(SUMMARY_MAX_CAUSES >= RULES_MAX_CAUSES,
+               "the summary counts every cause the catalogue can hold");
+
 static size_t cause_index(const char *id)
 {
     for (size_t i = 0; i < rules_causes_count() && i < SUMMARY_MAX_CAUSES;
