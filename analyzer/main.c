@@ -171,6 +171,8 @@ static void usage(FILE *fp)
         "                        repeatable; with -i followed as it grows).\n"
         "                        pcapng Decryption Secrets Blocks are read\n"
         "                        without it\n"
+        "      --community-id-seed N  seed of network.community_id (default\n"
+        "                        0, as Zeek's and Suricata's)\n"
         "      --rules FILE      diagnose with the rules in FILE instead of the\n"
         "                        built-in set (repeatable); +FILE adds FILE to\n"
         "                        the built-in set\n"
@@ -542,6 +544,7 @@ enum long_only {
     OPT_REDIS_PASSWORD_FILE,
     OPT_SPOOL,
     OPT_SPOOL_SIZE,
+    OPT_COMMUNITY_ID_SEED,
 };
 
 #define VIEW_HANDLED (-2)
@@ -643,6 +646,8 @@ static int parse_options(int argc, char **argv, struct options *o)
          OPT_REDIS_PASSWORD_FILE},
         {"spool", required_argument, NULL, OPT_SPOOL},
         {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
+        {"community-id-seed", required_argument, NULL,
+         OPT_COMMUNITY_ID_SEED},
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"keylog", required_argument, NULL, OPT_KEYLOG},
         {"where", required_argument, NULL, OPT_WHERE},
@@ -871,6 +876,14 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return EXIT_INPUT;
             }
             o->syslog.spool_bytes = o->redis.spool_bytes = v;
+            break;
+        case OPT_COMMUNITY_ID_SEED:
+            if (!parse_size(optarg, &v) || v > 65535) {
+                fprintf(stderr, "tlsmon: --community-id-seed: '%s' is not a "
+                                "number from 0 to 65535\n", optarg);
+                return EXIT_INPUT;
+            }
+            o->pipe.community_id_seed = (uint16_t)v;
             break;
         case OPT_NO_RULES:
             o->no_rules = true;

@@ -27,6 +27,7 @@ FIXED(v_side, "client", "server")
 FIXED(v_alert_level, "warning", "fatal")
 FIXED(v_network_type, "ipv4", "ipv6")
 FIXED(v_transport, "tcp", "udp")
+FIXED(v_network_protocol, "tls", "quic", "dtls")
 FIXED(v_version_protocol, "tls", "ssl")
 FIXED(v_trust_store, "system", "custom")
 
@@ -103,6 +104,7 @@ static const struct enumerated table[] = {
     {"event.outcome", v_event_outcome, 8, false},
     {"network.type", v_network_type, 8, false},
     {"network.transport", v_transport, 8, false},
+    {"network.protocol", v_network_protocol, 8, false},
     {"tls.version_protocol", v_version_protocol, 8, false},
     {"tlsmon.outcome", v_outcome, 32, false},
     {"tlsmon.stage", v_stage, 64, false},
@@ -217,4 +219,42 @@ size_t field_values_count(void)
 const char *field_values_field_at(size_t i)
 {
     return i < N_TABLE ? table[i].field : NULL;
+}
+
+static const struct {
+    const char *old, *now;
+} renamed[] = {
+    {"server.established_count", "tlsmon.server.established_count"},
+    {"server.failed_count", "tlsmon.server.failed_count"},
+    {"server.accepted_versions", "tlsmon.server.accepted_versions"},
+    {"server.accepted_ciphers", "tlsmon.server.accepted_ciphers"},
+    {"server.accepted_groups", "tlsmon.server.accepted_groups"},
+    {"server.usual_issuer", "tlsmon.server.usual_issuer"},
+    {"server.usual_issuer_count", "tlsmon.server.usual_issuer_count"},
+    {"server.offered_version_accepted",
+     "tlsmon.server.offered_version_accepted"},
+    {"server.offered_cipher_accepted",
+     "tlsmon.server.offered_cipher_accepted"},
+    {"server.issuer_changed", "tlsmon.server.issuer_changed"},
+    {"server.certificate.subject", "tlsmon.server.certificate.subject"},
+    {"server.certificate.untrusted", "tlsmon.server.certificate.untrusted"},
+    {"server.certificate.incomplete_chain",
+     "tlsmon.server.certificate.incomplete_chain"},
+    {"server.certificate.hostname_mismatch",
+     "tlsmon.server.certificate.hostname_mismatch"},
+    {"server.certificate.self_signed",
+     "tlsmon.server.certificate.self_signed"},
+    {"server.certificate.expired", "tlsmon.server.certificate.expired"},
+    {"tlsmon.packets.client", "source.packets"},
+    {"tlsmon.packets.server", "destination.packets"},
+    {"tlsmon.bytes.client", "source.bytes"},
+    {"tlsmon.bytes.server", "destination.bytes"},
+};
+
+const char *field_renamed_to(const char *old_name)
+{
+    for (size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
+        if (strcmp(renamed[i].old, old_name) == 0)
+            return renamed[i].now;
+    return NULL;
 }

@@ -29,6 +29,12 @@ void field_values_describe(const struct field_def *f,
                            const char *const *extra, size_t n_extra,
                            char *buf, size_t n);
 
+/* The name a renamed field has now (the move to ECS: server.* history
+ * facts went under tlsmon.server.*, tlsmon.packets/bytes.* became
+ * source/destination.packets/bytes), or NULL. Rules written with the old
+ * names keep loading. */
+const char *field_renamed_to(const char *old_name);
+
 /* The enumerated fields by name, for the test that they exist. */
 size_t field_values_count(void);
 const char *field_values_field_at(size_t i);

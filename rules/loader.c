@@ -232,7 +232,8 @@ static int version_rank_of(const char *s)
         uint16_t v;
     } names[] = {
         {"ssl2", TLS_V_SSL2}, {"sslv2", TLS_V_SSL2}, {"ssl3", TLS_V_SSL3},
-        {"sslv3", TLS_V_SSL3}, {"1.0", TLS_V_1_0}, {"1.1", TLS_V_1_1},
+        {"sslv3", TLS_V_SSL3}, {"2.0", TLS_V_SSL2}, {"3.0", TLS_V_SSL3},
+        {"1.0", TLS_V_1_0}, {"1.1", TLS_V_1_1},
         {"1.2", TLS_V_1_2}, {"1.3", TLS_V_1_3}, {"tls1.0", TLS_V_1_0},
         {"tls1.1", TLS_V_1_1}, {"tls1.2", TLS_V_1_2}, {"tls1.3", TLS_V_1_3},
         {"tlsv1.0", TLS_V_1_0}, {"tlsv1.1", TLS_V_1_1},
@@ -571,13 +572,21 @@ static bool compile_values(struct loader *ld, struct cond *c, yaml_node_t *n)
 static bool compile_cond_map(struct loader *ld, yaml_node_t *n,
                              struct cond *out, int depth);
 
+/* A record field by name, or by the name it had before the ECS renames. */
+static const struct field_def *lookup_field(const char *name)
+{
+    const struct field_def *f = fields_find(name);
+    const char *now = f ? NULL : field_renamed_to(name);
+    return now ? fields_find(now) : f;
+}
+
 /* One `FIELD: VALUE` or `FIELD: {OP: VALUE}` pair. */
 static bool compile_test(struct loader *ld, yaml_node_t *key,
                          yaml_node_t *val, struct cond *c)
 {
     const char *name = scalar(key);
     c->kind = COND_TEST;
-    c->field = fields_find(name);
+    c->field = lookup_field(name);
     if (!c->field)
         return fail_node(ld, key, "unknown field '%s', expected a record "
                          "field (tlsmon --list-fields), all, any or not",
@@ -745,7 +754,7 @@ static bool compile_template(struct loader *ld, yaml_node_t *n,
                              "expected {field.name}", i);
         memcpy(name, s + i + 1, nl);
         name[nl] = 0;
-        const struct field_def *f = fields_find(name);
+        const struct field_def *f = lookup_field(name);
         if (!f)
             return fail_node(ld, n, "message: unknown field '{%s}', expected "
                              "a record field (tlsmon --list-fields)", name);

@@ -456,7 +456,7 @@ static void write_value(struct json_writer *w, const struct field_value *v)
                                           sizeof(tmp)));
         break;
     case FT_VERSION:
-        json_string(w, fields_version_string((uint16_t)v->num, tmp,
+        json_string(w, fields_version_number((uint16_t)v->num, tmp,
                                              sizeof(tmp)));
         break;
     case FT_ALERTS:
@@ -639,5 +639,103 @@ void json_write_record(struct json_writer *w, const struct handshake *h)
     }
     while (open-- > 0)
         json_end_object(w);
+    json_end_object(w);
+}
+
+/* ---- dotted keys by hand ------------------------------------------------ */
+
+void json_path_begin(struct json_path *p, struct json_writer *w)
+{
+    p->w = w;
+    p->prev[0] = '\0';
+    p->open = 0;
+}
+
+/* Parent segments (all but the last) a and b share, by whole segment. */
+static int shared_segments(const char *a, const char *b)
+{
+    int n = 0;
+    for (;;) {
+        const char *da = strchr(a, '.'), *db = strchr(b, '.');
+        if (!da || !db || da - a != db - b || memcmp(a, b, (size_t)(da - a)))
+            return n;
+        n++;
+        a = da + 1;
+        b = db + 1;
+    }
+}
+
+void json_path_key(struct json_path *p, const char *dotted)
+{
+    int keep = p->prev[0] ? shared_segments(p->prev, dotted) : 0;
+    while (p->open > keep) {
+        json_end_object(p->w);
+        p->open--;
+    }
+    const char *seg = dotted;
+    for (int k = 0; k < keep; k++)
+        seg = strchr(seg, '.') + 1;
+    const char *dot;
+    while ((dot = strchr(seg, '.')) != NULL) {
+        json_key_n(p->w, seg, (size_t)(dot - seg));
+        json_begin_object(p->w);
+        p->open++;
+        seg = dot + 1;
+    }
+    json_key(p->w, seg);
+    size_t n = strlen(dotted);
+    if (n >= sizeof(p->prev))
+        n = sizeof(p->prev) - 1;
+    memcpy(p->prev, dotted, n);
+    p->prev[n] = '\0';
+}
+
+bool json_path_field(struct json_path *p, const char *dotted,
+                     const char *name, const struct handshake *h)
+{
+    const struct field_def *f = fields_find(name);
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    if (!f)
+        return false;
+    if (!field_is_list(f)) {
+        if (!f->get(h, &v, scratch, sizeof(scratch)))
+            return false;
+        json_path_key(p, dotted);
+        write_value(p->w, &v);
+        return true;
+    }
+    size_t slots = f->count(h);
+    bool started = false;
+    for (size_t k = 0; k < slots; k++) {
+        if (!f->item(h, k, &v, scratch, sizeof(scratch)))
+            continue;
+        if (!started) {
+            json_path_key(p, dotted);
+            json_begin_array(p->w);
+            started = true;
+        }
+        write_value(p->w, &v);
+    }
+    if (started)
+        json_end_array(p->w);
+    return started;
+}
+
+void json_path_end(struct json_path *p)
+{
+    while (p->open > 0) {
+        json_end_object(p->w);
+        p->open--;
+    }
+    p->prev[0] = '\0';
+}
+
+void json_write_ecs_version(struct json_writer *w)
+{
+    json_key(w, "ecs");
+    json_begin_object(w);
+    json_key(w, "version");
+    json_string(w, TLSMON_ECS_VERSION);
     json_end_object(w);
 }

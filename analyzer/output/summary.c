@@ -983,6 +983,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
         json_string(w, fields_time_string(st->last_ts_us, 6, buf,
                                           sizeof(buf)));
     }
+    json_write_ecs_version(w);
     json_key(w, "event");
     json_begin_object(w);
     json_key(w, "kind");

@@ -19,6 +19,8 @@ both running in the sensor's namespace on its loopback.
     output disconnected with events waiting in the spool, and after
     rsyslog is back the sender reconnects (reconnects 1 in stats), the
     spool empties, and rsyslog has every event: none was dropped;
+  - every event of the live runs (records, alerts, stats with the
+    observer, the summary) follows ECS (ecs_check.py's field table);
   - SIGTERM: exit 0, the summary written; also while tcpreplay is still
     sending.
 
@@ -39,6 +41,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ecs_check  # noqa: E402
 import pcaplib  # noqa: E402
 import siemlib  # noqa: E402
 from siemlib import wait_for  # noqa: E402
@@ -179,6 +182,8 @@ def main():
               "skipped")
         return 77
     caps = sorted(glob.glob(os.path.join(a.captures, "*.pcap")))
+    schema = ecs_check.Schema(ecs_check.DEFAULT_ECS) \
+        if os.path.exists(ecs_check.DEFAULT_ECS) else None
     outage_caps = [c for c in caps if os.path.basename(c).startswith("fail-")]
 
     tag = str(os.getpid())
@@ -291,6 +296,11 @@ def main():
             rc = s.stop()
             check(f"{t}: SIGTERM: exit 0", rc == 0, s.stderr()[-1000:])
             events = lines(s.out)
+            if schema:
+                bad = [v for e in events for v in schema.check(e)]
+                check(f"{t}: every live event (records, alerts, stats with "
+                      f"the observer, summary) follows ECS ({len(events)})",
+                      events and not bad, bad[:5])
             check(f"{t}: SIGTERM: the summary is written",
                   by_dataset(events, "tlsmon.summary"))
             hs = sorted(key(r) for r in by_dataset(events, "tlsmon.handshake"))

@@ -691,6 +691,33 @@ static void test_enumerated_fields_exist(void **state)
                      field_values_field_at(i));
 }
 
+/* Rules written before the ECS renames keep working. */
+static void test_renamed_fields(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    h->packets[TLS_SIDE_CLIENT] = 3;
+    assert_true(matches("{tlsmon.packets.client: 3}", h));
+    assert_true(matches("{source.packets: 3}", h));
+    assert_false(matches("{tlsmon.server.offered_version_accepted: true}",
+                         h));
+    const char *yaml =
+        "rules:\n  - {id: a, name: n, severity: low, cause: not_tls, fix: "
+        "client, message: '{server.established_count} {tlsmon.bytes.server}',"
+        " remediation: r, when: {server.offered_version_accepted: {exists: "
+        "false}}}\n";
+    struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
+                                            sizeof(err));
+    if (!rs)
+        fail_msg("%s", err);
+    rules_free(rs);
+    /* Versions: the ECS numbers are names too. */
+    assert_true(matches("{tlsmon.client_hello.highest_version: {gt: '3.0'}}",
+                        h));
+    assert_false(matches("{tlsmon.client_hello.highest_version: {le: 3.0}}",
+                         h));
+}
+
 static void test_unknown_cause_lists_all(void **state)
 {
     (void)state;
@@ -1105,6 +1132,7 @@ int main(void)
         cmocka_unit_test(test_default_rules),
         cmocka_unit_test(test_enumerated_values),
         cmocka_unit_test(test_enumerated_fields_exist),
+        cmocka_unit_test(test_renamed_fields),
         cmocka_unit_test(test_unknown_cause_lists_all),
         cmocka_unit_test(test_empty_files),
         cmocka_unit_test(test_site_causes),
