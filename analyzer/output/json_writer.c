@@ -595,11 +595,56 @@ static void enter_field(struct json_writer *w, size_t prev, size_t i,
     path_key(w, p, name, p->n - 1);
 }
 
-void json_write_record(struct json_writer *w, const struct handshake *h)
+/* Field f of h, when h has it, after key(ctx) has written its key: a
+ * scalar, or the list's kept entries as an array. A list with no entries
+ * is left out, like an absent scalar: the key is written with the first
+ * entry kept. */
+static bool write_field(struct json_writer *w, const struct field_def *f,
+                        const struct handshake *h, void (*key)(void *ctx),
+                        void *ctx)
 {
     char scratch[FIELD_SCRATCH];
-    size_t prev = SIZE_MAX;
-    int open = 0;
+    struct field_value v;
+    if (!field_is_list(f)) {
+        if (!f->get(h, &v, scratch, sizeof(scratch)))
+            return false;
+        key(ctx);
+        write_value(w, &v);
+        return true;
+    }
+    size_t slots = f->count(h);
+    bool started = false;
+    for (size_t k = 0; k < slots; k++) {
+        if (!f->item(h, k, &v, scratch, sizeof(scratch)))
+            continue;
+        if (!started) {
+            key(ctx);
+            json_begin_array(w);
+            started = true;
+        }
+        write_value(w, &v);
+    }
+    if (started)
+        json_end_array(w);
+    return started;
+}
+
+struct record_key {
+    struct json_writer *w;
+    size_t prev, i;
+    int open;
+};
+
+static void record_key(void *ctx)
+{
+    struct record_key *k = ctx;
+    enter_field(k->w, k->prev, k->i, &k->open);
+    k->prev = k->i;
+}
+
+void json_write_record(struct json_writer *w, const struct handshake *h)
+{
+    struct record_key k = {w, SIZE_MAX, 0, 0};
     size_t n = fields_count();
 
     pthread_once(&paths_once, cut_paths);
@@ -608,36 +653,9 @@ void json_write_record(struct json_writer *w, const struct handshake *h)
         return;
     }
     json_begin_object(w);
-    for (size_t i = 0; i < n; i++) {
-        const struct field_def *f = fields_at(i);
-        struct field_value v;
-        if (!field_is_list(f)) {
-            if (!f->get(h, &v, scratch, sizeof(scratch)))
-                continue;
-            enter_field(w, prev, i, &open);
-            write_value(w, &v);
-            prev = i;
-            continue;
-        }
-        /* A list with no entries is left out, like an absent scalar; the
-         * key is written with the first entry kept. */
-        size_t slots = f->count(h);
-        bool started = false;
-        for (size_t k = 0; k < slots; k++) {
-            if (!f->item(h, k, &v, scratch, sizeof(scratch)))
-                continue;
-            if (!started) {
-                enter_field(w, prev, i, &open);
-                json_begin_array(w);
-                prev = i;
-                started = true;
-            }
-            write_value(w, &v);
-        }
-        if (started)
-            json_end_array(w);
-    }
-    while (open-- > 0)
+    for (k.i = 0; k.i < n; k.i++)
+        write_field(w, fields_at(k.i), h, record_key, &k);
+    while (k.open-- > 0)
         json_end_object(w);
     json_end_object(w);
 }
@@ -690,36 +708,23 @@ void json_path_key(struct json_path *p, const char *dotted)
     p->prev[n] = '\0';
 }
 
+struct path_key {
+    struct json_path *p;
+    const char *dotted;
+};
+
+static void path_key_cb(void *ctx)
+{
+    struct path_key *k = ctx;
+    json_path_key(k->p, k->dotted);
+}
+
 bool json_path_field(struct json_path *p, const char *dotted,
                      const char *name, const struct handshake *h)
 {
     const struct field_def *f = fields_find(name);
-    char scratch[FIELD_SCRATCH];
-    struct field_value v;
-    if (!f)
-        return false;
-    if (!field_is_list(f)) {
-        if (!f->get(h, &v, scratch, sizeof(scratch)))
-            return false;
-        json_path_key(p, dotted);
-        write_value(p->w, &v);
-        return true;
-    }
-    size_t slots = f->count(h);
-    bool started = false;
-    for (size_t k = 0; k < slots; k++) {
-        if (!f->item(h, k, &v, scratch, sizeof(scratch)))
-            continue;
-        if (!started) {
-            json_path_key(p, dotted);
-            json_begin_array(p->w);
-            started = true;
-        }
-        write_value(p->w, &v);
-    }
-    if (started)
-        json_end_array(p->w);
-    return started;
+    struct path_key k = {p, dotted};
+    return f && write_field(p->w, f, h, path_key_cb, &k);
 }
 
 void json_path_end(struct json_path *p)
