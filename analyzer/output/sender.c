@@ -82,9 +82,7 @@ static bool mono_passed(const struct timespec *t)
            (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
 }
 
-/* Move everything queued in memory to the spool, in order. Called and
- * returns with the lock held; the disk is written with it released, so
- * pushes go on meanwhile (they are newer, and stay behind). */
+/* The memory queue got room: pushes waiting for it (with a spool) go on. */
 static void queue_shrank(struct sender *s)
 {
     if (!s->spool)
@@ -94,6 +92,9 @@ static void queue_shrank(struct sender *s)
     pthread_cond_broadcast(&s->room);
 }
 
+/* Move everything queued in memory to the spool, in order. Called and
+ * returns with the lock held; the disk is written with it released, so
+ * pushes go on meanwhile (they are newer, and stay behind). */
 static void spill(struct sender *s)
 {
     struct sender_msg *m = s->head;

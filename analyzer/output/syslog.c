@@ -505,7 +505,7 @@ static void local_hostname(char *out, size_t n)
 struct output *output_syslog_new(const struct syslog_config *cfg, char *err,
                                  size_t errlen)
 {
-    struct dest *d = malloc(sizeof(*d));
+    struct dest *d = calloc(1, sizeof(*d));
     struct syslog_output *so = calloc(1, sizeof(*so));
     struct spool *spool = NULL;
     snprintf(err, errlen, "out of memory");
