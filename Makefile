@@ -12,7 +12,7 @@ MESON_ARGS ?=
 DEBS = build-essential clang meson ninja-build pkg-config python3 \
        libpcap-dev libndpi-dev libyaml-dev libssl-dev libcmocka-dev \
        tshark tcpdump openssl gnutls-bin curl iproute2 ethtool faketime valgrind \
-       libhiredis-dev rsyslog redis-server tcpreplay \
+       libhiredis-dev rsyslog rsyslog-gnutls redis-server stunnel4 tcpreplay \
        zlib1g-dev libbrotli-dev libzstd-dev zstd gzip chromium
 
 .PHONY: all deps build demo test test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind readme-fields docs-causes peer-unknown clean
@@ -61,14 +61,17 @@ test-sanitize: deps $(BUILD_SAN)/build.ninja
 
 # Every peer capture under ASan+UBSan: no crash, hang or sanitizer report on
 # any of them (disagreements with tshark are listed, not failed on: see
-# tests/e2e/PEER-DIFFERENCES.md).
+# tests/e2e/PEER-DIFFERENCES.md), and every event they give checked
+# against ECS's field table (any violation fails).
 test-peer: test-sanitize
 	@if [ -d "$(PEER_CAPTURES)" ]; then \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  python3 tests/e2e/differential.py --tlsmon $(BUILD_SAN)/tlsmon --lenient \
 	    --reread-out-of-order --min-outcome-agreement 99 \
-	    --report $(BUILD_SAN)/peer-differences.txt $(PEER_CAPTURES); \
+	    --report $(BUILD_SAN)/peer-differences.txt $(PEER_CAPTURES) && \
+	  python3 tests/e2e/ecs_check.py --tlsmon $(BUILD_SAN)/tlsmon \
+	    $(PEER_CAPTURES); \
 	else echo "no $(PEER_CAPTURES): peer-capture run skipped"; fi
 
 # The tests that run threads (--workers, the syslog and Redis senders)

@@ -303,8 +303,20 @@ void run_profile_observe(struct run_profile *p, const struct handshake *h)
         f.v[i][0] = '\0';
         const struct field_def *d = fields_find(fact_names[i]);
         struct field_value v;
-        if (d && !field_is_list(d) && d->get(h, &v, scratch, sizeof(scratch)))
-            field_value_format(&v, f.v[i], sizeof(f.v[i]));
+        if (!d)
+            continue;
+        if (!field_is_list(d)) {
+            if (d->get(h, &v, scratch, sizeof(scratch)))
+                field_value_format(&v, f.v[i], sizeof(f.v[i]));
+            continue;
+        }
+        /* A list (ECS's x509 common_name): its first entry, as the NDJSON
+         * reader keeps one of an array. */
+        for (size_t k = 0; k < d->count(h); k++)
+            if (d->item(h, k, &v, scratch, sizeof(scratch))) {
+                field_value_format(&v, f.v[i], sizeof(f.v[i]));
+                break;
+            }
     }
     observe_facts(p, &f);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <time.h>
 
 #include "fields.h"
@@ -91,6 +92,15 @@ const char *fields_version_string(uint16_t v, char *buf, size_t n)
     if (name)
         return name;
     return hex_code(v, 4, true, buf, n);
+}
+
+const char *fields_version_number(uint16_t v, char *buf, size_t n)
+{
+    if (v == TLS_V_SSL2)
+        return "2.0";
+    if (v == TLS_V_SSL3)
+        return "3.0";
+    return fields_version_string(v, buf, n);
 }
 
 const char *fields_cipher_string(uint32_t suite, char *buf, size_t n)
@@ -423,6 +433,39 @@ static bool g_event_outcome(const struct handshake *h, struct field_value *v,
 
 FACT(g_event_start, put_time, h->flow_start_us, true)
 FACT(g_event_end, put_time, h->flow_end_us, true)
+FACT(g_ecs_version, put_str, TLSMON_ECS_VERSION, true)
+FACT(g_event_duration, put_int,
+     (int64_t)(h->flow_end_us - h->flow_start_us) * 1000,
+     h->flow_start_us && h->flow_end_us >= h->flow_start_us)
+
+/* A handshake is a network connection and a protocol exchange (ECS's
+ * categorization for network traffic). */
+static size_t c_event_category(const struct handshake *h)
+{
+    (void)h;
+    return 1;
+}
+static bool i_event_category(const struct handshake *h, size_t i,
+                             struct field_value *v, char *scratch, size_t len)
+{
+    (void)h, (void)i;
+    UNUSED_SCRATCH;
+    return put_str(v, "network");
+}
+static size_t c_event_type(const struct handshake *h)
+{
+    (void)h;
+    return 2;
+}
+static bool i_event_type(const struct handshake *h, size_t i,
+                         struct field_value *v, char *scratch, size_t len)
+{
+    (void)h;
+    UNUSED_SCRATCH;
+    return put_str(v, i == 0 ? "connection" : "protocol");
+}
+
+TEXT_FACT(g_event_id, event_id)
 
 /* ---- source, destination, network ------------------------------------- */
 
@@ -444,6 +487,86 @@ static bool g_dest_ip(const struct handshake *h, struct field_value *v,
 FACT(g_dest_port, put_int, h->server.port,
      h->server.ip_version == 4 || h->server.ip_version == 6)
 FACT(g_net_transport, put_str, "tcp", true)
+FACT(g_net_protocol, put_str, "tls", true)
+TEXT_FACT(g_community_id, community_id)
+
+/* The SNI as ECS destination.domain: a name, not an address literal (some
+ * clients send one) and not a name with escaped bytes. */
+static bool g_dest_domain(const struct handshake *h, struct field_value *v,
+                          char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    if (!h->ch.seen || !h->ch.has_sni || !h->ch.sni[0] ||
+        memchr(h->ch.sni, '\0', sizeof(h->ch.sni)) == NULL)
+        return false;
+    unsigned char a[16];
+    if (strchr(h->ch.sni, '\\') || inet_pton(AF_INET, h->ch.sni, a) == 1 ||
+        inet_pton(AF_INET6, h->ch.sni, a) == 1)
+        return false;
+    return put_str(v, h->ch.sni);
+}
+
+/* related.*: what a SIEM pivots on, gathered in one place (ECS). */
+static size_t c_related_ip(const struct handshake *h)
+{
+    bool same = h->client.ip_version == h->server.ip_version &&
+                memcmp(h->client.addr, h->server.addr, 16) == 0;
+    return same ? 1 : 2;
+}
+static bool i_related_ip(const struct handshake *h, size_t i,
+                         struct field_value *v, char *scratch, size_t len)
+{
+    return put_ip(v, i == 0 ? &h->client : &h->server, scratch, len);
+}
+
+/* The SNI and the server leaf's subject CN when it names another host. */
+static size_t c_related_hosts(const struct handshake *h)
+{
+    (void)h;
+    return 2;
+}
+static bool i_related_hosts(const struct handshake *h, size_t i,
+                            struct field_value *v, char *scratch, size_t len)
+{
+    const char *sni = g_dest_domain(h, v, scratch, len) ? v->str : NULL;
+    if (i == 0)
+        return put_str(v, sni);
+    const struct cert_result *c = &h->server_cert;
+    if (!c->leaf_parsed || !c->subject_cn[0] || strchr(c->subject_cn, ' ') ||
+        strchr(c->subject_cn, '\\') || (sni && !strcasecmp(sni, c->subject_cn)))
+        return false;
+    return put_str(v, c->subject_cn);
+}
+
+/* Fingerprints and certificate hashes. */
+static size_t c_related_hash(const struct handshake *h)
+{
+    (void)h;
+    return 5;
+}
+static bool i_related_hash(const struct handshake *h, size_t i,
+                           struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    const char *s = NULL;
+    size_t cap = 0;
+    switch (i) {
+    case 0: s = h->ja3, cap = sizeof(h->ja3); break;
+    case 1: s = h->ja3s, cap = sizeof(h->ja3s); break;
+    case 2: s = h->ja4, cap = sizeof(h->ja4); break;
+    case 3:
+        if (!h->server_cert.leaf_parsed)
+            return false;
+        s = h->server_cert.sha256, cap = sizeof(h->server_cert.sha256);
+        break;
+    default:
+        if (!h->client_cert.leaf_parsed)
+            return false;
+        s = h->client_cert.sha256, cap = sizeof(h->client_cert.sha256);
+        break;
+    }
+    return put_cstr_field(v, s, cap);
+}
 
 /* Written before the workers start and only read afterwards. */
 static const char *observer_hostname, *observer_interface;
@@ -480,13 +603,35 @@ static bool g_net_type(const struct handshake *h, struct field_value *v,
     return false;
 }
 
-FACT(g_net_vlan, put_int, h->vlan[0], h->n_vlan >= 1)
-FACT(g_net_inner_vlan, put_int, h->vlan[1], h->n_vlan >= 2)
+/* ECS has VLAN ids as keywords. */
+static bool g_net_vlan(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    return h->n_vlan >= 1 &&
+           put_str(v, decimal_code("", h->vlan[0], scratch, len));
+}
+
+static bool g_net_inner_vlan(const struct handshake *h, struct field_value *v,
+                             char *scratch, size_t len)
+{
+    return h->n_vlan >= 2 &&
+           put_str(v, decimal_code("", h->vlan[1], scratch, len));
+}
 
 /* ---- tls.* (ECS) -------------------------------------------------------- */
 
+/* ECS wants the number: SSL 3.0 is "3.0" with version_protocol ssl. A
+ * draft or unknown version has no such number: it goes to tlsmon.version. */
+static bool final_version(uint16_t v)
+{
+    return v == TLS_V_SSL2 || v == TLS_V_SSL3 || v == TLS_V_1_0 ||
+           v == TLS_V_1_1 || v == TLS_V_1_2 || v == TLS_V_1_3;
+}
+
 FACT(g_tls_version, put_version, h->sh.version,
-     h->sh.seen && h->sh.version != 0)
+     h->sh.seen && final_version(h->sh.version))
+FACT(g_tlsmon_version, put_version, h->sh.version,
+     h->sh.seen && h->sh.version != 0 && !final_version(h->sh.version))
 
 static bool g_tls_version_protocol(const struct handshake *h,
                                    struct field_value *v, char *scratch,
@@ -748,7 +893,7 @@ static bool i_ch_versions(const struct handshake *h, size_t i,
     uint16_t ver = h->ch.versions[i];
     if (tls_is_grease(ver))
         return false;
-    return put_str(v, fields_version_string(ver, scratch, len));
+    return put_str(v, fields_version_number(ver, scratch, len));
 }
 
 FACT(g_ch_length, put_int, h->ch.length, h->ch.seen)
@@ -1043,10 +1188,16 @@ static bool g_cert_compression(const struct handshake *h,
 TEXT_FACT(g_ndpi_protocol, ndpi_protocol)
 TEXT_FACT(g_ndpi_app, ndpi_app)
 TEXT_FACT(g_ndpi_category, ndpi_category)
-FACT(g_packets_client, put_int, (int64_t)h->packets[TLS_SIDE_CLIENT], true)
-FACT(g_packets_server, put_int, (int64_t)h->packets[TLS_SIDE_SERVER], true)
-FACT(g_bytes_client, put_int, (int64_t)h->bytes[TLS_SIDE_CLIENT], true)
-FACT(g_bytes_server, put_int, (int64_t)h->bytes[TLS_SIDE_SERVER], true)
+/* ECS source/destination.bytes and packets: beside the endpoint's address. */
+#define KNOWN(e) ((e).ip_version == 4 || (e).ip_version == 6)
+FACT(g_packets_client, put_int, (int64_t)h->packets[TLS_SIDE_CLIENT],
+     KNOWN(h->client))
+FACT(g_packets_server, put_int, (int64_t)h->packets[TLS_SIDE_SERVER],
+     KNOWN(h->server))
+FACT(g_bytes_client, put_int, (int64_t)h->bytes[TLS_SIDE_CLIENT],
+     KNOWN(h->client))
+FACT(g_bytes_server, put_int, (int64_t)h->bytes[TLS_SIDE_SERVER],
+     KNOWN(h->server))
 FACT(g_gaps, put_int, h->gaps, true)
 FACT(g_gap_bytes, put_int, (int64_t)h->gap_bytes, true)
 FACT(g_midstream, put_bool, h->midstream, true)
@@ -1120,9 +1271,48 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
                put_cstr_field(v, h->M.ARR[i], sizeof(h->M.ARR[i]));           \
     }
 
+/* ECS names hold lists (subject.common_name, organization, country): one
+ * CN, the most specific, and the first O and C values. */
+#define CERT_ONE(fn, M, member)                                               \
+    static size_t fn##_c(const struct handshake *h)                           \
+    {                                                                         \
+        return h->M.leaf_parsed ? 1 : 0;                                      \
+    }                                                                         \
+    static bool fn##_i(const struct handshake *h, size_t i,                   \
+                       struct field_value *v, char *scratch, size_t len)      \
+    {                                                                         \
+        (void)i;                                                              \
+        UNUSED_SCRATCH;                                                       \
+        return put_cstr_field(v, h->M.member, sizeof(h->M.member));           \
+    }
+#define CERT_ATTRS(fn, M, ARR, N)                                             \
+    static size_t fn##_c(const struct handshake *h)                           \
+    {                                                                         \
+        return h->M.leaf_parsed ? h->M.N : 0;                                 \
+    }                                                                         \
+    static bool fn##_i(const struct handshake *h, size_t i,                   \
+                       struct field_value *v, char *scratch, size_t len)      \
+    {                                                                         \
+        UNUSED_SCRATCH;                                                       \
+        return i < HS_NAME_ATTRS &&                                           \
+               put_cstr_field(v, h->M.ARR[i], sizeof(h->M.ARR[i]));           \
+    }
+
 #define CERT_GETTERS(P, M)                                                    \
-    CERT_TEXT(P##_subject_cn, M, subject_cn)                                  \
-    CERT_TEXT(P##_issuer_cn, M, issuer_cn)                                    \
+    CERT_ONE(P##_subject_cn, M, subject_cn)                                   \
+    CERT_ONE(P##_issuer_cn, M, issuer_cn)                                     \
+    CERT_ATTRS(P##_subject_o, M, subject_o, n_subject_o)                      \
+    CERT_ATTRS(P##_issuer_o, M, issuer_o, n_issuer_o)                         \
+    CERT_ATTRS(P##_subject_c, M, subject_c, n_subject_c)                      \
+    CERT_ATTRS(P##_issuer_c, M, issuer_c, n_issuer_c)                         \
+    static bool P##_x509_version(const struct handshake *h,                   \
+                                 struct field_value *v, char *scratch,        \
+                                 size_t len)                                  \
+    {                                                                         \
+        return h->M.leaf_parsed && h->M.version_number &&                     \
+               put_str(v, decimal_code("", h->M.version_number, scratch,      \
+                                       len));                                 \
+    }                                                                         \
     CERT_TEXT(P##_subject, M, subject)                                        \
     CERT_TEXT(P##_issuer, M, issuer)                                          \
     CERT_TEXT(P##_serial, M, serial)                                          \
@@ -1462,7 +1652,7 @@ static bool i_srv_versions(const struct handshake *h, size_t i,
                            struct field_value *v, char *scratch, size_t len)
 {
     return i > 0 && (h->server_profile.version_ranks & (1u << i)) &&
-           put_str(v, fields_version_string(rank_versions[i], scratch, len));
+           put_str(v, fields_version_number(rank_versions[i], scratch, len));
 }
 static size_t c_srv_ciphers(const struct handshake *h)
 {
@@ -1507,77 +1697,68 @@ static const struct field_def field_table[] = {
     SCALAR("@timestamp", FT_TIME,
            "time of the ClientHello, or of the first packet without one",
            g_timestamp),
+    SCALAR("ecs.version", FT_STRING,
+           "the ECS version the events follow (" TLSMON_ECS_VERSION ")",
+           g_ecs_version),
     SCALAR("event.kind", FT_STRING, "always \"event\"", g_event_kind),
+    LIST("event.category", FT_STRING_LIST, "always [\"network\"]",
+         c_event_category, i_event_category),
+    LIST("event.type", FT_STRING_LIST, "always [\"connection\", \"protocol\"]",
+         c_event_type, i_event_type),
     SCALAR("event.dataset", FT_STRING, "always \"tlsmon.handshake\"",
            g_event_dataset),
+    SCALAR("event.id", FT_STRING,
+           "id of this record, derived from the flow (addresses, ports, "
+           "VLANs, start time), the round and the sensor: the same in every "
+           "run on the same packets; alerts carry it as tlsmon.handshake_id",
+           g_event_id),
     SCALAR("event.outcome", FT_STRING,
            "success (established), failure (failed, not_tls, refused) or "
            "unknown",
            g_event_outcome),
     SCALAR("event.start", FT_TIME, "first packet of the flow", g_event_start),
     SCALAR("event.end", FT_TIME, "last packet of the flow seen", g_event_end),
+    SCALAR("event.duration", FT_INT,
+           "event.end - event.start in nanoseconds", g_event_duration),
     SCALAR("source.ip", FT_IP, "client address", g_source_ip),
     SCALAR("source.port", FT_INT, "client port", g_source_port),
+    SCALAR("source.bytes", FT_INT, "IP payload bytes from the client",
+           g_bytes_client),
+    SCALAR("source.packets", FT_INT, "packets from the client",
+           g_packets_client),
     SCALAR("destination.ip", FT_IP, "server address", g_dest_ip),
     SCALAR("destination.port", FT_INT, "server port", g_dest_port),
+    SCALAR("destination.domain", FT_STRING,
+           "the SNI, when it is a name (not an address or escaped bytes)",
+           g_dest_domain),
+    SCALAR("destination.bytes", FT_INT, "IP payload bytes from the server",
+           g_bytes_server),
+    SCALAR("destination.packets", FT_INT, "packets from the server",
+           g_packets_server),
+    SCALAR("client.ip", FT_IP, "client address (as source.ip)", g_source_ip),
+    SCALAR("client.port", FT_INT, "client port (as source.port)",
+           g_source_port),
+    SCALAR("server.ip", FT_IP, "server address (as destination.ip)",
+           g_dest_ip),
+    SCALAR("server.port", FT_INT, "server port (as destination.port)",
+           g_dest_port),
     SCALAR("observer.hostname", FT_STRING,
            "the sensor's host name (live capture only)", g_observer_hostname),
     SCALAR("observer.ingress.interface.name", FT_STRING,
            "the interface captured on (live capture only)",
            g_observer_interface),
-    SCALAR("server.established_count", FT_INT,
-           "earlier handshakes to this server (IP:port) in this run that "
-           "were established", g_srv_established),
-    SCALAR("server.failed_count", FT_INT,
-           "earlier handshakes to this server in this run that failed",
-           g_srv_failed),
-    LIST("server.accepted_versions", FT_STRING_LIST,
-         "versions this server chose in earlier handshakes", c_srv_versions,
-         i_srv_versions),
-    LIST("server.accepted_ciphers", FT_STRING_LIST,
-         "cipher suites this server chose in earlier handshakes",
-         c_srv_ciphers, i_srv_ciphers),
-    LIST("server.accepted_groups", FT_STRING_LIST,
-         "key-exchange groups this server chose in earlier handshakes",
-         c_srv_groups, i_srv_groups),
-    SCALAR("server.usual_issuer", FT_STRING,
-           "issuer this server's certificate for this SNI usually had",
-           g_srv_usual_issuer),
-    SCALAR("server.usual_issuer_count", FT_INT,
-           "earlier handshakes that showed that issuer",
-           g_srv_usual_issuer_count),
-    SCALAR("server.offered_version_accepted", FT_BOOL,
-           "some version the client offered was chosen by this server "
-           "before; absent without history", g_srv_version_accepted),
-    SCALAR("server.offered_cipher_accepted", FT_BOOL,
-           "some suite the client offered was chosen by this server before; "
-           "absent without history", g_srv_cipher_accepted),
-    SCALAR("server.certificate.subject", FT_STRING,
-           "leaf CN of the chain this server last showed in clear for this "
-           "SNI (for handshakes that hide theirs)", g_srv_cert_subject),
-    SCALAR("server.certificate.untrusted", FT_BOOL,
-           "that chain had no path to the trust store",
-           g_srv_cert_untrusted),
-    SCALAR("server.certificate.incomplete_chain", FT_BOOL,
-           "that chain lacked its intermediates", g_srv_cert_incomplete),
-    SCALAR("server.certificate.hostname_mismatch", FT_BOOL,
-           "that leaf did not cover this SNI",
-           g_srv_cert_hostname_mismatch),
-    SCALAR("server.certificate.self_signed", FT_BOOL,
-           "that leaf was self-signed", g_srv_cert_self_signed),
-    SCALAR("server.certificate.expired", FT_BOOL,
-           "that leaf is expired or not yet valid at this handshake's time",
-           g_srv_cert_expired),
-    SCALAR("server.issuer_changed", FT_BOOL,
-           "the leaf's issuer differs from the one this name usually had "
-           "(seen twice or more)", g_srv_issuer_changed),
     SCALAR("network.transport", FT_STRING, "always \"tcp\"", g_net_transport),
     SCALAR("network.type", FT_STRING, "ipv4 or ipv6", g_net_type),
-    SCALAR("network.vlan.id", FT_INT, "outer VLAN id", g_net_vlan),
-    SCALAR("network.inner.vlan.id", FT_INT, "inner VLAN id (QinQ)",
+    SCALAR("network.protocol", FT_STRING, "always \"tls\"", g_net_protocol),
+    SCALAR("network.community_id", FT_STRING,
+           "Community ID v1 of the flow (--community-id-seed)",
+           g_community_id),
+    SCALAR("network.vlan.id", FT_STRING, "outer VLAN id", g_net_vlan),
+    SCALAR("network.inner.vlan.id", FT_STRING, "inner VLAN id (QinQ)",
            g_net_inner_vlan),
     SCALAR("tls.version", FT_VERSION,
-           "negotiated version (ssl3, 1.0 .. 1.3); absent without ServerHello",
+           "negotiated version, the number only (2.0, 3.0, 1.0 .. 1.3); "
+           "absent without ServerHello, or for a draft (tlsmon.version)",
            g_tls_version),
     SCALAR("tls.version_protocol", FT_STRING,
            "tls or ssl, for the negotiated version", g_tls_version_protocol),
@@ -1602,14 +1783,27 @@ static const struct field_def field_table[] = {
          i_ch_ciphers),
     SCALAR("tls.client.ja3", FT_STRING,
            "JA3 of the ClientHello: MD5 of tlsmon.client.ja3_string", g_ja3),
-    SCALAR("tls.client.x509.subject.common_name", FT_STRING,
-           "client certificate (leaf) subject CN", g_ccert_subject_cn),
+    LIST("tls.client.x509.subject.common_name", FT_STRING_LIST,
+         "client certificate (leaf) subject CN (the last, most specific)",
+         g_ccert_subject_cn_c, g_ccert_subject_cn_i),
     SCALAR("tls.client.x509.subject.distinguished_name", FT_STRING,
            "client leaf subject, RFC 4514", g_ccert_subject),
-    SCALAR("tls.client.x509.issuer.common_name", FT_STRING,
-           "client leaf issuer CN", g_ccert_issuer_cn),
+    LIST("tls.client.x509.subject.organization", FT_STRING_LIST,
+         "client leaf subject O values, first 2", g_ccert_subject_o_c,
+         g_ccert_subject_o_i),
+    LIST("tls.client.x509.subject.country", FT_STRING_LIST,
+         "client leaf subject C values, first 2", g_ccert_subject_c_c,
+         g_ccert_subject_c_i),
+    LIST("tls.client.x509.issuer.common_name", FT_STRING_LIST,
+         "client leaf issuer CN", g_ccert_issuer_cn_c, g_ccert_issuer_cn_i),
     SCALAR("tls.client.x509.issuer.distinguished_name", FT_STRING,
            "client leaf issuer, RFC 4514", g_ccert_issuer),
+    LIST("tls.client.x509.issuer.organization", FT_STRING_LIST,
+         "client leaf issuer O values, first 2", g_ccert_issuer_o_c,
+         g_ccert_issuer_o_i),
+    LIST("tls.client.x509.issuer.country", FT_STRING_LIST,
+         "client leaf issuer C values, first 2", g_ccert_issuer_c_c,
+         g_ccert_issuer_c_i),
     LIST("tls.client.x509.alternative_names", FT_STRING_LIST,
          "client leaf SANs: DNS names and IP addresses, first 16",
          g_ccert_c_sans, g_ccert_i_sans),
@@ -1617,6 +1811,8 @@ static const struct field_def field_table[] = {
            "client leaf valid from", g_ccert_not_before),
     SCALAR("tls.client.x509.not_after", FT_TIME,
            "client leaf valid until", g_ccert_not_after),
+    SCALAR("tls.client.x509.version_number", FT_STRING,
+           "client leaf X.509 version (3)", g_ccert_x509_version),
     SCALAR("tls.client.x509.serial_number", FT_STRING,
            "client leaf serial, uppercase hex", g_ccert_serial),
     SCALAR("tls.client.x509.public_key_algorithm", FT_STRING,
@@ -1645,14 +1841,27 @@ static const struct field_def field_table[] = {
     SCALAR("tls.server.ja3s", FT_STRING,
            "JA3S of the ServerHello: MD5 of tlsmon.server.ja3s_string",
            g_ja3s),
-    SCALAR("tls.server.x509.subject.common_name", FT_STRING,
-           "server certificate (leaf) subject CN", g_scert_subject_cn),
+    LIST("tls.server.x509.subject.common_name", FT_STRING_LIST,
+         "server certificate (leaf) subject CN (the last, most specific)",
+         g_scert_subject_cn_c, g_scert_subject_cn_i),
     SCALAR("tls.server.x509.subject.distinguished_name", FT_STRING,
            "server leaf subject, RFC 4514", g_scert_subject),
-    SCALAR("tls.server.x509.issuer.common_name", FT_STRING,
-           "server leaf issuer CN", g_scert_issuer_cn),
+    LIST("tls.server.x509.subject.organization", FT_STRING_LIST,
+         "server leaf subject O values, first 2", g_scert_subject_o_c,
+         g_scert_subject_o_i),
+    LIST("tls.server.x509.subject.country", FT_STRING_LIST,
+         "server leaf subject C values, first 2", g_scert_subject_c_c,
+         g_scert_subject_c_i),
+    LIST("tls.server.x509.issuer.common_name", FT_STRING_LIST,
+         "server leaf issuer CN", g_scert_issuer_cn_c, g_scert_issuer_cn_i),
     SCALAR("tls.server.x509.issuer.distinguished_name", FT_STRING,
            "server leaf issuer, RFC 4514", g_scert_issuer),
+    LIST("tls.server.x509.issuer.organization", FT_STRING_LIST,
+         "server leaf issuer O values, first 2", g_scert_issuer_o_c,
+         g_scert_issuer_o_i),
+    LIST("tls.server.x509.issuer.country", FT_STRING_LIST,
+         "server leaf issuer C values, first 2", g_scert_issuer_c_c,
+         g_scert_issuer_c_i),
     LIST("tls.server.x509.alternative_names", FT_STRING_LIST,
          "server leaf SANs: DNS names and IP addresses, first 16",
          g_scert_c_sans, g_scert_i_sans),
@@ -1660,6 +1869,8 @@ static const struct field_def field_table[] = {
            "server leaf valid from", g_scert_not_before),
     SCALAR("tls.server.x509.not_after", FT_TIME,
            "server leaf valid until", g_scert_not_after),
+    SCALAR("tls.server.x509.version_number", FT_STRING,
+           "server leaf X.509 version (3)", g_scert_x509_version),
     SCALAR("tls.server.x509.serial_number", FT_STRING,
            "server leaf serial, uppercase hex", g_scert_serial),
     SCALAR("tls.server.x509.public_key_algorithm", FT_STRING,
@@ -1685,11 +1896,23 @@ static const struct field_def field_table[] = {
     LIST("tls.server.certificate_chain", FT_STRING_LIST,
          "server chain as sent, one PEM per certificate (--emit-certificates)",
          g_scert_c_pem, g_scert_i_pem),
+    LIST("related.ip", FT_STRING_LIST, "client and server addresses",
+         c_related_ip, i_related_ip),
+    LIST("related.hosts", FT_STRING_LIST,
+         "the SNI, and the server leaf's CN when it names another host",
+         c_related_hosts, i_related_hosts),
+    LIST("related.hash", FT_STRING_LIST,
+         "JA3, JA3S, JA4 and the leaf certificates' SHA-256",
+         c_related_hash, i_related_hash),
     SCALAR("tlsmon.flow_id", FT_INT,
            "number of the frame that opened the flow, counted over the run "
            "(one file without -f: its frame number; live workers number "
            "apart)",
            g_flow_id),
+    SCALAR("tlsmon.version", FT_VERSION,
+           "negotiated version when it is a draft or unknown (tls.version "
+           "is absent then), e.g. 1.3-draft-23 or 0x7E01",
+           g_tlsmon_version),
     SCALAR("tlsmon.round", FT_INT,
            "handshake number on the connection, 0 for the first", g_round),
     SCALAR("tlsmon.outcome", FT_STRING,
@@ -2067,6 +2290,52 @@ static const struct field_def field_table[] = {
            g_ja4_r),
     SCALAR("tlsmon.server.ja3s_string", FT_STRING,
            "JA3S string: version,cipher,extensions", g_ja3s_string),
+    SCALAR("tlsmon.server.established_count", FT_INT,
+           "earlier handshakes to this server (IP:port) in this run that "
+           "were established", g_srv_established),
+    SCALAR("tlsmon.server.failed_count", FT_INT,
+           "earlier handshakes to this server in this run that failed",
+           g_srv_failed),
+    LIST("tlsmon.server.accepted_versions", FT_STRING_LIST,
+         "versions this server chose in earlier handshakes", c_srv_versions,
+         i_srv_versions),
+    LIST("tlsmon.server.accepted_ciphers", FT_STRING_LIST,
+         "cipher suites this server chose in earlier handshakes",
+         c_srv_ciphers, i_srv_ciphers),
+    LIST("tlsmon.server.accepted_groups", FT_STRING_LIST,
+         "key-exchange groups this server chose in earlier handshakes",
+         c_srv_groups, i_srv_groups),
+    SCALAR("tlsmon.server.usual_issuer", FT_STRING,
+           "issuer this server's certificate for this SNI usually had",
+           g_srv_usual_issuer),
+    SCALAR("tlsmon.server.usual_issuer_count", FT_INT,
+           "earlier handshakes that showed that issuer",
+           g_srv_usual_issuer_count),
+    SCALAR("tlsmon.server.offered_version_accepted", FT_BOOL,
+           "some version the client offered was chosen by this server "
+           "before; absent without history", g_srv_version_accepted),
+    SCALAR("tlsmon.server.offered_cipher_accepted", FT_BOOL,
+           "some suite the client offered was chosen by this server before; "
+           "absent without history", g_srv_cipher_accepted),
+    SCALAR("tlsmon.server.certificate.subject", FT_STRING,
+           "leaf CN of the chain this server last showed in clear for this "
+           "SNI (for handshakes that hide theirs)", g_srv_cert_subject),
+    SCALAR("tlsmon.server.certificate.untrusted", FT_BOOL,
+           "that chain had no path to the trust store",
+           g_srv_cert_untrusted),
+    SCALAR("tlsmon.server.certificate.incomplete_chain", FT_BOOL,
+           "that chain lacked its intermediates", g_srv_cert_incomplete),
+    SCALAR("tlsmon.server.certificate.hostname_mismatch", FT_BOOL,
+           "that leaf did not cover this SNI",
+           g_srv_cert_hostname_mismatch),
+    SCALAR("tlsmon.server.certificate.self_signed", FT_BOOL,
+           "that leaf was self-signed", g_srv_cert_self_signed),
+    SCALAR("tlsmon.server.certificate.expired", FT_BOOL,
+           "that leaf is expired or not yet valid at this handshake's time",
+           g_srv_cert_expired),
+    SCALAR("tlsmon.server.issuer_changed", FT_BOOL,
+           "the leaf's issuer differs from the one this name usually had "
+           "(seen twice or more)", g_srv_issuer_changed),
     SCALAR("tlsmon.ocsp.requested", FT_BOOL,
            "the ClientHello asked for a stapled OCSP response "
            "(status_request)", g_ocsp_requested),
@@ -2103,14 +2372,6 @@ static const struct field_def field_table[] = {
     LIST("tlsmon.ndpi.risks", FT_STRING_LIST,
          "nDPI's flow risks (ndpi_risk2str names), e.g. \"Self-signed "
          "Certificate\"", c_ndpi_risks, i_ndpi_risks),
-    SCALAR("tlsmon.packets.client", FT_INT, "packets from the client",
-           g_packets_client),
-    SCALAR("tlsmon.packets.server", FT_INT, "packets from the server",
-           g_packets_server),
-    SCALAR("tlsmon.bytes.client", FT_INT, "IP payload bytes from the client",
-           g_bytes_client),
-    SCALAR("tlsmon.bytes.server", FT_INT, "IP payload bytes from the server",
-           g_bytes_server),
     SCALAR("tlsmon.gaps", FT_INT, "holes in the captured byte streams",
            g_gaps),
     SCALAR("tlsmon.gap_bytes", FT_INT, "bytes missing in those holes",

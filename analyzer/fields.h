@@ -104,6 +104,13 @@ const char *fields_side_name(int side);
 const char *fields_alert_description(uint8_t code, char *buf, size_t n);
 /* "1.2", "ssl3" … or "0x7f12" for versions without a name. */
 const char *fields_version_string(uint16_t v, char *buf, size_t n);
+/* The same with SSL versions as numbers, "2.0" and "3.0", as ECS's
+ * tls.version has them: the spelling of every version in JSON. */
+const char *fields_version_number(uint16_t v, char *buf, size_t n);
+
+/* The Elastic Common Schema version the events follow (ecs.version); they
+ * are checked against ECS's field table by tests/e2e/ecs_check.py. */
+#define TLSMON_ECS_VERSION "8.17.0"
 /* IANA cipher name, or "0xC02F" (6 hex digits for SSLv2 specs). */
 const char *fields_cipher_string(uint32_t suite, char *buf, size_t n);
 /* Endpoint address as text ("10.0.0.1", "2001:db8::1"). */

@@ -2,9 +2,13 @@
  *
  * Exit codes: 0 every input was read; 1 usage error or an input that could
  * not be read at all; 2 partial: an input broke mid-way and the results up to
- * the break were written. */
+ * the break were written; 4 a network output dropped events. When several
+ * apply, the lowest wins. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,12 @@
 #include "../rules/engine.h"
 #include "tlsmon_config.h"
 
-enum exit_code { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_PARTIAL = 2 };
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_INPUT = 1,
+    EXIT_PARTIAL = 2,
+    EXIT_DROPPED = 4, /* a network output lost events */
+};
 
 enum format { FORMAT_AUTO, FORMAT_TEXT, FORMAT_NDJSON };
 
@@ -91,17 +100,32 @@ static void usage(FILE *fp)
         "      --json-events LIST  what --json takes: handshakes,alerts,stats\n"
         "                        (default all)\n"
         "      --syslog URL      send events as RFC 5424 syslog messages to\n"
-        "                        udp://HOST:PORT, tcp://HOST:PORT or unix:PATH\n"
+        "                        udp://HOST:PORT, tcp://HOST:PORT,\n"
+        "                        tls://HOST:PORT (RFC 5425) or unix:PATH\n"
         "      --syslog-events LIST  what it takes (default alerts,stats)\n"
         "      --syslog-facility F  facility name or number (default local0)\n"
+        "      --syslog-ca FILE  tls://: trust these CAs (PEM) for the\n"
+        "                        collector (default: the system store)\n"
+        "      --syslog-cert FILE, --syslog-key FILE  tls://: present this\n"
+        "                        client certificate (PEM)\n"
+        "      --syslog-tls-name NAME  tls://: the name the collector's\n"
+        "                        certificate must have (default: its host)\n"
         "      --redis HOST:PORT send events to Redis: RPUSH to a list\n"
         "      --redis-key KEY   the list or stream (default tlsmon)\n"
         "      --redis-stream    XADD to a stream instead\n"
         "      --redis-maxlen N  trim the stream to about N entries\n"
         "      --redis-events LIST  what it takes (default alerts,stats)\n"
+        "      --redis-user USER  AUTH as this ACL user\n"
+        "      --redis-password-file FILE  AUTH with the password on FILE's\n"
+        "                        first line (or TLSMON_REDIS_PASSWORD)\n"
         "      --output-queue N  events a network output holds while its\n"
         "                        destination is slow or down (default 100000;\n"
         "                        past it events are dropped and counted)\n"
+        "      --spool DIR       keep what a network output cannot send yet\n"
+        "                        on disk in DIR (one folder per destination),\n"
+        "                        sent first when it is back, kept across runs\n"
+        "      --spool-size SIZE  at most SIZE per destination (default 1G);\n"
+        "                        past it the oldest are dropped and counted\n"
         "      --format FMT      text or ndjson (default: text on a terminal\n"
         "                        and for -o FILE.txt, else ndjson, said once\n"
         "                        on stderr)\n"
@@ -147,6 +171,8 @@ static void usage(FILE *fp)
         "                        repeatable; with -i followed as it grows).\n"
         "                        pcapng Decryption Secrets Blocks are read\n"
         "                        without it\n"
+        "      --community-id-seed N  seed of network.community_id (default\n"
+        "                        0, as Zeek's and Suricata's)\n"
         "      --rules FILE      diagnose with the rules in FILE instead of the\n"
         "                        built-in set (repeatable); +FILE adds FILE to\n"
         "                        the built-in set\n"
@@ -178,7 +204,8 @@ static void usage(FILE *fp)
         "  -V, --version         version\n"
         "\n"
         "Exit codes: 0 ok; 1 usage error or unreadable input; 2 an input broke\n"
-        "mid-way (results up to the break were written).\n",
+        "mid-way (results up to the break were written); 4 a network output\n"
+        "dropped events (stderr says how many).\n",
         fp);
 }
 
@@ -217,6 +244,16 @@ static bool add_rule_file(struct options *o, const char *arg)
     return true;
 }
 
+/* Whether some rule names a cause: every set has the built-in rule for
+ * failures nothing explains (cause unknown), which diagnoses nothing. */
+static bool explains_anything(const struct rule_set *rs)
+{
+    for (size_t i = 0; i < rules_count(rs); i++)
+        if (strcmp(rules_at(rs, i)->cause, "unknown") != 0)
+            return true;
+    return false;
+}
+
 /* Load the rule set the options ask for; NULL with a message on error, or
  * when there are to be no rules (*failed false then). */
 static struct rule_set *load_rules(const struct options *o, bool *failed)
@@ -230,6 +267,10 @@ static struct rule_set *load_rules(const struct options *o, bool *failed)
     if (!rs) {
         fprintf(stderr, "tlsmon: %s\n", err);
         *failed = true;
+    } else if (!explains_anything(rs)) {
+        fputs("tlsmon: warning: the rule set has no rules: no handshake will "
+              "get a cause other than unknown (--no-rules says so on "
+              "purpose)\n", stderr);
     }
     return rs;
 }
@@ -267,17 +308,44 @@ static void reopen(const char *path, FILE **fpp, struct output *o)
     o->fp = fresh;
 }
 
+static void give_to(const struct options *o, const struct passwd *pw,
+                    const char *path)
+{
+    if (chown(path, pw->pw_uid, pw->pw_gid) != 0)
+        fprintf(stderr, "tlsmon: --user %s: cannot give %s to it: %s\n",
+                o->live.user, path, strerror(errno));
+}
+
+/* The spool folder, its destination folders and their files. */
+static void give_tree_to(const struct options *o, const struct passwd *pw,
+                         const char *path, int depth)
+{
+    give_to(o, pw, path);
+    DIR *d = depth > 0 ? opendir(path) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        char sub[PATH_MAX];
+        if (e->d_name[0] != '.' &&
+            (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) <
+                sizeof(sub))
+            give_tree_to(o, pw, sub, depth - 1);
+    }
+    if (d)
+        closedir(d);
+}
+
 /* --user: the files opened as root become the user's, so that it can
- * reopen them on SIGHUP. */
+ * reopen them on SIGHUP, and the spool's, so that its sender threads can
+ * go on creating and removing segments. */
 static void give_outputs_to(const struct options *o)
 {
     struct passwd *pw = getpwnam(o->live.user);
     const char *paths[] = {o->out_path, o->json_path};
     for (size_t i = 0; pw && i < 2; i++)
-        if (paths[i] && strcmp(paths[i], "-") != 0 &&
-            chown(paths[i], pw->pw_uid, pw->pw_gid) != 0)
-            fprintf(stderr, "tlsmon: --user %s: cannot give %s to it: %s\n",
-                    o->live.user, paths[i], strerror(errno));
+        if (paths[i] && strcmp(paths[i], "-") != 0)
+            give_to(o, pw, paths[i]);
+    if (pw && o->syslog.spool_dir && (o->syslog.url || o->redis.addr))
+        give_tree_to(o, pw, o->syslog.spool_dir, 2);
 }
 
 /* SIGHUP: new rules between records (a broken file keeps the running
@@ -468,6 +536,15 @@ enum long_only {
     OPT_NO_PROGRESS,
     OPT_REPORT,
     OPT_BASELINE,
+    OPT_SYSLOG_CA,
+    OPT_SYSLOG_CERT,
+    OPT_SYSLOG_KEY,
+    OPT_SYSLOG_TLS_NAME,
+    OPT_REDIS_USER,
+    OPT_REDIS_PASSWORD_FILE,
+    OPT_SPOOL,
+    OPT_SPOOL_SIZE,
+    OPT_COMMUNITY_ID_SEED,
 };
 
 #define VIEW_HANDLED (-2)
@@ -560,6 +637,17 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"redis-maxlen", required_argument, NULL, OPT_REDIS_MAXLEN},
         {"redis-events", required_argument, NULL, OPT_REDIS_EVENTS},
         {"output-queue", required_argument, NULL, OPT_OUTPUT_QUEUE},
+        {"syslog-ca", required_argument, NULL, OPT_SYSLOG_CA},
+        {"syslog-cert", required_argument, NULL, OPT_SYSLOG_CERT},
+        {"syslog-key", required_argument, NULL, OPT_SYSLOG_KEY},
+        {"syslog-tls-name", required_argument, NULL, OPT_SYSLOG_TLS_NAME},
+        {"redis-user", required_argument, NULL, OPT_REDIS_USER},
+        {"redis-password-file", required_argument, NULL,
+         OPT_REDIS_PASSWORD_FILE},
+        {"spool", required_argument, NULL, OPT_SPOOL},
+        {"spool-size", required_argument, NULL, OPT_SPOOL_SIZE},
+        {"community-id-seed", required_argument, NULL,
+         OPT_COMMUNITY_ID_SEED},
         {"workers", required_argument, NULL, OPT_WORKERS},
         {"keylog", required_argument, NULL, OPT_KEYLOG},
         {"where", required_argument, NULL, OPT_WHERE},
@@ -759,6 +847,43 @@ static int parse_options(int argc, char **argv, struct options *o)
                 o->syslog.queue_msgs = o->redis.queue_msgs = (size_t)v;
             else
                 o->redis.maxlen = v;
+            break;
+        case OPT_SYSLOG_CA:
+            o->syslog.tls.ca_file = optarg;
+            break;
+        case OPT_SYSLOG_CERT:
+            o->syslog.tls.cert_file = optarg;
+            break;
+        case OPT_SYSLOG_KEY:
+            o->syslog.tls.key_file = optarg;
+            break;
+        case OPT_SYSLOG_TLS_NAME:
+            o->syslog.tls.name = optarg;
+            break;
+        case OPT_REDIS_USER:
+            o->redis.user = optarg;
+            break;
+        case OPT_REDIS_PASSWORD_FILE:
+            o->redis.password_file = optarg;
+            break;
+        case OPT_SPOOL:
+            o->syslog.spool_dir = o->redis.spool_dir = optarg;
+            break;
+        case OPT_SPOOL_SIZE:
+            if (!parse_size(optarg, &v) || v < (64u << 10)) {
+                fprintf(stderr, "tlsmon: --spool-size: '%s' is not a size of "
+                                "at least 64K\n", optarg);
+                return EXIT_INPUT;
+            }
+            o->syslog.spool_bytes = o->redis.spool_bytes = v;
+            break;
+        case OPT_COMMUNITY_ID_SEED:
+            if (!parse_size(optarg, &v) || v > 65535) {
+                fprintf(stderr, "tlsmon: --community-id-seed: '%s' is not a "
+                                "number from 0 to 65535\n", optarg);
+                return EXIT_INPUT;
+            }
+            o->pipe.community_id_seed = (uint16_t)v;
             break;
         case OPT_NO_RULES:
             o->no_rules = true;
@@ -998,6 +1123,7 @@ int main(int argc, char **argv)
     o.redis.key = "tlsmon";
     o.redis.queue_msgs = 100000;
     o.redis.queue_bytes = 256u << 20;
+    o.syslog.spool_bytes = o.redis.spool_bytes = 1ULL << 30;
     pipeline_config_defaults(&o.pipe);
 
     int rc = parse_options(argc, argv, &o);
@@ -1090,10 +1216,24 @@ int main(int argc, char **argv)
         if (outputs[n_outputs - 1])
             outputs[n_outputs - 1]->events = o.json_events;
     }
-    if (o.syslog.url && outputs[n_outputs - 1])
-        outputs[n_outputs++] = output_syslog_new(&o.syslog);
-    if (o.redis.addr && outputs[n_outputs - 1])
-        outputs[n_outputs++] = output_redis_new(&o.redis);
+    /* Network outputs: [first_network, end_network). */
+    size_t first_network = n_outputs;
+    char err[512];
+    if (o.syslog.url && outputs[n_outputs - 1]) {
+        outputs[n_outputs++] = output_syslog_new(&o.syslog, err, sizeof(err));
+        if (!outputs[n_outputs - 1]) {
+            fprintf(stderr, "tlsmon: --syslog %s: %s\n", o.syslog.url, err);
+            return EXIT_INPUT;
+        }
+    }
+    if (o.redis.addr && outputs[n_outputs - 1]) {
+        outputs[n_outputs++] = output_redis_new(&o.redis, err, sizeof(err));
+        if (!outputs[n_outputs - 1]) {
+            fprintf(stderr, "tlsmon: --redis %s: %s\n", o.redis.addr, err);
+            return EXIT_INPUT;
+        }
+    }
+    size_t end_network = n_outputs;
     struct summary summary;
     if (!summary_init(&summary)) {
         fputs("tlsmon: out of memory\n", stderr);
@@ -1216,6 +1356,20 @@ int main(int argc, char **argv)
         outputs[i]->finish(outputs[i], want_summary ? &summary : NULL,
                            &total);
     uint64_t shown = outputs[0] ? outputs[0]->shown : 0;
+    /* Events the SIEM will never see make the run fail, so that a batch
+     * job or a supervisor notices (each output said how many above). */
+    uint64_t dropped = 0;
+    for (size_t i = first_network; i < end_network; i++) {
+        struct output_counters c = {0};
+        outputs[i]->counters(outputs[i], &c);
+        dropped += c.dropped;
+    }
+    if (dropped) {
+        fprintf(stderr, "tlsmon: %" PRIu64 " events were dropped on the way "
+                "to the network outputs\n", dropped);
+        if (exit_code == EXIT_OK)
+            exit_code = EXIT_DROPPED;
+    }
     workers_free(ws);
     for (size_t i = 0; i < n_outputs; i++)
         outputs[i]->free(outputs[i]);

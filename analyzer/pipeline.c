@@ -14,6 +14,7 @@
 #include "../rules/engine.h"
 #include "alert_flood.h"
 #include "classify.h"
+#include "community_id.h"
 #include "cursor.h"
 #include "decode.h"
 #include "flow.h"
@@ -199,6 +200,7 @@ static void emit(struct pipeline *p, struct flow *f)
              f->classify.result.server_name);
     h->ndpi_tls_version = f->classify.result.tls_version;
     fingerprint_compute(h);
+    community_id_compute(h, p->cfg.community_id_seed);
     x509_analyze_handshake(p->x509, h);
     /* Workers on a file: this record's turn, as one pipeline would have
      * decided it (with the other workers' records around it). */

@@ -4,12 +4,13 @@
 
 #include <pthread.h>
 
-static EVP_MD *md5, *sha256, *sha384;
+static EVP_MD *md5, *sha1, *sha256, *sha384;
 static pthread_once_t fetched = PTHREAD_ONCE_INIT;
 
 static void fetch(void)
 {
     md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
     sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
 }
@@ -20,6 +21,12 @@ const EVP_MD *digest_md5(void)
 {
     pthread_once(&fetched, fetch);
     return md5 ? md5 : EVP_md5();
+}
+
+const EVP_MD *digest_sha1(void)
+{
+    pthread_once(&fetched, fetch);
+    return sha1 ? sha1 : EVP_sha1();
 }
 
 const EVP_MD *digest_sha256(void)

@@ -1,5 +1,5 @@
 /* digest.h — the message digests tlsmon computes per handshake (JA3's MD5,
- * JA4's and the certificate cache's SHA-256, TLS 1.3 key schedules' SHA-256
+ * JA4's and the certificate cache's SHA-256, the Community ID's SHA-1, TLS 1.3 key schedules' SHA-256
  * and SHA-384), fetched from OpenSSL once.
  *
  * With OpenSSL 3, EVP_md5() and friends are looked up in the provider store
@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 const EVP_MD *digest_md5(void);
+const EVP_MD *digest_sha1(void); /* Community ID */
 const EVP_MD *digest_sha256(void);
 const EVP_MD *digest_sha384(void);
 

@@ -242,6 +242,8 @@ struct cert_chain {
 #define HS_CERT_NAME_LEN 192 /* RFC 4514 subject/issuer, cut if longer */
 #define HS_CERT_CN_LEN 64
 #define HS_MAX_SANS 16 /* first ones kept; n_sans_total counts all */
+#define HS_NAME_ATTRS 2 /* O and C values kept per name (ECS arrays) */
+#define HS_NAME_ATTR_LEN 64
 #define HS_SAN_LEN 96
 
 struct cert_summary {            /* one per certificate, wire order */
@@ -268,6 +270,14 @@ struct cert_result {
     char issuer[HS_CERT_NAME_LEN];
     char subject_cn[HS_CERT_CN_LEN];
     char issuer_cn[HS_CERT_CN_LEN];
+    /* Organization (O) and country (C) values of the subject and issuer
+     * names, in name order, the first HS_NAME_ATTRS of each. */
+    char subject_o[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
+    char issuer_o[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
+    char subject_c[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
+    char issuer_c[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
+    uint8_t n_subject_o, n_issuer_o, n_subject_c, n_issuer_c;
+    uint8_t version_number;      /* X.509 version: 1, 2 or 3 */
     char sans[HS_MAX_SANS][HS_SAN_LEN]; /* DNS names and IP literals */
     uint8_t n_sans;
     uint16_t n_sans_total;
@@ -497,6 +507,8 @@ struct handshake {
      * exactly (no hello, or a hello too big for the record's arrays). */
     char ja3[33], ja3s[33];      /* MD5, lowercase hex */
     char ja4[40];                /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
+    char community_id[32];       /* "1:" + base64(SHA-1), community_id.c */
+    char event_id[24];           /* 20 hex digits, community_id.c */
 
     /* Diagnosis: server history, then the rules. */
     struct server_evidence server_profile;

@@ -175,8 +175,15 @@ static void copy_printable(char *dst, size_t n, const unsigned char *src,
     dst[o] = '\0';
 }
 
+/* The name as an RFC 4514 string, as OpenSSL prints it with its RFC 2253
+ * flags: ",+\"\\<>;" and edge spaces escaped with a backslash, and every
+ * byte outside printable ASCII (UTF-8 included) as a \XX hex pair, so the
+ * text is plain ASCII and means exactly the name. A byte that is not
+ * printable anyway (never seen) becomes a hex pair too. Cut to fit at a
+ * whole character or escape. */
 static void name_rfc4514(X509_NAME *name, char *dst, size_t n)
 {
+    static const char digits[] = "0123456789ABCDEF";
     dst[0] = '\0';
     BIO *bio = BIO_new(BIO_s_mem());
     if (!bio)
@@ -184,10 +191,60 @@ static void name_rfc4514(X509_NAME *name, char *dst, size_t n)
     if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
         char *data;
         long len = BIO_get_mem_data(bio, &data);
-        if (len > 0)
-            copy_printable(dst, n, (const unsigned char *)data, (size_t)len);
+        size_t o = 0;
+        for (long i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)data[i];
+            bool plain = c >= 0x20 && c < 0x7f;
+            /* An escape goes whole or not at all. */
+            size_t need = !plain ? 3 : c == '\\' && i + 1 < len ? 2 : 1;
+            if (o + need >= n)
+                break;
+            if (!plain) {
+                dst[o++] = '\\';
+                dst[o++] = digits[c >> 4];
+                dst[o++] = digits[c & 15];
+                continue;
+            }
+            dst[o++] = (char)c;
+            if (need == 2) {
+                unsigned char e = (unsigned char)data[++i];
+                bool hex = (e >= '0' && e <= '9') || (e >= 'A' && e <= 'F');
+                if (hex && i + 1 < len) { /* \XX: the pair together */
+                    if (o + 2 >= n) {
+                        o--;
+                        break;
+                    }
+                    dst[o++] = (char)e;
+                    dst[o++] = data[++i];
+                } else {
+                    dst[o++] = (char)e;
+                }
+            }
+        }
+        dst[o] = '\0';
     }
     BIO_free(bio);
+}
+
+/* The values of one attribute (O, C) of a name, in name order. */
+static void name_values(X509_NAME *name, int nid,
+                        char out[][HS_NAME_ATTR_LEN], uint8_t *count)
+{
+    *count = 0;
+    int idx = -1;
+    while (*count < HS_NAME_ATTRS &&
+           (idx = X509_NAME_get_index_by_NID(name, nid, idx)) >= 0) {
+        ASN1_STRING *s =
+            X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+        unsigned char *utf8 = NULL;
+        int len = ASN1_STRING_to_UTF8(&utf8, s);
+        if (len < 0)
+            continue;
+        copy_printable(out[*count], HS_NAME_ATTR_LEN, utf8, (size_t)len);
+        OPENSSL_free(utf8);
+        if (out[*count][0])
+            (*count)++;
+    }
 }
 
 /* The last CN: the most specific one when a name carries several. Returns
@@ -382,6 +439,17 @@ static void leaf_facts(X509 *x, const char *host, struct cert_result *r)
     bool cn_clean = common_name(X509_get_subject_name(x), r->subject_cn,
                                 sizeof(r->subject_cn));
     common_name(X509_get_issuer_name(x), r->issuer_cn, sizeof(r->issuer_cn));
+    name_values(X509_get_subject_name(x), NID_organizationName, r->subject_o,
+                &r->n_subject_o);
+    name_values(X509_get_issuer_name(x), NID_organizationName, r->issuer_o,
+                &r->n_issuer_o);
+    name_values(X509_get_subject_name(x), NID_countryName, r->subject_c,
+                &r->n_subject_c);
+    name_values(X509_get_issuer_name(x), NID_countryName, r->issuer_c,
+                &r->n_issuer_c);
+    long version = X509_get_version(x);
+    r->version_number = version >= 0 && version <= 2 ? (uint8_t)(version + 1)
+                                                    : 0;
 
     BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
     char *serial = bn ? BN_bn2hex(bn) : NULL;

@@ -1,14 +1,26 @@
 /* causes.c — the catalogue of failure causes a rule may name: the rows of
  * DIAGNOSES.md, with the one-line summary the text output and the summary
- * use, what is wrong, and the order in which causes outrank each other. A
- * rule naming anything else is refused when it is loaded.
+ * use, what is wrong, and the order in which causes outrank each other;
+ * then the causes site rule files declare (`causes:`). A rule naming
+ * anything else is refused when it is loaded.
  *
  * The order of the table is the cause ranking (docs/causes.md): when two
  * matching rules have the same severity and confidence, the cause listed
  * first here is the primary one. The more specific explanation comes
  * first: an interception CA explains an untrusted chain, a wrong client
  * clock explains an "expired" alert, a hello split over segments explains
- * a reset after it. `unknown` is last: it is what no rule explains. */
+ * a reset after it. `unknown` is last: it is what no rule explains. A
+ * site's own causes rank before the built-in ones: the site knows its
+ * network better than the catalogue does.
+ *
+ * Site causes are only ever added, for the life of the process, so that
+ * the summary's per-cause counters keep their index across a SIGHUP
+ * reload; workers read the table while a reload adds to it, so an entry
+ * is filled before the count that publishes it. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
@@ -92,30 +104,81 @@ static const struct rule_cause causes[] = {
      "still says at which stage and who ended it"},
 };
 
+#define N_BUILTIN (sizeof(causes) / sizeof(causes[0]))
+
+static struct rule_cause site[RULES_MAX_CAUSES];
+static _Atomic size_t n_site;
+static pthread_mutex_t site_lock = PTHREAD_MUTEX_INITIALIZER;
+
 size_t rules_causes_count(void)
 {
-    return sizeof(causes) / sizeof(causes[0]);
+    return N_BUILTIN + atomic_load_explicit(&n_site, memory_order_acquire);
 }
 
 const struct rule_cause *rules_cause_at(size_t i)
 {
-    return i < rules_causes_count() ? &causes[i] : NULL;
+    if (i < N_BUILTIN)
+        return &causes[i];
+    return i < rules_causes_count() ? &site[i - N_BUILTIN] : NULL;
+}
+
+bool rules_cause_builtin(const char *id)
+{
+    for (size_t i = 0; i < N_BUILTIN; i++)
+        if (strcmp(causes[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+bool rules_cause_register(const struct rule_cause *c, char *err, size_t n)
+{
+    if (rules_cause_builtin(c->id)) {
+        snprintf(err, n, "cause '%s' is built in", c->id);
+        return false;
+    }
+    pthread_mutex_lock(&site_lock);
+    size_t k = atomic_load_explicit(&n_site, memory_order_relaxed);
+    bool ok = true;
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(site[i].id, c->id) == 0)
+            goto done; /* declared by an earlier load: keep its index */
+    if (N_BUILTIN + k >= RULES_MAX_CAUSES) {
+        snprintf(err, n, "more than %d causes in all", RULES_MAX_CAUSES);
+        ok = false;
+        goto done;
+    }
+    char *id = strdup(c->id), *summary = strdup(c->summary);
+    if (!id || !summary) {
+        free(id);
+        free(summary);
+        snprintf(err, n, "out of memory");
+        ok = false;
+        goto done;
+    }
+    site[k] = (struct rule_cause){.id = id, .summary = summary,
+                                  .what = summary, .has_fix = c->has_fix,
+                                  .fix = c->fix};
+    atomic_store_explicit(&n_site, k + 1, memory_order_release);
+done:
+    pthread_mutex_unlock(&site_lock);
+    return ok;
 }
 
 const struct rule_cause *rules_cause_find(const char *id)
 {
     for (size_t i = 0; i < rules_causes_count(); i++)
-        if (strcmp(causes[i].id, id) == 0)
-            return &causes[i];
+        if (strcmp(rules_cause_at(i)->id, id) == 0)
+            return rules_cause_at(i);
     return NULL;
 }
 
 size_t rules_cause_rank(const char *id)
 {
-    for (size_t i = 0; i < rules_causes_count(); i++)
-        if (strcmp(causes[i].id, id) == 0)
-            return i;
-    return rules_causes_count();
+    size_t total = rules_causes_count(), n_sites = total - N_BUILTIN;
+    for (size_t i = 0; i < total; i++)
+        if (strcmp(rules_cause_at(i)->id, id) == 0)
+            return i < N_BUILTIN ? n_sites + i : i - N_BUILTIN;
+    return total;
 }
 
 /* Found once by every set's loader: the rule that names a failure no other

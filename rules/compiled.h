@@ -66,6 +66,10 @@ struct compiled_rule {
     struct cond when;
     struct template_piece *message;
     size_t n_pieces;
+    /* tune: suppress: the rule does not match a record any of these hold
+     * for (shared between the rules one tune entry names). */
+    const struct cond **suppress;
+    size_t n_suppress;
 };
 
 struct rule_set {

@@ -186,6 +186,22 @@ static size_t count_tests(const struct cond *c)
     return n;
 }
 
+/* A site suppressed the rule for records like this one (tune:). */
+static bool suppressed(const struct compiled_rule *r,
+                       const struct handshake *h)
+{
+    for (size_t i = 0; i < r->n_suppress; i++)
+        if (eval(r->suppress[i], h))
+            return true;
+    return false;
+}
+
+static bool rule_matches(const struct compiled_rule *r,
+                         const struct handshake *h)
+{
+    return r->pub.enabled && eval(&r->when, h) && !suppressed(r, h);
+}
+
 bool rules_outranks(const struct rule *a, const struct rule *b)
 {
     if (a->severity != b->severity)
@@ -230,7 +246,7 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
         return;
     for (size_t i = 0; i < rs->n_rules; i++) {
         const struct compiled_rule *r = &rs->rules[i];
-        if (r->pub.enabled && !names_no_cause(&r->pub) && eval(&r->when, h))
+        if (!names_no_cause(&r->pub) && rule_matches(r, h))
             add_finding(h, &r->pub);
     }
     /* Rules naming cause `unknown` speak only when nothing else did, so a
@@ -239,7 +255,7 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
         return;
     for (size_t i = 0; i < rs->n_rules; i++) {
         const struct compiled_rule *r = &rs->rules[i];
-        if (r->pub.enabled && names_no_cause(&r->pub) && eval(&r->when, h))
+        if (names_no_cause(&r->pub) && rule_matches(r, h))
             add_finding(h, &r->pub);
     }
 }
@@ -364,10 +380,16 @@ void rules_print(const struct rule_set *rs, FILE *fp)
 {
     for (size_t i = 0; i < rules_count(rs); i++) {
         const struct rule *r = rules_at(rs, i);
-        fprintf(fp, "%-32s %-8s %-26s %-7s %s%s  (%s:%u)\n", r->id,
+        fprintf(fp, "%-32s %-8s %-26s %-7s %s%s  (%s:%u", r->id,
                 rules_severity_name(r->severity), r->cause,
                 rules_fix_name(r->fix), r->name,
                 r->enabled ? "" : " [disabled]", r->file, r->line);
+        if (r->tuned_file)
+            fprintf(fp, "; tuned at %s:%u", r->tuned_file, r->tuned_line);
+        if (r->n_suppress)
+            fprintf(fp, "; %zu suppress condition%s", r->n_suppress,
+                    r->n_suppress == 1 ? "" : "s");
+        fputs(")\n", fp);
     }
 }
 

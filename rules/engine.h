@@ -48,12 +48,18 @@ struct rule {
     bool enabled;
     const char *const *tags;
     size_t n_tags;
+    /* tune: entries that changed it (the last one's place) and its
+     * suppress conditions. */
+    const char *tuned_file;
+    unsigned tuned_line;
+    size_t n_suppress;
 };
 
 struct rule_set;
 
-/* Longest error text: "FILE:LINE:COLUMN: what is wrong, what was expected". */
-#define RULES_ERROR_LEN 512
+/* Longest error text: "FILE:LINE:COLUMN: what is wrong, what was expected"
+ * (room for every value of a field, e.g. all alert names). */
+#define RULES_ERROR_LEN 4096
 
 /* Sources of rules for one set: the built-in default set and/or files, in
  * order; each file's `include:`s are loaded where they appear. Returns NULL
@@ -109,13 +115,17 @@ bool rules_filter_match(const struct rule_filter *f,
 void rules_filter_free(struct rule_filter *f);
 
 /* The causes a rule may name: the rows of DIAGNOSES.md, in ranking order
- * (causes.c). `unknown` is the cause of the built-in rule every set ends
- * with, for a failure no other rule explains. */
+ * (causes.c), then the causes site rule files declared. `unknown` is the
+ * cause of the built-in rule every set ends with, for a failure no other
+ * rule explains. */
 struct rule_cause {
     const char *id;
     const char *summary;
     const char *what;    /* what is wrong, one sentence */
+    bool has_fix;        /* site causes: the side that fixes it, the */
+    enum rule_fix fix;   /* default of the rules naming the cause */
 };
+#define RULES_MAX_CAUSES 64 /* built-in and site causes together */
 size_t rules_causes_count(void);
 const struct rule_cause *rules_cause_at(size_t i);
 const struct rule_cause *rules_cause_find(const char *id);
@@ -130,6 +140,11 @@ bool rules_outranks(const struct rule *a, const struct rule *b);
 /* The cause catalogue as Markdown (docs/causes.md): each cause, what is
  * wrong, the rules that find it (their evidence) and who fixes it. */
 void rules_print_causes_markdown(const struct rule_set *rs, FILE *fp);
+bool rules_cause_builtin(const char *id);
+/* Add a site cause to the catalogue for the rest of the process (a cause
+ * already added keeps its first description). False with the reason when
+ * it is built in or the catalogue is full. */
+bool rules_cause_register(const struct rule_cause *c, char *err, size_t n);
 
 /* The primary finding of a diagnosed record, NULL when none names a cause. */
 static inline const struct rule *rules_primary(const struct handshake *h)

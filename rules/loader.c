@@ -10,6 +10,7 @@
  * and nesting is limited. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <yaml.h>
 
 #include "compiled.h"
+#include "field_values.h"
 #include "../dissectors/tls_names.h"
 
 #define MAX_FILE_BYTES (4u * 1024u * 1024u)
@@ -27,6 +29,7 @@
 #define MAX_COND_DEPTH 32
 #define MAX_BUDGET 200000 /* conditions + literals per set */
 #define MAX_RULES 4096
+#define MAX_SITE_CAUSES 32
 
 extern const char rules_default_yaml[];
 extern const size_t rules_default_yaml_len;
@@ -60,6 +63,12 @@ struct loader {
     size_t n_lists, cap_lists;
     struct rule_node *rule_nodes;
     size_t n_rule_nodes, cap_rule_nodes;
+    struct rule_node *tune_nodes;   /* entries of tune:, in file order */
+    size_t n_tune_nodes, cap_tune_nodes;
+    /* causes: declared by the set's files, registered once it loaded. */
+    struct rule_cause site_causes[MAX_SITE_CAUSES];
+    const char *site_cause_ids[MAX_SITE_CAUSES];
+    size_t n_site_causes;
     size_t budget;
     /* The file being compiled, for messages. */
     const char *file;
@@ -223,7 +232,8 @@ static int version_rank_of(const char *s)
         uint16_t v;
     } names[] = {
         {"ssl2", TLS_V_SSL2}, {"sslv2", TLS_V_SSL2}, {"ssl3", TLS_V_SSL3},
-        {"sslv3", TLS_V_SSL3}, {"1.0", TLS_V_1_0}, {"1.1", TLS_V_1_1},
+        {"sslv3", TLS_V_SSL3}, {"2.0", TLS_V_SSL2}, {"3.0", TLS_V_SSL3},
+        {"1.0", TLS_V_1_0}, {"1.1", TLS_V_1_1},
         {"1.2", TLS_V_1_2}, {"1.3", TLS_V_1_3}, {"tls1.0", TLS_V_1_0},
         {"tls1.1", TLS_V_1_1}, {"tls1.2", TLS_V_1_2}, {"tls1.3", TLS_V_1_3},
         {"tlsv1.0", TLS_V_1_0}, {"tlsv1.1", TLS_V_1_1},
@@ -367,6 +377,21 @@ static bool compile_literal(struct loader *ld, const struct field_def *f,
     if (!s)
         return fail_node(ld, n, "%s: expected %s, found %s", f->name,
                          literal_expected(k), node_kind(n));
+    /* "443" for a port is a string where a number is meant: in YAML, and
+     * in the JSON a SIEM would compare with. */
+    bool quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                  n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+    if (quoted && (k == LIT_INT || k == LIT_FLOAT || k == LIT_BOOL))
+        return fail_node(ld, n, "%s: '%s' is quoted, expected %s written "
+                         "without quotes", f->name, s, literal_expected(k));
+    if (k == LIT_STRING &&
+        !field_value_allowed(f, s, ld->site_cause_ids, ld->n_site_causes)) {
+        char values[RULES_ERROR_LEN / 2];
+        field_values_describe(f, ld->site_cause_ids, ld->n_site_causes,
+                              values, sizeof(values));
+        return fail_node(ld, n, "%s: unknown value '%s', expected %s",
+                         f->name, s, values);
+    }
     bool ok = true;
     switch (k) {
     case LIT_STRING:
@@ -547,13 +572,21 @@ static bool compile_values(struct loader *ld, struct cond *c, yaml_node_t *n)
 static bool compile_cond_map(struct loader *ld, yaml_node_t *n,
                              struct cond *out, int depth);
 
+/* A record field by name, or by the name it had before the ECS renames. */
+static const struct field_def *lookup_field(const char *name)
+{
+    const struct field_def *f = fields_find(name);
+    const char *now = f ? NULL : field_renamed_to(name);
+    return now ? fields_find(now) : f;
+}
+
 /* One `FIELD: VALUE` or `FIELD: {OP: VALUE}` pair. */
 static bool compile_test(struct loader *ld, yaml_node_t *key,
                          yaml_node_t *val, struct cond *c)
 {
     const char *name = scalar(key);
     c->kind = COND_TEST;
-    c->field = fields_find(name);
+    c->field = lookup_field(name);
     if (!c->field)
         return fail_node(ld, key, "unknown field '%s', expected a record "
                          "field (tlsmon --list-fields), all, any or not",
@@ -721,7 +754,7 @@ static bool compile_template(struct loader *ld, yaml_node_t *n,
                              "expected {field.name}", i);
         memcpy(name, s + i + 1, nl);
         name[nl] = 0;
-        const struct field_def *f = fields_find(name);
+        const struct field_def *f = lookup_field(name);
         if (!f)
             return fail_node(ld, n, "message: unknown field '{%s}', expected "
                              "a record field (tlsmon --list-fields)", name);
@@ -779,6 +812,63 @@ static bool valid_id(const char *s)
     return *s != 0;
 }
 
+/* A mapping whose keys must be among `keys` (each at most once): the
+ * value of keys[i] into by_key[i], NULL when absent. `expected` lists them
+ * for the error. */
+static bool keyed_mapping(struct loader *ld, yaml_node_t *n, const char *what,
+                          const char *const *keys, size_t n_keys,
+                          const char *expected, yaml_node_t **by_key)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return fail_node(ld, n, "%s must be a mapping with %s, found %s",
+                         what, expected, node_kind(n));
+    for (size_t i = 0; i < n_keys; i++)
+        by_key[i] = NULL;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+         p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = node(ld, p->key);
+        const char *k = scalar(key);
+        size_t i;
+        for (i = 0; k && i < n_keys; i++)
+            if (strcmp(k, keys[i]) == 0)
+                break;
+        if (!k || i == n_keys)
+            return fail_node(ld, key, "unknown key '%s' in %s, expected %s",
+                             k ? k : node_kind(key), what, expected);
+        if (by_key[i])
+            return fail_node(ld, key, "'%s' given twice in %s", k, what);
+        by_key[i] = node(ld, p->value);
+    }
+    return true;
+}
+
+/* A cause of the catalogue or of the set being loaded; NULL if neither. */
+static const struct rule_cause *find_cause(const struct loader *ld,
+                                           const char *id)
+{
+    for (size_t i = 0; i < ld->n_site_causes; i++)
+        if (strcmp(ld->site_causes[i].id, id) == 0)
+            return &ld->site_causes[i];
+    return rules_cause_find(id);
+}
+
+/* Every cause a rule may name, for the error that names a wrong one. */
+static void describe_causes(const struct loader *ld, char *buf, size_t n)
+{
+    size_t off = 0, total = rules_causes_count();
+    buf[0] = 0;
+    for (size_t i = 0; i < total + ld->n_site_causes; i++) {
+        const char *id = i < total ? rules_cause_at(i)->id
+                                   : ld->site_causes[i - total].id;
+        if (i >= total && rules_cause_find(id))
+            continue; /* declared again: listed once */
+        int w = snprintf(buf + off, n - off, "%s%s", off ? ", " : "", id);
+        if (w < 0 || (size_t)w >= n - off)
+            break;
+        off += (size_t)w;
+    }
+}
+
 static bool compile_rule(struct loader *ld, yaml_node_t *n,
                          struct compiled_rule *r)
 {
@@ -787,27 +877,14 @@ static bool compile_rule(struct loader *ld, yaml_node_t *n,
     static const char *const fixes[] = {"client", "server", "network",
                                         "either"};
     static const char *const confidences[] = {"low", "medium", "high"};
-    if (n->type != YAML_MAPPING_NODE)
-        return fail_node(ld, n, "a rule must be a mapping with " RULE_KEYS
-                         ", found %s", node_kind(n));
     yaml_node_t *by_key[sizeof(rule_keys) / sizeof(rule_keys[0])] = {0};
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-         p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *key = node(ld, p->key);
-        const char *k = scalar(key);
-        size_t i;
-        for (i = 0; k && i < sizeof(rule_keys) / sizeof(rule_keys[0]); i++)
-            if (strcmp(k, rule_keys[i]) == 0)
-                break;
-        if (!k || i == sizeof(rule_keys) / sizeof(rule_keys[0]))
-            return fail_node(ld, key, "unknown key '%s' in a rule, expected "
-                             RULE_KEYS, k ? k : node_kind(key));
-        if (by_key[i])
-            return fail_node(ld, key, "'%s' given twice in one rule", k);
-        by_key[i] = node(ld, p->value);
-    }
+    if (!keyed_mapping(ld, n, "a rule", rule_keys,
+                       sizeof(rule_keys) / sizeof(rule_keys[0]), RULE_KEYS,
+                       by_key))
+        return false;
+    /* fix may come from a site cause; checked below. */
     static const char *const required[] = {"id", "name", "severity", "when",
-                                           "cause", "fix", "message",
+                                           "cause", "message",
                                            "remediation"};
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         size_t k = 0;
@@ -836,22 +913,21 @@ static bool compile_rule(struct loader *ld, yaml_node_t *n,
     const char *cause = want_string(ld, by_key[6], "cause");
     if (!name || !remediation || !cause)
         return false;
-    if (!rules_cause_find(cause)) {
-        char expected[RULES_ERROR_LEN / 2] = "";
-        size_t off = 0;
-        for (size_t i = 0; i < rules_causes_count(); i++) {
-            int w = snprintf(expected + off, sizeof(expected) - off, "%s%s",
-                             i ? ", " : "", rules_cause_at(i)->id);
-            if (w < 0 || (size_t)w >= sizeof(expected) - off)
-                break;
-            off += (size_t)w;
-        }
+    const struct rule_cause *known = find_cause(ld, cause);
+    if (!known) {
+        char expected[RULES_ERROR_LEN / 2];
+        describe_causes(ld, expected, sizeof(expected));
         return fail_node(ld, by_key[6], "unknown cause '%s', expected one "
-                         "of %s", cause, expected);
+                         "of %s, or a cause declared under causes:", cause,
+                         expected);
     }
-    int sev, fix, conf = CONFIDENCE_MEDIUM;
+    int sev, fix = known->fix, conf = CONFIDENCE_MEDIUM;
+    if (!by_key[7] && !known->has_fix)
+        return fail_node(ld, n, "rule without 'fix', expected " RULE_KEYS
+                         " (fix may be left out only for a cause declared "
+                         "with its fix)");
     if (!enum_value(ld, by_key[3], "severity", severities, 5, &sev) ||
-        !enum_value(ld, by_key[7], "fix", fixes, 4, &fix) ||
+        (by_key[7] && !enum_value(ld, by_key[7], "fix", fixes, 4, &fix)) ||
         (by_key[4] &&
          !enum_value(ld, by_key[4], "confidence", confidences, 3, &conf)))
         return false;
@@ -888,16 +964,123 @@ static bool compile_rule(struct loader *ld, yaml_node_t *n,
     pub->name = set_strdup(ld, name);
     pub->description = set_strdup(ld, description ? description : name);
     pub->remediation = set_strdup(ld, remediation);
-    pub->cause = rules_cause_find(cause)->id;
+    pub->cause = rules_cause_builtin(cause) ? known->id
+                                            : set_strdup(ld, known->id);
     pub->file = ld->file;
     pub->line = (unsigned)n->start_mark.line + 1;
     pub->severity = (enum rule_severity)sev;
     pub->fix = (enum rule_fix)fix;
     pub->confidence = (enum rule_confidence)conf;
-    if (!pub->id || !pub->name || !pub->description || !pub->remediation)
+    if (!pub->id || !pub->name || !pub->description || !pub->remediation ||
+        !pub->cause)
         return fail_node(ld, n, "out of memory");
     return compile_template(ld, by_key[8], r) &&
            compile_cond_map(ld, by_key[5], &r->when, 0);
+}
+
+/* ---- tuning: the built-in rules adjusted without copying them --------- */
+
+#define TUNE_KEYS "rule, enabled, severity, confidence, suppress"
+
+/* suppress: one condition mapping or a list of them; any that holds
+ * keeps the rule from matching the record. */
+static bool compile_suppress(struct loader *ld, yaml_node_t *n,
+                             struct cond **out, size_t *count)
+{
+    bool list = n->type == YAML_SEQUENCE_NODE;
+    size_t k = list ? (size_t)(n->data.sequence.items.top -
+                               n->data.sequence.items.start)
+                    : 1;
+    if (k == 0)
+        return fail_node(ld, n, "suppress: empty list, expected conditions "
+                         "(FIELD: VALUE, all:, any:, not:)");
+    if (!spend(ld, n, k))
+        return false;
+    *out = set_alloc(ld, k * sizeof(**out));
+    if (!*out)
+        return fail_node(ld, n, "out of memory");
+    *count = k;
+    for (size_t i = 0; i < k; i++) {
+        yaml_node_t *c = list ? node(ld, n->data.sequence.items.start[i]) : n;
+        if (!c || !compile_cond_map(ld, c, &(*out)[i], 0))
+            return false;
+    }
+    return true;
+}
+
+static bool add_suppressions(struct loader *ld, struct compiled_rule *r,
+                             struct cond *conds, size_t count)
+{
+    const struct cond **all =
+        set_alloc(ld, (r->n_suppress + count) * sizeof(*all));
+    if (!all)
+        return false;
+    for (size_t i = 0; i < r->n_suppress; i++)
+        all[i] = r->suppress[i];
+    for (size_t i = 0; i < count; i++)
+        all[r->n_suppress + i] = &conds[i];
+    r->suppress = all;
+    r->n_suppress += count;
+    r->pub.n_suppress = r->n_suppress;
+    return true;
+}
+
+/* One entry of tune:, applied to every rule its `rule` names (an id, or a
+ * glob over ids); naming none is an error, as a typo would be. */
+static bool apply_tune(struct loader *ld, yaml_node_t *n)
+{
+    static const char *const keys[] = {"rule", "enabled", "severity",
+                                       "confidence", "suppress"};
+    static const char *const severities[] = {"info", "low", "medium", "high",
+                                             "critical"};
+    static const char *const confidences[] = {"low", "medium", "high"};
+    yaml_node_t *by[5];
+    if (!keyed_mapping(ld, n, "a tune entry", keys, 5, TUNE_KEYS, by))
+        return false;
+    if (!by[0])
+        return fail_node(ld, n, "tune entry without 'rule', expected a rule "
+                         "id or a glob over ids (weak-*)");
+    const char *pattern = want_string(ld, by[0], "rule");
+    if (!pattern)
+        return false;
+    if (!by[1] && !by[2] && !by[3] && !by[4])
+        return fail_node(ld, n, "tune entry for '%s' changes nothing, "
+                         "expected enabled, severity, confidence or "
+                         "suppress", pattern);
+    bool enabled = true;
+    int sev = 0, conf = 0;
+    if (by[1] && (!scalar(by[1]) || !parse_bool_text(scalar(by[1]), &enabled)))
+        return fail_node(ld, by[1], "enabled: expected true or false");
+    if ((by[2] && !enum_value(ld, by[2], "severity", severities, 5, &sev)) ||
+        (by[3] &&
+         !enum_value(ld, by[3], "confidence", confidences, 3, &conf)))
+        return false;
+    struct cond *conds = NULL;
+    size_t n_conds = 0;
+    if (by[4] && !compile_suppress(ld, by[4], &conds, &n_conds))
+        return false;
+    size_t matched = 0;
+    for (size_t i = 0; i < ld->rs->n_rules; i++) {
+        struct compiled_rule *r = &ld->rs->rules[i];
+        if (fnmatch(pattern, r->pub.id, 0) != 0)
+            continue;
+        matched++;
+        if (by[1])
+            r->pub.enabled = enabled;
+        if (by[2])
+            r->pub.severity = (enum rule_severity)sev;
+        if (by[3])
+            r->pub.confidence = (enum rule_confidence)conf;
+        if (n_conds && !add_suppressions(ld, r, conds, n_conds))
+            return fail_node(ld, n, "out of memory");
+        r->pub.tuned_file = ld->file;
+        r->pub.tuned_line = (unsigned)n->start_mark.line + 1;
+    }
+    if (!matched)
+        return fail_node(ld, by[0], "tune: no rule matches '%s', expected a "
+                         "rule id (tlsmon --list-rules) or a glob over ids",
+                         pattern);
+    return true;
 }
 
 /* ---- files and documents ----------------------------------------------- */
@@ -1002,6 +1185,81 @@ static bool load_lists(struct loader *ld, yaml_node_t *val)
     return true;
 }
 
+/* causes: [{id, description, fix}] — a site's own causes, which its rules
+ * may name beside the built-in ones. */
+static bool load_causes(struct loader *ld, yaml_node_t *val)
+{
+    static const char *const keys[] = {"id", "description", "fix"};
+    static const char *const fixes[] = {"client", "server", "network",
+                                        "either"};
+    if (val->type != YAML_SEQUENCE_NODE)
+        return fail_node(ld, val, "causes: expected a list of {id, "
+                         "description, fix}, found %s", node_kind(val));
+    for (yaml_node_item_t *it = val->data.sequence.items.start;
+         it < val->data.sequence.items.top; it++) {
+        yaml_node_t *item = node(ld, *it), *by[3];
+        if (!item || !keyed_mapping(ld, item, "a cause", keys, 3,
+                                    "id, description, fix", by))
+            return false;
+        for (size_t k = 0; k < 3; k++)
+            if (!by[k])
+                return fail_node(ld, item, "cause without '%s', expected "
+                                 "id, description and fix", keys[k]);
+        const char *id = want_string(ld, by[0], "a cause id");
+        const char *description = want_string(ld, by[1], "description");
+        if (!id || !description)
+            return false;
+        if (strlen(id) > 64 || strspn(id, "abcdefghijklmnopqrstuvwxyz"
+                                          "0123456789_") != strlen(id))
+            return fail_node(ld, by[0], "cause id '%s': expected lowercase "
+                             "letters, digits and '_' (at most 64)", id);
+        if (rules_cause_builtin(id) || !strcmp(id, "none") ||
+            !strcmp(id, "unknown"))
+            return fail_node(ld, by[0], "cause '%s' is built in, expected a "
+                             "new id (built-in causes need no declaration)",
+                             id);
+        for (size_t k = 0; k < ld->n_site_causes; k++)
+            if (strcmp(ld->site_causes[k].id, id) == 0)
+                return fail_node(ld, by[0], "cause '%s' declared twice, "
+                                 "expected a unique id", id);
+        if (ld->n_site_causes == MAX_SITE_CAUSES)
+            return fail_node(ld, by[0], "more than %d causes declared",
+                             MAX_SITE_CAUSES);
+        int fix;
+        if (!enum_value(ld, by[2], "fix", fixes, 4, &fix))
+            return false;
+        struct rule_cause *c = &ld->site_causes[ld->n_site_causes];
+        c->id = set_strdup(ld, id);
+        c->summary = set_strdup(ld, description);
+        c->has_fix = true;
+        c->fix = (enum rule_fix)fix;
+        if (!c->id || !c->summary)
+            return fail_node(ld, item, "out of memory");
+        ld->site_cause_ids[ld->n_site_causes++] = c->id;
+    }
+    return true;
+}
+
+/* Sequence items of `val` kept for later, with their document. */
+static bool collect_nodes(struct loader *ld, yaml_node_t *val,
+                          const char *what, struct rule_node **arr,
+                          size_t *n, size_t *cap)
+{
+    if (val->type != YAML_SEQUENCE_NODE)
+        return fail_node(ld, val, "%s: expected a list, found %s", what,
+                         node_kind(val));
+    for (yaml_node_item_t *it = val->data.sequence.items.start;
+         it < val->data.sequence.items.top; it++) {
+        if (*n >= MAX_RULES)
+            return fail_node(ld, val, "more than %d entries under %s",
+                             MAX_RULES, what);
+        if (!grow((void **)arr, cap, *n, sizeof(**arr)))
+            return fail_node(ld, val, "out of memory");
+        (*arr)[(*n)++] = (struct rule_node){ld->doc, node(ld, *it), ld->file};
+    }
+    return true;
+}
+
 static bool load_text(struct loader *ld, const char *file,
                       const unsigned char *text, size_t len, int depth)
 {
@@ -1032,11 +1290,14 @@ static bool load_text(struct loader *ld, const char *file,
     ld->doc = doc;
     ld->file = file;
     yaml_node_t *root = yaml_document_get_root_node(doc);
-    if (!root) /* an empty file is an empty rule set */
-        return true;
+    if (!root) /* a typo'd path to an empty file must not pass unnoticed */
+        return fail_at(ld, file, (yaml_mark_t){0}, "empty rules file, "
+                       "expected rules:, lists:, include:, causes: or "
+                       "tune:");
     if (root->type != YAML_MAPPING_NODE)
-        return fail_node(ld, root, "expected a mapping with rules:, lists: "
-                         "and include:, found %s", node_kind(root));
+        return fail_node(ld, root, "expected a mapping with rules:, lists:, "
+                         "include:, causes: and tune:, found %s",
+                         node_kind(root));
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
          p < root->data.mapping.pairs.top; p++) {
         ld->doc = doc;
@@ -1049,24 +1310,16 @@ static bool load_text(struct loader *ld, const char *file,
         } else if (k && strcmp(k, "lists") == 0) {
             ok = load_lists(ld, val);
         } else if (k && strcmp(k, "rules") == 0) {
-            if (val->type != YAML_SEQUENCE_NODE)
-                return fail_node(ld, val, "rules: expected a list of rules, "
-                                 "found %s", node_kind(val));
-            ok = true;
-            for (yaml_node_item_t *it = val->data.sequence.items.start;
-                 ok && it < val->data.sequence.items.top; it++) {
-                if (ld->n_rule_nodes >= MAX_RULES)
-                    return fail_node(ld, val, "more than %d rules",
-                                     MAX_RULES);
-                if (!grow((void **)&ld->rule_nodes, &ld->cap_rule_nodes,
-                          ld->n_rule_nodes, sizeof(*ld->rule_nodes)))
-                    return fail_node(ld, val, "out of memory");
-                ld->rule_nodes[ld->n_rule_nodes++] =
-                    (struct rule_node){doc, node(ld, *it), file};
-            }
+            ok = collect_nodes(ld, val, "rules", &ld->rule_nodes,
+                               &ld->n_rule_nodes, &ld->cap_rule_nodes);
+        } else if (k && strcmp(k, "causes") == 0) {
+            ok = load_causes(ld, val);
+        } else if (k && strcmp(k, "tune") == 0) {
+            ok = collect_nodes(ld, val, "tune", &ld->tune_nodes,
+                               &ld->n_tune_nodes, &ld->cap_tune_nodes);
         } else {
             return fail_node(ld, key, "unknown top-level key '%s', expected "
-                             "rules, lists or include",
+                             "rules, lists, include, causes or tune",
                              k ? k : node_kind(key));
         }
         if (!ok)
@@ -1140,10 +1393,24 @@ static struct rule_set *load_all(const char *name, const char *text,
         if (ok)
             rs->n_rules++;
     }
+    /* Tuning comes after every rule of every file, in file order: a later
+     * entry overrides an earlier one. */
+    for (size_t i = 0; ok && i < ld->n_tune_nodes; i++) {
+        ld->doc = ld->tune_nodes[i].doc;
+        ld->file = ld->tune_nodes[i].file;
+        ok = ld->tune_nodes[i].node && apply_tune(ld, ld->tune_nodes[i].node);
+    }
+    for (size_t i = 0; ok && i < ld->n_site_causes; i++) {
+        char why[160];
+        ok = rules_cause_register(&ld->site_causes[i], why, sizeof(why));
+        if (!ok)
+            snprintf(err, err_len, "rules: %s", why);
+    }
     for (size_t i = 0; i < ld->n_docs; i++)
         yaml_document_delete(&ld->docs[i]);
     free(ld->lists);
     free(ld->rule_nodes);
+    free(ld->tune_nodes);
     free(ld);
     if (!ok) {
         rules_free(rs);

@@ -5,107 +5,117 @@
 #include <string.h>
 
 #include "alert_event.h"
-#include "observer.h"
 #include "../fields.h"
 #include "../../rules/engine.h"
 
-/* `key`: the registry field `name` of `h`, when the record has it. */
-static void registry_value(struct json_writer *w, const char *key,
-                           const char *name, const struct handshake *h)
-{
-    const struct field_def *f = fields_find(name);
-    char scratch[FIELD_SCRATCH], tmp[FIELD_SCRATCH];
-    struct field_value v;
-    if (!f || field_is_list(f) || !f->get(h, &v, scratch, sizeof(scratch)))
-        return;
-    json_key(w, key);
-    switch (v.type) {
-    case FT_INT:
-        json_int(w, v.num);
-        break;
-    case FT_BOOL:
-        json_bool(w, v.boolean);
-        break;
-    case FT_STRING:
-    case FT_IP:
-        json_string(w, v.str);
-        break;
-    default:
-        json_string(w, field_value_format(&v, tmp, sizeof(tmp)));
-        break;
-    }
-}
+/* What an alert repeats of its handshake, as the record has it, so that a
+ * SIEM pivots from an alert without a join: the flow's identity and ECS
+ * categorization, the endpoints and their names, the join keys
+ * (network.community_id, the record's event.id, the flow id), the
+ * negotiated facts, the fingerprints and the certificate. Grouped by
+ * prefix for json_path. */
+static const char *const from_record[] = {
+    "@timestamp",
+    "ecs.version",
+    "event.category",
+    "event.outcome",
+    "event.start",
+    "event.end",
+    "source.ip",
+    "source.port",
+    "destination.ip",
+    "destination.port",
+    "destination.domain",
+    "network.transport",
+    "network.type",
+    "network.protocol",
+    "network.community_id",
+    "network.vlan.id",
+    "observer.hostname",
+    "observer.ingress.interface.name",
+    "tls.version",
+    "tls.version_protocol",
+    "tls.cipher",
+    "tls.established",
+    "tls.client.server_name",
+    "tls.client.ja3",
+    "tls.server.ja3s",
+    "tls.server.hash.sha256",
+    "tls.server.x509.subject.common_name",
+    "tls.server.x509.issuer.common_name",
+    "tls.server.not_after",
+    "related.ip",
+    "related.hosts",
+    "related.hash",
+};
 
-static void endpoint(struct json_writer *w, const char *key,
-                     const char *prefix, const struct handshake *h)
-{
-    char ip[40], port[40];
-    snprintf(ip, sizeof(ip), "%s.ip", prefix);
-    snprintf(port, sizeof(port), "%s.port", prefix);
-    json_key(w, key);
-    json_begin_object(w);
-    registry_value(w, "ip", ip, h);
-    registry_value(w, "port", port, h);
-    json_end_object(w);
-}
-
+/* The ECS keys of an alert that come from the rule or are the alert's
+ * own go between the record's, where their prefix is. */
 void json_write_alert(struct json_writer *w, const struct handshake *h,
                       const struct finding *f)
 {
     const struct rule *r = f->rule;
-    char message[ALERT_MESSAGE_LEN];
+    char message[ALERT_MESSAGE_LEN], id[sizeof(h->event_id) + 160];
+    struct json_path p;
+    size_t n = sizeof(from_record) / sizeof(from_record[0]), i = 0;
 
     json_begin_object(w);
-    registry_value(w, "@timestamp", "@timestamp", h);
-    json_key(w, "event");
-    json_begin_object(w);
-    json_key(w, "kind");
+    json_path_begin(&p, w);
+    /* Up to event.*: @timestamp, ecs. */
+    for (; i < n && strncmp(from_record[i], "event.", 6) != 0; i++)
+        json_path_field(&p, from_record[i], from_record[i], h);
+    json_path_key(&p, "event.kind");
     json_string(w, "alert");
-    json_key(w, "dataset");
+    json_path_field(&p, "event.category", "event.category", h);
+    json_path_key(&p, "event.type");
+    json_begin_array(w);
+    json_string(w, "info");
+    json_end_array(w);
+    json_path_key(&p, "event.dataset");
     json_string(w, "tlsmon.alert");
-    json_key(w, "severity");
+    /* Unique per alert: the record's id and the rule (one finding each). */
+    if (h->event_id[0]) {
+        snprintf(id, sizeof(id), "%s-%s", h->event_id, r->id);
+        json_path_key(&p, "event.id");
+        json_string(w, id);
+    }
+    json_path_key(&p, "event.severity");
     json_int(w, rules_severity_number(r->severity));
-    registry_value(w, "outcome", "event.outcome", h);
-    json_end_object(w);
-    json_key(w, "message");
+    for (; i < n && strncmp(from_record[i], "event.", 6) == 0; i++)
+        if (strcmp(from_record[i], "event.category") != 0)
+            json_path_field(&p, from_record[i], from_record[i], h);
+    json_path_key(&p, "message");
     json_string(w, rules_message(r, h, message, sizeof(message)));
-    json_key(w, "rule");
-    json_begin_object(w);
-    json_key(w, "id");
+    json_path_key(&p, "rule.id");
     json_string(w, r->id);
-    json_key(w, "name");
+    json_path_key(&p, "rule.name");
     json_string(w, r->name);
-    json_key(w, "description");
+    json_path_key(&p, "rule.description");
     json_string(w, r->description);
-    json_key(w, "category");
+    json_path_key(&p, "rule.category");
     json_string(w, r->cause);
-    json_key(w, "ruleset");
+    json_path_key(&p, "rule.ruleset");
     json_string(w, r->file);
-    json_end_object(w);
-    endpoint(w, "source", "source", h);
-    endpoint(w, "destination", "destination", h);
-    json_write_observer(w);
-    json_key(w, "tls");
-    json_begin_object(w);
-    registry_value(w, "version", "tls.version", h);
-    registry_value(w, "cipher", "tls.cipher", h);
-    json_key(w, "client");
-    json_begin_object(w);
-    registry_value(w, "server_name", "tls.client.server_name", h);
-    json_end_object(w);
-    json_end_object(w);
+    for (; i < n; i++)
+        json_path_field(&p, from_record[i], from_record[i], h);
+    json_path_end(&p);
     if (r->n_tags) {
         json_key(w, "tags");
         json_begin_array(w);
-        for (size_t i = 0; i < r->n_tags; i++)
-            json_string(w, r->tags[i]);
+        for (size_t t = 0; t < r->n_tags; t++)
+            json_string(w, r->tags[t]);
         json_end_array(w);
     }
     json_key(w, "tlsmon");
     json_begin_object(w);
-    registry_value(w, "flow_id", "tlsmon.flow_id", h);
-    registry_value(w, "outcome", "tlsmon.outcome", h);
-    registry_value(w, "failure_stage", "tlsmon.failure_stage", h);
+    json_path_begin(&p, w);
+    json_path_field(&p, "handshake_id", "event.id", h);
+    json_path_field(&p, "flow_id", "tlsmon.flow_id", h);
+    json_path_field(&p, "outcome", "tlsmon.outcome", h);
+    json_path_field(&p, "failure_stage", "tlsmon.failure_stage", h);
+    json_path_field(&p, "version", "tlsmon.version", h);
+    json_path_field(&p, "client.ja4", "tlsmon.client.ja4", h);
+    json_path_end(&p);
     json_key(w, "severity");
     json_string(w, rules_severity_name(r->severity));
     json_key(w, "cause");

@@ -447,16 +447,16 @@ static void ocsp(struct sec *s)
 
 static void history(struct sec *s)
 {
-    field(s, "established", "server.established_count");
-    field(s, "failed", "server.failed_count");
-    field(s, "versions", "server.accepted_versions");
-    field(s, "cipher suites", "server.accepted_ciphers");
-    field(s, "groups", "server.accepted_groups");
-    field(s, "usual issuer", "server.usual_issuer");
-    field(s, "issuer seen", "server.usual_issuer_count");
-    field(s, "version accepted", "server.offered_version_accepted");
-    field(s, "suite accepted", "server.offered_cipher_accepted");
-    field(s, "issuer changed", "server.issuer_changed");
+    field(s, "established", "tlsmon.server.established_count");
+    field(s, "failed", "tlsmon.server.failed_count");
+    field(s, "versions", "tlsmon.server.accepted_versions");
+    field(s, "cipher suites", "tlsmon.server.accepted_ciphers");
+    field(s, "groups", "tlsmon.server.accepted_groups");
+    field(s, "usual issuer", "tlsmon.server.usual_issuer");
+    field(s, "issuer seen", "tlsmon.server.usual_issuer_count");
+    field(s, "version accepted", "tlsmon.server.offered_version_accepted");
+    field(s, "suite accepted", "tlsmon.server.offered_cipher_accepted");
+    field(s, "issuer changed", "tlsmon.server.issuer_changed");
 }
 
 static void diagnosis(struct sec *s)

@@ -456,7 +456,7 @@ static void write_value(struct json_writer *w, const struct field_value *v)
                                           sizeof(tmp)));
         break;
     case FT_VERSION:
-        json_string(w, fields_version_string((uint16_t)v->num, tmp,
+        json_string(w, fields_version_number((uint16_t)v->num, tmp,
                                              sizeof(tmp)));
         break;
     case FT_ALERTS:
@@ -595,11 +595,56 @@ static void enter_field(struct json_writer *w, size_t prev, size_t i,
     path_key(w, p, name, p->n - 1);
 }
 
-void json_write_record(struct json_writer *w, const struct handshake *h)
+/* Field f of h, when h has it, after key(ctx) has written its key: a
+ * scalar, or the list's kept entries as an array. A list with no entries
+ * is left out, like an absent scalar: the key is written with the first
+ * entry kept. */
+static bool write_field(struct json_writer *w, const struct field_def *f,
+                        const struct handshake *h, void (*key)(void *ctx),
+                        void *ctx)
 {
     char scratch[FIELD_SCRATCH];
-    size_t prev = SIZE_MAX;
-    int open = 0;
+    struct field_value v;
+    if (!field_is_list(f)) {
+        if (!f->get(h, &v, scratch, sizeof(scratch)))
+            return false;
+        key(ctx);
+        write_value(w, &v);
+        return true;
+    }
+    size_t slots = f->count(h);
+    bool started = false;
+    for (size_t k = 0; k < slots; k++) {
+        if (!f->item(h, k, &v, scratch, sizeof(scratch)))
+            continue;
+        if (!started) {
+            key(ctx);
+            json_begin_array(w);
+            started = true;
+        }
+        write_value(w, &v);
+    }
+    if (started)
+        json_end_array(w);
+    return started;
+}
+
+struct record_key {
+    struct json_writer *w;
+    size_t prev, i;
+    int open;
+};
+
+static void record_key(void *ctx)
+{
+    struct record_key *k = ctx;
+    enter_field(k->w, k->prev, k->i, &k->open);
+    k->prev = k->i;
+}
+
+void json_write_record(struct json_writer *w, const struct handshake *h)
+{
+    struct record_key k = {w, SIZE_MAX, 0, 0};
     size_t n = fields_count();
 
     pthread_once(&paths_once, cut_paths);
@@ -608,36 +653,94 @@ void json_write_record(struct json_writer *w, const struct handshake *h)
         return;
     }
     json_begin_object(w);
-    for (size_t i = 0; i < n; i++) {
-        const struct field_def *f = fields_at(i);
-        struct field_value v;
-        if (!field_is_list(f)) {
-            if (!f->get(h, &v, scratch, sizeof(scratch)))
-                continue;
-            enter_field(w, prev, i, &open);
-            write_value(w, &v);
-            prev = i;
-            continue;
-        }
-        /* A list with no entries is left out, like an absent scalar; the
-         * key is written with the first entry kept. */
-        size_t slots = f->count(h);
-        bool started = false;
-        for (size_t k = 0; k < slots; k++) {
-            if (!f->item(h, k, &v, scratch, sizeof(scratch)))
-                continue;
-            if (!started) {
-                enter_field(w, prev, i, &open);
-                json_begin_array(w);
-                prev = i;
-                started = true;
-            }
-            write_value(w, &v);
-        }
-        if (started)
-            json_end_array(w);
-    }
-    while (open-- > 0)
+    for (k.i = 0; k.i < n; k.i++)
+        write_field(w, fields_at(k.i), h, record_key, &k);
+    while (k.open-- > 0)
         json_end_object(w);
+    json_end_object(w);
+}
+
+/* ---- dotted keys by hand ------------------------------------------------ */
+
+void json_path_begin(struct json_path *p, struct json_writer *w)
+{
+    p->w = w;
+    p->prev[0] = '\0';
+    p->open = 0;
+}
+
+/* Parent segments (all but the last) a and b share, by whole segment. */
+static int shared_segments(const char *a, const char *b)
+{
+    int n = 0;
+    for (;;) {
+        const char *da = strchr(a, '.'), *db = strchr(b, '.');
+        if (!da || !db || da - a != db - b || memcmp(a, b, (size_t)(da - a)))
+            return n;
+        n++;
+        a = da + 1;
+        b = db + 1;
+    }
+}
+
+void json_path_key(struct json_path *p, const char *dotted)
+{
+    int keep = p->prev[0] ? shared_segments(p->prev, dotted) : 0;
+    while (p->open > keep) {
+        json_end_object(p->w);
+        p->open--;
+    }
+    const char *seg = dotted;
+    for (int k = 0; k < keep; k++)
+        seg = strchr(seg, '.') + 1;
+    const char *dot;
+    while ((dot = strchr(seg, '.')) != NULL) {
+        json_key_n(p->w, seg, (size_t)(dot - seg));
+        json_begin_object(p->w);
+        p->open++;
+        seg = dot + 1;
+    }
+    json_key(p->w, seg);
+    size_t n = strlen(dotted);
+    if (n >= sizeof(p->prev))
+        n = sizeof(p->prev) - 1;
+    memcpy(p->prev, dotted, n);
+    p->prev[n] = '\0';
+}
+
+struct path_key {
+    struct json_path *p;
+    const char *dotted;
+};
+
+static void path_key_cb(void *ctx)
+{
+    struct path_key *k = ctx;
+    json_path_key(k->p, k->dotted);
+}
+
+bool json_path_field(struct json_path *p, const char *dotted,
+                     const char *name, const struct handshake *h)
+{
+    const struct field_def *f = fields_find(name);
+    struct path_key k = {p, dotted};
+    return f && write_field(p->w, f, h, path_key_cb, &k);
+}
+
+void json_path_end(struct json_path *p)
+{
+    while (p->open > 0) {
+        json_end_object(p->w);
+        p->open--;
+    }
+    p->prev[0] = '\0';
+}
+
+void json_write_ecs_version(struct json_writer *w)
+{
+    json_key(w, "ecs");
+    json_begin_object(w);
+    json_key(w, "version");
+    json_string(w, TLSMON_ECS_VERSION);
     json_end_object(w);
 }

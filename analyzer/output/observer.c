@@ -1,5 +1,5 @@
-/* observer.c — writes the sensor's identity into alert and stats events
- * (see observer.h). */
+/* observer.c — writes the sensor's identity into stats events (see
+ * observer.h). */
 #include "observer.h"
 
 #include "../fields.h"

@@ -1,6 +1,5 @@
-/* observer.h — the sensor's identity (ECS observer.*) in the events that
- * are not handshake records: alerts and stats. Records carry the same
- * values through the field registry. */
+/* observer.h — the sensor's identity (ECS observer.*) in the stats events.
+ * Records and alerts carry the same values through the field registry. */
 #ifndef TLSMON_OBSERVER_H
 #define TLSMON_OBSERVER_H
 

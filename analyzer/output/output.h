@@ -34,7 +34,8 @@ bool output_parse_events(const char *list, unsigned *mask);
 struct output_counters {
     uint64_t sent;       /* events delivered (written or acknowledged) */
     uint64_t dropped;    /* events lost: queue full, refused, write error */
-    uint64_t queued;     /* waiting to be sent */
+    uint64_t queued;     /* waiting to be sent, in memory */
+    uint64_t spooled;    /* waiting to be sent, in the on-disk spool */
     uint64_t reconnects;
     bool connected;
 };

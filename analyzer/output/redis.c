@@ -1,5 +1,10 @@
 /* redis.c — events to a Redis list or stream (see redis.h).
  *
+ * With a user or a password, every connection begins with AUTH (Redis 6
+ * ACL users: AUTH user password; a password alone: the default user); a
+ * refused AUTH is a failed connection, retried with the backoff and
+ * logged once, so a password fixed on the server lets the queue drain.
+ *
  * The sender thread pipelines a batch: every command appended, then every
  * reply read. A reply that is an error (a key of the wrong type, an
  * out-of-memory server) refuses that event only; a connection error stops
@@ -7,6 +12,7 @@
  * event can arrive twice but is not lost to a reconnect. */
 #include "redis.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +22,7 @@
 #include "events.h"
 #include "json_writer.h"
 #include "sender.h"
+#include "spool.h"
 
 #define REDIS_TIMEOUT_S 3
 
@@ -25,6 +32,8 @@ struct redis_dest {
     char key[512];
     bool stream;
     uint64_t maxlen;
+    char user[256];
+    char password[512];
     redisContext *c;
     char last_refusal[160]; /* logged once per distinct error */
 };
@@ -85,6 +94,24 @@ static bool redis_open(void *ctx, char *err, size_t n)
     }
     redisSetTimeout(d->c, tv);
     redisEnableKeepAlive(d->c);
+    if (d->password[0]) {
+        redisReply *r = d->user[0]
+                            ? redisCommand(d->c, "AUTH %s %s", d->user,
+                                           d->password)
+                            : redisCommand(d->c, "AUTH %s", d->password);
+        bool ok = r && r->type == REDIS_REPLY_STATUS;
+        if (!ok)
+            snprintf(err, n, "AUTH%s%s: %s", d->user[0] ? " as " : "",
+                     d->user, r && r->type == REDIS_REPLY_ERROR ? r->str
+                              : d->c->err ? d->c->errstr : "no answer");
+        if (r)
+            freeReplyObject(r);
+        if (!ok) {
+            redisFree(d->c);
+            d->c = NULL;
+            return false;
+        }
+    }
     return true;
 }
 
@@ -144,8 +171,10 @@ static size_t redis_send(void *ctx, struct sender_msg *const *msgs, size_t n,
 
 static void redis_dest_free(void *ctx)
 {
-    redis_close(ctx);
-    free(ctx);
+    struct redis_dest *d = ctx;
+    redis_close(d);
+    explicit_bzero(d->password, sizeof(d->password));
+    free(d);
 }
 
 static const struct sender_transport redis_transport = {
@@ -195,13 +224,10 @@ static void redis_finish(struct output *o, const struct summary *sum,
     (void)sum;
     (void)st;
     struct redis_output *ro = (struct redis_output *)o;
-    sender_finish(ro->sender, 5000);
+    sender_finish(ro->sender, SENDER_DRAIN_MS);
     struct output_counters c;
     redis_counters(o, &c);
-    if (c.dropped)
-        fprintf(stderr, "tlsmon: %s: %llu events sent, %llu dropped\n",
-                ro->label, (unsigned long long)c.sent,
-                (unsigned long long)c.dropped);
+    sender_report(ro->sender, &c);
 }
 
 static void redis_output_free(struct output *o)
@@ -212,18 +238,72 @@ static void redis_output_free(struct output *o)
     free(ro);
 }
 
-struct output *output_redis_new(const struct redis_config *cfg)
+/* The password: --redis-password-file's first line, else
+ * TLSMON_REDIS_PASSWORD (never an option: a command line is public). */
+static bool read_password(const struct redis_config *cfg, char *out, size_t n,
+                          char *err, size_t errlen)
+{
+    out[0] = '\0';
+    if (cfg->password_file) {
+        FILE *fp = fopen(cfg->password_file, "r");
+        if (!fp) {
+            snprintf(err, errlen, "%s: %s", cfg->password_file,
+                     strerror(errno));
+            return false;
+        }
+        bool got = fgets(out, (int)n, fp) != NULL;
+        fclose(fp);
+        out[strcspn(out, "\r\n")] = '\0';
+        if (!got || out[0] == '\0') {
+            snprintf(err, errlen, "%s: no password on its first line",
+                     cfg->password_file);
+            return false;
+        }
+        return true;
+    }
+    const char *env = getenv("TLSMON_REDIS_PASSWORD");
+    if (env && strlen(env) >= n) {
+        snprintf(err, errlen, "TLSMON_REDIS_PASSWORD is too long");
+        return false;
+    }
+    if (env)
+        snprintf(out, n, "%s", env);
+    return true;
+}
+
+struct output *output_redis_new(const struct redis_config *cfg, char *err,
+                                size_t errlen)
 {
     struct redis_dest *d = calloc(1, sizeof(*d));
     struct redis_output *ro = calloc(1, sizeof(*ro));
-    char err[256];
+    struct spool *spool = NULL;
+    snprintf(err, errlen, "out of memory");
     if (!d || !ro ||
         !parse_addr(cfg->addr, d->host, sizeof(d->host), &d->port, err,
-                    sizeof(err)) ||
-        strlen(cfg->key) >= sizeof(d->key)) {
-        free(d);
-        free(ro);
-        return NULL;
+                    errlen))
+        goto fail;
+    if (strlen(cfg->key) >= sizeof(d->key) ||
+        (cfg->user && strlen(cfg->user) >= sizeof(d->user))) {
+        snprintf(err, errlen, "the key or user name is too long");
+        goto fail;
+    }
+    if (!read_password(cfg, d->password, sizeof(d->password), err, errlen))
+        goto fail;
+    if (cfg->user && !d->password[0]) {
+        snprintf(err, errlen, "--redis-user %s needs a password "
+                 "(--redis-password-file or TLSMON_REDIS_PASSWORD)",
+                 cfg->user);
+        goto fail;
+    }
+    if (cfg->user)
+        snprintf(d->user, sizeof(d->user), "%s", cfg->user);
+    if (cfg->spool_dir) {
+        char dest[800];
+        snprintf(dest, sizeof(dest), "redis://%s/%s", cfg->addr, cfg->key);
+        spool = spool_open_for(cfg->spool_dir, dest, cfg->spool_bytes, err,
+                               errlen);
+        if (!spool)
+            goto fail;
     }
     snprintf(d->key, sizeof(d->key), "%s", cfg->key);
     d->stream = cfg->stream;
@@ -231,11 +311,10 @@ struct output *output_redis_new(const struct redis_config *cfg)
     snprintf(ro->label, sizeof(ro->label), "redis %s key %s", cfg->addr,
              cfg->key);
     ro->sender = sender_new(ro->label, &redis_transport, d, cfg->queue_msgs,
-                            cfg->queue_bytes);
+                            cfg->queue_bytes, spool);
     if (!ro->sender) {
-        free(d);
-        free(ro);
-        return NULL;
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
     json_init(&ro->w);
     ro->base.name = "redis";
@@ -246,4 +325,9 @@ struct output *output_redis_new(const struct redis_config *cfg)
     ro->base.finish = redis_finish;
     ro->base.free = redis_output_free;
     return &ro->base;
+fail:
+    spool_close(spool);
+    free(d);
+    free(ro);
+    return NULL;
 }

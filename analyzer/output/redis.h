@@ -1,6 +1,8 @@
 /* redis.h — the Redis output: every selected event's JSON RPUSHed to a list
  * (what Logstash's redis input reads) or XADDed to a stream, through a
- * bounded queue and a sender thread (sender.h), with hiredis. */
+ * bounded queue, an optional on-disk spool and a sender thread (sender.h),
+ * with hiredis; AUTH with an ACL user or a password. Debian 12's hiredis
+ * (0.14) has no TLS: README shows a local stunnel in front. */
 #ifndef TLSMON_REDIS_H
 #define TLSMON_REDIS_H
 
@@ -18,11 +20,18 @@ struct redis_config {
     unsigned events;     /* OUT_EV_* */
     size_t queue_msgs;
     size_t queue_bytes;
+    const char *user;          /* ACL user (AUTH user password); NULL */
+    const char *password_file; /* NULL: TLSMON_REDIS_PASSWORD, if set */
+    const char *spool_dir;     /* NULL: no spool */
+    uint64_t spool_bytes;
 };
 
 /* Checks the address's form. False with a one-line reason in err. */
 bool redis_addr_valid(const char *addr, char *err, size_t errlen);
 
-struct output *output_redis_new(const struct redis_config *cfg);
+/* NULL with a one-line reason in err (no password file, a spool that
+ * cannot be opened). */
+struct output *output_redis_new(const struct redis_config *cfg, char *err,
+                                size_t errlen);
 
 #endif

@@ -6,9 +6,12 @@
  * list splice, never for a send. Waits use CLOCK_MONOTONIC so the backoff
  * survives clock changes. */
 #include "sender.h"
+#include "spool.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,10 @@
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 30000
 #define BATCH_MSGS 64
+/* With a spool, a push finding the memory queue full waits this long for
+ * the sender thread to move it to disk before the event is dropped (as
+ * rsyslog's disk-assisted queues make their producers wait). */
+#define SPOOL_PUSH_WAIT_MS 200
 
 struct sender {
     char label[160];
@@ -25,6 +32,8 @@ struct sender {
 
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    pthread_cond_t room;      /* the queue shrank (pushes waiting, spool) */
+    bool push_wait_failed;    /* a wait timed out: no more until it drains */
     pthread_t thread;
     bool started;
 
@@ -39,7 +48,18 @@ struct sender {
     bool ever_connected;
     bool complained;          /* the failure was logged; log the recovery */
     struct output_counters c;
+
+    /* Only the sender thread touches the spool; what the counters need of
+     * it is copied here under the lock. */
+    struct spool *spool;
+    uint64_t spool_dropped;
 };
+
+static void sync_spool_counters(struct sender *s)
+{
+    s->c.spooled = spool_records(s->spool);
+    s->spool_dropped = spool_dropped(s->spool);
+}
 
 static struct timespec mono_after_ms(unsigned ms)
 {
@@ -62,8 +82,40 @@ static bool mono_passed(const struct timespec *t)
            (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
 }
 
+/* The memory queue got room: pushes waiting for it (with a spool) go on. */
+static void queue_shrank(struct sender *s)
+{
+    if (!s->spool)
+        return;
+    if (s->n_msgs <= s->max_msgs / 2)
+        s->push_wait_failed = false;
+    pthread_cond_broadcast(&s->room);
+}
+
+/* Move everything queued in memory to the spool, in order. Called and
+ * returns with the lock held; the disk is written with it released, so
+ * pushes go on meanwhile (they are newer, and stay behind). */
+static void spill(struct sender *s)
+{
+    struct sender_msg *m = s->head;
+    s->head = s->tail = NULL;
+    s->n_msgs = s->n_bytes = 0;
+    queue_shrank(s);
+    pthread_mutex_unlock(&s->lock);
+    while (m) {
+        struct sender_msg *next = m->next;
+        spool_append(s->spool, m->data, m->len);
+        free(m);
+        m = next;
+    }
+    pthread_mutex_lock(&s->lock);
+    sync_spool_counters(s);
+}
+
 /* Sleep for the backoff, or until told to stop and the deadline passed.
- * Called and returns with the lock held. */
+ * Meanwhile what is pushed goes to the spool, if there is one, so that
+ * a long outage costs disk, not events. Called and returns with the lock
+ * held. */
 static void backoff_wait(struct sender *s, unsigned ms)
 {
     struct timespec until = mono_after_ms(ms);
@@ -72,9 +124,14 @@ static void backoff_wait(struct sender *s, unsigned ms)
          (s->deadline.tv_sec == until.tv_sec &&
           s->deadline.tv_nsec < until.tv_nsec)))
         until = s->deadline;
-    while (!mono_passed(&until))
+    while (!mono_passed(&until)) {
+        if (s->spool && s->head) {
+            spill(s);
+            continue;
+        }
         if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT)
             break;
+    }
 }
 
 static void drop_all(struct sender *s)
@@ -90,6 +147,47 @@ static void drop_all(struct sender *s)
     s->n_msgs = s->n_bytes = 0;
 }
 
+static void lost_connection(struct sender *s, const char *err)
+{
+    fprintf(stderr, "tlsmon: %s: connection lost (%s); reconnecting\n",
+            s->label, err[0] ? err : "unknown error");
+    s->complained = true;
+    s->connected = false;
+    s->c.connected = false;
+}
+
+/* Deliver one batch from the head of the spool. Called and returns with
+ * the lock held. */
+static void send_from_spool(struct sender *s)
+{
+    struct sender_msg *batch[BATCH_MSGS];
+    char err[256] = "";
+    pthread_mutex_unlock(&s->lock);
+    size_t n = spool_peek(s->spool, batch, BATCH_MSGS);
+    size_t refused = 0, done = 0;
+    if (n > 0) {
+        done = s->t->send(s->ctx, batch, n, &refused, err, sizeof(err));
+        if (done > n)
+            done = n;
+        if (done < n)
+            s->t->close(s->ctx);
+        spool_consume(s->spool, done);
+        for (size_t i = 0; i < n; i++)
+            free(batch[i]);
+    }
+    pthread_mutex_lock(&s->lock);
+    s->c.sent += done - refused;
+    s->c.dropped += refused;
+    sync_spool_counters(s);
+    if (done < n)
+        lost_connection(s, err);
+}
+
+static bool over_half(const struct sender *s)
+{
+    return s->n_msgs > s->max_msgs / 2 || s->n_bytes > s->max_bytes / 2;
+}
+
 static void *sender_main(void *arg)
 {
     struct sender *s = arg;
@@ -98,9 +196,13 @@ static void *sender_main(void *arg)
 
     pthread_mutex_lock(&s->lock);
     for (;;) {
-        if (s->stopping && (s->head == NULL || mono_passed(&s->deadline)))
+        bool spooled = s->spool && spool_records(s->spool) > 0;
+        if (s->stopping && ((s->head == NULL && !spooled) ||
+                            mono_passed(&s->deadline)))
             break;
         if (!s->connected) {
+            if (s->spool && s->head)
+                spill(s);
             pthread_mutex_unlock(&s->lock);
             err[0] = '\0';
             bool ok = s->t->open(s->ctx, err, sizeof(err));
@@ -108,8 +210,8 @@ static void *sender_main(void *arg)
             if (!ok) {
                 if (!s->complained)
                     fprintf(stderr, "tlsmon: %s: cannot connect (%s); "
-                                    "retrying, events wait in the queue\n",
-                            s->label, err);
+                                    "retrying, events wait in the %s\n",
+                            s->label, err, s->spool ? "spool" : "queue");
                 s->complained = true;
                 backoff_wait(s, backoff);
                 backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
@@ -127,8 +229,19 @@ static void *sender_main(void *arg)
             backoff = BACKOFF_FIRST_MS;
             continue;
         }
+        /* The spool holds what is older than anything in memory. */
+        if (spooled) {
+            if (over_half(s))
+                spill(s);
+            send_from_spool(s);
+            continue;
+        }
         if (s->head == NULL) {
             pthread_cond_wait(&s->wake, &s->lock);
+            continue;
+        }
+        if (s->spool && over_half(s)) { /* the destination is slow */
+            spill(s);
             continue;
         }
 
@@ -144,6 +257,7 @@ static void *sender_main(void *arg)
         }
         if (!s->head)
             s->tail = NULL;
+        queue_shrank(s);
         pthread_mutex_unlock(&s->lock);
 
         size_t refused = 0;
@@ -171,14 +285,15 @@ static void *sender_main(void *arg)
                 s->n_msgs++;
                 s->n_bytes += batch[i]->len;
             }
-            fprintf(stderr, "tlsmon: %s: connection lost (%s); reconnecting\n",
-                    s->label, err[0] ? err : "unknown error");
-            s->complained = true;
-            s->connected = false;
-            s->c.connected = false;
+            lost_connection(s, err);
         }
     }
-    drop_all(s);
+    /* What could not be sent in time: kept on disk for the next run, or
+     * lost. */
+    if (s->spool)
+        spill(s);
+    else
+        drop_all(s);
     bool was_connected = s->connected;
     s->connected = false;
     s->c.connected = false;
@@ -189,12 +304,16 @@ static void *sender_main(void *arg)
 }
 
 struct sender *sender_new(const char *label, const struct sender_transport *t,
-                          void *ctx, size_t max_msgs, size_t max_bytes)
+                          void *ctx, size_t max_msgs, size_t max_bytes,
+                          struct spool *spool)
 {
     struct sender *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
     snprintf(s->label, sizeof(s->label), "%s", label);
+    s->spool = spool;
+    if (spool)
+        sync_spool_counters(s);
     s->t = t;
     s->ctx = ctx;
     s->max_msgs = max_msgs;
@@ -204,9 +323,20 @@ struct sender *sender_new(const char *label, const struct sender_transport *t,
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, &ca);
+    pthread_cond_init(&s->room, &ca);
     pthread_condattr_destroy(&ca);
-    if (pthread_create(&s->thread, NULL, sender_main, s) != 0) {
+    /* The thread starts with every signal blocked: the process's signals
+     * go to the capture thread, and a write to a collector that went away
+     * (TLS writes cannot pass MSG_NOSIGNAL) fails with EPIPE instead of
+     * killing the sensor. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&s->thread, NULL, sender_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
         pthread_cond_destroy(&s->wake);
+        pthread_cond_destroy(&s->room);
         pthread_mutex_destroy(&s->lock);
         free(s);
         return NULL;
@@ -224,6 +354,19 @@ bool sender_push(struct sender *s, const struct iovec *iov, int n)
     pthread_mutex_lock(&s->lock);
     bool room = !s->stopping && s->n_msgs < s->max_msgs &&
                 s->n_bytes + len <= s->max_bytes;
+    if (!room && s->spool && !s->stopping && !s->push_wait_failed) {
+        /* The disk is close: wait for the sender thread to move the
+         * queue there rather than lose the event. */
+        struct timespec until = mono_after_ms(SPOOL_PUSH_WAIT_MS);
+        pthread_cond_signal(&s->wake);
+        while (!room && !s->stopping && !mono_passed(&until)) {
+            pthread_cond_timedwait(&s->room, &s->lock, &until);
+            room = s->n_msgs < s->max_msgs &&
+                   s->n_bytes + len <= s->max_bytes;
+        }
+        room = room && !s->stopping;
+        s->push_wait_failed = !room;
+    }
     if (!room) {
         s->c.dropped++;
         pthread_mutex_unlock(&s->lock);
@@ -266,7 +409,20 @@ void sender_counters(struct sender *s, struct output_counters *c)
     pthread_mutex_lock(&s->lock);
     *c = s->c;
     c->queued = s->n_msgs;
+    c->dropped += s->spool_dropped;
     pthread_mutex_unlock(&s->lock);
+}
+
+void sender_report(const struct sender *s, const struct output_counters *c)
+{
+    if (c->dropped == 0 && c->spooled == 0)
+        return;
+    fprintf(stderr, "tlsmon: %s: %" PRIu64 " events sent, %" PRIu64
+            " dropped", s->label, c->sent, c->dropped);
+    if (s->spool)
+        fprintf(stderr, ", %" PRIu64 " kept in the spool %s for the next run",
+                c->spooled, spool_dir(s->spool));
+    fputc('\n', stderr);
 }
 
 void sender_finish(struct sender *s, unsigned drain_ms)
@@ -277,6 +433,7 @@ void sender_finish(struct sender *s, unsigned drain_ms)
     s->stopping = true;
     s->deadline = mono_after_ms(drain_ms);
     pthread_cond_signal(&s->wake);
+    pthread_cond_broadcast(&s->room);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->thread, NULL);
     s->started = false;
@@ -289,8 +446,10 @@ void sender_free(struct sender *s)
     sender_finish(s, 0);
     drop_all(s);
     pthread_cond_destroy(&s->wake);
+    pthread_cond_destroy(&s->room);
     pthread_mutex_destroy(&s->lock);
     if (s->t->free)
         s->t->free(s->ctx);
+    spool_close(s->spool);
     free(s);
 }

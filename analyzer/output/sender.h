@@ -5,7 +5,15 @@
  * returns; when the queue is full the message is dropped and counted. The
  * sender thread connects, sends, and on failure puts what was not delivered
  * back at the head of the queue, closes, and reconnects with exponential
- * backoff (what arrives meanwhile waits in the queue, up to its bounds). */
+ * backoff (what arrives meanwhile waits in the queue, up to its bounds).
+ *
+ * With a spool (spool.h), what would wait in memory while the destination
+ * is down or slow goes to disk instead, and what is left at the end stays
+ * there for the next run: the spool always holds the oldest events, so
+ * they are sent first, and the order is kept. A push that finds the memory
+ * queue full then waits (at most 200 ms, once until it drains) for the
+ * sender thread to move it to disk: capture may wait for the local disk,
+ * never for the network. */
 #ifndef TLSMON_SENDER_H
 #define TLSMON_SENDER_H
 
@@ -38,20 +46,33 @@ struct sender_transport {
 };
 
 struct sender;
+struct spool;
 
 /* `label` names the destination in messages ("syslog tcp://..."). The
- * queue holds at most max_msgs messages and max_bytes bytes. */
+ * queue holds at most max_msgs messages and max_bytes bytes. `spool`
+ * (NULL: none) becomes the sender's, closed by sender_free. */
 struct sender *sender_new(const char *label, const struct sender_transport *t,
-                          void *ctx, size_t max_msgs, size_t max_bytes);
+                          void *ctx, size_t max_msgs, size_t max_bytes,
+                          struct spool *spool);
 
 /* Queue the concatenation of iov[0..n) as one message. Never blocks on the
- * network; false (counted as dropped) when the queue is full. */
+ * network; false (counted as dropped) when the queue is full (with a
+ * spool: and stayed full for 200 ms). */
 bool sender_push(struct sender *s, const struct iovec *iov, int n);
 
 void sender_counters(struct sender *s, struct output_counters *c);
 
+/* How long the end of a run waits for a queue to drain. */
+#define SENDER_DRAIN_MS 5000
+
+/* The end-of-run line on stderr, when something was dropped or is left in
+ * the spool: "tlsmon: LABEL: N events sent, M dropped, K kept in the spool
+ * DIR for the next run". `c` is the output's final counters. */
+void sender_report(const struct sender *s, const struct output_counters *c);
+
 /* Stop: deliver what is queued for at most drain_ms more (no more pushes
- * after this), then end the thread; what is left is counted as dropped. */
+ * after this), then end the thread; what is left goes to the spool, or
+ * without one is counted as dropped. */
 void sender_finish(struct sender *s, unsigned drain_ms);
 /* After sender_finish. Frees the transport's context too. */
 void sender_free(struct sender *s);

@@ -12,7 +12,7 @@ uint64_t stats_output_dropped(const struct stats_snapshot *s)
 {
     uint64_t n = 0;
     for (size_t i = 0; i < s->n_outputs; i++) {
-        struct output_counters c = {0, 0, 0, 0, false};
+        struct output_counters c = {0};
         if (s->outputs[i]->counters) {
             s->outputs[i]->counters(s->outputs[i], &c);
             n += c.dropped;
@@ -21,15 +21,15 @@ uint64_t stats_output_dropped(const struct stats_snapshot *s)
     return n;
 }
 
-/* Each output's delivery: [{name, sent, dropped, queued, reconnects,
- * connected}], in the order they were given. */
+/* Each output's delivery: [{name, sent, dropped, queued, spooled,
+ * reconnects, connected}], in the order they were given. */
 static void write_outputs(struct json_writer *w, const struct stats_snapshot *s)
 {
     json_key(w, "outputs");
     json_begin_array(w);
     for (size_t i = 0; i < s->n_outputs; i++) {
         struct output *o = s->outputs[i];
-        struct output_counters c = {0, 0, 0, 0, false};
+        struct output_counters c = {0};
         if (!o->counters)
             continue;
         o->counters(o, &c);
@@ -39,6 +39,7 @@ static void write_outputs(struct json_writer *w, const struct stats_snapshot *s)
         json_member_uint(w, "sent", c.sent);
         json_member_uint(w, "dropped", c.dropped);
         json_member_uint(w, "queued", c.queued);
+        json_member_uint(w, "spooled", c.spooled);
         json_member_uint(w, "reconnects", c.reconnects);
         json_key(w, "connected");
         json_bool(w, c.connected);
@@ -83,6 +84,7 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_begin_object(w);
     json_key(w, "@timestamp");
     json_string(w, fields_time_string(s->now_us, 6, ts, sizeof(ts)));
+    json_write_ecs_version(w);
     json_key(w, "event");
     json_begin_object(w);
     json_key(w, "kind");

@@ -90,6 +90,9 @@ static bool same_server(const struct summary_server *e,
            strcmp(e->sni, sni) == 0;
 }
 
+_Static_assert(SUMMARY_MAX_CAUSES >= RULES_MAX_CAUSES,
+               "the summary counts every cause the catalogue can hold");
+
 static size_t cause_index(const char *id)
 {
     for (size_t i = 0; i < rules_causes_count() && i < SUMMARY_MAX_CAUSES;
@@ -980,6 +983,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
         json_string(w, fields_time_string(st->last_ts_us, 6, buf,
                                           sizeof(buf)));
     }
+    json_write_ecs_version(w);
     json_key(w, "event");
     json_begin_object(w);
     json_key(w, "kind");

@@ -31,7 +31,7 @@ struct run_changes; /* baseline.h */
 #define SUMMARY_SERVER_VERSIONS 6
 #define SUMMARY_SERVER_SUITES 4
 #define SUMMARY_ALERT_ENCRYPTED 256 /* alert index for encrypted alerts */
-#define SUMMARY_MAX_CAUSES 32       /* rules_causes_count() fits */
+#define SUMMARY_MAX_CAUSES 64       /* RULES_MAX_CAUSES: built-in and site */
 #define SUMMARY_FIXES 4             /* enum rule_fix */
 
 struct summary_tally {

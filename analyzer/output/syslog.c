@@ -1,5 +1,5 @@
-/* syslog.c — RFC 5424 messages over UDP, TCP or a unix datagram socket (see
- * syslog.h).
+/* syslog.c — RFC 5424 messages over UDP, TCP, TLS (RFC 5425) or a unix
+ * datagram socket (see syslog.h).
  *
  * A message is framed completely when it is queued (header, structured
  * data, the JSON event; the octet count in front on TCP), so the sender
@@ -27,6 +27,8 @@
 #include "events.h"
 #include "json_writer.h"
 #include "sender.h"
+#include "spool.h"
+#include "tls_client.h"
 
 #define SYSLOG_SD_ID "tlsmon@32473"
 #define CONNECT_TIMEOUT_MS 3000
@@ -34,7 +36,7 @@
 #define UDP_MAX_MESSAGE 65507 /* the largest IPv4 UDP payload */
 #define HEADER_MAX 2048
 
-enum dest_kind { DEST_UDP, DEST_TCP, DEST_UNIX };
+enum dest_kind { DEST_UDP, DEST_TCP, DEST_TLS, DEST_UNIX };
 
 struct dest {
     enum dest_kind kind;
@@ -42,7 +44,15 @@ struct dest {
     char port[16];
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     int fd;
+    struct tls_client *tls;      /* DEST_TLS: the settings */
+    struct tls_session *session; /* DEST_TLS: while connected */
 };
+
+/* TCP and TLS carry a stream of octet-counted frames. */
+static bool stream_kind(enum dest_kind k)
+{
+    return k == DEST_TCP || k == DEST_TLS;
+}
 
 /* ---- URL -----------------------------------------------------------------*/
 
@@ -68,9 +78,11 @@ static bool parse_url(const char *url, struct dest *d, char *err, size_t n)
         d->kind = DEST_UDP;
     else if (strncmp(url, "tcp://", 6) == 0)
         d->kind = DEST_TCP;
+    else if (strncmp(url, "tls://", 6) == 0)
+        d->kind = DEST_TLS;
     else {
-        snprintf(err, n, "'%s' is not udp://HOST:PORT, tcp://HOST:PORT or "
-                         "unix:PATH", url);
+        snprintf(err, n, "'%s' is not udp://HOST:PORT, tcp://HOST:PORT, "
+                         "tls://HOST:PORT or unix:PATH", url);
         return false;
     }
     rest = url + 6;
@@ -166,6 +178,9 @@ static void set_send_timeout(int fd)
 {
     struct timeval tv = {SEND_TIMEOUT_S, 0};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    /* The TLS handshake reads; a collector that never answers must not
+     * hold the sender. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 static bool dest_open(void *ctx, char *err, size_t n)
@@ -191,7 +206,7 @@ static bool dest_open(void *ctx, char *err, size_t n)
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = d->kind == DEST_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    hints.ai_socktype = stream_kind(d->kind) ? SOCK_STREAM : SOCK_DGRAM;
     int rc = getaddrinfo(d->host, d->port, &hints, &res);
     if (rc != 0) {
         snprintf(err, n, "%s: %s", d->host, gai_strerror(rc));
@@ -213,6 +228,13 @@ static bool dest_open(void *ctx, char *err, size_t n)
         close(fd);
     }
     freeaddrinfo(res);
+    if (d->fd >= 0 && d->kind == DEST_TLS) {
+        d->session = tls_session_start(d->tls, d->fd, d->host, err, n);
+        if (!d->session) {
+            close(d->fd);
+            d->fd = -1;
+        }
+    }
     return d->fd >= 0;
 }
 
@@ -250,11 +272,18 @@ static size_t dest_send(void *ctx, struct sender_msg *const *msgs, size_t n,
                         size_t *refused, char *err, size_t errlen)
 {
     struct dest *d = ctx;
-    if (d->kind == DEST_TCP && tcp_peer_gone(d->fd)) {
+    if ((d->kind == DEST_TCP && tcp_peer_gone(d->fd)) ||
+        (d->kind == DEST_TLS && tls_session_peer_gone(d->session))) {
         snprintf(err, errlen, "closed by the receiver");
         return 0;
     }
     for (size_t i = 0; i < n; i++) {
+        if (d->kind == DEST_TLS) {
+            if (!tls_session_write(d->session, msgs[i]->data, msgs[i]->len,
+                                   err, errlen))
+                return i;
+            continue;
+        }
         if (d->kind == DEST_TCP) {
             if (!send_all(d->fd, msgs[i]->data, msgs[i]->len, err, errlen))
                 return i;
@@ -279,6 +308,8 @@ static size_t dest_send(void *ctx, struct sender_msg *const *msgs, size_t n,
 static void dest_close(void *ctx)
 {
     struct dest *d = ctx;
+    tls_session_end(d->session);
+    d->session = NULL;
     if (d->fd >= 0)
         close(d->fd);
     d->fd = -1;
@@ -286,8 +317,10 @@ static void dest_close(void *ctx)
 
 static void dest_free(void *ctx)
 {
-    dest_close(ctx);
-    free(ctx);
+    struct dest *d = ctx;
+    dest_close(d);
+    tls_client_free(d->tls);
+    free(d);
 }
 
 static const struct sender_transport syslog_transport = {
@@ -399,8 +432,9 @@ static void syslog_event(void *ctx, const struct event *e)
     char count[24];
     struct iovec iov[3];
     int n = 0;
-    if (so->kind == DEST_TCP) {
-        /* RFC 6587 octet counting: "LEN SP SYSLOG-MSG". */
+    if (stream_kind(so->kind)) {
+        /* Octet counting, "LEN SP SYSLOG-MSG": RFC 6587 on TCP, and the
+         * only framing RFC 5425 allows on TLS. */
         int cl = snprintf(count, sizeof(count), "%zu ", hlen + jlen);
         iov[n++] = (struct iovec){count, (size_t)cl};
     } else if (hlen + jlen > UDP_MAX_MESSAGE) {
@@ -441,13 +475,10 @@ static void syslog_finish(struct output *o, const struct summary *sum,
     (void)sum;
     (void)st;
     struct syslog_output *so = (struct syslog_output *)o;
-    sender_finish(so->sender, 5000);
+    sender_finish(so->sender, SENDER_DRAIN_MS);
     struct output_counters c;
     syslog_counters(o, &c);
-    if (c.dropped)
-        fprintf(stderr, "tlsmon: syslog %s: %llu events sent, %llu dropped\n",
-                so->url, (unsigned long long)c.sent,
-                (unsigned long long)c.dropped);
+    sender_report(so->sender, &c);
 }
 
 static void syslog_free(struct output *o)
@@ -471,15 +502,30 @@ static void local_hostname(char *out, size_t n)
     out[j] = '\0';
 }
 
-struct output *output_syslog_new(const struct syslog_config *cfg)
+struct output *output_syslog_new(const struct syslog_config *cfg, char *err,
+                                 size_t errlen)
 {
-    struct dest *d = malloc(sizeof(*d));
+    struct dest *d = calloc(1, sizeof(*d));
     struct syslog_output *so = calloc(1, sizeof(*so));
-    char err[256];
-    if (!d || !so || !parse_url(cfg->url, d, err, sizeof(err))) {
-        free(d);
-        free(so);
-        return NULL;
+    struct spool *spool = NULL;
+    snprintf(err, errlen, "out of memory");
+    if (!d || !so || !parse_url(cfg->url, d, err, errlen))
+        goto fail;
+    if (d->kind == DEST_TLS) {
+        d->tls = tls_client_new(&cfg->tls, err, errlen);
+        if (!d->tls)
+            goto fail;
+    } else if (cfg->tls.ca_file || cfg->tls.cert_file || cfg->tls.key_file ||
+               cfg->tls.name) {
+        snprintf(err, errlen, "'%s': the TLS options need a tls:// URL",
+                 cfg->url);
+        goto fail;
+    }
+    if (cfg->spool_dir) {
+        spool = spool_open_for(cfg->spool_dir, cfg->url, cfg->spool_bytes,
+                               err, errlen);
+        if (!spool)
+            goto fail;
     }
     so->kind = d->kind;
     so->facility = cfg->facility;
@@ -489,11 +535,10 @@ struct output *output_syslog_new(const struct syslog_config *cfg)
     char label[240];
     snprintf(label, sizeof(label), "syslog %s", cfg->url);
     so->sender = sender_new(label, &syslog_transport, d, cfg->queue_msgs,
-                            cfg->queue_bytes);
+                            cfg->queue_bytes, spool);
     if (!so->sender) {
-        free(d);
-        free(so);
-        return NULL;
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
     json_init(&so->w);
     so->base.name = "syslog";
@@ -505,4 +550,11 @@ struct output *output_syslog_new(const struct syslog_config *cfg)
     so->base.free = syslog_free;
     so->base.fp = NULL;
     return &so->base;
+fail:
+    spool_close(spool);
+    if (d)
+        tls_client_free(d->tls);
+    free(d);
+    free(so);
+    return NULL;
 }

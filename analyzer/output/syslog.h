@@ -1,15 +1,18 @@
 /* syslog.h — the syslog output: every selected event as one RFC 5424
  * message whose MSG is the event's JSON, to udp://HOST:PORT,
- * tcp://HOST:PORT (octet-counting framing, RFC 6587) or unix:PATH (a
- * datagram socket such as /dev/log), through a bounded queue and a sender
- * thread (sender.h). */
+ * tcp://HOST:PORT (octet-counting framing, RFC 6587), tls://HOST:PORT
+ * (RFC 5425, verified with OpenSSL) or unix:PATH (a datagram socket such
+ * as /dev/log), through a bounded queue, an optional on-disk spool and a
+ * sender thread (sender.h). */
 #ifndef TLSMON_SYSLOG_H
 #define TLSMON_SYSLOG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "output.h"
+#include "tls_client.h"
 
 #define SYSLOG_DEFAULT_FACILITY 16 /* local0 */
 
@@ -19,6 +22,9 @@ struct syslog_config {
     int facility;        /* 0..23 */
     size_t queue_msgs;   /* bound of the queue */
     size_t queue_bytes;
+    struct tls_client_config tls; /* tls:// only */
+    const char *spool_dir;        /* NULL: no spool */
+    uint64_t spool_bytes;
 };
 
 /* Checks the URL's form only (the destination may be down at start).
@@ -28,7 +34,10 @@ bool syslog_url_valid(const char *url, char *err, size_t errlen);
  * to its code, -1 if unknown. */
 int syslog_facility_code(const char *name);
 
-struct output *output_syslog_new(const struct syslog_config *cfg);
+/* NULL with a one-line reason in err (a TLS file that does not load, a
+ * spool that cannot be opened). */
+struct output *output_syslog_new(const struct syslog_config *cfg, char *err,
+                                 size_t errlen);
 
 /* The RFC 5424 header and structured data for one event, for the tests:
  * writes "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD " into buf. */

@@ -107,6 +107,54 @@ def canonical_ip(text):
         return text
 
 
+def rfc4514_attributes(dn):
+    """(type, value bytes) of an RFC 4514 string, in certificate order
+    (the string lists the most specific first)."""
+    out, i, typ, val, in_value = [], 0, "", bytearray(), False
+    while i <= len(dn):
+        c = dn[i] if i < len(dn) else ","
+        if not in_value:
+            if c == "=":
+                in_value = True
+            else:
+                typ += c
+            i += 1
+            continue
+        if c == "\\" and i + 1 < len(dn):
+            pair = dn[i + 1:i + 3]
+            if re.fullmatch(r"[0-9A-Fa-f]{2}", pair):
+                val.append(int(pair, 16))
+                i += 3
+                continue
+            val += dn[i + 1].encode()
+            i += 2
+            continue
+        if c in ",+":
+            out.append((typ.strip(), bytes(val)))
+            typ, val, in_value = "", bytearray(), False
+        else:
+            val += c.encode()
+        i += 1
+    return out[::-1]
+
+
+def printable(b):
+    """tlsmon's policy for certificate text: printable ASCII as is, the
+    rest (and the backslash) as \\xNN."""
+    return "".join(chr(x) if 0x20 <= x < 0x7f and x != 0x5c else f"\\x{x:02x}"
+                   for x in b)
+
+
+def name_attributes(dn, prefix):
+    """ECS organization and country lists (tlsmon keeps the first two)."""
+    attrs = rfc4514_attributes(dn)
+    f = {}
+    for typ, key in (("O", "organization"), ("C", "country")):
+        vals = [printable(v) for t, v in attrs if t == typ][:2]
+        f[f"{prefix}.{key}"] = vals or None
+    return f
+
+
 def openssl_facts(leaf_path, side="server"):
     out = subprocess.run(
         ["openssl", "x509", "-in", leaf_path, "-noout", "-nameopt", "RFC2253",
@@ -119,8 +167,10 @@ def openssl_facts(leaf_path, side="server"):
         line = line.strip()
         if line.startswith("subject="):
             f[f"tls.{side}.subject"] = line[8:]
+            f.update(name_attributes(line[8:], f"tls.{side}.x509.subject"))
         elif line.startswith("issuer="):
             f[f"tls.{side}.issuer"] = line[7:]
+            f.update(name_attributes(line[7:], f"tls.{side}.x509.issuer"))
         elif line.startswith("serial="):
             f[f"tls.{side}.x509.serial_number"] = line[7:]
         elif line.startswith("notBefore="):
@@ -149,6 +199,9 @@ def openssl_facts(leaf_path, side="server"):
         f[f"tls.{side}.x509.public_key_size"] = int(m.group(1))
     m = re.search(r"ASN1 OID: (\S+)", text)
     f[f"tls.{side}.x509.public_key_curve"] = m.group(1) if m else None
+    m = re.search(r"Version: (\d+) ", text)
+    if m:
+        f[f"tls.{side}.x509.version_number"] = m.group(1)
     m = re.search(r"Signature Algorithm: (\S+)", text)
     if m:
         f[f"tls.{side}.x509.signature_algorithm"] = m.group(1)

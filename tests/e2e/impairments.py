@@ -424,14 +424,14 @@ def compare_exact(orig, var, variant, notes, problems):
                         f"{show(fo.get(name, ABSENT))}, variant "
                         f"{show(fv.get(name, ABSENT))}")
     if variant.kind in ("vlan", "qinq"):
-        want_outer = 100 if variant.kind == "vlan" else 200
+        want_outer = "100" if variant.kind == "vlan" else "200"  # keywords
         for rec in var:
             got = rec.get("network.vlan.id", ABSENT)
             inner = rec.get("network.inner.vlan.id", ABSENT)
             if got != want_outer:
                 problems.append(f"{fmt_key(conn_key(rec))}: network.vlan.id "
                                 f"{show(got)}, want {want_outer} (outer)")
-            if variant.kind == "qinq" and inner not in (ABSENT, 100):
+            if variant.kind == "qinq" and inner not in (ABSENT, "100"):
                 problems.append(f"{fmt_key(conn_key(rec))}: "
                                 f"network.inner.vlan.id {show(inner)}, "
                                 "want 100")

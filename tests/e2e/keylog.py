@@ -40,8 +40,10 @@ DECRYPTED_FACTS = (
     "tlsmon.decryption.", "tlsmon.decrypted", "tls.next_protocol",
     "tlsmon.new_session_ticket", "tlsmon.certificate_request",
     "tlsmon.client_certificate_empty", "tlsmon.server_certificates.",
-    "tlsmon.client_certificates.", "server.usual_issuer",
-    "server.issuer_changed", "server.certificate.",
+    "tlsmon.client_certificates.", "tlsmon.server.usual_issuer",
+    "tlsmon.server.issuer_changed", "tlsmon.server.certificate.",
+    # The leaf's hash and CN join the pivots once it can be read.
+    "related.hosts", "related.hash",
     # What the rules conclude from the facts above.
     "tlsmon.cause", "tlsmon.fix", "tlsmon.confidence", "tlsmon.rules",
 )

@@ -145,7 +145,7 @@ def main():
               good.get("tlsmon", {}).get("decryption", {}).get("status") ==
               "decrypted" and good.get("tls", {}).get("server", {}).get(
                   "x509", {}).get("subject", {}).get("common_name") ==
-              "server.test", good)
+              ["server.test"], good)
         sensor.terminate()
         sensor.wait(timeout=10)
         check("the sensor exits 0 on SIGTERM", sensor.returncode == 0,

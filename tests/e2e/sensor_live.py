@@ -14,9 +14,13 @@ both running in the sensor's namespace on its loopback.
   - stats events count what tcpreplay sent (packets), per worker with 3;
   - rsyslog received every handshake and alert as RFC 5424, Redis the
     alerts and the stats events;
-  - rsyslog stopped while traffic goes on: the stats event shows the
-    syslog output disconnected with events waiting, and after rsyslog is
-    back the sender reconnects (reconnects 1 in stats) and they arrive;
+  - rsyslog stopped while traffic goes on (3 workers, a memory queue of
+    20 events and an on-disk spool): the stats event shows the syslog
+    output disconnected with events waiting in the spool, and after
+    rsyslog is back the sender reconnects (reconnects 1 in stats), the
+    spool empties, and rsyslog has every event: none was dropped;
+  - every event of the live runs (records, alerts, stats with the
+    observer, the summary) follows ECS (ecs_check.py's field table);
   - SIGTERM: exit 0, the summary written; also while tcpreplay is still
     sending.
 
@@ -37,6 +41,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ecs_check  # noqa: E402
 import pcaplib  # noqa: E402
 import siemlib  # noqa: E402
 from siemlib import wait_for  # noqa: E402
@@ -100,7 +105,8 @@ def by_dataset(events, name):
 
 
 class Sensor:
-    def __init__(self, tlsmon, ns, iface, work, tag, workers, rs, redis):
+    def __init__(self, tlsmon, ns, iface, work, tag, workers, rs, redis,
+                 extra=()):
         self.out = os.path.join(work, f"{tag}.ndjson")
         self.err_path = os.path.join(work, f"{tag}.stderr")
         self.errf = open(self.err_path, "w")
@@ -110,7 +116,7 @@ class Sensor:
              self.out, "--syslog", f"tcp://127.0.0.1:{rs.tcp_port}",
              "--syslog-events", "handshakes,alerts,stats", "--redis",
              f"127.0.0.1:{redis.port}", "--redis-key", f"tlsmon:{tag}",
-             "--stats-interval", "1", "--summary", "-f", "tcp"],
+             "--stats-interval", "1", "--summary", "-f", "tcp", *extra],
             stderr=self.errf)
 
     def stderr(self):
@@ -176,6 +182,8 @@ def main():
               "skipped")
         return 77
     caps = sorted(glob.glob(os.path.join(a.captures, "*.pcap")))
+    schema = ecs_check.Schema(ecs_check.DEFAULT_ECS) \
+        if os.path.exists(ecs_check.DEFAULT_ECS) else None
     outage_caps = [c for c in caps if os.path.basename(c).startswith("fail-")]
 
     tag = str(os.getpid())
@@ -226,7 +234,13 @@ def main():
         for workers in (1, 3):
             t = f"w{workers}"
             n_rs = len(rs.messages())
-            s = Sensor(tlsmon, ns_s, veth_s, work, t, workers, rs, redis)
+            # With 3 workers rsyslog goes away: a queue far smaller than
+            # the outage, and the spool behind it, as nobody.
+            extra = ["--output-queue", "20", "--spool",
+                     os.path.join(work, "spool"), "--user", "nobody"] \
+                if workers > 1 else []
+            s = Sensor(tlsmon, ns_s, veth_s, work, t, workers, rs, redis,
+                       extra)
             sensors.append(s)
             check(f"{t}: the sensor is up (stats line)", wait_for(
                 lambda: "tlsmon: stats:" in s.stderr(), 10), s.stderr())
@@ -258,10 +272,11 @@ def main():
                 settled(s)
                 st = s.fresh_stats()
                 sy = ([o for o in st["outputs"] if o["name"] == "syslog"] or
-                      [{"connected": None, "queued": 0}])[0]
+                      [{"connected": None, "spooled": 0}])[0]
                 check(f"{t}: rsyslog down: stats show syslog disconnected "
-                      f"with events waiting", not sy["connected"] and
-                      sy["queued"] > 0, sy)
+                      f"with events waiting in the spool, none dropped",
+                      not sy["connected"] and sy["spooled"] > 20 and
+                      sy["dropped"] == 0, sy)
                 rs.start()
                 check(f"{t}: the sender reconnects", wait_for(
                     lambda: "connected\n" in s.stderr(), 40), s.stderr())
@@ -269,16 +284,23 @@ def main():
                     return ([o for o in s.fresh_stats()["outputs"]
                              if o["name"] == "syslog"] or
                             [{"connected": None, "queued": -1,
-                              "reconnects": -1}])[0]
-                wait_for(lambda: syslog_out()["queued"] == 0, 10)
+                              "spooled": -1, "reconnects": -1}])[0]
+                wait_for(lambda: syslog_out()["spooled"] == 0, 10)
                 sy = syslog_out()
-                check(f"{t}: stats count the reconnect, nothing left queued",
+                check(f"{t}: stats count the reconnect, nothing left queued "
+                      f"or spooled, nothing dropped",
                       sy["connected"] and sy["reconnects"] == 1 and
-                      sy["queued"] == 0, sy)
+                      sy["queued"] == 0 and sy["spooled"] == 0 and
+                      sy["dropped"] == 0, sy)
 
             rc = s.stop()
             check(f"{t}: SIGTERM: exit 0", rc == 0, s.stderr()[-1000:])
             events = lines(s.out)
+            if schema:
+                bad = [v for e in events for v in schema.check(e)]
+                check(f"{t}: every live event (records, alerts, stats with "
+                      f"the observer, summary) follows ECS ({len(events)})",
+                      events and not bad, bad[:5])
             check(f"{t}: SIGTERM: the summary is written",
                   by_dataset(events, "tlsmon.summary"))
             hs = sorted(key(r) for r in by_dataset(events, "tlsmon.handshake"))

@@ -11,8 +11,21 @@ loopback ports it picks.
   - the default selection (alerts, stats) over UDP and the unix socket;
   - Redis: RPUSH to a list and XADD to a stream, the same events in order;
   - the receiver stopped mid-run: capture goes on, the queue holds what it
-    can, the rest is dropped and counted, the sender reconnects when rsyslog
-    is back and what was queued arrives; sent + dropped = every event.
+    can, the rest is dropped and counted (exit code 4), the sender
+    reconnects when rsyslog is back and what was queued arrives;
+    sent + dropped = every event;
+  - syslog over TLS (RFC 5425) to an rsyslog with its GnuTLS driver that
+    admits only a client certificate of its CA: every event arrives; a
+    missing or foreign client certificate, an untrusted collector and a
+    wrong name each deliver nothing, exit 4 and say why;
+  - Redis AUTH with an ACL user (password from a file or the
+    environment); a wrong password, a key the user may not write and no
+    AUTH at all each exit 4 with the count; Redis over TLS through the
+    stunnel tunnel README describes;
+  - the spool: with the collector down everything is kept on disk (exit
+    0), the next run sends it first, in order; a full spool drops the
+    oldest and counts them (exit 4); a collector outage mid-run with a
+    queue of 5 events loses nothing.
 
     siem.py --tlsmon PATH --captures DIR
 """
@@ -124,6 +137,282 @@ def check_shipped_config(tlsmon, dist, work, caps, ref_alerts):
         proc.wait(timeout=10)
 
 
+def tlsmon_to(tlsmon, caps, *args, env=None):
+    """A run with NDJSON thrown away and only the network output(s)."""
+    p = subprocess.run([tlsmon, "--no-summary", "--format", "ndjson", "-o",
+                        os.devnull, *args, *caps], capture_output=True,
+                       text=True, timeout=300, env=env)
+    return p.returncode, p.stderr
+
+
+def received_since(rs, n0, want):
+    wait_for(lambda: len(rs.messages()) >= n0 + want, 10)
+    return [m["json"] for m in rs.messages()[n0:]]
+
+
+def check_spool(tlsmon, rs, work, caps, ref):
+    """Collector down: the spool keeps every event, the next run sends them
+    first; a full spool drops the oldest and counts them."""
+    spool = os.path.join(work, "spool-a")
+    url = f"tcp://127.0.0.1:{rs.tcp_port}"
+    sel = ["--syslog-events", "handshakes,alerts"]
+    rs.stop()
+    rc, err = tlsmon_to(tlsmon, caps, "--syslog", url, *sel, "--spool", spool)
+    check("spool: collector down, every event kept on disk, exit 0",
+          rc == 0 and f"0 dropped, {len(ref)} kept in the spool" in err and
+          "events were dropped" not in err, err)
+    rs.start()
+    n0 = len(rs.messages())
+    one = [c for c in caps if os.path.basename(c) == "tls12-rsa.pcap"]
+    more = siemlib.reference_events(tlsmon, one)
+    rc, err = tlsmon_to(tlsmon, one, "--syslog", url, *sel, "--spool", spool)
+    got = received_since(rs, n0, len(ref) + len(more))
+    check("spool: the next run sends the kept events first, in order, then "
+          "its own (%d + %d)" % (len(ref), len(more)),
+          rc == 0 and got == ref + more and "kept in the spool" not in err,
+          f"rc {rc} {len(got)} {err}")
+    left = [f for f in os.listdir(os.path.join(spool, siem_spool_name(url)))
+            if f.endswith(".seg")]
+    check("spool: emptied once delivered", not left, left)
+
+    # A spool too small for the outage: the newest are kept.
+    spool = os.path.join(work, "spool-b")
+    rs.stop()
+    rc, err = tlsmon_to(tlsmon, caps, "--syslog", url, *sel, "--spool", spool,
+                        "--spool-size", "64K")
+    m = re.search(r"0 events sent, (\d+) dropped, (\d+) kept", err)
+    dropped, kept = (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
+    check("spool: full, the oldest dropped and counted, exit 4",
+          rc == 4 and dropped > 0 and kept > 0 and dropped + kept == len(ref)
+          and f"{dropped} events were dropped" in err, err)
+    rs.start()
+    n0 = len(rs.messages())
+    empty = os.path.join(work, "empty.pcap")
+    with open(empty, "wb") as fp:
+        fp.write(open(caps[0], "rb").read()[:24])
+    rc, err = tlsmon_to(tlsmon, [empty], "--syslog", url, "--spool", spool)
+    got = received_since(rs, n0, kept)
+    check("spool: what was kept is the newest %d, delivered in order" % kept,
+          rc == 0 and got == ref[len(ref) - kept:], f"rc {rc} {len(got)} {err}")
+
+
+def siem_spool_name(url):
+    return re.sub(r"_+$", "", re.sub(r"[^A-Za-z0-9.-]+", "_", url))
+
+
+def check_spool_outage(tlsmon, rs, work, header, parts, first, middle, total):
+    """The outage of main() again, with a spool: a queue of 5 events
+    loses nothing, and everything arrives in order."""
+    base = len(rs.messages())
+    err_path = os.path.join(work, "spool-outage.stderr")
+    errf = open(err_path, "w")
+    sensor = subprocess.Popen(
+        [tlsmon, "--no-summary", "--format", "ndjson", "-o", os.devnull,
+         "--syslog", f"tcp://127.0.0.1:{rs.tcp_port}", "--syslog-events",
+         "handshakes,alerts", "--output-queue", "5", "--spool",
+         os.path.join(work, "spool-outage"), "-"],
+        stdin=subprocess.PIPE, stderr=errf)
+    sensor.stdin.write(header)
+    for i in range(len(first)):
+        sensor.stdin.write(parts[i])
+    sensor.stdin.flush()
+    wait_for(lambda: len(rs.messages()) > base, 10)
+    rs.stop()
+    # Unpaced, far more than the queue holds.
+    for i in range(len(first), len(parts)):
+        sensor.stdin.write(parts[i])
+    sensor.stdin.flush()
+    check("spool outage: tlsmon notices", wait_for(
+        lambda: "connection lost" in open(err_path).read() or
+        "cannot connect" in open(err_path).read(), 10),
+        open(err_path).read())
+    rs.start()
+    check("spool outage: the sender reconnects", wait_for(
+        lambda: "connected\n" in open(err_path).read(), 40),
+        open(err_path).read())
+    sensor.stdin.close()
+    rc = sensor.wait(timeout=60)
+    errf.close()
+    err = open(err_path).read()
+    wait_for(lambda: len(rs.messages()) >= base + len(total), 10)
+    got = [m["json"] for m in rs.messages()[base:]]
+    check("spool outage: exit 0, nothing dropped, every event arrived in "
+          "order (%d)" % len(total),
+          rc == 0 and "dropped" not in err and got == total,
+          f"rc {rc} {len(got)} {err[-600:]}")
+
+
+def check_tls(tlsmon, work, caps, ref, ref_alerts):
+    """Syslog over TLS to rsyslog's GnuTLS driver, mutual authentication."""
+    if not siemlib.RSYSLOG_GTLS:
+        check("rsyslog-gnutls is installed (make deps)", False)
+        return
+    pki = siemlib.make_pki(work)
+    tdir = os.path.join(work, "tls")
+    os.makedirs(tdir)
+    rs = siemlib.Rsyslog(tdir, siemlib.free_port(),
+                         siemlib.free_port(siemlib.socket.SOCK_DGRAM),
+                         os.path.join(tdir, "log.sock"), tls=pki)
+    client = ["--syslog-ca", pki["ca.pem"], "--syslog-cert",
+              pki["client.pem"], "--syslog-key", pki["client.key"]]
+    one = [c for c in caps if os.path.basename(c) == "fail-expired.pcap"]
+    one_alerts = [e for e in siemlib.reference_events(tlsmon, one)
+                  if e["event"]["kind"] == "alert"]
+    try:
+        rs.start()
+        url = f"tls://localhost:{rs.tcp_port}"
+        rc, err = tlsmon_to(tlsmon, caps, "--syslog", url, *client,
+                            "--syslog-events", "handshakes,alerts")
+        wait_for(lambda: len(rs.messages()) >= len(ref), 10)
+        got = rs.messages()
+        check("tls: every handshake and alert over TLS with a client "
+              "certificate, RFC 5424, in order, exit 0",
+              rc == 0 and [m["json"] for m in got] == ref and
+              all(rfc5424_ok(m, 16) for m in got),
+              f"rc {rc} {len(got)} of {len(ref)} {err}")
+        n0 = len(got)
+        rc, err = tlsmon_to(tlsmon, caps, "--syslog",
+                            f"tls://127.0.0.1:{rs.tcp_port}", *client)
+        got = received_since(rs, n0, len(ref_alerts))
+        check("tls: the collector named by its IP address (IP SAN)",
+              rc == 0 and got == ref_alerts, f"rc {rc} {len(got)} {err}")
+
+        def refused(name, args, why):
+            n = len(rs.messages())
+            rc, err = tlsmon_to(tlsmon, one, "--syslog", url, *args)
+            check(f"tls: {name}: nothing delivered, exit 4, the reason and "
+                  f"the count said",
+                  rc == 4 and len(rs.messages()) == n and why in err and
+                  f"{len(one_alerts)} events were dropped" in err, err)
+        refused("no client certificate", ["--syslog-ca", pki["ca.pem"]],
+                "closed the connection right after the TLS handshake")
+        refused("a client certificate of another CA",
+                ["--syslog-ca", pki["ca.pem"], "--syslog-cert",
+                 pki["stranger.pem"], "--syslog-key", pki["stranger.key"]],
+                "cannot connect")
+        refused("a collector the CA file does not vouch for",
+                ["--syslog-ca", pki["other-ca.pem"], *client[2:]],
+                "certificate is not accepted: unable to get local issuer")
+        refused("a collector certificate for another name",
+                [*client, "--syslog-tls-name", "collector.example"],
+                "hostname mismatch")
+        rc, err = tlsmon_to(tlsmon, one, "--syslog",
+                            f"tcp://127.0.0.1:{rs.tcp_port}",
+                            "--syslog-ca", pki["ca.pem"])
+        check("tls: TLS options with a tcp:// URL: usage error (exit 1)",
+              rc == 1 and "tls://" in err, err)
+        rc, err = tlsmon_to(tlsmon, one, "--syslog", url, "--syslog-ca",
+                            os.path.join(work, "missing.pem"))
+        check("tls: a CA file that does not load: exit 1 at start",
+              rc == 1 and "missing.pem" in err, err)
+    finally:
+        rs.stop()
+
+
+def check_redis_auth(tlsmon, work, caps, ref, ref_alerts):
+    """AUTH as an ACL user that may only RPUSH/XADD to tlsmon:*; and Redis
+    over TLS through a local stunnel, as README describes."""
+    redis = siemlib.Redis(work, siemlib.free_port(), admin_password="admin-pw",
+                          name="redis-auth")
+    pw = os.path.join(work, "redis-password")
+    with open(pw, "w") as fp:
+        fp.write("s3cret-pw\n")
+    try:
+        redis.start()
+        redis.cli("ACL", "SETUSER", "tlsmon", "on", ">s3cret-pw",
+                  "~tlsmon:*", "-@all", "+rpush", "+xadd", "+ping")
+        addr = f"127.0.0.1:{redis.port}"
+        user = ["--redis", addr, "--redis-user", "tlsmon"]
+        rc, err = tlsmon_to(tlsmon, caps, *user, "--redis-password-file", pw,
+                            "--redis-key", "tlsmon:events", "--redis-events",
+                            "handshakes,alerts")
+        items = redis.list_items("tlsmon:events")
+        check("redis auth: an ACL user with its password (file): every "
+              "event, in order, exit 0", rc == 0 and items == ref,
+              f"rc {rc} {len(items)} of {len(ref)} {err}")
+        env = dict(os.environ, TLSMON_REDIS_PASSWORD="s3cret-pw")
+        rc, err = tlsmon_to(tlsmon, caps, *user, "--redis-key",
+                            "tlsmon:stream", "--redis-stream", env=env)
+        items = redis.stream_items("tlsmon:stream")
+        check("redis auth: the password from TLSMON_REDIS_PASSWORD, a stream",
+              rc == 0 and items == ref_alerts, f"rc {rc} {len(items)} {err}")
+
+        bad = os.path.join(work, "wrong-password")
+        with open(bad, "w") as fp:
+            fp.write("wrong\n")
+        rc, err = tlsmon_to(tlsmon, caps, *user, "--redis-password-file", bad,
+                            "--redis-key", "tlsmon:x")
+        check("redis auth: a wrong password: said once, nothing delivered, "
+              "exit 4 with the count",
+              rc == 4 and err.count("WRONGPASS") == 1 and
+              f"{len(ref_alerts)} events were dropped" in err and
+              redis.cli("EXISTS", "tlsmon:x") == "0", err)
+        rc, err = tlsmon_to(tlsmon, caps, *user, "--redis-password-file", pw,
+                            "--redis-key", "elsewhere")
+        check("redis auth: a key the ACL user may not write: refused "
+              "(NOPERM), counted, exit 4",
+              rc == 4 and err.count("NOPERM") == 1 and
+              f"{len(ref_alerts)} events were dropped" in err, err)
+        rc, err = tlsmon_to(tlsmon, caps, "--redis", addr, "--redis-key",
+                            "tlsmon:anon")
+        check("redis auth: no AUTH to a server that wants it: exit 4",
+              rc == 4 and "NOAUTH" in err and
+              redis.cli("EXISTS", "tlsmon:anon") == "0", err)
+        rc, err = tlsmon_to(tlsmon, caps, *user)
+        check("redis auth: a user without a password: exit 1 at start",
+              rc == 1 and "needs a password" in err, err)
+    finally:
+        redis.stop()
+    check_redis_stunnel(tlsmon, work, caps, ref_alerts)
+
+
+def check_redis_stunnel(tlsmon, work, caps, ref_alerts):
+    if not os.path.exists(siemlib.STUNNEL):
+        check("stunnel4 is installed (make deps)", False)
+        return
+    pki = siemlib.make_pki(work)
+    tls_port, local_port = siemlib.free_port(), siemlib.free_port()
+    redis = siemlib.Redis(work, tls_port, name="redis-tls", extra=[
+        "--port", "0", "--tls-port", str(tls_port), "--tls-cert-file",
+        pki["collector.pem"], "--tls-key-file", pki["collector.key"],
+        "--tls-ca-cert-file", pki["ca.pem"], "--tls-auth-clients", "no"])
+    redis.cli = lambda *args: subprocess.run(
+        [siemlib.REDIS_CLI, "-p", str(tls_port), "--tls", "--cacert",
+         pki["ca.pem"], "--raw", *args], capture_output=True,
+        text=True).stdout.strip()
+    conf = os.path.join(work, "stunnel.conf")
+    with open(conf, "w") as fp:
+        fp.write(f"""foreground = yes
+pid =
+[redis]
+client = yes
+accept = 127.0.0.1:{local_port}
+connect = 127.0.0.1:{tls_port}
+CAfile = {pki["ca.pem"]}
+verifyChain = yes
+checkHost = localhost
+""")
+    tunnel = None
+    try:
+        redis.start()
+        log = open(os.path.join(work, "stunnel.log"), "w")
+        tunnel = subprocess.Popen([siemlib.STUNNEL, conf], stdout=log,
+                                  stderr=log)
+        wait_for(lambda: siemlib.tcp_listening(local_port), 10)
+        rc, err = tlsmon_to(tlsmon, caps, "--redis",
+                            f"127.0.0.1:{local_port}", "--redis-key",
+                            "tlsmon:tls")
+        items = redis.list_items("tlsmon:tls")
+        check("redis over TLS: through a local stunnel to redis-server's "
+              "TLS port (README's recipe)", rc == 0 and items == ref_alerts,
+              f"rc {rc} {len(items)} {err}")
+    finally:
+        if tunnel:
+            tunnel.terminate()
+            tunnel.wait(timeout=10)
+        redis.stop()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tlsmon", required=True)
@@ -212,9 +501,10 @@ def main():
                           os.devnull, "--redis", f"127.0.0.1:{redis.port}",
                           "--redis-key", "tls:string", *caps])
         check("redis: a key of the wrong type refuses events: one line, "
-              "counted as dropped, the run still exits 0",
-              rc == 0 and err.count("WRONGTYPE") == 1 and
-              f"{len(ref_alerts)} dropped" in err, err)
+              "counted as dropped, exit 4 with the count",
+              rc == 4 and err.count("WRONGTYPE") == 1 and
+              f"{len(ref_alerts)} dropped" in err and
+              f"{len(ref_alerts)} events were dropped" in err, err)
 
         # --- the collector configuration README ships ----------------------
         if a.dist:
@@ -283,8 +573,8 @@ def main():
         got = received()
         m = re.search(r"(\d+) events sent, (\d+) dropped", err)
         sent, dropped = (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
-        check("outage: exit 0 and a line with what was sent and dropped",
-              rc == 0 and m is not None, err)
+        check("outage: exit 4 and a line with what was sent and dropped",
+              rc == 4 and m is not None, err)
         check("outage: drops were counted (queue of %d)" % queue,
               dropped > 0, err)
         check("outage: sent + dropped = every event (%d)" % len(total),
@@ -296,6 +586,12 @@ def main():
         tail = keys_total[-5:]
         check("outage: what came after the reconnect arrived, in order",
               keys_got[-5:] == tail, (keys_got[-5:], tail))
+
+        check_spool_outage(tlsmon, rs, work, header, parts, first, middle,
+                           total)
+        check_spool(tlsmon, rs, work, caps, ref)
+        check_tls(tlsmon, work, caps, ref, ref_alerts)
+        check_redis_auth(tlsmon, work, caps, ref, ref_alerts)
     finally:
         rs.stop()
         redis.stop()

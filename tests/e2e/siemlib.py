@@ -7,6 +7,7 @@ rsyslog writes every message it received as one line of its parsed RFC 5424
 fields (pri|version|timestamp|host|app|procid|msgid|structured-data|msg), so
 a message that was not valid RFC 5424 shows up as version 0 or an empty
 field, and one with broken octet-counting framing as garbled JSON."""
+import glob
 import json
 import os
 import shutil
@@ -16,6 +17,10 @@ import subprocess
 import time
 
 RSYSLOGD = shutil.which("rsyslogd") or "/usr/sbin/rsyslogd"
+# rsyslog's TLS driver (Debian's rsyslog-gnutls).
+RSYSLOG_GTLS = next(iter(glob.glob("/usr/lib/*/rsyslog/lmnsd_gtls.so")), None)
+STUNNEL = shutil.which("stunnel4") or shutil.which("stunnel") or \
+    "/usr/bin/stunnel4"
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 
@@ -49,11 +54,55 @@ def tcp_listening(port):
         return False
 
 
+def make_pki(workdir):
+    """A private CA with a collector certificate (localhost, 127.0.0.1),
+    a client certificate (CN tlsmon-sensor, clientAuth) and, from another
+    CA, a second client certificate: the files for syslog over TLS."""
+    d = os.path.join(workdir, "pki")
+    os.makedirs(d, exist_ok=True)
+
+    def ossl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    def key_and_csr(name, cn):
+        ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.csr",
+             "-subj", f"/CN={cn}")
+
+    def sign(name, ca, ext):
+        with open(f"{d}/{name}.ext", "w") as fp:
+            fp.write(ext)
+        ossl("x509", "-req", "-in", f"{d}/{name}.csr", "-CA", f"{d}/{ca}.pem",
+             "-CAkey", f"{d}/{ca}.key", "-CAcreateserial", "-days", "30",
+             "-out", f"{d}/{name}.pem", "-extfile", f"{d}/{name}.ext")
+
+    for ca in ("ca", "other-ca"):
+        ossl("req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:P-256", "-nodes", "-keyout", f"{d}/{ca}.key",
+             "-out", f"{d}/{ca}.pem", "-days", "30", "-subj", f"/CN=tlsmon test {ca}")
+    key_and_csr("collector", "localhost")
+    sign("collector", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+         "extendedKeyUsage=serverAuth\n")
+    key_and_csr("client", "tlsmon-sensor")
+    sign("client", "ca", "subjectAltName=DNS:tlsmon-sensor\n"
+         "extendedKeyUsage=clientAuth\n")
+    key_and_csr("stranger", "tlsmon-sensor")
+    sign("stranger", "other-ca", "extendedKeyUsage=clientAuth\n")
+    return {k: f"{d}/{k}" for k in ("ca.pem", "other-ca.pem", "collector.pem",
+                                     "collector.key", "client.pem",
+                                     "client.key", "stranger.pem",
+                                     "stranger.key")}
+
+
 class Rsyslog:
     """rsyslogd -n with TCP, UDP and unix-socket inputs writing one parsed
-    line per message to `out`. `prefix` runs it elsewhere (ip netns exec)."""
+    line per message to `out`. `prefix` runs it elsewhere (ip netns exec).
+    With `tls` (make_pki's files) the TCP input is syslog over TLS (RFC
+    5425, Debian's rsyslog-gnutls) that admits only clients with a
+    certificate of the CA named tlsmon-sensor."""
 
-    def __init__(self, workdir, tcp_port, udp_port, sock_path, prefix=()):
+    def __init__(self, workdir, tcp_port, udp_port, sock_path, prefix=(),
+                 tls=None):
         self.workdir = workdir
         self.tcp_port, self.udp_port, self.sock_path = tcp_port, udp_port, sock_path
         self.prefix = list(prefix)
@@ -62,10 +111,18 @@ class Rsyslog:
         self.pidfile = os.path.join(workdir, "rsyslogd.pid")
         self.proc = None
         os.makedirs(os.path.join(workdir, "spool"), exist_ok=True)
+        tls_global = tls_module = ""
+        if tls:
+            tls_global = (f' DefaultNetstreamDriverCAFile="{tls["ca.pem"]}"'
+                          f' DefaultNetstreamDriverCertFile="{tls["collector.pem"]}"'
+                          f' DefaultNetstreamDriverKeyFile="{tls["collector.key"]}"')
+            tls_module = (' StreamDriver.Name="gtls" StreamDriver.Mode="1"'
+                          ' StreamDriver.AuthMode="x509/name"'
+                          ' PermittedPeer=["tlsmon-sensor"]')
         with open(self.conf, "w") as fp:
             fp.write(f"""
-global(workDirectory="{workdir}/spool" maxMessageSize="1m")
-module(load="imtcp")
+global(workDirectory="{workdir}/spool" maxMessageSize="1m"{tls_global})
+module(load="imtcp"{tls_module})
 module(load="imudp")
 module(load="imuxsock" SysSock.Use="off")
 template(name="fields" type="string"
@@ -136,25 +193,37 @@ input(type="imuxsock" Socket="{sock_path}" UseSpecialParser="off"
 
 
 class Redis:
-    def __init__(self, workdir, port, prefix=()):
+    """redis-server on loopback. With `admin_password` the default user
+    needs it (requirepass), so a client that does not AUTH is refused;
+    `extra` are more server arguments (TLS ports)."""
+
+    def __init__(self, workdir, port, prefix=(), admin_password=None,
+                 extra=(), name="redis"):
         self.port = port
         self.prefix = list(prefix)
         self.workdir = workdir
+        self.admin_password = admin_password
+        self.extra = list(extra)
+        self.name = name
         self.proc = None
 
     def start(self):
-        self.log = open(os.path.join(self.workdir, "redis.log"), "a")
+        self.log = open(os.path.join(self.workdir, self.name + ".log"), "a")
+        auth = ["--requirepass", self.admin_password] \
+            if self.admin_password else []
         self.proc = subprocess.Popen(
             self.prefix + [REDIS_SERVER, "--port", str(self.port), "--bind",
                            "127.0.0.1", "--save", "", "--appendonly", "no",
-                           "--dir", self.workdir],
+                           "--dir", self.workdir, *auth, *self.extra],
             stdout=self.log, stderr=self.log)
         if not wait_for(lambda: self.cli("PING") == "PONG", 10):
             raise RuntimeError("redis-server did not start")
 
     def cli(self, *args):
+        auth = ["--no-auth-warning", "-a", self.admin_password] \
+            if self.admin_password else []
         r = subprocess.run(self.prefix + [REDIS_CLI, "-p", str(self.port),
-                                          "--raw", *args],
+                                          *auth, "--raw", *args],
                            capture_output=True, text=True)
         return r.stdout.strip()
 

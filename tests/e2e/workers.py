@@ -123,7 +123,8 @@ def main():
             alerts += 1
             if not record or record["tlsmon"].get("flow_id") != \
                     ev["tlsmon"].get("flow_id") or \
-                    record["source"] != ev["source"]:
+                    record["event"].get("id") != \
+                    ev["tlsmon"].get("handshake_id"):
                 misplaced += 1
         check(f"every alert line follows "
               f"its record ({alerts} alerts)", alerts and not misplaced,

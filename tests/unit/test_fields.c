@@ -485,18 +485,28 @@ static void test_record_tls12(void **state)
     assert_string_equal(
         s,
         "{\"@timestamp\":\"2026-01-02T03:04:05.123456Z\","
-        "\"event\":{\"kind\":\"event\",\"dataset\":\"tlsmon.handshake\","
+        "\"ecs\":{\"version\":\"" TLSMON_ECS_VERSION "\"},"
+        "\"event\":{\"kind\":\"event\",\"category\":[\"network\"],"
+        "\"type\":[\"connection\",\"protocol\"],"
+        "\"dataset\":\"tlsmon.handshake\","
         "\"outcome\":\"success\",\"start\":\"2026-01-02T03:04:05.100000Z\","
-        "\"end\":\"2026-01-02T03:04:05.200000Z\"},"
-        "\"source\":{\"ip\":\"10.0.0.9\",\"port\":51514},"
-        "\"destination\":{\"ip\":\"10.0.0.5\",\"port\":443},"
-        "\"network\":{\"transport\":\"tcp\",\"type\":\"ipv4\"},"
+        "\"end\":\"2026-01-02T03:04:05.200000Z\",\"duration\":100000000},"
+        "\"source\":{\"ip\":\"10.0.0.9\",\"port\":51514,\"bytes\":700,"
+        "\"packets\":6},"
+        "\"destination\":{\"ip\":\"10.0.0.5\",\"port\":443,"
+        "\"domain\":\"server.test\",\"bytes\":3000,\"packets\":5},"
+        "\"client\":{\"ip\":\"10.0.0.9\",\"port\":51514},"
+        "\"server\":{\"ip\":\"10.0.0.5\",\"port\":443},"
+        "\"network\":{\"transport\":\"tcp\",\"type\":\"ipv4\","
+        "\"protocol\":\"tls\"},"
         "\"tls\":{\"version\":\"1.2\",\"version_protocol\":\"tls\","
         "\"cipher\":\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\","
         "\"curve\":\"x25519\",\"established\":true,\"resumed\":false,"
         "\"next_protocol\":\"h2\",\"client\":{\"server_name\":\"server.test\","
         "\"supported_ciphers\":[\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\","
         "\"TLS_AES_128_GCM_SHA256\",\"0xFEED\"]}},"
+        "\"related\":{\"ip\":[\"10.0.0.9\",\"10.0.0.5\"],"
+        "\"hosts\":[\"server.test\"]},"
         "\"tlsmon\":{\"flow_id\":7,\"round\":0,\"outcome\":\"established\","
         "\"stage\":\"server_finished\",\"handshake_ms\":12.345,"
         "\"server_response_ms\":1.500,\"hello_delay_ms\":23.456,\"hrr\":false,"
@@ -523,9 +533,7 @@ static void test_record_tls12(void **state)
         "\"encrypted_records\":{\"client\":0,\"server\":0},"
         "\"app_data\":{\"client\":false,\"server\":false},"
         "\"ocsp\":{\"requested\":false,\"stapled\":false},"
-        "\"ndpi\":{\"protocol\":\"TLS\"},"
-        "\"packets\":{\"client\":6,\"server\":5},"
-        "\"bytes\":{\"client\":700,\"server\":3000},\"gaps\":0,"
+        "\"ndpi\":{\"protocol\":\"TLS\"},\"gaps\":0,"
         "\"gap_bytes\":0,\"midstream\":false,\"roles_inferred\":false,"
         "\"resynced\":false,\"truncated\":false}}");
     free(s);
@@ -596,12 +604,16 @@ static void test_record_ipv6_not_tls(void **state)
     h->vlan[1] = 7;
     h->n_vlan = 2;
     char *s = render(h);
-    assert_contains(s, "\"source\":{\"ip\":\"2001:db8::1\",\"port\":50000},"
-                       "\"destination\":{\"ip\":\"2001:db8::2\",\"port\":443},"
-                       "\"network\":{\"transport\":\"tcp\",\"type\":\"ipv6\","
-                       "\"vlan\":{\"id\":100},"
-                       "\"inner\":{\"vlan\":{\"id\":7}}},"
-                       "\"tls\":{\"established\":false},");
+    assert_contains(s, "\"source\":{\"ip\":\"2001:db8::1\",\"port\":50000,"
+                       "\"bytes\":0,\"packets\":0},"
+                       "\"destination\":{\"ip\":\"2001:db8::2\",\"port\":443,"
+                       "\"bytes\":0,\"packets\":0},");
+    /* VLAN ids are ECS keywords. */
+    assert_contains(s, "\"network\":{\"transport\":\"tcp\",\"type\":\"ipv6\","
+                       "\"protocol\":\"tls\",\"vlan\":{\"id\":\"100\"},"
+                       "\"inner\":{\"vlan\":{\"id\":\"7\"}}},"
+                       "\"tls\":{\"established\":false},"
+                       "\"related\":{\"ip\":[\"2001:db8::1\",\"2001:db8::2\"]},");
     assert_contains(s, "\"outcome\":\"not_tls\",\"stage\":\"client_hello\","
                        "\"failure_stage\":\"after_client_hello\","
                        "\"ended_by\":\"not_tls\",\"ended_by_side\":\"server\","
@@ -620,13 +632,16 @@ static void test_record_ipv6_not_tls(void **state)
     h->handshake_us = h->server_response_us = -1;
     s = render(h);
     assert_string_equal(
-        s, "{\"event\":{\"kind\":\"event\",\"dataset\":\"tlsmon.handshake\","
-           "\"outcome\":\"unknown\"},\"network\":{\"transport\":\"tcp\"},"
+        s, "{\"ecs\":{\"version\":\"" TLSMON_ECS_VERSION "\"},"
+           "\"event\":{\"kind\":\"event\",\"category\":[\"network\"],"
+           "\"type\":[\"connection\",\"protocol\"],"
+           "\"dataset\":\"tlsmon.handshake\","
+           "\"outcome\":\"unknown\"},\"network\":{\"transport\":\"tcp\","
+           "\"protocol\":\"tls\"},"
            "\"tls\":{\"established\":false},\"tlsmon\":{\"flow_id\":0,"
            "\"round\":0,\"outcome\":\"undecided\",\"encrypted_records\":"
            "{\"client\":0,\"server\":0},\"app_data\":{\"client\":false,"
-           "\"server\":false},\"packets\":{\"client\":0,\"server\":0},"
-           "\"bytes\":{\"client\":0,\"server\":0},\"gaps\":0,\"gap_bytes\":0,"
+           "\"server\":false},\"gaps\":0,\"gap_bytes\":0,"
            "\"midstream\":false,\"roles_inferred\":true,\"resynced\":false,"
            "\"truncated\":false}}");
     free(s);
@@ -803,6 +818,7 @@ static void test_summary(void **state)
     assert_false(w.failed);
     const char *j = json_text(&w);
     assert_contains(j, "{\"@timestamp\":\"2026-01-02T03:04:07.000000Z\","
+                       "\"ecs\":{\"version\":\"" TLSMON_ECS_VERSION "\"},"
                        "\"event\":{\"kind\":\"metric\",\"dataset\":"
                        "\"tlsmon.summary\",");
     assert_contains(j, "\"tlsmon\":{\"summary\":{\"handshakes\":6,"
@@ -918,7 +934,8 @@ static void test_ndjson_output(void **state)
     const char *third = buf + l1 + l2 + 2;
     assert_string_equal(
         third,
-        "{\"event\":{\"kind\":\"metric\",\"dataset\":\"tlsmon.summary\"},"
+        "{\"ecs\":{\"version\":\"" TLSMON_ECS_VERSION "\"},"
+        "\"event\":{\"kind\":\"metric\",\"dataset\":\"tlsmon.summary\"},"
         "\"tlsmon\":{\"summary\":{\"handshakes\":2,\"outcomes\":{"
         "\"undecided\":0,\"established\":1,\"failed\":0,\"incomplete\":0,"
         "\"not_tls\":1,\"refused\":0},\"versions\":{\"1.2\":1},\"ciphers\":[{\"name\":"

@@ -17,6 +17,7 @@
 #include "analyzer/alert_flood.h"
 #include "analyzer/server_profile.h"
 #include "rules/engine.h"
+#include "rules/field_values.h"
 
 static struct handshake rec;
 static char err[RULES_ERROR_LEN];
@@ -607,6 +608,8 @@ static void test_default_rules(void **state)
         fail_msg("default rules: %s", err);
     /* Every cause of the catalogue has a rule. */
     for (size_t c = 0; c < rules_causes_count(); c++) {
+        if (!rules_cause_builtin(rules_cause_at(c)->id))
+            continue; /* a site cause another test declared */
         bool covered = false;
         for (size_t i = 0; i < rules_count(rs); i++)
             covered |= strcmp(rules_at(rs, i)->cause,
@@ -620,6 +623,333 @@ static void test_default_rules(void **state)
     assert_string_equal(rules_primary(h)->cause, "protocol_version_mismatch");
     assert_int_equal(rules_primary(h)->fix, FIX_CLIENT);
     rules_free(rs);
+}
+
+/* ---- typos in values, empty files, all causes listed -------------------- */
+
+static void test_enumerated_values(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    assert_string_equal(load_error(rule_with("{tlsmon.outcome: faild}")),
+                        "t.yaml:9:28: tlsmon.outcome: unknown value 'faild', "
+                        "expected undecided, established, failed, incomplete, "
+                        "not_tls or refused");
+    assert_true(matches("{tlsmon.outcome: FAILED}", h)); /* case, as eq */
+    /* In a list, under in, not_in and ne too, and in a named list. */
+    assert_prefix(load_error(rule_with("{tlsmon.failure_stage: [after_client_"
+                                       "hello, after_serverhello]}")),
+                  "t.yaml:9:55: tlsmon.failure_stage: unknown value "
+                  "'after_serverhello', expected after_client_hello, ");
+    assert_prefix(load_error(rule_with("{tlsmon.ended_by: {ne: timeout}}")),
+                  "t.yaml:9:34: tlsmon.ended_by: unknown value 'timeout'");
+    assert_prefix(load_error("lists:\n  sides: [client, sever]\n"
+                             "rules:\n  - {id: a, name: n, severity: low, "
+                             "cause: not_tls, fix: client, message: m, "
+                             "remediation: r, when: {tlsmon.alert.sender: "
+                             "{in: $sides}}}\n"),
+                  "t.yaml:2:19: tlsmon.alert.sender: unknown value 'sever', "
+                  "expected client or server");
+    /* Every cause is listed, the last one and none/unknown included. */
+    const char *e = load_error(rule_with("{tlsmon.cause: certexpired}"));
+    assert_prefix(e, "t.yaml:9:26: tlsmon.cause: unknown value "
+                     "'certexpired', expected ");
+    for (size_t c = 0; c < rules_causes_count(); c++)
+        assert_contains(e, rules_cause_at(c)->id);
+    assert_contains(e, "none");
+    assert_false(matches("{tlsmon.cause: none}", h)); /* not diagnosed */
+    /* Alert names, and unknown_NN for codes without one. */
+    assert_true(matches("{tlsmon.alert.description: protocol_version}", h));
+    assert_false(matches("{tlsmon.alert.description: unknown_200}", h));
+    e = load_error(rule_with("{tlsmon.alert.description: protocol_versoin}"));
+    assert_prefix(e, "t.yaml:9:38: tlsmon.alert.description: unknown value "
+                     "'protocol_versoin', expected close_notify, ");
+    assert_contains(e, "ech_required");
+    /* Free text fields take anything. */
+    assert_false(matches("{tls.client.server_name: faild}", h));
+    /* A quoted number or boolean is a string where a number is meant. */
+    assert_string_equal(load_error(rule_with("{destination.port: \"443\"}")),
+                        "t.yaml:9:30: destination.port: '443' is quoted, "
+                        "expected an integer written without quotes");
+    assert_prefix(load_error(rule_with("{tls.established: 'true'}")),
+                  "t.yaml:9:29: tls.established: 'true' is quoted, expected "
+                  "true or false");
+    assert_true(matches("{destination.port: 443}", h));
+    /* Versions are names, quoted or not. */
+    assert_true(matches("{tlsmon.client_hello.highest_version: {le: '1.2'}}",
+                        h));
+}
+
+/* The table of enumerated fields names fields that exist (a renamed field
+ * would otherwise silently lose its check). */
+static void test_enumerated_fields_exist(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < field_values_count(); i++)
+        if (!fields_find(field_values_field_at(i)))
+            fail_msg("enumerated field %s is not in the registry",
+                     field_values_field_at(i));
+}
+
+/* Rules written before the ECS renames keep working. */
+static void test_renamed_fields(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    h->packets[TLS_SIDE_CLIENT] = 3;
+    assert_true(matches("{tlsmon.packets.client: 3}", h));
+    assert_true(matches("{source.packets: 3}", h));
+    assert_false(matches("{tlsmon.server.offered_version_accepted: true}",
+                         h));
+    const char *yaml =
+        "rules:\n  - {id: a, name: n, severity: low, cause: not_tls, fix: "
+        "client, message: '{server.established_count} {tlsmon.bytes.server}',"
+        " remediation: r, when: {server.offered_version_accepted: {exists: "
+        "false}}}\n";
+    struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
+                                            sizeof(err));
+    if (!rs)
+        fail_msg("%s", err);
+    rules_free(rs);
+    /* Versions: the ECS numbers are names too. */
+    assert_true(matches("{tlsmon.client_hello.highest_version: {gt: '3.0'}}",
+                        h));
+    assert_false(matches("{tlsmon.client_hello.highest_version: {le: 3.0}}",
+                         h));
+}
+
+static void test_unknown_cause_lists_all(void **state)
+{
+    (void)state;
+    const char *yaml =
+        "rules:\n  - id: a\n    name: n\n    severity: low\n"
+        "    cause: certexpired\n    fix: server\n    message: m\n"
+        "    remediation: r\n    when: {tlsmon.outcome: failed}\n";
+    const char *e = load_error(yaml);
+    assert_prefix(e, "t.yaml:5:12: unknown cause 'certexpired', expected one "
+                     "of ");
+    for (size_t c = 0; c < rules_causes_count(); c++)
+        assert_contains(e, rules_cause_at(c)->id);
+}
+
+static void test_empty_files(void **state)
+{
+    (void)state;
+    assert_string_equal(load_error(""),
+                        "t.yaml:1:1: empty rules file, expected rules:, "
+                        "lists:, include:, causes: or tune:");
+    assert_prefix(load_error("# only a comment\n\n"),
+                  "t.yaml:1:1: empty rules file");
+}
+
+/* ---- site causes -------------------------------------------------------- */
+
+static void test_site_causes(void **state)
+{
+    (void)state;
+    const char *yaml =
+        "causes:\n"
+        "  - id: legacy_terminal\n"
+        "    description: a payment terminal that cannot be upgraded\n"
+        "    fix: network\n"
+        "rules:\n"
+        "  - id: pos-tls10\n"
+        "    name: Payment terminal on TLS 1.0\n"
+        "    severity: low\n"
+        "    cause: legacy_terminal\n"
+        "    message: m\n"
+        "    remediation: Isolate it.\n"
+        "    when: {source.ip: {cidr: 10.0.0.0/8}}\n"
+        "  - id: after-pos\n"
+        "    name: n\n"
+        "    severity: info\n"
+        "    cause: not_tls\n"
+        "    fix: client\n"
+        "    message: m\n"
+        "    remediation: r\n"
+        "    when: {tlsmon.cause: legacy_terminal}\n";
+    struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
+                                            sizeof(err));
+    if (!rs)
+        fail_msg("%s", err);
+    /* The rule's fix comes from its cause; the cause is in the catalogue
+     * for the outputs and the summary. */
+    assert_string_equal(rules_at(rs, 0)->cause, "legacy_terminal");
+    assert_int_equal(rules_at(rs, 0)->fix, FIX_NETWORK);
+    const struct rule_cause *c = rules_cause_find("legacy_terminal");
+    assert_non_null(c);
+    assert_string_equal(c->summary,
+                        "a payment terminal that cannot be upgraded");
+    assert_false(rules_cause_builtin("legacy_terminal"));
+    struct handshake *h = record();
+    rules_evaluate(rs, h);
+    /* The second rule reads the cause the first gave (rule order). */
+    assert_int_equal(h->n_findings, 2);
+    assert_string_equal(rules_primary(h)->cause, "legacy_terminal");
+    rules_free(rs);
+
+    assert_string_equal(
+        load_error("causes:\n  - {id: cert_expired, description: d, "
+                   "fix: server}\n"),
+        "t.yaml:2:10: cause 'cert_expired' is built in, expected a new id "
+        "(built-in causes need no declaration)");
+    assert_prefix(load_error("causes:\n  - {id: Bad-Id, description: d, "
+                             "fix: server}\n"),
+                  "t.yaml:2:10: cause id 'Bad-Id': expected lowercase");
+    assert_string_equal(load_error("causes:\n  - {id: x1, description: d}\n"),
+                        "t.yaml:2:5: cause without 'fix', expected id, "
+                        "description and fix");
+    assert_prefix(load_error("causes:\n  - {id: x1, description: d, fix: "
+                             "server}\n  - {id: x1, description: e, fix: "
+                             "client}\n"),
+                  "t.yaml:3:10: cause 'x1' declared twice");
+    assert_prefix(load_error("causes:\n  - {id: x2, description: d, fix: "
+                             "server, color: red}\n"),
+                  "t.yaml:2:43: unknown key 'color' in a cause");
+    /* Without a cause that brings one, fix stays required. */
+    assert_prefix(load_error("rules:\n  - {id: a, name: n, severity: low, "
+                             "cause: not_tls, message: m, remediation: r, "
+                             "when: {tlsmon.outcome: failed}}\n"),
+                  "t.yaml:2:5: rule without 'fix'");
+}
+
+/* ---- tuning -------------------------------------------------------------- */
+
+/* The built-in set plus `yaml` as a site file (--rules +FILE). */
+static struct rule_set *default_plus(const char *yaml)
+{
+    static char path[64];
+    snprintf(path, sizeof(path), "/tmp/tlsmon-tune-%d.yaml", (int)getpid());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(yaml, fp);
+    fclose(fp);
+    const char *files[] = {path};
+    struct rule_set *rs = rules_load(true, files, 1, err, sizeof(err));
+    unlink(path);
+    return rs;
+}
+
+static const struct rule *find_rule(const struct rule_set *rs, const char *id)
+{
+    for (size_t i = 0; i < rules_count(rs); i++)
+        if (strcmp(rules_at(rs, i)->id, id) == 0)
+            return rules_at(rs, i);
+    fail_msg("no rule %s", id);
+    return NULL;
+}
+
+static void test_tune_builtin_rules(void **state)
+{
+    (void)state;
+    struct rule_set *base = rules_load(true, NULL, 0, err, sizeof(err));
+    struct rule_set *rs = default_plus(
+        "tune:\n"
+        "  - rule: protocol-version-client-old\n"
+        "    enabled: false\n"
+        "  - rule: weak-version-tls10-11\n"
+        "    severity: low\n"
+        "    confidence: low\n"
+        "  - rule: 'weak-cipher-*'\n"
+        "    enabled: false\n"
+        "  - rule: weak-cipher-3des\n"
+        "    enabled: true\n");
+    if (!rs)
+        fail_msg("%s", err);
+    /* Nothing copied: the same rules, some adjusted. */
+    assert_int_equal(rules_count(rs), rules_count(base));
+    assert_false(find_rule(rs, "protocol-version-client-old")->enabled);
+    assert_true(find_rule(base, "protocol-version-client-old")->enabled);
+    assert_int_equal(find_rule(rs, "weak-version-tls10-11")->severity,
+                     SEVERITY_LOW);
+    assert_int_equal(find_rule(rs, "weak-version-tls10-11")->confidence,
+                     CONFIDENCE_LOW);
+    assert_false(find_rule(rs, "weak-cipher-broken")->enabled);
+    assert_true(find_rule(rs, "weak-cipher-3des")->enabled); /* later wins */
+    assert_non_null(find_rule(rs, "weak-cipher-3des")->tuned_file);
+    assert_int_equal(find_rule(rs, "weak-cipher-3des")->tuned_line, 9);
+    assert_null(find_rule(rs, "self-signed")->tuned_file);
+
+    /* The record that the disabled rule explained gets its cause from the
+     * others, or none. */
+    struct handshake *h = record(), *g = NULL;
+    struct handshake copy = *h;
+    g = &copy;
+    rules_evaluate(base, h);
+    rules_evaluate(rs, g);
+    bool in_base = false, in_tuned = false;
+    for (size_t i = 0; i < h->n_findings; i++)
+        in_base |= !strcmp(h->findings[i].rule->id,
+                           "protocol-version-client-old");
+    for (size_t i = 0; i < g->n_findings; i++)
+        in_tuned |= !strcmp(g->findings[i].rule->id,
+                            "protocol-version-client-old");
+    assert_true(in_base);
+    assert_false(in_tuned);
+    rules_free(rs);
+    rules_free(base);
+
+    assert_null(default_plus("tune:\n  - rule: weak-no-forward-secrcy\n"
+                             "    enabled: false\n"));
+    assert_contains(err, ":2:11: tune: no rule matches "
+                         "'weak-no-forward-secrcy', expected a rule id");
+    assert_null(default_plus("tune:\n  - rule: self-signed\n"));
+    assert_contains(err, ":2:5: tune entry for 'self-signed' changes "
+                         "nothing");
+    assert_null(default_plus("tune:\n  - {rule: self-signed, severity: "
+                             "hgih}\n"));
+    assert_contains(err, "severity: 'hgih' is not valid, expected info, low, "
+                         "medium, high or critical");
+    assert_null(default_plus("tune:\n  - {rule: self-signed, suppress: "
+                             "{source.ip: {cidr: 10.0.0.0/33}}}\n"));
+    assert_contains(err, "source.ip: wrong value '10.0.0.0/33'");
+}
+
+static void test_tune_suppress(void **state)
+{
+    (void)state;
+    struct handshake *h = record();
+    strcpy(h->ja4, "t12d0202h2_aaaaaaaaaaaa_bbbbbbbbbbbb");
+    const char *rule =
+        "rules:\n  - {id: r, name: n, severity: high, cause: not_tls, fix: "
+        "client, message: m, remediation: r, when: {tlsmon.outcome: "
+        "failed}}\n";
+    static const struct {
+        const char *suppress;
+        bool fires;
+    } cases[] = {
+        {"{source.ip: {cidr: 10.0.0.0/8}}", false},           /* a CIDR */
+        {"{source.ip: {cidr: [192.168.0.0/16, 'fd00::/8']}}", true},
+        {"{tls.client.server_name: {glob: '*.example.com'}}", false},
+        {"{tls.client.server_name: {glob: '*.example.org'}}", true},
+        {"{tlsmon.client.ja4: t12d0202h2_aaaaaaaaaaaa_bbbbbbbbbbbb}", false},
+        {"{tlsmon.client.ja4: t13d1516h2_8daaf6152771_e5627efa2ab1}", true},
+        /* a list: any of them */
+        {"[{destination.port: 8443}, {destination.ip: {cidr: "
+         "192.0.2.0/24}}]", false},
+        /* several keys: all of them */
+        {"{destination.port: 443, source.ip: {cidr: 172.16.0.0/12}}", true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char yaml[1024];
+        snprintf(yaml, sizeof(yaml), "%stune:\n  - rule: r\n    suppress: "
+                 "%s\n", rule, cases[i].suppress);
+        struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml),
+                                                err, sizeof(err));
+        if (!rs)
+            fail_msg("%s\n%s", err, yaml);
+        struct handshake copy = *h;
+        rules_evaluate(rs, &copy);
+        /* Suppressed, the built-in rule for unexplained failures speaks. */
+        bool fired = copy.n_findings == 1 &&
+                     strcmp(copy.findings[0].rule->id, "r") == 0;
+        if (fired != cases[i].fires)
+            fail_msg("suppress %s: fired %s", cases[i].suppress,
+                     copy.n_findings ? copy.findings[0].rule->id : "none");
+        assert_int_equal(rules_at(rs, 0)->n_suppress,
+                         cases[i].suppress[0] == '[' ? 2 : 1);
+        rules_free(rs);
+    }
 }
 
 /* ---- server history ---------------------------------------------------- */
@@ -800,6 +1130,14 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_include_and_lists_across_files),
         cmocka_unit_test(test_default_rules),
+        cmocka_unit_test(test_enumerated_values),
+        cmocka_unit_test(test_enumerated_fields_exist),
+        cmocka_unit_test(test_renamed_fields),
+        cmocka_unit_test(test_unknown_cause_lists_all),
+        cmocka_unit_test(test_empty_files),
+        cmocka_unit_test(test_site_causes),
+        cmocka_unit_test(test_tune_builtin_rules),
+        cmocka_unit_test(test_tune_suppress),
         cmocka_unit_test(test_server_profile_evidence),
         cmocka_unit_test(test_alert_flood),
         cmocka_unit_test(test_filter),
