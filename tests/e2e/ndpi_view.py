@@ -17,10 +17,24 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tlsmon_run import RunError, run_tlsmon  # noqa: E402
 
+# nDPI 4.2 keeps the SNI in host_server_name[80]: ndpi_hostname_sni_set()
+# copies the last 79 bytes of a longer name, lowercased.
+NDPI_SNI_MAX = 79
+
 KINDS = {
     "offered-as-negotiated": "no ServerHello: nDPI reports the version the "
                              "ClientHello offered, tlsmon no negotiated "
                              "version",
+    "client-hello-version-kept": "nDPI 4.2 reads a ServerHello's version only "
+                                 "from its supported_versions extension (TLS "
+                                 "1.3); a server choosing 1.1 or older leaves "
+                                 "nDPI with the ClientHello's legacy_version",
+    "hrr-as-server-hello": "nDPI takes a HelloRetryRequest for a ServerHello "
+                           "and reports its selected version (1.3); tlsmon "
+                           "reports a version only from a ServerHello "
+                           "(tlsmon.hrr says TLS 1.3 was chosen)",
+    "sni-tail-kept": "an SNI longer than 79 bytes: nDPI keeps its last 79 "
+                     "bytes (host_server_name[80])",
     "after-starttls": "nDPI 4.2 classifies the plaintext protocol and does "
                       "not read the TLS handshake after a STARTTLS upgrade",
     "smtp-ehlo-name": "nDPI stores the SMTP EHLO name as the server name of "
@@ -31,25 +45,53 @@ KINDS = {
                       "does not read",
 }
 
+VERSION_ORDER = ["ssl2", "ssl3", "1.0", "1.1", "1.2", "1.3"]
 
-def kind_of(r):
+
+def sni_kind(sni, nsni):
+    """The explained kind of an SNI difference, None when they agree."""
+    if sni == nsni:
+        return None
+    if sni is not None and nsni is not None and len(sni) > NDPI_SNI_MAX and \
+            nsni == sni.lower()[-NDPI_SNI_MAX:]:
+        return "sni-tail-kept"
+    return "unexplained"
+
+
+def version_kind(r, ver, nver):
+    """The explained kind of a version difference, None when they agree."""
+    if ver == nver:
+        return None
+    offered = r.get("tlsmon.client_hello.version")
+    if ver is None and nver is not None:
+        if r.get("tlsmon.hrr") and nver == "1.3":
+            return "hrr-as-server-hello"
+        if offered == nver:
+            return "offered-as-negotiated"
+    if ver in VERSION_ORDER and offered in VERSION_ORDER and \
+            VERSION_ORDER.index(ver) < VERSION_ORDER.index("1.2") and \
+            nver == offered:
+        return "client-hello-version-kept"
+    return "unexplained"
+
+
+def kinds_of(r):
+    """Every kind of difference on record r (empty when nDPI agrees)."""
     sni, nsni = r.get("tls.client.server_name"), r.get("tlsmon.ndpi.server_name")
     ver, nver = r.get("tls.version"), r.get("tlsmon.ndpi.tls_version")
     if sni == nsni and ver == nver:
-        return None
+        return []
     if r.get("tlsmon.starttls"):
         if r.get("tlsmon.outcome") == "refused" and sni is None and \
                 r.get("tlsmon.starttls") == "smtp" and ver is None:
-            return "smtp-ehlo-name"
+            return ["smtp-ehlo-name"]
         if nver is None and (nsni is None or nsni == sni):
-            return "after-starttls"
+            return ["after-starttls"]
     if r.get("tlsmon.outcome") == "not_tls" and nsni is None and \
             nver is None and r.get("tlsmon.ndpi.protocol") not in ("TLS", None):
-        return "greeting-first"
-    if sni == nsni and ver is None and nver is not None and \
-            r.get("tlsmon.client_hello.version") == nver:
-        return "offered-as-negotiated"
-    return "unexplained"
+        return ["greeting-first"]
+    kinds = [k for k in (sni_kind(sni, nsni), version_kind(r, ver, nver)) if k]
+    return ["unexplained"] if "unexplained" in kinds else kinds
 
 
 def main():
@@ -67,12 +109,13 @@ def main():
             failed += 1
             continue
         for r in records:
-            k = kind_of(r)
-            if k is None:
+            kinds = kinds_of(r)
+            if not kinds:
                 counts["same"] = counts.get("same", 0) + 1
                 continue
-            counts[k] = counts.get(k, 0) + 1
-            if k == "unexplained":
+            for k in kinds:
+                counts[k] = counts.get(k, 0) + 1
+            if "unexplained" in kinds:
                 failed += 1
                 print(f"FAIL {os.path.basename(pcap)}: tlsmon "
                       f"{r.get('tls.client.server_name')!r}/"
