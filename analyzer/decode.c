@@ -180,11 +180,13 @@ static enum decode_status decode_tcp(struct cursor l4, uint32_t declared,
         /* Options are declared but the snaplen cut them off: the header
          * facts are all there, the payload is not. */
         out->payload_truncated = declared > hdr_len;
+        out->payload_lost = declared - hdr_len;
         return DECODE_OK;
     }
     out->payload = cursor_rest(&l4, &n);
     out->payload_len = (uint32_t)n;
     out->payload_truncated = declared - hdr_len > n;
+    out->payload_lost = declared - hdr_len - (uint32_t)n;
     if (!n)
         out->payload = NULL;
     return DECODE_OK;
@@ -346,6 +348,7 @@ static enum decode_status decode_udp(const struct layer *L, struct cursor l4,
         inner.payload = NULL;
         inner.payload_len = 0;
         inner.payload_truncated = false;
+        inner.payload_lost = 0;
         if (out->dport == UDP_PORT_VXLAN)
             st = decode_vxlan(&in, body, &inner);
         else if (out->dport == UDP_PORT_CAPWAP_DATA)

@@ -41,6 +41,7 @@ struct packet {
     const uint8_t *payload;
     uint32_t payload_len;
     bool payload_truncated; /* snaplen cut the payload short */
+    uint32_t payload_lost;  /* TCP: payload bytes the snaplen cut off */
 };
 
 enum decode_status {

@@ -644,6 +644,12 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         tcp_stream_segment(&f->stream[side], &p->limits, side, seq,
                            pkt->payload, pkt->payload_len, pkt->ts_us, &sink);
     }
+    if (pkt->payload_lost > 0 && !f->decided_in_callback &&
+        (!f->tls || tls_reads(f->tls, side)))
+        tcp_stream_cut(&f->stream[side], &p->limits, side,
+                       pkt->seq + ((pkt->tcp_flags & TCPF_SYN) ? 1u : 0u) +
+                           pkt->payload_len,
+                       pkt->payload_lost, pkt->ts_us, &sink);
     if ((pkt->tcp_flags & TCPF_ACK) && !f->decided_in_callback &&
         (!f->tls || tls_reads(f->tls, 1 - side)))
         tcp_stream_acked(&f->stream[1 - side], &p->limits, 1 - side, pkt->ack,

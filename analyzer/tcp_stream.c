@@ -292,6 +292,32 @@ void tcp_stream_acked(struct tcp_stream *s, const struct stream_limits *lim,
     }
 }
 
+void tcp_stream_cut(struct tcp_stream *s, const struct stream_limits *lim,
+                    int side, uint32_t from, uint32_t lost, uint64_t ts_us,
+                    const struct stream_sink *sink)
+{
+    uint32_t end = from + lost;
+
+    if (!s->started || lost == 0 || lost >= SEQ_WINDOW)
+        return;
+    /* Only a cut that reaches next_seq is a hole now; one past a hole still
+     * open (the cut segment was queued out of order) is found later, as any
+     * hole is: by an ack past it or at the flush. */
+    if (seq_before(s->next_seq, from))
+        return;
+    while (seq_before(s->next_seq, end)) {
+        uint32_t before = s->next_seq;
+        uint32_t target = end;
+        /* Bytes held inside the cut came from another copy: they stay. */
+        if (s->queue && seq_before(s->queue->seq, end))
+            target = s->queue->seq;
+        skip_to(s, side, target, sink);
+        drain(s, lim, side, ts_us, sink);
+        if (s->next_seq == before)
+            break;
+    }
+}
+
 void tcp_stream_flush(struct tcp_stream *s, const struct stream_limits *lim,
                       int side, uint64_t ts_us, const struct stream_sink *sink)
 {

@@ -62,6 +62,13 @@ void tcp_stream_acked(struct tcp_stream *s, const struct stream_limits *lim,
                       int side, uint32_t ack, uint64_t ts_us,
                       const struct stream_sink *sink);
 
+/* The capture kept only the head of a segment (snaplen): the `lost` bytes
+ * from `from` on crossed the wire but are not in the capture, and no copy
+ * will be (a retransmission is cut the same way). When they are next in
+ * line they are declared a hole at once, so the dissector knows. */
+void tcp_stream_cut(struct tcp_stream *s, const struct stream_limits *lim,
+                    int side, uint32_t from, uint32_t lost, uint64_t ts_us,
+                    const struct stream_sink *sink);
 /* End of stream: deliver what is queued, declaring the holes between. */
 void tcp_stream_flush(struct tcp_stream *s, const struct stream_limits *lim,
                       int side, uint64_t ts_us, const struct stream_sink *sink);

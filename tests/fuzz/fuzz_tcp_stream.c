@@ -10,7 +10,7 @@
  *   still queued. Without lies, that is the original itself.
  *
  *   side 1 gets hostile input: arbitrary sequence numbers, contents, acks,
- *   SYNs with new ISNs, FIN, flushes and releases.
+ *   SYNs with new ISNs, FIN, snaplen cuts, flushes and releases.
  *
  * On both: the delivered and gap counters match what the sink saw, the queue
  * never exceeds its cap, the shared counter equals what the two queues hold,
@@ -239,6 +239,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             case 5:
                 tcp_stream_flush(&t[1].s, &lim, 1, ts, &sink);
                 check(t[1].s.queued_bytes == 0);
+                break;
+            case 6: /* a snaplen cut near next_seq, of any length */
+                tcp_stream_cut(&t[1].s, &lim, 1,
+                               t[1].s.next_seq + (v & 0xFFF) - 0x800u,
+                               v >> 12, ts, &sink);
                 break;
             default:
                 tcp_stream_release(&t[1].s, &lim);

@@ -676,6 +676,7 @@ static void test_snaplen_truncation(void **state)
                      DECODE_OK);
     assert_true(p.payload_truncated);
     assert_int_equal(p.payload_len, 3);
+    assert_int_equal(p.payload_lost, TCP_LEN - 32 - 3);
     assert_ptr_equal(p.payload, f.b + 14 + 52);
     assert_int_equal(p.l3_len, 20 + 32 + 3);
     assert_int_equal(p.cap_len, 14 + 20 + 32 + 3);
@@ -687,6 +688,7 @@ static void test_snaplen_truncation(void **state)
                      DECODE_OK);
     assert_true(p.payload_truncated);
     assert_int_equal(p.payload_len, 0);
+    assert_int_equal(p.payload_lost, TCP_LEN - 32);
     assert_null(p.payload);
     assert_int_equal(p.seq, 0x11223344);
 

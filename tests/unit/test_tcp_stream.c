@@ -346,6 +346,43 @@ static void test_cap_zero(void **state)
     fixture_free(f);
 }
 
+/* A snaplen cut: the lost tail of a segment is a hole as soon as it is next
+ * in line, bytes already held inside it stay, and a cut past an open hole
+ * waits for that hole. */
+static void test_snaplen_cut(void **state)
+{
+    struct fixture *f = fixture_new(1024);
+    (void)state;
+
+    tcp_stream_syn(&f->s, 0);
+    seg(f, 1, "abc");              /* 3 of 10 bytes kept */
+    tcp_stream_cut(&f->s, &f->lim, 1, 4, 7, 5, &f->sink);
+    assert_int_equal(f->s.gaps, 1);
+    assert_int_equal(f->rec.gap_pos[0], 3);
+    assert_int_equal(f->rec.gap_len[0], 7);
+    assert_int_equal(f->s.next_seq, 11);
+    seg(f, 11, "klm");
+    assert_delivered(f, "abcklm");
+
+    /* Out of order: 20..21 held, then a cut at 14..23 around it. */
+    seg(f, 20, "tu");
+    seg(f, 14, "");                /* nothing kept of the cut segment */
+    tcp_stream_cut(&f->s, &f->lim, 1, 14, 10, 6, &f->sink);
+    assert_delivered(f, "abcklmtu");
+    assert_int_equal(f->s.gaps, 3);
+    assert_int_equal(f->s.next_seq, 24);
+    assert_int_equal(f->s.queued_bytes, 0);
+
+    /* A cut segment queued behind a hole: nothing is declared yet. */
+    tcp_stream_cut(&f->s, &f->lim, 1, 30, 5, 7, &f->sink);
+    assert_int_equal(f->s.gaps, 3);
+    assert_int_equal(f->s.next_seq, 24);
+    /* Garbage: a cut of 2^30 bytes or more is not one segment's. */
+    tcp_stream_cut(&f->s, &f->lim, 1, 24, 1u << 30, 7, &f->sink);
+    assert_int_equal(f->s.next_seq, 24);
+    fixture_free(f);
+}
+
 static void test_flush_with_holes(void **state)
 {
     struct fixture *f = fixture_new(1024);
@@ -530,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_ack_gap),
         cmocka_unit_test(test_cap_gap),
         cmocka_unit_test(test_cap_zero),
+        cmocka_unit_test(test_snaplen_cut),
         cmocka_unit_test(test_flush_with_holes),
         cmocka_unit_test(test_keepalive_not_gap),
         cmocka_unit_test(test_held_total_shared),
