@@ -1,5 +1,6 @@
 /* flow.c — the flow table: chained hash on a symmetric hash of both
- * endpoints, doubled when it gets crowded, plus the LRU list. */
+ * endpoints, doubled when it gets crowded, plus the LRU list; and the
+ * endpoints of recently closed connections, hashed the same way. */
 #include "flow.h"
 
 #include <stdlib.h>
@@ -49,11 +50,22 @@ bool flow_table_init(struct flow_table *t, uint32_t buckets_log2)
     t->mask = n - 1;
     t->next_id = 1;
     t->id_step = 1;
+    t->closed_buckets = calloc(n, sizeof(*t->closed_buckets));
+    if (!t->closed_buckets) {
+        free(t->buckets);
+        t->buckets = NULL;
+        return false;
+    }
+    t->closed_mask = n - 1;
     return true;
 }
 
 void flow_table_free(struct flow_table *t)
 {
+    while (t->closed_oldest)
+        flow_closed_forget(t, t->closed_oldest);
+    free(t->closed_buckets);
+    t->closed_buckets = NULL;
     free(t->buckets);
     t->buckets = NULL;
 }
@@ -191,4 +203,123 @@ void flow_remove(struct flow_table *t, struct flow *f)
     lru_unlink(t, f);
     t->count--;
     free(f);
+}
+
+/* ---- closed connections ------------------------------------------------ */
+
+static void closed_unlink_age(struct flow_table *t, struct closed_flow *c)
+{
+    if (c->older)
+        c->older->newer = c->newer;
+    else
+        t->closed_oldest = c->newer;
+    if (c->newer)
+        c->newer->older = c->older;
+    else
+        t->closed_newest = c->older;
+    c->older = c->newer = NULL;
+}
+
+static void closed_append_age(struct flow_table *t, struct closed_flow *c)
+{
+    c->older = t->closed_newest;
+    c->newer = NULL;
+    if (t->closed_newest)
+        t->closed_newest->newer = c;
+    else
+        t->closed_oldest = c;
+    t->closed_newest = c;
+}
+
+/* Double the closed buckets; a failed allocation keeps chains longer. */
+static void closed_grow(struct flow_table *t)
+{
+    uint32_t n = (t->closed_mask + 1) * 2;
+    if (n == 0 || n > (1u << 26))
+        return;
+    struct closed_flow **nb = calloc(n, sizeof(*nb));
+    if (!nb)
+        return;
+    for (uint32_t i = 0; i <= t->closed_mask; i++) {
+        struct closed_flow *c = t->closed_buckets[i];
+        while (c) {
+            struct closed_flow *next = c->hash_next;
+            c->hash_next = nb[c->hash & (n - 1)];
+            nb[c->hash & (n - 1)] = c;
+            c = next;
+        }
+    }
+    free(t->closed_buckets);
+    t->closed_buckets = nb;
+    t->closed_mask = n - 1;
+}
+
+bool flow_closed_add(struct flow_table *t, const struct flow *f,
+                     uint64_t ts_us)
+{
+    struct closed_flow *c = calloc(1, sizeof(*c));
+    if (!c)
+        return false;
+    c->hash = f->hash;
+    c->ip_version = f->ip_version;
+    c->vlan = f->n_vlan ? f->vlan[0] : 0;
+    memcpy(c->addr, f->addr, sizeof(c->addr));
+    memcpy(c->port, f->port, sizeof(c->port));
+    c->last_ts_us = ts_us;
+    if (t->closed_count + 1 > (uint64_t)(t->closed_mask + 1) * FLOW_MAX_LOAD)
+        closed_grow(t);
+    c->hash_next = t->closed_buckets[c->hash & t->closed_mask];
+    t->closed_buckets[c->hash & t->closed_mask] = c;
+    t->closed_count++;
+    closed_append_age(t, c);
+    return true;
+}
+
+static bool closed_matches(const struct closed_flow *c,
+                           const struct packet *p)
+{
+    if (c->ip_version != p->ip_version || c->vlan != outer_vlan(p))
+        return false;
+    for (int s = 0; s < 2; s++)
+        if (c->port[s] == p->sport && c->port[1 - s] == p->dport &&
+            memcmp(c->addr[s], p->src, 16) == 0 &&
+            memcmp(c->addr[1 - s], p->dst, 16) == 0)
+            return true;
+    return false;
+}
+
+struct closed_flow *flow_closed_find(const struct flow_table *t,
+                                     const struct packet *p)
+{
+    if (t->closed_count == 0)
+        return NULL;
+    uint32_t h = flow_hash(p->src, p->sport, p->dst, p->dport, outer_vlan(p));
+    for (struct closed_flow *c = t->closed_buckets[h & t->closed_mask]; c;
+         c = c->hash_next)
+        if (c->hash == h && closed_matches(c, p))
+            return c;
+    return NULL;
+}
+
+void flow_closed_touch(struct flow_table *t, struct closed_flow *c,
+                       uint64_t ts_us)
+{
+    if (ts_us > c->last_ts_us)
+        c->last_ts_us = ts_us;
+    if (t->closed_newest != c) {
+        closed_unlink_age(t, c);
+        closed_append_age(t, c);
+    }
+}
+
+void flow_closed_forget(struct flow_table *t, struct closed_flow *c)
+{
+    struct closed_flow **pp = &t->closed_buckets[c->hash & t->closed_mask];
+    while (*pp && *pp != c)
+        pp = &(*pp)->hash_next;
+    if (*pp)
+        *pp = c->hash_next;
+    closed_unlink_age(t, c);
+    t->closed_count--;
+    free(c);
 }

@@ -67,6 +67,20 @@ struct flow {
     uint64_t greeting_ts;
 };
 
+/* A connection that ended (both FINs, or a RST): only its endpoints, kept
+ * a short while so its late packets (data the peer never acknowledged sent
+ * again, the last ACKs) are known as its own and open no flow midstream. */
+struct closed_flow {
+    struct closed_flow *hash_next;
+    struct closed_flow *older, *newer;
+    uint32_t hash;
+    uint8_t ip_version;
+    uint16_t vlan; /* outer */
+    uint8_t addr[2][16];
+    uint16_t port[2];
+    uint64_t last_ts_us; /* its end, or its latest late packet */
+};
+
 struct flow_table {
     struct flow **buckets;
     uint32_t mask;
@@ -75,10 +89,16 @@ struct flow_table {
     uint64_t id_step;      /* workers number their flows apart: 1, or N */
     struct flow *lru_head; /* least recently active */
     struct flow *lru_tail;
+    /* Closed connections, by the same hash, oldest first. */
+    struct closed_flow **closed_buckets;
+    uint32_t closed_mask;
+    uint32_t closed_count;
+    struct closed_flow *closed_oldest, *closed_newest;
 };
 
 bool flow_table_init(struct flow_table *t, uint32_t buckets_log2);
-/* Frees the table; the caller must have removed (and released) every flow. */
+/* Frees the table and its closed connections; the caller must have removed
+ * (and released) every flow. */
 void flow_table_free(struct flow_table *t);
 
 /* Find the flow of a TCP packet; *side tells which side sent it. With
@@ -94,5 +114,22 @@ static inline struct flow *flow_oldest(const struct flow_table *t)
 }
 /* Unlink and free the entry; the caller released what it points to. */
 void flow_remove(struct flow_table *t, struct flow *f);
+
+/* Remember f's endpoints as a connection that ended at ts_us (false when
+ * out of memory: its late packets will then look like a new flow). */
+bool flow_closed_add(struct flow_table *t, const struct flow *f,
+                     uint64_t ts_us);
+/* The closed connection a packet belongs to by its endpoints, or NULL. */
+struct closed_flow *flow_closed_find(const struct flow_table *t,
+                                     const struct packet *p);
+/* A late packet of c at ts_us: it stays remembered from then on. */
+void flow_closed_touch(struct flow_table *t, struct closed_flow *c,
+                       uint64_t ts_us);
+/* Forget c (expired, or its endpoints reused by a new connection). */
+void flow_closed_forget(struct flow_table *t, struct closed_flow *c);
+static inline struct closed_flow *flow_closed_oldest(const struct flow_table *t)
+{
+    return t->closed_oldest;
+}
 
 #endif

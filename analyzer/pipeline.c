@@ -27,6 +27,11 @@
  * head is cheap, but not per packet. */
 #define EXPIRY_INTERVAL_US 1000000ULL
 
+/* How long a closed connection's endpoints are remembered after its last
+ * packet: a sender retransmits data its peer never acknowledged, and sends
+ * its last ACKs, after both FINs or a RST. As Zeek's tcp_close_delay. */
+#define CLOSED_LINGER_US 5000000ULL
+
 
 struct pipeline {
     struct pipeline_config cfg;
@@ -140,6 +145,7 @@ void pipeline_set_rules(struct pipeline *p, const struct rule_set *rules)
 static uint64_t memory_in_use(const struct pipeline *p)
 {
     return (uint64_t)p->flows.count * sizeof(struct flow) +
+           (uint64_t)p->flows.closed_count * sizeof(struct closed_flow) +
            p->tls_bytes + p->reassembly_held +
            p->ndpi_flows * classify_flow_state_size();
 }
@@ -290,6 +296,8 @@ static void end_flow(struct pipeline *p, struct flow *f, enum hs_ended_by why)
     if (f->tls && !f->emitted && tls_decided(f->tls))
         emit(p, f);
     release_flow_state(p, f);
+    if (why == ENDED_FIN || why == ENDED_RST)
+        flow_closed_add(&p->flows, f, f->last_ts_us);
     flow_remove(&p->flows, f);
 }
 
@@ -521,6 +529,11 @@ static void on_stream_gap(void *ctx, int side, uint32_t len)
 static void evict_for_memory(struct pipeline *p, struct flow *keep)
 {
     while (memory_in_use(p) > p->cfg.memcap) {
+        /* Closed connections' endpoints are the cheapest to lose. */
+        if (flow_closed_oldest(&p->flows)) {
+            flow_closed_forget(&p->flows, flow_closed_oldest(&p->flows));
+            continue;
+        }
         struct flow *old = flow_oldest(&p->flows);
         if (!old || old == keep)
             break;
@@ -531,6 +544,10 @@ static void evict_for_memory(struct pipeline *p, struct flow *keep)
 
 static void expire_idle(struct pipeline *p)
 {
+    struct closed_flow *c;
+    while ((c = flow_closed_oldest(&p->flows)) != NULL &&
+           c->last_ts_us + CLOSED_LINGER_US < p->now_us)
+        flow_closed_forget(&p->flows, c);
     for (;;) {
         struct flow *old = flow_oldest(&p->flows);
         if (!old || old->last_ts_us + p->cfg.flow_timeout_us >= p->now_us)
@@ -581,6 +598,15 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     bool is_new = false;
     struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
     if (!f) {
+        /* A late packet of a connection that ended is its own, not a new
+         * connection seen midstream: only a SYN reuses the endpoints. */
+        struct closed_flow *closed = flow_closed_find(&p->flows, pkt);
+        if (closed && !(pkt->tcp_flags & TCPF_SYN)) {
+            flow_closed_touch(&p->flows, closed, pkt->ts_us);
+            return;
+        }
+        if (closed)
+            flow_closed_forget(&p->flows, closed);
         /* A bare ACK, FIN or RST opens nothing: it is most often the tail
          * of a connection that already ended (the last ACK after both
          * FINs), and a capture that starts mid-connection is picked up at

@@ -1,5 +1,5 @@
 /* test_flow.c — the flow table: symmetric lookup, VLAN separation, LRU
- * order, growth and removal. */
+ * order, growth and removal, closed connections. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -145,6 +145,51 @@ static void test_ipv6_addresses_compare_whole(void **state)
     drain(&t);
 }
 
+/* A closed connection is found from either direction by its endpoints
+ * only, ages out oldest first (a late packet makes it young again), and is
+ * gone once forgotten or when the table is freed. */
+static void test_closed_connections(void **state)
+{
+    (void)state;
+    struct flow_table t;
+    assert_true(flow_table_init(&t, 4));
+    struct packet a = make_packet(0x0100000a, 40000, 0x0200000a, 443, 0);
+    struct packet back = make_packet(0x0200000a, 443, 0x0100000a, 40000, 0);
+    struct packet other_vlan = make_packet(0x0100000a, 40000, 0x0200000a,
+                                           443, 7);
+    int side;
+    struct flow *f = flow_lookup(&t, &a, &side, true);
+    assert_null(flow_closed_find(&t, &a));
+    assert_true(flow_closed_add(&t, f, 100));
+    flow_remove(&t, f);
+    assert_int_equal(t.count, 0);
+    assert_int_equal(t.closed_count, 1);
+    struct closed_flow *c = flow_closed_find(&t, &back);
+    assert_non_null(c);
+    assert_ptr_equal(flow_closed_find(&t, &a), c);
+    assert_null(flow_closed_find(&t, &other_vlan));
+
+    /* Many more, to grow the buckets; the first stays findable. */
+    for (uint16_t i = 0; i < 200; i++) {
+        struct packet q = make_packet(0x0300000a, (uint16_t)(1000 + i),
+                                      0x0200000a, 443, 0);
+        struct flow *g = flow_lookup(&t, &q, &side, true);
+        assert_true(flow_closed_add(&t, g, 200 + i));
+        flow_remove(&t, g);
+    }
+    assert_int_equal(t.closed_count, 201);
+    assert_ptr_equal(flow_closed_find(&t, &a), c);
+    assert_ptr_equal(flow_closed_oldest(&t), c);
+    flow_closed_touch(&t, c, 1000);
+    assert_int_equal(c->last_ts_us, 1000);
+    assert_true(flow_closed_oldest(&t) != c);
+    assert_int_equal(flow_closed_oldest(&t)->last_ts_us, 200);
+    flow_closed_forget(&t, c);
+    assert_null(flow_closed_find(&t, &a));
+    assert_int_equal(t.closed_count, 200);
+    drain(&t); /* frees the rest */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_lru_order_follows_activity),
         cmocka_unit_test(test_growth_keeps_every_flow_findable),
         cmocka_unit_test(test_ipv6_addresses_compare_whole),
+        cmocka_unit_test(test_closed_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
