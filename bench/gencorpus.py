@@ -30,7 +30,14 @@ FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 
 def parse_templates(paths):
     """Each TCP connection of each file -> (name, events); an event is
-    (from_client, flags, payload)."""
+    (from_client, flags, payload). Only connections seen from their SYN,
+    with both sides, whose every segment starts where its side's bytes so
+    far end: connection() renumbers sequence and acknowledgment numbers as
+    if each payload were new data delivered once, so a retransmission, a
+    reordering or a hole in a template would turn into garbage bytes in
+    the middle of every copy's stream (gaps and parse errors that no real
+    connection had), and one side missing (a one-sided capture) is an
+    artefact of where a capture was taken, not traffic on a busy link."""
     templates = []
     for path in paths:
         with open(path, "rb") as f:
@@ -74,13 +81,23 @@ def parse_templates(paths):
             if key not in conns:
                 if not (flags & SYN) or (flags & ACK):
                     continue  # only connections seen from their SYN
-                conns[key] = (a, [])
+                conns[key] = (a, [], {})
                 order.append(key)
-            client, events = conns[key]
-            events.append(((src, sport) == client, flags, payload))
+            client, events, next_seq = conns[key]
+            from_client = (src, sport) == client
+            seq = struct.unpack_from("!I", pkt, l4 + 4)[0]
+            used = len(payload) + (1 if flags & SYN else 0) + \
+                (1 if flags & FIN else 0)
+            if used:
+                want = next_seq.get(from_client, seq)
+                next_seq[from_client] = (seq + used) & 0xFFFFFFFF \
+                    if seq == want else None
+            events.append((from_client, flags, payload))
         base = os.path.basename(path)[:-5]
         for i, key in enumerate(order):
-            templates.append((f"{base}#{i}", conns[key][1]))
+            _, events, next_seq = conns[key]
+            if len(next_seq) == 2 and None not in next_seq.values():
+                templates.append((f"{base}#{i}", events))
     return templates
 
 
