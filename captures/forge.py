@@ -16,7 +16,10 @@ rules: built byte by byte to the RFCs, or a real capture impaired.
 
 The handshakes are built to RFC 5246 (TLS 1.1 record layer, RSA suite,
 heartbeat extension of RFC 6520); the TCP/IP around them is correct
-(checksums, sequence numbers, acknowledgements)."""
+(checksums, sequence numbers, acknowledgements) and is that of an Ethernet
+path between two hosts: the SYNs announce an MSS of 1460, no segment is
+longer (the 16 KiB Heartbleed answer crosses in 12), and the receiver
+acknowledges every second full segment as Linux does."""
 import os
 import struct
 import sys
@@ -27,8 +30,12 @@ import pcaplib  # noqa: E402
 from pcaplib import (TCP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST,  # noqa: E402
                      TCP_SYN, Frame)
 
-CLIENT = bytes([127, 0, 0, 1])
-SERVER = bytes([127, 0, 0, 1])
+CLIENT = bytes([10, 20, 0, 1])
+SERVER = bytes([10, 20, 0, 2])
+# Without an MSS option a peer may send no more than 536 bytes a segment
+# (RFC 9293 3.7.1): the SYNs announce an Ethernet path's.
+MSS = 1460
+MSS_OPTION = struct.pack(">BBH", 2, 4, MSS)
 
 
 def ipv4(src, dst, segment, ident):
@@ -49,11 +56,25 @@ class Conversation:
         self.ident = 1
 
     def send(self, side, flags, payload=b"", gap_us=100):
+        """payload in segments of at most MSS bytes; PSH and FIN on the
+        last. The peer acknowledges every second full segment."""
+        pieces = [payload[i:i + MSS] for i in range(0, len(payload), MSS)]
+        pieces = pieces or [b""]
+        for n, piece in enumerate(pieces):
+            last = n == len(pieces) - 1
+            self.segment(side, flags if last else
+                         flags & ~(TCP_PSH | TCP_FIN), piece,
+                         gap_us if n == 0 else 10)
+            if not last and n % 2 == 1:
+                self.segment(1 - side, TCP_ACK, gap_us=5)
+
+    def segment(self, side, flags, payload=b"", gap_us=100):
         self.t += gap_us * 1000
         src, dst = (CLIENT, SERVER) if side == 0 else (SERVER, CLIENT)
         sp, dp = self.ports if side == 0 else self.ports[::-1]
         ack = self.seq[1 - side] if flags & TCP_ACK else 0
         seg = TCP(sp, dp, self.seq[side], ack, flags, 65535,
+                  options=MSS_OPTION if flags & TCP_SYN else b"",
                   payload=payload).build(src, dst)
         self.seq[side] += len(payload) + (1 if flags & (TCP_SYN | TCP_FIN)
                                           else 0)
