@@ -32,7 +32,8 @@ def parse_templates(paths):
     """Each TCP connection of each file -> (name, events); an event is
     (from_client, flags, payload). Only connections seen from their SYN,
     with both sides, whose every segment starts where its side's bytes so
-    far end: connection() renumbers sequence and acknowledgment numbers as
+    far end (or a bare FIN sent again, which connection() renumbers as the
+    first): connection() renumbers sequence and acknowledgment numbers as
     if each payload were new data delivered once, so a retransmission, a
     reordering or a hole in a template would turn into garbage bytes in
     the middle of every copy's stream (gaps and parse errors that no real
@@ -88,7 +89,9 @@ def parse_templates(paths):
             seq = struct.unpack_from("!I", pkt, l4 + 4)[0]
             used = len(payload) + (1 if flags & SYN else 0) + \
                 (1 if flags & FIN else 0)
-            if used:
+            fin_again = flags & FIN and not payload and \
+                next_seq.get(from_client) == (seq + 1) & 0xFFFFFFFF
+            if used and not fin_again:
                 want = next_seq.get(from_client, seq)
                 next_seq[from_client] = (seq + used) & 0xFFFFFFFF \
                     if seq == want else None
