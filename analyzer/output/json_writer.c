@@ -19,6 +19,18 @@ void json_init(struct json_writer *w)
     w->owned = true;
 }
 
+void json_init_capacity(struct json_writer *w, size_t cap)
+{
+    json_init(w);
+    if (cap == 0 || cap > JSON_MAX_BYTES)
+        return;
+    w->buf = malloc(cap);
+    if (w->buf) {
+        w->cap = cap;
+        w->buf[0] = '\0';
+    }
+}
+
 void json_init_fixed(struct json_writer *w, char *buf, size_t cap)
 {
     memset(w, 0, sizeof(*w));

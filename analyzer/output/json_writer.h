@@ -33,6 +33,9 @@ struct json_writer {
 
 /* A growable writer; json_free releases it. */
 void json_init(struct json_writer *w);
+/* A growable writer with room for `cap` bytes from the start (none when
+ * that allocation fails: it grows on demand as json_init's does). */
+void json_init_capacity(struct json_writer *w, size_t cap);
 /* A writer over a fixed buffer the caller owns; it never grows. */
 void json_init_fixed(struct json_writer *w, char *buf, size_t cap);
 void json_free(struct json_writer *w);

@@ -448,6 +448,32 @@ static void test_writer_basics(void **state)
     json_free(&w);
 }
 
+/* A writer made with room keeps that buffer while what it holds fits. */
+static void test_writer_capacity(void **state)
+{
+    (void)state;
+    struct json_writer w;
+    json_init_capacity(&w, 4096);
+    assert_int_equal(w.cap, 4096);
+    assert_string_equal(json_text(&w), "");
+    char *buf = w.buf;
+    char block[3000];
+    memset(block, 'x', sizeof(block));
+    assert_true(json_append_raw(&w, block, sizeof(block)));
+    json_reset(&w);
+    assert_true(json_append_raw(&w, block, sizeof(block)));
+    assert_ptr_equal(w.buf, buf);
+    assert_true(json_append_raw(&w, block, sizeof(block)));
+    assert_true(w.cap > 4096);
+    json_free(&w);
+    json_init_capacity(&w, 0);
+    assert_null(w.buf);
+    json_begin_object(&w);
+    json_end_object(&w);
+    assert_string_equal(json_text(&w), "{}");
+    json_free(&w);
+}
+
 static void test_writer_escaping(void **state)
 {
     (void)state;
@@ -984,6 +1010,7 @@ int main(void)
         cmocka_unit_test(test_fixed3),
         cmocka_unit_test(test_list_accessors),
         cmocka_unit_test(test_writer_basics),
+        cmocka_unit_test(test_writer_capacity),
         cmocka_unit_test(test_writer_escaping),
         cmocka_unit_test(test_record_tls12),
         cmocka_unit_test(test_record_tls13_encrypted_alert),
