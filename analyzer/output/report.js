@@ -80,6 +80,7 @@
       for (const c of COLUMNS) {
         const td = document.createElement('td');
         td.textContent = r[c];
+        if (String(r[c]).length > 48) td.title = r[c];
         if (c === 8) td.className = 'o-' + r[8];
         tr.appendChild(td);
       }

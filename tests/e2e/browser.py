@@ -186,12 +186,16 @@ class Page:
                         session=self.session)
 
     def click(self, selector):
-        """A real mouse click in the middle of the element."""
+        """A real mouse click in the middle of the element's visible part
+        (a table row can be wider than the window)."""
         box = self.eval(
             f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
             " if (!e) return null; e.scrollIntoView({block: 'center'});"
             " const r = e.getBoundingClientRect();"
-            " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+            " const x0 = Math.max(r.left, 0), y0 = Math.max(r.top, 0);"
+            " const x1 = Math.min(r.right, window.innerWidth);"
+            " const y1 = Math.min(r.bottom, window.innerHeight);"
+            " return [(x0 + x1) / 2, (y0 + y1) / 2]; })()")
         if not box:
             raise BrowserError(f"nothing matches {selector}")
         for kind in ("mousePressed", "mouseReleased"):
