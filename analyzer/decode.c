@@ -156,6 +156,25 @@ static bool enter_tunnel(const struct layer *L, bool cut, struct layer *in)
     return true;
 }
 
+/* The window scale option of a SYN (RFC 7323 §2.2), -1 without one. The
+ * options are kind, length, data, except the one-byte EOL and NOP. */
+static int8_t syn_window_scale(struct cursor opts)
+{
+    uint8_t kind, len, shift;
+    struct cursor body;
+
+    while (cursor_u8(&opts, &kind) && kind != 0) {
+        if (kind == 1)
+            continue;
+        if (!cursor_u8(&opts, &len) || len < 2 ||
+            !cursor_sub(&opts, len - 2u, &body))
+            return -1;
+        if (kind == 3 && len == 3 && cursor_u8(&body, &shift))
+            return (int8_t)(shift > 14 ? 14 : shift);
+    }
+    return -1;
+}
+
 /* `l4` holds the captured transport bytes (never more than the IP layer
  * declared); `declared` is what the IP layer says the transport layer is. */
 static enum decode_status decode_tcp(struct cursor l4, uint32_t declared,
@@ -164,24 +183,28 @@ static enum decode_status decode_tcp(struct cursor l4, uint32_t declared,
     uint8_t off_byte, flags;
     uint32_t hdr_len;
     size_t n;
+    struct cursor opts;
 
+    out->wscale = -1;
     if (declared < 20)
         return DECODE_MALFORMED;
     if (!cursor_u16(&l4, &out->sport) || !cursor_u16(&l4, &out->dport) ||
         !cursor_u32(&l4, &out->seq) || !cursor_u32(&l4, &out->ack) ||
         !cursor_u8(&l4, &off_byte) || !cursor_u8(&l4, &flags) ||
-        !cursor_skip(&l4, 6))
+        !cursor_u16(&l4, &out->window) || !cursor_skip(&l4, 4))
         return DECODE_MALFORMED;
     hdr_len = (uint32_t)(off_byte >> 4) * 4;
     if (hdr_len < 20 || hdr_len > declared)
         return DECODE_MALFORMED;
     out->tcp_flags = flags;
-    if (!cursor_skip(&l4, hdr_len - 20)) {
+    if (!cursor_sub(&l4, hdr_len - 20, &opts)) {
         /* Options are declared but the snaplen cut them off: the header
          * facts are all there, the payload is not. */
         out->payload_truncated = declared > hdr_len;
         return DECODE_OK;
     }
+    if (flags & TCPF_SYN)
+        out->wscale = syn_window_scale(opts);
     out->payload = cursor_rest(&l4, &n);
     out->payload_len = (uint32_t)n;
     out->payload_truncated = declared - hdr_len > n;

@@ -37,6 +37,8 @@ struct packet {
     uint16_t sport, dport;
     uint8_t tcp_flags;
     uint32_t seq, ack;
+    uint16_t window;    /* as on the wire, unscaled */
+    int8_t wscale;      /* a SYN's window scale option, -1 without */
 
     const uint8_t *payload;
     uint32_t payload_len;

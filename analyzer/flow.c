@@ -5,8 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memcap.h"
+
 /* Grow when the average chain would pass this length. */
 #define FLOW_MAX_LOAD 2
+/* RFC 7323 §2.3: a shift count above 14 is used as 14. */
+#define MAX_WSCALE 14
+
+static uint64_t buckets_cost(uint32_t n)
+{
+    return memcap_cost((size_t)n * sizeof(struct flow *));
+}
 
 static uint64_t mix64(uint64_t x)
 {
@@ -54,8 +63,17 @@ bool flow_table_init(struct flow_table *t, uint32_t buckets_log2)
 
 void flow_table_free(struct flow_table *t)
 {
+    if (t->buckets)
+        memcap_release(t->memcap, buckets_cost(t->mask + 1));
     free(t->buckets);
     t->buckets = NULL;
+}
+
+void flow_table_charge(struct flow_table *t, struct memcap *m)
+{
+    t->memcap = m;
+    memcap_force(m, buckets_cost(t->mask + 1) +
+                        (uint64_t)t->count * memcap_cost(sizeof(struct flow)));
 }
 
 static uint16_t outer_vlan(const struct packet *p)
@@ -126,6 +144,8 @@ static void grow(struct flow_table *t)
             f = next;
         }
     }
+    memcap_release(t->memcap, buckets_cost(t->mask + 1));
+    memcap_force(t->memcap, buckets_cost(n));
     free(t->buckets);
     t->buckets = nb;
     t->mask = n - 1;
@@ -156,8 +176,10 @@ struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
     t->next_id += t->id_step;
     f->first_ts_us = f->last_ts_us = p->ts_us;
     f->syn_client_side = -1;
+    f->wscale[0] = f->wscale[1] = -1;
     tcp_stream_init(&f->stream[0]);
     tcp_stream_init(&f->stream[1]);
+    memcap_force(t->memcap, memcap_cost(sizeof(struct flow)));
 
     if (t->count + 1 > (uint64_t)(t->mask + 1) * FLOW_MAX_LOAD)
         grow(t);
@@ -190,5 +212,29 @@ void flow_remove(struct flow_table *t, struct flow *f)
         *pp = f->hash_next;
     lru_unlink(t, f);
     t->count--;
+    memcap_release(t->memcap, memcap_cost(sizeof(struct flow)));
     free(f);
+}
+
+void flow_note_syn(struct flow *f, int side, int wscale)
+{
+    f->syn_from[side] = true;
+    f->wscale[side] = (int8_t)(wscale < 0            ? -1
+                               : wscale > MAX_WSCALE ? MAX_WSCALE
+                                                     : wscale);
+}
+
+uint32_t flow_offered_window(const struct flow *f, int side, uint16_t window,
+                             bool syn)
+{
+    int shift;
+    if (syn)
+        shift = 0;
+    else if (!f->syn_from[0] || !f->syn_from[1])
+        shift = MAX_WSCALE;
+    else if (f->wscale[0] < 0 || f->wscale[1] < 0)
+        shift = 0;
+    else
+        shift = f->wscale[side];
+    return (uint32_t)window << shift;
 }

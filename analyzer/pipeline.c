@@ -18,6 +18,7 @@
 #include "cursor.h"
 #include "decode.h"
 #include "flow.h"
+#include "memcap.h"
 #include "output/output.h"
 #include "output/summary.h"
 #include "server_profile.h"
@@ -38,8 +39,11 @@ struct pipeline {
     struct summary *summary;
     struct run_stats stats;
     uint64_t reassembly_held;
-    uint64_t tls_bytes; /* what every dissector holds, kept exact */
-    uint64_t ndpi_flows; /* flows holding nDPI state */
+    /* --memcap: flows, queues, dissectors and nDPI charge it as they grow;
+     * a charge past it ends the least recently active flow other than
+     * `current`, the one whose packet is being processed. */
+    struct memcap budget;
+    struct flow *current;
     uint64_t now_us;
     uint64_t next_expiry_us;
     struct stream_limits limits;
@@ -60,6 +64,8 @@ struct pipeline {
     uint64_t order_major, order_minor;
     bool order_by_age;
 };
+
+static bool reclaim_memory(void *ctx, uint64_t need);
 
 void pipeline_config_defaults(struct pipeline_config *cfg)
 {
@@ -96,6 +102,9 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
         return NULL;
     }
     decoder_init(&p->decoder, (uint32_t)cfg->frag_memcap);
+    p->budget.limit = cfg->memcap;
+    p->budget.reclaim = reclaim_memory;
+    p->budget.reclaim_ctx = p;
     if (!flow_table_init(&p->flows, 14)) {
         decoder_free(&p->decoder);
         x509_stage_free(p->x509);
@@ -114,21 +123,27 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
         return NULL;
     }
     output_scratch_init(&p->scratch);
+    flow_table_charge(&p->flows, &p->budget);
     p->classifier = classifier_new(); /* NULL: run without nDPI names */
+    classifier_charge(p->classifier, &p->budget);
     p->outputs = outputs;
     p->n_outputs = n_outputs;
     p->summary = summary;
     p->id_first = p->id_step = 1;
     p->limits.max_queued_bytes = cfg->stream_queue_cap;
+    p->limits.memcap = &p->budget;
     p->limits.held_total = &p->reassembly_held;
     p->tls_limits.max_handshake_msg = cfg->max_handshake_msg;
     p->tls_limits.keylog = cfg->keylog;
+    p->tls_limits.memcap = &p->budget;
     return p;
 }
 
 struct run_stats *pipeline_stats(struct pipeline *p)
 {
     p->stats.server_profiles_evicted = server_profiles_evicted(p->profiles);
+    p->stats.memory_bytes_max = p->budget.peak;
+    p->stats.memcap_refused = p->budget.refused;
     return &p->stats;
 }
 
@@ -139,21 +154,17 @@ void pipeline_set_rules(struct pipeline *p, const struct rule_set *rules)
 
 static uint64_t memory_in_use(const struct pipeline *p)
 {
-    return (uint64_t)p->flows.count * sizeof(struct flow) +
-           p->tls_bytes + p->reassembly_held +
-           p->ndpi_flows * classify_flow_state_size();
+    return p->budget.used;
 }
 
 /* End nDPI's part in a flow: `conclude` takes its verdict (guessing from
  * ports if it must), otherwise its state is just dropped. */
 static void classify_stop(struct pipeline *p, struct flow *f, bool conclude)
 {
-    if (f->classify.ndpi)
-        p->ndpi_flows--;
     if (conclude && !f->classify.done)
         classify_finish(p->classifier, &f->classify);
     else
-        classify_release(&f->classify);
+        classify_release(p->classifier, &f->classify);
 }
 
 /* Copy what the flow knows into the record, then hand it to every output. */
@@ -245,25 +256,33 @@ static void starttls_drop(struct pipeline *p, struct flow *f)
         return;
     starttls_free(f->starttls);
     f->starttls = NULL;
-    p->tls_bytes -= starttls_memory();
+    memcap_release(&p->budget, memcap_cost(starttls_memory()));
 }
 
-/* Everything a flow holds beyond its table entry. */
-static void release_flow_state(struct pipeline *p, struct flow *f)
+/* What reading a flow holds: reassembly queues, STARTTLS watch, nDPI. */
+static void release_reading_state(struct pipeline *p, struct flow *f)
 {
     starttls_drop(p, f);
     for (int s = 0; s < 2; s++) {
         p->stats.tcp_gaps += f->stream[s].gaps;
         p->stats.tcp_gap_bytes += f->stream[s].gap_bytes;
+        p->stats.tcp_cap_gaps += f->stream[s].cap_gaps;
+        p->stats.tcp_late_segments += f->stream[s].late_fills;
         f->stream[s].gaps = 0;
         f->stream[s].gap_bytes = 0;
+        f->stream[s].cap_gaps = 0;
+        f->stream[s].late_fills = 0;
         tcp_stream_release(&f->stream[s], &p->limits);
     }
+}
+
+/* Everything a flow holds beyond its table entry. */
+static void release_flow_state(struct pipeline *p, struct flow *f)
+{
+    release_reading_state(p, f);
     if (f->tls) {
         tls_session_free(f->tls);
         f->tls = NULL;
-        p->tls_bytes -= f->tls_bytes;
-        f->tls_bytes = 0;
     }
     classify_stop(p, f, false);
 }
@@ -275,7 +294,14 @@ static void bypass(struct pipeline *p, struct flow *f)
         emit(p, f);
     if (f->tls == NULL)
         classify_stop(p, f, false);
-    release_flow_state(p, f);
+    if (f->capped && !f->emitted) {
+        /* Past the dissection cap: the record waits for the flow's end,
+         * nothing else is kept. */
+        classify_stop(p, f, true);
+        release_reading_state(p, f);
+    } else {
+        release_flow_state(p, f);
+    }
     f->state = FLOW_BYPASS;
 }
 
@@ -284,8 +310,8 @@ static void bypass(struct pipeline *p, struct flow *f)
  * and drop the flow. */
 static void end_flow(struct pipeline *p, struct flow *f, enum hs_ended_by why)
 {
-    if (f->state == FLOW_ACTIVE && f->tls && !tls_done(f->tls) &&
-        !tls_not_a_tls_flow(f->tls))
+    if ((f->state == FLOW_ACTIVE || f->capped) && f->tls &&
+        !tls_done(f->tls) && !tls_not_a_tls_flow(f->tls))
         tls_finish(f->tls, why, p->now_us);
     if (f->tls && !f->emitted && tls_decided(f->tls))
         emit(p, f);
@@ -308,8 +334,6 @@ static bool start_tls_session(struct pipeline *p, struct flow *f, int guess)
     f->tls = tls_session_new(&p->tls_limits, guess);
     if (!f->tls)
         return false;
-    f->tls_bytes = tls_session_memory(f->tls);
-    p->tls_bytes += f->tls_bytes;
     p->stats.flows_tls++;
     return true;
 }
@@ -456,12 +480,16 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
         if (sn == TLS_SNIFF_NO ||
             (sn == TLS_SNIFF_NEED_MORE && !may_start_tls(data, len))) {
             /* Not TLS yet: perhaps a protocol that upgrades to it. */
-            f->starttls = starttls_new(f->syn_client_side);
-            if (!f->starttls) {
+            if (!memcap_charge(&p->budget, memcap_cost(starttls_memory()))) {
                 f->decided_in_callback = true;
                 return;
             }
-            p->tls_bytes += starttls_memory();
+            f->starttls = starttls_new(f->syn_client_side);
+            if (!f->starttls) {
+                memcap_release(&p->budget, memcap_cost(starttls_memory()));
+                f->decided_in_callback = true;
+                return;
+            }
             keep_greeting(f, side, data, len, ts_us);
         }
     }
@@ -491,16 +519,16 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
         }
     }
     if (f->stream[side].delivered > p->cfg.stream_cap) {
-        /* A handshake does not need this much; stop paying for it. */
-        tls_finish(f->tls, ENDED_NONE, ts_us);
+        /* A handshake does not need this much: stop paying for it. It is
+         * decided when the flow really ends (FIN, RST, silence), not now. */
+        f->capped = true;
+        tls_capped(f->tls);
+        p->stats.stream_cap_hits++;
         f->decided_in_callback = true;
         return;
     }
     tls_feed(f->tls, side, data, len, ts_us);
-account:;
-    size_t now_bytes = tls_session_memory(f->tls);
-    p->tls_bytes += now_bytes - f->tls_bytes;
-    f->tls_bytes = now_bytes;
+account:
     if (tls_done(f->tls) || tls_not_a_tls_flow(f->tls))
         f->decided_in_callback = true;
 }
@@ -518,23 +546,30 @@ static void on_stream_gap(void *ctx, int side, uint32_t len)
         tls_gap(c->f->tls, side, len);
 }
 
-static void evict_for_memory(struct pipeline *p, struct flow *keep)
+/* --memcap is full: end the least recently active flow that is not the
+ * one being processed. False when there is none left to end. */
+static bool reclaim_memory(void *ctx, uint64_t need)
 {
-    while (memory_in_use(p) > p->cfg.memcap) {
-        struct flow *old = flow_oldest(&p->flows);
-        if (!old || old == keep)
-            break;
-        p->stats.flows_evicted++;
-        end_flow(p, old, ENDED_EVICTED);
-    }
+    struct pipeline *p = ctx;
+    struct flow *old = flow_oldest(&p->flows);
+    (void)need;
+    if (old && old == p->current)
+        old = old->lru_next;
+    if (!old)
+        return false;
+    p->stats.flows_evicted++;
+    end_flow(p, old, ENDED_EVICTED);
+    return true;
 }
 
 static void expire_idle(struct pipeline *p)
 {
     for (;;) {
         struct flow *old = flow_oldest(&p->flows);
-        if (!old || old->last_ts_us + p->cfg.flow_timeout_us >= p->now_us)
+        if (!old || old->last_ts_us >= p->now_us ||
+            p->now_us - old->last_ts_us <= p->cfg.flow_timeout_us)
             break;
+        p->current = old;
         p->stats.flows_timed_out++;
         if (old->state == FLOW_ACTIVE) {
             for (int s = 0; s < 2; s++) {
@@ -546,10 +581,13 @@ static void expire_idle(struct pipeline *p)
         }
         end_flow(p, old, ENDED_SILENCE);
     }
+    p->current = NULL;
 }
 
 static void track_memory_peak(struct pipeline *p)
 {
+    if (p->budget.peak > p->stats.memory_bytes_max)
+        p->stats.memory_bytes_max = p->budget.peak;
     if (p->reassembly_held > p->stats.reassembly_bytes_max)
         p->stats.reassembly_bytes_max = p->reassembly_held;
     if (p->flows.count > p->stats.flows_active_max)
@@ -600,12 +638,13 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     f->last_frame = p->frame_no;
     f->packets[side]++;
     f->bytes[side] += pkt->l3_len;
+    p->current = f;
     if (is_new)
-        evict_for_memory(p, f);
-    track_memory_peak(p);
+        memcap_enforce(&p->budget);
 
     bool closing = false;
     if (f->state == FLOW_BYPASS) {
+        p->current = NULL;
         if (pkt->tcp_flags & TCPF_RST)
             closing = true;
         if (pkt->tcp_flags & TCPF_FIN)
@@ -618,10 +657,9 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     /* nDPI starts at the first payload: a flow that never carries any (a
      * SYN scan, a flood) costs no nDPI state. */
     if (!f->classify.done && (pkt->payload_len > 0 || f->classify.ndpi)) {
-        bool had = f->classify.ndpi != NULL;
         classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
                         pkt->ts_us);
-        p->ndpi_flows += (uint64_t)(f->classify.ndpi != NULL) - had;
+        memcap_enforce(&p->budget); /* nDPI's growth is forced through */
     }
 
     if (pkt->payload_len > 0)
@@ -637,7 +675,12 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         else if (f->syn_client_side < 0)
             f->syn_client_side = (int8_t)(1 - side);
         tcp_stream_syn(&f->stream[side], pkt->seq);
+        flow_note_syn(f, side, pkt->wscale);
     }
+    if (pkt->tcp_flags & TCPF_ACK)
+        tcp_stream_window(&f->stream[1 - side],
+                          flow_offered_window(f, side, pkt->window,
+                                              pkt->tcp_flags & TCPF_SYN));
     /* Once decided, a side no longer watched is not reassembled. */
     if (pkt->payload_len > 0 && (!f->tls || tls_reads(f->tls, side))) {
         uint32_t seq = pkt->seq + ((pkt->tcp_flags & TCPF_SYN) ? 1u : 0u);
@@ -649,7 +692,11 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         tcp_stream_acked(&f->stream[1 - side], &p->limits, 1 - side, pkt->ack,
                          pkt->ts_us, &sink);
 
-    if (pkt->tcp_flags & (TCPF_FIN | TCPF_RST)) {
+    if ((pkt->tcp_flags & TCPF_RST) &&
+        !tcp_stream_rst_in_window(&f->stream[side], pkt->seq)) {
+        /* No stack would accept it: a forged or stale RST ends nothing. */
+        p->stats.rst_out_of_window++;
+    } else if (pkt->tcp_flags & (TCPF_FIN | TCPF_RST)) {
         bool rst = pkt->tcp_flags & TCPF_RST;
         if (rst) {
             f->rst = true;
@@ -680,6 +727,11 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         bypass(p, f);
     if (closing)
         end_flow(p, f, f->rst ? ENDED_RST : ENDED_FIN);
+    /* Growth that could not be refused (nDPI, key-log state) is brought
+     * back under the cap before the next packet. */
+    memcap_enforce(&p->budget);
+    p->current = NULL;
+    track_memory_peak(p);
 }
 
 void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
@@ -794,6 +846,7 @@ void pipeline_finish(struct pipeline *p)
 {
     struct flow *f;
     while ((f = flow_oldest(&p->flows)) != NULL) {
+        p->current = f;
         if (f->state == FLOW_ACTIVE) {
             struct sink_ctx ctx = {p, f};
             struct stream_sink sink = {on_stream_data, on_stream_gap, &ctx};
@@ -803,6 +856,7 @@ void pipeline_finish(struct pipeline *p)
         }
         end_flow(p, f, ENDED_CAPTURE_END);
     }
+    p->current = NULL;
     p->stats.ip_fragments = p->decoder.stats.fragments;
     p->stats.ip_reassembled = p->decoder.stats.reassembled;
     p->stats.ip_frag_dropped = p->decoder.stats.frag_dropped;
