@@ -166,6 +166,18 @@ void classify_release(struct classifier *c, struct classify_state *st)
     }
 }
 
+/* nDPI's strings (names, JA3 text, certificate fields) per call. */
+#define NDPI_CALL_SLACK (8u << 10)
+
+uint64_t classify_growth_bound(const struct classify_state *st,
+                               uint32_t l3_len)
+{
+    uint64_t n = NDPI_CALL_SLACK + 2u * (uint64_t)l3_len;
+    if (!st->ndpi)
+        return n + memcap_cost(SIZEOF_FLOW_STRUCT);
+    return n + memcap_cost(st->ndpi->l4.tcp.tls.message.buffer_len);
+}
+
 void classify_packet(struct classifier *c, struct classify_state *st,
                      const uint8_t *l3, uint32_t l3_len, uint64_t ts_us)
 {

@@ -37,6 +37,12 @@ void classifier_free(struct classifier *c);
  * call). Blocks count at their real size. */
 void classifier_charge(struct classifier *c, struct memcap *m);
 
+/* The most memory nDPI may take at once while it reads one more datagram
+ * of `l3_len` bytes of this flow: its flow object the first time, and its
+ * TLS reader's buffer, which it copies into a larger one (both exist while
+ * it does), plus the strings it keeps. */
+uint64_t classify_growth_bound(const struct classify_state *st,
+                               uint32_t l3_len);
 /* Feed one IP datagram of the flow (either direction). */
 void classify_packet(struct classifier *c, struct classify_state *st,
                      const uint8_t *l3, uint32_t l3_len, uint64_t ts_us);

@@ -132,9 +132,14 @@ static void grow(struct flow_table *t)
     uint32_t n = (t->mask + 1) * 2;
     if (n == 0 || n > (1u << 26))
         return;
-    struct flow **nb = calloc(n, sizeof(*nb));
-    if (!nb)
+    /* The old and the new array exist at once while the flows move. */
+    if (!memcap_charge(t->memcap, buckets_cost(n)))
         return;
+    struct flow **nb = calloc(n, sizeof(*nb));
+    if (!nb) {
+        memcap_release(t->memcap, buckets_cost(n));
+        return;
+    }
     for (uint32_t i = 0; i <= t->mask; i++) {
         struct flow *f = t->buckets[i];
         while (f) {
@@ -145,7 +150,6 @@ static void grow(struct flow_table *t)
         }
     }
     memcap_release(t->memcap, buckets_cost(t->mask + 1));
-    memcap_force(t->memcap, buckets_cost(n));
     free(t->buckets);
     t->buckets = nb;
     t->mask = n - 1;
@@ -161,9 +165,14 @@ struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
     if (!create)
         return NULL;
 
-    struct flow *f = calloc(1, sizeof(*f));
-    if (!f)
+    /* Room is made (older flows ended) before the entry exists. */
+    if (!memcap_charge(t->memcap, memcap_cost(sizeof(struct flow))))
         return NULL;
+    struct flow *f = calloc(1, sizeof(*f));
+    if (!f) {
+        memcap_release(t->memcap, memcap_cost(sizeof(struct flow)));
+        return NULL;
+    }
     f->hash = h;
     f->ip_version = p->ip_version;
     f->n_vlan = p->n_vlan;
@@ -179,7 +188,6 @@ struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
     f->wscale[0] = f->wscale[1] = -1;
     tcp_stream_init(&f->stream[0]);
     tcp_stream_init(&f->stream[1]);
-    memcap_force(t->memcap, memcap_cost(sizeof(struct flow)));
 
     if (t->count + 1 > (uint64_t)(t->mask + 1) * FLOW_MAX_LOAD)
         grow(t);

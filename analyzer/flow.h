@@ -89,8 +89,9 @@ struct flow_table {
 bool flow_table_init(struct flow_table *t, uint32_t buckets_log2);
 /* Frees the table; the caller must have removed (and released) every flow. */
 void flow_table_free(struct flow_table *t);
-/* Charge the table (buckets now, entries as they come) to `m`. A new entry
- * is charged whatever the cap: the caller enforces it right after. */
+/* Charge the table (buckets now, entries and growth as they come) to `m`.
+ * Making room for a new entry or a larger bucket array may end other flows
+ * (the memcap's reclaim) before the table is touched. */
 void flow_table_charge(struct flow_table *t, struct memcap *m);
 
 /* Find the flow of a TCP packet; *side tells which side sent it. With

@@ -13,7 +13,7 @@ static bool fits(const struct memcap *m, uint64_t n)
     return m->limit == 0 || (m->used <= m->limit && n <= m->limit - m->used);
 }
 
-bool memcap_charge(struct memcap *m, uint64_t n)
+bool memcap_reserve(struct memcap *m, uint64_t n)
 {
     if (!m)
         return true;
@@ -23,7 +23,14 @@ bool memcap_charge(struct memcap *m, uint64_t n)
             ;
         m->reclaiming = false;
     }
-    if (!fits(m, n)) {
+    return fits(m, n);
+}
+
+bool memcap_charge(struct memcap *m, uint64_t n)
+{
+    if (!m)
+        return true;
+    if (!memcap_reserve(m, n)) {
         m->refused++;
         m->refused_bytes += n;
         return false;
@@ -43,12 +50,7 @@ void memcap_force(struct memcap *m, uint64_t n)
 
 void memcap_enforce(struct memcap *m)
 {
-    if (!m || !m->reclaim || m->reclaiming)
-        return;
-    m->reclaiming = true;
-    while (!fits(m, 0) && m->reclaim(m->reclaim_ctx, 0))
-        ;
-    m->reclaiming = false;
+    memcap_reserve(m, 0);
 }
 
 void memcap_release(struct memcap *m, uint64_t n)

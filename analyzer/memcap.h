@@ -46,6 +46,9 @@ bool memcap_charge(struct memcap *m, uint64_t n);
 /* Charge `n` bytes whatever the cap says; the caller calls memcap_enforce
  * (or the owner does) once it is safe to end other flows. */
 void memcap_force(struct memcap *m, uint64_t n);
+/* Reclaim until `n` more bytes would fit (nothing is charged): room made
+ * before growth that cannot be refused, such as nDPI's. */
+bool memcap_reserve(struct memcap *m, uint64_t n);
 /* Reclaim until the budget is under its limit again. */
 void memcap_enforce(struct memcap *m);
 void memcap_release(struct memcap *m, uint64_t n);

@@ -3,6 +3,7 @@
  * bypassed, timed out, evicted or finished at the end of input. */
 #include "pipeline.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,12 @@
 #include "server_profile.h"
 #include "str_copy.h"
 
+/* Under an attack that keeps --memcap full, what evicted flows give back
+ * lies scattered through the heap, and the allocator keeps those pages:
+ * after this much has been given back, free pages go back to the system
+ * (without it, resident memory grew a quarter past the cap). */
+#define TRIM_AFTER_EVICTED (4u << 20)
+
 /* Check idle timeouts at most this often in packet time: scanning the LRU
  * head is cheap, but not per packet. */
 #define EXPIRY_INTERVAL_US 1000000ULL
@@ -44,6 +51,7 @@ struct pipeline {
      * `current`, the one whose packet is being processed. */
     struct memcap budget;
     struct flow *current;
+    uint64_t evicted_bytes; /* given back by evictions since the last trim */
     uint64_t now_us;
     uint64_t next_expiry_us;
     struct stream_limits limits;
@@ -198,6 +206,7 @@ static void emit(struct pipeline *p, struct flow *f)
                                                           : 0,
                                h);
 
+    memcap_reserve(&p->budget, classify_growth_bound(&f->classify, 0));
     classify_stop(p, f, true);
     str_copy(h->ndpi_protocol, sizeof(h->ndpi_protocol),
              h->outcome == OUTCOME_NOT_TLS && f->server_answer[0]
@@ -558,7 +567,14 @@ static bool reclaim_memory(void *ctx, uint64_t need)
     if (!old)
         return false;
     p->stats.flows_evicted++;
+    uint64_t before = p->budget.used;
     end_flow(p, old, ENDED_EVICTED);
+    if (before > p->budget.used)
+        p->evicted_bytes += before - p->budget.used;
+    if (p->evicted_bytes >= TRIM_AFTER_EVICTED) {
+        malloc_trim(0);
+        p->evicted_bytes = 0;
+    }
     return true;
 }
 
@@ -616,7 +632,6 @@ static void note_server_answer(struct pipeline *p, struct flow *f, int side,
 static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 {
     int side;
-    bool is_new = false;
     struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
     if (!f) {
         /* A bare ACK, FIN or RST opens nothing: it is most often the tail
@@ -627,8 +642,7 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
             return;
         f = flow_lookup(&p->flows, pkt, &side, true);
         if (!f)
-            return; /* out of memory: the packet is lost, counted below */
-        is_new = true;
+            return; /* out of memory: the packet is lost (memcap_refused) */
         p->stats.flows++;
         f->id = p->frame_external
                     ? p->frame_no
@@ -639,8 +653,6 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     f->packets[side]++;
     f->bytes[side] += pkt->l3_len;
     p->current = f;
-    if (is_new)
-        memcap_enforce(&p->budget);
 
     bool closing = false;
     if (f->state == FLOW_BYPASS) {
@@ -657,9 +669,13 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     /* nDPI starts at the first payload: a flow that never carries any (a
      * SYN scan, a flood) costs no nDPI state. */
     if (!f->classify.done && (pkt->payload_len > 0 || f->classify.ndpi)) {
+        /* nDPI cannot be refused memory: room for what one packet may
+         * make it take is made first. */
+        memcap_reserve(&p->budget,
+                       classify_growth_bound(&f->classify, pkt->l3_len));
         classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
                         pkt->ts_us);
-        memcap_enforce(&p->budget); /* nDPI's growth is forced through */
+        memcap_enforce(&p->budget);
     }
 
     if (pkt->payload_len > 0)
