@@ -858,6 +858,11 @@ uint64_t pipeline_reassembly_bytes(const struct pipeline *p)
     return p->reassembly_held;
 }
 
+void pipeline_invalid_timestamp(struct pipeline *p)
+{
+    p->stats.timestamps_invalid++;
+}
+
 void pipeline_finish(struct pipeline *p)
 {
     struct flow *f;
