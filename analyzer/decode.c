@@ -55,6 +55,12 @@
 /* Tunnels inside tunnels are legal but rare; past this many layers a frame
  * is an attack on the decoder, not traffic. */
 #define DECODE_MAX_DEPTH 4
+/* Decoders entered for one frame, whatever the path: every decoder counts
+ * itself in, so nesting that is no tunnel (an Ethernet frame whose type
+ * says Ethernet again, 0x6558) cannot recurse past it either. The deepest
+ * legal frame (MPLS, pseudowire Ethernet, IP, GRE, ERSPAN Ethernet, IP,
+ * UDP, VXLAN Ethernet, IP) enters about 16. */
+#define DECODE_MAX_LAYERS 32
 /* Labels in one MPLS stack worth reading before calling it malformed. */
 #define MPLS_MAX_LABELS 16
 
@@ -131,6 +137,17 @@ struct layer {
     bool outer_only;/* stop at the first IP header's addresses (sharding) */
 };
 
+/* Every decoder starts with this: one more layer for the frame, or the
+ * frame is ignored as too deep. */
+#define LAYER_ENTER(L)                                                         \
+    do {                                                                       \
+        if ((L)->d->layers >= DECODE_MAX_LAYERS) {                             \
+            (L)->d->too_deep = true;                                           \
+            return DECODE_IGNORED;                                             \
+        }                                                                      \
+        (L)->d->layers++;                                                      \
+    } while (0)
+
 static enum decode_status decode_ethernet(const struct layer *L,
                                           struct cursor c, struct packet *out);
 static enum decode_status decode_ethertype(const struct layer *L,
@@ -148,8 +165,10 @@ static enum decode_status decode_ip_by_version(const struct layer *L,
  * deep as tlsmon follows. */
 static bool enter_tunnel(const struct layer *L, bool cut, struct layer *in)
 {
-    if (L->depth >= DECODE_MAX_DEPTH)
+    if (L->depth >= DECODE_MAX_DEPTH) {
+        L->d->too_deep = true;
         return false;
+    }
     *in = *L;
     in->depth++;
     in->frame_cut = L->frame_cut || cut;
@@ -218,6 +237,7 @@ static enum decode_status decode_tcp(struct cursor l4, uint32_t declared,
 static enum decode_status decode_vxlan(const struct layer *L, struct cursor c,
                                        struct packet *out)
 {
+    LAYER_ENTER(L);
     uint8_t flags;
 
     if (!cursor_u8(&c, &flags) || !(flags & 0x08) || !cursor_skip(&c, 7))
@@ -233,6 +253,7 @@ static enum decode_status decode_80211_data(const struct layer *L,
                                             struct cursor c,
                                             struct packet *out)
 {
+    LAYER_ENTER(L);
     uint8_t fc0, fc1, fc_type, fc_flags, dsap, ssap, ctrl;
     uint16_t type;
     size_t hdr = 24;
@@ -274,6 +295,7 @@ static enum decode_status decode_80211_data(const struct layer *L,
 static enum decode_status decode_capwap(const struct layer *L, struct cursor c,
                                         struct packet *out)
 {
+    LAYER_ENTER(L);
     struct cursor start = c;
     uint8_t preamble;
     uint32_t bits, hlen, wbid;
@@ -304,6 +326,7 @@ static enum decode_status decode_capwap(const struct layer *L, struct cursor c,
 static enum decode_status decode_gtp_u(const struct layer *L, struct cursor c,
                                        struct packet *out)
 {
+    LAYER_ENTER(L);
     uint8_t flags, type, ext_len, next;
     uint16_t len;
     struct cursor pdu;
@@ -337,6 +360,7 @@ static enum decode_status decode_gtp_u(const struct layer *L, struct cursor c,
 static enum decode_status decode_udp(const struct layer *L, struct cursor l4,
                                      uint32_t declared, struct packet *out)
 {
+    LAYER_ENTER(L);
     uint16_t udp_len;
     struct cursor body;
     struct layer in;
@@ -388,6 +412,7 @@ static enum decode_status decode_ip_in_ip(const struct layer *L,
                                           struct cursor c, bool cut,
                                           int version, struct packet *out)
 {
+    LAYER_ENTER(L);
     struct layer in;
 
     if (!enter_tunnel(L, cut, &in))
@@ -404,6 +429,7 @@ static enum decode_status decode_ip_in_ip(const struct layer *L,
 static enum decode_status decode_gre(const struct layer *L, struct cursor c,
                                      bool cut, struct packet *out)
 {
+    LAYER_ENTER(L);
     uint16_t flags, proto;
     struct layer in;
 
@@ -424,6 +450,8 @@ static enum decode_status decode_gre(const struct layer *L, struct cursor c,
             return DECODE_MALFORMED;
         return decode_ethernet(&in, c, out);
     }
+    if (proto == ETH_TEB) /* this tunnel's own payload, not one more */
+        return decode_ethernet(&in, c, out);
     return decode_ethertype(&in, c, proto, out);
 }
 
@@ -434,6 +462,7 @@ static enum decode_status decode_ip_payload(const struct layer *L,
                                             uint32_t declared, bool cut,
                                             struct packet *out)
 {
+    LAYER_ENTER(L);
     switch (out->ip_proto) {
     case IPPROTO_TCP_:
         return decode_tcp(l4, declared, out);
@@ -477,6 +506,7 @@ static bool captured_span(size_t avail, uint32_t declared, bool frame_cut,
 static enum decode_status decode_ipv4(const struct layer *L, struct cursor c,
                                       bool reassembled, struct packet *out)
 {
+    LAYER_ENTER(L);
     struct decoder *d = L->d;
     uint8_t vihl, proto;
     uint16_t total, frag;
@@ -559,6 +589,7 @@ static enum decode_status decode_ipv4(const struct layer *L, struct cursor c,
 static enum decode_status decode_ipv6(const struct layer *L, struct cursor c,
                                       struct packet *out)
 {
+    LAYER_ENTER(L);
     struct decoder *d = L->d;
     uint32_t vtcfl, declared, span;
     uint16_t plen;
@@ -648,6 +679,7 @@ static enum decode_status decode_ip_by_version(const struct layer *L,
                                                struct cursor c,
                                                struct packet *out)
 {
+    LAYER_ENTER(L);
     uint8_t v;
 
     if (!cursor_peek_u8(&c, 0, &v))
@@ -698,6 +730,7 @@ static enum decode_status decode_ppp(const struct layer *L, struct cursor c,
 static enum decode_status decode_pppoe(const struct layer *L, struct cursor c,
                                        struct packet *out)
 {
+    LAYER_ENTER(L);
     uint8_t ver_type, code;
     uint16_t len;
     struct cursor ppp;
@@ -722,6 +755,7 @@ static enum decode_status decode_pppoe(const struct layer *L, struct cursor c,
 static enum decode_status decode_mpls(const struct layer *L, struct cursor c,
                                       struct packet *out)
 {
+    LAYER_ENTER(L);
     uint32_t entry;
     uint8_t first;
     struct layer in;
@@ -756,6 +790,7 @@ static enum decode_status decode_ethertype(const struct layer *L,
                                            struct cursor c, uint16_t type,
                                            struct packet *out)
 {
+    LAYER_ENTER(L);
     uint16_t tci;
     uint8_t cmd_len;
 
@@ -786,8 +821,13 @@ static enum decode_status decode_ethertype(const struct layer *L,
         case ETH_MPLS_UNICAST:
         case ETH_MPLS_MULTICAST:
             return decode_mpls(L, c, out);
-        case ETH_TEB:
-            return decode_ethernet(L, c, out);
+        case ETH_TEB: {
+            /* Ethernet inside Ethernet is a tunnel like any other. */
+            struct layer in;
+            if (!enter_tunnel(L, false, &in))
+                return DECODE_IGNORED;
+            return decode_ethernet(&in, c, out);
+        }
         default:
             return DECODE_IGNORED;
         }
@@ -797,6 +837,7 @@ static enum decode_status decode_ethertype(const struct layer *L,
 static enum decode_status decode_ethernet(const struct layer *L,
                                           struct cursor c, struct packet *out)
 {
+    LAYER_ENTER(L);
     uint16_t type;
 
     if (!cursor_skip(&c, 12) || !cursor_u16(&c, &type))
@@ -814,6 +855,7 @@ static enum decode_status decode_bsd_family(const struct layer *L,
                                             struct cursor c, uint32_t af,
                                             struct packet *out)
 {
+    LAYER_ENTER(L);
     if (af == BSD_AF_INET)
         return decode_ipv4(L, c, false, out);
     if (bsd_family_known(af))
@@ -824,6 +866,7 @@ static enum decode_status decode_bsd_family(const struct layer *L,
 static enum decode_status decode_link(const struct layer *L, int linktype,
                                       struct cursor c, struct packet *out)
 {
+    LAYER_ENTER(L);
     uint16_t type;
     uint32_t af;
     struct cursor be;
@@ -903,7 +946,11 @@ enum decode_status decode_packet(struct decoder *d, int linktype,
 
     struct layer L = {d, ts_us, cap_len < wire_len, 0, false, false};
 
+    d->layers = 0;
+    d->too_deep = false;
     st = decode_link(&L, linktype, cursor_make(frame, cap_len), out);
+    if (d->too_deep)
+        d->stats.too_deep++;
     switch (st) {
     case DECODE_OK:
         d->stats.ok++;

@@ -152,6 +152,7 @@ struct run_stats *pipeline_stats(struct pipeline *p)
     p->stats.server_profiles_evicted = server_profiles_evicted(p->profiles);
     p->stats.memory_bytes_max = p->budget.peak;
     p->stats.memcap_refused = p->budget.refused;
+    p->stats.packets_too_deep = p->decoder.stats.too_deep;
     return &p->stats;
 }
 
@@ -878,6 +879,7 @@ void pipeline_finish(struct pipeline *p)
         end_flow(p, f, ENDED_CAPTURE_END);
     }
     p->current = NULL;
+    p->stats.packets_too_deep = p->decoder.stats.too_deep;
     p->stats.ip_fragments = p->decoder.stats.fragments;
     p->stats.ip_reassembled = p->decoder.stats.reassembled;
     p->stats.ip_frag_dropped = p->decoder.stats.frag_dropped;
