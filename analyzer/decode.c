@@ -339,7 +339,7 @@ static enum decode_status decode_gtp_u(const struct layer *L, struct cursor c,
     if (!cursor_sub(&c, len, &pdu)) {
         if (!L->frame_cut)
             return DECODE_MALFORMED;
-        cursor_sub(&c, cursor_left(&c), &pdu);
+        pdu = cursor_take(&c, len);
     }
     if (flags & 0x07) {
         if (!cursor_skip(&pdu, 3) || !cursor_u8(&pdu, &next))
@@ -374,8 +374,8 @@ static enum decode_status decode_udp(const struct layer *L, struct cursor l4,
     if (udp_len < 8 || udp_len > declared)
         return DECODE_MALFORMED;
     want = udp_len - 8u;
-    n = cursor_left(&l4) < want ? cursor_left(&l4) : want;
-    cursor_sub(&l4, n, &body);
+    body = cursor_take(&l4, want);
+    n = cursor_left(&body);
     out->payload = n ? cursor_rest(&body, &n) : NULL;
     out->payload_len = (uint32_t)n;
     out->payload_truncated = want > n;
@@ -705,12 +705,13 @@ static enum decode_status decode_ppp(const struct layer *L, struct cursor c,
     uint16_t proto;
 
     if (cursor_peek_u8(&c, 0, &first) && cursor_peek_u8(&c, 1, &second) &&
-        first == PPP_ADDRESS && second == PPP_CONTROL)
-        cursor_skip(&c, 2);
+        first == PPP_ADDRESS && second == PPP_CONTROL && !cursor_skip(&c, 2))
+        return DECODE_MALFORMED;
     if (!cursor_peek_u8(&c, 0, &first))
         return DECODE_MALFORMED;
     if (first & 1) {
-        cursor_skip(&c, 1);
+        if (!cursor_skip(&c, 1))
+            return DECODE_MALFORMED;
         proto = first;
     } else if (!cursor_u16(&c, &proto)) {
         return DECODE_MALFORMED;
@@ -743,7 +744,7 @@ static enum decode_status decode_pppoe(const struct layer *L, struct cursor c,
     if (!cursor_sub(&c, len, &ppp)) {
         if (!L->frame_cut)
             return DECODE_MALFORMED;
-        cursor_sub(&c, cursor_left(&c), &ppp);
+        ppp = cursor_take(&c, len);
     }
     return decode_ppp(L, ppp, out);
 }
@@ -919,7 +920,8 @@ static enum decode_status decode_link(const struct layer *L, int linktype,
         if (!cursor_u32le(&c, &af))
             return DECODE_MALFORMED;
         if (!bsd_family_known(af)) {
-            cursor_u32(&be, &af);
+            if (!cursor_u32(&be, &af))
+                return DECODE_MALFORMED;
             c = be;
         }
         return decode_bsd_family(L, c, af, out);

@@ -508,7 +508,8 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
         if (!f->tls || f->decided_in_callback)
             return;
         struct cursor in = cursor_make(data, len);
-        cursor_skip(&in, len - rest);
+        if (!cursor_skip(&in, len - rest))
+            return; /* rest <= len: cannot happen */
         size_t n;
         data = cursor_rest(&in, &n);
         len = (uint32_t)n;

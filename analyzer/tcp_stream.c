@@ -369,7 +369,8 @@ static void place_segment(struct tcp_stream *s,
                 return;
             }
             add_dup(s, behind);
-            cursor_skip(&payload, behind);
+            if (!cursor_skip(&payload, behind))
+                return; /* behind < left: cannot happen */
             seq += behind;
             left -= behind;
         }

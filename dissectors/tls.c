@@ -779,9 +779,7 @@ static void read_handshake_bytes(struct tls_session *s, int side,
 
     while (cursor_left(in) > 0 && !is_decided(s)) {
         if (p->msg_skip) {
-            size_t n = cursor_left(in) < p->msg_skip ? cursor_left(in)
-                                                     : p->msg_skip;
-            cursor_skip(in, n);
+            size_t n = cursor_take(in, p->msg_skip).len;
             p->msg_skip -= (uint32_t)n;
             continue;
         }

@@ -629,7 +629,10 @@ static void keep_cert(struct cert_chain *out, struct cursor *cert, size_t room)
     }
     out->certs[out->n_certs].off = out->der_len;
     out->certs[out->n_certs].len = (uint32_t)len;
-    cursor_copy(cert, out->der + out->der_len, len);
+    if (!cursor_copy(cert, out->der + out->der_len, len)) {
+        out->truncated = true; /* len is what is left: cannot happen */
+        return;
+    }
     out->der_len += (uint32_t)len;
     out->n_certs++;
 }
