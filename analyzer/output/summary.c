@@ -676,7 +676,7 @@ void summary_print_text(FILE *fp, const struct summary *s,
     for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++) {
         if (s->by_outcome[o] == 0)
             continue;
-        fprintf(fp, "  %s%s%s %" PRIu64, color ? outcome_color(o) : "",
+        fprintf(fp, "  %s%s%s %" PRIu64, color ? outcome_color((enum hs_outcome)o) : "",
                 outcome_name((enum hs_outcome)o), color ? ANSI_RESET : "",
                 s->by_outcome[o]);
     }

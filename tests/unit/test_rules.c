@@ -49,7 +49,8 @@ static struct handshake *record(void)
     rec.alerts[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
                                        .level = 2, .description = 70,
                                        .stage = STAGE_CLIENT_HELLO};
-    rec.n_alerts = rec.n_alerts_total = 1;
+    rec.n_alerts = 1;
+    rec.n_alerts_total = 1;
     rec.outcome = OUTCOME_FAILED;
     rec.ended_by = ENDED_ALERT;
     rec.ended_by_side = TLS_SIDE_SERVER;
@@ -559,7 +560,7 @@ static void test_prescan_limits(void **state)
     (void)state;
     size_t n = 1 << 20;
     char *text = test_malloc(n + 64);
-    int off = snprintf(text, 64, "rules: ");
+    size_t off = (size_t)snprintf(text, 64, "rules: ");
     memset(text + off, '[', n);
     text[off + n] = '\n';
     text[off + n + 1] = '\0';

@@ -1424,7 +1424,7 @@ static void test_alert_records(void **state)
     struct tls_session *s = run(t12, 1, 0, 0);
     const struct handshake *h = tls_record(s);
     for (int i = 0; i < 10; i++)
-        tls_feed(s, 1, warn, sizeof warn, T0 + 100 + (uint64_t)i);
+        tls_feed(s, 1, warn, sizeof warn, (uint64_t)(T0 + 100u) + (unsigned)i);
     assert_false(tls_decided(s));
     assert_int_equal(h->n_alerts, HS_MAX_ALERTS);
     assert_int_equal(h->n_alerts_total, 20);
