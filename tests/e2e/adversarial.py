@@ -214,6 +214,16 @@ def make_interleaved(new, scale):
                 w.tcp(c, cp, s, 443, 1001 + 1 + 2 * kk, 5001, PSH | ACK, b"\x16")
         w.close()
 
+    # One flow, 100 000 one-byte segments with every other byte missing
+    # (a sorted list made this O(n^2): 14 s).
+    w = new("one-flow-tiny-ooo")
+    c, s = addr(500_000), addr(500_000 + 0x800000)
+    w.tcp(c, 7000, s, 443, 1000, 0, SYN)
+    w.tcp(s, 443, c, 7000, 5000, 1001, SYN | ACK)
+    for k in range(100_000 // scale):
+        w.tcp(c, 7000, s, 443, 1001 + 1 + 2 * k, 5001, PSH | ACK, b"\x16")
+    w.close()
+
     # A SYN flood first (20 000 flows, 12 MB of entries), then the last
     # 1 500 grow: memory grows only after every flow exists.
     w = new("interleaved-syn-then-grow")

@@ -195,12 +195,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const uint8_t junk = 0xA5;
             uint64_t delivered = t[0].s.delivered;
             uint32_t dups = t[0].s.dup_bytes, gaps = t[0].s.gaps;
+            /* A keep-alive is a packet too: it may end the wait of a hole
+             * already acknowledged, and that hole is then declared. */
+            bool waiting = t[0].s.hole_pending;
             tcp_stream_segment(&t[0].s, &lim, 0, t[0].s.next_seq - 1, &junk, 1,
                                ts, &sink);
             given0 += 1;
-            check(t[0].s.delivered == delivered);
             check(t[0].s.dup_bytes == dups + 1);
-            check(t[0].s.gaps == gaps);
+            if (!waiting) {
+                check(t[0].s.delivered == delivered);
+                check(t[0].s.gaps == gaps);
+            }
             if (op & 0x80)
                 tcp_stream_flush(&t[0].s, &lim, 0, ts, &sink);
             break;
