@@ -3050,6 +3050,46 @@ cap_change_after() {
     expect 'tls.alert_message.desc==48 && tcp.dstport==4560' 3
 }
 
+# What a capture point does to real connections (capture-point.py): the two
+# directions merged with their own delays, so the client's ACK is seen
+# before a segment of the server's flight it acknowledges; and a RST forged
+# in the server's name, outside the window, which the client's stack
+# ignores. tlsmon must read both handshakes as the stacks did.
+cap_ack_before_data() {
+    capture_start ack-before-data 4800
+    in_ns ip link set lo mtu 1280 gso_max_segs 1
+    cert_server 4800 server-big -cert_chain "$CERTS/big-chain.pem"
+    must_pass s_client_say "hello big chain" 1 -connect 127.0.0.1:4800 \
+        -tls1_2 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    in_ns ip link set lo mtu 65536 gso_max_segs 65535
+    python3 "$HERE/capture-point.py" ack-first "$HERE/$CAP_NAME.pcap" 4800
+    # tshark does not put the moved segment back (it sees it as a
+    # retransmission), so it finds no Certificate here; tlsmon must.
+    expect "$SH12" 1
+    expect 'tcp.analysis.ack_lost_segment' 1
+}
+
+cap_rst_forged_out_of_window() {
+    capture_start rst-forged-out-of-window 4801
+    server_start 4801 openssl s_server -accept 4801 -naccept 1 -rev \
+        -tls1_3 -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_pass s_client_say "hello despite a forged reset" 1 \
+        -connect 127.0.0.1:4801 -tls1_3 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    python3 "$HERE/capture-point.py" forged-rst "$HERE/$CAP_NAME.pcap" 4801
+    # tshark's sequence analysis takes the forged RST's number for the
+    # server's and no longer decodes the ServerHello (differential.py reads
+    # this capture without it).
+    expect 'tcp.flags.reset==1' 1
+    expect 'tls.handshake.type==1' 1
+}
+
+CAPTURE_POINT_SCENARIOS=(ack-before-data rst-forged-out-of-window)
+
 STARTTLS_SCENARIOS=(starttls-smtp starttls-smtp-refused starttls-imap
      starttls-imap-refused starttls-pop3 starttls-pop3-refused starttls-ftp
      starttls-ftp-refused starttls-xmpp starttls-xmpp-refused starttls-ldap starttls-ldap-refused
@@ -3074,6 +3114,8 @@ ALL+=("${CAUSE_SCENARIOS[@]}")
 ALL+=("${KEYLOG_SCENARIOS[@]}")
 ALL+=("${OUTCOME_SCENARIOS[@]}")
 ALL+=(change-before change-after)
+
+ALL+=("${CAPTURE_POINT_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do
