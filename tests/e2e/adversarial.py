@@ -278,6 +278,14 @@ def make_cases(tmp, scale):
                         b"".join(record(23, b"") for _ in range(60000))))
     w.close()
 
+    # Past the per-direction dissection cap (1 MiB) before any decision,
+    # then both FINs: the record is decided by the FIN that really ended
+    # it, not at the end of the capture.
+    w = new("past-stream-cap")
+    filler = b"".join(record(22, b"\x0e\x00\x00\x00" * 4000) for _ in range(80))
+    conn(w, 12, segments(handshake_records(client_hello()) + filler))
+    w.close()
+
     w = new("10000-alerts")
     sh = b"\x02\x00\x00\x26" + struct.pack(">H", 0x0303) + b"\x22" * 32 + b"\x00\xc0\x2f\x00"
     conn(w, 5, segments(handshake_records(client_hello())),
@@ -432,6 +440,14 @@ def main():
                   proc.returncode == 2 and "packet" in err, err[-300:])
             check("lying-record-lengths: the handshake before the break is kept",
                   summary.get("handshakes", 0) == 1, summary.get("handshakes"))
+        if name == "past-stream-cap":
+            recs = [json.loads(l) for l in lines if '"tlsmon.handshake"' in l]
+            t = recs[0]["tlsmon"] if len(recs) == 1 else {}
+            check("past-stream-cap: one record, ended by the FIN, marked capped",
+                  len(recs) == 1 and t.get("ended_by") == "fin"
+                  and t.get("stream_capped") is True, recs[:1])
+            check("past-stream-cap: cap hit counted", run_stats.get("stream_cap_hits") == 1,
+                  run_stats)
         if name == "timestamp-top-bit":
             recs = [json.loads(l) for l in lines if '"tlsmon.handshake"' in l]
             ends = sorted(r["event"]["end"] for r in recs)
