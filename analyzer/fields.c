@@ -2365,8 +2365,9 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.ndpi.category", FT_STRING, "nDPI category",
            g_ndpi_category),
     SCALAR("tlsmon.ndpi.server_name", FT_STRING,
-           "nDPI's reading of the SNI; tls.client.server_name is tlsmon's "
-           "and the one to trust", g_ndpi_server_name),
+           "nDPI's reading of the SNI, non-printable bytes escaped; "
+           "tls.client.server_name is tlsmon's and the one to trust",
+           g_ndpi_server_name),
     SCALAR("tlsmon.ndpi.tls_version", FT_VERSION,
            "nDPI's reading of the TLS version; tls.version is tlsmon's",
            g_ndpi_tls_version),

@@ -286,6 +286,12 @@ def make_cases(tmp, scale):
     conn(w, 12, segments(handshake_records(client_hello()) + filler))
     w.close()
 
+    # A server name of attacker bytes: invalid UTF-8, U+2028, ESC, a
+    # backslash. Every name field, nDPI's reading too, is escaped.
+    w = new("hostile-sni")
+    conn(w, 13, [handshake_records(client_hello(sni=b"evil\xff\xe2\x80\xa8\x1b[2J\\x.test"))])
+    w.close()
+
     w = new("10000-alerts")
     sh = b"\x02\x00\x00\x26" + struct.pack(">H", 0x0303) + b"\x22" * 32 + b"\x00\xc0\x2f\x00"
     conn(w, 5, segments(handshake_records(client_hello())),
@@ -440,6 +446,15 @@ def main():
                   proc.returncode == 2 and "packet" in err, err[-300:])
             check("lying-record-lengths: the handshake before the break is kept",
                   summary.get("handshakes", 0) == 1, summary.get("handshakes"))
+        if name == "hostile-sni":
+            import re
+            recs = [json.loads(l) for l in lines if '"tlsmon.handshake"' in l]
+            names = [recs[0]["tls"]["client"]["server_name"],
+                     recs[0]["tlsmon"].get("ndpi", {}).get("server_name", "")] if recs else []
+            escaped = re.compile(r"^(?:[\x21-\x5b\x5d-\x7e]|\\x[0-9a-f]{2})*$")
+            check("hostile-sni: every name field escaped (nDPI's too)",
+                  len(names) == 2 and all(escaped.match(n) for n in names)
+                  and all(b < 0x80 for b in proc.stdout), names)
         if name == "past-stream-cap":
             recs = [json.loads(l) for l in lines if '"tlsmon.handshake"' in l]
             t = recs[0]["tlsmon"] if len(recs) == 1 else {}
