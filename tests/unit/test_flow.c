@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyzer/flow.h"
+#include "analyzer/memcap.h"
 
 static struct packet make_packet(uint32_t src, uint16_t sport, uint32_t dst,
                                  uint16_t dport, uint16_t vlan)
@@ -124,6 +125,56 @@ static void test_growth_keeps_every_flow_findable(void **state)
     drain(&t);
 }
 
+/* Entries and buckets are charged to the memcap as they come; making room
+ * for a new entry or a larger bucket array asks the owner to reclaim first,
+ * and what cannot be made room for is refused, never charged past it. */
+static struct flow_table *reclaim_table;
+static unsigned reclaimed;
+
+static bool reclaim_oldest(void *ctx, uint64_t need)
+{
+    (void)ctx, (void)need;
+    struct flow *old = flow_oldest(reclaim_table);
+    if (!old)
+        return false;
+    flow_remove(reclaim_table, old);
+    reclaimed++;
+    return true;
+}
+
+static void test_memcap_charged(void **state)
+{
+    (void)state;
+    struct flow_table t;
+    struct memcap m = {0};
+    assert_true(flow_table_init(&t, 4));
+    flow_table_charge(&t, &m);
+    uint64_t buckets = m.used;
+    assert_true(buckets >= 16 * sizeof(struct flow *));
+    int side;
+    for (uint32_t i = 0; i < 100; i++) {
+        struct packet p = make_packet(i, 1000, ~i, 443, 0);
+        assert_non_null(flow_lookup(&t, &p, &side, true));
+    }
+    /* Each entry at its real cost, the grown buckets too. */
+    assert_true(m.used >= 100 * (sizeof(struct flow) + 8) + 64 * sizeof(void *));
+    /* A cap: the oldest flows make room for new ones. */
+    m.limit = m.used;
+    m.reclaim = reclaim_oldest;
+    reclaim_table = &t;
+    reclaimed = 0;
+    for (uint32_t i = 100; i < 200; i++) {
+        struct packet p = make_packet(i, 1000, ~i, 443, 0);
+        assert_non_null(flow_lookup(&t, &p, &side, true));
+        assert_true(m.used <= m.limit);
+    }
+    assert_int_equal(reclaimed, 100);
+    assert_int_equal(t.count, 100);
+    assert_true(m.peak <= m.limit);
+    drain(&t);
+    assert_int_equal(m.used, 0);
+}
+
 static void test_ipv6_addresses_compare_whole(void **state)
 {
     (void)state;
@@ -153,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_lru_order_follows_activity),
         cmocka_unit_test(test_growth_keeps_every_flow_findable),
         cmocka_unit_test(test_ipv6_addresses_compare_whole),
+        cmocka_unit_test(test_memcap_charged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
