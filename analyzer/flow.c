@@ -11,6 +11,10 @@
 #define FLOW_MAX_LOAD 2
 /* RFC 7323 §2.3: a shift count above 14 is used as 14. */
 #define MAX_WSCALE 14
+/* The scale assumed when the SYNs were not seen (a capture that began
+ * mid-connection): Linux's default. Taking 14 would make the window a
+ * gigabyte and let a quarter of all random RSTs through. */
+#define UNSEEN_WSCALE 7
 
 static uint64_t buckets_cost(uint32_t n)
 {
@@ -239,7 +243,7 @@ uint32_t flow_offered_window(const struct flow *f, int side, uint16_t window,
     if (syn)
         shift = 0;
     else if (!f->syn_from[0] || !f->syn_from[1])
-        shift = MAX_WSCALE;
+        shift = UNSEEN_WSCALE;
     else if (f->wscale[0] < 0 || f->wscale[1] < 0)
         shift = 0;
     else

@@ -112,8 +112,8 @@ void flow_remove(struct flow_table *t, struct flow *f);
 void flow_note_syn(struct flow *f, int side, int wscale);
 /* The receive window `side` offers in a packet with window field
  * `window`, in bytes: scaled when both SYNs agreed to scaling (RFC 7323),
- * unscaled when a SYN refused it, and scaled by the most a stack may use
- * when the SYNs were not seen. A SYN's own window is never scaled. */
+ * unscaled when a SYN refused it, and by 7 (Linux's default) when the SYNs
+ * were not seen. A SYN's own window is never scaled. */
 uint32_t flow_offered_window(const struct flow *f, int side, uint16_t window,
                              bool syn);
 

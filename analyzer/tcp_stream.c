@@ -195,6 +195,8 @@ static void deliver(struct tcp_stream *s, int side, const uint8_t *data,
         /* The bytes the peer had acknowledged came after all. */
         s->hole_pending = false;
         s->late_fills++;
+    } else if (s->hole_pending) {
+        s->hole_wait = 0; /* they are coming: wait on from here */
     }
     if (sink && sink->data)
         sink->data(sink->ctx, side, data, len, ts_us);
@@ -500,8 +502,15 @@ void tcp_stream_acked(struct tcp_stream *s, const struct stream_limits *lim,
                       const struct stream_sink *sink)
 {
     stream_opening_ack(&s->opening, ack);
-    if (!s->started)
+    if (!s->started) {
+        /* No byte of this direction yet (a capture that began
+         * mid-connection): the acknowledgement says where it stands. */
+        if (!s->peer_acked || (seq_before(s->peer_ack, ack) &&
+                               ack - s->peer_ack < SEQ_WINDOW))
+            s->peer_ack = ack;
+        s->peer_acked = true;
         return;
+    }
     bool ahead = seq_before(s->next_seq, ack);
     uint32_t distance = ahead ? ack - s->next_seq : s->next_seq - ack;
     if (distance >= SEQ_WINDOW)
@@ -530,12 +539,15 @@ void tcp_stream_window(struct tcp_stream *s, uint32_t bytes)
 
 bool tcp_stream_rst_in_window(const struct tcp_stream *s, uint32_t seq)
 {
-    if (!s->started || s->window == 0)
+    if ((!s->started && !s->peer_acked) || s->window == 0)
         return true;
     /* From the lowest byte the receiver may still expect (a stack resets
      * from its unacknowledged data too) to the end of the largest window it
-     * offered past the highest byte known to be sent; one more for a FIN. */
-    uint32_t low = s->next_seq, high = s->next_seq;
+     * offered past the highest byte known to be sent; one more for a FIN.
+     * Before any byte of this direction, the peer's acknowledgement is
+     * where it stands. */
+    uint32_t start = s->started ? s->next_seq : s->peer_ack;
+    uint32_t low = start, high = start;
     if (s->peer_acked && seq_before(s->peer_ack, low))
         low = s->peer_ack;
     if (s->peer_acked && seq_before(high, s->peer_ack))
@@ -549,7 +561,10 @@ bool tcp_stream_rst_in_window(const struct tcp_stream *s, uint32_t seq)
 void tcp_stream_flush(struct tcp_stream *s, const struct stream_limits *lim,
                       int side, uint64_t ts_us, const struct stream_sink *sink)
 {
-    s->hole_pending = false;
+    /* No more bytes come: what the peer acknowledged and we never saw is
+     * lost now. */
+    if (s->hole_pending)
+        declare_acked_holes(s, lim, side, ts_us, sink);
     for (;;) {
         drain(s, lim, side, ts_us, sink);
         const struct tcp_segment *first = tree_first(s->queue);

@@ -348,6 +348,34 @@ static void test_ack_before_data(void **state)
     fixture_free(f);
 }
 
+/* A hole the data trickles into waits as long as it keeps coming; at the
+ * stream's end, what was acknowledged and never came is lost. */
+static void test_acked_hole_slow_fill_and_flush(void **state)
+{
+    struct fixture *f = fixture_new(1 << 20);
+    char one[2] = "x";
+    (void)state;
+
+    tcp_stream_syn(&f->s, 0);
+    tcp_stream_acked(&f->s, &f->lim, 1, 201, 1, &f->sink); /* 200 bytes */
+    for (uint32_t i = 0; i < 200; i++) {
+        one[0] = (char)('a' + i % 26);
+        seg(f, 1 + i, one);
+        tcp_stream_acked(&f->s, &f->lim, 1, 201, 1, &f->sink);
+    }
+    assert_int_equal(f->s.gaps, 0);
+    assert_int_equal(f->s.delivered, 200);
+    assert_int_equal(f->s.late_fills, 1);
+
+    /* The tail acknowledged, then the stream ends before the wait. */
+    tcp_stream_acked(&f->s, &f->lim, 1, 211, 2, &f->sink);
+    tcp_stream_flush(&f->s, &f->lim, 1, 3, &f->sink);
+    assert_int_equal(f->s.gaps, 1);
+    assert_int_equal(f->s.gap_bytes, 10);
+    assert_false(f->s.hole_pending);
+    fixture_free(f);
+}
+
 /* Packets of this direction count as well as acks: a hole waits for as
  * many packets whichever side sends them. */
 static void test_hole_wait_counts_segments(void **state)
@@ -549,6 +577,18 @@ static void test_rst_window(void **state)
     assert_true(tcp_stream_rst_in_window(&f->s, 1105 + 500));
     assert_false(tcp_stream_rst_in_window(&f->s, 1105 + 501));
     fixture_free(f);
+
+    /* A capture that began mid-connection, before any byte of this
+     * direction: the peer's acknowledgement is where it stands. */
+    f = fixture_new(1024);
+    tcp_stream_acked(&f->s, &f->lim, 1, 70000, 1, &f->sink);
+    tcp_stream_window(&f->s, 1000);
+    assert_true(tcp_stream_rst_in_window(&f->s, 70000));
+    assert_true(tcp_stream_rst_in_window(&f->s, 71000));
+    assert_false(tcp_stream_rst_in_window(&f->s, 71001));
+    assert_false(tcp_stream_rst_in_window(&f->s, 69999));
+    assert_false(tcp_stream_rst_in_window(&f->s, 70000 + (256u << 20)));
+    fixture_free(f);
 }
 
 static void test_cap_zero(void **state)
@@ -749,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_ack_gap),
         cmocka_unit_test(test_ack_before_data),
         cmocka_unit_test(test_hole_wait_counts_segments),
+        cmocka_unit_test(test_acked_hole_slow_fill_and_flush),
         cmocka_unit_test(test_cap_gap),
         cmocka_unit_test(test_segment_cap_and_cost),
         cmocka_unit_test(test_memcap_refuses),
