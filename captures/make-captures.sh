@@ -957,15 +957,19 @@ cap_cert_ecdsa_tls12() {
 # Four 4096-bit certificates (about 7 kB) over a 1280-byte MTU, without
 # segmentation offload (else tcpdump on lo sees 4 kB super-packets): the
 # Certificate message spans many TCP segments.
-cap_cert_big_chain() {
-    capture_start cert-big-chain 4467
+big_chain_handshake() { # PORT (the capture is started)
     in_ns ip link set lo mtu 1280 gso_max_segs 1
-    cert_server 4467 server-big -cert_chain "$CERTS/big-chain.pem"
-    must_pass s_client_say "hello big chain" 1 -connect 127.0.0.1:4467 \
+    cert_server "$1" server-big -cert_chain "$CERTS/big-chain.pem"
+    must_pass s_client_say "hello big chain" 1 -connect 127.0.0.1:"$1" \
         -tls1_2 -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
     in_ns ip link set lo mtu 65536 gso_max_segs 65535
+}
+
+cap_cert_big_chain() {
+    capture_start cert-big-chain 4467
+    big_chain_handshake 4467
     expect 'tls.handshake.type==11' 1
     expect 'tcp.srcport==4467 && tcp.len>1000' 4
 }
@@ -3057,13 +3061,7 @@ cap_change_after() {
 # ignores. tlsmon must read both handshakes as the stacks did.
 cap_ack_before_data() {
     capture_start ack-before-data 4800
-    in_ns ip link set lo mtu 1280 gso_max_segs 1
-    cert_server 4800 server-big -cert_chain "$CERTS/big-chain.pem"
-    must_pass s_client_say "hello big chain" 1 -connect 127.0.0.1:4800 \
-        -tls1_2 -servername server.test "${VERIFY[@]}"
-    server_stop
-    capture_stop
-    in_ns ip link set lo mtu 65536 gso_max_segs 65535
+    big_chain_handshake 4800
     python3 "$HERE/capture-point.py" ack-first "$HERE/$CAP_NAME.pcap" 4800
     # tshark does not put the moved segment back (it sees it as a
     # retransmission), so it finds no Certificate here; tlsmon must.
@@ -3114,7 +3112,6 @@ ALL+=("${CAUSE_SCENARIOS[@]}")
 ALL+=("${KEYLOG_SCENARIOS[@]}")
 ALL+=("${OUTCOME_SCENARIOS[@]}")
 ALL+=(change-before change-after)
-
 ALL+=("${CAPTURE_POINT_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
