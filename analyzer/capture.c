@@ -43,6 +43,20 @@ enum capture_status capture_read_file(const char *path, const char *bpf,
                                 errs);
 }
 
+/* 9999-12-31T23:59:59Z: four-digit years, as ISO 8601 writes them. */
+#define MAX_TIMESTAMP_SEC 253402300799LL
+
+uint64_t capture_timestamp(long long sec, long long usec, uint64_t *last_good,
+                           uint64_t *invalid)
+{
+    if (sec < 0 || sec > MAX_TIMESTAMP_SEC || usec < 0 || usec >= 1000000) {
+        (*invalid)++;
+        return *last_good;
+    }
+    *last_good = (uint64_t)sec * 1000000ULL + (uint64_t)usec;
+    return *last_good;
+}
+
 enum capture_status capture_read_file_to(const char *path, const char *bpf,
                                          capture_frame_fn frame, void *ctx,
                                          struct run_stats *st, FILE *errs)
@@ -97,7 +111,7 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
     }
 
     enum capture_status status = CAPTURE_OK;
-    uint64_t n = 0;
+    uint64_t n = 0, last_ts = 0;
     struct capture_progress prog = progress_hook;
     for (;;) {
         struct pcap_pkthdr *hdr;
@@ -105,8 +119,8 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
         int rc = pcap_next_ex(pc, &hdr, &data);
         if (rc == 1) {
             n++;
-            uint64_t ts = (uint64_t)hdr->ts.tv_sec * 1000000ULL +
-                          (uint64_t)hdr->ts.tv_usec;
+            uint64_t ts = capture_timestamp(hdr->ts.tv_sec, hdr->ts.tv_usec,
+                                            &last_ts, &st->timestamps_invalid);
             frame(ctx, linktype, data, hdr->caplen, hdr->len, ts);
             if (prog.update && n % PROGRESS_EVERY == 0)
                 prog.update(prog.ctx, name, capture_stream_consumed(in),

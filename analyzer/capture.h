@@ -17,6 +17,14 @@ enum capture_status {
     CAPTURE_BAD_LINKTYPE,
 };
 
+/* A packet's timestamp in microseconds. One that cannot be a time (a
+ * negative second — the top bit set in a 64-bit pcapng field —, a year
+ * past 9999, microseconds past a second) would put the run's clock where
+ * no packet time can follow it: it is replaced by the last good one
+ * (*last_good, 0 before any) and counted in *invalid. */
+uint64_t capture_timestamp(long long sec, long long usec, uint64_t *last_good,
+                           uint64_t *invalid);
+
 /* Read every packet of `path` into `p`, applying `bpf` (may be NULL). Errors
  * go to `errs` as one line each. */
 enum capture_status capture_read_file(const char *path, const char *bpf,

@@ -28,9 +28,21 @@ struct classify_state {
     struct classify_result result;
 };
 
+struct memcap;
+
 struct classifier *classifier_new(void);
 void classifier_free(struct classifier *c);
+/* Charge what nDPI allocates for this classifier's flows to `m` (forced:
+ * nDPI cannot be refused memory; the caller enforces the cap after each
+ * call). Blocks count at their real size. */
+void classifier_charge(struct classifier *c, struct memcap *m);
 
+/* The most memory nDPI may take at once while it reads one more datagram
+ * of `l3_len` bytes of this flow: its flow object the first time, and its
+ * TLS reader's buffer, which it copies into a larger one (both exist while
+ * it does), plus the strings it keeps. */
+uint64_t classify_growth_bound(const struct classify_state *st,
+                               uint32_t l3_len);
 /* Feed one IP datagram of the flow (either direction). */
 void classify_packet(struct classifier *c, struct classify_state *st,
                      const uint8_t *l3, uint32_t l3_len, uint64_t ts_us);
@@ -40,11 +52,9 @@ void classify_finish(struct classifier *c, struct classify_state *st);
  * ClientHello with, when that answer was not TLS. */
 void classify_single(struct classifier *c, const uint8_t *l3, uint32_t l3_len,
                      uint64_t ts_us, struct classify_result *out);
-/* Bytes of nDPI state one flow holds while detection runs. */
-size_t classify_flow_state_size(void);
 /* nDPI's name of flow risk `bit` (ndpi_risk2str), NULL if none. */
 const char *classify_risk_name(unsigned bit);
 /* Free nDPI state without concluding (flow evicted early). */
-void classify_release(struct classify_state *st);
+void classify_release(struct classifier *c, struct classify_state *st);
 
 #endif

@@ -19,6 +19,11 @@ struct cursor {
     size_t off;
 };
 
+/* A read's result says whether it happened; ignoring it would let a parser
+ * go on with a value it never read, so the compiler refuses that (with
+ * -Werror). A (void) cast does not silence it: handle the failure. */
+#define CURSOR_MUST_USE __attribute__((warn_unused_result))
+
 /* Propagate a failed read to the caller: the only error path parsers need. */
 #define CURSOR_TRY(expr)                                                       \
     do {                                                                       \
@@ -42,12 +47,12 @@ static inline size_t cursor_pos(const struct cursor *c)
     return c->off;
 }
 
-static inline bool cursor_has(const struct cursor *c, size_t n)
+static inline CURSOR_MUST_USE bool cursor_has(const struct cursor *c, size_t n)
 {
     return n <= c->len - c->off;
 }
 
-static inline bool cursor_skip(struct cursor *c, size_t n)
+static inline CURSOR_MUST_USE bool cursor_skip(struct cursor *c, size_t n)
 {
     if (!cursor_has(c, n))
         return false;
@@ -55,7 +60,7 @@ static inline bool cursor_skip(struct cursor *c, size_t n)
     return true;
 }
 
-static inline bool cursor_u8(struct cursor *c, uint8_t *out)
+static inline CURSOR_MUST_USE bool cursor_u8(struct cursor *c, uint8_t *out)
 {
     if (!cursor_has(c, 1))
         return false;
@@ -64,7 +69,7 @@ static inline bool cursor_u8(struct cursor *c, uint8_t *out)
     return true;
 }
 
-static inline bool cursor_u16(struct cursor *c, uint16_t *out)
+static inline CURSOR_MUST_USE bool cursor_u16(struct cursor *c, uint16_t *out)
 {
     if (!cursor_has(c, 2))
         return false;
@@ -73,7 +78,7 @@ static inline bool cursor_u16(struct cursor *c, uint16_t *out)
     return true;
 }
 
-static inline bool cursor_u24(struct cursor *c, uint32_t *out)
+static inline CURSOR_MUST_USE bool cursor_u24(struct cursor *c, uint32_t *out)
 {
     if (!cursor_has(c, 3))
         return false;
@@ -83,7 +88,7 @@ static inline bool cursor_u24(struct cursor *c, uint32_t *out)
     return true;
 }
 
-static inline bool cursor_u32(struct cursor *c, uint32_t *out)
+static inline CURSOR_MUST_USE bool cursor_u32(struct cursor *c, uint32_t *out)
 {
     if (!cursor_has(c, 4))
         return false;
@@ -96,7 +101,7 @@ static inline bool cursor_u32(struct cursor *c, uint32_t *out)
 
 /* Little-endian reads, for capture-format headers written in host order
  * (BSD loopback family, some pcap link headers). */
-static inline bool cursor_u16le(struct cursor *c, uint16_t *out)
+static inline CURSOR_MUST_USE bool cursor_u16le(struct cursor *c, uint16_t *out)
 {
     if (!cursor_has(c, 2))
         return false;
@@ -105,7 +110,7 @@ static inline bool cursor_u16le(struct cursor *c, uint16_t *out)
     return true;
 }
 
-static inline bool cursor_u32le(struct cursor *c, uint32_t *out)
+static inline CURSOR_MUST_USE bool cursor_u32le(struct cursor *c, uint32_t *out)
 {
     if (!cursor_has(c, 4))
         return false;
@@ -118,7 +123,7 @@ static inline bool cursor_u32le(struct cursor *c, uint32_t *out)
 
 /* Look at the byte `ahead` positions past the read position without
  * consuming anything. */
-static inline bool cursor_peek_u8(const struct cursor *c, size_t ahead,
+static inline CURSOR_MUST_USE bool cursor_peek_u8(const struct cursor *c, size_t ahead,
                                   uint8_t *out)
 {
     if (!cursor_has(c, ahead + 1) || ahead + 1 == 0)
@@ -127,7 +132,7 @@ static inline bool cursor_peek_u8(const struct cursor *c, size_t ahead,
     return true;
 }
 
-static inline bool cursor_peek_u16(const struct cursor *c, size_t ahead,
+static inline CURSOR_MUST_USE bool cursor_peek_u16(const struct cursor *c, size_t ahead,
                                    uint16_t *out)
 {
     uint8_t hi, lo;
@@ -138,7 +143,7 @@ static inline bool cursor_peek_u16(const struct cursor *c, size_t ahead,
 }
 
 /* Copy n bytes out. */
-static inline bool cursor_copy(struct cursor *c, void *dst, size_t n)
+static inline CURSOR_MUST_USE bool cursor_copy(struct cursor *c, void *dst, size_t n)
 {
     if (!cursor_has(c, n))
         return false;
@@ -150,7 +155,7 @@ static inline bool cursor_copy(struct cursor *c, void *dst, size_t n)
 
 /* Split off the next n bytes as their own cursor (a length-prefixed vector):
  * reads inside `sub` can never reach past those n bytes. */
-static inline bool cursor_sub(struct cursor *c, size_t n, struct cursor *sub)
+static inline CURSOR_MUST_USE bool cursor_sub(struct cursor *c, size_t n, struct cursor *sub)
 {
     if (!cursor_has(c, n))
         return false;
@@ -159,8 +164,19 @@ static inline bool cursor_sub(struct cursor *c, size_t n, struct cursor *sub)
     return true;
 }
 
+/* Split off the next n bytes, or all that are left when fewer are (a span
+ * the snaplen cut short): cannot fail. */
+static inline struct cursor cursor_take(struct cursor *c, size_t n)
+{
+    size_t left = cursor_left(c);
+    struct cursor sub = cursor_make(c->base ? c->base + c->off : NULL,
+                                    n < left ? n : left);
+    c->off += sub.len;
+    return sub;
+}
+
 /* Vectors prefixed by a 1-, 2- or 3-byte length, the TLS wire idiom. */
-static inline bool cursor_vec8(struct cursor *c, struct cursor *sub)
+static inline CURSOR_MUST_USE bool cursor_vec8(struct cursor *c, struct cursor *sub)
 {
     uint8_t n;
     size_t save = c->off;
@@ -171,7 +187,7 @@ static inline bool cursor_vec8(struct cursor *c, struct cursor *sub)
     return true;
 }
 
-static inline bool cursor_vec16(struct cursor *c, struct cursor *sub)
+static inline CURSOR_MUST_USE bool cursor_vec16(struct cursor *c, struct cursor *sub)
 {
     uint16_t n;
     size_t save = c->off;
@@ -182,7 +198,7 @@ static inline bool cursor_vec16(struct cursor *c, struct cursor *sub)
     return true;
 }
 
-static inline bool cursor_vec24(struct cursor *c, struct cursor *sub)
+static inline CURSOR_MUST_USE bool cursor_vec24(struct cursor *c, struct cursor *sub)
 {
     uint32_t n;
     size_t save = c->off;

@@ -55,6 +55,12 @@
 /* Tunnels inside tunnels are legal but rare; past this many layers a frame
  * is an attack on the decoder, not traffic. */
 #define DECODE_MAX_DEPTH 4
+/* Decoders entered for one frame, whatever the path: every decoder counts
+ * itself in, so nesting that is no tunnel (an Ethernet frame whose type
+ * says Ethernet again, 0x6558) cannot recurse past it either. The deepest
+ * legal frame (MPLS, pseudowire Ethernet, IP, GRE, ERSPAN Ethernet, IP,
+ * UDP, VXLAN Ethernet, IP) enters about 16. */
+#define DECODE_MAX_LAYERS 32
 /* Labels in one MPLS stack worth reading before calling it malformed. */
 #define MPLS_MAX_LABELS 16
 
@@ -131,6 +137,17 @@ struct layer {
     bool outer_only;/* stop at the first IP header's addresses (sharding) */
 };
 
+/* Every decoder starts with this: one more layer for the frame, or the
+ * frame is ignored as too deep. */
+#define LAYER_ENTER(L)                                                         \
+    do {                                                                       \
+        if ((L)->d->layers >= DECODE_MAX_LAYERS) {                             \
+            (L)->d->too_deep = true;                                           \
+            return DECODE_IGNORED;                                             \
+        }                                                                      \
+        (L)->d->layers++;                                                      \
+    } while (0)
+
 static enum decode_status decode_ethernet(const struct layer *L,
                                           struct cursor c, struct packet *out);
 static enum decode_status decode_ethertype(const struct layer *L,
@@ -148,12 +165,33 @@ static enum decode_status decode_ip_by_version(const struct layer *L,
  * deep as tlsmon follows. */
 static bool enter_tunnel(const struct layer *L, bool cut, struct layer *in)
 {
-    if (L->depth >= DECODE_MAX_DEPTH)
+    if (L->depth >= DECODE_MAX_DEPTH) {
+        L->d->too_deep = true;
         return false;
+    }
     *in = *L;
     in->depth++;
     in->frame_cut = L->frame_cut || cut;
     return true;
+}
+
+/* The window scale option of a SYN (RFC 7323 §2.2), -1 without one. The
+ * options are kind, length, data, except the one-byte EOL and NOP. */
+static int8_t syn_window_scale(struct cursor opts)
+{
+    uint8_t kind, len, shift;
+    struct cursor body;
+
+    while (cursor_u8(&opts, &kind) && kind != 0) {
+        if (kind == 1)
+            continue;
+        if (!cursor_u8(&opts, &len) || len < 2 ||
+            !cursor_sub(&opts, len - 2u, &body))
+            return -1;
+        if (kind == 3 && len == 3 && cursor_u8(&body, &shift))
+            return (int8_t)(shift > 14 ? 14 : shift);
+    }
+    return -1;
 }
 
 /* `l4` holds the captured transport bytes (never more than the IP layer
@@ -164,25 +202,29 @@ static enum decode_status decode_tcp(struct cursor l4, uint32_t declared,
     uint8_t off_byte, flags;
     uint32_t hdr_len;
     size_t n;
+    struct cursor opts;
 
+    out->wscale = -1;
     if (declared < 20)
         return DECODE_MALFORMED;
     if (!cursor_u16(&l4, &out->sport) || !cursor_u16(&l4, &out->dport) ||
         !cursor_u32(&l4, &out->seq) || !cursor_u32(&l4, &out->ack) ||
         !cursor_u8(&l4, &off_byte) || !cursor_u8(&l4, &flags) ||
-        !cursor_skip(&l4, 6))
+        !cursor_u16(&l4, &out->window) || !cursor_skip(&l4, 4))
         return DECODE_MALFORMED;
     hdr_len = (uint32_t)(off_byte >> 4) * 4;
     if (hdr_len < 20 || hdr_len > declared)
         return DECODE_MALFORMED;
     out->tcp_flags = flags;
-    if (!cursor_skip(&l4, hdr_len - 20)) {
+    if (!cursor_sub(&l4, hdr_len - 20, &opts)) {
         /* Options are declared but the snaplen cut them off: the header
          * facts are all there, the payload is not. */
         out->payload_truncated = declared > hdr_len;
         out->payload_lost = declared - hdr_len;
         return DECODE_OK;
     }
+    if (flags & TCPF_SYN)
+        out->wscale = syn_window_scale(opts);
     out->payload = cursor_rest(&l4, &n);
     out->payload_len = (uint32_t)n;
     out->payload_truncated = declared - hdr_len > n;
@@ -197,6 +239,7 @@ static enum decode_status decode_tcp(struct cursor l4, uint32_t declared,
 static enum decode_status decode_vxlan(const struct layer *L, struct cursor c,
                                        struct packet *out)
 {
+    LAYER_ENTER(L);
     uint8_t flags;
 
     if (!cursor_u8(&c, &flags) || !(flags & 0x08) || !cursor_skip(&c, 7))
@@ -212,6 +255,7 @@ static enum decode_status decode_80211_data(const struct layer *L,
                                             struct cursor c,
                                             struct packet *out)
 {
+    LAYER_ENTER(L);
     uint8_t fc0, fc1, fc_type, fc_flags, dsap, ssap, ctrl;
     uint16_t type;
     size_t hdr = 24;
@@ -253,6 +297,7 @@ static enum decode_status decode_80211_data(const struct layer *L,
 static enum decode_status decode_capwap(const struct layer *L, struct cursor c,
                                         struct packet *out)
 {
+    LAYER_ENTER(L);
     struct cursor start = c;
     uint8_t preamble;
     uint32_t bits, hlen, wbid;
@@ -283,6 +328,7 @@ static enum decode_status decode_capwap(const struct layer *L, struct cursor c,
 static enum decode_status decode_gtp_u(const struct layer *L, struct cursor c,
                                        struct packet *out)
 {
+    LAYER_ENTER(L);
     uint8_t flags, type, ext_len, next;
     uint16_t len;
     struct cursor pdu;
@@ -295,7 +341,7 @@ static enum decode_status decode_gtp_u(const struct layer *L, struct cursor c,
     if (!cursor_sub(&c, len, &pdu)) {
         if (!L->frame_cut)
             return DECODE_MALFORMED;
-        cursor_sub(&c, cursor_left(&c), &pdu);
+        pdu = cursor_take(&c, len);
     }
     if (flags & 0x07) {
         if (!cursor_skip(&pdu, 3) || !cursor_u8(&pdu, &next))
@@ -316,6 +362,7 @@ static enum decode_status decode_gtp_u(const struct layer *L, struct cursor c,
 static enum decode_status decode_udp(const struct layer *L, struct cursor l4,
                                      uint32_t declared, struct packet *out)
 {
+    LAYER_ENTER(L);
     uint16_t udp_len;
     struct cursor body;
     struct layer in;
@@ -329,8 +376,8 @@ static enum decode_status decode_udp(const struct layer *L, struct cursor l4,
     if (udp_len < 8 || udp_len > declared)
         return DECODE_MALFORMED;
     want = udp_len - 8u;
-    n = cursor_left(&l4) < want ? cursor_left(&l4) : want;
-    cursor_sub(&l4, n, &body);
+    body = cursor_take(&l4, want);
+    n = cursor_left(&body);
     out->payload = n ? cursor_rest(&body, &n) : NULL;
     out->payload_len = (uint32_t)n;
     out->payload_truncated = want > n;
@@ -368,6 +415,7 @@ static enum decode_status decode_ip_in_ip(const struct layer *L,
                                           struct cursor c, bool cut,
                                           int version, struct packet *out)
 {
+    LAYER_ENTER(L);
     struct layer in;
 
     if (!enter_tunnel(L, cut, &in))
@@ -384,6 +432,7 @@ static enum decode_status decode_ip_in_ip(const struct layer *L,
 static enum decode_status decode_gre(const struct layer *L, struct cursor c,
                                      bool cut, struct packet *out)
 {
+    LAYER_ENTER(L);
     uint16_t flags, proto;
     struct layer in;
 
@@ -404,6 +453,8 @@ static enum decode_status decode_gre(const struct layer *L, struct cursor c,
             return DECODE_MALFORMED;
         return decode_ethernet(&in, c, out);
     }
+    if (proto == ETH_TEB) /* this tunnel's own payload, not one more */
+        return decode_ethernet(&in, c, out);
     return decode_ethertype(&in, c, proto, out);
 }
 
@@ -414,6 +465,7 @@ static enum decode_status decode_ip_payload(const struct layer *L,
                                             uint32_t declared, bool cut,
                                             struct packet *out)
 {
+    LAYER_ENTER(L);
     switch (out->ip_proto) {
     case IPPROTO_TCP_:
         return decode_tcp(l4, declared, out);
@@ -457,6 +509,7 @@ static bool captured_span(size_t avail, uint32_t declared, bool frame_cut,
 static enum decode_status decode_ipv4(const struct layer *L, struct cursor c,
                                       bool reassembled, struct packet *out)
 {
+    LAYER_ENTER(L);
     struct decoder *d = L->d;
     uint8_t vihl, proto;
     uint16_t total, frag;
@@ -539,6 +592,7 @@ static enum decode_status decode_ipv4(const struct layer *L, struct cursor c,
 static enum decode_status decode_ipv6(const struct layer *L, struct cursor c,
                                       struct packet *out)
 {
+    LAYER_ENTER(L);
     struct decoder *d = L->d;
     uint32_t vtcfl, declared, span;
     uint16_t plen;
@@ -628,6 +682,7 @@ static enum decode_status decode_ip_by_version(const struct layer *L,
                                                struct cursor c,
                                                struct packet *out)
 {
+    LAYER_ENTER(L);
     uint8_t v;
 
     if (!cursor_peek_u8(&c, 0, &v))
@@ -653,12 +708,13 @@ static enum decode_status decode_ppp(const struct layer *L, struct cursor c,
     uint16_t proto;
 
     if (cursor_peek_u8(&c, 0, &first) && cursor_peek_u8(&c, 1, &second) &&
-        first == PPP_ADDRESS && second == PPP_CONTROL)
-        cursor_skip(&c, 2);
+        first == PPP_ADDRESS && second == PPP_CONTROL && !cursor_skip(&c, 2))
+        return DECODE_MALFORMED;
     if (!cursor_peek_u8(&c, 0, &first))
         return DECODE_MALFORMED;
     if (first & 1) {
-        cursor_skip(&c, 1);
+        if (!cursor_skip(&c, 1))
+            return DECODE_MALFORMED;
         proto = first;
     } else if (!cursor_u16(&c, &proto)) {
         return DECODE_MALFORMED;
@@ -678,6 +734,7 @@ static enum decode_status decode_ppp(const struct layer *L, struct cursor c,
 static enum decode_status decode_pppoe(const struct layer *L, struct cursor c,
                                        struct packet *out)
 {
+    LAYER_ENTER(L);
     uint8_t ver_type, code;
     uint16_t len;
     struct cursor ppp;
@@ -690,7 +747,7 @@ static enum decode_status decode_pppoe(const struct layer *L, struct cursor c,
     if (!cursor_sub(&c, len, &ppp)) {
         if (!L->frame_cut)
             return DECODE_MALFORMED;
-        cursor_sub(&c, cursor_left(&c), &ppp);
+        ppp = cursor_take(&c, len);
     }
     return decode_ppp(L, ppp, out);
 }
@@ -702,6 +759,7 @@ static enum decode_status decode_pppoe(const struct layer *L, struct cursor c,
 static enum decode_status decode_mpls(const struct layer *L, struct cursor c,
                                       struct packet *out)
 {
+    LAYER_ENTER(L);
     uint32_t entry;
     uint8_t first;
     struct layer in;
@@ -736,6 +794,7 @@ static enum decode_status decode_ethertype(const struct layer *L,
                                            struct cursor c, uint16_t type,
                                            struct packet *out)
 {
+    LAYER_ENTER(L);
     uint16_t tci;
     uint8_t cmd_len;
 
@@ -766,8 +825,13 @@ static enum decode_status decode_ethertype(const struct layer *L,
         case ETH_MPLS_UNICAST:
         case ETH_MPLS_MULTICAST:
             return decode_mpls(L, c, out);
-        case ETH_TEB:
-            return decode_ethernet(L, c, out);
+        case ETH_TEB: {
+            /* Ethernet inside Ethernet is a tunnel like any other. */
+            struct layer in;
+            if (!enter_tunnel(L, false, &in))
+                return DECODE_IGNORED;
+            return decode_ethernet(&in, c, out);
+        }
         default:
             return DECODE_IGNORED;
         }
@@ -777,6 +841,7 @@ static enum decode_status decode_ethertype(const struct layer *L,
 static enum decode_status decode_ethernet(const struct layer *L,
                                           struct cursor c, struct packet *out)
 {
+    LAYER_ENTER(L);
     uint16_t type;
 
     if (!cursor_skip(&c, 12) || !cursor_u16(&c, &type))
@@ -794,6 +859,7 @@ static enum decode_status decode_bsd_family(const struct layer *L,
                                             struct cursor c, uint32_t af,
                                             struct packet *out)
 {
+    LAYER_ENTER(L);
     if (af == BSD_AF_INET)
         return decode_ipv4(L, c, false, out);
     if (bsd_family_known(af))
@@ -804,6 +870,7 @@ static enum decode_status decode_bsd_family(const struct layer *L,
 static enum decode_status decode_link(const struct layer *L, int linktype,
                                       struct cursor c, struct packet *out)
 {
+    LAYER_ENTER(L);
     uint16_t type;
     uint32_t af;
     struct cursor be;
@@ -856,7 +923,8 @@ static enum decode_status decode_link(const struct layer *L, int linktype,
         if (!cursor_u32le(&c, &af))
             return DECODE_MALFORMED;
         if (!bsd_family_known(af)) {
-            cursor_u32(&be, &af);
+            if (!cursor_u32(&be, &af))
+                return DECODE_MALFORMED;
             c = be;
         }
         return decode_bsd_family(L, c, af, out);
@@ -883,7 +951,11 @@ enum decode_status decode_packet(struct decoder *d, int linktype,
 
     struct layer L = {d, ts_us, cap_len < wire_len, 0, false, false};
 
+    d->layers = 0;
+    d->too_deep = false;
     st = decode_link(&L, linktype, cursor_make(frame, cap_len), out);
+    if (d->too_deep)
+        d->stats.too_deep++;
     switch (st) {
     case DECODE_OK:
         d->stats.ok++;

@@ -37,6 +37,8 @@ struct packet {
     uint16_t sport, dport;
     uint8_t tcp_flags;
     uint32_t seq, ack;
+    uint16_t window;    /* as on the wire, unscaled */
+    int8_t wscale;      /* a SYN's window scale option, -1 without */
 
     const uint8_t *payload;
     uint32_t payload_len;
@@ -54,11 +56,16 @@ enum decode_status {
 
 struct decode_stats {
     uint64_t ok, ignored, malformed, fragments, reassembled, frag_dropped;
+    uint64_t too_deep; /* ignored for nesting more layers than followed */
 };
 
 struct decoder {
     struct ipfrag_table frags;
     struct decode_stats stats;
+    /* The frame being decoded: decoders entered so far, and whether the
+     * limit stopped it. */
+    uint32_t layers;
+    bool too_deep;
 };
 
 void decoder_init(struct decoder *d, uint32_t frag_memcap);

@@ -1203,6 +1203,7 @@ FACT(g_gap_bytes, put_int, (int64_t)h->gap_bytes, true)
 FACT(g_midstream, put_bool, h->midstream, true)
 FACT(g_roles_inferred, put_bool, !h->roles_from_syn, true)
 FACT(g_resynced, put_bool, h->resynced, true)
+FACT(g_stream_capped, put_bool, true, h->stream_capped)
 
 static bool g_parse_error(const struct handshake *h, struct field_value *v,
                           char *scratch, size_t len)
@@ -2364,8 +2365,9 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.ndpi.category", FT_STRING, "nDPI category",
            g_ndpi_category),
     SCALAR("tlsmon.ndpi.server_name", FT_STRING,
-           "nDPI's reading of the SNI; tls.client.server_name is tlsmon's "
-           "and the one to trust", g_ndpi_server_name),
+           "nDPI's reading of the SNI, non-printable bytes escaped; "
+           "tls.client.server_name is tlsmon's and the one to trust",
+           g_ndpi_server_name),
     SCALAR("tlsmon.ndpi.tls_version", FT_VERSION,
            "nDPI's reading of the TLS version; tls.version is tlsmon's",
            g_ndpi_tls_version),
@@ -2383,6 +2385,10 @@ static const struct field_def field_table[] = {
            g_roles_inferred),
     SCALAR("tlsmon.resynced", FT_BOOL,
            "the parser skipped ahead to a later record header", g_resynced),
+    SCALAR("tlsmon.stream_capped", FT_BOOL,
+           "reading stopped at the bytes-per-direction cap before a "
+           "decision; the end is the flow's real one (absent otherwise)",
+           g_stream_capped),
     SCALAR("tlsmon.parse_error", FT_STRING,
            "what did not parse; the facts may be partial", g_parse_error),
     SCALAR("tlsmon.not_tls_preview", FT_STRING,

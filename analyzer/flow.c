@@ -6,8 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "memcap.h"
+
 /* Grow when the average chain would pass this length. */
 #define FLOW_MAX_LOAD 2
+/* RFC 7323 §2.3: a shift count above 14 is used as 14. */
+#define MAX_WSCALE 14
+/* The scale assumed when the SYNs were not seen (a capture that began
+ * mid-connection): Linux's default. Taking 14 would make the window a
+ * gigabyte and let a quarter of all random RSTs through. */
+#define UNSEEN_WSCALE 7
+
+static uint64_t buckets_cost(uint32_t n)
+{
+    return memcap_cost((size_t)n * sizeof(struct flow *));
+}
+
+static uint64_t closed_buckets_cost(uint32_t n)
+{
+    return memcap_cost((size_t)n * sizeof(struct closed_flow *));
+}
 
 static uint64_t mix64(uint64_t x)
 {
@@ -64,10 +82,24 @@ void flow_table_free(struct flow_table *t)
 {
     while (t->closed_oldest)
         flow_closed_forget(t, t->closed_oldest);
+    if (t->closed_buckets)
+        memcap_release(t->memcap, closed_buckets_cost(t->closed_mask + 1));
     free(t->closed_buckets);
     t->closed_buckets = NULL;
+    if (t->buckets)
+        memcap_release(t->memcap, buckets_cost(t->mask + 1));
     free(t->buckets);
     t->buckets = NULL;
+}
+
+void flow_table_charge(struct flow_table *t, struct memcap *m)
+{
+    t->memcap = m;
+    memcap_force(m, buckets_cost(t->mask + 1) +
+                        closed_buckets_cost(t->closed_mask + 1) +
+                        (uint64_t)t->count * memcap_cost(sizeof(struct flow)) +
+                        (uint64_t)t->closed_count *
+                            memcap_cost(sizeof(struct closed_flow)));
 }
 
 static uint16_t outer_vlan(const struct packet *p)
@@ -126,9 +158,14 @@ static void grow(struct flow_table *t)
     uint32_t n = (t->mask + 1) * 2;
     if (n == 0 || n > (1u << 26))
         return;
-    struct flow **nb = calloc(n, sizeof(*nb));
-    if (!nb)
+    /* The old and the new array exist at once while the flows move. */
+    if (!memcap_charge(t->memcap, buckets_cost(n)))
         return;
+    struct flow **nb = calloc(n, sizeof(*nb));
+    if (!nb) {
+        memcap_release(t->memcap, buckets_cost(n));
+        return;
+    }
     for (uint32_t i = 0; i <= t->mask; i++) {
         struct flow *f = t->buckets[i];
         while (f) {
@@ -138,6 +175,7 @@ static void grow(struct flow_table *t)
             f = next;
         }
     }
+    memcap_release(t->memcap, buckets_cost(t->mask + 1));
     free(t->buckets);
     t->buckets = nb;
     t->mask = n - 1;
@@ -153,9 +191,14 @@ struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
     if (!create)
         return NULL;
 
-    struct flow *f = calloc(1, sizeof(*f));
-    if (!f)
+    /* Room is made (older flows ended) before the entry exists. */
+    if (!memcap_charge(t->memcap, memcap_cost(sizeof(struct flow))))
         return NULL;
+    struct flow *f = calloc(1, sizeof(*f));
+    if (!f) {
+        memcap_release(t->memcap, memcap_cost(sizeof(struct flow)));
+        return NULL;
+    }
     f->hash = h;
     f->ip_version = p->ip_version;
     f->n_vlan = p->n_vlan;
@@ -168,6 +211,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
     t->next_id += t->id_step;
     f->first_ts_us = f->last_ts_us = p->ts_us;
     f->syn_client_side = -1;
+    f->wscale[0] = f->wscale[1] = -1;
     tcp_stream_init(&f->stream[0]);
     tcp_stream_init(&f->stream[1]);
 
@@ -202,6 +246,7 @@ void flow_remove(struct flow_table *t, struct flow *f)
         *pp = f->hash_next;
     lru_unlink(t, f);
     t->count--;
+    memcap_release(t->memcap, memcap_cost(sizeof(struct flow)));
     free(f);
 }
 
@@ -237,9 +282,13 @@ static void closed_grow(struct flow_table *t)
     uint32_t n = (t->closed_mask + 1) * 2;
     if (n == 0 || n > (1u << 26))
         return;
-    struct closed_flow **nb = calloc(n, sizeof(*nb));
-    if (!nb)
+    if (!memcap_charge_spare(t->memcap, closed_buckets_cost(n)))
         return;
+    struct closed_flow **nb = calloc(n, sizeof(*nb));
+    if (!nb) {
+        memcap_release(t->memcap, closed_buckets_cost(n));
+        return;
+    }
     for (uint32_t i = 0; i <= t->closed_mask; i++) {
         struct closed_flow *c = t->closed_buckets[i];
         while (c) {
@@ -249,6 +298,7 @@ static void closed_grow(struct flow_table *t)
             c = next;
         }
     }
+    memcap_release(t->memcap, closed_buckets_cost(t->closed_mask + 1));
     free(t->closed_buckets);
     t->closed_buckets = nb;
     t->closed_mask = n - 1;
@@ -257,9 +307,15 @@ static void closed_grow(struct flow_table *t)
 bool flow_closed_add(struct flow_table *t, const struct flow *f,
                      uint64_t ts_us)
 {
-    struct closed_flow *c = calloc(1, sizeof(*c));
-    if (!c)
+    /* Endpoints are the first thing given up for room (see the owner's
+     * reclaim), so they never make room for themselves. */
+    if (!memcap_charge_spare(t->memcap, memcap_cost(sizeof(struct closed_flow))))
         return false;
+    struct closed_flow *c = calloc(1, sizeof(*c));
+    if (!c) {
+        memcap_release(t->memcap, memcap_cost(sizeof(struct closed_flow)));
+        return false;
+    }
     c->hash = f->hash;
     c->ip_version = f->ip_version;
     c->vlan = f->n_vlan ? f->vlan[0] : 0;
@@ -322,4 +378,28 @@ void flow_closed_forget(struct flow_table *t, struct closed_flow *c)
     closed_unlink_age(t, c);
     t->closed_count--;
     free(c);
+    memcap_release(t->memcap, memcap_cost(sizeof(struct closed_flow)));
+}
+
+void flow_note_syn(struct flow *f, int side, int wscale)
+{
+    f->syn_from[side] = true;
+    f->wscale[side] = (int8_t)(wscale < 0            ? -1
+                               : wscale > MAX_WSCALE ? MAX_WSCALE
+                                                     : wscale);
+}
+
+uint32_t flow_offered_window(const struct flow *f, int side, uint16_t window,
+                             bool syn)
+{
+    int shift;
+    if (syn)
+        shift = 0;
+    else if (!f->syn_from[0] || !f->syn_from[1])
+        shift = UNSEEN_WSCALE;
+    else if (f->wscale[0] < 0 || f->wscale[1] < 0)
+        shift = 0;
+    else
+        shift = f->wscale[side];
+    return (uint32_t)window << shift;
 }

@@ -2,7 +2,8 @@
  * found from either direction by a symmetric hash of the 5-tuple plus the
  * outer VLAN. Entries sit on an LRU list by last activity so idle timeouts
  * and memcap eviction always take the oldest idle flow first. The table only
- * stores; what a flow's end means is the pipeline's business. */
+ * stores; what a flow's end means is the pipeline's business. Entries and
+ * the bucket array are charged to the pipeline's memcap. */
 #ifndef TLSMON_FLOW_H
 #define TLSMON_FLOW_H
 
@@ -14,6 +15,7 @@
 #include "decode.h"
 #include "tcp_stream.h"
 
+struct memcap;
 struct tls_session;
 struct starttls;
 
@@ -46,6 +48,12 @@ struct flow {
     bool rst;
     bool emitted;            /* its handshake record went out */
     bool decided_in_callback;/* set while reassembly is delivering */
+    /* The per-direction dissection cap was reached: the handshake is no
+     * longer read, but decided when the flow really ends. */
+    bool capped;
+    /* Window scale each side's SYN announced (RFC 7323), -1 none. */
+    int8_t wscale[2];
+    bool syn_from[2];
 
     struct tcp_stream stream[2];
     struct tls_session *tls;
@@ -94,12 +102,17 @@ struct flow_table {
     uint32_t closed_mask;
     uint32_t closed_count;
     struct closed_flow *closed_oldest, *closed_newest;
+    struct memcap *memcap; /* charged for entries and buckets; may be NULL */
 };
 
 bool flow_table_init(struct flow_table *t, uint32_t buckets_log2);
 /* Frees the table and its closed connections; the caller must have removed
  * (and released) every flow. */
 void flow_table_free(struct flow_table *t);
+/* Charge the table (buckets now, entries and growth as they come) to `m`.
+ * Making room for a new entry or a larger bucket array may end other flows
+ * (the memcap's reclaim) before the table is touched. */
+void flow_table_charge(struct flow_table *t, struct memcap *m);
 
 /* Find the flow of a TCP packet; *side tells which side sent it. With
  * `create`, a missing flow is made with the packet's source as side 0. */
@@ -131,5 +144,14 @@ static inline struct closed_flow *flow_closed_oldest(const struct flow_table *t)
 {
     return t->closed_oldest;
 }
+
+/* A SYN from `side` with the window scale option `wscale` (-1 without). */
+void flow_note_syn(struct flow *f, int side, int wscale);
+/* The receive window `side` offers in a packet with window field
+ * `window`, in bytes: scaled when both SYNs agreed to scaling (RFC 7323),
+ * unscaled when a SYN refused it, and by 7 (Linux's default) when the SYNs
+ * were not seen. A SYN's own window is never scaled. */
+uint32_t flow_offered_window(const struct flow *f, int side, uint16_t window,
+                             bool syn);
 
 #endif

@@ -216,8 +216,11 @@ static void copy_piece(struct ipfrag_datagram *g, struct cursor payload,
 {
     if (from >= to)
         return;
-    if (cursor_skip(&payload, from - frag_off))
-        cursor_copy(&payload, g->data + from, to - from);
+    /* Both hold by construction (the piece lies inside the fragment); a
+     * failure leaves the bytes out rather than reading past it. */
+    if (!cursor_skip(&payload, from - frag_off) ||
+        !cursor_copy(&payload, g->data + from, to - from))
+        return;
 }
 
 /* Store the fragment's bytes where no earlier copy exists (the first copy of
@@ -390,8 +393,8 @@ int ipfrag_offer(struct ipfrag_table *t, const uint8_t *ip, uint32_t ip_len,
 
     if (off == 0 && !g->hdr_len) {
         struct cursor h = cursor_make(ip, hdr_len);
-        cursor_copy(&h, g->hdr, hdr_len);
-        g->hdr_len = hdr_len;
+        if (cursor_copy(&h, g->hdr, hdr_len))
+            g->hdr_len = hdr_len;
     }
 
     if (!store(t, g, payload, off, end)) {

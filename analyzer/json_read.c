@@ -24,8 +24,9 @@ static void skip_ws(struct reader *r)
 {
     uint8_t b;
     while (cursor_peek_u8(&r->c, 0, &b) &&
-           (b == ' ' || b == '\t' || b == '\n' || b == '\r'))
-        cursor_skip(&r->c, 1);
+           (b == ' ' || b == '\t' || b == '\n' || b == '\r') &&
+           cursor_skip(&r->c, 1))
+        ;
 }
 
 static bool expect(struct reader *r, uint8_t want)
@@ -143,8 +144,8 @@ static bool digits(struct reader *r)
 {
     uint8_t b;
     size_t n = 0;
-    while (cursor_peek_u8(&r->c, 0, &b) && is_digit(b)) {
-        cursor_skip(&r->c, 1);
+    while (cursor_peek_u8(&r->c, 0, &b) && is_digit(b) &&
+           cursor_skip(&r->c, 1)) {
         put_byte(r, b);
         n++;
     }
@@ -156,26 +157,26 @@ static bool read_number(struct reader *r)
     uint8_t b;
     r->str_len = 0;
     if (cursor_peek_u8(&r->c, 0, &b) && b == '-') {
-        cursor_skip(&r->c, 1);
+        CURSOR_TRY(cursor_skip(&r->c, 1));
         put_byte(r, b);
     }
     CURSOR_TRY(cursor_peek_u8(&r->c, 0, &b));
     if (b == '0') {
-        cursor_skip(&r->c, 1);
+        CURSOR_TRY(cursor_skip(&r->c, 1));
         put_byte(r, b);
     } else if (!digits(r)) {
         return false;
     }
     if (cursor_peek_u8(&r->c, 0, &b) && b == '.') {
-        cursor_skip(&r->c, 1);
+        CURSOR_TRY(cursor_skip(&r->c, 1));
         put_byte(r, b);
         CURSOR_TRY(digits(r));
     }
     if (cursor_peek_u8(&r->c, 0, &b) && (b == 'e' || b == 'E')) {
-        cursor_skip(&r->c, 1);
+        CURSOR_TRY(cursor_skip(&r->c, 1));
         put_byte(r, b);
         if (cursor_peek_u8(&r->c, 0, &b) && (b == '+' || b == '-')) {
-            cursor_skip(&r->c, 1);
+            CURSOR_TRY(cursor_skip(&r->c, 1));
             put_byte(r, b);
         }
         CURSOR_TRY(digits(r));
@@ -257,14 +258,14 @@ static bool read_value(struct reader *r)
     case '[': {
         if (r->depth >= JSON_READ_MAX_DEPTH)
             return false;
-        cursor_skip(&r->c, 1);
+        CURSOR_TRY(cursor_skip(&r->c, 1));
         r->depth++;
         bool ok = b == '{' ? read_object(r) : read_array(r);
         r->depth--;
         return ok;
     }
     case '"':
-        cursor_skip(&r->c, 1);
+        CURSOR_TRY(cursor_skip(&r->c, 1));
         CURSOR_TRY(read_string(r));
         leaf(r, JSON_LEAF_STRING, r->str, r->str_len);
         return true;

@@ -103,14 +103,18 @@ struct live_worker {
     enum capture_status status;
     pthread_t thread;
     bool started;
+    uint64_t last_ts;
 };
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr,
                       const u_char *data)
 {
     struct live_worker *lw = (struct live_worker *)user;
-    uint64_t ts = (uint64_t)hdr->ts.tv_sec * 1000000ULL +
-                  (uint64_t)hdr->ts.tv_usec;
+    uint64_t invalid = 0;
+    uint64_t ts = capture_timestamp(hdr->ts.tv_sec, hdr->ts.tv_usec,
+                                    &lw->last_ts, &invalid);
+    if (invalid)
+        pipeline_invalid_timestamp(lw->p);
     pipeline_frame(lw->p, lw->linktype, data, hdr->caplen, hdr->len, ts);
 }
 

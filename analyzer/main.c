@@ -2,8 +2,10 @@
  *
  * Exit codes: 0 every input was read; 1 usage error or an input that could
  * not be read at all; 2 partial: an input broke mid-way and the results up to
- * the break were written; 4 a network output dropped events. When several
- * apply, the lowest wins. */
+ * the break were written; 3 results were lost: writing an output file failed
+ * (a full disk, a closed pipe), one line on stderr per file says how many
+ * lines; 4 a network output dropped events. When several apply, the lowest
+ * wins. */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +18,7 @@
 #include <pwd.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -26,6 +29,7 @@
 #include "pcapng_secrets.h"
 #include "output/json_writer.h"
 #include "output/order.h"
+#include "output/outfile.h"
 #include "output/stats_event.h"
 #include "output/output.h"
 #include "output/redis.h"
@@ -44,6 +48,7 @@ enum exit_code {
     EXIT_OK = 0,
     EXIT_INPUT = 1,
     EXIT_PARTIAL = 2,
+    EXIT_OUTPUT = 3,  /* writing a result file failed: lines lost */
     EXIT_DROPPED = 4, /* a network output lost events */
 };
 
@@ -204,8 +209,9 @@ static void usage(FILE *fp)
         "  -V, --version         version\n"
         "\n"
         "Exit codes: 0 ok; 1 usage error or unreadable input; 2 an input broke\n"
-        "mid-way (results up to the break were written); 4 a network output\n"
-        "dropped events (stderr says how many).\n",
+        "mid-way (results up to the break were written); 3 writing results\n"
+        "failed (full disk, closed pipe): stderr says how many lines were lost;\n"
+        "4 a network output dropped events (stderr says how many).\n",
         fp);
 }
 
@@ -281,31 +287,20 @@ struct sensor {
     struct rule_set **rules;
     struct workers *ws;
     struct summary *summary;
-    FILE **out;
     enum format fmt;
-    FILE **json_out;           /* NULL without --json */
-    struct output **outputs;   /* [0] writes *out, [1] *json_out */
+    struct output **outputs;   /* [0] writes -o, [1] --json when given */
     size_t n_outputs;
 };
 
 /* Reopen an output file (logrotate moved it away). The new file is opened
  * before the old one is closed, so a failure keeps writing where it was. */
-static void reopen(const char *path, FILE **fpp, struct output *o)
+static void reopen(const char *path, struct output *o)
 {
-    if (!path || strcmp(path, "-") == 0)
+    if (!path || strcmp(path, "-") == 0 || !o->file)
         return;
-    FILE *fresh = fopen(path, "a");
-    if (!fresh) {
+    if (!outfile_reopen(o->file, path))
         fprintf(stderr, "tlsmon: SIGHUP: %s: cannot reopen (%s), keeping "
                         "the open file\n", path, strerror(errno));
-        return;
-    }
-    setvbuf(fresh, NULL, _IOLBF, 0);
-    fflush(*fpp);
-    if (*fpp != stdout)
-        fclose(*fpp);
-    *fpp = fresh;
-    o->fp = fresh;
 }
 
 static void give_to(const struct options *o, const struct passwd *pw,
@@ -384,9 +379,9 @@ static void sensor_reload(void *ctx)
         fprintf(stderr, "tlsmon: SIGHUP: %zu rules loaded\n",
                 rules_count(fresh));
     }
-    reopen(s->opts->out_path, s->out, s->outputs[0]);
-    if (s->json_out)
-        reopen(s->opts->json_path, s->json_out, s->outputs[1]);
+    reopen(s->opts->out_path, s->outputs[0]);
+    if (s->opts->json_path)
+        reopen(s->opts->json_path, s->outputs[1]);
     emit_lock(s, false);
 }
 
@@ -1177,17 +1172,23 @@ int main(int argc, char **argv)
     }
     o.pipe.keylog = keylog;
 
-    FILE *out = stdout;
-    if (o.out_path && strcmp(o.out_path, "-") != 0) {
-        out = fopen(o.out_path, "w");
-        if (!out) {
-            fprintf(stderr, "tlsmon: %s: cannot write: %s\n", o.out_path,
-                    strerror(errno));
-            free(o.inputs);
-            return EXIT_INPUT;
-        }
+    /* A closed pipe or a file past its size limit is a failed write to
+     * count and report, not a signal that ends the run silently. */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+    bool out_is_stdout = !o.out_path || strcmp(o.out_path, "-") == 0;
+    bool tty = out_is_stdout && isatty(STDOUT_FILENO);
+    struct outfile *out_file = NULL, *json_file = NULL;
+    FILE *out = out_is_stdout
+                    ? outfile_from_fd(STDOUT_FILENO, &out_file)
+                    : outfile_open(o.out_path, "w", &out_file);
+    if (!out) {
+        fprintf(stderr, "tlsmon: %s: cannot write: %s\n",
+                out_is_stdout ? "standard output" : o.out_path,
+                strerror(errno));
+        free(o.inputs);
+        return EXIT_INPUT;
     }
-    bool tty = isatty(fileno(out));
     enum format fmt = o.format;
     bool say_ndjson = false;
     if (fmt == FORMAT_AUTO)
@@ -1197,8 +1198,15 @@ int main(int argc, char **argv)
 
     FILE *json_out = NULL;
     if (o.json_path) {
-        json_out = strcmp(o.json_path, "-") == 0 ? stdout
-                                                 : fopen(o.json_path, "a");
+        bool json_stdout = strcmp(o.json_path, "-") == 0;
+        if (json_stdout && out_is_stdout) {
+            json_out = out; /* one stream: its lines stay whole */
+            json_file = out_file;
+        } else {
+            json_out = json_stdout
+                           ? outfile_from_fd(STDOUT_FILENO, &json_file)
+                           : outfile_open(o.json_path, "a", &json_file);
+        }
         if (!json_out) {
             fprintf(stderr, "tlsmon: --json %s: cannot write: %s\n",
                     o.json_path, strerror(errno));
@@ -1211,10 +1219,14 @@ int main(int argc, char **argv)
     size_t n_outputs = 0;
     outputs[n_outputs++] = fmt == FORMAT_TEXT ? output_text_new(out, color)
                                               : output_ndjson_new(out);
+    if (outputs[0])
+        outputs[0]->file = out_file;
     if (json_out) {
         outputs[n_outputs++] = output_ndjson_new(json_out);
-        if (outputs[n_outputs - 1])
+        if (outputs[n_outputs - 1]) {
             outputs[n_outputs - 1]->events = o.json_events;
+            outputs[n_outputs - 1]->file = json_file;
+        }
     }
     /* Network outputs: [first_network, end_network). */
     size_t first_network = n_outputs;
@@ -1309,9 +1321,7 @@ int main(int argc, char **argv)
         o.live.filter = o.filter;
         o.live.stats_interval =
             o.stats_interval < 0 ? 60 : (unsigned)o.stats_interval;
-        struct sensor sensor = {&o,   &rules, ws,
-                                &summary, &out, fmt,
-                                json_out ? &json_out : NULL, outputs,
+        struct sensor sensor = {&o, &rules, ws, &summary, fmt, outputs,
                                 n_outputs};
         if (o.live.user)
             give_outputs_to(&o);
@@ -1374,11 +1384,21 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_outputs; i++)
         outputs[i]->free(outputs[i]);
     progress_free(progress);
-    if (json_out && json_out != stdout && fclose(json_out) != 0) {
-        fprintf(stderr, "tlsmon: --json %s: writing failed: %s\n",
-                o.json_path, strerror(errno));
-        exit_code = EXIT_INPUT;
+    /* Every record reached its file whole, or one line says how many did
+     * not, and the run says so in its exit code. */
+    outfile_close(out_file);
+    bool lost = outfile_report(out_file, out_is_stdout ? "standard output"
+                                                       : o.out_path, stderr);
+    if (json_file && json_file != out_file) {
+        outfile_close(json_file);
+        char name[300];
+        snprintf(name, sizeof(name), "--json %s", o.json_path);
+        lost |= outfile_report(json_file, name, stderr);
+        outfile_free(json_file);
     }
+    outfile_free(out_file);
+    if (lost && (exit_code == EXIT_OK || exit_code > EXIT_OUTPUT))
+        exit_code = EXIT_OUTPUT;
     if (say_ndjson && shown)
         fputs("tlsmon: the output was not a terminal, so it is NDJSON "
               "(--format text for text)\n", stderr);
@@ -1402,9 +1422,5 @@ int main(int argc, char **argv)
         free(show_flow);
     }
 
-    if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
-        fprintf(stderr, "tlsmon: writing results failed: %s\n", strerror(errno));
-        return EXIT_INPUT;
-    }
     return exit_code;
 }

@@ -78,13 +78,14 @@ static void walk(struct reader *r, bool whole_file, struct keylog *kl,
         if (!read_at(r, off, head, 8))
             return;
         c = cursor_make(head, 8);
-        cursor_u32(&c, &type); /* the SHB type reads the same both ways */
+        if (!cursor_u32(&c, &type)) /* the SHB type reads the same both ways */
+            return;
         if (type == PCAPNG_SHB) {
             if (!read_at(r, off, head, 12))
                 return;
             c = cursor_make(head, 12);
-            cursor_skip(&c, 8);
-            cursor_u32le(&c, &bom);
+            if (!cursor_skip(&c, 8) || !cursor_u32le(&c, &bom))
+                return;
             le = bom == PCAPNG_BOM;
             if (!le && bom != 0x4D3C2B1Au)
                 return;

@@ -3,6 +3,7 @@
  * bypassed, timed out, evicted or finished at the end of input. */
 #include "pipeline.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +19,17 @@
 #include "cursor.h"
 #include "decode.h"
 #include "flow.h"
+#include "memcap.h"
 #include "output/output.h"
 #include "output/summary.h"
 #include "server_profile.h"
 #include "str_copy.h"
+
+/* Under an attack that keeps --memcap full, what evicted flows give back
+ * lies scattered through the heap, and the allocator keeps those pages:
+ * after this much has been given back, free pages go back to the system
+ * (without it, resident memory grew a quarter past the cap). */
+#define TRIM_AFTER_EVICTED (4u << 20)
 
 /* Check idle timeouts at most this often in packet time: scanning the LRU
  * head is cheap, but not per packet. */
@@ -43,8 +51,12 @@ struct pipeline {
     struct summary *summary;
     struct run_stats stats;
     uint64_t reassembly_held;
-    uint64_t tls_bytes; /* what every dissector holds, kept exact */
-    uint64_t ndpi_flows; /* flows holding nDPI state */
+    /* --memcap: flows, queues, dissectors and nDPI charge it as they grow;
+     * a charge past it ends the least recently active flow other than
+     * `current`, the one whose packet is being processed. */
+    struct memcap budget;
+    struct flow *current;
+    uint64_t evicted_bytes; /* given back by evictions since the last trim */
     uint64_t now_us;
     uint64_t next_expiry_us;
     struct stream_limits limits;
@@ -65,6 +77,8 @@ struct pipeline {
     uint64_t order_major, order_minor;
     bool order_by_age;
 };
+
+static bool reclaim_memory(void *ctx, uint64_t need);
 
 void pipeline_config_defaults(struct pipeline_config *cfg)
 {
@@ -101,6 +115,9 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
         return NULL;
     }
     decoder_init(&p->decoder, (uint32_t)cfg->frag_memcap);
+    p->budget.limit = cfg->memcap;
+    p->budget.reclaim = reclaim_memory;
+    p->budget.reclaim_ctx = p;
     if (!flow_table_init(&p->flows, 14)) {
         decoder_free(&p->decoder);
         x509_stage_free(p->x509);
@@ -119,21 +136,28 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
         return NULL;
     }
     output_scratch_init(&p->scratch);
+    flow_table_charge(&p->flows, &p->budget);
     p->classifier = classifier_new(); /* NULL: run without nDPI names */
+    classifier_charge(p->classifier, &p->budget);
     p->outputs = outputs;
     p->n_outputs = n_outputs;
     p->summary = summary;
     p->id_first = p->id_step = 1;
     p->limits.max_queued_bytes = cfg->stream_queue_cap;
+    p->limits.memcap = &p->budget;
     p->limits.held_total = &p->reassembly_held;
     p->tls_limits.max_handshake_msg = cfg->max_handshake_msg;
     p->tls_limits.keylog = cfg->keylog;
+    p->tls_limits.memcap = &p->budget;
     return p;
 }
 
 struct run_stats *pipeline_stats(struct pipeline *p)
 {
     p->stats.server_profiles_evicted = server_profiles_evicted(p->profiles);
+    p->stats.memory_bytes_max = p->budget.peak;
+    p->stats.memcap_refused = p->budget.refused;
+    p->stats.packets_too_deep = p->decoder.stats.too_deep;
     return &p->stats;
 }
 
@@ -144,22 +168,17 @@ void pipeline_set_rules(struct pipeline *p, const struct rule_set *rules)
 
 static uint64_t memory_in_use(const struct pipeline *p)
 {
-    return (uint64_t)p->flows.count * sizeof(struct flow) +
-           (uint64_t)p->flows.closed_count * sizeof(struct closed_flow) +
-           p->tls_bytes + p->reassembly_held +
-           p->ndpi_flows * classify_flow_state_size();
+    return p->budget.used;
 }
 
 /* End nDPI's part in a flow: `conclude` takes its verdict (guessing from
  * ports if it must), otherwise its state is just dropped. */
 static void classify_stop(struct pipeline *p, struct flow *f, bool conclude)
 {
-    if (f->classify.ndpi)
-        p->ndpi_flows--;
     if (conclude && !f->classify.done)
         classify_finish(p->classifier, &f->classify);
     else
-        classify_release(&f->classify);
+        classify_release(p->classifier, &f->classify);
 }
 
 /* Copy what the flow knows into the record, then hand it to every output. */
@@ -193,6 +212,7 @@ static void emit(struct pipeline *p, struct flow *f)
                                                           : 0,
                                h);
 
+    memcap_reserve(&p->budget, classify_growth_bound(&f->classify, 0));
     classify_stop(p, f, true);
     str_copy(h->ndpi_protocol, sizeof(h->ndpi_protocol),
              h->outcome == OUTCOME_NOT_TLS && f->server_answer[0]
@@ -251,25 +271,33 @@ static void starttls_drop(struct pipeline *p, struct flow *f)
         return;
     starttls_free(f->starttls);
     f->starttls = NULL;
-    p->tls_bytes -= starttls_memory();
+    memcap_release(&p->budget, memcap_cost(starttls_memory()));
 }
 
-/* Everything a flow holds beyond its table entry. */
-static void release_flow_state(struct pipeline *p, struct flow *f)
+/* What reading a flow holds: reassembly queues, STARTTLS watch, nDPI. */
+static void release_reading_state(struct pipeline *p, struct flow *f)
 {
     starttls_drop(p, f);
     for (int s = 0; s < 2; s++) {
         p->stats.tcp_gaps += f->stream[s].gaps;
         p->stats.tcp_gap_bytes += f->stream[s].gap_bytes;
+        p->stats.tcp_cap_gaps += f->stream[s].cap_gaps;
+        p->stats.tcp_late_segments += f->stream[s].late_fills;
         f->stream[s].gaps = 0;
         f->stream[s].gap_bytes = 0;
+        f->stream[s].cap_gaps = 0;
+        f->stream[s].late_fills = 0;
         tcp_stream_release(&f->stream[s], &p->limits);
     }
+}
+
+/* Everything a flow holds beyond its table entry. */
+static void release_flow_state(struct pipeline *p, struct flow *f)
+{
+    release_reading_state(p, f);
     if (f->tls) {
         tls_session_free(f->tls);
         f->tls = NULL;
-        p->tls_bytes -= f->tls_bytes;
-        f->tls_bytes = 0;
     }
     classify_stop(p, f, false);
 }
@@ -281,7 +309,14 @@ static void bypass(struct pipeline *p, struct flow *f)
         emit(p, f);
     if (f->tls == NULL)
         classify_stop(p, f, false);
-    release_flow_state(p, f);
+    if (f->capped && !f->emitted) {
+        /* Past the dissection cap: the record waits for the flow's end,
+         * nothing else is kept. */
+        classify_stop(p, f, true);
+        release_reading_state(p, f);
+    } else {
+        release_flow_state(p, f);
+    }
     f->state = FLOW_BYPASS;
 }
 
@@ -290,8 +325,8 @@ static void bypass(struct pipeline *p, struct flow *f)
  * and drop the flow. */
 static void end_flow(struct pipeline *p, struct flow *f, enum hs_ended_by why)
 {
-    if (f->state == FLOW_ACTIVE && f->tls && !tls_done(f->tls) &&
-        !tls_not_a_tls_flow(f->tls))
+    if ((f->state == FLOW_ACTIVE || f->capped) && f->tls &&
+        !tls_done(f->tls) && !tls_not_a_tls_flow(f->tls))
         tls_finish(f->tls, why, p->now_us);
     if (f->tls && !f->emitted && tls_decided(f->tls))
         emit(p, f);
@@ -316,8 +351,6 @@ static bool start_tls_session(struct pipeline *p, struct flow *f, int guess)
     f->tls = tls_session_new(&p->tls_limits, guess);
     if (!f->tls)
         return false;
-    f->tls_bytes = tls_session_memory(f->tls);
-    p->tls_bytes += f->tls_bytes;
     p->stats.flows_tls++;
     return true;
 }
@@ -464,12 +497,16 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
         if (sn == TLS_SNIFF_NO ||
             (sn == TLS_SNIFF_NEED_MORE && !may_start_tls(data, len))) {
             /* Not TLS yet: perhaps a protocol that upgrades to it. */
-            f->starttls = starttls_new(f->syn_client_side);
-            if (!f->starttls) {
+            if (!memcap_charge(&p->budget, memcap_cost(starttls_memory()))) {
                 f->decided_in_callback = true;
                 return;
             }
-            p->tls_bytes += starttls_memory();
+            f->starttls = starttls_new(f->syn_client_side);
+            if (!f->starttls) {
+                memcap_release(&p->budget, memcap_cost(starttls_memory()));
+                f->decided_in_callback = true;
+                return;
+            }
             keep_greeting(f, side, data, len, ts_us);
         }
     }
@@ -478,7 +515,8 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
         if (!f->tls || f->decided_in_callback)
             return;
         struct cursor in = cursor_make(data, len);
-        cursor_skip(&in, len - rest);
+        if (!cursor_skip(&in, len - rest))
+            return; /* rest <= len: cannot happen */
         size_t n;
         data = cursor_rest(&in, &n);
         len = (uint32_t)n;
@@ -499,16 +537,16 @@ static void on_stream_data(void *ctx, int side, const uint8_t *data,
         }
     }
     if (f->stream[side].delivered > p->cfg.stream_cap) {
-        /* A handshake does not need this much; stop paying for it. */
-        tls_finish(f->tls, ENDED_NONE, ts_us);
+        /* A handshake does not need this much: stop paying for it. It is
+         * decided when the flow really ends (FIN, RST, silence), not now. */
+        f->capped = true;
+        tls_capped(f->tls);
+        p->stats.stream_cap_hits++;
         f->decided_in_callback = true;
         return;
     }
     tls_feed(f->tls, side, data, len, ts_us);
-account:;
-    size_t now_bytes = tls_session_memory(f->tls);
-    p->tls_bytes += now_bytes - f->tls_bytes;
-    f->tls_bytes = now_bytes;
+account:
     if (tls_done(f->tls) || tls_not_a_tls_flow(f->tls))
         f->decided_in_callback = true;
 }
@@ -526,20 +564,33 @@ static void on_stream_gap(void *ctx, int side, uint32_t len)
         tls_gap(c->f->tls, side, len);
 }
 
-static void evict_for_memory(struct pipeline *p, struct flow *keep)
+/* --memcap is full: end the least recently active flow that is not the
+ * one being processed. False when there is none left to end. */
+static bool reclaim_memory(void *ctx, uint64_t need)
 {
-    while (memory_in_use(p) > p->cfg.memcap) {
-        /* Closed connections' endpoints are the cheapest to lose. */
-        if (flow_closed_oldest(&p->flows)) {
-            flow_closed_forget(&p->flows, flow_closed_oldest(&p->flows));
-            continue;
-        }
-        struct flow *old = flow_oldest(&p->flows);
-        if (!old || old == keep)
-            break;
-        p->stats.flows_evicted++;
-        end_flow(p, old, ENDED_EVICTED);
+    struct pipeline *p = ctx;
+    (void)need;
+    /* Closed connections' endpoints are the cheapest to lose. */
+    struct closed_flow *closed = flow_closed_oldest(&p->flows);
+    if (closed) {
+        flow_closed_forget(&p->flows, closed);
+        return true;
     }
+    struct flow *old = flow_oldest(&p->flows);
+    if (old && old == p->current)
+        old = old->lru_next;
+    if (!old)
+        return false;
+    p->stats.flows_evicted++;
+    uint64_t before = p->budget.used;
+    end_flow(p, old, ENDED_EVICTED);
+    if (before > p->budget.used)
+        p->evicted_bytes += before - p->budget.used;
+    if (p->evicted_bytes >= TRIM_AFTER_EVICTED) {
+        malloc_trim(0);
+        p->evicted_bytes = 0;
+    }
+    return true;
 }
 
 static void expire_idle(struct pipeline *p)
@@ -550,8 +601,10 @@ static void expire_idle(struct pipeline *p)
         flow_closed_forget(&p->flows, c);
     for (;;) {
         struct flow *old = flow_oldest(&p->flows);
-        if (!old || old->last_ts_us + p->cfg.flow_timeout_us >= p->now_us)
+        if (!old || old->last_ts_us >= p->now_us ||
+            p->now_us - old->last_ts_us <= p->cfg.flow_timeout_us)
             break;
+        p->current = old;
         p->stats.flows_timed_out++;
         if (old->state == FLOW_ACTIVE) {
             for (int s = 0; s < 2; s++) {
@@ -563,10 +616,13 @@ static void expire_idle(struct pipeline *p)
         }
         end_flow(p, old, ENDED_SILENCE);
     }
+    p->current = NULL;
 }
 
 static void track_memory_peak(struct pipeline *p)
 {
+    if (p->budget.peak > p->stats.memory_bytes_max)
+        p->stats.memory_bytes_max = p->budget.peak;
     if (p->reassembly_held > p->stats.reassembly_bytes_max)
         p->stats.reassembly_bytes_max = p->reassembly_held;
     if (p->flows.count > p->stats.flows_active_max)
@@ -595,7 +651,6 @@ static void note_server_answer(struct pipeline *p, struct flow *f, int side,
 static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 {
     int side;
-    bool is_new = false;
     struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
     if (!f) {
         /* A late packet of a connection that ended is its own, not a new
@@ -615,8 +670,7 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
             return;
         f = flow_lookup(&p->flows, pkt, &side, true);
         if (!f)
-            return; /* out of memory: the packet is lost, counted below */
-        is_new = true;
+            return; /* out of memory: the packet is lost (memcap_refused) */
         p->stats.flows++;
         f->id = p->frame_external
                     ? p->frame_no
@@ -626,12 +680,11 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     f->last_frame = p->frame_no;
     f->packets[side]++;
     f->bytes[side] += pkt->l3_len;
-    if (is_new)
-        evict_for_memory(p, f);
-    track_memory_peak(p);
+    p->current = f;
 
     bool closing = false;
     if (f->state == FLOW_BYPASS) {
+        p->current = NULL;
         if (pkt->tcp_flags & TCPF_RST)
             closing = true;
         if (pkt->tcp_flags & TCPF_FIN)
@@ -644,10 +697,13 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     /* nDPI starts at the first payload: a flow that never carries any (a
      * SYN scan, a flood) costs no nDPI state. */
     if (!f->classify.done && (pkt->payload_len > 0 || f->classify.ndpi)) {
-        bool had = f->classify.ndpi != NULL;
+        /* nDPI cannot be refused memory: room for what one packet may
+         * make it take is made first. */
+        memcap_reserve(&p->budget,
+                       classify_growth_bound(&f->classify, pkt->l3_len));
         classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
                         pkt->ts_us);
-        p->ndpi_flows += (uint64_t)(f->classify.ndpi != NULL) - had;
+        memcap_enforce(&p->budget);
     }
 
     if (pkt->payload_len > 0)
@@ -663,7 +719,12 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         else if (f->syn_client_side < 0)
             f->syn_client_side = (int8_t)(1 - side);
         tcp_stream_syn(&f->stream[side], pkt->seq);
+        flow_note_syn(f, side, pkt->wscale);
     }
+    if (pkt->tcp_flags & TCPF_ACK)
+        tcp_stream_window(&f->stream[1 - side],
+                          flow_offered_window(f, side, pkt->window,
+                                              pkt->tcp_flags & TCPF_SYN));
     /* Once decided, a side no longer watched is not reassembled. */
     if (pkt->payload_len > 0 && (!f->tls || tls_reads(f->tls, side))) {
         uint32_t seq = pkt->seq + ((pkt->tcp_flags & TCPF_SYN) ? 1u : 0u);
@@ -681,7 +742,11 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         tcp_stream_acked(&f->stream[1 - side], &p->limits, 1 - side, pkt->ack,
                          pkt->ts_us, &sink);
 
-    if (pkt->tcp_flags & (TCPF_FIN | TCPF_RST)) {
+    if ((pkt->tcp_flags & TCPF_RST) &&
+        !tcp_stream_rst_in_window(&f->stream[side], pkt->seq)) {
+        /* No stack would accept it: a forged or stale RST ends nothing. */
+        p->stats.rst_out_of_window++;
+    } else if (pkt->tcp_flags & (TCPF_FIN | TCPF_RST)) {
         bool rst = pkt->tcp_flags & TCPF_RST;
         if (rst) {
             f->rst = true;
@@ -712,6 +777,11 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         bypass(p, f);
     if (closing)
         end_flow(p, f, f->rst ? ENDED_RST : ENDED_FIN);
+    /* Growth that could not be refused (nDPI, key-log state) is brought
+     * back under the cap before the next packet. */
+    memcap_enforce(&p->budget);
+    p->current = NULL;
+    track_memory_peak(p);
 }
 
 void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
@@ -822,10 +892,16 @@ uint64_t pipeline_reassembly_bytes(const struct pipeline *p)
     return p->reassembly_held;
 }
 
+void pipeline_invalid_timestamp(struct pipeline *p)
+{
+    p->stats.timestamps_invalid++;
+}
+
 void pipeline_finish(struct pipeline *p)
 {
     struct flow *f;
     while ((f = flow_oldest(&p->flows)) != NULL) {
+        p->current = f;
         if (f->state == FLOW_ACTIVE) {
             struct sink_ctx ctx = {p, f};
             struct stream_sink sink = {on_stream_data, on_stream_gap, &ctx};
@@ -835,6 +911,8 @@ void pipeline_finish(struct pipeline *p)
         }
         end_flow(p, f, ENDED_CAPTURE_END);
     }
+    p->current = NULL;
+    p->stats.packets_too_deep = p->decoder.stats.too_deep;
     p->stats.ip_fragments = p->decoder.stats.fragments;
     p->stats.ip_reassembled = p->decoder.stats.reassembled;
     p->stats.ip_frag_dropped = p->decoder.stats.frag_dropped;

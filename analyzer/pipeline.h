@@ -96,6 +96,10 @@ void pipeline_set_order(struct pipeline *p, const struct decision_order *order,
 void pipeline_position(struct pipeline *p, uint64_t frame_no, uint64_t major,
                        bool by_age);
 
+/* Live capture: the kernel handed over a timestamp that is no time
+ * (capture_timestamp replaced it); counted in the stats. */
+void pipeline_invalid_timestamp(struct pipeline *p);
+
 /* End of all input: decide and report every open handshake. */
 void pipeline_finish(struct pipeline *p);
 

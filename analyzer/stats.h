@@ -17,6 +17,8 @@ struct run_stats {
     uint64_t packets_ignored;  /* not TCP/UDP over IP */
     uint64_t packets_malformed;
     uint64_t packets_truncated;/* snaplen shorter than the frame */
+    uint64_t packets_too_deep; /* more nested layers than decode follows */
+    uint64_t timestamps_invalid; /* not a time: replaced by the one before */
     uint64_t ip_fragments;
     uint64_t ip_reassembled;
     uint64_t ip_frag_dropped;
@@ -27,7 +29,13 @@ struct run_stats {
     uint64_t flows_active_max;
     uint64_t tcp_gaps;
     uint64_t tcp_gap_bytes;
+    uint64_t tcp_cap_gaps;     /* holes given up because a queue was full */
+    uint64_t tcp_late_segments;/* acknowledged before they came, then kept */
+    uint64_t rst_out_of_window;/* RSTs no stack would accept: ignored */
+    uint64_t stream_cap_hits;  /* handshakes no longer read past the cap */
     uint64_t reassembly_bytes_max; /* most out-of-order bytes held at once */
+    uint64_t memory_bytes_max; /* most memory charged to --memcap at once */
+    uint64_t memcap_refused;   /* growths --memcap refused (data dropped) */
     uint64_t handshakes;       /* records emitted */
     uint64_t alerts;           /* rule findings sent as alert events */
     uint64_t alerts_suppressed;/* identical within the flood window */

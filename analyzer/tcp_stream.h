@@ -4,9 +4,14 @@
  * Policy: out-of-order segments wait in a bounded queue; retransmitted and
  * overlapping bytes are dropped in favour of the first copy seen (what was
  * delivered stays delivered); sequence numbers compare modulo 2^32. A hole is
- * declared — and the sink told its size — when the peer acknowledges data
- * past it (we missed it; the receiver did not), when the queue exceeds its
- * cap, or when the stream is flushed at its end. */
+ * declared — and the sink told its size — when the peer has acknowledged data
+ * past it and the data has still not come TCP_HOLE_WAIT_PACKETS packets
+ * later (at a capture point the ACK often overtakes the segment it
+ * acknowledges), when the queue exceeds one of its caps or --memcap refuses
+ * to hold more, or when the stream is flushed at its end.
+ *
+ * The queue is a balanced tree by sequence number: a segment costs
+ * O(log n) to place whatever the queue holds. */
 #ifndef TLSMON_TCP_STREAM_H
 #define TLSMON_TCP_STREAM_H
 
@@ -15,7 +20,14 @@
 
 #include "stream_opening.h"
 
+struct memcap;
 struct tcp_segment; /* private */
+
+/* Packets of the connection that may still bring the bytes below an
+ * acknowledgement before the hole is declared. */
+#define TCP_HOLE_WAIT_PACKETS 32
+/* Segments queued per direction when the limits do not say. */
+#define TCP_DEFAULT_MAX_SEGMENTS 4096
 
 /* Where in-order bytes go. `side` is the flow side (0 or 1) this stream is. */
 struct stream_sink {
@@ -26,21 +38,35 @@ struct stream_sink {
 };
 
 struct stream_limits {
-    uint32_t max_queued_bytes; /* out-of-order bytes held per direction */
-    uint64_t *held_total;      /* global bytes-held counter, may be NULL */
+    /* Memory the out-of-order queue of one direction may take: payload,
+     * tree node and allocator header (memcap_cost) together. */
+    uint32_t max_queued_bytes;
+    uint32_t max_queued_segments; /* 0: TCP_DEFAULT_MAX_SEGMENTS */
+    struct memcap *memcap;    /* every queued segment is charged; may be NULL */
+    uint64_t *held_total;     /* global payload-bytes-held counter, may be NULL */
 };
 
 struct tcp_stream {
     bool started;       /* next_seq is known */
     bool fin;
+    bool hole_pending;  /* acked past next_seq; the data may still come */
+    bool peer_acked;    /* peer_ack is known */
+    uint8_t hole_wait;  /* packets seen since the hole was acknowledged */
     uint32_t next_seq;  /* first byte not yet delivered */
-    struct tcp_segment *queue; /* sorted by seq, non-overlapping */
-    uint32_t queued_bytes;
+    uint32_t hole_ack;  /* highest acknowledgement past next_seq */
+    uint32_t peer_ack;  /* highest acknowledgement of this direction */
+    uint32_t window;    /* largest window the receiver offered, bytes; 0 unknown */
+    struct tcp_segment *queue; /* tree by seq, segments never overlap */
+    uint32_t queued_bytes;     /* payload */
+    uint32_t queued_segments;
+    uint64_t queued_cost;      /* what the queue costs in memory */
     uint64_t delivered;
     uint32_t gaps;
     uint64_t gap_bytes;
     uint32_t dup_bytes; /* retransmitted or overlapping bytes dropped */
     struct stream_opening opening; /* how the first bytes crossed TCP */
+    uint32_t late_fills; /* holes acknowledged before their data, then filled */
+    uint32_t cap_gaps;   /* holes given up because a cap or --memcap was full */
 };
 
 void tcp_stream_init(struct tcp_stream *s);
@@ -56,11 +82,22 @@ void tcp_stream_segment(struct tcp_stream *s, const struct stream_limits *lim,
                         uint32_t len, uint64_t ts_us,
                         const struct stream_sink *sink);
 
-/* The peer acknowledged everything before `ack`: any hole below it will never
- * be filled from this capture. */
+/* The peer acknowledged everything before `ack`. A hole below it will most
+ * likely never be filled from this capture; it is declared once the data
+ * has had TCP_HOLE_WAIT_PACKETS more packets to turn up. */
 void tcp_stream_acked(struct tcp_stream *s, const struct stream_limits *lim,
                       int side, uint32_t ack, uint64_t ts_us,
                       const struct stream_sink *sink);
+
+/* The receiver of this direction offers `bytes` of window (already
+ * scaled). Kept as the largest offer, for tcp_stream_rst_in_window. */
+void tcp_stream_window(struct tcp_stream *s, uint32_t bytes);
+
+/* Could a RST with sequence number `seq` sent by this direction's sender
+ * be accepted by its peer? As a stack does (RFC 793, RFC 5961), only a
+ * sequence number inside the receive window counts: from the lowest
+ * unacknowledged byte to the window's end. Unknown state accepts. */
+bool tcp_stream_rst_in_window(const struct tcp_stream *s, uint32_t seq);
 
 /* The capture kept only the head of a segment (snaplen): the `lost` bytes
  * from `from` on crossed the wire but are not in the capture, and no copy
@@ -69,11 +106,17 @@ void tcp_stream_acked(struct tcp_stream *s, const struct stream_limits *lim,
 void tcp_stream_cut(struct tcp_stream *s, const struct stream_limits *lim,
                     int side, uint32_t from, uint32_t lost, uint64_t ts_us,
                     const struct stream_sink *sink);
+
 /* End of stream: deliver what is queued, declaring the holes between. */
 void tcp_stream_flush(struct tcp_stream *s, const struct stream_limits *lim,
                       int side, uint64_t ts_us, const struct stream_sink *sink);
 
 /* Drop all queued data (flow decided and bypassed, or evicted). */
 void tcp_stream_release(struct tcp_stream *s, const struct stream_limits *lim);
+
+/* What one queued segment of `len` payload bytes costs in memory. */
+uint64_t tcp_stream_segment_cost(uint32_t len);
+/* The height of the queue's tree (tests: it stays logarithmic). */
+int tcp_stream_queue_height(const struct tcp_stream *s);
 
 #endif

@@ -549,6 +549,8 @@ void run_stats_add(struct run_stats *t, const struct run_stats *s)
     t->packets_ignored += s->packets_ignored;
     t->packets_malformed += s->packets_malformed;
     t->packets_truncated += s->packets_truncated;
+    t->packets_too_deep += s->packets_too_deep;
+    t->timestamps_invalid += s->timestamps_invalid;
     t->ip_fragments += s->ip_fragments;
     t->ip_reassembled += s->ip_reassembled;
     t->ip_frag_dropped += s->ip_frag_dropped;
@@ -561,7 +563,13 @@ void run_stats_add(struct run_stats *t, const struct run_stats *s)
     t->flows_active_max += s->flows_active_max;
     t->tcp_gaps += s->tcp_gaps;
     t->tcp_gap_bytes += s->tcp_gap_bytes;
+    t->tcp_cap_gaps += s->tcp_cap_gaps;
+    t->tcp_late_segments += s->tcp_late_segments;
+    t->rst_out_of_window += s->rst_out_of_window;
+    t->stream_cap_hits += s->stream_cap_hits;
     t->reassembly_bytes_max += s->reassembly_bytes_max;
+    t->memory_bytes_max += s->memory_bytes_max;
+    t->memcap_refused += s->memcap_refused;
     t->handshakes += s->handshakes;
     t->alerts += s->alerts;
     t->alerts_suppressed += s->alerts_suppressed;

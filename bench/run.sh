@@ -9,6 +9,7 @@
 #   BULK_TOOLS=0  tshark/ssldump on bulk-heavy too when 1 (minutes each)
 #   BUILD=build   meson build directory
 #   TOOL_TIMEOUT=900  seconds before a run is stopped (exit 124 in the table)
+#   ATTACKS=1     also bench/attacks.py (hostile captures vs the benign rate)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -68,3 +69,7 @@ cp "$work/times" "$corpus/last-times" 2>/dev/null
 python3 "$here/results.py" --times "$work/times" --corpus "$corpus" \
   --tlsmon "$tlsmon" --flows "$work" > "$out"
 echo "wrote $out" >&2
+# Under attack: the hostile captures of tests/e2e/adversarial.py against
+# the benign corpus, a packet's cost as a factor (exit 1 past it).
+[ "${ATTACKS:-1}" = 0 ] || python3 "$here/attacks.py" --tlsmon "$tlsmon" \
+  --benign "$corpus/handshake-heavy.pcap" --repeat "$repeat" --results "$out"

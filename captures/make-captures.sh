@@ -957,15 +957,19 @@ cap_cert_ecdsa_tls12() {
 # Four 4096-bit certificates (about 7 kB) over a 1280-byte MTU, without
 # segmentation offload (else tcpdump on lo sees 4 kB super-packets): the
 # Certificate message spans many TCP segments.
-cap_cert_big_chain() {
-    capture_start cert-big-chain 4467
+big_chain_handshake() { # PORT (the capture is started)
     in_ns ip link set lo mtu 1280 gso_max_segs 1
-    cert_server 4467 server-big -cert_chain "$CERTS/big-chain.pem"
-    must_pass s_client_say "hello big chain" 1 -connect 127.0.0.1:4467 \
+    cert_server "$1" server-big -cert_chain "$CERTS/big-chain.pem"
+    must_pass s_client_say "hello big chain" 1 -connect 127.0.0.1:"$1" \
         -tls1_2 -servername server.test "${VERIFY[@]}"
     server_stop
     capture_stop
     in_ns ip link set lo mtu 65536 gso_max_segs 65535
+}
+
+cap_cert_big_chain() {
+    capture_start cert-big-chain 4467
+    big_chain_handshake 4467
     expect 'tls.handshake.type==11' 1
     expect 'tcp.srcport==4467 && tcp.len>1000' 4
 }
@@ -3050,6 +3054,40 @@ cap_change_after() {
     expect 'tls.alert_message.desc==48 && tcp.dstport==4560' 3
 }
 
+# What a capture point does to real connections (capture-point.py): the two
+# directions merged with their own delays, so the client's ACK is seen
+# before a segment of the server's flight it acknowledges; and a RST forged
+# in the server's name, outside the window, which the client's stack
+# ignores. tlsmon must read both handshakes as the stacks did.
+cap_ack_before_data() {
+    capture_start ack-before-data 4800
+    big_chain_handshake 4800
+    python3 "$HERE/capture-point.py" ack-first "$HERE/$CAP_NAME.pcap" 4800
+    # tshark does not put the moved segment back (it sees it as a
+    # retransmission), so it finds no Certificate here; tlsmon must.
+    expect "$SH12" 1
+    expect 'tcp.analysis.ack_lost_segment' 1
+}
+
+cap_rst_forged_out_of_window() {
+    capture_start rst-forged-out-of-window 4801
+    server_start 4801 openssl s_server -accept 4801 -naccept 1 -rev \
+        -tls1_3 -cert "$CERTS/server-rsa.pem" -key "$CERTS/server-rsa.key" \
+        -cert_chain "$INTER"
+    must_pass s_client_say "hello despite a forged reset" 1 \
+        -connect 127.0.0.1:4801 -tls1_3 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    python3 "$HERE/capture-point.py" forged-rst "$HERE/$CAP_NAME.pcap" 4801
+    # tshark's sequence analysis takes the forged RST's number for the
+    # server's and no longer decodes the ServerHello (differential.py reads
+    # this capture without it).
+    expect 'tcp.flags.reset==1' 1
+    expect 'tls.handshake.type==1' 1
+}
+
+CAPTURE_POINT_SCENARIOS=(ack-before-data rst-forged-out-of-window)
+
 STARTTLS_SCENARIOS=(starttls-smtp starttls-smtp-refused starttls-imap
      starttls-imap-refused starttls-pop3 starttls-pop3-refused starttls-ftp
      starttls-ftp-refused starttls-xmpp starttls-xmpp-refused starttls-ldap starttls-ldap-refused
@@ -3074,6 +3112,7 @@ ALL+=("${CAUSE_SCENARIOS[@]}")
 ALL+=("${KEYLOG_SCENARIOS[@]}")
 ALL+=("${OUTCOME_SCENARIOS[@]}")
 ALL+=(change-before change-after)
+ALL+=("${CAPTURE_POINT_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do

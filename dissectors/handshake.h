@@ -488,6 +488,8 @@ struct handshake {
     uint32_t gaps;          /* holes in either direction's byte stream */
     uint64_t gap_bytes;
     bool resynced;          /* parser skipped to a later record header */
+    bool stream_capped;     /* the per-direction dissection cap stopped
+                             * the reading before a decision */
     bool parse_error;       /* a message did not parse; facts may be partial */
     char parse_error_what[64];
 

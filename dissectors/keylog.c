@@ -363,16 +363,15 @@ static size_t add_lines(struct keylog *kl, const uint8_t *text, size_t len,
         if (b != '\n')
             continue;
         struct cursor all = cursor_make(text, len), line;
-        cursor_skip(&all, start);
-        cursor_sub(&all, cursor_pos(&c) - 1 - start, &line);
-        add_line(kl, line);
+        if (cursor_skip(&all, start) &&
+            cursor_sub(&all, cursor_pos(&c) - 1 - start, &line))
+            add_line(kl, line);
         start = used = cursor_pos(&c);
     }
     if (final && start < len) {
         struct cursor all = cursor_make(text, len), line;
-        cursor_skip(&all, start);
-        cursor_sub(&all, len - start, &line);
-        add_line(kl, line);
+        if (cursor_skip(&all, start) && cursor_sub(&all, len - start, &line))
+            add_line(kl, line);
         used = len;
     }
     return used;
@@ -408,7 +407,8 @@ static void take_bytes(struct keylog *kl, struct source *src,
         }
         size_t room = sizeof src->carry - src->carry_len;
         size_t n = cursor_left(&in) < room ? cursor_left(&in) : room;
-        cursor_copy(&in, src->carry + src->carry_len, n);
+        if (!cursor_copy(&in, src->carry + src->carry_len, n))
+            return; /* n <= what is left: cannot happen */
         src->carry_len += n;
         size_t used = add_lines(kl, src->carry, src->carry_len, false);
         memmove(src->carry, src->carry + used, src->carry_len - used);

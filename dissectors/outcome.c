@@ -144,7 +144,7 @@ void outcome_closed(struct handshake *h, enum tls_side side, bool rst,
     }
     /* Also when the server never answered and the client closed: the client
      * gave up, which is a failure, not a capture that stopped short. */
-    decide(h, OUTCOME_FAILED, rst ? ENDED_RST : ENDED_FIN, side, h->stage,
+    decide(h, OUTCOME_FAILED, rst ? ENDED_RST : ENDED_FIN, (int)side, h->stage,
            now_us);
 }
 

@@ -189,7 +189,8 @@ static void refuse(struct starttls *st, struct cursor text)
 static struct cursor unread(const struct side_buf *b)
 {
     struct cursor c = cursor_make(b->buf, b->len);
-    cursor_skip(&c, b->pos);
+    if (!cursor_skip(&c, b->pos))
+        return cursor_make(NULL, 0); /* pos <= len: cannot happen */
     return c;
 }
 
@@ -248,10 +249,9 @@ static bool skip_spaces(struct cursor *c)
 {
     uint8_t ch;
     bool any = false;
-    while (cursor_peek_u8(c, 0, &ch) && (ch == ' ' || ch == '\t')) {
-        cursor_skip(c, 1);
+    while (cursor_peek_u8(c, 0, &ch) && (ch == ' ' || ch == '\t') &&
+           cursor_skip(c, 1))
         any = true;
-    }
     return any;
 }
 
@@ -365,7 +365,8 @@ static bool imap_tag(struct cursor *line, char *out, size_t cap)
         if (n + 1 >= cap)
             return false;
         out[n++] = (char)ch;
-        cursor_skip(line, 1);
+        if (!cursor_skip(line, 1))
+            return false;
     }
     out[n] = '\0';
     return n > 0 && skip_spaces(line);
@@ -506,7 +507,8 @@ static long find_element(const struct side_buf *b, const char *name)
             (next == ' ' || next == '/' || next == '>' || next == '\t' ||
              next == '\r' || next == '\n'))
             return (long)cursor_pos(&c);
-        cursor_skip(&c, 1);
+        if (!cursor_skip(&c, 1))
+            break;
     }
     return -1;
 }
@@ -533,7 +535,8 @@ static long element_end(const struct side_buf *b, long at, const char *close)
     while (cursor_left(&c) >= n) {
         if (starts_with(&c, close))
             return (long)(cursor_pos(&c) + n);
-        cursor_skip(&c, 1);
+        if (!cursor_skip(&c, 1))
+            break;
     }
     return -1;
 }
@@ -574,7 +577,8 @@ static bool xmpp_server(struct starttls *st)
     if (end < 0)
         return false;
     struct cursor c = cursor_make(b->buf, (size_t)end);
-    cursor_skip(&c, (size_t)no);
+    if (!cursor_skip(&c, (size_t)no))
+        return false;
     refuse(st, c);
     return true;
 }
@@ -741,10 +745,8 @@ static bool pg_client(struct starttls *st)
     struct side_buf *b = client_buf(st);
     struct cursor c = unread(b);
     uint32_t len = 0, code = 0;
-    if (b->done || cursor_left(&c) < 8)
+    if (b->done || !cursor_u32(&c, &len) || !cursor_u32(&c, &code))
         return false;
-    cursor_u32(&c, &len);
-    cursor_u32(&c, &code);
     if (len != 8 || (code != PG_SSL_REQUEST && code != PG_GSSENC_REQUEST) ||
         st->pg_n_req >= PG_MAX_REQUESTS) {
         give_up(st); /* a startup message in plaintext: no TLS asked for */
@@ -898,9 +900,13 @@ static void classify(struct starttls *st, int side)
 
     if (cursor_left(&c) < 8 && !any_newline(b))
         return; /* too few bytes to tell */
-    cursor_peek_u8(&c, 0, &first);
-    cursor_peek_u8(&c, 3, &seq);
-    cursor_peek_u8(&c, 4, &proto);
+    /* A byte not there keeps its default. */
+    if (!cursor_peek_u8(&c, 0, &first))
+        first = 0;
+    if (!cursor_peek_u8(&c, 3, &seq))
+        seq = 1;
+    if (!cursor_peek_u8(&c, 4, &proto))
+        proto = 0;
 
     struct cursor t = c;
     if (reply_code(c, &code, &final) && code == 220) {

@@ -16,6 +16,7 @@
 #include "../analyzer/cursor.h"
 #include "cert_decompress.h"
 #include "keylog.h"
+#include "../analyzer/memcap.h"
 #include "outcome.h"
 #include "tls_decrypt.h"
 #include "tls_messages.h"
@@ -123,6 +124,9 @@ struct tls_session {
      * hello never swaps them. */
     bool roles_fixed;
     uint32_t max_msg;
+    struct memcap *memcap;
+    uint64_t charged;  /* what this session holds of the memcap */
+    uint64_t keyed_charged; /* of it, for the key-log state */
     bool tls13;        /* a real TLS 1.3 ServerHello was read */
     bool ssl2;         /* the server answered in SSLv2 */
     uint64_t now;      /* timestamp of the bytes being read */
@@ -230,13 +234,51 @@ static bool is_decided(const struct tls_session *s)
     return s->rec.outcome != OUTCOME_UNDECIDED;
 }
 
+/* Every buffer the session grows is charged to --memcap first; false when
+ * the budget refuses it. */
+static bool charge(struct tls_session *s, uint64_t bytes)
+{
+    if (!memcap_charge(s->memcap, bytes))
+        return false;
+    s->charged += bytes;
+    return true;
+}
+
+static void uncharge(struct tls_session *s, uint64_t bytes)
+{
+    memcap_release(s->memcap, bytes);
+    s->charged -= bytes;
+}
+
+/* The key-log state (decryptor, plaintext buffer, records held until their
+ * keys come) is charged for what it holds after each call that may grow
+ * it; it is bounded per session (TLS_DEC_HOLD_MAX), so the pipeline
+ * enforces the cap after the packet. */
+static void charge_keyed(struct tls_session *s)
+{
+    uint64_t now = s->keylog ? keyed_memory(s) : 0;
+    if (now > s->keyed_charged) {
+        memcap_force(s->memcap, now - s->keyed_charged);
+        s->charged += now - s->keyed_charged;
+    } else {
+        uncharge(s, s->keyed_charged - now);
+    }
+    s->keyed_charged = now;
+}
+
 static void release_buffers(struct tls_session *s)
 {
-    if (s->keylog)
+    if (s->keylog) {
         keyed_release_state(s);
+        charge_keyed(s);
+    }
     for (int i = 0; i < 2; i++) {
+        if (s->side[i].body)
+            uncharge(s, memcap_cost(TLS_RECORD_MAX));
         free(s->side[i].body);
         s->side[i].body = NULL;
+        if (s->side[i].msg)
+            uncharge(s, memcap_cost(s->side[i].msg_cap));
         free(s->side[i].msg);
         s->side[i].msg = NULL;
         s->side[i].msg_cap = 0;
@@ -391,9 +433,16 @@ enum tls_sniff tls_sniff(const uint8_t *data, uint32_t len)
 struct tls_session *tls_session_new(const struct tls_limits *lim,
                                     int client_side)
 {
-    struct tls_session *s = calloc(1, sizeof *s);
-    if (!s)
+    struct memcap *memcap = lim ? lim->memcap : NULL;
+    if (!memcap_charge(memcap, memcap_cost(sizeof(struct tls_session))))
         return NULL;
+    struct tls_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        memcap_release(memcap, memcap_cost(sizeof(struct tls_session)));
+        return NULL;
+    }
+    s->memcap = memcap;
+    s->charged = memcap_cost(sizeof(struct tls_session));
     s->client_side = (client_side == 0 || client_side == 1) ? client_side : -1;
     s->roles_fixed = s->client_side >= 0;
     s->last_speaker = -1;
@@ -410,16 +459,7 @@ struct tls_session *tls_session_new(const struct tls_limits *lim,
 
 size_t tls_session_memory(const struct tls_session *s)
 {
-    if (!s)
-        return 0;
-    size_t n = sizeof(*s) + s->rec.server_certs.der_len +
-               s->rec.client_certs.der_len + s->rec.ocsp.der_len;
-    for (int i = 0; i < 2; i++) {
-        if (s->side[i].body)
-            n += TLS_RECORD_MAX;
-        n += s->side[i].msg_cap;
-    }
-    return n + (s->keylog ? keyed_memory(s) : 0);
+    return s ? (size_t)s->charged : 0;
 }
 
 void tls_session_free(struct tls_session *s)
@@ -430,6 +470,7 @@ void tls_session_free(struct tls_session *s)
     cert_chain_free(&s->rec.server_certs);
     cert_chain_free(&s->rec.client_certs);
     ocsp_staple_free(&s->rec.ocsp);
+    memcap_release(s->memcap, s->charged);
     free(s);
 }
 
@@ -579,7 +620,7 @@ static void on_server_hello(struct tls_session *s, int side,
 }
 
 static void on_certificate(struct tls_session *s, int side,
-                           struct cursor *body, bool complete)
+                           struct cursor *body, uint32_t len, bool complete)
 {
     struct handshake *h = &s->rec;
     bool client = role_of(s, side) == TLS_SIDE_CLIENT;
@@ -588,6 +629,13 @@ static void on_certificate(struct tls_session *s, int side,
     reach(s, client ? STAGE_CLIENT_CERTIFICATE : STAGE_SERVER_CERTIFICATE);
     if (chain->seen)
         return; /* keep the first chain; a second one would leak the first */
+    /* The DER is kept in one allocation of at most the message's size. */
+    uint64_t cost = memcap_cost(len < HS_MAX_CERT_BYTES ? len
+                                                        : HS_MAX_CERT_BYTES);
+    if (complete && !charge(s, cost)) {
+        note_error(s, "certificates not kept: --memcap is full");
+        complete = false;
+    }
     if (!complete) {
         chain->seen = true;
         chain->truncated = true;
@@ -624,7 +672,7 @@ static void on_handshake_message(struct tls_session *s, int side, uint8_t type,
         on_server_hello(s, side, body, complete);
         break;
     case TLS_HS_CERTIFICATE:
-        on_certificate(s, side, body, complete);
+        on_certificate(s, side, body, len, complete);
         break;
     case TLS_HS_SERVER_KEY_EXCHANGE:
         h->server_key_exchange = true;
@@ -638,7 +686,10 @@ static void on_handshake_message(struct tls_session *s, int side, uint8_t type,
     case TLS_HS_CERTIFICATE_STATUS:
         /* The server's, once; a second would leak the first. */
         if (role_of(s, side) == TLS_SIDE_SERVER && !h->ocsp.seen) {
-            if (!complete) {
+            if (!complete ||
+                !charge(s, memcap_cost(len < HS_MAX_OCSP_BYTES
+                                           ? len
+                                           : HS_MAX_OCSP_BYTES))) {
                 h->ocsp.seen = h->ocsp.truncated = true;
             } else if (!tls_parse_certificate_status(body, &h->ocsp)) {
                 note_error(s, "certificate_status");
@@ -675,7 +726,11 @@ static void on_handshake_message(struct tls_session *s, int side, uint8_t type,
     }
 }
 
-static bool grow_msg(struct side_parser *p, uint32_t need)
+/* Room for `need` bytes of the message being assembled. The buffer grows
+ * with the bytes that came, not with the length the header announces, so a
+ * message held open costs what was sent of it (at most twice that). */
+static bool grow_msg(struct tls_session *s, struct side_parser *p,
+                     uint32_t need)
 {
     uint32_t cap = p->msg_cap ? p->msg_cap : 4096;
     uint8_t *m;
@@ -684,12 +739,35 @@ static bool grow_msg(struct side_parser *p, uint32_t need)
         return true;
     while (cap < need)
         cap = cap > UINT32_MAX / 2 ? need : cap * 2;
-    m = realloc(p->msg, cap);
-    if (!m)
+    if (p->msg_want > 4 && cap > p->msg_want && need <= p->msg_want)
+        cap = p->msg_want;
+    uint64_t more = memcap_cost(cap) - (p->msg ? memcap_cost(p->msg_cap) : 0);
+    if (!charge(s, more))
         return false;
+    m = realloc(p->msg, cap);
+    if (!m) {
+        uncharge(s, more);
+        return false;
+    }
     p->msg = m;
     p->msg_cap = cap;
     return true;
+}
+
+/* The rest of the message being assembled cannot be kept (--memcap is
+ * full): only what its type says is noted, and its bytes are skipped. */
+static void drop_message(struct tls_session *s, int side,
+                         struct side_parser *p)
+{
+    struct cursor m = cursor_make(p->msg, p->msg_len);
+    uint8_t type;
+    uint32_t body_len;
+
+    note_error(s, "handshake message skipped: --memcap is full");
+    p->msg_skip = p->msg_want - p->msg_len;
+    p->msg_len = 0;
+    if (cursor_u8(&m, &type) && cursor_u24(&m, &body_len))
+        on_handshake_message(s, side, type, NULL, body_len, false);
 }
 
 /* Plaintext handshake bytes from one record: messages may span records and
@@ -701,23 +779,25 @@ static void read_handshake_bytes(struct tls_session *s, int side,
 
     while (cursor_left(in) > 0 && !is_decided(s)) {
         if (p->msg_skip) {
-            size_t n = cursor_left(in) < p->msg_skip ? cursor_left(in)
-                                                     : p->msg_skip;
-            cursor_skip(in, n);
+            size_t n = cursor_take(in, p->msg_skip).len;
             p->msg_skip -= (uint32_t)n;
             continue;
         }
         if (p->msg_len == 0) {
             p->msg_ts = p->rec_ts;
             p->msg_want = 4;
-            if (!grow_msg(p, 4)) {
-                note_error(s, "out of memory");
+            if (!grow_msg(s, p, 4)) {
+                note_error(s, "handshake not read: --memcap is full");
                 return;
             }
         }
         size_t n = p->msg_want - p->msg_len;
         if (n > cursor_left(in))
             n = cursor_left(in);
+        if (!grow_msg(s, p, p->msg_len + (uint32_t)n)) {
+            drop_message(s, side, p);
+            continue;
+        }
         if (!cursor_copy(in, p->msg + p->msg_len, n))
             return;
         p->msg_len += (uint32_t)n;
@@ -730,7 +810,7 @@ static void read_handshake_bytes(struct tls_session *s, int side,
         if (!cursor_u8(&m, &type) || !cursor_u24(&m, &body_len))
             return;
         if (p->msg_want == 4 && body_len > 0) {
-            if (body_len > s->max_msg || !grow_msg(p, 4 + body_len)) {
+            if (body_len > s->max_msg) {
                 note_error(s, "handshake message too large");
                 on_handshake_message(s, side, type, NULL, body_len, false);
                 p->msg_skip = body_len;
@@ -793,7 +873,10 @@ static bool read_ssl2_server_hello(struct tls_session *s, struct cursor *body)
         h->server_certs.seen = true;
         h->server_certs.n_certs_total = 1;
         reach(s, STAGE_SERVER_CERTIFICATE);
-        h->server_certs.der = malloc(cert_len);
+        if (charge(s, memcap_cost(cert_len)))
+            h->server_certs.der = malloc(cert_len);
+        else
+            h->server_certs.truncated = true;
         if (h->server_certs.der && cursor_copy(&cert, h->server_certs.der,
                                                cert_len)) {
             h->server_certs.der_len = cert_len;
@@ -1349,8 +1432,14 @@ static bool start_body(struct tls_session *s, int side, uint32_t want)
 {
     struct side_parser *p = &s->side[side];
     if (!p->body) {
+        if (!charge(s, memcap_cost(TLS_RECORD_MAX))) {
+            note_error(s, "records not read: --memcap is full");
+            p->state = RS_DEAD;
+            return false;
+        }
         p->body = malloc(TLS_RECORD_MAX);
         if (!p->body) {
+            uncharge(s, memcap_cost(TLS_RECORD_MAX));
             note_error(s, "out of memory");
             p->state = RS_DEAD;
             return false;
@@ -1721,12 +1810,12 @@ static void keyed_message(struct tls_session *s, int side, uint8_t type,
             h->decryption.cert_compression = alg;
             h->decryption.compression_failed = true;
             note_error(s, "compressed_certificate");
-            on_certificate(s, side, NULL, false);
+            on_certificate(s, side, NULL, 0, false);
             break;
         }
         h->decryption.cert_compression = alg;
         struct cursor c = cursor_make(der, n);
-        on_certificate(s, side, &c, true);
+        on_certificate(s, side, &c, n, true);
         free(der);
         break;
     }
@@ -2056,6 +2145,7 @@ void tls_feed(struct tls_session *s, int side, const uint8_t *data,
         s->now = ts_us;
         read_tail(s, side, &in);
     }
+    charge_keyed(s);
 }
 
 void tls_gap(struct tls_session *s, int side, uint32_t len)
@@ -2145,6 +2235,14 @@ void tls_closed(struct tls_session *s, int side, enum tls_close how,
     s->now = ts_us;
     outcome_closed(&s->rec, role_of(s, side), how == TLS_CLOSE_RST, ts_us);
     settled(s);
+}
+
+void tls_capped(struct tls_session *s)
+{
+    if (!s || is_decided(s))
+        return;
+    s->rec.stream_capped = true;
+    release_buffers(s);
 }
 
 void tls_finish(struct tls_session *s, enum hs_ended_by why, uint64_t ts_us)

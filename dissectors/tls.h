@@ -23,10 +23,16 @@ enum tls_sniff {
 enum tls_sniff tls_sniff(const uint8_t *data, uint32_t len);
 
 struct keylog;
+struct memcap;
 
 struct tls_limits {
     uint32_t max_handshake_msg; /* bytes of one handshake message kept */
     struct keylog *keylog;      /* secrets to decrypt with; NULL: none */
+    /* Charged for the session and every buffer it grows (records,
+     * handshake messages, certificate and OCSP copies, key-log state); a
+     * refused charge skips what it was for and says so in the record. May
+     * be NULL. */
+    struct memcap *memcap;
 };
 
 struct tls_session; /* private */
@@ -38,7 +44,8 @@ struct tls_session; /* private */
 struct tls_session *tls_session_new(const struct tls_limits *lim,
                                     int client_side);
 void tls_session_free(struct tls_session *s);
-/* Bytes the session holds now: the record, buffers, certificate DER. */
+/* Memory the session holds now (the record, buffers, certificate DER), as
+ * charged to the memcap. */
 size_t tls_session_memory(const struct tls_session *s);
 
 void tls_feed(struct tls_session *s, int side, const uint8_t *data,
@@ -51,6 +58,10 @@ void tls_gap(struct tls_session *s, int side, uint32_t len);
 enum tls_close { TLS_CLOSE_FIN, TLS_CLOSE_RST };
 void tls_closed(struct tls_session *s, int side, enum tls_close how,
                 uint64_t ts_us);
+/* The pipeline stops reading this session before a decision (its bytes
+ * passed the per-direction cap): its buffers go and the record says so;
+ * tls_finish decides it when the flow ends. */
+void tls_capped(struct tls_session *s);
 /* No more bytes will come: decide what is still undecided, stop watching. */
 void tls_finish(struct tls_session *s, enum hs_ended_by why, uint64_t ts_us);
 

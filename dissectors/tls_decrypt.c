@@ -585,15 +585,17 @@ static enum tls_dec_result open_cbc(struct tls_record_key *k, uint64_t seq,
         !cursor_sub(&c, ct_len, &ct_span) ||
         !cursor_sub(&c, macs_outside, &mac_span))
         return TLS_DEC_MALFORMED;
-    if (explicit_iv)
-        cursor_copy(&iv_span, iv, bs);
-    else
+    if (explicit_iv) {
+        if (!cursor_copy(&iv_span, iv, bs))
+            return TLS_DEC_MALFORMED;
+    } else {
         memcpy(iv, k->iv, bs);
+    }
     ct = cursor_rest(&ct_span, &n);
     /* The next TLS 1.0 record chains from this one's last block. */
     struct cursor tail = ct_span;
-    cursor_skip(&tail, ct_len - bs);
-    cursor_copy(&tail, last, bs);
+    if (!cursor_skip(&tail, ct_len - bs) || !cursor_copy(&tail, last, bs))
+        return TLS_DEC_MALFORMED;
 
     enum tls_dec_result r = k->etm ? open_cbc_etm(k, seq, type, version,
                                                   whole, explicit_iv, iv, ct,
@@ -626,7 +628,8 @@ static enum tls_dec_result open_aead12(const struct tls_record_key *k,
         xor_nonce(k, seq, nonce);
     } else {
         memcpy(nonce, k->iv, 4);
-        cursor_copy(&c, nonce + 4, 8);
+        if (!cursor_copy(&c, nonce + 4, 8))
+            return TLS_DEC_MALFORMED;
     }
     if (!cursor_sub(&c, ct_len, &ct_span) ||
         !cursor_sub(&c, s->tag_len, &tag_span))
@@ -728,8 +731,9 @@ void tls_record_skip(struct tls_record_key *k, const struct cursor *body)
     if (k->suite->kind == K_CBC && k->version == TLS_V_1_0) {
         size_t bs = block_size(k->suite), len = cursor_left(body);
         struct cursor tail = *body;
-        if (len >= bs && cursor_skip(&tail, len - bs))
-            cursor_copy(&tail, k->iv, bs);
+        if (len >= bs && cursor_skip(&tail, len - bs) &&
+            !cursor_copy(&tail, k->iv, bs))
+            return; /* bs bytes are left: cannot happen */
     }
 }
 
@@ -993,7 +997,10 @@ bool tls_hold_push(struct tls_hold *h, int side, uint8_t type, uint16_t version,
     if (!r)
         return false;
     struct cursor c = *body;
-    cursor_copy(&c, r->body, len);
+    if (!cursor_copy(&c, r->body, len)) {
+        free(r);
+        return false;
+    }
     r->next = NULL;
     r->side = side;
     r->type = type;

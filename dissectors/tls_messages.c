@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tls_messages.h"
+#include "../analyzer/escape.h"
 
 /* Extension numbers this file reads (IANA TLS ExtensionType registry). */
 enum {
@@ -44,34 +45,6 @@ static const uint8_t hrr_random[32] = {
     0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
     0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
-
-/* Copies wire text into a C string, writing bytes outside printable ASCII
- * (and the backslash itself) as \xNN so names are safe to print and
- * unambiguous. Stops before an escape or byte that would not fit; returns
- * false when something was left out. */
-static bool copy_escaped(struct cursor *src, char *dst, size_t cap)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = 0;
-    uint8_t b;
-
-    while (cursor_u8(src, &b)) {
-        if (b > 0x20 && b < 0x7f && b != '\\') {
-            if (n + 1 >= cap)
-                break;
-            dst[n++] = (char)b;
-        } else {
-            if (n + 4 >= cap)
-                break;
-            dst[n++] = '\\';
-            dst[n++] = 'x';
-            dst[n++] = hex[b >> 4];
-            dst[n++] = hex[b & 0x0f];
-        }
-    }
-    dst[n] = '\0';
-    return cursor_left(src) == 0;
-}
 
 /* A list of 16-bit values: keeps the first `cap` in wire order. False when
  * the list is not a whole number of entries. */
@@ -159,7 +132,7 @@ static bool ch_server_name(struct cursor *ext, struct client_hello *ch)
         if (!ch->has_sni) {
             ch->has_sni = true;
             ch->sni_len = (uint16_t)cursor_left(&name);
-            if (!copy_escaped(&name, ch->sni, sizeof(ch->sni)))
+            if (!escape_copy(&name, ch->sni, sizeof(ch->sni)))
                 ch->truncated = true;
         }
     }
@@ -190,7 +163,7 @@ static bool ch_alpn(struct cursor *ext, struct client_hello *ch)
                 (last == 0 || cursor_u8(&first, &b)))
                 ch->alpn_first_raw[1] = last == 0 ? ch->alpn_first_raw[0] : b;
         }
-        if (!copy_escaped(&proto, ch->alpn[ch->n_alpn], HS_ALPN_LEN))
+        if (!escape_copy(&proto, ch->alpn[ch->n_alpn], HS_ALPN_LEN))
             ch->truncated = true;
         ch->n_alpn++;
     }
@@ -462,7 +435,7 @@ static bool sh_extension(uint16_t type, struct cursor *ext,
         CURSOR_TRY(cursor_vec16(ext, &list));
         CURSOR_TRY(cursor_vec8(&list, &proto));
         sh->has_alpn = true;
-        copy_escaped(&proto, sh->alpn, sizeof(sh->alpn));
+        escape_copy(&proto, sh->alpn, sizeof(sh->alpn));
         return cursor_left(&list) == 0 && cursor_left(ext) == 0;
     case EXT_PRE_SHARED_KEY:
         sh->psk_accepted = true;
@@ -635,7 +608,7 @@ bool tls_parse_encrypted_extensions(struct cursor *body,
             CURSOR_TRY(cursor_vec16(&ext, &list) &&
                        cursor_vec8(&list, &proto));
             out->has_alpn = true;
-            copy_escaped(&proto, out->alpn, sizeof(out->alpn));
+            escape_copy(&proto, out->alpn, sizeof(out->alpn));
         }
     }
     return cursor_left(body) == 0;
@@ -656,7 +629,10 @@ static void keep_cert(struct cert_chain *out, struct cursor *cert, size_t room)
     }
     out->certs[out->n_certs].off = out->der_len;
     out->certs[out->n_certs].len = (uint32_t)len;
-    cursor_copy(cert, out->der + out->der_len, len);
+    if (!cursor_copy(cert, out->der + out->der_len, len)) {
+        out->truncated = true; /* len is what is left: cannot happen */
+        return;
+    }
     out->der_len += (uint32_t)len;
     out->n_certs++;
 }

@@ -25,6 +25,11 @@
 #include "x509_ext.h"
 
 #define DEFAULT_CACHE_ENTRIES 256
+/* PEM text (--emit-certificates) the cache keeps, all entries together: a
+ * chain may be 256 KiB of DER, and 256 of them as PEM would be 90 MB past
+ * --memcap. A chain whose PEM does not fit gets it made for its record
+ * alone. */
+#define PEM_CACHE_BYTES (4u << 20)
 /* CA/Browser Forum ballot SC31: leaves issued from this day on may be valid
  * for at most 398 days. */
 #define CABF_398_DAYS_FROM 1598918400LL /* 2020-09-01T00:00:00Z */
@@ -41,7 +46,8 @@ struct cache_slot {
 struct cache_entry {
     struct cache_slot slot;
     struct cert_result result;
-    char *pem;
+    char *pem;      /* NULL when it did not fit PEM_CACHE_BYTES */
+    size_t pem_len;
 };
 
 /* A server staples the same OCSP response to every handshake for hours;
@@ -62,6 +68,8 @@ struct x509_stage {
     struct ocsp_entry *ocsp_cache;
     size_t n_ocsp_cache;
     EVP_MD_CTX *key_md; /* reused for every cache key: no allocation each */
+    size_t pem_bytes;   /* what the cache's PEM texts hold */
+    char *loose_pem[2]; /* made for one record: [0] server, [1] client */
     uint64_t tick;
     struct x509_cache_stats stats;
 };
@@ -140,6 +148,8 @@ void x509_stage_free(struct x509_stage *st)
         return;
     for (size_t i = 0; st->cache && i < st->n_cache; i++)
         free(st->cache[i].pem);
+    free(st->loose_pem[0]);
+    free(st->loose_pem[1]);
     free(st->cache);
     free(st->ocsp_cache);
     EVP_MD_CTX_free(st->key_md);
@@ -151,6 +161,7 @@ void x509_stage_cache_stats(const struct x509_stage *st,
                             struct x509_cache_stats *out)
 {
     *out = st->stats;
+    out->pem_bytes = st->pem_bytes;
 }
 
 /* ---- facts of one certificate ---- */
@@ -662,7 +673,7 @@ static void analyze_uncached(struct x509_stage *st,
 }
 
 /* The chain as PEM blocks, each NUL-terminated, back to back. */
-static char *chain_pem(const struct cert_chain *chain)
+static char *chain_pem(const struct cert_chain *chain, size_t *out_len)
 {
     BIO *bio = BIO_new(BIO_s_mem());
     char *out = NULL;
@@ -682,6 +693,7 @@ static char *chain_pem(const struct cert_chain *chain)
         if (len > 0)
             memcpy(out, data, (size_t)len);
         out[len] = '\0';
+        *out_len = (size_t)len + 1;
     }
     BIO_free(bio);
     return out;
@@ -756,16 +768,35 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
         if (!e->slot.used)
             st->stats.entries++;
         free(e->pem);
+        st->pem_bytes -= e->pem_len;
         e->pem = NULL;
+        e->pem_len = 0;
         analyze_uncached(st, chain, server, host, at, &e->result);
-        if (st->cfg.emit_pem)
-            e->pem = chain_pem(chain);
+        if (st->cfg.emit_pem) {
+            size_t len = 0;
+            char *pem = chain_pem(chain, &len);
+            if (pem && len <= PEM_CACHE_BYTES - st->pem_bytes) {
+                e->pem = pem;
+                e->pem_len = len;
+                st->pem_bytes += len;
+            } else {
+                free(pem);
+            }
+        }
         memcpy(e->slot.key, key, 32);
         e->slot.used = true;
     }
     e->slot.last_use = st->tick;
     *out = e->result;
     out->pem = e->pem;
+    if (st->cfg.emit_pem && !e->pem) {
+        /* Kept until this side's next chain, after the record is out. */
+        size_t len = 0;
+        char **loose = &st->loose_pem[server ? 0 : 1];
+        free(*loose);
+        *loose = chain_pem(chain, &len);
+        out->pem = *loose;
+    }
     out->custom_trust = st->cfg.ca_file || st->cfg.ca_path;
     out->trust_store_newer = !out->custom_trust &&
                              st->system_store_mtime > at + 365 * 86400;

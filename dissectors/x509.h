@@ -42,6 +42,7 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h);
 struct x509_cache_stats {
     uint64_t lookups, hits, entries;  /* certificate chains */
     uint64_t ocsp_lookups, ocsp_hits; /* stapled OCSP responses */
+    uint64_t pem_bytes;               /* PEM text the cache keeps */
 };
 void x509_stage_cache_stats(const struct x509_stage *st,
                             struct x509_cache_stats *out);

@@ -77,7 +77,7 @@ static bool in_prefix(const char *text, const struct cond_value *c)
         return false;
     unsigned bits = c->prefix;
     for (unsigned i = 0; bits > 0; i++, bits = bits > 8 ? bits - 8 : 0) {
-        uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+        uint8_t mask = (uint8_t)(bits >= 8 ? 0xffu : 0xffu << (8 - bits));
         if ((addr[i] & mask) != (c->addr[i] & mask))
             return false;
     }

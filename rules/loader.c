@@ -7,7 +7,15 @@
  * rule nodes, so a rule may use a list defined in any file of the set; then
  * every rule is compiled. Aliases can make a small file describe a huge
  * tree, so compiled conditions and list items are counted against a budget
- * and nesting is limited. */
+ * and nesting is limited.
+ *
+ * libyaml's own time is not linear in everything a file can hold: each
+ * token costs as much as the flow nesting is deep ("[[[[...": a 200 KB
+ * file took 30 s, a 1 MB one that never closes did not end), and each
+ * alias as many anchors as came before it. So every file is scanned
+ * first (prescan) and refused, with its line and column, past fixed limits
+ * on nesting, anchors and aliases that no real rule file comes near. Named
+ * lists and rule ids are found through a hash index, not a linear search. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -20,6 +28,7 @@
 #include <yaml.h>
 
 #include "compiled.h"
+#include "../analyzer/cursor.h"
 #include "field_values.h"
 #include "../dissectors/tls_names.h"
 
@@ -29,6 +38,15 @@
 #define MAX_COND_DEPTH 32
 #define MAX_BUDGET 200000 /* conditions + literals per set */
 #define MAX_RULES 4096
+/* What prescan lets through to libyaml. Conditions 32 deep nest about 100
+ * collections in block style, 70 [ and { in flow style; the shipped rules
+ * nest 9. At 64 flow levels, a 4 MB file (the most a file may hold) takes
+ * libyaml 2 s; a 200 KB one, 0.1 s. */
+#define MAX_NESTING 128     /* block and flow collections together */
+#define MAX_FLOW_NESTING 64 /* [ and { inside each other */
+#define MAX_ANCHORS 1000
+#define MAX_ALIASES 20000
+
 #define MAX_SITE_CAUSES 32
 
 extern const char rules_default_yaml[];
@@ -51,6 +69,18 @@ struct rule_node {
     const char *file;
 };
 
+/* Names to indexes (list names, rule ids): open addressing, at most half
+ * full. The names stay owned by whoever holds them. */
+struct name_slot {
+    const char *name; /* NULL: empty */
+    size_t value;
+};
+
+struct name_index {
+    struct name_slot *slots;
+    size_t cap, n;
+};
+
 struct loader {
     struct rule_set *rs;
     char *err;
@@ -61,6 +91,7 @@ struct loader {
     size_t n_docs;
     struct named_list *lists;
     size_t n_lists, cap_lists;
+    struct name_index list_index, id_index;
     struct rule_node *rule_nodes;
     size_t n_rule_nodes, cap_rule_nodes;
     struct rule_node *tune_nodes;   /* entries of tune:, in file order */
@@ -113,6 +144,60 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
         return false;
     *arr = a;
     *cap = c;
+    return true;
+}
+
+/* ---- the name index ------------------------------------------------------ */
+
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static bool index_find(const struct name_index *ix, const char *name,
+                       size_t *value)
+{
+    if (ix->cap == 0)
+        return false;
+    for (size_t i = name_hash(name) & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
+        if (!ix->slots[i].name)
+            return false;
+        if (strcmp(ix->slots[i].name, name) == 0) {
+            *value = ix->slots[i].value;
+            return true;
+        }
+    }
+}
+
+static void index_put(struct name_slot *slots, size_t cap, const char *name,
+                      size_t value)
+{
+    size_t i = name_hash(name) & (cap - 1);
+    while (slots[i].name)
+        i = (i + 1) & (cap - 1);
+    slots[i] = (struct name_slot){name, value};
+}
+
+/* `name` must not be in the index yet. False when out of memory. */
+static bool index_add(struct name_index *ix, const char *name, size_t value)
+{
+    if (2 * (ix->n + 1) > ix->cap) {
+        size_t cap = ix->cap ? ix->cap * 2 : 64;
+        struct name_slot *slots = calloc(cap, sizeof(*slots));
+        if (!slots)
+            return false;
+        for (size_t i = 0; i < ix->cap; i++)
+            if (ix->slots[i].name)
+                index_put(slots, cap, ix->slots[i].name, ix->slots[i].value);
+        free(ix->slots);
+        ix->slots = slots;
+        ix->cap = cap;
+    }
+    index_put(ix->slots, ix->cap, name, value);
+    ix->n++;
     return true;
 }
 
@@ -460,10 +545,8 @@ static const struct {
 
 static const struct named_list *find_list(struct loader *ld, const char *name)
 {
-    for (size_t i = 0; i < ld->n_lists; i++)
-        if (strcmp(ld->lists[i].name, name) == 0)
-            return &ld->lists[i];
-    return NULL;
+    size_t i;
+    return index_find(&ld->list_index, name, &i) ? &ld->lists[i] : NULL;
 }
 
 static bool ordered_type(enum field_type t)
@@ -902,12 +985,14 @@ static bool compile_rule(struct loader *ld, yaml_node_t *n,
     if (!valid_id(id))
         return fail_node(ld, by_key[0], "id '%s': expected letters, digits, "
                          "'_', '-' or '.'", id);
-    for (size_t i = 0; i < ld->rs->n_rules; i++)
-        if (strcmp(ld->rs->rules[i].pub.id, id) == 0)
-            return fail_node(ld, by_key[0], "duplicate rule id '%s' (first "
-                             "defined at %s:%u), expected a unique id", id,
-                             ld->rs->rules[i].pub.file,
-                             ld->rs->rules[i].pub.line);
+    size_t first;
+    if (index_find(&ld->id_index, id, &first))
+        return fail_node(ld, by_key[0], "duplicate rule id '%s' (first "
+                         "defined at %s:%u), expected a unique id", id,
+                         ld->rs->rules[first].pub.file,
+                         ld->rs->rules[first].pub.line);
+    if (!index_add(&ld->id_index, id, ld->rs->n_rules))
+        return fail_node(ld, by_key[0], "out of memory");
     const char *name = want_string(ld, by_key[1], "name");
     const char *remediation = want_string(ld, by_key[9], "remediation");
     const char *cause = want_string(ld, by_key[6], "cause");
@@ -1177,7 +1262,8 @@ static bool load_lists(struct loader *ld, yaml_node_t *val)
             return fail_node(ld, items, "list '%s': expected a list of "
                              "values, found %s", name, node_kind(items));
         if (!grow((void **)&ld->lists, &ld->cap_lists, ld->n_lists,
-                  sizeof(*ld->lists)))
+                  sizeof(*ld->lists)) ||
+            !index_add(&ld->list_index, name, ld->n_lists))
             return fail_node(ld, key, "out of memory");
         ld->lists[ld->n_lists++] = (struct named_list){name, ld->doc, items,
                                                        ld->file};
@@ -1260,9 +1346,217 @@ static bool collect_nodes(struct loader *ld, yaml_node_t *val,
     return true;
 }
 
+/* ---- prescan: what libyaml is not handed ------------------------------- */
+
+/* A YAML reading just deep enough to count what costs libyaml time:
+ * collections nested (indentation levels and "- " items of block style,
+ * [ and { of flow style), anchors (&name) and aliases (*name). Quoted
+ * scalars, comments and block scalars (| and >) are stepped over, so what
+ * they hold is not counted. Plain scalars may hold [ or { (a[0]): those
+ * open a collection only where a node starts. A count can only err high,
+ * on text no rules file has. */
+struct prescan {
+    struct loader *ld;
+    const char *file;
+    struct cursor c;
+    size_t line, col;         /* of the next byte, from 0 */
+    size_t at;                /* column of the byte being judged */
+    int indents[MAX_NESTING + 1]; /* block indentation levels */
+    int n_indents;
+    int flow;                 /* [ and { open */
+    int dashes;               /* "- " items opened on this line */
+    size_t anchors, aliases;
+};
+
+static bool prescan_fail(struct prescan *ps, const char *what, int limit)
+{
+    yaml_mark_t mark = {0, ps->line, ps->at};
+    return fail_at(ps->ld, ps->file, mark, "%s, expected at most %d (the "
+                   "file is not read further)", what, limit);
+}
+
+static bool prescan_byte(struct prescan *ps, uint8_t *b)
+{
+    if (!cursor_u8(&ps->c, b))
+        return false;
+    if (*b == '\n') {
+        ps->line++;
+        ps->col = 0;
+    } else {
+        ps->col++;
+    }
+    return true;
+}
+
+static bool prescan_peek(const struct prescan *ps, size_t ahead, uint8_t *b)
+{
+    if (!cursor_peek_u8(&ps->c, ahead, b))
+        *b = '\n'; /* the end of the text ends its last line */
+    return true;
+}
+
+static bool is_blank(uint8_t b)
+{
+    return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+}
+
+/* The rest of a quoted scalar, which may run over lines. */
+static void prescan_quoted(struct prescan *ps, uint8_t quote)
+{
+    uint8_t b, next;
+    while (prescan_byte(ps, &b)) {
+        if (quote == '"' && b == '\\') {
+            prescan_byte(ps, &b);
+            continue;
+        }
+        if (b != quote)
+            continue;
+        if (quote == '\'' && prescan_peek(ps, 0, &next) && next == '\'') {
+            prescan_byte(ps, &b); /* '' is a quote inside */
+            continue;
+        }
+        return;
+    }
+}
+
+static void prescan_to_line_end(struct prescan *ps)
+{
+    uint8_t b;
+    while (prescan_peek(ps, 0, &b) && b != '\n' && prescan_byte(ps, &b))
+        ;
+}
+
+/* Leading spaces of the line about to be read; -1 when it is blank or
+ * only a comment. The cursor is left at its first other byte. */
+static int prescan_indent(struct prescan *ps)
+{
+    uint8_t b;
+    int n = 0;
+    while (cursor_left(&ps->c) && prescan_peek(ps, 0, &b) && b == ' ') {
+        prescan_byte(ps, &b);
+        n++;
+    }
+    prescan_peek(ps, 0, &b);
+    if (b == '\n' || b == '\r' || b == '#' || !cursor_left(&ps->c))
+        return -1;
+    return n;
+}
+
+static bool prescan_depth_ok(struct prescan *ps)
+{
+    if (ps->flow > MAX_FLOW_NESTING)
+        return prescan_fail(ps, "flow collections ([ and {) nested too deep", MAX_FLOW_NESTING);
+    if (ps->n_indents + ps->dashes + ps->flow > MAX_NESTING)
+        return prescan_fail(ps, "lists and mappings nested too deep", MAX_NESTING);
+    return true;
+}
+
+/* The bytes of one line after its indentation (or of a flow collection
+ * going on from an earlier line). Returns false on a limit; sets
+ * *block_scalar when the line ends in a | or > header. */
+static bool prescan_line(struct prescan *ps, bool *block_scalar)
+{
+    uint8_t b, next, prev = '\n'; /* the byte before, '\n' at line start */
+    uint8_t last = '\n';           /* the last byte that was not a blank */
+
+    *block_scalar = false;
+    while (prescan_peek(ps, 0, &b) && b != '\n' && cursor_left(&ps->c)) {
+        ps->at = ps->col;
+        prescan_byte(ps, &b);
+        prescan_peek(ps, 0, &next);
+        bool token_start = is_blank(prev) || prev == '[' || prev == '{' ||
+                           prev == ',';
+        bool node_start = last == '\n' || last == ':' || last == '-' ||
+                          last == '?' || last == ',' || last == '[' ||
+                          last == '{';
+        if (b == '#' && is_blank(prev)) {
+            prescan_to_line_end(ps);
+            return true;
+        }
+        if ((b == '\'' || b == '"') && token_start) {
+            prescan_quoted(ps, b);
+            b = last = 'x'; /* a scalar */
+        } else if ((b == '[' || b == '{') && node_start) {
+            ps->flow++;
+            if (!prescan_depth_ok(ps))
+                return false;
+        } else if ((b == ']' || b == '}') && ps->flow > 0) {
+            ps->flow--;
+        } else if (b == '-' && is_blank(next) && ps->flow == 0 &&
+                   (last == '\n' || last == '-')) {
+            ps->dashes++;
+            if (!prescan_depth_ok(ps))
+                return false;
+        } else if ((b == '&' || b == '*') && token_start && !is_blank(next)) {
+            size_t *n = b == '&' ? &ps->anchors : &ps->aliases;
+            if (++*n > (b == '&' ? MAX_ANCHORS : MAX_ALIASES))
+                return prescan_fail(ps, b == '&' ? "too many anchors (&name)"
+                                                 : "too many aliases (*name)",
+                                    b == '&' ? MAX_ANCHORS : MAX_ALIASES);
+        } else if ((b == '|' || b == '>') && token_start && ps->flow == 0 &&
+                   (last == ':' || last == '-' || last == '\n')) {
+            *block_scalar = true; /* its header: the content is below */
+            prescan_to_line_end(ps);
+            return true;
+        }
+        if (!is_blank(b))
+            last = b;
+        prev = b;
+    }
+    return true;
+}
+
+static bool prescan(struct loader *ld, const char *file,
+                    const unsigned char *text, size_t len)
+{
+    struct prescan ps = {0};
+    bool block_scalar = false;
+    int scalar_parent = 0;
+    uint8_t b;
+
+    ps.ld = ld;
+    ps.file = file;
+    ps.c = cursor_make(text, len);
+    while (cursor_left(&ps.c)) {
+        int indent = ps.flow > 0 ? -2 : prescan_indent(&ps);
+        if (block_scalar) {
+            if (indent == -1 || indent > scalar_parent) {
+                prescan_to_line_end(&ps);
+                prescan_byte(&ps, &b);
+                continue;
+            }
+            block_scalar = false;
+        }
+        if (indent >= 0) {
+            /* Block style: a less indented line closes the levels deeper
+             * than it, a more indented one opens one. */
+            while (ps.n_indents > 0 && ps.indents[ps.n_indents - 1] > indent)
+                ps.n_indents--;
+            if (ps.n_indents == 0 || ps.indents[ps.n_indents - 1] < indent) {
+                ps.at = ps.col;
+                if (ps.n_indents == MAX_NESTING + 1)
+                    return prescan_fail(&ps, "lists and mappings nested too deep",
+                                        MAX_NESTING);
+                ps.indents[ps.n_indents++] = indent;
+            }
+            ps.dashes = 0;
+            ps.at = ps.col;
+            if (!prescan_depth_ok(&ps))
+                return false;
+            scalar_parent = indent;
+        }
+        if (!prescan_line(&ps, &block_scalar))
+            return false;
+        prescan_byte(&ps, &b); /* the newline */
+    }
+    return true;
+}
+
 static bool load_text(struct loader *ld, const char *file,
                       const unsigned char *text, size_t len, int depth)
 {
+    if (!prescan(ld, file, text, len))
+        return false;
     if (ld->n_docs == MAX_DOCUMENTS) {
         snprintf(ld->err, ld->err_len, "%s: more than %d rule files", file,
                  MAX_DOCUMENTS);
@@ -1409,6 +1703,8 @@ static struct rule_set *load_all(const char *name, const char *text,
     for (size_t i = 0; i < ld->n_docs; i++)
         yaml_document_delete(&ld->docs[i]);
     free(ld->lists);
+    free(ld->list_index.slots);
+    free(ld->id_index.slots);
     free(ld->rule_nodes);
     free(ld->tune_nodes);
     free(ld);

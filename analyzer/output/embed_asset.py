@@ -6,6 +6,8 @@ string, so the HTML report is written from the binary alone.
 import sys
 
 
+# Bytes past 0x7f are written as character constants ('\xe2'): an integer
+# over 127 in a char array is a conversion -Wconversion refuses.
 def main():
     src, out, symbol = sys.argv[1], sys.argv[2], sys.argv[3]
     data = open(src, "rb").read()
@@ -16,7 +18,8 @@ def main():
         fp.write(f"extern const char {symbol}[];\n")
         fp.write(f"const char {symbol}[] = {{\n")
         for i in range(0, len(data), 16):
-            fp.write("    " + ", ".join(str(b) for b in data[i:i + 16]) + ",\n")
+            fp.write("    " + ", ".join(str(b) if b < 0x80 else "'\\x%02x'" % b
+                                 for b in data[i:i + 16]) + ",\n")
         fp.write("    0};\n")
 
 

@@ -14,6 +14,7 @@
 
 #include "output.h"
 #include "events.h"
+#include "outfile.h"
 #include "json_writer.h"
 #include "order.h"
 #include "summary.h"
@@ -89,8 +90,11 @@ static void ndjson_stats(struct output *o, const struct stats_snapshot *s)
 static void ndjson_counters(struct output *o, struct output_counters *c)
 {
     struct ndjson_output *n = (struct ndjson_output *)o;
-    c->sent = n->written;
-    c->dropped = n->lost;
+    struct outfile_result r = {0, 0, 0, false, false};
+    if (o->file)
+        outfile_result(o->file, &r);
+    c->sent = n->written > r.lines_lost ? n->written - r.lines_lost : 0;
+    c->dropped = n->lost + r.lines_lost;
     c->queued = 0;
     c->reconnects = 0;
     c->connected = true;

@@ -15,6 +15,7 @@
 struct summary; /* summary.h */
 struct rule_filter; /* rules/engine.h */
 struct record_order; /* order.h */
+struct outfile; /* outfile.h */
 struct stats_snapshot; /* stats_event.h */
 
 /* The kinds of events an output takes (--json-events, --syslog-events,
@@ -68,6 +69,9 @@ struct output {
                    const struct run_stats *st);
     void (*free)(struct output *o);
     FILE *fp;
+    /* When fp is a result file: told of every whole record written, so a
+     * failed write is counted in records (NULL: not tracked). */
+    struct outfile *file;
     bool color;
     /* What a person asked to see (the -o output, the report): the records
      * `filter` lets through (NULL: all), counted in `shown` under the

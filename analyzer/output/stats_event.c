@@ -119,8 +119,16 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_member_uint(w, "alerts", r->alerts);
     json_member_uint(w, "alerts_suppressed", r->alerts_suppressed);
     json_member_uint(w, "memory_bytes", s->memory_bytes);
+    json_member_uint(w, "memory_bytes_max", r->memory_bytes_max);
+    json_member_uint(w, "memcap_refused", r->memcap_refused);
     json_member_uint(w, "reassembly_bytes", s->reassembly_bytes);
     json_member_uint(w, "reassembly_bytes_max", r->reassembly_bytes_max);
+    json_member_uint(w, "tcp_cap_gaps", r->tcp_cap_gaps);
+    json_member_uint(w, "tcp_late_segments", r->tcp_late_segments);
+    json_member_uint(w, "rst_out_of_window", r->rst_out_of_window);
+    json_member_uint(w, "stream_cap_hits", r->stream_cap_hits);
+    json_member_uint(w, "timestamps_invalid", r->timestamps_invalid);
+    json_member_uint(w, "packets_too_deep", r->packets_too_deep);
     json_member_uint(w, "server_profiles_evicted", r->server_profiles_evicted);
     json_member_uint(w, "output_dropped", stats_output_dropped(s));
     write_outputs(w, s);

@@ -676,7 +676,7 @@ void summary_print_text(FILE *fp, const struct summary *s,
     for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++) {
         if (s->by_outcome[o] == 0)
             continue;
-        fprintf(fp, "  %s%s%s %" PRIu64, color ? outcome_color(o) : "",
+        fprintf(fp, "  %s%s%s %" PRIu64, color ? outcome_color((enum hs_outcome)o) : "",
                 outcome_name((enum hs_outcome)o), color ? ANSI_RESET : "",
                 s->by_outcome[o]);
     }
@@ -793,6 +793,20 @@ void summary_print_text(FILE *fp, const struct summary *s,
                 " bytes)\n",
                 st->flows, st->flows_tls, st->flows_evicted,
                 st->flows_timed_out, st->tcp_gaps, st->tcp_gap_bytes);
+        fprintf(fp,
+                "  memory peak %" PRIu64 " bytes (%" PRIu64
+                " growths refused)  queue-full gaps %" PRIu64
+                "  late segments %" PRIu64 "  stream cap hits %" PRIu64
+                "\n",
+                st->memory_bytes_max, st->memcap_refused, st->tcp_cap_gaps,
+                st->tcp_late_segments, st->stream_cap_hits);
+        if (st->rst_out_of_window || st->timestamps_invalid ||
+            st->packets_too_deep)
+            fprintf(fp,
+                    "  ignored: %" PRIu64 " out-of-window RSTs, %" PRIu64
+                    " invalid timestamps, %" PRIu64 " packets nested too deep\n",
+                    st->rst_out_of_window, st->timestamps_invalid,
+                    st->packets_too_deep);
         if (st->alerts || st->alerts_suppressed)
             fprintf(fp, "  alerts %" PRIu64 " (%" PRIu64
                     " identical ones suppressed)\n",
@@ -945,6 +959,8 @@ static void write_run_stats(struct json_writer *w, const struct run_stats *st)
     json_member_uint(w, "packets_ignored", st->packets_ignored);
     json_member_uint(w, "packets_malformed", st->packets_malformed);
     json_member_uint(w, "packets_truncated", st->packets_truncated);
+    json_member_uint(w, "packets_too_deep", st->packets_too_deep);
+    json_member_uint(w, "timestamps_invalid", st->timestamps_invalid);
     json_member_uint(w, "ip_fragments", st->ip_fragments);
     json_member_uint(w, "ip_reassembled", st->ip_reassembled);
     json_member_uint(w, "ip_frag_dropped", st->ip_frag_dropped);
@@ -955,7 +971,13 @@ static void write_run_stats(struct json_writer *w, const struct run_stats *st)
     json_member_uint(w, "flows_active_max", st->flows_active_max);
     json_member_uint(w, "tcp_gaps", st->tcp_gaps);
     json_member_uint(w, "tcp_gap_bytes", st->tcp_gap_bytes);
+    json_member_uint(w, "tcp_cap_gaps", st->tcp_cap_gaps);
+    json_member_uint(w, "tcp_late_segments", st->tcp_late_segments);
+    json_member_uint(w, "rst_out_of_window", st->rst_out_of_window);
+    json_member_uint(w, "stream_cap_hits", st->stream_cap_hits);
     json_member_uint(w, "reassembly_bytes_max", st->reassembly_bytes_max);
+    json_member_uint(w, "memory_bytes_max", st->memory_bytes_max);
+    json_member_uint(w, "memcap_refused", st->memcap_refused);
     json_member_uint(w, "handshakes", st->handshakes);
     json_member_uint(w, "alerts", st->alerts);
     json_member_uint(w, "alerts_suppressed", st->alerts_suppressed);

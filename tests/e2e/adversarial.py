@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """adversarial.py — hostile captures made on the fly, each run through tlsmon
 with a memcap: no crash, no sanitizer report, peak RSS under the cap plus
-the fixed overhead measured on an empty capture, evictions counted, and the
-handshakes that fit still reported.
+the program (measured on an empty capture) plus a documented fixed overhead,
+the memory tlsmon charged never above the cap, evictions counted, and the
+handshakes that fit still reported. The interleaved cases open many flows
+first and grow them later, a little each, under a 16 MiB cap.
 
     adversarial.py --tlsmon PATH [--scale N] [--memcap 64M]
 
@@ -57,6 +59,28 @@ class Writer:
         self.fp.close()
 
 
+class PcapngWriter(Writer):
+    """The same frames in pcapng (section, one interface, enhanced packet
+    blocks), whose 64-bit timestamps can say anything."""
+
+    def __init__(self, path, linktype=1):
+        self.fp = open(path, "wb")
+        self.fp.write(struct.pack("<IIIHHqI", 0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0, -1, 28))
+        self.fp.write(struct.pack("<IIHHII", 1, 20, linktype, 0, 65535, 20))
+        self.ts = 1_700_000_000_000_000
+        self.raw_ts = None  # a timestamp for the next frame, as written
+
+    def raw(self, frame, orig=None, incl=None):
+        self.ts += 10
+        ts = self.ts if self.raw_ts is None else self.raw_ts
+        self.raw_ts = None
+        pad = (-len(frame)) % 4
+        total = 32 + len(frame) + pad
+        self.fp.write(struct.pack("<IIIIIII", 6, total, 0, ts >> 32, ts & 0xFFFFFFFF,
+                                  len(frame), len(frame)))
+        self.fp.write(frame + b"\0" * pad + struct.pack("<I", total))
+
+
 SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
 
 
@@ -105,6 +129,109 @@ def segments(data, size=1400):
     return [data[i:i + size] for i in range(0, len(data), size)]
 
 
+# The interleaved attacks: many flows opened first, then each grown a
+# little at a time, so that no flow is new when memory grows. They run
+# under a smaller cap (INTERLEAVED_MEMCAP) so that what they would hold
+# without it is several times the cap.
+INTERLEAVED_MEMCAP = "16M"
+
+
+def open_flows(w, flows, first=0):
+    """SYN, SYN-ACK and ACK for each flow; returns (client, server, port)."""
+    ends = []
+    for i in range(first, first + flows):
+        c, s = addr(i), addr(i + 0x800000)
+        cp = 1024 + (i % 60000)
+        w.tcp(c, cp, s, 443, 1000, 0, SYN)
+        w.tcp(s, 443, c, cp, 5000, 1001, SYN | ACK)
+        w.tcp(c, cp, s, 443, 1001, 5001, ACK)
+        ends.append((c, s, cp))
+    return ends
+
+
+def grow_round_robin(w, ends, stream, rounds, chunk=1400, server=False):
+    """Round after round, each flow sends the next `chunk` bytes of
+    `stream` (from the client, or the server)."""
+    for r in range(rounds):
+        piece = stream[r * chunk:(r + 1) * chunk]
+        if not piece:
+            break
+        for c, s, cp in ends:
+            if server:
+                w.tcp(s, 443, c, cp, 5001 + len(SERVER_PREFIX) + r * chunk, 1001 + CH_LEN,
+                      PSH | ACK, piece)
+            else:
+                w.tcp(c, cp, s, 443, 1001 + r * chunk, 5001, PSH | ACK, piece)
+
+
+CH = None
+CH_LEN = 0
+SERVER_PREFIX = b""
+
+
+def make_interleaved(new, scale):
+    global CH, CH_LEN, SERVER_PREFIX
+    CH = handshake_records(client_hello())
+    CH_LEN = len(CH)
+
+    # Partial ClientHellos: 3 000 flows each announce a 200 KB hello, then
+    # all of them get 1 400 more bytes per round for 60 rounds (84 KB each,
+    # 250 MB held without a cap).
+    w = new("interleaved-partial-hellos")
+    ends = open_flows(w, 3000 // scale)
+    big = handshake_records(b"\x01" + (200_000).to_bytes(3, "big") + b"\x03\x03" +
+                            b"\x00" * 199_998)
+    grow_round_robin(w, ends, big, 60)
+    w.close()
+
+    # Certificates held open: the hello is answered, then a 250 KB
+    # Certificate message grows on every server at once (126 KB each, 190 MB
+    # without a cap).
+    w = new("interleaved-partial-certificates")
+    ends = open_flows(w, 1500 // scale, first=100_000)
+    sh = b"\x02\x00\x00\x26" + struct.pack(">H", 0x0303) + b"\x22" * 32 + b"\x00\xc0\x2f\x00"
+    SERVER_PREFIX = handshake_records(sh)
+    cert = b"\x30\x83" + (250_000 - 5).to_bytes(3, "big") + b"\x00" * (250_000 - 5)
+    certs = (len(cert)).to_bytes(3, "big") + cert
+    msg = b"\x0b" + (len(certs) + 3).to_bytes(3, "big") + (len(certs)).to_bytes(3, "big") + certs
+    for c, s, cp in ends:
+        w.tcp(c, cp, s, 443, 1001, 5001, PSH | ACK, CH)
+        w.tcp(s, 443, c, cp, 5001, 1001 + CH_LEN, PSH | ACK, SERVER_PREFIX)
+    grow_round_robin(w, ends, handshake_records(msg), 90, server=True)
+    w.close()
+
+    # Tiny out-of-order segments: every other byte missing, one byte a
+    # segment, ascending and descending, round robin over the flows (each
+    # segment costs an allocation and a node, 48 bytes: 43 MB of them,
+    # which counted as payload were 0.9 MB).
+    for order in ("ascending", "descending"):
+        w = new(f"interleaved-tiny-ooo-{order}")
+        flows, per_flow = 300 // scale, 3000
+        ends = open_flows(w, flows, first=200_000 if order == "ascending" else 300_000)
+        for k in range(per_flow):
+            kk = k if order == "ascending" else per_flow - 1 - k
+            for c, s, cp in ends:
+                w.tcp(c, cp, s, 443, 1001 + 1 + 2 * kk, 5001, PSH | ACK, b"\x16")
+        w.close()
+
+    # One flow, 100 000 one-byte segments with every other byte missing
+    # (a sorted list made this O(n^2): 14 s).
+    w = new("one-flow-tiny-ooo")
+    c, s = addr(500_000), addr(500_000 + 0x800000)
+    w.tcp(c, 7000, s, 443, 1000, 0, SYN)
+    w.tcp(s, 443, c, 7000, 5000, 1001, SYN | ACK)
+    for k in range(100_000 // scale):
+        w.tcp(c, 7000, s, 443, 1001 + 1 + 2 * k, 5001, PSH | ACK, b"\x16")
+    w.close()
+
+    # A SYN flood first (20 000 flows, 12 MB of entries), then the last
+    # 1 500 grow: memory grows only after every flow exists.
+    w = new("interleaved-syn-then-grow")
+    ends = open_flows(w, 20_000 // scale, first=400_000)
+    grow_round_robin(w, ends[-1500 // scale:], big, 30)
+    w.close()
+
+
 def make_cases(tmp, scale):
     cases = {}
 
@@ -112,6 +239,8 @@ def make_cases(tmp, scale):
         path = os.path.join(tmp, name + ".pcap")
         cases[name] = path
         return Writer(path)
+
+    make_interleaved(new, scale)
 
     w = new("syn-flood")
     for i in range(1_000_000 // scale):
@@ -149,6 +278,20 @@ def make_cases(tmp, scale):
                         b"".join(record(23, b"") for _ in range(60000))))
     w.close()
 
+    # Past the per-direction dissection cap (1 MiB) before any decision,
+    # then both FINs: the record is decided by the FIN that really ended
+    # it, not at the end of the capture.
+    w = new("past-stream-cap")
+    filler = b"".join(record(22, b"\x0e\x00\x00\x00" * 4000) for _ in range(80))
+    conn(w, 12, segments(handshake_records(client_hello()) + filler))
+    w.close()
+
+    # A server name of attacker bytes: invalid UTF-8, U+2028, ESC, a
+    # backslash. Every name field, nDPI's reading too, is escaped.
+    w = new("hostile-sni")
+    conn(w, 13, [handshake_records(client_hello(sni=b"evil\xff\xe2\x80\xa8\x1b[2J\\x.test"))])
+    w.close()
+
     w = new("10000-alerts")
     sh = b"\x02\x00\x00\x26" + struct.pack(">H", 0x0303) + b"\x22" * 32 + b"\x00\xc0\x2f\x00"
     conn(w, 5, segments(handshake_records(client_hello())),
@@ -183,11 +326,49 @@ def make_cases(tmp, scale):
              frag=0x2000 | (i % 5))
     w.close()
 
+    # A timestamp with the top bit set (2^64 - 2^32 microseconds), on a
+    # packet of flow 11, which waits for an answer. Read as it is, it is
+    # flow 11's event.end (a date 584 000 years away) and the clock stays
+    # there: flow 13, silent after its hello, would never time out. 200 s
+    # later flow 14 is a whole connection.
+    path = os.path.join(tmp, "timestamp-top-bit.pcapng")
+    cases["timestamp-top-bit"] = path
+    w = PcapngWriter(path)
+    hello = handshake_records(client_hello())
+    conn(w, 11, [hello], close=False)
+    w.raw_ts = 0xFFFFFFFF00000000
+    w.tcp(addr(11), 1024 + 11, addr(11 + 0x800000), 443, 1001 + len(hello), 5001, ACK)
+    w.ts += 1_000_000
+    conn(w, 13, [hello], close=False)
+    w.ts += 200_000_000
+    sh_only = b"\x02\x00\x00\x26" + struct.pack(">H", 0x0303) + b"\x22" * 32 + b"\x00\xc0\x2f\x00"
+    conn(w, 14, [hello], [handshake_records(sh_only)])
+    w.close()
+
     w = new("lying-record-lengths")
     conn(w, 10, segments(handshake_records(client_hello())))
     w.raw(b"\x00" * 60, orig=60, incl=0x7FFFFFF0)  # a length no file can hold
     w.close()
     return cases
+
+
+# What a run holds beyond --memcap besides the program itself (the
+# baseline, measured on an empty capture: code, libraries, nDPI's automata
+# and the trust store): code pages the traffic touches (~2 MiB), the
+# server history (10 000 servers x 1 KiB), the certificate and OCSP caches
+# (256 entries, ~1.3 MiB), the alert flood table (0.5 MiB) and heap pages
+# freed since the allocator last gave them back (pipeline.c trims after
+# every 4 MiB evictions free). Measured at most 23 MiB above baseline +
+# --memcap + the record order's cap from 16 MiB to 200 MiB caps; README's
+# Security section has the figures. IP fragments have their own 16 MiB cap on top, and so do the
+# rendered records held for capture-time order (an eighth of --memcap, 16
+# MiB at most: analyzer/output/order.h).
+FIXED_OVERHEAD_KB = 24 * 1024
+FRAGMENT_CAP_KB = 16 * 1024
+
+
+def order_cap_kb(memcap):
+    return min(parse_size(memcap) // 8, 16 << 20) // 1024
 
 
 def run_measured(tlsmon, path, memcap):
@@ -225,18 +406,21 @@ def main():
     empty = os.path.join(tmp, "empty.pcap")
     Writer(empty).close()
     _, _, base_kb = run_measured(a.tlsmon, empty, a.memcap)
-    # Fixed overhead: the program, nDPI's automata and libraries (measured
-    # above) plus the growth of the flow hash table and allocator slack.
-    limit_kb = base_kb + parse_size(a.memcap) // 1024 + 32 * 1024
-    print(f"baseline RSS {base_kb} KiB; limit {limit_kb} KiB "
-          f"(baseline + memcap {a.memcap} + 32 MiB)")
+    print(f"baseline RSS {base_kb} KiB; limit: baseline + --memcap + "
+          f"{FIXED_OVERHEAD_KB >> 10} MiB + the record order's cap")
 
     for name, path in cases.items():
-        proc, err, rss = run_measured(a.tlsmon, path, a.memcap)
+        memcap = INTERLEAVED_MEMCAP if name.startswith("interleaved") else a.memcap
+        limit_kb = (base_kb + parse_size(memcap) // 1024 + FIXED_OVERHEAD_KB +
+                    order_cap_kb(memcap))
+        if name.startswith("fragments"):
+            limit_kb += FRAGMENT_CAP_KB
+        proc, err, rss = run_measured(a.tlsmon, path, memcap)
         sane = proc.returncode in (0, 2) and "Sanitizer" not in err and "runtime error" not in err
         check(f"{name}: exits cleanly", sane, f"rc={proc.returncode} {err[-800:]}")
         if not sanitized:
-            check(f"{name}: peak RSS {rss} KiB under {limit_kb} KiB",
+            check(f"{name}: peak RSS {rss} KiB under {limit_kb} KiB "
+                  f"(--memcap {memcap})",
                   rss is not None and rss <= limit_kb, err[-300:])
         lines = proc.stdout.decode("utf-8", "replace").splitlines()
         summary = {}
@@ -246,6 +430,17 @@ def main():
             pass
         check(f"{name}: summary written", bool(summary), lines[-1:] if lines else "no output")
         run_stats = summary.get("run", {})
+        # What tlsmon charged never passes the cap: the RSS above the cap is
+        # the fixed overhead, not traffic.
+        peak = run_stats.get("memory_bytes_max", -1)
+        check(f"{name}: memory charged at most --memcap ({peak} bytes)",
+              0 <= peak <= parse_size(memcap), run_stats)
+        if name.startswith("interleaved") and a.scale == 1:
+            check(f"{name}: the cap was enforced (flows evicted or growth refused)",
+                  run_stats.get("flows_evicted", 0) + run_stats.get("memcap_refused", 0) > 0,
+                  run_stats)
+        print(f"     rss {rss} KiB, charged peak {peak >> 10} KiB, evicted "
+              f"{run_stats.get('flows_evicted')}, refused {run_stats.get('memcap_refused')}")
         if name == "syn-flood" and a.scale == 1:
             check("syn-flood: evictions counted", run_stats.get("flows_evicted", 0) > 0, run_stats)
         if name == "half-open-tls":
@@ -258,6 +453,34 @@ def main():
                   proc.returncode == 2 and "packet" in err, err[-300:])
             check("lying-record-lengths: the handshake before the break is kept",
                   summary.get("handshakes", 0) == 1, summary.get("handshakes"))
+        if name == "hostile-sni":
+            import re
+            recs = [json.loads(l) for l in lines if '"tlsmon.handshake"' in l]
+            names = [recs[0]["tls"]["client"]["server_name"],
+                     recs[0]["tlsmon"].get("ndpi", {}).get("server_name", "")] if recs else []
+            escaped = re.compile(r"^(?:[\x21-\x5b\x5d-\x7e]|\\x[0-9a-f]{2})*$")
+            check("hostile-sni: every name field escaped (nDPI's too)",
+                  len(names) == 2 and all(escaped.match(n) for n in names)
+                  and all(b < 0x80 for b in proc.stdout), names)
+        if name == "past-stream-cap":
+            recs = [json.loads(l) for l in lines if '"tlsmon.handshake"' in l]
+            t = recs[0]["tlsmon"] if len(recs) == 1 else {}
+            check("past-stream-cap: one record, ended by the FIN, marked capped",
+                  len(recs) == 1 and t.get("ended_by") == "fin"
+                  and t.get("stream_capped") is True, recs[:1])
+            check("past-stream-cap: cap hit counted", run_stats.get("stream_cap_hits") == 1,
+                  run_stats)
+        if name == "timestamp-top-bit":
+            recs = [json.loads(l) for l in lines if '"tlsmon.handshake"' in l]
+            ends = sorted(r["event"]["end"] for r in recs)
+            check("timestamp-top-bit: counted", run_stats.get("timestamps_invalid") == 1,
+                  run_stats)
+            check("timestamp-top-bit: every event.end is a real date",
+                  len(recs) == 3 and all("2023-" <= e[:5] <= "2024-" for e in ends), ends)
+            ended = {r["destination"]["ip"]: r["tlsmon"]["ended_by"] for r in recs}
+            check("timestamp-top-bit: idle timeouts still work (both waiting flows "
+                  "time out, the later one ends by its FIN)",
+                  sorted(ended.values()) == ["fin", "silence", "silence"], ended)
         if name == "10000-alerts":
             check("10000-alerts: one record", summary.get("handshakes") == 1, summary.get("handshakes"))
 

@@ -32,8 +32,12 @@ from tlsmon_run import RunError, run_tlsmon  # noqa: E402
 
 def tshark_certs(pcap):
     """[(epoch seconds, src port, dst port, [der bytes, ...]), ...]"""
+    # Segments that came out of order are put back (ack-before-data: a
+    # segment of the certificate flight seen after its ACK); tshark's
+    # default leaves such a Certificate unread.
     out = subprocess.run(
-        ["tshark", "-r", pcap, "-Y", "tls.handshake.certificate", "-T",
+        ["tshark", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", pcap,
+         "-Y", "tls.handshake.certificate", "-T",
          "fields", "-e", "frame.time_epoch", "-e", "tcp.srcport", "-e",
          "tcp.dstport", "-e", "tls.handshake.certificate"],
         capture_output=True, text=True, check=True).stdout

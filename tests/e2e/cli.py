@@ -132,6 +132,74 @@ def check_tuning(t, captures, tmp):
           rc == 0 and "warning: the rule set has no rules" in err, err)
 
 
+def lost_count(err):
+    """(lost, total) from "...: writing failed (...): N of M lines lost"."""
+    for line in err.splitlines():
+        if "writing failed" in line and "lines lost" in line:
+            words = line.split(": ")[-1].split()
+            return int(words[0]), int(words[2])
+    return None
+
+
+def write_failures(t, caps, tmp):
+    """A failed write is exit 3 and one line with how many lines (NDJSON:
+    records) were lost, and never a half-written line left without saying
+    so."""
+    rc, full, _ = run(t, "--format", "ndjson", *caps)
+    total = len(full.splitlines())
+
+    for args, what in ((["-o", "/dev/full"], "-o /dev/full"),
+                       (["--json", "/dev/full", "-o", os.devnull], "--json /dev/full")):
+        rc, out, err = run(t, "--format", "ndjson", *args, *caps)
+        lines = [l for l in err.splitlines() if "writing failed" in l]
+        check(f"{what}: exit 3, one line, every record counted lost",
+              rc == 3 and len(lines) == 1 and lost_count(err) == (total, total)
+              and "No space left" in lines[0], err)
+
+    # Standard output on /dev/full, text format with the summary.
+    with open("/dev/full", "w") as full_dev:
+        p = subprocess.run([t, "--format", "text", *caps], stdout=full_dev,
+                           stderr=subprocess.PIPE, timeout=120)
+    err = p.stderr.decode()
+    check("text on a full standard output: exit 3 and the count",
+          p.returncode == 3 and "standard output" in err and lost_count(err) is not None, err)
+
+    # A reader that goes away: the pipe closes after 100 bytes.
+    p1 = subprocess.Popen([t, "--format", "ndjson", *caps], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    p1.stdout.read(100)
+    p1.stdout.close()
+    err = p1.stderr.read().decode()
+    rc = p1.wait(timeout=120)
+    n = lost_count(err)
+    check("closed pipe: exit 3, no signal, the count and the cut line said",
+          rc == 3 and "Broken pipe" in err and n is not None and n[1] == total
+          and "cut short" in err, f"rc={rc} {err}")
+
+    # A full disk in the middle of a line: a file size limit makes write(2)
+    # take part of a buffer. The file is cut back to its last whole line.
+    import resource
+    path = os.path.join(tmp, "limited.ndjson")
+    limit = len(full.encode()) // 3
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    p = subprocess.run([t, "--format", "ndjson", "-o", path, *caps],
+                       capture_output=True, timeout=120, preexec_fn=small_files)
+    err = p.stderr.decode()
+    with open(path) as fp:
+        kept = fp.read()
+    whole = all(json.loads(l) is not None for l in kept.splitlines())
+    n = lost_count(err)
+    check("file size limit: exit 3, file ends at the last whole line, "
+          "lost + kept = all",
+          p.returncode == 3 and kept.endswith("\n") and whole and n is not None
+          and n[0] + len(kept.splitlines()) == total == n[1]
+          and "last whole line" in err, f"rc={p.returncode} {err} kept={len(kept)}")
+    check("file size limit: what was kept is the start of the full output",
+          full.startswith(kept), "")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tlsmon", required=True)
@@ -335,6 +403,8 @@ def main():
     rc, out, err = run(t, "--list-fields")
     check("--list-fields lists the registry",
           rc == 0 and "tls.client.server_name" in out and "tlsmon.outcome" in out, out[:300])
+
+    write_failures(t, caps, tmp)
 
     passed = sum(results)
     failed = len(results) - passed

@@ -4,8 +4,8 @@ worker: the same records, alert events and flow ids in the same order, so
 the per-server history, flood control and summary see the records in the
 same sequence. Checked on every capture alone (with its expected .args),
 all captures in one run (with the summary, whose per-worker split
-worker_packets and the peaks flows_active_max and reassembly_bytes_max,
-sums of per-worker peaks, are left out), the captures merged with a host pair each (the work really shared
+worker_packets and the peaks flows_active_max, reassembly_bytes_max and
+memory_bytes_max, sums of per-worker peaks, are left out), the captures merged with a host pair each (the work really shared
 out, by the summary's per-worker packet counts), and a reduced benchmark
 corpus (bench/gencorpus.py: many clients and servers whose history decides
 diagnoses).
@@ -42,7 +42,7 @@ def strip(obj):
     if isinstance(obj, dict):
         return {k: strip(v) for k, v in obj.items()
                 if k not in ("flows_active_max", "reassembly_bytes_max",
-                             "worker_packets")}
+                             "memory_bytes_max", "worker_packets")}
     if isinstance(obj, list):
         return [strip(v) for v in obj]
     return obj

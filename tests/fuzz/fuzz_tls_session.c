@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/memcap.h"
 #include "dissectors/outcome.h"
 #include "dissectors/tls.h"
 
@@ -64,10 +65,16 @@ static void check(const struct tls_session *s, struct watch *w)
     w->decided_us = h->decided_us;
 }
 
+/* What the sessions charge (no limit: a refusal would make the two
+ * replays differ); it must always be what the session says it holds, and
+ * come back to zero when it is freed. */
+static struct memcap budget;
+
 static struct tls_session *replay(const uint8_t *data, size_t size,
                                   bool bytewise)
 {
-    struct tls_limits lim = {64u << (data[1] % 14)};
+    struct tls_limits lim = {64u << (data[1] % 14), NULL, &budget};
+    uint64_t before = budget.used;
     struct tls_session *s = tls_session_new(&lim, (int)(data[0] % 3) - 1);
     struct watch w = {0};
     uint64_t now = 1000000;
@@ -102,6 +109,8 @@ static struct tls_session *replay(const uint8_t *data, size_t size,
             now += 1000u * (op >> 5);
         }
         check(s, &w);
+        if (budget.used - before != tls_session_memory(s))
+            abort();
         now++;
     }
     tls_finish(s, ENDED_CAPTURE_END, now);
@@ -136,5 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     tls_session_free(a);
     tls_session_free(b);
+    if (budget.used != 0)
+        abort();
     return 0;
 }

@@ -1181,6 +1181,57 @@ static void test_tunnel_depth(void **state)
     }
 }
 
+/* Ethernet frames whose type says Ethernet again (0x6558, the bridging
+ * type) are tunnels too: four are followed, a fifth is not, and 18 000 of
+ * them (the decoder once recursed through all of them) are ignored and
+ * counted after a bounded number of layers. */
+static void test_ethernet_in_ethernet(void **state)
+{
+    (void)state;
+    struct packet p;
+    const size_t deep = 18000;
+    uint8_t *b = test_malloc(deep * 14 + sizeof(struct frame));
+
+    for (size_t nested = 4; nested <= 5; nested++) {
+        struct frame f = {.n = 0};
+        for (size_t i = 0; i < nested; i++)
+            eth(&f, 0x6558);
+        eth(&f, 0x0800);
+        ipv4(&f, 6, TCP_LEN, 1, 0);
+        tcp(&f);
+        uint64_t before = dec.stats.too_deep;
+        if (nested == 4) {
+            assert_int_equal(run(1, &f, &p), DECODE_OK);
+            check_v4_tcp(&p, &f, 14 * (nested + 1));
+            assert_int_equal(dec.stats.too_deep, before);
+        } else {
+            assert_int_equal(run(1, &f, &p), DECODE_IGNORED);
+            assert_int_equal(dec.stats.too_deep, before + 1);
+        }
+    }
+
+    /* 18 000 layers with a TCP packet at the bottom. */
+    struct frame inner = {.n = 0};
+    eth(&inner, 0x0800);
+    ipv4(&inner, 6, TCP_LEN, 1, 0);
+    tcp(&inner);
+    size_t n = 0;
+    for (size_t i = 0; i < deep; i++) {
+        memset(b + n, 0x02, 12);
+        b[n + 12] = 0x65;
+        b[n + 13] = 0x58;
+        n += 14;
+    }
+    memcpy(b + n, inner.b, inner.n);
+    n += inner.n;
+    uint64_t before = dec.stats.too_deep;
+    assert_int_equal(decode_packet(&dec, 1, b, (uint32_t)n, (uint32_t)n, 1, &p),
+                     DECODE_IGNORED);
+    assert_int_equal(dec.stats.too_deep, before + 1);
+    assert_true(dec.layers <= 32);
+    test_free(b);
+}
+
 static void test_gre(void **state)
 {
     (void)state;
@@ -1456,6 +1507,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mpls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_in_ip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tunnel_depth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ethernet_in_ethernet, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_gre, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vxlan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gtp_u, setup, teardown),

@@ -90,7 +90,8 @@ static struct handshake *tls12_established(void)
     memcpy(h->sh.extensions, sexts, sizeof(sexts));
     h->sh.n_extensions = h->sh.n_extensions_total = 2;
     h->server_certs.seen = true;
-    h->server_certs.n_certs = h->server_certs.n_certs_total = 2;
+    h->server_certs.n_certs = 2;
+    h->server_certs.n_certs_total = 2;
 
     h->ccs[0] = h->ccs[1] = h->finished[0] = h->finished[1] = true;
     h->outcome = OUTCOME_ESTABLISHED;
@@ -132,7 +133,8 @@ static struct handshake *tls13_encrypted_alert(void)
                                       .encrypted = true,
                                       .length = 19,
                                       .stage = STAGE_SERVER_ENCRYPTED_FLIGHT};
-    h->n_alerts = h->n_alerts_total = 1;
+    h->n_alerts = 1;
+    h->n_alerts_total = 1;
     h->outcome = OUTCOME_FAILED;
     h->ended_by = ENDED_ALERT;
     h->ended_by_side = TLS_SIDE_CLIENT;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyzer/flow.h"
+#include "analyzer/memcap.h"
 
 static struct packet make_packet(uint32_t src, uint16_t sport, uint32_t dst,
                                  uint16_t dport, uint16_t vlan)
@@ -124,6 +125,89 @@ static void test_growth_keeps_every_flow_findable(void **state)
     drain(&t);
 }
 
+/* Entries and buckets are charged to the memcap as they come; making room
+ * for a new entry or a larger bucket array asks the owner to reclaim first,
+ * and what cannot be made room for is refused, never charged past it. */
+static struct flow_table *reclaim_table;
+static unsigned reclaimed;
+
+static bool reclaim_oldest(void *ctx, uint64_t need)
+{
+    (void)ctx, (void)need;
+    struct flow *old = flow_oldest(reclaim_table);
+    if (!old)
+        return false;
+    flow_remove(reclaim_table, old);
+    reclaimed++;
+    return true;
+}
+
+static void test_memcap_charged(void **state)
+{
+    (void)state;
+    struct flow_table t;
+    struct memcap m = {0};
+    assert_true(flow_table_init(&t, 4));
+    flow_table_charge(&t, &m);
+    uint64_t buckets = m.used;
+    assert_true(buckets >= 16 * sizeof(struct flow *));
+    int side;
+    for (uint32_t i = 0; i < 100; i++) {
+        struct packet p = make_packet(i, 1000, ~i, 443, 0);
+        assert_non_null(flow_lookup(&t, &p, &side, true));
+    }
+    /* Each entry at its real cost, the grown buckets too. */
+    assert_true(m.used >= 100 * (sizeof(struct flow) + 8) + 64 * sizeof(void *));
+    /* A cap: the oldest flows make room for new ones. */
+    m.limit = m.used;
+    m.reclaim = reclaim_oldest;
+    reclaim_table = &t;
+    reclaimed = 0;
+    for (uint32_t i = 100; i < 200; i++) {
+        struct packet p = make_packet(i, 1000, ~i, 443, 0);
+        assert_non_null(flow_lookup(&t, &p, &side, true));
+        assert_true(m.used <= m.limit);
+    }
+    assert_int_equal(reclaimed, 100);
+    assert_int_equal(t.count, 100);
+    assert_true(m.peak <= m.limit);
+    drain(&t);
+    assert_int_equal(m.used, 0);
+}
+
+/* Closed connections' endpoints are charged, and a full cap refuses them
+ * without ending any flow for their sake. */
+static void test_closed_connections_charged(void **state)
+{
+    (void)state;
+    struct flow_table t;
+    struct memcap m = {0};
+    assert_true(flow_table_init(&t, 4));
+    flow_table_charge(&t, &m);
+    m.reclaim = reclaim_oldest;
+    reclaim_table = &t;
+    reclaimed = 0;
+    int side;
+    struct packet a = make_packet(1, 1000, 2, 443, 0);
+    struct flow *f = flow_lookup(&t, &a, &side, true);
+    uint64_t before = m.used;
+    assert_true(flow_closed_add(&t, f, 10));
+    assert_true(m.used >= before + sizeof(struct closed_flow));
+    flow_remove(&t, f);
+
+    struct packet b = make_packet(3, 1000, 4, 443, 0);
+    struct packet c = make_packet(5, 1000, 6, 443, 0);
+    struct flow *g = flow_lookup(&t, &b, &side, true);
+    struct flow *h = flow_lookup(&t, &c, &side, true);
+    m.limit = m.used; /* full */
+    assert_false(flow_closed_add(&t, g, 20));
+    assert_int_equal(reclaimed, 0);
+    assert_int_equal(t.count, 2);
+    assert_ptr_equal(flow_lookup(&t, &c, &side, false), h);
+    drain(&t);
+    assert_int_equal(m.used, 0);
+}
+
 static void test_ipv6_addresses_compare_whole(void **state)
 {
     (void)state;
@@ -199,6 +283,8 @@ int main(void)
         cmocka_unit_test(test_growth_keeps_every_flow_findable),
         cmocka_unit_test(test_ipv6_addresses_compare_whole),
         cmocka_unit_test(test_closed_connections),
+        cmocka_unit_test(test_memcap_charged),
+        cmocka_unit_test(test_closed_connections_charged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

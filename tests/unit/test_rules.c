@@ -49,7 +49,8 @@ static struct handshake *record(void)
     rec.alerts[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
                                        .level = 2, .description = 70,
                                        .stage = STAGE_CLIENT_HELLO};
-    rec.n_alerts = rec.n_alerts_total = 1;
+    rec.n_alerts = 1;
+    rec.n_alerts_total = 1;
     rec.outcome = OUTCOME_FAILED;
     rec.ended_by = ENDED_ALERT;
     rec.ended_by_side = TLS_SIDE_SERVER;
@@ -547,6 +548,116 @@ static void test_deep_nesting(void **state)
     for (int i = 0; i < 40; i++)
         strcat(when, "}");
     assert_contains(load_error(rule_with(when)), "nested more than 32 deep");
+}
+
+/* What libyaml is never handed: nesting, anchors and aliases past limits
+ * no rule file comes near are refused at once, where they pass the limit
+ * (libyaml's time grows with flow nesting times tokens, and with anchors
+ * times aliases: "[[[[...", 200 KB of it, took 30 s, and 1 MB that never
+ * closes did not end). */
+static void test_prescan_limits(void **state)
+{
+    (void)state;
+    size_t n = 1 << 20;
+    char *text = test_malloc(n + 64);
+    size_t off = (size_t)snprintf(text, 64, "rules: ");
+    memset(text + off, '[', n);
+    text[off + n] = '\n';
+    text[off + n + 1] = '\0';
+    assert_string_equal(load_error(text),
+                        "t.yaml:1:72: flow collections ([ and {) nested too "
+                        "deep, expected at most 64 (the file is not read "
+                        "further)");
+
+    /* Block style: one more level each line. */
+    size_t o = (size_t)snprintf(text, 64, "rules:\n");
+    for (int i = 0; i < 200; i++) {
+        memset(text + o, ' ', (size_t)i + 1);
+        o += (size_t)i + 1;
+        o += (size_t)sprintf(text + o, "k%d:\n", i);
+    }
+    text[o] = '\0';
+    assert_contains(load_error(text), "lists and mappings nested too deep");
+    assert_prefix(load_error(text), "t.yaml:129:");
+
+    /* Anchors and aliases. */
+    o = (size_t)snprintf(text, 64, "lists:\n  a: [");
+    for (int i = 0; i < 1001; i++)
+        o += (size_t)sprintf(text + o, "&a%d x, ", i);
+    strcpy(text + o, "]\n");
+    assert_contains(load_error(text), "too many anchors (&name), expected "
+                                      "at most 1000");
+    o = (size_t)snprintf(text, 64, "lists:\n  a: [&a x]\n  b: [");
+    for (int i = 0; i < 20001; i++)
+        o += (size_t)sprintf(text + o, "*a, ");
+    strcpy(text + o, "]\n");
+    assert_contains(load_error(text), "too many aliases (*name)");
+    test_free(text);
+
+    /* What is quoted, commented or in a block scalar is not counted, and a
+     * [ inside a plain scalar opens nothing. */
+    char ok[4096];
+    o = (size_t)snprintf(ok, sizeof(ok), "# %s\nlists:\n  a: ['", "[[[[");
+    for (int i = 0; i < 100; i++)
+        ok[o++] = '[';
+    o += (size_t)snprintf(ok + o, sizeof(ok) - o, "', \"{{{{\\\"\"]\n");
+    o += (size_t)snprintf(ok + o, sizeof(ok) - o, "rules:\n  - id: r\n"
+                          "    name: n[0] [1] {2}\n    severity: low\n"
+                          "    cause: not_tls\n    fix: client\n"
+                          "    message: m\n    description: >\n");
+    for (int i = 0; i < 100; i++)
+        o += (size_t)snprintf(ok + o, sizeof(ok) - o, "      [{ &x *y\n");
+    snprintf(ok + o, sizeof(ok) - o, "    remediation: r\n"
+             "    when: {tlsmon.outcome: failed}\n");
+    char err2[RULES_ERROR_LEN];
+    struct rule_set *rs = rules_load_string("t.yaml", ok, strlen(ok), err2,
+                                            sizeof(err2));
+    if (!rs)
+        fail_msg("did not load: %s", err2);
+    rules_free(rs);
+}
+
+/* Lists and rule ids are found by name through an index: many of each
+ * load in linear time, and duplicates are still refused with the place of
+ * the first. */
+static void test_many_lists_and_ids(void **state)
+{
+    (void)state;
+    enum { LISTS = 5000, REFS = 20000 };
+    size_t cap = 64 + LISTS * 24 + REFS * 64 + 4096;
+    char *text = test_malloc(cap);
+    size_t o = (size_t)snprintf(text, cap, "lists:\n");
+    for (int i = 0; i < LISTS; i++)
+        o += (size_t)snprintf(text + o, cap - o, "  l%d: [x%d]\n", i, i);
+    o += (size_t)snprintf(text + o, cap - o,
+                          "rules:\n  - id: r\n    name: n\n"
+                          "    severity: low\n    cause: not_tls\n"
+                          "    fix: client\n    message: m\n"
+                          "    remediation: r\n    when:\n      any:\n");
+    for (int i = 0; i < REFS; i++)
+        o += (size_t)snprintf(text + o, cap - o,
+                              "        - tls.client.server_name: {in: $l%d}\n",
+                              (i * 7) % LISTS);
+    char e[RULES_ERROR_LEN];
+    struct rule_set *rs = rules_load_string("t.yaml", text, o, e, sizeof(e));
+    if (!rs)
+        fail_msg("did not load: %s", e);
+    struct handshake *h = record();
+    strcpy(h->ch.sni, "x4242");
+    rules_evaluate(rs, h);
+    assert_true(h->n_findings >= 1);
+    assert_string_equal(h->findings[0].rule->id, "r");
+    strcpy(h->ch.sni, "y4242"); /* in no list */
+    h->n_findings = 0;
+    rules_evaluate(rs, h);
+    assert_true(h->n_findings == 0 ||
+                strcmp(h->findings[0].rule->id, "r") != 0);
+    rules_free(rs);
+    /* A list named twice: the second is the error. */
+    o += (size_t)snprintf(text + o, cap - o, "lists:\n  l77: [y]\n");
+    assert_prefix(load_error(text), "t.yaml:");
+    assert_contains(err, "list 'l77' defined twice");
+    test_free(text);
 }
 
 static void test_include_and_lists_across_files(void **state)
@@ -1128,6 +1239,8 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_alias_bomb),
         cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_prescan_limits),
+        cmocka_unit_test(test_many_lists_and_ids),
         cmocka_unit_test(test_include_and_lists_across_files),
         cmocka_unit_test(test_default_rules),
         cmocka_unit_test(test_enumerated_values),

@@ -1,6 +1,7 @@
 /* test_tcp_stream.c — unit tests for TCP reassembly: ordering, retransmits,
- * first-copy-wins overlaps, wrap-around, and the three ways a hole is
- * declared (ack, cap, flush). */
+ * first-copy-wins overlaps, wrap-around, the ways a hole is declared (an
+ * ack the data did not follow, a cap, --memcap, flush), late data after its
+ * ack, the queue's cost and shape, and RST sequence checks. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,12 +10,13 @@
 
 #include <string.h>
 
+#include "analyzer/memcap.h"
 #include "analyzer/tcp_stream.h"
 
 /* A sink that appends delivered bytes to a buffer and records each gap with
  * the stream position where it happened. */
 struct recorder {
-    uint8_t buf[4096];
+    uint8_t buf[16384];
     uint32_t len;           /* bytes delivered */
     uint64_t pos;           /* stream position: delivered + gap bytes */
     uint32_t calls;
@@ -95,6 +97,14 @@ static void seg(struct fixture *f, uint32_t seq, const char *text)
 {
     tcp_stream_segment(&f->s, &f->lim, 1, seq, (const uint8_t *)text,
                        (uint32_t)strlen(text), 42, &f->sink);
+}
+
+/* An acknowledgement the data does not follow: after the packets a late
+ * segment is waited for, the hole below it is declared. */
+static void ack_and_wait(struct fixture *f, uint32_t ack, uint64_t ts)
+{
+    for (int i = 0; i <= TCP_HOLE_WAIT_PACKETS; i++)
+        tcp_stream_acked(&f->s, &f->lim, 1, ack, ts, &f->sink);
 }
 
 static void assert_delivered(struct fixture *f, const char *text)
@@ -237,7 +247,7 @@ static void test_wrap_around(void **state)
     assert_int_equal(f->s.dup_bytes, 2);
     assert_int_equal(f->s.gaps, 0);
     /* An ack across the wrap declares the tail loss correctly. */
-    tcp_stream_acked(&f->s, &f->lim, 1, 0x00000010u, 50, &f->sink);
+    ack_and_wait(f, 0x00000010u, 50);
     assert_int_equal(f->rec.ngaps, 1);
     assert_int_equal(f->rec.gap_len[0], 6);
     assert_int_equal(f->s.next_seq, 0x00000010u);
@@ -257,8 +267,9 @@ static void test_ack_gap(void **state)
     tcp_stream_acked(&f->s, &f->lim, 1, 6, 1, &f->sink);
     tcp_stream_acked(&f->s, &f->lim, 1, 3, 1, &f->sink);
     assert_int_equal(f->s.gaps, 0);
+    assert_false(f->s.hole_pending);
     /* Ack past the first hole only: that hole is lost, the next is not. */
-    tcp_stream_acked(&f->s, &f->lim, 1, 12, 7, &f->sink);
+    ack_and_wait(f, 12, 7);
     assert_delivered(f, "abcdeklmno");
     assert_int_equal(f->rec.last_ts, 7);
     assert_int_equal(f->s.gaps, 1);
@@ -267,7 +278,7 @@ static void test_ack_gap(void **state)
     assert_int_equal(f->rec.gap_len[0], 5);
     assert_int_equal(f->s.queued_bytes, 3);
     /* Ack past everything: the second hole, then the lost tail. */
-    tcp_stream_acked(&f->s, &f->lim, 1, 30, 8, &f->sink);
+    ack_and_wait(f, 30, 8);
     assert_delivered(f, "abcdeklmnouvw");
     assert_int_equal(f->s.gaps, 3);
     assert_int_equal(f->rec.gap_pos[1], 15);
@@ -276,33 +287,135 @@ static void test_ack_gap(void **state)
     assert_int_equal(f->rec.gap_len[2], 6);
     assert_int_equal(f->s.gap_bytes, 16);
     assert_int_equal(f->s.next_seq, 30);
+    assert_int_equal(f->s.late_fills, 0);
     /* Garbage acks: 2 GiB away, a gigabyte ahead, or a tail over 1 MiB. */
-    tcp_stream_acked(&f->s, &f->lim, 1, 30u + 0x80000000u, 9, &f->sink);
-    tcp_stream_acked(&f->s, &f->lim, 1, 30u + 0x40000000u, 9, &f->sink);
-    tcp_stream_acked(&f->s, &f->lim, 1, 30u + (1u << 20), 9, &f->sink);
+    ack_and_wait(f, 30u + 0x80000000u, 9);
+    ack_and_wait(f, 30u + 0x40000000u, 9);
+    ack_and_wait(f, 30u + (1u << 20), 9);
     assert_int_equal(f->s.gaps, 3);
     assert_int_equal(f->s.next_seq, 30);
     /* After a FIN the ack covers one sequence number that is not data. */
     f->s.fin = true;
-    tcp_stream_acked(&f->s, &f->lim, 1, 31, 9, &f->sink);
+    ack_and_wait(f, 31, 9);
     assert_int_equal(f->s.gaps, 3);
     assert_int_equal(f->s.next_seq, 30);
     fixture_free(f);
 }
 
-static void test_cap_gap(void **state)
+/* At a capture point the ACK often comes before the segment it
+ * acknowledges: the hole waits, and the late segment fills it. */
+static void test_ack_before_data(void **state)
 {
-    struct fixture *f = fixture_new(8);
+    struct fixture *f = fixture_new(1024);
     (void)state;
 
+    tcp_stream_syn(&f->s, 0);
+    seg(f, 1, "abc");
+    seg(f, 7, "ghi");                 /* 4..6 still on its way */
+    tcp_stream_acked(&f->s, &f->lim, 1, 10, 2, &f->sink);
+    assert_true(f->s.hole_pending);
+    for (int i = 0; i < TCP_HOLE_WAIT_PACKETS - 2; i++)
+        tcp_stream_acked(&f->s, &f->lim, 1, 10, 3, &f->sink);
+    assert_int_equal(f->s.gaps, 0);
+    assert_delivered(f, "abc");
+    seg(f, 4, "def");                 /* the late segment */
+    assert_delivered(f, "abcdefghi");
+    assert_int_equal(f->s.gaps, 0);
+    assert_false(f->s.hole_pending);
+    assert_int_equal(f->s.late_fills, 1);
+    assert_int_equal(f->s.dup_bytes, 0);
+
+    /* The tail acknowledged before it came: the same. */
+    tcp_stream_acked(&f->s, &f->lim, 1, 14, 4, &f->sink);
+    seg(f, 12, "lm");                 /* out of order within the tail */
+    seg(f, 10, "jk");
+    assert_delivered(f, "abcdefghijklm");
+    assert_int_equal(f->s.late_fills, 2);
+    assert_int_equal(f->s.gaps, 0);
+
+    /* A hole whose data never comes is declared once the wait is over,
+     * and a copy that comes after that is old data. */
+    tcp_stream_acked(&f->s, &f->lim, 1, 18, 5, &f->sink);
+    for (int i = 0; i < TCP_HOLE_WAIT_PACKETS - 1; i++)
+        tcp_stream_acked(&f->s, &f->lim, 1, 18, 5, &f->sink);
+    assert_int_equal(f->s.gaps, 0);
+    tcp_stream_acked(&f->s, &f->lim, 1, 18, 6, &f->sink);
+    assert_int_equal(f->s.gaps, 1);
+    assert_int_equal(f->s.gap_bytes, 4);
+    seg(f, 14, "nopq");
+    assert_int_equal(f->s.dup_bytes, 4);
+    assert_delivered(f, "abcdefghijklm");
+    fixture_free(f);
+}
+
+/* A hole the data trickles into waits as long as it keeps coming; at the
+ * stream's end, what was acknowledged and never came is lost. */
+static void test_acked_hole_slow_fill_and_flush(void **state)
+{
+    struct fixture *f = fixture_new(1 << 20);
+    char one[2] = "x";
+    (void)state;
+
+    tcp_stream_syn(&f->s, 0);
+    tcp_stream_acked(&f->s, &f->lim, 1, 201, 1, &f->sink); /* 200 bytes */
+    for (uint32_t i = 0; i < 200; i++) {
+        one[0] = (char)('a' + i % 26);
+        seg(f, 1 + i, one);
+        tcp_stream_acked(&f->s, &f->lim, 1, 201, 1, &f->sink);
+    }
+    assert_int_equal(f->s.gaps, 0);
+    assert_int_equal(f->s.delivered, 200);
+    assert_int_equal(f->s.late_fills, 1);
+
+    /* The tail acknowledged, then the stream ends before the wait. */
+    tcp_stream_acked(&f->s, &f->lim, 1, 211, 2, &f->sink);
+    tcp_stream_flush(&f->s, &f->lim, 1, 3, &f->sink);
+    assert_int_equal(f->s.gaps, 1);
+    assert_int_equal(f->s.gap_bytes, 10);
+    assert_false(f->s.hole_pending);
+    fixture_free(f);
+}
+
+/* Packets of this direction count as well as acks: a hole waits for as
+ * many packets whichever side sends them. */
+static void test_hole_wait_counts_segments(void **state)
+{
+    struct fixture *f = fixture_new(1 << 20);
+    char one[2] = "x";
+    (void)state;
+
+    tcp_stream_syn(&f->s, 0);
+    seg(f, 1, "a");
+    tcp_stream_acked(&f->s, &f->lim, 1, 3, 1, &f->sink); /* byte 2 missing */
+    for (uint32_t i = 0; i < TCP_HOLE_WAIT_PACKETS - 1; i++)
+        seg(f, 10 + i, one);
+    assert_int_equal(f->s.gaps, 0);
+    seg(f, 100, one);
+    assert_int_equal(f->s.gaps, 1);
+    assert_int_equal(f->s.gap_bytes, 1);
+    fixture_free(f);
+}
+
+static void test_cap_gap(void **state)
+{
+    /* Room for two small segments: the cap is in memory, not payload. */
+    struct fixture *f =
+        fixture_new((uint32_t)(2 * tcp_stream_segment_cost(4)));
+    char big[81];
+    (void)state;
+
+    memset(big, 'e', 80);
+    big[80] = '\0';
     tcp_stream_syn(&f->s, 0);
     seg(f, 11, "AAAA");   /* offsets 10..13 */
     seg(f, 21, "BBBB");   /* offsets 20..23 */
     assert_int_equal(f->s.queued_bytes, 8);
+    assert_int_equal(f->s.queued_cost, 2 * tcp_stream_segment_cost(4));
     /* A third would exceed the cap: the first hole is given up. */
     seg(f, 31, "CCCC");
     assert_delivered(f, "AAAA");
     assert_int_equal(f->s.gaps, 1);
+    assert_int_equal(f->s.cap_gaps, 1);
     assert_int_equal(f->rec.gap_pos[0], 0);
     assert_int_equal(f->rec.gap_len[0], 10);
     assert_int_equal(f->s.queued_bytes, 8);
@@ -319,16 +432,162 @@ static void test_cap_gap(void **state)
     assert_int_equal(f->s.queued_bytes, 4);
     /* One segment larger than the cap alone: delivered at once, after
      * giving up the holes before it and the queued data. */
-    seg(f, 41, "eeeeeeeeeeee");
-    assert_delivered(f, "AAAAddddBBBBCCCCeeeeeeeeeeee");
+    seg(f, 41, big);
+    assert_int_equal(f->rec.len, 12 + 4 + 80);
     assert_int_equal(f->s.gaps, 4);
+    assert_int_equal(f->s.cap_gaps, 4);
     assert_int_equal(f->rec.gap_pos[2], 24);
     assert_int_equal(f->rec.gap_len[2], 6);
     assert_int_equal(f->rec.gap_pos[3], 34);
     assert_int_equal(f->rec.gap_len[3], 6);
     assert_int_equal(f->s.queued_bytes, 0);
+    assert_int_equal(f->s.queued_cost, 0);
     assert_int_equal(f->held, 0);
     assert_int_equal(f->s.gap_bytes, 10 + 2 + 6 + 6);
+    fixture_free(f);
+}
+
+/* Tiny segments cost far more than their payload: the queue is also
+ * capped in segments, and each is charged at its real cost. */
+static void test_segment_cap_and_cost(void **state)
+{
+    struct fixture *f = fixture_new(1 << 20);
+    (void)state;
+
+    f->lim.max_queued_segments = 4;
+    tcp_stream_syn(&f->s, 0);
+    seg(f, 3, "b");
+    seg(f, 5, "c");
+    seg(f, 7, "d");
+    seg(f, 9, "e");
+    assert_int_equal(f->s.queued_segments, 4);
+    assert_int_equal(f->s.queued_cost, 4 * tcp_stream_segment_cost(1));
+    assert_true(tcp_stream_segment_cost(1) >= 32 + 1);
+    seg(f, 11, "f");          /* a fifth: the first hole goes */
+    assert_int_equal(f->s.gaps, 1);
+    assert_int_equal(f->s.cap_gaps, 1);
+    assert_delivered(f, "b");
+    assert_int_equal(f->s.queued_segments, 4);
+    fixture_free(f);
+}
+
+/* --memcap refuses what the queue would take: the hole before the data
+ * is declared, nothing is held past the budget, and the budget is given
+ * back whole. */
+static unsigned reclaim_calls;
+static bool reclaim_nothing(void *ctx, uint64_t need)
+{
+    (void)ctx, (void)need;
+    reclaim_calls++;
+    return false;
+}
+
+static void test_memcap_refuses(void **state)
+{
+    struct fixture *f = fixture_new(1 << 20);
+    struct memcap budget = {0};
+    (void)state;
+
+    budget.limit = 3 * tcp_stream_segment_cost(2);
+    budget.reclaim = reclaim_nothing;
+    f->lim.memcap = &budget;
+    reclaim_calls = 0;
+    tcp_stream_syn(&f->s, 0);
+    seg(f, 3, "cc");
+    seg(f, 7, "gg");
+    seg(f, 11, "kk");
+    assert_int_equal(budget.used, 3 * tcp_stream_segment_cost(2));
+    assert_int_equal(budget.used, f->s.queued_cost);
+    assert_int_equal(f->s.gaps, 0);
+    seg(f, 15, "oo");
+    assert_int_equal(reclaim_calls, 1);
+    assert_int_equal(budget.refused, 1);
+    assert_int_equal(f->s.cap_gaps, 1);
+    assert_delivered(f, "cc");
+    assert_true(budget.used <= budget.limit);
+    assert_int_equal(budget.used, f->s.queued_cost);
+    tcp_stream_flush(&f->s, &f->lim, 1, 1, &f->sink);
+    assert_delivered(f, "ccggkkoo");
+    assert_int_equal(budget.used, 0);
+    assert_true(budget.peak <= budget.limit);
+    fixture_free(f);
+}
+
+/* One flow of one-byte segments with every other byte missing, in both
+ * orders: the queue stays a balanced tree, so each segment costs
+ * O(log n) (a list here cost O(n) per segment: seconds for 100 000). */
+static void test_many_tiny_segments(void **state)
+{
+    enum { N = 4000 };
+    (void)state;
+
+    for (int order = 0; order < 2; order++) {
+        struct fixture *f = fixture_new(1u << 30);
+        f->lim.max_queued_segments = N;
+        tcp_stream_syn(&f->s, 0);
+        for (uint32_t i = 0; i < N; i++) {
+            uint32_t k = order == 0 ? i : N - 1 - i;
+            seg(f, 3 + 2 * k, "z");
+        }
+        assert_int_equal(f->s.queued_segments, N);
+        assert_int_equal(f->s.gaps, 0);
+        /* An AVL tree of N nodes is at most 1.44 log2(N + 2) high. */
+        assert_true(tcp_stream_queue_height(&f->s) <= 18);
+        /* One segment across all of them fills every hole at once. */
+        char fill[2 * N + 2];
+        memset(fill, 'y', sizeof fill);
+        tcp_stream_segment(&f->s, &f->lim, 1, 1, (const uint8_t *)fill,
+                           2 * N + 2, 1, &f->sink);
+        assert_int_equal(f->s.queued_segments, 0);
+        assert_int_equal(f->s.delivered, 2 * N + 2);
+        assert_int_equal(f->s.dup_bytes, N);
+        assert_int_equal(f->rec.buf[2], 'z');
+        assert_int_equal(f->rec.buf[1], 'y');
+        fixture_free(f);
+    }
+}
+
+/* A RST counts only with a sequence number a stack would accept: inside
+ * the window its peer offered. */
+static void test_rst_window(void **state)
+{
+    struct fixture *f = fixture_new(1024);
+    (void)state;
+
+    /* Nothing known yet: accepted. */
+    assert_true(tcp_stream_rst_in_window(&f->s, 12345));
+    tcp_stream_syn(&f->s, 1000);
+    assert_true(tcp_stream_rst_in_window(&f->s, 77));   /* no window yet */
+    tcp_stream_window(&f->s, 500);
+    tcp_stream_window(&f->s, 100);  /* the largest offer counts */
+    seg(f, 1001, "abcd");
+    assert_true(tcp_stream_rst_in_window(&f->s, 1005));
+    assert_true(tcp_stream_rst_in_window(&f->s, 1005 + 500));
+    assert_false(tcp_stream_rst_in_window(&f->s, 1005 + 501));
+    assert_false(tcp_stream_rst_in_window(&f->s, 1004));
+    assert_false(tcp_stream_rst_in_window(&f->s, 1005 + 0x40000000u));
+    assert_false(tcp_stream_rst_in_window(&f->s, 5));
+    /* Bytes sent but not yet acknowledged may be reset from. */
+    tcp_stream_acked(&f->s, &f->lim, 1, 1003, 1, &f->sink);
+    assert_true(tcp_stream_rst_in_window(&f->s, 1003));
+    assert_false(tcp_stream_rst_in_window(&f->s, 1002));
+    /* Data acknowledged that the capture has not seen: the window starts
+     * past it. */
+    tcp_stream_acked(&f->s, &f->lim, 1, 1105, 1, &f->sink);
+    assert_true(tcp_stream_rst_in_window(&f->s, 1105 + 500));
+    assert_false(tcp_stream_rst_in_window(&f->s, 1105 + 501));
+    fixture_free(f);
+
+    /* A capture that began mid-connection, before any byte of this
+     * direction: the peer's acknowledgement is where it stands. */
+    f = fixture_new(1024);
+    tcp_stream_acked(&f->s, &f->lim, 1, 70000, 1, &f->sink);
+    tcp_stream_window(&f->s, 1000);
+    assert_true(tcp_stream_rst_in_window(&f->s, 70000));
+    assert_true(tcp_stream_rst_in_window(&f->s, 71000));
+    assert_false(tcp_stream_rst_in_window(&f->s, 71001));
+    assert_false(tcp_stream_rst_in_window(&f->s, 69999));
+    assert_false(tcp_stream_rst_in_window(&f->s, 70000 + (256u << 20)));
     fixture_free(f);
 }
 
@@ -565,7 +824,14 @@ int main(void)
         cmocka_unit_test(test_partial_overlap_delivered),
         cmocka_unit_test(test_wrap_around),
         cmocka_unit_test(test_ack_gap),
+        cmocka_unit_test(test_ack_before_data),
+        cmocka_unit_test(test_hole_wait_counts_segments),
+        cmocka_unit_test(test_acked_hole_slow_fill_and_flush),
         cmocka_unit_test(test_cap_gap),
+        cmocka_unit_test(test_segment_cap_and_cost),
+        cmocka_unit_test(test_memcap_refuses),
+        cmocka_unit_test(test_many_tiny_segments),
+        cmocka_unit_test(test_rst_window),
         cmocka_unit_test(test_cap_zero),
         cmocka_unit_test(test_snaplen_cut),
         cmocka_unit_test(test_flush_with_holes),

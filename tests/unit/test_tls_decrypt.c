@@ -840,9 +840,9 @@ static void test_compressed_certificate(void **state)
         }
         /* algorithm, uncompressed_length, compressed data<1..2^24-1> */
         for (int announced = 0; announced < 3; announced++) {
-            size_t want = sizeof cert_msg + (announced == 1   ? 1
-                                             : announced == 2 ? -1
-                                                              : 0);
+            size_t want = announced == 1   ? sizeof cert_msg + 1
+                          : announced == 2 ? sizeof cert_msg - 1
+                                           : sizeof cert_msg;
             size_t n = 0;
             msg[n++] = 0;
             msg[n++] = (uint8_t)alg;

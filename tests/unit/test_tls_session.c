@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/memcap.h"
 #include "dissectors/outcome.h"
 #include "dissectors/tls.h"
 
@@ -1130,6 +1131,52 @@ static void test_handshake_message_too_large(void **state)
     tls_session_free(s);
 }
 
+/* A handshake message held open: its buffer grows with the bytes that came
+ * (at most twice them), not with the 200 KB its header announces, and
+ * every byte the session holds is charged to --memcap and given back. */
+static void test_memory_charged_as_it_grows(void **state)
+{
+    (void)state;
+    struct memcap budget = {0};
+    struct tls_limits lim = {256u * 1024u, NULL, &budget};
+    struct tls_session *s = tls_session_new(&lim, 0);
+    uint64_t start = budget.used;
+    assert_int_equal(start, tls_session_memory(s));
+    /* A record of 16 KiB opening a 200 000-byte ClientHello, 1 000 bytes
+     * of it so far. */
+    uint8_t seg[1009] = {22, 3, 3, 0x40, 0x00, 1, 0x03, 0x0d, 0x40};
+    tls_feed(s, 0, seg, sizeof seg, T0);
+    uint64_t held = budget.used - start;
+    assert_true(held > 0);
+    /* The record buffer (18 KiB) and a message buffer of 4 KiB, not 200. */
+    assert_true(held < 24u * 1024u);
+    assert_int_equal(budget.used, tls_session_memory(s));
+    tls_session_free(s);
+    assert_int_equal(budget.used, 0);
+}
+
+/* --memcap full: a message that cannot grow is skipped (its type noted),
+ * the record says why, and nothing is charged past the limit. */
+static void test_memcap_refuses_message(void **state)
+{
+    (void)state;
+    struct memcap budget = {0};
+    struct tls_limits lim = {256u * 1024u, NULL, &budget};
+    struct tls_session *s = tls_session_new(&lim, 0);
+    const struct handshake *h = tls_record(s);
+    budget.limit = budget.used + 24u * 1024u; /* room for 4 KiB of message */
+    uint8_t rec[5 + 16384] = {22, 3, 3, 0x40, 0x00, 1, 0x00, 0x40, 0x00};
+    tls_feed(s, 0, rec, sizeof rec, T0);
+    assert_true(h->parse_error);
+    assert_string_equal(h->parse_error_what,
+                        "handshake message skipped: --memcap is full");
+    assert_true(budget.refused > 0);
+    assert_true(budget.peak <= budget.limit);
+    assert_true(h->ch.seen); /* the type is noted */
+    tls_session_free(s);
+    assert_int_equal(budget.used, 0);
+}
+
 /* Hand-built SSLv2: CLIENT-HELLO, SERVER-HELLO with a 3-byte "certificate",
  * CLIENT-MASTER-KEY, then the encrypted finished messages. */
 static const uint8_t v2_client_hello[] = {
@@ -1424,7 +1471,7 @@ static void test_alert_records(void **state)
     struct tls_session *s = run(t12, 1, 0, 0);
     const struct handshake *h = tls_record(s);
     for (int i = 0; i < 10; i++)
-        tls_feed(s, 1, warn, sizeof warn, T0 + 100 + (uint64_t)i);
+        tls_feed(s, 1, warn, sizeof warn, (uint64_t)(T0 + 100u) + (unsigned)i);
     assert_false(tls_decided(s));
     assert_int_equal(h->n_alerts, HS_MAX_ALERTS);
     assert_int_equal(h->n_alerts_total, 20);
@@ -1812,6 +1859,8 @@ int main(void)
         cmocka_unit_test(test_midstream_server_hello),
         cmocka_unit_test(test_gap_and_resync),
         cmocka_unit_test(test_handshake_message_too_large),
+        cmocka_unit_test(test_memory_charged_as_it_grows),
+        cmocka_unit_test(test_memcap_refuses_message),
         cmocka_unit_test(test_sslv2),
         cmocka_unit_test(test_hello_retry_request),
         cmocka_unit_test(test_alert_records),

@@ -406,6 +406,40 @@ static void test_cache_bounded(void **state)
     x509_stage_free(st);
 }
 
+/* --emit-certificates: the PEM texts the cache keeps are bounded (4 MiB)
+ * however large and many the chains; a chain past that still gets its PEM,
+ * made for its record alone. */
+static void test_pem_cache_bounded(void **state)
+{
+    (void)state;
+    struct x509_stage *st = stage("root-ca.pem", true);
+    enum { DER = 100000, CHAINS = 100 };
+    struct cert_chain c = {0};
+    c.der = malloc(DER);
+    assert_non_null(c.der);
+    memset(c.der, 0x30, DER);
+    c.der_len = DER;
+    c.n_certs = 1;
+    c.n_certs_total = 1;
+    c.certs[0].off = 0;
+    c.certs[0].len = DER;
+    c.seen = true;
+    struct x509_cache_stats s;
+    for (int i = 0; i < CHAINS; i++) {
+        c.der[1] = (uint8_t)i; /* another chain each time */
+        c.der[2] = (uint8_t)(i >> 8);
+        x509_analyze_chain(st, &c, true, "server.test", T_2027 * US, &r);
+        assert_non_null(r.pem);
+        assert_memory_equal(r.pem, "-----BEGIN CERTIFICATE-----\n", 28);
+        x509_stage_cache_stats(st, &s);
+        assert_true(s.pem_bytes <= 4u << 20);
+    }
+    /* About 137 KB of PEM each: about 30 fit, the others were loose. */
+    assert_true(s.pem_bytes > (3u << 20));
+    free(c.der);
+    x509_stage_free(st);
+}
+
 static void test_handshake(void **state)
 {
     (void)state;
@@ -593,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_cache_and_pem),
         cmocka_unit_test(test_cache_bounded),
+        cmocka_unit_test(test_pem_cache_bounded),
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_ocsp_cache),
         cmocka_unit_test(test_bad_ca_file),
