@@ -1162,13 +1162,25 @@ int main(int argc, char **argv)
         return rc;
     }
     o.pipe.rules = rules;
+    /* What the run holds, freed in one place whether it ran or failed to
+     * start. */
+    int exit_code = EXIT_OK;
+    struct outfile *out_file = NULL, *json_file = NULL;
+    struct output *outputs[6] = {0};
+    size_t n_outputs = 0, first_network = 0, end_network = 0;
+    struct summary summary;
+    bool summary_ready = false;
+    struct record_order *order = NULL;
+    struct progress *progress = NULL;
+    struct workers *ws = NULL;
+    struct run_changes *changes = NULL;
+    bool out_is_stdout = !o.out_path || strcmp(o.out_path, "-") == 0;
+    bool say_ndjson = false;
+    uint64_t shown = 0;
     struct keylog *keylog = load_keylogs(&o);
     if (!keylog) {
-        rules_free(rules);
-        free(o.rule_files);
-        free(o.inputs);
-        free(o.keylogs);
-        return EXIT_INPUT;
+        exit_code = EXIT_INPUT;
+        goto release;
     }
     o.pipe.keylog = keylog;
 
@@ -1176,9 +1188,7 @@ int main(int argc, char **argv)
      * count and report, not a signal that ends the run silently. */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN);
-    bool out_is_stdout = !o.out_path || strcmp(o.out_path, "-") == 0;
     bool tty = out_is_stdout && isatty(STDOUT_FILENO);
-    struct outfile *out_file = NULL, *json_file = NULL;
     FILE *out = out_is_stdout
                     ? outfile_from_fd(STDOUT_FILENO, &out_file)
                     : outfile_open(o.out_path, "w", &out_file);
@@ -1186,11 +1196,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "tlsmon: %s: cannot write: %s\n",
                 out_is_stdout ? "standard output" : o.out_path,
                 strerror(errno));
-        free(o.inputs);
-        return EXIT_INPUT;
+        exit_code = EXIT_INPUT;
+        goto release;
     }
     enum format fmt = o.format;
-    bool say_ndjson = false;
     if (fmt == FORMAT_AUTO)
         fmt = auto_format(&o, tty, &say_ndjson);
     bool want_summary = o.summary == 1 || (o.summary == -1 && fmt == FORMAT_TEXT);
@@ -1210,13 +1219,12 @@ int main(int argc, char **argv)
         if (!json_out) {
             fprintf(stderr, "tlsmon: --json %s: cannot write: %s\n",
                     o.json_path, strerror(errno));
-            return EXIT_INPUT;
+            exit_code = EXIT_INPUT;
+            goto release;
         }
     }
     /* [0] writes -o, [1] --json when given, then the network outputs, the
      * report and the baseline's profile of this run. */
-    struct output *outputs[6];
-    size_t n_outputs = 0;
     outputs[n_outputs++] = fmt == FORMAT_TEXT ? output_text_new(out, color)
                                               : output_ndjson_new(out);
     if (outputs[0])
@@ -1229,27 +1237,30 @@ int main(int argc, char **argv)
         }
     }
     /* Network outputs: [first_network, end_network). */
-    size_t first_network = n_outputs;
+    first_network = n_outputs;
     char err[512];
     if (o.syslog.url && outputs[n_outputs - 1]) {
         outputs[n_outputs++] = output_syslog_new(&o.syslog, err, sizeof(err));
         if (!outputs[n_outputs - 1]) {
             fprintf(stderr, "tlsmon: --syslog %s: %s\n", o.syslog.url, err);
-            return EXIT_INPUT;
+            exit_code = EXIT_INPUT;
+            goto release;
         }
     }
     if (o.redis.addr && outputs[n_outputs - 1]) {
         outputs[n_outputs++] = output_redis_new(&o.redis, err, sizeof(err));
         if (!outputs[n_outputs - 1]) {
             fprintf(stderr, "tlsmon: --redis %s: %s\n", o.redis.addr, err);
-            return EXIT_INPUT;
+            exit_code = EXIT_INPUT;
+            goto release;
         }
     }
-    size_t end_network = n_outputs;
-    struct summary summary;
-    if (!summary_init(&summary)) {
+    end_network = n_outputs;
+    summary_ready = summary_init(&summary);
+    if (!summary_ready) {
         fputs("tlsmon: out of memory\n", stderr);
-        return EXIT_INPUT;
+        exit_code = EXIT_INPUT;
+        goto release;
     }
     if (o.report_path && outputs[n_outputs - 1]) {
         struct report_info info = {TLSMON_VERSION, o.inputs, o.n_inputs};
@@ -1258,7 +1269,8 @@ int main(int argc, char **argv)
         if (!report) {
             fprintf(stderr, "tlsmon: --report %s: no temporary space: %s\n",
                     o.report_path, strerror(errno));
-            return EXIT_INPUT;
+            exit_code = EXIT_INPUT;
+            goto release;
         }
         report->filter = o.view.filter;
         outputs[n_outputs++] = report;
@@ -1267,8 +1279,6 @@ int main(int argc, char **argv)
         outputs[n_outputs++] = run_profile_output(cur_profile);
     /* The -o output is what a person reads: the view's filter, its
      * detail, and offline, capture-time order. */
-    struct record_order *order = NULL;
-    struct progress *progress = NULL;
     if (outputs[0]) {
         outputs[0]->filter = o.view.filter;
         outputs[0]->detail = o.detail;
@@ -1283,16 +1293,15 @@ int main(int argc, char **argv)
             outputs[0]->order = order;
         }
     }
-    struct workers *ws = outputs[n_outputs - 1]
-                             ? workers_new(o.workers, &o.pipe, outputs,
-                                           n_outputs, &summary)
-                             : NULL;
+    ws = outputs[n_outputs - 1] ? workers_new(o.workers, &o.pipe, outputs,
+                                              n_outputs, &summary)
+                                : NULL;
     if (!ws) {
         fputs("tlsmon: out of memory\n", stderr);
-        return EXIT_INPUT;
+        exit_code = EXIT_INPUT;
+        goto release;
     }
 
-    int exit_code = EXIT_OK;
     struct progress_source progress_src = {&summary, ws};
     if (!o.live.iface &&
         (o.progress == 1 || (o.progress == -1 && isatty(STDERR_FILENO)))) {
@@ -1357,7 +1366,7 @@ int main(int argc, char **argv)
         summary.view_filter = o.view.description;
         summary.view_shown = outputs[0]->shown;
     }
-    struct run_changes *changes =
+    changes =
         base_profile ? run_changes_compute(base_profile, cur_profile,
                                            o.baseline_path)
                      : NULL;
@@ -1365,7 +1374,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_outputs; i++)
         outputs[i]->finish(outputs[i], want_summary ? &summary : NULL,
                            &total);
-    uint64_t shown = outputs[0] ? outputs[0]->shown : 0;
+    shown = outputs[0] ? outputs[0]->shown : 0;
     /* Events the SIEM will never see make the run fail, so that a batch
      * job or a supervisor notices (each output said how many above). */
     uint64_t dropped = 0;
@@ -1380,9 +1389,11 @@ int main(int argc, char **argv)
         if (exit_code == EXIT_OK)
             exit_code = EXIT_DROPPED;
     }
+release:
     workers_free(ws);
     for (size_t i = 0; i < n_outputs; i++)
-        outputs[i]->free(outputs[i]);
+        if (outputs[i])
+            outputs[i]->free(outputs[i]);
     progress_free(progress);
     /* Every record reached its file whole, or one line says how many did
      * not, and the run says so in its exit code. */
@@ -1410,7 +1421,8 @@ int main(int argc, char **argv)
     run_changes_free(changes);
     run_profile_free(base_profile);
     run_profile_free(cur_profile);
-    summary_free(&summary);
+    if (summary_ready)
+        summary_free(&summary);
     rules_free(rules);
     keylog_free(keylog);
     free(o.rule_files);
