@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../dissectors/dtls.h"
 #include "../dissectors/outcome.h"
+#include "../dissectors/quic.h"
 #include "../dissectors/starttls.h"
 #include "../dissectors/tls.h"
 #include "../dissectors/fingerprint.h"
@@ -39,6 +41,26 @@
  * packet: a sender retransmits data its peer never acknowledged, and sends
  * its last ACKs, after both FINs or a RST. As Zeek's tcp_close_delay. */
 #define CLOSED_LINGER_US 5000000ULL
+
+/* A flow that opens with STUN is watched this many datagrams for a DTLS
+ * handshake (WebRTC) before it is let go. */
+#define STUN_WATCH_PACKETS 64
+
+/* QUIC blocked: a client whose Initials went unanswered and that reached
+ * the same server over TCP within this long after its last one fell back.
+ * Browsers fall back within a few seconds. */
+#define QUIC_FALLBACK_US (10ULL * 1000000ULL)
+
+/* Recent TCP connection attempts by address pair, for that check: one
+ * slot per pair hash (a collision forgets the older pair), each the first
+ * and last SYN of a burst. Fixed size, part of the pipeline. */
+#define TCP_STARTS 1024
+#define TCP_BURST_GAP_US (60ULL * 1000000ULL)
+
+struct tcp_start {
+    uint8_t client[16], server[16];
+    uint64_t first_us, last_us;
+};
 
 
 struct pipeline {
@@ -76,6 +98,7 @@ struct pipeline {
     size_t worker;
     uint64_t order_major, order_minor;
     bool order_by_age;
+    struct tcp_start tcp_starts[TCP_STARTS];
 };
 
 static bool reclaim_memory(void *ctx, uint64_t need);
@@ -181,11 +204,62 @@ static void classify_stop(struct pipeline *p, struct flow *f, bool conclude)
         classify_release(p->classifier, &f->classify);
 }
 
+static uint32_t pair_slot(const uint8_t client[16], const uint8_t server[16])
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ client[i]) * 16777619u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ server[i]) * 16777619u;
+    return h & (TCP_STARTS - 1);
+}
+
+/* A client opened a TCP connection (its SYN). */
+static void note_tcp_start(struct pipeline *p, const struct packet *pkt)
+{
+    struct tcp_start *t = &p->tcp_starts[pair_slot(pkt->src, pkt->dst)];
+    if (memcmp(t->client, pkt->src, 16) != 0 ||
+        memcmp(t->server, pkt->dst, 16) != 0 ||
+        pkt->ts_us > t->last_us + TCP_BURST_GAP_US) {
+        memcpy(t->client, pkt->src, 16);
+        memcpy(t->server, pkt->dst, 16);
+        t->first_us = pkt->ts_us;
+    }
+    t->last_us = pkt->ts_us;
+}
+
+/* Did `client` open a TCP connection to `server` between from and to? */
+static bool tcp_started_between(const struct pipeline *p,
+                                const uint8_t client[16],
+                                const uint8_t server[16], uint64_t from_us,
+                                uint64_t to_us)
+{
+    const struct tcp_start *t = &p->tcp_starts[pair_slot(client, server)];
+    return t->last_us && memcmp(t->client, client, 16) == 0 &&
+           memcmp(t->server, server, 16) == 0 && t->first_us <= to_us &&
+           t->last_us >= from_us;
+}
+
+/* QUIC that the server never answered, and the same client reaching the
+ * same server over TCP right after: UDP is blocked on the way. */
+static void check_quic_fallback(const struct pipeline *p, struct handshake *h)
+{
+    if (h->transport != HS_OVER_QUIC || h->packets[TLS_SIDE_SERVER] != 0 ||
+        h->outcome == OUTCOME_ESTABLISHED || h->icmp_unreach)
+        return;
+    h->quic.tcp_fallback =
+        tcp_started_between(p, h->client.addr, h->server.addr,
+                            h->flow_start_us,
+                            h->flow_end_us + QUIC_FALLBACK_US);
+}
+
 /* Copy what the flow knows into the record, then hand it to every output. */
 static void emit(struct pipeline *p, struct flow *f)
 {
     struct handshake *h = tls_record(f->tls);
     int cs = tls_client_side(f->tls);
+    if (cs < 0 && f->quic)
+        cs = quic_client_side(f->quic);
     if (cs < 0)
         cs = f->syn_client_side >= 0 ? f->syn_client_side : 0;
     int ss = 1 - cs;
@@ -225,6 +299,7 @@ static void emit(struct pipeline *p, struct flow *f)
     str_copy(h->ndpi_server_name, sizeof(h->ndpi_server_name),
              f->classify.result.server_name);
     h->ndpi_tls_version = f->classify.result.tls_version;
+    check_quic_fallback(p, h);
     fingerprint_compute(h);
     community_id_compute(h, p->cfg.community_id_seed);
     x509_analyze_handshake(p->x509, h);
@@ -278,6 +353,12 @@ static void starttls_drop(struct pipeline *p, struct flow *f)
 static void release_reading_state(struct pipeline *p, struct flow *f)
 {
     starttls_drop(p, f);
+    memcap_release(&p->budget, f->tls_bytes);
+    f->tls_bytes = 0;
+    quic_conn_free(f->quic);
+    f->quic = NULL;
+    dtls_conn_free(f->dtls);
+    f->dtls = NULL;
     for (int s = 0; s < 2; s++) {
         p->stats.tcp_gaps += f->stream[s].gaps;
         p->stats.tcp_gap_bytes += f->stream[s].gap_bytes;
@@ -325,8 +406,11 @@ static void bypass(struct pipeline *p, struct flow *f)
  * and drop the flow. */
 static void end_flow(struct pipeline *p, struct flow *f, enum hs_ended_by why)
 {
+    if (f->state == FLOW_ACTIVE && f->quic)
+        quic_finish(f->quic, why, p->now_us);
     if ((f->state == FLOW_ACTIVE || f->capped) && f->tls &&
-        !tls_done(f->tls) && !tls_not_a_tls_flow(f->tls))
+        !tls_done(f->tls) && !tls_not_a_tls_flow(f->tls) &&
+        (!f->quic || quic_reportable(f->quic)))
         tls_finish(f->tls, why, p->now_us);
     if (f->tls && !f->emitted && tls_decided(f->tls))
         emit(p, f);
@@ -714,9 +798,10 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 
     if (pkt->tcp_flags & TCPF_SYN) {
         f->syn_seen = true;
-        if (!(pkt->tcp_flags & TCPF_ACK))
+        if (!(pkt->tcp_flags & TCPF_ACK)) {
             f->syn_client_side = (int8_t)side;
-        else if (f->syn_client_side < 0)
+            note_tcp_start(p, pkt);
+        } else if (f->syn_client_side < 0)
             f->syn_client_side = (int8_t)(1 - side);
         tcp_stream_syn(&f->stream[side], pkt->seq);
         flow_note_syn(f, side, pkt->wscale);
@@ -784,6 +869,194 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     track_memory_peak(p);
 }
 
+/* ---- UDP: QUIC, DTLS, STUN before DTLS ---- */
+
+/* What a UDP flow's first datagram starts: a QUIC or DTLS handshake (and
+ * which side began it), STUN that WebRTC follows with DTLS, or nothing
+ * tlsmon reads. */
+enum udp_start { UDP_NOTHING, UDP_QUIC, UDP_DTLS, UDP_STUN };
+
+static enum udp_start udp_sniff(const struct packet *pkt, bool *sender_client,
+                                bool *starts)
+{
+    *sender_client = true;
+    *starts = true;
+    switch (quic_sniff(pkt->payload, pkt->payload_len)) {
+    case QUIC_SNIFF_CLIENT:
+        return UDP_QUIC;
+    case QUIC_SNIFF_SERVER:
+        *sender_client = false;
+        *starts = false;
+        return UDP_QUIC;
+    case QUIC_SNIFF_OTHER: /* mid-connection: no hello to report on */
+    case QUIC_SNIFF_NO:
+        break;
+    }
+    switch (dtls_sniff(pkt->payload, pkt->payload_len)) {
+    case DTLS_SNIFF_CLIENT_HELLO:
+        return UDP_DTLS;
+    case DTLS_SNIFF_SERVER_HELLO:
+        *sender_client = false;
+        *starts = false;
+        return UDP_DTLS;
+    case DTLS_SNIFF_STUN:
+        return UDP_STUN;
+    case DTLS_SNIFF_OTHER:
+    case DTLS_SNIFF_NO:
+        break;
+    }
+    return UDP_NOTHING;
+}
+
+/* What the QUIC or DTLS layer holds (bounded per flow), charged after each
+ * datagram; the TLS session charges its own buffers as they grow. */
+static void account_dissectors(struct pipeline *p, struct flow *f)
+{
+    size_t now_bytes = quic_conn_memory(f->quic) + dtls_conn_memory(f->dtls);
+    if (now_bytes > f->tls_bytes)
+        memcap_force(&p->budget, now_bytes - f->tls_bytes);
+    else
+        memcap_release(&p->budget, f->tls_bytes - now_bytes);
+    f->tls_bytes = now_bytes;
+}
+
+/* The TLS session of a QUIC or DTLS flow and the transport around it. */
+static bool start_udp_session(struct pipeline *p, struct flow *f,
+                              enum udp_start kind, bool after_stun)
+{
+    if (!start_tls_session(p, f, f->syn_client_side))
+        return false;
+    if (kind == UDP_QUIC)
+        f->quic = quic_conn_new(f->tls, f->syn_client_side);
+    else
+        f->dtls = dtls_conn_new(f->tls, p->cfg.max_handshake_msg,
+                                f->syn_client_side);
+    if (!f->quic && !f->dtls)
+        return false;
+    tls_record(f->tls)->dtls.stun = after_stun;
+    account_dissectors(p, f);
+    return true;
+}
+
+/* A STUN flow, watched for the DTLS handshake WebRTC runs after it on the
+ * same 5-tuple. Returns the kind of datagram to go on with, or nothing. */
+static enum udp_start watch_stun(struct flow *f, int side,
+                                 const struct packet *pkt)
+{
+    bool client, starts;
+    enum udp_start k = udp_sniff(pkt, &client, &starts);
+    if (k == UDP_DTLS) {
+        f->syn_client_side = (int8_t)(client ? side : 1 - side);
+        return UDP_DTLS;
+    }
+    if (++f->stun_packets >= STUN_WATCH_PACKETS)
+        f->state = FLOW_BYPASS; /* STUN alone, or something else: let go */
+    return UDP_NOTHING;
+}
+
+static void udp_packet(struct pipeline *p, const struct packet *pkt)
+{
+    int side;
+    bool is_new = false, sender_client = true, starts = true;
+    enum udp_start kind = UDP_NOTHING;
+    struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
+
+    if (!f) {
+        kind = udp_sniff(pkt, &sender_client, &starts);
+        if (kind == UDP_NOTHING) {
+            p->stats.packets_ignored++;
+            p->stats.ignored_udp++;
+            return;
+        }
+        f = flow_lookup(&p->flows, pkt, &side, true);
+        if (!f)
+            return; /* out of memory: the packet is lost */
+        is_new = true;
+        p->stats.flows++;
+        f->syn_seen = starts;
+        if (kind != UDP_STUN)
+            f->syn_client_side = (int8_t)(sender_client ? side : 1 - side);
+    }
+    flow_touch(&p->flows, f, pkt->ts_us);
+    f->packets[side]++;
+    f->bytes[side] += pkt->l3_len;
+    track_memory_peak(p);
+    if (f->state == FLOW_BYPASS)
+        return;
+    p->current = f;
+
+    if (!f->classify.done && pkt->payload_len > 0) {
+        memcap_reserve(&p->budget,
+                       classify_growth_bound(&f->classify, pkt->l3_len));
+        classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
+                        pkt->ts_us);
+        memcap_enforce(&p->budget);
+    }
+
+    if (!f->tls) {
+        bool after_stun = kind == UDP_STUN || f->stun_packets > 0;
+        if (kind == UDP_STUN || (!is_new && kind == UDP_NOTHING))
+            kind = watch_stun(f, side, pkt);
+        if (kind == UDP_NOTHING) {
+            if (f->state == FLOW_BYPASS)
+                classify_stop(p, f, false);
+            p->current = NULL;
+            return;
+        }
+        if (after_stun)
+            f->syn_seen = true;
+        if (!start_udp_session(p, f, kind, after_stun)) {
+            bypass(p, f);
+            p->current = NULL;
+            return;
+        }
+    }
+    if (f->quic)
+        quic_datagram(f->quic, side, pkt->payload, pkt->payload_len,
+                      pkt->ts_us);
+    else if (f->dtls)
+        dtls_datagram(f->dtls, side, pkt->payload, pkt->payload_len,
+                      pkt->ts_us);
+    account_dissectors(p, f);
+    if (tls_decided(f->tls))
+        bypass(p, f);
+    memcap_enforce(&p->budget);
+    p->current = NULL;
+    track_memory_peak(p);
+}
+
+/* An ICMP destination unreachable quoting a datagram of a flow: when the
+ * server is what could not be reached and it never answered, that is how
+ * the handshake ended. */
+static void icmp_packet(struct pipeline *p, const struct packet *pkt)
+{
+    int side;
+    struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
+    if (!f || !f->tls || f->state != FLOW_ACTIVE) {
+        p->stats.packets_ignored++;
+        p->stats.ignored_icmp++;
+        return;
+    }
+    int cs = tls_client_side(f->tls);
+    if (cs < 0)
+        cs = f->syn_client_side;
+    if (side != cs) {
+        /* The client is gone (its port closed): not why it failed. */
+        p->stats.packets_ignored++;
+        p->stats.ignored_icmp++;
+        return;
+    }
+    struct handshake *h = tls_record(f->tls);
+    if (tls_decided(f->tls) || f->packets[1 - side] != 0) {
+        p->stats.packets_ignored++; /* the server had answered: a stray */
+        p->stats.ignored_icmp++;
+        return;
+    }
+    h->icmp_unreach = (uint8_t)pkt->icmp_unreach;
+    outcome_failed(h, ENDED_ICMP, TLS_SIDE_SERVER, pkt->ts_us);
+    bypass(p, f);
+}
+
 void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
                     uint32_t cap_len, uint32_t wire_len, uint64_t ts_us)
 {
@@ -806,15 +1079,27 @@ void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
                                           cap_len, wire_len, ts_us, &pkt);
     switch (st) {
     case DECODE_OK:
-        if (pkt.ip_proto == 6)
+        if (pkt.icmp_unreach) {
+            icmp_packet(p, &pkt);
+        } else if (pkt.ip_proto == 6) {
             tcp_packet(p, &pkt);
-        else
+        } else if (pkt.ip_proto == 17) {
+            udp_packet(p, &pkt);
+        } else {
             p->stats.packets_ignored++;
+            p->stats.ignored_other_ip++;
+        }
         break;
     case DECODE_HELD:
         break;
     case DECODE_IGNORED:
         p->stats.packets_ignored++;
+        if (pkt.ip_version == 0)
+            p->stats.ignored_not_ip++;
+        else if (pkt.ip_proto == 1 || pkt.ip_proto == 58)
+            p->stats.ignored_icmp++;
+        else
+            p->stats.ignored_other_ip++;
         break;
     case DECODE_MALFORMED:
     case DECODE_UNSUPPORTED_LINK:

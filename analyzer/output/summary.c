@@ -312,7 +312,7 @@ void summary_add(struct summary *s, const struct handshake *h)
         s->failures_without_alert++;
     if ((unsigned)h->failure_stage < STAGE_COUNT)
         s->by_stage[h->failure_stage]++;
-    if ((unsigned)h->ended_by <= ENDED_NOT_TLS)
+    if ((unsigned)h->ended_by < ENDED_COUNT)
         s->by_ended_by[h->ended_by]++;
 }
 
@@ -767,7 +767,7 @@ void summary_print_text(FILE *fp, const struct summary *s,
                     s->failures_refused);
 
         heading(fp, color, "failures ended by");
-        for (int e = 0; e <= ENDED_NOT_TLS; e++)
+        for (int e = 0; e < ENDED_COUNT; e++)
             if (s->by_ended_by[e])
                 fprintf(fp, "  %8" PRIu64 "  %s\n", s->by_ended_by[e],
                         e == ENDED_NONE ? "undecided"
@@ -1115,7 +1115,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
 
     json_key(w, "failures_ended_by");
     json_begin_object(w);
-    for (int e = 0; e <= ENDED_NOT_TLS; e++)
+    for (int e = 0; e < ENDED_COUNT; e++)
         if (s->by_ended_by[e])
             json_member_uint(w,
                          e == ENDED_NONE ? "undecided"

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """differential.py — tlsmon against tshark on the wire facts both read:
 SNI, highest offered version, negotiated version, chosen cipher, selected
-ALPN and plaintext alerts, per TCP connection; and, where tshark's view
-comes with an outcome (`oracle_outcome` of the peer captures' JSON), how the
-handshake ended.
+ALPN and plaintext alerts, per TCP connection, QUIC connection (tshark
+removes the Initial packets' protection itself) and DTLS association; and,
+where tshark's view comes with an outcome (`oracle_outcome` of the peer
+captures' JSON), how the handshake ended.
 
     differential.py --tlsmon PATH [--report FILE] [--lenient]
         [--reread-out-of-order] [--min-outcome-agreement PCT] DIR_OR_FILE...
@@ -27,9 +28,16 @@ from tlsmon_run import RunError, run_tlsmon  # noqa: E402
 VERSION_NAMES = {
     "SSLv2": "ssl2", "SSLv3": "ssl3", "TLSv1": "1.0", "TLSv1.0": "1.0",
     "TLSv1.1": "1.1", "TLSv1.2": "1.2", "TLSv1.3": "1.3",
+    # DTLS versions are named as the TLS version they are built on.
+    "DTLSv1.0": "1.0", "DTLSv1.2": "1.2", "DTLSv1.3": "1.3",
+    "DTLSv1.0(OpenSSL pre-0.9.8f)": "1.0",
 }
 VERSION_CODES = {0x0002: "ssl2", 0x0300: "ssl3", 0x0301: "1.0",
-                 0x0302: "1.1", 0x0303: "1.2", 0x0304: "1.3"}
+                 0x0302: "1.1", 0x0303: "1.2", 0x0304: "1.3",
+                 0xfeff: "1.0", 0xfefd: "1.2", 0xfefc: "1.3", 0x0100: "1.0"}
+# What tshark calls the protocol of a connection, and tlsmon's name for it.
+PROTOCOLS = {("tcp", "tls"): "tls", ("udp", "quic"): "quic",
+             ("udp", "dtls"): "dtls"}
 CAPTURE_EXTS = (".pcap", ".pcapng", ".cap", ".pcap.gz")
 
 
@@ -102,8 +110,9 @@ def from_peer_json(path, skipped):
         data = json.load(fp)
     conns = {}
     for c in data.get("connections", []):
-        if c.get("transport") != "tcp" or c.get("protocol") != "tls":
-            continue
+        proto = PROTOCOLS.get((c.get("transport"), c.get("protocol")))
+        if proto is None:
+            continue  # Google QUIC and the like: not a TLS handshake
         if not c.get("client_hello_count") and not c.get("server_hello_count"):
             skipped["no hello seen by tshark"] = skipped.get("no hello seen by tshark", 0) + 1
             continue
@@ -117,6 +126,7 @@ def from_peer_json(path, skipped):
             skipped["roles taken from the ServerHello"] = skipped.get("roles taken from the ServerHello", 0) + 1
         key = (client["ip"], client["port"], server["ip"], server["port"])
         conns.setdefault(key, []).append({
+            "protocol": proto,
             "sni": c.get("sni"),
             "client_version_max": norm_version(c.get("client_version_max")),
             "version": norm_version(c.get("negotiated_version")),
@@ -227,6 +237,7 @@ def from_tlsmon(records):
         alerts = sorted((a.get("sender"), a.get("code"))
                         for a in r.get("tlsmon.alerts", []) if not a.get("encrypted"))
         conns.setdefault(key, []).append({
+            "protocol": r.get("tlsmon.protocol", "tls"),
             "sni": r.get("tls.client.server_name"),
             "client_version_max": r.get("tlsmon.client_hello.highest_version"),
             "version": r.get("tls.version"),
@@ -247,8 +258,8 @@ def from_tlsmon(records):
 OUTCOME_CLASSES = {"not_tls": "failed", "refused": "failed"}
 
 
-FACTS = ("sni", "client_version_max", "version", "cipher", "alpn", "alerts",
-         "ja3", "ja3s", "ja4")
+FACTS = ("protocol", "sni", "client_version_max", "version", "cipher", "alpn",
+         "alerts", "ja3", "ja3s", "ja4")
 
 
 def tunnel_match(key, theirs, ours):

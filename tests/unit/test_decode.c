@@ -865,8 +865,8 @@ static void test_ipv4_reassembly(void **state)
     assert_int_equal(dec.stats.reassembled, before.reassembled + 1);
     assert_int_equal(dec.stats.ok, before.ok + 1);
 
-    /* fragments of something tlsmon does not analyze are not held */
-    f1.b[14 + 9] = 1;
+    /* fragments of something tlsmon does not analyze (IGMP) are not held */
+    f1.b[14 + 9] = 2;
     assert_int_equal(run(1, &f1, &p), DECODE_IGNORED);
     assert_int_equal(dec.frags.n_datagrams, 0);
 
