@@ -39,8 +39,8 @@ enum {
 };
 
 /* Position of a piece of a flight, to tell a flight sent again from the
- * rest of the first one: handshake fragments by (message, offset), then
- * the CCS, then the encrypted Finished. */
+ * rest of the first one: handshake fragments by (message, offset), the
+ * CCS, the encrypted Finished. */
 #define POS_CCS (UINT64_MAX - 1)
 #define POS_ENCRYPTED (UINT64_MAX)
 
@@ -70,9 +70,11 @@ struct dtls_side {
     bool encrypted_hs;  /* sent its encrypted Finished (DTLS <= 1.2) */
     uint8_t seq_type[16]; /* type of each early message handed over */
     uint16_t seq_known;   /* bit i: seq_type[i] is filled */
-    /* Retransmission: a run of repeats is one flight sent again. */
+    /* Retransmission: a run of repeats is one flight sent again; a piece
+     * repeated twice in one run means the flight went out yet again. */
     bool in_repeat;
-    uint64_t repeat_pos;
+    uint8_t n_repeated;
+    uint64_t repeated[16];
     /* Exact copies of a record (same epoch and number): a duplicated
      * datagram, dropped silently. A 64-record window per side. */
     bool window_used;
@@ -199,15 +201,22 @@ static void note_error(struct dtls_conn *d, const char *what)
 }
 
 /* Something sent again: the first repeat of a run counts the flight. A
- * run ends at fresh progress, or when the repeats start over (the flight
- * was sent yet again). */
+ * run ends at fresh progress; a piece seen twice within one run starts
+ * another (the flight went out once more). Pieces within a flight may
+ * come in any order. */
 static void repeated(struct dtls_conn *d, int side, uint64_t pos)
 {
     struct dtls_side *s = &d->side[side];
-    if (!s->in_repeat || pos <= s->repeat_pos)
+    bool again = false;
+    for (uint8_t i = 0; i < s->n_repeated; i++)
+        again |= s->repeated[i] == pos;
+    if (!s->in_repeat || again) {
         d->h->dtls.retransmissions++;
+        s->n_repeated = 0;
+    }
     s->in_repeat = true;
-    s->repeat_pos = pos;
+    if (s->n_repeated < sizeof s->repeated / sizeof s->repeated[0])
+        s->repeated[s->n_repeated++] = pos;
 }
 
 static void progressed(struct dtls_conn *d, int side)

@@ -90,6 +90,8 @@ struct quic_conn {
     bool server_spoke;
     bool server_version_known;      /* a server long header (not VN) seen */
     bool vn_pending;                /* a VN the client has not moved on from */
+    bool started_again;             /* ... on another flow (the pipeline
+                                       saw it) */
     bool client_hs, server_hs;      /* Handshake packets */
     uint64_t client_hs_last_ts, server_hs_last_ts;
     uint16_t client_hs_last_len;
@@ -97,6 +99,7 @@ struct quic_conn {
     uint64_t client_1rtt_ts;
     uint64_t server_flight_end_ts;  /* its last Handshake packet before */
     bool server_hs_after_client_1rtt;
+    bool datagram_has_handshake;    /* the datagram being read so far */
     uint16_t server_hs_last_len;
 };
 
@@ -765,6 +768,7 @@ static bool read_long_packet(struct quic_conn *q, int side, struct cursor *d,
         break;
     case QUIC_HANDSHAKE:
         h->quic.packets_handshake[role]++;
+        q->datagram_has_handshake = true;
         if (role == TLS_SIDE_SERVER) {
             q->server_hs = true;
             q->server_hs_last_ts = ts_us;
@@ -824,8 +828,13 @@ static void read_short_packet(struct quic_conn *q, int side, uint64_t ts_us)
     }
     server_spoke(q, ts_us);
     /* The server's 1-RTT packets before the client's are 0.5-RTT data;
-     * one after it means the server took the client's Finished. */
-    if (q->client_1rtt && ts_us >= q->client_1rtt_ts)
+     * one after it means the server took the client's Finished — unless
+     * the same datagram carries a Handshake packet: a server that
+     * confirmed the handshake has dropped its Handshake keys (RFC 9001
+     * §4.9.2), so that is its flight again or its CONNECTION_CLOSE, sent
+     * at both levels (a refused client certificate). */
+    if (q->client_1rtt && ts_us >= q->client_1rtt_ts &&
+        !q->datagram_has_handshake)
         decide_established(q, ts_us);
 }
 
@@ -837,21 +846,30 @@ void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
     if (!q || (side != 0 && side != 1) || decided(q))
         return;
     struct cursor d = cursor_make(data, len);
+    q->datagram_has_handshake = false;
     while (cursor_peek_u8(&d, 0, &first) && !decided(q)) {
         if (first & 0x80) {
             if (!read_long_packet(q, side, &d, ts_us))
                 break;
             continue;
         }
-        /* A short header is the datagram's last packet. Zero bytes after
-         * coalesced packets are padding, not a packet. */
-        if (first & 0x40)
+        /* A short header is the datagram's last packet. Its fixed bit may
+         * be clear: peers that both sent grease_quic_bit (RFC 9287) flip
+         * it at random, as ngtcp2 does. Zero bytes after coalesced packets
+         * are padding, not a packet. */
+        if (first != 0)
             read_short_packet(q, side, ts_us);
         break;
     }
     /* The TLS hellos say who the client is, if the packets did not. */
     if (q->client_side < 0 && tls_client_side(q->tls) >= 0)
         q->client_side = tls_client_side(q->tls);
+}
+
+void quic_client_started_again(struct quic_conn *q)
+{
+    if (q)
+        q->started_again = true;
 }
 
 bool quic_reportable(const struct quic_conn *q)
@@ -891,7 +909,13 @@ void quic_finish(struct quic_conn *q, enum hs_ended_by why, uint64_t ts_us)
         return;
     }
     if (q->vn_pending && !h->sh.seen) {
-        outcome_failed(h, ENDED_VERSION_NEGOTIATION, TLS_SIDE_SERVER, ts_us);
+        /* A client that started over elsewhere negotiated; one that did
+         * not gave up: no version in common. */
+        if (q->started_again)
+            outcome_finish(h, ENDED_VERSION_NEGOTIATION, ts_us);
+        else
+            outcome_failed(h, ENDED_VERSION_NEGOTIATION, TLS_SIDE_SERVER,
+                           ts_us);
         return;
     }
     if (q->client_hs && q->server_hs &&

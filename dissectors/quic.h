@@ -41,6 +41,9 @@ void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
  * version it cannot open (Google's own crypto, an unknown version no
  * known protection fits) and no server answer in QUIC's own terms. */
 bool quic_reportable(const struct quic_conn *q);
+/* The client opened another QUIC connection to the same server right
+ * after this one: a Version Negotiation it got here was answered there. */
+void quic_client_started_again(struct quic_conn *q);
 /* No more datagrams will come: decide what the packets allow. */
 void quic_finish(struct quic_conn *q, enum hs_ended_by why, uint64_t ts_us);
 /* The flow side that is the client, -1 before any Initial. */
