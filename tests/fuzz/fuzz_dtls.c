@@ -1,0 +1,90 @@
+/* fuzz_dtls.c — libFuzzer target for the DTLS dissector (dissectors/dtls.c).
+ *
+ * Input: byte 0 picks the client-side guess, byte 1 the handshake message
+ * limit; then operations, each an op byte (bit 0: flow side; bit 1: time
+ * passes instead) and for a datagram a 2-byte length and that many bytes.
+ * At the end the TLS session is finished. Checked: the alert array stays
+ * bounded, the stage never goes back, a decision never changes, the
+ * counters stay consistent, the memory held never exceeds what the
+ * message limit allows, and after the finish the record is decided. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissectors/dtls.h"
+#include "dissectors/tls.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct watch {
+    enum hs_stage stage;
+    enum hs_outcome outcome;
+    uint64_t decided_us;
+};
+
+static void check(struct dtls_conn *d, struct handshake *h, struct watch *w,
+                  uint32_t max_msg, size_t empty)
+{
+    if (h->n_alerts > HS_MAX_ALERTS || h->n_alerts > h->n_alerts_total)
+        abort();
+    if (h->stage < w->stage || h->stage >= STAGE_COUNT)
+        abort();
+    if (w->outcome != OUTCOME_UNDECIDED &&
+        (h->outcome != w->outcome || h->decided_us != w->decided_us))
+        abort();
+    if (h->server_certs.der_len > HS_MAX_CERT_BYTES ||
+        h->server_certs.n_certs > HS_MAX_CERTS)
+        abort();
+    /* At most a flight of messages (8 a side) of the limit each. */
+    if (dtls_conn_memory(d) > empty + 16 * ((size_t)max_msg + 4))
+        abort();
+    if (memchr(h->parse_error_what, 0, sizeof h->parse_error_what) == NULL)
+        abort();
+    w->stage = h->stage;
+    w->outcome = h->outcome;
+    w->decided_us = h->decided_us;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    uint32_t max_msg = 64u << (data[1] % 13);
+    struct tls_limits lim = {max_msg};
+    struct tls_session *tls = tls_session_new(&lim, (int)(data[0] % 3) - 1);
+    if (!tls)
+        abort();
+    struct dtls_conn *d = dtls_conn_new(tls, max_msg, (int)(data[0] % 3) - 1);
+    if (!d)
+        abort();
+    struct handshake *h = tls_record(tls);
+    struct watch w = {0};
+    uint64_t now = 1000000;
+    size_t i = 2, empty = dtls_conn_memory(d);
+
+    while (i < size) {
+        uint8_t op = data[i++];
+        if (op & 2) {
+            now += 1000u * op;
+            continue;
+        }
+        size_t n = 0;
+        if (i + 2 <= size)
+            n = ((size_t)data[i] << 8) | data[i + 1];
+        i += 2;
+        if (i > size)
+            break;
+        if (n > size - i)
+            n = size - i;
+        dtls_datagram(d, op & 1, data + i, (uint32_t)n, now);
+        i += n;
+        check(d, h, &w, max_msg, empty);
+    }
+    tls_finish(tls, ENDED_CAPTURE_END, now);
+    check(d, h, &w, max_msg, empty);
+    if (h->outcome == OUTCOME_UNDECIDED && !tls_not_a_tls_flow(tls))
+        abort();
+    dtls_conn_free(d);
+    tls_session_free(tls);
+    return 0;
+}
