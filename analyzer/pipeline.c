@@ -51,14 +51,17 @@
  * Browsers fall back within a few seconds. */
 #define QUIC_FALLBACK_US (10ULL * 1000000ULL)
 
-/* Recent TCP connection attempts by address pair, for that check: one
- * slot per pair hash (a collision forgets the older pair), each the first
- * and last SYN of a burst. Fixed size, part of the pipeline. */
-#define TCP_STARTS 1024
-#define TCP_BURST_GAP_US (60ULL * 1000000ULL)
+/* Recent connection attempts (TCP SYNs, QUIC clients' first Initials) by
+ * client, server address and port and protocol, for those checks: one
+ * slot per hash (a collision forgets the older), each the first and last
+ * attempt of a burst. Fixed size, part of the pipeline. */
+#define CONN_STARTS 1024
+#define CONN_BURST_GAP_US (60ULL * 1000000ULL)
 
-struct tcp_start {
+struct conn_start {
     uint8_t client[16], server[16];
+    uint16_t port;
+    uint8_t proto;
     uint64_t first_us, last_us;
 };
 
@@ -98,7 +101,7 @@ struct pipeline {
     size_t worker;
     uint64_t order_major, order_minor;
     bool order_by_age;
-    struct tcp_start tcp_starts[TCP_STARTS];
+    struct conn_start conn_starts[CONN_STARTS];
 };
 
 static bool reclaim_memory(void *ctx, uint64_t need);
@@ -204,40 +207,56 @@ static void classify_stop(struct pipeline *p, struct flow *f, bool conclude)
         classify_release(p->classifier, &f->classify);
 }
 
-static uint32_t pair_slot(const uint8_t client[16], const uint8_t server[16])
+static uint32_t start_slot(const uint8_t client[16], const uint8_t server[16],
+                           uint16_t port, uint8_t proto)
 {
     uint32_t h = 2166136261u;
     for (int i = 0; i < 16; i++)
         h = (h ^ client[i]) * 16777619u;
     for (int i = 0; i < 16; i++)
         h = (h ^ server[i]) * 16777619u;
-    return h & (TCP_STARTS - 1);
+    h = (h ^ port) * 16777619u;
+    h = (h ^ proto) * 16777619u;
+    return h & (CONN_STARTS - 1);
 }
 
-/* A client opened a TCP connection (its SYN). */
-static void note_tcp_start(struct pipeline *p, const struct packet *pkt)
+static bool same_start(const struct conn_start *t, const uint8_t client[16],
+                       const uint8_t server[16], uint16_t port, uint8_t proto)
 {
-    struct tcp_start *t = &p->tcp_starts[pair_slot(pkt->src, pkt->dst)];
-    if (memcmp(t->client, pkt->src, 16) != 0 ||
-        memcmp(t->server, pkt->dst, 16) != 0 ||
-        pkt->ts_us > t->last_us + TCP_BURST_GAP_US) {
+    return t->port == port && t->proto == proto &&
+           memcmp(t->client, client, 16) == 0 &&
+           memcmp(t->server, server, 16) == 0;
+}
+
+/* A client opened a connection: this packet is its first (a TCP SYN, a
+ * QUIC Initial that started a flow). */
+static void note_conn_start(struct pipeline *p, const struct packet *pkt)
+{
+    struct conn_start *t = &p->conn_starts[start_slot(
+        pkt->src, pkt->dst, pkt->dport, pkt->ip_proto)];
+    if (!same_start(t, pkt->src, pkt->dst, pkt->dport, pkt->ip_proto) ||
+        pkt->ts_us > t->last_us + CONN_BURST_GAP_US) {
         memcpy(t->client, pkt->src, 16);
         memcpy(t->server, pkt->dst, 16);
+        t->port = pkt->dport;
+        t->proto = pkt->ip_proto;
         t->first_us = pkt->ts_us;
     }
     t->last_us = pkt->ts_us;
 }
 
-/* Did `client` open a TCP connection to `server` between from and to? */
-static bool tcp_started_between(const struct pipeline *p,
-                                const uint8_t client[16],
-                                const uint8_t server[16], uint64_t from_us,
-                                uint64_t to_us)
+/* Did `client` open a `proto` connection to server:port between from and
+ * to? */
+static bool conn_started_between(const struct pipeline *p,
+                                 const uint8_t client[16],
+                                 const uint8_t server[16], uint16_t port,
+                                 uint8_t proto, uint64_t from_us,
+                                 uint64_t to_us)
 {
-    const struct tcp_start *t = &p->tcp_starts[pair_slot(client, server)];
-    return t->last_us && memcmp(t->client, client, 16) == 0 &&
-           memcmp(t->server, server, 16) == 0 && t->first_us <= to_us &&
-           t->last_us >= from_us;
+    const struct conn_start *t =
+        &p->conn_starts[start_slot(client, server, port, proto)];
+    return t->last_us && same_start(t, client, server, port, proto) &&
+           t->first_us <= to_us && t->last_us >= from_us;
 }
 
 /* QUIC that the server never answered, and the same client reaching the
@@ -248,9 +267,9 @@ static void check_quic_fallback(const struct pipeline *p, struct handshake *h)
         h->outcome == OUTCOME_ESTABLISHED || h->icmp_unreach)
         return;
     h->quic.tcp_fallback =
-        tcp_started_between(p, h->client.addr, h->server.addr,
-                            h->flow_start_us,
-                            h->flow_end_us + QUIC_FALLBACK_US);
+        conn_started_between(p, h->client.addr, h->server.addr,
+                             h->server.port, 6, h->flow_start_us,
+                             h->flow_end_us + QUIC_FALLBACK_US);
 }
 
 /* Copy what the flow knows into the record, then hand it to every output. */
@@ -404,10 +423,26 @@ static void bypass(struct pipeline *p, struct flow *f)
 /* The flow will see no more packets: deliver what reassembly holds, decide
  * the handshake with `why` (or stop watching a decided one), report it,
  * and drop the flow. */
+/* A QUIC client that got a Version Negotiation and started over: ngtcp2
+ * (and others) do it from a new socket, so the new attempt is another
+ * flow to the same server. */
+static bool quic_started_again(const struct pipeline *p, const struct flow *f)
+{
+    int cs = quic_client_side(f->quic);
+    if (cs < 0)
+        return false;
+    return conn_started_between(p, f->addr[cs], f->addr[1 - cs],
+                                f->port[1 - cs], 17, f->first_ts_us + 1,
+                                f->last_ts_us + QUIC_FALLBACK_US);
+}
+
 static void end_flow(struct pipeline *p, struct flow *f, enum hs_ended_by why)
 {
-    if (f->state == FLOW_ACTIVE && f->quic)
+    if (f->state == FLOW_ACTIVE && f->quic) {
+        if (quic_started_again(p, f))
+            quic_client_started_again(f->quic);
         quic_finish(f->quic, why, p->now_us);
+    }
     if ((f->state == FLOW_ACTIVE || f->capped) && f->tls &&
         !tls_done(f->tls) && !tls_not_a_tls_flow(f->tls) &&
         (!f->quic || quic_reportable(f->quic)))
@@ -800,7 +835,7 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         f->syn_seen = true;
         if (!(pkt->tcp_flags & TCPF_ACK)) {
             f->syn_client_side = (int8_t)side;
-            note_tcp_start(p, pkt);
+            note_conn_start(p, pkt);
         } else if (f->syn_client_side < 0)
             f->syn_client_side = (int8_t)(1 - side);
         tcp_stream_syn(&f->stream[side], pkt->seq);
@@ -954,6 +989,17 @@ static enum udp_start watch_stun(struct flow *f, int side,
     return UDP_NOTHING;
 }
 
+/* A QUIC client that gave up on a server that never answered may try TCP
+ * next (QUIC blocked): its record waits for the flow's end, when the TCP
+ * attempt, if any, has been seen. It holds the record meanwhile, not its
+ * packets: datagrams after the decision are not read. */
+static bool awaits_fallback(const struct flow *f)
+{
+    int cs = quic_client_side(f->quic);
+    return f->quic && cs >= 0 && f->packets[1 - cs] == 0 &&
+           !tls_record(f->tls)->icmp_unreach;
+}
+
 static void udp_packet(struct pipeline *p, const struct packet *pkt)
 {
     int side;
@@ -976,6 +1022,8 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
         f->syn_seen = starts;
         if (kind != UDP_STUN)
             f->syn_client_side = (int8_t)(sender_client ? side : 1 - side);
+        if (kind == UDP_QUIC && starts)
+            note_conn_start(p, pkt);
     }
     flow_touch(&p->flows, f, pkt->ts_us);
     f->packets[side]++;
@@ -1018,7 +1066,7 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
         dtls_datagram(f->dtls, side, pkt->payload, pkt->payload_len,
                       pkt->ts_us);
     account_dissectors(p, f);
-    if (tls_decided(f->tls))
+    if (tls_decided(f->tls) && !awaits_fallback(f))
         bypass(p, f);
     memcap_enforce(&p->budget);
     p->current = NULL;
