@@ -1059,11 +1059,13 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
             return;
         }
     }
+    /* Bytes the snaplen cut: a frame's missing tail is its payload's. */
+    uint32_t cut = pkt->payload_truncated ? pkt->wire_len - pkt->cap_len : 0;
     if (f->quic)
-        quic_datagram(f->quic, side, pkt->payload, pkt->payload_len,
+        quic_datagram(f->quic, side, pkt->payload, pkt->payload_len, cut,
                       pkt->ts_us);
     else if (f->dtls)
-        dtls_datagram(f->dtls, side, pkt->payload, pkt->payload_len,
+        dtls_datagram(f->dtls, side, pkt->payload, pkt->payload_len, cut,
                       pkt->ts_us);
     account_dissectors(p, f);
     if (tls_decided(f->tls) && !awaits_fallback(f))

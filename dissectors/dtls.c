@@ -67,6 +67,7 @@ struct dtls_side {
     uint16_t next_seq;  /* next message to hand to the TLS dissector */
     struct pending_msg msgs[DTLS_MSGS_PENDING];
     bool ccs;           /* sent its ChangeCipherSpec */
+    bool lost_bytes;    /* the capture cut some of its datagrams */
     bool encrypted_hs;  /* sent its encrypted Finished (DTLS <= 1.2) */
     uint8_t seq_type[16]; /* type of each early message handed over */
     uint16_t seq_known;   /* bit i: seq_type[i] is filled */
@@ -506,6 +507,12 @@ static void read_record(struct dtls_conn *d, int side, uint8_t type,
         s->ccs = true;
         break;
     case CT_ALERT:
+        /* An encrypted alert from a side whose Finished the capture may
+         * have cut: its close_notify after a finished handshake as likely
+         * as a refusal. It decides nothing; the gap marks the record. */
+        if (epoch > 0 && s->lost_bytes && !h->finished[role])
+            return;
+        break;
     case CT_APP_DATA:
         break;
     default:
@@ -580,7 +587,7 @@ static bool read_unified(struct dtls_conn *d, int side, struct cursor *dg,
 }
 
 void dtls_datagram(struct dtls_conn *d, int side, const uint8_t *data,
-                   uint32_t len, uint64_t ts_us)
+                   uint32_t len, uint32_t cut, uint64_t ts_us)
 {
     struct cursor dg = cursor_make(data, len);
     uint8_t type;
@@ -592,6 +599,12 @@ void dtls_datagram(struct dtls_conn *d, int side, const uint8_t *data,
     if (is_stun(data, len)) {
         d->h->dtls.stun = true;
         return;
+    }
+    if (cut) {
+        /* The record the capture cut is skipped below; the session is
+         * told bytes are missing (the record's degradation marker). */
+        tls_gap(d->tls, side, cut);
+        d->side[side].lost_bytes = true;
     }
     while (cursor_peek_u8(&dg, 0, &type) && !decided(d)) {
         if ((type & 0xe0) == 0x20) { /* 001xxxxx: unified header */

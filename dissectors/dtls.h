@@ -33,8 +33,9 @@ void dtls_conn_free(struct dtls_conn *d);
 /* Bytes it holds: itself and the handshake messages being rebuilt. */
 size_t dtls_conn_memory(const struct dtls_conn *d);
 
-/* One UDP payload from flow side `side` (0 or 1). */
+/* One UDP payload from flow side `side` (0 or 1); `cut` bytes of it are
+ * missing from the capture (snaplen): a gap in what that side sent. */
 void dtls_datagram(struct dtls_conn *d, int side, const uint8_t *data,
-                   uint32_t len, uint64_t ts_us);
+                   uint32_t len, uint32_t cut, uint64_t ts_us);
 
 #endif

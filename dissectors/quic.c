@@ -839,12 +839,17 @@ static void read_short_packet(struct quic_conn *q, int side, uint64_t ts_us)
 }
 
 void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
-                   uint32_t len, uint64_t ts_us)
+                   uint32_t len, uint32_t cut, uint64_t ts_us)
 {
     uint8_t first;
 
     if (!q || (side != 0 && side != 1) || decided(q))
         return;
+    if (cut) {
+        /* A cut packet cannot be opened; its kind still counts. */
+        q->h->gaps++;
+        q->h->gap_bytes += cut;
+    }
     struct cursor d = cursor_make(data, len);
     q->datagram_has_handshake = false;
     while (cursor_peek_u8(&d, 0, &first) && !decided(q)) {

@@ -34,9 +34,10 @@ void quic_conn_free(struct quic_conn *q);
 /* Bytes it holds: itself and the CRYPTO bytes waiting for earlier ones. */
 size_t quic_conn_memory(const struct quic_conn *q);
 
-/* One UDP payload from flow side `side` (0 or 1). */
+/* One UDP payload from flow side `side` (0 or 1); `cut` bytes of it are
+ * missing from the capture (snaplen), which the record says (gaps). */
 void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
-                   uint32_t len, uint64_t ts_us);
+                   uint32_t len, uint32_t cut, uint64_t ts_us);
 /* Is this a QUIC handshake tlsmon reports? Not when nothing showed it: a
  * version it cannot open (Google's own crypto, an unknown version no
  * known protection fits) and no server answer in QUIC's own terms. */

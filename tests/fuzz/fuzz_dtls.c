@@ -2,7 +2,8 @@
  *
  * Input: byte 0 picks the client-side guess, byte 1 the handshake message
  * limit; then operations, each an op byte (bit 0: flow side; bit 1: time
- * passes instead) and for a datagram a 2-byte length and that many bytes.
+ * passes instead; bit 2: the datagram was cut by the snaplen) and for a
+ * datagram a 2-byte length and that many bytes.
  * At the end the TLS session is finished. Checked: the alert array stays
  * bounded, the stage never goes back, a decision never changes, the
  * counters stay consistent, the memory held never exceeds what the
@@ -76,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         if (n > size - i)
             n = size - i;
-        dtls_datagram(d, op & 1, data + i, (uint32_t)n, now);
+        dtls_datagram(d, op & 1, data + i, (uint32_t)n, op & 4 ? 9 : 0, now);
         i += n;
         check(d, h, &w, max_msg, empty);
     }

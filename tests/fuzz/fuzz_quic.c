@@ -1,7 +1,8 @@
 /* fuzz_quic.c — libFuzzer target for the QUIC dissector (dissectors/quic.c).
  *
  * Input: byte 0 picks the client-side guess; then operations, each an op
- * byte (bit 0: flow side; bits 1-2: what) and its arguments:
+ * byte (bit 0: flow side; bits 1-2: what; bit 3: the datagram was cut by
+ * the snaplen) and its arguments:
  *   0, 1  a datagram: 2-byte length, then that many bytes, fed as is;
  *   2     a sealed Initial: 2-byte length, then that many bytes of frames,
  *         which the harness protects as an Initial packet of QUIC v1 for a
@@ -149,9 +150,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t sl = seal_initial(sealed, side == 0, pn[side]++, data + i,
                                      fl);
             if (sl)
-                quic_datagram(q, side, sealed, (uint32_t)sl, now);
+                quic_datagram(q, side, sealed, (uint32_t)sl, 0, now);
         } else {
-            quic_datagram(q, side, data + i, (uint32_t)n, now);
+            quic_datagram(q, side, data + i, (uint32_t)n, op & 8 ? 7 : 0, now);
         }
         i += n;
         check(q, h, &w);

@@ -44,7 +44,7 @@ static void conn_close(struct conn *c)
 static void from(struct conn *c, int side, const uint8_t *d, size_t n)
 {
     now_us += 1000;
-    dtls_datagram(c->d, side, d, (uint32_t)n, now_us);
+    dtls_datagram(c->d, side, d, (uint32_t)n, 0, now_us);
 }
 
 /* ---- records and messages ---- */

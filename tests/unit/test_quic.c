@@ -63,7 +63,7 @@ static uint64_t now_us = 1000000;
 static void from(struct conn *c, int side, const uint8_t *d, size_t n)
 {
     now_us += 1000;
-    quic_datagram(c->q, side, d, (uint32_t)n, now_us);
+    quic_datagram(c->q, side, d, (uint32_t)n, 0, now_us);
 }
 
 /* ---- packets built to RFC 9000 §17 and RFC 9001 §5 ---- */
