@@ -178,8 +178,12 @@ static EVP_CIPHER *aes128_gcm, *aes256_gcm, *chacha_poly, *aes128_ecb,
 static pthread_once_t fetched = PTHREAD_ONCE_INIT;
 static pthread_key_t ctx_key;
 
+/* The cipher each context was set up with: initializing a context with a
+ * cipher makes OpenSSL build its provider state again (allocations); with
+ * the same cipher only the key and IV change. */
 struct cipher_ctxs {
     EVP_CIPHER_CTX *aead, *hp;
+    const EVP_CIPHER *aead_cipher, *hp_cipher;
 };
 
 static void free_ctxs(void *p)
@@ -222,6 +226,19 @@ static struct cipher_ctxs *thread_ctxs(void)
     return c;
 }
 
+static bool set_cipher(EVP_CIPHER_CTX *ctx, const EVP_CIPHER **current,
+                       const EVP_CIPHER *cipher, bool encrypt)
+{
+    if (*current == cipher)
+        return true;
+    *current = NULL;
+    if ((encrypt ? EVP_EncryptInit_ex(ctx, cipher, NULL, NULL, NULL)
+                 : EVP_DecryptInit_ex(ctx, cipher, NULL, NULL, NULL)) != 1)
+        return false;
+    *current = cipher;
+    return true;
+}
+
 bool quic_hp_mask(const struct quic_keys *k,
                   const uint8_t sample[QUIC_SAMPLE_LEN], uint8_t mask[5])
 {
@@ -235,15 +252,16 @@ bool quic_hp_mask(const struct quic_keys *k,
         /* ChaCha20 with the sample as counter (4 bytes, little-endian) and
          * nonce: OpenSSL's 16-byte IV is exactly that. */
         static const uint8_t zeros[5];
-        if (!chacha20 ||
-            EVP_EncryptInit_ex(c->hp, chacha20, NULL, k->hp, sample) != 1 ||
+        if (!chacha20 || !set_cipher(c->hp, &c->hp_cipher, chacha20, true) ||
+            EVP_EncryptInit_ex(c->hp, NULL, NULL, k->hp, sample) != 1 ||
             EVP_EncryptUpdate(c->hp, out, &n, zeros, sizeof zeros) != 1 ||
             n != 5)
             return false;
     } else {
         EVP_CIPHER *ecb = k->aead == QUIC_AEAD_AES_128_GCM ? aes128_ecb
                                                            : aes256_ecb;
-        if (!ecb || EVP_EncryptInit_ex(c->hp, ecb, NULL, k->hp, NULL) != 1 ||
+        if (!ecb || !set_cipher(c->hp, &c->hp_cipher, ecb, true) ||
+            EVP_EncryptInit_ex(c->hp, NULL, NULL, k->hp, NULL) != 1 ||
             EVP_CIPHER_CTX_set_padding(c->hp, 0) != 1 ||
             EVP_EncryptUpdate(c->hp, out, &n, sample, QUIC_SAMPLE_LEN) != 1 ||
             n != QUIC_SAMPLE_LEN)
@@ -273,7 +291,8 @@ bool quic_aead_open(const struct quic_keys *k, uint64_t packet_number,
         nonce[11 - i] ^= (uint8_t)(packet_number >> (8 * i));
     size_t ct_len = in_len - QUIC_TAG_LEN;
     memcpy(tag, in + ct_len, QUIC_TAG_LEN);
-    if (EVP_DecryptInit_ex(c->aead, cipher, NULL, k->key, nonce) != 1 ||
+    if (!set_cipher(c->aead, &c->aead_cipher, cipher, false) ||
+        EVP_DecryptInit_ex(c->aead, NULL, NULL, k->key, nonce) != 1 ||
         EVP_CIPHER_CTX_ctrl(c->aead, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN,
                             tag) != 1 ||
         EVP_DecryptUpdate(c->aead, NULL, &n, aad, (int)aad_len) != 1 ||
