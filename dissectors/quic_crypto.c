@@ -127,7 +127,18 @@ enum quic_long_type quic_long_type(const struct quic_version_info *info,
 
 static size_t aead_key_len(enum quic_aead a)
 {
-    return a == QUIC_AEAD_AES_128_GCM ? 16 : 32;
+    return a == QUIC_AEAD_AES_128_GCM || a == QUIC_AEAD_AES_128_CCM ? 16 : 32;
+}
+
+bool quic_aead_of_suite(uint16_t suite, enum quic_aead *out)
+{
+    switch (suite) {
+    case 0x1301: *out = QUIC_AEAD_AES_128_GCM; return true;
+    case 0x1302: *out = QUIC_AEAD_AES_256_GCM; return true;
+    case 0x1303: *out = QUIC_AEAD_CHACHA20_POLY1305; return true;
+    case 0x1304: *out = QUIC_AEAD_AES_128_CCM; return true;
+    }
+    return false;
 }
 
 bool quic_keys_from_secret(struct quic_keys *k, enum quic_aead aead,
@@ -137,6 +148,7 @@ bool quic_keys_from_secret(struct quic_keys *k, enum quic_aead aead,
     size_t kl = aead_key_len(aead);
     memset(k, 0, sizeof *k);
     k->aead = aead;
+    k->key_len = (uint8_t)kl;
     return hkdf_expand_label(md, secret, secret_len,
                              v2 ? "quicv2 key" : "quic key", NULL, 0, k->key,
                              kl) &&
@@ -173,8 +185,8 @@ bool quic_initial_keys(const struct quic_version_info *info,
 
 /* ---- ciphers ---------------------------------------------------------- */
 
-static EVP_CIPHER *aes128_gcm, *aes256_gcm, *chacha_poly, *aes128_ecb,
-    *aes256_ecb, *chacha20;
+static EVP_CIPHER *aes128_gcm, *aes256_gcm, *chacha_poly, *aes128_ccm,
+    *aes128_ecb, *aes256_ecb, *chacha20;
 static pthread_once_t fetched = PTHREAD_ONCE_INIT;
 static pthread_key_t ctx_key;
 
@@ -201,6 +213,7 @@ static void fetch(void)
     aes128_gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
     aes256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
     chacha_poly = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+    aes128_ccm = EVP_CIPHER_fetch(NULL, "AES-128-CCM", NULL);
     aes128_ecb = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
     aes256_ecb = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
     chacha20 = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
@@ -258,8 +271,7 @@ bool quic_hp_mask(const struct quic_keys *k,
             n != 5)
             return false;
     } else {
-        EVP_CIPHER *ecb = k->aead == QUIC_AEAD_AES_128_GCM ? aes128_ecb
-                                                           : aes256_ecb;
+        EVP_CIPHER *ecb = k->key_len == 16 ? aes128_ecb : aes256_ecb;
         if (!ecb || !set_cipher(c->hp, &c->hp_cipher, ecb, true) ||
             EVP_EncryptInit_ex(c->hp, NULL, NULL, k->hp, NULL) != 1 ||
             EVP_CIPHER_CTX_set_padding(c->hp, 0) != 1 ||
@@ -278,6 +290,7 @@ bool quic_aead_open(const struct quic_keys *k, uint64_t packet_number,
     struct cipher_ctxs *c = thread_ctxs();
     EVP_CIPHER *cipher = k->aead == QUIC_AEAD_AES_128_GCM   ? aes128_gcm
                          : k->aead == QUIC_AEAD_AES_256_GCM ? aes256_gcm
+                         : k->aead == QUIC_AEAD_AES_128_CCM ? aes128_ccm
                                                             : chacha_poly;
     uint8_t nonce[12], tag[QUIC_TAG_LEN];
     int n = 0, fin = 0;
@@ -291,6 +304,20 @@ bool quic_aead_open(const struct quic_keys *k, uint64_t packet_number,
         nonce[11 - i] ^= (uint8_t)(packet_number >> (8 * i));
     size_t ct_len = in_len - QUIC_TAG_LEN;
     memcpy(tag, in + ct_len, QUIC_TAG_LEN);
+    if (k->aead == QUIC_AEAD_AES_128_CCM) {
+        /* CCM wants its lengths before the data and opens in one call. */
+        if (!set_cipher(c->aead, &c->aead_cipher, cipher, false) ||
+            EVP_CIPHER_CTX_ctrl(c->aead, EVP_CTRL_AEAD_SET_IVLEN, 12,
+                                NULL) != 1 ||
+            EVP_CIPHER_CTX_ctrl(c->aead, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN,
+                                tag) != 1 ||
+            EVP_DecryptInit_ex(c->aead, NULL, NULL, k->key, nonce) != 1 ||
+            EVP_DecryptUpdate(c->aead, NULL, &n, NULL, (int)ct_len) != 1 ||
+            EVP_DecryptUpdate(c->aead, NULL, &n, aad, (int)aad_len) != 1 ||
+            EVP_DecryptUpdate(c->aead, out, &n, in, (int)ct_len) != 1)
+            return false;
+        return (size_t)n == ct_len;
+    }
     if (!set_cipher(c->aead, &c->aead_cipher, cipher, false) ||
         EVP_DecryptInit_ex(c->aead, NULL, NULL, k->key, nonce) != 1 ||
         EVP_CIPHER_CTX_ctrl(c->aead, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN,

@@ -55,18 +55,27 @@ bool quic_version_is_reserved(uint32_t version);
 enum quic_long_type quic_long_type(const struct quic_version_info *info,
                                    uint8_t first_byte);
 
+/* The AEADs of TLS 1.3's suites QUIC may use (RFC 9001 §5.3). */
 enum quic_aead {
-    QUIC_AEAD_AES_128_GCM,
-    QUIC_AEAD_AES_256_GCM,
-    QUIC_AEAD_CHACHA20_POLY1305,
+    QUIC_AEAD_AES_128_GCM,       /* TLS_AES_128_GCM_SHA256 */
+    QUIC_AEAD_AES_256_GCM,       /* TLS_AES_256_GCM_SHA384 */
+    QUIC_AEAD_CHACHA20_POLY1305, /* TLS_CHACHA20_POLY1305_SHA256 */
+    QUIC_AEAD_AES_128_CCM,       /* TLS_AES_128_CCM_SHA256 */
 };
 
+/* One direction's packet protection: the AEAD key and IV, and the header
+ * protection key (as long as the AEAD key). Also what key-log decryption
+ * derives for Handshake packets (tls_decrypt.h, tls_quic_keys). */
 struct quic_keys {
     enum quic_aead aead;
+    uint8_t key_len;
     uint8_t key[32];
     uint8_t iv[12];
     uint8_t hp[32];
 };
+
+/* The AEAD of a TLS 1.3 suite, false for any other suite. */
+bool quic_aead_of_suite(uint16_t suite, enum quic_aead *out);
 
 /* key, iv and hp from a traffic secret (RFC 9001 §5.1): `v2` selects the
  * "quicv2 " labels. */
