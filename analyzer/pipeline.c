@@ -767,9 +767,38 @@ static void note_server_answer(struct pipeline *p, struct flow *f, int side,
     str_copy(f->server_answer, sizeof(f->server_answer), r.protocol);
 }
 
+/* A packet of a flow: its activity, its counts, and, when it opened the
+ * flow, the flow's id (tlsmon.flow_id). The flow is the one being read from
+ * now on: reclaiming memory for it never ends it. */
+static void count_packet(struct pipeline *p, struct flow *f, int side,
+                         const struct packet *pkt, bool is_new)
+{
+    if (is_new)
+        f->id = p->frame_external ? p->frame_no
+                                  : p->id_first + (p->frame_no - 1) * p->id_step;
+    flow_touch(&p->flows, f, pkt->ts_us);
+    f->last_frame = p->frame_no;
+    f->packets[side]++;
+    f->bytes[side] += pkt->l3_len;
+    p->current = f;
+}
+
+/* nDPI's look at one packet of the flow. nDPI cannot be refused memory:
+ * room for what one packet may make it take is made first. */
+static void classify_flow_packet(struct pipeline *p, struct flow *f,
+                                 const struct packet *pkt)
+{
+    memcap_reserve(&p->budget,
+                   classify_growth_bound(&f->classify, pkt->l3_len));
+    classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
+                    pkt->ts_us);
+    memcap_enforce(&p->budget);
+}
+
 static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 {
     int side;
+    bool is_new = false;
     struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
     if (!f) {
         /* A late packet of a connection that ended is its own, not a new
@@ -790,16 +819,10 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         f = flow_lookup(&p->flows, pkt, &side, true);
         if (!f)
             return; /* out of memory: the packet is lost (memcap_refused) */
+        is_new = true;
         p->stats.flows++;
-        f->id = p->frame_external
-                    ? p->frame_no
-                    : p->id_first + (p->frame_no - 1) * p->id_step;
     }
-    flow_touch(&p->flows, f, pkt->ts_us);
-    f->last_frame = p->frame_no;
-    f->packets[side]++;
-    f->bytes[side] += pkt->l3_len;
-    p->current = f;
+    count_packet(p, f, side, pkt, is_new);
 
     bool closing = false;
     if (f->state == FLOW_BYPASS) {
@@ -815,15 +838,8 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 
     /* nDPI starts at the first payload: a flow that never carries any (a
      * SYN scan, a flood) costs no nDPI state. */
-    if (!f->classify.done && (pkt->payload_len > 0 || f->classify.ndpi)) {
-        /* nDPI cannot be refused memory: room for what one packet may
-         * make it take is made first. */
-        memcap_reserve(&p->budget,
-                       classify_growth_bound(&f->classify, pkt->l3_len));
-        classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
-                        pkt->ts_us);
-        memcap_enforce(&p->budget);
-    }
+    if (!f->classify.done && (pkt->payload_len > 0 || f->classify.ndpi))
+        classify_flow_packet(p, f, pkt);
 
     if (pkt->payload_len > 0)
         note_server_answer(p, f, side, pkt);
@@ -1025,21 +1041,13 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
         if (kind == UDP_QUIC && starts)
             note_conn_start(p, pkt);
     }
-    flow_touch(&p->flows, f, pkt->ts_us);
-    f->packets[side]++;
-    f->bytes[side] += pkt->l3_len;
-    track_memory_peak(p);
-    if (f->state == FLOW_BYPASS)
+    count_packet(p, f, side, pkt, is_new);
+    if (f->state == FLOW_BYPASS) {
+        p->current = NULL;
         return;
-    p->current = f;
-
-    if (!f->classify.done && pkt->payload_len > 0) {
-        memcap_reserve(&p->budget,
-                       classify_growth_bound(&f->classify, pkt->l3_len));
-        classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
-                        pkt->ts_us);
-        memcap_enforce(&p->budget);
     }
+    if (!f->classify.done && pkt->payload_len > 0)
+        classify_flow_packet(p, f, pkt);
 
     if (!f->tls) {
         bool after_stun = kind == UDP_STUN || f->stun_packets > 0;

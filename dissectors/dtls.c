@@ -194,11 +194,7 @@ static bool decided(const struct dtls_conn *d)
 
 static void note_error(struct dtls_conn *d, const char *what)
 {
-    struct handshake *h = d->h;
-    if (h->parse_error)
-        return;
-    h->parse_error = true;
-    strncpy(h->parse_error_what, what, sizeof h->parse_error_what - 1);
+    handshake_note_error(d->h, what);
 }
 
 /* Something sent again: the first repeat of a run counts the flight. A

@@ -11,6 +11,7 @@
 #define TLSMON_HANDSHAKE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define HS_MAX_CIPHERS 256
@@ -591,6 +592,20 @@ struct handshake {
     uint8_t starttls;            /* enum starttls_proto, 0 none */
     char starttls_refusal[96];   /* printable, NUL-terminated */
 };
+
+/* Note what did not parse: the first fault is the informative one. */
+static inline void handshake_note_error(struct handshake *h, const char *what)
+{
+    if (h->parse_error)
+        return;
+    h->parse_error = true;
+    size_t n = 0;
+    while (what[n] && n + 1 < sizeof h->parse_error_what) {
+        h->parse_error_what[n] = what[n];
+        n++;
+    }
+    h->parse_error_what[n] = '\0';
+}
 
 /* Append an alert to the record (the first HS_MAX_ALERTS are kept, all
  * are counted), as the transports that see alerts outside TLS records

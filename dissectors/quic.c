@@ -144,11 +144,7 @@ static bool decided(const struct quic_conn *q)
 
 static void note_error(struct quic_conn *q, const char *what)
 {
-    struct handshake *h = q->h;
-    if (h->parse_error)
-        return;
-    h->parse_error = true;
-    strncpy(h->parse_error_what, what, sizeof h->parse_error_what - 1);
+    handshake_note_error(q->h, what);
 }
 
 /* RFC 9000 Appendix A.3. */
