@@ -420,9 +420,6 @@ static void bypass(struct pipeline *p, struct flow *f)
     f->state = FLOW_BYPASS;
 }
 
-/* The flow will see no more packets: deliver what reassembly holds, decide
- * the handshake with `why` (or stop watching a decided one), report it,
- * and drop the flow. */
 /* A QUIC client that got a Version Negotiation and started over: ngtcp2
  * (and others) do it from a new socket, so the new attempt is another
  * flow to the same server. */
@@ -436,6 +433,9 @@ static bool quic_started_again(const struct pipeline *p, const struct flow *f)
                                 f->last_ts_us + QUIC_FALLBACK_US);
 }
 
+/* The flow will see no more packets: deliver what reassembly holds, decide
+ * the handshake with `why` (or stop watching a decided one), report it,
+ * and drop the flow. */
 static void end_flow(struct pipeline *p, struct flow *f, enum hs_ended_by why)
 {
     if (f->state == FLOW_ACTIVE && f->quic) {
@@ -1011,8 +1011,10 @@ static enum udp_start watch_stun(struct flow *f, int side,
  * packets: datagrams after the decision are not read. */
 static bool awaits_fallback(const struct flow *f)
 {
+    if (!f->quic)
+        return false;
     int cs = quic_client_side(f->quic);
-    return f->quic && cs >= 0 && f->packets[1 - cs] == 0 &&
+    return cs >= 0 && f->packets[1 - cs] == 0 &&
            !tls_record(f->tls)->icmp_unreach;
 }
 

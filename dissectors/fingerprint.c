@@ -5,7 +5,8 @@
  * extensions" of the ServerHello. Both are MD5'd.
  *
  * JA4: "t" (TCP), "q" (QUIC) or "d" (DTLS) + version (highest
- * supported_versions value, else the legacy version; DTLS as d1, d2, d3) + "d"/"i" (an SNI extension or not) + cipher and extension
+ * supported_versions value, else the legacy version; DTLS as d1, d2, d3)
+ * + "d"/"i" (an SNI extension or not) + cipher and extension
  * counts (2 digits, GREASE left out) + the first and last characters of the
  * first ALPN value ("00" without ALPN; hex digits when either byte is not
  * alphanumeric), "_", the first 12 hex digits of SHA-256 over the sorted
