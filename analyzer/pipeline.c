@@ -86,6 +86,7 @@ struct pipeline {
     uint64_t next_expiry_us;
     struct stream_limits limits;
     struct tls_limits tls_limits;
+    struct tls_limits udp_tls_limits; /* the same without the key log */
     struct x509_stage *x509;
     struct server_profiles *profiles;
     struct alert_flood *flood;
@@ -175,6 +176,10 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
     p->tls_limits.max_handshake_msg = cfg->max_handshake_msg;
     p->tls_limits.keylog = cfg->keylog;
     p->tls_limits.memcap = &p->budget;
+    /* Key logs open TLS records; QUIC and DTLS protect theirs otherwise
+     * (packet numbers, epochs), which tls_decrypt.c does not do. */
+    p->udp_tls_limits = p->tls_limits;
+    p->udp_tls_limits.keylog = NULL;
     return p;
 }
 
@@ -467,7 +472,9 @@ struct sink_ctx {
 
 static bool start_tls_session(struct pipeline *p, struct flow *f, int guess)
 {
-    f->tls = tls_session_new(&p->tls_limits, guess);
+    f->tls = tls_session_new(f->ip_proto == 17 ? &p->udp_tls_limits
+                                               : &p->tls_limits,
+                             guess);
     if (!f->tls)
         return false;
     p->stats.flows_tls++;
