@@ -3,9 +3,28 @@
  * CRYPTO frame, then the whole protected 1200-byte packet), the server's
  * Initial (its payload, then the protected packet) and the Retry. Both
  * use the client Destination Connection ID 0x8394c8f03e515708. Copied
- * from the RFCs' text; shared by test_quic_crypto.c and test_quic.c. */
+ * from the RFCs' text; shared by test_quic_crypto.c and test_quic.c, with
+ * the helper that turns them into bytes. */
 #ifndef TLSMON_TEST_QUIC_VECTORS_H
 #define TLSMON_TEST_QUIC_VECTORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Hex to bytes, at most `cap`; returns how many. */
+static inline size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    while (hex[0] && hex[1] && n < cap) {
+        unsigned v;
+        if (sscanf(hex, "%2x", &v) != 1)
+            break;
+        out[n++] = (uint8_t)v;
+        hex += 2;
+    }
+    return n;
+}
 
 #define RFC_DCID "8394c8f03e515708"
 

@@ -23,18 +23,6 @@
 #include "dissectors/tls.h"
 #include "quic_vectors.h"
 
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    while (hex[0] && hex[1] && n < cap) {
-        unsigned v;
-        sscanf(hex, "%2x", &v);
-        out[n++] = (uint8_t)v;
-        hex += 2;
-    }
-    return n;
-}
-
 /* ---- a connection under test ---- */
 
 struct conn {

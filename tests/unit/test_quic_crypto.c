@@ -18,18 +18,6 @@
 #include "dissectors/quic_crypto.h"
 #include "quic_vectors.h"
 
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    while (hex[0] && hex[1] && n < cap) {
-        unsigned v;
-        sscanf(hex, "%2x", &v);
-        out[n++] = (uint8_t)v;
-        hex += 2;
-    }
-    return n;
-}
-
 static void assert_hex(const uint8_t *got, size_t len, const char *want)
 {
     static uint8_t w[2048];
