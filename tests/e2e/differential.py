@@ -7,7 +7,8 @@ where tshark's view comes with an outcome (`oracle_outcome` of the peer
 captures' JSON), how the handshake ended.
 
     differential.py --tlsmon PATH [--report FILE] [--lenient]
-        [--reread-out-of-order] [--min-outcome-agreement PCT] DIR_OR_FILE...
+        [--reread-out-of-order] [--reread-quic-unanswered]
+        [--min-outcome-agreement PCT] DIR_OR_FILE...
 
 tshark's view comes from NAME.tshark.json beside a capture when there is one
 (the peer-captures folder ships them) and from running tshark otherwise.
@@ -405,6 +406,52 @@ def reread_out_of_order(capture, theirs):
     return n
 
 
+def reread_quic_unanswered(capture, theirs):
+    """tshark's oracle calls a QUIC connection incomplete ("nothing from
+    the server") when the server sent no Initial or Handshake packet, and
+    counts nothing else. What tshark itself shows for such a connection
+    decides as an answer or a close does over TCP: a Version Negotiation
+    from the server (the client did not go on in this flow), an ICMP
+    unreachable quoting the client's datagram, or a CONNECTION_CLOSE in the
+    client's Initial make it failed. The connection's outcome and reason are
+    updated in place; returns how many were."""
+    todo = {k: t for k, tl in theirs.items() for t in tl
+            if t.get("protocol") == "quic" and
+            (t.get("outcome_reason") or "").startswith(
+                "QUIC: nothing from the server")}
+    if not todo:
+        return 0
+    fields = ["ip.src", "ipv6.src", "udp.srcport", "ip.dst", "ipv6.dst",
+              "udp.dstport", "quic.version", "quic.cc.error_code",
+              "icmp.type", "icmpv6.type"]
+    rows = tshark_rows(capture, "quic.version == 0 || icmp.type == 3 || "
+                       "icmpv6.type == 1 || quic.cc.error_code", fields)
+    why = {}
+    for r in rows:
+        src = (r["ip.src"] or r["ipv6.src"]).split(",")
+        dst = (r["ip.dst"] or r["ipv6.dst"]).split(",")
+        sport = int((r["udp.srcport"] or "0").split(",")[0])
+        dport = int((r["udp.dstport"] or "0").split(",")[0])
+        if r["icmp.type"] or r["icmpv6.type"]:
+            # the quoted datagram, the client's: the inner addresses
+            if len(src) < 2 or len(dst) < 2:
+                continue
+            why.setdefault((src[1], sport, dst[1], dport), "an ICMP unreachable")
+        elif r["quic.version"].split(",")[0] == "0x00000000":
+            why.setdefault((dst[0], dport, src[0], sport),
+                           "the server's Version Negotiation")
+        elif r["quic.cc.error_code"]:
+            why.setdefault((src[0], sport, dst[0], dport),
+                           "the client's CONNECTION_CLOSE")
+    n = 0
+    for key, t in todo.items():
+        if key in why:
+            t["outcome"] = "failed"
+            t["outcome_reason"] += f" (re-read: {why[key]}, failed)"
+            n += 1
+    return n
+
+
 def compare_outcomes(theirs, ours):
     """(agree, disagreements, not reported) over the connections tshark
     gives an outcome for. A connection tlsmon did not report is counted
@@ -448,6 +495,11 @@ def main():
                     help="where tshark's oracle blames lost segments, read "
                          "the capture again with tshark's out-of-order "
                          "reassembly before comparing outcomes")
+    ap.add_argument("--reread-quic-unanswered", action="store_true",
+                    help="where tshark's oracle calls a QUIC connection "
+                         "unanswered, read what tshark shows of it (Version "
+                         "Negotiation, ICMP unreachable, the client's close) "
+                         "before comparing outcomes")
     ap.add_argument("--min-outcome-agreement", type=float, metavar="PCT",
                     help="fail when fewer than PCT percent of the "
                          "connections both tools report agree on the "
@@ -457,7 +509,7 @@ def main():
 
     passed = failed = 0
     agree = disagree = 0
-    out_agree = out_missing = raw_agree = reread = 0
+    out_agree = out_missing = raw_agree = reread = reread_quic = 0
     out_lines = []
     skipped = {}
     lines = []
@@ -478,10 +530,14 @@ def main():
         ours = from_tlsmon(records)
         blind = os.path.basename(stem) in TSHARK_BLIND and not os.path.exists(peer_json)
         diffs = compare(theirs, ours, blind)
-        if args.reread_out_of_order and os.path.exists(peer_json):
+        rereading = args.reread_out_of_order or args.reread_quic_unanswered
+        if rereading and os.path.exists(peer_json):
             oa, od, om = compare_outcomes(theirs, ours)
             raw_agree += oa
-            reread += reread_out_of_order(cap, theirs)
+            if args.reread_out_of_order:
+                reread += reread_out_of_order(cap, theirs)
+            if args.reread_quic_unanswered:
+                reread_quic += reread_quic_unanswered(cap, theirs)
         oa, od, om = compare_outcomes(theirs, ours)
         out_agree += oa
         out_missing += om
@@ -504,10 +560,11 @@ def main():
             fp.write("\n".join(every) + ("\n" if every else ""))
     print(f"facts: {agree} agree, {disagree} disagree")
     compared = out_agree + len(out_lines)
-    if args.reread_out_of_order and compared:
+    if (args.reread_out_of_order or args.reread_quic_unanswered) and compared:
         print(f"outcomes against the JSON's oracle as shipped: {raw_agree} "
               f"of {compared} agree ({100.0 * raw_agree / compared:.2f}%); "
-              f"{reread} connections re-read with out-of-order reassembly")
+              f"{reread} connections re-read with out-of-order reassembly, "
+              f"{reread_quic} unanswered QUIC connections re-read")
     if compared:
         print(f"outcomes: {out_agree} of {compared} connections agree "
               f"({100.0 * out_agree / compared:.2f}%); {out_missing} more "
