@@ -903,13 +903,12 @@ void quic_finish(struct quic_conn *q, enum hs_ended_by why, uint64_t ts_us)
             handshake_add_alert(h, TLS_SIDE_SERVER, true, 0, 0,
                                 q->server_hs_last_len, q->server_hs_last_ts);
             outcome_check(h, ts_us);
-            return;
+        } else {
+            /* The client finished; the server's confirmation was not
+             * seen. */
+            decide_established(q, ts_us);
         }
-        /* The client finished; the server's confirmation was not seen. */
-        decide_established(q, ts_us);
-        return;
-    }
-    if (q->vn_pending && !h->sh.seen) {
+    } else if (q->vn_pending && !h->sh.seen) {
         /* A client that started over elsewhere negotiated; one that did
          * not gave up: no version in common. */
         if (q->started_again)
@@ -917,17 +916,17 @@ void quic_finish(struct quic_conn *q, enum hs_ended_by why, uint64_t ts_us)
         else
             outcome_failed(h, ENDED_VERSION_NEGOTIATION, TLS_SIDE_SERVER,
                            ts_us);
-        return;
-    }
-    if (q->client_hs && q->server_hs &&
-        q->client_hs_last_ts >= q->server_hs_last_ts) {
+    } else if (q->client_hs && q->server_hs &&
+               q->client_hs_last_ts >= q->server_hs_last_ts) {
         /* The client answered the server's encrypted flight, then went
          * quiet without ever sending 1-RTT: its CONNECTION_CLOSE in a
          * Handshake packet, the QUIC form of TLS 1.3's encrypted alert. */
         handshake_add_alert(h, TLS_SIDE_CLIENT, true, 0, 0,
                             q->client_hs_last_len, q->client_hs_last_ts);
         outcome_check(h, ts_us);
-        return;
     }
-    outcome_finish(h, why, ts_us);
+    /* What the evidence above cannot place (an alert with both hellos lost
+     * to cut datagrams) ends as any flow does. */
+    if (!decided(q))
+        outcome_finish(h, why, ts_us);
 }

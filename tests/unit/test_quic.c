@@ -513,6 +513,30 @@ static void test_no_answer(void **state)
     conn_close(&c);
 }
 
+/* Both hellos cut by the snaplen, then Handshake packets both ways: the
+ * client's last one would be its close, but with no handshake to place it
+ * in the flow ends as any does (found by fuzz_quic: it stayed undecided). */
+static void test_close_without_hellos(void **state)
+{
+    (void)state;
+    static uint8_t f[1500], d[1500];
+    struct conn c;
+    conn_open(&c);
+    size_t fl = crypto_frame(f, 0, ch_msg, sizeof ch_msg);
+    size_t n = client_initial(d, QUIC_V1, 0, f, fl);
+    now_us += 1000;
+    quic_datagram(c.q, 0, d, (uint32_t)n - 600, 600, now_us);
+    from(&c, 1, d, handshake_packet(d, false, 1100));
+    from(&c, 0, d, handshake_packet(d, true, 16));
+    assert_false(c.h->ch.seen);
+    assert_true(quic_reportable(c.q));
+    quic_finish(c.q, ENDED_SILENCE, now_us + 5000000);
+    assert_int_equal(c.h->outcome, OUTCOME_INCOMPLETE);
+    assert_int_equal(c.h->ended_by, ENDED_SILENCE);
+    assert_true(c.h->gaps > 0);
+    conn_close(&c);
+}
+
 /* ---- versions, Retry ---- */
 
 static size_t vn_packet(uint8_t *out, const uint32_t *versions, size_t n)
@@ -728,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_client_rejects_inferred),
         cmocka_unit_test(test_server_rejects_inferred),
         cmocka_unit_test(test_no_answer),
+        cmocka_unit_test(test_close_without_hellos),
         cmocka_unit_test(test_version_negotiation_failed),
         cmocka_unit_test(test_version_negotiation_moved_on),
         cmocka_unit_test(test_retry_new_keys),
