@@ -635,12 +635,14 @@ static bool g_net_inner_vlan(const struct handshake *h, struct field_value *v,
 
 /* ---- tls.* (ECS) -------------------------------------------------------- */
 
-/* ECS wants the number: SSL 3.0 is "3.0" with version_protocol ssl. A
- * draft or unknown version has no such number: it goes to tlsmon.version. */
+/* ECS wants the number: SSL 3.0 is "3.0" with version_protocol ssl, DTLS
+ * 1.2 is "1.2" with version_protocol dtls. A draft or unknown version has
+ * no such number: it goes to tlsmon.version. */
 static bool final_version(uint16_t v)
 {
     return v == TLS_V_SSL2 || v == TLS_V_SSL3 || v == TLS_V_1_0 ||
-           v == TLS_V_1_1 || v == TLS_V_1_2 || v == TLS_V_1_3;
+           v == TLS_V_1_1 || v == TLS_V_1_2 || v == TLS_V_1_3 ||
+           v == TLS_V_DTLS_1_0 || v == TLS_V_DTLS_1_2 || v == TLS_V_DTLS_1_3;
 }
 
 FACT(g_tls_version, put_version, h->sh.version,
