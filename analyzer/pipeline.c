@@ -377,8 +377,6 @@ static void starttls_drop(struct pipeline *p, struct flow *f)
 static void release_reading_state(struct pipeline *p, struct flow *f)
 {
     starttls_drop(p, f);
-    memcap_release(&p->budget, f->tls_bytes);
-    f->tls_bytes = 0;
     quic_conn_free(f->quic);
     f->quic = NULL;
     dtls_conn_free(f->dtls);
@@ -966,18 +964,6 @@ static enum udp_start udp_sniff(const struct packet *pkt, bool *sender_client,
     return UDP_NOTHING;
 }
 
-/* What the QUIC or DTLS layer holds (bounded per flow), charged after each
- * datagram; the TLS session charges its own buffers as they grow. */
-static void account_dissectors(struct pipeline *p, struct flow *f)
-{
-    size_t now_bytes = quic_conn_memory(f->quic) + dtls_conn_memory(f->dtls);
-    if (now_bytes > f->tls_bytes)
-        memcap_force(&p->budget, now_bytes - f->tls_bytes);
-    else
-        memcap_release(&p->budget, f->tls_bytes - now_bytes);
-    f->tls_bytes = now_bytes;
-}
-
 /* The TLS session of a QUIC or DTLS flow and the transport around it. */
 static bool start_udp_session(struct pipeline *p, struct flow *f,
                               enum udp_start kind, bool after_stun)
@@ -985,14 +971,13 @@ static bool start_udp_session(struct pipeline *p, struct flow *f,
     if (!start_tls_session(p, f, f->syn_client_side))
         return false;
     if (kind == UDP_QUIC)
-        f->quic = quic_conn_new(f->tls, f->syn_client_side);
+        f->quic = quic_conn_new(f->tls, f->syn_client_side, &p->budget);
     else
         f->dtls = dtls_conn_new(f->tls, p->cfg.max_handshake_msg,
-                                f->syn_client_side);
+                                f->syn_client_side, &p->budget);
     if (!f->quic && !f->dtls)
         return false;
     tls_record(f->tls)->dtls.stun = after_stun;
-    account_dissectors(p, f);
     return true;
 }
 
@@ -1084,7 +1069,6 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
     else if (f->dtls)
         dtls_datagram(f->dtls, side, pkt->payload, pkt->payload_len, cut,
                       pkt->ts_us);
-    account_dissectors(p, f);
     if (tls_decided(f->tls) && !awaits_fallback(f))
         bypass(p, f);
     memcap_enforce(&p->budget);

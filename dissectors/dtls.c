@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../analyzer/cursor.h"
+#include "../analyzer/memcap.h"
 #include "handshake.h"
 #include "tls.h"
 #include "tls_messages.h"
@@ -89,7 +90,8 @@ struct dtls_conn {
     struct handshake *h;
     uint32_t max_msg;
     int client_side;
-    size_t msg_bytes;    /* held in pending messages */
+    struct memcap *memcap;
+    uint64_t charged;    /* itself and the pending messages' buffers */
     struct dtls_side side[2];
 };
 
@@ -138,11 +140,18 @@ enum dtls_sniff dtls_sniff(const uint8_t *data, uint32_t len)
 /* ---- lifecycle ---- */
 
 struct dtls_conn *dtls_conn_new(struct tls_session *tls, uint32_t max_msg,
-                                int client_side)
+                                int client_side, struct memcap *memcap)
 {
-    struct dtls_conn *d = calloc(1, sizeof *d);
-    if (!d)
+    uint64_t cost = memcap_cost(sizeof(struct dtls_conn));
+    if (!memcap_charge(memcap, cost))
         return NULL;
+    struct dtls_conn *d = calloc(1, sizeof *d);
+    if (!d) {
+        memcap_release(memcap, cost);
+        return NULL;
+    }
+    d->memcap = memcap;
+    d->charged = cost;
     d->tls = tls;
     d->h = tls_record(tls);
     d->max_msg = max_msg ? max_msg : 256u * 1024u;
@@ -154,8 +163,11 @@ struct dtls_conn *dtls_conn_new(struct tls_session *tls, uint32_t max_msg,
 
 static void drop_msg(struct dtls_conn *d, struct pending_msg *m)
 {
-    if (m->buf)
-        d->msg_bytes -= 4 + (size_t)m->len;
+    if (m->buf) {
+        uint64_t cost = memcap_cost(4 + (size_t)m->len);
+        memcap_release(d->memcap, cost);
+        d->charged -= cost;
+    }
     free(m->buf);
     memset(m, 0, sizeof *m);
 }
@@ -167,12 +179,13 @@ void dtls_conn_free(struct dtls_conn *d)
     for (int s = 0; s < 2; s++)
         for (int i = 0; i < DTLS_MSGS_PENDING; i++)
             drop_msg(d, &d->side[s].msgs[i]);
+    memcap_release(d->memcap, d->charged);
     free(d);
 }
 
 size_t dtls_conn_memory(const struct dtls_conn *d)
 {
-    return d ? sizeof *d + d->msg_bytes : 0;
+    return d ? (size_t)d->charged : 0;
 }
 
 /* ---- helpers ---- */
@@ -409,13 +422,20 @@ static void read_fragment(struct dtls_conn *d, int side, uint16_t version,
                 m = &s->msgs[i];
         if (!m)
             return;
-        m->buf = malloc(4 + (size_t)len);
-        if (!m->buf) {
-            note_error(d, "out of memory");
-            m = NULL;
+        /* The whole message is held until its last fragment: charged
+         * first; a refused one is skipped (its flight may come again). */
+        uint64_t cost = memcap_cost(4 + (size_t)len);
+        if (!memcap_charge(d->memcap, cost)) {
+            note_error(d, "handshake message not kept: --memcap is full");
             return;
         }
-        d->msg_bytes += 4 + (size_t)len;
+        m->buf = malloc(4 + (size_t)len);
+        if (!m->buf) {
+            memcap_release(d->memcap, cost);
+            note_error(d, "out of memory");
+            return;
+        }
+        d->charged += cost;
         m->used = true;
         m->type = type;
         m->seq = seq;
@@ -440,8 +460,11 @@ static void read_fragment(struct dtls_conn *d, int side, uint16_t version,
     }
     /* The first copy of a byte wins, as for TCP. */
     struct cursor dst = cursor_make(m->buf, 4 + (size_t)len);
-    if (flen && cursor_skip(&dst, 4 + (size_t)off))
-        cursor_copy(frag, m->buf + 4 + off, flen);
+    if (flen && (!cursor_skip(&dst, 4 + (size_t)off) ||
+                 !cursor_copy(frag, m->buf + 4 + off, flen))) {
+        note_error(d, "dtls_fragment");
+        return;
+    }
     progressed(d, side);
     deliver_ready(d, side);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct memcap;
 struct tls_session;
 struct dtls_conn; /* private */
 
@@ -26,11 +27,13 @@ enum dtls_sniff dtls_sniff(const uint8_t *data, uint32_t len);
 
 /* `tls` (not owned, must outlive it) receives the records and holds the
  * record; `max_msg` bounds one handshake message; `client_side` is the
- * flow side believed to be the client, or -1. */
+ * flow side believed to be the client, or -1. Itself and the handshake
+ * messages being rebuilt are charged to `memcap` (may be NULL) as they are
+ * allocated; NULL when it refuses the connection. */
 struct dtls_conn *dtls_conn_new(struct tls_session *tls, uint32_t max_msg,
-                                int client_side);
+                                int client_side, struct memcap *memcap);
 void dtls_conn_free(struct dtls_conn *d);
-/* Bytes it holds: itself and the handshake messages being rebuilt. */
+/* What it holds of the memcap now. */
 size_t dtls_conn_memory(const struct dtls_conn *d);
 
 /* One UDP payload from flow side `side` (0 or 1); `cut` bytes of it are

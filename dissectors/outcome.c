@@ -153,7 +153,7 @@ void outcome_failed(struct handshake *h, enum hs_ended_by by,
 {
     if (h->outcome != OUTCOME_UNDECIDED)
         return;
-    decide(h, OUTCOME_FAILED, by, side, h->stage, now_us);
+    decide(h, OUTCOME_FAILED, by, (int)side, h->stage, now_us);
 }
 
 /* Not a TLS failure: the server said no before any TLS byte was sent. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../analyzer/cursor.h"
+#include "../analyzer/memcap.h"
 #include "outcome.h"
 #include "quic_crypto.h"
 #include "tls.h"
@@ -73,6 +74,8 @@ struct quic_conn {
     struct tls_session *tls;
     struct handshake *h;
     int client_side;
+    struct memcap *memcap;
+    uint64_t charged;               /* what it holds of the memcap */
 
     uint8_t key_dcid[QUIC_MAX_CID]; /* the DCID the Initial keys come from */
     uint8_t key_dcid_len;
@@ -211,11 +214,19 @@ enum quic_sniff quic_sniff(const uint8_t *data, uint32_t len)
 
 /* ---- lifecycle ---- */
 
-struct quic_conn *quic_conn_new(struct tls_session *tls, int client_side)
+struct quic_conn *quic_conn_new(struct tls_session *tls, int client_side,
+                                struct memcap *memcap)
 {
-    struct quic_conn *q = calloc(1, sizeof *q);
-    if (!q)
+    uint64_t cost = memcap_cost(sizeof(struct quic_conn));
+    if (!memcap_charge(memcap, cost))
         return NULL;
+    struct quic_conn *q = calloc(1, sizeof *q);
+    if (!q) {
+        memcap_release(memcap, cost);
+        return NULL;
+    }
+    q->memcap = memcap;
+    q->charged = cost;
     q->tls = tls;
     q->h = tls_record(tls);
     q->client_side = (client_side == 0 || client_side == 1) ? client_side : -1;
@@ -223,12 +234,26 @@ struct quic_conn *quic_conn_new(struct tls_session *tls, int client_side)
     return q;
 }
 
-static void crypto_release(struct crypto_stream *cs)
+/* What a held chunk of `len` bytes costs the memcap. */
+static uint64_t chunk_cost(uint32_t len)
+{
+    return memcap_cost(sizeof(struct crypto_chunk) + len);
+}
+
+static void free_chunk(struct quic_conn *q, struct crypto_chunk *c)
+{
+    uint64_t cost = chunk_cost(c->len);
+    memcap_release(q->memcap, cost);
+    q->charged -= cost;
+    free(c);
+}
+
+static void crypto_release(struct quic_conn *q, struct crypto_stream *cs)
 {
     struct crypto_chunk *c = cs->held;
     while (c) {
         struct crypto_chunk *next = c->next;
-        free(c);
+        free_chunk(q, c);
         c = next;
     }
     cs->held = NULL;
@@ -240,20 +265,15 @@ void quic_conn_free(struct quic_conn *q)
 {
     if (!q)
         return;
-    crypto_release(&q->crypto[0]);
-    crypto_release(&q->crypto[1]);
+    crypto_release(q, &q->crypto[0]);
+    crypto_release(q, &q->crypto[1]);
+    memcap_release(q->memcap, q->charged);
     free(q);
 }
 
 size_t quic_conn_memory(const struct quic_conn *q)
 {
-    if (!q)
-        return 0;
-    size_t n = sizeof *q;
-    for (int i = 0; i < 2; i++)
-        n += q->crypto[i].held_bytes +
-             q->crypto[i].held_chunks * sizeof(struct crypto_chunk);
-    return n;
+    return q ? (size_t)q->charged : 0;
 }
 
 int quic_client_side(const struct quic_conn *q)
@@ -283,7 +303,8 @@ static void crypto_deliver(struct quic_conn *q, enum tls_side role,
 
     if (off + len <= cs->delivered || off > cs->delivered)
         return;
-    cursor_skip(&c, (size_t)(cs->delivered - off));
+    if (!cursor_skip(&c, (size_t)(cs->delivered - off)))
+        return;
     data = cursor_rest(&c, &n);
     cs->delivered += n;
     if (n)
@@ -301,7 +322,7 @@ static void crypto_drain(struct quic_conn *q, enum tls_side role,
         cs->held_bytes -= c->len;
         cs->held_chunks--;
         crypto_deliver(q, role, c->off, c->data, c->len, ts_us);
-        free(c);
+        free_chunk(q, c);
     }
 }
 
@@ -315,11 +336,19 @@ static void crypto_hold(struct quic_conn *q, enum tls_side role, uint64_t off,
         note_error(q, "crypto data beyond the reassembly window");
         return;
     }
+    /* Bytes not kept are sent again by the peer (its Initials repeat
+     * until answered); a refusal is said, and the hello may stay unread. */
+    if (!memcap_charge(q->memcap, chunk_cost(len))) {
+        note_error(q, "crypto data not kept: --memcap is full");
+        return;
+    }
     struct crypto_chunk *c = malloc(sizeof *c + len);
     if (!c) {
+        memcap_release(q->memcap, chunk_cost(len));
         note_error(q, "out of memory");
         return;
     }
+    q->charged += chunk_cost(len);
     c->off = off;
     c->len = len;
     memcpy(c->data, data, len);
@@ -536,7 +565,8 @@ static struct key_set *keys_for(struct quic_conn *q, uint32_t version,
 static void set_key_dcid(struct quic_conn *q, struct cursor dcid)
 {
     size_t n = cursor_left(&dcid);
-    cursor_copy(&dcid, q->key_dcid, n);
+    if (n > sizeof q->key_dcid || !cursor_copy(&dcid, q->key_dcid, n))
+        return;
     q->key_dcid_len = (uint8_t)n;
     q->have_key_dcid = true;
     q->keys[0].valid = q->keys[1].valid = false;
@@ -664,7 +694,8 @@ static void client_initial_header(struct quic_conn *q, uint32_t version,
             struct cursor d = dcid;
             h->quic.dcid_len =
                 (uint8_t)(n < sizeof h->quic.dcid ? n : sizeof h->quic.dcid);
-            cursor_copy(&d, h->quic.dcid, h->quic.dcid_len);
+            if (!cursor_copy(&d, h->quic.dcid, h->quic.dcid_len))
+                h->quic.dcid_len = 0;
         }
         if (q->rekey && q->vn_pending) {
             /* After Version Negotiation the client starts over in another
@@ -672,7 +703,7 @@ static void client_initial_header(struct quic_conn *q, uint32_t version,
              * new ClientHello is counted as a second round, as the TLS
              * dissector counts any). */
             q->have_pn[TLS_SIDE_CLIENT] = false;
-            crypto_release(&q->crypto[TLS_SIDE_CLIENT]);
+            crypto_release(q, &q->crypto[TLS_SIDE_CLIENT]);
             q->crypto[TLS_SIDE_CLIENT].delivered = 0;
             q->vn_pending = version == h->quic.client_version;
         }

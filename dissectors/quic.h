@@ -14,6 +14,7 @@
 
 #include "handshake.h"
 
+struct memcap;
 struct tls_session;
 struct quic_conn; /* private */
 
@@ -28,10 +29,13 @@ enum quic_sniff quic_sniff(const uint8_t *data, uint32_t len);
 
 /* `tls` (not owned, must outlive the connection) receives the CRYPTO
  * bytes and holds the record. `client_side` is the flow side believed to
- * be the client (the sender of the first Initial), or -1. */
-struct quic_conn *quic_conn_new(struct tls_session *tls, int client_side);
+ * be the client (the sender of the first Initial), or -1. Itself and the
+ * CRYPTO bytes held for earlier ones are charged to `memcap` (may be NULL)
+ * as they are allocated; NULL when it refuses the connection. */
+struct quic_conn *quic_conn_new(struct tls_session *tls, int client_side,
+                                struct memcap *memcap);
 void quic_conn_free(struct quic_conn *q);
-/* Bytes it holds: itself and the CRYPTO bytes waiting for earlier ones. */
+/* What it holds of the memcap now. */
 size_t quic_conn_memory(const struct quic_conn *q);
 
 /* One UDP payload from flow side `side` (0 or 1); `cut` bytes of it are

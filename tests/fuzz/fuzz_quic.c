@@ -1,6 +1,8 @@
 /* fuzz_quic.c — libFuzzer target for the QUIC dissector (dissectors/quic.c).
  *
- * Input: byte 0 picks the client-side guess; then operations, each an op
+ * Input: byte 0 picks the client-side guess and whether a memory cap (a
+ * little above what the session and the connection take empty) refuses
+ * what passes it; then operations, each an op
  * byte (bit 0: flow side; bits 1-2: what; bit 3: the datagram was cut by
  * the snaplen) and its arguments:
  *   0, 1  a datagram: 2-byte length, then that many bytes, fed as is;
@@ -12,7 +14,9 @@
  *   3     time passes.
  * At the end, quic_finish. Checked: the alert array stays bounded, the
  * stage never goes back, a decision never changes, text fields stay
- * terminated, the memory count never drops below the struct, and after
+ * terminated, the memory count never drops below the struct, what is
+ * charged to the cap is always what the session and the connection say
+ * they hold and all of it comes back when they are freed, and after
  * quic_finish a reportable connection is decided. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +24,7 @@
 
 #include <openssl/evp.h>
 
+#include "analyzer/memcap.h"
 #include "dissectors/quic.h"
 #include "dissectors/quic_crypto.h"
 #include "dissectors/tls.h"
@@ -108,22 +113,28 @@ static size_t seal_initial(uint8_t *out, bool client, uint64_t pn,
     if (!quic_hp_mask(k, out + pn_off + 4, mask))
         return 0;
     out[0] ^= mask[0] & 0x0f;
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < 4; i++)
         out[pn_off + i] ^= mask[1 + i];
     return n;
 }
+
+static struct memcap budget;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t sealed[70000];
     if (size < 1)
         return 0;
-    struct tls_session *tls = tls_session_new(NULL, 0);
+    budget.limit = 0;
+    struct tls_limits lim = {0, NULL, &budget};
+    struct tls_session *tls = tls_session_new(&lim, 0);
     if (!tls)
         abort();
-    struct quic_conn *q = quic_conn_new(tls, (int)(data[0] % 3) - 1);
+    struct quic_conn *q = quic_conn_new(tls, (int)(data[0] % 3) - 1, &budget);
     if (!q)
         abort();
+    if (data[0] & 0x40)
+        budget.limit = budget.used + ((uint64_t)(data[0] & 0x3f) << 10);
     struct handshake *h = tls_record(tls);
     struct watch w = {0};
     uint64_t now = 1000000, pn[2] = {0, 0};
@@ -156,6 +167,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         i += n;
         check(q, h, &w);
+        if (budget.used != tls_session_memory(tls) + quic_conn_memory(q))
+            abort();
     }
     quic_finish(q, ENDED_CAPTURE_END, now);
     check(q, h, &w);
@@ -163,5 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     quic_conn_free(q);
     tls_session_free(tls);
+    if (budget.used != 0)
+        abort();
     return 0;
 }

@@ -3,7 +3,8 @@
  * Certificate in fragments out of order; a flight sent again (counted
  * once) and a duplicated datagram (dropped); plaintext and encrypted
  * alerts; STUN before DTLS; DTLS 1.3 with unified-header records; bad
- * fragments and random bytes. The TLS dissector behind it decides. */
+ * fragments and random bytes; messages held only as --memcap allows. The
+ * TLS dissector behind it decides. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/memcap.h"
 #include "dissectors/dtls.h"
 #include "dissectors/tls.h"
 
@@ -30,7 +32,7 @@ static void conn_open(struct conn *c)
     memset(c, 0, sizeof *c);
     c->tls = tls_session_new(NULL, 0);
     assert_non_null(c->tls);
-    c->d = dtls_conn_new(c->tls, 0, 0);
+    c->d = dtls_conn_new(c->tls, 0, 0, NULL);
     assert_non_null(c->d);
     c->h = tls_record(c->tls);
 }
@@ -239,6 +241,60 @@ static void test_dtls12_handshake(void **state)
     assert_int_equal(c.h->dtls.max_epoch[TLS_SIDE_CLIENT], 1);
     assert_false(c.h->parse_error);
     conn_close(&c);
+}
+
+/* A message being rebuilt is charged to the memcap when it is allocated:
+ * a full cap skips it (said in the record; the flight sent again is read
+ * once there is room), and all of it comes back at the end. */
+static void test_memcap(void **state)
+{
+    (void)state;
+    struct memcap budget = {0};
+    struct tls_limits lim = {0, NULL, &budget};
+    struct conn c;
+    memset(&c, 0, sizeof c);
+    c.tls = tls_session_new(&lim, 0);
+    c.d = dtls_conn_new(c.tls, 0, 0, &budget);
+    assert_non_null(c.d);
+    c.h = tls_record(c.tls);
+    assert_int_equal(budget.used,
+                     tls_session_memory(c.tls) + dtls_conn_memory(c.d));
+
+    size_t ml = client_hello(msg, 0, false), n;
+    from(&c, 0, d, hs_record(&c, 0, d, 1, msg, (uint32_t)ml, 0, 0,
+                             (uint32_t)ml));
+    assert_true(c.h->ch.seen);
+    uint8_t sh[128];
+    size_t shl = server_hello(sh, false);
+    /* Room for the hello and the TLS session's 4 KiB message buffer, not
+     * for the chain. */
+    budget.limit = budget.used + memcap_cost(4096) + 300;
+    for (int round = 0; round < 2; round++) {
+        ml = certificate(msg);
+        n = hs_record(&c, 1, d, 2, sh, (uint32_t)shl, 0, 0, (uint32_t)shl);
+        n += hs_record(&c, 1, d + n, 11, msg, (uint32_t)ml, 1, 500,
+                       (uint32_t)ml - 500);
+        from(&c, 1, d, n);
+        n = hs_record(&c, 1, d, 11, msg, (uint32_t)ml, 1, 0, 500);
+        from(&c, 1, d, n);
+        assert_int_equal(budget.used,
+                         tls_session_memory(c.tls) + dtls_conn_memory(c.d));
+        if (round == 0) {
+            assert_true(c.h->sh.seen);
+            assert_int_equal(c.h->server_certs.n_certs, 0);
+            assert_non_null(strstr(c.h->parse_error_what, "--memcap"));
+            assert_true(budget.refused > 0);
+            budget.limit = 0;
+        }
+    }
+    assert_int_equal(c.h->server_certs.n_certs, 1);
+    assert_int_equal(c.h->server_certs.certs[0].len, 700);
+    conn_close(&c);
+    assert_int_equal(budget.used, 0);
+
+    budget.limit = 1; /* no room for the connection itself */
+    assert_null(dtls_conn_new(NULL, 0, 0, &budget));
+    assert_int_equal(budget.used, 0);
 }
 
 /* The server's flight sent twice: one retransmission. A datagram copied
@@ -488,6 +544,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dtls12_handshake),
+        cmocka_unit_test(test_memcap),
         cmocka_unit_test(test_retransmitted_flight),
         cmocka_unit_test(test_client_repeats),
         cmocka_unit_test(test_plaintext_alert),

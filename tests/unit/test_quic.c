@@ -5,7 +5,8 @@
  * packets; CONNECTION_CLOSE as a TLS alert or a transport error; Version
  * Negotiation; Retry with new keys; the decision from 1-RTT packets and
  * the closes inferred from Handshake packets; the greased QUIC bit;
- * damaged and hostile datagrams. */
+ * damaged and hostile datagrams; CRYPTO bytes held only as --memcap
+ * allows, all given back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "analyzer/memcap.h"
 #include "dissectors/quic.h"
 #include "dissectors/quic_crypto.h"
 #include "dissectors/tls.h"
@@ -35,7 +37,7 @@ static void conn_open(struct conn *c)
 {
     c->tls = tls_session_new(NULL, 0);
     assert_non_null(c->tls);
-    c->q = quic_conn_new(c->tls, 0);
+    c->q = quic_conn_new(c->tls, 0, NULL);
     assert_non_null(c->q);
     c->h = tls_record(c->tls);
 }
@@ -168,13 +170,13 @@ static size_t long_packet(uint8_t *out, uint32_t version,
         seal(k, pn, out, n, out + n, payload, out + n + payload);
     } else {
         for (size_t i = 0; i < payload + 16; i++)
-            out[n + i] = (uint8_t)(0x5a ^ i);
+            out[n + i] = (uint8_t)(0x5au ^ i);
     }
     n += payload + 16;
     uint8_t mask[5];
     assert_true(quic_hp_mask(k, out + pn_off + 4, mask));
     out[0] ^= mask[0] & 0x0f;
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < 4; i++)
         out[pn_off + i] ^= mask[1 + i];
     return n;
 }
@@ -335,6 +337,52 @@ static void test_crypto_window(void **state)
     assert_true(c.h->parse_error);
     assert_true(quic_conn_memory(c.q) < base + 300);
     conn_close(&c);
+}
+
+/* Held CRYPTO bytes are charged to the memcap when they are kept: a full
+ * cap refuses them (said in the record, the hello read once the client
+ * sends them again with room), and all of it comes back at the end. */
+static void test_crypto_memcap(void **state)
+{
+    (void)state;
+    static uint8_t f[1500], d[1500];
+    struct memcap budget = {0};
+    struct tls_limits lim = {0, NULL, &budget};
+    struct conn c;
+    c.tls = tls_session_new(&lim, 0);
+    c.q = quic_conn_new(c.tls, 0, &budget);
+    assert_non_null(c.q);
+    c.h = tls_record(c.tls);
+    uint64_t empty = budget.used;
+    assert_int_equal(empty, tls_session_memory(c.tls) + quic_conn_memory(c.q));
+    assert_true(quic_conn_memory(c.q) >= sizeof(void *) * 4);
+
+    budget.limit = empty + 64; /* less than the held piece costs */
+    size_t n = crypto_frame(f, 120, ch_msg + 120, 121);
+    from(&c, 0, d, client_initial(d, QUIC_V1, 0, f, n));
+    assert_true(c.h->parse_error);
+    assert_non_null(strstr(c.h->parse_error_what, "--memcap"));
+    assert_int_equal(budget.refused, 1);
+    assert_int_equal(budget.used, empty);
+
+    budget.limit = 0;
+    from(&c, 0, d, client_initial(d, QUIC_V1, 1, f, n));
+    assert_true(budget.used > empty + 121); /* held, and charged */
+    assert_int_equal(budget.used,
+                     tls_session_memory(c.tls) + quic_conn_memory(c.q));
+    n = crypto_frame(f, 0, ch_msg, 120);
+    from(&c, 0, d, client_initial(d, QUIC_V1, 2, f, n));
+    assert_true(c.h->ch.seen);
+    assert_string_equal(c.h->ch.sni, "example.com");
+    assert_int_equal(budget.used,
+                     tls_session_memory(c.tls) + quic_conn_memory(c.q));
+    conn_close(&c);
+    assert_int_equal(budget.used, 0);
+
+    /* A cap that cannot hold the connection refuses it. */
+    budget.limit = 1;
+    assert_null(quic_conn_new(NULL, 0, &budget));
+    assert_int_equal(budget.used, 0);
 }
 
 /* ---- the handshake ---- */
@@ -745,6 +793,7 @@ int main(void)
         cmocka_unit_test(test_repeated_initial),
         cmocka_unit_test(test_crypto_out_of_order),
         cmocka_unit_test(test_crypto_window),
+        cmocka_unit_test(test_crypto_memcap),
         cmocka_unit_test(test_coalesced_established),
         cmocka_unit_test(test_greased_quic_bit),
         cmocka_unit_test(test_close_is_alert),
