@@ -68,7 +68,7 @@ test-peer: test-sanitize
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  python3 tests/e2e/differential.py --tlsmon $(BUILD_SAN)/tlsmon --lenient \
-	    --reread-out-of-order --min-outcome-agreement 99 \
+	    --reread-out-of-order --reread-quic-unanswered --min-outcome-agreement 99 \
 	    --report $(BUILD_SAN)/peer-differences.txt $(PEER_CAPTURES) && \
 	  python3 tests/e2e/ecs_check.py --tlsmon $(BUILD_SAN)/tlsmon \
 	    $(PEER_CAPTURES); \

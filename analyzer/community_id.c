@@ -114,7 +114,9 @@ static void event_id(struct handshake *h)
 
 void community_id_compute(struct handshake *h, uint16_t seed)
 {
-    community_id_v1(&h->client, &h->server, 6, seed, h->community_id,
+    /* IANA protocol numbers: QUIC and DTLS flows are UDP's. */
+    uint8_t proto = h->transport == HS_OVER_TCP ? 6 : 17;
+    community_id_v1(&h->client, &h->server, proto, seed, h->community_id,
                     sizeof(h->community_id));
     event_id(h);
 }

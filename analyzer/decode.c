@@ -71,6 +71,8 @@
 #define BSD_AF_INET6_DARWIN 30
 
 #define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_ICMPV6_ 58
 #define IPPROTO_IPIP_ 4
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
@@ -458,6 +460,62 @@ static enum decode_status decode_gre(const struct layer *L, struct cursor c,
     return decode_ethertype(&in, c, proto, out);
 }
 
+/* ICMP destination unreachable (RFC 792 type 3, RFC 4443 type 1): it
+ * quotes the IP header and first 8 bytes of the datagram that could not be
+ * delivered. The packet becomes that datagram's 5-tuple (client to server),
+ * marked with what the ICMP said, so the flow it speaks of is found. Other
+ * ICMP is ignored. */
+static enum decode_status decode_icmp_error(struct cursor c, int version,
+                                            struct packet *out)
+{
+    uint8_t type, code, vihl, proto;
+    enum icmp_unreach kind;
+
+    if (!cursor_u8(&c, &type) || !cursor_u8(&c, &code) || !cursor_skip(&c, 6))
+        return DECODE_MALFORMED;
+    if (type != (version == 4 ? 3 : 1))
+        return DECODE_IGNORED;
+    if (version == 4)
+        kind = code == 3 ? ICMP_UNREACH_PORT
+               : code == 1 ? ICMP_UNREACH_HOST
+               : code == 0 ? ICMP_UNREACH_NET
+               : (code == 9 || code == 10 || code == 13) ? ICMP_UNREACH_PROHIBITED
+                                                         : ICMP_UNREACH_OTHER;
+    else
+        kind = code == 4 ? ICMP_UNREACH_PORT
+               : code == 3 ? ICMP_UNREACH_HOST
+               : code == 0 ? ICMP_UNREACH_NET
+               : code == 1 ? ICMP_UNREACH_PROHIBITED
+                           : ICMP_UNREACH_OTHER;
+    if (version == 4) {
+        if (!cursor_peek_u8(&c, 0, &vihl) || vihl >> 4 != 4 ||
+            (vihl & 0x0f) < 5)
+            return DECODE_IGNORED;
+        struct cursor h = c;
+        if (!cursor_skip(&h, 9) || !cursor_u8(&h, &proto) ||
+            !cursor_skip(&h, 2) || !cursor_copy(&h, out->src, 4) ||
+            !cursor_copy(&h, out->dst, 4) ||
+            !cursor_skip(&c, (size_t)(vihl & 0x0f) * 4))
+            return DECODE_IGNORED;
+        memset(out->src + 4, 0, 12);
+        memset(out->dst + 4, 0, 12);
+    } else {
+        if (!cursor_peek_u8(&c, 0, &vihl) || vihl >> 4 != 6 ||
+            !cursor_skip(&c, 6) || !cursor_u8(&c, &proto) ||
+            !cursor_skip(&c, 1) || !cursor_copy(&c, out->src, 16) ||
+            !cursor_copy(&c, out->dst, 16))
+            return DECODE_IGNORED;
+    }
+    if ((proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_) ||
+        !cursor_u16(&c, &out->sport) || !cursor_u16(&c, &out->dport))
+        return DECODE_IGNORED;
+    out->ip_proto = proto;
+    out->icmp_unreach = kind;
+    out->payload = NULL;
+    out->payload_len = 0;
+    return DECODE_OK;
+}
+
 /* What the IP layer carries: `l4` is the captured payload, `declared` its
  * length by the IP header, `cut` whether the capture holds less. */
 static enum decode_status decode_ip_payload(const struct layer *L,
@@ -477,6 +535,11 @@ static enum decode_status decode_ip_payload(const struct layer *L,
         return decode_ip_in_ip(L, l4, cut, 6, out);
     case IPPROTO_GRE_:
         return decode_gre(L, l4, cut, out);
+    case IPPROTO_ICMP_:
+    case IPPROTO_ICMPV6_:
+        if ((out->ip_proto == IPPROTO_ICMP_) != (out->ip_version == 4))
+            return DECODE_IGNORED;
+        return decode_icmp_error(l4, out->ip_version, out);
     default:
         return DECODE_IGNORED;
     }
@@ -486,7 +549,7 @@ static bool ip_proto_followed(uint8_t proto)
 {
     return proto == IPPROTO_TCP_ || proto == IPPROTO_UDP_ ||
            proto == IPPROTO_IPIP_ || proto == IPPROTO_IPV6_ ||
-           proto == IPPROTO_GRE_;
+           proto == IPPROTO_GRE_ || proto == IPPROTO_ICMP_;
 }
 
 /* How many bytes of the IP datagram were captured, given its declared

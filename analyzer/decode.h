@@ -18,6 +18,16 @@
 #define TCPF_PSH 0x08
 #define TCPF_ACK 0x10
 
+/* What an ICMP destination unreachable said about the datagram it quotes. */
+enum icmp_unreach {
+    ICMP_UNREACH_NONE = 0,
+    ICMP_UNREACH_PORT,       /* nothing listens on the port */
+    ICMP_UNREACH_HOST,
+    ICMP_UNREACH_NET,
+    ICMP_UNREACH_PROHIBITED, /* a filter refused it */
+    ICMP_UNREACH_OTHER,
+};
+
 struct packet {
     uint64_t ts_us;
     uint32_t wire_len;
@@ -44,11 +54,15 @@ struct packet {
     uint32_t payload_len;
     bool payload_truncated; /* snaplen cut the payload short */
     uint32_t payload_lost;  /* TCP: payload bytes the snaplen cut off */
+    /* Set for an ICMP/ICMPv6 destination unreachable: then the addresses,
+     * ports and ip_proto are those of the datagram it quotes (no payload);
+     * l3 is the ICMP packet itself. */
+    enum icmp_unreach icmp_unreach;
 };
 
 enum decode_status {
     DECODE_OK = 0,      /* a TCP or UDP packet is in `out` */
-    DECODE_IGNORED,     /* well-formed but nothing tlsmon analyzes (ARP, ICMP…) */
+    DECODE_IGNORED,     /* well-formed but nothing tlsmon analyzes (ARP, most ICMP…) */
     DECODE_HELD,        /* an IPv4 fragment kept until its datagram completes */
     DECODE_MALFORMED,   /* counted and skipped */
     DECODE_UNSUPPORTED_LINK,

@@ -13,11 +13,13 @@
 
 #include "fields.h"
 #include "classify.h"
+#include "decode.h"
 #include "../dissectors/cert_decompress.h"
 #include "../dissectors/keylog.h"
 #include "../dissectors/outcome.h"
 #include "../dissectors/fingerprint.h"
 #include "../dissectors/ocsp.h"
+#include "../dissectors/quic_crypto.h"
 #include "../dissectors/starttls.h"
 #include "../dissectors/tls_names.h"
 #include "../dissectors/x509_ext.h"
@@ -486,8 +488,21 @@ static bool g_dest_ip(const struct handshake *h, struct field_value *v,
 
 FACT(g_dest_port, put_int, h->server.port,
      h->server.ip_version == 4 || h->server.ip_version == 6)
-FACT(g_net_transport, put_str, "tcp", true)
-FACT(g_net_protocol, put_str, "tls", true)
+FACT(g_net_transport, put_str, h->transport == HS_OVER_TCP ? "tcp" : "udp",
+     true)
+
+static bool g_protocol(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    switch (h->transport) {
+    case HS_OVER_QUIC: return put_str(v, "quic");
+    case HS_OVER_DTLS: return put_str(v, "dtls");
+    case HS_OVER_TCP: break;
+    }
+    return put_str(v, "tls");
+}
+
 TEXT_FACT(g_community_id, community_id)
 
 /* The SNI as ECS destination.domain: a name, not an address literal (some
@@ -620,12 +635,14 @@ static bool g_net_inner_vlan(const struct handshake *h, struct field_value *v,
 
 /* ---- tls.* (ECS) -------------------------------------------------------- */
 
-/* ECS wants the number: SSL 3.0 is "3.0" with version_protocol ssl. A
- * draft or unknown version has no such number: it goes to tlsmon.version. */
+/* ECS wants the number: SSL 3.0 is "3.0" with version_protocol ssl, DTLS
+ * 1.2 is "1.2" with version_protocol dtls. A draft or unknown version has
+ * no such number: it goes to tlsmon.version. */
 static bool final_version(uint16_t v)
 {
     return v == TLS_V_SSL2 || v == TLS_V_SSL3 || v == TLS_V_1_0 ||
-           v == TLS_V_1_1 || v == TLS_V_1_2 || v == TLS_V_1_3;
+           v == TLS_V_1_1 || v == TLS_V_1_2 || v == TLS_V_1_3 ||
+           v == TLS_V_DTLS_1_0 || v == TLS_V_DTLS_1_2 || v == TLS_V_DTLS_1_3;
 }
 
 FACT(g_tls_version, put_version, h->sh.version,
@@ -1225,7 +1242,8 @@ static bool g_truncated(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    bool t = h->ch.truncated || h->ch2.truncated ||
+    bool t = h->ch.truncated || h->ch2.truncated || h->ch.alpn_truncated ||
+             h->ch2.alpn_truncated ||
              h->sh.n_extensions_total > h->sh.n_extensions ||
              h->n_alerts_total > h->n_alerts;
     return put_bool(v, t);
@@ -1446,6 +1464,155 @@ static bool g_cause(const struct handshake *h, struct field_value *v,
 PRIMARY_FACT(g_fix, rules_fix_name(r->fix))
 PRIMARY_FACT(g_confidence, rules_confidence_name(r->confidence))
 PRIMARY_FACT(g_severity, rules_severity_name(r->severity))
+
+/* ---- tlsmon.quic.*, tlsmon.dtls.*, tlsmon.icmp.* ------------------------ */
+
+#define QUIC_FACT(fn, put, value, present)                                    \
+    FACT(fn, put, value, h->transport == HS_OVER_QUIC && (present))
+#define DTLS_FACT(fn, put, value, present)                                    \
+    FACT(fn, put, value, h->transport == HS_OVER_DTLS && (present))
+
+static bool quic_version_value(uint32_t version, struct field_value *v,
+                               char *scratch, size_t len)
+{
+    return put_str(v, quic_version_name(version, scratch, len));
+}
+
+static bool g_quic_version(const struct handshake *h, struct field_value *v,
+                           char *scratch, size_t len)
+{
+    return h->transport == HS_OVER_QUIC && h->quic.version &&
+           quic_version_value(h->quic.version, v, scratch, len);
+}
+
+static bool g_quic_client_version(const struct handshake *h,
+                                  struct field_value *v, char *scratch,
+                                  size_t len)
+{
+    return h->transport == HS_OVER_QUIC && h->quic.client_version &&
+           quic_version_value(h->quic.client_version, v, scratch, len);
+}
+
+static bool g_quic_dcid(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (h->transport != HS_OVER_QUIC || h->quic.dcid_len == 0 ||
+        len < 2u * h->quic.dcid_len + 1)
+        return false;
+    for (size_t i = 0; i < h->quic.dcid_len && i < sizeof h->quic.dcid; i++) {
+        scratch[2 * i] = hex[h->quic.dcid[i] >> 4];
+        scratch[2 * i + 1] = hex[h->quic.dcid[i] & 15];
+    }
+    scratch[2 * h->quic.dcid_len] = '\0';
+    return put_str(v, scratch);
+}
+
+static size_t c_quic_server_versions(const struct handshake *h)
+{
+    if (h->transport != HS_OVER_QUIC)
+        return 0;
+    return h->quic.n_server_versions < HS_QUIC_MAX_VERSIONS
+               ? h->quic.n_server_versions
+               : HS_QUIC_MAX_VERSIONS;
+}
+
+static bool i_quic_server_versions(const struct handshake *h, size_t i,
+                                   struct field_value *v, char *scratch,
+                                   size_t len)
+{
+    return quic_version_value(h->quic.server_versions[i], v, scratch, len);
+}
+
+QUIC_FACT(g_quic_initial_decrypted, put_bool, h->quic.initial_decrypted,
+          true)
+QUIC_FACT(g_quic_retry, put_bool, h->quic.retry, true)
+QUIC_FACT(g_quic_vn, put_bool, h->quic.version_negotiation, true)
+QUIC_FACT(g_quic_zero_rtt, put_bool, h->quic.zero_rtt, true)
+QUIC_FACT(g_quic_tcp_fallback, put_bool, h->quic.tcp_fallback, true)
+QUIC_FACT(g_quic_initial_client, put_int,
+          h->quic.packets_initial[TLS_SIDE_CLIENT], true)
+QUIC_FACT(g_quic_initial_server, put_int,
+          h->quic.packets_initial[TLS_SIDE_SERVER], true)
+QUIC_FACT(g_quic_handshake_client, put_int,
+          h->quic.packets_handshake[TLS_SIDE_CLIENT], true)
+QUIC_FACT(g_quic_handshake_server, put_int,
+          h->quic.packets_handshake[TLS_SIDE_SERVER], true)
+QUIC_FACT(g_quic_short_client, put_int, h->quic.packets_1rtt[TLS_SIDE_CLIENT],
+          true)
+QUIC_FACT(g_quic_short_server, put_int, h->quic.packets_1rtt[TLS_SIDE_SERVER],
+          true)
+QUIC_FACT(g_quic_close_code, put_int, (int64_t)h->quic.close_error_code,
+          h->quic.close_seen && h->quic.close_error_code <= INT64_MAX)
+QUIC_FACT(g_quic_close_sender, put_str,
+          fields_side_name(h->quic.close_sender), h->quic.close_seen)
+
+/* RFC 9000 §20.1, RFC 9368 §10.2; crypto errors named by their alert. */
+static bool g_quic_close_error(const struct handshake *h,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    static const char *const names[] = {
+        "NO_ERROR", "INTERNAL_ERROR", "CONNECTION_REFUSED",
+        "FLOW_CONTROL_ERROR", "STREAM_LIMIT_ERROR", "STREAM_STATE_ERROR",
+        "FINAL_SIZE_ERROR", "FRAME_ENCODING_ERROR",
+        "TRANSPORT_PARAMETER_ERROR", "CONNECTION_ID_LIMIT_ERROR",
+        "PROTOCOL_VIOLATION", "INVALID_TOKEN", "APPLICATION_ERROR",
+        "CRYPTO_BUFFER_EXCEEDED", "KEY_UPDATE_ERROR", "AEAD_LIMIT_REACHED",
+        "NO_VIABLE_PATH", "VERSION_NEGOTIATION_ERROR"};
+    uint64_t code = h->quic.close_error_code;
+    if (h->transport != HS_OVER_QUIC || !h->quic.close_seen)
+        return false;
+    if (h->quic.close_application)
+        return put_str(v, "application");
+    if (code < sizeof names / sizeof names[0])
+        return put_str(v, names[code]);
+    if (code >= 0x100 && code <= 0x1ff) {
+        char alert[24];
+        snprintf(scratch, len, "CRYPTO_ERROR(%s)",
+                 fields_alert_description((uint8_t)(code - 0x100), alert,
+                                          sizeof alert));
+        return put_str(v, scratch);
+    }
+    return put_str(v, hex_code((uint32_t)(code > 0xffffffffu ? 0xffffffffu
+                                                              : code),
+                               8, false, scratch, len));
+}
+
+static bool g_quic_close_reason(const struct handshake *h,
+                                struct field_value *v, char *scratch,
+                                size_t len)
+{
+    UNUSED_SCRATCH;
+    return h->transport == HS_OVER_QUIC && h->quic.close_seen &&
+           put_cstr_field(v, h->quic.close_reason,
+                          sizeof h->quic.close_reason);
+}
+
+DTLS_FACT(g_dtls_hvr, put_bool, h->dtls.hello_verify_request, true)
+DTLS_FACT(g_dtls_cookie_len, put_int,
+          h->dtls.hello_verify_request ? h->dtls.cookie_len : h->ch.cookie_len,
+          h->dtls.hello_verify_request || h->ch.cookie_len)
+DTLS_FACT(g_dtls_retransmissions, put_int, h->dtls.retransmissions, true)
+DTLS_FACT(g_dtls_fragmented, put_int, h->dtls.fragmented_messages, true)
+DTLS_FACT(g_dtls_stun, put_bool, h->dtls.stun, true)
+DTLS_FACT(g_dtls_unified, put_bool, h->dtls.unified_header, true)
+
+static bool g_icmp_unreachable(const struct handshake *h,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    UNUSED_SCRATCH;
+    switch ((enum icmp_unreach)h->icmp_unreach) {
+    case ICMP_UNREACH_NONE: return false;
+    case ICMP_UNREACH_PORT: return put_str(v, "port");
+    case ICMP_UNREACH_HOST: return put_str(v, "host");
+    case ICMP_UNREACH_NET: return put_str(v, "network");
+    case ICMP_UNREACH_PROHIBITED: return put_str(v, "prohibited");
+    case ICMP_UNREACH_OTHER: break;
+    }
+    return put_str(v, "other");
+}
 
 static size_t c_rules(const struct handshake *h)
 {
@@ -1748,9 +1915,11 @@ static const struct field_def field_table[] = {
     SCALAR("observer.ingress.interface.name", FT_STRING,
            "the interface captured on (live capture only)",
            g_observer_interface),
-    SCALAR("network.transport", FT_STRING, "always \"tcp\"", g_net_transport),
+    SCALAR("network.transport", FT_STRING,
+           "tcp, or udp (QUIC and DTLS)", g_net_transport),
     SCALAR("network.type", FT_STRING, "ipv4 or ipv6", g_net_type),
-    SCALAR("network.protocol", FT_STRING, "always \"tls\"", g_net_protocol),
+    SCALAR("network.protocol", FT_STRING,
+           "tls (over TCP), quic or dtls", g_protocol),
     SCALAR("network.community_id", FT_STRING,
            "Community ID v1 of the flow (--community-id-seed)",
            g_community_id),
@@ -2405,6 +2574,81 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.truncated", FT_BOOL,
            "a hello or alert list had more entries than tlsmon keeps",
            g_truncated),
+    SCALAR("tlsmon.protocol", FT_STRING,
+           "what carried the handshake: tls (over TCP), quic or dtls",
+           g_protocol),
+    SCALAR("tlsmon.quic.version", FT_STRING,
+           "QUIC version of the server's long headers (else the client's): "
+           "1, 2, draft-29, 2-draft, mvfst-27, T051 ... or hex",
+           g_quic_version),
+    SCALAR("tlsmon.quic.client_version", FT_STRING,
+           "QUIC version of the client's first Initial", g_quic_client_version),
+    SCALAR("tlsmon.quic.dcid", FT_STRING,
+           "the client's first Destination Connection ID, hex (the Initial "
+           "keys come from it)", g_quic_dcid),
+    SCALAR("tlsmon.quic.initial_decrypted", FT_BOOL,
+           "an Initial packet's protection came off (the hellos are wire "
+           "facts)", g_quic_initial_decrypted),
+    SCALAR("tlsmon.quic.version_negotiation", FT_BOOL,
+           "the server answered with a Version Negotiation packet",
+           g_quic_vn),
+    LIST("tlsmon.quic.server_versions", FT_STRING_LIST,
+         "versions the server listed in Version Negotiation",
+         c_quic_server_versions, i_quic_server_versions),
+    SCALAR("tlsmon.quic.retry", FT_BOOL,
+           "the server sent a Retry (address validation)", g_quic_retry),
+    SCALAR("tlsmon.quic.zero_rtt", FT_BOOL,
+           "the client sent 0-RTT packets", g_quic_zero_rtt),
+    SCALAR("tlsmon.quic.initial_packets.client", FT_INT,
+           "Initial packets from the client (retransmissions included)",
+           g_quic_initial_client),
+    SCALAR("tlsmon.quic.initial_packets.server", FT_INT,
+           "Initial packets from the server", g_quic_initial_server),
+    SCALAR("tlsmon.quic.handshake_packets.client", FT_INT,
+           "Handshake packets from the client (encrypted)",
+           g_quic_handshake_client),
+    SCALAR("tlsmon.quic.handshake_packets.server", FT_INT,
+           "Handshake packets from the server (encrypted)",
+           g_quic_handshake_server),
+    SCALAR("tlsmon.quic.short_header_packets.client", FT_INT,
+           "1-RTT (short header) packets from the client until the "
+           "decision", g_quic_short_client),
+    SCALAR("tlsmon.quic.short_header_packets.server", FT_INT,
+           "1-RTT packets from the server until the decision",
+           g_quic_short_server),
+    SCALAR("tlsmon.quic.close_error_code", FT_INT,
+           "error code of the CONNECTION_CLOSE read in an Initial packet "
+           "(0x100 + N is TLS alert N)", g_quic_close_code),
+    SCALAR("tlsmon.quic.close_error", FT_STRING,
+           "its name: NO_ERROR, CONNECTION_REFUSED, CRYPTO_ERROR(alert) ... "
+           "or application", g_quic_close_error),
+    SCALAR("tlsmon.quic.close_sender", FT_STRING,
+           "client or server, who sent that CONNECTION_CLOSE",
+           g_quic_close_sender),
+    SCALAR("tlsmon.quic.close_reason", FT_STRING,
+           "its reason phrase, printable", g_quic_close_reason),
+    SCALAR("tlsmon.quic.tcp_fallback", FT_BOOL,
+           "unanswered, and the client opened TCP to the same server within "
+           "10 s (QUIC blocked)", g_quic_tcp_fallback),
+    SCALAR("tlsmon.dtls.hello_verify_request", FT_BOOL,
+           "the server asked for a cookie (HelloVerifyRequest)", g_dtls_hvr),
+    SCALAR("tlsmon.dtls.cookie_length", FT_INT,
+           "length of that cookie (or of the one the ClientHello echoed)",
+           g_dtls_cookie_len),
+    SCALAR("tlsmon.dtls.retransmissions", FT_INT,
+           "flights sent again (each retransmitted flight counted once)",
+           g_dtls_retransmissions),
+    SCALAR("tlsmon.dtls.fragmented_messages", FT_INT,
+           "handshake messages that came in several fragments",
+           g_dtls_fragmented),
+    SCALAR("tlsmon.dtls.stun", FT_BOOL,
+           "STUN came first on the same 5-tuple (WebRTC)", g_dtls_stun),
+    SCALAR("tlsmon.dtls.unified_header", FT_BOOL,
+           "DTLS 1.3 encrypted records (unified header) were seen",
+           g_dtls_unified),
+    SCALAR("tlsmon.icmp.unreachable", FT_STRING,
+           "an ICMP unreachable for the server while it had not answered: "
+           "port, host, network, prohibited, other", g_icmp_unreachable),
     SCALAR("tlsmon.cause", FT_STRING,
            "primary cause (DIAGNOSES.md id) from the highest-severity "
            "matching rule; none when clean, unknown for an unexplained "

@@ -48,10 +48,10 @@ static uint64_t endpoint_hash(const uint8_t addr[16], uint16_t port)
 /* Same value from either direction: the two endpoint hashes are combined
  * with an order-free operation. */
 static uint32_t flow_hash(const uint8_t *a, uint16_t pa, const uint8_t *b,
-                          uint16_t pb, uint16_t vlan)
+                          uint16_t pb, uint16_t vlan, uint8_t proto)
 {
     uint64_t h = endpoint_hash(a, pa) + endpoint_hash(b, pb);
-    return (uint32_t)mix64(h ^ vlan);
+    return (uint32_t)mix64(h ^ vlan ^ ((uint64_t)proto << 16));
 }
 
 bool flow_table_init(struct flow_table *t, uint32_t buckets_log2)
@@ -111,7 +111,8 @@ static bool same_endpoints(const struct flow *f, const struct packet *p,
                            int *side)
 {
     uint16_t vlan = f->n_vlan ? f->vlan[0] : 0;
-    if (f->ip_version != p->ip_version || vlan != outer_vlan(p))
+    if (f->ip_version != p->ip_version || f->ip_proto != p->ip_proto ||
+        vlan != outer_vlan(p))
         return false;
     if (f->port[0] == p->sport && f->port[1] == p->dport &&
         memcmp(f->addr[0], p->src, 16) == 0 &&
@@ -184,7 +185,8 @@ static void grow(struct flow_table *t)
 struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
                          int *side, bool create)
 {
-    uint32_t h = flow_hash(p->src, p->sport, p->dst, p->dport, outer_vlan(p));
+    uint32_t h = flow_hash(p->src, p->sport, p->dst, p->dport, outer_vlan(p),
+                           p->ip_proto);
     for (struct flow *f = t->buckets[h & t->mask]; f; f = f->hash_next)
         if (f->hash == h && same_endpoints(f, p, side))
             return f;
@@ -201,6 +203,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
     }
     f->hash = h;
     f->ip_version = p->ip_version;
+    f->ip_proto = p->ip_proto;
     f->n_vlan = p->n_vlan;
     memcpy(f->vlan, p->vlan, sizeof(f->vlan));
     memcpy(f->addr[0], p->src, 16);
@@ -349,7 +352,8 @@ struct closed_flow *flow_closed_find(const struct flow_table *t,
 {
     if (t->closed_count == 0)
         return NULL;
-    uint32_t h = flow_hash(p->src, p->sport, p->dst, p->dport, outer_vlan(p));
+    uint32_t h = flow_hash(p->src, p->sport, p->dst, p->dport, outer_vlan(p),
+                           p->ip_proto);
     for (struct closed_flow *c = t->closed_buckets[h & t->closed_mask]; c;
          c = c->hash_next)
         if (c->hash == h && closed_matches(c, p))

@@ -1,6 +1,6 @@
-/* flow.h — the bidirectional flow table: one entry per TCP connection,
- * found from either direction by a symmetric hash of the 5-tuple plus the
- * outer VLAN. Entries sit on an LRU list by last activity so idle timeouts
+/* flow.h — the bidirectional flow table: one entry per TCP connection or
+ * UDP conversation, found from either direction by a symmetric hash of the
+ * 5-tuple plus the outer VLAN. Entries sit on an LRU list by last activity so idle timeouts
  * and memcap eviction always take the oldest idle flow first. The table only
  * stores; what a flow's end means is the pipeline's business. Entries and
  * the bucket array are charged to the pipeline's memcap. */
@@ -18,6 +18,8 @@
 struct memcap;
 struct tls_session;
 struct starttls;
+struct quic_conn;
+struct dtls_conn;
 
 enum flow_state {
     FLOW_ACTIVE = 0, /* handshake undecided: reassembled and dissected */
@@ -31,6 +33,7 @@ struct flow {
 
     /* Side 0 is the source of the first packet seen. */
     uint8_t ip_version;
+    uint8_t ip_proto;   /* 6 TCP, 17 UDP: part of the key */
     uint16_t vlan[PKT_MAX_VLANS];
     uint8_t n_vlan;
     uint8_t addr[2][16];
@@ -60,6 +63,11 @@ struct flow {
     size_t tls_bytes;        /* its memory, as last counted */
     /* Watching plaintext for a STARTTLS upgrade (before `tls` exists). */
     struct starttls *starttls;
+    /* UDP: the transport around the TLS session (one of them), or STUN
+     * packets counted while waiting for DTLS to start (WebRTC). */
+    struct quic_conn *quic;
+    struct dtls_conn *dtls;
+    uint16_t stun_packets;
     struct classify_state classify;
     /* nDPI's name for a server's first answer that was not TLS. */
     bool server_answer_seen;
@@ -114,7 +122,7 @@ void flow_table_free(struct flow_table *t);
  * (the memcap's reclaim) before the table is touched. */
 void flow_table_charge(struct flow_table *t, struct memcap *m);
 
-/* Find the flow of a TCP packet; *side tells which side sent it. With
+/* Find the flow of a TCP or UDP packet; *side tells which side sent it. With
  * `create`, a missing flow is made with the packet's source as side 0. */
 struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
                          int *side, bool create);

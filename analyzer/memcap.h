@@ -1,7 +1,8 @@
 /* memcap.h — the one memory budget of a pipeline (--memcap). Every buffer
  * that grows with what the traffic sends (flows, reassembly queues, TLS
  * records and handshake messages, certificate and OCSP copies, STARTTLS
- * buffers, nDPI's per-flow state) is charged here at the moment it grows,
+ * buffers, QUIC CRYPTO bytes held out of order, DTLS messages being
+ * rebuilt, nDPI's per-flow state) is charged here at the moment it grows,
  * at what it really costs (the allocation and the allocator's own header,
  * see memcap_cost), and released when it is freed.
  *

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../dissectors/dtls.h"
 #include "../dissectors/outcome.h"
+#include "../dissectors/quic.h"
 #include "../dissectors/starttls.h"
 #include "../dissectors/tls.h"
 #include "../dissectors/fingerprint.h"
@@ -40,6 +42,29 @@
  * its last ACKs, after both FINs or a RST. As Zeek's tcp_close_delay. */
 #define CLOSED_LINGER_US 5000000ULL
 
+/* A flow that opens with STUN is watched this many datagrams for a DTLS
+ * handshake (WebRTC) before it is let go. */
+#define STUN_WATCH_PACKETS 64
+
+/* QUIC blocked: a client whose Initials went unanswered and that reached
+ * the same server over TCP within this long after its last one fell back.
+ * Browsers fall back within a few seconds. */
+#define QUIC_FALLBACK_US (10ULL * 1000000ULL)
+
+/* Recent connection attempts (TCP SYNs, QUIC clients' first Initials) by
+ * client, server address and port and protocol, for those checks: one
+ * slot per hash (a collision forgets the older), each the first and last
+ * attempt of a burst. Fixed size, part of the pipeline. */
+#define CONN_STARTS 1024
+#define CONN_BURST_GAP_US (60ULL * 1000000ULL)
+
+struct conn_start {
+    uint8_t client[16], server[16];
+    uint16_t port;
+    uint8_t proto;
+    uint64_t first_us, last_us;
+};
+
 
 struct pipeline {
     struct pipeline_config cfg;
@@ -61,6 +86,7 @@ struct pipeline {
     uint64_t next_expiry_us;
     struct stream_limits limits;
     struct tls_limits tls_limits;
+    struct tls_limits udp_tls_limits; /* the same without the key log */
     struct x509_stage *x509;
     struct server_profiles *profiles;
     struct alert_flood *flood;
@@ -76,6 +102,7 @@ struct pipeline {
     size_t worker;
     uint64_t order_major, order_minor;
     bool order_by_age;
+    struct conn_start conn_starts[CONN_STARTS];
 };
 
 static bool reclaim_memory(void *ctx, uint64_t need);
@@ -149,6 +176,10 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
     p->tls_limits.max_handshake_msg = cfg->max_handshake_msg;
     p->tls_limits.keylog = cfg->keylog;
     p->tls_limits.memcap = &p->budget;
+    /* Key logs open TLS records; QUIC and DTLS protect theirs otherwise
+     * (packet numbers, epochs), which tls_decrypt.c does not do. */
+    p->udp_tls_limits = p->tls_limits;
+    p->udp_tls_limits.keylog = NULL;
     return p;
 }
 
@@ -181,11 +212,78 @@ static void classify_stop(struct pipeline *p, struct flow *f, bool conclude)
         classify_release(p->classifier, &f->classify);
 }
 
+static uint32_t start_slot(const uint8_t client[16], const uint8_t server[16],
+                           uint16_t port, uint8_t proto)
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ client[i]) * 16777619u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ server[i]) * 16777619u;
+    h = (h ^ port) * 16777619u;
+    h = (h ^ proto) * 16777619u;
+    return h & (CONN_STARTS - 1);
+}
+
+static bool same_start(const struct conn_start *t, const uint8_t client[16],
+                       const uint8_t server[16], uint16_t port, uint8_t proto)
+{
+    return t->port == port && t->proto == proto &&
+           memcmp(t->client, client, 16) == 0 &&
+           memcmp(t->server, server, 16) == 0;
+}
+
+/* A client opened a connection: this packet is its first (a TCP SYN, a
+ * QUIC Initial that started a flow). */
+static void note_conn_start(struct pipeline *p, const struct packet *pkt)
+{
+    struct conn_start *t = &p->conn_starts[start_slot(
+        pkt->src, pkt->dst, pkt->dport, pkt->ip_proto)];
+    if (!same_start(t, pkt->src, pkt->dst, pkt->dport, pkt->ip_proto) ||
+        pkt->ts_us > t->last_us + CONN_BURST_GAP_US) {
+        memcpy(t->client, pkt->src, 16);
+        memcpy(t->server, pkt->dst, 16);
+        t->port = pkt->dport;
+        t->proto = pkt->ip_proto;
+        t->first_us = pkt->ts_us;
+    }
+    t->last_us = pkt->ts_us;
+}
+
+/* Did `client` open a `proto` connection to server:port between from and
+ * to? */
+static bool conn_started_between(const struct pipeline *p,
+                                 const uint8_t client[16],
+                                 const uint8_t server[16], uint16_t port,
+                                 uint8_t proto, uint64_t from_us,
+                                 uint64_t to_us)
+{
+    const struct conn_start *t =
+        &p->conn_starts[start_slot(client, server, port, proto)];
+    return t->last_us && same_start(t, client, server, port, proto) &&
+           t->first_us <= to_us && t->last_us >= from_us;
+}
+
+/* QUIC that the server never answered, and the same client reaching the
+ * same server over TCP right after: UDP is blocked on the way. */
+static void check_quic_fallback(const struct pipeline *p, struct handshake *h)
+{
+    if (h->transport != HS_OVER_QUIC || h->packets[TLS_SIDE_SERVER] != 0 ||
+        h->outcome == OUTCOME_ESTABLISHED || h->icmp_unreach)
+        return;
+    h->quic.tcp_fallback =
+        conn_started_between(p, h->client.addr, h->server.addr,
+                             h->server.port, 6, h->flow_start_us,
+                             h->flow_end_us + QUIC_FALLBACK_US);
+}
+
 /* Copy what the flow knows into the record, then hand it to every output. */
 static void emit(struct pipeline *p, struct flow *f)
 {
     struct handshake *h = tls_record(f->tls);
     int cs = tls_client_side(f->tls);
+    if (cs < 0 && f->quic)
+        cs = quic_client_side(f->quic);
     if (cs < 0)
         cs = f->syn_client_side >= 0 ? f->syn_client_side : 0;
     int ss = 1 - cs;
@@ -225,6 +323,7 @@ static void emit(struct pipeline *p, struct flow *f)
     str_copy(h->ndpi_server_name, sizeof(h->ndpi_server_name),
              f->classify.result.server_name);
     h->ndpi_tls_version = f->classify.result.tls_version;
+    check_quic_fallback(p, h);
     fingerprint_compute(h);
     community_id_compute(h, p->cfg.community_id_seed);
     x509_analyze_handshake(p->x509, h);
@@ -278,6 +377,10 @@ static void starttls_drop(struct pipeline *p, struct flow *f)
 static void release_reading_state(struct pipeline *p, struct flow *f)
 {
     starttls_drop(p, f);
+    quic_conn_free(f->quic);
+    f->quic = NULL;
+    dtls_conn_free(f->dtls);
+    f->dtls = NULL;
     for (int s = 0; s < 2; s++) {
         p->stats.tcp_gaps += f->stream[s].gaps;
         p->stats.tcp_gap_bytes += f->stream[s].gap_bytes;
@@ -320,13 +423,32 @@ static void bypass(struct pipeline *p, struct flow *f)
     f->state = FLOW_BYPASS;
 }
 
+/* A QUIC client that got a Version Negotiation and started over: ngtcp2
+ * (and others) do it from a new socket, so the new attempt is another
+ * flow to the same server. */
+static bool quic_started_again(const struct pipeline *p, const struct flow *f)
+{
+    int cs = quic_client_side(f->quic);
+    if (cs < 0)
+        return false;
+    return conn_started_between(p, f->addr[cs], f->addr[1 - cs],
+                                f->port[1 - cs], 17, f->first_ts_us + 1,
+                                f->last_ts_us + QUIC_FALLBACK_US);
+}
+
 /* The flow will see no more packets: deliver what reassembly holds, decide
  * the handshake with `why` (or stop watching a decided one), report it,
  * and drop the flow. */
 static void end_flow(struct pipeline *p, struct flow *f, enum hs_ended_by why)
 {
+    if (f->state == FLOW_ACTIVE && f->quic) {
+        if (quic_started_again(p, f))
+            quic_client_started_again(f->quic);
+        quic_finish(f->quic, why, p->now_us);
+    }
     if ((f->state == FLOW_ACTIVE || f->capped) && f->tls &&
-        !tls_done(f->tls) && !tls_not_a_tls_flow(f->tls))
+        !tls_done(f->tls) && !tls_not_a_tls_flow(f->tls) &&
+        (!f->quic || quic_reportable(f->quic)))
         tls_finish(f->tls, why, p->now_us);
     if (f->tls && !f->emitted && tls_decided(f->tls))
         emit(p, f);
@@ -348,7 +470,9 @@ struct sink_ctx {
 
 static bool start_tls_session(struct pipeline *p, struct flow *f, int guess)
 {
-    f->tls = tls_session_new(&p->tls_limits, guess);
+    f->tls = tls_session_new(f->ip_proto == 17 ? &p->udp_tls_limits
+                                               : &p->tls_limits,
+                             guess);
     if (!f->tls)
         return false;
     p->stats.flows_tls++;
@@ -648,9 +772,38 @@ static void note_server_answer(struct pipeline *p, struct flow *f, int side,
     str_copy(f->server_answer, sizeof(f->server_answer), r.protocol);
 }
 
+/* A packet of a flow: its activity, its counts, and, when it opened the
+ * flow, the flow's id (tlsmon.flow_id). The flow is the one being read from
+ * now on: reclaiming memory for it never ends it. */
+static void count_packet(struct pipeline *p, struct flow *f, int side,
+                         const struct packet *pkt, bool is_new)
+{
+    if (is_new)
+        f->id = p->frame_external ? p->frame_no
+                                  : p->id_first + (p->frame_no - 1) * p->id_step;
+    flow_touch(&p->flows, f, pkt->ts_us);
+    f->last_frame = p->frame_no;
+    f->packets[side]++;
+    f->bytes[side] += pkt->l3_len;
+    p->current = f;
+}
+
+/* nDPI's look at one packet of the flow. nDPI cannot be refused memory:
+ * room for what one packet may make it take is made first. */
+static void classify_flow_packet(struct pipeline *p, struct flow *f,
+                                 const struct packet *pkt)
+{
+    memcap_reserve(&p->budget,
+                   classify_growth_bound(&f->classify, pkt->l3_len));
+    classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
+                    pkt->ts_us);
+    memcap_enforce(&p->budget);
+}
+
 static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 {
     int side;
+    bool is_new = false;
     struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
     if (!f) {
         /* A late packet of a connection that ended is its own, not a new
@@ -671,16 +824,10 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         f = flow_lookup(&p->flows, pkt, &side, true);
         if (!f)
             return; /* out of memory: the packet is lost (memcap_refused) */
+        is_new = true;
         p->stats.flows++;
-        f->id = p->frame_external
-                    ? p->frame_no
-                    : p->id_first + (p->frame_no - 1) * p->id_step;
     }
-    flow_touch(&p->flows, f, pkt->ts_us);
-    f->last_frame = p->frame_no;
-    f->packets[side]++;
-    f->bytes[side] += pkt->l3_len;
-    p->current = f;
+    count_packet(p, f, side, pkt, is_new);
 
     bool closing = false;
     if (f->state == FLOW_BYPASS) {
@@ -696,15 +843,8 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 
     /* nDPI starts at the first payload: a flow that never carries any (a
      * SYN scan, a flood) costs no nDPI state. */
-    if (!f->classify.done && (pkt->payload_len > 0 || f->classify.ndpi)) {
-        /* nDPI cannot be refused memory: room for what one packet may
-         * make it take is made first. */
-        memcap_reserve(&p->budget,
-                       classify_growth_bound(&f->classify, pkt->l3_len));
-        classify_packet(p->classifier, &f->classify, pkt->l3, pkt->l3_len,
-                        pkt->ts_us);
-        memcap_enforce(&p->budget);
-    }
+    if (!f->classify.done && (pkt->payload_len > 0 || f->classify.ndpi))
+        classify_flow_packet(p, f, pkt);
 
     if (pkt->payload_len > 0)
         note_server_answer(p, f, side, pkt);
@@ -714,9 +854,10 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 
     if (pkt->tcp_flags & TCPF_SYN) {
         f->syn_seen = true;
-        if (!(pkt->tcp_flags & TCPF_ACK))
+        if (!(pkt->tcp_flags & TCPF_ACK)) {
             f->syn_client_side = (int8_t)side;
-        else if (f->syn_client_side < 0)
+            note_conn_start(p, pkt);
+        } else if (f->syn_client_side < 0)
             f->syn_client_side = (int8_t)(1 - side);
         tcp_stream_syn(&f->stream[side], pkt->seq);
         flow_note_syn(f, side, pkt->wscale);
@@ -784,6 +925,189 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     track_memory_peak(p);
 }
 
+/* ---- UDP: QUIC, DTLS, STUN before DTLS ---- */
+
+/* What a UDP flow's first datagram starts: a QUIC or DTLS handshake (and
+ * which side began it), STUN that WebRTC follows with DTLS, or nothing
+ * tlsmon reads. */
+enum udp_start { UDP_NOTHING, UDP_QUIC, UDP_DTLS, UDP_STUN };
+
+static enum udp_start udp_sniff(const struct packet *pkt, bool *sender_client,
+                                bool *starts)
+{
+    *sender_client = true;
+    *starts = true;
+    switch (quic_sniff(pkt->payload, pkt->payload_len)) {
+    case QUIC_SNIFF_CLIENT:
+        return UDP_QUIC;
+    case QUIC_SNIFF_SERVER:
+        *sender_client = false;
+        *starts = false;
+        return UDP_QUIC;
+    case QUIC_SNIFF_OTHER: /* mid-connection: no hello to report on */
+    case QUIC_SNIFF_NO:
+        break;
+    }
+    switch (dtls_sniff(pkt->payload, pkt->payload_len)) {
+    case DTLS_SNIFF_CLIENT_HELLO:
+        return UDP_DTLS;
+    case DTLS_SNIFF_SERVER_HELLO:
+        *sender_client = false;
+        *starts = false;
+        return UDP_DTLS;
+    case DTLS_SNIFF_STUN:
+        return UDP_STUN;
+    case DTLS_SNIFF_OTHER:
+    case DTLS_SNIFF_NO:
+        break;
+    }
+    return UDP_NOTHING;
+}
+
+/* The TLS session of a QUIC or DTLS flow and the transport around it. */
+static bool start_udp_session(struct pipeline *p, struct flow *f,
+                              enum udp_start kind, bool after_stun)
+{
+    if (!start_tls_session(p, f, f->syn_client_side))
+        return false;
+    if (kind == UDP_QUIC)
+        f->quic = quic_conn_new(f->tls, f->syn_client_side, &p->budget);
+    else
+        f->dtls = dtls_conn_new(f->tls, p->cfg.max_handshake_msg,
+                                f->syn_client_side, &p->budget);
+    if (!f->quic && !f->dtls)
+        return false;
+    tls_record(f->tls)->dtls.stun = after_stun;
+    return true;
+}
+
+/* A STUN flow, watched for the DTLS handshake WebRTC runs after it on the
+ * same 5-tuple. Returns the kind of datagram to go on with, or nothing. */
+static enum udp_start watch_stun(struct flow *f, int side,
+                                 const struct packet *pkt)
+{
+    bool client, starts;
+    enum udp_start k = udp_sniff(pkt, &client, &starts);
+    if (k == UDP_DTLS) {
+        f->syn_client_side = (int8_t)(client ? side : 1 - side);
+        return UDP_DTLS;
+    }
+    if (++f->stun_packets >= STUN_WATCH_PACKETS)
+        f->state = FLOW_BYPASS; /* STUN alone, or something else: let go */
+    return UDP_NOTHING;
+}
+
+/* A QUIC client that gave up on a server that never answered may try TCP
+ * next (QUIC blocked): its record waits for the flow's end, when the TCP
+ * attempt, if any, has been seen. It holds the record meanwhile, not its
+ * packets: datagrams after the decision are not read. */
+static bool awaits_fallback(const struct flow *f)
+{
+    if (!f->quic)
+        return false;
+    int cs = quic_client_side(f->quic);
+    return cs >= 0 && f->packets[1 - cs] == 0 &&
+           !tls_record(f->tls)->icmp_unreach;
+}
+
+static void udp_packet(struct pipeline *p, const struct packet *pkt)
+{
+    int side;
+    bool is_new = false, sender_client = true, starts = true;
+    enum udp_start kind = UDP_NOTHING;
+    struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
+
+    if (!f) {
+        kind = udp_sniff(pkt, &sender_client, &starts);
+        if (kind == UDP_NOTHING) {
+            p->stats.packets_ignored++;
+            p->stats.ignored_udp++;
+            return;
+        }
+        f = flow_lookup(&p->flows, pkt, &side, true);
+        if (!f)
+            return; /* out of memory: the packet is lost */
+        is_new = true;
+        p->stats.flows++;
+        f->syn_seen = starts;
+        if (kind != UDP_STUN)
+            f->syn_client_side = (int8_t)(sender_client ? side : 1 - side);
+        if (kind == UDP_QUIC && starts)
+            note_conn_start(p, pkt);
+    }
+    count_packet(p, f, side, pkt, is_new);
+    if (f->state == FLOW_BYPASS) {
+        p->current = NULL;
+        return;
+    }
+    if (!f->classify.done && pkt->payload_len > 0)
+        classify_flow_packet(p, f, pkt);
+
+    if (!f->tls) {
+        bool after_stun = kind == UDP_STUN || f->stun_packets > 0;
+        if (kind == UDP_STUN || (!is_new && kind == UDP_NOTHING))
+            kind = watch_stun(f, side, pkt);
+        if (kind == UDP_NOTHING) {
+            if (f->state == FLOW_BYPASS)
+                classify_stop(p, f, false);
+            p->current = NULL;
+            return;
+        }
+        if (after_stun)
+            f->syn_seen = true;
+        if (!start_udp_session(p, f, kind, after_stun)) {
+            bypass(p, f);
+            p->current = NULL;
+            return;
+        }
+    }
+    /* Bytes the snaplen cut: a frame's missing tail is its payload's. */
+    uint32_t cut = pkt->payload_truncated ? pkt->wire_len - pkt->cap_len : 0;
+    if (f->quic)
+        quic_datagram(f->quic, side, pkt->payload, pkt->payload_len, cut,
+                      pkt->ts_us);
+    else if (f->dtls)
+        dtls_datagram(f->dtls, side, pkt->payload, pkt->payload_len, cut,
+                      pkt->ts_us);
+    if (tls_decided(f->tls) && !awaits_fallback(f))
+        bypass(p, f);
+    memcap_enforce(&p->budget);
+    p->current = NULL;
+    track_memory_peak(p);
+}
+
+/* An ICMP destination unreachable quoting a datagram of a flow: when the
+ * server is what could not be reached and it never answered, that is how
+ * the handshake ended. */
+static void icmp_packet(struct pipeline *p, const struct packet *pkt)
+{
+    int side;
+    struct flow *f = flow_lookup(&p->flows, pkt, &side, false);
+    if (!f || !f->tls || f->state != FLOW_ACTIVE) {
+        p->stats.packets_ignored++;
+        p->stats.ignored_icmp++;
+        return;
+    }
+    int cs = tls_client_side(f->tls);
+    if (cs < 0)
+        cs = f->syn_client_side;
+    if (side != cs) {
+        /* The client is gone (its port closed): not why it failed. */
+        p->stats.packets_ignored++;
+        p->stats.ignored_icmp++;
+        return;
+    }
+    struct handshake *h = tls_record(f->tls);
+    if (tls_decided(f->tls) || f->packets[1 - side] != 0) {
+        p->stats.packets_ignored++; /* the server had answered: a stray */
+        p->stats.ignored_icmp++;
+        return;
+    }
+    h->icmp_unreach = (uint8_t)pkt->icmp_unreach;
+    outcome_failed(h, ENDED_ICMP, TLS_SIDE_SERVER, pkt->ts_us);
+    bypass(p, f);
+}
+
 void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
                     uint32_t cap_len, uint32_t wire_len, uint64_t ts_us)
 {
@@ -806,15 +1130,27 @@ void pipeline_frame(struct pipeline *p, int linktype, const uint8_t *frame,
                                           cap_len, wire_len, ts_us, &pkt);
     switch (st) {
     case DECODE_OK:
-        if (pkt.ip_proto == 6)
+        if (pkt.icmp_unreach) {
+            icmp_packet(p, &pkt);
+        } else if (pkt.ip_proto == 6) {
             tcp_packet(p, &pkt);
-        else
+        } else if (pkt.ip_proto == 17) {
+            udp_packet(p, &pkt);
+        } else {
             p->stats.packets_ignored++;
+            p->stats.ignored_other_ip++;
+        }
         break;
     case DECODE_HELD:
         break;
     case DECODE_IGNORED:
         p->stats.packets_ignored++;
+        if (pkt.ip_version == 0)
+            p->stats.ignored_not_ip++;
+        else if (pkt.ip_proto == 1 || pkt.ip_proto == 58)
+            p->stats.ignored_icmp++;
+        else
+            p->stats.ignored_other_ip++;
         break;
     case DECODE_MALFORMED:
     case DECODE_UNSUPPORTED_LINK:

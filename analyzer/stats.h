@@ -14,7 +14,12 @@ struct run_stats {
     uint64_t files_failed;     /* could not be opened or broke mid-way */
     uint64_t packets;          /* frames read */
     uint64_t bytes;            /* frame bytes on the wire */
-    uint64_t packets_ignored;  /* not TCP/UDP over IP */
+    uint64_t packets_ignored;  /* nothing tlsmon analyzes; by kind: */
+    uint64_t ignored_not_ip;   /*   not IP (ARP, LLDP, STP ...) */
+    uint64_t ignored_icmp;     /*   ICMP naming no open handshake */
+    uint64_t ignored_udp;      /*   UDP that is not QUIC, DTLS or STUN */
+    uint64_t ignored_other_ip; /*   other IP protocols, IPv6 fragments,
+                                    tunnels nested too deep */
     uint64_t packets_malformed;
     uint64_t packets_truncated;/* snaplen shorter than the frame */
     uint64_t packets_too_deep; /* more nested layers than decode follows */

@@ -547,6 +547,10 @@ void run_stats_add(struct run_stats *t, const struct run_stats *s)
     t->packets += s->packets;
     t->bytes += s->bytes;
     t->packets_ignored += s->packets_ignored;
+    t->ignored_not_ip += s->ignored_not_ip;
+    t->ignored_icmp += s->ignored_icmp;
+    t->ignored_udp += s->ignored_udp;
+    t->ignored_other_ip += s->ignored_other_ip;
     t->packets_malformed += s->packets_malformed;
     t->packets_truncated += s->packets_truncated;
     t->packets_too_deep += s->packets_too_deep;

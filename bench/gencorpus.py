@@ -3,7 +3,11 @@
 
 Each TCP connection in captures/*.pcap (made with real TLS stacks on
 loopback) becomes a template: the ordered list of what each side sent, with
-flags and payload. A corpus is many copies of the templates with fresh
+flags and payload. Each QUIC conversation (UDP port 443 of the quic-*
+captures, ngtcp2's client and server) becomes one too: its datagrams as
+sent, replayed with fresh addresses and ports (the Initial keys come from
+the connection IDs inside, so every copy is opened again, as a new
+connection would be). A corpus is many copies of the templates with fresh
 addresses, ports and initial sequence numbers, payload re-cut to an MSS of
 1448 (TCP timestamps option: 1500-byte IP packets, 1514-byte frames),
 sequence and acknowledgment numbers recomputed, and the connections merged
@@ -11,6 +15,7 @@ in time like a busy link. Checksums are left zero: none of the tools timed
 verifies them. A fixed seed makes the same file every time.
 
   gencorpus.py --kind handshake --connections 100000 -o out.pcap
+  gencorpus.py --kind handshake --quic-share 0.2 --connections 100000 -o out.pcap
   gencorpus.py --kind bulk --connections 1000 --bulk-bytes 1500000 -o out.pcap
 """
 
@@ -109,6 +114,72 @@ def parse_templates(paths):
     return templates
 
 
+def parse_quic_templates(paths):
+    """Each UDP port 443 conversation of each quic-* file -> (name, events);
+    an event is (from_client, datagram payload). The client is the sender
+    of the first datagram."""
+    templates = []
+    for path in paths:
+        with open(path, "rb") as f:
+            buf = f.read()
+        if len(buf) < 24 or struct.unpack_from("<I", buf, 20)[0] != 1:
+            continue
+        conns, order = {}, []
+        off = 24
+        while off + 16 <= len(buf):
+            caplen = struct.unpack_from("<I", buf, off + 8)[0]
+            pkt = buf[off + 16: off + 16 + caplen]
+            off += 16 + caplen
+            if len(pkt) < 42 or struct.unpack_from("!H", pkt, 12)[0] != 0x0800 \
+                    or pkt[23] != 17:
+                continue
+            ihl = (pkt[14] & 15) * 4
+            src, dst = pkt[26:30], pkt[30:34]
+            sport, dport, ulen = struct.unpack_from("!HHH", pkt, 14 + ihl)
+            if 443 not in (sport, dport):
+                continue
+            payload = bytes(pkt[14 + ihl + 8: 14 + ihl + ulen])
+            a, b = (src, sport), (dst, dport)
+            key = (a, b) if (a, b) < (b, a) else (b, a)
+            if key not in conns:
+                conns[key] = (a, [])
+                order.append(key)
+            client, events = conns[key]
+            events.append(((src, sport) == client, payload))
+        base = os.path.basename(path)[:-5]
+        for i, key in enumerate(order):
+            templates.append((f"{base}#{i}", conns[key][1]))
+    return templates
+
+
+def quic_connection(events, idx, start_ns, rng):
+    """Frames of one QUIC conversation instance, as (ts_ns, bytes)."""
+    cip = struct.pack("!BBBB", 10, 128 | ((idx >> 16) & 127), (idx >> 8) & 255,
+                      idx & 255)
+    sip = struct.pack("!BBBB", 172, 17, rng.randrange(256), rng.randrange(1, 255))
+    cport = 1024 + rng.randrange(64000)
+    eth_c = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00"
+    eth_s = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00"
+    ts, last_dir, ipid = start_ns, None, rng.randrange(65536)
+    for from_client, payload in events:
+        if last_dir is not None:
+            ts += GAP_NS if from_client == last_dir else RTT_NS // 2
+        last_dir = from_client
+        udp = struct.pack("!HHHH", cport if from_client else 443,
+                          443 if from_client else cport, 8 + len(payload), 0)
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(payload),
+                         ipid & 0xFFFF, 0x4000, 64, 17, 0,
+                         cip if from_client else sip, sip if from_client else cip)
+        ipid += 1
+        yield ts, (eth_c if from_client else eth_s) + ip + udp + payload
+
+
+def quic_established_like(name):
+    return not any(w in name for w in ("mismatch", "untrusted", "expired",
+                                       "wrong-name", "required", "no-server",
+                                       "silent", "blocked"))
+
+
 def has_close(events):
     return any(f & (FIN | RST) for _, f, _ in events)
 
@@ -204,6 +275,11 @@ def main():
     ap.add_argument("--bulk-bytes", type=int, default=1_500_000)
     ap.add_argument("--captures", default=os.path.join(os.path.dirname(__file__), "..", "captures"))
     ap.add_argument("--seed", type=int, default=8)
+    ap.add_argument("--quic-share", type=float, default=0.0,
+                    help="fraction of the connections that are QUIC (handshake kind)")
+    ap.add_argument("--quic-tail", type=int, default=0,
+                    help="1-RTT datagrams (1200 bytes, 7 from the server to 1 "
+                         "from the client) appended to each QUIC conversation")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
 
@@ -224,6 +300,21 @@ def main():
         templates = [(n, bulk_events(ev, args.bulk_bytes, bulk_rng)) for n, ev in templates]
 
     picks = rng.choices(range(len(templates)), weights=weights, k=args.connections)
+    quic = []
+    if args.kind == "handshake" and args.quic_share > 0:
+        quic = parse_quic_templates(sorted(glob.glob(os.path.join(args.captures, "quic-*.pcap"))))
+        if not quic:
+            sys.exit("gencorpus: no QUIC templates found")
+        qweights = [4 if quic_established_like(n) else 1 for n, _ in quic]
+        if args.quic_tail:
+            trng = random.Random(args.seed + 3)
+            tail = [(i % 8 == 7, b"\x41" + trng.randbytes(1199))
+                    for i in range(args.quic_tail)]
+            quic = [(n, ev + tail) for n, ev in quic]
+        qrng = random.Random(args.seed + 2)
+        for i in range(len(picks)):
+            if qrng.random() < args.quic_share:
+                picks[i] = -1 - qrng.choices(range(len(quic)), weights=qweights)[0]
     heap = []
     t0 = 1_700_000_000 * 1_000_000_000
     start = t0
@@ -246,7 +337,10 @@ def main():
                 nxt = next(gen, None)
                 if nxt is not None:
                     heapq.heappush(heap, (nxt[0], i, nxt[1], gen))
-            gen = connection(templates[tpl][1], idx + 1, start, rng)
+            if tpl < 0:
+                gen = quic_connection(quic[-1 - tpl][1], idx + 1, start, rng)
+            else:
+                gen = connection(templates[tpl][1], idx + 1, start, rng)
             ts, frame = next(gen)
             heapq.heappush(heap, (ts, idx, frame, gen))
         while heap:
@@ -257,7 +351,8 @@ def main():
             if nxt is not None:
                 heapq.heappush(heap, (nxt[0], i, nxt[1], gen))
     print(f"{args.output}: {args.connections} connections, {packets} packets, "
-          f"{os.path.getsize(args.output)} bytes, {len(templates)} templates")
+          f"{os.path.getsize(args.output)} bytes, {len(templates)} templates"
+          + (f", {len(quic)} QUIC templates" if quic else ""))
 
 
 if __name__ == "__main__":

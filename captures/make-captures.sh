@@ -14,7 +14,8 @@
 #   scenario      capture names without .pcap (default: all)
 #
 # Needs: root, iproute2, ethtool, tcpdump, openssl, gnutls-bin, curl, python3,
-# faketime;
+# faketime; for the quic-* scenarios ngtcp2-client, ngtcp2-server, gcc and
+# libgnutls28-dev (a small LD_PRELOAD shim, quicshim.c, is built);
 # tshark (optional) for the self-checks after each capture; for the starttls-*
 # scenarios also postfix, dovecot-imapd, dovecot-pop3d, vsftpd, prosody,
 # slapd, ldap-utils, postgresql, mariadb-server and mariadb-client (their
@@ -282,18 +283,19 @@ wait_listen() { # PORT
 CAP_PID=
 CAP_NAME=
 CAP_PORT=
-capture_start() { # NAME PORT [NAMESPACE IFACE]
+capture_start() { # NAME PORT [NAMESPACE IFACE]   (CAP_FILTER: tcp port PORT)
     CAP_NAME=$1
     CAP_PORT=$2
     local cap_ns=${3:-$NS} cap_if=${4:-lo}
     CAP_DECODE_AS=1
     keylog_off
+    CAP_KEYLOG=
     rm -f "$WORK/$1.pcap" "$WORK/$1.tcpdump"
     # Started directly (not through a shell function) so that $! is tcpdump
     # itself: ip netns exec execs it. --immediate-mode: without it libpcap
     # hands packets over in blocks and a SIGINT loses the last block.
     ip netns exec "$cap_ns" tcpdump -i "$cap_if" -U --immediate-mode -Z root -w "$WORK/$1.pcap" \
-        "tcp port $2" 2>"$WORK/$1.tcpdump" &
+        "${CAP_FILTER:-tcp port $2}" 2>"$WORK/$1.tcpdump" &
     CAP_PID=$!
     PIDS+=("$CAP_PID")
     local i
@@ -325,7 +327,12 @@ command -v tshark >/dev/null && HAVE_TSHARK=1
 # plaintext protocol must find the upgrade itself.
 count_frames() { # DISPLAY-FILTER
     local out da=()
-    [ "${CAP_DECODE_AS:-1}" -eq 1 ] && da=(-d "tcp.port==$CAP_PORT,tls")
+    [ "${CAP_DECODE_AS:-1}" = 1 ] && da=(-d "tcp.port==$CAP_PORT,tls")
+    # QUIC and DTLS scenarios (UDP): DTLS is not on a port tshark knows;
+    # a key log lets tshark read what the handshake encrypted.
+    [ "${CAP_DECODE_AS:-1}" = dtls ] && da=(-d "udp.port==$CAP_PORT,dtls")
+    [ "${CAP_DECODE_AS:-1}" = quic ] && da=(-d "udp.port==$CAP_PORT,quic")
+    [ -n "${CAP_KEYLOG:-}" ] && da+=(-o "tls.keylog_file:$CAP_KEYLOG")
     out=$(tshark -r "$HERE/$CAP_NAME.pcap" "${da[@]}" \
         -Y "$1" 2>"$WORK/tshark.err") ||
         die "$CAP_NAME: tshark failed on: $1: $(grep -v 'Running as user' "$WORK/tshark.err")"
@@ -3097,6 +3104,577 @@ CERT_SCENARIOS=(cert-wildcard cert-wildcard-mismatch cert-ip-san
      cert-out-of-order cert-rsa1024 cert-sha1 cert-ecdsa-tls12
      cert-big-chain cert-mtls cert-client-clock cert-not-yet-valid)
 
+# ---------------------------------------------------------------------------
+# QUIC and DTLS (issue 20): handshakes over UDP. QUIC with ngtcp2's example
+# HTTP/3 client and server (GnuTLS backend), on UDP 443; DTLS with OpenSSL
+# and GnuTLS, on UDP 4433. The captures take UDP, ICMP (port unreachable)
+# and, for the fallback scenario, TCP on the port.
+#
+# ngtcp2's client never verifies the server and sends "localhost" as SNI
+# for an address: quicshim.c (LD_PRELOAD) has GnuTLS verify the chain
+# against our root for server.test, sends server.test, and can replace the
+# ALPN list. Its key log (SSLKEYLOGFILE, GnuTLS) lets tshark read the
+# encrypted Handshake packets in the self-checks, so what tlsmon infers
+# from packet shapes there (a client's close, a server's refusal) is checked
+# against what the packets really carried.
+
+QUIC_FILTER="udp port 443 or icmp or icmp6"
+DTLS_PORT=4433
+DTLS_FILTER="udp port $DTLS_PORT or icmp or icmp6"
+
+wait_listen_udp() { # PORT
+    local i
+    for i in $(seq 1 100); do
+        if in_ns ss -Hlun "sport = :$1" | grep -q .; then return 0; fi
+        sleep 0.05
+    done
+    die "nothing listening on UDP port $1"
+}
+
+udp_server_start() { # PORT command...
+    local port=$1
+    shift
+    ip netns exec "$NS" "$@" >"$WORK/$CAP_NAME.server" 2>&1 &
+    SRV_PID=$!
+    PIDS+=("$SRV_PID")
+    wait_listen_udp "$port"
+}
+
+QUICSHIM=
+quic_prepare() {
+    [ -n "$QUICSHIM" ] && return 0
+    command -v gtlsclient >/dev/null && command -v gtlsserver >/dev/null ||
+        die "missing ngtcp2-client / ngtcp2-server"
+    QUICSHIM=$WORK/quicshim.so
+    cc -shared -fPIC -O2 -Wall -o "$QUICSHIM" "$HERE/quicshim.c" -ldl ||
+        die "cannot build quicshim.so (gcc, libgnutls28-dev)"
+    mkdir -p "$WORK/htdocs"
+    echo "hello over QUIC" >"$WORK/htdocs/index.html"
+}
+
+quic_capture_start() { # NAME [FILTER]
+    quic_prepare
+    CAP_FILTER=${2:-$QUIC_FILTER} capture_start "$1" 443
+    CAP_DECODE_AS=0
+    CAP_KEYLOG=$WORK/$1.keys
+    rm -f "$CAP_KEYLOG"
+}
+
+quic_server_start() { # LEAF [gtlsserver options]
+    local leaf=$1
+    shift
+    udp_server_start 443 gtlsserver --no-quic-dump --no-http-dump \
+        -d "$WORK/htdocs" "$@" 127.0.0.1 443 "$CERTS/$leaf.key" \
+        "$CERTS/$leaf-chain.pem"
+}
+
+# quic_client pass|fail [VAR=value ...] [gtlsclient options]: the client
+# verifies server.test against our root unless QUICSHIM_* say otherwise.
+# It does not exit by itself after a failure: `timeout` ends it.
+quic_client() {
+    local want=$1 log
+    shift
+    local envs=()
+    while [ $# -gt 0 ] && [[ "$1" == QUICSHIM_*=* ]]; do
+        envs+=("$1")
+        shift
+    done
+    log=$(client_log)
+    : >"$log"
+    in_ns env LD_PRELOAD="$QUICSHIM" QUICSHIM_SNI=server.test \
+        QUICSHIM_CAFILE="$ROOT" QUICSHIM_VERIFY=server.test \
+        SSLKEYLOGFILE="$CAP_KEYLOG" "${envs[@]}" \
+        timeout 6 gtlsclient --no-quic-dump --no-http-dump \
+        --exit-on-all-streams-close --handshake-timeout=4s "$@" \
+        127.0.0.1 443 https://server.test/ >>"$log" 2>&1 || true
+    if grep -q "QUIC handshake has been confirmed" "$log"; then
+        [ "$want" = pass ] && return 0
+        die "$CAP_NAME: QUIC client succeeded but should have failed"
+    fi
+    [ "$want" = fail ] && return 0
+    tail -20 "$log" >&2
+    die "$CAP_NAME: QUIC client failed but should have succeeded"
+}
+
+cat >"$WORK/udptools.py" <<'EOF'
+# UDP helpers for the QUIC and DTLS scenarios, run inside the namespace.
+#   silent PORT SECONDS      bind PORT, read and never answer
+#   proxy PORT TARGET SPEC   relay one client on PORT to TARGET; SPEC drops
+#                            or duplicates datagrams by number, e.g.
+#                            "drop-server=1,2 dup-client=3"; exits after 3 s
+#                            of quiet
+#   stun CLIENTPORT SERVERPORT  a STUN Binding request and its success
+#                            response between the two ports (RFC 5389), as
+#                            ICE checks precede DTLS in WebRTC
+import os, select, socket, struct, sys, time
+mode = sys.argv[1]
+if mode == 'silent':
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(('127.0.0.1', int(sys.argv[2])))
+    end = time.time() + float(sys.argv[3])
+    while time.time() < end:
+        r, _, _ = select.select([s], [], [], 0.2)
+        if r:
+            s.recv(65535)
+elif mode == 'proxy':
+    port, target = int(sys.argv[2]), ('127.0.0.1', int(sys.argv[3]))
+    rules = {}
+    for item in sys.argv[4:]:
+        k, v = item.split('=')
+        rules[k] = {int(x) for x in v.split(',')}
+    front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    front.bind(('127.0.0.1', port))
+    back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    back.bind(('127.0.0.1', 0))
+    client, n = None, {'client': 0, 'server': 0}
+    last = time.time()
+    while time.time() - last < 3:
+        r, _, _ = select.select([front, back], [], [], 0.2)
+        for sock in r:
+            data, addr = sock.recvfrom(65535)
+            last = time.time()
+            side = 'client' if sock is front else 'server'
+            if side == 'client':
+                client = addr
+            n[side] += 1
+            if n[side] in rules.get('drop-' + side, ()):
+                continue
+            copies = 2 if n[side] in rules.get('dup-' + side, ()) else 1
+            for _ in range(copies):
+                if side == 'client':
+                    back.sendto(data, target)
+                elif client:
+                    front.sendto(data, client)
+elif mode == 'stun':
+    cport, sport = int(sys.argv[2]), int(sys.argv[3])
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind(('127.0.0.1', cport))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('127.0.0.1', sport))
+    tid = os.urandom(12)
+    c.sendto(struct.pack('!HHI', 0x0001, 0, 0x2112a442) + tid,
+             ('127.0.0.1', sport))
+    req, addr = s.recvfrom(2048)
+    # XOR-MAPPED-ADDRESS of the requester.
+    xport = addr[1] ^ 0x2112
+    xaddr = struct.unpack('!I', socket.inet_aton(addr[0]))[0] ^ 0x2112a442
+    attr = struct.pack('!HHBBHI', 0x0020, 8, 0, 1, xport, xaddr)
+    s.sendto(struct.pack('!HHI', 0x0101, len(attr), 0x2112a442) + req[8:20] +
+             attr, addr)
+    c.recvfrom(2048)
+    c.close()
+    s.close()
+EOF
+
+# -- QUIC --------------------------------------------------------------------
+
+cap_quic_v1() {
+    quic_capture_start quic-v1
+    quic_server_start server-ecdsa
+    quic_client pass
+    server_stop
+    capture_stop
+    expect 'quic.long.packet_type==0 && tls.handshake.type==1' 1
+    expect 'quic.long.packet_type==0 && tls.handshake.type==2' 1
+    expect 'quic.header_form==0 && udp.srcport==443'
+}
+
+# The provisional QUIC v2 ngtcp2 0.12 speaks (0x709a50c4: v2's packet
+# types and labels, its own salt) from the first packet. tshark 4.0 reads
+# its headers but not its Initials (it knows the final v2, 0x6b3343cf: the
+# RFC 9369 vectors in the unit tests and the peer captures cover that).
+cap_quic_v2() {
+    quic_capture_start quic-v2
+    CAP_DECODE_AS=quic
+    quic_server_start server-ecdsa
+    quic_client pass -v v2draft
+    server_stop
+    capture_stop
+    expect 'quic.version==0x709a50c4 && udp.dstport==443'
+    expect 'quic.version==0x00000001' 0
+}
+
+# Compatible version negotiation (RFC 9368): the client starts in v1 and
+# offers v2; the server answers in v2.
+cap_quic_v2_upgrade() {
+    quic_capture_start quic-v2-upgrade
+    quic_server_start server-ecdsa --preferred-versions=v2draft
+    quic_client pass --other-versions=v2draft,v1
+    server_stop
+    capture_stop
+    expect 'quic.version==0x00000001 && tls.handshake.type==1' 1
+    CAP_DECODE_AS=quic
+    expect 'quic.version==0x709a50c4 && udp.srcport==443'
+}
+
+# A client that starts in a version the server does not speak: Version
+# Negotiation, then the client starts over in v1 from a new port.
+cap_quic_version_negotiation() {
+    quic_capture_start quic-version-negotiation
+    quic_server_start server-ecdsa
+    quic_client pass -v 0x1a2a3a4a --preferred-versions=v1
+    server_stop
+    capture_stop
+    expect 'quic.version==0' 1
+    expect 'quic.version==0x00000001 && tls.handshake.type==2' 1
+}
+
+# ... and one that has no version in common: Version Negotiation, then
+# nothing.
+cap_quic_version_mismatch() {
+    quic_capture_start quic-version-mismatch
+    quic_server_start server-ecdsa
+    quic_client fail -v 0x1a2a3a4a
+    server_stop
+    capture_stop
+    expect 'quic.version==0' 1
+    expect 'tls.handshake.type==2' 0
+}
+
+# Address validation: the server answers the first Initial with a Retry;
+# the client's second Initial (new DCID, so new Initial keys) carries the
+# token.
+cap_quic_retry() {
+    quic_capture_start quic-retry
+    quic_server_start server-ecdsa -V
+    quic_client pass
+    server_stop
+    capture_stop
+    expect 'quic.long.packet_type==3' 1
+    expect 'quic.long.packet_type==0 && quic.token_length>0' 1
+}
+
+# Resumption with 0-RTT: the second connection sends 0-RTT packets.
+cap_quic_0rtt() {
+    quic_capture_start quic-0rtt
+    quic_server_start server-ecdsa
+    quic_client pass --session-file="$WORK/quic.session" \
+        --tp-file="$WORK/quic.tp"
+    quic_client pass --session-file="$WORK/quic.session" \
+        --tp-file="$WORK/quic.tp"
+    server_stop
+    capture_stop
+    rm -f "$WORK/quic.session" "$WORK/quic.tp"
+    expect 'quic.long.packet_type==1' 1
+    expect 'tls.handshake.type==1' 2
+}
+
+# The server takes only secp384r1, the client's key shares are x25519 and
+# secp256r1: HelloRetryRequest in an Initial, a second ClientHello.
+cap_quic_hrr() {
+    quic_capture_start quic-hrr
+    quic_server_start server-ecdsa --groups=-GROUP-ALL:+GROUP-SECP384R1
+    quic_client pass
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==1' 2
+    expect 'tls.handshake.extensions_key_share_selected_group==24' 1
+}
+
+cap_quic_alpn_mismatch() {
+    quic_capture_start quic-alpn-mismatch
+    quic_server_start server-ecdsa
+    quic_client fail QUICSHIM_ALPN=smtp,imap
+    server_stop
+    capture_stop
+    expect 'quic.long.packet_type==0 && quic.cc.error_code==0x178' 1
+}
+
+# No key-exchange group in common: the server closes with
+# handshake_failure (crypto error 0x128) in an Initial.
+cap_quic_no_common_group() {
+    quic_capture_start quic-no-common-group
+    quic_server_start server-ecdsa --groups=-GROUP-ALL:+GROUP-X25519
+    quic_client fail --groups=-GROUP-ALL:+GROUP-SECP384R1
+    server_stop
+    capture_stop
+    expect 'quic.long.packet_type==0 && quic.cc.error_code==0x128' 1
+}
+
+# No TLS 1.3 suite in common. A first client shows which suite the server
+# chooses (the history that tells a suite from a group mismatch), then a
+# client offering only AES-256-GCM is refused.
+cap_quic_no_common_cipher() {
+    local s=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL
+    quic_capture_start quic-no-common-cipher
+    quic_server_start server-ecdsa --ciphers="$s:+CHACHA20-POLY1305"
+    quic_client pass
+    quic_client fail --ciphers="$s:+AES-256-GCM"
+    server_stop
+    capture_stop
+    expect 'quic.long.packet_type==0 && quic.cc.error_code==0x128' 1
+}
+
+# Certificates the client refuses: it closes in a Handshake packet, which
+# only the endpoints (and the key log) can read.
+quic_cert_failure() { # NAME LEAF ALERT-CODE [VAR=value]
+    quic_capture_start "$1"
+    quic_server_start "$2"
+    quic_client fail "${@:4}"
+    server_stop
+    capture_stop
+    expect "quic.long.packet_type==2 && quic.cc.error_code==$3 && udp.dstport==443" 1
+}
+cap_quic_untrusted() {
+    quic_cert_failure quic-untrusted server-ecdsa 0x12a \
+        QUICSHIM_CAFILE="$CERTS/other-ca.pem"
+}
+cap_quic_expired() { quic_cert_failure quic-expired server-expired 0x12a; }
+cap_quic_wrong_name() { quic_cert_failure quic-wrong-name other-name 0x12a; }
+
+# The server wants a client certificate and gets none: its close
+# (certificate_required) goes in Handshake and 1-RTT packets, both
+# encrypted.
+cap_quic_client_cert_required() {
+    quic_capture_start quic-client-cert-required
+    quic_server_start server-ecdsa --verify-client
+    quic_client fail
+    server_stop
+    capture_stop
+    expect 'quic.long.packet_type==2 && quic.cc.error_code==0x174 && udp.srcport==443'
+}
+
+# Nothing listens on UDP 443: the kernel answers ICMP port unreachable.
+cap_quic_no_server() {
+    quic_capture_start quic-no-server
+    quic_client fail --handshake-timeout=1s
+    capture_stop
+    expect 'icmp.type==3 && icmp.code==3'
+}
+
+# A server that reads and never answers: the client sends its Initial
+# again and again, then gives up.
+cap_quic_silent_server() {
+    quic_capture_start quic-silent-server
+    udp_server_start 443 python3 "$WORK/udptools.py" silent 443 6
+    quic_client fail --handshake-timeout=3s
+    server_stop
+    capture_stop
+    expect 'udp.srcport==443' 0
+    expect 'quic.long.packet_type==0 && udp.dstport==443' 3
+}
+
+# QUIC blocked on the way (a UDP sink on the port), TLS over TCP to the
+# same server right after: what a browser does.
+cap_quic_blocked_fallback() {
+    quic_capture_start quic-blocked-fallback "$QUIC_FILTER or tcp port 443"
+    udp_server_start 443 python3 "$WORK/udptools.py" silent 443 8
+    local udp_pid=$SRV_PID
+    server_start 443 openssl s_server -accept 127.0.0.1:443 -naccept 1 -rev \
+        -cert "$CERTS/server-ecdsa.pem" -key "$CERTS/server-ecdsa.key" \
+        -cert_chain "$INTER" -alpn h2,http/1.1
+    quic_client fail --handshake-timeout=2s
+    must_pass s_client_say "hello over tcp" 1 -connect 127.0.0.1:443 \
+        -servername server.test -alpn h2 "${VERIFY[@]}"
+    server_stop
+    SRV_PID=$udp_pid
+    server_stop
+    capture_stop
+    expect 'udp.srcport==443' 0
+    expect 'tcp.flags.syn==1 && tcp.flags.ack==0' 1
+}
+
+# A ClientHello too large for one Initial, as post-quantum key shares make
+# them: here a 1024-byte FFDHE-8192 share beside X25519 (the server picks
+# X25519). Its CRYPTO frames span two Initial packets, read back in order.
+cap_quic_hello_two_initials() {
+    quic_capture_start quic-hello-two-initials
+    quic_server_start server-ecdsa
+    quic_client pass --groups=-GROUP-ALL:+GROUP-FFDHE8192:+GROUP-X25519
+    server_stop
+    capture_stop
+    expect 'quic.long.packet_type==0 && quic.crypto.offset>0 && udp.dstport==443' 1
+}
+
+# Lost datagrams: a relay in front of the server drops the server's first
+# datagram (its whole first flight) and the client's second, so both
+# sides retransmit; the capture sees the client's side of the relay.
+cap_quic_lost_datagrams() {
+    quic_capture_start quic-lost-datagrams
+    udp_server_start 8443 gtlsserver --no-quic-dump --no-http-dump \
+        -d "$WORK/htdocs" 127.0.0.1 8443 "$CERTS/server-ecdsa.key" \
+        "$CERTS/server-ecdsa-chain.pem"
+    local srv=$SRV_PID
+    udp_server_start 443 python3 "$WORK/udptools.py" proxy 443 8443 \
+        drop-server=1 drop-client=2 dup-server=3
+    quic_client pass
+    server_stop
+    SRV_PID=$srv
+    server_stop
+    capture_stop
+    expect 'quic.long.packet_type==0 && udp.dstport==443' 2
+}
+
+# -- DTLS --------------------------------------------------------------------
+
+dtls_capture_start() { # NAME
+    CAP_FILTER=$DTLS_FILTER capture_start "$1" "$DTLS_PORT"
+    CAP_DECODE_AS=dtls
+}
+
+# OpenSSL's s_server: -listen answers the first ClientHello with a
+# HelloVerifyRequest (cookie). It copies stdin to the client: a sleep on
+# its stdin keeps it up for the handshake.
+dtls_openssl_server() { # LEAF [s_server options]
+    local leaf=$1
+    shift
+    udp_server_start "$DTLS_PORT" bash -c 'sleep 4 | exec "$@"' _ \
+        openssl s_server -listen -accept "127.0.0.1:$DTLS_PORT" -naccept 1 \
+        -cert "$CERTS/$leaf.pem" -key "$CERTS/$leaf.key" "$@"
+}
+
+dtls_openssl_client() { # pass|fail s_client options
+    local want=$1
+    shift
+    local cmd=(s_client_say "hello over dtls" 1 -connect
+               "127.0.0.1:$DTLS_PORT" -servername server.test "$@")
+    if [ "$want" = pass ]; then must_pass "${cmd[@]}"; else must_fail "${cmd[@]}"; fi
+}
+
+cap_dtls12_openssl() {
+    dtls_capture_start dtls12-openssl
+    dtls_openssl_server server-rsa -dtls1_2 -cert_chain "$INTER"
+    dtls_openssl_client pass -dtls1_2 "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'dtls.handshake.type==3' 1
+    expect 'dtls.handshake.type==1' 2
+    expect 'dtls.record.content_type==23'
+}
+
+cap_dtls12_gnutls() {
+    dtls_capture_start dtls12-gnutls
+    udp_server_start "$DTLS_PORT" gnutls-serv --udp -p "$DTLS_PORT" \
+        --x509certfile "$CERTS/server-ecdsa-chain.pem" \
+        --x509keyfile "$CERTS/server-ecdsa.key"
+    must_pass in_ns bash -c "echo hello | timeout 5 gnutls-cli --udp \
+        -p $DTLS_PORT --x509cafile '$ROOT' --sni-hostname server.test \
+        --verify-hostname server.test 127.0.0.1"
+    server_stop
+    capture_stop
+    expect 'dtls.handshake.type==3' 1
+    expect 'dtls.handshake.type==2' 1
+}
+
+# DTLS 1.0 (RFC 4347), AES-CBC with SHA-1: the weakest this OpenSSL makes.
+cap_dtls10_weak() {
+    dtls_capture_start dtls10-weak
+    dtls_openssl_server server-rsa -dtls1 -cipher 'AES128-SHA:@SECLEVEL=0' \
+        -cert_chain "$INTER"
+    dtls_openssl_client pass -dtls1 -cipher 'AES128-SHA:@SECLEVEL=0' \
+        "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'dtls.handshake.type==2 && dtls.handshake.version==0xfeff' 1
+}
+
+# A chain of three 4096-bit CAs over a 500-byte MTU: the Certificate goes
+# in many fragments, each its own record.
+cap_dtls_fragmented_chain() {
+    dtls_capture_start dtls-fragmented-chain
+    dtls_openssl_server server-big -dtls1_2 -mtu 500 \
+        -cert_chain "$CERTS/big-chain.pem"
+    dtls_openssl_client pass -dtls1_2 -mtu 500 "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'dtls.handshake.type==11 && dtls.handshake.fragment_length<dtls.handshake.length' 13
+}
+
+cap_dtls_untrusted() {
+    dtls_capture_start dtls-untrusted
+    dtls_openssl_server server-rsa -dtls1_2 -cert_chain "$INTER"
+    dtls_openssl_client fail -dtls1_2 -CAfile "$CERTS/other-ca.pem" \
+        -verify_return_error
+    server_stop
+    capture_stop
+    expect 'dtls.alert_message.desc==48' 1
+}
+
+cap_dtls_version_mismatch() {
+    dtls_capture_start dtls-version-mismatch
+    dtls_openssl_server server-rsa -dtls1_2 -cert_chain "$INTER"
+    dtls_openssl_client fail -dtls1 -cipher 'AES128-SHA:@SECLEVEL=0'
+    server_stop
+    capture_stop
+    expect 'dtls.alert_message.desc==70' 1
+}
+
+cap_dtls_cipher_mismatch() {
+    dtls_capture_start dtls-cipher-mismatch
+    dtls_openssl_server server-rsa -dtls1_2 -cert_chain "$INTER" \
+        -cipher ECDHE-RSA-CHACHA20-POLY1305
+    dtls_openssl_client fail -dtls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
+    server_stop
+    capture_stop
+    expect 'dtls.alert_message.desc==40' 1
+}
+
+cap_dtls_no_server() {
+    dtls_capture_start dtls-no-server
+    dtls_openssl_client fail -dtls1_2 -timeout
+    capture_stop
+    expect 'icmp.type==3 && icmp.code==3'
+}
+
+cap_dtls_silent_server() {
+    dtls_capture_start dtls-silent-server
+    udp_server_start "$DTLS_PORT" python3 "$WORK/udptools.py" silent \
+        "$DTLS_PORT" 9
+    must_fail in_ns bash -c "timeout 8 gnutls-cli --udp -p $DTLS_PORT \
+        --x509cafile '$ROOT' --sni-hostname server.test 127.0.0.1 </dev/null"
+    server_stop
+    capture_stop
+    expect 'udp.srcport==4433' 0
+    expect 'dtls.handshake.type==1' 3
+}
+
+# Lost and duplicated datagrams: GnuTLS sends each message of a flight in
+# its own datagram; the relay drops the one with the ServerHello and sends
+# the next one twice. The client waits, the server sends the whole flight
+# again.
+cap_dtls_retransmission() {
+    dtls_capture_start dtls-retransmission
+    udp_server_start 8433 gnutls-serv --udp -p 8433 \
+        --x509certfile "$CERTS/server-ecdsa-chain.pem" \
+        --x509keyfile "$CERTS/server-ecdsa.key"
+    local srv=$SRV_PID
+    udp_server_start "$DTLS_PORT" python3 "$WORK/udptools.py" proxy \
+        "$DTLS_PORT" 8433 drop-server=2 dup-server=4
+    must_pass in_ns bash -c "echo hello | timeout 8 gnutls-cli --udp \
+        -p $DTLS_PORT --x509cafile '$ROOT' --sni-hostname server.test \
+        --verify-hostname server.test 127.0.0.1"
+    server_stop
+    SRV_PID=$srv
+    server_stop
+    capture_stop
+    expect 'dtls.handshake.type==2' 1
+    expect 'dtls.handshake.type==14' 2
+}
+
+# WebRTC's order on one 5-tuple: an ICE (STUN) check and its answer, then
+# the DTLS handshake, here OpenSSL's client bound to the port STUN used.
+cap_dtls_after_stun() {
+    dtls_capture_start dtls-after-stun
+    in_ns python3 "$WORK/udptools.py" stun 5004 "$DTLS_PORT"
+    dtls_openssl_server server-rsa -dtls1_2 -cert_chain "$INTER"
+    dtls_openssl_client pass -dtls1_2 -bind 127.0.0.1:5004 "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'udp.srcport==5004 && dtls.handshake.type==1' 2
+}
+
+UDP_SCENARIOS=(quic-v1 quic-v2 quic-v2-upgrade quic-version-negotiation
+     quic-version-mismatch quic-retry quic-0rtt quic-hrr quic-alpn-mismatch
+     quic-no-common-group quic-no-common-cipher quic-untrusted quic-expired
+     quic-wrong-name quic-client-cert-required quic-no-server
+     quic-silent-server quic-blocked-fallback quic-hello-two-initials
+     quic-lost-datagrams dtls12-openssl dtls12-gnutls dtls10-weak
+     dtls-fragmented-chain dtls-untrusted dtls-version-mismatch
+     dtls-cipher-mismatch dtls-no-server dtls-silent-server
+     dtls-retransmission dtls-after-stun)
+
 ALL=(tls12-rsa tls13-ecdsa tls13-hrr tls12-resume-ticket tls13-resume-psk
      gnutls-tls13 curl-tls12-port8443 python-tls13-ipv6
      fail-version fail-version-old-client fail-cipher
@@ -3113,6 +3691,7 @@ ALL+=("${KEYLOG_SCENARIOS[@]}")
 ALL+=("${OUTCOME_SCENARIOS[@]}")
 ALL+=(change-before change-after)
 ALL+=("${CAPTURE_POINT_SCENARIOS[@]}")
+ALL+=("${UDP_SCENARIOS[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do

@@ -4,8 +4,9 @@
  * wire order joined by '-', GREASE left out; JA3S: "version,cipher,
  * extensions" of the ServerHello. Both are MD5'd.
  *
- * JA4 (TCP): "t" + version (highest supported_versions value, else the
- * legacy version) + "d"/"i" (an SNI extension or not) + cipher and extension
+ * JA4: "t" (TCP), "q" (QUIC) or "d" (DTLS) + version (highest
+ * supported_versions value, else the legacy version; DTLS as d1, d2, d3)
+ * + "d"/"i" (an SNI extension or not) + cipher and extension
  * counts (2 digits, GREASE left out) + the first and last characters of the
  * first ALPN value ("00" without ALPN; hex digits when either byte is not
  * alphanumeric), "_", the first 12 hex digits of SHA-256 over the sorted
@@ -132,6 +133,9 @@ static const char *ja4_version(const struct client_hello *ch)
 {
     uint16_t v = 0;
     if (ch->has_supported_versions) {
+        /* The numerically highest value, as JA4 defines it: a DTLS 1.3
+         * hello that also offers DTLS 1.2 (0xfefd > 0xfefc) is d2, and a
+         * draft code above 0x0304 is 00, as FoxIO's tools say. */
         for (size_t i = 0; i < ch->n_versions && i < HS_MAX_VERSIONS; i++)
             if (!tls_is_grease(ch->versions[i]) && ch->versions[i] > v)
                 v = ch->versions[i];
@@ -139,6 +143,9 @@ static const char *ja4_version(const struct client_hello *ch)
     if (v == 0)
         v = ch->legacy_version;
     switch (v) {
+    case TLS_V_DTLS_1_3: return "d3";
+    case TLS_V_DTLS_1_2: return "d2";
+    case TLS_V_DTLS_1_0: return "d1";
     case TLS_V_1_3: return "13";
     case TLS_V_1_2: return "12";
     case TLS_V_1_1: return "11";
@@ -197,8 +204,9 @@ static size_t count_non_grease(const uint16_t *v, size_t n)
     return k;
 }
 
-/* The JA4 "a" part into `a` (11 bytes with NUL), and the raw lists. */
-static bool ja4_parts(const struct client_hello *ch, char *a,
+/* The JA4 "a" part into `a` (11 bytes with NUL), and the raw lists. The
+ * first letter is the transport: t (TCP), q (QUIC), d (DTLS). */
+static bool ja4_parts(const struct client_hello *ch, char transport, char *a,
                       struct text_buf *ciphers, struct text_buf *exts)
 {
     if (!hello_usable(ch))
@@ -226,7 +234,7 @@ static bool ja4_parts(const struct client_hello *ch, char *a,
     nc = nc > 99 ? 99 : nc;
     ne = ne > 99 ? 99 : ne;
     const char *v = ja4_version(ch);
-    a[0] = 't';
+    a[0] = transport;
     a[1] = v[0];
     a[2] = v[1];
     a[3] = sni ? 'd' : 'i';
@@ -251,6 +259,16 @@ static bool ja4_parts(const struct client_hello *ch, char *a,
 
 /* ---- the record --------------------------------------------------------- */
 
+static char ja4_transport(const struct handshake *h)
+{
+    switch (h->transport) {
+    case HS_OVER_QUIC: return 'q';
+    case HS_OVER_DTLS: return 'd';
+    case HS_OVER_TCP: break;
+    }
+    return 't';
+}
+
 static _Thread_local char scratch[2][FP_STRING_MAX];
 /* JA4_r joins two lists that may each fill FP_STRING_MAX. */
 static _Thread_local char ja4_r_text[11 + 2 + 2 * FP_STRING_MAX];
@@ -272,7 +290,7 @@ void fingerprint_compute(struct handshake *h)
     struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
                     e = text_buf_make(ebuf, sizeof(ebuf));
     cbuf[0] = ebuf[0] = '\0';
-    if (ja4_parts(&h->ch, a, &c, &e)) {
+    if (ja4_parts(&h->ch, ja4_transport(h), a, &c, &e)) {
         char hc[13] = "000000000000", he[13] = "000000000000";
         if (c.len)
             digest_hex(digest_sha256(), cbuf, hc, 12);
@@ -307,7 +325,7 @@ const char *fingerprint_ja4_r(const struct handshake *h)
     struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
                     e = text_buf_make(ebuf, sizeof(ebuf));
     cbuf[0] = ebuf[0] = '\0';
-    if (!h->ja4[0] || !ja4_parts(&h->ch, a, &c, &e))
+    if (!h->ja4[0] || !ja4_parts(&h->ch, ja4_transport(h), a, &c, &e))
         return NULL;
     struct text_buf r = text_buf_make(ja4_r_text, sizeof(ja4_r_text));
     text_put_str(&r, a);

@@ -11,6 +11,7 @@
 #define TLSMON_HANDSHAKE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define HS_MAX_CIPHERS 256
@@ -39,6 +40,10 @@ enum tls_side { TLS_SIDE_CLIENT = 0, TLS_SIDE_SERVER = 1 };
 #define TLS_V_1_1 0x0302
 #define TLS_V_1_2 0x0303
 #define TLS_V_1_3 0x0304
+#define TLS_V_DTLS_1_0 0xfeff
+#define TLS_V_DTLS_1_2 0xfefd
+#define TLS_V_DTLS_1_3 0xfefc
+#define TLS_V_DTLS_BAD 0x0100 /* OpenSSL's DTLS 1.0 before 0.9.8f */
 
 enum hs_outcome {
     OUTCOME_UNDECIDED = 0,
@@ -58,6 +63,17 @@ enum hs_ended_by {
     ENDED_CAPTURE_END, /* end of input */
     ENDED_EVICTED,     /* flow memcap pushed it out */
     ENDED_NOT_TLS,     /* the server's answer was not a TLS record */
+    ENDED_CLOSE,       /* QUIC CONNECTION_CLOSE that is not a TLS alert */
+    ENDED_ICMP,        /* ICMP port unreachable for the flow */
+    ENDED_VERSION_NEGOTIATION, /* QUIC: the server listed other versions */
+};
+#define ENDED_COUNT (ENDED_VERSION_NEGOTIATION + 1)
+
+/* What carried the handshake. */
+enum hs_transport {
+    HS_OVER_TCP = 0, /* TLS records over TCP */
+    HS_OVER_QUIC,    /* TLS messages in QUIC CRYPTO frames */
+    HS_OVER_DTLS,    /* DTLS records over UDP */
 };
 
 /* Handshake progress, in protocol order. The failure stage is "after_" the
@@ -98,7 +114,12 @@ struct tls_alert {
 struct client_hello {
     bool seen;
     bool sslv2;           /* SSLv2-compatible record format */
+    bool dtls;            /* DTLS layout: a cookie follows the session id */
+    uint8_t cookie_len;   /* DTLS HelloVerifyRequest cookie echoed */
     bool truncated;       /* some list did not fit its array */
+    bool alpn_truncated;  /* more ALPN names than kept (QUIC clients list
+                             every draft): no fingerprint reads past the
+                             first, so this alone keeps them */
     uint16_t record_version;
     uint16_t legacy_version;
     uint32_t length;      /* handshake message body length */
@@ -401,6 +422,47 @@ struct ocsp_result {
     int64_t this_update, next_update, revoked_at; /* seconds, 0 absent */
 };
 
+/* QUIC (dissectors/quic.c): what the long headers and the Initial packets
+ * showed. */
+#define HS_QUIC_MAX_VERSIONS 8
+#define HS_QUIC_REASON_LEN 96
+
+struct quic_facts {
+    uint32_t version;         /* of the server's Initial, else the client's */
+    uint32_t client_version;  /* of the client's first Initial */
+    uint8_t dcid[20];         /* the client's first Destination CID */
+    uint8_t dcid_len;
+    bool initial_decrypted;   /* an Initial packet's protection came off */
+    bool retry;               /* the server sent a Retry */
+    bool version_negotiation; /* the server sent a Version Negotiation */
+    uint32_t server_versions[HS_QUIC_MAX_VERSIONS]; /* listed in it */
+    uint8_t n_server_versions;
+    bool zero_rtt;            /* the client sent 0-RTT packets */
+    uint32_t packets_initial[2], packets_handshake[2], packets_1rtt[2];
+    uint32_t packets_0rtt;
+    /* The first CONNECTION_CLOSE read (Initial packets only: later ones
+     * are encrypted). */
+    bool close_seen;
+    bool close_application;   /* frame 0x1d */
+    uint8_t close_sender;     /* enum tls_side */
+    uint64_t close_error_code;
+    uint64_t close_frame_type;
+    char close_reason[HS_QUIC_REASON_LEN]; /* printable */
+    bool tcp_fallback;        /* unanswered, and the client then reached
+                                 the same server over TCP */
+};
+
+/* DTLS (dissectors/dtls.c): what its record layer showed. */
+struct dtls_facts {
+    bool hello_verify_request; /* the server asked for a cookie */
+    uint8_t cookie_len;        /* the cookie it asked for */
+    uint32_t retransmissions;  /* flights sent again, each counted once */
+    uint32_t fragmented_messages; /* handshake messages sent in pieces */
+    bool stun;                 /* STUN on the same 5-tuple before (WebRTC) */
+    uint16_t max_epoch[2];     /* by side */
+    bool unified_header;       /* DTLS 1.3 ciphertext records seen */
+};
+
 struct endpoint {
     uint8_t ip_version; /* 4 or 6 */
     uint8_t addr[16];   /* IPv4 in the first 4 bytes */
@@ -417,6 +479,12 @@ struct handshake {
     uint8_t n_vlan;
     bool roles_from_syn;   /* false: taken from the direction of the hellos */
     bool midstream;        /* no SYN seen */
+
+    enum hs_transport transport;
+    struct quic_facts quic;
+    struct dtls_facts dtls;
+    uint8_t icmp_unreach;  /* an ICMP unreachable for the server: enum
+                              icmp_unreach of analyzer/decode.h, 0 none */
 
     uint64_t flow_start_us, flow_end_us;
     uint64_t packets[2];   /* indexed by enum tls_side */
@@ -524,5 +592,42 @@ struct handshake {
     uint8_t starttls;            /* enum starttls_proto, 0 none */
     char starttls_refusal[96];   /* printable, NUL-terminated */
 };
+
+/* Note what did not parse: the first fault is the informative one. */
+static inline void handshake_note_error(struct handshake *h, const char *what)
+{
+    if (h->parse_error)
+        return;
+    h->parse_error = true;
+    size_t n = 0;
+    while (what[n] && n + 1 < sizeof h->parse_error_what) {
+        h->parse_error_what[n] = what[n];
+        n++;
+    }
+    h->parse_error_what[n] = '\0';
+}
+
+/* Append an alert to the record (the first HS_MAX_ALERTS are kept, all
+ * are counted), as the transports that see alerts outside TLS records
+ * need: QUIC's CONNECTION_CLOSE, and closes inferred from encrypted
+ * packets. */
+static inline void handshake_add_alert(struct handshake *h, enum tls_side sender,
+                                       bool encrypted, uint8_t level,
+                                       uint8_t desc, uint16_t length,
+                                       uint64_t ts_us)
+{
+    if (h->n_alerts_total < UINT16_MAX)
+        h->n_alerts_total++;
+    if (h->n_alerts >= HS_MAX_ALERTS)
+        return;
+    struct tls_alert *a = &h->alerts[h->n_alerts++];
+    a->sender = (uint8_t)sender;
+    a->encrypted = encrypted;
+    a->level = level;
+    a->description = desc;
+    a->length = length;
+    a->stage = (uint8_t)h->stage;
+    a->ts_us = ts_us;
+}
 
 #endif

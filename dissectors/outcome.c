@@ -148,6 +148,14 @@ void outcome_closed(struct handshake *h, enum tls_side side, bool rst,
            now_us);
 }
 
+void outcome_failed(struct handshake *h, enum hs_ended_by by,
+                    enum tls_side side, uint64_t now_us)
+{
+    if (h->outcome != OUTCOME_UNDECIDED)
+        return;
+    decide(h, OUTCOME_FAILED, by, (int)side, h->stage, now_us);
+}
+
 /* Not a TLS failure: the server said no before any TLS byte was sent. */
 void outcome_refused(struct handshake *h, uint64_t now_us)
 {
@@ -204,6 +212,9 @@ const char *ended_by_name(enum hs_ended_by e)
     case ENDED_CAPTURE_END: return "capture_end";
     case ENDED_EVICTED: return "evicted";
     case ENDED_NOT_TLS: return "not_tls";
+    case ENDED_CLOSE: return "close";
+    case ENDED_ICMP: return "icmp";
+    case ENDED_VERSION_NEGOTIATION: return "version_negotiation";
     }
     return NULL;
 }

@@ -22,6 +22,12 @@ void outcome_closed(struct handshake *h, enum tls_side side, bool rst,
 void outcome_finish(struct handshake *h, enum hs_ended_by why,
                     uint64_t now_us);
 
+/* The transport saw the handshake fail where TLS could not: a QUIC
+ * CONNECTION_CLOSE that is no TLS alert, an ICMP port unreachable, a QUIC
+ * Version Negotiation the client gave up on. Failed at the stage reached. */
+void outcome_failed(struct handshake *h, enum hs_ended_by by,
+                    enum tls_side side, uint64_t now_us);
+
 /* The server refused a STARTTLS upgrade: no TLS handshake took place. */
 void outcome_refused(struct handshake *h, uint64_t now_us);
 

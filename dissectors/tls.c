@@ -266,6 +266,27 @@ static void charge_keyed(struct tls_session *s)
     s->keyed_charged = now;
 }
 
+/* The server's first byte after the ClientHello: its response time. */
+static void note_server_response(struct tls_session *s, int side,
+                                 uint64_t ts_us)
+{
+    struct handshake *h = &s->rec;
+    if (h->ch.seen && h->server_response_us < 0 && is_server_side(s, side))
+        h->server_response_us = ts_us >= h->ch.ts_us
+                                    ? (int64_t)(ts_us - h->ch.ts_us)
+                                    : 0;
+}
+
+/* Timed where every way of seeing a Finished passes (tls_feed,
+ * tls_feed_record). */
+static void time_finished(struct tls_session *s, uint64_t ts_us)
+{
+    struct handshake *h = &s->rec;
+    for (int r = 0; r < 2; r++)
+        if (h->finished[r] && h->finished_ts_us[r] == 0)
+            h->finished_ts_us[r] = ts_us;
+}
+
 static void release_buffers(struct tls_session *s)
 {
     if (s->keylog) {
@@ -1296,6 +1317,30 @@ static void record_done(struct tls_session *s, int side)
     decide_now(s);
 }
 
+void tls_feed_record(struct tls_session *s, int side, uint8_t type,
+                     uint16_t version, const uint8_t *body, uint32_t len,
+                     uint64_t ts_us)
+{
+    if (!s || (side != 0 && side != 1) || is_decided(s))
+        return;
+    struct side_parser *p = &s->side[side];
+    struct cursor c = cursor_make(body, len);
+
+    s->now = ts_us;
+    note_server_response(s, side, ts_us);
+    p->rec_ts = ts_us;
+    p->fmt = FMT_TLS;
+    p->type = type;
+    p->version = version;
+    p->records++;
+    if (s->tls13)
+        read_tls13_record(s, side, &c, len);
+    else
+        read_tls12_record(s, side, &c, len);
+    time_finished(s, ts_us);
+    decide_now(s);
+}
+
 static char printable(uint8_t b)
 {
     return (b >= 0x20 && b < 0x7f) ? (char)b : '.';
@@ -2114,30 +2159,22 @@ void tls_feed(struct tls_session *s, int side, const uint8_t *data,
               uint32_t len, uint64_t ts_us)
 {
     struct side_parser *p;
-    struct handshake *h;
 
     if (!s || (side != 0 && side != 1) || !data || len == 0)
         return;
     p = &s->side[side];
-    h = &s->rec;
     struct cursor in = cursor_make(data, len);
     s->now = ts_us;
     if (is_decided(s)) {
         read_tail(s, side, &in);
         return;
     }
-    if (h->ch.seen && h->server_response_us < 0 && is_server_side(s, side))
-        h->server_response_us = ts_us >= h->ch.ts_us
-                                    ? (int64_t)(ts_us - h->ch.ts_us)
-                                    : 0;
+    note_server_response(s, side, ts_us);
     if (p->state == RS_DEAD)
         return;
 
     read_records(s, side, &in);
-    /* Timed here, where every way of seeing a Finished passes. */
-    for (int r = 0; r < 2; r++)
-        if (h->finished[r] && h->finished_ts_us[r] == 0)
-            h->finished_ts_us[r] = ts_us;
+    time_finished(s, ts_us);
     /* Bytes after the deciding record: this side's tail, if it has one, at
      * this feed's time (a decision may have moved the clock back to the
      * moment it is dated). */

@@ -51,6 +51,14 @@ size_t tls_session_memory(const struct tls_session *s);
 void tls_feed(struct tls_session *s, int side, const uint8_t *data,
               uint32_t len, uint64_t ts_us);
 void tls_gap(struct tls_session *s, int side, uint32_t len);
+/* One record whose framing another layer took off, read as if it came off
+ * the wire whole: a DTLS record (its handshake fragments already rebuilt
+ * into messages with TLS's 4-byte headers), or in-order CRYPTO bytes of a
+ * QUIC Initial packet number space (type 22, version 0: QUIC has no record
+ * header). */
+void tls_feed_record(struct tls_session *s, int side, uint8_t type,
+                     uint16_t version, const uint8_t *body, uint32_t len,
+                     uint64_t ts_us);
 
 /* A side closed. A FIN from the side that spoke last waits for the other
  * side's answer (a handshake both sides finished is established, whoever

@@ -744,17 +744,13 @@ bool tls_quic_keys(uint16_t suite_id, const uint8_t *secret,
 {
     const struct tls_suite *suite = tls_suite_find(suite_id, TLS_V_1_3);
     const EVP_MD *md = suite ? md_of(suite->prf) : NULL;
+    enum quic_aead aead;
     OPENSSL_cleanse(out, sizeof *out);
-    if (!md || secret_len != md_len(suite->prf))
+    if (!md || secret_len != md_len(suite->prf) ||
+        !quic_aead_of_suite(suite_id, &aead))
         return false;
-    /* ChaCha20's header protection key is as long as its packet key. */
-    out->key_len = suite->key_len;
-    if (hkdf_expand_label(md, secret, secret_len, "quic key", NULL, 0,
-                          out->key, suite->key_len) &&
-        hkdf_expand_label(md, secret, secret_len, "quic iv", NULL, 0, out->iv,
-                          12) &&
-        hkdf_expand_label(md, secret, secret_len, "quic hp", NULL, 0, out->hp,
-                          suite->key_len))
+    /* The derivation is QUIC's own (quic_crypto.c), v1 labels. */
+    if (quic_keys_from_secret(out, aead, md, secret, secret_len, false))
         return true;
     OPENSSL_cleanse(out, sizeof *out);
     return false;

@@ -22,6 +22,7 @@
 
 #include "../analyzer/cursor.h"
 #include "keylog.h"
+#include "quic_crypto.h"
 
 /* The largest record body opened (TLSCiphertext's limit, RFC 5246
  * §6.2.3); the plaintext buffer given to the open functions must hold as
@@ -90,13 +91,6 @@ void tls_record_skip(struct tls_record_key *k, const struct cursor *body);
  * client random in the ClientHello of its CRYPTO frames looks the handshake
  * traffic secret of a direction up in the key log (keylog_lookup) and
  * derives that direction's packet protection keys here. */
-struct quic_keys {
-    uint8_t key[32];
-    uint8_t iv[12];
-    uint8_t hp[32];   /* header protection key */
-    uint8_t key_len;
-};
-
 /* Keys of the TLS 1.3 suite `suite_id` from a traffic secret (labels
  * "quic key", "quic iv", "quic hp"). Clear *out with OPENSSL_cleanse. */
 bool tls_quic_keys(uint16_t suite_id, const uint8_t *secret,

@@ -12,6 +12,7 @@
 
 #include "tls_messages.h"
 #include "../analyzer/escape.h"
+#include "tls_names.h"
 
 /* Extension numbers this file reads (IANA TLS ExtensionType registry). */
 enum {
@@ -151,7 +152,7 @@ static bool ch_alpn(struct cursor *ext, struct client_hello *ch)
         if (cursor_left(&proto) == 0)
             ok = false; /* RFC 7301: empty names are not allowed */
         if (ch->n_alpn >= HS_MAX_ALPN) {
-            ch->truncated = true;
+            ch->alpn_truncated = true;
             continue;
         }
         if (ch->n_alpn == 0 && cursor_left(&proto) > 0) {
@@ -346,6 +347,14 @@ bool tls_parse_client_hello(struct cursor *body, struct client_hello *out)
     CURSOR_TRY(cursor_u16(body, &out->legacy_version));
     CURSOR_TRY(cursor_copy(body, out->random, sizeof out->random));
     CURSOR_TRY(read_session_id(body, &out->session_id_len, out->session_id));
+    /* A DTLS hello (its version says so) carries the HelloVerifyRequest
+     * cookie next (RFC 6347 §4.2.1): empty in the first hello. */
+    if (tls_version_is_dtls(out->legacy_version)) {
+        struct cursor cookie;
+        out->dtls = true;
+        CURSOR_TRY(cursor_vec8(body, &cookie));
+        out->cookie_len = (uint8_t)cursor_left(&cookie);
+    }
 
     save = cursor_pos(body);
     CURSOR_TRY(cursor_vec16(body, &list));

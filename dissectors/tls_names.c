@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "handshake.h"
 #include "tls_names.h"
 
 struct name16 {
@@ -89,8 +90,34 @@ static bool is_tls13_draft(uint16_t v)
     return (v >> 8) == 0x7f || v == TLS_V_FB_DRAFT23 || v == TLS_V_FB_DRAFT26;
 }
 
+/* DTLS counts down from 0xfeff (RFC 6347, 9147); 0xfefe was never used.
+ * 0x0100 is OpenSSL's DTLS 1.0 before 0.9.8f (DTLS1_BAD_VER), still sent
+ * by old VPN clients. Each is named and ranked as the TLS version it is
+ * built on: DTLS 1.0 as 1.0, DTLS 1.2 as 1.2, DTLS 1.3 as 1.3, so that
+ * version rules read both; tls.version_protocol says "dtls". */
+static uint16_t dtls_as_tls(uint16_t v)
+{
+    switch (v) {
+    case TLS_V_DTLS_1_0:
+    case TLS_V_DTLS_BAD:
+        return TLS_V_1_0;
+    case TLS_V_DTLS_1_2:
+        return TLS_V_1_2;
+    case TLS_V_DTLS_1_3:
+        return TLS_V_1_3;
+    }
+    return 0;
+}
+
+bool tls_version_is_dtls(uint16_t v)
+{
+    return dtls_as_tls(v) != 0;
+}
+
 const char *tls_version_name(uint16_t v)
 {
+    if (tls_version_is_dtls(v))
+        v = dtls_as_tls(v);
     switch (v) {
     case 0x0002: return "ssl2";
     case 0x0300: return "ssl3";
@@ -111,11 +138,15 @@ const char *tls_version_protocol(uint16_t v)
     int rank = tls_version_rank(v);
     if (rank == 0)
         return NULL;
+    if (tls_version_is_dtls(v))
+        return "dtls";
     return rank <= 2 ? "ssl" : "tls";
 }
 
 int tls_version_rank(uint16_t v)
 {
+    if (tls_version_is_dtls(v))
+        v = dtls_as_tls(v);
     switch (v) {
     case 0x0002: return 1;
     case 0x0300: return 2;

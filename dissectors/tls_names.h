@@ -7,10 +7,14 @@
 #include <stdint.h>
 
 /* "ssl2", "ssl3", "1.0", "1.1", "1.2", "1.3", TLS 1.3 drafts as
- * "1.3-draft-NN", else NULL. */
+ * "1.3-draft-NN", DTLS versions as the TLS version they are built on
+ * (DTLS 1.2 is "1.2"), else NULL. */
 const char *tls_version_name(uint16_t v);
-/* "tls" or "ssl", as ECS tls.version_protocol wants; NULL if unknown. */
+/* "tls", "ssl" or "dtls", as ECS tls.version_protocol wants; NULL if
+ * unknown. */
 const char *tls_version_protocol(uint16_t v);
+/* 0xfeff, 0xfefd, 0xfefc or OpenSSL's early 0x0100. */
+bool tls_version_is_dtls(uint16_t v);
 /* Place in protocol order (ssl2 < ssl3 < 1.0 < 1.1 < 1.2 < 1.3), 0 unknown. */
 int tls_version_rank(uint16_t v);
 

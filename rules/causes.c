@@ -87,6 +87,15 @@ static const struct rule_cause causes[] = {
     {"not_tls", "the server does not speak TLS on that port",
      "the server answers in another protocol, or refuses the STARTTLS "
      "upgrade"},
+    {"quic_version_mismatch", "no QUIC version in common",
+     "the server answered the client's QUIC Initial with a Version "
+     "Negotiation listing none the client speaks"},
+    {"port_unreachable", "nothing listens on the UDP port",
+     "an ICMP port unreachable came back for the client's QUIC or DTLS "
+     "hello: nothing listens there"},
+    {"quic_blocked", "QUIC (UDP) blocked; the client fell back to TCP",
+     "the client's QUIC Initials were never answered and it reached the "
+     "same server over TCP right after: UDP is blocked on the way"},
     {"server_reset", "server closed the connection after the ClientHello",
      "the connection is reset or closed without an alert after the "
      "ClientHello"},

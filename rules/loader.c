@@ -1006,7 +1006,7 @@ static bool compile_rule(struct loader *ld, yaml_node_t *n,
                          "of %s, or a cause declared under causes:", cause,
                          expected);
     }
-    int sev, fix = known->fix, conf = CONFIDENCE_MEDIUM;
+    int sev, fix = (int)known->fix, conf = CONFIDENCE_MEDIUM;
     if (!by_key[7] && !known->has_fix)
         return fail_node(ld, n, "rule without 'fix', expected " RULE_KEYS
                          " (fix may be left out only for a cause declared "

@@ -271,6 +271,24 @@ static void row_string(struct json_writer *w, const char *s)
     json_string(w, fields_printable(s ? s : "", safe, sizeof(safe)));
 }
 
+/* The negotiated version, named with what carried it when that was not
+ * TCP: a DTLS 1.2 or QUIC handshake is not read as one of TLS over TCP. */
+static void version_cell(struct json_writer *w, const struct handshake *h)
+{
+    char buf[32], cell[48];
+    if (!h->sh.seen) {
+        json_string(w, "");
+        return;
+    }
+    const char *v = fields_version_string(h->sh.version, buf, sizeof(buf));
+    switch (h->transport) {
+    case HS_OVER_QUIC: snprintf(cell, sizeof(cell), "QUIC %s", v); break;
+    case HS_OVER_DTLS: snprintf(cell, sizeof(cell), "DTLS %s", v); break;
+    case HS_OVER_TCP: snprintf(cell, sizeof(cell), "%s", v); break;
+    }
+    json_string(w, cell);
+}
+
 static void add_row(struct report_output *r, const struct handshake *h)
 {
     char buf[256], ep[80], ip[64];
@@ -293,9 +311,7 @@ static void add_row(struct report_output *r, const struct handshake *h)
                           memchr(h->ch.sni, '\0', sizeof(h->ch.sni))
                       ? h->ch.sni
                       : "");
-    json_string(w, h->sh.seen ? fields_version_string(h->sh.version, buf,
-                                                      sizeof(buf))
-                              : "");
+    version_cell(w, h);
     json_string(w, h->sh.seen ? fields_cipher_string(h->sh.cipher, buf,
                                                      sizeof(buf))
                               : "");

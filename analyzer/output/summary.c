@@ -312,7 +312,7 @@ void summary_add(struct summary *s, const struct handshake *h)
         s->failures_without_alert++;
     if ((unsigned)h->failure_stage < STAGE_COUNT)
         s->by_stage[h->failure_stage]++;
-    if ((unsigned)h->ended_by <= ENDED_NOT_TLS)
+    if ((unsigned)h->ended_by < ENDED_COUNT)
         s->by_ended_by[h->ended_by]++;
 }
 
@@ -767,7 +767,7 @@ void summary_print_text(FILE *fp, const struct summary *s,
                     s->failures_refused);
 
         heading(fp, color, "failures ended by");
-        for (int e = 0; e <= ENDED_NOT_TLS; e++)
+        for (int e = 0; e < ENDED_COUNT; e++)
             if (s->by_ended_by[e])
                 fprintf(fp, "  %8" PRIu64 "  %s\n", s->by_ended_by[e],
                         e == ENDED_NONE ? "undecided"
@@ -787,6 +787,12 @@ void summary_print_text(FILE *fp, const struct summary *s,
                 st->files, st->files_failed, st->packets,
                 st->packets_malformed, st->packets_truncated,
                 st->packets_ignored);
+        if (st->packets_ignored)
+            fprintf(fp,
+                    "  ignored: %" PRIu64 " not IP, %" PRIu64 " ICMP, %" PRIu64
+                    " UDP not QUIC/DTLS, %" PRIu64 " other IP\n",
+                    st->ignored_not_ip, st->ignored_icmp, st->ignored_udp,
+                    st->ignored_other_ip);
         fprintf(fp,
                 "  flows %" PRIu64 " (%" PRIu64 " tls, %" PRIu64
                 " evicted, %" PRIu64 " timed out)  gaps %" PRIu64 " (%" PRIu64
@@ -957,6 +963,13 @@ static void write_run_stats(struct json_writer *w, const struct run_stats *st)
     json_member_uint(w, "packets", st->packets);
     json_member_uint(w, "bytes", st->bytes);
     json_member_uint(w, "packets_ignored", st->packets_ignored);
+    json_key(w, "packets_ignored_by_kind");
+    json_begin_object(w);
+    json_member_uint(w, "not_ip", st->ignored_not_ip);
+    json_member_uint(w, "icmp", st->ignored_icmp);
+    json_member_uint(w, "udp_other", st->ignored_udp);
+    json_member_uint(w, "other_ip", st->ignored_other_ip);
+    json_end_object(w);
     json_member_uint(w, "packets_malformed", st->packets_malformed);
     json_member_uint(w, "packets_truncated", st->packets_truncated);
     json_member_uint(w, "packets_too_deep", st->packets_too_deep);
@@ -1115,7 +1128,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
 
     json_key(w, "failures_ended_by");
     json_begin_object(w);
-    for (int e = 0; e <= ENDED_NOT_TLS; e++)
+    for (int e = 0; e < ENDED_COUNT; e++)
         if (s->by_ended_by[e])
             json_member_uint(w,
                          e == ENDED_NONE ? "undecided"

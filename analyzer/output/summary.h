@@ -106,7 +106,7 @@ struct summary {
     uint64_t alerts[2][SUMMARY_ALERT_ENCRYPTED + 1]; /* [sender][code] */
     uint64_t failures_without_alert;
     uint64_t by_stage[STAGE_COUNT];
-    uint64_t by_ended_by[ENDED_NOT_TLS + 1];
+    uint64_t by_ended_by[ENDED_COUNT];
 
     /* Diagnosed records by primary cause (index in the cause catalogue)
      * and the side that must fix it. */

@@ -16,6 +16,8 @@
 #include "../../dissectors/outcome.h"
 #include "../../rules/engine.h"
 #include "../../dissectors/starttls.h"
+#include "../../dissectors/quic_crypto.h"
+#include "../../dissectors/tls_names.h"
 
 #define ANSI_GREEN "\033[32m"
 #define ANSI_RED "\033[31m"
@@ -65,7 +67,7 @@ static void append_endpoint(struct line *l, const struct endpoint *ep)
         append(l, "%s:%u", ip, (unsigned)ep->port);
 }
 
-/* "TLS1.2", "SSL3", or the hex of an unnamed version. */
+/* "TLS1.2", "DTLS1.2", "SSL3", or the hex of an unnamed version. */
 static void append_version(struct line *l, uint16_t v)
 {
     char buf[16];
@@ -75,7 +77,7 @@ static void append_version(struct line *l, uint16_t v)
     else if (name[0] == '0')
         append(l, "%s", name);
     else
-        append(l, "TLS%s", name);
+        append(l, "%s%s", tls_version_is_dtls(v) ? "DTLS" : "TLS", name);
 }
 
 static void append_ms(struct line *l, int64_t us)
@@ -142,6 +144,13 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
     append_endpoint(l, &h->client);
     append(l, " -> ");
     append_endpoint(l, &h->server);
+    if (h->transport == HS_OVER_QUIC) {
+        char v[16];
+        append(l, " quic=%s", h->quic.version
+                                  ? quic_version_name(h->quic.version, v,
+                                                      sizeof v)
+                                  : "?");
+    }
     if (starttls_proto_name((enum starttls_proto)h->starttls))
         append(l, " starttls=%s",
                starttls_proto_name((enum starttls_proto)h->starttls));

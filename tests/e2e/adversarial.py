@@ -55,6 +55,9 @@ class Writer:
                           ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0) + data
         self.ip(src, dst, 6, seg)
 
+    def udp(self, src, sport, dst, dport, data):
+        self.ip(src, dst, 17, struct.pack(">HHHH", sport, dport, 8 + len(data), 0) + data)
+
     def close(self):
         self.fp.close()
 
@@ -345,6 +348,29 @@ def make_cases(tmp, scale):
     conn(w, 14, [hello], [handshake_records(sh_only)])
     w.close()
 
+    # QUIC Initials from as many clients, each with its own connection ID
+    # (keys derived for every one) and a payload no key opens.
+    w = new("quic-initial-flood")
+    for i in range(100_000 // scale):
+        dcid = struct.pack(">Q", i * 2654435761 & 0xFFFFFFFFFFFFFFFF)
+        hdr = b"\xc3\x00\x00\x00\x01\x08" + dcid + b"\x00\x00\x44\x9e"
+        w.udp(addr(i), 1024 + (i % 60000), addr(0x800000), 443,
+              hdr + bytes([i & 0xFF]) * (1200 - len(hdr)))
+    w.close()
+
+    # DTLS fragments that announce the largest messages a flight may hold:
+    # each flow's first datagrams make tlsmon hold 8 messages of 256 KiB.
+    w = new("dtls-fragments-held")
+    for i in range(400 // min(scale, 4)):
+        c, sp = addr(0x10000 + i), 20000 + i
+        for seq in range(8):
+            frag = struct.pack(">B", 1 if seq == 0 else 11) + (256 * 1024 - 1).to_bytes(3, "big") + \
+                struct.pack(">H", seq) + (0).to_bytes(3, "big") + (64).to_bytes(3, "big") + \
+                bytes(64)
+            rec = struct.pack(">BHHHIH", 22, 0xfefd, 0, 0, seq, len(frag)) + frag
+            w.udp(c, sp, addr(0x800001), 4433, rec)
+    w.close()
+
     w = new("lying-record-lengths")
     conn(w, 10, segments(handshake_records(client_hello())))
     w.raw(b"\x00" * 60, orig=60, incl=0x7FFFFFF0)  # a length no file can hold
@@ -448,6 +474,14 @@ def main():
             want = 100_000 // a.scale
             check("half-open-tls: every ClientHello reported (incomplete or evicted)",
                   hs == want, f"{hs} of {want}")
+        if name == "quic-initial-flood":
+            hs = summary.get("handshakes", 0)
+            want = 100_000 // a.scale
+            check("quic-initial-flood: every Initial's flow reported (incomplete "
+                  "or evicted)", hs == want, f"{hs} of {want}")
+        if name == "dtls-fragments-held":
+            check("dtls-fragments-held: evictions counted",
+                  run_stats.get("flows_evicted", 0) > 0, run_stats)
         if name == "lying-record-lengths":
             check("lying-record-lengths: exit 2 and the packet number",
                   proc.returncode == 2 and "packet" in err, err[-300:])

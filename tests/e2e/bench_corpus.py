@@ -1,8 +1,9 @@
 """bench_corpus.py — a small run of the benchmark corpus generator
 (bench/gencorpus.py): the same seed makes the same bytes; tlsmon reads every
-replicated connection as its own flow, without gaps; and, with the counting
-allocator shim (tests/alloc_count.c, plain builds only), ten times more
-bypassed application-data packets cost no more allocations."""
+replicated connection as its own flow, without gaps, QUIC conversations
+too; and, with the counting allocator shim (tests/alloc_count.c, plain
+builds only), ten times more bypassed application-data packets (TLS
+records, QUIC 1-RTT datagrams) cost no more allocations."""
 import argparse
 import os
 import subprocess
@@ -58,6 +59,17 @@ def main():
             print(f"FAIL: handshake corpus outcomes {outcomes}")
             failures += 1
 
+        quic = os.path.join(tmp, "q.pcap")
+        gen(quic, "--kind", "handshake", "--connections", "200",
+            "--quic-share", "1")
+        recs, rc, err = run_tlsmon(a.tlsmon, quic)
+        kinds = {r.get("tlsmon.protocol") for r in recs}
+        est = sum(1 for r in recs if r.get("tls.established"))
+        if rc != 0 or len(recs) != 200 or kinds != {"quic"} or est < 50:
+            print(f"FAIL: QUIC corpus: rc {rc}, {len(recs)} records, "
+                  f"protocols {kinds}, {est} established")
+            failures += 1
+
         small = os.path.join(tmp, "b-small.pcap")
         big = os.path.join(tmp, "b-big.pcap")
         gen(small, "--kind", "bulk", "--connections", "6", "--bulk-bytes", "100000")
@@ -74,9 +86,21 @@ def main():
             if n_small != n_big:
                 print("FAIL: bypassed packets allocate")
                 failures += 1
+            q10 = os.path.join(tmp, "q10.pcap")
+            q100 = os.path.join(tmp, "q100.pcap")
+            for path, tail in ((q10, "10"), (q100, "100")):
+                gen(path, "--kind", "handshake", "--connections", "50",
+                    "--quic-share", "1", "--quic-tail", tail)
+            n10 = allocations(a.tlsmon, a.alloc_shim, q10)
+            n100 = allocations(a.tlsmon, a.alloc_shim, q100)
+            print(f"allocations: {n10} (10 1-RTT datagrams per QUIC flow) vs "
+                  f"{n100} (100)")
+            if n10 != n100:
+                print("FAIL: 1-RTT packets after the handshake allocate")
+                failures += 1
         else:
             print("no --alloc-shim: allocation check skipped")
-    checks = 5 if a.alloc_shim else 4
+    checks = 7 if a.alloc_shim else 5
     print(f"{checks - failures} passed, {failures} failed")
     return 1 if failures else 0
 

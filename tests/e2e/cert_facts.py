@@ -31,23 +31,31 @@ from tlsmon_run import RunError, run_tlsmon  # noqa: E402
 
 
 def tshark_certs(pcap):
-    """[(epoch seconds, src port, dst port, [der bytes, ...]), ...]"""
+    """[(epoch seconds, src port, dst port, [der bytes, ...]), ...] from
+    TLS over TCP and DTLS (whose fragments tshark reassembles)."""
     # Segments that came out of order are put back (ack-before-data: a
     # segment of the certificate flight seen after its ACK); tshark's
     # default leaves such a Certificate unread.
     out = subprocess.run(
         ["tshark", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", pcap,
-         "-Y", "tls.handshake.certificate", "-T",
+         "-Y", "tls.handshake.certificate || dtls.handshake.certificate",
+         "-T",
          "fields", "-e", "frame.time_epoch", "-e", "tcp.srcport", "-e",
-         "tcp.dstport", "-e", "tls.handshake.certificate"],
+         "tcp.dstport", "-e", "tls.handshake.certificate", "-e",
+         "udp.srcport", "-e", "udp.dstport", "-e",
+         "dtls.handshake.certificate"],
         capture_output=True, text=True, check=True).stdout
     rows = []
     for line in out.splitlines():
-        parts = line.split("\t")
-        if len(parts) < 4 or not parts[3]:
+        parts = line.split("\t") + [""] * 7
+        if parts[3]:
+            sport, dport, certs = parts[1], parts[2], parts[3]
+        elif parts[6]:
+            sport, dport, certs = parts[4], parts[5], parts[6]
+        else:
             continue
-        ders = [bytes.fromhex(h.replace(":", "")) for h in parts[3].split(",")]
-        rows.append((int(float(parts[0])), int(parts[1]), int(parts[2]), ders))
+        ders = [bytes.fromhex(h.replace(":", "")) for h in certs.split(",")]
+        rows.append((int(float(parts[0])), int(sport), int(dport), ders))
     return rows
 
 

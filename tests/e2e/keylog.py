@@ -160,6 +160,49 @@ def damaged_keylog(keys):
     return path
 
 
+# QUIC and DTLS protect their records in their own ways (packet numbers,
+# epochs): a key log naming their client randoms must change nothing, not
+# start TLS-over-TCP decryption on them.
+UDP_KEYLESS = ("quic-v1", "dtls12-openssl")
+
+
+def udp_ignores_keys(tlsmon, captures, name):
+    cap = os.path.join(captures, name + ".pcap")
+    randoms = subprocess.run(
+        ["tshark", "-r", cap, "-Y",
+         "tls.handshake.type == 1 || dtls.handshake.type == 1",
+         "-T", "fields", "-e", "tls.handshake.random",
+         "-e", "dtls.handshake.random"],
+        capture_output=True, text=True).stdout.split()
+    if not randoms:
+        return ["tshark found no ClientHello random"]
+    fd, keys = tempfile.mkstemp(suffix=".keys")
+    with os.fdopen(fd, "w") as out:
+        for r in randoms:
+            r = r.replace(":", "")
+            out.write(f"CLIENT_RANDOM {r} {'11' * 48}\n")
+            for label in ("CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                          "SERVER_HANDSHAKE_TRAFFIC_SECRET"):
+                out.write(f"{label} {r} {'22' * 32}\n")
+    problems = []
+    try:
+        args = capture_args(captures, name)
+        plain, _, _ = run_tlsmon(tlsmon, cap, args)
+        keyed, rc, err = run_tlsmon(tlsmon, cap, args + ["--keylog", keys])
+        if rc != 0:
+            problems.append(f"exit {rc}: {err}")
+        for r, p in zip(by_flow(keyed), by_flow(plain)):
+            if r != p:
+                diff = sorted(k for k in set(r) | set(p)
+                              if r.get(k) != p.get(k))
+                problems.append(f"the record changed: {diff}")
+    except RunError as e:
+        problems.append(str(e))
+    finally:
+        os.unlink(keys)
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tlsmon", required=True)
@@ -251,6 +294,17 @@ def main():
         else:
             print(f"ok   {name} ({len(keyed)} handshakes)")
             passed += 1
+    if have_tshark:
+        for name in UDP_KEYLESS:
+            problems = udp_ignores_keys(a.tlsmon, a.captures, name)
+            if problems:
+                print(f"FAIL {name} with a key log:")
+                for p in problems:
+                    print(f"    {p}")
+                failed += 1
+            else:
+                print(f"ok   {name} with a key log: records as without it")
+                passed += 1
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

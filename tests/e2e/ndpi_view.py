@@ -43,6 +43,12 @@ KINDS = {
                       "banner) before the ClientHello: nDPI's verdict is "
                       "that protocol, taken before the hello, which it "
                       "does not read",
+    "quic-without-server-hello": "QUIC without a ServerHello: nDPI reports "
+                                 "TLS 1.3 (what QUIC always runs), tlsmon no "
+                                 "negotiated version",
+    "quic-version-unknown-to-ndpi": "nDPI 4.2 does not open the Initial "
+                                    "packets of this QUIC version (v2-draft, "
+                                    "0x709a50c4)",
 }
 
 VERSION_ORDER = ["ssl2", "ssl3", "1.0", "1.1", "1.2", "1.3"]
@@ -90,6 +96,12 @@ def kinds_of(r):
     if r.get("tlsmon.outcome") == "not_tls" and nsni is None and \
             nver is None and r.get("tlsmon.ndpi.protocol") not in ("TLS", None):
         return ["greeting-first"]
+    if r.get("tlsmon.protocol") == "quic":
+        if sni == nsni and ver is None and nver == "1.3":
+            return ["quic-without-server-hello"]
+        if nsni is None and nver is None and \
+                r.get("tlsmon.quic.version") == "2-draft":
+            return ["quic-version-unknown-to-ndpi"]
     kinds = [k for k in (sni_kind(sni, nsni), version_kind(r, ver, nver)) if k]
     return ["unexplained"] if "unexplained" in kinds else kinds
 

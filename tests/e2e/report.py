@@ -202,6 +202,22 @@ def test_captures(b, t, cdir, tmp, artifacts):
     # Outcome select, sorting by a numeric column.
     page.eval("document.getElementById('q').value = ''; "
               "document.getElementById('failures').click()")
+    # The version cell names what carried a QUIC or DTLS handshake.
+    for proto, label in (("quic", "QUIC 1.3"), ("dtls", "DTLS 1.2")):
+        r = next(r for r in recs if r.get("tlsmon.protocol") == proto and
+                 r.get("tls.version") == label.split()[1])
+        page.eval("document.getElementById('q').value = ''")
+        client = f"{r['source.ip']}:{r['source.port']}"
+        page.type_text("#q", client)
+        page.wait_for("(() => { const rows = document.querySelectorAll("
+                      "'#conn-body tr'); return rows.length === 1 && rows[0]"
+                      f".children[2].textContent === {json.dumps(client)}; "
+                      "})()")
+        cell = page.eval("document.querySelector('#conn-body tr "
+                         "td:nth-child(6)').textContent")
+        check(f"the version cell of a {proto} handshake says {label}",
+              cell == label, cell)
+    page.eval("document.getElementById('q').value = ''")
     page.eval("(() => { const s = document.getElementById('outcome'); "
               "s.value = 'established'; s.dispatchEvent(new Event('change'));"
               " })()")

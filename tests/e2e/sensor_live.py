@@ -116,7 +116,10 @@ class Sensor:
              self.out, "--syslog", f"tcp://127.0.0.1:{rs.tcp_port}",
              "--syslog-events", "handshakes,alerts,stats", "--redis",
              f"127.0.0.1:{redis.port}", "--redis-key", f"tlsmon:{tag}",
-             "--stats-interval", "1", "--summary", "-f", "tcp", *extra],
+             "--stats-interval", "1", "--summary",
+             # What the captures hold (TCP, QUIC and DTLS over UDP, ICMP
+             # unreachables), not the namespace's own IPv6 chatter.
+             "-f", "tcp or udp or icmp", *extra],
             stderr=self.errf)
 
     def stderr(self):

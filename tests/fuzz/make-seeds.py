@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """make-seeds.py — seed corpora for the fuzz targets, cut from the project's
-captures, in each target's input format (see the header of each
+captures (and, for fuzz_quic, the RFC 9001 sample payloads), in each
+target's input format (see the header of each
 tests/fuzz/fuzz_*.c). Rerun after the captures change:
 
     python3 tests/fuzz/make-seeds.py captures tests/fuzz/corpus
@@ -151,17 +152,74 @@ def tls_decrypt_seeds(corpus):
               bytes(range(48)))
 
 
+def datagrams(packets):
+    """Per UDP conversation: the ordered list of (side, payload), side 0
+    being the first sender."""
+    conns = {}
+    for p in packets:
+        ip = p.ip
+        if ip is None or ip.proto != 17 or ip.fragment or len(ip.payload) < 8:
+            continue
+        sport, dport = struct.unpack(">HH", ip.payload[:4])
+        a, b = (ip.src, sport), (ip.dst, dport)
+        c = conns.setdefault((min(a, b), max(a, b)), {"first": a, "dgrams": []})
+        c["dgrams"].append((0 if a == c["first"] else 1, bytes(ip.payload[8:])))
+    return list(conns.values())
+
+
+def udp_input(prefix, dgrams, limit=16384):
+    """fuzz_quic / fuzz_dtls: datagram ops (side, 2-byte length, bytes)."""
+    out = bytearray(prefix)
+    for side, data in dgrams:
+        if len(out) + 3 + len(data) > limit:
+            break
+        out += bytes([side]) + struct.pack(">H", len(data)) + data
+    return bytes(out)
+
+
+def rfc_vectors():
+    """The plaintext Initial payloads of RFC 9001 A.2/A.3, from the unit
+    tests' copy, for fuzz_quic's sealed-Initial operation."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "unit", "quic_vectors.h")
+    text = open(path).read()
+    out = {}
+    for name in ("V1_CLIENT_CRYPTO", "V1_SERVER_PAYLOAD"):
+        block = text.split(f"#define {name}", 1)[1].split("\n\n", 1)[0]
+        out[name] = bytes.fromhex("".join(
+            part for part in block.split('"')[1::2]))
+    return out
+
+
 def main():
     src, corpus = sys.argv[1], sys.argv[2]
     keylog_seeds(src, corpus)
     tls_decrypt_seeds(corpus)
+    v = rfc_vectors()
+    ch, sh = v["V1_CLIENT_CRYPTO"], v["V1_SERVER_PAYLOAD"]
+    # Sealed Initials: the client's hello, then the server's; and the
+    # client's hello in two CRYPTO frames the other way round.
+    write(corpus, "quic", bytes([0, 4]) + struct.pack(">H", len(ch)) + ch +
+          bytes([5]) + struct.pack(">H", len(sh)) + sh)
+    body = ch[4:]
+    f1 = bytes([6, 0x40, 100, 0x40, len(body) - 100]) + body[100:]
+    f2 = bytes([6, 0, 0x40, 100]) + body[:100]
+    write(corpus, "quic", bytes([0, 4]) + struct.pack(">H", len(f1)) + f1 +
+          bytes([4]) + struct.pack(">H", len(f2)) + f2)
     for path in sorted(glob.glob(os.path.join(src, "*.pcap"))):
         cap = pcaplib.read_pcap(path)
         if cap.linktype in DECODE_LINKTYPES:
             sel = DECODE_LINKTYPES.index(cap.linktype)
             for fr in cap.frames[:6]:
                 write(corpus, "decode", bytes([sel]) + fr.data)
-        for c in streams(pcaplib.decode_capture(cap)):
+        packets = pcaplib.decode_capture(cap)
+        name = os.path.basename(path)
+        for c in datagrams(packets):
+            if name.startswith("quic-"):
+                write(corpus, "quic", udp_input(b"\x02", c["dgrams"]))
+            elif name.startswith("dtls"):
+                write(corpus, "dtls", udp_input(b"\x02\x0c", c["dgrams"]))
+        for c in streams(packets):
             write(corpus, "tls_session", session_input(c["chunks"]))
             if os.path.basename(path).startswith("starttls-"):
                 write(corpus, "starttls", starttls_input(c["chunks"]))
@@ -172,7 +230,7 @@ def main():
                     if sel is not None:
                         write(corpus, "tls_messages", bytes([sel]) + body)
     for target in ("decode", "tls_session", "tls_messages", "tcp_stream",
-                   "starttls", "keylog", "tls_decrypt"):
+                   "starttls", "keylog", "tls_decrypt", "quic", "dtls"):
         os.makedirs(os.path.join(corpus, target), exist_ok=True)
         n = len(os.listdir(os.path.join(corpus, target)))
         print(f"{target}: {n} seeds")

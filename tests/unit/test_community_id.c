@@ -1,7 +1,8 @@
 /* test_community_id.c — Community ID v1 against the vectors published with
  * its specification (corelight/community-id-spec, baseline/
  * baseline_deflt.json and baseline_seed1.json): TCP over IPv4 and IPv6,
- * UDP, both directions of each flow, seeds 0 and 1; that anything but a
+ * UDP, both directions of each flow, seeds 0 and 1; a QUIC or DTLS
+ * record's id is its UDP flow's; that anything but a
  * pair of same-family addresses gives no id; and that a record's event.id
  * is the same for the same flow and differs with its time, round, ends or
  * sensor. */
@@ -104,6 +105,26 @@ static const char *event_id_of(const char *client, uint16_t cport,
     return out[k];
 }
 
+/* A record's id names its transport: QUIC and DTLS flows are UDP (17),
+ * as Zeek and Suricata count them; the published UDP vector. */
+static void test_record_transport(void **state)
+{
+    (void)state;
+    static const enum hs_transport over_udp[] = {HS_OVER_QUIC, HS_OVER_DTLS};
+    for (size_t i = 0; i < 2; i++) {
+        memset(&rec, 0, sizeof(rec));
+        rec.client = ep("192.168.1.52", 54585);
+        rec.server = ep("8.8.8.8", 53);
+        rec.transport = over_udp[i];
+        community_id_compute(&rec, 0);
+        assert_string_equal(rec.community_id, "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
+    }
+    rec.transport = HS_OVER_TCP;
+    community_id_compute(&rec, 0);
+    assert_string_not_equal(rec.community_id,
+                            "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
+}
+
 static void test_event_ids(void **state)
 {
     (void)state;
@@ -140,6 +161,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_published_vectors),
         cmocka_unit_test(test_no_id_without_a_pair),
+        cmocka_unit_test(test_record_transport),
         cmocka_unit_test(test_event_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -648,6 +648,92 @@ static void test_ignored(void **state)
     assert_int_equal(dec.stats.ignored, ignored + 3);
 }
 
+/* ICMP destination unreachable: the packet becomes the quoted datagram's
+ * 5-tuple (client to server), marked with the reason; other ICMP, and an
+ * unreachable quoting something that is not TCP or UDP, is ignored. */
+static void test_icmp_unreachable(void **state)
+{
+    (void)state;
+    struct frame f = {.n = 0};
+    struct packet p;
+    static const struct {
+        uint8_t code;
+        enum icmp_unreach kind;
+    } v4[] = {{3, ICMP_UNREACH_PORT}, {1, ICMP_UNREACH_HOST},
+              {0, ICMP_UNREACH_NET}, {13, ICMP_UNREACH_PROHIBITED},
+              {4, ICMP_UNREACH_OTHER}};
+
+    for (size_t i = 0; i < sizeof v4 / sizeof v4[0]; i++) {
+        f.n = 0;
+        eth(&f, 0x0800);
+        ipv4(&f, 1, 8 + 20 + UDP_LEN, 9, 0); /* outer: server host to client */
+        put8(&f, 3);
+        put8(&f, v4[i].code);
+        put16(&f, 0);
+        put32(&f, 0);
+        /* The quoted datagram: DST4 -> SRC4 reversed, so the client is
+         * the outer destination. */
+        put8(&f, 0x45);
+        put8(&f, 0);
+        put16(&f, 20 + UDP_LEN);
+        put32(&f, 0);
+        put8(&f, 64);
+        put8(&f, 17);
+        put16(&f, 0);
+        putmem(&f, DST4, 4);
+        putmem(&f, SRC4, 4);
+        udp(&f);
+        assert_int_equal(run(1, &f, &p), DECODE_OK);
+        assert_int_equal(p.icmp_unreach, v4[i].kind);
+        assert_int_equal(p.ip_proto, 17);
+        assert_memory_equal(p.src, DST4, 4);
+        assert_memory_equal(p.dst, SRC4, 4);
+        assert_int_equal(p.sport, 5353);
+        assert_int_equal(p.dport, 443);
+        assert_int_equal(p.payload_len, 0);
+    }
+
+    /* ICMPv6 port unreachable (type 1 code 4) quoting a UDP datagram. */
+    f.n = 0;
+    eth(&f, 0x86dd);
+    ipv6(&f, 58, 8 + 40 + UDP_LEN);
+    put8(&f, 1);
+    put8(&f, 4);
+    put16(&f, 0);
+    put32(&f, 0);
+    put32(&f, 0x60000000);
+    put16(&f, UDP_LEN);
+    put8(&f, 17);
+    put8(&f, 64);
+    putmem(&f, DST6, 16);
+    putmem(&f, SRC6, 16);
+    udp(&f);
+    assert_int_equal(run(1, &f, &p), DECODE_OK);
+    assert_int_equal(p.icmp_unreach, ICMP_UNREACH_PORT);
+    assert_memory_equal(p.src, DST6, 16);
+    assert_int_equal(p.dport, 443);
+
+    /* An echo request, and an unreachable cut before the ports. */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 1, 8, 1, 0);
+    put8(&f, 8);
+    put8(&f, 0);
+    putmem(&f, ZERO12, 6);
+    assert_int_equal(run(1, &f, &p), DECODE_IGNORED);
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 1, 8 + 20, 1, 0);
+    put8(&f, 3);
+    put8(&f, 3);
+    putmem(&f, ZERO12, 6);
+    put8(&f, 0x45);
+    putmem(&f, ZERO12, 8);
+    put8(&f, 17);
+    putmem(&f, ZERO12, 10);
+    assert_int_equal(run(1, &f, &p), DECODE_IGNORED);
+}
+
 static void test_linktype_supported(void **state)
 {
     (void)state;
@@ -865,8 +951,8 @@ static void test_ipv4_reassembly(void **state)
     assert_int_equal(dec.stats.reassembled, before.reassembled + 1);
     assert_int_equal(dec.stats.ok, before.ok + 1);
 
-    /* fragments of something tlsmon does not analyze are not held */
-    f1.b[14 + 9] = 1;
+    /* fragments of something tlsmon does not analyze (IGMP) are not held */
+    f1.b[14 + 9] = 2;
     assert_int_equal(run(1, &f1, &p), DECODE_IGNORED);
     assert_int_equal(dec.frags.n_datagrams, 0);
 
@@ -1494,6 +1580,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ipv4_validation, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_icmp_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ignored, setup, teardown),
         cmocka_unit_test(test_linktype_supported),
         cmocka_unit_test_setup_teardown(test_snaplen_truncation, setup,

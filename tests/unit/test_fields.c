@@ -563,7 +563,7 @@ static void test_record_tls12(void **state)
         "\"ocsp\":{\"requested\":false,\"stapled\":false},"
         "\"ndpi\":{\"protocol\":\"TLS\"},\"gaps\":0,"
         "\"gap_bytes\":0,\"midstream\":false,\"roles_inferred\":false,"
-        "\"resynced\":false,\"truncated\":false}}");
+        "\"resynced\":false,\"truncated\":false,\"protocol\":\"tls\"}}");
     free(s);
     free(h);
 }
@@ -619,7 +619,7 @@ static void test_record_tls13_encrypted_alert(void **state)
                        "\"after_client_hello\"},{\"sender\":\"server\","
                        "\"level\":\"warning\",\"description\":\"unknown_250\","
                        "\"code\":250}],");
-    assert_contains(s, "\"truncated\":true}}");
+    assert_contains(s, "\"truncated\":true,\"protocol\":\"tls\"}}");
     free(s);
     free(h);
 }
@@ -671,7 +671,7 @@ static void test_record_ipv6_not_tls(void **state)
            "{\"client\":0,\"server\":0},\"app_data\":{\"client\":false,"
            "\"server\":false},\"gaps\":0,\"gap_bytes\":0,"
            "\"midstream\":false,\"roles_inferred\":true,\"resynced\":false,"
-           "\"truncated\":false}}");
+           "\"truncated\":false,\"protocol\":\"tls\"}}");
     free(s);
     free(h);
 }

@@ -164,7 +164,19 @@ static void test_versions(void **state)
     /* Same pointer every time: callers may keep it. */
     assert_ptr_equal(tls_version_name(0x7f12), tls_version_name(0x7f12));
     assert_null(tls_version_name(0x0305));
-    assert_null(tls_version_name(0xfeff)); /* DTLS is not ours */
+    /* DTLS versions are named and ranked as the TLS they are built on. */
+    assert_string_equal(tls_version_name(0xfeff), "1.0");
+    assert_string_equal(tls_version_name(0xfefd), "1.2");
+    assert_string_equal(tls_version_name(0xfefc), "1.3");
+    assert_string_equal(tls_version_name(0x0100), "1.0");
+    assert_null(tls_version_name(0xfefe));
+    assert_int_equal(tls_version_rank(0xfefd), tls_version_rank(0x0303));
+    assert_int_equal(tls_version_rank(0xfefc), tls_version_rank(0x0304));
+    assert_int_equal(tls_version_rank(0xfeff), tls_version_rank(0x0301));
+    assert_string_equal(tls_version_protocol(0xfefd), "dtls");
+    assert_string_equal(tls_version_protocol(0x0303), "tls");
+    assert_true(tls_version_is_dtls(0xfefc));
+    assert_false(tls_version_is_dtls(0x0304));
     assert_null(tls_version_name(0x0a0a));
 
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
