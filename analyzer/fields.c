@@ -16,6 +16,7 @@
 #include "../dissectors/cert_decompress.h"
 #include "../dissectors/keylog.h"
 #include "../dissectors/outcome.h"
+#include "../dissectors/tls_messages.h"
 #include "../dissectors/fingerprint.h"
 #include "../dissectors/ocsp.h"
 #include "../dissectors/starttls.h"
@@ -220,23 +221,6 @@ static const char *hex16(uint16_t v, char *buf, size_t n)
     return hex_code(v, 4, true, buf, n);
 }
 
-const struct tls_alert *fields_deciding_alert(const struct handshake *h)
-{
-    uint8_t n = h->n_alerts < HS_MAX_ALERTS ? h->n_alerts : HS_MAX_ALERTS;
-    /* The same test outcome.c uses to end a handshake on an alert; a late
-     * one (after the decision, or after its sender finished) is listed in
-     * tlsmon.alerts but never the deciding one. */
-    for (uint8_t i = 0; i < n; i++)
-        if (!h->alerts[i].late &&
-            (h->alerts[i].encrypted || h->alerts[i].level == 2 ||
-             h->alerts[i].description == 0))
-            return &h->alerts[i];
-    for (uint8_t i = 0; i < n; i++)
-        if (!h->alerts[i].late)
-            return &h->alerts[i];
-    return NULL;
-}
-
 const char *field_type_name(enum field_type t)
 {
     switch (t) {
@@ -422,13 +406,9 @@ static bool g_event_outcome(const struct handshake *h, struct field_value *v,
                             char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    switch (h->outcome) {
-    case OUTCOME_ESTABLISHED: return put_str(v, "success");
-    case OUTCOME_FAILED:
-    case OUTCOME_NOT_TLS:
-    case OUTCOME_REFUSED: return put_str(v, "failure");
-    default: return put_str(v, "unknown");
-    }
+    if (h->outcome == OUTCOME_ESTABLISHED)
+        return put_str(v, "success");
+    return put_str(v, outcome_is_failure(h->outcome) ? "failure" : "unknown");
 }
 
 FACT(g_event_start, put_time, h->flow_start_us, true)
@@ -740,7 +720,7 @@ static bool g_alert_sender(const struct handshake *h, struct field_value *v,
                            char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     return a && put_str(v, fields_side_name(a->sender));
 }
 
@@ -748,7 +728,7 @@ static bool g_alert_encrypted(const struct handshake *h, struct field_value *v,
                               char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     return a && put_bool(v, a->encrypted);
 }
 
@@ -757,7 +737,7 @@ static bool g_alert_decrypted(const struct handshake *h,
                               size_t len)
 {
     UNUSED_SCRATCH;
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     return a && a->decrypted && put_bool(v, true);
 }
 
@@ -765,7 +745,7 @@ static bool g_alert_level(const struct handshake *h, struct field_value *v,
                           char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     if (!a || a->encrypted)
         return false;
     if (a->level == 1)
@@ -779,7 +759,7 @@ static bool g_alert_description(const struct handshake *h,
                                 struct field_value *v, char *scratch,
                                 size_t len)
 {
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     if (!a || a->encrypted)
         return false;
     return put_str(v, fields_alert_description(a->description, scratch, len));
@@ -789,7 +769,7 @@ static bool g_alert_code(const struct handshake *h, struct field_value *v,
                          char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     return a && !a->encrypted && put_int(v, a->description);
 }
 
@@ -860,23 +840,7 @@ static bool g_ch_highest_version(const struct handshake *h,
     UNUSED_SCRATCH;
     if (!h->ch.seen)
         return false;
-    uint16_t best = 0;
-    int best_rank = 0;
-    uint8_t n = h->ch.n_versions < HS_MAX_VERSIONS ? h->ch.n_versions
-                                                   : HS_MAX_VERSIONS;
-    if (h->ch.has_supported_versions) {
-        for (uint8_t i = 0; i < n; i++) {
-            int rank = tls_version_rank(h->ch.versions[i]);
-            /* Final versions outrank drafts of the same rank. */
-            if (rank > best_rank ||
-                (rank == best_rank && rank > 0 &&
-                 h->ch.versions[i] == TLS_V_1_3)) {
-                best = h->ch.versions[i];
-                best_rank = rank;
-            }
-        }
-    }
-    return put_version(v, best_rank > 0 ? best : h->ch.legacy_version);
+    return put_version(v, client_hello_highest_version(&h->ch));
 }
 
 static size_t c_ch_versions(const struct handshake *h)

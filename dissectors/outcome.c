@@ -42,6 +42,14 @@ static bool alert_ends_handshake(const struct tls_alert *a)
            (a->encrypted || a->level == 2 || a->description == 0);
 }
 
+static const struct tls_alert *ending_alert(const struct handshake *h)
+{
+    for (unsigned i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++)
+        if (alert_ends_handshake(&h->alerts[i]))
+            return &h->alerts[i];
+    return NULL;
+}
+
 /* TLS <= 1.2 resumption is the abbreviated handshake: the server changes
  * keys right after its ServerHello, with no key exchange and no
  * certificate request, and the client sends no ClientKeyExchange. A
@@ -103,13 +111,11 @@ bool outcome_check(struct handshake *h, uint64_t now_us)
     /* Both hellos lost to gaps: an alert has no handshake to place in. */
     if (!h->ch.seen && !h->sh.seen && h->gaps)
         return false;
-    for (unsigned i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++) {
-        const struct tls_alert *a = &h->alerts[i];
-        if (alert_ends_handshake(a)) {
-            decide(h, OUTCOME_FAILED, ENDED_ALERT, a->sender,
-                   (enum hs_stage)a->stage, now_us);
-            return true;
-        }
+    const struct tls_alert *a = ending_alert(h);
+    if (a) {
+        decide(h, OUTCOME_FAILED, ENDED_ALERT, a->sender,
+               (enum hs_stage)a->stage, now_us);
+        return true;
     }
     return false;
 }
@@ -178,6 +184,23 @@ void outcome_finish(struct handshake *h, enum hs_ended_by why,
     h->handshake_us = h->ch.seen && now_us >= h->ch.ts_us
                           ? (int64_t)(now_us - h->ch.ts_us)
                           : (h->ch.seen ? 0 : -1);
+}
+
+bool outcome_is_failure(enum hs_outcome o)
+{
+    return o == OUTCOME_FAILED || o == OUTCOME_NOT_TLS ||
+           o == OUTCOME_REFUSED;
+}
+
+const struct tls_alert *outcome_deciding_alert(const struct handshake *h)
+{
+    const struct tls_alert *a = ending_alert(h);
+    if (a)
+        return a;
+    for (unsigned i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++)
+        if (!h->alerts[i].late)
+            return &h->alerts[i];
+    return NULL;
 }
 
 const char *outcome_name(enum hs_outcome o)

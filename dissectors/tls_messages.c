@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tls_messages.h"
+#include "tls_names.h"
 #include "../analyzer/escape.h"
 
 /* Extension numbers this file reads (IANA TLS ExtensionType registry). */
@@ -411,6 +412,27 @@ bool tls_parse_sslv2_client_hello(struct cursor *rec, struct client_hello *out)
     CURSOR_TRY(cursor_copy(&sid, out->session_id, sid_len));
 
     return cursor_skip(rec, challenge_len);
+}
+
+uint16_t client_hello_highest_version(const struct client_hello *ch)
+{
+    uint16_t best = 0;
+    int best_rank = 0;
+    if (ch->has_supported_versions) {
+        size_t n = ch->n_versions < HS_MAX_VERSIONS ? ch->n_versions
+                                                    : HS_MAX_VERSIONS;
+        for (size_t i = 0; i < n; i++) {
+            int rank = tls_version_rank(ch->versions[i]);
+            /* Final versions outrank drafts of the same rank. */
+            if (rank > best_rank ||
+                (rank == best_rank && rank > 0 &&
+                 ch->versions[i] == TLS_V_1_3)) {
+                best = ch->versions[i];
+                best_rank = rank;
+            }
+        }
+    }
+    return best_rank > 0 ? best : ch->legacy_version;
 }
 
 /* ---- ServerHello / HelloRetryRequest ------------------------------------ */

@@ -37,6 +37,13 @@ bool tls_parse_client_hello(struct cursor *body, struct client_hello *out);
  * the 2- or 3-byte SSLv2 record header). */
 bool tls_parse_sslv2_client_hello(struct cursor *rec, struct client_hello *out);
 
+/* The highest version a ClientHello offered: the best-ranked
+ * supported_versions value (TLS 1.3 final over its drafts), else
+ * legacy_version. tlsmon.client_hello.highest_version and the summary use
+ * it; JA4 keeps its own rule (the spec's: the numerically highest
+ * non-GREASE value). */
+uint16_t client_hello_highest_version(const struct client_hello *ch);
+
 /* A ServerHello, or a HelloRetryRequest (which shares its type and is told
  * apart by its fixed random): *is_hrr says which was filled. */
 bool tls_parse_server_hello(struct cursor *body, struct server_hello *sh,

@@ -89,7 +89,7 @@ static void append_ms(struct line *l, int64_t us)
 /* Why it ended: the deciding alert, else who closed it and how. */
 static void append_reason(struct line *l, const struct handshake *h)
 {
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     char buf[32];
     if (a && a->encrypted) {
         append(l, "%s encrypted alert (%u bytes)", fields_side_name(a->sender),

@@ -23,8 +23,10 @@ import concurrent.futures
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -59,6 +61,8 @@ def run(tlsmon, cap, args, timeout):
         p = subprocess.run(cmd, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None, b"", b"timeout"
+    except OSError as e:
+        return None, b"", str(e).encode()
     return p.returncode, p.stdout, p.stderr
 
 
@@ -152,6 +156,10 @@ def main():
             print(f"byte_identical: {t} is not an executable", file=sys.stderr)
             return 2
 
+    # Copies, so a rebuild during the run does not change what is compared.
+    tmp = tempfile.mkdtemp(prefix="byte-identical-")
+    args.a = shutil.copy(args.a, os.path.join(tmp, "tlsmon-a"))
+    args.b = shutil.copy(args.b, os.path.join(tmp, "tlsmon-b"))
     runs = list(committed_runs(args.captures))
     if not args.no_peer:
         if os.path.isdir(args.peer):
@@ -173,6 +181,7 @@ def main():
                 print(f"DIFFER {label}")
                 for p in problems:
                     print(p)
+    shutil.rmtree(tmp, ignore_errors=True)
     print(f"{len(jobs)} runs, {lines} NDJSON lines compared, "
           f"{len(jobs) - differ} identical, {differ} differ")
     return 1 if differ else 0
