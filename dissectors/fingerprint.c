@@ -169,7 +169,7 @@ static size_t sorted(const uint16_t *in, size_t n, bool drop_sni_alpn,
     for (size_t i = 0; i < n; i++) {
         if (tls_is_grease(in[i]))
             continue;
-        if (drop_sni_alpn && (in[i] == 0x0000 || in[i] == 0x0010))
+        if (drop_sni_alpn && (in[i] == EXT_SERVER_NAME || in[i] == EXT_ALPN))
             continue;
         out[k++] = in[i];
     }
@@ -210,7 +210,7 @@ static bool ja4_parts(const struct client_hello *ch, char *a,
     size_t ne = count_non_grease(ch->extensions, ch->n_extensions);
     bool sni = false;
     for (size_t i = 0; i < ch->n_extensions; i++)
-        sni |= ch->extensions[i] == 0x0000;
+        sni |= ch->extensions[i] == EXT_SERVER_NAME;
     char alpn[3] = "00";
     if (ch->n_alpn > 0) {
         uint8_t f = ch->alpn_first_raw[0], l = ch->alpn_first_raw[1];

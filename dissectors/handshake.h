@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tls_wire.h"
+
 #define HS_MAX_CIPHERS 256
 #define HS_MAX_EXTENSIONS 64
 #define HS_MAX_GROUPS 64
@@ -30,15 +32,6 @@
 
 /* Who sent something. Flow sides are mapped to these once roles are known. */
 enum tls_side { TLS_SIDE_CLIENT = 0, TLS_SIDE_SERVER = 1 };
-
-/* Wire version numbers; SSLv2 has its own marker because its hello carries
- * 0x0002. */
-#define TLS_V_SSL2 0x0002
-#define TLS_V_SSL3 0x0300
-#define TLS_V_1_0 0x0301
-#define TLS_V_1_1 0x0302
-#define TLS_V_1_2 0x0303
-#define TLS_V_1_3 0x0304
 
 enum hs_outcome {
     OUTCOME_UNDECIDED = 0,

@@ -28,14 +28,6 @@
 #define TLS_DEFAULT_MAX_HS_MSG (256u * 1024u)
 #define TLS_HS_LEN_MAX 0xffffffu
 
-enum {
-    CT_CCS = 20,
-    CT_ALERT = 21,
-    CT_HANDSHAKE = 22,
-    CT_APP_DATA = 23,
-    CT_HEARTBEAT = 24,
-};
-
 /* TLS 1.3 record sizes that tell an encrypted Finished from an encrypted
  * alert (DIAGNOSES.md, "What TLS 1.3 hides"): an alert is 2 bytes, 1 byte
  * of inner type and the AEAD tag — 16 bytes, or 8 for the CCM_8 suite —

@@ -14,29 +14,6 @@
 #include "tls_names.h"
 #include "../analyzer/escape.h"
 
-/* Extension numbers this file reads (IANA TLS ExtensionType registry). */
-enum {
-    EXT_SERVER_NAME = 0,
-    EXT_STATUS_REQUEST = 5,
-    EXT_SUPPORTED_GROUPS = 10,
-    EXT_EC_POINT_FORMATS = 11,
-    EXT_SIGNATURE_ALGORITHMS = 13,
-    EXT_ALPN = 16,
-    EXT_PADDING = 21,
-    EXT_ENCRYPT_THEN_MAC = 22,
-    EXT_EXTENDED_MASTER_SECRET = 23,
-    EXT_SESSION_TICKET = 35,
-    EXT_PRE_SHARED_KEY = 41,
-    EXT_EARLY_DATA = 42,
-    EXT_SUPPORTED_VERSIONS = 43,
-    EXT_PSK_KEY_EXCHANGE_MODES = 45,
-    EXT_KEY_SHARE = 51,
-    EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d,
-    EXT_RENEGOTIATION_INFO = 0xff01,
-    EXT_ENCRYPTED_SERVER_NAME = 0xffce,
-};
-
-#define TLS_FALLBACK_SCSV 0x5600
 #define SNI_HOST_NAME 0
 
 /* RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello whose random is
