@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/text_buf.h"
+#include "text_buf.h"
 #include "digest.h"
 #include "tls_names.h"
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/cursor.h"
+#include "cursor.h"
 
 enum family {
     FAM_UNKNOWN = 0,

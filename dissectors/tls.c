@@ -13,10 +13,10 @@
 
 #include <openssl/crypto.h>
 
-#include "../analyzer/cursor.h"
+#include "cursor.h"
 #include "cert_decompress.h"
 #include "keylog.h"
-#include "../analyzer/memcap.h"
+#include "memcap.h"
 #include "outcome.h"
 #include "tls_decrypt.h"
 #include "tls_messages.h"

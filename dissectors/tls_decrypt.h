@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../analyzer/cursor.h"
+#include "cursor.h"
 #include "keylog.h"
 
 /* The largest record body opened (TLSCiphertext's limit, RFC 5246

@@ -12,7 +12,7 @@
 
 #include "tls_messages.h"
 #include "tls_names.h"
-#include "../analyzer/escape.h"
+#include "escape.h"
 
 #define SNI_HOST_NAME 0
 

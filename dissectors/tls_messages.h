@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../analyzer/cursor.h"
+#include "cursor.h"
 #include "handshake.h"
 
 bool tls_parse_client_hello(struct cursor *body, struct client_hello *out);

@@ -11,7 +11,7 @@
 #include "json_writer.h"
 #include "../baseline.h"
 #include "../fields.h"
-#include "../str_copy.h"
+#include "str_copy.h"
 #include "../../dissectors/outcome.h"
 #include "../../dissectors/tls_messages.h"
 #include "../../dissectors/tls_names.h"
