@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "fields.h"
+#include "escape.h"
+#include "hex.h"
 #include "classify.h"
 #include "../dissectors/cert_decompress.h"
 #include "../dissectors/keylog.h"
@@ -32,7 +34,6 @@
 static const char *hex_code(uint32_t v, int digits, bool upper, char *buf,
                             size_t n)
 {
-    const char *hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     if (n < (size_t)digits + 3) {
         if (n)
             buf[0] = '\0';
@@ -41,7 +42,7 @@ static const char *hex_code(uint32_t v, int digits, bool upper, char *buf,
     buf[0] = '0';
     buf[1] = 'x';
     for (int i = 0; i < digits; i++)
-        buf[2 + i] = hex[(v >> (4 * (digits - 1 - i))) & 15];
+        buf[2 + i] = hex_digit(v >> (4 * (digits - 1 - i)), upper);
     buf[2 + digits] = '\0';
     return buf;
 }
@@ -193,26 +194,7 @@ const char *fields_time_string(uint64_t us, int digits, char *buf, size_t n)
 
 const char *fields_printable(const char *s, char *buf, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    if (n == 0)
-        return buf;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c < 0x7f) {
-            if (o + 1 >= n)
-                break;
-            buf[o++] = (char)c;
-        } else {
-            if (o + 4 >= n)
-                break;
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    buf[o] = '\0';
+    escape_bytes((const uint8_t *)s, strlen(s), buf, n, ESCAPE_STORED);
     return buf;
 }
 

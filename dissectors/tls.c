@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "cursor.h"
+#include "escape.h"
 #include "cert_decompress.h"
 #include "keylog.h"
 #include "memcap.h"
@@ -1288,11 +1289,6 @@ static void record_done(struct tls_session *s, int side)
     decide_now(s);
 }
 
-static char printable(uint8_t b)
-{
-    return (b >= 0x20 && b < 0x7f) ? (char)b : '.';
-}
-
 static void decide_not_tls(struct tls_session *s, int side)
 {
     struct handshake *h = &s->rec;
@@ -1322,9 +1318,9 @@ static void answer_is_hello(struct tls_session *s, int side)
     uint8_t n = 0, b;
 
     for (unsigned i = 0; i < sizeof hdr && n < max; i++)
-        h->not_tls_preview[n++] = printable(hdr[i]);
+        h->not_tls_preview[n++] = escape_preview_char(hdr[i]);
     while (n < max && cursor_u8(&body, &b))
-        h->not_tls_preview[n++] = printable(b);
+        h->not_tls_preview[n++] = escape_preview_char(b);
     h->not_tls_preview[n] = '\0';
     /* The echo goes on in well-formed records: both sides stay readable
      * for the alerts that follow. */
@@ -1356,7 +1352,7 @@ static void collect_preview(struct tls_session *s, int side, struct cursor *in)
     uint8_t b;
 
     while (p->preview_len < max && cursor_u8(in, &b))
-        s->rec.not_tls_preview[p->preview_len++] = printable(b);
+        s->rec.not_tls_preview[p->preview_len++] = escape_preview_char(b);
     if (p->preview_len == max)
         decide_not_tls(s, side);
 }
@@ -1372,7 +1368,7 @@ static void start_not_tls(struct tls_session *s, int side, struct cursor *rest)
     p->preview_len = 0;
     for (int i = p->hdr_len - 1; i >= 0 && p->preview_len < max; i--)
         s->rec.not_tls_preview[p->preview_len++] =
-            printable((uint8_t)(p->hdr >> (8 * i)));
+            escape_preview_char((uint8_t)(p->hdr >> (8 * i)));
     p->state = RS_NOT_TLS;
     collect_preview(s, side, rest);
 }
@@ -2293,6 +2289,6 @@ void tls_server_spoke_first(struct tls_session *s, int server_side,
     s->side[server_side].state = RS_DEAD;
     s->side[server_side].not_tls_ts = ts_us;
     while (n < max && cursor_u8(&in, &b))
-        h->not_tls_preview[n++] = printable(b);
+        h->not_tls_preview[n++] = escape_preview_char(b);
     h->not_tls_preview[n] = '\0';
 }
