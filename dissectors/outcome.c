@@ -128,15 +128,23 @@ static bool tls13_finished_at_end(const struct handshake *h)
     return is_tls13(h) && h->finished[TLS_SIDE_CLIENT];
 }
 
+/* What the flow's end (a close, silence, the capture's end) decides
+ * before anything else: what the records said, or a TLS 1.3 Finished. */
+static bool decided_at_end(struct handshake *h, uint64_t now_us)
+{
+    if (outcome_check(h, now_us))
+        return true;
+    if (!tls13_finished_at_end(h))
+        return false;
+    decide(h, OUTCOME_ESTABLISHED, ENDED_NONE, -1, STAGE_NONE, now_us);
+    return true;
+}
+
 void outcome_closed(struct handshake *h, enum tls_side side, bool rst,
                     uint64_t now_us)
 {
-    if (outcome_check(h, now_us))
+    if (decided_at_end(h, now_us))
         return;
-    if (tls13_finished_at_end(h)) {
-        decide(h, OUTCOME_ESTABLISHED, ENDED_NONE, -1, STAGE_NONE, now_us);
-        return;
-    }
     /* Before any hello there is no handshake to fail; the flow's end will
      * call it incomplete. */
     if (h->stage == STAGE_NONE && !h->ch.seen && !h->sh.seen)
@@ -165,25 +173,13 @@ void outcome_refused(struct handshake *h, uint64_t now_us)
 void outcome_finish(struct handshake *h, enum hs_ended_by why,
                     uint64_t now_us)
 {
-    if (outcome_check(h, now_us))
+    if (decided_at_end(h, now_us))
         return;
-    if (tls13_finished_at_end(h)) {
-        decide(h, OUTCOME_ESTABLISHED, ENDED_NONE, -1, STAGE_NONE, now_us);
-        return;
-    }
     if (why == ENDED_NONE)
         why = ENDED_CAPTURE_END;
     /* The stage says where it stopped: "after_client_hello" with no answer
      * is what no_response looks for. */
-    h->outcome = OUTCOME_INCOMPLETE;
-    h->ended_by = why;
-    h->ended_by_side = -1;
-    h->failure_stage = failure_stage_of(h, h->stage);
-    h->resumed = resumed(h);
-    h->decided_us = now_us;
-    h->handshake_us = h->ch.seen && now_us >= h->ch.ts_us
-                          ? (int64_t)(now_us - h->ch.ts_us)
-                          : (h->ch.seen ? 0 : -1);
+    decide(h, OUTCOME_INCOMPLETE, why, -1, h->stage, now_us);
 }
 
 bool outcome_is_failure(enum hs_outcome o)
