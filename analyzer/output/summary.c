@@ -473,9 +473,12 @@ static const char *server_string(const struct endpoint *ep, char *buf,
 
 static const char *outcome_color(enum hs_outcome o)
 {
-    if (o == OUTCOME_ESTABLISHED)
-        return ANSI_GREEN;
-    return outcome_is_failure(o) ? ANSI_RED : ANSI_YELLOW;
+    switch (o) {
+    case OUTCOME_ESTABLISHED: return ANSI_GREEN;
+    case OUTCOME_FAILED:
+    case OUTCOME_NOT_TLS: return ANSI_RED;
+    default: return ANSI_YELLOW; /* refused too, as on the text line */
+    }
 }
 
 static void heading(FILE *fp, bool color, const char *title)

@@ -130,9 +130,17 @@ static const char *stage_for(const struct handshake *h)
     return s ? s : stage_failure_name(h->stage);
 }
 
+/* A text the record keeps from the wire, made printable; NULL when it is
+ * empty (or, never expected, not terminated). */
+static const char *wire_text(const char *s, size_t size, char *tmp, size_t n)
+{
+    return memchr(s, '\0', size) && s[0] ? fields_printable(s, tmp, n) : NULL;
+}
+
 static void format_line(struct line *l, const struct handshake *h, bool color)
 {
     char tmp[HS_SNI_LEN * 4];
+    const char *t;
     uint64_t ts = h->ch.seen && h->ch.ts_us ? h->ch.ts_us : h->flow_start_us;
 
     l->len = 0;
@@ -173,22 +181,19 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
     case OUTCOME_NOT_TLS:
         on = color ? ANSI_RED : "";
         append(l, " %sNOT_TLS%s", on, off);
-        if (memchr(h->ndpi_protocol, '\0', sizeof(h->ndpi_protocol)) &&
-            h->ndpi_protocol[0])
-            append(l, " (%s)",
-                   fields_printable(h->ndpi_protocol, tmp, sizeof(tmp)));
-        if (memchr(h->not_tls_preview, '\0', sizeof(h->not_tls_preview)) &&
-            h->not_tls_preview[0])
-            append(l, ": server answered \"%s\"",
-                   fields_printable(h->not_tls_preview, tmp, sizeof(tmp)));
+        if ((t = wire_text(h->ndpi_protocol, sizeof(h->ndpi_protocol), tmp,
+                           sizeof(tmp))))
+            append(l, " (%s)", t);
+        if ((t = wire_text(h->not_tls_preview, sizeof(h->not_tls_preview),
+                           tmp, sizeof(tmp))))
+            append(l, ": server answered \"%s\"", t);
         break;
     case OUTCOME_REFUSED:
         on = color ? ANSI_YELLOW : "";
         append(l, " %sREFUSED%s server refused STARTTLS", on, off);
-        if (memchr(h->starttls_refusal, '\0', sizeof(h->starttls_refusal)) &&
-            h->starttls_refusal[0])
-            append(l, ": \"%s\"",
-                   fields_printable(h->starttls_refusal, tmp, sizeof(tmp)));
+        if ((t = wire_text(h->starttls_refusal, sizeof(h->starttls_refusal),
+                           tmp, sizeof(tmp))))
+            append(l, ": \"%s\"", t);
         break;
     case OUTCOME_INCOMPLETE:
         on = color ? ANSI_YELLOW : "";

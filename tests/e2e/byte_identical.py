@@ -32,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from run_e2e import capture_args  # noqa: E402
+from tlsmon_run import flatten  # noqa: E402
 
 CAPTURE_EXTS = (".pcap", ".pcapng", ".cap")
 
@@ -55,8 +56,8 @@ def peer_runs(peer_dir):
             yield f, []
 
 
-def run(tlsmon, cap, args, timeout):
-    cmd = [tlsmon, "--format", "ndjson", "--no-summary", *args, cap]
+def run(tlsmon, cap, args, timeout, fmt):
+    cmd = [tlsmon, "--format", fmt, "--no-summary", *args, cap]
     try:
         p = subprocess.run(cmd, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -87,19 +88,9 @@ def normalise(line, ignore):
     return json.dumps(obj, sort_keys=False, separators=(",", ":")).encode()
 
 
-def flat(obj, prefix="", out=None):
-    out = {} if out is None else out
-    for k, v in obj.items():
-        if isinstance(v, dict):
-            flat(v, prefix + k + ".", out)
-        else:
-            out[prefix + k] = v
-    return out
-
-
 def explain(la, lb):
     try:
-        fa, fb = flat(json.loads(la)), flat(json.loads(lb))
+        fa, fb = flatten(json.loads(la)), flatten(json.loads(lb))
     except ValueError:
         return [f"    A: {la[:300]!r}", f"    B: {lb[:300]!r}"]
     out = []
@@ -114,9 +105,9 @@ def explain(la, lb):
 
 
 def compare(job):
-    a, b, cap, args, ignore, timeout = job
-    ra, oa, ea = run(a, cap, args, timeout)
-    rb, ob, eb = run(b, cap, args, timeout)
+    a, b, cap, args, ignore, timeout, fmt = job
+    ra, oa, ea = run(a, cap, args, timeout, fmt)
+    rb, ob, eb = run(b, cap, args, timeout, fmt)
     problems = []
     if ra != rb:
         problems.append(f"  exit code A={ra} B={rb}; stderr B: "
@@ -148,6 +139,9 @@ def main():
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--ignore", action="append", default=[],
                     help="dotted field name to leave out of the comparison")
+    ap.add_argument("--format", default="ndjson",
+                    help="tlsmon's --format for both (text compares the "
+                         "text lines the same way)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=300)
     args = ap.parse_args()
@@ -166,7 +160,8 @@ def main():
             runs += list(peer_runs(args.peer))
         else:
             print(f"no {args.peer}: peer captures skipped")
-    jobs = [(args.a, args.b, cap, extra, args.ignore, args.timeout)
+    jobs = [(args.a, args.b, cap, extra, args.ignore, args.timeout,
+             args.format)
             for cap, extra in runs]
     differ = lines = 0
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as ex:
