@@ -130,6 +130,19 @@ static const char *stage_for(const struct handshake *h)
     return s ? s : stage_failure_name(h->stage);
 }
 
+/* " FAILED after_server_hello: why" (or incomplete): the word, the stage
+ * it stopped after, the reason. */
+static void append_unfinished(struct line *l, const char *on, const char *word,
+                              const char *off, const char *stage,
+                              const struct handshake *h)
+{
+    append(l, " %s%s%s", on, word, off);
+    if (stage)
+        append(l, " %s", stage);
+    append(l, ": ");
+    append_reason(l, h);
+}
+
 /* A text the record keeps from the wire, made printable; NULL when it is
  * empty (or, never expected, not terminated). */
 static const char *wire_text(const char *s, size_t size, char *tmp, size_t n)
@@ -171,12 +184,7 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
         append_ms(l, h->handshake_us);
         break;
     case OUTCOME_FAILED:
-        on = color ? ANSI_RED : "";
-        append(l, " %sFAILED%s", on, off);
-        if (stage)
-            append(l, " %s", stage);
-        append(l, ": ");
-        append_reason(l, h);
+        append_unfinished(l, color ? ANSI_RED : "", "FAILED", off, stage, h);
         break;
     case OUTCOME_NOT_TLS:
         on = color ? ANSI_RED : "";
@@ -196,12 +204,8 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
             append(l, ": \"%s\"", t);
         break;
     case OUTCOME_INCOMPLETE:
-        on = color ? ANSI_YELLOW : "";
-        append(l, " %sincomplete%s", on, off);
-        if (stage)
-            append(l, " %s", stage);
-        append(l, ": ");
-        append_reason(l, h);
+        append_unfinished(l, color ? ANSI_YELLOW : "", "incomplete", off, stage,
+                          h);
         break;
     default:
         on = color ? ANSI_YELLOW : "";
