@@ -3,7 +3,6 @@
  * made at print time, with ties broken by first appearance so the output is
  * stable for a given input. */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
