@@ -177,7 +177,7 @@ def main():
                 for p in problems:
                     print(p)
     shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(jobs)} runs, {lines} NDJSON lines compared, "
+    print(f"{len(jobs)} runs, {lines} {args.format} lines compared, "
           f"{len(jobs) - differ} identical, {differ} differ")
     return 1 if differ else 0
 
