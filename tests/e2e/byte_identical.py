@@ -179,6 +179,9 @@ def main():
     shutil.rmtree(tmp, ignore_errors=True)
     print(f"{len(jobs)} runs, {lines} {args.format} lines compared, "
           f"{len(jobs) - differ} identical, {differ} differ")
+    if not jobs:
+        print("byte_identical: no captures found: nothing was compared")
+        return 1
     return 1 if differ else 0
 
 
