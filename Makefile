@@ -15,7 +15,7 @@ DEBS = build-essential clang meson ninja-build pkg-config python3 \
        libhiredis-dev rsyslog rsyslog-gnutls redis-server stunnel4 tcpreplay \
        zlib1g-dev libbrotli-dev libzstd-dev zstd gzip chromium
 
-.PHONY: all deps build demo test test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind readme-fields docs-causes peer-unknown clean
+.PHONY: all deps build demo test test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind readme-fields docs-causes peer-unknown byte-identical clean
 
 # Public captures from other projects (not shipped; CI has them beside the
 # clone). Only read from there, never copied in.
@@ -110,5 +110,18 @@ docs-causes: build
 peer-unknown: build
 	python3 tests/e2e/unknown_causes.py --tlsmon $(BUILD)/tlsmon --captures $(PEER_CAPTURES) --list
 
+# A change meant to be output-neutral (a refactoring): tlsmon built from
+# REF (a git revision, main by default) and this tree's tlsmon must write
+# byte-identical NDJSON on every capture and peer capture.
+REF       ?= main
+BUILD_REF ?= build-ref
+byte-identical: build
+	rm -rf $(BUILD_REF) && mkdir -p $(BUILD_REF)/src
+	git archive $(REF) | tar -x -C $(BUILD_REF)/src
+	meson setup $(BUILD_REF)/build $(BUILD_REF)/src $(MESON_ARGS) >/dev/null
+	ninja -C $(BUILD_REF)/build tlsmon
+	python3 tests/e2e/byte_identical.py --a $(BUILD_REF)/build/tlsmon \
+	  --b $(BUILD)/tlsmon --peer $(PEER_CAPTURES)
+
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) build-fuzz
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) $(BUILD_REF) build-fuzz

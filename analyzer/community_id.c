@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fields.h"
+#include "hex.h"
 #include "../dissectors/digest.h"
 
 static int endpoint_order(const struct endpoint *a, const struct endpoint *b,
@@ -70,7 +71,6 @@ static void put_u64(uint8_t *p, uint64_t v)
 
 static void event_id(struct handshake *h)
 {
-    static const char hex[] = "0123456789abcdef";
     uint8_t buf[2 * (1 + 16 + 2) + 8 + 2 + 1 + 2 * 2 + 256];
     size_t o = 0;
     const struct endpoint *ends[2] = {&h->client, &h->server};
@@ -105,11 +105,7 @@ static void event_id(struct handshake *h)
     if (!EVP_Digest(buf, o, md, &md_len, digest_sha256(), NULL) ||
         md_len < 10)
         return;
-    for (int i = 0; i < 10; i++) {
-        h->event_id[2 * i] = hex[md[i] >> 4];
-        h->event_id[2 * i + 1] = hex[md[i] & 15];
-    }
-    h->event_id[20] = '\0';
+    hex_encode(md, 10, h->event_id, false);
 }
 
 void community_id_compute(struct handshake *h, uint16_t seed)

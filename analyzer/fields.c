@@ -12,11 +12,14 @@
 #include <time.h>
 
 #include "fields.h"
+#include "escape.h"
+#include "hex.h"
 #include "classify.h"
 #include "decode.h"
 #include "../dissectors/cert_decompress.h"
 #include "../dissectors/keylog.h"
 #include "../dissectors/outcome.h"
+#include "../dissectors/tls_messages.h"
 #include "../dissectors/fingerprint.h"
 #include "../dissectors/ocsp.h"
 #include "../dissectors/quic_crypto.h"
@@ -33,7 +36,6 @@
 static const char *hex_code(uint32_t v, int digits, bool upper, char *buf,
                             size_t n)
 {
-    const char *hex = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     if (n < (size_t)digits + 3) {
         if (n)
             buf[0] = '\0';
@@ -42,7 +44,7 @@ static const char *hex_code(uint32_t v, int digits, bool upper, char *buf,
     buf[0] = '0';
     buf[1] = 'x';
     for (int i = 0; i < digits; i++)
-        buf[2 + i] = hex[(v >> (4 * (digits - 1 - i))) & 15];
+        buf[2 + i] = hex_digit(v >> (4 * (digits - 1 - i)), upper);
     buf[2 + digits] = '\0';
     return buf;
 }
@@ -194,49 +196,13 @@ const char *fields_time_string(uint64_t us, int digits, char *buf, size_t n)
 
 const char *fields_printable(const char *s, char *buf, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    if (n == 0)
-        return buf;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c < 0x7f) {
-            if (o + 1 >= n)
-                break;
-            buf[o++] = (char)c;
-        } else {
-            if (o + 4 >= n)
-                break;
-            buf[o++] = '\\';
-            buf[o++] = 'x';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    buf[o] = '\0';
+    escape_bytes((const uint8_t *)s, strlen(s), buf, n, ESCAPE_STORED);
     return buf;
 }
 
 static const char *hex16(uint16_t v, char *buf, size_t n)
 {
     return hex_code(v, 4, true, buf, n);
-}
-
-const struct tls_alert *fields_deciding_alert(const struct handshake *h)
-{
-    uint8_t n = h->n_alerts < HS_MAX_ALERTS ? h->n_alerts : HS_MAX_ALERTS;
-    /* The same test outcome.c uses to end a handshake on an alert; a late
-     * one (after the decision, or after its sender finished) is listed in
-     * tlsmon.alerts but never the deciding one. */
-    for (uint8_t i = 0; i < n; i++)
-        if (!h->alerts[i].late &&
-            (h->alerts[i].encrypted || h->alerts[i].level == 2 ||
-             h->alerts[i].description == 0))
-            return &h->alerts[i];
-    for (uint8_t i = 0; i < n; i++)
-        if (!h->alerts[i].late)
-            return &h->alerts[i];
-    return NULL;
 }
 
 const char *field_type_name(enum field_type t)
@@ -424,13 +390,9 @@ static bool g_event_outcome(const struct handshake *h, struct field_value *v,
                             char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    switch (h->outcome) {
-    case OUTCOME_ESTABLISHED: return put_str(v, "success");
-    case OUTCOME_FAILED:
-    case OUTCOME_NOT_TLS:
-    case OUTCOME_REFUSED: return put_str(v, "failure");
-    default: return put_str(v, "unknown");
-    }
+    if (h->outcome == OUTCOME_ESTABLISHED)
+        return put_str(v, "success");
+    return put_str(v, outcome_is_failure(h->outcome) ? "failure" : "unknown");
 }
 
 FACT(g_event_start, put_time, h->flow_start_us, true)
@@ -757,7 +719,7 @@ static bool g_alert_sender(const struct handshake *h, struct field_value *v,
                            char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     return a && put_str(v, fields_side_name(a->sender));
 }
 
@@ -765,7 +727,7 @@ static bool g_alert_encrypted(const struct handshake *h, struct field_value *v,
                               char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     return a && put_bool(v, a->encrypted);
 }
 
@@ -774,7 +736,7 @@ static bool g_alert_decrypted(const struct handshake *h,
                               size_t len)
 {
     UNUSED_SCRATCH;
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     return a && a->decrypted && put_bool(v, true);
 }
 
@@ -782,7 +744,7 @@ static bool g_alert_level(const struct handshake *h, struct field_value *v,
                           char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     if (!a || a->encrypted)
         return false;
     if (a->level == 1)
@@ -796,7 +758,7 @@ static bool g_alert_description(const struct handshake *h,
                                 struct field_value *v, char *scratch,
                                 size_t len)
 {
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     if (!a || a->encrypted)
         return false;
     return put_str(v, fields_alert_description(a->description, scratch, len));
@@ -806,7 +768,7 @@ static bool g_alert_code(const struct handshake *h, struct field_value *v,
                          char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     return a && !a->encrypted && put_int(v, a->description);
 }
 
@@ -877,23 +839,7 @@ static bool g_ch_highest_version(const struct handshake *h,
     UNUSED_SCRATCH;
     if (!h->ch.seen)
         return false;
-    uint16_t best = 0;
-    int best_rank = 0;
-    uint8_t n = h->ch.n_versions < HS_MAX_VERSIONS ? h->ch.n_versions
-                                                   : HS_MAX_VERSIONS;
-    if (h->ch.has_supported_versions) {
-        for (uint8_t i = 0; i < n; i++) {
-            int rank = tls_version_rank(h->ch.versions[i]);
-            /* Final versions outrank drafts of the same rank. */
-            if (rank > best_rank ||
-                (rank == best_rank && rank > 0 &&
-                 h->ch.versions[i] == TLS_V_1_3)) {
-                best = h->ch.versions[i];
-                best_rank = rank;
-            }
-        }
-    }
-    return put_version(v, best_rank > 0 ? best : h->ch.legacy_version);
+    return put_version(v, client_hello_highest_version(&h->ch));
 }
 
 static size_t c_ch_versions(const struct handshake *h)

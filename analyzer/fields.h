@@ -95,9 +95,6 @@ void fields_print_markdown(FILE *fp);
 
 /* Helpers shared with the text output and the summary. */
 
-/* The alert that ended the handshake: the first fatal, encrypted or
- * close_notify one (as outcome.c decides), else the first; NULL if none. */
-const struct tls_alert *fields_deciding_alert(const struct handshake *h);
 /* "client", "server", or "unknown". */
 const char *fields_side_name(int side);
 /* An alert description's IANA name, or "unknown_NN". */

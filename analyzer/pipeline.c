@@ -577,7 +577,8 @@ static bool hello_after_greeting(struct pipeline *p, struct flow *f, int side,
         return false;
     enum tls_sniff sn = tls_sniff(data, len);
     if (sn != TLS_SNIFF_CLIENT_HELLO &&
-        !(sn == TLS_SNIFF_NEED_MORE && (first == 22 || (first & 0x80))))
+        !(sn == TLS_SNIFF_NEED_MORE &&
+          (first == CT_HANDSHAKE || (first & 0x80))))
         return false;
     starttls_drop(p, f);
     f->awaiting_hello = false;

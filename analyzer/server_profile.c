@@ -11,6 +11,7 @@
 
 #include "server_profile.h"
 #include "str_copy.h"
+#include "../dissectors/outcome.h"
 #include "../dissectors/tls_names.h"
 
 #define NAME_SLOTS 4
@@ -320,7 +321,7 @@ static void learn(struct profile *p, const struct handshake *h,
 {
     if (h->outcome == OUTCOME_ESTABLISHED)
         p->established++;
-    else if (h->outcome == OUTCOME_FAILED || h->outcome == OUTCOME_NOT_TLS)
+    else if (outcome_is_failure(h->outcome))
         p->failed++;
     if (h->sh.seen) {
         int r = tls_version_rank(h->sh.version);

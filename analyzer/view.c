@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "host_port.h"
 #include "../rules/engine.h"
 
 /* s as a YAML double-quoted scalar: quotes and backslashes escaped, any
@@ -111,24 +112,17 @@ bool view_server(struct view *v, const char *arg, char *err, size_t n)
     } else if (colon && (arg[0] == '[' || strchr(arg, ':') == colon) &&
                is_port(colon + 1)) {
         /* HOST:PORT, the host an address ([IPv6]) or a name glob */
-        size_t len = (size_t)(colon - arg);
-        const char *start = arg;
-        if (arg[0] == '[' && len >= 2 && arg[len - 1] == ']') {
-            start++;
-            len -= 2;
-        }
-        if (len == 0 || len >= sizeof(host)) {
+        int port;
+        if (host_port_parse(arg, host, sizeof(host), &port) != HOST_PORT_OK) {
             snprintf(err, n, "--server: '%s' is not HOST:PORT", arg);
             return false;
         }
-        memcpy(host, start, len);
-        host[len] = '\0';
         yaml_quote(host, quoted, sizeof(quoted));
         snprintf(cond, sizeof(cond),
-                 is_ip(host) ? "{destination.ip: %s, destination.port: %s}"
+                 is_ip(host) ? "{destination.ip: %s, destination.port: %d}"
                              : "{tls.client.server_name: {glob: %s}, "
-                               "destination.port: %s}",
-                 quoted, colon + 1);
+                               "destination.port: %d}",
+                 quoted, port);
     } else {
         snprintf(cond, sizeof(cond),
                  "{tls.client.server_name: {glob: %s}}", quoted);

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../analyzer/cursor.h"
+#include "cursor.h"
 
 enum cert_compression {
     CERT_COMPRESSION_ZLIB = 1,

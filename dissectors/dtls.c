@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/cursor.h"
-#include "../analyzer/memcap.h"
+#include "cursor.h"
+#include "memcap.h"
 #include "handshake.h"
 #include "tls.h"
 #include "tls_messages.h"
@@ -28,16 +28,6 @@
 #define STUN_MAGIC 0x2112a442u
 #define DTLS_MAX_CID 32      /* connection IDs tried when their length is
                                 not on the wire (RFC 9146, RFC 9147) */
-
-enum {
-    CT_CCS = 20,
-    CT_ALERT = 21,
-    CT_HANDSHAKE = 22,
-    CT_APP_DATA = 23,
-    CT_HEARTBEAT = 24,
-    CT_TLS12_CID = 25,
-    CT_ACK = 26,
-};
 
 /* Position of a piece of a flight, to tell a flight sent again from the
  * rest of the first one: handshake fragments by (message, offset), the

@@ -22,8 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/text_buf.h"
+#include "text_buf.h"
 #include "digest.h"
+#include "hex.h"
 #include "tls_names.h"
 
 /* Long enough for every list the record can hold, in either form. */
@@ -35,12 +36,11 @@ enum radix { DECIMAL, HEX4 };
 
 static void put_number(struct text_buf *t, unsigned v, enum radix r)
 {
-    static const char hex[] = "0123456789abcdef";
     char tmp[12];
     size_t at = sizeof(tmp);
     if (r == HEX4) {
         for (int shift = 0; shift <= 12; shift += 4)
-            tmp[--at] = hex[(v >> shift) & 15];
+            tmp[--at] = hex_digit(v >> shift, false);
     } else {
         do {
             tmp[--at] = (char)('0' + v % 10);
@@ -84,10 +84,9 @@ static void digest_hex(const EVP_MD *md, const char *s, char *out,
     out[0] = '\0';
     if (!EVP_Digest(s, strlen(s), d, &n, md, NULL))
         return;
-    static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < n && 2 * i < hex_digits; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
+        out[2 * i] = hex_digit(d[i] >> 4, false);
+        out[2 * i + 1] = hex_digit(d[i], false);
     }
     out[hex_digits] = '\0';
 }
@@ -176,7 +175,7 @@ static size_t sorted(const uint16_t *in, size_t n, bool drop_sni_alpn,
     for (size_t i = 0; i < n; i++) {
         if (tls_is_grease(in[i]))
             continue;
-        if (drop_sni_alpn && (in[i] == 0x0000 || in[i] == 0x0010))
+        if (drop_sni_alpn && (in[i] == EXT_SERVER_NAME || in[i] == EXT_ALPN))
             continue;
         out[k++] = in[i];
     }
@@ -218,7 +217,7 @@ static bool ja4_parts(const struct client_hello *ch, char transport, char *a,
     size_t ne = count_non_grease(ch->extensions, ch->n_extensions);
     bool sni = false;
     for (size_t i = 0; i < ch->n_extensions; i++)
-        sni |= ch->extensions[i] == 0x0000;
+        sni |= ch->extensions[i] == EXT_SERVER_NAME;
     char alpn[3] = "00";
     if (ch->n_alpn > 0) {
         uint8_t f = ch->alpn_first_raw[0], l = ch->alpn_first_raw[1];
@@ -226,9 +225,8 @@ static bool ja4_parts(const struct client_hello *ch, char transport, char *a,
             alpn[0] = (char)f;
             alpn[1] = (char)l;
         } else {
-            static const char hexd[] = "0123456789abcdef";
-            alpn[0] = hexd[f >> 4];
-            alpn[1] = hexd[l & 0x0f];
+            alpn[0] = hex_digit(f >> 4, false);
+            alpn[1] = hex_digit(l, false);
         }
     }
     nc = nc > 99 ? 99 : nc;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls_wire.h"
+
 #define HS_MAX_CIPHERS 256
 #define HS_MAX_EXTENSIONS 64
 #define HS_MAX_GROUPS 64
@@ -31,19 +33,6 @@
 
 /* Who sent something. Flow sides are mapped to these once roles are known. */
 enum tls_side { TLS_SIDE_CLIENT = 0, TLS_SIDE_SERVER = 1 };
-
-/* Wire version numbers; SSLv2 has its own marker because its hello carries
- * 0x0002. */
-#define TLS_V_SSL2 0x0002
-#define TLS_V_SSL3 0x0300
-#define TLS_V_1_0 0x0301
-#define TLS_V_1_1 0x0302
-#define TLS_V_1_2 0x0303
-#define TLS_V_1_3 0x0304
-#define TLS_V_DTLS_1_0 0xfeff
-#define TLS_V_DTLS_1_2 0xfefd
-#define TLS_V_DTLS_1_3 0xfefc
-#define TLS_V_DTLS_BAD 0x0100 /* OpenSSL's DTLS 1.0 before 0.9.8f */
 
 enum hs_outcome {
     OUTCOME_UNDECIDED = 0,

@@ -17,7 +17,7 @@
 
 #include <openssl/crypto.h>
 
-#include "../analyzer/cursor.h"
+#include "cursor.h"
 
 /* The longest line read whole. Key log lines tlsmon uses are under 200
  * bytes; ECH_CONFIG lines can be longer and are skipped anyway. */

@@ -42,6 +42,14 @@ static bool alert_ends_handshake(const struct tls_alert *a)
            (a->encrypted || a->level == 2 || a->description == 0);
 }
 
+static const struct tls_alert *ending_alert(const struct handshake *h)
+{
+    for (unsigned i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++)
+        if (alert_ends_handshake(&h->alerts[i]))
+            return &h->alerts[i];
+    return NULL;
+}
+
 /* TLS <= 1.2 resumption is the abbreviated handshake: the server changes
  * keys right after its ServerHello, with no key exchange and no
  * certificate request, and the client sends no ClientKeyExchange. A
@@ -103,13 +111,11 @@ bool outcome_check(struct handshake *h, uint64_t now_us)
     /* Both hellos lost to gaps: an alert has no handshake to place in. */
     if (!h->ch.seen && !h->sh.seen && h->gaps)
         return false;
-    for (unsigned i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++) {
-        const struct tls_alert *a = &h->alerts[i];
-        if (alert_ends_handshake(a)) {
-            decide(h, OUTCOME_FAILED, ENDED_ALERT, a->sender,
-                   (enum hs_stage)a->stage, now_us);
-            return true;
-        }
+    const struct tls_alert *a = ending_alert(h);
+    if (a) {
+        decide(h, OUTCOME_FAILED, ENDED_ALERT, a->sender,
+               (enum hs_stage)a->stage, now_us);
+        return true;
     }
     return false;
 }
@@ -122,15 +128,23 @@ static bool tls13_finished_at_end(const struct handshake *h)
     return is_tls13(h) && h->finished[TLS_SIDE_CLIENT];
 }
 
+/* What the flow's end (a close, silence, the capture's end) decides
+ * before anything else: what the records said, or a TLS 1.3 Finished. */
+static bool decided_at_end(struct handshake *h, uint64_t now_us)
+{
+    if (outcome_check(h, now_us))
+        return true;
+    if (!tls13_finished_at_end(h))
+        return false;
+    decide(h, OUTCOME_ESTABLISHED, ENDED_NONE, -1, STAGE_NONE, now_us);
+    return true;
+}
+
 void outcome_closed(struct handshake *h, enum tls_side side, bool rst,
                     uint64_t now_us)
 {
-    if (outcome_check(h, now_us))
+    if (decided_at_end(h, now_us))
         return;
-    if (tls13_finished_at_end(h)) {
-        decide(h, OUTCOME_ESTABLISHED, ENDED_NONE, -1, STAGE_NONE, now_us);
-        return;
-    }
     /* Before any hello there is no handshake to fail; the flow's end will
      * call it incomplete. */
     if (h->stage == STAGE_NONE && !h->ch.seen && !h->sh.seen)
@@ -167,25 +181,30 @@ void outcome_refused(struct handshake *h, uint64_t now_us)
 void outcome_finish(struct handshake *h, enum hs_ended_by why,
                     uint64_t now_us)
 {
-    if (outcome_check(h, now_us))
+    if (decided_at_end(h, now_us))
         return;
-    if (tls13_finished_at_end(h)) {
-        decide(h, OUTCOME_ESTABLISHED, ENDED_NONE, -1, STAGE_NONE, now_us);
-        return;
-    }
     if (why == ENDED_NONE)
         why = ENDED_CAPTURE_END;
     /* The stage says where it stopped: "after_client_hello" with no answer
      * is what no_response looks for. */
-    h->outcome = OUTCOME_INCOMPLETE;
-    h->ended_by = why;
-    h->ended_by_side = -1;
-    h->failure_stage = failure_stage_of(h, h->stage);
-    h->resumed = resumed(h);
-    h->decided_us = now_us;
-    h->handshake_us = h->ch.seen && now_us >= h->ch.ts_us
-                          ? (int64_t)(now_us - h->ch.ts_us)
-                          : (h->ch.seen ? 0 : -1);
+    decide(h, OUTCOME_INCOMPLETE, why, -1, h->stage, now_us);
+}
+
+bool outcome_is_failure(enum hs_outcome o)
+{
+    return o == OUTCOME_FAILED || o == OUTCOME_NOT_TLS ||
+           o == OUTCOME_REFUSED;
+}
+
+const struct tls_alert *outcome_deciding_alert(const struct handshake *h)
+{
+    const struct tls_alert *a = ending_alert(h);
+    if (a)
+        return a;
+    for (unsigned i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++)
+        if (!h->alerts[i].late)
+            return &h->alerts[i];
+    return NULL;
 }
 
 const char *outcome_name(enum hs_outcome o)

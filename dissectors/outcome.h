@@ -31,6 +31,18 @@ void outcome_failed(struct handshake *h, enum hs_ended_by by,
 /* The server refused a STARTTLS upgrade: no TLS handshake took place. */
 void outcome_refused(struct handshake *h, uint64_t now_us);
 
+/* What event.outcome calls a failure: failed, not_tls and refused (a
+ * refused STARTTLS upgrade: the client wanted TLS and did not get it). The
+ * one definition for every output, --failed, the summary and the profiles. */
+bool outcome_is_failure(enum hs_outcome o);
+
+/* The alert that says why the handshake ended: the one outcome_check ends
+ * a handshake on (fatal, close_notify, or encrypted), else the first one
+ * sent in time. A late alert (after the decision, or after its sender
+ * finished) is listed in tlsmon.alerts but never the deciding one. NULL
+ * when there is none. */
+const struct tls_alert *outcome_deciding_alert(const struct handshake *h);
+
 const char *outcome_name(enum hs_outcome o);
 const char *ended_by_name(enum hs_ended_by e);
 /* "after_client_hello" …; NULL for STAGE_NONE. */

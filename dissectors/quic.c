@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/cursor.h"
-#include "../analyzer/memcap.h"
+#include "cursor.h"
+#include "memcap.h"
 #include "outcome.h"
 #include "quic_crypto.h"
 #include "tls.h"

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/cursor.h"
+#include "cursor.h"
+#include "escape.h"
 
 enum family {
     FAM_UNKNOWN = 0,
@@ -179,7 +180,7 @@ static void refuse(struct starttls *st, struct cursor text)
     size_t n = 0;
     uint8_t ch;
     while (n < sizeof st->refusal - 1 && cursor_u8(&text, &ch))
-        st->refusal[n++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '.';
+        st->refusal[n++] = escape_preview_char(ch);
     st->refusal[n] = '\0';
     st->status = STARTTLS_REFUSED;
 }

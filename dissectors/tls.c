@@ -13,10 +13,11 @@
 
 #include <openssl/crypto.h>
 
-#include "../analyzer/cursor.h"
+#include "cursor.h"
+#include "escape.h"
 #include "cert_decompress.h"
 #include "keylog.h"
-#include "../analyzer/memcap.h"
+#include "memcap.h"
 #include "outcome.h"
 #include "tls_decrypt.h"
 #include "tls_messages.h"
@@ -27,14 +28,6 @@
 #define TLS_RECORD_MAX (16384u + 2048u)
 #define TLS_DEFAULT_MAX_HS_MSG (256u * 1024u)
 #define TLS_HS_LEN_MAX 0xffffffu
-
-enum {
-    CT_CCS = 20,
-    CT_ALERT = 21,
-    CT_HANDSHAKE = 22,
-    CT_APP_DATA = 23,
-    CT_HEARTBEAT = 24,
-};
 
 /* TLS 1.3 record sizes that tell an encrypted Finished from an encrypted
  * alert (DIAGNOSES.md, "What TLS 1.3 hides"): an alert is 2 bytes, 1 byte
@@ -1341,11 +1334,6 @@ void tls_feed_record(struct tls_session *s, int side, uint8_t type,
     decide_now(s);
 }
 
-static char printable(uint8_t b)
-{
-    return (b >= 0x20 && b < 0x7f) ? (char)b : '.';
-}
-
 static void decide_not_tls(struct tls_session *s, int side)
 {
     struct handshake *h = &s->rec;
@@ -1375,9 +1363,9 @@ static void answer_is_hello(struct tls_session *s, int side)
     uint8_t n = 0, b;
 
     for (unsigned i = 0; i < sizeof hdr && n < max; i++)
-        h->not_tls_preview[n++] = printable(hdr[i]);
+        h->not_tls_preview[n++] = escape_preview_char(hdr[i]);
     while (n < max && cursor_u8(&body, &b))
-        h->not_tls_preview[n++] = printable(b);
+        h->not_tls_preview[n++] = escape_preview_char(b);
     h->not_tls_preview[n] = '\0';
     /* The echo goes on in well-formed records: both sides stay readable
      * for the alerts that follow. */
@@ -1409,7 +1397,7 @@ static void collect_preview(struct tls_session *s, int side, struct cursor *in)
     uint8_t b;
 
     while (p->preview_len < max && cursor_u8(in, &b))
-        s->rec.not_tls_preview[p->preview_len++] = printable(b);
+        s->rec.not_tls_preview[p->preview_len++] = escape_preview_char(b);
     if (p->preview_len == max)
         decide_not_tls(s, side);
 }
@@ -1425,7 +1413,7 @@ static void start_not_tls(struct tls_session *s, int side, struct cursor *rest)
     p->preview_len = 0;
     for (int i = p->hdr_len - 1; i >= 0 && p->preview_len < max; i--)
         s->rec.not_tls_preview[p->preview_len++] =
-            printable((uint8_t)(p->hdr >> (8 * i)));
+            escape_preview_char((uint8_t)(p->hdr >> (8 * i)));
     p->state = RS_NOT_TLS;
     collect_preview(s, side, rest);
 }
@@ -2338,6 +2326,6 @@ void tls_server_spoke_first(struct tls_session *s, int server_side,
     s->side[server_side].state = RS_DEAD;
     s->side[server_side].not_tls_ts = ts_us;
     while (n < max && cursor_u8(&in, &b))
-        h->not_tls_preview[n++] = printable(b);
+        h->not_tls_preview[n++] = escape_preview_char(b);
     h->not_tls_preview[n] = '\0';
 }

@@ -15,11 +15,7 @@
 
 #include "digest.h"
 #include "hkdf.h"
-
-#define TLS_V_1_0 0x0301
-#define TLS_V_1_1 0x0302
-#define TLS_V_1_2 0x0303
-#define TLS_V_1_3 0x0304
+#include "tls_wire.h"
 
 /* How many sequence numbers past the expected one are tried. */
 #define TLS_DEC_SEQ_WINDOW 8

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../analyzer/cursor.h"
+#include "cursor.h"
 #include "keylog.h"
 #include "quic_crypto.h"
 

@@ -11,32 +11,9 @@
 #include <string.h>
 
 #include "tls_messages.h"
-#include "../analyzer/escape.h"
 #include "tls_names.h"
+#include "escape.h"
 
-/* Extension numbers this file reads (IANA TLS ExtensionType registry). */
-enum {
-    EXT_SERVER_NAME = 0,
-    EXT_STATUS_REQUEST = 5,
-    EXT_SUPPORTED_GROUPS = 10,
-    EXT_EC_POINT_FORMATS = 11,
-    EXT_SIGNATURE_ALGORITHMS = 13,
-    EXT_ALPN = 16,
-    EXT_PADDING = 21,
-    EXT_ENCRYPT_THEN_MAC = 22,
-    EXT_EXTENDED_MASTER_SECRET = 23,
-    EXT_SESSION_TICKET = 35,
-    EXT_PRE_SHARED_KEY = 41,
-    EXT_EARLY_DATA = 42,
-    EXT_SUPPORTED_VERSIONS = 43,
-    EXT_PSK_KEY_EXCHANGE_MODES = 45,
-    EXT_KEY_SHARE = 51,
-    EXT_ENCRYPTED_CLIENT_HELLO = 0xfe0d,
-    EXT_RENEGOTIATION_INFO = 0xff01,
-    EXT_ENCRYPTED_SERVER_NAME = 0xffce,
-};
-
-#define TLS_FALLBACK_SCSV 0x5600
 #define SNI_HOST_NAME 0
 
 /* RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello whose random is
@@ -420,6 +397,27 @@ bool tls_parse_sslv2_client_hello(struct cursor *rec, struct client_hello *out)
     CURSOR_TRY(cursor_copy(&sid, out->session_id, sid_len));
 
     return cursor_skip(rec, challenge_len);
+}
+
+uint16_t client_hello_highest_version(const struct client_hello *ch)
+{
+    uint16_t best = 0;
+    int best_rank = 0;
+    if (ch->has_supported_versions) {
+        size_t n = ch->n_versions < HS_MAX_VERSIONS ? ch->n_versions
+                                                    : HS_MAX_VERSIONS;
+        for (size_t i = 0; i < n; i++) {
+            int rank = tls_version_rank(ch->versions[i]);
+            /* Final versions outrank drafts of the same rank. */
+            if (rank > best_rank ||
+                (rank == best_rank && rank > 0 &&
+                 ch->versions[i] == TLS_V_1_3)) {
+                best = ch->versions[i];
+                best_rank = rank;
+            }
+        }
+    }
+    return best_rank > 0 ? best : ch->legacy_version;
 }
 
 /* ---- ServerHello / HelloRetryRequest ------------------------------------ */

@@ -8,34 +8,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../analyzer/cursor.h"
+#include "cursor.h"
 #include "handshake.h"
-
-/* Handshake message types (RFC 8446 §4, RFC 5246 §7.4). */
-enum tls_hs_type {
-    TLS_HS_HELLO_REQUEST = 0,
-    TLS_HS_CLIENT_HELLO = 1,
-    TLS_HS_SERVER_HELLO = 2,
-    TLS_HS_NEW_SESSION_TICKET = 4,
-    TLS_HS_END_OF_EARLY_DATA = 5,
-    TLS_HS_ENCRYPTED_EXTENSIONS = 8,
-    TLS_HS_CERTIFICATE = 11,
-    TLS_HS_SERVER_KEY_EXCHANGE = 12,
-    TLS_HS_CERTIFICATE_REQUEST = 13,
-    TLS_HS_SERVER_HELLO_DONE = 14,
-    TLS_HS_CERTIFICATE_VERIFY = 15,
-    TLS_HS_CLIENT_KEY_EXCHANGE = 16,
-    TLS_HS_FINISHED = 20,
-    TLS_HS_CERTIFICATE_STATUS = 22,
-    TLS_HS_KEY_UPDATE = 24,
-    TLS_HS_COMPRESSED_CERTIFICATE = 25, /* RFC 8879 */
-};
 
 bool tls_parse_client_hello(struct cursor *body, struct client_hello *out);
 
 /* The SSLv2-format ClientHello: `rec` starts at the message type byte (after
  * the 2- or 3-byte SSLv2 record header). */
 bool tls_parse_sslv2_client_hello(struct cursor *rec, struct client_hello *out);
+
+/* The highest version a ClientHello offered: the best-ranked
+ * supported_versions value (TLS 1.3 final over its drafts), else
+ * legacy_version. tlsmon.client_hello.highest_version and the summary use
+ * it; JA4 keeps its own rule (the spec's: the numerically highest
+ * non-GREASE value). */
+uint16_t client_hello_highest_version(const struct client_hello *ch);
 
 /* A ServerHello, or a HelloRetryRequest (which shares its type and is told
  * apart by its fixed random): *is_hrr says which was filled. */

@@ -20,6 +20,8 @@
 #include <time.h>
 
 #include "digest.h"
+#include "escape.h"
+#include "hex.h"
 #include "hostname.h"
 #include "ocsp.h"
 #include "x509_ext.h"
@@ -166,24 +168,12 @@ void x509_stage_cache_stats(const struct x509_stage *st,
 
 /* ---- facts of one certificate ---- */
 
-/* Text from a certificate made safe for every output: bytes outside
- * printable ASCII become \xNN. */
+/* Text from a certificate made safe for every output (escape.h's
+ * ESCAPE_TEXT). */
 static void copy_printable(char *dst, size_t n, const unsigned char *src,
                            size_t len)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 1 < n; i++) {
-        unsigned char c = src[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            dst[o++] = (char)c;
-        } else {
-            if (o + 5 >= n)
-                break;
-            snprintf(dst + o, n - o, "\\x%02x", c);
-            o += 4;
-        }
-    }
-    dst[o] = '\0';
+    escape_bytes(src, len, dst, n, ESCAPE_TEXT);
 }
 
 /* The name as an RFC 4514 string, as OpenSSL prints it with its RFC 2253
@@ -194,7 +184,6 @@ static void copy_printable(char *dst, size_t n, const unsigned char *src,
  * whole character or escape. */
 static void name_rfc4514(X509_NAME *name, char *dst, size_t n)
 {
-    static const char digits[] = "0123456789ABCDEF";
     dst[0] = '\0';
     BIO *bio = BIO_new(BIO_s_mem());
     if (!bio)
@@ -212,8 +201,8 @@ static void name_rfc4514(X509_NAME *name, char *dst, size_t n)
                 break;
             if (!plain) {
                 dst[o++] = '\\';
-                dst[o++] = digits[c >> 4];
-                dst[o++] = digits[c & 15];
+                dst[o++] = hex_digit(c >> 4, true);
+                dst[o++] = hex_digit(c, true);
                 continue;
             }
             dst[o++] = (char)c;
@@ -277,16 +266,6 @@ static bool common_name(X509_NAME *name, char *dst, size_t n)
     bool clean = memchr(utf8, '\0', (size_t)len) == NULL;
     OPENSSL_free(utf8);
     return clean;
-}
-
-static void hex(const uint8_t *b, size_t len, char *dst)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < len; i++) {
-        dst[2 * i] = digits[b[i] >> 4];
-        dst[2 * i + 1] = digits[b[i] & 15];
-    }
-    dst[2 * len] = '\0';
 }
 
 static bool asn1_time_seconds(const ASN1_TIME *t, int64_t *out)
@@ -480,9 +459,9 @@ static void leaf_facts(X509 *x, const char *host, struct cert_result *r)
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     if (X509_digest(x, EVP_sha256(), md, &md_len) && md_len == 32)
-        hex(md, 32, r->sha256);
+        hex_encode(md, 32, r->sha256, true);
     if (X509_digest(x, EVP_sha1(), md, &md_len) && md_len == 20)
-        hex(md, 20, r->sha1);
+        hex_encode(md, 20, r->sha1, true);
 
     char **dns;
     struct hostname_ip *ips;

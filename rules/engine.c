@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "compiled.h"
-#include "../analyzer/text_buf.h"
+#include "text_buf.h"
 #include "../dissectors/tls_names.h"
 
 /* ---- comparisons ------------------------------------------------------- */

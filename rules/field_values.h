@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The field registry: see compiled.h. */
 #include "../analyzer/fields.h"
 
 /* Whether `f` only ever has values of a fixed set. */

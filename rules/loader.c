@@ -28,7 +28,7 @@
 #include <yaml.h>
 
 #include "compiled.h"
-#include "../analyzer/cursor.h"
+#include "cursor.h"
 #include "field_values.h"
 #include "../dissectors/tls_names.h"
 

@@ -184,7 +184,7 @@ static void outcome(struct sec *s)
         const char *how = ended_by_name(h->ended_by);
         fact(s, "ended by", "%s%s", side, how ? how : "unknown");
     }
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     char buf[32];
     if (a && a->encrypted)
         fact(s, "deciding alert", "%s, encrypted (%u-byte record)",

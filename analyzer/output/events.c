@@ -23,12 +23,6 @@ static int syslog_severity_of_rule(enum rule_severity s)
     return 6;
 }
 
-static bool failed_outcome(enum hs_outcome o)
-{
-    return o == OUTCOME_FAILED || o == OUTCOME_NOT_TLS ||
-           o == OUTCOME_REFUSED;
-}
-
 static size_t deliver(struct json_writer *w, struct event *e,
                       event_sink sink, void *ctx)
 {
@@ -54,7 +48,7 @@ size_t events_from_handshake(struct json_writer *w, const struct handshake *h,
         e.kind = EVENT_HANDSHAKE;
         e.kind_name = "handshake";
         e.outcome = outcome_name(h->outcome);
-        e.syslog_severity = failed_outcome(h->outcome) ? 5 : 6;
+        e.syslog_severity = outcome_is_failure(h->outcome) ? 5 : 6;
         json_write_record(w, h);
         lost += deliver(w, &e, sink, ctx);
     }

@@ -11,6 +11,7 @@
 #include "json_writer.h"
 
 #include "../fields.h"
+#include "hex.h"
 #include "../../dissectors/outcome.h"
 
 void json_init(struct json_writer *w)
@@ -197,7 +198,6 @@ static bool plain_byte(unsigned char c)
 static void put_escaped_body(struct json_writer *w, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
-    static const char hex[] = "0123456789abcdef";
     size_t run = 0; /* start of bytes that need no escaping */
     size_t i = 0;
     while (i < n) {
@@ -226,8 +226,8 @@ static void put_escaped_body(struct json_writer *w, const char *str, size_t n)
         case '\f': esc = "\\f"; break;
         default:
             memcpy(ubuf, "\\u00", 4);
-            ubuf[4] = hex[c >> 4];
-            ubuf[5] = hex[c & 15];
+            ubuf[4] = hex_digit(c >> 4, false);
+            ubuf[5] = hex_digit(c, false);
             break;
         }
         put(w, str + run, i - run);

@@ -22,6 +22,7 @@
 #include "events.h"
 #include "json_writer.h"
 #include "sender.h"
+#include "host_port.h"
 #include "spool.h"
 
 #define REDIS_TIMEOUT_S 3
@@ -41,34 +42,8 @@ struct redis_dest {
 static bool parse_addr(const char *addr, char *host, size_t hn, int *port,
                        char *err, size_t n)
 {
-    const char *colon;
-    size_t hlen;
-    if (addr[0] == '[') {
-        const char *close = strchr(addr, ']');
-        if (!close || close[1] != ':')
-            goto bad;
-        hlen = (size_t)(close - addr - 1);
-        if (hlen == 0 || hlen >= hn)
-            goto bad;
-        memcpy(host, addr + 1, hlen);
-        colon = close + 1;
-    } else {
-        colon = strrchr(addr, ':');
-        if (!colon)
-            goto bad;
-        hlen = (size_t)(colon - addr);
-        if (hlen == 0 || hlen >= hn)
-            goto bad;
-        memcpy(host, addr, hlen);
-    }
-    host[hlen] = '\0';
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || p < 1 || p > 65535)
-        goto bad;
-    *port = (int)p;
-    return true;
-bad:
+    if (host_port_parse(addr, host, hn, port) == HOST_PORT_OK)
+        return true;
     snprintf(err, n, "'%s' is not HOST:PORT", addr);
     return false;
 }

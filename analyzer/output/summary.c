@@ -3,7 +3,6 @@
  * made at print time, with ties broken by first appearance so the output is
  * stable for a given input. */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,8 +10,9 @@
 #include "json_writer.h"
 #include "../baseline.h"
 #include "../fields.h"
-#include "../str_copy.h"
+#include "str_copy.h"
 #include "../../dissectors/outcome.h"
+#include "../../dissectors/tls_messages.h"
 #include "../../dissectors/tls_names.h"
 #include "../../rules/engine.h"
 
@@ -48,14 +48,6 @@ static void tally(struct summary_tally *t, size_t *n, size_t cap,
     t[*n].key = key;
     t[*n].count = 1;
     (*n)++;
-}
-
-/* What event.outcome calls a failure: a refused STARTTLS upgrade is one
- * (the client wanted TLS and did not get it), though no TLS was spoken. */
-static bool is_failure(const struct handshake *h)
-{
-    return h->outcome == OUTCOME_FAILED || h->outcome == OUTCOME_NOT_TLS ||
-           h->outcome == OUTCOME_REFUSED;
 }
 
 static const char *record_sni(const struct handshake *h)
@@ -163,7 +155,7 @@ static void note_accepted(struct summary_server *e, const struct handshake *h)
 
 static void count_server(struct summary *s, const struct handshake *h)
 {
-    bool failed = is_failure(h);
+    bool failed = outcome_is_failure(h->outcome);
     if (!s->servers) {
         s->servers_untracked += failed;
         s->servers_untracked_handshakes++;
@@ -210,24 +202,6 @@ static const char *client_key(const struct handshake *h)
     return NULL;
 }
 
-static const struct field_def *highest_field;
-
-static void find_highest_field(void)
-{
-    highest_field = fields_find("tlsmon.client_hello.highest_version");
-}
-
-static uint16_t highest_offered(const struct handshake *h)
-{
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, find_highest_field);
-    const struct field_def *f = highest_field;
-    char scratch[FIELD_SCRATCH];
-    struct field_value v;
-    return f && f->get(h, &v, scratch, sizeof(scratch)) ? (uint16_t)v.num
-                                                        : 0;
-}
-
 static void count_client(struct summary *s, const struct handshake *h)
 {
     const char *key = client_key(h);
@@ -258,8 +232,9 @@ static void count_client(struct summary *s, const struct handshake *h)
             e->handshakes++;
             if (h->flow_start_us < e->first_us)
                 e->first_us = h->flow_start_us;
-            e->failed += is_failure(h);
-            uint16_t top = highest_offered(h);
+            e->failed += outcome_is_failure(h->outcome);
+            uint16_t top =
+                h->ch.seen ? client_hello_highest_version(&h->ch) : 0;
             if (tls_version_rank(top) > tls_version_rank(e->highest_version))
                 e->highest_version = top;
             count_cause(&e->causes, h);
@@ -290,12 +265,12 @@ void summary_add(struct summary *s, const struct handshake *h)
         size_t c = cause_index(primary->cause);
         if (c < SUMMARY_MAX_CAUSES && (unsigned)primary->fix < SUMMARY_FIXES)
             s->by_cause[c][primary->fix]++;
-    } else if (h->diagnosed && is_failure(h)) {
+    } else if (h->diagnosed && outcome_is_failure(h->outcome)) {
         s->failures_unexplained++;
     }
     count_server(s, h);
     count_client(s, h);
-    if (!is_failure(h))
+    if (!outcome_is_failure(h->outcome))
         return;
 
     s->failures++;
@@ -304,7 +279,7 @@ void summary_add(struct summary *s, const struct handshake *h)
         s->failures_refused++;
         return;
     }
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     if (a && a->sender <= TLS_SIDE_SERVER)
         s->alerts[a->sender][a->encrypted ? SUMMARY_ALERT_ENCRYPTED
                                           : a->description]++;
@@ -501,7 +476,7 @@ static const char *outcome_color(enum hs_outcome o)
     case OUTCOME_ESTABLISHED: return ANSI_GREEN;
     case OUTCOME_FAILED:
     case OUTCOME_NOT_TLS: return ANSI_RED;
-    default: return ANSI_YELLOW;
+    default: return ANSI_YELLOW; /* refused too, as on the text line */
     }
 }
 

@@ -29,6 +29,7 @@
 #include "sender.h"
 #include "spool.h"
 #include "tls_client.h"
+#include "host_port.h"
 
 #define SYSLOG_SD_ID "tlsmon@32473"
 #define CONNECT_TIMEOUT_MS 3000
@@ -85,38 +86,20 @@ static bool parse_url(const char *url, struct dest *d, char *err, size_t n)
                          "tls://HOST:PORT or unix:PATH", url);
         return false;
     }
-    rest = url + 6;
-    const char *colon;
-    size_t hlen;
-    if (*rest == '[') { /* [IPv6]:PORT */
-        const char *close = strchr(rest, ']');
-        if (!close || close[1] != ':') {
-            snprintf(err, n, "'%s': an IPv6 address is written [ADDR]:PORT",
-                     url);
-            return false;
-        }
-        hlen = (size_t)(close - rest - 1);
-        memcpy(d->host, rest + 1, hlen < sizeof(d->host) ? hlen : 0);
-        colon = close + 1;
-    } else {
-        colon = strrchr(rest, ':');
-        hlen = colon ? (size_t)(colon - rest) : 0;
-        if (hlen < sizeof(d->host))
-            memcpy(d->host, rest, hlen);
-    }
-    if (!colon || hlen == 0 || hlen >= sizeof(d->host)) {
+    int port = 0;
+    switch (host_port_parse(url + 6, d->host, sizeof(d->host), &port)) {
+    case HOST_PORT_OK: break;
+    case HOST_PORT_BAD_BRACKET:
+        snprintf(err, n, "'%s': an IPv6 address is written [ADDR]:PORT", url);
+        return false;
+    case HOST_PORT_NO_HOST:
         snprintf(err, n, "'%s': HOST:PORT is needed", url);
         return false;
-    }
-    d->host[hlen] = '\0';
-    const char *port = colon + 1;
-    char *end;
-    long p = strtol(port, &end, 10);
-    if (*port == '\0' || *end != '\0' || p < 1 || p > 65535) {
+    case HOST_PORT_BAD_PORT:
         snprintf(err, n, "'%s': the port must be a number 1-65535", url);
         return false;
     }
-    snprintf(d->port, sizeof(d->port), "%ld", p);
+    snprintf(d->port, sizeof(d->port), "%d", port);
     return true;
 }
 

@@ -91,7 +91,7 @@ static void append_ms(struct line *l, int64_t us)
 /* Why it ended: the deciding alert, else who closed it and how. */
 static void append_reason(struct line *l, const struct handshake *h)
 {
-    const struct tls_alert *a = fields_deciding_alert(h);
+    const struct tls_alert *a = outcome_deciding_alert(h);
     char buf[32];
     if (a && a->encrypted) {
         append(l, "%s encrypted alert (%u bytes)", fields_side_name(a->sender),
@@ -132,9 +132,30 @@ static const char *stage_for(const struct handshake *h)
     return s ? s : stage_failure_name(h->stage);
 }
 
+/* " FAILED after_server_hello: why" (or incomplete): the word, the stage
+ * it stopped after, the reason. */
+static void append_unfinished(struct line *l, const char *on, const char *word,
+                              const char *off, const char *stage,
+                              const struct handshake *h)
+{
+    append(l, " %s%s%s", on, word, off);
+    if (stage)
+        append(l, " %s", stage);
+    append(l, ": ");
+    append_reason(l, h);
+}
+
+/* A text the record keeps from the wire, made printable; NULL when it is
+ * empty (or, never expected, not terminated). */
+static const char *wire_text(const char *s, size_t size, char *tmp, size_t n)
+{
+    return memchr(s, '\0', size) && s[0] ? fields_printable(s, tmp, n) : NULL;
+}
+
 static void format_line(struct line *l, const struct handshake *h, bool color)
 {
     char tmp[HS_SNI_LEN * 4];
+    const char *t;
     uint64_t ts = h->ch.seen && h->ch.ts_us ? h->ch.ts_us : h->flow_start_us;
 
     l->len = 0;
@@ -172,40 +193,28 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
         append_ms(l, h->handshake_us);
         break;
     case OUTCOME_FAILED:
-        on = color ? ANSI_RED : "";
-        append(l, " %sFAILED%s", on, off);
-        if (stage)
-            append(l, " %s", stage);
-        append(l, ": ");
-        append_reason(l, h);
+        append_unfinished(l, color ? ANSI_RED : "", "FAILED", off, stage, h);
         break;
     case OUTCOME_NOT_TLS:
         on = color ? ANSI_RED : "";
         append(l, " %sNOT_TLS%s", on, off);
-        if (memchr(h->ndpi_protocol, '\0', sizeof(h->ndpi_protocol)) &&
-            h->ndpi_protocol[0])
-            append(l, " (%s)",
-                   fields_printable(h->ndpi_protocol, tmp, sizeof(tmp)));
-        if (memchr(h->not_tls_preview, '\0', sizeof(h->not_tls_preview)) &&
-            h->not_tls_preview[0])
-            append(l, ": server answered \"%s\"",
-                   fields_printable(h->not_tls_preview, tmp, sizeof(tmp)));
+        if ((t = wire_text(h->ndpi_protocol, sizeof(h->ndpi_protocol), tmp,
+                           sizeof(tmp))))
+            append(l, " (%s)", t);
+        if ((t = wire_text(h->not_tls_preview, sizeof(h->not_tls_preview),
+                           tmp, sizeof(tmp))))
+            append(l, ": server answered \"%s\"", t);
         break;
     case OUTCOME_REFUSED:
         on = color ? ANSI_YELLOW : "";
         append(l, " %sREFUSED%s server refused STARTTLS", on, off);
-        if (memchr(h->starttls_refusal, '\0', sizeof(h->starttls_refusal)) &&
-            h->starttls_refusal[0])
-            append(l, ": \"%s\"",
-                   fields_printable(h->starttls_refusal, tmp, sizeof(tmp)));
+        if ((t = wire_text(h->starttls_refusal, sizeof(h->starttls_refusal),
+                           tmp, sizeof(tmp))))
+            append(l, ": \"%s\"", t);
         break;
     case OUTCOME_INCOMPLETE:
-        on = color ? ANSI_YELLOW : "";
-        append(l, " %sincomplete%s", on, off);
-        if (stage)
-            append(l, " %s", stage);
-        append(l, ": ");
-        append_reason(l, h);
+        append_unfinished(l, color ? ANSI_YELLOW : "", "incomplete", off, stage,
+                          h);
         break;
     default:
         on = color ? ANSI_YELLOW : "";

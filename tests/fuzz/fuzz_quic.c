@@ -24,7 +24,7 @@
 
 #include <openssl/evp.h>
 
-#include "analyzer/memcap.h"
+#include "common/memcap.h"
 #include "dissectors/quic.h"
 #include "dissectors/quic_crypto.h"
 #include "dissectors/tls.h"

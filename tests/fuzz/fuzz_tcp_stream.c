@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/cursor.h"
-#include "analyzer/memcap.h"
+#include "common/cursor.h"
+#include "common/memcap.h"
 #include "analyzer/tcp_stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/memcap.h"
+#include "common/memcap.h"
 #include "dissectors/outcome.h"
 #include "dissectors/tls.h"
 

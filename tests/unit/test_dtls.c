@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/memcap.h"
+#include "common/memcap.h"
 #include "dissectors/dtls.h"
 #include "dissectors/tls.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "analyzer/flow.h"
-#include "analyzer/memcap.h"
+#include "common/memcap.h"
 
 static struct packet make_packet(uint32_t src, uint16_t sport, uint32_t dst,
                                  uint16_t dport, uint16_t vlan)

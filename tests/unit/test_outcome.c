@@ -453,6 +453,59 @@ static void test_names(void **state)
     assert_null(stage_failure_name(STAGE_COUNT));
 }
 
+/* One definition of failure for every output: refused is one (README,
+ * "A refused STARTTLS upgrade is a failure everywhere"). */
+static void test_is_failure(void **state)
+{
+    (void)state;
+    assert_true(outcome_is_failure(OUTCOME_FAILED));
+    assert_true(outcome_is_failure(OUTCOME_NOT_TLS));
+    assert_true(outcome_is_failure(OUTCOME_REFUSED));
+    assert_false(outcome_is_failure(OUTCOME_ESTABLISHED));
+    assert_false(outcome_is_failure(OUTCOME_INCOMPLETE));
+    assert_false(outcome_is_failure(OUTCOME_UNDECIDED));
+}
+
+/* The deciding alert is the one outcome_check decided on; failing that,
+ * the first alert sent in time; never a late one. */
+static void test_deciding_alert(void **state)
+{
+    (void)state;
+    struct handshake *h = hello(TLS_V_1_2);
+    assert_null(outcome_deciding_alert(h));
+
+    /* A warning, then a fatal one: the fatal one decides and is named. */
+    add_alert(h, S, false, 1, 112);
+    h->stage = STAGE_SERVER_HELLO_DONE;
+    add_alert(h, C, false, 2, 48);
+    assert_true(outcome_check(h, 1100));
+    assert_ptr_equal(outcome_deciding_alert(h), &h->alerts[1]);
+    assert_int_equal(h->ended_by_side, C);
+
+    /* A late fatal alert is never the deciding one; the warning is. */
+    h = hello(TLS_V_1_2);
+    add_alert(h, C, false, 2, 48);
+    h->alerts[0].late = true;
+    add_alert(h, S, false, 1, 112);
+    assert_ptr_equal(outcome_deciding_alert(h), &h->alerts[1]);
+
+    /* Encrypted, and close_notify (description 0), end a handshake too. */
+    h = hello(TLS_V_1_3);
+    add_alert(h, S, false, 1, 112);
+    add_alert(h, C, true, 0, 0);
+    assert_ptr_equal(outcome_deciding_alert(h), &h->alerts[1]);
+    h = hello(TLS_V_1_2);
+    add_alert(h, S, false, 1, 112);
+    add_alert(h, C, false, 1, 0);
+    assert_ptr_equal(outcome_deciding_alert(h), &h->alerts[1]);
+
+    /* Only late ones: none. */
+    h = hello(TLS_V_1_2);
+    add_alert(h, C, false, 2, 48);
+    h->alerts[0].late = true;
+    assert_null(outcome_deciding_alert(h));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +519,8 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_resumed_is_abbreviated),
         cmocka_unit_test(test_late_alerts_do_not_decide),
+        cmocka_unit_test(test_is_failure),
+        cmocka_unit_test(test_deciding_alert),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "analyzer/memcap.h"
+#include "common/memcap.h"
 #include "analyzer/tcp_stream.h"
 
 /* A sink that appends delivered bytes to a buffer and records each gap with

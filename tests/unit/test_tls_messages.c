@@ -1497,10 +1497,43 @@ static void test_openssl_server_key_exchange(void **state)
     assert_false(tls_parse_server_key_exchange_group(&c, &group));
 }
 
+/* The one rule for the highest offered version: supported_versions by
+ * rank, TLS 1.3 final over a draft of it, GREASE and unknown values never;
+ * legacy_version when the extension is absent or names nothing known. */
+static void test_highest_version(void **state)
+{
+    (void)state;
+    memset(&ch, 0, sizeof ch);
+    ch.legacy_version = TLS_V_1_2;
+    assert_int_equal(client_hello_highest_version(&ch), TLS_V_1_2);
+
+    ch.has_supported_versions = true;
+    uint16_t v1[] = {0x1a1a, 0x7f1c, TLS_V_1_3, TLS_V_1_2};
+    memcpy(ch.versions, v1, sizeof v1);
+    ch.n_versions = 4;
+    assert_int_equal(client_hello_highest_version(&ch), TLS_V_1_3);
+
+    uint16_t v2[] = {TLS_V_1_1, 0x7f17, 0x7f1c};
+    memcpy(ch.versions, v2, sizeof v2);
+    ch.n_versions = 3;
+    assert_int_equal(client_hello_highest_version(&ch), 0x7f17);
+
+    uint16_t v3[] = {0x0a0a, 0x0305};
+    memcpy(ch.versions, v3, sizeof v3);
+    ch.n_versions = 2;
+    assert_int_equal(client_hello_highest_version(&ch), TLS_V_1_2);
+
+    /* A count past the array (a truncated record's total) is clamped. */
+    ch.versions[0] = TLS_V_1_0;
+    ch.n_versions = 255;
+    assert_true(client_hello_highest_version(&ch) != 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_openssl_tls13_client_hello),
+        cmocka_unit_test(test_highest_version),
         cmocka_unit_test(test_openssl_client_hello_after_hrr),
         cmocka_unit_test(test_openssl_tls12_client_hello),
         cmocka_unit_test(test_client_hello_every_truncation),

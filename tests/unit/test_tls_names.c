@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "dissectors/tls_names.h"
+#include "dissectors/tls_wire.h"
 
 static void test_cipher_names_match_openssl(void **state)
 {
@@ -268,10 +269,73 @@ static void test_extensions_groups_sigalgs(void **state)
     assert_null(tls_handshake_type_name(255));
 }
 
+/* tls_wire.h's numbers and the IANA name tables were written apart: each
+ * constant must name what the registry calls it. */
+static void test_wire_constants_match_names(void **state)
+{
+    (void)state;
+    static const struct {
+        uint16_t v;
+        const char *name;
+    } versions[] = {{TLS_V_SSL3, "ssl3"}, {TLS_V_1_0, "1.0"}, {TLS_V_1_1, "1.1"},
+                    {TLS_V_1_2, "1.2"}, {TLS_V_1_3, "1.3"}};
+    for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+        assert_string_equal(tls_version_name(versions[i].v), versions[i].name);
+    assert_int_equal(tls_version_rank(TLS_V_SSL2), 1);
+
+    static const struct {
+        uint8_t t;
+        const char *name;
+    } hs[] = {{TLS_HS_HELLO_REQUEST, "hello_request"},
+              {TLS_HS_CLIENT_HELLO, "client_hello"},
+              {TLS_HS_SERVER_HELLO, "server_hello"},
+              {TLS_HS_NEW_SESSION_TICKET, "new_session_ticket"},
+              {TLS_HS_END_OF_EARLY_DATA, "end_of_early_data"},
+              {TLS_HS_ENCRYPTED_EXTENSIONS, "encrypted_extensions"},
+              {TLS_HS_CERTIFICATE, "certificate"},
+              {TLS_HS_SERVER_KEY_EXCHANGE, "server_key_exchange"},
+              {TLS_HS_CERTIFICATE_REQUEST, "certificate_request"},
+              {TLS_HS_SERVER_HELLO_DONE, "server_hello_done"},
+              {TLS_HS_CERTIFICATE_VERIFY, "certificate_verify"},
+              {TLS_HS_CLIENT_KEY_EXCHANGE, "client_key_exchange"},
+              {TLS_HS_FINISHED, "finished"},
+              {TLS_HS_CERTIFICATE_STATUS, "certificate_status"},
+              {TLS_HS_KEY_UPDATE, "key_update"},
+              {TLS_HS_COMPRESSED_CERTIFICATE, "compressed_certificate"}};
+    for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+        assert_string_equal(tls_handshake_type_name(hs[i].t), hs[i].name);
+
+    static const struct {
+        uint16_t t;
+        const char *name;
+    } ext[] = {{EXT_SERVER_NAME, "server_name"},
+               {EXT_STATUS_REQUEST, "status_request"},
+               {EXT_SUPPORTED_GROUPS, "supported_groups"},
+               {EXT_EC_POINT_FORMATS, "ec_point_formats"},
+               {EXT_SIGNATURE_ALGORITHMS, "signature_algorithms"},
+               {EXT_ALPN, "application_layer_protocol_negotiation"},
+               {EXT_PADDING, "padding"},
+               {EXT_ENCRYPT_THEN_MAC, "encrypt_then_mac"},
+               {EXT_EXTENDED_MASTER_SECRET, "extended_master_secret"},
+               {EXT_SESSION_TICKET, "session_ticket"},
+               {EXT_PRE_SHARED_KEY, "pre_shared_key"},
+               {EXT_EARLY_DATA, "early_data"},
+               {EXT_SUPPORTED_VERSIONS, "supported_versions"},
+               {EXT_PSK_KEY_EXCHANGE_MODES, "psk_key_exchange_modes"},
+               {EXT_KEY_SHARE, "key_share"},
+               {EXT_ENCRYPTED_CLIENT_HELLO, "encrypted_client_hello"},
+               {EXT_RENEGOTIATION_INFO, "renegotiation_info"}};
+    for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+        assert_string_equal(tls_extension_name(ext[i].t), ext[i].name);
+    assert_int_equal(CT_CCS, 20);
+    assert_int_equal(CT_HEARTBEAT, 24);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cipher_names_match_openssl),
+        cmocka_unit_test(test_wire_constants_match_names),
         cmocka_unit_test(test_cipher_names_registry),
         cmocka_unit_test(test_cipher_flags),
         cmocka_unit_test(test_grease),

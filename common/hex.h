@@ -1,0 +1,28 @@
+/* hex.h — hexadecimal digits, written by hand (snprintf per value showed in
+ * the profiles): the one digit table and the one byte encoder every output
+ * and fingerprint uses. */
+#ifndef TLSMON_HEX_H
+#define TLSMON_HEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The digit for the low four bits of v. */
+static inline char hex_digit(unsigned v, bool upper)
+{
+    return (upper ? "0123456789ABCDEF" : "0123456789abcdef")[v & 15];
+}
+
+/* n bytes as 2n digits into dst, which holds 2n + 1: NUL-terminated. */
+static inline void hex_encode(const uint8_t *src, size_t n, char *dst,
+                              bool upper)
+{
+    for (size_t i = 0; i < n; i++) {
+        dst[2 * i] = hex_digit(src[i] >> 4, upper);
+        dst[2 * i + 1] = hex_digit(src[i], upper);
+    }
+    dst[2 * n] = '\0';
+}
+
+#endif

@@ -1,0 +1,125 @@
+/* test_common.c — the shared parts at the bottom (common/): the one hex
+ * encoder, the one escaping policy and the one HOST:PORT reader. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/escape.h"
+#include "common/hex.h"
+#include "common/host_port.h"
+
+static void test_hex(void **state)
+{
+    (void)state;
+    const uint8_t b[] = {0x00, 0x9f, 0xa0, 0xff};
+    char out[9];
+    hex_encode(b, sizeof b, out, false);
+    assert_string_equal(out, "009fa0ff");
+    hex_encode(b, sizeof b, out, true);
+    assert_string_equal(out, "009FA0FF");
+    hex_encode(b, 0, out, false);
+    assert_string_equal(out, "");
+    assert_int_equal(hex_digit(0x1c, false), 'c');
+    assert_int_equal(hex_digit(0x1c, true), 'C');
+}
+
+/* Names lose spaces and backslashes to \xNN, text keeps spaces, stored
+ * text keeps its backslashes (they are its escapes); control bytes, DEL and
+ * bytes past ASCII are escaped under every policy. */
+static void test_escape_policies(void **state)
+{
+    (void)state;
+    const uint8_t in[] = "a b\\c\x01\x7f\xe9";
+    size_t len = sizeof in - 1;
+    char out[64];
+    assert_int_equal(escape_bytes(in, len, out, sizeof out, ESCAPE_NAME), len);
+    assert_string_equal(out, "a\\x20b\\x5cc\\x01\\x7f\\xe9");
+    escape_bytes(in, len, out, sizeof out, ESCAPE_TEXT);
+    assert_string_equal(out, "a b\\x5cc\\x01\\x7f\\xe9");
+    escape_bytes(in, len, out, sizeof out, ESCAPE_STORED);
+    assert_string_equal(out, "a b\\c\\x01\\x7f\\xe9");
+    assert_int_equal(escape_preview_char(0x01), '.');
+    assert_int_equal(escape_preview_char('Z'), 'Z');
+    assert_int_equal(escape_preview_char(0x80), '.');
+}
+
+/* An escape is written whole or not at all, and the terminator always
+ * fits: "ab" + \x01 needs 7 bytes. */
+static void test_escape_cut(void **state)
+{
+    (void)state;
+    const uint8_t in[] = {'a', 'b', 0x01};
+    char out[8];
+    memset(out, 'X', sizeof out);
+    assert_int_equal(escape_bytes(in, 3, out, 6, ESCAPE_NAME), 2);
+    assert_string_equal(out, "ab");
+    assert_int_equal(escape_bytes(in, 3, out, 7, ESCAPE_NAME), 3);
+    assert_string_equal(out, "ab\\x01");
+    assert_int_equal(escape_bytes(in, 3, out, 0, ESCAPE_NAME), 0);
+
+    /* escape_copy says whether the whole name fit: a last byte that did
+     * not fit is not counted as copied. */
+    struct cursor c = cursor_make(in, 3);
+    assert_false(escape_copy(&c, out, 6));
+    assert_string_equal(out, "ab");
+    assert_int_equal(cursor_left(&c), 1);
+    c = cursor_make(in, 3);
+    assert_true(escape_copy(&c, out, 7));
+    assert_string_equal(out, "ab\\x01");
+}
+
+static void test_host_port(void **state)
+{
+    (void)state;
+    char host[16];
+    int port = 0;
+    assert_int_equal(host_port_parse("collector:514", host, sizeof host,
+                                     &port), HOST_PORT_OK);
+    assert_string_equal(host, "collector");
+    assert_int_equal(port, 514);
+    assert_int_equal(host_port_parse("[::1]:6379", host, sizeof host, &port),
+                     HOST_PORT_OK);
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 6379);
+    /* The last ':' splits, so a bare IPv6 address ends in its port. */
+    assert_int_equal(host_port_parse("::1:80", host, sizeof host, &port),
+                     HOST_PORT_OK);
+    assert_string_equal(host, "::1");
+
+    assert_int_equal(host_port_parse("[::1]6379", host, sizeof host, &port),
+                     HOST_PORT_BAD_BRACKET);
+    assert_int_equal(host_port_parse("[::1", host, sizeof host, &port),
+                     HOST_PORT_BAD_BRACKET);
+    assert_int_equal(host_port_parse("collector", host, sizeof host, &port),
+                     HOST_PORT_NO_HOST);
+    assert_int_equal(host_port_parse(":514", host, sizeof host, &port),
+                     HOST_PORT_NO_HOST);
+    assert_int_equal(host_port_parse("[]:514", host, sizeof host, &port),
+                     HOST_PORT_NO_HOST);
+    assert_int_equal(host_port_parse("a-very-long-host-name:1", host,
+                                     sizeof host, &port),
+                     HOST_PORT_NO_HOST);
+    const char *bad_ports[] = {"h:", "h:0", "h:65536", "h:12x", "h:-1"};
+    for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++)
+        assert_int_equal(host_port_parse(bad_ports[i], host, sizeof host,
+                                         &port),
+                         HOST_PORT_BAD_PORT);
+    assert_int_equal(host_port_parse("h:65535", host, sizeof host, &port),
+                     HOST_PORT_OK);
+    assert_int_equal(port, 65535);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_escape_policies),
+        cmocka_unit_test(test_escape_cut),
+        cmocka_unit_test(test_host_port),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
