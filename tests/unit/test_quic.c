@@ -147,14 +147,17 @@ static size_t long_packet(uint8_t *out, uint32_t version,
     out[n++] = (uint8_t)(version >> 8);
     out[n++] = (uint8_t)version;
     out[n++] = (uint8_t)dl;
-    memcpy(out + n, dcid, dl);
+    if (dl)
+        memcpy(out + n, dcid, dl);
     n += dl;
     out[n++] = (uint8_t)sl;
-    memcpy(out + n, scid, sl);
+    if (sl)
+        memcpy(out + n, scid, sl);
     n += sl;
     if (type == QUIC_INITIAL) {
         n += put_varint(out + n, tl);
-        memcpy(out + n, token, tl);
+        if (tl) /* memcpy from NULL is undefined even for 0 bytes */
+            memcpy(out + n, token, tl);
         n += tl;
     }
     size_t payload = fl < min_payload ? min_payload : fl;
