@@ -1335,10 +1335,24 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
     FACT(P##_self_signed, put_bool, h->M.self_signed, h->M.leaf_parsed)      \
     FACT(P##_out_of_order, put_bool, h->M.chain_out_of_order,                \
          h->M.chain_checked)                                                  \
-    FACT(P##_incomplete, put_bool, h->M.incomplete_chain, h->M.chain_checked) \
-    FACT(P##_untrusted, put_bool, h->M.untrusted, h->M.chain_checked)        \
+    FACT(P##_incomplete, put_bool, h->M.incomplete_chain,                    \
+         h->M.chain_checked && !h->M.signature_unverifiable)                  \
+    FACT(P##_untrusted, put_bool, h->M.untrusted,                            \
+         h->M.chain_checked && !h->M.signature_unverifiable)                  \
     FACT(P##_verify_error, put_str, h->M.verify_error,                       \
-         h->M.chain_checked && h->M.verify_code != 0)                         \
+         h->M.chain_checked &&                                                \
+             (h->M.verify_code != 0 || h->M.signature_unverifiable))          \
+    FACT(P##_unverifiable, put_bool, h->M.signature_unverifiable,            \
+         h->M.chain_checked)                                                  \
+    CERT_TEXT(P##_unverifiable_alg, M, unverifiable_alg)                      \
+    FACT(P##_lifetime_days, put_int, h->M.lifetime_days,                     \
+         h->M.times_checked && h->M.lifetime_days > 0)                        \
+    FACT(P##_max_lifetime, put_int, h->M.max_lifetime_days,                  \
+         h->M.times_checked && h->M.max_lifetime_days > 0)                    \
+    FACT(P##_lifetime_left, put_int, h->M.lifetime_left_pct,                 \
+         h->M.times_checked && h->M.lifetime_left_pct >= 0)                   \
+    FACT(P##_renewal_overdue, put_bool, h->M.renewal_overdue,                \
+         h->M.times_checked && h->M.lifetime_left_pct >= 0)                   \
     FACT(P##_weak_key, put_bool, h->M.weak_key, h->M.leaf_parsed)            \
     FACT(P##_weak_signature, put_bool, h->M.weak_signature,                  \
          h->M.leaf_parsed)                                                    \
@@ -1382,6 +1396,74 @@ FACT(g_scert_hostname_mismatch, put_bool, h->server_cert.hostname_mismatch,
 /* Only a server leaf meets a client's clock. */
 FACT(g_scert_client_clock, put_bool, h->server_cert.client_clock,
      h->server_cert.times_checked)
+
+/* Certificate Transparency and the browsers' distrust dates: facts of a
+ * server leaf (browsers apply neither to client certificates). */
+FACT(g_scert_sct_count, put_int, h->server_cert.n_scts,
+     h->server_cert.leaf_parsed)
+FACT(g_scert_sct_earliest, put_time, h->server_cert.sct_earliest_us,
+     h->server_cert.leaf_parsed)
+FACT(g_scert_sct_malformed, put_bool, h->server_cert.scts_malformed,
+     h->server_cert.has_scts)
+
+/* CT log ids are written in base64, as RFC 6962 and the log lists do. */
+static const char *base64_32(const uint8_t in[32], char *out, size_t n)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    if (n < 45) {
+        if (n)
+            out[0] = '\0';
+        return out;
+    }
+    for (size_t i = 0; i < 32; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < 32)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < 32)
+            v |= in[i + 2];
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        out[o++] = i + 1 < 32 ? b64[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < 32 ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static size_t c_scert_sct_logs(const struct handshake *h)
+{
+    return h->server_cert.leaf_parsed ? h->server_cert.n_sct_logs : 0;
+}
+
+static bool i_scert_sct_logs(const struct handshake *h, size_t i,
+                             struct field_value *v, char *scratch, size_t len)
+{
+    return i < HS_MAX_SCT_LOGS &&
+           put_str(v, base64_32(h->server_cert.sct_log_ids[i], scratch, len));
+}
+
+static size_t c_scert_distrusted_by(const struct handshake *h)
+{
+    return h->server_cert.chain_checked ? h->server_cert.n_distrusted_by : 0;
+}
+
+static bool i_scert_distrusted_by(const struct handshake *h, size_t i,
+                                  struct field_value *v, char *scratch,
+                                  size_t len)
+{
+    UNUSED_SCRATCH;
+    return i < HS_MAX_DISTRUST &&
+           put_cstr_field(v, h->server_cert.distrusted_by[i],
+                          sizeof(h->server_cert.distrusted_by[i]));
+}
+
+FACT(g_scert_distrusted_ca, put_str, h->server_cert.distrusted_ca,
+     h->server_cert.chain_checked && h->server_cert.n_distrusted_by > 0)
+FACT(g_scert_distrust_basis, put_str,
+     h->server_cert.distrust_by_sct ? "sct" : "not_before",
+     h->server_cert.chain_checked && h->server_cert.n_distrusted_by > 0)
 
 /* ---- diagnosis: rules and server history ------------------------------ */
 
@@ -2218,7 +2300,16 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.untrusted", FT_BOOL,
            "no path to the trust store (OpenSSL verify)", g_scert_untrusted),
     SCALAR("tlsmon.certificate.verify_error", FT_STRING,
-           "OpenSSL's first verify error at capture time", g_scert_verify_error),
+           "OpenSSL's first verify error at capture time, or \"cannot "
+           "verify here\" for a signature it cannot check",
+           g_scert_verify_error),
+    SCALAR("tlsmon.certificate.signature_unverifiable", FT_BOOL,
+           "a certificate is signed with an algorithm this OpenSSL cannot "
+           "verify (ML-DSA, SLH-DSA): untrusted and incomplete_chain are not "
+           "judged", g_scert_unverifiable),
+    SCALAR("tlsmon.certificate.unverifiable_algorithm", FT_STRING,
+           "that signature algorithm, e.g. ML-DSA-65",
+           g_scert_unverifiable_alg),
     SCALAR("tlsmon.certificate.weak_key", FT_BOOL,
            "a server certificate has an RSA/DSA key < 2048 or EC < 224 bits",
            g_scert_weak_key),
@@ -2236,8 +2327,23 @@ static const struct field_def field_table[] = {
            "the system trust store is over a year newer than the capture "
            "(roots may have been removed since)", g_scert_trust_store_newer),
     SCALAR("tlsmon.certificate.validity_too_long", FT_BOOL,
-           "server leaf issued after 2020-09-01 valid for over 398 days",
+           "server leaf valid longer than the CA/B Forum maximum for its "
+           "issue date (398 days from 2020-09-01, 200 from 2026-03-15, 100 "
+           "from 2027-03-15, 47 from 2029-03-15)",
            g_scert_validity_too_long),
+    SCALAR("tlsmon.certificate.lifetime_days", FT_INT,
+           "server leaf validity in days, notAfter included, part days "
+           "counted whole", g_scert_lifetime_days),
+    SCALAR("tlsmon.certificate.max_lifetime_days", FT_INT,
+           "the CA/B Forum maximum for the leaf's issue date",
+           g_scert_max_lifetime),
+    SCALAR("tlsmon.certificate.lifetime_left_pct", FT_INT,
+           "share of the leaf's lifetime left at capture time, percent",
+           g_scert_lifetime_left),
+    SCALAR("tlsmon.certificate.renewal_overdue", FT_BOOL,
+           "less left than a third of the lifetime (at most 30 days): "
+           "automated renewal should have replaced it",
+           g_scert_renewal_overdue),
     SCALAR("tlsmon.certificate.ca", FT_BOOL,
            "the server leaf is a CA certificate (basicConstraints cA)",
            g_scert_ca),
@@ -2272,6 +2378,27 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.trust_store", FT_STRING,
            "what the chain was judged against: system (bundle) or custom "
            "(--ca-file/--ca-path)", g_scert_trust_store),
+    SCALAR("tlsmon.certificate.sct.count", FT_INT,
+           "Signed Certificate Timestamps embedded in the server leaf",
+           g_scert_sct_count),
+    LIST("tlsmon.certificate.sct.log_ids", FT_STRING_LIST,
+         "their CT log ids, base64, first 4 distinct", c_scert_sct_logs,
+         i_scert_sct_logs),
+    SCALAR("tlsmon.certificate.sct.earliest", FT_TIME,
+           "the earliest SCT timestamp (what Chrome's distrust dates use)",
+           g_scert_sct_earliest),
+    SCALAR("tlsmon.certificate.sct.malformed", FT_BOOL,
+           "the SCT list extension is there but does not decode",
+           g_scert_sct_malformed),
+    LIST("tlsmon.certificate.distrusted_by", FT_STRING_LIST,
+         "browsers that refuse this chain by their CA distrust dates "
+         "(rules/distrust.tsv)", c_scert_distrusted_by,
+         i_scert_distrusted_by),
+    SCALAR("tlsmon.certificate.distrusted_ca", FT_STRING,
+           "the distrusted CA owner, e.g. Entrust", g_scert_distrusted_ca),
+    SCALAR("tlsmon.certificate.distrust_basis", FT_STRING,
+           "what the date was compared with: sct (earliest SCT) or "
+           "not_before", g_scert_distrust_basis),
     SCALAR("tlsmon.certificate_request", FT_BOOL,
            "the server asked for a client certificate (TLS 1.3: seen with a "
            "key log)",
@@ -2307,7 +2434,13 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.client_certificate.untrusted", FT_BOOL,
            "no path to the trust store (OpenSSL verify)", g_ccert_untrusted),
     SCALAR("tlsmon.client_certificate.verify_error", FT_STRING,
-           "OpenSSL's first verify error at capture time", g_ccert_verify_error),
+           "OpenSSL's first verify error at capture time, or \"cannot "
+           "verify here\"", g_ccert_verify_error),
+    SCALAR("tlsmon.client_certificate.signature_unverifiable", FT_BOOL,
+           "a client certificate is signed with an algorithm this OpenSSL "
+           "cannot verify", g_ccert_unverifiable),
+    SCALAR("tlsmon.client_certificate.unverifiable_algorithm", FT_STRING,
+           "that signature algorithm", g_ccert_unverifiable_alg),
     SCALAR("tlsmon.client_certificate.weak_key", FT_BOOL,
            "a client certificate has an RSA/DSA key < 2048 or EC < 224 bits",
            g_ccert_weak_key),
@@ -2315,8 +2448,18 @@ static const struct field_def field_table[] = {
            "a client certificate is signed with MD5 or SHA-1",
            g_ccert_weak_signature),
     SCALAR("tlsmon.client_certificate.validity_too_long", FT_BOOL,
-           "client leaf issued after 2020-09-01 valid for over 398 days",
-           g_ccert_validity_too_long),
+           "client leaf valid longer than the CA/B Forum maximum for its "
+           "issue date", g_ccert_validity_too_long),
+    SCALAR("tlsmon.client_certificate.lifetime_days", FT_INT,
+           "client leaf validity in days", g_ccert_lifetime_days),
+    SCALAR("tlsmon.client_certificate.max_lifetime_days", FT_INT,
+           "the CA/B Forum maximum for its issue date", g_ccert_max_lifetime),
+    SCALAR("tlsmon.client_certificate.lifetime_left_pct", FT_INT,
+           "share of its lifetime left at capture time, percent",
+           g_ccert_lifetime_left),
+    SCALAR("tlsmon.client_certificate.renewal_overdue", FT_BOOL,
+           "less left than a third of its lifetime (at most 30 days)",
+           g_ccert_renewal_overdue),
     SCALAR("tlsmon.client_certificate.ca", FT_BOOL,
            "the client leaf is a CA certificate (basicConstraints cA)",
            g_ccert_ca),

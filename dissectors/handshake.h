@@ -262,13 +262,15 @@ struct cert_summary {            /* one per certificate, wire order */
     bool is_ca;
     char subject_cn[HS_CERT_CN_LEN];
     uint16_t key_bits;
-    char key_alg[12];            /* "RSA", "EC", "Ed25519", "DSA" ... */
+    char key_alg[24];            /* "RSA", "EC", "Ed25519", "ML-DSA-65" ... */
     char sig_alg[32];            /* OpenSSL short name, e.g. "ecdsa-with-SHA256" */
 };
 
 /* Leaf extensions kept (x509_ext.c): a few URLs of each kind. */
 #define HS_MAX_URLS 2
 #define HS_URL_LEN 96
+#define HS_MAX_SCT_LOGS 4  /* distinct CT log ids kept per leaf */
+#define HS_MAX_DISTRUST 4  /* browsers named per distrusted chain */
 
 struct cert_result {
     bool analyzed;               /* the stage ran on this chain */
@@ -293,7 +295,7 @@ struct cert_result {
     uint16_t n_sans_total;
     char serial[80];             /* uppercase hex, as `openssl x509 -serial` */
     int64_t not_before, not_after; /* seconds since the epoch */
-    char key_alg[12];
+    char key_alg[24];
     uint16_t key_bits;
     char curve[24];              /* EC keys: "prime256v1" ... */
     char sig_alg[32];
@@ -335,6 +337,32 @@ struct cert_result {
     char crl_urls[HS_MAX_URLS][HS_URL_LEN];
     uint8_t n_ocsp_urls, n_ca_issuers_urls, n_crl_urls;
     bool urls_truncated;         /* more (or longer) URLs than kept */
+    /* Certificate Transparency: the SCT list embedded in the leaf (RFC 6962
+     * §3.3), decoded by OpenSSL (x509_ext.c). */
+    bool has_scts;
+    bool scts_malformed;         /* the extension is there, undecodable */
+    uint16_t n_scts;
+    uint8_t n_sct_logs;          /* distinct log ids, first ones */
+    uint8_t sct_log_ids[HS_MAX_SCT_LOGS][32];
+    uint64_t sct_earliest_us;    /* earliest SCT timestamp, 0 none */
+    /* Lifetime against the CA/Browser Forum maximum for the issue date
+     * (x509.c). Days count as the Baseline Requirements do: any part of
+     * a day is a day, notAfter included. */
+    int32_t lifetime_days;
+    int32_t max_lifetime_days;   /* 0: issued before any maximum */
+    int8_t lifetime_left_pct;    /* at capture time, 0..100; -1 unknown */
+    bool renewal_overdue;        /* less left than the renewal window */
+    /* Browsers that refuse this chain by their distrust dates although the
+     * trust store accepts it (dissectors/distrust.c, rules/distrust.tsv). */
+    uint8_t n_distrusted_by;
+    char distrusted_by[HS_MAX_DISTRUST][16];
+    char distrusted_ca[48];
+    bool distrust_by_sct;        /* decided on the earliest SCT, else on
+                                    notBefore */
+    /* A certificate signed with an algorithm this OpenSSL cannot verify
+     * (ML-DSA, SLH-DSA before OpenSSL 3.5): no trust verdict is given. */
+    bool signature_unverifiable;
+    char unverifiable_alg[32];
     const char *pem;             /* --emit-certificates: the chain as PEM;
                                     owned by the stage's cache, valid until
                                     the next record is analyzed */

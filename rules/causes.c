@@ -40,6 +40,10 @@ static const struct rule_cause causes[] = {
     {"cert_expired", "certificate expired or not yet valid",
      "the server's certificate is outside its validity at the capture "
      "time"},
+    {"cert_distrusted", "certificate from a CA browsers distrust",
+     "the chain verifies against the system trust store, but its CA is one "
+     "browsers distrust for certificates issued after a date "
+     "(rules/distrust.tsv)"},
     {"client_cert_wrong_purpose", "client certificate not made for client "
                                   "authentication",
      "the client's certificate lacks the clientAuth extended key usage "

@@ -30,6 +30,7 @@ FIXED(v_transport, "tcp", "udp")
 FIXED(v_network_protocol, "tls", "quic", "dtls")
 FIXED(v_version_protocol, "tls", "ssl")
 FIXED(v_trust_store, "system", "custom")
+FIXED(v_distrust_basis, "sct", "not_before")
 
 static const char *v_outcome(size_t i)
 {
@@ -117,6 +118,7 @@ static const struct enumerated table[] = {
     {"tlsmon.certificate.trust_store", v_trust_store, 8, false},
     {"tlsmon.ocsp.cert_status", v_ocsp_cert_status, 16, false},
     {"tlsmon.starttls", v_starttls, 32, false},
+    {"tlsmon.certificate.distrust_basis", v_distrust_basis, 8, false},
     {"tlsmon.cause", v_cause, 256, false},
     {"tlsmon.fix", v_fix, 8, false},
     {"tlsmon.confidence", v_confidence, 8, false},
