@@ -100,6 +100,20 @@ struct tls_alert {
     uint64_t ts_us;
 };
 
+/* The encrypted_client_hello extension of a ClientHello (RFC 9849 §5,
+ * dissectors/ech.c). A GREASE ECH extension (RFC 9849 §6.2) is built to
+ * look exactly like a real one, so nothing here says which it is. */
+struct ech_hello {
+    bool present;
+    bool malformed;       /* the extension did not parse; fields partial */
+    uint8_t type;         /* 0 outer, 1 inner (enum ech_hello_type) */
+    uint8_t config_id;
+    uint16_t kdf_id;      /* HPKE KDF (RFC 9180 §7.2) */
+    uint16_t aead_id;     /* HPKE AEAD (RFC 9180 §7.3) */
+    uint16_t enc_len;     /* encapsulated HPKE key */
+    uint16_t payload_len; /* the encrypted inner ClientHello */
+};
+
 struct client_hello {
     bool seen;
     bool sslv2;           /* SSLv2-compatible record format */
@@ -148,6 +162,7 @@ struct client_hello {
     uint16_t groups[HS_MAX_GROUPS];
     uint8_t n_groups;
     uint16_t key_share_groups[HS_MAX_KEY_SHARES];
+    uint16_t key_share_lens[HS_MAX_KEY_SHARES]; /* key_exchange bytes */
     uint8_t n_key_shares;
     uint16_t sigalgs[HS_MAX_SIGALGS];
     uint8_t n_sigalgs;
@@ -164,6 +179,7 @@ struct client_hello {
     bool encrypt_then_mac;
     bool renegotiation_info;
     bool ech;  /* encrypted_client_hello (0xfe0d) */
+    struct ech_hello ech_info;
     bool esni; /* draft encrypted_server_name (0xffce) */
     bool has_padding;
     uint16_t padding_len;
@@ -199,6 +215,20 @@ struct server_hello {
     bool status_request;
 };
 
+/* ECH retry configurations a server sent in its EncryptedExtensions when
+ * it rejected ECH (RFC 9849 §7.1): read with a key log only, as that
+ * message is encrypted (tls_parse_encrypted_extensions, dissectors/ech.c). */
+#define HS_MAX_ECH_CONFIGS 4
+struct ech_retry {
+    bool has_retry_configs;
+    bool malformed;
+    uint8_t n_configs;    /* kept, first ones (version 0xfe0d only) */
+    uint16_t n_configs_total;
+    uint8_t config_ids[HS_MAX_ECH_CONFIGS];
+    uint16_t kem_ids[HS_MAX_ECH_CONFIGS];
+    char public_name[HS_SNI_LEN]; /* of the first config, escaped */
+};
+
 /* TLS 1.3 EncryptedExtensions, read with a key log. */
 struct encrypted_extensions {
     bool seen;
@@ -208,6 +238,7 @@ struct encrypted_extensions {
     bool has_alpn;
     char alpn[HS_ALPN_LEN];
     bool early_data;      /* the server accepted 0-RTT */
+    struct ech_retry ech; /* encrypted_client_hello: retry configs */
 };
 
 /* What a key log opened in this handshake (keylog.c, tls_decrypt.c). */
@@ -230,6 +261,8 @@ struct hello_retry {
     bool seen;
     uint16_t cipher;
     uint16_t group; /* key_share selected_group */
+    bool ech_confirmation; /* encrypted_client_hello with its 8-byte
+                              accept confirmation: the server took ECH */
     uint16_t extensions[HS_MAX_EXTENSIONS];
     uint16_t n_extensions;
 };
