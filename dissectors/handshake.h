@@ -429,6 +429,19 @@ struct server_evidence {
     enum evidence offered_version_accepted; /* an offered version was chosen */
     enum evidence offered_cipher_accepted;  /* an offered suite was chosen */
     enum evidence issuer_changed;           /* leaf issuer differs from usual */
+    /* ECH across handshakes: this client's ECH attempt to this server that
+     * failed right before this hello (a retry follows it at once), and the
+     * handshakes established without ECH (RFC 9849 deployment problems:
+     * a rejection makes the client retry, a block leaves plain hellos). */
+    uint64_t ech_prior_flow;      /* 0: none within the window */
+    uint8_t ech_prior_failure;    /* 1 rejected, 2 blocked */
+    uint8_t ech_prior_config_id;
+    enum evidence ech_config_known; /* this hello's ECH config id was used
+                                       in an earlier hello to this server:
+                                       a published config (GREASE picks a
+                                       random id each time) */
+    uint32_t client_plain_established; /* by this client, without ECH */
+    uint32_t plain_established;        /* by any client, without ECH */
 };
 
 /* Rule findings (rules/engine.c); `rule` points into the loaded rule set,
