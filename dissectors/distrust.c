@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #define MAX_FILE_BYTES (1u << 20)
 #define MAX_ENTRIES 4096
 #define FIELDS 6
@@ -38,17 +40,6 @@ static bool span_is(struct span s, const char *word)
     return s.n == strlen(word) && memcmp(s.p, word, s.n) == 0;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool parse_sha256(struct span s, uint8_t out[32])
 {
     size_t k = 0;
@@ -56,7 +47,7 @@ static bool parse_sha256(struct span s, uint8_t out[32])
     for (size_t i = 0; i < s.n; i++) {
         if (s.p[i] == ':')
             continue;
-        int d = hex_digit(s.p[i]);
+        int d = OPENSSL_hexchar2int((unsigned char)s.p[i]);
         if (d < 0 || k == 32)
             return false;
         if (hi < 0) {

@@ -16,7 +16,6 @@ A capture's expected/NAME.args (for --ca-file and the like) is not needed:
 none of these facts depends on trust. Connections tshark does not see as
 TLS are skipped. With --lenient disagreements are listed, not failed."""
 import argparse
-import glob
 import json
 import os
 import struct
@@ -24,6 +23,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from differential import captures_in  # noqa: E402
 from tlsmon_run import RunError, run_tlsmon  # noqa: E402
 
 PQ = {0x0200: "MLKEM512", 0x0201: "MLKEM768", 0x0202: "MLKEM1024",
@@ -35,7 +35,6 @@ HRR_RANDOM = "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
 KDF = {1: "HKDF-SHA256", 2: "HKDF-SHA384", 3: "HKDF-SHA512"}
 AEAD = {1: "AES-128-GCM", 2: "AES-256-GCM", 3: "ChaCha20Poly1305",
         0xFFFF: "Export-only"}
-EXTS = (".pcap", ".pcapng", ".cap")
 BASE = ["tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst",
         "ipv6.dst", "tcp.dstport"]
 
@@ -224,17 +223,6 @@ def compare(theirs, ours):
             problems.append(f"{key}: chosen: tshark {t['chosen']!r}, "
                             f"tlsmon {o['chosen']!r}")
     return n, problems
-
-
-def captures_in(paths):
-    for p in paths:
-        if os.path.isdir(p):
-            for f in sorted(glob.glob(os.path.join(p, "**", "*"),
-                                      recursive=True)):
-                if f.endswith(EXTS):
-                    yield f
-        else:
-            yield p
 
 
 def main():
