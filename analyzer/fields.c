@@ -21,8 +21,10 @@
 #include "../dissectors/outcome.h"
 #include "../dissectors/tls_messages.h"
 #include "../dissectors/fingerprint.h"
+#include "../dissectors/ech.h"
 #include "../dissectors/ocsp.h"
 #include "../dissectors/quic_crypto.h"
+#include "../dissectors/posture.h"
 #include "../dissectors/starttls.h"
 #include "../dissectors/tls_names.h"
 #include "../dissectors/x509_ext.h"
@@ -1335,10 +1337,24 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
     FACT(P##_self_signed, put_bool, h->M.self_signed, h->M.leaf_parsed)      \
     FACT(P##_out_of_order, put_bool, h->M.chain_out_of_order,                \
          h->M.chain_checked)                                                  \
-    FACT(P##_incomplete, put_bool, h->M.incomplete_chain, h->M.chain_checked) \
-    FACT(P##_untrusted, put_bool, h->M.untrusted, h->M.chain_checked)        \
+    FACT(P##_incomplete, put_bool, h->M.incomplete_chain,                    \
+         h->M.chain_checked && !h->M.signature_unverifiable)                  \
+    FACT(P##_untrusted, put_bool, h->M.untrusted,                            \
+         h->M.chain_checked && !h->M.signature_unverifiable)                  \
     FACT(P##_verify_error, put_str, h->M.verify_error,                       \
-         h->M.chain_checked && h->M.verify_code != 0)                         \
+         h->M.chain_checked &&                                                \
+             (h->M.verify_code != 0 || h->M.signature_unverifiable))          \
+    FACT(P##_unverifiable, put_bool, h->M.signature_unverifiable,            \
+         h->M.chain_checked)                                                  \
+    CERT_TEXT(P##_unverifiable_alg, M, unverifiable_alg)                      \
+    FACT(P##_lifetime_days, put_int, h->M.lifetime_days,                     \
+         h->M.times_checked && h->M.lifetime_days > 0)                        \
+    FACT(P##_max_lifetime, put_int, h->M.max_lifetime_days,                  \
+         h->M.times_checked && h->M.max_lifetime_days > 0)                    \
+    FACT(P##_lifetime_left, put_int, h->M.lifetime_left_pct,                 \
+         h->M.times_checked && h->M.lifetime_left_pct >= 0)                   \
+    FACT(P##_renewal_overdue, put_bool, h->M.renewal_overdue,                \
+         h->M.times_checked && h->M.lifetime_left_pct >= 0)                   \
     FACT(P##_weak_key, put_bool, h->M.weak_key, h->M.leaf_parsed)            \
     FACT(P##_weak_signature, put_bool, h->M.weak_signature,                  \
          h->M.leaf_parsed)                                                    \
@@ -1382,6 +1398,74 @@ FACT(g_scert_hostname_mismatch, put_bool, h->server_cert.hostname_mismatch,
 /* Only a server leaf meets a client's clock. */
 FACT(g_scert_client_clock, put_bool, h->server_cert.client_clock,
      h->server_cert.times_checked)
+
+/* Certificate Transparency and the browsers' distrust dates: facts of a
+ * server leaf (browsers apply neither to client certificates). */
+FACT(g_scert_sct_count, put_int, h->server_cert.n_scts,
+     h->server_cert.leaf_parsed)
+FACT(g_scert_sct_earliest, put_time, h->server_cert.sct_earliest_us,
+     h->server_cert.leaf_parsed)
+FACT(g_scert_sct_malformed, put_bool, h->server_cert.scts_malformed,
+     h->server_cert.has_scts)
+
+/* CT log ids are written in base64, as RFC 6962 and the log lists do. */
+static const char *base64_32(const uint8_t in[32], char *out, size_t n)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    if (n < 45) {
+        if (n)
+            out[0] = '\0';
+        return out;
+    }
+    for (size_t i = 0; i < 32; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < 32)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < 32)
+            v |= in[i + 2];
+        out[o++] = b64[v >> 18 & 63];
+        out[o++] = b64[v >> 12 & 63];
+        out[o++] = i + 1 < 32 ? b64[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < 32 ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static size_t c_scert_sct_logs(const struct handshake *h)
+{
+    return h->server_cert.leaf_parsed ? h->server_cert.n_sct_logs : 0;
+}
+
+static bool i_scert_sct_logs(const struct handshake *h, size_t i,
+                             struct field_value *v, char *scratch, size_t len)
+{
+    return i < HS_MAX_SCT_LOGS &&
+           put_str(v, base64_32(h->server_cert.sct_log_ids[i], scratch, len));
+}
+
+static size_t c_scert_distrusted_by(const struct handshake *h)
+{
+    return h->server_cert.chain_checked ? h->server_cert.n_distrusted_by : 0;
+}
+
+static bool i_scert_distrusted_by(const struct handshake *h, size_t i,
+                                  struct field_value *v, char *scratch,
+                                  size_t len)
+{
+    UNUSED_SCRATCH;
+    return i < HS_MAX_DISTRUST &&
+           put_cstr_field(v, h->server_cert.distrusted_by[i],
+                          sizeof(h->server_cert.distrusted_by[i]));
+}
+
+FACT(g_scert_distrusted_ca, put_str, h->server_cert.distrusted_ca,
+     h->server_cert.chain_checked && h->server_cert.n_distrusted_by > 0)
+FACT(g_scert_distrust_basis, put_str,
+     h->server_cert.distrust_by_sct ? "sct" : "not_before",
+     h->server_cert.chain_checked && h->server_cert.n_distrusted_by > 0)
 
 /* ---- diagnosis: rules and server history ------------------------------ */
 
@@ -1802,6 +1886,143 @@ FACT(g_srv_issuer_changed, put_bool,
      h->server_profile.issuer_changed == EVIDENCE_YES,
      h->server_profile.issuer_changed != EVIDENCE_NONE)
 
+/* ---- post-quantum key exchange and ECH (dissectors/posture.c) --------- */
+
+static size_t c_pq_offered(const struct handshake *h)
+{
+    struct pq_posture pq;
+    pq_posture(h, &pq);
+    return pq.n_offered;
+}
+
+static bool i_pq_offered(const struct handshake *h, size_t i,
+                         struct field_value *v, char *scratch, size_t len)
+{
+    uint16_t g;
+    return pq_offered_at(h, i, &g) &&
+           put_str(v, group_string(g, scratch, len));
+}
+
+static bool g_pq_offered(const struct handshake *h, struct field_value *v,
+                         char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return h->ch.seen && put_bool(v, c_pq_offered(h) > 0);
+}
+
+/* One getter per posture fact; `pq` is computed from the record each time
+ * (a walk over at most 80 groups), so nothing is stored twice. */
+#define PQ_FACT(fn, put, value, present)                                      \
+    static bool fn(const struct handshake *h, struct field_value *v,          \
+                   char *scratch, size_t len)                                 \
+    {                                                                         \
+        (void)scratch, (void)len;                                             \
+        struct pq_posture pq;                                                 \
+        pq_posture(h, &pq);                                                   \
+        return (present) && put(v, value);                                    \
+    }
+PQ_FACT(g_pq_status, put_str, pq_status_name(pq.status),
+        pq.status != PQ_STATUS_NONE)
+PQ_FACT(g_pq_reason, put_str, pq_reason_name(pq.reason),
+        pq.reason != PQ_REASON_NONE)
+PQ_FACT(g_pq_kind, put_str, tls_pq_kind_name(pq.kind), pq.group != 0)
+PQ_FACT(g_pq_share_len, put_int, pq.share_len, pq.share_group != 0)
+
+static bool g_pq_group(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    struct pq_posture pq;
+    pq_posture(h, &pq);
+    return pq.group && put_str(v, group_string(pq.group, scratch, len));
+}
+
+static bool g_pq_share(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    struct pq_posture pq;
+    pq_posture(h, &pq);
+    return pq.share_group &&
+           put_str(v, group_string(pq.share_group, scratch, len));
+}
+
+/* ECH facts of the ClientHello: the outer form carries them all. */
+#define ECH_OUTER(h) ((h)->ch.seen && (h)->ch.ech_info.present &&            \
+                      (h)->ch.ech_info.type == ECH_OUTER)
+FACT(g_ech_type, put_str,
+     h->ch.ech_info.type == ECH_OUTER   ? "outer"
+     : h->ch.ech_info.type == ECH_INNER ? "inner"
+                                        : "unknown",
+     h->ch.seen && h->ch.ech_info.present)
+FACT(g_ech_malformed, put_bool, h->ch.ech_info.malformed,
+     h->ch.seen && h->ch.ech_info.present)
+FACT(g_ech_config_id, put_int, h->ch.ech_info.config_id, ECH_OUTER(h))
+FACT(g_ech_enc_len, put_int, h->ch.ech_info.enc_len, ECH_OUTER(h))
+FACT(g_ech_payload_len, put_int, h->ch.ech_info.payload_len, ECH_OUTER(h))
+
+static bool g_ech_kdf(const struct handshake *h, struct field_value *v,
+                      char *scratch, size_t len)
+{
+    const char *name = ech_kdf_name(h->ch.ech_info.kdf_id);
+    return ECH_OUTER(h) &&
+           put_str(v, name ? name : hex16(h->ch.ech_info.kdf_id, scratch, len));
+}
+
+static bool g_ech_aead(const struct handshake *h, struct field_value *v,
+                       char *scratch, size_t len)
+{
+    const char *name = ech_aead_name(h->ch.ech_info.aead_id);
+    return ECH_OUTER(h) &&
+           put_str(v,
+                   name ? name : hex16(h->ch.ech_info.aead_id, scratch, len));
+}
+
+/* With ECH the name in clear is the client-facing server's public name,
+ * not the site the client wants (that one travels encrypted). */
+static bool g_ech_outer_sni(const struct handshake *h, struct field_value *v,
+                              char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return ECH_OUTER(h) && h->ch.has_sni &&
+           put_cstr_field(v, h->ch.sni, sizeof(h->ch.sni));
+}
+
+FACT(g_ech_accepted, put_bool, h->hrr.ech_confirmation,
+     ECH_OUTER(h) && h->hrr.seen)
+FACT(g_ech_status, put_str, ech_status_name(ech_status(h)),
+     ech_status(h) != ECH_STATUS_NONE)
+FACT(g_ech_retry_count, put_int, h->ee.ech.n_configs_total,
+     h->ee.seen && h->ee.ech.has_retry_configs)
+TEXT_FACT(g_ech_retry_public_name, ee.ech.public_name)
+
+static size_t c_ech_retry_ids(const struct handshake *h)
+{
+    return h->ee.seen ? h->ee.ech.n_configs : 0;
+}
+
+static bool i_ech_retry_ids(const struct handshake *h, size_t i,
+                            struct field_value *v, char *scratch, size_t len)
+{
+    UNUSED_SCRATCH;
+    return i < HS_MAX_ECH_CONFIGS && put_int(v, h->ee.ech.config_ids[i]);
+}
+
+/* The earlier ECH attempt this hello follows (server_profile.c). */
+FACT(g_ech_follows_flow, put_int, (int64_t)h->server_profile.ech_prior_flow,
+     h->server_profile.ech_prior_flow != 0)
+FACT(g_ech_follows, put_str,
+     h->server_profile.ech_prior_failure == 1 ? "rejected" : "blocked",
+     h->server_profile.ech_prior_flow != 0)
+FACT(g_ech_config_known, put_bool,
+     h->server_profile.ech_config_known == EVIDENCE_YES,
+     h->server_profile.ech_config_known != EVIDENCE_NONE)
+FACT(g_ech_config_changed, put_bool,
+     h->ch.ech_info.config_id != h->server_profile.ech_prior_config_id,
+     h->server_profile.ech_prior_flow != 0 && ECH_OUTER(h))
+FACT(g_srv_plain_established, put_int, h->server_profile.plain_established,
+     h->server_profile.known)
+FACT(g_srv_client_plain_established, put_int,
+     h->server_profile.client_plain_established, h->server_profile.known)
+
 /* ---- the table ---------------------------------------------------------- */
 
 #define SCALAR(n, t, d, g) {n, t, d, g, NULL, NULL}
@@ -2174,6 +2395,79 @@ static const struct field_def field_table[] = {
     LIST("tlsmon.server_hello.extensions", FT_STRING_LIST,
          "extension names (numbers when unnamed) in wire order",
          c_sh_extensions, i_sh_extensions),
+    SCALAR("tlsmon.pq.offered", FT_BOOL,
+           "the client offered a post-quantum key exchange group (hybrid "
+           "ML-KEM, pure ML-KEM or a Kyber draft)", g_pq_offered),
+    LIST("tlsmon.pq.offered_groups", FT_STRING_LIST,
+         "post-quantum groups offered: supported_groups in wire order, then "
+         "key shares for groups not listed", c_pq_offered, i_pq_offered),
+    SCALAR("tlsmon.pq.key_share", FT_STRING,
+           "the post-quantum group of the client's first key share",
+           g_pq_share),
+    SCALAR("tlsmon.pq.key_share_length", FT_INT,
+           "its key_exchange length in bytes (X25519MLKEM768: 1216)",
+           g_pq_share_len),
+    SCALAR("tlsmon.pq.status", FT_STRING,
+           "not_offered, negotiated (key share taken), negotiated_after_hrr, "
+           "not_negotiated or unanswered (no ServerHello)", g_pq_status),
+    SCALAR("tlsmon.pq.group", FT_STRING,
+           "the post-quantum group the server chose", g_pq_group),
+    SCALAR("tlsmon.pq.kind", FT_STRING,
+           "hybrid, pure or draft (a retired pre-standard codepoint)",
+           g_pq_kind),
+    SCALAR("tlsmon.pq.not_used_reason", FT_STRING,
+           "why an offered group was not used: server_chose_classical, "
+           "hrr_to_classical, classical_unlike_before, tls12_answer, "
+           "tls12_answer_middlebox, psk_only", g_pq_reason),
+    SCALAR("tlsmon.ech.type", FT_STRING,
+           "encrypted_client_hello form: outer (in clear) or inner",
+           g_ech_type),
+    SCALAR("tlsmon.ech.malformed", FT_BOOL,
+           "the extension did not parse (RFC 9849 section 5)",
+           g_ech_malformed),
+    SCALAR("tlsmon.ech.config_id", FT_INT,
+           "ECHConfig id the client used (random in GREASE ECH)",
+           g_ech_config_id),
+    SCALAR("tlsmon.ech.kdf", FT_STRING, "HPKE KDF, e.g. HKDF-SHA256",
+           g_ech_kdf),
+    SCALAR("tlsmon.ech.aead", FT_STRING, "HPKE AEAD, e.g. AES-128-GCM",
+           g_ech_aead),
+    SCALAR("tlsmon.ech.enc_length", FT_INT,
+           "length of the encapsulated HPKE key (0 in a hello after HRR)",
+           g_ech_enc_len),
+    SCALAR("tlsmon.ech.payload_length", FT_INT,
+           "length of the encrypted inner ClientHello", g_ech_payload_len),
+    SCALAR("tlsmon.ech.outer_sni", FT_STRING,
+           "the SNI in clear is the outer hello's: with a real ECH the "
+           "client-facing server's public name, not the site asked for "
+           "(GREASE ECH carries the real name)", g_ech_outer_sni),
+    SCALAR("tlsmon.ech.accepted", FT_BOOL,
+           "the HelloRetryRequest confirmed ECH (true) or did not (false); "
+           "absent without HRR: acceptance is encrypted", g_ech_accepted),
+    SCALAR("tlsmon.ech.status", FT_STRING,
+           "accepted, rejected, aborted_after_server_flight, unanswered, "
+           "grease, not_confirmed, failed_other", g_ech_status),
+    SCALAR("tlsmon.ech.retry_configs", FT_INT,
+           "ECHConfigs the server sent to retry with (EncryptedExtensions, "
+           "decrypted only)", g_ech_retry_count),
+    LIST("tlsmon.ech.retry_config_ids", FT_INT_LIST,
+         "their config ids, first 4", c_ech_retry_ids, i_ech_retry_ids),
+    SCALAR("tlsmon.ech.retry_public_name", FT_STRING,
+           "public name of the first retry config",
+           g_ech_retry_public_name),
+    SCALAR("tlsmon.ech.config_seen_before", FT_BOOL,
+           "this config id came in an earlier ECH hello to this server: a "
+           "published config, not GREASE's random one; absent without "
+           "history", g_ech_config_known),
+    SCALAR("tlsmon.ech.follows_flow", FT_INT,
+           "flow id of this client's ECH attempt to this server that failed "
+           "within 10 s before this hello", g_ech_follows_flow),
+    SCALAR("tlsmon.ech.follows", FT_STRING,
+           "how that attempt failed: rejected (client aborted after the "
+           "server's flight) or blocked (no answer, reset)", g_ech_follows),
+    SCALAR("tlsmon.ech.config_changed", FT_BOOL,
+           "this hello's ECH config id differs from that attempt's",
+           g_ech_config_changed),
     LIST("tlsmon.cipher.weaknesses", FT_STRING_LIST,
          "what is weak about the chosen suite: no_forward_secrecy, rc4, "
          "3des, null, export, anonymous, cbc", c_cipher_weaknesses,
@@ -2218,7 +2512,16 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.untrusted", FT_BOOL,
            "no path to the trust store (OpenSSL verify)", g_scert_untrusted),
     SCALAR("tlsmon.certificate.verify_error", FT_STRING,
-           "OpenSSL's first verify error at capture time", g_scert_verify_error),
+           "OpenSSL's first verify error at capture time, or \"cannot "
+           "verify here\" for a signature it cannot check",
+           g_scert_verify_error),
+    SCALAR("tlsmon.certificate.signature_unverifiable", FT_BOOL,
+           "a certificate is signed with an algorithm this OpenSSL cannot "
+           "verify (ML-DSA, SLH-DSA): untrusted and incomplete_chain are not "
+           "judged", g_scert_unverifiable),
+    SCALAR("tlsmon.certificate.unverifiable_algorithm", FT_STRING,
+           "that signature algorithm, e.g. ML-DSA-65",
+           g_scert_unverifiable_alg),
     SCALAR("tlsmon.certificate.weak_key", FT_BOOL,
            "a server certificate has an RSA/DSA key < 2048 or EC < 224 bits",
            g_scert_weak_key),
@@ -2236,8 +2539,23 @@ static const struct field_def field_table[] = {
            "the system trust store is over a year newer than the capture "
            "(roots may have been removed since)", g_scert_trust_store_newer),
     SCALAR("tlsmon.certificate.validity_too_long", FT_BOOL,
-           "server leaf issued after 2020-09-01 valid for over 398 days",
+           "server leaf valid longer than the CA/B Forum maximum for its "
+           "issue date (398 days from 2020-09-01, 200 from 2026-03-15, 100 "
+           "from 2027-03-15, 47 from 2029-03-15)",
            g_scert_validity_too_long),
+    SCALAR("tlsmon.certificate.lifetime_days", FT_INT,
+           "server leaf validity in days, notAfter included, part days "
+           "counted whole", g_scert_lifetime_days),
+    SCALAR("tlsmon.certificate.max_lifetime_days", FT_INT,
+           "the CA/B Forum maximum for the leaf's issue date",
+           g_scert_max_lifetime),
+    SCALAR("tlsmon.certificate.lifetime_left_pct", FT_INT,
+           "share of the leaf's lifetime left at capture time, percent",
+           g_scert_lifetime_left),
+    SCALAR("tlsmon.certificate.renewal_overdue", FT_BOOL,
+           "less left than a third of the lifetime (at most 30 days): "
+           "automated renewal should have replaced it",
+           g_scert_renewal_overdue),
     SCALAR("tlsmon.certificate.ca", FT_BOOL,
            "the server leaf is a CA certificate (basicConstraints cA)",
            g_scert_ca),
@@ -2272,6 +2590,27 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.trust_store", FT_STRING,
            "what the chain was judged against: system (bundle) or custom "
            "(--ca-file/--ca-path)", g_scert_trust_store),
+    SCALAR("tlsmon.certificate.sct.count", FT_INT,
+           "Signed Certificate Timestamps embedded in the server leaf",
+           g_scert_sct_count),
+    LIST("tlsmon.certificate.sct.log_ids", FT_STRING_LIST,
+         "their CT log ids, base64, first 4 distinct", c_scert_sct_logs,
+         i_scert_sct_logs),
+    SCALAR("tlsmon.certificate.sct.earliest", FT_TIME,
+           "the earliest SCT timestamp (what Chrome's distrust dates use)",
+           g_scert_sct_earliest),
+    SCALAR("tlsmon.certificate.sct.malformed", FT_BOOL,
+           "the SCT list extension is there but does not decode",
+           g_scert_sct_malformed),
+    LIST("tlsmon.certificate.distrusted_by", FT_STRING_LIST,
+         "browsers that refuse this chain by their CA distrust dates "
+         "(rules/distrust.tsv)", c_scert_distrusted_by,
+         i_scert_distrusted_by),
+    SCALAR("tlsmon.certificate.distrusted_ca", FT_STRING,
+           "the distrusted CA owner, e.g. Entrust", g_scert_distrusted_ca),
+    SCALAR("tlsmon.certificate.distrust_basis", FT_STRING,
+           "what the date was compared with: sct (earliest SCT) or "
+           "not_before", g_scert_distrust_basis),
     SCALAR("tlsmon.certificate_request", FT_BOOL,
            "the server asked for a client certificate (TLS 1.3: seen with a "
            "key log)",
@@ -2307,7 +2646,13 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.client_certificate.untrusted", FT_BOOL,
            "no path to the trust store (OpenSSL verify)", g_ccert_untrusted),
     SCALAR("tlsmon.client_certificate.verify_error", FT_STRING,
-           "OpenSSL's first verify error at capture time", g_ccert_verify_error),
+           "OpenSSL's first verify error at capture time, or \"cannot "
+           "verify here\"", g_ccert_verify_error),
+    SCALAR("tlsmon.client_certificate.signature_unverifiable", FT_BOOL,
+           "a client certificate is signed with an algorithm this OpenSSL "
+           "cannot verify", g_ccert_unverifiable),
+    SCALAR("tlsmon.client_certificate.unverifiable_algorithm", FT_STRING,
+           "that signature algorithm", g_ccert_unverifiable_alg),
     SCALAR("tlsmon.client_certificate.weak_key", FT_BOOL,
            "a client certificate has an RSA/DSA key < 2048 or EC < 224 bits",
            g_ccert_weak_key),
@@ -2315,8 +2660,18 @@ static const struct field_def field_table[] = {
            "a client certificate is signed with MD5 or SHA-1",
            g_ccert_weak_signature),
     SCALAR("tlsmon.client_certificate.validity_too_long", FT_BOOL,
-           "client leaf issued after 2020-09-01 valid for over 398 days",
-           g_ccert_validity_too_long),
+           "client leaf valid longer than the CA/B Forum maximum for its "
+           "issue date", g_ccert_validity_too_long),
+    SCALAR("tlsmon.client_certificate.lifetime_days", FT_INT,
+           "client leaf validity in days", g_ccert_lifetime_days),
+    SCALAR("tlsmon.client_certificate.max_lifetime_days", FT_INT,
+           "the CA/B Forum maximum for its issue date", g_ccert_max_lifetime),
+    SCALAR("tlsmon.client_certificate.lifetime_left_pct", FT_INT,
+           "share of its lifetime left at capture time, percent",
+           g_ccert_lifetime_left),
+    SCALAR("tlsmon.client_certificate.renewal_overdue", FT_BOOL,
+           "less left than a third of its lifetime (at most 30 days)",
+           g_ccert_renewal_overdue),
     SCALAR("tlsmon.client_certificate.ca", FT_BOOL,
            "the client leaf is a CA certificate (basicConstraints cA)",
            g_ccert_ca),
@@ -2452,6 +2807,12 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.server.issuer_changed", FT_BOOL,
            "the leaf's issuer differs from the one this name usually had "
            "(seen twice or more)", g_srv_issuer_changed),
+    SCALAR("tlsmon.server.established_without_ech", FT_INT,
+           "earlier handshakes to this server established without ECH, by "
+           "any client", g_srv_plain_established),
+    SCALAR("tlsmon.server.client_established_without_ech", FT_INT,
+           "of those, by this client: it reaches the server without ECH",
+           g_srv_client_plain_established),
     SCALAR("tlsmon.ocsp.requested", FT_BOOL,
            "the ClientHello asked for a stapled OCSP response "
            "(status_request)", g_ocsp_requested),

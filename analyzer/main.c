@@ -41,6 +41,7 @@
 #include "view.h"
 #include "workers.h"
 #include "../dissectors/keylog.h"
+#include "../dissectors/distrust.h"
 #include "../rules/engine.h"
 #include "tlsmon_config.h"
 
@@ -85,6 +86,7 @@ struct options {
     int progress;              /* -1: on when stderr is a terminal */
     const char *report_path;   /* --report FILE.html */
     const char *baseline_path; /* --baseline OLD (a capture or NDJSON) */
+    const char *distrust_path;   /* --distrust-file, else built in */
 };
 
 static void usage(FILE *fp)
@@ -169,6 +171,8 @@ static void usage(FILE *fp)
         "                        the system bundle when verifying chains\n"
         "      --ca-path DIR     trust a hashed CA directory (c_rehash) instead\n"
         "                        of the system bundle\n"
+        "      --distrust-file FILE  browsers' CA distrust dates from FILE\n"
+        "                        instead of the built-in rules/distrust.tsv\n"
         "      --emit-certificates  add the certificate chains as PEM\n"
         "                        (tls.server.certificate_chain, ...)\n"
         "      --keylog FILE     decrypt handshakes with the secrets in FILE\n"
@@ -495,6 +499,7 @@ enum long_only {
     OPT_CA_FILE,
     OPT_CA_PATH,
     OPT_EMIT_CERTIFICATES,
+    OPT_DISTRUST_FILE,
     OPT_RULES,
     OPT_NO_RULES,
     OPT_ALERT_WINDOW,
@@ -608,6 +613,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
         {"emit-certificates", no_argument, NULL, OPT_EMIT_CERTIFICATES},
+        {"distrust-file", required_argument, NULL, OPT_DISTRUST_FILE},
         {"rules", required_argument, NULL, OPT_RULES},
         {"no-rules", no_argument, NULL, OPT_NO_RULES},
         {"alert-window", required_argument, NULL, OPT_ALERT_WINDOW},
@@ -729,6 +735,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_KEYLOG:
             if (!add_keylog(o, optarg))
                 return EXIT_INPUT;
+            break;
+        case OPT_DISTRUST_FILE:
+            o->distrust_path = optarg;
             break;
         case OPT_RULES:
         case OPT_CHECK_RULES:
@@ -1177,12 +1186,26 @@ int main(int argc, char **argv)
     bool out_is_stdout = !o.out_path || strcmp(o.out_path, "-") == 0;
     bool say_ndjson = false;
     uint64_t shown = 0;
+    struct distrust_table *distrust = NULL;
     struct keylog *keylog = load_keylogs(&o);
     if (!keylog) {
         exit_code = EXIT_INPUT;
         goto release;
     }
     o.pipe.keylog = keylog;
+
+    /* Loaded once, read by every worker's certificate stage. */
+    char distrust_err[512];
+    distrust = o.distrust_path
+                   ? distrust_load_file(o.distrust_path, distrust_err,
+                                        sizeof(distrust_err))
+                   : distrust_load_builtin(distrust_err, sizeof(distrust_err));
+    if (!distrust) {
+        fprintf(stderr, "tlsmon: --distrust-file %s\n", distrust_err);
+        exit_code = EXIT_INPUT;
+        goto release;
+    }
+    o.pipe.distrust = distrust;
 
     /* A closed pipe or a file past its size limit is a failed write to
      * count and report, not a signal that ends the run silently. */
@@ -1425,6 +1448,7 @@ release:
         summary_free(&summary);
     rules_free(rules);
     keylog_free(keylog);
+    distrust_free(distrust);
     free(o.rule_files);
     free(o.inputs);
     free(o.keylogs);

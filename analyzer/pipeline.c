@@ -117,6 +117,7 @@ void pipeline_config_defaults(struct pipeline_config *cfg)
     cfg->frag_memcap = 16ULL << 20;
     cfg->ca_file = cfg->ca_path = NULL;
     cfg->emit_certificates = false;
+    cfg->distrust = NULL;
     cfg->rules = NULL;
     cfg->keylog = NULL;
     cfg->alert_window_us = 60ULL * 1000000ULL;
@@ -135,7 +136,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
         return NULL;
     p->cfg = *cfg;
     struct x509_config xc = {cfg->ca_file, cfg->ca_path,
-                             cfg->emit_certificates, 0};
+                             cfg->emit_certificates, 0, cfg->distrust};
     p->x509 = x509_stage_new(&xc);
     if (!p->x509) {
         free(p);

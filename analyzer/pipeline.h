@@ -22,6 +22,7 @@ struct pipeline_config {
     const char *ca_file;          /* trust store: NULL = system bundle */
     const char *ca_path;
     bool emit_certificates;       /* keep the chains as PEM in records */
+    const struct distrust_table *distrust; /* browsers' distrust dates */
     const struct rule_set *rules; /* NULL: no diagnosis */
     struct keylog *keylog;        /* secrets for decryption, shared by all
                                      workers; NULL: none */

@@ -12,9 +12,17 @@
 #include "server_profile.h"
 #include "str_copy.h"
 #include "../dissectors/outcome.h"
+#include "../dissectors/posture.h"
 #include "../dissectors/tls_names.h"
 
 #define NAME_SLOTS 4
+#define CLIENT_SLOTS 4
+/* A handful of ECH config ids: enough for a server's published configs,
+ * few enough that GREASE's random ids rarely collide (4 in 256). */
+#define ECH_ID_SLOTS 4
+/* A client that retries after a failed ECH attempt does so at once
+ * (RFC 9849 §6.1.6); ten seconds leaves room for a slow path. */
+#define ECH_RETRY_WINDOW_US (10ULL * 1000000ULL)
 #define NONE (-1)
 
 struct name_issuer {
@@ -32,6 +40,19 @@ struct name_issuer {
     char cert_subject_cn[HS_CERT_CN_LEN];
 };
 
+/* The few clients seen last at this server, for evidence that needs the
+ * same client: an ECH attempt that failed, plain handshakes that worked. */
+struct recent_client {
+    uint8_t ip_version;       /* 0: slot unused */
+    uint8_t addr[16];
+    uint64_t last_us;
+    uint32_t plain_established;
+    uint64_t ech_fail_flow;   /* 0: none */
+    uint64_t ech_fail_us;     /* when that handshake was decided */
+    uint8_t ech_fail_kind;    /* 1 rejected, 2 blocked */
+    uint8_t ech_config_id;
+};
+
 struct profile {
     uint8_t ip_version;
     uint8_t addr[16];
@@ -43,6 +64,10 @@ struct profile {
     uint16_t ciphers[HS_PROFILE_CIPHERS];
     uint16_t groups[HS_PROFILE_GROUPS];
     struct name_issuer names[NAME_SLOTS];
+    uint32_t plain_established; /* without ECH */
+    struct recent_client clients[CLIENT_SLOTS];
+    uint8_t ech_ids[ECH_ID_SLOTS]; /* config ids of recent outer ECH hellos */
+    uint8_t n_ech_ids, next_ech_id;
 };
 
 struct server_profiles {
@@ -253,7 +278,88 @@ static struct name_issuer *name_slot(struct profile *p, uint64_t name_hash,
     return weakest;
 }
 
-static void snapshot(const struct profile *p, struct handshake *h,
+static struct recent_client *client_slot(struct profile *p,
+                                         const struct endpoint *c, bool create)
+{
+    struct recent_client *oldest = &p->clients[0];
+    for (size_t i = 0; i < CLIENT_SLOTS; i++) {
+        struct recent_client *r = &p->clients[i];
+        if (r->ip_version == c->ip_version && r->ip_version != 0 &&
+            memcmp(r->addr, c->addr, 16) == 0)
+            return r;
+        if (r->ip_version == 0 ||
+            (oldest->ip_version != 0 && r->last_us < oldest->last_us))
+            oldest = r;
+    }
+    if (!create)
+        return NULL;
+    memset(oldest, 0, sizeof(*oldest));
+    oldest->ip_version = c->ip_version;
+    memcpy(oldest->addr, c->addr, 16);
+    return oldest;
+}
+
+static uint64_t hello_time(const struct handshake *h)
+{
+    return h->ch.seen && h->ch.ts_us ? h->ch.ts_us : h->flow_start_us;
+}
+
+static void ech_evidence(const struct profile *p, struct handshake *h,
+                         const struct recent_client *rc)
+{
+    struct server_evidence *ev = &h->server_profile;
+    ev->plain_established = p->plain_established;
+    if (h->ch.ech_info.present && h->ch.ech_info.type == 0 && p->n_ech_ids) {
+        ev->ech_config_known = EVIDENCE_NO;
+        for (uint8_t i = 0; i < p->n_ech_ids; i++)
+            if (p->ech_ids[i] == h->ch.ech_info.config_id)
+                ev->ech_config_known = EVIDENCE_YES;
+    }
+    if (!rc)
+        return;
+    ev->client_plain_established = rc->plain_established;
+    uint64_t t = hello_time(h);
+    uint64_t gap = t > rc->ech_fail_us ? t - rc->ech_fail_us
+                                       : rc->ech_fail_us - t;
+    if (rc->ech_fail_flow && rc->ech_fail_flow != h->flow_id &&
+        gap <= ECH_RETRY_WINDOW_US) {
+        ev->ech_prior_flow = rc->ech_fail_flow;
+        ev->ech_prior_failure = rc->ech_fail_kind;
+        ev->ech_prior_config_id = rc->ech_config_id;
+    }
+}
+
+static void ech_learn(struct profile *p, const struct handshake *h)
+{
+    enum ech_status es = ech_status(h);
+    bool plain_ok = h->outcome == OUTCOME_ESTABLISHED && !h->ch.ech;
+    bool failed = ech_status_rejected(es) || ech_status_blocked(es);
+    if (plain_ok)
+        p->plain_established++;
+    if (h->ch.ech_info.present && h->ch.ech_info.type == 0) {
+        bool known = false;
+        for (uint8_t i = 0; i < p->n_ech_ids; i++)
+            known |= p->ech_ids[i] == h->ch.ech_info.config_id;
+        if (!known) {
+            p->ech_ids[p->next_ech_id] = h->ch.ech_info.config_id;
+            p->next_ech_id = (uint8_t)((p->next_ech_id + 1) % ECH_ID_SLOTS);
+            if (p->n_ech_ids < ECH_ID_SLOTS)
+                p->n_ech_ids++;
+        }
+    }
+    struct recent_client *rc = client_slot(p, &h->client, true);
+    rc->last_us = hello_time(h);
+    if (plain_ok)
+        rc->plain_established++;
+    if (failed) {
+        rc->ech_fail_flow = h->flow_id;
+        rc->ech_fail_us = h->decided_us ? h->decided_us : hello_time(h);
+        rc->ech_fail_kind = ech_status_rejected(es) ? 1 : 2;
+        rc->ech_config_id = h->ch.ech_info.config_id;
+    }
+}
+
+static void snapshot(struct profile *p, struct handshake *h,
                      const struct name_issuer *names)
 {
     struct server_evidence *ev = &h->server_profile;
@@ -294,6 +400,7 @@ static void snapshot(const struct profile *p, struct handshake *h,
                 has16(p->ciphers, p->n_ciphers, (uint16_t)h->ch.ciphers[i]))
                 ev->offered_cipher_accepted = EVIDENCE_YES;
     }
+    ech_evidence(p, h, client_slot(p, &h->client, false));
     /* Two earlier sightings make an issuer "usual" for the name. */
     if (names && names->count >= 2 && h->server_cert.leaf_parsed)
         ev->issuer_changed =
@@ -319,6 +426,7 @@ static void remember_certificate(struct name_issuer *n,
 static void learn(struct profile *p, const struct handshake *h,
                   uint64_t name_hash)
 {
+    ech_learn(p, h);
     if (h->outcome == OUTCOME_ESTABLISHED)
         p->established++;
     else if (outcome_is_failure(h->outcome))

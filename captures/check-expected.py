@@ -20,13 +20,15 @@ SUITES = {0xc030: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
           0xc02c: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
           0x00a8: "TLS_PSK_WITH_AES_128_GCM_SHA256"}
 VERSIONS = {0x0301: "1.0", 0x0302: "1.1", 0x0303: "1.2", 0x0304: "1.3"}
-ALERTS = {0: "close_notify", 10: "unexpected_message", 40: "handshake_failure", 42: "bad_certificate", 44: "certificate_revoked",
+ALERTS = {0: "close_notify", 10: "unexpected_message", 40: "handshake_failure", 42: "bad_certificate",
+          43: "unsupported_certificate", 44: "certificate_revoked",
           45: "certificate_expired", 48: "unknown_ca", 50: "decode_error",
           70: "protocol_version", 86: "inappropriate_fallback", 112: "unrecognized_name",
           116: "certificate_required", 120: "no_application_protocol"}
 GROUPS = {0x17: "secp256r1", 0x18: "secp384r1", 0x19: "secp521r1", 0x1d: "x25519",
           0x1e: "x448", 0x100: "ffdhe2048", 0x101: "ffdhe3072", 0x102: "ffdhe4096",
-          0x103: "ffdhe6144", 0x104: "ffdhe8192"}
+          0x103: "ffdhe6144", 0x104: "ffdhe8192", 0x11ec: "X25519MLKEM768",
+          0x6399: "X25519Kyber768Draft00"}
 HRR_RANDOM = "cf21ad74"
 FIELDS = ["tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.flags.syn", "tcp.flags.ack",
           "tcp.flags.reset", "tls.handshake.type", "tls.handshake.extensions_server_name",

@@ -263,6 +263,63 @@ EOF
 }
 make_extra_certs
 
+# Certificates for the certificate rules of 2025-2026 (issue 23): a leaf
+# with an embedded SCT list (two timestamps; the log signatures are dummies,
+# as no CT log signs for this test CA: OpenSSL and tlsmon read the list,
+# never verify it), a 47-day leaf issued 40 days before the captures, and a
+# distrust table naming the test root, so the browsers' distrust dates can
+# be shown on a chain this CA signed.
+make_2026_certs() {
+    # The SCT list (RFC 6962 §3.3): SCTs of logs 01.. and 02.., at
+    # 2026-11-20 and 2026-11-21, wrapped in the extension's OCTET STRING.
+    # Exported: ext2.cnf names it, and OpenSSL reads the whole file.
+    SCT_LIST=$(python3 -c '
+import struct
+def sct(log, ms):
+    body = bytes([0]) + bytes([log]) * 32 + struct.pack(">Q", ms) + \
+        b"\x00\x00\x04\x03" + struct.pack(">H", 8) + b"\x5a" * 8
+    return struct.pack(">H", len(body)) + body
+lst = sct(1, 1795132800000) + sct(2, 1795219200000)
+lst = struct.pack(">H", len(lst)) + lst
+print((bytes([4, len(lst)]) + lst).hex())')
+    export SCT_LIST
+    cat >>"$WORK/ext2.cnf" <<'CNF'
+[sct]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = $ENV::SAN
+1.3.6.1.4.1.11129.2.4.2 = DER:$ENV::SCT_LIST
+CNF
+    extra_cert server-sct server.test 'DNS:server.test' sct intermediate-ca \
+        2048 -sha256 -days 90
+    # 47 days, from 40 days before the day it was made.
+    [ -s "$CERTS/server-short.pem" ] ||
+        faketime -f '-40d' bash -c "$(declare -f extra_cert); CERTS='$CERTS' \
+            WORK='$WORK'; extra_cert server-short server.test \
+            'DNS:server.test' leaf intermediate-ca 2048 -sha256 -days 47"
+    local f
+    for f in server-sct server-short; do
+        cat "$CERTS/$f.pem" "$INTER" >"$CERTS/$f-chain.pem"
+        chmod 644 "$CERTS/$f-chain.pem"
+    done
+    # Chrome distrusts the test root for leaves whose earliest SCT is
+    # after 2026-11-01, Firefox by notBefore only after 2030.
+    local fp
+    fp=$(openssl x509 -in "$ROOT" -noout -fingerprint -sha256 | cut -d= -f2)
+    {
+        echo "# distrust-test.tsv: the test root as a distrusted CA (made by make-captures.sh)"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "tlsmon test CA" "$fp" chrome sct \
+            2026-11-01T00:00:00Z https://example.test/chrome
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "tlsmon test CA" "$fp" firefox \
+            not_before 2030-01-01 https://example.test/firefox
+    } >"$CERTS/distrust-test.tsv"
+    chmod 644 "$CERTS/distrust-test.tsv"
+}
+make_2026_certs
+
 # ---------------------------------------------------------------------------
 # Namespace and helpers.
 
@@ -3095,6 +3152,220 @@ cap_rst_forged_out_of_window() {
 
 CAPTURE_POINT_SCENARIOS=(ack-before-data rst-forged-out-of-window)
 
+# ---------------------------------------------------------------------------
+# TLS as it is in 2026 (issue 23): post-quantum key exchange, Encrypted
+# Client Hello, the new certificate rules.
+#
+# No Debian 12 stack has ML-KEM or ECH. The post-quantum and ECH captures
+# are real handshakes of OpenSSL 3.0 and GnuTLS 3.7 whose hellos
+# splice-hello.py then rewrites to the specifications' formats (bytes built
+# to the spec, lengths and TCP sequence numbers made right): a big real key
+# share (ffdhe8192, 1024 bytes, beside x25519) becomes X25519MLKEM768 (1216
+# bytes from the client, 1120 from the server), and hellos get an
+# encrypted_client_hello extension. The namespace's loopback runs at MTU
+# 1280 for the post-quantum ones, so the real hellos already take two
+# segments, as ML-KEM hellos do on the Internet.
+
+# GnuTLS with key shares for x25519 and ffdhe8192.
+PQ_PRIO='NORMAL:-GROUP-ALL:+GROUP-FFDHE8192:+GROUP-X25519'
+FFDHE8192=0x0104
+MLKEM=0x11ec
+
+# Real segments of at most 1228 bytes, as cert-big-chain makes them: a
+# small MTU and one segment per GSO packet.
+small_segments() { in_ns ip link set lo mtu 1280 gso_max_segs 1; }
+large_segments() { in_ns ip link set lo mtu 65536 gso_max_segs 65535; }
+
+splice_capture() { # splice-hello.py edits...
+    python3 "$HERE/splice-hello.py" "$HERE/$CAP_NAME.pcap" \
+        "$WORK/$CAP_NAME.spliced.pcap" "$@" ||
+        die "$CAP_NAME: splice-hello.py failed"
+    mv "$WORK/$CAP_NAME.spliced.pcap" "$HERE/$CAP_NAME.pcap"
+    chmod 644 "$HERE/$CAP_NAME.pcap"
+}
+
+# One connection that sends a line and holds stdin a second (a client that
+# sends nothing before closing looks like one that hung up).
+gnutls_client() { # PORT PRIORITY CAFILE
+    echo "{ echo hello from gnutls; sleep 1; } | ip netns exec '$NS' \
+        gnutls-cli -p $1 --priority '$2' --x509cafile '$3' \
+        --sni-hostname server.test --verify-hostname server.test 127.0.0.1"
+}
+
+tls13_server() { # PORT NACCEPT [s_server args]
+    local port=$1 n=$2
+    shift 2
+    server_start "$port" openssl s_server -accept "$port" -naccept "$n" \
+        -rev -tls1_3 -cert "$CERTS/server-rsa.pem" \
+        -key "$CERTS/server-rsa.key" -cert_chain "$INTER" "$@"
+}
+
+cap_pq_server_classical() {
+    small_segments
+    capture_start pq-server-classical 4700
+    tls13_server 4700 1 -groups X25519
+    must_pass bash -c "$(gnutls_client 4700 "$PQ_PRIO" "$ROOT")"
+    server_stop
+    capture_stop
+    large_segments
+    expect "tls.handshake.type==1 && tls.handshake.extensions_key_share_group==260" 1
+    expect "tcp.dstport==4700 && tcp.len==1228" 1
+    expect "$SH13 && tls.handshake.extensions_key_share_group==29" 1
+    splice_capture --ch-group "$FFDHE8192=$MLKEM:1216"
+    expect "tls.handshake.type==1 && tls.handshake.extensions_key_share_group==4588" 1
+}
+
+cap_pq_negotiated() {
+    # The server takes the client's key share; then another client is
+    # asked for the group by a HelloRetryRequest.
+    small_segments
+    capture_start pq-negotiated 4701
+    tls13_server 4701 2 -groups ffdhe8192
+    must_pass bash -c "$(gnutls_client 4701 "$PQ_PRIO" "$ROOT")"
+    must_pass s_client_say "after a retry" 1 -connect 127.0.0.1:4701 \
+        -tls1_3 -servername server.test -groups X25519:ffdhe8192 "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    large_segments
+    expect "$SH13 && tls.handshake.extensions_key_share_group==260" 2
+    expect "$HRR && tls.handshake.extensions_key_share_selected_group==260" 1
+    splice_capture --ch-group "$FFDHE8192=$MLKEM:1216" \
+        --sh-group "$FFDHE8192=$MLKEM:1120"
+    expect "$SH13 && tls.handshake.extensions_key_share_group==4588" 2
+}
+
+cap_pq_hrr_classical() {
+    small_segments
+    capture_start pq-hrr-classical 4702
+    tls13_server 4702 1 -groups X25519
+    must_pass s_client_say "retried to x25519" 1 -connect 127.0.0.1:4702 \
+        -tls1_3 -servername server.test -groups ffdhe8192:X25519 \
+        "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    large_segments
+    expect "$HRR && tls.handshake.extensions_key_share_selected_group==29" 1
+    splice_capture --ch-group "$FFDHE8192=$MLKEM:1216"
+    expect "tls.handshake.type==1 && tls.handshake.extensions_key_share_group==4588" 1
+}
+
+cap_pq_draft() {
+    # X25519Kyber768Draft00 (0x6399), the pre-standard codepoint Chrome
+    # 124-130 offered and Google's servers chose.
+    small_segments
+    capture_start pq-draft 4703
+    tls13_server 4703 1 -groups ffdhe8192
+    must_pass bash -c "$(gnutls_client 4703 "$PQ_PRIO" "$ROOT")"
+    server_stop
+    capture_stop
+    large_segments
+    splice_capture --ch-group "$FFDHE8192=0x6399:1216" \
+        --sh-group "$FFDHE8192=0x6399:1120"
+    expect "$SH13 && tls.handshake.extensions_key_share_group==25497" 1
+}
+
+cap_pq_tls12_middlebox() {
+    # The same server address answers TLS 1.3 with the post-quantum group,
+    # then TLS 1.2: what a client sees when an intercepting device starts
+    # terminating its connections.
+    small_segments
+    capture_start pq-tls12-middlebox 4704
+    tls13_server 4704 1 -groups ffdhe8192
+    must_pass bash -c "$(gnutls_client 4704 "$PQ_PRIO" "$ROOT")"
+    server_stop
+    cert_server 4704 server-rsa -cert_chain "$INTER"
+    must_pass bash -c "$(gnutls_client 4704 "$PQ_PRIO" "$ROOT")"
+    server_stop
+    capture_stop
+    large_segments
+    expect "$SH13" 1
+    expect "$SH12" 1
+    splice_capture --conn 0 --ch-group "$FFDHE8192=$MLKEM:1216" \
+        --sh-group "$FFDHE8192=$MLKEM:1120" \
+        --conn 1 --ch-group "$FFDHE8192=$MLKEM:1216"
+    expect "tls.handshake.type==1 && tls.handshake.extensions_key_share_group==4588" 2
+}
+
+# A client with ECH config 0x2a succeeds; later the same config is refused
+# and the client aborts after the server's flight (a GnuTLS client that
+# rejects the certificate sends the same 19-byte encrypted alert an ECH
+# client sends with ech_required), then comes back at once, as RFC 9849
+# §6.1.6 has it: with config 0x2b, or without ECH.
+ech_abort_and_retry() { # NAME PORT splice-edits-for-the-retry...
+    local name=$1 port=$2
+    shift 2
+    capture_start "$name" "$port"
+    tls13_server "$port" 3
+    must_pass bash -c "$(gnutls_client "$port" NORMAL "$ROOT")"
+    must_fail bash -c "$(gnutls_client "$port" NORMAL "$CERTS/other-ca.pem")"
+    must_pass bash -c "$(gnutls_client "$port" NORMAL "$ROOT")"
+    server_stop
+    capture_stop
+    expect "tls.record.length==19 && tcp.dstport==$port" 3
+    splice_capture --conn 0 --ech 0x2a --conn 1 --ech 0x2a "$@"
+}
+
+cap_ech_rejected_retry() {
+    ech_abort_and_retry ech-rejected-retry 4705 --conn 2 --ech 0x2b
+    expect 'tls.handshake.extension.type==65037' 3
+}
+
+cap_ech_rejected_retry_plain() {
+    ech_abort_and_retry ech-rejected-retry-plain 4711
+    expect 'tls.handshake.extension.type==65037' 2
+}
+
+cap_ech_aborted_unknown_config() {
+    # The same abort with an ECH config never seen before: GREASE ECH looks
+    # the same, so it stays a certificate suspicion.
+    capture_start ech-aborted-unknown-config 4706
+    tls13_server 4706 1
+    must_fail bash -c "$(gnutls_client 4706 NORMAL "$CERTS/other-ca.pem")"
+    server_stop
+    capture_stop
+    splice_capture --ech 0x61
+    expect 'tls.handshake.extension.type==65037' 1
+}
+
+cap_ech_blocked() {
+    # Plain hellos get through; the one with ECH is reset (a filter on the
+    # extension); the client comes back without ECH at once.
+    capture_start ech-blocked 4707
+    tls13_server 4707 1
+    must_pass bash -c "$(gnutls_client 4707 NORMAL "$ROOT")"
+    server_stop
+    server_start 4707 python3 "$WORK/pyserver.py" reset 127.0.0.1 4707
+    must_fail bash -c "$(gnutls_client 4707 NORMAL "$ROOT")"
+    server_stop
+    tls13_server 4707 1
+    must_pass bash -c "$(gnutls_client 4707 NORMAL "$ROOT")"
+    server_stop
+    capture_stop
+    expect 'tcp.flags.reset==1 && tcp.srcport==4707' 1
+    splice_capture --conn 1 --ech 0x2a
+    expect 'tls.handshake.extension.type==65037' 1
+}
+
+# A TLS 1.2 handshake the client accepts, with one of the 2026 leaves.
+leaf_capture() { # NAME PORT LEAF
+    capture_start "$1" "$2"
+    cert_server "$2" "$3" -cert_chain "$INTER"
+    must_pass s_client_say "hello from $3" 1 -connect "127.0.0.1:$2" \
+        -tls1_2 -servername server.test "${VERIFY[@]}"
+    server_stop
+    capture_stop
+    expect 'tls.handshake.type==11' 1
+}
+
+cap_cert_sct_distrusted() { leaf_capture cert-sct-distrusted 4709 server-sct; }
+cap_cert_short_lived() { leaf_capture cert-short-lived 4710 server-short; }
+
+SCENARIOS_2026=(pq-server-classical pq-negotiated pq-hrr-classical pq-draft
+     pq-tls12-middlebox ech-rejected-retry ech-rejected-retry-plain
+     ech-aborted-unknown-config
+     ech-blocked cert-sct-distrusted
+     cert-short-lived)
+
 STARTTLS_SCENARIOS=(starttls-smtp starttls-smtp-refused starttls-imap
      starttls-imap-refused starttls-pop3 starttls-pop3-refused starttls-ftp
      starttls-ftp-refused starttls-xmpp starttls-xmpp-refused starttls-ldap starttls-ldap-refused
@@ -3692,6 +3963,7 @@ ALL+=("${OUTCOME_SCENARIOS[@]}")
 ALL+=(change-before change-after)
 ALL+=("${CAPTURE_POINT_SCENARIOS[@]}")
 ALL+=("${UDP_SCENARIOS[@]}")
+ALL+=("${SCENARIOS_2026[@]}")
 
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for name in "${WANT[@]}"; do

@@ -100,6 +100,20 @@ struct tls_alert {
     uint64_t ts_us;
 };
 
+/* The encrypted_client_hello extension of a ClientHello (RFC 9849 §5,
+ * dissectors/ech.c). A GREASE ECH extension (RFC 9849 §6.2) is built to
+ * look exactly like a real one, so nothing here says which it is. */
+struct ech_hello {
+    bool present;
+    bool malformed;       /* the extension did not parse; fields partial */
+    uint8_t type;         /* 0 outer, 1 inner (enum ech_hello_type) */
+    uint8_t config_id;
+    uint16_t kdf_id;      /* HPKE KDF (RFC 9180 §7.2) */
+    uint16_t aead_id;     /* HPKE AEAD (RFC 9180 §7.3) */
+    uint16_t enc_len;     /* encapsulated HPKE key */
+    uint16_t payload_len; /* the encrypted inner ClientHello */
+};
+
 struct client_hello {
     bool seen;
     bool sslv2;           /* SSLv2-compatible record format */
@@ -148,6 +162,7 @@ struct client_hello {
     uint16_t groups[HS_MAX_GROUPS];
     uint8_t n_groups;
     uint16_t key_share_groups[HS_MAX_KEY_SHARES];
+    uint16_t key_share_lens[HS_MAX_KEY_SHARES]; /* key_exchange bytes */
     uint8_t n_key_shares;
     uint16_t sigalgs[HS_MAX_SIGALGS];
     uint8_t n_sigalgs;
@@ -164,6 +179,7 @@ struct client_hello {
     bool encrypt_then_mac;
     bool renegotiation_info;
     bool ech;  /* encrypted_client_hello (0xfe0d) */
+    struct ech_hello ech_info;
     bool esni; /* draft encrypted_server_name (0xffce) */
     bool has_padding;
     uint16_t padding_len;
@@ -199,6 +215,20 @@ struct server_hello {
     bool status_request;
 };
 
+/* ECH retry configurations a server sent in its EncryptedExtensions when
+ * it rejected ECH (RFC 9849 §7.1): read with a key log only, as that
+ * message is encrypted (tls_parse_encrypted_extensions, dissectors/ech.c). */
+#define HS_MAX_ECH_CONFIGS 4
+struct ech_retry {
+    bool has_retry_configs;
+    bool malformed;
+    uint8_t n_configs;    /* kept, first ones (version 0xfe0d only) */
+    uint16_t n_configs_total;
+    uint8_t config_ids[HS_MAX_ECH_CONFIGS];
+    uint16_t kem_ids[HS_MAX_ECH_CONFIGS];
+    char public_name[HS_SNI_LEN]; /* of the first config, escaped */
+};
+
 /* TLS 1.3 EncryptedExtensions, read with a key log. */
 struct encrypted_extensions {
     bool seen;
@@ -208,6 +238,7 @@ struct encrypted_extensions {
     bool has_alpn;
     char alpn[HS_ALPN_LEN];
     bool early_data;      /* the server accepted 0-RTT */
+    struct ech_retry ech; /* encrypted_client_hello: retry configs */
 };
 
 /* What a key log opened in this handshake (keylog.c, tls_decrypt.c). */
@@ -230,6 +261,8 @@ struct hello_retry {
     bool seen;
     uint16_t cipher;
     uint16_t group; /* key_share selected_group */
+    bool ech_confirmation; /* encrypted_client_hello with its 8-byte
+                              accept confirmation: the server took ECH */
     uint16_t extensions[HS_MAX_EXTENSIONS];
     uint16_t n_extensions;
 };
@@ -262,13 +295,15 @@ struct cert_summary {            /* one per certificate, wire order */
     bool is_ca;
     char subject_cn[HS_CERT_CN_LEN];
     uint16_t key_bits;
-    char key_alg[12];            /* "RSA", "EC", "Ed25519", "DSA" ... */
+    char key_alg[24];            /* "RSA", "EC", "Ed25519", "ML-DSA-65" ... */
     char sig_alg[32];            /* OpenSSL short name, e.g. "ecdsa-with-SHA256" */
 };
 
 /* Leaf extensions kept (x509_ext.c): a few URLs of each kind. */
 #define HS_MAX_URLS 2
 #define HS_URL_LEN 96
+#define HS_MAX_SCT_LOGS 4  /* distinct CT log ids kept per leaf */
+#define HS_MAX_DISTRUST 4  /* browsers named per distrusted chain */
 
 struct cert_result {
     bool analyzed;               /* the stage ran on this chain */
@@ -293,7 +328,7 @@ struct cert_result {
     uint16_t n_sans_total;
     char serial[80];             /* uppercase hex, as `openssl x509 -serial` */
     int64_t not_before, not_after; /* seconds since the epoch */
-    char key_alg[12];
+    char key_alg[24];
     uint16_t key_bits;
     char curve[24];              /* EC keys: "prime256v1" ... */
     char sig_alg[32];
@@ -335,6 +370,32 @@ struct cert_result {
     char crl_urls[HS_MAX_URLS][HS_URL_LEN];
     uint8_t n_ocsp_urls, n_ca_issuers_urls, n_crl_urls;
     bool urls_truncated;         /* more (or longer) URLs than kept */
+    /* Certificate Transparency: the SCT list embedded in the leaf (RFC 6962
+     * §3.3), decoded by OpenSSL (x509_ext.c). */
+    bool has_scts;
+    bool scts_malformed;         /* the extension is there, undecodable */
+    uint16_t n_scts;
+    uint8_t n_sct_logs;          /* distinct log ids, first ones */
+    uint8_t sct_log_ids[HS_MAX_SCT_LOGS][32];
+    uint64_t sct_earliest_us;    /* earliest SCT timestamp, 0 none */
+    /* Lifetime against the CA/Browser Forum maximum for the issue date
+     * (x509.c). Days count as the Baseline Requirements do: any part of
+     * a day is a day, notAfter included. */
+    int32_t lifetime_days;
+    int32_t max_lifetime_days;   /* 0: issued before any maximum */
+    int8_t lifetime_left_pct;    /* at capture time, 0..100; -1 unknown */
+    bool renewal_overdue;        /* less left than the renewal window */
+    /* Browsers that refuse this chain by their distrust dates although the
+     * trust store accepts it (dissectors/distrust.c, rules/distrust.tsv). */
+    uint8_t n_distrusted_by;
+    char distrusted_by[HS_MAX_DISTRUST][16];
+    char distrusted_ca[48];
+    bool distrust_by_sct;        /* decided on the earliest SCT, else on
+                                    notBefore */
+    /* A certificate signed with an algorithm this OpenSSL cannot verify
+     * (ML-DSA, SLH-DSA before OpenSSL 3.5): no trust verdict is given. */
+    bool signature_unverifiable;
+    char unverifiable_alg[32];
     const char *pem;             /* --emit-certificates: the chain as PEM;
                                     owned by the stage's cache, valid until
                                     the next record is analyzed */
@@ -368,6 +429,19 @@ struct server_evidence {
     enum evidence offered_version_accepted; /* an offered version was chosen */
     enum evidence offered_cipher_accepted;  /* an offered suite was chosen */
     enum evidence issuer_changed;           /* leaf issuer differs from usual */
+    /* ECH across handshakes: this client's ECH attempt to this server that
+     * failed right before this hello (a retry follows it at once), and the
+     * handshakes established without ECH (RFC 9849 deployment problems:
+     * a rejection makes the client retry, a block leaves plain hellos). */
+    uint64_t ech_prior_flow;      /* 0: none within the window */
+    uint8_t ech_prior_failure;    /* 1 rejected, 2 blocked */
+    uint8_t ech_prior_config_id;
+    enum evidence ech_config_known; /* this hello's ECH config id was used
+                                       in an earlier hello to this server:
+                                       a published config (GREASE picks a
+                                       random id each time) */
+    uint32_t client_plain_established; /* by this client, without ECH */
+    uint32_t plain_established;        /* by any client, without ECH */
 };
 
 /* Rule findings (rules/engine.c); `rule` points into the loaded rule set,

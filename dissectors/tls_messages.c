@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ech.h"
 #include "tls_messages.h"
 #include "tls_names.h"
 #include "escape.h"
@@ -158,9 +159,10 @@ static bool ch_key_share(struct cursor *ext, struct client_hello *ch)
     while (cursor_left(&list) > 0) {
         CURSOR_TRY(cursor_u16(&list, &group));
         CURSOR_TRY(cursor_vec16(&list, &key));
-        if (ch->n_key_shares < HS_MAX_KEY_SHARES)
+        if (ch->n_key_shares < HS_MAX_KEY_SHARES) {
+            ch->key_share_lens[ch->n_key_shares] = (uint16_t)cursor_left(&key);
             ch->key_share_groups[ch->n_key_shares++] = group;
-        else
+        } else
             ch->truncated = true;
     }
     return cursor_left(ext) == 0;
@@ -239,7 +241,7 @@ static bool ch_extension(uint16_t type, struct cursor *ext,
         return true;
     case EXT_ENCRYPTED_CLIENT_HELLO:
         ch->ech = true;
-        return true;
+        return ech_parse_client_hello_ext(ext, &ch->ech_info);
     case EXT_ENCRYPTED_SERVER_NAME:
         ch->esni = true;
         return true;
@@ -467,10 +469,13 @@ static bool sh_extension(uint16_t type, struct cursor *ext,
     }
 }
 
-/* In a HelloRetryRequest key_share is only the group the server wants. */
+/* In a HelloRetryRequest key_share is only the group the server wants;
+ * encrypted_client_hello is the server's confirmation that it took ECH. */
 static bool hrr_extension(uint16_t type, struct cursor *ext,
                           struct hello_retry *hrr)
 {
+    if (type == EXT_ENCRYPTED_CLIENT_HELLO)
+        return ech_parse_hrr_ext(ext, hrr);
     if (type != EXT_KEY_SHARE)
         return true;
     CURSOR_TRY(cursor_u16(ext, &hrr->group));
@@ -616,6 +621,11 @@ bool tls_parse_encrypted_extensions(struct cursor *body,
                        cursor_vec8(&list, &proto));
             out->has_alpn = true;
             escape_copy(&proto, out->alpn, sizeof(out->alpn));
+        } else if (type == EXT_ENCRYPTED_CLIENT_HELLO &&
+                   !out->ech.has_retry_configs) {
+            /* The server rejected ECH and says what to retry with. */
+            out->ech.has_retry_configs = true;
+            out->ech.malformed = !ech_parse_config_list(&ext, &out->ech);
         }
     }
     return cursor_left(body) == 0;

@@ -796,6 +796,8 @@ static const struct name16 group_names[] = {
     {0x11eb, "SecP256r1MLKEM768"},
     {0x11ec, "X25519MLKEM768"},
     {0x11ed, "SecP384r1MLKEM1024"},
+    {0x11ee, "curveSM2MLKEM768"}, /* draft-yang-tls-hybrid-sm2-mlkem */
+    {0x4138, "CECPQ2"},           /* BoringSSL's 2019 HRSS experiment */
     {0x6399, "X25519Kyber768Draft00"},
     {0x639a, "SecP256r1Kyber768Draft00"},
     {0xff01, "arbitrary_explicit_prime_curves"},
@@ -805,6 +807,40 @@ static const struct name16 group_names[] = {
 const char *tls_group_name(uint16_t group)
 {
     return find16(group_names, COUNT(group_names), group);
+}
+
+/* Post-quantum key exchange: the ML-KEM groups of
+ * draft-ietf-tls-mlkem and draft-ietf-tls-ecdhe-mlkem, and the
+ * pre-standard experiments that clients have since dropped. */
+enum tls_pq_kind tls_group_pq_kind(uint16_t group)
+{
+    switch (group) {
+    case 0x0200: /* MLKEM512 */
+    case 0x0201: /* MLKEM768 */
+    case 0x0202: /* MLKEM1024 */
+        return TLS_PQ_PURE;
+    case 0x11eb: /* SecP256r1MLKEM768 */
+    case 0x11ec: /* X25519MLKEM768 */
+    case 0x11ed: /* SecP384r1MLKEM1024 */
+    case 0x11ee: /* curveSM2MLKEM768 */
+        return TLS_PQ_HYBRID;
+    case 0x4138: /* CECPQ2 */
+    case 0x6399: /* X25519Kyber768Draft00 */
+    case 0x639a: /* SecP256r1Kyber768Draft00 */
+        return TLS_PQ_DRAFT;
+    default:
+        return TLS_PQ_NONE;
+    }
+}
+
+const char *tls_pq_kind_name(enum tls_pq_kind k)
+{
+    switch (k) {
+    case TLS_PQ_HYBRID: return "hybrid";
+    case TLS_PQ_PURE: return "pure";
+    case TLS_PQ_DRAFT: return "draft";
+    default: return NULL;
+    }
 }
 
 /* ---- signature schemes -------------------------------------------------- */

@@ -22,6 +22,18 @@ const char *tls_cipher_name(uint32_t suite);  /* NULL if unknown */
 const char *tls_alert_name(uint8_t code);     /* NULL if unknown */
 const char *tls_extension_name(uint16_t type);/* NULL if unknown */
 const char *tls_group_name(uint16_t group);   /* NULL if unknown */
+
+/* Whether a group is post-quantum: a hybrid of a classical curve and
+ * ML-KEM (X25519MLKEM768 ...), ML-KEM alone, or a retired pre-standard
+ * codepoint (X25519Kyber768Draft00 0x6399, CECPQ2 ...). */
+enum tls_pq_kind {
+    TLS_PQ_NONE = 0,
+    TLS_PQ_HYBRID,
+    TLS_PQ_PURE,
+    TLS_PQ_DRAFT,
+};
+enum tls_pq_kind tls_group_pq_kind(uint16_t group);
+const char *tls_pq_kind_name(enum tls_pq_kind k); /* "hybrid" ..., NULL */
 const char *tls_sigalg_name(uint16_t scheme); /* NULL if unknown */
 const char *tls_handshake_type_name(uint8_t type);
 

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 
 #include "digest.h"
+#include "distrust.h"
 #include "escape.h"
 #include "hex.h"
 #include "hostname.h"
@@ -32,10 +34,51 @@
  * --memcap. A chain whose PEM does not fit gets it made for its record
  * alone. */
 #define PEM_CACHE_BYTES (4u << 20)
-/* CA/Browser Forum ballot SC31: leaves issued from this day on may be valid
- * for at most 398 days. */
-#define CABF_398_DAYS_FROM 1598918400LL /* 2020-09-01T00:00:00Z */
-#define MAX_LEAF_VALIDITY (398LL * 86400)
+#define DAY 86400LL
+
+/* CA/Browser Forum Baseline Requirements §6.3.2 (ballots SC31 and SC-081):
+ * the longest validity a TLS server certificate may have, by the day it was
+ * issued (its notBefore). */
+static const struct {
+    int64_t from;
+    int32_t days;
+} max_validity[] = {
+    {1598918400LL, 398}, /* 2020-09-01 */
+    {1773532800LL, 200}, /* 2026-03-15 */
+    {1805068800LL, 100}, /* 2027-03-15 */
+    {1868227200LL, 47},  /* 2029-03-15 */
+};
+
+/* Automated renewal (ACME clients, the CAs' own guidance for short-lived
+ * certificates) replaces a certificate with a third of its lifetime left;
+ * a year-long one is due a month before, as monitors have always said. */
+#define RENEWAL_SHARE 3
+#define RENEWAL_WINDOW_MAX (30 * DAY)
+
+/* Post-quantum signature algorithms by OID (NIST CSOR sigAlgs arc; FIPS
+ * 204 and 205), named even when this OpenSSL does not know them. */
+static const struct {
+    const char *oid, *name;
+} pq_algorithms[] = {
+    {"2.16.840.1.101.3.4.3.17", "ML-DSA-44"},
+    {"2.16.840.1.101.3.4.3.18", "ML-DSA-65"},
+    {"2.16.840.1.101.3.4.3.19", "ML-DSA-87"},
+    {"2.16.840.1.101.3.4.3.20", "SLH-DSA-SHA2-128s"},
+    {"2.16.840.1.101.3.4.3.21", "SLH-DSA-SHA2-128f"},
+    {"2.16.840.1.101.3.4.3.22", "SLH-DSA-SHA2-192s"},
+    {"2.16.840.1.101.3.4.3.23", "SLH-DSA-SHA2-192f"},
+    {"2.16.840.1.101.3.4.3.24", "SLH-DSA-SHA2-256s"},
+    {"2.16.840.1.101.3.4.3.25", "SLH-DSA-SHA2-256f"},
+    {"2.16.840.1.101.3.4.3.26", "SLH-DSA-SHAKE-128s"},
+    {"2.16.840.1.101.3.4.3.27", "SLH-DSA-SHAKE-128f"},
+    {"2.16.840.1.101.3.4.3.28", "SLH-DSA-SHAKE-192s"},
+    {"2.16.840.1.101.3.4.3.29", "SLH-DSA-SHAKE-192f"},
+    {"2.16.840.1.101.3.4.3.30", "SLH-DSA-SHAKE-256s"},
+    {"2.16.840.1.101.3.4.3.31", "SLH-DSA-SHAKE-256f"},
+    {"2.16.840.1.101.3.4.3.32", "HashML-DSA-44-SHA512"},
+    {"2.16.840.1.101.3.4.3.33", "HashML-DSA-65-SHA512"},
+    {"2.16.840.1.101.3.4.3.34", "HashML-DSA-87-SHA512"},
+};
 
 /* What both caches' entries start with: the least recently used slot is
  * the one reused. */
@@ -277,6 +320,19 @@ static bool asn1_time_seconds(const ASN1_TIME *t, int64_t *out)
     return true;
 }
 
+/* The name of a post-quantum algorithm OID, or NULL. */
+static const char *pq_name(const ASN1_OBJECT *obj)
+{
+    char oid[64];
+    if (!obj || OBJ_obj2txt(oid, sizeof(oid), obj, 1) <= 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof(pq_algorithms) / sizeof(pq_algorithms[0]);
+         i++)
+        if (strcmp(oid, pq_algorithms[i].oid) == 0)
+            return pq_algorithms[i].name;
+    return NULL;
+}
+
 static void key_facts(X509 *x, char *alg, size_t alg_n, uint16_t *bits,
                       char *curve, size_t curve_n)
 {
@@ -285,8 +341,16 @@ static void key_facts(X509 *x, char *alg, size_t alg_n, uint16_t *bits,
     *bits = 0;
     if (curve)
         curve[0] = '\0';
-    if (!pk)
+    if (!pk) {
+        /* A key type this OpenSSL cannot load: name it from the OID. */
+        ASN1_OBJECT *obj = NULL;
+        ERR_clear_error();
+        if (X509_PUBKEY_get0_param(&obj, NULL, NULL, NULL,
+                                   X509_get_X509_PUBKEY(x)) &&
+            pq_name(obj))
+            snprintf(alg, alg_n, "%s", pq_name(obj));
         return;
+    }
     const char *name;
     switch (EVP_PKEY_get_base_id(pk)) {
     case EVP_PKEY_RSA: name = "RSA"; break;
@@ -321,8 +385,21 @@ static void signature_name(X509 *x, char *dst, size_t n)
     const ASN1_OBJECT *obj;
     X509_get0_signature(NULL, &alg, x);
     X509_ALGOR_get0(&obj, NULL, NULL, alg);
-    if (OBJ_obj2txt(dst, (int)n, obj, 1) <= 0)
+    if (pq_name(obj))
+        snprintf(dst, n, "%s", pq_name(obj));
+    else if (OBJ_obj2txt(dst, (int)n, obj, 1) <= 0)
         dst[0] = '\0';
+}
+
+/* Can this OpenSSL check the signature on x at all? ML-DSA and SLH-DSA
+ * arrived in OpenSSL 3.5; Debian 12 has 3.0, which knows neither the OIDs
+ * nor the keys. */
+static bool signature_verifiable(X509 *x)
+{
+    int md = NID_undef, pk = NID_undef;
+    int nid = X509_get_signature_nid(x);
+    return nid != NID_undef && OBJ_find_sigid_algs(nid, &md, &pk) &&
+           pk != NID_undef;
 }
 
 static bool weak_signature(X509 *x)
@@ -346,10 +423,23 @@ static bool weak_key(const struct cert_summary *s)
     return false;
 }
 
+static bool issues(X509 *issuer, X509 *subject, bool by_name);
+
+/* Self-signed: issuer is subject and its own key verifies it; when this
+ * OpenSSL cannot check the signature (a post-quantum one), by names and key
+ * identifiers alone. */
+static bool is_self_signed(X509 *x)
+{
+    if (X509_self_signed(x, 1) == 1)
+        return true;
+    ERR_clear_error();
+    return !signature_verifiable(x) && issues(x, x, true);
+}
+
 static void summarize(X509 *x, struct cert_summary *s)
 {
     s->parsed = true;
-    s->self_signed = X509_self_signed(x, 1) == 1;
+    s->self_signed = is_self_signed(x);
     s->is_ca = X509_check_ca(x) != 0;
     common_name(X509_get_subject_name(x), s->subject_cn,
                 sizeof(s->subject_cn));
@@ -421,6 +511,26 @@ static void free_sans(char **dns, size_t n_dns, struct hostname_ip *ips)
     free(ips);
 }
 
+/* The lifetime as the Baseline Requirements count it: notBefore to
+ * notAfter inclusive, any part of a day a whole day; and the maximum for
+ * the issue date. A self-signed leaf answers to no CA rules. */
+static void lifetime_facts(struct cert_result *r)
+{
+    r->lifetime_left_pct = -1;
+    if (!r->times_checked || r->not_after < r->not_before)
+        return;
+    int64_t secs = r->not_after - r->not_before + 1;
+    int64_t days = (secs + DAY - 1) / DAY;
+    r->lifetime_days = days > INT32_MAX ? INT32_MAX : (int32_t)days;
+    for (size_t i = 0; i < sizeof(max_validity) / sizeof(max_validity[0]);
+         i++)
+        if (r->not_before >= max_validity[i].from)
+            r->max_lifetime_days = max_validity[i].days;
+    if (r->max_lifetime_days && !r->self_signed &&
+        secs > (int64_t)r->max_lifetime_days * DAY)
+        r->validity_too_long = true;
+}
+
 static void leaf_facts(X509 *x, const char *host, struct cert_result *r)
 {
     r->leaf_parsed = true;
@@ -476,18 +586,25 @@ static void leaf_facts(X509 *x, const char *host, struct cert_result *r)
     }
     free_sans(dns, n_dns, ips);
 
-    r->self_signed = X509_self_signed(x, 1) == 1;
-    if (r->times_checked && !r->self_signed &&
-        r->not_before >= CABF_398_DAYS_FROM &&
-        r->not_after - r->not_before > MAX_LEAF_VALIDITY)
-        r->validity_too_long = true;
+    r->self_signed = is_self_signed(x);
+    lifetime_facts(r);
 }
 
 /* ---- chain verdicts ---- */
 
-static bool issues(X509 *issuer, X509 *subject)
+/* OpenSSL's test needs the issuer's key; a post-quantum key it cannot load
+ * fails it even for the right issuer, so such chains are linked by names
+ * (and key identifiers when both carry them). */
+static bool issues(X509 *issuer, X509 *subject, bool by_name)
 {
-    return X509_check_issued(issuer, subject) == X509_V_OK;
+    if (!by_name)
+        return X509_check_issued(issuer, subject) == X509_V_OK;
+    if (X509_NAME_cmp(X509_get_subject_name(issuer),
+                      X509_get_issuer_name(subject)) != 0)
+        return false;
+    const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(issuer);
+    const ASN1_OCTET_STRING *akid = X509_get0_authority_key_id(subject);
+    return !skid || !akid || ASN1_OCTET_STRING_cmp(skid, akid) == 0;
 }
 
 struct verify_log {
@@ -513,18 +630,50 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
     return 1;
 }
 
+/* The browsers' distrust table against every certificate of the path
+ * OpenSSL built (the trust anchor from the store included) and every one
+ * that was sent. */
+static void distrust_verdict(struct x509_stage *st, X509_STORE_CTX *ctx,
+                             X509 **certs, size_t n, struct cert_result *r)
+{
+    uint8_t fps[2 * HS_MAX_CERTS][32];
+    size_t n_fps = 0;
+    unsigned int len;
+    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+    for (int i = 0; path && i < sk_X509_num(path) && n_fps < HS_MAX_CERTS;
+         i++)
+        if (X509_digest(sk_X509_value(path, i), digest_sha256(), fps[n_fps],
+                        &len) && len == 32)
+            n_fps++;
+    for (size_t i = 0; i < n; i++)
+        if (X509_digest(certs[i], digest_sha256(), fps[n_fps], &len) &&
+            len == 32)
+            n_fps++;
+    distrust_check(st->cfg.distrust, (const uint8_t(*)[32])fps, n_fps,
+                   r->not_before, r->sct_earliest_us, r);
+}
+
 static void chain_verdicts(struct x509_stage *st, X509 **certs, size_t n,
                            bool server, int64_t at, struct cert_result *r)
 {
+    bool by_name = r->signature_unverifiable;
     /* Out of order: some certificate's issuer is in the chain, but not
      * right after it. */
     for (size_t i = 0; i + 1 < n && !r->chain_out_of_order; i++) {
-        if (issues(certs[i + 1], certs[i]))
+        if (issues(certs[i + 1], certs[i], by_name))
             continue;
         for (size_t j = 1; j < n; j++)
-            if (j != i && j != i + 1 && issues(certs[j], certs[i]) &&
+            if (j != i && j != i + 1 && issues(certs[j], certs[i], by_name) &&
                 !r->chain[i].self_signed)
                 r->chain_out_of_order = true;
+    }
+    /* Trust needs signatures checked: without that, say so and judge
+     * nothing rather than call the chain incomplete or untrusted. */
+    if (by_name) {
+        snprintf(r->verify_error, sizeof(r->verify_error),
+                 "cannot verify here: %s signature (OpenSSL %s)",
+                 r->unverifiable_alg, OpenSSL_version(OPENSSL_VERSION_STRING));
+        return;
     }
 
     if (!load_store(st))
@@ -544,7 +693,7 @@ static void chain_verdicts(struct x509_stage *st, X509 **certs, size_t n,
     for (size_t step = 0; step < n; step++) {
         X509 *next = NULL;
         for (size_t j = 1; j < n && !next; j++)
-            if (!used[j] && issues(certs[j], top)) {
+            if (!used[j] && issues(certs[j], top, false)) {
                 next = certs[j];
                 used[j] = true;
             }
@@ -576,6 +725,8 @@ static void chain_verdicts(struct x509_stage *st, X509 **certs, size_t n,
     r->untrusted = log.path_error;
     snprintf(r->verify_error, sizeof(r->verify_error), "%s",
              X509_verify_cert_error_string(log.first_error));
+    if (server)
+        distrust_verdict(st, ctx, certs, n, r);
 done:
     ERR_clear_error();
     X509_STORE_CTX_free(ctx);
@@ -628,6 +779,13 @@ static void analyze_uncached(struct x509_stage *st,
     for (size_t i = 0; i < n; i++) {
         if (!certs[i])
             continue;
+        /* A trust anchor sent along is never checked by its signature. */
+        if (!r->signature_unverifiable && !(i > 0 && r->chain[i].self_signed) &&
+            !signature_verifiable(certs[i])) {
+            r->signature_unverifiable = true;
+            snprintf(r->unverifiable_alg, sizeof(r->unverifiable_alg), "%s",
+                     r->chain[i].sig_alg);
+        }
         /* The first weak one is named in messages: it need not be the
          * leaf (a SHA-1 intermediate under a SHA-256 leaf). */
         if (weak_key(&r->chain[i]) && !r->weak_key) {
@@ -728,6 +886,27 @@ static void cache_key(EVP_MD_CTX *md, const struct cert_chain *chain,
     EVP_DigestFinal_ex(md, key, &len);
 }
 
+/* How much of its lifetime the leaf has left at the capture time, and
+ * whether that is less than the renewal window: a 47-day certificate with
+ * ten days left is overdue (automation should have replaced it at 15), a
+ * year-long one is not yet. */
+static void renewal_verdict(struct cert_result *r, int64_t at)
+{
+    int64_t life = r->not_after - r->not_before + 1;
+    r->lifetime_left_pct = -1;
+    r->renewal_overdue = false;
+    if (life <= 0 || at < r->not_before)
+        return;
+    int64_t left = r->not_after - at;
+    if (left < 0)
+        left = 0;
+    r->lifetime_left_pct = (int8_t)(left >= life ? 100 : left * 100 / life);
+    int64_t window = life / RENEWAL_SHARE;
+    if (window > RENEWAL_WINDOW_MAX)
+        window = RENEWAL_WINDOW_MAX;
+    r->renewal_overdue = !r->expired && left < window;
+}
+
 void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
                         bool server, const char *host, uint64_t at_us,
                         struct cert_result *out)
@@ -792,6 +971,7 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
         if (days < INT32_MIN)
             days = INT32_MIN;
         out->days_to_expiry = (int32_t)days;
+        renewal_verdict(out, at);
     }
 }
 

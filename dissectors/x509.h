@@ -11,11 +11,16 @@
 
 #include "handshake.h"
 
+struct distrust_table;
+
 struct x509_config {
     const char *ca_file;    /* replace the system bundle with this file */
     const char *ca_path;    /* ... or this hashed directory (c_rehash) */
     bool emit_pem;          /* keep the chain as PEM for the record */
     size_t cache_entries;   /* 0: default */
+    /* Browsers' distrust dates (distrust.h); NULL: none. Not owned; it
+     * must outlive the stage. */
+    const struct distrust_table *distrust;
 };
 
 #define X509_SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"

@@ -1,8 +1,10 @@
 /* x509_ext.c — a leaf certificate's extensions: basic constraints, key
- * usage, extended key usage, AIA and CRL distribution points (see
- * x509_ext.h). */
+ * usage, extended key usage, AIA and CRL distribution points, embedded
+ * Certificate Transparency timestamps (see x509_ext.h). */
 #include "x509_ext.h"
 
+#include <openssl/ct.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,8 +124,46 @@ static void access_urls(X509 *x, struct cert_result *r)
     CRL_DIST_POINTS_free(crld);
 }
 
+/* The SCT list (RFC 6962 §3.3), which OpenSSL decodes from its TLS
+ * encoding inside the extension's OCTET STRING. Log ids are kept once each,
+ * in list order; the earliest timestamp is what Chrome's distrust dates
+ * are measured against. */
+static void embedded_scts(X509 *x, struct cert_result *r)
+{
+    if (X509_get_ext_by_NID(x, NID_ct_precert_scts, -1) < 0)
+        return;
+    r->has_scts = true;
+    STACK_OF(SCT) *scts = X509_get_ext_d2i(x, NID_ct_precert_scts, NULL,
+                                           NULL);
+    if (!scts) {
+        r->scts_malformed = true;
+        ERR_clear_error();
+        return;
+    }
+    int n = sk_SCT_num(scts);
+    r->n_scts = n > 0 && n < UINT16_MAX ? (uint16_t)n : 0;
+    for (int i = 0; i < n; i++) {
+        const SCT *sct = sk_SCT_value(scts, i);
+        unsigned char *id = NULL;
+        size_t id_len = SCT_get0_log_id(sct, &id);
+        uint64_t ms = SCT_get_timestamp(sct);
+        if (ms && ms < UINT64_MAX / 1000u &&
+            (!r->sct_earliest_us || ms * 1000u < r->sct_earliest_us))
+            r->sct_earliest_us = ms * 1000u;
+        if (id_len != 32 || !id)
+            continue;
+        bool known = false;
+        for (uint8_t k = 0; k < r->n_sct_logs && !known; k++)
+            known = memcmp(r->sct_log_ids[k], id, 32) == 0;
+        if (!known && r->n_sct_logs < HS_MAX_SCT_LOGS)
+            memcpy(r->sct_log_ids[r->n_sct_logs++], id, 32);
+    }
+    SCT_LIST_free(scts);
+}
+
 void x509_leaf_extensions(X509 *x, bool server, struct cert_result *r)
 {
+    embedded_scts(x, r);
     uint32_t flags = X509_get_extension_flags(x);
     r->leaf_ca = (flags & EXFLAG_CA) != 0;
     long pathlen = X509_get_pathlen(x);

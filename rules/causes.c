@@ -40,6 +40,10 @@ static const struct rule_cause causes[] = {
     {"cert_expired", "certificate expired or not yet valid",
      "the server's certificate is outside its validity at the capture "
      "time"},
+    {"cert_distrusted", "certificate from a CA browsers distrust",
+     "the chain verifies against the system trust store, but its CA is one "
+     "browsers distrust for certificates issued after a date "
+     "(rules/distrust.tsv)"},
     {"client_cert_wrong_purpose", "client certificate not made for client "
                                   "authentication",
      "the client's certificate lacks the clientAuth extended key usage "
@@ -59,6 +63,11 @@ static const struct rule_cause causes[] = {
                        "root)",
      "the chain ends at a self-signed certificate or a root the client "
      "does not trust"},
+    {"ech_rejected", "the server rejected the client's Encrypted Client "
+                     "Hello",
+     "the client-facing server did not take the ECH config the client had "
+     "(published in DNS): the client aborts after the server's flight and "
+     "retries with the server's retry configs"},
     {"weak_crypto", "weak cryptography (refused, or established with it)",
      "an old protocol version, a broken suite, or a certificate with a "
      "weak key or signature hash"},
@@ -96,6 +105,9 @@ static const struct rule_cause causes[] = {
     {"quic_blocked", "QUIC (UDP) blocked; the client fell back to TCP",
      "the client's QUIC Initials were never answered and it reached the "
      "same server over TCP right after: UDP is blocked on the way"},
+    {"ech_blocked", "hellos carrying Encrypted Client Hello are blocked",
+     "hellos with Encrypted Client Hello are reset or never answered while "
+     "the same clients reach the server without it: a filter on the path"},
     {"server_reset", "server closed the connection after the ClientHello",
      "the connection is reset or closed without an alert after the "
      "ClientHello"},

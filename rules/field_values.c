@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "../dissectors/ocsp.h"
 #include "../dissectors/outcome.h"
+#include "../dissectors/posture.h"
 #include "../dissectors/starttls.h"
 #include "../dissectors/tls_names.h"
 
@@ -30,6 +31,8 @@ FIXED(v_transport, "tcp", "udp")
 FIXED(v_network_protocol, "tls", "quic", "dtls")
 FIXED(v_version_protocol, "tls", "ssl")
 FIXED(v_trust_store, "system", "custom")
+FIXED(v_ech_type, "outer", "inner", "unknown")
+FIXED(v_distrust_basis, "sct", "not_before")
 
 static const char *v_outcome(size_t i)
 {
@@ -88,6 +91,26 @@ static const char *v_starttls(size_t i)
     return starttls_proto_name((enum starttls_proto)i);
 }
 
+static const char *v_pq_status(size_t i)
+{
+    return pq_status_name((enum pq_status)i);
+}
+
+static const char *v_pq_reason(size_t i)
+{
+    return pq_reason_name((enum pq_reason)i);
+}
+
+static const char *v_pq_kind(size_t i)
+{
+    return tls_pq_kind_name((enum tls_pq_kind)i);
+}
+
+static const char *v_ech_status(size_t i)
+{
+    return ech_status_name((enum ech_status)i);
+}
+
 static const char *v_ocsp_cert_status(size_t i)
 {
     return ocsp_cert_status_name((enum ocsp_cert_status)i);
@@ -117,6 +140,12 @@ static const struct enumerated table[] = {
     {"tlsmon.certificate.trust_store", v_trust_store, 8, false},
     {"tlsmon.ocsp.cert_status", v_ocsp_cert_status, 16, false},
     {"tlsmon.starttls", v_starttls, 32, false},
+    {"tlsmon.pq.status", v_pq_status, 16, false},
+    {"tlsmon.pq.not_used_reason", v_pq_reason, 16, false},
+    {"tlsmon.pq.kind", v_pq_kind, 8, false},
+    {"tlsmon.ech.type", v_ech_type, 8, false},
+    {"tlsmon.ech.status", v_ech_status, 16, false},
+    {"tlsmon.certificate.distrust_basis", v_distrust_basis, 8, false},
     {"tlsmon.cause", v_cause, 256, false},
     {"tlsmon.fix", v_fix, 8, false},
     {"tlsmon.confidence", v_confidence, 8, false},

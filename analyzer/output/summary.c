@@ -184,6 +184,7 @@ static void count_server(struct summary *s, const struct handshake *h)
             }
             count_cause(&e->causes, h);
             note_accepted(e, h);
+            posture_counts_add(&e->posture, h);
             return;
         }
         slot = (slot + 1) % SUMMARY_SERVER_SLOTS;
@@ -247,6 +248,7 @@ static void count_client(struct summary *s, const struct handshake *h)
 
 void summary_add(struct summary *s, const struct handshake *h)
 {
+    posture_summary_add(&s->posture, h);
     s->handshakes++;
     if ((unsigned)h->outcome <= OUTCOME_REFUSED)
         s->by_outcome[h->outcome]++;
@@ -577,6 +579,7 @@ static void print_server_table(FILE *fp, const struct summary *s, bool color)
                         -e->days_to_expiry);
             fputc('\n', fp);
         }
+        posture_counts_print_line(fp, &e->posture, "                      ");
     }
     uint64_t hs_all, failed_all;
     server_totals(s, &hs_all, &failed_all);
@@ -753,6 +756,8 @@ void summary_print_text(FILE *fp, const struct summary *s,
     if (s->changes)
         run_changes_print_text(fp, s->changes, color);
 
+    posture_summary_print_text(fp, &s->posture, color);
+
     if (st) {
         heading(fp, color, "run");
         fprintf(fp,
@@ -864,6 +869,7 @@ static void write_tables(struct json_writer *w, const struct summary *s)
             json_key(w, "days_to_expiry");
             json_int(w, e->days_to_expiry);
         }
+        posture_counts_write_json(w, &e->posture);
         json_end_object(w);
     }
     json_end_array(w);
@@ -1136,6 +1142,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
     }
     json_end_array(w);
     json_member_uint(w, "failing_servers_untracked", s->servers_untracked);
+    posture_summary_write_json(w, &s->posture);
 
     if (st)
         write_run_stats(w, st);

@@ -14,6 +14,7 @@
 
 #include "../../dissectors/handshake.h"
 #include "../stats.h"
+#include "summary_posture.h"
 
 struct json_writer;
 struct run_changes; /* baseline.h */
@@ -77,6 +78,7 @@ struct summary_server {
     bool has_expiry;
     int32_t days_to_expiry;
     bool not_yet_valid;   /* some leaf it showed was not valid yet */
+    struct posture_counts posture; /* post-quantum and ECH of its hellos */
 };
 
 /* One client fingerprint (JA4, else JA3). */
@@ -128,6 +130,7 @@ struct summary {
     size_t n_clients;
     uint64_t clients_untracked;     /* handshakes past the table */
     uint64_t failures_refused;      /* STARTTLS refusals among failures */
+    struct posture_summary posture; /* post-quantum and ECH */
 };
 
 /* False if the server or client table could not be allocated; the

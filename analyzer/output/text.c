@@ -177,11 +177,17 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
                starttls_proto_name((enum starttls_proto)h->starttls));
     if (h->ch.seen && h->ch.has_sni &&
         memchr(h->ch.sni, '\0', sizeof(h->ch.sni)))
-        append(l, " sni=%s", fields_printable(h->ch.sni, tmp, sizeof(tmp)));
+        append(l, " sni=%s%s", fields_printable(h->ch.sni, tmp, sizeof(tmp)),
+               /* with ECH the name in clear is the outer one */
+               h->ch.ech_info.present && h->ch.ech_info.type == 0
+                   ? " (ech outer)"
+                   : "");
     if (h->sh.seen) {
         append(l, " ");
         append_version(l, h->sh.version);
         append(l, " %s", fields_cipher_string(h->sh.cipher, tmp, sizeof(tmp)));
+        if (tls_group_pq_kind(h->sh.group) != TLS_PQ_NONE)
+            append(l, " %s", tls_group_name(h->sh.group));
     }
 
     const char *on = "", *off = color ? ANSI_RESET : "";

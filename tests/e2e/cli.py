@@ -316,6 +316,14 @@ def main():
     rc, out, err = run(t, "--rules", bad_rules, base)
     check("--rules with a broken file: exit 1 before any output",
           rc == 1 and out == "" and f"{bad_rules}:9:12" in err, err)
+    bad_distrust = os.path.join(tmp, "distrust.tsv")
+    with open(bad_distrust, "w") as fp:
+        fp.write("# a table\nCA\t" + "ab" * 32 + "\tchrome\tsct\t"
+                 "2024-13-01\thttps://example.test\n")
+    rc, out, err = run(t, "--distrust-file", bad_distrust, base)
+    check("--distrust-file with a bad line: exit 1, FILE:LINE, no output",
+          rc == 1 and out == "" and f"{bad_distrust}:2: after:" in err
+          and len(err.strip().splitlines()) == 1, err)
     good_rules = os.path.join(tmp, "good.yaml")
     with open(good_rules, "w") as fp:
         fp.write("rules:\n  - id: any-failure\n    name: n\n"

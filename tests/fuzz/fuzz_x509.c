@@ -80,6 +80,22 @@ static void check(const struct cert_chain *c, const struct cert_result *r)
         CHECK(!(r->expired && r->not_yet_valid) ||
               r->not_after < r->not_before);
     }
+    /* The 2026 facts: bounded lists, a maximum only when there is a
+     * lifetime, no trust verdict beside "cannot verify here". */
+    CHECK(r->n_sct_logs <= HS_MAX_SCT_LOGS && r->n_sct_logs <= r->n_scts);
+    CHECK(r->has_scts || (r->n_scts == 0 && !r->sct_earliest_us));
+    CHECK(r->leaf_parsed || !r->has_scts);
+    CHECK(r->n_distrusted_by <= HS_MAX_DISTRUST);
+    CHECK(!r->validity_too_long || r->max_lifetime_days > 0);
+    CHECK(r->lifetime_left_pct >= -1 && r->lifetime_left_pct <= 100);
+    CHECK(!r->renewal_overdue || (r->times_checked && !r->expired));
+    TERMINATED(r->unverifiable_alg);
+    if (r->signature_unverifiable) {
+        CHECK(r->unverifiable_alg[0] != '\0');
+        CHECK(!r->untrusted && !r->incomplete_chain && r->verify_code == 0);
+        CHECK(!r->chain_checked ||
+              strncmp(r->verify_error, "cannot verify here", 18) == 0);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -150,6 +150,39 @@ def tls_decrypt_seeds(corpus):
     for sel in range(8):
         write(corpus, "tls_decrypt", bytes([1 | sel << 1, sel]) +
               bytes(range(48)))
+def hello_extension(body, want):
+    """The body of extension `want` in a ClientHello body, or None."""
+    try:
+        off = 2 + 32
+        off += 1 + body[off]
+        off += 2 + int.from_bytes(body[off:off + 2], "big")
+        off += 1 + body[off]
+        end = off + 2 + int.from_bytes(body[off:off + 2], "big")
+        off += 2
+        while off + 4 <= end:
+            t = int.from_bytes(body[off:off + 2], "big")
+            n = int.from_bytes(body[off + 2:off + 4], "big")
+            if t == want:
+                return body[off + 4:off + 4 + n]
+            off += 4 + n
+    except IndexError:
+        pass
+    return None
+
+
+def ech_config_list():
+    """fuzz_ech seeds of the ECHConfigList and EncryptedExtensions forms,
+    built to RFC 9849 §4 (no capture carries them in clear)."""
+    def config(cid, name):
+        body = bytes([cid]) + b"\x00\x20" + b"\x00\x20" + b"\x44" * 32 + \
+            b"\x00\x04\x00\x01\x00\x01" + bytes([64, len(name)]) + name + \
+            b"\x00\x00"
+        return b"\xfe\x0d" + struct.pack(">H", len(body)) + body
+    configs = config(0x2b, b"public.test") + config(0x2c, b"other.test")
+    lst = struct.pack(">H", len(configs)) + configs
+    ext = b"\xfe\x0d" + struct.pack(">H", len(lst)) + lst
+    ee = struct.pack(">H", len(ext)) + ext
+    return [bytes([2]) + lst, bytes([3]) + ee, bytes([1]) + b"\x01" * 8]
 
 
 def datagrams(packets):
@@ -206,6 +239,8 @@ def main():
     f2 = bytes([6, 0, 0x40, 100]) + body[:100]
     write(corpus, "quic", bytes([0, 4]) + struct.pack(">H", len(f1)) + f1 +
           bytes([4]) + struct.pack(">H", len(f2)) + f2)
+    for seed in ech_config_list():
+        write(corpus, "ech", seed)
     for path in sorted(glob.glob(os.path.join(src, "*.pcap"))):
         cap = pcaplib.read_pcap(path)
         if cap.linktype in DECODE_LINKTYPES:
@@ -229,8 +264,12 @@ def main():
                     sel = {1: 0, 2: 2, 11: 3, 12: 5}.get(mtype)
                     if sel is not None:
                         write(corpus, "tls_messages", bytes([sel]) + body)
+                    ech = hello_extension(body, 0xFE0D) if mtype == 1 \
+                        else None
+                    if ech is not None:
+                        write(corpus, "ech", bytes([0]) + ech)
     for target in ("decode", "tls_session", "tls_messages", "tcp_stream",
-                   "starttls", "keylog", "tls_decrypt", "quic", "dtls"):
+                   "starttls", "keylog", "tls_decrypt", "quic", "dtls", "ech"):
         os.makedirs(os.path.join(corpus, target), exist_ok=True)
         n = len(os.listdir(os.path.join(corpus, target)))
         print(f"{target}: {n} seeds")

@@ -555,6 +555,7 @@ static void test_record_tls12(void **state)
         "\"1.2\",\"group\":\"x25519\",\"compression\":0,"
         "\"extensions\":[\"renegotiation_info\","
         "\"application_layer_protocol_negotiation\"]},"
+        "\"pq\":{\"offered\":false,\"status\":\"not_offered\"},"
         "\"cipher\":{\"forward_secrecy\":true},"
         "\"server_certificates\":{\"count\":2},\"certificate_request\":false,"
         "\"new_session_ticket\":false,"
@@ -868,7 +869,8 @@ static void test_summary(void **state)
                        "\"failing_servers\":[{\"ip\":\"10.0.0.5\",\"port\":"
                        "443,\"count\":2},{\"ip\":\"2001:db8::2\",\"port\":443,"
                        "\"count\":1}],\"failing_servers_untracked\":0,"
-                       "\"run\":{\"files\":1,");
+                       "\"posture\":{\"hellos\":6,");
+    assert_contains(j, "\"pq_groups\":[]},\"run\":{\"files\":1,");
     assert_contains(j, "\"packets_malformed\":2,");
     assert_contains(j, "\"flows_evicted\":1,");
     json_free(&w);
@@ -930,6 +932,13 @@ static void test_summary(void **state)
     free(nt);
 }
 
+/* A server's post-quantum and ECH members when its clients offered
+ * neither. */
+#define POSTURE_NONE                                                          \
+    "\"pq\":{\"offered\":0,\"negotiated\":0,\"negotiated_after_hrr\":0,"      \
+    "\"draft\":0,\"unanswered\":0,\"not_used\":{}},\"ech\":{\"offered\":0,"   \
+    "\"status\":{}}"
+
 static void test_ndjson_output(void **state)
 {
     (void)state;
@@ -973,12 +982,17 @@ static void test_ndjson_output(void **state)
         "\"failure_stages\":{\"after_client_hello\":1},\"failures_ended_by\":"
         "{\"not_tls\":1},\"failing_servers\":[{\"ip\":\"2001:db8::2\","
         "\"port\":443,\"count\":1}],\"failing_servers_untracked\":0,"
+        "\"posture\":{\"hellos\":2,\"pq\":{\"offered\":0,\"negotiated\":0,"
+        "\"negotiated_after_hrr\":0,\"draft\":0,\"unanswered\":0,"
+        "\"not_used\":{}},\"ech\":{\"offered\":0,\"status\":{}},"
+        "\"pq_groups\":[]},"
         "\"servers\":[{\"ip\":\"2001:db8::2\",\"port\":443,"
         "\"handshakes\":1,\"failed\":1,\"causes\":[],\"versions\":[],"
-        "\"ciphers\":[]},{\"ip\":\"10.0.0.5\",\"port\":443,"
+        "\"ciphers\":[]," POSTURE_NONE "},{\"ip\":\"10.0.0.5\",\"port\":443,"
         "\"server_name\":\"server.test\",\"handshakes\":1,\"failed\":0,"
         "\"causes\":[],\"versions\":[\"1.2\"],\"ciphers\":["
-        "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"]}],\"servers_more\":{"
+        "\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\"]," POSTURE_NONE "}],"
+        "\"servers_more\":{"
         "\"servers\":0,\"handshakes\":0,\"failed\":0,"
         "\"untracked_handshakes\":0},\"client_fingerprints\":[],"
         "\"client_fingerprints_more\":{\"fingerprints\":0,\"handshakes\":0,"

@@ -751,10 +751,16 @@ static void test_client_hello_all_flags(void **state)
     put16(&w, 0xff01);
     put16(&w, 1);
     put8(&w, 0);
-    put16(&w, 0xfe0d);
-    put16(&w, 4);
-    put16(&w, 0);
-    put16(&w, 0);
+    put16(&w, 0xfe0d); /* ECH outer: HKDF-SHA256, AES-128-GCM, config 7 */
+    put16(&w, 15);
+    put8(&w, 0);
+    put16(&w, 1);
+    put16(&w, 1);
+    put8(&w, 7);
+    put16(&w, 2);
+    putn(&w, "ab", 2);
+    put16(&w, 3);
+    putn(&w, "xyz", 3);
     put16(&w, 0xffce);
     put16(&w, 0);
     put16(&w, 21); /* padding */
@@ -780,6 +786,11 @@ static void test_client_hello_all_flags(void **state)
     assert_int_equal(ch.psk_modes, 0x03);
     assert_true(ch.renegotiation_info);
     assert_true(ch.ech);
+    assert_true(ch.ech_info.present);
+    assert_false(ch.ech_info.malformed);
+    assert_int_equal(ch.ech_info.config_id, 7);
+    assert_int_equal(ch.ech_info.enc_len, 2);
+    assert_int_equal(ch.ech_info.payload_len, 3);
     assert_true(ch.esni);
     assert_true(ch.has_padding);
     assert_int_equal(ch.padding_len, 77);

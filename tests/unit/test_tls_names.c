@@ -245,11 +245,20 @@ static void test_extensions_groups_sigalgs(void **state)
     assert_string_equal(tls_group_name(256), "ffdhe2048");
     assert_string_equal(tls_group_name(0x6399), "X25519Kyber768Draft00");
     assert_string_equal(tls_group_name(0x11ec), "X25519MLKEM768");
+    /* What Zeek names and tlsmon lacked. */
+    assert_string_equal(tls_group_name(0x11ee), "curveSM2MLKEM768");
+    assert_string_equal(tls_group_name(0x4138), "CECPQ2");
+    assert_int_equal(tls_group_pq_kind(0x11ec), TLS_PQ_HYBRID);
+    assert_int_equal(tls_group_pq_kind(0x11ee), TLS_PQ_HYBRID);
+    assert_int_equal(tls_group_pq_kind(0x0201), TLS_PQ_PURE);
+    assert_int_equal(tls_group_pq_kind(0x6399), TLS_PQ_DRAFT);
+    assert_int_equal(tls_group_pq_kind(29), TLS_PQ_NONE);
+    assert_int_equal(tls_group_pq_kind(0x2a2a), TLS_PQ_NONE);
     assert_null(tls_group_name(0));
     assert_null(tls_group_name(0x2a2a));
     for (uint32_t v = 0; v <= 0xffff; v++)
         named += tls_group_name((uint16_t)v) != NULL;
-    assert_int_equal(named, 56);
+    assert_int_equal(named, 58);
 
     named = 0;
     assert_string_equal(tls_sigalg_name(0x0401), "rsa_pkcs1_sha256");
