@@ -1006,7 +1006,7 @@ static bool compile_rule(struct loader *ld, yaml_node_t *n,
                          "of %s, or a cause declared under causes:", cause,
                          expected);
     }
-    int sev, fix = (int)known->fix, conf = CONFIDENCE_MEDIUM;
+    int sev = 0, fix = (int)known->fix, conf = CONFIDENCE_MEDIUM;
     if (!by_key[7] && !known->has_fix)
         return fail_node(ld, n, "rule without 'fix', expected " RULE_KEYS
                          " (fix may be left out only for a cause declared "
@@ -1311,7 +1311,7 @@ static bool load_causes(struct loader *ld, yaml_node_t *val)
         if (ld->n_site_causes == MAX_SITE_CAUSES)
             return fail_node(ld, by[0], "more than %d causes declared",
                              MAX_SITE_CAUSES);
-        int fix;
+        int fix = 0;
         if (!enum_value(ld, by[2], "fix", fixes, 4, &fix))
             return false;
         struct rule_cause *c = &ld->site_causes[ld->n_site_causes];
