@@ -10,6 +10,9 @@
 #   BUILD=build   meson build directory
 #   TOOL_TIMEOUT=900  seconds before a run is stopped (exit 124 in the table)
 #   ATTACKS=1     also bench/attacks.py (hostile captures vs the benign rate)
+#   CORPORA="diverse handshake-heavy bulk-heavy"  which corpus files to time
+# tlsmon gets the options in CORPUS/NAME.args too (the diverse corpus: the
+# roots its chains verify against).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -22,29 +25,32 @@ tlsmon=$build/tlsmon
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+corpora=${CORPORA:-diverse handshake-heavy bulk-heavy}
 ninja -C "$build" tlsmon bench/floor_read bench/floor_flow >/dev/null || exit 1
-for f in handshake-heavy bulk-heavy; do
+for f in $corpora; do
   [ -f "$corpus/$f.pcap" ] || { echo "run.sh: no $corpus/$f.pcap (run bench/make-corpus.sh)" >&2; exit 1; }
 done
 
 # name|command (FILE is replaced by the capture); after the name, slow|
 # runs SLOW_REPEAT times, two|runs on two cores.
 cmds() {
+  local t="$tlsmon"
+  [ -f "$corpus/$1.args" ] && t="$tlsmon $(cat "$corpus/$1.args")"
   echo "floor_read|$build/bench/floor_read FILE"
   echo "floor_flow|$build/bench/floor_flow FILE"
-  echo "tlsmon text|$tlsmon --format text --no-summary FILE"
-  echo "tlsmon ndjson --no-rules|$tlsmon --format ndjson --no-rules FILE"
-  echo "tlsmon ndjson|$tlsmon --format ndjson FILE"
-  echo "tlsmon ndjson --workers 2|two|$tlsmon --format ndjson --workers 2 FILE"
+  echo "tlsmon text|$t --format text --no-summary FILE"
+  echo "tlsmon ndjson --no-rules|$t --format ndjson --no-rules FILE"
+  echo "tlsmon ndjson|$t --format ndjson FILE"
+  echo "tlsmon ndjson --workers 2|two|$t --format ndjson --workers 2 FILE"
   command -v ndpiReader >/dev/null && echo "ndpiReader|ndpiReader -q -i FILE"
-  if [ "$1" = handshake-heavy ] || [ "${BULK_TOOLS:-0}" = 1 ]; then
+  if [ "$1" != bulk-heavy ] || [ "${BULK_TOOLS:-0}" = 1 ]; then
     command -v tshark >/dev/null && echo "tshark TLS fields|slow|tshark -n -r FILE -Y tls.handshake -T fields -e ip.src -e ip.dst -e tcp.srcport -e tls.handshake.type -e tls.handshake.extensions_server_name -e tls.handshake.ciphersuite -e tls.record.version"
     command -v ssldump >/dev/null && echo "ssldump|slow|ssldump -n -N -r FILE"
   fi
 }
 
 : > "$work/times"
-for corp in handshake-heavy bulk-heavy; do
+for corp in $corpora; do
   file=$corpus/$corp.pcap
   cmds "$corp" > "$work/cmds"
   for ((r = 1; r <= repeat; r++)); do
