@@ -916,6 +916,16 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         closing = rst || (f->fin[0] && f->fin[1]);
     }
 
+    /* tlsmon's dissector has read a ClientHello with a server name and
+     * nDPI, fed each packet before reassembly, has named the flow from it:
+     * the server's messages nDPI would go on to parse are tlsmon's to
+     * read. Flows tlsmon cannot name keep nDPI, and so do a hello without
+     * a name (nDPI names the application from the certificate then) and
+     * one nDPI could not read (a TSO frame's IP total length 0). */
+    if (f->classify.named && !f->classify.done && f->tls &&
+        tls_record(f->tls)->ch.seen && tls_record(f->tls)->ch.sni_len > 0)
+        classify_stop(p, f, true);
+
     if (f->decided_in_callback)
         bypass(p, f);
     if (closing)
