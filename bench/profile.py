@@ -6,7 +6,8 @@ shared, loaded machine where wall times vary by 10-30 %) and sums the
 inclusive counts of each stage's entry points; prints a Markdown table and
 the top functions by their own (exclusive) counts.
 
-  bench/profile.py CAPTURE [--tlsmon build/tlsmon] [--keep OUT] -- [tlsmon options]
+  bench/profile.py CAPTURE [--tlsmon build/tlsmon] [--keep OUT] [--from OUT] \
+      [-- tlsmon options]
 
 The default tlsmon options are "--format ndjson" (the default rules), and
 the capture's .args file beside it (bench/corpus/NAME.args) is added when
@@ -40,13 +41,14 @@ STAGES = [
     ("  server history and summary", ["server_profiles_observe", "summary_add"], "in emit"),
     ("freeing a flow's state", ["release_flow_state"], ""),
 ]
-LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*?):(\S+)(?:'\d+)?\s+\[(.*)\]\s*$")
+LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*?):([^\s']+)(?:'\d+)?(?:\s+\[(.*)\])?\s*$")
 
 
 def annotate(out, inclusive):
     p = subprocess.run(["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}",
                         "--threshold=100", "--auto=no", out],
-                       capture_output=True, text=True, check=True)
+                       capture_output=True, text=True, check=True,
+                       cwd="/")  # from where sources resolve, it splits a function by path
     rows = []
     total = None
     for line in p.stdout.splitlines():
@@ -56,7 +58,7 @@ def annotate(out, inclusive):
         m = LINE.match(line)
         if m:
             rows.append((int(m.group(1).replace(",", "")), m.group(3), m.group(2),
-                         os.path.basename(m.group(4))))
+                         os.path.basename(m.group(4) or "")))
     return total, rows
 
 
@@ -67,17 +69,19 @@ def main():
                                                       "build", "tlsmon"))
     ap.add_argument("--keep", help="keep callgrind's output file here")
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--from", dest="reuse", help="read this callgrind output, run nothing")
     ap.add_argument("rest", nargs="*", help="tlsmon options (after --)")
     a = ap.parse_args()
     opts = a.rest or ["--format", "ndjson"]
     args_file = os.path.splitext(a.capture)[0] + ".args"
     if os.path.exists(args_file):
         opts += open(args_file).read().split()
-    out = a.keep or tempfile.mktemp(prefix="callgrind.", dir="/tmp")
+    out = a.reuse or a.keep or tempfile.mktemp(prefix="callgrind.", dir="/tmp")
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
            a.tlsmon, *opts, a.capture]
-    print(f"profile: {' '.join(cmd)}", file=sys.stderr)
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    if not a.reuse:
+        print(f"profile: {' '.join(cmd)}", file=sys.stderr)
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     total, incl = annotate(out, True)
     by_name = defaultdict(int)
     for n, fn, _, _ in incl:
@@ -96,7 +100,7 @@ def main():
     print("|---|---|---|---|")
     for n, fn, _, obj in sorted(excl, reverse=True)[:a.top]:
         print(f"| `{fn}` | {obj} | {n:,} | {100.0 * n / total:.1f} % |")
-    if not a.keep:
+    if not a.keep and not a.reuse:
         os.unlink(out)
 
 

@@ -25,14 +25,17 @@ ap.add_argument("--flows", required=True)
 a = ap.parse_args()
 
 runs = defaultdict(list)
+cpu = defaultdict(list)
 rss = defaultdict(list)
 bad = set()
 order = []
 for line in open(a.times):
-    corp, name, us, kb, rc = line.rstrip("\n").split("|")
+    corp, name, us, kb, rc, *rest = line.rstrip("\n").split("|")
     if (corp, name) not in runs:
         order.append((corp, name))
     runs[corp, name].append(int(us) / 1e6)
+    if rest and rest[0]:
+        cpu[corp, name].append(float(rest[0]))
     rss[corp, name].append(int(kb) if kb.isdigit() else 0)
     if rc != "0":
         bad.add((corp, name))
@@ -136,18 +139,30 @@ for corp in corpora:
         diverse_model(os.path.join(a.corpus, "diverse.json"))
     med = {n: statistics.median(runs[c, n]) for c, n in order if c == corp}
     fr, ff = med.get("floor_read"), med.get("floor_flow")
-    print("| program | runs | median s | x floor_read | x floor_flow | connections/s | packets/s | peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|")
+    cmed = {n: statistics.median(cpu[c, n]) for c, n in order if c == corp and cpu[c, n]}
+    cfr, cff = cmed.get("floor_read"), cmed.get("floor_flow")
+    print("| program | runs | median s | x floor_read | x floor_flow | connections/s | packets/s "
+          "| CPU s | CPU x floor_flow | connections/CPU s | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for c, n in order:
         if c != corp:
             continue
         m = med[n]
+        cm = cmed.get(n)
         flag = " (exit≠0)" if (c, n) in bad else ""
+        cpu_cols = (f"{cm:.2f} | {cm / cff:.2f} | {flows / cm:,.0f}" if cm and cff
+                    else "- | - | -")
         print(f"| {n}{flag} | {len(runs[c, n])} | {m:.3f} | {m / fr:.2f} | {m / ff:.2f} | "
-              f"{flows / m:,.0f} | {packets / m:,.0f} | {max(rss[c, n]) / 1024:.0f} |")
+              f"{flows / m:,.0f} | {packets / m:,.0f} | {cpu_cols} | {max(rss[c, n]) / 1024:.0f} |")
     t = med.get("tlsmon ndjson")
     two = med.get("tlsmon ndjson --workers 2")
     print()
+    old = med.get("tlsmon ndjson (compared)")
+    if old:
+        cold, cnew = cmed.get("tlsmon ndjson (compared)"), cmed.get("tlsmon ndjson")
+        print(f"This build against the compared binary (`COMPARE`): **{old / t:.2f}x** "
+              f"the throughput in wall time" +
+              (f", **{cold / cnew:.2f}x** in CPU time" if cold and cnew else "") + ".\n")
     if two:
         print(f"`--workers 2` on two cores: **{t / two:.2f}x** the throughput "
               f"of one worker on one core.\n")

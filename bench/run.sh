@@ -3,7 +3,9 @@
 # (bench/make-corpus.sh first) and write bench/RESULTS.md.
 # One core (taskset -c 0) except the --workers rows (taskset -c 0,1: the
 # scaling factor is what they measure); runs interleaved (every command once
-# per round); medians of wall time; peak RSS from /usr/bin/time.
+# per round); medians of wall time and of CPU time (user + system: steadier
+# than wall time when other work shares the machine); peak RSS from
+# /usr/bin/time.
 #   REPEAT=5      rounds for tlsmon, the floors and ndpiReader
 #   SLOW_REPEAT=1 rounds for tshark and ssldump
 #   BULK_TOOLS=0  tshark/ssldump on bulk-heavy too when 1 (minutes each)
@@ -11,6 +13,8 @@
 #   TOOL_TIMEOUT=900  seconds before a run is stopped (exit 124 in the table)
 #   ATTACKS=1     also bench/attacks.py (hostile captures vs the benign rate)
 #   CORPORA="diverse handshake-heavy bulk-heavy"  which corpus files to time
+#   COMPARE=PATH  another tlsmon binary (a build of an earlier commit): one
+#                 more row, "tlsmon ndjson (compared)", in the same rounds
 # tlsmon gets the options in CORPUS/NAME.args too (the diverse corpus: the
 # roots its chains verify against).
 set -u
@@ -41,6 +45,7 @@ cmds() {
   echo "tlsmon text|$t --format text --no-summary FILE"
   echo "tlsmon ndjson --no-rules|$t --format ndjson --no-rules FILE"
   echo "tlsmon ndjson|$t --format ndjson FILE"
+  [ -n "${COMPARE:-}" ] && echo "tlsmon ndjson (compared)|${t/#$tlsmon/$COMPARE} --format ndjson FILE"
   echo "tlsmon ndjson --workers 2|two|$t --format ndjson --workers 2 FILE"
   command -v ndpiReader >/dev/null && echo "ndpiReader|ndpiReader -q -i FILE"
   if [ "$1" != bulk-heavy ] || [ "${BULK_TOOLS:-0}" = 1 ]; then
@@ -61,10 +66,11 @@ for corp in $corpora; do
       if [[ $rest == two\|* ]]; then rest=${rest#two|}; cores=0,1; fi
       cmd=${rest//FILE/$file}
       t0=$(date +%s%N)
-      /usr/bin/time -f %M -o "$work/rss" timeout "${TOOL_TIMEOUT:-900}" taskset -c $cores $cmd >/dev/null 2>"$work/err"
+      /usr/bin/time -f "%M %U %S" -o "$work/rss" timeout "${TOOL_TIMEOUT:-900}" taskset -c $cores $cmd >/dev/null 2>"$work/err"
       rc=$?
       t1=$(date +%s%N)
-      echo "$corp|$name|$(( (t1 - t0) / 1000 ))|$(tail -1 "$work/rss")|$rc" >> "$work/times"
+      read -r kb usr sys < <(tail -1 "$work/rss")
+      echo "$corp|$name|$(( (t1 - t0) / 1000 ))|$kb|$rc|$(awk "BEGIN { print $usr + $sys }")" >> "$work/times"
       echo "$corp round $r: $name $(( (t1 - t0) / 1000000 )) ms rc=$rc" >&2
     done < "$work/cmds"
   done
