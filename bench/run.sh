@@ -77,7 +77,10 @@ for corp in $corpora; do
   "$build/bench/floor_flow" "$file" > "$work/$corp.flows"
 done
 
+# Kept so that RESULTS.md can be written again (new notes) without a run:
+#   bench/results.py --times corpus/last-times --corpus corpus --flows corpus
 cp "$work/times" "$corpus/last-times" 2>/dev/null
+cp "$work"/*.flows "$corpus/" 2>/dev/null
 python3 "$here/results.py" --times "$work/times" --corpus "$corpus" \
   --tlsmon "$tlsmon" --flows "$work" > "$out"
 echo "wrote $out" >&2
