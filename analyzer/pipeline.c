@@ -135,8 +135,14 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
     if (!p)
         return NULL;
     p->cfg = *cfg;
-    struct x509_config xc = {cfg->ca_file, cfg->ca_path,
-                             cfg->emit_certificates, 0, cfg->distrust};
+    /* The certificate cache holds at most an eighth of --memcap (like the
+     * key log and the record order) and charges the budget with it. */
+    struct x509_config xc = {.ca_file = cfg->ca_file,
+                             .ca_path = cfg->ca_path,
+                             .emit_pem = cfg->emit_certificates,
+                             .cache_bytes = cfg->memcap / 8,
+                             .memcap = &p->budget,
+                             .distrust = cfg->distrust};
     p->x509 = x509_stage_new(&xc);
     if (!p->x509) {
         free(p);
