@@ -591,21 +591,30 @@ static void test_expiry_day_boundary(void **state)
     x509_stage_free(st);
 }
 
-/* The cache stays within its bytes: entries are evicted oldest first, and
- * a chain bigger than all of them is analyzed for its record alone. */
-static void test_cache_bytes(void **state)
+/* A stage with --emit-certificates whose cache holds `cache_bytes` and
+ * charges `budget`. */
+static struct x509_stage *charged_stage(uint64_t cache_bytes,
+                                        struct memcap *budget)
 {
-    (void)state;
     struct x509_config cfg = {0};
     char file[600];
     snprintf(file, sizeof(file), "%s", cert_path("root-ca.pem"));
     cfg.ca_file = file;
     cfg.emit_pem = true;
-    cfg.cache_bytes = 40000;
-    struct memcap budget = {0};
-    cfg.memcap = &budget;
+    cfg.cache_bytes = cache_bytes;
+    cfg.memcap = budget;
     struct x509_stage *st = x509_stage_new(&cfg);
     assert_non_null(st);
+    return st;
+}
+
+/* The cache stays within its bytes: entries are evicted oldest first, and
+ * a chain bigger than all of them is analyzed for its record alone. */
+static void test_cache_bytes(void **state)
+{
+    (void)state;
+    struct memcap budget = {0};
+    struct x509_stage *st = charged_stage(40000, &budget);
     const char *chains[] = {"server-rsa-chain.pem", "server-ecdsa-chain.pem",
                             "other-name-chain.pem", "server-wildcard-chain.pem",
                             "server-ip-chain.pem"};
@@ -618,7 +627,7 @@ static void test_cache_bytes(void **state)
             assert_true(r.chain_checked);
             assert_non_null(r.pem);
             x509_stage_cache_stats(st, &s);
-            assert_true(s.bytes <= cfg.cache_bytes);
+            assert_true(s.bytes <= 40000u);
             /* Every chain fits: nothing held beside the cache. */
             assert_int_equal(budget.used, s.bytes);
             free(c.der);
@@ -629,9 +638,7 @@ static void test_cache_bytes(void **state)
     assert_int_equal(budget.used, 0);
 
     /* Room for the table alone: every chain goes through uncached. */
-    cfg.cache_bytes = 4096;
-    st = x509_stage_new(&cfg);
-    assert_non_null(st);
+    st = charged_stage(4096, &budget);
     struct cert_chain c = {0};
     add_pem(&c, "server-wildcard-chain.pem");
     for (size_t i = 0; i < 2; i++) {
@@ -643,7 +650,7 @@ static void test_cache_bytes(void **state)
     x509_stage_cache_stats(st, &s);
     assert_int_equal(s.hits, 0);
     assert_int_equal(s.entries, 0);
-    assert_true(s.bytes <= cfg.cache_bytes);
+    assert_true(s.bytes <= 4096u);
     assert_true(budget.used > s.bytes); /* the record's chain */
     free(c.der);
     x509_stage_free(st);
@@ -679,16 +686,8 @@ static void test_cache_bounded(void **state)
 static void test_pem_cache_bounded(void **state)
 {
     (void)state;
-    struct x509_config cfg = {0};
-    char file[600];
-    snprintf(file, sizeof(file), "%s", cert_path("root-ca.pem"));
-    cfg.ca_file = file;
-    cfg.emit_pem = true;
-    cfg.cache_bytes = 4u << 20;
     struct memcap budget = {0};
-    cfg.memcap = &budget;
-    struct x509_stage *st = x509_stage_new(&cfg);
-    assert_non_null(st);
+    struct x509_stage *st = charged_stage(4u << 20, &budget);
     enum { DER = 100000, CHAINS = 100 };
     struct cert_chain c = {0};
     c.der = malloc(DER);
