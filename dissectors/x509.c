@@ -1192,6 +1192,7 @@ static bool cache_insert(struct x509_stage *st, struct chain_entry *e,
 {
     for (;;) {
         bool full = st->stats.entries >= st->max_entries ||
+                    st->bytes > st->max_bytes ||
                     e->cost > st->max_bytes - st->bytes;
         if (!full)
             break;
