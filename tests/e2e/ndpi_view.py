@@ -106,15 +106,19 @@ def kinds_of(r):
     sni, nsni = r.get("tls.client.server_name"), r.get("tlsmon.ndpi.server_name")
     hello_ver = r.get("tlsmon.client_hello.version")
     nver = r.get("tlsmon.ndpi.tls_version")
-    if hello_ver is not None and sni and \
-            SERVER_RISKS & set(r.get("tlsmon.ndpi.risks") or []):
+    # Over TCP nDPI stops at a hello with a name: its version is the
+    # hello's. A nameless hello lets it read on to the ServerHello, and so
+    # does QUIC and DTLS over UDP (analyzer/pipeline.c stops it in the TCP
+    # path only).
+    stops = r.get("network.transport") == "tcp" and hello_ver is not None \
+        and bool(sni)
+    if stops and SERVER_RISKS & set(r.get("tlsmon.ndpi.risks") or []):
         return ["unexplained"]  # nDPI read past the ClientHello
-    # nDPI stops at a hello with a name: its version is the hello's. A
-    # nameless hello lets it read on to the ServerHello, as before.
-    read_on = hello_ver is None or not sni
+    read_on = not stops
     ver = r.get("tls.version") if read_on else hello_ver
     if sni == nsni and ver == nver:
-        if hello_ver is not None and not sni and hello_ver != nver:
+        if hello_ver is not None and not sni and hello_ver != nver and \
+                r.get("network.transport") == "tcp":
             return ["nameless-hello-read-on"]
         return []
     if r.get("tlsmon.starttls"):
