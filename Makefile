@@ -12,6 +12,7 @@ MESON_ARGS ?=
 DEBS = build-essential clang meson ninja-build pkg-config python3 \
        libpcap-dev libndpi-dev libyaml-dev libssl-dev libcmocka-dev \
        tshark tcpdump openssl gnutls-bin curl iproute2 ethtool faketime valgrind \
+       python3-cryptography \
        libhiredis-dev rsyslog rsyslog-gnutls redis-server stunnel4 tcpreplay \
        zlib1g-dev libbrotli-dev libzstd-dev zstd gzip chromium
 

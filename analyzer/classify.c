@@ -199,6 +199,7 @@ void classify_packet(struct classifier *c, struct classify_state *st,
     ndpi_protocol proto =
         ndpi_detection_process_packet(c->ndpi, st->ndpi, l3, len, ts_us / 1000);
     st->packets++;
+    st->named = st->named || proto.app_protocol != NDPI_PROTOCOL_UNKNOWN;
     if (proto.app_protocol != NDPI_PROTOCOL_UNKNOWN &&
         !ndpi_extra_dissection_possible(c->ndpi, st->ndpi)) {
         store_result(c, st, proto);

@@ -24,6 +24,7 @@ struct classify_result {
 struct classify_state {
     struct ndpi_flow_struct *ndpi; /* NULL once done */
     uint16_t packets;
+    bool named; /* nDPI has named the protocol (it may still refine it) */
     bool done;
     struct classify_result result;
 };

@@ -2845,11 +2845,13 @@ static const struct field_def field_table[] = {
            "tls.client.server_name is tlsmon's and the one to trust",
            g_ndpi_server_name),
     SCALAR("tlsmon.ndpi.tls_version", FT_VERSION,
-           "nDPI's reading of the TLS version; tls.version is tlsmon's",
+           "nDPI's reading of the TLS version: the ClientHello's when "
+           "tlsmon read one (nDPI sees no further); tls.version is tlsmon's",
            g_ndpi_tls_version),
     LIST("tlsmon.ndpi.risks", FT_STRING_LIST,
-         "nDPI's flow risks (ndpi_risk2str names), e.g. \"Self-signed "
-         "Certificate\"", c_ndpi_risks, i_ndpi_risks),
+         "nDPI's flow risks (ndpi_risk2str names), e.g. \"Known Protocol "
+         "on Non Standard Port\"; of a flow whose ClientHello tlsmon read, "
+         "those from the client's side", c_ndpi_risks, i_ndpi_risks),
     SCALAR("tlsmon.gaps", FT_INT, "holes in the captured byte streams",
            g_gaps),
     SCALAR("tlsmon.gap_bytes", FT_INT, "bytes missing in those holes",

@@ -135,8 +135,14 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
     if (!p)
         return NULL;
     p->cfg = *cfg;
-    struct x509_config xc = {cfg->ca_file, cfg->ca_path,
-                             cfg->emit_certificates, 0, cfg->distrust};
+    /* The certificate cache holds at most an eighth of --memcap (like the
+     * key log and the record order) and charges the budget with it. */
+    struct x509_config xc = {.ca_file = cfg->ca_file,
+                             .ca_path = cfg->ca_path,
+                             .emit_pem = cfg->emit_certificates,
+                             .cache_bytes = cfg->memcap / 8,
+                             .memcap = &p->budget,
+                             .distrust = cfg->distrust};
     p->x509 = x509_stage_new(&xc);
     if (!p->x509) {
         free(p);
@@ -915,6 +921,16 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
         }
         closing = rst || (f->fin[0] && f->fin[1]);
     }
+
+    /* tlsmon's dissector has read a ClientHello with a server name and
+     * nDPI, fed each packet before reassembly, has named the flow from it:
+     * the server's messages nDPI would go on to parse are tlsmon's to
+     * read. Flows tlsmon cannot name keep nDPI, and so do a hello without
+     * a name (nDPI names the application from the certificate then) and
+     * one nDPI could not read (a TSO frame's IP total length 0). */
+    if (f->classify.named && !f->classify.done && f->tls &&
+        tls_record(f->tls)->ch.seen && tls_record(f->tls)->ch.sni_len > 0)
+        classify_stop(p, f, true);
 
     if (f->decided_in_callback)
         bypass(p, f);

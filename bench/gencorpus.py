@@ -89,11 +89,16 @@ def parse_templates(paths):
             payload = bytes(pkt[l4 + doff:end])
             a, b = (src, sport), (dst, dport)
             key = (a, b) if (a, b) < (b, a) else (b, a)
-            if key not in conns:
+            if key not in conns or (flags & SYN and not flags & ACK and
+                                    has_close(conns[key][1])):
+                # A new connection, or the address pair of one that ended
+                # used again (a template capture of thousands).
                 if not (flags & SYN) or (flags & ACK):
                     continue  # only connections seen from their SYN
                 conns[key] = (a, [], {})
-                order.append(key)
+                # The connection itself: an address pair used again is
+                # another one.
+                order.append(conns[key])
             client, events, next_seq = conns[key]
             from_client = (src, sport) == client
             seq = struct.unpack_from("!I", pkt, l4 + 4)[0]
@@ -107,8 +112,7 @@ def parse_templates(paths):
                     if seq == want else None
             events.append((from_client, flags, payload))
         base = os.path.basename(path)[:-5]
-        for i, key in enumerate(order):
-            _, events, next_seq = conns[key]
+        for i, (_, events, next_seq) in enumerate(order):
             if len(next_seq) == 2 and None not in next_seq.values():
                 templates.append((f"{base}#{i}", events))
     return templates
@@ -214,11 +218,16 @@ def bulk_events(template, nbytes, rng):
     return out
 
 
-def connection(events, idx, start_ns, rng):
-    """Frames of one connection instance, as (ts_ns, bytes)."""
-    cip = struct.pack("!BBBB", 10, (idx >> 16) & 255, (idx >> 8) & 255, idx & 255)
-    sip = struct.pack("!BBBB", 172, 16, rng.randrange(256), rng.randrange(1, 255))
-    cport = 1024 + rng.randrange(64000)
+def connection(events, idx, start_ns, rng, cip=None, sip=None, cport=None,
+               rtt_ns=RTT_NS):
+    """Frames of one connection instance, as (ts_ns, bytes). Addresses and
+    the client port not given are made from idx and rng."""
+    if cip is None:
+        cip = struct.pack("!BBBB", 10, (idx >> 16) & 255, (idx >> 8) & 255, idx & 255)
+    if sip is None:
+        sip = struct.pack("!BBBB", 172, 16, rng.randrange(256), rng.randrange(1, 255))
+    if cport is None:
+        cport = 1024 + rng.randrange(64000)
     sport = 443
     seq = [rng.getrandbits(32), rng.getrandbits(32)]   # [client, server]
     eth_c = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00"
@@ -232,7 +241,7 @@ def connection(events, idx, start_ns, rng):
         pieces = [payload[i:i + MSS] for i in range(0, len(payload), MSS)] or [b""]
         for n, piece in enumerate(pieces):
             if last_dir is not None:
-                ts += GAP_NS if from_client == last_dir else RTT_NS // 2
+                ts += GAP_NS if from_client == last_dir else rtt_ns // 2
             last_dir = from_client
             f = flags if n == len(pieces) - 1 else (flags & ~(FIN | PSH))
             me, peer = (0, 1) if from_client else (1, 0)

@@ -1,7 +1,11 @@
 /* x509.c — the certificate stage: turns the DER chains a handshake carried
  * into certificate facts and verdicts, with OpenSSL doing all ASN.1 and path
  * building. Verdicts are taken at the capture time, never this machine's
- * clock, and each distinct chain is analyzed once per run. */
+ * clock. Each verdict is computed as often as what it depends on changes:
+ * parsing and path verification once per (chain, day) in a bounded cache;
+ * the name check once per handshake, against the leaf's names kept in that
+ * cache (a wildcard certificate serves thousands of SNIs); the validity
+ * period per second. */
 #include "x509.h"
 
 #include <arpa/inet.h>
@@ -17,9 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "memcap.h"
 #include "digest.h"
 #include "distrust.h"
 #include "escape.h"
@@ -28,12 +34,9 @@
 #include "ocsp.h"
 #include "x509_ext.h"
 
-#define DEFAULT_CACHE_ENTRIES 256
-/* PEM text (--emit-certificates) the cache keeps, all entries together: a
- * chain may be 256 KiB of DER, and 256 of them as PEM would be 90 MB past
- * --memcap. A chain whose PEM does not fit gets it made for its record
- * alone. */
-#define PEM_CACHE_BYTES (4u << 20)
+#define DEFAULT_CACHE_ENTRIES 16384
+#define DEFAULT_CACHE_BYTES (64u << 20)
+#define OCSP_CACHE_ENTRIES 256
 #define DAY 86400LL
 
 /* CA/Browser Forum Baseline Requirements §6.3.2 (ballots SC31 and SC-081):
@@ -88,11 +91,35 @@ struct cache_slot {
     uint64_t last_use;
 };
 
-struct cache_entry {
-    struct cache_slot slot;
-    struct cert_result result;
-    char *pem;      /* NULL when it did not fit PEM_CACHE_BYTES */
+/* One chain as analyzed on one day: every verdict but the name check, and
+ * the leaf's names that check reads. The key (side, day, the certificates'
+ * bytes) is compared in full on lookup; the hash only finds the bucket. One
+ * allocation holds the entry, the certificates and the names. */
+struct chain_entry {
+    struct chain_entry *bucket_next;
+    struct chain_entry *newer, *older; /* recency list */
+    uint64_t hash;
+    int64_t day;
+    bool server, truncated;
+    uint8_t n_certs;
+    uint32_t cert_len[HS_MAX_CERTS]; /* UINT32_MAX: out of the DER's bounds */
+    const uint8_t *der;              /* the certificates back to back */
+    /* The leaf's identifiers (hostname.h): SAN dNSNames that print
+     * unescaped, SAN iPAddresses, and whether the subject CN may stand in
+     * for them. names_usable is false when the SAN extension is there but
+     * does not decode: then no name can be trusted, not even the CN. */
+    bool names_usable, cn_usable;
+    const char *const *dns;
+    size_t n_dns;
+    const struct hostname_ip *ips;
+    size_t n_ips;
+    char *pem;                       /* --emit-certificates, own allocation */
     size_t pem_len;
+    uint64_t cost;                   /* what the entry holds, in bytes */
+    /* The seconds in which the path verdict holds (struct time_span): a
+     * certificate that expires at noon is another verdict after it. */
+    int64_t valid_from, valid_until;
+    struct cert_result result;       /* hostname_* not filled */
 };
 
 /* A server staples the same OCSP response to every handshake for hours;
@@ -108,16 +135,88 @@ struct x509_stage {
     X509_STORE *store;
     bool store_tried;
     int64_t system_store_mtime; /* seconds; 0 with --ca-file/--ca-path */
-    struct cache_entry *cache;
-    size_t n_cache;
+    /* The chain cache: a hash table over a recency list, bounded by entry
+     * count and by bytes (the buckets included), the least recently used
+     * entry evicted first. */
+    struct chain_entry **buckets;
+    size_t n_buckets;                /* a power of two */
+    struct chain_entry *newest, *oldest;
+    size_t max_entries;
+    uint64_t max_bytes, bytes;
+    uint64_t hash_seed;
+    /* An analysis the cache could not keep (too big for its bytes), per
+     * side: valid for the record being decided, freed at the next one. */
+    struct chain_entry *loose[2];
+    uint64_t pem_bytes;         /* PEM text held, loose entries included */
+    struct cert_result scratch; /* a new chain's analysis, before packing */
     struct ocsp_entry *ocsp_cache;
     size_t n_ocsp_cache;
     EVP_MD_CTX *key_md; /* reused for every cache key: no allocation each */
-    size_t pem_bytes;   /* what the cache's PEM texts hold */
-    char *loose_pem[2]; /* made for one record: [0] server, [1] client */
     uint64_t tick;
     struct x509_cache_stats stats;
 };
+
+/* Entries are charged to --memcap when made and released when freed. The
+ * charge is forced: the record being decided needs its verdicts, and the
+ * pipeline makes room once it is out (memcap_enforce); the cache's own
+ * bound keeps what it forces through small. */
+static void charge_entry(struct x509_stage *st, const struct chain_entry *e)
+{
+    memcap_force(st->cfg.memcap, e->cost);
+    st->pem_bytes += e->pem_len;
+}
+
+static void free_entry(struct x509_stage *st, struct chain_entry *e)
+{
+    if (!e)
+        return;
+    memcap_release(st->cfg.memcap, e->cost);
+    st->pem_bytes -= e->pem_len;
+    free(e->pem);
+    free(e);
+}
+
+static void unlink_recency(struct x509_stage *st, struct chain_entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        st->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        st->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void push_newest(struct x509_stage *st, struct chain_entry *e)
+{
+    e->older = st->newest;
+    e->newer = NULL;
+    if (st->newest)
+        st->newest->newer = e;
+    else
+        st->oldest = e;
+    st->newest = e;
+}
+
+static void remove_entry(struct x509_stage *st, struct chain_entry *e)
+{
+    struct chain_entry **link = &st->buckets[e->hash & (st->n_buckets - 1)];
+    while (*link != e)
+        link = &(*link)->bucket_next;
+    *link = e->bucket_next;
+    unlink_recency(st, e);
+    st->bytes -= e->cost;
+    st->stats.entries--;
+    free_entry(st, e);
+}
+
+static void evict_oldest(struct x509_stage *st)
+{
+    st->stats.evictions++;
+    remove_entry(st, st->oldest);
+}
 
 /* ---- trust store ---- */
 
@@ -168,13 +267,29 @@ struct x509_stage *x509_stage_new(const struct x509_config *cfg)
     if (!st)
         return NULL;
     st->cfg = *cfg;
-    st->n_cache = cfg->cache_entries ? cfg->cache_entries
-                                     : DEFAULT_CACHE_ENTRIES;
-    st->cache = calloc(st->n_cache, sizeof(*st->cache));
-    st->n_ocsp_cache = st->n_cache;
+    st->max_entries = cfg->cache_entries ? cfg->cache_entries
+                                         : DEFAULT_CACHE_ENTRIES;
+    st->max_bytes = cfg->cache_bytes ? cfg->cache_bytes : DEFAULT_CACHE_BYTES;
+    /* About one bucket per entry that can fit. */
+    size_t fit = st->max_bytes / sizeof(struct chain_entry);
+    size_t want = fit < st->max_entries ? fit : st->max_entries;
+    st->n_buckets = 16;
+    while (st->n_buckets < want && st->n_buckets < (1u << 20))
+        st->n_buckets <<= 1;
+    st->buckets = calloc(st->n_buckets, sizeof(*st->buckets));
+    st->bytes = memcap_cost(st->n_buckets * sizeof(*st->buckets));
+    memcap_force(cfg->memcap, st->bytes);
+    /* Chains come from the traffic: a seed nobody outside knows keeps a
+     * sender from filling one bucket on purpose. */
+    if (getrandom(&st->hash_seed, sizeof(st->hash_seed), GRND_NONBLOCK) !=
+        (ssize_t)sizeof(st->hash_seed))
+        st->hash_seed = (uint64_t)(uintptr_t)st ^ (uint64_t)time(NULL);
+    st->n_ocsp_cache = cfg->cache_entries && cfg->cache_entries <
+                       OCSP_CACHE_ENTRIES ? cfg->cache_entries
+                                          : OCSP_CACHE_ENTRIES;
     st->ocsp_cache = calloc(st->n_ocsp_cache, sizeof(*st->ocsp_cache));
     st->key_md = EVP_MD_CTX_new();
-    if (!st->cache || !st->ocsp_cache || !st->key_md) {
+    if (!st->buckets || !st->ocsp_cache || !st->key_md) {
         x509_stage_free(st);
         return NULL;
     }
@@ -191,11 +306,13 @@ void x509_stage_free(struct x509_stage *st)
 {
     if (!st)
         return;
-    for (size_t i = 0; st->cache && i < st->n_cache; i++)
-        free(st->cache[i].pem);
-    free(st->loose_pem[0]);
-    free(st->loose_pem[1]);
-    free(st->cache);
+    while (st->oldest)
+        evict_oldest(st);
+    free_entry(st, st->loose[0]);
+    free_entry(st, st->loose[1]);
+    memcap_release(st->cfg.memcap,
+                   memcap_cost(st->n_buckets * sizeof(*st->buckets)));
+    free(st->buckets);
     free(st->ocsp_cache);
     EVP_MD_CTX_free(st->key_md);
     X509_STORE_free(st->store);
@@ -206,6 +323,7 @@ void x509_stage_cache_stats(const struct x509_stage *st,
                             struct x509_cache_stats *out)
 {
     *out = st->stats;
+    out->bytes = st->bytes;
     out->pem_bytes = st->pem_bytes;
 }
 
@@ -531,7 +649,19 @@ static void lifetime_facts(struct cert_result *r)
         r->validity_too_long = true;
 }
 
-static void leaf_facts(X509 *x, const char *host, struct cert_result *r)
+
+/* The leaf's identifiers as collect_sans read them, until they are packed
+ * into the cache entry. */
+struct leaf_names {
+    bool usable, cn_usable;
+    char **dns;
+    size_t n_dns;
+    struct hostname_ip *ips;
+    size_t n_ips;
+};
+
+static void leaf_facts(X509 *x, struct cert_result *r,
+                       struct leaf_names *names)
 {
     r->leaf_parsed = true;
     name_rfc4514(X509_get_subject_name(x), r->subject, sizeof(r->subject));
@@ -568,23 +698,16 @@ static void leaf_facts(X509 *x, const char *host, struct cert_result *r)
 
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    if (X509_digest(x, EVP_sha256(), md, &md_len) && md_len == 32)
+    /* The digests fetched once (digest.h): EVP_sha256() would look the
+     * algorithm up in the provider tables on every call. */
+    if (X509_digest(x, digest_sha256(), md, &md_len) && md_len == 32)
         hex_encode(md, 32, r->sha256, true);
-    if (X509_digest(x, EVP_sha1(), md, &md_len) && md_len == 20)
+    if (X509_digest(x, digest_sha1(), md, &md_len) && md_len == 20)
         hex_encode(md, 20, r->sha1, true);
 
-    char **dns;
-    struct hostname_ip *ips;
-    size_t n_dns, n_ips;
-    bool sans_ok = collect_sans(x, r, &dns, &n_dns, &ips, &n_ips);
-    if (host) {
-        r->hostname_checked = true;
-        struct hostname_ids ids = {
-            (const char *const *)dns, n_dns, ips, n_ips,
-            cn_clean && r->subject_cn[0] ? r->subject_cn : NULL};
-        r->hostname_mismatch = !sans_ok || !hostname_verify(host, &ids);
-    }
-    free_sans(dns, n_dns, ips);
+    names->usable = collect_sans(x, r, &names->dns, &names->n_dns,
+                                 &names->ips, &names->n_ips);
+    names->cn_usable = cn_clean && r->subject_cn[0];
 
     r->self_signed = is_self_signed(x);
     lifetime_facts(r);
@@ -653,8 +776,32 @@ static void distrust_verdict(struct x509_stage *st, X509_STORE_CTX *ctx,
                    r->not_before, r->sct_earliest_us, r);
 }
 
+/* The seconds around `at` in which no certificate of a verified path
+ * starts or ends its validity: OpenSSL's verdict is the same anywhere in
+ * [from, until). A certificate is valid from notBefore to notAfter, both
+ * included. */
+struct time_span {
+    int64_t from, until;
+};
+
+static void narrow_span(struct time_span *span, X509 *x, int64_t at)
+{
+    int64_t nb, na;
+    if (!asn1_time_seconds(X509_get0_notBefore(x), &nb) ||
+        !asn1_time_seconds(X509_get0_notAfter(x), &na))
+        return;
+    const int64_t edges[2] = {nb, na < INT64_MAX ? na + 1 : na};
+    for (size_t i = 0; i < 2; i++) {
+        if (edges[i] <= at && edges[i] > span->from)
+            span->from = edges[i];
+        if (edges[i] > at && edges[i] < span->until)
+            span->until = edges[i];
+    }
+}
+
 static void chain_verdicts(struct x509_stage *st, X509 **certs, size_t n,
-                           bool server, int64_t at, struct cert_result *r)
+                           bool server, int64_t at, struct cert_result *r,
+                           struct time_span *span)
 {
     bool by_name = r->signature_unverifiable;
     /* Out of order: some certificate's issuer is in the chain, but not
@@ -723,6 +870,13 @@ static void chain_verdicts(struct x509_stage *st, X509 **certs, size_t n,
     }
     r->verify_code = log.first_error;
     r->untrusted = log.path_error;
+    /* The path OpenSSL built, its anchor from the store included, and
+     * every certificate sent (those it left out could join another day). */
+    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+    for (int i = 0; path && i < sk_X509_num(path); i++)
+        narrow_span(span, sk_X509_value(path, i), at);
+    for (size_t i = 0; i < n; i++)
+        narrow_span(span, certs[i], at);
     snprintf(r->verify_error, sizeof(r->verify_error), "%s",
              X509_verify_cert_error_string(log.first_error));
     if (server)
@@ -737,8 +891,8 @@ done:
 
 static void analyze_uncached(struct x509_stage *st,
                              const struct cert_chain *chain, bool server,
-                             const char *host, int64_t at,
-                             struct cert_result *r)
+                             int64_t at, struct cert_result *r,
+                             struct leaf_names *names, struct time_span *span)
 {
     X509 *certs[HS_MAX_CERTS] = {0};
     size_t n = chain->n_certs;
@@ -773,7 +927,7 @@ static void analyze_uncached(struct x509_stage *st,
     r->malformed = !all_parsed || n == 0;
 
     if (certs[0]) {
-        leaf_facts(certs[0], host, r);
+        leaf_facts(certs[0], r, names);
         x509_leaf_extensions(certs[0], server, r);
     }
     for (size_t i = 0; i < n; i++) {
@@ -802,14 +956,15 @@ static void analyze_uncached(struct x509_stage *st,
     }
     if (all_parsed && !chain->truncated) {
         r->chain_checked = true;
-        chain_verdicts(st, certs, n, server, at, r);
+        chain_verdicts(st, certs, n, server, at, r, span);
     }
     for (size_t i = 0; i < n; i++)
         X509_free(certs[i]);
     ERR_clear_error();
 }
 
-/* The chain as PEM blocks, each NUL-terminated, back to back. */
+/* The chain as PEM blocks, each NUL-terminated, back to back; *out_len
+ * counts the final NUL. */
 static char *chain_pem(const struct cert_chain *chain, size_t *out_len)
 {
     BIO *bio = BIO_new(BIO_s_mem());
@@ -868,22 +1023,15 @@ static void digest_cert(EVP_MD_CTX *md, const struct cert_chain *chain,
         EVP_DigestUpdate(md, chain->der + off, l);
 }
 
-static void cache_key(EVP_MD_CTX *md, const struct cert_chain *chain,
-                      bool server, const char *host, int64_t at,
-                      uint8_t key[32])
+/* ---- the chain cache ---- */
+
+/* A certificate's bytes, NULL when its offsets leave the chain's DER. */
+static const uint8_t *cert_bytes(const struct cert_chain *chain, size_t i)
 {
-    unsigned int len = 0;
-    uint8_t head[16] = {server, chain->truncated, (uint8_t)chain->n_certs};
-    int64_t day = at / 86400;
-    memcpy(head + 8, &day, sizeof(day));
-    memset(key, 0, 32);
-    EVP_DigestInit_ex(md, digest_sha256(), NULL);
-    EVP_DigestUpdate(md, head, sizeof(head));
-    for (size_t i = 0; i < chain->n_certs; i++)
-        digest_cert(md, chain, i);
-    if (host)
-        EVP_DigestUpdate(md, host, strlen(host) + 1);
-    EVP_DigestFinal_ex(md, key, &len);
+    uint32_t off = chain->certs[i].off, len = chain->certs[i].len;
+    if (!chain->der || off > chain->der_len || len > chain->der_len - off)
+        return NULL;
+    return chain->der + off;
 }
 
 /* How much of its lifetime the leaf has left at the capture time, and
@@ -907,54 +1055,242 @@ static void renewal_verdict(struct cert_result *r, int64_t at)
     r->renewal_overdue = !r->expired && left < window;
 }
 
-void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
-                        bool server, const char *host, uint64_t at_us,
-                        struct cert_result *out)
+/* A multiply-rotate hash over 8-byte words (the chain is a few KB: SHA-256
+ * of it per handshake cost more than the rest of the lookup). Equality is
+ * decided by comparing the bytes, so the hash needs spread, not strength. */
+static uint64_t hash_word(uint64_t h, uint64_t w)
+{
+    h ^= w * 0x9E3779B97F4A7C15ULL;
+    h = (h << 29 | h >> 35) * 0xBF58476D1CE4E5B9ULL;
+    return h;
+}
+
+static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
+{
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = hash_word(h, w);
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, p, n);
+    return hash_word(h, tail ^ (uint64_t)n << 56);
+}
+
+static uint64_t chain_hash(const struct x509_stage *st,
+                           const struct cert_chain *chain, bool server,
+                           int64_t day)
+{
+    uint64_t h = hash_word(st->hash_seed, (uint64_t)day);
+    h = hash_word(h, (uint64_t)server | (uint64_t)chain->truncated << 1 |
+                         (uint64_t)chain->n_certs << 8);
+    for (size_t i = 0; i < chain->n_certs; i++) {
+        const uint8_t *b = cert_bytes(chain, i);
+        h = hash_word(h, b ? chain->certs[i].len : UINT32_MAX);
+        if (b)
+            h = hash_bytes(h, b, chain->certs[i].len);
+    }
+    h ^= h >> 31;
+    return h * 0x94D049BB133111EBULL ^ (h >> 29);
+}
+
+static bool entry_matches(const struct chain_entry *e, uint64_t hash,
+                          const struct cert_chain *chain, bool server,
+                          int64_t day)
+{
+    if (e->hash != hash || e->day != day || e->server != server ||
+        e->truncated != chain->truncated || e->n_certs != chain->n_certs)
+        return false;
+    const uint8_t *der = e->der;
+    for (size_t i = 0; i < e->n_certs; i++) {
+        const uint8_t *b = cert_bytes(chain, i);
+        uint32_t len = b ? chain->certs[i].len : UINT32_MAX;
+        if (e->cert_len[i] != len)
+            return false;
+        if (!b)
+            continue;
+        if (memcmp(der, b, len) != 0)
+            return false;
+        der += len;
+    }
+    return true;
+}
+
+/* One allocation with the entry, the certificates' bytes and the leaf's
+ * names; NULL when out of memory. */
+static struct chain_entry *pack_entry(const struct cert_chain *chain,
+                                      bool server, int64_t day, uint64_t hash,
+                                      const struct leaf_names *names)
+{
+    size_t der_len = 0, text_len = 0;
+    for (size_t i = 0; i < chain->n_certs; i++)
+        if (cert_bytes(chain, i))
+            der_len += chain->certs[i].len;
+    for (size_t i = 0; i < names->n_dns; i++)
+        text_len += strlen(names->dns[i]) + 1;
+    size_t size = sizeof(struct chain_entry) +
+                  names->n_dns * sizeof(char *) +
+                  names->n_ips * sizeof(struct hostname_ip) + der_len +
+                  text_len;
+    struct chain_entry *e = malloc(size);
+    if (!e)
+        return NULL;
+    memset(e, 0, sizeof(*e));
+    unsigned char *p = (unsigned char *)(e + 1);
+    const char **dns = (const char **)p;
+    p += names->n_dns * sizeof(char *);
+    struct hostname_ip *ips = (struct hostname_ip *)p;
+    p += names->n_ips * sizeof(struct hostname_ip);
+    e->der = p;
+    for (size_t i = 0; i < chain->n_certs; i++) {
+        const uint8_t *b = cert_bytes(chain, i);
+        e->cert_len[i] = b ? chain->certs[i].len : UINT32_MAX;
+        if (b) {
+            memcpy(p, b, chain->certs[i].len);
+            p += chain->certs[i].len;
+        }
+    }
+    for (size_t i = 0; i < names->n_dns; i++) {
+        size_t l = strlen(names->dns[i]) + 1;
+        memcpy(p, names->dns[i], l);
+        dns[i] = (const char *)p;
+        p += l;
+    }
+    if (names->n_ips)
+        memcpy(ips, names->ips, names->n_ips * sizeof(*ips));
+    e->dns = dns;
+    e->n_dns = names->n_dns;
+    e->ips = ips;
+    e->n_ips = names->n_ips;
+    e->names_usable = names->usable;
+    e->cn_usable = names->cn_usable;
+    e->hash = hash;
+    e->day = day;
+    e->server = server;
+    e->truncated = chain->truncated;
+    e->n_certs = chain->n_certs;
+    e->cost = memcap_cost(size);
+    return e;
+}
+
+static struct chain_entry *cache_lookup(struct x509_stage *st, uint64_t hash,
+                                        const struct cert_chain *chain,
+                                        bool server, int64_t day)
+{
+    for (struct chain_entry *e = st->buckets[hash & (st->n_buckets - 1)]; e;
+         e = e->bucket_next)
+        if (entry_matches(e, hash, chain, server, day))
+            return e;
+    return NULL;
+}
+
+/* Keeps `e` when it fits the cache's bounds after evicting the least
+ * recently used entries, but never `keep` (the other side's chain of the
+ * record being decided, whose PEM that record still points to). */
+static bool cache_insert(struct x509_stage *st, struct chain_entry *e,
+                         const struct chain_entry *keep)
+{
+    for (;;) {
+        bool full = st->stats.entries >= st->max_entries ||
+                    st->bytes > st->max_bytes ||
+                    e->cost > st->max_bytes - st->bytes;
+        if (!full)
+            break;
+        if (!st->oldest || st->oldest == keep)
+            return false;
+        evict_oldest(st);
+    }
+    struct chain_entry **b = &st->buckets[e->hash & (st->n_buckets - 1)];
+    e->bucket_next = *b;
+    *b = e;
+    push_newest(st, e);
+    st->bytes += e->cost;
+    st->stats.entries++;
+    return true;
+}
+
+/* Parse and verify a chain not seen today, and keep the result. */
+static struct chain_entry *analyze_new(struct x509_stage *st,
+                                       const struct cert_chain *chain,
+                                       bool server, int64_t at, int64_t day,
+                                       uint64_t hash,
+                                       const struct chain_entry *keep)
+{
+    struct leaf_names names = {0};
+    struct cert_result *r = &st->scratch;
+    struct time_span span = {INT64_MIN, INT64_MAX};
+    analyze_uncached(st, chain, server, at, r, &names, &span);
+    struct chain_entry *e = pack_entry(chain, server, day, hash, &names);
+    free_sans(names.dns, names.n_dns, names.ips);
+    if (!e)
+        return NULL;
+    e->result = *r;
+    e->valid_from = span.from;
+    e->valid_until = span.until;
+    if (st->cfg.emit_pem) {
+        size_t len = 0;
+        e->pem = chain_pem(chain, &len);
+        if (e->pem) {
+            e->pem_len = len;
+            e->cost += memcap_cost(len);
+        }
+    }
+    charge_entry(st, e);
+    if (cache_insert(st, e, keep))
+        return e;
+    /* Bigger than the cache may hold: for this record alone. */
+    struct chain_entry **loose = &st->loose[server ? 0 : 1];
+    free_entry(st, *loose);
+    *loose = e;
+    return e;
+}
+
+/* The per-SNI verdict, from the names the entry kept: no decoding. */
+static void check_name(const struct chain_entry *e, const char *host,
+                       struct cert_result *out)
+{
+    if (!host || !e->result.leaf_parsed)
+        return;
+    struct hostname_ids ids = {e->dns, e->n_dns, e->ips, e->n_ips,
+                               e->cn_usable ? e->result.subject_cn : NULL};
+    out->hostname_checked = true;
+    out->hostname_mismatch = !e->names_usable || !hostname_verify(host, &ids);
+}
+
+static void analyze_chain(struct x509_stage *st,
+                          const struct cert_chain *chain, bool server,
+                          const char *host, uint64_t at_us,
+                          const struct chain_entry *keep,
+                          struct cert_result *out,
+                          const struct chain_entry **used)
 {
     int64_t at = (int64_t)(at_us / 1000000u);
-    uint8_t key[32];
-    cache_key(st->key_md, chain, server, host, at, key);
+    int64_t day = at / 86400;
+    uint64_t hash = chain_hash(st, chain, server, day);
     st->stats.lookups++;
-    st->tick++;
 
-    bool hit;
-    struct cache_entry *e = (struct cache_entry *)cache_find(
-        st->cache, st->n_cache, sizeof(*st->cache), key, &hit);
-    if (hit) {
-        st->stats.hits++;
-    } else {
-        if (!e->slot.used)
-            st->stats.entries++;
-        free(e->pem);
-        st->pem_bytes -= e->pem_len;
-        e->pem = NULL;
-        e->pem_len = 0;
-        analyze_uncached(st, chain, server, host, at, &e->result);
-        if (st->cfg.emit_pem) {
-            size_t len = 0;
-            char *pem = chain_pem(chain, &len);
-            if (pem && len <= PEM_CACHE_BYTES - st->pem_bytes) {
-                e->pem = pem;
-                e->pem_len = len;
-                st->pem_bytes += len;
-            } else {
-                free(pem);
-            }
-        }
-        memcpy(e->slot.key, key, 32);
-        e->slot.used = true;
+    struct chain_entry *e = cache_lookup(st, hash, chain, server, day);
+    if (e && (at < e->valid_from || at >= e->valid_until) && e != keep) {
+        /* A certificate's validity began or ended since: verify again. */
+        remove_entry(st, e);
+        e = NULL;
     }
-    e->slot.last_use = st->tick;
+    if (e) {
+        st->stats.hits++;
+        unlink_recency(st, e);
+        push_newest(st, e);
+    } else {
+        e = analyze_new(st, chain, server, at, day, hash, keep);
+    }
+    if (used)
+        *used = e;
+    if (!e) { /* out of memory: the chain goes unanalyzed */
+        memset(out, 0, sizeof(*out));
+        return;
+    }
     *out = e->result;
     out->pem = e->pem;
-    if (st->cfg.emit_pem && !e->pem) {
-        /* Kept until this side's next chain, after the record is out. */
-        size_t len = 0;
-        char **loose = &st->loose_pem[server ? 0 : 1];
-        free(*loose);
-        *loose = chain_pem(chain, &len);
-        out->pem = *loose;
-    }
+    check_name(e, host, out);
     out->custom_trust = st->cfg.ca_file || st->cfg.ca_path;
     out->trust_store_newer = !out->custom_trust &&
                              st->system_store_mtime > at + 365 * 86400;
@@ -973,6 +1309,13 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
         out->days_to_expiry = (int32_t)days;
         renewal_verdict(out, at);
     }
+}
+
+void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
+                        bool server, const char *host, uint64_t at_us,
+                        struct cert_result *out)
+{
+    analyze_chain(st, chain, server, host, at_us, NULL, out, NULL);
 }
 
 /* A client that rejects a certificate as expired although it is valid at
@@ -1060,12 +1403,13 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
         }
         return;
     }
+    const struct chain_entry *server_entry = NULL;
     if (h->server_certs.seen)
-        x509_analyze_chain(st, &h->server_certs, true, host, at,
-                           &h->server_cert);
+        analyze_chain(st, &h->server_certs, true, host, at, NULL,
+                      &h->server_cert, &server_entry);
     if (h->client_certs.seen && h->client_certs.n_certs > 0)
-        x509_analyze_chain(st, &h->client_certs, false, NULL, at,
-                           &h->client_cert);
+        analyze_chain(st, &h->client_certs, false, NULL, at, server_entry,
+                      &h->client_cert, NULL);
     else if (h->sh.version == TLS_V_1_3 && h->certificate_request &&
              !h->client_certs.seen) {
         h->client_cert.analyzed = true; /* its records were not opened */

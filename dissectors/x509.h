@@ -1,7 +1,9 @@
 /* x509.h — the certificate stage: parses the certificate chains a handshake
  * carried (OpenSSL libcrypto) and decides the certificate verdicts at the
  * capture time, against a configured trust store. Each distinct chain is
- * parsed and verified once per run (bounded cache). */
+ * parsed and verified once per day of capture time (a cache bounded in
+ * entries and bytes); the name check runs per handshake against the leaf
+ * names that cache keeps. */
 #ifndef TLSMON_X509_H
 #define TLSMON_X509_H
 
@@ -12,12 +14,17 @@
 #include "handshake.h"
 
 struct distrust_table;
+struct memcap;
 
 struct x509_config {
     const char *ca_file;    /* replace the system bundle with this file */
     const char *ca_path;    /* ... or this hashed directory (c_rehash) */
     bool emit_pem;          /* keep the chain as PEM for the record */
-    size_t cache_entries;   /* 0: default */
+    size_t cache_entries;   /* chains kept at most; 0: default (16384) */
+    uint64_t cache_bytes;   /* bytes the chain cache may hold, its table,
+                               certificates, names, verdicts and PEM
+                               included; 0: default (64 MiB) */
+    struct memcap *memcap;  /* charged with all of it; NULL: not charged */
     /* Browsers' distrust dates (distrust.h); NULL: none. Not owned; it
      * must outlive the stage. */
     const struct distrust_table *distrust;
@@ -46,8 +53,11 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h);
 /* Cache counters, for tests and stats. */
 struct x509_cache_stats {
     uint64_t lookups, hits, entries;  /* certificate chains */
+    uint64_t evictions;               /* chains pushed out by the bounds */
+    uint64_t bytes;                   /* what the chain cache holds */
     uint64_t ocsp_lookups, ocsp_hits; /* stapled OCSP responses */
-    uint64_t pem_bytes;               /* PEM text the cache keeps */
+    uint64_t pem_bytes;               /* PEM text held (cached or for the
+                                         record being decided) */
 };
 void x509_stage_cache_stats(const struct x509_stage *st,
                             struct x509_cache_stats *out);

@@ -1,10 +1,14 @@
-"""bench_corpus.py — a small run of the benchmark corpus generator
-(bench/gencorpus.py): the same seed makes the same bytes; tlsmon reads every
+"""bench_corpus.py — a small run of the benchmark corpus generators
+(bench/gencorpus.py, and as root bench/make-templates.sh with
+bench/gendiverse.py): the same seed makes the same bytes; tlsmon reads every
 replicated connection as its own flow, without gaps, QUIC conversations
-too; and, with the counting allocator shim (tests/alloc_count.c, plain
-builds only), ten times more bypassed application-data packets (TLS
-records, QUIC 1-RTT datagrams) cost no more allocations."""
+too; the diverse corpus has the kinds it is meant to have, and its
+rewritten names stay valid for the chains that serve them; and, with the
+counting allocator shim (tests/alloc_count.c, plain builds only), ten times
+more bypassed application-data packets (TLS records, QUIC 1-RTT datagrams)
+cost no more allocations."""
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +18,71 @@ from tlsmon_run import run_tlsmon
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GEN = os.path.join(ROOT, "bench", "gencorpus.py")
+DIVERSE = os.path.join(ROOT, "bench", "gendiverse.py")
+TEMPLATES = os.path.join(ROOT, "bench", "make-templates.sh")
+
+
+def diverse(tlsmon, tmp):
+    """A small diverse corpus from real handshakes captured now (8 chains,
+    ~40 connections), replayed 400 times. Returns the number of failures."""
+    tpl = os.path.join(tmp, "templates")
+    p = subprocess.run([TEMPLATES, tpl], env=dict(os.environ, CHAINS="8"),
+                       capture_output=True, text=True, timeout=240)
+    if p.returncode != 0:
+        print(f"FAIL: make-templates.sh: {p.stderr[-2000:]}")
+        return 1
+    failures = 0
+    out = []
+    for name in ("d1.pcap", "d2.pcap"):
+        path = os.path.join(tmp, name)
+        subprocess.run([sys.executable, DIVERSE, "--templates", tpl, "--connections", "400",
+                        "-o", path, "--stats", path + ".json"],
+                       check=True, capture_output=True)
+        out.append(open(path, "rb").read())
+    if out[0] != out[1]:
+        print("FAIL: diverse: same seed and templates, different corpus")
+        failures += 1
+    stats = json.load(open(os.path.join(tmp, "d1.pcap.json")))
+    manifest = json.load(open(os.path.join(tpl, "manifest.json")))
+    domains = {c["id"]: c["domain"] for c in manifest["chains"]}
+    captured = {t["sni"] for t in manifest["templates"]}
+    recs, rc, err = run_tlsmon(tlsmon, os.path.join(tmp, "d1.pcap"),
+                               extra=("--ca-file", os.path.join(tpl, "roots.pem")))
+    flows = {(r["source.ip"], r["source.port"], r["destination.ip"]) for r in recs}
+    gaps = sum(1 for r in recs if r.get("tlsmon.gaps"))
+    if rc != 0 or len(recs) != 400 or len(flows) != 400 or gaps:
+        print(f"FAIL: diverse corpus: rc {rc}, {len(recs)} records, {len(flows)} flows, "
+              f"{gaps} with gaps")
+        failures += 1
+    seen = {}
+    for r in recs:
+        k = (r.get("tls.version"), r.get("tls.resumed"), r.get("tlsmon.outcome"))
+        seen[k] = seen.get(k, 0) + 1
+    for want in (("1.3", False, "established"), ("1.3", True, "established"),
+                 ("1.2", False, "established"), ("1.2", True, "established")):
+        if not seen.get(want):
+            print(f"FAIL: diverse corpus has no {want} handshake: {seen}")
+            failures += 1
+    failed = sum(v for (_, _, o), v in seen.items() if o != "established")
+    if not 0 < failed < 60:
+        print(f"FAIL: diverse corpus: {failed} of 400 failed, {stats['kinds']}")
+        failures += 1
+    # Names rewritten under a wildcard chain: still the chain's, and the
+    # certificate tlsmon checks them against (in the clear in TLS 1.2) agrees.
+    rewritten = [r for r in recs if r.get("tls.client.server_name") not in captured]
+    bad = [r["tls.client.server_name"] for r in rewritten
+           if not any(r["tls.client.server_name"].endswith("." + d) for d in domains.values())]
+    checked = [r for r in rewritten if r.get("tlsmon.certificate.visible")]
+    wrong = [r["tls.client.server_name"] for r in checked
+             if r.get("tlsmon.certificate.hostname_mismatch") or
+             r.get("tlsmon.certificate.untrusted")]
+    if not rewritten or bad or not checked or wrong:
+        print(f"FAIL: diverse names: {len(rewritten)} rewritten, outside their chain {bad[:3]}, "
+              f"{len(checked)} checked against a certificate, refused {wrong[:3]}")
+        failures += 1
+    print(f"diverse: {len(recs)} records, {stats['distinct_snis']} names, "
+          f"{stats['chains_visible']} chains in the clear, kinds {seen}")
+    return failures
 
 
 def gen(out, *args):
@@ -100,7 +169,13 @@ def main():
                 failures += 1
         else:
             print("no --alloc-shim: allocation check skipped")
-    checks = 7 if a.alloc_shim else 5
+        checks = 7 if a.alloc_shim else 5
+        # Capturing the templates needs a network namespace and tcpdump.
+        if os.geteuid() == 0 and not os.environ.get("TLSMON_SKIP_CAPTURE"):
+            failures += diverse(a.tlsmon, tmp)
+            checks += 8
+        else:
+            print("not root: the diverse corpus (bench/make-templates.sh) is not checked")
     print(f"{checks - failures} passed, {failures} failed")
     return 1 if failures else 0
 

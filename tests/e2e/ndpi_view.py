@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """ndpi_view.py — where nDPI's readings of the SNI and the TLS version
 (tlsmon.ndpi.server_name, tlsmon.ndpi.tls_version) differ from tlsmon's own
-(tls.client.server_name, tls.version) on the project's captures, and why.
+on the project's captures, and why; and that nDPI stops at the ClientHello.
 
     ndpi_view.py --tlsmon PATH --captures DIR
 
 tlsmon's dissector is the one the record trusts; nDPI's readings are kept
-beside it. Every difference must fall in one of the explained kinds below,
-else the test fails (a new kind is a finding to explain, in tlsmon or in
-nDPI). The counts per kind are printed."""
+beside it. Once tlsmon has read a ClientHello with a server name, nDPI sees
+no more of the flow (analyzer/pipeline.c): none of the risks nDPI derives
+from the server's messages (SERVER_RISKS) may appear then. nDPI's version
+reading is compared with the ClientHello's (tlsmon.client_hello.version)
+when tlsmon read one, else with tls.version: nDPI takes the version from
+the first hello it reads and replaces it with the ServerHello's, so a record
+whose nameless hello let nDPI read on is a kind of its own. Every difference must fall in one of
+the explained kinds below, else the test fails (a new kind is a finding to
+explain, in tlsmon or in nDPI). The counts per kind are printed."""
 import argparse
 import glob
 import os
@@ -35,6 +41,10 @@ KINDS = {
                            "(tlsmon.hrr says TLS 1.3 was chosen)",
     "sni-tail-kept": "an SNI longer than 79 bytes: nDPI keeps its last 79 "
                      "bytes (host_server_name[80])",
+    "nameless-hello-read-on": "a ClientHello without a server name: nDPI "
+                              "reads on (it names the application from the "
+                              "certificate then) and reports the "
+                              "ServerHello's version",
     "after-starttls": "nDPI 4.2 classifies the plaintext protocol and does "
                       "not read the TLS handshake after a STARTTLS upgrade",
     "smtp-ehlo-name": "nDPI stores the SMTP EHLO name as the server name of "
@@ -52,6 +62,16 @@ KINDS = {
 }
 
 VERSION_ORDER = ["ssl2", "ssl3", "1.0", "1.1", "1.2", "1.3"]
+
+# nDPI 4.2's risks from the ServerHello and the certificate (ndpi_risk2str
+# names): nDPI never sees those messages of a flow whose ClientHello tlsmon
+# read. tlsmon's own fields say the same things (README, "nDPI's view").
+SERVER_RISKS = {
+    "Weak TLS Cipher", "TLS Certificate Validity Too Long",
+    "TLS Expired Certificate", "TLS Certificate About To Expire",
+    "TLS Certificate Mismatch", "Self-signed Certificate",
+    "Malicious SSL Cert/SHA1 Fingerprint",
+}
 
 
 def sni_kind(sni, nsni):
@@ -84,8 +104,22 @@ def version_kind(r, ver, nver):
 def kinds_of(r):
     """Every kind of difference on record r (empty when nDPI agrees)."""
     sni, nsni = r.get("tls.client.server_name"), r.get("tlsmon.ndpi.server_name")
-    ver, nver = r.get("tls.version"), r.get("tlsmon.ndpi.tls_version")
+    hello_ver = r.get("tlsmon.client_hello.version")
+    nver = r.get("tlsmon.ndpi.tls_version")
+    # Over TCP nDPI stops at a hello with a name: its version is the
+    # hello's. A nameless hello lets it read on to the ServerHello, and so
+    # does QUIC and DTLS over UDP (analyzer/pipeline.c stops it in the TCP
+    # path only).
+    stops = r.get("network.transport") == "tcp" and hello_ver is not None \
+        and bool(sni)
+    if stops and SERVER_RISKS & set(r.get("tlsmon.ndpi.risks") or []):
+        return ["unexplained"]  # nDPI read past the ClientHello
+    read_on = not stops
+    ver = r.get("tls.version") if read_on else hello_ver
     if sni == nsni and ver == nver:
+        if hello_ver is not None and not sni and hello_ver != nver and \
+                r.get("network.transport") == "tcp":
+            return ["nameless-hello-read-on"]
         return []
     if r.get("tlsmon.starttls"):
         if r.get("tlsmon.outcome") == "refused" and sni is None and \
@@ -131,9 +165,11 @@ def main():
                 failed += 1
                 print(f"FAIL {os.path.basename(pcap)}: tlsmon "
                       f"{r.get('tls.client.server_name')!r}/"
-                      f"{r.get('tls.version')!r}, nDPI "
+                      f"{r.get('tls.version')!r} (hello "
+                      f"{r.get('tlsmon.client_hello.version')!r}), nDPI "
                       f"{r.get('tlsmon.ndpi.server_name')!r}/"
-                      f"{r.get('tlsmon.ndpi.tls_version')!r}")
+                      f"{r.get('tlsmon.ndpi.tls_version')!r}, risks "
+                      f"{r.get('tlsmon.ndpi.risks')!r}")
     for k, n in sorted(counts.items()):
         print(f"{n:5d}  {k}: {KINDS.get(k, 'nDPI and tlsmon agree')}"
               if k != "unexplained" else f"{n:5d}  unexplained")

@@ -184,6 +184,19 @@ static void analyze(X509 *leaf, X509 *more, X509 *anchor, int64_t at,
     if (more)
         chain_add(&c, more);
     x509_analyze_chain(st, &c, true, NULL, (uint64_t)at * US, &r);
+    /* The same chain again with a name: a cache hit (#19) must give every
+     * fact but the name check as the analysis did (SCTs, distrust,
+     * lifetime, post-quantum names are all kept per chain and day). */
+    struct cert_result again;
+    x509_analyze_chain(st, &c, true, "policy-other.test", (uint64_t)at * US,
+                       &again);
+    struct x509_cache_stats stats;
+    x509_stage_cache_stats(st, &stats);
+    assert_int_equal(stats.hits, 1);
+    assert_true(again.hostname_checked == r.leaf_parsed);
+    again.hostname_checked = r.hostname_checked;
+    again.hostname_mismatch = r.hostname_mismatch;
+    assert_memory_equal(&again, &r, sizeof(r));
     x509_stage_free(st);
     free(c.der);
     if (anchor)
@@ -440,6 +453,19 @@ static void test_pq_signatures(void **state)
     assert_false(r.untrusted);
     assert_int_equal(r.verify_code, 0);
     assert_false(r.hostname_mismatch);
+    /* Another name for the same chain the same day: from the cache, the
+     * post-quantum facts kept, the name checked anew. */
+    x509_analyze_chain(st, &c, true, "other.test",
+                       (uint64_t)(T_2026_03_15 + DAY) * US, &r);
+    struct x509_cache_stats stats;
+    x509_stage_cache_stats(st, &stats);
+    assert_int_equal(stats.hits, 1);
+    assert_string_equal(r.sig_alg, "ML-DSA-65");
+    assert_string_equal(r.key_alg, "ML-DSA-65");
+    assert_true(r.signature_unverifiable);
+    assert_string_equal(r.unverifiable_alg, "ML-DSA-65");
+    assert_false(r.untrusted);
+    assert_true(r.hostname_mismatch);
     free(c.der);
     x509_stage_free(st);
 

@@ -12,10 +12,13 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "common/memcap.h"
 #include "dissectors/x509.h"
 #include "dissectors/x509_ext.h"
 
@@ -372,15 +375,286 @@ static void test_cache_and_pem(void **state)
     assert_memory_equal(second, "-----BEGIN CERTIFICATE-----\n", 28);
     assert_non_null(strstr(r.pem, "-----END CERTIFICATE-----\n"));
     assert_string_equal(second + strlen(second) + 1, "");
-    /* Another SNI or another day is another entry. */
+    /* Another SNI is the same entry, its name checked again; another day
+     * is another entry. */
     x509_analyze_chain(st, &c, true, "other.test", T_2027 * US, &r);
     assert_true(r.hostname_mismatch);
     x509_analyze_chain(st, &c, true, "server.test", (T_2027 + 86400) * US, &r);
+    assert_false(r.hostname_mismatch);
     x509_stage_cache_stats(st, &s);
-    assert_int_equal(s.hits, 1);
-    assert_int_equal(s.entries, 3);
+    assert_int_equal(s.hits, 2);
+    assert_int_equal(s.entries, 2);
     free(c.der);
     x509_stage_free(st);
+}
+
+/* A self-signed EC certificate made here: `cn` as subject CN (NULL: none),
+ * `san` as subjectAltName in openssl's config syntax (NULL: none), as DER
+ * appended to `c`. */
+static void add_made_cert(struct cert_chain *c, const char *cn,
+                          const char *san)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    assert_non_null(key);
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 19);
+    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)(T_2027 - 86400));
+    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(T_2027 + 86400 * 90));
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                               (const unsigned char *)"tlsmon test", -1, -1,
+                               0);
+    if (cn)
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                   (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509_set_pubkey(x, key);
+    if (san) {
+        X509_EXTENSION *ext =
+            X509V3_EXT_nconf_nid(NULL, NULL, NID_subject_alt_name, san);
+        assert_non_null(ext);
+        X509_add_ext(x, ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    unsigned char *der = NULL;
+    int len = i2d_X509(x, &der);
+    assert_true(len > 0);
+    add_raw(c, der, (uint32_t)len);
+    OPENSSL_free(der);
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
+struct name_case {
+    const char *host;
+    bool checked, mismatch;
+};
+
+/* Every host against one chain: the first lookup analyzes it, all the
+ * others are cache hits whose name check reads the names the entry kept. */
+static void check_names(struct cert_chain *c, const struct name_case *cases,
+                        size_t n)
+{
+    struct x509_stage *st = stage("root-ca.pem", false);
+    for (size_t i = 0; i < n; i++) {
+        x509_analyze_chain(st, c, true, cases[i].host, T_2027 * US, &r);
+        assert_int_equal(r.hostname_checked, cases[i].checked);
+        if (r.hostname_mismatch != cases[i].mismatch)
+            fail_msg("%s: mismatch %d, want %d",
+                     cases[i].host ? cases[i].host : "(none)",
+                     r.hostname_mismatch, cases[i].mismatch);
+    }
+    struct x509_cache_stats s;
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.lookups, n);
+    assert_int_equal(s.hits, n - 1);
+    assert_int_equal(s.entries, 1);
+    x509_stage_free(st);
+    free(c->der);
+}
+
+static void test_name_check_wildcard(void **state)
+{
+    (void)state;
+    struct cert_chain c = {0};
+    add_pem(&c, "server-wildcard-chain.pem");
+    const struct name_case cases[] = {
+        {"a.wild.test", true, false},
+        {"B.Wild.Test.", true, false},  /* case, one trailing dot */
+        {"wild.test", true, true},      /* the wildcard needs a label */
+        {"x.y.wild.test", true, true},  /* one label, never two */
+        {"a.wild.test.evil", true, true},
+        {"127.0.0.1", true, true},      /* an IP never matches a DNS name */
+        {NULL, false, false},
+        {"zz.wild.test", true, false},
+    };
+    check_names(&c, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_name_check_ip(void **state)
+{
+    (void)state;
+    struct cert_chain c = {0};
+    add_pem(&c, "server-ip-chain.pem");
+    const struct name_case cases[] = {
+        {"127.0.0.1", true, false},
+        {"::1", true, false},
+        {"[::1]", true, false},
+        {"0:0:0:0:0:0:0:1", true, false},
+        {"127.0.0.2", true, true},
+        {"::2", true, true},
+        /* The CN spells the address, but only iPAddress SANs count. */
+        {"localhost", true, true},
+    };
+    check_names(&c, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_name_check_cn(void **state)
+{
+    (void)state;
+    /* No SAN: the CN stands in, wildcard rules and all. */
+    struct cert_chain only_cn = {0};
+    add_made_cert(&only_cn, "*.cn-only.test", NULL);
+    const struct name_case cn_cases[] = {
+        {"a.cn-only.test", true, false},
+        {"cn-only.test", true, true},
+        {"b.cn-only.test", true, false},
+        {"other.test", true, true},
+    };
+    check_names(&only_cn, cn_cases, sizeof(cn_cases) / sizeof(cn_cases[0]));
+
+    /* A DNS SAN present: the CN is never used. */
+    struct cert_chain with_san = {0};
+    add_made_cert(&with_san, "cn.test", "DNS:san.test");
+    const struct name_case san_cases[] = {
+        {"san.test", true, false},
+        {"cn.test", true, true},
+    };
+    check_names(&with_san, san_cases,
+                sizeof(san_cases) / sizeof(san_cases[0]));
+
+    /* Only an IP SAN: no DNS SAN, so a DNS name falls back to the CN. */
+    struct cert_chain ip_san = {0};
+    add_made_cert(&ip_san, "ip-cn.test", "IP:192.0.2.7");
+    const struct name_case ip_cases[] = {
+        {"ip-cn.test", true, false},
+        {"192.0.2.7", true, false},
+        {"192.0.2.8", true, true},
+    };
+    check_names(&ip_san, ip_cases, sizeof(ip_cases) / sizeof(ip_cases[0]));
+
+    /* No CN and no SAN: nothing matches. */
+    struct cert_chain nameless = {0};
+    add_made_cert(&nameless, NULL, NULL);
+    const struct name_case none[] = {{"server.test", true, true},
+                                     {"a.test", true, true}};
+    check_names(&nameless, none, sizeof(none) / sizeof(none[0]));
+}
+
+/* The leaf of server-future-chain.pem ends at 2028-12-21T23:58:48Z: valid
+ * up to that second included, expired from the next, and the path verdict
+ * follows it within the day the entry is cached for. */
+#define FUTURE_NOT_AFTER 1861055928ULL
+
+static void test_expiry_day_boundary(void **state)
+{
+    (void)state;
+    struct x509_stage *st = stage("root-ca.pem", false);
+    struct cert_chain c = {0};
+    add_pem(&c, "server-future-chain.pem");
+    struct x509_cache_stats s;
+
+    x509_analyze_chain(st, &c, true, "server.test",
+                       (FUTURE_NOT_AFTER - 3600) * US, &r);
+    assert_false(r.expired);
+    assert_int_equal(r.verify_code, 0);
+    assert_int_equal(r.days_to_expiry, 0);
+    x509_analyze_chain(st, &c, true, "server.test", FUTURE_NOT_AFTER * US,
+                       &r);
+    assert_false(r.expired);
+    assert_int_equal(r.verify_code, 0);
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.hits, 1);
+
+    /* One second later, the same day: expired, and OpenSSL says so too
+     * (the entry's verdict held only until then). */
+    x509_analyze_chain(st, &c, true, "server.test",
+                       (FUTURE_NOT_AFTER + 1) * US, &r);
+    assert_true(r.expired);
+    assert_int_equal(r.days_to_expiry, -1);
+    assert_int_equal(r.verify_code, X509_V_ERR_CERT_HAS_EXPIRED);
+    assert_false(r.untrusted);
+    assert_false(r.hostname_mismatch);
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.hits, 1);
+    assert_int_equal(s.entries, 1);
+    x509_analyze_chain(st, &c, true, "www.server.test",
+                       (FUTURE_NOT_AFTER + 60) * US, &r);
+    assert_true(r.expired);
+    assert_true(r.hostname_mismatch);
+    assert_int_equal(r.verify_code, X509_V_ERR_CERT_HAS_EXPIRED);
+
+    /* The next day is another entry, with the same verdicts. */
+    x509_analyze_chain(st, &c, true, "server.test",
+                       (FUTURE_NOT_AFTER + 120) * US, &r);
+    assert_true(r.expired);
+    assert_int_equal(r.verify_code, X509_V_ERR_CERT_HAS_EXPIRED);
+    assert_false(r.hostname_mismatch);
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.lookups, 5);
+    assert_int_equal(s.hits, 2);
+    assert_int_equal(s.entries, 2);
+    free(c.der);
+    x509_stage_free(st);
+}
+
+/* A stage with --emit-certificates whose cache holds `cache_bytes` and
+ * charges `budget`. */
+static struct x509_stage *charged_stage(uint64_t cache_bytes,
+                                        struct memcap *budget)
+{
+    struct x509_config cfg = {0};
+    char file[600];
+    snprintf(file, sizeof(file), "%s", cert_path("root-ca.pem"));
+    cfg.ca_file = file;
+    cfg.emit_pem = true;
+    cfg.cache_bytes = cache_bytes;
+    cfg.memcap = budget;
+    struct x509_stage *st = x509_stage_new(&cfg);
+    assert_non_null(st);
+    return st;
+}
+
+/* The cache stays within its bytes: entries are evicted oldest first, and
+ * a chain bigger than all of them is analyzed for its record alone. */
+static void test_cache_bytes(void **state)
+{
+    (void)state;
+    struct memcap budget = {0};
+    struct x509_stage *st = charged_stage(40000, &budget);
+    const char *chains[] = {"server-rsa-chain.pem", "server-ecdsa-chain.pem",
+                            "other-name-chain.pem", "server-wildcard-chain.pem",
+                            "server-ip-chain.pem"};
+    struct x509_cache_stats s;
+    for (size_t round = 0; round < 2; round++)
+        for (size_t i = 0; i < 5; i++) {
+            struct cert_chain c = {0};
+            add_pem(&c, chains[i]);
+            x509_analyze_chain(st, &c, true, "server.test", T_2027 * US, &r);
+            assert_true(r.chain_checked);
+            assert_non_null(r.pem);
+            x509_stage_cache_stats(st, &s);
+            assert_true(s.bytes <= 40000u);
+            /* Every chain fits: nothing held beside the cache. */
+            assert_int_equal(budget.used, s.bytes);
+            free(c.der);
+        }
+    assert_true(s.evictions > 0);
+    assert_true(s.entries >= 1 && s.entries < 5);
+    x509_stage_free(st);
+    assert_int_equal(budget.used, 0);
+
+    /* Room for the table alone: every chain goes through uncached. */
+    st = charged_stage(4096, &budget);
+    struct cert_chain c = {0};
+    add_pem(&c, "server-wildcard-chain.pem");
+    for (size_t i = 0; i < 2; i++) {
+        x509_analyze_chain(st, &c, true, "a.wild.test", T_2027 * US, &r);
+        assert_false(r.hostname_mismatch);
+        assert_false(r.untrusted);
+        assert_non_null(r.pem);
+    }
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.hits, 0);
+    assert_int_equal(s.entries, 0);
+    assert_true(s.bytes <= 4096u);
+    assert_true(budget.used > s.bytes); /* the record's chain */
+    free(c.der);
+    x509_stage_free(st);
+    assert_int_equal(budget.used, 0);
 }
 
 static void test_cache_bounded(void **state)
@@ -412,7 +686,8 @@ static void test_cache_bounded(void **state)
 static void test_pem_cache_bounded(void **state)
 {
     (void)state;
-    struct x509_stage *st = stage("root-ca.pem", true);
+    struct memcap budget = {0};
+    struct x509_stage *st = charged_stage(4u << 20, &budget);
     enum { DER = 100000, CHAINS = 100 };
     struct cert_chain c = {0};
     c.der = malloc(DER);
@@ -432,12 +707,17 @@ static void test_pem_cache_bounded(void **state)
         assert_non_null(r.pem);
         assert_memory_equal(r.pem, "-----BEGIN CERTIFICATE-----\n", 28);
         x509_stage_cache_stats(st, &s);
-        assert_true(s.pem_bytes <= 4u << 20);
+        assert_true(s.bytes <= 4u << 20);
+        /* The cache and the record's own (loose) chains, all charged. */
+        assert_true(budget.used >= s.bytes && budget.used <= s.bytes +
+                    2 * (sizeof(struct cert_result) + DER + 140000 + 4096));
     }
-    /* About 137 KB of PEM each: about 30 fit, the others were loose. */
-    assert_true(s.pem_bytes > (3u << 20));
+    /* About 137 KB of PEM and 100 KB of DER each: about 17 fit. */
+    assert_true(s.pem_bytes > (2u << 20));
+    assert_true(s.evictions > 50);
     free(c.der);
     x509_stage_free(st);
+    assert_int_equal(budget.used, 0);
 }
 
 static void test_handshake(void **state)
@@ -628,6 +908,11 @@ int main(void)
         cmocka_unit_test(test_cache_and_pem),
         cmocka_unit_test(test_cache_bounded),
         cmocka_unit_test(test_pem_cache_bounded),
+        cmocka_unit_test(test_name_check_wildcard),
+        cmocka_unit_test(test_name_check_ip),
+        cmocka_unit_test(test_name_check_cn),
+        cmocka_unit_test(test_expiry_day_boundary),
+        cmocka_unit_test(test_cache_bytes),
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_ocsp_cache),
         cmocka_unit_test(test_bad_ca_file),
