@@ -397,21 +397,6 @@ static uint64_t failures_then_handshakes(uint64_t failed, uint64_t hs)
     return f << 32 | n;
 }
 
-static size_t top_server_table(const struct summary *s, struct ranked *top)
-{
-    size_t k = 0;
-    for (size_t i = 0; s->servers && i < SUMMARY_SERVER_SLOTS; i++) {
-        const struct summary_server *e = &s->servers[i];
-        if (e->used)
-            top_insert(top, &k,
-                       (struct ranked){failures_then_handshakes(
-                                           e->count, e->handshakes),
-                                       e->first_us, i},
-                       server_ranks_above, s);
-    }
-    return k;
-}
-
 /* Fingerprints tied on counts and first time go by JA4, then JA3. */
 static bool client_ranks_above(const struct ranked *a, const struct ranked *b,
                                const void *ctx)
@@ -425,21 +410,6 @@ static bool client_ranks_above(const struct ranked *a, const struct ranked *b,
     if (c == 0)
         c = strcmp(ca->ja3, cb->ja3);
     return c < 0;
-}
-
-static size_t top_clients(const struct summary *s, struct ranked *top)
-{
-    size_t k = 0;
-    for (size_t i = 0; s->clients && i < SUMMARY_CLIENT_SLOTS; i++) {
-        const struct summary_client *e = &s->clients[i];
-        if (e->used)
-            top_insert(top, &k,
-                       (struct ranked){failures_then_handshakes(
-                                           e->failed, e->handshakes),
-                                       e->first_us, i},
-                       client_ranks_above, s);
-    }
-    return k;
 }
 
 static void alert_of_index(size_t index, int *side, bool *encrypted,
@@ -488,30 +458,6 @@ static void heading(FILE *fp, bool color, const char *title)
             color ? ANSI_RESET : "");
 }
 
-/* Handshakes and failures over every server (fingerprint) of the table,
- * for the "N more" lines. */
-static void server_totals(const struct summary *s, uint64_t *hs,
-                          uint64_t *failed)
-{
-    *hs = *failed = 0;
-    for (size_t i = 0; s->servers && i < SUMMARY_SERVER_SLOTS; i++)
-        if (s->servers[i].used) {
-            *hs += s->servers[i].handshakes;
-            *failed += s->servers[i].count;
-        }
-}
-
-static void client_totals(const struct summary *s, uint64_t *hs,
-                          uint64_t *failed)
-{
-    *hs = *failed = 0;
-    for (size_t i = 0; s->clients && i < SUMMARY_CLIENT_SLOTS; i++)
-        if (s->clients[i].used) {
-            *hs += s->clients[i].handshakes;
-            *failed += s->clients[i].failed;
-        }
-}
-
 /* "untrusted_cert 3 (fix: server), cert_expired 1 (fix: server)" */
 static void print_causes(FILE *fp, const struct summary_causes *in)
 {
@@ -532,111 +478,246 @@ static void print_causes(FILE *fp, const struct summary_causes *in)
         fprintf(fp, ", %" PRIu64 " other", c->other);
 }
 
-static void print_server_table(FILE *fp, const struct summary *s, bool color)
+/* ---- the server and client-fingerprint tables --------------------------- */
+
+/* The server table and the client-fingerprint table are ranked, printed
+ * and written alike: most failures first, the top SUMMARY_TOP one per row,
+ * the rest summed on a "N more" line. A table says where they differ. */
+struct entry_counts {
+    uint64_t handshakes, failed, first_us;
+};
+
+struct entry_sizes {
+    size_t used;                   /* entries in the table */
+    uint64_t untracked_handshakes; /* handshakes past the table */
+    uint64_t untracked_failed;     /* their failures, if counted */
+};
+
+struct entry_table {
+    const char *title, *column; /* text heading; column after the counts */
+    const char *noun, *json_key; /* "N more <noun>"; "<json_key>_more" */
+    size_t n_slots;
+    int max_entries;
+    bool untracked_failures_counted;
+    ranks_above_fn *above;
+    bool (*counts)(const struct summary *s, size_t slot,
+                   struct entry_counts *out); /* false: slot unused */
+    struct entry_sizes (*sizes)(const struct summary *s);
+    /* The text after the counts, through its last line; the members of
+     * the row's JSON object. */
+    void (*print_row)(FILE *fp, const struct summary *s, size_t slot);
+    void (*write_row)(struct json_writer *w, const struct summary *s,
+                      size_t slot);
+};
+
+static size_t top_entries(const struct summary *s, const struct entry_table *t,
+                          struct ranked *top)
 {
-    struct ranked top[SUMMARY_TOP];
-    char buf[128], sni[HS_SNI_LEN * 4];
-    size_t k = top_server_table(s, top);
-    if (k == 0)
-        return;
-    heading(fp, color, "servers (most failures first)");
-    fputs("  handshakes  failed  server\n", fp);
-    uint64_t hs_shown = 0, failed_shown = 0;
-    for (size_t i = 0; i < k; i++) {
-        const struct summary_server *e = &s->servers[top[i].index];
-        hs_shown += e->handshakes;
-        failed_shown += e->count;
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %s", e->handshakes,
-                e->count, server_string(&e->ep, buf, sizeof(buf)));
-        if (e->sni[0])
-            fprintf(fp, " [%s]", fields_printable(e->sni, sni, sizeof(sni)));
-        fputc('\n', fp);
-        if (e->causes.n || e->causes.other) {
-            fputs("                      causes: ", fp);
-            print_causes(fp, &e->causes);
-            fputc('\n', fp);
-        }
-        if (e->n_versions || e->has_expiry) {
-            fputs(e->n_versions ? "                      established with"
-                                : "                      never established",
-                  fp);
-            for (size_t v = 0; v < e->n_versions; v++)
-                fprintf(fp, "%s%s", v ? ", " : " ",
-                        fields_version_string(e->versions[v], buf,
-                                              sizeof(buf)));
-            for (size_t c = 0; c < e->n_suites; c++)
-                fprintf(fp, "%s%s", c ? ", " : ": ",
-                        fields_cipher_string(e->suites[c], buf, sizeof(buf)));
-            if (e->suites_more)
-                fputs(", ...", fp);
-            if (e->not_yet_valid)
-                fputs("; a certificate not valid yet", fp);
-            if (e->has_expiry && e->days_to_expiry >= 0)
-                fprintf(fp, "; certificate expires in %" PRId32 " days",
-                        e->days_to_expiry);
-            else if (e->has_expiry)
-                fprintf(fp, "; certificate expired %" PRId32 " days ago",
-                        -e->days_to_expiry);
-            fputc('\n', fp);
-        }
-        posture_counts_print_line(fp, &e->posture, "                      ");
-    }
-    uint64_t hs_all, failed_all;
-    server_totals(s, &hs_all, &failed_all);
-    if (s->n_servers > k)
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more servers\n",
-                hs_all - hs_shown, failed_all - failed_shown,
-                s->n_servers - k);
-    if (s->servers_untracked_handshakes)
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  servers past the table "
-                "(%d kept)\n", s->servers_untracked_handshakes,
-                s->servers_untracked, SUMMARY_MAX_SERVERS);
+    size_t k = 0;
+    struct entry_counts c;
+    for (size_t i = 0; i < t->n_slots; i++)
+        if (t->counts(s, i, &c))
+            top_insert(top, &k,
+                       (struct ranked){failures_then_handshakes(
+                                           c.failed, c.handshakes),
+                                       c.first_us, i},
+                       t->above, s);
+    return k;
 }
 
-static void print_client_table(FILE *fp, const struct summary *s, bool color)
+/* Handshakes and failures of the entries past the top `k`. */
+static struct entry_counts entries_not_shown(const struct summary *s,
+                                             const struct entry_table *t,
+                                             const struct ranked *top,
+                                             size_t k)
+{
+    struct entry_counts rest = {0}, c;
+    for (size_t i = 0; i < t->n_slots; i++)
+        if (t->counts(s, i, &c)) {
+            rest.handshakes += c.handshakes;
+            rest.failed += c.failed;
+        }
+    for (size_t i = 0; i < k; i++)
+        if (t->counts(s, top[i].index, &c)) {
+            rest.handshakes -= c.handshakes;
+            rest.failed -= c.failed;
+        }
+    return rest;
+}
+
+static void print_entry_table(FILE *fp, const struct summary *s,
+                              const struct entry_table *t, bool color)
 {
     struct ranked top[SUMMARY_TOP];
-    char buf[64], sni[256];
-    size_t k = top_clients(s, top);
+    struct entry_counts c;
+    size_t k = top_entries(s, t, top);
     if (k == 0)
         return;
-    heading(fp, color, "client fingerprints (most failures first)");
-    fputs("  handshakes  failed  JA4 (JA3)\n", fp);
-    uint64_t hs_shown = 0, failed_shown = 0;
+    heading(fp, color, t->title);
+    fprintf(fp, "  handshakes  failed  %s\n", t->column);
     for (size_t i = 0; i < k; i++) {
-        const struct summary_client *e = &s->clients[top[i].index];
-        hs_shown += e->handshakes;
-        failed_shown += e->failed;
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %s", e->handshakes,
-                e->failed, e->ja4[0] ? e->ja4 : "-");
-        if (e->ja3[0])
-            fprintf(fp, " (%s)", e->ja3);
-        fputc('\n', fp);
-        fprintf(fp, "                      offers up to %s",
-                e->highest_version
-                    ? fields_version_string(e->highest_version, buf,
-                                            sizeof(buf))
-                    : "?");
-        if (e->sni[0])
-            fprintf(fp, ", first asked for %s",
-                    fields_printable(e->sni, sni, sizeof(sni)));
-        fputc('\n', fp);
-        if (e->causes.n || e->causes.other) {
-            fputs("                      causes: ", fp);
-            print_causes(fp, &e->causes);
-            fputc('\n', fp);
-        }
+        t->counts(s, top[i].index, &c);
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  ", c.handshakes,
+                c.failed);
+        t->print_row(fp, s, top[i].index);
     }
-    uint64_t hs_all, failed_all;
-    client_totals(s, &hs_all, &failed_all);
-    if (s->n_clients > k)
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more fingerprints\n",
-                hs_all - hs_shown, failed_all - failed_shown,
-                s->n_clients - k);
-    if (s->clients_untracked)
-        fprintf(fp, "  %10" PRIu64 "          fingerprints past the table "
-                "(%d kept)\n", s->clients_untracked, SUMMARY_MAX_CLIENTS);
+    struct entry_counts rest = entries_not_shown(s, t, top, k);
+    struct entry_sizes n = t->sizes(s);
+    if (n.used > k)
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more %s\n",
+                rest.handshakes, rest.failed, n.used - k, t->noun);
+    if (n.untracked_handshakes) {
+        fprintf(fp, "  %10" PRIu64, n.untracked_handshakes);
+        if (t->untracked_failures_counted)
+            fprintf(fp, "  %6" PRIu64 "  ", n.untracked_failed);
+        else
+            fputs("          ", fp);
+        fprintf(fp, "%s past the table (%d kept)\n", t->noun,
+                t->max_entries);
+    }
 }
+
+static void write_entry_table(struct json_writer *w, const struct summary *s,
+                              const struct entry_table *t)
+{
+    struct ranked top[SUMMARY_TOP];
+    char key[64];
+    size_t k = top_entries(s, t, top);
+    json_key(w, t->json_key);
+    json_begin_array(w);
+    for (size_t i = 0; i < k; i++) {
+        json_begin_object(w);
+        t->write_row(w, s, top[i].index);
+        json_end_object(w);
+    }
+    json_end_array(w);
+    struct entry_counts rest = entries_not_shown(s, t, top, k);
+    struct entry_sizes n = t->sizes(s);
+    snprintf(key, sizeof(key), "%s_more", t->json_key);
+    json_key(w, key);
+    json_begin_object(w);
+    json_member_uint(w, t->noun, n.used - k);
+    json_member_uint(w, "handshakes", rest.handshakes);
+    json_member_uint(w, "failed", rest.failed);
+    json_member_uint(w, "untracked_handshakes", n.untracked_handshakes);
+    json_end_object(w);
+}
+
+static void print_causes_line(FILE *fp, const struct summary_causes *c)
+{
+    if (!c->n && !c->other)
+        return;
+    fputs("                      causes: ", fp);
+    print_causes(fp, c);
+    fputc('\n', fp);
+}
+
+/* -- servers -- */
+
+static bool server_counts(const struct summary *s, size_t slot,
+                          struct entry_counts *out)
+{
+    if (!s->servers || !s->servers[slot].used)
+        return false;
+    const struct summary_server *e = &s->servers[slot];
+    *out = (struct entry_counts){e->handshakes, e->count, e->first_us};
+    return true;
+}
+
+static struct entry_sizes server_sizes(const struct summary *s)
+{
+    return (struct entry_sizes){s->n_servers, s->servers_untracked_handshakes,
+                                s->servers_untracked};
+}
+
+static void print_server_row(FILE *fp, const struct summary *s, size_t slot)
+{
+    const struct summary_server *e = &s->servers[slot];
+    char buf[128], sni[HS_SNI_LEN * 4];
+    fputs(server_string(&e->ep, buf, sizeof(buf)), fp);
+    if (e->sni[0])
+        fprintf(fp, " [%s]", fields_printable(e->sni, sni, sizeof(sni)));
+    fputc('\n', fp);
+    print_causes_line(fp, &e->causes);
+    if (e->n_versions || e->has_expiry) {
+        fputs(e->n_versions ? "                      established with"
+                            : "                      never established",
+              fp);
+        for (size_t v = 0; v < e->n_versions; v++)
+            fprintf(fp, "%s%s", v ? ", " : " ",
+                    fields_version_string(e->versions[v], buf,
+                                          sizeof(buf)));
+        for (size_t c = 0; c < e->n_suites; c++)
+            fprintf(fp, "%s%s", c ? ", " : ": ",
+                    fields_cipher_string(e->suites[c], buf, sizeof(buf)));
+        if (e->suites_more)
+            fputs(", ...", fp);
+        if (e->not_yet_valid)
+            fputs("; a certificate not valid yet", fp);
+        if (e->has_expiry && e->days_to_expiry >= 0)
+            fprintf(fp, "; certificate expires in %" PRId32 " days",
+                    e->days_to_expiry);
+        else if (e->has_expiry)
+            fprintf(fp, "; certificate expired %" PRId32 " days ago",
+                    -e->days_to_expiry);
+        fputc('\n', fp);
+    }
+    posture_counts_print_line(fp, &e->posture, "                      ");
+}
+
+static void write_server_row(struct json_writer *w, const struct summary *s,
+                             size_t slot);
+
+static const struct entry_table server_table = {
+    "servers (most failures first)", "server", "servers", "servers",
+    SUMMARY_SERVER_SLOTS, SUMMARY_MAX_SERVERS, true, server_ranks_above,
+    server_counts, server_sizes, print_server_row, write_server_row};
+
+/* -- client fingerprints -- */
+
+static bool client_counts(const struct summary *s, size_t slot,
+                          struct entry_counts *out)
+{
+    if (!s->clients || !s->clients[slot].used)
+        return false;
+    const struct summary_client *e = &s->clients[slot];
+    *out = (struct entry_counts){e->handshakes, e->failed, e->first_us};
+    return true;
+}
+
+/* Fingerprints past the table are counted by handshake only. */
+static struct entry_sizes client_sizes(const struct summary *s)
+{
+    return (struct entry_sizes){s->n_clients, s->clients_untracked, 0};
+}
+
+static void print_client_row(FILE *fp, const struct summary *s, size_t slot)
+{
+    const struct summary_client *e = &s->clients[slot];
+    char buf[64], sni[256];
+    fputs(e->ja4[0] ? e->ja4 : "-", fp);
+    if (e->ja3[0])
+        fprintf(fp, " (%s)", e->ja3);
+    fputc('\n', fp);
+    fprintf(fp, "                      offers up to %s",
+            e->highest_version
+                ? fields_version_string(e->highest_version, buf, sizeof(buf))
+                : "?");
+    if (e->sni[0])
+        fprintf(fp, ", first asked for %s",
+                fields_printable(e->sni, sni, sizeof(sni)));
+    fputc('\n', fp);
+    print_causes_line(fp, &e->causes);
+}
+
+static void write_client_row(struct json_writer *w, const struct summary *s,
+                             size_t slot);
+
+static const struct entry_table client_table = {
+    "client fingerprints (most failures first)", "JA4 (JA3)", "fingerprints",
+    "client_fingerprints", SUMMARY_CLIENT_SLOTS, SUMMARY_MAX_CLIENTS, false,
+    client_ranks_above, client_counts, client_sizes, print_client_row,
+    write_client_row};
 
 void summary_print_text(FILE *fp, const struct summary *s,
                         const struct run_stats *st, bool color)
@@ -751,8 +832,8 @@ void summary_print_text(FILE *fp, const struct summary *s,
                         e == ENDED_NONE ? "undecided"
                                         : ended_by_name((enum hs_ended_by)e));
     }
-    print_server_table(fp, s, color);
-    print_client_table(fp, s, color);
+    print_entry_table(fp, s, &server_table, color);
+    print_entry_table(fp, s, &client_table, color);
     if (s->changes)
         run_changes_print_text(fp, s->changes, color);
 
@@ -827,103 +908,73 @@ static void write_causes(struct json_writer *w, const struct summary_causes *c)
         json_member_uint(w, "causes_other", c->other);
 }
 
+static void write_server_row(struct json_writer *w, const struct summary *s,
+                             size_t slot)
+{
+    const struct summary_server *e = &s->servers[slot];
+    char buf[128];
+    json_key(w, "ip");
+    json_string(w, fields_ip_string(&e->ep, buf, sizeof(buf)));
+    json_key(w, "port");
+    json_int(w, e->ep.port);
+    if (e->sni[0]) {
+        json_key(w, "server_name");
+        json_string(w, e->sni);
+    }
+    json_member_uint(w, "handshakes", e->handshakes);
+    json_member_uint(w, "failed", e->count);
+    write_causes(w, &e->causes);
+    json_key(w, "versions");
+    json_begin_array(w);
+    for (size_t v = 0; v < e->n_versions; v++)
+        json_string(w, fields_version_string(e->versions[v], buf,
+                                             sizeof(buf)));
+    json_end_array(w);
+    json_key(w, "ciphers");
+    json_begin_array(w);
+    for (size_t c = 0; c < e->n_suites; c++)
+        json_string(w, fields_cipher_string(e->suites[c], buf, sizeof(buf)));
+    json_end_array(w);
+    if (e->has_expiry) {
+        json_key(w, "days_to_expiry");
+        json_int(w, e->days_to_expiry);
+    }
+    posture_counts_write_json(w, &e->posture);
+}
+
+static void write_client_row(struct json_writer *w, const struct summary *s,
+                             size_t slot)
+{
+    const struct summary_client *e = &s->clients[slot];
+    char buf[128];
+    if (e->ja4[0]) {
+        json_key(w, "ja4");
+        json_string(w, e->ja4);
+    }
+    if (e->ja3[0]) {
+        json_key(w, "ja3");
+        json_string(w, e->ja3);
+    }
+    json_member_uint(w, "handshakes", e->handshakes);
+    json_member_uint(w, "failed", e->failed);
+    if (e->highest_version) {
+        json_key(w, "highest_version");
+        json_string(w, fields_version_string(e->highest_version, buf,
+                                             sizeof(buf)));
+    }
+    if (e->sni[0]) {
+        json_key(w, "server_name");
+        json_string(w, e->sni);
+    }
+    write_causes(w, &e->causes);
+}
+
 /* The per-server and per-fingerprint tables, most failures first, and
  * what the filter of the printed records was. */
 static void write_tables(struct json_writer *w, const struct summary *s)
 {
-    struct ranked top[SUMMARY_TOP];
-    char buf[128];
-    size_t k = top_server_table(s, top);
-    uint64_t hs = 0, failed = 0;
-    json_key(w, "servers");
-    json_begin_array(w);
-    for (size_t i = 0; i < k; i++) {
-        const struct summary_server *e = &s->servers[top[i].index];
-        hs += e->handshakes;
-        failed += e->count;
-        json_begin_object(w);
-        json_key(w, "ip");
-        json_string(w, fields_ip_string(&e->ep, buf, sizeof(buf)));
-        json_key(w, "port");
-        json_int(w, e->ep.port);
-        if (e->sni[0]) {
-            json_key(w, "server_name");
-            json_string(w, e->sni);
-        }
-        json_member_uint(w, "handshakes", e->handshakes);
-        json_member_uint(w, "failed", e->count);
-        write_causes(w, &e->causes);
-        json_key(w, "versions");
-        json_begin_array(w);
-        for (size_t v = 0; v < e->n_versions; v++)
-            json_string(w, fields_version_string(e->versions[v], buf,
-                                                 sizeof(buf)));
-        json_end_array(w);
-        json_key(w, "ciphers");
-        json_begin_array(w);
-        for (size_t c = 0; c < e->n_suites; c++)
-            json_string(w, fields_cipher_string(e->suites[c], buf,
-                                                sizeof(buf)));
-        json_end_array(w);
-        if (e->has_expiry) {
-            json_key(w, "days_to_expiry");
-            json_int(w, e->days_to_expiry);
-        }
-        posture_counts_write_json(w, &e->posture);
-        json_end_object(w);
-    }
-    json_end_array(w);
-    uint64_t hs_all, failed_all;
-    server_totals(s, &hs_all, &failed_all);
-    json_key(w, "servers_more");
-    json_begin_object(w);
-    json_member_uint(w, "servers", s->n_servers - k);
-    json_member_uint(w, "handshakes", hs_all - hs);
-    json_member_uint(w, "failed", failed_all - failed);
-    json_member_uint(w, "untracked_handshakes",
-                     s->servers_untracked_handshakes);
-    json_end_object(w);
-
-    k = top_clients(s, top);
-    hs = failed = 0;
-    json_key(w, "client_fingerprints");
-    json_begin_array(w);
-    for (size_t i = 0; i < k; i++) {
-        const struct summary_client *e = &s->clients[top[i].index];
-        hs += e->handshakes;
-        failed += e->failed;
-        json_begin_object(w);
-        if (e->ja4[0]) {
-            json_key(w, "ja4");
-            json_string(w, e->ja4);
-        }
-        if (e->ja3[0]) {
-            json_key(w, "ja3");
-            json_string(w, e->ja3);
-        }
-        json_member_uint(w, "handshakes", e->handshakes);
-        json_member_uint(w, "failed", e->failed);
-        if (e->highest_version) {
-            json_key(w, "highest_version");
-            json_string(w, fields_version_string(e->highest_version, buf,
-                                                 sizeof(buf)));
-        }
-        if (e->sni[0]) {
-            json_key(w, "server_name");
-            json_string(w, e->sni);
-        }
-        write_causes(w, &e->causes);
-        json_end_object(w);
-    }
-    json_end_array(w);
-    client_totals(s, &hs_all, &failed_all);
-    json_key(w, "client_fingerprints_more");
-    json_begin_object(w);
-    json_member_uint(w, "fingerprints", s->n_clients - k);
-    json_member_uint(w, "handshakes", hs_all - hs);
-    json_member_uint(w, "failed", failed_all - failed);
-    json_member_uint(w, "untracked_handshakes", s->clients_untracked);
-    json_end_object(w);
+    write_entry_table(w, s, &server_table);
+    write_entry_table(w, s, &client_table);
     json_member_uint(w, "failures_refused", s->failures_refused);
     if (s->view_filter) {
         json_key(w, "shown");
