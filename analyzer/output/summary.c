@@ -986,6 +986,15 @@ static void write_tables(struct json_writer *w, const struct summary *s)
     }
 }
 
+void summary_write_outcomes(struct json_writer *w, const struct summary *s)
+{
+    json_key(w, "outcomes");
+    json_begin_object(w);
+    for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++)
+        json_member_uint(w, outcome_name((enum hs_outcome)o), s->by_outcome[o]);
+    json_end_object(w);
+}
+
 static void write_run_stats(struct json_writer *w, const struct run_stats *st)
 {
     json_key(w, "run");
@@ -1073,11 +1082,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
     json_begin_object(w);
     json_member_uint(w, "handshakes", s->handshakes);
 
-    json_key(w, "outcomes");
-    json_begin_object(w);
-    for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++)
-        json_member_uint(w, outcome_name((enum hs_outcome)o), s->by_outcome[o]);
-    json_end_object(w);
+    summary_write_outcomes(w, s);
 
     json_key(w, "versions");
     json_begin_object(w);

@@ -146,5 +146,8 @@ void summary_print_text(FILE *fp, const struct summary *s,
  * {"summary":{...}}}. */
 void summary_write_json(struct json_writer *w, const struct summary *s,
                         const struct run_stats *st);
+/* "outcomes":{"undecided":N,...}, every outcome, in the summary and in
+ * the sensor's stats events. */
+void summary_write_outcomes(struct json_writer *w, const struct summary *s);
 
 #endif
