@@ -660,39 +660,44 @@ static void html_fixes(FILE *fp, const struct summary_causes *c)
  * (the same order however many workers reported the records, in whatever
  * order); TABLE_ROWS of them one per row, the rest summed on one row. */
 struct table_entry {
-    uint64_t failed, handshakes, first_us;
-    const void *entry;
-    int (*key_order)(const void *a, const void *b);
+    const struct summary_entry *entry;
+    int (*key_order)(const void *a, const void *b); /* the table's */
 };
 
 struct html_table {
+    const char *head;  /* the section, through <tbody> */
     const char *noun;  /* "N more <noun>" */
     int rest_columns;  /* columns after handshakes and failed */
-    size_t n_slots;
-    bool (*entry)(const struct summary *s, size_t slot,
-                  struct table_entry *out); /* false: slot unused */
+    struct summary_slots (*slots)(const struct summary *s);
+    int (*key_order)(const void *a, const void *b);
     void (*row)(FILE *fp, const void *entry);
 };
 
 static int rank_entries(const void *a, const void *b)
 {
-    const struct table_entry *x = a, *y = b;
+    const struct summary_entry *x = ((const struct table_entry *)a)->entry;
+    const struct summary_entry *y = ((const struct table_entry *)b)->entry;
     if (x->failed != y->failed)
         return x->failed < y->failed ? 1 : -1;
     if (x->handshakes != y->handshakes)
         return x->handshakes < y->handshakes ? 1 : -1;
     if (x->first_us != y->first_us)
         return x->first_us < y->first_us ? -1 : 1;
-    return x->key_order(x->entry, y->entry);
+    return ((const struct table_entry *)a)->key_order(x, y);
 }
 
-static void table_rows(FILE *fp, const struct summary *s,
+static void html_table_write(FILE *fp, const struct summary *s,
                        const struct html_table *t, size_t n_used)
 {
+    fputs(t->head, fp);
+    struct summary_slots slots = t->slots(s);
     struct table_entry *list = malloc(n_used * sizeof(*list) + 1);
     size_t n = 0;
-    for (size_t i = 0; list && i < t->n_slots && n < n_used; i++)
-        n += t->entry(s, i, &list[n]);
+    for (size_t i = 0; list && i < slots.n && n < n_used; i++) {
+        const struct summary_entry *e = summary_slot_entry(slots, i);
+        if (e)
+            list[n++] = (struct table_entry){e, t->key_order};
+    }
     if (n)
         qsort(list, n, sizeof(*list), rank_entries);
     uint64_t hs_more = 0, failed_more = 0;
@@ -701,8 +706,8 @@ static void table_rows(FILE *fp, const struct summary *s,
             t->row(fp, list[i].entry);
             continue;
         }
-        hs_more += list[i].handshakes;
-        failed_more += list[i].failed;
+        hs_more += list[i].entry->handshakes;
+        failed_more += list[i].entry->failed;
     }
     if (n > TABLE_ROWS)
         fprintf(fp, "<tr class=\"more\"><td colspan=\"2\">%zu more %s</td>"
@@ -725,31 +730,20 @@ static int server_key_order(const void *a, const void *b)
     return strcmp(x->sni, y->sni);
 }
 
-static bool server_entry(const struct summary *s, size_t slot,
-                         struct table_entry *out)
-{
-    if (!s->servers || !s->servers[slot].used)
-        return false;
-    const struct summary_server *e = &s->servers[slot];
-    *out = (struct table_entry){e->count, e->handshakes, e->first_us, e,
-                                server_key_order};
-    return true;
-}
-
 static void server_row(FILE *fp, const void *entry)
 {
     const struct summary_server *e = entry;
     char buf[128], ip[64];
     fields_ip_string(&e->ep, ip, sizeof(ip));
-    fprintf(fp, "<tr%s><td>%s%s%s:%u</td><td>", e->count ? " class=\"bad\"" : "",
+    fprintf(fp, "<tr%s><td>%s%s%s:%u</td><td>", e->entry.failed ? " class=\"bad\"" : "",
             e->ep.ip_version == 6 ? "[" : "", ip,
             e->ep.ip_version == 6 ? "]" : "", (unsigned)e->ep.port);
     html(fp, e->sni);
     fprintf(fp, "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
-            PRIu64 "</td><td>", e->handshakes, e->count);
-    html_causes(fp, &e->causes);
+            PRIu64 "</td><td>", e->entry.handshakes, e->entry.failed);
+    html_causes(fp, &e->entry.causes);
     fputs("</td><td>", fp);
-    html_fixes(fp, &e->causes);
+    html_fixes(fp, &e->entry.causes);
     fputs("</td><td>", fp);
     for (size_t v = 0; v < e->n_versions; v++)
         fprintf(fp, "%s%s", v ? ", " : "",
@@ -768,17 +762,16 @@ static void server_row(FILE *fp, const void *entry)
 }
 
 static const struct html_table server_rows = {
-    "servers", 5, SUMMARY_SERVER_SLOTS, server_entry, server_row};
+    "<section id=\"servers\"><h2>Servers</h2><table id=\"server-table\">"
+    "<thead><tr><th>server</th><th>SNI</th><th class=\"num\">handshakes</th>"
+    "<th class=\"num\">failed</th><th>top causes</th><th>fix</th>"
+    "<th>versions</th><th>suites</th><th class=\"num\">cert expires (days)"
+    "</th></tr></thead><tbody>",
+    "servers", 5, summary_server_slots, server_key_order, server_row};
 
 static void page_servers(FILE *fp, const struct summary *s)
 {
-    fputs("<section id=\"servers\"><h2>Servers</h2>", fp);
-    fputs("<table id=\"server-table\"><thead><tr><th>server</th><th>SNI</th>"
-          "<th class=\"num\">handshakes</th><th class=\"num\">failed</th>"
-          "<th>top causes</th><th>fix</th><th>versions</th><th>suites</th>"
-          "<th class=\"num\">cert expires (days)</th></tr></thead><tbody>",
-          fp);
-    table_rows(fp, s, &server_rows, s->n_servers);
+    html_table_write(fp, s, &server_rows, s->n_servers);
     if (s->servers_untracked_handshakes)
         fprintf(fp, "<tr class=\"more\"><td colspan=\"2\">servers past the "
                 "table (%d kept)</td><td class=\"num\">%" PRIu64 "</td><td "
@@ -788,54 +781,36 @@ static void page_servers(FILE *fp, const struct summary *s)
     fputs("</tbody></table></section>\n", fp);
 }
 
-static int client_key_order(const void *a, const void *b)
-{
-    const struct summary_client *x = a, *y = b;
-    int c = strcmp(x->ja4, y->ja4);
-    return c ? c : strcmp(x->ja3, y->ja3);
-}
-
-static bool client_entry(const struct summary *s, size_t slot,
-                         struct table_entry *out)
-{
-    if (!s->clients || !s->clients[slot].used)
-        return false;
-    const struct summary_client *e = &s->clients[slot];
-    *out = (struct table_entry){e->failed, e->handshakes, e->first_us, e,
-                                client_key_order};
-    return true;
-}
-
 static void client_row(FILE *fp, const void *entry)
 {
     const struct summary_client *e = entry;
     char buf[32];
-    fprintf(fp, "<tr%s><td class=\"mono\">", e->failed ? " class=\"bad\"" : "");
+    fprintf(fp, "<tr%s><td class=\"mono\">", e->entry.failed ? " class=\"bad\"" : "");
     html(fp, e->ja4);
     fputs("</td><td class=\"mono\">", fp);
     html(fp, e->ja3);
     fprintf(fp, "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
-            PRIu64 "</td><td>%s</td><td>", e->handshakes, e->failed,
+            PRIu64 "</td><td>%s</td><td>", e->entry.handshakes, e->entry.failed,
             e->highest_version ? fields_version_string(e->highest_version,
                                                        buf, sizeof(buf))
                                : "");
     html(fp, e->sni);
     fputs("</td><td>", fp);
-    html_causes(fp, &e->causes);
+    html_causes(fp, &e->entry.causes);
     fputs("</td></tr>", fp);
 }
 
 static const struct html_table client_rows = {
-    "fingerprints", 3, SUMMARY_CLIENT_SLOTS, client_entry, client_row};
+    "<section id=\"clients\"><h2>Client fingerprints</h2><table id=\"client-"
+    "table\"><thead><tr><th>JA4</th><th>JA3</th><th class=\"num\">handshakes"
+    "</th><th class=\"num\">failed</th><th>offers up to</th><th>first SNI"
+    "</th><th>top causes</th></tr></thead><tbody>",
+    "fingerprints", 3, summary_client_slots, summary_client_key_order,
+    client_row};
 
 static void page_clients(FILE *fp, const struct summary *s)
 {
-    fputs("<section id=\"clients\"><h2>Client fingerprints</h2>", fp);
-    fputs("<table id=\"client-table\"><thead><tr><th>JA4</th><th>JA3</th>"
-          "<th class=\"num\">handshakes</th><th class=\"num\">failed</th>"
-          "<th>offers up to</th><th>first SNI</th><th>top causes</th>"
-          "</tr></thead><tbody>", fp);
-    table_rows(fp, s, &client_rows, s->n_clients);
+    html_table_write(fp, s, &client_rows, s->n_clients);
     fputs("</tbody></table></section>\n", fp);
 }
 

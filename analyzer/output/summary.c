@@ -32,6 +32,27 @@ void summary_free(struct summary *s)
     s->clients = NULL;
 }
 
+struct summary_slots summary_server_slots(const struct summary *s)
+{
+    return (struct summary_slots){s->servers, sizeof(*s->servers),
+                                  s->servers ? SUMMARY_SERVER_SLOTS : 0};
+}
+
+struct summary_slots summary_client_slots(const struct summary *s)
+{
+    return (struct summary_slots){s->clients, sizeof(*s->clients),
+                                  s->clients ? SUMMARY_CLIENT_SLOTS : 0};
+}
+
+const struct summary_entry *summary_slot_entry(struct summary_slots t,
+                                               size_t i)
+{
+    /* The entry is the first member of both slot types. */
+    const struct summary_entry *e =
+        (const void *)((const char *)t.slots + i * t.size);
+    return e->used ? e : NULL;
+}
+
 static void tally(struct summary_tally *t, size_t *n, size_t cap,
                   uint64_t *other, uint32_t key)
 {
@@ -153,6 +174,17 @@ static void note_accepted(struct summary_server *e, const struct handshake *h)
     }
 }
 
+/* A handshake counted in an entry of either table. */
+static void entry_add(struct summary_entry *e, const struct handshake *h,
+                      bool failed)
+{
+    e->handshakes++;
+    if (h->flow_start_us < e->first_us)
+        e->first_us = h->flow_start_us;
+    e->failed += failed;
+    count_cause(&e->causes, h);
+}
+
 static void count_server(struct summary *s, const struct handshake *h)
 {
     bool failed = outcome_is_failure(h->outcome);
@@ -165,24 +197,19 @@ static void count_server(struct summary *s, const struct handshake *h)
     size_t slot = server_hash(&h->server, sni) % SUMMARY_SERVER_SLOTS;
     for (size_t probe = 0; probe < SUMMARY_SERVER_SLOTS; probe++) {
         struct summary_server *e = &s->servers[slot];
-        if (!e->used) {
+        if (!e->entry.used) {
             if (s->n_servers >= SUMMARY_MAX_SERVERS)
                 break;
-            e->used = true;
-            e->first_us = h->flow_start_us;
+            e->entry.used = true;
+            e->entry.first_us = h->flow_start_us;
             e->ep = h->server;
             snprintf(e->sni, sizeof(e->sni), "%s", sni);
             s->n_servers++;
         }
         if (same_server(e, &h->server, sni)) {
-            e->handshakes++;
-            if (h->flow_start_us < e->first_us)
-                e->first_us = h->flow_start_us;
-            if (failed) {
-                e->count++;
+            entry_add(&e->entry, h, failed);
+            if (failed)
                 note_cause(e, h);
-            }
-            count_cause(&e->causes, h);
             note_accepted(e, h);
             posture_counts_add(&e->posture, h);
             return;
@@ -218,11 +245,11 @@ static void count_client(struct summary *s, const struct handshake *h)
     size_t slot = hash % SUMMARY_CLIENT_SLOTS;
     for (size_t probe = 0; probe < SUMMARY_CLIENT_SLOTS; probe++) {
         struct summary_client *e = &s->clients[slot];
-        if (!e->used) {
+        if (!e->entry.used) {
             if (s->n_clients >= SUMMARY_MAX_CLIENTS)
                 break;
-            e->used = true;
-            e->first_us = h->flow_start_us;
+            e->entry.used = true;
+            e->entry.first_us = h->flow_start_us;
             snprintf(e->ja4, sizeof(e->ja4), "%s", h->ja4);
             snprintf(e->ja3, sizeof(e->ja3), "%s", h->ja3);
             str_copy(e->sni, sizeof(e->sni), record_sni(h));
@@ -230,15 +257,11 @@ static void count_client(struct summary *s, const struct handshake *h)
         }
         const char *ek = e->ja4[0] ? e->ja4 : e->ja3;
         if (strcmp(ek, key) == 0) {
-            e->handshakes++;
-            if (h->flow_start_us < e->first_us)
-                e->first_us = h->flow_start_us;
-            e->failed += outcome_is_failure(h->outcome);
+            entry_add(&e->entry, h, outcome_is_failure(h->outcome));
             uint16_t top =
                 h->ch.seen ? client_hello_highest_version(&h->ch) : 0;
             if (tls_version_rank(top) > tls_version_rank(e->highest_version))
                 e->highest_version = top;
-            count_cause(&e->causes, h);
             return;
         }
         slot = (slot + 1) % SUMMARY_CLIENT_SLOTS;
@@ -313,24 +336,6 @@ static bool ranks_above(const struct ranked *a, const struct ranked *b,
              (a->order == b->order && a->index < b->index)));
 }
 
-/* Servers tied on count and first failure time go in address, port and
- * name order (slots are hash positions: no order a reader could follow). */
-static bool server_ranks_above(const struct ranked *a, const struct ranked *b,
-                               const void *ctx)
-{
-    if (a->count != b->count || a->order != b->order)
-        return ranks_above(a, b, NULL);
-    const struct summary *sum = ctx;
-    const struct summary_server *sa = &sum->servers[a->index];
-    const struct summary_server *sb = &sum->servers[b->index];
-    int c = memcmp(sa->ep.addr, sb->ep.addr, sizeof sa->ep.addr);
-    if (c == 0)
-        c = (int)sa->ep.port - (int)sb->ep.port;
-    if (c == 0)
-        c = strcmp(sa->sni, sb->sni);
-    return c < 0;
-}
-
 typedef bool ranks_above_fn(const struct ranked *, const struct ranked *,
                             const void *);
 
@@ -348,6 +353,43 @@ static void top_insert(struct ranked *top, size_t *n, struct ranked r,
     top[pos] = r;
     if (*n < SUMMARY_TOP)
         (*n)++;
+}
+
+/* Entries of the server or client table tied on counts and first time go
+ * in the table's key order (slots are hash positions: no order a reader
+ * could follow). */
+struct entry_order {
+    struct summary_slots slots;
+    int (*key_order)(const void *a, const void *b);
+};
+
+static bool entry_ranks_above(const struct ranked *a, const struct ranked *b,
+                              const void *ctx)
+{
+    if (a->count != b->count || a->order != b->order)
+        return ranks_above(a, b, NULL);
+    const struct entry_order *o = ctx;
+    return o->key_order(summary_slot_entry(o->slots, a->index),
+                        summary_slot_entry(o->slots, b->index)) < 0;
+}
+
+/* Servers: address, port, then name. */
+static int server_key_order(const void *a, const void *b)
+{
+    const struct summary_server *x = a, *y = b;
+    int c = memcmp(x->ep.addr, y->ep.addr, sizeof x->ep.addr);
+    if (c == 0)
+        c = (int)x->ep.port - (int)y->ep.port;
+    if (c == 0)
+        c = strcmp(x->sni, y->sni);
+    return c;
+}
+
+int summary_client_key_order(const void *a, const void *b)
+{
+    const struct summary_client *x = a, *y = b;
+    int c = strcmp(x->ja4, y->ja4);
+    return c ? c : strcmp(x->ja3, y->ja3);
 }
 
 static size_t top_tallies(const struct summary_tally *t, size_t n,
@@ -378,14 +420,13 @@ static size_t top_alerts(const struct summary *s, struct ranked *top)
 static size_t top_servers(const struct summary *s, struct ranked *top)
 {
     size_t k = 0;
-    if (!s->servers)
-        return 0;
-    for (size_t i = 0; i < SUMMARY_SERVER_SLOTS; i++)
-        if (s->servers[i].used && s->servers[i].count)
-            top_insert(top, &k,
-                       (struct ranked){s->servers[i].count,
-                                       s->servers[i].first_us, i},
-                       server_ranks_above, s);
+    struct entry_order order = {summary_server_slots(s), server_key_order};
+    for (size_t i = 0; i < order.slots.n; i++) {
+        const struct summary_entry *e = summary_slot_entry(order.slots, i);
+        if (e && e->failed)
+            top_insert(top, &k, (struct ranked){e->failed, e->first_us, i},
+                       entry_ranks_above, &order);
+    }
     return k;
 }
 
@@ -395,21 +436,6 @@ static uint64_t failures_then_handshakes(uint64_t failed, uint64_t hs)
     uint64_t f = failed > 0xffffffffu ? 0xffffffffu : failed;
     uint64_t n = hs > 0xffffffffu ? 0xffffffffu : hs;
     return f << 32 | n;
-}
-
-/* Fingerprints tied on counts and first time go by JA4, then JA3. */
-static bool client_ranks_above(const struct ranked *a, const struct ranked *b,
-                               const void *ctx)
-{
-    if (a->count != b->count || a->order != b->order)
-        return ranks_above(a, b, NULL);
-    const struct summary *sum = ctx;
-    const struct summary_client *ca = &sum->clients[a->index];
-    const struct summary_client *cb = &sum->clients[b->index];
-    int c = strcmp(ca->ja4, cb->ja4);
-    if (c == 0)
-        c = strcmp(ca->ja3, cb->ja3);
-    return c < 0;
 }
 
 static void alert_of_index(size_t index, int *side, bool *encrypted,
@@ -483,10 +509,6 @@ static void print_causes(FILE *fp, const struct summary_causes *in)
 /* The server table and the client-fingerprint table are ranked, printed
  * and written alike: most failures first, the top SUMMARY_TOP one per row,
  * the rest summed on a "N more" line. A table says where they differ. */
-struct entry_counts {
-    uint64_t handshakes, failed, first_us;
-};
-
 struct entry_sizes {
     size_t used;                   /* entries in the table */
     uint64_t untracked_handshakes; /* handshakes past the table */
@@ -496,76 +518,74 @@ struct entry_sizes {
 struct entry_table {
     const char *title, *column; /* text heading; column after the counts */
     const char *noun, *json_key; /* "N more <noun>"; "<json_key>_more" */
-    size_t n_slots;
     int max_entries;
     bool untracked_failures_counted;
-    ranks_above_fn *above;
-    bool (*counts)(const struct summary *s, size_t slot,
-                   struct entry_counts *out); /* false: slot unused */
+    struct summary_slots (*slots)(const struct summary *s);
+    int (*key_order)(const void *a, const void *b); /* ties */
     struct entry_sizes (*sizes)(const struct summary *s);
     /* The text after the counts, through its last line; the members of
      * the row's JSON object. */
-    void (*print_row)(FILE *fp, const struct summary *s, size_t slot);
-    void (*write_row)(struct json_writer *w, const struct summary *s,
-                      size_t slot);
+    void (*print_row)(FILE *fp, const void *entry);
+    void (*write_row)(struct json_writer *w, const void *entry);
 };
 
 static size_t top_entries(const struct summary *s, const struct entry_table *t,
                           struct ranked *top)
 {
     size_t k = 0;
-    struct entry_counts c;
-    for (size_t i = 0; i < t->n_slots; i++)
-        if (t->counts(s, i, &c))
+    struct entry_order order = {t->slots(s), t->key_order};
+    for (size_t i = 0; i < order.slots.n; i++) {
+        const struct summary_entry *e = summary_slot_entry(order.slots, i);
+        if (e)
             top_insert(top, &k,
                        (struct ranked){failures_then_handshakes(
-                                           c.failed, c.handshakes),
-                                       c.first_us, i},
-                       t->above, s);
+                                           e->failed, e->handshakes),
+                                       e->first_us, i},
+                       entry_ranks_above, &order);
+    }
     return k;
 }
 
 /* Handshakes and failures of the entries past the top `k`. */
-static struct entry_counts entries_not_shown(const struct summary *s,
-                                             const struct entry_table *t,
-                                             const struct ranked *top,
-                                             size_t k)
+static void entries_not_shown(struct summary_slots slots,
+                              const struct ranked *top, size_t k,
+                              uint64_t *handshakes, uint64_t *failed)
 {
-    struct entry_counts rest = {0}, c;
-    for (size_t i = 0; i < t->n_slots; i++)
-        if (t->counts(s, i, &c)) {
-            rest.handshakes += c.handshakes;
-            rest.failed += c.failed;
-        }
-    for (size_t i = 0; i < k; i++)
-        if (t->counts(s, top[i].index, &c)) {
-            rest.handshakes -= c.handshakes;
-            rest.failed -= c.failed;
-        }
-    return rest;
+    *handshakes = *failed = 0;
+    for (size_t i = 0; i < slots.n; i++) {
+        const struct summary_entry *e = summary_slot_entry(slots, i);
+        *handshakes += e ? e->handshakes : 0;
+        *failed += e ? e->failed : 0;
+    }
+    for (size_t i = 0; i < k; i++) {
+        const struct summary_entry *e = summary_slot_entry(slots, top[i].index);
+        *handshakes -= e->handshakes;
+        *failed -= e->failed;
+    }
 }
 
 static void print_entry_table(FILE *fp, const struct summary *s,
                               const struct entry_table *t, bool color)
 {
     struct ranked top[SUMMARY_TOP];
-    struct entry_counts c;
+    struct summary_slots slots = t->slots(s);
     size_t k = top_entries(s, t, top);
     if (k == 0)
         return;
     heading(fp, color, t->title);
     fprintf(fp, "  handshakes  failed  %s\n", t->column);
     for (size_t i = 0; i < k; i++) {
-        t->counts(s, top[i].index, &c);
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  ", c.handshakes,
-                c.failed);
-        t->print_row(fp, s, top[i].index);
+        const struct summary_entry *e = summary_slot_entry(slots, top[i].index);
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  ", e->handshakes,
+                e->failed);
+        t->print_row(fp, e);
     }
-    struct entry_counts rest = entries_not_shown(s, t, top, k);
+    uint64_t hs_rest, failed_rest;
+    entries_not_shown(slots, top, k, &hs_rest, &failed_rest);
     struct entry_sizes n = t->sizes(s);
     if (n.used > k)
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more %s\n",
-                rest.handshakes, rest.failed, n.used - k, t->noun);
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more %s\n", hs_rest,
+                failed_rest, n.used - k, t->noun);
     if (n.untracked_handshakes) {
         fprintf(fp, "  %10" PRIu64, n.untracked_handshakes);
         if (t->untracked_failures_counted)
@@ -581,24 +601,26 @@ static void write_entry_table(struct json_writer *w, const struct summary *s,
                               const struct entry_table *t)
 {
     struct ranked top[SUMMARY_TOP];
+    struct summary_slots slots = t->slots(s);
     char key[64];
     size_t k = top_entries(s, t, top);
     json_key(w, t->json_key);
     json_begin_array(w);
     for (size_t i = 0; i < k; i++) {
         json_begin_object(w);
-        t->write_row(w, s, top[i].index);
+        t->write_row(w, summary_slot_entry(slots, top[i].index));
         json_end_object(w);
     }
     json_end_array(w);
-    struct entry_counts rest = entries_not_shown(s, t, top, k);
+    uint64_t hs_rest, failed_rest;
+    entries_not_shown(slots, top, k, &hs_rest, &failed_rest);
     struct entry_sizes n = t->sizes(s);
     snprintf(key, sizeof(key), "%s_more", t->json_key);
     json_key(w, key);
     json_begin_object(w);
     json_member_uint(w, t->noun, n.used - k);
-    json_member_uint(w, "handshakes", rest.handshakes);
-    json_member_uint(w, "failed", rest.failed);
+    json_member_uint(w, "handshakes", hs_rest);
+    json_member_uint(w, "failed", failed_rest);
     json_member_uint(w, "untracked_handshakes", n.untracked_handshakes);
     json_end_object(w);
 }
@@ -614,31 +636,21 @@ static void print_causes_line(FILE *fp, const struct summary_causes *c)
 
 /* -- servers -- */
 
-static bool server_counts(const struct summary *s, size_t slot,
-                          struct entry_counts *out)
-{
-    if (!s->servers || !s->servers[slot].used)
-        return false;
-    const struct summary_server *e = &s->servers[slot];
-    *out = (struct entry_counts){e->handshakes, e->count, e->first_us};
-    return true;
-}
-
 static struct entry_sizes server_sizes(const struct summary *s)
 {
     return (struct entry_sizes){s->n_servers, s->servers_untracked_handshakes,
                                 s->servers_untracked};
 }
 
-static void print_server_row(FILE *fp, const struct summary *s, size_t slot)
+static void print_server_row(FILE *fp, const void *entry)
 {
-    const struct summary_server *e = &s->servers[slot];
+    const struct summary_server *e = entry;
     char buf[128], sni[HS_SNI_LEN * 4];
     fputs(server_string(&e->ep, buf, sizeof(buf)), fp);
     if (e->sni[0])
         fprintf(fp, " [%s]", fields_printable(e->sni, sni, sizeof(sni)));
     fputc('\n', fp);
-    print_causes_line(fp, &e->causes);
+    print_causes_line(fp, &e->entry.causes);
     if (e->n_versions || e->has_expiry) {
         fputs(e->n_versions ? "                      established with"
                             : "                      never established",
@@ -665,25 +677,14 @@ static void print_server_row(FILE *fp, const struct summary *s, size_t slot)
     posture_counts_print_line(fp, &e->posture, "                      ");
 }
 
-static void write_server_row(struct json_writer *w, const struct summary *s,
-                             size_t slot);
+static void write_server_row(struct json_writer *w, const void *entry);
 
 static const struct entry_table server_table = {
     "servers (most failures first)", "server", "servers", "servers",
-    SUMMARY_SERVER_SLOTS, SUMMARY_MAX_SERVERS, true, server_ranks_above,
-    server_counts, server_sizes, print_server_row, write_server_row};
+    SUMMARY_MAX_SERVERS, true, summary_server_slots, server_key_order,
+    server_sizes, print_server_row, write_server_row};
 
 /* -- client fingerprints -- */
-
-static bool client_counts(const struct summary *s, size_t slot,
-                          struct entry_counts *out)
-{
-    if (!s->clients || !s->clients[slot].used)
-        return false;
-    const struct summary_client *e = &s->clients[slot];
-    *out = (struct entry_counts){e->handshakes, e->failed, e->first_us};
-    return true;
-}
 
 /* Fingerprints past the table are counted by handshake only. */
 static struct entry_sizes client_sizes(const struct summary *s)
@@ -691,9 +692,9 @@ static struct entry_sizes client_sizes(const struct summary *s)
     return (struct entry_sizes){s->n_clients, s->clients_untracked, 0};
 }
 
-static void print_client_row(FILE *fp, const struct summary *s, size_t slot)
+static void print_client_row(FILE *fp, const void *entry)
 {
-    const struct summary_client *e = &s->clients[slot];
+    const struct summary_client *e = entry;
     char buf[64], sni[256];
     fputs(e->ja4[0] ? e->ja4 : "-", fp);
     if (e->ja3[0])
@@ -707,17 +708,15 @@ static void print_client_row(FILE *fp, const struct summary *s, size_t slot)
         fprintf(fp, ", first asked for %s",
                 fields_printable(e->sni, sni, sizeof(sni)));
     fputc('\n', fp);
-    print_causes_line(fp, &e->causes);
+    print_causes_line(fp, &e->entry.causes);
 }
 
-static void write_client_row(struct json_writer *w, const struct summary *s,
-                             size_t slot);
+static void write_client_row(struct json_writer *w, const void *entry);
 
 static const struct entry_table client_table = {
     "client fingerprints (most failures first)", "JA4 (JA3)", "fingerprints",
-    "client_fingerprints", SUMMARY_CLIENT_SLOTS, SUMMARY_MAX_CLIENTS, false,
-    client_ranks_above, client_counts, client_sizes, print_client_row,
-    write_client_row};
+    "client_fingerprints", SUMMARY_MAX_CLIENTS, false, summary_client_slots,
+    summary_client_key_order, client_sizes, print_client_row, write_client_row};
 
 void summary_print_text(FILE *fp, const struct summary *s,
                         const struct run_stats *st, bool color)
@@ -908,10 +907,9 @@ static void write_causes(struct json_writer *w, const struct summary_causes *c)
         json_member_uint(w, "causes_other", c->other);
 }
 
-static void write_server_row(struct json_writer *w, const struct summary *s,
-                             size_t slot)
+static void write_server_row(struct json_writer *w, const void *entry)
 {
-    const struct summary_server *e = &s->servers[slot];
+    const struct summary_server *e = entry;
     char buf[128];
     json_key(w, "ip");
     json_string(w, fields_ip_string(&e->ep, buf, sizeof(buf)));
@@ -921,9 +919,9 @@ static void write_server_row(struct json_writer *w, const struct summary *s,
         json_key(w, "server_name");
         json_string(w, e->sni);
     }
-    json_member_uint(w, "handshakes", e->handshakes);
-    json_member_uint(w, "failed", e->count);
-    write_causes(w, &e->causes);
+    json_member_uint(w, "handshakes", e->entry.handshakes);
+    json_member_uint(w, "failed", e->entry.failed);
+    write_causes(w, &e->entry.causes);
     json_key(w, "versions");
     json_begin_array(w);
     for (size_t v = 0; v < e->n_versions; v++)
@@ -942,10 +940,9 @@ static void write_server_row(struct json_writer *w, const struct summary *s,
     posture_counts_write_json(w, &e->posture);
 }
 
-static void write_client_row(struct json_writer *w, const struct summary *s,
-                             size_t slot)
+static void write_client_row(struct json_writer *w, const void *entry)
 {
-    const struct summary_client *e = &s->clients[slot];
+    const struct summary_client *e = entry;
     char buf[128];
     if (e->ja4[0]) {
         json_key(w, "ja4");
@@ -955,8 +952,8 @@ static void write_client_row(struct json_writer *w, const struct summary *s,
         json_key(w, "ja3");
         json_string(w, e->ja3);
     }
-    json_member_uint(w, "handshakes", e->handshakes);
-    json_member_uint(w, "failed", e->failed);
+    json_member_uint(w, "handshakes", e->entry.handshakes);
+    json_member_uint(w, "failed", e->entry.failed);
     if (e->highest_version) {
         json_key(w, "highest_version");
         json_string(w, fields_version_string(e->highest_version, buf,
@@ -966,7 +963,7 @@ static void write_client_row(struct json_writer *w, const struct summary *s,
         json_key(w, "server_name");
         json_string(w, e->sni);
     }
-    write_causes(w, &e->causes);
+    write_causes(w, &e->entry.causes);
 }
 
 /* The per-server and per-fingerprint tables, most failures first, and
@@ -1193,7 +1190,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
             json_key(w, "fix");
             json_string(w, rules_fix_name((enum rule_fix)e->fix));
         }
-        json_member_uint(w, "count", e->count);
+        json_member_uint(w, "count", e->entry.failed);
         json_end_object(w);
     }
     json_end_array(w);
