@@ -732,6 +732,15 @@ static void json_causes(struct json_writer *w, uint64_t bits)
     json_end_array(w);
 }
 
+/* {"server":KEY — a changed server's object, left open. */
+static void json_begin_server(struct json_writer *w,
+                              const struct server_entry *e)
+{
+    json_begin_object(w);
+    json_key(w, "server");
+    json_string(w, e->key);
+}
+
 void run_changes_write_json(struct json_writer *w,
                             const struct run_changes *c)
 {
@@ -744,9 +753,7 @@ void run_changes_write_json(struct json_writer *w,
     json_begin_array(w);
     for (size_t i = 0; i < c->n_started; i++) {
         const struct server_change *s = &c->started[i];
-        json_begin_object(w);
-        json_key(w, "server");
-        json_string(w, s->now->key);
+        json_begin_server(w, s->now);
         json_member_uint(w, "handshakes", s->now->handshakes);
         json_member_uint(w, "failed", s->now->failed);
         json_key(w, "in_baseline");
@@ -761,9 +768,7 @@ void run_changes_write_json(struct json_writer *w,
     json_begin_array(w);
     for (size_t i = 0; i < c->n_stopped; i++) {
         const struct server_change *s = &c->stopped[i];
-        json_begin_object(w);
-        json_key(w, "server");
-        json_string(w, s->now->key);
+        json_begin_server(w, s->now);
         json_member_uint(w, "handshakes", s->now->handshakes);
         json_member_uint(w, "baseline_failed", s->before->failed);
         json_member_uint(w, "baseline_handshakes", s->before->handshakes);
@@ -806,9 +811,7 @@ void run_changes_write_json(struct json_writer *w,
     json_key(w, "certificates_changed");
     json_begin_array(w);
     for (size_t i = 0; i < c->n_certs; i++) {
-        json_begin_object(w);
-        json_key(w, "server");
-        json_string(w, c->certs[i].now->key);
+        json_begin_server(w, c->certs[i].now);
         json_cert(w, "before", c->certs[i].before);
         json_cert(w, "now", c->certs[i].now);
         json_end_object(w);

@@ -84,13 +84,7 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_begin_object(w);
     json_key(w, "@timestamp");
     json_string(w, fields_time_string(s->now_us, 6, ts, sizeof(ts)));
-    json_write_ecs_version(w);
-    json_key(w, "event");
-    json_begin_object(w);
-    json_key(w, "kind");
-    json_string(w, "metric");
-    json_key(w, "dataset");
-    json_string(w, "tlsmon.stats");
+    summary_begin_metric_event(w, "tlsmon.stats");
     json_end_object(w);
     json_write_observer(w);
     json_key(w, "tlsmon");

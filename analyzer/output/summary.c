@@ -174,6 +174,19 @@ static void note_accepted(struct summary_server *e, const struct handshake *h)
     }
 }
 
+/* An unused slot of either table taken for a new entry, unless the table
+ * holds `max` entries already. */
+static bool entry_claim(struct summary_entry *e, size_t *n, size_t max,
+                        const struct handshake *h)
+{
+    if (*n >= max)
+        return false;
+    e->used = true;
+    e->first_us = h->flow_start_us;
+    (*n)++;
+    return true;
+}
+
 /* A handshake counted in an entry of either table. */
 static void entry_add(struct summary_entry *e, const struct handshake *h,
                       bool failed)
@@ -198,13 +211,11 @@ static void count_server(struct summary *s, const struct handshake *h)
     for (size_t probe = 0; probe < SUMMARY_SERVER_SLOTS; probe++) {
         struct summary_server *e = &s->servers[slot];
         if (!e->entry.used) {
-            if (s->n_servers >= SUMMARY_MAX_SERVERS)
+            if (!entry_claim(&e->entry, &s->n_servers, SUMMARY_MAX_SERVERS,
+                             h))
                 break;
-            e->entry.used = true;
-            e->entry.first_us = h->flow_start_us;
             e->ep = h->server;
             snprintf(e->sni, sizeof(e->sni), "%s", sni);
-            s->n_servers++;
         }
         if (same_server(e, &h->server, sni)) {
             entry_add(&e->entry, h, failed);
@@ -246,14 +257,12 @@ static void count_client(struct summary *s, const struct handshake *h)
     for (size_t probe = 0; probe < SUMMARY_CLIENT_SLOTS; probe++) {
         struct summary_client *e = &s->clients[slot];
         if (!e->entry.used) {
-            if (s->n_clients >= SUMMARY_MAX_CLIENTS)
+            if (!entry_claim(&e->entry, &s->n_clients, SUMMARY_MAX_CLIENTS,
+                             h))
                 break;
-            e->entry.used = true;
-            e->entry.first_us = h->flow_start_us;
             snprintf(e->ja4, sizeof(e->ja4), "%s", h->ja4);
             snprintf(e->ja3, sizeof(e->ja3), "%s", h->ja3);
             str_copy(e->sni, sizeof(e->sni), record_sni(h));
-            s->n_clients++;
         }
         const char *ek = e->ja4[0] ? e->ja4 : e->ja3;
         if (strcmp(ek, key) == 0) {
@@ -907,10 +916,11 @@ static void write_causes(struct json_writer *w, const struct summary_causes *c)
         json_member_uint(w, "causes_other", c->other);
 }
 
-static void write_server_row(struct json_writer *w, const void *entry)
+/* "ip", "port" and "server_name" (when it had one) of a server. */
+static void write_server_id(struct json_writer *w,
+                            const struct summary_server *e)
 {
-    const struct summary_server *e = entry;
-    char buf[128];
+    char buf[64];
     json_key(w, "ip");
     json_string(w, fields_ip_string(&e->ep, buf, sizeof(buf)));
     json_key(w, "port");
@@ -919,6 +929,13 @@ static void write_server_row(struct json_writer *w, const void *entry)
         json_key(w, "server_name");
         json_string(w, e->sni);
     }
+}
+
+static void write_server_row(struct json_writer *w, const void *entry)
+{
+    const struct summary_server *e = entry;
+    char buf[128];
+    write_server_id(w, e);
     json_member_uint(w, "handshakes", e->entry.handshakes);
     json_member_uint(w, "failed", e->entry.failed);
     write_causes(w, &e->entry.causes);
@@ -992,6 +1009,17 @@ void summary_write_outcomes(struct json_writer *w, const struct summary *s)
     json_end_object(w);
 }
 
+void summary_begin_metric_event(struct json_writer *w, const char *dataset)
+{
+    json_write_ecs_version(w);
+    json_key(w, "event");
+    json_begin_object(w);
+    json_key(w, "kind");
+    json_string(w, "metric");
+    json_key(w, "dataset");
+    json_string(w, dataset);
+}
+
 static void write_run_stats(struct json_writer *w, const struct run_stats *st)
 {
     json_key(w, "run");
@@ -1056,13 +1084,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
         json_string(w, fields_time_string(st->last_ts_us, 6, buf,
                                           sizeof(buf)));
     }
-    json_write_ecs_version(w);
-    json_key(w, "event");
-    json_begin_object(w);
-    json_key(w, "kind");
-    json_string(w, "metric");
-    json_key(w, "dataset");
-    json_string(w, "tlsmon.summary");
+    summary_begin_metric_event(w, "tlsmon.summary");
     if (st && st->first_ts_us) {
         json_key(w, "start");
         json_string(w, fields_time_string(st->first_ts_us, 6, buf,
@@ -1176,14 +1198,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
     for (size_t i = 0; i < k; i++) {
         const struct summary_server *e = &s->servers[top[i].index];
         json_begin_object(w);
-        json_key(w, "ip");
-        json_string(w, fields_ip_string(&e->ep, buf, sizeof(buf)));
-        json_key(w, "port");
-        json_int(w, e->ep.port);
-        if (e->sni[0]) {
-            json_key(w, "server_name");
-            json_string(w, e->sni);
-        }
+        write_server_id(w, e);
         if (e->cause) {
             json_key(w, "cause");
             json_string(w, e->cause);

@@ -169,5 +169,9 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
 /* "outcomes":{"undecided":N,...}, every outcome, in the summary and in
  * the sensor's stats events. */
 void summary_write_outcomes(struct json_writer *w, const struct summary *s);
+/* "ecs":{...},"event":{"kind":"metric","dataset":DATASET — the event
+ * object left open for more members. The summary and the stats event are
+ * both metric events. */
+void summary_begin_metric_event(struct json_writer *w, const char *dataset);
 
 #endif
