@@ -584,6 +584,12 @@ struct run_changes *run_changes_compute(const struct run_profile *old,
 
 /* ---- text --------------------------------------------------------------------*/
 
+static bool nothing_changed(const struct run_changes *c)
+{
+    return !c->n_started && !c->n_stopped && !c->n_causes && !c->n_clients &&
+           !c->n_certs;
+}
+
 static const char *printable(const char *s, char *buf, size_t n)
 {
     return fields_printable(s, buf, n);
@@ -621,8 +627,7 @@ void run_changes_print_text(FILE *fp, const struct run_changes *c,
             " handshakes; now %" PRIu64 ")\n", color ? "\033[1m" : "",
             color ? "\033[0m" : "", printable(c->name, key, sizeof(key)),
             c->old_handshakes, c->new_handshakes);
-    if (!c->n_started && !c->n_stopped && !c->n_causes && !c->n_clients &&
-        !c->n_certs)
+    if (nothing_changed(c))
         fputs("  nothing: no server started or stopped failing, no new "
               "cause, fingerprint or certificate\n", fp);
     if (c->n_started) {
@@ -857,8 +862,7 @@ void run_changes_write_html(FILE *fp, const struct run_changes *c)
             "%zu in both, %zu only now, %zu only in the baseline.</p>",
             c->old_handshakes, c->new_handshakes, c->servers_both,
             c->servers_new, c->servers_gone);
-    if (!c->n_started && !c->n_stopped && !c->n_causes && !c->n_clients &&
-        !c->n_certs)
+    if (nothing_changed(c))
         fputs("<p>Nothing changed: no server started or stopped failing, no "
               "new cause, fingerprint or certificate.</p>", fp);
     if (c->n_started) {

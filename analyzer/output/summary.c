@@ -447,13 +447,20 @@ static uint64_t failures_then_handshakes(uint64_t failed, uint64_t hs)
     return f << 32 | n;
 }
 
-static void alert_of_index(size_t index, int *side, bool *encrypted,
-                           uint8_t *code)
+/* An alert as counted in summary.alerts, from its index there. */
+struct counted_alert {
+    int side;
+    bool encrypted;
+    uint8_t code; /* 0 when encrypted */
+};
+
+static struct counted_alert alert_of_index(size_t index)
 {
-    *side = (int)(index / (SUMMARY_ALERT_ENCRYPTED + 1));
     size_t c = index % (SUMMARY_ALERT_ENCRYPTED + 1);
-    *encrypted = c == SUMMARY_ALERT_ENCRYPTED;
-    *code = *encrypted ? 0 : (uint8_t)c;
+    bool encrypted = c == SUMMARY_ALERT_ENCRYPTED;
+    return (struct counted_alert){
+        (int)(index / (SUMMARY_ALERT_ENCRYPTED + 1)), encrypted,
+        encrypted ? 0 : (uint8_t)c};
 }
 
 /* "10.0.0.5:443" or "[2001:db8::1]:443". */
@@ -804,18 +811,15 @@ void summary_print_text(FILE *fp, const struct summary *s,
         heading(fp, color, "failures by alert");
         k = top_alerts(s, top);
         for (size_t i = 0; i < k; i++) {
-            int side;
-            bool enc;
-            uint8_t code;
-            alert_of_index(top[i].index, &side, &enc, &code);
-            if (enc)
+            struct counted_alert a = alert_of_index(top[i].index);
+            if (a.encrypted)
                 fprintf(fp, "  %8" PRIu64 "  %s encrypted alert\n",
-                        top[i].count, fields_side_name(side));
+                        top[i].count, fields_side_name(a.side));
             else
                 fprintf(fp, "  %8" PRIu64 "  %s %s(%u)\n", top[i].count,
-                        fields_side_name(side),
-                        fields_alert_description(code, buf, sizeof(buf)),
-                        (unsigned)code);
+                        fields_side_name(a.side),
+                        fields_alert_description(a.code, buf, sizeof(buf)),
+                        (unsigned)a.code);
         }
         if (s->failures_without_alert)
             fprintf(fp, "  %8" PRIu64 "  no alert\n",
@@ -1151,21 +1155,18 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
     json_begin_array(w);
     k = top_alerts(s, top);
     for (size_t i = 0; i < k; i++) {
-        int side;
-        bool enc;
-        uint8_t code;
-        alert_of_index(top[i].index, &side, &enc, &code);
+        struct counted_alert a = alert_of_index(top[i].index);
         json_begin_object(w);
         json_key(w, "sender");
-        json_string(w, fields_side_name(side));
-        if (enc) {
+        json_string(w, fields_side_name(a.side));
+        if (a.encrypted) {
             json_key(w, "encrypted");
             json_bool(w, true);
         } else {
             json_key(w, "description");
-            json_string(w, fields_alert_description(code, buf, sizeof(buf)));
+            json_string(w, fields_alert_description(a.code, buf, sizeof(buf)));
             json_key(w, "code");
-            json_int(w, code);
+            json_int(w, a.code);
         }
         json_member_uint(w, "count", top[i].count);
         json_end_object(w);
