@@ -584,6 +584,12 @@ struct run_changes *run_changes_compute(const struct run_profile *old,
 
 /* ---- text --------------------------------------------------------------------*/
 
+static bool nothing_changed(const struct run_changes *c)
+{
+    return !c->n_started && !c->n_stopped && !c->n_causes && !c->n_clients &&
+           !c->n_certs;
+}
+
 static const char *printable(const char *s, char *buf, size_t n)
 {
     return fields_printable(s, buf, n);
@@ -621,8 +627,7 @@ void run_changes_print_text(FILE *fp, const struct run_changes *c,
             " handshakes; now %" PRIu64 ")\n", color ? "\033[1m" : "",
             color ? "\033[0m" : "", printable(c->name, key, sizeof(key)),
             c->old_handshakes, c->new_handshakes);
-    if (!c->n_started && !c->n_stopped && !c->n_causes && !c->n_clients &&
-        !c->n_certs)
+    if (nothing_changed(c))
         fputs("  nothing: no server started or stopped failing, no new "
               "cause, fingerprint or certificate\n", fp);
     if (c->n_started) {
@@ -732,6 +737,15 @@ static void json_causes(struct json_writer *w, uint64_t bits)
     json_end_array(w);
 }
 
+/* {"server":KEY — a changed server's object, left open. */
+static void json_begin_server(struct json_writer *w,
+                              const struct server_entry *e)
+{
+    json_begin_object(w);
+    json_key(w, "server");
+    json_string(w, e->key);
+}
+
 void run_changes_write_json(struct json_writer *w,
                             const struct run_changes *c)
 {
@@ -744,9 +758,7 @@ void run_changes_write_json(struct json_writer *w,
     json_begin_array(w);
     for (size_t i = 0; i < c->n_started; i++) {
         const struct server_change *s = &c->started[i];
-        json_begin_object(w);
-        json_key(w, "server");
-        json_string(w, s->now->key);
+        json_begin_server(w, s->now);
         json_member_uint(w, "handshakes", s->now->handshakes);
         json_member_uint(w, "failed", s->now->failed);
         json_key(w, "in_baseline");
@@ -761,9 +773,7 @@ void run_changes_write_json(struct json_writer *w,
     json_begin_array(w);
     for (size_t i = 0; i < c->n_stopped; i++) {
         const struct server_change *s = &c->stopped[i];
-        json_begin_object(w);
-        json_key(w, "server");
-        json_string(w, s->now->key);
+        json_begin_server(w, s->now);
         json_member_uint(w, "handshakes", s->now->handshakes);
         json_member_uint(w, "baseline_failed", s->before->failed);
         json_member_uint(w, "baseline_handshakes", s->before->handshakes);
@@ -806,9 +816,7 @@ void run_changes_write_json(struct json_writer *w,
     json_key(w, "certificates_changed");
     json_begin_array(w);
     for (size_t i = 0; i < c->n_certs; i++) {
-        json_begin_object(w);
-        json_key(w, "server");
-        json_string(w, c->certs[i].now->key);
+        json_begin_server(w, c->certs[i].now);
         json_cert(w, "before", c->certs[i].before);
         json_cert(w, "now", c->certs[i].now);
         json_end_object(w);
@@ -854,8 +862,7 @@ void run_changes_write_html(FILE *fp, const struct run_changes *c)
             "%zu in both, %zu only now, %zu only in the baseline.</p>",
             c->old_handshakes, c->new_handshakes, c->servers_both,
             c->servers_new, c->servers_gone);
-    if (!c->n_started && !c->n_stopped && !c->n_causes && !c->n_clients &&
-        !c->n_certs)
+    if (nothing_changed(c))
         fputs("<p>Nothing changed: no server started or stopped failing, no "
               "new cause, fingerprint or certificate.</p>", fp);
     if (c->n_started) {

@@ -225,33 +225,30 @@ bool view_flow(struct view *v, const char *ids, char *err, size_t n)
     return true;
 }
 
+/* Adds the condition `open` LIST `close` that a list option stands for. */
+static bool add_list(struct view *v, const char *option, const char *open,
+                     const char *list, const char *close, char *err, size_t n)
+{
+    size_t len = strlen(open) + strlen(list) + strlen(close) + 1;
+    char *text = malloc(len);
+    if (!text) {
+        snprintf(err, n, "out of memory");
+        return false;
+    }
+    snprintf(text, len, "%s%s%s", open, list, close);
+    bool ok = add(v, option, text, err, n);
+    free(text);
+    return ok;
+}
+
 bool view_finish(struct view *v, char *err, size_t n)
 {
-    char *text;
-    if (v->servers) {
-        size_t len = strlen(v->servers) + 16;
-        if (!(text = malloc(len))) {
-            snprintf(err, n, "out of memory");
-            return false;
-        }
-        snprintf(text, len, "{any: [%s]}", v->servers);
-        bool ok = add(v, "--server", text, err, n);
-        free(text);
-        if (!ok)
-            return false;
-    }
-    if (v->flows) {
-        size_t len = strlen(v->flows) + 32;
-        if (!(text = malloc(len))) {
-            snprintf(err, n, "out of memory");
-            return false;
-        }
-        snprintf(text, len, "{tlsmon.flow_id: {in: [%s]}}", v->flows);
-        bool ok = add(v, "--flow", text, err, n);
-        free(text);
-        if (!ok)
-            return false;
-    }
+    if (v->servers &&
+        !add_list(v, "--server", "{any: [", v->servers, "]}", err, n))
+        return false;
+    if (v->flows && !add_list(v, "--flow", "{tlsmon.flow_id: {in: [",
+                              v->flows, "]}}", err, n))
+        return false;
     return true;
 }
 

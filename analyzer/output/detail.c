@@ -354,6 +354,21 @@ static bool chain_has_facts(const struct cert_result *r)
     return r->analyzed;
 }
 
+struct labelled_suffix {
+    const char *label, *suffix;
+};
+
+/* The fields `prefix`+suffix of a table, each under its label. */
+static void fields_under(struct sec *s, const char *prefix,
+                         const struct labelled_suffix *rows, size_t n)
+{
+    char name[128];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "%s%s", prefix, rows[i].suffix);
+        field(s, rows[i].label, name);
+    }
+}
+
 /* One side's chain: each certificate, the leaf's facts, the verdicts.
  * `ecs` is tls.server or tls.client, `verdicts` tlsmon.certificate or
  * tlsmon.client_certificate. */
@@ -384,9 +399,7 @@ static void chain(struct sec *s, const struct cert_result *r,
              c->self_signed ? "  self-signed" : "",
              c->is_ca ? "  CA" : "");
     }
-    static const struct {
-        const char *label, *suffix;
-    } leaf[] = {
+    static const struct labelled_suffix leaf[] = {
         {"subject", ".x509.subject.distinguished_name"},
         {"issuer", ".x509.issuer.distinguished_name"},
         {"names", ".x509.alternative_names"},
@@ -399,13 +412,8 @@ static void chain(struct sec *s, const struct cert_result *r,
         {"signature", ".x509.signature_algorithm"},
         {"SHA-256", ".hash.sha256"},
     };
-    for (size_t i = 0; i < sizeof(leaf) / sizeof(leaf[0]); i++) {
-        snprintf(name, sizeof(name), "%s%s", ecs, leaf[i].suffix);
-        field(s, leaf[i].label, name);
-    }
-    static const struct {
-        const char *label, *suffix;
-    } ext[] = {
+    fields_under(s, ecs, leaf, sizeof(leaf) / sizeof(leaf[0]));
+    static const struct labelled_suffix ext[] = {
         {"days to expiry", ".days_to_expiry"},
         {"key usage", ".key_usage"},
         {"extended usage", ".extended_key_usage"},
@@ -414,10 +422,7 @@ static void chain(struct sec *s, const struct cert_result *r,
         {"CRL at", ".crl_urls"},
         {"trust store", ".trust_store"},
     };
-    for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-        snprintf(name, sizeof(name), "%s%s", verdicts, ext[i].suffix);
-        field(s, ext[i].label, name);
-    }
+    fields_under(s, verdicts, ext, sizeof(ext) / sizeof(ext[0]));
     static const char *const problems[] = {
         "malformed",     "expired",          "not_yet_valid",
         "self_signed",   "hostname_mismatch", "chain_out_of_order",

@@ -655,18 +655,71 @@ static void html_fixes(FILE *fp, const struct summary_causes *c)
     }
 }
 
-static int server_rank(const void *a, const void *b)
+/* The server and client-fingerprint tables: every entry the summary kept,
+ * most failures first, then most handshakes, then packet time and the key
+ * (the same order however many workers reported the records, in whatever
+ * order); TABLE_ROWS of them one per row, the rest summed on one row. */
+struct table_entry {
+    const struct summary_entry *entry;
+    int (*key_order)(const void *a, const void *b); /* the table's */
+};
+
+struct html_table {
+    const char *head;  /* the section, through <tbody> */
+    const char *noun;  /* "N more <noun>" */
+    int rest_columns;  /* columns after handshakes and failed */
+    struct summary_slots (*slots)(const struct summary *s);
+    int (*key_order)(const void *a, const void *b);
+    void (*row)(FILE *fp, const void *entry);
+};
+
+static int rank_entries(const void *a, const void *b)
 {
-    const struct summary_server *x = *(const struct summary_server *const *)a;
-    const struct summary_server *y = *(const struct summary_server *const *)b;
-    if (x->count != y->count)
-        return x->count < y->count ? 1 : -1;
+    const struct summary_entry *x = ((const struct table_entry *)a)->entry;
+    const struct summary_entry *y = ((const struct table_entry *)b)->entry;
+    if (x->failed != y->failed)
+        return x->failed < y->failed ? 1 : -1;
     if (x->handshakes != y->handshakes)
         return x->handshakes < y->handshakes ? 1 : -1;
-    /* Then packet time and the key: the same order however many workers
-     * reported the records, in whatever order. */
     if (x->first_us != y->first_us)
         return x->first_us < y->first_us ? -1 : 1;
+    return ((const struct table_entry *)a)->key_order(x, y);
+}
+
+static void html_table_write(FILE *fp, const struct summary *s,
+                       const struct html_table *t, size_t n_used)
+{
+    fputs(t->head, fp);
+    struct summary_slots slots = t->slots(s);
+    struct table_entry *list = malloc(n_used * sizeof(*list) + 1);
+    size_t n = 0;
+    for (size_t i = 0; list && i < slots.n && n < n_used; i++) {
+        const struct summary_entry *e = summary_slot_entry(slots, i);
+        if (e)
+            list[n++] = (struct table_entry){e, t->key_order};
+    }
+    if (n)
+        qsort(list, n, sizeof(*list), rank_entries);
+    uint64_t hs_more = 0, failed_more = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i < TABLE_ROWS) {
+            t->row(fp, list[i].entry);
+            continue;
+        }
+        hs_more += list[i].entry->handshakes;
+        failed_more += list[i].entry->failed;
+    }
+    if (n > TABLE_ROWS)
+        fprintf(fp, "<tr class=\"more\"><td colspan=\"2\">%zu more %s</td>"
+                "<td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
+                PRIu64 "</td><td colspan=\"%d\"></td></tr>", n - TABLE_ROWS,
+                t->noun, hs_more, failed_more, t->rest_columns);
+    free(list);
+}
+
+static int server_key_order(const void *a, const void *b)
+{
+    const struct summary_server *x = a, *y = b;
     if (x->ep.ip_version != y->ep.ip_version)
         return x->ep.ip_version < y->ep.ip_version ? -1 : 1;
     int c = memcmp(x->ep.addr, y->ep.addr, sizeof(x->ep.addr));
@@ -677,61 +730,48 @@ static int server_rank(const void *a, const void *b)
     return strcmp(x->sni, y->sni);
 }
 
+static void server_row(FILE *fp, const void *entry)
+{
+    const struct summary_server *e = entry;
+    char buf[128], ip[64];
+    fields_ip_string(&e->ep, ip, sizeof(ip));
+    fprintf(fp, "<tr%s><td>%s%s%s:%u</td><td>", e->entry.failed ? " class=\"bad\"" : "",
+            e->ep.ip_version == 6 ? "[" : "", ip,
+            e->ep.ip_version == 6 ? "]" : "", (unsigned)e->ep.port);
+    html(fp, e->sni);
+    fprintf(fp, "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
+            PRIu64 "</td><td>", e->entry.handshakes, e->entry.failed);
+    html_causes(fp, &e->entry.causes);
+    fputs("</td><td>", fp);
+    html_fixes(fp, &e->entry.causes);
+    fputs("</td><td>", fp);
+    for (size_t v = 0; v < e->n_versions; v++)
+        fprintf(fp, "%s%s", v ? ", " : "",
+                fields_version_string(e->versions[v], buf, sizeof(buf)));
+    fputs("</td><td>", fp);
+    for (size_t c = 0; c < e->n_suites; c++)
+        fprintf(fp, "%s%s", c ? "<br>" : "",
+                fields_cipher_string(e->suites[c], buf, sizeof(buf)));
+    if (e->suites_more)
+        fputs("<br>…", fp);
+    fputs("</td><td class=\"num\">", fp);
+    if (e->has_expiry)
+        fprintf(fp, "%s%" PRId32 "%s", e->days_to_expiry < 30 ? "<b>" : "",
+                e->days_to_expiry, e->days_to_expiry < 30 ? "</b>" : "");
+    fputs("</td></tr>", fp);
+}
+
+static const struct html_table server_rows = {
+    "<section id=\"servers\"><h2>Servers</h2><table id=\"server-table\">"
+    "<thead><tr><th>server</th><th>SNI</th><th class=\"num\">handshakes</th>"
+    "<th class=\"num\">failed</th><th>top causes</th><th>fix</th>"
+    "<th>versions</th><th>suites</th><th class=\"num\">cert expires (days)"
+    "</th></tr></thead><tbody>",
+    "servers", 5, summary_server_slots, server_key_order, server_row};
+
 static void page_servers(FILE *fp, const struct summary *s)
 {
-    fputs("<section id=\"servers\"><h2>Servers</h2>", fp);
-    const struct summary_server **list =
-        s->servers ? malloc(s->n_servers * sizeof(*list) + 1) : NULL;
-    size_t n = 0;
-    for (size_t i = 0; list && i < SUMMARY_SERVER_SLOTS; i++)
-        if (s->servers[i].used)
-            list[n++] = &s->servers[i];
-    qsort(list, n, sizeof(*list), server_rank);
-    fputs("<table id=\"server-table\"><thead><tr><th>server</th><th>SNI</th>"
-          "<th class=\"num\">handshakes</th><th class=\"num\">failed</th>"
-          "<th>top causes</th><th>fix</th><th>versions</th><th>suites</th>"
-          "<th class=\"num\">cert expires (days)</th></tr></thead><tbody>",
-          fp);
-    uint64_t hs_more = 0, failed_more = 0;
-    char buf[128], ip[64];
-    for (size_t i = 0; i < n; i++) {
-        const struct summary_server *e = list[i];
-        if (i >= TABLE_ROWS) {
-            hs_more += e->handshakes;
-            failed_more += e->count;
-            continue;
-        }
-        fields_ip_string(&e->ep, ip, sizeof(ip));
-        fprintf(fp, "<tr%s><td>%s%s%s:%u</td><td>", e->count ? " class=\"bad\"" : "",
-                e->ep.ip_version == 6 ? "[" : "", ip,
-                e->ep.ip_version == 6 ? "]" : "", (unsigned)e->ep.port);
-        html(fp, e->sni);
-        fprintf(fp, "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
-                PRIu64 "</td><td>", e->handshakes, e->count);
-        html_causes(fp, &e->causes);
-        fputs("</td><td>", fp);
-        html_fixes(fp, &e->causes);
-        fputs("</td><td>", fp);
-        for (size_t v = 0; v < e->n_versions; v++)
-            fprintf(fp, "%s%s", v ? ", " : "",
-                    fields_version_string(e->versions[v], buf, sizeof(buf)));
-        fputs("</td><td>", fp);
-        for (size_t c = 0; c < e->n_suites; c++)
-            fprintf(fp, "%s%s", c ? "<br>" : "",
-                    fields_cipher_string(e->suites[c], buf, sizeof(buf)));
-        if (e->suites_more)
-            fputs("<br>…", fp);
-        fputs("</td><td class=\"num\">", fp);
-        if (e->has_expiry)
-            fprintf(fp, "%s%" PRId32 "%s", e->days_to_expiry < 30 ? "<b>" : "",
-                    e->days_to_expiry, e->days_to_expiry < 30 ? "</b>" : "");
-        fputs("</td></tr>", fp);
-    }
-    if (n > TABLE_ROWS)
-        fprintf(fp, "<tr class=\"more\"><td colspan=\"2\">%zu more servers"
-                "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
-                PRIu64 "</td><td colspan=\"5\"></td></tr>", n - TABLE_ROWS,
-                hs_more, failed_more);
+    html_table_write(fp, s, &server_rows, s->n_servers);
     if (s->servers_untracked_handshakes)
         fprintf(fp, "<tr class=\"more\"><td colspan=\"2\">servers past the "
                 "table (%d kept)</td><td class=\"num\">%" PRIu64 "</td><td "
@@ -739,67 +779,39 @@ static void page_servers(FILE *fp, const struct summary *s)
                 SUMMARY_MAX_SERVERS, s->servers_untracked_handshakes,
                 s->servers_untracked);
     fputs("</tbody></table></section>\n", fp);
-    free(list);
 }
 
-static int client_rank(const void *a, const void *b)
+static void client_row(FILE *fp, const void *entry)
 {
-    const struct summary_client *x = *(const struct summary_client *const *)a;
-    const struct summary_client *y = *(const struct summary_client *const *)b;
-    if (x->failed != y->failed)
-        return x->failed < y->failed ? 1 : -1;
-    if (x->handshakes != y->handshakes)
-        return x->handshakes < y->handshakes ? 1 : -1;
-    if (x->first_us != y->first_us)
-        return x->first_us < y->first_us ? -1 : 1;
-    int c = strcmp(x->ja4, y->ja4);
-    return c ? c : strcmp(x->ja3, y->ja3);
+    const struct summary_client *e = entry;
+    char buf[32];
+    fprintf(fp, "<tr%s><td class=\"mono\">", e->entry.failed ? " class=\"bad\"" : "");
+    html(fp, e->ja4);
+    fputs("</td><td class=\"mono\">", fp);
+    html(fp, e->ja3);
+    fprintf(fp, "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
+            PRIu64 "</td><td>%s</td><td>", e->entry.handshakes, e->entry.failed,
+            e->highest_version ? fields_version_string(e->highest_version,
+                                                       buf, sizeof(buf))
+                               : "");
+    html(fp, e->sni);
+    fputs("</td><td>", fp);
+    html_causes(fp, &e->entry.causes);
+    fputs("</td></tr>", fp);
 }
+
+static const struct html_table client_rows = {
+    "<section id=\"clients\"><h2>Client fingerprints</h2><table id=\"client-"
+    "table\"><thead><tr><th>JA4</th><th>JA3</th><th class=\"num\">handshakes"
+    "</th><th class=\"num\">failed</th><th>offers up to</th><th>first SNI"
+    "</th><th>top causes</th></tr></thead><tbody>",
+    "fingerprints", 3, summary_client_slots, summary_client_key_order,
+    client_row};
 
 static void page_clients(FILE *fp, const struct summary *s)
 {
-    fputs("<section id=\"clients\"><h2>Client fingerprints</h2>", fp);
-    const struct summary_client **list =
-        s->clients ? malloc(s->n_clients * sizeof(*list) + 1) : NULL;
-    size_t n = 0;
-    for (size_t i = 0; list && i < SUMMARY_CLIENT_SLOTS; i++)
-        if (s->clients[i].used)
-            list[n++] = &s->clients[i];
-    qsort(list, n, sizeof(*list), client_rank);
-    fputs("<table id=\"client-table\"><thead><tr><th>JA4</th><th>JA3</th>"
-          "<th class=\"num\">handshakes</th><th class=\"num\">failed</th>"
-          "<th>offers up to</th><th>first SNI</th><th>top causes</th>"
-          "</tr></thead><tbody>", fp);
-    uint64_t hs_more = 0, failed_more = 0;
-    char buf[32];
-    for (size_t i = 0; i < n; i++) {
-        const struct summary_client *e = list[i];
-        if (i >= TABLE_ROWS) {
-            hs_more += e->handshakes;
-            failed_more += e->failed;
-            continue;
-        }
-        fprintf(fp, "<tr%s><td class=\"mono\">", e->failed ? " class=\"bad\"" : "");
-        html(fp, e->ja4);
-        fputs("</td><td class=\"mono\">", fp);
-        html(fp, e->ja3);
-        fprintf(fp, "</td><td class=\"num\">%" PRIu64 "</td><td class=\"num\">%"
-                PRIu64 "</td><td>%s</td><td>", e->handshakes, e->failed,
-                e->highest_version ? fields_version_string(e->highest_version,
-                                                           buf, sizeof(buf))
-                                   : "");
-        html(fp, e->sni);
-        fputs("</td><td>", fp);
-        html_causes(fp, &e->causes);
-        fputs("</td></tr>", fp);
-    }
-    if (n > TABLE_ROWS)
-        fprintf(fp, "<tr class=\"more\"><td colspan=\"2\">%zu more "
-                "fingerprints</td><td class=\"num\">%" PRIu64 "</td><td "
-                "class=\"num\">%" PRIu64 "</td><td colspan=\"3\"></td></tr>",
-                n - TABLE_ROWS, hs_more, failed_more);
+    html_table_write(fp, s, &client_rows, s->n_clients);
     fputs("</tbody></table></section>\n", fp);
-    free(list);
 }
 
 static const char *const connection_columns[] = {

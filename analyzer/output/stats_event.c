@@ -84,13 +84,7 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_begin_object(w);
     json_key(w, "@timestamp");
     json_string(w, fields_time_string(s->now_us, 6, ts, sizeof(ts)));
-    json_write_ecs_version(w);
-    json_key(w, "event");
-    json_begin_object(w);
-    json_key(w, "kind");
-    json_string(w, "metric");
-    json_key(w, "dataset");
-    json_string(w, "tlsmon.stats");
+    summary_begin_metric_event(w, "tlsmon.stats");
     json_end_object(w);
     json_write_observer(w);
     json_key(w, "tlsmon");
@@ -108,14 +102,8 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_member_uint(w, "flows_evicted", r->flows_evicted);
     json_member_uint(w, "flows_timed_out", r->flows_timed_out);
     json_member_uint(w, "handshakes", r->handshakes);
-    if (s->summary) {
-        json_key(w, "outcomes");
-        json_begin_object(w);
-        for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++)
-            json_member_uint(w, outcome_name((enum hs_outcome)o),
-                    s->summary->by_outcome[o]);
-        json_end_object(w);
-    }
+    if (s->summary)
+        summary_write_outcomes(w, s->summary);
     json_member_uint(w, "alerts", r->alerts);
     json_member_uint(w, "alerts_suppressed", r->alerts_suppressed);
     json_member_uint(w, "memory_bytes", s->memory_bytes);

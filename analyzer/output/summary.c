@@ -32,6 +32,27 @@ void summary_free(struct summary *s)
     s->clients = NULL;
 }
 
+struct summary_slots summary_server_slots(const struct summary *s)
+{
+    return (struct summary_slots){s->servers, sizeof(*s->servers),
+                                  s->servers ? SUMMARY_SERVER_SLOTS : 0};
+}
+
+struct summary_slots summary_client_slots(const struct summary *s)
+{
+    return (struct summary_slots){s->clients, sizeof(*s->clients),
+                                  s->clients ? SUMMARY_CLIENT_SLOTS : 0};
+}
+
+const struct summary_entry *summary_slot_entry(struct summary_slots t,
+                                               size_t i)
+{
+    /* The entry is the first member of both slot types. */
+    const struct summary_entry *e =
+        (const void *)((const char *)t.slots + i * t.size);
+    return e->used ? e : NULL;
+}
+
 static void tally(struct summary_tally *t, size_t *n, size_t cap,
                   uint64_t *other, uint32_t key)
 {
@@ -153,6 +174,30 @@ static void note_accepted(struct summary_server *e, const struct handshake *h)
     }
 }
 
+/* An unused slot of either table taken for a new entry, unless the table
+ * holds `max` entries already. */
+static bool entry_claim(struct summary_entry *e, size_t *n, size_t max,
+                        const struct handshake *h)
+{
+    if (*n >= max)
+        return false;
+    e->used = true;
+    e->first_us = h->flow_start_us;
+    (*n)++;
+    return true;
+}
+
+/* A handshake counted in an entry of either table. */
+static void entry_add(struct summary_entry *e, const struct handshake *h,
+                      bool failed)
+{
+    e->handshakes++;
+    if (h->flow_start_us < e->first_us)
+        e->first_us = h->flow_start_us;
+    e->failed += failed;
+    count_cause(&e->causes, h);
+}
+
 static void count_server(struct summary *s, const struct handshake *h)
 {
     bool failed = outcome_is_failure(h->outcome);
@@ -165,24 +210,17 @@ static void count_server(struct summary *s, const struct handshake *h)
     size_t slot = server_hash(&h->server, sni) % SUMMARY_SERVER_SLOTS;
     for (size_t probe = 0; probe < SUMMARY_SERVER_SLOTS; probe++) {
         struct summary_server *e = &s->servers[slot];
-        if (!e->used) {
-            if (s->n_servers >= SUMMARY_MAX_SERVERS)
+        if (!e->entry.used) {
+            if (!entry_claim(&e->entry, &s->n_servers, SUMMARY_MAX_SERVERS,
+                             h))
                 break;
-            e->used = true;
-            e->first_us = h->flow_start_us;
             e->ep = h->server;
             snprintf(e->sni, sizeof(e->sni), "%s", sni);
-            s->n_servers++;
         }
         if (same_server(e, &h->server, sni)) {
-            e->handshakes++;
-            if (h->flow_start_us < e->first_us)
-                e->first_us = h->flow_start_us;
-            if (failed) {
-                e->count++;
+            entry_add(&e->entry, h, failed);
+            if (failed)
                 note_cause(e, h);
-            }
-            count_cause(&e->causes, h);
             note_accepted(e, h);
             posture_counts_add(&e->posture, h);
             return;
@@ -218,27 +256,21 @@ static void count_client(struct summary *s, const struct handshake *h)
     size_t slot = hash % SUMMARY_CLIENT_SLOTS;
     for (size_t probe = 0; probe < SUMMARY_CLIENT_SLOTS; probe++) {
         struct summary_client *e = &s->clients[slot];
-        if (!e->used) {
-            if (s->n_clients >= SUMMARY_MAX_CLIENTS)
+        if (!e->entry.used) {
+            if (!entry_claim(&e->entry, &s->n_clients, SUMMARY_MAX_CLIENTS,
+                             h))
                 break;
-            e->used = true;
-            e->first_us = h->flow_start_us;
             snprintf(e->ja4, sizeof(e->ja4), "%s", h->ja4);
             snprintf(e->ja3, sizeof(e->ja3), "%s", h->ja3);
             str_copy(e->sni, sizeof(e->sni), record_sni(h));
-            s->n_clients++;
         }
         const char *ek = e->ja4[0] ? e->ja4 : e->ja3;
         if (strcmp(ek, key) == 0) {
-            e->handshakes++;
-            if (h->flow_start_us < e->first_us)
-                e->first_us = h->flow_start_us;
-            e->failed += outcome_is_failure(h->outcome);
+            entry_add(&e->entry, h, outcome_is_failure(h->outcome));
             uint16_t top =
                 h->ch.seen ? client_hello_highest_version(&h->ch) : 0;
             if (tls_version_rank(top) > tls_version_rank(e->highest_version))
                 e->highest_version = top;
-            count_cause(&e->causes, h);
             return;
         }
         slot = (slot + 1) % SUMMARY_CLIENT_SLOTS;
@@ -313,24 +345,6 @@ static bool ranks_above(const struct ranked *a, const struct ranked *b,
              (a->order == b->order && a->index < b->index)));
 }
 
-/* Servers tied on count and first failure time go in address, port and
- * name order (slots are hash positions: no order a reader could follow). */
-static bool server_ranks_above(const struct ranked *a, const struct ranked *b,
-                               const void *ctx)
-{
-    if (a->count != b->count || a->order != b->order)
-        return ranks_above(a, b, NULL);
-    const struct summary *sum = ctx;
-    const struct summary_server *sa = &sum->servers[a->index];
-    const struct summary_server *sb = &sum->servers[b->index];
-    int c = memcmp(sa->ep.addr, sb->ep.addr, sizeof sa->ep.addr);
-    if (c == 0)
-        c = (int)sa->ep.port - (int)sb->ep.port;
-    if (c == 0)
-        c = strcmp(sa->sni, sb->sni);
-    return c < 0;
-}
-
 typedef bool ranks_above_fn(const struct ranked *, const struct ranked *,
                             const void *);
 
@@ -348,6 +362,43 @@ static void top_insert(struct ranked *top, size_t *n, struct ranked r,
     top[pos] = r;
     if (*n < SUMMARY_TOP)
         (*n)++;
+}
+
+/* Entries of the server or client table tied on counts and first time go
+ * in the table's key order (slots are hash positions: no order a reader
+ * could follow). */
+struct entry_order {
+    struct summary_slots slots;
+    int (*key_order)(const void *a, const void *b);
+};
+
+static bool entry_ranks_above(const struct ranked *a, const struct ranked *b,
+                              const void *ctx)
+{
+    if (a->count != b->count || a->order != b->order)
+        return ranks_above(a, b, NULL);
+    const struct entry_order *o = ctx;
+    return o->key_order(summary_slot_entry(o->slots, a->index),
+                        summary_slot_entry(o->slots, b->index)) < 0;
+}
+
+/* Servers: address, port, then name. */
+static int server_key_order(const void *a, const void *b)
+{
+    const struct summary_server *x = a, *y = b;
+    int c = memcmp(x->ep.addr, y->ep.addr, sizeof x->ep.addr);
+    if (c == 0)
+        c = (int)x->ep.port - (int)y->ep.port;
+    if (c == 0)
+        c = strcmp(x->sni, y->sni);
+    return c;
+}
+
+int summary_client_key_order(const void *a, const void *b)
+{
+    const struct summary_client *x = a, *y = b;
+    int c = strcmp(x->ja4, y->ja4);
+    return c ? c : strcmp(x->ja3, y->ja3);
 }
 
 static size_t top_tallies(const struct summary_tally *t, size_t n,
@@ -378,14 +429,13 @@ static size_t top_alerts(const struct summary *s, struct ranked *top)
 static size_t top_servers(const struct summary *s, struct ranked *top)
 {
     size_t k = 0;
-    if (!s->servers)
-        return 0;
-    for (size_t i = 0; i < SUMMARY_SERVER_SLOTS; i++)
-        if (s->servers[i].used && s->servers[i].count)
-            top_insert(top, &k,
-                       (struct ranked){s->servers[i].count,
-                                       s->servers[i].first_us, i},
-                       server_ranks_above, s);
+    struct entry_order order = {summary_server_slots(s), server_key_order};
+    for (size_t i = 0; i < order.slots.n; i++) {
+        const struct summary_entry *e = summary_slot_entry(order.slots, i);
+        if (e && e->failed)
+            top_insert(top, &k, (struct ranked){e->failed, e->first_us, i},
+                       entry_ranks_above, &order);
+    }
     return k;
 }
 
@@ -397,58 +447,20 @@ static uint64_t failures_then_handshakes(uint64_t failed, uint64_t hs)
     return f << 32 | n;
 }
 
-static size_t top_server_table(const struct summary *s, struct ranked *top)
-{
-    size_t k = 0;
-    for (size_t i = 0; s->servers && i < SUMMARY_SERVER_SLOTS; i++) {
-        const struct summary_server *e = &s->servers[i];
-        if (e->used)
-            top_insert(top, &k,
-                       (struct ranked){failures_then_handshakes(
-                                           e->count, e->handshakes),
-                                       e->first_us, i},
-                       server_ranks_above, s);
-    }
-    return k;
-}
+/* An alert as counted in summary.alerts, from its index there. */
+struct counted_alert {
+    int side;
+    bool encrypted;
+    uint8_t code; /* 0 when encrypted */
+};
 
-/* Fingerprints tied on counts and first time go by JA4, then JA3. */
-static bool client_ranks_above(const struct ranked *a, const struct ranked *b,
-                               const void *ctx)
+static struct counted_alert alert_of_index(size_t index)
 {
-    if (a->count != b->count || a->order != b->order)
-        return ranks_above(a, b, NULL);
-    const struct summary *sum = ctx;
-    const struct summary_client *ca = &sum->clients[a->index];
-    const struct summary_client *cb = &sum->clients[b->index];
-    int c = strcmp(ca->ja4, cb->ja4);
-    if (c == 0)
-        c = strcmp(ca->ja3, cb->ja3);
-    return c < 0;
-}
-
-static size_t top_clients(const struct summary *s, struct ranked *top)
-{
-    size_t k = 0;
-    for (size_t i = 0; s->clients && i < SUMMARY_CLIENT_SLOTS; i++) {
-        const struct summary_client *e = &s->clients[i];
-        if (e->used)
-            top_insert(top, &k,
-                       (struct ranked){failures_then_handshakes(
-                                           e->failed, e->handshakes),
-                                       e->first_us, i},
-                       client_ranks_above, s);
-    }
-    return k;
-}
-
-static void alert_of_index(size_t index, int *side, bool *encrypted,
-                           uint8_t *code)
-{
-    *side = (int)(index / (SUMMARY_ALERT_ENCRYPTED + 1));
     size_t c = index % (SUMMARY_ALERT_ENCRYPTED + 1);
-    *encrypted = c == SUMMARY_ALERT_ENCRYPTED;
-    *code = *encrypted ? 0 : (uint8_t)c;
+    bool encrypted = c == SUMMARY_ALERT_ENCRYPTED;
+    return (struct counted_alert){
+        (int)(index / (SUMMARY_ALERT_ENCRYPTED + 1)), encrypted,
+        encrypted ? 0 : (uint8_t)c};
 }
 
 /* "10.0.0.5:443" or "[2001:db8::1]:443". */
@@ -488,30 +500,6 @@ static void heading(FILE *fp, bool color, const char *title)
             color ? ANSI_RESET : "");
 }
 
-/* Handshakes and failures over every server (fingerprint) of the table,
- * for the "N more" lines. */
-static void server_totals(const struct summary *s, uint64_t *hs,
-                          uint64_t *failed)
-{
-    *hs = *failed = 0;
-    for (size_t i = 0; s->servers && i < SUMMARY_SERVER_SLOTS; i++)
-        if (s->servers[i].used) {
-            *hs += s->servers[i].handshakes;
-            *failed += s->servers[i].count;
-        }
-}
-
-static void client_totals(const struct summary *s, uint64_t *hs,
-                          uint64_t *failed)
-{
-    *hs = *failed = 0;
-    for (size_t i = 0; s->clients && i < SUMMARY_CLIENT_SLOTS; i++)
-        if (s->clients[i].used) {
-            *hs += s->clients[i].handshakes;
-            *failed += s->clients[i].failed;
-        }
-}
-
 /* "untrusted_cert 3 (fix: server), cert_expired 1 (fix: server)" */
 static void print_causes(FILE *fp, const struct summary_causes *in)
 {
@@ -532,111 +520,219 @@ static void print_causes(FILE *fp, const struct summary_causes *in)
         fprintf(fp, ", %" PRIu64 " other", c->other);
 }
 
-static void print_server_table(FILE *fp, const struct summary *s, bool color)
+/* ---- the server and client-fingerprint tables --------------------------- */
+
+/* The server table and the client-fingerprint table are ranked, printed
+ * and written alike: most failures first, the top SUMMARY_TOP one per row,
+ * the rest summed on a "N more" line. A table says where they differ. */
+struct entry_sizes {
+    size_t used;                   /* entries in the table */
+    uint64_t untracked_handshakes; /* handshakes past the table */
+    uint64_t untracked_failed;     /* their failures, if counted */
+};
+
+struct entry_table {
+    const char *title, *column; /* text heading; column after the counts */
+    const char *noun, *json_key; /* "N more <noun>"; "<json_key>_more" */
+    int max_entries;
+    bool untracked_failures_counted;
+    struct summary_slots (*slots)(const struct summary *s);
+    int (*key_order)(const void *a, const void *b); /* ties */
+    struct entry_sizes (*sizes)(const struct summary *s);
+    /* The text after the counts, through its last line; the members of
+     * the row's JSON object. */
+    void (*print_row)(FILE *fp, const void *entry);
+    void (*write_row)(struct json_writer *w, const void *entry);
+};
+
+static size_t top_entries(const struct summary *s, const struct entry_table *t,
+                          struct ranked *top)
 {
-    struct ranked top[SUMMARY_TOP];
-    char buf[128], sni[HS_SNI_LEN * 4];
-    size_t k = top_server_table(s, top);
-    if (k == 0)
-        return;
-    heading(fp, color, "servers (most failures first)");
-    fputs("  handshakes  failed  server\n", fp);
-    uint64_t hs_shown = 0, failed_shown = 0;
-    for (size_t i = 0; i < k; i++) {
-        const struct summary_server *e = &s->servers[top[i].index];
-        hs_shown += e->handshakes;
-        failed_shown += e->count;
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %s", e->handshakes,
-                e->count, server_string(&e->ep, buf, sizeof(buf)));
-        if (e->sni[0])
-            fprintf(fp, " [%s]", fields_printable(e->sni, sni, sizeof(sni)));
-        fputc('\n', fp);
-        if (e->causes.n || e->causes.other) {
-            fputs("                      causes: ", fp);
-            print_causes(fp, &e->causes);
-            fputc('\n', fp);
-        }
-        if (e->n_versions || e->has_expiry) {
-            fputs(e->n_versions ? "                      established with"
-                                : "                      never established",
-                  fp);
-            for (size_t v = 0; v < e->n_versions; v++)
-                fprintf(fp, "%s%s", v ? ", " : " ",
-                        fields_version_string(e->versions[v], buf,
-                                              sizeof(buf)));
-            for (size_t c = 0; c < e->n_suites; c++)
-                fprintf(fp, "%s%s", c ? ", " : ": ",
-                        fields_cipher_string(e->suites[c], buf, sizeof(buf)));
-            if (e->suites_more)
-                fputs(", ...", fp);
-            if (e->not_yet_valid)
-                fputs("; a certificate not valid yet", fp);
-            if (e->has_expiry && e->days_to_expiry >= 0)
-                fprintf(fp, "; certificate expires in %" PRId32 " days",
-                        e->days_to_expiry);
-            else if (e->has_expiry)
-                fprintf(fp, "; certificate expired %" PRId32 " days ago",
-                        -e->days_to_expiry);
-            fputc('\n', fp);
-        }
-        posture_counts_print_line(fp, &e->posture, "                      ");
+    size_t k = 0;
+    struct entry_order order = {t->slots(s), t->key_order};
+    for (size_t i = 0; i < order.slots.n; i++) {
+        const struct summary_entry *e = summary_slot_entry(order.slots, i);
+        if (e)
+            top_insert(top, &k,
+                       (struct ranked){failures_then_handshakes(
+                                           e->failed, e->handshakes),
+                                       e->first_us, i},
+                       entry_ranks_above, &order);
     }
-    uint64_t hs_all, failed_all;
-    server_totals(s, &hs_all, &failed_all);
-    if (s->n_servers > k)
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more servers\n",
-                hs_all - hs_shown, failed_all - failed_shown,
-                s->n_servers - k);
-    if (s->servers_untracked_handshakes)
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  servers past the table "
-                "(%d kept)\n", s->servers_untracked_handshakes,
-                s->servers_untracked, SUMMARY_MAX_SERVERS);
+    return k;
 }
 
-static void print_client_table(FILE *fp, const struct summary *s, bool color)
+/* Handshakes and failures of the entries past the top `k`. */
+static void entries_not_shown(struct summary_slots slots,
+                              const struct ranked *top, size_t k,
+                              uint64_t *handshakes, uint64_t *failed)
+{
+    *handshakes = *failed = 0;
+    for (size_t i = 0; i < slots.n; i++) {
+        const struct summary_entry *e = summary_slot_entry(slots, i);
+        *handshakes += e ? e->handshakes : 0;
+        *failed += e ? e->failed : 0;
+    }
+    for (size_t i = 0; i < k; i++) {
+        const struct summary_entry *e = summary_slot_entry(slots, top[i].index);
+        *handshakes -= e->handshakes;
+        *failed -= e->failed;
+    }
+}
+
+static void print_entry_table(FILE *fp, const struct summary *s,
+                              const struct entry_table *t, bool color)
 {
     struct ranked top[SUMMARY_TOP];
-    char buf[64], sni[256];
-    size_t k = top_clients(s, top);
+    struct summary_slots slots = t->slots(s);
+    size_t k = top_entries(s, t, top);
     if (k == 0)
         return;
-    heading(fp, color, "client fingerprints (most failures first)");
-    fputs("  handshakes  failed  JA4 (JA3)\n", fp);
-    uint64_t hs_shown = 0, failed_shown = 0;
+    heading(fp, color, t->title);
+    fprintf(fp, "  handshakes  failed  %s\n", t->column);
     for (size_t i = 0; i < k; i++) {
-        const struct summary_client *e = &s->clients[top[i].index];
-        hs_shown += e->handshakes;
-        failed_shown += e->failed;
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %s", e->handshakes,
-                e->failed, e->ja4[0] ? e->ja4 : "-");
-        if (e->ja3[0])
-            fprintf(fp, " (%s)", e->ja3);
-        fputc('\n', fp);
-        fprintf(fp, "                      offers up to %s",
-                e->highest_version
-                    ? fields_version_string(e->highest_version, buf,
-                                            sizeof(buf))
-                    : "?");
-        if (e->sni[0])
-            fprintf(fp, ", first asked for %s",
-                    fields_printable(e->sni, sni, sizeof(sni)));
-        fputc('\n', fp);
-        if (e->causes.n || e->causes.other) {
-            fputs("                      causes: ", fp);
-            print_causes(fp, &e->causes);
-            fputc('\n', fp);
-        }
+        const struct summary_entry *e = summary_slot_entry(slots, top[i].index);
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  ", e->handshakes,
+                e->failed);
+        t->print_row(fp, e);
     }
-    uint64_t hs_all, failed_all;
-    client_totals(s, &hs_all, &failed_all);
-    if (s->n_clients > k)
-        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more fingerprints\n",
-                hs_all - hs_shown, failed_all - failed_shown,
-                s->n_clients - k);
-    if (s->clients_untracked)
-        fprintf(fp, "  %10" PRIu64 "          fingerprints past the table "
-                "(%d kept)\n", s->clients_untracked, SUMMARY_MAX_CLIENTS);
+    uint64_t hs_rest, failed_rest;
+    entries_not_shown(slots, top, k, &hs_rest, &failed_rest);
+    struct entry_sizes n = t->sizes(s);
+    if (n.used > k)
+        fprintf(fp, "  %10" PRIu64 "  %6" PRIu64 "  %zu more %s\n", hs_rest,
+                failed_rest, n.used - k, t->noun);
+    if (n.untracked_handshakes) {
+        fprintf(fp, "  %10" PRIu64, n.untracked_handshakes);
+        if (t->untracked_failures_counted)
+            fprintf(fp, "  %6" PRIu64 "  ", n.untracked_failed);
+        else
+            fputs("          ", fp);
+        fprintf(fp, "%s past the table (%d kept)\n", t->noun,
+                t->max_entries);
+    }
 }
+
+static void write_entry_table(struct json_writer *w, const struct summary *s,
+                              const struct entry_table *t)
+{
+    struct ranked top[SUMMARY_TOP];
+    struct summary_slots slots = t->slots(s);
+    char key[64];
+    size_t k = top_entries(s, t, top);
+    json_key(w, t->json_key);
+    json_begin_array(w);
+    for (size_t i = 0; i < k; i++) {
+        json_begin_object(w);
+        t->write_row(w, summary_slot_entry(slots, top[i].index));
+        json_end_object(w);
+    }
+    json_end_array(w);
+    uint64_t hs_rest, failed_rest;
+    entries_not_shown(slots, top, k, &hs_rest, &failed_rest);
+    struct entry_sizes n = t->sizes(s);
+    snprintf(key, sizeof(key), "%s_more", t->json_key);
+    json_key(w, key);
+    json_begin_object(w);
+    json_member_uint(w, t->noun, n.used - k);
+    json_member_uint(w, "handshakes", hs_rest);
+    json_member_uint(w, "failed", failed_rest);
+    json_member_uint(w, "untracked_handshakes", n.untracked_handshakes);
+    json_end_object(w);
+}
+
+static void print_causes_line(FILE *fp, const struct summary_causes *c)
+{
+    if (!c->n && !c->other)
+        return;
+    fputs("                      causes: ", fp);
+    print_causes(fp, c);
+    fputc('\n', fp);
+}
+
+/* -- servers -- */
+
+static struct entry_sizes server_sizes(const struct summary *s)
+{
+    return (struct entry_sizes){s->n_servers, s->servers_untracked_handshakes,
+                                s->servers_untracked};
+}
+
+static void print_server_row(FILE *fp, const void *entry)
+{
+    const struct summary_server *e = entry;
+    char buf[128], sni[HS_SNI_LEN * 4];
+    fputs(server_string(&e->ep, buf, sizeof(buf)), fp);
+    if (e->sni[0])
+        fprintf(fp, " [%s]", fields_printable(e->sni, sni, sizeof(sni)));
+    fputc('\n', fp);
+    print_causes_line(fp, &e->entry.causes);
+    if (e->n_versions || e->has_expiry) {
+        fputs(e->n_versions ? "                      established with"
+                            : "                      never established",
+              fp);
+        for (size_t v = 0; v < e->n_versions; v++)
+            fprintf(fp, "%s%s", v ? ", " : " ",
+                    fields_version_string(e->versions[v], buf,
+                                          sizeof(buf)));
+        for (size_t c = 0; c < e->n_suites; c++)
+            fprintf(fp, "%s%s", c ? ", " : ": ",
+                    fields_cipher_string(e->suites[c], buf, sizeof(buf)));
+        if (e->suites_more)
+            fputs(", ...", fp);
+        if (e->not_yet_valid)
+            fputs("; a certificate not valid yet", fp);
+        if (e->has_expiry && e->days_to_expiry >= 0)
+            fprintf(fp, "; certificate expires in %" PRId32 " days",
+                    e->days_to_expiry);
+        else if (e->has_expiry)
+            fprintf(fp, "; certificate expired %" PRId32 " days ago",
+                    -e->days_to_expiry);
+        fputc('\n', fp);
+    }
+    posture_counts_print_line(fp, &e->posture, "                      ");
+}
+
+static void write_server_row(struct json_writer *w, const void *entry);
+
+static const struct entry_table server_table = {
+    "servers (most failures first)", "server", "servers", "servers",
+    SUMMARY_MAX_SERVERS, true, summary_server_slots, server_key_order,
+    server_sizes, print_server_row, write_server_row};
+
+/* -- client fingerprints -- */
+
+/* Fingerprints past the table are counted by handshake only. */
+static struct entry_sizes client_sizes(const struct summary *s)
+{
+    return (struct entry_sizes){s->n_clients, s->clients_untracked, 0};
+}
+
+static void print_client_row(FILE *fp, const void *entry)
+{
+    const struct summary_client *e = entry;
+    char buf[64], sni[256];
+    fputs(e->ja4[0] ? e->ja4 : "-", fp);
+    if (e->ja3[0])
+        fprintf(fp, " (%s)", e->ja3);
+    fputc('\n', fp);
+    fprintf(fp, "                      offers up to %s",
+            e->highest_version
+                ? fields_version_string(e->highest_version, buf, sizeof(buf))
+                : "?");
+    if (e->sni[0])
+        fprintf(fp, ", first asked for %s",
+                fields_printable(e->sni, sni, sizeof(sni)));
+    fputc('\n', fp);
+    print_causes_line(fp, &e->entry.causes);
+}
+
+static void write_client_row(struct json_writer *w, const void *entry);
+
+static const struct entry_table client_table = {
+    "client fingerprints (most failures first)", "JA4 (JA3)", "fingerprints",
+    "client_fingerprints", SUMMARY_MAX_CLIENTS, false, summary_client_slots,
+    summary_client_key_order, client_sizes, print_client_row, write_client_row};
 
 void summary_print_text(FILE *fp, const struct summary *s,
                         const struct run_stats *st, bool color)
@@ -715,18 +811,15 @@ void summary_print_text(FILE *fp, const struct summary *s,
         heading(fp, color, "failures by alert");
         k = top_alerts(s, top);
         for (size_t i = 0; i < k; i++) {
-            int side;
-            bool enc;
-            uint8_t code;
-            alert_of_index(top[i].index, &side, &enc, &code);
-            if (enc)
+            struct counted_alert a = alert_of_index(top[i].index);
+            if (a.encrypted)
                 fprintf(fp, "  %8" PRIu64 "  %s encrypted alert\n",
-                        top[i].count, fields_side_name(side));
+                        top[i].count, fields_side_name(a.side));
             else
                 fprintf(fp, "  %8" PRIu64 "  %s %s(%u)\n", top[i].count,
-                        fields_side_name(side),
-                        fields_alert_description(code, buf, sizeof(buf)),
-                        (unsigned)code);
+                        fields_side_name(a.side),
+                        fields_alert_description(a.code, buf, sizeof(buf)),
+                        (unsigned)a.code);
         }
         if (s->failures_without_alert)
             fprintf(fp, "  %8" PRIu64 "  no alert\n",
@@ -751,8 +844,8 @@ void summary_print_text(FILE *fp, const struct summary *s,
                         e == ENDED_NONE ? "undecided"
                                         : ended_by_name((enum hs_ended_by)e));
     }
-    print_server_table(fp, s, color);
-    print_client_table(fp, s, color);
+    print_entry_table(fp, s, &server_table, color);
+    print_entry_table(fp, s, &client_table, color);
     if (s->changes)
         run_changes_print_text(fp, s->changes, color);
 
@@ -827,103 +920,79 @@ static void write_causes(struct json_writer *w, const struct summary_causes *c)
         json_member_uint(w, "causes_other", c->other);
 }
 
+/* "ip", "port" and "server_name" (when it had one) of a server. */
+static void write_server_id(struct json_writer *w,
+                            const struct summary_server *e)
+{
+    char buf[64];
+    json_key(w, "ip");
+    json_string(w, fields_ip_string(&e->ep, buf, sizeof(buf)));
+    json_key(w, "port");
+    json_int(w, e->ep.port);
+    if (e->sni[0]) {
+        json_key(w, "server_name");
+        json_string(w, e->sni);
+    }
+}
+
+static void write_server_row(struct json_writer *w, const void *entry)
+{
+    const struct summary_server *e = entry;
+    char buf[128];
+    write_server_id(w, e);
+    json_member_uint(w, "handshakes", e->entry.handshakes);
+    json_member_uint(w, "failed", e->entry.failed);
+    write_causes(w, &e->entry.causes);
+    json_key(w, "versions");
+    json_begin_array(w);
+    for (size_t v = 0; v < e->n_versions; v++)
+        json_string(w, fields_version_string(e->versions[v], buf,
+                                             sizeof(buf)));
+    json_end_array(w);
+    json_key(w, "ciphers");
+    json_begin_array(w);
+    for (size_t c = 0; c < e->n_suites; c++)
+        json_string(w, fields_cipher_string(e->suites[c], buf, sizeof(buf)));
+    json_end_array(w);
+    if (e->has_expiry) {
+        json_key(w, "days_to_expiry");
+        json_int(w, e->days_to_expiry);
+    }
+    posture_counts_write_json(w, &e->posture);
+}
+
+static void write_client_row(struct json_writer *w, const void *entry)
+{
+    const struct summary_client *e = entry;
+    char buf[128];
+    if (e->ja4[0]) {
+        json_key(w, "ja4");
+        json_string(w, e->ja4);
+    }
+    if (e->ja3[0]) {
+        json_key(w, "ja3");
+        json_string(w, e->ja3);
+    }
+    json_member_uint(w, "handshakes", e->entry.handshakes);
+    json_member_uint(w, "failed", e->entry.failed);
+    if (e->highest_version) {
+        json_key(w, "highest_version");
+        json_string(w, fields_version_string(e->highest_version, buf,
+                                             sizeof(buf)));
+    }
+    if (e->sni[0]) {
+        json_key(w, "server_name");
+        json_string(w, e->sni);
+    }
+    write_causes(w, &e->entry.causes);
+}
+
 /* The per-server and per-fingerprint tables, most failures first, and
  * what the filter of the printed records was. */
 static void write_tables(struct json_writer *w, const struct summary *s)
 {
-    struct ranked top[SUMMARY_TOP];
-    char buf[128];
-    size_t k = top_server_table(s, top);
-    uint64_t hs = 0, failed = 0;
-    json_key(w, "servers");
-    json_begin_array(w);
-    for (size_t i = 0; i < k; i++) {
-        const struct summary_server *e = &s->servers[top[i].index];
-        hs += e->handshakes;
-        failed += e->count;
-        json_begin_object(w);
-        json_key(w, "ip");
-        json_string(w, fields_ip_string(&e->ep, buf, sizeof(buf)));
-        json_key(w, "port");
-        json_int(w, e->ep.port);
-        if (e->sni[0]) {
-            json_key(w, "server_name");
-            json_string(w, e->sni);
-        }
-        json_member_uint(w, "handshakes", e->handshakes);
-        json_member_uint(w, "failed", e->count);
-        write_causes(w, &e->causes);
-        json_key(w, "versions");
-        json_begin_array(w);
-        for (size_t v = 0; v < e->n_versions; v++)
-            json_string(w, fields_version_string(e->versions[v], buf,
-                                                 sizeof(buf)));
-        json_end_array(w);
-        json_key(w, "ciphers");
-        json_begin_array(w);
-        for (size_t c = 0; c < e->n_suites; c++)
-            json_string(w, fields_cipher_string(e->suites[c], buf,
-                                                sizeof(buf)));
-        json_end_array(w);
-        if (e->has_expiry) {
-            json_key(w, "days_to_expiry");
-            json_int(w, e->days_to_expiry);
-        }
-        posture_counts_write_json(w, &e->posture);
-        json_end_object(w);
-    }
-    json_end_array(w);
-    uint64_t hs_all, failed_all;
-    server_totals(s, &hs_all, &failed_all);
-    json_key(w, "servers_more");
-    json_begin_object(w);
-    json_member_uint(w, "servers", s->n_servers - k);
-    json_member_uint(w, "handshakes", hs_all - hs);
-    json_member_uint(w, "failed", failed_all - failed);
-    json_member_uint(w, "untracked_handshakes",
-                     s->servers_untracked_handshakes);
-    json_end_object(w);
-
-    k = top_clients(s, top);
-    hs = failed = 0;
-    json_key(w, "client_fingerprints");
-    json_begin_array(w);
-    for (size_t i = 0; i < k; i++) {
-        const struct summary_client *e = &s->clients[top[i].index];
-        hs += e->handshakes;
-        failed += e->failed;
-        json_begin_object(w);
-        if (e->ja4[0]) {
-            json_key(w, "ja4");
-            json_string(w, e->ja4);
-        }
-        if (e->ja3[0]) {
-            json_key(w, "ja3");
-            json_string(w, e->ja3);
-        }
-        json_member_uint(w, "handshakes", e->handshakes);
-        json_member_uint(w, "failed", e->failed);
-        if (e->highest_version) {
-            json_key(w, "highest_version");
-            json_string(w, fields_version_string(e->highest_version, buf,
-                                                 sizeof(buf)));
-        }
-        if (e->sni[0]) {
-            json_key(w, "server_name");
-            json_string(w, e->sni);
-        }
-        write_causes(w, &e->causes);
-        json_end_object(w);
-    }
-    json_end_array(w);
-    client_totals(s, &hs_all, &failed_all);
-    json_key(w, "client_fingerprints_more");
-    json_begin_object(w);
-    json_member_uint(w, "fingerprints", s->n_clients - k);
-    json_member_uint(w, "handshakes", hs_all - hs);
-    json_member_uint(w, "failed", failed_all - failed);
-    json_member_uint(w, "untracked_handshakes", s->clients_untracked);
-    json_end_object(w);
+    write_entry_table(w, s, &server_table);
+    write_entry_table(w, s, &client_table);
     json_member_uint(w, "failures_refused", s->failures_refused);
     if (s->view_filter) {
         json_key(w, "shown");
@@ -933,6 +1002,26 @@ static void write_tables(struct json_writer *w, const struct summary *s)
         json_member_uint(w, "handshakes", s->view_shown);
         json_end_object(w);
     }
+}
+
+void summary_write_outcomes(struct json_writer *w, const struct summary *s)
+{
+    json_key(w, "outcomes");
+    json_begin_object(w);
+    for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++)
+        json_member_uint(w, outcome_name((enum hs_outcome)o), s->by_outcome[o]);
+    json_end_object(w);
+}
+
+void summary_begin_metric_event(struct json_writer *w, const char *dataset)
+{
+    json_write_ecs_version(w);
+    json_key(w, "event");
+    json_begin_object(w);
+    json_key(w, "kind");
+    json_string(w, "metric");
+    json_key(w, "dataset");
+    json_string(w, dataset);
 }
 
 static void write_run_stats(struct json_writer *w, const struct run_stats *st)
@@ -999,13 +1088,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
         json_string(w, fields_time_string(st->last_ts_us, 6, buf,
                                           sizeof(buf)));
     }
-    json_write_ecs_version(w);
-    json_key(w, "event");
-    json_begin_object(w);
-    json_key(w, "kind");
-    json_string(w, "metric");
-    json_key(w, "dataset");
-    json_string(w, "tlsmon.summary");
+    summary_begin_metric_event(w, "tlsmon.summary");
     if (st && st->first_ts_us) {
         json_key(w, "start");
         json_string(w, fields_time_string(st->first_ts_us, 6, buf,
@@ -1022,11 +1105,7 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
     json_begin_object(w);
     json_member_uint(w, "handshakes", s->handshakes);
 
-    json_key(w, "outcomes");
-    json_begin_object(w);
-    for (int o = OUTCOME_UNDECIDED; o <= OUTCOME_REFUSED; o++)
-        json_member_uint(w, outcome_name((enum hs_outcome)o), s->by_outcome[o]);
-    json_end_object(w);
+    summary_write_outcomes(w, s);
 
     json_key(w, "versions");
     json_begin_object(w);
@@ -1076,21 +1155,18 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
     json_begin_array(w);
     k = top_alerts(s, top);
     for (size_t i = 0; i < k; i++) {
-        int side;
-        bool enc;
-        uint8_t code;
-        alert_of_index(top[i].index, &side, &enc, &code);
+        struct counted_alert a = alert_of_index(top[i].index);
         json_begin_object(w);
         json_key(w, "sender");
-        json_string(w, fields_side_name(side));
-        if (enc) {
+        json_string(w, fields_side_name(a.side));
+        if (a.encrypted) {
             json_key(w, "encrypted");
             json_bool(w, true);
         } else {
             json_key(w, "description");
-            json_string(w, fields_alert_description(code, buf, sizeof(buf)));
+            json_string(w, fields_alert_description(a.code, buf, sizeof(buf)));
             json_key(w, "code");
-            json_int(w, code);
+            json_int(w, a.code);
         }
         json_member_uint(w, "count", top[i].count);
         json_end_object(w);
@@ -1123,21 +1199,14 @@ void summary_write_json(struct json_writer *w, const struct summary *s,
     for (size_t i = 0; i < k; i++) {
         const struct summary_server *e = &s->servers[top[i].index];
         json_begin_object(w);
-        json_key(w, "ip");
-        json_string(w, fields_ip_string(&e->ep, buf, sizeof(buf)));
-        json_key(w, "port");
-        json_int(w, e->ep.port);
-        if (e->sni[0]) {
-            json_key(w, "server_name");
-            json_string(w, e->sni);
-        }
+        write_server_id(w, e);
         if (e->cause) {
             json_key(w, "cause");
             json_string(w, e->cause);
             json_key(w, "fix");
             json_string(w, rules_fix_name((enum rule_fix)e->fix));
         }
-        json_member_uint(w, "count", e->count);
+        json_member_uint(w, "count", e->entry.failed);
         json_end_object(w);
     }
     json_end_array(w);

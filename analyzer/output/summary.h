@@ -53,21 +53,27 @@ struct summary_causes {
     uint64_t other; /* findings of causes past the kept ones */
 };
 
-/* One server: an address, port and SNI ("" without), every handshake. */
-struct summary_server {
+/* What a server and a client fingerprint both count. It comes first in
+ * each, so one piece of code ranks, prints and writes both tables. */
+struct summary_entry {
     bool used;
     uint64_t first_us;    /* packet time of its first handshake: breaks ties
                              in rankings the same whatever order workers
                              report in */
-    uint64_t cause_us;    /* packet time of the failure `cause` is from */
-    uint64_t count;       /* failures: failed, not_tls, refused */
     uint64_t handshakes;
+    uint64_t failed;      /* failures: failed, not_tls, refused */
+    struct summary_causes causes;
+};
+
+/* One server: an address, port and SNI ("" without), every handshake. */
+struct summary_server {
+    struct summary_entry entry; /* first */
+    uint64_t cause_us;    /* packet time of the failure `cause` is from */
     struct endpoint ep;
     char sni[HS_SNI_LEN]; /* "" without SNI */
     const char *cause;    /* primary cause of its latest failure (in packet
                              time), or NULL */
     uint8_t fix;          /* enum rule_fix of that cause */
-    struct summary_causes causes;
     /* What it chose in its handshakes: versions and suites accepted. */
     uint16_t versions[SUMMARY_SERVER_VERSIONS];
     uint8_t n_versions;
@@ -83,13 +89,10 @@ struct summary_server {
 
 /* One client fingerprint (JA4, else JA3). */
 struct summary_client {
-    bool used;
-    uint64_t first_us;        /* its first handshake, for ties */
+    struct summary_entry entry; /* first */
     char ja4[40], ja3[33];
-    uint64_t handshakes, failed;
     uint16_t highest_version; /* the highest version it offered */
     char sni[64];             /* the first server name it asked for */
-    struct summary_causes causes;
 };
 
 struct summary {
@@ -139,6 +142,23 @@ bool summary_init(struct summary *s);
 void summary_add(struct summary *s, const struct handshake *h);
 void summary_free(struct summary *s);
 
+/* The slots of the server or the client table (`size` bytes apart, n of
+ * them; none when the table could not be allocated). */
+struct summary_slots {
+    const void *slots;
+    size_t size, n;
+};
+
+struct summary_slots summary_server_slots(const struct summary *s);
+struct summary_slots summary_client_slots(const struct summary *s);
+/* The entry in slot i, NULL when the slot is unused. */
+const struct summary_entry *summary_slot_entry(struct summary_slots t,
+                                               size_t i);
+
+/* The order of client fingerprints tied on counts: JA4, then JA3 (two
+ * struct summary_client, as qsort compares). */
+int summary_client_key_order(const void *a, const void *b);
+
 /* `st` may be NULL. */
 void summary_print_text(FILE *fp, const struct summary *s,
                         const struct run_stats *st, bool color);
@@ -146,5 +166,12 @@ void summary_print_text(FILE *fp, const struct summary *s,
  * {"summary":{...}}}. */
 void summary_write_json(struct json_writer *w, const struct summary *s,
                         const struct run_stats *st);
+/* "outcomes":{"undecided":N,...}, every outcome, in the summary and in
+ * the sensor's stats events. */
+void summary_write_outcomes(struct json_writer *w, const struct summary *s);
+/* "ecs":{...},"event":{"kind":"metric","dataset":DATASET — the event
+ * object left open for more members. The summary and the stats event are
+ * both metric events. */
+void summary_begin_metric_event(struct json_writer *w, const char *dataset);
 
 #endif

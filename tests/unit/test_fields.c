@@ -927,6 +927,28 @@ static void test_summary(void **state)
                          "(4096 kept)\n");
     free(buf);
     summary_free(&sum);
+
+    /* So is the fingerprint table; past it only handshakes are counted,
+     * so the failed column stays blank. */
+    assert_true(summary_init(&sum));
+    for (uint32_t i = 0; i < SUMMARY_MAX_CLIENTS + 9; i++) {
+        snprintf(bad->ja4, sizeof(bad->ja4), "t13d_%06u", (unsigned)i);
+        bad->flow_start_us = start + i;
+        summary_add(&sum, bad);
+    }
+    assert_int_equal(sum.n_clients, SUMMARY_MAX_CLIENTS);
+    assert_int_equal(sum.clients_untracked, 9);
+    buf = NULL;
+    fp = open_memstream(&buf, &len);
+    summary_print_text(fp, &sum, NULL, false);
+    fclose(fp);
+    assert_contains(buf, "  handshakes  failed  JA4 (JA3)\n"
+                         "           1       1  t13d_000000");
+    assert_contains(buf, "        1014    1014  1014 more fingerprints\n"
+                         "           9          fingerprints past the table "
+                         "(1024 kept)\n");
+    free(buf);
+    summary_free(&sum);
     free(ok);
     free(bad);
     free(nt);
