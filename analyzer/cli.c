@@ -335,7 +335,8 @@ static const struct cli_option cli_options[] = {
      .help = "send events as RFC 5424 syslog messages to\n"
              "udp://HOST:PORT, tcp://HOST:PORT,\n"
              "tls://HOST:PORT (RFC 5425) or unix:PATH"},
-    {"syslog-events", 0, "LIST", .set = set_events, .at = AT(syslog.events),
+    {"syslog-events", 0, "LIST", .set = set_events,
+     .at = AT(syslog.net.events),
      .help = "what it takes (default alerts,stats)"},
     {"syslog-facility", 0, "F", .set = set_facility,
      .help = "facility name or number (default local0)"},
@@ -359,7 +360,7 @@ static const struct cli_option cli_options[] = {
      .help = "XADD to a stream instead"},
     {"redis-maxlen", 0, "N", NUMBER(redis.maxlen, NUM_U64, 0, 1ULL << 32),
      .what = "a count", .help = "trim the stream to about N entries"},
-    {"redis-events", 0, "LIST", .set = set_events, .at = AT(redis.events),
+    {"redis-events", 0, "LIST", .set = set_events, .at = AT(redis.net.events),
      .help = "what it takes (default alerts,stats)"},
     {"redis-user", 0, "USER", STRING(redis.user),
      .help = "AUTH as this ACL user"},
@@ -367,18 +368,19 @@ static const struct cli_option cli_options[] = {
      .help = "AUTH with the password on FILE's\n"
              "first line (or TLSMON_REDIS_PASSWORD)"},
     {"output-queue", 0, "N",
-     NUMBER(syslog.queue_msgs, NUM_SIZE, 1, 1ULL << 32),
-     .also = AT(redis.queue_msgs), .what = "a count",
+     NUMBER(syslog.net.queue_msgs, NUM_SIZE, 1, 1ULL << 32),
+     .also = AT(redis.net.queue_msgs), .what = "a count",
      .help = "events a network output holds while its\n"
              "destination is slow or down (default 100000;\n"
              "past it events are dropped and counted)"},
-    {"spool", 0, "DIR", STRING(syslog.spool_dir), .also = AT(redis.spool_dir),
+    {"spool", 0, "DIR", STRING(syslog.net.spool_dir),
+     .also = AT(redis.net.spool_dir),
      .help = "keep what a network output cannot send yet\n"
              "on disk in DIR (one folder per destination),\n"
              "sent first when it is back, kept across runs"},
     {"spool-size", 0, "SIZE",
-     NUMBER(syslog.spool_bytes, NUM_U64, 64u << 10, UINT64_MAX),
-     .also = AT(redis.spool_bytes), .what = "a size of at least 64K",
+     NUMBER(syslog.net.spool_bytes, NUM_U64, 64u << 10, UINT64_MAX),
+     .also = AT(redis.net.spool_bytes), .what = "a size of at least 64K",
      .help = "at most SIZE per destination (default 1G);\n"
              "past it the oldest are dropped and counted"},
     {"format", 0, "FMT", .set = set_choice, .at = AT(format), .type = NUM_INT,
@@ -585,15 +587,16 @@ void cli_defaults(struct options *o)
     o->stats_interval = -1;
     o->json_events = OUT_EV_ALL;
     o->workers = 1;
-    o->syslog.events = OUT_EV_ALERT | OUT_EV_STATS;
+    struct net_output_config *nets[] = {&o->syslog.net, &o->redis.net};
+    for (size_t i = 0; i < 2; i++)
+        *nets[i] = (struct net_output_config){
+            .events = OUT_EV_ALERT | OUT_EV_STATS,
+            .queue_msgs = 100000,
+            .queue_bytes = 256u << 20,
+            .spool_bytes = 1ULL << 30,
+        };
     o->syslog.facility = SYSLOG_DEFAULT_FACILITY;
-    o->syslog.queue_msgs = 100000;
-    o->syslog.queue_bytes = 256u << 20;
-    o->redis.events = OUT_EV_ALERT | OUT_EV_STATS;
     o->redis.key = "tlsmon";
-    o->redis.queue_msgs = 100000;
-    o->redis.queue_bytes = 256u << 20;
-    o->syslog.spool_bytes = o->redis.spool_bytes = 1ULL << 30;
     pipeline_config_defaults(&o->pipe);
 }
 

@@ -68,8 +68,8 @@ static void give_outputs_to(const struct options *o)
     for (size_t i = 0; pw && i < 2; i++)
         if (paths[i] && strcmp(paths[i], "-") != 0)
             give_to(o, pw, paths[i]);
-    if (pw && o->syslog.spool_dir && (o->syslog.url || o->redis.addr))
-        give_tree_to(o, pw, o->syslog.spool_dir, 2);
+    if (pw && o->syslog.net.spool_dir && (o->syslog.url || o->redis.addr))
+        give_tree_to(o, pw, o->syslog.net.spool_dir, 2);
 }
 
 /* Workers decide records under the emit lock and render them under the

@@ -10,20 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output.h"
+#include "net_output.h"
 
 struct redis_config {
     const char *addr;    /* HOST:PORT or [IPv6]:PORT */
     const char *key;
     bool stream;         /* XADD instead of RPUSH */
     uint64_t maxlen;     /* streams: XADD MAXLEN ~ this; 0 unbounded */
-    unsigned events;     /* OUT_EV_* */
-    size_t queue_msgs;
-    size_t queue_bytes;
+    struct net_output_config net; /* events, queue, spool */
     const char *user;          /* ACL user (AUTH user password); NULL */
     const char *password_file; /* NULL: TLSMON_REDIS_PASSWORD, if set */
-    const char *spool_dir;     /* NULL: no spool */
-    uint64_t spool_bytes;
 };
 
 /* Checks the address's form. False with a one-line reason in err. */

@@ -11,20 +11,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output.h"
+#include "net_output.h"
 #include "tls_client.h"
 
 #define SYSLOG_DEFAULT_FACILITY 16 /* local0 */
 
 struct syslog_config {
     const char *url;
-    unsigned events;     /* OUT_EV_* */
+    struct net_output_config net; /* events, queue, spool */
     int facility;        /* 0..23 */
-    size_t queue_msgs;   /* bound of the queue */
-    size_t queue_bytes;
     struct tls_client_config tls; /* tls:// only */
-    const char *spool_dir;        /* NULL: no spool */
-    uint64_t spool_bytes;
 };
 
 /* Checks the URL's form only (the destination may be down at start).
