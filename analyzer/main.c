@@ -353,6 +353,7 @@ int main(int argc, char **argv)
     /* Network outputs: [first_network, end_network). */
     first_network = n_outputs;
     char err[512];
+#if TLSMON_WITH_SYSLOG
     if (o.syslog.url && outputs[n_outputs - 1]) {
         outputs[n_outputs++] = output_syslog_new(&o.syslog, err, sizeof(err));
         if (!outputs[n_outputs - 1]) {
@@ -361,6 +362,8 @@ int main(int argc, char **argv)
             goto release;
         }
     }
+#endif
+#if TLSMON_WITH_REDIS
     if (o.redis.addr && outputs[n_outputs - 1]) {
         outputs[n_outputs++] = output_redis_new(&o.redis, err, sizeof(err));
         if (!outputs[n_outputs - 1]) {
@@ -369,6 +372,7 @@ int main(int argc, char **argv)
             goto release;
         }
     }
+#endif
     end_network = n_outputs;
     summary_ready = summary_init(&summary);
     if (!summary_ready) {
