@@ -19,35 +19,6 @@
 #include "../rules/engine.h"
 #include "tlsmon_config.h"
 
-/* An output left out of the build (meson -Dsyslog=disabled,
- * -Dredis=disabled): its option is refused, the others of its family are
- * read and unused. */
-#if !TLSMON_WITH_SYSLOG || !TLSMON_WITH_REDIS
-static bool not_built(const char *what, char *err, size_t n)
-{
-    snprintf(err, n, "this tlsmon was built without the %s output "
-             "(meson -D%s=disabled)", what, what);
-    return false;
-}
-#endif
-#if !TLSMON_WITH_SYSLOG
-static bool syslog_not_built(const char *url, char *err, size_t n)
-{
-    (void)url;
-    return not_built("syslog", err, n);
-}
-#define syslog_url_valid syslog_not_built
-#define syslog_facility_code(name) ((void)(name), SYSLOG_DEFAULT_FACILITY)
-#endif
-#if !TLSMON_WITH_REDIS
-static bool redis_not_built(const char *addr, char *err, size_t n)
-{
-    (void)addr;
-    return not_built("redis", err, n);
-}
-#define redis_addr_valid redis_not_built
-#endif
-
 struct cli_option;
 /* Reads one option's value: -1 to go on, else the exit code to leave with
  * (the message already on stderr). */

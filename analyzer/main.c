@@ -216,6 +216,20 @@ static struct run_profile *load_baseline(const struct options *o)
     return p;
 }
 
+/* A network output joins the run's outputs; NULL (the reason in err)
+ * ends the run before anything is read. */
+static bool add_network_output(struct output **outputs, size_t *n,
+                               struct output *made, const char *option,
+                               const char *dest, const char *err)
+{
+    if (!made) {
+        fprintf(stderr, "tlsmon: %s %s: %s\n", option, dest, err);
+        return false;
+    }
+    outputs[(*n)++] = made;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
@@ -352,27 +366,20 @@ int main(int argc, char **argv)
     }
     /* Network outputs: [first_network, end_network). */
     first_network = n_outputs;
-    char err[512];
-#if TLSMON_WITH_SYSLOG
-    if (o.syslog.url && outputs[n_outputs - 1]) {
-        outputs[n_outputs++] = output_syslog_new(&o.syslog, err, sizeof(err));
-        if (!outputs[n_outputs - 1]) {
-            fprintf(stderr, "tlsmon: --syslog %s: %s\n", o.syslog.url, err);
-            exit_code = EXIT_INPUT;
-            goto release;
-        }
+    char err[512] = "";
+    bool made = true;
+    if (o.syslog.url && outputs[n_outputs - 1])
+        made = add_network_output(
+            outputs, &n_outputs, output_syslog_new(&o.syslog, err, sizeof(err)),
+            "--syslog", o.syslog.url, err);
+    if (made && o.redis.addr && outputs[n_outputs - 1])
+        made = add_network_output(
+            outputs, &n_outputs, output_redis_new(&o.redis, err, sizeof(err)),
+            "--redis", o.redis.addr, err);
+    if (!made) {
+        exit_code = EXIT_INPUT;
+        goto release;
     }
-#endif
-#if TLSMON_WITH_REDIS
-    if (o.redis.addr && outputs[n_outputs - 1]) {
-        outputs[n_outputs++] = output_redis_new(&o.redis, err, sizeof(err));
-        if (!outputs[n_outputs - 1]) {
-            fprintf(stderr, "tlsmon: --redis %s: %s\n", o.redis.addr, err);
-            exit_code = EXIT_INPUT;
-            goto release;
-        }
-    }
-#endif
     end_network = n_outputs;
     summary_ready = summary_init(&summary);
     if (!summary_ready) {

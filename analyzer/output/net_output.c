@@ -2,6 +2,7 @@
  * transport: events in, the sender's queue, the end of the run. */
 #include "net_output.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "spool.h"
@@ -75,4 +76,11 @@ bool net_output_init(struct net_output *no, const struct net_output_config *cfg,
     no->base.finish = net_finish;
     no->base.free = net_free;
     return true;
+}
+
+bool net_output_not_built(const char *name, char *err, size_t n)
+{
+    snprintf(err, n, "this tlsmon was built without the %s output "
+             "(meson -D%s=disabled)", name, name);
+    return false;
 }

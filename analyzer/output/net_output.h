@@ -54,4 +54,8 @@ bool net_output_init(struct net_output *no, const struct net_output_config *cfg,
                      const struct net_destination *dest, event_sink push,
                      char *err, size_t errlen);
 
+/* For an output left out of the build: "this tlsmon was built without
+ * the NAME output (meson -DNAME=disabled)" in err, false. */
+bool net_output_not_built(const char *name, char *err, size_t n);
+
 #endif
