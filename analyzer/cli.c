@@ -630,8 +630,38 @@ static const struct cli_option *option_for(int c)
     return NULL;
 }
 
+/* `tlsmon show FLOW_ID [options] FILE...` is `--flow FLOW_ID --detail
+ * --no-summary`: rewritten in place of argv before getopt reads it. */
+static char **expand_show(int *argc, char **argv, char **flow_arg)
+{
+    if (*argc < 3 || strcmp(argv[1], "show") != 0 ||
+        strspn(argv[2], "0123456789,") != strlen(argv[2]))
+        return argv;
+    char **n = calloc((size_t)*argc + 4, sizeof(*n));
+    if (!n)
+        return argv;
+    size_t k = 0;
+    n[k++] = argv[0];
+    n[k++] = "--detail";
+    n[k++] = "--no-summary";
+    *flow_arg = malloc(strlen(argv[2]) + 8);
+    if (!*flow_arg) {
+        free(n);
+        return argv;
+    }
+    sprintf(*flow_arg, "--flow=%s", argv[2]);
+    n[k++] = *flow_arg;
+    for (int i = 3; i < *argc; i++)
+        n[k++] = argv[i];
+    *argc = (int)k;
+    return n;
+}
+
 int cli_parse(int argc, char **argv, struct options *o)
 {
+    argv = expand_show(&argc, argv, &o->show_flow);
+    if (o->show_flow)
+        o->show_argv = argv; /* the values point into it */
     struct option longopts[N_OPTIONS + 1];
     char shorts[2 * N_OPTIONS + 1];
     getopt_tables(longopts, shorts);
@@ -710,4 +740,6 @@ void cli_free(struct options *o)
     free(o->inputs.v);
     free(o->keylogs.v);
     view_free(&o->view);
+    free(o->show_argv);
+    free(o->show_flow);
 }

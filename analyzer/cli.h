@@ -61,6 +61,9 @@ struct options {
     const char *report_path;   /* --report FILE.html */
     const char *baseline_path; /* --baseline OLD (a capture or NDJSON) */
     const char *distrust_path;   /* --distrust-file, else built in */
+    /* `tlsmon show FLOW_ID ...`: the argv read instead, and its --flow. */
+    char **show_argv;
+    char *show_flow;
 };
 
 /* The defaults, before argv is read. */

@@ -73,33 +73,6 @@ static struct keylog *load_keylogs(const struct options *o)
     return kl;
 }
 
-/* `tlsmon show FLOW_ID [options] FILE...` is `--flow FLOW_ID --detail
- * --no-summary`: rewritten in place of argv before getopt reads it. */
-static char **expand_show(int *argc, char **argv, char **flow_arg)
-{
-    if (*argc < 3 || strcmp(argv[1], "show") != 0 ||
-        strspn(argv[2], "0123456789,") != strlen(argv[2]))
-        return argv;
-    char **n = calloc((size_t)*argc + 4, sizeof(*n));
-    if (!n)
-        return argv;
-    size_t k = 0;
-    n[k++] = argv[0];
-    n[k++] = "--detail";
-    n[k++] = "--no-summary";
-    *flow_arg = malloc(strlen(argv[2]) + 8);
-    if (!*flow_arg) {
-        free(n);
-        return argv;
-    }
-    sprintf(*flow_arg, "--flow=%s", argv[2]);
-    n[k++] = *flow_arg;
-    for (int i = 3; i < *argc; i++)
-        n[k++] = argv[i];
-    *argc = (int)k;
-    return n;
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -234,9 +207,6 @@ int main(int argc, char **argv)
 {
     struct options o;
     cli_defaults(&o);
-    char *show_flow = NULL;
-    char **args = expand_show(&argc, argv, &show_flow);
-    argv = args; /* a copy of our own when show_flow is set */
 
     int rc = cli_parse(argc, argv, &o);
     bool rules_failed = false;
@@ -269,10 +239,6 @@ int main(int argc, char **argv)
     if (rc >= 0) {
         rules_free(rules);
         cli_free(&o);
-        if (show_flow) {
-            free(args);
-            free(show_flow);
-        }
         return rc;
     }
     o.pipe.rules = rules;
@@ -537,10 +503,6 @@ release:
     keylog_free(keylog);
     distrust_free(distrust);
     cli_free(&o);
-    if (show_flow) {
-        free(args);
-        free(show_flow);
-    }
 
     return exit_code;
 }
