@@ -2,7 +2,7 @@
  * and short name, its argument, the typed handler that reads the value
  * into struct options, and its --help text. getopt_long's array and the
  * usage text are made from the table, so an option is added in one place
- * (after Redis's config table). */
+ * (as Redis's config table does). */
 #include "cli.h"
 
 #include <errno.h>
@@ -54,6 +54,9 @@ struct cli_option {
 };
 
 #define AT(field) offsetof(struct options, field)
+/* .also == 0 says "no second place": the first member is never one. */
+_Static_assert(offsetof(struct options, inputs) == 0,
+               "struct options must begin with inputs");
 
 /* ---- the typed handlers ----------------------------------------------- */
 
