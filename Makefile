@@ -6,6 +6,7 @@
 BUILD      ?= build
 BUILD_SAN  ?= build-asan
 BUILD_TSAN ?= build-tsan
+BUILD_MIN  ?= build-min
 MESON_ARGS ?=
 
 # Build and test dependencies, all from Debian.
@@ -16,7 +17,7 @@ DEBS = build-essential clang meson ninja-build pkg-config python3 \
        libhiredis-dev rsyslog rsyslog-gnutls redis-server stunnel4 tcpreplay \
        zlib1g-dev libbrotli-dev libzstd-dev zstd gzip chromium
 
-.PHONY: all deps build demo test test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind readme-fields docs-causes peer-unknown byte-identical clean
+.PHONY: all deps build demo test test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind test-minimal readme-fields docs-causes peer-unknown byte-identical clean
 
 # Public captures from other projects (not shipped; CI has them beside the
 # clone). Only read from there, never copied in.
@@ -88,6 +89,20 @@ FUZZ_SECONDS ?= 20
 test-fuzz: deps
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# The build without the optional outputs (-Dsyslog=disabled
+# -Dredis=disabled): it builds, links neither libssl nor hiredis, refuses
+# --syslog, and writes the same records as the full build.
+test-minimal: build
+	@[ -f $(BUILD_MIN)/build.ninja ] || meson setup $(BUILD_MIN) \
+	  -Dsyslog=disabled -Dredis=disabled $(MESON_ARGS) >/dev/null
+	ninja -C $(BUILD_MIN) tlsmon
+	! ldd $(BUILD_MIN)/tlsmon | grep -E 'libssl|hiredis'
+	! $(BUILD_MIN)/tlsmon --syslog udp://127.0.0.1:514 captures/fail-version.pcap
+	$(BUILD)/tlsmon --format ndjson --no-summary captures/*.pcap \
+	  > $(BUILD_MIN)/full.ndjson; \
+	$(BUILD_MIN)/tlsmon --format ndjson --no-summary captures/*.pcap | \
+	  cmp - $(BUILD_MIN)/full.ndjson
+
 # The end-to-end tests once under valgrind: memory errors ASan cannot see
 # (uninitialised reads) and definite leaks fail the run.
 test-valgrind: build
@@ -95,8 +110,8 @@ test-valgrind: build
 	  --errors-for-leak-kinds=definite --show-leak-kinds=definite" \
 	  python3 tests/e2e/run_e2e.py --tlsmon $(BUILD)/tlsmon --captures captures
 
-test: test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind
-	@echo "all test suites passed (plain, ASan+UBSan, TSan, fuzzing, valgrind)"
+test: test-plain test-sanitize test-tsan test-peer test-fuzz test-valgrind test-minimal
+	@echo "all test suites passed (plain, ASan+UBSan, TSan, fuzzing, valgrind, minimal build)"
 
 # Regenerate README.md's field reference from the registry.
 readme-fields: build
@@ -125,4 +140,4 @@ byte-identical: build
 	  --b $(BUILD)/tlsmon --peer $(PEER_CAPTURES)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) $(BUILD_REF) build-fuzz
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_TSAN) $(BUILD_MIN) $(BUILD_REF) build-fuzz

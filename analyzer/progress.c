@@ -100,6 +100,19 @@ void progress_format(char *buf, size_t n, const char *name, uint64_t done,
     }
 }
 
+/* Draws the line, or with NULL erases it if it is there: \r and
+ * erase-to-end rewrite it in place. */
+static void show(struct progress *p, const char *line)
+{
+    pthread_mutex_lock(&p->lock);
+    if (line || p->drawn) {
+        fprintf(p->tty, "\r%s\033[K", line ? line : "");
+        fflush(p->tty);
+        p->drawn = line != NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 void progress_update(void *ctx, const char *name, uint64_t done,
                      uint64_t total, bool end_of_file)
 {
@@ -123,25 +136,14 @@ void progress_update(void *ctx, const char *name, uint64_t done,
     progress_format(line, sizeof(line), name, all_done,
                     p->total ? p->total : 0, (double)(t - p->start_ns) / 1e9,
                     hs, p->file_index, p->n_files);
-    pthread_mutex_lock(&p->lock);
-    /* \r and erase-to-end: the line is rewritten in place. */
-    fprintf(p->tty, "\r%s\033[K", line);
-    fflush(p->tty);
-    p->drawn = true;
-    pthread_mutex_unlock(&p->lock);
+    show(p, line);
 }
 
 void progress_clear(struct progress *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->lock);
-    if (p->drawn) {
-        fputs("\r\033[K", p->tty);
-        fflush(p->tty);
-        p->drawn = false;
-    }
-    pthread_mutex_unlock(&p->lock);
+    show(p, NULL);
 }
 
 void progress_free(struct progress *p)

@@ -19,11 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events.h"
-#include "json_writer.h"
-#include "sender.h"
 #include "host_port.h"
-#include "spool.h"
+#include "net_output.h"
 
 #define REDIS_TIMEOUT_S 3
 
@@ -156,61 +153,11 @@ static const struct sender_transport redis_transport = {
     redis_open, redis_send, redis_close, redis_dest_free,
 };
 
-struct redis_output {
-    struct output base;
-    struct json_writer w;
-    struct sender *sender;
-    char label[300];
-    _Atomic uint64_t too_big; /* workers add to it at once */
-};
-
 static void redis_event(void *ctx, const struct event *e)
 {
-    struct redis_output *ro = ctx;
+    struct net_output *no = ctx;
     struct iovec iov = {e->w->buf, e->w->len};
-    sender_push(ro->sender, &iov, 1);
-}
-
-static void redis_handshake(struct output *o, const struct handshake *h,
-                            struct output_scratch *s)
-{
-    struct redis_output *ro = (struct redis_output *)o;
-    ro->too_big += events_from_handshake(&s->event, h, o->events,
-                                         redis_event, ro);
-}
-
-static void redis_stats(struct output *o, const struct stats_snapshot *s)
-{
-    struct redis_output *ro = (struct redis_output *)o;
-    if (output_takes(o, OUT_EV_STATS))
-        ro->too_big += events_from_stats(&ro->w, s, redis_event, ro);
-}
-
-static void redis_counters(struct output *o, struct output_counters *c)
-{
-    struct redis_output *ro = (struct redis_output *)o;
-    sender_counters(ro->sender, c);
-    c->dropped += ro->too_big;
-}
-
-static void redis_finish(struct output *o, const struct summary *sum,
-                         const struct run_stats *st)
-{
-    (void)sum;
-    (void)st;
-    struct redis_output *ro = (struct redis_output *)o;
-    sender_finish(ro->sender, SENDER_DRAIN_MS);
-    struct output_counters c;
-    redis_counters(o, &c);
-    sender_report(ro->sender, &c);
-}
-
-static void redis_output_free(struct output *o)
-{
-    struct redis_output *ro = (struct redis_output *)o;
-    sender_free(ro->sender);
-    json_free(&ro->w);
-    free(ro);
+    sender_push(no->sender, &iov, 1);
 }
 
 /* The password: --redis-password-file's first line, else
@@ -250,10 +197,9 @@ struct output *output_redis_new(const struct redis_config *cfg, char *err,
                                 size_t errlen)
 {
     struct redis_dest *d = calloc(1, sizeof(*d));
-    struct redis_output *ro = calloc(1, sizeof(*ro));
-    struct spool *spool = NULL;
+    struct net_output *no = calloc(1, sizeof(*no));
     snprintf(err, errlen, "out of memory");
-    if (!d || !ro ||
+    if (!d || !no ||
         !parse_addr(cfg->addr, d->host, sizeof(d->host), &d->port, err,
                     errlen))
         goto fail;
@@ -272,37 +218,22 @@ struct output *output_redis_new(const struct redis_config *cfg, char *err,
     }
     if (cfg->user)
         snprintf(d->user, sizeof(d->user), "%s", cfg->user);
-    if (cfg->spool_dir) {
-        char dest[800];
-        snprintf(dest, sizeof(dest), "redis://%s/%s", cfg->addr, cfg->key);
-        spool = spool_open_for(cfg->spool_dir, dest, cfg->spool_bytes, err,
-                               errlen);
-        if (!spool)
-            goto fail;
-    }
     snprintf(d->key, sizeof(d->key), "%s", cfg->key);
     d->stream = cfg->stream;
     d->maxlen = cfg->maxlen;
-    snprintf(ro->label, sizeof(ro->label), "redis %s key %s", cfg->addr,
+    char label[300], spool_name[800];
+    snprintf(label, sizeof(label), "redis %s key %s", cfg->addr, cfg->key);
+    snprintf(spool_name, sizeof(spool_name), "redis://%s/%s", cfg->addr,
              cfg->key);
-    ro->sender = sender_new(ro->label, &redis_transport, d, cfg->queue_msgs,
-                            cfg->queue_bytes, spool);
-    if (!ro->sender) {
-        snprintf(err, errlen, "out of memory");
+    struct net_destination dest = {"redis", label, spool_name,
+                                   &redis_transport, d};
+    if (!net_output_init(no, &cfg->net, &dest, redis_event, err, errlen))
         goto fail;
-    }
-    json_init(&ro->w);
-    ro->base.name = "redis";
-    ro->base.events = cfg->events;
-    ro->base.handshake = redis_handshake;
-    ro->base.stats = redis_stats;
-    ro->base.counters = redis_counters;
-    ro->base.finish = redis_finish;
-    ro->base.free = redis_output_free;
-    return &ro->base;
+    return &no->base;
 fail:
-    spool_close(spool);
+    if (d)
+        explicit_bzero(d->password, sizeof(d->password));
     free(d);
-    free(ro);
+    free(no);
     return NULL;
 }

@@ -10,22 +10,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output.h"
+#include "net_output.h"
+#include "tlsmon_config.h"
 
 struct redis_config {
     const char *addr;    /* HOST:PORT or [IPv6]:PORT */
     const char *key;
     bool stream;         /* XADD instead of RPUSH */
     uint64_t maxlen;     /* streams: XADD MAXLEN ~ this; 0 unbounded */
-    unsigned events;     /* OUT_EV_* */
-    size_t queue_msgs;
-    size_t queue_bytes;
+    struct net_output_config net; /* events, queue, spool */
     const char *user;          /* ACL user (AUTH user password); NULL */
     const char *password_file; /* NULL: TLSMON_REDIS_PASSWORD, if set */
-    const char *spool_dir;     /* NULL: no spool */
-    uint64_t spool_bytes;
 };
 
+#if TLSMON_WITH_REDIS
 /* Checks the address's form. False with a one-line reason in err. */
 bool redis_addr_valid(const char *addr, char *err, size_t errlen);
 
@@ -33,5 +31,20 @@ bool redis_addr_valid(const char *addr, char *err, size_t errlen);
  * cannot be opened). */
 struct output *output_redis_new(const struct redis_config *cfg, char *err,
                                 size_t errlen);
+#else
+/* Built without it (meson -Dredis=disabled): --redis is refused, the other
+ * Redis options are read and unused. */
+static inline bool redis_addr_valid(const char *addr, char *err, size_t n)
+{
+    (void)addr;
+    return net_output_not_built("redis", err, n);
+}
+static inline struct output *output_redis_new(const struct redis_config *c,
+                                              char *err, size_t n)
+{
+    redis_addr_valid(c->addr, err, n);
+    return NULL;
+}
+#endif
 
 #endif

@@ -26,8 +26,7 @@
 
 #include "events.h"
 #include "json_writer.h"
-#include "sender.h"
-#include "spool.h"
+#include "net_output.h"
 #include "tls_client.h"
 #include "host_port.h"
 
@@ -385,17 +384,11 @@ size_t syslog_format_header(char *out, size_t n, int facility,
 }
 
 struct syslog_output {
-    struct output base;
-    struct json_writer w;
-    struct sender *sender;
+    struct net_output net; /* first: net_output_free frees it all */
     enum dest_kind kind;
     int facility;
     char hostname[256];
     long pid;
-    char url[200];
-    /* Too large for one datagram (or to render); workers add to it at
-     * once. */
-    _Atomic uint64_t oversize;
 };
 
 static uint64_t wall_us(void)
@@ -421,55 +414,12 @@ static void syslog_event(void *ctx, const struct event *e)
         int cl = snprintf(count, sizeof(count), "%zu ", hlen + jlen);
         iov[n++] = (struct iovec){count, (size_t)cl};
     } else if (hlen + jlen > UDP_MAX_MESSAGE) {
-        so->oversize++;
+        so->net.lost++; /* too large for one datagram */
         return;
     }
     iov[n++] = (struct iovec){header, hlen};
     iov[n++] = (struct iovec){e->w->buf, jlen};
-    sender_push(so->sender, iov, n);
-}
-
-static void syslog_handshake(struct output *o, const struct handshake *h,
-                             struct output_scratch *s)
-{
-    struct syslog_output *so = (struct syslog_output *)o;
-    so->oversize += events_from_handshake(&s->event, h, o->events,
-                                          syslog_event,
-                                          so);
-}
-
-static void syslog_stats(struct output *o, const struct stats_snapshot *s)
-{
-    struct syslog_output *so = (struct syslog_output *)o;
-    if (output_takes(o, OUT_EV_STATS))
-        so->oversize += events_from_stats(&so->w, s, syslog_event, so);
-}
-
-static void syslog_counters(struct output *o, struct output_counters *c)
-{
-    struct syslog_output *so = (struct syslog_output *)o;
-    sender_counters(so->sender, c);
-    c->dropped += so->oversize;
-}
-
-static void syslog_finish(struct output *o, const struct summary *sum,
-                          const struct run_stats *st)
-{
-    (void)sum;
-    (void)st;
-    struct syslog_output *so = (struct syslog_output *)o;
-    sender_finish(so->sender, SENDER_DRAIN_MS);
-    struct output_counters c;
-    syslog_counters(o, &c);
-    sender_report(so->sender, &c);
-}
-
-static void syslog_free(struct output *o)
-{
-    struct syslog_output *so = (struct syslog_output *)o;
-    sender_free(so->sender);
-    json_free(&so->w);
-    free(so);
+    sender_push(so->net.sender, iov, n);
 }
 
 /* RFC 5424 HOSTNAME: printable US-ASCII without spaces, at most 255. */
@@ -490,7 +440,6 @@ struct output *output_syslog_new(const struct syslog_config *cfg, char *err,
 {
     struct dest *d = calloc(1, sizeof(*d));
     struct syslog_output *so = calloc(1, sizeof(*so));
-    struct spool *spool = NULL;
     snprintf(err, errlen, "out of memory");
     if (!d || !so || !parse_url(cfg->url, d, err, errlen))
         goto fail;
@@ -504,37 +453,19 @@ struct output *output_syslog_new(const struct syslog_config *cfg, char *err,
                  cfg->url);
         goto fail;
     }
-    if (cfg->spool_dir) {
-        spool = spool_open_for(cfg->spool_dir, cfg->url, cfg->spool_bytes,
-                               err, errlen);
-        if (!spool)
-            goto fail;
-    }
     so->kind = d->kind;
     so->facility = cfg->facility;
     so->pid = (long)getpid();
     local_hostname(so->hostname, sizeof(so->hostname));
-    snprintf(so->url, sizeof(so->url), "%s", cfg->url);
     char label[240];
     snprintf(label, sizeof(label), "syslog %s", cfg->url);
-    so->sender = sender_new(label, &syslog_transport, d, cfg->queue_msgs,
-                            cfg->queue_bytes, spool);
-    if (!so->sender) {
-        snprintf(err, errlen, "out of memory");
+    struct net_destination dest = {"syslog", label, cfg->url,
+                                   &syslog_transport, d};
+    if (!net_output_init(&so->net, &cfg->net, &dest, syslog_event, err,
+                         errlen))
         goto fail;
-    }
-    json_init(&so->w);
-    so->base.name = "syslog";
-    so->base.events = cfg->events;
-    so->base.handshake = syslog_handshake;
-    so->base.stats = syslog_stats;
-    so->base.counters = syslog_counters;
-    so->base.finish = syslog_finish;
-    so->base.free = syslog_free;
-    so->base.fp = NULL;
-    return &so->base;
+    return &so->net.base;
 fail:
-    spool_close(spool);
     if (d)
         tls_client_free(d->tls);
     free(d);

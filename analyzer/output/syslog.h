@@ -11,22 +11,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output.h"
+#include "net_output.h"
+#include "tlsmon_config.h"
 #include "tls_client.h"
 
 #define SYSLOG_DEFAULT_FACILITY 16 /* local0 */
 
 struct syslog_config {
     const char *url;
-    unsigned events;     /* OUT_EV_* */
+    struct net_output_config net; /* events, queue, spool */
     int facility;        /* 0..23 */
-    size_t queue_msgs;   /* bound of the queue */
-    size_t queue_bytes;
     struct tls_client_config tls; /* tls:// only */
-    const char *spool_dir;        /* NULL: no spool */
-    uint64_t spool_bytes;
 };
 
+#if TLSMON_WITH_SYSLOG
 /* Checks the URL's form only (the destination may be down at start).
  * False with a one-line reason in err. */
 bool syslog_url_valid(const char *url, char *err, size_t errlen);
@@ -38,6 +36,26 @@ int syslog_facility_code(const char *name);
  * spool that cannot be opened). */
 struct output *output_syslog_new(const struct syslog_config *cfg, char *err,
                                  size_t errlen);
+#else
+/* Built without it (meson -Dsyslog=disabled): --syslog is refused, the
+ * other syslog options are read and unused. */
+static inline bool syslog_url_valid(const char *url, char *err, size_t n)
+{
+    (void)url;
+    return net_output_not_built("syslog", err, n);
+}
+static inline int syslog_facility_code(const char *name)
+{
+    (void)name;
+    return SYSLOG_DEFAULT_FACILITY;
+}
+static inline struct output *output_syslog_new(const struct syslog_config *c,
+                                               char *err, size_t n)
+{
+    syslog_url_valid(c->url, err, n);
+    return NULL;
+}
+#endif
 
 /* The RFC 5424 header and structured data for one event, for the tests:
  * writes "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD " into buf. */

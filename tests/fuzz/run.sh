@@ -8,12 +8,12 @@ cd "$(dirname "$0")/../.."
 secs=${1:-60}
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
-    -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
+    -Db_lundef=false >/dev/null
 fi
 ninja -C build-fuzz >/dev/null
 mkdir -p tests/fuzz/crashes
 status=0
-for exe in build-fuzz/tests/fuzz_*; do
+for exe in build-fuzz/tests/fuzz/fuzz_*; do
   [ -f "$exe" ] && [ -x "$exe" ] || continue
   name=$(basename "$exe")
   corpus=tests/fuzz/corpus/${name#fuzz_}
