@@ -46,8 +46,8 @@ from collections import Counter, defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gencorpus import (FIN, RST, SYN, connection, has_close,  # noqa: E402
-                       parse_quic_templates, parse_templates, quic_connection,
-                       quic_established_like)
+                       drain, parse_quic_templates, parse_templates,
+                       quic_connection, quic_established_like)
 
 # Connection kinds and their default shares of all connections. The failure
 # kinds together are 4 %; TLS 1.3 is 70 % of connections (73 % of those
@@ -351,16 +351,6 @@ def main():
             w(hdr.pack(ts // 1_000_000_000, ts % 1_000_000_000, len(frame), len(frame)))
             w(frame)
 
-        def drain_until(t):
-            nonlocal packets
-            while heap and heap[0][0] <= t:
-                ts, i, frame, gen = heapq.heappop(heap)
-                emit(ts, frame)
-                packets += 1
-                nxt = next(gen, None)
-                if nxt is not None:
-                    heapq.heappush(heap, (nxt[0], i, nxt[1], gen))
-
         for idx, kind in enumerate(picks):
             if kind == "quic":
                 qi = rng.choices(range(len(quic)), weights=quic_weights)[0]
@@ -368,7 +358,7 @@ def main():
                 stats["versions"]["QUIC (TLS 1.3)"] += 1
                 stats["quic_templates"][quic[qi][0]] += 1
                 start += int(rng.expovariate(args.rate) * 1e9)
-                drain_until(start)
+                packets += drain(heap, start, emit)
                 gen = quic_connection(quic[qi][1], idx + 1, start, rng)
                 ts, frame = next(gen)
                 heapq.heappush(heap, (ts, idx, frame, gen))
@@ -401,12 +391,12 @@ def main():
                     stats["chain_certs_visible"][chains[chain]["certs"]] += 1
 
             start += int(rng.expovariate(args.rate) * 1e9)
-            drain_until(start)
+            packets += drain(heap, start, emit)
             gen = connection(t.instance(rng, name), idx + 1, start, rng, cip=cip, sip=sip,
                              cport=client_port[cl], rtt_ns=rtt)
             ts, frame = next(gen)
             heapq.heappush(heap, (ts, idx, frame, gen))
-        drain_until(float("inf"))
+        packets += drain(heap, float("inf"), emit)
 
     per_chain = sorted(len(v) for v in names_of_chain.values())
     wild = sorted(len(v) for c, v in names_of_chain.items() if chains[c]["wildcard"])
