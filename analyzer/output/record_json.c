@@ -2,7 +2,7 @@
  * field registry.
  *
  * The registry is compiled once into an emission plan: per field its
- * accessor, whether it is a list, and its key text rendered beforehand,
+ * accessor and its key text rendered beforehand,
  * escaped and quoted with the keys of the objects it sits in
  * ("tls":{"client":{"ja3":), with where the text starts for each depth.
  * A record then costs, per field, its accessor; per field present, one
