@@ -12,7 +12,9 @@
 #include "memcap.h"
 #include "str_copy.h"
 
+#include <ctype.h>
 #include <malloc.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +227,105 @@ void classify_finish(struct classifier *c, struct classify_state *st)
     }
     classify_release(c, st);
     charge_end(saved);
+}
+
+/* nDPI's address list (its patricia tree of networks: Google's, Amazon's
+ * …) for one IPv4 address; unknown for none or IPv6. */
+static uint16_t protocol_of_address(const struct classifier *c,
+                                    const uint8_t *ip4)
+{
+    struct in_addr a;
+    if (!ip4)
+        return NDPI_PROTOCOL_UNKNOWN;
+    memcpy(&a.s_addr, ip4, 4);
+    return ndpi_network_ptree_match(c->ndpi, &a);
+}
+
+/* Tor's relays present made-up names, www.<random>.com or .net; nDPI 4.2
+ * tells them from real ones with a heuristic of its TLS reader that it does
+ * not export. A name of that shape its host list does not know is left to
+ * nDPI's reading of the hello. */
+static bool tor_shaped(const char *host, size_t len)
+{
+    if (len < 9 || strncmp(host, "www.", 4) != 0)
+        return false;
+    const char *tld = host + len - 4;
+    if (strcmp(tld, ".com") != 0 && strcmp(tld, ".net") != 0)
+        return false;
+    for (const char *c = host + 4; c < tld; c++)
+        if (!isalnum((unsigned char)*c))
+            return false;
+    return true;
+}
+
+bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
+                          const char *name, size_t len,
+                          const uint8_t *client_ip4, const uint8_t *server_ip4)
+{
+    if (st->done || !c)
+        return true;
+    /* The calls nDPI's TLS reader makes once it has the SNI, on a flow
+     * object that has seen no packet: the name lowercased and cut to its
+     * last 79 bytes (ndpi_hostname_sni_set), the host list, then the
+     * categories by name and address. */
+    struct ndpi_flow_struct *flow = calloc(1, SIZEOF_FLOW_STRUCT);
+    if (!flow)
+        return false;
+    char *host = flow->host_server_name;
+    size_t cap = sizeof(flow->host_server_name);
+    if (len >= cap) {
+        name += len - (cap - 1);
+        len = cap - 1;
+    }
+    for (size_t i = 0; i < len; i++)
+        host[i] = (char)tolower((unsigned char)name[i]);
+    host[len] = '\0';
+    if (client_ip4)
+        memcpy(&flow->saddr, client_ip4, 4);
+    if (server_ip4)
+        memcpy(&flow->daddr, server_ip4, 4);
+
+    struct memcap *saved = charge_begin(c);
+    ndpi_protocol_match_result match;
+    memset(&match, 0, sizeof(match));
+    ndpi_protocol proto;
+    memset(&proto, 0, sizeof(proto));
+    proto.master_protocol = NDPI_PROTOCOL_TLS;
+    uint16_t by_name = ndpi_match_host_subprotocol(
+        c->ndpi, flow, host, (u_int)len, &match, NDPI_PROTOCOL_TLS);
+    if (by_name == NDPI_PROTOCOL_UNKNOWN)
+        by_name = (uint16_t)match.protocol_id;
+    if (by_name == NDPI_PROTOCOL_UNKNOWN && tor_shaped(host, len)) {
+        charge_end(saved);
+        free(flow);
+        return false;
+    }
+    /* The name first, then the address lists. */
+    proto.app_protocol = by_name;
+    if (proto.app_protocol == NDPI_PROTOCOL_UNKNOWN)
+        proto.app_protocol = protocol_of_address(c, client_ip4);
+    if (proto.app_protocol == NDPI_PROTOCOL_UNKNOWN)
+        proto.app_protocol = protocol_of_address(c, server_ip4);
+    if (proto.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
+        proto.app_protocol = NDPI_PROTOCOL_TLS;
+        proto.master_protocol = NDPI_PROTOCOL_UNKNOWN;
+    }
+    /* The host list's entry has its own category (Advertisement for an ad
+     * server of Google's), as nDPI reports it; else the protocol's. */
+    proto.category = match.protocol_category != NDPI_PROTOCOL_CATEGORY_UNSPECIFIED
+                         ? match.protocol_category
+                         : ndpi_get_proto_category(c->ndpi, proto);
+    ndpi_fill_protocol_category(c->ndpi, flow, &proto);
+    store_result(c, st, proto);
+    charge_end(saved);
+    free(flow);
+    /* It read nothing: none of its readings. */
+    st->result.risks = 0;
+    st->result.server_name[0] = '\0';
+    st->result.tls_version = 0;
+    st->named = true;
+    st->done = true;
+    return true;
 }
 
 void classify_single(struct classifier *c, const uint8_t *l3, uint32_t l3_len,

@@ -53,6 +53,18 @@ void classify_finish(struct classifier *c, struct classify_state *st);
  * ClientHello with, when that answer was not TLS. */
 void classify_single(struct classifier *c, const uint8_t *l3, uint32_t l3_len,
                      uint64_t ts_us, struct classify_result *out);
+/* nDPI's answer for a TCP flow whose ClientHello tlsmon's dissector read
+ * with a server name, without nDPI reading any of its packets: TLS, and the
+ * application nDPI's host list gives `name` (its "TLS.YouTube"), else the
+ * one its address list gives `client_ip4` or `server_ip4` (IPv4, network
+ * order; NULL for IPv6), as nDPI itself would name it. nDPI's own readings
+ * (its server name, version, risks) stay empty: it read nothing. Call it
+ * instead of classify_packet, before nDPI has seen the flow. False, and
+ * nothing decided, when nDPI must read the hello after all: a name of Tor's
+ * shape its host list does not know (nDPI's Tor heuristic is its own). */
+bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
+                          const char *name, size_t len,
+                          const uint8_t *client_ip4, const uint8_t *server_ip4);
 /* nDPI's name of flow risk `bit` (ndpi_risk2str), NULL if none. */
 const char *classify_risk_name(unsigned bit);
 /* Free nDPI state without concluding (flow evicted early). */

@@ -123,6 +123,20 @@ const char *fields_ip_string(const struct endpoint *e, char *buf, size_t n)
     int af = e->ip_version == 6 ? AF_INET6 : AF_INET;
     if (n == 0)
         return buf;
+    if (af == AF_INET && n >= 16) { /* inet_ntop's sprintf per byte showed
+                                       in the profile: a record has ~10 */
+        size_t at = 0;
+        for (int i = 0; i < 4; i++) {
+            unsigned b = e->addr[i];
+            if (b >= 100)
+                buf[at++] = (char)('0' + b / 100);
+            if (b >= 10)
+                buf[at++] = (char)('0' + b / 10 % 10);
+            buf[at++] = (char)('0' + b % 10);
+            buf[at++] = i < 3 ? '.' : '\0';
+        }
+        return buf;
+    }
     if (!inet_ntop(af, e->addr, buf, (socklen_t)n))
         buf[0] = '\0';
     return buf;
@@ -2841,17 +2855,20 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.ndpi.category", FT_STRING, "nDPI category",
            g_ndpi_category),
     SCALAR("tlsmon.ndpi.server_name", FT_STRING,
-           "nDPI's reading of the SNI, non-printable bytes escaped; "
-           "tls.client.server_name is tlsmon's and the one to trust",
+           "nDPI's reading of the SNI, non-printable bytes escaped, when "
+           "nDPI read the hello; tls.client.server_name is tlsmon's and the "
+           "one to trust",
            g_ndpi_server_name),
     SCALAR("tlsmon.ndpi.tls_version", FT_VERSION,
-           "nDPI's reading of the TLS version: the ClientHello's when "
-           "tlsmon read one (nDPI sees no further); tls.version is tlsmon's",
+           "nDPI's reading of the TLS version, when nDPI read the hello: "
+           "the ClientHello's when tlsmon read one (nDPI sees no further); "
+           "tls.version is tlsmon's",
            g_ndpi_tls_version),
     LIST("tlsmon.ndpi.risks", FT_STRING_LIST,
          "nDPI's flow risks (ndpi_risk2str names), e.g. \"Known Protocol "
          "on Non Standard Port\"; of a flow whose ClientHello tlsmon read, "
-         "those from the client's side", c_ndpi_risks, i_ndpi_risks),
+         "those from the client's side, none when nDPI was spared the "
+         "hello (named from the SNI)", c_ndpi_risks, i_ndpi_risks),
     SCALAR("tlsmon.gaps", FT_INT, "holes in the captured byte streams",
            g_gaps),
     SCALAR("tlsmon.gap_bytes", FT_INT, "bytes missing in those holes",

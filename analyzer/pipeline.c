@@ -808,6 +808,28 @@ static void classify_flow_packet(struct pipeline *p, struct flow *f,
     memcap_enforce(&p->budget);
 }
 
+/* A first payload that is a ClientHello, after tlsmon's dissector has
+ * read it: when it has a server name, nDPI's answer comes from that name
+ * (and the addresses) without nDPI parsing the hello again (about a third
+ * of a handshake's instructions: it builds its own JA3 strings); else nDPI
+ * reads the packet as it would have. */
+static void classify_tls_hello(struct pipeline *p, struct flow *f, int side,
+                               const struct packet *pkt)
+{
+    const struct handshake *h = f->tls ? tls_record(f->tls) : NULL;
+    if (f->classify.done)
+        return;
+    if (!h || !h->ch.seen || h->ch.sni_len == 0) {
+        classify_flow_packet(p, f, pkt);
+        return;
+    }
+    bool v4 = pkt->ip_version == 4;
+    if (!classify_tls_by_name(p->classifier, &f->classify, h->ch.sni,
+                              strlen(h->ch.sni), v4 ? f->addr[side] : NULL,
+                              v4 ? f->addr[1 - side] : NULL))
+        classify_flow_packet(p, f, pkt);
+}
+
 static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 {
     int side;
@@ -850,9 +872,16 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     }
 
     /* nDPI starts at the first payload: a flow that never carries any (a
-     * SYN scan, a flood) costs no nDPI state. */
-    if (!f->classify.done && (pkt->payload_len > 0 || f->classify.ndpi))
-        classify_flow_packet(p, f, pkt);
+     * SYN scan, a flood) costs no nDPI state. A first payload that is a
+     * ClientHello waits for tlsmon's dissector (classify_tls_hello). */
+    bool hello_first = false;
+    if (!f->classify.done && (pkt->payload_len > 0 || f->classify.ndpi)) {
+        hello_first = !f->classify.ndpi && !f->tls &&
+                      tls_sniff(pkt->payload, pkt->payload_len) ==
+                          TLS_SNIFF_CLIENT_HELLO;
+        if (!hello_first)
+            classify_flow_packet(p, f, pkt);
+    }
 
     if (pkt->payload_len > 0)
         note_server_answer(p, f, side, pkt);
@@ -931,6 +960,8 @@ static void tcp_packet(struct pipeline *p, const struct packet *pkt)
     if (f->classify.named && !f->classify.done && f->tls &&
         tls_record(f->tls)->ch.seen && tls_record(f->tls)->ch.sni_len > 0)
         classify_stop(p, f, true);
+    if (hello_first)
+        classify_tls_hello(p, f, side, pkt);
 
     if (f->decided_in_callback)
         bypass(p, f);

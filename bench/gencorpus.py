@@ -178,6 +178,21 @@ def quic_connection(events, idx, start_ns, rng):
         yield ts, (eth_c if from_client else eth_s) + ip + udp + payload
 
 
+def drain(heap, until, emit):
+    """Write the interleaved connections' frames due up to `until` (heap of
+    (ts, index, frame, generator of the connection's next frames)); returns
+    how many were written."""
+    n = 0
+    while heap and heap[0][0] <= until:
+        ts, i, frame, gen = heapq.heappop(heap)
+        emit(ts, frame)
+        n += 1
+        nxt = next(gen, None)
+        if nxt is not None:
+            heapq.heappush(heap, (nxt[0], i, nxt[1], gen))
+    return n
+
+
 def quic_established_like(name):
     return not any(w in name for w in ("mismatch", "untrusted", "expired",
                                        "wrong-name", "required", "no-server",
@@ -339,26 +354,14 @@ def main():
 
         for idx, tpl in enumerate(picks):
             start += int(rng.expovariate(rate) * 1e9)
-            while heap and heap[0][0] <= start:
-                ts, i, frame, gen = heapq.heappop(heap)
-                emit(ts, frame)
-                packets += 1
-                nxt = next(gen, None)
-                if nxt is not None:
-                    heapq.heappush(heap, (nxt[0], i, nxt[1], gen))
+            packets += drain(heap, start, emit)
             if tpl < 0:
                 gen = quic_connection(quic[-1 - tpl][1], idx + 1, start, rng)
             else:
                 gen = connection(templates[tpl][1], idx + 1, start, rng)
             ts, frame = next(gen)
             heapq.heappush(heap, (ts, idx, frame, gen))
-        while heap:
-            ts, i, frame, gen = heapq.heappop(heap)
-            emit(ts, frame)
-            packets += 1
-            nxt = next(gen, None)
-            if nxt is not None:
-                heapq.heappush(heap, (nxt[0], i, nxt[1], gen))
+        packets += drain(heap, float("inf"), emit)
     print(f"{args.output}: {args.connections} connections, {packets} packets, "
           f"{os.path.getsize(args.output)} bytes, {len(templates)} templates"
           + (f", {len(quic)} QUIC templates" if quic else ""))

@@ -25,7 +25,8 @@ Replays keep every byte the real stacks sent, but for the SNI and the two
 randoms; TCP framing as in gencorpus.py (MSS 1448, checksums zero). Times
 start at the templates' capture time, so the certificates are as valid in
 the corpus as when they were captured. A fixed seed and the same templates
-make the same file. QUIC: see QUIC_HOOK below.
+make the same file. QUIC: a share of the quic-* captures' conversations
+(--quic-captures, SHARES["quic"]).
 
   gendiverse.py --templates bench/corpus/templates --connections 100000 \\
       -o bench/corpus/diverse.pcap --stats bench/corpus/diverse.json
@@ -44,7 +45,9 @@ import sys
 from collections import Counter, defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gencorpus import FIN, RST, SYN, connection, has_close, parse_templates  # noqa: E402
+from gencorpus import (FIN, RST, SYN, connection, has_close,  # noqa: E402
+                       drain, parse_quic_templates, parse_templates,
+                       quic_connection, quic_established_like)
 
 # Connection kinds and their default shares of all connections. The failure
 # kinds together are 4 %; TLS 1.3 is 70 % of connections (73 % of those
@@ -63,12 +66,12 @@ SHARES = {
     "server-reset": 0.6,              # RST answers the ClientHello
     "client-reset": 0.6,              # the client resets after the server's flight
     "no-answer": 0.8,                 # the server never answers; the client gives up
-    # QUIC_HOOK: QUIC handshakes (being built on another branch). When
-    # make-templates.sh captures them (kind "quic-full"/"quic-resumed",
-    # UDP), give them a share here and replay them with a UDP twin of
-    # gencorpus.connection (new connection IDs are not needed: tlsmon keys
-    # flows by addresses). Until then the share must stay 0.
-    "quic": 0.0,
+    # QUIC: the UDP conversations of the project's quic-* captures (ngtcp2's
+    # client and server, captures/make-captures.sh), replayed as
+    # bench/gencorpus.py does (fresh addresses and ports; the Initials are
+    # keyed by the client's first connection ID, which stays valid). 100/9
+    # of a total of 100 for the rest: 10 % of the connections.
+    "quic": 100.0 / 9,
 }
 # Manifest kinds (bench/templates.py) -> corpus kinds.
 KIND_OF = {"tls13-resumed-ticket": "tls13-resumed", "tls13-hrr-full": "tls13-hrr"}
@@ -236,6 +239,9 @@ def main():
                     help="client addresses (default: one per 25 connections)")
     ap.add_argument("--share", action="append", default=[], metavar="KIND=WEIGHT")
     ap.add_argument("--seed", type=int, default=19)
+    ap.add_argument("--quic-captures", default=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "captures"),
+        help="where the quic-*.pcap captures are (the QUIC share)")
     ap.add_argument("--stats", help="write the corpus's distributions here (JSON)")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
@@ -271,12 +277,21 @@ def main():
         pool[t.kind].append(t)
     if skipped:
         print(f"gendiverse: templates skipped: {dict(skipped)}", file=sys.stderr)
+    quic, quic_weights = [], []
+    if shares.get("quic", 0) > 0:
+        import glob
+        quic = parse_quic_templates(sorted(glob.glob(os.path.join(args.quic_captures,
+                                                                  "quic-*.pcap"))))
+        # As in gencorpus.py: a completed handshake four times as often as
+        # each failing one.
+        quic_weights = [4 if quic_established_like(n) else 1 for n, _ in quic]
+        pool["quic"] = quic
     for k, w in shares.items():
         if w > 0 and not pool.get(k):
-            hint = " (QUIC templates are not captured yet: see QUIC_HOOK)" if k == "quic" else ""
-            sys.exit(f"gendiverse: no templates of kind {k}{hint}")
+            sys.exit(f"gendiverse: no templates of kind {k}")
     kinds = [k for k, w in shares.items() if w > 0]
     weights = [shares[k] for k in kinds]
+    tls_kinds = [k for k in kinds if k != "quic"]
 
     rng = random.Random(args.seed)
     n_chains = len(chains)
@@ -284,14 +299,14 @@ def main():
     total_pop = sum(pop)
     # Per kind and chain, the templates to replay; chains drawn by
     # popularity among those that have the kind (the main kinds: all).
-    by_kind_chain = {k: defaultdict(list) for k in kinds}
-    for k in kinds:
+    by_kind_chain = {k: defaultdict(list) for k in tls_kinds}
+    for k in tls_kinds:
         for t in pool[k]:
             by_kind_chain[k][t.meta["chain"]].append(t)
     kind_chains = {k: sorted(by_kind_chain[k], key=lambda c: -1 if c is None else c)
-                   for k in kinds}
+                   for k in tls_kinds}
     kind_cum = {}
-    for k in kinds:
+    for k in tls_kinds:
         ws = [pop[c] if c is not None else 1.0 / n_chains for c in kind_chains[k]]
         acc, cum = 0.0, []
         for w in ws:
@@ -317,7 +332,7 @@ def main():
 
     stats = {"kinds": Counter(), "versions": Counter(), "ciphers": Counter(),
              "stacks": Counter(), "chain_keys_visible": Counter(),
-             "chain_certs_visible": Counter()}
+             "chain_certs_visible": Counter(), "quic_templates": Counter()}
     names_of_chain = defaultdict(set)
     conns_of_chain = Counter()
     chains_used, chains_visible = set(), set()
@@ -337,6 +352,17 @@ def main():
             w(frame)
 
         for idx, kind in enumerate(picks):
+            if kind == "quic":
+                qi = rng.choices(range(len(quic)), weights=quic_weights)[0]
+                stats["kinds"]["quic"] += 1
+                stats["versions"]["QUIC (TLS 1.3)"] += 1
+                stats["quic_templates"][quic[qi][0]] += 1
+                start += int(rng.expovariate(args.rate) * 1e9)
+                packets += drain(heap, start, emit)
+                gen = quic_connection(quic[qi][1], idx + 1, start, rng)
+                ts, frame = next(gen)
+                heapq.heappush(heap, (ts, idx, frame, gen))
+                continue
             cum = kind_cum[kind]
             chain = kind_chains[kind][bisect.bisect_left(cum, rng.random() * cum[-1])]
             t = rng.choice(by_kind_chain[kind][chain])
@@ -365,29 +391,18 @@ def main():
                     stats["chain_certs_visible"][chains[chain]["certs"]] += 1
 
             start += int(rng.expovariate(args.rate) * 1e9)
-            while heap and heap[0][0] <= start:
-                ts, i, frame, gen = heapq.heappop(heap)
-                emit(ts, frame)
-                packets += 1
-                nxt = next(gen, None)
-                if nxt is not None:
-                    heapq.heappush(heap, (nxt[0], i, nxt[1], gen))
+            packets += drain(heap, start, emit)
             gen = connection(t.instance(rng, name), idx + 1, start, rng, cip=cip, sip=sip,
                              cport=client_port[cl], rtt_ns=rtt)
             ts, frame = next(gen)
             heapq.heappush(heap, (ts, idx, frame, gen))
-        while heap:
-            ts, i, frame, gen = heapq.heappop(heap)
-            emit(ts, frame)
-            packets += 1
-            nxt = next(gen, None)
-            if nxt is not None:
-                heapq.heappush(heap, (nxt[0], i, nxt[1], gen))
+        packets += drain(heap, float("inf"), emit)
 
     per_chain = sorted(len(v) for v in names_of_chain.values())
     wild = sorted(len(v) for c, v in names_of_chain.items() if chains[c]["wildcard"])
     conns = args.connections
-    failed = sum(v for k, v in stats["kinds"].items() if not k.startswith("tls1"))
+    failed = sum(v for k, v in stats["kinds"].items()
+                 if not k.startswith("tls1") and k != "quic")
     resumed = sum(v for k, v in stats["kinds"].items() if "resumed" in k)
     top = conns_of_chain.most_common(10)
     summary = {
@@ -413,6 +428,8 @@ def main():
                            "chains_with_100_or_more": sum(1 for v in per_chain if v >= 100)},
         "snis_per_wildcard_chain": {"chains": len(wild), "max": wild[-1] if wild else 0,
                                     "p50": percentile(wild, 0.5), "p90": percentile(wild, 0.9)},
+        "quic_share": round(stats["kinds"]["quic"] / conns, 4),
+        "quic_templates": dict(stats["quic_templates"].most_common()),
         "top_chain_share": round(top[0][1] / conns, 4) if top else 0,
         "top10_chains_share": round(sum(v for _, v in top) / conns, 4),
         "visible_share": round(sum(stats["chain_keys_visible"].values()) / conns, 4),

@@ -4,7 +4,8 @@
 #                                      real network's TLS (bench/gendiverse.py:
 #                                      thousands of chains, tens of thousands
 #                                      of names, TLS 1.3 majority, resumption,
-#                                      failures), from real handshakes that
+#                                      failures, 10 % QUIC from the quic-*
+#                                      captures), from real handshakes that
 #                                      bench/make-templates.sh captures (root)
 #                                      into bench/corpus/templates/;
 #                                      diverse.json its distributions,

@@ -120,7 +120,10 @@ def diverse_model(path):
     print(f"| clients, rate | {st['clients']:,} client addresses; "
           f"{st['rate_per_s']:,.0f} new connections per second of capture time; "
           f"round-trip times log-normal, median 20 ms |")
-    print(f"| QUIC | {pct(st['kinds'].get('quic', 0), n)} (hook in gendiverse.py, QUIC_HOOK) |")
+    qt = st.get("quic_templates", {})
+    print(f"| QUIC | {pct(st['kinds'].get('quic', 0), n)} of connections, from "
+          f"{len(qt)} conversations of the quic-* captures (ngtcp2; a completed "
+          f"handshake 4x as likely as each failing one) |")
     print()
 
 

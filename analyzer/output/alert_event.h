@@ -5,7 +5,7 @@
 #ifndef TLSMON_ALERT_EVENT_H
 #define TLSMON_ALERT_EVENT_H
 
-#include "json_writer.h"
+#include "record_json.h"
 
 /* The message is rendered into a buffer this long; longer ones are cut. */
 #define ALERT_MESSAGE_LEN 1024

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "json_writer.h"
+#include "record_json.h"
 #include "output.h"
 
 enum event_kind { EVENT_HANDSHAKE, EVENT_ALERT, EVENT_STATS };

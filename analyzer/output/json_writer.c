@@ -1,18 +1,20 @@
-/* json_writer.c — streaming JSON into one buffer, and a handshake record
- * rendered from the field registry as nested objects. Records are built in
- * memory and leave with a single fwrite, so a line is never interleaved or
- * half-written by stdio buffering between fields. */
+/* json_writer.c — streaming JSON into one buffer: escaping, numbers,
+ * objects and arrays with their commas. Documents are built in memory and
+ * leave with a single fwrite, so a line is never interleaved or
+ * half-written by stdio buffering. (A handshake record is rendered onto it
+ * by record_json.c.) */
 #include <inttypes.h>
-#include <pthread.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_writer.h"
 
-#include "../fields.h"
+#include "../fields.h" /* TLSMON_ECS_VERSION */
 #include "hex.h"
-#include "../../dissectors/outcome.h"
 
 void json_init(struct json_writer *w)
 {
@@ -62,13 +64,21 @@ void json_reset(struct json_writer *w)
         w->buf[0] = '\0';
 }
 
-/* Room for `extra` more bytes plus the terminating NUL. */
-static bool reserve(struct json_writer *w, size_t extra)
+static bool grow(struct json_writer *w, size_t extra);
+
+/* Room for `extra` more bytes plus the terminating NUL. Inline: every key
+ * and value asks, and there nearly always is. */
+static inline bool reserve(struct json_writer *w, size_t extra)
 {
     if (w->failed)
         return false;
     if (extra < w->cap && w->len < w->cap - extra)
         return true;
+    return grow(w, extra);
+}
+
+static bool grow(struct json_writer *w, size_t extra)
+{
     if (!w->owned || extra > JSON_MAX_BYTES ||
         w->len + extra >= JSON_MAX_BYTES) {
         w->failed = true;
@@ -97,7 +107,7 @@ static void put(struct json_writer *w, const char *s, size_t n)
     w->len += n;
 }
 
-static void put_char(struct json_writer *w, char c)
+static inline void put_char(struct json_writer *w, char c)
 {
     if (!w->failed && w->len + 1 < w->cap) { /* the usual case */
         w->buf[w->len++] = c;
@@ -144,6 +154,36 @@ void json_begin_object(struct json_writer *w) { open_level(w, '{'); }
 void json_end_object(struct json_writer *w) { close_level(w, '}'); }
 void json_begin_array(struct json_writer *w) { open_level(w, '['); }
 void json_end_array(struct json_writer *w) { close_level(w, ']'); }
+
+void json_key_chain(struct json_writer *w, const char *text, size_t n,
+                    int opens)
+{
+    before_item(w);
+    if (opens < 0 || w->depth + opens > JSON_MAX_DEPTH) {
+        w->failed = true;
+        return;
+    }
+    put(w, text, n);
+    for (int k = 1; k <= opens; k++)
+        w->has_items[w->depth + k] = true; /* each holds its first key */
+    w->depth += opens;
+    w->after_key = true;
+}
+
+void json_end_objects(struct json_writer *w, int n)
+{
+    if (n <= 0)
+        return;
+    if (n > w->depth) {
+        w->failed = true;
+        return;
+    }
+    if (!reserve(w, (size_t)n))
+        return;
+    memset(w->buf + w->len, '}', (size_t)n);
+    w->len += (size_t)n;
+    w->depth -= n;
+}
 
 /* Length of a valid UTF-8 sequence starting at s[0], or 0 when it is not
  * one (then that byte is escaped on its own). Rejects overlong forms,
@@ -241,19 +281,80 @@ static void put_escaped_body(struct json_writer *w, const char *str, size_t n)
     put(w, str + run, n - run);
 }
 
-/* Strings are mostly plain ASCII: their plain start is copied with one
- * bounds check for all of it, not one per byte. */
+/* Every key and string of every record is scanned for bytes to escape,
+ * mostly plain ASCII and short: sixteen bytes a step with SSE2 (every
+ * x86-64), eight with plain 64-bit arithmetic, the last step overlapping
+ * the one before instead of a byte loop. */
+#ifdef __SSE2__
+/* Bit b set when byte b of the sixteen at s needs escaping. */
+static inline unsigned escape_mask16(const unsigned char *s)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+    /* Signed compares: bytes from 0x80 up are negative, so below 0x20. */
+    __m128i bad = _mm_or_si128(
+        _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                     _mm_cmpgt_epi8(x, _mm_set1_epi8(0x7e))),
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+    return (unsigned)_mm_movemask_epi8(bad);
+}
+#endif
+
+/* True when none of the eight bytes at s needs escaping. Exact as a yes/no
+ * answer: the has-zero trick's borrow only marks bytes after a real one. */
+static inline bool plain8(const unsigned char *s)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
+    uint64_t x;
+    memcpy(&x, s, 8);
+#define HAS_ZERO(v) (((v) - ones) & ~(v) & highs)
+    uint64_t bad = ((x - ones * 0x20) & ~x & highs) | (x & highs) |
+                   HAS_ZERO(x ^ (ones * '"')) | HAS_ZERO(x ^ (ones * '\\')) |
+                   HAS_ZERO(x ^ (ones * 0x7f));
+#undef HAS_ZERO
+    return bad == 0;
+}
+
+/* Length of the plain start of s. */
+static size_t plain_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    if (n >= 16) {
+        for (; i + 16 <= n; i += 16) {
+            unsigned m = escape_mask16(s + i);
+            if (m)
+                return i + (size_t)__builtin_ctz(m);
+        }
+        if (i == n)
+            return n;
+        /* Bits for the bytes before i, already plain, are clear. */
+        unsigned m = escape_mask16(s + n - 16);
+        return m ? n - 16 + (size_t)__builtin_ctz(m) : n;
+    }
+#endif
+    for (; i + 8 <= n; i += 8)
+        if (!plain8(s + i))
+            break;
+    if (i < n && i + 8 > n && n >= 8 && plain8(s + n - 8))
+        return n;
+    while (i < n && plain_byte(s[i]))
+        i++;
+    return i;
+}
+
+/* The plain start is copied with its quotes under one bounds check. */
 static void put_escaped(struct json_writer *w, const char *str, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t plain = 0;
-    while (plain < n && plain_byte(s[plain]))
-        plain++;
-    put_char(w, '"');
-    put(w, str, plain);
+    size_t plain = plain_prefix((const unsigned char *)str, n);
+    if (!reserve(w, plain + 2))
+        return;
+    w->buf[w->len++] = '"';
+    memcpy(w->buf + w->len, str, plain);
+    w->len += plain;
     if (plain < n)
         put_escaped_body(w, str + plain, n - plain);
-    put_char(w, '"');
+    put_char(w, '"'); /* room reserved when it is all plain */
 }
 
 void json_key_n(struct json_writer *w, const char *key, size_t n)
@@ -396,356 +497,6 @@ bool json_write_line(struct json_writer *w, FILE *fp)
               fwrite(w->buf, 1, w->len, fp) == w->len;
     json_reset(w);
     return ok;
-}
-
-/* ---- records -------------------------------------------------------------*/
-
-static void write_alert(struct json_writer *w, const struct tls_alert *a)
-{
-    char scratch[FIELD_SCRATCH];
-    json_begin_object(w);
-    json_key(w, "sender");
-    json_string(w, fields_side_name(a->sender));
-    if (a->encrypted) {
-        json_key(w, "encrypted");
-        json_bool(w, true);
-        json_key(w, "length");
-        json_int(w, a->length);
-    } else {
-        if (a->decrypted) {
-            json_key(w, "decrypted");
-            json_bool(w, true);
-            json_key(w, "length");
-            json_int(w, a->length);
-        }
-        json_key(w, "level");
-        if (a->level == 1)
-            json_string(w, "warning");
-        else if (a->level == 2)
-            json_string(w, "fatal");
-        else
-            json_int(w, a->level);
-        json_key(w, "description");
-        json_string(w, fields_alert_description(a->description, scratch,
-                                                sizeof(scratch)));
-        json_key(w, "code");
-        json_int(w, a->description);
-    }
-    const char *stage = stage_failure_name((enum hs_stage)a->stage);
-    if (stage) {
-        json_key(w, "stage");
-        json_string(w, stage);
-    }
-    if (a->late) {
-        json_key(w, "late");
-        json_bool(w, true);
-    }
-    json_end_object(w);
-}
-
-static void write_value(struct json_writer *w, const struct field_value *v)
-{
-    char tmp[FIELD_SCRATCH];
-    switch (v->type) {
-    case FT_STRING:
-    case FT_IP:
-    case FT_STRING_LIST:
-        json_string(w, v->str);
-        break;
-    case FT_INT:
-    case FT_INT_LIST:
-        json_int(w, v->num);
-        break;
-    case FT_BOOL:
-        json_bool(w, v->boolean);
-        break;
-    case FT_FLOAT:
-        json_fixed3(w, v->real);
-        break;
-    case FT_TIME: /* written directly: field_value_format's snprintf
-                     showed in the profile */
-        json_string(w, fields_time_string((uint64_t)v->num, 6, tmp,
-                                          sizeof(tmp)));
-        break;
-    case FT_VERSION:
-        json_string(w, fields_version_number((uint16_t)v->num, tmp,
-                                             sizeof(tmp)));
-        break;
-    case FT_ALERTS:
-        write_alert(w, v->alert);
-        break;
-    }
-}
-
-/* Each registry name cut at its dots, once: a record opens and closes its
- * nested objects from these instead of scanning names with strchr for
- * every field of every record. */
-
-struct field_path {
-    uint8_t n;  /* segments */
-    bool plain; /* no byte of the name needs escaping (all of today's) */
-    uint16_t start[JSON_FIELD_MAX_SEGMENTS];
-    uint16_t len[JSON_FIELD_MAX_SEGMENTS];
-    /* prefix[k]: the same number for every field whose segments 0..k are
-     * equal, so two fields' shared parents are found without comparing
-     * their names. */
-    uint16_t prefix[JSON_FIELD_MAX_SEGMENTS];
-};
-
-/* NULL when out of memory or a name is deeper than JSON_FIELD_MAX_SEGMENTS
- * (test_fields checks the registry never is): records then fail. */
-static struct field_path *paths;
-static pthread_once_t paths_once = PTHREAD_ONCE_INIT;
-
-static bool same_segments(size_t a, size_t b, int upto)
-{
-    const struct field_path *x = &paths[a], *y = &paths[b];
-    const char *na = fields_at(a)->name, *nb = fields_at(b)->name;
-    for (int k = 0; k <= upto; k++)
-        if (k >= x->n || k >= y->n || x->len[k] != y->len[k] ||
-            memcmp(na + x->start[k], nb + y->start[k], x->len[k]) != 0)
-            return false;
-    return true;
-}
-
-/* Quadratic in the registry's size, once per process. */
-static void number_prefixes(size_t n)
-{
-    uint16_t next = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct field_path *p = &paths[i];
-        const char *name = fields_at(i)->name;
-        p->plain = true;
-        for (size_t b = 0; name[b]; b++)
-            p->plain = p->plain && plain_byte((unsigned char)name[b]);
-        for (int k = 0; k < p->n; k++) {
-            size_t j = 0;
-            while (j < i && !same_segments(i, j, k))
-                j++;
-            p->prefix[k] = j < i ? paths[j].prefix[k] : next++;
-        }
-    }
-}
-
-static void cut_paths(void)
-{
-    size_t n = fields_count();
-    paths = calloc(n, sizeof(*paths));
-    for (size_t i = 0; paths && i < n; i++) {
-        const char *name = fields_at(i)->name;
-        struct field_path *p = &paths[i];
-        size_t at = 0;
-        for (;;) {
-            if (p->n == JSON_FIELD_MAX_SEGMENTS) {
-                free(paths);
-                paths = NULL;
-                return;
-            }
-            const char *dot = strchr(name + at, '.');
-            size_t len = dot ? (size_t)(dot - name) - at : strlen(name + at);
-            p->start[p->n] = (uint16_t)at;
-            p->len[p->n] = (uint16_t)len;
-            p->n++;
-            if (!dot)
-                break;
-            at += len + 1;
-        }
-    }
-    if (paths)
-        number_prefixes(n);
-}
-
-/* Parent objects (all segments but the last) fields a and b share. */
-static int shared_parents(size_t a, size_t b)
-{
-    const struct field_path *x = &paths[a], *y = &paths[b];
-    int k = 0;
-    while (k + 1 < x->n && k + 1 < y->n && x->prefix[k] == y->prefix[k])
-        k++;
-    return k;
-}
-
-/* A key known to need no escaping: quotes and colon around one copy. */
-static void path_key(struct json_writer *w, const struct field_path *p,
-                     const char *name, int k)
-{
-    const char *seg = name + p->start[k];
-    size_t n = p->len[k];
-    if (!p->plain) {
-        json_key_n(w, seg, n);
-        return;
-    }
-    before_item(w);
-    if (!reserve(w, n + 3))
-        return;
-    w->buf[w->len++] = '"';
-    memcpy(w->buf + w->len, seg, n);
-    w->len += n;
-    w->buf[w->len++] = '"';
-    w->buf[w->len++] = ':';
-    w->after_key = true;
-}
-
-/* Close the objects of field `prev` (SIZE_MAX: none) that field `i` does
- * not share, open the ones it adds, and write the key of its last segment.
- * `open` tracks the depth. */
-static void enter_field(struct json_writer *w, size_t prev, size_t i,
-                        int *open)
-{
-    const struct field_path *p = &paths[i];
-    const char *name = fields_at(i)->name;
-    int keep = prev == SIZE_MAX ? 0 : shared_parents(prev, i);
-    while (*open > keep) {
-        json_end_object(w);
-        (*open)--;
-    }
-    for (int k = keep; k + 1 < p->n; k++) {
-        path_key(w, p, name, k);
-        json_begin_object(w);
-        (*open)++;
-    }
-    path_key(w, p, name, p->n - 1);
-}
-
-/* Field f of h, when h has it, after key(ctx) has written its key: a
- * scalar, or the list's kept entries as an array. A list with no entries
- * is left out, like an absent scalar: the key is written with the first
- * entry kept. */
-static bool write_field(struct json_writer *w, const struct field_def *f,
-                        const struct handshake *h, void (*key)(void *ctx),
-                        void *ctx)
-{
-    char scratch[FIELD_SCRATCH];
-    struct field_value v;
-    if (!field_is_list(f)) {
-        if (!f->get(h, &v, scratch, sizeof(scratch)))
-            return false;
-        key(ctx);
-        write_value(w, &v);
-        return true;
-    }
-    size_t slots = f->count(h);
-    bool started = false;
-    for (size_t k = 0; k < slots; k++) {
-        if (!f->item(h, k, &v, scratch, sizeof(scratch)))
-            continue;
-        if (!started) {
-            key(ctx);
-            json_begin_array(w);
-            started = true;
-        }
-        write_value(w, &v);
-    }
-    if (started)
-        json_end_array(w);
-    return started;
-}
-
-struct record_key {
-    struct json_writer *w;
-    size_t prev, i;
-    int open;
-};
-
-static void record_key(void *ctx)
-{
-    struct record_key *k = ctx;
-    enter_field(k->w, k->prev, k->i, &k->open);
-    k->prev = k->i;
-}
-
-void json_write_record(struct json_writer *w, const struct handshake *h)
-{
-    struct record_key k = {w, SIZE_MAX, 0, 0};
-    size_t n = fields_count();
-
-    pthread_once(&paths_once, cut_paths);
-    if (!paths) {
-        w->failed = true;
-        return;
-    }
-    json_begin_object(w);
-    for (k.i = 0; k.i < n; k.i++)
-        write_field(w, fields_at(k.i), h, record_key, &k);
-    while (k.open-- > 0)
-        json_end_object(w);
-    json_end_object(w);
-}
-
-/* ---- dotted keys by hand ------------------------------------------------ */
-
-void json_path_begin(struct json_path *p, struct json_writer *w)
-{
-    p->w = w;
-    p->prev[0] = '\0';
-    p->open = 0;
-}
-
-/* Parent segments (all but the last) a and b share, by whole segment. */
-static int shared_segments(const char *a, const char *b)
-{
-    int n = 0;
-    for (;;) {
-        const char *da = strchr(a, '.'), *db = strchr(b, '.');
-        if (!da || !db || da - a != db - b || memcmp(a, b, (size_t)(da - a)))
-            return n;
-        n++;
-        a = da + 1;
-        b = db + 1;
-    }
-}
-
-void json_path_key(struct json_path *p, const char *dotted)
-{
-    int keep = p->prev[0] ? shared_segments(p->prev, dotted) : 0;
-    while (p->open > keep) {
-        json_end_object(p->w);
-        p->open--;
-    }
-    const char *seg = dotted;
-    for (int k = 0; k < keep; k++)
-        seg = strchr(seg, '.') + 1;
-    const char *dot;
-    while ((dot = strchr(seg, '.')) != NULL) {
-        json_key_n(p->w, seg, (size_t)(dot - seg));
-        json_begin_object(p->w);
-        p->open++;
-        seg = dot + 1;
-    }
-    json_key(p->w, seg);
-    size_t n = strlen(dotted);
-    if (n >= sizeof(p->prev))
-        n = sizeof(p->prev) - 1;
-    memcpy(p->prev, dotted, n);
-    p->prev[n] = '\0';
-}
-
-struct path_key {
-    struct json_path *p;
-    const char *dotted;
-};
-
-static void path_key_cb(void *ctx)
-{
-    struct path_key *k = ctx;
-    json_path_key(k->p, k->dotted);
-}
-
-bool json_path_field(struct json_path *p, const char *dotted,
-                     const char *name, const struct handshake *h)
-{
-    const struct field_def *f = fields_find(name);
-    struct path_key k = {p, dotted};
-    return f && write_field(p->w, f, h, path_key_cb, &k);
-}
-
-void json_path_end(struct json_path *p)
-{
-    while (p->open > 0) {
-        json_end_object(p->w);
-        p->open--;
-    }
-    p->prev[0] = '\0';
 }
 
 void json_write_ecs_version(struct json_writer *w)

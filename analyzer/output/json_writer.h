@@ -1,6 +1,6 @@
 /* json_writer.h — a small streaming JSON writer into one growable buffer
- * (or a fixed caller buffer), and the rendering of a handshake record as
- * nested JSON from the field registry.
+ * (or a fixed caller buffer). A handshake record is rendered onto it by
+ * record_json.h.
  *
  * The writer tracks commas itself: callers say key, value, begin, end.
  * When the buffer cannot grow (or the fixed buffer is full, or nesting is
@@ -14,12 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../../dissectors/handshake.h"
-
 #define JSON_MAX_DEPTH 16
 #define JSON_MAX_BYTES (4u * 1024u * 1024u) /* a record is far smaller */
-/* Dot-separated segments a record field name may have. */
-#define JSON_FIELD_MAX_SEGMENTS 8
 
 struct json_writer {
     char *buf;
@@ -46,6 +42,16 @@ void json_begin_object(struct json_writer *w);
 void json_end_object(struct json_writer *w);
 void json_begin_array(struct json_writer *w);
 void json_end_array(struct json_writer *w);
+/* Keys rendered beforehand, for writers that emit the same nesting again
+ * and again (record_json.c): `text` is one or more keys, each already
+ * escaped and quoted with its colon, all but the last followed by the '{'
+ * of the object it opens (`opens` of them), as in "a":{"b":{"c": — written
+ * as the json_key/json_begin_object calls would write them, at once. A
+ * value follows, as after json_key. */
+void json_key_chain(struct json_writer *w, const char *text, size_t n,
+                    int opens);
+/* n json_end_object calls at once. */
+void json_end_objects(struct json_writer *w, int n);
 void json_key(struct json_writer *w, const char *key);
 void json_key_n(struct json_writer *w, const char *key, size_t n);
 void json_string(struct json_writer *w, const char *s);
@@ -73,31 +79,6 @@ const char *json_text(struct json_writer *w);
  * reset. Returns false if the document was incomplete or the write failed
  * (nothing partial is written for an incomplete document). */
 bool json_write_line(struct json_writer *w, FILE *fp);
-
-/* One handshake record as one JSON object, every present registry field,
- * dotted names nested as objects. */
-void json_write_record(struct json_writer *w, const struct handshake *h);
-
-/* Dotted keys written as nested objects, for events put together by hand
- * (alerts): each key closes the objects of the previous one it does not
- * share and opens the ones it adds, so keys must come grouped by prefix
- * (all tls.* together). Objects open only when a value is written under
- * them: an absent field leaves no empty object. */
-struct json_path {
-    struct json_writer *w;
-    char prev[128]; /* the last key written */
-    int open;       /* objects opened */
-};
-
-void json_path_begin(struct json_path *p, struct json_writer *w);
-/* Write `dotted`'s key (opening its parents); then write one value. */
-void json_path_key(struct json_path *p, const char *dotted);
-/* The record field `name` of h under the key `dotted`, a scalar or a list
- * as in the record, when h has it. */
-bool json_path_field(struct json_path *p, const char *dotted,
-                     const char *name, const struct handshake *h);
-/* Close what is open. */
-void json_path_end(struct json_path *p);
 
 /* "ecs": {"version": ...} as a member of the open object, for the events
  * the registry does not write (stats, summary). */

@@ -6,9 +6,14 @@ on the project's captures, and why; and that nDPI stops at the ClientHello.
     ndpi_view.py --tlsmon PATH --captures DIR
 
 tlsmon's dissector is the one the record trusts; nDPI's readings are kept
-beside it. Once tlsmon has read a ClientHello with a server name, nDPI sees
-no more of the flow (analyzer/pipeline.c): none of the risks nDPI derives
-from the server's messages (SERVER_RISKS) may appear then. nDPI's version
+beside it. Over TCP, a flow whose first payload is a ClientHello that
+tlsmon read with a server name is not given to nDPI at all: its answer
+(tlsmon.ndpi.protocol, app, category) comes from that name through nDPI's
+host list (analyzer/classify.c, classify_tls_by_name), and it has no
+readings (no server name, version or risks: kind "named-from-sni"). A
+hello with a name that nDPI did see (split over segments, after other
+payload) stops nDPI there (analyzer/pipeline.c): none of the risks nDPI
+derives from the server's messages (SERVER_RISKS) may appear then. nDPI's version
 reading is compared with the ClientHello's (tlsmon.client_hello.version)
 when tlsmon read one, else with tls.version: nDPI takes the version from
 the first hello it reads and replaces it with the ServerHello's, so a record
@@ -39,6 +44,10 @@ KINDS = {
                            "and reports its selected version (1.3); tlsmon "
                            "reports a version only from a ServerHello "
                            "(tlsmon.hrr says TLS 1.3 was chosen)",
+    "named-from-sni": "over TCP, a first payload that is a ClientHello "
+                      "with a server name: nDPI reads none of the flow, "
+                      "its answer comes from the name tlsmon read (nDPI's "
+                      "host list), so it has no readings to compare",
     "sni-tail-kept": "an SNI longer than 79 bytes: nDPI keeps its last 79 "
                      "bytes (host_server_name[80])",
     "nameless-hello-read-on": "a ClientHello without a server name: nDPI "
@@ -112,6 +121,14 @@ def kinds_of(r):
     # path only).
     stops = r.get("network.transport") == "tcp" and hello_ver is not None \
         and bool(sni)
+    if stops and nsni is None and nver is None and \
+            not r.get("tlsmon.starttls") and not r.get("tlsmon.ndpi.risks"):
+        # Not given to nDPI: no readings at all, and still nDPI's name for
+        # a TLS flow (for a server that answered in another protocol, the
+        # record names what it answered: tlsmon.ndpi.protocol).
+        named = (r.get("tlsmon.ndpi.protocol") or "").split(".")[0] == "TLS"
+        if named or r.get("tlsmon.outcome") == "not_tls":
+            return ["named-from-sni"]
     if stops and SERVER_RISKS & set(r.get("tlsmon.ndpi.risks") or []):
         return ["unexplained"]  # nDPI read past the ClientHello
     read_on = not stops
@@ -173,6 +190,12 @@ def main():
     for k, n in sorted(counts.items()):
         print(f"{n:5d}  {k}: {KINDS.get(k, 'nDPI and tlsmon agree')}"
               if k != "unexplained" else f"{n:5d}  unexplained")
+    # The captures' plain TLS clients all open with a named hello: nDPI
+    # must have been spared them.
+    if not counts.get("named-from-sni"):
+        failed += 1
+        print("FAIL no record named from the SNI without nDPI reading the "
+              "hello (analyzer/pipeline.c, classify_tls_hello)")
     print(f"{counts.get('same', 0)} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "analyzer/fields.h"
-#include "analyzer/output/json_writer.h"
+#include "analyzer/output/record_json.h"
 #include "analyzer/output/output.h"
 #include "analyzer/output/summary.h"
 #include "dissectors/outcome.h"

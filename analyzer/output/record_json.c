@@ -1,0 +1,372 @@
+/* record_json.c — a handshake record rendered as nested JSON from the
+ * field registry.
+ *
+ * The registry is compiled once into an emission plan: per field its
+ * accessor and its key text rendered beforehand,
+ * escaped and quoted with the keys of the objects it sits in
+ * ("tls":{"client":{"ja3":), with where the text starts for each depth.
+ * A record then costs, per field, its accessor; per field present, one
+ * close of the objects the previous field present does not share (numbered
+ * prefixes, no name comparison) and one copy of the rest of its key text.
+ * Nothing is looked up by name and no key is scanned for escaping on the
+ * record path. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record_json.h"
+
+#include "../fields.h"
+#include "../../dissectors/outcome.h"
+
+/* ---- values -------------------------------------------------------------*/
+
+static void write_alert(struct json_writer *w, const struct tls_alert *a)
+{
+    char scratch[FIELD_SCRATCH];
+    json_begin_object(w);
+    json_key(w, "sender");
+    json_string(w, fields_side_name(a->sender));
+    if (a->encrypted) {
+        json_key(w, "encrypted");
+        json_bool(w, true);
+        json_key(w, "length");
+        json_int(w, a->length);
+    } else {
+        if (a->decrypted) {
+            json_key(w, "decrypted");
+            json_bool(w, true);
+            json_key(w, "length");
+            json_int(w, a->length);
+        }
+        json_key(w, "level");
+        if (a->level == 1)
+            json_string(w, "warning");
+        else if (a->level == 2)
+            json_string(w, "fatal");
+        else
+            json_int(w, a->level);
+        json_key(w, "description");
+        json_string(w, fields_alert_description(a->description, scratch,
+                                                sizeof(scratch)));
+        json_key(w, "code");
+        json_int(w, a->description);
+    }
+    const char *stage = stage_failure_name((enum hs_stage)a->stage);
+    if (stage) {
+        json_key(w, "stage");
+        json_string(w, stage);
+    }
+    if (a->late) {
+        json_key(w, "late");
+        json_bool(w, true);
+    }
+    json_end_object(w);
+}
+
+static void write_value(struct json_writer *w, const struct field_value *v)
+{
+    char tmp[FIELD_SCRATCH];
+    switch (v->type) {
+    case FT_STRING:
+    case FT_IP:
+    case FT_STRING_LIST:
+        json_string(w, v->str);
+        break;
+    case FT_INT:
+    case FT_INT_LIST:
+        json_int(w, v->num);
+        break;
+    case FT_BOOL:
+        json_bool(w, v->boolean);
+        break;
+    case FT_FLOAT:
+        json_fixed3(w, v->real);
+        break;
+    case FT_TIME: /* written directly: field_value_format's snprintf
+                     showed in the profile */
+        json_string(w, fields_time_string((uint64_t)v->num, 6, tmp,
+                                          sizeof(tmp)));
+        break;
+    case FT_VERSION:
+        json_string(w, fields_version_number((uint16_t)v->num, tmp,
+                                             sizeof(tmp)));
+        break;
+    case FT_ALERTS:
+        write_alert(w, v->alert);
+        break;
+    }
+}
+
+/* ---- the plan -----------------------------------------------------------*/
+
+struct plan_field {
+    const struct field_def *f;
+    uint8_t parents; /* objects the field sits in: its segments but one */
+    /* prefix[k]: the same number for every field whose segments 0..k are
+     * equal, so two fields' shared parents are found without comparing
+     * their names. */
+    uint16_t prefix[JSON_FIELD_MAX_SEGMENTS];
+    /* The key text of all its segments; from[k]: where the key of segment
+     * k starts in it (what a field sharing k parents still writes). */
+    const char *text;
+    uint16_t len;
+    uint16_t from[JSON_FIELD_MAX_SEGMENTS];
+};
+
+/* NULL when out of memory or a name is deeper than JSON_FIELD_MAX_SEGMENTS
+ * (test_fields checks the registry never is): records then fail. */
+static struct plan_field *plan;
+static size_t plan_len;
+static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
+
+/* Segment k of a name: its start and length. */
+struct segments {
+    int n;
+    uint16_t start[JSON_FIELD_MAX_SEGMENTS], len[JSON_FIELD_MAX_SEGMENTS];
+};
+
+static bool cut_name(const char *name, struct segments *s)
+{
+    size_t at = 0;
+    s->n = 0;
+    for (;;) {
+        if (s->n == JSON_FIELD_MAX_SEGMENTS)
+            return false;
+        const char *dot = strchr(name + at, '.');
+        size_t len = dot ? (size_t)(dot - name) - at : strlen(name + at);
+        s->start[s->n] = (uint16_t)at;
+        s->len[s->n] = (uint16_t)len;
+        s->n++;
+        if (!dot)
+            return true;
+        at += len + 1;
+    }
+}
+
+static bool same_segments(const char *a, const struct segments *x,
+                          const char *b, const struct segments *y, int upto)
+{
+    for (int k = 0; k <= upto; k++)
+        if (k >= x->n || k >= y->n || x->len[k] != y->len[k] ||
+            memcmp(a + x->start[k], b + y->start[k], x->len[k]) != 0)
+            return false;
+    return true;
+}
+
+/* "seg":{"seg":{"last": with every segment escaped as a JSON string. */
+static bool render_keys(struct plan_field *p, const char *name,
+                        const struct segments *s)
+{
+    struct json_writer t;
+    json_init(&t);
+    for (int k = 0; k < s->n; k++) {
+        struct json_writer seg;
+        json_init(&seg);
+        json_string_n(&seg, name + s->start[k], s->len[k]);
+        p->from[k] = (uint16_t)t.len;
+        if (!seg.failed)
+            json_append_raw(&t, seg.buf, seg.len);
+        json_free(&seg);
+        json_append_raw(&t, k + 1 < s->n ? ":{" : ":", k + 1 < s->n ? 2 : 1);
+    }
+    if (t.failed || t.len > UINT16_MAX) {
+        json_free(&t);
+        return false;
+    }
+    p->text = t.buf; /* kept for the life of the process */
+    p->len = (uint16_t)t.len;
+    return true;
+}
+
+static void compile_plan(void)
+{
+    size_t n = fields_count();
+    struct segments *segs = calloc(n, sizeof(*segs));
+    struct plan_field *p = calloc(n, sizeof(*p));
+    uint16_t next = 0;
+    bool ok = segs && p;
+    for (size_t i = 0; ok && i < n; i++) {
+        const struct field_def *f = fields_at(i);
+        ok = cut_name(f->name, &segs[i]) &&
+             render_keys(&p[i], f->name, &segs[i]);
+        if (!ok)
+            break;
+        p[i].f = f;
+        p[i].parents = (uint8_t)(segs[i].n - 1);
+        /* Quadratic in the registry's size, once per process. */
+        for (int k = 0; k < segs[i].n; k++) {
+            size_t j = 0;
+            while (j < i && !same_segments(f->name, &segs[i],
+                                           fields_at(j)->name, &segs[j], k))
+                j++;
+            p[i].prefix[k] = j < i ? p[j].prefix[k] : next++;
+        }
+    }
+    free(segs);
+    if (!ok) {
+        free(p); /* the texts rendered so far stay: once, and small */
+        return;
+    }
+    plan = p;
+    plan_len = n;
+}
+
+/* Close the objects of the previous field written (NULL: none) that `e`
+ * does not share, then write the keys `e` adds. */
+static void enter(struct json_writer *w, const struct plan_field *prev,
+                  const struct plan_field *e)
+{
+    int keep = 0;
+    if (prev) {
+        while (keep < e->parents && keep < prev->parents &&
+               prev->prefix[keep] == e->prefix[keep])
+            keep++;
+        json_end_objects(w, prev->parents - keep);
+    }
+    json_key_chain(w, e->text + e->from[keep], e->len - e->from[keep],
+                   e->parents - keep);
+}
+
+/* A field's value being written: a scalar, or a list's slots from k on. */
+struct field_walk {
+    struct field_value v;
+    size_t k, slots;
+    char scratch[FIELD_SCRATCH];
+};
+
+/* The scalar, or the list's first kept entry, into it->v: false when h
+ * lacks the field or the list keeps no entry (then no key is written). */
+static bool first_value(const struct field_def *f, const struct handshake *h,
+                        struct field_walk *it)
+{
+    if (!field_is_list(f))
+        return f->get(h, &it->v, it->scratch, sizeof(it->scratch));
+    it->slots = f->count(h);
+    for (it->k = 0; it->k < it->slots; it->k++)
+        if (f->item(h, it->k, &it->v, it->scratch, sizeof(it->scratch)))
+            return true;
+    return false;
+}
+
+/* After its key: the scalar, or the list's kept entries as an array. */
+static void write_values(struct json_writer *w, const struct field_def *f,
+                         const struct handshake *h, struct field_walk *it)
+{
+    if (!field_is_list(f)) {
+        write_value(w, &it->v);
+        return;
+    }
+    json_begin_array(w);
+    write_value(w, &it->v);
+    for (it->k++; it->k < it->slots; it->k++)
+        if (f->item(h, it->k, &it->v, it->scratch, sizeof(it->scratch)))
+            write_value(w, &it->v);
+    json_end_array(w);
+}
+
+void json_write_record(struct json_writer *w, const struct handshake *h)
+{
+    struct field_walk it;
+    const struct plan_field *prev = NULL;
+
+    pthread_once(&plan_once, compile_plan);
+    if (!plan) {
+        w->failed = true;
+        return;
+    }
+    json_begin_object(w);
+    for (const struct plan_field *e = plan; e < plan + plan_len; e++) {
+        if (!first_value(e->f, h, &it))
+            continue;
+        enter(w, prev, e);
+        write_values(w, e->f, h, &it);
+        prev = e;
+    }
+    if (prev)
+        json_end_objects(w, prev->parents);
+    json_end_object(w);
+}
+
+/* ---- dotted keys by hand ------------------------------------------------ */
+
+void json_path_begin(struct json_path *p, struct json_writer *w)
+{
+    p->w = w;
+    p->prev[0] = '\0';
+    p->open = 0;
+}
+
+void json_path_key(struct json_path *p, const char *dotted)
+{
+    /* Parents shared with the previous key: whole segments, equal up to
+     * a dot in both. */
+    int keep = 0;
+    size_t seg = 0;
+    for (size_t i = 0; p->prev[i] && p->prev[i] == dotted[i]; i++)
+        if (dotted[i] == '.') {
+            keep++;
+            seg = i + 1;
+        }
+    json_end_objects(p->w, p->open - keep);
+    p->open = keep;
+    const char *s = dotted + seg, *dot;
+    while ((dot = strchr(s, '.')) != NULL) {
+        json_key_n(p->w, s, (size_t)(dot - s));
+        json_begin_object(p->w);
+        p->open++;
+        s = dot + 1;
+    }
+    json_key(p->w, s);
+    size_t n = strlen(dotted);
+    if (n >= sizeof(p->prev))
+        n = sizeof(p->prev) - 1;
+    memcpy(p->prev, dotted, n);
+    p->prev[n] = '\0';
+}
+
+/* fields_find by the caller's name pointer: alert events look up the same
+ * few dozen names, from static tables, for every alert, and a binary
+ * search over the registry each time showed in the profile. A hit is
+ * checked by content, so a reused buffer never gets a stale answer. */
+#define FIND_CACHE_SLOTS 64
+static _Thread_local struct {
+    const char *name;
+    const struct field_def *f;
+} find_cache[FIND_CACHE_SLOTS];
+
+static const struct field_def *find_field(const char *name)
+{
+    uintptr_t at = (uintptr_t)name;
+    size_t slot = (size_t)((at >> 3) ^ (at >> 9)) % FIND_CACHE_SLOTS;
+    if (find_cache[slot].name == name && find_cache[slot].f &&
+        strcmp(find_cache[slot].f->name, name) == 0)
+        return find_cache[slot].f;
+    const struct field_def *f = fields_find(name);
+    if (f) {
+        find_cache[slot].name = name;
+        find_cache[slot].f = f;
+    }
+    return f;
+}
+
+bool json_path_field(struct json_path *p, const char *dotted,
+                     const char *name, const struct handshake *h)
+{
+    struct field_walk it;
+    const struct field_def *f = find_field(name);
+    if (!f || !first_value(f, h, &it))
+        return false;
+    json_path_key(p, dotted);
+    write_values(p->w, f, h, &it);
+    return true;
+}
+
+void json_path_end(struct json_path *p)
+{
+    json_end_objects(p->w, p->open);
+    p->open = 0;
+    p->prev[0] = '\0';
+}
+
