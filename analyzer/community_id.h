@@ -22,7 +22,7 @@
 bool community_id_v1(const struct endpoint *a, const struct endpoint *b,
                      uint8_t ip_proto, uint16_t seed, char *out, size_t n);
 
-/* h->community_id for the record's flow (TCP or UDP), and h->event_id: 20 hex
+/* h->report->community_id for the record's flow (TCP or UDP), and h->report->event_id: 20 hex
  * digits of SHA-256 over the flow's endpoints and VLANs, its first
  * packet's time, the round and the sensor's host name (live). Derived, not random: a
  * second run on the same packets gives the same ids (a SIEM that indexes

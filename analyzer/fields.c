@@ -445,7 +445,7 @@ static bool i_event_type(const struct handshake *h, size_t i,
     return put_str(v, i == 0 ? "connection" : "protocol");
 }
 
-TEXT_FACT(g_event_id, event_id)
+TEXT_FACT(g_event_id, report->event_id)
 
 /* ---- source, destination, network ------------------------------------- */
 
@@ -481,7 +481,7 @@ static bool g_protocol(const struct handshake *h, struct field_value *v,
     return put_str(v, "tls");
 }
 
-TEXT_FACT(g_community_id, community_id)
+TEXT_FACT(g_community_id, report->community_id)
 
 /* The SNI as ECS destination.domain: a name, not an address literal (some
  * clients send one) and not a name with escaped bytes. */
@@ -524,7 +524,7 @@ static bool i_related_hosts(const struct handshake *h, size_t i,
     const char *sni = g_dest_domain(h, v, scratch, len) ? v->str : NULL;
     if (i == 0)
         return put_str(v, sni);
-    const struct cert_result *c = &h->server_cert;
+    const struct cert_result *c = &h->report->server_cert;
     if (!c->leaf_parsed || !c->subject_cn[0] || strchr(c->subject_cn, ' ') ||
         strchr(c->subject_cn, '\\') || (sni && !strcasecmp(sni, c->subject_cn)))
         return false;
@@ -544,18 +544,18 @@ static bool i_related_hash(const struct handshake *h, size_t i,
     const char *s = NULL;
     size_t cap = 0;
     switch (i) {
-    case 0: s = h->ja3, cap = sizeof(h->ja3); break;
-    case 1: s = h->ja3s, cap = sizeof(h->ja3s); break;
-    case 2: s = h->ja4, cap = sizeof(h->ja4); break;
+    case 0: s = h->report->ja3, cap = sizeof(h->report->ja3); break;
+    case 1: s = h->report->ja3s, cap = sizeof(h->report->ja3s); break;
+    case 2: s = h->report->ja4, cap = sizeof(h->report->ja4); break;
     case 3:
-        if (!h->server_cert.leaf_parsed)
+        if (!h->report->server_cert.leaf_parsed)
             return false;
-        s = h->server_cert.sha256, cap = sizeof(h->server_cert.sha256);
+        s = h->report->server_cert.sha256, cap = sizeof(h->report->server_cert.sha256);
         break;
     default:
-        if (!h->client_cert.leaf_parsed)
+        if (!h->report->client_cert.leaf_parsed)
             return false;
-        s = h->client_cert.sha256, cap = sizeof(h->client_cert.sha256);
+        s = h->report->client_cert.sha256, cap = sizeof(h->report->client_cert.sha256);
         break;
     }
     return put_cstr_field(v, s, cap);
@@ -1404,23 +1404,23 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
     CERT_URLS(P##_ca_issuers, M, ca_issuers_urls, n_ca_issuers_urls)          \
     CERT_URLS(P##_crl, M, crl_urls, n_crl_urls)
 
-CERT_GETTERS(g_scert, server_cert)
-CERT_GETTERS(g_ccert, client_cert)
+CERT_GETTERS(g_scert, report->server_cert)
+CERT_GETTERS(g_ccert, report->client_cert)
 /* Only a server is checked against a name: the SNI. */
-FACT(g_scert_hostname_mismatch, put_bool, h->server_cert.hostname_mismatch,
-     h->server_cert.hostname_checked)
+FACT(g_scert_hostname_mismatch, put_bool, h->report->server_cert.hostname_mismatch,
+     h->report->server_cert.hostname_checked)
 /* Only a server leaf meets a client's clock. */
-FACT(g_scert_client_clock, put_bool, h->server_cert.client_clock,
-     h->server_cert.times_checked)
+FACT(g_scert_client_clock, put_bool, h->report->server_cert.client_clock,
+     h->report->server_cert.times_checked)
 
 /* Certificate Transparency and the browsers' distrust dates: facts of a
  * server leaf (browsers apply neither to client certificates). */
-FACT(g_scert_sct_count, put_int, h->server_cert.n_scts,
-     h->server_cert.leaf_parsed)
-FACT(g_scert_sct_earliest, put_time, h->server_cert.sct_earliest_us,
-     h->server_cert.leaf_parsed)
-FACT(g_scert_sct_malformed, put_bool, h->server_cert.scts_malformed,
-     h->server_cert.has_scts)
+FACT(g_scert_sct_count, put_int, h->report->server_cert.n_scts,
+     h->report->server_cert.leaf_parsed)
+FACT(g_scert_sct_earliest, put_time, h->report->server_cert.sct_earliest_us,
+     h->report->server_cert.leaf_parsed)
+FACT(g_scert_sct_malformed, put_bool, h->report->server_cert.scts_malformed,
+     h->report->server_cert.has_scts)
 
 /* CT log ids are written in base64, as RFC 6962 and the log lists do. */
 static const char *base64_32(const uint8_t in[32], char *out, size_t n)
@@ -1450,19 +1450,19 @@ static const char *base64_32(const uint8_t in[32], char *out, size_t n)
 
 static size_t c_scert_sct_logs(const struct handshake *h)
 {
-    return h->server_cert.leaf_parsed ? h->server_cert.n_sct_logs : 0;
+    return h->report->server_cert.leaf_parsed ? h->report->server_cert.n_sct_logs : 0;
 }
 
 static bool i_scert_sct_logs(const struct handshake *h, size_t i,
                              struct field_value *v, char *scratch, size_t len)
 {
     return i < HS_MAX_SCT_LOGS &&
-           put_str(v, base64_32(h->server_cert.sct_log_ids[i], scratch, len));
+           put_str(v, base64_32(h->report->server_cert.sct_log_ids[i], scratch, len));
 }
 
 static size_t c_scert_distrusted_by(const struct handshake *h)
 {
-    return h->server_cert.chain_checked ? h->server_cert.n_distrusted_by : 0;
+    return h->report->server_cert.chain_checked ? h->report->server_cert.n_distrusted_by : 0;
 }
 
 static bool i_scert_distrusted_by(const struct handshake *h, size_t i,
@@ -1471,15 +1471,15 @@ static bool i_scert_distrusted_by(const struct handshake *h, size_t i,
 {
     UNUSED_SCRATCH;
     return i < HS_MAX_DISTRUST &&
-           put_cstr_field(v, h->server_cert.distrusted_by[i],
-                          sizeof(h->server_cert.distrusted_by[i]));
+           put_cstr_field(v, h->report->server_cert.distrusted_by[i],
+                          sizeof(h->report->server_cert.distrusted_by[i]));
 }
 
-FACT(g_scert_distrusted_ca, put_str, h->server_cert.distrusted_ca,
-     h->server_cert.chain_checked && h->server_cert.n_distrusted_by > 0)
+FACT(g_scert_distrusted_ca, put_str, h->report->server_cert.distrusted_ca,
+     h->report->server_cert.chain_checked && h->report->server_cert.n_distrusted_by > 0)
 FACT(g_scert_distrust_basis, put_str,
-     h->server_cert.distrust_by_sct ? "sct" : "not_before",
-     h->server_cert.chain_checked && h->server_cert.n_distrusted_by > 0)
+     h->report->server_cert.distrust_by_sct ? "sct" : "not_before",
+     h->report->server_cert.chain_checked && h->report->server_cert.n_distrusted_by > 0)
 
 /* ---- diagnosis: rules and server history ------------------------------ */
 
@@ -1489,7 +1489,7 @@ static bool g_cause(const struct handshake *h, struct field_value *v,
                     char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    if (!h->diagnosed)
+    if (!h->report->diagnosed)
         return false;
     const struct rule *r = rules_primary(h);
     if (r)
@@ -1660,13 +1660,13 @@ static bool g_icmp_unreachable(const struct handshake *h,
 
 static size_t c_rules(const struct handshake *h)
 {
-    return h->diagnosed ? h->n_findings : 0;
+    return h->report->diagnosed ? h->report->n_findings : 0;
 }
 static bool i_rules(const struct handshake *h, size_t i,
                     struct field_value *v, char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    return put_str(v, h->findings[i].rule->id);
+    return put_str(v, h->report->findings[i].rule->id);
 }
 
 static const char *const cipher_weakness_names[] = {
@@ -1714,33 +1714,33 @@ static bool g_ch_modern_ciphers(const struct handshake *h,
 /* Roots are not meant to be sent: a chain that stops at a CA is missing
  * its root (trust), one that stops at the leaf its intermediates. */
 FACT(g_scert_ends_at_ca, put_bool,
-     h->server_cert.n_summaries > 0 &&
-         h->server_cert.chain[h->server_cert.n_summaries - 1].is_ca,
-     h->server_cert.chain_checked && h->server_cert.n_summaries > 0)
+     h->report->server_cert.n_summaries > 0 &&
+         h->report->server_cert.chain[h->report->server_cert.n_summaries - 1].is_ca,
+     h->report->server_cert.chain_checked && h->report->server_cert.n_summaries > 0)
 
 /* OCSP stapling: asked for, sent, and what the response says of the leaf. */
 FACT(g_ocsp_requested, put_bool, h->ch.status_request, h->ch.seen)
 FACT(g_ocsp_stapled, put_bool, h->ocsp.seen,
      h->sh.seen && h->sh.version != TLS_V_1_3)
 FACT(g_ocsp_response_status, put_str,
-     ocsp_response_status_name(h->ocsp_result.response_status),
-     h->ocsp_result.parsed)
+     ocsp_response_status_name(h->report->ocsp_result.response_status),
+     h->report->ocsp_result.parsed)
 FACT(g_ocsp_cert_status, put_str,
-     ocsp_cert_status_name((enum ocsp_cert_status)h->ocsp_result.cert_status),
-     h->ocsp_result.cert_status != OCSP_CERT_NONE)
-FACT(g_ocsp_reason, put_str, ocsp_reason_name(h->ocsp_result.reason),
-     h->ocsp_result.cert_status == OCSP_CERT_REVOKED &&
-         h->ocsp_result.reason >= 0)
-FACT(g_ocsp_this_update, put_time, cert_time_us(h->ocsp_result.this_update),
-     h->ocsp_result.this_update > 0)
-FACT(g_ocsp_next_update, put_time, cert_time_us(h->ocsp_result.next_update),
-     h->ocsp_result.next_update > 0)
-FACT(g_ocsp_revoked_at, put_time, cert_time_us(h->ocsp_result.revoked_at),
-     h->ocsp_result.revoked_at > 0)
+     ocsp_cert_status_name((enum ocsp_cert_status)h->report->ocsp_result.cert_status),
+     h->report->ocsp_result.cert_status != OCSP_CERT_NONE)
+FACT(g_ocsp_reason, put_str, ocsp_reason_name(h->report->ocsp_result.reason),
+     h->report->ocsp_result.cert_status == OCSP_CERT_REVOKED &&
+         h->report->ocsp_result.reason >= 0)
+FACT(g_ocsp_this_update, put_time, cert_time_us(h->report->ocsp_result.this_update),
+     h->report->ocsp_result.this_update > 0)
+FACT(g_ocsp_next_update, put_time, cert_time_us(h->report->ocsp_result.next_update),
+     h->report->ocsp_result.next_update > 0)
+FACT(g_ocsp_revoked_at, put_time, cert_time_us(h->report->ocsp_result.revoked_at),
+     h->report->ocsp_result.revoked_at > 0)
 /* Revoked only on the server's own stapled word; absent without it. */
 FACT(g_scert_revoked, put_bool,
-     h->ocsp_result.cert_status == OCSP_CERT_REVOKED,
-     h->ocsp_result.cert_status != OCSP_CERT_NONE)
+     h->report->ocsp_result.cert_status == OCSP_CERT_REVOKED,
+     h->report->ocsp_result.cert_status != OCSP_CERT_NONE)
 
 TEXT_FACT(g_ndpi_server_name, ndpi_server_name)
 FACT(g_ndpi_tls_version, put_version, h->ndpi_tls_version,
@@ -1759,9 +1759,9 @@ static bool i_ndpi_risks(const struct handshake *h, size_t i,
 }
 
 /* Fingerprints: hashes from the record, strings rebuilt on demand. */
-TEXT_FACT(g_ja3, ja3)
-TEXT_FACT(g_ja3s, ja3s)
-TEXT_FACT(g_ja4, ja4)
+TEXT_FACT(g_ja3, report->ja3)
+TEXT_FACT(g_ja3s, report->ja3s)
+TEXT_FACT(g_ja4, report->ja4)
 FACT(g_ja3_string, put_str, fingerprint_ja3_string(h), true)
 FACT(g_ja3s_string, put_str, fingerprint_ja3s_string(h), true)
 FACT(g_ja4_r, put_str, fingerprint_ja4_r(h), true)
@@ -1772,7 +1772,7 @@ static bool g_scert_weak_key_cert(const struct handshake *h,
                                   struct field_value *v, char *scratch,
                                   size_t len)
 {
-    const struct cert_result *r = &h->server_cert;
+    const struct cert_result *r = &h->report->server_cert;
     if (!r->weak_key || r->weak_key_at < 0 || r->weak_key_at >= r->n_summaries)
         return false;
     const struct cert_summary *c = &r->chain[r->weak_key_at];
@@ -1786,7 +1786,7 @@ static bool g_scert_weak_sig_cert(const struct handshake *h,
                                   struct field_value *v, char *scratch,
                                   size_t len)
 {
-    const struct cert_result *r = &h->server_cert;
+    const struct cert_result *r = &h->report->server_cert;
     if (!r->weak_signature || r->weak_signature_at < 0 ||
         r->weak_signature_at >= r->n_summaries)
         return false;
@@ -1796,8 +1796,8 @@ static bool g_scert_weak_sig_cert(const struct handshake *h,
              r->weak_signature_at + 1, (unsigned)r->n_summaries);
     return put_str(v, scratch);
 }
-FACT(g_scert_trust_store_newer, put_bool, h->server_cert.trust_store_newer,
-     h->server_cert.chain_checked && !h->server_cert.custom_trust)
+FACT(g_scert_trust_store_newer, put_bool, h->report->server_cert.trust_store_newer,
+     h->report->server_cert.chain_checked && !h->report->server_cert.custom_trust)
 
 /* How the ClientHello crossed TCP. */
 FACT(g_hello_segments, put_int, h->hello_tcp.segments,
@@ -1822,14 +1822,14 @@ FACT(g_hb_oversized, put_bool, h->heartbeat.oversized_response,
      h->heartbeat.records[TLS_SIDE_SERVER] > 0)
 
 FACT(g_scert_trust_store, put_str,
-     h->server_cert.custom_trust ? "custom" : "system",
-     h->server_cert.chain_checked)
+     h->report->server_cert.custom_trust ? "custom" : "system",
+     h->report->server_cert.chain_checked)
 
 /* The certificate this server showed for the name in an earlier
  * handshake, judged at this one's time. */
 #define SRV_CERT(fn, member)                                                  \
-    FACT(fn, put_bool, h->server_profile.member,                              \
-         h->server_profile.cert_known)
+    FACT(fn, put_bool, h->report->server_profile.member,                              \
+         h->report->server_profile.cert_known)
 SRV_CERT(g_srv_cert_untrusted, cert_untrusted)
 SRV_CERT(g_srv_cert_incomplete, cert_incomplete_chain)
 SRV_CERT(g_srv_cert_hostname_mismatch, cert_hostname_mismatch)
@@ -1839,66 +1839,66 @@ static bool g_srv_cert_expired(const struct handshake *h,
                                size_t len)
 {
     UNUSED_SCRATCH;
-    const struct server_evidence *ev = &h->server_profile;
+    const struct server_evidence *ev = &h->report->server_profile;
     uint64_t at_us = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
     int64_t at = (int64_t)(at_us / 1000000u);
     if (!ev->cert_known || ev->cert_not_after == 0)
         return false;
     return put_bool(v, at > ev->cert_not_after || at < ev->cert_not_before);
 }
-TEXT_FACT(g_srv_cert_subject, server_profile.cert_subject_cn)
+TEXT_FACT(g_srv_cert_subject, report->server_profile.cert_subject_cn)
 
-FACT(g_srv_established, put_int, h->server_profile.established,
-     h->server_profile.known)
-FACT(g_srv_failed, put_int, h->server_profile.failed, h->server_profile.known)
+FACT(g_srv_established, put_int, h->report->server_profile.established,
+     h->report->server_profile.known)
+FACT(g_srv_failed, put_int, h->report->server_profile.failed, h->report->server_profile.known)
 
 static const uint16_t rank_versions[] = {0, TLS_V_SSL2, TLS_V_SSL3, TLS_V_1_0,
                                          TLS_V_1_1, TLS_V_1_2, TLS_V_1_3};
 static size_t c_srv_versions(const struct handshake *h)
 {
-    return h->server_profile.known ? sizeof(rank_versions) /
+    return h->report->server_profile.known ? sizeof(rank_versions) /
                                          sizeof(rank_versions[0])
                                    : 0;
 }
 static bool i_srv_versions(const struct handshake *h, size_t i,
                            struct field_value *v, char *scratch, size_t len)
 {
-    return i > 0 && (h->server_profile.version_ranks & (1u << i)) &&
+    return i > 0 && (h->report->server_profile.version_ranks & (1u << i)) &&
            put_str(v, fields_version_number(rank_versions[i], scratch, len));
 }
 static size_t c_srv_ciphers(const struct handshake *h)
 {
-    return h->server_profile.n_ciphers;
+    return h->report->server_profile.n_ciphers;
 }
 static bool i_srv_ciphers(const struct handshake *h, size_t i,
                           struct field_value *v, char *scratch, size_t len)
 {
-    return put_str(v, fields_cipher_string(h->server_profile.ciphers[i],
+    return put_str(v, fields_cipher_string(h->report->server_profile.ciphers[i],
                                            scratch, len));
 }
 static size_t c_srv_groups(const struct handshake *h)
 {
-    return h->server_profile.n_groups;
+    return h->report->server_profile.n_groups;
 }
 static bool i_srv_groups(const struct handshake *h, size_t i,
                          struct field_value *v, char *scratch, size_t len)
 {
-    uint16_t g = h->server_profile.groups[i];
+    uint16_t g = h->report->server_profile.groups[i];
     const char *name = tls_group_name(g);
     return put_str(v, name ? name : hex_code(g, 4, false, scratch, len));
 }
-TEXT_FACT(g_srv_usual_issuer, server_profile.usual_issuer)
-FACT(g_srv_usual_issuer_count, put_int, h->server_profile.usual_issuer_count,
-     h->server_profile.usual_issuer_count > 0)
+TEXT_FACT(g_srv_usual_issuer, report->server_profile.usual_issuer)
+FACT(g_srv_usual_issuer_count, put_int, h->report->server_profile.usual_issuer_count,
+     h->report->server_profile.usual_issuer_count > 0)
 FACT(g_srv_version_accepted, put_bool,
-     h->server_profile.offered_version_accepted == EVIDENCE_YES,
-     h->server_profile.offered_version_accepted != EVIDENCE_NONE)
+     h->report->server_profile.offered_version_accepted == EVIDENCE_YES,
+     h->report->server_profile.offered_version_accepted != EVIDENCE_NONE)
 FACT(g_srv_cipher_accepted, put_bool,
-     h->server_profile.offered_cipher_accepted == EVIDENCE_YES,
-     h->server_profile.offered_cipher_accepted != EVIDENCE_NONE)
+     h->report->server_profile.offered_cipher_accepted == EVIDENCE_YES,
+     h->report->server_profile.offered_cipher_accepted != EVIDENCE_NONE)
 FACT(g_srv_issuer_changed, put_bool,
-     h->server_profile.issuer_changed == EVIDENCE_YES,
-     h->server_profile.issuer_changed != EVIDENCE_NONE)
+     h->report->server_profile.issuer_changed == EVIDENCE_YES,
+     h->report->server_profile.issuer_changed != EVIDENCE_NONE)
 
 /* ---- post-quantum key exchange and ECH (dissectors/posture.c) --------- */
 
@@ -2021,21 +2021,21 @@ static bool i_ech_retry_ids(const struct handshake *h, size_t i,
 }
 
 /* The earlier ECH attempt this hello follows (server_profile.c). */
-FACT(g_ech_follows_flow, put_int, (int64_t)h->server_profile.ech_prior_flow,
-     h->server_profile.ech_prior_flow != 0)
+FACT(g_ech_follows_flow, put_int, (int64_t)h->report->server_profile.ech_prior_flow,
+     h->report->server_profile.ech_prior_flow != 0)
 FACT(g_ech_follows, put_str,
-     h->server_profile.ech_prior_failure == 1 ? "rejected" : "blocked",
-     h->server_profile.ech_prior_flow != 0)
+     h->report->server_profile.ech_prior_failure == 1 ? "rejected" : "blocked",
+     h->report->server_profile.ech_prior_flow != 0)
 FACT(g_ech_config_known, put_bool,
-     h->server_profile.ech_config_known == EVIDENCE_YES,
-     h->server_profile.ech_config_known != EVIDENCE_NONE)
+     h->report->server_profile.ech_config_known == EVIDENCE_YES,
+     h->report->server_profile.ech_config_known != EVIDENCE_NONE)
 FACT(g_ech_config_changed, put_bool,
-     h->ch.ech_info.config_id != h->server_profile.ech_prior_config_id,
-     h->server_profile.ech_prior_flow != 0 && ECH_OUTER(h))
-FACT(g_srv_plain_established, put_int, h->server_profile.plain_established,
-     h->server_profile.known)
+     h->ch.ech_info.config_id != h->report->server_profile.ech_prior_config_id,
+     h->report->server_profile.ech_prior_flow != 0 && ECH_OUTER(h))
+FACT(g_srv_plain_established, put_int, h->report->server_profile.plain_established,
+     h->report->server_profile.known)
 FACT(g_srv_client_plain_established, put_int,
-     h->server_profile.client_plain_established, h->server_profile.known)
+     h->report->server_profile.client_plain_established, h->report->server_profile.known)
 
 /* ---- the table ---------------------------------------------------------- */
 

@@ -92,6 +92,8 @@ struct pipeline {
     struct alert_flood *flood;
     bool borrowed;  /* profiles and flood are another pipeline's */
     struct output_scratch scratch; /* what this worker renders records in */
+    struct handshake_report report; /* the report of the record being
+                                       emitted (one at a time per worker) */
     /* Frame numbers name flows (tlsmon.flow_id): this pipeline's own count,
      * or the reader's number with workers on a file (frame_external). */
     uint64_t frame_no;
@@ -284,6 +286,18 @@ static void check_quic_fallback(const struct pipeline *p, struct handshake *h)
                              h->flow_end_us + QUIC_FALLBACK_US);
 }
 
+/* Enrichment, the first stage after the decision: a fresh report for the
+ * record with what is derived from its facts alone (fingerprints, flow
+ * ids, certificate and OCSP verdicts). Diagnosis adds to it under the
+ * decision lock. */
+static void enrich(struct pipeline *p, struct handshake *h)
+{
+    handshake_attach_report(h, &p->report);
+    fingerprint_compute(h);
+    community_id_compute(h, p->cfg.community_id_seed);
+    x509_analyze_handshake(p->x509, h);
+}
+
 /* Copy what the flow knows into the record, then hand it to every output. */
 static void emit(struct pipeline *p, struct flow *f)
 {
@@ -331,9 +345,7 @@ static void emit(struct pipeline *p, struct flow *f)
              f->classify.result.server_name);
     h->ndpi_tls_version = f->classify.result.tls_version;
     check_quic_fallback(p, h);
-    fingerprint_compute(h);
-    community_id_compute(h, p->cfg.community_id_seed);
-    x509_analyze_handshake(p->x509, h);
+    enrich(p, h);
     /* Workers on a file: this record's turn, as one pipeline would have
      * decided it (with the other workers' records around it). */
     uint64_t major = p->order_major;
@@ -348,7 +360,7 @@ static void emit(struct pipeline *p, struct flow *f)
     if (p->cfg.rules) {
         rules_evaluate(p->cfg.rules, h);
         size_t quiet = alert_flood_filter(p->flood, h, p->now_us);
-        p->stats.alerts += h->n_findings - quiet;
+        p->stats.alerts += h->report->n_findings - quiet;
         p->stats.alerts_suppressed += quiet;
     }
 
@@ -367,6 +379,7 @@ static void emit(struct pipeline *p, struct flow *f)
         pthread_rwlock_unlock(p->cfg.output_lock);
     if (p->order)
         p->order->done(p->order->ctx, p->worker, major, minor);
+    h->report = NULL; /* the scratch is the next record's */
     p->stats.handshakes++;
     f->emitted = true;
 }

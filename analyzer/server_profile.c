@@ -307,7 +307,7 @@ static uint64_t hello_time(const struct handshake *h)
 static void ech_evidence(const struct profile *p, struct handshake *h,
                          const struct recent_client *rc)
 {
-    struct server_evidence *ev = &h->server_profile;
+    struct server_evidence *ev = &h->report->server_profile;
     ev->plain_established = p->plain_established;
     if (h->ch.ech_info.present && h->ch.ech_info.type == 0 && p->n_ech_ids) {
         ev->ech_config_known = EVIDENCE_NO;
@@ -362,7 +362,7 @@ static void ech_learn(struct profile *p, const struct handshake *h)
 static void snapshot(struct profile *p, struct handshake *h,
                      const struct name_issuer *names)
 {
-    struct server_evidence *ev = &h->server_profile;
+    struct server_evidence *ev = &h->report->server_profile;
     ev->known = p->established + p->failed > 0;
     ev->established = p->established;
     ev->failed = p->failed;
@@ -402,9 +402,9 @@ static void snapshot(struct profile *p, struct handshake *h,
     }
     ech_evidence(p, h, client_slot(p, &h->client, false));
     /* Two earlier sightings make an issuer "usual" for the name. */
-    if (names && names->count >= 2 && h->server_cert.leaf_parsed)
+    if (names && names->count >= 2 && h->report->server_cert.leaf_parsed)
         ev->issuer_changed =
-            text_hash(h->server_cert.issuer) != names->issuer_hash
+            text_hash(h->report->server_cert.issuer) != names->issuer_hash
                 ? EVIDENCE_YES
                 : EVIDENCE_NO;
 }
@@ -443,11 +443,11 @@ static void learn(struct profile *p, const struct handshake *h,
             !has16(p->groups, p->n_groups, g))
             p->groups[p->n_groups++] = g;
     }
-    if (!h->server_cert.leaf_parsed)
+    if (!h->report->server_cert.leaf_parsed)
         return;
     struct name_issuer *n = name_slot(p, name_hash, true);
-    remember_certificate(n, &h->server_cert);
-    uint64_t ih = text_hash(h->server_cert.issuer);
+    remember_certificate(n, &h->report->server_cert);
+    uint64_t ih = text_hash(h->report->server_cert.issuer);
     if (n->count > 0 && n->issuer_hash == ih) {
         n->count++;
         return;
@@ -459,12 +459,12 @@ static void learn(struct profile *p, const struct handshake *h,
     n->issuer_hash = ih;
     n->count = 1;
     n->others = 0;
-    str_copy(n->issuer, sizeof(n->issuer), h->server_cert.issuer);
+    str_copy(n->issuer, sizeof(n->issuer), h->report->server_cert.issuer);
 }
 
 void server_profiles_observe(struct server_profiles *sp, struct handshake *h)
 {
-    memset(&h->server_profile, 0, sizeof(h->server_profile));
+    memset(&h->report->server_profile, 0, sizeof(h->report->server_profile));
     if (!h->ch.seen && !h->sh.seen)
         return; /* not a TLS conversation: no evidence about the server */
     bool fresh;

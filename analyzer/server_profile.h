@@ -22,7 +22,7 @@ struct server_profiles;
 struct server_profiles *server_profiles_new(size_t max_servers);
 void server_profiles_free(struct server_profiles *sp);
 
-/* Copy the server's history into h->server_profile (earlier handshakes
+/* Copy the server's history into h->report->server_profile (earlier handshakes
  * only), then add `h` to it. Call once per decided record. */
 void server_profiles_observe(struct server_profiles *sp, struct handshake *h);
 

@@ -275,14 +275,14 @@ void fingerprint_compute(struct handshake *h)
 {
     char buf[FP_STRING_MAX], cbuf[FP_STRING_MAX], ebuf[FP_STRING_MAX];
     struct text_buf t = text_buf_make(buf, sizeof(buf));
-    h->ja3[0] = h->ja3s[0] = h->ja4[0] = '\0';
+    h->report->ja3[0] = h->report->ja3s[0] = h->report->ja4[0] = '\0';
     buf[0] = '\0';
     if (ja3_text(&h->ch, &t))
-        digest_hex(digest_md5(), buf, h->ja3, 32);
+        digest_hex(digest_md5(), buf, h->report->ja3, 32);
     t.len = 0;
     buf[0] = '\0';
     if (ja3s_text(&h->sh, &t))
-        digest_hex(digest_md5(), buf, h->ja3s, 32);
+        digest_hex(digest_md5(), buf, h->report->ja3s, 32);
 
     char a[11];
     struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
@@ -294,7 +294,7 @@ void fingerprint_compute(struct handshake *h)
             digest_hex(digest_sha256(), cbuf, hc, 12);
         if (e.len)
             digest_hex(digest_sha256(), ebuf, he, 12);
-        struct text_buf j = text_buf_make(h->ja4, sizeof(h->ja4));
+        struct text_buf j = text_buf_make(h->report->ja4, sizeof(h->report->ja4));
         text_put_str(&j, a);
         text_put_char(&j, '_');
         text_put_str(&j, hc);
@@ -307,14 +307,14 @@ const char *fingerprint_ja3_string(const struct handshake *h)
 {
     struct text_buf t = text_buf_make(scratch[0], FP_STRING_MAX);
     scratch[0][0] = '\0';
-    return h->ja3[0] && ja3_text(&h->ch, &t) ? scratch[0] : NULL;
+    return h->report->ja3[0] && ja3_text(&h->ch, &t) ? scratch[0] : NULL;
 }
 
 const char *fingerprint_ja3s_string(const struct handshake *h)
 {
     struct text_buf t = text_buf_make(scratch[1], FP_STRING_MAX);
     scratch[1][0] = '\0';
-    return h->ja3s[0] && ja3s_text(&h->sh, &t) ? scratch[1] : NULL;
+    return h->report->ja3s[0] && ja3s_text(&h->sh, &t) ? scratch[1] : NULL;
 }
 
 const char *fingerprint_ja4_r(const struct handshake *h)
@@ -323,7 +323,7 @@ const char *fingerprint_ja4_r(const struct handshake *h)
     struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
                     e = text_buf_make(ebuf, sizeof(ebuf));
     cbuf[0] = ebuf[0] = '\0';
-    if (!h->ja4[0] || !ja4_parts(&h->ch, ja4_transport(h), a, &c, &e))
+    if (!h->report->ja4[0] || !ja4_parts(&h->ch, ja4_transport(h), a, &c, &e))
         return NULL;
     struct text_buf r = text_buf_make(ja4_r_text, sizeof(ja4_r_text));
     text_put_str(&r, a);

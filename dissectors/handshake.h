@@ -1,7 +1,10 @@
-/* handshake.h — the one record: every fact tlsmon knows about one TLS
- * handshake. Dissectors fill it, outcome.c decides it, the field registry
- * (analyzer/fields.c) reads it for outputs and rules. Nothing else is passed
- * between those stages.
+/* handshake.h — the record of one TLS handshake, in two parts by owner and
+ * lifetime: struct handshake, kept per flow while the handshake is open,
+ * holds the wire facts (filled by the dissectors) and the decision
+ * (outcome.c); struct handshake_report, built once per decided record at
+ * emit time, holds what later stages derive (certificate verdicts,
+ * fingerprints, server history, findings). The field registry
+ * (analyzer/fields.c) reads both for outputs and rules.
  *
  * Arrays are fixed-size so that filling a record never allocates; when the
  * wire carries more entries than fit, the first ones are kept in wire order,
@@ -532,6 +535,34 @@ struct endpoint {
     uint16_t port;
 };
 
+/* The report: what the stages after the decision derive from a decided
+ * record, not what the wire said. Enrichment (certificates, OCSP,
+ * fingerprints, ids) and diagnosis (server history, rules) fill it at emit
+ * time in the emitting worker's scratch (analyzer/pipeline.c), so no flow
+ * carries it while its handshake is open; it lives until that worker emits
+ * its next record. Outputs render the record before then (they keep bytes,
+ * never records). */
+struct handshake_report {
+    struct cert_result server_cert; /* certificate stage (x509.c) */
+    struct cert_result client_cert;
+    struct ocsp_result ocsp_result; /* certificate stage */
+
+    /* Fingerprints (fingerprint.c); empty when they could not be made
+     * exactly (no hello, or a hello too big for the record's arrays). */
+    char ja3[33], ja3s[33];      /* MD5, lowercase hex */
+    char ja4[40];                /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
+    char community_id[32];       /* "1:" + base64(SHA-1), community_id.c */
+    char event_id[24];           /* 20 hex digits, community_id.c */
+
+    /* Diagnosis: server history, then the rules. */
+    struct server_evidence server_profile;
+    bool diagnosed;              /* rules ran on this record */
+    struct finding findings[HS_MAX_FINDINGS];
+    uint8_t n_findings;
+    uint16_t n_findings_total;
+    int8_t primary;              /* finding naming the primary cause, -1 */
+};
+
 struct handshake {
     uint64_t flow_id;
     uint32_t round;        /* 0 for the first handshake on a connection */
@@ -568,10 +599,7 @@ struct handshake {
     struct decryption decryption;   /* key log only */
     struct cert_chain server_certs;
     struct cert_chain client_certs;
-    struct cert_result server_cert; /* certificate stage (x509.c) */
-    struct cert_result client_cert;
     struct ocsp_staple ocsp;        /* as sent */
-    struct ocsp_result ocsp_result; /* certificate stage */
     bool client_cert_empty;  /* client answered a request with no certs */
     bool certificate_request;
     bool server_key_exchange;
@@ -636,25 +664,26 @@ struct handshake {
     int64_t server_response_us;  /* ClientHello to first server byte; -1 */
     char not_tls_preview[24];    /* printable start of a non-TLS answer */
 
-    /* Fingerprints (fingerprint.c); empty when they could not be made
-     * exactly (no hello, or a hello too big for the record's arrays). */
-    char ja3[33], ja3s[33];      /* MD5, lowercase hex */
-    char ja4[40];                /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
-    char community_id[32];       /* "1:" + base64(SHA-1), community_id.c */
-    char event_id[24];           /* 20 hex digits, community_id.c */
-
-    /* Diagnosis: server history, then the rules. */
-    struct server_evidence server_profile;
-    bool diagnosed;              /* rules ran on this record */
-    struct finding findings[HS_MAX_FINDINGS];
-    uint8_t n_findings;
-    uint16_t n_findings_total;
-    int8_t primary;              /* finding naming the primary cause, -1 */
     /* STARTTLS (dissectors/starttls.c): the plaintext protocol that upgraded
      * (or asked to), and the server's answer when it refused. */
     uint8_t starttls;            /* enum starttls_proto, 0 none */
     char starttls_refusal[96];   /* printable, NUL-terminated */
+
+    /* What is derived from the record once it is decided (see struct
+     * handshake_report): set by the pipeline while the record is emitted,
+     * NULL otherwise. Readers of an emitted record reach the report only
+     * through this. */
+    struct handshake_report *report;
 };
+
+/* Give a decided record an empty report to fill (the pipeline at emit
+ * time; tests and tools that build records by hand). */
+static inline void handshake_attach_report(struct handshake *h,
+                                           struct handshake_report *r)
+{
+    *r = (struct handshake_report){0};
+    h->report = r;
+}
 
 /* Note what did not parse: the first fault is the informative one. */
 static inline void handshake_note_error(struct handshake *h, const char *what)

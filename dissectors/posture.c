@@ -104,7 +104,7 @@ void pq_posture(const struct handshake *h, struct pq_posture *out)
     }
 
     out->status = PQ_NOT_NEGOTIATED;
-    const struct server_evidence *ev = &h->server_profile;
+    const struct server_evidence *ev = &h->report->server_profile;
     if (sh->version != TLS_V_1_3) {
         bool spoke_13 = ev->version_ranks &
                         (1u << tls_version_rank(TLS_V_1_3));

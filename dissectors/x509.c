@@ -1324,7 +1324,7 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
  * wrong with the chain. */
 static void client_clock(struct handshake *h)
 {
-    const struct cert_result *r = &h->server_cert;
+    const struct cert_result *r = &h->report->server_cert;
     if (!r->times_checked || r->expired || r->not_yet_valid)
         return;
     /* bad_certificate says nothing about time: it counts only when every
@@ -1338,7 +1338,7 @@ static void client_clock(struct handshake *h)
         if (a->sender != TLS_SIDE_CLIENT || a->encrypted || a->level != 2)
             continue;
         if (a->description == 45 || (a->description == 42 && clean))
-            h->server_cert.client_clock = true;
+            h->report->server_cert.client_clock = true;
         break; /* only the first fatal alert says why */
     }
 }
@@ -1349,7 +1349,7 @@ static void ocsp_analyze_cached(struct x509_stage *st, struct handshake *h)
 {
     const struct ocsp_staple *staple = &h->ocsp;
     if (!staple->seen || staple->status_type != 1 || !staple->der) {
-        ocsp_analyze(staple, &h->server_certs, &h->ocsp_result);
+        ocsp_analyze(staple, &h->server_certs, &h->report->ocsp_result);
         return;
     }
     uint8_t key[32] = {0};
@@ -1380,13 +1380,13 @@ static void ocsp_analyze_cached(struct x509_stage *st, struct handshake *h)
         e->slot.used = true;
     }
     e->slot.last_use = st->tick;
-    h->ocsp_result = e->result;
+    h->report->ocsp_result = e->result;
 }
 
 void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
 {
-    memset(&h->server_cert, 0, sizeof(h->server_cert));
-    memset(&h->client_cert, 0, sizeof(h->client_cert));
+    memset(&h->report->server_cert, 0, sizeof(h->report->server_cert));
+    memset(&h->report->client_cert, 0, sizeof(h->report->client_cert));
     ocsp_analyze_cached(st, h);
     uint64_t at = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
     const char *host = h->ch.has_sni && h->ch.sni[0] ? h->ch.sni : NULL;
@@ -1395,25 +1395,25 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
         !h->client_certs.seen) {
         /* Both chains travel encrypted: say so, and decide nothing. A key
          * log that opened them makes them chains like any other. */
-        h->server_cert.analyzed = true;
-        h->server_cert.visible = false;
+        h->report->server_cert.analyzed = true;
+        h->report->server_cert.visible = false;
         if (h->certificate_request) {
-            h->client_cert.analyzed = true;
-            h->client_cert.visible = false;
+            h->report->client_cert.analyzed = true;
+            h->report->client_cert.visible = false;
         }
         return;
     }
     const struct chain_entry *server_entry = NULL;
     if (h->server_certs.seen)
         analyze_chain(st, &h->server_certs, true, host, at, NULL,
-                      &h->server_cert, &server_entry);
+                      &h->report->server_cert, &server_entry);
     if (h->client_certs.seen && h->client_certs.n_certs > 0)
         analyze_chain(st, &h->client_certs, false, NULL, at, server_entry,
-                      &h->client_cert, NULL);
+                      &h->report->client_cert, NULL);
     else if (h->sh.version == TLS_V_1_3 && h->certificate_request &&
              !h->client_certs.seen) {
-        h->client_cert.analyzed = true; /* its records were not opened */
-        h->client_cert.visible = false;
+        h->report->client_cert.analyzed = true; /* its records were not opened */
+        h->report->client_cert.visible = false;
     }
     client_clock(h);
 }

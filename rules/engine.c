@@ -226,22 +226,22 @@ static bool names_no_cause(const struct rule *r)
 
 static void add_finding(struct handshake *h, const struct rule *r)
 {
-    if (h->n_findings_total < UINT16_MAX)
-        h->n_findings_total++;
-    if (h->n_findings >= HS_MAX_FINDINGS)
+    if (h->report->n_findings_total < UINT16_MAX)
+        h->report->n_findings_total++;
+    if (h->report->n_findings >= HS_MAX_FINDINGS)
         return;
-    h->findings[h->n_findings] = (struct finding){r, false, 0};
-    if (h->primary < 0 || rules_outranks(r, h->findings[h->primary].rule))
-        h->primary = (int8_t)h->n_findings;
-    h->n_findings++;
+    h->report->findings[h->report->n_findings] = (struct finding){r, false, 0};
+    if (h->report->primary < 0 || rules_outranks(r, h->report->findings[h->report->primary].rule))
+        h->report->primary = (int8_t)h->report->n_findings;
+    h->report->n_findings++;
 }
 
 void rules_evaluate(const struct rule_set *rs, struct handshake *h)
 {
-    h->n_findings = 0;
-    h->n_findings_total = 0;
-    h->primary = -1;
-    h->diagnosed = true;
+    h->report->n_findings = 0;
+    h->report->n_findings_total = 0;
+    h->report->primary = -1;
+    h->report->diagnosed = true;
     if (!rs)
         return;
     for (size_t i = 0; i < rs->n_rules; i++) {
@@ -251,7 +251,7 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
     }
     /* Rules naming cause `unknown` speak only when nothing else did, so a
      * failure no rule explains still reaches the alert consumers. */
-    if (h->n_findings_total > 0)
+    if (h->report->n_findings_total > 0)
         return;
     for (size_t i = 0; i < rs->n_rules; i++) {
         const struct compiled_rule *r = &rs->rules[i];

@@ -75,9 +75,9 @@ void rules_free(struct rule_set *rs);
 size_t rules_count(const struct rule_set *rs);
 const struct rule *rules_at(const struct rule_set *rs, size_t i);
 
-/* Evaluate every enabled rule on `h`: fills h->findings (in rule order,
+/* Evaluate every enabled rule on `h`: fills h->report->findings (in rule order,
  * the first HS_MAX_FINDINGS kept, n_findings_total counts all),
- * h->primary and h->diagnosed. Allocates nothing. */
+ * h->report->primary and h->report->diagnosed. Allocates nothing. */
 void rules_evaluate(const struct rule_set *rs, struct handshake *h);
 
 /* The rule's message template with {field.name} placeholders filled from
@@ -149,9 +149,9 @@ bool rules_cause_register(const struct rule_cause *c, char *err, size_t n);
 /* The primary finding of a diagnosed record, NULL when none names a cause. */
 static inline const struct rule *rules_primary(const struct handshake *h)
 {
-    if (!h->diagnosed || h->primary < 0 || h->primary >= h->n_findings)
+    if (!h->report->diagnosed || h->report->primary < 0 || h->report->primary >= h->report->n_findings)
         return NULL;
-    return h->findings[h->primary].rule;
+    return h->report->findings[h->report->primary].rule;
 }
 
 #endif

@@ -55,7 +55,7 @@ void json_write_alert(struct json_writer *w, const struct handshake *h,
                       const struct finding *f)
 {
     const struct rule *r = f->rule;
-    char message[ALERT_MESSAGE_LEN], id[sizeof(h->event_id) + 160];
+    char message[ALERT_MESSAGE_LEN], id[sizeof(h->report->event_id) + 160];
     struct json_path p;
     size_t n = sizeof(from_record) / sizeof(from_record[0]), i = 0;
 
@@ -74,8 +74,8 @@ void json_write_alert(struct json_writer *w, const struct handshake *h,
     json_path_key(&p, "event.dataset");
     json_string(w, "tlsmon.alert");
     /* Unique per alert: the record's id and the rule (one finding each). */
-    if (h->event_id[0]) {
-        snprintf(id, sizeof(id), "%s-%s", h->event_id, r->id);
+    if (h->report->event_id[0]) {
+        snprintf(id, sizeof(id), "%s-%s", h->report->event_id, r->id);
         json_path_key(&p, "event.id");
         json_string(w, id);
     }
@@ -127,7 +127,7 @@ void json_write_alert(struct json_writer *w, const struct handshake *h,
     json_key(w, "remediation");
     json_string(w, r->remediation);
     json_key(w, "primary");
-    json_bool(w, h->primary >= 0 && &h->findings[h->primary] == f);
+    json_bool(w, h->report->primary >= 0 && &h->report->findings[h->report->primary] == f);
     if (f->repeats) {
         json_key(w, "repeats");
         json_uint(w, f->repeats);

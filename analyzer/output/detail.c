@@ -472,14 +472,14 @@ static void diagnosis(struct sec *s)
     field(s, "confidence", "tlsmon.confidence");
     char message[1024];
     static __thread char safe[sizeof(message) * 4];
-    for (size_t i = 0; i < h->n_findings && i < HS_MAX_FINDINGS; i++) {
-        const struct finding *f = &h->findings[i];
+    for (size_t i = 0; i < h->report->n_findings && i < HS_MAX_FINDINGS; i++) {
+        const struct finding *f = &h->report->findings[i];
         const struct rule *r = f->rule;
         json_append_fmt(s->w, "%*s! %s %s [%s] fix: %s, confidence %s%s%s\n",
                         s->indent, "", rules_severity_name(r->severity),
                         r->cause, r->id, rules_fix_name(r->fix),
                         rules_confidence_name(r->confidence),
-                        (int)i == h->primary ? " (primary)" : "",
+                        (int)i == h->report->primary ? " (primary)" : "",
                         f->suppressed ? " (alert not repeated: identical "
                                         "within --alert-window)"
                                       : "");
@@ -490,10 +490,10 @@ static void diagnosis(struct sec *s)
                             safe, sizeof(safe)),
                         s->indent, "", r->remediation);
     }
-    if (h->n_findings_total > h->n_findings)
+    if (h->report->n_findings_total > h->report->n_findings)
         json_append_fmt(s->w, "%*s(%u more matching rules not kept)\n",
                         s->indent, "",
-                        (unsigned)(h->n_findings_total - h->n_findings));
+                        (unsigned)(h->report->n_findings_total - h->report->n_findings));
 }
 
 /* ---- assembly ------------------------------------------------------------ */
@@ -532,13 +532,13 @@ void detail_sections(const struct handshake *h, struct json_writer *scratch,
     }
     fingerprints(&s);
     emit(&s, "fingerprints", fn, ctx);
-    if (chain_has_facts(&h->server_cert)) {
-        chain(&s, &h->server_cert, &h->server_certs, "tls.server",
+    if (chain_has_facts(&h->report->server_cert)) {
+        chain(&s, &h->report->server_cert, &h->server_certs, "tls.server",
               "tlsmon.certificate");
         emit(&s, "server certificate chain", fn, ctx);
     }
-    if (chain_has_facts(&h->client_cert)) {
-        chain(&s, &h->client_cert, &h->client_certs, "tls.client",
+    if (chain_has_facts(&h->report->client_cert)) {
+        chain(&s, &h->report->client_cert, &h->client_certs, "tls.client",
               "tlsmon.client_certificate");
         emit(&s, "client certificate chain", fn, ctx);
     }
@@ -546,11 +546,11 @@ void detail_sections(const struct handshake *h, struct json_writer *scratch,
         ocsp(&s);
         emit(&s, "OCSP stapling", fn, ctx);
     }
-    if (h->server_profile.known) {
+    if (h->report->server_profile.known) {
         history(&s);
         emit(&s, "this server earlier in the run", fn, ctx);
     }
-    if (h->diagnosed) {
+    if (h->report->diagnosed) {
         diagnosis(&s);
         emit(&s, "diagnosis", fn, ctx);
     }

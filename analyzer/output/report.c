@@ -333,7 +333,7 @@ static void add_row(struct report_output *r, const struct handshake *h)
     const struct rule *p = rules_primary(h);
     json_string(w, p ? p->cause : "");
     json_string(w, p ? rules_fix_name(p->fix) : "");
-    json_string(w, h->ja4);
+    json_string(w, h->report->ja4);
     if (h->handshake_us >= 0)
         json_fixed3(w, (double)h->handshake_us / 1000.0);
     else

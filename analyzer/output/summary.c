@@ -164,7 +164,7 @@ static void note_accepted(struct summary_server *e, const struct handshake *h)
         else if (!have)
             e->suites_more = true;
     }
-    const struct cert_result *c = &h->server_cert;
+    const struct cert_result *c = &h->report->server_cert;
     if (!c->visible || !c->leaf_parsed || !c->times_checked)
         return;
     e->not_yet_valid |= c->not_yet_valid;
@@ -234,10 +234,10 @@ static void count_server(struct summary *s, const struct handshake *h)
 /* A ClientHello's fingerprint: JA4, else JA3; NULL without either. */
 static const char *client_key(const struct handshake *h)
 {
-    if (h->ja4[0] && memchr(h->ja4, '\0', sizeof(h->ja4)))
-        return h->ja4;
-    if (h->ja3[0] && memchr(h->ja3, '\0', sizeof(h->ja3)))
-        return h->ja3;
+    if (h->report->ja4[0] && memchr(h->report->ja4, '\0', sizeof(h->report->ja4)))
+        return h->report->ja4;
+    if (h->report->ja3[0] && memchr(h->report->ja3, '\0', sizeof(h->report->ja3)))
+        return h->report->ja3;
     return NULL;
 }
 
@@ -260,8 +260,8 @@ static void count_client(struct summary *s, const struct handshake *h)
             if (!entry_claim(&e->entry, &s->n_clients, SUMMARY_MAX_CLIENTS,
                              h))
                 break;
-            snprintf(e->ja4, sizeof(e->ja4), "%s", h->ja4);
-            snprintf(e->ja3, sizeof(e->ja3), "%s", h->ja3);
+            snprintf(e->ja4, sizeof(e->ja4), "%s", h->report->ja4);
+            snprintf(e->ja3, sizeof(e->ja3), "%s", h->report->ja3);
             str_copy(e->sni, sizeof(e->sni), record_sni(h));
         }
         const char *ek = e->ja4[0] ? e->ja4 : e->ja3;
@@ -299,7 +299,7 @@ void summary_add(struct summary *s, const struct handshake *h)
         size_t c = cause_index(primary->cause);
         if (c < SUMMARY_MAX_CAUSES && (unsigned)primary->fix < SUMMARY_FIXES)
             s->by_cause[c][primary->fix]++;
-    } else if (h->diagnosed && outcome_is_failure(h->outcome)) {
+    } else if (h->report->diagnosed && outcome_is_failure(h->outcome)) {
         s->failures_unexplained++;
     }
     count_server(s, h);

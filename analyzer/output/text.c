@@ -242,8 +242,8 @@ static void format_findings(struct output *o, const struct handshake *h,
                             struct json_writer *out)
 {
     char message[1024], safe[sizeof(message) * 4];
-    for (size_t i = 0; i < h->n_findings; i++) {
-        const struct finding *f = &h->findings[i];
+    for (size_t i = 0; i < h->report->n_findings; i++) {
+        const struct finding *f = &h->report->findings[i];
         const struct rule *r = f->rule;
         bool loud = r->severity >= SEVERITY_HIGH;
         const char *on = !o->color ? "" : loud ? ANSI_RED : ANSI_YELLOW;

@@ -19,8 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void records(struct handshake *h, int which)
 {
+    static struct handshake_report report;
     memset(h, 0, sizeof(*h));
-    h->primary = -1;
+    handshake_attach_report(h, &report);
+    h->report->primary = -1;
     h->client.ip_version = h->server.ip_version = which == 2 ? 6 : 4;
     h->client.addr[0] = 10;
     h->server.port = 443;
@@ -57,11 +59,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int which = 0; which < 3; which++) {
         records(&h, which);
         rules_evaluate(rs, &h);
-        CHECK(h.n_findings <= HS_MAX_FINDINGS);
-        CHECK(h.n_findings <= h.n_findings_total);
-        CHECK(h.primary < (int)h.n_findings);
-        for (size_t i = 0; i < h.n_findings; i++) {
-            rules_message(h.findings[i].rule, &h, message, sizeof(message));
+        CHECK(h.report->n_findings <= HS_MAX_FINDINGS);
+        CHECK(h.report->n_findings <= h.report->n_findings_total);
+        CHECK(h.report->primary < (int)h.report->n_findings);
+        for (size_t i = 0; i < h.report->n_findings; i++) {
+            rules_message(h.report->findings[i].rule, &h, message, sizeof(message));
             CHECK(memchr(message, '\0', sizeof(message)) != NULL);
         }
     }

@@ -125,11 +125,19 @@ static void test_json_read(void **state)
 
 /* ---- filters --------------------------------------------------------------- */
 
+/* The record and its report in one allocation: free(h) frees both. */
+struct record_with_report {
+    struct handshake h;
+    struct handshake_report report;
+};
+
 static struct handshake *record(const char *client, const char *server,
                                 uint16_t port, const char *sni,
                                 enum hs_outcome outcome, uint64_t ts_us)
 {
-    struct handshake *h = calloc(1, sizeof(*h));
+    struct record_with_report *rr = calloc(1, sizeof(*rr));
+    struct handshake *h = &rr->h;
+    h->report = &rr->report;
     bool v6 = strchr(server, ':') != NULL;
     h->client.ip_version = h->server.ip_version = v6 ? 6 : 4;
     inet_pton(v6 ? AF_INET6 : AF_INET, client, h->client.addr);
@@ -147,7 +155,7 @@ static struct handshake *record(const char *client, const char *server,
     h->outcome = outcome;
     h->handshake_us = -1;
     h->server_response_us = -1;
-    h->primary = -1;
+    h->report->primary = -1;
     return h;
 }
 

@@ -86,6 +86,7 @@ static void test_no_id_without_a_pair(void **state)
 }
 
 static struct handshake rec;
+static struct handshake_report rec_report;
 
 static const char *event_id_of(const char *client, uint16_t cport,
                                uint64_t start, uint16_t round)
@@ -93,15 +94,16 @@ static const char *event_id_of(const char *client, uint16_t cport,
     static char out[16][24];
     static int k;
     memset(&rec, 0, sizeof(rec));
+    handshake_attach_report(&rec, &rec_report);
     rec.client = ep(client, cport);
     rec.server = ep("192.0.2.5", 443);
     rec.flow_start_us = start;
     rec.round = round;
     community_id_compute(&rec, 0);
-    assert_int_equal(strlen(rec.event_id), 20);
-    assert_true(strncmp(rec.community_id, "1:", 2) == 0);
+    assert_int_equal(strlen(rec.report->event_id), 20);
+    assert_true(strncmp(rec.report->community_id, "1:", 2) == 0);
     k = (k + 1) % 16;
-    memcpy(out[k], rec.event_id, sizeof(out[k]));
+    memcpy(out[k], rec.report->event_id, sizeof(out[k]));
     return out[k];
 }
 
@@ -113,15 +115,16 @@ static void test_record_transport(void **state)
     static const enum hs_transport over_udp[] = {HS_OVER_QUIC, HS_OVER_DTLS};
     for (size_t i = 0; i < 2; i++) {
         memset(&rec, 0, sizeof(rec));
+        handshake_attach_report(&rec, &rec_report);
         rec.client = ep("192.168.1.52", 54585);
         rec.server = ep("8.8.8.8", 53);
         rec.transport = over_udp[i];
         community_id_compute(&rec, 0);
-        assert_string_equal(rec.community_id, "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
+        assert_string_equal(rec.report->community_id, "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
     }
     rec.transport = HS_OVER_TCP;
     community_id_compute(&rec, 0);
-    assert_string_not_equal(rec.community_id,
+    assert_string_not_equal(rec.report->community_id,
                             "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
 }
 
@@ -144,9 +147,9 @@ static void test_event_ids(void **state)
     rec.vlan[0] = 93;
     rec.n_vlan = 1;
     char untagged[24];
-    memcpy(untagged, rec.event_id, sizeof(untagged));
+    memcpy(untagged, rec.report->event_id, sizeof(untagged));
     community_id_compute(&rec, 0);
-    assert_string_not_equal(untagged, rec.event_id);
+    assert_string_not_equal(untagged, rec.report->event_id);
     fields_set_observer("sensor-a", "eth1");
     const char *a = event_id_of("10.0.0.9", 50000, 1700000000000000, 0);
     fields_set_observer("sensor-b", "eth1");

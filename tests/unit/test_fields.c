@@ -32,10 +32,18 @@ static void set_v4(struct endpoint *e, uint8_t a, uint8_t b, uint8_t c,
     e->port = port;
 }
 
+/* The record and its report in one allocation: free(h) frees both. */
+struct record_with_report {
+    struct handshake h;
+    struct handshake_report report;
+};
+
 static struct handshake *new_record(void)
 {
-    struct handshake *h = calloc(1, sizeof(*h));
-    assert_non_null(h);
+    struct record_with_report *rr = calloc(1, sizeof(*rr));
+    assert_non_null(rr);
+    struct handshake *h = &rr->h;
+    h->report = &rr->report;
     h->flow_id = 7;
     set_v4(&h->client, 10, 0, 0, 9, 51514);
     set_v4(&h->server, 10, 0, 0, 5, 443);
@@ -656,7 +664,9 @@ static void test_record_ipv6_not_tls(void **state)
     free(s);
 
     /* An unset record still makes a well-formed object. */
+    struct handshake_report *report = h->report;
     memset(h, 0, sizeof(*h));
+    handshake_attach_report(h, report);
     h->ended_by_side = -1;
     h->handshake_us = h->server_response_us = -1;
     s = render(h);

@@ -15,6 +15,7 @@
 #include "dissectors/fingerprint.h"
 
 static struct handshake rec;
+static struct handshake_report rec_report;
 
 /* Chrome's ClientHello of FoxIO's example, GREASE values included. */
 static struct handshake *chrome(void)
@@ -30,6 +31,7 @@ static struct handshake *chrome(void)
                                        0x0805, 0x0501, 0x0806, 0x0601};
     static const uint16_t groups[] = {0x5a5a, 29, 23, 24};
     memset(&rec, 0, sizeof(rec));
+    handshake_attach_report(&rec, &rec_report);
     struct client_hello *ch = &rec.ch;
     ch->seen = true;
     ch->legacy_version = TLS_V_1_2;
@@ -63,14 +65,14 @@ static void test_ja4_foxio_example(void **state)
     (void)state;
     struct handshake *h = chrome();
     fingerprint_compute(h);
-    assert_string_equal(h->ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+    assert_string_equal(h->report->ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
     assert_string_equal(
         fingerprint_ja4_r(h),
         "t13d1516h2_002f,0035,009c,009d,1301,1302,1303,c013,c014,c02b,c02c,"
         "c02f,c030,cca8,cca9_0005,000a,000b,000d,0012,0015,0017,001b,0023,"
         "002b,002d,0033,4469,ff01_0403,0804,0401,0503,0805,0501,0806,0601");
     /* The same hello's JA3, as tshark computes it. */
-    assert_string_equal(h->ja3, "1c258ebef8eee2dfa3df6d8d07285af9");
+    assert_string_equal(h->report->ja3, "1c258ebef8eee2dfa3df6d8d07285af9");
     assert_string_equal(
         fingerprint_ja3_string(h),
         "771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-"
@@ -85,6 +87,7 @@ static void test_ja3_readme_example(void **state)
     static const uint16_t ciphers[] = {47, 53, 5, 10, 49161, 49162, 49171,
                                        49172, 50, 56, 19, 4};
     memset(&rec, 0, sizeof(rec));
+    handshake_attach_report(&rec, &rec_report);
     struct client_hello *ch = &rec.ch;
     ch->seen = true;
     ch->legacy_version = TLS_V_1_0;
@@ -105,15 +108,16 @@ static void test_ja3_readme_example(void **state)
     assert_string_equal(fingerprint_ja3_string(&rec),
                         "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,"
                         "0-10-11,23-24-25,0");
-    assert_string_equal(rec.ja3, "ada70206e40642a3e4461f35503241d5");
+    assert_string_equal(rec.report->ja3, "ada70206e40642a3e4461f35503241d5");
     /* JA4 of a TLS 1.0 hello with SNI's extension but no ALPN or sigalgs. */
-    assert_string_equal(rec.ja4, "t10d120300_d94e65cdb899_33a13ba74d1c");
+    assert_string_equal(rec.report->ja4, "t10d120300_d94e65cdb899_33a13ba74d1c");
 }
 
 static void test_ja3s(void **state)
 {
     (void)state;
     memset(&rec, 0, sizeof(rec));
+    handshake_attach_report(&rec, &rec_report);
     rec.sh.seen = true;
     rec.sh.legacy_version = TLS_V_1_2;
     rec.sh.cipher = 0xc02f;
@@ -122,7 +126,7 @@ static void test_ja3s(void **state)
     rec.sh.n_extensions = rec.sh.n_extensions_total = 2;
     fingerprint_compute(&rec);
     assert_string_equal(fingerprint_ja3s_string(&rec), "771,49199,65281-11");
-    assert_string_equal(rec.ja3, ""); /* no ClientHello */
+    assert_string_equal(rec.report->ja3, ""); /* no ClientHello */
     assert_null(fingerprint_ja3_string(&rec));
     assert_null(fingerprint_ja4_r(&rec));
 }
@@ -137,31 +141,32 @@ static void test_ja4_edges(void **state)
     h->ch.alpn_first_raw[0] = 0xab;
     h->ch.alpn_first_raw[1] = 0xcd;
     fingerprint_compute(h);
-    assert_memory_equal(h->ja4, "t13i1515ad_", 11);
+    assert_memory_equal(h->report->ja4, "t13i1515ad_", 11);
     /* A one-character ALPN value repeats it. */
     h = chrome();
     h->ch.alpn_first_raw[0] = h->ch.alpn_first_raw[1] = 'x';
     fingerprint_compute(h);
-    assert_memory_equal(h->ja4, "t13d1516xx_", 11);
+    assert_memory_equal(h->report->ja4, "t13d1516xx_", 11);
     /* No ALPN: "00"; no supported_versions: the legacy version. */
     h = chrome();
     h->ch.n_alpn = 0;
     h->ch.has_supported_versions = false;
     fingerprint_compute(h);
-    assert_memory_equal(h->ja4, "t12d151600_", 11);
+    assert_memory_equal(h->report->ja4, "t12d151600_", 11);
     /* No ciphers and no extensions: the hashes are twelve zeros. */
     memset(&rec, 0, sizeof(rec));
+    handshake_attach_report(&rec, &rec_report);
     rec.ch.seen = true;
     rec.ch.legacy_version = TLS_V_1_2;
     fingerprint_compute(&rec);
-    assert_string_equal(rec.ja4, "t12i000000_000000000000_000000000000");
-    assert_string_equal(rec.ja3, "bddda940f9963577c41d7c28b1a5f65f");
+    assert_string_equal(rec.report->ja4, "t12i000000_000000000000_000000000000");
+    assert_string_equal(rec.report->ja3, "bddda940f9963577c41d7c28b1a5f65f");
     /* A hello too big for the record's arrays gets no fingerprint. */
     h = chrome();
     h->ch.n_ciphers_total = 300;
     fingerprint_compute(h);
-    assert_string_equal(h->ja4, "");
-    assert_string_equal(h->ja3, "");
+    assert_string_equal(h->report->ja4, "");
+    assert_string_equal(h->report->ja3, "");
     assert_null(fingerprint_ja4_r(h));
 }
 

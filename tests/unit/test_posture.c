@@ -25,12 +25,14 @@
 #define US 1000000ULL
 
 static struct handshake h;
+static struct handshake_report h_report;
 
 /* A TLS 1.3 client offering X25519MLKEM768 then x25519, key shares for
  * both (as Chrome and Firefox send). */
 static void pq_client(void)
 {
     memset(&h, 0, sizeof(h));
+    handshake_attach_report(&h, &h_report);
     h.ch.seen = true;
     h.ch.groups[0] = 0x3a3a; /* GREASE */
     h.ch.groups[1] = MLKEM;
@@ -99,6 +101,7 @@ static void test_pq_not_used(void **state)
     (void)state;
     struct pq_posture p;
     memset(&h, 0, sizeof(h));
+    handshake_attach_report(&h, &h_report);
     h.ch.seen = true;
     h.ch.groups[0] = X25519;
     h.ch.n_groups = 1;
@@ -110,8 +113,8 @@ static void test_pq_not_used(void **state)
     server13(X25519);
     assert_int_equal(pq().reason, PQ_REASON_SERVER_CHOSE_CLASSICAL);
     /* ... although this server chose a PQ group earlier in the run. */
-    h.server_profile.groups[0] = MLKEM;
-    h.server_profile.n_groups = 1;
+    h.report->server_profile.groups[0] = MLKEM;
+    h.report->server_profile.n_groups = 1;
     assert_int_equal(pq().reason, PQ_REASON_CLASSICAL_UNLIKE_BEFORE);
 
     pq_client();
@@ -134,14 +137,15 @@ static void test_pq_not_used(void **state)
     p = pq();
     assert_int_equal(p.status, PQ_NOT_NEGOTIATED);
     assert_int_equal(p.reason, PQ_REASON_TLS12_ANSWER);
-    h.server_profile.version_ranks = (uint8_t)(1u << tls_version_rank(TLS_V_1_3));
+    h.report->server_profile.version_ranks = (uint8_t)(1u << tls_version_rank(TLS_V_1_3));
     assert_int_equal(pq().reason, PQ_REASON_TLS12_MIDDLEBOX);
-    h.server_profile.version_ranks = 0;
-    h.server_profile.issuer_changed = EVIDENCE_YES;
+    h.report->server_profile.version_ranks = 0;
+    h.report->server_profile.issuer_changed = EVIDENCE_YES;
     assert_string_equal(pq_reason_name(pq().reason), "tls12_answer_middlebox");
 
     /* A key share for a group the list left out is still an offer. */
     memset(&h, 0, sizeof(h));
+    handshake_attach_report(&h, &h_report);
     h.ch.seen = true;
     h.ch.groups[0] = 0x11ed;
     h.ch.n_groups = 1;
@@ -159,6 +163,7 @@ static void test_pq_not_used(void **state)
 static void ech_client(uint8_t config)
 {
     memset(&h, 0, sizeof(h));
+    handshake_attach_report(&h, &h_report);
     h.ch.seen = true;
     h.ch.ts_us = 1000 * US;
     h.ch.ech = true;
@@ -190,6 +195,7 @@ static void test_ech_status(void **state)
 {
     (void)state;
     memset(&h, 0, sizeof(h));
+    handshake_attach_report(&h, &h_report);
     h.ch.seen = true;
     assert_int_equal(ech_status(&h), ECH_STATUS_NONE);
     assert_null(ech_status_name(ech_status(&h)));
@@ -259,8 +265,8 @@ static void test_ech_history(void **state)
     aborted_after_flight();
     h.decided_us = 1000 * US + 40000;
     server_profiles_observe(sp, &h);
-    assert_int_equal(h.server_profile.ech_prior_flow, 0);
-    assert_int_equal(h.server_profile.ech_config_known, EVIDENCE_NONE);
+    assert_int_equal(h.report->server_profile.ech_prior_flow, 0);
+    assert_int_equal(h.report->server_profile.ech_config_known, EVIDENCE_NONE);
 
     ech_client(6);
     h.flow_id = 2;
@@ -268,10 +274,10 @@ static void test_ech_history(void **state)
     h.outcome = OUTCOME_ESTABLISHED;
     server13(X25519);
     server_profiles_observe(sp, &h);
-    assert_int_equal(h.server_profile.ech_prior_flow, 1);
-    assert_int_equal(h.server_profile.ech_prior_failure, 1);
-    assert_int_equal(h.server_profile.ech_prior_config_id, 5);
-    assert_int_equal(h.server_profile.ech_config_known, EVIDENCE_NO);
+    assert_int_equal(h.report->server_profile.ech_prior_flow, 1);
+    assert_int_equal(h.report->server_profile.ech_prior_failure, 1);
+    assert_int_equal(h.report->server_profile.ech_prior_config_id, 5);
+    assert_int_equal(h.report->server_profile.ech_config_known, EVIDENCE_NO);
 
     /* Another client, config 5 again: published, not GREASE; and not a
      * retry of the first client's attempt. */
@@ -280,19 +286,20 @@ static void test_ech_history(void **state)
     h.client.addr[3] = 77;
     h.ch.ts_us = 1001 * US;
     server_profiles_observe(sp, &h);
-    assert_int_equal(h.server_profile.ech_config_known, EVIDENCE_YES);
-    assert_int_equal(h.server_profile.ech_prior_flow, 0);
+    assert_int_equal(h.report->server_profile.ech_config_known, EVIDENCE_YES);
+    assert_int_equal(h.report->server_profile.ech_prior_flow, 0);
 
     /* Too late to be a retry: 11 s after. */
     ech_client(9);
     h.flow_id = 4;
     h.ch.ts_us = 1011 * US + 50000;
     server_profiles_observe(sp, &h);
-    assert_int_equal(h.server_profile.ech_prior_flow, 0);
+    assert_int_equal(h.report->server_profile.ech_prior_flow, 0);
 
     /* Blocked: this client gets through without ECH, then its ECH hello is
      * reset; the plain one right after follows a block. */
     memset(&h, 0, sizeof(h));
+    handshake_attach_report(&h, &h_report);
     ech_client(0);
     h.ch.ech = false;
     memset(&h.ch.ech_info, 0, sizeof(h.ch.ech_info));
@@ -308,16 +315,16 @@ static void test_ech_history(void **state)
     h.ended_by_side = TLS_SIDE_SERVER;
     h.decided_us = 2001 * US + 1000;
     server_profiles_observe(sp, &h);
-    assert_int_equal(h.server_profile.client_plain_established, 1);
-    assert_int_equal(h.server_profile.plain_established, 1);
+    assert_int_equal(h.report->server_profile.client_plain_established, 1);
+    assert_int_equal(h.report->server_profile.plain_established, 1);
     ech_client(0);
     h.ch.ech = false;
     memset(&h.ch.ech_info, 0, sizeof(h.ch.ech_info));
     h.flow_id = 7;
     h.ch.ts_us = 2001 * US + 5000;
     server_profiles_observe(sp, &h);
-    assert_int_equal(h.server_profile.ech_prior_flow, 6);
-    assert_int_equal(h.server_profile.ech_prior_failure, 2);
+    assert_int_equal(h.report->server_profile.ech_prior_flow, 6);
+    assert_int_equal(h.report->server_profile.ech_prior_failure, 2);
     server_profiles_free(sp);
 }
 

@@ -20,6 +20,7 @@
 #include "rules/field_values.h"
 
 static struct handshake rec;
+static struct handshake_report rec_report;
 static char err[RULES_ERROR_LEN];
 
 /* A failed TLS 1.2 attempt from 10.0.0.9 to 192.0.2.5:443 (SNI
@@ -28,6 +29,7 @@ static char err[RULES_ERROR_LEN];
 static struct handshake *record(void)
 {
     memset(&rec, 0, sizeof rec);
+    handshake_attach_report(&rec, &rec_report);
     rec.client.ip_version = rec.server.ip_version = 4;
     inet_pton(AF_INET, "10.0.0.9", rec.client.addr);
     inet_pton(AF_INET, "192.0.2.5", rec.server.addr);
@@ -58,7 +60,7 @@ static struct handshake *record(void)
     rec.failure_stage = STAGE_CLIENT_HELLO;
     rec.handshake_us = 2500;
     rec.server_response_us = 1200;
-    rec.primary = -1;
+    rec.report->primary = -1;
     return &rec;
 }
 
@@ -88,11 +90,13 @@ static bool matches(const char *when, const struct handshake *h)
     if (!rs)
         fail_msg("did not load: %s\n%s", err, yaml);
     struct handshake copy = *h;
+    struct handshake_report copy_report = *h->report;
+    copy.report = &copy_report;
     rules_evaluate(rs, &copy);
     /* The built-in rule for unexplained failures answers when "r" does
      * not: only "r" counts. */
-    bool hit = copy.n_findings == 1 &&
-               strcmp(copy.findings[0].rule->id, "r") == 0;
+    bool hit = copy.report->n_findings == 1 &&
+               strcmp(copy.report->findings[0].rule->id, "r") == 0;
     rules_free(rs);
     return hit;
 }
@@ -157,7 +161,7 @@ static void test_in_not_in_and_lists(void **state)
                                             sizeof(err));
     assert_non_null(rs);
     rules_evaluate(rs, h);
-    assert_int_equal(h->n_findings, 1);
+    assert_int_equal(h->report->n_findings, 1);
     rules_free(rs);
 }
 
@@ -314,14 +318,14 @@ static void test_message_template(void **state)
     assert_non_null(rs);
     struct handshake *h = record();
     rules_evaluate(rs, h);
-    assert_int_equal(h->n_findings, 1);
+    assert_int_equal(h->report->n_findings, 1);
     char buf[256];
-    assert_string_equal(rules_message(h->findings[0].rule, h, buf,
+    assert_string_equal(rules_message(h->report->findings[0].rule, h, buf,
                                       sizeof(buf)),
                         "{x} 192.0.2.5:443 sni=www.Example.com v=1.2, 1.1 "
                         "a=protocol_version none=(none) ms=2.500");
     /* Cut to fit, always terminated. */
-    assert_int_equal(strlen(rules_message(h->findings[0].rule, h, buf, 8)),
+    assert_int_equal(strlen(rules_message(h->report->findings[0].rule, h, buf, 8)),
                      7);
     rules_free(rs);
 }
@@ -350,8 +354,8 @@ static void test_primary_and_rule_order(void **state)
     assert_non_null(rs);
     struct handshake *h = record();
     rules_evaluate(rs, h);
-    assert_int_equal(h->n_findings, 4);
-    assert_true(h->diagnosed);
+    assert_int_equal(h->report->n_findings, 4);
+    assert_true(h->report->diagnosed);
     assert_string_equal(rules_primary(h)->id, "high-high");
     rules_free(rs);
 }
@@ -422,7 +426,7 @@ static void test_unexplained_failure(void **state)
     assert_int_equal(rules_count(rs), 2);
     struct handshake *h = record();
     rules_evaluate(rs, h);
-    assert_int_equal(h->n_findings, 1);
+    assert_int_equal(h->report->n_findings, 1);
     assert_string_equal(rules_primary(h)->id, "unexplained-failure");
     assert_string_equal(rules_primary(h)->cause, "unknown");
     rules_free(rs);
@@ -432,7 +436,7 @@ static void test_unexplained_failure(void **state)
     assert_non_null(rs);
     h = record();
     rules_evaluate(rs, h);
-    assert_int_equal(h->n_findings, 1);
+    assert_int_equal(h->report->n_findings, 1);
     assert_string_equal(rules_primary(h)->id, "r");
     rules_free(rs);
 }
@@ -645,13 +649,13 @@ static void test_many_lists_and_ids(void **state)
     struct handshake *h = record();
     strcpy(h->ch.sni, "x4242");
     rules_evaluate(rs, h);
-    assert_true(h->n_findings >= 1);
-    assert_string_equal(h->findings[0].rule->id, "r");
+    assert_true(h->report->n_findings >= 1);
+    assert_string_equal(h->report->findings[0].rule->id, "r");
     strcpy(h->ch.sni, "y4242"); /* in no list */
-    h->n_findings = 0;
+    h->report->n_findings = 0;
     rules_evaluate(rs, h);
-    assert_true(h->n_findings == 0 ||
-                strcmp(h->findings[0].rule->id, "r") != 0);
+    assert_true(h->report->n_findings == 0 ||
+                strcmp(h->report->findings[0].rule->id, "r") != 0);
     rules_free(rs);
     /* A list named twice: the second is the error. */
     o += (size_t)snprintf(text + o, cap - o, "lists:\n  l77: [y]\n");
@@ -686,7 +690,7 @@ static void test_include_and_lists_across_files(void **state)
         fail_msg("%s", err);
     struct handshake *h = record();
     rules_evaluate(rs, h);
-    assert_int_equal(h->n_findings, 1);
+    assert_int_equal(h->report->n_findings, 1);
     rules_free(rs);
 
     /* A list item of the wrong type is reported in the list's own file. */
@@ -895,7 +899,7 @@ static void test_site_causes(void **state)
     struct handshake *h = record();
     rules_evaluate(rs, h);
     /* The second rule reads the cause the first gave (rule order). */
-    assert_int_equal(h->n_findings, 2);
+    assert_int_equal(h->report->n_findings, 2);
     assert_string_equal(rules_primary(h)->cause, "legacy_terminal");
     rules_free(rs);
 
@@ -985,15 +989,17 @@ static void test_tune_builtin_rules(void **state)
      * others, or none. */
     struct handshake *h = record(), *g = NULL;
     struct handshake copy = *h;
+    struct handshake_report copy_report = *h->report;
+    copy.report = &copy_report;
     g = &copy;
     rules_evaluate(base, h);
     rules_evaluate(rs, g);
     bool in_base = false, in_tuned = false;
-    for (size_t i = 0; i < h->n_findings; i++)
-        in_base |= !strcmp(h->findings[i].rule->id,
+    for (size_t i = 0; i < h->report->n_findings; i++)
+        in_base |= !strcmp(h->report->findings[i].rule->id,
                            "protocol-version-client-old");
-    for (size_t i = 0; i < g->n_findings; i++)
-        in_tuned |= !strcmp(g->findings[i].rule->id,
+    for (size_t i = 0; i < g->report->n_findings; i++)
+        in_tuned |= !strcmp(g->report->findings[i].rule->id,
                             "protocol-version-client-old");
     assert_true(in_base);
     assert_false(in_tuned);
@@ -1020,7 +1026,7 @@ static void test_tune_suppress(void **state)
 {
     (void)state;
     struct handshake *h = record();
-    strcpy(h->ja4, "t12d0202h2_aaaaaaaaaaaa_bbbbbbbbbbbb");
+    strcpy(h->report->ja4, "t12d0202h2_aaaaaaaaaaaa_bbbbbbbbbbbb");
     const char *rule =
         "rules:\n  - {id: r, name: n, severity: high, cause: not_tls, fix: "
         "client, message: m, remediation: r, when: {tlsmon.outcome: "
@@ -1050,13 +1056,15 @@ static void test_tune_suppress(void **state)
         if (!rs)
             fail_msg("%s\n%s", err, yaml);
         struct handshake copy = *h;
+        struct handshake_report copy_report = *h->report;
+        copy.report = &copy_report;
         rules_evaluate(rs, &copy);
         /* Suppressed, the built-in rule for unexplained failures speaks. */
-        bool fired = copy.n_findings == 1 &&
-                     strcmp(copy.findings[0].rule->id, "r") == 0;
+        bool fired = copy.report->n_findings == 1 &&
+                     strcmp(copy.report->findings[0].rule->id, "r") == 0;
         if (fired != cases[i].fires)
             fail_msg("suppress %s: fired %s", cases[i].suppress,
-                     copy.n_findings ? copy.findings[0].rule->id : "none");
+                     copy.report->n_findings ? copy.report->findings[0].rule->id : "none");
         assert_int_equal(rules_at(rs, 0)->n_suppress,
                          cases[i].suppress[0] == '[' ? 2 : 1);
         rules_free(rs);
@@ -1072,25 +1080,27 @@ static void test_server_profile_evidence(void **state)
     assert_non_null(sp);
     /* An established TLS 1.3 handshake teaches the profile. */
     struct handshake ok = *record();
+    struct handshake_report ok_report = *ok.report;
+    ok.report = &ok_report;
     ok.outcome = OUTCOME_ESTABLISHED;
     ok.sh.seen = true;
     ok.sh.version = TLS_V_1_3;
     ok.sh.cipher = 0x1301;
     ok.sh.group = 0x001d;
-    ok.server_cert.leaf_parsed = true;
-    strcpy(ok.server_cert.issuer, "CN=Usual CA");
+    ok.report->server_cert.leaf_parsed = true;
+    strcpy(ok.report->server_cert.issuer, "CN=Usual CA");
     server_profiles_observe(sp, &ok);
-    assert_false(ok.server_profile.known); /* nothing before it */
+    assert_false(ok.report->server_profile.known); /* nothing before it */
     server_profiles_observe(sp, &ok);
-    assert_true(ok.server_profile.known);
-    assert_int_equal(ok.server_profile.established, 1);
+    assert_true(ok.report->server_profile.known);
+    assert_int_equal(ok.report->server_profile.established, 1);
 
     /* The failing TLS 1.2/1.1 client: none of its versions or suites was
      * ever chosen here. */
     struct handshake *h = record();
     server_profiles_observe(sp, h);
-    assert_int_equal(h->server_profile.offered_version_accepted, EVIDENCE_NO);
-    assert_int_equal(h->server_profile.offered_cipher_accepted, EVIDENCE_NO);
+    assert_int_equal(h->report->server_profile.offered_version_accepted, EVIDENCE_NO);
+    assert_int_equal(h->report->server_profile.offered_cipher_accepted, EVIDENCE_NO);
     assert_true(matches("{server.accepted_versions: {contains: '1.3'}}", h));
     assert_true(matches("{server.offered_version_accepted: false}", h));
     assert_true(matches("{server.established_count: 2}", h));
@@ -1098,22 +1108,26 @@ static void test_server_profile_evidence(void **state)
 
     /* A different issuer for the same name, after two sightings. */
     struct handshake mitm = ok;
-    strcpy(mitm.server_cert.issuer, "CN=Inspection CA");
+    struct handshake_report mitm_report = *ok.report;
+    mitm.report = &mitm_report;
+    strcpy(mitm.report->server_cert.issuer, "CN=Inspection CA");
     server_profiles_observe(sp, &mitm);
-    assert_int_equal(mitm.server_profile.issuer_changed, EVIDENCE_YES);
+    assert_int_equal(mitm.report->server_profile.issuer_changed, EVIDENCE_YES);
     assert_true(matches("{server.issuer_changed: true}", &mitm));
     server_profiles_observe(sp, &ok);
-    assert_int_equal(ok.server_profile.issuer_changed, EVIDENCE_NO);
+    assert_int_equal(ok.report->server_profile.issuer_changed, EVIDENCE_NO);
 
     /* Two more servers evict the least recent one. */
     struct handshake other = ok;
+    struct handshake_report other_report = *ok.report;
+    other.report = &other_report;
     other.server.port = 8443;
     server_profiles_observe(sp, &other);
     other.server.port = 8444;
     server_profiles_observe(sp, &other);
     assert_int_equal(server_profiles_evicted(sp), 1);
     server_profiles_observe(sp, &ok); /* 443 was evicted: fresh again */
-    assert_false(ok.server_profile.known);
+    assert_false(ok.report->server_profile.known);
     server_profiles_free(sp);
 }
 
@@ -1201,16 +1215,18 @@ static void test_alert_flood(void **state)
     rules_evaluate(rs, h);
     assert_int_equal(alert_flood_filter(af, h, t), 0);
     assert_int_equal(alert_flood_filter(af, h, t + 1000000), 1);
-    assert_true(h->findings[0].suppressed);
+    assert_true(h->report->findings[0].suppressed);
     assert_int_equal(alert_flood_filter(af, h, t + 2000000), 1);
     /* Another client is another alert. */
     struct handshake other = *h;
+    struct handshake_report other_report = *h->report;
+    other.report = &other_report;
     other.client.addr[3] = 77;
     assert_int_equal(alert_flood_filter(af, &other, t + 2000000), 0);
     /* After the window: sent again, with the count of those held back. */
     assert_int_equal(alert_flood_filter(af, h, t + 61000000), 0);
-    assert_false(h->findings[0].suppressed);
-    assert_int_equal(h->findings[0].repeats, 2);
+    assert_false(h->report->findings[0].suppressed);
+    assert_int_equal(h->report->findings[0].repeats, 2);
     alert_flood_free(af);
     /* Window 0: everything goes out. */
     af = alert_flood_new(0);

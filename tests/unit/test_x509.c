@@ -724,20 +724,23 @@ static void test_handshake(void **state)
 {
     (void)state;
     static struct handshake h;
+    static struct handshake_report h_report;
     struct x509_stage *st = stage("root-ca.pem", false);
     memset(&h, 0, sizeof(h));
+    handshake_attach_report(&h, &h_report);
     h.sh.seen = true;
     h.sh.version = TLS_V_1_3;
     h.sh.ts_us = T_2027 * US;
     h.ch.has_sni = true;
     strcpy(h.ch.sni, "server.test");
     x509_analyze_handshake(st, &h);
-    assert_true(h.server_cert.analyzed);
-    assert_false(h.server_cert.visible);
-    assert_false(h.server_cert.hostname_checked || h.server_cert.untrusted);
-    assert_false(h.client_cert.analyzed);
+    assert_true(h.report->server_cert.analyzed);
+    assert_false(h.report->server_cert.visible);
+    assert_false(h.report->server_cert.hostname_checked || h.report->server_cert.untrusted);
+    assert_false(h.report->client_cert.analyzed);
 
     memset(&h, 0, sizeof(h));
+    handshake_attach_report(&h, &h_report);
     h.sh.seen = true;
     h.sh.version = TLS_V_1_2;
     h.sh.ts_us = T_2027 * US;
@@ -746,12 +749,12 @@ static void test_handshake(void **state)
     add_pem(&h.server_certs, "server-rsa-chain.pem");
     add_pem(&h.client_certs, "server-ecdsa-chain.pem");
     x509_analyze_handshake(st, &h);
-    assert_true(h.server_cert.visible && h.server_cert.hostname_mismatch);
-    assert_true(h.client_cert.visible);
-    assert_false(h.client_cert.hostname_checked);
+    assert_true(h.report->server_cert.visible && h.report->server_cert.hostname_mismatch);
+    assert_true(h.report->client_cert.visible);
+    assert_false(h.report->client_cert.hostname_checked);
     /* A server certificate is the wrong purpose for a client. */
-    assert_true(h.client_cert.untrusted);
-    assert_int_equal(h.client_cert.verify_code, X509_V_ERR_INVALID_PURPOSE);
+    assert_true(h.report->client_cert.untrusted);
+    assert_int_equal(h.report->client_cert.verify_code, X509_V_ERR_INVALID_PURPOSE);
     free(h.server_certs.der);
     free(h.client_certs.der);
     x509_stage_free(st);
@@ -807,10 +810,12 @@ static void test_ocsp_cache(void **state)
 {
     (void)state;
     static struct handshake h;
+    static struct handshake_report h_report;
     struct x509_config cfg = {0};
     cfg.cache_entries = 2;
     struct x509_stage *st = x509_stage_new(&cfg);
     memset(&h, 0, sizeof(h));
+    handshake_attach_report(&h, &h_report);
     h.sh.seen = true;
     h.sh.version = TLS_V_1_2;
     h.sh.ts_us = T_2027 * US;
@@ -831,9 +836,9 @@ static void test_ocsp_cache(void **state)
     for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
         h.ocsp = *seq[i].staple;
         x509_analyze_handshake(st, &h);
-        assert_true(h.ocsp_result.parsed);
-        assert_int_equal(h.ocsp_result.cert_status, seq[i].want);
-        assert_int_equal(h.ocsp_result.reason,
+        assert_true(h.report->ocsp_result.parsed);
+        assert_int_equal(h.report->ocsp_result.cert_status, seq[i].want);
+        assert_int_equal(h.report->ocsp_result.reason,
                          seq[i].want == OCSP_CERT_REVOKED ? 1 : -1);
     }
     struct x509_cache_stats s;
@@ -846,7 +851,9 @@ static void test_ocsp_cache(void **state)
     /* A leaf with a trailing byte is malformed to the certificate stage:
      * the staple is not matched against it either. */
     static struct handshake bad;
+    static struct handshake_report bad_report;
     memset(&bad, 0, sizeof(bad));
+    handshake_attach_report(&bad, &bad_report);
     bad.sh = h.sh;
     const struct cert_chain *c = &h.server_certs;
     uint8_t *leaf = malloc(c->certs[0].len + 1);
@@ -856,15 +863,15 @@ static void test_ocsp_cache(void **state)
     add_raw(&bad.server_certs, c->der + c->certs[1].off, c->certs[1].len);
     bad.ocsp = good;
     x509_analyze_handshake(st, &bad);
-    assert_true(bad.ocsp_result.parsed);
-    assert_int_equal(bad.ocsp_result.cert_status, OCSP_CERT_NONE);
+    assert_true(bad.report->ocsp_result.parsed);
+    assert_int_equal(bad.report->ocsp_result.cert_status, OCSP_CERT_NONE);
     free(leaf);
     free(bad.server_certs.der);
 
     /* No staple: nothing read, nothing cached. */
     memset(&h.ocsp, 0, sizeof(h.ocsp));
     x509_analyze_handshake(st, &h);
-    assert_false(h.ocsp_result.analyzed);
+    assert_false(h.report->ocsp_result.analyzed);
     x509_stage_cache_stats(st, &s);
     assert_int_equal(s.ocsp_lookups, 7);
 
