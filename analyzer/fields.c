@@ -672,8 +672,8 @@ static bool g_tls_next_protocol(const struct handshake *h,
                                 size_t len)
 {
     UNUSED_SCRATCH;
-    if (h->sh.seen && h->ee.has_alpn) /* TLS 1.3, read with a key log */
-        return put_cstr_field(v, h->ee.alpn, sizeof(h->ee.alpn));
+    if (h->sh.seen && h->ee && h->ee->has_alpn) /* TLS 1.3, key log */
+        return put_cstr_field(v, h->ee->alpn, sizeof(h->ee->alpn));
     if (!h->sh.seen || !h->sh.has_alpn)
         return false;
     return put_cstr_field(v, h->sh.alpn, sizeof(h->sh.alpn));
@@ -698,7 +698,7 @@ static size_t c_ch_ciphers(const struct handshake *h)
 static bool i_ch_ciphers(const struct handshake *h, size_t i,
                          struct field_value *v, char *scratch, size_t len)
 {
-    uint32_t suite = h->ch.ciphers[i];
+    uint32_t suite = client_hello_cipher(&h->ch, i);
     if (suite <= 0xffff && tls_is_grease((uint16_t)suite))
         return false;
     return put_str(v, fields_cipher_string(suite, scratch, len));
@@ -933,7 +933,9 @@ static bool i_ch_alpn(const struct handshake *h, size_t i,
                       struct field_value *v, char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    return put_cstr_field(v, h->ch.alpn[i], HS_ALPN_LEN);
+    size_t room;
+    const char *text = client_hello_alpn_text(&h->ch, &room);
+    return put_cstr_field(v, text + h->ch.alpn_at[i], room - h->ch.alpn_at[i]);
 }
 
 static size_t c_ch_sigalgs(const struct handshake *h)
@@ -1164,9 +1166,9 @@ static bool g_cert_compression(const struct handshake *h,
 
 /* ---- tlsmon.*: flow and stream quality ---------------------------------- */
 
-TEXT_FACT(g_ndpi_protocol, ndpi_protocol)
-TEXT_FACT(g_ndpi_app, ndpi_app)
-TEXT_FACT(g_ndpi_category, ndpi_category)
+TEXT_FACT(g_ndpi_protocol, report->ndpi_protocol)
+TEXT_FACT(g_ndpi_app, report->ndpi_app)
+TEXT_FACT(g_ndpi_category, report->ndpi_category)
 /* ECS source/destination.bytes and packets: beside the endpoint's address. */
 #define KNOWN(e) ((e).ip_version == 4 || (e).ip_version == 6)
 FACT(g_packets_client, put_int, (int64_t)h->packets[TLS_SIDE_CLIENT],
@@ -1204,8 +1206,8 @@ static bool g_truncated(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    bool t = h->ch.truncated || h->ch2.truncated || h->ch.alpn_truncated ||
-             h->ch2.alpn_truncated ||
+    bool t = h->ch.truncated || h->ch.alpn_truncated ||
+             (h->ch2 && (h->ch2->truncated || h->ch2->alpn_truncated)) ||
              h->sh.n_extensions_total > h->sh.n_extensions ||
              h->n_alerts_total > h->n_alerts;
     return put_bool(v, t);
@@ -1703,7 +1705,7 @@ static bool g_ch_modern_ciphers(const struct handshake *h,
     size_t total = h->ch.n_ciphers < HS_MAX_CIPHERS ? h->ch.n_ciphers
                                                     : HS_MAX_CIPHERS;
     for (size_t i = 0; i < total; i++) {
-        uint32_t c = h->ch.ciphers[i];
+        uint32_t c = client_hello_cipher(&h->ch, i);
         if (tls_cipher_name(c) && tls_cipher_flags(c) == 0 &&
             !tls_is_grease((uint16_t)c) && c != 0x00ff && c != 0x5600)
             n++;
@@ -1742,19 +1744,19 @@ FACT(g_scert_revoked, put_bool,
      h->report->ocsp_result.cert_status == OCSP_CERT_REVOKED,
      h->report->ocsp_result.cert_status != OCSP_CERT_NONE)
 
-TEXT_FACT(g_ndpi_server_name, ndpi_server_name)
-FACT(g_ndpi_tls_version, put_version, h->ndpi_tls_version,
-     h->ndpi_tls_version != 0)
+TEXT_FACT(g_ndpi_server_name, report->ndpi_server_name)
+FACT(g_ndpi_tls_version, put_version, h->report->ndpi_tls_version,
+     h->report->ndpi_tls_version != 0)
 
 static size_t c_ndpi_risks(const struct handshake *h)
 {
-    return h->ndpi_risks ? 64 : 0;
+    return h->report->ndpi_risks ? 64 : 0;
 }
 static bool i_ndpi_risks(const struct handshake *h, size_t i,
                          struct field_value *v, char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    return (h->ndpi_risks & (1ULL << i)) &&
+    return (h->report->ndpi_risks & (1ULL << i)) &&
            put_str(v, classify_risk_name((unsigned)i));
 }
 
@@ -2004,20 +2006,28 @@ FACT(g_ech_accepted, put_bool, h->hrr.ech_confirmation,
      ECH_OUTER(h) && h->hrr.seen)
 FACT(g_ech_status, put_str, ech_status_name(ech_status(h)),
      ech_status(h) != ECH_STATUS_NONE)
-FACT(g_ech_retry_count, put_int, h->ee.ech.n_configs_total,
-     h->ee.seen && h->ee.ech.has_retry_configs)
-TEXT_FACT(g_ech_retry_public_name, ee.ech.public_name)
+FACT(g_ech_retry_count, put_int, h->ee ? h->ee->ech.n_configs_total : 0,
+     h->ee && h->ee->seen && h->ee->ech.has_retry_configs)
+
+static bool g_ech_retry_public_name(const struct handshake *h,
+                                    struct field_value *v, char *scratch,
+                                    size_t len)
+{
+    UNUSED_SCRATCH;
+    return h->ee && put_cstr_field(v, h->ee->ech.public_name,
+                                   sizeof(h->ee->ech.public_name));
+}
 
 static size_t c_ech_retry_ids(const struct handshake *h)
 {
-    return h->ee.seen ? h->ee.ech.n_configs : 0;
+    return h->ee && h->ee->seen ? h->ee->ech.n_configs : 0;
 }
 
 static bool i_ech_retry_ids(const struct handshake *h, size_t i,
                             struct field_value *v, char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    return i < HS_MAX_ECH_CONFIGS && put_int(v, h->ee.ech.config_ids[i]);
+    return i < HS_MAX_ECH_CONFIGS && put_int(v, h->ee->ech.config_ids[i]);
 }
 
 /* The earlier ECH attempt this hello follows (server_profile.c). */

@@ -287,12 +287,25 @@ static void check_quic_fallback(const struct pipeline *p, struct handshake *h)
 }
 
 /* Enrichment, the first stage after the decision: a fresh report for the
- * record with what is derived from its facts alone (fingerprints, flow
- * ids, certificate and OCSP verdicts). Diagnosis adds to it under the
- * decision lock. */
-static void enrich(struct pipeline *p, struct handshake *h)
+ * record with nDPI's view of the flow and what is derived from the
+ * record's facts alone (fingerprints, flow ids, certificate and OCSP
+ * verdicts). Diagnosis adds to it under the decision lock. */
+static void enrich(struct pipeline *p, const struct flow *f,
+                   struct handshake *h)
 {
-    handshake_attach_report(h, &p->report);
+    struct handshake_report *r = &p->report;
+    handshake_attach_report(h, r);
+    str_copy(r->ndpi_protocol, sizeof(r->ndpi_protocol),
+             h->outcome == OUTCOME_NOT_TLS && f->server_answer[0]
+                 ? f->server_answer
+                 : f->classify.result.protocol);
+    str_copy(r->ndpi_app, sizeof(r->ndpi_app), f->classify.result.app);
+    str_copy(r->ndpi_category, sizeof(r->ndpi_category),
+             f->classify.result.category);
+    r->ndpi_risks = f->classify.result.risks;
+    str_copy(r->ndpi_server_name, sizeof(r->ndpi_server_name),
+             f->classify.result.server_name);
+    r->ndpi_tls_version = f->classify.result.tls_version;
     fingerprint_compute(h);
     community_id_compute(h, p->cfg.community_id_seed);
     x509_analyze_handshake(p->x509, h);
@@ -333,19 +346,8 @@ static void emit(struct pipeline *p, struct flow *f)
 
     memcap_reserve(&p->budget, classify_growth_bound(&f->classify, 0));
     classify_stop(p, f, true);
-    str_copy(h->ndpi_protocol, sizeof(h->ndpi_protocol),
-             h->outcome == OUTCOME_NOT_TLS && f->server_answer[0]
-                 ? f->server_answer
-                 : f->classify.result.protocol);
-    str_copy(h->ndpi_app, sizeof(h->ndpi_app), f->classify.result.app);
-    str_copy(h->ndpi_category, sizeof(h->ndpi_category),
-             f->classify.result.category);
-    h->ndpi_risks = f->classify.result.risks;
-    str_copy(h->ndpi_server_name, sizeof(h->ndpi_server_name),
-             f->classify.result.server_name);
-    h->ndpi_tls_version = f->classify.result.tls_version;
     check_quic_fallback(p, h);
-    enrich(p, h);
+    enrich(p, f, h);
     /* Workers on a file: this record's turn, as one pipeline would have
      * decided it (with the other workers' records around it). */
     uint64_t major = p->order_major;

@@ -396,8 +396,8 @@ static void snapshot(struct profile *p, struct handshake *h,
         size_t n = h->ch.n_ciphers < HS_MAX_CIPHERS ? h->ch.n_ciphers
                                                     : HS_MAX_CIPHERS;
         for (size_t i = 0; i < n; i++)
-            if (h->ch.ciphers[i] <= 0xffff &&
-                has16(p->ciphers, p->n_ciphers, (uint16_t)h->ch.ciphers[i]))
+            if (client_hello_cipher(&h->ch, i) <= 0xffff &&
+                has16(p->ciphers, p->n_ciphers, h->ch.ciphers[i]))
                 ev->offered_cipher_accepted = EVIDENCE_YES;
     }
     ech_evidence(p, h, client_slot(p, &h->client, false));

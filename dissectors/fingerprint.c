@@ -97,14 +97,12 @@ static bool ja3_text(const struct client_hello *ch, struct text_buf *t)
 {
     if (!hello_usable(ch))
         return false;
-    uint16_t ciphers[HS_MAX_CIPHERS], formats[HS_MAX_POINT_FORMATS];
-    for (size_t i = 0; i < ch->n_ciphers; i++)
-        ciphers[i] = (uint16_t)ch->ciphers[i];
+    uint16_t formats[HS_MAX_POINT_FORMATS];
     for (size_t i = 0; i < ch->n_point_formats; i++)
         formats[i] = ch->point_formats[i];
     put_number(t, ch->legacy_version, DECIMAL);
     text_put_char(t, ',');
-    put_list(t, ciphers, ch->n_ciphers, DECIMAL, '-');
+    put_list(t, ch->ciphers, ch->n_ciphers, DECIMAL, '-');
     text_put_char(t, ',');
     put_list(t, ch->extensions, ch->n_extensions, DECIMAL, '-');
     text_put_char(t, ',');
@@ -210,10 +208,8 @@ static bool ja4_parts(const struct client_hello *ch, char transport, char *a,
 {
     if (!hello_usable(ch))
         return false;
-    uint16_t c16[HS_MAX_CIPHERS], buf[HS_MAX_CIPHERS];
-    for (size_t i = 0; i < ch->n_ciphers; i++)
-        c16[i] = (uint16_t)ch->ciphers[i];
-    size_t nc = count_non_grease(c16, ch->n_ciphers);
+    uint16_t buf[HS_MAX_CIPHERS];
+    size_t nc = count_non_grease(ch->ciphers, ch->n_ciphers);
     size_t ne = count_non_grease(ch->extensions, ch->n_extensions);
     bool sni = false;
     for (size_t i = 0; i < ch->n_extensions; i++)
@@ -244,7 +240,7 @@ static bool ja4_parts(const struct client_hello *ch, char transport, char *a,
     a[9] = alpn[1];
     a[10] = '\0';
 
-    size_t k = sorted(c16, ch->n_ciphers, false, buf);
+    size_t k = sorted(ch->ciphers, ch->n_ciphers, false, buf);
     put_list(ciphers, buf, k, HEX4, ',');
     k = sorted(ch->extensions, ch->n_extensions, true, buf);
     put_list(exts, buf, k, HEX4, ',');

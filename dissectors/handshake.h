@@ -8,8 +8,9 @@
  *
  * Arrays are fixed-size so that filling a record never allocates; when the
  * wire carries more entries than fit, the first ones are kept in wire order,
- * `n_*_total` counts all of them and the record is marked truncated. The only
- * heap member is the certificate DER, which the certificate stage needs whole. */
+ * `n_*_total` counts all of them and the record is marked truncated. Heap
+ * members: the certificate DER and OCSP staple, which the certificate stage
+ * needs whole, and the parts only some handshakes have (ch2, ee). */
 #ifndef TLSMON_HANDSHAKE_H
 #define TLSMON_HANDSHAKE_H
 
@@ -27,6 +28,9 @@
 #define HS_MAX_KEY_SHARES 16
 #define HS_MAX_ALPN 16
 #define HS_ALPN_LEN 64 /* longer protocol ids are cut, marked truncated */
+#define HS_ALPN_TEXT 256 /* ALPN names kept in the record, packed */
+#define HS_ALPN_SPILL (HS_MAX_ALPN * HS_ALPN_LEN) /* room for all of them */
+#define HS_MAX_SSLV2_KINDS 16 /* SSLv2-only cipher specs kept per hello */
 #define HS_MAX_POINT_FORMATS 8
 #define HS_MAX_COMPRESSION 16
 #define HS_SNI_LEN 256 /* DNS names are at most 253 octets */
@@ -89,18 +93,18 @@ enum hs_stage {
     STAGE_COUNT
 };
 
-struct tls_alert {
+struct tls_alert {              /* 16 bytes: one per alert, 16 kept */
+    uint64_t ts_us;
+    uint16_t length;     /* record length (what an encrypted alert shows) */
     uint8_t sender;      /* enum tls_side */
-    bool encrypted;      /* description not visible */
-    bool decrypted;      /* read from an encrypted record with a key log */
     uint8_t level;       /* 1 warning, 2 fatal; 0 when encrypted */
     uint8_t description; /* alert code; 0 when encrypted */
-    uint16_t length;     /* record length (what an encrypted alert shows) */
     uint8_t stage;       /* enum hs_stage reached when it was sent */
-    bool late;           /* sent after the decision, after its sender had
+    bool encrypted : 1;  /* description not visible */
+    bool decrypted : 1;  /* read from an encrypted record with a key log */
+    bool late : 1;       /* sent after the decision, after its sender had
                             finished the handshake, or answering the peer's
                             close: listed, never what decides */
-    uint64_t ts_us;
 };
 
 /* The encrypted_client_hello extension of a ClientHello (RFC 9849 §5,
@@ -136,10 +140,17 @@ struct client_hello {
     uint8_t random[32];   /* matches the key log; SSLv2: the challenge,
                              right-aligned (unused) */
 
-    /* 32-bit because SSLv2 cipher specs are 3 bytes; TLS values fit 16. */
-    uint32_t ciphers[HS_MAX_CIPHERS];
+    /* Read them with client_hello_cipher(): an SSLv2 cipher spec is 3
+     * bytes, the low two are here and the high byte of those where it is
+     * not 0 (the SSLv2-only kinds, a handful per hello) in sslv2_kinds. */
+    uint16_t ciphers[HS_MAX_CIPHERS];
     uint16_t n_ciphers;
     uint16_t n_ciphers_total;
+    struct {
+        uint8_t at; /* index in ciphers */
+        uint8_t hi; /* the spec's first byte */
+    } sslv2_kinds[HS_MAX_SSLV2_KINDS];
+    uint8_t n_sslv2_kinds;
     bool fallback_scsv;   /* TLS_FALLBACK_SCSV (0x5600) offered */
 
     uint8_t compression[HS_MAX_COMPRESSION];
@@ -153,7 +164,16 @@ struct client_hello {
     char sni[HS_SNI_LEN]; /* NUL-terminated; non-printable bytes escaped */
     uint16_t sni_len;     /* length on the wire */
 
-    char alpn[HS_MAX_ALPN][HS_ALPN_LEN];
+    /* ALPN names, escaped and NUL-terminated, back to back; name i starts
+     * at alpn_at[i] (read them with client_hello_alpn()). They are kept in
+     * alpn_text while they fit; when they do not (a client listing many
+     * long names), alpn_spill_wanted is set and the session parses the
+     * hello again with all of them in alpn_spill, which it allocates
+     * (HS_ALPN_SPILL bytes, charged to --memcap) and frees. */
+    char alpn_text[HS_ALPN_TEXT];
+    char *alpn_spill;
+    bool alpn_spill_wanted;
+    uint16_t alpn_at[HS_MAX_ALPN];
     uint8_t n_alpn;
     uint8_t alpn_first_raw[2]; /* first and last byte of the first ALPN
                                   value as sent (JA4 reads them raw) */
@@ -561,6 +581,15 @@ struct handshake_report {
     uint8_t n_findings;
     uint16_t n_findings_total;
     int8_t primary;              /* finding naming the primary cause, -1 */
+
+    /* nDPI's view of the flow (analyzer/classify.c), copied from the flow
+     * when the record is emitted. */
+    char ndpi_protocol[48]; /* nDPI master.app name, e.g. "TLS.YouTube" */
+    char ndpi_app[32];
+    char ndpi_category[32];
+    uint64_t ndpi_risks;    /* bit i: nDPI flow risk i (ndpi_risk_enum) */
+    char ndpi_server_name[80]; /* nDPI's SNI reading, for comparison */
+    uint16_t ndpi_tls_version; /* nDPI's version reading, 0 none */
 };
 
 struct handshake {
@@ -584,18 +613,14 @@ struct handshake {
     uint64_t packets[2];   /* indexed by enum tls_side */
     uint64_t bytes[2];     /* IP payload bytes */
 
-    char ndpi_protocol[48]; /* nDPI master.app name, e.g. "TLS.YouTube" */
-    char ndpi_app[32];
-    char ndpi_category[32];
-    uint64_t ndpi_risks;    /* bit i: nDPI flow risk i (ndpi_risk_enum) */
-    char ndpi_server_name[80]; /* nDPI's SNI reading, for comparison */
-    uint16_t ndpi_tls_version; /* nDPI's version reading, 0 none */
-
     struct client_hello ch;
-    struct client_hello ch2; /* second ClientHello after an HRR */
+    /* Parts only some handshakes have, allocated when first written
+     * (charged to --memcap, freed with the flow; dissectors/tls.c), NULL
+     * otherwise or when the budget refused them (parse_error says so). */
+    struct client_hello *ch2; /* second ClientHello, after an HRR */
     struct server_hello sh;
     struct hello_retry hrr;
-    struct encrypted_extensions ee; /* key log only */
+    struct encrypted_extensions *ee; /* key log only */
     struct decryption decryption;   /* key log only */
     struct cert_chain server_certs;
     struct cert_chain client_certs;
@@ -675,6 +700,33 @@ struct handshake {
      * through this. */
     struct handshake_report *report;
 };
+
+/* Cipher i of a ClientHello (i < n_ciphers), SSLv2 specs whole. */
+static inline uint32_t client_hello_cipher(const struct client_hello *ch,
+                                           size_t i)
+{
+    uint32_t v = ch->ciphers[i];
+    for (size_t k = 0; k < ch->n_sslv2_kinds; k++)
+        if (ch->sslv2_kinds[k].at == i)
+            v |= (uint32_t)ch->sslv2_kinds[k].hi << 16;
+    return v;
+}
+
+/* Where a ClientHello's ALPN names are, and how many bytes that holds. */
+static inline const char *client_hello_alpn_text(const struct client_hello *ch,
+                                                 size_t *room)
+{
+    *room = ch->alpn_spill ? HS_ALPN_SPILL : HS_ALPN_TEXT;
+    return ch->alpn_spill ? ch->alpn_spill : ch->alpn_text;
+}
+
+/* ALPN name i of a ClientHello (i < n_alpn), NUL-terminated. */
+static inline const char *client_hello_alpn(const struct client_hello *ch,
+                                            size_t i)
+{
+    size_t room;
+    return client_hello_alpn_text(ch, &room) + ch->alpn_at[i];
+}
 
 /* Give a decided record an empty report to fill (the pipeline at emit
  * time; tests and tools that build records by hand). */

@@ -181,7 +181,7 @@ enum ech_status ech_status(const struct handshake *h)
     const struct ech_hello *e = &h->ch.ech_info;
     if (!h->ch.seen || !e->present || e->type != 0)
         return ECH_STATUS_NONE;
-    if (h->ee.ech.has_retry_configs ||
+    if ((h->ee && h->ee->ech.has_retry_configs) ||
         alert_from(h, TLS_SIDE_CLIENT, is_ech_required))
         return ECH_REJECTED;
     if (h->hrr.seen && h->hrr.ech_confirmation)

@@ -243,6 +243,19 @@ static void uncharge(struct tls_session *s, uint64_t bytes)
     s->charged -= bytes;
 }
 
+/* A part of the record only some handshakes need (the ClientHello after a
+ * HelloRetryRequest, what a key log opens): zeroed, charged, freed with the
+ * session. NULL when the budget refuses it. */
+static void *rare_part(struct tls_session *s, size_t size)
+{
+    if (!charge(s, memcap_cost(size)))
+        return NULL;
+    void *p = calloc(1, size);
+    if (!p)
+        uncharge(s, memcap_cost(size));
+    return p;
+}
+
 /* The key-log state (decryptor, plaintext buffer, records held until their
  * keys come) is charged for what it holds after each call that may grow
  * it; it is bounded per session (TLS_DEC_HOLD_MAX), so the pipeline
@@ -484,6 +497,11 @@ void tls_session_free(struct tls_session *s)
     cert_chain_free(&s->rec.server_certs);
     cert_chain_free(&s->rec.client_certs);
     ocsp_staple_free(&s->rec.ocsp);
+    free(s->rec.ch.alpn_spill);
+    if (s->rec.ch2)
+        free(s->rec.ch2->alpn_spill);
+    free(s->rec.ch2);
+    free(s->rec.ee);
     memcap_release(s->memcap, s->charged);
     free(s);
 }
@@ -546,6 +564,25 @@ static bool hello_from_client(struct tls_session *s, int side)
     return false;
 }
 
+/* Parse a ClientHello into the record. A hello whose ALPN names do not
+ * fit the record's room for them is parsed again with room for all of
+ * them, allocated now (rare: many long names). */
+static bool parse_client_hello(struct tls_session *s, struct cursor *body,
+                               struct client_hello *ch)
+{
+    struct cursor again = *body;
+    bool ok = tls_parse_client_hello(body, ch);
+    if (!ch->alpn_spill_wanted)
+        return ok;
+    ch->alpn_spill = rare_part(s, HS_ALPN_SPILL);
+    if (!ch->alpn_spill) {
+        note_error(s, "ALPN names not kept: --memcap is full");
+        return ok;
+    }
+    *body = again;
+    return tls_parse_client_hello(body, ch);
+}
+
 static void on_client_hello(struct tls_session *s, int side,
                             struct cursor *body, uint32_t len, bool complete)
 {
@@ -565,14 +602,19 @@ static void on_client_hello(struct tls_session *s, int side,
     if (!h->ch.seen) {
         ch = &h->ch;
         st = STAGE_CLIENT_HELLO;
-    } else if (h->hrr.seen && !h->ch2.seen) {
-        ch = &h->ch2;
+    } else if (h->hrr.seen && !h->ch2) {
         st = STAGE_CLIENT_HELLO_2;
+        ch = h->ch2 = rare_part(s, sizeof *h->ch2);
+        if (!ch) {
+            note_error(s, "second client_hello not kept: --memcap is full");
+            reach(s, st);
+            return;
+        }
     } else {
         h->round++;
         return;
     }
-    if (complete && !tls_parse_client_hello(body, ch))
+    if (complete && !parse_client_hello(s, body, ch))
         note_error(s, "client_hello");
     else if (complete && ch == &h->ch)
         s->ch_read_whole = true;
@@ -1823,11 +1865,14 @@ static void keyed_message(struct tls_session *s, int side, uint8_t type,
         h->decryption.messages[r] |= 1u << type;
     switch (type) {
     case TLS_HS_ENCRYPTED_EXTENSIONS:
-        if (r != TLS_SIDE_SERVER || h->ee.seen)
+        if (r != TLS_SIDE_SERVER || h->ee)
             break;
-        if (!complete)
-            h->ee.seen = true;
-        else if (!tls_parse_encrypted_extensions(body, &h->ee))
+        h->ee = rare_part(s, sizeof *h->ee);
+        if (!h->ee)
+            note_error(s, "encrypted_extensions not kept: --memcap is full");
+        else if (!complete)
+            h->ee->seen = true;
+        else if (!tls_parse_encrypted_extensions(body, h->ee))
             note_error(s, "encrypted_extensions");
         break;
     case TLS_HS_COMPRESSED_CERTIFICATE: {

@@ -118,6 +118,26 @@ static bool ch_server_name(struct cursor *ext, struct client_hello *ch)
     return cursor_left(ext) == 0;
 }
 
+/* Append an escaped ALPN name to the hello's packed names; false when
+ * they are full (the name and those after it are not kept, and the
+ * session is asked for room for all of them). */
+static bool alpn_keep(struct client_hello *ch, const char *name)
+{
+    size_t room, at = 0;
+    char *text = (char *)client_hello_alpn_text(ch, &room);
+    if (ch->n_alpn > 0)
+        at = ch->alpn_at[ch->n_alpn - 1] +
+             strlen(client_hello_alpn(ch, ch->n_alpn - 1)) + 1;
+    size_t need = strlen(name) + 1;
+    if (at + need > room) {
+        ch->alpn_spill_wanted = !ch->alpn_spill;
+        return false;
+    }
+    memcpy(text + at, name, need);
+    ch->alpn_at[ch->n_alpn++] = (uint16_t)at;
+    return true;
+}
+
 static bool ch_alpn(struct cursor *ext, struct client_hello *ch)
 {
     struct cursor list, proto;
@@ -129,7 +149,7 @@ static bool ch_alpn(struct cursor *ext, struct client_hello *ch)
         CURSOR_TRY(cursor_vec8(&list, &proto));
         if (cursor_left(&proto) == 0)
             ok = false; /* RFC 7301: empty names are not allowed */
-        if (ch->n_alpn >= HS_MAX_ALPN) {
+        if (ch->n_alpn >= HS_MAX_ALPN || ch->alpn_truncated) {
             ch->alpn_truncated = true;
             continue;
         }
@@ -142,9 +162,11 @@ static bool ch_alpn(struct cursor *ext, struct client_hello *ch)
                 (last == 0 || cursor_u8(&first, &b)))
                 ch->alpn_first_raw[1] = last == 0 ? ch->alpn_first_raw[0] : b;
         }
-        if (!escape_copy(&proto, ch->alpn[ch->n_alpn], HS_ALPN_LEN))
+        char name[HS_ALPN_LEN];
+        if (!escape_copy(&proto, name, sizeof name))
             ch->truncated = true;
-        ch->n_alpn++;
+        if (!alpn_keep(ch, name))
+            ch->alpn_truncated = true;
     }
     return ok && cursor_left(ext) == 0;
 }
@@ -290,24 +312,36 @@ static bool ch_extensions(struct cursor *body, struct client_hello *ch,
     return ok && !cut;
 }
 
-/* Clears what a hello parser fills, keeping what the record layer set. */
+/* Clears what a hello parser fills, keeping what the record layer set and
+ * the room the session gave for ALPN names. */
 static void client_hello_reset(struct client_hello *ch)
 {
     uint16_t record_version = ch->record_version;
     uint64_t ts_us = ch->ts_us;
+    char *alpn_spill = ch->alpn_spill;
 
     memset(ch, 0, sizeof(*ch));
     ch->record_version = record_version;
     ch->ts_us = ts_us;
+    ch->alpn_spill = alpn_spill;
     ch->seen = true;
 }
 
 static void add_cipher(struct client_hello *ch, uint32_t suite)
 {
-    if (ch->n_ciphers < HS_MAX_CIPHERS)
-        ch->ciphers[ch->n_ciphers++] = suite;
-    else
+    uint8_t hi = (uint8_t)(suite >> 16);
+    /* The first ones are kept: after one is dropped, all are. */
+    if (ch->n_ciphers >= HS_MAX_CIPHERS ||
+        ch->n_ciphers < ch->n_ciphers_total ||
+        (hi && ch->n_sslv2_kinds >= HS_MAX_SSLV2_KINDS)) {
         ch->truncated = true;
+    } else {
+        if (hi) {
+            ch->sslv2_kinds[ch->n_sslv2_kinds].at = (uint8_t)ch->n_ciphers;
+            ch->sslv2_kinds[ch->n_sslv2_kinds++].hi = hi;
+        }
+        ch->ciphers[ch->n_ciphers++] = (uint16_t)suite;
+    }
     if (ch->n_ciphers_total < UINT16_MAX)
         ch->n_ciphers_total++;
     if (suite == TLS_FALLBACK_SCSV)

@@ -245,8 +245,8 @@ static void timeline(struct sec *s)
     if (h->ch.seen)
         add_moment(m, &n, cap, h->ch.ts_us, "ClientHello (%" PRIu32
                    " bytes)", h->ch.length);
-    if (h->ch2.seen)
-        add_moment(m, &n, cap, h->ch2.ts_us,
+    if (h->ch2 && h->ch2->seen)
+        add_moment(m, &n, cap, h->ch2->ts_us,
                    "second ClientHello (after the HelloRetryRequest)");
     if (h->sh.seen) {
         const char *v = fields_version_string(h->sh.version, a, sizeof(a));

@@ -204,7 +204,7 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
     case OUTCOME_NOT_TLS:
         on = color ? ANSI_RED : "";
         append(l, " %sNOT_TLS%s", on, off);
-        if ((t = wire_text(h->ndpi_protocol, sizeof(h->ndpi_protocol), tmp,
+        if ((t = wire_text(h->report->ndpi_protocol, sizeof(h->report->ndpi_protocol), tmp,
                            sizeof(tmp))))
             append(l, " (%s)", t);
         if ((t = wire_text(h->not_tls_preview, sizeof(h->not_tls_preview),

@@ -37,8 +37,11 @@ static void check_client_hello(const struct client_hello *ch)
     CHECK(strlen(ch->sni) < HS_SNI_LEN);
     CHECK(ch->has_sni || ch->sni[0] == '\0');
     CHECK(ch->n_alpn <= HS_MAX_ALPN);
+    size_t room;
+    const char *alpn = client_hello_alpn_text(ch, &room);
     for (unsigned i = 0; i < ch->n_alpn; i++)
-        CHECK(terminated(ch->alpn[i], HS_ALPN_LEN));
+        CHECK(ch->alpn_at[i] < room &&
+              terminated(alpn + ch->alpn_at[i], room - ch->alpn_at[i]));
     CHECK(ch->n_versions <= HS_MAX_VERSIONS);
     CHECK(ch->n_groups <= HS_MAX_GROUPS);
     CHECK(ch->n_key_shares <= HS_MAX_KEY_SHARES);

@@ -65,7 +65,7 @@ static struct handshake *tls12_established(void)
     h->ch.record_version = TLS_V_1_0;
     h->ch.legacy_version = TLS_V_1_2;
     h->ch.length = 508;
-    uint32_t ciphers[] = {0x3a3a, 0xc02f, 0x1301, 0xfeed};
+    uint16_t ciphers[] = {0x3a3a, 0xc02f, 0x1301, 0xfeed};
     memcpy(h->ch.ciphers, ciphers, sizeof(ciphers));
     h->ch.n_ciphers = h->ch.n_ciphers_total = 4;
     uint16_t groups[] = {0x2a2a, 29, 23, 0x1234};
@@ -77,8 +77,8 @@ static struct handshake *tls12_established(void)
     h->ch.has_sni = true;
     strcpy(h->ch.sni, "server.test");
     h->ch.sni_len = 11;
-    strcpy(h->ch.alpn[0], "h2");
-    strcpy(h->ch.alpn[1], "http/1.1");
+    memcpy(h->ch.alpn_text, "h2\0http/1.1", sizeof "h2\0http/1.1");
+    h->ch.alpn_at[1] = 3;
     h->ch.n_alpn = 2;
     h->ch.compression[0] = 0;
     h->ch.n_compression = 1;
@@ -110,7 +110,7 @@ static struct handshake *tls12_established(void)
     h->packets[1] = 5;
     h->bytes[0] = 700;
     h->bytes[1] = 3000;
-    strcpy(h->ndpi_protocol, "TLS");
+    strcpy(h->report->ndpi_protocol, "TLS");
     return h;
 }
 
@@ -168,7 +168,7 @@ static struct handshake *ipv6_not_tls(void)
     h->ch.ts_us = T0 * 1000000ull;
     h->ch.legacy_version = TLS_V_1_2;
     strcpy(h->not_tls_preview, "HTTP/1.1 400 Bad");
-    strcpy(h->ndpi_protocol, "HTTP");
+    strcpy(h->report->ndpi_protocol, "HTTP");
     h->outcome = OUTCOME_NOT_TLS;
     h->ended_by = ENDED_NOT_TLS;
     h->ended_by_side = TLS_SIDE_SERVER;
@@ -693,8 +693,9 @@ static void test_hostile_strings(void **state)
     struct handshake *h = tls12_established();
     strcpy(h->ch.sni, "a\"b\\c\x01\x1f\xff\xc3\xa9\033[2J");
     /* No terminator at all: the field is left out, never over-read. */
-    memset(h->ch.alpn[1], 'x', HS_ALPN_LEN);
-    memset(h->ndpi_protocol, 'y', sizeof(h->ndpi_protocol));
+    memset(&h->ch.alpn_text[h->ch.alpn_at[1]], 'x',
+           sizeof h->ch.alpn_text - h->ch.alpn_at[1]);
+    memset(h->report->ndpi_protocol, 'y', sizeof(h->report->ndpi_protocol));
     char *s = render(h);
     assert_contains(s, "\"server_name\":\"a\\\"b\\\\c\\u0001\\u001f\\u00ff"
                        "\xc3\xa9\\u001b[2J\"");

@@ -52,8 +52,8 @@ static struct handshake *chrome(void)
     ch->versions[ch->n_versions++] = TLS_V_1_2;
     ch->has_sni = true;
     strcpy(ch->sni, "clientservices.googleapis.com");
-    strcpy(ch->alpn[0], "h2");
-    strcpy(ch->alpn[1], "http/1.1");
+    memcpy(ch->alpn_text, "h2\0http/1.1", sizeof "h2\0http/1.1");
+    ch->alpn_at[1] = 3;
     ch->n_alpn = 2;
     ch->alpn_first_raw[0] = 'h';
     ch->alpn_first_raw[1] = '2';
@@ -180,7 +180,7 @@ static void test_ja4_r_sorted(void **state)
         struct handshake *h = chrome();
         h->ch.n_ciphers = 0;
         for (size_t i = 0; i < counts[c]; i++)
-            h->ch.ciphers[h->ch.n_ciphers++] = (uint32_t)(0x1100 - 3 * i);
+            h->ch.ciphers[h->ch.n_ciphers++] = (uint16_t)(0x1100 - 3 * i);
         h->ch.ciphers[h->ch.n_ciphers++] = 0x1100; /* a duplicate stays */
         h->ch.n_ciphers_total = h->ch.n_ciphers;
         fingerprint_compute(h);

@@ -228,7 +228,9 @@ static void test_ech_status(void **state)
     assert_int_equal(ech_status(&h), ECH_REJECTED);
     ech_client(1);
     aborted_after_flight();
-    h.ee.seen = h.ee.ech.has_retry_configs = true;
+    static struct encrypted_extensions ee = {.seen = true,
+                                             .ech.has_retry_configs = true};
+    h.ee = &ee;
     assert_string_equal(ech_status_name(ech_status(&h)), "rejected");
 
     /* No answer at all: reset or silence. A server alert is an answer. */

@@ -234,7 +234,7 @@ static void assert_hellos(const struct handshake *h)
     assert_true(h->ch.seen);
     assert_string_equal(h->ch.sni, "example.com");
     assert_int_equal(h->ch.n_alpn, 1);
-    assert_string_equal(h->ch.alpn[0], "alpn");
+    assert_string_equal(client_hello_alpn(&h->ch, 0), "alpn");
     assert_true(h->sh.seen);
     assert_int_equal(h->sh.cipher, 0x1301);
     assert_int_equal(h->sh.version, 0x0304);

@@ -349,11 +349,12 @@ static void test_rfc8448_session(void **state)
         assert_int_equal(h->decryption.records, 3); /* flight, Fin, NST */
         assert_int_equal(h->decryption.failed, 0);
         assert_int_equal(h->decryption.missing, 0);
-        assert_true(h->ee.seen);
-        assert_int_equal(h->ee.n_extensions, 3);
-        assert_int_equal(h->ee.extensions[0], 10); /* supported_groups */
-        assert_int_equal(h->ee.extensions[1], 28); /* record_size_limit */
-        assert_int_equal(h->ee.extensions[2], 0);  /* server_name */
+        assert_non_null(h->ee);
+        assert_true(h->ee->seen);
+        assert_int_equal(h->ee->n_extensions, 3);
+        assert_int_equal(h->ee->extensions[0], 10); /* supported_groups */
+        assert_int_equal(h->ee->extensions[1], 28); /* record_size_limit */
+        assert_int_equal(h->ee->extensions[2], 0);  /* server_name */
         assert_true(h->server_certs.seen);
         assert_int_equal(h->server_certs.n_certs, 1);
         assert_int_equal(h->server_certs.certs[0].len, 432);

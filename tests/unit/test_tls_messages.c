@@ -395,7 +395,7 @@ static struct client_hello ch; /* large: keep it off the stack */
 
 /* ---- captured ClientHellos ---------------------------------------------- */
 
-static const uint32_t ch13_ciphers[] = {
+static const uint16_t ch13_ciphers[] = {
     0x1302, 0x1303, 0x1301, 0xc02c, 0xc030, 0x009f, 0xcca9, 0xcca8,
     0xccaa, 0xc02b, 0xc02f, 0x009e, 0xc024, 0xc028, 0x006b, 0xc023,
     0xc027, 0x0067, 0xc00a, 0xc014, 0x0039, 0xc009, 0xc013, 0x0033,
@@ -446,8 +446,8 @@ static void test_openssl_tls13_client_hello(void **state)
     assert_string_equal(ch.sni, "test.example");
     assert_int_equal(ch.sni_len, 12);
     assert_int_equal(ch.n_alpn, 2);
-    assert_string_equal(ch.alpn[0], "h2");
-    assert_string_equal(ch.alpn[1], "http/1.1");
+    assert_string_equal(client_hello_alpn(&ch, 0), "h2");
+    assert_string_equal(client_hello_alpn(&ch, 1), "http/1.1");
     assert_true(ch.has_supported_versions);
     assert_int_equal(ch.n_versions, 4);
     assert_memory_equal(ch.versions, versions, sizeof(versions));
@@ -497,13 +497,14 @@ static void test_openssl_tls12_client_hello(void **state)
     (void)state;
 
     memset(&ch, 0x5a, sizeof(ch)); /* stale contents must not survive */
+    ch.alpn_spill = NULL;         /* the session's, kept by the parser */
     ch.record_version = 0x0301;
     assert_true(tls_parse_client_hello(&c, &ch));
     assert_int_equal(ch.record_version, 0x0301);
     assert_int_equal(ch.legacy_version, 0x0303);
     assert_int_equal(ch.session_id_len, 0);
     assert_int_equal(ch.n_ciphers, 28);
-    assert_memory_equal(ch.ciphers, ch13_ciphers + 3, 28 * sizeof(uint32_t));
+    assert_memory_equal(ch.ciphers, ch13_ciphers + 3, 28 * sizeof(uint16_t));
     assert_int_equal(ch.n_extensions, 8);
     assert_memory_equal(ch.extensions, exts, sizeof(exts));
     assert_string_equal(ch.sni, "tls12.example");
@@ -711,9 +712,50 @@ static void test_client_hello_alpn_limits(void **state)
     assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
     assert_true(ch.truncated);
     assert_int_equal(ch.n_alpn, HS_MAX_ALPN);
-    assert_int_equal(strlen(ch.alpn[0]), HS_ALPN_LEN - 1);
-    assert_string_equal(ch.alpn[1], "h\\x0a3");
-    assert_string_equal(ch.alpn[15], "h\\x0a3");
+    assert_int_equal(strlen(client_hello_alpn(&ch, 0)), HS_ALPN_LEN - 1);
+    assert_string_equal(client_hello_alpn(&ch, 1), "h\\x0a3");
+    assert_string_equal(client_hello_alpn(&ch, 15), "h\\x0a3");
+    assert_true(ch.alpn_truncated);
+
+    /* Long names fill the record's room for names before the count does:
+     * those kept are the first ones, whole, the rest are counted out, and
+     * the session is asked for room for all of them. */
+    w.n = 0;
+    ch_prefix(&w, two_suites, 2);
+    x = vec_begin(&w, 2);
+    put16(&w, 16);
+    e = vec_begin(&w, 2);
+    l = vec_begin(&w, 2);
+    for (int i = 0; i < 6; i++) {
+        proto[0] = (char)('a' + i);
+        put8(&w, 60);
+        putn(&w, proto, 60);
+    }
+    put8(&w, 2);
+    putn(&w, "h2", 2);
+    vec_end(&w, l, 2);
+    vec_end(&w, e, 2);
+    vec_end(&w, x, 2);
+    assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
+    assert_false(ch.truncated);
+    assert_true(ch.alpn_truncated);
+    assert_true(ch.alpn_spill_wanted);
+    assert_int_equal(ch.n_alpn, HS_ALPN_TEXT / 61);
+    for (size_t i = 0; i < ch.n_alpn; i++) {
+        assert_int_equal(strlen(client_hello_alpn(&ch, i)), 60);
+        assert_int_equal(client_hello_alpn(&ch, i)[0], 'a' + (int)i);
+    }
+
+    /* With the room the session gives, all of them are kept. */
+    static char spill[HS_ALPN_SPILL];
+    ch.alpn_spill = spill;
+    assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
+    assert_false(ch.alpn_truncated || ch.alpn_spill_wanted);
+    assert_int_equal(ch.n_alpn, 7);
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(client_hello_alpn(&ch, i)[0], 'a' + (int)i);
+    assert_string_equal(client_hello_alpn(&ch, 6), "h2");
+    ch.alpn_spill = NULL;
 }
 
 /* Every extension the parser knows, plus an unknown one, in one hello. */
@@ -900,6 +942,41 @@ static void test_client_hello_too_many_extensions(void **state)
 
 /* ---- SSLv2 ClientHello --------------------------------------------------- */
 
+/* More SSLv2-only cipher kinds than a hello keeps: the specs before the
+ * first that does not fit stay whole and in wire order, the rest are
+ * counted and the hello is marked truncated (never kept cut to 16 bits). */
+static void test_sslv2_client_hello_many_kinds(void **state)
+{
+    static uint8_t hello[9 + 3 * 40 + 16];
+    size_t n = 0;
+    (void)state;
+
+    hello[n++] = 0x01;
+    hello[n++] = 0x00;
+    hello[n++] = 0x02;
+    hello[n++] = 0x00;
+    hello[n++] = 3 * 40; /* specs */
+    hello[n++] = 0x00;
+    hello[n++] = 0x00;   /* no session id */
+    hello[n++] = 0x00;
+    hello[n++] = 0x10;   /* challenge */
+    for (unsigned i = 0; i < 40; i++) { /* kind, TLS spec, kind, ... */
+        hello[n++] = i % 2 ? 0x00 : (uint8_t)(1 + i / 2);
+        hello[n++] = 0x00;
+        hello[n++] = i % 2 ? 0x35 : 0x80;
+    }
+    n += 16;
+    struct cursor c = cursor_make(hello, n);
+    assert_true(tls_parse_sslv2_client_hello(&c, &ch));
+    assert_true(ch.truncated);
+    assert_int_equal(ch.n_ciphers_total, 40);
+    assert_int_equal(ch.n_sslv2_kinds, HS_MAX_SSLV2_KINDS);
+    assert_int_equal(ch.n_ciphers, 2 * HS_MAX_SSLV2_KINDS);
+    for (unsigned i = 0; i < ch.n_ciphers; i++)
+        assert_int_equal(client_hello_cipher(&ch, i),
+                         i % 2 ? 0x000035 : ((1u + i / 2) << 16) | 0x80);
+}
+
 static void test_sslv2_client_hello(void **state)
 {
     static const uint8_t hello[] = {
@@ -924,10 +1001,10 @@ static void test_sslv2_client_hello(void **state)
     assert_int_equal(ch.legacy_version, 0x0301);
     assert_int_equal(ch.n_ciphers, 4);
     assert_int_equal(ch.n_ciphers_total, 4);
-    assert_int_equal(ch.ciphers[0], 0x010080);
-    assert_int_equal(ch.ciphers[1], 0x0700c0);
-    assert_int_equal(ch.ciphers[2], 0x000035);
-    assert_int_equal(ch.ciphers[3], 0x005600);
+    assert_int_equal(client_hello_cipher(&ch, 0), 0x010080);
+    assert_int_equal(client_hello_cipher(&ch, 1), 0x0700c0);
+    assert_int_equal(client_hello_cipher(&ch, 2), 0x000035);
+    assert_int_equal(client_hello_cipher(&ch, 3), 0x005600);
     assert_true(ch.fallback_scsv);
     assert_int_equal(ch.session_id_len, 0);
     assert_int_equal(ch.n_extensions, 0);
@@ -955,7 +1032,7 @@ static void test_sslv2_client_hello_malformed(void **state)
     assert_false(tls_parse_sslv2_client_hello(&c, &ch));
     assert_int_equal(cursor_pos(&c), 9);
     assert_int_equal(ch.n_ciphers, 1);
-    assert_int_equal(ch.ciphers[0], 0x010080);
+    assert_int_equal(client_hello_cipher(&ch, 0), 0x010080);
     assert_int_equal(ch.legacy_version, 0x0002);
 
     hello[0] = 0x04; /* SERVER-HELLO is not ours */
@@ -1558,6 +1635,7 @@ int main(void)
         cmocka_unit_test(test_client_hello_broken_extension_header),
         cmocka_unit_test(test_client_hello_too_many_extensions),
         cmocka_unit_test(test_sslv2_client_hello),
+        cmocka_unit_test(test_sslv2_client_hello_many_kinds),
         cmocka_unit_test(test_sslv2_client_hello_malformed),
         cmocka_unit_test(test_openssl_tls13_server_hello),
         cmocka_unit_test(test_openssl_hello_retry_request),

@@ -502,6 +502,18 @@ static void assert_same_record(const struct handshake *a,
     assert_int_equal(x.client_certs.der_len, y.client_certs.der_len);
     x.server_certs.der = y.server_certs.der = NULL;
     x.client_certs.der = y.client_certs.der = NULL;
+    assert_int_equal(x.ch.alpn_spill != NULL, y.ch.alpn_spill != NULL);
+    if (x.ch.alpn_spill)
+        assert_memory_equal(x.ch.alpn_spill, y.ch.alpn_spill, HS_ALPN_SPILL);
+    x.ch.alpn_spill = y.ch.alpn_spill = NULL;
+    assert_int_equal(x.ch2 != NULL, y.ch2 != NULL);
+    if (x.ch2)
+        assert_memory_equal(x.ch2, y.ch2, sizeof *x.ch2);
+    assert_int_equal(x.ee != NULL, y.ee != NULL);
+    if (x.ee)
+        assert_memory_equal(x.ee, y.ee, sizeof *x.ee);
+    x.ch2 = y.ch2 = NULL;
+    x.ee = y.ee = NULL;
     assert_memory_equal(&x, &y, sizeof x);
 }
 
@@ -1215,7 +1227,7 @@ static void test_sslv2(void **state)
     assert_true(h->ch.sslv2);
     assert_int_equal(h->ch.legacy_version, TLS_V_SSL2);
     assert_int_equal(h->ch.n_ciphers, 1);
-    assert_int_equal(h->ch.ciphers[0], 0x010080);
+    assert_int_equal(client_hello_cipher(&h->ch, 0), 0x010080);
     assert_int_equal(h->sh.version, TLS_V_SSL2);
     assert_int_equal(h->server_certs.der_len, 3);
     assert_memory_equal(h->server_certs.der, "abc", 3);
@@ -1248,23 +1260,25 @@ static void test_sslv2(void **state)
 
 /* HelloRetryRequest: compatibility CCS, a second ClientHello, then the
  * server resets. */
+/* A HelloRetryRequest asking for secp256r1, then the compatibility CCS. */
+static const uint8_t hrr13[] = {
+    0x16, 0x03, 0x03, 0x00, 0x38, 0x02, 0x00, 0x00, 0x34, 0x03, 0x03,
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
+    0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+    0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+    0x00, 0x13, 0x01, 0x00, 0x00, 0x0c,
+    0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, /* supported_versions */
+    0x00, 0x33, 0x00, 0x02, 0x00, 0x17, /* key_share: secp256r1 */
+    0x14, 0x03, 0x03, 0x00, 0x01, 0x01, /* compatibility CCS */
+};
+
 static void test_hello_retry_request(void **state)
 {
     (void)state;
-    static const uint8_t hrr[] = {
-        0x16, 0x03, 0x03, 0x00, 0x38, 0x02, 0x00, 0x00, 0x34, 0x03, 0x03,
-        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
-        0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
-        0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
-        0x00, 0x13, 0x01, 0x00, 0x00, 0x0c,
-        0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, /* supported_versions */
-        0x00, 0x33, 0x00, 0x02, 0x00, 0x17, /* key_share: secp256r1 */
-        0x14, 0x03, 0x03, 0x00, 0x01, 0x01, /* compatibility CCS */
-    };
     static const uint8_t ccs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
     const struct seg segs[] = {
         {0, 0, t13_0, sizeof t13_0},
-        {1, 100, hrr, sizeof hrr},
+        {1, 100, hrr13, sizeof hrr13},
         {0, 200, ccs, sizeof ccs},
         {0, 201, t13_0, sizeof t13_0},
     };
@@ -1274,8 +1288,9 @@ static void test_hello_retry_request(void **state)
     assert_int_equal(h->hrr.group, 0x0017);
     assert_int_equal(h->hrr.cipher, 0x1301);
     assert_false(h->sh.seen);
-    assert_true(h->ch2.seen);
-    assert_int_equal(h->ch2.ts_us, T0 + 201);
+    assert_non_null(h->ch2);
+    assert_true(h->ch2->seen);
+    assert_int_equal(h->ch2->ts_us, T0 + 201);
     assert_int_equal(h->stage, STAGE_CLIENT_HELLO_2);
     assert_false(h->parse_error);
     tls_closed(s, 1, TLS_CLOSE_RST, T0 + 300);
@@ -1285,6 +1300,63 @@ static void test_hello_retry_request(void **state)
                         "after_client_hello_2");
     tls_session_free(s);
     check_segmentation(segs, 4);
+}
+
+/* Issue #19: what a flow holds for its handshake stays small. The record
+ * (wire facts and decision) is at most 4 KiB; the report is built at emit
+ * time elsewhere, the rare parts (second hello, key-log facts, many long
+ * ALPN names) are allocated when they come. A new session, record
+ * included, is charged at most 5 KiB. */
+static void test_record_size(void **state)
+{
+    (void)state;
+    assert_true(sizeof(struct handshake) <= 4096);
+    assert_true(sizeof(struct client_hello) <= 2048);
+    struct memcap budget = {0};
+    struct tls_limits lim = {256u * 1024u, NULL, &budget};
+    struct tls_session *s = tls_session_new(&lim, 0);
+    assert_true(tls_session_memory(s) <= 5u * 1024u);
+    assert_int_equal(tls_session_memory(s), budget.used);
+    tls_session_free(s);
+}
+
+/* The second ClientHello is kept apart from the record, allocated when it
+ * comes and charged to --memcap; refused, it is a fault noted in the
+ * record, the stage is still reached, and nothing is held after. */
+static void test_second_hello_memcap(void **state)
+{
+    (void)state;
+    static const uint8_t ccs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+    for (int refuse = 0; refuse < 2; refuse++) {
+        struct memcap budget = {0};
+        struct tls_limits lim = {256u * 1024u, NULL, &budget};
+        struct tls_session *s = tls_session_new(&lim, 0);
+        const struct handshake *h = tls_record(s);
+        tls_feed(s, 0, t13_0, sizeof t13_0, T0);
+        tls_feed(s, 1, hrr13, sizeof hrr13, T0 + 100);
+        tls_feed(s, 0, ccs, sizeof ccs, T0 + 200);
+        size_t before = tls_session_memory(s);
+        if (refuse)
+            budget.limit = budget.used;
+        tls_feed(s, 0, t13_0, sizeof t13_0, T0 + 201);
+        assert_int_equal(h->stage, STAGE_CLIENT_HELLO_2);
+        if (refuse) {
+            assert_null(h->ch2);
+            assert_true(h->parse_error);
+            assert_string_equal(h->parse_error_what,
+                                "second client_hello not kept: --memcap is "
+                                "full");
+            assert_int_equal(tls_session_memory(s), before);
+        } else {
+            assert_non_null(h->ch2);
+            assert_true(h->ch2->seen);
+            assert_false(h->parse_error);
+            assert_true(tls_session_memory(s) >=
+                        before + sizeof(struct client_hello));
+        }
+        tls_session_free(s);
+        assert_int_equal(budget.used, 0);
+    }
 }
 
 /* Only the client's side was captured (ndpi/tls_1.2_unidirectional_client_
@@ -1863,6 +1935,8 @@ int main(void)
         cmocka_unit_test(test_memcap_refuses_message),
         cmocka_unit_test(test_sslv2),
         cmocka_unit_test(test_hello_retry_request),
+        cmocka_unit_test(test_second_hello_memcap),
+        cmocka_unit_test(test_record_size),
         cmocka_unit_test(test_alert_records),
         cmocka_unit_test(test_client_ccs_without_server_hello),
         cmocka_unit_test(test_alert_record_plausibility),
