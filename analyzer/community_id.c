@@ -112,7 +112,7 @@ void community_id_compute(struct handshake *h, uint16_t seed)
 {
     /* IANA protocol numbers: QUIC and DTLS flows are UDP's. */
     uint8_t proto = h->transport == HS_OVER_TCP ? 6 : 17;
-    community_id_v1(&h->client, &h->server, proto, seed, h->report->community_id,
-                    sizeof(h->report->community_id));
+    community_id_v1(&h->client, &h->server, proto, seed,
+                    h->report->community_id, sizeof(h->report->community_id));
     event_id(h);
 }

@@ -550,12 +550,14 @@ static bool i_related_hash(const struct handshake *h, size_t i,
     case 3:
         if (!h->report->server_cert.leaf_parsed)
             return false;
-        s = h->report->server_cert.sha256, cap = sizeof(h->report->server_cert.sha256);
+        s = h->report->server_cert.sha256,
+        cap = sizeof(h->report->server_cert.sha256);
         break;
     default:
         if (!h->report->client_cert.leaf_parsed)
             return false;
-        s = h->report->client_cert.sha256, cap = sizeof(h->report->client_cert.sha256);
+        s = h->report->client_cert.sha256,
+        cap = sizeof(h->report->client_cert.sha256);
         break;
     }
     return put_cstr_field(v, s, cap);
@@ -1409,7 +1411,8 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
 CERT_GETTERS(g_scert, report->server_cert)
 CERT_GETTERS(g_ccert, report->client_cert)
 /* Only a server is checked against a name: the SNI. */
-FACT(g_scert_hostname_mismatch, put_bool, h->report->server_cert.hostname_mismatch,
+FACT(g_scert_hostname_mismatch, put_bool,
+     h->report->server_cert.hostname_mismatch,
      h->report->server_cert.hostname_checked)
 /* Only a server leaf meets a client's clock. */
 FACT(g_scert_client_clock, put_bool, h->report->server_cert.client_clock,
@@ -1452,19 +1455,24 @@ static const char *base64_32(const uint8_t in[32], char *out, size_t n)
 
 static size_t c_scert_sct_logs(const struct handshake *h)
 {
-    return h->report->server_cert.leaf_parsed ? h->report->server_cert.n_sct_logs : 0;
+    return h->report->server_cert.leaf_parsed
+               ? h->report->server_cert.n_sct_logs
+               : 0;
 }
 
 static bool i_scert_sct_logs(const struct handshake *h, size_t i,
                              struct field_value *v, char *scratch, size_t len)
 {
     return i < HS_MAX_SCT_LOGS &&
-           put_str(v, base64_32(h->report->server_cert.sct_log_ids[i], scratch, len));
+           put_str(v, base64_32(h->report->server_cert.sct_log_ids[i], scratch,
+                                len));
 }
 
 static size_t c_scert_distrusted_by(const struct handshake *h)
 {
-    return h->report->server_cert.chain_checked ? h->report->server_cert.n_distrusted_by : 0;
+    return h->report->server_cert.chain_checked
+               ? h->report->server_cert.n_distrusted_by
+               : 0;
 }
 
 static bool i_scert_distrusted_by(const struct handshake *h, size_t i,
@@ -1478,10 +1486,12 @@ static bool i_scert_distrusted_by(const struct handshake *h, size_t i,
 }
 
 FACT(g_scert_distrusted_ca, put_str, h->report->server_cert.distrusted_ca,
-     h->report->server_cert.chain_checked && h->report->server_cert.n_distrusted_by > 0)
+     h->report->server_cert.chain_checked &&
+         h->report->server_cert.n_distrusted_by > 0)
 FACT(g_scert_distrust_basis, put_str,
      h->report->server_cert.distrust_by_sct ? "sct" : "not_before",
-     h->report->server_cert.chain_checked && h->report->server_cert.n_distrusted_by > 0)
+     h->report->server_cert.chain_checked &&
+         h->report->server_cert.n_distrusted_by > 0)
 
 /* ---- diagnosis: rules and server history ------------------------------ */
 
@@ -1717,8 +1727,10 @@ static bool g_ch_modern_ciphers(const struct handshake *h,
  * its root (trust), one that stops at the leaf its intermediates. */
 FACT(g_scert_ends_at_ca, put_bool,
      h->report->server_cert.n_summaries > 0 &&
-         h->report->server_cert.chain[h->report->server_cert.n_summaries - 1].is_ca,
-     h->report->server_cert.chain_checked && h->report->server_cert.n_summaries > 0)
+         h->report->server_cert.chain[h->report->server_cert.n_summaries - 1]
+             .is_ca,
+     h->report->server_cert.chain_checked &&
+         h->report->server_cert.n_summaries > 0)
 
 /* OCSP stapling: asked for, sent, and what the response says of the leaf. */
 FACT(g_ocsp_requested, put_bool, h->ch.status_request, h->ch.seen)
@@ -1728,16 +1740,20 @@ FACT(g_ocsp_response_status, put_str,
      ocsp_response_status_name(h->report->ocsp_result.response_status),
      h->report->ocsp_result.parsed)
 FACT(g_ocsp_cert_status, put_str,
-     ocsp_cert_status_name((enum ocsp_cert_status)h->report->ocsp_result.cert_status),
+     ocsp_cert_status_name((enum ocsp_cert_status)
+                               h->report->ocsp_result.cert_status),
      h->report->ocsp_result.cert_status != OCSP_CERT_NONE)
 FACT(g_ocsp_reason, put_str, ocsp_reason_name(h->report->ocsp_result.reason),
      h->report->ocsp_result.cert_status == OCSP_CERT_REVOKED &&
          h->report->ocsp_result.reason >= 0)
-FACT(g_ocsp_this_update, put_time, cert_time_us(h->report->ocsp_result.this_update),
+FACT(g_ocsp_this_update, put_time,
+     cert_time_us(h->report->ocsp_result.this_update),
      h->report->ocsp_result.this_update > 0)
-FACT(g_ocsp_next_update, put_time, cert_time_us(h->report->ocsp_result.next_update),
+FACT(g_ocsp_next_update, put_time,
+     cert_time_us(h->report->ocsp_result.next_update),
      h->report->ocsp_result.next_update > 0)
-FACT(g_ocsp_revoked_at, put_time, cert_time_us(h->report->ocsp_result.revoked_at),
+FACT(g_ocsp_revoked_at, put_time,
+     cert_time_us(h->report->ocsp_result.revoked_at),
      h->report->ocsp_result.revoked_at > 0)
 /* Revoked only on the server's own stapled word; absent without it. */
 FACT(g_scert_revoked, put_bool,
@@ -1798,8 +1814,10 @@ static bool g_scert_weak_sig_cert(const struct handshake *h,
              r->weak_signature_at + 1, (unsigned)r->n_summaries);
     return put_str(v, scratch);
 }
-FACT(g_scert_trust_store_newer, put_bool, h->report->server_cert.trust_store_newer,
-     h->report->server_cert.chain_checked && !h->report->server_cert.custom_trust)
+FACT(g_scert_trust_store_newer, put_bool,
+     h->report->server_cert.trust_store_newer,
+     h->report->server_cert.chain_checked &&
+         !h->report->server_cert.custom_trust)
 
 /* How the ClientHello crossed TCP. */
 FACT(g_hello_segments, put_int, h->hello_tcp.segments,
@@ -1829,8 +1847,8 @@ FACT(g_scert_trust_store, put_str,
 
 /* The certificate this server showed for the name in an earlier
  * handshake, judged at this one's time. */
-#define SRV_CERT(fn, member)                                                  \
-    FACT(fn, put_bool, h->report->server_profile.member,                              \
+#define SRV_CERT(fn, member)                                                   \
+    FACT(fn, put_bool, h->report->server_profile.member,                       \
          h->report->server_profile.cert_known)
 SRV_CERT(g_srv_cert_untrusted, cert_untrusted)
 SRV_CERT(g_srv_cert_incomplete, cert_incomplete_chain)
@@ -1852,7 +1870,8 @@ TEXT_FACT(g_srv_cert_subject, report->server_profile.cert_subject_cn)
 
 FACT(g_srv_established, put_int, h->report->server_profile.established,
      h->report->server_profile.known)
-FACT(g_srv_failed, put_int, h->report->server_profile.failed, h->report->server_profile.known)
+FACT(g_srv_failed, put_int, h->report->server_profile.failed,
+     h->report->server_profile.known)
 
 static const uint16_t rank_versions[] = {0, TLS_V_SSL2, TLS_V_SSL3, TLS_V_1_0,
                                          TLS_V_1_1, TLS_V_1_2, TLS_V_1_3};
@@ -1890,7 +1909,8 @@ static bool i_srv_groups(const struct handshake *h, size_t i,
     return put_str(v, name ? name : hex_code(g, 4, false, scratch, len));
 }
 TEXT_FACT(g_srv_usual_issuer, report->server_profile.usual_issuer)
-FACT(g_srv_usual_issuer_count, put_int, h->report->server_profile.usual_issuer_count,
+FACT(g_srv_usual_issuer_count, put_int,
+     h->report->server_profile.usual_issuer_count,
      h->report->server_profile.usual_issuer_count > 0)
 FACT(g_srv_version_accepted, put_bool,
      h->report->server_profile.offered_version_accepted == EVIDENCE_YES,
@@ -2031,7 +2051,8 @@ static bool i_ech_retry_ids(const struct handshake *h, size_t i,
 }
 
 /* The earlier ECH attempt this hello follows (server_profile.c). */
-FACT(g_ech_follows_flow, put_int, (int64_t)h->report->server_profile.ech_prior_flow,
+FACT(g_ech_follows_flow, put_int,
+     (int64_t)h->report->server_profile.ech_prior_flow,
      h->report->server_profile.ech_prior_flow != 0)
 FACT(g_ech_follows, put_str,
      h->report->server_profile.ech_prior_failure == 1 ? "rejected" : "blocked",
@@ -2042,10 +2063,12 @@ FACT(g_ech_config_known, put_bool,
 FACT(g_ech_config_changed, put_bool,
      h->ch.ech_info.config_id != h->report->server_profile.ech_prior_config_id,
      h->report->server_profile.ech_prior_flow != 0 && ECH_OUTER(h))
-FACT(g_srv_plain_established, put_int, h->report->server_profile.plain_established,
+FACT(g_srv_plain_established, put_int,
+     h->report->server_profile.plain_established,
      h->report->server_profile.known)
 FACT(g_srv_client_plain_established, put_int,
-     h->report->server_profile.client_plain_established, h->report->server_profile.known)
+     h->report->server_profile.client_plain_established,
+     h->report->server_profile.known)
 
 /* ---- the table ---------------------------------------------------------- */
 

@@ -290,7 +290,8 @@ void fingerprint_compute(struct handshake *h)
             digest_hex(digest_sha256(), cbuf, hc, 12);
         if (e.len)
             digest_hex(digest_sha256(), ebuf, he, 12);
-        struct text_buf j = text_buf_make(h->report->ja4, sizeof(h->report->ja4));
+        struct text_buf j =
+            text_buf_make(h->report->ja4, sizeof(h->report->ja4));
         text_put_str(&j, a);
         text_put_char(&j, '_');
         text_put_str(&j, hc);

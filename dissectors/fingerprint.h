@@ -11,7 +11,8 @@
 
 #include "handshake.h"
 
-/* Fill h->report->ja3, h->report->ja3s, h->report->ja4 (empty strings when not computable). */
+/* Fill h->report->ja3, h->report->ja3s, h->report->ja4 (empty strings when not
+ * computable). */
 void fingerprint_compute(struct handshake *h);
 
 /* The strings behind them; NULL when there is none. Valid until the next

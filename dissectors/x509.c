@@ -1412,7 +1412,8 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
                       &h->report->client_cert, NULL);
     else if (h->sh.version == TLS_V_1_3 && h->certificate_request &&
              !h->client_certs.seen) {
-        h->report->client_cert.analyzed = true; /* its records were not opened */
+        /* Its records were not opened. */
+        h->report->client_cert.analyzed = true;
         h->report->client_cert.visible = false;
     }
     client_clock(h);

@@ -231,7 +231,8 @@ static void add_finding(struct handshake *h, const struct rule *r)
     if (h->report->n_findings >= HS_MAX_FINDINGS)
         return;
     h->report->findings[h->report->n_findings] = (struct finding){r, false, 0};
-    if (h->report->primary < 0 || rules_outranks(r, h->report->findings[h->report->primary].rule))
+    if (h->report->primary < 0 ||
+        rules_outranks(r, h->report->findings[h->report->primary].rule))
         h->report->primary = (int8_t)h->report->n_findings;
     h->report->n_findings++;
 }

@@ -149,7 +149,8 @@ bool rules_cause_register(const struct rule_cause *c, char *err, size_t n);
 /* The primary finding of a diagnosed record, NULL when none names a cause. */
 static inline const struct rule *rules_primary(const struct handshake *h)
 {
-    if (!h->report->diagnosed || h->report->primary < 0 || h->report->primary >= h->report->n_findings)
+    if (!h->report->diagnosed || h->report->primary < 0 ||
+        h->report->primary >= h->report->n_findings)
         return NULL;
     return h->report->findings[h->report->primary].rule;
 }

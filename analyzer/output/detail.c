@@ -491,9 +491,9 @@ static void diagnosis(struct sec *s)
                         s->indent, "", r->remediation);
     }
     if (h->report->n_findings_total > h->report->n_findings)
-        json_append_fmt(s->w, "%*s(%u more matching rules not kept)\n",
-                        s->indent, "",
-                        (unsigned)(h->report->n_findings_total - h->report->n_findings));
+        json_append_fmt(
+            s->w, "%*s(%u more matching rules not kept)\n", s->indent, "",
+            (unsigned)(h->report->n_findings_total - h->report->n_findings));
 }
 
 /* ---- assembly ------------------------------------------------------------ */

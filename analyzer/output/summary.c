@@ -234,9 +234,11 @@ static void count_server(struct summary *s, const struct handshake *h)
 /* A ClientHello's fingerprint: JA4, else JA3; NULL without either. */
 static const char *client_key(const struct handshake *h)
 {
-    if (h->report->ja4[0] && memchr(h->report->ja4, '\0', sizeof(h->report->ja4)))
+    if (h->report->ja4[0] &&
+        memchr(h->report->ja4, '\0', sizeof(h->report->ja4)))
         return h->report->ja4;
-    if (h->report->ja3[0] && memchr(h->report->ja3, '\0', sizeof(h->report->ja3)))
+    if (h->report->ja3[0] &&
+        memchr(h->report->ja3, '\0', sizeof(h->report->ja3)))
         return h->report->ja3;
     return NULL;
 }

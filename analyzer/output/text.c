@@ -204,8 +204,8 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
     case OUTCOME_NOT_TLS:
         on = color ? ANSI_RED : "";
         append(l, " %sNOT_TLS%s", on, off);
-        if ((t = wire_text(h->report->ndpi_protocol, sizeof(h->report->ndpi_protocol), tmp,
-                           sizeof(tmp))))
+        if ((t = wire_text(h->report->ndpi_protocol,
+                           sizeof(h->report->ndpi_protocol), tmp, sizeof(tmp))))
             append(l, " (%s)", t);
         if ((t = wire_text(h->not_tls_preview, sizeof(h->not_tls_preview),
                            tmp, sizeof(tmp))))

@@ -63,7 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(h.report->n_findings <= h.report->n_findings_total);
         CHECK(h.report->primary < (int)h.report->n_findings);
         for (size_t i = 0; i < h.report->n_findings; i++) {
-            rules_message(h.report->findings[i].rule, &h, message, sizeof(message));
+            rules_message(h.report->findings[i].rule, &h, message,
+                          sizeof(message));
             CHECK(memchr(message, '\0', sizeof(message)) != NULL);
         }
     }

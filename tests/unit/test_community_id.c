@@ -120,7 +120,8 @@ static void test_record_transport(void **state)
         rec.server = ep("8.8.8.8", 53);
         rec.transport = over_udp[i];
         community_id_compute(&rec, 0);
-        assert_string_equal(rec.report->community_id, "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
+        assert_string_equal(rec.report->community_id,
+                            "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
     }
     rec.transport = HS_OVER_TCP;
     community_id_compute(&rec, 0);

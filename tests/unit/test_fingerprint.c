@@ -110,7 +110,8 @@ static void test_ja3_readme_example(void **state)
                         "0-10-11,23-24-25,0");
     assert_string_equal(rec.report->ja3, "ada70206e40642a3e4461f35503241d5");
     /* JA4 of a TLS 1.0 hello with SNI's extension but no ALPN or sigalgs. */
-    assert_string_equal(rec.report->ja4, "t10d120300_d94e65cdb899_33a13ba74d1c");
+    assert_string_equal(rec.report->ja4,
+                        "t10d120300_d94e65cdb899_33a13ba74d1c");
 }
 
 static void test_ja3s(void **state)
@@ -159,7 +160,8 @@ static void test_ja4_edges(void **state)
     rec.ch.seen = true;
     rec.ch.legacy_version = TLS_V_1_2;
     fingerprint_compute(&rec);
-    assert_string_equal(rec.report->ja4, "t12i000000_000000000000_000000000000");
+    assert_string_equal(rec.report->ja4,
+                        "t12i000000_000000000000_000000000000");
     assert_string_equal(rec.report->ja3, "bddda940f9963577c41d7c28b1a5f65f");
     /* A hello too big for the record's arrays gets no fingerprint. */
     h = chrome();

@@ -137,7 +137,8 @@ static void test_pq_not_used(void **state)
     p = pq();
     assert_int_equal(p.status, PQ_NOT_NEGOTIATED);
     assert_int_equal(p.reason, PQ_REASON_TLS12_ANSWER);
-    h.report->server_profile.version_ranks = (uint8_t)(1u << tls_version_rank(TLS_V_1_3));
+    h.report->server_profile.version_ranks =
+        (uint8_t)(1u << tls_version_rank(TLS_V_1_3));
     assert_int_equal(pq().reason, PQ_REASON_TLS12_MIDDLEBOX);
     h.report->server_profile.version_ranks = 0;
     h.report->server_profile.issuer_changed = EVIDENCE_YES;

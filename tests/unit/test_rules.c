@@ -325,8 +325,8 @@ static void test_message_template(void **state)
                         "{x} 192.0.2.5:443 sni=www.Example.com v=1.2, 1.1 "
                         "a=protocol_version none=(none) ms=2.500");
     /* Cut to fit, always terminated. */
-    assert_int_equal(strlen(rules_message(h->report->findings[0].rule, h, buf, 8)),
-                     7);
+    assert_int_equal(
+        strlen(rules_message(h->report->findings[0].rule, h, buf, 8)), 7);
     rules_free(rs);
 }
 
@@ -1064,7 +1064,8 @@ static void test_tune_suppress(void **state)
                      strcmp(copy.report->findings[0].rule->id, "r") == 0;
         if (fired != cases[i].fires)
             fail_msg("suppress %s: fired %s", cases[i].suppress,
-                     copy.report->n_findings ? copy.report->findings[0].rule->id : "none");
+                     copy.report->n_findings ? copy.report->findings[0].rule->id
+                                             : "none");
         assert_int_equal(rules_at(rs, 0)->n_suppress,
                          cases[i].suppress[0] == '[' ? 2 : 1);
         rules_free(rs);
@@ -1099,8 +1100,10 @@ static void test_server_profile_evidence(void **state)
      * ever chosen here. */
     struct handshake *h = record();
     server_profiles_observe(sp, h);
-    assert_int_equal(h->report->server_profile.offered_version_accepted, EVIDENCE_NO);
-    assert_int_equal(h->report->server_profile.offered_cipher_accepted, EVIDENCE_NO);
+    assert_int_equal(h->report->server_profile.offered_version_accepted,
+                     EVIDENCE_NO);
+    assert_int_equal(h->report->server_profile.offered_cipher_accepted,
+                     EVIDENCE_NO);
     assert_true(matches("{server.accepted_versions: {contains: '1.3'}}", h));
     assert_true(matches("{server.offered_version_accepted: false}", h));
     assert_true(matches("{server.established_count: 2}", h));

@@ -736,7 +736,8 @@ static void test_handshake(void **state)
     x509_analyze_handshake(st, &h);
     assert_true(h.report->server_cert.analyzed);
     assert_false(h.report->server_cert.visible);
-    assert_false(h.report->server_cert.hostname_checked || h.report->server_cert.untrusted);
+    assert_false(h.report->server_cert.hostname_checked ||
+                 h.report->server_cert.untrusted);
     assert_false(h.report->client_cert.analyzed);
 
     memset(&h, 0, sizeof(h));
@@ -749,12 +750,14 @@ static void test_handshake(void **state)
     add_pem(&h.server_certs, "server-rsa-chain.pem");
     add_pem(&h.client_certs, "server-ecdsa-chain.pem");
     x509_analyze_handshake(st, &h);
-    assert_true(h.report->server_cert.visible && h.report->server_cert.hostname_mismatch);
+    assert_true(h.report->server_cert.visible &&
+                h.report->server_cert.hostname_mismatch);
     assert_true(h.report->client_cert.visible);
     assert_false(h.report->client_cert.hostname_checked);
     /* A server certificate is the wrong purpose for a client. */
     assert_true(h.report->client_cert.untrusted);
-    assert_int_equal(h.report->client_cert.verify_code, X509_V_ERR_INVALID_PURPOSE);
+    assert_int_equal(h.report->client_cert.verify_code,
+                     X509_V_ERR_INVALID_PURPOSE);
     free(h.server_certs.der);
     free(h.client_certs.der);
     x509_stage_free(st);
