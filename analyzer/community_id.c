@@ -69,7 +69,7 @@ static void put_u64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)v;
 }
 
-static void event_id(struct handshake *h)
+static void event_id(const struct handshake *h, struct handshake_report *out)
 {
     uint8_t buf[2 * (1 + 16 + 2) + 8 + 2 + 1 + 2 * 2 + 256];
     size_t o = 0;
@@ -101,18 +101,19 @@ static void event_id(struct handshake *h)
     }
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    h->report->event_id[0] = '\0';
+    out->event_id[0] = '\0';
     if (!EVP_Digest(buf, o, md, &md_len, digest_sha256(), NULL) ||
         md_len < 10)
         return;
-    hex_encode(md, 10, h->report->event_id, false);
+    hex_encode(md, 10, out->event_id, false);
 }
 
-void community_id_compute(struct handshake *h, uint16_t seed)
+void community_id_compute(const struct handshake *h,
+                          struct handshake_report *out, uint16_t seed)
 {
     /* IANA protocol numbers: QUIC and DTLS flows are UDP's. */
     uint8_t proto = h->transport == HS_OVER_TCP ? 6 : 17;
     community_id_v1(&h->client, &h->server, proto, seed,
-                    h->report->community_id, sizeof(h->report->community_id));
-    event_id(h);
+                    out->community_id, sizeof(out->community_id));
+    event_id(h, out);
 }

@@ -22,12 +22,13 @@
 bool community_id_v1(const struct endpoint *a, const struct endpoint *b,
                      uint8_t ip_proto, uint16_t seed, char *out, size_t n);
 
-/* h->report->community_id for the record's flow (TCP or UDP), and
- * h->report->event_id: 20 hex digits of SHA-256 over the flow's endpoints and
- * VLANs, its first packet's time, the round and the sensor's host name (live).
- * Derived, not random: a second run on the same packets gives the same ids (a
- * SIEM that indexes a capture twice can tell), any other connection other ids.
- */
-void community_id_compute(struct handshake *h, uint16_t seed);
+/* The report's community_id for the record's flow (TCP or UDP), and its
+ * event_id: 20 hex digits of SHA-256 over the flow's endpoints and VLANs,
+ * its first packet's time, the round and the sensor's host name (live).
+ * Derived, not random: a second run on the same packets gives the same ids
+ * (a SIEM that indexes a capture twice can tell), any other connection
+ * other ids. */
+void community_id_compute(const struct handshake *h,
+                          struct handshake_report *out, uint16_t seed);
 
 #endif

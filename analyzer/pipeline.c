@@ -306,9 +306,9 @@ static void enrich(struct pipeline *p, const struct flow *f,
     str_copy(r->ndpi_server_name, sizeof(r->ndpi_server_name),
              f->classify.result.server_name);
     r->ndpi_tls_version = f->classify.result.tls_version;
-    fingerprint_compute(h);
-    community_id_compute(h, p->cfg.community_id_seed);
-    x509_analyze_handshake(p->x509, h);
+    fingerprint_compute(h, r);
+    community_id_compute(h, r, p->cfg.community_id_seed);
+    x509_analyze_handshake(p->x509, h, r);
 }
 
 /* Copy what the flow knows into the record, then hand it to every output. */

@@ -267,18 +267,19 @@ static _Thread_local char scratch[2][FP_STRING_MAX];
 /* JA4_r joins two lists that may each fill FP_STRING_MAX. */
 static _Thread_local char ja4_r_text[11 + 2 + 2 * FP_STRING_MAX];
 
-void fingerprint_compute(struct handshake *h)
+void fingerprint_compute(const struct handshake *h,
+                         struct handshake_report *out)
 {
     char buf[FP_STRING_MAX], cbuf[FP_STRING_MAX], ebuf[FP_STRING_MAX];
     struct text_buf t = text_buf_make(buf, sizeof(buf));
-    h->report->ja3[0] = h->report->ja3s[0] = h->report->ja4[0] = '\0';
+    out->ja3[0] = out->ja3s[0] = out->ja4[0] = '\0';
     buf[0] = '\0';
     if (ja3_text(&h->ch, &t))
-        digest_hex(digest_md5(), buf, h->report->ja3, 32);
+        digest_hex(digest_md5(), buf, out->ja3, 32);
     t.len = 0;
     buf[0] = '\0';
     if (ja3s_text(&h->sh, &t))
-        digest_hex(digest_md5(), buf, h->report->ja3s, 32);
+        digest_hex(digest_md5(), buf, out->ja3s, 32);
 
     char a[11];
     struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
@@ -290,8 +291,7 @@ void fingerprint_compute(struct handshake *h)
             digest_hex(digest_sha256(), cbuf, hc, 12);
         if (e.len)
             digest_hex(digest_sha256(), ebuf, he, 12);
-        struct text_buf j =
-            text_buf_make(h->report->ja4, sizeof(h->report->ja4));
+        struct text_buf j = text_buf_make(out->ja4, sizeof(out->ja4));
         text_put_str(&j, a);
         text_put_char(&j, '_');
         text_put_str(&j, hc);

@@ -11,9 +11,10 @@
 
 #include "handshake.h"
 
-/* Fill h->report->ja3, h->report->ja3s, h->report->ja4 (empty strings when not
- * computable). */
-void fingerprint_compute(struct handshake *h);
+/* Fill the report's ja3, ja3s and ja4 from the record's hellos (empty
+ * strings when not computable). */
+void fingerprint_compute(const struct handshake *h,
+                         struct handshake_report *out);
 
 /* The strings behind them; NULL when there is none. Valid until the next
  * call of the same function on the same thread. */

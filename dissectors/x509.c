@@ -1322,9 +1322,8 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
  * the capture time has its clock wrong; OpenSSL clients say bad_certificate
  * for a leaf not yet valid to them, so that counts too when nothing else is
  * wrong with the chain. */
-static void client_clock(struct handshake *h)
+static void client_clock(const struct handshake *h, struct cert_result *r)
 {
-    const struct cert_result *r = &h->report->server_cert;
     if (!r->times_checked || r->expired || r->not_yet_valid)
         return;
     /* bad_certificate says nothing about time: it counts only when every
@@ -1338,18 +1337,20 @@ static void client_clock(struct handshake *h)
         if (a->sender != TLS_SIDE_CLIENT || a->encrypted || a->level != 2)
             continue;
         if (a->description == 45 || (a->description == 42 && clean))
-            h->report->server_cert.client_clock = true;
+            r->client_clock = true;
         break; /* only the first fatal alert says why */
     }
 }
 
 /* ocsp_analyze reads only the staple and the chain's first two
  * certificates, so those bytes are the key. */
-static void ocsp_analyze_cached(struct x509_stage *st, struct handshake *h)
+static void ocsp_analyze_cached(struct x509_stage *st,
+                                const struct handshake *h,
+                                struct ocsp_result *out)
 {
     const struct ocsp_staple *staple = &h->ocsp;
     if (!staple->seen || staple->status_type != 1 || !staple->der) {
-        ocsp_analyze(staple, &h->server_certs, &h->report->ocsp_result);
+        ocsp_analyze(staple, &h->server_certs, out);
         return;
     }
     uint8_t key[32] = {0};
@@ -1380,14 +1381,15 @@ static void ocsp_analyze_cached(struct x509_stage *st, struct handshake *h)
         e->slot.used = true;
     }
     e->slot.last_use = st->tick;
-    h->report->ocsp_result = e->result;
+    *out = e->result;
 }
 
-void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
+void x509_analyze_handshake(struct x509_stage *st, const struct handshake *h,
+                            struct handshake_report *out)
 {
-    memset(&h->report->server_cert, 0, sizeof(h->report->server_cert));
-    memset(&h->report->client_cert, 0, sizeof(h->report->client_cert));
-    ocsp_analyze_cached(st, h);
+    memset(&out->server_cert, 0, sizeof(out->server_cert));
+    memset(&out->client_cert, 0, sizeof(out->client_cert));
+    ocsp_analyze_cached(st, h, &out->ocsp_result);
     uint64_t at = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
     const char *host = h->ch.has_sni && h->ch.sni[0] ? h->ch.sni : NULL;
 
@@ -1395,26 +1397,26 @@ void x509_analyze_handshake(struct x509_stage *st, struct handshake *h)
         !h->client_certs.seen) {
         /* Both chains travel encrypted: say so, and decide nothing. A key
          * log that opened them makes them chains like any other. */
-        h->report->server_cert.analyzed = true;
-        h->report->server_cert.visible = false;
+        out->server_cert.analyzed = true;
+        out->server_cert.visible = false;
         if (h->certificate_request) {
-            h->report->client_cert.analyzed = true;
-            h->report->client_cert.visible = false;
+            out->client_cert.analyzed = true;
+            out->client_cert.visible = false;
         }
         return;
     }
     const struct chain_entry *server_entry = NULL;
     if (h->server_certs.seen)
         analyze_chain(st, &h->server_certs, true, host, at, NULL,
-                      &h->report->server_cert, &server_entry);
+                      &out->server_cert, &server_entry);
     if (h->client_certs.seen && h->client_certs.n_certs > 0)
         analyze_chain(st, &h->client_certs, false, NULL, at, server_entry,
-                      &h->report->client_cert, NULL);
+                      &out->client_cert, NULL);
     else if (h->sh.version == TLS_V_1_3 && h->certificate_request &&
              !h->client_certs.seen) {
         /* Its records were not opened. */
-        h->report->client_cert.analyzed = true;
-        h->report->client_cert.visible = false;
+        out->client_cert.analyzed = true;
+        out->client_cert.visible = false;
     }
-    client_clock(h);
+    client_clock(h, &out->server_cert);
 }

@@ -45,10 +45,11 @@ void x509_analyze_chain(struct x509_stage *st, const struct cert_chain *chain,
                         bool server, const char *host, uint64_t at_us,
                         struct cert_result *out);
 
-/* Fill h->report->server_cert and h->report->client_cert from the record's
- * chains. TLS 1.3 certificates are encrypted: visible=false and no verdicts,
- * unless a key log opened them. */
-void x509_analyze_handshake(struct x509_stage *st, struct handshake *h);
+/* Fill the report's server_cert, client_cert and ocsp_result from the
+ * record's chains and staple. TLS 1.3 certificates are encrypted:
+ * visible=false and no verdicts, unless a key log opened them. */
+void x509_analyze_handshake(struct x509_stage *st, const struct handshake *h,
+                            struct handshake_report *out);
 
 /* Cache counters, for tests and stats. */
 struct x509_cache_stats {

@@ -99,7 +99,7 @@ static const char *event_id_of(const char *client, uint16_t cport,
     rec.server = ep("192.0.2.5", 443);
     rec.flow_start_us = start;
     rec.round = round;
-    community_id_compute(&rec, 0);
+    community_id_compute(&rec, rec.report, 0);
     assert_int_equal(strlen(rec.report->event_id), 20);
     assert_true(strncmp(rec.report->community_id, "1:", 2) == 0);
     k = (k + 1) % 16;
@@ -119,12 +119,12 @@ static void test_record_transport(void **state)
         rec.client = ep("192.168.1.52", 54585);
         rec.server = ep("8.8.8.8", 53);
         rec.transport = over_udp[i];
-        community_id_compute(&rec, 0);
+        community_id_compute(&rec, rec.report, 0);
         assert_string_equal(rec.report->community_id,
                             "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
     }
     rec.transport = HS_OVER_TCP;
-    community_id_compute(&rec, 0);
+    community_id_compute(&rec, rec.report, 0);
     assert_string_not_equal(rec.report->community_id,
                             "1:d/FP5EW3wiY1vCndhwleRRKHowQ=");
 }
@@ -149,7 +149,7 @@ static void test_event_ids(void **state)
     rec.n_vlan = 1;
     char untagged[24];
     memcpy(untagged, rec.report->event_id, sizeof(untagged));
-    community_id_compute(&rec, 0);
+    community_id_compute(&rec, rec.report, 0);
     assert_string_not_equal(untagged, rec.report->event_id);
     fields_set_observer("sensor-a", "eth1");
     const char *a = event_id_of("10.0.0.9", 50000, 1700000000000000, 0);

@@ -64,7 +64,7 @@ static void test_ja4_foxio_example(void **state)
 {
     (void)state;
     struct handshake *h = chrome();
-    fingerprint_compute(h);
+    fingerprint_compute(h, h->report);
     assert_string_equal(h->report->ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
     assert_string_equal(
         fingerprint_ja4_r(h),
@@ -104,7 +104,7 @@ static void test_ja3_readme_example(void **state)
     ch->n_groups = 3;
     ch->point_formats[0] = 0;
     ch->n_point_formats = 1;
-    fingerprint_compute(&rec);
+    fingerprint_compute(&rec, rec.report);
     assert_string_equal(fingerprint_ja3_string(&rec),
                         "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,"
                         "0-10-11,23-24-25,0");
@@ -125,7 +125,7 @@ static void test_ja3s(void **state)
     rec.sh.extensions[0] = 0xff01;
     rec.sh.extensions[1] = 0x000b;
     rec.sh.n_extensions = rec.sh.n_extensions_total = 2;
-    fingerprint_compute(&rec);
+    fingerprint_compute(&rec, rec.report);
     assert_string_equal(fingerprint_ja3s_string(&rec), "771,49199,65281-11");
     assert_string_equal(rec.report->ja3, ""); /* no ClientHello */
     assert_null(fingerprint_ja3_string(&rec));
@@ -141,32 +141,32 @@ static void test_ja4_edges(void **state)
     h->ch.extensions[11] = 0x0a0a; /* SNI's slot becomes GREASE */
     h->ch.alpn_first_raw[0] = 0xab;
     h->ch.alpn_first_raw[1] = 0xcd;
-    fingerprint_compute(h);
+    fingerprint_compute(h, h->report);
     assert_memory_equal(h->report->ja4, "t13i1515ad_", 11);
     /* A one-character ALPN value repeats it. */
     h = chrome();
     h->ch.alpn_first_raw[0] = h->ch.alpn_first_raw[1] = 'x';
-    fingerprint_compute(h);
+    fingerprint_compute(h, h->report);
     assert_memory_equal(h->report->ja4, "t13d1516xx_", 11);
     /* No ALPN: "00"; no supported_versions: the legacy version. */
     h = chrome();
     h->ch.n_alpn = 0;
     h->ch.has_supported_versions = false;
-    fingerprint_compute(h);
+    fingerprint_compute(h, h->report);
     assert_memory_equal(h->report->ja4, "t12d151600_", 11);
     /* No ciphers and no extensions: the hashes are twelve zeros. */
     memset(&rec, 0, sizeof(rec));
     handshake_attach_report(&rec, &rec_report);
     rec.ch.seen = true;
     rec.ch.legacy_version = TLS_V_1_2;
-    fingerprint_compute(&rec);
+    fingerprint_compute(&rec, rec.report);
     assert_string_equal(rec.report->ja4,
                         "t12i000000_000000000000_000000000000");
     assert_string_equal(rec.report->ja3, "bddda940f9963577c41d7c28b1a5f65f");
     /* A hello too big for the record's arrays gets no fingerprint. */
     h = chrome();
     h->ch.n_ciphers_total = 300;
-    fingerprint_compute(h);
+    fingerprint_compute(h, h->report);
     assert_string_equal(h->report->ja4, "");
     assert_string_equal(h->report->ja3, "");
     assert_null(fingerprint_ja4_r(h));
@@ -185,7 +185,7 @@ static void test_ja4_r_sorted(void **state)
             h->ch.ciphers[h->ch.n_ciphers++] = (uint16_t)(0x1100 - 3 * i);
         h->ch.ciphers[h->ch.n_ciphers++] = 0x1100; /* a duplicate stays */
         h->ch.n_ciphers_total = h->ch.n_ciphers;
-        fingerprint_compute(h);
+        fingerprint_compute(h, h->report);
         const char *r = fingerprint_ja4_r(h);
         assert_non_null(r);
         const char *p = strchr(r, '_');

@@ -733,7 +733,7 @@ static void test_handshake(void **state)
     h.sh.ts_us = T_2027 * US;
     h.ch.has_sni = true;
     strcpy(h.ch.sni, "server.test");
-    x509_analyze_handshake(st, &h);
+    x509_analyze_handshake(st, &h, h.report);
     assert_true(h.report->server_cert.analyzed);
     assert_false(h.report->server_cert.visible);
     assert_false(h.report->server_cert.hostname_checked ||
@@ -749,7 +749,7 @@ static void test_handshake(void **state)
     strcpy(h.ch.sni, "other.test");
     add_pem(&h.server_certs, "server-rsa-chain.pem");
     add_pem(&h.client_certs, "server-ecdsa-chain.pem");
-    x509_analyze_handshake(st, &h);
+    x509_analyze_handshake(st, &h, h.report);
     assert_true(h.report->server_cert.visible &&
                 h.report->server_cert.hostname_mismatch);
     assert_true(h.report->client_cert.visible);
@@ -838,7 +838,7 @@ static void test_ocsp_cache(void **state)
     };
     for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
         h.ocsp = *seq[i].staple;
-        x509_analyze_handshake(st, &h);
+        x509_analyze_handshake(st, &h, h.report);
         assert_true(h.report->ocsp_result.parsed);
         assert_int_equal(h.report->ocsp_result.cert_status, seq[i].want);
         assert_int_equal(h.report->ocsp_result.reason,
@@ -865,7 +865,7 @@ static void test_ocsp_cache(void **state)
     add_raw(&bad.server_certs, leaf, c->certs[0].len + 1);
     add_raw(&bad.server_certs, c->der + c->certs[1].off, c->certs[1].len);
     bad.ocsp = good;
-    x509_analyze_handshake(st, &bad);
+    x509_analyze_handshake(st, &bad, bad.report);
     assert_true(bad.report->ocsp_result.parsed);
     assert_int_equal(bad.report->ocsp_result.cert_status, OCSP_CERT_NONE);
     free(leaf);
@@ -873,7 +873,7 @@ static void test_ocsp_cache(void **state)
 
     /* No staple: nothing read, nothing cached. */
     memset(&h.ocsp, 0, sizeof(h.ocsp));
-    x509_analyze_handshake(st, &h);
+    x509_analyze_handshake(st, &h, h.report);
     assert_false(h.report->ocsp_result.analyzed);
     x509_stage_cache_stats(st, &s);
     assert_int_equal(s.ocsp_lookups, 7);
