@@ -943,7 +943,7 @@ static void test_summary(void **state)
      * so the failed column stays blank. */
     assert_true(summary_init(&sum));
     for (uint32_t i = 0; i < SUMMARY_MAX_CLIENTS + 9; i++) {
-        snprintf(bad->ja4, sizeof(bad->ja4), "t13d_%06u", (unsigned)i);
+        snprintf(bad->report->ja4, sizeof(bad->report->ja4), "t13d_%06u", (unsigned)i);
         bad->flow_start_us = start + i;
         summary_add(&sum, bad);
     }
