@@ -215,11 +215,14 @@ static void reach(struct tls_session *s, enum hs_stage st)
 
 static void note_error(struct tls_session *s, const char *what)
 {
-    if (s->rec.parse_error)
-        return; /* the first fault is the informative one */
-    s->rec.parse_error = true;
-    strncpy(s->rec.parse_error_what, what,
-            sizeof s->rec.parse_error_what - 1);
+    handshake_note_error(&s->rec, what);
+}
+
+/* A message whose parser failed: the fault it left on the body's sink. */
+static void note_fault(struct tls_session *s, const char *what,
+                       const struct cursor *body)
+{
+    handshake_note_fault(&s->rec, what, cursor_last_fault(body));
 }
 
 static bool is_decided(const struct tls_session *s)
@@ -573,7 +576,7 @@ static void on_client_hello(struct tls_session *s, int side,
         return;
     }
     if (complete && !tls_parse_client_hello(body, ch))
-        note_error(s, "client_hello");
+        note_fault(s, "client_hello", body);
     else if (complete && ch == &h->ch)
         s->ch_read_whole = true;
     ch->seen = true;
@@ -611,7 +614,7 @@ static void on_server_hello(struct tls_session *s, int side,
     /* Parse into copies: a HelloRetryRequest must not disturb a ServerHello
      * slot, and vice versa. */
     if (!tls_parse_server_hello(body, &sh, &hrr, &is_hrr))
-        note_error(s, is_hrr ? "hello_retry_request" : "server_hello");
+        note_fault(s, is_hrr ? "hello_retry_request" : "server_hello", body);
     if (is_hrr) {
         if (!h->hrr.seen) {
             h->hrr = hrr;
@@ -656,7 +659,7 @@ static void on_certificate(struct tls_session *s, int side,
         return;
     }
     if (!tls_parse_certificate(body, h->sh.version == TLS_V_1_3, chain))
-        note_error(s, "certificate");
+        note_fault(s, "certificate", body);
     chain->seen = true;
     if (client && chain->n_certs_total == 0 && !chain->truncated)
         h->client_cert_empty = true;
@@ -706,7 +709,7 @@ static void on_handshake_message(struct tls_session *s, int side, uint8_t type,
                                            : HS_MAX_OCSP_BYTES))) {
                 h->ocsp.seen = h->ocsp.truncated = true;
             } else if (!tls_parse_certificate_status(body, &h->ocsp)) {
-                note_error(s, "certificate_status");
+                note_fault(s, "certificate_status", body);
             }
         }
         break;
@@ -835,9 +838,11 @@ static void read_handshake_bytes(struct tls_session *s, int side,
             continue;
         }
         struct cursor body;
+        struct parse_fault_at fault;
         if (!cursor_sub(&m, body_len, &body))
             return;
         p->msg_len = 0;
+        cursor_watch(&body, &fault);
         on_handshake_message(s, side, type, &body, body_len, true);
     }
 }
@@ -853,8 +858,10 @@ static void read_ssl2_client_hello(struct tls_session *s, int side,
         note_error(s, "client_hello from the server");
         return;
     }
+    struct parse_fault_at fault;
+    cursor_watch(body, &fault);
     if (!tls_parse_sslv2_client_hello(body, &h->ch))
-        note_error(s, "sslv2_client_hello");
+        note_fault(s, "sslv2_client_hello", body);
     h->ch.seen = true;
     h->ch.sslv2 = true;
     if (!h->ch.record_version)
@@ -1828,7 +1835,7 @@ static void keyed_message(struct tls_session *s, int side, uint8_t type,
         if (!complete)
             h->ee.seen = true;
         else if (!tls_parse_encrypted_extensions(body, &h->ee))
-            note_error(s, "encrypted_extensions");
+            note_fault(s, "encrypted_extensions", body);
         break;
     case TLS_HS_COMPRESSED_CERTIFICATE: {
         struct cert_chain *chain = r == TLS_SIDE_CLIENT ? &h->client_certs
