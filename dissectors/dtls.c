@@ -132,16 +132,11 @@ enum dtls_sniff dtls_sniff(const uint8_t *data, uint32_t len)
 struct dtls_conn *dtls_conn_new(struct tls_session *tls, uint32_t max_msg,
                                 int client_side, struct memcap *memcap)
 {
-    uint64_t cost = memcap_cost(sizeof(struct dtls_conn));
-    if (!memcap_charge(memcap, cost))
+    struct dtls_conn *d = memcap_calloc(memcap, sizeof *d);
+    if (!d)
         return NULL;
-    struct dtls_conn *d = calloc(1, sizeof *d);
-    if (!d) {
-        memcap_release(memcap, cost);
-        return NULL;
-    }
     d->memcap = memcap;
-    d->charged = cost;
+    d->charged = memcap_cost(sizeof *d);
     d->tls = tls;
     d->h = tls_record(tls);
     d->max_msg = max_msg ? max_msg : 256u * 1024u;

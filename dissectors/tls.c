@@ -451,13 +451,9 @@ struct tls_session *tls_session_new(const struct tls_limits *lim,
                                     int client_side)
 {
     struct memcap *memcap = lim ? lim->memcap : NULL;
-    if (!memcap_charge(memcap, memcap_cost(sizeof(struct tls_session))))
+    struct tls_session *s = memcap_calloc(memcap, sizeof *s);
+    if (!s)
         return NULL;
-    struct tls_session *s = calloc(1, sizeof *s);
-    if (!s) {
-        memcap_release(memcap, memcap_cost(sizeof(struct tls_session)));
-        return NULL;
-    }
     s->memcap = memcap;
     s->charged = memcap_cost(sizeof(struct tls_session));
     s->client_side = (client_side == 0 || client_side == 1) ? client_side : -1;
