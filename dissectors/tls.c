@@ -792,7 +792,8 @@ static void read_handshake_bytes(struct tls_session *s, int side,
 
     while (cursor_left(in) > 0 && !is_decided(s)) {
         if (p->msg_skip) {
-            size_t n = cursor_take(in, p->msg_skip).len;
+            struct cursor skipped = cursor_take(in, p->msg_skip);
+            size_t n = cursor_span(&skipped);
             p->msg_skip -= (uint32_t)n;
             continue;
         }
