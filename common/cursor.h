@@ -183,17 +183,25 @@ static inline CURSOR_MUST_USE bool cursor_skip(struct cursor *c, size_t n)
     return true;
 }
 
-/* An unsigned big-endian integer of `width` (1..4) bytes. */
-static inline CURSOR_MUST_USE bool cursor_be(struct cursor *c, size_t width,
-                                             uint32_t *out)
+/* An unsigned integer of `width` (1..4) bytes, most significant first
+ * unless `little_endian`. */
+static inline CURSOR_MUST_USE bool cursor_uint(struct cursor *c, size_t width,
+                                               bool little_endian,
+                                               uint32_t *out)
 {
     uint32_t v = 0;
     CURSOR_TRY(cursor_need(c, width));
     for (size_t i = 0; i < width; i++)
-        v = (v << 8) | c->base[c->off + i];
+        v = (v << 8) | c->base[c->off + (little_endian ? width - 1 - i : i)];
     c->off += width;
     *out = v;
     return true;
+}
+
+static inline CURSOR_MUST_USE bool cursor_be(struct cursor *c, size_t width,
+                                             uint32_t *out)
+{
+    return cursor_uint(c, width, false, out);
 }
 
 static inline CURSOR_MUST_USE bool cursor_u8(struct cursor *c, uint8_t *out)
@@ -227,13 +235,7 @@ static inline CURSOR_MUST_USE bool cursor_u32(struct cursor *c, uint32_t *out)
 static inline CURSOR_MUST_USE bool cursor_le(struct cursor *c, size_t width,
                                              uint32_t *out)
 {
-    uint32_t v = 0;
-    CURSOR_TRY(cursor_need(c, width));
-    for (size_t i = width; i > 0; i--)
-        v = (v << 8) | c->base[c->off + i - 1];
-    c->off += width;
-    *out = v;
-    return true;
+    return cursor_uint(c, width, true, out);
 }
 
 static inline CURSOR_MUST_USE bool cursor_u16le(struct cursor *c, uint16_t *out)

@@ -476,6 +476,18 @@ static void read_handshake_record(struct dtls_conn *d, int side,
 
 /* ---- records ---- */
 
+/* A record a side sends once a flight (its encrypted Finished, its CCS):
+ * only the first copy is a record, the rest are the flight sent again. */
+static bool first_copy(struct dtls_conn *d, int side, bool *seen, uint64_t pos)
+{
+    if (*seen) {
+        repeated(d, side, pos);
+        return false;
+    }
+    *seen = true;
+    return true;
+}
+
 /* A DTLSPlaintext/DTLSCiphertext record with the 13-byte header. */
 static void read_record(struct dtls_conn *d, int side, uint8_t type,
                         uint16_t version, uint16_t epoch,
@@ -495,20 +507,13 @@ static void read_record(struct dtls_conn *d, int side, uint8_t type,
             read_handshake_record(d, side, version, body, ts_us);
             return;
         }
-        /* Encrypted: the Finished (DTLS <= 1.2). Only its first copy is a
-         * record; the rest are the flight sent again. */
-        if (s->encrypted_hs) {
-            repeated(d, side, POS_ENCRYPTED);
+        /* Encrypted: the Finished (DTLS <= 1.2). */
+        if (!first_copy(d, side, &s->encrypted_hs, POS_ENCRYPTED))
             return;
-        }
-        s->encrypted_hs = true;
         break;
     case CT_CCS:
-        if (s->ccs) {
-            repeated(d, side, POS_CCS);
+        if (!first_copy(d, side, &s->ccs, POS_CCS))
             return;
-        }
-        s->ccs = true;
         break;
     case CT_ALERT:
         /* An encrypted alert from a side whose Finished the capture may

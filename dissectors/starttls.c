@@ -683,19 +683,28 @@ static enum take ldap_message(struct cursor *in, uint32_t *id, uint8_t *op,
     return TAKE_OK;
 }
 
+/* The next whole LDAPMessage of side `b`, read from `in` (not committed);
+ * a malformed one ends the watch. */
+static bool next_ldap(struct starttls *st, const struct side_buf *b,
+                      struct cursor *in, uint32_t *id, uint8_t *op,
+                      struct cursor *opval)
+{
+    *in = unread(b);
+    if (b->done)
+        return false;
+    enum take t = ldap_message(in, id, op, opval);
+    if (t == TAKE_BAD)
+        give_up(st);
+    return t == TAKE_OK;
+}
+
 static bool ldap_client(struct starttls *st)
 {
     struct side_buf *b = client_buf(st);
-    struct cursor in = unread(b);
+    struct cursor in, val, name;
     uint32_t id;
     uint8_t op, tag;
-    struct cursor val, name;
-    if (b->done)
-        return false;
-    enum take t = ldap_message(&in, &id, &op, &val);
-    if (t == TAKE_BAD)
-        give_up(st);
-    if (t != TAKE_OK)
+    if (!next_ldap(st, b, &in, &id, &op, &val))
         return false;
     commit(b, &in);
     st->commands++;
@@ -712,16 +721,10 @@ static bool ldap_client(struct starttls *st)
 static bool ldap_server(struct starttls *st)
 {
     struct side_buf *b = server_buf(st);
-    struct cursor in = unread(b);
+    struct cursor in, val, f;
     uint32_t id, code;
     uint8_t op, tag;
-    struct cursor val, f;
-    if (b->done)
-        return false;
-    enum take t = ldap_message(&in, &id, &op, &val);
-    if (t == TAKE_BAD)
-        give_up(st);
-    if (t != TAKE_OK)
+    if (!next_ldap(st, b, &in, &id, &op, &val))
         return false;
     /* ExtendedResponse: [APPLICATION 24] { resultCode, matchedDN,
      * diagnosticMessage, ... }; id 0 is an unsolicited notice. */
