@@ -53,7 +53,8 @@ static inline struct cursor cursor_make(const uint8_t *base, size_t len)
 
 /* Send this cursor's failures (and those of cursors split off it from now
  * on) to `sink`, which is cleared; offsets count from the current start of
- * the span. */
+ * the span. The sink must outlive the cursor and every cursor split off
+ * it: watch a local cursor with a local sink. */
 static inline void cursor_watch(struct cursor *c, struct parse_fault_at *sink)
 {
     sink->kind = PARSE_FAULT_NONE;

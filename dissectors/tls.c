@@ -855,10 +855,12 @@ static void read_ssl2_client_hello(struct tls_session *s, int side,
         note_error(s, "client_hello from the server");
         return;
     }
+    /* Watched as a copy: the sink lives only as long as this call. */
+    struct cursor hello = *body;
     struct parse_fault_at fault;
-    cursor_watch(body, &fault);
-    if (!tls_parse_sslv2_client_hello(body, &h->ch))
-        note_fault(s, "sslv2_client_hello", body);
+    cursor_watch(&hello, &fault);
+    if (!tls_parse_sslv2_client_hello(&hello, &h->ch))
+        note_fault(s, "sslv2_client_hello", &hello);
     h->ch.seen = true;
     h->ch.sslv2 = true;
     if (!h->ch.record_version)
