@@ -6,7 +6,9 @@
  * short or lying length can never turn into an out-of-bounds read. Nothing
  * else in the tree indexes packet memory directly, and nothing outside this
  * file writes a cursor's fields: positions move only through reads,
- * cursor_seek and cursor_rewind, which check their range.
+ * cursor_seek and cursor_rewind, which check their range, and
+ * cursor_abort_to, which only goes back. "The structure ends here" is
+ * cursor_expect_end, a fault when bytes are left.
  *
  * Faults are values (parse_fault.h). A cursor may carry a fault sink
  * (cursor_watch); every failed operation on it, or on a cursor split off
