@@ -2883,8 +2883,9 @@ static const struct field_def field_table[] = {
            "what holds it or is not allowed), trailing_bytes, bad_value",
            g_parse_fault),
     SCALAR("tlsmon.parse_fault_offset", FT_INT,
-           "byte offset of that fault in the message body (after the "
-           "4-byte handshake header; an SSLv2 hello's record body)",
+           "byte offset of that fault in what was parsed: the message body "
+           "(after the 4-byte handshake header), an SSLv2 hello's record, "
+           "a DTLS record's body (dtls_handshake_header)",
            g_parse_fault_offset),
     SCALAR("tlsmon.not_tls_preview", FT_STRING,
            "printable start of a server answer that was not TLS",

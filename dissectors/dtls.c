@@ -461,13 +461,15 @@ static void read_handshake_record(struct dtls_conn *d, int side,
     uint8_t type;
     uint32_t len, off, flen;
     uint16_t seq;
-    struct cursor frag;
+    struct cursor frag, rec = *body; /* a copy: the fault sink is local */
+    struct parse_fault_at fault;
 
-    while (cursor_left(body) > 0 && !decided(d)) {
-        if (!cursor_u8(body, &type) || !cursor_u24(body, &len) ||
-            !cursor_u16(body, &seq) || !cursor_u24(body, &off) ||
-            !cursor_u24(body, &flen) || !cursor_sub(body, flen, &frag)) {
-            note_error(d, "dtls_handshake_header");
+    cursor_watch(&rec, &fault);
+    while (cursor_left(&rec) > 0 && !decided(d)) {
+        if (!cursor_u8(&rec, &type) || !cursor_u24(&rec, &len) ||
+            !cursor_u16(&rec, &seq) || !cursor_u24(&rec, &off) ||
+            !cursor_u24(&rec, &flen) || !cursor_sub(&rec, flen, &frag)) {
+            handshake_note_fault(d->h, "dtls_handshake_header", fault);
             return;
         }
         read_fragment(d, side, version, type, len, seq, off, &frag, ts_us);
