@@ -1199,6 +1199,14 @@ static bool g_parse_error(const struct handshake *h, struct field_value *v,
     return true;
 }
 
+/* Only on records with a parse error whose parser said what it found. */
+#define HAS_PARSE_FAULT                                                        \
+    (h->parse_error && h->parse_fault.kind != PARSE_FAULT_NONE)
+FACT(g_parse_fault, put_str, parse_fault_name(h->parse_fault.kind),
+     HAS_PARSE_FAULT)
+FACT(g_parse_fault_offset, put_int, (int64_t)h->parse_fault.offset,
+     HAS_PARSE_FAULT)
+
 TEXT_FACT(g_not_tls_preview, not_tls_preview)
 FACT(g_starttls, put_str,
      starttls_proto_name((enum starttls_proto)h->starttls), true)
@@ -2919,6 +2927,16 @@ static const struct field_def field_table[] = {
            g_stream_capped),
     SCALAR("tlsmon.parse_error", FT_STRING,
            "what did not parse; the facts may be partial", g_parse_error),
+    SCALAR("tlsmon.parse_fault", FT_STRING,
+           "what the parser found wrong in that message: truncated (its "
+           "bytes ended inside a field), bad_length (a length runs past "
+           "what holds it or is not allowed), trailing_bytes, bad_value",
+           g_parse_fault),
+    SCALAR("tlsmon.parse_fault_offset", FT_INT,
+           "byte offset of that fault in what was parsed: the message body "
+           "(after the 4-byte handshake header), an SSLv2 hello's record, "
+           "a DTLS record's body (dtls_handshake_header)",
+           g_parse_fault_offset),
     SCALAR("tlsmon.not_tls_preview", FT_STRING,
            "printable start of a server answer that was not TLS",
            g_not_tls_preview),

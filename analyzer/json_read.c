@@ -300,7 +300,7 @@ bool json_read(const char *data, size_t len, json_leaf_fn fn, void *ctx,
     bool ok = read_value(&r);
     if (ok) {
         skip_ws(&r);
-        ok = cursor_left(&r.c) == 0;
+        ok = cursor_expect_end(&r.c);
     }
     if (!ok && error_at)
         *error_at = cursor_pos(&r.c);

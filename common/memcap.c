@@ -2,6 +2,8 @@
  * memcap.h for the policy). */
 #include "memcap.h"
 
+#include <stdlib.h>
+
 static void note_peak(struct memcap *m)
 {
     if (m->used > m->peak)
@@ -48,6 +50,16 @@ bool memcap_charge_spare(struct memcap *m, uint64_t n)
     m->used += n;
     note_peak(m);
     return true;
+}
+
+void *memcap_calloc(struct memcap *m, size_t n)
+{
+    if (!memcap_charge(m, memcap_cost(n)))
+        return NULL;
+    void *p = calloc(1, n);
+    if (!p)
+        memcap_release(m, memcap_cost(n));
+    return p;
 }
 
 void memcap_force(struct memcap *m, uint64_t n)

@@ -57,5 +57,9 @@ bool memcap_reserve(struct memcap *m, uint64_t n);
 /* Reclaim until the budget is under its limit again. */
 void memcap_enforce(struct memcap *m);
 void memcap_release(struct memcap *m, uint64_t n);
+/* A zeroed block of `n` bytes charged at memcap_cost(n) (memcap_charge's
+ * rules); NULL, with nothing charged, when the budget refuses it or the
+ * allocation fails. Free it with memcap_release(m, memcap_cost(n)). */
+void *memcap_calloc(struct memcap *m, size_t n);
 
 #endif

@@ -132,16 +132,11 @@ enum dtls_sniff dtls_sniff(const uint8_t *data, uint32_t len)
 struct dtls_conn *dtls_conn_new(struct tls_session *tls, uint32_t max_msg,
                                 int client_side, struct memcap *memcap)
 {
-    uint64_t cost = memcap_cost(sizeof(struct dtls_conn));
-    if (!memcap_charge(memcap, cost))
+    struct dtls_conn *d = memcap_calloc(memcap, sizeof *d);
+    if (!d)
         return NULL;
-    struct dtls_conn *d = calloc(1, sizeof *d);
-    if (!d) {
-        memcap_release(memcap, cost);
-        return NULL;
-    }
     d->memcap = memcap;
-    d->charged = cost;
+    d->charged = memcap_cost(sizeof *d);
     d->tls = tls;
     d->h = tls_record(tls);
     d->max_msg = max_msg ? max_msg : 256u * 1024u;
@@ -466,13 +461,15 @@ static void read_handshake_record(struct dtls_conn *d, int side,
     uint8_t type;
     uint32_t len, off, flen;
     uint16_t seq;
-    struct cursor frag;
+    struct cursor frag, rec = *body; /* a copy: the fault sink is local */
+    struct parse_fault_at fault;
 
-    while (cursor_left(body) > 0 && !decided(d)) {
-        if (!cursor_u8(body, &type) || !cursor_u24(body, &len) ||
-            !cursor_u16(body, &seq) || !cursor_u24(body, &off) ||
-            !cursor_u24(body, &flen) || !cursor_sub(body, flen, &frag)) {
-            note_error(d, "dtls_handshake_header");
+    cursor_watch(&rec, &fault);
+    while (cursor_left(&rec) > 0 && !decided(d)) {
+        if (!cursor_u8(&rec, &type) || !cursor_u24(&rec, &len) ||
+            !cursor_u16(&rec, &seq) || !cursor_u24(&rec, &off) ||
+            !cursor_u24(&rec, &flen) || !cursor_sub(&rec, flen, &frag)) {
+            handshake_note_fault(d->h, "dtls_handshake_header", fault);
             return;
         }
         read_fragment(d, side, version, type, len, seq, off, &frag, ts_us);
@@ -480,6 +477,18 @@ static void read_handshake_record(struct dtls_conn *d, int side,
 }
 
 /* ---- records ---- */
+
+/* A record a side sends once a flight (its encrypted Finished, its CCS):
+ * only the first copy is a record, the rest are the flight sent again. */
+static bool first_copy(struct dtls_conn *d, int side, bool *seen, uint64_t pos)
+{
+    if (*seen) {
+        repeated(d, side, pos);
+        return false;
+    }
+    *seen = true;
+    return true;
+}
 
 /* A DTLSPlaintext/DTLSCiphertext record with the 13-byte header. */
 static void read_record(struct dtls_conn *d, int side, uint8_t type,
@@ -500,20 +509,13 @@ static void read_record(struct dtls_conn *d, int side, uint8_t type,
             read_handshake_record(d, side, version, body, ts_us);
             return;
         }
-        /* Encrypted: the Finished (DTLS <= 1.2). Only its first copy is a
-         * record; the rest are the flight sent again. */
-        if (s->encrypted_hs) {
-            repeated(d, side, POS_ENCRYPTED);
+        /* Encrypted: the Finished (DTLS <= 1.2). */
+        if (!first_copy(d, side, &s->encrypted_hs, POS_ENCRYPTED))
             return;
-        }
-        s->encrypted_hs = true;
         break;
     case CT_CCS:
-        if (s->ccs) {
-            repeated(d, side, POS_CCS);
+        if (!first_copy(d, side, &s->ccs, POS_CCS))
             return;
-        }
-        s->ccs = true;
         break;
     case CT_ALERT:
         /* An encrypted alert from a side whose Finished the capture may

@@ -15,6 +15,7 @@ bool ech_parse_client_hello_ext(struct cursor *ext, struct ech_hello *out)
 {
     struct cursor enc, payload;
     uint8_t type;
+    size_t start = cursor_pos(ext);
 
     memset(out, 0, sizeof(*out));
     out->present = true;
@@ -23,11 +24,11 @@ bool ech_parse_client_hello_ext(struct cursor *ext, struct ech_hello *out)
     out->type = type;
     if (type == ECH_INNER) {
         /* The inner form is empty; it only travels encrypted. */
-        out->malformed = cursor_left(ext) != 0;
+        out->malformed = !cursor_expect_end(ext);
         return !out->malformed;
     }
     if (type != ECH_OUTER)
-        return false;
+        return cursor_fail_at(ext, start, PARSE_FAULT_BAD_VALUE);
     CURSOR_TRY(cursor_u16(ext, &out->kdf_id));
     CURSOR_TRY(cursor_u16(ext, &out->aead_id));
     CURSOR_TRY(cursor_u8(ext, &out->config_id));
@@ -37,14 +38,16 @@ bool ech_parse_client_hello_ext(struct cursor *ext, struct ech_hello *out)
     out->payload_len = (uint16_t)cursor_left(&payload);
     /* payload<1..2^16-1>: an empty ciphertext cannot hold a hello. enc may
      * be empty in the second hello after a HelloRetryRequest (§6.1.5). */
-    out->malformed = out->payload_len == 0 || cursor_left(ext) != 0;
+    if (out->payload_len == 0)
+        return cursor_fail(&payload, PARSE_FAULT_BAD_LENGTH);
+    out->malformed = !cursor_expect_end(ext);
     return !out->malformed;
 }
 
 bool ech_parse_hrr_ext(struct cursor *ext, struct hello_retry *hrr)
 {
     if (cursor_left(ext) != ECH_CONFIRMATION_LEN)
-        return false;
+        return cursor_fail(ext, PARSE_FAULT_BAD_LENGTH);
     hrr->ech_confirmation = true;
     return cursor_skip(ext, ECH_CONFIRMATION_LEN);
 }
@@ -62,16 +65,16 @@ static bool config_contents(struct cursor *c, struct ech_retry *out)
     CURSOR_TRY(cursor_vec16(c, &key));
     CURSOR_TRY(cursor_vec16(c, &suites));
     /* cipher_suites<4..2^16-4>: whole (kdf, aead) pairs, at least one. */
-    if (cursor_left(&suites) < 4 || cursor_left(&suites) % 4 != 0 ||
-        cursor_left(&key) == 0)
-        return false;
+    if (cursor_left(&suites) < 4 || cursor_left(&suites) % 4 != 0)
+        return cursor_fail(&suites, PARSE_FAULT_BAD_LENGTH);
+    if (cursor_left(&key) == 0)
+        return cursor_fail(&key, PARSE_FAULT_BAD_LENGTH);
     CURSOR_TRY(cursor_u8(c, &max_name_len));
     CURSOR_TRY(cursor_vec8(c, &name));
     if (cursor_left(&name) == 0)
-        return false;
+        return cursor_fail(&name, PARSE_FAULT_BAD_LENGTH);
     CURSOR_TRY(cursor_vec16(c, &exts));
-    if (cursor_left(c) != 0)
-        return false;
+    CURSOR_TRY(cursor_expect_end(c));
     if (out->n_configs < HS_MAX_ECH_CONFIGS) {
         if (out->n_configs == 0)
             escape_copy(&name, out->public_name, sizeof(out->public_name));
@@ -85,13 +88,16 @@ static bool config_contents(struct cursor *c, struct ech_retry *out)
 bool ech_parse_config_list(struct cursor *list, struct ech_retry *out)
 {
     struct cursor configs, contents;
+    struct parse_fault_at first = {PARSE_FAULT_NONE, 0};
     uint16_t version;
     bool ok = true;
 
     CURSOR_TRY(cursor_vec16(list, &configs));
     /* ECHConfig echconfigs<4..2^16-1>. */
-    if (cursor_left(&configs) < 4)
+    if (cursor_left(&configs) < 4) {
         ok = false;
+        first = cursor_fault_here(&configs, PARSE_FAULT_BAD_LENGTH);
+    }
     while (cursor_left(&configs) > 0) {
         if (!cursor_u16(&configs, &version) ||
             !cursor_vec16(&configs, &contents))
@@ -100,10 +106,14 @@ bool ech_parse_config_list(struct cursor *list, struct ech_retry *out)
             out->n_configs_total++;
         if (version != ECH_CONFIG_VERSION)
             continue; /* another draft's layout: skipped, as clients do */
-        if (!config_contents(&contents, out))
+        if (!config_contents(&contents, out) && ok) {
             ok = false;
+            first = cursor_last_fault(&contents);
+        }
     }
-    return ok && cursor_left(list) == 0;
+    if (!ok)
+        return cursor_refail(list, first);
+    return cursor_expect_end(list);
 }
 
 /* ---- HPKE names (RFC 9180 §7, IANA HPKE registry) ---------------------- */

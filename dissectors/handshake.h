@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parse_fault.h"
 #include "tls_wire.h"
 
 #define HS_MAX_CIPHERS 256
@@ -676,6 +677,11 @@ struct handshake {
                              * the reading before a decision */
     bool parse_error;       /* a message did not parse; facts may be partial */
     char parse_error_what[64];
+    struct parse_fault_at parse_fault; /* what its parser found wrong, and
+                                        * where in the message body; kind
+                                        * NONE for notes that are no parse
+                                        * (a cap, a message from the wrong
+                                        * side) */
 
     /* Decision (outcome.c). */
     enum hs_outcome outcome;
@@ -749,6 +755,16 @@ static inline void handshake_note_error(struct handshake *h, const char *what)
         n++;
     }
     h->parse_error_what[n] = '\0';
+}
+
+/* Note a message whose parser failed, with the fault it found. */
+static inline void handshake_note_fault(struct handshake *h, const char *what,
+                                        struct parse_fault_at fault)
+{
+    if (h->parse_error)
+        return;
+    handshake_note_error(h, what);
+    h->parse_fault = fault;
 }
 
 /* Append an alert to the record (the first HS_MAX_ALERTS are kept, all

@@ -294,9 +294,9 @@ static void add_line(struct keylog *kl, struct cursor line)
 
     kl->stats.lines++;
     /* Trailing blanks (a CRLF file) are not part of the secret. */
-    while (cursor_left(&line) > 0 &&
-           cursor_peek_u8(&line, cursor_left(&line) - 1, &b) && is_blank(b))
-        line.len--;
+    while (cursor_peek_u8(&line, cursor_left(&line) - 1, &b) && is_blank(b) &&
+           cursor_trim_end(&line, 1))
+        ;
     if (cursor_left(&line) == 0 || (cursor_peek_u8(&line, 0, &b) && b == '#'))
         return;
     while (cursor_u8(&line, &b) && b != ' ') {

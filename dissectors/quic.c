@@ -217,16 +217,11 @@ enum quic_sniff quic_sniff(const uint8_t *data, uint32_t len)
 struct quic_conn *quic_conn_new(struct tls_session *tls, int client_side,
                                 struct memcap *memcap)
 {
-    uint64_t cost = memcap_cost(sizeof(struct quic_conn));
-    if (!memcap_charge(memcap, cost))
+    struct quic_conn *q = memcap_calloc(memcap, sizeof *q);
+    if (!q)
         return NULL;
-    struct quic_conn *q = calloc(1, sizeof *q);
-    if (!q) {
-        memcap_release(memcap, cost);
-        return NULL;
-    }
     q->memcap = memcap;
-    q->charged = cost;
+    q->charged = memcap_cost(sizeof *q);
     q->tls = tls;
     q->h = tls_record(tls);
     q->client_side = (client_side == 0 || client_side == 1) ? client_side : -1;

@@ -130,10 +130,32 @@ void starttls_held(const struct starttls *st, int side, const uint8_t **data,
     const struct side_buf *b = &st->side[side];
     struct cursor c = cursor_make(b->buf, b->len);
     size_t n;
-    if (!cursor_skip(&c, b->tls_at))
+    if (!cursor_seek(&c, b->tls_at))
         return;
     *data = cursor_rest(&c, &n);
     *len = (uint32_t)n;
+}
+
+/* ---- reading position ---------------------------------------------------- */
+
+/* A side's bytes as a cursor at the next unit to parse. A parser reads a
+ * unit from it and commits the position only when the unit is taken; a
+ * unit that must wait (an answer whose request is not read yet) is left
+ * uncommitted, to be read again. */
+static struct cursor unread(const struct side_buf *b)
+{
+    struct cursor c = cursor_make(b->buf, b->len);
+    if (!cursor_seek(&c, b->pos))
+        return cursor_make(NULL, 0); /* pos <= len: cannot happen */
+    return c;
+}
+
+/* Everything in `b` that has been read so far is taken; true, so that a
+ * parser can say `return commit(b, &in);`. */
+static bool commit(struct side_buf *b, const struct cursor *in)
+{
+    b->pos = (uint32_t)cursor_pos(in);
+    return true;
 }
 
 /* ---- decisions ----------------------------------------------------------- */
@@ -157,21 +179,26 @@ static struct side_buf *server_buf(struct starttls *st)
     return &st->side[1 - st->client];
 }
 
-/* The client asked to upgrade; its bytes from `at` on wait for the answer. */
-static void request(struct starttls *st, enum starttls_proto proto, uint32_t at)
+/* This side's plaintext is over: TLS begins at its first byte not taken. */
+static void side_done(struct side_buf *b)
 {
-    struct side_buf *b = client_buf(st);
-    st->proto = proto;
-    st->upgrade_cmd = st->commands;
     b->done = true;
-    b->tls_at = at;
+    b->tls_at = b->pos;
 }
 
-static void upgrade(struct starttls *st, uint32_t server_at)
+/* The client asked to upgrade; its bytes after the request wait for the
+ * answer. */
+static void request(struct starttls *st, enum starttls_proto proto)
 {
-    struct side_buf *b = server_buf(st);
-    b->done = true;
-    b->tls_at = server_at;
+    st->proto = proto;
+    st->upgrade_cmd = st->commands;
+    side_done(client_buf(st));
+}
+
+/* The server agreed: TLS follows its last byte taken. */
+static void upgrade(struct starttls *st)
+{
+    side_done(server_buf(st));
     st->status = STARTTLS_UPGRADED;
 }
 
@@ -185,36 +212,82 @@ static void refuse(struct starttls *st, struct cursor text)
     st->status = STARTTLS_REFUSED;
 }
 
-/* ---- text helpers -------------------------------------------------------- */
-
-static struct cursor unread(const struct side_buf *b)
+/* The server's greeting decides whether the family guessed is right. */
+static void greeting(struct starttls *st, bool ok)
 {
-    struct cursor c = cursor_make(b->buf, b->len);
-    if (!cursor_skip(&c, b->pos))
-        return cursor_make(NULL, 0); /* pos <= len: cannot happen */
-    return c;
+    st->greeted = true;
+    if (!ok)
+        give_up(st);
 }
 
-/* Split the next LF-terminated line (CR stripped) off b; false when it is
- * not whole yet. */
-static bool take_line(struct side_buf *b, struct cursor *line)
+/* A final answer from the server, counted against the oldest request not
+ * answered yet. False while that request is not read: the answer is left
+ * unread until it is. */
+static bool take_answer(struct starttls *st, const struct cursor *in)
 {
-    struct cursor c = unread(b);
-    struct cursor scan = c;
-    size_t n = 0;
-    uint8_t ch, prev = 0;
+    if (st->replies == st->commands)
+        return false;
+    st->replies++;
+    return commit(server_buf(st), in);
+}
+
+/* Counted answers (SMTP, FTP, POP3): is the last one taken the upgrade
+ * request's? */
+static bool answers_upgrade(const struct starttls *st)
+{
+    return st->upgrade_cmd && st->replies == st->upgrade_cmd;
+}
+
+/* The answer to the upgrade request: TLS follows it, or `text` says why
+ * not. */
+static void decide(struct starttls *st, bool agreed, struct cursor text)
+{
+    if (agreed)
+        upgrade(st);
+    else
+        refuse(st, text);
+}
+
+/* ---- text helpers -------------------------------------------------------- */
+
+/* Split the next LF-terminated line (CR stripped) off `in`; false when it
+ * is not whole yet. */
+static bool take_line(struct cursor *in, struct cursor *line)
+{
+    struct cursor scan = *in;
+    uint8_t ch;
     while (cursor_u8(&scan, &ch)) {
-        if (ch == '\n') {
-            size_t keep = (n > 0 && prev == '\r') ? n - 1 : n;
-            if (!cursor_sub(&c, keep, line))
-                return false;
-            b->pos += (uint32_t)(n + 1);
-            return true;
-        }
-        prev = ch;
-        n++;
+        if (ch != '\n')
+            continue;
+        CURSOR_TRY(cursor_sub(in, cursor_pos(&scan) - cursor_pos(in) - 1,
+                              line));
+        CURSOR_TRY(cursor_skip(in, 1));
+        if (cursor_peek_u8(line, cursor_left(line) - 1, &ch) && ch == '\r')
+            CURSOR_TRY(cursor_trim_end(line, 1));
+        return true;
     }
     return false;
+}
+
+/* The client's next whole line, taken and counted as a request. */
+static bool next_command(struct starttls *st, struct cursor *line)
+{
+    struct side_buf *b = client_buf(st);
+    struct cursor in = unread(b);
+    if (b->done || !take_line(&in, line))
+        return false;
+    st->commands++;
+    return commit(b, &in);
+}
+
+/* The server's next whole line; `in` is where reading goes on once the
+ * line is taken (commit or take_answer). */
+static bool next_reply(struct starttls *st, struct cursor *in,
+                       struct cursor *line)
+{
+    const struct side_buf *b = server_buf(st);
+    *in = unread(b);
+    return !b->done && take_line(in, line);
 }
 
 static uint8_t lower(uint8_t ch)
@@ -297,20 +370,18 @@ static bool any_newline(const struct side_buf *b)
 
 static bool lines_client(struct starttls *st)
 {
-    struct side_buf *b = client_buf(st);
     struct cursor line;
-    if (b->done || !take_line(b, &line))
+    if (!next_command(st, &line))
         return false;
-    st->commands++;
     struct cursor cmd = line;
     if (eat_ci(&cmd, "STARTTLS") && at_end(&cmd)) {
-        request(st, STARTTLS_SMTP, b->pos);
+        request(st, STARTTLS_SMTP);
         return true;
     }
     cmd = line;
     if (eat_ci(&cmd, "AUTH") && skip_spaces(&cmd) &&
         (eat_ci(&cmd, "TLS") || eat_ci(&cmd, "SSL"))) {
-        request(st, STARTTLS_FTP, b->pos);
+        request(st, STARTTLS_FTP);
         return true;
     }
     /* A mail body in plaintext: no upgrade is coming, and its lines are
@@ -324,34 +395,24 @@ static bool lines_client(struct starttls *st)
 
 static bool lines_server(struct starttls *st)
 {
-    struct side_buf *b = server_buf(st);
-    uint32_t start = b->pos;
-    struct cursor line;
+    struct cursor in, line;
     int code;
     bool final;
-    if (b->done || !take_line(b, &line))
+    if (!next_reply(st, &in, &line))
         return false;
     if (!reply_code(line, &code, &final) || !final)
-        return true; /* continuation lines carry nothing we need */
+        return commit(server_buf(st), &in); /* continuation lines carry
+                                               nothing we need */
     if (!st->greeted) {
-        if (code != 220)
-            give_up(st);
-        st->greeted = true;
-        return true;
+        greeting(st, code == 220);
+        return commit(server_buf(st), &in);
     }
-    if (code < 200)
-        return true; /* FTP's preliminary replies come before the real one */
-    if (st->replies == st->commands) {
-        b->pos = start; /* its command is not read yet */
+    if (code < 200) /* FTP's preliminary replies come before the real one */
+        return commit(server_buf(st), &in);
+    if (!take_answer(st, &in))
         return false;
-    }
-    st->replies++;
-    if (st->upgrade_cmd && st->replies == st->upgrade_cmd) {
-        if (code < 300)
-            upgrade(st, b->pos);
-        else
-            refuse(st, line);
-    }
+    if (answers_upgrade(st))
+        decide(st, code < 300, line);
     return true;
 }
 
@@ -375,50 +436,37 @@ static bool imap_tag(struct cursor *line, char *out, size_t cap)
 
 static bool imap_client(struct starttls *st)
 {
-    struct side_buf *b = client_buf(st);
     struct cursor line;
     char tag[sizeof st->imap_tag];
-    if (b->done || !take_line(b, &line))
+    if (!next_command(st, &line))
         return false;
-    st->commands++;
     if (imap_tag(&line, tag, sizeof tag) && eat_ci(&line, "STARTTLS") &&
         at_end(&line)) {
         memcpy(st->imap_tag, tag, sizeof tag);
-        request(st, STARTTLS_IMAP, b->pos);
+        request(st, STARTTLS_IMAP);
     }
     return true;
 }
 
 static bool imap_server(struct starttls *st)
 {
-    struct side_buf *b = server_buf(st);
-    uint32_t start = b->pos;
-    struct cursor line;
+    struct cursor in, line;
     char tag[sizeof st->imap_tag];
-    if (b->done || !take_line(b, &line))
+    if (!next_reply(st, &in, &line))
         return false;
     struct cursor text = line;
     if (eat_ci(&text, "* ") || eat_ci(&text, "+")) {
-        if (!st->greeted) {
-            st->greeted = true;
-            if (!eat_ci(&text, "OK") && !eat_ci(&text, "PREAUTH"))
-                give_up(st);
-        }
-        return true; /* untagged data and continuation requests */
+        if (!st->greeted)
+            greeting(st, eat_ci(&text, "OK") || eat_ci(&text, "PREAUTH"));
+        /* untagged data and continuation requests */
+        return commit(server_buf(st), &in);
     }
     if (!imap_tag(&text, tag, sizeof tag))
-        return true;
-    if (st->replies == st->commands) {
-        b->pos = start;
+        return commit(server_buf(st), &in);
+    if (!take_answer(st, &in))
         return false;
-    }
-    st->replies++;
-    if (st->upgrade_cmd && strcmp(tag, st->imap_tag) == 0) {
-        if (eat_ci(&text, "OK"))
-            upgrade(st, b->pos);
-        else
-            refuse(st, line);
-    }
+    if (st->upgrade_cmd && strcmp(tag, st->imap_tag) == 0)
+        decide(st, eat_ci(&text, "OK"), line);
     return true;
 }
 
@@ -438,122 +486,110 @@ static bool pop3_multiline(struct cursor cmd)
 
 static bool pop3_client(struct starttls *st)
 {
-    struct side_buf *b = client_buf(st);
     struct cursor line;
-    if (b->done || !take_line(b, &line))
+    if (!next_command(st, &line))
         return false;
-    if (st->commands >= POP3_MAX_COMMANDS) {
+    if (st->commands > POP3_MAX_COMMANDS) {
         give_up(st);
         return false;
     }
     if (pop3_multiline(line))
-        st->pop3_multi |= 1ull << st->commands;
-    st->commands++;
+        st->pop3_multi |= 1ull << (st->commands - 1);
     if (eat_ci(&line, "STLS") && at_end(&line))
-        request(st, STARTTLS_POP3, b->pos);
+        request(st, STARTTLS_POP3);
     return true;
 }
 
 static bool pop3_server(struct starttls *st)
 {
-    struct side_buf *b = server_buf(st);
-    uint32_t start = b->pos;
-    struct cursor line;
-    if (b->done || !take_line(b, &line))
+    struct cursor in, line;
+    if (!next_reply(st, &in, &line))
         return false;
     if (st->pop3_in_multi) {
         uint8_t ch;
         if (cursor_left(&line) == 1 && cursor_peek_u8(&line, 0, &ch) &&
             ch == '.')
             st->pop3_in_multi = false;
-        return true;
+        return commit(server_buf(st), &in);
     }
     struct cursor text = line;
     bool ok = eat_ci(&text, "+OK");
     if (!ok && !eat_ci(&text, "-ERR"))
-        return true;
+        return commit(server_buf(st), &in);
     if (!st->greeted) {
-        st->greeted = true;
-        if (!ok)
-            give_up(st);
-        return true;
+        greeting(st, ok);
+        return commit(server_buf(st), &in);
     }
-    if (st->replies == st->commands) {
-        b->pos = start;
+    if (!take_answer(st, &in))
         return false;
-    }
-    st->replies++;
-    if (st->upgrade_cmd && st->replies == st->upgrade_cmd) {
-        if (ok)
-            upgrade(st, b->pos);
-        else
-            refuse(st, line);
-    } else if (ok && (st->pop3_multi >> (st->replies - 1)) & 1u) {
+    if (answers_upgrade(st))
+        decide(st, ok, line);
+    else if (ok && (st->pop3_multi >> (st->replies - 1)) & 1u)
         st->pop3_in_multi = true;
-    }
     return true;
 }
 
 /* ---- XMPP ---------------------------------------------------------------- */
 
-/* Offset of the first `<name` element (followed by space, '/' or '>') in
- * b's bytes, or -1. */
-static long find_element(const struct side_buf *b, const char *name)
+/* Moves `c` to the first `<name` element (followed by space, '/' or '>');
+ * false when there is none. */
+static bool find_element(struct cursor *c, const char *name)
 {
-    struct cursor c = cursor_make(b->buf, b->len);
     size_t n = strlen(name);
-    while (cursor_left(&c) > n) {
+    while (cursor_left(c) > n) {
         uint8_t next;
-        if (starts_with(&c, name) && cursor_peek_u8(&c, n, &next) &&
+        if (starts_with(c, name) && cursor_peek_u8(c, n, &next) &&
             (next == ' ' || next == '/' || next == '>' || next == '\t' ||
              next == '\r' || next == '\n'))
-            return (long)cursor_pos(&c);
-        if (!cursor_skip(&c, 1))
+            return true;
+        if (!cursor_skip(c, 1))
             break;
     }
-    return -1;
+    return false;
 }
 
-/* The offset just past the element starting at `at` (self-closing, or up to
- * its closing tag `close`), or -1 while it is not whole. */
-static long element_end(const struct side_buf *b, long at, const char *close)
+/* Moves `c`, at an element's start, just past its end (self-closing, or
+ * up to its closing tag `close`); false while it is not whole. */
+static bool element_end(struct cursor *c, const char *close)
 {
-    struct cursor c = cursor_make(b->buf, b->len);
     uint8_t ch = 0, prev = 0;
-    if (!cursor_skip(&c, (size_t)at))
-        return -1;
-    while (cursor_u8(&c, &ch)) {
+    while (cursor_u8(c, &ch)) {
         if (ch == '>') {
             if (prev == '/')
-                return (long)cursor_pos(&c);
+                return true;
             break;
         }
         prev = ch;
     }
     if (ch != '>')
-        return -1;
+        return false;
     size_t n = strlen(close);
-    while (cursor_left(&c) >= n) {
-        if (starts_with(&c, close))
-            return (long)(cursor_pos(&c) + n);
-        if (!cursor_skip(&c, 1))
+    while (cursor_left(c) >= n) {
+        if (starts_with(c, close))
+            return cursor_skip(c, n);
+        if (!cursor_skip(c, 1))
             break;
     }
-    return -1;
+    return false;
+}
+
+/* The whole of what `b` holds, from its first byte: XMPP elements are
+ * searched for, not read in order. */
+static struct cursor held(const struct side_buf *b)
+{
+    return cursor_make(b->buf, b->len);
 }
 
 static bool xmpp_client(struct starttls *st)
 {
     struct side_buf *b = client_buf(st);
-    if (b->done)
+    struct cursor c = held(b);
+    if (b->done || !find_element(&c, "<starttls") ||
+        !element_end(&c, "</starttls>"))
         return false;
-    long at = find_element(b, "<starttls");
-    long end = at < 0 ? -1 : element_end(b, at, "</starttls>");
-    if (end < 0)
-        return false;
-    b->pos = (uint32_t)end;
+    commit(b, &c);
     st->commands++;
-    request(st, STARTTLS_XMPP, (uint32_t)end);
+    request(st, STARTTLS_XMPP);
     return true;
 }
 
@@ -562,25 +598,20 @@ static bool xmpp_server(struct starttls *st)
     struct side_buf *b = server_buf(st);
     if (b->done || !st->upgrade_cmd)
         return false;
-    long ok = find_element(b, "<proceed");
-    long no = find_element(b, "<failure");
-    if (ok >= 0 && (no < 0 || ok < no)) {
-        long end = element_end(b, ok, "</proceed>");
-        if (end < 0)
+    struct cursor ok = held(b), no = held(b);
+    bool has_ok = find_element(&ok, "<proceed");
+    bool has_no = find_element(&no, "<failure");
+    if (has_ok && (!has_no || cursor_pos(&ok) < cursor_pos(&no))) {
+        if (!element_end(&ok, "</proceed>"))
             return false;
-        b->pos = (uint32_t)end;
-        upgrade(st, (uint32_t)end);
+        commit(b, &ok);
+        upgrade(st);
         return true;
     }
-    if (no < 0)
+    struct cursor end = no;
+    if (!has_no || !element_end(&end, "</failure>"))
         return false;
-    long end = element_end(b, no, "</failure>");
-    if (end < 0)
-        return false;
-    struct cursor c = cursor_make(b->buf, (size_t)end);
-    if (!cursor_skip(&c, (size_t)no))
-        return false;
-    refuse(st, c);
+    refuse(st, cursor_take(&no, cursor_pos(&end) - cursor_pos(&no)));
     return true;
 }
 
@@ -598,14 +629,7 @@ static bool ber_length(struct cursor *c, uint32_t *len)
     uint8_t n = first & 0x7f;
     if (n == 0 || n > 4)
         return false; /* indefinite, or longer than anything we keep */
-    uint32_t v = 0;
-    for (uint8_t i = 0; i < n; i++) {
-        uint8_t b;
-        CURSOR_TRY(cursor_u8(c, &b));
-        v = (v << 8) | b;
-    }
-    *len = v;
-    return true;
+    return cursor_be(c, n, len);
 }
 
 /* One single-byte-tag TLV; `val` spans its contents. */
@@ -613,38 +637,28 @@ static bool ber_tlv(struct cursor *c, uint8_t *tag, struct cursor *val)
 {
     uint32_t len;
     size_t save = cursor_pos(c);
-    if (!cursor_u8(c, tag) || (*tag & 0x1f) == 0x1f || !ber_length(c, &len) ||
-        !cursor_sub(c, len, val)) {
-        c->off = save;
-        return false;
-    }
-    return true;
+    if (cursor_u8(c, tag) && (*tag & 0x1f) != 0x1f && ber_length(c, &len) &&
+        cursor_sub(c, len, val))
+        return true;
+    return cursor_abort_to(c, save);
 }
 
 static bool ber_uint(struct cursor val, uint32_t *out)
 {
     size_t n = cursor_left(&val);
-    if (n == 0 || n > 4)
-        return false;
-    uint32_t v = 0;
-    uint8_t b;
-    while (cursor_u8(&val, &b))
-        v = (v << 8) | b;
-    *out = v;
-    return true;
+    return n > 0 && n <= 4 && cursor_be(&val, n, out);
 }
 
 enum take { TAKE_MORE, TAKE_OK, TAKE_BAD };
 
-/* The next whole LDAPMessage: its id and protocolOp. */
-static enum take ldap_message(struct side_buf *b, uint32_t *id, uint8_t *op,
+/* The next whole LDAPMessage from `in`: its id and protocolOp. */
+static enum take ldap_message(struct cursor *in, uint32_t *id, uint8_t *op,
                               struct cursor *opval)
 {
-    struct cursor c = unread(b);
-    struct cursor hdr = c, msg, idval;
+    struct cursor hdr = *in, msg, idval;
     uint8_t tag;
     uint32_t len;
-    if (cursor_left(&c) == 0)
+    if (cursor_left(in) == 0)
         return TAKE_MORE;
     if (!cursor_u8(&hdr, &tag))
         return TAKE_MORE;
@@ -653,7 +667,7 @@ static enum take ldap_message(struct side_buf *b, uint32_t *id, uint8_t *op,
     if (!ber_length(&hdr, &len)) {
         uint8_t first;
         /* a length (or long form) whose bytes have not all come */
-        if (!cursor_peek_u8(&c, 1, &first) ||
+        if (!cursor_peek_u8(in, 1, &first) ||
             ((first & 0x7f) <= 4 && first != 0x80))
             return TAKE_MORE;
         return TAKE_BAD;
@@ -662,33 +676,44 @@ static enum take ldap_message(struct side_buf *b, uint32_t *id, uint8_t *op,
         return TAKE_BAD;
     if (!cursor_sub(&hdr, len, &msg))
         return TAKE_MORE;
-    b->pos = (uint32_t)cursor_pos(&hdr);
+    *in = hdr;
     if (!ber_tlv(&msg, &tag, &idval) || tag != 0x02 || !ber_uint(idval, id) ||
         !ber_tlv(&msg, op, opval) || (*op & 0xc0) != 0x40)
         return TAKE_BAD;
     return TAKE_OK;
 }
 
+/* The next whole LDAPMessage of side `b`, read from `in` (not committed);
+ * a malformed one ends the watch. */
+static bool next_ldap(struct starttls *st, const struct side_buf *b,
+                      struct cursor *in, uint32_t *id, uint8_t *op,
+                      struct cursor *opval)
+{
+    *in = unread(b);
+    if (b->done)
+        return false;
+    enum take t = ldap_message(in, id, op, opval);
+    if (t == TAKE_BAD)
+        give_up(st);
+    return t == TAKE_OK;
+}
+
 static bool ldap_client(struct starttls *st)
 {
     struct side_buf *b = client_buf(st);
+    struct cursor in, val, name;
     uint32_t id;
     uint8_t op, tag;
-    struct cursor val, name;
-    if (b->done)
+    if (!next_ldap(st, b, &in, &id, &op, &val))
         return false;
-    enum take t = ldap_message(b, &id, &op, &val);
-    if (t == TAKE_BAD)
-        give_up(st);
-    if (t != TAKE_OK)
-        return false;
+    commit(b, &in);
     st->commands++;
     /* ExtendedRequest: [APPLICATION 23] { requestName [0] LDAPOID } */
     if (op == 0x77 && ber_tlv(&val, &tag, &name) && tag == 0x80 &&
         cursor_left(&name) == strlen(LDAP_STARTTLS_OID) &&
         starts_with(&name, LDAP_STARTTLS_OID)) {
         st->ldap_id = id;
-        request(st, STARTTLS_LDAP, b->pos);
+        request(st, STARTTLS_LDAP);
     }
     return true;
 }
@@ -696,24 +721,18 @@ static bool ldap_client(struct starttls *st)
 static bool ldap_server(struct starttls *st)
 {
     struct side_buf *b = server_buf(st);
-    uint32_t start = b->pos, id, code;
+    struct cursor in, val, f;
+    uint32_t id, code;
     uint8_t op, tag;
-    struct cursor val, f;
-    if (b->done)
-        return false;
-    enum take t = ldap_message(b, &id, &op, &val);
-    if (t == TAKE_BAD)
-        give_up(st);
-    if (t != TAKE_OK)
+    if (!next_ldap(st, b, &in, &id, &op, &val))
         return false;
     /* ExtendedResponse: [APPLICATION 24] { resultCode, matchedDN,
      * diagnosticMessage, ... }; id 0 is an unsolicited notice. */
     if (op != 0x78 || id == 0)
-        return true;
-    if (!st->upgrade_cmd) {
-        b->pos = start; /* perhaps the answer to a request not read yet */
-        return false;
-    }
+        return commit(b, &in);
+    if (!st->upgrade_cmd)
+        return false; /* perhaps the answer to a request not read yet */
+    commit(b, &in);
     if (id != st->ldap_id)
         return true;
     if (!ber_tlv(&val, &tag, &f) || tag != 0x0a || !ber_uint(f, &code)) {
@@ -721,7 +740,7 @@ static bool ldap_server(struct starttls *st)
         return false;
     }
     if (code == 0) {
-        upgrade(st, b->pos);
+        upgrade(st);
         return true;
     }
     /* "resultCode N: diagnosticMessage" */
@@ -753,11 +772,11 @@ static bool pg_client(struct starttls *st)
         give_up(st); /* a startup message in plaintext: no TLS asked for */
         return false;
     }
-    b->pos += 8;
+    commit(b, &c);
     st->pg_req[st->pg_n_req++] = code == PG_SSL_REQUEST;
     if (code == PG_SSL_REQUEST) {
         st->commands++;
-        request(st, STARTTLS_POSTGRESQL, b->pos);
+        request(st, STARTTLS_POSTGRESQL);
     }
     return true;
 }
@@ -770,14 +789,14 @@ static bool pg_server(struct starttls *st)
     if (b->done || st->pg_answered >= st->pg_n_req || !cursor_u8(&c, &answer))
         return false;
     bool ssl = st->pg_req[st->pg_answered++];
-    b->pos++;
+    commit(b, &c);
     if (!ssl) { /* GSSENCRequest: 'N' lets the client go on to ask for TLS */
         if (answer != 'N')
             give_up(st);
         return true;
     }
     if (answer == 'S') {
-        upgrade(st, b->pos);
+        upgrade(st);
     } else if (answer == 'N') {
         refuse(st, cursor_make((const uint8_t *)"N", 1));
     } else if (answer == 'E') { /* servers before 7.0: an ErrorResponse */
@@ -790,33 +809,33 @@ static bool pg_server(struct starttls *st)
 
 /* ---- MySQL --------------------------------------------------------------- */
 
-/* One MySQL packet: 3-byte little-endian length, sequence id, payload. */
-static enum take mysql_packet(struct side_buf *b, uint8_t *seq,
+/* One MySQL packet from `in`: 3-byte little-endian length, sequence id,
+ * payload. */
+static enum take mysql_packet(struct cursor *in, uint8_t *seq,
                               struct cursor *payload)
 {
-    struct cursor c = unread(b);
-    uint8_t l0, l1, l2;
-    if (!cursor_u8(&c, &l0) || !cursor_u8(&c, &l1) || !cursor_u8(&c, &l2) ||
-        !cursor_u8(&c, seq))
+    struct cursor c = *in;
+    uint32_t len;
+    if (!cursor_le(&c, 3, &len) || !cursor_u8(&c, seq))
         return TAKE_MORE;
-    uint32_t len = l0 | ((uint32_t)l1 << 8) | ((uint32_t)l2 << 16);
     if (len > STARTTLS_WINDOW)
         return TAKE_BAD;
     if (!cursor_sub(&c, len, payload))
         return TAKE_MORE;
-    b->pos += 4 + len;
+    *in = c;
     return TAKE_OK;
 }
 
 static bool mysql_server(struct starttls *st)
 {
     struct side_buf *b = server_buf(st);
+    struct cursor in = unread(b);
     uint8_t seq, proto, ch;
     uint16_t caps;
     struct cursor p;
     if (b->done)
         return false;
-    enum take t = mysql_packet(b, &seq, &p);
+    enum take t = mysql_packet(&in, &seq, &p);
     if (t == TAKE_MORE)
         return false;
     if (t == TAKE_BAD || seq != 0 || !cursor_u8(&p, &proto) || proto != 10) {
@@ -836,20 +855,21 @@ static bool mysql_server(struct starttls *st)
         return false;
     }
     st->greeted = true;
-    b->done = true;
-    b->tls_at = b->pos;
+    commit(b, &in);
+    side_done(b);
     return true;
 }
 
 static bool mysql_client(struct starttls *st)
 {
     struct side_buf *b = client_buf(st);
+    struct cursor in = unread(b);
     uint8_t seq;
     uint32_t caps;
     struct cursor p;
     if (b->done || !st->greeted)
         return false;
-    enum take t = mysql_packet(b, &seq, &p);
+    enum take t = mysql_packet(&in, &seq, &p);
     if (t == TAKE_MORE)
         return false;
     /* SSLRequest: the first 32 bytes of a HandshakeResponse41, alone. */
@@ -858,9 +878,10 @@ static bool mysql_client(struct starttls *st)
         give_up(st);
         return false;
     }
+    commit(b, &in);
     st->commands++;
-    request(st, STARTTLS_MYSQL, b->pos);
-    upgrade(st, server_buf(st)->tls_at);
+    request(st, STARTTLS_MYSQL);
+    upgrade(st); /* the server's side ended at its greeting */
     return true;
 }
 

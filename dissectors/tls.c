@@ -215,11 +215,14 @@ static void reach(struct tls_session *s, enum hs_stage st)
 
 static void note_error(struct tls_session *s, const char *what)
 {
-    if (s->rec.parse_error)
-        return; /* the first fault is the informative one */
-    s->rec.parse_error = true;
-    strncpy(s->rec.parse_error_what, what,
-            sizeof s->rec.parse_error_what - 1);
+    handshake_note_error(&s->rec, what);
+}
+
+/* A message whose parser failed: the fault it left on the body's sink. */
+static void note_fault(struct tls_session *s, const char *what,
+                       const struct cursor *body)
+{
+    handshake_note_fault(&s->rec, what, cursor_last_fault(body));
 }
 
 static bool is_decided(const struct tls_session *s)
@@ -461,13 +464,9 @@ struct tls_session *tls_session_new(const struct tls_limits *lim,
                                     int client_side)
 {
     struct memcap *memcap = lim ? lim->memcap : NULL;
-    if (!memcap_charge(memcap, memcap_cost(sizeof(struct tls_session))))
+    struct tls_session *s = memcap_calloc(memcap, sizeof *s);
+    if (!s)
         return NULL;
-    struct tls_session *s = calloc(1, sizeof *s);
-    if (!s) {
-        memcap_release(memcap, memcap_cost(sizeof(struct tls_session)));
-        return NULL;
-    }
     s->memcap = memcap;
     s->charged = memcap_cost(sizeof(struct tls_session));
     s->client_side = (client_side == 0 || client_side == 1) ? client_side : -1;
@@ -570,7 +569,7 @@ static bool hello_from_client(struct tls_session *s, int side)
 static bool parse_client_hello(struct tls_session *s, struct cursor *body,
                                struct client_hello *ch)
 {
-    struct cursor again = *body;
+    size_t start = cursor_pos(body);
     bool ok = tls_parse_client_hello(body, ch);
     if (!ch->alpn_spill_wanted)
         return ok;
@@ -579,8 +578,9 @@ static bool parse_client_hello(struct tls_session *s, struct cursor *body,
         note_error(s, "ALPN names not kept: --memcap is full");
         return ok;
     }
-    *body = again;
-    return tls_parse_client_hello(body, ch);
+    /* Read again with room for every name; the first reading's fault, if
+     * any, is found again. */
+    return cursor_seek(body, start) && tls_parse_client_hello(body, ch);
 }
 
 static void on_client_hello(struct tls_session *s, int side,
@@ -615,7 +615,7 @@ static void on_client_hello(struct tls_session *s, int side,
         return;
     }
     if (complete && !parse_client_hello(s, body, ch))
-        note_error(s, "client_hello");
+        note_fault(s, "client_hello", body);
     else if (complete && ch == &h->ch)
         s->ch_read_whole = true;
     ch->seen = true;
@@ -653,7 +653,7 @@ static void on_server_hello(struct tls_session *s, int side,
     /* Parse into copies: a HelloRetryRequest must not disturb a ServerHello
      * slot, and vice versa. */
     if (!tls_parse_server_hello(body, &sh, &hrr, &is_hrr))
-        note_error(s, is_hrr ? "hello_retry_request" : "server_hello");
+        note_fault(s, is_hrr ? "hello_retry_request" : "server_hello", body);
     if (is_hrr) {
         if (!h->hrr.seen) {
             h->hrr = hrr;
@@ -698,7 +698,7 @@ static void on_certificate(struct tls_session *s, int side,
         return;
     }
     if (!tls_parse_certificate(body, h->sh.version == TLS_V_1_3, chain))
-        note_error(s, "certificate");
+        note_fault(s, "certificate", body);
     chain->seen = true;
     if (client && chain->n_certs_total == 0 && !chain->truncated)
         h->client_cert_empty = true;
@@ -748,7 +748,7 @@ static void on_handshake_message(struct tls_session *s, int side, uint8_t type,
                                            : HS_MAX_OCSP_BYTES))) {
                 h->ocsp.seen = h->ocsp.truncated = true;
             } else if (!tls_parse_certificate_status(body, &h->ocsp)) {
-                note_error(s, "certificate_status");
+                note_fault(s, "certificate_status", body);
             }
         }
         break;
@@ -835,7 +835,8 @@ static void read_handshake_bytes(struct tls_session *s, int side,
 
     while (cursor_left(in) > 0 && !is_decided(s)) {
         if (p->msg_skip) {
-            size_t n = cursor_take(in, p->msg_skip).len;
+            struct cursor skipped = cursor_take(in, p->msg_skip);
+            size_t n = cursor_span(&skipped);
             p->msg_skip -= (uint32_t)n;
             continue;
         }
@@ -877,9 +878,11 @@ static void read_handshake_bytes(struct tls_session *s, int side,
             continue;
         }
         struct cursor body;
+        struct parse_fault_at fault;
         if (!cursor_sub(&m, body_len, &body))
             return;
         p->msg_len = 0;
+        cursor_watch(&body, &fault);
         on_handshake_message(s, side, type, &body, body_len, true);
     }
 }
@@ -895,8 +898,12 @@ static void read_ssl2_client_hello(struct tls_session *s, int side,
         note_error(s, "client_hello from the server");
         return;
     }
-    if (!tls_parse_sslv2_client_hello(body, &h->ch))
-        note_error(s, "sslv2_client_hello");
+    /* Watched as a copy: the sink lives only as long as this call. */
+    struct cursor hello = *body;
+    struct parse_fault_at fault;
+    cursor_watch(&hello, &fault);
+    if (!tls_parse_sslv2_client_hello(&hello, &h->ch))
+        note_fault(s, "sslv2_client_hello", &hello);
     h->ch.seen = true;
     h->ch.sslv2 = true;
     if (!h->ch.record_version)
@@ -1873,7 +1880,7 @@ static void keyed_message(struct tls_session *s, int side, uint8_t type,
         else if (!complete)
             h->ee->seen = true;
         else if (!tls_parse_encrypted_extensions(body, h->ee))
-            note_error(s, "encrypted_extensions");
+            note_fault(s, "encrypted_extensions", body);
         break;
     case TLS_HS_COMPRESSED_CERTIFICATE: {
         struct cert_chain *chain = r == TLS_SIDE_CLIENT ? &h->client_certs

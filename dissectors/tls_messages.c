@@ -25,35 +25,36 @@ static const uint8_t hrr_random[32] = {
     0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
-/* A list of 16-bit values: keeps the first `cap` in wire order. False when
- * the list is not a whole number of entries. */
-static bool read_u16_list(struct cursor *list, uint16_t *dst, uint8_t *n,
-                          size_t cap, bool *truncated)
+/* A list of 8- or 16-bit values into an array of uint8_t or uint16_t
+ * (`width` 1 or 2): keeps the first `cap` in wire order. False when the
+ * list is not a whole number of entries. */
+static bool read_list(struct cursor *list, size_t width, void *dst,
+                      uint8_t *n, size_t cap, bool *truncated)
 {
-    uint16_t v;
+    uint32_t v;
 
     *n = 0;
-    while (cursor_u16(list, &v)) {
-        if (*n < cap)
-            dst[(*n)++] = v;
-        else
+    while (cursor_left(list) >= width && cursor_be(list, width, &v)) {
+        if (*n >= cap)
             *truncated = true;
+        else if (width == 1)
+            ((uint8_t *)dst)[(*n)++] = (uint8_t)v;
+        else
+            ((uint16_t *)dst)[(*n)++] = (uint16_t)v;
     }
-    return cursor_left(list) == 0;
+    return cursor_expect_end(list);
 }
 
-static void read_u8_list(struct cursor *list, uint8_t *dst, uint8_t *n,
-                         size_t cap, bool *truncated)
+/* An extension whose body is exactly one such list, behind a `prefix`-byte
+ * length. */
+static bool ext_list(struct cursor *ext, size_t prefix, size_t width,
+                     void *dst, uint8_t *n, size_t cap, bool *truncated)
 {
-    uint8_t v;
+    struct cursor list;
 
-    *n = 0;
-    while (cursor_u8(list, &v)) {
-        if (*n < cap)
-            dst[(*n)++] = v;
-        else
-            *truncated = true;
-    }
+    CURSOR_TRY(cursor_vec(ext, prefix, &list));
+    return read_list(&list, width, dst, n, cap, truncated) &&
+           cursor_expect_end(ext);
 }
 
 /* The 32-byte session id every hello carries; longer is malformed. */
@@ -63,10 +64,8 @@ static bool read_session_id(struct cursor *body, uint8_t *len, uint8_t *id)
     size_t save = cursor_pos(body);
 
     CURSOR_TRY(cursor_vec8(body, &sid));
-    if (cursor_left(&sid) > 32) {
-        body->off = save;
-        return false;
-    }
+    if (cursor_left(&sid) > 32)
+        return cursor_fail_at(body, save, PARSE_FAULT_BAD_VALUE);
     *len = (uint8_t)cursor_left(&sid);
     return cursor_copy(&sid, id, *len);
 }
@@ -82,11 +81,10 @@ static bool extensions_block(struct cursor *body, struct cursor *exts,
 
     *cut = false;
     CURSOR_TRY(cursor_u16(body, &len));
-    if (!cursor_sub(body, len, exts)) {
+    if (!cursor_has(body, len))
         *cut = true;
-        CURSOR_TRY(cursor_sub(body, cursor_left(body), exts));
-    }
-    *start = cursor_pos(body) - exts->len;
+    *exts = cursor_take(body, len);
+    *start = cursor_pos(body) - cursor_span(exts);
     return true;
 }
 
@@ -106,7 +104,7 @@ static bool ch_server_name(struct cursor *ext, struct client_hello *ch)
         /* Other name types have no defined layout, so nothing after one can
          * be read. */
         if (type != SNI_HOST_NAME)
-            return cursor_left(ext) == 0;
+            return cursor_expect_end(ext);
         CURSOR_TRY(cursor_vec16(&list, &name));
         if (!ch->has_sni) {
             ch->has_sni = true;
@@ -115,7 +113,7 @@ static bool ch_server_name(struct cursor *ext, struct client_hello *ch)
                 ch->truncated = true;
         }
     }
-    return cursor_left(ext) == 0;
+    return cursor_expect_end(ext);
 }
 
 /* Append an escaped ALPN name to the hello's packed names; false when
@@ -141,14 +139,15 @@ static bool alpn_keep(struct client_hello *ch, const char *name)
 static bool ch_alpn(struct cursor *ext, struct client_hello *ch)
 {
     struct cursor list, proto;
-    bool ok = true;
+    struct parse_fault_at empty = {PARSE_FAULT_NONE, 0};
 
     ch->n_alpn = 0;
     CURSOR_TRY(cursor_vec16(ext, &list));
     while (cursor_left(&list) > 0) {
         CURSOR_TRY(cursor_vec8(&list, &proto));
-        if (cursor_left(&proto) == 0)
-            ok = false; /* RFC 7301: empty names are not allowed */
+        /* RFC 7301: empty names are not allowed */
+        if (cursor_left(&proto) == 0 && empty.kind == PARSE_FAULT_NONE)
+            empty = cursor_fault_here(&proto, PARSE_FAULT_BAD_VALUE);
         if (ch->n_alpn >= HS_MAX_ALPN || ch->alpn_truncated) {
             ch->alpn_truncated = true;
             continue;
@@ -168,7 +167,9 @@ static bool ch_alpn(struct cursor *ext, struct client_hello *ch)
         if (!alpn_keep(ch, name))
             ch->alpn_truncated = true;
     }
-    return ok && cursor_left(ext) == 0;
+    if (empty.kind != PARSE_FAULT_NONE)
+        return cursor_refail(ext, empty);
+    return cursor_expect_end(ext);
 }
 
 static bool ch_key_share(struct cursor *ext, struct client_hello *ch)
@@ -187,7 +188,7 @@ static bool ch_key_share(struct cursor *ext, struct client_hello *ch)
         } else
             ch->truncated = true;
     }
-    return cursor_left(ext) == 0;
+    return cursor_expect_end(ext);
 }
 
 static bool ch_psk_modes(struct cursor *ext, struct client_hello *ch)
@@ -196,19 +197,17 @@ static bool ch_psk_modes(struct cursor *ext, struct client_hello *ch)
     uint8_t mode;
 
     CURSOR_TRY(cursor_vec8(ext, &list));
-    while (cursor_u8(&list, &mode)) {
+    while (cursor_left(&list) > 0 && cursor_u8(&list, &mode)) {
         if (mode < 8)
             ch->psk_modes |= (uint8_t)(1u << mode);
     }
-    return cursor_left(ext) == 0;
+    return cursor_expect_end(ext);
 }
 
 /* Reads one extension's body; false when it is malformed. */
 static bool ch_extension(uint16_t type, struct cursor *ext,
                          struct client_hello *ch)
 {
-    struct cursor list;
-
     switch (type) {
     case EXT_SERVER_NAME:
         return ch_server_name(ext, ch);
@@ -216,27 +215,19 @@ static bool ch_extension(uint16_t type, struct cursor *ext,
         return ch_alpn(ext, ch);
     case EXT_SUPPORTED_VERSIONS:
         ch->has_supported_versions = true;
-        CURSOR_TRY(cursor_vec8(ext, &list));
-        return read_u16_list(&list, ch->versions, &ch->n_versions,
-                             HS_MAX_VERSIONS, &ch->truncated) &&
-               cursor_left(ext) == 0;
+        return ext_list(ext, 1, 2, ch->versions, &ch->n_versions,
+                        HS_MAX_VERSIONS, &ch->truncated);
     case EXT_SUPPORTED_GROUPS:
-        CURSOR_TRY(cursor_vec16(ext, &list));
-        return read_u16_list(&list, ch->groups, &ch->n_groups, HS_MAX_GROUPS,
-                             &ch->truncated) &&
-               cursor_left(ext) == 0;
+        return ext_list(ext, 2, 2, ch->groups, &ch->n_groups, HS_MAX_GROUPS,
+                        &ch->truncated);
     case EXT_KEY_SHARE:
         return ch_key_share(ext, ch);
     case EXT_SIGNATURE_ALGORITHMS:
-        CURSOR_TRY(cursor_vec16(ext, &list));
-        return read_u16_list(&list, ch->sigalgs, &ch->n_sigalgs,
-                             HS_MAX_SIGALGS, &ch->truncated) &&
-               cursor_left(ext) == 0;
+        return ext_list(ext, 2, 2, ch->sigalgs, &ch->n_sigalgs,
+                        HS_MAX_SIGALGS, &ch->truncated);
     case EXT_EC_POINT_FORMATS:
-        CURSOR_TRY(cursor_vec8(ext, &list));
-        read_u8_list(&list, ch->point_formats, &ch->n_point_formats,
-                     HS_MAX_POINT_FORMATS, &ch->truncated);
-        return cursor_left(ext) == 0;
+        return ext_list(ext, 1, 1, ch->point_formats, &ch->n_point_formats,
+                        HS_MAX_POINT_FORMATS, &ch->truncated);
     case EXT_SESSION_TICKET:
         ch->has_session_ticket = true;
         ch->session_ticket_len = (uint16_t)cursor_left(ext);
@@ -276,40 +267,64 @@ static bool ch_extension(uint16_t type, struct cursor *ext,
     }
 }
 
-/* Walks the extensions block. `*fault` gets the body offset of the first
- * malformed extension; a broken extension header ends the walk because
- * nothing after it can be located. */
-static bool ch_extensions(struct cursor *body, struct client_hello *ch,
-                          size_t *fault)
+/* Reads one extension of a message `msg`: notes its type where the
+ * message keeps them, then its body; false when the body is malformed. */
+typedef bool (*extension_reader)(void *msg, uint16_t type, struct cursor *ext);
+
+/* Walks the extensions block. On a fault the body cursor is left at the
+ * first malformed extension, and the fault recorded is the one found
+ * inside it; a broken extension header ends the walk because nothing after
+ * it can be located. */
+static bool walk_extensions(struct cursor *body, extension_reader read,
+                            void *msg)
 {
     struct cursor exts, ext;
-    size_t start;
+    struct parse_fault_at first = {PARSE_FAULT_NONE, 0};
+    size_t start, first_at = 0;
     uint16_t type;
     bool ok = true, cut;
 
-    *fault = cursor_pos(body);
     CURSOR_TRY(extensions_block(body, &exts, &start, &cut));
-
     while (cursor_left(&exts) > 0) {
         size_t at = start + cursor_pos(&exts);
-        if (!cursor_u16(&exts, &type) || !cursor_vec16(&exts, &ext)) {
-            if (ok)
-                *fault = at;
-            return false;
-        }
-        if (ch->n_extensions < HS_MAX_EXTENSIONS)
-            ch->extensions[ch->n_extensions++] = type;
-        else
-            ch->truncated = true;
-        ch->n_extensions_total++;
-        if (!ch_extension(type, &ext, ch) && ok) {
+        bool framed = cursor_u16(&exts, &type) && cursor_vec16(&exts, &ext);
+        if ((!framed || !read(msg, type, &ext)) && ok) {
             ok = false;
-            *fault = at;
+            first_at = at;
+            first = cursor_last_fault(&exts);
         }
+        if (!framed)
+            break;
     }
-    if (cut && ok)
-        *fault = start + exts.len; /* more was announced than arrived */
-    return ok && !cut;
+    if (cut && ok) { /* more was announced than arrived */
+        ok = false;
+        first_at = start + cursor_span(&exts);
+        first.kind = PARSE_FAULT_TRUNCATED;
+        first.offset = 0;
+    }
+    if (ok)
+        return true;
+    CURSOR_TRY(cursor_seek(body, first_at));
+    /* A fault found before this extension is stale: the reader failed
+     * without saying why, so the extension as a whole is the fault. */
+    struct parse_fault_at here = cursor_fault_here(
+        body, first.kind != PARSE_FAULT_NONE ? first.kind
+                                              : PARSE_FAULT_BAD_VALUE);
+    if (first.kind == PARSE_FAULT_NONE || first.offset < here.offset)
+        first = here;
+    return cursor_refail(body, first);
+}
+
+static bool ch_read_extension(void *msg, uint16_t type, struct cursor *ext)
+{
+    struct client_hello *ch = msg;
+
+    if (ch->n_extensions < HS_MAX_EXTENSIONS)
+        ch->extensions[ch->n_extensions++] = type;
+    else
+        ch->truncated = true;
+    ch->n_extensions_total++;
+    return ch_extension(type, ext, ch);
 }
 
 /* Clears what a hello parser fills, keeping what the record layer set and
@@ -352,7 +367,7 @@ bool tls_parse_client_hello(struct cursor *body, struct client_hello *out)
 {
     struct cursor list;
     uint16_t suite;
-    size_t save, fault;
+    size_t save;
 
     client_hello_reset(out);
     out->length = (uint32_t)cursor_left(body);
@@ -371,26 +386,20 @@ bool tls_parse_client_hello(struct cursor *body, struct client_hello *out)
 
     save = cursor_pos(body);
     CURSOR_TRY(cursor_vec16(body, &list));
-    while (cursor_u16(&list, &suite))
+    while (cursor_left(&list) >= 2 && cursor_u16(&list, &suite))
         add_cipher(out, suite);
-    if (cursor_left(&list) != 0) {
-        body->off = save; /* odd length: not a list of suites */
-        return false;
-    }
+    if (!cursor_expect_end(&list)) /* odd length: not a list of suites */
+        return cursor_fail_at(body, save, PARSE_FAULT_BAD_LENGTH);
 
     CURSOR_TRY(cursor_vec8(body, &list));
-    read_u8_list(&list, out->compression, &out->n_compression,
-                 HS_MAX_COMPRESSION, &out->truncated);
+    CURSOR_TRY(read_list(&list, 1, out->compression, &out->n_compression,
+                         HS_MAX_COMPRESSION, &out->truncated));
 
     /* SSLv3 and early TLS hellos end here: the block is optional. Bytes
      * after the block are left unread rather than called a fault. */
     if (cursor_left(body) == 0)
         return true;
-    if (!ch_extensions(body, out, &fault)) {
-        body->off = fault;
-        return false;
-    }
-    return true;
+    return walk_extensions(body, ch_read_extension, out);
 }
 
 /* SSLv2 CLIENT-HELLO (draft-hickman-netscape-ssl-00 §C.1): all lengths
@@ -401,34 +410,31 @@ bool tls_parse_sslv2_client_hello(struct cursor *rec, struct client_hello *out)
     uint16_t specs_len, sid_len, challenge_len;
     uint32_t spec;
     struct cursor specs, sid;
+    size_t at = cursor_pos(rec);
 
     client_hello_reset(out);
     out->sslv2 = true;
     out->length = (uint32_t)cursor_left(rec);
 
     CURSOR_TRY(cursor_u8(rec, &msg_type));
-    if (msg_type != TLS_HS_CLIENT_HELLO) {
-        rec->off -= 1;
-        return false;
-    }
+    if (msg_type != TLS_HS_CLIENT_HELLO)
+        return cursor_fail_at(rec, at, PARSE_FAULT_BAD_VALUE);
     CURSOR_TRY(cursor_u16(rec, &out->legacy_version));
     CURSOR_TRY(cursor_u16(rec, &specs_len));
     CURSOR_TRY(cursor_u16(rec, &sid_len));
     CURSOR_TRY(cursor_u16(rec, &challenge_len));
 
+    at = cursor_pos(rec);
     CURSOR_TRY(cursor_sub(rec, specs_len, &specs));
-    while (cursor_u24(&specs, &spec))
+    while (cursor_left(&specs) >= 3 && cursor_u24(&specs, &spec))
         add_cipher(out, spec);
-    if (cursor_left(&specs) != 0) {
-        rec->off -= specs_len; /* not a whole number of 3-byte specs */
-        return false;
-    }
+    if (!cursor_expect_end(&specs)) /* not a whole number of 3-byte specs */
+        return cursor_fail_at(rec, at, PARSE_FAULT_BAD_LENGTH);
 
+    at = cursor_pos(rec);
     CURSOR_TRY(cursor_sub(rec, sid_len, &sid));
-    if (sid_len > sizeof(out->session_id)) {
-        rec->off -= sid_len;
-        return false;
-    }
+    if (sid_len > sizeof(out->session_id))
+        return cursor_fail_at(rec, at, PARSE_FAULT_BAD_VALUE);
     out->session_id_len = (uint8_t)sid_len;
     CURSOR_TRY(cursor_copy(&sid, out->session_id, sid_len));
 
@@ -467,19 +473,19 @@ static bool sh_extension(uint16_t type, struct cursor *ext,
     case EXT_SUPPORTED_VERSIONS:
         CURSOR_TRY(cursor_u16(ext, &sh->version));
         sh->has_supported_versions = true;
-        return cursor_left(ext) == 0;
+        return cursor_expect_end(ext);
     case EXT_KEY_SHARE:
         CURSOR_TRY(cursor_u16(ext, &sh->group));
         sh->has_key_share = true;
         CURSOR_TRY(cursor_vec16(ext, &key));
-        return cursor_left(ext) == 0;
+        return cursor_expect_end(ext);
     case EXT_ALPN:
         /* RFC 7301 §3.1: the server's list holds exactly one name. */
         CURSOR_TRY(cursor_vec16(ext, &list));
         CURSOR_TRY(cursor_vec8(&list, &proto));
         sh->has_alpn = true;
         escape_copy(&proto, sh->alpn, sizeof(sh->alpn));
-        return cursor_left(&list) == 0 && cursor_left(ext) == 0;
+        return cursor_expect_end(&list) && cursor_expect_end(ext);
     case EXT_PRE_SHARED_KEY:
         sh->psk_accepted = true;
         return true;
@@ -513,53 +519,31 @@ static bool hrr_extension(uint16_t type, struct cursor *ext,
     if (type != EXT_KEY_SHARE)
         return true;
     CURSOR_TRY(cursor_u16(ext, &hrr->group));
-    return cursor_left(ext) == 0;
+    return cursor_expect_end(ext);
 }
 
-/* Walks a server's extensions block, filling whichever of sh/hrr is given. */
-static bool server_extensions(struct cursor *body, struct server_hello *sh,
-                              struct hello_retry *hrr, size_t *fault)
+static bool sh_read_extension(void *msg, uint16_t type, struct cursor *ext)
 {
-    struct cursor exts, ext;
-    size_t start;
-    uint16_t type;
-    bool ok = true, cut;
+    struct server_hello *sh = msg;
 
-    *fault = cursor_pos(body);
-    CURSOR_TRY(extensions_block(body, &exts, &start, &cut));
+    if (sh->n_extensions < HS_MAX_EXTENSIONS)
+        sh->extensions[sh->n_extensions++] = type;
+    sh->n_extensions_total++;
+    return sh_extension(type, ext, sh);
+}
 
-    while (cursor_left(&exts) > 0) {
-        size_t at = start + cursor_pos(&exts);
-        bool ext_ok;
-        if (!cursor_u16(&exts, &type) || !cursor_vec16(&exts, &ext)) {
-            if (ok)
-                *fault = at;
-            return false;
-        }
-        if (sh) {
-            if (sh->n_extensions < HS_MAX_EXTENSIONS)
-                sh->extensions[sh->n_extensions++] = type;
-            sh->n_extensions_total++;
-            ext_ok = sh_extension(type, &ext, sh);
-        } else {
-            if (hrr->n_extensions < HS_MAX_EXTENSIONS)
-                hrr->extensions[hrr->n_extensions++] = type;
-            ext_ok = hrr_extension(type, &ext, hrr);
-        }
-        if (!ext_ok && ok) {
-            ok = false;
-            *fault = at;
-        }
-    }
-    if (cut && ok)
-        *fault = start + exts.len; /* more was announced than arrived */
-    return ok && !cut;
+static bool hrr_read_extension(void *msg, uint16_t type, struct cursor *ext)
+{
+    struct hello_retry *hrr = msg;
+
+    if (hrr->n_extensions < HS_MAX_EXTENSIONS)
+        hrr->extensions[hrr->n_extensions++] = type;
+    return hrr_extension(type, ext, hrr);
 }
 
 static bool parse_hello_retry(struct cursor *body, struct hello_retry *hrr)
 {
     uint8_t sid[32], sid_len, compression;
-    size_t fault;
 
     memset(hrr, 0, sizeof(*hrr));
     hrr->seen = true;
@@ -568,11 +552,7 @@ static bool parse_hello_retry(struct cursor *body, struct hello_retry *hrr)
     CURSOR_TRY(cursor_u8(body, &compression));
     if (cursor_left(body) == 0)
         return true;
-    if (!server_extensions(body, NULL, hrr, &fault)) {
-        body->off = fault;
-        return false;
-    }
-    return true;
+    return walk_extensions(body, hrr_read_extension, hrr);
 }
 
 /* Until draft 22, a TLS 1.3 ServerHello named its draft in the version field
@@ -592,7 +572,6 @@ bool tls_parse_server_hello(struct cursor *body, struct server_hello *sh,
     uint16_t legacy_version, record_version;
     uint8_t random[32];
     uint64_t ts_us;
-    size_t fault;
 
     *is_hrr = false;
     CURSOR_TRY(cursor_u16(body, &legacy_version));
@@ -622,11 +601,7 @@ bool tls_parse_server_hello(struct cursor *body, struct server_hello *sh,
     }
     if (cursor_left(body) == 0)
         return true;
-    if (!server_extensions(body, sh, NULL, &fault)) {
-        body->off = fault;
-        return false;
-    }
-    return true;
+    return walk_extensions(body, sh_read_extension, sh);
 }
 
 /* ---- EncryptedExtensions (TLS 1.3, with a key log) --------------------- */
@@ -662,7 +637,7 @@ bool tls_parse_encrypted_extensions(struct cursor *body,
             out->ech.malformed = !ech_parse_config_list(&ext, &out->ech);
         }
     }
-    return cursor_left(body) == 0;
+    return cursor_expect_end(body);
 }
 
 /* ---- Certificate --------------------------------------------------------- */
@@ -692,8 +667,8 @@ bool tls_parse_certificate(struct cursor *body, bool tls13,
                            struct cert_chain *out)
 {
     struct cursor context, list, cert, exts;
+    struct parse_fault_at empty = {PARSE_FAULT_NONE, 0};
     size_t room;
-    bool ok = true;
 
     cert_chain_free(out);
     out->seen = true;
@@ -715,19 +690,20 @@ bool tls_parse_certificate(struct cursor *body, bool tls13,
 
     while (cursor_left(&list) > 0) {
         if (!cursor_vec24(&list, &cert) ||
-            (tls13 && !cursor_vec16(&list, &exts))) {
-            body->off -= cursor_left(&list);
-            return false;
-        }
+            (tls13 && !cursor_vec16(&list, &exts)))
+            return cursor_abort_to(body,
+                                   cursor_pos(body) - cursor_left(&list));
         if (out->n_certs_total < UINT16_MAX)
             out->n_certs_total++;
         if (cursor_left(&cert) == 0) {
-            ok = false; /* RFC 5246 §7.4.2: certificates are 1..2^24-1 */
+            /* RFC 5246 §7.4.2: certificates are 1..2^24-1 bytes */
+            if (empty.kind == PARSE_FAULT_NONE)
+                empty = cursor_fault_here(&cert, PARSE_FAULT_BAD_VALUE);
             continue;
         }
         keep_cert(out, &cert, room);
     }
-    return ok;
+    return empty.kind == PARSE_FAULT_NONE || cursor_refail(body, empty);
 }
 
 bool tls_parse_certificate_status(struct cursor *body,
@@ -741,8 +717,8 @@ bool tls_parse_certificate_status(struct cursor *body,
         return true; /* a status type we do not know: nothing to keep */
     CURSOR_TRY(cursor_vec24(body, &resp));
     size_t len = cursor_left(&resp);
-    if (len == 0)
-        return false; /* RFC 6960 responses are never empty */
+    if (len == 0) /* RFC 6960 responses are never empty */
+        return cursor_fail(&resp, PARSE_FAULT_BAD_VALUE);
     if (len > HS_MAX_OCSP_BYTES) {
         out->truncated = true;
         return true;
@@ -780,15 +756,10 @@ void cert_chain_free(struct cert_chain *c)
 bool tls_parse_server_key_exchange_group(struct cursor *body, uint16_t *group)
 {
     uint8_t curve_type;
+    size_t start = cursor_pos(body);
 
     CURSOR_TRY(cursor_u8(body, &curve_type));
-    if (curve_type != 3) {
-        body->off -= 1;
-        return false;
-    }
-    if (!cursor_u16(body, group)) {
-        body->off -= 1;
-        return false;
-    }
-    return true;
+    if (curve_type != 3)
+        return cursor_fail_at(body, start, PARSE_FAULT_BAD_VALUE);
+    return cursor_u16(body, group) || cursor_abort_to(body, start);
 }

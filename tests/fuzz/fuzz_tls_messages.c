@@ -2,7 +2,8 @@
  * The first input byte picks the parser, the rest is the message body. Beyond
  * "no crash", it checks what the record promises its readers: counts within
  * their arrays, strings terminated inside their buffers, certificate spans
- * inside the DER buffer. */
+ * inside the DER buffer, and a typed fault inside the body for every
+ * failed parse. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct hello_retry hrr;
     static struct cert_chain chain;
     struct cursor c;
-    bool is_hrr = false;
+    struct parse_fault_at fault;
+    bool is_hrr = false, ok = true;
     uint16_t group;
     size_t len;
 
@@ -108,22 +110,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     len = size - 1;
     c = cursor_make(data + 1, len);
+    cursor_watch(&c, &fault);
 
     /* Selectors 0xf0 and up (rare, so the seed corpus's meaning stays)
      * reach CertificateStatus. */
     switch (data[0] >= 0xf0 ? 6 : data[0] % 6) {
     case 0:
-        tls_parse_client_hello(&c, &ch);
+        ok = tls_parse_client_hello(&c, &ch);
         check_client_hello(&ch);
         break;
     case 1:
-        tls_parse_sslv2_client_hello(&c, &ch);
+        ok = tls_parse_sslv2_client_hello(&c, &ch);
         CHECK(ch.sslv2);
         check_client_hello(&ch);
         break;
     case 2:
         memset(&sh, 0, sizeof(sh));
-        tls_parse_server_hello(&c, &sh, &hrr, &is_hrr);
+        ok = tls_parse_server_hello(&c, &sh, &hrr, &is_hrr);
         check_server_hello(&sh, &hrr, is_hrr, len);
         break;
     case 3:
@@ -132,17 +135,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_chain(&chain, len);
         /* A second message into the same chain replaces the first. */
         c = cursor_make(data + 1, len);
-        tls_parse_certificate(&c, data[0] % 6 == 4, &chain);
+        cursor_watch(&c, &fault);
+        ok = tls_parse_certificate(&c, data[0] % 6 == 4, &chain);
         check_chain(&chain, len);
         cert_chain_free(&chain);
         CHECK(chain.der == NULL && chain.n_certs == 0);
         break;
     case 5:
-        tls_parse_server_key_exchange_group(&c, &group);
+        ok = tls_parse_server_key_exchange_group(&c, &group);
         break;
     case 6: {
         struct ocsp_staple staple = {0};
-        tls_parse_certificate_status(&c, &staple);
+        ok = tls_parse_certificate_status(&c, &staple);
         CHECK(staple.seen);
         CHECK(staple.der_len <= HS_MAX_OCSP_BYTES && staple.der_len <= len);
         CHECK((staple.der == NULL) == (staple.der_len == 0));
@@ -152,5 +156,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     }
     CHECK(cursor_pos(&c) <= len);
+    CHECK(ok || (fault.kind != PARSE_FAULT_NONE && fault.offset <= len));
     return 0;
 }

@@ -11,6 +11,9 @@
 #include "common/escape.h"
 #include "common/hex.h"
 #include "common/host_port.h"
+#include "common/memcap.h"
+
+#include <stdlib.h>
 
 static void test_hex(void **state)
 {
@@ -113,6 +116,30 @@ static void test_host_port(void **state)
     assert_int_equal(port, 65535);
 }
 
+/* A charged allocation: zeroed, charged at its real cost, and refused
+ * (nothing charged, nothing allocated) when the budget is full. */
+static void test_memcap_calloc(void **state)
+{
+    (void)state;
+    struct memcap m = {.limit = 200};
+    uint8_t *p = memcap_calloc(&m, 100);
+
+    assert_non_null(p);
+    assert_int_equal(m.used, memcap_cost(100));
+    for (size_t i = 0; i < 100; i++)
+        assert_int_equal(p[i], 0);
+    assert_null(memcap_calloc(&m, 100)); /* 112 + 112 > 200 */
+    assert_int_equal(m.used, memcap_cost(100));
+    assert_int_equal(m.refused, 1);
+    free(p);
+    memcap_release(&m, memcap_cost(100));
+    assert_int_equal(m.used, 0);
+
+    p = memcap_calloc(NULL, 8); /* no budget: accepted */
+    assert_non_null(p);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +147,7 @@ int main(void)
         cmocka_unit_test(test_escape_policies),
         cmocka_unit_test(test_escape_cut),
         cmocka_unit_test(test_host_port),
+        cmocka_unit_test(test_memcap_calloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -297,6 +297,147 @@ static void test_cursor_try(void **state)
     assert_int_equal(b, 0x0304);
 }
 
+/* Cursor v2: positions move only through checked seeks. */
+static void test_seek_rewind(void **state)
+{
+    (void)state;
+    struct cursor c = cursor_make(BYTES, 8);
+    uint8_t b;
+
+    assert_true(cursor_seek(&c, 8)); /* the end itself is a position */
+    assert_int_equal(cursor_left(&c), 0);
+    assert_false(cursor_seek(&c, 9));
+    assert_int_equal(cursor_pos(&c), 8); /* unmoved on failure */
+    assert_true(cursor_seek(&c, 3));
+    assert_true(cursor_u8(&c, &b));
+    assert_int_equal(b, 0x04);
+    assert_true(cursor_rewind(&c, 4));
+    assert_int_equal(cursor_pos(&c), 0);
+    assert_false(cursor_rewind(&c, 1)); /* before the start */
+    assert_int_equal(cursor_pos(&c), 0);
+    assert_false(cursor_rewind(&c, SIZE_MAX));
+}
+
+static void test_expect_end(void **state)
+{
+    (void)state;
+    struct parse_fault_at f;
+    struct cursor c = cursor_make(BYTES, 3);
+    uint16_t v;
+
+    cursor_watch(&c, &f);
+    assert_true(cursor_u16(&c, &v));
+    assert_false(cursor_expect_end(&c));
+    assert_int_equal(f.kind, PARSE_FAULT_TRAILING);
+    assert_int_equal(f.offset, 2);
+    assert_true(cursor_skip(&c, 1));
+    assert_true(cursor_expect_end(&c));
+
+    struct cursor empty = cursor_make(NULL, 0);
+    assert_true(cursor_expect_end(&empty));
+}
+
+static void test_trim_end(void **state)
+{
+    (void)state;
+    struct cursor c = cursor_make(BYTES, 4);
+    uint8_t b;
+
+    assert_true(cursor_u8(&c, &b));
+    assert_false(cursor_trim_end(&c, 4)); /* only 3 are unread */
+    assert_int_equal(cursor_left(&c), 3);
+    assert_true(cursor_trim_end(&c, 2));
+    assert_int_equal(cursor_left(&c), 1);
+    assert_int_equal(cursor_span(&c), 2);
+    assert_true(cursor_u8(&c, &b));
+    assert_int_equal(b, 0x02);
+    assert_false(cursor_u8(&c, &b)); /* the trimmed bytes are gone */
+}
+
+/* Every failed read says its kind and where, in the watched span's
+ * offsets, even from a sub-cursor split off it. */
+static void test_fault_kinds(void **state)
+{
+    (void)state;
+    /* 00 02 aa 01 | 05 bb: a 16-bit vector of 2 bytes, then one whose
+     * 8-bit length (5) runs past the 1 byte left. */
+    static const uint8_t msg[] = {0x00, 0x02, 0xaa, 0x01, 0x05, 0xbb};
+    struct parse_fault_at f;
+    struct cursor c = cursor_make(msg, sizeof msg), outer, inner;
+    uint32_t v;
+
+    cursor_watch(&c, &f);
+    assert_int_equal(f.kind, PARSE_FAULT_NONE);
+    assert_true(cursor_vec16(&c, &outer));
+    assert_true(cursor_u8(&outer, &(uint8_t){0}));
+    assert_false(cursor_u16(&outer, &(uint16_t){0}));
+    assert_int_equal(f.kind, PARSE_FAULT_TRUNCATED);
+    assert_int_equal(f.offset, 3); /* in msg, not in outer */
+
+    assert_false(cursor_vec8(&c, &inner));
+    assert_int_equal(f.kind, PARSE_FAULT_BAD_LENGTH);
+    assert_int_equal(f.offset, 4); /* at the length, which stays unread */
+    assert_int_equal(cursor_pos(&c), 4);
+
+    assert_false(cursor_fail(&c, PARSE_FAULT_BAD_VALUE));
+    assert_int_equal(f.kind, PARSE_FAULT_BAD_VALUE);
+
+    assert_true(cursor_be(&c, 2, &v));
+    assert_int_equal(v, 0x05bb);
+    assert_false(cursor_fail_at(&c, 1, PARSE_FAULT_TRAILING));
+    assert_int_equal(cursor_pos(&c), 1);
+    assert_int_equal(f.offset, 1);
+    /* A position ahead of the read position is not a place to go back to. */
+    assert_false(cursor_abort_to(&c, 5));
+    assert_int_equal(cursor_pos(&c), 1);
+    assert_false(cursor_abort_to(&c, 0));
+    assert_int_equal(cursor_pos(&c), 0);
+    assert_int_equal(f.kind, PARSE_FAULT_TRAILING); /* kept */
+
+    /* A saved fault comes back unchanged. */
+    struct parse_fault_at saved = cursor_fault_here(&c, PARSE_FAULT_BAD_VALUE);
+    assert_true(cursor_skip(&c, 6));
+    assert_false(cursor_skip(&c, 1));
+    assert_int_equal(f.offset, 6);
+    assert_false(cursor_refail(&c, saved));
+    assert_int_equal(f.kind, PARSE_FAULT_BAD_VALUE);
+    assert_int_equal(f.offset, 0);
+    assert_int_equal(cursor_last_fault(&c).kind, PARSE_FAULT_BAD_VALUE);
+
+    assert_string_equal(parse_fault_name(PARSE_FAULT_TRAILING),
+                        "trailing_bytes");
+    assert_null(parse_fault_name(PARSE_FAULT_NONE));
+}
+
+/* An unwatched cursor fails the same way and records nowhere. */
+static void test_unwatched(void **state)
+{
+    (void)state;
+    struct cursor c = cursor_make(BYTES, 1);
+    struct cursor sub = cursor_take(&c, 5);
+
+    assert_false(cursor_skip(&sub, 2));
+    assert_false(cursor_fail(&sub, PARSE_FAULT_BAD_VALUE));
+    assert_int_equal(cursor_last_fault(&sub).kind, PARSE_FAULT_NONE);
+    assert_int_equal(cursor_span(&sub), 1);
+}
+
+/* Little-endian reads of each width. */
+static void test_le(void **state)
+{
+    (void)state;
+    struct cursor c = cursor_make(BYTES, 8);
+    uint32_t v;
+    uint16_t w;
+
+    assert_true(cursor_le(&c, 3, &v));
+    assert_int_equal(v, 0x030201);
+    assert_true(cursor_u16le(&c, &w));
+    assert_int_equal(w, 0x0504);
+    assert_false(cursor_u32le(&c, &v)); /* 3 left */
+    assert_int_equal(cursor_left(&c), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +453,12 @@ int main(void)
         cmocka_unit_test(test_vec24),
         cmocka_unit_test(test_sub_containment),
         cmocka_unit_test(test_cursor_try),
+        cmocka_unit_test(test_seek_rewind),
+        cmocka_unit_test(test_expect_end),
+        cmocka_unit_test(test_trim_end),
+        cmocka_unit_test(test_fault_kinds),
+        cmocka_unit_test(test_unwatched),
+        cmocka_unit_test(test_le),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -540,6 +540,28 @@ static void test_random_bytes(void **state)
     conn_close(&c);
 }
 
+/* A handshake fragment header whose fragment runs past its record: the
+ * record is named, with the kind of fault and its byte in the record. */
+static void test_bad_fragment_header(void **state)
+{
+    (void)state;
+    struct conn c;
+    /* type, length 100, message_seq 0, offset 0, fragment length 100,
+     * then only 4 bytes of it. */
+    static const uint8_t body[] = {0x01, 0x00, 0x00, 0x64, 0x00, 0x00,
+                                   0x00, 0x00, 0x00, 0x00, 0x00, 0x64,
+                                   0x03, 0x03, 0x00, 0x00};
+    uint8_t dgram[64];
+    conn_open(&c);
+    size_t n = record(dgram, 22, 0xfeff, 0, 0, body, sizeof body);
+    from(&c, 0, dgram, n);
+    assert_true(c.h->parse_error);
+    assert_string_equal(c.h->parse_error_what, "dtls_handshake_header");
+    assert_int_equal(c.h->parse_fault.kind, PARSE_FAULT_TRUNCATED);
+    assert_int_equal(c.h->parse_fault.offset, 12); /* the fragment */
+    conn_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -551,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_encrypted_alert),
         cmocka_unit_test(test_stun_then_dtls),
         cmocka_unit_test(test_dtls13_unified_header),
+        cmocka_unit_test(test_bad_fragment_header),
         cmocka_unit_test(test_dtls13_client_alert),
         cmocka_unit_test(test_bad_fragments),
         cmocka_unit_test(test_sniff),

@@ -372,6 +372,9 @@ static void ch_prefix(struct builder *w, const uint16_t *suites, size_t n)
 
 static const uint16_t two_suites[] = {0x1301, 0xc02f};
 
+/* The fault the last parse_ch_bytes call recorded. */
+static struct parse_fault_at fault;
+
 /* Parses a builder's bytes from an exact-size heap copy, so that ASan sees
  * any read past the end. */
 static bool parse_ch_bytes(const uint8_t *p, size_t n, struct client_hello *ch,
@@ -384,6 +387,7 @@ static bool parse_ch_bytes(const uint8_t *p, size_t n, struct client_hello *ch,
     if (n)
         memcpy(copy, p, n);
     c = cursor_make(copy, n);
+    cursor_watch(&c, &fault);
     ok = tls_parse_client_hello(&c, ch);
     if (pos)
         *pos = cursor_pos(&c);
@@ -756,6 +760,29 @@ static void test_client_hello_alpn_limits(void **state)
         assert_int_equal(client_hello_alpn(&ch, i)[0], 'a' + (int)i);
     assert_string_equal(client_hello_alpn(&ch, 6), "h2");
     ch.alpn_spill = NULL;
+
+    /* RFC 7301: an empty name is a bad value, found where it would begin;
+     * the names after it are still read. */
+    w.n = 0;
+    ch_prefix(&w, two_suites, 2);
+    x = vec_begin(&w, 2);
+    put16(&w, 16);
+    e = vec_begin(&w, 2);
+    l = vec_begin(&w, 2);
+    put8(&w, 2);
+    putn(&w, "h2", 2);
+    put8(&w, 0);
+    size_t empty_at = w.n;
+    put8(&w, 8);
+    putn(&w, "http/1.1", 8);
+    vec_end(&w, l, 2);
+    vec_end(&w, e, 2);
+    vec_end(&w, x, 2);
+    assert_false(parse_ch_bytes(w.b, w.n, &ch, NULL));
+    assert_int_equal(fault.kind, PARSE_FAULT_BAD_VALUE);
+    assert_int_equal(fault.offset, empty_at);
+    assert_int_equal(ch.n_alpn, 3);
+    assert_string_equal(client_hello_alpn(&ch, 2), "http/1.1");
 }
 
 /* Every extension the parser knows, plus an unknown one, in one hello. */
@@ -868,6 +895,10 @@ static void test_client_hello_malformed_inner_extension(void **state)
 
     assert_false(parse_ch_bytes(w.b, w.n, &ch, &pos));
     assert_int_equal(pos, bad_at); /* first fault */
+    /* Its kind and byte: the odd byte left after the list's whole entry,
+     * not the later supported_versions fault. */
+    assert_int_equal(fault.kind, PARSE_FAULT_TRAILING);
+    assert_int_equal(fault.offset, bad_at + 8);
     assert_int_equal(ch.n_groups, 1);
     assert_int_equal(ch.groups[0], 0x1d);
     assert_string_equal(ch.sni, "after.example"); /* read past the fault */
@@ -894,6 +925,8 @@ static void test_client_hello_broken_extension_header(void **state)
 
     assert_false(parse_ch_bytes(w.b, w.n, &ch, &pos));
     assert_int_equal(pos, bad_at);
+    assert_int_equal(fault.kind, PARSE_FAULT_BAD_LENGTH);
+    assert_int_equal(fault.offset, bad_at + 2); /* the lying length */
     assert_string_equal(ch.sni, "ok.example");
     assert_int_equal(ch.n_extensions, 1);
     assert_false(ch.extended_master_secret);
@@ -906,6 +939,8 @@ static void test_client_hello_broken_extension_header(void **state)
     w.b[x + 1] += 1;
     assert_false(parse_ch_bytes(w.b, w.n, &ch, &pos));
     assert_int_equal(pos, w.n);
+    assert_int_equal(fault.kind, PARSE_FAULT_TRUNCATED);
+    assert_int_equal(fault.offset, w.n);
     assert_int_equal(ch.n_extensions, 2);
     assert_string_equal(ch.sni, "ok.example");
     assert_true(ch.extended_master_secret);
@@ -914,6 +949,8 @@ static void test_client_hello_broken_extension_header(void **state)
     /* Only the length's first byte arrived. */
     assert_false(parse_ch_bytes(w.b, x + 1, &ch, &pos));
     assert_int_equal(pos, x);
+    assert_int_equal(fault.kind, PARSE_FAULT_TRUNCATED);
+    assert_int_equal(fault.offset, x);
     assert_int_equal(ch.n_extensions, 0);
 }
 
@@ -1028,17 +1065,25 @@ static void test_sslv2_client_hello_malformed(void **state)
     struct cursor c = cursor_make(hello, sizeof(hello));
     (void)state;
 
+    struct parse_fault_at f;
+    cursor_watch(&c, &f);
+
     /* Cipher specs not a multiple of 3: the whole one is kept. */
     assert_false(tls_parse_sslv2_client_hello(&c, &ch));
     assert_int_equal(cursor_pos(&c), 9);
+    assert_int_equal(f.kind, PARSE_FAULT_BAD_LENGTH);
+    assert_int_equal(f.offset, 9);
     assert_int_equal(ch.n_ciphers, 1);
     assert_int_equal(client_hello_cipher(&ch, 0), 0x010080);
     assert_int_equal(ch.legacy_version, 0x0002);
 
     hello[0] = 0x04; /* SERVER-HELLO is not ours */
     c = cursor_make(hello, sizeof(hello));
+    cursor_watch(&c, &f);
     assert_false(tls_parse_sslv2_client_hello(&c, &ch));
     assert_int_equal(cursor_pos(&c), 0);
+    assert_int_equal(f.kind, PARSE_FAULT_BAD_VALUE);
+    assert_int_equal(f.offset, 0);
     assert_int_equal(ch.n_ciphers, 0);
 }
 

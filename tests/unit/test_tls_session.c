@@ -1912,6 +1912,48 @@ static void test_bad_arguments(void **state)
     assert_null(tls_record(NULL));
 }
 
+/* A message whose parser fails leaves its fault in the record: the kind
+ * and the byte of the body, next to the text that names the message; a
+ * note that is no parse (a ServerHello from the client) has no kind. */
+static void test_parse_fault_in_record(void **state)
+{
+    (void)state;
+    /* ClientHello: version, random, empty session id, then a 3-byte
+     * cipher-suite list (odd: not whole suites) and the compressions. */
+    uint8_t rec[5 + 4 + 2 + 32 + 1 + 2 + 3 + 2];
+    size_t n = 0;
+    rec[n++] = 0x16, rec[n++] = 0x03, rec[n++] = 0x01;
+    rec[n++] = 0x00, rec[n++] = (uint8_t)(sizeof rec - 5);
+    rec[n++] = 0x01, rec[n++] = 0x00, rec[n++] = 0x00;
+    rec[n++] = (uint8_t)(sizeof rec - 9);
+    rec[n++] = 0x03, rec[n++] = 0x03;
+    memset(rec + n, 0x5a, 32);
+    n += 32;
+    rec[n++] = 0x00;
+    rec[n++] = 0x00, rec[n++] = 0x03;
+    rec[n++] = 0x13, rec[n++] = 0x01, rec[n++] = 0x13;
+    rec[n++] = 0x01, rec[n++] = 0x00;
+    assert_int_equal(n, sizeof rec);
+
+    struct tls_session *s = tls_session_new(&LIM, 0);
+    assert_non_null(s);
+    const struct handshake *h = tls_record(s);
+    tls_feed(s, 0, rec, (uint32_t)n, T0);
+    assert_true(h->parse_error);
+    assert_string_equal(h->parse_error_what, "client_hello");
+    assert_int_equal(h->parse_fault.kind, PARSE_FAULT_BAD_LENGTH);
+    assert_int_equal(h->parse_fault.offset, 35); /* the list's length */
+    tls_session_free(s);
+
+    s = run(t13, 1, 0, 0);
+    h = tls_record(s);
+    tls_feed(s, 0, t13_1, sizeof t13_1, T0 + 10); /* from the client */
+    assert_true(h->parse_error);
+    assert_string_equal(h->parse_error_what, "server_hello from the client");
+    assert_int_equal(h->parse_fault.kind, PARSE_FAULT_NONE);
+    tls_session_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1948,6 +1990,7 @@ int main(void)
         cmocka_unit_test(test_both_finished_whoever_closed_first),
         cmocka_unit_test(test_alerts_after_the_deciding_close),
         cmocka_unit_test(test_roles_echo_and_greeting),
+        cmocka_unit_test(test_parse_fault_in_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
