@@ -251,11 +251,9 @@ static void uncharge(struct tls_session *s, uint64_t bytes)
  * session. NULL when the budget refuses it. */
 static void *rare_part(struct tls_session *s, size_t size)
 {
-    if (!charge(s, memcap_cost(size)))
-        return NULL;
-    void *p = calloc(1, size);
-    if (!p)
-        uncharge(s, memcap_cost(size));
+    void *p = memcap_calloc(s->memcap, size);
+    if (p)
+        s->charged += memcap_cost(size);
     return p;
 }
 
