@@ -1,8 +1,8 @@
 /* age_list.h — entries kept oldest first through links inside the
  * entries themselves: the flow table's activity order and its closed
- * connections, the certificate cache's recency and the TLS records held
- * for keys all take from the old end and add (or move what is used) at
- * the young end. */
+ * connections, the certificate cache's recency, the TLS records held for
+ * keys and the workers' batch queues all take from the old end and add
+ * (or move what is used) at the young end. */
 #ifndef TLSMON_AGE_LIST_H
 #define TLSMON_AGE_LIST_H
 
