@@ -741,6 +741,23 @@ static enum decode_status decode_ipv6(const struct layer *L, struct cursor c,
     return decode_ip_payload(L, ip, declared, cut, out);
 }
 
+/* IPv4 or IPv6 as the version nibble of the first byte, `first`, says;
+ * `other` for any other nibble. */
+static enum decode_status decode_ip_of_nibble(const struct layer *L,
+                                              struct cursor c, uint8_t first,
+                                              enum decode_status other,
+                                              struct packet *out)
+{
+    switch (first >> 4) {
+    case 4:
+        return decode_ipv4(L, c, false, out);
+    case 6:
+        return decode_ipv6(L, c, out);
+    default:
+        return other;
+    }
+}
+
 static enum decode_status decode_ip_by_version(const struct layer *L,
                                                struct cursor c,
                                                struct packet *out)
@@ -750,14 +767,7 @@ static enum decode_status decode_ip_by_version(const struct layer *L,
 
     if (!cursor_peek_u8(&c, 0, &v))
         return DECODE_MALFORMED;
-    switch (v >> 4) {
-    case 4:
-        return decode_ipv4(L, c, false, out);
-    case 6:
-        return decode_ipv6(L, c, out);
-    default:
-        return DECODE_MALFORMED;
-    }
+    return decode_ip_of_nibble(L, c, v, DECODE_MALFORMED, out);
 }
 
 /* A PPP frame (RFC 1661): the address and control bytes of HDLC-like
@@ -835,18 +845,12 @@ static enum decode_status decode_mpls(const struct layer *L, struct cursor c,
     }
     if (!cursor_peek_u8(&c, 0, &first))
         return DECODE_MALFORMED;
-    switch (first >> 4) {
-    case 4:
-        return decode_ipv4(L, c, false, out);
-    case 6:
-        return decode_ipv6(L, c, out);
-    case 0:
+    if (first >> 4 == 0) {
         if (!cursor_skip(&c, 4) || !enter_tunnel(L, false, &in))
             return DECODE_IGNORED;
         return decode_ethernet(&in, c, out);
-    default:
-        return DECODE_IGNORED;
     }
+    return decode_ip_of_nibble(L, c, first, DECODE_IGNORED, out);
 }
 
 /* From an ethertype on: VLAN tags (any stack depth, first two kept), Cisco

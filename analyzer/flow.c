@@ -1,6 +1,7 @@
-/* flow.c — the flow table: chained hash on a symmetric hash of both
- * endpoints, doubled when it gets crowded, plus the LRU list; and the
- * endpoints of recently closed connections, hashed the same way. */
+/* flow.c — the flow table: the live flows and the endpoints of recently
+ * closed connections, each a flow_set (a chained hash on a symmetric hash
+ * of both endpoints, doubled when it gets crowded, with its entries in age
+ * order). */
 #include "flow.h"
 
 #include <stdlib.h>
@@ -19,12 +20,7 @@
 
 static uint64_t buckets_cost(uint32_t n)
 {
-    return memcap_cost((size_t)n * sizeof(struct flow *));
-}
-
-static uint64_t closed_buckets_cost(uint32_t n)
-{
-    return memcap_cost((size_t)n * sizeof(struct closed_flow *));
+    return memcap_cost((size_t)n * sizeof(struct flow_link *));
 }
 
 static uint64_t mix64(uint64_t x)
@@ -54,6 +50,23 @@ static uint32_t flow_hash(const uint8_t *a, uint16_t pa, const uint8_t *b,
     return (uint32_t)mix64(h ^ vlan ^ ((uint64_t)proto << 16));
 }
 
+static bool set_init(struct flow_set *s, uint32_t n)
+{
+    s->buckets = calloc(n, sizeof(*s->buckets));
+    if (!s->buckets)
+        return false;
+    s->mask = n - 1;
+    return true;
+}
+
+static void set_free(struct flow_table *t, struct flow_set *s)
+{
+    if (s->buckets)
+        memcap_release(t->memcap, buckets_cost(s->mask + 1));
+    free(s->buckets);
+    s->buckets = NULL;
+}
+
 bool flow_table_init(struct flow_table *t, uint32_t buckets_log2)
 {
     memset(t, 0, sizeof(*t));
@@ -62,44 +75,90 @@ bool flow_table_init(struct flow_table *t, uint32_t buckets_log2)
     if (buckets_log2 > 26)
         buckets_log2 = 26;
     uint32_t n = 1u << buckets_log2;
-    t->buckets = calloc(n, sizeof(*t->buckets));
-    if (!t->buckets)
+    if (!set_init(&t->live, n))
         return false;
-    t->mask = n - 1;
     t->next_id = 1;
     t->id_step = 1;
-    t->closed_buckets = calloc(n, sizeof(*t->closed_buckets));
-    if (!t->closed_buckets) {
-        free(t->buckets);
-        t->buckets = NULL;
+    if (!set_init(&t->closed, n)) {
+        set_free(t, &t->live);
         return false;
     }
-    t->closed_mask = n - 1;
     return true;
 }
 
 void flow_table_free(struct flow_table *t)
 {
-    while (t->closed_oldest)
-        flow_closed_forget(t, t->closed_oldest);
-    if (t->closed_buckets)
-        memcap_release(t->memcap, closed_buckets_cost(t->closed_mask + 1));
-    free(t->closed_buckets);
-    t->closed_buckets = NULL;
-    if (t->buckets)
-        memcap_release(t->memcap, buckets_cost(t->mask + 1));
-    free(t->buckets);
-    t->buckets = NULL;
+    struct closed_flow *c;
+    while ((c = flow_closed_oldest(t)) != NULL)
+        flow_closed_forget(t, c);
+    set_free(t, &t->closed);
+    set_free(t, &t->live);
 }
 
 void flow_table_charge(struct flow_table *t, struct memcap *m)
 {
     t->memcap = m;
-    memcap_force(m, buckets_cost(t->mask + 1) +
-                        closed_buckets_cost(t->closed_mask + 1) +
-                        (uint64_t)t->count * memcap_cost(sizeof(struct flow)) +
-                        (uint64_t)t->closed_count *
+    memcap_force(m, buckets_cost(t->live.mask + 1) +
+                        buckets_cost(t->closed.mask + 1) +
+                        (uint64_t)t->live.count *
+                            memcap_cost(sizeof(struct flow)) +
+                        (uint64_t)t->closed.count *
                             memcap_cost(sizeof(struct closed_flow)));
+}
+
+/* Double the bucket array; a failed allocation just keeps chains longer.
+ * A `spare` set takes only memory that is free: its entries are the first
+ * thing given up for room, so they never make room for themselves. */
+static void set_grow(struct flow_table *t, struct flow_set *s, bool spare)
+{
+    uint32_t n = (s->mask + 1) * 2;
+    if (n == 0 || n > (1u << 26))
+        return;
+    /* The old and the new array exist at once while the entries move. */
+    if (!(spare ? memcap_charge_spare(t->memcap, buckets_cost(n))
+                : memcap_charge(t->memcap, buckets_cost(n))))
+        return;
+    struct flow_link **nb = calloc(n, sizeof(*nb));
+    if (!nb) {
+        memcap_release(t->memcap, buckets_cost(n));
+        return;
+    }
+    for (uint32_t i = 0; i <= s->mask; i++) {
+        struct flow_link *e = s->buckets[i];
+        while (e) {
+            struct flow_link *next = e->hash_next;
+            e->hash_next = nb[e->hash & (n - 1)];
+            nb[e->hash & (n - 1)] = e;
+            e = next;
+        }
+    }
+    memcap_release(t->memcap, buckets_cost(s->mask + 1));
+    free(s->buckets);
+    s->buckets = nb;
+    s->mask = n - 1;
+}
+
+/* `e`, its hash set, joins the set as its newest entry. */
+static void set_add(struct flow_table *t, struct flow_set *s,
+                    struct flow_link *e, bool spare)
+{
+    if (s->count + 1 > (uint64_t)(s->mask + 1) * FLOW_MAX_LOAD)
+        set_grow(t, s, spare);
+    e->hash_next = s->buckets[e->hash & s->mask];
+    s->buckets[e->hash & s->mask] = e;
+    s->count++;
+    age_list_push_newest(&s->age, &e->age);
+}
+
+static void set_remove(struct flow_set *s, struct flow_link *e)
+{
+    struct flow_link **pp = &s->buckets[e->hash & s->mask];
+    while (*pp && *pp != e)
+        pp = &(*pp)->hash_next;
+    if (*pp)
+        *pp = e->hash_next;
+    age_list_unlink(&s->age, &e->age);
+    s->count--;
 }
 
 static uint16_t outer_vlan(const struct packet *p)
@@ -129,79 +188,23 @@ static bool same_endpoints(const struct flow *f, const struct packet *p,
     return false;
 }
 
-static void lru_unlink(struct flow_table *t, struct flow *f)
-{
-    if (f->lru_prev)
-        f->lru_prev->lru_next = f->lru_next;
-    else
-        t->lru_head = f->lru_next;
-    if (f->lru_next)
-        f->lru_next->lru_prev = f->lru_prev;
-    else
-        t->lru_tail = f->lru_prev;
-    f->lru_prev = f->lru_next = NULL;
-}
-
-static void lru_append(struct flow_table *t, struct flow *f)
-{
-    f->lru_prev = t->lru_tail;
-    f->lru_next = NULL;
-    if (t->lru_tail)
-        t->lru_tail->lru_next = f;
-    else
-        t->lru_head = f;
-    t->lru_tail = f;
-}
-
-/* Double the bucket array; a failed allocation just keeps chains longer. */
-static void grow(struct flow_table *t)
-{
-    uint32_t n = (t->mask + 1) * 2;
-    if (n == 0 || n > (1u << 26))
-        return;
-    /* The old and the new array exist at once while the flows move. */
-    if (!memcap_charge(t->memcap, buckets_cost(n)))
-        return;
-    struct flow **nb = calloc(n, sizeof(*nb));
-    if (!nb) {
-        memcap_release(t->memcap, buckets_cost(n));
-        return;
-    }
-    for (uint32_t i = 0; i <= t->mask; i++) {
-        struct flow *f = t->buckets[i];
-        while (f) {
-            struct flow *next = f->hash_next;
-            f->hash_next = nb[f->hash & (n - 1)];
-            nb[f->hash & (n - 1)] = f;
-            f = next;
-        }
-    }
-    memcap_release(t->memcap, buckets_cost(t->mask + 1));
-    free(t->buckets);
-    t->buckets = nb;
-    t->mask = n - 1;
-}
-
 struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
                          int *side, bool create)
 {
     uint32_t h = flow_hash(p->src, p->sport, p->dst, p->dport, outer_vlan(p),
                            p->ip_proto);
-    for (struct flow *f = t->buckets[h & t->mask]; f; f = f->hash_next)
-        if (f->hash == h && same_endpoints(f, p, side))
-            return f;
+    for (struct flow_link *e = t->live.buckets[h & t->live.mask]; e;
+         e = e->hash_next)
+        if (e->hash == h && same_endpoints((struct flow *)e, p, side))
+            return (struct flow *)e;
     if (!create)
         return NULL;
 
     /* Room is made (older flows ended) before the entry exists. */
-    if (!memcap_charge(t->memcap, memcap_cost(sizeof(struct flow))))
+    struct flow *f = memcap_calloc(t->memcap, sizeof(*f));
+    if (!f)
         return NULL;
-    struct flow *f = calloc(1, sizeof(*f));
-    if (!f) {
-        memcap_release(t->memcap, memcap_cost(sizeof(struct flow)));
-        return NULL;
-    }
-    f->hash = h;
+    f->link.hash = h;
     f->ip_version = p->ip_version;
     f->ip_proto = p->ip_proto;
     f->n_vlan = p->n_vlan;
@@ -217,13 +220,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct packet *p,
     f->wscale[0] = f->wscale[1] = -1;
     tcp_stream_init(&f->stream[0]);
     tcp_stream_init(&f->stream[1]);
-
-    if (t->count + 1 > (uint64_t)(t->mask + 1) * FLOW_MAX_LOAD)
-        grow(t);
-    f->hash_next = t->buckets[h & t->mask];
-    t->buckets[h & t->mask] = f;
-    t->count++;
-    lru_append(t, f);
+    set_add(t, &t->live, &f->link, false);
     *side = 0;
     return f;
 }
@@ -234,78 +231,17 @@ void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_us)
      * activity time never does. */
     if (ts_us > f->last_ts_us)
         f->last_ts_us = ts_us;
-    if (t->lru_tail != f) {
-        lru_unlink(t, f);
-        lru_append(t, f);
-    }
+    age_list_touch(&t->live.age, &f->link.age);
 }
 
 void flow_remove(struct flow_table *t, struct flow *f)
 {
-    struct flow **pp = &t->buckets[f->hash & t->mask];
-    while (*pp && *pp != f)
-        pp = &(*pp)->hash_next;
-    if (*pp)
-        *pp = f->hash_next;
-    lru_unlink(t, f);
-    t->count--;
+    set_remove(&t->live, &f->link);
     memcap_release(t->memcap, memcap_cost(sizeof(struct flow)));
     free(f);
 }
 
 /* ---- closed connections ------------------------------------------------ */
-
-static void closed_unlink_age(struct flow_table *t, struct closed_flow *c)
-{
-    if (c->older)
-        c->older->newer = c->newer;
-    else
-        t->closed_oldest = c->newer;
-    if (c->newer)
-        c->newer->older = c->older;
-    else
-        t->closed_newest = c->older;
-    c->older = c->newer = NULL;
-}
-
-static void closed_append_age(struct flow_table *t, struct closed_flow *c)
-{
-    c->older = t->closed_newest;
-    c->newer = NULL;
-    if (t->closed_newest)
-        t->closed_newest->newer = c;
-    else
-        t->closed_oldest = c;
-    t->closed_newest = c;
-}
-
-/* Double the closed buckets; a failed allocation keeps chains longer. */
-static void closed_grow(struct flow_table *t)
-{
-    uint32_t n = (t->closed_mask + 1) * 2;
-    if (n == 0 || n > (1u << 26))
-        return;
-    if (!memcap_charge_spare(t->memcap, closed_buckets_cost(n)))
-        return;
-    struct closed_flow **nb = calloc(n, sizeof(*nb));
-    if (!nb) {
-        memcap_release(t->memcap, closed_buckets_cost(n));
-        return;
-    }
-    for (uint32_t i = 0; i <= t->closed_mask; i++) {
-        struct closed_flow *c = t->closed_buckets[i];
-        while (c) {
-            struct closed_flow *next = c->hash_next;
-            c->hash_next = nb[c->hash & (n - 1)];
-            nb[c->hash & (n - 1)] = c;
-            c = next;
-        }
-    }
-    memcap_release(t->memcap, closed_buckets_cost(t->closed_mask + 1));
-    free(t->closed_buckets);
-    t->closed_buckets = nb;
-    t->closed_mask = n - 1;
-}
 
 bool flow_closed_add(struct flow_table *t, const struct flow *f,
                      uint64_t ts_us)
@@ -319,18 +255,13 @@ bool flow_closed_add(struct flow_table *t, const struct flow *f,
         memcap_release(t->memcap, memcap_cost(sizeof(struct closed_flow)));
         return false;
     }
-    c->hash = f->hash;
+    c->link.hash = f->link.hash;
     c->ip_version = f->ip_version;
     c->vlan = f->n_vlan ? f->vlan[0] : 0;
     memcpy(c->addr, f->addr, sizeof(c->addr));
     memcpy(c->port, f->port, sizeof(c->port));
     c->last_ts_us = ts_us;
-    if (t->closed_count + 1 > (uint64_t)(t->closed_mask + 1) * FLOW_MAX_LOAD)
-        closed_grow(t);
-    c->hash_next = t->closed_buckets[c->hash & t->closed_mask];
-    t->closed_buckets[c->hash & t->closed_mask] = c;
-    t->closed_count++;
-    closed_append_age(t, c);
+    set_add(t, &t->closed, &c->link, true);
     return true;
 }
 
@@ -350,14 +281,14 @@ static bool closed_matches(const struct closed_flow *c,
 struct closed_flow *flow_closed_find(const struct flow_table *t,
                                      const struct packet *p)
 {
-    if (t->closed_count == 0)
+    if (t->closed.count == 0)
         return NULL;
     uint32_t h = flow_hash(p->src, p->sport, p->dst, p->dport, outer_vlan(p),
                            p->ip_proto);
-    for (struct closed_flow *c = t->closed_buckets[h & t->closed_mask]; c;
-         c = c->hash_next)
-        if (c->hash == h && closed_matches(c, p))
-            return c;
+    for (struct flow_link *e = t->closed.buckets[h & t->closed.mask]; e;
+         e = e->hash_next)
+        if (e->hash == h && closed_matches((struct closed_flow *)e, p))
+            return (struct closed_flow *)e;
     return NULL;
 }
 
@@ -366,21 +297,12 @@ void flow_closed_touch(struct flow_table *t, struct closed_flow *c,
 {
     if (ts_us > c->last_ts_us)
         c->last_ts_us = ts_us;
-    if (t->closed_newest != c) {
-        closed_unlink_age(t, c);
-        closed_append_age(t, c);
-    }
+    age_list_touch(&t->closed.age, &c->link.age);
 }
 
 void flow_closed_forget(struct flow_table *t, struct closed_flow *c)
 {
-    struct closed_flow **pp = &t->closed_buckets[c->hash & t->closed_mask];
-    while (*pp && *pp != c)
-        pp = &(*pp)->hash_next;
-    if (*pp)
-        *pp = c->hash_next;
-    closed_unlink_age(t, c);
-    t->closed_count--;
+    set_remove(&t->closed, &c->link);
     free(c);
     memcap_release(t->memcap, memcap_cost(sizeof(struct closed_flow)));
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "age_list.h"
 #include "classify.h"
 #include "decode.h"
 #include "tcp_stream.h"
@@ -26,10 +27,25 @@ enum flow_state {
     FLOW_BYPASS,     /* decided or not TLS: packets only counted */
 };
 
-struct flow {
-    struct flow *hash_next;
-    struct flow *lru_prev, *lru_next;
+/* What each entry of the flow table, live or closed, starts with: its
+ * bucket's chain, its place in the age order and its hash. */
+struct flow_link {
+    struct flow_link *hash_next;
+    struct age_link age;
     uint32_t hash;
+};
+
+/* A chained hash that also keeps its entries in age order, oldest first:
+ * the live flows (by activity) and the closed connections are one each. */
+struct flow_set {
+    struct flow_link **buckets;
+    uint32_t mask; /* buckets - 1; the count of buckets is a power of two */
+    uint32_t count;
+    struct age_list age;
+};
+
+struct flow {
+    struct flow_link link; /* first: the live set's chains point at it */
 
     /* Side 0 is the source of the first packet seen. */
     uint8_t ip_version;
@@ -87,9 +103,7 @@ struct flow {
  * a short while so its late packets (data the peer never acknowledged sent
  * again, the last ACKs) are known as its own and open no flow midstream. */
 struct closed_flow {
-    struct closed_flow *hash_next;
-    struct closed_flow *older, *newer;
-    uint32_t hash;
+    struct flow_link link; /* first: the closed set's chains point at it */
     uint8_t ip_version;
     uint16_t vlan; /* outer */
     uint8_t addr[2][16];
@@ -98,18 +112,10 @@ struct closed_flow {
 };
 
 struct flow_table {
-    struct flow **buckets;
-    uint32_t mask;
-    uint32_t count;
+    struct flow_set live;   /* least recently active first */
+    struct flow_set closed; /* by the same hash, oldest first */
     uint64_t next_id;
     uint64_t id_step;      /* workers number their flows apart: 1, or N */
-    struct flow *lru_head; /* least recently active */
-    struct flow *lru_tail;
-    /* Closed connections, by the same hash, oldest first. */
-    struct closed_flow **closed_buckets;
-    uint32_t closed_mask;
-    uint32_t closed_count;
-    struct closed_flow *closed_oldest, *closed_newest;
     struct memcap *memcap; /* charged for entries and buckets; may be NULL */
 };
 
@@ -131,7 +137,12 @@ void flow_touch(struct flow_table *t, struct flow *f, uint64_t ts_us);
 /* The least recently active flow, or NULL. */
 static inline struct flow *flow_oldest(const struct flow_table *t)
 {
-    return t->lru_head;
+    return AGE_ENTRY(t->live.age.oldest, struct flow, link.age);
+}
+/* The flow active next after f, or NULL. */
+static inline struct flow *flow_newer(const struct flow *f)
+{
+    return AGE_ENTRY(f->link.age.newer, struct flow, link.age);
 }
 /* Unlink and free the entry; the caller released what it points to. */
 void flow_remove(struct flow_table *t, struct flow *f);
@@ -150,7 +161,7 @@ void flow_closed_touch(struct flow_table *t, struct closed_flow *c,
 void flow_closed_forget(struct flow_table *t, struct closed_flow *c);
 static inline struct closed_flow *flow_closed_oldest(const struct flow_table *t)
 {
-    return t->closed_oldest;
+    return AGE_ENTRY(t->closed.age.oldest, struct closed_flow, link.age);
 }
 
 /* A SYN from `side` with the window scale option `wscale` (-1 without). */

@@ -725,7 +725,7 @@ static bool reclaim_memory(void *ctx, uint64_t need)
     }
     struct flow *old = flow_oldest(&p->flows);
     if (old && old == p->current)
-        old = old->lru_next;
+        old = flow_newer(old);
     if (!old)
         return false;
     p->stats.flows_evicted++;
@@ -772,8 +772,8 @@ static void track_memory_peak(struct pipeline *p)
         p->stats.memory_bytes_max = p->budget.peak;
     if (p->reassembly_held > p->stats.reassembly_bytes_max)
         p->stats.reassembly_bytes_max = p->reassembly_held;
-    if (p->flows.count > p->stats.flows_active_max)
-        p->stats.flows_active_max = p->flows.count;
+    if (p->flows.live.count > p->stats.flows_active_max)
+        p->stats.flows_active_max = p->flows.live.count;
 }
 
 /* The flow-level nDPI verdict of a client that sent a ClientHello is
@@ -1284,7 +1284,7 @@ uint64_t pipeline_memory(const struct pipeline *p)
 
 uint64_t pipeline_active_flows(const struct pipeline *p)
 {
-    return p->flows.count;
+    return p->flows.live.count;
 }
 
 uint64_t pipeline_reassembly_bytes(const struct pipeline *p)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "age_list.h"
 #include "decode.h"
 
 #define BATCH_BYTES (512u * 1024u)
@@ -50,7 +51,8 @@ struct entry {
 };
 
 struct batch {
-    struct batch *next;
+    struct age_link order; /* in worker.queue */
+    struct batch *next;    /* in worker.spare */
     size_t used, cap;
     uint8_t *buf;     /* NULL in an empty marker */
     uint64_t horizon; /* the reader's place when it was handed over */
@@ -84,7 +86,7 @@ struct worker {
     /* File mode queue: full batches waiting, and emptied ones for reuse. */
     pthread_mutex_t qlock;
     pthread_cond_t qcond;
-    struct batch *head, *tail;
+    struct age_list queue; /* oldest first */
     size_t depth;
     struct batch *spare;
     struct batch *filling; /* the reader's, not shared */
@@ -250,15 +252,21 @@ void workers_busy_unlock(struct workers *ws, size_t i)
 
 /* ---- worker threads (file mode) ------------------------------------------*/
 
+static void batch_free(struct batch *b)
+{
+    if (!b)
+        return;
+    free(b->buf);
+    free(b);
+}
+
 static struct batch *batch_take(struct worker *w)
 {
     pthread_mutex_lock(&w->qlock);
-    while (!w->head)
+    struct batch *b;
+    while ((b = AGE_ENTRY(w->queue.oldest, struct batch, order)) == NULL)
         pthread_cond_wait(&w->qcond, &w->qlock);
-    struct batch *b = w->head;
-    w->head = b->next;
-    if (!w->head)
-        w->tail = NULL;
+    age_list_unlink(&w->queue, &b->order);
     w->depth--;
     pthread_cond_broadcast(&w->qcond);
     pthread_mutex_unlock(&w->qlock);
@@ -275,10 +283,7 @@ static void batch_recycle(struct worker *w, struct batch *b)
         b = NULL;
     }
     pthread_mutex_unlock(&w->qlock);
-    if (b) {
-        free(b->buf);
-        free(b);
-    }
+    batch_free(b);
 }
 
 static size_t entry_size(uint32_t cap_len)
@@ -353,13 +358,8 @@ static bool start_threads(struct workers *ws)
 /* Under w->qlock. */
 static void enqueue(struct worker *w, struct batch *b)
 {
-    b->next = NULL;
     b->horizon = w->ws->placed;
-    if (w->tail)
-        w->tail->next = b;
-    else
-        w->head = b;
-    w->tail = b;
+    age_list_push_newest(&w->queue, &b->order);
     w->depth++;
     pthread_cond_broadcast(&w->qcond);
 }
@@ -612,14 +612,16 @@ void workers_free(struct workers *ws)
     }
     for (size_t i = 0; i < ws->n; i++) {
         struct worker *w = &ws->w[i];
-        struct batch *lists[] = {w->head, w->spare, w->filling};
-        for (size_t k = 0; k < 3; k++)
-            for (struct batch *b = lists[k]; b;) {
-                struct batch *next = k == 2 ? NULL : b->next;
-                free(b->buf);
-                free(b);
-                b = next;
-            }
+        struct batch *b;
+        while ((b = AGE_ENTRY(w->queue.oldest, struct batch, order))) {
+            age_list_unlink(&w->queue, &b->order);
+            batch_free(b);
+        }
+        while ((b = w->spare) != NULL) {
+            w->spare = b->next;
+            batch_free(b);
+        }
+        batch_free(w->filling);
         pipeline_free(w->p);
         pthread_cond_destroy(&w->qcond);
         pthread_mutex_destroy(&w->qlock);

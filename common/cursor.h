@@ -201,26 +201,47 @@ static inline CURSOR_MUST_USE bool cursor_uint(struct cursor *c, size_t width,
     return true;
 }
 
+/* A two-byte field narrowed to the type callers keep it in. */
+static inline CURSOR_MUST_USE bool cursor_uint16(struct cursor *c,
+                                                 bool little_endian,
+                                                 uint16_t *out)
+{
+    uint32_t v;
+    CURSOR_TRY(cursor_uint(c, 2, little_endian, &v));
+    *out = (uint16_t)v;
+    return true;
+}
+
+static inline CURSOR_MUST_USE bool cursor_u8(struct cursor *c, uint8_t *out)
+{
+    CURSOR_TRY(cursor_need(c, 1));
+    *out = c->base[c->off++];
+    return true;
+}
+
+/* The fixed widths below come in network order and, where a reader needs
+ * them, little-endian: capture-format headers written in host order (BSD
+ * loopback family, some pcap link headers). */
 static inline CURSOR_MUST_USE bool cursor_be(struct cursor *c, size_t width,
                                              uint32_t *out)
 {
     return cursor_uint(c, width, false, out);
 }
 
-static inline CURSOR_MUST_USE bool cursor_u8(struct cursor *c, uint8_t *out)
+static inline CURSOR_MUST_USE bool cursor_le(struct cursor *c, size_t width,
+                                             uint32_t *out)
 {
-    uint32_t v;
-    CURSOR_TRY(cursor_be(c, 1, &v));
-    *out = (uint8_t)v;
-    return true;
+    return cursor_uint(c, width, true, out);
 }
 
 static inline CURSOR_MUST_USE bool cursor_u16(struct cursor *c, uint16_t *out)
 {
-    uint32_t v;
-    CURSOR_TRY(cursor_be(c, 2, &v));
-    *out = (uint16_t)v;
-    return true;
+    return cursor_uint16(c, false, out);
+}
+
+static inline CURSOR_MUST_USE bool cursor_u16le(struct cursor *c, uint16_t *out)
+{
+    return cursor_uint16(c, true, out);
 }
 
 static inline CURSOR_MUST_USE bool cursor_u24(struct cursor *c, uint32_t *out)
@@ -231,22 +252,6 @@ static inline CURSOR_MUST_USE bool cursor_u24(struct cursor *c, uint32_t *out)
 static inline CURSOR_MUST_USE bool cursor_u32(struct cursor *c, uint32_t *out)
 {
     return cursor_be(c, 4, out);
-}
-
-/* Little-endian reads, for capture-format headers written in host order
- * (BSD loopback family, some pcap link headers). */
-static inline CURSOR_MUST_USE bool cursor_le(struct cursor *c, size_t width,
-                                             uint32_t *out)
-{
-    return cursor_uint(c, width, true, out);
-}
-
-static inline CURSOR_MUST_USE bool cursor_u16le(struct cursor *c, uint16_t *out)
-{
-    uint32_t v;
-    CURSOR_TRY(cursor_le(c, 2, &v));
-    *out = (uint16_t)v;
-    return true;
 }
 
 static inline CURSOR_MUST_USE bool cursor_u32le(struct cursor *c, uint32_t *out)

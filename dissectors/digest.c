@@ -17,26 +17,29 @@ static void fetch(void)
 
 /* A failed fetch (a FIPS-only configuration has no MD5) falls back to the
  * static object, which reports the same failure at use. */
-const EVP_MD *digest_md5(void)
+static const EVP_MD *fetched_or(EVP_MD *const *fetched_md,
+                                const EVP_MD *(*static_md)(void))
 {
     pthread_once(&fetched, fetch);
-    return md5 ? md5 : EVP_md5();
+    return *fetched_md ? *fetched_md : static_md();
+}
+
+const EVP_MD *digest_md5(void)
+{
+    return fetched_or(&md5, EVP_md5);
 }
 
 const EVP_MD *digest_sha1(void)
 {
-    pthread_once(&fetched, fetch);
-    return sha1 ? sha1 : EVP_sha1();
+    return fetched_or(&sha1, EVP_sha1);
 }
 
 const EVP_MD *digest_sha256(void)
 {
-    pthread_once(&fetched, fetch);
-    return sha256 ? sha256 : EVP_sha256();
+    return fetched_or(&sha256, EVP_sha256);
 }
 
 const EVP_MD *digest_sha384(void)
 {
-    pthread_once(&fetched, fetch);
-    return sha384 ? sha384 : EVP_sha384();
+    return fetched_or(&sha384, EVP_sha384);
 }

@@ -251,11 +251,9 @@ static void uncharge(struct tls_session *s, uint64_t bytes)
  * session. NULL when the budget refuses it. */
 static void *rare_part(struct tls_session *s, size_t size)
 {
-    if (!charge(s, memcap_cost(size)))
-        return NULL;
-    void *p = calloc(1, size);
-    if (!p)
-        uncharge(s, memcap_cost(size));
+    void *p = memcap_calloc(s->memcap, size);
+    if (p)
+        s->charged += memcap_cost(size);
     return p;
 }
 
@@ -2030,7 +2028,7 @@ static void replay(struct tls_session *s, const struct tls_held_record *r)
 static void keyed_release(struct tls_session *s, bool force)
 {
     struct tls_held_record *r;
-    while (!is_decided(s) && (r = s->hold.head) != NULL) {
+    while (!is_decided(s) && (r = tls_hold_oldest(&s->hold)) != NULL) {
         enum tls_dec_dir dir = dec_dir(s, r->side);
         if (needs_key(s, r->side, r->type) &&
             !tls_decryptor_ready(s->dec, dir, force)) {
@@ -2056,7 +2054,7 @@ static bool keyed_hold(struct tls_session *s, int side, struct cursor *body)
 
     if (!keylog_following(s->keylog))
         return false;
-    if (!s->hold.head && (!needs_key(s, side, p->type) ||
+    if (!tls_hold_oldest(&s->hold) && (!needs_key(s, side, p->type) ||
                           tls_decryptor_ready(s->dec, dec_dir(s, side),
                                               false)))
         return false;
@@ -2071,7 +2069,7 @@ static bool keyed_hold(struct tls_session *s, int side, struct cursor *body)
 
 static void keyed_flush(struct tls_session *s)
 {
-    if (s->keylog && s->hold.head)
+    if (s->keylog && tls_hold_oldest(&s->hold))
         keyed_release(s, true);
 }
 

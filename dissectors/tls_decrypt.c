@@ -993,33 +993,25 @@ bool tls_hold_push(struct tls_hold *h, int side, uint8_t type, uint16_t version,
         free(r);
         return false;
     }
-    r->next = NULL;
     r->side = side;
     r->type = type;
     r->version = version;
     r->ts_us = ts_us;
     r->len = (uint32_t)len;
-    if (!h->head)
+    if (!h->records.oldest)
         h->since_us = ts_us;
-    if (h->tail)
-        h->tail->next = r;
-    else
-        h->head = r;
-    h->tail = r;
+    age_list_push_newest(&h->records, &r->order);
     h->bytes += (uint32_t)(len + sizeof *r);
     return true;
 }
 
 struct tls_held_record *tls_hold_pop(struct tls_hold *h)
 {
-    struct tls_held_record *r = h->head;
+    struct tls_held_record *r = tls_hold_oldest(h);
     if (!r)
         return NULL;
-    h->head = r->next;
-    if (!h->head)
-        h->tail = NULL;
+    age_list_unlink(&h->records, &r->order);
     h->bytes -= (uint32_t)(r->len + sizeof *r);
-    r->next = NULL;
     return r;
 }
 

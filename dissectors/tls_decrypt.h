@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "age_list.h"
 #include "cursor.h"
 #include "keylog.h"
 #include "quic_crypto.h"
@@ -163,7 +164,7 @@ size_t tls_decryptor_memory(void);
 #define TLS_DEC_HOLD_MAX (256u * 1024u)
 
 struct tls_held_record {
-    struct tls_held_record *next;
+    struct age_link order; /* in tls_hold.records */
     int side;        /* flow side */
     uint8_t type;
     uint16_t version;
@@ -173,7 +174,7 @@ struct tls_held_record {
 };
 
 struct tls_hold {
-    struct tls_held_record *head, *tail;
+    struct age_list records; /* oldest first */
     uint32_t bytes;
     uint64_t since_us; /* when the first held record came */
 };
@@ -181,6 +182,11 @@ struct tls_hold {
 /* False (nothing held) when the bound would be passed or out of memory. */
 bool tls_hold_push(struct tls_hold *h, int side, uint8_t type, uint16_t version,
                    uint64_t ts_us, const struct cursor *body);
+/* The oldest record, NULL when none is held. */
+static inline struct tls_held_record *tls_hold_oldest(const struct tls_hold *h)
+{
+    return AGE_ENTRY(h->records.oldest, struct tls_held_record, order);
+}
 /* The oldest record, unlinked; the caller frees it with tls_hold_free_one. */
 struct tls_held_record *tls_hold_pop(struct tls_hold *h);
 void tls_hold_free_one(struct tls_held_record *r);

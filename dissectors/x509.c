@@ -25,8 +25,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "memcap.h"
+#include "age_list.h"
 #include "digest.h"
+#include "memcap.h"
 #include "distrust.h"
 #include "escape.h"
 #include "hex.h"
@@ -97,7 +98,7 @@ struct cache_slot {
  * allocation holds the entry, the certificates and the names. */
 struct chain_entry {
     struct chain_entry *bucket_next;
-    struct chain_entry *newer, *older; /* recency list */
+    struct age_link recency; /* in x509_stage.recency */
     uint64_t hash;
     int64_t day;
     bool server, truncated;
@@ -140,7 +141,7 @@ struct x509_stage {
      * entry evicted first. */
     struct chain_entry **buckets;
     size_t n_buckets;                /* a power of two */
-    struct chain_entry *newest, *oldest;
+    struct age_list recency;
     size_t max_entries;
     uint64_t max_bytes, bytes;
     uint64_t hash_seed;
@@ -176,28 +177,9 @@ static void free_entry(struct x509_stage *st, struct chain_entry *e)
     free(e);
 }
 
-static void unlink_recency(struct x509_stage *st, struct chain_entry *e)
+static struct chain_entry *oldest_entry(const struct x509_stage *st)
 {
-    if (e->newer)
-        e->newer->older = e->older;
-    else
-        st->newest = e->older;
-    if (e->older)
-        e->older->newer = e->newer;
-    else
-        st->oldest = e->newer;
-    e->newer = e->older = NULL;
-}
-
-static void push_newest(struct x509_stage *st, struct chain_entry *e)
-{
-    e->older = st->newest;
-    e->newer = NULL;
-    if (st->newest)
-        st->newest->newer = e;
-    else
-        st->oldest = e;
-    st->newest = e;
+    return AGE_ENTRY(st->recency.oldest, struct chain_entry, recency);
 }
 
 static void remove_entry(struct x509_stage *st, struct chain_entry *e)
@@ -206,7 +188,7 @@ static void remove_entry(struct x509_stage *st, struct chain_entry *e)
     while (*link != e)
         link = &(*link)->bucket_next;
     *link = e->bucket_next;
-    unlink_recency(st, e);
+    age_list_unlink(&st->recency, &e->recency);
     st->bytes -= e->cost;
     st->stats.entries--;
     free_entry(st, e);
@@ -215,7 +197,7 @@ static void remove_entry(struct x509_stage *st, struct chain_entry *e)
 static void evict_oldest(struct x509_stage *st)
 {
     st->stats.evictions++;
-    remove_entry(st, st->oldest);
+    remove_entry(st, oldest_entry(st));
 }
 
 /* ---- trust store ---- */
@@ -306,7 +288,7 @@ void x509_stage_free(struct x509_stage *st)
 {
     if (!st)
         return;
-    while (st->oldest)
+    while (st->recency.oldest)
         evict_oldest(st);
     free_entry(st, st->loose[0]);
     free_entry(st, st->loose[1]);
@@ -1196,14 +1178,15 @@ static bool cache_insert(struct x509_stage *st, struct chain_entry *e,
                     e->cost > st->max_bytes - st->bytes;
         if (!full)
             break;
-        if (!st->oldest || st->oldest == keep)
+        const struct chain_entry *oldest = oldest_entry(st);
+        if (!oldest || oldest == keep)
             return false;
         evict_oldest(st);
     }
     struct chain_entry **b = &st->buckets[e->hash & (st->n_buckets - 1)];
     e->bucket_next = *b;
     *b = e;
-    push_newest(st, e);
+    age_list_push_newest(&st->recency, &e->recency);
     st->bytes += e->cost;
     st->stats.entries++;
     return true;
@@ -1277,8 +1260,7 @@ static void analyze_chain(struct x509_stage *st,
     }
     if (e) {
         st->stats.hits++;
-        unlink_recency(st, e);
-        push_newest(st, e);
+        age_list_touch(&st->recency, &e->recency);
     } else {
         e = analyze_new(st, chain, server, at, day, hash, keep);
     }

@@ -381,35 +381,38 @@ void json_string(struct json_writer *w, const char *s)
     json_string_n(w, s ? s : "", s ? strlen(s) : 0);
 }
 
-/* Decimal digits of n, written backwards from the end of tmp[24]: every
- * record has several numbers, and snprintf was a visible cost per record. */
-static size_t format_u64(char tmp[24], uint64_t n, bool negative)
+/* Decimal digits of n, with a '-' before them when `negative`, written
+ * backwards so that they end just before `end`; returns where they start.
+ * Every record has several numbers, and snprintf was a visible cost per
+ * record. */
+static char *digits_ending_at(char *end, uint64_t n, bool negative)
 {
-    size_t i = 24;
     do {
-        tmp[--i] = (char)('0' + n % 10);
+        *--end = (char)('0' + n % 10);
         n /= 10;
     } while (n);
     if (negative)
-        tmp[--i] = '-';
-    return i;
+        *--end = '-';
+    return end;
+}
+
+static void put_integer(struct json_writer *w, uint64_t magnitude,
+                        bool negative)
+{
+    char tmp[24];
+    char *start = digits_ending_at(tmp + sizeof(tmp), magnitude, negative);
+    before_item(w);
+    put(w, start, (size_t)(tmp + sizeof(tmp) - start));
 }
 
 void json_int(struct json_writer *w, int64_t n)
 {
-    char tmp[24];
-    uint64_t mag = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
-    size_t start = format_u64(tmp, mag, n < 0);
-    before_item(w);
-    put(w, tmp + start, 24 - start);
+    put_integer(w, n < 0 ? 0 - (uint64_t)n : (uint64_t)n, n < 0);
 }
 
 void json_uint(struct json_writer *w, uint64_t n)
 {
-    char tmp[24];
-    size_t start = format_u64(tmp, n, false);
-    before_item(w);
-    put(w, tmp + start, 24 - start);
+    put_integer(w, n, false);
 }
 
 void json_member_uint(struct json_writer *w, const char *key, uint64_t n)
@@ -434,20 +437,15 @@ void json_fixed3(struct json_writer *w, double d)
         r = 9e15;
     uint64_t thousandths = (uint64_t)(r * 1000.0 + 0.5);
     char tmp[32];
-    size_t i = sizeof(tmp);
+    char *start = tmp + sizeof(tmp);
     for (int k = 0; k < 3; k++) {
-        tmp[--i] = (char)('0' + thousandths % 10);
+        *--start = (char)('0' + thousandths % 10);
         thousandths /= 10;
     }
-    tmp[--i] = '.';
-    do {
-        tmp[--i] = (char)('0' + thousandths % 10);
-        thousandths /= 10;
-    } while (thousandths);
-    if (negative)
-        tmp[--i] = '-';
+    *--start = '.';
+    start = digits_ending_at(start, thousandths, negative);
     before_item(w);
-    put(w, tmp + i, sizeof(tmp) - i);
+    put(w, start, (size_t)(tmp + sizeof(tmp) - start));
 }
 
 const char *json_text(struct json_writer *w)

@@ -52,7 +52,7 @@ static void test_both_directions_find_one_flow(void **state)
     assert_int_equal(side, 1);
     assert_ptr_equal(flow_lookup(&t, &a, &side, false), f);
     assert_int_equal(side, 0);
-    assert_int_equal(t.count, 1);
+    assert_int_equal(t.live.count, 1);
     drain(&t);
 }
 
@@ -73,7 +73,7 @@ static void test_vlan_and_ports_separate_flows(void **state)
     assert_non_null(fs);
     assert_ptr_not_equal(fa, fv);
     assert_ptr_not_equal(fa, fs);
-    assert_int_equal(t.count, 3);
+    assert_int_equal(t.live.count, 3);
     assert_int_equal(fv->vlan[0], 100);
     drain(&t);
 }
@@ -99,7 +99,7 @@ static void test_lru_order_follows_activity(void **state)
     assert_ptr_equal(flow_oldest(&t), f3);
     flow_remove(&t, f3);
     assert_ptr_equal(flow_oldest(&t), f1);
-    assert_int_equal(t.count, 1);
+    assert_int_equal(t.live.count, 1);
     drain(&t);
 }
 
@@ -113,8 +113,8 @@ static void test_growth_keeps_every_flow_findable(void **state)
         struct packet p = make_packet(i, (uint16_t)(i * 7), ~i, 443, 0);
         assert_non_null(flow_lookup(&t, &p, &side, true));
     }
-    assert_int_equal(t.count, 5000);
-    assert_true(t.mask + 1 >= 2048);
+    assert_int_equal(t.live.count, 5000);
+    assert_true(t.live.mask + 1 >= 2048);
     for (uint32_t i = 0; i < 5000; i++) {
         struct packet r = make_packet(~i, 443, i, (uint16_t)(i * 7), 0);
         struct flow *f = flow_lookup(&t, &r, &side, false);
@@ -169,7 +169,7 @@ static void test_memcap_charged(void **state)
         assert_true(m.used <= m.limit);
     }
     assert_int_equal(reclaimed, 100);
-    assert_int_equal(t.count, 100);
+    assert_int_equal(t.live.count, 100);
     assert_true(m.peak <= m.limit);
     drain(&t);
     assert_int_equal(m.used, 0);
@@ -202,7 +202,7 @@ static void test_closed_connections_charged(void **state)
     m.limit = m.used; /* full */
     assert_false(flow_closed_add(&t, g, 20));
     assert_int_equal(reclaimed, 0);
-    assert_int_equal(t.count, 2);
+    assert_int_equal(t.live.count, 2);
     assert_ptr_equal(flow_lookup(&t, &c, &side, false), h);
     drain(&t);
     assert_int_equal(m.used, 0);
@@ -246,8 +246,8 @@ static void test_closed_connections(void **state)
     assert_null(flow_closed_find(&t, &a));
     assert_true(flow_closed_add(&t, f, 100));
     flow_remove(&t, f);
-    assert_int_equal(t.count, 0);
-    assert_int_equal(t.closed_count, 1);
+    assert_int_equal(t.live.count, 0);
+    assert_int_equal(t.closed.count, 1);
     struct closed_flow *c = flow_closed_find(&t, &back);
     assert_non_null(c);
     assert_ptr_equal(flow_closed_find(&t, &a), c);
@@ -261,7 +261,7 @@ static void test_closed_connections(void **state)
         assert_true(flow_closed_add(&t, g, 200 + i));
         flow_remove(&t, g);
     }
-    assert_int_equal(t.closed_count, 201);
+    assert_int_equal(t.closed.count, 201);
     assert_ptr_equal(flow_closed_find(&t, &a), c);
     assert_ptr_equal(flow_closed_oldest(&t), c);
     flow_closed_touch(&t, c, 1000);
@@ -270,7 +270,7 @@ static void test_closed_connections(void **state)
     assert_int_equal(flow_closed_oldest(&t)->last_ts_us, 200);
     flow_closed_forget(&t, c);
     assert_null(flow_closed_find(&t, &a));
-    assert_int_equal(t.closed_count, 200);
+    assert_int_equal(t.closed.count, 200);
     drain(&t); /* frees the rest */
 }
 
