@@ -690,29 +690,41 @@ static void test_client_hello_sni_escaping(void **state)
     assert_true(ch.truncated);
 }
 
+/* A ClientHello whose only extension is ALPN: begin writes up to the
+ * name list, whose names the caller writes; end closes the three lengths. */
+static void alpn_hello_begin(struct builder *w, size_t marks[3])
+{
+    w->n = 0;
+    ch_prefix(w, two_suites, 2);
+    marks[0] = vec_begin(w, 2);
+    put16(w, 16);
+    marks[1] = vec_begin(w, 2);
+    marks[2] = vec_begin(w, 2);
+}
+
+static void alpn_hello_end(struct builder *w, const size_t marks[3])
+{
+    vec_end(w, marks[2], 2);
+    vec_end(w, marks[1], 2);
+    vec_end(w, marks[0], 2);
+}
+
 static void test_client_hello_alpn_limits(void **state)
 {
     static struct builder w;
-    size_t x, e, l;
+    size_t marks[3];
     char proto[100];
     (void)state;
 
     memset(proto, 'p', sizeof(proto));
-    w.n = 0;
-    ch_prefix(&w, two_suites, 2);
-    x = vec_begin(&w, 2);
-    put16(&w, 16);
-    e = vec_begin(&w, 2);
-    l = vec_begin(&w, 2);
+    alpn_hello_begin(&w, marks);
     put8(&w, sizeof(proto));
     putn(&w, proto, sizeof(proto));
     for (int i = 0; i < 20; i++) {
         put8(&w, 3);
         putn(&w, "h\n3", 3);
     }
-    vec_end(&w, l, 2);
-    vec_end(&w, e, 2);
-    vec_end(&w, x, 2);
+    alpn_hello_end(&w, marks);
     assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
     assert_true(ch.truncated);
     assert_int_equal(ch.n_alpn, HS_MAX_ALPN);
@@ -724,12 +736,7 @@ static void test_client_hello_alpn_limits(void **state)
     /* Long names fill the record's room for names before the count does:
      * those kept are the first ones, whole, the rest are counted out, and
      * the session is asked for room for all of them. */
-    w.n = 0;
-    ch_prefix(&w, two_suites, 2);
-    x = vec_begin(&w, 2);
-    put16(&w, 16);
-    e = vec_begin(&w, 2);
-    l = vec_begin(&w, 2);
+    alpn_hello_begin(&w, marks);
     for (int i = 0; i < 6; i++) {
         proto[0] = (char)('a' + i);
         put8(&w, 60);
@@ -737,9 +744,7 @@ static void test_client_hello_alpn_limits(void **state)
     }
     put8(&w, 2);
     putn(&w, "h2", 2);
-    vec_end(&w, l, 2);
-    vec_end(&w, e, 2);
-    vec_end(&w, x, 2);
+    alpn_hello_end(&w, marks);
     assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
     assert_false(ch.truncated);
     assert_true(ch.alpn_truncated);
@@ -763,21 +768,14 @@ static void test_client_hello_alpn_limits(void **state)
 
     /* RFC 7301: an empty name is a bad value, found where it would begin;
      * the names after it are still read. */
-    w.n = 0;
-    ch_prefix(&w, two_suites, 2);
-    x = vec_begin(&w, 2);
-    put16(&w, 16);
-    e = vec_begin(&w, 2);
-    l = vec_begin(&w, 2);
+    alpn_hello_begin(&w, marks);
     put8(&w, 2);
     putn(&w, "h2", 2);
     put8(&w, 0);
     size_t empty_at = w.n;
     put8(&w, 8);
     putn(&w, "http/1.1", 8);
-    vec_end(&w, l, 2);
-    vec_end(&w, e, 2);
-    vec_end(&w, x, 2);
+    alpn_hello_end(&w, marks);
     assert_false(parse_ch_bytes(w.b, w.n, &ch, NULL));
     assert_int_equal(fault.kind, PARSE_FAULT_BAD_VALUE);
     assert_int_equal(fault.offset, empty_at);
