@@ -825,6 +825,18 @@ static void test_text_lines(void **state)
 
 /* ---- summary and NDJSON ------------------------------------------------- */
 
+/* The text summary of `sum` without run statistics; the caller frees it. */
+static char *summary_text(const struct summary *sum)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    assert_non_null(fp);
+    summary_print_text(fp, sum, NULL, false);
+    fclose(fp);
+    return buf;
+}
+
 static void test_summary(void **state)
 {
     (void)state;
@@ -925,10 +937,7 @@ static void test_summary(void **state)
     }
     assert_int_equal(sum.n_servers, SUMMARY_MAX_SERVERS);
     assert_int_equal(sum.servers_untracked, 76);
-    buf = NULL;
-    fp = open_memstream(&buf, &len);
-    summary_print_text(fp, &sum, NULL, false);
-    fclose(fp);
+    buf = summary_text(&sum);
     assert_contains(buf, "  handshakes  failed  server\n"
                          "           2       2  10.0.0.5:443\n"
                          "           1       1  10.0.0.0:443\n"
@@ -949,10 +958,7 @@ static void test_summary(void **state)
     }
     assert_int_equal(sum.n_clients, SUMMARY_MAX_CLIENTS);
     assert_int_equal(sum.clients_untracked, 9);
-    buf = NULL;
-    fp = open_memstream(&buf, &len);
-    summary_print_text(fp, &sum, NULL, false);
-    fclose(fp);
+    buf = summary_text(&sum);
     assert_contains(buf, "  handshakes  failed  JA4 (JA3)\n"
                          "           1       1  t13d_000000");
     assert_contains(buf, "        1014    1014  1014 more fingerprints\n"
