@@ -293,7 +293,7 @@ int main(int argc, char **argv)
         exit_code = EXIT_INPUT;
         goto release;
     }
-    enum format fmt = o.format;
+    enum format fmt = (enum format)o.format;
     if (fmt == FORMAT_AUTO)
         fmt = auto_format(&o, tty, &say_ndjson);
     bool want_summary = o.summary == 1 || (o.summary == -1 && fmt == FORMAT_TEXT);
