@@ -13,6 +13,7 @@
 
 #include "compiled.h"
 #include "text_buf.h"
+#include "../dissectors/field_format.h"
 #include "../dissectors/tls_names.h"
 
 /* ---- comparisons ------------------------------------------------------- */
