@@ -259,29 +259,9 @@ static bool i_related_hash(const struct handshake *h, size_t i,
     return field_put_cstr(v, s, cap);
 }
 
-/* Written before the workers start and only read afterwards. */
-static const char *observer_hostname, *observer_interface;
-
-void fields_set_observer(const char *hostname, const char *interface)
-{
-    observer_hostname = hostname && *hostname ? hostname : NULL;
-    observer_interface = interface && *interface ? interface : NULL;
-}
-
-const char *fields_observer_hostname(void)
-{
-    return observer_hostname;
-}
-
-const char *fields_observer_interface(void)
-{
-    return observer_interface;
-}
-
-FACT(g_observer_hostname, field_put_str, observer_hostname,
-     observer_hostname != NULL)
-FACT(g_observer_interface, field_put_str, observer_interface,
-     observer_interface != NULL)
+FACT(g_observer_hostname, field_put_str, h->report->observer.hostname, true)
+FACT(g_observer_interface, field_put_str, h->report->observer.interface,
+     true)
 
 static bool g_net_type(const struct handshake *h, struct field_value *v,
                        char *scratch, size_t len)

@@ -13,12 +13,4 @@
  * are checked against ECS's field table by tests/e2e/ecs_check.py. */
 #define TLSMON_ECS_VERSION "8.17.0"
 
-/* The sensor that saw the traffic (ECS observer.*), for events that reach a
- * SIEM from many sensors. Set once, before any record is written (live
- * capture only: a file has no observer); the strings must outlive the run.
- * NULL leaves the field out. */
-void fields_set_observer(const char *hostname, const char *interface);
-const char *fields_observer_hostname(void);
-const char *fields_observer_interface(void);
-
 #endif

@@ -307,6 +307,7 @@ static void enrich(struct pipeline *p, const struct flow *f,
              f->classify.result.server_name);
     r->ndpi_tls_version = f->classify.result.tls_version;
     fingerprint_compute(h, r);
+    r->observer = p->cfg.observer;
     community_id_compute(h, r, p->cfg.community_id_seed);
     x509_analyze_handshake(p->x509, h, r);
 }

@@ -556,6 +556,14 @@ struct endpoint {
     uint16_t port;
 };
 
+/* The sensor that saw the traffic (ECS observer.*), for events that reach
+ * a SIEM from many sensors: part of a live run's configuration (a file has
+ * none). A NULL member is left out; the strings outlive the run. */
+struct observer {
+    const char *hostname;
+    const char *interface;
+};
+
 /* The report: what the stages after the decision derive from a decided
  * record, not what the wire said. Enrichment (certificates, OCSP,
  * fingerprints, ids) and diagnosis (server history, rules) fill it at emit
@@ -574,6 +582,7 @@ struct handshake_report {
     char ja4[40];                /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
     char community_id[32];       /* "1:" + base64(SHA-1), community_id.c */
     char event_id[24];           /* 20 hex digits, community_id.c */
+    struct observer observer;    /* the run's sensor, copied at emit */
 
     /* Diagnosis: server history, then the rules. */
     struct server_evidence server_profile;

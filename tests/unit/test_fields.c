@@ -401,6 +401,27 @@ static void test_list_accessors(void **state)
     free(h);
 }
 
+/* The sensor is the run's, carried by the record's report: a record of a
+ * file has none, a live one names the host and interface. */
+static void test_observer_from_report(void **state)
+{
+    (void)state;
+    const struct field_def *host = fields_find("observer.hostname");
+    const struct field_def *iface =
+        fields_find("observer.ingress.interface.name");
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    struct handshake *h = tls12_established();
+    assert_false(host->get(h, &v, scratch, sizeof(scratch)));
+    assert_false(iface->get(h, &v, scratch, sizeof(scratch)));
+    h->report->observer = (struct observer){"sensor-a", "eth1"};
+    assert_true(host->get(h, &v, scratch, sizeof(scratch)));
+    assert_string_equal(v.str, "sensor-a");
+    assert_true(iface->get(h, &v, scratch, sizeof(scratch)));
+    assert_string_equal(v.str, "eth1");
+    free(h);
+}
+
 /* ---- JSON writer -------------------------------------------------------- */
 
 static void test_writer_basics(void **state)
@@ -1058,6 +1079,7 @@ int main(void)
         cmocka_unit_test(test_time_string),
         cmocka_unit_test(test_fixed3),
         cmocka_unit_test(test_list_accessors),
+        cmocka_unit_test(test_observer_from_report),
         cmocka_unit_test(test_writer_basics),
         cmocka_unit_test(test_writer_capacity),
         cmocka_unit_test(test_writer_escaping),
