@@ -544,8 +544,7 @@ static size_t c_ch_versions(const struct handshake *h)
 {
     if (!h->ch.seen || !h->ch.has_supported_versions)
         return 0;
-    return h->ch.n_versions < HS_MAX_VERSIONS ? h->ch.n_versions
-                                              : HS_MAX_VERSIONS;
+    return client_hello_versions_held(&h->ch);
 }
 
 static bool i_ch_versions(const struct handshake *h, size_t i,

@@ -426,7 +426,7 @@ struct cert_result {
 };
 
 /* What earlier handshakes of this run showed about the same server
- * (analyzer/server_profile.c), copied in before the rules run so that they
+ * (rules/server_profile.c), copied in before the rules run so that they
  * can confirm a mismatch. Only handshakes decided before this one count. */
 #define HS_PROFILE_CIPHERS 32
 #define HS_PROFILE_GROUPS 16
@@ -725,6 +725,13 @@ static inline uint32_t client_hello_cipher(const struct client_hello *ch,
         if (ch->sslv2_kinds[k].at == i)
             v |= (uint32_t)ch->sslv2_kinds[k].hi << 16;
     return v;
+}
+
+/* How many supported_versions entries a ClientHello's array holds:
+ * n_versions counts what the hello listed, past the array's room. */
+static inline size_t client_hello_versions_held(const struct client_hello *ch)
+{
+    return ch->n_versions < HS_MAX_VERSIONS ? ch->n_versions : HS_MAX_VERSIONS;
 }
 
 /* Where a ClientHello's ALPN names are, and how many bytes that holds. */
