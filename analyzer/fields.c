@@ -927,183 +927,232 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
     return p && p[0] ? p : NULL;
 }
 
-#define CERT_TEXT(fn, M, member)                                              \
-    static bool fn(const struct handshake *h, struct field_value *v,          \
-                   char *scratch, size_t len)                                 \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return h->M.leaf_parsed &&                                            \
-               field_put_cstr(v, h->M.member, sizeof(h->M.member));           \
-    }
+/* Certificate rows are data: each names the certificate and the fact it
+ * reads (struct cert_row), and one reader serves them all. */
+enum cert_side { CERT_OF_SERVER, CERT_OF_CLIENT };
 
-#define CERT_URLS(P, M, ARR, N)                                               \
-    static size_t P##_c_urls(const struct handshake *h)                       \
-    {                                                                         \
-        return h->M.leaf_parsed ? h->M.N : 0;                                 \
-    }                                                                         \
-    static bool P##_i_urls(const struct handshake *h, size_t i,               \
-                           struct field_value *v, char *scratch, size_t len)  \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return i < HS_MAX_URLS &&                                             \
-               field_put_cstr(v, h->M.ARR[i], sizeof(h->M.ARR[i]));           \
-    }
+enum cert_fact {
+    /* Lists. ECS names hold lists (subject.common_name, organization,
+     * country): one CN, the most specific, and the first O and C values. */
+    CERT_SUBJECT_CN,
+    CERT_ISSUER_CN,
+    CERT_SUBJECT_O,
+    CERT_ISSUER_O,
+    CERT_SUBJECT_C,
+    CERT_ISSUER_C,
+    CERT_SANS,
+    CERT_PEM,
+    CERT_CHAIN,
+    CERT_KEY_USAGE,
+    CERT_EKU,
+    CERT_OCSP_URLS,
+    CERT_CA_ISSUERS_URLS,
+    CERT_CRL_URLS,
+    /* Scalars. */
+    CERT_X509_VERSION,
+    CERT_SUBJECT,
+    CERT_ISSUER,
+    CERT_SERIAL,
+    CERT_KEY_ALG,
+    CERT_CURVE,
+    CERT_SIG_ALG,
+    CERT_SHA256,
+    CERT_SHA1,
+    CERT_KEY_SIZE,
+    CERT_NOT_BEFORE,
+    CERT_NOT_AFTER,
+    CERT_VISIBLE,
+    CERT_MALFORMED,
+    CERT_EXPIRED,
+    CERT_NOT_YET_VALID,
+    CERT_DAYS_TO_EXPIRY,
+    CERT_SELF_SIGNED,
+    CERT_OUT_OF_ORDER,
+    CERT_INCOMPLETE,
+    CERT_UNTRUSTED,
+    CERT_VERIFY_ERROR,
+    CERT_UNVERIFIABLE,
+    CERT_UNVERIFIABLE_ALG,
+    CERT_LIFETIME_DAYS,
+    CERT_MAX_LIFETIME,
+    CERT_LIFETIME_LEFT,
+    CERT_RENEWAL_OVERDUE,
+    CERT_WEAK_KEY,
+    CERT_WEAK_SIGNATURE,
+    CERT_VALIDITY_TOO_LONG,
+    CERT_CA,
+    CERT_PATH_LEN,
+    CERT_WRONG_PURPOSE,
+};
 
-/* ECS names hold lists (subject.common_name, organization, country): one
- * CN, the most specific, and the first O and C values. */
-#define CERT_ONE(fn, M, member)                                               \
-    static size_t fn##_c(const struct handshake *h)                           \
-    {                                                                         \
-        return h->M.leaf_parsed ? 1 : 0;                                      \
-    }                                                                         \
-    static bool fn##_i(const struct handshake *h, size_t i,                   \
-                       struct field_value *v, char *scratch, size_t len)      \
-    {                                                                         \
-        (void)i;                                                              \
-        UNUSED_SCRATCH;                                                       \
-        return field_put_cstr(v, h->M.member, sizeof(h->M.member));           \
-    }
-#define CERT_ATTRS(fn, M, ARR, N)                                             \
-    static size_t fn##_c(const struct handshake *h)                           \
-    {                                                                         \
-        return h->M.leaf_parsed ? h->M.N : 0;                                 \
-    }                                                                         \
-    static bool fn##_i(const struct handshake *h, size_t i,                   \
-                       struct field_value *v, char *scratch, size_t len)      \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return i < HS_NAME_ATTRS &&                                           \
-               field_put_cstr(v, h->M.ARR[i], sizeof(h->M.ARR[i]));           \
-    }
+struct cert_row {
+    enum cert_side side;
+    enum cert_fact fact;
+};
 
-#define CERT_GETTERS(P, M)                                                    \
-    CERT_ONE(P##_subject_cn, M, subject_cn)                                   \
-    CERT_ONE(P##_issuer_cn, M, issuer_cn)                                     \
-    CERT_ATTRS(P##_subject_o, M, subject_o, n_subject_o)                      \
-    CERT_ATTRS(P##_issuer_o, M, issuer_o, n_issuer_o)                         \
-    CERT_ATTRS(P##_subject_c, M, subject_c, n_subject_c)                      \
-    CERT_ATTRS(P##_issuer_c, M, issuer_c, n_issuer_c)                         \
-    static bool P##_x509_version(const struct handshake *h,                   \
-                                 struct field_value *v, char *scratch,        \
-                                 size_t len)                                  \
-    {                                                                         \
-        return h->M.leaf_parsed && h->M.version_number &&                     \
-               field_put_str(v, fields_decimal_code("", h->M.version_number,  \
-                                                    scratch, len));           \
-    }                                                                         \
-    CERT_TEXT(P##_subject, M, subject)                                        \
-    CERT_TEXT(P##_issuer, M, issuer)                                          \
-    CERT_TEXT(P##_serial, M, serial)                                          \
-    CERT_TEXT(P##_key_alg, M, key_alg)                                        \
-    CERT_TEXT(P##_curve, M, curve)                                            \
-    CERT_TEXT(P##_sig_alg, M, sig_alg)                                        \
-    CERT_TEXT(P##_sha256, M, sha256)                                          \
-    CERT_TEXT(P##_sha1, M, sha1)                                              \
-    FACT(P##_key_size, field_put_int, h->M.key_bits,                          \
-         h->M.leaf_parsed && h->M.key_bits)                                   \
-    FACT(P##_not_before, field_put_time, cert_time_us(h->M.not_before),       \
-         h->M.times_checked)                                                  \
-    FACT(P##_not_after, field_put_time, cert_time_us(h->M.not_after),         \
-         h->M.times_checked)                                                  \
-    static size_t P##_c_sans(const struct handshake *h)                       \
-    {                                                                         \
-        return h->M.leaf_parsed ? h->M.n_sans : 0;                            \
-    }                                                                         \
-    static bool P##_i_sans(const struct handshake *h, size_t i,               \
-                           struct field_value *v, char *scratch, size_t len)  \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return i < h->M.n_sans &&                                             \
-               field_put_cstr(v, h->M.sans[i], sizeof(h->M.sans[i]));         \
-    }                                                                         \
-    static size_t P##_c_pem(const struct handshake *h)                        \
-    {                                                                         \
-        return h->M.pem ? h->M.n_summaries : 0;                               \
-    }                                                                         \
-    static bool P##_i_pem(const struct handshake *h, size_t i,                \
-                          struct field_value *v, char *scratch, size_t len)   \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return field_put_str(v, cert_pem_at(&h->M, i));                       \
-    }                                                                         \
-    static size_t P##_c_chain(const struct handshake *h)                      \
-    {                                                                         \
-        return h->M.visible ? h->M.n_summaries : 0;                           \
-    }                                                                         \
-    static bool P##_i_chain(const struct handshake *h, size_t i,              \
-                            struct field_value *v, char *scratch, size_t len) \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return i < h->M.n_summaries && h->M.chain[i].parsed &&                \
-               field_put_cstr(v, h->M.chain[i].subject_cn,                    \
-                              sizeof(h->M.chain[i].subject_cn));              \
-    }                                                                         \
-    FACT(P##_visible, field_put_bool, h->M.visible, h->M.analyzed)            \
-    FACT(P##_malformed, field_put_bool, h->M.malformed, h->M.visible)         \
-    FACT(P##_expired, field_put_bool, h->M.expired, h->M.times_checked)       \
-    FACT(P##_not_yet_valid, field_put_bool, h->M.not_yet_valid,               \
-         h->M.times_checked)                                                  \
-    FACT(P##_days_to_expiry, field_put_int, h->M.days_to_expiry,              \
-         h->M.times_checked)                                                  \
-    FACT(P##_self_signed, field_put_bool, h->M.self_signed, h->M.leaf_parsed) \
-    FACT(P##_out_of_order, field_put_bool, h->M.chain_out_of_order,           \
-         h->M.chain_checked)                                                  \
-    FACT(P##_incomplete, field_put_bool, h->M.incomplete_chain,               \
-         h->M.chain_checked && !h->M.signature_unverifiable)                  \
-    FACT(P##_untrusted, field_put_bool, h->M.untrusted,                       \
-         h->M.chain_checked && !h->M.signature_unverifiable)                  \
-    FACT(P##_verify_error, field_put_str, h->M.verify_error,                  \
-         h->M.chain_checked &&                                                \
-             (h->M.verify_code != 0 || h->M.signature_unverifiable))          \
-    FACT(P##_unverifiable, field_put_bool, h->M.signature_unverifiable,       \
-         h->M.chain_checked)                                                  \
-    CERT_TEXT(P##_unverifiable_alg, M, unverifiable_alg)                      \
-    FACT(P##_lifetime_days, field_put_int, h->M.lifetime_days,                \
-         h->M.times_checked && h->M.lifetime_days > 0)                        \
-    FACT(P##_max_lifetime, field_put_int, h->M.max_lifetime_days,             \
-         h->M.times_checked && h->M.max_lifetime_days > 0)                    \
-    FACT(P##_lifetime_left, field_put_int, h->M.lifetime_left_pct,            \
-         h->M.times_checked && h->M.lifetime_left_pct >= 0)                   \
-    FACT(P##_renewal_overdue, field_put_bool, h->M.renewal_overdue,           \
-         h->M.times_checked && h->M.lifetime_left_pct >= 0)                   \
-    FACT(P##_weak_key, field_put_bool, h->M.weak_key, h->M.leaf_parsed)       \
-    FACT(P##_weak_signature, field_put_bool, h->M.weak_signature,             \
-         h->M.leaf_parsed)                                                    \
-    FACT(P##_validity_too_long, field_put_bool, h->M.validity_too_long,       \
-         h->M.leaf_parsed)                                                    \
-    FACT(P##_ca, field_put_bool, h->M.leaf_ca, h->M.leaf_parsed)              \
-    FACT(P##_path_len, field_put_int, h->M.path_len,                          \
-         h->M.leaf_parsed && h->M.path_len >= 0)                              \
-    FACT(P##_wrong_purpose, field_put_bool, h->M.wrong_purpose,               \
-         h->M.leaf_parsed)                                                    \
-    static size_t P##_c_ku(const struct handshake *h)                         \
-    {                                                                         \
-        return h->M.leaf_parsed && h->M.has_key_usage ? 9 : 0;                \
-    }                                                                         \
-    static bool P##_i_ku(const struct handshake *h, size_t i,                 \
-                         struct field_value *v, char *scratch, size_t len)    \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return (h->M.key_usage & (1u << i)) &&                                \
-               field_put_str(v, x509_key_usage_name((unsigned)i));            \
-    }                                                                         \
-    static size_t P##_c_eku(const struct handshake *h)                        \
-    {                                                                         \
-        return h->M.leaf_parsed && h->M.has_eku ? 8 : 0;                      \
-    }                                                                         \
-    static bool P##_i_eku(const struct handshake *h, size_t i,                \
-                          struct field_value *v, char *scratch, size_t len)   \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return (h->M.eku & (1u << i)) &&                                      \
-               field_put_str(v, x509_eku_name((unsigned)i));                  \
-    }                                                                         \
-    CERT_URLS(P##_ocsp, M, ocsp_urls, n_ocsp_urls)                            \
-    CERT_URLS(P##_ca_issuers, M, ca_issuers_urls, n_ca_issuers_urls)          \
-    CERT_URLS(P##_crl, M, crl_urls, n_crl_urls)
+static const struct cert_result *cert_of(const struct handshake *h,
+                                         const struct cert_row *row)
+{
+    return row->side == CERT_OF_CLIENT ? &h->report->client_cert
+                                       : &h->report->server_cert;
+}
 
-CERT_GETTERS(g_scert, report->server_cert)
-CERT_GETTERS(g_ccert, report->client_cert)
+/* A text of the leaf, when OpenSSL parsed it. */
+#define LEAF_TEXT(member)                                                     \
+    (c->leaf_parsed && field_put_cstr(v, c->member, sizeof(c->member)))
+
+static bool cert_fact_get(const void *arg, const struct handshake *h,
+                          struct field_value *v, char *scratch, size_t len)
+{
+    const struct cert_row *row = arg;
+    const struct cert_result *c = cert_of(h, row);
+    switch (row->fact) {
+    case CERT_X509_VERSION:
+        return c->leaf_parsed && c->version_number &&
+               field_put_str(v, fields_decimal_code("", c->version_number,
+                                                    scratch, len));
+    case CERT_SUBJECT: return LEAF_TEXT(subject);
+    case CERT_ISSUER: return LEAF_TEXT(issuer);
+    case CERT_SERIAL: return LEAF_TEXT(serial);
+    case CERT_KEY_ALG: return LEAF_TEXT(key_alg);
+    case CERT_CURVE: return LEAF_TEXT(curve);
+    case CERT_SIG_ALG: return LEAF_TEXT(sig_alg);
+    case CERT_SHA256: return LEAF_TEXT(sha256);
+    case CERT_SHA1: return LEAF_TEXT(sha1);
+    case CERT_UNVERIFIABLE_ALG: return LEAF_TEXT(unverifiable_alg);
+    case CERT_KEY_SIZE:
+        return field_put_int(v, c->key_bits) && c->leaf_parsed && c->key_bits;
+    case CERT_NOT_BEFORE:
+        return field_put_time(v, cert_time_us(c->not_before)) &&
+               c->times_checked;
+    case CERT_NOT_AFTER:
+        return field_put_time(v, cert_time_us(c->not_after)) &&
+               c->times_checked;
+    case CERT_VISIBLE: return field_put_bool(v, c->visible) && c->analyzed;
+    case CERT_MALFORMED: return field_put_bool(v, c->malformed) && c->visible;
+    case CERT_EXPIRED:
+        return field_put_bool(v, c->expired) && c->times_checked;
+    case CERT_NOT_YET_VALID:
+        return field_put_bool(v, c->not_yet_valid) && c->times_checked;
+    case CERT_DAYS_TO_EXPIRY:
+        return field_put_int(v, c->days_to_expiry) && c->times_checked;
+    case CERT_SELF_SIGNED:
+        return field_put_bool(v, c->self_signed) && c->leaf_parsed;
+    case CERT_OUT_OF_ORDER:
+        return field_put_bool(v, c->chain_out_of_order) && c->chain_checked;
+    case CERT_INCOMPLETE:
+        return field_put_bool(v, c->incomplete_chain) && c->chain_checked &&
+               !c->signature_unverifiable;
+    case CERT_UNTRUSTED:
+        return field_put_bool(v, c->untrusted) && c->chain_checked &&
+               !c->signature_unverifiable;
+    case CERT_VERIFY_ERROR:
+        return field_put_str(v, c->verify_error) && c->chain_checked &&
+               (c->verify_code != 0 || c->signature_unverifiable);
+    case CERT_UNVERIFIABLE:
+        return field_put_bool(v, c->signature_unverifiable) &&
+               c->chain_checked;
+    case CERT_LIFETIME_DAYS:
+        return field_put_int(v, c->lifetime_days) && c->times_checked &&
+               c->lifetime_days > 0;
+    case CERT_MAX_LIFETIME:
+        return field_put_int(v, c->max_lifetime_days) && c->times_checked &&
+               c->max_lifetime_days > 0;
+    case CERT_LIFETIME_LEFT:
+        return field_put_int(v, c->lifetime_left_pct) && c->times_checked &&
+               c->lifetime_left_pct >= 0;
+    case CERT_RENEWAL_OVERDUE:
+        return field_put_bool(v, c->renewal_overdue) && c->times_checked &&
+               c->lifetime_left_pct >= 0;
+    case CERT_WEAK_KEY:
+        return field_put_bool(v, c->weak_key) && c->leaf_parsed;
+    case CERT_WEAK_SIGNATURE:
+        return field_put_bool(v, c->weak_signature) && c->leaf_parsed;
+    case CERT_VALIDITY_TOO_LONG:
+        return field_put_bool(v, c->validity_too_long) && c->leaf_parsed;
+    case CERT_CA: return field_put_bool(v, c->leaf_ca) && c->leaf_parsed;
+    case CERT_PATH_LEN:
+        return field_put_int(v, c->path_len) && c->leaf_parsed &&
+               c->path_len >= 0;
+    case CERT_WRONG_PURPOSE:
+        return field_put_bool(v, c->wrong_purpose) && c->leaf_parsed;
+    default: /* a list fact */
+        return false;
+    }
+}
+
+static size_t cert_fact_count(const void *arg, const struct handshake *h)
+{
+    const struct cert_row *row = arg;
+    const struct cert_result *c = cert_of(h, row);
+    if (row->fact == CERT_PEM)
+        return c->pem ? c->n_summaries : 0;
+    if (row->fact == CERT_CHAIN)
+        return c->visible ? c->n_summaries : 0;
+    if (!c->leaf_parsed)
+        return 0;
+    switch (row->fact) {
+    case CERT_SUBJECT_CN:
+    case CERT_ISSUER_CN: return 1;
+    case CERT_SUBJECT_O: return c->n_subject_o;
+    case CERT_ISSUER_O: return c->n_issuer_o;
+    case CERT_SUBJECT_C: return c->n_subject_c;
+    case CERT_ISSUER_C: return c->n_issuer_c;
+    case CERT_SANS: return c->n_sans;
+    case CERT_KEY_USAGE: return c->has_key_usage ? 9 : 0;
+    case CERT_EKU: return c->has_eku ? 8 : 0;
+    case CERT_OCSP_URLS: return c->n_ocsp_urls;
+    case CERT_CA_ISSUERS_URLS: return c->n_ca_issuers_urls;
+    case CERT_CRL_URLS: return c->n_crl_urls;
+    default: /* a scalar fact */
+        return 0;
+    }
+}
+
+/* Entry i of a fixed array of texts, when i is inside it. */
+#define ARRAY_TEXT(array, n)                                                  \
+    (i < (n) && field_put_cstr(v, c->array[i], sizeof(c->array[i])))
+
+static bool cert_fact_item(const void *arg, const struct handshake *h,
+                           size_t i, struct field_value *v, char *scratch,
+                           size_t len)
+{
+    UNUSED_SCRATCH;
+    const struct cert_row *row = arg;
+    const struct cert_result *c = cert_of(h, row);
+    switch (row->fact) {
+    case CERT_SUBJECT_CN:
+        return field_put_cstr(v, c->subject_cn, sizeof(c->subject_cn));
+    case CERT_ISSUER_CN:
+        return field_put_cstr(v, c->issuer_cn, sizeof(c->issuer_cn));
+    case CERT_SUBJECT_O: return ARRAY_TEXT(subject_o, HS_NAME_ATTRS);
+    case CERT_ISSUER_O: return ARRAY_TEXT(issuer_o, HS_NAME_ATTRS);
+    case CERT_SUBJECT_C: return ARRAY_TEXT(subject_c, HS_NAME_ATTRS);
+    case CERT_ISSUER_C: return ARRAY_TEXT(issuer_c, HS_NAME_ATTRS);
+    case CERT_SANS: return ARRAY_TEXT(sans, c->n_sans);
+    case CERT_PEM: return field_put_str(v, cert_pem_at(c, i));
+    case CERT_CHAIN:
+        return i < c->n_summaries && c->chain[i].parsed &&
+               field_put_cstr(v, c->chain[i].subject_cn,
+                              sizeof(c->chain[i].subject_cn));
+    case CERT_KEY_USAGE:
+        return (c->key_usage & (1u << i)) &&
+               field_put_str(v, x509_key_usage_name((unsigned)i));
+    case CERT_EKU:
+        return (c->eku & (1u << i)) &&
+               field_put_str(v, x509_eku_name((unsigned)i));
+    case CERT_OCSP_URLS: return ARRAY_TEXT(ocsp_urls, HS_MAX_URLS);
+    case CERT_CA_ISSUERS_URLS:
+        return ARRAY_TEXT(ca_issuers_urls, HS_MAX_URLS);
+    case CERT_CRL_URLS: return ARRAY_TEXT(crl_urls, HS_MAX_URLS);
+    default: /* a scalar fact */
+        return false;
+    }
+}
+
+static const struct field_reader cert_reader = {
+    cert_fact_get, cert_fact_count, cert_fact_item,
+};
 /* Only a server is checked against a name: the SNI. */
 FACT(g_scert_hostname_mismatch, field_put_bool,
      h->report->server_cert.hostname_mismatch,
@@ -1741,6 +1790,9 @@ FACT(g_srv_client_plain_established, field_put_int,
 /* Short names: the rows are long enough. */
 #define SCALAR FIELD_SCALAR
 #define LIST FIELD_LIST
+/* A certificate row: which certificate, which fact (struct cert_row). */
+#define CERT(n, t, d, side, fact)                                             \
+    FIELD_READ(n, t, d, &cert_reader, (&(const struct cert_row){side, fact}))
 
 static const struct field_def record_rows[] = {
     SCALAR("@timestamp", FT_TIME,
@@ -1834,119 +1886,127 @@ static const struct field_def record_rows[] = {
          i_ch_ciphers),
     SCALAR("tls.client.ja3", FT_STRING,
            "JA3 of the ClientHello: MD5 of tlsmon.client.ja3_string", g_ja3),
-    LIST("tls.client.x509.subject.common_name", FT_STRING_LIST,
+    CERT("tls.client.x509.subject.common_name", FT_STRING_LIST,
          "client certificate (leaf) subject CN (the last, most specific)",
-         g_ccert_subject_cn_c, g_ccert_subject_cn_i),
-    SCALAR("tls.client.x509.subject.distinguished_name", FT_STRING,
-           "client leaf subject, RFC 4514", g_ccert_subject),
-    LIST("tls.client.x509.subject.organization", FT_STRING_LIST,
-         "client leaf subject O values, first 2", g_ccert_subject_o_c,
-         g_ccert_subject_o_i),
-    LIST("tls.client.x509.subject.country", FT_STRING_LIST,
-         "client leaf subject C values, first 2", g_ccert_subject_c_c,
-         g_ccert_subject_c_i),
-    LIST("tls.client.x509.issuer.common_name", FT_STRING_LIST,
-         "client leaf issuer CN", g_ccert_issuer_cn_c, g_ccert_issuer_cn_i),
-    SCALAR("tls.client.x509.issuer.distinguished_name", FT_STRING,
-           "client leaf issuer, RFC 4514", g_ccert_issuer),
-    LIST("tls.client.x509.issuer.organization", FT_STRING_LIST,
-         "client leaf issuer O values, first 2", g_ccert_issuer_o_c,
-         g_ccert_issuer_o_i),
-    LIST("tls.client.x509.issuer.country", FT_STRING_LIST,
-         "client leaf issuer C values, first 2", g_ccert_issuer_c_c,
-         g_ccert_issuer_c_i),
-    LIST("tls.client.x509.alternative_names", FT_STRING_LIST,
+         CERT_OF_CLIENT, CERT_SUBJECT_CN),
+    CERT("tls.client.x509.subject.distinguished_name", FT_STRING,
+         "client leaf subject, RFC 4514", CERT_OF_CLIENT, CERT_SUBJECT),
+    CERT("tls.client.x509.subject.organization", FT_STRING_LIST,
+         "client leaf subject O values, first 2",
+         CERT_OF_CLIENT, CERT_SUBJECT_O),
+    CERT("tls.client.x509.subject.country", FT_STRING_LIST,
+         "client leaf subject C values, first 2",
+         CERT_OF_CLIENT, CERT_SUBJECT_C),
+    CERT("tls.client.x509.issuer.common_name", FT_STRING_LIST,
+         "client leaf issuer CN", CERT_OF_CLIENT, CERT_ISSUER_CN),
+    CERT("tls.client.x509.issuer.distinguished_name", FT_STRING,
+         "client leaf issuer, RFC 4514", CERT_OF_CLIENT, CERT_ISSUER),
+    CERT("tls.client.x509.issuer.organization", FT_STRING_LIST,
+         "client leaf issuer O values, first 2",
+         CERT_OF_CLIENT, CERT_ISSUER_O),
+    CERT("tls.client.x509.issuer.country", FT_STRING_LIST,
+         "client leaf issuer C values, first 2",
+         CERT_OF_CLIENT, CERT_ISSUER_C),
+    CERT("tls.client.x509.alternative_names", FT_STRING_LIST,
          "client leaf SANs: DNS names and IP addresses, first 16",
-         g_ccert_c_sans, g_ccert_i_sans),
-    SCALAR("tls.client.x509.not_before", FT_TIME,
-           "client leaf valid from", g_ccert_not_before),
-    SCALAR("tls.client.x509.not_after", FT_TIME,
-           "client leaf valid until", g_ccert_not_after),
-    SCALAR("tls.client.x509.version_number", FT_STRING,
-           "client leaf X.509 version (3)", g_ccert_x509_version),
-    SCALAR("tls.client.x509.serial_number", FT_STRING,
-           "client leaf serial, uppercase hex", g_ccert_serial),
-    SCALAR("tls.client.x509.public_key_algorithm", FT_STRING,
-           "client leaf key type: RSA, EC, Ed25519 ...", g_ccert_key_alg),
-    SCALAR("tls.client.x509.public_key_size", FT_INT,
-           "client leaf key size in bits", g_ccert_key_size),
-    SCALAR("tls.client.x509.public_key_curve", FT_STRING,
-           "client leaf EC curve (OpenSSL name)", g_ccert_curve),
-    SCALAR("tls.client.x509.signature_algorithm", FT_STRING,
-           "client leaf signature algorithm (OpenSSL long name)", g_ccert_sig_alg),
-    SCALAR("tls.client.hash.sha256", FT_STRING,
-           "SHA-256 of the client leaf DER, uppercase hex", g_ccert_sha256),
-    SCALAR("tls.client.hash.sha1", FT_STRING,
-           "SHA-1 of the client leaf DER, uppercase hex", g_ccert_sha1),
-    SCALAR("tls.client.subject", FT_STRING, "client leaf subject, RFC 4514",
-           g_ccert_subject),
-    SCALAR("tls.client.issuer", FT_STRING, "client leaf issuer, RFC 4514",
-           g_ccert_issuer),
-    SCALAR("tls.client.not_before", FT_TIME, "client leaf valid from",
-           g_ccert_not_before),
-    SCALAR("tls.client.not_after", FT_TIME, "client leaf valid until",
-           g_ccert_not_after),
-    LIST("tls.client.certificate_chain", FT_STRING_LIST,
+         CERT_OF_CLIENT, CERT_SANS),
+    CERT("tls.client.x509.not_before", FT_TIME,
+         "client leaf valid from", CERT_OF_CLIENT, CERT_NOT_BEFORE),
+    CERT("tls.client.x509.not_after", FT_TIME,
+         "client leaf valid until", CERT_OF_CLIENT, CERT_NOT_AFTER),
+    CERT("tls.client.x509.version_number", FT_STRING,
+         "client leaf X.509 version (3)", CERT_OF_CLIENT, CERT_X509_VERSION),
+    CERT("tls.client.x509.serial_number", FT_STRING,
+         "client leaf serial, uppercase hex", CERT_OF_CLIENT, CERT_SERIAL),
+    CERT("tls.client.x509.public_key_algorithm", FT_STRING,
+         "client leaf key type: RSA, EC, Ed25519 ...",
+         CERT_OF_CLIENT, CERT_KEY_ALG),
+    CERT("tls.client.x509.public_key_size", FT_INT,
+         "client leaf key size in bits", CERT_OF_CLIENT, CERT_KEY_SIZE),
+    CERT("tls.client.x509.public_key_curve", FT_STRING,
+         "client leaf EC curve (OpenSSL name)", CERT_OF_CLIENT, CERT_CURVE),
+    CERT("tls.client.x509.signature_algorithm", FT_STRING,
+         "client leaf signature algorithm (OpenSSL long name)",
+         CERT_OF_CLIENT, CERT_SIG_ALG),
+    CERT("tls.client.hash.sha256", FT_STRING,
+         "SHA-256 of the client leaf DER, uppercase hex",
+         CERT_OF_CLIENT, CERT_SHA256),
+    CERT("tls.client.hash.sha1", FT_STRING,
+         "SHA-1 of the client leaf DER, uppercase hex",
+         CERT_OF_CLIENT, CERT_SHA1),
+    CERT("tls.client.subject", FT_STRING, "client leaf subject, RFC 4514",
+         CERT_OF_CLIENT, CERT_SUBJECT),
+    CERT("tls.client.issuer", FT_STRING, "client leaf issuer, RFC 4514",
+         CERT_OF_CLIENT, CERT_ISSUER),
+    CERT("tls.client.not_before", FT_TIME, "client leaf valid from",
+         CERT_OF_CLIENT, CERT_NOT_BEFORE),
+    CERT("tls.client.not_after", FT_TIME, "client leaf valid until",
+         CERT_OF_CLIENT, CERT_NOT_AFTER),
+    CERT("tls.client.certificate_chain", FT_STRING_LIST,
          "client chain as sent, one PEM per certificate (--emit-certificates)",
-         g_ccert_c_pem, g_ccert_i_pem),
+         CERT_OF_CLIENT, CERT_PEM),
     SCALAR("tls.server.ja3s", FT_STRING,
            "JA3S of the ServerHello: MD5 of tlsmon.server.ja3s_string",
            g_ja3s),
-    LIST("tls.server.x509.subject.common_name", FT_STRING_LIST,
+    CERT("tls.server.x509.subject.common_name", FT_STRING_LIST,
          "server certificate (leaf) subject CN (the last, most specific)",
-         g_scert_subject_cn_c, g_scert_subject_cn_i),
-    SCALAR("tls.server.x509.subject.distinguished_name", FT_STRING,
-           "server leaf subject, RFC 4514", g_scert_subject),
-    LIST("tls.server.x509.subject.organization", FT_STRING_LIST,
-         "server leaf subject O values, first 2", g_scert_subject_o_c,
-         g_scert_subject_o_i),
-    LIST("tls.server.x509.subject.country", FT_STRING_LIST,
-         "server leaf subject C values, first 2", g_scert_subject_c_c,
-         g_scert_subject_c_i),
-    LIST("tls.server.x509.issuer.common_name", FT_STRING_LIST,
-         "server leaf issuer CN", g_scert_issuer_cn_c, g_scert_issuer_cn_i),
-    SCALAR("tls.server.x509.issuer.distinguished_name", FT_STRING,
-           "server leaf issuer, RFC 4514", g_scert_issuer),
-    LIST("tls.server.x509.issuer.organization", FT_STRING_LIST,
-         "server leaf issuer O values, first 2", g_scert_issuer_o_c,
-         g_scert_issuer_o_i),
-    LIST("tls.server.x509.issuer.country", FT_STRING_LIST,
-         "server leaf issuer C values, first 2", g_scert_issuer_c_c,
-         g_scert_issuer_c_i),
-    LIST("tls.server.x509.alternative_names", FT_STRING_LIST,
+         CERT_OF_SERVER, CERT_SUBJECT_CN),
+    CERT("tls.server.x509.subject.distinguished_name", FT_STRING,
+         "server leaf subject, RFC 4514", CERT_OF_SERVER, CERT_SUBJECT),
+    CERT("tls.server.x509.subject.organization", FT_STRING_LIST,
+         "server leaf subject O values, first 2",
+         CERT_OF_SERVER, CERT_SUBJECT_O),
+    CERT("tls.server.x509.subject.country", FT_STRING_LIST,
+         "server leaf subject C values, first 2",
+         CERT_OF_SERVER, CERT_SUBJECT_C),
+    CERT("tls.server.x509.issuer.common_name", FT_STRING_LIST,
+         "server leaf issuer CN", CERT_OF_SERVER, CERT_ISSUER_CN),
+    CERT("tls.server.x509.issuer.distinguished_name", FT_STRING,
+         "server leaf issuer, RFC 4514", CERT_OF_SERVER, CERT_ISSUER),
+    CERT("tls.server.x509.issuer.organization", FT_STRING_LIST,
+         "server leaf issuer O values, first 2",
+         CERT_OF_SERVER, CERT_ISSUER_O),
+    CERT("tls.server.x509.issuer.country", FT_STRING_LIST,
+         "server leaf issuer C values, first 2",
+         CERT_OF_SERVER, CERT_ISSUER_C),
+    CERT("tls.server.x509.alternative_names", FT_STRING_LIST,
          "server leaf SANs: DNS names and IP addresses, first 16",
-         g_scert_c_sans, g_scert_i_sans),
-    SCALAR("tls.server.x509.not_before", FT_TIME,
-           "server leaf valid from", g_scert_not_before),
-    SCALAR("tls.server.x509.not_after", FT_TIME,
-           "server leaf valid until", g_scert_not_after),
-    SCALAR("tls.server.x509.version_number", FT_STRING,
-           "server leaf X.509 version (3)", g_scert_x509_version),
-    SCALAR("tls.server.x509.serial_number", FT_STRING,
-           "server leaf serial, uppercase hex", g_scert_serial),
-    SCALAR("tls.server.x509.public_key_algorithm", FT_STRING,
-           "server leaf key type: RSA, EC, Ed25519 ...", g_scert_key_alg),
-    SCALAR("tls.server.x509.public_key_size", FT_INT,
-           "server leaf key size in bits", g_scert_key_size),
-    SCALAR("tls.server.x509.public_key_curve", FT_STRING,
-           "server leaf EC curve (OpenSSL name)", g_scert_curve),
-    SCALAR("tls.server.x509.signature_algorithm", FT_STRING,
-           "server leaf signature algorithm (OpenSSL long name)", g_scert_sig_alg),
-    SCALAR("tls.server.hash.sha256", FT_STRING,
-           "SHA-256 of the server leaf DER, uppercase hex", g_scert_sha256),
-    SCALAR("tls.server.hash.sha1", FT_STRING,
-           "SHA-1 of the server leaf DER, uppercase hex", g_scert_sha1),
-    SCALAR("tls.server.subject", FT_STRING, "server leaf subject, RFC 4514",
-           g_scert_subject),
-    SCALAR("tls.server.issuer", FT_STRING, "server leaf issuer, RFC 4514",
-           g_scert_issuer),
-    SCALAR("tls.server.not_before", FT_TIME, "server leaf valid from",
-           g_scert_not_before),
-    SCALAR("tls.server.not_after", FT_TIME, "server leaf valid until",
-           g_scert_not_after),
-    LIST("tls.server.certificate_chain", FT_STRING_LIST,
+         CERT_OF_SERVER, CERT_SANS),
+    CERT("tls.server.x509.not_before", FT_TIME,
+         "server leaf valid from", CERT_OF_SERVER, CERT_NOT_BEFORE),
+    CERT("tls.server.x509.not_after", FT_TIME,
+         "server leaf valid until", CERT_OF_SERVER, CERT_NOT_AFTER),
+    CERT("tls.server.x509.version_number", FT_STRING,
+         "server leaf X.509 version (3)", CERT_OF_SERVER, CERT_X509_VERSION),
+    CERT("tls.server.x509.serial_number", FT_STRING,
+         "server leaf serial, uppercase hex", CERT_OF_SERVER, CERT_SERIAL),
+    CERT("tls.server.x509.public_key_algorithm", FT_STRING,
+         "server leaf key type: RSA, EC, Ed25519 ...",
+         CERT_OF_SERVER, CERT_KEY_ALG),
+    CERT("tls.server.x509.public_key_size", FT_INT,
+         "server leaf key size in bits", CERT_OF_SERVER, CERT_KEY_SIZE),
+    CERT("tls.server.x509.public_key_curve", FT_STRING,
+         "server leaf EC curve (OpenSSL name)", CERT_OF_SERVER, CERT_CURVE),
+    CERT("tls.server.x509.signature_algorithm", FT_STRING,
+         "server leaf signature algorithm (OpenSSL long name)",
+         CERT_OF_SERVER, CERT_SIG_ALG),
+    CERT("tls.server.hash.sha256", FT_STRING,
+         "SHA-256 of the server leaf DER, uppercase hex",
+         CERT_OF_SERVER, CERT_SHA256),
+    CERT("tls.server.hash.sha1", FT_STRING,
+         "SHA-1 of the server leaf DER, uppercase hex",
+         CERT_OF_SERVER, CERT_SHA1),
+    CERT("tls.server.subject", FT_STRING, "server leaf subject, RFC 4514",
+         CERT_OF_SERVER, CERT_SUBJECT),
+    CERT("tls.server.issuer", FT_STRING, "server leaf issuer, RFC 4514",
+         CERT_OF_SERVER, CERT_ISSUER),
+    CERT("tls.server.not_before", FT_TIME, "server leaf valid from",
+         CERT_OF_SERVER, CERT_NOT_BEFORE),
+    CERT("tls.server.not_after", FT_TIME, "server leaf valid until",
+         CERT_OF_SERVER, CERT_NOT_AFTER),
+    CERT("tls.server.certificate_chain", FT_STRING_LIST,
          "server chain as sent, one PEM per certificate (--emit-certificates)",
-         g_scert_c_pem, g_scert_i_pem),
+         CERT_OF_SERVER, CERT_PEM),
     LIST("related.ip", FT_STRING_LIST, "client and server addresses",
          c_related_ip, i_related_ip),
     LIST("related.hosts", FT_STRING_LIST,
@@ -2195,53 +2255,54 @@ static const struct field_def record_rows[] = {
     SCALAR("tlsmon.client_certificates.count", FT_INT,
            "certificates the client sent; absent if no Certificate seen",
            g_client_certs_count),
-    SCALAR("tlsmon.certificate.visible", FT_BOOL,
-           "the server certificate was readable (false in TLS 1.3 without a "
-           "key log: encrypted)",
-           g_scert_visible),
-    SCALAR("tlsmon.certificate.malformed", FT_BOOL,
-           "some server certificate could not be parsed by OpenSSL",
-           g_scert_malformed),
-    LIST("tlsmon.certificate.chain", FT_STRING_LIST,
+    CERT("tlsmon.certificate.visible", FT_BOOL,
+         "the server certificate was readable (false in TLS 1.3 without a "
+         "key log: encrypted)", CERT_OF_SERVER, CERT_VISIBLE),
+    CERT("tlsmon.certificate.malformed", FT_BOOL,
+         "some server certificate could not be parsed by OpenSSL",
+         CERT_OF_SERVER, CERT_MALFORMED),
+    CERT("tlsmon.certificate.chain", FT_STRING_LIST,
          "subject CN of each server certificate, wire order",
-         g_scert_c_chain, g_scert_i_chain),
-    SCALAR("tlsmon.certificate.expired", FT_BOOL,
-           "server leaf expired at capture time", g_scert_expired),
-    SCALAR("tlsmon.certificate.not_yet_valid", FT_BOOL,
-           "server leaf not yet valid at capture time", g_scert_not_yet_valid),
-    SCALAR("tlsmon.certificate.days_to_expiry", FT_INT,
-           "whole days from capture time to the server leaf's notAfter "
-           "(negative: expired)", g_scert_days_to_expiry),
-    SCALAR("tlsmon.certificate.self_signed", FT_BOOL,
-           "server leaf is self-signed", g_scert_self_signed),
+         CERT_OF_SERVER, CERT_CHAIN),
+    CERT("tlsmon.certificate.expired", FT_BOOL,
+         "server leaf expired at capture time", CERT_OF_SERVER, CERT_EXPIRED),
+    CERT("tlsmon.certificate.not_yet_valid", FT_BOOL,
+         "server leaf not yet valid at capture time",
+         CERT_OF_SERVER, CERT_NOT_YET_VALID),
+    CERT("tlsmon.certificate.days_to_expiry", FT_INT,
+         "whole days from capture time to the server leaf's notAfter "
+         "(negative: expired)", CERT_OF_SERVER, CERT_DAYS_TO_EXPIRY),
+    CERT("tlsmon.certificate.self_signed", FT_BOOL,
+         "server leaf is self-signed", CERT_OF_SERVER, CERT_SELF_SIGNED),
     SCALAR("tlsmon.certificate.hostname_mismatch", FT_BOOL,
            "SNI not covered by the leaf (RFC 6125: SAN before CN)",
            g_scert_hostname_mismatch),
-    SCALAR("tlsmon.certificate.chain_out_of_order", FT_BOOL,
-           "a certificate's issuer is in the chain but not right after it",
-           g_scert_out_of_order),
-    SCALAR("tlsmon.certificate.incomplete_chain", FT_BOOL,
-           "the top certificate's issuer is neither sent nor trusted",
-           g_scert_incomplete),
-    SCALAR("tlsmon.certificate.untrusted", FT_BOOL,
-           "no path to the trust store (OpenSSL verify)", g_scert_untrusted),
-    SCALAR("tlsmon.certificate.verify_error", FT_STRING,
-           "OpenSSL's first verify error at capture time, or \"cannot "
-           "verify here\" for a signature it cannot check",
-           g_scert_verify_error),
-    SCALAR("tlsmon.certificate.signature_unverifiable", FT_BOOL,
-           "a certificate is signed with an algorithm this OpenSSL cannot "
-           "verify (ML-DSA, SLH-DSA): untrusted and incomplete_chain are not "
-           "judged", g_scert_unverifiable),
-    SCALAR("tlsmon.certificate.unverifiable_algorithm", FT_STRING,
-           "that signature algorithm, e.g. ML-DSA-65",
-           g_scert_unverifiable_alg),
-    SCALAR("tlsmon.certificate.weak_key", FT_BOOL,
-           "a server certificate has an RSA/DSA key < 2048 or EC < 224 bits",
-           g_scert_weak_key),
-    SCALAR("tlsmon.certificate.weak_signature", FT_BOOL,
-           "a server certificate is signed with MD5 or SHA-1",
-           g_scert_weak_signature),
+    CERT("tlsmon.certificate.chain_out_of_order", FT_BOOL,
+         "a certificate's issuer is in the chain but not right after it",
+         CERT_OF_SERVER, CERT_OUT_OF_ORDER),
+    CERT("tlsmon.certificate.incomplete_chain", FT_BOOL,
+         "the top certificate's issuer is neither sent nor trusted",
+         CERT_OF_SERVER, CERT_INCOMPLETE),
+    CERT("tlsmon.certificate.untrusted", FT_BOOL,
+         "no path to the trust store (OpenSSL verify)",
+         CERT_OF_SERVER, CERT_UNTRUSTED),
+    CERT("tlsmon.certificate.verify_error", FT_STRING,
+         "OpenSSL's first verify error at capture time, or \"cannot "
+         "verify here\" for a signature it cannot check",
+         CERT_OF_SERVER, CERT_VERIFY_ERROR),
+    CERT("tlsmon.certificate.signature_unverifiable", FT_BOOL,
+         "a certificate is signed with an algorithm this OpenSSL cannot "
+         "verify (ML-DSA, SLH-DSA): untrusted and incomplete_chain are not "
+         "judged", CERT_OF_SERVER, CERT_UNVERIFIABLE),
+    CERT("tlsmon.certificate.unverifiable_algorithm", FT_STRING,
+         "that signature algorithm, e.g. ML-DSA-65",
+         CERT_OF_SERVER, CERT_UNVERIFIABLE_ALG),
+    CERT("tlsmon.certificate.weak_key", FT_BOOL,
+         "a server certificate has an RSA/DSA key < 2048 or EC < 224 bits",
+         CERT_OF_SERVER, CERT_WEAK_KEY),
+    CERT("tlsmon.certificate.weak_signature", FT_BOOL,
+         "a server certificate is signed with MD5 or SHA-1",
+         CERT_OF_SERVER, CERT_WEAK_SIGNATURE),
     SCALAR("tlsmon.certificate.weak_key_certificate", FT_STRING,
            "the first server certificate with a weak key: CN, key, "
            "position in the chain", g_scert_weak_key_cert),
@@ -2252,46 +2313,48 @@ static const struct field_def record_rows[] = {
     SCALAR("tlsmon.certificate.trust_store_newer", FT_BOOL,
            "the system trust store is over a year newer than the capture "
            "(roots may have been removed since)", g_scert_trust_store_newer),
-    SCALAR("tlsmon.certificate.validity_too_long", FT_BOOL,
-           "server leaf valid longer than the CA/B Forum maximum for its "
-           "issue date (398 days from 2020-09-01, 200 from 2026-03-15, 100 "
-           "from 2027-03-15, 47 from 2029-03-15)",
-           g_scert_validity_too_long),
-    SCALAR("tlsmon.certificate.lifetime_days", FT_INT,
-           "server leaf validity in days, notAfter included, part days "
-           "counted whole", g_scert_lifetime_days),
-    SCALAR("tlsmon.certificate.max_lifetime_days", FT_INT,
-           "the CA/B Forum maximum for the leaf's issue date",
-           g_scert_max_lifetime),
-    SCALAR("tlsmon.certificate.lifetime_left_pct", FT_INT,
-           "share of the leaf's lifetime left at capture time, percent",
-           g_scert_lifetime_left),
-    SCALAR("tlsmon.certificate.renewal_overdue", FT_BOOL,
-           "less left than a third of the lifetime (at most 30 days): "
-           "automated renewal should have replaced it",
-           g_scert_renewal_overdue),
-    SCALAR("tlsmon.certificate.ca", FT_BOOL,
-           "the server leaf is a CA certificate (basicConstraints cA)",
-           g_scert_ca),
-    SCALAR("tlsmon.certificate.path_length", FT_INT,
-           "the server leaf's basicConstraints path length", g_scert_path_len),
-    LIST("tlsmon.certificate.key_usage", FT_STRING_LIST,
-         "the server leaf's key usage (RFC 5280 names)", g_scert_c_ku, g_scert_i_ku),
-    LIST("tlsmon.certificate.extended_key_usage", FT_STRING_LIST,
+    CERT("tlsmon.certificate.validity_too_long", FT_BOOL,
+         "server leaf valid longer than the CA/B Forum maximum for its "
+         "issue date (398 days from 2020-09-01, 200 from 2026-03-15, 100 "
+         "from 2027-03-15, 47 from 2029-03-15)",
+         CERT_OF_SERVER, CERT_VALIDITY_TOO_LONG),
+    CERT("tlsmon.certificate.lifetime_days", FT_INT,
+         "server leaf validity in days, notAfter included, part days "
+         "counted whole", CERT_OF_SERVER, CERT_LIFETIME_DAYS),
+    CERT("tlsmon.certificate.max_lifetime_days", FT_INT,
+         "the CA/B Forum maximum for the leaf's issue date",
+         CERT_OF_SERVER, CERT_MAX_LIFETIME),
+    CERT("tlsmon.certificate.lifetime_left_pct", FT_INT,
+         "share of the leaf's lifetime left at capture time, percent",
+         CERT_OF_SERVER, CERT_LIFETIME_LEFT),
+    CERT("tlsmon.certificate.renewal_overdue", FT_BOOL,
+         "less left than a third of the lifetime (at most 30 days): "
+         "automated renewal should have replaced it",
+         CERT_OF_SERVER, CERT_RENEWAL_OVERDUE),
+    CERT("tlsmon.certificate.ca", FT_BOOL,
+         "the server leaf is a CA certificate (basicConstraints cA)",
+         CERT_OF_SERVER, CERT_CA),
+    CERT("tlsmon.certificate.path_length", FT_INT,
+         "the server leaf's basicConstraints path length",
+         CERT_OF_SERVER, CERT_PATH_LEN),
+    CERT("tlsmon.certificate.key_usage", FT_STRING_LIST,
+         "the server leaf's key usage (RFC 5280 names)",
+         CERT_OF_SERVER, CERT_KEY_USAGE),
+    CERT("tlsmon.certificate.extended_key_usage", FT_STRING_LIST,
          "the server leaf's extended key usage: serverAuth, clientAuth ...",
-         g_scert_c_eku, g_scert_i_eku),
-    SCALAR("tlsmon.certificate.wrong_purpose", FT_BOOL,
-           "the server leaf is a CA, or its extended key usage lacks "
-           "serverAuth", g_scert_wrong_purpose),
-    LIST("tlsmon.certificate.ocsp_urls", FT_STRING_LIST,
-         "OCSP responder URLs of the server leaf (AIA)", g_scert_ocsp_c_urls,
-         g_scert_ocsp_i_urls),
-    LIST("tlsmon.certificate.ca_issuers_urls", FT_STRING_LIST,
+         CERT_OF_SERVER, CERT_EKU),
+    CERT("tlsmon.certificate.wrong_purpose", FT_BOOL,
+         "the server leaf is a CA, or its extended key usage lacks "
+         "serverAuth", CERT_OF_SERVER, CERT_WRONG_PURPOSE),
+    CERT("tlsmon.certificate.ocsp_urls", FT_STRING_LIST,
+         "OCSP responder URLs of the server leaf (AIA)",
+         CERT_OF_SERVER, CERT_OCSP_URLS),
+    CERT("tlsmon.certificate.ca_issuers_urls", FT_STRING_LIST,
          "where the server leaf's issuer certificate is published (AIA)",
-         g_scert_ca_issuers_c_urls, g_scert_ca_issuers_i_urls),
-    LIST("tlsmon.certificate.crl_urls", FT_STRING_LIST,
-         "CRL distribution points of the server leaf", g_scert_crl_c_urls,
-         g_scert_crl_i_urls),
+         CERT_OF_SERVER, CERT_CA_ISSUERS_URLS),
+    CERT("tlsmon.certificate.crl_urls", FT_STRING_LIST,
+         "CRL distribution points of the server leaf",
+         CERT_OF_SERVER, CERT_CRL_URLS),
     SCALAR("tlsmon.certificate.client_clock", FT_BOOL,
            "the client rejected as expired (or bad) a leaf valid at capture "
            "time: its clock is wrong", g_scert_client_clock),
@@ -2332,82 +2395,86 @@ static const struct field_def record_rows[] = {
     SCALAR("tlsmon.client_certificate_empty", FT_BOOL,
            "the client answered the request with no certificate",
            g_client_cert_empty),
-    SCALAR("tlsmon.client_certificate.visible", FT_BOOL,
-           "the client certificate was readable (false in TLS 1.3 without a "
-           "key log: encrypted)",
-           g_ccert_visible),
-    SCALAR("tlsmon.client_certificate.malformed", FT_BOOL,
-           "some client certificate could not be parsed by OpenSSL",
-           g_ccert_malformed),
-    LIST("tlsmon.client_certificate.chain", FT_STRING_LIST,
+    CERT("tlsmon.client_certificate.visible", FT_BOOL,
+         "the client certificate was readable (false in TLS 1.3 without a "
+         "key log: encrypted)", CERT_OF_CLIENT, CERT_VISIBLE),
+    CERT("tlsmon.client_certificate.malformed", FT_BOOL,
+         "some client certificate could not be parsed by OpenSSL",
+         CERT_OF_CLIENT, CERT_MALFORMED),
+    CERT("tlsmon.client_certificate.chain", FT_STRING_LIST,
          "subject CN of each client certificate, wire order",
-         g_ccert_c_chain, g_ccert_i_chain),
-    SCALAR("tlsmon.client_certificate.expired", FT_BOOL,
-           "client leaf expired at capture time", g_ccert_expired),
-    SCALAR("tlsmon.client_certificate.not_yet_valid", FT_BOOL,
-           "client leaf not yet valid at capture time", g_ccert_not_yet_valid),
-    SCALAR("tlsmon.client_certificate.days_to_expiry", FT_INT,
-           "whole days from capture time to the client leaf's notAfter "
-           "(negative: expired)", g_ccert_days_to_expiry),
-    SCALAR("tlsmon.client_certificate.self_signed", FT_BOOL,
-           "client leaf is self-signed", g_ccert_self_signed),
-    SCALAR("tlsmon.client_certificate.chain_out_of_order", FT_BOOL,
-           "a certificate's issuer is in the chain but not right after it",
-           g_ccert_out_of_order),
-    SCALAR("tlsmon.client_certificate.incomplete_chain", FT_BOOL,
-           "the top certificate's issuer is neither sent nor trusted",
-           g_ccert_incomplete),
-    SCALAR("tlsmon.client_certificate.untrusted", FT_BOOL,
-           "no path to the trust store (OpenSSL verify)", g_ccert_untrusted),
-    SCALAR("tlsmon.client_certificate.verify_error", FT_STRING,
-           "OpenSSL's first verify error at capture time, or \"cannot "
-           "verify here\"", g_ccert_verify_error),
-    SCALAR("tlsmon.client_certificate.signature_unverifiable", FT_BOOL,
-           "a client certificate is signed with an algorithm this OpenSSL "
-           "cannot verify", g_ccert_unverifiable),
-    SCALAR("tlsmon.client_certificate.unverifiable_algorithm", FT_STRING,
-           "that signature algorithm", g_ccert_unverifiable_alg),
-    SCALAR("tlsmon.client_certificate.weak_key", FT_BOOL,
-           "a client certificate has an RSA/DSA key < 2048 or EC < 224 bits",
-           g_ccert_weak_key),
-    SCALAR("tlsmon.client_certificate.weak_signature", FT_BOOL,
-           "a client certificate is signed with MD5 or SHA-1",
-           g_ccert_weak_signature),
-    SCALAR("tlsmon.client_certificate.validity_too_long", FT_BOOL,
-           "client leaf valid longer than the CA/B Forum maximum for its "
-           "issue date", g_ccert_validity_too_long),
-    SCALAR("tlsmon.client_certificate.lifetime_days", FT_INT,
-           "client leaf validity in days", g_ccert_lifetime_days),
-    SCALAR("tlsmon.client_certificate.max_lifetime_days", FT_INT,
-           "the CA/B Forum maximum for its issue date", g_ccert_max_lifetime),
-    SCALAR("tlsmon.client_certificate.lifetime_left_pct", FT_INT,
-           "share of its lifetime left at capture time, percent",
-           g_ccert_lifetime_left),
-    SCALAR("tlsmon.client_certificate.renewal_overdue", FT_BOOL,
-           "less left than a third of its lifetime (at most 30 days)",
-           g_ccert_renewal_overdue),
-    SCALAR("tlsmon.client_certificate.ca", FT_BOOL,
-           "the client leaf is a CA certificate (basicConstraints cA)",
-           g_ccert_ca),
-    SCALAR("tlsmon.client_certificate.path_length", FT_INT,
-           "the client leaf's basicConstraints path length", g_ccert_path_len),
-    LIST("tlsmon.client_certificate.key_usage", FT_STRING_LIST,
-         "the client leaf's key usage (RFC 5280 names)", g_ccert_c_ku, g_ccert_i_ku),
-    LIST("tlsmon.client_certificate.extended_key_usage", FT_STRING_LIST,
+         CERT_OF_CLIENT, CERT_CHAIN),
+    CERT("tlsmon.client_certificate.expired", FT_BOOL,
+         "client leaf expired at capture time", CERT_OF_CLIENT, CERT_EXPIRED),
+    CERT("tlsmon.client_certificate.not_yet_valid", FT_BOOL,
+         "client leaf not yet valid at capture time",
+         CERT_OF_CLIENT, CERT_NOT_YET_VALID),
+    CERT("tlsmon.client_certificate.days_to_expiry", FT_INT,
+         "whole days from capture time to the client leaf's notAfter "
+         "(negative: expired)", CERT_OF_CLIENT, CERT_DAYS_TO_EXPIRY),
+    CERT("tlsmon.client_certificate.self_signed", FT_BOOL,
+         "client leaf is self-signed", CERT_OF_CLIENT, CERT_SELF_SIGNED),
+    CERT("tlsmon.client_certificate.chain_out_of_order", FT_BOOL,
+         "a certificate's issuer is in the chain but not right after it",
+         CERT_OF_CLIENT, CERT_OUT_OF_ORDER),
+    CERT("tlsmon.client_certificate.incomplete_chain", FT_BOOL,
+         "the top certificate's issuer is neither sent nor trusted",
+         CERT_OF_CLIENT, CERT_INCOMPLETE),
+    CERT("tlsmon.client_certificate.untrusted", FT_BOOL,
+         "no path to the trust store (OpenSSL verify)",
+         CERT_OF_CLIENT, CERT_UNTRUSTED),
+    CERT("tlsmon.client_certificate.verify_error", FT_STRING,
+         "OpenSSL's first verify error at capture time, or \"cannot "
+         "verify here\"", CERT_OF_CLIENT, CERT_VERIFY_ERROR),
+    CERT("tlsmon.client_certificate.signature_unverifiable", FT_BOOL,
+         "a client certificate is signed with an algorithm this OpenSSL "
+         "cannot verify", CERT_OF_CLIENT, CERT_UNVERIFIABLE),
+    CERT("tlsmon.client_certificate.unverifiable_algorithm", FT_STRING,
+         "that signature algorithm", CERT_OF_CLIENT, CERT_UNVERIFIABLE_ALG),
+    CERT("tlsmon.client_certificate.weak_key", FT_BOOL,
+         "a client certificate has an RSA/DSA key < 2048 or EC < 224 bits",
+         CERT_OF_CLIENT, CERT_WEAK_KEY),
+    CERT("tlsmon.client_certificate.weak_signature", FT_BOOL,
+         "a client certificate is signed with MD5 or SHA-1",
+         CERT_OF_CLIENT, CERT_WEAK_SIGNATURE),
+    CERT("tlsmon.client_certificate.validity_too_long", FT_BOOL,
+         "client leaf valid longer than the CA/B Forum maximum for its "
+         "issue date", CERT_OF_CLIENT, CERT_VALIDITY_TOO_LONG),
+    CERT("tlsmon.client_certificate.lifetime_days", FT_INT,
+         "client leaf validity in days", CERT_OF_CLIENT, CERT_LIFETIME_DAYS),
+    CERT("tlsmon.client_certificate.max_lifetime_days", FT_INT,
+         "the CA/B Forum maximum for its issue date",
+         CERT_OF_CLIENT, CERT_MAX_LIFETIME),
+    CERT("tlsmon.client_certificate.lifetime_left_pct", FT_INT,
+         "share of its lifetime left at capture time, percent",
+         CERT_OF_CLIENT, CERT_LIFETIME_LEFT),
+    CERT("tlsmon.client_certificate.renewal_overdue", FT_BOOL,
+         "less left than a third of its lifetime (at most 30 days)",
+         CERT_OF_CLIENT, CERT_RENEWAL_OVERDUE),
+    CERT("tlsmon.client_certificate.ca", FT_BOOL,
+         "the client leaf is a CA certificate (basicConstraints cA)",
+         CERT_OF_CLIENT, CERT_CA),
+    CERT("tlsmon.client_certificate.path_length", FT_INT,
+         "the client leaf's basicConstraints path length",
+         CERT_OF_CLIENT, CERT_PATH_LEN),
+    CERT("tlsmon.client_certificate.key_usage", FT_STRING_LIST,
+         "the client leaf's key usage (RFC 5280 names)",
+         CERT_OF_CLIENT, CERT_KEY_USAGE),
+    CERT("tlsmon.client_certificate.extended_key_usage", FT_STRING_LIST,
          "the client leaf's extended key usage: serverAuth, clientAuth ...",
-         g_ccert_c_eku, g_ccert_i_eku),
-    SCALAR("tlsmon.client_certificate.wrong_purpose", FT_BOOL,
-           "the client leaf is a CA, or its extended key usage lacks "
-           "clientAuth", g_ccert_wrong_purpose),
-    LIST("tlsmon.client_certificate.ocsp_urls", FT_STRING_LIST,
-         "OCSP responder URLs of the client leaf (AIA)", g_ccert_ocsp_c_urls,
-         g_ccert_ocsp_i_urls),
-    LIST("tlsmon.client_certificate.ca_issuers_urls", FT_STRING_LIST,
+         CERT_OF_CLIENT, CERT_EKU),
+    CERT("tlsmon.client_certificate.wrong_purpose", FT_BOOL,
+         "the client leaf is a CA, or its extended key usage lacks "
+         "clientAuth", CERT_OF_CLIENT, CERT_WRONG_PURPOSE),
+    CERT("tlsmon.client_certificate.ocsp_urls", FT_STRING_LIST,
+         "OCSP responder URLs of the client leaf (AIA)",
+         CERT_OF_CLIENT, CERT_OCSP_URLS),
+    CERT("tlsmon.client_certificate.ca_issuers_urls", FT_STRING_LIST,
          "where the client leaf's issuer certificate is published (AIA)",
-         g_ccert_ca_issuers_c_urls, g_ccert_ca_issuers_i_urls),
-    LIST("tlsmon.client_certificate.crl_urls", FT_STRING_LIST,
-         "CRL distribution points of the client leaf", g_ccert_crl_c_urls,
-         g_ccert_crl_i_urls),
+         CERT_OF_CLIENT, CERT_CA_ISSUERS_URLS),
+    CERT("tlsmon.client_certificate.crl_urls", FT_STRING_LIST,
+         "CRL distribution points of the client leaf",
+         CERT_OF_CLIENT, CERT_CRL_URLS),
     SCALAR("tlsmon.decrypted", FT_BOOL,
            "records of this handshake were decrypted with a key log; absent "
            "without a key log", g_decrypted),

@@ -101,11 +101,11 @@ size_t field_list_len(const struct field_def *f, const struct handshake *h)
 {
     if (!field_is_list(f))
         return 0;
-    size_t slots = f->count(h), n = 0;
+    size_t slots = field_count(f, h), n = 0;
     char scratch[FIELD_SCRATCH];
     struct field_value v;
     for (size_t i = 0; i < slots; i++)
-        if (f->item(h, i, &v, scratch, sizeof(scratch)))
+        if (field_item(f, h, i, &v, scratch, sizeof(scratch)))
             n++;
     return n;
 }

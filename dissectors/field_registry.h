@@ -60,6 +60,17 @@ struct field_value {
 /* Enough scratch for any accessor: an IPv6 address, a hex code, a time. */
 #define FIELD_SCRATCH 64
 
+/* An accessor many rows share: each row hands it `arg`, what the row reads
+ * (which certificate and which of its facts, say), so that such rows are
+ * plain data rather than a getter each. */
+struct field_reader {
+    bool (*get)(const void *arg, const struct handshake *h,
+                struct field_value *v, char *scratch, size_t scratch_len);
+    size_t (*count)(const void *arg, const struct handshake *h);
+    bool (*item)(const void *arg, const struct handshake *h, size_t i,
+                 struct field_value *v, char *scratch, size_t scratch_len);
+};
+
 struct field_def {
     const char *name;
     enum field_type type; /* for lists, the list type; items are scalars */
@@ -71,11 +82,41 @@ struct field_def {
     size_t (*count)(const struct handshake *h);
     bool (*item)(const struct handshake *h, size_t i, struct field_value *v,
                  char *scratch, size_t scratch_len);
+    /* Or, instead of the three: a shared reader and what this row reads. */
+    const struct field_reader *reader;
+    const void *arg;
 };
 
 /* Table rows are written with these. */
-#define FIELD_SCALAR(n, t, d, g) {n, t, d, g, NULL, NULL}
-#define FIELD_LIST(n, t, d, c, i) {n, t, d, NULL, c, i}
+#define FIELD_SCALAR(n, t, d, g) {n, t, d, g, NULL, NULL, NULL, NULL}
+#define FIELD_LIST(n, t, d, c, i) {n, t, d, NULL, c, i, NULL, NULL}
+#define FIELD_READ(n, t, d, r, a) {n, t, d, NULL, NULL, NULL, r, a}
+
+/* A scalar's value: false when the record does not have the fact. */
+static inline bool field_get(const struct field_def *f,
+                             const struct handshake *h, struct field_value *v,
+                             char *scratch, size_t scratch_len)
+{
+    return f->reader ? f->reader->get(f->arg, h, v, scratch, scratch_len)
+                     : f->get(h, v, scratch, scratch_len);
+}
+
+/* A list's slots, and slot i (false: not part of the value). */
+static inline size_t field_count(const struct field_def *f,
+                                 const struct handshake *h)
+{
+    return f->reader ? f->reader->count(f->arg, h) : f->count(h);
+}
+
+static inline bool field_item(const struct field_def *f,
+                              const struct handshake *h, size_t i,
+                              struct field_value *v, char *scratch,
+                              size_t scratch_len)
+{
+    return f->reader
+               ? f->reader->item(f->arg, h, i, v, scratch, scratch_len)
+               : f->item(h, i, v, scratch, scratch_len);
+}
 
 static inline bool field_is_list(const struct field_def *f)
 {

@@ -1,6 +1,7 @@
 /* test_field_registry.c — the registry's lookup over segments: rows keep
  * their segments' order, names are found in any segment, unknown names are
- * not; and the program's table ends with the rules' diagnosis rows. */
+ * not; rows sharing a reader get what they name; and the program's table
+ * ends with the rules' diagnosis rows. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,6 +50,48 @@ static void test_find_across_segments(void **state)
     assert_null(field_index_find(&ix, "b.one"));
 }
 
+/* Rows that share a reader: each hands it what it reads. */
+static bool read_number(const void *arg, const struct handshake *h,
+                        struct field_value *v, char *scratch, size_t len)
+{
+    (void)h, (void)scratch, (void)len;
+    return field_put_int(v, *(const int *)arg);
+}
+static size_t count_copies(const void *arg, const struct handshake *h)
+{
+    (void)h;
+    return (size_t)*(const int *)arg;
+}
+static bool read_copy(const void *arg, const struct handshake *h, size_t i,
+                      struct field_value *v, char *scratch, size_t len)
+{
+    (void)h, (void)scratch, (void)len;
+    return i % 2 == 0 && field_put_int(v, *(const int *)arg);
+}
+static const struct field_reader numbers = {read_number, count_copies,
+                                            read_copy};
+static const int three = 3, seven = 7;
+
+static void test_shared_reader(void **state)
+{
+    (void)state;
+    const struct field_def rows[] = {
+        FIELD_READ("n.three", FT_INT, "reads 3", &numbers, &three),
+        FIELD_READ("n.sevens", FT_INT_LIST, "7, 7 slots", &numbers, &seven),
+    };
+    struct handshake h;
+    memset(&h, 0, sizeof(h));
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    assert_true(field_get(&rows[0], &h, &v, scratch, sizeof(scratch)));
+    assert_int_equal(v.num, 3);
+    assert_int_equal(field_count(&rows[1], &h), 7);
+    assert_true(field_item(&rows[1], &h, 2, &v, scratch, sizeof(scratch)));
+    assert_int_equal(v.num, 7);
+    assert_false(field_item(&rows[1], &h, 1, &v, scratch, sizeof(scratch)));
+    assert_int_equal(field_list_len(&rows[1], &h), 4);
+}
+
 static void test_empty_table(void **state)
 {
     (void)state;
@@ -83,6 +126,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rows_in_segment_order),
         cmocka_unit_test(test_find_across_segments),
+        cmocka_unit_test(test_shared_reader),
         cmocka_unit_test(test_empty_table),
         cmocka_unit_test(test_program_ends_with_diagnosis),
     };
