@@ -308,14 +308,14 @@ void run_profile_observe(struct run_profile *p, const struct handshake *h)
         if (!d)
             continue;
         if (!field_is_list(d)) {
-            if (d->get(h, &v, scratch, sizeof(scratch)))
+            if (field_get(d, h, &v, scratch, sizeof(scratch)))
                 field_value_format(&v, f.v[i], sizeof(f.v[i]));
             continue;
         }
         /* A list (ECS's x509 common_name): its first entry, as the NDJSON
          * reader keeps one of an array. */
-        for (size_t k = 0; k < d->count(h); k++)
-            if (d->item(h, k, &v, scratch, sizeof(scratch))) {
+        for (size_t k = 0; k < field_count(d, h); k++)
+            if (field_item(d, h, k, &v, scratch, sizeof(scratch))) {
                 field_value_format(&v, f.v[i], sizeof(f.v[i]));
                 break;
             }

@@ -10,7 +10,6 @@
 #include <openssl/evp.h>
 #include <string.h>
 
-#include "fields.h"
 #include "hex.h"
 #include "../dissectors/digest.h"
 
@@ -93,7 +92,7 @@ static void event_id(const struct handshake *h, struct handshake_report *out)
         buf[o++] = (uint8_t)(h->vlan[i] >> 8);
         buf[o++] = (uint8_t)h->vlan[i];
     }
-    const char *sensor = fields_observer_hostname();
+    const char *sensor = out->observer.hostname;
     if (sensor) {
         size_t n = strnlen(sensor, 255);
         memcpy(buf + o, sensor, n);

@@ -24,7 +24,8 @@ bool community_id_v1(const struct endpoint *a, const struct endpoint *b,
 
 /* The report's community_id for the record's flow (TCP or UDP), and its
  * event_id: 20 hex digits of SHA-256 over the flow's endpoints and VLANs,
- * its first packet's time, the round and the sensor's host name (live).
+ * its first packet's time, the round and the sensor's host name (live:
+ * out->observer, filled before).
  * Derived, not random: a second run on the same packets gives the same ids
  * (a SIEM that indexes a capture twice can tell), any other connection
  * other ids. */

@@ -1,19 +1,14 @@
-/* fields.c — the field registry: the one table that names, types, describes
- * and reads every fact of a handshake record, and the value formatting the
- * outputs and rules share. Accessors only read the record; they never
- * allocate, and they say "absent" rather than invent a default. */
+/* fields.c — the record's rows of the field registry: the table that
+ * names, types, describes and reads every fact of a handshake record, and
+ * the program's field table composed of it and the rules' diagnosis rows.
+ * Accessors only read the record; they never allocate, and they say
+ * "absent" rather than invent a default. */
 #include <arpa/inet.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <strings.h>
-#include <time.h>
 
 #include "fields.h"
-#include "escape.h"
-#include "hex.h"
 #include "classify.h"
 #include "decode.h"
 #include "../dissectors/cert_decompress.h"
@@ -28,316 +23,15 @@
 #include "../dissectors/starttls.h"
 #include "../dissectors/tls_names.h"
 #include "../dissectors/x509_ext.h"
-#include "../rules/engine.h"
-
-/* ---- shared formatting -------------------------------------------------- */
-
-/* "0x" and `digits` hex digits of v (upper or lower case) into buf; codes
- * without a name are common enough (GREASE values in every Chrome hello)
- * that snprintf for each showed in the profile. */
-static const char *hex_code(uint32_t v, int digits, bool upper, char *buf,
-                            size_t n)
-{
-    if (n < (size_t)digits + 3) {
-        if (n)
-            buf[0] = '\0';
-        return buf;
-    }
-    buf[0] = '0';
-    buf[1] = 'x';
-    for (int i = 0; i < digits; i++)
-        buf[2 + i] = hex_digit(v >> (4 * (digits - 1 - i)), upper);
-    buf[2 + digits] = '\0';
-    return buf;
-}
-
-/* prefix then v in decimal. */
-static const char *decimal_code(const char *prefix, unsigned v, char *buf,
-                                size_t n)
-{
-    char rev[12];
-    size_t k = 0, o = 0;
-    do {
-        rev[k++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    size_t plen = strlen(prefix);
-    if (n < plen + k + 1) {
-        if (n)
-            buf[0] = '\0';
-        return buf;
-    }
-    memcpy(buf, prefix, plen);
-    o = plen;
-    while (k)
-        buf[o++] = rev[--k];
-    buf[o] = '\0';
-    return buf;
-}
-
-const char *fields_side_name(int side)
-{
-    if (side == TLS_SIDE_CLIENT)
-        return "client";
-    if (side == TLS_SIDE_SERVER)
-        return "server";
-    return "unknown";
-}
-
-const char *fields_alert_description(uint8_t code, char *buf, size_t n)
-{
-    const char *name = tls_alert_name(code);
-    if (name)
-        return name;
-    return decimal_code("unknown_", code, buf, n);
-}
-
-const char *fields_version_string(uint16_t v, char *buf, size_t n)
-{
-    const char *name = tls_version_name(v);
-    if (name)
-        return name;
-    return hex_code(v, 4, true, buf, n);
-}
-
-const char *fields_version_number(uint16_t v, char *buf, size_t n)
-{
-    if (v == TLS_V_SSL2)
-        return "2.0";
-    if (v == TLS_V_SSL3)
-        return "3.0";
-    return fields_version_string(v, buf, n);
-}
-
-const char *fields_cipher_string(uint32_t suite, char *buf, size_t n)
-{
-    const char *name = tls_cipher_name(suite);
-    if (name)
-        return name;
-    return hex_code(suite, suite > 0xffffff ? 8 : suite > 0xffff ? 6 : 4,
-                    true, buf, n);
-}
-
-const char *fields_ip_string(const struct endpoint *e, char *buf, size_t n)
-{
-    int af = e->ip_version == 6 ? AF_INET6 : AF_INET;
-    if (n == 0)
-        return buf;
-    if (af == AF_INET && n >= 16) { /* inet_ntop's sprintf per byte showed
-                                       in the profile: a record has ~10 */
-        size_t at = 0;
-        for (int i = 0; i < 4; i++) {
-            unsigned b = e->addr[i];
-            if (b >= 100)
-                buf[at++] = (char)('0' + b / 100);
-            if (b >= 10)
-                buf[at++] = (char)('0' + b / 10 % 10);
-            buf[at++] = (char)('0' + b % 10);
-            buf[at++] = i < 3 ? '.' : '\0';
-        }
-        return buf;
-    }
-    if (!inet_ntop(af, e->addr, buf, (socklen_t)n))
-        buf[0] = '\0';
-    return buf;
-}
-
-/* Days since 1970-01-01 to a civil date (proleptic Gregorian), after
- * Howard Hinnant's days_from_civil inverse: no locale, no table. */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static char *put_digits(char *p, uint32_t v, int width)
-{
-    for (int i = width - 1; i >= 0; i--) {
-        p[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    return p + width;
-}
-
-/* Written by hand: a record has several times, and strftime plus snprintf
- * were a visible share of writing one. */
-const char *fields_time_string(uint64_t us, int digits, char *buf, size_t n)
-{
-    uint64_t secs = us / 1000000u;
-    uint32_t frac = (uint32_t)(us % 1000000u);
-    int64_t year;
-    unsigned month, day;
-    char tmp[40];
-    if (n == 0)
-        return buf;
-    civil_from_days((int64_t)(secs / 86400u), &year, &month, &day);
-    /* Past RFC 3339's four digits (only a hostile capture gets there) the
-     * year grows wider, as strftime's %Y would write it; 2^64 us is in
-     * year 586524, so six digits at most. */
-    int width = 4;
-    for (int64_t y = year; y > 9999; y /= 10)
-        width++;
-    uint32_t sod = (uint32_t)(secs % 86400u);
-    char *p = put_digits(tmp, (uint32_t)year, width);
-    *p++ = '-';
-    p = put_digits(p, month, 2);
-    *p++ = '-';
-    p = put_digits(p, day, 2);
-    *p++ = 'T';
-    p = put_digits(p, sod / 3600, 2);
-    *p++ = ':';
-    p = put_digits(p, sod / 60 % 60, 2);
-    *p++ = ':';
-    p = put_digits(p, sod % 60, 2);
-    if (digits >= 3) {
-        *p++ = '.';
-        p = digits >= 6 ? put_digits(p, frac, 6)
-                        : put_digits(p, frac / 1000, 3);
-    }
-    *p++ = 'Z';
-    size_t len = (size_t)(p - tmp);
-    if (len >= n)
-        len = n - 1;
-    memcpy(buf, tmp, len);
-    buf[len] = '\0';
-    return buf;
-}
-
-const char *fields_printable(const char *s, char *buf, size_t n)
-{
-    escape_bytes((const uint8_t *)s, strlen(s), buf, n, ESCAPE_STORED);
-    return buf;
-}
-
-static const char *hex16(uint16_t v, char *buf, size_t n)
-{
-    return hex_code(v, 4, true, buf, n);
-}
-
-const char *field_type_name(enum field_type t)
-{
-    switch (t) {
-    case FT_STRING: return "string";
-    case FT_INT: return "int";
-    case FT_BOOL: return "bool";
-    case FT_FLOAT: return "float";
-    case FT_IP: return "ip";
-    case FT_TIME: return "time";
-    case FT_VERSION: return "version";
-    case FT_STRING_LIST: return "string list";
-    case FT_INT_LIST: return "int list";
-    case FT_ALERTS: return "alert list";
-    }
-    return "?";
-}
-
-const char *field_value_format(const struct field_value *v, char *buf,
-                               size_t n)
-{
-    if (n == 0)
-        return buf;
-    switch (v->type) {
-    case FT_STRING:
-    case FT_IP:
-    case FT_STRING_LIST:
-        snprintf(buf, n, "%s", v->str ? v->str : "");
-        break;
-    case FT_INT:
-    case FT_INT_LIST:
-        snprintf(buf, n, "%" PRId64, v->num);
-        break;
-    case FT_BOOL:
-        snprintf(buf, n, "%s", v->boolean ? "true" : "false");
-        break;
-    case FT_FLOAT: {
-        /* Integer arithmetic keeps the output independent of the locale. */
-        double r = v->real;
-        const char *sign = r < 0 ? "-" : "";
-        if (r < 0)
-            r = -r;
-        if (r > 9e15)
-            r = 9e15;
-        uint64_t thousandths = (uint64_t)(r * 1000.0 + 0.5);
-        snprintf(buf, n, "%s%" PRIu64 ".%03" PRIu64, sign, thousandths / 1000,
-                 thousandths % 1000);
-        break;
-    }
-    case FT_TIME:
-        fields_time_string((uint64_t)v->num, 6, buf, n);
-        break;
-    case FT_VERSION: {
-        char tmp[16];
-        snprintf(buf, n, "%s",
-                 fields_version_string((uint16_t)v->num, tmp, sizeof(tmp)));
-        break;
-    }
-    case FT_ALERTS:
-        buf[0] = '\0';
-        break;
-    }
-    return buf;
-}
+#include "../rules/diagnosis_fields.h"
 
 /* ---- accessor helpers --------------------------------------------------- */
 
 #define UNUSED_SCRATCH (void)scratch, (void)len
 
-static bool put_str(struct field_value *v, const char *s)
+static const char *hex16(uint16_t v, char *buf, size_t n)
 {
-    v->type = FT_STRING;
-    v->str = s;
-    return s != NULL;
-}
-
-static bool put_int(struct field_value *v, int64_t n)
-{
-    v->type = FT_INT;
-    v->num = n;
-    return true;
-}
-
-static bool put_bool(struct field_value *v, bool b)
-{
-    v->type = FT_BOOL;
-    v->boolean = b;
-    return true;
-}
-
-static bool put_time(struct field_value *v, uint64_t us)
-{
-    v->type = FT_TIME;
-    v->num = (int64_t)us;
-    return us != 0;
-}
-
-static bool put_version(struct field_value *v, uint16_t version)
-{
-    v->type = FT_VERSION;
-    v->num = version;
-    return true;
-}
-
-static bool put_ms(struct field_value *v, int64_t us)
-{
-    v->type = FT_FLOAT;
-    v->real = (double)us / 1000.0;
-    return us >= 0;
-}
-
-/* Text arrays in the record are filled by the dissectors; a record is only
- * as good as its writer, so refuse one without a terminator, or empty. */
-static bool put_cstr_field(struct field_value *v, const char *s, size_t cap)
-{
-    if (memchr(s, '\0', cap) == NULL || s[0] == '\0')
-        return false;
-    return put_str(v, s);
+    return fields_hex_code(v, 4, true, buf, n);
 }
 
 static bool put_ip(struct field_value *v, const struct endpoint *e,
@@ -365,7 +59,7 @@ static bool put_ip(struct field_value *v, const struct endpoint *e,
                    char *scratch, size_t len)                                 \
     {                                                                         \
         (void)scratch, (void)len;                                             \
-        return put_cstr_field(v, h->member, sizeof(h->member));               \
+        return field_put_cstr(v, h->member, sizeof(h->member));               \
     }
 
 /* A stage name without its "after_" prefix. */
@@ -390,31 +84,32 @@ static const char *extension_string(uint16_t type, char *buf, size_t n)
     const char *name = tls_extension_name(type);
     if (name)
         return name;
-    return decimal_code("", type, buf, n);
+    return fields_decimal_code("", type, buf, n);
 }
 
 /* ---- @timestamp, event.* ------------------------------------------------ */
 
 /* The ClientHello's time says when the handshake happened; a flow without
  * one is dated by its first packet. */
-FACT(g_timestamp, put_time,
+FACT(g_timestamp, field_put_time,
      h->ch.seen && h->ch.ts_us ? h->ch.ts_us : h->flow_start_us, true)
-FACT(g_event_kind, put_str, "event", true)
-FACT(g_event_dataset, put_str, "tlsmon.handshake", true)
+FACT(g_event_kind, field_put_str, "event", true)
+FACT(g_event_dataset, field_put_str, "tlsmon.handshake", true)
 
 static bool g_event_outcome(const struct handshake *h, struct field_value *v,
                             char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
     if (h->outcome == OUTCOME_ESTABLISHED)
-        return put_str(v, "success");
-    return put_str(v, outcome_is_failure(h->outcome) ? "failure" : "unknown");
+        return field_put_str(v, "success");
+    return field_put_str(v, outcome_is_failure(h->outcome) ? "failure"
+                                                           : "unknown");
 }
 
-FACT(g_event_start, put_time, h->flow_start_us, true)
-FACT(g_event_end, put_time, h->flow_end_us, true)
-FACT(g_ecs_version, put_str, TLSMON_ECS_VERSION, true)
-FACT(g_event_duration, put_int,
+FACT(g_event_start, field_put_time, h->flow_start_us, true)
+FACT(g_event_end, field_put_time, h->flow_end_us, true)
+FACT(g_ecs_version, field_put_str, TLSMON_ECS_VERSION, true)
+FACT(g_event_duration, field_put_int,
      (int64_t)(h->flow_end_us - h->flow_start_us) * 1000,
      h->flow_start_us && h->flow_end_us >= h->flow_start_us)
 
@@ -430,7 +125,7 @@ static bool i_event_category(const struct handshake *h, size_t i,
 {
     (void)h, (void)i;
     UNUSED_SCRATCH;
-    return put_str(v, "network");
+    return field_put_str(v, "network");
 }
 static size_t c_event_type(const struct handshake *h)
 {
@@ -442,7 +137,7 @@ static bool i_event_type(const struct handshake *h, size_t i,
 {
     (void)h;
     UNUSED_SCRATCH;
-    return put_str(v, i == 0 ? "connection" : "protocol");
+    return field_put_str(v, i == 0 ? "connection" : "protocol");
 }
 
 TEXT_FACT(g_event_id, report->event_id)
@@ -455,7 +150,7 @@ static bool g_source_ip(const struct handshake *h, struct field_value *v,
     return put_ip(v, &h->client, scratch, len);
 }
 
-FACT(g_source_port, put_int, h->client.port,
+FACT(g_source_port, field_put_int, h->client.port,
      h->client.ip_version == 4 || h->client.ip_version == 6)
 
 static bool g_dest_ip(const struct handshake *h, struct field_value *v,
@@ -464,9 +159,10 @@ static bool g_dest_ip(const struct handshake *h, struct field_value *v,
     return put_ip(v, &h->server, scratch, len);
 }
 
-FACT(g_dest_port, put_int, h->server.port,
+FACT(g_dest_port, field_put_int, h->server.port,
      h->server.ip_version == 4 || h->server.ip_version == 6)
-FACT(g_net_transport, put_str, h->transport == HS_OVER_TCP ? "tcp" : "udp",
+FACT(g_net_transport, field_put_str,
+     h->transport == HS_OVER_TCP ? "tcp" : "udp",
      true)
 
 static bool g_protocol(const struct handshake *h, struct field_value *v,
@@ -474,11 +170,11 @@ static bool g_protocol(const struct handshake *h, struct field_value *v,
 {
     UNUSED_SCRATCH;
     switch (h->transport) {
-    case HS_OVER_QUIC: return put_str(v, "quic");
-    case HS_OVER_DTLS: return put_str(v, "dtls");
+    case HS_OVER_QUIC: return field_put_str(v, "quic");
+    case HS_OVER_DTLS: return field_put_str(v, "dtls");
     case HS_OVER_TCP: break;
     }
-    return put_str(v, "tls");
+    return field_put_str(v, "tls");
 }
 
 TEXT_FACT(g_community_id, report->community_id)
@@ -496,7 +192,7 @@ static bool g_dest_domain(const struct handshake *h, struct field_value *v,
     if (strchr(h->ch.sni, '\\') || inet_pton(AF_INET, h->ch.sni, a) == 1 ||
         inet_pton(AF_INET6, h->ch.sni, a) == 1)
         return false;
-    return put_str(v, h->ch.sni);
+    return field_put_str(v, h->ch.sni);
 }
 
 /* related.*: what a SIEM pivots on, gathered in one place (ECS). */
@@ -523,12 +219,12 @@ static bool i_related_hosts(const struct handshake *h, size_t i,
 {
     const char *sni = g_dest_domain(h, v, scratch, len) ? v->str : NULL;
     if (i == 0)
-        return put_str(v, sni);
+        return field_put_str(v, sni);
     const struct cert_result *c = &h->report->server_cert;
     if (!c->leaf_parsed || !c->subject_cn[0] || strchr(c->subject_cn, ' ') ||
         strchr(c->subject_cn, '\\') || (sni && !strcasecmp(sni, c->subject_cn)))
         return false;
-    return put_str(v, c->subject_cn);
+    return field_put_str(v, c->subject_cn);
 }
 
 /* Fingerprints and certificate hashes. */
@@ -560,41 +256,21 @@ static bool i_related_hash(const struct handshake *h, size_t i,
         cap = sizeof(h->report->client_cert.sha256);
         break;
     }
-    return put_cstr_field(v, s, cap);
+    return field_put_cstr(v, s, cap);
 }
 
-/* Written before the workers start and only read afterwards. */
-static const char *observer_hostname, *observer_interface;
-
-void fields_set_observer(const char *hostname, const char *interface)
-{
-    observer_hostname = hostname && *hostname ? hostname : NULL;
-    observer_interface = interface && *interface ? interface : NULL;
-}
-
-const char *fields_observer_hostname(void)
-{
-    return observer_hostname;
-}
-
-const char *fields_observer_interface(void)
-{
-    return observer_interface;
-}
-
-FACT(g_observer_hostname, put_str, observer_hostname,
-     observer_hostname != NULL)
-FACT(g_observer_interface, put_str, observer_interface,
-     observer_interface != NULL)
+FACT(g_observer_hostname, field_put_str, h->report->observer.hostname, true)
+FACT(g_observer_interface, field_put_str, h->report->observer.interface,
+     true)
 
 static bool g_net_type(const struct handshake *h, struct field_value *v,
                        char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
     if (h->client.ip_version == 4)
-        return put_str(v, "ipv4");
+        return field_put_str(v, "ipv4");
     if (h->client.ip_version == 6)
-        return put_str(v, "ipv6");
+        return field_put_str(v, "ipv6");
     return false;
 }
 
@@ -603,14 +279,14 @@ static bool g_net_vlan(const struct handshake *h, struct field_value *v,
                        char *scratch, size_t len)
 {
     return h->n_vlan >= 1 &&
-           put_str(v, decimal_code("", h->vlan[0], scratch, len));
+           field_put_str(v, fields_decimal_code("", h->vlan[0], scratch, len));
 }
 
 static bool g_net_inner_vlan(const struct handshake *h, struct field_value *v,
                              char *scratch, size_t len)
 {
     return h->n_vlan >= 2 &&
-           put_str(v, decimal_code("", h->vlan[1], scratch, len));
+           field_put_str(v, fields_decimal_code("", h->vlan[1], scratch, len));
 }
 
 /* ---- tls.* (ECS) -------------------------------------------------------- */
@@ -625,9 +301,9 @@ static bool final_version(uint16_t v)
            v == TLS_V_DTLS_1_0 || v == TLS_V_DTLS_1_2 || v == TLS_V_DTLS_1_3;
 }
 
-FACT(g_tls_version, put_version, h->sh.version,
+FACT(g_tls_version, field_put_version, h->sh.version,
      h->sh.seen && final_version(h->sh.version))
-FACT(g_tlsmon_version, put_version, h->sh.version,
+FACT(g_tlsmon_version, field_put_version, h->sh.version,
      h->sh.seen && h->sh.version != 0 && !final_version(h->sh.version))
 
 static bool g_tls_version_protocol(const struct handshake *h,
@@ -637,7 +313,7 @@ static bool g_tls_version_protocol(const struct handshake *h,
     UNUSED_SCRATCH;
     if (!h->sh.seen)
         return false;
-    return put_str(v, tls_version_protocol(h->sh.version));
+    return field_put_str(v, tls_version_protocol(h->sh.version));
 }
 
 static bool g_tls_cipher(const struct handshake *h, struct field_value *v,
@@ -645,7 +321,7 @@ static bool g_tls_cipher(const struct handshake *h, struct field_value *v,
 {
     if (!h->sh.seen)
         return false;
-    return put_str(v, fields_cipher_string(h->sh.cipher, scratch, len));
+    return field_put_str(v, fields_cipher_string(h->sh.cipher, scratch, len));
 }
 
 /* The number as well as the name: names differ between tools, numbers
@@ -655,7 +331,8 @@ static bool g_sh_cipher_id(const struct handshake *h, struct field_value *v,
 {
     if (!h->sh.seen)
         return false;
-    return put_str(v, hex_code(h->sh.cipher, 4, false, scratch, len));
+    return field_put_str(v, fields_hex_code(h->sh.cipher, 4, false, scratch,
+                                            len));
 }
 
 static bool g_tls_curve(const struct handshake *h, struct field_value *v,
@@ -663,11 +340,12 @@ static bool g_tls_curve(const struct handshake *h, struct field_value *v,
 {
     if (!h->sh.seen || h->sh.group == 0)
         return false;
-    return put_str(v, group_string(h->sh.group, scratch, len));
+    return field_put_str(v, group_string(h->sh.group, scratch, len));
 }
 
-FACT(g_tls_established, put_bool, h->outcome == OUTCOME_ESTABLISHED, true)
-FACT(g_tls_resumed, put_bool, h->resumed, h->sh.seen)
+FACT(g_tls_established, field_put_bool, h->outcome == OUTCOME_ESTABLISHED,
+     true)
+FACT(g_tls_resumed, field_put_bool, h->resumed, h->sh.seen)
 
 static bool g_tls_next_protocol(const struct handshake *h,
                                 struct field_value *v, char *scratch,
@@ -675,10 +353,10 @@ static bool g_tls_next_protocol(const struct handshake *h,
 {
     UNUSED_SCRATCH;
     if (h->sh.seen && h->ee && h->ee->has_alpn) /* TLS 1.3, key log */
-        return put_cstr_field(v, h->ee->alpn, sizeof(h->ee->alpn));
+        return field_put_cstr(v, h->ee->alpn, sizeof(h->ee->alpn));
     if (!h->sh.seen || !h->sh.has_alpn)
         return false;
-    return put_cstr_field(v, h->sh.alpn, sizeof(h->sh.alpn));
+    return field_put_cstr(v, h->sh.alpn, sizeof(h->sh.alpn));
 }
 
 static bool g_tls_server_name(const struct handshake *h,
@@ -687,7 +365,7 @@ static bool g_tls_server_name(const struct handshake *h,
     UNUSED_SCRATCH;
     if (!h->ch.seen || !h->ch.has_sni)
         return false;
-    return put_cstr_field(v, h->ch.sni, sizeof(h->ch.sni));
+    return field_put_cstr(v, h->ch.sni, sizeof(h->ch.sni));
 }
 
 static size_t c_ch_ciphers(const struct handshake *h)
@@ -703,16 +381,17 @@ static bool i_ch_ciphers(const struct handshake *h, size_t i,
     uint32_t suite = client_hello_cipher(&h->ch, i);
     if (suite <= 0xffff && tls_is_grease((uint16_t)suite))
         return false;
-    return put_str(v, fields_cipher_string(suite, scratch, len));
+    return field_put_str(v, fields_cipher_string(suite, scratch, len));
 }
 
 /* ---- tlsmon.*: decision ------------------------------------------------- */
 
-FACT(g_flow_id, put_int, (int64_t)h->flow_id, true)
-FACT(g_round, put_int, h->round, true)
-FACT(g_outcome, put_str, outcome_name(h->outcome), true)
-FACT(g_stage, put_str, stage_name(h->stage), true)
-FACT(g_failure_stage, put_str, stage_failure_name(h->failure_stage), true)
+FACT(g_flow_id, field_put_int, (int64_t)h->flow_id, true)
+FACT(g_round, field_put_int, h->round, true)
+FACT(g_outcome, field_put_str, outcome_name(h->outcome), true)
+FACT(g_stage, field_put_str, stage_name(h->stage), true)
+FACT(g_failure_stage, field_put_str, stage_failure_name(h->failure_stage),
+     true)
 
 static bool g_ended_by(const struct handshake *h, struct field_value *v,
                        char *scratch, size_t len)
@@ -720,7 +399,7 @@ static bool g_ended_by(const struct handshake *h, struct field_value *v,
     UNUSED_SCRATCH;
     if (h->ended_by == ENDED_NONE)
         return false;
-    return put_str(v, ended_by_name(h->ended_by));
+    return field_put_str(v, ended_by_name(h->ended_by));
 }
 
 static bool g_ended_by_side(const struct handshake *h, struct field_value *v,
@@ -730,7 +409,7 @@ static bool g_ended_by_side(const struct handshake *h, struct field_value *v,
     if (h->ended_by_side != TLS_SIDE_CLIENT &&
         h->ended_by_side != TLS_SIDE_SERVER)
         return false;
-    return put_str(v, fields_side_name(h->ended_by_side));
+    return field_put_str(v, fields_side_name(h->ended_by_side));
 }
 
 static bool g_alert_sender(const struct handshake *h, struct field_value *v,
@@ -738,7 +417,7 @@ static bool g_alert_sender(const struct handshake *h, struct field_value *v,
 {
     UNUSED_SCRATCH;
     const struct tls_alert *a = outcome_deciding_alert(h);
-    return a && put_str(v, fields_side_name(a->sender));
+    return a && field_put_str(v, fields_side_name(a->sender));
 }
 
 static bool g_alert_encrypted(const struct handshake *h, struct field_value *v,
@@ -746,7 +425,7 @@ static bool g_alert_encrypted(const struct handshake *h, struct field_value *v,
 {
     UNUSED_SCRATCH;
     const struct tls_alert *a = outcome_deciding_alert(h);
-    return a && put_bool(v, a->encrypted);
+    return a && field_put_bool(v, a->encrypted);
 }
 
 static bool g_alert_decrypted(const struct handshake *h,
@@ -755,7 +434,7 @@ static bool g_alert_decrypted(const struct handshake *h,
 {
     UNUSED_SCRATCH;
     const struct tls_alert *a = outcome_deciding_alert(h);
-    return a && a->decrypted && put_bool(v, true);
+    return a && a->decrypted && field_put_bool(v, true);
 }
 
 static bool g_alert_level(const struct handshake *h, struct field_value *v,
@@ -766,9 +445,9 @@ static bool g_alert_level(const struct handshake *h, struct field_value *v,
     if (!a || a->encrypted)
         return false;
     if (a->level == 1)
-        return put_str(v, "warning");
+        return field_put_str(v, "warning");
     if (a->level == 2)
-        return put_str(v, "fatal");
+        return field_put_str(v, "fatal");
     return false;
 }
 
@@ -779,7 +458,8 @@ static bool g_alert_description(const struct handshake *h,
     const struct tls_alert *a = outcome_deciding_alert(h);
     if (!a || a->encrypted)
         return false;
-    return put_str(v, fields_alert_description(a->description, scratch, len));
+    return field_put_str(v, fields_alert_description(a->description, scratch,
+                                                     len));
 }
 
 static bool g_alert_code(const struct handshake *h, struct field_value *v,
@@ -787,7 +467,7 @@ static bool g_alert_code(const struct handshake *h, struct field_value *v,
 {
     UNUSED_SCRATCH;
     const struct tls_alert *a = outcome_deciding_alert(h);
-    return a && !a->encrypted && put_int(v, a->description);
+    return a && !a->encrypted && field_put_int(v, a->description);
 }
 
 static size_t c_alerts(const struct handshake *h)
@@ -804,8 +484,8 @@ static bool i_alerts(const struct handshake *h, size_t i,
     return true;
 }
 
-FACT(g_handshake_ms, put_ms, h->handshake_us, true)
-FACT(g_server_response_ms, put_ms, h->server_response_us, true)
+FACT(g_handshake_ms, field_put_ms, h->handshake_us, true)
+FACT(g_server_response_ms, field_put_ms, h->server_response_us, true)
 
 /* Microseconds from `from` to `to`, -1 (absent) without both or backwards. */
 static int64_t span_us(uint64_t from, uint64_t to)
@@ -813,20 +493,20 @@ static int64_t span_us(uint64_t from, uint64_t to)
     return from && to && to >= from ? (int64_t)(to - from) : -1;
 }
 
-FACT(g_hello_delay_ms, put_ms,
+FACT(g_hello_delay_ms, field_put_ms,
      span_us(h->flow_start_us, h->ch.ts_us), h->ch.seen && !h->midstream)
-FACT(g_client_finished_ms, put_ms,
+FACT(g_client_finished_ms, field_put_ms,
      span_us(h->ch.ts_us, h->finished_ts_us[TLS_SIDE_CLIENT]), h->ch.seen)
-FACT(g_server_finished_ms, put_ms,
+FACT(g_server_finished_ms, field_put_ms,
      span_us(h->ch.ts_us, h->finished_ts_us[TLS_SIDE_SERVER]), h->ch.seen)
-FACT(g_hrr, put_bool, h->hrr.seen, h->sh.seen || h->hrr.seen)
+FACT(g_hrr, field_put_bool, h->hrr.seen, h->sh.seen || h->hrr.seen)
 
 static bool g_hrr_group(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
 {
     if (!h->hrr.seen || h->hrr.group == 0)
         return false;
-    return put_str(v, group_string(h->hrr.group, scratch, len));
+    return field_put_str(v, group_string(h->hrr.group, scratch, len));
 }
 
 /* The server asked for a group the client had listed: the groups met, and
@@ -841,13 +521,13 @@ static bool g_hrr_group_offered(const struct handshake *h,
     bool offered = false;
     for (size_t i = 0; i < h->ch.n_groups && i < HS_MAX_GROUPS; i++)
         offered |= h->ch.groups[i] == h->hrr.group;
-    return put_bool(v, offered);
+    return field_put_bool(v, offered);
 }
 
 /* ---- tlsmon.client_hello.* ---------------------------------------------- */
 
-FACT(g_ch_version, put_version, h->ch.legacy_version, h->ch.seen)
-FACT(g_ch_record_version, put_version, h->ch.record_version,
+FACT(g_ch_version, field_put_version, h->ch.legacy_version, h->ch.seen)
+FACT(g_ch_record_version, field_put_version, h->ch.record_version,
      h->ch.seen && h->ch.record_version != 0)
 
 static bool g_ch_highest_version(const struct handshake *h,
@@ -857,15 +537,14 @@ static bool g_ch_highest_version(const struct handshake *h,
     UNUSED_SCRATCH;
     if (!h->ch.seen)
         return false;
-    return put_version(v, client_hello_highest_version(&h->ch));
+    return field_put_version(v, client_hello_highest_version(&h->ch));
 }
 
 static size_t c_ch_versions(const struct handshake *h)
 {
     if (!h->ch.seen || !h->ch.has_supported_versions)
         return 0;
-    return h->ch.n_versions < HS_MAX_VERSIONS ? h->ch.n_versions
-                                              : HS_MAX_VERSIONS;
+    return client_hello_versions_held(&h->ch);
 }
 
 static bool i_ch_versions(const struct handshake *h, size_t i,
@@ -874,10 +553,10 @@ static bool i_ch_versions(const struct handshake *h, size_t i,
     uint16_t ver = h->ch.versions[i];
     if (tls_is_grease(ver))
         return false;
-    return put_str(v, fields_version_number(ver, scratch, len));
+    return field_put_str(v, fields_version_number(ver, scratch, len));
 }
 
-FACT(g_ch_length, put_int, h->ch.length, h->ch.seen)
+FACT(g_ch_length, field_put_int, h->ch.length, h->ch.seen)
 
 static bool g_ch_ciphers_count(const struct handshake *h,
                                struct field_value *v, char *scratch,
@@ -887,7 +566,7 @@ static bool g_ch_ciphers_count(const struct handshake *h,
     uint16_t n = h->ch.n_ciphers_total > h->ch.n_ciphers
                      ? h->ch.n_ciphers_total
                      : h->ch.n_ciphers;
-    put_int(v, n);
+    field_put_int(v, n);
     return h->ch.seen;
 }
 
@@ -904,7 +583,7 @@ static bool i_ch_groups(const struct handshake *h, size_t i,
     uint16_t g = h->ch.groups[i];
     if (tls_is_grease(g))
         return false;
-    return put_str(v, group_string(g, scratch, len));
+    return field_put_str(v, group_string(g, scratch, len));
 }
 
 static size_t c_ch_key_shares(const struct handshake *h)
@@ -921,7 +600,7 @@ static bool i_ch_key_shares(const struct handshake *h, size_t i,
     uint16_t g = h->ch.key_share_groups[i];
     if (tls_is_grease(g))
         return false;
-    return put_str(v, group_string(g, scratch, len));
+    return field_put_str(v, group_string(g, scratch, len));
 }
 
 static size_t c_ch_alpn(const struct handshake *h)
@@ -937,7 +616,7 @@ static bool i_ch_alpn(const struct handshake *h, size_t i,
     UNUSED_SCRATCH;
     size_t room;
     const char *text = client_hello_alpn_text(&h->ch, &room);
-    return put_cstr_field(v, text + h->ch.alpn_at[i], room - h->ch.alpn_at[i]);
+    return field_put_cstr(v, text + h->ch.alpn_at[i], room - h->ch.alpn_at[i]);
 }
 
 static size_t c_ch_sigalgs(const struct handshake *h)
@@ -955,7 +634,7 @@ static bool i_ch_sigalgs(const struct handshake *h, size_t i,
     if (tls_is_grease(s))
         return false;
     const char *name = tls_sigalg_name(s);
-    return put_str(v, name ? name : hex16(s, scratch, len));
+    return field_put_str(v, name ? name : hex16(s, scratch, len));
 }
 
 static size_t c_ch_point_formats(const struct handshake *h)
@@ -972,7 +651,7 @@ static bool i_ch_point_formats(const struct handshake *h, size_t i,
                                size_t len)
 {
     UNUSED_SCRATCH;
-    return put_int(v, h->ch.point_formats[i]);
+    return field_put_int(v, h->ch.point_formats[i]);
 }
 
 static size_t c_ch_extensions(const struct handshake *h)
@@ -986,18 +665,19 @@ static size_t c_ch_extensions(const struct handshake *h)
 static bool i_ch_extensions(const struct handshake *h, size_t i,
                             struct field_value *v, char *scratch, size_t len)
 {
-    return put_str(v, extension_string(h->ch.extensions[i], scratch, len));
+    return field_put_str(v, extension_string(h->ch.extensions[i], scratch,
+                                             len));
 }
 
-FACT(g_ch_session_id_length, put_int, h->ch.session_id_len, h->ch.seen)
-FACT(g_ch_session_ticket, put_bool,
+FACT(g_ch_session_id_length, field_put_int, h->ch.session_id_len, h->ch.seen)
+FACT(g_ch_session_ticket, field_put_bool,
      h->ch.has_session_ticket && h->ch.session_ticket_len > 0, h->ch.seen)
-FACT(g_ch_psk, put_bool, h->ch.psk_offered, h->ch.seen)
-FACT(g_ch_early_data, put_bool, h->ch.early_data, h->ch.seen)
-FACT(g_ch_ech, put_bool, h->ch.ech, h->ch.seen)
-FACT(g_ch_esni, put_bool, h->ch.esni, h->ch.seen)
-FACT(g_ch_fallback_scsv, put_bool, h->ch.fallback_scsv, h->ch.seen)
-FACT(g_ch_sslv2, put_bool, h->ch.sslv2, h->ch.seen)
+FACT(g_ch_psk, field_put_bool, h->ch.psk_offered, h->ch.seen)
+FACT(g_ch_early_data, field_put_bool, h->ch.early_data, h->ch.seen)
+FACT(g_ch_ech, field_put_bool, h->ch.ech, h->ch.seen)
+FACT(g_ch_esni, field_put_bool, h->ch.esni, h->ch.seen)
+FACT(g_ch_fallback_scsv, field_put_bool, h->ch.fallback_scsv, h->ch.seen)
+FACT(g_ch_sslv2, field_put_bool, h->ch.sslv2, h->ch.seen)
 
 static size_t c_ch_compression(const struct handshake *h)
 {
@@ -1011,13 +691,13 @@ static bool i_ch_compression(const struct handshake *h, size_t i,
                              struct field_value *v, char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    return put_int(v, h->ch.compression[i]);
+    return field_put_int(v, h->ch.compression[i]);
 }
 
 /* ---- tlsmon.server_hello.* ---------------------------------------------- */
 
-FACT(g_sh_legacy_version, put_version, h->sh.legacy_version, h->sh.seen)
-FACT(g_sh_record_version, put_version, h->sh.record_version,
+FACT(g_sh_legacy_version, field_put_version, h->sh.legacy_version, h->sh.seen)
+FACT(g_sh_record_version, field_put_version, h->sh.record_version,
      h->sh.seen && h->sh.record_version != 0)
 
 static bool g_sh_group(const struct handshake *h, struct field_value *v,
@@ -1026,7 +706,7 @@ static bool g_sh_group(const struct handshake *h, struct field_value *v,
     return g_tls_curve(h, v, scratch, len);
 }
 
-FACT(g_sh_compression, put_int, h->sh.compression, h->sh.seen)
+FACT(g_sh_compression, field_put_int, h->sh.compression, h->sh.seen)
 
 static size_t c_sh_extensions(const struct handshake *h)
 {
@@ -1039,7 +719,8 @@ static size_t c_sh_extensions(const struct handshake *h)
 static bool i_sh_extensions(const struct handshake *h, size_t i,
                             struct field_value *v, char *scratch, size_t len)
 {
-    return put_str(v, extension_string(h->sh.extensions[i], scratch, len));
+    return field_put_str(v, extension_string(h->sh.extensions[i], scratch,
+                                             len));
 }
 
 /* ---- tlsmon.*: certificates and later messages -------------------------- */
@@ -1050,22 +731,24 @@ static int64_t cert_count(const struct cert_chain *c)
     return c->n_certs_total > c->n_certs ? c->n_certs_total : c->n_certs;
 }
 
-FACT(g_server_certs_count, put_int, cert_count(&h->server_certs),
+FACT(g_server_certs_count, field_put_int, cert_count(&h->server_certs),
      h->server_certs.seen)
-FACT(g_client_certs_count, put_int, cert_count(&h->client_certs),
+FACT(g_client_certs_count, field_put_int, cert_count(&h->client_certs),
      h->client_certs.seen)
-FACT(g_certificate_request, put_bool, h->certificate_request, h->sh.seen)
-FACT(g_client_cert_empty, put_bool, h->client_cert_empty,
+FACT(g_certificate_request, field_put_bool, h->certificate_request, h->sh.seen)
+FACT(g_client_cert_empty, field_put_bool, h->client_cert_empty,
      h->certificate_request || h->client_cert_empty)
-FACT(g_new_session_ticket, put_bool, h->new_session_ticket, h->sh.seen)
-FACT(g_encrypted_client, put_int, h->encrypted_records[TLS_SIDE_CLIENT], true)
-FACT(g_encrypted_server, put_int, h->encrypted_records[TLS_SIDE_SERVER], true)
-FACT(g_app_data_client, put_bool, h->app_data[TLS_SIDE_CLIENT], true)
-FACT(g_client_hangup, put_bool,
+FACT(g_new_session_ticket, field_put_bool, h->new_session_ticket, h->sh.seen)
+FACT(g_encrypted_client, field_put_int, h->encrypted_records[TLS_SIDE_CLIENT],
+     true)
+FACT(g_encrypted_server, field_put_int, h->encrypted_records[TLS_SIDE_SERVER],
+     true)
+FACT(g_app_data_client, field_put_bool, h->app_data[TLS_SIDE_CLIENT], true)
+FACT(g_client_hangup, field_put_bool,
      h->client_closed_after_handshake == EVIDENCE_YES,
      h->outcome == OUTCOME_ESTABLISHED &&
          h->client_closed_after_handshake != EVIDENCE_NONE)
-FACT(g_app_data_server, put_bool, h->app_data[TLS_SIDE_SERVER], true)
+FACT(g_app_data_server, field_put_bool, h->app_data[TLS_SIDE_SERVER], true)
 
 /* ---- tlsmon.decryption.*: what a key log opened ------------------------- */
 
@@ -1075,10 +758,10 @@ static bool keylog_applied(const struct handshake *h)
     return d->attempted || d->unsupported || d->no_client_hello;
 }
 
-FACT(g_decrypted, put_bool, h->decryption.records > 0, keylog_applied(h))
-FACT(g_decryption_records, put_int, h->decryption.records,
+FACT(g_decrypted, field_put_bool, h->decryption.records > 0, keylog_applied(h))
+FACT(g_decryption_records, field_put_int, h->decryption.records,
      h->decryption.attempted)
-FACT(g_decryption_failed, put_int, h->decryption.failed,
+FACT(g_decryption_failed, field_put_int, h->decryption.failed,
      h->decryption.attempted)
 
 static bool g_decryption_status(const struct handshake *h,
@@ -1088,16 +771,17 @@ static bool g_decryption_status(const struct handshake *h,
     UNUSED_SCRATCH;
     const struct decryption *d = &h->decryption;
     if (d->unsupported)
-        return put_str(v, "unsupported_cipher");
+        return field_put_str(v, "unsupported_cipher");
     if (d->no_client_hello)
-        return put_str(v, "no_client_hello");
+        return field_put_str(v, "no_client_hello");
     if (!d->attempted)
         return false;
     if (d->records > 0)
-        return put_str(v, d->failed || d->missing ? "partial" : "decrypted");
+        return field_put_str(v, d->failed || d->missing ? "partial"
+                                                        : "decrypted");
     if (d->failed)
-        return put_str(v, "failed");
-    return put_str(v, d->missing ? "no_key" : "nothing_to_decrypt");
+        return field_put_str(v, "failed");
+    return field_put_str(v, d->missing ? "no_key" : "nothing_to_decrypt");
 }
 
 static size_t c_decryption_missing(const struct handshake *h)
@@ -1112,7 +796,7 @@ static bool i_decryption_missing(const struct handshake *h, size_t i,
     UNUSED_SCRATCH;
     if (!(h->decryption.missing & (1u << i)))
         return false;
-    return put_str(v, keylog_label((enum keylog_secret)i));
+    return field_put_str(v, keylog_label((enum keylog_secret)i));
 }
 
 static size_t c_decrypted_messages(const struct handshake *h, int side)
@@ -1126,7 +810,7 @@ static bool i_decrypted_message(const struct handshake *h, int side, size_t i,
     if (!(h->decryption.messages[side] & (1u << i)))
         return false;
     const char *name = tls_handshake_type_name((uint8_t)i);
-    return put_str(v, name ? name : "unknown");
+    return field_put_str(v, name ? name : "unknown");
 }
 
 static size_t c_decrypted_client(const struct handshake *h)
@@ -1163,7 +847,8 @@ static bool g_cert_compression(const struct handshake *h,
     const char *name = cert_compression_name(alg);
     if (!alg)
         return false;
-    return put_str(v, name ? name : hex_code(alg, 4, false, scratch, len));
+    return field_put_str(v, name ? name : fields_hex_code(alg, 4, false,
+                                                          scratch, len));
 }
 
 /* ---- tlsmon.*: flow and stream quality ---------------------------------- */
@@ -1173,20 +858,20 @@ TEXT_FACT(g_ndpi_app, report->ndpi_app)
 TEXT_FACT(g_ndpi_category, report->ndpi_category)
 /* ECS source/destination.bytes and packets: beside the endpoint's address. */
 #define KNOWN(e) ((e).ip_version == 4 || (e).ip_version == 6)
-FACT(g_packets_client, put_int, (int64_t)h->packets[TLS_SIDE_CLIENT],
+FACT(g_packets_client, field_put_int, (int64_t)h->packets[TLS_SIDE_CLIENT],
      KNOWN(h->client))
-FACT(g_packets_server, put_int, (int64_t)h->packets[TLS_SIDE_SERVER],
+FACT(g_packets_server, field_put_int, (int64_t)h->packets[TLS_SIDE_SERVER],
      KNOWN(h->server))
-FACT(g_bytes_client, put_int, (int64_t)h->bytes[TLS_SIDE_CLIENT],
+FACT(g_bytes_client, field_put_int, (int64_t)h->bytes[TLS_SIDE_CLIENT],
      KNOWN(h->client))
-FACT(g_bytes_server, put_int, (int64_t)h->bytes[TLS_SIDE_SERVER],
+FACT(g_bytes_server, field_put_int, (int64_t)h->bytes[TLS_SIDE_SERVER],
      KNOWN(h->server))
-FACT(g_gaps, put_int, h->gaps, true)
-FACT(g_gap_bytes, put_int, (int64_t)h->gap_bytes, true)
-FACT(g_midstream, put_bool, h->midstream, true)
-FACT(g_roles_inferred, put_bool, !h->roles_from_syn, true)
-FACT(g_resynced, put_bool, h->resynced, true)
-FACT(g_stream_capped, put_bool, true, h->stream_capped)
+FACT(g_gaps, field_put_int, h->gaps, true)
+FACT(g_gap_bytes, field_put_int, (int64_t)h->gap_bytes, true)
+FACT(g_midstream, field_put_bool, h->midstream, true)
+FACT(g_roles_inferred, field_put_bool, !h->roles_from_syn, true)
+FACT(g_resynced, field_put_bool, h->resynced, true)
+FACT(g_stream_capped, field_put_bool, true, h->stream_capped)
 
 static bool g_parse_error(const struct handshake *h, struct field_value *v,
                           char *scratch, size_t len)
@@ -1194,21 +879,21 @@ static bool g_parse_error(const struct handshake *h, struct field_value *v,
     UNUSED_SCRATCH;
     if (!h->parse_error)
         return false;
-    if (!put_cstr_field(v, h->parse_error_what, sizeof(h->parse_error_what)))
-        return put_str(v, "unknown");
+    if (!field_put_cstr(v, h->parse_error_what, sizeof(h->parse_error_what)))
+        return field_put_str(v, "unknown");
     return true;
 }
 
 /* Only on records with a parse error whose parser said what it found. */
 #define HAS_PARSE_FAULT                                                        \
     (h->parse_error && h->parse_fault.kind != PARSE_FAULT_NONE)
-FACT(g_parse_fault, put_str, parse_fault_name(h->parse_fault.kind),
+FACT(g_parse_fault, field_put_str, parse_fault_name(h->parse_fault.kind),
      HAS_PARSE_FAULT)
-FACT(g_parse_fault_offset, put_int, (int64_t)h->parse_fault.offset,
+FACT(g_parse_fault_offset, field_put_int, (int64_t)h->parse_fault.offset,
      HAS_PARSE_FAULT)
 
 TEXT_FACT(g_not_tls_preview, not_tls_preview)
-FACT(g_starttls, put_str,
+FACT(g_starttls, field_put_str,
      starttls_proto_name((enum starttls_proto)h->starttls), true)
 TEXT_FACT(g_starttls_refusal, starttls_refusal)
 
@@ -1220,7 +905,7 @@ static bool g_truncated(const struct handshake *h, struct field_value *v,
              (h->ch2 && (h->ch2->truncated || h->ch2->alpn_truncated)) ||
              h->sh.n_extensions_total > h->sh.n_extensions ||
              h->n_alerts_total > h->n_alerts;
-    return put_bool(v, t);
+    return field_put_bool(v, t);
 }
 
 /* ---- certificates (dissectors/x509.c) ----------------------------------
@@ -1242,197 +927,249 @@ static const char *cert_pem_at(const struct cert_result *r, size_t i)
     return p && p[0] ? p : NULL;
 }
 
-#define CERT_TEXT(fn, M, member)                                              \
-    static bool fn(const struct handshake *h, struct field_value *v,          \
-                   char *scratch, size_t len)                                 \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return h->M.leaf_parsed &&                                            \
-               put_cstr_field(v, h->M.member, sizeof(h->M.member));           \
-    }
+/* Certificate rows are data: each names the certificate and the fact it
+ * reads (struct cert_row), and one reader serves them all. */
+enum cert_side { CERT_OF_SERVER, CERT_OF_CLIENT };
 
-#define CERT_URLS(P, M, ARR, N)                                               \
-    static size_t P##_c_urls(const struct handshake *h)                       \
-    {                                                                         \
-        return h->M.leaf_parsed ? h->M.N : 0;                                 \
-    }                                                                         \
-    static bool P##_i_urls(const struct handshake *h, size_t i,               \
-                           struct field_value *v, char *scratch, size_t len)  \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return i < HS_MAX_URLS &&                                             \
-               put_cstr_field(v, h->M.ARR[i], sizeof(h->M.ARR[i]));           \
-    }
+enum cert_fact {
+    /* Lists. ECS names hold lists (subject.common_name, organization,
+     * country): one CN, the most specific, and the first O and C values. */
+    CERT_SUBJECT_CN,
+    CERT_ISSUER_CN,
+    CERT_SUBJECT_O,
+    CERT_ISSUER_O,
+    CERT_SUBJECT_C,
+    CERT_ISSUER_C,
+    CERT_SANS,
+    CERT_PEM,
+    CERT_CHAIN,
+    CERT_KEY_USAGE,
+    CERT_EKU,
+    CERT_OCSP_URLS,
+    CERT_CA_ISSUERS_URLS,
+    CERT_CRL_URLS,
+    /* Scalars. */
+    CERT_X509_VERSION,
+    CERT_SUBJECT,
+    CERT_ISSUER,
+    CERT_SERIAL,
+    CERT_KEY_ALG,
+    CERT_CURVE,
+    CERT_SIG_ALG,
+    CERT_SHA256,
+    CERT_SHA1,
+    CERT_KEY_SIZE,
+    CERT_NOT_BEFORE,
+    CERT_NOT_AFTER,
+    CERT_VISIBLE,
+    CERT_MALFORMED,
+    CERT_EXPIRED,
+    CERT_NOT_YET_VALID,
+    CERT_DAYS_TO_EXPIRY,
+    CERT_SELF_SIGNED,
+    CERT_OUT_OF_ORDER,
+    CERT_INCOMPLETE,
+    CERT_UNTRUSTED,
+    CERT_VERIFY_ERROR,
+    CERT_UNVERIFIABLE,
+    CERT_UNVERIFIABLE_ALG,
+    CERT_LIFETIME_DAYS,
+    CERT_MAX_LIFETIME,
+    CERT_LIFETIME_LEFT,
+    CERT_RENEWAL_OVERDUE,
+    CERT_WEAK_KEY,
+    CERT_WEAK_SIGNATURE,
+    CERT_VALIDITY_TOO_LONG,
+    CERT_CA,
+    CERT_PATH_LEN,
+    CERT_WRONG_PURPOSE,
+};
 
-/* ECS names hold lists (subject.common_name, organization, country): one
- * CN, the most specific, and the first O and C values. */
-#define CERT_ONE(fn, M, member)                                               \
-    static size_t fn##_c(const struct handshake *h)                           \
-    {                                                                         \
-        return h->M.leaf_parsed ? 1 : 0;                                      \
-    }                                                                         \
-    static bool fn##_i(const struct handshake *h, size_t i,                   \
-                       struct field_value *v, char *scratch, size_t len)      \
-    {                                                                         \
-        (void)i;                                                              \
-        UNUSED_SCRATCH;                                                       \
-        return put_cstr_field(v, h->M.member, sizeof(h->M.member));           \
-    }
-#define CERT_ATTRS(fn, M, ARR, N)                                             \
-    static size_t fn##_c(const struct handshake *h)                           \
-    {                                                                         \
-        return h->M.leaf_parsed ? h->M.N : 0;                                 \
-    }                                                                         \
-    static bool fn##_i(const struct handshake *h, size_t i,                   \
-                       struct field_value *v, char *scratch, size_t len)      \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return i < HS_NAME_ATTRS &&                                           \
-               put_cstr_field(v, h->M.ARR[i], sizeof(h->M.ARR[i]));           \
-    }
+struct cert_row {
+    enum cert_side side;
+    enum cert_fact fact;
+};
 
-#define CERT_GETTERS(P, M)                                                    \
-    CERT_ONE(P##_subject_cn, M, subject_cn)                                   \
-    CERT_ONE(P##_issuer_cn, M, issuer_cn)                                     \
-    CERT_ATTRS(P##_subject_o, M, subject_o, n_subject_o)                      \
-    CERT_ATTRS(P##_issuer_o, M, issuer_o, n_issuer_o)                         \
-    CERT_ATTRS(P##_subject_c, M, subject_c, n_subject_c)                      \
-    CERT_ATTRS(P##_issuer_c, M, issuer_c, n_issuer_c)                         \
-    static bool P##_x509_version(const struct handshake *h,                   \
-                                 struct field_value *v, char *scratch,        \
-                                 size_t len)                                  \
-    {                                                                         \
-        return h->M.leaf_parsed && h->M.version_number &&                     \
-               put_str(v, decimal_code("", h->M.version_number, scratch,      \
-                                       len));                                 \
-    }                                                                         \
-    CERT_TEXT(P##_subject, M, subject)                                        \
-    CERT_TEXT(P##_issuer, M, issuer)                                          \
-    CERT_TEXT(P##_serial, M, serial)                                          \
-    CERT_TEXT(P##_key_alg, M, key_alg)                                        \
-    CERT_TEXT(P##_curve, M, curve)                                            \
-    CERT_TEXT(P##_sig_alg, M, sig_alg)                                        \
-    CERT_TEXT(P##_sha256, M, sha256)                                          \
-    CERT_TEXT(P##_sha1, M, sha1)                                              \
-    FACT(P##_key_size, put_int, h->M.key_bits,                               \
-         h->M.leaf_parsed && h->M.key_bits)                                   \
-    FACT(P##_not_before, put_time, cert_time_us(h->M.not_before),            \
-         h->M.times_checked)                                                  \
-    FACT(P##_not_after, put_time, cert_time_us(h->M.not_after),              \
-         h->M.times_checked)                                                  \
-    static size_t P##_c_sans(const struct handshake *h)                       \
-    {                                                                         \
-        return h->M.leaf_parsed ? h->M.n_sans : 0;                            \
-    }                                                                         \
-    static bool P##_i_sans(const struct handshake *h, size_t i,               \
-                           struct field_value *v, char *scratch, size_t len)  \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return i < h->M.n_sans &&                                             \
-               put_cstr_field(v, h->M.sans[i], sizeof(h->M.sans[i]));         \
-    }                                                                         \
-    static size_t P##_c_pem(const struct handshake *h)                        \
-    {                                                                         \
-        return h->M.pem ? h->M.n_summaries : 0;                               \
-    }                                                                         \
-    static bool P##_i_pem(const struct handshake *h, size_t i,                \
-                          struct field_value *v, char *scratch, size_t len)   \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return put_str(v, cert_pem_at(&h->M, i));                             \
-    }                                                                         \
-    static size_t P##_c_chain(const struct handshake *h)                      \
-    {                                                                         \
-        return h->M.visible ? h->M.n_summaries : 0;                           \
-    }                                                                         \
-    static bool P##_i_chain(const struct handshake *h, size_t i,              \
-                            struct field_value *v, char *scratch, size_t len) \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return i < h->M.n_summaries && h->M.chain[i].parsed &&                \
-               put_cstr_field(v, h->M.chain[i].subject_cn,                    \
-                              sizeof(h->M.chain[i].subject_cn));              \
-    }                                                                         \
-    FACT(P##_visible, put_bool, h->M.visible, h->M.analyzed)                 \
-    FACT(P##_malformed, put_bool, h->M.malformed, h->M.visible)              \
-    FACT(P##_expired, put_bool, h->M.expired, h->M.times_checked)            \
-    FACT(P##_not_yet_valid, put_bool, h->M.not_yet_valid,                    \
-         h->M.times_checked)                                                  \
-    FACT(P##_days_to_expiry, put_int, h->M.days_to_expiry,                   \
-         h->M.times_checked)                                                  \
-    FACT(P##_self_signed, put_bool, h->M.self_signed, h->M.leaf_parsed)      \
-    FACT(P##_out_of_order, put_bool, h->M.chain_out_of_order,                \
-         h->M.chain_checked)                                                  \
-    FACT(P##_incomplete, put_bool, h->M.incomplete_chain,                    \
-         h->M.chain_checked && !h->M.signature_unverifiable)                  \
-    FACT(P##_untrusted, put_bool, h->M.untrusted,                            \
-         h->M.chain_checked && !h->M.signature_unverifiable)                  \
-    FACT(P##_verify_error, put_str, h->M.verify_error,                       \
-         h->M.chain_checked &&                                                \
-             (h->M.verify_code != 0 || h->M.signature_unverifiable))          \
-    FACT(P##_unverifiable, put_bool, h->M.signature_unverifiable,            \
-         h->M.chain_checked)                                                  \
-    CERT_TEXT(P##_unverifiable_alg, M, unverifiable_alg)                      \
-    FACT(P##_lifetime_days, put_int, h->M.lifetime_days,                     \
-         h->M.times_checked && h->M.lifetime_days > 0)                        \
-    FACT(P##_max_lifetime, put_int, h->M.max_lifetime_days,                  \
-         h->M.times_checked && h->M.max_lifetime_days > 0)                    \
-    FACT(P##_lifetime_left, put_int, h->M.lifetime_left_pct,                 \
-         h->M.times_checked && h->M.lifetime_left_pct >= 0)                   \
-    FACT(P##_renewal_overdue, put_bool, h->M.renewal_overdue,                \
-         h->M.times_checked && h->M.lifetime_left_pct >= 0)                   \
-    FACT(P##_weak_key, put_bool, h->M.weak_key, h->M.leaf_parsed)            \
-    FACT(P##_weak_signature, put_bool, h->M.weak_signature,                  \
-         h->M.leaf_parsed)                                                    \
-    FACT(P##_validity_too_long, put_bool, h->M.validity_too_long,            \
-         h->M.leaf_parsed)                                                    \
-    FACT(P##_ca, put_bool, h->M.leaf_ca, h->M.leaf_parsed)                   \
-    FACT(P##_path_len, put_int, h->M.path_len,                               \
-         h->M.leaf_parsed && h->M.path_len >= 0)                              \
-    FACT(P##_wrong_purpose, put_bool, h->M.wrong_purpose, h->M.leaf_parsed)  \
-    static size_t P##_c_ku(const struct handshake *h)                         \
-    {                                                                         \
-        return h->M.leaf_parsed && h->M.has_key_usage ? 9 : 0;                \
-    }                                                                         \
-    static bool P##_i_ku(const struct handshake *h, size_t i,                 \
-                         struct field_value *v, char *scratch, size_t len)    \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return (h->M.key_usage & (1u << i)) &&                                \
-               put_str(v, x509_key_usage_name((unsigned)i));                  \
-    }                                                                         \
-    static size_t P##_c_eku(const struct handshake *h)                        \
-    {                                                                         \
-        return h->M.leaf_parsed && h->M.has_eku ? 8 : 0;                      \
-    }                                                                         \
-    static bool P##_i_eku(const struct handshake *h, size_t i,                \
-                          struct field_value *v, char *scratch, size_t len)   \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        return (h->M.eku & (1u << i)) &&                                      \
-               put_str(v, x509_eku_name((unsigned)i));                        \
-    }                                                                         \
-    CERT_URLS(P##_ocsp, M, ocsp_urls, n_ocsp_urls)                            \
-    CERT_URLS(P##_ca_issuers, M, ca_issuers_urls, n_ca_issuers_urls)          \
-    CERT_URLS(P##_crl, M, crl_urls, n_crl_urls)
+static const struct cert_result *cert_of(const struct handshake *h,
+                                         const struct cert_row *row)
+{
+    return row->side == CERT_OF_CLIENT ? &h->report->client_cert
+                                       : &h->report->server_cert;
+}
 
-CERT_GETTERS(g_scert, report->server_cert)
-CERT_GETTERS(g_ccert, report->client_cert)
+/* A text of the leaf, when OpenSSL parsed it. */
+#define LEAF_TEXT(member)                                                     \
+    (c->leaf_parsed && field_put_cstr(v, c->member, sizeof(c->member)))
+
+static bool cert_fact_get(const void *arg, const struct handshake *h,
+                          struct field_value *v, char *scratch, size_t len)
+{
+    const struct cert_row *row = arg;
+    const struct cert_result *c = cert_of(h, row);
+    switch (row->fact) {
+    case CERT_X509_VERSION:
+        return c->leaf_parsed && c->version_number &&
+               field_put_str(v, fields_decimal_code("", c->version_number,
+                                                    scratch, len));
+    case CERT_SUBJECT: return LEAF_TEXT(subject);
+    case CERT_ISSUER: return LEAF_TEXT(issuer);
+    case CERT_SERIAL: return LEAF_TEXT(serial);
+    case CERT_KEY_ALG: return LEAF_TEXT(key_alg);
+    case CERT_CURVE: return LEAF_TEXT(curve);
+    case CERT_SIG_ALG: return LEAF_TEXT(sig_alg);
+    case CERT_SHA256: return LEAF_TEXT(sha256);
+    case CERT_SHA1: return LEAF_TEXT(sha1);
+    case CERT_UNVERIFIABLE_ALG: return LEAF_TEXT(unverifiable_alg);
+    case CERT_KEY_SIZE:
+        return field_put_int(v, c->key_bits) && c->leaf_parsed && c->key_bits;
+    case CERT_NOT_BEFORE:
+        return field_put_time(v, cert_time_us(c->not_before)) &&
+               c->times_checked;
+    case CERT_NOT_AFTER:
+        return field_put_time(v, cert_time_us(c->not_after)) &&
+               c->times_checked;
+    case CERT_VISIBLE: return field_put_bool(v, c->visible) && c->analyzed;
+    case CERT_MALFORMED: return field_put_bool(v, c->malformed) && c->visible;
+    case CERT_EXPIRED:
+        return field_put_bool(v, c->expired) && c->times_checked;
+    case CERT_NOT_YET_VALID:
+        return field_put_bool(v, c->not_yet_valid) && c->times_checked;
+    case CERT_DAYS_TO_EXPIRY:
+        return field_put_int(v, c->days_to_expiry) && c->times_checked;
+    case CERT_SELF_SIGNED:
+        return field_put_bool(v, c->self_signed) && c->leaf_parsed;
+    case CERT_OUT_OF_ORDER:
+        return field_put_bool(v, c->chain_out_of_order) && c->chain_checked;
+    case CERT_INCOMPLETE:
+        return field_put_bool(v, c->incomplete_chain) && c->chain_checked &&
+               !c->signature_unverifiable;
+    case CERT_UNTRUSTED:
+        return field_put_bool(v, c->untrusted) && c->chain_checked &&
+               !c->signature_unverifiable;
+    case CERT_VERIFY_ERROR:
+        return field_put_str(v, c->verify_error) && c->chain_checked &&
+               (c->verify_code != 0 || c->signature_unverifiable);
+    case CERT_UNVERIFIABLE:
+        return field_put_bool(v, c->signature_unverifiable) &&
+               c->chain_checked;
+    case CERT_LIFETIME_DAYS:
+        return field_put_int(v, c->lifetime_days) && c->times_checked &&
+               c->lifetime_days > 0;
+    case CERT_MAX_LIFETIME:
+        return field_put_int(v, c->max_lifetime_days) && c->times_checked &&
+               c->max_lifetime_days > 0;
+    case CERT_LIFETIME_LEFT:
+        return field_put_int(v, c->lifetime_left_pct) && c->times_checked &&
+               c->lifetime_left_pct >= 0;
+    case CERT_RENEWAL_OVERDUE:
+        return field_put_bool(v, c->renewal_overdue) && c->times_checked &&
+               c->lifetime_left_pct >= 0;
+    case CERT_WEAK_KEY:
+        return field_put_bool(v, c->weak_key) && c->leaf_parsed;
+    case CERT_WEAK_SIGNATURE:
+        return field_put_bool(v, c->weak_signature) && c->leaf_parsed;
+    case CERT_VALIDITY_TOO_LONG:
+        return field_put_bool(v, c->validity_too_long) && c->leaf_parsed;
+    case CERT_CA: return field_put_bool(v, c->leaf_ca) && c->leaf_parsed;
+    case CERT_PATH_LEN:
+        return field_put_int(v, c->path_len) && c->leaf_parsed &&
+               c->path_len >= 0;
+    case CERT_WRONG_PURPOSE:
+        return field_put_bool(v, c->wrong_purpose) && c->leaf_parsed;
+    default: /* a list fact */
+        return false;
+    }
+}
+
+static size_t cert_fact_count(const void *arg, const struct handshake *h)
+{
+    const struct cert_row *row = arg;
+    const struct cert_result *c = cert_of(h, row);
+    if (row->fact == CERT_PEM)
+        return c->pem ? c->n_summaries : 0;
+    if (row->fact == CERT_CHAIN)
+        return c->visible ? c->n_summaries : 0;
+    if (!c->leaf_parsed)
+        return 0;
+    switch (row->fact) {
+    case CERT_SUBJECT_CN:
+    case CERT_ISSUER_CN: return 1;
+    case CERT_SUBJECT_O: return c->n_subject_o;
+    case CERT_ISSUER_O: return c->n_issuer_o;
+    case CERT_SUBJECT_C: return c->n_subject_c;
+    case CERT_ISSUER_C: return c->n_issuer_c;
+    case CERT_SANS: return c->n_sans;
+    case CERT_KEY_USAGE: return c->has_key_usage ? 9 : 0;
+    case CERT_EKU: return c->has_eku ? 8 : 0;
+    case CERT_OCSP_URLS: return c->n_ocsp_urls;
+    case CERT_CA_ISSUERS_URLS: return c->n_ca_issuers_urls;
+    case CERT_CRL_URLS: return c->n_crl_urls;
+    default: /* a scalar fact */
+        return 0;
+    }
+}
+
+/* Entry i of a fixed array of texts, when i is inside it. */
+#define ARRAY_TEXT(array, n)                                                  \
+    (i < (n) && field_put_cstr(v, c->array[i], sizeof(c->array[i])))
+
+static bool cert_fact_item(const void *arg, const struct handshake *h,
+                           size_t i, struct field_value *v, char *scratch,
+                           size_t len)
+{
+    UNUSED_SCRATCH;
+    const struct cert_row *row = arg;
+    const struct cert_result *c = cert_of(h, row);
+    switch (row->fact) {
+    case CERT_SUBJECT_CN:
+        return field_put_cstr(v, c->subject_cn, sizeof(c->subject_cn));
+    case CERT_ISSUER_CN:
+        return field_put_cstr(v, c->issuer_cn, sizeof(c->issuer_cn));
+    case CERT_SUBJECT_O: return ARRAY_TEXT(subject_o, HS_NAME_ATTRS);
+    case CERT_ISSUER_O: return ARRAY_TEXT(issuer_o, HS_NAME_ATTRS);
+    case CERT_SUBJECT_C: return ARRAY_TEXT(subject_c, HS_NAME_ATTRS);
+    case CERT_ISSUER_C: return ARRAY_TEXT(issuer_c, HS_NAME_ATTRS);
+    case CERT_SANS: return ARRAY_TEXT(sans, c->n_sans);
+    case CERT_PEM: return field_put_str(v, cert_pem_at(c, i));
+    case CERT_CHAIN:
+        return i < c->n_summaries && c->chain[i].parsed &&
+               field_put_cstr(v, c->chain[i].subject_cn,
+                              sizeof(c->chain[i].subject_cn));
+    case CERT_KEY_USAGE:
+        return (c->key_usage & (1u << i)) &&
+               field_put_str(v, x509_key_usage_name((unsigned)i));
+    case CERT_EKU:
+        return (c->eku & (1u << i)) &&
+               field_put_str(v, x509_eku_name((unsigned)i));
+    case CERT_OCSP_URLS: return ARRAY_TEXT(ocsp_urls, HS_MAX_URLS);
+    case CERT_CA_ISSUERS_URLS:
+        return ARRAY_TEXT(ca_issuers_urls, HS_MAX_URLS);
+    case CERT_CRL_URLS: return ARRAY_TEXT(crl_urls, HS_MAX_URLS);
+    default: /* a scalar fact */
+        return false;
+    }
+}
+
+static const struct field_reader cert_reader = {
+    cert_fact_get, cert_fact_count, cert_fact_item,
+};
 /* Only a server is checked against a name: the SNI. */
-FACT(g_scert_hostname_mismatch, put_bool,
+FACT(g_scert_hostname_mismatch, field_put_bool,
      h->report->server_cert.hostname_mismatch,
      h->report->server_cert.hostname_checked)
 /* Only a server leaf meets a client's clock. */
-FACT(g_scert_client_clock, put_bool, h->report->server_cert.client_clock,
+FACT(g_scert_client_clock, field_put_bool, h->report->server_cert.client_clock,
      h->report->server_cert.times_checked)
 
 /* Certificate Transparency and the browsers' distrust dates: facts of a
  * server leaf (browsers apply neither to client certificates). */
-FACT(g_scert_sct_count, put_int, h->report->server_cert.n_scts,
+FACT(g_scert_sct_count, field_put_int, h->report->server_cert.n_scts,
      h->report->server_cert.leaf_parsed)
-FACT(g_scert_sct_earliest, put_time, h->report->server_cert.sct_earliest_us,
+FACT(g_scert_sct_earliest, field_put_time,
+     h->report->server_cert.sct_earliest_us,
      h->report->server_cert.leaf_parsed)
-FACT(g_scert_sct_malformed, put_bool, h->report->server_cert.scts_malformed,
+FACT(g_scert_sct_malformed, field_put_bool,
+     h->report->server_cert.scts_malformed,
      h->report->server_cert.has_scts)
 
 /* CT log ids are written in base64, as RFC 6962 and the log lists do. */
@@ -1472,8 +1209,8 @@ static bool i_scert_sct_logs(const struct handshake *h, size_t i,
                              struct field_value *v, char *scratch, size_t len)
 {
     return i < HS_MAX_SCT_LOGS &&
-           put_str(v, base64_32(h->report->server_cert.sct_log_ids[i], scratch,
-                                len));
+           field_put_str(v, base64_32(h->report->server_cert.sct_log_ids[i],
+                                      scratch, len));
 }
 
 static size_t c_scert_distrusted_by(const struct handshake *h)
@@ -1489,45 +1226,18 @@ static bool i_scert_distrusted_by(const struct handshake *h, size_t i,
 {
     UNUSED_SCRATCH;
     return i < HS_MAX_DISTRUST &&
-           put_cstr_field(v, h->report->server_cert.distrusted_by[i],
+           field_put_cstr(v, h->report->server_cert.distrusted_by[i],
                           sizeof(h->report->server_cert.distrusted_by[i]));
 }
 
-FACT(g_scert_distrusted_ca, put_str, h->report->server_cert.distrusted_ca,
+FACT(g_scert_distrusted_ca, field_put_str,
+     h->report->server_cert.distrusted_ca,
      h->report->server_cert.chain_checked &&
          h->report->server_cert.n_distrusted_by > 0)
-FACT(g_scert_distrust_basis, put_str,
+FACT(g_scert_distrust_basis, field_put_str,
      h->report->server_cert.distrust_by_sct ? "sct" : "not_before",
      h->report->server_cert.chain_checked &&
          h->report->server_cert.n_distrusted_by > 0)
-
-/* ---- diagnosis: rules and server history ------------------------------ */
-
-/* A clean record has cause "none"; a failed one no rule explains,
- * "unknown". Both only once the rules ran. */
-static bool g_cause(const struct handshake *h, struct field_value *v,
-                    char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    if (!h->report->diagnosed)
-        return false;
-    const struct rule *r = rules_primary(h);
-    if (r)
-        return put_str(v, r->cause);
-    return put_str(v, h->outcome == OUTCOME_FAILED ? "unknown" : "none");
-}
-
-#define PRIMARY_FACT(fn, expr)                                                \
-    static bool fn(const struct handshake *h, struct field_value *v,          \
-                   char *scratch, size_t len)                                 \
-    {                                                                         \
-        UNUSED_SCRATCH;                                                       \
-        const struct rule *r = rules_primary(h);                              \
-        return r && put_str(v, expr);                                         \
-    }
-PRIMARY_FACT(g_fix, rules_fix_name(r->fix))
-PRIMARY_FACT(g_confidence, rules_confidence_name(r->confidence))
-PRIMARY_FACT(g_severity, rules_severity_name(r->severity))
 
 /* ---- tlsmon.quic.*, tlsmon.dtls.*, tlsmon.icmp.* ------------------------ */
 
@@ -1539,7 +1249,7 @@ PRIMARY_FACT(g_severity, rules_severity_name(r->severity))
 static bool quic_version_value(uint32_t version, struct field_value *v,
                                char *scratch, size_t len)
 {
-    return put_str(v, quic_version_name(version, scratch, len));
+    return field_put_str(v, quic_version_name(version, scratch, len));
 }
 
 static bool g_quic_version(const struct handshake *h, struct field_value *v,
@@ -1569,7 +1279,7 @@ static bool g_quic_dcid(const struct handshake *h, struct field_value *v,
         scratch[2 * i + 1] = hex[h->quic.dcid[i] & 15];
     }
     scratch[2 * h->quic.dcid_len] = '\0';
-    return put_str(v, scratch);
+    return field_put_str(v, scratch);
 }
 
 static size_t c_quic_server_versions(const struct handshake *h)
@@ -1588,27 +1298,29 @@ static bool i_quic_server_versions(const struct handshake *h, size_t i,
     return quic_version_value(h->quic.server_versions[i], v, scratch, len);
 }
 
-QUIC_FACT(g_quic_initial_decrypted, put_bool, h->quic.initial_decrypted,
+QUIC_FACT(g_quic_initial_decrypted, field_put_bool, h->quic.initial_decrypted,
           true)
-QUIC_FACT(g_quic_retry, put_bool, h->quic.retry, true)
-QUIC_FACT(g_quic_vn, put_bool, h->quic.version_negotiation, true)
-QUIC_FACT(g_quic_zero_rtt, put_bool, h->quic.zero_rtt, true)
-QUIC_FACT(g_quic_tcp_fallback, put_bool, h->quic.tcp_fallback, true)
-QUIC_FACT(g_quic_initial_client, put_int,
+QUIC_FACT(g_quic_retry, field_put_bool, h->quic.retry, true)
+QUIC_FACT(g_quic_vn, field_put_bool, h->quic.version_negotiation, true)
+QUIC_FACT(g_quic_zero_rtt, field_put_bool, h->quic.zero_rtt, true)
+QUIC_FACT(g_quic_tcp_fallback, field_put_bool, h->quic.tcp_fallback, true)
+QUIC_FACT(g_quic_initial_client, field_put_int,
           h->quic.packets_initial[TLS_SIDE_CLIENT], true)
-QUIC_FACT(g_quic_initial_server, put_int,
+QUIC_FACT(g_quic_initial_server, field_put_int,
           h->quic.packets_initial[TLS_SIDE_SERVER], true)
-QUIC_FACT(g_quic_handshake_client, put_int,
+QUIC_FACT(g_quic_handshake_client, field_put_int,
           h->quic.packets_handshake[TLS_SIDE_CLIENT], true)
-QUIC_FACT(g_quic_handshake_server, put_int,
+QUIC_FACT(g_quic_handshake_server, field_put_int,
           h->quic.packets_handshake[TLS_SIDE_SERVER], true)
-QUIC_FACT(g_quic_short_client, put_int, h->quic.packets_1rtt[TLS_SIDE_CLIENT],
+QUIC_FACT(g_quic_short_client, field_put_int,
+          h->quic.packets_1rtt[TLS_SIDE_CLIENT],
           true)
-QUIC_FACT(g_quic_short_server, put_int, h->quic.packets_1rtt[TLS_SIDE_SERVER],
+QUIC_FACT(g_quic_short_server, field_put_int,
+          h->quic.packets_1rtt[TLS_SIDE_SERVER],
           true)
-QUIC_FACT(g_quic_close_code, put_int, (int64_t)h->quic.close_error_code,
+QUIC_FACT(g_quic_close_code, field_put_int, (int64_t)h->quic.close_error_code,
           h->quic.close_seen && h->quic.close_error_code <= INT64_MAX)
-QUIC_FACT(g_quic_close_sender, put_str,
+QUIC_FACT(g_quic_close_sender, field_put_str,
           fields_side_name(h->quic.close_sender), h->quic.close_seen)
 
 /* RFC 9000 §20.1, RFC 9368 §10.2; crypto errors named by their alert. */
@@ -1628,19 +1340,18 @@ static bool g_quic_close_error(const struct handshake *h,
     if (h->transport != HS_OVER_QUIC || !h->quic.close_seen)
         return false;
     if (h->quic.close_application)
-        return put_str(v, "application");
+        return field_put_str(v, "application");
     if (code < sizeof names / sizeof names[0])
-        return put_str(v, names[code]);
+        return field_put_str(v, names[code]);
     if (code >= 0x100 && code <= 0x1ff) {
         char alert[24];
         snprintf(scratch, len, "CRYPTO_ERROR(%s)",
                  fields_alert_description((uint8_t)(code - 0x100), alert,
                                           sizeof alert));
-        return put_str(v, scratch);
+        return field_put_str(v, scratch);
     }
-    return put_str(v, hex_code((uint32_t)(code > 0xffffffffu ? 0xffffffffu
-                                                              : code),
-                               8, false, scratch, len));
+    uint32_t clamped = (uint32_t)(code > 0xffffffffu ? 0xffffffffu : code);
+    return field_put_str(v, fields_hex_code(clamped, 8, false, scratch, len));
 }
 
 static bool g_quic_close_reason(const struct handshake *h,
@@ -1649,18 +1360,18 @@ static bool g_quic_close_reason(const struct handshake *h,
 {
     UNUSED_SCRATCH;
     return h->transport == HS_OVER_QUIC && h->quic.close_seen &&
-           put_cstr_field(v, h->quic.close_reason,
+           field_put_cstr(v, h->quic.close_reason,
                           sizeof h->quic.close_reason);
 }
 
-DTLS_FACT(g_dtls_hvr, put_bool, h->dtls.hello_verify_request, true)
-DTLS_FACT(g_dtls_cookie_len, put_int,
+DTLS_FACT(g_dtls_hvr, field_put_bool, h->dtls.hello_verify_request, true)
+DTLS_FACT(g_dtls_cookie_len, field_put_int,
           h->dtls.hello_verify_request ? h->dtls.cookie_len : h->ch.cookie_len,
           h->dtls.hello_verify_request || h->ch.cookie_len)
-DTLS_FACT(g_dtls_retransmissions, put_int, h->dtls.retransmissions, true)
-DTLS_FACT(g_dtls_fragmented, put_int, h->dtls.fragmented_messages, true)
-DTLS_FACT(g_dtls_stun, put_bool, h->dtls.stun, true)
-DTLS_FACT(g_dtls_unified, put_bool, h->dtls.unified_header, true)
+DTLS_FACT(g_dtls_retransmissions, field_put_int, h->dtls.retransmissions, true)
+DTLS_FACT(g_dtls_fragmented, field_put_int, h->dtls.fragmented_messages, true)
+DTLS_FACT(g_dtls_stun, field_put_bool, h->dtls.stun, true)
+DTLS_FACT(g_dtls_unified, field_put_bool, h->dtls.unified_header, true)
 
 static bool g_icmp_unreachable(const struct handshake *h,
                                struct field_value *v, char *scratch,
@@ -1669,24 +1380,13 @@ static bool g_icmp_unreachable(const struct handshake *h,
     UNUSED_SCRATCH;
     switch ((enum icmp_unreach)h->icmp_unreach) {
     case ICMP_UNREACH_NONE: return false;
-    case ICMP_UNREACH_PORT: return put_str(v, "port");
-    case ICMP_UNREACH_HOST: return put_str(v, "host");
-    case ICMP_UNREACH_NET: return put_str(v, "network");
-    case ICMP_UNREACH_PROHIBITED: return put_str(v, "prohibited");
+    case ICMP_UNREACH_PORT: return field_put_str(v, "port");
+    case ICMP_UNREACH_HOST: return field_put_str(v, "host");
+    case ICMP_UNREACH_NET: return field_put_str(v, "network");
+    case ICMP_UNREACH_PROHIBITED: return field_put_str(v, "prohibited");
     case ICMP_UNREACH_OTHER: break;
     }
-    return put_str(v, "other");
-}
-
-static size_t c_rules(const struct handshake *h)
-{
-    return h->report->diagnosed ? h->report->n_findings : 0;
-}
-static bool i_rules(const struct handshake *h, size_t i,
-                    struct field_value *v, char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return put_str(v, h->report->findings[i].rule->id);
+    return field_put_str(v, "other");
 }
 
 static const char *const cipher_weakness_names[] = {
@@ -1704,9 +1404,9 @@ static bool i_cipher_weaknesses(const struct handshake *h, size_t i,
 {
     UNUSED_SCRATCH;
     return (tls_cipher_flags(h->sh.cipher) & (1u << i)) &&
-           put_str(v, cipher_weakness_names[i]);
+           field_put_str(v, cipher_weakness_names[i]);
 }
-FACT(g_cipher_forward_secrecy, put_bool,
+FACT(g_cipher_forward_secrecy, field_put_bool,
      !(tls_cipher_flags(h->sh.cipher) & (TLS_CIPHER_NO_PFS | TLS_CIPHER_ANON |
                                          TLS_CIPHER_NULL)),
      h->sh.seen && tls_cipher_name(h->sh.cipher))
@@ -1728,12 +1428,12 @@ static bool g_ch_modern_ciphers(const struct handshake *h,
             !tls_is_grease((uint16_t)c) && c != 0x00ff && c != 0x5600)
             n++;
     }
-    return put_int(v, n);
+    return field_put_int(v, n);
 }
 
 /* Roots are not meant to be sent: a chain that stops at a CA is missing
  * its root (trust), one that stops at the leaf its intermediates. */
-FACT(g_scert_ends_at_ca, put_bool,
+FACT(g_scert_ends_at_ca, field_put_bool,
      h->report->server_cert.n_summaries > 0 &&
          h->report->server_cert.chain[h->report->server_cert.n_summaries - 1]
              .is_ca,
@@ -1741,35 +1441,36 @@ FACT(g_scert_ends_at_ca, put_bool,
          h->report->server_cert.n_summaries > 0)
 
 /* OCSP stapling: asked for, sent, and what the response says of the leaf. */
-FACT(g_ocsp_requested, put_bool, h->ch.status_request, h->ch.seen)
-FACT(g_ocsp_stapled, put_bool, h->ocsp.seen,
+FACT(g_ocsp_requested, field_put_bool, h->ch.status_request, h->ch.seen)
+FACT(g_ocsp_stapled, field_put_bool, h->ocsp.seen,
      h->sh.seen && h->sh.version != TLS_V_1_3)
-FACT(g_ocsp_response_status, put_str,
+FACT(g_ocsp_response_status, field_put_str,
      ocsp_response_status_name(h->report->ocsp_result.response_status),
      h->report->ocsp_result.parsed)
-FACT(g_ocsp_cert_status, put_str,
+FACT(g_ocsp_cert_status, field_put_str,
      ocsp_cert_status_name((enum ocsp_cert_status)
                                h->report->ocsp_result.cert_status),
      h->report->ocsp_result.cert_status != OCSP_CERT_NONE)
-FACT(g_ocsp_reason, put_str, ocsp_reason_name(h->report->ocsp_result.reason),
+FACT(g_ocsp_reason, field_put_str,
+     ocsp_reason_name(h->report->ocsp_result.reason),
      h->report->ocsp_result.cert_status == OCSP_CERT_REVOKED &&
          h->report->ocsp_result.reason >= 0)
-FACT(g_ocsp_this_update, put_time,
+FACT(g_ocsp_this_update, field_put_time,
      cert_time_us(h->report->ocsp_result.this_update),
      h->report->ocsp_result.this_update > 0)
-FACT(g_ocsp_next_update, put_time,
+FACT(g_ocsp_next_update, field_put_time,
      cert_time_us(h->report->ocsp_result.next_update),
      h->report->ocsp_result.next_update > 0)
-FACT(g_ocsp_revoked_at, put_time,
+FACT(g_ocsp_revoked_at, field_put_time,
      cert_time_us(h->report->ocsp_result.revoked_at),
      h->report->ocsp_result.revoked_at > 0)
 /* Revoked only on the server's own stapled word; absent without it. */
-FACT(g_scert_revoked, put_bool,
+FACT(g_scert_revoked, field_put_bool,
      h->report->ocsp_result.cert_status == OCSP_CERT_REVOKED,
      h->report->ocsp_result.cert_status != OCSP_CERT_NONE)
 
 TEXT_FACT(g_ndpi_server_name, report->ndpi_server_name)
-FACT(g_ndpi_tls_version, put_version, h->report->ndpi_tls_version,
+FACT(g_ndpi_tls_version, field_put_version, h->report->ndpi_tls_version,
      h->report->ndpi_tls_version != 0)
 
 static size_t c_ndpi_risks(const struct handshake *h)
@@ -1781,16 +1482,16 @@ static bool i_ndpi_risks(const struct handshake *h, size_t i,
 {
     UNUSED_SCRATCH;
     return (h->report->ndpi_risks & (1ULL << i)) &&
-           put_str(v, classify_risk_name((unsigned)i));
+           field_put_str(v, classify_risk_name((unsigned)i));
 }
 
 /* Fingerprints: hashes from the record, strings rebuilt on demand. */
 TEXT_FACT(g_ja3, report->ja3)
 TEXT_FACT(g_ja3s, report->ja3s)
 TEXT_FACT(g_ja4, report->ja4)
-FACT(g_ja3_string, put_str, fingerprint_ja3_string(h), true)
-FACT(g_ja3s_string, put_str, fingerprint_ja3s_string(h), true)
-FACT(g_ja4_r, put_str, fingerprint_ja4_r(h), true)
+FACT(g_ja3_string, field_put_str, fingerprint_ja3_string(h), true)
+FACT(g_ja3s_string, field_put_str, fingerprint_ja3s_string(h), true)
+FACT(g_ja4_r, field_put_str, fingerprint_ja4_r(h), true)
 
 /* The first weak certificate of the chain by name, with what makes it
  * weak: it need not be the leaf. */
@@ -1806,7 +1507,7 @@ static bool g_scert_weak_key_cert(const struct handshake *h,
              c->subject_cn[0] ? c->subject_cn : "no CN", c->key_alg,
              (unsigned)c->key_bits, r->weak_key_at + 1,
              (unsigned)r->n_summaries);
-    return put_str(v, scratch);
+    return field_put_str(v, scratch);
 }
 static bool g_scert_weak_sig_cert(const struct handshake *h,
                                   struct field_value *v, char *scratch,
@@ -1820,43 +1521,43 @@ static bool g_scert_weak_sig_cert(const struct handshake *h,
     snprintf(scratch, len, "%s (%s, certificate %d of %u)",
              c->subject_cn[0] ? c->subject_cn : "no CN", c->sig_alg,
              r->weak_signature_at + 1, (unsigned)r->n_summaries);
-    return put_str(v, scratch);
+    return field_put_str(v, scratch);
 }
-FACT(g_scert_trust_store_newer, put_bool,
+FACT(g_scert_trust_store_newer, field_put_bool,
      h->report->server_cert.trust_store_newer,
      h->report->server_cert.chain_checked &&
          !h->report->server_cert.custom_trust)
 
 /* How the ClientHello crossed TCP. */
-FACT(g_hello_segments, put_int, h->hello_tcp.segments,
+FACT(g_hello_segments, field_put_int, h->hello_tcp.segments,
      h->hello_tcp.known && h->hello_tcp.segments > 0)
-FACT(g_hello_retrans, put_int, h->hello_tcp.retransmissions,
+FACT(g_hello_retrans, field_put_int, h->hello_tcp.retransmissions,
      h->hello_tcp.known && h->hello_tcp.segments > 0)
-FACT(g_hello_largest, put_int, h->hello_tcp.largest_segment,
+FACT(g_hello_largest, field_put_int, h->hello_tcp.largest_segment,
      h->hello_tcp.known && h->hello_tcp.segments > 0)
-FACT(g_hello_acked, put_bool, h->hello_tcp.acked,
+FACT(g_hello_acked, field_put_bool, h->hello_tcp.acked,
      h->hello_tcp.known && h->hello_tcp.segments > 0)
-FACT(g_hello_early, put_bool, h->hello_tcp.server_reacted_early,
+FACT(g_hello_early, field_put_bool, h->hello_tcp.server_reacted_early,
      h->hello_tcp.known && h->hello_tcp.segments > 0)
 
 /* Heartbeat records during the handshake (Heartbleed). */
 #define ANY_HEARTBEAT                                                         \
     (h->heartbeat.records[TLS_SIDE_CLIENT] + h->heartbeat.records[TLS_SIDE_SERVER] > 0)
-FACT(g_hb_client, put_int, h->heartbeat.records[TLS_SIDE_CLIENT], ANY_HEARTBEAT)
-FACT(g_hb_server, put_int, h->heartbeat.records[TLS_SIDE_SERVER], ANY_HEARTBEAT)
-FACT(g_hb_overread, put_bool, h->heartbeat.overread,
+FACT(g_hb_client, field_put_int, h->heartbeat.records[TLS_SIDE_CLIENT], ANY_HEARTBEAT)
+FACT(g_hb_server, field_put_int, h->heartbeat.records[TLS_SIDE_SERVER], ANY_HEARTBEAT)
+FACT(g_hb_overread, field_put_bool, h->heartbeat.overread,
      h->heartbeat.records[TLS_SIDE_CLIENT] > 0)
-FACT(g_hb_oversized, put_bool, h->heartbeat.oversized_response,
+FACT(g_hb_oversized, field_put_bool, h->heartbeat.oversized_response,
      h->heartbeat.records[TLS_SIDE_SERVER] > 0)
 
-FACT(g_scert_trust_store, put_str,
+FACT(g_scert_trust_store, field_put_str,
      h->report->server_cert.custom_trust ? "custom" : "system",
      h->report->server_cert.chain_checked)
 
 /* The certificate this server showed for the name in an earlier
  * handshake, judged at this one's time. */
 #define SRV_CERT(fn, member)                                                   \
-    FACT(fn, put_bool, h->report->server_profile.member,                       \
+    FACT(fn, field_put_bool, h->report->server_profile.member,                \
          h->report->server_profile.cert_known)
 SRV_CERT(g_srv_cert_untrusted, cert_untrusted)
 SRV_CERT(g_srv_cert_incomplete, cert_incomplete_chain)
@@ -1872,13 +1573,14 @@ static bool g_srv_cert_expired(const struct handshake *h,
     int64_t at = (int64_t)(at_us / 1000000u);
     if (!ev->cert_known || ev->cert_not_after == 0)
         return false;
-    return put_bool(v, at > ev->cert_not_after || at < ev->cert_not_before);
+    return field_put_bool(v, at > ev->cert_not_after ||
+                                 at < ev->cert_not_before);
 }
 TEXT_FACT(g_srv_cert_subject, report->server_profile.cert_subject_cn)
 
-FACT(g_srv_established, put_int, h->report->server_profile.established,
+FACT(g_srv_established, field_put_int, h->report->server_profile.established,
      h->report->server_profile.known)
-FACT(g_srv_failed, put_int, h->report->server_profile.failed,
+FACT(g_srv_failed, field_put_int, h->report->server_profile.failed,
      h->report->server_profile.known)
 
 static const uint16_t rank_versions[] = {0, TLS_V_SSL2, TLS_V_SSL3, TLS_V_1_0,
@@ -1893,7 +1595,8 @@ static bool i_srv_versions(const struct handshake *h, size_t i,
                            struct field_value *v, char *scratch, size_t len)
 {
     return i > 0 && (h->report->server_profile.version_ranks & (1u << i)) &&
-           put_str(v, fields_version_number(rank_versions[i], scratch, len));
+           field_put_str(v, fields_version_number(rank_versions[i], scratch,
+                                                  len));
 }
 static size_t c_srv_ciphers(const struct handshake *h)
 {
@@ -1902,8 +1605,8 @@ static size_t c_srv_ciphers(const struct handshake *h)
 static bool i_srv_ciphers(const struct handshake *h, size_t i,
                           struct field_value *v, char *scratch, size_t len)
 {
-    return put_str(v, fields_cipher_string(h->report->server_profile.ciphers[i],
-                                           scratch, len));
+    uint16_t suite = h->report->server_profile.ciphers[i];
+    return field_put_str(v, fields_cipher_string(suite, scratch, len));
 }
 static size_t c_srv_groups(const struct handshake *h)
 {
@@ -1914,19 +1617,20 @@ static bool i_srv_groups(const struct handshake *h, size_t i,
 {
     uint16_t g = h->report->server_profile.groups[i];
     const char *name = tls_group_name(g);
-    return put_str(v, name ? name : hex_code(g, 4, false, scratch, len));
+    return field_put_str(v, name ? name : fields_hex_code(g, 4, false, scratch,
+                                                          len));
 }
 TEXT_FACT(g_srv_usual_issuer, report->server_profile.usual_issuer)
-FACT(g_srv_usual_issuer_count, put_int,
+FACT(g_srv_usual_issuer_count, field_put_int,
      h->report->server_profile.usual_issuer_count,
      h->report->server_profile.usual_issuer_count > 0)
-FACT(g_srv_version_accepted, put_bool,
+FACT(g_srv_version_accepted, field_put_bool,
      h->report->server_profile.offered_version_accepted == EVIDENCE_YES,
      h->report->server_profile.offered_version_accepted != EVIDENCE_NONE)
-FACT(g_srv_cipher_accepted, put_bool,
+FACT(g_srv_cipher_accepted, field_put_bool,
      h->report->server_profile.offered_cipher_accepted == EVIDENCE_YES,
      h->report->server_profile.offered_cipher_accepted != EVIDENCE_NONE)
-FACT(g_srv_issuer_changed, put_bool,
+FACT(g_srv_issuer_changed, field_put_bool,
      h->report->server_profile.issuer_changed == EVIDENCE_YES,
      h->report->server_profile.issuer_changed != EVIDENCE_NONE)
 
@@ -1944,14 +1648,14 @@ static bool i_pq_offered(const struct handshake *h, size_t i,
 {
     uint16_t g;
     return pq_offered_at(h, i, &g) &&
-           put_str(v, group_string(g, scratch, len));
+           field_put_str(v, group_string(g, scratch, len));
 }
 
 static bool g_pq_offered(const struct handshake *h, struct field_value *v,
                          char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    return h->ch.seen && put_bool(v, c_pq_offered(h) > 0);
+    return h->ch.seen && field_put_bool(v, c_pq_offered(h) > 0);
 }
 
 /* One getter per posture fact; `pq` is computed from the record each time
@@ -1965,19 +1669,19 @@ static bool g_pq_offered(const struct handshake *h, struct field_value *v,
         pq_posture(h, &pq);                                                   \
         return (present) && put(v, value);                                    \
     }
-PQ_FACT(g_pq_status, put_str, pq_status_name(pq.status),
+PQ_FACT(g_pq_status, field_put_str, pq_status_name(pq.status),
         pq.status != PQ_STATUS_NONE)
-PQ_FACT(g_pq_reason, put_str, pq_reason_name(pq.reason),
+PQ_FACT(g_pq_reason, field_put_str, pq_reason_name(pq.reason),
         pq.reason != PQ_REASON_NONE)
-PQ_FACT(g_pq_kind, put_str, tls_pq_kind_name(pq.kind), pq.group != 0)
-PQ_FACT(g_pq_share_len, put_int, pq.share_len, pq.share_group != 0)
+PQ_FACT(g_pq_kind, field_put_str, tls_pq_kind_name(pq.kind), pq.group != 0)
+PQ_FACT(g_pq_share_len, field_put_int, pq.share_len, pq.share_group != 0)
 
 static bool g_pq_group(const struct handshake *h, struct field_value *v,
                        char *scratch, size_t len)
 {
     struct pq_posture pq;
     pq_posture(h, &pq);
-    return pq.group && put_str(v, group_string(pq.group, scratch, len));
+    return pq.group && field_put_str(v, group_string(pq.group, scratch, len));
 }
 
 static bool g_pq_share(const struct handshake *h, struct field_value *v,
@@ -1986,29 +1690,31 @@ static bool g_pq_share(const struct handshake *h, struct field_value *v,
     struct pq_posture pq;
     pq_posture(h, &pq);
     return pq.share_group &&
-           put_str(v, group_string(pq.share_group, scratch, len));
+           field_put_str(v, group_string(pq.share_group, scratch, len));
 }
 
 /* ECH facts of the ClientHello: the outer form carries them all. */
 #define ECH_OUTER(h) ((h)->ch.seen && (h)->ch.ech_info.present &&            \
                       (h)->ch.ech_info.type == ECH_OUTER)
-FACT(g_ech_type, put_str,
+FACT(g_ech_type, field_put_str,
      h->ch.ech_info.type == ECH_OUTER   ? "outer"
      : h->ch.ech_info.type == ECH_INNER ? "inner"
                                         : "unknown",
      h->ch.seen && h->ch.ech_info.present)
-FACT(g_ech_malformed, put_bool, h->ch.ech_info.malformed,
+FACT(g_ech_malformed, field_put_bool, h->ch.ech_info.malformed,
      h->ch.seen && h->ch.ech_info.present)
-FACT(g_ech_config_id, put_int, h->ch.ech_info.config_id, ECH_OUTER(h))
-FACT(g_ech_enc_len, put_int, h->ch.ech_info.enc_len, ECH_OUTER(h))
-FACT(g_ech_payload_len, put_int, h->ch.ech_info.payload_len, ECH_OUTER(h))
+FACT(g_ech_config_id, field_put_int, h->ch.ech_info.config_id, ECH_OUTER(h))
+FACT(g_ech_enc_len, field_put_int, h->ch.ech_info.enc_len, ECH_OUTER(h))
+FACT(g_ech_payload_len, field_put_int, h->ch.ech_info.payload_len,
+     ECH_OUTER(h))
 
 static bool g_ech_kdf(const struct handshake *h, struct field_value *v,
                       char *scratch, size_t len)
 {
     const char *name = ech_kdf_name(h->ch.ech_info.kdf_id);
     return ECH_OUTER(h) &&
-           put_str(v, name ? name : hex16(h->ch.ech_info.kdf_id, scratch, len));
+           field_put_str(v, name ? name : hex16(h->ch.ech_info.kdf_id,
+                                                scratch, len));
 }
 
 static bool g_ech_aead(const struct handshake *h, struct field_value *v,
@@ -2016,8 +1722,8 @@ static bool g_ech_aead(const struct handshake *h, struct field_value *v,
 {
     const char *name = ech_aead_name(h->ch.ech_info.aead_id);
     return ECH_OUTER(h) &&
-           put_str(v,
-                   name ? name : hex16(h->ch.ech_info.aead_id, scratch, len));
+           field_put_str(v, name ? name : hex16(h->ch.ech_info.aead_id,
+                                                scratch, len));
 }
 
 /* With ECH the name in clear is the client-facing server's public name,
@@ -2027,14 +1733,14 @@ static bool g_ech_outer_sni(const struct handshake *h, struct field_value *v,
 {
     UNUSED_SCRATCH;
     return ECH_OUTER(h) && h->ch.has_sni &&
-           put_cstr_field(v, h->ch.sni, sizeof(h->ch.sni));
+           field_put_cstr(v, h->ch.sni, sizeof(h->ch.sni));
 }
 
-FACT(g_ech_accepted, put_bool, h->hrr.ech_confirmation,
+FACT(g_ech_accepted, field_put_bool, h->hrr.ech_confirmation,
      ECH_OUTER(h) && h->hrr.seen)
-FACT(g_ech_status, put_str, ech_status_name(ech_status(h)),
+FACT(g_ech_status, field_put_str, ech_status_name(ech_status(h)),
      ech_status(h) != ECH_STATUS_NONE)
-FACT(g_ech_retry_count, put_int, h->ee ? h->ee->ech.n_configs_total : 0,
+FACT(g_ech_retry_count, field_put_int, h->ee ? h->ee->ech.n_configs_total : 0,
      h->ee && h->ee->seen && h->ee->ech.has_retry_configs)
 
 static bool g_ech_retry_public_name(const struct handshake *h,
@@ -2042,7 +1748,7 @@ static bool g_ech_retry_public_name(const struct handshake *h,
                                     size_t len)
 {
     UNUSED_SCRATCH;
-    return h->ee && put_cstr_field(v, h->ee->ech.public_name,
+    return h->ee && field_put_cstr(v, h->ee->ech.public_name,
                                    sizeof(h->ee->ech.public_name));
 }
 
@@ -2055,35 +1761,40 @@ static bool i_ech_retry_ids(const struct handshake *h, size_t i,
                             struct field_value *v, char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    return i < HS_MAX_ECH_CONFIGS && put_int(v, h->ee->ech.config_ids[i]);
+    return i < HS_MAX_ECH_CONFIGS &&
+           field_put_int(v, h->ee->ech.config_ids[i]);
 }
 
 /* The earlier ECH attempt this hello follows (server_profile.c). */
-FACT(g_ech_follows_flow, put_int,
+FACT(g_ech_follows_flow, field_put_int,
      (int64_t)h->report->server_profile.ech_prior_flow,
      h->report->server_profile.ech_prior_flow != 0)
-FACT(g_ech_follows, put_str,
+FACT(g_ech_follows, field_put_str,
      h->report->server_profile.ech_prior_failure == 1 ? "rejected" : "blocked",
      h->report->server_profile.ech_prior_flow != 0)
-FACT(g_ech_config_known, put_bool,
+FACT(g_ech_config_known, field_put_bool,
      h->report->server_profile.ech_config_known == EVIDENCE_YES,
      h->report->server_profile.ech_config_known != EVIDENCE_NONE)
-FACT(g_ech_config_changed, put_bool,
+FACT(g_ech_config_changed, field_put_bool,
      h->ch.ech_info.config_id != h->report->server_profile.ech_prior_config_id,
      h->report->server_profile.ech_prior_flow != 0 && ECH_OUTER(h))
-FACT(g_srv_plain_established, put_int,
+FACT(g_srv_plain_established, field_put_int,
      h->report->server_profile.plain_established,
      h->report->server_profile.known)
-FACT(g_srv_client_plain_established, put_int,
+FACT(g_srv_client_plain_established, field_put_int,
      h->report->server_profile.client_plain_established,
      h->report->server_profile.known)
 
 /* ---- the table ---------------------------------------------------------- */
 
-#define SCALAR(n, t, d, g) {n, t, d, g, NULL, NULL}
-#define LIST(n, t, d, c, i) {n, t, d, NULL, c, i}
+/* Short names: the rows are long enough. */
+#define SCALAR FIELD_SCALAR
+#define LIST FIELD_LIST
+/* A certificate row: which certificate, which fact (struct cert_row). */
+#define CERT(n, t, d, side, fact)                                             \
+    FIELD_READ(n, t, d, &cert_reader, (&(const struct cert_row){side, fact}))
 
-static const struct field_def field_table[] = {
+static const struct field_def record_rows[] = {
     SCALAR("@timestamp", FT_TIME,
            "time of the ClientHello, or of the first packet without one",
            g_timestamp),
@@ -2175,119 +1886,127 @@ static const struct field_def field_table[] = {
          i_ch_ciphers),
     SCALAR("tls.client.ja3", FT_STRING,
            "JA3 of the ClientHello: MD5 of tlsmon.client.ja3_string", g_ja3),
-    LIST("tls.client.x509.subject.common_name", FT_STRING_LIST,
+    CERT("tls.client.x509.subject.common_name", FT_STRING_LIST,
          "client certificate (leaf) subject CN (the last, most specific)",
-         g_ccert_subject_cn_c, g_ccert_subject_cn_i),
-    SCALAR("tls.client.x509.subject.distinguished_name", FT_STRING,
-           "client leaf subject, RFC 4514", g_ccert_subject),
-    LIST("tls.client.x509.subject.organization", FT_STRING_LIST,
-         "client leaf subject O values, first 2", g_ccert_subject_o_c,
-         g_ccert_subject_o_i),
-    LIST("tls.client.x509.subject.country", FT_STRING_LIST,
-         "client leaf subject C values, first 2", g_ccert_subject_c_c,
-         g_ccert_subject_c_i),
-    LIST("tls.client.x509.issuer.common_name", FT_STRING_LIST,
-         "client leaf issuer CN", g_ccert_issuer_cn_c, g_ccert_issuer_cn_i),
-    SCALAR("tls.client.x509.issuer.distinguished_name", FT_STRING,
-           "client leaf issuer, RFC 4514", g_ccert_issuer),
-    LIST("tls.client.x509.issuer.organization", FT_STRING_LIST,
-         "client leaf issuer O values, first 2", g_ccert_issuer_o_c,
-         g_ccert_issuer_o_i),
-    LIST("tls.client.x509.issuer.country", FT_STRING_LIST,
-         "client leaf issuer C values, first 2", g_ccert_issuer_c_c,
-         g_ccert_issuer_c_i),
-    LIST("tls.client.x509.alternative_names", FT_STRING_LIST,
+         CERT_OF_CLIENT, CERT_SUBJECT_CN),
+    CERT("tls.client.x509.subject.distinguished_name", FT_STRING,
+         "client leaf subject, RFC 4514", CERT_OF_CLIENT, CERT_SUBJECT),
+    CERT("tls.client.x509.subject.organization", FT_STRING_LIST,
+         "client leaf subject O values, first 2",
+         CERT_OF_CLIENT, CERT_SUBJECT_O),
+    CERT("tls.client.x509.subject.country", FT_STRING_LIST,
+         "client leaf subject C values, first 2",
+         CERT_OF_CLIENT, CERT_SUBJECT_C),
+    CERT("tls.client.x509.issuer.common_name", FT_STRING_LIST,
+         "client leaf issuer CN", CERT_OF_CLIENT, CERT_ISSUER_CN),
+    CERT("tls.client.x509.issuer.distinguished_name", FT_STRING,
+         "client leaf issuer, RFC 4514", CERT_OF_CLIENT, CERT_ISSUER),
+    CERT("tls.client.x509.issuer.organization", FT_STRING_LIST,
+         "client leaf issuer O values, first 2",
+         CERT_OF_CLIENT, CERT_ISSUER_O),
+    CERT("tls.client.x509.issuer.country", FT_STRING_LIST,
+         "client leaf issuer C values, first 2",
+         CERT_OF_CLIENT, CERT_ISSUER_C),
+    CERT("tls.client.x509.alternative_names", FT_STRING_LIST,
          "client leaf SANs: DNS names and IP addresses, first 16",
-         g_ccert_c_sans, g_ccert_i_sans),
-    SCALAR("tls.client.x509.not_before", FT_TIME,
-           "client leaf valid from", g_ccert_not_before),
-    SCALAR("tls.client.x509.not_after", FT_TIME,
-           "client leaf valid until", g_ccert_not_after),
-    SCALAR("tls.client.x509.version_number", FT_STRING,
-           "client leaf X.509 version (3)", g_ccert_x509_version),
-    SCALAR("tls.client.x509.serial_number", FT_STRING,
-           "client leaf serial, uppercase hex", g_ccert_serial),
-    SCALAR("tls.client.x509.public_key_algorithm", FT_STRING,
-           "client leaf key type: RSA, EC, Ed25519 ...", g_ccert_key_alg),
-    SCALAR("tls.client.x509.public_key_size", FT_INT,
-           "client leaf key size in bits", g_ccert_key_size),
-    SCALAR("tls.client.x509.public_key_curve", FT_STRING,
-           "client leaf EC curve (OpenSSL name)", g_ccert_curve),
-    SCALAR("tls.client.x509.signature_algorithm", FT_STRING,
-           "client leaf signature algorithm (OpenSSL long name)", g_ccert_sig_alg),
-    SCALAR("tls.client.hash.sha256", FT_STRING,
-           "SHA-256 of the client leaf DER, uppercase hex", g_ccert_sha256),
-    SCALAR("tls.client.hash.sha1", FT_STRING,
-           "SHA-1 of the client leaf DER, uppercase hex", g_ccert_sha1),
-    SCALAR("tls.client.subject", FT_STRING, "client leaf subject, RFC 4514",
-           g_ccert_subject),
-    SCALAR("tls.client.issuer", FT_STRING, "client leaf issuer, RFC 4514",
-           g_ccert_issuer),
-    SCALAR("tls.client.not_before", FT_TIME, "client leaf valid from",
-           g_ccert_not_before),
-    SCALAR("tls.client.not_after", FT_TIME, "client leaf valid until",
-           g_ccert_not_after),
-    LIST("tls.client.certificate_chain", FT_STRING_LIST,
+         CERT_OF_CLIENT, CERT_SANS),
+    CERT("tls.client.x509.not_before", FT_TIME,
+         "client leaf valid from", CERT_OF_CLIENT, CERT_NOT_BEFORE),
+    CERT("tls.client.x509.not_after", FT_TIME,
+         "client leaf valid until", CERT_OF_CLIENT, CERT_NOT_AFTER),
+    CERT("tls.client.x509.version_number", FT_STRING,
+         "client leaf X.509 version (3)", CERT_OF_CLIENT, CERT_X509_VERSION),
+    CERT("tls.client.x509.serial_number", FT_STRING,
+         "client leaf serial, uppercase hex", CERT_OF_CLIENT, CERT_SERIAL),
+    CERT("tls.client.x509.public_key_algorithm", FT_STRING,
+         "client leaf key type: RSA, EC, Ed25519 ...",
+         CERT_OF_CLIENT, CERT_KEY_ALG),
+    CERT("tls.client.x509.public_key_size", FT_INT,
+         "client leaf key size in bits", CERT_OF_CLIENT, CERT_KEY_SIZE),
+    CERT("tls.client.x509.public_key_curve", FT_STRING,
+         "client leaf EC curve (OpenSSL name)", CERT_OF_CLIENT, CERT_CURVE),
+    CERT("tls.client.x509.signature_algorithm", FT_STRING,
+         "client leaf signature algorithm (OpenSSL long name)",
+         CERT_OF_CLIENT, CERT_SIG_ALG),
+    CERT("tls.client.hash.sha256", FT_STRING,
+         "SHA-256 of the client leaf DER, uppercase hex",
+         CERT_OF_CLIENT, CERT_SHA256),
+    CERT("tls.client.hash.sha1", FT_STRING,
+         "SHA-1 of the client leaf DER, uppercase hex",
+         CERT_OF_CLIENT, CERT_SHA1),
+    CERT("tls.client.subject", FT_STRING, "client leaf subject, RFC 4514",
+         CERT_OF_CLIENT, CERT_SUBJECT),
+    CERT("tls.client.issuer", FT_STRING, "client leaf issuer, RFC 4514",
+         CERT_OF_CLIENT, CERT_ISSUER),
+    CERT("tls.client.not_before", FT_TIME, "client leaf valid from",
+         CERT_OF_CLIENT, CERT_NOT_BEFORE),
+    CERT("tls.client.not_after", FT_TIME, "client leaf valid until",
+         CERT_OF_CLIENT, CERT_NOT_AFTER),
+    CERT("tls.client.certificate_chain", FT_STRING_LIST,
          "client chain as sent, one PEM per certificate (--emit-certificates)",
-         g_ccert_c_pem, g_ccert_i_pem),
+         CERT_OF_CLIENT, CERT_PEM),
     SCALAR("tls.server.ja3s", FT_STRING,
            "JA3S of the ServerHello: MD5 of tlsmon.server.ja3s_string",
            g_ja3s),
-    LIST("tls.server.x509.subject.common_name", FT_STRING_LIST,
+    CERT("tls.server.x509.subject.common_name", FT_STRING_LIST,
          "server certificate (leaf) subject CN (the last, most specific)",
-         g_scert_subject_cn_c, g_scert_subject_cn_i),
-    SCALAR("tls.server.x509.subject.distinguished_name", FT_STRING,
-           "server leaf subject, RFC 4514", g_scert_subject),
-    LIST("tls.server.x509.subject.organization", FT_STRING_LIST,
-         "server leaf subject O values, first 2", g_scert_subject_o_c,
-         g_scert_subject_o_i),
-    LIST("tls.server.x509.subject.country", FT_STRING_LIST,
-         "server leaf subject C values, first 2", g_scert_subject_c_c,
-         g_scert_subject_c_i),
-    LIST("tls.server.x509.issuer.common_name", FT_STRING_LIST,
-         "server leaf issuer CN", g_scert_issuer_cn_c, g_scert_issuer_cn_i),
-    SCALAR("tls.server.x509.issuer.distinguished_name", FT_STRING,
-           "server leaf issuer, RFC 4514", g_scert_issuer),
-    LIST("tls.server.x509.issuer.organization", FT_STRING_LIST,
-         "server leaf issuer O values, first 2", g_scert_issuer_o_c,
-         g_scert_issuer_o_i),
-    LIST("tls.server.x509.issuer.country", FT_STRING_LIST,
-         "server leaf issuer C values, first 2", g_scert_issuer_c_c,
-         g_scert_issuer_c_i),
-    LIST("tls.server.x509.alternative_names", FT_STRING_LIST,
+         CERT_OF_SERVER, CERT_SUBJECT_CN),
+    CERT("tls.server.x509.subject.distinguished_name", FT_STRING,
+         "server leaf subject, RFC 4514", CERT_OF_SERVER, CERT_SUBJECT),
+    CERT("tls.server.x509.subject.organization", FT_STRING_LIST,
+         "server leaf subject O values, first 2",
+         CERT_OF_SERVER, CERT_SUBJECT_O),
+    CERT("tls.server.x509.subject.country", FT_STRING_LIST,
+         "server leaf subject C values, first 2",
+         CERT_OF_SERVER, CERT_SUBJECT_C),
+    CERT("tls.server.x509.issuer.common_name", FT_STRING_LIST,
+         "server leaf issuer CN", CERT_OF_SERVER, CERT_ISSUER_CN),
+    CERT("tls.server.x509.issuer.distinguished_name", FT_STRING,
+         "server leaf issuer, RFC 4514", CERT_OF_SERVER, CERT_ISSUER),
+    CERT("tls.server.x509.issuer.organization", FT_STRING_LIST,
+         "server leaf issuer O values, first 2",
+         CERT_OF_SERVER, CERT_ISSUER_O),
+    CERT("tls.server.x509.issuer.country", FT_STRING_LIST,
+         "server leaf issuer C values, first 2",
+         CERT_OF_SERVER, CERT_ISSUER_C),
+    CERT("tls.server.x509.alternative_names", FT_STRING_LIST,
          "server leaf SANs: DNS names and IP addresses, first 16",
-         g_scert_c_sans, g_scert_i_sans),
-    SCALAR("tls.server.x509.not_before", FT_TIME,
-           "server leaf valid from", g_scert_not_before),
-    SCALAR("tls.server.x509.not_after", FT_TIME,
-           "server leaf valid until", g_scert_not_after),
-    SCALAR("tls.server.x509.version_number", FT_STRING,
-           "server leaf X.509 version (3)", g_scert_x509_version),
-    SCALAR("tls.server.x509.serial_number", FT_STRING,
-           "server leaf serial, uppercase hex", g_scert_serial),
-    SCALAR("tls.server.x509.public_key_algorithm", FT_STRING,
-           "server leaf key type: RSA, EC, Ed25519 ...", g_scert_key_alg),
-    SCALAR("tls.server.x509.public_key_size", FT_INT,
-           "server leaf key size in bits", g_scert_key_size),
-    SCALAR("tls.server.x509.public_key_curve", FT_STRING,
-           "server leaf EC curve (OpenSSL name)", g_scert_curve),
-    SCALAR("tls.server.x509.signature_algorithm", FT_STRING,
-           "server leaf signature algorithm (OpenSSL long name)", g_scert_sig_alg),
-    SCALAR("tls.server.hash.sha256", FT_STRING,
-           "SHA-256 of the server leaf DER, uppercase hex", g_scert_sha256),
-    SCALAR("tls.server.hash.sha1", FT_STRING,
-           "SHA-1 of the server leaf DER, uppercase hex", g_scert_sha1),
-    SCALAR("tls.server.subject", FT_STRING, "server leaf subject, RFC 4514",
-           g_scert_subject),
-    SCALAR("tls.server.issuer", FT_STRING, "server leaf issuer, RFC 4514",
-           g_scert_issuer),
-    SCALAR("tls.server.not_before", FT_TIME, "server leaf valid from",
-           g_scert_not_before),
-    SCALAR("tls.server.not_after", FT_TIME, "server leaf valid until",
-           g_scert_not_after),
-    LIST("tls.server.certificate_chain", FT_STRING_LIST,
+         CERT_OF_SERVER, CERT_SANS),
+    CERT("tls.server.x509.not_before", FT_TIME,
+         "server leaf valid from", CERT_OF_SERVER, CERT_NOT_BEFORE),
+    CERT("tls.server.x509.not_after", FT_TIME,
+         "server leaf valid until", CERT_OF_SERVER, CERT_NOT_AFTER),
+    CERT("tls.server.x509.version_number", FT_STRING,
+         "server leaf X.509 version (3)", CERT_OF_SERVER, CERT_X509_VERSION),
+    CERT("tls.server.x509.serial_number", FT_STRING,
+         "server leaf serial, uppercase hex", CERT_OF_SERVER, CERT_SERIAL),
+    CERT("tls.server.x509.public_key_algorithm", FT_STRING,
+         "server leaf key type: RSA, EC, Ed25519 ...",
+         CERT_OF_SERVER, CERT_KEY_ALG),
+    CERT("tls.server.x509.public_key_size", FT_INT,
+         "server leaf key size in bits", CERT_OF_SERVER, CERT_KEY_SIZE),
+    CERT("tls.server.x509.public_key_curve", FT_STRING,
+         "server leaf EC curve (OpenSSL name)", CERT_OF_SERVER, CERT_CURVE),
+    CERT("tls.server.x509.signature_algorithm", FT_STRING,
+         "server leaf signature algorithm (OpenSSL long name)",
+         CERT_OF_SERVER, CERT_SIG_ALG),
+    CERT("tls.server.hash.sha256", FT_STRING,
+         "SHA-256 of the server leaf DER, uppercase hex",
+         CERT_OF_SERVER, CERT_SHA256),
+    CERT("tls.server.hash.sha1", FT_STRING,
+         "SHA-1 of the server leaf DER, uppercase hex",
+         CERT_OF_SERVER, CERT_SHA1),
+    CERT("tls.server.subject", FT_STRING, "server leaf subject, RFC 4514",
+         CERT_OF_SERVER, CERT_SUBJECT),
+    CERT("tls.server.issuer", FT_STRING, "server leaf issuer, RFC 4514",
+         CERT_OF_SERVER, CERT_ISSUER),
+    CERT("tls.server.not_before", FT_TIME, "server leaf valid from",
+         CERT_OF_SERVER, CERT_NOT_BEFORE),
+    CERT("tls.server.not_after", FT_TIME, "server leaf valid until",
+         CERT_OF_SERVER, CERT_NOT_AFTER),
+    CERT("tls.server.certificate_chain", FT_STRING_LIST,
          "server chain as sent, one PEM per certificate (--emit-certificates)",
-         g_scert_c_pem, g_scert_i_pem),
+         CERT_OF_SERVER, CERT_PEM),
     LIST("related.ip", FT_STRING_LIST, "client and server addresses",
          c_related_ip, i_related_ip),
     LIST("related.hosts", FT_STRING_LIST,
@@ -2536,53 +2255,54 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.client_certificates.count", FT_INT,
            "certificates the client sent; absent if no Certificate seen",
            g_client_certs_count),
-    SCALAR("tlsmon.certificate.visible", FT_BOOL,
-           "the server certificate was readable (false in TLS 1.3 without a "
-           "key log: encrypted)",
-           g_scert_visible),
-    SCALAR("tlsmon.certificate.malformed", FT_BOOL,
-           "some server certificate could not be parsed by OpenSSL",
-           g_scert_malformed),
-    LIST("tlsmon.certificate.chain", FT_STRING_LIST,
+    CERT("tlsmon.certificate.visible", FT_BOOL,
+         "the server certificate was readable (false in TLS 1.3 without a "
+         "key log: encrypted)", CERT_OF_SERVER, CERT_VISIBLE),
+    CERT("tlsmon.certificate.malformed", FT_BOOL,
+         "some server certificate could not be parsed by OpenSSL",
+         CERT_OF_SERVER, CERT_MALFORMED),
+    CERT("tlsmon.certificate.chain", FT_STRING_LIST,
          "subject CN of each server certificate, wire order",
-         g_scert_c_chain, g_scert_i_chain),
-    SCALAR("tlsmon.certificate.expired", FT_BOOL,
-           "server leaf expired at capture time", g_scert_expired),
-    SCALAR("tlsmon.certificate.not_yet_valid", FT_BOOL,
-           "server leaf not yet valid at capture time", g_scert_not_yet_valid),
-    SCALAR("tlsmon.certificate.days_to_expiry", FT_INT,
-           "whole days from capture time to the server leaf's notAfter "
-           "(negative: expired)", g_scert_days_to_expiry),
-    SCALAR("tlsmon.certificate.self_signed", FT_BOOL,
-           "server leaf is self-signed", g_scert_self_signed),
+         CERT_OF_SERVER, CERT_CHAIN),
+    CERT("tlsmon.certificate.expired", FT_BOOL,
+         "server leaf expired at capture time", CERT_OF_SERVER, CERT_EXPIRED),
+    CERT("tlsmon.certificate.not_yet_valid", FT_BOOL,
+         "server leaf not yet valid at capture time",
+         CERT_OF_SERVER, CERT_NOT_YET_VALID),
+    CERT("tlsmon.certificate.days_to_expiry", FT_INT,
+         "whole days from capture time to the server leaf's notAfter "
+         "(negative: expired)", CERT_OF_SERVER, CERT_DAYS_TO_EXPIRY),
+    CERT("tlsmon.certificate.self_signed", FT_BOOL,
+         "server leaf is self-signed", CERT_OF_SERVER, CERT_SELF_SIGNED),
     SCALAR("tlsmon.certificate.hostname_mismatch", FT_BOOL,
            "SNI not covered by the leaf (RFC 6125: SAN before CN)",
            g_scert_hostname_mismatch),
-    SCALAR("tlsmon.certificate.chain_out_of_order", FT_BOOL,
-           "a certificate's issuer is in the chain but not right after it",
-           g_scert_out_of_order),
-    SCALAR("tlsmon.certificate.incomplete_chain", FT_BOOL,
-           "the top certificate's issuer is neither sent nor trusted",
-           g_scert_incomplete),
-    SCALAR("tlsmon.certificate.untrusted", FT_BOOL,
-           "no path to the trust store (OpenSSL verify)", g_scert_untrusted),
-    SCALAR("tlsmon.certificate.verify_error", FT_STRING,
-           "OpenSSL's first verify error at capture time, or \"cannot "
-           "verify here\" for a signature it cannot check",
-           g_scert_verify_error),
-    SCALAR("tlsmon.certificate.signature_unverifiable", FT_BOOL,
-           "a certificate is signed with an algorithm this OpenSSL cannot "
-           "verify (ML-DSA, SLH-DSA): untrusted and incomplete_chain are not "
-           "judged", g_scert_unverifiable),
-    SCALAR("tlsmon.certificate.unverifiable_algorithm", FT_STRING,
-           "that signature algorithm, e.g. ML-DSA-65",
-           g_scert_unverifiable_alg),
-    SCALAR("tlsmon.certificate.weak_key", FT_BOOL,
-           "a server certificate has an RSA/DSA key < 2048 or EC < 224 bits",
-           g_scert_weak_key),
-    SCALAR("tlsmon.certificate.weak_signature", FT_BOOL,
-           "a server certificate is signed with MD5 or SHA-1",
-           g_scert_weak_signature),
+    CERT("tlsmon.certificate.chain_out_of_order", FT_BOOL,
+         "a certificate's issuer is in the chain but not right after it",
+         CERT_OF_SERVER, CERT_OUT_OF_ORDER),
+    CERT("tlsmon.certificate.incomplete_chain", FT_BOOL,
+         "the top certificate's issuer is neither sent nor trusted",
+         CERT_OF_SERVER, CERT_INCOMPLETE),
+    CERT("tlsmon.certificate.untrusted", FT_BOOL,
+         "no path to the trust store (OpenSSL verify)",
+         CERT_OF_SERVER, CERT_UNTRUSTED),
+    CERT("tlsmon.certificate.verify_error", FT_STRING,
+         "OpenSSL's first verify error at capture time, or \"cannot "
+         "verify here\" for a signature it cannot check",
+         CERT_OF_SERVER, CERT_VERIFY_ERROR),
+    CERT("tlsmon.certificate.signature_unverifiable", FT_BOOL,
+         "a certificate is signed with an algorithm this OpenSSL cannot "
+         "verify (ML-DSA, SLH-DSA): untrusted and incomplete_chain are not "
+         "judged", CERT_OF_SERVER, CERT_UNVERIFIABLE),
+    CERT("tlsmon.certificate.unverifiable_algorithm", FT_STRING,
+         "that signature algorithm, e.g. ML-DSA-65",
+         CERT_OF_SERVER, CERT_UNVERIFIABLE_ALG),
+    CERT("tlsmon.certificate.weak_key", FT_BOOL,
+         "a server certificate has an RSA/DSA key < 2048 or EC < 224 bits",
+         CERT_OF_SERVER, CERT_WEAK_KEY),
+    CERT("tlsmon.certificate.weak_signature", FT_BOOL,
+         "a server certificate is signed with MD5 or SHA-1",
+         CERT_OF_SERVER, CERT_WEAK_SIGNATURE),
     SCALAR("tlsmon.certificate.weak_key_certificate", FT_STRING,
            "the first server certificate with a weak key: CN, key, "
            "position in the chain", g_scert_weak_key_cert),
@@ -2593,46 +2313,48 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.certificate.trust_store_newer", FT_BOOL,
            "the system trust store is over a year newer than the capture "
            "(roots may have been removed since)", g_scert_trust_store_newer),
-    SCALAR("tlsmon.certificate.validity_too_long", FT_BOOL,
-           "server leaf valid longer than the CA/B Forum maximum for its "
-           "issue date (398 days from 2020-09-01, 200 from 2026-03-15, 100 "
-           "from 2027-03-15, 47 from 2029-03-15)",
-           g_scert_validity_too_long),
-    SCALAR("tlsmon.certificate.lifetime_days", FT_INT,
-           "server leaf validity in days, notAfter included, part days "
-           "counted whole", g_scert_lifetime_days),
-    SCALAR("tlsmon.certificate.max_lifetime_days", FT_INT,
-           "the CA/B Forum maximum for the leaf's issue date",
-           g_scert_max_lifetime),
-    SCALAR("tlsmon.certificate.lifetime_left_pct", FT_INT,
-           "share of the leaf's lifetime left at capture time, percent",
-           g_scert_lifetime_left),
-    SCALAR("tlsmon.certificate.renewal_overdue", FT_BOOL,
-           "less left than a third of the lifetime (at most 30 days): "
-           "automated renewal should have replaced it",
-           g_scert_renewal_overdue),
-    SCALAR("tlsmon.certificate.ca", FT_BOOL,
-           "the server leaf is a CA certificate (basicConstraints cA)",
-           g_scert_ca),
-    SCALAR("tlsmon.certificate.path_length", FT_INT,
-           "the server leaf's basicConstraints path length", g_scert_path_len),
-    LIST("tlsmon.certificate.key_usage", FT_STRING_LIST,
-         "the server leaf's key usage (RFC 5280 names)", g_scert_c_ku, g_scert_i_ku),
-    LIST("tlsmon.certificate.extended_key_usage", FT_STRING_LIST,
+    CERT("tlsmon.certificate.validity_too_long", FT_BOOL,
+         "server leaf valid longer than the CA/B Forum maximum for its "
+         "issue date (398 days from 2020-09-01, 200 from 2026-03-15, 100 "
+         "from 2027-03-15, 47 from 2029-03-15)",
+         CERT_OF_SERVER, CERT_VALIDITY_TOO_LONG),
+    CERT("tlsmon.certificate.lifetime_days", FT_INT,
+         "server leaf validity in days, notAfter included, part days "
+         "counted whole", CERT_OF_SERVER, CERT_LIFETIME_DAYS),
+    CERT("tlsmon.certificate.max_lifetime_days", FT_INT,
+         "the CA/B Forum maximum for the leaf's issue date",
+         CERT_OF_SERVER, CERT_MAX_LIFETIME),
+    CERT("tlsmon.certificate.lifetime_left_pct", FT_INT,
+         "share of the leaf's lifetime left at capture time, percent",
+         CERT_OF_SERVER, CERT_LIFETIME_LEFT),
+    CERT("tlsmon.certificate.renewal_overdue", FT_BOOL,
+         "less left than a third of the lifetime (at most 30 days): "
+         "automated renewal should have replaced it",
+         CERT_OF_SERVER, CERT_RENEWAL_OVERDUE),
+    CERT("tlsmon.certificate.ca", FT_BOOL,
+         "the server leaf is a CA certificate (basicConstraints cA)",
+         CERT_OF_SERVER, CERT_CA),
+    CERT("tlsmon.certificate.path_length", FT_INT,
+         "the server leaf's basicConstraints path length",
+         CERT_OF_SERVER, CERT_PATH_LEN),
+    CERT("tlsmon.certificate.key_usage", FT_STRING_LIST,
+         "the server leaf's key usage (RFC 5280 names)",
+         CERT_OF_SERVER, CERT_KEY_USAGE),
+    CERT("tlsmon.certificate.extended_key_usage", FT_STRING_LIST,
          "the server leaf's extended key usage: serverAuth, clientAuth ...",
-         g_scert_c_eku, g_scert_i_eku),
-    SCALAR("tlsmon.certificate.wrong_purpose", FT_BOOL,
-           "the server leaf is a CA, or its extended key usage lacks "
-           "serverAuth", g_scert_wrong_purpose),
-    LIST("tlsmon.certificate.ocsp_urls", FT_STRING_LIST,
-         "OCSP responder URLs of the server leaf (AIA)", g_scert_ocsp_c_urls,
-         g_scert_ocsp_i_urls),
-    LIST("tlsmon.certificate.ca_issuers_urls", FT_STRING_LIST,
+         CERT_OF_SERVER, CERT_EKU),
+    CERT("tlsmon.certificate.wrong_purpose", FT_BOOL,
+         "the server leaf is a CA, or its extended key usage lacks "
+         "serverAuth", CERT_OF_SERVER, CERT_WRONG_PURPOSE),
+    CERT("tlsmon.certificate.ocsp_urls", FT_STRING_LIST,
+         "OCSP responder URLs of the server leaf (AIA)",
+         CERT_OF_SERVER, CERT_OCSP_URLS),
+    CERT("tlsmon.certificate.ca_issuers_urls", FT_STRING_LIST,
          "where the server leaf's issuer certificate is published (AIA)",
-         g_scert_ca_issuers_c_urls, g_scert_ca_issuers_i_urls),
-    LIST("tlsmon.certificate.crl_urls", FT_STRING_LIST,
-         "CRL distribution points of the server leaf", g_scert_crl_c_urls,
-         g_scert_crl_i_urls),
+         CERT_OF_SERVER, CERT_CA_ISSUERS_URLS),
+    CERT("tlsmon.certificate.crl_urls", FT_STRING_LIST,
+         "CRL distribution points of the server leaf",
+         CERT_OF_SERVER, CERT_CRL_URLS),
     SCALAR("tlsmon.certificate.client_clock", FT_BOOL,
            "the client rejected as expired (or bad) a leaf valid at capture "
            "time: its clock is wrong", g_scert_client_clock),
@@ -2673,82 +2395,86 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.client_certificate_empty", FT_BOOL,
            "the client answered the request with no certificate",
            g_client_cert_empty),
-    SCALAR("tlsmon.client_certificate.visible", FT_BOOL,
-           "the client certificate was readable (false in TLS 1.3 without a "
-           "key log: encrypted)",
-           g_ccert_visible),
-    SCALAR("tlsmon.client_certificate.malformed", FT_BOOL,
-           "some client certificate could not be parsed by OpenSSL",
-           g_ccert_malformed),
-    LIST("tlsmon.client_certificate.chain", FT_STRING_LIST,
+    CERT("tlsmon.client_certificate.visible", FT_BOOL,
+         "the client certificate was readable (false in TLS 1.3 without a "
+         "key log: encrypted)", CERT_OF_CLIENT, CERT_VISIBLE),
+    CERT("tlsmon.client_certificate.malformed", FT_BOOL,
+         "some client certificate could not be parsed by OpenSSL",
+         CERT_OF_CLIENT, CERT_MALFORMED),
+    CERT("tlsmon.client_certificate.chain", FT_STRING_LIST,
          "subject CN of each client certificate, wire order",
-         g_ccert_c_chain, g_ccert_i_chain),
-    SCALAR("tlsmon.client_certificate.expired", FT_BOOL,
-           "client leaf expired at capture time", g_ccert_expired),
-    SCALAR("tlsmon.client_certificate.not_yet_valid", FT_BOOL,
-           "client leaf not yet valid at capture time", g_ccert_not_yet_valid),
-    SCALAR("tlsmon.client_certificate.days_to_expiry", FT_INT,
-           "whole days from capture time to the client leaf's notAfter "
-           "(negative: expired)", g_ccert_days_to_expiry),
-    SCALAR("tlsmon.client_certificate.self_signed", FT_BOOL,
-           "client leaf is self-signed", g_ccert_self_signed),
-    SCALAR("tlsmon.client_certificate.chain_out_of_order", FT_BOOL,
-           "a certificate's issuer is in the chain but not right after it",
-           g_ccert_out_of_order),
-    SCALAR("tlsmon.client_certificate.incomplete_chain", FT_BOOL,
-           "the top certificate's issuer is neither sent nor trusted",
-           g_ccert_incomplete),
-    SCALAR("tlsmon.client_certificate.untrusted", FT_BOOL,
-           "no path to the trust store (OpenSSL verify)", g_ccert_untrusted),
-    SCALAR("tlsmon.client_certificate.verify_error", FT_STRING,
-           "OpenSSL's first verify error at capture time, or \"cannot "
-           "verify here\"", g_ccert_verify_error),
-    SCALAR("tlsmon.client_certificate.signature_unverifiable", FT_BOOL,
-           "a client certificate is signed with an algorithm this OpenSSL "
-           "cannot verify", g_ccert_unverifiable),
-    SCALAR("tlsmon.client_certificate.unverifiable_algorithm", FT_STRING,
-           "that signature algorithm", g_ccert_unverifiable_alg),
-    SCALAR("tlsmon.client_certificate.weak_key", FT_BOOL,
-           "a client certificate has an RSA/DSA key < 2048 or EC < 224 bits",
-           g_ccert_weak_key),
-    SCALAR("tlsmon.client_certificate.weak_signature", FT_BOOL,
-           "a client certificate is signed with MD5 or SHA-1",
-           g_ccert_weak_signature),
-    SCALAR("tlsmon.client_certificate.validity_too_long", FT_BOOL,
-           "client leaf valid longer than the CA/B Forum maximum for its "
-           "issue date", g_ccert_validity_too_long),
-    SCALAR("tlsmon.client_certificate.lifetime_days", FT_INT,
-           "client leaf validity in days", g_ccert_lifetime_days),
-    SCALAR("tlsmon.client_certificate.max_lifetime_days", FT_INT,
-           "the CA/B Forum maximum for its issue date", g_ccert_max_lifetime),
-    SCALAR("tlsmon.client_certificate.lifetime_left_pct", FT_INT,
-           "share of its lifetime left at capture time, percent",
-           g_ccert_lifetime_left),
-    SCALAR("tlsmon.client_certificate.renewal_overdue", FT_BOOL,
-           "less left than a third of its lifetime (at most 30 days)",
-           g_ccert_renewal_overdue),
-    SCALAR("tlsmon.client_certificate.ca", FT_BOOL,
-           "the client leaf is a CA certificate (basicConstraints cA)",
-           g_ccert_ca),
-    SCALAR("tlsmon.client_certificate.path_length", FT_INT,
-           "the client leaf's basicConstraints path length", g_ccert_path_len),
-    LIST("tlsmon.client_certificate.key_usage", FT_STRING_LIST,
-         "the client leaf's key usage (RFC 5280 names)", g_ccert_c_ku, g_ccert_i_ku),
-    LIST("tlsmon.client_certificate.extended_key_usage", FT_STRING_LIST,
+         CERT_OF_CLIENT, CERT_CHAIN),
+    CERT("tlsmon.client_certificate.expired", FT_BOOL,
+         "client leaf expired at capture time", CERT_OF_CLIENT, CERT_EXPIRED),
+    CERT("tlsmon.client_certificate.not_yet_valid", FT_BOOL,
+         "client leaf not yet valid at capture time",
+         CERT_OF_CLIENT, CERT_NOT_YET_VALID),
+    CERT("tlsmon.client_certificate.days_to_expiry", FT_INT,
+         "whole days from capture time to the client leaf's notAfter "
+         "(negative: expired)", CERT_OF_CLIENT, CERT_DAYS_TO_EXPIRY),
+    CERT("tlsmon.client_certificate.self_signed", FT_BOOL,
+         "client leaf is self-signed", CERT_OF_CLIENT, CERT_SELF_SIGNED),
+    CERT("tlsmon.client_certificate.chain_out_of_order", FT_BOOL,
+         "a certificate's issuer is in the chain but not right after it",
+         CERT_OF_CLIENT, CERT_OUT_OF_ORDER),
+    CERT("tlsmon.client_certificate.incomplete_chain", FT_BOOL,
+         "the top certificate's issuer is neither sent nor trusted",
+         CERT_OF_CLIENT, CERT_INCOMPLETE),
+    CERT("tlsmon.client_certificate.untrusted", FT_BOOL,
+         "no path to the trust store (OpenSSL verify)",
+         CERT_OF_CLIENT, CERT_UNTRUSTED),
+    CERT("tlsmon.client_certificate.verify_error", FT_STRING,
+         "OpenSSL's first verify error at capture time, or \"cannot "
+         "verify here\"", CERT_OF_CLIENT, CERT_VERIFY_ERROR),
+    CERT("tlsmon.client_certificate.signature_unverifiable", FT_BOOL,
+         "a client certificate is signed with an algorithm this OpenSSL "
+         "cannot verify", CERT_OF_CLIENT, CERT_UNVERIFIABLE),
+    CERT("tlsmon.client_certificate.unverifiable_algorithm", FT_STRING,
+         "that signature algorithm", CERT_OF_CLIENT, CERT_UNVERIFIABLE_ALG),
+    CERT("tlsmon.client_certificate.weak_key", FT_BOOL,
+         "a client certificate has an RSA/DSA key < 2048 or EC < 224 bits",
+         CERT_OF_CLIENT, CERT_WEAK_KEY),
+    CERT("tlsmon.client_certificate.weak_signature", FT_BOOL,
+         "a client certificate is signed with MD5 or SHA-1",
+         CERT_OF_CLIENT, CERT_WEAK_SIGNATURE),
+    CERT("tlsmon.client_certificate.validity_too_long", FT_BOOL,
+         "client leaf valid longer than the CA/B Forum maximum for its "
+         "issue date", CERT_OF_CLIENT, CERT_VALIDITY_TOO_LONG),
+    CERT("tlsmon.client_certificate.lifetime_days", FT_INT,
+         "client leaf validity in days", CERT_OF_CLIENT, CERT_LIFETIME_DAYS),
+    CERT("tlsmon.client_certificate.max_lifetime_days", FT_INT,
+         "the CA/B Forum maximum for its issue date",
+         CERT_OF_CLIENT, CERT_MAX_LIFETIME),
+    CERT("tlsmon.client_certificate.lifetime_left_pct", FT_INT,
+         "share of its lifetime left at capture time, percent",
+         CERT_OF_CLIENT, CERT_LIFETIME_LEFT),
+    CERT("tlsmon.client_certificate.renewal_overdue", FT_BOOL,
+         "less left than a third of its lifetime (at most 30 days)",
+         CERT_OF_CLIENT, CERT_RENEWAL_OVERDUE),
+    CERT("tlsmon.client_certificate.ca", FT_BOOL,
+         "the client leaf is a CA certificate (basicConstraints cA)",
+         CERT_OF_CLIENT, CERT_CA),
+    CERT("tlsmon.client_certificate.path_length", FT_INT,
+         "the client leaf's basicConstraints path length",
+         CERT_OF_CLIENT, CERT_PATH_LEN),
+    CERT("tlsmon.client_certificate.key_usage", FT_STRING_LIST,
+         "the client leaf's key usage (RFC 5280 names)",
+         CERT_OF_CLIENT, CERT_KEY_USAGE),
+    CERT("tlsmon.client_certificate.extended_key_usage", FT_STRING_LIST,
          "the client leaf's extended key usage: serverAuth, clientAuth ...",
-         g_ccert_c_eku, g_ccert_i_eku),
-    SCALAR("tlsmon.client_certificate.wrong_purpose", FT_BOOL,
-           "the client leaf is a CA, or its extended key usage lacks "
-           "clientAuth", g_ccert_wrong_purpose),
-    LIST("tlsmon.client_certificate.ocsp_urls", FT_STRING_LIST,
-         "OCSP responder URLs of the client leaf (AIA)", g_ccert_ocsp_c_urls,
-         g_ccert_ocsp_i_urls),
-    LIST("tlsmon.client_certificate.ca_issuers_urls", FT_STRING_LIST,
+         CERT_OF_CLIENT, CERT_EKU),
+    CERT("tlsmon.client_certificate.wrong_purpose", FT_BOOL,
+         "the client leaf is a CA, or its extended key usage lacks "
+         "clientAuth", CERT_OF_CLIENT, CERT_WRONG_PURPOSE),
+    CERT("tlsmon.client_certificate.ocsp_urls", FT_STRING_LIST,
+         "OCSP responder URLs of the client leaf (AIA)",
+         CERT_OF_CLIENT, CERT_OCSP_URLS),
+    CERT("tlsmon.client_certificate.ca_issuers_urls", FT_STRING_LIST,
          "where the client leaf's issuer certificate is published (AIA)",
-         g_ccert_ca_issuers_c_urls, g_ccert_ca_issuers_i_urls),
-    LIST("tlsmon.client_certificate.crl_urls", FT_STRING_LIST,
-         "CRL distribution points of the client leaf", g_ccert_crl_c_urls,
-         g_ccert_crl_i_urls),
+         CERT_OF_CLIENT, CERT_CA_ISSUERS_URLS),
+    CERT("tlsmon.client_certificate.crl_urls", FT_STRING_LIST,
+         "CRL distribution points of the client leaf",
+         CERT_OF_CLIENT, CERT_CRL_URLS),
     SCALAR("tlsmon.decrypted", FT_BOOL,
            "records of this handshake were decrypted with a key log; absent "
            "without a key log", g_decrypted),
@@ -3026,108 +2752,19 @@ static const struct field_def field_table[] = {
     SCALAR("tlsmon.icmp.unreachable", FT_STRING,
            "an ICMP unreachable for the server while it had not answered: "
            "port, host, network, prohibited, other", g_icmp_unreachable),
-    SCALAR("tlsmon.cause", FT_STRING,
-           "primary cause (DIAGNOSES.md id) from the highest-severity "
-           "matching rule; none when clean, unknown for an unexplained "
-           "failure", g_cause),
-    SCALAR("tlsmon.fix", FT_STRING,
-           "who must fix the primary cause: client, server, network, either",
-           g_fix),
-    SCALAR("tlsmon.confidence", FT_STRING,
-           "how sure the evidence for the primary cause is: low, medium, "
-           "high", g_confidence),
-    SCALAR("tlsmon.severity", FT_STRING,
-           "severity of the primary finding: info ... critical", g_severity),
-    LIST("tlsmon.rules", FT_STRING_LIST, "ids of every matching rule",
-         c_rules, i_rules),
 };
 
-#define FIELD_COUNT (sizeof(field_table) / sizeof(field_table[0]))
+static const struct field_segment record_fields = {
+    record_rows, sizeof(record_rows) / sizeof(record_rows[0]),
+};
 
-size_t fields_count(void)
-{
-    return FIELD_COUNT;
-}
+/* The record's facts, then the diagnosis the rules add: the order of the
+ * JSON keys and of --list-fields. */
+static const struct field_segment *const program_segments[] = {
+    &record_fields,
+    &diagnosis_fields,
+};
 
-const struct field_def *fields_at(size_t i)
-{
-    return i < FIELD_COUNT ? &field_table[i] : NULL;
-}
-
-/* Names in sorted order, built once: alert events and the rule loader
- * look fields up by name, a dozen times per alert. */
-static const struct field_def *by_name[FIELD_COUNT];
-static pthread_once_t by_name_once = PTHREAD_ONCE_INIT;
-
-static int compare_names(const void *a, const void *b)
-{
-    const struct field_def *const *x = a, *const *y = b;
-    return strcmp((*x)->name, (*y)->name);
-}
-
-static void index_names(void)
-{
-    for (size_t i = 0; i < FIELD_COUNT; i++)
-        by_name[i] = &field_table[i];
-    qsort(by_name, FIELD_COUNT, sizeof(by_name[0]), compare_names);
-}
-
-const struct field_def *fields_find(const char *name)
-{
-    pthread_once(&by_name_once, index_names);
-    size_t lo = 0, hi = FIELD_COUNT;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(by_name[mid]->name, name);
-        if (c == 0)
-            return by_name[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-size_t field_list_len(const struct field_def *f, const struct handshake *h)
-{
-    if (!field_is_list(f))
-        return 0;
-    size_t slots = f->count(h), n = 0;
-    char scratch[FIELD_SCRATCH];
-    struct field_value v;
-    for (size_t i = 0; i < slots; i++)
-        if (f->item(h, i, &v, scratch, sizeof(scratch)))
-            n++;
-    return n;
-}
-
-void fields_print_list(FILE *fp)
-{
-    size_t width = 0;
-    for (size_t i = 0; i < FIELD_COUNT; i++) {
-        size_t w = strlen(field_table[i].name);
-        if (w > width)
-            width = w;
-    }
-    for (size_t i = 0; i < FIELD_COUNT; i++)
-        fprintf(fp, "%-*s  %-11s  %s\n", (int)width, field_table[i].name,
-                field_type_name(field_table[i].type),
-                field_table[i].description);
-}
-
-void fields_print_markdown(FILE *fp)
-{
-    fputs("| field | type | description |\n|---|---|---|\n", fp);
-    for (size_t i = 0; i < FIELD_COUNT; i++) {
-        fprintf(fp, "| `%s` | %s | ", field_table[i].name,
-                field_type_name(field_table[i].type));
-        /* A '|' would split the cell. */
-        for (const char *c = field_table[i].description; *c; c++) {
-            if (*c == '|')
-                fputc('\\', fp);
-            fputc(*c, fp);
-        }
-        fputs(" |\n", fp);
-    }
-}
+const struct field_table fields_program = {
+    program_segments, sizeof(program_segments) / sizeof(program_segments[0]),
+};

@@ -278,6 +278,16 @@ int main(int argc, char **argv)
     }
     o.pipe.distrust = distrust;
 
+    /* Events from many sensors meet in one SIEM: a live run says which one
+     * saw the traffic (ECS observer.*); a file has no observer. */
+    char hostname[256] = "";
+    if (o.live.iface) {
+        if (gethostname(hostname, sizeof(hostname) - 1) != 0)
+            hostname[0] = '\0';
+        o.pipe.observer.hostname = hostname[0] ? hostname : NULL;
+        o.pipe.observer.interface = o.live.iface[0] ? o.live.iface : NULL;
+    }
+
     /* A closed pipe or a file past its size limit is a failed write to
      * count and report, not a signal that ends the run silently. */
     signal(SIGPIPE, SIG_IGN);

@@ -14,8 +14,9 @@
 #include "../dissectors/tls.h"
 #include "../dissectors/fingerprint.h"
 #include "../dissectors/x509.h"
+#include "../rules/alert_flood.h"
 #include "../rules/engine.h"
-#include "alert_flood.h"
+#include "../rules/server_profile.h"
 #include "classify.h"
 #include "community_id.h"
 #include "cursor.h"
@@ -24,7 +25,6 @@
 #include "memcap.h"
 #include "output/output.h"
 #include "output/summary.h"
-#include "server_profile.h"
 #include "str_copy.h"
 
 /* Under an attack that keeps --memcap full, what evicted flows give back
@@ -307,6 +307,7 @@ static void enrich(struct pipeline *p, const struct flow *f,
              f->classify.result.server_name);
     r->ndpi_tls_version = f->classify.result.tls_version;
     fingerprint_compute(h, r);
+    r->observer = p->cfg.observer;
     community_id_compute(h, r, p->cfg.community_id_seed);
     x509_analyze_handshake(p->x509, h, r);
 }

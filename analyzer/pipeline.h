@@ -29,6 +29,7 @@ struct pipeline_config {
     uint64_t alert_window_us;     /* flood control window; 0 sends all */
     size_t max_servers;           /* server profiles kept; 0 default */
     uint16_t community_id_seed;   /* network.community_id's seed */
+    struct observer observer;     /* live: this sensor (main.c); file: none */
     /* Workers (workers.h): the driver sends the time ticks that end idle
      * flows instead of the packets' own schedule; records are decided
      * (history, rules, flood control, summary) under emit_lock, shared by

@@ -11,7 +11,6 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "fields.h"
 #include "live.h"
 #include "output/outfile.h"
 #include "output/output.h"
@@ -122,6 +121,7 @@ static void sensor_stats(void *ctx, const struct live_counters *pc, size_t n)
     struct stats_snapshot snap = {
         .run = &total,
         .summary = s->summary,
+        .observer = s->opts->pipe.observer,
         .outputs = s->outputs,
         .n_outputs = s->n_outputs,
         .workers = per,
@@ -161,11 +161,6 @@ static void sensor_stats(void *ctx, const struct live_counters *pc, size_t n)
 enum capture_status sensor_run(struct sensor *s)
 {
     struct options *o = s->opts;
-    /* Events from many sensors meet in one SIEM: say which one saw it. */
-    static char hostname[256];
-    if (gethostname(hostname, sizeof(hostname) - 1) != 0)
-        hostname[0] = '\0';
-    fields_set_observer(hostname, o->live.iface);
     /* A shipper tails the output: every line reaches it whole and now. */
     setvbuf(s->out, NULL, _IOLBF, 0);
     if (s->json_out)

@@ -133,7 +133,7 @@ static const char *ja4_version(const struct client_hello *ch)
         /* The numerically highest value, as JA4 defines it: a DTLS 1.3
          * hello that also offers DTLS 1.2 (0xfefd > 0xfefc) is d2, and a
          * draft code above 0x0304 is 00, as FoxIO's tools say. */
-        for (size_t i = 0; i < ch->n_versions && i < HS_MAX_VERSIONS; i++)
+        for (size_t i = 0; i < client_hello_versions_held(ch); i++)
             if (!tls_is_grease(ch->versions[i]) && ch->versions[i] > v)
                 v = ch->versions[i];
     }

@@ -426,7 +426,7 @@ struct cert_result {
 };
 
 /* What earlier handshakes of this run showed about the same server
- * (analyzer/server_profile.c), copied in before the rules run so that they
+ * (rules/server_profile.c), copied in before the rules run so that they
  * can confirm a mismatch. Only handshakes decided before this one count. */
 #define HS_PROFILE_CIPHERS 32
 #define HS_PROFILE_GROUPS 16
@@ -556,6 +556,14 @@ struct endpoint {
     uint16_t port;
 };
 
+/* The sensor that saw the traffic (ECS observer.*), for events that reach
+ * a SIEM from many sensors: part of a live run's configuration (a file has
+ * none). A NULL member is left out; the strings outlive the run. */
+struct observer {
+    const char *hostname;
+    const char *interface;
+};
+
 /* The report: what the stages after the decision derive from a decided
  * record, not what the wire said. Enrichment (certificates, OCSP,
  * fingerprints, ids) and diagnosis (server history, rules) fill it at emit
@@ -574,6 +582,7 @@ struct handshake_report {
     char ja4[40];                /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
     char community_id[32];       /* "1:" + base64(SHA-1), community_id.c */
     char event_id[24];           /* 20 hex digits, community_id.c */
+    struct observer observer;    /* the run's sensor, copied at emit */
 
     /* Diagnosis: server history, then the rules. */
     struct server_evidence server_profile;
@@ -716,6 +725,13 @@ static inline uint32_t client_hello_cipher(const struct client_hello *ch,
         if (ch->sslv2_kinds[k].at == i)
             v |= (uint32_t)ch->sslv2_kinds[k].hi << 16;
     return v;
+}
+
+/* How many supported_versions entries a ClientHello's array holds:
+ * n_versions counts what the hello listed, past the array's room. */
+static inline size_t client_hello_versions_held(const struct client_hello *ch)
+{
+    return ch->n_versions < HS_MAX_VERSIONS ? ch->n_versions : HS_MAX_VERSIONS;
 }
 
 /* Where a ClientHello's ALPN names are, and how many bytes that holds. */

@@ -1037,11 +1037,9 @@ static bool looks_like_client_hello(const struct cursor *body)
  * meaningful when it was read whole. */
 static bool offered_tls13(const struct handshake *h)
 {
-    uint8_t n = h->ch.n_versions < HS_MAX_VERSIONS ? h->ch.n_versions
-                                                   : HS_MAX_VERSIONS;
     if (!h->ch.seen || !h->ch.has_supported_versions)
         return false;
-    for (uint8_t i = 0; i < n; i++)
+    for (size_t i = 0; i < client_hello_versions_held(&h->ch); i++)
         if (tls_version_rank(h->ch.versions[i]) ==
             tls_version_rank(TLS_V_1_3))
             return true;

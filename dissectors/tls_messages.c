@@ -446,9 +446,7 @@ uint16_t client_hello_highest_version(const struct client_hello *ch)
     uint16_t best = 0;
     int best_rank = 0;
     if (ch->has_supported_versions) {
-        size_t n = ch->n_versions < HS_MAX_VERSIONS ? ch->n_versions
-                                                    : HS_MAX_VERSIONS;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < client_hello_versions_held(ch); i++) {
             int rank = tls_version_rank(ch->versions[i]);
             /* Final versions outrank drafts of the same rank. */
             if (rank > best_rank ||

@@ -9,11 +9,9 @@
 #include <stdint.h>
 
 #include "engine.h"
-/* The field registry is rules/'s one way into the record from above: a
- * rule names fields, and the registry says what they are. (It includes
- * rules/engine.h back for the diagnosis fields; that loop goes when rules
- * register their own fields, issue #18's registry step.) */
-#include "../analyzer/fields.h"
+/* A rule names fields, and the registry says what they are and reads
+ * them from the record. */
+#include "../dissectors/field_registry.h"
 
 enum cond_kind { COND_ALL, COND_ANY, COND_NOT, COND_TEST };
 

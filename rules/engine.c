@@ -13,6 +13,7 @@
 
 #include "compiled.h"
 #include "text_buf.h"
+#include "../dissectors/field_format.h"
 #include "../dissectors/tls_names.h"
 
 /* ---- comparisons ------------------------------------------------------- */
@@ -113,10 +114,10 @@ static bool test_list(const struct cond *c, const struct handshake *h)
     const struct field_def *f = c->field;
     char scratch[FIELD_SCRATCH];
     struct field_value v;
-    size_t slots = f->count(h);
+    size_t slots = field_count(f, h);
     bool present = false;
     for (size_t k = 0; k < slots; k++) {
-        if (!f->item(h, k, &v, scratch, sizeof(scratch)))
+        if (!field_item(f, h, k, &v, scratch, sizeof(scratch)))
             continue;
         present = true;
         if (c->op != OP_EXISTS && any_literal(c, &v))
@@ -129,7 +130,7 @@ static bool test_scalar(const struct cond *c, const struct handshake *h)
 {
     char scratch[FIELD_SCRATCH];
     struct field_value v;
-    bool present = c->field->get(h, &v, scratch, sizeof(scratch));
+    bool present = field_get(c->field, h, &v, scratch, sizeof(scratch));
     if (c->op == OP_EXISTS)
         return present == c->exists;
     if (!present)
@@ -302,15 +303,15 @@ static void put_field(struct text_buf *s, const struct field_def *f,
     char scratch[FIELD_SCRATCH];
     struct field_value v;
     if (!field_is_list(f)) {
-        if (f->get(h, &v, scratch, sizeof(scratch)))
+        if (field_get(f, h, &v, scratch, sizeof(scratch)))
             put_value(s, f, &v, scratch);
         else
             text_put_str(s, "(none)");
         return;
     }
-    size_t slots = f->count(h), shown = 0;
+    size_t slots = field_count(f, h), shown = 0;
     for (size_t k = 0; k < slots; k++) {
-        if (!f->item(h, k, &v, scratch, sizeof(scratch)))
+        if (!field_item(f, h, k, &v, scratch, sizeof(scratch)))
             continue;
         if (shown++)
             text_put_str(s, ", ");

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 /* The field registry: see compiled.h. */
-#include "../analyzer/fields.h"
+#include "../dissectors/field_registry.h"
 
 /* Whether `f` only ever has values of a fixed set. */
 bool field_values_enumerated(const struct field_def *f);

@@ -72,15 +72,15 @@ static bool field(struct sec *s, const char *name, const char *field_name)
     if (!f || f->type == FT_ALERTS)
         return false;
     if (!field_is_list(f)) {
-        if (!f->get(s->h, &v, scratch, sizeof(scratch)))
+        if (!field_get(f, s->h, &v, scratch, sizeof(scratch)))
             return false;
         wire_fact(s, name, field_value_format(&v, text, sizeof(text)));
         return true;
     }
-    size_t slots = f->count(s->h), shown = 0;
+    size_t slots = field_count(f, s->h), shown = 0;
     int column = s->indent + LABEL_WIDTH + 1;
     for (size_t i = 0; i < slots; i++) {
-        if (!f->item(s->h, i, &v, scratch, sizeof(scratch)))
+        if (!field_item(f, s->h, i, &v, scratch, sizeof(scratch)))
             continue;
         const char *item = fields_printable(
             field_value_format(&v, text, sizeof(text)), safe, sizeof(safe));
@@ -118,7 +118,7 @@ static bool true_flags(struct sec *s, const char *name, const char *prefix,
         const struct field_def *f = fields_find(full);
         struct field_value v;
         if (!f || f->type != FT_BOOL ||
-            !f->get(s->h, &v, scratch, sizeof(scratch)) || !v.boolean)
+            !field_get(f, s->h, &v, scratch, sizeof(scratch)) || !v.boolean)
             continue;
         int k = snprintf(buf + used, sizeof(buf) - used, "%s%s",
                          used ? ", " : "", names[i]);

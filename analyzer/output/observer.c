@@ -2,12 +2,12 @@
  * observer.h). */
 #include "observer.h"
 
-#include "../fields.h"
+#include "../../dissectors/handshake.h"
 
-void json_write_observer(struct json_writer *w)
+void json_write_observer(struct json_writer *w, const struct observer *o)
 {
-    const char *host = fields_observer_hostname();
-    const char *iface = fields_observer_interface();
+    const char *host = o->hostname;
+    const char *iface = o->interface;
     if (!host && !iface)
         return;
     json_key(w, "observer");

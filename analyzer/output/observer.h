@@ -5,7 +5,9 @@
 
 #include "json_writer.h"
 
+struct observer;
+
 /* "observer": {...} as a member of the open object; nothing offline. */
-void json_write_observer(struct json_writer *w);
+void json_write_observer(struct json_writer *w, const struct observer *o);
 
 #endif

@@ -242,10 +242,10 @@ static bool first_value(const struct field_def *f, const struct handshake *h,
                         struct field_walk *it)
 {
     if (!field_is_list(f))
-        return f->get(h, &it->v, it->scratch, sizeof(it->scratch));
-    it->slots = f->count(h);
+        return field_get(f, h, &it->v, it->scratch, sizeof(it->scratch));
+    it->slots = field_count(f, h);
     for (it->k = 0; it->k < it->slots; it->k++)
-        if (f->item(h, it->k, &it->v, it->scratch, sizeof(it->scratch)))
+        if (field_item(f, h, it->k, &it->v, it->scratch, sizeof(it->scratch)))
             return true;
     return false;
 }
@@ -261,7 +261,7 @@ static void write_values(struct json_writer *w, const struct field_def *f,
     json_begin_array(w);
     write_value(w, &it->v);
     for (it->k++; it->k < it->slots; it->k++)
-        if (f->item(h, it->k, &it->v, it->scratch, sizeof(it->scratch)))
+        if (field_item(f, h, it->k, &it->v, it->scratch, sizeof(it->scratch)))
             write_value(w, &it->v);
     json_end_array(w);
 }

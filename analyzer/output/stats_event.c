@@ -86,7 +86,7 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_string(w, fields_time_string(s->now_us, 6, ts, sizeof(ts)));
     summary_begin_metric_event(w, "tlsmon.stats");
     json_end_object(w);
-    json_write_observer(w);
+    json_write_observer(w, &s->observer);
     json_key(w, "tlsmon");
     json_begin_object(w);
     json_key(w, "stats");

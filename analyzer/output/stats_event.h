@@ -26,6 +26,7 @@ struct stats_snapshot {
     uint64_t flows_active;
     uint64_t reassembly_bytes;       /* out-of-order bytes held now */
     uint64_t now_us;
+    struct observer observer;        /* the sensor (pipeline_config) */
     /* Outputs with counters (delivered, dropped, queued); may be none. */
     struct output *const *outputs;
     size_t n_outputs;

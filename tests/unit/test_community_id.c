@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "analyzer/community_id.h"
-#include "analyzer/fields.h"
 
 static struct endpoint ep(const char *ip, uint16_t port)
 {
@@ -87,6 +86,8 @@ static void test_no_id_without_a_pair(void **state)
 
 static struct handshake rec;
 static struct handshake_report rec_report;
+/* The sensor event_id_of's records were seen by (the run's observer). */
+static struct observer sensor;
 
 static const char *event_id_of(const char *client, uint16_t cport,
                                uint64_t start, uint16_t round)
@@ -99,6 +100,7 @@ static const char *event_id_of(const char *client, uint16_t cport,
     rec.server = ep("192.0.2.5", 443);
     rec.flow_start_us = start;
     rec.round = round;
+    rec.report->observer = sensor;
     community_id_compute(&rec, rec.report, 0);
     assert_int_equal(strlen(rec.report->event_id), 20);
     assert_true(strncmp(rec.report->community_id, "1:", 2) == 0);
@@ -151,11 +153,11 @@ static void test_event_ids(void **state)
     memcpy(untagged, rec.report->event_id, sizeof(untagged));
     community_id_compute(&rec, rec.report, 0);
     assert_string_not_equal(untagged, rec.report->event_id);
-    fields_set_observer("sensor-a", "eth1");
+    sensor = (struct observer){"sensor-a", "eth1"};
     const char *a = event_id_of("10.0.0.9", 50000, 1700000000000000, 0);
-    fields_set_observer("sensor-b", "eth1");
+    sensor = (struct observer){"sensor-b", "eth1"};
     const char *b = event_id_of("10.0.0.9", 50000, 1700000000000000, 0);
-    fields_set_observer(NULL, NULL);
+    sensor = (struct observer){NULL, NULL};
     assert_string_not_equal(base, a);
     assert_string_not_equal(a, b);
 }

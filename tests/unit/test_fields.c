@@ -230,7 +230,12 @@ static void test_registry_shape(void **state)
         assert_non_null(f->name);
         assert_true(f->description && f->description[0]);
         assert_ptr_equal(fields_find(f->name), f);
-        if (field_is_list(f))
+        /* Its own accessors, or a shared reader with what it reads. */
+        if (f->reader)
+            assert_true(f->arg && !f->get && !f->count && !f->item &&
+                        f->reader->get && f->reader->count &&
+                        f->reader->item);
+        else if (field_is_list(f))
             assert_true(f->count && f->item && !f->get);
         else
             assert_true(f->get && !f->count && !f->item);
@@ -377,27 +382,90 @@ static void test_list_accessors(void **state)
     (void)state;
     struct handshake *h = tls12_established();
     const struct field_def *f = fields_find("tls.client.supported_ciphers");
-    assert_int_equal(f->count(h), 4);
+    assert_int_equal(field_count(f, h), 4);
     assert_int_equal(field_list_len(f, h), 3);
     char scratch[FIELD_SCRATCH];
     struct field_value v;
-    assert_false(f->item(h, 0, &v, scratch, sizeof(scratch))); /* GREASE */
-    assert_true(f->item(h, 3, &v, scratch, sizeof(scratch)));
+    /* Slot 0 is GREASE. */
+    assert_false(field_item(f, h, 0, &v, scratch, sizeof(scratch)));
+    assert_true(field_item(f, h, 3, &v, scratch, sizeof(scratch)));
     assert_string_equal(v.str, "0xFEED");
     /* A list never read past the record's arrays, whatever n says. */
     h->ch.n_groups = 255;
-    assert_int_equal(fields_find("tlsmon.client_hello.groups")->count(h),
+    assert_int_equal(field_count(fields_find("tlsmon.client_hello.groups"), h),
                      HS_MAX_GROUPS);
     /* A scalar's type is reported with its value. */
     f = fields_find("tlsmon.client_hello.highest_version");
-    assert_true(f->get(h, &v, scratch, sizeof(scratch)));
+    assert_true(field_get(f, h, &v, scratch, sizeof(scratch)));
     assert_int_equal(v.type, FT_VERSION);
     assert_int_equal(v.num, TLS_V_1_2);
     free(h);
 
     h = tls13_encrypted_alert();
-    assert_true(f->get(h, &v, scratch, sizeof(scratch)));
+    assert_true(field_get(f, h, &v, scratch, sizeof(scratch)));
     assert_int_equal(v.num, TLS_V_1_3);
+    free(h);
+}
+
+/* Certificate rows name their certificate: the server's rows read the
+ * server's, the client's the client's, and a leaf fact needs a parsed
+ * leaf. */
+static void test_certificate_rows(void **state)
+{
+    (void)state;
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    struct handshake *h = tls12_established();
+    struct cert_result *s = &h->report->server_cert;
+    struct cert_result *c = &h->report->client_cert;
+    strcpy(s->subject_cn, "server.example");
+    strcpy(c->subject_cn, "client-7");
+    s->key_bits = 2048;
+    s->n_sans = 2;
+    strcpy(s->sans[0], "a.example");
+    strcpy(s->sans[1], "b.example");
+    const struct field_def *scn =
+        fields_find("tls.server.x509.subject.common_name");
+    const struct field_def *ccn =
+        fields_find("tls.client.x509.subject.common_name");
+    const struct field_def *bits =
+        fields_find("tls.server.x509.public_key_size");
+    const struct field_def *sans =
+        fields_find("tls.server.x509.alternative_names");
+    assert_int_equal(field_count(scn, h), 0); /* leaf not parsed */
+    assert_false(field_get(bits, h, &v, scratch, sizeof(scratch)));
+    s->leaf_parsed = c->leaf_parsed = true;
+    assert_int_equal(field_count(scn, h), 1);
+    assert_true(field_item(scn, h, 0, &v, scratch, sizeof(scratch)));
+    assert_string_equal(v.str, "server.example");
+    assert_true(field_item(ccn, h, 0, &v, scratch, sizeof(scratch)));
+    assert_string_equal(v.str, "client-7");
+    assert_true(field_get(bits, h, &v, scratch, sizeof(scratch)));
+    assert_int_equal(v.num, 2048);
+    assert_int_equal(field_list_len(sans, h), 2);
+    assert_true(field_item(sans, h, 1, &v, scratch, sizeof(scratch)));
+    assert_string_equal(v.str, "b.example");
+    free(h);
+}
+
+/* The sensor is the run's, carried by the record's report: a record of a
+ * file has none, a live one names the host and interface. */
+static void test_observer_from_report(void **state)
+{
+    (void)state;
+    const struct field_def *host = fields_find("observer.hostname");
+    const struct field_def *iface =
+        fields_find("observer.ingress.interface.name");
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    struct handshake *h = tls12_established();
+    assert_false(field_get(host, h, &v, scratch, sizeof(scratch)));
+    assert_false(field_get(iface, h, &v, scratch, sizeof(scratch)));
+    h->report->observer = (struct observer){"sensor-a", "eth1"};
+    assert_true(field_get(host, h, &v, scratch, sizeof(scratch)));
+    assert_string_equal(v.str, "sensor-a");
+    assert_true(field_get(iface, h, &v, scratch, sizeof(scratch)));
+    assert_string_equal(v.str, "eth1");
     free(h);
 }
 
@@ -1064,6 +1132,8 @@ int main(void)
         cmocka_unit_test(test_time_string),
         cmocka_unit_test(test_fixed3),
         cmocka_unit_test(test_list_accessors),
+        cmocka_unit_test(test_observer_from_report),
+        cmocka_unit_test(test_certificate_rows),
         cmocka_unit_test(test_writer_basics),
         cmocka_unit_test(test_writer_capacity),
         cmocka_unit_test(test_writer_escaping),

@@ -1,7 +1,7 @@
 /* test_posture.c — the post-quantum and ECH posture of a record
  * (dissectors/posture.c) on records built field by field for each case the
  * wire can show, and the cross-handshake ECH evidence the server history
- * (analyzer/server_profile.c) adds: a retry right after a rejected attempt,
+ * (rules/server_profile.c) adds: a retry right after a rejected attempt,
  * a published config seen before, plain handshakes that get through. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 
 #include "analyzer/output/json_writer.h"
 #include "analyzer/output/summary_posture.h"
-#include "analyzer/server_profile.h"
+#include "rules/server_profile.h"
 #include "dissectors/posture.h"
 
 #include <stdio.h>

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/alert_flood.h"
-#include "analyzer/server_profile.h"
+#include "rules/alert_flood.h"
+#include "rules/server_profile.h"
 #include "rules/engine.h"
 #include "rules/field_values.h"
 

@@ -241,9 +241,7 @@ static uint8_t offered_ranks(const struct client_hello *ch)
 {
     uint8_t bits = 0;
     if (ch->has_supported_versions) {
-        uint8_t n = ch->n_versions < HS_MAX_VERSIONS ? ch->n_versions
-                                                     : HS_MAX_VERSIONS;
-        for (uint8_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < client_hello_versions_held(ch); i++) {
             int r = tls_version_rank(ch->versions[i]);
             if (r > 0)
                 bits |= (uint8_t)(1u << r);
