@@ -6,9 +6,10 @@
  * fingerprints, server history, findings). The field registry
  * (analyzer/fields.c) reads both for outputs and rules.
  *
- * Arrays are fixed-size so that filling a record never allocates; when the
- * wire carries more entries than fit, the first ones are kept in wire order,
- * `n_*_total` counts all of them and the record is marked truncated. Heap
+ * Arrays are fixed-size so that filling a record never allocates; lists are
+ * HS_LIST: when the wire carries more entries than fit, the first ones are
+ * kept in wire order, `total` counts all of them and the record is marked
+ * truncated. Heap
  * members: the certificate DER and OCSP staple, which the certificate stage
  * needs whole, and the parts only some handshakes have (ch2, ee). */
 #ifndef TLSMON_HANDSHAKE_H
@@ -38,6 +39,46 @@
 #define HS_MAX_ALERTS 16
 #define HS_MAX_CERTS 16
 #define HS_MAX_CERT_BYTES (256u * 1024u) /* DER kept per chain */
+
+/* A bounded list: v[0..n) are the first entries the wire carried, in wire
+ * order, and total counts all of them (saturating). Only hs_list_take
+ * moves n, so n <= cap holds for every reader: they read n and v[i] as
+ * they are. */
+#define HS_LIST(type, cap) \
+    struct {               \
+        type v[cap];       \
+        uint16_t n;        \
+        uint16_t total;    \
+    }
+#define HS_LIST_CAP(list) (sizeof (list).v / sizeof (list).v[0])
+
+/* Counts one more entry the wire carried and says whether it has a place:
+ * the first `cap` are kept, and once one is dropped all later ones are, so
+ * that what is kept is always the start of the list. */
+static inline bool hs_list_take(uint16_t *n, uint16_t *total, size_t cap)
+{
+    bool keep = *n == *total && *n < cap;
+    if (*total < UINT16_MAX)
+        (*total)++;
+    if (keep)
+        (*n)++;
+    return keep;
+}
+
+/* The place for the next entry of `list`, or NULL when it is not kept. */
+#define HS_LIST_SLOT(list)                                               \
+    (hs_list_take(&(list).n, &(list).total, HS_LIST_CAP(list))           \
+         ? &(list).v[(list).n - 1]                                        \
+         : NULL)
+
+/* Appends `value` to `list` if it has a place; true when it was kept. */
+#define HS_LIST_PUSH(list, value)                                        \
+    (hs_list_take(&(list).n, &(list).total, HS_LIST_CAP(list))           \
+         ? ((list).v[(list).n - 1] = (value), true)                       \
+         : false)
+
+/* Empties a list, for a parser that reads it again. */
+#define HS_LIST_CLEAR(list) ((list).n = (list).total = 0)
 
 /* Who sent something. Flow sides are mapped to these once roles are known. */
 enum tls_side { TLS_SIDE_CLIENT = 0, TLS_SIDE_SERVER = 1 };
@@ -122,11 +163,18 @@ struct ech_hello {
     uint16_t payload_len; /* the encrypted inner ClientHello */
 };
 
+/* One key_share entry a ClientHello offered. */
+struct key_share {
+    uint16_t group;
+    uint16_t len; /* key_exchange bytes */
+};
+
 struct client_hello {
     bool seen;
     bool sslv2;           /* SSLv2-compatible record format */
     bool dtls;            /* DTLS layout: a cookie follows the session id */
     uint8_t cookie_len;   /* DTLS HelloVerifyRequest cookie echoed */
+    uint8_t session_id_len;
     bool truncated;       /* some list did not fit its array */
     bool alpn_truncated;  /* more ALPN names than kept (QUIC clients list
                              every draft): no fingerprint reads past the
@@ -135,8 +183,8 @@ struct client_hello {
     uint16_t legacy_version;
     uint32_t length;      /* handshake message body length */
     uint64_t ts_us;       /* when its first byte arrived */
+    char *alpn_spill;     /* ALPN names that do not fit alpn_text, below */
 
-    uint8_t session_id_len;
     uint8_t session_id[32];
     uint8_t random[32];   /* matches the key log; SSLv2: the challenge,
                              right-aligned (unused) */
@@ -144,24 +192,20 @@ struct client_hello {
     /* Read them with client_hello_cipher(): an SSLv2 cipher spec is 3
      * bytes, the low two are here and the high byte of those where it is
      * not 0 (the SSLv2-only kinds, a handful per hello) in sslv2_kinds. */
-    uint16_t ciphers[HS_MAX_CIPHERS];
-    uint16_t n_ciphers;
-    uint16_t n_ciphers_total;
+    HS_LIST(uint16_t, HS_MAX_CIPHERS) ciphers;
     struct {
-        uint8_t at; /* index in ciphers */
+        uint8_t at; /* index in ciphers.v */
         uint8_t hi; /* the spec's first byte */
     } sslv2_kinds[HS_MAX_SSLV2_KINDS];
     uint8_t n_sslv2_kinds;
     bool fallback_scsv;   /* TLS_FALLBACK_SCSV (0x5600) offered */
 
-    uint8_t compression[HS_MAX_COMPRESSION];
-    uint8_t n_compression;
+    HS_LIST(uint8_t, HS_MAX_COMPRESSION) compression;
 
-    uint16_t extensions[HS_MAX_EXTENSIONS]; /* types in wire order */
-    uint16_t n_extensions;
-    uint16_t n_extensions_total;
+    HS_LIST(uint16_t, HS_MAX_EXTENSIONS) extensions; /* types */
 
     bool has_sni;
+    bool has_supported_versions; /* versions, below, was sent */
     char sni[HS_SNI_LEN]; /* NUL-terminated; non-printable bytes escaped */
     uint16_t sni_len;     /* length on the wire */
 
@@ -172,26 +216,18 @@ struct client_hello {
      * hello again with all of them in alpn_spill, which it allocates
      * (HS_ALPN_SPILL bytes, charged to --memcap) and frees. */
     char alpn_text[HS_ALPN_TEXT];
-    char *alpn_spill;
-    bool alpn_spill_wanted;
+    bool alpn_spill_wanted; /* alpn_spill is with the 8-byte members above */
     uint16_t alpn_at[HS_MAX_ALPN];
     uint8_t n_alpn;
     uint8_t alpn_first_raw[2]; /* first and last byte of the first ALPN
                                   value as sent (JA4 reads them raw) */
 
-    uint16_t versions[HS_MAX_VERSIONS]; /* supported_versions, wire order */
-    uint8_t n_versions;
-    bool has_supported_versions;
+    HS_LIST(uint16_t, HS_MAX_VERSIONS) versions; /* supported_versions */
 
-    uint16_t groups[HS_MAX_GROUPS];
-    uint8_t n_groups;
-    uint16_t key_share_groups[HS_MAX_KEY_SHARES];
-    uint16_t key_share_lens[HS_MAX_KEY_SHARES]; /* key_exchange bytes */
-    uint8_t n_key_shares;
-    uint16_t sigalgs[HS_MAX_SIGALGS];
-    uint8_t n_sigalgs;
-    uint8_t point_formats[HS_MAX_POINT_FORMATS];
-    uint8_t n_point_formats;
+    HS_LIST(uint16_t, HS_MAX_GROUPS) groups;
+    HS_LIST(struct key_share, HS_MAX_KEY_SHARES) key_shares;
+    HS_LIST(uint16_t, HS_MAX_SIGALGS) sigalgs;
+    HS_LIST(uint8_t, HS_MAX_POINT_FORMATS) point_formats;
 
     bool has_session_ticket;
     uint16_t session_ticket_len;
@@ -222,9 +258,7 @@ struct server_hello {
     uint8_t session_id[32];
     uint8_t random[32];
 
-    uint16_t extensions[HS_MAX_EXTENSIONS];
-    uint16_t n_extensions;
-    uint16_t n_extensions_total;
+    HS_LIST(uint16_t, HS_MAX_EXTENSIONS) extensions;
 
     bool has_supported_versions;
     bool has_key_share;
@@ -256,9 +290,7 @@ struct ech_retry {
 /* TLS 1.3 EncryptedExtensions, read with a key log. */
 struct encrypted_extensions {
     bool seen;
-    uint16_t extensions[HS_MAX_EXTENSIONS]; /* types in wire order */
-    uint16_t n_extensions;
-    uint16_t n_extensions_total;
+    HS_LIST(uint16_t, HS_MAX_EXTENSIONS) extensions; /* types */
     bool has_alpn;
     char alpn[HS_ALPN_LEN];
     bool early_data;      /* the server accepted 0-RTT */
@@ -283,12 +315,11 @@ struct decryption {
 
 struct hello_retry {
     bool seen;
-    uint16_t cipher;
-    uint16_t group; /* key_share selected_group */
     bool ech_confirmation; /* encrypted_client_hello with its 8-byte
                               accept confirmation: the server took ECH */
-    uint16_t extensions[HS_MAX_EXTENSIONS];
-    uint16_t n_extensions;
+    uint16_t cipher;
+    uint16_t group; /* key_share selected_group */
+    HS_LIST(uint16_t, HS_MAX_EXTENSIONS) extensions;
 };
 
 /* Certificates as they were on the wire; the certificate stage parses them. */
@@ -628,9 +659,9 @@ struct handshake {
      * (charged to --memcap, freed with the flow; dissectors/tls.c), NULL
      * otherwise or when the budget refused them (parse_error says so). */
     struct client_hello *ch2; /* second ClientHello, after an HRR */
+    struct encrypted_extensions *ee; /* key log only */
     struct server_hello sh;
     struct hello_retry hrr;
-    struct encrypted_extensions *ee; /* key log only */
     struct decryption decryption;   /* key log only */
     struct cert_chain server_certs;
     struct cert_chain client_certs;
@@ -652,9 +683,7 @@ struct handshake {
      * data (NO); NONE when the watch ended before either. */
     uint8_t client_closed_after_handshake; /* enum evidence */
 
-    struct tls_alert alerts[HS_MAX_ALERTS];
-    uint8_t n_alerts;
-    uint16_t n_alerts_total;
+    HS_LIST(struct tls_alert, HS_MAX_ALERTS) alerts;
 
     /* How the client's first flight (its ClientHello) crossed TCP
      * (analyzer/stream_opening.c): for hellos split over segments and
@@ -716,22 +745,15 @@ struct handshake {
     struct handshake_report *report;
 };
 
-/* Cipher i of a ClientHello (i < n_ciphers), SSLv2 specs whole. */
+/* Cipher i of a ClientHello (i < ciphers.n), SSLv2 specs whole. */
 static inline uint32_t client_hello_cipher(const struct client_hello *ch,
                                            size_t i)
 {
-    uint32_t v = ch->ciphers[i];
+    uint32_t v = ch->ciphers.v[i];
     for (size_t k = 0; k < ch->n_sslv2_kinds; k++)
         if (ch->sslv2_kinds[k].at == i)
             v |= (uint32_t)ch->sslv2_kinds[k].hi << 16;
     return v;
-}
-
-/* How many supported_versions entries a ClientHello's array holds:
- * n_versions counts what the hello listed, past the array's room. */
-static inline size_t client_hello_versions_held(const struct client_hello *ch)
-{
-    return ch->n_versions < HS_MAX_VERSIONS ? ch->n_versions : HS_MAX_VERSIONS;
 }
 
 /* Where a ClientHello's ALPN names are, and how many bytes that holds. */
@@ -792,11 +814,9 @@ static inline void handshake_add_alert(struct handshake *h, enum tls_side sender
                                        uint8_t desc, uint16_t length,
                                        uint64_t ts_us)
 {
-    if (h->n_alerts_total < UINT16_MAX)
-        h->n_alerts_total++;
-    if (h->n_alerts >= HS_MAX_ALERTS)
+    struct tls_alert *a = HS_LIST_SLOT(h->alerts);
+    if (!a)
         return;
-    struct tls_alert *a = &h->alerts[h->n_alerts++];
     a->sender = (uint8_t)sender;
     a->encrypted = encrypted;
     a->level = level;

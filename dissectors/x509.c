@@ -1314,8 +1314,8 @@ static void client_clock(const struct handshake *h, struct cert_result *r)
                  !r->untrusted && !r->incomplete_chain &&
                  !r->self_signed && !r->hostname_mismatch &&
                  !r->weak_key && !r->weak_signature && !r->malformed;
-    for (size_t i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++) {
-        const struct tls_alert *a = &h->alerts[i];
+    for (size_t i = 0; i < h->alerts.n; i++) {
+        const struct tls_alert *a = &h->alerts.v[i];
         if (a->sender != TLS_SIDE_CLIENT || a->encrypted || a->level != 2)
             continue;
         if (a->description == 45 || (a->description == 42 && clean))

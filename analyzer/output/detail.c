@@ -259,10 +259,8 @@ static void timeline(struct sec *s)
                h->sh.seen && h->sh.version == TLS_V_1_3
                    ? "server's encrypted flight (its Finished) ends"
                    : "server Finished");
-    size_t n_alerts = h->n_alerts < HS_MAX_ALERTS ? h->n_alerts
-                                                  : HS_MAX_ALERTS;
-    for (size_t i = 0; i < n_alerts; i++) {
-        const struct tls_alert *al = &h->alerts[i];
+    for (size_t i = 0; i < h->alerts.n; i++) {
+        const struct tls_alert *al = &h->alerts.v[i];
         const char *st = stage_failure_name((enum hs_stage)al->stage);
         if (al->encrypted)
             add_moment(m, &n, cap, al->ts_us,

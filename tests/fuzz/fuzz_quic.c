@@ -41,7 +41,7 @@ struct watch {
 
 static void check(struct quic_conn *q, struct handshake *h, struct watch *w)
 {
-    if (h->n_alerts > HS_MAX_ALERTS || h->n_alerts > h->n_alerts_total)
+    if (h->alerts.n > HS_MAX_ALERTS || h->alerts.n > h->alerts.total)
         abort();
     if (h->stage < w->stage || h->stage >= STAGE_COUNT)
         abort();

@@ -30,13 +30,13 @@ static void records(struct handshake *h, int which)
     h->ch.legacy_version = 0x0303;
     h->ch.has_sni = which != 1;
     strcpy(h->ch.sni, "fuzz.example");
-    h->ch.ciphers[0] = 0x1301;
-    h->ch.n_ciphers = 1;
+    h->ch.ciphers.v[0] = 0x1301;
+    h->ch.ciphers.n = 1;
     h->outcome = which == 0 ? OUTCOME_ESTABLISHED : OUTCOME_FAILED;
     if (which != 0) {
-        h->alerts[0] = (struct tls_alert){.sender = 1, .level = 2,
+        h->alerts.v[0] = (struct tls_alert){.sender = 1, .level = 2,
                                           .description = 40};
-        h->n_alerts = 1;
+        h->alerts.n = 1;
     } else {
         h->sh.seen = true;
         h->sh.version = 0x0304;

@@ -39,20 +39,20 @@ static struct handshake *record(void)
     rec.ch.ts_us = 1700000000000000ULL;
     rec.ch.legacy_version = TLS_V_1_2;
     rec.ch.has_supported_versions = true;
-    rec.ch.versions[0] = 0x0a0a; /* GREASE */
-    rec.ch.versions[1] = TLS_V_1_2;
-    rec.ch.versions[2] = TLS_V_1_1;
-    rec.ch.n_versions = 3;
+    rec.ch.versions.v[0] = 0x0a0a; /* GREASE */
+    rec.ch.versions.v[1] = TLS_V_1_2;
+    rec.ch.versions.v[2] = TLS_V_1_1;
+    rec.ch.versions.n = 3;
     rec.ch.has_sni = true;
     strcpy(rec.ch.sni, "www.Example.com");
-    rec.ch.ciphers[0] = 0xc02f;
-    rec.ch.ciphers[1] = 0x000a;
-    rec.ch.n_ciphers = rec.ch.n_ciphers_total = 2;
-    rec.alerts[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
+    rec.ch.ciphers.v[0] = 0xc02f;
+    rec.ch.ciphers.v[1] = 0x000a;
+    rec.ch.ciphers.n = rec.ch.ciphers.total = 2;
+    rec.alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
                                        .level = 2, .description = 70,
                                        .stage = STAGE_CLIENT_HELLO};
-    rec.n_alerts = 1;
-    rec.n_alerts_total = 1;
+    rec.alerts.n = 1;
+    rec.alerts.total = 1;
     rec.outcome = OUTCOME_FAILED;
     rec.ended_by = ENDED_ALERT;
     rec.ended_by_side = TLS_SIDE_SERVER;
@@ -195,8 +195,8 @@ static void test_version_order(void **state)
                         h));
     assert_false(matches("{tlsmon.client_hello.highest_version: {gt: '1.2'}}",
                          h));
-    h->ch.versions[1] = TLS_V_SSL3;
-    h->ch.versions[2] = TLS_V_SSL2;
+    h->ch.versions.v[1] = TLS_V_SSL3;
+    h->ch.versions.v[2] = TLS_V_SSL2;
     h->ch.has_supported_versions = false;
     h->ch.legacy_version = TLS_V_SSL3;
     assert_true(matches("{tlsmon.client_hello.highest_version: {lt: '1.0'}}",
@@ -241,7 +241,7 @@ static void test_contains_on_lists(void **state)
     assert_true(matches("{tlsmon.alerts: {contains: protocol_version}}", h));
     assert_true(matches("{tlsmon.alerts: {contains: 70}}", h));
     assert_false(matches("{tlsmon.alerts: {contains: encrypted}}", h));
-    h->alerts[0].encrypted = true;
+    h->alerts.v[0].encrypted = true;
     assert_true(matches("{tlsmon.alerts: {contains: encrypted}}", h));
     assert_false(matches("{tlsmon.alerts: {contains: protocol_version}}", h));
 }
