@@ -185,8 +185,7 @@ static bool g_dest_domain(const struct handshake *h, struct field_value *v,
                           char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    if (!h->ch.seen || !h->ch.has_sni || !h->ch.sni[0] ||
-        memchr(h->ch.sni, '\0', sizeof(h->ch.sni)) == NULL)
+    if (!h->ch.seen || !h->ch.has_sni || !h->ch.sni[0])
         return false;
     unsigned char a[16];
     if (strchr(h->ch.sni, '\\') || inet_pton(AF_INET, h->ch.sni, a) == 1 ||
@@ -539,7 +538,7 @@ static size_t c_ch_alpn(const struct handshake *h)
 {
     if (!h->ch.seen)
         return 0;
-    return h->ch.n_alpn < HS_MAX_ALPN ? h->ch.n_alpn : HS_MAX_ALPN;
+    return h->ch.n_alpn; /* ch_alpn keeps at most HS_MAX_ALPN */
 }
 
 static bool i_ch_alpn(const struct handshake *h, size_t i,
@@ -1235,16 +1234,14 @@ static size_t c_quic_server_versions(const struct handshake *h)
 {
     if (h->transport != HS_OVER_QUIC)
         return 0;
-    return h->quic.n_server_versions < HS_QUIC_MAX_VERSIONS
-               ? h->quic.n_server_versions
-               : HS_QUIC_MAX_VERSIONS;
+    return h->quic.server_versions.n;
 }
 
 static bool i_quic_server_versions(const struct handshake *h, size_t i,
                                    struct field_value *v, char *scratch,
                                    size_t len)
 {
-    return quic_version_value(h->quic.server_versions[i], v, scratch, len);
+    return quic_version_value(h->quic.server_versions.v[i], v, scratch, len);
 }
 
 QUIC_FACT(g_quic_initial_decrypted, field_put_bool, h->quic.initial_decrypted,
@@ -1708,8 +1705,7 @@ static bool i_ech_retry_ids(const struct handshake *h, size_t i,
                             struct field_value *v, char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    return i < HS_MAX_ECH_CONFIGS &&
-           field_put_int(v, h->ee->ech.config_ids[i]);
+    return field_put_int(v, h->ee->ech.config_ids[i]);
 }
 
 /* The earlier ECH attempt this hello follows (server_profile.c). */

@@ -73,9 +73,13 @@ static inline bool hs_list_take(uint16_t *n, uint16_t *total, size_t cap)
 
 /* Appends `value` to `list` if it has a place; true when it was kept. */
 #define HS_LIST_PUSH(list, value)                                        \
-    (hs_list_take(&(list).n, &(list).total, HS_LIST_CAP(list))           \
-         ? ((list).v[(list).n - 1] = (value), true)                       \
-         : false)
+    ((bool)(hs_list_take(&(list).n, &(list).total, HS_LIST_CAP(list))    \
+                ? ((list).v[(list).n - 1] = (value), 1)                   \
+                : 0))
+
+/* Counts an entry the wire carried that the writer will not keep (it has
+ * no room elsewhere); like one past the cap, no later entry is kept. */
+#define HS_LIST_DROP(list) ((void)hs_list_take(&(list).n, &(list).total, 0))
 
 /* Empties a list, for a parser that reads it again. */
 #define HS_LIST_CLEAR(list) ((list).n = (list).total = 0)
@@ -206,7 +210,8 @@ struct client_hello {
 
     bool has_sni;
     bool has_supported_versions; /* versions, below, was sent */
-    char sni[HS_SNI_LEN]; /* NUL-terminated; non-printable bytes escaped */
+    char sni[HS_SNI_LEN]; /* always NUL-terminated (escape_copy), readers
+                             rely on it; non-printable bytes escaped */
     uint16_t sni_len;     /* length on the wire */
 
     /* ALPN names, escaped and NUL-terminated, back to back; name i starts
@@ -553,8 +558,8 @@ struct quic_facts {
     bool initial_decrypted;   /* an Initial packet's protection came off */
     bool retry;               /* the server sent a Retry */
     bool version_negotiation; /* the server sent a Version Negotiation */
-    uint32_t server_versions[HS_QUIC_MAX_VERSIONS]; /* listed in it */
-    uint8_t n_server_versions;
+    HS_LIST(uint32_t, HS_QUIC_MAX_VERSIONS) server_versions; /* listed in
+                                                   it, each once */
     bool zero_rtt;            /* the client sent 0-RTT packets */
     uint32_t packets_initial[2], packets_handshake[2], packets_1rtt[2];
     uint32_t packets_0rtt;
@@ -618,10 +623,8 @@ struct handshake_report {
     /* Diagnosis: server history, then the rules. */
     struct server_evidence server_profile;
     bool diagnosed;              /* rules ran on this record */
-    struct finding findings[HS_MAX_FINDINGS];
-    uint8_t n_findings;
-    uint16_t n_findings_total;
     int8_t primary;              /* finding naming the primary cause, -1 */
+    HS_LIST(struct finding, HS_MAX_FINDINGS) findings;
 
     /* nDPI's view of the flow (analyzer/classify.c), copied from the flow
      * when the record is emitted. */

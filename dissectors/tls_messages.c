@@ -351,7 +351,7 @@ static void add_cipher(struct client_hello *ch, uint32_t suite)
      * one past the list's room: counted, not kept, and all after it too. */
     if (hi && ch->n_sslv2_kinds >= HS_MAX_SSLV2_KINDS) {
         ch->truncated = true;
-        hs_list_take(&ch->ciphers.n, &ch->ciphers.total, 0);
+        HS_LIST_DROP(ch->ciphers);
     } else if (!HS_LIST_PUSH(ch->ciphers, (uint16_t)suite)) {
         ch->truncated = true;
     } else if (hi) {
@@ -522,7 +522,7 @@ static bool sh_read_extension(void *msg, uint16_t type, struct cursor *ext)
 {
     struct server_hello *sh = msg;
 
-    HS_LIST_PUSH(sh->extensions, type);
+    (void)HS_LIST_PUSH(sh->extensions, type);
     return sh_extension(type, ext, sh);
 }
 
@@ -530,7 +530,7 @@ static bool hrr_read_extension(void *msg, uint16_t type, struct cursor *ext)
 {
     struct hello_retry *hrr = msg;
 
-    HS_LIST_PUSH(hrr->extensions, type);
+    (void)HS_LIST_PUSH(hrr->extensions, type);
     return hrr_extension(type, ext, hrr);
 }
 
@@ -611,7 +611,7 @@ bool tls_parse_encrypted_extensions(struct cursor *body,
     CURSOR_TRY(cursor_sub(body, len, &exts));
     while (cursor_left(&exts) > 0) {
         CURSOR_TRY(cursor_u16(&exts, &type) && cursor_vec16(&exts, &ext));
-        HS_LIST_PUSH(out->extensions, type);
+        (void)HS_LIST_PUSH(out->extensions, type);
         if (type == EXT_EARLY_DATA) {
             out->early_data = true;
         } else if (type == EXT_ALPN) {

@@ -48,7 +48,7 @@ static void check(struct quic_conn *q, struct handshake *h, struct watch *w)
     if (w->outcome != OUTCOME_UNDECIDED &&
         (h->outcome != w->outcome || h->decided_us != w->decided_us))
         abort();
-    if (h->quic.n_server_versions > HS_QUIC_MAX_VERSIONS ||
+    if (h->quic.server_versions.n > HS_QUIC_MAX_VERSIONS ||
         h->quic.dcid_len > sizeof h->quic.dcid)
         abort();
     if (memchr(h->quic.close_reason, 0, sizeof h->quic.close_reason) == NULL ||

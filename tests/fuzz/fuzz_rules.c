@@ -59,11 +59,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int which = 0; which < 3; which++) {
         records(&h, which);
         rules_evaluate(rs, &h);
-        CHECK(h.report->n_findings <= HS_MAX_FINDINGS);
-        CHECK(h.report->n_findings <= h.report->n_findings_total);
-        CHECK(h.report->primary < (int)h.report->n_findings);
-        for (size_t i = 0; i < h.report->n_findings; i++) {
-            rules_message(h.report->findings[i].rule, &h, message,
+        CHECK(h.report->findings.n <= HS_MAX_FINDINGS);
+        CHECK(h.report->findings.n <= h.report->findings.total);
+        CHECK(h.report->primary < (int)h.report->findings.n);
+        for (size_t i = 0; i < h.report->findings.n; i++) {
+            rules_message(h.report->findings.v[i].rule, &h, message,
                           sizeof(message));
             CHECK(memchr(message, '\0', sizeof(message)) != NULL);
         }

@@ -23,7 +23,7 @@ struct watch {
     enum hs_stage stage;
     enum hs_outcome outcome;
     uint64_t decided_us;
-    uint8_t alerts_at_decision;
+    uint16_t alerts_at_decision;
     bool unread[2]; /* decided and no longer read */
 };
 
@@ -49,7 +49,7 @@ static void check(const struct tls_session *s, struct watch *w)
         abort();
     if (w->outcome == OUTCOME_UNDECIDED && h->outcome != OUTCOME_UNDECIDED)
         w->alerts_at_decision = h->alerts.n;
-    for (uint8_t i = w->alerts_at_decision; i < h->alerts.n; i++)
+    for (uint16_t i = w->alerts_at_decision; i < h->alerts.n; i++)
         if (h->outcome != OUTCOME_UNDECIDED && !h->alerts.v[i].late)
             abort();
     for (int side = 0; side < 2; side++) {

@@ -628,8 +628,8 @@ static void test_version_negotiation_failed(void **state)
     assert_int_equal(c.h->quic.client_version, 0x1a2a3a4a);
     from(&c, 1, d, vn_packet(d, vs, 3));
     assert_true(c.h->quic.version_negotiation);
-    assert_int_equal(c.h->quic.n_server_versions, 2);
-    assert_int_equal(c.h->quic.server_versions[1], 0xff00001d);
+    assert_int_equal(c.h->quic.server_versions.n, 2);
+    assert_int_equal(c.h->quic.server_versions.v[1], 0xff00001d);
     quic_finish(c.q, ENDED_SILENCE, now_us);
     assert_int_equal(c.h->outcome, OUTCOME_FAILED);
     assert_int_equal(c.h->ended_by, ENDED_VERSION_NEGOTIATION);

@@ -640,6 +640,13 @@ static void test_hs_list_keeps_first_and_counts_all(void **state)
     assert_int_equal(s.list.total, 1);
     assert_int_equal(s.list.v[0], 7);
     assert_int_equal(s.after, 0xbeef);
+
+    /* After an entry the writer dropped, none is kept: what is kept stays
+     * the start of the list. */
+    HS_LIST_DROP(s.list);
+    assert_false(HS_LIST_PUSH(s.list, 8));
+    assert_int_equal(s.list.n, 1);
+    assert_int_equal(s.list.total, 3);
 }
 
 static void test_client_hello_grease_fallback_and_many_ciphers(void **state)
