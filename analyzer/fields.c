@@ -1046,7 +1046,7 @@ static size_t cert_fact_count(const void *arg, const struct handshake *h)
     case CERT_ISSUER_O: return c->n_issuer_o;
     case CERT_SUBJECT_C: return c->n_subject_c;
     case CERT_ISSUER_C: return c->n_issuer_c;
-    case CERT_SANS: return c->n_sans;
+    case CERT_SANS: return c->sans.n;
     case CERT_KEY_USAGE: return c->has_key_usage ? 9 : 0;
     case CERT_EKU: return c->has_eku ? 8 : 0;
     case CERT_OCSP_URLS: return c->n_ocsp_urls;
@@ -1057,9 +1057,10 @@ static size_t cert_fact_count(const void *arg, const struct handshake *h)
     }
 }
 
-/* Entry i of a fixed array of texts, when i is inside it. */
-#define ARRAY_TEXT(array, n)                                                  \
-    (i < (n) && field_put_cstr(v, c->array[i], sizeof(c->array[i])))
+/* Entry i of a fixed array of texts (i is below its count, which the
+ * certificate stage keeps within the array). */
+#define ARRAY_TEXT(array)                                                     \
+    field_put_cstr(v, c->array[i], sizeof(c->array[i]))
 
 static bool cert_fact_item(const void *arg, const struct handshake *h,
                            size_t i, struct field_value *v, char *scratch,
@@ -1073,11 +1074,12 @@ static bool cert_fact_item(const void *arg, const struct handshake *h,
         return field_put_cstr(v, c->subject_cn, sizeof(c->subject_cn));
     case CERT_ISSUER_CN:
         return field_put_cstr(v, c->issuer_cn, sizeof(c->issuer_cn));
-    case CERT_SUBJECT_O: return ARRAY_TEXT(subject_o, HS_NAME_ATTRS);
-    case CERT_ISSUER_O: return ARRAY_TEXT(issuer_o, HS_NAME_ATTRS);
-    case CERT_SUBJECT_C: return ARRAY_TEXT(subject_c, HS_NAME_ATTRS);
-    case CERT_ISSUER_C: return ARRAY_TEXT(issuer_c, HS_NAME_ATTRS);
-    case CERT_SANS: return ARRAY_TEXT(sans, c->n_sans);
+    case CERT_SUBJECT_O: return ARRAY_TEXT(subject_o);
+    case CERT_ISSUER_O: return ARRAY_TEXT(issuer_o);
+    case CERT_SUBJECT_C: return ARRAY_TEXT(subject_c);
+    case CERT_ISSUER_C: return ARRAY_TEXT(issuer_c);
+    case CERT_SANS:
+        return field_put_cstr(v, c->sans.v[i].text, sizeof c->sans.v[i].text);
     case CERT_PEM: return field_put_str(v, cert_pem_at(c, i));
     case CERT_CHAIN:
         return i < c->n_summaries && c->chain[i].parsed &&
@@ -1089,10 +1091,10 @@ static bool cert_fact_item(const void *arg, const struct handshake *h,
     case CERT_EKU:
         return (c->eku & (1u << i)) &&
                field_put_str(v, x509_eku_name((unsigned)i));
-    case CERT_OCSP_URLS: return ARRAY_TEXT(ocsp_urls, HS_MAX_URLS);
+    case CERT_OCSP_URLS: return ARRAY_TEXT(ocsp_urls);
     case CERT_CA_ISSUERS_URLS:
-        return ARRAY_TEXT(ca_issuers_urls, HS_MAX_URLS);
-    case CERT_CRL_URLS: return ARRAY_TEXT(crl_urls, HS_MAX_URLS);
+        return ARRAY_TEXT(ca_issuers_urls);
+    case CERT_CRL_URLS: return ARRAY_TEXT(crl_urls);
     default: /* a scalar fact */
         return false;
     }
@@ -1156,8 +1158,7 @@ static size_t c_scert_sct_logs(const struct handshake *h)
 static bool i_scert_sct_logs(const struct handshake *h, size_t i,
                              struct field_value *v, char *scratch, size_t len)
 {
-    return i < HS_MAX_SCT_LOGS &&
-           field_put_str(v, base64_32(h->report->server_cert.sct_log_ids[i],
+    return field_put_str(v, base64_32(h->report->server_cert.sct_log_ids[i],
                                       scratch, len));
 }
 
@@ -1173,8 +1174,7 @@ static bool i_scert_distrusted_by(const struct handshake *h, size_t i,
                                   size_t len)
 {
     UNUSED_SCRATCH;
-    return i < HS_MAX_DISTRUST &&
-           field_put_cstr(v, h->report->server_cert.distrusted_by[i],
+    return field_put_cstr(v, h->report->server_cert.distrusted_by[i],
                           sizeof(h->report->server_cert.distrusted_by[i]));
 }
 

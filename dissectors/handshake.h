@@ -6,12 +6,12 @@
  * fingerprints, server history, findings). The field registry
  * (analyzer/fields.c) reads both for outputs and rules.
  *
- * Arrays are fixed-size so that filling a record never allocates; lists are
- * HS_LIST: when the wire carries more entries than fit, the first ones are
- * kept in wire order, `total` counts all of them and the record is marked
- * truncated. Heap
- * members: the certificate DER and OCSP staple, which the certificate stage
- * needs whole, and the parts only some handshakes have (ch2, ee). */
+ * Arrays are fixed-size so that filling a record never allocates; most
+ * lists are HS_LIST: when the wire carries more entries than fit, the first
+ * ones are kept in wire order, `total` counts all of them and the record
+ * is marked truncated. Heap members: the certificate DER and OCSP staple,
+ * which the certificate stage needs whole, and the parts only some
+ * handshakes have (ch2, ee). */
 #ifndef TLSMON_HANDSHAKE_H
 #define TLSMON_HANDSHAKE_H
 
@@ -42,8 +42,8 @@
 
 /* A bounded list: v[0..n) are the first entries the wire carried, in wire
  * order, and total counts all of them (saturating). Only hs_list_take
- * moves n, so n <= cap holds for every reader: they read n and v[i] as
- * they are. */
+ * moves n up (HS_LIST_CLEAR empties), so n <= cap holds for every reader:
+ * they read n and v[i] as they are. */
 #define HS_LIST(type, cap) \
     struct {               \
         type v[cap];       \
@@ -344,10 +344,13 @@ struct cert_chain {
  * only from what OpenSSL parsed; a fact it could not read stays empty. */
 #define HS_CERT_NAME_LEN 192 /* RFC 4514 subject/issuer, cut if longer */
 #define HS_CERT_CN_LEN 64
-#define HS_MAX_SANS 16 /* first ones kept; n_sans_total counts all */
+#define HS_MAX_SANS 16 /* first ones kept; sans.total counts all */
 #define HS_NAME_ATTRS 2 /* O and C values kept per name (ECS arrays) */
 #define HS_NAME_ATTR_LEN 64
 #define HS_SAN_LEN 96
+struct san_text {
+    char text[HS_SAN_LEN]; /* a DNS name or an IP literal, terminated */
+};
 
 struct cert_summary {            /* one per certificate, wire order */
     bool parsed;                 /* false: OpenSSL could not parse it */
@@ -383,9 +386,7 @@ struct cert_result {
     char issuer_c[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
     uint8_t n_subject_o, n_issuer_o, n_subject_c, n_issuer_c;
     uint8_t version_number;      /* X.509 version: 1, 2 or 3 */
-    char sans[HS_MAX_SANS][HS_SAN_LEN]; /* DNS names and IP literals */
-    uint8_t n_sans;
-    uint16_t n_sans_total;
+    HS_LIST(struct san_text, HS_MAX_SANS) sans;
     char serial[80];             /* uppercase hex, as `openssl x509 -serial` */
     int64_t not_before, not_after; /* seconds since the epoch */
     char key_alg[24];

@@ -595,9 +595,9 @@ static bool collect_sans(X509 *x, struct cert_result *r, char ***dns,
         } else {
             continue;
         }
-        r->n_sans_total++;
-        if (r->n_sans < HS_MAX_SANS)
-            snprintf(r->sans[r->n_sans++], HS_SAN_LEN, "%s", text);
+        struct san_text *san = HS_LIST_SLOT(r->sans);
+        if (san)
+            snprintf(san->text, sizeof san->text, "%s", text);
     }
     GENERAL_NAMES_free(gens);
     return true;

@@ -417,9 +417,9 @@ static void test_certificate_rows(void **state)
     strcpy(s->subject_cn, "server.example");
     strcpy(c->subject_cn, "client-7");
     s->key_bits = 2048;
-    s->n_sans = 2;
-    strcpy(s->sans[0], "a.example");
-    strcpy(s->sans[1], "b.example");
+    s->sans.n = s->sans.total = 2;
+    strcpy(s->sans.v[0].text, "a.example");
+    strcpy(s->sans.v[1].text, "b.example");
     const struct field_def *scn =
         fields_find("tls.server.x509.subject.common_name");
     const struct field_def *ccn =
