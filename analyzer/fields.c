@@ -185,8 +185,7 @@ static bool g_dest_domain(const struct handshake *h, struct field_value *v,
                           char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    if (!h->ch.seen || !h->ch.has_sni || !h->ch.sni[0] ||
-        memchr(h->ch.sni, '\0', sizeof(h->ch.sni)) == NULL)
+    if (!h->ch.seen || !h->ch.has_sni || !h->ch.sni[0])
         return false;
     unsigned char a[16];
     if (strchr(h->ch.sni, '\\') || inet_pton(AF_INET, h->ch.sni, a) == 1 ||
@@ -368,22 +367,6 @@ static bool g_tls_server_name(const struct handshake *h,
     return field_put_cstr(v, h->ch.sni, sizeof(h->ch.sni));
 }
 
-static size_t c_ch_ciphers(const struct handshake *h)
-{
-    if (!h->ch.seen)
-        return 0;
-    return h->ch.n_ciphers < HS_MAX_CIPHERS ? h->ch.n_ciphers : HS_MAX_CIPHERS;
-}
-
-static bool i_ch_ciphers(const struct handshake *h, size_t i,
-                         struct field_value *v, char *scratch, size_t len)
-{
-    uint32_t suite = client_hello_cipher(&h->ch, i);
-    if (suite <= 0xffff && tls_is_grease((uint16_t)suite))
-        return false;
-    return field_put_str(v, fields_cipher_string(suite, scratch, len));
-}
-
 /* ---- tlsmon.*: decision ------------------------------------------------- */
 
 FACT(g_flow_id, field_put_int, (int64_t)h->flow_id, true)
@@ -472,7 +455,7 @@ static bool g_alert_code(const struct handshake *h, struct field_value *v,
 
 static size_t c_alerts(const struct handshake *h)
 {
-    return h->n_alerts < HS_MAX_ALERTS ? h->n_alerts : HS_MAX_ALERTS;
+    return h->alerts.n;
 }
 
 static bool i_alerts(const struct handshake *h, size_t i,
@@ -480,7 +463,7 @@ static bool i_alerts(const struct handshake *h, size_t i,
 {
     UNUSED_SCRATCH;
     v->type = FT_ALERTS;
-    v->alert = &h->alerts[i];
+    v->alert = &h->alerts.v[i];
     return true;
 }
 
@@ -519,8 +502,8 @@ static bool g_hrr_group_offered(const struct handshake *h,
     if (!h->hrr.seen || h->hrr.group == 0 || !h->ch.seen)
         return false;
     bool offered = false;
-    for (size_t i = 0; i < h->ch.n_groups && i < HS_MAX_GROUPS; i++)
-        offered |= h->ch.groups[i] == h->hrr.group;
+    for (size_t i = 0; i < h->ch.groups.n; i++)
+        offered |= h->ch.groups.v[i] == h->hrr.group;
     return field_put_bool(v, offered);
 }
 
@@ -540,22 +523,6 @@ static bool g_ch_highest_version(const struct handshake *h,
     return field_put_version(v, client_hello_highest_version(&h->ch));
 }
 
-static size_t c_ch_versions(const struct handshake *h)
-{
-    if (!h->ch.seen || !h->ch.has_supported_versions)
-        return 0;
-    return client_hello_versions_held(&h->ch);
-}
-
-static bool i_ch_versions(const struct handshake *h, size_t i,
-                          struct field_value *v, char *scratch, size_t len)
-{
-    uint16_t ver = h->ch.versions[i];
-    if (tls_is_grease(ver))
-        return false;
-    return field_put_str(v, fields_version_number(ver, scratch, len));
-}
-
 FACT(g_ch_length, field_put_int, h->ch.length, h->ch.seen)
 
 static bool g_ch_ciphers_count(const struct handshake *h,
@@ -563,51 +530,15 @@ static bool g_ch_ciphers_count(const struct handshake *h,
                                size_t len)
 {
     UNUSED_SCRATCH;
-    uint16_t n = h->ch.n_ciphers_total > h->ch.n_ciphers
-                     ? h->ch.n_ciphers_total
-                     : h->ch.n_ciphers;
-    field_put_int(v, n);
+    field_put_int(v, h->ch.ciphers.total);
     return h->ch.seen;
-}
-
-static size_t c_ch_groups(const struct handshake *h)
-{
-    if (!h->ch.seen)
-        return 0;
-    return h->ch.n_groups < HS_MAX_GROUPS ? h->ch.n_groups : HS_MAX_GROUPS;
-}
-
-static bool i_ch_groups(const struct handshake *h, size_t i,
-                        struct field_value *v, char *scratch, size_t len)
-{
-    uint16_t g = h->ch.groups[i];
-    if (tls_is_grease(g))
-        return false;
-    return field_put_str(v, group_string(g, scratch, len));
-}
-
-static size_t c_ch_key_shares(const struct handshake *h)
-{
-    if (!h->ch.seen)
-        return 0;
-    return h->ch.n_key_shares < HS_MAX_KEY_SHARES ? h->ch.n_key_shares
-                                                  : HS_MAX_KEY_SHARES;
-}
-
-static bool i_ch_key_shares(const struct handshake *h, size_t i,
-                            struct field_value *v, char *scratch, size_t len)
-{
-    uint16_t g = h->ch.key_share_groups[i];
-    if (tls_is_grease(g))
-        return false;
-    return field_put_str(v, group_string(g, scratch, len));
 }
 
 static size_t c_ch_alpn(const struct handshake *h)
 {
     if (!h->ch.seen)
         return 0;
-    return h->ch.n_alpn < HS_MAX_ALPN ? h->ch.n_alpn : HS_MAX_ALPN;
+    return h->ch.n_alpn; /* ch_alpn keeps at most HS_MAX_ALPN */
 }
 
 static bool i_ch_alpn(const struct handshake *h, size_t i,
@@ -619,56 +550,6 @@ static bool i_ch_alpn(const struct handshake *h, size_t i,
     return field_put_cstr(v, text + h->ch.alpn_at[i], room - h->ch.alpn_at[i]);
 }
 
-static size_t c_ch_sigalgs(const struct handshake *h)
-{
-    if (!h->ch.seen)
-        return 0;
-    return h->ch.n_sigalgs < HS_MAX_SIGALGS ? h->ch.n_sigalgs
-                                            : HS_MAX_SIGALGS;
-}
-
-static bool i_ch_sigalgs(const struct handshake *h, size_t i,
-                         struct field_value *v, char *scratch, size_t len)
-{
-    uint16_t s = h->ch.sigalgs[i];
-    if (tls_is_grease(s))
-        return false;
-    const char *name = tls_sigalg_name(s);
-    return field_put_str(v, name ? name : hex16(s, scratch, len));
-}
-
-static size_t c_ch_point_formats(const struct handshake *h)
-{
-    if (!h->ch.seen)
-        return 0;
-    return h->ch.n_point_formats < HS_MAX_POINT_FORMATS
-               ? h->ch.n_point_formats
-               : HS_MAX_POINT_FORMATS;
-}
-
-static bool i_ch_point_formats(const struct handshake *h, size_t i,
-                               struct field_value *v, char *scratch,
-                               size_t len)
-{
-    UNUSED_SCRATCH;
-    return field_put_int(v, h->ch.point_formats[i]);
-}
-
-static size_t c_ch_extensions(const struct handshake *h)
-{
-    if (!h->ch.seen)
-        return 0;
-    return h->ch.n_extensions < HS_MAX_EXTENSIONS ? h->ch.n_extensions
-                                                  : HS_MAX_EXTENSIONS;
-}
-
-static bool i_ch_extensions(const struct handshake *h, size_t i,
-                            struct field_value *v, char *scratch, size_t len)
-{
-    return field_put_str(v, extension_string(h->ch.extensions[i], scratch,
-                                             len));
-}
-
 FACT(g_ch_session_id_length, field_put_int, h->ch.session_id_len, h->ch.seen)
 FACT(g_ch_session_ticket, field_put_bool,
      h->ch.has_session_ticket && h->ch.session_ticket_len > 0, h->ch.seen)
@@ -678,21 +559,6 @@ FACT(g_ch_ech, field_put_bool, h->ch.ech, h->ch.seen)
 FACT(g_ch_esni, field_put_bool, h->ch.esni, h->ch.seen)
 FACT(g_ch_fallback_scsv, field_put_bool, h->ch.fallback_scsv, h->ch.seen)
 FACT(g_ch_sslv2, field_put_bool, h->ch.sslv2, h->ch.seen)
-
-static size_t c_ch_compression(const struct handshake *h)
-{
-    if (!h->ch.seen)
-        return 0;
-    return h->ch.n_compression < HS_MAX_COMPRESSION ? h->ch.n_compression
-                                                    : HS_MAX_COMPRESSION;
-}
-
-static bool i_ch_compression(const struct handshake *h, size_t i,
-                             struct field_value *v, char *scratch, size_t len)
-{
-    UNUSED_SCRATCH;
-    return field_put_int(v, h->ch.compression[i]);
-}
 
 /* ---- tlsmon.server_hello.* ---------------------------------------------- */
 
@@ -708,20 +574,102 @@ static bool g_sh_group(const struct handshake *h, struct field_value *v,
 
 FACT(g_sh_compression, field_put_int, h->sh.compression, h->sh.seen)
 
-static size_t c_sh_extensions(const struct handshake *h)
+/* ---- hello lists -------------------------------------------------------- */
+
+/* The hellos' list rows are data: each names the list it reads, and one
+ * reader serves them all. The lists are HS_LIST, so a count is the list's
+ * n as the dissector left it. */
+enum hello_list {
+    CH_CIPHERS,
+    CH_VERSIONS,
+    CH_GROUPS,
+    CH_KEY_SHARES,
+    CH_SIGALGS,
+    CH_POINT_FORMATS,
+    CH_EXTENSIONS,
+    CH_COMPRESSION,
+    SH_EXTENSIONS,
+};
+
+static bool hello_list_get(const void *arg, const struct handshake *h,
+                           struct field_value *v, char *scratch, size_t len)
 {
-    if (!h->sh.seen)
-        return 0;
-    return h->sh.n_extensions < HS_MAX_EXTENSIONS ? h->sh.n_extensions
-                                                  : HS_MAX_EXTENSIONS;
+    (void)arg, (void)h, (void)v;
+    UNUSED_SCRATCH;
+    return false; /* lists only */
 }
 
-static bool i_sh_extensions(const struct handshake *h, size_t i,
-                            struct field_value *v, char *scratch, size_t len)
+static size_t hello_list_count(const void *arg, const struct handshake *h)
 {
-    return field_put_str(v, extension_string(h->sh.extensions[i], scratch,
-                                             len));
+    const struct client_hello *ch = &h->ch;
+    enum hello_list list = *(const enum hello_list *)arg;
+    if (list == SH_EXTENSIONS)
+        return h->sh.seen ? h->sh.extensions.n : 0;
+    if (!ch->seen)
+        return 0;
+    switch (list) {
+    case CH_CIPHERS: return ch->ciphers.n;
+    case CH_VERSIONS:
+        return ch->has_supported_versions ? ch->versions.n : 0;
+    case CH_GROUPS: return ch->groups.n;
+    case CH_KEY_SHARES: return ch->key_shares.n;
+    case CH_SIGALGS: return ch->sigalgs.n;
+    case CH_POINT_FORMATS: return ch->point_formats.n;
+    case CH_EXTENSIONS: return ch->extensions.n;
+    case CH_COMPRESSION: return ch->compression.n;
+    case SH_EXTENSIONS: break;
+    }
+    return 0;
 }
+
+/* GREASE values are no part of a list's value (but extensions name it). */
+static bool hello_list_item(const void *arg, const struct handshake *h,
+                            size_t i, struct field_value *v, char *scratch,
+                            size_t len)
+{
+    const struct client_hello *ch = &h->ch;
+    uint16_t code;
+    switch (*(const enum hello_list *)arg) {
+    case CH_CIPHERS: {
+        uint32_t suite = client_hello_cipher(ch, i);
+        if (suite <= 0xffff && tls_is_grease((uint16_t)suite))
+            return false;
+        return field_put_str(v, fields_cipher_string(suite, scratch, len));
+    }
+    case CH_VERSIONS:
+        code = ch->versions.v[i];
+        return !tls_is_grease(code) &&
+               field_put_str(v, fields_version_number(code, scratch, len));
+    case CH_GROUPS:
+        code = ch->groups.v[i];
+        return !tls_is_grease(code) &&
+               field_put_str(v, group_string(code, scratch, len));
+    case CH_KEY_SHARES:
+        code = ch->key_shares.v[i].group;
+        return !tls_is_grease(code) &&
+               field_put_str(v, group_string(code, scratch, len));
+    case CH_SIGALGS: {
+        code = ch->sigalgs.v[i];
+        if (tls_is_grease(code))
+            return false;
+        const char *name = tls_sigalg_name(code);
+        return field_put_str(v, name ? name : hex16(code, scratch, len));
+    }
+    case CH_POINT_FORMATS: return field_put_int(v, ch->point_formats.v[i]);
+    case CH_EXTENSIONS:
+        return field_put_str(v, extension_string(ch->extensions.v[i],
+                                                 scratch, len));
+    case CH_COMPRESSION: return field_put_int(v, ch->compression.v[i]);
+    case SH_EXTENSIONS:
+        return field_put_str(v, extension_string(h->sh.extensions.v[i],
+                                                 scratch, len));
+    }
+    return false;
+}
+
+static const struct field_reader hello_list_reader = {
+    hello_list_get, hello_list_count, hello_list_item,
+};
 
 /* ---- tlsmon.*: certificates and later messages -------------------------- */
 
@@ -903,8 +851,8 @@ static bool g_truncated(const struct handshake *h, struct field_value *v,
     UNUSED_SCRATCH;
     bool t = h->ch.truncated || h->ch.alpn_truncated ||
              (h->ch2 && (h->ch2->truncated || h->ch2->alpn_truncated)) ||
-             h->sh.n_extensions_total > h->sh.n_extensions ||
-             h->n_alerts_total > h->n_alerts;
+             h->sh.extensions.total > h->sh.extensions.n ||
+             h->alerts.total > h->alerts.n;
     return field_put_bool(v, t);
 }
 
@@ -1098,7 +1046,7 @@ static size_t cert_fact_count(const void *arg, const struct handshake *h)
     case CERT_ISSUER_O: return c->n_issuer_o;
     case CERT_SUBJECT_C: return c->n_subject_c;
     case CERT_ISSUER_C: return c->n_issuer_c;
-    case CERT_SANS: return c->n_sans;
+    case CERT_SANS: return c->sans.n;
     case CERT_KEY_USAGE: return c->has_key_usage ? 9 : 0;
     case CERT_EKU: return c->has_eku ? 8 : 0;
     case CERT_OCSP_URLS: return c->n_ocsp_urls;
@@ -1109,9 +1057,10 @@ static size_t cert_fact_count(const void *arg, const struct handshake *h)
     }
 }
 
-/* Entry i of a fixed array of texts, when i is inside it. */
-#define ARRAY_TEXT(array, n)                                                  \
-    (i < (n) && field_put_cstr(v, c->array[i], sizeof(c->array[i])))
+/* Entry i of a fixed array of texts (i is below its count, which the
+ * certificate stage keeps within the array). */
+#define ARRAY_TEXT(array)                                                     \
+    field_put_cstr(v, c->array[i], sizeof(c->array[i]))
 
 static bool cert_fact_item(const void *arg, const struct handshake *h,
                            size_t i, struct field_value *v, char *scratch,
@@ -1125,11 +1074,12 @@ static bool cert_fact_item(const void *arg, const struct handshake *h,
         return field_put_cstr(v, c->subject_cn, sizeof(c->subject_cn));
     case CERT_ISSUER_CN:
         return field_put_cstr(v, c->issuer_cn, sizeof(c->issuer_cn));
-    case CERT_SUBJECT_O: return ARRAY_TEXT(subject_o, HS_NAME_ATTRS);
-    case CERT_ISSUER_O: return ARRAY_TEXT(issuer_o, HS_NAME_ATTRS);
-    case CERT_SUBJECT_C: return ARRAY_TEXT(subject_c, HS_NAME_ATTRS);
-    case CERT_ISSUER_C: return ARRAY_TEXT(issuer_c, HS_NAME_ATTRS);
-    case CERT_SANS: return ARRAY_TEXT(sans, c->n_sans);
+    case CERT_SUBJECT_O: return ARRAY_TEXT(subject_o);
+    case CERT_ISSUER_O: return ARRAY_TEXT(issuer_o);
+    case CERT_SUBJECT_C: return ARRAY_TEXT(subject_c);
+    case CERT_ISSUER_C: return ARRAY_TEXT(issuer_c);
+    case CERT_SANS:
+        return field_put_cstr(v, c->sans.v[i].text, sizeof c->sans.v[i].text);
     case CERT_PEM: return field_put_str(v, cert_pem_at(c, i));
     case CERT_CHAIN:
         return i < c->n_summaries && c->chain[i].parsed &&
@@ -1141,10 +1091,10 @@ static bool cert_fact_item(const void *arg, const struct handshake *h,
     case CERT_EKU:
         return (c->eku & (1u << i)) &&
                field_put_str(v, x509_eku_name((unsigned)i));
-    case CERT_OCSP_URLS: return ARRAY_TEXT(ocsp_urls, HS_MAX_URLS);
+    case CERT_OCSP_URLS: return ARRAY_TEXT(ocsp_urls);
     case CERT_CA_ISSUERS_URLS:
-        return ARRAY_TEXT(ca_issuers_urls, HS_MAX_URLS);
-    case CERT_CRL_URLS: return ARRAY_TEXT(crl_urls, HS_MAX_URLS);
+        return ARRAY_TEXT(ca_issuers_urls);
+    case CERT_CRL_URLS: return ARRAY_TEXT(crl_urls);
     default: /* a scalar fact */
         return false;
     }
@@ -1208,8 +1158,7 @@ static size_t c_scert_sct_logs(const struct handshake *h)
 static bool i_scert_sct_logs(const struct handshake *h, size_t i,
                              struct field_value *v, char *scratch, size_t len)
 {
-    return i < HS_MAX_SCT_LOGS &&
-           field_put_str(v, base64_32(h->report->server_cert.sct_log_ids[i],
+    return field_put_str(v, base64_32(h->report->server_cert.sct_log_ids[i],
                                       scratch, len));
 }
 
@@ -1225,8 +1174,7 @@ static bool i_scert_distrusted_by(const struct handshake *h, size_t i,
                                   size_t len)
 {
     UNUSED_SCRATCH;
-    return i < HS_MAX_DISTRUST &&
-           field_put_cstr(v, h->report->server_cert.distrusted_by[i],
+    return field_put_cstr(v, h->report->server_cert.distrusted_by[i],
                           sizeof(h->report->server_cert.distrusted_by[i]));
 }
 
@@ -1286,16 +1234,14 @@ static size_t c_quic_server_versions(const struct handshake *h)
 {
     if (h->transport != HS_OVER_QUIC)
         return 0;
-    return h->quic.n_server_versions < HS_QUIC_MAX_VERSIONS
-               ? h->quic.n_server_versions
-               : HS_QUIC_MAX_VERSIONS;
+    return h->quic.server_versions.n;
 }
 
 static bool i_quic_server_versions(const struct handshake *h, size_t i,
                                    struct field_value *v, char *scratch,
                                    size_t len)
 {
-    return quic_version_value(h->quic.server_versions[i], v, scratch, len);
+    return quic_version_value(h->quic.server_versions.v[i], v, scratch, len);
 }
 
 QUIC_FACT(g_quic_initial_decrypted, field_put_bool, h->quic.initial_decrypted,
@@ -1420,9 +1366,7 @@ static bool g_ch_modern_ciphers(const struct handshake *h,
     if (!h->ch.seen)
         return false;
     int64_t n = 0;
-    size_t total = h->ch.n_ciphers < HS_MAX_CIPHERS ? h->ch.n_ciphers
-                                                    : HS_MAX_CIPHERS;
-    for (size_t i = 0; i < total; i++) {
+    for (size_t i = 0; i < h->ch.ciphers.n; i++) {
         uint32_t c = client_hello_cipher(&h->ch, i);
         if (tls_cipher_name(c) && tls_cipher_flags(c) == 0 &&
             !tls_is_grease((uint16_t)c) && c != 0x00ff && c != 0x5600)
@@ -1761,8 +1705,7 @@ static bool i_ech_retry_ids(const struct handshake *h, size_t i,
                             struct field_value *v, char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
-    return i < HS_MAX_ECH_CONFIGS &&
-           field_put_int(v, h->ee->ech.config_ids[i]);
+    return field_put_int(v, h->ee->ech.config_ids[i]);
 }
 
 /* The earlier ECH attempt this hello follows (server_profile.c). */
@@ -1793,6 +1736,9 @@ FACT(g_srv_client_plain_established, field_put_int,
 /* A certificate row: which certificate, which fact (struct cert_row). */
 #define CERT(n, t, d, side, fact)                                             \
     FIELD_READ(n, t, d, &cert_reader, (&(const struct cert_row){side, fact}))
+/* A hello list row: which list (enum hello_list). */
+#define HELLO_LIST(n, t, d, list)                                             \
+    FIELD_READ(n, t, d, &hello_list_reader, (&(const enum hello_list){list}))
 
 static const struct field_def record_rows[] = {
     SCALAR("@timestamp", FT_TIME,
@@ -1881,9 +1827,9 @@ static const struct field_def record_rows[] = {
     SCALAR("tls.client.server_name", FT_STRING,
            "SNI sent by the client, non-printable bytes escaped",
            g_tls_server_name),
-    LIST("tls.client.supported_ciphers", FT_STRING_LIST,
-         "cipher suites offered, wire order, GREASE left out", c_ch_ciphers,
-         i_ch_ciphers),
+    HELLO_LIST("tls.client.supported_ciphers", FT_STRING_LIST,
+               "cipher suites offered, wire order, GREASE left out",
+               CH_CIPHERS),
     SCALAR("tls.client.ja3", FT_STRING,
            "JA3 of the ClientHello: MD5 of tlsmon.client.ja3_string", g_ja3),
     CERT("tls.client.x509.subject.common_name", FT_STRING_LIST,
@@ -2093,9 +2039,8 @@ static const struct field_def record_rows[] = {
     SCALAR("tlsmon.client_hello.highest_version", FT_VERSION,
            "highest version offered (supported_versions, else legacy_version)",
            g_ch_highest_version),
-    LIST("tlsmon.client_hello.versions", FT_STRING_LIST,
-         "supported_versions, wire order, GREASE left out", c_ch_versions,
-         i_ch_versions),
+    HELLO_LIST("tlsmon.client_hello.versions", FT_STRING_LIST,
+               "supported_versions, wire order, GREASE left out", CH_VERSIONS),
     SCALAR("tlsmon.client_hello.length", FT_INT,
            "ClientHello message length, bytes", g_ch_length),
     SCALAR("tlsmon.client_hello.segments", FT_INT,
@@ -2118,23 +2063,22 @@ static const struct field_def record_rows[] = {
     SCALAR("tlsmon.client_hello.modern_ciphers", FT_INT,
            "offered suites with forward secrecy and an AEAD",
            g_ch_modern_ciphers),
-    LIST("tlsmon.client_hello.groups", FT_STRING_LIST,
-         "supported_groups, wire order, GREASE left out, unknown as hex",
-         c_ch_groups, i_ch_groups),
-    LIST("tlsmon.client_hello.key_share_groups", FT_STRING_LIST,
-         "groups with a key share, GREASE left out", c_ch_key_shares,
-         i_ch_key_shares),
+    HELLO_LIST("tlsmon.client_hello.groups", FT_STRING_LIST,
+               "supported_groups, wire order, GREASE left out, unknown as hex",
+               CH_GROUPS),
+    HELLO_LIST("tlsmon.client_hello.key_share_groups", FT_STRING_LIST,
+               "groups with a key share, GREASE left out", CH_KEY_SHARES),
     LIST("tlsmon.client_hello.alpn", FT_STRING_LIST,
          "application protocols offered (ALPN)", c_ch_alpn, i_ch_alpn),
-    LIST("tlsmon.client_hello.signature_algorithms", FT_STRING_LIST,
-         "signature schemes offered, GREASE left out, unknown as hex",
-         c_ch_sigalgs, i_ch_sigalgs),
-    LIST("tlsmon.client_hello.point_formats", FT_INT_LIST,
-         "EC point formats offered", c_ch_point_formats, i_ch_point_formats),
-    LIST("tlsmon.client_hello.extensions", FT_STRING_LIST,
-         "extension names (numbers when unnamed) in wire order, GREASE as "
-         "\"grease\"",
-         c_ch_extensions, i_ch_extensions),
+    HELLO_LIST("tlsmon.client_hello.signature_algorithms", FT_STRING_LIST,
+               "signature schemes offered, GREASE left out, unknown as hex",
+               CH_SIGALGS),
+    HELLO_LIST("tlsmon.client_hello.point_formats", FT_INT_LIST,
+               "EC point formats offered", CH_POINT_FORMATS),
+    HELLO_LIST("tlsmon.client_hello.extensions", FT_STRING_LIST,
+               "extension names (numbers when unnamed) in wire order, "
+               "GREASE as \"grease\"",
+               CH_EXTENSIONS),
     SCALAR("tlsmon.client_hello.session_id_length", FT_INT,
            "length of the session id offered", g_ch_session_id_length),
     SCALAR("tlsmon.client_hello.session_ticket", FT_BOOL,
@@ -2152,8 +2096,8 @@ static const struct field_def record_rows[] = {
            g_ch_fallback_scsv),
     SCALAR("tlsmon.client_hello.sslv2", FT_BOOL,
            "sent in the SSLv2-compatible record format", g_ch_sslv2),
-    LIST("tlsmon.client_hello.compression", FT_INT_LIST,
-         "compression methods offered", c_ch_compression, i_ch_compression),
+    HELLO_LIST("tlsmon.client_hello.compression", FT_INT_LIST,
+               "compression methods offered", CH_COMPRESSION),
     SCALAR("tlsmon.server_hello.cipher_id", FT_STRING,
            "chosen cipher suite number, hex like 0xc02f", g_sh_cipher_id),
     SCALAR("tlsmon.server_hello.legacy_version", FT_VERSION,
@@ -2166,9 +2110,9 @@ static const struct field_def record_rows[] = {
            g_sh_group),
     SCALAR("tlsmon.server_hello.compression", FT_INT,
            "compression method chosen", g_sh_compression),
-    LIST("tlsmon.server_hello.extensions", FT_STRING_LIST,
-         "extension names (numbers when unnamed) in wire order",
-         c_sh_extensions, i_sh_extensions),
+    HELLO_LIST("tlsmon.server_hello.extensions", FT_STRING_LIST,
+               "extension names (numbers when unnamed) in wire order",
+               SH_EXTENSIONS),
     SCALAR("tlsmon.pq.offered", FT_BOOL,
            "the client offered a post-quantum key exchange group (hybrid "
            "ML-KEM, pure ML-KEM or a Kyber draft)", g_pq_offered),

@@ -363,7 +363,7 @@ static void emit(struct pipeline *p, struct flow *f)
     if (p->cfg.rules) {
         rules_evaluate(p->cfg.rules, h);
         size_t quiet = alert_flood_filter(p->flood, h, p->now_us);
-        p->stats.alerts += h->report->n_findings - quiet;
+        p->stats.alerts += h->report->findings.n - quiet;
         p->stats.alerts_suppressed += quiet;
     }
 

@@ -68,12 +68,8 @@ static void put_list(struct text_buf *t, const uint16_t *v, size_t n,
 static bool hello_usable(const struct client_hello *ch)
 {
     return ch->seen && !ch->sslv2 && !ch->truncated &&
-           ch->n_ciphers == ch->n_ciphers_total &&
-           ch->n_extensions == ch->n_extensions_total &&
-           ch->n_ciphers <= HS_MAX_CIPHERS &&
-           ch->n_extensions <= HS_MAX_EXTENSIONS &&
-           ch->n_groups <= HS_MAX_GROUPS && ch->n_sigalgs <= HS_MAX_SIGALGS &&
-           ch->n_point_formats <= HS_MAX_POINT_FORMATS;
+           ch->ciphers.n == ch->ciphers.total &&
+           ch->extensions.n == ch->extensions.total;
 }
 
 static void digest_hex(const EVP_MD *md, const char *s, char *out,
@@ -98,29 +94,29 @@ static bool ja3_text(const struct client_hello *ch, struct text_buf *t)
     if (!hello_usable(ch))
         return false;
     uint16_t formats[HS_MAX_POINT_FORMATS];
-    for (size_t i = 0; i < ch->n_point_formats; i++)
-        formats[i] = ch->point_formats[i];
+    for (size_t i = 0; i < ch->point_formats.n; i++)
+        formats[i] = ch->point_formats.v[i];
     put_number(t, ch->legacy_version, DECIMAL);
     text_put_char(t, ',');
-    put_list(t, ch->ciphers, ch->n_ciphers, DECIMAL, '-');
+    put_list(t, ch->ciphers.v, ch->ciphers.n, DECIMAL, '-');
     text_put_char(t, ',');
-    put_list(t, ch->extensions, ch->n_extensions, DECIMAL, '-');
+    put_list(t, ch->extensions.v, ch->extensions.n, DECIMAL, '-');
     text_put_char(t, ',');
-    put_list(t, ch->groups, ch->n_groups, DECIMAL, '-');
+    put_list(t, ch->groups.v, ch->groups.n, DECIMAL, '-');
     text_put_char(t, ',');
-    put_list(t, formats, ch->n_point_formats, DECIMAL, '-');
+    put_list(t, formats, ch->point_formats.n, DECIMAL, '-');
     return true;
 }
 
 static bool ja3s_text(const struct server_hello *sh, struct text_buf *t)
 {
-    if (!sh->seen || sh->n_extensions != sh->n_extensions_total)
+    if (!sh->seen || sh->extensions.n != sh->extensions.total)
         return false;
     put_number(t, sh->legacy_version, DECIMAL);
     text_put_char(t, ',');
     put_number(t, sh->cipher, DECIMAL);
     text_put_char(t, ',');
-    put_list(t, sh->extensions, sh->n_extensions, DECIMAL, '-');
+    put_list(t, sh->extensions.v, sh->extensions.n, DECIMAL, '-');
     return true;
 }
 
@@ -133,9 +129,9 @@ static const char *ja4_version(const struct client_hello *ch)
         /* The numerically highest value, as JA4 defines it: a DTLS 1.3
          * hello that also offers DTLS 1.2 (0xfefd > 0xfefc) is d2, and a
          * draft code above 0x0304 is 00, as FoxIO's tools say. */
-        for (size_t i = 0; i < client_hello_versions_held(ch); i++)
-            if (!tls_is_grease(ch->versions[i]) && ch->versions[i] > v)
-                v = ch->versions[i];
+        for (size_t i = 0; i < ch->versions.n; i++)
+            if (!tls_is_grease(ch->versions.v[i]) && ch->versions.v[i] > v)
+                v = ch->versions.v[i];
     }
     if (v == 0)
         v = ch->legacy_version;
@@ -209,11 +205,11 @@ static bool ja4_parts(const struct client_hello *ch, char transport, char *a,
     if (!hello_usable(ch))
         return false;
     uint16_t buf[HS_MAX_CIPHERS];
-    size_t nc = count_non_grease(ch->ciphers, ch->n_ciphers);
-    size_t ne = count_non_grease(ch->extensions, ch->n_extensions);
+    size_t nc = count_non_grease(ch->ciphers.v, ch->ciphers.n);
+    size_t ne = count_non_grease(ch->extensions.v, ch->extensions.n);
     bool sni = false;
-    for (size_t i = 0; i < ch->n_extensions; i++)
-        sni |= ch->extensions[i] == EXT_SERVER_NAME;
+    for (size_t i = 0; i < ch->extensions.n; i++)
+        sni |= ch->extensions.v[i] == EXT_SERVER_NAME;
     char alpn[3] = "00";
     if (ch->n_alpn > 0) {
         uint8_t f = ch->alpn_first_raw[0], l = ch->alpn_first_raw[1];
@@ -240,13 +236,13 @@ static bool ja4_parts(const struct client_hello *ch, char transport, char *a,
     a[9] = alpn[1];
     a[10] = '\0';
 
-    size_t k = sorted(ch->ciphers, ch->n_ciphers, false, buf);
+    size_t k = sorted(ch->ciphers.v, ch->ciphers.n, false, buf);
     put_list(ciphers, buf, k, HEX4, ',');
-    k = sorted(ch->extensions, ch->n_extensions, true, buf);
+    k = sorted(ch->extensions.v, ch->extensions.n, true, buf);
     put_list(exts, buf, k, HEX4, ',');
-    if (ch->n_sigalgs > 0) {
+    if (ch->sigalgs.n > 0) {
         text_put_char(exts, '_');
-        put_list(exts, ch->sigalgs, ch->n_sigalgs, HEX4, ',');
+        put_list(exts, ch->sigalgs.v, ch->sigalgs.n, HEX4, ',');
     }
     return true;
 }

@@ -6,11 +6,12 @@
  * fingerprints, server history, findings). The field registry
  * (analyzer/fields.c) reads both for outputs and rules.
  *
- * Arrays are fixed-size so that filling a record never allocates; when the
- * wire carries more entries than fit, the first ones are kept in wire order,
- * `n_*_total` counts all of them and the record is marked truncated. Heap
- * members: the certificate DER and OCSP staple, which the certificate stage
- * needs whole, and the parts only some handshakes have (ch2, ee). */
+ * Arrays are fixed-size so that filling a record never allocates; most
+ * lists are HS_LIST: when the wire carries more entries than fit, the first
+ * ones are kept in wire order, `total` counts all of them and the record
+ * is marked truncated. Heap members: the certificate DER and OCSP staple,
+ * which the certificate stage needs whole, and the parts only some
+ * handshakes have (ch2, ee). */
 #ifndef TLSMON_HANDSHAKE_H
 #define TLSMON_HANDSHAKE_H
 
@@ -38,6 +39,50 @@
 #define HS_MAX_ALERTS 16
 #define HS_MAX_CERTS 16
 #define HS_MAX_CERT_BYTES (256u * 1024u) /* DER kept per chain */
+
+/* A bounded list: v[0..n) are the first entries the wire carried, in wire
+ * order, and total counts all of them (saturating). Only hs_list_take
+ * moves n up (HS_LIST_CLEAR empties), so n <= cap holds for every reader:
+ * they read n and v[i] as they are. */
+#define HS_LIST(type, cap) \
+    struct {               \
+        type v[cap];       \
+        uint16_t n;        \
+        uint16_t total;    \
+    }
+#define HS_LIST_CAP(list) (sizeof (list).v / sizeof (list).v[0])
+
+/* Counts one more entry the wire carried and says whether it has a place:
+ * the first `cap` are kept, and once one is dropped all later ones are, so
+ * that what is kept is always the start of the list. */
+static inline bool hs_list_take(uint16_t *n, uint16_t *total, size_t cap)
+{
+    bool keep = *n == *total && *n < cap;
+    if (*total < UINT16_MAX)
+        (*total)++;
+    if (keep)
+        (*n)++;
+    return keep;
+}
+
+/* The place for the next entry of `list`, or NULL when it is not kept. */
+#define HS_LIST_SLOT(list)                                               \
+    (hs_list_take(&(list).n, &(list).total, HS_LIST_CAP(list))           \
+         ? &(list).v[(list).n - 1]                                        \
+         : NULL)
+
+/* Appends `value` to `list` if it has a place; true when it was kept. */
+#define HS_LIST_PUSH(list, value)                                        \
+    ((bool)(hs_list_take(&(list).n, &(list).total, HS_LIST_CAP(list))    \
+                ? ((list).v[(list).n - 1] = (value), 1)                   \
+                : 0))
+
+/* Counts an entry the wire carried that the writer will not keep (it has
+ * no room elsewhere); like one past the cap, no later entry is kept. */
+#define HS_LIST_DROP(list) ((void)hs_list_take(&(list).n, &(list).total, 0))
+
+/* Empties a list, for a parser that reads it again. */
+#define HS_LIST_CLEAR(list) ((list).n = (list).total = 0)
 
 /* Who sent something. Flow sides are mapped to these once roles are known. */
 enum tls_side { TLS_SIDE_CLIENT = 0, TLS_SIDE_SERVER = 1 };
@@ -122,11 +167,18 @@ struct ech_hello {
     uint16_t payload_len; /* the encrypted inner ClientHello */
 };
 
+/* One key_share entry a ClientHello offered. */
+struct key_share {
+    uint16_t group;
+    uint16_t len; /* key_exchange bytes */
+};
+
 struct client_hello {
     bool seen;
     bool sslv2;           /* SSLv2-compatible record format */
     bool dtls;            /* DTLS layout: a cookie follows the session id */
     uint8_t cookie_len;   /* DTLS HelloVerifyRequest cookie echoed */
+    uint8_t session_id_len;
     bool truncated;       /* some list did not fit its array */
     bool alpn_truncated;  /* more ALPN names than kept (QUIC clients list
                              every draft): no fingerprint reads past the
@@ -135,8 +187,8 @@ struct client_hello {
     uint16_t legacy_version;
     uint32_t length;      /* handshake message body length */
     uint64_t ts_us;       /* when its first byte arrived */
+    char *alpn_spill;     /* ALPN names that do not fit alpn_text, below */
 
-    uint8_t session_id_len;
     uint8_t session_id[32];
     uint8_t random[32];   /* matches the key log; SSLv2: the challenge,
                              right-aligned (unused) */
@@ -144,25 +196,22 @@ struct client_hello {
     /* Read them with client_hello_cipher(): an SSLv2 cipher spec is 3
      * bytes, the low two are here and the high byte of those where it is
      * not 0 (the SSLv2-only kinds, a handful per hello) in sslv2_kinds. */
-    uint16_t ciphers[HS_MAX_CIPHERS];
-    uint16_t n_ciphers;
-    uint16_t n_ciphers_total;
+    HS_LIST(uint16_t, HS_MAX_CIPHERS) ciphers;
     struct {
-        uint8_t at; /* index in ciphers */
+        uint8_t at; /* index in ciphers.v */
         uint8_t hi; /* the spec's first byte */
     } sslv2_kinds[HS_MAX_SSLV2_KINDS];
     uint8_t n_sslv2_kinds;
     bool fallback_scsv;   /* TLS_FALLBACK_SCSV (0x5600) offered */
 
-    uint8_t compression[HS_MAX_COMPRESSION];
-    uint8_t n_compression;
+    HS_LIST(uint8_t, HS_MAX_COMPRESSION) compression;
 
-    uint16_t extensions[HS_MAX_EXTENSIONS]; /* types in wire order */
-    uint16_t n_extensions;
-    uint16_t n_extensions_total;
+    HS_LIST(uint16_t, HS_MAX_EXTENSIONS) extensions; /* types */
 
     bool has_sni;
-    char sni[HS_SNI_LEN]; /* NUL-terminated; non-printable bytes escaped */
+    bool has_supported_versions; /* versions, below, was sent */
+    char sni[HS_SNI_LEN]; /* always NUL-terminated (escape_copy), readers
+                             rely on it; non-printable bytes escaped */
     uint16_t sni_len;     /* length on the wire */
 
     /* ALPN names, escaped and NUL-terminated, back to back; name i starts
@@ -172,26 +221,18 @@ struct client_hello {
      * hello again with all of them in alpn_spill, which it allocates
      * (HS_ALPN_SPILL bytes, charged to --memcap) and frees. */
     char alpn_text[HS_ALPN_TEXT];
-    char *alpn_spill;
-    bool alpn_spill_wanted;
+    bool alpn_spill_wanted; /* alpn_spill is with the 8-byte members above */
     uint16_t alpn_at[HS_MAX_ALPN];
     uint8_t n_alpn;
     uint8_t alpn_first_raw[2]; /* first and last byte of the first ALPN
                                   value as sent (JA4 reads them raw) */
 
-    uint16_t versions[HS_MAX_VERSIONS]; /* supported_versions, wire order */
-    uint8_t n_versions;
-    bool has_supported_versions;
+    HS_LIST(uint16_t, HS_MAX_VERSIONS) versions; /* supported_versions */
 
-    uint16_t groups[HS_MAX_GROUPS];
-    uint8_t n_groups;
-    uint16_t key_share_groups[HS_MAX_KEY_SHARES];
-    uint16_t key_share_lens[HS_MAX_KEY_SHARES]; /* key_exchange bytes */
-    uint8_t n_key_shares;
-    uint16_t sigalgs[HS_MAX_SIGALGS];
-    uint8_t n_sigalgs;
-    uint8_t point_formats[HS_MAX_POINT_FORMATS];
-    uint8_t n_point_formats;
+    HS_LIST(uint16_t, HS_MAX_GROUPS) groups;
+    HS_LIST(struct key_share, HS_MAX_KEY_SHARES) key_shares;
+    HS_LIST(uint16_t, HS_MAX_SIGALGS) sigalgs;
+    HS_LIST(uint8_t, HS_MAX_POINT_FORMATS) point_formats;
 
     bool has_session_ticket;
     uint16_t session_ticket_len;
@@ -222,9 +263,7 @@ struct server_hello {
     uint8_t session_id[32];
     uint8_t random[32];
 
-    uint16_t extensions[HS_MAX_EXTENSIONS];
-    uint16_t n_extensions;
-    uint16_t n_extensions_total;
+    HS_LIST(uint16_t, HS_MAX_EXTENSIONS) extensions;
 
     bool has_supported_versions;
     bool has_key_share;
@@ -256,9 +295,7 @@ struct ech_retry {
 /* TLS 1.3 EncryptedExtensions, read with a key log. */
 struct encrypted_extensions {
     bool seen;
-    uint16_t extensions[HS_MAX_EXTENSIONS]; /* types in wire order */
-    uint16_t n_extensions;
-    uint16_t n_extensions_total;
+    HS_LIST(uint16_t, HS_MAX_EXTENSIONS) extensions; /* types */
     bool has_alpn;
     char alpn[HS_ALPN_LEN];
     bool early_data;      /* the server accepted 0-RTT */
@@ -283,12 +320,11 @@ struct decryption {
 
 struct hello_retry {
     bool seen;
-    uint16_t cipher;
-    uint16_t group; /* key_share selected_group */
     bool ech_confirmation; /* encrypted_client_hello with its 8-byte
                               accept confirmation: the server took ECH */
-    uint16_t extensions[HS_MAX_EXTENSIONS];
-    uint16_t n_extensions;
+    uint16_t cipher;
+    uint16_t group; /* key_share selected_group */
+    HS_LIST(uint16_t, HS_MAX_EXTENSIONS) extensions;
 };
 
 /* Certificates as they were on the wire; the certificate stage parses them. */
@@ -308,10 +344,13 @@ struct cert_chain {
  * only from what OpenSSL parsed; a fact it could not read stays empty. */
 #define HS_CERT_NAME_LEN 192 /* RFC 4514 subject/issuer, cut if longer */
 #define HS_CERT_CN_LEN 64
-#define HS_MAX_SANS 16 /* first ones kept; n_sans_total counts all */
+#define HS_MAX_SANS 16 /* first ones kept; sans.total counts all */
 #define HS_NAME_ATTRS 2 /* O and C values kept per name (ECS arrays) */
 #define HS_NAME_ATTR_LEN 64
 #define HS_SAN_LEN 96
+struct san_text {
+    char text[HS_SAN_LEN]; /* a DNS name or an IP literal, terminated */
+};
 
 struct cert_summary {            /* one per certificate, wire order */
     bool parsed;                 /* false: OpenSSL could not parse it */
@@ -347,9 +386,7 @@ struct cert_result {
     char issuer_c[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
     uint8_t n_subject_o, n_issuer_o, n_subject_c, n_issuer_c;
     uint8_t version_number;      /* X.509 version: 1, 2 or 3 */
-    char sans[HS_MAX_SANS][HS_SAN_LEN]; /* DNS names and IP literals */
-    uint8_t n_sans;
-    uint16_t n_sans_total;
+    HS_LIST(struct san_text, HS_MAX_SANS) sans;
     char serial[80];             /* uppercase hex, as `openssl x509 -serial` */
     int64_t not_before, not_after; /* seconds since the epoch */
     char key_alg[24];
@@ -522,8 +559,8 @@ struct quic_facts {
     bool initial_decrypted;   /* an Initial packet's protection came off */
     bool retry;               /* the server sent a Retry */
     bool version_negotiation; /* the server sent a Version Negotiation */
-    uint32_t server_versions[HS_QUIC_MAX_VERSIONS]; /* listed in it */
-    uint8_t n_server_versions;
+    HS_LIST(uint32_t, HS_QUIC_MAX_VERSIONS) server_versions; /* listed in
+                                                   it, each once */
     bool zero_rtt;            /* the client sent 0-RTT packets */
     uint32_t packets_initial[2], packets_handshake[2], packets_1rtt[2];
     uint32_t packets_0rtt;
@@ -587,10 +624,8 @@ struct handshake_report {
     /* Diagnosis: server history, then the rules. */
     struct server_evidence server_profile;
     bool diagnosed;              /* rules ran on this record */
-    struct finding findings[HS_MAX_FINDINGS];
-    uint8_t n_findings;
-    uint16_t n_findings_total;
     int8_t primary;              /* finding naming the primary cause, -1 */
+    HS_LIST(struct finding, HS_MAX_FINDINGS) findings;
 
     /* nDPI's view of the flow (analyzer/classify.c), copied from the flow
      * when the record is emitted. */
@@ -628,9 +663,9 @@ struct handshake {
      * (charged to --memcap, freed with the flow; dissectors/tls.c), NULL
      * otherwise or when the budget refused them (parse_error says so). */
     struct client_hello *ch2; /* second ClientHello, after an HRR */
+    struct encrypted_extensions *ee; /* key log only */
     struct server_hello sh;
     struct hello_retry hrr;
-    struct encrypted_extensions *ee; /* key log only */
     struct decryption decryption;   /* key log only */
     struct cert_chain server_certs;
     struct cert_chain client_certs;
@@ -652,9 +687,7 @@ struct handshake {
      * data (NO); NONE when the watch ended before either. */
     uint8_t client_closed_after_handshake; /* enum evidence */
 
-    struct tls_alert alerts[HS_MAX_ALERTS];
-    uint8_t n_alerts;
-    uint16_t n_alerts_total;
+    HS_LIST(struct tls_alert, HS_MAX_ALERTS) alerts;
 
     /* How the client's first flight (its ClientHello) crossed TCP
      * (analyzer/stream_opening.c): for hellos split over segments and
@@ -716,22 +749,15 @@ struct handshake {
     struct handshake_report *report;
 };
 
-/* Cipher i of a ClientHello (i < n_ciphers), SSLv2 specs whole. */
+/* Cipher i of a ClientHello (i < ciphers.n), SSLv2 specs whole. */
 static inline uint32_t client_hello_cipher(const struct client_hello *ch,
                                            size_t i)
 {
-    uint32_t v = ch->ciphers[i];
+    uint32_t v = ch->ciphers.v[i];
     for (size_t k = 0; k < ch->n_sslv2_kinds; k++)
         if (ch->sslv2_kinds[k].at == i)
             v |= (uint32_t)ch->sslv2_kinds[k].hi << 16;
     return v;
-}
-
-/* How many supported_versions entries a ClientHello's array holds:
- * n_versions counts what the hello listed, past the array's room. */
-static inline size_t client_hello_versions_held(const struct client_hello *ch)
-{
-    return ch->n_versions < HS_MAX_VERSIONS ? ch->n_versions : HS_MAX_VERSIONS;
 }
 
 /* Where a ClientHello's ALPN names are, and how many bytes that holds. */
@@ -792,11 +818,9 @@ static inline void handshake_add_alert(struct handshake *h, enum tls_side sender
                                        uint8_t desc, uint16_t length,
                                        uint64_t ts_us)
 {
-    if (h->n_alerts_total < UINT16_MAX)
-        h->n_alerts_total++;
-    if (h->n_alerts >= HS_MAX_ALERTS)
+    struct tls_alert *a = HS_LIST_SLOT(h->alerts);
+    if (!a)
         return;
-    struct tls_alert *a = &h->alerts[h->n_alerts++];
     a->sender = (uint8_t)sender;
     a->encrypted = encrypted;
     a->level = level;

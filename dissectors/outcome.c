@@ -44,9 +44,9 @@ static bool alert_ends_handshake(const struct tls_alert *a)
 
 static const struct tls_alert *ending_alert(const struct handshake *h)
 {
-    for (unsigned i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++)
-        if (alert_ends_handshake(&h->alerts[i]))
-            return &h->alerts[i];
+    for (unsigned i = 0; i < h->alerts.n; i++)
+        if (alert_ends_handshake(&h->alerts.v[i]))
+            return &h->alerts.v[i];
     return NULL;
 }
 
@@ -201,9 +201,9 @@ const struct tls_alert *outcome_deciding_alert(const struct handshake *h)
     const struct tls_alert *a = ending_alert(h);
     if (a)
         return a;
-    for (unsigned i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++)
-        if (!h->alerts[i].late)
-            return &h->alerts[i];
+    for (unsigned i = 0; i < h->alerts.n; i++)
+        if (!h->alerts.v[i].late)
+            return &h->alerts.v[i];
     return NULL;
 }
 

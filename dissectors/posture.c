@@ -19,9 +19,9 @@ static uint8_t clamp(uint8_t n, uint8_t cap)
     return n < cap ? n : cap;
 }
 
-static bool listed(const uint16_t *set, uint8_t n, uint16_t v)
+static bool listed(const uint16_t *set, size_t n, uint16_t v)
 {
-    for (uint8_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         if (set[i] == v)
             return true;
     return false;
@@ -32,19 +32,17 @@ bool pq_offered_at(const struct handshake *h, size_t i, uint16_t *group)
     const struct client_hello *ch = &h->ch;
     if (!ch->seen)
         return false;
-    uint8_t ng = clamp(ch->n_groups, HS_MAX_GROUPS);
-    uint8_t nk = clamp(ch->n_key_shares, HS_MAX_KEY_SHARES);
     size_t k = 0;
-    for (uint8_t g = 0; g < ng; g++)
-        if (tls_group_pq_kind(ch->groups[g]) != TLS_PQ_NONE && k++ == i) {
-            *group = ch->groups[g];
+    for (size_t g = 0; g < ch->groups.n; g++)
+        if (tls_group_pq_kind(ch->groups.v[g]) != TLS_PQ_NONE && k++ == i) {
+            *group = ch->groups.v[g];
             return true;
         }
     /* A key share for a group the list left out is still an offer. */
-    for (uint8_t s = 0; s < nk; s++) {
-        uint16_t g = ch->key_share_groups[s];
+    for (size_t s = 0; s < ch->key_shares.n; s++) {
+        uint16_t g = ch->key_shares.v[s].group;
         if (tls_group_pq_kind(g) != TLS_PQ_NONE &&
-            !listed(ch->groups, ng, g) && k++ == i) {
+            !listed(ch->groups.v, ch->groups.n, g) && k++ == i) {
             *group = g;
             return true;
         }
@@ -70,11 +68,10 @@ void pq_posture(const struct handshake *h, struct pq_posture *out)
     uint16_t g;
     while (out->n_offered < UINT8_MAX && pq_offered_at(h, out->n_offered, &g))
         out->n_offered++;
-    uint8_t nk = clamp(h->ch.n_key_shares, HS_MAX_KEY_SHARES);
-    for (uint8_t s = 0; s < nk && !out->share_group; s++)
-        if (tls_group_pq_kind(h->ch.key_share_groups[s]) != TLS_PQ_NONE) {
-            out->share_group = h->ch.key_share_groups[s];
-            out->share_len = h->ch.key_share_lens[s];
+    for (size_t s = 0; s < h->ch.key_shares.n && !out->share_group; s++)
+        if (tls_group_pq_kind(h->ch.key_shares.v[s].group) != TLS_PQ_NONE) {
+            out->share_group = h->ch.key_shares.v[s].group;
+            out->share_len = h->ch.key_shares.v[s].len;
         }
     if (out->n_offered == 0) {
         out->status = PQ_NOT_OFFERED;
@@ -152,9 +149,8 @@ const char *pq_reason_name(enum pq_reason r)
 static bool alert_from(const struct handshake *h, enum tls_side side,
                        bool (*match)(const struct tls_alert *))
 {
-    uint8_t n = clamp(h->n_alerts, HS_MAX_ALERTS);
-    for (uint8_t i = 0; i < n; i++)
-        if (h->alerts[i].sender == side && match(&h->alerts[i]))
+    for (size_t i = 0; i < h->alerts.n; i++)
+        if (h->alerts.v[i].sender == side && match(&h->alerts.v[i]))
             return true;
     return false;
 }

@@ -660,10 +660,10 @@ static void note_versions(struct handshake *h, struct cursor *list)
     uint32_t v;
     while (cursor_u32(list, &v)) {
         bool dup = false;
-        for (uint8_t i = 0; i < h->quic.n_server_versions; i++)
-            dup |= h->quic.server_versions[i] == v;
-        if (!dup && h->quic.n_server_versions < HS_QUIC_MAX_VERSIONS)
-            h->quic.server_versions[h->quic.n_server_versions++] = v;
+        for (size_t i = 0; i < h->quic.server_versions.n; i++)
+            dup |= h->quic.server_versions.v[i] == v;
+        if (!dup)
+            (void)HS_LIST_PUSH(h->quic.server_versions, v);
     }
 }
 

@@ -398,11 +398,9 @@ static struct tls_alert *add_alert(struct tls_session *s, int side,
                                    uint8_t desc, uint16_t length)
 {
     struct handshake *h = &s->rec;
-    if (h->n_alerts_total < UINT16_MAX)
-        h->n_alerts_total++;
-    if (h->n_alerts >= HS_MAX_ALERTS)
+    struct tls_alert *a = HS_LIST_SLOT(h->alerts);
+    if (!a)
         return NULL;
-    struct tls_alert *a = &h->alerts[h->n_alerts++];
     a->sender = (uint8_t)role_of(s, side);
     a->encrypted = encrypted;
     a->level = level;
@@ -1039,8 +1037,8 @@ static bool offered_tls13(const struct handshake *h)
 {
     if (!h->ch.seen || !h->ch.has_supported_versions)
         return false;
-    for (size_t i = 0; i < client_hello_versions_held(&h->ch); i++)
-        if (tls_version_rank(h->ch.versions[i]) ==
+    for (size_t i = 0; i < h->ch.versions.n; i++)
+        if (tls_version_rank(h->ch.versions.v[i]) ==
             tls_version_rank(TLS_V_1_3))
             return true;
     return false;

@@ -25,35 +25,45 @@ static const uint8_t hrr_random[32] = {
     0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
-/* A list of 8- or 16-bit values into an array of uint8_t or uint16_t
- * (`width` 1 or 2): keeps the first `cap` in wire order. False when the
- * list is not a whole number of entries. */
+/* A list of 8- or 16-bit values into an HS_LIST of uint8_t or uint16_t
+ * (`width` 1 or 2, its entry size), read afresh: keeps the first ones in
+ * wire order. False when the list is not a whole number of entries. Call
+ * it through READ_LIST, which passes the list's parts. */
 static bool read_list(struct cursor *list, size_t width, void *dst,
-                      uint8_t *n, size_t cap, bool *truncated)
+                      uint16_t *n, uint16_t *total, size_t cap,
+                      bool *truncated)
 {
     uint32_t v;
 
-    *n = 0;
+    *n = *total = 0;
     while (cursor_left(list) >= width && cursor_be(list, width, &v)) {
-        if (*n >= cap)
+        if (!hs_list_take(n, total, cap))
             *truncated = true;
         else if (width == 1)
-            ((uint8_t *)dst)[(*n)++] = (uint8_t)v;
+            ((uint8_t *)dst)[*n - 1] = (uint8_t)v;
         else
-            ((uint16_t *)dst)[(*n)++] = (uint16_t)v;
+            ((uint16_t *)dst)[*n - 1] = (uint16_t)v;
     }
     return cursor_expect_end(list);
 }
+#define READ_LIST(cur, hs_list, truncated)                                \
+    read_list(cur, sizeof (hs_list).v[0], (hs_list).v, &(hs_list).n,      \
+              &(hs_list).total, HS_LIST_CAP(hs_list), truncated)
 
 /* An extension whose body is exactly one such list, behind a `prefix`-byte
  * length. */
+#define EXT_LIST(ext, prefix, hs_list, truncated)                         \
+    ext_list(ext, prefix, sizeof (hs_list).v[0], (hs_list).v,             \
+             &(hs_list).n, &(hs_list).total, HS_LIST_CAP(hs_list),        \
+             truncated)
 static bool ext_list(struct cursor *ext, size_t prefix, size_t width,
-                     void *dst, uint8_t *n, size_t cap, bool *truncated)
+                     void *dst, uint16_t *n, uint16_t *total, size_t cap,
+                     bool *truncated)
 {
     struct cursor list;
 
     CURSOR_TRY(cursor_vec(ext, prefix, &list));
-    return read_list(&list, width, dst, n, cap, truncated) &&
+    return read_list(&list, width, dst, n, total, cap, truncated) &&
            cursor_expect_end(ext);
 }
 
@@ -177,15 +187,13 @@ static bool ch_key_share(struct cursor *ext, struct client_hello *ch)
     struct cursor list, key;
     uint16_t group;
 
-    ch->n_key_shares = 0;
+    HS_LIST_CLEAR(ch->key_shares);
     CURSOR_TRY(cursor_vec16(ext, &list));
     while (cursor_left(&list) > 0) {
         CURSOR_TRY(cursor_u16(&list, &group));
         CURSOR_TRY(cursor_vec16(&list, &key));
-        if (ch->n_key_shares < HS_MAX_KEY_SHARES) {
-            ch->key_share_lens[ch->n_key_shares] = (uint16_t)cursor_left(&key);
-            ch->key_share_groups[ch->n_key_shares++] = group;
-        } else
+        struct key_share share = {group, (uint16_t)cursor_left(&key)};
+        if (!HS_LIST_PUSH(ch->key_shares, share))
             ch->truncated = true;
     }
     return cursor_expect_end(ext);
@@ -215,19 +223,15 @@ static bool ch_extension(uint16_t type, struct cursor *ext,
         return ch_alpn(ext, ch);
     case EXT_SUPPORTED_VERSIONS:
         ch->has_supported_versions = true;
-        return ext_list(ext, 1, 2, ch->versions, &ch->n_versions,
-                        HS_MAX_VERSIONS, &ch->truncated);
+        return EXT_LIST(ext, 1, ch->versions, &ch->truncated);
     case EXT_SUPPORTED_GROUPS:
-        return ext_list(ext, 2, 2, ch->groups, &ch->n_groups, HS_MAX_GROUPS,
-                        &ch->truncated);
+        return EXT_LIST(ext, 2, ch->groups, &ch->truncated);
     case EXT_KEY_SHARE:
         return ch_key_share(ext, ch);
     case EXT_SIGNATURE_ALGORITHMS:
-        return ext_list(ext, 2, 2, ch->sigalgs, &ch->n_sigalgs,
-                        HS_MAX_SIGALGS, &ch->truncated);
+        return EXT_LIST(ext, 2, ch->sigalgs, &ch->truncated);
     case EXT_EC_POINT_FORMATS:
-        return ext_list(ext, 1, 1, ch->point_formats, &ch->n_point_formats,
-                        HS_MAX_POINT_FORMATS, &ch->truncated);
+        return EXT_LIST(ext, 1, ch->point_formats, &ch->truncated);
     case EXT_SESSION_TICKET:
         ch->has_session_ticket = true;
         ch->session_ticket_len = (uint16_t)cursor_left(ext);
@@ -319,11 +323,8 @@ static bool ch_read_extension(void *msg, uint16_t type, struct cursor *ext)
 {
     struct client_hello *ch = msg;
 
-    if (ch->n_extensions < HS_MAX_EXTENSIONS)
-        ch->extensions[ch->n_extensions++] = type;
-    else
+    if (!HS_LIST_PUSH(ch->extensions, type))
         ch->truncated = true;
-    ch->n_extensions_total++;
     return ch_extension(type, ext, ch);
 }
 
@@ -346,19 +347,17 @@ static void add_cipher(struct client_hello *ch, uint32_t suite)
 {
     uint8_t hi = (uint8_t)(suite >> 16);
     /* The first ones are kept: after one is dropped, all are. */
-    if (ch->n_ciphers >= HS_MAX_CIPHERS ||
-        ch->n_ciphers < ch->n_ciphers_total ||
-        (hi && ch->n_sslv2_kinds >= HS_MAX_SSLV2_KINDS)) {
+    /* An SSLv2-only kind with no room in its side table is dropped like
+     * one past the list's room: counted, not kept, and all after it too. */
+    if (hi && ch->n_sslv2_kinds >= HS_MAX_SSLV2_KINDS) {
         ch->truncated = true;
-    } else {
-        if (hi) {
-            ch->sslv2_kinds[ch->n_sslv2_kinds].at = (uint8_t)ch->n_ciphers;
-            ch->sslv2_kinds[ch->n_sslv2_kinds++].hi = hi;
-        }
-        ch->ciphers[ch->n_ciphers++] = (uint16_t)suite;
+        HS_LIST_DROP(ch->ciphers);
+    } else if (!HS_LIST_PUSH(ch->ciphers, (uint16_t)suite)) {
+        ch->truncated = true;
+    } else if (hi) {
+        ch->sslv2_kinds[ch->n_sslv2_kinds].at = (uint8_t)(ch->ciphers.n - 1);
+        ch->sslv2_kinds[ch->n_sslv2_kinds++].hi = hi;
     }
-    if (ch->n_ciphers_total < UINT16_MAX)
-        ch->n_ciphers_total++;
     if (suite == TLS_FALLBACK_SCSV)
         ch->fallback_scsv = true;
 }
@@ -392,8 +391,7 @@ bool tls_parse_client_hello(struct cursor *body, struct client_hello *out)
         return cursor_fail_at(body, save, PARSE_FAULT_BAD_LENGTH);
 
     CURSOR_TRY(cursor_vec8(body, &list));
-    CURSOR_TRY(read_list(&list, 1, out->compression, &out->n_compression,
-                         HS_MAX_COMPRESSION, &out->truncated));
+    CURSOR_TRY(READ_LIST(&list, out->compression, &out->truncated));
 
     /* SSLv3 and early TLS hellos end here: the block is optional. Bytes
      * after the block are left unread rather than called a fault. */
@@ -446,13 +444,13 @@ uint16_t client_hello_highest_version(const struct client_hello *ch)
     uint16_t best = 0;
     int best_rank = 0;
     if (ch->has_supported_versions) {
-        for (size_t i = 0; i < client_hello_versions_held(ch); i++) {
-            int rank = tls_version_rank(ch->versions[i]);
+        for (size_t i = 0; i < ch->versions.n; i++) {
+            int rank = tls_version_rank(ch->versions.v[i]);
             /* Final versions outrank drafts of the same rank. */
             if (rank > best_rank ||
                 (rank == best_rank && rank > 0 &&
-                 ch->versions[i] == TLS_V_1_3)) {
-                best = ch->versions[i];
+                 ch->versions.v[i] == TLS_V_1_3)) {
+                best = ch->versions.v[i];
                 best_rank = rank;
             }
         }
@@ -524,9 +522,7 @@ static bool sh_read_extension(void *msg, uint16_t type, struct cursor *ext)
 {
     struct server_hello *sh = msg;
 
-    if (sh->n_extensions < HS_MAX_EXTENSIONS)
-        sh->extensions[sh->n_extensions++] = type;
-    sh->n_extensions_total++;
+    (void)HS_LIST_PUSH(sh->extensions, type);
     return sh_extension(type, ext, sh);
 }
 
@@ -534,8 +530,7 @@ static bool hrr_read_extension(void *msg, uint16_t type, struct cursor *ext)
 {
     struct hello_retry *hrr = msg;
 
-    if (hrr->n_extensions < HS_MAX_EXTENSIONS)
-        hrr->extensions[hrr->n_extensions++] = type;
+    (void)HS_LIST_PUSH(hrr->extensions, type);
     return hrr_extension(type, ext, hrr);
 }
 
@@ -616,10 +611,7 @@ bool tls_parse_encrypted_extensions(struct cursor *body,
     CURSOR_TRY(cursor_sub(body, len, &exts));
     while (cursor_left(&exts) > 0) {
         CURSOR_TRY(cursor_u16(&exts, &type) && cursor_vec16(&exts, &ext));
-        if (out->n_extensions < HS_MAX_EXTENSIONS)
-            out->extensions[out->n_extensions++] = type;
-        if (out->n_extensions_total < UINT16_MAX)
-            out->n_extensions_total++;
+        (void)HS_LIST_PUSH(out->extensions, type);
         if (type == EXT_EARLY_DATA) {
             out->early_data = true;
         } else if (type == EXT_ALPN) {

@@ -595,9 +595,9 @@ static bool collect_sans(X509 *x, struct cert_result *r, char ***dns,
         } else {
             continue;
         }
-        r->n_sans_total++;
-        if (r->n_sans < HS_MAX_SANS)
-            snprintf(r->sans[r->n_sans++], HS_SAN_LEN, "%s", text);
+        struct san_text *san = HS_LIST_SLOT(r->sans);
+        if (san)
+            snprintf(san->text, sizeof san->text, "%s", text);
     }
     GENERAL_NAMES_free(gens);
     return true;
@@ -1314,8 +1314,8 @@ static void client_clock(const struct handshake *h, struct cert_result *r)
                  !r->untrusted && !r->incomplete_chain &&
                  !r->self_signed && !r->hostname_mismatch &&
                  !r->weak_key && !r->weak_signature && !r->malformed;
-    for (size_t i = 0; i < h->n_alerts && i < HS_MAX_ALERTS; i++) {
-        const struct tls_alert *a = &h->alerts[i];
+    for (size_t i = 0; i < h->alerts.n; i++) {
+        const struct tls_alert *a = &h->alerts.v[i];
         if (a->sender != TLS_SIDE_CLIENT || a->encrypted || a->level != 2)
             continue;
         if (a->description == 45 || (a->description == 42 && clean))

@@ -57,8 +57,8 @@ size_t alert_flood_filter(struct alert_flood *af, struct handshake *h,
                           uint64_t now_us)
 {
     size_t suppressed = 0;
-    for (size_t i = 0; i < h->report->n_findings; i++) {
-        struct finding *f = &h->report->findings[i];
+    for (size_t i = 0; i < h->report->findings.n; i++) {
+        struct finding *f = &h->report->findings.v[i];
         f->suppressed = false;
         f->repeats = 0;
         if (!af || af->window_us == 0)

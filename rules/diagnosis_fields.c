@@ -34,14 +34,14 @@ PRIMARY_FACT(g_severity, rules_severity_name(r->severity))
 
 static size_t c_rules(const struct handshake *h)
 {
-    return h->report->diagnosed ? h->report->n_findings : 0;
+    return h->report->diagnosed ? h->report->findings.n : 0;
 }
 
 static bool i_rules(const struct handshake *h, size_t i,
                     struct field_value *v, char *scratch, size_t len)
 {
     (void)scratch, (void)len;
-    return field_put_str(v, h->report->findings[i].rule->id);
+    return field_put_str(v, h->report->findings.v[i].rule->id);
 }
 
 static const struct field_def rows[] = {

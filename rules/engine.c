@@ -227,21 +227,18 @@ static bool names_no_cause(const struct rule *r)
 
 static void add_finding(struct handshake *h, const struct rule *r)
 {
-    if (h->report->n_findings_total < UINT16_MAX)
-        h->report->n_findings_total++;
-    if (h->report->n_findings >= HS_MAX_FINDINGS)
+    struct finding *f = HS_LIST_SLOT(h->report->findings);
+    if (!f)
         return;
-    h->report->findings[h->report->n_findings] = (struct finding){r, false, 0};
+    *f = (struct finding){r, false, 0};
     if (h->report->primary < 0 ||
-        rules_outranks(r, h->report->findings[h->report->primary].rule))
-        h->report->primary = (int8_t)h->report->n_findings;
-    h->report->n_findings++;
+        rules_outranks(r, h->report->findings.v[h->report->primary].rule))
+        h->report->primary = (int8_t)(h->report->findings.n - 1);
 }
 
 void rules_evaluate(const struct rule_set *rs, struct handshake *h)
 {
-    h->report->n_findings = 0;
-    h->report->n_findings_total = 0;
+    HS_LIST_CLEAR(h->report->findings);
     h->report->primary = -1;
     h->report->diagnosed = true;
     if (!rs)
@@ -253,7 +250,7 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
     }
     /* Rules naming cause `unknown` speak only when nothing else did, so a
      * failure no rule explains still reaches the alert consumers. */
-    if (h->report->n_findings_total > 0)
+    if (h->report->findings.total > 0)
         return;
     for (size_t i = 0; i < rs->n_rules; i++) {
         const struct compiled_rule *r = &rs->rules[i];

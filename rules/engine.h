@@ -75,8 +75,8 @@ void rules_free(struct rule_set *rs);
 size_t rules_count(const struct rule_set *rs);
 const struct rule *rules_at(const struct rule_set *rs, size_t i);
 
-/* Evaluate every enabled rule on `h`: fills h->report->findings (in rule order,
- * the first HS_MAX_FINDINGS kept, n_findings_total counts all),
+/* Evaluate every enabled rule on `h`: fills h->report->findings (in rule
+ * order, the first HS_MAX_FINDINGS kept, findings.total counts all),
  * h->report->primary and h->report->diagnosed. Allocates nothing. */
 void rules_evaluate(const struct rule_set *rs, struct handshake *h);
 
@@ -150,9 +150,9 @@ bool rules_cause_register(const struct rule_cause *c, char *err, size_t n);
 static inline const struct rule *rules_primary(const struct handshake *h)
 {
     if (!h->report->diagnosed || h->report->primary < 0 ||
-        h->report->primary >= h->report->n_findings)
+        h->report->primary >= h->report->findings.n)
         return NULL;
-    return h->report->findings[h->report->primary].rule;
+    return h->report->findings.v[h->report->primary].rule;
 }
 
 #endif

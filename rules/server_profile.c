@@ -241,8 +241,8 @@ static uint8_t offered_ranks(const struct client_hello *ch)
 {
     uint8_t bits = 0;
     if (ch->has_supported_versions) {
-        for (size_t i = 0; i < client_hello_versions_held(ch); i++) {
-            int r = tls_version_rank(ch->versions[i]);
+        for (size_t i = 0; i < ch->versions.n; i++) {
+            int r = tls_version_rank(ch->versions.v[i]);
             if (r > 0)
                 bits |= (uint8_t)(1u << r);
         }
@@ -391,11 +391,9 @@ static void snapshot(struct profile *p, struct handshake *h,
                                                        : EVIDENCE_NO;
     if (h->ch.seen && p->n_ciphers) {
         ev->offered_cipher_accepted = EVIDENCE_NO;
-        size_t n = h->ch.n_ciphers < HS_MAX_CIPHERS ? h->ch.n_ciphers
-                                                    : HS_MAX_CIPHERS;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < h->ch.ciphers.n; i++)
             if (client_hello_cipher(&h->ch, i) <= 0xffff &&
-                has16(p->ciphers, p->n_ciphers, h->ch.ciphers[i]))
+                has16(p->ciphers, p->n_ciphers, h->ch.ciphers.v[i]))
                 ev->offered_cipher_accepted = EVIDENCE_YES;
     }
     ech_evidence(p, h, client_slot(p, &h->client, false));

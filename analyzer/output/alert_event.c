@@ -128,7 +128,7 @@ void json_write_alert(struct json_writer *w, const struct handshake *h,
     json_string(w, r->remediation);
     json_key(w, "primary");
     json_bool(w, h->report->primary >= 0 &&
-                     &h->report->findings[h->report->primary] == f);
+                     &h->report->findings.v[h->report->primary] == f);
     if (f->repeats) {
         json_key(w, "repeats");
         json_uint(w, f->repeats);

@@ -259,10 +259,8 @@ static void timeline(struct sec *s)
                h->sh.seen && h->sh.version == TLS_V_1_3
                    ? "server's encrypted flight (its Finished) ends"
                    : "server Finished");
-    size_t n_alerts = h->n_alerts < HS_MAX_ALERTS ? h->n_alerts
-                                                  : HS_MAX_ALERTS;
-    for (size_t i = 0; i < n_alerts; i++) {
-        const struct tls_alert *al = &h->alerts[i];
+    for (size_t i = 0; i < h->alerts.n; i++) {
+        const struct tls_alert *al = &h->alerts.v[i];
         const char *st = stage_failure_name((enum hs_stage)al->stage);
         if (al->encrypted)
             add_moment(m, &n, cap, al->ts_us,
@@ -472,8 +470,8 @@ static void diagnosis(struct sec *s)
     field(s, "confidence", "tlsmon.confidence");
     char message[1024];
     static __thread char safe[sizeof(message) * 4];
-    for (size_t i = 0; i < h->report->n_findings && i < HS_MAX_FINDINGS; i++) {
-        const struct finding *f = &h->report->findings[i];
+    for (size_t i = 0; i < h->report->findings.n; i++) {
+        const struct finding *f = &h->report->findings.v[i];
         const struct rule *r = f->rule;
         json_append_fmt(s->w, "%*s! %s %s [%s] fix: %s, confidence %s%s%s\n",
                         s->indent, "", rules_severity_name(r->severity),
@@ -490,10 +488,10 @@ static void diagnosis(struct sec *s)
                             safe, sizeof(safe)),
                         s->indent, "", r->remediation);
     }
-    if (h->report->n_findings_total > h->report->n_findings)
+    if (h->report->findings.total > h->report->findings.n)
         json_append_fmt(
             s->w, "%*s(%u more matching rules not kept)\n", s->indent, "",
-            (unsigned)(h->report->n_findings_total - h->report->n_findings));
+            (unsigned)(h->report->findings.total - h->report->findings.n));
 }
 
 /* ---- assembly ------------------------------------------------------------ */

@@ -54,8 +54,8 @@ size_t events_from_handshake(struct json_writer *w, const struct handshake *h,
     }
     if (!(mask & OUT_EV_ALERT))
         return lost;
-    for (size_t i = 0; i < h->report->n_findings; i++) {
-        const struct finding *f = &h->report->findings[i];
+    for (size_t i = 0; i < h->report->findings.n; i++) {
+        const struct finding *f = &h->report->findings.v[i];
         if (f->suppressed)
             continue;
         struct event e;

@@ -307,10 +307,7 @@ static void add_row(struct report_output *r, const struct handshake *h)
     snprintf(ep, sizeof(ep), h->server.ip_version == 6 ? "[%s]:%u" : "%s:%u",
              ip, (unsigned)h->server.port);
     json_string(w, ep);
-    row_string(w, h->ch.seen && h->ch.has_sni &&
-                          memchr(h->ch.sni, '\0', sizeof(h->ch.sni))
-                      ? h->ch.sni
-                      : "");
+    row_string(w, h->ch.seen && h->ch.has_sni ? h->ch.sni : "");
     version_cell(w, h);
     json_string(w, h->sh.seen ? fields_cipher_string(h->sh.cipher, buf,
                                                      sizeof(buf))

@@ -73,8 +73,7 @@ static void tally(struct summary_tally *t, size_t *n, size_t cap,
 
 static const char *record_sni(const struct handshake *h)
 {
-    if (!h->ch.seen || !h->ch.has_sni ||
-        memchr(h->ch.sni, '\0', sizeof(h->ch.sni)) == NULL)
+    if (!h->ch.seen || !h->ch.has_sni)
         return "";
     return h->ch.sni;
 }
@@ -231,14 +230,13 @@ static void count_server(struct summary *s, const struct handshake *h)
     s->servers_untracked_handshakes++;
 }
 
-/* A ClientHello's fingerprint: JA4, else JA3; NULL without either. */
+/* A ClientHello's fingerprint: JA4, else JA3; NULL without either
+ * (fingerprint.c always terminates them). */
 static const char *client_key(const struct handshake *h)
 {
-    if (h->report->ja4[0] &&
-        memchr(h->report->ja4, '\0', sizeof(h->report->ja4)))
+    if (h->report->ja4[0])
         return h->report->ja4;
-    if (h->report->ja3[0] &&
-        memchr(h->report->ja3, '\0', sizeof(h->report->ja3)))
+    if (h->report->ja3[0])
         return h->report->ja3;
     return NULL;
 }

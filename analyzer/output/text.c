@@ -175,8 +175,7 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
     if (starttls_proto_name((enum starttls_proto)h->starttls))
         append(l, " starttls=%s",
                starttls_proto_name((enum starttls_proto)h->starttls));
-    if (h->ch.seen && h->ch.has_sni &&
-        memchr(h->ch.sni, '\0', sizeof(h->ch.sni)))
+    if (h->ch.seen && h->ch.has_sni)
         append(l, " sni=%s%s", fields_printable(h->ch.sni, tmp, sizeof(tmp)),
                /* with ECH the name in clear is the outer one */
                h->ch.ech_info.present && h->ch.ech_info.type == 0
@@ -242,8 +241,8 @@ static void format_findings(struct output *o, const struct handshake *h,
                             struct json_writer *out)
 {
     char message[1024], safe[sizeof(message) * 4];
-    for (size_t i = 0; i < h->report->n_findings; i++) {
-        const struct finding *f = &h->report->findings[i];
+    for (size_t i = 0; i < h->report->findings.n; i++) {
+        const struct finding *f = &h->report->findings.v[i];
         const struct rule *r = f->rule;
         bool loud = r->severity >= SEVERITY_HIGH;
         const char *on = !o->color ? "" : loud ? ANSI_RED : ANSI_YELLOW;

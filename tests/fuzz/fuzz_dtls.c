@@ -30,7 +30,7 @@ struct watch {
 static void check(struct dtls_conn *d, struct handshake *h, struct watch *w,
                   uint32_t max_msg, size_t empty)
 {
-    if (h->n_alerts > HS_MAX_ALERTS || h->n_alerts > h->n_alerts_total)
+    if (h->alerts.n > HS_MAX_ALERTS || h->alerts.n > h->alerts.total)
         abort();
     if (h->stage < w->stage || h->stage >= STAGE_COUNT)
         abort();

@@ -41,14 +41,14 @@ struct watch {
 
 static void check(struct quic_conn *q, struct handshake *h, struct watch *w)
 {
-    if (h->n_alerts > HS_MAX_ALERTS || h->n_alerts > h->n_alerts_total)
+    if (h->alerts.n > HS_MAX_ALERTS || h->alerts.n > h->alerts.total)
         abort();
     if (h->stage < w->stage || h->stage >= STAGE_COUNT)
         abort();
     if (w->outcome != OUTCOME_UNDECIDED &&
         (h->outcome != w->outcome || h->decided_us != w->decided_us))
         abort();
-    if (h->quic.n_server_versions > HS_QUIC_MAX_VERSIONS ||
+    if (h->quic.server_versions.n > HS_QUIC_MAX_VERSIONS ||
         h->quic.dcid_len > sizeof h->quic.dcid)
         abort();
     if (memchr(h->quic.close_reason, 0, sizeof h->quic.close_reason) == NULL ||

@@ -30,13 +30,13 @@ static void records(struct handshake *h, int which)
     h->ch.legacy_version = 0x0303;
     h->ch.has_sni = which != 1;
     strcpy(h->ch.sni, "fuzz.example");
-    h->ch.ciphers[0] = 0x1301;
-    h->ch.n_ciphers = 1;
+    h->ch.ciphers.v[0] = 0x1301;
+    h->ch.ciphers.n = 1;
     h->outcome = which == 0 ? OUTCOME_ESTABLISHED : OUTCOME_FAILED;
     if (which != 0) {
-        h->alerts[0] = (struct tls_alert){.sender = 1, .level = 2,
+        h->alerts.v[0] = (struct tls_alert){.sender = 1, .level = 2,
                                           .description = 40};
-        h->n_alerts = 1;
+        h->alerts.n = 1;
     } else {
         h->sh.seen = true;
         h->sh.version = 0x0304;
@@ -59,11 +59,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int which = 0; which < 3; which++) {
         records(&h, which);
         rules_evaluate(rs, &h);
-        CHECK(h.report->n_findings <= HS_MAX_FINDINGS);
-        CHECK(h.report->n_findings <= h.report->n_findings_total);
-        CHECK(h.report->primary < (int)h.report->n_findings);
-        for (size_t i = 0; i < h.report->n_findings; i++) {
-            rules_message(h.report->findings[i].rule, &h, message,
+        CHECK(h.report->findings.n <= HS_MAX_FINDINGS);
+        CHECK(h.report->findings.n <= h.report->findings.total);
+        CHECK(h.report->primary < (int)h.report->findings.n);
+        for (size_t i = 0; i < h.report->findings.n; i++) {
+            rules_message(h.report->findings.v[i].rule, &h, message,
                           sizeof(message));
             CHECK(memchr(message, '\0', sizeof(message)) != NULL);
         }

@@ -157,9 +157,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         now += 1000;
         tls_feed(s, side, rec, (uint32_t)n, now);
         const struct handshake *h = tls_record(s);
-        CHECK(h->n_alerts <= HS_MAX_ALERTS);
+        CHECK(h->alerts.n <= HS_MAX_ALERTS);
         CHECK(h->server_certs.der_len <= HS_MAX_CERT_BYTES);
-        CHECK(!h->ee || h->ee->n_extensions <= HS_MAX_EXTENSIONS);
+        CHECK(!h->ee || h->ee->extensions.n <= HS_MAX_EXTENSIONS);
         CHECK(decided == OUTCOME_UNDECIDED || h->outcome == decided);
         decided = h->outcome;
     }

@@ -27,13 +27,13 @@ static void check_client_hello(const struct client_hello *ch)
 {
     CHECK(ch->seen);
     CHECK(ch->session_id_len <= sizeof(ch->session_id));
-    CHECK(ch->n_ciphers <= HS_MAX_CIPHERS);
-    CHECK(ch->n_ciphers <= ch->n_ciphers_total);
-    CHECK(ch->n_ciphers == ch->n_ciphers_total || ch->truncated);
-    CHECK(ch->n_compression <= HS_MAX_COMPRESSION);
-    CHECK(ch->n_extensions <= HS_MAX_EXTENSIONS);
-    CHECK(ch->n_extensions <= ch->n_extensions_total);
-    CHECK(ch->n_extensions == ch->n_extensions_total || ch->truncated);
+    CHECK(ch->ciphers.n <= HS_MAX_CIPHERS);
+    CHECK(ch->ciphers.n <= ch->ciphers.total);
+    CHECK(ch->ciphers.n == ch->ciphers.total || ch->truncated);
+    CHECK(ch->compression.n <= HS_MAX_COMPRESSION);
+    CHECK(ch->extensions.n <= HS_MAX_EXTENSIONS);
+    CHECK(ch->extensions.n <= ch->extensions.total);
+    CHECK(ch->extensions.n == ch->extensions.total || ch->truncated);
     CHECK(terminated(ch->sni, HS_SNI_LEN));
     CHECK(strlen(ch->sni) < HS_SNI_LEN);
     CHECK(ch->has_sni || ch->sni[0] == '\0');
@@ -43,14 +43,14 @@ static void check_client_hello(const struct client_hello *ch)
     for (unsigned i = 0; i < ch->n_alpn; i++)
         CHECK(ch->alpn_at[i] < room &&
               terminated(alpn + ch->alpn_at[i], room - ch->alpn_at[i]));
-    CHECK(ch->n_versions <= HS_MAX_VERSIONS);
-    CHECK(ch->n_groups <= HS_MAX_GROUPS);
-    CHECK(ch->n_key_shares <= HS_MAX_KEY_SHARES);
-    CHECK(ch->n_sigalgs <= HS_MAX_SIGALGS);
-    CHECK(ch->n_point_formats <= HS_MAX_POINT_FORMATS);
+    CHECK(ch->versions.n <= HS_MAX_VERSIONS);
+    CHECK(ch->groups.n <= HS_MAX_GROUPS);
+    CHECK(ch->key_shares.n <= HS_MAX_KEY_SHARES);
+    CHECK(ch->sigalgs.n <= HS_MAX_SIGALGS);
+    CHECK(ch->point_formats.n <= HS_MAX_POINT_FORMATS);
     if (!ch->sslv2)
-        for (unsigned i = 0; i < ch->n_ciphers; i++)
-            CHECK(ch->ciphers[i] <= 0xffff);
+        for (unsigned i = 0; i < ch->ciphers.n; i++)
+            CHECK(ch->ciphers.v[i] <= 0xffff);
 }
 
 /* Until the random is read, neither record can be told apart or filled;
@@ -61,14 +61,14 @@ static void check_server_hello(const struct server_hello *sh,
 {
     if (is_hrr) {
         CHECK(hrr->seen);
-        CHECK(hrr->n_extensions <= HS_MAX_EXTENSIONS);
+        CHECK(hrr->extensions.n <= HS_MAX_EXTENSIONS);
         return;
     }
     if (len >= 34)
         CHECK(sh->seen);
     CHECK(sh->session_id_len <= sizeof(sh->session_id));
-    CHECK(sh->n_extensions <= HS_MAX_EXTENSIONS);
-    CHECK(sh->n_extensions <= sh->n_extensions_total);
+    CHECK(sh->extensions.n <= HS_MAX_EXTENSIONS);
+    CHECK(sh->extensions.n <= sh->extensions.total);
     CHECK(terminated(sh->alpn, HS_ALPN_LEN));
     CHECK(sh->has_alpn || sh->alpn[0] == '\0');
     CHECK(sh->has_supported_versions || sh->version == sh->legacy_version);

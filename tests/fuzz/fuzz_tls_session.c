@@ -23,7 +23,7 @@ struct watch {
     enum hs_stage stage;
     enum hs_outcome outcome;
     uint64_t decided_us;
-    uint8_t alerts_at_decision;
+    uint16_t alerts_at_decision;
     bool unread[2]; /* decided and no longer read */
 };
 
@@ -31,7 +31,7 @@ static void check(const struct tls_session *s, struct watch *w)
 {
     const struct handshake *h = tls_record((struct tls_session *)s);
 
-    if (h->n_alerts > HS_MAX_ALERTS || h->n_alerts > h->n_alerts_total)
+    if (h->alerts.n > HS_MAX_ALERTS || h->alerts.n > h->alerts.total)
         abort();
     if (h->stage < w->stage || h->stage >= STAGE_COUNT)
         abort();
@@ -48,9 +48,9 @@ static void check(const struct tls_session *s, struct watch *w)
         h->server_certs.n_certs > HS_MAX_CERTS)
         abort();
     if (w->outcome == OUTCOME_UNDECIDED && h->outcome != OUTCOME_UNDECIDED)
-        w->alerts_at_decision = h->n_alerts;
-    for (uint8_t i = w->alerts_at_decision; i < h->n_alerts; i++)
-        if (h->outcome != OUTCOME_UNDECIDED && !h->alerts[i].late)
+        w->alerts_at_decision = h->alerts.n;
+    for (uint16_t i = w->alerts_at_decision; i < h->alerts.n; i++)
+        if (h->outcome != OUTCOME_UNDECIDED && !h->alerts.v[i].late)
             abort();
     for (int side = 0; side < 2; side++) {
         bool reads = tls_reads(s, side);

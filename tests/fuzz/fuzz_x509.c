@@ -24,7 +24,7 @@ static struct x509_stage *st;
 static void check(const struct cert_chain *c, const struct cert_result *r)
 {
     CHECK(r->analyzed && r->visible);
-    CHECK(r->n_sans <= HS_MAX_SANS && r->n_sans <= r->n_sans_total);
+    CHECK(r->sans.n <= HS_MAX_SANS && r->sans.n <= r->sans.total);
     CHECK(r->n_summaries == c->n_certs);
     TERMINATED(r->subject);
     TERMINATED(r->issuer);
@@ -49,8 +49,8 @@ static void check(const struct cert_chain *c, const struct cert_result *r)
     if (!r->leaf_parsed)
         CHECK(!r->leaf_ca && !r->wrong_purpose && !r->has_eku &&
               !r->has_key_usage && r->n_ocsp_urls == 0);
-    for (unsigned i = 0; i < r->n_sans; i++)
-        TERMINATED(r->sans[i]);
+    for (unsigned i = 0; i < r->sans.n; i++)
+        TERMINATED(r->sans.v[i].text);
     bool all = c->n_certs > 0;
     for (unsigned i = 0; i < r->n_summaries; i++) {
         TERMINATED(r->chain[i].subject_cn);
@@ -61,7 +61,7 @@ static void check(const struct cert_chain *c, const struct cert_result *r)
     if (!r->leaf_parsed) {
         /* Nothing is said about a leaf OpenSSL could not read. */
         CHECK(!r->chain[0].parsed || c->n_certs == 0);
-        CHECK(!r->subject[0] && !r->sha256[0] && !r->n_sans);
+        CHECK(!r->subject[0] && !r->sha256[0] && !r->sans.n);
         CHECK(!r->times_checked && !r->hostname_checked);
         CHECK(!r->expired && !r->not_yet_valid && !r->self_signed);
         CHECK(!r->hostname_mismatch && !r->validity_too_long);

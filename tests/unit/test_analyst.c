@@ -372,13 +372,13 @@ static void test_detail(void **state)
     struct handshake *h = record("10.0.0.9", "192.0.2.5", 443,
                                  "evil\033[2J.example", OUTCOME_FAILED, T);
     h->ch.legacy_version = TLS_V_1_2;
-    h->ch.ciphers[0] = 0xc02f;
-    h->ch.n_ciphers = h->ch.n_ciphers_total = 1;
-    h->alerts[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER, .level = 2,
+    h->ch.ciphers.v[0] = 0xc02f;
+    h->ch.ciphers.n = h->ch.ciphers.total = 1;
+    h->alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER, .level = 2,
                                       .description = 40,
                                       .stage = STAGE_CLIENT_HELLO,
                                       .ts_us = T + 1500};
-    h->n_alerts = 1;
+    h->alerts.n = 1;
     h->ended_by = ENDED_ALERT;
     h->ended_by_side = TLS_SIDE_SERVER;
     h->stage = h->failure_stage = STAGE_CLIENT_HELLO;

@@ -36,20 +36,20 @@ static struct handshake *chrome(void)
     ch->seen = true;
     ch->legacy_version = TLS_V_1_2;
     for (size_t i = 0; i < sizeof(ciphers) / 2; i++)
-        ch->ciphers[ch->n_ciphers++] = ciphers[i];
-    ch->n_ciphers_total = ch->n_ciphers;
+        ch->ciphers.v[ch->ciphers.n++] = ciphers[i];
+    ch->ciphers.total = ch->ciphers.n;
     for (size_t i = 0; i < sizeof(exts) / 2; i++)
-        ch->extensions[ch->n_extensions++] = exts[i];
-    ch->n_extensions_total = ch->n_extensions;
+        ch->extensions.v[ch->extensions.n++] = exts[i];
+    ch->extensions.total = ch->extensions.n;
     for (size_t i = 0; i < sizeof(sigalgs) / 2; i++)
-        ch->sigalgs[ch->n_sigalgs++] = sigalgs[i];
+        ch->sigalgs.v[ch->sigalgs.n++] = sigalgs[i];
     for (size_t i = 0; i < sizeof(groups) / 2; i++)
-        ch->groups[ch->n_groups++] = groups[i];
-    ch->point_formats[ch->n_point_formats++] = 0;
+        ch->groups.v[ch->groups.n++] = groups[i];
+    ch->point_formats.v[ch->point_formats.n++] = 0;
     ch->has_supported_versions = true;
-    ch->versions[ch->n_versions++] = 0x1a1a;
-    ch->versions[ch->n_versions++] = TLS_V_1_3;
-    ch->versions[ch->n_versions++] = TLS_V_1_2;
+    ch->versions.v[ch->versions.n++] = 0x1a1a;
+    ch->versions.v[ch->versions.n++] = TLS_V_1_3;
+    ch->versions.v[ch->versions.n++] = TLS_V_1_2;
     ch->has_sni = true;
     strcpy(ch->sni, "clientservices.googleapis.com");
     memcpy(ch->alpn_text, "h2\0http/1.1", sizeof "h2\0http/1.1");
@@ -92,18 +92,18 @@ static void test_ja3_readme_example(void **state)
     ch->seen = true;
     ch->legacy_version = TLS_V_1_0;
     for (size_t i = 0; i < sizeof(ciphers) / 2; i++)
-        ch->ciphers[ch->n_ciphers++] = ciphers[i];
-    ch->n_ciphers_total = ch->n_ciphers;
-    ch->extensions[0] = 0;
-    ch->extensions[1] = 10;
-    ch->extensions[2] = 11;
-    ch->n_extensions = ch->n_extensions_total = 3;
-    ch->groups[0] = 23;
-    ch->groups[1] = 24;
-    ch->groups[2] = 25;
-    ch->n_groups = 3;
-    ch->point_formats[0] = 0;
-    ch->n_point_formats = 1;
+        ch->ciphers.v[ch->ciphers.n++] = ciphers[i];
+    ch->ciphers.total = ch->ciphers.n;
+    ch->extensions.v[0] = 0;
+    ch->extensions.v[1] = 10;
+    ch->extensions.v[2] = 11;
+    ch->extensions.n = ch->extensions.total = 3;
+    ch->groups.v[0] = 23;
+    ch->groups.v[1] = 24;
+    ch->groups.v[2] = 25;
+    ch->groups.n = 3;
+    ch->point_formats.v[0] = 0;
+    ch->point_formats.n = 1;
     fingerprint_compute(&rec, rec.report);
     assert_string_equal(fingerprint_ja3_string(&rec),
                         "769,47-53-5-10-49161-49162-49171-49172-50-56-19-4,"
@@ -122,9 +122,9 @@ static void test_ja3s(void **state)
     rec.sh.seen = true;
     rec.sh.legacy_version = TLS_V_1_2;
     rec.sh.cipher = 0xc02f;
-    rec.sh.extensions[0] = 0xff01;
-    rec.sh.extensions[1] = 0x000b;
-    rec.sh.n_extensions = rec.sh.n_extensions_total = 2;
+    rec.sh.extensions.v[0] = 0xff01;
+    rec.sh.extensions.v[1] = 0x000b;
+    rec.sh.extensions.n = rec.sh.extensions.total = 2;
     fingerprint_compute(&rec, rec.report);
     assert_string_equal(fingerprint_ja3s_string(&rec), "771,49199,65281-11");
     assert_string_equal(rec.report->ja3, ""); /* no ClientHello */
@@ -138,7 +138,7 @@ static void test_ja4_edges(void **state)
     /* No SNI extension: "i"; ALPN bytes that are not alphanumeric: the
      * first hex digit of the first byte, the last of the last. */
     struct handshake *h = chrome();
-    h->ch.extensions[11] = 0x0a0a; /* SNI's slot becomes GREASE */
+    h->ch.extensions.v[11] = 0x0a0a; /* SNI's slot becomes GREASE */
     h->ch.alpn_first_raw[0] = 0xab;
     h->ch.alpn_first_raw[1] = 0xcd;
     fingerprint_compute(h, h->report);
@@ -165,7 +165,7 @@ static void test_ja4_edges(void **state)
     assert_string_equal(rec.report->ja3, "bddda940f9963577c41d7c28b1a5f65f");
     /* A hello too big for the record's arrays gets no fingerprint. */
     h = chrome();
-    h->ch.n_ciphers_total = 300;
+    h->ch.ciphers.total = 300;
     fingerprint_compute(h, h->report);
     assert_string_equal(h->report->ja4, "");
     assert_string_equal(h->report->ja3, "");
@@ -180,11 +180,11 @@ static void test_ja4_r_sorted(void **state)
     const size_t counts[] = {20, 100};
     for (size_t c = 0; c < 2; c++) {
         struct handshake *h = chrome();
-        h->ch.n_ciphers = 0;
+        h->ch.ciphers.n = 0;
         for (size_t i = 0; i < counts[c]; i++)
-            h->ch.ciphers[h->ch.n_ciphers++] = (uint16_t)(0x1100 - 3 * i);
-        h->ch.ciphers[h->ch.n_ciphers++] = 0x1100; /* a duplicate stays */
-        h->ch.n_ciphers_total = h->ch.n_ciphers;
+            h->ch.ciphers.v[h->ch.ciphers.n++] = (uint16_t)(0x1100 - 3 * i);
+        h->ch.ciphers.v[h->ch.ciphers.n++] = 0x1100; /* a duplicate stays */
+        h->ch.ciphers.total = h->ch.ciphers.n;
         fingerprint_compute(h, h->report);
         const char *r = fingerprint_ja4_r(h);
         assert_non_null(r);

@@ -34,15 +34,15 @@ static void pq_client(void)
     memset(&h, 0, sizeof(h));
     handshake_attach_report(&h, &h_report);
     h.ch.seen = true;
-    h.ch.groups[0] = 0x3a3a; /* GREASE */
-    h.ch.groups[1] = MLKEM;
-    h.ch.groups[2] = X25519;
-    h.ch.n_groups = 3;
-    h.ch.key_share_groups[0] = MLKEM;
-    h.ch.key_share_lens[0] = 1216;
-    h.ch.key_share_groups[1] = X25519;
-    h.ch.key_share_lens[1] = 32;
-    h.ch.n_key_shares = 2;
+    h.ch.groups.v[0] = 0x3a3a; /* GREASE */
+    h.ch.groups.v[1] = MLKEM;
+    h.ch.groups.v[2] = X25519;
+    h.ch.groups.n = 3;
+    h.ch.key_shares.v[0].group = MLKEM;
+    h.ch.key_shares.v[0].len = 1216;
+    h.ch.key_shares.v[1].group = X25519;
+    h.ch.key_shares.v[1].len = 32;
+    h.ch.key_shares.n = 2;
 }
 
 static void server13(uint16_t group)
@@ -79,15 +79,15 @@ static void test_pq_negotiated(void **state)
 
     /* The retired draft codepoint, as Chrome 124-130 and Google sent. */
     pq_client();
-    h.ch.groups[1] = h.ch.key_share_groups[0] = KYBER;
+    h.ch.groups.v[1] = h.ch.key_shares.v[0].group = KYBER;
     server13(KYBER);
     p = pq();
     assert_int_equal(p.kind, TLS_PQ_DRAFT);
 
     /* Asked for by a HelloRetryRequest. */
     pq_client();
-    h.ch.n_key_shares = 1;
-    h.ch.key_share_groups[0] = X25519;
+    h.ch.key_shares.n = 1;
+    h.ch.key_shares.v[0].group = X25519;
     h.hrr.seen = true;
     h.hrr.group = MLKEM;
     p = pq();
@@ -103,8 +103,8 @@ static void test_pq_not_used(void **state)
     memset(&h, 0, sizeof(h));
     handshake_attach_report(&h, &h_report);
     h.ch.seen = true;
-    h.ch.groups[0] = X25519;
-    h.ch.n_groups = 1;
+    h.ch.groups.v[0] = X25519;
+    h.ch.groups.n = 1;
     p = pq();
     assert_int_equal(p.status, PQ_NOT_OFFERED);
     assert_null(pq_reason_name(p.reason));
@@ -148,11 +148,11 @@ static void test_pq_not_used(void **state)
     memset(&h, 0, sizeof(h));
     handshake_attach_report(&h, &h_report);
     h.ch.seen = true;
-    h.ch.groups[0] = 0x11ed;
-    h.ch.n_groups = 1;
-    h.ch.key_share_groups[0] = 0x11ed;
-    h.ch.key_share_groups[1] = 0x0202;
-    h.ch.n_key_shares = 2;
+    h.ch.groups.v[0] = 0x11ed;
+    h.ch.groups.n = 1;
+    h.ch.key_shares.v[0].group = 0x11ed;
+    h.ch.key_shares.v[1].group = 0x0202;
+    h.ch.key_shares.n = 2;
     p = pq();
     assert_int_equal(p.n_offered, 2);
     uint16_t g;
@@ -186,10 +186,10 @@ static void aborted_after_flight(void)
     h.failure_stage = STAGE_SERVER_ENCRYPTED_FLIGHT;
     h.ended_by = ENDED_ALERT;
     h.ended_by_side = TLS_SIDE_CLIENT;
-    h.alerts[0].sender = TLS_SIDE_CLIENT;
-    h.alerts[0].encrypted = true;
-    h.alerts[0].length = 19;
-    h.n_alerts = 1;
+    h.alerts.v[0].sender = TLS_SIDE_CLIENT;
+    h.alerts.v[0].encrypted = true;
+    h.alerts.v[0].length = 19;
+    h.alerts.n = 1;
 }
 
 static void test_ech_status(void **state)
@@ -223,9 +223,9 @@ static void test_ech_status(void **state)
     assert_int_equal(ech_status(&h), ECH_ABORTED_AFTER_FLIGHT);
     assert_true(ech_status_rejected(ech_status(&h)));
     /* Decrypted: the alert says ech_required, or retry_configs came. */
-    h.alerts[0].encrypted = false;
-    h.alerts[0].level = 2;
-    h.alerts[0].description = 121;
+    h.alerts.v[0].encrypted = false;
+    h.alerts.v[0].level = 2;
+    h.alerts.v[0].description = 121;
     assert_int_equal(ech_status(&h), ECH_REJECTED);
     ech_client(1);
     aborted_after_flight();
@@ -242,10 +242,10 @@ static void test_ech_status(void **state)
     h.failure_stage = STAGE_CLIENT_HELLO;
     assert_int_equal(ech_status(&h), ECH_UNANSWERED);
     assert_true(ech_status_blocked(ech_status(&h)));
-    h.alerts[0].sender = TLS_SIDE_SERVER;
-    h.alerts[0].level = 2;
-    h.alerts[0].description = 40;
-    h.n_alerts = 1;
+    h.alerts.v[0].sender = TLS_SIDE_SERVER;
+    h.alerts.v[0].level = 2;
+    h.alerts.v[0].description = 40;
+    h.alerts.n = 1;
     assert_int_equal(ech_status(&h), ECH_FAILED_OTHER);
     ech_client(1);
     h.outcome = OUTCOME_INCOMPLETE;

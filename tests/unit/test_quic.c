@@ -465,11 +465,11 @@ static void test_close_is_alert(void **state)
     assert_int_equal(c.h->ended_by, ENDED_ALERT);
     assert_int_equal(c.h->ended_by_side, TLS_SIDE_SERVER);
     assert_int_equal(c.h->failure_stage, STAGE_CLIENT_HELLO);
-    assert_int_equal(c.h->n_alerts, 1);
-    assert_false(c.h->alerts[0].encrypted);
-    assert_int_equal(c.h->alerts[0].level, 2);
-    assert_int_equal(c.h->alerts[0].description, 120);
-    assert_int_equal(c.h->alerts[0].sender, TLS_SIDE_SERVER);
+    assert_int_equal(c.h->alerts.n, 1);
+    assert_false(c.h->alerts.v[0].encrypted);
+    assert_int_equal(c.h->alerts.v[0].level, 2);
+    assert_int_equal(c.h->alerts.v[0].description, 120);
+    assert_int_equal(c.h->alerts.v[0].sender, TLS_SIDE_SERVER);
     assert_true(c.h->quic.close_seen);
     assert_int_equal(c.h->quic.close_error_code, 0x178);
     assert_int_equal(c.h->quic.close_frame_type, 6);
@@ -492,7 +492,7 @@ static void test_close_transport_error(void **state)
     assert_int_equal(c.h->outcome, OUTCOME_FAILED);
     assert_int_equal(c.h->ended_by, ENDED_CLOSE);
     assert_int_equal(c.h->ended_by_side, TLS_SIDE_SERVER);
-    assert_int_equal(c.h->n_alerts, 0);
+    assert_int_equal(c.h->alerts.n, 0);
     assert_int_equal(c.h->quic.close_error_code, 2);
     conn_close(&c);
 }
@@ -516,7 +516,7 @@ static void test_client_rejects_inferred(void **state)
     assert_int_equal(c.h->ended_by, ENDED_ALERT);
     assert_int_equal(c.h->ended_by_side, TLS_SIDE_CLIENT);
     assert_int_equal(c.h->failure_stage, STAGE_SERVER_ENCRYPTED_FLIGHT);
-    assert_true(c.h->alerts[0].encrypted);
+    assert_true(c.h->alerts.v[0].encrypted);
     conn_close(&c);
 }
 
@@ -628,8 +628,8 @@ static void test_version_negotiation_failed(void **state)
     assert_int_equal(c.h->quic.client_version, 0x1a2a3a4a);
     from(&c, 1, d, vn_packet(d, vs, 3));
     assert_true(c.h->quic.version_negotiation);
-    assert_int_equal(c.h->quic.n_server_versions, 2);
-    assert_int_equal(c.h->quic.server_versions[1], 0xff00001d);
+    assert_int_equal(c.h->quic.server_versions.n, 2);
+    assert_int_equal(c.h->quic.server_versions.v[1], 0xff00001d);
     quic_finish(c.q, ENDED_SILENCE, now_us);
     assert_int_equal(c.h->outcome, OUTCOME_FAILED);
     assert_int_equal(c.h->ended_by, ENDED_VERSION_NEGOTIATION);

@@ -39,20 +39,20 @@ static struct handshake *record(void)
     rec.ch.ts_us = 1700000000000000ULL;
     rec.ch.legacy_version = TLS_V_1_2;
     rec.ch.has_supported_versions = true;
-    rec.ch.versions[0] = 0x0a0a; /* GREASE */
-    rec.ch.versions[1] = TLS_V_1_2;
-    rec.ch.versions[2] = TLS_V_1_1;
-    rec.ch.n_versions = 3;
+    rec.ch.versions.v[0] = 0x0a0a; /* GREASE */
+    rec.ch.versions.v[1] = TLS_V_1_2;
+    rec.ch.versions.v[2] = TLS_V_1_1;
+    rec.ch.versions.n = 3;
     rec.ch.has_sni = true;
     strcpy(rec.ch.sni, "www.Example.com");
-    rec.ch.ciphers[0] = 0xc02f;
-    rec.ch.ciphers[1] = 0x000a;
-    rec.ch.n_ciphers = rec.ch.n_ciphers_total = 2;
-    rec.alerts[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
+    rec.ch.ciphers.v[0] = 0xc02f;
+    rec.ch.ciphers.v[1] = 0x000a;
+    rec.ch.ciphers.n = rec.ch.ciphers.total = 2;
+    rec.alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
                                        .level = 2, .description = 70,
                                        .stage = STAGE_CLIENT_HELLO};
-    rec.n_alerts = 1;
-    rec.n_alerts_total = 1;
+    rec.alerts.n = 1;
+    rec.alerts.total = 1;
     rec.outcome = OUTCOME_FAILED;
     rec.ended_by = ENDED_ALERT;
     rec.ended_by_side = TLS_SIDE_SERVER;
@@ -95,8 +95,8 @@ static bool matches(const char *when, const struct handshake *h)
     rules_evaluate(rs, &copy);
     /* The built-in rule for unexplained failures answers when "r" does
      * not: only "r" counts. */
-    bool hit = copy.report->n_findings == 1 &&
-               strcmp(copy.report->findings[0].rule->id, "r") == 0;
+    bool hit = copy.report->findings.n == 1 &&
+               strcmp(copy.report->findings.v[0].rule->id, "r") == 0;
     rules_free(rs);
     return hit;
 }
@@ -161,7 +161,7 @@ static void test_in_not_in_and_lists(void **state)
                                             sizeof(err));
     assert_non_null(rs);
     rules_evaluate(rs, h);
-    assert_int_equal(h->report->n_findings, 1);
+    assert_int_equal(h->report->findings.n, 1);
     rules_free(rs);
 }
 
@@ -195,8 +195,8 @@ static void test_version_order(void **state)
                         h));
     assert_false(matches("{tlsmon.client_hello.highest_version: {gt: '1.2'}}",
                          h));
-    h->ch.versions[1] = TLS_V_SSL3;
-    h->ch.versions[2] = TLS_V_SSL2;
+    h->ch.versions.v[1] = TLS_V_SSL3;
+    h->ch.versions.v[2] = TLS_V_SSL2;
     h->ch.has_supported_versions = false;
     h->ch.legacy_version = TLS_V_SSL3;
     assert_true(matches("{tlsmon.client_hello.highest_version: {lt: '1.0'}}",
@@ -241,7 +241,7 @@ static void test_contains_on_lists(void **state)
     assert_true(matches("{tlsmon.alerts: {contains: protocol_version}}", h));
     assert_true(matches("{tlsmon.alerts: {contains: 70}}", h));
     assert_false(matches("{tlsmon.alerts: {contains: encrypted}}", h));
-    h->alerts[0].encrypted = true;
+    h->alerts.v[0].encrypted = true;
     assert_true(matches("{tlsmon.alerts: {contains: encrypted}}", h));
     assert_false(matches("{tlsmon.alerts: {contains: protocol_version}}", h));
 }
@@ -318,15 +318,15 @@ static void test_message_template(void **state)
     assert_non_null(rs);
     struct handshake *h = record();
     rules_evaluate(rs, h);
-    assert_int_equal(h->report->n_findings, 1);
+    assert_int_equal(h->report->findings.n, 1);
     char buf[256];
-    assert_string_equal(rules_message(h->report->findings[0].rule, h, buf,
+    assert_string_equal(rules_message(h->report->findings.v[0].rule, h, buf,
                                       sizeof(buf)),
                         "{x} 192.0.2.5:443 sni=www.Example.com v=1.2, 1.1 "
                         "a=protocol_version none=(none) ms=2.500");
     /* Cut to fit, always terminated. */
     assert_int_equal(
-        strlen(rules_message(h->report->findings[0].rule, h, buf, 8)), 7);
+        strlen(rules_message(h->report->findings.v[0].rule, h, buf, 8)), 7);
     rules_free(rs);
 }
 
@@ -354,7 +354,7 @@ static void test_primary_and_rule_order(void **state)
     assert_non_null(rs);
     struct handshake *h = record();
     rules_evaluate(rs, h);
-    assert_int_equal(h->report->n_findings, 4);
+    assert_int_equal(h->report->findings.n, 4);
     assert_true(h->report->diagnosed);
     assert_string_equal(rules_primary(h)->id, "high-high");
     rules_free(rs);
@@ -426,7 +426,7 @@ static void test_unexplained_failure(void **state)
     assert_int_equal(rules_count(rs), 2);
     struct handshake *h = record();
     rules_evaluate(rs, h);
-    assert_int_equal(h->report->n_findings, 1);
+    assert_int_equal(h->report->findings.n, 1);
     assert_string_equal(rules_primary(h)->id, "unexplained-failure");
     assert_string_equal(rules_primary(h)->cause, "unknown");
     rules_free(rs);
@@ -436,7 +436,7 @@ static void test_unexplained_failure(void **state)
     assert_non_null(rs);
     h = record();
     rules_evaluate(rs, h);
-    assert_int_equal(h->report->n_findings, 1);
+    assert_int_equal(h->report->findings.n, 1);
     assert_string_equal(rules_primary(h)->id, "r");
     rules_free(rs);
 }
@@ -649,13 +649,13 @@ static void test_many_lists_and_ids(void **state)
     struct handshake *h = record();
     strcpy(h->ch.sni, "x4242");
     rules_evaluate(rs, h);
-    assert_true(h->report->n_findings >= 1);
-    assert_string_equal(h->report->findings[0].rule->id, "r");
+    assert_true(h->report->findings.n >= 1);
+    assert_string_equal(h->report->findings.v[0].rule->id, "r");
     strcpy(h->ch.sni, "y4242"); /* in no list */
-    h->report->n_findings = 0;
+    h->report->findings.n = 0;
     rules_evaluate(rs, h);
-    assert_true(h->report->n_findings == 0 ||
-                strcmp(h->report->findings[0].rule->id, "r") != 0);
+    assert_true(h->report->findings.n == 0 ||
+                strcmp(h->report->findings.v[0].rule->id, "r") != 0);
     rules_free(rs);
     /* A list named twice: the second is the error. */
     o += (size_t)snprintf(text + o, cap - o, "lists:\n  l77: [y]\n");
@@ -690,7 +690,7 @@ static void test_include_and_lists_across_files(void **state)
         fail_msg("%s", err);
     struct handshake *h = record();
     rules_evaluate(rs, h);
-    assert_int_equal(h->report->n_findings, 1);
+    assert_int_equal(h->report->findings.n, 1);
     rules_free(rs);
 
     /* A list item of the wrong type is reported in the list's own file. */
@@ -899,7 +899,7 @@ static void test_site_causes(void **state)
     struct handshake *h = record();
     rules_evaluate(rs, h);
     /* The second rule reads the cause the first gave (rule order). */
-    assert_int_equal(h->report->n_findings, 2);
+    assert_int_equal(h->report->findings.n, 2);
     assert_string_equal(rules_primary(h)->cause, "legacy_terminal");
     rules_free(rs);
 
@@ -995,11 +995,11 @@ static void test_tune_builtin_rules(void **state)
     rules_evaluate(base, h);
     rules_evaluate(rs, g);
     bool in_base = false, in_tuned = false;
-    for (size_t i = 0; i < h->report->n_findings; i++)
-        in_base |= !strcmp(h->report->findings[i].rule->id,
+    for (size_t i = 0; i < h->report->findings.n; i++)
+        in_base |= !strcmp(h->report->findings.v[i].rule->id,
                            "protocol-version-client-old");
-    for (size_t i = 0; i < g->report->n_findings; i++)
-        in_tuned |= !strcmp(g->report->findings[i].rule->id,
+    for (size_t i = 0; i < g->report->findings.n; i++)
+        in_tuned |= !strcmp(g->report->findings.v[i].rule->id,
                             "protocol-version-client-old");
     assert_true(in_base);
     assert_false(in_tuned);
@@ -1060,12 +1060,13 @@ static void test_tune_suppress(void **state)
         copy.report = &copy_report;
         rules_evaluate(rs, &copy);
         /* Suppressed, the built-in rule for unexplained failures speaks. */
-        bool fired = copy.report->n_findings == 1 &&
-                     strcmp(copy.report->findings[0].rule->id, "r") == 0;
+        bool fired = copy.report->findings.n == 1 &&
+                     strcmp(copy.report->findings.v[0].rule->id, "r") == 0;
         if (fired != cases[i].fires)
             fail_msg("suppress %s: fired %s", cases[i].suppress,
-                     copy.report->n_findings ? copy.report->findings[0].rule->id
-                                             : "none");
+                     copy.report->findings.n
+                         ? copy.report->findings.v[0].rule->id
+                         : "none");
         assert_int_equal(rules_at(rs, 0)->n_suppress,
                          cases[i].suppress[0] == '[' ? 2 : 1);
         rules_free(rs);
@@ -1218,7 +1219,7 @@ static void test_alert_flood(void **state)
     rules_evaluate(rs, h);
     assert_int_equal(alert_flood_filter(af, h, t), 0);
     assert_int_equal(alert_flood_filter(af, h, t + 1000000), 1);
-    assert_true(h->report->findings[0].suppressed);
+    assert_true(h->report->findings.v[0].suppressed);
     assert_int_equal(alert_flood_filter(af, h, t + 2000000), 1);
     /* Another client is another alert. */
     struct handshake other = *h;
@@ -1228,8 +1229,8 @@ static void test_alert_flood(void **state)
     assert_int_equal(alert_flood_filter(af, &other, t + 2000000), 0);
     /* After the window: sent again, with the count of those held back. */
     assert_int_equal(alert_flood_filter(af, h, t + 61000000), 0);
-    assert_false(h->report->findings[0].suppressed);
-    assert_int_equal(h->report->findings[0].repeats, 2);
+    assert_false(h->report->findings.v[0].suppressed);
+    assert_int_equal(h->report->findings.v[0].repeats, 2);
     alert_flood_free(af);
     /* Window 0: everything goes out. */
     af = alert_flood_new(0);

@@ -351,10 +351,10 @@ static void test_rfc8448_session(void **state)
         assert_int_equal(h->decryption.missing, 0);
         assert_non_null(h->ee);
         assert_true(h->ee->seen);
-        assert_int_equal(h->ee->n_extensions, 3);
-        assert_int_equal(h->ee->extensions[0], 10); /* supported_groups */
-        assert_int_equal(h->ee->extensions[1], 28); /* record_size_limit */
-        assert_int_equal(h->ee->extensions[2], 0);  /* server_name */
+        assert_int_equal(h->ee->extensions.n, 3);
+        assert_int_equal(h->ee->extensions.v[0], 10); /* supported_groups */
+        assert_int_equal(h->ee->extensions.v[1], 28); /* record_size_limit */
+        assert_int_equal(h->ee->extensions.v[2], 0);  /* server_name */
         assert_true(h->server_certs.seen);
         assert_int_equal(h->server_certs.n_certs, 1);
         assert_int_equal(h->server_certs.certs[0].len, 432);
@@ -366,7 +366,7 @@ static void test_rfc8448_session(void **state)
                              (1u << 4));
         assert_int_equal(h->decryption.messages[TLS_SIDE_CLIENT], 1u << 20);
         assert_int_equal(h->stage, STAGE_APPLICATION_DATA);
-        assert_int_equal(h->n_alerts, 0);
+        assert_int_equal(h->alerts.n, 0);
         assert_false(h->parse_error);
         tls_session_free(s);
     }

@@ -435,16 +435,16 @@ static void test_openssl_tls13_client_hello(void **state)
     assert_int_equal(ch.session_id[0], 0x9d);
     assert_int_equal(ch.session_id[31], 0xcc);
 
-    assert_int_equal(ch.n_ciphers, 31);
-    assert_int_equal(ch.n_ciphers_total, 31);
-    assert_memory_equal(ch.ciphers, ch13_ciphers, sizeof(ch13_ciphers));
+    assert_int_equal(ch.ciphers.n, 31);
+    assert_int_equal(ch.ciphers.total, 31);
+    assert_memory_equal(ch.ciphers.v, ch13_ciphers, sizeof(ch13_ciphers));
     assert_false(ch.fallback_scsv);
-    assert_int_equal(ch.n_compression, 1);
-    assert_int_equal(ch.compression[0], 0);
+    assert_int_equal(ch.compression.n, 1);
+    assert_int_equal(ch.compression.v[0], 0);
 
-    assert_int_equal(ch.n_extensions, 11);
-    assert_int_equal(ch.n_extensions_total, 11);
-    assert_memory_equal(ch.extensions, exts, sizeof(exts));
+    assert_int_equal(ch.extensions.n, 11);
+    assert_int_equal(ch.extensions.total, 11);
+    assert_memory_equal(ch.extensions.v, exts, sizeof(exts));
 
     assert_true(ch.has_sni);
     assert_string_equal(ch.sni, "test.example");
@@ -453,16 +453,16 @@ static void test_openssl_tls13_client_hello(void **state)
     assert_string_equal(client_hello_alpn(&ch, 0), "h2");
     assert_string_equal(client_hello_alpn(&ch, 1), "http/1.1");
     assert_true(ch.has_supported_versions);
-    assert_int_equal(ch.n_versions, 4);
-    assert_memory_equal(ch.versions, versions, sizeof(versions));
-    assert_int_equal(ch.n_groups, 10);
-    assert_memory_equal(ch.groups, groups, sizeof(groups));
-    assert_int_equal(ch.n_key_shares, 1);
-    assert_int_equal(ch.key_share_groups[0], 0x1d);
-    assert_int_equal(ch.n_sigalgs, 20);
-    assert_memory_equal(ch.sigalgs, ch13_sigalgs, sizeof(ch13_sigalgs));
-    assert_int_equal(ch.n_point_formats, 3);
-    assert_int_equal(ch.point_formats[2], 2);
+    assert_int_equal(ch.versions.n, 4);
+    assert_memory_equal(ch.versions.v, versions, sizeof(versions));
+    assert_int_equal(ch.groups.n, 10);
+    assert_memory_equal(ch.groups.v, groups, sizeof(groups));
+    assert_int_equal(ch.key_shares.n, 1);
+    assert_int_equal(ch.key_shares.v[0].group, 0x1d);
+    assert_int_equal(ch.sigalgs.n, 20);
+    assert_memory_equal(ch.sigalgs.v, ch13_sigalgs, sizeof(ch13_sigalgs));
+    assert_int_equal(ch.point_formats.n, 3);
+    assert_int_equal(ch.point_formats.v[2], 2);
 
     assert_true(ch.has_session_ticket);
     assert_int_equal(ch.session_ticket_len, 0);
@@ -485,13 +485,13 @@ static void test_openssl_client_hello_after_hrr(void **state)
 
     assert_true(tls_parse_client_hello(&c, &ch));
     assert_string_equal(ch.sni, "hrr.example");
-    assert_int_equal(ch.n_groups, 2);
-    assert_int_equal(ch.groups[0], 0x1d);
-    assert_int_equal(ch.groups[1], 0x17);
-    assert_int_equal(ch.n_key_shares, 1);
-    assert_int_equal(ch.key_share_groups[0], 0x17);
+    assert_int_equal(ch.groups.n, 2);
+    assert_int_equal(ch.groups.v[0], 0x1d);
+    assert_int_equal(ch.groups.v[1], 0x17);
+    assert_int_equal(ch.key_shares.n, 1);
+    assert_int_equal(ch.key_shares.v[0].group, 0x17);
     assert_int_equal(ch.n_alpn, 0);
-    assert_int_equal(ch.n_extensions, 10);
+    assert_int_equal(ch.extensions.n, 10);
 }
 
 static void test_openssl_tls12_client_hello(void **state)
@@ -507,17 +507,17 @@ static void test_openssl_tls12_client_hello(void **state)
     assert_int_equal(ch.record_version, 0x0301);
     assert_int_equal(ch.legacy_version, 0x0303);
     assert_int_equal(ch.session_id_len, 0);
-    assert_int_equal(ch.n_ciphers, 28);
-    assert_memory_equal(ch.ciphers, ch13_ciphers + 3, 28 * sizeof(uint16_t));
-    assert_int_equal(ch.n_extensions, 8);
-    assert_memory_equal(ch.extensions, exts, sizeof(exts));
+    assert_int_equal(ch.ciphers.n, 28);
+    assert_memory_equal(ch.ciphers.v, ch13_ciphers + 3, 28 * sizeof(uint16_t));
+    assert_int_equal(ch.extensions.n, 8);
+    assert_memory_equal(ch.extensions.v, exts, sizeof(exts));
     assert_string_equal(ch.sni, "tls12.example");
     assert_int_equal(ch.sni_len, 13);
     assert_false(ch.has_supported_versions);
-    assert_int_equal(ch.n_versions, 0);
-    assert_int_equal(ch.n_key_shares, 0);
-    assert_int_equal(ch.n_groups, 5);
-    assert_int_equal(ch.groups[4], 0x18);
+    assert_int_equal(ch.versions.n, 0);
+    assert_int_equal(ch.key_shares.n, 0);
+    assert_int_equal(ch.groups.n, 5);
+    assert_int_equal(ch.groups.v[4], 0x18);
     assert_int_equal(ch.n_alpn, 2);
     assert_int_equal(ch.psk_modes, 0);
     assert_false(ch.truncated);
@@ -541,9 +541,9 @@ static void test_client_hello_every_truncation(void **state)
     /* Cut inside the last extension (key_share): the earlier ones stay. */
     assert_false(parse_ch_bytes(ch13 + 4, full - 1, &ch, NULL));
     assert_string_equal(ch.sni, "test.example");
-    assert_int_equal(ch.n_versions, 4);
-    assert_int_equal(ch.n_extensions, 10);
-    assert_int_equal(ch.n_key_shares, 0);
+    assert_int_equal(ch.versions.n, 4);
+    assert_int_equal(ch.extensions.n, 10);
+    assert_int_equal(ch.key_shares.n, 0);
 }
 
 /* ---- hand-built ClientHellos ------------------------------------------- */
@@ -555,9 +555,9 @@ static void test_client_hello_without_extensions(void **state)
     w.n = 0;
     ch_prefix(&w, two_suites, 2);
     assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
-    assert_int_equal(ch.n_ciphers, 2);
-    assert_int_equal(ch.ciphers[1], 0xc02f);
-    assert_int_equal(ch.n_extensions, 0);
+    assert_int_equal(ch.ciphers.n, 2);
+    assert_int_equal(ch.ciphers.v[1], 0xc02f);
+    assert_int_equal(ch.extensions.n, 0);
     assert_false(ch.has_sni);
     assert_string_equal(ch.sni, "");
 }
@@ -596,13 +596,57 @@ static void test_client_hello_bad_header_fields(void **state)
     put8(&w, 0);
     assert_false(parse_ch_bytes(w.b, w.n, &ch, &pos));
     assert_int_equal(pos, 35);
-    assert_int_equal(ch.n_ciphers, 1);
-    assert_int_equal(ch.ciphers[0], 0x1301);
+    assert_int_equal(ch.ciphers.n, 1);
+    assert_int_equal(ch.ciphers.v[0], 0x1301);
 
     /* Empty input. */
     assert_false(parse_ch_bytes(w.b, 0, &ch, &pos));
     assert_int_equal(pos, 0);
     assert_true(ch.seen);
+}
+
+/* The record's one list writer keeps the first `cap` entries, counts all
+ * of them, and writes nothing past the array. */
+static void test_hs_list_keeps_first_and_counts_all(void **state)
+{
+    (void)state;
+    struct {
+        HS_LIST(uint16_t, 4) list;
+        uint16_t after; /* what follows the list stays untouched */
+    } s = {.after = 0xbeef};
+
+    for (uint16_t i = 0; i < 6; i++)
+        assert_int_equal(HS_LIST_PUSH(s.list, (uint16_t)(100 + i)), i < 4);
+    assert_int_equal(s.list.n, 4);
+    assert_int_equal(s.list.total, 6);
+    for (uint16_t i = 0; i < 4; i++)
+        assert_int_equal(s.list.v[i], 100 + i);
+    assert_int_equal(s.after, 0xbeef);
+    assert_null(HS_LIST_SLOT(s.list));
+
+    /* The count saturates rather than wrapping back under n. */
+    for (uint32_t i = 0; i < 70000; i++)
+        (void)HS_LIST_PUSH(s.list, 1);
+    assert_int_equal(s.list.n, 4);
+    assert_int_equal(s.list.total, UINT16_MAX);
+    assert_int_equal(s.list.v[3], 103);
+
+    /* Emptied, it keeps again from the start. */
+    HS_LIST_CLEAR(s.list);
+    uint16_t *slot = HS_LIST_SLOT(s.list);
+    assert_non_null(slot);
+    *slot = 7;
+    assert_int_equal(s.list.n, 1);
+    assert_int_equal(s.list.total, 1);
+    assert_int_equal(s.list.v[0], 7);
+    assert_int_equal(s.after, 0xbeef);
+
+    /* After an entry the writer dropped, none is kept: what is kept stays
+     * the start of the list. */
+    HS_LIST_DROP(s.list);
+    assert_false(HS_LIST_PUSH(s.list, 8));
+    assert_int_equal(s.list.n, 1);
+    assert_int_equal(s.list.total, 3);
 }
 
 static void test_client_hello_grease_fallback_and_many_ciphers(void **state)
@@ -619,12 +663,12 @@ static void test_client_hello_grease_fallback_and_many_ciphers(void **state)
     w.n = 0;
     ch_prefix(&w, suites, 300);
     assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
-    assert_int_equal(ch.n_ciphers, HS_MAX_CIPHERS);
-    assert_int_equal(ch.n_ciphers_total, 300);
+    assert_int_equal(ch.ciphers.n, HS_MAX_CIPHERS);
+    assert_int_equal(ch.ciphers.total, 300);
     assert_true(ch.truncated);
-    assert_int_equal(ch.ciphers[0], 0x0a0a); /* GREASE kept in place */
-    assert_int_equal(ch.ciphers[2], 0x5600);
-    assert_int_equal(ch.ciphers[255], 0x0100 + 255);
+    assert_int_equal(ch.ciphers.v[0], 0x0a0a); /* GREASE kept in place */
+    assert_int_equal(ch.ciphers.v[2], 0x5600);
+    assert_int_equal(ch.ciphers.v[255], 0x0100 + 255);
     assert_true(ch.fallback_scsv);
 
     /* The SCSV is noticed even past the kept part of the list. */
@@ -844,9 +888,9 @@ static void test_client_hello_all_flags(void **state)
     putn(&w, "junk", 4); /* trailing bytes are tolerated */
 
     assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
-    assert_int_equal(ch.n_extensions, 12);
-    assert_int_equal(ch.n_extensions_total, 12);
-    assert_memory_equal(ch.extensions, want, sizeof(want));
+    assert_int_equal(ch.extensions.n, 12);
+    assert_int_equal(ch.extensions.total, 12);
+    assert_memory_equal(ch.extensions.v, want, sizeof(want));
     assert_true(ch.status_request);
     assert_true(ch.psk_offered);
     assert_true(ch.early_data);
@@ -897,12 +941,12 @@ static void test_client_hello_malformed_inner_extension(void **state)
      * not the later supported_versions fault. */
     assert_int_equal(fault.kind, PARSE_FAULT_TRAILING);
     assert_int_equal(fault.offset, bad_at + 8);
-    assert_int_equal(ch.n_groups, 1);
-    assert_int_equal(ch.groups[0], 0x1d);
+    assert_int_equal(ch.groups.n, 1);
+    assert_int_equal(ch.groups.v[0], 0x1d);
     assert_string_equal(ch.sni, "after.example"); /* read past the fault */
-    assert_int_equal(ch.n_extensions, 3);
+    assert_int_equal(ch.extensions.n, 3);
     assert_true(ch.has_supported_versions);
-    assert_int_equal(ch.n_versions, 0);
+    assert_int_equal(ch.versions.n, 0);
 }
 
 static void test_client_hello_broken_extension_header(void **state)
@@ -926,7 +970,7 @@ static void test_client_hello_broken_extension_header(void **state)
     assert_int_equal(fault.kind, PARSE_FAULT_BAD_LENGTH);
     assert_int_equal(fault.offset, bad_at + 2); /* the lying length */
     assert_string_equal(ch.sni, "ok.example");
-    assert_int_equal(ch.n_extensions, 1);
+    assert_int_equal(ch.extensions.n, 1);
     assert_false(ch.extended_master_secret);
 
     /* The block's own length runs past the message (a cut hello): the
@@ -939,17 +983,17 @@ static void test_client_hello_broken_extension_header(void **state)
     assert_int_equal(pos, w.n);
     assert_int_equal(fault.kind, PARSE_FAULT_TRUNCATED);
     assert_int_equal(fault.offset, w.n);
-    assert_int_equal(ch.n_extensions, 2);
+    assert_int_equal(ch.extensions.n, 2);
     assert_string_equal(ch.sni, "ok.example");
     assert_true(ch.extended_master_secret);
-    assert_int_equal(ch.n_ciphers, 2);
+    assert_int_equal(ch.ciphers.n, 2);
 
     /* Only the length's first byte arrived. */
     assert_false(parse_ch_bytes(w.b, x + 1, &ch, &pos));
     assert_int_equal(pos, x);
     assert_int_equal(fault.kind, PARSE_FAULT_TRUNCATED);
     assert_int_equal(fault.offset, x);
-    assert_int_equal(ch.n_extensions, 0);
+    assert_int_equal(ch.extensions.n, 0);
 }
 
 static void test_client_hello_too_many_extensions(void **state)
@@ -968,9 +1012,9 @@ static void test_client_hello_too_many_extensions(void **state)
     put_sni(&w, "last.example", 12);
     vec_end(&w, x, 2);
     assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
-    assert_int_equal(ch.n_extensions, HS_MAX_EXTENSIONS);
-    assert_int_equal(ch.n_extensions_total, 71);
-    assert_int_equal(ch.extensions[63], 0x2000 + 63);
+    assert_int_equal(ch.extensions.n, HS_MAX_EXTENSIONS);
+    assert_int_equal(ch.extensions.total, 71);
+    assert_int_equal(ch.extensions.v[63], 0x2000 + 63);
     assert_true(ch.truncated);
     assert_string_equal(ch.sni, "last.example"); /* still parsed */
 }
@@ -1004,10 +1048,10 @@ static void test_sslv2_client_hello_many_kinds(void **state)
     struct cursor c = cursor_make(hello, n);
     assert_true(tls_parse_sslv2_client_hello(&c, &ch));
     assert_true(ch.truncated);
-    assert_int_equal(ch.n_ciphers_total, 40);
+    assert_int_equal(ch.ciphers.total, 40);
     assert_int_equal(ch.n_sslv2_kinds, HS_MAX_SSLV2_KINDS);
-    assert_int_equal(ch.n_ciphers, 2 * HS_MAX_SSLV2_KINDS);
-    for (unsigned i = 0; i < ch.n_ciphers; i++)
+    assert_int_equal(ch.ciphers.n, 2 * HS_MAX_SSLV2_KINDS);
+    for (unsigned i = 0; i < ch.ciphers.n; i++)
         assert_int_equal(client_hello_cipher(&ch, i),
                          i % 2 ? 0x000035 : ((1u + i / 2) << 16) | 0x80);
 }
@@ -1034,15 +1078,15 @@ static void test_sslv2_client_hello(void **state)
     assert_true(ch.sslv2);
     assert_int_equal(ch.record_version, 0x0002);
     assert_int_equal(ch.legacy_version, 0x0301);
-    assert_int_equal(ch.n_ciphers, 4);
-    assert_int_equal(ch.n_ciphers_total, 4);
+    assert_int_equal(ch.ciphers.n, 4);
+    assert_int_equal(ch.ciphers.total, 4);
     assert_int_equal(client_hello_cipher(&ch, 0), 0x010080);
     assert_int_equal(client_hello_cipher(&ch, 1), 0x0700c0);
     assert_int_equal(client_hello_cipher(&ch, 2), 0x000035);
     assert_int_equal(client_hello_cipher(&ch, 3), 0x005600);
     assert_true(ch.fallback_scsv);
     assert_int_equal(ch.session_id_len, 0);
-    assert_int_equal(ch.n_extensions, 0);
+    assert_int_equal(ch.extensions.n, 0);
 
     /* Every truncation fails cleanly. */
     for (size_t n = 0; n < sizeof(hello); n++) {
@@ -1071,7 +1115,7 @@ static void test_sslv2_client_hello_malformed(void **state)
     assert_int_equal(cursor_pos(&c), 9);
     assert_int_equal(f.kind, PARSE_FAULT_BAD_LENGTH);
     assert_int_equal(f.offset, 9);
-    assert_int_equal(ch.n_ciphers, 1);
+    assert_int_equal(ch.ciphers.n, 1);
     assert_int_equal(client_hello_cipher(&ch, 0), 0x010080);
     assert_int_equal(ch.legacy_version, 0x0002);
 
@@ -1082,7 +1126,7 @@ static void test_sslv2_client_hello_malformed(void **state)
     assert_int_equal(cursor_pos(&c), 0);
     assert_int_equal(f.kind, PARSE_FAULT_BAD_VALUE);
     assert_int_equal(f.offset, 0);
-    assert_int_equal(ch.n_ciphers, 0);
+    assert_int_equal(ch.ciphers.n, 0);
 }
 
 /* ---- ServerHello / HelloRetryRequest ------------------------------------ */
@@ -1109,9 +1153,9 @@ static void test_openssl_tls13_server_hello(void **state)
     assert_int_equal(sh.compression, 0);
     assert_int_equal(sh.session_id_len, 32);
     assert_int_equal(sh.session_id[0], 0x9d);
-    assert_int_equal(sh.n_extensions, 2);
-    assert_int_equal(sh.n_extensions_total, 2);
-    assert_memory_equal(sh.extensions, exts, sizeof(exts));
+    assert_int_equal(sh.extensions.n, 2);
+    assert_int_equal(sh.extensions.total, 2);
+    assert_memory_equal(sh.extensions.v, exts, sizeof(exts));
     assert_true(sh.has_key_share);
     assert_int_equal(sh.group, 0x1d);
     assert_false(sh.has_alpn);
@@ -1134,8 +1178,8 @@ static void test_openssl_hello_retry_request(void **state)
     assert_true(hrr_out.seen);
     assert_int_equal(hrr_out.cipher, 0x1302);
     assert_int_equal(hrr_out.group, 0x17);
-    assert_int_equal(hrr_out.n_extensions, 2);
-    assert_memory_equal(hrr_out.extensions, exts, sizeof(exts));
+    assert_int_equal(hrr_out.extensions.n, 2);
+    assert_memory_equal(hrr_out.extensions.v, exts, sizeof(exts));
 }
 
 static void test_hello_retry_request_malformed_key_share(void **state)
@@ -1176,8 +1220,8 @@ static void test_hello_retry_request_malformed_key_share(void **state)
     assert_true(is_hrr);
     assert_int_equal(cursor_pos(&c), bad_at);
     assert_int_equal(hrr_out.cipher, 0x1301);
-    assert_int_equal(hrr_out.n_extensions, 3);
-    assert_int_equal(hrr_out.extensions[2], 44);
+    assert_int_equal(hrr_out.extensions.n, 3);
+    assert_int_equal(hrr_out.extensions.v[2], 44);
 
     /* One byte off the magic is an ordinary ServerHello. */
     w.b[2 + 31] ^= 1;
@@ -1205,8 +1249,8 @@ static void test_openssl_tls12_server_hello(void **state)
     assert_false(sh.has_supported_versions);
     assert_int_equal(sh.cipher, 0xc02c);
     assert_int_equal(sh.session_id_len, 0);
-    assert_int_equal(sh.n_extensions, 5);
-    assert_memory_equal(sh.extensions, exts, sizeof(exts));
+    assert_int_equal(sh.extensions.n, 5);
+    assert_memory_equal(sh.extensions.v, exts, sizeof(exts));
     assert_true(sh.renegotiation_info);
     assert_true(sh.session_ticket);
     assert_true(sh.extended_master_secret);
@@ -1240,7 +1284,7 @@ static void test_server_hello_hand_built(void **state)
     assert_int_equal(sh.cipher, 0x000a);
     assert_int_equal(sh.session_id_len, 16);
     assert_int_equal(sh.session_id[15], 0x77);
-    assert_int_equal(sh.n_extensions, 0);
+    assert_int_equal(sh.extensions.n, 0);
 
     /* TLS 1.2 with EMS, ETM, reneg, status_request, resumption PSK. */
     x = vec_begin(&w, 2);
@@ -1275,7 +1319,7 @@ static void test_server_hello_hand_built(void **state)
     assert_true(sh.psk_accepted);
     assert_true(sh.has_alpn);
     assert_string_equal(sh.alpn, "h2");
-    assert_int_equal(sh.n_extensions, 6);
+    assert_int_equal(sh.extensions.n, 6);
 
     /* Every truncation of the real ServerHello. */
     for (size_t n = 0; n < sizeof(sh13) - 4; n++) {
@@ -1330,8 +1374,8 @@ static void test_draft_server_hello(void **state)
         assert_int_equal(sh.cipher, layouts[i][1]);
         assert_int_equal(sh.session_id_len, 0);
         assert_int_equal(sh.compression, 0);
-        assert_int_equal(sh.n_extensions, 1);
-        assert_int_equal(sh.extensions[0], 40);
+        assert_int_equal(sh.extensions.n, 1);
+        assert_int_equal(sh.extensions.v[0], 40);
         assert_int_equal(cursor_left(&c), 0);
     }
 
@@ -1640,23 +1684,23 @@ static void test_highest_version(void **state)
 
     ch.has_supported_versions = true;
     uint16_t v1[] = {0x1a1a, 0x7f1c, TLS_V_1_3, TLS_V_1_2};
-    memcpy(ch.versions, v1, sizeof v1);
-    ch.n_versions = 4;
+    memcpy(ch.versions.v, v1, sizeof v1);
+    ch.versions.n = 4;
     assert_int_equal(client_hello_highest_version(&ch), TLS_V_1_3);
 
     uint16_t v2[] = {TLS_V_1_1, 0x7f17, 0x7f1c};
-    memcpy(ch.versions, v2, sizeof v2);
-    ch.n_versions = 3;
+    memcpy(ch.versions.v, v2, sizeof v2);
+    ch.versions.n = 3;
     assert_int_equal(client_hello_highest_version(&ch), 0x7f17);
 
     uint16_t v3[] = {0x0a0a, 0x0305};
-    memcpy(ch.versions, v3, sizeof v3);
-    ch.n_versions = 2;
+    memcpy(ch.versions.v, v3, sizeof v3);
+    ch.versions.n = 2;
     assert_int_equal(client_hello_highest_version(&ch), TLS_V_1_2);
 
     /* A count past the array (a truncated record's total) is clamped. */
-    ch.versions[0] = TLS_V_1_0;
-    ch.n_versions = 255;
+    ch.versions.v[0] = TLS_V_1_0;
+    ch.versions.n = 255;
     assert_true(client_hello_highest_version(&ch) != 0);
 }
 
@@ -1670,6 +1714,7 @@ int main(void)
         cmocka_unit_test(test_client_hello_every_truncation),
         cmocka_unit_test(test_client_hello_without_extensions),
         cmocka_unit_test(test_client_hello_bad_header_fields),
+        cmocka_unit_test(test_hs_list_keeps_first_and_counts_all),
         cmocka_unit_test(test_client_hello_grease_fallback_and_many_ciphers),
         cmocka_unit_test(test_client_hello_sni_escaping),
         cmocka_unit_test(test_client_hello_alpn_limits),

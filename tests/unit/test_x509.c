@@ -114,9 +114,9 @@ static void test_valid_chain_facts(void **state)
                         "CN=tlsmon test intermediate CA,O=tlsmon test");
     assert_string_equal(r.subject_cn, "server.test");
     assert_string_equal(r.issuer_cn, "tlsmon test intermediate CA");
-    assert_int_equal(r.n_sans, 1);
-    assert_int_equal(r.n_sans_total, 1);
-    assert_string_equal(r.sans[0], "server.test");
+    assert_int_equal(r.sans.n, 1);
+    assert_int_equal(r.sans.total, 1);
+    assert_string_equal(r.sans.v[0].text, "server.test");
     assert_string_equal(r.serial, "63508F36C2D2B7E6");
     assert_int_equal(r.not_after, RSA_NOT_AFTER);
     assert_int_equal(r.not_before, RSA_NOT_AFTER - 7300LL * 86400);
