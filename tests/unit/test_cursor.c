@@ -223,7 +223,7 @@ static void test_vec24(void **state)
     static const uint8_t lie[] = {0xff, 0xff, 0xff, 1};
     static const uint8_t ok[] = {0x00, 0x00, 0x02, 0xaa, 0xbb};
     static const uint8_t short_len[] = {0x00, 0x00};
-    struct cursor c = cursor_make(lie, sizeof(lie)), v;
+    struct cursor c = cursor_make(lie, sizeof(lie)), v = cursor_make(NULL, 0);
     uint8_t b;
 
     assert_false(cursor_vec24(&c, &v));
