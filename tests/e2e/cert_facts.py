@@ -27,6 +27,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle_cache  # noqa: E402
 from tlsmon_run import RunError, run_tlsmon  # noqa: E402
 
 
@@ -36,7 +37,7 @@ def tshark_certs(pcap):
     # Segments that came out of order are put back (ack-before-data: a
     # segment of the certificate flight seen after its ACK); tshark's
     # default leaves such a Certificate unread.
-    out = subprocess.run(
+    out = oracle_cache.run(
         ["tshark", "-o", "tcp.reassemble_out_of_order:TRUE", "-r", pcap,
          "-Y", "tls.handshake.certificate || dtls.handshake.certificate",
          "-T",
@@ -44,7 +45,7 @@ def tshark_certs(pcap):
          "tcp.dstport", "-e", "tls.handshake.certificate", "-e",
          "udp.srcport", "-e", "udp.dstport", "-e",
          "dtls.handshake.certificate"],
-        capture_output=True, text=True, check=True).stdout
+        text=True, check=True).stdout
     rows = []
     for line in out.splitlines():
         parts = line.split("\t") + [""] * 7
@@ -72,12 +73,12 @@ OCSP_REASON = {0: "unspecified", 1: "keyCompromise", 2: "cACompromise",
 def tshark_ocsp(pcap):
     """{(server port, client port): {field: value}} for every stapled OCSP
     response, in tlsmon's names."""
-    out = subprocess.run(
+    out = oracle_cache.run(
         ["tshark", "-r", pcap, "-Y", "tls.handshake.type==22", "-T",
          "fields", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e",
          "ocsp.responseStatus", "-e", "ocsp.certStatus", "-e",
          "ocsp.revocationReason"],
-        capture_output=True, text=True, check=True).stdout
+        text=True, check=True).stdout
     staples = {}
     for line in out.splitlines():
         parts = (line.split("\t") + [""] * 5)[:5]
@@ -168,11 +169,11 @@ def name_attributes(dn, prefix):
 
 
 def openssl_facts(leaf_path, side="server"):
-    out = subprocess.run(
+    out = oracle_cache.run(
         ["openssl", "x509", "-in", leaf_path, "-noout", "-nameopt", "RFC2253",
          "-subject", "-issuer", "-serial", "-startdate", "-enddate",
          "-fingerprint", "-sha256", "-ext", "subjectAltName"],
-        capture_output=True, text=True, check=True).stdout
+        text=True, check=True).stdout
     f = {}
     sans = []
     for line in out.splitlines():
@@ -197,9 +198,8 @@ def openssl_facts(leaf_path, side="server"):
                 sans.append(canonical_ip(item.split(":", 1)[1]))
     if sans:
         f[f"tls.{side}.x509.alternative_names"] = sans
-    text = subprocess.run(["openssl", "x509", "-in", leaf_path, "-noout",
-                           "-text"], capture_output=True, text=True,
-                          check=True).stdout
+    text = oracle_cache.run(["openssl", "x509", "-in", leaf_path, "-noout",
+                             "-text"], text=True, check=True).stdout
     algs = {"rsaEncryption": "RSA", "id-ecPublicKey": "EC",
             "ED25519": "Ed25519", "dsaEncryption": "DSA"}
     m = re.search(r"Public Key Algorithm: (\S+)", text)
@@ -238,11 +238,11 @@ EKU = {"TLS Web Server Authentication": "serverAuth",
 def openssl_extensions(leaf_path, side):
     """The leaf's basic constraints, key usages and URLs as `openssl x509
     -ext` prints them, in tlsmon's names."""
-    out = subprocess.run(
+    out = oracle_cache.run(
         ["openssl", "x509", "-in", leaf_path, "-noout", "-ext",
          "basicConstraints,keyUsage,extendedKeyUsage,authorityInfoAccess,"
          "crlDistributionPoints"],
-        capture_output=True, text=True).stdout
+        text=True).stdout
     pre = "tlsmon.certificate." if side == "server" \
         else "tlsmon.client_certificate."
     f = {pre + "ca": False}
@@ -296,7 +296,7 @@ def openssl_verify(tmp, ders, at, ca, purpose="sslserver"):
            "-CAfile", ca]
     if len(ders) > 1:
         cmd += ["-untrusted", rest]
-    proc = subprocess.run(cmd + [leaf], capture_output=True, text=True)
+    proc = oracle_cache.run(cmd + [leaf], text=True)
     m = re.search(r"error \d+ at \d+ depth lookup: (.*)",
                   proc.stdout + proc.stderr)
     return leaf, proc.returncode == 0, m.group(1).strip() if m else None

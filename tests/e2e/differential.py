@@ -20,10 +20,10 @@ import glob
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import oracle_cache  # noqa: E402
 from tlsmon_run import RunError, run_tlsmon  # noqa: E402
 
 VERSION_NAMES = {
@@ -160,7 +160,7 @@ def tshark_rows(capture, display_filter, fields):
            "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
     for f in fields:
         cmd += ["-e", f]
-    out = subprocess.run(cmd, capture_output=True, timeout=300).stdout
+    out = oracle_cache.run(cmd).stdout
     for line in out.decode("utf-8", "replace").splitlines():
         cols = line.split("\t")
         cols += [""] * (len(fields) - len(cols))
@@ -371,7 +371,7 @@ def reread_out_of_order(capture, theirs):
            "-E", "occurrence=a", "-E", "aggregator=,"]
     for f in fields:
         cmd += ["-e", f]
-    out = subprocess.run(cmd, capture_output=True, timeout=300).stdout
+    out = oracle_cache.run(cmd).stdout
     seen = {}
     for line in out.decode("utf-8", "replace").splitlines():
         r = dict(zip(fields, line.split("\t") + [""] * len(fields)))

@@ -19,11 +19,11 @@ import argparse
 import json
 import os
 import struct
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from differential import captures_in  # noqa: E402
+import oracle_cache  # noqa: E402
 from tlsmon_run import RunError, run_tlsmon  # noqa: E402
 
 PQ = {0x0200: "MLKEM512", 0x0201: "MLKEM768", 0x0202: "MLKEM1024",
@@ -44,7 +44,7 @@ def rows(capture, flt, fields):
            "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
     for f in fields:
         cmd += ["-e", f]
-    out = subprocess.run(cmd, capture_output=True, timeout=300).stdout
+    out = oracle_cache.run(cmd).stdout
     for line in out.decode("utf-8", "replace").splitlines():
         cols = line.split("\t") + [""] * len(fields)
         yield dict(zip(fields, cols))
@@ -81,7 +81,7 @@ def ech_extensions(capture):
     cmd = ["tshark", "-r", capture, "-Y",
            "tls.handshake.type == 1 && tls.handshake.extension.type == 65037",
            "-T", "json"]
-    out = subprocess.run(cmd, capture_output=True, timeout=300).stdout
+    out = oracle_cache.run(cmd).stdout
     try:
         packets = json.loads(out or b"[]")
     except ValueError:
