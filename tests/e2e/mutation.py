@@ -10,7 +10,15 @@ the seed and round printed) flips bits, overwrites, inserts and deletes byte
 runs, and splices in bytes of another capture (every other round only flips
 and overwrites, keeping the record framing intact) — always after the 24-byte
 pcap file header, so the input stays a capture file and what is exercised
-is the packet path. The failing input is kept next to the report."""
+is the packet path.
+
+Mutated files are given to tlsmon in batches (one run reads --batch files,
+each a mutation of a different capture), because starting tlsmon (nDPI's
+tables, the rules) costs more than reading a small capture, several times
+more under the sanitizers. A batch that fails is run again file by file, so
+the report names the input that fails alone; an input is kept next to the
+report (a batch that fails only as a whole is kept whole, with the command
+that replays it)."""
 import argparse
 import glob
 import os
@@ -52,13 +60,31 @@ def mutate(data, other, rng, in_place):
     return bytes(buf)
 
 
+def run_once(tlsmon, paths, timeout):
+    """(exit code or None on a hang, why it failed or None)."""
+    try:
+        p = subprocess.run([tlsmon, "--format", "ndjson", "--summary",
+                            *paths], capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"no exit within {timeout}s"
+    err = p.stderr.decode("utf-8", "replace")
+    if p.returncode not in (0, 2):
+        return p.returncode, f"exit code {p.returncode}: {err[-1500:]}"
+    if any(m in err for m in SANITIZER_MARKS):
+        return p.returncode, f"sanitizer report: {err[-3000:]}"
+    return p.returncode, None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tlsmon", required=True)
     ap.add_argument("--captures", required=True)
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--seed", type=int, default=20261123)
-    ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--batch", type=int, default=16,
+                    help="mutated files per tlsmon run (1: one run each)")
+    ap.add_argument("--timeout", type=int, default=60,
+                    help="seconds a run of one file may take (a batch: twice)")
     a = ap.parse_args()
     caps = sorted(glob.glob(os.path.join(a.captures, "*.pcap")))
     if not caps:
@@ -67,37 +93,53 @@ def main():
         return 1
     blobs = [open(c, "rb").read() for c in caps]
     work = tempfile.mkdtemp(prefix="tlsmon-mutation-")
-    passed = failed = 0
+    passed = failed = runs = 0
     exits = {}
-    for i, (cap, data) in enumerate(zip(caps, blobs)):
-        for r in range(a.rounds):
-            rng = random.Random(f"{a.seed}/{os.path.basename(cap)}/{r}")
+    # Round by round, so that a batch holds mutations of different
+    # captures (different connections), as a run over a folder would.
+    inputs = [(i, r) for r in range(a.rounds) for i in range(len(caps))]
+    for start in range(0, len(inputs), max(1, a.batch)):
+        batch = []
+        for i, r in inputs[start:start + max(1, a.batch)]:
+            rng = random.Random(f"{a.seed}/{os.path.basename(caps[i])}/{r}")
             other = blobs[rng.randrange(len(blobs))]
             path = os.path.join(work, f"{i}-{r}.pcap")
             with open(path, "wb") as fp:
-                fp.write(mutate(data, other, rng, in_place=r % 2 == 0))
-            why = None
-            try:
-                p = subprocess.run([a.tlsmon, "--format", "ndjson",
-                                    "--summary", path], capture_output=True,
-                                   timeout=a.timeout)
-                err = p.stderr.decode("utf-8", "replace")
-                exits[p.returncode] = exits.get(p.returncode, 0) + 1
-                if p.returncode not in (0, 2):
-                    why = f"exit code {p.returncode}: {err[-1500:]}"
-                elif any(m in err for m in SANITIZER_MARKS):
-                    why = f"sanitizer report: {err[-3000:]}"
-            except subprocess.TimeoutExpired:
-                why = f"no exit within {a.timeout}s"
-            if why:
-                failed += 1
-                print(f"FAIL {os.path.basename(cap)} round {r} (seed "
-                      f"{a.seed}), input kept as {path}: {why}")
-            else:
-                passed += 1
+                fp.write(mutate(blobs[i], other, rng, in_place=r % 2 == 0))
+            batch.append((caps[i], r, path))
+        paths = [b[2] for b in batch]
+        runs += 1
+        rc, why = run_once(a.tlsmon, paths, a.timeout * 2)
+        exits[rc] = exits.get(rc, 0) + 1
+        if why is None:
+            passed += len(batch)
+            for path in paths:
                 os.unlink(path)
-    print("exit codes: " + ", ".join(f"{k}: {v}" for k, v in
-                                    sorted(exits.items())))
+            continue
+        alone = []
+        for cap, r, path in batch:
+            runs += 1
+            alone.append((cap, r, path, run_once(a.tlsmon, [path],
+                                                 a.timeout)[1]))
+        if any(w for *_, w in alone):
+            for cap, r, path, why1 in alone:
+                if why1:
+                    failed += 1
+                    print(f"FAIL {os.path.basename(cap)} round {r} (seed "
+                          f"{a.seed}), input kept as {path}: {why1}")
+                else:
+                    passed += 1
+                    os.unlink(path)
+        else:
+            # Only the batch as a whole fails: state carried from one file
+            # to the next is part of what breaks. All of it is kept.
+            failed += 1
+            print(f"FAIL a batch of {len(batch)} files (seed {a.seed}), "
+                  f"each passes alone; replay: {a.tlsmon} --format ndjson "
+                  f"--summary {' '.join(paths)}: {why}")
+    print(f"{len(inputs)} mutated inputs in {runs} runs; exit codes of the "
+          f"batch runs: " + ", ".join(f"{k}: {v}" for k, v in
+                                      sorted(exits.items(), key=str)))
     print(f"{passed} passed, {failed} failed")
     if not failed:
         os.rmdir(work)

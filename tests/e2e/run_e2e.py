@@ -14,6 +14,7 @@ existing path relative to the repository root is made absolute.
 A capture whose secrets were logged (captures/keys/NAME.keys) is also run
 with --keylog on it and compared with captures/expected/NAME.keyed.json,
 which must exist. pcapng captures (NAME.pcapng) are read like pcap ones."""
+import concurrent.futures
 import argparse
 import glob
 import json
@@ -63,10 +64,37 @@ def capture_args(captures_dir, name):
     return out
 
 
+def check_run(args, cap, name, label, extra):
+    """(passed, report lines) for one run of tlsmon on a capture."""
+    exp_path = os.path.join(args.captures, "expected", label + ".json")
+    if not os.path.exists(exp_path):
+        return False, [f"FAIL {label}: no expected records ({exp_path})"]
+    with open(exp_path) as fp:
+        expected = json.load(fp)
+    try:
+        records, rc, err = run_tlsmon(
+            args.tlsmon, cap, capture_args(args.captures, name) + extra)
+    except RunError as e:
+        return False, [f"FAIL {label}: {e}"]
+    if rc != 0:
+        return False, [f"FAIL {label}: exit code {rc}: {err.strip()}"]
+    records.sort(key=lambda r: (r.get("event.start", ""),
+                                r.get("tlsmon.flow_id", 0)))
+    problems = []
+    if len(records) != len(expected):
+        problems.append(f"{len(records)} handshakes, expected {len(expected)}")
+    for i, (e, a) in enumerate(zip(expected, records)):
+        problems += [f"connection {i}: {p}" for p in compare(e, a)]
+    if problems:
+        return False, [f"FAIL {label}:"] + [f"    {p}" for p in problems]
+    return True, [f"ok   {label} ({len(records)} handshakes)"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tlsmon", required=True)
     ap.add_argument("--captures", required=True)
+    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
 
     passed = failed = 0
@@ -83,45 +111,15 @@ def main():
         keys = os.path.join(args.captures, "keys", name + ".keys")
         if os.path.exists(keys):
             runs.append((cap, name, name + ".keyed", ["--keylog", keys]))
-    for cap, name, label, extra in runs:
-        exp_path = os.path.join(args.captures, "expected", label + ".json")
-        if not os.path.exists(exp_path):
-            print(f"FAIL {label}: no expected records ({exp_path})")
-            failed += 1
-            continue
-        with open(exp_path) as fp:
-            expected = json.load(fp)
-        name = label
-        try:
-            records, rc, err = run_tlsmon(args.tlsmon, cap,
-                                          capture_args(args.captures,
-                                                       os.path.splitext(
-                                                           os.path.basename(
-                                                               cap))[0]) +
-                                          extra)
-        except RunError as e:
-            print(f"FAIL {name}: {e}")
-            failed += 1
-            continue
-        if rc != 0:
-            print(f"FAIL {name}: exit code {rc}: {err.strip()}")
-            failed += 1
-            continue
-        records.sort(key=lambda r: (r.get("event.start", ""),
-                                    r.get("tlsmon.flow_id", 0)))
-        problems = []
-        if len(records) != len(expected):
-            problems.append(f"{len(records)} handshakes, expected {len(expected)}")
-        for i, (e, a) in enumerate(zip(expected, records)):
-            problems += [f"connection {i}: {p}" for p in compare(e, a)]
-        if problems:
-            print(f"FAIL {name}:")
-            for p in problems:
-                print(f"    {p}")
-            failed += 1
-        else:
-            print(f"ok   {name} ({len(records)} handshakes)")
-            passed += 1
+    # Runs are independent: side by side on every core (the valgrind stage
+    # of `make test` runs this whole script under valgrind's slowdown).
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        results = pool.map(lambda run: check_run(args, *run), runs)
+        for ok, lines in results:
+            for line in lines:
+                print(line)
+            passed += ok
+            failed += not ok
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
