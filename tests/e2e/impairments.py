@@ -257,9 +257,18 @@ class Variant:
         self.extra = extra
 
 
-def make_variants(cap, packets, src_path, outdir):
-    """Write the variants of one capture; return (variants, problems)
-    where problems are generator self-check failures."""
+# Variants that re-wrap the same packets for another link layer or file
+# format: what they reach (one link decoder, one file reader) depends little
+# on the capture inside, so with --spread N each goes to every N-th capture
+# only, a different N-th for each variant.
+WRAPPERS = ("vlan", "qinq", "sll", "sll2", "raw", "null", "loop", "ppp",
+            "nano-be", "pcapng")
+
+
+def make_variants(cap, packets, src_path, outdir, index=0, spread=1):
+    """Write the variants of one capture (the `index`-th); return
+    (variants, problems) where problems are generator self-check
+    failures."""
     lt = cap.linktype
     variants = []
     problems = []
@@ -310,24 +319,31 @@ def make_variants(cap, packets, src_path, outdir):
         ("loop", P.LINKTYPE_LOOP, [], "encap"),
         ("ppp", P.LINKTYPE_PPP, [], "encap"),
     )
+    def wanted(name):
+        return (index + WRAPPERS.index(name)) % spread == 0
+
     for name, linktype, vlans, kind in encaps:
+        if not wanted(name):
+            continue
         path = os.path.join(outdir, name + ".pcap")
         frames = P.encode_packets(packets, linktype, vlans)
         P.write_pcap(path, linktype, frames, snaplen=max(cap.snaplen, 65535))
         variants.append(Variant(name, kind, path))
 
-    path = os.path.join(outdir, "nano-be.pcap")
-    P.write_pcap(path, lt, cap.frames, snaplen=cap.snaplen, nano=True,
-                 big_endian=True)
-    variants.append(Variant("nano-be", "format", path))
+    if wanted("nano-be"):
+        path = os.path.join(outdir, "nano-be.pcap")
+        P.write_pcap(path, lt, cap.frames, snaplen=cap.snaplen, nano=True,
+                     big_endian=True)
+        variants.append(Variant("nano-be", "format", path))
 
-    path = os.path.join(outdir, "pcapng.pcapng")
-    r = subprocess.run(["editcap", "-F", "pcapng", src_path, path],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        problems.append(f"generator: editcap failed: {r.stderr.strip()}")
-    else:
-        variants.append(Variant("pcapng", "format", path))
+    if wanted("pcapng"):
+        path = os.path.join(outdir, "pcapng.pcapng")
+        r = subprocess.run(["editcap", "-F", "pcapng", src_path, path],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            problems.append(f"generator: editcap failed: {r.stderr.strip()}")
+        else:
+            variants.append(Variant("pcapng", "format", path))
 
     path = os.path.join(outdir, "snap96.pcap")
     P.write_pcap(path, lt, cap.frames, snaplen=96)
@@ -600,6 +616,11 @@ def main():
     ap.add_argument("--tshark", action="store_true",
                     help="also compare variants with tshark's view of the "
                          "original (checks the generator; slow)")
+    ap.add_argument("--spread", type=int, default=1, metavar="N",
+                    help="each link-layer and file-format variant on every "
+                         "N-th capture only (rotating; default 1: all). "
+                         "The sanitizer builds' run, where each tlsmon run "
+                         "costs four times as much, uses 4")
     ap.add_argument("-j", "--jobs", type=int,
                     default=max(2, (os.cpu_count() or 2) * 2))
     args = ap.parse_args()
@@ -629,14 +650,15 @@ def main():
     pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
     jobs = []  # (capture name, path, packets, variants, problems, futures)
     try:
-        for path in paths:
+        for index, path in enumerate(paths):
             name = os.path.basename(path)[:-5]
             outdir = os.path.join(root, name)
             os.makedirs(outdir, exist_ok=True)
             try:
                 cap, packets, copy = load(path, outdir)
                 variants, problems = make_variants(cap, packets, copy,
-                                                   outdir)
+                                                   outdir, index,
+                                                   max(1, args.spread))
             except (P.PcapError, subprocess.CalledProcessError, OSError) as e:
                 jobs.append((name, path, None, [], [f"cannot read: {e}"], {}))
                 continue
