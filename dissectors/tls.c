@@ -67,8 +67,8 @@ struct side_parser {
     enum rec_format fmt;
     uint8_t type;
     uint16_t version;
-    uint8_t *body; /* TLS_RECORD_MAX bytes, allocated on first use */
-    uint32_t body_len, body_want;
+    uint8_t *body; /* body_cap bytes: as large as the largest record yet */
+    uint32_t body_cap, body_len, body_want;
 
     uint32_t records;       /* valid records read */
     uint32_t ssl2_records;  /* SSLv2 records after the server hello */
@@ -302,9 +302,10 @@ static void release_buffers(struct tls_session *s)
     }
     for (int i = 0; i < 2; i++) {
         if (s->side[i].body)
-            uncharge(s, memcap_cost(TLS_RECORD_MAX));
+            uncharge(s, memcap_cost(s->side[i].body_cap));
         free(s->side[i].body);
         s->side[i].body = NULL;
+        s->side[i].body_cap = 0;
         if (s->side[i].msg)
             uncharge(s, memcap_cost(s->side[i].msg_cap));
         free(s->side[i].msg);
@@ -784,7 +785,7 @@ static void on_handshake_message(struct tls_session *s, int side, uint8_t type,
 static bool grow_msg(struct tls_session *s, struct side_parser *p,
                      uint32_t need)
 {
-    uint32_t cap = p->msg_cap ? p->msg_cap : 4096;
+    uint32_t cap = p->msg_cap ? p->msg_cap : 512;
     uint8_t *m;
 
     if (need <= p->msg_cap)
@@ -1504,22 +1505,35 @@ static bool ssl2_allowed(const struct tls_session *s, int side)
     return is_server_side(s, side) && s->rec.ch.sslv2;
 }
 
+/* Record bodies are read into a buffer as large as the largest record of
+ * this side so far (in steps of BODY_STEP), not the largest a record may
+ * be: a flow whose hello records are a few hundred bytes holds that much,
+ * not 18 KB. A larger record replaces the buffer (what it held is done). */
+#define BODY_STEP 512u
+
 static bool start_body(struct tls_session *s, int side, uint32_t want)
 {
     struct side_parser *p = &s->side[side];
-    if (!p->body) {
-        if (!charge(s, memcap_cost(TLS_RECORD_MAX))) {
+    if (!p->body || want > p->body_cap) {
+        uint32_t cap = want ? (want + BODY_STEP - 1) / BODY_STEP * BODY_STEP
+                            : BODY_STEP;
+        uint64_t more = memcap_cost(cap) -
+                        (p->body ? memcap_cost(p->body_cap) : 0);
+        if (!charge(s, more)) {
             note_error(s, "records not read: --memcap is full");
             p->state = RS_DEAD;
             return false;
         }
-        p->body = malloc(TLS_RECORD_MAX);
+        free(p->body);
+        p->body = malloc(cap);
         if (!p->body) {
-            uncharge(s, memcap_cost(TLS_RECORD_MAX));
+            uncharge(s, memcap_cost(cap));
+            p->body_cap = 0;
             note_error(s, "out of memory");
             p->state = RS_DEAD;
             return false;
         }
+        p->body_cap = cap;
     }
     p->body_len = 0;
     p->body_want = want;
