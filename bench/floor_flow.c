@@ -3,7 +3,8 @@
  * bidirectional flows — the least any flow-aware analyzer has to do, the
  * floor the benchmark compares tlsmon's handshake path to. Benchmark-only:
  * trusts lengths no more than needed to stay inside the captured bytes. */
-#include <pcap/pcap.h>
+#include "floor_loop.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,8 +61,9 @@ static void account(const uint8_t *src, const uint8_t *dst, size_t alen,
     }
 }
 
-static void packet(const uint8_t *d, size_t n)
+static void packet(const u_char *d, bpf_u_int32 caplen)
 {
+    size_t n = caplen;
     size_t off = 12;
     if (n < 14) return;
     uint16_t et = (uint16_t)(d[12] << 8 | d[13]);
@@ -90,28 +92,16 @@ static void packet(const uint8_t *d, size_t n)
 
 int main(int argc, char **argv)
 {
-    char err[PCAP_ERRBUF_SIZE];
     unsigned long long packets = 0;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: floor_flow FILE\n");
-        return 1;
-    }
     table = calloc((size_t)1 << TABLE_BITS, sizeof(*table));
-    pcap_t *p = pcap_open_offline(argv[1], err);
-    if (!table || !p) {
-        fprintf(stderr, "floor_flow: %s\n", p ? "out of memory" : err);
+    if (!table) {
+        fprintf(stderr, "floor_flow: out of memory\n");
         return 1;
     }
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    int rc;
-    while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
-        packets++;
-        packet(data, h->caplen);
-    }
-    pcap_close(p);
-    printf("%llu packets %llu flows\n", packets, flows);
+    int rc = floor_loop(argc, argv, "floor_flow", packet, &packets);
+    if (rc != 1)
+        printf("%llu packets %llu flows\n", packets, flows);
     free(table);
-    return rc == PCAP_ERROR_BREAK ? 0 : 2;
+    return rc;
 }

@@ -20,6 +20,7 @@ verifies them. A fixed seed makes the same file every time.
 """
 
 import argparse
+import contextlib
 import glob
 import heapq
 import os
@@ -176,6 +177,22 @@ def quic_connection(events, idx, start_ns, rng):
                          cip if from_client else sip, sip if from_client else cip)
         ipid += 1
         yield ts, (eth_c if from_client else eth_s) + ip + udp + payload
+
+
+@contextlib.contextmanager
+def pcap_output(path):
+    """A nanosecond pcap of Ethernet frames at `path`; yields
+    emit(ts_ns, frame), which appends one frame."""
+    with open(path, "wb", buffering=1 << 22) as out:
+        out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 65535, 1))
+        hdr = struct.Struct("<IIII")
+
+        def emit(ts, frame):
+            out.write(hdr.pack(ts // 1_000_000_000, ts % 1_000_000_000,
+                               len(frame), len(frame)))
+            out.write(frame)
+
+        yield emit
 
 
 def drain(heap, until, emit):
@@ -343,15 +360,7 @@ def main():
     t0 = 1_700_000_000 * 1_000_000_000
     start = t0
     packets = 0
-    with open(args.output, "wb", buffering=1 << 22) as out:
-        out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 65535, 1))
-        w = out.write
-        hdr = struct.Struct("<IIII")
-
-        def emit(ts, frame):
-            w(hdr.pack(ts // 1_000_000_000, ts % 1_000_000_000, len(frame), len(frame)))
-            w(frame)
-
+    with pcap_output(args.output) as emit:
         for idx, tpl in enumerate(picks):
             start += int(rng.expovariate(rate) * 1e9)
             packets += drain(heap, start, emit)

@@ -47,6 +47,7 @@ from collections import Counter, defaultdict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gencorpus import (FIN, RST, SYN, connection, has_close,  # noqa: E402
                        drain, parse_quic_templates, parse_templates,
+                       pcap_output,
                        quic_connection, quic_established_like)
 
 # Connection kinds and their default shares of all connections. The failure
@@ -342,15 +343,7 @@ def main():
     start = t0
     heap = []
     packets = 0
-    with open(args.output, "wb", buffering=1 << 22) as out:
-        out.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 65535, 1))
-        w = out.write
-        hdr = struct.Struct("<IIII")
-
-        def emit(ts, frame):
-            w(hdr.pack(ts // 1_000_000_000, ts % 1_000_000_000, len(frame), len(frame)))
-            w(frame)
-
+    with pcap_output(args.output) as emit:
         for idx, kind in enumerate(picks):
             if kind == "quic":
                 qi = rng.choices(range(len(quic)), weights=quic_weights)[0]
