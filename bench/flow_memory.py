@@ -21,11 +21,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import pcaplib as P  # noqa: E402
-
-sys.dont_write_bytecode = True
 
 
 def payload_frames(cap, server_port):

@@ -47,8 +47,7 @@ from collections import Counter, defaultdict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gencorpus import (FIN, RST, SYN, connection, has_close,  # noqa: E402
                        drain, parse_quic_templates, parse_templates,
-                       pcap_output,
-                       quic_connection, quic_established_like)
+                       pcap_output, quic_connection, quic_established_like)
 
 # Connection kinds and their default shares of all connections. The failure
 # kinds together are 4 %; TLS 1.3 is 70 % of connections (73 % of those

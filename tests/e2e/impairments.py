@@ -319,6 +319,7 @@ def make_variants(cap, packets, src_path, outdir, index=0, spread=1):
         ("loop", P.LINKTYPE_LOOP, [], "encap"),
         ("ppp", P.LINKTYPE_PPP, [], "encap"),
     )
+
     def wanted(name):
         return (index + WRAPPERS.index(name)) % spread == 0
 

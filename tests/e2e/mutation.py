@@ -86,6 +86,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=60,
                     help="seconds a run of one file may take (a batch: twice)")
     a = ap.parse_args()
+    batch_size = max(1, a.batch)
     caps = sorted(glob.glob(os.path.join(a.captures, "*.pcap")))
     if not caps:
         print("no captures")
@@ -98,9 +99,9 @@ def main():
     # Round by round, so that a batch holds mutations of different
     # captures (different connections), as a run over a folder would.
     inputs = [(i, r) for r in range(a.rounds) for i in range(len(caps))]
-    for start in range(0, len(inputs), max(1, a.batch)):
+    for start in range(0, len(inputs), batch_size):
         batch = []
-        for i, r in inputs[start:start + max(1, a.batch)]:
+        for i, r in inputs[start:start + batch_size]:
             rng = random.Random(f"{a.seed}/{os.path.basename(caps[i])}/{r}")
             other = blobs[rng.randrange(len(blobs))]
             path = os.path.join(work, f"{i}-{r}.pcap")

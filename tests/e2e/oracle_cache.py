@@ -74,9 +74,12 @@ def run(cmd, timeout=300, text=False, check=False):
             # ask the same question at once.
             os.makedirs(os.path.dirname(path), exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path))
-            with os.fdopen(fd, "wb") as fp:
-                pickle.dump(answer, fp)
-            os.replace(tmp, path)
+            try:
+                with os.fdopen(fd, "wb") as fp:
+                    pickle.dump(answer, fp)
+                os.replace(tmp, path)
+            except OSError:
+                os.unlink(tmp)  # a full disk costs only the cache entry
     rc, out, err = answer
     if text:
         out = out.decode("utf-8", "replace")

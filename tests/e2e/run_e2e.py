@@ -14,8 +14,8 @@ existing path relative to the repository root is made absolute.
 A capture whose secrets were logged (captures/keys/NAME.keys) is also run
 with --keylog on it and compared with captures/expected/NAME.keyed.json,
 which must exist. pcapng captures (NAME.pcapng) are read like pcap ones."""
-import concurrent.futures
 import argparse
+import concurrent.futures
 import glob
 import json
 import os
