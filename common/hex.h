@@ -1,6 +1,6 @@
 /* hex.h — hexadecimal digits, written by hand (snprintf per value showed in
  * the profiles): the one digit table and the one byte encoder every output
- * and fingerprint uses. */
+ * and fingerprint uses, and its inverse. */
 #ifndef TLSMON_HEX_H
 #define TLSMON_HEX_H
 
@@ -12,6 +12,18 @@
 static inline char hex_digit(unsigned v, bool upper)
 {
     return (upper ? "0123456789ABCDEF" : "0123456789abcdef")[v & 15];
+}
+
+/* The value of one digit, either case; -1 for any other character. */
+static inline int hex_digit_value(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 /* n bytes as 2n digits into dst, which holds 2n + 1: NUL-terminated. */

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "cursor.h"
+#include "hex.h"
 
 /* The longest line read whole. Key log lines tlsmon uses are under 200
  * bytes; ECH_CONFIG lines can be longer and are skipped anyway. */
@@ -255,24 +256,13 @@ bool keylog_following(const struct keylog *kl)
 
 /* ---- lines ---- */
 
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* `n` bytes of hex digits from `c` into out. */
 static bool read_hex(struct cursor *c, uint8_t *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t hi, lo;
         CURSOR_TRY(cursor_u8(c, &hi) && cursor_u8(c, &lo));
-        int h = hex_value(hi), l = hex_value(lo);
+        int h = hex_digit_value(hi), l = hex_digit_value(lo);
         if (h < 0 || l < 0)
             return false;
         out[i] = (uint8_t)(h << 4 | l);

@@ -11,66 +11,71 @@
 #include <string.h>
 
 #include "digest.h"
+#include "hex.h"
 #include "hkdf.h"
 
-static const uint8_t salt_v1[QUIC_SALT_LEN] = {
-    0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
-    0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
-static const uint8_t salt_v2[QUIC_SALT_LEN] = {
-    0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
-    0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
-static const uint8_t salt_v2_draft[QUIC_SALT_LEN] = {
-    0xa7, 0x07, 0xc2, 0x03, 0xa5, 0x9b, 0x47, 0x18, 0x4a, 0x1d,
-    0x62, 0xca, 0x57, 0x04, 0x06, 0xea, 0x7a, 0xe3, 0xe5, 0xd3};
-static const uint8_t salt_draft29[QUIC_SALT_LEN] = {
-    0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
-    0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99};
-static const uint8_t salt_draft23[QUIC_SALT_LEN] = {
-    0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7,
-    0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02};
-static const uint8_t salt_draft22[QUIC_SALT_LEN] = {
-    0x7f, 0xbc, 0xdb, 0x0e, 0x7c, 0x66, 0xbb, 0xe9, 0x19, 0x3a,
-    0x96, 0xcd, 0x21, 0x51, 0x9e, 0xbd, 0x7a, 0x02, 0x64, 0x4a};
-static const uint8_t salt_t50[QUIC_SALT_LEN] = {
-    0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80,
-    0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c, 0x60, 0x48, 0x83, 0x10};
-static const uint8_t salt_t51[QUIC_SALT_LEN] = {
-    0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50,
-    0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d};
-static const uint8_t salt_q50[QUIC_SALT_LEN] = {
-    0x50, 0x45, 0x74, 0xef, 0xd0, 0x66, 0xfe, 0x2f, 0x9d, 0x94,
-    0x5c, 0xfc, 0xdb, 0xd3, 0xa7, 0xf0, 0xd3, 0xb5, 0x6b, 0x45};
+/* Which salt: an index into salt_digits and salts. */
+enum quic_salt {
+    SALT_V1, SALT_V2, SALT_V2_DRAFT, SALT_DRAFT29, SALT_DRAFT23,
+    SALT_DRAFT22, SALT_T50, SALT_T51, SALT_Q50, SALT_COUNT
+};
+
+/* Written as the specifications print them, so each can be checked against
+ * its source by eye; decoded once into salts[]. */
+static const char *const salt_digits[SALT_COUNT] = {
+    [SALT_V1] = "38762cf7f55934b34d179ae6a4c80cadccbb7f0a",
+    [SALT_V2] = "0dede3def700a6db819381be6e269dcbf9bd2ed9",
+    [SALT_V2_DRAFT] = "a707c203a59b47184a1d62ca570406ea7ae3e5d3",
+    [SALT_DRAFT29] = "afbfec289993d24c9e9786f19c6111e04390a899",
+    [SALT_DRAFT23] = "c3eef712c72ebb5a11a7d2432bb46365bef9f502",
+    [SALT_DRAFT22] = "7fbcdb0e7c66bbe9193a96cd21519ebd7a02644a",
+    [SALT_T50] = "7ff579e5acd072915580304c43a2367c60488310",
+    [SALT_T51] = "7a4edef4e7ccee5fa4506c19124fc8ccda6e033d",
+    [SALT_Q50] = "504574efd066fe2f9d945cfcdbd3a7f0d3b56b45",
+};
+static uint8_t salts[SALT_COUNT][QUIC_SALT_LEN];
 
 /* Exact versions; the draft ranges are handled in quic_version_lookup. */
 static const struct quic_version_info known[] = {
-    {QUIC_V1, "1", salt_v1, false, true, false},
-    {QUIC_V2, "2", salt_v2, true, true, false},
-    {QUIC_V2_DRAFT, "2-draft", salt_v2_draft, true, true, false},
-    {0xfaceb001u, "mvfst-22", salt_draft22, false, true, false},
-    {0xfaceb002u, "mvfst-27", salt_draft23, false, true, false},
-    {0xfaceb00eu, "mvfst-exp", salt_draft23, false, true, false},
-    {0x54303530u, "T050", salt_t50, false, true, true},
-    {0x54303531u, "T051", salt_t51, false, true, true},
-    {0x51303530u, "Q050", salt_q50, false, false, true},
+    {QUIC_V1, "1", salts[SALT_V1], false, true, false},
+    {QUIC_V2, "2", salts[SALT_V2], true, true, false},
+    {QUIC_V2_DRAFT, "2-draft", salts[SALT_V2_DRAFT], true, true, false},
+    {0xfaceb001u, "mvfst-22", salts[SALT_DRAFT22], false, true, false},
+    {0xfaceb002u, "mvfst-27", salts[SALT_DRAFT23], false, true, false},
+    {0xfaceb00eu, "mvfst-exp", salts[SALT_DRAFT23], false, true, false},
+    {0x54303530u, "T050", salts[SALT_T50], false, true, true},
+    {0x54303531u, "T051", salts[SALT_T51], false, true, true},
+    {0x51303530u, "Q050", salts[SALT_Q50], false, false, true},
 };
 
 /* IETF drafts 0xff0000NN, one row per salt. */
 static struct quic_version_info drafts[256];
-static pthread_once_t drafts_once = PTHREAD_ONCE_INIT;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
-static void make_drafts(void)
+static void decode_salts(void)
+{
+    for (int s = 0; s < SALT_COUNT; s++)
+        for (int i = 0; i < QUIC_SALT_LEN; i++) {
+            const char *pair = &salt_digits[s][2 * i];
+            salts[s][i] = (uint8_t)(hex_digit_value((uint8_t)pair[0]) << 4 |
+                                    hex_digit_value((uint8_t)pair[1]));
+        }
+}
+
+static void make_tables(void)
 {
     static char names[256][12];
+    decode_salts();
     for (int n = 0; n < 256; n++) {
         const uint8_t *salt = NULL;
         if (n >= 33)
-            salt = salt_v1; /* drafts 33 and 34 took v1's salt */
+            salt = salts[SALT_V1]; /* drafts 33 and 34 took v1's salt */
         else if (n >= 29)
-            salt = salt_draft29;
+            salt = salts[SALT_DRAFT29];
         else if (n >= 23)
-            salt = salt_draft23;
+            salt = salts[SALT_DRAFT23];
         else if (n >= 21)
-            salt = salt_draft22;
+            salt = salts[SALT_DRAFT22];
         snprintf(names[n], sizeof names[n], "draft-%d", n);
         drafts[n] = (struct quic_version_info){
             0xff000000u | (uint32_t)n, names[n], salt, false, true, false};
@@ -79,11 +84,11 @@ static void make_drafts(void)
 
 const struct quic_version_info *quic_version_lookup(uint32_t version)
 {
+    pthread_once(&tables_once, make_tables);
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (known[i].version == version)
             return &known[i];
     if ((version & 0xffffff00u) == 0xff000000u) {
-        pthread_once(&drafts_once, make_drafts);
         const struct quic_version_info *d = &drafts[version & 0xff];
         return d->salt ? d : NULL;
     }

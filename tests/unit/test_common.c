@@ -28,6 +28,16 @@ static void test_hex(void **state)
     assert_string_equal(out, "");
     assert_int_equal(hex_digit(0x1c, false), 'c');
     assert_int_equal(hex_digit(0x1c, true), 'C');
+    /* Every digit reads back as the value it was written for. */
+    for (unsigned v = 0; v < 16; v++) {
+        assert_int_equal(hex_digit_value((uint8_t)hex_digit(v, false)), v);
+        assert_int_equal(hex_digit_value((uint8_t)hex_digit(v, true)), v);
+    }
+    assert_int_equal(hex_digit_value('g'), -1);
+    assert_int_equal(hex_digit_value('/'), -1);
+    assert_int_equal(hex_digit_value(':'), -1);
+    assert_int_equal(hex_digit_value('@'), -1);
+    assert_int_equal(hex_digit_value(0xc0), -1);
 }
 
 /* Names lose spaces and backslashes to \xNN, text keeps spaces, stored
