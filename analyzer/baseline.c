@@ -348,6 +348,12 @@ static void profile_free(struct output *o)
     free(o);
 }
 
+static const struct output_ops profile_ops = {
+    .handshake = profile_handshake,
+    .finish = profile_finish,
+    .free = profile_free,
+};
+
 struct output *run_profile_output(struct run_profile *p)
 {
     struct profile_output *o = calloc(1, sizeof(*o));
@@ -356,9 +362,7 @@ struct output *run_profile_output(struct run_profile *p)
     o->p = p;
     o->base.name = "baseline profile";
     o->base.events = OUT_EV_HANDSHAKE;
-    o->base.handshake = profile_handshake;
-    o->base.finish = profile_finish;
-    o->base.free = profile_free;
+    o->base.ops = &profile_ops;
     return &o->base;
 }
 

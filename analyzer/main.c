@@ -176,7 +176,7 @@ static struct run_profile *load_baseline(const struct options *o)
             workers_finish(ws);
         workers_free(ws);
         if (out)
-            out->free(out);
+            out->ops->free(out);
         ok = st == CAPTURE_OK || st == CAPTURE_BROKEN;
         if (!ok)
             fprintf(stderr, "tlsmon: --baseline %s: not a capture tlsmon "
@@ -458,15 +458,15 @@ int main(int argc, char **argv)
                      : NULL;
     summary.changes = changes;
     for (size_t i = 0; i < n_outputs; i++)
-        outputs[i]->finish(outputs[i], want_summary ? &summary : NULL,
-                           &total);
+        outputs[i]->ops->finish(outputs[i], want_summary ? &summary : NULL,
+                                &total);
     shown = outputs[0] ? outputs[0]->shown : 0;
     /* Events the SIEM will never see make the run fail, so that a batch
      * job or a supervisor notices (each output said how many above). */
     uint64_t dropped = 0;
     for (size_t i = first_network; i < end_network; i++) {
         struct output_counters c = {0};
-        outputs[i]->counters(outputs[i], &c);
+        outputs[i]->ops->counters(outputs[i], &c);
         dropped += c.dropped;
     }
     if (dropped) {
@@ -479,7 +479,7 @@ release:
     workers_free(ws);
     for (size_t i = 0; i < n_outputs; i++)
         if (outputs[i])
-            outputs[i]->free(outputs[i]);
+            outputs[i]->ops->free(outputs[i]);
     progress_free(progress);
     /* Every record reached its file whole, or one line says how many did
      * not, and the run says so in its exit code. */

@@ -377,7 +377,7 @@ static void emit(struct pipeline *p, struct flow *f)
         pthread_mutex_unlock(p->cfg.emit_lock);
     }
     for (size_t i = 0; i < p->n_outputs; i++)
-        p->outputs[i]->handshake(p->outputs[i], h, &p->scratch);
+        p->outputs[i]->ops->handshake(p->outputs[i], h, &p->scratch);
     if (p->cfg.emit_lock)
         pthread_rwlock_unlock(p->cfg.output_lock);
     if (p->order)

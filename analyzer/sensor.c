@@ -153,8 +153,8 @@ static void sensor_stats(void *ctx, const struct live_counters *pc, size_t n)
     emit_lock(s, true);
     stats_print_line(stderr, &snap);
     for (size_t i = 0; i < s->n_outputs; i++)
-        if (s->outputs[i]->stats)
-            s->outputs[i]->stats(s->outputs[i], &snap);
+        if (s->outputs[i]->ops->stats)
+            s->outputs[i]->ops->stats(s->outputs[i], &snap);
     emit_lock(s, false);
 }
 

@@ -126,6 +126,14 @@ static void ndjson_free(struct output *o)
     free(n);
 }
 
+static const struct output_ops ndjson_ops = {
+    .handshake = ndjson_handshake,
+    .stats = ndjson_stats,
+    .counters = ndjson_counters,
+    .finish = ndjson_finish,
+    .free = ndjson_free,
+};
+
 struct output *output_ndjson_new(FILE *fp)
 {
     struct ndjson_output *n = calloc(1, sizeof(*n));
@@ -133,11 +141,7 @@ struct output *output_ndjson_new(FILE *fp)
         return NULL;
     n->base.name = "ndjson";
     n->base.events = OUT_EV_ALL;
-    n->base.handshake = ndjson_handshake;
-    n->base.stats = ndjson_stats;
-    n->base.counters = ndjson_counters;
-    n->base.finish = ndjson_finish;
-    n->base.free = ndjson_free;
+    n->base.ops = &ndjson_ops;
     n->base.fp = fp;
     n->base.color = false;
     json_init(&n->w);

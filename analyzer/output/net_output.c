@@ -48,6 +48,14 @@ static void net_free(struct output *o)
     free(no);
 }
 
+static const struct output_ops net_ops = {
+    .handshake = net_handshake,
+    .stats = net_stats,
+    .counters = net_counters,
+    .finish = net_finish,
+    .free = net_free,
+};
+
 bool net_output_init(struct net_output *no, const struct net_output_config *cfg,
                      const struct net_destination *dest, event_sink push,
                      char *err, size_t errlen)
@@ -70,11 +78,7 @@ bool net_output_init(struct net_output *no, const struct net_output_config *cfg,
     no->push = push;
     no->base.name = dest->name;
     no->base.events = cfg->events;
-    no->base.handshake = net_handshake;
-    no->base.stats = net_stats;
-    no->base.counters = net_counters;
-    no->base.finish = net_finish;
-    no->base.free = net_free;
+    no->base.ops = &net_ops;
     return true;
 }
 

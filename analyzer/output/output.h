@@ -52,10 +52,11 @@ struct output_scratch {
 void output_scratch_init(struct output_scratch *s);
 void output_scratch_free(struct output_scratch *s);
 
-struct output {
-    const char *name;
-    /* OUT_EV_* this output takes (the text output reads every record). */
-    unsigned events;
+struct output;
+
+/* What an output does, one const table per kind of output (Redis's
+ * command table style): its instances share it. */
+struct output_ops {
     /* May be called from several workers at once (with --workers), never
      * at the same time as stats, finish or a reopen of fp. */
     void (*handshake)(struct output *o, const struct handshake *h,
@@ -68,6 +69,13 @@ struct output {
     void (*finish)(struct output *o, const struct summary *sum,
                    const struct run_stats *st);
     void (*free)(struct output *o);
+};
+
+struct output {
+    const char *name;
+    /* OUT_EV_* this output takes (the text output reads every record). */
+    unsigned events;
+    const struct output_ops *ops;
     FILE *fp;
     /* When fp is a result file: told of every whole record written, so a
      * failed write is counted in records (NULL: not tracked). */

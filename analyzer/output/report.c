@@ -943,6 +943,12 @@ static void report_free(struct output *o)
     free(r);
 }
 
+static const struct output_ops report_ops = {
+    .handshake = report_handshake,
+    .finish = report_finish,
+    .free = report_free,
+};
+
 struct output *output_report_new(const char *path, const struct summary *sum,
                                  const struct report_info *info)
 {
@@ -969,9 +975,7 @@ struct output *output_report_new(const char *path, const struct summary *sum,
     }
     r->base.name = "report";
     r->base.events = OUT_EV_HANDSHAKE;
-    r->base.handshake = report_handshake;
-    r->base.finish = report_finish;
-    r->base.free = report_free;
+    r->base.ops = &report_ops;
     return &r->base;
 }
 

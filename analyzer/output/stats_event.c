@@ -13,8 +13,8 @@ uint64_t stats_output_dropped(const struct stats_snapshot *s)
     uint64_t n = 0;
     for (size_t i = 0; i < s->n_outputs; i++) {
         struct output_counters c = {0};
-        if (s->outputs[i]->counters) {
-            s->outputs[i]->counters(s->outputs[i], &c);
+        if (s->outputs[i]->ops->counters) {
+            s->outputs[i]->ops->counters(s->outputs[i], &c);
             n += c.dropped;
         }
     }
@@ -30,9 +30,9 @@ static void write_outputs(struct json_writer *w, const struct stats_snapshot *s)
     for (size_t i = 0; i < s->n_outputs; i++) {
         struct output *o = s->outputs[i];
         struct output_counters c = {0};
-        if (!o->counters)
+        if (!o->ops->counters)
             continue;
-        o->counters(o, &c);
+        o->ops->counters(o, &c);
         json_begin_object(w);
         json_key(w, "name");
         json_string(w, o->name);

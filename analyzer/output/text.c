@@ -316,6 +316,12 @@ static void text_free(struct output *o)
     free(t);
 }
 
+static const struct output_ops text_ops = {
+    .handshake = text_handshake,
+    .finish = text_finish,
+    .free = text_free,
+};
+
 struct output *output_text_new(FILE *fp, bool color)
 {
     struct text_output *t = calloc(1, sizeof(*t));
@@ -324,9 +330,7 @@ struct output *output_text_new(FILE *fp, bool color)
     pthread_mutex_init(&t->write_lock, NULL);
     struct output *o = &t->base;
     o->name = "text";
-    o->handshake = text_handshake;
-    o->finish = text_finish;
-    o->free = text_free;
+    o->ops = &text_ops;
     o->fp = fp;
     o->color = color;
     return o;

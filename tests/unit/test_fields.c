@@ -775,9 +775,9 @@ static void test_hostile_strings(void **state)
     struct output *o = output_text_new(fp, false);
     struct output_scratch scratch;
     output_scratch_init(&scratch);
-    o->handshake(o, h, &scratch);
+    o->ops->handshake(o, h, &scratch);
     output_scratch_free(&scratch);
-    o->free(o);
+    o->ops->free(o);
     fclose(fp);
     assert_contains(buf, " sni=a\"b\\c\\x01\\x1f\\xff\\xc3\\xa9\\x1b[2J ");
     assert_lacks(buf, "\033");
@@ -796,9 +796,9 @@ static char *text_of(const struct handshake *h, bool color)
     assert_string_equal(o->name, "text");
     struct output_scratch scratch;
     output_scratch_init(&scratch);
-    o->handshake(o, h, &scratch);
+    o->ops->handshake(o, h, &scratch);
     output_scratch_free(&scratch);
-    o->free(o);
+    o->ops->free(o);
     fclose(fp);
     return buf;
 }
@@ -1058,11 +1058,11 @@ static void test_ndjson_output(void **state)
     summary_add(&sum, b);
     struct output_scratch scratch;
     output_scratch_init(&scratch);
-    o->handshake(o, a, &scratch);
-    o->handshake(o, b, &scratch);
+    o->ops->handshake(o, a, &scratch);
+    o->ops->handshake(o, b, &scratch);
     output_scratch_free(&scratch);
-    o->finish(o, &sum, NULL);
-    o->free(o);
+    o->ops->finish(o, &sum, NULL);
+    o->ops->free(o);
     fclose(fp);
 
     char *first = render(a), *second = render(b);
@@ -1112,8 +1112,8 @@ static void test_ndjson_output(void **state)
     buf = NULL;
     fp = open_memstream(&buf, &len);
     o = output_ndjson_new(fp);
-    o->finish(o, NULL, NULL);
-    o->free(o);
+    o->ops->finish(o, NULL, NULL);
+    o->ops->free(o);
     fclose(fp);
     assert_int_equal(len, 0);
     free(buf);
