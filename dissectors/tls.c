@@ -67,7 +67,9 @@ struct side_parser {
     enum rec_format fmt;
     uint8_t type;
     uint16_t version;
-    uint8_t *body; /* body_cap bytes: as large as the largest record yet */
+    /* A record that did not come whole in one feed is collected here;
+     * body_want is the length of the record being read either way. */
+    uint8_t *body;
     uint32_t body_cap, body_len, body_want;
 
     uint32_t records;       /* valid records read */
@@ -123,6 +125,9 @@ struct tls_session {
     bool tls13;        /* a real TLS 1.3 ServerHello was read */
     bool ssl2;         /* the server answered in SSLv2 */
     uint64_t now;      /* timestamp of the bytes being read */
+    /* The whole body of the record record_done is reading (in the body
+     * buffer or in the bytes fed), NULL outside it. */
+    const struct cursor *record_now;
 
     /* A client that half-closes right after its hello (FIN, not RST) has
      * given up, but the server's answer may still be in flight: the
@@ -294,6 +299,24 @@ static void time_finished(struct tls_session *s, uint64_t ts_us)
             h->finished_ts_us[r] = ts_us;
 }
 
+static void release_body(struct tls_session *s, struct side_parser *p)
+{
+    if (p->body)
+        uncharge(s, memcap_cost(p->body_cap));
+    free(p->body);
+    p->body = NULL;
+    p->body_cap = 0;
+}
+
+static void release_msg(struct tls_session *s, struct side_parser *p)
+{
+    if (p->msg)
+        uncharge(s, memcap_cost(p->msg_cap));
+    free(p->msg);
+    p->msg = NULL;
+    p->msg_cap = 0;
+}
+
 static void release_buffers(struct tls_session *s)
 {
     if (s->keylog) {
@@ -301,16 +324,8 @@ static void release_buffers(struct tls_session *s)
         charge_keyed(s);
     }
     for (int i = 0; i < 2; i++) {
-        if (s->side[i].body)
-            uncharge(s, memcap_cost(s->side[i].body_cap));
-        free(s->side[i].body);
-        s->side[i].body = NULL;
-        s->side[i].body_cap = 0;
-        if (s->side[i].msg)
-            uncharge(s, memcap_cost(s->side[i].msg_cap));
-        free(s->side[i].msg);
-        s->side[i].msg = NULL;
-        s->side[i].msg_cap = 0;
+        release_body(s, &s->side[i]);
+        release_msg(s, &s->side[i]);
     }
 }
 
@@ -823,6 +838,28 @@ static void drop_message(struct tls_session *s, int side,
         on_handshake_message(s, side, type, NULL, body_len, false);
 }
 
+/* A message that lies whole in the record is read where it is, no copy:
+ * false (nothing read) when it does not, or is too large to read. */
+static bool read_message_in_place(struct tls_session *s, int side,
+                                  struct cursor *in)
+{
+    struct cursor peek = *in;
+    uint8_t type;
+    uint32_t body_len;
+
+    if (!cursor_has(in, 4) || !cursor_u8(&peek, &type) ||
+        !cursor_u24(&peek, &body_len) ||
+        body_len > s->max_msg || !cursor_has(&peek, body_len))
+        return false;
+    struct cursor body = cursor_split(&peek, body_len);
+    struct parse_fault_at fault;
+    *in = peek;
+    s->side[side].msg_ts = s->side[side].rec_ts;
+    cursor_watch(&body, &fault);
+    on_handshake_message(s, side, type, &body, body_len, true);
+    return true;
+}
+
 /* Plaintext handshake bytes from one record: messages may span records and
  * several may share one. */
 static void read_handshake_bytes(struct tls_session *s, int side,
@@ -831,6 +868,9 @@ static void read_handshake_bytes(struct tls_session *s, int side,
     struct side_parser *p = &s->side[side];
 
     while (cursor_left(in) > 0 && !is_decided(s)) {
+        if (p->msg_len == 0 && !p->msg_skip &&
+            read_message_in_place(s, side, in))
+            continue;
         if (p->msg_skip) {
             struct cursor skipped = cursor_take(in, p->msg_skip);
             size_t n = cursor_span(&skipped);
@@ -881,6 +921,8 @@ static void read_handshake_bytes(struct tls_session *s, int side,
         p->msg_len = 0;
         cursor_watch(&body, &fault);
         on_handshake_message(s, side, type, &body, body_len, true);
+        /* The buffer goes back: most messages come whole and need none. */
+        release_msg(s, p);
     }
 }
 
@@ -1324,10 +1366,12 @@ static void note_heartbeat(struct tls_session *s, int side,
         h->heartbeat.oversized_response = true;
 }
 
-static void record_done(struct tls_session *s, int side)
+static void record_done(struct tls_session *s, int side,
+                        const struct cursor *whole)
 {
     struct side_parser *p = &s->side[side];
-    struct cursor body = cursor_make(p->body, p->body_len);
+    struct cursor body = *whole;
+    uint32_t len = (uint32_t)cursor_left(whole);
     bool was_tls13 = s->tls13;
 
     p->records++;
@@ -1343,15 +1387,29 @@ static void record_done(struct tls_session *s, int side)
         else if (!read_ssl2_server_hello(s, &body))
             note_error(s, "sslv2_server_hello");
     } else if (p->type == CT_HEARTBEAT) {
-        note_heartbeat(s, side, &body, p->body_len);
+        note_heartbeat(s, side, &body, len);
     } else if (s->dec && keyed_hold(s, side, &body)) {
         return; /* read once its keys are known, in order */
     } else if (was_tls13) {
-        read_tls13_record(s, side, &body, p->body_len);
+        s->record_now = whole;
+        read_tls13_record(s, side, &body, len);
     } else {
-        read_tls12_record(s, side, &body, p->body_len);
+        s->record_now = whole;
+        read_tls12_record(s, side, &body, len);
     }
+    s->record_now = NULL;
     decide_now(s);
+}
+
+/* A record collected in the body buffer is read; the buffer goes back, so
+ * a flow that waits for its peer holds none. */
+static void buffered_record_done(struct tls_session *s, int side)
+{
+    struct side_parser *p = &s->side[side];
+    struct cursor whole = cursor_make(p->body, p->body_len);
+
+    record_done(s, side, &whole);
+    release_body(s, p);
 }
 
 void tls_feed_record(struct tls_session *s, int side, uint8_t type,
@@ -1403,7 +1461,7 @@ static void answer_is_hello(struct tls_session *s, int side)
                             (uint8_t)p->version,
                             (uint8_t)(p->body_want >> 8),
                             (uint8_t)p->body_want};
-    struct cursor body = cursor_make(p->body, p->body_len);
+    struct cursor body = s->record_now ? *s->record_now : cursor_make(NULL, 0);
     uint8_t n = 0, b;
 
     for (unsigned i = 0; i < sizeof hdr && n < max; i++)
@@ -1624,7 +1682,7 @@ static void header_done(struct tls_session *s, int side, struct cursor *rest)
         p->hdr_len = 0;
         if (p->body_len == p->body_want) {
             p->state = RS_HEADER;
-            record_done(s, side);
+            buffered_record_done(s, side);
         }
         return;
     }
@@ -1645,12 +1703,15 @@ static void header_done(struct tls_session *s, int side, struct cursor *rest)
     p->type = type;
     p->version = version;
     p->hdr_len = 0;
-    if (!start_body(s, side, length))
-        return;
-    if (length == 0) {
+    if (cursor_has(rest, length)) {
+        struct cursor whole = cursor_split(rest, length);
+        /* All of it came in this feed: read where it lies, no copy. */
+        p->body_want = length;
         p->state = RS_HEADER;
-        record_done(s, side);
+        record_done(s, side, &whole);
+        return;
     }
+    start_body(s, side, length);
 }
 
 /* After a gap: slide a five-byte window over the stream until it shows a
@@ -1718,7 +1779,7 @@ static void read_records(struct tls_session *s, int side, struct cursor *in)
             p->body_len += (uint32_t)n;
             if (p->body_len == p->body_want) {
                 p->state = RS_HEADER;
-                record_done(s, side);
+                buffered_record_done(s, side);
             }
             break;
         }

@@ -1167,6 +1167,35 @@ static void test_memory_charged_as_it_grows(void **state)
     assert_int_equal(budget.used, 0);
 }
 
+/* A hello that comes whole in one segment is read where it lies: the
+ * session holds no record or message buffer for it. One split over two
+ * segments is collected, and its buffers go back once it is read, so a
+ * flow waiting for its peer holds none either way. */
+static void test_buffers_only_while_needed(void **state)
+{
+    (void)state;
+    struct memcap budget = {0};
+    struct tls_limits lim = {256u * 1024u, NULL, &budget};
+    for (int split = 0; split < 2; split++) {
+        struct tls_session *s = tls_session_new(&lim, 0);
+        uint64_t start = budget.used;
+        if (split) {
+            tls_feed(s, 0, t12_0, 100, T0);
+            assert_true(budget.used > start); /* the first 95 body bytes */
+            assert_false(tls_record(s)->ch.seen);
+            tls_feed(s, 0, t12_0 + 100, sizeof t12_0 - 100, T0 + 1);
+        } else {
+            tls_feed(s, 0, t12_0, sizeof t12_0, T0);
+        }
+        assert_true(tls_record(s)->ch.seen);
+        assert_string_equal(tls_record(s)->ch.sni, "t.test");
+        assert_int_equal(budget.used, start);
+        assert_int_equal(budget.used, tls_session_memory(s));
+        tls_session_free(s);
+        assert_int_equal(budget.used, 0);
+    }
+}
+
 /* --memcap full: a message that cannot grow is skipped (its type noted),
  * the record says why, and nothing is charged past the limit. */
 static void test_memcap_refuses_message(void **state)
@@ -1176,7 +1205,9 @@ static void test_memcap_refuses_message(void **state)
     struct tls_limits lim = {256u * 1024u, NULL, &budget};
     struct tls_session *s = tls_session_new(&lim, 0);
     const struct handshake *h = tls_record(s);
-    budget.limit = budget.used + 24u * 1024u; /* room for 4 KiB of message */
+    /* Room for 4 KiB of message; the record, whole in one feed, is read
+     * where it lies and costs nothing. */
+    budget.limit = budget.used + 6u * 1024u;
     uint8_t rec[5 + 16384] = {22, 3, 3, 0x40, 0x00, 1, 0x00, 0x40, 0x00};
     tls_feed(s, 0, rec, sizeof rec, T0);
     assert_true(h->parse_error);
@@ -1974,6 +2005,7 @@ int main(void)
         cmocka_unit_test(test_gap_and_resync),
         cmocka_unit_test(test_handshake_message_too_large),
         cmocka_unit_test(test_memory_charged_as_it_grows),
+        cmocka_unit_test(test_buffers_only_while_needed),
         cmocka_unit_test(test_memcap_refuses_message),
         cmocka_unit_test(test_sslv2),
         cmocka_unit_test(test_hello_retry_request),
