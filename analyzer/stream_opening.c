@@ -38,9 +38,13 @@ void stream_opening_segment(struct stream_opening *o, uint32_t seq,
     if (end > o->sent_end)
         o->sent_end = end;
     if (o->n_segs < STREAM_OPENING_SEGS) {
+        if (o->n_segs == 0)
+            o->first_ts_us = ts_us;
+        uint64_t after = ts_us > o->first_ts_us ? ts_us - o->first_ts_us : 0;
         o->segs[o->n_segs].start = start;
         o->segs[o->n_segs].end = end;
-        o->segs[o->n_segs].ts_us = ts_us;
+        o->segs[o->n_segs].after_us =
+            after < UINT32_MAX ? (uint32_t)after : UINT32_MAX;
         o->segs[o->n_segs].resent = 0;
         o->n_segs++;
     }
@@ -75,8 +79,9 @@ void stream_opening_hello_facts(const struct stream_opening *client,
         uint32_t n = client->segs[i].end - client->segs[i].start;
         if (n > largest)
             largest = n;
-        if (client->segs[i].ts_us > last_ts)
-            last_ts = client->segs[i].ts_us;
+        uint64_t ts = client->first_ts_us + client->segs[i].after_us;
+        if (ts > last_ts)
+            last_ts = ts;
     }
     if (segments == 0)
         return;

@@ -25,9 +25,11 @@ struct stream_opening {
     uint32_t sent_end;     /* highest relative end sent so far */
     uint32_t acked;        /* highest relative byte the peer acknowledged */
     uint8_t n_segs;
+    uint64_t first_ts_us;  /* when the first kept segment came */
+    /* 16 bytes a segment: every flow holds these for both directions. */
     struct {
         uint32_t start, end; /* relative to base */
-        uint64_t ts_us;      /* first copy */
+        uint32_t after_us;   /* first copy, after first_ts_us (saturates) */
         uint16_t resent;     /* copies sent again */
     } segs[STREAM_OPENING_SEGS];
 };
