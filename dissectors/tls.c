@@ -1563,10 +1563,10 @@ static bool ssl2_allowed(const struct tls_session *s, int side)
     return is_server_side(s, side) && s->rec.ch.sslv2;
 }
 
-/* Record bodies are read into a buffer as large as the largest record of
- * this side so far (in steps of BODY_STEP), not the largest a record may
- * be: a flow whose hello records are a few hundred bytes holds that much,
- * not 18 KB. A larger record replaces the buffer (what it held is done). */
+/* A record split over feeds is collected in a buffer of its own length (in
+ * steps of BODY_STEP), not of the largest a record may be, given back when
+ * the record is read. One still held (a gap cut the last record short) is
+ * reused when large enough, else replaced: what it held is done. */
 #define BODY_STEP 512u
 
 static bool start_body(struct tls_session *s, int side, uint32_t want)
