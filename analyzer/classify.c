@@ -107,17 +107,12 @@ void classifier_free(struct classifier *c)
     free(c);
 }
 
-static void copy_name(char *dst, size_t n, const char *src)
-{
-    str_copy(dst, n, src);
-}
-
 static void store_result(struct classifier *c, struct classify_state *st,
                          ndpi_protocol proto)
 {
-    char buf[64];
     struct classify_result *r = &st->result;
 
+    (void)c;
     r->risks = st->ndpi ? st->ndpi->risk : 0;
     /* nDPI's own readings of facts tlsmon also extracts, kept only to be
      * compared: tlsmon's dissector is the one the record trusts. */
@@ -130,25 +125,40 @@ static void store_result(struct classifier *c, struct classify_state *st,
         escape_copy(&raw, r->server_name, sizeof(r->server_name));
         r->tls_version = st->ndpi->protos.tls_quic.ssl_version;
     }
+    r->verdict = (struct classify_verdict){
+        true, proto.master_protocol, proto.app_protocol,
+        (uint16_t)proto.category};
+}
 
-    if (proto.master_protocol == NDPI_PROTOCOL_UNKNOWN &&
-        proto.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
-        copy_name(r->protocol, sizeof(r->protocol), "Unknown");
-        r->app[0] = '\0';
-    } else {
-        copy_name(r->protocol, sizeof(r->protocol),
-                  ndpi_protocol2name(c->ndpi, proto, buf, sizeof(buf)));
-        /* The application is the app part when nDPI names both. */
-        if (proto.master_protocol != NDPI_PROTOCOL_UNKNOWN &&
-            proto.app_protocol != NDPI_PROTOCOL_UNKNOWN &&
-            proto.app_protocol != proto.master_protocol)
-            copy_name(r->app, sizeof(r->app),
-                      ndpi_get_proto_name(c->ndpi, proto.app_protocol));
-        else
-            r->app[0] = '\0';
-    }
-    copy_name(r->category, sizeof(r->category),
-              ndpi_category_get_name(c->ndpi, proto.category));
+void classify_names(const struct classifier *c,
+                    const struct classify_verdict *v, char *protocol,
+                    size_t protocol_len, char *app, size_t app_len,
+                    char *category, size_t category_len)
+{
+    ndpi_protocol proto = {v->master, v->app,
+                           (ndpi_protocol_category_t)v->category};
+    char buf[64];
+    bool both = v->master != NDPI_PROTOCOL_UNKNOWN &&
+                v->app != NDPI_PROTOCOL_UNKNOWN && v->app != v->master;
+
+    if (!v->stored || !c)
+        str_copy(protocol, protocol_len, "");
+    else if (v->master == NDPI_PROTOCOL_UNKNOWN &&
+             v->app == NDPI_PROTOCOL_UNKNOWN)
+        str_copy(protocol, protocol_len, "Unknown");
+    else
+        str_copy(protocol, protocol_len,
+                 ndpi_protocol2name(c->ndpi, proto, buf, sizeof(buf)));
+    /* The application is the app part when nDPI names both. */
+    if (app)
+        str_copy(app, app_len, v->stored && c && both
+                                   ? ndpi_get_proto_name(c->ndpi, v->app)
+                                   : "");
+    if (category)
+        str_copy(category, category_len,
+                 v->stored && c ? ndpi_category_get_name(c->ndpi,
+                                                         proto.category)
+                                : "");
 }
 
 const char *classify_risk_name(unsigned bit)

@@ -12,10 +12,15 @@
 struct classifier;
 struct ndpi_flow_struct;
 
+/* nDPI's verdict as its ids: every flow keeps these few bytes, and the
+ * names are looked up once, when the record is made (classify_names). */
+struct classify_verdict {
+    bool stored; /* nDPI concluded; else every name is "" */
+    uint16_t master, app, category;
+};
+
 struct classify_result {
-    char protocol[48]; /* "TLS", "HTTP", "TLS.Google" … */
-    char app[32];      /* application part alone, "" when none */
-    char category[32];
+    struct classify_verdict verdict;
     uint64_t risks;    /* nDPI's flow risks: bit i is ndpi_risk_enum i */
     char server_name[80]; /* nDPI's host_server_name (its SNI reading) */
     uint16_t tls_version; /* nDPI's TLS version reading, 0 none */
@@ -65,6 +70,14 @@ void classify_single(struct classifier *c, const uint8_t *l3, uint32_t l3_len,
 bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
                           const char *name, size_t len,
                           const uint8_t *client_ip4, const uint8_t *server_ip4);
+/* A verdict's names as nDPI gives them, each cut to its buffer: the
+ * protocol ("TLS", "TLS.YouTube", "Unknown"), the application part alone
+ * ("" when nDPI names none apart from the protocol) and the category; all
+ * "" for a verdict not stored. `app` and `category` may be NULL. */
+void classify_names(const struct classifier *c,
+                    const struct classify_verdict *v, char *protocol,
+                    size_t protocol_len, char *app, size_t app_len,
+                    char *category, size_t category_len);
 /* nDPI's name of flow risk `bit` (ndpi_risk2str), NULL if none. */
 const char *classify_risk_name(unsigned bit);
 /* Free nDPI state without concluding (flow evicted early). */

@@ -87,7 +87,7 @@ struct flow {
     struct classify_state classify;
     /* nDPI's name for a server's first answer that was not TLS. */
     bool server_answer_seen;
-    char server_answer[48]; /* as long as classify_result.protocol */
+    struct classify_verdict server_answer;
     /* The server spoke first, in plaintext: its first bytes, in case the
      * client's first bytes are a ClientHello (not_tls, with this as the
      * preview). `awaiting_hello`: the STARTTLS watch gave up on it and

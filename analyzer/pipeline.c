@@ -295,13 +295,13 @@ static void enrich(struct pipeline *p, const struct flow *f,
 {
     struct handshake_report *r = &p->report;
     handshake_attach_report(h, r);
-    str_copy(r->ndpi_protocol, sizeof(r->ndpi_protocol),
-             h->outcome == OUTCOME_NOT_TLS && f->server_answer[0]
-                 ? f->server_answer
-                 : f->classify.result.protocol);
-    str_copy(r->ndpi_app, sizeof(r->ndpi_app), f->classify.result.app);
-    str_copy(r->ndpi_category, sizeof(r->ndpi_category),
-             f->classify.result.category);
+    classify_names(p->classifier, &f->classify.result.verdict,
+                   r->ndpi_protocol, sizeof(r->ndpi_protocol), r->ndpi_app,
+                   sizeof(r->ndpi_app), r->ndpi_category,
+                   sizeof(r->ndpi_category));
+    if (h->outcome == OUTCOME_NOT_TLS && f->server_answer.stored)
+        classify_names(p->classifier, &f->server_answer, r->ndpi_protocol,
+                       sizeof(r->ndpi_protocol), NULL, 0, NULL, 0);
     r->ndpi_risks = f->classify.result.risks;
     str_copy(r->ndpi_server_name, sizeof(r->ndpi_server_name),
              f->classify.result.server_name);
@@ -609,8 +609,7 @@ static bool hello_after_greeting(struct pipeline *p, struct flow *f, int side,
      * server's answer to the hello is not what it is asked about. */
     classify_stop(p, f, true);
     f->server_answer_seen = true;
-    str_copy(f->server_answer, sizeof f->server_answer,
-             f->classify.result.protocol);
+    f->server_answer = f->classify.result.verdict;
     if (!start_tls_session(p, f, side)) {
         f->decided_in_callback = true; /* out of memory: nothing to say */
         return true;
@@ -793,7 +792,7 @@ static void note_server_answer(struct pipeline *p, struct flow *f, int side,
         return;
     struct classify_result r;
     classify_single(p->classifier, pkt->l3, pkt->l3_len, pkt->ts_us, &r);
-    str_copy(f->server_answer, sizeof(f->server_answer), r.protocol);
+    f->server_answer = r.verdict;
 }
 
 /* A packet of a flow: its activity, its counts, and, when it opened the
