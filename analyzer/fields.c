@@ -5,6 +5,7 @@
  * "absent" rather than invent a default. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -1740,7 +1741,148 @@ FACT(g_srv_client_plain_established, field_put_int,
 #define HELLO_LIST(n, t, d, list)                                             \
     FIELD_READ(n, t, d, &hello_list_reader, (&(const enum hello_list){list}))
 
-static const struct field_def record_rows[] = {
+/* The certificate facts ECS names for both sides, under tls.client and
+ * tls.server: one row a fact, with both names and the description once,
+ * "%s" standing where the side goes. Each side's rows are rendered from
+ * it when the registry is first used (prepare_ecs_cert_rows) and go in as
+ * a segment of their own, at their place among the record's rows. */
+struct ecs_cert_fact {
+    const char *client_name;
+    const char *server_name;
+    enum field_type type;
+    const char *description;
+    enum cert_fact fact;
+};
+
+static const struct ecs_cert_fact ecs_cert_facts[] = {
+    {"tls.client.x509.subject.common_name",
+     "tls.server.x509.subject.common_name", FT_STRING_LIST,
+     "%s certificate (leaf) subject CN (the last, most specific)",
+     CERT_SUBJECT_CN},
+    {"tls.client.x509.subject.distinguished_name",
+     "tls.server.x509.subject.distinguished_name", FT_STRING,
+     "%s leaf subject, RFC 4514", CERT_SUBJECT},
+    {"tls.client.x509.subject.organization",
+     "tls.server.x509.subject.organization", FT_STRING_LIST,
+     "%s leaf subject O values, first 2", CERT_SUBJECT_O},
+    {"tls.client.x509.subject.country",
+     "tls.server.x509.subject.country", FT_STRING_LIST,
+     "%s leaf subject C values, first 2", CERT_SUBJECT_C},
+    {"tls.client.x509.issuer.common_name",
+     "tls.server.x509.issuer.common_name", FT_STRING_LIST,
+     "%s leaf issuer CN", CERT_ISSUER_CN},
+    {"tls.client.x509.issuer.distinguished_name",
+     "tls.server.x509.issuer.distinguished_name", FT_STRING,
+     "%s leaf issuer, RFC 4514", CERT_ISSUER},
+    {"tls.client.x509.issuer.organization",
+     "tls.server.x509.issuer.organization", FT_STRING_LIST,
+     "%s leaf issuer O values, first 2", CERT_ISSUER_O},
+    {"tls.client.x509.issuer.country",
+     "tls.server.x509.issuer.country", FT_STRING_LIST,
+     "%s leaf issuer C values, first 2", CERT_ISSUER_C},
+    {"tls.client.x509.alternative_names",
+     "tls.server.x509.alternative_names", FT_STRING_LIST,
+     "%s leaf SANs: DNS names and IP addresses, first 16", CERT_SANS},
+    {"tls.client.x509.not_before",
+     "tls.server.x509.not_before", FT_TIME,
+     "%s leaf valid from", CERT_NOT_BEFORE},
+    {"tls.client.x509.not_after",
+     "tls.server.x509.not_after", FT_TIME,
+     "%s leaf valid until", CERT_NOT_AFTER},
+    {"tls.client.x509.version_number",
+     "tls.server.x509.version_number", FT_STRING,
+     "%s leaf X.509 version (3)", CERT_X509_VERSION},
+    {"tls.client.x509.serial_number",
+     "tls.server.x509.serial_number", FT_STRING,
+     "%s leaf serial, uppercase hex", CERT_SERIAL},
+    {"tls.client.x509.public_key_algorithm",
+     "tls.server.x509.public_key_algorithm", FT_STRING,
+     "%s leaf key type: RSA, EC, Ed25519 ...", CERT_KEY_ALG},
+    {"tls.client.x509.public_key_size",
+     "tls.server.x509.public_key_size", FT_INT,
+     "%s leaf key size in bits", CERT_KEY_SIZE},
+    {"tls.client.x509.public_key_curve",
+     "tls.server.x509.public_key_curve", FT_STRING,
+     "%s leaf EC curve (OpenSSL name)", CERT_CURVE},
+    {"tls.client.x509.signature_algorithm",
+     "tls.server.x509.signature_algorithm", FT_STRING,
+     "%s leaf signature algorithm (OpenSSL long name)", CERT_SIG_ALG},
+    {"tls.client.hash.sha256",
+     "tls.server.hash.sha256", FT_STRING,
+     "SHA-256 of the %s leaf DER, uppercase hex", CERT_SHA256},
+    {"tls.client.hash.sha1",
+     "tls.server.hash.sha1", FT_STRING,
+     "SHA-1 of the %s leaf DER, uppercase hex", CERT_SHA1},
+    {"tls.client.subject",
+     "tls.server.subject", FT_STRING,
+     "%s leaf subject, RFC 4514", CERT_SUBJECT},
+    {"tls.client.issuer",
+     "tls.server.issuer", FT_STRING,
+     "%s leaf issuer, RFC 4514", CERT_ISSUER},
+    {"tls.client.not_before",
+     "tls.server.not_before", FT_TIME,
+     "%s leaf valid from", CERT_NOT_BEFORE},
+    {"tls.client.not_after",
+     "tls.server.not_after", FT_TIME,
+     "%s leaf valid until", CERT_NOT_AFTER},
+    {"tls.client.certificate_chain",
+     "tls.server.certificate_chain", FT_STRING_LIST,
+     "%s chain as sent, one PEM per certificate (--emit-certificates)",
+     CERT_PEM},
+};
+
+#define N_ECS_CERT_FACTS (sizeof(ecs_cert_facts) / sizeof(ecs_cert_facts[0]))
+
+/* One side's rows, what each reads, and their descriptions. */
+struct ecs_cert_rows {
+    struct field_def rows[N_ECS_CERT_FACTS];
+    struct cert_row reads[N_ECS_CERT_FACTS];
+    char descriptions[N_ECS_CERT_FACTS][96];
+};
+
+static struct ecs_cert_rows client_ecs_cert, server_ecs_cert;
+
+/* `pattern` with its "%s" replaced by `side`. Not as a printf format: the
+ * patterns are data, which -Wformat=2 rightly refuses as formats. */
+static void put_side(char *out, size_t cap, const char *pattern,
+                     const char *side)
+{
+    const char *at = strstr(pattern, "%s");
+    int n = at ? snprintf(out, cap, "%.*s%s%s", (int)(at - pattern), pattern,
+                          side, at + 2)
+               : snprintf(out, cap, "%s", pattern);
+    if (n < 0 || (size_t)n >= cap) {
+        fputs("tlsmon: a certificate field description is too long\n",
+              stderr);
+        abort();
+    }
+}
+
+static void fill_ecs_cert_rows(struct ecs_cert_rows *r, enum cert_side side)
+{
+    bool client = side == CERT_OF_CLIENT;
+    for (size_t i = 0; i < N_ECS_CERT_FACTS; i++) {
+        const struct ecs_cert_fact *f = &ecs_cert_facts[i];
+        r->reads[i] = (struct cert_row){side, f->fact};
+        put_side(r->descriptions[i], sizeof(r->descriptions[i]),
+                 f->description, client ? "client" : "server");
+        r->rows[i] = (struct field_def)FIELD_READ(
+            client ? f->client_name : f->server_name, f->type,
+            r->descriptions[i], &cert_reader, &r->reads[i]);
+    }
+}
+
+/* fields_program's prepare: the registry runs it once, before any
+ * lookup. */
+static void prepare_ecs_cert_rows(void)
+{
+    fill_ecs_cert_rows(&client_ecs_cert, CERT_OF_CLIENT);
+    fill_ecs_cert_rows(&server_ecs_cert, CERT_OF_SERVER);
+}
+
+/* The record's rows, in three parts around the two sides' certificate
+ * rows (program_segments below). */
+static const struct field_def record_head_rows[] = {
     SCALAR("@timestamp", FT_TIME,
            "time of the ClientHello, or of the first packet without one",
            g_timestamp),
@@ -1832,127 +1974,15 @@ static const struct field_def record_rows[] = {
                CH_CIPHERS),
     SCALAR("tls.client.ja3", FT_STRING,
            "JA3 of the ClientHello: MD5 of tlsmon.client.ja3_string", g_ja3),
-    CERT("tls.client.x509.subject.common_name", FT_STRING_LIST,
-         "client certificate (leaf) subject CN (the last, most specific)",
-         CERT_OF_CLIENT, CERT_SUBJECT_CN),
-    CERT("tls.client.x509.subject.distinguished_name", FT_STRING,
-         "client leaf subject, RFC 4514", CERT_OF_CLIENT, CERT_SUBJECT),
-    CERT("tls.client.x509.subject.organization", FT_STRING_LIST,
-         "client leaf subject O values, first 2",
-         CERT_OF_CLIENT, CERT_SUBJECT_O),
-    CERT("tls.client.x509.subject.country", FT_STRING_LIST,
-         "client leaf subject C values, first 2",
-         CERT_OF_CLIENT, CERT_SUBJECT_C),
-    CERT("tls.client.x509.issuer.common_name", FT_STRING_LIST,
-         "client leaf issuer CN", CERT_OF_CLIENT, CERT_ISSUER_CN),
-    CERT("tls.client.x509.issuer.distinguished_name", FT_STRING,
-         "client leaf issuer, RFC 4514", CERT_OF_CLIENT, CERT_ISSUER),
-    CERT("tls.client.x509.issuer.organization", FT_STRING_LIST,
-         "client leaf issuer O values, first 2",
-         CERT_OF_CLIENT, CERT_ISSUER_O),
-    CERT("tls.client.x509.issuer.country", FT_STRING_LIST,
-         "client leaf issuer C values, first 2",
-         CERT_OF_CLIENT, CERT_ISSUER_C),
-    CERT("tls.client.x509.alternative_names", FT_STRING_LIST,
-         "client leaf SANs: DNS names and IP addresses, first 16",
-         CERT_OF_CLIENT, CERT_SANS),
-    CERT("tls.client.x509.not_before", FT_TIME,
-         "client leaf valid from", CERT_OF_CLIENT, CERT_NOT_BEFORE),
-    CERT("tls.client.x509.not_after", FT_TIME,
-         "client leaf valid until", CERT_OF_CLIENT, CERT_NOT_AFTER),
-    CERT("tls.client.x509.version_number", FT_STRING,
-         "client leaf X.509 version (3)", CERT_OF_CLIENT, CERT_X509_VERSION),
-    CERT("tls.client.x509.serial_number", FT_STRING,
-         "client leaf serial, uppercase hex", CERT_OF_CLIENT, CERT_SERIAL),
-    CERT("tls.client.x509.public_key_algorithm", FT_STRING,
-         "client leaf key type: RSA, EC, Ed25519 ...",
-         CERT_OF_CLIENT, CERT_KEY_ALG),
-    CERT("tls.client.x509.public_key_size", FT_INT,
-         "client leaf key size in bits", CERT_OF_CLIENT, CERT_KEY_SIZE),
-    CERT("tls.client.x509.public_key_curve", FT_STRING,
-         "client leaf EC curve (OpenSSL name)", CERT_OF_CLIENT, CERT_CURVE),
-    CERT("tls.client.x509.signature_algorithm", FT_STRING,
-         "client leaf signature algorithm (OpenSSL long name)",
-         CERT_OF_CLIENT, CERT_SIG_ALG),
-    CERT("tls.client.hash.sha256", FT_STRING,
-         "SHA-256 of the client leaf DER, uppercase hex",
-         CERT_OF_CLIENT, CERT_SHA256),
-    CERT("tls.client.hash.sha1", FT_STRING,
-         "SHA-1 of the client leaf DER, uppercase hex",
-         CERT_OF_CLIENT, CERT_SHA1),
-    CERT("tls.client.subject", FT_STRING, "client leaf subject, RFC 4514",
-         CERT_OF_CLIENT, CERT_SUBJECT),
-    CERT("tls.client.issuer", FT_STRING, "client leaf issuer, RFC 4514",
-         CERT_OF_CLIENT, CERT_ISSUER),
-    CERT("tls.client.not_before", FT_TIME, "client leaf valid from",
-         CERT_OF_CLIENT, CERT_NOT_BEFORE),
-    CERT("tls.client.not_after", FT_TIME, "client leaf valid until",
-         CERT_OF_CLIENT, CERT_NOT_AFTER),
-    CERT("tls.client.certificate_chain", FT_STRING_LIST,
-         "client chain as sent, one PEM per certificate (--emit-certificates)",
-         CERT_OF_CLIENT, CERT_PEM),
+};
+
+static const struct field_def ja3s_rows[] = {
     SCALAR("tls.server.ja3s", FT_STRING,
            "JA3S of the ServerHello: MD5 of tlsmon.server.ja3s_string",
            g_ja3s),
-    CERT("tls.server.x509.subject.common_name", FT_STRING_LIST,
-         "server certificate (leaf) subject CN (the last, most specific)",
-         CERT_OF_SERVER, CERT_SUBJECT_CN),
-    CERT("tls.server.x509.subject.distinguished_name", FT_STRING,
-         "server leaf subject, RFC 4514", CERT_OF_SERVER, CERT_SUBJECT),
-    CERT("tls.server.x509.subject.organization", FT_STRING_LIST,
-         "server leaf subject O values, first 2",
-         CERT_OF_SERVER, CERT_SUBJECT_O),
-    CERT("tls.server.x509.subject.country", FT_STRING_LIST,
-         "server leaf subject C values, first 2",
-         CERT_OF_SERVER, CERT_SUBJECT_C),
-    CERT("tls.server.x509.issuer.common_name", FT_STRING_LIST,
-         "server leaf issuer CN", CERT_OF_SERVER, CERT_ISSUER_CN),
-    CERT("tls.server.x509.issuer.distinguished_name", FT_STRING,
-         "server leaf issuer, RFC 4514", CERT_OF_SERVER, CERT_ISSUER),
-    CERT("tls.server.x509.issuer.organization", FT_STRING_LIST,
-         "server leaf issuer O values, first 2",
-         CERT_OF_SERVER, CERT_ISSUER_O),
-    CERT("tls.server.x509.issuer.country", FT_STRING_LIST,
-         "server leaf issuer C values, first 2",
-         CERT_OF_SERVER, CERT_ISSUER_C),
-    CERT("tls.server.x509.alternative_names", FT_STRING_LIST,
-         "server leaf SANs: DNS names and IP addresses, first 16",
-         CERT_OF_SERVER, CERT_SANS),
-    CERT("tls.server.x509.not_before", FT_TIME,
-         "server leaf valid from", CERT_OF_SERVER, CERT_NOT_BEFORE),
-    CERT("tls.server.x509.not_after", FT_TIME,
-         "server leaf valid until", CERT_OF_SERVER, CERT_NOT_AFTER),
-    CERT("tls.server.x509.version_number", FT_STRING,
-         "server leaf X.509 version (3)", CERT_OF_SERVER, CERT_X509_VERSION),
-    CERT("tls.server.x509.serial_number", FT_STRING,
-         "server leaf serial, uppercase hex", CERT_OF_SERVER, CERT_SERIAL),
-    CERT("tls.server.x509.public_key_algorithm", FT_STRING,
-         "server leaf key type: RSA, EC, Ed25519 ...",
-         CERT_OF_SERVER, CERT_KEY_ALG),
-    CERT("tls.server.x509.public_key_size", FT_INT,
-         "server leaf key size in bits", CERT_OF_SERVER, CERT_KEY_SIZE),
-    CERT("tls.server.x509.public_key_curve", FT_STRING,
-         "server leaf EC curve (OpenSSL name)", CERT_OF_SERVER, CERT_CURVE),
-    CERT("tls.server.x509.signature_algorithm", FT_STRING,
-         "server leaf signature algorithm (OpenSSL long name)",
-         CERT_OF_SERVER, CERT_SIG_ALG),
-    CERT("tls.server.hash.sha256", FT_STRING,
-         "SHA-256 of the server leaf DER, uppercase hex",
-         CERT_OF_SERVER, CERT_SHA256),
-    CERT("tls.server.hash.sha1", FT_STRING,
-         "SHA-1 of the server leaf DER, uppercase hex",
-         CERT_OF_SERVER, CERT_SHA1),
-    CERT("tls.server.subject", FT_STRING, "server leaf subject, RFC 4514",
-         CERT_OF_SERVER, CERT_SUBJECT),
-    CERT("tls.server.issuer", FT_STRING, "server leaf issuer, RFC 4514",
-         CERT_OF_SERVER, CERT_ISSUER),
-    CERT("tls.server.not_before", FT_TIME, "server leaf valid from",
-         CERT_OF_SERVER, CERT_NOT_BEFORE),
-    CERT("tls.server.not_after", FT_TIME, "server leaf valid until",
-         CERT_OF_SERVER, CERT_NOT_AFTER),
-    CERT("tls.server.certificate_chain", FT_STRING_LIST,
-         "server chain as sent, one PEM per certificate (--emit-certificates)",
-         CERT_OF_SERVER, CERT_PEM),
+};
+
+static const struct field_def record_tail_rows[] = {
     LIST("related.ip", FT_STRING_LIST, "client and server addresses",
          c_related_ip, i_related_ip),
     LIST("related.hosts", FT_STRING_LIST,
@@ -2698,17 +2728,35 @@ static const struct field_def record_rows[] = {
            "port, host, network, prohibited, other", g_icmp_unreachable),
 };
 
-static const struct field_segment record_fields = {
-    record_rows, sizeof(record_rows) / sizeof(record_rows[0]),
+static const struct field_segment record_head = {
+    record_head_rows, sizeof(record_head_rows) / sizeof(record_head_rows[0]),
+};
+static const struct field_segment client_ecs_cert_fields = {
+    client_ecs_cert.rows, N_ECS_CERT_FACTS,
+};
+static const struct field_segment ja3s = {
+    ja3s_rows, sizeof(ja3s_rows) / sizeof(ja3s_rows[0]),
+};
+static const struct field_segment server_ecs_cert_fields = {
+    server_ecs_cert.rows, N_ECS_CERT_FACTS,
+};
+static const struct field_segment record_tail = {
+    record_tail_rows, sizeof(record_tail_rows) / sizeof(record_tail_rows[0]),
 };
 
 /* The record's facts, then the diagnosis the rules add: the order of the
- * JSON keys and of --list-fields. */
+ * JSON keys and of --list-fields. Each side's certificate rows close its
+ * tls.client or tls.server facts (after the JA3, after the JA3S). */
 static const struct field_segment *const program_segments[] = {
-    &record_fields,
+    &record_head,
+    &client_ecs_cert_fields,
+    &ja3s,
+    &server_ecs_cert_fields,
+    &record_tail,
     &diagnosis_fields,
 };
 
 const struct field_table fields_program = {
     program_segments, sizeof(program_segments) / sizeof(program_segments[0]),
+    prepare_ecs_cert_rows,
 };

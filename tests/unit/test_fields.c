@@ -428,6 +428,13 @@ static void test_certificate_rows(void **state)
         fields_find("tls.server.x509.public_key_size");
     const struct field_def *sans =
         fields_find("tls.server.x509.alternative_names");
+    /* Both sides' rows come from one row a fact: the side goes into the
+     * description wherever it stands. */
+    assert_string_equal(ccn->description, "client certificate (leaf) "
+                                          "subject CN (the last, most "
+                                          "specific)");
+    assert_string_equal(fields_find("tls.server.hash.sha256")->description,
+                        "SHA-256 of the server leaf DER, uppercase hex");
     assert_int_equal(field_count(scn, h), 0); /* leaf not parsed */
     assert_false(field_get(bits, h, &v, scratch, sizeof(scratch)));
     s->leaf_parsed = c->leaf_parsed = true;
