@@ -63,6 +63,15 @@ static bool put_ip(struct field_value *v, const struct endpoint *e,
         return field_put_cstr(v, h->member, sizeof(h->member));               \
     }
 
+/* The scalar accessor of a reader whose rows are all lists. */
+static bool list_reader_get(const void *arg, const struct handshake *h,
+                            struct field_value *v, char *scratch, size_t len)
+{
+    (void)arg, (void)h, (void)v;
+    UNUSED_SCRATCH;
+    return false;
+}
+
 /* A stage name without its "after_" prefix. */
 static const char *stage_name(enum hs_stage s)
 {
@@ -72,10 +81,17 @@ static const char *stage_name(enum hs_stage s)
     return name;
 }
 
+/* A 16-bit code by its name, or in hex where `name_of` does not know it. */
+static const char *named_code16(const char *(*name_of)(uint16_t),
+                                uint16_t code, char *buf, size_t n)
+{
+    const char *name = name_of(code);
+    return name ? name : hex16(code, buf, n);
+}
+
 static const char *group_string(uint16_t g, char *buf, size_t n)
 {
-    const char *name = tls_group_name(g);
-    return name ? name : hex16(g, buf, n);
+    return named_code16(tls_group_name, g, buf, n);
 }
 
 static const char *extension_string(uint16_t type, char *buf, size_t n)
@@ -592,14 +608,6 @@ enum hello_list {
     SH_EXTENSIONS,
 };
 
-static bool hello_list_get(const void *arg, const struct handshake *h,
-                           struct field_value *v, char *scratch, size_t len)
-{
-    (void)arg, (void)h, (void)v;
-    UNUSED_SCRATCH;
-    return false; /* lists only */
-}
-
 static size_t hello_list_count(const void *arg, const struct handshake *h)
 {
     const struct client_hello *ch = &h->ch;
@@ -649,13 +657,11 @@ static bool hello_list_item(const void *arg, const struct handshake *h,
         code = ch->key_shares.v[i].group;
         return !tls_is_grease(code) &&
                field_put_str(v, group_string(code, scratch, len));
-    case CH_SIGALGS: {
+    case CH_SIGALGS:
         code = ch->sigalgs.v[i];
-        if (tls_is_grease(code))
-            return false;
-        const char *name = tls_sigalg_name(code);
-        return field_put_str(v, name ? name : hex16(code, scratch, len));
-    }
+        return !tls_is_grease(code) &&
+               field_put_str(v, named_code16(tls_sigalg_name, code, scratch,
+                                             len));
     case CH_POINT_FORMATS: return field_put_int(v, ch->point_formats.v[i]);
     case CH_EXTENSIONS:
         return field_put_str(v, extension_string(ch->extensions.v[i],
@@ -669,7 +675,7 @@ static bool hello_list_item(const void *arg, const struct handshake *h,
 }
 
 static const struct field_reader hello_list_reader = {
-    hello_list_get, hello_list_count, hello_list_item,
+    list_reader_get, hello_list_count, hello_list_item,
 };
 
 /* ---- tlsmon.*: certificates and later messages -------------------------- */
@@ -748,45 +754,31 @@ static bool i_decryption_missing(const struct handshake *h, size_t i,
     return field_put_str(v, keylog_label((enum keylog_secret)i));
 }
 
-static size_t c_decrypted_messages(const struct handshake *h, int side)
+/* The handshake messages read from one side's decrypted records: both
+ * rows are data naming the side (an enum tls_side), and this reader serves
+ * them. A slot is a handshake type. */
+static size_t decrypted_messages_count(const void *arg,
+                                       const struct handshake *h)
 {
+    enum tls_side side = *(const enum tls_side *)arg;
     return h->decryption.messages[side] ? 32 : 0;
 }
 
-static bool i_decrypted_message(const struct handshake *h, int side, size_t i,
-                                struct field_value *v)
+static bool decrypted_messages_item(const void *arg, const struct handshake *h,
+                                    size_t i, struct field_value *v,
+                                    char *scratch, size_t len)
 {
+    UNUSED_SCRATCH;
+    enum tls_side side = *(const enum tls_side *)arg;
     if (!(h->decryption.messages[side] & (1u << i)))
         return false;
     const char *name = tls_handshake_type_name((uint8_t)i);
     return field_put_str(v, name ? name : "unknown");
 }
 
-static size_t c_decrypted_client(const struct handshake *h)
-{
-    return c_decrypted_messages(h, TLS_SIDE_CLIENT);
-}
-
-static bool i_decrypted_client(const struct handshake *h, size_t i,
-                               struct field_value *v, char *scratch,
-                               size_t len)
-{
-    UNUSED_SCRATCH;
-    return i_decrypted_message(h, TLS_SIDE_CLIENT, i, v);
-}
-
-static size_t c_decrypted_server(const struct handshake *h)
-{
-    return c_decrypted_messages(h, TLS_SIDE_SERVER);
-}
-
-static bool i_decrypted_server(const struct handshake *h, size_t i,
-                               struct field_value *v, char *scratch,
-                               size_t len)
-{
-    UNUSED_SCRATCH;
-    return i_decrypted_message(h, TLS_SIDE_SERVER, i, v);
-}
+static const struct field_reader decrypted_messages_reader = {
+    list_reader_get, decrypted_messages_count, decrypted_messages_item,
+};
 
 static bool g_cert_compression(const struct handshake *h,
                                struct field_value *v, char *scratch,
@@ -1653,23 +1645,12 @@ FACT(g_ech_enc_len, field_put_int, h->ch.ech_info.enc_len, ECH_OUTER(h))
 FACT(g_ech_payload_len, field_put_int, h->ch.ech_info.payload_len,
      ECH_OUTER(h))
 
-static bool g_ech_kdf(const struct handshake *h, struct field_value *v,
-                      char *scratch, size_t len)
-{
-    const char *name = ech_kdf_name(h->ch.ech_info.kdf_id);
-    return ECH_OUTER(h) &&
-           field_put_str(v, name ? name : hex16(h->ch.ech_info.kdf_id,
-                                                scratch, len));
-}
-
-static bool g_ech_aead(const struct handshake *h, struct field_value *v,
-                       char *scratch, size_t len)
-{
-    const char *name = ech_aead_name(h->ch.ech_info.aead_id);
-    return ECH_OUTER(h) &&
-           field_put_str(v, name ? name : hex16(h->ch.ech_info.aead_id,
-                                                scratch, len));
-}
+FACT(g_ech_kdf, field_put_str,
+     named_code16(ech_kdf_name, h->ch.ech_info.kdf_id, scratch, len),
+     ECH_OUTER(h))
+FACT(g_ech_aead, field_put_str,
+     named_code16(ech_aead_name, h->ch.ech_info.aead_id, scratch, len),
+     ECH_OUTER(h))
 
 /* With ECH the name in clear is the client-facing server's public name,
  * not the site the client wants (that one travels encrypted). */
@@ -1740,6 +1721,10 @@ FACT(g_srv_client_plain_established, field_put_int,
 /* A hello list row: which list (enum hello_list). */
 #define HELLO_LIST(n, t, d, list)                                             \
     FIELD_READ(n, t, d, &hello_list_reader, (&(const enum hello_list){list}))
+
+#define DECRYPTED_MESSAGES(n, d, side)                                        \
+    FIELD_READ(n, FT_STRING_LIST, d, &decrypted_messages_reader,              \
+               (&(const enum tls_side){side}))
 
 /* The certificate facts ECS names for both sides, under tls.client and
  * tls.server: one row a fact, with both names and the description once,
@@ -2465,12 +2450,12 @@ static const struct field_def record_tail_rows[] = {
     LIST("tlsmon.decryption.missing", FT_STRING_LIST,
          "key log labels a record needed that the key log did not have",
          c_decryption_missing, i_decryption_missing),
-    LIST("tlsmon.decryption.client_messages", FT_STRING_LIST,
-         "handshake messages read from the client's decrypted records",
-         c_decrypted_client, i_decrypted_client),
-    LIST("tlsmon.decryption.server_messages", FT_STRING_LIST,
-         "handshake messages read from the server's decrypted records",
-         c_decrypted_server, i_decrypted_server),
+    DECRYPTED_MESSAGES("tlsmon.decryption.client_messages",
+                       "handshake messages read from the client's decrypted "
+                       "records", TLS_SIDE_CLIENT),
+    DECRYPTED_MESSAGES("tlsmon.decryption.server_messages",
+                       "handshake messages read from the server's decrypted "
+                       "records", TLS_SIDE_SERVER),
     SCALAR("tlsmon.decryption.certificate_compression", FT_STRING,
            "RFC 8879 algorithm of a decrypted compressed certificate: zlib, "
            "brotli, zstd", g_cert_compression),
