@@ -322,15 +322,8 @@ FACT(g_tls_version, field_put_version, h->sh.version,
 FACT(g_tlsmon_version, field_put_version, h->sh.version,
      h->sh.seen && h->sh.version != 0 && !final_version(h->sh.version))
 
-static bool g_tls_version_protocol(const struct handshake *h,
-                                   struct field_value *v, char *scratch,
-                                   size_t len)
-{
-    UNUSED_SCRATCH;
-    if (!h->sh.seen)
-        return false;
-    return field_put_str(v, tls_version_protocol(h->sh.version));
-}
+FACT(g_tls_version_protocol, field_put_str,
+     tls_version_protocol(h->sh.version), h->sh.seen)
 
 static bool g_tls_cipher(const struct handshake *h, struct field_value *v,
                          char *scratch, size_t len)
@@ -530,15 +523,8 @@ FACT(g_ch_version, field_put_version, h->ch.legacy_version, h->ch.seen)
 FACT(g_ch_record_version, field_put_version, h->ch.record_version,
      h->ch.seen && h->ch.record_version != 0)
 
-static bool g_ch_highest_version(const struct handshake *h,
-                                 struct field_value *v, char *scratch,
-                                 size_t len)
-{
-    UNUSED_SCRATCH;
-    if (!h->ch.seen)
-        return false;
-    return field_put_version(v, client_hello_highest_version(&h->ch));
-}
+FACT(g_ch_highest_version, field_put_version,
+     client_hello_highest_version(&h->ch), h->ch.seen)
 
 FACT(g_ch_length, field_put_int, h->ch.length, h->ch.seen)
 
