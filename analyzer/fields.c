@@ -1689,12 +1689,13 @@ FACT(g_ech_config_known, field_put_bool,
 FACT(g_ech_config_changed, field_put_bool,
      h->ch.ech_info.config_id != h->report->server_profile.ech_prior_config_id,
      h->report->server_profile.ech_prior_flow != 0 && ECH_OUTER(h))
-FACT(g_srv_plain_established, field_put_int,
-     h->report->server_profile.plain_established,
-     h->report->server_profile.known)
-FACT(g_srv_client_plain_established, field_put_int,
-     h->report->server_profile.client_plain_established,
-     h->report->server_profile.known)
+/* How often this server established without ECH before, once it is
+ * known (server_profile.c). */
+#define SRV_PLAIN(fn, member)                                                  \
+    FACT(fn, field_put_int, h->report->server_profile.member,                 \
+         h->report->server_profile.known)
+SRV_PLAIN(g_srv_plain_established, plain_established)
+SRV_PLAIN(g_srv_client_plain_established, client_plain_established)
 
 /* ---- the table ---------------------------------------------------------- */
 
