@@ -924,88 +924,113 @@ static const struct cert_result *cert_of(const struct handshake *h,
                                        : &h->report->server_cert;
 }
 
-/* A text of the leaf, when OpenSSL parsed it. */
-#define LEAF_TEXT(member)                                                     \
-    (c->leaf_parsed && field_put_cstr(v, c->member, sizeof(c->member)))
+/* Whether the stage that decides a scalar fact ran: the dates for a date
+ * verdict, the chain for a chain verdict, OpenSSL's parse of the leaf for
+ * the leaf's own facts. Some facts are absent in more cases than that
+ * (cert_fact_value says which). */
+static bool cert_fact_decided(const struct cert_result *c,
+                              enum cert_fact fact)
+{
+    switch (fact) {
+    case CERT_VISIBLE: return c->analyzed;
+    case CERT_MALFORMED: return c->visible;
+    case CERT_NOT_BEFORE:
+    case CERT_NOT_AFTER:
+    case CERT_EXPIRED:
+    case CERT_NOT_YET_VALID:
+    case CERT_DAYS_TO_EXPIRY:
+    case CERT_LIFETIME_DAYS:
+    case CERT_MAX_LIFETIME:
+    case CERT_LIFETIME_LEFT:
+    case CERT_RENEWAL_OVERDUE:
+        return c->times_checked;
+    case CERT_OUT_OF_ORDER:
+    case CERT_INCOMPLETE:
+    case CERT_UNTRUSTED:
+    case CERT_VERIFY_ERROR:
+    case CERT_UNVERIFIABLE:
+        return c->chain_checked;
+    default: /* a fact of the leaf */
+        return c->leaf_parsed;
+    }
+}
+
+/* A text of the certificate's record. */
+#define TEXT(member) field_put_cstr(v, c->member, sizeof(c->member))
+
+/* A scalar fact's value, once its stage decided it. */
+static bool cert_fact_value(const struct cert_result *c, enum cert_fact fact,
+                            struct field_value *v, char *scratch, size_t len)
+{
+    switch (fact) {
+    case CERT_X509_VERSION:
+        return c->version_number &&
+               field_put_str(v, fields_decimal_code("", c->version_number,
+                                                    scratch, len));
+    case CERT_SUBJECT: return TEXT(subject);
+    case CERT_ISSUER: return TEXT(issuer);
+    case CERT_SERIAL: return TEXT(serial);
+    case CERT_KEY_ALG: return TEXT(key_alg);
+    case CERT_CURVE: return TEXT(curve);
+    case CERT_SIG_ALG: return TEXT(sig_alg);
+    case CERT_SHA256: return TEXT(sha256);
+    case CERT_SHA1: return TEXT(sha1);
+    case CERT_UNVERIFIABLE_ALG: return TEXT(unverifiable_alg);
+    case CERT_KEY_SIZE: return field_put_int(v, c->key_bits) && c->key_bits;
+    case CERT_NOT_BEFORE:
+        return field_put_time(v, cert_time_us(c->not_before));
+    case CERT_NOT_AFTER: return field_put_time(v, cert_time_us(c->not_after));
+    case CERT_VISIBLE: return field_put_bool(v, c->visible);
+    case CERT_MALFORMED: return field_put_bool(v, c->malformed);
+    case CERT_EXPIRED: return field_put_bool(v, c->expired);
+    case CERT_NOT_YET_VALID: return field_put_bool(v, c->not_yet_valid);
+    case CERT_DAYS_TO_EXPIRY: return field_put_int(v, c->days_to_expiry);
+    case CERT_SELF_SIGNED: return field_put_bool(v, c->self_signed);
+    case CERT_OUT_OF_ORDER: return field_put_bool(v, c->chain_out_of_order);
+    /* A signature this OpenSSL cannot verify gets no trust verdict; the
+     * verify error then says so. */
+    case CERT_INCOMPLETE:
+        return field_put_bool(v, c->incomplete_chain) &&
+               !c->signature_unverifiable;
+    case CERT_UNTRUSTED:
+        return field_put_bool(v, c->untrusted) && !c->signature_unverifiable;
+    case CERT_VERIFY_ERROR:
+        return field_put_str(v, c->verify_error) &&
+               (c->verify_code != 0 || c->signature_unverifiable);
+    case CERT_UNVERIFIABLE:
+        return field_put_bool(v, c->signature_unverifiable);
+    /* 0 days: no maximum applied at the issue date; -1 %: unknown. */
+    case CERT_LIFETIME_DAYS:
+        return field_put_int(v, c->lifetime_days) && c->lifetime_days > 0;
+    case CERT_MAX_LIFETIME:
+        return field_put_int(v, c->max_lifetime_days) &&
+               c->max_lifetime_days > 0;
+    case CERT_LIFETIME_LEFT:
+        return field_put_int(v, c->lifetime_left_pct) &&
+               c->lifetime_left_pct >= 0;
+    case CERT_RENEWAL_OVERDUE:
+        return field_put_bool(v, c->renewal_overdue) &&
+               c->lifetime_left_pct >= 0;
+    case CERT_WEAK_KEY: return field_put_bool(v, c->weak_key);
+    case CERT_WEAK_SIGNATURE: return field_put_bool(v, c->weak_signature);
+    case CERT_VALIDITY_TOO_LONG:
+        return field_put_bool(v, c->validity_too_long);
+    case CERT_CA: return field_put_bool(v, c->leaf_ca);
+    case CERT_PATH_LEN:
+        return field_put_int(v, c->path_len) && c->path_len >= 0;
+    case CERT_WRONG_PURPOSE: return field_put_bool(v, c->wrong_purpose);
+    default: /* a list fact */
+        return false;
+    }
+}
 
 static bool cert_fact_get(const void *arg, const struct handshake *h,
                           struct field_value *v, char *scratch, size_t len)
 {
     const struct cert_row *row = arg;
     const struct cert_result *c = cert_of(h, row);
-    switch (row->fact) {
-    case CERT_X509_VERSION:
-        return c->leaf_parsed && c->version_number &&
-               field_put_str(v, fields_decimal_code("", c->version_number,
-                                                    scratch, len));
-    case CERT_SUBJECT: return LEAF_TEXT(subject);
-    case CERT_ISSUER: return LEAF_TEXT(issuer);
-    case CERT_SERIAL: return LEAF_TEXT(serial);
-    case CERT_KEY_ALG: return LEAF_TEXT(key_alg);
-    case CERT_CURVE: return LEAF_TEXT(curve);
-    case CERT_SIG_ALG: return LEAF_TEXT(sig_alg);
-    case CERT_SHA256: return LEAF_TEXT(sha256);
-    case CERT_SHA1: return LEAF_TEXT(sha1);
-    case CERT_UNVERIFIABLE_ALG: return LEAF_TEXT(unverifiable_alg);
-    case CERT_KEY_SIZE:
-        return field_put_int(v, c->key_bits) && c->leaf_parsed && c->key_bits;
-    case CERT_NOT_BEFORE:
-        return field_put_time(v, cert_time_us(c->not_before)) &&
-               c->times_checked;
-    case CERT_NOT_AFTER:
-        return field_put_time(v, cert_time_us(c->not_after)) &&
-               c->times_checked;
-    case CERT_VISIBLE: return field_put_bool(v, c->visible) && c->analyzed;
-    case CERT_MALFORMED: return field_put_bool(v, c->malformed) && c->visible;
-    case CERT_EXPIRED:
-        return field_put_bool(v, c->expired) && c->times_checked;
-    case CERT_NOT_YET_VALID:
-        return field_put_bool(v, c->not_yet_valid) && c->times_checked;
-    case CERT_DAYS_TO_EXPIRY:
-        return field_put_int(v, c->days_to_expiry) && c->times_checked;
-    case CERT_SELF_SIGNED:
-        return field_put_bool(v, c->self_signed) && c->leaf_parsed;
-    case CERT_OUT_OF_ORDER:
-        return field_put_bool(v, c->chain_out_of_order) && c->chain_checked;
-    case CERT_INCOMPLETE:
-        return field_put_bool(v, c->incomplete_chain) && c->chain_checked &&
-               !c->signature_unverifiable;
-    case CERT_UNTRUSTED:
-        return field_put_bool(v, c->untrusted) && c->chain_checked &&
-               !c->signature_unverifiable;
-    case CERT_VERIFY_ERROR:
-        return field_put_str(v, c->verify_error) && c->chain_checked &&
-               (c->verify_code != 0 || c->signature_unverifiable);
-    case CERT_UNVERIFIABLE:
-        return field_put_bool(v, c->signature_unverifiable) &&
-               c->chain_checked;
-    case CERT_LIFETIME_DAYS:
-        return field_put_int(v, c->lifetime_days) && c->times_checked &&
-               c->lifetime_days > 0;
-    case CERT_MAX_LIFETIME:
-        return field_put_int(v, c->max_lifetime_days) && c->times_checked &&
-               c->max_lifetime_days > 0;
-    case CERT_LIFETIME_LEFT:
-        return field_put_int(v, c->lifetime_left_pct) && c->times_checked &&
-               c->lifetime_left_pct >= 0;
-    case CERT_RENEWAL_OVERDUE:
-        return field_put_bool(v, c->renewal_overdue) && c->times_checked &&
-               c->lifetime_left_pct >= 0;
-    case CERT_WEAK_KEY:
-        return field_put_bool(v, c->weak_key) && c->leaf_parsed;
-    case CERT_WEAK_SIGNATURE:
-        return field_put_bool(v, c->weak_signature) && c->leaf_parsed;
-    case CERT_VALIDITY_TOO_LONG:
-        return field_put_bool(v, c->validity_too_long) && c->leaf_parsed;
-    case CERT_CA: return field_put_bool(v, c->leaf_ca) && c->leaf_parsed;
-    case CERT_PATH_LEN:
-        return field_put_int(v, c->path_len) && c->leaf_parsed &&
-               c->path_len >= 0;
-    case CERT_WRONG_PURPOSE:
-        return field_put_bool(v, c->wrong_purpose) && c->leaf_parsed;
-    default: /* a list fact */
-        return false;
-    }
+    return cert_fact_decided(c, row->fact) &&
+           cert_fact_value(c, row->fact, v, scratch, len);
 }
 
 static size_t cert_fact_count(const void *arg, const struct handshake *h)
