@@ -5,6 +5,7 @@
  * "absent" rather than invent a default. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -62,6 +63,15 @@ static bool put_ip(struct field_value *v, const struct endpoint *e,
         return field_put_cstr(v, h->member, sizeof(h->member));               \
     }
 
+/* The scalar accessor of a reader whose rows are all lists. */
+static bool list_reader_get(const void *arg, const struct handshake *h,
+                            struct field_value *v, char *scratch, size_t len)
+{
+    (void)arg, (void)h, (void)v;
+    UNUSED_SCRATCH;
+    return false;
+}
+
 /* A stage name without its "after_" prefix. */
 static const char *stage_name(enum hs_stage s)
 {
@@ -71,10 +81,17 @@ static const char *stage_name(enum hs_stage s)
     return name;
 }
 
+/* A 16-bit code by its name, or in hex where `name_of` does not know it. */
+static const char *named_code16(const char *(*name_of)(uint16_t),
+                                uint16_t code, char *buf, size_t n)
+{
+    const char *name = name_of(code);
+    return name ? name : hex16(code, buf, n);
+}
+
 static const char *group_string(uint16_t g, char *buf, size_t n)
 {
-    const char *name = tls_group_name(g);
-    return name ? name : hex16(g, buf, n);
+    return named_code16(tls_group_name, g, buf, n);
 }
 
 static const char *extension_string(uint16_t type, char *buf, size_t n)
@@ -305,15 +322,8 @@ FACT(g_tls_version, field_put_version, h->sh.version,
 FACT(g_tlsmon_version, field_put_version, h->sh.version,
      h->sh.seen && h->sh.version != 0 && !final_version(h->sh.version))
 
-static bool g_tls_version_protocol(const struct handshake *h,
-                                   struct field_value *v, char *scratch,
-                                   size_t len)
-{
-    UNUSED_SCRATCH;
-    if (!h->sh.seen)
-        return false;
-    return field_put_str(v, tls_version_protocol(h->sh.version));
-}
+FACT(g_tls_version_protocol, field_put_str,
+     tls_version_protocol(h->sh.version), h->sh.seen)
 
 static bool g_tls_cipher(const struct handshake *h, struct field_value *v,
                          char *scratch, size_t len)
@@ -513,15 +523,8 @@ FACT(g_ch_version, field_put_version, h->ch.legacy_version, h->ch.seen)
 FACT(g_ch_record_version, field_put_version, h->ch.record_version,
      h->ch.seen && h->ch.record_version != 0)
 
-static bool g_ch_highest_version(const struct handshake *h,
-                                 struct field_value *v, char *scratch,
-                                 size_t len)
-{
-    UNUSED_SCRATCH;
-    if (!h->ch.seen)
-        return false;
-    return field_put_version(v, client_hello_highest_version(&h->ch));
-}
+FACT(g_ch_highest_version, field_put_version,
+     client_hello_highest_version(&h->ch), h->ch.seen)
 
 FACT(g_ch_length, field_put_int, h->ch.length, h->ch.seen)
 
@@ -591,14 +594,6 @@ enum hello_list {
     SH_EXTENSIONS,
 };
 
-static bool hello_list_get(const void *arg, const struct handshake *h,
-                           struct field_value *v, char *scratch, size_t len)
-{
-    (void)arg, (void)h, (void)v;
-    UNUSED_SCRATCH;
-    return false; /* lists only */
-}
-
 static size_t hello_list_count(const void *arg, const struct handshake *h)
 {
     const struct client_hello *ch = &h->ch;
@@ -648,13 +643,11 @@ static bool hello_list_item(const void *arg, const struct handshake *h,
         code = ch->key_shares.v[i].group;
         return !tls_is_grease(code) &&
                field_put_str(v, group_string(code, scratch, len));
-    case CH_SIGALGS: {
+    case CH_SIGALGS:
         code = ch->sigalgs.v[i];
-        if (tls_is_grease(code))
-            return false;
-        const char *name = tls_sigalg_name(code);
-        return field_put_str(v, name ? name : hex16(code, scratch, len));
-    }
+        return !tls_is_grease(code) &&
+               field_put_str(v, named_code16(tls_sigalg_name, code, scratch,
+                                             len));
     case CH_POINT_FORMATS: return field_put_int(v, ch->point_formats.v[i]);
     case CH_EXTENSIONS:
         return field_put_str(v, extension_string(ch->extensions.v[i],
@@ -668,7 +661,7 @@ static bool hello_list_item(const void *arg, const struct handshake *h,
 }
 
 static const struct field_reader hello_list_reader = {
-    hello_list_get, hello_list_count, hello_list_item,
+    list_reader_get, hello_list_count, hello_list_item,
 };
 
 /* ---- tlsmon.*: certificates and later messages -------------------------- */
@@ -747,45 +740,31 @@ static bool i_decryption_missing(const struct handshake *h, size_t i,
     return field_put_str(v, keylog_label((enum keylog_secret)i));
 }
 
-static size_t c_decrypted_messages(const struct handshake *h, int side)
+/* The handshake messages read from one side's decrypted records: both
+ * rows are data naming the side (an enum tls_side), and this reader serves
+ * them. A slot is a handshake type. */
+static size_t decrypted_messages_count(const void *arg,
+                                       const struct handshake *h)
 {
+    enum tls_side side = *(const enum tls_side *)arg;
     return h->decryption.messages[side] ? 32 : 0;
 }
 
-static bool i_decrypted_message(const struct handshake *h, int side, size_t i,
-                                struct field_value *v)
+static bool decrypted_messages_item(const void *arg, const struct handshake *h,
+                                    size_t i, struct field_value *v,
+                                    char *scratch, size_t len)
 {
+    UNUSED_SCRATCH;
+    enum tls_side side = *(const enum tls_side *)arg;
     if (!(h->decryption.messages[side] & (1u << i)))
         return false;
     const char *name = tls_handshake_type_name((uint8_t)i);
     return field_put_str(v, name ? name : "unknown");
 }
 
-static size_t c_decrypted_client(const struct handshake *h)
-{
-    return c_decrypted_messages(h, TLS_SIDE_CLIENT);
-}
-
-static bool i_decrypted_client(const struct handshake *h, size_t i,
-                               struct field_value *v, char *scratch,
-                               size_t len)
-{
-    UNUSED_SCRATCH;
-    return i_decrypted_message(h, TLS_SIDE_CLIENT, i, v);
-}
-
-static size_t c_decrypted_server(const struct handshake *h)
-{
-    return c_decrypted_messages(h, TLS_SIDE_SERVER);
-}
-
-static bool i_decrypted_server(const struct handshake *h, size_t i,
-                               struct field_value *v, char *scratch,
-                               size_t len)
-{
-    UNUSED_SCRATCH;
-    return i_decrypted_message(h, TLS_SIDE_SERVER, i, v);
-}
+static const struct field_reader decrypted_messages_reader = {
+    list_reader_get, decrypted_messages_count, decrypted_messages_item,
+};
 
 static bool g_cert_compression(const struct handshake *h,
                                struct field_value *v, char *scratch,
@@ -945,88 +924,113 @@ static const struct cert_result *cert_of(const struct handshake *h,
                                        : &h->report->server_cert;
 }
 
-/* A text of the leaf, when OpenSSL parsed it. */
-#define LEAF_TEXT(member)                                                     \
-    (c->leaf_parsed && field_put_cstr(v, c->member, sizeof(c->member)))
+/* Whether the stage that decides a scalar fact ran: the dates for a date
+ * verdict, the chain for a chain verdict, OpenSSL's parse of the leaf for
+ * the leaf's own facts. Some facts are absent in more cases than that
+ * (cert_fact_value says which). */
+static bool cert_fact_decided(const struct cert_result *c,
+                              enum cert_fact fact)
+{
+    switch (fact) {
+    case CERT_VISIBLE: return c->analyzed;
+    case CERT_MALFORMED: return c->visible;
+    case CERT_NOT_BEFORE:
+    case CERT_NOT_AFTER:
+    case CERT_EXPIRED:
+    case CERT_NOT_YET_VALID:
+    case CERT_DAYS_TO_EXPIRY:
+    case CERT_LIFETIME_DAYS:
+    case CERT_MAX_LIFETIME:
+    case CERT_LIFETIME_LEFT:
+    case CERT_RENEWAL_OVERDUE:
+        return c->times_checked;
+    case CERT_OUT_OF_ORDER:
+    case CERT_INCOMPLETE:
+    case CERT_UNTRUSTED:
+    case CERT_VERIFY_ERROR:
+    case CERT_UNVERIFIABLE:
+        return c->chain_checked;
+    default: /* a fact of the leaf */
+        return c->leaf_parsed;
+    }
+}
+
+/* A text of the certificate's record. */
+#define TEXT(member) field_put_cstr(v, c->member, sizeof(c->member))
+
+/* A scalar fact's value, once its stage decided it. */
+static bool cert_fact_value(const struct cert_result *c, enum cert_fact fact,
+                            struct field_value *v, char *scratch, size_t len)
+{
+    switch (fact) {
+    case CERT_X509_VERSION:
+        return c->version_number &&
+               field_put_str(v, fields_decimal_code("", c->version_number,
+                                                    scratch, len));
+    case CERT_SUBJECT: return TEXT(subject);
+    case CERT_ISSUER: return TEXT(issuer);
+    case CERT_SERIAL: return TEXT(serial);
+    case CERT_KEY_ALG: return TEXT(key_alg);
+    case CERT_CURVE: return TEXT(curve);
+    case CERT_SIG_ALG: return TEXT(sig_alg);
+    case CERT_SHA256: return TEXT(sha256);
+    case CERT_SHA1: return TEXT(sha1);
+    case CERT_UNVERIFIABLE_ALG: return TEXT(unverifiable_alg);
+    case CERT_KEY_SIZE: return field_put_int(v, c->key_bits) && c->key_bits;
+    case CERT_NOT_BEFORE:
+        return field_put_time(v, cert_time_us(c->not_before));
+    case CERT_NOT_AFTER: return field_put_time(v, cert_time_us(c->not_after));
+    case CERT_VISIBLE: return field_put_bool(v, c->visible);
+    case CERT_MALFORMED: return field_put_bool(v, c->malformed);
+    case CERT_EXPIRED: return field_put_bool(v, c->expired);
+    case CERT_NOT_YET_VALID: return field_put_bool(v, c->not_yet_valid);
+    case CERT_DAYS_TO_EXPIRY: return field_put_int(v, c->days_to_expiry);
+    case CERT_SELF_SIGNED: return field_put_bool(v, c->self_signed);
+    case CERT_OUT_OF_ORDER: return field_put_bool(v, c->chain_out_of_order);
+    /* A signature this OpenSSL cannot verify gets no trust verdict; the
+     * verify error then says so. */
+    case CERT_INCOMPLETE:
+        return field_put_bool(v, c->incomplete_chain) &&
+               !c->signature_unverifiable;
+    case CERT_UNTRUSTED:
+        return field_put_bool(v, c->untrusted) && !c->signature_unverifiable;
+    case CERT_VERIFY_ERROR:
+        return field_put_str(v, c->verify_error) &&
+               (c->verify_code != 0 || c->signature_unverifiable);
+    case CERT_UNVERIFIABLE:
+        return field_put_bool(v, c->signature_unverifiable);
+    /* 0 days: no maximum applied at the issue date; -1 %: unknown. */
+    case CERT_LIFETIME_DAYS:
+        return field_put_int(v, c->lifetime_days) && c->lifetime_days > 0;
+    case CERT_MAX_LIFETIME:
+        return field_put_int(v, c->max_lifetime_days) &&
+               c->max_lifetime_days > 0;
+    case CERT_LIFETIME_LEFT:
+        return field_put_int(v, c->lifetime_left_pct) &&
+               c->lifetime_left_pct >= 0;
+    case CERT_RENEWAL_OVERDUE:
+        return field_put_bool(v, c->renewal_overdue) &&
+               c->lifetime_left_pct >= 0;
+    case CERT_WEAK_KEY: return field_put_bool(v, c->weak_key);
+    case CERT_WEAK_SIGNATURE: return field_put_bool(v, c->weak_signature);
+    case CERT_VALIDITY_TOO_LONG:
+        return field_put_bool(v, c->validity_too_long);
+    case CERT_CA: return field_put_bool(v, c->leaf_ca);
+    case CERT_PATH_LEN:
+        return field_put_int(v, c->path_len) && c->path_len >= 0;
+    case CERT_WRONG_PURPOSE: return field_put_bool(v, c->wrong_purpose);
+    default: /* a list fact */
+        return false;
+    }
+}
 
 static bool cert_fact_get(const void *arg, const struct handshake *h,
                           struct field_value *v, char *scratch, size_t len)
 {
     const struct cert_row *row = arg;
     const struct cert_result *c = cert_of(h, row);
-    switch (row->fact) {
-    case CERT_X509_VERSION:
-        return c->leaf_parsed && c->version_number &&
-               field_put_str(v, fields_decimal_code("", c->version_number,
-                                                    scratch, len));
-    case CERT_SUBJECT: return LEAF_TEXT(subject);
-    case CERT_ISSUER: return LEAF_TEXT(issuer);
-    case CERT_SERIAL: return LEAF_TEXT(serial);
-    case CERT_KEY_ALG: return LEAF_TEXT(key_alg);
-    case CERT_CURVE: return LEAF_TEXT(curve);
-    case CERT_SIG_ALG: return LEAF_TEXT(sig_alg);
-    case CERT_SHA256: return LEAF_TEXT(sha256);
-    case CERT_SHA1: return LEAF_TEXT(sha1);
-    case CERT_UNVERIFIABLE_ALG: return LEAF_TEXT(unverifiable_alg);
-    case CERT_KEY_SIZE:
-        return field_put_int(v, c->key_bits) && c->leaf_parsed && c->key_bits;
-    case CERT_NOT_BEFORE:
-        return field_put_time(v, cert_time_us(c->not_before)) &&
-               c->times_checked;
-    case CERT_NOT_AFTER:
-        return field_put_time(v, cert_time_us(c->not_after)) &&
-               c->times_checked;
-    case CERT_VISIBLE: return field_put_bool(v, c->visible) && c->analyzed;
-    case CERT_MALFORMED: return field_put_bool(v, c->malformed) && c->visible;
-    case CERT_EXPIRED:
-        return field_put_bool(v, c->expired) && c->times_checked;
-    case CERT_NOT_YET_VALID:
-        return field_put_bool(v, c->not_yet_valid) && c->times_checked;
-    case CERT_DAYS_TO_EXPIRY:
-        return field_put_int(v, c->days_to_expiry) && c->times_checked;
-    case CERT_SELF_SIGNED:
-        return field_put_bool(v, c->self_signed) && c->leaf_parsed;
-    case CERT_OUT_OF_ORDER:
-        return field_put_bool(v, c->chain_out_of_order) && c->chain_checked;
-    case CERT_INCOMPLETE:
-        return field_put_bool(v, c->incomplete_chain) && c->chain_checked &&
-               !c->signature_unverifiable;
-    case CERT_UNTRUSTED:
-        return field_put_bool(v, c->untrusted) && c->chain_checked &&
-               !c->signature_unverifiable;
-    case CERT_VERIFY_ERROR:
-        return field_put_str(v, c->verify_error) && c->chain_checked &&
-               (c->verify_code != 0 || c->signature_unverifiable);
-    case CERT_UNVERIFIABLE:
-        return field_put_bool(v, c->signature_unverifiable) &&
-               c->chain_checked;
-    case CERT_LIFETIME_DAYS:
-        return field_put_int(v, c->lifetime_days) && c->times_checked &&
-               c->lifetime_days > 0;
-    case CERT_MAX_LIFETIME:
-        return field_put_int(v, c->max_lifetime_days) && c->times_checked &&
-               c->max_lifetime_days > 0;
-    case CERT_LIFETIME_LEFT:
-        return field_put_int(v, c->lifetime_left_pct) && c->times_checked &&
-               c->lifetime_left_pct >= 0;
-    case CERT_RENEWAL_OVERDUE:
-        return field_put_bool(v, c->renewal_overdue) && c->times_checked &&
-               c->lifetime_left_pct >= 0;
-    case CERT_WEAK_KEY:
-        return field_put_bool(v, c->weak_key) && c->leaf_parsed;
-    case CERT_WEAK_SIGNATURE:
-        return field_put_bool(v, c->weak_signature) && c->leaf_parsed;
-    case CERT_VALIDITY_TOO_LONG:
-        return field_put_bool(v, c->validity_too_long) && c->leaf_parsed;
-    case CERT_CA: return field_put_bool(v, c->leaf_ca) && c->leaf_parsed;
-    case CERT_PATH_LEN:
-        return field_put_int(v, c->path_len) && c->leaf_parsed &&
-               c->path_len >= 0;
-    case CERT_WRONG_PURPOSE:
-        return field_put_bool(v, c->wrong_purpose) && c->leaf_parsed;
-    default: /* a list fact */
-        return false;
-    }
+    return cert_fact_decided(c, row->fact) &&
+           cert_fact_value(c, row->fact, v, scratch, len);
 }
 
 static size_t cert_fact_count(const void *arg, const struct handshake *h)
@@ -1652,23 +1656,12 @@ FACT(g_ech_enc_len, field_put_int, h->ch.ech_info.enc_len, ECH_OUTER(h))
 FACT(g_ech_payload_len, field_put_int, h->ch.ech_info.payload_len,
      ECH_OUTER(h))
 
-static bool g_ech_kdf(const struct handshake *h, struct field_value *v,
-                      char *scratch, size_t len)
-{
-    const char *name = ech_kdf_name(h->ch.ech_info.kdf_id);
-    return ECH_OUTER(h) &&
-           field_put_str(v, name ? name : hex16(h->ch.ech_info.kdf_id,
-                                                scratch, len));
-}
-
-static bool g_ech_aead(const struct handshake *h, struct field_value *v,
-                       char *scratch, size_t len)
-{
-    const char *name = ech_aead_name(h->ch.ech_info.aead_id);
-    return ECH_OUTER(h) &&
-           field_put_str(v, name ? name : hex16(h->ch.ech_info.aead_id,
-                                                scratch, len));
-}
+FACT(g_ech_kdf, field_put_str,
+     named_code16(ech_kdf_name, h->ch.ech_info.kdf_id, scratch, len),
+     ECH_OUTER(h))
+FACT(g_ech_aead, field_put_str,
+     named_code16(ech_aead_name, h->ch.ech_info.aead_id, scratch, len),
+     ECH_OUTER(h))
 
 /* With ECH the name in clear is the client-facing server's public name,
  * not the site the client wants (that one travels encrypted). */
@@ -1721,12 +1714,13 @@ FACT(g_ech_config_known, field_put_bool,
 FACT(g_ech_config_changed, field_put_bool,
      h->ch.ech_info.config_id != h->report->server_profile.ech_prior_config_id,
      h->report->server_profile.ech_prior_flow != 0 && ECH_OUTER(h))
-FACT(g_srv_plain_established, field_put_int,
-     h->report->server_profile.plain_established,
-     h->report->server_profile.known)
-FACT(g_srv_client_plain_established, field_put_int,
-     h->report->server_profile.client_plain_established,
-     h->report->server_profile.known)
+/* How often this server established without ECH before, once it is
+ * known (server_profile.c). */
+#define SRV_PLAIN(fn, member)                                                  \
+    FACT(fn, field_put_int, h->report->server_profile.member,                 \
+         h->report->server_profile.known)
+SRV_PLAIN(g_srv_plain_established, plain_established)
+SRV_PLAIN(g_srv_client_plain_established, client_plain_established)
 
 /* ---- the table ---------------------------------------------------------- */
 
@@ -1740,7 +1734,152 @@ FACT(g_srv_client_plain_established, field_put_int,
 #define HELLO_LIST(n, t, d, list)                                             \
     FIELD_READ(n, t, d, &hello_list_reader, (&(const enum hello_list){list}))
 
-static const struct field_def record_rows[] = {
+#define DECRYPTED_MESSAGES(n, d, side)                                        \
+    FIELD_READ(n, FT_STRING_LIST, d, &decrypted_messages_reader,              \
+               (&(const enum tls_side){side}))
+
+/* The certificate facts ECS names for both sides, under tls.client and
+ * tls.server: one row a fact, with both names and the description once,
+ * "%s" standing where the side goes. Each side's rows are rendered from
+ * it when the registry is first used (prepare_ecs_cert_rows) and go in as
+ * a segment of their own, at their place among the record's rows. */
+struct ecs_cert_fact {
+    const char *client_name;
+    const char *server_name;
+    enum field_type type;
+    const char *description;
+    enum cert_fact fact;
+};
+
+static const struct ecs_cert_fact ecs_cert_facts[] = {
+    {"tls.client.x509.subject.common_name",
+     "tls.server.x509.subject.common_name", FT_STRING_LIST,
+     "%s certificate (leaf) subject CN (the last, most specific)",
+     CERT_SUBJECT_CN},
+    {"tls.client.x509.subject.distinguished_name",
+     "tls.server.x509.subject.distinguished_name", FT_STRING,
+     "%s leaf subject, RFC 4514", CERT_SUBJECT},
+    {"tls.client.x509.subject.organization",
+     "tls.server.x509.subject.organization", FT_STRING_LIST,
+     "%s leaf subject O values, first 2", CERT_SUBJECT_O},
+    {"tls.client.x509.subject.country",
+     "tls.server.x509.subject.country", FT_STRING_LIST,
+     "%s leaf subject C values, first 2", CERT_SUBJECT_C},
+    {"tls.client.x509.issuer.common_name",
+     "tls.server.x509.issuer.common_name", FT_STRING_LIST,
+     "%s leaf issuer CN", CERT_ISSUER_CN},
+    {"tls.client.x509.issuer.distinguished_name",
+     "tls.server.x509.issuer.distinguished_name", FT_STRING,
+     "%s leaf issuer, RFC 4514", CERT_ISSUER},
+    {"tls.client.x509.issuer.organization",
+     "tls.server.x509.issuer.organization", FT_STRING_LIST,
+     "%s leaf issuer O values, first 2", CERT_ISSUER_O},
+    {"tls.client.x509.issuer.country",
+     "tls.server.x509.issuer.country", FT_STRING_LIST,
+     "%s leaf issuer C values, first 2", CERT_ISSUER_C},
+    {"tls.client.x509.alternative_names",
+     "tls.server.x509.alternative_names", FT_STRING_LIST,
+     "%s leaf SANs: DNS names and IP addresses, first 16", CERT_SANS},
+    {"tls.client.x509.not_before",
+     "tls.server.x509.not_before", FT_TIME,
+     "%s leaf valid from", CERT_NOT_BEFORE},
+    {"tls.client.x509.not_after",
+     "tls.server.x509.not_after", FT_TIME,
+     "%s leaf valid until", CERT_NOT_AFTER},
+    {"tls.client.x509.version_number",
+     "tls.server.x509.version_number", FT_STRING,
+     "%s leaf X.509 version (3)", CERT_X509_VERSION},
+    {"tls.client.x509.serial_number",
+     "tls.server.x509.serial_number", FT_STRING,
+     "%s leaf serial, uppercase hex", CERT_SERIAL},
+    {"tls.client.x509.public_key_algorithm",
+     "tls.server.x509.public_key_algorithm", FT_STRING,
+     "%s leaf key type: RSA, EC, Ed25519 ...", CERT_KEY_ALG},
+    {"tls.client.x509.public_key_size",
+     "tls.server.x509.public_key_size", FT_INT,
+     "%s leaf key size in bits", CERT_KEY_SIZE},
+    {"tls.client.x509.public_key_curve",
+     "tls.server.x509.public_key_curve", FT_STRING,
+     "%s leaf EC curve (OpenSSL name)", CERT_CURVE},
+    {"tls.client.x509.signature_algorithm",
+     "tls.server.x509.signature_algorithm", FT_STRING,
+     "%s leaf signature algorithm (OpenSSL long name)", CERT_SIG_ALG},
+    {"tls.client.hash.sha256",
+     "tls.server.hash.sha256", FT_STRING,
+     "SHA-256 of the %s leaf DER, uppercase hex", CERT_SHA256},
+    {"tls.client.hash.sha1",
+     "tls.server.hash.sha1", FT_STRING,
+     "SHA-1 of the %s leaf DER, uppercase hex", CERT_SHA1},
+    {"tls.client.subject",
+     "tls.server.subject", FT_STRING,
+     "%s leaf subject, RFC 4514", CERT_SUBJECT},
+    {"tls.client.issuer",
+     "tls.server.issuer", FT_STRING,
+     "%s leaf issuer, RFC 4514", CERT_ISSUER},
+    {"tls.client.not_before",
+     "tls.server.not_before", FT_TIME,
+     "%s leaf valid from", CERT_NOT_BEFORE},
+    {"tls.client.not_after",
+     "tls.server.not_after", FT_TIME,
+     "%s leaf valid until", CERT_NOT_AFTER},
+    {"tls.client.certificate_chain",
+     "tls.server.certificate_chain", FT_STRING_LIST,
+     "%s chain as sent, one PEM per certificate (--emit-certificates)",
+     CERT_PEM},
+};
+
+#define N_ECS_CERT_FACTS (sizeof(ecs_cert_facts) / sizeof(ecs_cert_facts[0]))
+
+/* One side's rows, what each reads, and their descriptions. */
+struct ecs_cert_rows {
+    struct field_def rows[N_ECS_CERT_FACTS];
+    struct cert_row reads[N_ECS_CERT_FACTS];
+    char descriptions[N_ECS_CERT_FACTS][96];
+};
+
+static struct ecs_cert_rows client_ecs_cert, server_ecs_cert;
+
+/* `pattern` with its "%s" replaced by `side`. Not as a printf format: the
+ * patterns are data, which -Wformat=2 rightly refuses as formats. */
+static void put_side(char *out, size_t cap, const char *pattern,
+                     const char *side)
+{
+    const char *at = strstr(pattern, "%s");
+    int n = at ? snprintf(out, cap, "%.*s%s%s", (int)(at - pattern), pattern,
+                          side, at + 2)
+               : snprintf(out, cap, "%s", pattern);
+    if (n < 0 || (size_t)n >= cap) {
+        fputs("tlsmon: a certificate field description is too long\n",
+              stderr);
+        abort();
+    }
+}
+
+static void fill_ecs_cert_rows(struct ecs_cert_rows *r, enum cert_side side)
+{
+    bool client = side == CERT_OF_CLIENT;
+    for (size_t i = 0; i < N_ECS_CERT_FACTS; i++) {
+        const struct ecs_cert_fact *f = &ecs_cert_facts[i];
+        r->reads[i] = (struct cert_row){side, f->fact};
+        put_side(r->descriptions[i], sizeof(r->descriptions[i]),
+                 f->description, client ? "client" : "server");
+        r->rows[i] = (struct field_def)FIELD_READ(
+            client ? f->client_name : f->server_name, f->type,
+            r->descriptions[i], &cert_reader, &r->reads[i]);
+    }
+}
+
+/* fields_program's prepare: the registry runs it once, before any
+ * lookup. */
+static void prepare_ecs_cert_rows(void)
+{
+    fill_ecs_cert_rows(&client_ecs_cert, CERT_OF_CLIENT);
+    fill_ecs_cert_rows(&server_ecs_cert, CERT_OF_SERVER);
+}
+
+/* The record's rows, in three parts around the two sides' certificate
+ * rows (program_segments below). */
+static const struct field_def record_head_rows[] = {
     SCALAR("@timestamp", FT_TIME,
            "time of the ClientHello, or of the first packet without one",
            g_timestamp),
@@ -1832,127 +1971,15 @@ static const struct field_def record_rows[] = {
                CH_CIPHERS),
     SCALAR("tls.client.ja3", FT_STRING,
            "JA3 of the ClientHello: MD5 of tlsmon.client.ja3_string", g_ja3),
-    CERT("tls.client.x509.subject.common_name", FT_STRING_LIST,
-         "client certificate (leaf) subject CN (the last, most specific)",
-         CERT_OF_CLIENT, CERT_SUBJECT_CN),
-    CERT("tls.client.x509.subject.distinguished_name", FT_STRING,
-         "client leaf subject, RFC 4514", CERT_OF_CLIENT, CERT_SUBJECT),
-    CERT("tls.client.x509.subject.organization", FT_STRING_LIST,
-         "client leaf subject O values, first 2",
-         CERT_OF_CLIENT, CERT_SUBJECT_O),
-    CERT("tls.client.x509.subject.country", FT_STRING_LIST,
-         "client leaf subject C values, first 2",
-         CERT_OF_CLIENT, CERT_SUBJECT_C),
-    CERT("tls.client.x509.issuer.common_name", FT_STRING_LIST,
-         "client leaf issuer CN", CERT_OF_CLIENT, CERT_ISSUER_CN),
-    CERT("tls.client.x509.issuer.distinguished_name", FT_STRING,
-         "client leaf issuer, RFC 4514", CERT_OF_CLIENT, CERT_ISSUER),
-    CERT("tls.client.x509.issuer.organization", FT_STRING_LIST,
-         "client leaf issuer O values, first 2",
-         CERT_OF_CLIENT, CERT_ISSUER_O),
-    CERT("tls.client.x509.issuer.country", FT_STRING_LIST,
-         "client leaf issuer C values, first 2",
-         CERT_OF_CLIENT, CERT_ISSUER_C),
-    CERT("tls.client.x509.alternative_names", FT_STRING_LIST,
-         "client leaf SANs: DNS names and IP addresses, first 16",
-         CERT_OF_CLIENT, CERT_SANS),
-    CERT("tls.client.x509.not_before", FT_TIME,
-         "client leaf valid from", CERT_OF_CLIENT, CERT_NOT_BEFORE),
-    CERT("tls.client.x509.not_after", FT_TIME,
-         "client leaf valid until", CERT_OF_CLIENT, CERT_NOT_AFTER),
-    CERT("tls.client.x509.version_number", FT_STRING,
-         "client leaf X.509 version (3)", CERT_OF_CLIENT, CERT_X509_VERSION),
-    CERT("tls.client.x509.serial_number", FT_STRING,
-         "client leaf serial, uppercase hex", CERT_OF_CLIENT, CERT_SERIAL),
-    CERT("tls.client.x509.public_key_algorithm", FT_STRING,
-         "client leaf key type: RSA, EC, Ed25519 ...",
-         CERT_OF_CLIENT, CERT_KEY_ALG),
-    CERT("tls.client.x509.public_key_size", FT_INT,
-         "client leaf key size in bits", CERT_OF_CLIENT, CERT_KEY_SIZE),
-    CERT("tls.client.x509.public_key_curve", FT_STRING,
-         "client leaf EC curve (OpenSSL name)", CERT_OF_CLIENT, CERT_CURVE),
-    CERT("tls.client.x509.signature_algorithm", FT_STRING,
-         "client leaf signature algorithm (OpenSSL long name)",
-         CERT_OF_CLIENT, CERT_SIG_ALG),
-    CERT("tls.client.hash.sha256", FT_STRING,
-         "SHA-256 of the client leaf DER, uppercase hex",
-         CERT_OF_CLIENT, CERT_SHA256),
-    CERT("tls.client.hash.sha1", FT_STRING,
-         "SHA-1 of the client leaf DER, uppercase hex",
-         CERT_OF_CLIENT, CERT_SHA1),
-    CERT("tls.client.subject", FT_STRING, "client leaf subject, RFC 4514",
-         CERT_OF_CLIENT, CERT_SUBJECT),
-    CERT("tls.client.issuer", FT_STRING, "client leaf issuer, RFC 4514",
-         CERT_OF_CLIENT, CERT_ISSUER),
-    CERT("tls.client.not_before", FT_TIME, "client leaf valid from",
-         CERT_OF_CLIENT, CERT_NOT_BEFORE),
-    CERT("tls.client.not_after", FT_TIME, "client leaf valid until",
-         CERT_OF_CLIENT, CERT_NOT_AFTER),
-    CERT("tls.client.certificate_chain", FT_STRING_LIST,
-         "client chain as sent, one PEM per certificate (--emit-certificates)",
-         CERT_OF_CLIENT, CERT_PEM),
+};
+
+static const struct field_def ja3s_rows[] = {
     SCALAR("tls.server.ja3s", FT_STRING,
            "JA3S of the ServerHello: MD5 of tlsmon.server.ja3s_string",
            g_ja3s),
-    CERT("tls.server.x509.subject.common_name", FT_STRING_LIST,
-         "server certificate (leaf) subject CN (the last, most specific)",
-         CERT_OF_SERVER, CERT_SUBJECT_CN),
-    CERT("tls.server.x509.subject.distinguished_name", FT_STRING,
-         "server leaf subject, RFC 4514", CERT_OF_SERVER, CERT_SUBJECT),
-    CERT("tls.server.x509.subject.organization", FT_STRING_LIST,
-         "server leaf subject O values, first 2",
-         CERT_OF_SERVER, CERT_SUBJECT_O),
-    CERT("tls.server.x509.subject.country", FT_STRING_LIST,
-         "server leaf subject C values, first 2",
-         CERT_OF_SERVER, CERT_SUBJECT_C),
-    CERT("tls.server.x509.issuer.common_name", FT_STRING_LIST,
-         "server leaf issuer CN", CERT_OF_SERVER, CERT_ISSUER_CN),
-    CERT("tls.server.x509.issuer.distinguished_name", FT_STRING,
-         "server leaf issuer, RFC 4514", CERT_OF_SERVER, CERT_ISSUER),
-    CERT("tls.server.x509.issuer.organization", FT_STRING_LIST,
-         "server leaf issuer O values, first 2",
-         CERT_OF_SERVER, CERT_ISSUER_O),
-    CERT("tls.server.x509.issuer.country", FT_STRING_LIST,
-         "server leaf issuer C values, first 2",
-         CERT_OF_SERVER, CERT_ISSUER_C),
-    CERT("tls.server.x509.alternative_names", FT_STRING_LIST,
-         "server leaf SANs: DNS names and IP addresses, first 16",
-         CERT_OF_SERVER, CERT_SANS),
-    CERT("tls.server.x509.not_before", FT_TIME,
-         "server leaf valid from", CERT_OF_SERVER, CERT_NOT_BEFORE),
-    CERT("tls.server.x509.not_after", FT_TIME,
-         "server leaf valid until", CERT_OF_SERVER, CERT_NOT_AFTER),
-    CERT("tls.server.x509.version_number", FT_STRING,
-         "server leaf X.509 version (3)", CERT_OF_SERVER, CERT_X509_VERSION),
-    CERT("tls.server.x509.serial_number", FT_STRING,
-         "server leaf serial, uppercase hex", CERT_OF_SERVER, CERT_SERIAL),
-    CERT("tls.server.x509.public_key_algorithm", FT_STRING,
-         "server leaf key type: RSA, EC, Ed25519 ...",
-         CERT_OF_SERVER, CERT_KEY_ALG),
-    CERT("tls.server.x509.public_key_size", FT_INT,
-         "server leaf key size in bits", CERT_OF_SERVER, CERT_KEY_SIZE),
-    CERT("tls.server.x509.public_key_curve", FT_STRING,
-         "server leaf EC curve (OpenSSL name)", CERT_OF_SERVER, CERT_CURVE),
-    CERT("tls.server.x509.signature_algorithm", FT_STRING,
-         "server leaf signature algorithm (OpenSSL long name)",
-         CERT_OF_SERVER, CERT_SIG_ALG),
-    CERT("tls.server.hash.sha256", FT_STRING,
-         "SHA-256 of the server leaf DER, uppercase hex",
-         CERT_OF_SERVER, CERT_SHA256),
-    CERT("tls.server.hash.sha1", FT_STRING,
-         "SHA-1 of the server leaf DER, uppercase hex",
-         CERT_OF_SERVER, CERT_SHA1),
-    CERT("tls.server.subject", FT_STRING, "server leaf subject, RFC 4514",
-         CERT_OF_SERVER, CERT_SUBJECT),
-    CERT("tls.server.issuer", FT_STRING, "server leaf issuer, RFC 4514",
-         CERT_OF_SERVER, CERT_ISSUER),
-    CERT("tls.server.not_before", FT_TIME, "server leaf valid from",
-         CERT_OF_SERVER, CERT_NOT_BEFORE),
-    CERT("tls.server.not_after", FT_TIME, "server leaf valid until",
-         CERT_OF_SERVER, CERT_NOT_AFTER),
-    CERT("tls.server.certificate_chain", FT_STRING_LIST,
-         "server chain as sent, one PEM per certificate (--emit-certificates)",
-         CERT_OF_SERVER, CERT_PEM),
+};
+
+static const struct field_def record_tail_rows[] = {
     LIST("related.ip", FT_STRING_LIST, "client and server addresses",
          c_related_ip, i_related_ip),
     LIST("related.hosts", FT_STRING_LIST,
@@ -2435,12 +2462,12 @@ static const struct field_def record_rows[] = {
     LIST("tlsmon.decryption.missing", FT_STRING_LIST,
          "key log labels a record needed that the key log did not have",
          c_decryption_missing, i_decryption_missing),
-    LIST("tlsmon.decryption.client_messages", FT_STRING_LIST,
-         "handshake messages read from the client's decrypted records",
-         c_decrypted_client, i_decrypted_client),
-    LIST("tlsmon.decryption.server_messages", FT_STRING_LIST,
-         "handshake messages read from the server's decrypted records",
-         c_decrypted_server, i_decrypted_server),
+    DECRYPTED_MESSAGES("tlsmon.decryption.client_messages",
+                       "handshake messages read from the client's decrypted "
+                       "records", TLS_SIDE_CLIENT),
+    DECRYPTED_MESSAGES("tlsmon.decryption.server_messages",
+                       "handshake messages read from the server's decrypted "
+                       "records", TLS_SIDE_SERVER),
     SCALAR("tlsmon.decryption.certificate_compression", FT_STRING,
            "RFC 8879 algorithm of a decrypted compressed certificate: zlib, "
            "brotli, zstd", g_cert_compression),
@@ -2698,17 +2725,35 @@ static const struct field_def record_rows[] = {
            "port, host, network, prohibited, other", g_icmp_unreachable),
 };
 
-static const struct field_segment record_fields = {
-    record_rows, sizeof(record_rows) / sizeof(record_rows[0]),
+static const struct field_segment record_head = {
+    record_head_rows, sizeof(record_head_rows) / sizeof(record_head_rows[0]),
+};
+static const struct field_segment client_ecs_cert_fields = {
+    client_ecs_cert.rows, N_ECS_CERT_FACTS,
+};
+static const struct field_segment ja3s = {
+    ja3s_rows, sizeof(ja3s_rows) / sizeof(ja3s_rows[0]),
+};
+static const struct field_segment server_ecs_cert_fields = {
+    server_ecs_cert.rows, N_ECS_CERT_FACTS,
+};
+static const struct field_segment record_tail = {
+    record_tail_rows, sizeof(record_tail_rows) / sizeof(record_tail_rows[0]),
 };
 
 /* The record's facts, then the diagnosis the rules add: the order of the
- * JSON keys and of --list-fields. */
+ * JSON keys and of --list-fields. Each side's certificate rows close its
+ * tls.client or tls.server facts (after the JA3, after the JA3S). */
 static const struct field_segment *const program_segments[] = {
-    &record_fields,
+    &record_head,
+    &client_ecs_cert_fields,
+    &ja3s,
+    &server_ecs_cert_fields,
+    &record_tail,
     &diagnosis_fields,
 };
 
 const struct field_table fields_program = {
     program_segments, sizeof(program_segments) / sizeof(program_segments[0]),
+    prepare_ecs_cert_rows,
 };

@@ -68,23 +68,37 @@ void field_index_free(struct field_index *ix)
     ix->n = 0;
 }
 
+/* The program's rows that are rendered at setup, filled on the first
+ * lookup from any thread. */
+static pthread_once_t program_prepared_once = PTHREAD_ONCE_INIT;
+
+static void prepare_program(void)
+{
+    if (fields_program.prepare)
+        fields_program.prepare();
+}
+
 size_t fields_count(void)
 {
+    pthread_once(&program_prepared_once, prepare_program);
     return field_table_count(&fields_program);
 }
 
 const struct field_def *fields_at(size_t i)
 {
+    pthread_once(&program_prepared_once, prepare_program);
     return field_table_at(&fields_program, i);
 }
 
 /* The program's index, built on the first lookup and kept for the
- * process: it only mirrors the constant table. */
+ * process: it only mirrors the table, which does not change once
+ * prepared. */
 static struct field_index program_index;
 static pthread_once_t program_index_once = PTHREAD_ONCE_INIT;
 
 static void index_program(void)
 {
+    pthread_once(&program_prepared_once, prepare_program);
     if (!field_index_build(&program_index, &fields_program)) {
         fputs("tlsmon: out of memory indexing the field registry\n", stderr);
         abort();

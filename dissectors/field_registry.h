@@ -134,6 +134,10 @@ struct field_segment {
 struct field_table {
     const struct field_segment *const *segments;
     size_t n_segments;
+    /* Fills the rows rendered from other data rather than written out
+     * (NULL: none); fields_program's lookups run it once, before the
+     * first. Segment sizes are fixed: it fills rows, never adds them. */
+    void (*prepare)(void);
 };
 
 size_t field_table_count(const struct field_table *t);
@@ -152,7 +156,8 @@ const struct field_def *field_index_find(const struct field_index *ix,
 void field_index_free(struct field_index *ix);
 
 /* The program's table: its segments in output order. The program that
- * links the registry defines it (tlsmon: analyzer/fields.c). */
+ * links the registry defines it (tlsmon: analyzer/fields.c), and the
+ * lookups below prepare it on first use. */
 extern const struct field_table fields_program;
 
 /* Lookups in fields_program. */

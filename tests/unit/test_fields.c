@@ -428,6 +428,13 @@ static void test_certificate_rows(void **state)
         fields_find("tls.server.x509.public_key_size");
     const struct field_def *sans =
         fields_find("tls.server.x509.alternative_names");
+    /* Both sides' rows come from one row a fact: the side goes into the
+     * description wherever it stands. */
+    assert_string_equal(ccn->description, "client certificate (leaf) "
+                                          "subject CN (the last, most "
+                                          "specific)");
+    assert_string_equal(fields_find("tls.server.hash.sha256")->description,
+                        "SHA-256 of the server leaf DER, uppercase hex");
     assert_int_equal(field_count(scn, h), 0); /* leaf not parsed */
     assert_false(field_get(bits, h, &v, scratch, sizeof(scratch)));
     s->leaf_parsed = c->leaf_parsed = true;
@@ -441,6 +448,56 @@ static void test_certificate_rows(void **state)
     assert_int_equal(field_list_len(sans, h), 2);
     assert_true(field_item(sans, h, 1, &v, scratch, sizeof(scratch)));
     assert_string_equal(v.str, "b.example");
+    free(h);
+}
+
+/* A certificate verdict is there only once its stage decided it: the
+ * dates for expiry, the chain for trust. */
+static void test_certificate_stages(void **state)
+{
+    (void)state;
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    struct handshake *h = tls12_established();
+    struct cert_result *s = &h->report->server_cert;
+    const struct field_def *expired =
+        fields_find("tlsmon.certificate.expired");
+    const struct field_def *untrusted =
+        fields_find("tlsmon.certificate.untrusted");
+    assert_non_null(expired);
+    assert_non_null(untrusted);
+    s->leaf_parsed = s->expired = s->untrusted = true;
+    assert_false(field_get(expired, h, &v, scratch, sizeof(scratch)));
+    assert_false(field_get(untrusted, h, &v, scratch, sizeof(scratch)));
+    s->times_checked = s->chain_checked = true;
+    assert_true(field_get(expired, h, &v, scratch, sizeof(scratch)));
+    assert_true(v.boolean);
+    assert_true(field_get(untrusted, h, &v, scratch, sizeof(scratch)));
+    /* Without a verifiable signature there is no trust verdict. */
+    s->signature_unverifiable = true;
+    assert_false(field_get(untrusted, h, &v, scratch, sizeof(scratch)));
+    free(h);
+}
+
+/* Each decrypted-messages row reads its own side's messages. */
+static void test_decrypted_messages_sides(void **state)
+{
+    (void)state;
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    struct handshake *h = tls12_established();
+    const struct field_def *client =
+        fields_find("tlsmon.decryption.client_messages");
+    const struct field_def *server =
+        fields_find("tlsmon.decryption.server_messages");
+    assert_int_equal(field_count(client, h), 0);
+    assert_int_equal(field_count(server, h), 0);
+    h->decryption.messages[TLS_SIDE_SERVER] = 1u << 11; /* Certificate */
+    assert_int_equal(field_count(client, h), 0);
+    assert_int_equal(field_list_len(server, h), 1);
+    assert_false(field_item(server, h, 8, &v, scratch, sizeof(scratch)));
+    assert_true(field_item(server, h, 11, &v, scratch, sizeof(scratch)));
+    assert_string_equal(v.str, "certificate");
     free(h);
 }
 
@@ -1128,6 +1185,8 @@ int main(void)
         cmocka_unit_test(test_time_string),
         cmocka_unit_test(test_fixed3),
         cmocka_unit_test(test_list_accessors),
+        cmocka_unit_test(test_certificate_stages),
+        cmocka_unit_test(test_decrypted_messages_sides),
         cmocka_unit_test(test_observer_from_report),
         cmocka_unit_test(test_certificate_rows),
         cmocka_unit_test(test_writer_basics),
