@@ -425,9 +425,10 @@ void json_member_counters(struct json_writer *w, const void *base,
                           const struct json_counter *counters, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        const uint64_t *count = (const uint64_t *)(const void *)(
-            (const char *)base + counters[i].offset);
-        json_member_uint(w, counters[i].key, *count);
+        uint64_t count;
+        memcpy(&count, (const char *)base + counters[i].offset,
+               sizeof(count));
+        json_member_uint(w, counters[i].key, count);
     }
 }
 
