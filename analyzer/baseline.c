@@ -741,13 +741,51 @@ static void json_causes(struct json_writer *w, uint64_t bits)
     json_end_array(w);
 }
 
-/* {"server":KEY — a changed server's object, left open. */
-static void json_begin_server(struct json_writer *w,
-                              const struct server_entry *e)
+/* What one list of changed servers says about each, after its key. */
+typedef void server_change_members(struct json_writer *w,
+                                   const struct server_change *s);
+
+/* "key":[{"server":KEY, ...}, ...]: one of the lists of changed servers. */
+static void json_server_changes(struct json_writer *w, const char *key,
+                                const struct server_change *v, size_t n,
+                                server_change_members *members)
 {
-    json_begin_object(w);
-    json_key(w, "server");
-    json_string(w, e->key);
+    json_key(w, key);
+    json_begin_array(w);
+    for (size_t i = 0; i < n; i++) {
+        json_begin_object(w);
+        json_key(w, "server");
+        json_string(w, v[i].now->key);
+        members(w, &v[i]);
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
+static void started_members(struct json_writer *w,
+                            const struct server_change *s)
+{
+    json_member_uint(w, "handshakes", s->now->handshakes);
+    json_member_uint(w, "failed", s->now->failed);
+    json_key(w, "in_baseline");
+    json_bool(w, s->before != NULL);
+    if (s->before)
+        json_member_uint(w, "baseline_handshakes", s->before->handshakes);
+    json_causes(w, s->now->causes);
+}
+
+static void stopped_members(struct json_writer *w,
+                            const struct server_change *s)
+{
+    json_member_uint(w, "handshakes", s->now->handshakes);
+    json_member_uint(w, "baseline_failed", s->before->failed);
+    json_member_uint(w, "baseline_handshakes", s->before->handshakes);
+}
+
+static void cert_members(struct json_writer *w, const struct server_change *s)
+{
+    json_cert(w, "before", s->before);
+    json_cert(w, "now", s->now);
 }
 
 void run_changes_write_json(struct json_writer *w,
@@ -758,32 +796,10 @@ void run_changes_write_json(struct json_writer *w,
     json_key(w, "name");
     json_string(w, c->name);
     json_member_uint(w, "baseline_handshakes", c->old_handshakes);
-    json_key(w, "servers_started_failing");
-    json_begin_array(w);
-    for (size_t i = 0; i < c->n_started; i++) {
-        const struct server_change *s = &c->started[i];
-        json_begin_server(w, s->now);
-        json_member_uint(w, "handshakes", s->now->handshakes);
-        json_member_uint(w, "failed", s->now->failed);
-        json_key(w, "in_baseline");
-        json_bool(w, s->before != NULL);
-        if (s->before)
-            json_member_uint(w, "baseline_handshakes", s->before->handshakes);
-        json_causes(w, s->now->causes);
-        json_end_object(w);
-    }
-    json_end_array(w);
-    json_key(w, "servers_stopped_failing");
-    json_begin_array(w);
-    for (size_t i = 0; i < c->n_stopped; i++) {
-        const struct server_change *s = &c->stopped[i];
-        json_begin_server(w, s->now);
-        json_member_uint(w, "handshakes", s->now->handshakes);
-        json_member_uint(w, "baseline_failed", s->before->failed);
-        json_member_uint(w, "baseline_handshakes", s->before->handshakes);
-        json_end_object(w);
-    }
-    json_end_array(w);
+    json_server_changes(w, "servers_started_failing", c->started,
+                        c->n_started, started_members);
+    json_server_changes(w, "servers_stopped_failing", c->stopped,
+                        c->n_stopped, stopped_members);
     json_key(w, "new_causes");
     json_begin_array(w);
     for (size_t i = 0; i < c->n_causes; i++) {
@@ -817,15 +833,8 @@ void run_changes_write_json(struct json_writer *w,
         json_end_object(w);
     }
     json_end_array(w);
-    json_key(w, "certificates_changed");
-    json_begin_array(w);
-    for (size_t i = 0; i < c->n_certs; i++) {
-        json_begin_server(w, c->certs[i].now);
-        json_cert(w, "before", c->certs[i].before);
-        json_cert(w, "now", c->certs[i].now);
-        json_end_object(w);
-    }
-    json_end_array(w);
+    json_server_changes(w, "certificates_changed", c->certs, c->n_certs,
+                        cert_members);
     json_member_uint(w, "servers_in_both", c->servers_both);
     json_member_uint(w, "servers_only_now", c->servers_new);
     json_member_uint(w, "servers_only_in_baseline", c->servers_gone);

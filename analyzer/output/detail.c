@@ -18,6 +18,7 @@
 #define LABEL_WIDTH 19
 #define WRAP_COLUMN 100
 #define VALUE_LEN 4096 /* longest value shown whole (a JA3 string) */
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 struct sec {
     struct json_writer *w;
@@ -106,6 +107,23 @@ static bool field(struct sec *s, const char *name, const char *field_name)
     return shown > 0;
 }
 
+/* A registry field and the label it is shown under. */
+struct labelled_field {
+    const char *label, *name;
+};
+
+/* Each field of a table under its label, in table order. `prefix` goes
+ * before every name: the two certificate chains share one table. */
+static void fields_under(struct sec *s, const char *prefix,
+                         const struct labelled_field *rows, size_t n)
+{
+    char name[128];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "%s%s", prefix, rows[i].name);
+        field(s, rows[i].label, name);
+    }
+}
+
 /* The names of the boolean fields `prefix`+name[i] that are true, on one
  * line; false when none is. */
 static bool true_flags(struct sec *s, const char *name, const char *prefix,
@@ -151,20 +169,25 @@ static void connection(struct sec *s)
          h->round ? " (a later handshake on the connection)" : "");
     fact(s, "client", "%s", endpoint_text(&h->client, a, sizeof(a)));
     fact(s, "server", "%s", endpoint_text(&h->server, b, sizeof(b)));
-    field(s, "vlan", "network.vlan.id");
-    field(s, "inner vlan", "network.inner.vlan.id");
-    field(s, "starttls", "tlsmon.starttls");
+    static const struct labelled_field link_fields[] = {
+        {"vlan", "network.vlan.id"},
+        {"inner vlan", "network.inner.vlan.id"},
+        {"starttls", "tlsmon.starttls"},
+    };
+    fields_under(s, "", link_fields, COUNT(link_fields));
     fact(s, "packets", "client %" PRIu64 ", server %" PRIu64,
          h->packets[TLS_SIDE_CLIENT], h->packets[TLS_SIDE_SERVER]);
     fact(s, "bytes", "client %" PRIu64 ", server %" PRIu64,
          h->bytes[TLS_SIDE_CLIENT], h->bytes[TLS_SIDE_SERVER]);
-    field(s, "nDPI protocol", "tlsmon.ndpi.protocol");
-    field(s, "nDPI category", "tlsmon.ndpi.category");
-    field(s, "nDPI risks", "tlsmon.ndpi.risks");
+    static const struct labelled_field ndpi_fields[] = {
+        {"nDPI protocol", "tlsmon.ndpi.protocol"},
+        {"nDPI category", "tlsmon.ndpi.category"},
+        {"nDPI risks", "tlsmon.ndpi.risks"},
+    };
+    fields_under(s, "", ndpi_fields, COUNT(ndpi_fields));
     static const char *const quality[] = {"midstream", "roles_inferred",
                                           "resynced", "truncated"};
-    true_flags(s, "capture notes", "tlsmon.", quality,
-               sizeof(quality) / sizeof(quality[0]));
+    true_flags(s, "capture notes", "tlsmon.", quality, COUNT(quality));
     if (h->gaps)
         fact(s, "gaps", "%" PRIu32 " holes, %" PRIu64 " bytes missing",
              h->gaps, h->gap_bytes);
@@ -174,9 +197,12 @@ static void connection(struct sec *s)
 static void outcome(struct sec *s)
 {
     const struct handshake *h = s->h;
-    field(s, "outcome", "tlsmon.outcome");
-    field(s, "stage reached", "tlsmon.stage");
-    field(s, "failed at", "tlsmon.failure_stage");
+    static const struct labelled_field decision_fields[] = {
+        {"outcome", "tlsmon.outcome"},
+        {"stage reached", "tlsmon.stage"},
+        {"failed at", "tlsmon.failure_stage"},
+    };
+    fields_under(s, "", decision_fields, COUNT(decision_fields));
     if (h->ended_by != ENDED_NONE) {
         const char *side = h->ended_by_side == TLS_SIDE_CLIENT   ? "client "
                            : h->ended_by_side == TLS_SIDE_SERVER ? "server "
@@ -194,10 +220,13 @@ static void outcome(struct sec *s)
              a->level == 2 ? "fatal" : a->level == 1 ? "warning" : "level?",
              fields_alert_description(a->description, buf, sizeof(buf)),
              (unsigned)a->description);
-    field(s, "resumed", "tls.resumed");
-    field(s, "server answered", "tlsmon.not_tls_preview");
-    field(s, "refusal", "tlsmon.starttls_refusal");
-    field(s, "handshake ms", "tlsmon.handshake_ms");
+    static const struct labelled_field ending_fields[] = {
+        {"resumed", "tls.resumed"},
+        {"server answered", "tlsmon.not_tls_preview"},
+        {"refusal", "tlsmon.starttls_refusal"},
+        {"handshake ms", "tlsmon.handshake_ms"},
+    };
+    fields_under(s, "", ending_fields, COUNT(ending_fields));
 }
 
 struct moment {
@@ -234,7 +263,7 @@ static void timeline(struct sec *s)
 {
     const struct handshake *h = s->h;
     struct moment m[8 + HS_MAX_ALERTS];
-    size_t n = 0, cap = sizeof(m) / sizeof(m[0]);
+    size_t n = 0, cap = COUNT(m);
     char a[32], b[64];
 
     if (h->midstream)
@@ -294,77 +323,70 @@ static void timeline(struct sec *s)
 
 static void client_hello(struct sec *s)
 {
-    field(s, "record version", "tlsmon.client_hello.record_version");
-    field(s, "legacy version", "tlsmon.client_hello.version");
-    field(s, "versions", "tlsmon.client_hello.versions");
-    field(s, "highest", "tlsmon.client_hello.highest_version");
-    field(s, "server name", "tls.client.server_name");
-    field(s, "ALPN", "tlsmon.client_hello.alpn");
-    field(s, "cipher suites", "tls.client.supported_ciphers");
-    field(s, "modern suites", "tlsmon.client_hello.modern_ciphers");
-    field(s, "groups", "tlsmon.client_hello.groups");
-    field(s, "key shares", "tlsmon.client_hello.key_share_groups");
-    field(s, "signatures", "tlsmon.client_hello.signature_algorithms");
-    field(s, "extensions", "tlsmon.client_hello.extensions");
-    field(s, "point formats", "tlsmon.client_hello.point_formats");
-    field(s, "compression", "tlsmon.client_hello.compression");
-    field(s, "session id bytes", "tlsmon.client_hello.session_id_length");
+    static const struct labelled_field hello_fields[] = {
+        {"record version", "tlsmon.client_hello.record_version"},
+        {"legacy version", "tlsmon.client_hello.version"},
+        {"versions", "tlsmon.client_hello.versions"},
+        {"highest", "tlsmon.client_hello.highest_version"},
+        {"server name", "tls.client.server_name"},
+        {"ALPN", "tlsmon.client_hello.alpn"},
+        {"cipher suites", "tls.client.supported_ciphers"},
+        {"modern suites", "tlsmon.client_hello.modern_ciphers"},
+        {"groups", "tlsmon.client_hello.groups"},
+        {"key shares", "tlsmon.client_hello.key_share_groups"},
+        {"signatures", "tlsmon.client_hello.signature_algorithms"},
+        {"extensions", "tlsmon.client_hello.extensions"},
+        {"point formats", "tlsmon.client_hello.point_formats"},
+        {"compression", "tlsmon.client_hello.compression"},
+        {"session id bytes", "tlsmon.client_hello.session_id_length"},
+    };
+    fields_under(s, "", hello_fields, COUNT(hello_fields));
     static const char *const offers[] = {
         "session_ticket", "psk",    "early_data",     "ech",
         "esni",           "sslv2",  "fallback_scsv",
     };
-    true_flags(s, "also", "tlsmon.client_hello.", offers,
-               sizeof(offers) / sizeof(offers[0]));
+    true_flags(s, "also", "tlsmon.client_hello.", offers, COUNT(offers));
     field(s, "length", "tlsmon.client_hello.length");
 }
 
 static void server_hello(struct sec *s)
 {
-    field(s, "version", "tls.version");
-    field(s, "legacy version", "tlsmon.server_hello.legacy_version");
-    field(s, "cipher suite", "tls.cipher");
-    field(s, "suite number", "tlsmon.server_hello.cipher_id");
-    field(s, "weaknesses", "tlsmon.cipher.weaknesses");
-    field(s, "forward secrecy", "tlsmon.cipher.forward_secrecy");
-    field(s, "group", "tlsmon.server_hello.group");
-    field(s, "ALPN", "tls.next_protocol");
-    field(s, "extensions", "tlsmon.server_hello.extensions");
-    field(s, "compression", "tlsmon.server_hello.compression");
-    field(s, "HelloRetryRequest", "tlsmon.hrr_group");
+    static const struct labelled_field hello_fields[] = {
+        {"version", "tls.version"},
+        {"legacy version", "tlsmon.server_hello.legacy_version"},
+        {"cipher suite", "tls.cipher"},
+        {"suite number", "tlsmon.server_hello.cipher_id"},
+        {"weaknesses", "tlsmon.cipher.weaknesses"},
+        {"forward secrecy", "tlsmon.cipher.forward_secrecy"},
+        {"group", "tlsmon.server_hello.group"},
+        {"ALPN", "tls.next_protocol"},
+        {"extensions", "tlsmon.server_hello.extensions"},
+        {"compression", "tlsmon.server_hello.compression"},
+        {"HelloRetryRequest", "tlsmon.hrr_group"},
+    };
+    fields_under(s, "", hello_fields, COUNT(hello_fields));
     static const char *const more[] = {"certificate_request",
                                        "client_certificate_empty",
                                        "new_session_ticket"};
-    true_flags(s, "also", "tlsmon.", more, sizeof(more) / sizeof(more[0]));
+    true_flags(s, "also", "tlsmon.", more, COUNT(more));
 }
 
 static void fingerprints(struct sec *s)
 {
-    field(s, "JA3", "tls.client.ja3");
-    field(s, "JA3 string", "tlsmon.client.ja3_string");
-    field(s, "JA4", "tlsmon.client.ja4");
-    field(s, "JA4 raw", "tlsmon.client.ja4_r");
-    field(s, "JA3S", "tls.server.ja3s");
-    field(s, "JA3S string", "tlsmon.server.ja3s_string");
+    static const struct labelled_field fingerprint_fields[] = {
+        {"JA3", "tls.client.ja3"},
+        {"JA3 string", "tlsmon.client.ja3_string"},
+        {"JA4", "tlsmon.client.ja4"},
+        {"JA4 raw", "tlsmon.client.ja4_r"},
+        {"JA3S", "tls.server.ja3s"},
+        {"JA3S string", "tlsmon.server.ja3s_string"},
+    };
+    fields_under(s, "", fingerprint_fields, COUNT(fingerprint_fields));
 }
 
 static bool chain_has_facts(const struct cert_result *r)
 {
     return r->analyzed;
-}
-
-struct labelled_suffix {
-    const char *label, *suffix;
-};
-
-/* The fields `prefix`+suffix of a table, each under its label. */
-static void fields_under(struct sec *s, const char *prefix,
-                         const struct labelled_suffix *rows, size_t n)
-{
-    char name[128];
-    for (size_t i = 0; i < n; i++) {
-        snprintf(name, sizeof(name), "%s%s", prefix, rows[i].suffix);
-        field(s, rows[i].label, name);
-    }
 }
 
 /* One side's chain: each certificate, the leaf's facts, the verdicts.
@@ -397,7 +419,7 @@ static void chain(struct sec *s, const struct cert_result *r,
              c->self_signed ? "  self-signed" : "",
              c->is_ca ? "  CA" : "");
     }
-    static const struct labelled_suffix leaf[] = {
+    static const struct labelled_field leaf[] = {
         {"subject", ".x509.subject.distinguished_name"},
         {"issuer", ".x509.issuer.distinguished_name"},
         {"names", ".x509.alternative_names"},
@@ -410,8 +432,8 @@ static void chain(struct sec *s, const struct cert_result *r,
         {"signature", ".x509.signature_algorithm"},
         {"SHA-256", ".hash.sha256"},
     };
-    fields_under(s, ecs, leaf, sizeof(leaf) / sizeof(leaf[0]));
-    static const struct labelled_suffix ext[] = {
+    fields_under(s, ecs, leaf, COUNT(leaf));
+    static const struct labelled_field ext[] = {
         {"days to expiry", ".days_to_expiry"},
         {"key usage", ".key_usage"},
         {"extended usage", ".extended_key_usage"},
@@ -420,7 +442,7 @@ static void chain(struct sec *s, const struct cert_result *r,
         {"CRL at", ".crl_urls"},
         {"trust store", ".trust_store"},
     };
-    fields_under(s, verdicts, ext, sizeof(ext) / sizeof(ext[0]));
+    fields_under(s, verdicts, ext, COUNT(ext));
     static const char *const problems[] = {
         "malformed",     "expired",          "not_yet_valid",
         "self_signed",   "hostname_mismatch", "chain_out_of_order",
@@ -429,8 +451,7 @@ static void chain(struct sec *s, const struct cert_result *r,
         "revoked",       "client_clock",
     };
     snprintf(name, sizeof(name), "%s.", verdicts);
-    if (!true_flags(s, "verdicts", name, problems,
-                    sizeof(problems) / sizeof(problems[0])))
+    if (!true_flags(s, "verdicts", name, problems, COUNT(problems)))
         fact(s, "verdicts", "no problem found");
     snprintf(name, sizeof(name), "%s.verify_error", verdicts);
     field(s, "verify error", name);
@@ -438,36 +459,45 @@ static void chain(struct sec *s, const struct cert_result *r,
 
 static void ocsp(struct sec *s)
 {
-    field(s, "requested", "tlsmon.ocsp.requested");
-    field(s, "stapled", "tlsmon.ocsp.stapled");
-    field(s, "response", "tlsmon.ocsp.response_status");
-    field(s, "leaf status", "tlsmon.ocsp.cert_status");
-    field(s, "reason", "tlsmon.ocsp.revocation_reason");
-    field(s, "revoked at", "tlsmon.ocsp.revoked_at");
-    field(s, "this update", "tlsmon.ocsp.this_update");
-    field(s, "next update", "tlsmon.ocsp.next_update");
+    static const struct labelled_field ocsp_fields[] = {
+        {"requested", "tlsmon.ocsp.requested"},
+        {"stapled", "tlsmon.ocsp.stapled"},
+        {"response", "tlsmon.ocsp.response_status"},
+        {"leaf status", "tlsmon.ocsp.cert_status"},
+        {"reason", "tlsmon.ocsp.revocation_reason"},
+        {"revoked at", "tlsmon.ocsp.revoked_at"},
+        {"this update", "tlsmon.ocsp.this_update"},
+        {"next update", "tlsmon.ocsp.next_update"},
+    };
+    fields_under(s, "", ocsp_fields, COUNT(ocsp_fields));
 }
 
 static void history(struct sec *s)
 {
-    field(s, "established", "tlsmon.server.established_count");
-    field(s, "failed", "tlsmon.server.failed_count");
-    field(s, "versions", "tlsmon.server.accepted_versions");
-    field(s, "cipher suites", "tlsmon.server.accepted_ciphers");
-    field(s, "groups", "tlsmon.server.accepted_groups");
-    field(s, "usual issuer", "tlsmon.server.usual_issuer");
-    field(s, "issuer seen", "tlsmon.server.usual_issuer_count");
-    field(s, "version accepted", "tlsmon.server.offered_version_accepted");
-    field(s, "suite accepted", "tlsmon.server.offered_cipher_accepted");
-    field(s, "issuer changed", "tlsmon.server.issuer_changed");
+    static const struct labelled_field history_fields[] = {
+        {"established", "tlsmon.server.established_count"},
+        {"failed", "tlsmon.server.failed_count"},
+        {"versions", "tlsmon.server.accepted_versions"},
+        {"cipher suites", "tlsmon.server.accepted_ciphers"},
+        {"groups", "tlsmon.server.accepted_groups"},
+        {"usual issuer", "tlsmon.server.usual_issuer"},
+        {"issuer seen", "tlsmon.server.usual_issuer_count"},
+        {"version accepted", "tlsmon.server.offered_version_accepted"},
+        {"suite accepted", "tlsmon.server.offered_cipher_accepted"},
+        {"issuer changed", "tlsmon.server.issuer_changed"},
+    };
+    fields_under(s, "", history_fields, COUNT(history_fields));
 }
 
 static void diagnosis(struct sec *s)
 {
     const struct handshake *h = s->h;
-    field(s, "cause", "tlsmon.cause");
-    field(s, "fix", "tlsmon.fix");
-    field(s, "confidence", "tlsmon.confidence");
+    static const struct labelled_field diagnosis_fields[] = {
+        {"cause", "tlsmon.cause"},
+        {"fix", "tlsmon.fix"},
+        {"confidence", "tlsmon.confidence"},
+    };
+    fields_under(s, "", diagnosis_fields, COUNT(diagnosis_fields));
     char message[1024];
     static __thread char safe[sizeof(message) * 4];
     for (size_t i = 0; i < h->report->findings.n; i++) {

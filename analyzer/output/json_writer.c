@@ -421,6 +421,17 @@ void json_member_uint(struct json_writer *w, const char *key, uint64_t n)
     json_uint(w, n);
 }
 
+void json_member_counters(struct json_writer *w, const void *base,
+                          const struct json_counter *counters, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t count;
+        memcpy(&count, (const char *)base + counters[i].offset,
+               sizeof(count));
+        json_member_uint(w, counters[i].key, count);
+    }
+}
+
 void json_bool(struct json_writer *w, bool b)
 {
     before_item(w);

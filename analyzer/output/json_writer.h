@@ -61,6 +61,16 @@ void json_uint(struct json_writer *w, uint64_t n);
 void json_bool(struct json_writer *w, bool b);
 /* "key": n, the shape of every counter in summaries and stats. */
 void json_member_uint(struct json_writer *w, const char *key, uint64_t n);
+/* A uint64_t counter in some struct and its JSON key: the long runs of
+ * counters in summaries are tables of these. */
+struct json_counter {
+    const char *key;
+    size_t offset; /* offsetof the counter in its struct */
+};
+/* "key": n for each counter of the table, read from the struct at `base`,
+ * in table order. */
+void json_member_counters(struct json_writer *w, const void *base,
+                          const struct json_counter *counters, size_t n);
 /* A number with exactly 3 decimals, locale independent. */
 void json_fixed3(struct json_writer *w, double d);
 

@@ -3,6 +3,7 @@
  * made at print time, with ties broken by first appearance so the output is
  * stable for a given input. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1024,47 +1025,62 @@ void summary_begin_metric_event(struct json_writer *w, const char *dataset)
     json_string(w, dataset);
 }
 
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define RUN_COUNTER(key, member) {key, offsetof(struct run_stats, member)}
+
+/* The run's counters, in the order the "run" object has them. */
+static const struct json_counter run_input[] = {
+    RUN_COUNTER("files", files),
+    RUN_COUNTER("files_failed", files_failed),
+    RUN_COUNTER("packets", packets),
+    RUN_COUNTER("bytes", bytes),
+    RUN_COUNTER("packets_ignored", packets_ignored),
+};
+static const struct json_counter run_ignored_by_kind[] = {
+    RUN_COUNTER("not_ip", ignored_not_ip),
+    RUN_COUNTER("icmp", ignored_icmp),
+    RUN_COUNTER("udp_other", ignored_udp),
+    RUN_COUNTER("other_ip", ignored_other_ip),
+};
+static const struct json_counter run_analysis[] = {
+    RUN_COUNTER("packets_malformed", packets_malformed),
+    RUN_COUNTER("packets_truncated", packets_truncated),
+    RUN_COUNTER("packets_too_deep", packets_too_deep),
+    RUN_COUNTER("timestamps_invalid", timestamps_invalid),
+    RUN_COUNTER("ip_fragments", ip_fragments),
+    RUN_COUNTER("ip_reassembled", ip_reassembled),
+    RUN_COUNTER("ip_frag_dropped", ip_frag_dropped),
+    RUN_COUNTER("flows", flows),
+    RUN_COUNTER("flows_tls", flows_tls),
+    RUN_COUNTER("flows_evicted", flows_evicted),
+    RUN_COUNTER("flows_timed_out", flows_timed_out),
+    RUN_COUNTER("flows_active_max", flows_active_max),
+    RUN_COUNTER("tcp_gaps", tcp_gaps),
+    RUN_COUNTER("tcp_gap_bytes", tcp_gap_bytes),
+    RUN_COUNTER("tcp_cap_gaps", tcp_cap_gaps),
+    RUN_COUNTER("tcp_late_segments", tcp_late_segments),
+    RUN_COUNTER("rst_out_of_window", rst_out_of_window),
+    RUN_COUNTER("stream_cap_hits", stream_cap_hits),
+    RUN_COUNTER("reassembly_bytes_max", reassembly_bytes_max),
+    RUN_COUNTER("memory_bytes_max", memory_bytes_max),
+    RUN_COUNTER("memcap_refused", memcap_refused),
+    RUN_COUNTER("handshakes", handshakes),
+    RUN_COUNTER("alerts", alerts),
+    RUN_COUNTER("alerts_suppressed", alerts_suppressed),
+    RUN_COUNTER("server_profiles_evicted", server_profiles_evicted),
+};
+
 static void write_run_stats(struct json_writer *w, const struct run_stats *st)
 {
     json_key(w, "run");
     json_begin_object(w);
-    json_member_uint(w, "files", st->files);
-    json_member_uint(w, "files_failed", st->files_failed);
-    json_member_uint(w, "packets", st->packets);
-    json_member_uint(w, "bytes", st->bytes);
-    json_member_uint(w, "packets_ignored", st->packets_ignored);
+    json_member_counters(w, st, run_input, COUNT(run_input));
     json_key(w, "packets_ignored_by_kind");
     json_begin_object(w);
-    json_member_uint(w, "not_ip", st->ignored_not_ip);
-    json_member_uint(w, "icmp", st->ignored_icmp);
-    json_member_uint(w, "udp_other", st->ignored_udp);
-    json_member_uint(w, "other_ip", st->ignored_other_ip);
+    json_member_counters(w, st, run_ignored_by_kind,
+                         COUNT(run_ignored_by_kind));
     json_end_object(w);
-    json_member_uint(w, "packets_malformed", st->packets_malformed);
-    json_member_uint(w, "packets_truncated", st->packets_truncated);
-    json_member_uint(w, "packets_too_deep", st->packets_too_deep);
-    json_member_uint(w, "timestamps_invalid", st->timestamps_invalid);
-    json_member_uint(w, "ip_fragments", st->ip_fragments);
-    json_member_uint(w, "ip_reassembled", st->ip_reassembled);
-    json_member_uint(w, "ip_frag_dropped", st->ip_frag_dropped);
-    json_member_uint(w, "flows", st->flows);
-    json_member_uint(w, "flows_tls", st->flows_tls);
-    json_member_uint(w, "flows_evicted", st->flows_evicted);
-    json_member_uint(w, "flows_timed_out", st->flows_timed_out);
-    json_member_uint(w, "flows_active_max", st->flows_active_max);
-    json_member_uint(w, "tcp_gaps", st->tcp_gaps);
-    json_member_uint(w, "tcp_gap_bytes", st->tcp_gap_bytes);
-    json_member_uint(w, "tcp_cap_gaps", st->tcp_cap_gaps);
-    json_member_uint(w, "tcp_late_segments", st->tcp_late_segments);
-    json_member_uint(w, "rst_out_of_window", st->rst_out_of_window);
-    json_member_uint(w, "stream_cap_hits", st->stream_cap_hits);
-    json_member_uint(w, "reassembly_bytes_max", st->reassembly_bytes_max);
-    json_member_uint(w, "memory_bytes_max", st->memory_bytes_max);
-    json_member_uint(w, "memcap_refused", st->memcap_refused);
-    json_member_uint(w, "handshakes", st->handshakes);
-    json_member_uint(w, "alerts", st->alerts);
-    json_member_uint(w, "alerts_suppressed", st->alerts_suppressed);
-    json_member_uint(w, "server_profiles_evicted", st->server_profiles_evicted);
+    json_member_counters(w, st, run_analysis, COUNT(run_analysis));
     if (st->n_workers > 1) {
         json_key(w, "worker_packets");
         json_begin_array(w);

@@ -3,6 +3,7 @@
 #include "summary_posture.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "json_writer.h"
@@ -190,17 +191,24 @@ static void counts_json(struct json_writer *w, const char *key,
     json_end_object(w);
 }
 
+#define PQ_COUNTER(key, member) {key, offsetof(struct posture_counts, member)}
+
+static const struct json_counter pq_counters[] = {
+    PQ_COUNTER("offered", pq_offered),
+    PQ_COUNTER("negotiated", pq_negotiated),
+    PQ_COUNTER("negotiated_after_hrr", pq_after_hrr),
+    PQ_COUNTER("draft", pq_draft),
+    PQ_COUNTER("unanswered", pq_unanswered),
+};
+
 void posture_counts_write_json(struct json_writer *w,
                                const struct posture_counts *c)
 {
     char g[16];
     json_key(w, "pq");
     json_begin_object(w);
-    json_member_uint(w, "offered", c->pq_offered);
-    json_member_uint(w, "negotiated", c->pq_negotiated);
-    json_member_uint(w, "negotiated_after_hrr", c->pq_after_hrr);
-    json_member_uint(w, "draft", c->pq_draft);
-    json_member_uint(w, "unanswered", c->pq_unanswered);
+    json_member_counters(w, c, pq_counters,
+                         sizeof(pq_counters) / sizeof(pq_counters[0]));
     if (c->pq_negotiated) {
         json_key(w, "group");
         json_string(w, group_text(c->pq_group, g, sizeof(g)));

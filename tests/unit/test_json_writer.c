@@ -2,7 +2,8 @@
  * references: the escaping scan (sixteen or eight bytes a step, an
  * overlapping last step) on every byte value at every position and length
  * the steps split differently, and pre-rendered key chains against the
- * key/object calls they stand for. */
+ * key/object calls they stand for, and counter tables against the members
+ * they stand for. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -143,12 +144,35 @@ static void test_key_chain_matches_calls(void **state)
     json_free(&b);
 }
 
+/* A counter table writes each counter in table order, whatever the order
+ * of the struct, with only the counters it names. */
+static void test_counter_table(void **state)
+{
+    (void)state;
+    struct sample {
+        uint64_t first, skipped, last;
+    } sample = {7, 8, UINT64_MAX};
+    static const struct json_counter table[] = {
+        {"last", offsetof(struct sample, last)},
+        {"first", offsetof(struct sample, first)},
+    };
+    struct json_writer w;
+    json_init(&w);
+    json_begin_object(&w);
+    json_member_counters(&w, &sample, table, 2);
+    json_end_object(&w);
+    assert_string_equal(json_text(&w),
+                        "{\"last\":18446744073709551615,\"first\":7}");
+    json_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escaping_every_position),
         cmocka_unit_test(test_escaping_fixed_buffer_edges),
         cmocka_unit_test(test_key_chain_matches_calls),
+        cmocka_unit_test(test_counter_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
