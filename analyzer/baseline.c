@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -866,6 +867,113 @@ static void html_cert(FILE *fp, const struct server_entry *e)
     fprintf(fp, "<br>SHA-256 %.16s…</small>", e->sha256);
 }
 
+/* One change table's body rows. */
+typedef void html_rows_fn(FILE *fp, const struct run_changes *c);
+
+static void started_rows(FILE *fp, const struct run_changes *c)
+{
+    for (size_t i = 0; i < c->n_started; i++) {
+        const struct server_change *s = &c->started[i];
+        fputs("<tr class=\"bad\"><td>", fp);
+        html_text(fp, s->now->key);
+        fprintf(fp, "</td><td class=\"num\">%" PRIu64 " of %" PRIu64
+                "</td><td class=\"num\">", s->now->failed,
+                s->now->handshakes);
+        if (s->before)
+            fprintf(fp, "%" PRIu64 " (none failed)", s->before->handshakes);
+        else
+            fputs("not seen", fp);
+        fputs("</td><td>", fp);
+        for (int k = 0, first = 1; k < CAUSE_SLOTS; k++)
+            if (s->now->causes & (1ull << k)) {
+                fprintf(fp, "%s%s", first ? "" : ", ", cause_name(k));
+                first = 0;
+            }
+        fputs("</td></tr>", fp);
+    }
+}
+
+static void stopped_rows(FILE *fp, const struct run_changes *c)
+{
+    for (size_t i = 0; i < c->n_stopped; i++) {
+        fputs("<tr><td>", fp);
+        html_text(fp, c->stopped[i].now->key);
+        fprintf(fp, "</td><td class=\"num\">%" PRIu64 "</td><td class="
+                "\"num\">%" PRIu64 " of %" PRIu64 "</td></tr>",
+                c->stopped[i].now->handshakes, c->stopped[i].before->failed,
+                c->stopped[i].before->handshakes);
+    }
+}
+
+static void cause_rows(FILE *fp, const struct run_changes *c)
+{
+    for (size_t i = 0; i < c->n_causes; i++) {
+        const struct cause_change *k = &c->causes[i];
+        fprintf(fp, "<tr><td>%s</td><td>%s</td><td>", cause_name(k->slot),
+                fix_text(k->fix));
+        if (k->where)
+            html_text(fp, k->where);
+        else
+            fprintf(fp, "%" PRIu64 " handshakes, none in the baseline",
+                    k->count);
+        fputs("</td></tr>", fp);
+    }
+}
+
+static void client_rows(FILE *fp, const struct run_changes *c)
+{
+    for (size_t i = 0; i < c->n_clients; i++) {
+        fputs("<tr><td class=\"mono\">", fp);
+        html_text(fp, c->clients[i]->key);
+        fputs("</td><td class=\"mono\">", fp);
+        html_text(fp, c->clients[i]->ja3);
+        fprintf(fp, "</td><td class=\"num\">%" PRIu64 "</td><td class="
+                "\"num\">%" PRIu64 "</td></tr>", c->clients[i]->handshakes,
+                c->clients[i]->failed);
+    }
+}
+
+static void cert_rows(FILE *fp, const struct run_changes *c)
+{
+    for (size_t i = 0; i < c->n_certs; i++) {
+        fputs("<tr><td>", fp);
+        html_text(fp, c->certs[i].now->key);
+        fputs("</td><td>", fp);
+        html_cert(fp, c->certs[i].before);
+        fputs("</td><td>", fp);
+        html_cert(fp, c->certs[i].now);
+        fputs("</td></tr>", fp);
+    }
+}
+
+/* The change tables in the order the page shows them; a table whose list
+ * is empty is left out. */
+static const struct change_table {
+    const char *title, *id;
+    const char *header_cells;
+    size_t count_at; /* offset of the list's size_t count in run_changes */
+    html_rows_fn *rows;
+} change_tables[] = {
+    {"Servers that started failing", "changes-started",
+     "<th>server</th><th class=\"num\">failed now</th><th class=\"num\">"
+     "handshakes before</th><th>causes</th>",
+     offsetof(struct run_changes, n_started), started_rows},
+    {"Servers that stopped failing", "changes-stopped",
+     "<th>server</th><th class=\"num\">handshakes now</th><th class=\"num\">"
+     "failed before</th>",
+     offsetof(struct run_changes, n_stopped), stopped_rows},
+    {"New causes", "changes-causes",
+     "<th>cause</th><th>fix</th><th>where</th>",
+     offsetof(struct run_changes, n_causes), cause_rows},
+    {"New client fingerprints", "changes-clients",
+     "<th>JA4 (or JA3)</th><th>JA3</th><th class=\"num\">handshakes</th>"
+     "<th class=\"num\">failed</th>",
+     offsetof(struct run_changes, n_clients), client_rows},
+    {"Certificates that changed", "changes-certs",
+     "<th>server</th><th>before</th><th>now</th>",
+     offsetof(struct run_changes, n_certs), cert_rows},
+};
+
 void run_changes_write_html(FILE *fp, const struct run_changes *c)
 {
     fputs("<section id=\"changes\"><h2>Changes since the baseline</h2>"
@@ -878,93 +986,16 @@ void run_changes_write_html(FILE *fp, const struct run_changes *c)
     if (nothing_changed(c))
         fputs("<p>Nothing changed: no server started or stopped failing, no "
               "new cause, fingerprint or certificate.</p>", fp);
-    if (c->n_started) {
-        fputs("<h3>Servers that started failing</h3><table id=\"changes-"
-              "started\"><thead><tr><th>server</th><th class=\"num\">failed "
-              "now</th><th class=\"num\">handshakes before</th><th>causes"
-              "</th></tr></thead><tbody>", fp);
-        for (size_t i = 0; i < c->n_started; i++) {
-            const struct server_change *s = &c->started[i];
-            fputs("<tr class=\"bad\"><td>", fp);
-            html_text(fp, s->now->key);
-            fprintf(fp, "</td><td class=\"num\">%" PRIu64 " of %" PRIu64
-                    "</td><td class=\"num\">", s->now->failed,
-                    s->now->handshakes);
-            if (s->before)
-                fprintf(fp, "%" PRIu64 " (none failed)", s->before->handshakes);
-            else
-                fputs("not seen", fp);
-            fputs("</td><td>", fp);
-            for (int k = 0, first = 1; k < CAUSE_SLOTS; k++)
-                if (s->now->causes & (1ull << k)) {
-                    fprintf(fp, "%s%s", first ? "" : ", ", cause_name(k));
-                    first = 0;
-                }
-            fputs("</td></tr>", fp);
-        }
-        fputs("</tbody></table>", fp);
-    }
-    if (c->n_stopped) {
-        fputs("<h3>Servers that stopped failing</h3><table id=\"changes-"
-              "stopped\"><thead><tr><th>server</th><th class=\"num\">"
-              "handshakes now</th><th class=\"num\">failed before</th></tr>"
-              "</thead><tbody>", fp);
-        for (size_t i = 0; i < c->n_stopped; i++) {
-            fputs("<tr><td>", fp);
-            html_text(fp, c->stopped[i].now->key);
-            fprintf(fp, "</td><td class=\"num\">%" PRIu64 "</td><td class="
-                    "\"num\">%" PRIu64 " of %" PRIu64 "</td></tr>",
-                    c->stopped[i].now->handshakes, c->stopped[i].before->failed,
-                    c->stopped[i].before->handshakes);
-        }
-        fputs("</tbody></table>", fp);
-    }
-    if (c->n_causes) {
-        fputs("<h3>New causes</h3><table id=\"changes-causes\"><thead><tr>"
-              "<th>cause</th><th>fix</th><th>where</th></tr></thead><tbody>",
-              fp);
-        for (size_t i = 0; i < c->n_causes; i++) {
-            const struct cause_change *k = &c->causes[i];
-            fprintf(fp, "<tr><td>%s</td><td>%s</td><td>", cause_name(k->slot),
-                    fix_text(k->fix));
-            if (k->where)
-                html_text(fp, k->where);
-            else
-                fprintf(fp, "%" PRIu64 " handshakes, none in the baseline",
-                        k->count);
-            fputs("</td></tr>", fp);
-        }
-        fputs("</tbody></table>", fp);
-    }
-    if (c->n_clients) {
-        fputs("<h3>New client fingerprints</h3><table id=\"changes-clients\">"
-              "<thead><tr><th>JA4 (or JA3)</th><th>JA3</th><th class=\"num\">"
-              "handshakes</th><th class=\"num\">failed</th></tr></thead>"
-              "<tbody>", fp);
-        for (size_t i = 0; i < c->n_clients; i++) {
-            fputs("<tr><td class=\"mono\">", fp);
-            html_text(fp, c->clients[i]->key);
-            fputs("</td><td class=\"mono\">", fp);
-            html_text(fp, c->clients[i]->ja3);
-            fprintf(fp, "</td><td class=\"num\">%" PRIu64 "</td><td class="
-                    "\"num\">%" PRIu64 "</td></tr>", c->clients[i]->handshakes,
-                    c->clients[i]->failed);
-        }
-        fputs("</tbody></table>", fp);
-    }
-    if (c->n_certs) {
-        fputs("<h3>Certificates that changed</h3><table id=\"changes-certs\">"
-              "<thead><tr><th>server</th><th>before</th><th>now</th></tr>"
-              "</thead><tbody>", fp);
-        for (size_t i = 0; i < c->n_certs; i++) {
-            fputs("<tr><td>", fp);
-            html_text(fp, c->certs[i].now->key);
-            fputs("</td><td>", fp);
-            html_cert(fp, c->certs[i].before);
-            fputs("</td><td>", fp);
-            html_cert(fp, c->certs[i].now);
-            fputs("</td></tr>", fp);
-        }
+    for (size_t t = 0; t < sizeof change_tables / sizeof change_tables[0];
+         t++) {
+        const struct change_table *ct = &change_tables[t];
+        size_t n;
+        memcpy(&n, (const char *)c + ct->count_at, sizeof n);
+        if (!n)
+            continue;
+        fprintf(fp, "<h3>%s</h3><table id=\"%s\"><thead><tr>%s</tr></thead>"
+                "<tbody>", ct->title, ct->id, ct->header_cells);
+        ct->rows(fp, c);
         fputs("</tbody></table>", fp);
     }
     fputs("</section>\n", fp);
