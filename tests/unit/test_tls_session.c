@@ -1342,6 +1342,41 @@ static void test_hello_retry_request(void **state)
     check_segmentation(segs, 4);
 }
 
+/* Issue #19: the record's rare part (HRR, QUIC, client chain, alerts,
+ * STARTTLS refusal) costs a flow nothing until one of them comes. */
+static void test_rare_part_only_when_needed(void **state)
+{
+    (void)state;
+    const struct {
+        const struct seg *segs;
+        size_t n;
+    } plain[] = {{t12, NSEG(t12)}, {t13, NSEG(t13)}};
+    for (size_t i = 0; i < 2; i++) {
+        struct tls_session *s = run(plain[i].segs, plain[i].n, 0, 0);
+        const struct handshake *h = tls_record(s);
+        assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+        assert_null(h->rare);
+        assert_false(hs_rare(h)->hrr.seen);
+        assert_int_equal(hs_rare(h)->alerts.n, 0);
+        tls_session_free(s);
+    }
+
+    const struct seg hrr[] = {
+        {0, 0, t13_0, sizeof t13_0},
+        {1, 100, hrr13, sizeof hrr13},
+    };
+    struct tls_session *s = run(hrr, 1, 0, 0);
+    size_t before = tls_session_memory(s);
+    assert_null(tls_record(s)->rare);
+    feed_segs(s, &hrr[1], 1, 0);
+    const struct handshake *h = tls_record(s);
+    assert_non_null(h->rare);
+    assert_true(h->rare->hrr.seen);
+    assert_int_equal(tls_session_memory(s) - before,
+                     memcap_cost(sizeof(struct handshake_rare)));
+    tls_session_free(s);
+}
+
 /* Issue #19: what a flow holds for its handshake stays small. The record
  * (wire facts and decision) is at most 4 KiB; the report is built at emit
  * time elsewhere, the rare parts (second hello, key-log facts, many long
@@ -2019,6 +2054,7 @@ int main(void)
         cmocka_unit_test(test_memcap_refuses_message),
         cmocka_unit_test(test_sslv2),
         cmocka_unit_test(test_hello_retry_request),
+        cmocka_unit_test(test_rare_part_only_when_needed),
         cmocka_unit_test(test_second_hello_memcap),
         cmocka_unit_test(test_record_size),
         cmocka_unit_test(test_alert_records),
