@@ -72,6 +72,17 @@ static bool list_reader_get(const void *arg, const struct handshake *h,
     return false;
 }
 
+/* The rare part's facts (zero when the record has none). */
+static const struct hello_retry *hrr_of(const struct handshake *h)
+{
+    return &hs_rare(h)->hrr;
+}
+
+static const struct quic_facts *quic_of(const struct handshake *h)
+{
+    return &hs_rare(h)->quic;
+}
+
 /* A stage name without its "after_" prefix. */
 static const char *stage_name(enum hs_stage s)
 {
@@ -465,7 +476,7 @@ static bool g_alert_code(const struct handshake *h, struct field_value *v,
 
 static size_t c_alerts(const struct handshake *h)
 {
-    return h->alerts.n;
+    return hs_rare(h)->alerts.n;
 }
 
 static bool i_alerts(const struct handshake *h, size_t i,
@@ -473,7 +484,7 @@ static bool i_alerts(const struct handshake *h, size_t i,
 {
     UNUSED_SCRATCH;
     v->type = FT_ALERTS;
-    v->alert = &h->alerts.v[i];
+    v->alert = &hs_rare(h)->alerts.v[i];
     return true;
 }
 
@@ -492,14 +503,14 @@ FACT(g_client_finished_ms, field_put_ms,
      span_us(h->ch.ts_us, h->finished_ts_us[TLS_SIDE_CLIENT]), h->ch.seen)
 FACT(g_server_finished_ms, field_put_ms,
      span_us(h->ch.ts_us, h->finished_ts_us[TLS_SIDE_SERVER]), h->ch.seen)
-FACT(g_hrr, field_put_bool, h->hrr.seen, h->sh.seen || h->hrr.seen)
+FACT(g_hrr, field_put_bool, hrr_of(h)->seen, h->sh.seen || hrr_of(h)->seen)
 
 static bool g_hrr_group(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
 {
-    if (!h->hrr.seen || h->hrr.group == 0)
+    if (!hrr_of(h)->seen || hrr_of(h)->group == 0)
         return false;
-    return field_put_str(v, group_string(h->hrr.group, scratch, len));
+    return field_put_str(v, group_string(hrr_of(h)->group, scratch, len));
 }
 
 /* The server asked for a group the client had listed: the groups met, and
@@ -509,11 +520,11 @@ static bool g_hrr_group_offered(const struct handshake *h,
                                 size_t len)
 {
     UNUSED_SCRATCH;
-    if (!h->hrr.seen || h->hrr.group == 0 || !h->ch.seen)
+    if (!hrr_of(h)->seen || hrr_of(h)->group == 0 || !h->ch.seen)
         return false;
     bool offered = false;
     for (size_t i = 0; i < h->ch.groups.n; i++)
-        offered |= h->ch.groups.v[i] == h->hrr.group;
+        offered |= h->ch.groups.v[i] == hrr_of(h)->group;
     return field_put_bool(v, offered);
 }
 
@@ -674,8 +685,8 @@ static int64_t cert_count(const struct cert_chain *c)
 
 FACT(g_server_certs_count, field_put_int, cert_count(&h->server_certs),
      h->server_certs.seen)
-FACT(g_client_certs_count, field_put_int, cert_count(&h->client_certs),
-     h->client_certs.seen)
+FACT(g_client_certs_count, field_put_int,
+     cert_count(&hs_rare(h)->client_certs), hs_rare(h)->client_certs.seen)
 FACT(g_certificate_request, field_put_bool, h->certificate_request, h->sh.seen)
 FACT(g_client_cert_empty, field_put_bool, h->client_cert_empty,
      h->certificate_request || h->client_cert_empty)
@@ -822,7 +833,14 @@ FACT(g_parse_fault_offset, field_put_int, (int64_t)h->parse_fault.offset,
 TEXT_FACT(g_not_tls_preview, not_tls_preview)
 FACT(g_starttls, field_put_str,
      starttls_proto_name((enum starttls_proto)h->starttls), true)
-TEXT_FACT(g_starttls_refusal, starttls_refusal)
+static bool g_starttls_refusal(const struct handshake *h,
+                               struct field_value *v, char *scratch,
+                               size_t len)
+{
+    (void)scratch, (void)len;
+    const char *refusal = hs_rare(h)->starttls_refusal;
+    return field_put_cstr(v, refusal, sizeof hs_rare(h)->starttls_refusal);
+}
 
 static bool g_truncated(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
@@ -831,7 +849,7 @@ static bool g_truncated(const struct handshake *h, struct field_value *v,
     bool t = h->ch.truncated || h->ch.alpn_truncated ||
              (h->ch2 && (h->ch2->truncated || h->ch2->alpn_truncated)) ||
              h->sh.extensions.total > h->sh.extensions.n ||
-             h->alerts.total > h->alerts.n;
+             hs_rare(h)->alerts.total > hs_rare(h)->alerts.n;
     return field_put_bool(v, t);
 }
 
@@ -1207,30 +1225,31 @@ static bool quic_version_value(uint32_t version, struct field_value *v,
 static bool g_quic_version(const struct handshake *h, struct field_value *v,
                            char *scratch, size_t len)
 {
-    return h->transport == HS_OVER_QUIC && h->quic.version &&
-           quic_version_value(h->quic.version, v, scratch, len);
+    return h->transport == HS_OVER_QUIC && quic_of(h)->version &&
+           quic_version_value(quic_of(h)->version, v, scratch, len);
 }
 
 static bool g_quic_client_version(const struct handshake *h,
                                   struct field_value *v, char *scratch,
                                   size_t len)
 {
-    return h->transport == HS_OVER_QUIC && h->quic.client_version &&
-           quic_version_value(h->quic.client_version, v, scratch, len);
+    return h->transport == HS_OVER_QUIC && quic_of(h)->client_version &&
+           quic_version_value(quic_of(h)->client_version, v, scratch, len);
 }
 
 static bool g_quic_dcid(const struct handshake *h, struct field_value *v,
                         char *scratch, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    if (h->transport != HS_OVER_QUIC || h->quic.dcid_len == 0 ||
-        len < 2u * h->quic.dcid_len + 1)
+    const struct quic_facts *q = quic_of(h);
+    if (h->transport != HS_OVER_QUIC || q->dcid_len == 0 ||
+        len < 2u * q->dcid_len + 1)
         return false;
-    for (size_t i = 0; i < h->quic.dcid_len && i < sizeof h->quic.dcid; i++) {
-        scratch[2 * i] = hex[h->quic.dcid[i] >> 4];
-        scratch[2 * i + 1] = hex[h->quic.dcid[i] & 15];
+    for (size_t i = 0; i < q->dcid_len && i < sizeof q->dcid; i++) {
+        scratch[2 * i] = hex[q->dcid[i] >> 4];
+        scratch[2 * i + 1] = hex[q->dcid[i] & 15];
     }
-    scratch[2 * h->quic.dcid_len] = '\0';
+    scratch[2 * q->dcid_len] = '\0';
     return field_put_str(v, scratch);
 }
 
@@ -1238,40 +1257,42 @@ static size_t c_quic_server_versions(const struct handshake *h)
 {
     if (h->transport != HS_OVER_QUIC)
         return 0;
-    return h->quic.server_versions.n;
+    return quic_of(h)->server_versions.n;
 }
 
 static bool i_quic_server_versions(const struct handshake *h, size_t i,
                                    struct field_value *v, char *scratch,
                                    size_t len)
 {
-    return quic_version_value(h->quic.server_versions.v[i], v, scratch, len);
+    return quic_version_value(quic_of(h)->server_versions.v[i], v, scratch,
+                              len);
 }
 
-QUIC_FACT(g_quic_initial_decrypted, field_put_bool, h->quic.initial_decrypted,
-          true)
-QUIC_FACT(g_quic_retry, field_put_bool, h->quic.retry, true)
-QUIC_FACT(g_quic_vn, field_put_bool, h->quic.version_negotiation, true)
-QUIC_FACT(g_quic_zero_rtt, field_put_bool, h->quic.zero_rtt, true)
-QUIC_FACT(g_quic_tcp_fallback, field_put_bool, h->quic.tcp_fallback, true)
+QUIC_FACT(g_quic_initial_decrypted, field_put_bool,
+          quic_of(h)->initial_decrypted, true)
+QUIC_FACT(g_quic_retry, field_put_bool, quic_of(h)->retry, true)
+QUIC_FACT(g_quic_vn, field_put_bool, quic_of(h)->version_negotiation, true)
+QUIC_FACT(g_quic_zero_rtt, field_put_bool, quic_of(h)->zero_rtt, true)
+QUIC_FACT(g_quic_tcp_fallback, field_put_bool, quic_of(h)->tcp_fallback, true)
 QUIC_FACT(g_quic_initial_client, field_put_int,
-          h->quic.packets_initial[TLS_SIDE_CLIENT], true)
+          quic_of(h)->packets_initial[TLS_SIDE_CLIENT], true)
 QUIC_FACT(g_quic_initial_server, field_put_int,
-          h->quic.packets_initial[TLS_SIDE_SERVER], true)
+          quic_of(h)->packets_initial[TLS_SIDE_SERVER], true)
 QUIC_FACT(g_quic_handshake_client, field_put_int,
-          h->quic.packets_handshake[TLS_SIDE_CLIENT], true)
+          quic_of(h)->packets_handshake[TLS_SIDE_CLIENT], true)
 QUIC_FACT(g_quic_handshake_server, field_put_int,
-          h->quic.packets_handshake[TLS_SIDE_SERVER], true)
+          quic_of(h)->packets_handshake[TLS_SIDE_SERVER], true)
 QUIC_FACT(g_quic_short_client, field_put_int,
-          h->quic.packets_1rtt[TLS_SIDE_CLIENT],
+          quic_of(h)->packets_1rtt[TLS_SIDE_CLIENT],
           true)
 QUIC_FACT(g_quic_short_server, field_put_int,
-          h->quic.packets_1rtt[TLS_SIDE_SERVER],
+          quic_of(h)->packets_1rtt[TLS_SIDE_SERVER],
           true)
-QUIC_FACT(g_quic_close_code, field_put_int, (int64_t)h->quic.close_error_code,
-          h->quic.close_seen && h->quic.close_error_code <= INT64_MAX)
+QUIC_FACT(g_quic_close_code, field_put_int,
+          (int64_t)quic_of(h)->close_error_code,
+          quic_of(h)->close_seen && quic_of(h)->close_error_code <= INT64_MAX)
 QUIC_FACT(g_quic_close_sender, field_put_str,
-          fields_side_name(h->quic.close_sender), h->quic.close_seen)
+          fields_side_name(quic_of(h)->close_sender), quic_of(h)->close_seen)
 
 /* RFC 9000 §20.1, RFC 9368 §10.2; crypto errors named by their alert. */
 static bool g_quic_close_error(const struct handshake *h,
@@ -1286,10 +1307,10 @@ static bool g_quic_close_error(const struct handshake *h,
         "PROTOCOL_VIOLATION", "INVALID_TOKEN", "APPLICATION_ERROR",
         "CRYPTO_BUFFER_EXCEEDED", "KEY_UPDATE_ERROR", "AEAD_LIMIT_REACHED",
         "NO_VIABLE_PATH", "VERSION_NEGOTIATION_ERROR"};
-    uint64_t code = h->quic.close_error_code;
-    if (h->transport != HS_OVER_QUIC || !h->quic.close_seen)
+    uint64_t code = quic_of(h)->close_error_code;
+    if (h->transport != HS_OVER_QUIC || !quic_of(h)->close_seen)
         return false;
-    if (h->quic.close_application)
+    if (quic_of(h)->close_application)
         return field_put_str(v, "application");
     if (code < sizeof names / sizeof names[0])
         return field_put_str(v, names[code]);
@@ -1309,9 +1330,9 @@ static bool g_quic_close_reason(const struct handshake *h,
                                 size_t len)
 {
     UNUSED_SCRATCH;
-    return h->transport == HS_OVER_QUIC && h->quic.close_seen &&
-           field_put_cstr(v, h->quic.close_reason,
-                          sizeof h->quic.close_reason);
+    return h->transport == HS_OVER_QUIC && quic_of(h)->close_seen &&
+           field_put_cstr(v, quic_of(h)->close_reason,
+                          sizeof quic_of(h)->close_reason);
 }
 
 DTLS_FACT(g_dtls_hvr, field_put_bool, h->dtls.hello_verify_request, true)
@@ -1673,8 +1694,8 @@ static bool g_ech_outer_sni(const struct handshake *h, struct field_value *v,
            field_put_cstr(v, h->ch.sni, sizeof(h->ch.sni));
 }
 
-FACT(g_ech_accepted, field_put_bool, h->hrr.ech_confirmation,
-     ECH_OUTER(h) && h->hrr.seen)
+FACT(g_ech_accepted, field_put_bool, hrr_of(h)->ech_confirmation,
+     ECH_OUTER(h) && hrr_of(h)->seen)
 FACT(g_ech_status, field_put_str, ech_status_name(ech_status(h)),
      ech_status(h) != ECH_STATUS_NONE)
 FACT(g_ech_retry_count, field_put_int, h->ee ? h->ee->ech.n_configs_total : 0,

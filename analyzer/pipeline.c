@@ -275,15 +275,18 @@ static bool conn_started_between(const struct pipeline *p,
 
 /* QUIC that the server never answered, and the same client reaching the
  * same server over TCP right after: UDP is blocked on the way. */
-static void check_quic_fallback(const struct pipeline *p, struct handshake *h)
+static void check_quic_fallback(const struct pipeline *p, struct flow *f)
 {
+    const struct handshake *h = tls_record(f->tls);
     if (h->transport != HS_OVER_QUIC || h->packets[TLS_SIDE_SERVER] != 0 ||
         h->outcome == OUTCOME_ESTABLISHED || h->icmp_unreach)
         return;
-    h->quic.tcp_fallback =
-        conn_started_between(p, h->client.addr, h->server.addr,
-                             h->server.port, 6, h->flow_start_us,
-                             h->flow_end_us + QUIC_FALLBACK_US);
+    struct handshake_rare *rare = tls_record_rare(f->tls);
+    if (rare)
+        rare->quic.tcp_fallback =
+            conn_started_between(p, h->client.addr, h->server.addr,
+                                 h->server.port, 6, h->flow_start_us,
+                                 h->flow_end_us + QUIC_FALLBACK_US);
 }
 
 /* Enrichment, the first stage after the decision: a fresh report for the
@@ -347,7 +350,7 @@ static void emit(struct pipeline *p, struct flow *f)
 
     memcap_reserve(&p->budget, classify_growth_bound(&f->classify, 0));
     classify_stop(p, f, true);
-    check_quic_fallback(p, h);
+    check_quic_fallback(p, f);
     enrich(p, f, h);
     /* Workers on a file: this record's turn, as one pipeline would have
      * decided it (with the other workers' records around it). */
@@ -533,8 +536,10 @@ static uint32_t watch_starttls(struct pipeline *p, struct flow *f, int side,
     struct handshake *h = tls_record(f->tls);
     h->starttls = (uint8_t)starttls_proto(f->starttls);
     if (st == STARTTLS_REFUSED) {
-        snprintf(h->starttls_refusal, sizeof h->starttls_refusal, "%s",
-                 starttls_refusal(f->starttls));
+        struct handshake_rare *rare = tls_record_rare(f->tls);
+        if (rare)
+            snprintf(rare->starttls_refusal, sizeof rare->starttls_refusal,
+                     "%s", starttls_refusal(f->starttls));
         outcome_refused(h, ts_us);
         starttls_drop(p, f);
         f->decided_in_callback = true;

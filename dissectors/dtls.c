@@ -287,7 +287,7 @@ static void deliver(struct dtls_conn *d, int side, struct pending_msg *m)
     if (m->type == DTLS_HVR_TYPE)
         read_hello_verify(d, m);
     if (m->type == TLS_HS_CLIENT_HELLO && h->dtls.hello_verify_request &&
-        h->ch.seen && !h->hrr.seen) {
+        h->ch.seen && !hs_rare(h)->hrr.seen) {
         read_cookie_echo(d, m);
         return;
     }

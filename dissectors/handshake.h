@@ -637,6 +637,18 @@ struct handshake_report {
     uint16_t ndpi_tls_version; /* nDPI's version reading, 0 none */
 };
 
+/* Facts most handshakes never have, kept apart so that a flow carries
+ * their bytes only once one of them is written (struct handshake's `rare`,
+ * dissectors/tls.c allocates it). */
+struct handshake_rare {
+    struct hello_retry hrr;      /* HelloRetryRequest: ~1 % of handshakes */
+    struct quic_facts quic;      /* QUIC flows only */
+    struct cert_chain client_certs;
+    HS_LIST(struct tls_alert, HS_MAX_ALERTS) alerts; /* mostly failures */
+    char starttls_refusal[96];   /* STARTTLS: the server's refusal,
+                                    printable, NUL-terminated */
+};
+
 struct handshake {
     uint64_t flow_id;
     uint32_t round;        /* 0 for the first handshake on a connection */
@@ -649,7 +661,6 @@ struct handshake {
     bool midstream;        /* no SYN seen */
 
     enum hs_transport transport;
-    struct quic_facts quic;
     struct dtls_facts dtls;
     uint8_t icmp_unreach;  /* an ICMP unreachable for the server: enum
                               icmp_unreach of analyzer/decode.h, 0 none */
@@ -664,11 +675,12 @@ struct handshake {
      * otherwise or when the budget refused them (parse_error says so). */
     struct client_hello *ch2; /* second ClientHello, after an HRR */
     struct encrypted_extensions *ee; /* key log only */
+    /* The few facts of struct handshake_rare: NULL until one is written,
+     * never refused. Read it through hs_rare(). */
+    struct handshake_rare *rare;
     struct server_hello sh;
-    struct hello_retry hrr;
     struct decryption decryption;   /* key log only */
     struct cert_chain server_certs;
-    struct cert_chain client_certs;
     struct ocsp_staple ocsp;        /* as sent */
     bool client_cert_empty;  /* client answered a request with no certs */
     bool certificate_request;
@@ -686,8 +698,6 @@ struct handshake {
      * alert and the client closed without data (YES), or the client sent
      * data (NO); NONE when the watch ended before either. */
     uint8_t client_closed_after_handshake; /* enum evidence */
-
-    HS_LIST(struct tls_alert, HS_MAX_ALERTS) alerts;
 
     /* How the client's first flight (its ClientHello) crossed TCP
      * (analyzer/stream_opening.c): for hellos split over segments and
@@ -738,9 +748,8 @@ struct handshake {
     char not_tls_preview[24];    /* printable start of a non-TLS answer */
 
     /* STARTTLS (dissectors/starttls.c): the plaintext protocol that upgraded
-     * (or asked to), and the server's answer when it refused. */
+     * (or asked to); the server's refusal is in the rare part. */
     uint8_t starttls;            /* enum starttls_proto, 0 none */
-    char starttls_refusal[96];   /* printable, NUL-terminated */
 
     /* What is derived from the record once it is decided (see struct
      * handshake_report): set by the pipeline while the record is emitted,
@@ -812,13 +821,14 @@ static inline void handshake_note_fault(struct handshake *h, const char *what,
 /* Append an alert to the record (the first HS_MAX_ALERTS are kept, all
  * are counted), as the transports that see alerts outside TLS records
  * need: QUIC's CONNECTION_CLOSE, and closes inferred from encrypted
- * packets. */
-static inline void handshake_add_alert(struct handshake *h, enum tls_side sender,
-                                       bool encrypted, uint8_t level,
-                                       uint8_t desc, uint16_t length,
-                                       uint64_t ts_us)
+ * packets. `rare` is h's rare part, taken for writing (tls_record_rare). */
+static inline void handshake_add_alert(struct handshake *h,
+                                       struct handshake_rare *rare,
+                                       enum tls_side sender, bool encrypted,
+                                       uint8_t level, uint8_t desc,
+                                       uint16_t length, uint64_t ts_us)
 {
-    struct tls_alert *a = HS_LIST_SLOT(h->alerts);
+    struct tls_alert *a = HS_LIST_SLOT(rare->alerts);
     if (!a)
         return;
     a->sender = (uint8_t)sender;
@@ -828,6 +838,25 @@ static inline void handshake_add_alert(struct handshake *h, enum tls_side sender
     a->length = length;
     a->stage = (uint8_t)h->stage;
     a->ts_us = ts_us;
+}
+
+/* The rare part of a record, or one with nothing in it when none was
+ * written: readers need no NULL check. */
+extern const struct handshake_rare handshake_rare_none;
+
+static inline const struct handshake_rare *hs_rare(const struct handshake *h)
+{
+    return h->rare ? h->rare : &handshake_rare_none;
+}
+
+/* Give a record built by hand (tests, tools) an empty rare part of the
+ * caller's to write. */
+static inline struct handshake_rare *
+handshake_attach_rare(struct handshake *h, struct handshake_rare *r)
+{
+    *r = (struct handshake_rare){0};
+    h->rare = r;
+    return r;
 }
 
 #endif

@@ -44,9 +44,10 @@ static bool alert_ends_handshake(const struct tls_alert *a)
 
 static const struct tls_alert *ending_alert(const struct handshake *h)
 {
-    for (unsigned i = 0; i < h->alerts.n; i++)
-        if (alert_ends_handshake(&h->alerts.v[i]))
-            return &h->alerts.v[i];
+    const struct handshake_rare *rare = hs_rare(h);
+    for (unsigned i = 0; i < rare->alerts.n; i++)
+        if (alert_ends_handshake(&rare->alerts.v[i]))
+            return &rare->alerts.v[i];
     return NULL;
 }
 
@@ -201,9 +202,10 @@ const struct tls_alert *outcome_deciding_alert(const struct handshake *h)
     const struct tls_alert *a = ending_alert(h);
     if (a)
         return a;
-    for (unsigned i = 0; i < h->alerts.n; i++)
-        if (!h->alerts.v[i].late)
-            return &h->alerts.v[i];
+    const struct handshake_rare *rare = hs_rare(h);
+    for (unsigned i = 0; i < rare->alerts.n; i++)
+        if (!rare->alerts.v[i].late)
+            return &rare->alerts.v[i];
     return NULL;
 }
 

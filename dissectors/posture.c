@@ -79,7 +79,7 @@ void pq_posture(const struct handshake *h, struct pq_posture *out)
     }
 
     const struct server_hello *sh = &h->sh;
-    const struct hello_retry *hrr = &h->hrr;
+    const struct hello_retry *hrr = &hs_rare(h)->hrr;
     if (hrr->seen && tls_group_pq_kind(hrr->group) != TLS_PQ_NONE) {
         /* The server asked for it by name: its choice, whatever followed. */
         out->status = PQ_NEGOTIATED_AFTER_HRR;
@@ -149,8 +149,9 @@ const char *pq_reason_name(enum pq_reason r)
 static bool alert_from(const struct handshake *h, enum tls_side side,
                        bool (*match)(const struct tls_alert *))
 {
-    for (size_t i = 0; i < h->alerts.n; i++)
-        if (h->alerts.v[i].sender == side && match(&h->alerts.v[i]))
+    const struct handshake_rare *rare = hs_rare(h);
+    for (size_t i = 0; i < rare->alerts.n; i++)
+        if (rare->alerts.v[i].sender == side && match(&rare->alerts.v[i]))
             return true;
     return false;
 }
@@ -180,19 +181,19 @@ enum ech_status ech_status(const struct handshake *h)
     if ((h->ee && h->ee->ech.has_retry_configs) ||
         alert_from(h, TLS_SIDE_CLIENT, is_ech_required))
         return ECH_REJECTED;
-    if (h->hrr.seen && h->hrr.ech_confirmation)
+    if (hs_rare(h)->hrr.seen && hs_rare(h)->hrr.ech_confirmation)
         return ECH_ACCEPTED;
     if (h->outcome == OUTCOME_ESTABLISHED) {
         /* A server that did not take ECH (TLS 1.2 cannot; an HRR without
          * the confirmation says so) makes a real ECH client abort (RFC
          * 9849 §6.1.6); a client that goes on sent GREASE. */
-        if ((h->sh.seen && h->sh.version != TLS_V_1_3) || h->hrr.seen)
+        if ((h->sh.seen && h->sh.version != TLS_V_1_3) || hs_rare(h)->hrr.seen)
             return ECH_GREASE;
         return ECH_NOT_CONFIRMED;
     }
     if (h->outcome != OUTCOME_FAILED && h->outcome != OUTCOME_INCOMPLETE)
         return ECH_FAILED_OTHER;
-    if (!h->sh.seen && !h->hrr.seen)
+    if (!h->sh.seen && !hs_rare(h)->hrr.seen)
         return alert_from(h, TLS_SIDE_SERVER, is_any) ? ECH_FAILED_OTHER
                                                       : ECH_UNANSWERED;
     if (h->sh.seen && h->sh.version == TLS_V_1_3 &&

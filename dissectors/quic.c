@@ -73,6 +73,8 @@ struct key_set {
 struct quic_conn {
     struct tls_session *tls;
     struct handshake *h;
+    struct handshake_rare *rare;    /* the record's (tls_record_rare) */
+    struct quic_facts *facts;       /* rare->quic */
     int client_side;
     struct memcap *memcap;
     uint64_t charged;               /* what it holds of the memcap */
@@ -220,10 +222,20 @@ struct quic_conn *quic_conn_new(struct tls_session *tls, int client_side,
     struct quic_conn *q = memcap_calloc(memcap, sizeof *q);
     if (!q)
         return NULL;
+    /* Every QUIC flow writes its facts from the first packet on: the
+     * record's rare part is taken now, once. */
+    struct handshake_rare *rare = tls_record_rare(tls);
+    if (!rare) {
+        memcap_release(memcap, memcap_cost(sizeof *q));
+        free(q);
+        return NULL;
+    }
     q->memcap = memcap;
     q->charged = memcap_cost(sizeof *q);
     q->tls = tls;
     q->h = tls_record(tls);
+    q->rare = rare;
+    q->facts = &rare->quic;
     q->client_side = (client_side == 0 || client_side == 1) ? client_side : -1;
     q->h->transport = HS_OVER_QUIC;
     return q;
@@ -372,13 +384,13 @@ static void crypto_frame(struct quic_conn *q, enum tls_side role, uint64_t off,
 
 /* ---- frames ---- */
 
-static void close_reason(struct handshake *h, struct cursor *reason)
+static void close_reason(struct quic_facts *facts, struct cursor *reason)
 {
     size_t n = 0;
     uint8_t b;
-    while (n + 1 < sizeof h->quic.close_reason && cursor_u8(reason, &b))
-        h->quic.close_reason[n++] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
-    h->quic.close_reason[n] = '\0';
+    while (n + 1 < sizeof facts->close_reason && cursor_u8(reason, &b))
+        facts->close_reason[n++] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
+    facts->close_reason[n] = '\0';
 }
 
 static void on_close(struct quic_conn *q, enum tls_side role, bool app,
@@ -386,13 +398,13 @@ static void on_close(struct quic_conn *q, enum tls_side role, bool app,
                      struct cursor *reason, uint64_t ts_us)
 {
     struct handshake *h = q->h;
-    if (!h->quic.close_seen) {
-        h->quic.close_seen = true;
-        h->quic.close_application = app;
-        h->quic.close_sender = (uint8_t)role;
-        h->quic.close_error_code = code;
-        h->quic.close_frame_type = frame_type;
-        close_reason(h, reason);
+    if (!q->facts->close_seen) {
+        q->facts->close_seen = true;
+        q->facts->close_application = app;
+        q->facts->close_sender = (uint8_t)role;
+        q->facts->close_error_code = code;
+        q->facts->close_frame_type = frame_type;
+        close_reason(q->facts, reason);
     }
     if (decided(q))
         return;
@@ -400,7 +412,7 @@ static void on_close(struct quic_conn *q, enum tls_side role, bool app,
         code <= QUIC_CRYPTO_ERROR_LAST) {
         /* TLS alert N travels as crypto error 0x100 + N: it is the alert,
          * and decides exactly as one read from a TLS record would. */
-        handshake_add_alert(h, role, false, 2,
+        handshake_add_alert(h, q->rare, role, false, 2,
                             (uint8_t)(code - QUIC_CRYPTO_ERROR_BASE), 2,
                             ts_us);
         outcome_check(h, ts_us);
@@ -640,7 +652,7 @@ static void read_initial(struct quic_conn *q, int side, uint32_t version,
     if (!opened)
         return; /* not ours to read (or damaged): counted, nothing more */
     ks->confirmed = true;
-    q->h->quic.initial_decrypted = true;
+    q->facts->initial_decrypted = true;
     if (!q->have_pn[role] || pn > q->largest_pn[role])
         q->largest_pn[role] = pn;
     q->have_pn[role] = true;
@@ -655,15 +667,15 @@ static void read_initial(struct quic_conn *q, int side, uint32_t version,
 
 /* ---- packets ---- */
 
-static void note_versions(struct handshake *h, struct cursor *list)
+static void note_versions(struct quic_facts *facts, struct cursor *list)
 {
     uint32_t v;
     while (cursor_u32(list, &v)) {
         bool dup = false;
-        for (size_t i = 0; i < h->quic.server_versions.n; i++)
-            dup |= h->quic.server_versions.v[i] == v;
+        for (size_t i = 0; i < facts->server_versions.n; i++)
+            dup |= facts->server_versions.v[i] == v;
         if (!dup)
-            (void)HS_LIST_PUSH(h->quic.server_versions, v);
+            (void)HS_LIST_PUSH(facts->server_versions, v);
     }
 }
 
@@ -681,16 +693,15 @@ static void server_spoke(struct quic_conn *q, uint64_t ts_us)
 static void client_initial_header(struct quic_conn *q, uint32_t version,
                                   struct cursor dcid)
 {
-    struct handshake *h = q->h;
     if (!q->have_key_dcid || q->rekey) {
         if (!q->have_key_dcid) {
-            h->quic.client_version = version;
+            q->facts->client_version = version;
             size_t n = cursor_left(&dcid);
             struct cursor d = dcid;
-            h->quic.dcid_len =
-                (uint8_t)(n < sizeof h->quic.dcid ? n : sizeof h->quic.dcid);
-            if (!cursor_copy(&d, h->quic.dcid, h->quic.dcid_len))
-                h->quic.dcid_len = 0;
+            size_t room = sizeof q->facts->dcid;
+            q->facts->dcid_len = (uint8_t)(n < room ? n : room);
+            if (!cursor_copy(&d, q->facts->dcid, q->facts->dcid_len))
+                q->facts->dcid_len = 0;
         }
         if (q->rekey && q->vn_pending) {
             /* After Version Negotiation the client starts over in another
@@ -700,13 +711,13 @@ static void client_initial_header(struct quic_conn *q, uint32_t version,
             q->have_pn[TLS_SIDE_CLIENT] = false;
             crypto_release(q, &q->crypto[TLS_SIDE_CLIENT]);
             q->crypto[TLS_SIDE_CLIENT].delivered = 0;
-            q->vn_pending = version == h->quic.client_version;
+            q->vn_pending = version == q->facts->client_version;
         }
         q->rekey = false;
         set_key_dcid(q, dcid);
     }
     if (!q->server_version_known)
-        h->quic.version = version;
+        q->facts->version = version;
 }
 
 /* One long-header packet at the cursor. False when the rest of the
@@ -730,8 +741,8 @@ static bool read_long_packet(struct quic_conn *q, int side, struct cursor *d,
         if (q->client_side < 0)
             q->client_side = 1 - side;
         server_spoke(q, ts_us);
-        h->quic.version_negotiation = true;
-        note_versions(h, d);
+        q->facts->version_negotiation = true;
+        note_versions(q->facts, d);
         q->vn_pending = true;
         q->rekey = true;
         return false;
@@ -747,7 +758,7 @@ static bool read_long_packet(struct quic_conn *q, int side, struct cursor *d,
         if (q->client_side < 0)
             q->client_side = 1 - side;
         server_spoke(q, ts_us);
-        h->quic.retry = true;
+        q->facts->retry = true;
         q->rekey = true; /* the client's next Initial brings the new DCID */
         return false;
     }
@@ -769,7 +780,7 @@ static bool read_long_packet(struct quic_conn *q, int side, struct cursor *d,
     enum tls_side role = role_of(q, side);
     if (role == TLS_SIDE_SERVER) {
         server_spoke(q, ts_us);
-        h->quic.version = version;
+        q->facts->version = version;
         q->server_version_known = true;
         if (type == QUIC_INITIAL)
             q->vn_pending = false;
@@ -777,19 +788,19 @@ static bool read_long_packet(struct quic_conn *q, int side, struct cursor *d,
 
     switch (type) {
     case QUIC_INITIAL:
-        h->quic.packets_initial[role]++;
+        q->facts->packets_initial[role]++;
         if (role == TLS_SIDE_CLIENT)
             client_initial_header(q, version, dcid);
         read_initial(q, side, version, &pkt, pn_offset, ts_us);
         break;
     case QUIC_0RTT:
         if (role == TLS_SIDE_CLIENT) {
-            h->quic.packets_0rtt++;
-            h->quic.zero_rtt = true;
+            q->facts->packets_0rtt++;
+            q->facts->zero_rtt = true;
         }
         break;
     case QUIC_HANDSHAKE:
-        h->quic.packets_handshake[role]++;
+        q->facts->packets_handshake[role]++;
         q->datagram_has_handshake = true;
         if (role == TLS_SIDE_SERVER) {
             q->server_hs = true;
@@ -832,7 +843,7 @@ static void read_short_packet(struct quic_conn *q, int side, uint64_t ts_us)
     struct handshake *h = q->h;
     enum tls_side role = role_of(q, side);
 
-    h->quic.packets_1rtt[role]++;
+    q->facts->packets_1rtt[role]++;
     if (role == TLS_SIDE_CLIENT) {
         if (!q->client_1rtt) {
             q->client_1rtt = true;
@@ -905,10 +916,10 @@ bool quic_reportable(const struct quic_conn *q)
         return false;
     const struct handshake *h = q->h;
     const struct quic_version_info *info =
-        quic_version_lookup(h->quic.client_version ? h->quic.client_version
-                                                   : h->quic.version);
-    return h->quic.initial_decrypted || h->quic.version_negotiation ||
-           h->quic.retry || h->outcome != OUTCOME_UNDECIDED ||
+        quic_version_lookup(q->facts->client_version ? q->facts->client_version
+                                                     : q->facts->version);
+    return q->facts->initial_decrypted || q->facts->version_negotiation ||
+           q->facts->retry || h->outcome != OUTCOME_UNDECIDED ||
            (info && info->tls);
 }
 
@@ -926,7 +937,7 @@ void quic_finish(struct quic_conn *q, enum hs_ended_by why, uint64_t ts_us)
              * Handshake packet, never 1-RTT: its close (a refused client
              * certificate), as TLS 1.3's alert-sized record is. */
             reach(h, STAGE_CLIENT_FINISHED);
-            handshake_add_alert(h, TLS_SIDE_SERVER, true, 0, 0,
+            handshake_add_alert(h, q->rare, TLS_SIDE_SERVER, true, 0, 0,
                                 q->server_hs_last_len, q->server_hs_last_ts);
             outcome_check(h, ts_us);
         } else {
@@ -947,7 +958,7 @@ void quic_finish(struct quic_conn *q, enum hs_ended_by why, uint64_t ts_us)
         /* The client answered the server's encrypted flight, then went
          * quiet without ever sending 1-RTT: its CONNECTION_CLOSE in a
          * Handshake packet, the QUIC form of TLS 1.3's encrypted alert. */
-        handshake_add_alert(h, TLS_SIDE_CLIENT, true, 0, 0,
+        handshake_add_alert(h, q->rare, TLS_SIDE_CLIENT, true, 0, 0,
                             q->client_hs_last_len, q->client_hs_last_ts);
         outcome_check(h, ts_us);
     }

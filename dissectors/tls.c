@@ -262,6 +262,30 @@ static void *rare_part(struct tls_session *s, size_t size)
     return p;
 }
 
+const struct handshake_rare handshake_rare_none;
+
+/* The record's rare part is not refused by the budget as rare_part()'s are:
+ * what it holds (a HelloRetryRequest, an alert, a client chain's place, a
+ * QUIC close) is already read off the wire and decides the verdict, so
+ * dropping it would change the record. It is small (under 1 KiB) and
+ * taken once per flow, so it is forced through like a new flow entry and
+ * the pipeline brings the budget back under its cap after the packet.
+ * NULL only when the allocator itself fails. */
+struct handshake_rare *tls_record_rare(struct tls_session *s)
+{
+    struct handshake *h = &s->rec;
+    if (h->rare)
+        return h->rare;
+    h->rare = calloc(1, sizeof *h->rare);
+    if (!h->rare) {
+        note_error(s, "rare facts not kept: out of memory");
+        return NULL;
+    }
+    memcap_force(s->memcap, memcap_cost(sizeof *h->rare));
+    s->charged += memcap_cost(sizeof *h->rare);
+    return h->rare;
+}
+
 /* The key-log state (decryptor, plaintext buffer, records held until their
  * keys come) is charged for what it holds after each call that may grow
  * it; it is bounded per session (TLS_DEC_HOLD_MAX), so the pipeline
@@ -414,7 +438,8 @@ static struct tls_alert *add_alert(struct tls_session *s, int side,
                                    uint8_t desc, uint16_t length)
 {
     struct handshake *h = &s->rec;
-    struct tls_alert *a = HS_LIST_SLOT(h->alerts);
+    struct handshake_rare *rare = tls_record_rare(s);
+    struct tls_alert *a = rare ? HS_LIST_SLOT(rare->alerts) : NULL;
     if (!a)
         return NULL;
     a->sender = (uint8_t)role_of(s, side);
@@ -506,7 +531,9 @@ void tls_session_free(struct tls_session *s)
         return;
     release_buffers(s);
     cert_chain_free(&s->rec.server_certs);
-    cert_chain_free(&s->rec.client_certs);
+    if (s->rec.rare)
+        cert_chain_free(&s->rec.rare->client_certs);
+    free(s->rec.rare);
     ocsp_staple_free(&s->rec.ocsp);
     free(s->rec.ch.alpn_spill);
     if (s->rec.ch2)
@@ -605,7 +632,7 @@ static void on_client_hello(struct tls_session *s, int side,
     if (!hello_from_client(s, side)) {
         /* The server answered with a ClientHello (an echo service): it
          * does not speak TLS. */
-        if (h->ch.seen && !h->sh.seen && !h->hrr.seen)
+        if (h->ch.seen && !h->sh.seen && !hs_rare(h)->hrr.seen)
             answer_is_hello(s, side);
         else
             note_error(s, "client_hello from the server");
@@ -614,7 +641,7 @@ static void on_client_hello(struct tls_session *s, int side,
     if (!h->ch.seen) {
         ch = &h->ch;
         st = STAGE_CLIENT_HELLO;
-    } else if (h->hrr.seen && !h->ch2) {
+    } else if (hs_rare(h)->hrr.seen && !h->ch2) {
         st = STAGE_CLIENT_HELLO_2;
         ch = h->ch2 = rare_part(s, sizeof *h->ch2);
         if (!ch) {
@@ -667,9 +694,10 @@ static void on_server_hello(struct tls_session *s, int side,
     if (!tls_parse_server_hello(body, &sh, &hrr, &is_hrr))
         note_fault(s, is_hrr ? "hello_retry_request" : "server_hello", body);
     if (is_hrr) {
-        if (!h->hrr.seen) {
-            h->hrr = hrr;
-            h->hrr.seen = true;
+        struct handshake_rare *rare = tls_record_rare(s);
+        if (rare && !rare->hrr.seen) {
+            rare->hrr = hrr;
+            rare->hrr.seen = true;
         }
         reach(s, STAGE_HELLO_RETRY_REQUEST);
         return;
@@ -692,9 +720,15 @@ static void on_certificate(struct tls_session *s, int side,
 {
     struct handshake *h = &s->rec;
     bool client = role_of(s, side) == TLS_SIDE_CLIENT;
-    struct cert_chain *chain = client ? &h->client_certs : &h->server_certs;
+    struct cert_chain *chain = &h->server_certs;
 
     reach(s, client ? STAGE_CLIENT_CERTIFICATE : STAGE_SERVER_CERTIFICATE);
+    if (client) {
+        struct handshake_rare *rare = tls_record_rare(s);
+        if (!rare)
+            return;
+        chain = &rare->client_certs;
+    }
     if (chain->seen)
         return; /* keep the first chain; a second one would leak the first */
     /* The DER is kept in one allocation of at most the message's size. */
@@ -1952,8 +1986,9 @@ static void keyed_message(struct tls_session *s, int side, uint8_t type,
             note_fault(s, "encrypted_extensions", body);
         break;
     case TLS_HS_COMPRESSED_CERTIFICATE: {
-        struct cert_chain *chain = r == TLS_SIDE_CLIENT ? &h->client_certs
-                                                        : &h->server_certs;
+        const struct cert_chain *chain = r == TLS_SIDE_CLIENT
+                                             ? &hs_rare(h)->client_certs
+                                             : &h->server_certs;
         uint8_t *der = NULL;
         uint32_t n = 0;
         uint16_t alg = 0;

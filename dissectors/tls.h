@@ -95,5 +95,9 @@ int tls_client_side(const struct tls_session *s);
 bool tls_not_a_tls_flow(const struct tls_session *s);
 
 struct handshake *tls_record(struct tls_session *s);
+/* The record's rare part for writing (struct handshake_rare), allocated on
+ * first use and charged to the session; NULL only when memory ran out (the
+ * record notes it). */
+struct handshake_rare *tls_record_rare(struct tls_session *s);
 
 #endif

@@ -1314,8 +1314,9 @@ static void client_clock(const struct handshake *h, struct cert_result *r)
                  !r->untrusted && !r->incomplete_chain &&
                  !r->self_signed && !r->hostname_mismatch &&
                  !r->weak_key && !r->weak_signature && !r->malformed;
-    for (size_t i = 0; i < h->alerts.n; i++) {
-        const struct tls_alert *a = &h->alerts.v[i];
+    const struct handshake_rare *rare = hs_rare(h);
+    for (size_t i = 0; i < rare->alerts.n; i++) {
+        const struct tls_alert *a = &rare->alerts.v[i];
         if (a->sender != TLS_SIDE_CLIENT || a->encrypted || a->level != 2)
             continue;
         if (a->description == 45 || (a->description == 42 && clean))
@@ -1374,9 +1375,10 @@ void x509_analyze_handshake(struct x509_stage *st, const struct handshake *h,
     ocsp_analyze_cached(st, h, &out->ocsp_result);
     uint64_t at = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
     const char *host = h->ch.has_sni && h->ch.sni[0] ? h->ch.sni : NULL;
+    const struct cert_chain *client_certs = &hs_rare(h)->client_certs;
 
     if (h->sh.seen && h->sh.version == TLS_V_1_3 && !h->server_certs.seen &&
-        !h->client_certs.seen) {
+        !client_certs->seen) {
         /* Both chains travel encrypted: say so, and decide nothing. A key
          * log that opened them makes them chains like any other. */
         out->server_cert.analyzed = true;
@@ -1391,11 +1393,11 @@ void x509_analyze_handshake(struct x509_stage *st, const struct handshake *h,
     if (h->server_certs.seen)
         analyze_chain(st, &h->server_certs, true, host, at, NULL,
                       &out->server_cert, &server_entry);
-    if (h->client_certs.seen && h->client_certs.n_certs > 0)
-        analyze_chain(st, &h->client_certs, false, NULL, at, server_entry,
+    if (client_certs->seen && client_certs->n_certs > 0)
+        analyze_chain(st, client_certs, false, NULL, at, server_entry,
                       &out->client_cert, NULL);
     else if (h->sh.version == TLS_V_1_3 && h->certificate_request &&
-             !h->client_certs.seen) {
+             !client_certs->seen) {
         /* Its records were not opened. */
         out->client_cert.analyzed = true;
         out->client_cert.visible = false;

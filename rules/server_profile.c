@@ -434,7 +434,7 @@ static void learn(struct profile *p, const struct handshake *h,
         if (p->n_ciphers < HS_PROFILE_CIPHERS &&
             !has16(p->ciphers, p->n_ciphers, h->sh.cipher))
             p->ciphers[p->n_ciphers++] = h->sh.cipher;
-        uint16_t g = h->sh.group ? h->sh.group : h->hrr.group;
+        uint16_t g = h->sh.group ? h->sh.group : hs_rare(h)->hrr.group;
         if (g && p->n_groups < HS_PROFILE_GROUPS &&
             !has16(p->groups, p->n_groups, g))
             p->groups[p->n_groups++] = g;

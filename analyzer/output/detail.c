@@ -288,8 +288,9 @@ static void timeline(struct sec *s)
                h->sh.seen && h->sh.version == TLS_V_1_3
                    ? "server's encrypted flight (its Finished) ends"
                    : "server Finished");
-    for (size_t i = 0; i < h->alerts.n; i++) {
-        const struct tls_alert *al = &h->alerts.v[i];
+    const struct handshake_rare *rare = hs_rare(h);
+    for (size_t i = 0; i < rare->alerts.n; i++) {
+        const struct tls_alert *al = &rare->alerts.v[i];
         const char *st = stage_failure_name((enum hs_stage)al->stage);
         if (al->encrypted)
             add_moment(m, &n, cap, al->ts_us,
@@ -554,7 +555,7 @@ void detail_sections(const struct handshake *h, struct json_writer *scratch,
         client_hello(&s);
         emit(&s, "client hello", fn, ctx);
     }
-    if (h->sh.seen || h->hrr.seen) {
+    if (h->sh.seen || hs_rare(h)->hrr.seen) {
         server_hello(&s);
         emit(&s, "server hello", fn, ctx);
     }
@@ -566,8 +567,8 @@ void detail_sections(const struct handshake *h, struct json_writer *scratch,
         emit(&s, "server certificate chain", fn, ctx);
     }
     if (chain_has_facts(&h->report->client_cert)) {
-        chain(&s, &h->report->client_cert, &h->client_certs, "tls.client",
-              "tlsmon.client_certificate");
+        chain(&s, &h->report->client_cert, &hs_rare(h)->client_certs,
+              "tls.client", "tlsmon.client_certificate");
         emit(&s, "client certificate chain", fn, ctx);
     }
     if (h->ch.status_request || h->ocsp.seen) {

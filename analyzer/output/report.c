@@ -316,7 +316,7 @@ static void add_row(struct report_output *r, const struct handshake *h)
     if (h->outcome == OUTCOME_ESTABLISHED)
         json_string(w, h->resumed ? "resumed" : "");
     else if (h->outcome == OUTCOME_REFUSED)
-        row_string(w, h->starttls_refusal);
+        row_string(w, hs_rare(h)->starttls_refusal);
     else if (h->outcome == OUTCOME_NOT_TLS)
         row_string(w, h->not_tls_preview);
     else {

@@ -167,10 +167,9 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
     append_endpoint(l, &h->server);
     if (h->transport == HS_OVER_QUIC) {
         char v[16];
-        append(l, " quic=%s", h->quic.version
-                                  ? quic_version_name(h->quic.version, v,
-                                                      sizeof v)
-                                  : "?");
+        uint32_t version = hs_rare(h)->quic.version;
+        append(l, " quic=%s",
+               version ? quic_version_name(version, v, sizeof v) : "?");
     }
     if (starttls_proto_name((enum starttls_proto)h->starttls))
         append(l, " starttls=%s",
@@ -213,8 +212,9 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
     case OUTCOME_REFUSED:
         on = color ? ANSI_YELLOW : "";
         append(l, " %sREFUSED%s server refused STARTTLS", on, off);
-        if ((t = wire_text(h->starttls_refusal, sizeof(h->starttls_refusal),
-                           tmp, sizeof(tmp))))
+        if ((t = wire_text(hs_rare(h)->starttls_refusal,
+                           sizeof(hs_rare(h)->starttls_refusal), tmp,
+                           sizeof(tmp))))
             append(l, ": \"%s\"", t);
         break;
     case OUTCOME_INCOMPLETE:

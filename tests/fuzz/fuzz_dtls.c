@@ -30,7 +30,8 @@ struct watch {
 static void check(struct dtls_conn *d, struct handshake *h, struct watch *w,
                   uint32_t max_msg, size_t empty)
 {
-    if (h->alerts.n > HS_MAX_ALERTS || h->alerts.n > h->alerts.total)
+    const struct handshake_rare *rare = hs_rare(h);
+    if (rare->alerts.n > HS_MAX_ALERTS || rare->alerts.n > rare->alerts.total)
         abort();
     if (h->stage < w->stage || h->stage >= STAGE_COUNT)
         abort();

@@ -41,17 +41,19 @@ struct watch {
 
 static void check(struct quic_conn *q, struct handshake *h, struct watch *w)
 {
-    if (h->alerts.n > HS_MAX_ALERTS || h->alerts.n > h->alerts.total)
+    const struct handshake_rare *rare = hs_rare(h);
+    if (rare->alerts.n > HS_MAX_ALERTS || rare->alerts.n > rare->alerts.total)
         abort();
     if (h->stage < w->stage || h->stage >= STAGE_COUNT)
         abort();
     if (w->outcome != OUTCOME_UNDECIDED &&
         (h->outcome != w->outcome || h->decided_us != w->decided_us))
         abort();
-    if (h->quic.server_versions.n > HS_QUIC_MAX_VERSIONS ||
-        h->quic.dcid_len > sizeof h->quic.dcid)
+    if (rare->quic.server_versions.n > HS_QUIC_MAX_VERSIONS ||
+        rare->quic.dcid_len > sizeof rare->quic.dcid)
         abort();
-    if (memchr(h->quic.close_reason, 0, sizeof h->quic.close_reason) == NULL ||
+    if (memchr(rare->quic.close_reason, 0, sizeof rare->quic.close_reason) ==
+            NULL ||
         memchr(h->parse_error_what, 0, sizeof h->parse_error_what) == NULL)
         abort();
     if (quic_conn_memory(q) < 64)

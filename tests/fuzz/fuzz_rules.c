@@ -20,8 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void records(struct handshake *h, int which)
 {
     static struct handshake_report report;
+    static struct handshake_rare rare;
     memset(h, 0, sizeof(*h));
     handshake_attach_report(h, &report);
+    handshake_attach_rare(h, &rare);
     h->report->primary = -1;
     h->client.ip_version = h->server.ip_version = which == 2 ? 6 : 4;
     h->client.addr[0] = 10;
@@ -34,9 +36,9 @@ static void records(struct handshake *h, int which)
     h->ch.ciphers.n = 1;
     h->outcome = which == 0 ? OUTCOME_ESTABLISHED : OUTCOME_FAILED;
     if (which != 0) {
-        h->alerts.v[0] = (struct tls_alert){.sender = 1, .level = 2,
-                                          .description = 40};
-        h->alerts.n = 1;
+        rare.alerts.v[0] = (struct tls_alert){.sender = 1, .level = 2,
+                                              .description = 40};
+        rare.alerts.n = 1;
     } else {
         h->sh.seen = true;
         h->sh.version = 0x0304;

@@ -157,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         now += 1000;
         tls_feed(s, side, rec, (uint32_t)n, now);
         const struct handshake *h = tls_record(s);
-        CHECK(h->alerts.n <= HS_MAX_ALERTS);
+        CHECK(hs_rare(h)->alerts.n <= HS_MAX_ALERTS);
         CHECK(h->server_certs.der_len <= HS_MAX_CERT_BYTES);
         CHECK(!h->ee || h->ee->extensions.n <= HS_MAX_EXTENSIONS);
         CHECK(decided == OUTCOME_UNDECIDED || h->outcome == decided);

@@ -50,7 +50,8 @@ static void check(const struct tls_session *s, struct watch *w)
 {
     const struct handshake *h = tls_record((struct tls_session *)s);
 
-    if (h->alerts.n > HS_MAX_ALERTS || h->alerts.n > h->alerts.total)
+    const struct handshake_rare *rare = hs_rare(h);
+    if (rare->alerts.n > HS_MAX_ALERTS || rare->alerts.n > rare->alerts.total)
         abort();
     if (h->stage < w->stage || h->stage >= STAGE_COUNT)
         abort();
@@ -67,9 +68,9 @@ static void check(const struct tls_session *s, struct watch *w)
         h->server_certs.n_certs > HS_MAX_CERTS)
         abort();
     if (w->outcome == OUTCOME_UNDECIDED && h->outcome != OUTCOME_UNDECIDED)
-        w->alerts_at_decision = h->alerts.n;
-    for (uint16_t i = w->alerts_at_decision; i < h->alerts.n; i++)
-        if (h->outcome != OUTCOME_UNDECIDED && !h->alerts.v[i].late)
+        w->alerts_at_decision = hs_rare(h)->alerts.n;
+    for (uint16_t i = w->alerts_at_decision; i < hs_rare(h)->alerts.n; i++)
+        if (h->outcome != OUTCOME_UNDECIDED && !hs_rare(h)->alerts.v[i].late)
             abort();
     for (int side = 0; side < 2; side++) {
         bool reads = tls_reads(s, side);
@@ -149,17 +150,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tls_session *b = replay(data, size, true);
     struct handshake x = *tls_record(a), y = *tls_record(b);
 
-    if (x.server_certs.der_len != y.server_certs.der_len ||
-        x.client_certs.der_len != y.client_certs.der_len)
+    if (x.server_certs.der_len != y.server_certs.der_len)
         abort();
     if (x.server_certs.der_len &&
         memcmp(x.server_certs.der, y.server_certs.der, x.server_certs.der_len))
         abort();
-    if (x.client_certs.der_len &&
-        memcmp(x.client_certs.der, y.client_certs.der, x.client_certs.der_len))
-        abort();
     x.server_certs.der = y.server_certs.der = NULL;
-    x.client_certs.der = y.client_certs.der = NULL;
+    if ((x.rare == NULL) != (y.rare == NULL))
+        abort();
+    if (x.rare) {
+        struct handshake_rare xr = *x.rare, yr = *y.rare;
+        if (xr.client_certs.der_len != yr.client_certs.der_len ||
+            !same_part(xr.client_certs.der, yr.client_certs.der,
+                       xr.client_certs.der_len))
+            abort();
+        xr.client_certs.der = yr.client_certs.der = NULL;
+        if (memcmp(&xr, &yr, sizeof xr) != 0)
+            abort();
+    }
+    x.rare = y.rare = NULL;
     /* The record's other heap parts: the same bytes in both replays, then
      * out of the whole-record comparison (their addresses differ). */
     if (x.ocsp.der_len != y.ocsp.der_len ||

@@ -374,11 +374,12 @@ static void test_detail(void **state)
     h->ch.legacy_version = TLS_V_1_2;
     h->ch.ciphers.v[0] = 0xc02f;
     h->ch.ciphers.n = h->ch.ciphers.total = 1;
-    h->alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER, .level = 2,
-                                      .description = 40,
-                                      .stage = STAGE_CLIENT_HELLO,
-                                      .ts_us = T + 1500};
-    h->alerts.n = 1;
+    struct handshake_rare rare;
+    handshake_attach_rare(h, &rare)->alerts.v[0] =
+        (struct tls_alert){.sender = TLS_SIDE_SERVER, .level = 2,
+                           .description = 40, .stage = STAGE_CLIENT_HELLO,
+                           .ts_us = T + 1500};
+    rare.alerts.n = 1;
     h->ended_by = ENDED_ALERT;
     h->ended_by_side = TLS_SIDE_SERVER;
     h->stage = h->failure_stage = STAGE_CLIENT_HELLO;

@@ -348,9 +348,9 @@ static void test_plaintext_alert(void **state)
     from(&c, 1, d, record(d, 21, 0xfefd, 0, 0, alert, 2));
     assert_int_equal(c.h->outcome, OUTCOME_FAILED);
     assert_int_equal(c.h->ended_by, ENDED_ALERT);
-    assert_int_equal(c.h->alerts.v[0].description, 70);
-    assert_int_equal(c.h->alerts.v[0].sender, TLS_SIDE_SERVER);
-    assert_false(c.h->alerts.v[0].encrypted);
+    assert_int_equal(hs_rare(c.h)->alerts.v[0].description, 70);
+    assert_int_equal(hs_rare(c.h)->alerts.v[0].sender, TLS_SIDE_SERVER);
+    assert_false(hs_rare(c.h)->alerts.v[0].encrypted);
     conn_close(&c);
 }
 
@@ -373,8 +373,8 @@ static void test_encrypted_alert(void **state)
     n += record(d + n, 21, 0xfefd, 1, 0, enc, sizeof enc);
     from(&c, 0, d, n);
     assert_int_equal(c.h->outcome, OUTCOME_FAILED);
-    assert_true(c.h->alerts.v[0].encrypted);
-    assert_int_equal(c.h->alerts.v[0].sender, TLS_SIDE_CLIENT);
+    assert_true(hs_rare(c.h)->alerts.v[0].encrypted);
+    assert_int_equal(hs_rare(c.h)->alerts.v[0].sender, TLS_SIDE_CLIENT);
     conn_close(&c);
 }
 
@@ -453,7 +453,7 @@ static void test_dtls13_client_alert(void **state)
     from(&c, 1, d, n);
     from(&c, 0, d, unified(d, 2, 19));
     assert_int_equal(c.h->outcome, OUTCOME_FAILED);
-    assert_true(c.h->alerts.v[0].encrypted);
+    assert_true(hs_rare(c.h)->alerts.v[0].encrypted);
     assert_int_equal(c.h->failure_stage, STAGE_SERVER_ENCRYPTED_FLIGHT);
     conn_close(&c);
 }

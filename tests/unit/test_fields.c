@@ -32,10 +32,12 @@ static void set_v4(struct endpoint *e, uint8_t a, uint8_t b, uint8_t c,
     e->port = port;
 }
 
-/* The record and its report in one allocation: free(h) frees both. */
+/* The record, its report and its rare part in one allocation: free(h)
+ * frees them all. */
 struct record_with_report {
     struct handshake h;
     struct handshake_report report;
+    struct handshake_rare rare;
 };
 
 static struct handshake *new_record(void)
@@ -44,6 +46,7 @@ static struct handshake *new_record(void)
     assert_non_null(rr);
     struct handshake *h = &rr->h;
     h->report = &rr->report;
+    h->rare = &rr->rare;
     h->flow_id = 7;
     set_v4(&h->client, 10, 0, 0, 9, 51514);
     set_v4(&h->server, 10, 0, 0, 5, 443);
@@ -137,12 +140,12 @@ static struct handshake *tls13_encrypted_alert(void)
     h->sh.version = TLS_V_1_3;
     h->sh.cipher = 0x1301;
     h->sh.group = 29;
-    h->alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_CLIENT,
+    h->rare->alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_CLIENT,
                                       .encrypted = true,
                                       .length = 19,
                                       .stage = STAGE_SERVER_ENCRYPTED_FLIGHT};
-    h->alerts.n = 1;
-    h->alerts.total = 1;
+    h->rare->alerts.n = 1;
+    h->rare->alerts.total = 1;
     h->outcome = OUTCOME_FAILED;
     h->ended_by = ENDED_ALERT;
     h->ended_by_side = TLS_SIDE_CLIENT;
@@ -731,15 +734,15 @@ static void test_record_tls13_encrypted_alert(void **state)
     free(s);
 
     /* A plain fatal alert carries level, description and code. */
-    h->alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
+    h->rare->alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
                                       .level = 2,
                                       .description = 70,
                                       .stage = STAGE_CLIENT_HELLO};
-    h->alerts.v[1] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
+    h->rare->alerts.v[1] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
                                       .level = 1,
                                       .description = 250};
-    h->alerts.n = 2;
-    h->alerts.total = 3;
+    h->rare->alerts.n = 2;
+    h->rare->alerts.total = 3;
     s = render(h);
     assert_contains(s, "\"alert\":{\"sender\":\"server\",\"level\":\"fatal\","
                        "\"description\":\"protocol_version\",\"code\":70,"
@@ -881,10 +884,10 @@ static void test_text_lines(void **state)
     h->ch.ts_us = T0 * 1000000ull + 123456;
     h->ch.has_sni = true;
     strcpy(h->ch.sni, "server.test");
-    h->alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
+    h->rare->alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
                                       .level = 2,
                                       .description = 70};
-    h->alerts.n = 1;
+    h->rare->alerts.n = 1;
     h->outcome = OUTCOME_FAILED;
     h->ended_by = ENDED_ALERT;
     h->ended_by_side = TLS_SIDE_SERVER;
@@ -900,7 +903,7 @@ static void test_text_lines(void **state)
     free(s);
 
     /* No alert: who closed it and how. */
-    h->alerts.n = 0;
+    h->rare->alerts.n = 0;
     h->ended_by = ENDED_RST;
     s = text_of(h, false);
     assert_contains(s, " FAILED after_client_hello: server rst\n");

@@ -15,11 +15,13 @@
 #define S TLS_SIDE_SERVER
 
 static struct handshake rec;
+static struct handshake_rare rec_rare;
 
 /* A ClientHello at t=1000 answered by a ServerHello of `version`. */
 static struct handshake *hello(uint16_t version)
 {
     memset(&rec, 0, sizeof rec);
+    handshake_attach_rare(&rec, &rec_rare);
     rec.ended_by_side = -1;
     rec.handshake_us = -1;
     rec.server_response_us = -1;
@@ -38,13 +40,13 @@ static struct handshake *hello(uint16_t version)
 static void add_alert(struct handshake *h, int sender, bool enc, int level,
                       int desc)
 {
-    struct tls_alert *a = &h->alerts.v[h->alerts.n++];
+    struct tls_alert *a = &h->rare->alerts.v[h->rare->alerts.n++];
     a->sender = (uint8_t)sender;
     a->encrypted = enc;
     a->level = (uint8_t)level;
     a->description = (uint8_t)desc;
     a->stage = (uint8_t)h->stage;
-    h->alerts.total++;
+    h->rare->alerts.total++;
 }
 
 static void test_tls12_established(void **state)
@@ -392,7 +394,7 @@ static void test_late_alerts_do_not_decide(void **state)
     h->ccs[C] = h->finished[C] = true;
     h->stage = STAGE_CLIENT_FINISHED;
     add_alert(h, C, true, 0, 0);
-    h->alerts.v[0].late = true;
+    h->rare->alerts.v[0].late = true;
     assert_false(outcome_check(h, 1100));
     h->ccs[S] = h->finished[S] = true;
     assert_true(outcome_check(h, 1200));
@@ -401,7 +403,7 @@ static void test_late_alerts_do_not_decide(void **state)
     /* Late, then a deciding one: the deciding one's stage and side. */
     h = hello(TLS_V_1_2);
     add_alert(h, S, false, 2, 50);
-    h->alerts.v[0].late = true;
+    h->rare->alerts.v[0].late = true;
     h->stage = STAGE_SERVER_HELLO_DONE;
     add_alert(h, C, false, 2, 48);
     assert_true(outcome_check(h, 1300));
@@ -412,7 +414,7 @@ static void test_late_alerts_do_not_decide(void **state)
     h = hello(TLS_V_1_2);
     h->stage = STAGE_SERVER_HELLO_DONE;
     add_alert(h, S, false, 2, 50);
-    h->alerts.v[0].late = true;
+    h->rare->alerts.v[0].late = true;
     outcome_closed(h, C, false, 2000);
     assert_int_equal(h->outcome, OUTCOME_FAILED);
     assert_int_equal(h->ended_by, ENDED_FIN);
@@ -479,30 +481,30 @@ static void test_deciding_alert(void **state)
     h->stage = STAGE_SERVER_HELLO_DONE;
     add_alert(h, C, false, 2, 48);
     assert_true(outcome_check(h, 1100));
-    assert_ptr_equal(outcome_deciding_alert(h), &h->alerts.v[1]);
+    assert_ptr_equal(outcome_deciding_alert(h), &hs_rare(h)->alerts.v[1]);
     assert_int_equal(h->ended_by_side, C);
 
     /* A late fatal alert is never the deciding one; the warning is. */
     h = hello(TLS_V_1_2);
     add_alert(h, C, false, 2, 48);
-    h->alerts.v[0].late = true;
+    h->rare->alerts.v[0].late = true;
     add_alert(h, S, false, 1, 112);
-    assert_ptr_equal(outcome_deciding_alert(h), &h->alerts.v[1]);
+    assert_ptr_equal(outcome_deciding_alert(h), &hs_rare(h)->alerts.v[1]);
 
     /* Encrypted, and close_notify (description 0), end a handshake too. */
     h = hello(TLS_V_1_3);
     add_alert(h, S, false, 1, 112);
     add_alert(h, C, true, 0, 0);
-    assert_ptr_equal(outcome_deciding_alert(h), &h->alerts.v[1]);
+    assert_ptr_equal(outcome_deciding_alert(h), &hs_rare(h)->alerts.v[1]);
     h = hello(TLS_V_1_2);
     add_alert(h, S, false, 1, 112);
     add_alert(h, C, false, 1, 0);
-    assert_ptr_equal(outcome_deciding_alert(h), &h->alerts.v[1]);
+    assert_ptr_equal(outcome_deciding_alert(h), &hs_rare(h)->alerts.v[1]);
 
     /* Only late ones: none. */
     h = hello(TLS_V_1_2);
     add_alert(h, C, false, 2, 48);
-    h->alerts.v[0].late = true;
+    h->rare->alerts.v[0].late = true;
     assert_null(outcome_deciding_alert(h));
 }
 

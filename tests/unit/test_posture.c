@@ -26,6 +26,7 @@
 
 static struct handshake h;
 static struct handshake_report h_report;
+static struct handshake_rare h_rare;
 
 /* A TLS 1.3 client offering X25519MLKEM768 then x25519, key shares for
  * both (as Chrome and Firefox send). */
@@ -33,6 +34,7 @@ static void pq_client(void)
 {
     memset(&h, 0, sizeof(h));
     handshake_attach_report(&h, &h_report);
+    handshake_attach_rare(&h, &h_rare);
     h.ch.seen = true;
     h.ch.groups.v[0] = 0x3a3a; /* GREASE */
     h.ch.groups.v[1] = MLKEM;
@@ -88,8 +90,8 @@ static void test_pq_negotiated(void **state)
     pq_client();
     h.ch.key_shares.n = 1;
     h.ch.key_shares.v[0].group = X25519;
-    h.hrr.seen = true;
-    h.hrr.group = MLKEM;
+    h_rare.hrr.seen = true;
+    h_rare.hrr.group = MLKEM;
     p = pq();
     assert_int_equal(p.status, PQ_NEGOTIATED_AFTER_HRR);
     assert_int_equal(p.group, MLKEM);
@@ -102,6 +104,7 @@ static void test_pq_not_used(void **state)
     struct pq_posture p;
     memset(&h, 0, sizeof(h));
     handshake_attach_report(&h, &h_report);
+    handshake_attach_rare(&h, &h_rare);
     h.ch.seen = true;
     h.ch.groups.v[0] = X25519;
     h.ch.groups.n = 1;
@@ -118,8 +121,8 @@ static void test_pq_not_used(void **state)
     assert_int_equal(pq().reason, PQ_REASON_CLASSICAL_UNLIKE_BEFORE);
 
     pq_client();
-    h.hrr.seen = true;
-    h.hrr.group = 0x0017;
+    h_rare.hrr.seen = true;
+    h_rare.hrr.group = 0x0017;
     server13(0x0017);
     assert_int_equal(pq().reason, PQ_REASON_HRR_TO_CLASSICAL);
 
@@ -147,6 +150,7 @@ static void test_pq_not_used(void **state)
     /* A key share for a group the list left out is still an offer. */
     memset(&h, 0, sizeof(h));
     handshake_attach_report(&h, &h_report);
+    handshake_attach_rare(&h, &h_rare);
     h.ch.seen = true;
     h.ch.groups.v[0] = 0x11ed;
     h.ch.groups.n = 1;
@@ -165,6 +169,7 @@ static void ech_client(uint8_t config)
 {
     memset(&h, 0, sizeof(h));
     handshake_attach_report(&h, &h_report);
+    handshake_attach_rare(&h, &h_rare);
     h.ch.seen = true;
     h.ch.ts_us = 1000 * US;
     h.ch.ech = true;
@@ -186,10 +191,10 @@ static void aborted_after_flight(void)
     h.failure_stage = STAGE_SERVER_ENCRYPTED_FLIGHT;
     h.ended_by = ENDED_ALERT;
     h.ended_by_side = TLS_SIDE_CLIENT;
-    h.alerts.v[0].sender = TLS_SIDE_CLIENT;
-    h.alerts.v[0].encrypted = true;
-    h.alerts.v[0].length = 19;
-    h.alerts.n = 1;
+    h_rare.alerts.v[0].sender = TLS_SIDE_CLIENT;
+    h_rare.alerts.v[0].encrypted = true;
+    h_rare.alerts.v[0].length = 19;
+    h_rare.alerts.n = 1;
 }
 
 static void test_ech_status(void **state)
@@ -197,6 +202,7 @@ static void test_ech_status(void **state)
     (void)state;
     memset(&h, 0, sizeof(h));
     handshake_attach_report(&h, &h_report);
+    handshake_attach_rare(&h, &h_rare);
     h.ch.seen = true;
     assert_int_equal(ech_status(&h), ECH_STATUS_NONE);
     assert_null(ech_status_name(ech_status(&h)));
@@ -206,10 +212,10 @@ static void test_ech_status(void **state)
     server13(X25519);
     assert_int_equal(ech_status(&h), ECH_NOT_CONFIRMED);
     /* The server's HRR says whether it took ECH. */
-    h.hrr.seen = true;
-    h.hrr.ech_confirmation = true;
+    h_rare.hrr.seen = true;
+    h_rare.hrr.ech_confirmation = true;
     assert_int_equal(ech_status(&h), ECH_ACCEPTED);
-    h.hrr.ech_confirmation = false; /* not taken, and the client went on */
+    h_rare.hrr.ech_confirmation = false; /* not taken; the client went on */
     assert_int_equal(ech_status(&h), ECH_GREASE);
     /* TLS 1.2 cannot carry ECH: a client that goes on sent GREASE. */
     ech_client(1);
@@ -223,9 +229,9 @@ static void test_ech_status(void **state)
     assert_int_equal(ech_status(&h), ECH_ABORTED_AFTER_FLIGHT);
     assert_true(ech_status_rejected(ech_status(&h)));
     /* Decrypted: the alert says ech_required, or retry_configs came. */
-    h.alerts.v[0].encrypted = false;
-    h.alerts.v[0].level = 2;
-    h.alerts.v[0].description = 121;
+    h_rare.alerts.v[0].encrypted = false;
+    h_rare.alerts.v[0].level = 2;
+    h_rare.alerts.v[0].description = 121;
     assert_int_equal(ech_status(&h), ECH_REJECTED);
     ech_client(1);
     aborted_after_flight();
@@ -242,10 +248,10 @@ static void test_ech_status(void **state)
     h.failure_stage = STAGE_CLIENT_HELLO;
     assert_int_equal(ech_status(&h), ECH_UNANSWERED);
     assert_true(ech_status_blocked(ech_status(&h)));
-    h.alerts.v[0].sender = TLS_SIDE_SERVER;
-    h.alerts.v[0].level = 2;
-    h.alerts.v[0].description = 40;
-    h.alerts.n = 1;
+    h_rare.alerts.v[0].sender = TLS_SIDE_SERVER;
+    h_rare.alerts.v[0].level = 2;
+    h_rare.alerts.v[0].description = 40;
+    h_rare.alerts.n = 1;
     assert_int_equal(ech_status(&h), ECH_FAILED_OTHER);
     ech_client(1);
     h.outcome = OUTCOME_INCOMPLETE;
@@ -303,6 +309,7 @@ static void test_ech_history(void **state)
      * reset; the plain one right after follows a block. */
     memset(&h, 0, sizeof(h));
     handshake_attach_report(&h, &h_report);
+    handshake_attach_rare(&h, &h_rare);
     ech_client(0);
     h.ch.ech = false;
     memset(&h.ch.ech_info, 0, sizeof(h.ch.ech_info));

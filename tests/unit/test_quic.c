@@ -253,13 +253,13 @@ static void rfc_samples(uint32_t version, const char *client_hex,
     from(&c, 1, d, unhex(server_hex, d, sizeof d));
     assert_hellos(c.h);
     assert_int_equal(c.h->transport, HS_OVER_QUIC);
-    assert_int_equal(c.h->quic.version, version);
-    assert_int_equal(c.h->quic.client_version, version);
-    assert_true(c.h->quic.initial_decrypted);
-    assert_int_equal(c.h->quic.dcid_len, 8);
-    assert_memory_equal(c.h->quic.dcid, DCID, 8);
-    assert_int_equal(c.h->quic.packets_initial[TLS_SIDE_CLIENT], 1);
-    assert_int_equal(c.h->quic.packets_initial[TLS_SIDE_SERVER], 1);
+    assert_int_equal(hs_rare(c.h)->quic.version, version);
+    assert_int_equal(hs_rare(c.h)->quic.client_version, version);
+    assert_true(hs_rare(c.h)->quic.initial_decrypted);
+    assert_int_equal(hs_rare(c.h)->quic.dcid_len, 8);
+    assert_memory_equal(hs_rare(c.h)->quic.dcid, DCID, 8);
+    assert_int_equal(hs_rare(c.h)->quic.packets_initial[TLS_SIDE_CLIENT], 1);
+    assert_int_equal(hs_rare(c.h)->quic.packets_initial[TLS_SIDE_SERVER], 1);
     assert_int_equal(quic_client_side(c.q), 0);
     assert_false(c.h->parse_error);
     assert_int_equal(c.h->outcome, OUTCOME_UNDECIDED);
@@ -288,7 +288,7 @@ static void test_repeated_initial(void **state)
     size_t n = unhex(V1_CLIENT_PACKET, d, sizeof d);
     from(&c, 0, d, n);
     from(&c, 0, d, n);
-    assert_int_equal(c.h->quic.packets_initial[TLS_SIDE_CLIENT], 2);
+    assert_int_equal(hs_rare(c.h)->quic.packets_initial[TLS_SIDE_CLIENT], 2);
     assert_int_equal(c.h->round, 0);
     assert_false(c.h->parse_error);
     conn_close(&c);
@@ -318,7 +318,7 @@ static void test_crypto_out_of_order(void **state)
     assert_true(c.h->ch.seen);
     assert_string_equal(c.h->ch.sni, "example.com");
     assert_false(c.h->parse_error);
-    assert_int_equal(c.h->quic.packets_initial[TLS_SIDE_CLIENT], 3);
+    assert_int_equal(hs_rare(c.h)->quic.packets_initial[TLS_SIDE_CLIENT], 3);
     /* Nothing is left held once the stream is whole. */
     assert_int_equal(quic_conn_memory(c.q), base);
     conn_close(&c);
@@ -413,8 +413,8 @@ static void test_coalesced_established(void **state)
     n += short_packet(d + n, 0x41);
     from(&c, 1, d, n);
     assert_true(c.h->sh.seen);
-    assert_int_equal(c.h->quic.packets_handshake[TLS_SIDE_SERVER], 2);
-    assert_int_equal(c.h->quic.packets_1rtt[TLS_SIDE_SERVER], 1);
+    assert_int_equal(hs_rare(c.h)->quic.packets_handshake[TLS_SIDE_SERVER], 2);
+    assert_int_equal(hs_rare(c.h)->quic.packets_1rtt[TLS_SIDE_SERVER], 1);
     assert_int_equal(c.h->stage, STAGE_SERVER_ENCRYPTED_FLIGHT);
     assert_int_equal(c.h->outcome, OUTCOME_UNDECIDED);
     n = handshake_packet(d, true, 60);
@@ -423,7 +423,7 @@ static void test_coalesced_established(void **state)
     assert_int_equal(c.h->outcome, OUTCOME_UNDECIDED);
     from(&c, 1, d, short_packet(d, 0x42));
     assert_int_equal(c.h->outcome, OUTCOME_ESTABLISHED);
-    assert_int_equal(c.h->quic.packets_1rtt[TLS_SIDE_CLIENT], 1);
+    assert_int_equal(hs_rare(c.h)->quic.packets_1rtt[TLS_SIDE_CLIENT], 1);
     conn_close(&c);
 }
 
@@ -441,7 +441,7 @@ static void test_greased_quic_bit(void **state)
     n += handshake_packet(d + n, false, 900);
     memset(d + n, 0, 30); /* padding after the packets */
     from(&c, 1, d, n + 30);
-    assert_int_equal(c.h->quic.packets_1rtt[TLS_SIDE_SERVER], 0);
+    assert_int_equal(hs_rare(c.h)->quic.packets_1rtt[TLS_SIDE_SERVER], 0);
     n = handshake_packet(d, true, 60);
     n += short_packet(d + n, 0x03); /* fixed bit clear */
     from(&c, 0, d, n);
@@ -465,16 +465,16 @@ static void test_close_is_alert(void **state)
     assert_int_equal(c.h->ended_by, ENDED_ALERT);
     assert_int_equal(c.h->ended_by_side, TLS_SIDE_SERVER);
     assert_int_equal(c.h->failure_stage, STAGE_CLIENT_HELLO);
-    assert_int_equal(c.h->alerts.n, 1);
-    assert_false(c.h->alerts.v[0].encrypted);
-    assert_int_equal(c.h->alerts.v[0].level, 2);
-    assert_int_equal(c.h->alerts.v[0].description, 120);
-    assert_int_equal(c.h->alerts.v[0].sender, TLS_SIDE_SERVER);
-    assert_true(c.h->quic.close_seen);
-    assert_int_equal(c.h->quic.close_error_code, 0x178);
-    assert_int_equal(c.h->quic.close_frame_type, 6);
-    assert_false(c.h->quic.close_application);
-    assert_string_equal(c.h->quic.close_reason, "no ALPN.");
+    assert_int_equal(hs_rare(c.h)->alerts.n, 1);
+    assert_false(hs_rare(c.h)->alerts.v[0].encrypted);
+    assert_int_equal(hs_rare(c.h)->alerts.v[0].level, 2);
+    assert_int_equal(hs_rare(c.h)->alerts.v[0].description, 120);
+    assert_int_equal(hs_rare(c.h)->alerts.v[0].sender, TLS_SIDE_SERVER);
+    assert_true(hs_rare(c.h)->quic.close_seen);
+    assert_int_equal(hs_rare(c.h)->quic.close_error_code, 0x178);
+    assert_int_equal(hs_rare(c.h)->quic.close_frame_type, 6);
+    assert_false(hs_rare(c.h)->quic.close_application);
+    assert_string_equal(hs_rare(c.h)->quic.close_reason, "no ALPN.");
     conn_close(&c);
 }
 
@@ -492,8 +492,8 @@ static void test_close_transport_error(void **state)
     assert_int_equal(c.h->outcome, OUTCOME_FAILED);
     assert_int_equal(c.h->ended_by, ENDED_CLOSE);
     assert_int_equal(c.h->ended_by_side, TLS_SIDE_SERVER);
-    assert_int_equal(c.h->alerts.n, 0);
-    assert_int_equal(c.h->quic.close_error_code, 2);
+    assert_int_equal(hs_rare(c.h)->alerts.n, 0);
+    assert_int_equal(hs_rare(c.h)->quic.close_error_code, 2);
     conn_close(&c);
 }
 
@@ -516,7 +516,7 @@ static void test_client_rejects_inferred(void **state)
     assert_int_equal(c.h->ended_by, ENDED_ALERT);
     assert_int_equal(c.h->ended_by_side, TLS_SIDE_CLIENT);
     assert_int_equal(c.h->failure_stage, STAGE_SERVER_ENCRYPTED_FLIGHT);
-    assert_true(c.h->alerts.v[0].encrypted);
+    assert_true(hs_rare(c.h)->alerts.v[0].encrypted);
     conn_close(&c);
 }
 
@@ -560,7 +560,7 @@ static void test_no_answer(void **state)
     assert_int_equal(c.h->outcome, OUTCOME_INCOMPLETE);
     assert_int_equal(c.h->ended_by, ENDED_SILENCE);
     assert_int_equal(c.h->failure_stage, STAGE_CLIENT_HELLO);
-    assert_int_equal(c.h->quic.packets_initial[TLS_SIDE_CLIENT], 2);
+    assert_int_equal(hs_rare(c.h)->quic.packets_initial[TLS_SIDE_CLIENT], 2);
     conn_close(&c);
 }
 
@@ -625,11 +625,11 @@ static void test_version_negotiation_failed(void **state)
     /* The wire version stays the reserved one; the keys are v1's. */
     from(&c, 0, d, n);
     assert_true(c.h->ch.seen);
-    assert_int_equal(c.h->quic.client_version, 0x1a2a3a4a);
+    assert_int_equal(hs_rare(c.h)->quic.client_version, 0x1a2a3a4a);
     from(&c, 1, d, vn_packet(d, vs, 3));
-    assert_true(c.h->quic.version_negotiation);
-    assert_int_equal(c.h->quic.server_versions.n, 2);
-    assert_int_equal(c.h->quic.server_versions.v[1], 0xff00001d);
+    assert_true(hs_rare(c.h)->quic.version_negotiation);
+    assert_int_equal(hs_rare(c.h)->quic.server_versions.n, 2);
+    assert_int_equal(hs_rare(c.h)->quic.server_versions.v[1], 0xff00001d);
     quic_finish(c.q, ENDED_SILENCE, now_us);
     assert_int_equal(c.h->outcome, OUTCOME_FAILED);
     assert_int_equal(c.h->ended_by, ENDED_VERSION_NEGOTIATION);
@@ -683,7 +683,7 @@ static void test_retry_new_keys(void **state)
     memset(d + n, 0xaa, 16); /* integrity tag */
     n += 16;
     from(&c, 1, d, n);
-    assert_true(c.h->quic.retry);
+    assert_true(hs_rare(c.h)->quic.retry);
     n = crypto_frame(f, 0, ch_msg, sizeof ch_msg);
     from(&c, 0, d, long_packet(d, QUIC_V1, QUIC_INITIAL, true, SCID, 8, SCID,
                                8, SCID, 4, token, 5, 1, f, n, 1162));
@@ -692,9 +692,9 @@ static void test_retry_new_keys(void **state)
                                SCID, 4, SCID, 8, NULL, 0, 0, f, fl, 0));
     assert_true(c.h->sh.seen);
     assert_int_equal(c.h->round, 0);
-    assert_int_equal(c.h->quic.packets_initial[TLS_SIDE_CLIENT], 2);
+    assert_int_equal(hs_rare(c.h)->quic.packets_initial[TLS_SIDE_CLIENT], 2);
     /* The first DCID stays the connection's name. */
-    assert_memory_equal(c.h->quic.dcid, DCID, 8);
+    assert_memory_equal(hs_rare(c.h)->quic.dcid, DCID, 8);
     conn_close(&c);
 }
 
@@ -711,8 +711,8 @@ static void test_zero_rtt(void **state)
     n += long_packet(d + n, QUIC_V1, QUIC_0RTT, true, DCID, 8, DCID, 8, SCID,
                      4, NULL, 0, 1, none, 0, 100);
     from(&c, 0, d, n);
-    assert_true(c.h->quic.zero_rtt);
-    assert_int_equal(c.h->quic.packets_0rtt, 1);
+    assert_true(hs_rare(c.h)->quic.zero_rtt);
+    assert_int_equal(hs_rare(c.h)->quic.packets_0rtt, 1);
     assert_true(c.h->ch.seen);
     conn_close(&c);
 }

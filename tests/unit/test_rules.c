@@ -21,6 +21,7 @@
 
 static struct handshake rec;
 static struct handshake_report rec_report;
+static struct handshake_rare rec_rare;
 static char err[RULES_ERROR_LEN];
 
 /* A failed TLS 1.2 attempt from 10.0.0.9 to 192.0.2.5:443 (SNI
@@ -30,6 +31,7 @@ static struct handshake *record(void)
 {
     memset(&rec, 0, sizeof rec);
     handshake_attach_report(&rec, &rec_report);
+    handshake_attach_rare(&rec, &rec_rare);
     rec.client.ip_version = rec.server.ip_version = 4;
     inet_pton(AF_INET, "10.0.0.9", rec.client.addr);
     inet_pton(AF_INET, "192.0.2.5", rec.server.addr);
@@ -48,11 +50,11 @@ static struct handshake *record(void)
     rec.ch.ciphers.v[0] = 0xc02f;
     rec.ch.ciphers.v[1] = 0x000a;
     rec.ch.ciphers.n = rec.ch.ciphers.total = 2;
-    rec.alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
-                                       .level = 2, .description = 70,
-                                       .stage = STAGE_CLIENT_HELLO};
-    rec.alerts.n = 1;
-    rec.alerts.total = 1;
+    rec_rare.alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
+                                            .level = 2, .description = 70,
+                                            .stage = STAGE_CLIENT_HELLO};
+    rec_rare.alerts.n = 1;
+    rec_rare.alerts.total = 1;
     rec.outcome = OUTCOME_FAILED;
     rec.ended_by = ENDED_ALERT;
     rec.ended_by_side = TLS_SIDE_SERVER;
@@ -241,7 +243,7 @@ static void test_contains_on_lists(void **state)
     assert_true(matches("{tlsmon.alerts: {contains: protocol_version}}", h));
     assert_true(matches("{tlsmon.alerts: {contains: 70}}", h));
     assert_false(matches("{tlsmon.alerts: {contains: encrypted}}", h));
-    h->alerts.v[0].encrypted = true;
+    h->rare->alerts.v[0].encrypted = true;
     assert_true(matches("{tlsmon.alerts: {contains: encrypted}}", h));
     assert_false(matches("{tlsmon.alerts: {contains: protocol_version}}", h));
 }

@@ -366,7 +366,7 @@ static void test_rfc8448_session(void **state)
                              (1u << 4));
         assert_int_equal(h->decryption.messages[TLS_SIDE_CLIENT], 1u << 20);
         assert_int_equal(h->stage, STAGE_APPLICATION_DATA);
-        assert_int_equal(h->alerts.n, 0);
+        assert_int_equal(hs_rare(h)->alerts.n, 0);
         assert_false(h->parse_error);
         tls_session_free(s);
     }

@@ -499,9 +499,18 @@ static void assert_same_record(const struct handshake *a,
     if (x.server_certs.der_len)
         assert_memory_equal(x.server_certs.der, y.server_certs.der,
                             x.server_certs.der_len);
-    assert_int_equal(x.client_certs.der_len, y.client_certs.der_len);
     x.server_certs.der = y.server_certs.der = NULL;
-    x.client_certs.der = y.client_certs.der = NULL;
+    assert_int_equal(x.rare != NULL, y.rare != NULL);
+    if (x.rare) {
+        struct handshake_rare xr = *x.rare, yr = *y.rare;
+        assert_int_equal(xr.client_certs.der_len, yr.client_certs.der_len);
+        if (xr.client_certs.der_len)
+            assert_memory_equal(xr.client_certs.der, yr.client_certs.der,
+                                xr.client_certs.der_len);
+        xr.client_certs.der = yr.client_certs.der = NULL;
+        assert_memory_equal(&xr, &yr, sizeof xr);
+    }
+    x.rare = y.rare = NULL;
     assert_int_equal(x.ch.alpn_spill != NULL, y.ch.alpn_spill != NULL);
     if (x.ch.alpn_spill)
         assert_memory_equal(x.ch.alpn_spill, y.ch.alpn_spill, HS_ALPN_SPILL);
@@ -570,12 +579,12 @@ static void test_tls12_full_handshake(void **state)
     assert_int_equal(h->sh.cipher, 0xc02c);
     assert_int_equal(h->sh.group, 0x001d); /* from the ServerKeyExchange */
     assert_int_equal(h->sh.ts_us, T0 + 814);
-    assert_false(h->hrr.seen);
+    assert_false(hs_rare(h)->hrr.seen);
 
     assert_true(h->server_certs.seen);
     assert_int_equal(h->server_certs.n_certs, 1);
     assert_int_equal(h->server_certs.der_len, 379);
-    assert_false(h->client_certs.seen);
+    assert_false(hs_rare(h)->client_certs.seen);
     assert_true(h->server_key_exchange);
     assert_true(h->server_hello_done);
     assert_true(h->client_key_exchange);
@@ -592,7 +601,7 @@ static void test_tls12_full_handshake(void **state)
     assert_false(tls_reads(s, 0) || tls_reads(s, 1));
     assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 1);
     assert_int_equal(h->encrypted_records[TLS_SIDE_SERVER], 1);
-    assert_int_equal(h->alerts.n, 0);
+    assert_int_equal(hs_rare(h)->alerts.n, 0);
     assert_false(h->parse_error);
     assert_int_equal(h->gaps, 0);
 
@@ -640,7 +649,7 @@ static void test_tls13_full_handshake(void **state)
     assert_int_equal(h->client_closed_after_handshake, EVIDENCE_NO);
     assert_true(h->ccs[TLS_SIDE_CLIENT] && h->ccs[TLS_SIDE_SERVER]);
     assert_false(h->server_certs.seen); /* encrypted */
-    assert_int_equal(h->alerts.n, 0);
+    assert_int_equal(hs_rare(h)->alerts.n, 0);
     assert_false(h->parse_error);
     /* Not at the client's data (its own data proves nothing), at the
      * server's ticket. */
@@ -692,15 +701,15 @@ static void test_protocol_version_alert(void **state)
     assert_int_equal(h->failure_stage, STAGE_CLIENT_HELLO);
     assert_int_equal(h->ch.legacy_version, TLS_V_1_1);
     assert_false(h->sh.seen);
-    assert_int_equal(h->alerts.n, 1);
-    assert_int_equal(h->alerts.total, 1);
-    assert_int_equal(h->alerts.v[0].sender, TLS_SIDE_SERVER);
-    assert_false(h->alerts.v[0].encrypted);
-    assert_int_equal(h->alerts.v[0].level, 2);
-    assert_int_equal(h->alerts.v[0].description, 70);
-    assert_int_equal(h->alerts.v[0].length, 2);
-    assert_int_equal(h->alerts.v[0].stage, STAGE_CLIENT_HELLO);
-    assert_int_equal(h->alerts.v[0].ts_us, T0 + 106);
+    assert_int_equal(hs_rare(h)->alerts.n, 1);
+    assert_int_equal(hs_rare(h)->alerts.total, 1);
+    assert_int_equal(hs_rare(h)->alerts.v[0].sender, TLS_SIDE_SERVER);
+    assert_false(hs_rare(h)->alerts.v[0].encrypted);
+    assert_int_equal(hs_rare(h)->alerts.v[0].level, 2);
+    assert_int_equal(hs_rare(h)->alerts.v[0].description, 70);
+    assert_int_equal(hs_rare(h)->alerts.v[0].length, 2);
+    assert_int_equal(hs_rare(h)->alerts.v[0].stage, STAGE_CLIENT_HELLO);
+    assert_int_equal(hs_rare(h)->alerts.v[0].ts_us, T0 + 106);
     assert_int_equal(h->server_response_us, 106);
     assert_int_equal(h->handshake_us, 106);
     tls_session_free(s);
@@ -720,9 +729,9 @@ static void test_cipher_mismatch_alert(void **state)
     assert_int_equal(h->ch.ciphers.n, 2);
     assert_int_equal(h->ch.ciphers.v[0], 0xcca9);
     assert_int_equal(h->ch.ciphers.v[1], 0x00ff);
-    assert_int_equal(h->alerts.n, 1);
-    assert_int_equal(h->alerts.v[0].level, 2);
-    assert_int_equal(h->alerts.v[0].description, 40);
+    assert_int_equal(hs_rare(h)->alerts.n, 1);
+    assert_int_equal(hs_rare(h)->alerts.v[0].level, 2);
+    assert_int_equal(hs_rare(h)->alerts.v[0].description, 40);
     tls_session_free(s);
     check_segmentation(ciph, NSEG(ciph));
 }
@@ -741,11 +750,11 @@ static void test_tls13_client_rejects_certificate(void **state)
     assert_int_equal(h->failure_stage, STAGE_SERVER_ENCRYPTED_FLIGHT);
     assert_int_equal(h->sh.version, TLS_V_1_3);
     assert_int_equal(h->encrypted_records[TLS_SIDE_SERVER], 4);
-    assert_int_equal(h->alerts.n, 1);
-    assert_int_equal(h->alerts.v[0].sender, TLS_SIDE_CLIENT);
-    assert_false(h->alerts.v[0].encrypted);
-    assert_int_equal(h->alerts.v[0].level, 2);
-    assert_int_equal(h->alerts.v[0].description, 48);
+    assert_int_equal(hs_rare(h)->alerts.n, 1);
+    assert_int_equal(hs_rare(h)->alerts.v[0].sender, TLS_SIDE_CLIENT);
+    assert_false(hs_rare(h)->alerts.v[0].encrypted);
+    assert_int_equal(hs_rare(h)->alerts.v[0].level, 2);
+    assert_int_equal(hs_rare(h)->alerts.v[0].description, 48);
     assert_int_equal(h->decided_us, T0 + 1550);
     tls_session_free(s);
     check_segmentation(rej13, NSEG(rej13));
@@ -772,11 +781,11 @@ static void test_tls13_encrypted_client_alert(void **state)
     assert_int_equal(h->failure_stage, STAGE_SERVER_ENCRYPTED_FLIGHT);
     assert_int_equal(h->first_client_encrypted_len, 19);
     assert_false(h->finished[TLS_SIDE_CLIENT]);
-    assert_int_equal(h->alerts.n, 1);
-    assert_true(h->alerts.v[0].encrypted);
-    assert_int_equal(h->alerts.v[0].length, 19);
-    assert_int_equal(h->alerts.v[0].level, 0);
-    assert_int_equal(h->alerts.v[0].description, 0);
+    assert_int_equal(hs_rare(h)->alerts.n, 1);
+    assert_true(hs_rare(h)->alerts.v[0].encrypted);
+    assert_int_equal(hs_rare(h)->alerts.v[0].length, 19);
+    assert_int_equal(hs_rare(h)->alerts.v[0].level, 0);
+    assert_int_equal(hs_rare(h)->alerts.v[0].description, 0);
     assert_int_equal(h->decided_us, T0 + 3000);
     tls_session_free(s);
 }
@@ -807,7 +816,7 @@ static void test_tls13_empty_client_certificate(void **state)
     n += app_record(buf + n, 69);
     tls_feed(s, 0, buf, (uint32_t)n, T0 + 3000);
     assert_false(tls_decided(s));
-    assert_int_equal(h->alerts.n, 0);
+    assert_int_equal(hs_rare(h)->alerts.n, 0);
     assert_int_equal(h->first_client_encrypted_len, 25);
     assert_true(h->finished[TLS_SIDE_CLIENT]);
     n = app_record(buf, 22);
@@ -837,11 +846,11 @@ static void test_tls13_server_alert_after_client_finished(void **state)
     assert_int_equal(h->ended_by, ENDED_ALERT);
     assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
     assert_int_equal(h->failure_stage, STAGE_CLIENT_FINISHED);
-    assert_int_equal(h->alerts.n, 1);
-    assert_true(h->alerts.v[0].encrypted);
-    assert_int_equal(h->alerts.v[0].sender, TLS_SIDE_SERVER);
-    assert_int_equal(h->alerts.v[0].length, 19);
-    assert_int_equal(h->alerts.v[0].ts_us, T0 + 4000);
+    assert_int_equal(hs_rare(h)->alerts.n, 1);
+    assert_true(hs_rare(h)->alerts.v[0].encrypted);
+    assert_int_equal(hs_rare(h)->alerts.v[0].sender, TLS_SIDE_SERVER);
+    assert_int_equal(hs_rare(h)->alerts.v[0].length, 19);
+    assert_int_equal(hs_rare(h)->alerts.v[0].ts_us, T0 + 4000);
     tls_session_free(s);
 
     /* The same record followed by more data was a short reply. */
@@ -851,7 +860,7 @@ static void test_tls13_server_alert_after_client_finished(void **state)
     n = app_record(buf, 40);
     tls_feed(s, 1, buf, (uint32_t)n, T0 + 4050);
     assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
-    assert_int_equal(h->alerts.n, 0);
+    assert_int_equal(hs_rare(h)->alerts.n, 0);
     assert_true(h->app_data[TLS_SIDE_SERVER]);
     tls_session_free(s);
 }
@@ -878,9 +887,9 @@ static void test_tls12_encrypted_alert(void **state)
     assert_int_equal(h->ended_by, ENDED_ALERT);
     assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
     assert_int_equal(h->failure_stage, STAGE_CLIENT_FINISHED);
-    assert_true(h->alerts.v[0].encrypted);
-    assert_false(h->alerts.v[0].late);
-    assert_int_equal(h->alerts.v[0].length, 26);
+    assert_true(hs_rare(h)->alerts.v[0].encrypted);
+    assert_false(hs_rare(h)->alerts.v[0].late);
+    assert_int_equal(hs_rare(h)->alerts.v[0].length, 26);
     tls_session_free(s);
 
     /* The client, after its Finished, then its FIN (ndpi/malware.pcap):
@@ -890,7 +899,7 @@ static void test_tls12_encrypted_alert(void **state)
     h = tls_record(s);
     tls_feed(s, 0, enc_alert, sizeof enc_alert, T0 + 1900);
     assert_false(tls_decided(s));
-    assert_true(h->alerts.v[0].late);
+    assert_true(hs_rare(h)->alerts.v[0].late);
     tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 1950);
     assert_false(tls_decided(s));
     feed_segs(s, t12 + 3, 1, 0);
@@ -1315,9 +1324,9 @@ static void test_hello_retry_request(void **state)
     };
     struct tls_session *s = run(segs, 4, 0, 0);
     const struct handshake *h = tls_record(s);
-    assert_true(h->hrr.seen);
-    assert_int_equal(h->hrr.group, 0x0017);
-    assert_int_equal(h->hrr.cipher, 0x1301);
+    assert_true(hs_rare(h)->hrr.seen);
+    assert_int_equal(hs_rare(h)->hrr.group, 0x0017);
+    assert_int_equal(hs_rare(h)->hrr.cipher, 0x1301);
     assert_false(h->sh.seen);
     assert_non_null(h->ch2);
     assert_true(h->ch2->seen);
@@ -1331,6 +1340,41 @@ static void test_hello_retry_request(void **state)
                         "after_client_hello_2");
     tls_session_free(s);
     check_segmentation(segs, 4);
+}
+
+/* Issue #19: the record's rare part (HRR, QUIC, client chain, alerts,
+ * STARTTLS refusal) costs a flow nothing until one of them comes. */
+static void test_rare_part_only_when_needed(void **state)
+{
+    (void)state;
+    const struct {
+        const struct seg *segs;
+        size_t n;
+    } plain[] = {{t12, NSEG(t12)}, {t13, NSEG(t13)}};
+    for (size_t i = 0; i < 2; i++) {
+        struct tls_session *s = run(plain[i].segs, plain[i].n, 0, 0);
+        const struct handshake *h = tls_record(s);
+        assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
+        assert_null(h->rare);
+        assert_false(hs_rare(h)->hrr.seen);
+        assert_int_equal(hs_rare(h)->alerts.n, 0);
+        tls_session_free(s);
+    }
+
+    const struct seg hrr[] = {
+        {0, 0, t13_0, sizeof t13_0},
+        {1, 100, hrr13, sizeof hrr13},
+    };
+    struct tls_session *s = run(hrr, 1, 0, 0);
+    size_t before = tls_session_memory(s);
+    assert_null(tls_record(s)->rare);
+    feed_segs(s, &hrr[1], 1, 0);
+    const struct handshake *h = tls_record(s);
+    assert_non_null(h->rare);
+    assert_true(h->rare->hrr.seen);
+    assert_int_equal(tls_session_memory(s) - before,
+                     memcap_cost(sizeof(struct handshake_rare)));
+    tls_session_free(s);
 }
 
 /* Issue #19: what a flow holds for its handshake stays small. The record
@@ -1431,12 +1475,12 @@ static void test_client_ccs_without_server_hello(void **state)
     assert_true(h->finished[TLS_SIDE_CLIENT]);
     assert_true(h->app_data[TLS_SIDE_CLIENT]);
     assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 3);
-    assert_int_equal(h->alerts.n, 1);
-    assert_true(h->alerts.v[0].encrypted);
-    assert_int_equal(h->alerts.v[0].length, 26);
+    assert_int_equal(hs_rare(h)->alerts.n, 1);
+    assert_true(hs_rare(h)->alerts.v[0].encrypted);
+    assert_int_equal(hs_rare(h)->alerts.v[0].length, 26);
     /* After its own Finished and data the client's alert closes; without
      * the server's side nothing says how the handshake ended. */
-    assert_true(h->alerts.v[0].late);
+    assert_true(hs_rare(h)->alerts.v[0].late);
     assert_false(tls_decided(s));
     tls_finish(s, ENDED_CAPTURE_END, T0 + 100);
     assert_int_equal(h->outcome, OUTCOME_INCOMPLETE);
@@ -1488,9 +1532,9 @@ static void test_alert_record_plausibility(void **state)
     const struct handshake *h = tls_record(s);
     tls_feed(s, 0, enc, sizeof enc, T0 + 10);
     assert_false(h->parse_error);
-    assert_int_equal(h->alerts.n, 1);
-    assert_true(h->alerts.v[0].encrypted);
-    assert_int_equal(h->alerts.v[0].length, 26);
+    assert_int_equal(hs_rare(h)->alerts.n, 1);
+    assert_true(hs_rare(h)->alerts.v[0].encrypted);
+    assert_int_equal(hs_rare(h)->alerts.v[0].length, 26);
     assert_int_equal(h->encrypted_records[TLS_SIDE_CLIENT], 1);
     assert_int_equal(h->outcome, OUTCOME_FAILED);
     tls_session_free(s);
@@ -1500,15 +1544,15 @@ static void test_alert_record_plausibility(void **state)
     tls_feed(s, 1, bad_level, sizeof bad_level, T0 + 10);
     assert_true(h->parse_error);
     assert_string_equal(h->parse_error_what, "bad alert record");
-    assert_int_equal(h->alerts.n, 0);
+    assert_int_equal(hs_rare(h)->alerts.n, 0);
     assert_false(tls_decided(s));
     /* two plaintext alerts in one record are still read as such */
     tls_feed(s, 1, two, sizeof two, T0 + 20);
-    assert_int_equal(h->alerts.n, 2);
-    assert_false(h->alerts.v[0].encrypted);
-    assert_int_equal(h->alerts.v[0].description, 90);
-    assert_int_equal(h->alerts.v[1].level, 2);
-    assert_int_equal(h->alerts.v[1].description, 40);
+    assert_int_equal(hs_rare(h)->alerts.n, 2);
+    assert_false(hs_rare(h)->alerts.v[0].encrypted);
+    assert_int_equal(hs_rare(h)->alerts.v[0].description, 90);
+    assert_int_equal(hs_rare(h)->alerts.v[1].level, 2);
+    assert_int_equal(hs_rare(h)->alerts.v[1].description, 40);
     assert_int_equal(h->outcome, OUTCOME_FAILED);
     assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
     tls_session_free(s);
@@ -1576,10 +1620,10 @@ static void test_alert_records(void **state)
     for (int i = 0; i < 10; i++)
         tls_feed(s, 1, warn, sizeof warn, (uint64_t)(T0 + 100u) + (unsigned)i);
     assert_false(tls_decided(s));
-    assert_int_equal(h->alerts.n, HS_MAX_ALERTS);
-    assert_int_equal(h->alerts.total, 20);
-    assert_int_equal(h->alerts.v[15].description, 112);
-    assert_int_equal(h->alerts.v[15].level, 1);
+    assert_int_equal(hs_rare(h)->alerts.n, HS_MAX_ALERTS);
+    assert_int_equal(hs_rare(h)->alerts.total, 20);
+    assert_int_equal(hs_rare(h)->alerts.v[15].description, 112);
+    assert_int_equal(hs_rare(h)->alerts.v[15].level, 1);
     tls_feed(s, 1, odd, sizeof odd, T0 + 200);
     assert_true(h->parse_error);
     assert_string_equal(h->parse_error_what, "bad alert record");
@@ -1661,7 +1705,7 @@ static void test_tls13_client_data_is_no_proof(void **state)
     assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
     assert_int_equal(h->failure_stage, STAGE_CLIENT_FINISHED);
     assert_false(h->app_data[TLS_SIDE_SERVER]);
-    assert_false(h->alerts.v[0].late);
+    assert_false(hs_rare(h)->alerts.v[0].late);
     assert_int_equal(h->decided_us, T0 + 2600);
     /* The client's close that follows is read, not decisive. */
     assert_false(tls_done(s));
@@ -1679,7 +1723,7 @@ static void test_tls13_client_data_is_no_proof(void **state)
     tls_feed(s, 1, buf, (uint32_t)n, T0 + 2600);
     tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 2650);
     assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
-    assert_true(h->alerts.v[0].late);
+    assert_true(hs_rare(h)->alerts.v[0].late);
     tls_session_free(s);
 }
 
@@ -1707,10 +1751,11 @@ static void test_client_hangs_up_after_handshake(void **state)
     tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 2710);
     assert_true(tls_done(s));
     assert_int_equal(h->client_closed_after_handshake, EVIDENCE_YES);
-    assert_int_equal(h->alerts.n, 1);
-    assert_int_equal(h->alerts.v[0].sender, TLS_SIDE_CLIENT);
-    assert_true(h->alerts.v[0].encrypted && h->alerts.v[0].late);
-    assert_int_equal(h->alerts.v[0].ts_us, T0 + 2700);
+    assert_int_equal(hs_rare(h)->alerts.n, 1);
+    assert_int_equal(hs_rare(h)->alerts.v[0].sender, TLS_SIDE_CLIENT);
+    assert_true(hs_rare(h)->alerts.v[0].encrypted &&
+                hs_rare(h)->alerts.v[0].late);
+    assert_int_equal(hs_rare(h)->alerts.v[0].ts_us, T0 + 2700);
     assert_int_equal(h->outcome, OUTCOME_ESTABLISHED);
     tls_session_free(s);
 
@@ -1724,7 +1769,7 @@ static void test_client_hangs_up_after_handshake(void **state)
     tls_feed(s, 0, buf, (uint32_t)n, T0 + 2700);
     assert_true(tls_done(s));
     assert_int_equal(h->client_closed_after_handshake, EVIDENCE_NO);
-    assert_int_equal(h->alerts.n, 0);
+    assert_int_equal(hs_rare(h)->alerts.n, 0);
     tls_session_free(s);
 
     /* TLS 1.2: established at the server's Finished; the client's next
@@ -1739,7 +1784,7 @@ static void test_client_hangs_up_after_handshake(void **state)
     tls_closed(s, 0, TLS_CLOSE_RST, T0 + 2400);
     assert_true(tls_done(s));
     assert_int_equal(h->client_closed_after_handshake, EVIDENCE_YES);
-    assert_true(h->alerts.v[0].late);
+    assert_true(hs_rare(h)->alerts.v[0].late);
     tls_session_free(s);
 
     /* The watch is bounded: records that are neither data nor an alert
@@ -1822,9 +1867,9 @@ static void test_alerts_after_the_deciding_close(void **state)
     /* split across two feeds: the tail reassembles records too */
     tls_feed(s, 1, decode_error, 3, T0 + 1100);
     tls_feed(s, 1, decode_error + 3, sizeof decode_error - 3, T0 + 1101);
-    assert_int_equal(h->alerts.n, 1);
-    assert_int_equal(h->alerts.v[0].description, 50);
-    assert_true(h->alerts.v[0].late);
+    assert_int_equal(hs_rare(h)->alerts.n, 1);
+    assert_int_equal(hs_rare(h)->alerts.v[0].description, 50);
+    assert_true(hs_rare(h)->alerts.v[0].late);
     assert_int_equal(h->ended_by, ENDED_FIN); /* the decision stays */
     tls_closed(s, 1, TLS_CLOSE_RST, T0 + 1200);
     assert_true(tls_done(s));
@@ -1840,7 +1885,7 @@ static void test_alerts_after_the_deciding_close(void **state)
     assert_int_equal(h->outcome, OUTCOME_FAILED);
     assert_int_equal(h->ended_by, ENDED_ALERT);
     assert_int_equal(h->ended_by_side, TLS_SIDE_CLIENT);
-    assert_false(h->alerts.v[0].late);
+    assert_false(hs_rare(h)->alerts.v[0].late);
     tls_session_free(s);
 
     /* A gap in a watched side ends the watch: no boundary to trust. */
@@ -1876,9 +1921,9 @@ static void test_roles_echo_and_greeting(void **state)
     assert_false(tls_done(s));
     tls_feed(s, 0, unexpected, sizeof unexpected, T0 + 90);
     tls_feed(s, 1, unexpected, sizeof unexpected, T0 + 95);
-    assert_int_equal(h->alerts.n, 2);
-    assert_true(h->alerts.v[0].late && h->alerts.v[1].late);
-    assert_int_equal(h->alerts.v[1].sender, TLS_SIDE_SERVER);
+    assert_int_equal(hs_rare(h)->alerts.n, 2);
+    assert_true(hs_rare(h)->alerts.v[0].late && hs_rare(h)->alerts.v[1].late);
+    assert_int_equal(hs_rare(h)->alerts.v[1].sender, TLS_SIDE_SERVER);
     tls_closed(s, 0, TLS_CLOSE_FIN, T0 + 100);
     tls_closed(s, 1, TLS_CLOSE_FIN, T0 + 101);
     assert_true(tls_done(s));
@@ -2009,6 +2054,7 @@ int main(void)
         cmocka_unit_test(test_memcap_refuses_message),
         cmocka_unit_test(test_sslv2),
         cmocka_unit_test(test_hello_retry_request),
+        cmocka_unit_test(test_rare_part_only_when_needed),
         cmocka_unit_test(test_second_hello_memcap),
         cmocka_unit_test(test_record_size),
         cmocka_unit_test(test_alert_records),

@@ -748,7 +748,9 @@ static void test_handshake(void **state)
     h.ch.has_sni = true;
     strcpy(h.ch.sni, "other.test");
     add_pem(&h.server_certs, "server-rsa-chain.pem");
-    add_pem(&h.client_certs, "server-ecdsa-chain.pem");
+    struct handshake_rare rare;
+    add_pem(&handshake_attach_rare(&h, &rare)->client_certs,
+            "server-ecdsa-chain.pem");
     x509_analyze_handshake(st, &h, h.report);
     assert_true(h.report->server_cert.visible &&
                 h.report->server_cert.hostname_mismatch);
@@ -759,7 +761,7 @@ static void test_handshake(void **state)
     assert_int_equal(h.report->client_cert.verify_code,
                      X509_V_ERR_INVALID_PURPOSE);
     free(h.server_certs.der);
-    free(h.client_certs.der);
+    free(rare.client_certs.der);
     x509_stage_free(st);
 }
 
