@@ -559,8 +559,8 @@ static void test_tls12_full_handshake(void **state)
     assert_int_equal(h->ch.legacy_version, TLS_V_1_2);
     assert_int_equal(h->ch.length, 194);
     assert_int_equal(h->ch.ciphers.n, 28);
-    assert_int_equal(h->ch.ciphers.v[0], 0xc02c);
-    assert_int_equal(h->ch.ciphers.v[27], 0x00ff);
+    assert_int_equal(h->ch.ciphers.head[0], 0xc02c);
+    assert_int_equal(h->ch.ciphers.head[27], 0x00ff);
     assert_string_equal(h->ch.sni, "t.test");
     assert_int_equal(h->ch.ts_us, T0);
 
@@ -718,8 +718,8 @@ static void test_cipher_mismatch_alert(void **state)
     assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
     assert_int_equal(h->failure_stage, STAGE_CLIENT_HELLO);
     assert_int_equal(h->ch.ciphers.n, 2);
-    assert_int_equal(h->ch.ciphers.v[0], 0xcca9);
-    assert_int_equal(h->ch.ciphers.v[1], 0x00ff);
+    assert_int_equal(h->ch.ciphers.head[0], 0xcca9);
+    assert_int_equal(h->ch.ciphers.head[1], 0x00ff);
     assert_int_equal(h->alerts.n, 1);
     assert_int_equal(h->alerts.v[0].level, 2);
     assert_int_equal(h->alerts.v[0].description, 40);
