@@ -578,6 +578,17 @@ static bool hello_from_client(struct tls_session *s, int side)
     return false;
 }
 
+/* Room a hello's first reading asked for, charged to --memcap; refused,
+ * the record says which list stays cut. */
+static void *hello_room(struct tls_session *s, size_t size,
+                        const char *refused)
+{
+    void *room = rare_part(s, size);
+    if (!room)
+        note_error(s, refused);
+    return room;
+}
+
 /* Parse a ClientHello into the record with `parse` (TLS, DTLS and QUIC
  * hellos, or SSLv2's). A hello whose ALPN names or cipher suites do not
  * fit the record's room for them is parsed again with room for all of
@@ -592,22 +603,15 @@ static bool parse_client_hello(struct tls_session *s, struct cursor *body,
 {
     size_t start = cursor_pos(body);
     bool ok = parse(body, ch);
-    bool again = false;
-    if (ch->alpn_spill_wanted) {
-        ch->alpn_spill = rare_part(s, HS_ALPN_SPILL);
-        if (ch->alpn_spill)
-            again = true;
-        else
-            note_error(s, "ALPN names not kept: --memcap is full");
-    }
-    if (ch->cipher_spill_wanted) {
-        ch->cipher_spill = rare_part(s, HS_CIPHERS_SPILL);
-        if (ch->cipher_spill)
-            again = true;
-        else
-            note_error(s, "cipher suites not all kept: --memcap is full");
-    }
-    if (!again)
+    if (ch->alpn_spill_wanted)
+        ch->alpn_spill = hello_room(s, HS_ALPN_SPILL,
+                                    "ALPN names not kept: --memcap is full");
+    if (ch->cipher_spill_wanted)
+        ch->cipher_spill = hello_room(
+            s, HS_CIPHERS_SPILL,
+            "cipher suites not all kept: --memcap is full");
+    if (!(ch->alpn_spill_wanted && ch->alpn_spill) &&
+        !(ch->cipher_spill_wanted && ch->cipher_spill))
         return ok;
     /* Read again with room for every name and suite; the first reading's
      * fault, if any, is found again. */

@@ -1356,6 +1356,17 @@ static void test_record_size(void **state)
     tls_session_free(s);
 }
 
+/* What --memcap refusing a part leaves: the record says why, and the
+ * session holds no more than before. */
+static void assert_memcap_refused(struct tls_session *s, size_t before,
+                                  const char *why)
+{
+    const struct handshake *h = tls_record(s);
+    assert_true(h->parse_error);
+    assert_string_equal(h->parse_error_what, why);
+    assert_int_equal(tls_session_memory(s), before);
+}
+
 /* Suite i of the hellos many_suites_hello builds. */
 static uint16_t nth_suite(size_t i)
 {
@@ -1450,11 +1461,8 @@ static void test_cipher_spill(void **state)
             assert_null(h->ch.cipher_spill);
             assert_int_equal(h->ch.ciphers.n, HS_CIPHERS_INLINE);
             assert_true(h->ch.truncated);
-            assert_true(h->parse_error);
-            assert_string_equal(h->parse_error_what,
-                                "cipher suites not all kept: --memcap is "
-                                "full");
-            assert_int_equal(tls_session_memory(s), before);
+            assert_memcap_refused(s, before, "cipher suites not all kept: "
+                                             "--memcap is full");
         } else {
             assert_int_equal(h->ch.cipher_spill != NULL, spilled);
             assert_int_equal(h->ch.ciphers.n, kept);
@@ -1492,11 +1500,8 @@ static void test_second_hello_memcap(void **state)
         assert_int_equal(h->stage, STAGE_CLIENT_HELLO_2);
         if (refuse) {
             assert_null(h->ch2);
-            assert_true(h->parse_error);
-            assert_string_equal(h->parse_error_what,
-                                "second client_hello not kept: --memcap is "
-                                "full");
-            assert_int_equal(tls_session_memory(s), before);
+            assert_memcap_refused(s, before, "second client_hello not kept: "
+                                             "--memcap is full");
         } else {
             assert_non_null(h->ch2);
             assert_true(h->ch2->seen);
