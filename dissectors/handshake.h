@@ -27,7 +27,8 @@
 #define HS_MAX_CIPHERS 256 /* suites kept per hello, total counts all */
 #define HS_CIPHERS_INLINE 64 /* of them in the record; a usual hello offers
                                 10-50, more go to cipher_spill */
-#define HS_CIPHERS_SPILL ((HS_MAX_CIPHERS - HS_CIPHERS_INLINE) * sizeof(uint16_t))
+#define HS_CIPHERS_SPILL \
+    ((HS_MAX_CIPHERS - HS_CIPHERS_INLINE) * sizeof(uint16_t))
 #define HS_MAX_EXTENSIONS 64
 #define HS_MAX_GROUPS 64
 #define HS_MAX_SIGALGS 64

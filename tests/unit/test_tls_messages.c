@@ -510,7 +510,8 @@ static void test_openssl_tls12_client_hello(void **state)
     assert_int_equal(ch.legacy_version, 0x0303);
     assert_int_equal(ch.session_id_len, 0);
     assert_int_equal(ch.ciphers.n, 28);
-    assert_memory_equal(ch.ciphers.head, ch13_ciphers + 3, 28 * sizeof(uint16_t));
+    assert_memory_equal(ch.ciphers.head, ch13_ciphers + 3,
+                        28 * sizeof(uint16_t));
     assert_int_equal(ch.extensions.n, 8);
     assert_memory_equal(ch.extensions.v, exts, sizeof(exts));
     assert_string_equal(ch.sni, "tls12.example");
