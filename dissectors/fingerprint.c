@@ -96,9 +96,11 @@ static bool ja3_text(const struct client_hello *ch, struct text_buf *t)
     uint16_t formats[HS_MAX_POINT_FORMATS];
     for (size_t i = 0; i < ch->point_formats.n; i++)
         formats[i] = ch->point_formats.v[i];
+    uint16_t suites[HS_MAX_CIPHERS];
+    size_t n_suites = client_hello_suites(ch, suites);
     put_number(t, ch->legacy_version, DECIMAL);
     text_put_char(t, ',');
-    put_list(t, ch->ciphers.v, ch->ciphers.n, DECIMAL, '-');
+    put_list(t, suites, n_suites, DECIMAL, '-');
     text_put_char(t, ',');
     put_list(t, ch->extensions.v, ch->extensions.n, DECIMAL, '-');
     text_put_char(t, ',');
@@ -204,8 +206,9 @@ static bool ja4_parts(const struct client_hello *ch, char transport, char *a,
 {
     if (!hello_usable(ch))
         return false;
-    uint16_t buf[HS_MAX_CIPHERS];
-    size_t nc = count_non_grease(ch->ciphers.v, ch->ciphers.n);
+    uint16_t suites[HS_MAX_CIPHERS], buf[HS_MAX_CIPHERS];
+    size_t n_suites = client_hello_suites(ch, suites);
+    size_t nc = count_non_grease(suites, n_suites);
     size_t ne = count_non_grease(ch->extensions.v, ch->extensions.n);
     bool sni = false;
     for (size_t i = 0; i < ch->extensions.n; i++)
@@ -236,7 +239,7 @@ static bool ja4_parts(const struct client_hello *ch, char transport, char *a,
     a[9] = alpn[1];
     a[10] = '\0';
 
-    size_t k = sorted(ch->ciphers.v, ch->ciphers.n, false, buf);
+    size_t k = sorted(suites, n_suites, false, buf);
     put_list(ciphers, buf, k, HEX4, ',');
     k = sorted(ch->extensions.v, ch->extensions.n, true, buf);
     put_list(exts, buf, k, HEX4, ',');

@@ -10,8 +10,10 @@
  * lists are HS_LIST: when the wire carries more entries than fit, the first
  * ones are kept in wire order, `total` counts all of them and the record
  * is marked truncated. Heap members: the certificate DER and OCSP staple,
- * which the certificate stage needs whole, and the parts only some
- * handshakes have (ch2, ee). */
+ * which the certificate stage needs whole, the parts only some
+ * handshakes have (ch2, ee), and the room for a ClientHello's ALPN names
+ * and cipher suites past what a usual hello needs (alpn_spill,
+ * cipher_spill). */
 #ifndef TLSMON_HANDSHAKE_H
 #define TLSMON_HANDSHAKE_H
 
@@ -22,7 +24,11 @@
 #include "parse_fault.h"
 #include "tls_wire.h"
 
-#define HS_MAX_CIPHERS 256
+#define HS_MAX_CIPHERS 256 /* suites kept per hello, total counts all */
+#define HS_CIPHERS_INLINE 64 /* of them in the record; a usual hello offers
+                                10-50, more go to cipher_spill */
+#define HS_CIPHERS_SPILL \
+    ((HS_MAX_CIPHERS - HS_CIPHERS_INLINE) * sizeof(uint16_t))
 #define HS_MAX_EXTENSIONS 64
 #define HS_MAX_GROUPS 64
 #define HS_MAX_SIGALGS 64
@@ -188,17 +194,32 @@ struct client_hello {
     uint32_t length;      /* handshake message body length */
     uint64_t ts_us;       /* when its first byte arrived */
     char *alpn_spill;     /* ALPN names that do not fit alpn_text, below */
+    uint16_t *cipher_spill; /* suites past ciphers.head, below */
 
     uint8_t session_id[32];
     uint8_t random[32];   /* matches the key log; SSLv2: the challenge,
                              right-aligned (unused) */
 
-    /* Read them with client_hello_cipher(): an SSLv2 cipher spec is 3
-     * bytes, the low two are here and the high byte of those where it is
-     * not 0 (the SSLv2-only kinds, a handful per hello) in sslv2_kinds. */
-    HS_LIST(uint16_t, HS_MAX_CIPHERS) ciphers;
+    /* The suites offered: the first HS_MAX_CIPHERS in wire order, total
+     * counting all (as an HS_LIST), the first HS_CIPHERS_INLINE in head
+     * and the rest in cipher_spill. The allocation-free parser sets
+     * cipher_spill_wanted for a hello that offers more than head holds;
+     * the session then allocates cipher_spill (HS_CIPHERS_SPILL bytes,
+     * charged to --memcap) and parses the hello again. When --memcap
+     * refuses it, the list stays cut at HS_CIPHERS_INLINE and the hello
+     * is marked truncated (no fingerprint is made of it), as a list past
+     * its room is. Read suite i with client_hello_suite(), or with
+     * client_hello_cipher(): an SSLv2 cipher spec is 3 bytes, the low two
+     * are in the list and the high byte of those where it is not 0 (the
+     * SSLv2-only kinds, a handful per hello) in sslv2_kinds. */
     struct {
-        uint8_t at; /* index in ciphers.v */
+        uint16_t head[HS_CIPHERS_INLINE];
+        uint16_t n;
+        uint16_t total;
+    } ciphers;
+    bool cipher_spill_wanted; /* cipher_spill is with the 8-byte members */
+    struct {
+        uint8_t at; /* index in the cipher list */
         uint8_t hi; /* the spec's first byte */
     } sslv2_kinds[HS_MAX_SSLV2_KINDS];
     uint8_t n_sslv2_kinds;
@@ -758,11 +779,30 @@ struct handshake {
     struct handshake_report *report;
 };
 
+/* Suite i of a ClientHello's cipher list (i < ciphers.n), as the wire's
+ * low two bytes. */
+static inline uint16_t client_hello_suite(const struct client_hello *ch,
+                                          size_t i)
+{
+    return i < HS_CIPHERS_INLINE ? ch->ciphers.head[i]
+                                 : ch->cipher_spill[i - HS_CIPHERS_INLINE];
+}
+
+/* Copies a ClientHello's cipher list, for readers that want it in one
+ * array; returns ciphers.n. */
+static inline size_t client_hello_suites(const struct client_hello *ch,
+                                         uint16_t out[HS_MAX_CIPHERS])
+{
+    for (size_t i = 0; i < ch->ciphers.n; i++)
+        out[i] = client_hello_suite(ch, i);
+    return ch->ciphers.n;
+}
+
 /* Cipher i of a ClientHello (i < ciphers.n), SSLv2 specs whole. */
 static inline uint32_t client_hello_cipher(const struct client_hello *ch,
                                            size_t i)
 {
-    uint32_t v = ch->ciphers.v[i];
+    uint32_t v = client_hello_suite(ch, i);
     for (size_t k = 0; k < ch->n_sslv2_kinds; k++)
         if (ch->sslv2_kinds[k].at == i)
             v |= (uint32_t)ch->sslv2_kinds[k].hi << 16;

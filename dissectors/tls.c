@@ -536,8 +536,11 @@ void tls_session_free(struct tls_session *s)
     free(s->rec.rare);
     ocsp_staple_free(&s->rec.ocsp);
     free(s->rec.ch.alpn_spill);
-    if (s->rec.ch2)
+    free(s->rec.ch.cipher_spill);
+    if (s->rec.ch2) {
         free(s->rec.ch2->alpn_spill);
+        free(s->rec.ch2->cipher_spill);
+    }
     free(s->rec.ch2);
     free(s->rec.ee);
     memcap_release(s->memcap, s->charged);
@@ -602,24 +605,44 @@ static bool hello_from_client(struct tls_session *s, int side)
     return false;
 }
 
-/* Parse a ClientHello into the record. A hello whose ALPN names do not
+/* Room a hello's first reading asked for, charged to --memcap; refused,
+ * the record says which list stays cut. */
+static void *hello_room(struct tls_session *s, size_t size,
+                        const char *refused)
+{
+    void *room = rare_part(s, size);
+    if (!room)
+        note_error(s, refused);
+    return room;
+}
+
+/* Parse a ClientHello into the record with `parse` (TLS, DTLS and QUIC
+ * hellos, or SSLv2's). A hello whose ALPN names or cipher suites do not
  * fit the record's room for them is parsed again with room for all of
- * them, allocated now (rare: many long names). */
+ * them, allocated now (rare: many long names, or more suites than a usual
+ * hello offers). When --memcap refuses the room, the hello stays as the
+ * first reading left it: those lists cut at the record's room, the hello
+ * marked truncated. */
 static bool parse_client_hello(struct tls_session *s, struct cursor *body,
-                               struct client_hello *ch)
+                               struct client_hello *ch,
+                               bool (*parse)(struct cursor *,
+                                             struct client_hello *))
 {
     size_t start = cursor_pos(body);
-    bool ok = tls_parse_client_hello(body, ch);
-    if (!ch->alpn_spill_wanted)
+    bool ok = parse(body, ch);
+    if (ch->alpn_spill_wanted)
+        ch->alpn_spill = hello_room(s, HS_ALPN_SPILL,
+                                    "ALPN names not kept: --memcap is full");
+    if (ch->cipher_spill_wanted)
+        ch->cipher_spill = hello_room(
+            s, HS_CIPHERS_SPILL,
+            "cipher suites not all kept: --memcap is full");
+    if (!(ch->alpn_spill_wanted && ch->alpn_spill) &&
+        !(ch->cipher_spill_wanted && ch->cipher_spill))
         return ok;
-    ch->alpn_spill = rare_part(s, HS_ALPN_SPILL);
-    if (!ch->alpn_spill) {
-        note_error(s, "ALPN names not kept: --memcap is full");
-        return ok;
-    }
-    /* Read again with room for every name; the first reading's fault, if
-     * any, is found again. */
-    return cursor_seek(body, start) && tls_parse_client_hello(body, ch);
+    /* Read again with room for every name and suite; the first reading's
+     * fault, if any, is found again. */
+    return cursor_seek(body, start) && parse(body, ch);
 }
 
 static void on_client_hello(struct tls_session *s, int side,
@@ -653,7 +676,7 @@ static void on_client_hello(struct tls_session *s, int side,
         h->round++;
         return;
     }
-    if (complete && !parse_client_hello(s, body, ch))
+    if (complete && !parse_client_hello(s, body, ch, tls_parse_client_hello))
         note_fault(s, "client_hello", body);
     else if (complete && ch == &h->ch)
         s->ch_read_whole = true;
@@ -975,7 +998,7 @@ static void read_ssl2_client_hello(struct tls_session *s, int side,
     struct cursor hello = *body;
     struct parse_fault_at fault;
     cursor_watch(&hello, &fault);
-    if (!tls_parse_sslv2_client_hello(&hello, &h->ch))
+    if (!parse_client_hello(s, &hello, &h->ch, tls_parse_sslv2_client_hello))
         note_fault(s, "sslv2_client_hello", &hello);
     h->ch.seen = true;
     h->ch.sslv2 = true;

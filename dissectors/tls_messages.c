@@ -329,30 +329,51 @@ static bool ch_read_extension(void *msg, uint16_t type, struct cursor *ext)
 }
 
 /* Clears what a hello parser fills, keeping what the record layer set and
- * the room the session gave for ALPN names. */
+ * the room the session gave for ALPN names and cipher suites. */
 static void client_hello_reset(struct client_hello *ch)
 {
     uint16_t record_version = ch->record_version;
     uint64_t ts_us = ch->ts_us;
     char *alpn_spill = ch->alpn_spill;
+    uint16_t *cipher_spill = ch->cipher_spill;
 
     memset(ch, 0, sizeof(*ch));
     ch->record_version = record_version;
     ch->ts_us = ts_us;
     ch->alpn_spill = alpn_spill;
+    ch->cipher_spill = cipher_spill;
     ch->seen = true;
+}
+
+/* Appends a suite to the hello's cipher list as an HS_LIST does: the
+ * first ones are kept, and after one is dropped all are. Without a spill
+ * the list holds HS_CIPHERS_INLINE, and the session is asked for room for
+ * the rest. */
+static bool cipher_keep(struct client_hello *ch, uint16_t suite)
+{
+    size_t room = ch->cipher_spill ? HS_MAX_CIPHERS : HS_CIPHERS_INLINE;
+    if (!ch->cipher_spill && ch->ciphers.n == room &&
+        ch->ciphers.n == ch->ciphers.total)
+        ch->cipher_spill_wanted = true;
+    if (!hs_list_take(&ch->ciphers.n, &ch->ciphers.total, room))
+        return false;
+    size_t i = ch->ciphers.n - 1u;
+    if (i < HS_CIPHERS_INLINE)
+        ch->ciphers.head[i] = suite;
+    else
+        ch->cipher_spill[i - HS_CIPHERS_INLINE] = suite;
+    return true;
 }
 
 static void add_cipher(struct client_hello *ch, uint32_t suite)
 {
     uint8_t hi = (uint8_t)(suite >> 16);
-    /* The first ones are kept: after one is dropped, all are. */
     /* An SSLv2-only kind with no room in its side table is dropped like
      * one past the list's room: counted, not kept, and all after it too. */
     if (hi && ch->n_sslv2_kinds >= HS_MAX_SSLV2_KINDS) {
         ch->truncated = true;
-        HS_LIST_DROP(ch->ciphers);
-    } else if (!HS_LIST_PUSH(ch->ciphers, (uint16_t)suite)) {
+        (void)hs_list_take(&ch->ciphers.n, &ch->ciphers.total, 0);
+    } else if (!cipher_keep(ch, (uint16_t)suite)) {
         ch->truncated = true;
     } else if (hi) {
         ch->sslv2_kinds[ch->n_sslv2_kinds].at = (uint8_t)(ch->ciphers.n - 1);

@@ -393,7 +393,7 @@ static void snapshot(struct profile *p, struct handshake *h,
         ev->offered_cipher_accepted = EVIDENCE_NO;
         for (size_t i = 0; i < h->ch.ciphers.n; i++)
             if (client_hello_cipher(&h->ch, i) <= 0xffff &&
-                has16(p->ciphers, p->n_ciphers, h->ch.ciphers.v[i]))
+                has16(p->ciphers, p->n_ciphers, client_hello_suite(&h->ch, i)))
                 ev->offered_cipher_accepted = EVIDENCE_YES;
     }
     ech_evidence(p, h, client_slot(p, &h->client, false));

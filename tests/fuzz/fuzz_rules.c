@@ -32,7 +32,7 @@ static void records(struct handshake *h, int which)
     h->ch.legacy_version = 0x0303;
     h->ch.has_sni = which != 1;
     strcpy(h->ch.sni, "fuzz.example");
-    h->ch.ciphers.v[0] = 0x1301;
+    h->ch.ciphers.head[0] = 0x1301;
     h->ch.ciphers.n = 1;
     h->outcome = which == 0 ? OUTCOME_ESTABLISHED : OUTCOME_FAILED;
     if (which != 0) {

@@ -30,6 +30,11 @@ static void check_client_hello(const struct client_hello *ch)
     CHECK(ch->ciphers.n <= HS_MAX_CIPHERS);
     CHECK(ch->ciphers.n <= ch->ciphers.total);
     CHECK(ch->ciphers.n == ch->ciphers.total || ch->truncated);
+    /* No spill here: the list stops at the record's room and asks for
+     * more when the hello offers more. */
+    CHECK(ch->cipher_spill || ch->ciphers.n <= HS_CIPHERS_INLINE);
+    CHECK(!ch->cipher_spill_wanted ||
+          (ch->truncated && ch->ciphers.n == HS_CIPHERS_INLINE));
     CHECK(ch->compression.n <= HS_MAX_COMPRESSION);
     CHECK(ch->extensions.n <= HS_MAX_EXTENSIONS);
     CHECK(ch->extensions.n <= ch->extensions.total);
@@ -50,7 +55,7 @@ static void check_client_hello(const struct client_hello *ch)
     CHECK(ch->point_formats.n <= HS_MAX_POINT_FORMATS);
     if (!ch->sslv2)
         for (unsigned i = 0; i < ch->ciphers.n; i++)
-            CHECK(ch->ciphers.v[i] <= 0xffff);
+            CHECK(client_hello_cipher(ch, i) <= 0xffff);
 }
 
 /* Until the random is read, neither record can be told apart or filled;

@@ -25,14 +25,17 @@ static bool same_part(const void *a, const void *b, size_t n)
     return memcmp(a, b, n) == 0;
 }
 
-/* Two ClientHellos alike, their ALPN spill compared by content. */
+/* Two ClientHellos alike, their ALPN and cipher spills compared by
+ * content. */
 static bool same_hello(const struct client_hello *a,
                        const struct client_hello *b)
 {
     struct client_hello p = *a, q = *b;
-    if (!same_part(p.alpn_spill, q.alpn_spill, HS_ALPN_SPILL))
+    if (!same_part(p.alpn_spill, q.alpn_spill, HS_ALPN_SPILL) ||
+        !same_part(p.cipher_spill, q.cipher_spill, HS_CIPHERS_SPILL))
         return false;
     p.alpn_spill = q.alpn_spill = NULL;
+    p.cipher_spill = q.cipher_spill = NULL;
     return memcmp(&p, &q, sizeof p) == 0;
 }
 
@@ -178,6 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!same_hello(&x.ch, &y.ch))
         abort();
     x.ch.alpn_spill = y.ch.alpn_spill = NULL;
+    x.ch.cipher_spill = y.ch.cipher_spill = NULL;
     if ((x.ch2 == NULL) != (y.ch2 == NULL) ||
         (x.ch2 && !same_hello(x.ch2, y.ch2)))
         abort();

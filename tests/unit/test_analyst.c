@@ -372,7 +372,7 @@ static void test_detail(void **state)
     struct handshake *h = record("10.0.0.9", "192.0.2.5", 443,
                                  "evil\033[2J.example", OUTCOME_FAILED, T);
     h->ch.legacy_version = TLS_V_1_2;
-    h->ch.ciphers.v[0] = 0xc02f;
+    h->ch.ciphers.head[0] = 0xc02f;
     h->ch.ciphers.n = h->ch.ciphers.total = 1;
     struct handshake_rare rare;
     handshake_attach_rare(h, &rare)->alerts.v[0] =

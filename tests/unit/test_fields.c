@@ -69,7 +69,7 @@ static struct handshake *tls12_established(void)
     h->ch.legacy_version = TLS_V_1_2;
     h->ch.length = 508;
     uint16_t ciphers[] = {0x3a3a, 0xc02f, 0x1301, 0xfeed};
-    memcpy(h->ch.ciphers.v, ciphers, sizeof(ciphers));
+    memcpy(h->ch.ciphers.head, ciphers, sizeof(ciphers));
     h->ch.ciphers.n = h->ch.ciphers.total = 4;
     uint16_t groups[] = {0x2a2a, 29, 23, 0x1234};
     memcpy(h->ch.groups.v, groups, sizeof(groups));
@@ -130,7 +130,7 @@ static struct handshake *tls13_encrypted_alert(void)
     uint16_t versions[] = {0x5a5a, TLS_V_1_3, TLS_V_1_2};
     memcpy(h->ch.versions.v, versions, sizeof(versions));
     h->ch.versions.n = 3;
-    h->ch.ciphers.v[0] = 0x1301;
+    h->ch.ciphers.head[0] = 0x1301;
     h->ch.ciphers.n = h->ch.ciphers.total = 1;
     h->ch.key_shares.v[0].group = 0x1a1a;
     h->ch.key_shares.v[1].group = 29;

@@ -47,8 +47,8 @@ static struct handshake *record(void)
     rec.ch.versions.n = 3;
     rec.ch.has_sni = true;
     strcpy(rec.ch.sni, "www.Example.com");
-    rec.ch.ciphers.v[0] = 0xc02f;
-    rec.ch.ciphers.v[1] = 0x000a;
+    rec.ch.ciphers.head[0] = 0xc02f;
+    rec.ch.ciphers.head[1] = 0x000a;
     rec.ch.ciphers.n = rec.ch.ciphers.total = 2;
     rec_rare.alerts.v[0] = (struct tls_alert){.sender = TLS_SIDE_SERVER,
                                             .level = 2, .description = 70,

@@ -437,7 +437,8 @@ static void test_openssl_tls13_client_hello(void **state)
 
     assert_int_equal(ch.ciphers.n, 31);
     assert_int_equal(ch.ciphers.total, 31);
-    assert_memory_equal(ch.ciphers.v, ch13_ciphers, sizeof(ch13_ciphers));
+    assert_memory_equal(ch.ciphers.head, ch13_ciphers, sizeof(ch13_ciphers));
+    assert_false(ch.cipher_spill_wanted); /* a usual hello fits the record */
     assert_false(ch.fallback_scsv);
     assert_int_equal(ch.compression.n, 1);
     assert_int_equal(ch.compression.v[0], 0);
@@ -502,13 +503,15 @@ static void test_openssl_tls12_client_hello(void **state)
 
     memset(&ch, 0x5a, sizeof(ch)); /* stale contents must not survive */
     ch.alpn_spill = NULL;         /* the session's, kept by the parser */
+    ch.cipher_spill = NULL;
     ch.record_version = 0x0301;
     assert_true(tls_parse_client_hello(&c, &ch));
     assert_int_equal(ch.record_version, 0x0301);
     assert_int_equal(ch.legacy_version, 0x0303);
     assert_int_equal(ch.session_id_len, 0);
     assert_int_equal(ch.ciphers.n, 28);
-    assert_memory_equal(ch.ciphers.v, ch13_ciphers + 3, 28 * sizeof(uint16_t));
+    assert_memory_equal(ch.ciphers.head, ch13_ciphers + 3,
+                        28 * sizeof(uint16_t));
     assert_int_equal(ch.extensions.n, 8);
     assert_memory_equal(ch.extensions.v, exts, sizeof(exts));
     assert_string_equal(ch.sni, "tls12.example");
@@ -556,7 +559,7 @@ static void test_client_hello_without_extensions(void **state)
     ch_prefix(&w, two_suites, 2);
     assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
     assert_int_equal(ch.ciphers.n, 2);
-    assert_int_equal(ch.ciphers.v[1], 0xc02f);
+    assert_int_equal(ch.ciphers.head[1], 0xc02f);
     assert_int_equal(ch.extensions.n, 0);
     assert_false(ch.has_sni);
     assert_string_equal(ch.sni, "");
@@ -597,7 +600,7 @@ static void test_client_hello_bad_header_fields(void **state)
     assert_false(parse_ch_bytes(w.b, w.n, &ch, &pos));
     assert_int_equal(pos, 35);
     assert_int_equal(ch.ciphers.n, 1);
-    assert_int_equal(ch.ciphers.v[0], 0x1301);
+    assert_int_equal(ch.ciphers.head[0], 0x1301);
 
     /* Empty input. */
     assert_false(parse_ch_bytes(w.b, 0, &ch, &pos));
@@ -662,14 +665,19 @@ static void test_client_hello_grease_fallback_and_many_ciphers(void **state)
         suites[i] = (uint16_t)(0x0100 + i);
     w.n = 0;
     ch_prefix(&w, suites, 300);
+    static uint16_t spill[HS_CIPHERS_SPILL / sizeof(uint16_t)];
+    ch.cipher_spill = spill; /* as the session gives it */
     assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
     assert_int_equal(ch.ciphers.n, HS_MAX_CIPHERS);
     assert_int_equal(ch.ciphers.total, 300);
     assert_true(ch.truncated);
-    assert_int_equal(ch.ciphers.v[0], 0x0a0a); /* GREASE kept in place */
-    assert_int_equal(ch.ciphers.v[2], 0x5600);
-    assert_int_equal(ch.ciphers.v[255], 0x0100 + 255);
+    assert_false(ch.cipher_spill_wanted);
+    assert_int_equal(client_hello_suite(&ch, 0), 0x0a0a); /* GREASE kept */
+    assert_int_equal(client_hello_suite(&ch, 2), 0x5600);
+    for (size_t i = 0; i < HS_MAX_CIPHERS; i++) /* the first 256, in order */
+        assert_int_equal(client_hello_suite(&ch, i), suites[i]);
     assert_true(ch.fallback_scsv);
+    ch.cipher_spill = NULL;
 
     /* The SCSV is noticed even past the kept part of the list. */
     suites[2] = 0x0102;
@@ -678,6 +686,51 @@ static void test_client_hello_grease_fallback_and_many_ciphers(void **state)
     ch_prefix(&w, suites, 300);
     assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
     assert_true(ch.fallback_scsv);
+}
+
+/* More suites than the record holds: without a spill the parser keeps the
+ * first HS_CIPHERS_INLINE, marks the hello truncated and asks for room;
+ * with it (what the session gives) the whole list is kept, in order, and
+ * the hello is whole. */
+static void test_client_hello_cipher_spill(void **state)
+{
+    static struct builder w;
+    static uint16_t suites[200];
+    static uint16_t spill[HS_CIPHERS_SPILL / sizeof(uint16_t)];
+    (void)state;
+
+    for (size_t i = 0; i < 200; i++)
+        suites[i] = (uint16_t)(0xc000 + 7 * i);
+    w.n = 0;
+    ch_prefix(&w, suites, 200);
+    assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
+    assert_null(ch.cipher_spill);
+    assert_true(ch.cipher_spill_wanted);
+    assert_true(ch.truncated);
+    assert_int_equal(ch.ciphers.n, HS_CIPHERS_INLINE);
+    assert_int_equal(ch.ciphers.total, 200);
+    for (size_t i = 0; i < HS_CIPHERS_INLINE; i++)
+        assert_int_equal(client_hello_suite(&ch, i), suites[i]);
+
+    ch.cipher_spill = spill;
+    assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
+    assert_false(ch.cipher_spill_wanted);
+    assert_false(ch.truncated);
+    assert_int_equal(ch.ciphers.n, 200);
+    assert_int_equal(ch.ciphers.total, 200);
+    for (size_t i = 0; i < 200; i++)
+        assert_int_equal(client_hello_suite(&ch, i), suites[i]);
+    uint16_t copy[HS_MAX_CIPHERS];
+    assert_int_equal(client_hello_suites(&ch, copy), 200);
+    assert_memory_equal(copy, suites, sizeof suites);
+
+    /* Exactly as many as the record holds: no spill asked for. */
+    ch.cipher_spill = NULL;
+    w.n = 0;
+    ch_prefix(&w, suites, HS_CIPHERS_INLINE);
+    assert_true(parse_ch_bytes(w.b, w.n, &ch, NULL));
+    assert_false(ch.cipher_spill_wanted || ch.truncated);
+    assert_int_equal(ch.ciphers.n, HS_CIPHERS_INLINE);
 }
 
 static void put_sni(struct builder *w, const void *name, size_t len)
@@ -1719,6 +1772,7 @@ int main(void)
         cmocka_unit_test(test_client_hello_bad_header_fields),
         cmocka_unit_test(test_hs_list_keeps_first_and_counts_all),
         cmocka_unit_test(test_client_hello_grease_fallback_and_many_ciphers),
+        cmocka_unit_test(test_client_hello_cipher_spill),
         cmocka_unit_test(test_client_hello_sni_escaping),
         cmocka_unit_test(test_client_hello_alpn_limits),
         cmocka_unit_test(test_client_hello_all_flags),

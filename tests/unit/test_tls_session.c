@@ -515,6 +515,11 @@ static void assert_same_record(const struct handshake *a,
     if (x.ch.alpn_spill)
         assert_memory_equal(x.ch.alpn_spill, y.ch.alpn_spill, HS_ALPN_SPILL);
     x.ch.alpn_spill = y.ch.alpn_spill = NULL;
+    assert_int_equal(x.ch.cipher_spill != NULL, y.ch.cipher_spill != NULL);
+    if (x.ch.cipher_spill)
+        assert_memory_equal(x.ch.cipher_spill, y.ch.cipher_spill,
+                            HS_CIPHERS_SPILL);
+    x.ch.cipher_spill = y.ch.cipher_spill = NULL;
     assert_int_equal(x.ch2 != NULL, y.ch2 != NULL);
     if (x.ch2)
         assert_memory_equal(x.ch2, y.ch2, sizeof *x.ch2);
@@ -568,8 +573,8 @@ static void test_tls12_full_handshake(void **state)
     assert_int_equal(h->ch.legacy_version, TLS_V_1_2);
     assert_int_equal(h->ch.length, 194);
     assert_int_equal(h->ch.ciphers.n, 28);
-    assert_int_equal(h->ch.ciphers.v[0], 0xc02c);
-    assert_int_equal(h->ch.ciphers.v[27], 0x00ff);
+    assert_int_equal(h->ch.ciphers.head[0], 0xc02c);
+    assert_int_equal(h->ch.ciphers.head[27], 0x00ff);
     assert_string_equal(h->ch.sni, "t.test");
     assert_int_equal(h->ch.ts_us, T0);
 
@@ -727,8 +732,8 @@ static void test_cipher_mismatch_alert(void **state)
     assert_int_equal(h->ended_by_side, TLS_SIDE_SERVER);
     assert_int_equal(h->failure_stage, STAGE_CLIENT_HELLO);
     assert_int_equal(h->ch.ciphers.n, 2);
-    assert_int_equal(h->ch.ciphers.v[0], 0xcca9);
-    assert_int_equal(h->ch.ciphers.v[1], 0x00ff);
+    assert_int_equal(h->ch.ciphers.head[0], 0xcca9);
+    assert_int_equal(h->ch.ciphers.head[1], 0x00ff);
     assert_int_equal(hs_rare(h)->alerts.n, 1);
     assert_int_equal(hs_rare(h)->alerts.v[0].level, 2);
     assert_int_equal(hs_rare(h)->alerts.v[0].description, 40);
@@ -1395,6 +1400,128 @@ static void test_record_size(void **state)
     tls_session_free(s);
 }
 
+/* What --memcap refusing a part leaves: the record says why, and the
+ * session holds no more than before. */
+static void assert_memcap_refused(struct tls_session *s, size_t before,
+                                  const char *why)
+{
+    const struct handshake *h = tls_record(s);
+    assert_true(h->parse_error);
+    assert_string_equal(h->parse_error_what, why);
+    assert_int_equal(tls_session_memory(s), before);
+}
+
+/* Suite i of the hellos many_suites_hello builds. */
+static uint16_t nth_suite(size_t i)
+{
+    return (uint16_t)(0x1000 + 3 * i);
+}
+
+/* A ClientHello record offering n suites, no extensions: TLS, or SSLv2
+ * (its specs the TLS suites, first byte 0). */
+static size_t many_suites_hello(uint8_t *buf, size_t n, bool sslv2)
+{
+    size_t k = 0;
+    if (sslv2) {
+        size_t len = 9 + 3 * n + 16;
+        buf[k++] = (uint8_t)(0x80 | len >> 8);
+        buf[k++] = (uint8_t)len;
+        buf[k++] = 1;
+        buf[k++] = 0x00;
+        buf[k++] = 0x02;
+        buf[k++] = (uint8_t)(3 * n >> 8);
+        buf[k++] = (uint8_t)(3 * n);
+        buf[k++] = 0x00; /* no session id */
+        buf[k++] = 0x00;
+        buf[k++] = 0x00;
+        buf[k++] = 0x10; /* challenge */
+        for (size_t i = 0; i < n; i++) {
+            buf[k++] = 0x00;
+            buf[k++] = (uint8_t)(nth_suite(i) >> 8);
+            buf[k++] = (uint8_t)nth_suite(i);
+        }
+        memset(buf + k, 0x33, 16);
+        return k + 16;
+    }
+    size_t body = 2 + 32 + 1 + 2 + 2 * n + 2;
+    buf[k++] = 22;
+    buf[k++] = 3;
+    buf[k++] = 1;
+    buf[k++] = (uint8_t)((body + 4) >> 8);
+    buf[k++] = (uint8_t)(body + 4);
+    buf[k++] = 1;
+    buf[k++] = 0;
+    buf[k++] = (uint8_t)(body >> 8);
+    buf[k++] = (uint8_t)body;
+    buf[k++] = 3;
+    buf[k++] = 3;
+    memset(buf + k, 0x22, 32);
+    k += 32;
+    buf[k++] = 0; /* no session id */
+    buf[k++] = (uint8_t)(2 * n >> 8);
+    buf[k++] = (uint8_t)(2 * n);
+    for (size_t i = 0; i < n; i++) {
+        buf[k++] = (uint8_t)(nth_suite(i) >> 8);
+        buf[k++] = (uint8_t)nth_suite(i);
+    }
+    buf[k++] = 1; /* null compression */
+    buf[k++] = 0;
+    return k;
+}
+
+/* A hello offering more suites than the record holds gets a spill,
+ * charged to --memcap, and keeps what it always kept: the first
+ * HS_MAX_CIPHERS in order, total counting all. A usual hello gets none.
+ * Refused, the list is cut at HS_CIPHERS_INLINE, the hello marked
+ * truncated (it gets no fingerprint) and the record says why. SSLv2
+ * hellos go the same way. */
+static void test_cipher_spill(void **state)
+{
+    (void)state;
+    static const size_t counts[] = {20, HS_CIPHERS_INLINE, 200, 300};
+    static uint8_t buf[16 + 3 * 300 + 64];
+    for (int sslv2 = 0; sslv2 < 2; sslv2++)
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++)
+    for (int refuse = 0; refuse < 2; refuse++) {
+        /* An SSLv2 record is not read in place: a full --memcap stops it
+         * before its hello is read. */
+        if (sslv2 && refuse)
+            continue;
+        size_t n = counts[c], kept = n < HS_MAX_CIPHERS ? n : HS_MAX_CIPHERS;
+        bool spilled = n > HS_CIPHERS_INLINE;
+        struct memcap budget = {0};
+        struct tls_limits lim = {256u * 1024u, NULL, &budget};
+        struct tls_session *s = tls_session_new(&lim, 0);
+        const struct handshake *h = tls_record(s);
+        size_t before = tls_session_memory(s);
+        if (refuse)
+            budget.limit = budget.used; /* the record is read in place */
+        size_t len = many_suites_hello(buf, n, sslv2);
+        tls_feed(s, 0, buf, (uint32_t)len, T0);
+        assert_true(h->ch.seen);
+        assert_int_equal(h->ch.sslv2, sslv2);
+        assert_int_equal(h->ch.ciphers.total, n);
+        if (spilled && refuse) {
+            assert_null(h->ch.cipher_spill);
+            assert_int_equal(h->ch.ciphers.n, HS_CIPHERS_INLINE);
+            assert_true(h->ch.truncated);
+            assert_memcap_refused(s, before, "cipher suites not all kept: "
+                                             "--memcap is full");
+        } else {
+            assert_int_equal(h->ch.cipher_spill != NULL, spilled);
+            assert_int_equal(h->ch.ciphers.n, kept);
+            assert_int_equal(h->ch.truncated, n > HS_MAX_CIPHERS);
+            assert_false(h->parse_error);
+            assert_true(tls_session_memory(s) >=
+                        before + (spilled ? HS_CIPHERS_SPILL : 0));
+        }
+        for (size_t i = 0; i < h->ch.ciphers.n; i++)
+            assert_int_equal(client_hello_cipher(&h->ch, i), nth_suite(i));
+        tls_session_free(s);
+        assert_int_equal(budget.used, 0);
+    }
+}
+
 /* The second ClientHello is kept apart from the record, allocated when it
  * comes and charged to --memcap; refused, it is a fault noted in the
  * record, the stage is still reached, and nothing is held after. */
@@ -1417,11 +1544,8 @@ static void test_second_hello_memcap(void **state)
         assert_int_equal(h->stage, STAGE_CLIENT_HELLO_2);
         if (refuse) {
             assert_null(h->ch2);
-            assert_true(h->parse_error);
-            assert_string_equal(h->parse_error_what,
-                                "second client_hello not kept: --memcap is "
-                                "full");
-            assert_int_equal(tls_session_memory(s), before);
+            assert_memcap_refused(s, before, "second client_hello not kept: "
+                                             "--memcap is full");
         } else {
             assert_non_null(h->ch2);
             assert_true(h->ch2->seen);
@@ -2056,6 +2180,7 @@ int main(void)
         cmocka_unit_test(test_hello_retry_request),
         cmocka_unit_test(test_rare_part_only_when_needed),
         cmocka_unit_test(test_second_hello_memcap),
+        cmocka_unit_test(test_cipher_spill),
         cmocka_unit_test(test_record_size),
         cmocka_unit_test(test_alert_records),
         cmocka_unit_test(test_client_ccs_without_server_hello),
