@@ -323,22 +323,15 @@ static void time_finished(struct tls_session *s, uint64_t ts_us)
             h->finished_ts_us[r] = ts_us;
 }
 
-static void release_body(struct tls_session *s, struct side_parser *p)
+/* A side's record body or message buffer goes back to the budget. */
+static void release_buffer(struct tls_session *s, uint8_t **buf,
+                           uint32_t *cap)
 {
-    if (p->body)
-        uncharge(s, memcap_cost(p->body_cap));
-    free(p->body);
-    p->body = NULL;
-    p->body_cap = 0;
-}
-
-static void release_msg(struct tls_session *s, struct side_parser *p)
-{
-    if (p->msg)
-        uncharge(s, memcap_cost(p->msg_cap));
-    free(p->msg);
-    p->msg = NULL;
-    p->msg_cap = 0;
+    if (*buf)
+        uncharge(s, memcap_cost(*cap));
+    free(*buf);
+    *buf = NULL;
+    *cap = 0;
 }
 
 static void release_buffers(struct tls_session *s)
@@ -348,8 +341,8 @@ static void release_buffers(struct tls_session *s)
         charge_keyed(s);
     }
     for (int i = 0; i < 2; i++) {
-        release_body(s, &s->side[i]);
-        release_msg(s, &s->side[i]);
+        release_buffer(s, &s->side[i].body, &s->side[i].body_cap);
+        release_buffer(s, &s->side[i].msg, &s->side[i].msg_cap);
     }
 }
 
@@ -979,7 +972,7 @@ static void read_handshake_bytes(struct tls_session *s, int side,
         cursor_watch(&body, &fault);
         on_handshake_message(s, side, type, &body, body_len, true);
         /* The buffer goes back: most messages come whole and need none. */
-        release_msg(s, p);
+        release_buffer(s, &p->msg, &p->msg_cap);
     }
 }
 
@@ -1466,7 +1459,7 @@ static void buffered_record_done(struct tls_session *s, int side)
     struct cursor whole = cursor_make(p->body, p->body_len);
 
     record_done(s, side, &whole);
-    release_body(s, p);
+    release_buffer(s, &p->body, &p->body_cap);
 }
 
 void tls_feed_record(struct tls_session *s, int side, uint8_t type,
