@@ -861,16 +861,16 @@ static inline void handshake_note_fault(struct handshake *h, const char *what,
 /* Append an alert to the record (the first HS_MAX_ALERTS are kept, all
  * are counted), as the transports that see alerts outside TLS records
  * need: QUIC's CONNECTION_CLOSE, and closes inferred from encrypted
- * packets. `rare` is h's rare part, taken for writing (tls_record_rare). */
-static inline void handshake_add_alert(struct handshake *h,
-                                       struct handshake_rare *rare,
-                                       enum tls_side sender, bool encrypted,
-                                       uint8_t level, uint8_t desc,
-                                       uint16_t length, uint64_t ts_us)
+ * packets. `rare` is h's rare part, taken for writing (tls_record_rare).
+ * Returns the alert kept, NULL when the list is full. */
+static inline struct tls_alert *
+handshake_add_alert(struct handshake *h, struct handshake_rare *rare,
+                    enum tls_side sender, bool encrypted, uint8_t level,
+                    uint8_t desc, uint16_t length, uint64_t ts_us)
 {
     struct tls_alert *a = HS_LIST_SLOT(rare->alerts);
     if (!a)
-        return;
+        return NULL;
     a->sender = (uint8_t)sender;
     a->encrypted = encrypted;
     a->level = level;
@@ -878,6 +878,7 @@ static inline void handshake_add_alert(struct handshake *h,
     a->length = length;
     a->stage = (uint8_t)h->stage;
     a->ts_us = ts_us;
+    return a;
 }
 
 /* The rare part of a record, or one with nothing in it when none was

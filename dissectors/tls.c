@@ -430,19 +430,14 @@ static struct tls_alert *add_alert(struct tls_session *s, int side,
                                    bool encrypted, uint8_t level,
                                    uint8_t desc, uint16_t length)
 {
-    struct handshake *h = &s->rec;
     struct handshake_rare *rare = tls_record_rare(s);
-    struct tls_alert *a = rare ? HS_LIST_SLOT(rare->alerts) : NULL;
-    if (!a)
-        return NULL;
-    a->sender = (uint8_t)role_of(s, side);
-    a->encrypted = encrypted;
-    a->level = level;
-    a->description = desc;
-    a->length = length;
-    a->stage = (uint8_t)h->stage;
-    a->late = is_decided(s) || sender_finished(s, role_of(s, side));
-    a->ts_us = s->now;
+    enum tls_side sender = role_of(s, side);
+    struct tls_alert *a =
+        rare ? handshake_add_alert(&s->rec, rare, sender, encrypted, level,
+                                   desc, length, s->now)
+             : NULL;
+    if (a)
+        a->late = is_decided(s) || sender_finished(s, sender);
     return a;
 }
 
