@@ -107,12 +107,10 @@ void classifier_free(struct classifier *c)
     free(c);
 }
 
-static void store_result(struct classifier *c, struct classify_state *st,
-                         ndpi_protocol proto)
+static void store_result(struct classify_state *st, ndpi_protocol proto)
 {
     struct classify_result *r = &st->result;
 
-    (void)c;
     r->risks = st->ndpi ? st->ndpi->risk : 0;
     /* nDPI's own readings of facts tlsmon also extracts, kept only to be
      * compared: tlsmon's dissector is the one the record trusts. */
@@ -214,7 +212,7 @@ void classify_packet(struct classifier *c, struct classify_state *st,
     st->named = st->named || proto.app_protocol != NDPI_PROTOCOL_UNKNOWN;
     if (proto.app_protocol != NDPI_PROTOCOL_UNKNOWN &&
         !ndpi_extra_dissection_possible(c->ndpi, st->ndpi)) {
-        store_result(c, st, proto);
+        store_result(st, proto);
         st->done = true;
         classify_release(c, st);
     } else if (st->packets >= CLASSIFY_MAX_PACKETS) {
@@ -233,7 +231,7 @@ void classify_finish(struct classifier *c, struct classify_state *st)
         uint8_t guessed = 0;
         ndpi_protocol proto =
             ndpi_detection_giveup(c->ndpi, st->ndpi, 1, &guessed);
-        store_result(c, st, proto);
+        store_result(st, proto);
     }
     classify_release(c, st);
     charge_end(saved);
@@ -326,7 +324,7 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
                          ? match.protocol_category
                          : ndpi_get_proto_category(c->ndpi, proto);
     ndpi_fill_protocol_category(c->ndpi, flow, &proto);
-    store_result(c, st, proto);
+    store_result(st, proto);
     charge_end(saved);
     free(flow);
     /* It read nothing: none of its readings. */
