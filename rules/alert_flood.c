@@ -5,6 +5,10 @@
 
 #include "alert_flood.h"
 
+/* The size of the fixed table the header promises; no caller depends on
+ * it, so it is kept here. */
+#define ALERT_FLOOD_SLOTS 8192
+
 struct flood_slot {
     const struct rule *rule;  /* NULL: free */
     struct endpoint server;

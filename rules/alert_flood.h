@@ -13,8 +13,6 @@
 
 #include "../dissectors/handshake.h"
 
-#define ALERT_FLOOD_SLOTS 8192
-
 struct alert_flood;
 
 /* window_us 0: every alert is sent. */
