@@ -23,6 +23,21 @@
         return i < sizeof(v) / sizeof(v[0]) ? v[i] : NULL;                    \
     }
 
+/* A field whose values a name function gives: index i read as its code. */
+#define NAMED(fn, name_of, code_type)                                         \
+    static const char *fn(size_t i)                                           \
+    {                                                                         \
+        return name_of((code_type)i);                                         \
+    }
+
+/* The same, for a name function that names codes past `last` like a valid
+ * one: those are no values of their own. */
+#define NAMED_THROUGH(fn, name_of, code_type, last)                           \
+    static const char *fn(size_t i)                                           \
+    {                                                                         \
+        return i <= (size_t)(last) ? name_of((code_type)i) : NULL;            \
+    }
+
 FIXED(v_event_outcome, "success", "failure", "unknown")
 FIXED(v_side, "client", "server")
 FIXED(v_alert_level, "warning", "fatal")
@@ -34,30 +49,27 @@ FIXED(v_trust_store, "system", "custom")
 FIXED(v_ech_type, "outer", "inner", "unknown")
 FIXED(v_distrust_basis, "sct", "not_before")
 
-static const char *v_outcome(size_t i)
-{
-    return outcome_name((enum hs_outcome)i);
-}
-
-static const char *v_failure_stage(size_t i)
-{
-    return i < STAGE_COUNT ? stage_failure_name((enum hs_stage)i) : NULL;
-}
+NAMED(v_outcome, outcome_name, enum hs_outcome)
+NAMED(v_ended_by, ended_by_name, enum hs_ended_by)
+NAMED(v_alert, tls_alert_name, uint8_t)
+NAMED(v_starttls, starttls_proto_name, enum starttls_proto)
+NAMED(v_pq_status, pq_status_name, enum pq_status)
+NAMED(v_pq_reason, pq_reason_name, enum pq_reason)
+NAMED(v_pq_kind, tls_pq_kind_name, enum tls_pq_kind)
+NAMED(v_ech_status, ech_status_name, enum ech_status)
+NAMED(v_ocsp_cert_status, ocsp_cert_status_name, enum ocsp_cert_status)
+NAMED_THROUGH(v_failure_stage, stage_failure_name, enum hs_stage,
+              STAGE_COUNT - 1)
+NAMED_THROUGH(v_fix, rules_fix_name, enum rule_fix, FIX_EITHER)
+NAMED_THROUGH(v_confidence, rules_confidence_name, enum rule_confidence,
+              CONFIDENCE_HIGH)
+NAMED_THROUGH(v_severity, rules_severity_name, enum rule_severity,
+              SEVERITY_CRITICAL)
 
 static const char *v_stage(size_t i)
 {
     const char *s = v_failure_stage(i);
     return s && strncmp(s, "after_", 6) == 0 ? s + 6 : s;
-}
-
-static const char *v_ended_by(size_t i)
-{
-    return ended_by_name((enum hs_ended_by)i);
-}
-
-static const char *v_alert(size_t i)
-{
-    return tls_alert_name((uint8_t)i);
 }
 
 static const char *v_cause(size_t i)
@@ -66,54 +78,6 @@ static const char *v_cause(size_t i)
     if (i < n)
         return rules_cause_at(i)->id;
     return i == n ? "none" : i == n + 1 ? "unknown" : NULL;
-}
-
-static const char *v_fix(size_t i)
-{
-    return i <= FIX_EITHER ? rules_fix_name((enum rule_fix)i) : NULL;
-}
-
-static const char *v_confidence(size_t i)
-{
-    return i <= CONFIDENCE_HIGH
-               ? rules_confidence_name((enum rule_confidence)i)
-               : NULL;
-}
-
-static const char *v_severity(size_t i)
-{
-    return i <= SEVERITY_CRITICAL ? rules_severity_name((enum rule_severity)i)
-                                  : NULL;
-}
-
-static const char *v_starttls(size_t i)
-{
-    return starttls_proto_name((enum starttls_proto)i);
-}
-
-static const char *v_pq_status(size_t i)
-{
-    return pq_status_name((enum pq_status)i);
-}
-
-static const char *v_pq_reason(size_t i)
-{
-    return pq_reason_name((enum pq_reason)i);
-}
-
-static const char *v_pq_kind(size_t i)
-{
-    return tls_pq_kind_name((enum tls_pq_kind)i);
-}
-
-static const char *v_ech_status(size_t i)
-{
-    return ech_status_name((enum ech_status)i);
-}
-
-static const char *v_ocsp_cert_status(size_t i)
-{
-    return ocsp_cert_status_name((enum ocsp_cert_status)i);
 }
 
 struct enumerated {
