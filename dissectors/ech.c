@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "code_names.h"
 #include "escape.h"
 
 #define EXT_ENCRYPTED_CLIENT_HELLO 0xfe0d
@@ -118,45 +119,32 @@ bool ech_parse_config_list(struct cursor *list, struct ech_retry *out)
 
 /* ---- HPKE names (RFC 9180 §7, IANA HPKE registry) ---------------------- */
 
-struct hpke_name {
-    uint16_t id;
-    const char *name;
-};
-
-static const char *find(const struct hpke_name *t, size_t n, uint16_t id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (t[i].id == id)
-            return t[i].name;
-    return NULL;
-}
-
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *ech_kdf_name(uint16_t id)
 {
-    static const struct hpke_name kdfs[] = {
+    static const struct code_name kdfs[] = {
         {0x0001, "HKDF-SHA256"},
         {0x0002, "HKDF-SHA384"},
         {0x0003, "HKDF-SHA512"},
     };
-    return find(kdfs, COUNT(kdfs), id);
+    return code_name_find(kdfs, COUNT(kdfs), id);
 }
 
 const char *ech_aead_name(uint16_t id)
 {
-    static const struct hpke_name aeads[] = {
+    static const struct code_name aeads[] = {
         {0x0001, "AES-128-GCM"},
         {0x0002, "AES-256-GCM"},
         {0x0003, "ChaCha20Poly1305"},
         {0xffff, "Export-only"},
     };
-    return find(aeads, COUNT(aeads), id);
+    return code_name_find(aeads, COUNT(aeads), id);
 }
 
 const char *ech_kem_name(uint16_t id)
 {
-    static const struct hpke_name kems[] = {
+    static const struct code_name kems[] = {
         {0x0010, "DHKEM(P-256, HKDF-SHA256)"},
         {0x0011, "DHKEM(P-384, HKDF-SHA384)"},
         {0x0012, "DHKEM(P-521, HKDF-SHA512)"},
@@ -168,5 +156,5 @@ const char *ech_kem_name(uint16_t id)
         {0x0042, "ML-KEM-1024"},
         {0x647a, "X-Wing"},
     };
-    return find(kems, COUNT(kems), id);
+    return code_name_find(kems, COUNT(kems), id);
 }

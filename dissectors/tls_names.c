@@ -9,55 +9,9 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "code_names.h"
 #include "handshake.h"
 #include "tls_names.h"
-
-struct name16 {
-    uint16_t value;
-    const char *name;
-};
-
-struct name32 {
-    uint32_t value;
-    const char *name;
-};
-
-static const char *find16(const struct name16 *t, size_t n, uint16_t value)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t[mid].value == value)
-            return t[mid].name;
-        if (t[mid].value < value)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-/* The row of `value` in a table sorted by value, or -1. */
-static ptrdiff_t index32(const struct name32 *t, size_t n, uint32_t value)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t[mid].value == value)
-            return (ptrdiff_t)mid;
-        if (t[mid].value < value)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
-}
-
-static const char *find32(const struct name32 *t, size_t n, uint32_t value)
-{
-    ptrdiff_t i = index32(t, n, value);
-    return i < 0 ? NULL : t[i].name;
-}
 
 #define COUNT(t) (sizeof(t) / sizeof((t)[0]))
 
@@ -169,7 +123,7 @@ int tls_version_rank(uint16_t v)
  * of 1999 browsers (0x60-0x66), draft GOST (0x80-0x83), Netscape FIPS
  * (0xfefe-0xffe1) and the pre-RFC 7905 ChaCha20 codes (0xcc13-0xcc15), which
  * get BoringSSL's _OLD suffix so they are not mistaken for the final ones. */
-static const struct name32 cipher_names[] = {
+static const struct code_name cipher_names[] = {
     {0x0000, "TLS_NULL_WITH_NULL_NULL"},
     {0x0001, "TLS_RSA_WITH_NULL_MD5"},
     {0x0002, "TLS_RSA_WITH_NULL_SHA"},
@@ -555,7 +509,7 @@ static const struct name32 cipher_names[] = {
 
 const char *tls_cipher_name(uint32_t suite)
 {
-    return find32(cipher_names, COUNT(cipher_names), suite);
+    return code_name_find(cipher_names, COUNT(cipher_names), suite);
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -604,13 +558,13 @@ static pthread_once_t cipher_flags_once = PTHREAD_ONCE_INIT;
 static void cipher_flags_init(void)
 {
     for (size_t i = 0; i < COUNT(cipher_names); i++)
-        cipher_flags[i] = flags_from_name(cipher_names[i].value,
+        cipher_flags[i] = flags_from_name(cipher_names[i].code,
                                           cipher_names[i].name);
 }
 
 unsigned tls_cipher_flags(uint32_t suite)
 {
-    ptrdiff_t i = index32(cipher_names, COUNT(cipher_names), suite);
+    ptrdiff_t i = code_name_index(cipher_names, COUNT(cipher_names), suite);
     if (i < 0)
         return 0;
     pthread_once(&cipher_flags_once, cipher_flags_init);
@@ -619,7 +573,7 @@ unsigned tls_cipher_flags(uint32_t suite)
 
 /* ---- alerts ------------------------------------------------------------- */
 
-static const struct name16 alert_names[] = {
+static const struct code_name alert_names[] = {
     {0, "close_notify"},
     {10, "unexpected_message"},
     {20, "bad_record_mac"},
@@ -659,12 +613,12 @@ static const struct name16 alert_names[] = {
 
 const char *tls_alert_name(uint8_t code)
 {
-    return find16(alert_names, COUNT(alert_names), code);
+    return code_name_find(alert_names, COUNT(alert_names), code);
 }
 
 /* ---- extensions --------------------------------------------------------- */
 
-static const struct name16 extension_names[] = {
+static const struct code_name extension_names[] = {
     {0, "server_name"},
     {1, "max_fragment_length"},
     {2, "client_certificate_url"},
@@ -738,12 +692,12 @@ static const struct name16 extension_names[] = {
 
 const char *tls_extension_name(uint16_t type)
 {
-    return find16(extension_names, COUNT(extension_names), type);
+    return code_name_find(extension_names, COUNT(extension_names), type);
 }
 
 /* ---- supported groups --------------------------------------------------- */
 
-static const struct name16 group_names[] = {
+static const struct code_name group_names[] = {
     {1, "sect163k1"},
     {2, "sect163r1"},
     {3, "sect163r2"},
@@ -806,7 +760,7 @@ static const struct name16 group_names[] = {
 
 const char *tls_group_name(uint16_t group)
 {
-    return find16(group_names, COUNT(group_names), group);
+    return code_name_find(group_names, COUNT(group_names), group);
 }
 
 /* Post-quantum key exchange: the ML-KEM groups of
@@ -848,7 +802,7 @@ const char *tls_pq_kind_name(enum tls_pq_kind k)
 /* TLS 1.2 sent {hash, signature} byte pairs; RFC 8446 renamed the pairs it
  * kept. The pairs it dropped (DSA, SHA-224, MD5) are named here in the same
  * style so that old clients' lists read uniformly. */
-static const struct name16 sigalg_names[] = {
+static const struct code_name sigalg_names[] = {
     {0x0101, "rsa_pkcs1_md5"},
     {0x0201, "rsa_pkcs1_sha1"},
     {0x0202, "dsa_sha1"},
@@ -898,12 +852,12 @@ static const struct name16 sigalg_names[] = {
 
 const char *tls_sigalg_name(uint16_t scheme)
 {
-    return find16(sigalg_names, COUNT(sigalg_names), scheme);
+    return code_name_find(sigalg_names, COUNT(sigalg_names), scheme);
 }
 
 /* ---- handshake message types -------------------------------------------- */
 
-static const struct name16 handshake_type_names[] = {
+static const struct code_name handshake_type_names[] = {
     {0, "hello_request"},
     {1, "client_hello"},
     {2, "server_hello"},
@@ -933,7 +887,8 @@ static const struct name16 handshake_type_names[] = {
 
 const char *tls_handshake_type_name(uint8_t type)
 {
-    return find16(handshake_type_names, COUNT(handshake_type_names), type);
+    return code_name_find(handshake_type_names, COUNT(handshake_type_names),
+                          type);
 }
 
 /* ---- GREASE ------------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /* test_common.c — the shared parts at the bottom (common/): the one hex
- * encoder, the one escaping policy and the one HOST:PORT reader. */
+ * encoder, the one escaping policy, the one HOST:PORT reader and the one
+ * code-name bisection. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "common/code_names.h"
 #include "common/escape.h"
 #include "common/hex.h"
 #include "common/host_port.h"
@@ -150,6 +152,28 @@ static void test_memcap_calloc(void **state)
     free(p);
 }
 
+static void test_code_names(void **state)
+{
+    (void)state;
+    static const struct code_name t[] = {
+        {0x0001, "one"}, {0x0003, "three"}, {0x00ff, "ff"},
+        {0xffff, "top16"}, {0x050080, "sslv2"},
+    };
+    size_t n = sizeof t / sizeof t[0];
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(code_name_index(t, n, t[i].code), (ptrdiff_t)i);
+        assert_string_equal(code_name_find(t, n, t[i].code), t[i].name);
+    }
+    /* Below, between and above the rows. */
+    assert_null(code_name_find(t, n, 0));
+    assert_null(code_name_find(t, n, 2));
+    assert_null(code_name_find(t, n, 0x10000));
+    assert_null(code_name_find(t, n, UINT32_MAX));
+    assert_int_equal(code_name_index(t, n, 2), -1);
+    assert_null(code_name_find(t, 0, 1));
+    assert_string_equal(code_name_find(t, 1, 1), "one");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_escape_cut),
         cmocka_unit_test(test_host_port),
         cmocka_unit_test(test_memcap_calloc),
+        cmocka_unit_test(test_code_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
