@@ -1890,8 +1890,8 @@ static void fill_ecs_cert_rows(struct ecs_cert_rows *r, enum cert_side side)
     }
 }
 
-/* fields_program's prepare: the registry runs it once, before any
- * lookup. */
+/* fields_program's prepare: field_registry_use runs it at start-up,
+ * before any lookup. */
 static void prepare_ecs_cert_rows(void)
 {
     fill_ecs_cert_rows(&client_ecs_cert, CERT_OF_CLIENT);

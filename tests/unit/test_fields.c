@@ -1181,6 +1181,8 @@ static void test_ndjson_output(void **state)
 
 int main(void)
 {
+    /* As main() does: the program's table, before any lookup. */
+    field_registry_use(&fields_program);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_shape),
         cmocka_unit_test(test_list_and_markdown),
