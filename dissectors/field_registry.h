@@ -134,9 +134,10 @@ struct field_segment {
 struct field_table {
     const struct field_segment *const *segments;
     size_t n_segments;
-    /* Fills the rows rendered from other data rather than written out
-     * (NULL: none); field_registry_use runs it. Segment sizes are fixed:
-     * it fills rows, never adds them. */
+    /* Fills the rows rendered from other data rather than written out,
+     * and the size of a segment it renders (NULL: none);
+     * field_registry_use runs it, before any lookup. Nothing changes
+     * after. */
     void (*prepare)(void);
 };
 
