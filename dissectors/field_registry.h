@@ -158,8 +158,9 @@ void field_index_free(struct field_index *ix);
 
 /* The program's table, which the lookups below read: the program gives
  * it once at start-up, before any lookup and before its threads start
- * (tlsmon: fields_program, from analyzer/fields.c), and the registry
- * prepares it then. The registry names nothing of the layers above it. */
+ * (tlsmon's main() gives the one analyzer/fields.c composes), and the
+ * registry prepares it then. The registry names nothing of the layers
+ * above it. */
 void field_registry_use(const struct field_table *t);
 
 /* Lookups in the program's table. */
