@@ -172,23 +172,6 @@ TEXT_FACT(g_event_id, report->event_id)
 
 /* ---- source, destination, network ------------------------------------- */
 
-static bool g_source_ip(const struct handshake *h, struct field_value *v,
-                        char *scratch, size_t len)
-{
-    return put_ip(v, &h->client, scratch, len);
-}
-
-FACT(g_source_port, field_put_int, h->client.port,
-     h->client.ip_version == 4 || h->client.ip_version == 6)
-
-static bool g_dest_ip(const struct handshake *h, struct field_value *v,
-                      char *scratch, size_t len)
-{
-    return put_ip(v, &h->server, scratch, len);
-}
-
-FACT(g_dest_port, field_put_int, h->server.port,
-     h->server.ip_version == 4 || h->server.ip_version == 6)
 FACT(g_net_transport, field_put_str,
      h->transport == HS_OVER_TCP ? "tcp" : "udp",
      true)
@@ -209,8 +192,8 @@ TEXT_FACT(g_community_id, report->community_id)
 
 /* The SNI as ECS destination.domain: a name, not an address literal (some
  * clients send one) and not a name with escaped bytes. */
-static bool g_dest_domain(const struct handshake *h, struct field_value *v,
-                          char *scratch, size_t len)
+static bool dest_domain(const struct handshake *h, struct field_value *v,
+                        char *scratch, size_t len)
 {
     UNUSED_SCRATCH;
     if (!h->ch.seen || !h->ch.has_sni || !h->ch.sni[0])
@@ -221,6 +204,62 @@ static bool g_dest_domain(const struct handshake *h, struct field_value *v,
         return false;
     return field_put_str(v, h->ch.sni);
 }
+
+/* Endpoint rows are data: each names the side and the fact it reads
+ * (struct endpoint_row), and one reader serves them all. */
+enum endpoint_fact {
+    ENDPOINT_IP,
+    ENDPOINT_PORT,
+    ENDPOINT_DOMAIN, /* the server's only */
+    ENDPOINT_BYTES,
+    ENDPOINT_PACKETS,
+};
+
+struct endpoint_row {
+    enum tls_side side;
+    enum endpoint_fact fact;
+};
+
+static bool endpoint_fact_get(const void *arg, const struct handshake *h,
+                              struct field_value *v, char *scratch,
+                              size_t len)
+{
+    const struct endpoint_row *row = arg;
+    const struct endpoint *e =
+        row->side == TLS_SIDE_CLIENT ? &h->client : &h->server;
+    /* A port or a count without its address describes no endpoint. */
+    bool known = e->ip_version == 4 || e->ip_version == 6;
+    switch (row->fact) {
+    case ENDPOINT_IP: return put_ip(v, e, scratch, len);
+    case ENDPOINT_PORT: return field_put_int(v, e->port) && known;
+    case ENDPOINT_DOMAIN: return dest_domain(h, v, scratch, len);
+    case ENDPOINT_BYTES:
+        return field_put_int(v, (int64_t)h->bytes[row->side]) && known;
+    case ENDPOINT_PACKETS:
+        return field_put_int(v, (int64_t)h->packets[row->side]) && known;
+    }
+    return false;
+}
+
+/* The list accessors of a reader whose rows are all scalars. */
+static size_t scalar_reader_count(const void *arg, const struct handshake *h)
+{
+    (void)arg, (void)h;
+    return 0;
+}
+
+static bool scalar_reader_item(const void *arg, const struct handshake *h,
+                               size_t i, struct field_value *v, char *scratch,
+                               size_t len)
+{
+    (void)arg, (void)h, (void)i, (void)v;
+    UNUSED_SCRATCH;
+    return false;
+}
+
+static const struct field_reader endpoint_reader = {
+    endpoint_fact_get, scalar_reader_count, scalar_reader_item,
+};
 
 /* related.*: what a SIEM pivots on, gathered in one place (ECS). */
 static size_t c_related_ip(const struct handshake *h)
@@ -244,7 +283,7 @@ static size_t c_related_hosts(const struct handshake *h)
 static bool i_related_hosts(const struct handshake *h, size_t i,
                             struct field_value *v, char *scratch, size_t len)
 {
-    const char *sni = g_dest_domain(h, v, scratch, len) ? v->str : NULL;
+    const char *sni = dest_domain(h, v, scratch, len) ? v->str : NULL;
     if (i == 0)
         return field_put_str(v, sni);
     const struct cert_result *c = &h->report->server_cert;
@@ -794,16 +833,6 @@ static bool g_cert_compression(const struct handshake *h,
 TEXT_FACT(g_ndpi_protocol, report->ndpi_protocol)
 TEXT_FACT(g_ndpi_app, report->ndpi_app)
 TEXT_FACT(g_ndpi_category, report->ndpi_category)
-/* ECS source/destination.bytes and packets: beside the endpoint's address. */
-#define KNOWN(e) ((e).ip_version == 4 || (e).ip_version == 6)
-FACT(g_packets_client, field_put_int, (int64_t)h->packets[TLS_SIDE_CLIENT],
-     KNOWN(h->client))
-FACT(g_packets_server, field_put_int, (int64_t)h->packets[TLS_SIDE_SERVER],
-     KNOWN(h->server))
-FACT(g_bytes_client, field_put_int, (int64_t)h->bytes[TLS_SIDE_CLIENT],
-     KNOWN(h->client))
-FACT(g_bytes_server, field_put_int, (int64_t)h->bytes[TLS_SIDE_SERVER],
-     KNOWN(h->server))
 FACT(g_gaps, field_put_int, h->gaps, true)
 FACT(g_gap_bytes, field_put_int, (int64_t)h->gap_bytes, true)
 FACT(g_midstream, field_put_bool, h->midstream, true)
@@ -1860,20 +1889,26 @@ struct ecs_cert_rows {
 
 static struct ecs_cert_rows client_ecs_cert, server_ecs_cert;
 
+/* A rendered description that does not fit is the table's mistake. */
+static void check_description(int n, size_t cap)
+{
+    if (n < 0 || (size_t)n >= cap) {
+        fputs("tlsmon: a field description is too long\n", stderr);
+        abort();
+    }
+}
+
 /* `pattern` with its "%s" replaced by `side`. Not as a printf format: the
  * patterns are data, which -Wformat=2 rightly refuses as formats. */
 static void put_side(char *out, size_t cap, const char *pattern,
                      const char *side)
 {
     const char *at = strstr(pattern, "%s");
-    int n = at ? snprintf(out, cap, "%.*s%s%s", (int)(at - pattern), pattern,
-                          side, at + 2)
-               : snprintf(out, cap, "%s", pattern);
-    if (n < 0 || (size_t)n >= cap) {
-        fputs("tlsmon: a certificate field description is too long\n",
-              stderr);
-        abort();
-    }
+    check_description(at ? snprintf(out, cap, "%.*s%s%s",
+                                    (int)(at - pattern), pattern, side,
+                                    at + 2)
+                         : snprintf(out, cap, "%s", pattern),
+                      cap);
 }
 
 static void fill_ecs_cert_rows(struct ecs_cert_rows *r, enum cert_side side)
@@ -1890,17 +1925,104 @@ static void fill_ecs_cert_rows(struct ecs_cert_rows *r, enum cert_side side)
     }
 }
 
-/* fields_program's prepare: the registry runs it once, before any
- * lookup. */
-static void prepare_ecs_cert_rows(void)
+/* The endpoint facts ECS names for both sides of the flow: the client's
+ * under source.*, the server's under destination.*, and the address and
+ * port again under client.* and server.*. One row a fact, with each name
+ * (NULL: the side has no such fact) and the description once, "%s"
+ * standing where the side goes; they are rendered into one segment
+ * (fill_ecs_endpoint_rows) in the order of endpoint_groups. */
+struct ecs_endpoint_fact {
+    const char *name[2];  /* source.*, destination.*: by enum tls_side */
+    const char *again[2]; /* client.*, server.*: "(as source.ip)" added */
+    enum field_type type;
+    const char *description;
+    enum endpoint_fact fact;
+};
+
+static const struct ecs_endpoint_fact ecs_endpoint_facts[] = {
+    {{"source.ip", "destination.ip"}, {"client.ip", "server.ip"}, FT_IP,
+     "%s address", ENDPOINT_IP},
+    {{"source.port", "destination.port"}, {"client.port", "server.port"},
+     FT_INT, "%s port", ENDPOINT_PORT},
+    {{NULL, "destination.domain"}, {NULL, NULL}, FT_STRING,
+     "the SNI, when it is a name (not an address or escaped bytes)",
+     ENDPOINT_DOMAIN},
+    {{"source.bytes", "destination.bytes"}, {NULL, NULL}, FT_INT,
+     "IP payload bytes from the %s", ENDPOINT_BYTES},
+    {{"source.packets", "destination.packets"}, {NULL, NULL}, FT_INT,
+     "packets from the %s", ENDPOINT_PACKETS},
+};
+
+#define N_ECS_ENDPOINT_FACTS                                                  \
+    (sizeof(ecs_endpoint_facts) / sizeof(ecs_endpoint_facts[0]))
+
+/* The output order: source.*, destination.*, client.*, server.*. */
+static const struct endpoint_group {
+    bool again; /* the client.* or server.* name */
+    enum tls_side side;
+} endpoint_groups[] = {
+    {false, TLS_SIDE_CLIENT},
+    {false, TLS_SIDE_SERVER},
+    {true, TLS_SIDE_CLIENT},
+    {true, TLS_SIDE_SERVER},
+};
+
+#define N_ENDPOINT_GROUPS                                                     \
+    (sizeof(endpoint_groups) / sizeof(endpoint_groups[0]))
+#define MAX_ECS_ENDPOINT_ROWS (N_ENDPOINT_GROUPS * N_ECS_ENDPOINT_FACTS)
+
+static struct {
+    struct field_def rows[MAX_ECS_ENDPOINT_ROWS];
+    struct endpoint_row reads[MAX_ECS_ENDPOINT_ROWS];
+    char descriptions[MAX_ECS_ENDPOINT_ROWS][96];
+} ecs_endpoint;
+
+/* Its size is counted as its rows are rendered. */
+static struct field_segment ecs_endpoint_fields = {ecs_endpoint.rows, 0};
+
+static void fill_ecs_endpoint_rows(void)
 {
+    size_t n = 0;
+    for (size_t g = 0; g < N_ENDPOINT_GROUPS; g++) {
+        const struct endpoint_group *group = &endpoint_groups[g];
+        for (size_t i = 0; i < N_ECS_ENDPOINT_FACTS; i++) {
+            const struct ecs_endpoint_fact *f = &ecs_endpoint_facts[i];
+            const char *name = group->again ? f->again[group->side]
+                                            : f->name[group->side];
+            if (!name)
+                continue;
+            char *d = ecs_endpoint.descriptions[n];
+            size_t cap = sizeof(ecs_endpoint.descriptions[n]);
+            put_side(d, cap, f->description,
+                     group->side == TLS_SIDE_CLIENT ? "client" : "server");
+            if (group->again) {
+                size_t used = strlen(d);
+                check_description(snprintf(d + used, cap - used, " (as %s)",
+                                           f->name[group->side]),
+                                  cap - used);
+            }
+            ecs_endpoint.reads[n] =
+                (struct endpoint_row){group->side, f->fact};
+            ecs_endpoint.rows[n] = (struct field_def)FIELD_READ(
+                name, f->type, d, &endpoint_reader, &ecs_endpoint.reads[n]);
+            n++;
+        }
+    }
+    ecs_endpoint_fields.n = n;
+}
+
+/* fields_program's prepare: field_registry_use runs it at start-up,
+ * before any lookup. */
+static void prepare_ecs_rows(void)
+{
+    fill_ecs_endpoint_rows();
     fill_ecs_cert_rows(&client_ecs_cert, CERT_OF_CLIENT);
     fill_ecs_cert_rows(&server_ecs_cert, CERT_OF_SERVER);
 }
 
-/* The record's rows, in three parts around the two sides' certificate
- * rows (program_segments below). */
-static const struct field_def record_head_rows[] = {
+/* The record's rows, in parts around the rows rendered at start-up: the
+ * endpoints' and each side's certificate rows (program_segments below). */
+static const struct field_def record_event_rows[] = {
     SCALAR("@timestamp", FT_TIME,
            "time of the ClientHello, or of the first packet without one",
            g_timestamp),
@@ -1927,28 +2049,11 @@ static const struct field_def record_head_rows[] = {
     SCALAR("event.end", FT_TIME, "last packet of the flow seen", g_event_end),
     SCALAR("event.duration", FT_INT,
            "event.end - event.start in nanoseconds", g_event_duration),
-    SCALAR("source.ip", FT_IP, "client address", g_source_ip),
-    SCALAR("source.port", FT_INT, "client port", g_source_port),
-    SCALAR("source.bytes", FT_INT, "IP payload bytes from the client",
-           g_bytes_client),
-    SCALAR("source.packets", FT_INT, "packets from the client",
-           g_packets_client),
-    SCALAR("destination.ip", FT_IP, "server address", g_dest_ip),
-    SCALAR("destination.port", FT_INT, "server port", g_dest_port),
-    SCALAR("destination.domain", FT_STRING,
-           "the SNI, when it is a name (not an address or escaped bytes)",
-           g_dest_domain),
-    SCALAR("destination.bytes", FT_INT, "IP payload bytes from the server",
-           g_bytes_server),
-    SCALAR("destination.packets", FT_INT, "packets from the server",
-           g_packets_server),
-    SCALAR("client.ip", FT_IP, "client address (as source.ip)", g_source_ip),
-    SCALAR("client.port", FT_INT, "client port (as source.port)",
-           g_source_port),
-    SCALAR("server.ip", FT_IP, "server address (as destination.ip)",
-           g_dest_ip),
-    SCALAR("server.port", FT_INT, "server port (as destination.port)",
-           g_dest_port),
+};
+
+/* After source.*, destination.*, client.*, server.*: observer.*,
+ * network.*, then tls.* up to the client's facts. */
+static const struct field_def record_network_rows[] = {
     SCALAR("observer.hostname", FT_STRING,
            "the sensor's host name (live capture only)", g_observer_hostname),
     SCALAR("observer.ingress.interface.name", FT_STRING,
@@ -2746,8 +2851,13 @@ static const struct field_def record_tail_rows[] = {
            "port, host, network, prohibited, other", g_icmp_unreachable),
 };
 
-static const struct field_segment record_head = {
-    record_head_rows, sizeof(record_head_rows) / sizeof(record_head_rows[0]),
+static const struct field_segment record_event = {
+    record_event_rows,
+    sizeof(record_event_rows) / sizeof(record_event_rows[0]),
+};
+static const struct field_segment record_network = {
+    record_network_rows,
+    sizeof(record_network_rows) / sizeof(record_network_rows[0]),
 };
 static const struct field_segment client_ecs_cert_fields = {
     client_ecs_cert.rows, N_ECS_CERT_FACTS,
@@ -2763,10 +2873,13 @@ static const struct field_segment record_tail = {
 };
 
 /* The record's facts, then the diagnosis the rules add: the order of the
- * JSON keys and of --list-fields. Each side's certificate rows close its
- * tls.client or tls.server facts (after the JA3, after the JA3S). */
+ * JSON keys and of --list-fields. The endpoints' rows follow event.*;
+ * each side's certificate rows close its tls.client or tls.server facts
+ * (after the JA3, after the JA3S). */
 static const struct field_segment *const program_segments[] = {
-    &record_head,
+    &record_event,
+    &ecs_endpoint_fields,
+    &record_network,
     &client_ecs_cert_fields,
     &ja3s,
     &server_ecs_cert_fields,
@@ -2776,5 +2889,5 @@ static const struct field_segment *const program_segments[] = {
 
 const struct field_table fields_program = {
     program_segments, sizeof(program_segments) / sizeof(program_segments[0]),
-    prepare_ecs_cert_rows,
+    prepare_ecs_rows,
 };

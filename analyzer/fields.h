@@ -13,4 +13,9 @@
  * are checked against ECS's field table by tests/e2e/ecs_check.py. */
 #define TLSMON_ECS_VERSION "8.17.0"
 
+/* The program's table: the record's facts, then the diagnosis the rules
+ * add. main() hands it to the registry (field_registry_use) first thing,
+ * as does each test and fuzz target that looks fields up. */
+extern const struct field_table fields_program;
+
 #endif

@@ -21,6 +21,7 @@
 #include "baseline.h"
 #include "capture.h"
 #include "cli.h"
+#include "fields.h"
 #include "pcapng_secrets.h"
 #include "output/order.h"
 #include "output/outfile.h"
@@ -205,6 +206,9 @@ static bool add_network_output(struct output **outputs, size_t *n,
 
 int main(int argc, char **argv)
 {
+    /* Before anything reads a field (--list-fields, the rule loader) and
+     * before any thread starts. */
+    field_registry_use(&fields_program);
     struct options o;
     cli_defaults(&o);
 

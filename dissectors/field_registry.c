@@ -68,26 +68,36 @@ void field_index_free(struct field_index *ix)
     ix->n = 0;
 }
 
-/* The program's rows that are rendered at setup, filled on the first
- * lookup from any thread. */
-static pthread_once_t program_prepared_once = PTHREAD_ONCE_INIT;
+/* Set once, before the program's threads start; only read after. */
+static const struct field_table *program;
 
-static void prepare_program(void)
+void field_registry_use(const struct field_table *t)
 {
-    if (fields_program.prepare)
-        fields_program.prepare();
+    if (t->prepare)
+        t->prepare();
+    program = t;
+}
+
+/* A lookup before the table is given is the program's bug, not a missing
+ * field: say so rather than answer "unknown". */
+static const struct field_table *program_table(void)
+{
+    if (!program) {
+        fputs("tlsmon: a field was looked up before field_registry_use\n",
+              stderr);
+        abort();
+    }
+    return program;
 }
 
 size_t fields_count(void)
 {
-    pthread_once(&program_prepared_once, prepare_program);
-    return field_table_count(&fields_program);
+    return field_table_count(program_table());
 }
 
 const struct field_def *fields_at(size_t i)
 {
-    pthread_once(&program_prepared_once, prepare_program);
-    return field_table_at(&fields_program, i);
+    return field_table_at(program_table(), i);
 }
 
 /* The program's index, built on the first lookup and kept for the
@@ -98,8 +108,7 @@ static pthread_once_t program_index_once = PTHREAD_ONCE_INIT;
 
 static void index_program(void)
 {
-    pthread_once(&program_prepared_once, prepare_program);
-    if (!field_index_build(&program_index, &fields_program)) {
+    if (!field_index_build(&program_index, program_table())) {
         fputs("tlsmon: out of memory indexing the field registry\n", stderr);
         abort();
     }

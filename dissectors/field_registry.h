@@ -7,8 +7,8 @@
  * The rows are not here: each owner keeps its own as a segment (the
  * record's facts in analyzer/fields.c, the diagnosis in
  * rules/diagnosis_fields.c), and the program composes its table from them
- * in output order (fields_program, defined by analyzer/fields.c). The
- * lookup code never knows who owns which row.
+ * in output order and hands it to the registry at start-up
+ * (field_registry_use). The lookup code never knows who owns which row.
  *
  * Names are dotted NDJSON paths (ECS names where ECS has one, tlsmon.* for
  * the rest). The table is ordered so that fields sharing a dotted prefix are
@@ -134,9 +134,10 @@ struct field_segment {
 struct field_table {
     const struct field_segment *const *segments;
     size_t n_segments;
-    /* Fills the rows rendered from other data rather than written out
-     * (NULL: none); fields_program's lookups run it once, before the
-     * first. Segment sizes are fixed: it fills rows, never adds them. */
+    /* Fills the rows rendered from other data rather than written out,
+     * and the size of a segment it renders (NULL: none);
+     * field_registry_use runs it, before any lookup. Nothing changes
+     * after. */
     void (*prepare)(void);
 };
 
@@ -155,12 +156,14 @@ const struct field_def *field_index_find(const struct field_index *ix,
                                          const char *name);
 void field_index_free(struct field_index *ix);
 
-/* The program's table: its segments in output order. The program that
- * links the registry defines it (tlsmon: analyzer/fields.c), and the
- * lookups below prepare it on first use. */
-extern const struct field_table fields_program;
+/* The program's table, which the lookups below read: the program gives
+ * it once at start-up, before any lookup and before its threads start
+ * (tlsmon's main() gives the one analyzer/fields.c composes), and the
+ * registry prepares it then. The registry names nothing of the layers
+ * above it. */
+void field_registry_use(const struct field_table *t);
 
-/* Lookups in fields_program. */
+/* Lookups in the program's table. */
 size_t fields_count(void);
 const struct field_def *fields_at(size_t i);
 const struct field_def *fields_find(const char *name); /* NULL if unknown */

@@ -7,9 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/fields.h"
 #include "rules/engine.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* As main() does: the rule loader looks its fields up in the program's
+ * table. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    field_registry_use(&fields_program);
+    return 0;
+}
 
 #define CHECK(cond)                                                            \
     do {                                                                       \

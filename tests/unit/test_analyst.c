@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "analyzer/baseline.h"
+#include "analyzer/fields.h"
 #include "analyzer/json_read.h"
 #include "analyzer/progress.h"
 #include "analyzer/view.h"
@@ -506,6 +507,8 @@ static void test_baseline(void **state)
 
 int main(void)
 {
+    /* As main() does: the program's table, before any lookup. */
+    field_registry_use(&fields_program);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_read),
         cmocka_unit_test(test_view_filters),

@@ -1,7 +1,8 @@
 /* test_field_registry.c — the registry's lookup over segments: rows keep
  * their segments' order, names are found in any segment, unknown names are
- * not; rows sharing a reader get what they name; and the program's table
- * ends with the rules' diagnosis rows. */
+ * not; rows sharing a reader get what they name; the lookups read the
+ * table given to them, prepared; and the program's table ends with the
+ * rules' diagnosis rows. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,6 +105,38 @@ static void test_empty_table(void **state)
     field_index_free(&ix);
 }
 
+/* The lookups read the table the program gave, prepared once given. */
+static struct field_def rendered_rows[1];
+static const struct field_segment rendered = {rendered_rows, 1};
+static const struct field_segment *const first_then_rendered[] = {&first,
+                                                                  &rendered};
+static int prepared;
+
+static void render_row(void)
+{
+    prepared++;
+    rendered_rows[0] = (struct field_def)FIELD_SCALAR(
+        "r.rendered", FT_INT, "filled by prepare", NULL);
+}
+
+static void test_use_gives_the_table(void **state)
+{
+    (void)state;
+    static const struct field_table given = {first_then_rendered, 2,
+                                             render_row};
+    field_registry_use(&given);
+    assert_int_equal(prepared, 1);
+    assert_int_equal(fields_count(), 3);
+    assert_ptr_equal(fields_at(0), &first_rows[0]);
+    assert_string_equal(fields_at(2)->name, "r.rendered");
+    assert_null(fields_at(3));
+    /* Back to the program's, which the other tests read (and which the
+     * index by name was or will be built from). */
+    field_registry_use(&fields_program);
+    assert_int_equal(prepared, 1);
+    assert_string_equal(fields_at(0)->name, "@timestamp");
+}
+
 /* The record's rows first, the diagnosis last: the JSON's key order. */
 static void test_program_ends_with_diagnosis(void **state)
 {
@@ -123,11 +156,14 @@ static void test_program_ends_with_diagnosis(void **state)
 
 int main(void)
 {
+    /* As main() does: the program's table, before any lookup. */
+    field_registry_use(&fields_program);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rows_in_segment_order),
         cmocka_unit_test(test_find_across_segments),
         cmocka_unit_test(test_shared_reader),
         cmocka_unit_test(test_empty_table),
+        cmocka_unit_test(test_use_gives_the_table),
         cmocka_unit_test(test_program_ends_with_diagnosis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -454,6 +454,68 @@ static void test_certificate_rows(void **state)
     free(h);
 }
 
+/* The endpoint rows come from one row a fact for both sides: source.*
+ * and client.* read the client, destination.* and server.* the server,
+ * and the client.* and server.* rows say which row they repeat. */
+static void test_endpoint_rows(void **state)
+{
+    (void)state;
+    static const char *const order[] = {
+        "source.ip", "source.port", "source.bytes", "source.packets",
+        "destination.ip", "destination.port", "destination.domain",
+        "destination.bytes", "destination.packets",
+        "client.ip", "client.port", "server.ip", "server.port",
+    };
+    size_t at = 0;
+    while (fields_at(at) && fields_at(at) != fields_find("source.ip"))
+        at++;
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        assert_string_equal(fields_at(at + i)->name, order[i]);
+    assert_string_equal(fields_at(at - 1)->name, "event.duration");
+    assert_string_equal(fields_at(at + 13)->name, "observer.hostname");
+    assert_null(fields_find("source.domain"));
+    assert_null(fields_find("client.bytes"));
+    assert_string_equal(fields_find("source.ip")->description,
+                        "client address");
+    assert_string_equal(fields_find("destination.bytes")->description,
+                        "IP payload bytes from the server");
+    assert_string_equal(fields_find("client.port")->description,
+                        "client port (as source.port)");
+    assert_string_equal(fields_find("server.ip")->description,
+                        "server address (as destination.ip)");
+
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    struct handshake *h = tls12_established();
+    assert_true(field_get(fields_find("client.ip"), h, &v, scratch,
+                          sizeof(scratch)));
+    assert_int_equal(v.type, FT_IP);
+    assert_string_equal(v.str, "10.0.0.9");
+    assert_true(field_get(fields_find("server.port"), h, &v, scratch,
+                          sizeof(scratch)));
+    assert_int_equal(v.num, 443);
+    assert_true(field_get(fields_find("source.bytes"), h, &v, scratch,
+                          sizeof(scratch)));
+    assert_int_equal(v.num, 700);
+    assert_true(field_get(fields_find("destination.packets"), h, &v,
+                          scratch, sizeof(scratch)));
+    assert_int_equal(v.num, 5);
+    assert_true(field_get(fields_find("destination.domain"), h, &v, scratch,
+                          sizeof(scratch)));
+    assert_string_equal(v.str, "server.test");
+    /* Without its address a side's port and counts are not reported. */
+    h->server.ip_version = 0;
+    assert_false(field_get(fields_find("destination.ip"), h, &v, scratch,
+                           sizeof(scratch)));
+    assert_false(field_get(fields_find("server.port"), h, &v, scratch,
+                           sizeof(scratch)));
+    assert_false(field_get(fields_find("destination.bytes"), h, &v, scratch,
+                           sizeof(scratch)));
+    assert_true(field_get(fields_find("source.packets"), h, &v, scratch,
+                          sizeof(scratch)));
+    free(h);
+}
+
 /* A certificate verdict is there only once its stage decided it: the
  * dates for expiry, the chain for trust. */
 static void test_certificate_stages(void **state)
@@ -1181,6 +1243,8 @@ static void test_ndjson_output(void **state)
 
 int main(void)
 {
+    /* As main() does: the program's table, before any lookup. */
+    field_registry_use(&fields_program);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_shape),
         cmocka_unit_test(test_list_and_markdown),
@@ -1192,6 +1256,7 @@ int main(void)
         cmocka_unit_test(test_decrypted_messages_sides),
         cmocka_unit_test(test_observer_from_report),
         cmocka_unit_test(test_certificate_rows),
+        cmocka_unit_test(test_endpoint_rows),
         cmocka_unit_test(test_writer_basics),
         cmocka_unit_test(test_writer_capacity),
         cmocka_unit_test(test_writer_escaping),

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/fields.h"
 #include "rules/alert_flood.h"
 #include "rules/server_profile.h"
 #include "rules/engine.h"
@@ -1244,6 +1245,8 @@ static void test_alert_flood(void **state)
 
 int main(void)
 {
+    /* As main() does: the program's table, before any lookup. */
+    field_registry_use(&fields_program);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eq_ne_strings),
         cmocka_unit_test(test_in_not_in_and_lists),
