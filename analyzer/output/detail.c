@@ -404,7 +404,7 @@ static void chain(struct sec *s, const struct cert_result *r,
     }
     fact(s, "certificates", "%u sent%s", (unsigned)wire->n_certs_total,
          wire->truncated ? ", not all kept" : "");
-    for (size_t i = 0; i < r->n_summaries && i < HS_MAX_CERTS; i++) {
+    for (size_t i = 0; i < r->n_summaries; i++) {
         const struct cert_summary *c = &r->chain[i];
         char idx[16];
         snprintf(idx, sizeof(idx), "#%zu%s", i, i == 0 ? " leaf" : "");

@@ -146,10 +146,10 @@ static void append_unfinished(struct line *l, const char *on, const char *word,
 }
 
 /* A text the record keeps from the wire, made printable; NULL when it is
- * empty (or, never expected, not terminated). */
-static const char *wire_text(const char *s, size_t size, char *tmp, size_t n)
+ * empty. The record's texts are always terminated (bounded copies). */
+static const char *wire_text(const char *s, char *tmp, size_t n)
 {
-    return memchr(s, '\0', size) && s[0] ? fields_printable(s, tmp, n) : NULL;
+    return s[0] ? fields_printable(s, tmp, n) : NULL;
 }
 
 static void format_line(struct line *l, const struct handshake *h, bool color)
@@ -202,18 +202,15 @@ static void format_line(struct line *l, const struct handshake *h, bool color)
     case OUTCOME_NOT_TLS:
         on = color ? ANSI_RED : "";
         append(l, " %sNOT_TLS%s", on, off);
-        if ((t = wire_text(h->report->ndpi_protocol,
-                           sizeof(h->report->ndpi_protocol), tmp, sizeof(tmp))))
+        if ((t = wire_text(h->report->ndpi_protocol, tmp, sizeof(tmp))))
             append(l, " (%s)", t);
-        if ((t = wire_text(h->not_tls_preview, sizeof(h->not_tls_preview),
-                           tmp, sizeof(tmp))))
+        if ((t = wire_text(h->not_tls_preview, tmp, sizeof(tmp))))
             append(l, ": server answered \"%s\"", t);
         break;
     case OUTCOME_REFUSED:
         on = color ? ANSI_YELLOW : "";
         append(l, " %sREFUSED%s server refused STARTTLS", on, off);
-        if ((t = wire_text(hs_rare(h)->starttls_refusal,
-                           sizeof(hs_rare(h)->starttls_refusal), tmp,
+        if ((t = wire_text(hs_rare(h)->starttls_refusal, tmp,
                            sizeof(tmp))))
             append(l, ": \"%s\"", t);
         break;
