@@ -30,6 +30,7 @@
 #include "compiled.h"
 #include "cursor.h"
 #include "field_values.h"
+#include "fnv1a.h"
 #include "../dissectors/tls_names.h"
 
 #define MAX_FILE_BYTES (4u * 1024u * 1024u)
@@ -151,9 +152,7 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 
 static size_t name_hash(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    uint64_t h = fnv1a64_str(FNV1A64_START, s);
     return (size_t)(h ^ (h >> 29));
 }
 
