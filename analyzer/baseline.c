@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_len.h"
 #include "fields.h"
 #include "fnv1a.h"
 #include "json_read.h"
@@ -986,8 +987,7 @@ void run_changes_write_html(FILE *fp, const struct run_changes *c)
     if (nothing_changed(c))
         fputs("<p>Nothing changed: no server started or stopped failing, no "
               "new cause, fingerprint or certificate.</p>", fp);
-    for (size_t t = 0; t < sizeof change_tables / sizeof change_tables[0];
-         t++) {
+    for (size_t t = 0; t < ARRAY_LEN(change_tables); t++) {
         const struct change_table *ct = &change_tables[t];
         size_t n;
         memcpy(&n, (const char *)c + ct->count_at, sizeof n);

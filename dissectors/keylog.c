@@ -17,6 +17,7 @@
 
 #include <openssl/crypto.h>
 
+#include "array_len.h"
 #include "cursor.h"
 #include "fnv1a.h"
 #include "hex.h"
@@ -300,8 +301,7 @@ static void add_line(struct keylog *kl, struct cursor line)
         if (strcmp(label, labels[i]) == 0)
             which = i;
     if (which < 0) {
-        for (size_t i = 0; i < sizeof skipped_labels / sizeof *skipped_labels;
-             i++)
+        for (size_t i = 0; i < ARRAY_LEN(skipped_labels); i++)
             if (strcmp(label, skipped_labels[i]) == 0) {
                 kl->stats.ignored++;
                 return;

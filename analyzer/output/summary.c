@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "summary.h"
+#include "array_len.h"
 #include "json_writer.h"
 #include "../baseline.h"
 #include "../fields.h"
@@ -1018,7 +1019,6 @@ void summary_begin_metric_event(struct json_writer *w, const char *dataset)
     json_string(w, dataset);
 }
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define RUN_COUNTER(key, member) {key, offsetof(struct run_stats, member)}
 
 /* The run's counters, in the order the "run" object has them. */
@@ -1067,13 +1067,13 @@ static void write_run_stats(struct json_writer *w, const struct run_stats *st)
 {
     json_key(w, "run");
     json_begin_object(w);
-    json_member_counters(w, st, run_input, COUNT(run_input));
+    json_member_counters(w, st, run_input, ARRAY_LEN(run_input));
     json_key(w, "packets_ignored_by_kind");
     json_begin_object(w);
     json_member_counters(w, st, run_ignored_by_kind,
-                         COUNT(run_ignored_by_kind));
+                         ARRAY_LEN(run_ignored_by_kind));
     json_end_object(w);
-    json_member_counters(w, st, run_analysis, COUNT(run_analysis));
+    json_member_counters(w, st, run_analysis, ARRAY_LEN(run_analysis));
     if (st->n_workers > 1) {
         json_key(w, "worker_packets");
         json_begin_array(w);
