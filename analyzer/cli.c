@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array_len.h"
 #include "fields.h"
 #include "workers.h"
 #include "output/output.h"
@@ -513,7 +514,7 @@ static const struct cli_option cli_options[] = {
     {"version", 'V', NULL, ACTION(print_version), .help = "version"},
 };
 
-#define N_OPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
+#define N_OPTIONS ARRAY_LEN(cli_options)
 /* getopt_long's value of a long-only option: its row plus this. */
 #define LONG_ONLY_BASE 256
 

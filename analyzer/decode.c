@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "fnv1a.h"
 
 /* pcap LINKTYPE values (and the DLT_RAW numbers some platforms write). */
 #define LT_NULL 0
@@ -1057,10 +1058,5 @@ uint32_t decode_shard_hash(int linktype, const uint8_t *frame,
         a = pkt.dst;
         b = pkt.src;
     }
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ a[i]) * 16777619u;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ b[i]) * 16777619u;
-    return h;
+    return fnv1a32_bytes(fnv1a32_bytes(FNV1A32_START, a, 16), b, 16);
 }

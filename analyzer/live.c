@@ -27,6 +27,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "array_len.h"
 #include "decode.h"
 #include "workers.h"
 
@@ -59,7 +60,7 @@ static void install_signals(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+    for (size_t i = 0; i < ARRAY_LEN(sigs); i++)
         sigaction(sigs[i], &sa, NULL);
 }
 
@@ -212,7 +213,7 @@ static struct sock_filter fanout_by_ip_pair[] = {
     BPF_STMT(BPF_RET | BPF_A, 0),
     /* 33 */ BPF_STMT(BPF_RET | BPF_K, 0),
 };
-_Static_assert(sizeof(fanout_by_ip_pair) / sizeof(fanout_by_ip_pair[0]) == 34,
+_Static_assert(ARRAY_LEN(fanout_by_ip_pair) == 34,
                "the jump offsets above count the instructions");
 
 static bool join_fanout(pcap_t *pc, uint16_t group, const char *iface,
@@ -220,8 +221,7 @@ static bool join_fanout(pcap_t *pc, uint16_t group, const char *iface,
 {
     uint32_t arg = group | ((uint32_t)PACKET_FANOUT_CBPF << 16);
     struct sock_fprog prog = {
-        (unsigned short)(sizeof(fanout_by_ip_pair) /
-                         sizeof(fanout_by_ip_pair[0])),
+        (unsigned short)ARRAY_LEN(fanout_by_ip_pair),
         fanout_by_ip_pair,
     };
     int fd = pcap_fileno(pc);

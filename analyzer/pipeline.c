@@ -22,6 +22,7 @@
 #include "cursor.h"
 #include "decode.h"
 #include "flow.h"
+#include "fnv1a.h"
 #include "memcap.h"
 #include "output/output.h"
 #include "output/summary.h"
@@ -224,13 +225,10 @@ static void classify_stop(struct pipeline *p, struct flow *f, bool conclude)
 static uint32_t start_slot(const uint8_t client[16], const uint8_t server[16],
                            uint16_t port, uint8_t proto)
 {
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ client[i]) * 16777619u;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ server[i]) * 16777619u;
-    h = (h ^ port) * 16777619u;
-    h = (h ^ proto) * 16777619u;
+    uint32_t h = fnv1a32_bytes(FNV1A32_START, client, 16);
+    h = fnv1a32_bytes(h, server, 16);
+    h = fnv1a32_mix(h, port);
+    h = fnv1a32_mix(h, proto);
     return h & (CONN_STARTS - 1);
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "array_len.h"
+
 #define REDRAW_NS (250ull * 1000000ull)
 
 struct progress {
@@ -54,7 +56,7 @@ static void size_text(char *buf, size_t n, uint64_t bytes)
     static const char *const units[] = {"B", "KB", "MB", "GB", "TB"};
     double v = (double)bytes;
     size_t u = 0;
-    while (v >= 1000.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+    while (v >= 1000.0 && u + 1 < ARRAY_LEN(units)) {
         v /= 1000.0;
         u++;
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "array_len.h"
 #include "host_port.h"
 #include "../rules/engine.h"
 
@@ -147,7 +148,7 @@ bool view_time_text(const char *in, char *out, size_t n)
     const char *formats[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
                              "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
                              "%Y-%m-%d"};
-    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(formats); i++) {
         memset(&tm, 0, sizeof(tm));
         const char *p = strptime(in, formats[i], &tm);
         if (!p)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_len.h"
 #include "cursor.h"
 #include "memcap.h"
 #include "handshake.h"
@@ -210,7 +211,7 @@ static void repeated(struct dtls_conn *d, int side, uint64_t pos)
         s->n_repeated = 0;
     }
     s->in_repeat = true;
-    if (s->n_repeated < sizeof s->repeated / sizeof s->repeated[0])
+    if (s->n_repeated < ARRAY_LEN(s->repeated))
         s->repeated[s->n_repeated++] = pos;
 }
 

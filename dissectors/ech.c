@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "array_len.h"
 #include "code_names.h"
 #include "escape.h"
 
@@ -119,7 +120,6 @@ bool ech_parse_config_list(struct cursor *list, struct ech_retry *out)
 
 /* ---- HPKE names (RFC 9180 §7, IANA HPKE registry) ---------------------- */
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 const char *ech_kdf_name(uint16_t id)
 {
@@ -128,7 +128,7 @@ const char *ech_kdf_name(uint16_t id)
         {0x0002, "HKDF-SHA384"},
         {0x0003, "HKDF-SHA512"},
     };
-    return code_name_find(kdfs, COUNT(kdfs), id);
+    return code_name_find(kdfs, ARRAY_LEN(kdfs), id);
 }
 
 const char *ech_aead_name(uint16_t id)
@@ -139,7 +139,7 @@ const char *ech_aead_name(uint16_t id)
         {0x0003, "ChaCha20Poly1305"},
         {0xffff, "Export-only"},
     };
-    return code_name_find(aeads, COUNT(aeads), id);
+    return code_name_find(aeads, ARRAY_LEN(aeads), id);
 }
 
 const char *ech_kem_name(uint16_t id)
@@ -156,5 +156,5 @@ const char *ech_kem_name(uint16_t id)
         {0x0042, "ML-KEM-1024"},
         {0x647a, "X-Wing"},
     };
-    return code_name_find(kems, COUNT(kems), id);
+    return code_name_find(kems, ARRAY_LEN(kems), id);
 }

@@ -17,7 +17,9 @@
 
 #include <openssl/crypto.h>
 
+#include "array_len.h"
 #include "cursor.h"
+#include "fnv1a.h"
 #include "hex.h"
 
 /* The longest line read whole. Key log lines tlsmon uses are under 200
@@ -97,11 +99,7 @@ static uint32_t slot_of(const struct keylog *kl, const uint8_t *random)
 {
     /* Randoms are random, but a hostile key log can choose them: mix with
      * a per-run seed so that it cannot aim at one chain. */
-    uint64_t h = kl->seed;
-    for (size_t i = 0; i < KEYLOG_RANDOM_LEN; i++) {
-        h ^= random[i];
-        h *= 0x100000001b3ull;
-    }
+    uint64_t h = fnv1a64_bytes(kl->seed, random, KEYLOG_RANDOM_LEN);
     h ^= h >> 29;
     return (uint32_t)h & (kl->n_buckets - 1);
 }
@@ -218,7 +216,7 @@ struct keylog *keylog_new(size_t max_bytes)
         kl->max_entries = 1u << 30;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    kl->seed = 0xcbf29ce484222325ull ^ ((uint64_t)ts.tv_nsec << 17) ^
+    kl->seed = FNV1A64_START ^ ((uint64_t)ts.tv_nsec << 17) ^
                (uint64_t)(uintptr_t)kl;
     atomic_init(&kl->active, false);
     return kl;
@@ -303,8 +301,7 @@ static void add_line(struct keylog *kl, struct cursor line)
         if (strcmp(label, labels[i]) == 0)
             which = i;
     if (which < 0) {
-        for (size_t i = 0; i < sizeof skipped_labels / sizeof *skipped_labels;
-             i++)
+        for (size_t i = 0; i < ARRAY_LEN(skipped_labels); i++)
             if (strcmp(label, skipped_labels[i]) == 0) {
                 kl->stats.ignored++;
                 return;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "array_len.h"
 #include "digest.h"
 #include "hex.h"
 #include "hkdf.h"
@@ -85,7 +86,7 @@ static void make_tables(void)
 const struct quic_version_info *quic_version_lookup(uint32_t version)
 {
     pthread_once(&tables_once, make_tables);
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+    for (size_t i = 0; i < ARRAY_LEN(known); i++)
         if (known[i].version == version)
             return &known[i];
     if ((version & 0xffffff00u) == 0xff000000u) {
@@ -101,8 +102,7 @@ const struct quic_version_info *quic_version_candidate(size_t i)
     static const uint32_t order[] = {QUIC_V1,    QUIC_V2,    0xff00001du,
                                      0xff00001bu, 0xff000016u, QUIC_V2_DRAFT,
                                      0x54303531u, 0x54303530u};
-    return i < sizeof order / sizeof order[0] ? quic_version_lookup(order[i])
-                                              : NULL;
+    return i < ARRAY_LEN(order) ? quic_version_lookup(order[i]) : NULL;
 }
 
 bool quic_version_is_reserved(uint32_t version)

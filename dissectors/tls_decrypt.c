@@ -13,6 +13,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include "array_len.h"
 #include "digest.h"
 #include "hkdf.h"
 #include "tls_wire.h"
@@ -247,7 +248,7 @@ const struct tls_suite *tls_suite_find(uint16_t id, uint16_t version)
     bool tls13 = version == TLS_V_1_3;
     if (!tls13 && (version < TLS_V_1_0 || version > TLS_V_1_2))
         return NULL; /* SSLv3 has its own MAC and key block */
-    for (size_t i = 0; i < sizeof suites / sizeof *suites; i++) {
+    for (size_t i = 0; i < ARRAY_LEN(suites); i++) {
         const struct tls_suite *s = &suites[i];
         if (s->id != id || s->tls13 != tls13)
             continue;

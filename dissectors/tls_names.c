@@ -9,11 +9,11 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "array_len.h"
 #include "code_names.h"
 #include "handshake.h"
 #include "tls_names.h"
 
-#define COUNT(t) (sizeof(t) / sizeof((t)[0]))
 
 /* ---- versions ---------------------------------------------------------- */
 
@@ -509,7 +509,7 @@ static const struct code_name cipher_names[] = {
 
 const char *tls_cipher_name(uint32_t suite)
 {
-    return code_name_find(cipher_names, COUNT(cipher_names), suite);
+    return code_name_find(cipher_names, ARRAY_LEN(cipher_names), suite);
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -552,19 +552,20 @@ static unsigned flags_from_name(uint32_t suite, const char *name)
 /* Every offered suite of every hello is asked about several times (fields,
  * rules), and ten strstr a time showed in the profile: the flags of the
  * whole table are worked out once. */
-static unsigned cipher_flags[COUNT(cipher_names)];
+static unsigned cipher_flags[ARRAY_LEN(cipher_names)];
 static pthread_once_t cipher_flags_once = PTHREAD_ONCE_INIT;
 
 static void cipher_flags_init(void)
 {
-    for (size_t i = 0; i < COUNT(cipher_names); i++)
+    for (size_t i = 0; i < ARRAY_LEN(cipher_names); i++)
         cipher_flags[i] = flags_from_name(cipher_names[i].code,
                                           cipher_names[i].name);
 }
 
 unsigned tls_cipher_flags(uint32_t suite)
 {
-    ptrdiff_t i = code_name_index(cipher_names, COUNT(cipher_names), suite);
+    ptrdiff_t i =
+        code_name_index(cipher_names, ARRAY_LEN(cipher_names), suite);
     if (i < 0)
         return 0;
     pthread_once(&cipher_flags_once, cipher_flags_init);
@@ -613,7 +614,7 @@ static const struct code_name alert_names[] = {
 
 const char *tls_alert_name(uint8_t code)
 {
-    return code_name_find(alert_names, COUNT(alert_names), code);
+    return code_name_find(alert_names, ARRAY_LEN(alert_names), code);
 }
 
 /* ---- extensions --------------------------------------------------------- */
@@ -692,7 +693,7 @@ static const struct code_name extension_names[] = {
 
 const char *tls_extension_name(uint16_t type)
 {
-    return code_name_find(extension_names, COUNT(extension_names), type);
+    return code_name_find(extension_names, ARRAY_LEN(extension_names), type);
 }
 
 /* ---- supported groups --------------------------------------------------- */
@@ -760,7 +761,7 @@ static const struct code_name group_names[] = {
 
 const char *tls_group_name(uint16_t group)
 {
-    return code_name_find(group_names, COUNT(group_names), group);
+    return code_name_find(group_names, ARRAY_LEN(group_names), group);
 }
 
 /* Post-quantum key exchange: the ML-KEM groups of
@@ -852,7 +853,7 @@ static const struct code_name sigalg_names[] = {
 
 const char *tls_sigalg_name(uint16_t scheme)
 {
-    return code_name_find(sigalg_names, COUNT(sigalg_names), scheme);
+    return code_name_find(sigalg_names, ARRAY_LEN(sigalg_names), scheme);
 }
 
 /* ---- handshake message types -------------------------------------------- */
@@ -887,8 +888,8 @@ static const struct code_name handshake_type_names[] = {
 
 const char *tls_handshake_type_name(uint8_t type)
 {
-    return code_name_find(handshake_type_names, COUNT(handshake_type_names),
-                          type);
+    return code_name_find(handshake_type_names,
+                          ARRAY_LEN(handshake_type_names), type);
 }
 
 /* ---- GREASE ------------------------------------------------------------- */

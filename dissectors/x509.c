@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "age_list.h"
+#include "array_len.h"
 #include "digest.h"
 #include "memcap.h"
 #include "distrust.h"
@@ -426,8 +427,7 @@ static const char *pq_name(const ASN1_OBJECT *obj)
     char oid[64];
     if (!obj || OBJ_obj2txt(oid, sizeof(oid), obj, 1) <= 0)
         return NULL;
-    for (size_t i = 0; i < sizeof(pq_algorithms) / sizeof(pq_algorithms[0]);
-         i++)
+    for (size_t i = 0; i < ARRAY_LEN(pq_algorithms); i++)
         if (strcmp(oid, pq_algorithms[i].oid) == 0)
             return pq_algorithms[i].name;
     return NULL;
@@ -622,8 +622,7 @@ static void lifetime_facts(struct cert_result *r)
     int64_t secs = r->not_after - r->not_before + 1;
     int64_t days = (secs + DAY - 1) / DAY;
     r->lifetime_days = days > INT32_MAX ? INT32_MAX : (int32_t)days;
-    for (size_t i = 0; i < sizeof(max_validity) / sizeof(max_validity[0]);
-         i++)
+    for (size_t i = 0; i < ARRAY_LEN(max_validity); i++)
         if (r->not_before >= max_validity[i].from)
             r->max_lifetime_days = max_validity[i].days;
     if (r->max_lifetime_days && !r->self_signed &&

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "array_len.h"
+
 static const char *const key_usage_names[] = {
     "digitalSignature", "nonRepudiation", "keyEncipherment",
     "dataEncipherment", "keyAgreement",   "keyCertSign",
@@ -22,15 +24,12 @@ static const char *const eku_names[] = {
 
 const char *x509_key_usage_name(unsigned bit)
 {
-    return bit < sizeof(key_usage_names) / sizeof(key_usage_names[0])
-               ? key_usage_names[bit]
-               : NULL;
+    return bit < ARRAY_LEN(key_usage_names) ? key_usage_names[bit] : NULL;
 }
 
 const char *x509_eku_name(unsigned bit)
 {
-    return bit < sizeof(eku_names) / sizeof(eku_names[0]) ? eku_names[bit]
-                                                          : NULL;
+    return bit < ARRAY_LEN(eku_names) ? eku_names[bit] : NULL;
 }
 
 /* KeyUsage as RFC 5280 numbers its bits (digitalSignature is bit 0), from
@@ -43,7 +42,7 @@ static uint16_t key_usage_bits(uint32_t ku)
         KU_CRL_SIGN,          KU_ENCIPHER_ONLY,   KU_DECIPHER_ONLY,
     };
     uint16_t bits = 0;
-    for (unsigned i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+    for (unsigned i = 0; i < ARRAY_LEN(flags); i++)
         if (ku & flags[i])
             bits |= (uint16_t)(1u << i);
     return bits;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alert_flood.h"
+#include "fnv1a.h"
 
 /* The size of the fixed table the header promises; no caller depends on
  * it, so it is kept here. */
@@ -41,9 +42,8 @@ static size_t slot_of(const struct rule *r, const struct handshake *h)
     uint64_t x = (uint64_t)(uintptr_t)r;
     const uint8_t *parts[2] = {h->server.addr, h->client.addr};
     for (int k = 0; k < 2; k++)
-        for (int i = 0; i < 16; i++)
-            x = (x ^ parts[k][i]) * 0x100000001b3ULL;
-    x = (x ^ h->server.port) * 0x100000001b3ULL;
+        x = fnv1a64_bytes(x, parts[k], 16);
+    x = fnv1a64_mix(x, h->server.port);
     return (size_t)(x % ALERT_FLOOD_SLOTS);
 }
 

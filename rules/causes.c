@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_len.h"
 #include "engine.h"
 
 static const struct rule_cause causes[] = {
@@ -125,7 +126,7 @@ static const struct rule_cause causes[] = {
      "still says at which stage and who ended it"},
 };
 
-#define N_BUILTIN (sizeof(causes) / sizeof(causes[0]))
+#define N_BUILTIN ARRAY_LEN(causes)
 
 static struct rule_cause site[RULES_MAX_CAUSES];
 static _Atomic size_t n_site;

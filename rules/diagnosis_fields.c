@@ -2,6 +2,7 @@
  * the findings rules_evaluate left in the record's report. */
 #include "diagnosis_fields.h"
 
+#include "array_len.h"
 #include "engine.h"
 
 /* A clean record has cause "none"; a failed one no rule explains,
@@ -63,5 +64,5 @@ static const struct field_def rows[] = {
 };
 
 const struct field_segment diagnosis_fields = {
-    rows, sizeof(rows) / sizeof(rows[0]),
+    rows, ARRAY_LEN(rows),
 };

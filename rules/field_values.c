@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "array_len.h"
 #include "engine.h"
 #include "../dissectors/ocsp.h"
 #include "../dissectors/outcome.h"
@@ -20,7 +21,7 @@
     static const char *fn(size_t i)                                           \
     {                                                                         \
         static const char *const v[] = {__VA_ARGS__};                         \
-        return i < sizeof(v) / sizeof(v[0]) ? v[i] : NULL;                    \
+        return i < ARRAY_LEN(v) ? v[i] : NULL;                                \
     }
 
 /* A field whose values a name function gives: index i read as its code. */
@@ -115,7 +116,7 @@ static const struct enumerated table[] = {
     {"tlsmon.confidence", v_confidence, 8, false},
     {"tlsmon.severity", v_severity, 8, false},
 };
-#define N_TABLE (sizeof(table) / sizeof(table[0]))
+#define N_TABLE ARRAY_LEN(table)
 
 static const struct enumerated *find(const struct field_def *f)
 {
@@ -246,7 +247,7 @@ static const struct {
 
 const char *field_renamed_to(const char *old_name)
 {
-    for (size_t i = 0; i < sizeof(renamed) / sizeof(renamed[0]); i++)
+    for (size_t i = 0; i < ARRAY_LEN(renamed); i++)
         if (strcmp(renamed[i].old, old_name) == 0)
             return renamed[i].now;
     return NULL;

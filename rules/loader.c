@@ -27,9 +27,11 @@
 #include <time.h>
 #include <yaml.h>
 
+#include "array_len.h"
 #include "compiled.h"
 #include "cursor.h"
 #include "field_values.h"
+#include "fnv1a.h"
 #include "../dissectors/tls_names.h"
 
 #define MAX_FILE_BYTES (4u * 1024u * 1024u)
@@ -151,9 +153,7 @@ static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
 
 static size_t name_hash(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    uint64_t h = fnv1a64_str(FNV1A64_START, s);
     return (size_t)(h ^ (h >> 29));
 }
 
@@ -324,7 +324,7 @@ static int version_rank_of(const char *s)
         {"tlsv1.0", TLS_V_1_0}, {"tlsv1.1", TLS_V_1_1},
         {"tlsv1.2", TLS_V_1_2}, {"tlsv1.3", TLS_V_1_3},
     };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
         if (strcasecmp(s, names[i].name) == 0)
             return tls_version_rank(names[i].v);
     return 0;
@@ -683,10 +683,10 @@ static bool compile_test(struct loader *ld, yaml_node_t *key,
         yaml_node_t *opk = node(ld, p->key);
         const char *op = scalar(opk);
         size_t i;
-        for (i = 0; op && i < sizeof(op_names) / sizeof(op_names[0]); i++)
+        for (i = 0; op && i < ARRAY_LEN(op_names); i++)
             if (strcmp(op, op_names[i].name) == 0)
                 break;
-        if (!op || i == sizeof(op_names) / sizeof(op_names[0]))
+        if (!op || i == ARRAY_LEN(op_names))
             return fail_node(ld, opk, "unknown operator '%s', expected eq, "
                              "ne, in, not_in, exists, lt, le, gt, ge, "
                              "contains, glob, regex or cidr",
@@ -960,16 +960,16 @@ static bool compile_rule(struct loader *ld, yaml_node_t *n,
     static const char *const fixes[] = {"client", "server", "network",
                                         "either"};
     static const char *const confidences[] = {"low", "medium", "high"};
-    yaml_node_t *by_key[sizeof(rule_keys) / sizeof(rule_keys[0])] = {0};
+    yaml_node_t *by_key[ARRAY_LEN(rule_keys)] = {0};
     if (!keyed_mapping(ld, n, "a rule", rule_keys,
-                       sizeof(rule_keys) / sizeof(rule_keys[0]), RULE_KEYS,
+                       ARRAY_LEN(rule_keys), RULE_KEYS,
                        by_key))
         return false;
     /* fix may come from a site cause; checked below. */
     static const char *const required[] = {"id", "name", "severity", "when",
                                            "cause", "message",
                                            "remediation"};
-    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(required); i++) {
         size_t k = 0;
         while (strcmp(rule_keys[k], required[i]) != 0)
             k++;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "server_profile.h"
+#include "fnv1a.h"
 #include "str_copy.h"
 #include "../dissectors/outcome.h"
 #include "../dissectors/posture.h"
@@ -79,29 +80,25 @@ struct server_profiles {
     uint64_t evicted;
 };
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n, bool fold)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        if (fold && c >= 'A' && c <= 'Z')
-            c = (uint8_t)(c - 'A' + 'a');
-        h = (h ^ c) * 0x100000001b3ULL;
-    }
-    return h;
-}
-
+/* Case-folded, so that names differing only in ASCII case meet. */
 static uint64_t text_hash(const char *s)
 {
-    return fnv1a(0xcbf29ce484222325ULL, s, strlen(s), true) | 1;
+    uint64_t h = FNV1A64_START;
+    for (; *s; s++) {
+        uint8_t c = (uint8_t)*s;
+        if (c >= 'A' && c <= 'Z')
+            c = (uint8_t)(c - 'A' + 'a');
+        h = fnv1a64_mix(h, c);
+    }
+    return h | 1;
 }
 
 static size_t bucket_of(const struct server_profiles *sp,
                         const struct endpoint *e)
 {
-    uint64_t h = fnv1a(0xcbf29ce484222325ULL, &e->ip_version, 1, false);
-    h = fnv1a(h, e->addr, 16, false);
-    h = fnv1a(h, &e->port, sizeof(e->port), false);
+    uint64_t h = fnv1a64_bytes(FNV1A64_START, &e->ip_version, 1);
+    h = fnv1a64_bytes(h, e->addr, 16);
+    h = fnv1a64_bytes(h, &e->port, sizeof(e->port));
     return (size_t)(h & (sp->n_buckets - 1));
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array_len.h"
 #include "../fields.h"
 #include "../../dissectors/outcome.h"
 #include "../../dissectors/starttls.h"
@@ -18,7 +19,6 @@
 #define LABEL_WIDTH 19
 #define WRAP_COLUMN 100
 #define VALUE_LEN 4096 /* longest value shown whole (a JA3 string) */
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 struct sec {
     struct json_writer *w;
@@ -174,7 +174,7 @@ static void connection(struct sec *s)
         {"inner vlan", "network.inner.vlan.id"},
         {"starttls", "tlsmon.starttls"},
     };
-    fields_under(s, "", link_fields, COUNT(link_fields));
+    fields_under(s, "", link_fields, ARRAY_LEN(link_fields));
     fact(s, "packets", "client %" PRIu64 ", server %" PRIu64,
          h->packets[TLS_SIDE_CLIENT], h->packets[TLS_SIDE_SERVER]);
     fact(s, "bytes", "client %" PRIu64 ", server %" PRIu64,
@@ -184,10 +184,10 @@ static void connection(struct sec *s)
         {"nDPI category", "tlsmon.ndpi.category"},
         {"nDPI risks", "tlsmon.ndpi.risks"},
     };
-    fields_under(s, "", ndpi_fields, COUNT(ndpi_fields));
+    fields_under(s, "", ndpi_fields, ARRAY_LEN(ndpi_fields));
     static const char *const quality[] = {"midstream", "roles_inferred",
                                           "resynced", "truncated"};
-    true_flags(s, "capture notes", "tlsmon.", quality, COUNT(quality));
+    true_flags(s, "capture notes", "tlsmon.", quality, ARRAY_LEN(quality));
     if (h->gaps)
         fact(s, "gaps", "%" PRIu32 " holes, %" PRIu64 " bytes missing",
              h->gaps, h->gap_bytes);
@@ -202,7 +202,7 @@ static void outcome(struct sec *s)
         {"stage reached", "tlsmon.stage"},
         {"failed at", "tlsmon.failure_stage"},
     };
-    fields_under(s, "", decision_fields, COUNT(decision_fields));
+    fields_under(s, "", decision_fields, ARRAY_LEN(decision_fields));
     if (h->ended_by != ENDED_NONE) {
         const char *side = h->ended_by_side == TLS_SIDE_CLIENT   ? "client "
                            : h->ended_by_side == TLS_SIDE_SERVER ? "server "
@@ -226,7 +226,7 @@ static void outcome(struct sec *s)
         {"refusal", "tlsmon.starttls_refusal"},
         {"handshake ms", "tlsmon.handshake_ms"},
     };
-    fields_under(s, "", ending_fields, COUNT(ending_fields));
+    fields_under(s, "", ending_fields, ARRAY_LEN(ending_fields));
 }
 
 struct moment {
@@ -263,7 +263,7 @@ static void timeline(struct sec *s)
 {
     const struct handshake *h = s->h;
     struct moment m[8 + HS_MAX_ALERTS];
-    size_t n = 0, cap = COUNT(m);
+    size_t n = 0, cap = ARRAY_LEN(m);
     char a[32], b[64];
 
     if (h->midstream)
@@ -341,12 +341,12 @@ static void client_hello(struct sec *s)
         {"compression", "tlsmon.client_hello.compression"},
         {"session id bytes", "tlsmon.client_hello.session_id_length"},
     };
-    fields_under(s, "", hello_fields, COUNT(hello_fields));
+    fields_under(s, "", hello_fields, ARRAY_LEN(hello_fields));
     static const char *const offers[] = {
         "session_ticket", "psk",    "early_data",     "ech",
         "esni",           "sslv2",  "fallback_scsv",
     };
-    true_flags(s, "also", "tlsmon.client_hello.", offers, COUNT(offers));
+    true_flags(s, "also", "tlsmon.client_hello.", offers, ARRAY_LEN(offers));
     field(s, "length", "tlsmon.client_hello.length");
 }
 
@@ -365,11 +365,11 @@ static void server_hello(struct sec *s)
         {"compression", "tlsmon.server_hello.compression"},
         {"HelloRetryRequest", "tlsmon.hrr_group"},
     };
-    fields_under(s, "", hello_fields, COUNT(hello_fields));
+    fields_under(s, "", hello_fields, ARRAY_LEN(hello_fields));
     static const char *const more[] = {"certificate_request",
                                        "client_certificate_empty",
                                        "new_session_ticket"};
-    true_flags(s, "also", "tlsmon.", more, COUNT(more));
+    true_flags(s, "also", "tlsmon.", more, ARRAY_LEN(more));
 }
 
 static void fingerprints(struct sec *s)
@@ -382,7 +382,7 @@ static void fingerprints(struct sec *s)
         {"JA3S", "tls.server.ja3s"},
         {"JA3S string", "tlsmon.server.ja3s_string"},
     };
-    fields_under(s, "", fingerprint_fields, COUNT(fingerprint_fields));
+    fields_under(s, "", fingerprint_fields, ARRAY_LEN(fingerprint_fields));
 }
 
 static bool chain_has_facts(const struct cert_result *r)
@@ -433,7 +433,7 @@ static void chain(struct sec *s, const struct cert_result *r,
         {"signature", ".x509.signature_algorithm"},
         {"SHA-256", ".hash.sha256"},
     };
-    fields_under(s, ecs, leaf, COUNT(leaf));
+    fields_under(s, ecs, leaf, ARRAY_LEN(leaf));
     static const struct labelled_field ext[] = {
         {"days to expiry", ".days_to_expiry"},
         {"key usage", ".key_usage"},
@@ -443,7 +443,7 @@ static void chain(struct sec *s, const struct cert_result *r,
         {"CRL at", ".crl_urls"},
         {"trust store", ".trust_store"},
     };
-    fields_under(s, verdicts, ext, COUNT(ext));
+    fields_under(s, verdicts, ext, ARRAY_LEN(ext));
     static const char *const problems[] = {
         "malformed",     "expired",          "not_yet_valid",
         "self_signed",   "hostname_mismatch", "chain_out_of_order",
@@ -452,7 +452,7 @@ static void chain(struct sec *s, const struct cert_result *r,
         "revoked",       "client_clock",
     };
     snprintf(name, sizeof(name), "%s.", verdicts);
-    if (!true_flags(s, "verdicts", name, problems, COUNT(problems)))
+    if (!true_flags(s, "verdicts", name, problems, ARRAY_LEN(problems)))
         fact(s, "verdicts", "no problem found");
     snprintf(name, sizeof(name), "%s.verify_error", verdicts);
     field(s, "verify error", name);
@@ -470,7 +470,7 @@ static void ocsp(struct sec *s)
         {"this update", "tlsmon.ocsp.this_update"},
         {"next update", "tlsmon.ocsp.next_update"},
     };
-    fields_under(s, "", ocsp_fields, COUNT(ocsp_fields));
+    fields_under(s, "", ocsp_fields, ARRAY_LEN(ocsp_fields));
 }
 
 static void history(struct sec *s)
@@ -487,7 +487,7 @@ static void history(struct sec *s)
         {"suite accepted", "tlsmon.server.offered_cipher_accepted"},
         {"issuer changed", "tlsmon.server.issuer_changed"},
     };
-    fields_under(s, "", history_fields, COUNT(history_fields));
+    fields_under(s, "", history_fields, ARRAY_LEN(history_fields));
 }
 
 static void diagnosis(struct sec *s)
@@ -498,7 +498,7 @@ static void diagnosis(struct sec *s)
         {"fix", "tlsmon.fix"},
         {"confidence", "tlsmon.confidence"},
     };
-    fields_under(s, "", diagnosis_fields, COUNT(diagnosis_fields));
+    fields_under(s, "", diagnosis_fields, ARRAY_LEN(diagnosis_fields));
     char message[1024];
     static __thread char safe[sizeof(message) * 4];
     for (size_t i = 0; i < h->report->findings.n; i++) {

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "array_len.h"
 #include "../../dissectors/outcome.h"
 #include "../../rules/engine.h"
 #include "alert_event.h"
@@ -120,10 +121,10 @@ bool output_parse_events(const char *list, unsigned *mask)
     for (;;) {
         size_t n = strcspn(p, ",");
         size_t i;
-        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        for (i = 0; i < ARRAY_LEN(names); i++)
             if (strlen(names[i].name) == n && strncmp(p, names[i].name, n) == 0)
                 break;
-        if (i == sizeof(names) / sizeof(names[0]))
+        if (i == ARRAY_LEN(names))
             return false;
         m |= names[i].bits;
         if (p[n] == '\0')

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "array_len.h"
 #include "detail.h"
 #include "json_writer.h"
 #include "summary.h"
@@ -125,7 +126,7 @@ static bool is_shared_kind(const char *title)
         "server certificate chain", "client certificate chain",
         "OCSP stapling",
     };
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+    for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
         if (strcmp(title, kinds[i]) == 0)
             return true;
     return false;
@@ -445,7 +446,7 @@ static void page_overview(FILE *fp, const struct report_output *r)
     static const int order[] = {OUTCOME_ESTABLISHED, OUTCOME_FAILED,
                                 OUTCOME_NOT_TLS, OUTCOME_REFUSED,
                                 OUTCOME_INCOMPLETE, OUTCOME_UNDECIDED};
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(order); i++) {
         int o = order[i];
         if (!s->by_outcome[o] && o != OUTCOME_ESTABLISHED &&
             o != OUTCOME_FAILED)
@@ -828,8 +829,7 @@ static void page_connections(FILE *fp, const struct report_output *r)
             "<noscript><p>The connection table needs JavaScript; everything "
             "above does not.</p></noscript><p id=\"count\">%" PRIu64
             " connections</p><table id=\"conn\"><thead><tr>", r->n_rows);
-    for (size_t i = 0; i < sizeof(connection_columns) /
-                                sizeof(connection_columns[0]); i++)
+    for (size_t i = 0; i < ARRAY_LEN(connection_columns); i++)
         fprintf(fp, "<th data-col=\"%zu\">%s</th>", i,
                 connection_columns[i]);
     fputs("</tr></thead><tbody id=\"conn-body\"></tbody></table>"

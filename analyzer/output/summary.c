@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include "summary.h"
+#include "array_len.h"
 #include "json_writer.h"
 #include "../baseline.h"
 #include "../fields.h"
+#include "fnv1a.h"
 #include "str_copy.h"
 #include "../../dissectors/outcome.h"
 #include "../../dissectors/tls_messages.h"
@@ -83,16 +85,11 @@ static uint32_t server_hash(const struct endpoint *ep, const char *sni)
 {
     /* FNV-1a: the keys are not chosen to collide by anyone we care about
      * beyond slowing a summary table down, which stays bounded anyway. */
-    uint32_t hash = 2166136261u;
-    const uint8_t *p = ep->addr;
-    for (size_t i = 0; i < sizeof(ep->addr); i++)
-        hash = (hash ^ p[i]) * 16777619u;
-    hash = (hash ^ (ep->port & 0xff)) * 16777619u;
-    hash = (hash ^ (ep->port >> 8)) * 16777619u;
-    hash = (hash ^ ep->ip_version) * 16777619u;
-    for (; *sni; sni++)
-        hash = (hash ^ (uint8_t)*sni) * 16777619u;
-    return hash;
+    uint32_t hash = fnv1a32_bytes(FNV1A32_START, ep->addr, sizeof(ep->addr));
+    hash = fnv1a32_mix(hash, ep->port & 0xff);
+    hash = fnv1a32_mix(hash, ep->port >> 8);
+    hash = fnv1a32_mix(hash, ep->ip_version);
+    return fnv1a32_str(hash, sni);
 }
 
 static bool same_server(const struct summary_server *e,
@@ -251,10 +248,7 @@ static void count_client(struct summary *s, const struct handshake *h)
         s->clients_untracked++;
         return;
     }
-    uint32_t hash = 2166136261u;
-    for (const char *p = key; *p; p++)
-        hash = (hash ^ (uint8_t)*p) * 16777619u;
-    size_t slot = hash % SUMMARY_CLIENT_SLOTS;
+    size_t slot = fnv1a32_str(FNV1A32_START, key) % SUMMARY_CLIENT_SLOTS;
     for (size_t probe = 0; probe < SUMMARY_CLIENT_SLOTS; probe++) {
         struct summary_client *e = &s->clients[slot];
         if (!e->entry.used) {
@@ -1025,7 +1019,6 @@ void summary_begin_metric_event(struct json_writer *w, const char *dataset)
     json_string(w, dataset);
 }
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define RUN_COUNTER(key, member) {key, offsetof(struct run_stats, member)}
 
 /* The run's counters, in the order the "run" object has them. */
@@ -1074,13 +1067,13 @@ static void write_run_stats(struct json_writer *w, const struct run_stats *st)
 {
     json_key(w, "run");
     json_begin_object(w);
-    json_member_counters(w, st, run_input, COUNT(run_input));
+    json_member_counters(w, st, run_input, ARRAY_LEN(run_input));
     json_key(w, "packets_ignored_by_kind");
     json_begin_object(w);
     json_member_counters(w, st, run_ignored_by_kind,
-                         COUNT(run_ignored_by_kind));
+                         ARRAY_LEN(run_ignored_by_kind));
     json_end_object(w);
-    json_member_counters(w, st, run_analysis, COUNT(run_analysis));
+    json_member_counters(w, st, run_analysis, ARRAY_LEN(run_analysis));
     if (st->n_workers > 1) {
         json_key(w, "worker_packets");
         json_begin_array(w);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "array_len.h"
 #include "json_writer.h"
 #include "../../dissectors/tls_names.h"
 
@@ -208,7 +209,7 @@ void posture_counts_write_json(struct json_writer *w,
     json_key(w, "pq");
     json_begin_object(w);
     json_member_counters(w, c, pq_counters,
-                         sizeof(pq_counters) / sizeof(pq_counters[0]));
+                         ARRAY_LEN(pq_counters));
     if (c->pq_negotiated) {
         json_key(w, "group");
         json_string(w, group_text(c->pq_group, g, sizeof(g)));
