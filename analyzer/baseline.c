@@ -85,9 +85,7 @@ struct table {
 
 static uint64_t hash_key(const char *s)
 {
-    /* A digit short of FNV1A64_START; only where keys land in the index
-     * depends on it, and it is kept as it was. */
-    return fnv1a64_str(1469598103934665603ull, s);
+    return fnv1a64_str(FNV1A64_START, s);
 }
 
 static void *entry_at(const struct table *t, size_t i)
