@@ -4,6 +4,7 @@
  * floor the benchmark compares tlsmon's handshake path to. Benchmark-only:
  * trusts lengths no more than needed to stay inside the captured bytes. */
 #include "floor_loop.h"
+#include "fnv1a.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -28,11 +29,7 @@ static unsigned long long flows;
 
 static uint64_t hash_key(const struct key *k)
 {
-    const uint8_t *p = (const uint8_t *)k;
-    uint64_t h = 1469598103934665603ULL;           /* FNV-1a */
-    for (size_t i = 0; i < sizeof(*k); i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
+    return fnv1a64_bytes(FNV1A64_START, k, sizeof(*k));
 }
 
 static void account(const uint8_t *src, const uint8_t *dst, size_t alen,
