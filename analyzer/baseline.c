@@ -946,32 +946,38 @@ static void cert_rows(FILE *fp, const struct run_changes *c)
 }
 
 /* The change tables in the order the page shows them; a table whose list
- * is empty is left out. */
+ * is empty is left out. `columns` names the header cells, '|' between
+ * them; a name that starts with '#' heads a column of numbers. */
 static const struct change_table {
-    const char *title, *id;
-    const char *header_cells;
+    const char *title, *id, *columns;
     size_t count_at; /* offset of the list's size_t count in run_changes */
     html_rows_fn *rows;
 } change_tables[] = {
     {"Servers that started failing", "changes-started",
-     "<th>server</th><th class=\"num\">failed now</th><th class=\"num\">"
-     "handshakes before</th><th>causes</th>",
+     "server|#failed now|#handshakes before|causes",
      offsetof(struct run_changes, n_started), started_rows},
     {"Servers that stopped failing", "changes-stopped",
-     "<th>server</th><th class=\"num\">handshakes now</th><th class=\"num\">"
-     "failed before</th>",
+     "server|#handshakes now|#failed before",
      offsetof(struct run_changes, n_stopped), stopped_rows},
-    {"New causes", "changes-causes",
-     "<th>cause</th><th>fix</th><th>where</th>",
+    {"New causes", "changes-causes", "cause|fix|where",
      offsetof(struct run_changes, n_causes), cause_rows},
     {"New client fingerprints", "changes-clients",
-     "<th>JA4 (or JA3)</th><th>JA3</th><th class=\"num\">handshakes</th>"
-     "<th class=\"num\">failed</th>",
+     "JA4 (or JA3)|JA3|#handshakes|#failed",
      offsetof(struct run_changes, n_clients), client_rows},
-    {"Certificates that changed", "changes-certs",
-     "<th>server</th><th>before</th><th>now</th>",
+    {"Certificates that changed", "changes-certs", "server|before|now",
      offsetof(struct run_changes, n_certs), cert_rows},
 };
+
+static void header_cells(FILE *fp, const char *columns)
+{
+    while (*columns) {
+        size_t len = strcspn(columns, "|");
+        bool number = columns[0] == '#';
+        fprintf(fp, "<th%s>%.*s</th>", number ? " class=\"num\"" : "",
+                (int)(len - number), columns + number);
+        columns += len + (columns[len] == '|');
+    }
+}
 
 void run_changes_write_html(FILE *fp, const struct run_changes *c)
 {
@@ -991,8 +997,10 @@ void run_changes_write_html(FILE *fp, const struct run_changes *c)
         memcpy(&n, (const char *)c + ct->count_at, sizeof n);
         if (!n)
             continue;
-        fprintf(fp, "<h3>%s</h3><table id=\"%s\"><thead><tr>%s</tr></thead>"
-                "<tbody>", ct->title, ct->id, ct->header_cells);
+        fprintf(fp, "<h3>%s</h3><table id=\"%s\"><thead><tr>", ct->title,
+                ct->id);
+        header_cells(fp, ct->columns);
+        fputs("</tr></thead><tbody>", fp);
         ct->rows(fp, c);
         fputs("</tbody></table>", fp);
     }
