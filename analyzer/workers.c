@@ -19,10 +19,13 @@
  * for a full queue itself. */
 #include "workers.h"
 
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "age_list.h"
 #include "decode.h"
@@ -37,7 +40,8 @@
 #define DONE_KEY UINT64_MAX
 
 enum entry_kind {
-    ENTRY_FRAME, ENTRY_TICK, ENTRY_ADVANCE, ENTRY_FINISH, ENTRY_END
+    ENTRY_FRAME, ENTRY_TICK, ENTRY_ADVANCE, ENTRY_FINISH, ENTRY_END,
+    ENTRY_FILE /* read workers.job yourself */
 };
 
 struct entry {
@@ -63,7 +67,7 @@ struct batch {
  * place when idle) and `floor` (a record it waits with, or just past the
  * last it decided). */
 struct order_pos {
-    _Atomic uint64_t entry;
+    _Alignas(64) _Atomic uint64_t entry; /* a line each: stored per frame */
     uint64_t floor_major, floor_minor; /* under sequencer.lock */
 };
 
@@ -73,6 +77,22 @@ struct sequencer {
     atomic_int waiters;
     atomic_bool want_flush; /* a waiting worker asks the reader for markers */
     struct order_pos pos[WORKERS_MAX];
+};
+
+/* A file every worker reads itself: each its own descriptor of it. */
+struct file_job {
+    const char *path, *bpf;
+    FILE *errs;
+    uint64_t limit; /* the file's size when opened: all read the same */
+    int fd[WORKERS_MAX];
+};
+
+/* A worker's walk through a file job: the reader's running state (set by
+ * the reader before the job, read back after it), and the outcome. */
+struct file_scan {
+    uint64_t frames, now_us, next_tick_us;
+    enum capture_status status;
+    struct run_stats st; /* files, failures, bad timestamps: worker 0's */
 };
 
 struct worker {
@@ -90,6 +110,7 @@ struct worker {
     size_t depth;
     struct batch *spare;
     struct batch *filling; /* the reader's, not shared */
+    struct file_scan scan;
 };
 
 struct workers {
@@ -109,6 +130,11 @@ struct workers {
     bool seq_on;
     struct sequencer seq;
     struct decision_order order;
+    /* The file the workers read themselves, and how many are through. */
+    struct file_job job;
+    pthread_mutex_t job_lock;
+    pthread_cond_t job_cond;
+    size_t job_done;
 };
 
 /* ---- the decision order (file mode) ---------------------------------------*/
@@ -191,6 +217,8 @@ struct workers *workers_new(size_t n, const struct pipeline_config *cfg,
     pthread_rwlock_init(&ws->output_lock, NULL);
     pthread_mutex_init(&ws->seq.lock, NULL);
     pthread_cond_init(&ws->seq.cond, NULL);
+    pthread_mutex_init(&ws->job_lock, NULL);
+    pthread_cond_init(&ws->job_cond, NULL);
     ws->order.wait = order_wait;
     ws->order.done = order_done;
     ws->order.ctx = ws;
@@ -291,6 +319,50 @@ static size_t entry_size(uint32_t cap_len)
     return (sizeof(struct entry) + cap_len + 7u) & ~(size_t)7u;
 }
 
+/* A frame of the file every worker reads: numbered, timed and ticked as
+ * the reader would, worked on in place if it is this worker's. */
+static void own_frame(void *ctx, int linktype, const uint8_t *frame,
+                      uint32_t cap_len, uint32_t wire_len, uint64_t ts_us)
+{
+    struct worker *w = ctx;
+    struct workers *ws = w->ws;
+    struct file_scan *s = &w->scan;
+    uint64_t key = ++s->frames << 2;
+    if (ts_us > s->now_us)
+        s->now_us = ts_us;
+    if (decode_shard_hash(linktype, frame, cap_len) % ws->n == w->index) {
+        order_progress(&ws->seq, w->index, key);
+        pipeline_position(w->p, key >> 2, key, false);
+        pipeline_advance(w->p, s->now_us);
+        pipeline_frame(w->p, linktype, frame, cap_len, wire_len, ts_us);
+    } else {
+        order_progress(&ws->seq, w->index, key + 1);
+    }
+    if (s->now_us >= s->next_tick_us) {
+        order_progress(&ws->seq, w->index, key | 1);
+        pipeline_position(w->p, 0, key | 1, true);
+        pipeline_tick(w->p, s->now_us);
+        s->next_tick_us = s->now_us + TICK_INTERVAL_US;
+    }
+}
+
+static void read_job(struct worker *w)
+{
+    struct workers *ws = w->ws;
+    const struct file_job *j = &ws->job;
+    struct file_scan *s = &w->scan;
+    memset(&s->st, 0, sizeof(s->st));
+    s->status = capture_read_fd_to(j->fd[w->index], j->limit, j->path,
+                                   j->bpf, own_frame, w, &s->st,
+                                   w->index == 0 ? j->errs : NULL);
+    /* Nothing more from this file: the next place is the next file's. */
+    order_progress(&ws->seq, w->index, (s->frames + 1) << 2);
+    pthread_mutex_lock(&ws->job_lock);
+    ws->job_done++;
+    pthread_cond_broadcast(&ws->job_cond);
+    pthread_mutex_unlock(&ws->job_lock);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -321,6 +393,9 @@ static void *worker_main(void *arg)
             case ENTRY_FINISH:
                 pipeline_position(w->p, 0, e.key, true);
                 pipeline_finish(w->p);
+                break;
+            case ENTRY_FILE:
+                read_job(w);
                 break;
             default:
                 end = true;
@@ -497,6 +572,93 @@ static void dispatch(void *ctx, int linktype, const uint8_t *frame,
     }
 }
 
+/* One descriptor of `path` for each worker, all of the same regular,
+ * non-empty file; false (none kept) when that cannot be had: a pipe, or
+ * standard input, is read once, by the reader, which also says why a file
+ * cannot be read. */
+static bool open_for_each(struct workers *ws, const char *path)
+{
+    struct file_job *j = &ws->job;
+    if (strcmp(path, "-") == 0)
+        return false;
+    struct stat first;
+    memset(&first, 0, sizeof(first));
+    size_t i;
+    for (i = 0; i < ws->n; i++) {
+        struct stat st;
+        j->fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (j->fd[i] < 0)
+            break;
+        if (fstat(j->fd[i], &st) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_size <= 0 ||
+            (i > 0 && (st.st_dev != first.st_dev ||
+                       st.st_ino != first.st_ino))) {
+            close(j->fd[i]);
+            break;
+        }
+        if (i == 0)
+            first = st;
+    }
+    if (i < ws->n) {
+        while (i--)
+            close(j->fd[i]);
+        return false;
+    }
+    j->limit = (uint64_t)first.st_size;
+    return true;
+}
+
+/* Every worker reads the file itself (read_job); the reader waits, then
+ * takes up the running state where they left it. */
+static enum capture_status read_in_each(struct workers *ws, const char *path,
+                                        const char *bpf, FILE *errs)
+{
+    struct file_job *j = &ws->job;
+    j->path = path;
+    j->bpf = bpf;
+    j->errs = errs;
+    ws->job_done = 0;
+    for (size_t i = 0; i < ws->n; i++) {
+        struct worker *w = &ws->w[i];
+        w->scan.frames = ws->frames;
+        w->scan.now_us = ws->now_us;
+        w->scan.next_tick_us = ws->next_tick_us;
+        /* No new place: the worker publishes its own as it reads. */
+        put_entry(w, ENTRY_FILE, ws->placed, 0, NULL, 0, 0, 0);
+    }
+    for (size_t i = 0; i < ws->n; i++)
+        submit(&ws->w[i]);
+    pthread_mutex_lock(&ws->job_lock);
+    while (ws->job_done < ws->n)
+        pthread_cond_wait(&ws->job_cond, &ws->job_lock);
+    pthread_mutex_unlock(&ws->job_lock);
+
+    const struct file_scan *lead = &ws->w[0].scan;
+    enum capture_status status = lead->status;
+    bool same = true;
+    for (size_t i = 0; i < ws->n; i++) {
+        const struct file_scan *s = &ws->w[i].scan;
+        same = same && s->status == status && s->frames == lead->frames;
+        /* Numbers stay unique even if the workers disagree. */
+        if (s->frames > ws->frames)
+            ws->frames = s->frames;
+        if (s->now_us > ws->now_us)
+            ws->now_us = s->now_us;
+    }
+    ws->next_tick_us = lead->next_tick_us;
+    if (ws->frames && (ws->frames << 2 | 1) > ws->placed)
+        ws->placed = ws->frames << 2 | 1;
+    run_stats_add(&ws->reader, &lead->st);
+    if (!same) {
+        /* Only a failure to allocate or to read (EIO) tells them apart. */
+        fprintf(errs, "tlsmon: %s: the workers could not all read it the "
+                      "same way; some of it is missing\n", path);
+        if (status == CAPTURE_OK)
+            status = CAPTURE_BROKEN;
+    }
+    return status;
+}
+
 enum capture_status workers_read_file(struct workers *ws, const char *path,
                                       const char *bpf, FILE *errs)
 {
@@ -513,6 +675,8 @@ enum capture_status workers_read_file(struct workers *ws, const char *path,
         fputs("tlsmon: --workers: cannot start threads\n", errs);
         return CAPTURE_UNREADABLE;
     }
+    if (open_for_each(ws, path))
+        return read_in_each(ws, path, bpf, errs);
     return capture_read_file_to(path, bpf, dispatch, ws, &ws->reader, errs);
 }
 
@@ -630,6 +794,8 @@ void workers_free(struct workers *ws)
     pthread_mutex_destroy(&ws->emit_lock);
     pthread_rwlock_destroy(&ws->output_lock);
     pthread_cond_destroy(&ws->seq.cond);
+    pthread_cond_destroy(&ws->job_cond);
+    pthread_mutex_destroy(&ws->job_lock);
     pthread_mutex_destroy(&ws->seq.lock);
     free(ws);
 }
