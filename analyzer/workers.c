@@ -1,22 +1,61 @@
 /* workers.c — N pipelines on N threads (see workers.h).
  *
- * File mode moves frames in batches: the reader copies each frame into the
- * batch being filled for its worker and hands full batches over through a
- * queue of at most QUEUE_DEPTH, waiting when a worker is behind (offline,
- * nothing is dropped). A batch entry is a frame, a tick (end idle flows at
- * this time), an advance (move the clock only), the finish (decide what is
- * open) or the end.
+ * Files come in two ways. A regular file is read by every worker itself:
+ * the reader opens it once per worker, hands each worker its descriptor
+ * (an ENTRY_FILE entry, struct file_job) and waits for all of them. Each
+ * worker reads every frame through its own libpcap handle, numbers and
+ * times it, hashes its address pair (decode_shard_hash: as much decoding
+ * as that needs) and works on its own frames in place, in libpcap's
+ * buffer; nothing is copied. As every worker sees every frame's time, each
+ * ticks at the moments one pipeline would. Worker 0 alone reports the
+ * file's errors and progress and counts it (files, failures, bad
+ * timestamps); the file's size when it was opened bounds what each reads,
+ * so all see the same frames even if it grows meanwhile.
+ * Standard input, a pipe, or a file that cannot be opened once per worker
+ * is read once, by the reader: it copies each frame into the batch being
+ * filled for its worker and hands full batches over through a queue of at
+ * most QUEUE_DEPTH, waiting when a worker is behind (offline, nothing is
+ * dropped). A batch entry is a frame, a tick (end idle flows at this
+ * time), an advance (move the clock only), the finish (decide what is
+ * open), the end, or a file to read. Both kinds may follow each other in
+ * one run: the frame count, the clock and the tick schedule go on from
+ * where the other way left them.
  *
- * File mode also orders the decisions: every entry carries its place in
- * the input (frame n is n << 2, the tick after it n << 2 | 1, the finish
- * FINISH_KEY), and a worker about to decide a record waits until no other
- * worker can still decide one placed before it (struct decision_order in
- * pipeline.h). Each worker publishes the lowest place it may still decide
- * at: the entry it works on, the record it waits with, or, idle, just past
- * the reader's position when its last batch was handed over. So that an
- * idle worker's position moves on, the reader hands every worker what it
- * has (or an empty marker) when a waiting worker asks, and before it waits
- * for a full queue itself. */
+ * The decision order. Every entry has a place in the input: frame n is
+ * n << 2, the tick after it n << 2 | 1, the finish FINISH_KEY; a record's
+ * place is (major, minor) (struct decision_order in pipeline.h). A worker
+ * about to decide a record waits until no other worker can still decide
+ * one placed before it. What makes that one pipeline's order, and safe:
+ *
+ *  1. pos.entry is a lower bound of every place its worker may still
+ *     decide at, and only rises. It is the entry worked on; reading the
+ *     file itself, also (n << 2) + 1 past frame n of another worker, and
+ *     (frames + 1) << 2 at the end of the file; queue-fed, after a batch,
+ *     just past the reader's place when the batch was handed over (every
+ *     entry placed up to it was in that batch or an earlier one).
+ *  2. pos.floor is the place of the record the worker waits with, then
+ *     just past the last it decided; the worker decides nothing before
+ *     max(entry, floor).
+ *  3. A record at place P is decided once every other worker's bound is
+ *     past P, so no record before P can come later: records are decided
+ *     in increasing place, which is one pipeline's order. Places are
+ *     unique: a frame's records are one worker's, and a tick's or the
+ *     finish's record is placed at its flow's last frame, also one
+ *     worker's.
+ *  4. Someone always goes on: the waiter with the lowest place finds every
+ *     other worker waiting higher (its floor), or working through entries
+ *     it has or a file it reads itself (which need no one), or idle. A
+ *     worker that reads the file itself is idle only past the end of the
+ *     file, past every place in it. A queue-fed idle worker's bound moves
+ *     on because the reader hands every worker what it has (or an empty
+ *     marker) when a waiting worker asks (want_flush) and before it waits
+ *     for a full queue itself. The reader waits for a file's workers only
+ *     after every worker has the file entry, behind all it was handed.
+ *  5. No wake-up is lost: a waiter counts itself in `waiters` before it
+ *     reads the bounds, and a worker raises `entry` before it reads
+ *     `waiters` (both sequentially consistent), so either the waiter sees
+ *     the new bound or the worker sees the waiter and broadcasts under
+ *     the lock. */
 #include "workers.h"
 
 #include <fcntl.h>
