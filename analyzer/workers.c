@@ -51,11 +51,14 @@
  *     marker) when a waiting worker asks (want_flush) and before it waits
  *     for a full queue itself. The reader waits for a file's workers only
  *     after every worker has the file entry, behind all it was handed.
- *  5. No wake-up is lost: a waiter counts itself in `waiters` before it
- *     reads the bounds, and a worker raises `entry` before it reads
- *     `waiters` (both sequentially consistent), so either the waiter sees
- *     the new bound or the worker sees the waiter and broadcasts under
- *     the lock. */
+ *  5. No wake-up is lost, and no other is made: a waiter stopped by
+ *     worker v writes its major into v's wake_above before it reads v's
+ *     bound again, and v raises `entry` before it reads its wake_above
+ *     (both sequentially consistent), so either the waiter sees the new
+ *     bound or v sees the wish and broadcasts under the lock. A worker
+ *     reading the file itself raises its bound at every frame; it wakes
+ *     others only when it passes a place one of them waits at. A floor
+ *     that moves (a record waited with, or decided) always broadcasts. */
 #include "workers.h"
 
 #include <fcntl.h>
@@ -107,6 +110,9 @@ struct batch {
  * last it decided). */
 struct order_pos {
     _Alignas(64) _Atomic uint64_t entry; /* a line each: stored per frame */
+    /* A waiter's major: wake it once `entry` passes this (set under
+     * sequencer.lock; UINT64_MAX: nobody waits for this worker). */
+    _Atomic uint64_t wake_above;
     uint64_t floor_major, floor_minor; /* under sequencer.lock */
 };
 
@@ -210,6 +216,13 @@ static void order_wait(void *ctx, size_t w, uint64_t major, uint64_t minor)
             v++;
         if (v == ws->n)
             break;
+        /* Worker v wakes this one when it passes `major`; what it did
+         * before it saw that wish, the check below sees. */
+        if (major < atomic_load(&q->pos[v].wake_above)) {
+            atomic_store(&q->pos[v].wake_above, major);
+            if (passed(q, v, major, minor))
+                continue;
+        }
         atomic_store(&q->want_flush, true);
         pthread_cond_wait(&q->cond, &q->lock);
     }
@@ -235,8 +248,11 @@ static void order_progress(struct sequencer *q, size_t w, uint64_t key)
     if (key <= atomic_load(&q->pos[w].entry))
         return;
     atomic_store(&q->pos[w].entry, key);
-    if (atomic_load(&q->waiters)) {
+    /* Only passing a waiter's place wakes: a worker reading the file
+     * itself moves on at every frame. */
+    if (key > atomic_load(&q->pos[w].wake_above)) {
         pthread_mutex_lock(&q->lock);
+        atomic_store(&q->pos[w].wake_above, UINT64_MAX);
         pthread_cond_broadcast(&q->cond);
         pthread_mutex_unlock(&q->lock);
     }
@@ -256,6 +272,8 @@ struct workers *workers_new(size_t n, const struct pipeline_config *cfg,
     pthread_rwlock_init(&ws->output_lock, NULL);
     pthread_mutex_init(&ws->seq.lock, NULL);
     pthread_cond_init(&ws->seq.cond, NULL);
+    for (size_t i = 0; i < WORKERS_MAX; i++)
+        atomic_init(&ws->seq.pos[i].wake_above, UINT64_MAX);
     pthread_mutex_init(&ws->job_lock, NULL);
     pthread_cond_init(&ws->job_cond, NULL);
     ws->order.wait = order_wait;
