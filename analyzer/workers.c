@@ -671,6 +671,15 @@ static enum capture_status read_in_each(struct workers *ws, const char *path,
                                         const char *bpf, FILE *errs)
 {
     struct file_job *j = &ws->job;
+    for (size_t i = 0; i < ws->n; i++) {
+        if (!room(&ws->w[i], 0)) {
+            /* No memory for the entry: the reader reads it once. */
+            for (size_t k = 0; k < ws->n; k++)
+                close(j->fd[k]);
+            return capture_read_file_to(path, bpf, dispatch, ws, &ws->reader,
+                                        errs);
+        }
+    }
     j->path = path;
     j->bpf = bpf;
     j->errs = errs;
