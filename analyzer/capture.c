@@ -57,17 +57,20 @@ uint64_t capture_timestamp(long long sec, long long usec, uint64_t *last_good,
     return *last_good;
 }
 
-enum capture_status capture_read_file_to(const char *path, const char *bpf,
-                                         capture_frame_fn frame, void *ctx,
-                                         struct run_stats *st, FILE *errs)
+/* Read the opened stream `in` (NULL: it could not be opened, `why`);
+ * `errs` NULL reads quietly: no reports, no progress. */
+static enum capture_status read_stream(struct capture_stream *in,
+                                       const char *why, const char *path,
+                                       const char *bpf, capture_frame_fn frame,
+                                       void *ctx, struct run_stats *st,
+                                       FILE *errs)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     const char *name = display_name(path);
 
-    char why[PCAP_ERRBUF_SIZE];
-    struct capture_stream *in = capture_stream_open(path, why, sizeof(why));
     if (!in) {
-        fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, why);
+        if (errs)
+            fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, why);
         st->files_failed++;
         return CAPTURE_UNREADABLE;
     }
@@ -76,12 +79,12 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
     if (!pc) {
         const char *comp = capture_stream_compression(in);
         const char *cerr = capture_stream_error(in);
-        if (*cerr)
+        if (errs && *cerr)
             fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, cerr);
-        else if (comp)
+        else if (errs && comp)
             fprintf(errs, "tlsmon: %s: cannot read: %s-compressed, and "
                           "then: %s\n", name, comp, errbuf);
-        else
+        else if (errs)
             fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, errbuf);
         fclose(capture_stream_file(in));
         st->files_failed++;
@@ -92,8 +95,9 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
     int linktype = pcap_datalink(pc);
     if (!decode_linktype_supported(linktype)) {
         const char *lname = pcap_datalink_val_to_name(linktype);
-        fprintf(errs, "tlsmon: %s: unsupported link type %d (%s)\n", name,
-                linktype, lname ? lname : "unknown");
+        if (errs)
+            fprintf(errs, "tlsmon: %s: unsupported link type %d (%s)\n",
+                    name, linktype, lname ? lname : "unknown");
         pcap_close(pc);
         st->files_failed++;
         return CAPTURE_BAD_LINKTYPE;
@@ -103,7 +107,9 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
         struct bpf_program prog;
         if (pcap_compile(pc, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
             pcap_setfilter(pc, &prog) != 0) {
-            fprintf(errs, "tlsmon: bad filter '%s': %s\n", bpf, pcap_geterr(pc));
+            if (errs)
+                fprintf(errs, "tlsmon: bad filter '%s': %s\n", bpf,
+                        pcap_geterr(pc));
             pcap_close(pc);
             return CAPTURE_BAD_FILTER;
         }
@@ -113,6 +119,8 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
     enum capture_status status = CAPTURE_OK;
     uint64_t n = 0, last_ts = 0;
     struct capture_progress prog = progress_hook;
+    if (!errs)
+        prog.update = NULL;
     for (;;) {
         struct pcap_pkthdr *hdr;
         const u_char *data;
@@ -139,11 +147,12 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
                 snprintf(where, sizeof(where), " (near byte %lld)", off);
         }
         const char *cerr = capture_stream_error(in);
-        fprintf(errs,
-                "tlsmon: %s: broken at packet %llu%s: %s%s%s; kept the %llu "
-                "packets before it\n",
-                name, (unsigned long long)(n + 1), where, pcap_geterr(pc),
-                *cerr ? "; " : "", cerr, (unsigned long long)n);
+        if (errs)
+            fprintf(errs,
+                    "tlsmon: %s: broken at packet %llu%s: %s%s%s; kept the "
+                    "%llu packets before it\n",
+                    name, (unsigned long long)(n + 1), where, pcap_geterr(pc),
+                    *cerr ? "; " : "", cerr, (unsigned long long)n);
         st->files_failed++;
         status = CAPTURE_BROKEN;
         break;
@@ -153,4 +162,24 @@ enum capture_status capture_read_file_to(const char *path, const char *bpf,
                     capture_stream_size(in), true);
     pcap_close(pc);
     return status;
+}
+
+enum capture_status capture_read_file_to(const char *path, const char *bpf,
+                                         capture_frame_fn frame, void *ctx,
+                                         struct run_stats *st, FILE *errs)
+{
+    char why[PCAP_ERRBUF_SIZE];
+    struct capture_stream *in = capture_stream_open(path, why, sizeof(why));
+    return read_stream(in, why, path, bpf, frame, ctx, st, errs);
+}
+
+enum capture_status capture_read_fd_to(int fd, uint64_t limit,
+                                       const char *path, const char *bpf,
+                                       capture_frame_fn frame, void *ctx,
+                                       struct run_stats *st, FILE *errs)
+{
+    char why[PCAP_ERRBUF_SIZE];
+    struct capture_stream *in =
+        capture_stream_open_fd(fd, limit, why, sizeof(why));
+    return read_stream(in, why, path, bpf, frame, ctx, st, errs);
 }

@@ -38,6 +38,13 @@ typedef void (*capture_frame_fn)(void *ctx, int linktype, const uint8_t *frame,
 enum capture_status capture_read_file_to(const char *path, const char *bpf,
                                          capture_frame_fn frame, void *ctx,
                                          struct run_stats *st, FILE *errs);
+/* The same for `path` already open as `fd` (owned from then on), reading
+ * at most `limit` bytes (0: all); `errs` NULL reads quietly, without
+ * reports or progress (workers that each read the file: one reports). */
+enum capture_status capture_read_fd_to(int fd, uint64_t limit,
+                                       const char *path, const char *bpf,
+                                       capture_frame_fn frame, void *ctx,
+                                       struct run_stats *st, FILE *errs);
 
 /* Progress of the file being read, for a person watching a terminal:
  * called every few thousand packets and once at the end of each file with

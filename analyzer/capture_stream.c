@@ -27,6 +27,7 @@ struct capture_stream {
     enum compression kind;
     uint64_t consumed;    /* bytes read from fd */
     uint64_t size;        /* of the file, 0 unknown */
+    uint64_t limit;       /* bytes read at most, 0 no limit */
     uint64_t delivered;   /* decompressed bytes handed to stdio */
     bool raw_eof;
     bool ended;           /* the compressed data ended cleanly */
@@ -46,6 +47,12 @@ struct capture_stream {
 
 static ssize_t read_fd(struct capture_stream *s, void *buf, size_t n)
 {
+    if (s->limit) {
+        if (s->consumed >= s->limit)
+            return 0;
+        if (n > s->limit - s->consumed)
+            n = (size_t)(s->limit - s->consumed);
+    }
     for (;;) {
         ssize_t got = read(s->fd, buf, n);
         if (got < 0 && errno == EINTR)
@@ -261,6 +268,9 @@ static bool start_decompressor(struct capture_stream *s, char *err,
     return true;
 }
 
+static struct capture_stream *open_stream(struct capture_stream *s,
+                                          char *err, size_t err_len);
+
 struct capture_stream *capture_stream_open(const char *path, char *err,
                                            size_t err_len)
 {
@@ -280,9 +290,32 @@ struct capture_stream *capture_stream_open(const char *path, char *err,
         }
         s->own_fd = true;
     }
+    return open_stream(s, err, err_len);
+}
+
+struct capture_stream *capture_stream_open_fd(int fd, uint64_t limit,
+                                              char *err, size_t err_len)
+{
+    struct capture_stream *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, err_len, "out of memory");
+        close(fd);
+        return NULL;
+    }
+    s->fd = fd;
+    s->own_fd = true;
+    s->limit = limit;
+    return open_stream(s, err, err_len);
+}
+
+static struct capture_stream *open_stream(struct capture_stream *s,
+                                          char *err, size_t err_len)
+{
     struct stat st;
     if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode))
         s->size = (uint64_t)st.st_size;
+    if (s->limit && s->size > s->limit)
+        s->size = s->limit;
     else if (fstat(s->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         snprintf(err, err_len, "%s", strerror(EISDIR));
         stream_free(s);

@@ -22,6 +22,11 @@ struct capture_stream;
  * then on: pcap_close (or fclose) ends the stream and frees it. */
 struct capture_stream *capture_stream_open(const char *path, char *err,
                                            size_t err_len);
+/* The same for a file already open (owned from then on, closed on
+ * failure), reading at most `limit` bytes of it (0: to its end): workers
+ * that each read the file see the same bytes even if it grows meanwhile. */
+struct capture_stream *capture_stream_open_fd(int fd, uint64_t limit,
+                                              char *err, size_t err_len);
 FILE *capture_stream_file(struct capture_stream *s);
 
 /* "gzip", "zstd", or NULL for an uncompressed file. */

@@ -1,28 +1,73 @@
 /* workers.c — N pipelines on N threads (see workers.h).
  *
- * File mode moves frames in batches: the reader copies each frame into the
- * batch being filled for its worker and hands full batches over through a
- * queue of at most QUEUE_DEPTH, waiting when a worker is behind (offline,
- * nothing is dropped). A batch entry is a frame, a tick (end idle flows at
- * this time), an advance (move the clock only), the finish (decide what is
- * open) or the end.
+ * Files come in two ways. A regular file is read by every worker itself:
+ * the reader opens it once per worker, hands each worker its descriptor
+ * (an ENTRY_FILE entry, struct file_job) and waits for all of them. Each
+ * worker reads every frame through its own libpcap handle, numbers and
+ * times it, hashes its address pair (decode_shard_hash: as much decoding
+ * as that needs) and works on its own frames in place, in libpcap's
+ * buffer; nothing is copied. As every worker sees every frame's time, each
+ * ticks at the moments one pipeline would. Worker 0 alone reports the
+ * file's errors and progress and counts it (files, failures, bad
+ * timestamps); the file's size when it was opened bounds what each reads,
+ * so all see the same frames even if it grows meanwhile.
+ * Standard input, a pipe, or a file that cannot be opened once per worker
+ * is read once, by the reader: it copies each frame into the batch being
+ * filled for its worker and hands full batches over through a queue of at
+ * most QUEUE_DEPTH, waiting when a worker is behind (offline, nothing is
+ * dropped). A batch entry is a frame, a tick (end idle flows at this
+ * time), an advance (move the clock only), the finish (decide what is
+ * open), the end, or a file to read. Both kinds may follow each other in
+ * one run: the frame count, the clock and the tick schedule go on from
+ * where the other way left them.
  *
- * File mode also orders the decisions: every entry carries its place in
- * the input (frame n is n << 2, the tick after it n << 2 | 1, the finish
- * FINISH_KEY), and a worker about to decide a record waits until no other
- * worker can still decide one placed before it (struct decision_order in
- * pipeline.h). Each worker publishes the lowest place it may still decide
- * at: the entry it works on, the record it waits with, or, idle, just past
- * the reader's position when its last batch was handed over. So that an
- * idle worker's position moves on, the reader hands every worker what it
- * has (or an empty marker) when a waiting worker asks, and before it waits
- * for a full queue itself. */
+ * The decision order. Every entry has a place in the input: frame n is
+ * n << 2, the tick after it n << 2 | 1, the finish FINISH_KEY; a record's
+ * place is (major, minor) (struct decision_order in pipeline.h). A worker
+ * about to decide a record waits until no other worker can still decide
+ * one placed before it. What makes that one pipeline's order, and safe:
+ *
+ *  1. pos.entry is a lower bound of every place its worker may still
+ *     decide at, and only rises. It is the entry worked on; reading the
+ *     file itself, also (n << 2) + 1 past frame n of another worker, and
+ *     (frames + 1) << 2 at the end of the file; queue-fed, after a batch,
+ *     just past the reader's place when the batch was handed over (every
+ *     entry placed up to it was in that batch or an earlier one).
+ *  2. pos.floor is the place of the record the worker waits with, then
+ *     just past the last it decided; the worker decides nothing before
+ *     max(entry, floor).
+ *  3. A record at place P is decided once every other worker's bound is
+ *     past P, so no record before P can come later: records are decided
+ *     in increasing place, which is one pipeline's order. Places are
+ *     unique: a frame's records are one worker's, and a tick's or the
+ *     finish's record is placed at its flow's last frame, also one
+ *     worker's.
+ *  4. Someone always goes on: the waiter with the lowest place finds every
+ *     other worker waiting higher (its floor), or working through entries
+ *     it has or a file it reads itself (which need no one), or idle. A
+ *     worker that reads the file itself is idle only past the end of the
+ *     file, past every place in it. A queue-fed idle worker's bound moves
+ *     on because the reader hands every worker what it has (or an empty
+ *     marker) when a waiting worker asks (want_flush) and before it waits
+ *     for a full queue itself. The reader waits for a file's workers only
+ *     after every worker has the file entry, behind all it was handed.
+ *  5. No wake-up is lost, and no other is made: a waiter stopped by
+ *     worker v writes its major into v's wake_above before it reads v's
+ *     bound again, and v raises `entry` before it reads its wake_above
+ *     (both sequentially consistent), so either the waiter sees the new
+ *     bound or v sees the wish and broadcasts under the lock. A worker
+ *     reading the file itself raises its bound at every frame; it wakes
+ *     others only when it passes a place one of them waits at. A floor
+ *     that moves (a record waited with, or decided) always broadcasts. */
 #include "workers.h"
 
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "age_list.h"
 #include "decode.h"
@@ -37,7 +82,8 @@
 #define DONE_KEY UINT64_MAX
 
 enum entry_kind {
-    ENTRY_FRAME, ENTRY_TICK, ENTRY_ADVANCE, ENTRY_FINISH, ENTRY_END
+    ENTRY_FRAME, ENTRY_TICK, ENTRY_ADVANCE, ENTRY_FINISH, ENTRY_END,
+    ENTRY_FILE /* read workers.job yourself */
 };
 
 struct entry {
@@ -63,7 +109,10 @@ struct batch {
  * place when idle) and `floor` (a record it waits with, or just past the
  * last it decided). */
 struct order_pos {
-    _Atomic uint64_t entry;
+    _Alignas(64) _Atomic uint64_t entry; /* a line each: stored per frame */
+    /* A waiter's major: wake it once `entry` passes this (set under
+     * sequencer.lock; UINT64_MAX: nobody waits for this worker). */
+    _Atomic uint64_t wake_above;
     uint64_t floor_major, floor_minor; /* under sequencer.lock */
 };
 
@@ -73,6 +122,22 @@ struct sequencer {
     atomic_int waiters;
     atomic_bool want_flush; /* a waiting worker asks the reader for markers */
     struct order_pos pos[WORKERS_MAX];
+};
+
+/* A file every worker reads itself: each its own descriptor of it. */
+struct file_job {
+    const char *path, *bpf;
+    FILE *errs;
+    uint64_t limit; /* the file's size when opened: all read the same */
+    int fd[WORKERS_MAX];
+};
+
+/* A worker's walk through a file job: the reader's running state (set by
+ * the reader before the job, read back after it), and the outcome. */
+struct file_scan {
+    uint64_t frames, now_us, next_tick_us;
+    enum capture_status status;
+    struct run_stats st; /* files, failures, bad timestamps: worker 0's */
 };
 
 struct worker {
@@ -90,6 +155,7 @@ struct worker {
     size_t depth;
     struct batch *spare;
     struct batch *filling; /* the reader's, not shared */
+    struct file_scan scan;
 };
 
 struct workers {
@@ -109,6 +175,11 @@ struct workers {
     bool seq_on;
     struct sequencer seq;
     struct decision_order order;
+    /* The file the workers read themselves, and how many are through. */
+    struct file_job job;
+    pthread_mutex_t job_lock;
+    pthread_cond_t job_cond;
+    size_t job_done;
 };
 
 /* ---- the decision order (file mode) ---------------------------------------*/
@@ -145,6 +216,13 @@ static void order_wait(void *ctx, size_t w, uint64_t major, uint64_t minor)
             v++;
         if (v == ws->n)
             break;
+        /* Worker v wakes this one when it passes `major`; what it did
+         * before it saw that wish, the check below sees. */
+        if (major < atomic_load(&q->pos[v].wake_above)) {
+            atomic_store(&q->pos[v].wake_above, major);
+            if (passed(q, v, major, minor))
+                continue;
+        }
         atomic_store(&q->want_flush, true);
         pthread_cond_wait(&q->cond, &q->lock);
     }
@@ -170,8 +248,11 @@ static void order_progress(struct sequencer *q, size_t w, uint64_t key)
     if (key <= atomic_load(&q->pos[w].entry))
         return;
     atomic_store(&q->pos[w].entry, key);
-    if (atomic_load(&q->waiters)) {
+    /* Only passing a waiter's place wakes: a worker reading the file
+     * itself moves on at every frame. */
+    if (key > atomic_load(&q->pos[w].wake_above)) {
         pthread_mutex_lock(&q->lock);
+        atomic_store(&q->pos[w].wake_above, UINT64_MAX);
         pthread_cond_broadcast(&q->cond);
         pthread_mutex_unlock(&q->lock);
     }
@@ -191,6 +272,10 @@ struct workers *workers_new(size_t n, const struct pipeline_config *cfg,
     pthread_rwlock_init(&ws->output_lock, NULL);
     pthread_mutex_init(&ws->seq.lock, NULL);
     pthread_cond_init(&ws->seq.cond, NULL);
+    for (size_t i = 0; i < WORKERS_MAX; i++)
+        atomic_init(&ws->seq.pos[i].wake_above, UINT64_MAX);
+    pthread_mutex_init(&ws->job_lock, NULL);
+    pthread_cond_init(&ws->job_cond, NULL);
     ws->order.wait = order_wait;
     ws->order.done = order_done;
     ws->order.ctx = ws;
@@ -291,6 +376,50 @@ static size_t entry_size(uint32_t cap_len)
     return (sizeof(struct entry) + cap_len + 7u) & ~(size_t)7u;
 }
 
+/* A frame of the file every worker reads: numbered, timed and ticked as
+ * the reader would, worked on in place if it is this worker's. */
+static void own_frame(void *ctx, int linktype, const uint8_t *frame,
+                      uint32_t cap_len, uint32_t wire_len, uint64_t ts_us)
+{
+    struct worker *w = ctx;
+    struct workers *ws = w->ws;
+    struct file_scan *s = &w->scan;
+    uint64_t key = ++s->frames << 2;
+    if (ts_us > s->now_us)
+        s->now_us = ts_us;
+    if (decode_shard_hash(linktype, frame, cap_len) % ws->n == w->index) {
+        order_progress(&ws->seq, w->index, key);
+        pipeline_position(w->p, key >> 2, key, false);
+        pipeline_advance(w->p, s->now_us);
+        pipeline_frame(w->p, linktype, frame, cap_len, wire_len, ts_us);
+    } else {
+        order_progress(&ws->seq, w->index, key + 1);
+    }
+    if (s->now_us >= s->next_tick_us) {
+        order_progress(&ws->seq, w->index, key | 1);
+        pipeline_position(w->p, 0, key | 1, true);
+        pipeline_tick(w->p, s->now_us);
+        s->next_tick_us = s->now_us + TICK_INTERVAL_US;
+    }
+}
+
+static void read_job(struct worker *w)
+{
+    struct workers *ws = w->ws;
+    const struct file_job *j = &ws->job;
+    struct file_scan *s = &w->scan;
+    memset(&s->st, 0, sizeof(s->st));
+    s->status = capture_read_fd_to(j->fd[w->index], j->limit, j->path,
+                                   j->bpf, own_frame, w, &s->st,
+                                   w->index == 0 ? j->errs : NULL);
+    /* Nothing more from this file: the next place is the next file's. */
+    order_progress(&ws->seq, w->index, (s->frames + 1) << 2);
+    pthread_mutex_lock(&ws->job_lock);
+    ws->job_done++;
+    pthread_cond_broadcast(&ws->job_cond);
+    pthread_mutex_unlock(&ws->job_lock);
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -321,6 +450,9 @@ static void *worker_main(void *arg)
             case ENTRY_FINISH:
                 pipeline_position(w->p, 0, e.key, true);
                 pipeline_finish(w->p);
+                break;
+            case ENTRY_FILE:
+                read_job(w);
                 break;
             default:
                 end = true;
@@ -497,6 +629,102 @@ static void dispatch(void *ctx, int linktype, const uint8_t *frame,
     }
 }
 
+/* One descriptor of `path` for each worker, all of the same regular,
+ * non-empty file; false (none kept) when that cannot be had: a pipe, or
+ * standard input, is read once, by the reader, which also says why a file
+ * cannot be read. */
+static bool open_for_each(struct workers *ws, const char *path)
+{
+    struct file_job *j = &ws->job;
+    if (strcmp(path, "-") == 0)
+        return false;
+    struct stat first;
+    memset(&first, 0, sizeof(first));
+    size_t i;
+    for (i = 0; i < ws->n; i++) {
+        struct stat st;
+        j->fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (j->fd[i] < 0)
+            break;
+        if (fstat(j->fd[i], &st) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_size <= 0 ||
+            (i > 0 && (st.st_dev != first.st_dev ||
+                       st.st_ino != first.st_ino))) {
+            close(j->fd[i]);
+            break;
+        }
+        if (i == 0)
+            first = st;
+    }
+    if (i < ws->n) {
+        while (i--)
+            close(j->fd[i]);
+        return false;
+    }
+    j->limit = (uint64_t)first.st_size;
+    return true;
+}
+
+/* Every worker reads the file itself (read_job); the reader waits, then
+ * takes up the running state where they left it. */
+static enum capture_status read_in_each(struct workers *ws, const char *path,
+                                        const char *bpf, FILE *errs)
+{
+    struct file_job *j = &ws->job;
+    for (size_t i = 0; i < ws->n; i++) {
+        if (!room(&ws->w[i], 0)) {
+            /* No memory for the entry: the reader reads it once. */
+            for (size_t k = 0; k < ws->n; k++)
+                close(j->fd[k]);
+            return capture_read_file_to(path, bpf, dispatch, ws, &ws->reader,
+                                        errs);
+        }
+    }
+    j->path = path;
+    j->bpf = bpf;
+    j->errs = errs;
+    ws->job_done = 0;
+    for (size_t i = 0; i < ws->n; i++) {
+        struct worker *w = &ws->w[i];
+        w->scan.frames = ws->frames;
+        w->scan.now_us = ws->now_us;
+        w->scan.next_tick_us = ws->next_tick_us;
+        /* No new place: the worker publishes its own as it reads. */
+        put_entry(w, ENTRY_FILE, ws->placed, 0, NULL, 0, 0, 0);
+    }
+    for (size_t i = 0; i < ws->n; i++)
+        submit(&ws->w[i]);
+    pthread_mutex_lock(&ws->job_lock);
+    while (ws->job_done < ws->n)
+        pthread_cond_wait(&ws->job_cond, &ws->job_lock);
+    pthread_mutex_unlock(&ws->job_lock);
+
+    const struct file_scan *lead = &ws->w[0].scan;
+    enum capture_status status = lead->status;
+    bool same = true;
+    for (size_t i = 0; i < ws->n; i++) {
+        const struct file_scan *s = &ws->w[i].scan;
+        same = same && s->status == status && s->frames == lead->frames;
+        /* Numbers stay unique even if the workers disagree. */
+        if (s->frames > ws->frames)
+            ws->frames = s->frames;
+        if (s->now_us > ws->now_us)
+            ws->now_us = s->now_us;
+    }
+    ws->next_tick_us = lead->next_tick_us;
+    if (ws->frames && (ws->frames << 2 | 1) > ws->placed)
+        ws->placed = ws->frames << 2 | 1;
+    run_stats_add(&ws->reader, &lead->st);
+    if (!same) {
+        /* Only a failure to allocate or to read (EIO) tells them apart. */
+        fprintf(errs, "tlsmon: %s: the workers could not all read it the "
+                      "same way; some of it is missing\n", path);
+        if (status == CAPTURE_OK)
+            status = CAPTURE_BROKEN;
+    }
+    return status;
+}
+
 enum capture_status workers_read_file(struct workers *ws, const char *path,
                                       const char *bpf, FILE *errs)
 {
@@ -513,6 +741,8 @@ enum capture_status workers_read_file(struct workers *ws, const char *path,
         fputs("tlsmon: --workers: cannot start threads\n", errs);
         return CAPTURE_UNREADABLE;
     }
+    if (open_for_each(ws, path))
+        return read_in_each(ws, path, bpf, errs);
     return capture_read_file_to(path, bpf, dispatch, ws, &ws->reader, errs);
 }
 
@@ -630,6 +860,8 @@ void workers_free(struct workers *ws)
     pthread_mutex_destroy(&ws->emit_lock);
     pthread_rwlock_destroy(&ws->output_lock);
     pthread_cond_destroy(&ws->seq.cond);
+    pthread_cond_destroy(&ws->job_cond);
+    pthread_mutex_destroy(&ws->job_lock);
     pthread_mutex_destroy(&ws->seq.lock);
     free(ws);
 }

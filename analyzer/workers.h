@@ -4,12 +4,14 @@
  * summary, the per-server history and the alert flood control stay shared
  * and see every record.
  *
- * Files: the reading thread sends each frame to the worker of its outer IP
- * address pair (decode_shard_hash: both directions of a connection, every
- * fragment of a datagram and every connection between two hosts go to one
- * worker) through a bounded queue of batches, and ticks every worker at
- * the packet-time moments one pipeline would end idle flows, so the
- * records are those of one pipeline, in another order.
+ * Files: each frame is the worker's of its outer IP address pair
+ * (decode_shard_hash: both directions of a connection, every fragment of a
+ * datagram and every connection between two hosts go to one worker), and
+ * every worker ticks at the packet-time moments one pipeline would end
+ * idle flows, so the records are those of one pipeline. A regular file is
+ * read by every worker itself, each working on its own frames in place;
+ * standard input or a pipe by a reading thread that copies each frame to
+ * its worker through a bounded queue of batches.
  * Live: live.c gives each worker its own capture handle, joined in one
  * AF_PACKET fanout group.
  *
@@ -54,7 +56,7 @@ enum capture_status workers_read_file(struct workers *w, const char *path,
  * what is still open, with every pipeline's clock at the last packet. */
 void workers_finish(struct workers *w);
 
-/* Every worker's counters added up (files counted by the reader). Call
+/* Every worker's counters added up (files counted once). Call
  * with the workers idle, or hold each busy lock meanwhile. */
 void workers_total_stats(struct workers *w, struct run_stats *out);
 void run_stats_add(struct run_stats *total, const struct run_stats *part);
