@@ -51,16 +51,11 @@ static const char *const from_record[] = {
 };
 #define N_FROM_RECORD (sizeof(from_record) / sizeof(from_record[0]))
 
-/* Facts of the record under the alert's own tlsmon object, by key. */
-static const struct {
-    const char *key, *name;
-} under_tlsmon[] = {
-    {"handshake_id", "event.id"},
-    {"flow_id", "tlsmon.flow_id"},
-    {"outcome", "tlsmon.outcome"},
-    {"failure_stage", "tlsmon.failure_stage"},
-    {"version", "tlsmon.version"},
-    {"client.ja4", "tlsmon.client.ja4"},
+/* Facts of the record under the alert's own tlsmon object: key, name. */
+static const char *const under_tlsmon[][2] = {
+    {"handshake_id", "event.id"}, {"flow_id", "tlsmon.flow_id"},
+    {"outcome", "tlsmon.outcome"}, {"failure_stage", "tlsmon.failure_stage"},
+    {"version", "tlsmon.version"}, {"client.ja4", "tlsmon.client.ja4"},
 };
 #define N_UNDER_TLSMON (sizeof(under_tlsmon) / sizeof(under_tlsmon[0]))
 
@@ -74,7 +69,7 @@ static void compile_fact_set(void)
     for (size_t i = 0; i < N_FROM_RECORD; i++)
         names[i] = from_record[i];
     for (size_t i = 0; i < N_UNDER_TLSMON; i++)
-        names[N_FROM_RECORD + i] = under_tlsmon[i].name;
+        names[N_FROM_RECORD + i] = under_tlsmon[i][1];
     /* On failure the set stays empty and alerts ask the getters. */
     record_fact_set_compile(&fact_set, names,
                             N_FROM_RECORD + N_UNDER_TLSMON);
@@ -149,7 +144,7 @@ void json_write_alert(struct json_writer *w, const struct handshake *h,
     json_begin_object(w);
     json_path_begin(&p, w);
     for (size_t t = 0; t < N_UNDER_TLSMON; t++)
-        json_path_fact(&p, under_tlsmon[t].key, under_tlsmon[t].name, k,
+        json_path_fact(&p, under_tlsmon[t][0], under_tlsmon[t][1], k,
                        N_FROM_RECORD + t, h);
     json_path_end(&p);
     json_key(w, "severity");

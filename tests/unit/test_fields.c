@@ -1189,16 +1189,10 @@ static void test_ndjson_output(void **state)
 static size_t alert_both_ways(struct handshake *h)
 {
     static const char yaml[] =
-        "rules:\n"
-        "  - id: r\n"
-        "    name: test rule\n"
-        "    severity: high\n"
-        "    cause: protocol_version_mismatch\n"
-        "    fix: client\n"
-        "    message: \"to {tls.client.server_name}\"\n"
-        "    remediation: r\n"
-        "    tags: [a, b]\n"
-        "    when: {source.port: {ge: 1}}\n";
+        "rules: [{id: r, name: every flow, severity: low, fix: server,\n"
+        "  cause: cert_expired, remediation: none, tags: [a, b],\n"
+        "  message: \"to {tls.client.server_name}\",\n"
+        "  when: {source.port: {ge: 1}}}]\n";
     char err[RULES_ERROR_LEN];
     struct rule_set *rs =
         rules_load_string("t.yaml", yaml, strlen(yaml), err, sizeof(err));
