@@ -274,7 +274,7 @@ bool record_fact_set_compile(struct record_fact_set *s,
     pthread_once(&plan_once, compile_plan);
     s->n = 0;
     s->slot_of = NULL;
-    if (!plan || n > RECORD_FACTS_MAX)
+    if (!plan || n > RECORD_FACTS_MAX || plan_len > UINT16_MAX)
         return false;
     uint8_t *slot_of = malloc(plan_len); /* kept for the process */
     if (!slot_of)
@@ -290,6 +290,7 @@ bool record_fact_set_compile(struct record_fact_set *s,
             return false;
         }
         slot_of[at] = (uint8_t)i;
+        s->plan_at[i] = (uint16_t)at;
     }
     s->n = n;
     s->slot_of = slot_of;
@@ -365,19 +366,36 @@ void json_path_begin(struct json_path *p, struct json_writer *w)
     p->open = 0;
 }
 
-void json_path_key(struct json_path *p, const char *dotted)
+/* Close the objects of the previous key that `dotted` does not share;
+ * returns how many it shares (whole segments, equal up to a dot in both). */
+static int leave_unshared(struct json_path *p, const char *dotted,
+                          size_t *seg)
 {
-    /* Parents shared with the previous key: whole segments, equal up to
-     * a dot in both. */
     int keep = 0;
-    size_t seg = 0;
+    *seg = 0;
     for (size_t i = 0; p->prev[i] && p->prev[i] == dotted[i]; i++)
         if (dotted[i] == '.') {
             keep++;
-            seg = i + 1;
+            *seg = i + 1;
         }
     json_end_objects(p->w, p->open - keep);
     p->open = keep;
+    return keep;
+}
+
+static void remember(struct json_path *p, const char *dotted)
+{
+    size_t n = strlen(dotted);
+    if (n >= sizeof(p->prev))
+        n = sizeof(p->prev) - 1;
+    memcpy(p->prev, dotted, n);
+    p->prev[n] = '\0';
+}
+
+void json_path_key(struct json_path *p, const char *dotted)
+{
+    size_t seg;
+    leave_unshared(p, dotted, &seg);
     const char *s = dotted + seg, *dot;
     while ((dot = strchr(s, '.')) != NULL) {
         json_key_n(p->w, s, (size_t)(dot - s));
@@ -386,11 +404,20 @@ void json_path_key(struct json_path *p, const char *dotted)
         s = dot + 1;
     }
     json_key(p->w, s);
-    size_t n = strlen(dotted);
-    if (n >= sizeof(p->prev))
-        n = sizeof(p->prev) - 1;
-    memcpy(p->prev, dotted, n);
-    p->prev[n] = '\0';
+    remember(p, dotted);
+}
+
+/* json_path_key for a key that is plan entry e's field name: the rest of
+ * its key text as the plan rendered it, escaped once for good. */
+static void path_key_planned(struct json_path *p, const char *dotted,
+                             const struct plan_field *e)
+{
+    size_t seg;
+    int keep = leave_unshared(p, dotted, &seg);
+    json_key_chain(p->w, e->text + e->from[keep], e->len - e->from[keep],
+                   e->parents - keep);
+    p->open = e->parents;
+    remember(p, dotted);
 }
 
 /* fields_find by the caller's name pointer: alert events look up the same
@@ -438,7 +465,10 @@ bool json_path_fact(struct json_path *p, const char *dotted,
         if (k->state[slot] == FACT_ABSENT)
             return false;
         if (k->state[slot] == FACT_COPIED) {
-            json_path_key(p, dotted);
+            if (dotted == name)
+                path_key_planned(p, dotted, &plan[k->set->plan_at[slot]]);
+            else
+                json_path_key(p, dotted);
             json_raw_value(p->w, k->text + k->at[slot], k->len[slot]);
             return true;
         }

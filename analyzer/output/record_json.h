@@ -31,7 +31,8 @@ void json_write_record(struct json_writer *w, const struct handshake *h);
  * compiled from. */
 struct record_fact_set {
     size_t n;
-    uint8_t *slot_of; /* per emission plan entry: its slot, or none */
+    uint8_t *slot_of;
+    uint16_t plan_at[RECORD_FACTS_MAX]; /* per slot: its plan entry */ /* per emission plan entry: its slot, or none */
 };
 
 /* Once per process; false when a name is not a registry field, there are
@@ -81,7 +82,8 @@ bool json_path_field(struct json_path *p, const char *dotted,
                      const char *name, const struct handshake *h);
 /* The same for the field `name` that is slot `slot` of k's set: its
  * bytes as the record has them when k kept them, else (k NULL, the record
- * not rendered, no room) through the getter. */
+ * not rendered, no room) through the getter. When dotted is name itself
+ * (the same pointer), its key text comes from the emission plan too. */
 bool json_path_fact(struct json_path *p, const char *dotted,
                     const char *name, const struct record_facts *k,
                     size_t slot, const struct handshake *h);
