@@ -1,6 +1,8 @@
 /* alert_event.c — renders one rule finding as an alert event (see
  * alert_event.h). Facts of the handshake come from the field registry, so
- * they read exactly as in the handshake record. */
+ * they read exactly as in the handshake record: copied from that record
+ * when it was just rendered (record_json.h, struct record_facts), else
+ * through the getters. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
