@@ -1,6 +1,9 @@
 /* alert_event.c — renders one rule finding as an alert event (see
  * alert_event.h). Facts of the handshake come from the field registry, so
- * they read exactly as in the handshake record. */
+ * they read exactly as in the handshake record: copied from that record
+ * when it was just rendered (record_json.h, struct record_facts), else
+ * through the getters. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,25 +51,58 @@ static const char *const from_record[] = {
     "related.hosts",
     "related.hash",
 };
+#define N_FROM_RECORD (sizeof(from_record) / sizeof(from_record[0]))
+
+/* Facts of the record under the alert's own tlsmon object: key, name. */
+static const char *const under_tlsmon[][2] = {
+    {"handshake_id", "event.id"}, {"flow_id", "tlsmon.flow_id"},
+    {"outcome", "tlsmon.outcome"}, {"failure_stage", "tlsmon.failure_stage"},
+    {"version", "tlsmon.version"}, {"client.ja4", "tlsmon.client.ja4"},
+};
+#define N_UNDER_TLSMON (sizeof(under_tlsmon) / sizeof(under_tlsmon[0]))
+
+/* Slots: from_record's, then under_tlsmon's, in table order. */
+static struct record_fact_set fact_set;
+static pthread_once_t fact_set_once = PTHREAD_ONCE_INIT;
+
+static void compile_fact_set(void)
+{
+    const char *names[N_FROM_RECORD + N_UNDER_TLSMON];
+    for (size_t i = 0; i < N_FROM_RECORD; i++)
+        names[i] = from_record[i];
+    for (size_t i = 0; i < N_UNDER_TLSMON; i++)
+        names[N_FROM_RECORD + i] = under_tlsmon[i][1];
+    /* On failure the set stays empty and alerts ask the getters. */
+    record_fact_set_compile(&fact_set, names,
+                            N_FROM_RECORD + N_UNDER_TLSMON);
+}
+
+const struct record_fact_set *alert_fact_set(void)
+{
+    pthread_once(&fact_set_once, compile_fact_set);
+    return &fact_set;
+}
 
 /* The ECS keys of an alert that come from the rule or are the alert's
  * own go between the record's, where their prefix is. */
 void json_write_alert(struct json_writer *w, const struct handshake *h,
-                      const struct finding *f)
+                      const struct finding *f, const struct record_facts *k)
 {
     const struct rule *r = f->rule;
     char message[ALERT_MESSAGE_LEN], id[sizeof(h->report->event_id) + 160];
     struct json_path p;
-    size_t n = sizeof(from_record) / sizeof(from_record[0]), i = 0;
+    size_t n = N_FROM_RECORD, i = 0;
 
     json_begin_object(w);
     json_path_begin(&p, w);
     /* Up to event.*: @timestamp, ecs. */
     for (; i < n && strncmp(from_record[i], "event.", 6) != 0; i++)
-        json_path_field(&p, from_record[i], from_record[i], h);
+        json_path_fact(&p, from_record[i], from_record[i], k, i, h);
     json_path_key(&p, "event.kind");
     json_string(w, "alert");
-    json_path_field(&p, "event.category", "event.category", h);
+    size_t category = i; /* the first of the event.* facts */
+    json_path_fact(&p, from_record[category], from_record[category], k,
+                   category, h);
     json_path_key(&p, "event.type");
     json_begin_array(w);
     json_string(w, "info");
@@ -82,8 +118,8 @@ void json_write_alert(struct json_writer *w, const struct handshake *h,
     json_path_key(&p, "event.severity");
     json_int(w, rules_severity_number(r->severity));
     for (; i < n && strncmp(from_record[i], "event.", 6) == 0; i++)
-        if (strcmp(from_record[i], "event.category") != 0)
-            json_path_field(&p, from_record[i], from_record[i], h);
+        if (i != category)
+            json_path_fact(&p, from_record[i], from_record[i], k, i, h);
     json_path_key(&p, "message");
     json_string(w, rules_message(r, h, message, sizeof(message)));
     json_path_key(&p, "rule.id");
@@ -97,7 +133,7 @@ void json_write_alert(struct json_writer *w, const struct handshake *h,
     json_path_key(&p, "rule.ruleset");
     json_string(w, r->file);
     for (; i < n; i++)
-        json_path_field(&p, from_record[i], from_record[i], h);
+        json_path_fact(&p, from_record[i], from_record[i], k, i, h);
     json_path_end(&p);
     if (r->n_tags) {
         json_key(w, "tags");
@@ -109,12 +145,9 @@ void json_write_alert(struct json_writer *w, const struct handshake *h,
     json_key(w, "tlsmon");
     json_begin_object(w);
     json_path_begin(&p, w);
-    json_path_field(&p, "handshake_id", "event.id", h);
-    json_path_field(&p, "flow_id", "tlsmon.flow_id", h);
-    json_path_field(&p, "outcome", "tlsmon.outcome", h);
-    json_path_field(&p, "failure_stage", "tlsmon.failure_stage", h);
-    json_path_field(&p, "version", "tlsmon.version", h);
-    json_path_field(&p, "client.ja4", "tlsmon.client.ja4", h);
+    for (size_t t = 0; t < N_UNDER_TLSMON; t++)
+        json_path_fact(&p, under_tlsmon[t][0], under_tlsmon[t][1], k,
+                       N_FROM_RECORD + t, h);
     json_path_end(&p);
     json_key(w, "severity");
     json_string(w, rules_severity_name(r->severity));

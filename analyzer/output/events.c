@@ -24,6 +24,15 @@ static int syslog_severity_of_rule(enum rule_severity s)
     return 6;
 }
 
+/* A finding flood control let through. */
+static bool alerts_follow(const struct handshake *h)
+{
+    for (size_t i = 0; i < h->report->findings.n; i++)
+        if (!h->report->findings.v[i].suppressed)
+            return true;
+    return false;
+}
+
 static size_t deliver(struct json_writer *w, struct event *e,
                       event_sink sink, void *ctx)
 {
@@ -43,6 +52,10 @@ size_t events_from_handshake(struct json_writer *w, const struct handshake *h,
                              unsigned mask, event_sink sink, void *ctx)
 {
     size_t lost = 0;
+    /* The record's facts an alert repeats, kept as the record renders
+     * them when alerts follow it here. */
+    struct record_facts facts;
+    const struct record_facts *kept = NULL;
     if (mask & OUT_EV_HANDSHAKE) {
         struct event e;
         memset(&e, 0, sizeof(e));
@@ -50,7 +63,11 @@ size_t events_from_handshake(struct json_writer *w, const struct handshake *h,
         e.kind_name = "handshake";
         e.outcome = outcome_name(h->outcome);
         e.syslog_severity = outcome_is_failure(h->outcome) ? 5 : 6;
-        json_write_record(w, h);
+        if ((mask & OUT_EV_ALERT) && alerts_follow(h)) {
+            json_write_record_keeping(w, h, alert_fact_set(), &facts);
+            kept = &facts;
+        } else
+            json_write_record(w, h);
         lost += deliver(w, &e, sink, ctx);
     }
     if (!(mask & OUT_EV_ALERT))
@@ -67,7 +84,7 @@ size_t events_from_handshake(struct json_writer *w, const struct handshake *h,
         e.rule_severity = rules_severity_name(f->rule->severity);
         e.cause = f->rule->cause;
         e.syslog_severity = syslog_severity_of_rule(f->rule->severity);
-        json_write_alert(w, h, f);
+        json_write_alert(w, h, f, kept);
         lost += deliver(w, &e, sink, ctx);
     }
     return lost;

@@ -170,6 +170,12 @@ void json_key_chain(struct json_writer *w, const char *text, size_t n,
     w->after_key = true;
 }
 
+void json_raw_value(struct json_writer *w, const char *text, size_t n)
+{
+    before_item(w);
+    put(w, text, n);
+}
+
 void json_end_objects(struct json_writer *w, int n)
 {
     if (n <= 0)

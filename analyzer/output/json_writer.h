@@ -50,6 +50,9 @@ void json_end_array(struct json_writer *w);
  * value follows, as after json_key. */
 void json_key_chain(struct json_writer *w, const char *text, size_t n,
                     int opens);
+/* A value rendered beforehand by a writer (a string with its quotes, a
+ * number, an array), written as it is where a value goes. */
+void json_raw_value(struct json_writer *w, const char *text, size_t n);
 /* n json_end_object calls at once. */
 void json_end_objects(struct json_writer *w, int n);
 void json_key(struct json_writer *w, const char *key);

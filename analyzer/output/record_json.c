@@ -266,27 +266,95 @@ static void write_values(struct json_writer *w, const struct field_def *f,
     json_end_array(w);
 }
 
-void json_write_record(struct json_writer *w, const struct handshake *h)
+#define NO_SLOT UINT8_MAX
+
+bool record_fact_set_compile(struct record_fact_set *s,
+                             const char *const *names, size_t n)
+{
+    pthread_once(&plan_once, compile_plan);
+    s->n = 0;
+    s->slot_of = NULL;
+    if (!plan || n > RECORD_FACTS_MAX || plan_len > UINT16_MAX)
+        return false;
+    uint8_t *slot_of = malloc(plan_len); /* kept for the process */
+    if (!slot_of)
+        return false;
+    memset(slot_of, NO_SLOT, plan_len);
+    for (size_t i = 0; i < n; i++) {
+        const struct field_def *f = fields_find(names[i]);
+        size_t at = 0;
+        while (at < plan_len && plan[at].f != f)
+            at++;
+        if (!f || at == plan_len || slot_of[at] != NO_SLOT) {
+            free(slot_of);
+            return false;
+        }
+        slot_of[at] = (uint8_t)i;
+        s->plan_at[i] = (uint16_t)at;
+    }
+    s->n = n;
+    s->slot_of = slot_of;
+    return true;
+}
+
+/* The value of slot `slot` just written from `start` on: into k->text
+ * when there is room. */
+static void keep_fact(struct record_facts *k, size_t slot,
+                      const struct json_writer *w, size_t start)
+{
+    size_t n = w->len - start;
+    if (w->failed || n > sizeof(k->text) - k->used) {
+        k->state[slot] = FACT_LEFT;
+        return;
+    }
+    memcpy(k->text + k->used, w->buf + start, n);
+    k->at[slot] = (uint16_t)k->used;
+    k->len[slot] = (uint16_t)n;
+    k->used += n;
+    k->state[slot] = FACT_COPIED;
+}
+
+void json_write_record_keeping(struct json_writer *w,
+                               const struct handshake *h,
+                               const struct record_fact_set *set,
+                               struct record_facts *k)
 {
     struct field_walk it;
     const struct plan_field *prev = NULL;
 
     pthread_once(&plan_once, compile_plan);
+    if (k) {
+        k->set = set && set->slot_of ? set : NULL;
+        k->kept = false;
+        k->used = 0;
+        memset(k->state, FACT_ABSENT, sizeof(k->state));
+    }
     if (!plan) {
         w->failed = true;
         return;
     }
+    const uint8_t *slot_of = k && k->set ? k->set->slot_of : NULL;
     json_begin_object(w);
     for (const struct plan_field *e = plan; e < plan + plan_len; e++) {
         if (!first_value(e->f, h, &it))
             continue;
         enter(w, prev, e);
+        size_t start = w->len;
         write_values(w, e->f, h, &it);
+        if (slot_of && slot_of[e - plan] != NO_SLOT)
+            keep_fact(k, slot_of[e - plan], w, start);
         prev = e;
     }
     if (prev)
         json_end_objects(w, prev->parents);
     json_end_object(w);
+    if (slot_of)
+        k->kept = !w->failed;
+}
+
+void json_write_record(struct json_writer *w, const struct handshake *h)
+{
+    json_write_record_keeping(w, h, NULL, NULL);
 }
 
 /* ---- dotted keys by hand ------------------------------------------------ */
@@ -298,19 +366,36 @@ void json_path_begin(struct json_path *p, struct json_writer *w)
     p->open = 0;
 }
 
-void json_path_key(struct json_path *p, const char *dotted)
+/* Close the objects of the previous key that `dotted` does not share;
+ * returns how many it shares (whole segments, equal up to a dot in both). */
+static int leave_unshared(struct json_path *p, const char *dotted,
+                          size_t *seg)
 {
-    /* Parents shared with the previous key: whole segments, equal up to
-     * a dot in both. */
     int keep = 0;
-    size_t seg = 0;
+    *seg = 0;
     for (size_t i = 0; p->prev[i] && p->prev[i] == dotted[i]; i++)
         if (dotted[i] == '.') {
             keep++;
-            seg = i + 1;
+            *seg = i + 1;
         }
     json_end_objects(p->w, p->open - keep);
     p->open = keep;
+    return keep;
+}
+
+static void remember(struct json_path *p, const char *dotted)
+{
+    size_t n = strlen(dotted);
+    if (n >= sizeof(p->prev))
+        n = sizeof(p->prev) - 1;
+    memcpy(p->prev, dotted, n);
+    p->prev[n] = '\0';
+}
+
+void json_path_key(struct json_path *p, const char *dotted)
+{
+    size_t seg;
+    leave_unshared(p, dotted, &seg);
     const char *s = dotted + seg, *dot;
     while ((dot = strchr(s, '.')) != NULL) {
         json_key_n(p->w, s, (size_t)(dot - s));
@@ -319,11 +404,20 @@ void json_path_key(struct json_path *p, const char *dotted)
         s = dot + 1;
     }
     json_key(p->w, s);
-    size_t n = strlen(dotted);
-    if (n >= sizeof(p->prev))
-        n = sizeof(p->prev) - 1;
-    memcpy(p->prev, dotted, n);
-    p->prev[n] = '\0';
+    remember(p, dotted);
+}
+
+/* json_path_key for a key that is plan entry e's field name: the rest of
+ * its key text as the plan rendered it, escaped once for good. */
+static void path_key_planned(struct json_path *p, const char *dotted,
+                             const struct plan_field *e)
+{
+    size_t seg;
+    int keep = leave_unshared(p, dotted, &seg);
+    json_key_chain(p->w, e->text + e->from[keep], e->len - e->from[keep],
+                   e->parents - keep);
+    p->open = e->parents;
+    remember(p, dotted);
 }
 
 /* fields_find by the caller's name pointer: alert events look up the same
@@ -361,6 +455,25 @@ bool json_path_field(struct json_path *p, const char *dotted,
     json_path_key(p, dotted);
     write_values(p->w, f, h, &it);
     return true;
+}
+
+bool json_path_fact(struct json_path *p, const char *dotted,
+                    const char *name, const struct record_facts *k,
+                    size_t slot, const struct handshake *h)
+{
+    if (k && k->kept && slot < k->set->n) {
+        if (k->state[slot] == FACT_ABSENT)
+            return false;
+        if (k->state[slot] == FACT_COPIED) {
+            if (dotted == name)
+                path_key_planned(p, dotted, &plan[k->set->plan_at[slot]]);
+            else
+                json_path_key(p, dotted);
+            json_raw_value(p->w, k->text + k->at[slot], k->len[slot]);
+            return true;
+        }
+    }
+    return json_path_field(p, dotted, name, h);
 }
 
 void json_path_end(struct json_path *p)

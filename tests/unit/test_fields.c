@@ -12,10 +12,12 @@
 #include <string.h>
 
 #include "analyzer/fields.h"
+#include "analyzer/output/alert_event.h"
 #include "analyzer/output/record_json.h"
 #include "analyzer/output/output.h"
 #include "analyzer/output/summary.h"
 #include "dissectors/outcome.h"
+#include "rules/engine.h"
 
 /* 2026-01-02T03:04:05Z */
 #define T0 1767323045ull
@@ -1241,6 +1243,96 @@ static void test_ndjson_output(void **state)
     free(buf);
 }
 
+/* ---- alert events ------------------------------------------------------- */
+
+/* h's alert for a rule that always fires, rendered after its record with
+ * the facts copied from it and again through the getters: the same text.
+ * Returns how many facts were copied. */
+static size_t alert_both_ways(struct handshake *h)
+{
+    static const char yaml[] =
+        "rules: [{id: r, name: every flow, severity: low, fix: server,\n"
+        "  cause: cert_expired, remediation: none, tags: [a, b],\n"
+        "  message: \"to {tls.client.server_name}\",\n"
+        "  when: {source.port: {ge: 1}}}]\n";
+    char err[RULES_ERROR_LEN];
+    struct rule_set *rs =
+        rules_load_string("t.yaml", yaml, strlen(yaml), err, sizeof(err));
+    if (!rs)
+        fail_msg("%s", err);
+    h->report->primary = -1;
+    rules_evaluate(rs, h);
+    assert_int_equal(h->report->findings.n, 1);
+    const struct finding *f = &h->report->findings.v[0];
+
+    struct json_writer w;
+    json_init(&w);
+    struct record_facts *k = malloc(sizeof(*k));
+    assert_non_null(k);
+    json_write_record_keeping(&w, h, alert_fact_set(), k);
+    assert_true(k->kept);
+    json_reset(&w); /* the record leaves before its alerts are rendered */
+    json_write_alert(&w, h, f, k);
+    char *fast = strdup(json_text(&w));
+    json_reset(&w);
+    json_write_alert(&w, h, f, NULL);
+    assert_false(w.failed);
+    assert_string_equal(fast, json_text(&w));
+    size_t copied = 0;
+    for (size_t i = 0; i < alert_fact_set()->n; i++) {
+        assert_true(k->state[i] == FACT_COPIED ||
+                    k->state[i] == FACT_ABSENT);
+        copied += k->state[i] == FACT_COPIED;
+    }
+    /* No room for the facts: each asks its getter, the same text again. */
+    json_reset(&w);
+    json_write_record_keeping(&w, h, alert_fact_set(), k);
+    for (size_t i = 0; i < alert_fact_set()->n; i++)
+        if (k->state[i] == FACT_COPIED)
+            k->state[i] = FACT_LEFT;
+    json_reset(&w);
+    json_write_alert(&w, h, f, k);
+    assert_string_equal(fast, json_text(&w));
+    free(fast);
+    free(k);
+    json_free(&w);
+    rules_free(rs);
+    return copied;
+}
+
+static void test_alert_copies_record_facts(void **state)
+{
+    (void)state;
+    size_t n = alert_fact_set()->n;
+    assert_true(n > 30);
+    /* Every fact an alert repeats that an established TLS 1.2 handshake
+     * has: all but tlsmon.failure_stage and tlsmon.version (a draft's). */
+    struct handshake *h = tls12_established();
+    strcpy(h->report->event_id, "ev-1");
+    strcpy(h->report->community_id, "1:abc=");
+    h->n_vlan = 1;
+    h->vlan[0] = 42;
+    h->report->observer.hostname = "sensor\"1";
+    h->report->observer.interface = "eth0";
+    strcpy(h->report->ja3, "0123456789abcdef0123456789abcdef");
+    strcpy(h->report->ja3s, "fedcba9876543210fedcba9876543210");
+    strcpy(h->report->ja4, "t12d0302h2_0123456789ab_ba9876543210");
+    struct cert_result *c = &h->report->server_cert;
+    c->analyzed = c->visible = c->leaf_parsed = c->times_checked = true;
+    strcpy(c->subject_cn, "server.test");
+    strcpy(c->issuer_cn, "Test CA \\ \x01");
+    strcpy(c->sha256, "AB12");
+    c->not_before = (int64_t)T0 - 86400;
+    c->not_after = (int64_t)T0 + 86400;
+    assert_int_equal(alert_both_ways(h), n - 2);
+    free(h);
+    /* Some absent: no server flight, no certificate, no SNI. */
+    h = ipv6_not_tls();
+    size_t copied = alert_both_ways(h);
+    assert_true(copied > 0 && copied < n);
+    free(h);
+}
+
 int main(void)
 {
     /* As main() does: the program's table, before any lookup. */
@@ -1267,6 +1359,7 @@ int main(void)
         cmocka_unit_test(test_text_lines),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_ndjson_output),
+        cmocka_unit_test(test_alert_copies_record_facts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
