@@ -4,6 +4,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <pcap/pcap.h>
 #include <string.h>
 #include <sys/types.h>
@@ -57,6 +58,18 @@ uint64_t capture_timestamp(long long sec, long long usec, uint64_t *last_good,
     return *last_good;
 }
 
+/* A report of read_stream's on `errs`; NULL: the read is a quiet one. */
+__attribute__((format(printf, 2, 3)))
+static void report(FILE *errs, const char *fmt, ...)
+{
+    if (!errs)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(errs, fmt, ap);
+    va_end(ap);
+}
+
 /* Read the opened stream `in` (NULL: it could not be opened, `why`);
  * `errs` NULL reads quietly: no reports, no progress. */
 static enum capture_status read_stream(struct capture_stream *in,
@@ -69,8 +82,7 @@ static enum capture_status read_stream(struct capture_stream *in,
     const char *name = display_name(path);
 
     if (!in) {
-        if (errs)
-            fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, why);
+        report(errs, "tlsmon: %s: cannot read: %s\n", name, why);
         st->files_failed++;
         return CAPTURE_UNREADABLE;
     }
@@ -79,13 +91,13 @@ static enum capture_status read_stream(struct capture_stream *in,
     if (!pc) {
         const char *comp = capture_stream_compression(in);
         const char *cerr = capture_stream_error(in);
-        if (errs && *cerr)
-            fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, cerr);
-        else if (errs && comp)
-            fprintf(errs, "tlsmon: %s: cannot read: %s-compressed, and "
-                          "then: %s\n", name, comp, errbuf);
-        else if (errs)
-            fprintf(errs, "tlsmon: %s: cannot read: %s\n", name, errbuf);
+        if (*cerr)
+            report(errs, "tlsmon: %s: cannot read: %s\n", name, cerr);
+        else if (comp)
+            report(errs, "tlsmon: %s: cannot read: %s-compressed, and "
+                         "then: %s\n", name, comp, errbuf);
+        else
+            report(errs, "tlsmon: %s: cannot read: %s\n", name, errbuf);
         fclose(capture_stream_file(in));
         st->files_failed++;
         return CAPTURE_UNREADABLE;
@@ -95,9 +107,8 @@ static enum capture_status read_stream(struct capture_stream *in,
     int linktype = pcap_datalink(pc);
     if (!decode_linktype_supported(linktype)) {
         const char *lname = pcap_datalink_val_to_name(linktype);
-        if (errs)
-            fprintf(errs, "tlsmon: %s: unsupported link type %d (%s)\n",
-                    name, linktype, lname ? lname : "unknown");
+        report(errs, "tlsmon: %s: unsupported link type %d (%s)\n", name,
+               linktype, lname ? lname : "unknown");
         pcap_close(pc);
         st->files_failed++;
         return CAPTURE_BAD_LINKTYPE;
@@ -107,9 +118,8 @@ static enum capture_status read_stream(struct capture_stream *in,
         struct bpf_program prog;
         if (pcap_compile(pc, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
             pcap_setfilter(pc, &prog) != 0) {
-            if (errs)
-                fprintf(errs, "tlsmon: bad filter '%s': %s\n", bpf,
-                        pcap_geterr(pc));
+            report(errs, "tlsmon: bad filter '%s': %s\n", bpf,
+                   pcap_geterr(pc));
             pcap_close(pc);
             return CAPTURE_BAD_FILTER;
         }
@@ -147,12 +157,11 @@ static enum capture_status read_stream(struct capture_stream *in,
                 snprintf(where, sizeof(where), " (near byte %lld)", off);
         }
         const char *cerr = capture_stream_error(in);
-        if (errs)
-            fprintf(errs,
-                    "tlsmon: %s: broken at packet %llu%s: %s%s%s; kept the "
-                    "%llu packets before it\n",
-                    name, (unsigned long long)(n + 1), where, pcap_geterr(pc),
-                    *cerr ? "; " : "", cerr, (unsigned long long)n);
+        report(errs,
+               "tlsmon: %s: broken at packet %llu%s: %s%s%s; kept the %llu "
+               "packets before it\n",
+               name, (unsigned long long)(n + 1), where, pcap_geterr(pc),
+               *cerr ? "; " : "", cerr, (unsigned long long)n);
         st->files_failed++;
         status = CAPTURE_BROKEN;
         break;
