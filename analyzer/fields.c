@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "fields.h"
+#include "array_len.h"
 #include "classify.h"
 #include "decode.h"
 #include "../dissectors/cert_decompress.h"
@@ -1878,7 +1879,7 @@ static const struct ecs_cert_fact ecs_cert_facts[] = {
      CERT_PEM},
 };
 
-#define N_ECS_CERT_FACTS (sizeof(ecs_cert_facts) / sizeof(ecs_cert_facts[0]))
+#define N_ECS_CERT_FACTS ARRAY_LEN(ecs_cert_facts)
 
 /* One side's rows, what each reads, and their descriptions. */
 struct ecs_cert_rows {
@@ -1953,8 +1954,7 @@ static const struct ecs_endpoint_fact ecs_endpoint_facts[] = {
      "packets from the %s", ENDPOINT_PACKETS},
 };
 
-#define N_ECS_ENDPOINT_FACTS                                                  \
-    (sizeof(ecs_endpoint_facts) / sizeof(ecs_endpoint_facts[0]))
+#define N_ECS_ENDPOINT_FACTS ARRAY_LEN(ecs_endpoint_facts)
 
 /* The output order: source.*, destination.*, client.*, server.*. */
 static const struct endpoint_group {
@@ -1967,8 +1967,7 @@ static const struct endpoint_group {
     {true, TLS_SIDE_SERVER},
 };
 
-#define N_ENDPOINT_GROUPS                                                     \
-    (sizeof(endpoint_groups) / sizeof(endpoint_groups[0]))
+#define N_ENDPOINT_GROUPS ARRAY_LEN(endpoint_groups)
 #define MAX_ECS_ENDPOINT_ROWS (N_ENDPOINT_GROUPS * N_ECS_ENDPOINT_FACTS)
 
 static struct {
@@ -2852,24 +2851,22 @@ static const struct field_def record_tail_rows[] = {
 };
 
 static const struct field_segment record_event = {
-    record_event_rows,
-    sizeof(record_event_rows) / sizeof(record_event_rows[0]),
+    record_event_rows, ARRAY_LEN(record_event_rows),
 };
 static const struct field_segment record_network = {
-    record_network_rows,
-    sizeof(record_network_rows) / sizeof(record_network_rows[0]),
+    record_network_rows, ARRAY_LEN(record_network_rows),
 };
 static const struct field_segment client_ecs_cert_fields = {
     client_ecs_cert.rows, N_ECS_CERT_FACTS,
 };
 static const struct field_segment ja3s = {
-    ja3s_rows, sizeof(ja3s_rows) / sizeof(ja3s_rows[0]),
+    ja3s_rows, ARRAY_LEN(ja3s_rows),
 };
 static const struct field_segment server_ecs_cert_fields = {
     server_ecs_cert.rows, N_ECS_CERT_FACTS,
 };
 static const struct field_segment record_tail = {
-    record_tail_rows, sizeof(record_tail_rows) / sizeof(record_tail_rows[0]),
+    record_tail_rows, ARRAY_LEN(record_tail_rows),
 };
 
 /* The record's facts, then the diagnosis the rules add: the order of the
@@ -2888,6 +2885,6 @@ static const struct field_segment *const program_segments[] = {
 };
 
 const struct field_table fields_program = {
-    program_segments, sizeof(program_segments) / sizeof(program_segments[0]),
+    program_segments, ARRAY_LEN(program_segments),
     prepare_ecs_rows,
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alert_event.h"
+#include "array_len.h"
 #include "../fields.h"
 #include "../../rules/engine.h"
 
@@ -51,7 +52,7 @@ static const char *const from_record[] = {
     "related.hosts",
     "related.hash",
 };
-#define N_FROM_RECORD (sizeof(from_record) / sizeof(from_record[0]))
+#define N_FROM_RECORD ARRAY_LEN(from_record)
 
 /* Facts of the record under the alert's own tlsmon object: key, name. */
 static const char *const under_tlsmon[][2] = {
@@ -59,7 +60,7 @@ static const char *const under_tlsmon[][2] = {
     {"outcome", "tlsmon.outcome"}, {"failure_stage", "tlsmon.failure_stage"},
     {"version", "tlsmon.version"}, {"client.ja4", "tlsmon.client.ja4"},
 };
-#define N_UNDER_TLSMON (sizeof(under_tlsmon) / sizeof(under_tlsmon[0]))
+#define N_UNDER_TLSMON ARRAY_LEN(under_tlsmon)
 
 /* Slots: from_record's, then under_tlsmon's, in table order. */
 static struct record_fact_set fact_set;
