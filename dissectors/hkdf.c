@@ -3,10 +3,10 @@
  *
  * Why not OpenSSL's HKDF: every QUIC Initial of a new connection derives
  * nine HMACs, and an EVP_KDF_CTX per call (parameters parsed by name, an
- * HMAC context made, keyed and freed inside) cost several times the
- * hashing itself. Each thread keeps one EVP_MAC_CTX per digest, its
- * digest set once, and remembers the last key: re-keying is skipped when
- * the key repeats (the version's salt, the secret behind key, iv and hp). */
+ * HMAC context made, keyed and freed inside) cost more than the hashing
+ * itself. Each thread keeps a few keyed HMAC contexts, each remembering
+ * its key, so a key that repeats (the version's salt, the secret behind
+ * key, iv and hp) is not set again. */
 #include "hkdf.h"
 
 #include <pthread.h>
@@ -19,20 +19,24 @@
 /* Keys up to this length are remembered for reuse; longer ones are simply
  * set every time. */
 #define REMEMBERED_KEY_MAX 64
-/* Digests a thread keeps a context for (SHA-256 and SHA-384 in practice);
- * a further one takes over the last slot. */
-#define DIGEST_SLOTS 4
+/* Keyed contexts a thread keeps, the least recently used taken for a new
+ * key. A QUIC Initial uses four keys (the version's salt, the initial
+ * secret, the client's and the server's), so the salt is still there at
+ * the next connection; TLS 1.3 key-log derivations fit as well. */
+#define KEYED_CONTEXTS 6
 
-struct hmac_slot {
+struct keyed_hmac {
     const EVP_MD *md;
     EVP_MAC_CTX *ctx;
+    unsigned long last_use;
     size_t key_len;
     bool keyed; /* key[0..key_len) is what ctx holds */
     uint8_t key[REMEMBERED_KEY_MAX];
 };
 
 struct thread_hmacs {
-    struct hmac_slot slot[DIGEST_SLOTS];
+    unsigned long clock;
+    struct keyed_hmac kh[KEYED_CONTEXTS];
 };
 
 static EVP_MAC *hmac;
@@ -44,8 +48,8 @@ static void free_hmacs(void *p)
     struct thread_hmacs *t = p;
     if (!t)
         return;
-    for (int i = 0; i < DIGEST_SLOTS; i++)
-        EVP_MAC_CTX_free(t->slot[i].ctx);
+    for (int i = 0; i < KEYED_CONTEXTS; i++)
+        EVP_MAC_CTX_free(t->kh[i].ctx);
     OPENSSL_clear_free(t, sizeof *t);
 }
 
@@ -55,69 +59,87 @@ static void fetch(void)
     pthread_key_create(&hmacs_key, free_hmacs);
 }
 
-/* This thread's slot for `md`, its context made with the digest set. */
-static struct hmac_slot *slot_for(const EVP_MD *md)
+/* This thread's contexts, made on first use and freed when it exits. */
+static struct thread_hmacs *thread_hmacs(void)
 {
     pthread_once(&fetched, fetch);
     if (!hmac)
         return NULL;
     struct thread_hmacs *t = pthread_getspecific(hmacs_key);
-    if (!t) {
-        t = OPENSSL_zalloc(sizeof *t);
-        if (!t || pthread_setspecific(hmacs_key, t) != 0) {
-            OPENSSL_free(t);
-            return NULL;
-        }
-    }
-    struct hmac_slot *s = &t->slot[DIGEST_SLOTS - 1];
-    for (int i = 0; i < DIGEST_SLOTS; i++)
-        if (t->slot[i].md == md || !t->slot[i].ctx) {
-            s = &t->slot[i];
-            break;
-        }
-    if (s->md == md && s->ctx)
-        return s;
-    if (!s->ctx && !(s->ctx = EVP_MAC_CTX_new(hmac)))
+    if (t)
+        return t;
+    t = OPENSSL_zalloc(sizeof *t);
+    if (!t || pthread_setspecific(hmacs_key, t) != 0) {
+        OPENSSL_free(t);
         return NULL;
+    }
+    return t;
+}
+
+static bool holds(const struct keyed_hmac *h, const EVP_MD *md,
+                  const uint8_t *key, size_t key_len)
+{
+    return h->keyed && h->md == md && h->key_len == key_len &&
+           memcmp(h->key, key, key_len) == 0;
+}
+
+/* Gives `h` a context for `md` with no key remembered. */
+static bool rearm(struct keyed_hmac *h, const EVP_MD *md)
+{
+    h->keyed = false;
+    if (h->md == md && h->ctx)
+        return true;
+    h->md = NULL;
+    if (!h->ctx && !(h->ctx = EVP_MAC_CTX_new(hmac)))
+        return false;
     OSSL_PARAM params[2] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
                                          (char *)EVP_MD_get0_name(md), 0),
         OSSL_PARAM_construct_end()};
-    s->md = NULL;
-    s->keyed = false;
-    if (EVP_MAC_CTX_set_params(s->ctx, params) != 1)
-        return NULL;
-    s->md = md;
-    return s;
-}
-
-/* Starts an HMAC under `key`. A NULL key to EVP_MAC_init means "the key of
- * last time", which is what a repeated key gets; a new one is always
- * passed non-NULL, even when empty. */
-static bool hmac_start(struct hmac_slot *s, const uint8_t *key,
-                       size_t key_len)
-{
-    static const uint8_t empty[1];
-    if (key_len == 0)
-        key = empty;
-    if (s->keyed && s->key_len == key_len &&
-        memcmp(s->key, key, key_len) == 0)
-        return EVP_MAC_init(s->ctx, NULL, 0, NULL) == 1;
-    s->keyed = false;
-    if (EVP_MAC_init(s->ctx, key, key_len, NULL) != 1)
+    if (EVP_MAC_CTX_set_params(h->ctx, params) != 1)
         return false;
-    if (key_len <= REMEMBERED_KEY_MAX) {
-        memcpy(s->key, key, key_len);
-        s->key_len = key_len;
-        s->keyed = true;
-    }
+    h->md = md;
     return true;
 }
 
-/* Finishes into `mac` (EVP_MAX_MD_SIZE bytes), its length to *mac_len. */
-static bool hmac_finish(struct hmac_slot *s, uint8_t *mac, size_t *mac_len)
+/* A context of this thread started on HMAC-md(key, ...), or NULL. A NULL
+ * key to EVP_MAC_init means "the key it holds", which a remembered key
+ * gets; a new one is always passed non-NULL, even when empty. */
+static EVP_MAC_CTX *hmac_start(const EVP_MD *md, const uint8_t *key,
+                               size_t key_len)
 {
-    return EVP_MAC_final(s->ctx, mac, mac_len, EVP_MAX_MD_SIZE) == 1;
+    static const uint8_t empty[1];
+    struct thread_hmacs *t = md ? thread_hmacs() : NULL;
+    if (!t)
+        return NULL;
+    if (key_len == 0)
+        key = empty;
+    struct keyed_hmac *victim = &t->kh[0];
+    for (int i = 0; i < KEYED_CONTEXTS; i++) {
+        struct keyed_hmac *h = &t->kh[i];
+        if (holds(h, md, key, key_len)) {
+            h->last_use = ++t->clock;
+            return EVP_MAC_init(h->ctx, NULL, 0, NULL) == 1 ? h->ctx : NULL;
+        }
+        if (h->last_use < victim->last_use)
+            victim = h;
+    }
+    if (!rearm(victim, md) ||
+        EVP_MAC_init(victim->ctx, key, key_len, NULL) != 1)
+        return NULL;
+    victim->last_use = ++t->clock;
+    if (key_len <= REMEMBERED_KEY_MAX) {
+        memcpy(victim->key, key, key_len);
+        victim->key_len = key_len;
+        victim->keyed = true;
+    }
+    return victim->ctx;
+}
+
+/* Finishes into `mac` (EVP_MAX_MD_SIZE bytes), its length to *mac_len. */
+static bool hmac_finish(EVP_MAC_CTX *ctx, uint8_t *mac, size_t *mac_len)
+{
+    return EVP_MAC_final(ctx, mac, mac_len, EVP_MAX_MD_SIZE) == 1;
 }
 
 bool hkdf_extract(const EVP_MD *md, const uint8_t *salt, size_t salt_len,
@@ -135,10 +157,10 @@ bool hkdf_extract(const EVP_MD *md, const uint8_t *salt, size_t salt_len,
         salt = zeros;
         salt_len = (size_t)size;
     }
-    struct hmac_slot *s = slot_for(md);
-    bool ok = s && hmac_start(s, salt, salt_len) &&
-              (ikm_len == 0 || EVP_MAC_update(s->ctx, ikm, ikm_len) == 1) &&
-              hmac_finish(s, mac, &mac_len) && mac_len == (size_t)size;
+    EVP_MAC_CTX *ctx = hmac_start(md, salt, salt_len);
+    bool ok = ctx &&
+              (ikm_len == 0 || EVP_MAC_update(ctx, ikm, ikm_len) == 1) &&
+              hmac_finish(ctx, mac, &mac_len) && mac_len == (size_t)size;
     if (ok)
         memcpy(prk, mac, mac_len);
     OPENSSL_cleanse(mac, sizeof mac);
@@ -150,17 +172,16 @@ static bool hkdf_expand(const EVP_MD *md, const uint8_t *prk, size_t prk_len,
                         const uint8_t *info, size_t info_len, uint8_t *out,
                         size_t out_len)
 {
-    struct hmac_slot *s = md ? slot_for(md) : NULL;
     uint8_t t[EVP_MAX_MD_SIZE];
     size_t t_len = 0, done = 0;
-    bool ok = s && out_len > 0 && out_len <= HKDF_MAX_LEN;
+    bool ok = out_len > 0 && out_len <= HKDF_MAX_LEN;
 
     for (uint8_t i = 1; ok && done < out_len; i++) {
-        ok = hmac_start(s, prk, prk_len) &&
-             (t_len == 0 || EVP_MAC_update(s->ctx, t, t_len) == 1) &&
-             EVP_MAC_update(s->ctx, info, info_len) == 1 &&
-             EVP_MAC_update(s->ctx, &i, 1) == 1 &&
-             hmac_finish(s, t, &t_len) && t_len > 0;
+        EVP_MAC_CTX *ctx = hmac_start(md, prk, prk_len);
+        ok = ctx && (t_len == 0 || EVP_MAC_update(ctx, t, t_len) == 1) &&
+             EVP_MAC_update(ctx, info, info_len) == 1 &&
+             EVP_MAC_update(ctx, &i, 1) == 1 &&
+             hmac_finish(ctx, t, &t_len) && t_len > 0;
         if (ok) {
             size_t n = out_len - done < t_len ? out_len - done : t_len;
             memcpy(out + done, t, n);
