@@ -2,9 +2,9 @@
  * contexts kept per thread.
  *
  * Why not OpenSSL's HKDF: every QUIC Initial of a new connection derives
- * nine HMACs, and an EVP_KDF_CTX per call (parameters parsed by name, an
- * HMAC context made, keyed and freed inside) cost more than the hashing
- * itself. Each thread keeps a few keyed HMAC contexts, each remembering
+ * five to nine HMACs, and an EVP_KDF_CTX per call (parameters parsed by
+ * name, an HMAC context made, keyed and freed inside) cost more than the
+ * hashing itself. Each thread keeps a few keyed HMAC contexts, each remembering
  * its key, so a key that repeats (the version's salt, the secret behind
  * key, iv and hp) is not set again. */
 #include "hkdf.h"
@@ -20,7 +20,7 @@
  * set every time. */
 #define REMEMBERED_KEY_MAX 64
 /* Keyed contexts a thread keeps, the least recently used taken for a new
- * key. A QUIC Initial uses four keys (the version's salt, the initial
+ * key. A QUIC Initial uses up to four keys (the version's salt, the initial
  * secret, the client's and the server's), so the salt is still there at
  * the next connection; TLS 1.3 key-log derivations fit as well. */
 #define KEYED_CONTEXTS 6
