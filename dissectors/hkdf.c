@@ -4,9 +4,9 @@
  * Why not OpenSSL's HKDF: every QUIC Initial of a new connection derives
  * five to nine HMACs, and an EVP_KDF_CTX per call (parameters parsed by
  * name, an HMAC context made, keyed and freed inside) cost more than the
- * hashing itself. Each thread keeps a few keyed HMAC contexts, each remembering
- * its key, so a key that repeats (the version's salt, the secret behind
- * key, iv and hp) is not set again. */
+ * hashing itself. Each thread keeps a few keyed HMAC contexts, each
+ * remembering its key, so a key that repeats (the version's salt, the
+ * secret behind key, iv and hp) is not set again. */
 #include "hkdf.h"
 
 #include <pthread.h>
