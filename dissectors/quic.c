@@ -65,6 +65,7 @@ struct crypto_stream {
 struct key_set {
     bool valid;
     bool confirmed;                     /* a packet opened with them */
+    bool derived[2];                    /* k[side] is set (in padding) */
     uint32_t version;
     const struct quic_version_info *info;
     struct quic_keys k[2];              /* by enum tls_side */
@@ -548,24 +549,39 @@ bad:
 
 /* ---- keys ---- */
 
+/* The key set of `version` with `role`'s keys derived. A side's keys are
+ * derived when it first sends: a flood of Initials from new clients, none
+ * answered, costs the client's half. */
 static struct key_set *keys_for(struct quic_conn *q, uint32_t version,
-                                const struct quic_version_info *info)
+                                const struct quic_version_info *info,
+                                enum tls_side role)
 {
-    for (int i = 0; i < 2; i++)
+    struct key_set *ks = NULL;
+    for (int i = 0; i < 2 && !ks; i++)
         if (q->keys[i].valid && q->keys[i].version == version &&
             q->keys[i].info == info)
-            return &q->keys[i];
-    if (!q->have_key_dcid || !info)
-        return NULL;
-    struct key_set *ks = &q->keys[q->next_key_set];
-    q->next_key_set ^= 1;
-    memset(ks, 0, sizeof *ks);
-    if (!quic_initial_keys(info, q->key_dcid, q->key_dcid_len,
-                           &ks->k[TLS_SIDE_CLIENT], &ks->k[TLS_SIDE_SERVER]))
-        return NULL;
+            ks = &q->keys[i];
+    if (!ks) {
+        if (!q->have_key_dcid || !info)
+            return NULL;
+        ks = &q->keys[q->next_key_set];
+        q->next_key_set ^= 1;
+        memset(ks, 0, sizeof *ks);
+        ks->version = version;
+        ks->info = info;
+    }
+    if (!ks->derived[role]) {
+        bool client = role == TLS_SIDE_CLIENT;
+        if (!quic_initial_keys(info, q->key_dcid, q->key_dcid_len,
+                               client ? &ks->k[TLS_SIDE_CLIENT] : NULL,
+                               client ? NULL : &ks->k[TLS_SIDE_SERVER])) {
+            ks->valid = ks->derived[TLS_SIDE_CLIENT] ||
+                        ks->derived[TLS_SIDE_SERVER];
+            return NULL;
+        }
+        ks->derived[role] = true;
+    }
     ks->valid = true;
-    ks->version = version;
-    ks->info = info;
     return ks;
 }
 
@@ -637,14 +653,14 @@ static void read_initial(struct quic_conn *q, int side, uint32_t version,
         !cursor_copy(&c, hdr_orig, pn_offset + 4))
         return;
     if (info) {
-        ks = keys_for(q, version, info);
+        ks = keys_for(q, version, info, role);
         opened = ks && open_initial(q, ks, role, pkt, pn_offset, &plain_len,
                                     &pn);
     } else {
         /* A version tlsmon does not know: each known protection in turn,
          * until the AEAD tag says one is right. */
         for (size_t i = 0; !opened && quic_version_candidate(i); i++) {
-            ks = keys_for(q, version, quic_version_candidate(i));
+            ks = keys_for(q, version, quic_version_candidate(i), role);
             opened = ks && open_initial(q, ks, role, pkt, pn_offset,
                                         &plain_len, &pn);
         }

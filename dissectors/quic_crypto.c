@@ -178,14 +178,16 @@ bool quic_initial_keys(const struct quic_version_info *info,
     if (!hkdf_extract(md, info->salt, QUIC_SALT_LEN, dcid_len ? dcid : no_cid,
                       dcid_len, initial))
         return false;
-    return hkdf_expand_label(md, initial, sizeof initial, "client in", NULL,
-                             0, secret, sizeof secret) &&
-           quic_keys_from_secret(client, QUIC_AEAD_AES_128_GCM, md, secret,
-                                 sizeof secret, info->v2) &&
-           hkdf_expand_label(md, initial, sizeof initial, "server in", NULL,
-                             0, secret, sizeof secret) &&
-           quic_keys_from_secret(server, QUIC_AEAD_AES_128_GCM, md, secret,
-                                 sizeof secret, info->v2);
+    return (!client ||
+            (hkdf_expand_label(md, initial, sizeof initial, "client in",
+                               NULL, 0, secret, sizeof secret) &&
+             quic_keys_from_secret(client, QUIC_AEAD_AES_128_GCM, md, secret,
+                                   sizeof secret, info->v2))) &&
+           (!server ||
+            (hkdf_expand_label(md, initial, sizeof initial, "server in",
+                               NULL, 0, secret, sizeof secret) &&
+             quic_keys_from_secret(server, QUIC_AEAD_AES_128_GCM, md, secret,
+                                   sizeof secret, info->v2)));
 }
 
 /* ---- ciphers ---------------------------------------------------------- */

@@ -83,8 +83,9 @@ bool quic_keys_from_secret(struct quic_keys *k, enum quic_aead aead,
                            const EVP_MD *md, const uint8_t *secret,
                            size_t secret_len, bool v2);
 
-/* The Initial keys of both directions for `info` and the client's
- * Destination Connection ID (RFC 9001 §5.2). */
+/* The Initial keys for `info` and the client's Destination Connection ID
+ * (RFC 9001 §5.2): of both directions, or of one when the other's pointer
+ * is NULL (a flood of new connections seldom hears a server). */
 bool quic_initial_keys(const struct quic_version_info *info,
                        const uint8_t *dcid, size_t dcid_len,
                        struct quic_keys *client, struct quic_keys *server);

@@ -1,13 +1,16 @@
 /* test_hkdf.c — HKDF and HKDF-Expand-Label on published vectors: RFC 5869
  * test case 1 (extract) and RFC 9001 Appendix A.1 (QUIC v1 Initial keys,
  * which exercise extract and expand-label with the "client in", "server
- * in", "quic key", "quic iv" and "quic hp" labels), plus the limits. */
+ * in", "quic key", "quic iv" and "quic hp" labels), plus the limits, an
+ * output of two HMAC blocks, and the keyed HMAC contexts hkdf.c keeps per
+ * thread: many keys in turn, two digests, two threads. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,12 +114,78 @@ static void test_limits(void **state)
                                   0, out, HKDF_MAX_LEN));
 }
 
+/* 48 bytes under SHA-256 are T(1) and half of T(2); the value is from
+ * Python's hmac module, a separate implementation. */
+static void test_two_blocks(void **state)
+{
+    (void)state;
+    uint8_t secret[32], out[48];
+    for (int i = 0; i < 32; i++)
+        secret[i] = (uint8_t)i;
+    assert_true(hkdf_expand_label(digest_sha256(), secret, 32, "two blocks",
+                                  NULL, 0, out, sizeof out));
+    assert_hex(out, sizeof out,
+               "0978a3493df546743acc4067f20fee96c533fcbb872c0f0161ddd8d07a26"
+               "eac134361c022ca7aebaf60d39fda83df319");
+}
+
+enum { KEYS = 16 };
+
+/* Expands KEYS secrets under both digests, in an order that makes each
+ * key come back after more others than the thread keeps contexts for. */
+static void derive_all(uint8_t out[2][KEYS][16], bool reversed)
+{
+    for (int r = 0; r < KEYS; r++) {
+        int k = reversed ? KEYS - 1 - r : r;
+        uint8_t secret[32];
+        memset(secret, k + 1, sizeof secret);
+        /* The same key under both digests: a context is its digest's. */
+        assert_true(hkdf_expand_label(digest_sha256(), secret, 32, "key",
+                                      NULL, 0, out[0][k], 16));
+        assert_true(hkdf_expand_label(digest_sha384(), secret, 32, "key",
+                                      NULL, 0, out[1][k], 16));
+    }
+}
+
+static void test_contexts_kept_per_thread(void **state)
+{
+    (void)state;
+    static uint8_t first[2][KEYS][16], again[2][KEYS][16];
+    derive_all(first, false);
+    derive_all(again, true);
+    assert_memory_equal(first, again, sizeof first);
+    for (int k = 1; k < KEYS; k++)
+        assert_memory_not_equal(first[0][0], first[0][k], 16);
+    assert_memory_not_equal(first[0][0], first[1][0], 16);
+}
+
+static void *derive_in_thread(void *out)
+{
+    derive_all(out, true);
+    return NULL;
+}
+
+static void test_two_threads(void **state)
+{
+    (void)state;
+    static uint8_t mine[2][KEYS][16], theirs[2][KEYS][16];
+    pthread_t other;
+    assert_int_equal(pthread_create(&other, NULL, derive_in_thread, theirs),
+                     0);
+    derive_all(mine, false);
+    assert_int_equal(pthread_join(other, NULL), 0);
+    assert_memory_equal(mine, theirs, sizeof mine);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc5869_case1_extract),
         cmocka_unit_test(test_rfc9001_initial_keys),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_two_blocks),
+        cmocka_unit_test(test_contexts_kept_per_thread),
+        cmocka_unit_test(test_two_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

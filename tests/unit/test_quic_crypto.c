@@ -62,6 +62,22 @@ static void test_v2_initial_keys(void **state)
     assert_hex(s.hp, 16, "edf6d05c83121201b436e16877593c3a");
 }
 
+/* One side's keys alone (the other pointer NULL) are that side's keys of
+ * both: quic.c derives a side's when it first sends. */
+static void test_one_side_keys(void **state)
+{
+    (void)state;
+    struct quic_keys c, s, only;
+    uint8_t dcid[8];
+    unhex(RFC_DCID, dcid, sizeof dcid);
+    keys_for(QUIC_V1, &c, &s);
+    const struct quic_version_info *v1 = quic_version_lookup(QUIC_V1);
+    assert_true(quic_initial_keys(v1, dcid, sizeof dcid, &only, NULL));
+    assert_memory_equal(&only, &c, sizeof only);
+    assert_true(quic_initial_keys(v1, dcid, sizeof dcid, NULL, &only));
+    assert_memory_equal(&only, &s, sizeof only);
+}
+
 /* Remove header protection and open a long-header packet whose packet
  * number starts at pn_offset, the way a receiver does (RFC 9001 §5.4). */
 static size_t open_long(const struct quic_keys *k, uint8_t *pkt, size_t len,
@@ -324,6 +340,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v1_initial_keys),
         cmocka_unit_test(test_v2_initial_keys),
+        cmocka_unit_test(test_one_side_keys),
         cmocka_unit_test(test_v1_client_initial),
         cmocka_unit_test(test_v1_server_initial),
         cmocka_unit_test(test_v2_client_initial),
