@@ -336,6 +336,53 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
     return true;
 }
 
+/* The QUIC reader's window into a v1 Initial's header: the DCID length at
+ * offset 5 and, right after a DCID, the SCID length. */
+#define QUIC_DCID_LEN_AT 5
+/* nDPI's QUIC reader takes no shorter datagram for an Initial (RFC 9000
+ * §14.1's client minimum). */
+#define NDPI_QUIC_INITIAL_MIN 1200
+
+/* Per thread: the copy of a datagram nDPI reads instead. */
+static _Thread_local uint8_t quic_stand_in[0xffff];
+
+bool classify_quic_unopened(struct classifier *c, struct classify_state *st,
+                            const uint8_t *l3, uint32_t l3_len,
+                            uint32_t payload_at, uint16_t sport,
+                            uint16_t dport, uint64_t ts_us)
+{
+    if (st->done || st->ndpi || !c || l3_len > sizeof(quic_stand_in) ||
+        payload_at > l3_len ||
+        l3_len - payload_at < NDPI_QUIC_INITIAL_MIN)
+        return false;
+    /* The ports must make QUIC the protocol nDPI tries first: then its
+     * QUIC reader is the only one that sees the payload, and no other
+     * reader is told of the two bytes changed below. */
+    u_int8_t user_defined = 0;
+    if (ndpi_guess_protocol_id(c->ndpi, NULL, IPPROTO_UDP, sport, dport,
+                               &user_defined) != NDPI_PROTOCOL_QUIC ||
+        user_defined)
+        return false;
+    /* nDPI's QUIC reader (4.2, ndpi_search_quic) names the flow QUIC once
+     * the header passes its checks (a v1 long header Initial, both CIDs of
+     * at most 20 bytes: the QUIC dissector's own limits for v1), then
+     * derives the keys and tries to open it, and on failure excludes QUIC
+     * and stops: the answer is QUIC without a hello either way. With a DCID
+     * length of 0 it stops at the same point without deriving keys
+     * (get_clear_payload); an SCID length of 0 keeps its checks passing. */
+    const uint8_t *payload = l3 + payload_at;
+    uint8_t dcid_len = payload[QUIC_DCID_LEN_AT];
+    if (dcid_len > 20 ||
+        payload_at + QUIC_DCID_LEN_AT + 1u + dcid_len >= l3_len ||
+        payload[QUIC_DCID_LEN_AT + 1 + dcid_len] > 20)
+        return false;
+    memcpy(quic_stand_in, l3, l3_len);
+    quic_stand_in[payload_at + QUIC_DCID_LEN_AT] = 0;
+    quic_stand_in[payload_at + QUIC_DCID_LEN_AT + 1] = 0;
+    classify_packet(c, st, quic_stand_in, l3_len, ts_us);
+    return true;
+}
+
 void classify_single(struct classifier *c, const uint8_t *l3, uint32_t l3_len,
                      uint64_t ts_us, struct classify_result *out)
 {

@@ -70,6 +70,18 @@ void classify_single(struct classifier *c, const uint8_t *l3, uint32_t l3_len,
 bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
                           const char *name, size_t len,
                           const uint8_t *client_ip4, const uint8_t *server_ip4);
+/* nDPI's reading of a QUIC flow's first datagram, `l3` (payload at
+ * `payload_at`, UDP ports in host order), which starts with the client's
+ * first Initial of QUIC v1 that tlsmon's QUIC reader could not open with
+ * the Initial keys of its DCID (quic_lead_initial_unopened): nDPI reads it
+ * as it would, except that it does not derive those keys and fail again.
+ * Call it instead of classify_packet for that datagram; false, and
+ * nothing done, when nDPI must read it itself (nDPI would try another
+ * protocol first, or would not take it for a QUIC Initial). */
+bool classify_quic_unopened(struct classifier *c, struct classify_state *st,
+                            const uint8_t *l3, uint32_t l3_len,
+                            uint32_t payload_at, uint16_t sport,
+                            uint16_t dport, uint64_t ts_us);
 /* A verdict's names as nDPI gives them, each cut to its buffer: the
  * protocol ("TLS", "TLS.YouTube", "Unknown"), the application part alone
  * ("" when nDPI names none apart from the protocol) and the category; all

@@ -848,6 +848,30 @@ static void classify_tls_hello(struct pipeline *p, struct flow *f, int side,
         classify_flow_packet(p, f, pkt);
 }
 
+/* A QUIC client's first datagram, after tlsmon's QUIC reader has read
+ * it: an Initial of v1 that its keys did not open (a flood of them costs
+ * nDPI's second try a third of each packet) is given to nDPI in a form it
+ * gives up on without the keys, with the same answer; else nDPI reads the
+ * datagram as it would have. */
+static void classify_quic_start(struct pipeline *p, struct flow *f,
+                                const struct packet *pkt)
+{
+    if (f->classify.done || pkt->payload_len == 0)
+        return;
+    if (!pkt->payload_truncated && quic_lead_initial_unopened(f->quic)) {
+        memcap_reserve(&p->budget,
+                       classify_growth_bound(&f->classify, pkt->l3_len));
+        bool read = classify_quic_unopened(
+            p->classifier, &f->classify, pkt->l3, pkt->l3_len,
+            (uint32_t)(pkt->payload - pkt->l3), pkt->sport, pkt->dport,
+            pkt->ts_us);
+        memcap_enforce(&p->budget);
+        if (read)
+            return;
+    }
+    classify_flow_packet(p, f, pkt);
+}
+
 static void tcp_packet(struct pipeline *p, const struct packet *pkt)
 {
     int side;
@@ -1107,7 +1131,13 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
         p->current = NULL;
         return;
     }
-    if (!f->classify.done && pkt->payload_len > 0)
+    /* A client's first datagram of QUIC waits for tlsmon's QUIC reader
+     * (classify_quic_start); room for nDPI is made here all the same. */
+    bool quic_first = is_new && kind == UDP_QUIC && starts;
+    if (quic_first)
+        memcap_reserve(&p->budget,
+                       classify_growth_bound(&f->classify, pkt->l3_len));
+    else if (!f->classify.done && pkt->payload_len > 0)
         classify_flow_packet(p, f, pkt);
 
     if (!f->tls) {
@@ -1123,6 +1153,8 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
         if (after_stun)
             f->syn_seen = true;
         if (!start_udp_session(p, f, kind, after_stun)) {
+            if (quic_first)
+                classify_quic_start(p, f, pkt);
             bypass(p, f);
             p->current = NULL;
             return;
@@ -1136,6 +1168,8 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
     else if (f->dtls)
         dtls_datagram(f->dtls, side, pkt->payload, pkt->payload_len, cut,
                       pkt->ts_us);
+    if (quic_first)
+        classify_quic_start(p, f, pkt);
     if (tls_decided(f->tls) && !awaits_fallback(f))
         bypass(p, f);
     memcap_enforce(&p->budget);

@@ -106,6 +106,8 @@ struct quic_conn {
     uint64_t server_flight_end_ts;  /* its last Handshake packet before */
     bool server_hs_after_client_1rtt;
     bool datagram_has_handshake;    /* the datagram being read so far */
+    bool reading_lead;              /* its first packet is being read */
+    bool lead_v1_initial_unopened;  /* see quic_lead_initial_unopened */
     uint16_t server_hs_last_len;
 };
 
@@ -600,7 +602,7 @@ static void set_key_dcid(struct quic_conn *q, struct cursor dcid)
 static bool open_initial(struct quic_conn *q, const struct key_set *ks,
                          enum tls_side role, const struct cursor *pkt,
                          size_t pn_offset, size_t *plain_len,
-                         uint64_t *pn_out)
+                         uint64_t *pn_out, bool *tag_refused)
 {
     uint8_t sample[QUIC_SAMPLE_LEN], mask[5];
     struct cursor c = *pkt;
@@ -629,8 +631,10 @@ static bool open_initial(struct quic_conn *q, const struct key_set *ks,
     size_t ct_len;
     const uint8_t *ct = cursor_rest(&c, &ct_len);
     if (!quic_aead_open(k, pn, hdr_work, pn_offset + pn_len, ct, ct_len,
-                        plain))
+                        plain)) {
+        *tag_refused = true;
         return false;
+    }
     *plain_len = ct_len - QUIC_TAG_LEN;
     *pn_out = pn;
     return true;
@@ -647,7 +651,8 @@ static void read_initial(struct quic_conn *q, int side, uint32_t version,
     size_t plain_len = 0;
     uint64_t pn = 0;
     struct key_set *ks = NULL;
-    bool opened = false;
+    bool opened = false, tag_refused = false;
+    bool lead = q->reading_lead;
 
     if (pn_offset + 4 > QUIC_HEADER_MAX ||
         !cursor_copy(&c, hdr_orig, pn_offset + 4))
@@ -655,18 +660,27 @@ static void read_initial(struct quic_conn *q, int side, uint32_t version,
     if (info) {
         ks = keys_for(q, version, info, role);
         opened = ks && open_initial(q, ks, role, pkt, pn_offset, &plain_len,
-                                    &pn);
+                                    &pn, &tag_refused);
     } else {
         /* A version tlsmon does not know: each known protection in turn,
          * until the AEAD tag says one is right. */
         for (size_t i = 0; !opened && quic_version_candidate(i); i++) {
             ks = keys_for(q, version, quic_version_candidate(i), role);
             opened = ks && open_initial(q, ks, role, pkt, pn_offset,
-                                        &plain_len, &pn);
+                                        &plain_len, &pn, &tag_refused);
         }
     }
-    if (!opened)
+    if (!opened) {
+        /* The connection's first client Initial, v1, keys derived from its
+         * own DCID and its packet number read with nothing before it: the
+         * very inputs any other reader of it has, so its tag fails there
+         * too (classify.c relies on this). */
+        q->lead_v1_initial_unopened =
+            lead && tag_refused && role == TLS_SIDE_CLIENT &&
+            version == QUIC_V1 && q->facts->packets_initial[role] == 1 &&
+            !q->have_pn[role];
         return; /* not ours to read (or damaged): counted, nothing more */
+    }
     ks->confirmed = true;
     q->facts->initial_decrypted = true;
     if (!q->have_pn[role] || pn > q->largest_pn[role])
@@ -901,9 +915,13 @@ void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
     }
     struct cursor d = cursor_make(data, len);
     q->datagram_has_handshake = false;
+    q->lead_v1_initial_unopened = false;
+    q->reading_lead = true;
     while (cursor_peek_u8(&d, 0, &first) && !decided(q)) {
         if (first & 0x80) {
-            if (!read_long_packet(q, side, &d, ts_us))
+            bool more = read_long_packet(q, side, &d, ts_us);
+            q->reading_lead = false;
+            if (!more)
                 break;
             continue;
         }
@@ -918,6 +936,11 @@ void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
     /* The TLS hellos say who the client is, if the packets did not. */
     if (q->client_side < 0 && tls_client_side(q->tls) >= 0)
         q->client_side = tls_client_side(q->tls);
+}
+
+bool quic_lead_initial_unopened(const struct quic_conn *q)
+{
+    return q && q->lead_v1_initial_unopened;
 }
 
 void quic_client_started_again(struct quic_conn *q)

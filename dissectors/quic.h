@@ -42,6 +42,10 @@ size_t quic_conn_memory(const struct quic_conn *q);
  * missing from the capture (snaplen), which the record says (gaps). */
 void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
                    uint32_t len, uint32_t cut, uint64_t ts_us);
+/* Did the datagram just read open with the connection's first client
+ * Initial, QUIC v1, whose AEAD tag the v1 Initial keys of its own DCID did
+ * not verify (a packet no key opens, or damaged)? */
+bool quic_lead_initial_unopened(const struct quic_conn *q);
 /* Is this a QUIC handshake tlsmon reports? Not when nothing showed it: a
  * version it cannot open (Google's own crypto, an unknown version no
  * known protection fits) and no server answer in QUIC's own terms. */
