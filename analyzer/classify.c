@@ -371,6 +371,9 @@ bool classify_quic_unopened(struct classifier *c, struct classify_state *st,
      * length of 0 it stops at the same point without deriving keys
      * (get_clear_payload); an SCID length of 0 keeps its checks passing. */
     const uint8_t *payload = l3 + payload_at;
+    static const uint8_t v1[4] = {0, 0, 0, 1};
+    if ((payload[0] & 0xb0) != 0x80 || memcmp(payload + 1, v1, 4) != 0)
+        return false;
     uint8_t dcid_len = payload[QUIC_DCID_LEN_AT];
     if (dcid_len > 20 ||
         payload_at + QUIC_DCID_LEN_AT + 1u + dcid_len >= l3_len ||
