@@ -8,6 +8,7 @@
  * allocates through our hooks, which charge the memcap of the classifier
  * the calling thread is working for (each worker has its own). */
 #include "classify.h"
+#include "cursor.h"
 #include "escape.h"
 #include "memcap.h"
 #include "str_copy.h"
@@ -336,9 +337,8 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
     return true;
 }
 
-/* The QUIC reader's window into a v1 Initial's header: the DCID length at
- * offset 5 and, right after a DCID, the SCID length. */
-#define QUIC_DCID_LEN_AT 5
+/* QUIC v1's longest connection ID (RFC 9000 §17.2), which nDPI checks. */
+#define QUIC_CID_MAX 20
 /* nDPI's QUIC reader takes no shorter datagram for an Initial (RFC 9000
  * §14.1's client minimum). */
 #define NDPI_QUIC_INITIAL_MIN 1200
@@ -370,18 +370,23 @@ bool classify_quic_unopened(struct classifier *c, struct classify_state *st,
      * and stops: the answer is QUIC without a hello either way. With a DCID
      * length of 0 it stops at the same point without deriving keys
      * (get_clear_payload); an SCID length of 0 keeps its checks passing. */
-    const uint8_t *payload = l3 + payload_at;
-    static const uint8_t v1[4] = {0, 0, 0, 1};
-    if ((payload[0] & 0xb0) != 0x80 || memcmp(payload + 1, v1, 4) != 0)
+    struct cursor hdr = cursor_make(l3, l3_len);
+    uint8_t first, dcid_len, scid_len;
+    uint32_t version;
+    if (!cursor_skip(&hdr, payload_at) || !cursor_u8(&hdr, &first) ||
+        !cursor_u32(&hdr, &version) || (first & 0xb0) != 0x80 ||
+        version != 1)
         return false;
-    uint8_t dcid_len = payload[QUIC_DCID_LEN_AT];
-    if (dcid_len > 20 ||
-        payload_at + QUIC_DCID_LEN_AT + 1u + dcid_len >= l3_len ||
-        payload[QUIC_DCID_LEN_AT + 1 + dcid_len] > 20)
+    size_t dcid_len_at = cursor_pos(&hdr);
+    if (!cursor_u8(&hdr, &dcid_len) || dcid_len > QUIC_CID_MAX ||
+        !cursor_skip(&hdr, dcid_len) || !cursor_u8(&hdr, &scid_len) ||
+        scid_len > QUIC_CID_MAX)
         return false;
     memcpy(quic_stand_in, l3, l3_len);
-    quic_stand_in[payload_at + QUIC_DCID_LEN_AT] = 0;
-    quic_stand_in[payload_at + QUIC_DCID_LEN_AT + 1] = 0;
+    /* What nDPI then reads as the SCID length is the byte after the DCID
+     * length. */
+    quic_stand_in[dcid_len_at] = 0;
+    quic_stand_in[dcid_len_at + 1] = 0;
     classify_packet(c, st, quic_stand_in, l3_len, ts_us);
     return true;
 }
