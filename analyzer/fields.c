@@ -135,6 +135,13 @@ static bool keylog_applied(const struct handshake *h)
     return d->attempted || d->unsupported || d->no_client_hello;
 }
 
+/* What the certificate stage read from a stapled OCSP response: it sets
+ * `analyzed` before any other fact (dissectors/ocsp.c). */
+static bool has_staple_result(const struct handshake *h)
+{
+    return h->report->ocsp_result.analyzed;
+}
+
 /* Heartbeat records during the handshake (Heartbleed). */
 static bool has_heartbeat(const struct handshake *h)
 {
@@ -2810,6 +2817,9 @@ static const struct field_def record_rest_rows[] = {
     SCALAR("tlsmon.ocsp.stapled", FT_BOOL,
            "the server sent CertificateStatus (visible before TLS 1.3)",
            g_ocsp_stapled),
+};
+
+static const struct field_def staple_rows[] = {
     SCALAR("tlsmon.ocsp.response_status", FT_STRING,
            "OCSP response status: successful, tryLater, unauthorized ...",
            g_ocsp_response_status),
@@ -2825,6 +2835,9 @@ static const struct field_def record_rest_rows[] = {
            "the staple's thisUpdate for the leaf", g_ocsp_this_update),
     SCALAR("tlsmon.ocsp.next_update", FT_TIME,
            "the staple's nextUpdate for the leaf", g_ocsp_next_update),
+};
+
+static const struct field_def flow_quality_rows[] = {
     SCALAR("tlsmon.ndpi.protocol", FT_STRING,
            "protocol nDPI detected, e.g. TLS.YouTube", g_ndpi_protocol),
     SCALAR("tlsmon.ndpi.app", FT_STRING, "application nDPI detected",
@@ -3007,13 +3020,15 @@ static const struct field_segment *const program_segments[] = {
     SEGMENT(ech_rows, has_ech),
     SEGMENT(ech_after_rows, NULL),
     SEGMENT(server_cert_rows, has_server_cert),
-    SEGMENT(staple_verdict_rows, NULL),
+    SEGMENT(staple_verdict_rows, has_staple_result),
     SEGMENT(server_cert_trust_rows, has_server_cert),
     SEGMENT(certificate_request_rows, NULL),
     SEGMENT(client_cert_rows, has_client_cert),
     SEGMENT(decryption_rows, keylog_applied),
     SEGMENT(heartbeat_rows, has_heartbeat),
     SEGMENT(record_rest_rows, NULL),
+    SEGMENT(staple_rows, has_staple_result),
+    SEGMENT(flow_quality_rows, NULL),
     SEGMENT(quic_rows, over_quic),
     SEGMENT(dtls_rows, over_dtls),
     SEGMENT(icmp_rows, NULL),
