@@ -26,6 +26,7 @@
 #include "../dissectors/tls_names.h"
 #include "../dissectors/x509_ext.h"
 #include "../rules/diagnosis_fields.h"
+#include "../rules/server_profile.h"
 
 /* ---- accessor helpers --------------------------------------------------- */
 
@@ -2759,6 +2760,10 @@ static const struct field_def record_rest_rows[] = {
            g_ja4_r),
     SCALAR("tlsmon.server.ja3s_string", FT_STRING,
            "JA3S string: version,cipher,extensions", g_ja3s_string),
+};
+
+/* What earlier handshakes showed of the server (rules/server_profile.c). */
+static const struct field_def server_history_rows[] = {
     SCALAR("tlsmon.server.established_count", FT_INT,
            "earlier handshakes to this server (IP:port) in this run that "
            "were established", g_srv_established),
@@ -2811,6 +2816,9 @@ static const struct field_def record_rest_rows[] = {
     SCALAR("tlsmon.server.client_established_without_ech", FT_INT,
            "of those, by this client: it reaches the server without ECH",
            g_srv_client_plain_established),
+};
+
+static const struct field_def staple_request_rows[] = {
     SCALAR("tlsmon.ocsp.requested", FT_BOOL,
            "the ClientHello asked for a stapled OCSP response "
            "(status_request)", g_ocsp_requested),
@@ -3027,6 +3035,8 @@ static const struct field_segment *const program_segments[] = {
     SEGMENT(decryption_rows, keylog_applied),
     SEGMENT(heartbeat_rows, has_heartbeat),
     SEGMENT(record_rest_rows, NULL),
+    SEGMENT(server_history_rows, server_profile_applies),
+    SEGMENT(staple_request_rows, NULL),
     SEGMENT(staple_rows, has_staple_result),
     SEGMENT(flow_quality_rows, NULL),
     SEGMENT(quic_rows, over_quic),
