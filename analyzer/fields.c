@@ -26,6 +26,7 @@
 #include "../dissectors/tls_names.h"
 #include "../dissectors/x509_ext.h"
 #include "../rules/diagnosis_fields.h"
+#include "../rules/server_profile.h"
 
 /* ---- accessor helpers --------------------------------------------------- */
 
@@ -82,6 +83,81 @@ static const struct hello_retry *hrr_of(const struct handshake *h)
 static const struct quic_facts *quic_of(const struct handshake *h)
 {
     return &hs_rare(h)->quic;
+}
+
+/* ---- the parts of the record ------------------------------------------
+ * Each segment of the table below reads one part of the record, named by
+ * one of these (struct field_segment's has_part): a record without the
+ * part has no value in any of the segment's rows. The rows' getters ask the
+ * same where they can; fields_part_misses checks the rest. */
+
+static bool has_client_hello(const struct handshake *h)
+{
+    return h->ch.seen;
+}
+
+static bool has_server_hello(const struct handshake *h)
+{
+    return h->sh.seen;
+}
+
+/* How the ClientHello crossed TCP (analyzer/stream_opening.c). */
+static bool hello_crossed_tcp(const struct handshake *h)
+{
+    return h->hello_tcp.known && h->hello_tcp.segments > 0;
+}
+
+static bool has_alerts(const struct handshake *h)
+{
+    return hs_rare(h)->alerts.n > 0;
+}
+
+static bool has_ech(const struct handshake *h)
+{
+    return h->ch.seen && h->ch.ech_info.present;
+}
+
+/* The certificate stage sets `analyzed` before any other fact of a
+ * chain's result (dissectors/x509.c). */
+static bool has_server_cert(const struct handshake *h)
+{
+    return h->report->server_cert.analyzed;
+}
+
+static bool has_client_cert(const struct handshake *h)
+{
+    return h->report->client_cert.analyzed;
+}
+
+/* A key log was given: what it opened, or why it could not. */
+static bool keylog_applied(const struct handshake *h)
+{
+    const struct decryption *d = &h->decryption;
+    return d->attempted || d->unsupported || d->no_client_hello;
+}
+
+/* What the certificate stage read from a stapled OCSP response: it sets
+ * `analyzed` before any other fact (dissectors/ocsp.c). */
+static bool has_staple_result(const struct handshake *h)
+{
+    return h->report->ocsp_result.analyzed;
+}
+
+/* Heartbeat records during the handshake (Heartbleed). */
+static bool has_heartbeat(const struct handshake *h)
+{
+    return h->heartbeat.records[TLS_SIDE_CLIENT] +
+               h->heartbeat.records[TLS_SIDE_SERVER] > 0;
+}
+
+static bool over_quic(const struct handshake *h)
+{
+    return h->transport == HS_OVER_QUIC;
+}
+
+static bool over_dtls(const struct handshake *h)
+{
+    return h->transport == HS_OVER_DTLS;
 }
 
 /* A stage name without its "after_" prefix. */
@@ -744,12 +820,6 @@ FACT(g_app_data_server, field_put_bool, h->app_data[TLS_SIDE_SERVER], true)
 
 /* ---- tlsmon.decryption.*: what a key log opened ------------------------- */
 
-static bool keylog_applied(const struct handshake *h)
-{
-    const struct decryption *d = &h->decryption;
-    return d->attempted || d->unsupported || d->no_client_hello;
-}
-
 FACT(g_decrypted, field_put_bool, h->decryption.records > 0, keylog_applied(h))
 FACT(g_decryption_records, field_put_int, h->decryption.records,
      h->decryption.attempted)
@@ -1242,9 +1312,9 @@ FACT(g_scert_distrust_basis, field_put_str,
 /* ---- tlsmon.quic.*, tlsmon.dtls.*, tlsmon.icmp.* ------------------------ */
 
 #define QUIC_FACT(fn, put, value, present)                                    \
-    FACT(fn, put, value, h->transport == HS_OVER_QUIC && (present))
+    FACT(fn, put, value, over_quic(h) && (present))
 #define DTLS_FACT(fn, put, value, present)                                    \
-    FACT(fn, put, value, h->transport == HS_OVER_DTLS && (present))
+    FACT(fn, put, value, over_dtls(h) && (present))
 
 static bool quic_version_value(uint32_t version, struct field_value *v,
                                char *scratch, size_t len)
@@ -1255,7 +1325,7 @@ static bool quic_version_value(uint32_t version, struct field_value *v,
 static bool g_quic_version(const struct handshake *h, struct field_value *v,
                            char *scratch, size_t len)
 {
-    return h->transport == HS_OVER_QUIC && quic_of(h)->version &&
+    return over_quic(h) && quic_of(h)->version &&
            quic_version_value(quic_of(h)->version, v, scratch, len);
 }
 
@@ -1263,7 +1333,7 @@ static bool g_quic_client_version(const struct handshake *h,
                                   struct field_value *v, char *scratch,
                                   size_t len)
 {
-    return h->transport == HS_OVER_QUIC && quic_of(h)->client_version &&
+    return over_quic(h) && quic_of(h)->client_version &&
            quic_version_value(quic_of(h)->client_version, v, scratch, len);
 }
 
@@ -1272,7 +1342,7 @@ static bool g_quic_dcid(const struct handshake *h, struct field_value *v,
 {
     static const char hex[] = "0123456789abcdef";
     const struct quic_facts *q = quic_of(h);
-    if (h->transport != HS_OVER_QUIC || q->dcid_len == 0 ||
+    if (!over_quic(h) || q->dcid_len == 0 ||
         len < 2u * q->dcid_len + 1)
         return false;
     for (size_t i = 0; i < q->dcid_len && i < sizeof q->dcid; i++) {
@@ -1285,7 +1355,7 @@ static bool g_quic_dcid(const struct handshake *h, struct field_value *v,
 
 static size_t c_quic_server_versions(const struct handshake *h)
 {
-    if (h->transport != HS_OVER_QUIC)
+    if (!over_quic(h))
         return 0;
     return quic_of(h)->server_versions.n;
 }
@@ -1338,7 +1408,7 @@ static bool g_quic_close_error(const struct handshake *h,
         "CRYPTO_BUFFER_EXCEEDED", "KEY_UPDATE_ERROR", "AEAD_LIMIT_REACHED",
         "NO_VIABLE_PATH", "VERSION_NEGOTIATION_ERROR"};
     uint64_t code = quic_of(h)->close_error_code;
-    if (h->transport != HS_OVER_QUIC || !quic_of(h)->close_seen)
+    if (!over_quic(h) || !quic_of(h)->close_seen)
         return false;
     if (quic_of(h)->close_application)
         return field_put_str(v, "application");
@@ -1360,7 +1430,7 @@ static bool g_quic_close_reason(const struct handshake *h,
                                 size_t len)
 {
     UNUSED_SCRATCH;
-    return h->transport == HS_OVER_QUIC && quic_of(h)->close_seen &&
+    return over_quic(h) && quic_of(h)->close_seen &&
            field_put_cstr(v, quic_of(h)->close_reason,
                           sizeof quic_of(h)->close_reason);
 }
@@ -1529,21 +1599,19 @@ FACT(g_scert_trust_store_newer, field_put_bool,
 
 /* How the ClientHello crossed TCP. */
 FACT(g_hello_segments, field_put_int, h->hello_tcp.segments,
-     h->hello_tcp.known && h->hello_tcp.segments > 0)
+     hello_crossed_tcp(h))
 FACT(g_hello_retrans, field_put_int, h->hello_tcp.retransmissions,
-     h->hello_tcp.known && h->hello_tcp.segments > 0)
+     hello_crossed_tcp(h))
 FACT(g_hello_largest, field_put_int, h->hello_tcp.largest_segment,
-     h->hello_tcp.known && h->hello_tcp.segments > 0)
-FACT(g_hello_acked, field_put_bool, h->hello_tcp.acked,
-     h->hello_tcp.known && h->hello_tcp.segments > 0)
+     hello_crossed_tcp(h))
+FACT(g_hello_acked, field_put_bool, h->hello_tcp.acked, hello_crossed_tcp(h))
 FACT(g_hello_early, field_put_bool, h->hello_tcp.server_reacted_early,
-     h->hello_tcp.known && h->hello_tcp.segments > 0)
+     hello_crossed_tcp(h))
 
-/* Heartbeat records during the handshake (Heartbleed). */
-#define ANY_HEARTBEAT                                                         \
-    (h->heartbeat.records[TLS_SIDE_CLIENT] + h->heartbeat.records[TLS_SIDE_SERVER] > 0)
-FACT(g_hb_client, field_put_int, h->heartbeat.records[TLS_SIDE_CLIENT], ANY_HEARTBEAT)
-FACT(g_hb_server, field_put_int, h->heartbeat.records[TLS_SIDE_SERVER], ANY_HEARTBEAT)
+FACT(g_hb_client, field_put_int, h->heartbeat.records[TLS_SIDE_CLIENT],
+     has_heartbeat(h))
+FACT(g_hb_server, field_put_int, h->heartbeat.records[TLS_SIDE_SERVER],
+     has_heartbeat(h))
 FACT(g_hb_overread, field_put_bool, h->heartbeat.overread,
      h->heartbeat.records[TLS_SIDE_CLIENT] > 0)
 FACT(g_hb_oversized, field_put_bool, h->heartbeat.oversized_response,
@@ -1693,15 +1761,13 @@ static bool g_pq_share(const struct handshake *h, struct field_value *v,
 }
 
 /* ECH facts of the ClientHello: the outer form carries them all. */
-#define ECH_OUTER(h) ((h)->ch.seen && (h)->ch.ech_info.present &&            \
-                      (h)->ch.ech_info.type == ECH_OUTER)
+#define ECH_OUTER(h) (has_ech(h) && (h)->ch.ech_info.type == ECH_OUTER)
 FACT(g_ech_type, field_put_str,
      h->ch.ech_info.type == ECH_OUTER   ? "outer"
      : h->ch.ech_info.type == ECH_INNER ? "inner"
                                         : "unknown",
-     h->ch.seen && h->ch.ech_info.present)
-FACT(g_ech_malformed, field_put_bool, h->ch.ech_info.malformed,
-     h->ch.seen && h->ch.ech_info.present)
+     has_ech(h))
+FACT(g_ech_malformed, field_put_bool, h->ch.ech_info.malformed, has_ech(h))
 FACT(g_ech_config_id, field_put_int, h->ch.ech_info.config_id, ECH_OUTER(h))
 FACT(g_ech_enc_len, field_put_int, h->ch.ech_info.enc_len, ECH_OUTER(h))
 FACT(g_ech_payload_len, field_put_int, h->ch.ech_info.payload_len,
@@ -2104,7 +2170,7 @@ static const struct field_def ja3s_rows[] = {
            g_ja3s),
 };
 
-static const struct field_def record_tail_rows[] = {
+static const struct field_def record_decision_rows[] = {
     LIST("related.ip", FT_STRING_LIST, "client and server addresses",
          c_related_ip, i_related_ip),
     LIST("related.hosts", FT_STRING_LIST,
@@ -2139,6 +2205,10 @@ static const struct field_def record_tail_rows[] = {
            g_ended_by),
     SCALAR("tlsmon.ended_by_side", FT_STRING,
            "client or server, the side that ended it", g_ended_by_side),
+};
+
+/* The alerts: the rare part's list. */
+static const struct field_def alert_rows[] = {
     SCALAR("tlsmon.alert.sender", FT_STRING,
            "sender of the alert that ended the handshake (first fatal, "
            "encrypted or close_notify, else first)",
@@ -2161,6 +2231,9 @@ static const struct field_def record_tail_rows[] = {
          "{sender, encrypted, length, stage}, with late: true when it came "
          "after the decision or after its sender finished (never deciding)",
          c_alerts, i_alerts),
+};
+
+static const struct field_def timing_rows[] = {
     SCALAR("tlsmon.handshake_ms", FT_FLOAT,
            "ClientHello to decision, milliseconds", g_handshake_ms),
     SCALAR("tlsmon.server_response_ms", FT_FLOAT,
@@ -2183,6 +2256,10 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.hrr_group_offered", FT_BOOL,
            "the HelloRetryRequest asked for a group the client listed in "
            "supported_groups", g_hrr_group_offered),
+};
+
+/* The ClientHello; how it crossed TCP comes next, then what it offered. */
+static const struct field_def client_hello_rows[] = {
     SCALAR("tlsmon.client_hello.version", FT_VERSION,
            "legacy_version field of the ClientHello", g_ch_version),
     SCALAR("tlsmon.client_hello.record_version", FT_VERSION,
@@ -2195,6 +2272,9 @@ static const struct field_def record_tail_rows[] = {
                "supported_versions, wire order, GREASE left out", CH_VERSIONS),
     SCALAR("tlsmon.client_hello.length", FT_INT,
            "ClientHello message length, bytes", g_ch_length),
+};
+
+static const struct field_def hello_crossing_rows[] = {
     SCALAR("tlsmon.client_hello.segments", FT_INT,
            "TCP segments that carried the ClientHello (first copies); "
            "absent without the connection's start", g_hello_segments),
@@ -2209,6 +2289,9 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.client_hello.server_reacted_early", FT_BOOL,
            "the server sent data, FIN or RST before the ClientHello's last "
            "segment", g_hello_early),
+};
+
+static const struct field_def client_hello_offer_rows[] = {
     SCALAR("tlsmon.client_hello.ciphers_count", FT_INT,
            "cipher suites offered on the wire, GREASE included",
            g_ch_ciphers_count),
@@ -2250,6 +2333,9 @@ static const struct field_def record_tail_rows[] = {
            "sent in the SSLv2-compatible record format", g_ch_sslv2),
     HELLO_LIST("tlsmon.client_hello.compression", FT_INT_LIST,
                "compression methods offered", CH_COMPRESSION),
+};
+
+static const struct field_def server_hello_rows[] = {
     SCALAR("tlsmon.server_hello.cipher_id", FT_STRING,
            "chosen cipher suite number, hex like 0xc02f", g_sh_cipher_id),
     SCALAR("tlsmon.server_hello.legacy_version", FT_VERSION,
@@ -2265,6 +2351,10 @@ static const struct field_def record_tail_rows[] = {
     HELLO_LIST("tlsmon.server_hello.extensions", FT_STRING_LIST,
                "extension names (numbers when unnamed) in wire order",
                SH_EXTENSIONS),
+};
+
+/* The post-quantum posture, read from the ClientHello. */
+static const struct field_def pq_rows[] = {
     SCALAR("tlsmon.pq.offered", FT_BOOL,
            "the client offered a post-quantum key exchange group (hybrid "
            "ML-KEM, pure ML-KEM or a Kyber draft)", g_pq_offered),
@@ -2289,6 +2379,10 @@ static const struct field_def record_tail_rows[] = {
            "why an offered group was not used: server_chose_classical, "
            "hrr_to_classical, classical_unlike_before, tls12_answer, "
            "tls12_answer_middlebox, psk_only", g_pq_reason),
+};
+
+/* The ClientHello's encrypted_client_hello; what followed it comes next. */
+static const struct field_def ech_rows[] = {
     SCALAR("tlsmon.ech.type", FT_STRING,
            "encrypted_client_hello form: outer (in clear) or inner",
            g_ech_type),
@@ -2317,6 +2411,9 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.ech.status", FT_STRING,
            "accepted, rejected, aborted_after_server_flight, unanswered, "
            "grease, not_confirmed, failed_other", g_ech_status),
+};
+
+static const struct field_def ech_after_rows[] = {
     SCALAR("tlsmon.ech.retry_configs", FT_INT,
            "ECHConfigs the server sent to retry with (EncryptedExtensions, "
            "decrypted only)", g_ech_retry_count),
@@ -2351,6 +2448,10 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.client_certificates.count", FT_INT,
            "certificates the client sent; absent if no Certificate seen",
            g_client_certs_count),
+};
+
+/* The server certificate's verdicts, around the OCSP staple's one. */
+static const struct field_def server_cert_rows[] = {
     CERT("tlsmon.certificate.visible", FT_BOOL,
          "the server certificate was readable (false in TLS 1.3 without a "
          "key log: encrypted)", CERT_OF_SERVER, CERT_VISIBLE),
@@ -2457,9 +2558,15 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.certificate.ends_at_ca", FT_BOOL,
            "the last certificate sent is a CA certificate (an intermediate "
            "or root), not the leaf alone", g_scert_ends_at_ca),
+};
+
+static const struct field_def staple_verdict_rows[] = {
     SCALAR("tlsmon.certificate.revoked", FT_BOOL,
            "the server's stapled OCSP response says its leaf is revoked; "
            "absent without a staple for the leaf", g_scert_revoked),
+};
+
+static const struct field_def server_cert_trust_rows[] = {
     SCALAR("tlsmon.certificate.trust_store", FT_STRING,
            "what the chain was judged against: system (bundle) or custom "
            "(--ca-file/--ca-path)", g_scert_trust_store),
@@ -2484,6 +2591,9 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.certificate.distrust_basis", FT_STRING,
            "what the date was compared with: sct (earliest SCT) or "
            "not_before", g_scert_distrust_basis),
+};
+
+static const struct field_def certificate_request_rows[] = {
     SCALAR("tlsmon.certificate_request", FT_BOOL,
            "the server asked for a client certificate (TLS 1.3: seen with a "
            "key log)",
@@ -2491,6 +2601,9 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.client_certificate_empty", FT_BOOL,
            "the client answered the request with no certificate",
            g_client_cert_empty),
+};
+
+static const struct field_def client_cert_rows[] = {
     CERT("tlsmon.client_certificate.visible", FT_BOOL,
          "the client certificate was readable (false in TLS 1.3 without a "
          "key log: encrypted)", CERT_OF_CLIENT, CERT_VISIBLE),
@@ -2571,6 +2684,9 @@ static const struct field_def record_tail_rows[] = {
     CERT("tlsmon.client_certificate.crl_urls", FT_STRING_LIST,
          "CRL distribution points of the client leaf",
          CERT_OF_CLIENT, CERT_CRL_URLS),
+};
+
+static const struct field_def decryption_rows[] = {
     SCALAR("tlsmon.decrypted", FT_BOOL,
            "records of this handshake were decrypted with a key log; absent "
            "without a key log", g_decrypted),
@@ -2596,6 +2712,9 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.decryption.certificate_compression", FT_STRING,
            "RFC 8879 algorithm of a decrypted compressed certificate: zlib, "
            "brotli, zstd", g_cert_compression),
+};
+
+static const struct field_def heartbeat_rows[] = {
     SCALAR("tlsmon.heartbeat.client", FT_INT,
            "heartbeat records (RFC 6520) the client sent during the "
            "handshake", g_hb_client),
@@ -2608,6 +2727,9 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.heartbeat.oversized_response", FT_BOOL,
            "a server heartbeat record is longer than any the client sent "
            "(memory leaked by a vulnerable server)", g_hb_oversized),
+};
+
+static const struct field_def record_rest_rows[] = {
     SCALAR("tlsmon.new_session_ticket", FT_BOOL,
            "the server sent a NewSessionTicket (TLS 1.3: seen with a key "
            "log)",
@@ -2638,6 +2760,10 @@ static const struct field_def record_tail_rows[] = {
            g_ja4_r),
     SCALAR("tlsmon.server.ja3s_string", FT_STRING,
            "JA3S string: version,cipher,extensions", g_ja3s_string),
+};
+
+/* What earlier handshakes showed of the server (rules/server_profile.c). */
+static const struct field_def server_history_rows[] = {
     SCALAR("tlsmon.server.established_count", FT_INT,
            "earlier handshakes to this server (IP:port) in this run that "
            "were established", g_srv_established),
@@ -2690,12 +2816,18 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.server.client_established_without_ech", FT_INT,
            "of those, by this client: it reaches the server without ECH",
            g_srv_client_plain_established),
+};
+
+static const struct field_def staple_request_rows[] = {
     SCALAR("tlsmon.ocsp.requested", FT_BOOL,
            "the ClientHello asked for a stapled OCSP response "
            "(status_request)", g_ocsp_requested),
     SCALAR("tlsmon.ocsp.stapled", FT_BOOL,
            "the server sent CertificateStatus (visible before TLS 1.3)",
            g_ocsp_stapled),
+};
+
+static const struct field_def staple_rows[] = {
     SCALAR("tlsmon.ocsp.response_status", FT_STRING,
            "OCSP response status: successful, tryLater, unauthorized ...",
            g_ocsp_response_status),
@@ -2711,6 +2843,9 @@ static const struct field_def record_tail_rows[] = {
            "the staple's thisUpdate for the leaf", g_ocsp_this_update),
     SCALAR("tlsmon.ocsp.next_update", FT_TIME,
            "the staple's nextUpdate for the leaf", g_ocsp_next_update),
+};
+
+static const struct field_def flow_quality_rows[] = {
     SCALAR("tlsmon.ndpi.protocol", FT_STRING,
            "protocol nDPI detected, e.g. TLS.YouTube", g_ndpi_protocol),
     SCALAR("tlsmon.ndpi.app", FT_STRING, "application nDPI detected",
@@ -2776,6 +2911,9 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.protocol", FT_STRING,
            "what carried the handshake: tls (over TCP), quic or dtls",
            g_protocol),
+};
+
+static const struct field_def quic_rows[] = {
     SCALAR("tlsmon.quic.version", FT_STRING,
            "QUIC version of the server's long headers (else the client's): "
            "1, 2, draft-29, 2-draft, mvfst-27, T051 ... or hex",
@@ -2829,6 +2967,9 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.quic.tcp_fallback", FT_BOOL,
            "unanswered, and the client opened TCP to the same server within "
            "10 s (QUIC blocked)", g_quic_tcp_fallback),
+};
+
+static const struct field_def dtls_rows[] = {
     SCALAR("tlsmon.dtls.hello_verify_request", FT_BOOL,
            "the server asked for a cookie (HelloVerifyRequest)", g_dtls_hvr),
     SCALAR("tlsmon.dtls.cookie_length", FT_INT,
@@ -2845,28 +2986,24 @@ static const struct field_def record_tail_rows[] = {
     SCALAR("tlsmon.dtls.unified_header", FT_BOOL,
            "DTLS 1.3 encrypted records (unified header) were seen",
            g_dtls_unified),
+};
+
+static const struct field_def icmp_rows[] = {
     SCALAR("tlsmon.icmp.unreachable", FT_STRING,
            "an ICMP unreachable for the server while it had not answered: "
            "port, host, network, prohibited, other", g_icmp_unreachable),
 };
 
-static const struct field_segment record_event = {
-    record_event_rows, ARRAY_LEN(record_event_rows),
-};
-static const struct field_segment record_network = {
-    record_network_rows, ARRAY_LEN(record_network_rows),
-};
+/* The rows of `rows`, all reading the record's part `has_part` (NULL: its
+ * core). */
+#define SEGMENT(rows, has_part)                                               \
+    (&(const struct field_segment){rows, ARRAY_LEN(rows), has_part})
+
 static const struct field_segment client_ecs_cert_fields = {
-    client_ecs_cert.rows, N_ECS_CERT_FACTS,
-};
-static const struct field_segment ja3s = {
-    ja3s_rows, ARRAY_LEN(ja3s_rows),
+    client_ecs_cert.rows, N_ECS_CERT_FACTS, has_client_cert,
 };
 static const struct field_segment server_ecs_cert_fields = {
-    server_ecs_cert.rows, N_ECS_CERT_FACTS,
-};
-static const struct field_segment record_tail = {
-    record_tail_rows, ARRAY_LEN(record_tail_rows),
+    server_ecs_cert.rows, N_ECS_CERT_FACTS, has_server_cert,
 };
 
 /* The record's facts, then the diagnosis the rules add: the order of the
@@ -2874,13 +3011,37 @@ static const struct field_segment record_tail = {
  * each side's certificate rows close its tls.client or tls.server facts
  * (after the JA3, after the JA3S). */
 static const struct field_segment *const program_segments[] = {
-    &record_event,
+    SEGMENT(record_event_rows, NULL),
     &ecs_endpoint_fields,
-    &record_network,
+    SEGMENT(record_network_rows, NULL),
     &client_ecs_cert_fields,
-    &ja3s,
+    SEGMENT(ja3s_rows, NULL),
     &server_ecs_cert_fields,
-    &record_tail,
+    SEGMENT(record_decision_rows, NULL),
+    SEGMENT(alert_rows, has_alerts),
+    SEGMENT(timing_rows, NULL),
+    SEGMENT(client_hello_rows, has_client_hello),
+    SEGMENT(hello_crossing_rows, hello_crossed_tcp),
+    SEGMENT(client_hello_offer_rows, has_client_hello),
+    SEGMENT(server_hello_rows, has_server_hello),
+    SEGMENT(pq_rows, has_client_hello),
+    SEGMENT(ech_rows, has_ech),
+    SEGMENT(ech_after_rows, NULL),
+    SEGMENT(server_cert_rows, has_server_cert),
+    SEGMENT(staple_verdict_rows, has_staple_result),
+    SEGMENT(server_cert_trust_rows, has_server_cert),
+    SEGMENT(certificate_request_rows, NULL),
+    SEGMENT(client_cert_rows, has_client_cert),
+    SEGMENT(decryption_rows, keylog_applied),
+    SEGMENT(heartbeat_rows, has_heartbeat),
+    SEGMENT(record_rest_rows, NULL),
+    SEGMENT(server_history_rows, server_profile_applies),
+    SEGMENT(staple_request_rows, NULL),
+    SEGMENT(staple_rows, has_staple_result),
+    SEGMENT(flow_quality_rows, NULL),
+    SEGMENT(quic_rows, over_quic),
+    SEGMENT(dtls_rows, over_dtls),
+    SEGMENT(icmp_rows, NULL),
     &diagnosis_fields,
 };
 

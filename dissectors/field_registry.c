@@ -100,6 +100,31 @@ const struct field_def *fields_at(size_t i)
     return field_table_at(program_table(), i);
 }
 
+size_t fields_segment_count(void)
+{
+    return program_table()->n_segments;
+}
+
+const struct field_segment *fields_segment_at(size_t s)
+{
+    const struct field_table *t = program_table();
+    return s < t->n_segments ? t->segments[s] : NULL;
+}
+
+const struct field_def *fields_part_misses(const struct handshake *h)
+{
+    const struct field_table *t = program_table();
+    for (size_t s = 0; s < t->n_segments; s++) {
+        const struct field_segment *seg = t->segments[s];
+        if (!seg->has_part || seg->has_part(h))
+            continue;
+        for (size_t i = 0; i < seg->n; i++)
+            if (field_has_value(&seg->rows[i], h))
+                return &seg->rows[i];
+    }
+    return NULL;
+}
+
 /* The program's index, built on the first lookup and kept for the
  * process: it only mirrors the table, which does not change once
  * prepared. */
@@ -131,6 +156,15 @@ size_t field_list_len(const struct field_def *f, const struct handshake *h)
         if (field_item(f, h, i, &v, scratch, sizeof(scratch)))
             n++;
     return n;
+}
+
+bool field_has_value(const struct field_def *f, const struct handshake *h)
+{
+    if (field_is_list(f))
+        return field_list_len(f, h) > 0;
+    char scratch[FIELD_SCRATCH];
+    struct field_value v;
+    return field_get(f, h, &v, scratch, sizeof(scratch));
 }
 
 const char *field_type_name(enum field_type t)

@@ -124,10 +124,18 @@ static inline bool field_is_list(const struct field_def *f)
            f->type == FT_ALERTS;
 }
 
-/* One owner's rows, in their output order. */
+/* One owner's rows, in their output order, that read one part of the
+ * record. */
 struct field_segment {
     const struct field_def *rows;
     size_t n;
+    /* Whether h has the part the rows read (its client hello, its server
+     * certificate, its QUIC facts...): false promises that no row of the
+     * segment has a value in h, so a writer of whole records skips the
+     * segment without asking its rows (analyzer/output/record_json.c).
+     * NULL: rows of the record's core, asked one by one.
+     * fields_part_misses checks the promise. */
+    bool (*has_part)(const struct handshake *h);
 };
 
 /* A table: segments, one after the other. */
@@ -167,6 +175,17 @@ void field_registry_use(const struct field_table *t);
 size_t fields_count(void);
 const struct field_def *fields_at(size_t i);
 const struct field_def *fields_find(const char *name); /* NULL if unknown */
+/* The table's segments: their rows, one after the other, are fields_at's. */
+size_t fields_segment_count(void);
+const struct field_segment *fields_segment_at(size_t s);
+
+/* Whether h has a value for f: a scalar, or a list with an entry kept. */
+bool field_has_value(const struct field_def *f, const struct handshake *h);
+
+/* The first row with a value in h although its segment says h lacks the
+ * part it reads (NULL: none), which a writer skipping that segment would
+ * drop: the tests ask it of their records. */
+const struct field_def *fields_part_misses(const struct handshake *h);
 
 /* Number of entries a list field really has in `h` (skipped slots not
  * counted); 0 for a scalar. */

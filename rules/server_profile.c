@@ -455,10 +455,15 @@ static void learn(struct profile *p, const struct handshake *h,
     str_copy(n->issuer, sizeof(n->issuer), h->report->server_cert.issuer);
 }
 
+bool server_profile_applies(const struct handshake *h)
+{
+    return h->ch.seen || h->sh.seen;
+}
+
 void server_profiles_observe(struct server_profiles *sp, struct handshake *h)
 {
     memset(&h->report->server_profile, 0, sizeof(h->report->server_profile));
-    if (!h->ch.seen && !h->sh.seen)
+    if (!server_profile_applies(h))
         return; /* not a TLS conversation: no evidence about the server */
     bool fresh;
     struct profile *p = lookup(sp, &h->server, &fresh);

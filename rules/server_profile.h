@@ -26,6 +26,10 @@ void server_profiles_free(struct server_profiles *sp);
  * only), then add `h` to it. Call once per decided record. */
 void server_profiles_observe(struct server_profiles *sp, struct handshake *h);
 
+/* Whether h is a TLS conversation, which server_profiles_observe learns
+ * from and gives evidence to; any other record's evidence stays empty. */
+bool server_profile_applies(const struct handshake *h);
+
 /* Bytes held, and profiles evicted so far. */
 size_t server_profiles_memory(const struct server_profiles *sp);
 uint64_t server_profiles_evicted(const struct server_profiles *sp);

@@ -5,11 +5,14 @@
  * accessor and its key text rendered beforehand,
  * escaped and quoted with the keys of the objects it sits in
  * ("tls":{"client":{"ja3":), with where the text starts for each depth.
- * A record then costs, per field, its accessor; per field present, one
- * close of the objects the previous field present does not share (numbered
- * prefixes, no name comparison) and one copy of the rest of its key text.
- * Nothing is looked up by name and no key is scanned for escaping on the
- * record path. */
+ * The plan is cut into sections, the runs of fields that read one part
+ * of the record (the registry's segments and their has_part): a record
+ * costs one test per section, and per field of a section it has, its
+ * accessor; per field present, one close of the objects the previous
+ * field present does not share (numbered prefixes, no name comparison) and
+ * one copy of the rest of its key text. A small record thus costs what it
+ * has, not the registry's size. Nothing is looked up by name and no key is
+ * scanned for escaping on the record path. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -115,10 +118,19 @@ struct plan_field {
     uint16_t from[JSON_FIELD_MAX_SEGMENTS];
 };
 
+/* Plan entries [first, end) read one part of the record: has_part(h)
+ * false skips them all (NULL: the record's core, always walked). */
+struct plan_section {
+    bool (*has_part)(const struct handshake *h);
+    size_t first, end;
+};
+
 /* NULL when out of memory or a name is deeper than JSON_FIELD_MAX_SEGMENTS
  * (test_fields checks the registry never is): records then fail. */
 static struct plan_field *plan;
 static size_t plan_len;
+static struct plan_section *sections;
+static size_t n_sections;
 static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
 
 /* Segment k of a name: its start and length. */
@@ -180,13 +192,38 @@ static bool render_keys(struct plan_field *p, const char *name,
     return true;
 }
 
+/* The registry's segments as sections, neighbours that are both the core
+ * made one; false when out of memory. */
+static bool cut_sections(void)
+{
+    size_t n = fields_segment_count(), at = 0, k = 0;
+    sections = calloc(n ? n : 1, sizeof(*sections));
+    if (!sections)
+        return false;
+    for (size_t s = 0; s < n; s++) {
+        const struct field_segment *seg = fields_segment_at(s);
+        if (seg->n == 0)
+            continue;
+        if (k > 0 && !seg->has_part && !sections[k - 1].has_part) {
+            sections[k - 1].end += seg->n;
+        } else {
+            sections[k] = (struct plan_section){seg->has_part, at,
+                                                at + seg->n};
+            k++;
+        }
+        at += seg->n;
+    }
+    n_sections = k;
+    return true;
+}
+
 static void compile_plan(void)
 {
     size_t n = fields_count();
     struct segments *segs = calloc(n, sizeof(*segs));
     struct plan_field *p = calloc(n, sizeof(*p));
     uint16_t next = 0;
-    bool ok = segs && p;
+    bool ok = segs && p && cut_sections();
     for (size_t i = 0; ok && i < n; i++) {
         const struct field_def *f = fields_at(i);
         ok = cut_name(f->name, &segs[i]) &&
@@ -195,18 +232,21 @@ static void compile_plan(void)
             break;
         p[i].f = f;
         p[i].parents = (uint8_t)(segs[i].n - 1);
-        /* Quadratic in the registry's size, once per process. */
-        for (int k = 0; k < segs[i].n; k++) {
-            size_t j = 0;
-            while (j < i && !same_segments(f->name, &segs[i],
-                                           fields_at(j)->name, &segs[j], k))
-                j++;
-            p[i].prefix[k] = j < i ? p[j].prefix[k] : next++;
-        }
+        /* Fields sharing a prefix are contiguous (the registry's order,
+         * test_fields checks it): the previous field is the only one to
+         * compare with. */
+        for (int k = 0; k < segs[i].n; k++)
+            p[i].prefix[k] =
+                i > 0 && same_segments(f->name, &segs[i], p[i - 1].f->name,
+                                       &segs[i - 1], k)
+                    ? p[i - 1].prefix[k]
+                    : next++;
     }
     free(segs);
     if (!ok) {
         free(p); /* the texts rendered so far stay: once, and small */
+        free(sections);
+        sections = NULL;
         return;
     }
     plan = p;
@@ -335,15 +375,21 @@ void json_write_record_keeping(struct json_writer *w,
     }
     const uint8_t *slot_of = k && k->set ? k->set->slot_of : NULL;
     json_begin_object(w);
-    for (const struct plan_field *e = plan; e < plan + plan_len; e++) {
-        if (!first_value(e->f, h, &it))
+    for (const struct plan_section *s = sections; s < sections + n_sections;
+         s++) {
+        if (s->has_part && !s->has_part(h))
             continue;
-        enter(w, prev, e);
-        size_t start = w->len;
-        write_values(w, e->f, h, &it);
-        if (slot_of && slot_of[e - plan] != NO_SLOT)
-            keep_fact(k, slot_of[e - plan], w, start);
-        prev = e;
+        for (const struct plan_field *e = plan + s->first;
+             e < plan + s->end; e++) {
+            if (!first_value(e->f, h, &it))
+                continue;
+            enter(w, prev, e);
+            size_t start = w->len;
+            write_values(w, e->f, h, &it);
+            if (slot_of && slot_of[e - plan] != NO_SLOT)
+                keep_fact(k, slot_of[e - plan], w, start);
+            prev = e;
+        }
     }
     if (prev)
         json_end_objects(w, prev->parents);

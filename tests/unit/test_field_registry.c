@@ -1,8 +1,8 @@
 /* test_field_registry.c — the registry's lookup over segments: rows keep
  * their segments' order, names are found in any segment, unknown names are
  * not; rows sharing a reader get what they name; the lookups read the
- * table given to them, prepared; and the program's table ends with the
- * rules' diagnosis rows. */
+ * table given to them, prepared; a segment's part is checked against its
+ * rows; and the program's table ends with the rules' diagnosis rows. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -137,6 +137,68 @@ static void test_use_gives_the_table(void **state)
     assert_string_equal(fields_at(0)->name, "@timestamp");
 }
 
+/* A part of the record: here, whether its flow id is odd; the row reads
+ * it, and has a value where the part is there, or, misdeclared, always. */
+static bool odd_flow(const struct handshake *h)
+{
+    return h->flow_id & 1;
+}
+
+static bool g_odd(const struct handshake *h, struct field_value *v,
+                  char *scratch, size_t len)
+{
+    (void)scratch, (void)len;
+    return field_put_int(v, (int64_t)h->flow_id) && odd_flow(h);
+}
+
+static bool g_any(const struct handshake *h, struct field_value *v,
+                  char *scratch, size_t len)
+{
+    (void)scratch, (void)len;
+    return field_put_int(v, (int64_t)h->flow_id);
+}
+
+static const struct field_def part_rows[] = {
+    FIELD_SCALAR("p.odd", FT_INT, "read from the part", g_odd),
+};
+static const struct field_def misdeclared_rows[] = {
+    FIELD_SCALAR("p.any", FT_INT, "a value without the part", g_any),
+};
+
+/* Segments say which part their rows read; fields_part_misses names a row
+ * with a value in a record its segment says lacks the part, which a
+ * writer skipping the segment would drop. */
+static void test_segment_parts(void **state)
+{
+    (void)state;
+    static const struct field_segment part = {part_rows, 1, odd_flow};
+    static const struct field_segment misdeclared = {misdeclared_rows, 1,
+                                                     odd_flow};
+    static const struct field_segment *const honest[] = {&first, &part};
+    static const struct field_segment *const lying[] = {&part, &misdeclared};
+    static const struct field_table honest_table = {honest, 2};
+    static const struct field_table lying_table = {lying, 2};
+    struct handshake h = {0};
+
+    field_registry_use(&honest_table);
+    assert_int_equal(fields_segment_count(), 2);
+    assert_ptr_equal(fields_segment_at(1), &part);
+    assert_null(fields_segment_at(2));
+    h.flow_id = 2;
+    assert_false(field_has_value(&part_rows[0], &h));
+    assert_null(fields_part_misses(&h));
+    h.flow_id = 3;
+    assert_true(field_has_value(&part_rows[0], &h));
+    assert_null(fields_part_misses(&h));
+
+    field_registry_use(&lying_table);
+    assert_null(fields_part_misses(&h)); /* the part is there */
+    h.flow_id = 4;
+    assert_ptr_equal(fields_part_misses(&h), &misdeclared_rows[0]);
+
+    field_registry_use(&fields_program);
+}
+
 /* The record's rows first, the diagnosis last: the JSON's key order. */
 static void test_program_ends_with_diagnosis(void **state)
 {
@@ -164,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_shared_reader),
         cmocka_unit_test(test_empty_table),
         cmocka_unit_test(test_use_gives_the_table),
+        cmocka_unit_test(test_segment_parts),
         cmocka_unit_test(test_program_ends_with_diagnosis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

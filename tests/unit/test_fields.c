@@ -182,8 +182,14 @@ static struct handshake *ipv6_not_tls(void)
     return h;
 }
 
+/* Every record rendered here is also a check of the segments' parts: no
+ * field the writer skips with its segment may have a value. */
 static char *render(const struct handshake *h)
 {
+    const struct field_def *miss = fields_part_misses(h);
+    if (miss)
+        fail_msg("%s has a value, its segment says the part is absent",
+                 miss->name);
     struct json_writer w;
     json_init(&w);
     json_write_record(&w, h);
@@ -875,6 +881,48 @@ static void test_record_ipv6_not_tls(void **state)
     free(h);
 }
 
+/* A part the record lacks costs its segment's test, and none of its
+ * fields is written; one it has is written whole. */
+static void test_record_parts(void **state)
+{
+    (void)state;
+    struct handshake *h = tls12_established();
+    char *s = render(h);
+    assert_contains(s, "\"client_hello\":{\"version\":\"1.2\"");
+    assert_lacks(s, "\"quic\":");
+    assert_lacks(s, "\"dtls\":");
+    assert_lacks(s, "\"certificate\":{");
+    free(s);
+
+    /* The stage saw the server's chain encrypted: that alone is a fact. */
+    h->report->server_cert.analyzed = true;
+    h->transport = HS_OVER_QUIC;
+    h->rare->quic.client_version = 1;
+    s = render(h);
+    assert_contains(s, "\"certificate\":{\"visible\":false}");
+    assert_contains(s, "\"quic\":{\"client_version\":\"1\","
+                       "\"initial_decrypted\":false,");
+    free(s);
+
+    /* A record that breaks a part's promise (a leaf without the stage
+     * having run) is caught by the check, and the writer, which trusts
+     * the part, leaves the leaf's facts out. */
+    h->report->server_cert.analyzed = false;
+    h->report->server_cert.leaf_parsed = true;
+    h->report->server_cert.self_signed = true;
+    const struct field_def *miss = fields_part_misses(h);
+    assert_non_null(miss);
+    assert_true(strncmp(miss->name, "tls.server.", 11) == 0 ||
+                strncmp(miss->name, "tlsmon.certificate.", 19) == 0);
+    struct json_writer w;
+    json_init(&w);
+    json_write_record(&w, h);
+    assert_false(w.failed);
+    assert_lacks(json_text(&w), "\"self_signed\"");
+    json_free(&w);
+    free(h);
+}
+
 static void test_hostile_strings(void **state)
 {
     (void)state;
@@ -1355,6 +1403,7 @@ int main(void)
         cmocka_unit_test(test_record_tls12),
         cmocka_unit_test(test_record_tls13_encrypted_alert),
         cmocka_unit_test(test_record_ipv6_not_tls),
+        cmocka_unit_test(test_record_parts),
         cmocka_unit_test(test_hostile_strings),
         cmocka_unit_test(test_text_lines),
         cmocka_unit_test(test_summary),
