@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "parse_fault.h"
 #include "tls_wire.h"
@@ -362,7 +363,15 @@ struct cert_chain {
 };
 
 /* What the certificate stage (dissectors/x509.c) found in one chain. Filled
- * only from what OpenSSL parsed; a fact it could not read stays empty. */
+ * only from what OpenSSL parsed; a fact it could not read stays empty.
+ *
+ * Two parts, so that a record whose chain is not analyzed (most failures,
+ * TLS 1.3, QUIC floods) costs no kilobytes: the marks (flags, counts,
+ * numbers) come first and cert_result_reset zeroes them; the bodies (texts
+ * and arrays, from `subject` on) are not reset. A reader reads a body only
+ * where a mark says it is filled (leaf_parsed, chain_checked, n_summaries,
+ * ...), and the stage sets a mark only together with a whole result (its
+ * cache entry's, copied at once), so no body of an earlier record shows. */
 #define HS_CERT_NAME_LEN 192 /* RFC 4514 subject/issuer, cut if longer */
 #define HS_CERT_CN_LEN 64
 #define HS_MAX_SANS 16 /* first ones kept; sans.total counts all */
@@ -394,29 +403,13 @@ struct cert_result {
     bool visible;                /* the certificate was sent in clear */
     bool malformed;              /* some certificate did not parse */
     bool leaf_parsed;            /* the leaf facts below are filled */
-    /* Leaf facts. */
-    char subject[HS_CERT_NAME_LEN];
-    char issuer[HS_CERT_NAME_LEN];
-    char subject_cn[HS_CERT_CN_LEN];
-    char issuer_cn[HS_CERT_CN_LEN];
-    /* Organization (O) and country (C) values of the subject and issuer
-     * names, in name order, the first HS_NAME_ATTRS of each. */
-    char subject_o[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
-    char issuer_o[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
-    char subject_c[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
-    char issuer_c[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
+    /* Marks and scalar facts. Leaf facts, filled when leaf_parsed (their
+     * texts are among the bodies). */
     uint8_t n_subject_o, n_issuer_o, n_subject_c, n_issuer_c;
     uint8_t version_number;      /* X.509 version: 1, 2 or 3 */
-    HS_LIST(struct san_text, HS_MAX_SANS) sans;
-    char serial[80];             /* uppercase hex, as `openssl x509 -serial` */
     int64_t not_before, not_after; /* seconds since the epoch */
-    char key_alg[24];
     uint16_t key_bits;
-    char curve[24];              /* EC keys: "prime256v1" ... */
-    char sig_alg[32];
-    char sha256[65], sha1[41];   /* uppercase hex of the DER (ECS) */
-    uint8_t n_summaries;
-    struct cert_summary chain[HS_MAX_CERTS];
+    uint8_t n_summaries;         /* certificates described in `chain` */
     /* Verdicts, at the capture time. `checked` says which were decided. */
     bool times_checked;
     bool expired, not_yet_valid;
@@ -429,7 +422,6 @@ struct cert_result {
     bool incomplete_chain;
     bool untrusted;
     int32_t verify_code;         /* OpenSSL X509_V_ERR_*, 0 = ok */
-    char verify_error[96];       /* OpenSSL's text for verify_code */
     bool weak_key, weak_signature, validity_too_long;
     int8_t weak_key_at, weak_signature_at; /* chain index of the first weak
                                               one, -1 none */
@@ -447,9 +439,6 @@ struct cert_result {
     uint16_t eku;                /* X509_EKU_* bits of x509_ext.h */
     bool wrong_purpose;          /* a CA as leaf, or an EKU without the
                                     role's purpose (serverAuth/clientAuth) */
-    char ocsp_urls[HS_MAX_URLS][HS_URL_LEN];
-    char ca_issuers_urls[HS_MAX_URLS][HS_URL_LEN];
-    char crl_urls[HS_MAX_URLS][HS_URL_LEN];
     uint8_t n_ocsp_urls, n_ca_issuers_urls, n_crl_urls;
     bool urls_truncated;         /* more (or longer) URLs than kept */
     /* Certificate Transparency: the SCT list embedded in the leaf (RFC 6962
@@ -458,7 +447,6 @@ struct cert_result {
     bool scts_malformed;         /* the extension is there, undecodable */
     uint16_t n_scts;
     uint8_t n_sct_logs;          /* distinct log ids, first ones */
-    uint8_t sct_log_ids[HS_MAX_SCT_LOGS][32];
     uint64_t sct_earliest_us;    /* earliest SCT timestamp, 0 none */
     /* Lifetime against the CA/Browser Forum maximum for the issue date
      * (x509.c). Days count as the Baseline Requirements do: any part of
@@ -470,18 +458,48 @@ struct cert_result {
     /* Browsers that refuse this chain by their distrust dates although the
      * trust store accepts it (dissectors/distrust.c, rules/distrust.tsv). */
     uint8_t n_distrusted_by;
-    char distrusted_by[HS_MAX_DISTRUST][16];
-    char distrusted_ca[48];
     bool distrust_by_sct;        /* decided on the earliest SCT, else on
                                     notBefore */
     /* A certificate signed with an algorithm this OpenSSL cannot verify
      * (ML-DSA, SLH-DSA before OpenSSL 3.5): no trust verdict is given. */
     bool signature_unverifiable;
-    char unverifiable_alg[32];
     const char *pem;             /* --emit-certificates: the chain as PEM;
                                     owned by the stage's cache, valid until
                                     the next record is analyzed */
+    /* Bodies: texts and arrays, read only where a mark above says they
+     * are filled. `subject` must stay the first (cert_result_reset). */
+    char subject[HS_CERT_NAME_LEN]; /* leaf facts */
+    char issuer[HS_CERT_NAME_LEN];
+    char subject_cn[HS_CERT_CN_LEN];
+    char issuer_cn[HS_CERT_CN_LEN];
+    /* Organization (O) and country (C) values of the subject and issuer
+     * names, in name order, the first HS_NAME_ATTRS of each. */
+    char subject_o[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
+    char issuer_o[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
+    char subject_c[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
+    char issuer_c[HS_NAME_ATTRS][HS_NAME_ATTR_LEN];
+    HS_LIST(struct san_text, HS_MAX_SANS) sans;
+    char serial[80];             /* uppercase hex, as `openssl x509 -serial` */
+    char key_alg[24];
+    char curve[24];              /* EC keys: "prime256v1" ... */
+    char sig_alg[32];
+    char sha256[65], sha1[41];   /* uppercase hex of the DER (ECS) */
+    struct cert_summary chain[HS_MAX_CERTS];
+    char verify_error[96];       /* OpenSSL's text for verify_code */
+    char ocsp_urls[HS_MAX_URLS][HS_URL_LEN];
+    char ca_issuers_urls[HS_MAX_URLS][HS_URL_LEN];
+    char crl_urls[HS_MAX_URLS][HS_URL_LEN];
+    uint8_t sct_log_ids[HS_MAX_SCT_LOGS][32];
+    char distrusted_by[HS_MAX_DISTRUST][16];
+    char distrusted_ca[48];
+    char unverifiable_alg[32];
 };
+
+/* Empty a chain's result: its marks only (see struct cert_result). */
+static inline void cert_result_reset(struct cert_result *c)
+{
+    memset(c, 0, offsetof(struct cert_result, subject));
+}
 
 /* What earlier handshakes of this run showed about the same server
  * (rules/server_profile.c), copied in before the rules run so that they
@@ -628,11 +646,17 @@ struct observer {
  * time in the emitting worker's scratch (analyzer/pipeline.c), so no flow
  * carries it while its handshake is open; it lives until that worker emits
  * its next record. Outputs render the record before then (they keep bytes,
- * never records). */
+ * never records).
+ *
+ * A fresh report costs what the record uses: handshake_report_reset zeroes
+ * the small parts and only the marks of the big ones (the findings' counts,
+ * each chain's marks, struct cert_result), never their bodies, which hold
+ * an earlier record's bytes (or none yet). So a stage that fills a part
+ * writes each body it marks as filled, and a reader reads a body only
+ * below its count or under its mark. */
 struct handshake_report {
-    struct cert_result server_cert; /* certificate stage (x509.c) */
-    struct cert_result client_cert;
-    struct ocsp_result ocsp_result; /* certificate stage */
+    /* Marks and small parts, zeroed whole by handshake_report_reset. */
+    struct ocsp_result ocsp_result; /* certificate stage (x509.c) */
 
     /* Fingerprints (fingerprint.c); empty when they could not be made
      * exactly (no hello, or a hello too big for the record's arrays). */
@@ -642,11 +666,10 @@ struct handshake_report {
     char event_id[24];           /* 20 hex digits, community_id.c */
     struct observer observer;    /* the run's sensor, copied at emit */
 
-    /* Diagnosis: server history, then the rules. */
+    /* Diagnosis: server history, then the rules (findings below). */
     struct server_evidence server_profile;
     bool diagnosed;              /* rules ran on this record */
     int8_t primary;              /* finding naming the primary cause, -1 */
-    HS_LIST(struct finding, HS_MAX_FINDINGS) findings;
 
     /* nDPI's view of the flow (analyzer/classify.c), copied from the flow
      * when the record is emitted. */
@@ -656,6 +679,12 @@ struct handshake_report {
     uint64_t ndpi_risks;    /* bit i: nDPI flow risk i (ndpi_risk_enum) */
     char ndpi_server_name[80]; /* nDPI's SNI reading, for comparison */
     uint16_t ndpi_tls_version; /* nDPI's version reading, 0 none */
+
+    /* Parts with bodies, of which the reset empties only the marks:
+     * `findings` must stay the first (handshake_report_reset). */
+    HS_LIST(struct finding, HS_MAX_FINDINGS) findings; /* the rules */
+    struct cert_result server_cert; /* certificate stage (x509.c) */
+    struct cert_result client_cert;
 };
 
 /* Facts most handshakes never have, kept apart so that a flow carries
@@ -825,12 +854,22 @@ static inline const char *client_hello_alpn(const struct client_hello *ch,
     return client_hello_alpn_text(ch, &room) + ch->alpn_at[i];
 }
 
+/* Empty a report (see struct handshake_report): the small parts whole, the
+ * big ones by their marks. */
+static inline void handshake_report_reset(struct handshake_report *r)
+{
+    memset(r, 0, offsetof(struct handshake_report, findings));
+    HS_LIST_CLEAR(r->findings);
+    cert_result_reset(&r->server_cert);
+    cert_result_reset(&r->client_cert);
+}
+
 /* Give a decided record an empty report to fill (the pipeline at emit
  * time; tests and tools that build records by hand). */
 static inline void handshake_attach_report(struct handshake *h,
                                            struct handshake_report *r)
 {
-    *r = (struct handshake_report){0};
+    handshake_report_reset(r);
     h->report = r;
 }
 

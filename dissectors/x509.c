@@ -1266,7 +1266,7 @@ static void analyze_chain(struct x509_stage *st,
     if (used)
         *used = e;
     if (!e) { /* out of memory: the chain goes unanalyzed */
-        memset(out, 0, sizeof(*out));
+        cert_result_reset(out);
         return;
     }
     *out = e->result;
@@ -1369,8 +1369,8 @@ static void ocsp_analyze_cached(struct x509_stage *st,
 void x509_analyze_handshake(struct x509_stage *st, const struct handshake *h,
                             struct handshake_report *out)
 {
-    memset(&out->server_cert, 0, sizeof(out->server_cert));
-    memset(&out->client_cert, 0, sizeof(out->client_cert));
+    cert_result_reset(&out->server_cert);
+    cert_result_reset(&out->client_cert);
     ocsp_analyze_cached(st, h, &out->ocsp_result);
     uint64_t at = h->sh.ts_us ? h->sh.ts_us : h->flow_start_us;
     const char *host = h->ch.has_sni && h->ch.sni[0] ? h->ch.sni : NULL;
