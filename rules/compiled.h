@@ -63,6 +63,10 @@ struct template_piece {
     const struct field_def *field;
 };
 
+/* Keys fit a 64-bit mask; conditions past that are evaluated with the
+ * rest of their rule. */
+#define PREFILTER_MAX_KEYS 64
+
 struct compiled_rule {
     struct rule pub;
     struct cond when;
@@ -72,6 +76,14 @@ struct compiled_rule {
      * for (shared between the rules one tune entry names). */
     const struct cond **suppress;
     size_t n_suppress;
+    /* The prefilter (prefilter.c): the keys of the set every match of
+     * this rule requires, and which of its top-level conditions they are
+     * (bit i: conjunct i), so evaluation skips those. */
+    uint64_t required_keys;
+    uint64_t keyed_conds;
+    /* It names cause `unknown`: evaluated only when no other rule
+     * matched (set with the prefilter, once causes are final). */
+    bool fallback;
 };
 
 struct rule_set {
@@ -82,7 +94,28 @@ struct rule_set {
     size_t n_allocs, cap_allocs;
     regex_t **regexes;
     size_t n_regexes, cap_regexes;
+    /* The prefilter's keys: distinct cheap conditions that rules require,
+     * each tested at most once per record. */
+    const struct cond *keys[PREFILTER_MAX_KEYS];
+    size_t n_keys;
 };
+
+/* The conditions `when` requires all of: its kids under `all`, else
+ * itself. */
+static inline size_t cond_conjuncts(const struct cond *when,
+                                    const struct cond **first)
+{
+    if (when->kind == COND_ALL) {
+        *first = when->kids;
+        return when->n_kids;
+    }
+    *first = when;
+    return 1;
+}
+
+/* Choose the set's prefilter keys and each rule's, once the set is
+ * complete (tuning applied); without it every rule is evaluated whole. */
+void prefilter_compile(struct rule_set *rs);
 
 /* A filter: one set of one rule (only its condition) per condition. */
 #define FILTER_MAX_CONDITIONS 64

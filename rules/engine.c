@@ -197,10 +197,40 @@ static bool suppressed(const struct compiled_rule *r,
     return false;
 }
 
-static bool rule_matches(const struct compiled_rule *r,
-                         const struct handshake *h)
+/* The prefilter's keys this record was tested on, and those that failed
+ * (rules requiring one of them are not visited). */
+struct key_results {
+    uint64_t tested, failed;
+};
+
+/* Does the record hold every key rule `r` requires? Each key is tested at
+ * most once per record, however many rules require it. */
+static bool keys_hold(const struct rule_set *rs, const struct compiled_rule *r,
+                      const struct handshake *h, struct key_results *k)
 {
-    return r->pub.enabled && eval(&r->when, h) && !suppressed(r, h);
+    for (uint64_t left = r->required_keys & ~k->tested; left;
+         left &= left - 1) {
+        unsigned key = (unsigned)__builtin_ctzll(left);
+        uint64_t bit = UINT64_C(1) << key;
+        k->tested |= bit;
+        if (!eval(rs->keys[key], h)) {
+            k->failed |= bit;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The conditions of `when` its keys do not already answer. */
+static bool rest_holds(const struct compiled_rule *r,
+                       const struct handshake *h)
+{
+    const struct cond *kids;
+    size_t n = cond_conjuncts(&r->when, &kids);
+    for (size_t i = 0; i < n; i++)
+        if ((i >= 64 || !(r->keyed_conds >> i & 1)) && !eval(&kids[i], h))
+            return false;
+    return true;
 }
 
 bool rules_outranks(const struct rule *a, const struct rule *b)
@@ -220,11 +250,6 @@ bool rules_outranks(const struct rule *a, const struct rule *b)
     return strcmp(a->id, b->id) < 0;
 }
 
-static bool names_no_cause(const struct rule *r)
-{
-    return strcmp(r->cause, "unknown") == 0;
-}
-
 static void add_finding(struct handshake *h, const struct rule *r)
 {
     struct finding *f = HS_LIST_SLOT(h->report->findings);
@@ -236,6 +261,21 @@ static void add_finding(struct handshake *h, const struct rule *r)
         h->report->primary = (int8_t)(h->report->findings.n - 1);
 }
 
+/* The enabled rules that are (or are not) fallbacks, in order. */
+static void evaluate_rules(const struct rule_set *rs, struct handshake *h,
+                           bool fallbacks, struct key_results *keys)
+{
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const struct compiled_rule *r = &rs->rules[i];
+        if (r->fallback != fallbacks || !r->pub.enabled ||
+            (r->required_keys & keys->failed))
+            continue;
+        if (keys_hold(rs, r, h, keys) && rest_holds(r, h) &&
+            !suppressed(r, h))
+            add_finding(h, &r->pub);
+    }
+}
+
 void rules_evaluate(const struct rule_set *rs, struct handshake *h)
 {
     HS_LIST_CLEAR(h->report->findings);
@@ -243,20 +283,12 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
     h->report->diagnosed = true;
     if (!rs)
         return;
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        const struct compiled_rule *r = &rs->rules[i];
-        if (!names_no_cause(&r->pub) && rule_matches(r, h))
-            add_finding(h, &r->pub);
-    }
+    struct key_results keys = {0, 0};
+    evaluate_rules(rs, h, false, &keys);
     /* Rules naming cause `unknown` speak only when nothing else did, so a
      * failure no rule explains still reaches the alert consumers. */
-    if (h->report->findings.total > 0)
-        return;
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        const struct compiled_rule *r = &rs->rules[i];
-        if (names_no_cause(&r->pub) && rule_matches(r, h))
-            add_finding(h, &r->pub);
-    }
+    if (h->report->findings.total == 0)
+        evaluate_rules(rs, h, true, &keys);
 }
 
 bool rules_filter_match(const struct rule_filter *f,

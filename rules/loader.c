@@ -1700,6 +1700,8 @@ static struct rule_set *load_all(const char *name, const char *text,
         if (!ok)
             snprintf(err, err_len, "rules: %s", why);
     }
+    if (ok)
+        prefilter_compile(rs);
     for (size_t i = 0; i < ld->n_docs; i++)
         yaml_document_delete(&ld->docs[i]);
     free(ld->lists);
