@@ -81,9 +81,6 @@ struct compiled_rule {
      * (bit i: conjunct i), so evaluation skips those. */
     uint64_t required_keys;
     uint64_t keyed_conds;
-    /* It names cause `unknown`: evaluated only when no other rule
-     * matched (set with the prefilter, once causes are final). */
-    bool fallback;
 };
 
 struct rule_set {
@@ -98,6 +95,10 @@ struct rule_set {
      * each tested at most once per record. */
     const struct cond *keys[PREFILTER_MAX_KEYS];
     size_t n_keys;
+    /* The enabled rules in evaluation order (indexes into rules): those
+     * naming a cause, then the fallbacks (cause `unknown`). */
+    size_t *plan;
+    size_t n_plan, n_plan_causes;
 };
 
 /* The conditions `when` requires all of: its kids under `all`, else
@@ -113,9 +114,10 @@ static inline size_t cond_conjuncts(const struct cond *when,
     return 1;
 }
 
-/* Choose the set's prefilter keys and each rule's, once the set is
- * complete (tuning applied); without it every rule is evaluated whole. */
-void prefilter_compile(struct rule_set *rs);
+/* The evaluation plan and the prefilter's keys, and each rule's, once the
+ * set is complete (tuning applied): rules_evaluate runs the plan. False
+ * when out of memory. */
+bool prefilter_compile(struct rule_set *rs);
 
 /* A filter: one set of one rule (only its condition) per condition. */
 #define FILTER_MAX_CONDITIONS 64

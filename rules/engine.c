@@ -5,7 +5,10 @@
  * `exists: false` is true there), so `not:` is how a rule says "absent or
  * different". Text comparisons ignore ASCII case: names on the wire (SNI,
  * cipher names) are case-insensitive in practice. Nothing here allocates:
- * values come from the registry's accessors into a stack scratch buffer. */
+ * values come from the registry's accessors into a stack scratch buffer.
+ * Rules run in the set's plan (prefilter.c): its keys, the conditions many
+ * rules require, are tested once per record, and a rule one of whose keys
+ * failed is passed over. */
 #include <arpa/inet.h>
 #include <fnmatch.h>
 #include <string.h>
@@ -261,14 +264,13 @@ static void add_finding(struct handshake *h, const struct rule *r)
         h->report->primary = (int8_t)(h->report->findings.n - 1);
 }
 
-/* The enabled rules that are (or are not) fallbacks, in order. */
+/* The rules of the plan from `from` to `to`, in order. */
 static void evaluate_rules(const struct rule_set *rs, struct handshake *h,
-                           bool fallbacks, struct key_results *keys)
+                           size_t from, size_t to, struct key_results *keys)
 {
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        const struct compiled_rule *r = &rs->rules[i];
-        if (r->fallback != fallbacks || !r->pub.enabled ||
-            (r->required_keys & keys->failed))
+    for (size_t i = from; i < to; i++) {
+        const struct compiled_rule *r = &rs->rules[rs->plan[i]];
+        if (r->required_keys & keys->failed)
             continue;
         if (keys_hold(rs, r, h, keys) && rest_holds(r, h) &&
             !suppressed(r, h))
@@ -284,11 +286,11 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
     if (!rs)
         return;
     struct key_results keys = {0, 0};
-    evaluate_rules(rs, h, false, &keys);
+    evaluate_rules(rs, h, 0, rs->n_plan_causes, &keys);
     /* Rules naming cause `unknown` speak only when nothing else did, so a
      * failure no rule explains still reaches the alert consumers. */
     if (h->report->findings.total == 0)
-        evaluate_rules(rs, h, true, &keys);
+        evaluate_rules(rs, h, rs->n_plan_causes, rs->n_plan, &keys);
 }
 
 bool rules_filter_match(const struct rule_filter *f,

@@ -1,7 +1,8 @@
-/* prefilter.c — choosing, when a rule set loads, the conditions that many
+/* prefilter.c — the evaluation plan of a rule set, made when it loads:
+ * the enabled rules in the order they run, and the conditions that many
  * rules require (the outcome, who sent the alert, whether the handshake was
- * established …), so that evaluation tests each of them once per record
- * and skips every rule whose required condition fails (engine.c).
+ * established …), so that evaluation (engine.c) tests each of them once
+ * per record and passes over every rule whose required condition failed.
  *
  * A key is a top-level conjunct of a rule's `when:` that is cheap to test:
  * `exists`, or an equality test on a boolean or enumerated field. Rules
@@ -111,19 +112,40 @@ static size_t key_of(const struct rule_set *rs, const struct cond *c)
     return PREFILTER_MAX_KEYS;
 }
 
-void prefilter_compile(struct rule_set *rs)
+/* Rules naming cause `unknown` speak only when no other rule matched. */
+static bool fallback(const struct compiled_rule *r)
+{
+    return r->pub.cause && strcmp(r->pub.cause, "unknown") == 0;
+}
+
+static bool plan_rules(struct rule_set *rs)
+{
+    free(rs->plan);
+    rs->plan = malloc((rs->n_rules ? rs->n_rules : 1) * sizeof(*rs->plan));
+    if (!rs->plan)
+        return false;
+    rs->n_plan = 0;
+    for (int fallbacks = 0; fallbacks < 2; fallbacks++) {
+        for (size_t i = 0; i < rs->n_rules; i++)
+            if (rs->rules[i].pub.enabled &&
+                fallback(&rs->rules[i]) == (fallbacks == 1))
+                rs->plan[rs->n_plan++] = i;
+        if (!fallbacks)
+            rs->n_plan_causes = rs->n_plan;
+    }
+    return true;
+}
+
+bool prefilter_compile(struct rule_set *rs)
 {
     rs->n_keys = 0;
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        struct compiled_rule *r = &rs->rules[i];
-        r->required_keys = r->keyed_conds = 0;
-        r->fallback = r->pub.cause && strcmp(r->pub.cause, "unknown") == 0;
-    }
-    /* Without room to choose, every rule is evaluated whole: slower,
-     * never wrong. */
+    for (size_t i = 0; i < rs->n_rules; i++)
+        rs->rules[i].required_keys = rs->rules[i].keyed_conds = 0;
     struct candidate *cands = malloc(MAX_CANDIDATES * sizeof(*cands));
-    if (!cands)
-        return;
+    if (!cands || !plan_rules(rs)) {
+        free(cands);
+        return false;
+    }
     size_t n = 0;
     for (size_t i = 0; i < rs->n_rules; i++) {
         if (!rs->rules[i].pub.enabled)
@@ -155,4 +177,5 @@ void prefilter_compile(struct rule_set *rs)
             r->keyed_conds |= UINT64_C(1) << c;
         }
     }
+    return true;
 }
