@@ -81,6 +81,9 @@ struct compiled_rule {
      * (bit i: conjunct i), so evaluation skips those. */
     uint64_t required_keys;
     uint64_t keyed_conds;
+    /* It names cause `unknown`: planned after the others, to run only
+     * when none of them matched. */
+    bool fallback;
 };
 
 struct rule_set {

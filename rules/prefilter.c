@@ -112,12 +112,6 @@ static size_t key_of(const struct rule_set *rs, const struct cond *c)
     return PREFILTER_MAX_KEYS;
 }
 
-/* Rules naming cause `unknown` speak only when no other rule matched. */
-static bool fallback(const struct compiled_rule *r)
-{
-    return r->pub.cause && strcmp(r->pub.cause, "unknown") == 0;
-}
-
 static bool plan_rules(struct rule_set *rs)
 {
     free(rs->plan);
@@ -125,10 +119,15 @@ static bool plan_rules(struct rule_set *rs)
     if (!rs->plan)
         return false;
     rs->n_plan = 0;
+    /* Rules naming cause `unknown` speak only when no other rule
+     * matched. */
+    for (size_t i = 0; i < rs->n_rules; i++)
+        rs->rules[i].fallback = rs->rules[i].pub.cause &&
+                                strcmp(rs->rules[i].pub.cause, "unknown") == 0;
     for (int fallbacks = 0; fallbacks < 2; fallbacks++) {
         for (size_t i = 0; i < rs->n_rules; i++)
             if (rs->rules[i].pub.enabled &&
-                fallback(&rs->rules[i]) == (fallbacks == 1))
+                rs->rules[i].fallback == (fallbacks == 1))
                 rs->plan[rs->n_plan++] = i;
         if (!fallbacks)
             rs->n_plan_causes = rs->n_plan;
