@@ -1333,6 +1333,18 @@ static struct handshake *random_record(uint32_t *seed)
     return h;
 }
 
+/* `n` random records from `seed`, each the same with and without the
+ * prefilter, more than `at_least` of them with findings: the records reach
+ * the rules, not only their keys. */
+static void same_on_random_records(struct rule_set *rs, uint32_t seed, int n,
+                                   size_t at_least)
+{
+    size_t with_findings = 0;
+    for (int i = 0; i < n; i++)
+        with_findings += same_without_prefilter(rs, random_record(&seed)) > 0;
+    assert_true(with_findings > at_least);
+}
+
 static void test_prefilter_default_rules(void **state)
 {
     (void)state;
@@ -1341,12 +1353,7 @@ static void test_prefilter_default_rules(void **state)
         fail_msg("default rules: %s", err);
     /* The conditions most rules share are keys. */
     assert_true(rs->n_keys > 10);
-    uint32_t seed = 12345;
-    size_t with_findings = 0;
-    for (int i = 0; i < 4000; i++)
-        with_findings += same_without_prefilter(rs, random_record(&seed)) > 0;
-    /* The records do reach the rules, not only their keys. */
-    assert_true(with_findings > 400);
+    same_on_random_records(rs, 12345, 4000, 400);
     rules_free(rs);
 }
 
@@ -1357,32 +1364,29 @@ static void test_prefilter_default_rules(void **state)
 static void test_prefilter_edge_keys(void **state)
 {
     (void)state;
-    const char *yaml =
-        "rules:\n"
-        "  - {id: a, name: a, severity: high, cause: untrusted_cert, fix: server,"
-        " message: m, remediation: r, when: {tlsmon.outcome: failed}}\n"
-        "  - {id: b, name: b, severity: low, cause: untrusted_cert, fix: server,"
-        " message: m, remediation: r, when: {tlsmon.outcome: failed,"
-        " tlsmon.hrr: {exists: false}}}\n"
-        "  - {id: c, name: c, severity: low, cause: untrusted_cert, fix: server,"
-        " message: m, remediation: r, when: {tlsmon.hrr: {exists: false},"
-        " tlsmon.alert.sender: {ne: client}}}\n"
-        "  - {id: d, name: d, severity: low, cause: untrusted_cert, fix: server,"
-        " message: m, remediation: r, when: {tlsmon.alert.sender: {ne: client},"
-        " tlsmon.outcome: {not_in: [established, incomplete]}}}\n"
-        "  - {id: e, name: e, severity: low, cause: untrusted_cert, fix: server,"
-        " message: m, remediation: r, when: {tlsmon.outcome: {not_in:"
-        " [established, incomplete]}, tlsmon.rules: {exists: false}}}\n"
-        "  - {id: f, name: f, severity: low, cause: untrusted_cert, fix: server,"
-        " message: m, remediation: r, when: {tlsmon.rules: {exists: false}}}\n"
-        "  - {id: g, name: g, severity: low, cause: untrusted_cert, fix: server,"
-        " message: m, remediation: r, when: {tlsmon.outcome: FAILED,"
-        " tls.established: false}}\n"
-        "  - {id: h, name: h, severity: low, cause: untrusted_cert, fix: server,"
-        " message: m, remediation: r, when: {tls.established: false,"
-        " any: [{tlsmon.outcome: failed}, {tlsmon.outcome: incomplete}]}}\n"
-        "tune:\n"
-        "  - {rule: g, enabled: false}\n";
+    static const char *const whens[] = {
+        "{tlsmon.outcome: failed}",
+        "{tlsmon.outcome: failed, tlsmon.hrr: {exists: false}}",
+        "{tlsmon.hrr: {exists: false}, tlsmon.alert.sender: {ne: client}}",
+        "{tlsmon.alert.sender: {ne: client},"
+        " tlsmon.outcome: {not_in: [established, incomplete]}}",
+        "{tlsmon.outcome: {not_in: [established, incomplete]},"
+        " tlsmon.rules: {exists: false}}",
+        "{tlsmon.rules: {exists: false}}",
+        "{tlsmon.outcome: FAILED, tls.established: false}",
+        "{tls.established: false,"
+        " any: [{tlsmon.outcome: failed}, {tlsmon.outcome: incomplete}]}",
+    };
+    char yaml[4096];
+    size_t len = (size_t)snprintf(yaml, sizeof(yaml), "rules:\n");
+    for (size_t i = 0; i < sizeof(whens) / sizeof(whens[0]); i++)
+        len += (size_t)snprintf(yaml + len, sizeof(yaml) - len,
+                                "  - {id: r%zu, name: n, severity: low, cause:"
+                                " untrusted_cert, fix: server, message: m,"
+                                " remediation: r, when: %s}\n",
+                                i, whens[i]);
+    snprintf(yaml + len, sizeof(yaml) - len,
+             "tune:\n  - {rule: r6, enabled: false}\n");
     struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
                                             sizeof(err));
     if (!rs)
@@ -1390,11 +1394,7 @@ static void test_prefilter_edge_keys(void **state)
     assert_true(rs->n_keys >= 4);
     for (size_t i = 0; i < rs->n_keys; i++)
         assert_string_not_equal(rs->keys[i]->field->name, "tlsmon.rules");
-    uint32_t seed = 99;
-    size_t with_findings = 0;
-    for (int i = 0; i < 2000; i++)
-        with_findings += same_without_prefilter(rs, random_record(&seed)) > 0;
-    assert_true(with_findings > 100);
+    same_on_random_records(rs, 99, 2000, 100);
     rules_free(rs);
 }
 
