@@ -63,10 +63,6 @@ struct template_piece {
     const struct field_def *field;
 };
 
-/* Keys fit a 64-bit mask; conditions past that are evaluated with the
- * rest of their rule. */
-#define PREFILTER_MAX_KEYS 64
-
 struct compiled_rule {
     struct rule pub;
     struct cond when;
@@ -76,14 +72,6 @@ struct compiled_rule {
      * for (shared between the rules one tune entry names). */
     const struct cond **suppress;
     size_t n_suppress;
-    /* The prefilter (prefilter.c): the keys of the set every match of
-     * this rule requires, and which of its top-level conditions they are
-     * (bit i: conjunct i), so evaluation skips those. */
-    uint64_t required_keys;
-    uint64_t keyed_conds;
-    /* It names cause `unknown`: planned after the others, to run only
-     * when none of them matched. */
-    bool fallback;
 };
 
 struct rule_set {
@@ -94,14 +82,8 @@ struct rule_set {
     size_t n_allocs, cap_allocs;
     regex_t **regexes;
     size_t n_regexes, cap_regexes;
-    /* The prefilter's keys: distinct cheap conditions that rules require,
-     * each tested at most once per record. */
-    const struct cond *keys[PREFILTER_MAX_KEYS];
-    size_t n_keys;
-    /* The enabled rules in evaluation order (indexes into rules): those
-     * naming a cause, then the fallbacks (cause `unknown`). */
-    size_t *plan;
-    size_t n_plan, n_plan_causes;
+    /* How evaluation runs the rules (prefilter.c); NULL: no rule runs. */
+    struct rule_plan *plan;
 };
 
 /* The conditions `when` requires all of: its kids under `all`, else
@@ -117,9 +99,34 @@ static inline size_t cond_conjuncts(const struct cond *when,
     return 1;
 }
 
-/* The evaluation plan and the prefilter's keys, and each rule's, once the
- * set is complete (tuning applied): rules_evaluate runs the plan. False
- * when out of memory. */
+/* Keys fit a 64-bit mask; conditions past that are evaluated with the
+ * rest of their rule. */
+#define PREFILTER_MAX_KEYS 64
+
+/* One enabled rule as evaluation runs it: the prefilter's keys every match
+ * of it requires, and which of its top-level conditions they are (bit i:
+ * conjunct i), so evaluation skips those. */
+struct planned_rule {
+    size_t rule;                    /* index in the set */
+    uint64_t required_keys;
+    uint64_t keyed_conds;
+};
+
+/* The enabled rules in evaluation order: those naming a cause, then the
+ * fallbacks (cause `unknown`), and the prefilter's keys: distinct cheap
+ * conditions that rules require, each tested at most once per record.
+ * Kept apart from the rules and the set (one allocation made after them),
+ * so adding it moved no rule in memory: alert_flood places alerts by rule
+ * address. */
+struct rule_plan {
+    const struct cond *keys[PREFILTER_MAX_KEYS];
+    size_t n_keys;
+    size_t n_causes, n;
+    struct planned_rule rules[];
+};
+
+/* The set's plan, once it is complete (tuning applied): rules_evaluate
+ * runs it. False when out of memory. */
 bool prefilter_compile(struct rule_set *rs);
 
 /* A filter: one set of one rule (only its condition) per condition. */

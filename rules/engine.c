@@ -206,17 +206,18 @@ struct key_results {
     uint64_t tested, failed;
 };
 
-/* Does the record hold every key rule `r` requires? Each key is tested at
+/* Does the record hold every key rule `p` requires? Each key is tested at
  * most once per record, however many rules require it. */
-static bool keys_hold(const struct rule_set *rs, const struct compiled_rule *r,
-                      const struct handshake *h, struct key_results *k)
+static bool keys_hold(const struct rule_plan *plan,
+                      const struct planned_rule *p, const struct handshake *h,
+                      struct key_results *k)
 {
-    for (uint64_t left = r->required_keys & ~k->tested; left;
+    for (uint64_t left = p->required_keys & ~k->tested; left;
          left &= left - 1) {
         unsigned key = (unsigned)__builtin_ctzll(left);
         uint64_t bit = UINT64_C(1) << key;
         k->tested |= bit;
-        if (!eval(rs->keys[key], h)) {
+        if (!eval(plan->keys[key], h)) {
             k->failed |= bit;
             return false;
         }
@@ -224,14 +225,15 @@ static bool keys_hold(const struct rule_set *rs, const struct compiled_rule *r,
     return true;
 }
 
-/* The conditions of `when` its keys do not already answer. */
+/* The conditions of the rule's `when` its keys do not already answer. */
 static bool rest_holds(const struct compiled_rule *r,
+                       const struct planned_rule *p,
                        const struct handshake *h)
 {
     const struct cond *kids;
     size_t n = cond_conjuncts(&r->when, &kids);
     for (size_t i = 0; i < n; i++)
-        if ((i >= 64 || !(r->keyed_conds >> i & 1)) && !eval(&kids[i], h))
+        if ((i >= 64 || !(p->keyed_conds >> i & 1)) && !eval(&kids[i], h))
             return false;
     return true;
 }
@@ -268,11 +270,13 @@ static void add_finding(struct handshake *h, const struct rule *r)
 static void evaluate_rules(const struct rule_set *rs, struct handshake *h,
                            size_t from, size_t to, struct key_results *keys)
 {
+    const struct rule_plan *plan = rs->plan;
     for (size_t i = from; i < to; i++) {
-        const struct compiled_rule *r = &rs->rules[rs->plan[i]];
-        if (r->required_keys & keys->failed)
+        const struct planned_rule *p = &plan->rules[i];
+        if (p->required_keys & keys->failed)
             continue;
-        if (keys_hold(rs, r, h, keys) && rest_holds(r, h) &&
+        const struct compiled_rule *r = &rs->rules[p->rule];
+        if (keys_hold(plan, p, h, keys) && rest_holds(r, p, h) &&
             !suppressed(r, h))
             add_finding(h, &r->pub);
     }
@@ -283,14 +287,14 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h)
     HS_LIST_CLEAR(h->report->findings);
     h->report->primary = -1;
     h->report->diagnosed = true;
-    if (!rs)
+    if (!rs || !rs->plan)
         return;
     struct key_results keys = {0, 0};
-    evaluate_rules(rs, h, 0, rs->n_plan_causes, &keys);
+    evaluate_rules(rs, h, 0, rs->plan->n_causes, &keys);
     /* Rules naming cause `unknown` speak only when nothing else did, so a
      * failure no rule explains still reaches the alert consumers. */
     if (h->report->findings.total == 0)
-        evaluate_rules(rs, h, rs->n_plan_causes, rs->n_plan, &keys);
+        evaluate_rules(rs, h, rs->plan->n_causes, rs->plan->n, &keys);
 }
 
 bool rules_filter_match(const struct rule_filter *f,

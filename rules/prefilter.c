@@ -104,76 +104,78 @@ static int by_rules(const void *a, const void *b)
     return (x->first > y->first) - (x->first < y->first);
 }
 
-static size_t key_of(const struct rule_set *rs, const struct cond *c)
+static size_t key_of(const struct rule_plan *plan, const struct cond *c)
 {
-    for (size_t k = 0; k < rs->n_keys; k++)
-        if (same_test(rs->keys[k], c))
+    for (size_t k = 0; k < plan->n_keys; k++)
+        if (same_test(plan->keys[k], c))
             return k;
     return PREFILTER_MAX_KEYS;
 }
 
-static bool plan_rules(struct rule_set *rs)
+/* Rules naming cause `unknown` speak only when no other rule matched. */
+static bool fallback(const struct compiled_rule *r)
 {
-    free(rs->plan);
-    rs->plan = malloc((rs->n_rules ? rs->n_rules : 1) * sizeof(*rs->plan));
-    if (!rs->plan)
-        return false;
-    rs->n_plan = 0;
-    /* Rules naming cause `unknown` speak only when no other rule
-     * matched. */
-    for (size_t i = 0; i < rs->n_rules; i++)
-        rs->rules[i].fallback = rs->rules[i].pub.cause &&
-                                strcmp(rs->rules[i].pub.cause, "unknown") == 0;
+    return r->pub.cause && strcmp(r->pub.cause, "unknown") == 0;
+}
+
+static struct rule_plan *plan_rules(const struct rule_set *rs)
+{
+    struct rule_plan *plan = calloc(
+        1, sizeof(*plan) + rs->n_rules * sizeof(plan->rules[0]));
+    if (!plan)
+        return NULL;
     for (int fallbacks = 0; fallbacks < 2; fallbacks++) {
         for (size_t i = 0; i < rs->n_rules; i++)
             if (rs->rules[i].pub.enabled &&
-                rs->rules[i].fallback == (fallbacks == 1))
-                rs->plan[rs->n_plan++] = i;
+                fallback(&rs->rules[i]) == (fallbacks == 1))
+                plan->rules[plan->n++].rule = i;
         if (!fallbacks)
-            rs->n_plan_causes = rs->n_plan;
+            plan->n_causes = plan->n;
     }
+    return plan;
+}
+
+/* The keys: the cheap tests more than one planned rule requires, those
+ * most rules require first. */
+static bool choose_keys(const struct rule_set *rs, struct rule_plan *plan)
+{
+    struct candidate *cands = malloc(MAX_CANDIDATES * sizeof(*cands));
+    if (!cands)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < plan->n; i++) {
+        const struct cond *kids;
+        size_t nk = cond_conjuncts(&rs->rules[plan->rules[i].rule].when, &kids);
+        for (size_t c = 0; c < nk; c++)
+            if (cheap_test(&kids[c]))
+                count_test(cands, &n, &kids[c]);
+    }
+    qsort(cands, n, sizeof(*cands), by_rules);
+    for (size_t k = 0; k < n && k < PREFILTER_MAX_KEYS; k++)
+        if (cands[k].rules > 1)
+            plan->keys[plan->n_keys++] = cands[k].test;
+    free(cands);
     return true;
 }
 
 bool prefilter_compile(struct rule_set *rs)
 {
-    rs->n_keys = 0;
-    for (size_t i = 0; i < rs->n_rules; i++)
-        rs->rules[i].required_keys = rs->rules[i].keyed_conds = 0;
-    struct candidate *cands = malloc(MAX_CANDIDATES * sizeof(*cands));
-    if (!cands || !plan_rules(rs)) {
-        free(cands);
+    free(rs->plan);
+    rs->plan = plan_rules(rs);
+    if (!rs->plan || !choose_keys(rs, rs->plan))
         return false;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        if (!rs->rules[i].pub.enabled)
-            continue; /* never evaluated */
+    struct rule_plan *plan = rs->plan;
+    for (size_t i = 0; i < plan->n; i++) {
+        struct planned_rule *p = &plan->rules[i];
         const struct cond *kids;
-        size_t nk = cond_conjuncts(&rs->rules[i].when, &kids);
-        for (size_t c = 0; c < nk; c++)
-            if (cheap_test(&kids[c]))
-                count_test(cands, &n, &kids[c]);
-    }
-    /* A test one rule requires gains nothing from being a key. */
-    qsort(cands, n, sizeof(*cands), by_rules);
-    for (size_t k = 0; k < n && k < PREFILTER_MAX_KEYS; k++)
-        if (cands[k].rules > 1)
-            rs->keys[rs->n_keys++] = cands[k].test;
-    free(cands);
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        struct compiled_rule *r = &rs->rules[i];
-        if (!r->pub.enabled)
-            continue;
-        const struct cond *kids;
-        size_t nk = cond_conjuncts(&r->when, &kids);
+        size_t nk = cond_conjuncts(&rs->rules[p->rule].when, &kids);
         for (size_t c = 0; c < nk && c < 64; c++) {
-            size_t k = cheap_test(&kids[c]) ? key_of(rs, &kids[c])
+            size_t k = cheap_test(&kids[c]) ? key_of(plan, &kids[c])
                                             : PREFILTER_MAX_KEYS;
             if (k == PREFILTER_MAX_KEYS)
                 continue;
-            r->required_keys |= UINT64_C(1) << k;
-            r->keyed_conds |= UINT64_C(1) << c;
+            p->required_keys |= UINT64_C(1) << k;
+            p->keyed_conds |= UINT64_C(1) << c;
         }
     }
     return true;

@@ -1272,21 +1272,22 @@ static struct outcome_of_rules evaluated(const struct rule_set *rs,
 static size_t same_without_prefilter(struct rule_set *rs, struct handshake *h)
 {
     struct outcome_of_rules with = evaluated(rs, h);
-    size_t n_keys = rs->n_keys;
-    uint64_t *saved = calloc(rs->n_rules * 2, sizeof(*saved));
+    struct rule_plan *plan = rs->plan;
+    size_t n_keys = plan->n_keys;
+    uint64_t *saved = calloc(plan->n * 2, sizeof(*saved));
     assert_non_null(saved);
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        saved[2 * i] = rs->rules[i].required_keys;
-        saved[2 * i + 1] = rs->rules[i].keyed_conds;
-        rs->rules[i].required_keys = rs->rules[i].keyed_conds = 0;
+    for (size_t i = 0; i < plan->n; i++) {
+        saved[2 * i] = plan->rules[i].required_keys;
+        saved[2 * i + 1] = plan->rules[i].keyed_conds;
+        plan->rules[i].required_keys = plan->rules[i].keyed_conds = 0;
     }
-    rs->n_keys = 0;
+    plan->n_keys = 0;
     struct outcome_of_rules without = evaluated(rs, h);
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        rs->rules[i].required_keys = saved[2 * i];
-        rs->rules[i].keyed_conds = saved[2 * i + 1];
+    for (size_t i = 0; i < plan->n; i++) {
+        plan->rules[i].required_keys = saved[2 * i];
+        plan->rules[i].keyed_conds = saved[2 * i + 1];
     }
-    rs->n_keys = n_keys;
+    plan->n_keys = n_keys;
     free(saved);
     assert_int_equal(with.n, without.n);
     assert_int_equal(with.total, without.total);
@@ -1352,7 +1353,7 @@ static void test_prefilter_default_rules(void **state)
     if (!rs)
         fail_msg("default rules: %s", err);
     /* The conditions most rules share are keys. */
-    assert_true(rs->n_keys > 10);
+    assert_true(rs->plan->n_keys > 10);
     same_on_random_records(rs, 12345, 4000, 400);
     rules_free(rs);
 }
@@ -1391,9 +1392,10 @@ static void test_prefilter_edge_keys(void **state)
                                             sizeof(err));
     if (!rs)
         fail_msg("did not load: %s", err);
-    assert_true(rs->n_keys >= 4);
-    for (size_t i = 0; i < rs->n_keys; i++)
-        assert_string_not_equal(rs->keys[i]->field->name, "tlsmon.rules");
+    assert_true(rs->plan->n_keys >= 4);
+    for (size_t i = 0; i < rs->plan->n_keys; i++)
+        assert_string_not_equal(rs->plan->keys[i]->field->name,
+                                "tlsmon.rules");
     same_on_random_records(rs, 99, 2000, 100);
     rules_free(rs);
 }
