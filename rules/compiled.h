@@ -82,7 +82,52 @@ struct rule_set {
     size_t n_allocs, cap_allocs;
     regex_t **regexes;
     size_t n_regexes, cap_regexes;
+    /* How evaluation runs the rules (prefilter.c); NULL: no rule runs. */
+    struct rule_plan *plan;
 };
+
+/* The conditions `when` requires all of: its kids under `all`, else
+ * itself. */
+static inline size_t cond_conjuncts(const struct cond *when,
+                                    const struct cond **first)
+{
+    if (when->kind == COND_ALL) {
+        *first = when->kids;
+        return when->n_kids;
+    }
+    *first = when;
+    return 1;
+}
+
+/* Keys fit a 64-bit mask; conditions past that are evaluated with the
+ * rest of their rule. */
+#define PREFILTER_MAX_KEYS 64
+
+/* One enabled rule as evaluation runs it: the prefilter's keys every match
+ * of it requires, and which of its top-level conditions they are (bit i:
+ * conjunct i), so evaluation skips those. */
+struct planned_rule {
+    size_t rule;                    /* index in the set */
+    uint64_t required_keys;
+    uint64_t keyed_conds;
+};
+
+/* The enabled rules in evaluation order: those naming a cause, then the
+ * fallbacks (cause `unknown`), and the prefilter's keys: distinct cheap
+ * conditions that rules require, each tested at most once per record.
+ * Kept apart from the rules and the set (one allocation made after them),
+ * so adding it moved no rule in memory: alert_flood places alerts by rule
+ * address. */
+struct rule_plan {
+    const struct cond *keys[PREFILTER_MAX_KEYS];
+    size_t n_keys;
+    size_t n_causes, n;
+    struct planned_rule rules[];
+};
+
+/* The set's plan, once it is complete (tuning applied): rules_evaluate
+ * runs it. False when out of memory. */
+bool prefilter_compile(struct rule_set *rs);
 
 /* A filter: one set of one rule (only its condition) per condition. */
 #define FILTER_MAX_CONDITIONS 64

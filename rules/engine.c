@@ -5,7 +5,10 @@
  * `exists: false` is true there), so `not:` is how a rule says "absent or
  * different". Text comparisons ignore ASCII case: names on the wire (SNI,
  * cipher names) are case-insensitive in practice. Nothing here allocates:
- * values come from the registry's accessors into a stack scratch buffer. */
+ * values come from the registry's accessors into a stack scratch buffer.
+ * Rules run in the set's plan (prefilter.c): its keys, the conditions many
+ * rules require, are tested once per record, and a rule one of whose keys
+ * failed is passed over. */
 #include <arpa/inet.h>
 #include <fnmatch.h>
 #include <string.h>
@@ -197,10 +200,42 @@ static bool suppressed(const struct compiled_rule *r,
     return false;
 }
 
-static bool rule_matches(const struct compiled_rule *r,
-                         const struct handshake *h)
+/* The prefilter's keys this record was tested on, and those that failed
+ * (rules requiring one of them are not visited). */
+struct key_results {
+    uint64_t tested, failed;
+};
+
+/* Does the record hold every key rule `p` requires? Each key is tested at
+ * most once per record, however many rules require it. */
+static bool keys_hold(const struct rule_plan *plan,
+                      const struct planned_rule *p, const struct handshake *h,
+                      struct key_results *k)
 {
-    return r->pub.enabled && eval(&r->when, h) && !suppressed(r, h);
+    for (uint64_t left = p->required_keys & ~k->tested; left;
+         left &= left - 1) {
+        unsigned key = (unsigned)__builtin_ctzll(left);
+        uint64_t bit = UINT64_C(1) << key;
+        k->tested |= bit;
+        if (!eval(plan->keys[key], h)) {
+            k->failed |= bit;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The conditions of the rule's `when` its keys do not already answer. */
+static bool rest_holds(const struct compiled_rule *r,
+                       const struct planned_rule *p,
+                       const struct handshake *h)
+{
+    const struct cond *kids;
+    size_t n = cond_conjuncts(&r->when, &kids);
+    for (size_t i = 0; i < n; i++)
+        if ((i >= 64 || !(p->keyed_conds >> i & 1)) && !eval(&kids[i], h))
+            return false;
+    return true;
 }
 
 bool rules_outranks(const struct rule *a, const struct rule *b)
@@ -220,11 +255,6 @@ bool rules_outranks(const struct rule *a, const struct rule *b)
     return strcmp(a->id, b->id) < 0;
 }
 
-static bool names_no_cause(const struct rule *r)
-{
-    return strcmp(r->cause, "unknown") == 0;
-}
-
 static void add_finding(struct handshake *h, const struct rule *r)
 {
     struct finding *f = HS_LIST_SLOT(h->report->findings);
@@ -236,27 +266,35 @@ static void add_finding(struct handshake *h, const struct rule *r)
         h->report->primary = (int8_t)(h->report->findings.n - 1);
 }
 
+/* The rules of the plan from `from` to `to`, in order. */
+static void evaluate_rules(const struct rule_set *rs, struct handshake *h,
+                           size_t from, size_t to, struct key_results *keys)
+{
+    const struct rule_plan *plan = rs->plan;
+    for (size_t i = from; i < to; i++) {
+        const struct planned_rule *p = &plan->rules[i];
+        if (p->required_keys & keys->failed)
+            continue;
+        const struct compiled_rule *r = &rs->rules[p->rule];
+        if (keys_hold(plan, p, h, keys) && rest_holds(r, p, h) &&
+            !suppressed(r, h))
+            add_finding(h, &r->pub);
+    }
+}
+
 void rules_evaluate(const struct rule_set *rs, struct handshake *h)
 {
     HS_LIST_CLEAR(h->report->findings);
     h->report->primary = -1;
     h->report->diagnosed = true;
-    if (!rs)
+    if (!rs || !rs->plan)
         return;
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        const struct compiled_rule *r = &rs->rules[i];
-        if (!names_no_cause(&r->pub) && rule_matches(r, h))
-            add_finding(h, &r->pub);
-    }
+    struct key_results keys = {0, 0};
+    evaluate_rules(rs, h, 0, rs->plan->n_causes, &keys);
     /* Rules naming cause `unknown` speak only when nothing else did, so a
      * failure no rule explains still reaches the alert consumers. */
-    if (h->report->findings.total > 0)
-        return;
-    for (size_t i = 0; i < rs->n_rules; i++) {
-        const struct compiled_rule *r = &rs->rules[i];
-        if (names_no_cause(&r->pub) && rule_matches(r, h))
-            add_finding(h, &r->pub);
-    }
+    if (h->report->findings.total == 0)
+        evaluate_rules(rs, h, rs->plan->n_causes, rs->plan->n, &keys);
 }
 
 bool rules_filter_match(const struct rule_filter *f,

@@ -77,7 +77,9 @@ const struct rule *rules_at(const struct rule_set *rs, size_t i);
 
 /* Evaluate every enabled rule on `h`: fills h->report->findings (in rule
  * order, the first HS_MAX_FINDINGS kept, findings.total counts all),
- * h->report->primary and h->report->diagnosed. Allocates nothing. */
+ * h->report->primary and h->report->diagnosed. Allocates nothing. The
+ * conditions many rules require are tested once, and rules one of them
+ * rules out are not visited (rules/prefilter.c). */
 void rules_evaluate(const struct rule_set *rs, struct handshake *h);
 
 /* The rule's message template with {field.name} placeholders filled from

@@ -1700,6 +1700,10 @@ static struct rule_set *load_all(const char *name, const char *text,
         if (!ok)
             snprintf(err, err_len, "rules: %s", why);
     }
+    if (ok && !prefilter_compile(rs)) {
+        snprintf(err, err_len, "rules: out of memory");
+        ok = false;
+    }
     for (size_t i = 0; i < ld->n_docs; i++)
         yaml_document_delete(&ld->docs[i]);
     free(ld->lists);
@@ -1819,6 +1823,7 @@ void rules_free(struct rule_set *rs)
         free(rs->allocs[i]);
     free(rs->regexes);
     free(rs->allocs);
+    free(rs->plan);
     free(rs->rules);
     free(rs);
 }

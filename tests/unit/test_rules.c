@@ -16,6 +16,7 @@
 
 #include "analyzer/fields.h"
 #include "rules/alert_flood.h"
+#include "rules/compiled.h"
 #include "rules/server_profile.h"
 #include "rules/engine.h"
 #include "rules/field_values.h"
@@ -1243,6 +1244,162 @@ static void test_alert_flood(void **state)
     rules_free(rs);
 }
 
+/* ---- the prefilter ------------------------------------------------------ */
+
+/* What an evaluation left in the record: the ids of the findings in order,
+ * the primary's index, the total. */
+struct outcome_of_rules {
+    const char *ids[HS_MAX_FINDINGS];
+    size_t n, total;
+    int primary;
+};
+
+static struct outcome_of_rules evaluated(const struct rule_set *rs,
+                                         struct handshake *h)
+{
+    struct outcome_of_rules o = {{NULL}, 0, 0, 0};
+    rules_evaluate(rs, h);
+    for (size_t i = 0; i < h->report->findings.n; i++)
+        o.ids[o.n++] = h->report->findings.v[i].rule->id;
+    o.total = h->report->findings.total;
+    o.primary = h->report->primary;
+    return o;
+}
+
+/* The set evaluated with and without its prefilter must find the same: a
+ * key wrongly required would drop a rule's findings. Returns how many
+ * findings the record had. */
+static size_t same_without_prefilter(struct rule_set *rs, struct handshake *h)
+{
+    struct outcome_of_rules with = evaluated(rs, h);
+    struct rule_plan *plan = rs->plan;
+    size_t n_keys = plan->n_keys;
+    uint64_t *saved = calloc(plan->n * 2, sizeof(*saved));
+    assert_non_null(saved);
+    for (size_t i = 0; i < plan->n; i++) {
+        saved[2 * i] = plan->rules[i].required_keys;
+        saved[2 * i + 1] = plan->rules[i].keyed_conds;
+        plan->rules[i].required_keys = plan->rules[i].keyed_conds = 0;
+    }
+    plan->n_keys = 0;
+    struct outcome_of_rules without = evaluated(rs, h);
+    for (size_t i = 0; i < plan->n; i++) {
+        plan->rules[i].required_keys = saved[2 * i];
+        plan->rules[i].keyed_conds = saved[2 * i + 1];
+    }
+    plan->n_keys = n_keys;
+    free(saved);
+    assert_int_equal(with.n, without.n);
+    assert_int_equal(with.total, without.total);
+    assert_int_equal(with.primary, without.primary);
+    for (size_t i = 0; i < with.n; i++)
+        assert_string_equal(with.ids[i], without.ids[i]);
+    return with.total;
+}
+
+static uint32_t lcg_next(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+/* The example record with what the rules' keys test varied at random:
+ * outcome, the ending alert, stages, who ended it, certificate facts. */
+static struct handshake *random_record(uint32_t *seed)
+{
+    static const uint8_t alerts[] = {0,  10, 40, 42, 43, 44, 45, 46, 47, 48,
+                                     49, 50, 70, 71, 80, 86, 90, 112, 116,
+                                     120, 121};
+    struct handshake *h = record();
+    h->outcome = (enum hs_outcome)(lcg_next(seed) % 6);
+    h->ended_by = (enum hs_ended_by)(lcg_next(seed) % ENDED_COUNT);
+    h->ended_by_side = (uint8_t)(lcg_next(seed) % 2);
+    h->stage = (enum hs_stage)(lcg_next(seed) % STAGE_COUNT);
+    h->failure_stage = (enum hs_stage)(lcg_next(seed) % STAGE_COUNT);
+    h->transport = (enum hs_transport)(lcg_next(seed) % 3);
+    rec_rare.alerts.n = rec_rare.alerts.total = (uint8_t)(lcg_next(seed) % 2);
+    rec_rare.alerts.v[0].sender = (uint8_t)(lcg_next(seed) % 2);
+    rec_rare.alerts.v[0].description =
+        alerts[lcg_next(seed) % (sizeof(alerts) / sizeof(alerts[0]))];
+    struct cert_result *c = &h->report->server_cert;
+    bool *flags[] = {&c->analyzed,       &c->visible,
+                     &c->leaf_parsed,    &c->times_checked,
+                     &c->expired,        &c->not_yet_valid,
+                     &c->self_signed,    &c->hostname_checked,
+                     &c->hostname_mismatch, &c->chain_checked,
+                     &c->incomplete_chain,  &c->untrusted};
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        *flags[i] = lcg_next(seed) % 2;
+    h->server_response_us = lcg_next(seed) % 2 ? 1200 : -1;
+    return h;
+}
+
+/* `n` random records from `seed`, each the same with and without the
+ * prefilter, more than `at_least` of them with findings: the records reach
+ * the rules, not only their keys. */
+static void same_on_random_records(struct rule_set *rs, uint32_t seed, int n,
+                                   size_t at_least)
+{
+    size_t with_findings = 0;
+    for (int i = 0; i < n; i++)
+        with_findings += same_without_prefilter(rs, random_record(&seed)) > 0;
+    assert_true(with_findings > at_least);
+}
+
+static void test_prefilter_default_rules(void **state)
+{
+    (void)state;
+    struct rule_set *rs = rules_load(true, NULL, 0, err, sizeof(err));
+    if (!rs)
+        fail_msg("default rules: %s", err);
+    /* The conditions most rules share are keys. */
+    assert_true(rs->plan->n_keys > 10);
+    same_on_random_records(rs, 12345, 4000, 400);
+    rules_free(rs);
+}
+
+/* Keys the prefilter must get right: shared `exists: false`, `ne`,
+ * `not_in`, a rule of one condition, a disabled rule, and a field the
+ * rules fill themselves (tlsmon.rules changes while a record is
+ * evaluated, so it is never a key). */
+static void test_prefilter_edge_keys(void **state)
+{
+    (void)state;
+    static const char *const whens[] = {
+        "{tlsmon.outcome: failed}",
+        "{tlsmon.outcome: failed, tlsmon.hrr: {exists: false}}",
+        "{tlsmon.hrr: {exists: false}, tlsmon.alert.sender: {ne: client}}",
+        "{tlsmon.alert.sender: {ne: client},"
+        " tlsmon.outcome: {not_in: [established, incomplete]}}",
+        "{tlsmon.outcome: {not_in: [established, incomplete]},"
+        " tlsmon.rules: {exists: false}}",
+        "{tlsmon.rules: {exists: false}}",
+        "{tlsmon.outcome: FAILED, tls.established: false}",
+        "{tls.established: false,"
+        " any: [{tlsmon.outcome: failed}, {tlsmon.outcome: incomplete}]}",
+    };
+    char yaml[4096];
+    size_t len = (size_t)snprintf(yaml, sizeof(yaml), "rules:\n");
+    for (size_t i = 0; i < sizeof(whens) / sizeof(whens[0]); i++)
+        len += (size_t)snprintf(yaml + len, sizeof(yaml) - len,
+                                "  - {id: r%zu, name: n, severity: low, cause:"
+                                " untrusted_cert, fix: server, message: m,"
+                                " remediation: r, when: %s}\n",
+                                i, whens[i]);
+    snprintf(yaml + len, sizeof(yaml) - len,
+             "tune:\n  - {rule: r6, enabled: false}\n");
+    struct rule_set *rs = rules_load_string("t.yaml", yaml, strlen(yaml), err,
+                                            sizeof(err));
+    if (!rs)
+        fail_msg("did not load: %s", err);
+    assert_true(rs->plan->n_keys >= 4);
+    for (size_t i = 0; i < rs->plan->n_keys; i++)
+        assert_string_not_equal(rs->plan->keys[i]->field->name,
+                                "tlsmon.rules");
+    same_on_random_records(rs, 99, 2000, 100);
+    rules_free(rs);
+}
+
 int main(void)
 {
     /* As main() does: the program's table, before any lookup. */
@@ -1279,6 +1436,8 @@ int main(void)
         cmocka_unit_test(test_server_profile_evidence),
         cmocka_unit_test(test_alert_flood),
         cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_prefilter_default_rules),
+        cmocka_unit_test(test_prefilter_edge_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
