@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alert_flood.h"
+#include "engine.h"
 #include "fnv1a.h"
 
 /* The size of the fixed table the header promises; no caller depends on
@@ -37,9 +38,12 @@ void alert_flood_free(struct alert_flood *af)
     free(af);
 }
 
+/* The rule enters by its id, never its address: where the allocator put
+ * the rules differs between runs (address randomisation) and builds, and
+ * which keys share a slot, so which alerts are held back, must not. */
 static size_t slot_of(const struct rule *r, const struct handshake *h)
 {
-    uint64_t x = (uint64_t)(uintptr_t)r;
+    uint64_t x = fnv1a64_str(FNV1A64_START, r->id);
     const uint8_t *parts[2] = {h->server.addr, h->client.addr};
     for (int k = 0; k < 2; k++)
         x = fnv1a64_bytes(x, parts[k], 16);
