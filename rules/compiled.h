@@ -115,9 +115,7 @@ struct planned_rule {
 /* The enabled rules in evaluation order: those naming a cause, then the
  * fallbacks (cause `unknown`), and the prefilter's keys: distinct cheap
  * conditions that rules require, each tested at most once per record.
- * Kept apart from the rules and the set (one allocation made after them),
- * so adding it moved no rule in memory: alert_flood places alerts by rule
- * address. */
+ * One allocation made after the rules, apart from them. */
 struct rule_plan {
     const struct cond *keys[PREFILTER_MAX_KEYS];
     size_t n_keys;
