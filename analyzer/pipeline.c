@@ -10,6 +10,7 @@
 #include "../dissectors/dtls.h"
 #include "../dissectors/outcome.h"
 #include "../dissectors/quic.h"
+#include "quic_budget.h"
 #include "../dissectors/starttls.h"
 #include "../dissectors/tls.h"
 #include "../dissectors/fingerprint.h"
@@ -91,6 +92,7 @@ struct pipeline {
     struct x509_stage *x509;
     struct server_profiles *profiles;
     struct alert_flood *flood;
+    struct quic_budget *quic_budget; /* NULL: every Initial decrypted */
     bool borrowed;  /* profiles and flood are another pipeline's */
     struct output_scratch scratch; /* what this worker renders records in */
     struct handshake_report report; /* the report of the record being
@@ -125,6 +127,8 @@ void pipeline_config_defaults(struct pipeline_config *cfg)
     cfg->keylog = NULL;
     cfg->alert_window_us = 60ULL * 1000000ULL;
     cfg->max_servers = SERVER_PROFILES_DEFAULT;
+    cfg->quic_decrypt_rate = QUIC_DECRYPT_RATE_DEFAULT;
+    cfg->quic_decrypt_burst = 0;
     cfg->external_ticks = false;
     cfg->emit_lock = NULL;
     cfg->output_lock = NULL;
@@ -163,9 +167,13 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
     }
     p->profiles = server_profiles_new(cfg->max_servers);
     p->flood = alert_flood_new(cfg->alert_window_us);
-    if (!p->profiles || !p->flood) {
+    p->quic_budget = quic_budget_new((uint32_t)cfg->quic_decrypt_rate,
+                                     (uint32_t)cfg->quic_decrypt_burst);
+    if (!p->profiles || !p->flood ||
+        (cfg->quic_decrypt_rate && !p->quic_budget)) {
         server_profiles_free(p->profiles);
         alert_flood_free(p->flood);
+        quic_budget_free(p->quic_budget);
         flow_table_free(&p->flows);
         decoder_free(&p->decoder);
         x509_stage_free(p->x509);
@@ -1160,6 +1168,13 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
             return;
         }
     }
+    /* A new connection past its server's budget: tracked and reported,
+     * its Initials not decrypted (nDPI reads the datagram itself). */
+    if (quic_first && f->quic &&
+        !quic_budget_take(p->quic_budget, pkt->dst, pkt->dport, pkt->ts_us)) {
+        quic_skip_initials(f->quic);
+        p->stats.quic_initials_skipped++;
+    }
     /* Bytes the snaplen cut: a frame's missing tail is its payload's. */
     uint32_t cut = pkt->payload_truncated ? pkt->wire_len - pkt->cap_len : 0;
     if (f->quic)
@@ -1368,6 +1383,7 @@ void pipeline_free(struct pipeline *p)
     classifier_free(p->classifier);
     decoder_free(&p->decoder);
     x509_stage_free(p->x509);
+    quic_budget_free(p->quic_budget);
     if (!p->borrowed) {
         server_profiles_free(p->profiles);
         alert_flood_free(p->flood);
