@@ -68,11 +68,11 @@ static void refill(const struct quic_budget *b, struct bucket *s,
     if (ts_us <= s->last_us)
         return;
     uint64_t dt = ts_us - s->last_us;
+    /* Full once dt * rate reaches the room left, asked without the
+     * product (an idle hour at a high rate would overflow it). */
     uint64_t room = b->full - s->micro_tokens;
-    s->micro_tokens = dt >= room / b->rate + 1 ? b->full
-                                                : s->micro_tokens + dt * b->rate;
-    if (s->micro_tokens > b->full)
-        s->micro_tokens = b->full;
+    s->micro_tokens = dt > room / b->rate ? b->full
+                                           : s->micro_tokens + dt * b->rate;
     s->last_us = ts_us;
 }
 
