@@ -1554,7 +1554,7 @@ static bool i_ndpi_risks(const struct handshake *h, size_t i,
            field_put_str(v, classify_risk_name((unsigned)i));
 }
 
-/* Fingerprints: hashes from the record, strings rebuilt on demand. */
+/* Fingerprints: hashes and their strings, both made once into the report. */
 TEXT_FACT(g_ja3, report->ja3)
 TEXT_FACT(g_ja3s, report->ja3s)
 TEXT_FACT(g_ja4, report->ja4)
