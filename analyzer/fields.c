@@ -1494,12 +1494,8 @@ static bool g_ch_modern_ciphers(const struct handshake *h,
     if (!h->ch.seen)
         return false;
     int64_t n = 0;
-    for (size_t i = 0; i < h->ch.ciphers.n; i++) {
-        uint32_t c = client_hello_cipher(&h->ch, i);
-        if (tls_cipher_name(c) && tls_cipher_flags(c) == 0 &&
-            !tls_is_grease((uint16_t)c) && c != 0x00ff && c != 0x5600)
-            n++;
-    }
+    for (size_t i = 0; i < h->ch.ciphers.n; i++)
+        n += tls_cipher_is_modern(client_hello_cipher(&h->ch, i));
     return field_put_int(v, n);
 }
 
@@ -1557,7 +1553,7 @@ static bool i_ndpi_risks(const struct handshake *h, size_t i,
            field_put_str(v, classify_risk_name((unsigned)i));
 }
 
-/* Fingerprints: hashes from the record, strings rebuilt on demand. */
+/* Fingerprints: hashes and their strings, both made once into the report. */
 TEXT_FACT(g_ja3, report->ja3)
 TEXT_FACT(g_ja3s, report->ja3s)
 TEXT_FACT(g_ja4, report->ja4)

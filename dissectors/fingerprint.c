@@ -27,9 +27,6 @@
 #include "hex.h"
 #include "tls_names.h"
 
-/* Long enough for every list the record can hold, in either form. */
-#define FP_STRING_MAX 4096
-
 /* Digits are written by hand: every handshake builds several of these
  * lists, and snprintf per value was most of the fingerprint's cost. */
 enum radix { DECIMAL, HEX4 };
@@ -262,70 +259,66 @@ static char ja4_transport(const struct handshake *h)
     return 't';
 }
 
-static _Thread_local char scratch[2][FP_STRING_MAX];
-/* JA4_r joins two lists that may each fill FP_STRING_MAX. */
-static _Thread_local char ja4_r_text[11 + 2 + 2 * FP_STRING_MAX];
+/* JA4 and JA4_r alike: the "a" part and two more, joined by '_'. */
+static void ja4_join(char *out, size_t cap, const char *a, const char *b,
+                     const char *c)
+{
+    struct text_buf t = text_buf_make(out, cap);
+    text_put_str(&t, a);
+    text_put_char(&t, '_');
+    text_put_str(&t, b);
+    text_put_char(&t, '_');
+    text_put_str(&t, c);
+}
 
 void fingerprint_compute(const struct handshake *h,
                          struct handshake_report *out)
 {
-    char buf[FP_STRING_MAX], cbuf[FP_STRING_MAX], ebuf[FP_STRING_MAX];
-    struct text_buf t = text_buf_make(buf, sizeof(buf));
+    struct fingerprint_text *text = &out->fingerprint_text;
     out->ja3[0] = out->ja3s[0] = out->ja4[0] = '\0';
-    buf[0] = '\0';
-    if (ja3_text(&h->ch, &t))
-        digest_hex(digest_md5(), buf, out->ja3, 32);
-    t.len = 0;
-    buf[0] = '\0';
-    if (ja3s_text(&h->sh, &t))
-        digest_hex(digest_md5(), buf, out->ja3s, 32);
+    out->ja3_text_made = out->ja3s_text_made = out->ja4_r_made = false;
 
-    char a[11];
+    struct text_buf t = text_buf_make(text->ja3, sizeof(text->ja3));
+    text->ja3[0] = '\0';
+    if (ja3_text(&h->ch, &t)) {
+        digest_hex(digest_md5(), text->ja3, out->ja3, 32);
+        out->ja3_text_made = out->ja3[0] != '\0';
+    }
+    t = text_buf_make(text->ja3s, sizeof(text->ja3s));
+    text->ja3s[0] = '\0';
+    if (ja3s_text(&h->sh, &t)) {
+        digest_hex(digest_md5(), text->ja3s, out->ja3s, 32);
+        out->ja3s_text_made = out->ja3s[0] != '\0';
+    }
+
+    char a[11], cbuf[HS_FP_TEXT], ebuf[HS_FP_TEXT];
     struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
                     e = text_buf_make(ebuf, sizeof(ebuf));
     cbuf[0] = ebuf[0] = '\0';
-    if (ja4_parts(&h->ch, ja4_transport(h), a, &c, &e)) {
-        char hc[13] = "000000000000", he[13] = "000000000000";
-        if (c.len)
-            digest_hex(digest_sha256(), cbuf, hc, 12);
-        if (e.len)
-            digest_hex(digest_sha256(), ebuf, he, 12);
-        struct text_buf j = text_buf_make(out->ja4, sizeof(out->ja4));
-        text_put_str(&j, a);
-        text_put_char(&j, '_');
-        text_put_str(&j, hc);
-        text_put_char(&j, '_');
-        text_put_str(&j, he);
-    }
+    if (!ja4_parts(&h->ch, ja4_transport(h), a, &c, &e))
+        return;
+    char hc[13] = "000000000000", he[13] = "000000000000";
+    if (c.len)
+        digest_hex(digest_sha256(), cbuf, hc, 12);
+    if (e.len)
+        digest_hex(digest_sha256(), ebuf, he, 12);
+    ja4_join(out->ja4, sizeof(out->ja4), a, hc, he);
+    ja4_join(text->ja4_r, sizeof(text->ja4_r), a, cbuf, ebuf);
+    out->ja4_r_made = true;
 }
 
 const char *fingerprint_ja3_string(const struct handshake *h)
 {
-    struct text_buf t = text_buf_make(scratch[0], FP_STRING_MAX);
-    scratch[0][0] = '\0';
-    return h->report->ja3[0] && ja3_text(&h->ch, &t) ? scratch[0] : NULL;
+    return h->report->ja3_text_made ? h->report->fingerprint_text.ja3 : NULL;
 }
 
 const char *fingerprint_ja3s_string(const struct handshake *h)
 {
-    struct text_buf t = text_buf_make(scratch[1], FP_STRING_MAX);
-    scratch[1][0] = '\0';
-    return h->report->ja3s[0] && ja3s_text(&h->sh, &t) ? scratch[1] : NULL;
+    return h->report->ja3s_text_made ? h->report->fingerprint_text.ja3s
+                                     : NULL;
 }
 
 const char *fingerprint_ja4_r(const struct handshake *h)
 {
-    char a[11], cbuf[FP_STRING_MAX], ebuf[FP_STRING_MAX];
-    struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
-                    e = text_buf_make(ebuf, sizeof(ebuf));
-    cbuf[0] = ebuf[0] = '\0';
-    if (!h->report->ja4[0] || !ja4_parts(&h->ch, ja4_transport(h), a, &c, &e))
-        return NULL;
-    struct text_buf r = text_buf_make(ja4_r_text, sizeof(ja4_r_text));
-    text_put_str(&r, a);
-    text_put_char(&r, '_');
-    text_put_str(&r, cbuf);
-    text_put_char(&r, '_');
-    text_put_str(&r, ebuf);
-    return ja4_r_text;
+    return h->report->ja4_r_made ? h->report->fingerprint_text.ja4_r : NULL;
 }

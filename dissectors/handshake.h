@@ -642,6 +642,18 @@ struct observer {
     const char *interface;
 };
 
+/* The strings the fingerprints are hashes of (fingerprint.c), built once
+ * per record so that each output and alert reads them rather than
+ * building them again. HS_FP_TEXT holds every list the record can hold
+ * in either form (a few kilobytes at most): nothing is ever cut. */
+#define HS_FP_TEXT 4096
+struct fingerprint_text {
+    char ja3[HS_FP_TEXT];   /* "771,4865-4866,0-23,29-23,0" */
+    char ja3s[HS_FP_TEXT];  /* "771,4865,43-51" */
+    /* JA4 "a" part, '_', two lists of up to HS_FP_TEXT each, '_'. */
+    char ja4_r[11 + 2 + 2 * HS_FP_TEXT];
+};
+
 /* The report: what the stages after the decision derive from a decided
  * record, not what the wire said. Enrichment (certificates, OCSP,
  * fingerprints, ids) and diagnosis (server history, rules) fill it at emit
@@ -664,6 +676,9 @@ struct handshake_report {
      * exactly (no hello, or a hello too big for the record's arrays). */
     char ja3[33], ja3s[33];      /* MD5, lowercase hex */
     char ja4[40];                /* t13d1516h2_8daaf6152771_e5627efa2ab1 */
+    /* Marks of the strings behind them (`fingerprint_text` below): set
+     * with their hash, when the string is written whole. */
+    bool ja3_text_made, ja3s_text_made, ja4_r_made;
     char community_id[32];       /* "1:" + base64(SHA-1), community_id.c */
     char event_id[24];           /* 20 hex digits, community_id.c */
     struct observer observer;    /* the run's sensor, copied at emit */
@@ -687,6 +702,7 @@ struct handshake_report {
     HS_LIST(struct finding, HS_MAX_FINDINGS) findings; /* the rules */
     struct cert_result server_cert; /* certificate stage (x509.c) */
     struct cert_result client_cert;
+    struct fingerprint_text fingerprint_text; /* under the marks above */
 };
 
 /* Facts most handshakes never have, kept apart so that a flow carries

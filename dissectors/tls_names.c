@@ -572,6 +572,20 @@ unsigned tls_cipher_flags(uint32_t suite)
     return cipher_flags[i];
 }
 
+/* One lookup for name and flags: the hello's modern-suite count asks this
+ * of every offered suite of every record. */
+bool tls_cipher_is_modern(uint32_t suite)
+{
+    ptrdiff_t i =
+        code_name_index(cipher_names, ARRAY_LEN(cipher_names), suite);
+    if (i < 0 || tls_is_grease((uint16_t)suite) ||
+        suite == TLS_EMPTY_RENEGOTIATION_INFO_SCSV ||
+        suite == TLS_FALLBACK_SCSV)
+        return false;
+    pthread_once(&cipher_flags_once, cipher_flags_init);
+    return cipher_flags[i] == 0;
+}
+
 /* ---- alerts ------------------------------------------------------------- */
 
 static const struct code_name alert_names[] = {

@@ -48,5 +48,8 @@ bool tls_is_grease(uint16_t v); /* RFC 8701: 0x?A?A with equal bytes */
 #define TLS_CIPHER_ANON 0x20
 #define TLS_CIPHER_CBC 0x40
 unsigned tls_cipher_flags(uint32_t suite);
+/* A known suite with forward secrecy and an AEAD, none of the weaknesses
+ * above, and not a signalling value (GREASE, the SCSVs). */
+bool tls_cipher_is_modern(uint32_t suite);
 
 #endif

@@ -73,5 +73,7 @@ enum {
 
 /* RFC 7507: the signalling cipher suite of a fallback retry. */
 #define TLS_FALLBACK_SCSV 0x5600
+/* RFC 5746: the signalling cipher suite standing for renegotiation_info. */
+#define TLS_EMPTY_RENEGOTIATION_INFO_SCSV 0x00ff
 
 #endif

@@ -102,6 +102,9 @@ static inline size_t cond_conjuncts(const struct cond *when,
 /* Keys fit a 64-bit mask; conditions past that are evaluated with the
  * rest of their rule. */
 #define PREFILTER_MAX_KEYS 64
+/* keyed_conds marks a rule's first 64 conjuncts; later ones are always
+ * evaluated with the rest of their rule. */
+#define PREFILTER_MARKED_CONJUNCTS 64
 
 /* One enabled rule as evaluation runs it: the prefilter's keys every match
  * of it requires, and which of its top-level conditions they are (bit i:

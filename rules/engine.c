@@ -233,7 +233,9 @@ static bool rest_holds(const struct compiled_rule *r,
     const struct cond *kids;
     size_t n = cond_conjuncts(&r->when, &kids);
     for (size_t i = 0; i < n; i++)
-        if ((i >= 64 || !(p->keyed_conds >> i & 1)) && !eval(&kids[i], h))
+        if ((i >= PREFILTER_MARKED_CONJUNCTS ||
+             !(p->keyed_conds >> i & 1)) &&
+            !eval(&kids[i], h))
             return false;
     return true;
 }

@@ -169,7 +169,7 @@ bool prefilter_compile(struct rule_set *rs)
         struct planned_rule *p = &plan->rules[i];
         const struct cond *kids;
         size_t nk = cond_conjuncts(&rs->rules[p->rule].when, &kids);
-        for (size_t c = 0; c < nk && c < 64; c++) {
+        for (size_t c = 0; c < nk && c < PREFILTER_MARKED_CONJUNCTS; c++) {
             size_t k = cheap_test(&kids[c]) ? key_of(plan, &kids[c])
                                             : PREFILTER_MAX_KEYS;
             if (k == PREFILTER_MAX_KEYS)
