@@ -858,15 +858,18 @@ static void classify_tls_hello(struct pipeline *p, struct flow *f, int side,
 
 /* A QUIC client's first datagram, after tlsmon's QUIC reader has read
  * it: an Initial of v1 that its keys did not open (a flood of them costs
- * nDPI's second try a third of each packet) is given to nDPI in a form it
- * gives up on without the keys, with the same answer; else nDPI reads the
- * datagram as it would have. */
+ * nDPI's second try a third of each packet), or one past its server's
+ * budget that tlsmon did not try, is given to nDPI in a form it gives up
+ * on without the keys: it names the flow QUIC without reading the hello
+ * (so without an application from the server name, which tlsmon did not
+ * read either). Else nDPI reads the datagram as it would have. */
 static void classify_quic_start(struct pipeline *p, struct flow *f,
                                 const struct packet *pkt)
 {
     if (f->classify.done || pkt->payload_len == 0)
         return;
-    if (!pkt->payload_truncated && quic_lead_initial_unopened(f->quic)) {
+    if (!pkt->payload_truncated && (quic_lead_initial_unopened(f->quic) ||
+                                    quic_initials_skipped(f->quic))) {
         memcap_reserve(&p->budget,
                        classify_growth_bound(&f->classify, pkt->l3_len));
         bool read = classify_quic_unopened(
@@ -1169,7 +1172,8 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
         }
     }
     /* A new connection past its server's budget: tracked and reported,
-     * its Initials not decrypted (nDPI reads the datagram itself). */
+     * its Initials not decrypted, by tlsmon or by nDPI
+     * (classify_quic_start). */
     if (quic_first && f->quic &&
         !quic_budget_take(p->quic_budget, pkt->dst, pkt->dport, pkt->ts_us)) {
         quic_skip_initials(f->quic);

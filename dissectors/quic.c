@@ -946,6 +946,11 @@ void quic_skip_initials(struct quic_conn *q)
         q->facts->initial_skipped = true;
 }
 
+bool quic_initials_skipped(const struct quic_conn *q)
+{
+    return q && q->facts->initial_skipped;
+}
+
 bool quic_lead_initial_unopened(const struct quic_conn *q)
 {
     return q && q->lead_v1_initial_unopened;

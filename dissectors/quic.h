@@ -46,6 +46,7 @@ void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
  * connections is spent): no keys are derived, the packets are counted,
  * and the record says so. Before its first datagram. */
 void quic_skip_initials(struct quic_conn *q);
+bool quic_initials_skipped(const struct quic_conn *q);
 /* Did the datagram just read open with the connection's first client
  * Initial, QUIC v1, whose AEAD tag the v1 Initial keys of its own DCID did
  * not verify (a packet no key opens, or damaged)? */
