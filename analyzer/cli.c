@@ -440,6 +440,15 @@ static const struct cli_option cli_options[] = {
      .scale = 1000000, .what = "a number of seconds",
      .help = "idle seconds before an open flow is ended\n"
              "(packet time; default 120)"},
+    {"quic-decrypt-rate", 0, "N",
+     NUMBER(pipe.quic_decrypt_rate, NUM_U64, 0, QUIC_DECRYPT_RATE_MAX),
+     .help = "new QUIC connections a second per server\n"
+             "whose Initials are decrypted (packet time;\n"
+             "default 1000, 0 all); past it a connection\n"
+             "is reported unread (quic.initial_skipped)"},
+    {"quic-decrypt-burst", 0, "N",
+     NUMBER(pipe.quic_decrypt_burst, NUM_U64, 1, QUIC_DECRYPT_RATE_MAX),
+     .help = "of those, how many at once (default: the rate)"},
     {"ca-file", 0, "FILE", .set = set_readable, .at = AT(pipe.ca_file),
      .help = "trust these CA certificates (PEM) instead of\n"
              "the system bundle when verifying chains"},

@@ -1372,6 +1372,9 @@ QUIC_FACT(g_quic_initial_decrypted, field_put_bool,
           quic_of(h)->initial_decrypted, true)
 QUIC_FACT(g_quic_retry, field_put_bool, quic_of(h)->retry, true)
 QUIC_FACT(g_quic_vn, field_put_bool, quic_of(h)->version_negotiation, true)
+/* Only when it happened: most runs never spend a budget. */
+QUIC_FACT(g_quic_initial_skipped, field_put_bool,
+          quic_of(h)->initial_skipped, quic_of(h)->initial_skipped)
 QUIC_FACT(g_quic_zero_rtt, field_put_bool, quic_of(h)->zero_rtt, true)
 QUIC_FACT(g_quic_tcp_fallback, field_put_bool, quic_of(h)->tcp_fallback, true)
 QUIC_FACT(g_quic_initial_client, field_put_int,
@@ -2922,6 +2925,10 @@ static const struct field_def quic_rows[] = {
     SCALAR("tlsmon.quic.initial_decrypted", FT_BOOL,
            "an Initial packet's protection came off (the hellos are wire "
            "facts)", g_quic_initial_decrypted),
+    SCALAR("tlsmon.quic.initial_skipped", FT_BOOL,
+           "its Initials were not decrypted: the server's budget of new "
+           "QUIC connections (--quic-decrypt-rate) was spent",
+           g_quic_initial_skipped),
     SCALAR("tlsmon.quic.version_negotiation", FT_BOOL,
            "the server answered with a Version Negotiation packet",
            g_quic_vn),

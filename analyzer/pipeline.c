@@ -10,6 +10,7 @@
 #include "../dissectors/dtls.h"
 #include "../dissectors/outcome.h"
 #include "../dissectors/quic.h"
+#include "quic_budget.h"
 #include "../dissectors/starttls.h"
 #include "../dissectors/tls.h"
 #include "../dissectors/fingerprint.h"
@@ -91,6 +92,7 @@ struct pipeline {
     struct x509_stage *x509;
     struct server_profiles *profiles;
     struct alert_flood *flood;
+    struct quic_budget *quic_budget; /* NULL: every Initial decrypted */
     bool borrowed;  /* profiles and flood are another pipeline's */
     struct output_scratch scratch; /* what this worker renders records in */
     struct handshake_report report; /* the report of the record being
@@ -125,6 +127,8 @@ void pipeline_config_defaults(struct pipeline_config *cfg)
     cfg->keylog = NULL;
     cfg->alert_window_us = 60ULL * 1000000ULL;
     cfg->max_servers = SERVER_PROFILES_DEFAULT;
+    cfg->quic_decrypt_rate = QUIC_DECRYPT_RATE_DEFAULT;
+    cfg->quic_decrypt_burst = 0;
     cfg->external_ticks = false;
     cfg->emit_lock = NULL;
     cfg->output_lock = NULL;
@@ -163,9 +167,13 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
     }
     p->profiles = server_profiles_new(cfg->max_servers);
     p->flood = alert_flood_new(cfg->alert_window_us);
-    if (!p->profiles || !p->flood) {
+    p->quic_budget = quic_budget_new((uint32_t)cfg->quic_decrypt_rate,
+                                     (uint32_t)cfg->quic_decrypt_burst);
+    if (!p->profiles || !p->flood ||
+        (cfg->quic_decrypt_rate && !p->quic_budget)) {
         server_profiles_free(p->profiles);
         alert_flood_free(p->flood);
+        quic_budget_free(p->quic_budget);
         flow_table_free(&p->flows);
         decoder_free(&p->decoder);
         x509_stage_free(p->x509);
@@ -850,15 +858,18 @@ static void classify_tls_hello(struct pipeline *p, struct flow *f, int side,
 
 /* A QUIC client's first datagram, after tlsmon's QUIC reader has read
  * it: an Initial of v1 that its keys did not open (a flood of them costs
- * nDPI's second try a third of each packet) is given to nDPI in a form it
- * gives up on without the keys, with the same answer; else nDPI reads the
- * datagram as it would have. */
+ * nDPI's second try a third of each packet), or one past its server's
+ * budget that tlsmon did not try, is given to nDPI in a form it gives up
+ * on without the keys: it names the flow QUIC without reading the hello
+ * (so without an application from the server name, which tlsmon did not
+ * read either). Else nDPI reads the datagram as it would have. */
 static void classify_quic_start(struct pipeline *p, struct flow *f,
                                 const struct packet *pkt)
 {
     if (f->classify.done || pkt->payload_len == 0)
         return;
-    if (!pkt->payload_truncated && quic_lead_initial_unopened(f->quic)) {
+    if (!pkt->payload_truncated && (quic_lead_initial_unopened(f->quic) ||
+                                    quic_initials_skipped(f->quic))) {
         memcap_reserve(&p->budget,
                        classify_growth_bound(&f->classify, pkt->l3_len));
         bool read = classify_quic_unopened(
@@ -1160,6 +1171,14 @@ static void udp_packet(struct pipeline *p, const struct packet *pkt)
             return;
         }
     }
+    /* A new connection past its server's budget: tracked and reported,
+     * its Initials not decrypted, by tlsmon or by nDPI
+     * (classify_quic_start). */
+    if (quic_first && f->quic &&
+        !quic_budget_take(p->quic_budget, pkt->dst, pkt->dport, pkt->ts_us)) {
+        quic_skip_initials(f->quic);
+        p->stats.quic_initials_skipped++;
+    }
     /* Bytes the snaplen cut: a frame's missing tail is its payload's. */
     uint32_t cut = pkt->payload_truncated ? pkt->wire_len - pkt->cap_len : 0;
     if (f->quic)
@@ -1368,6 +1387,7 @@ void pipeline_free(struct pipeline *p)
     classifier_free(p->classifier);
     decoder_free(&p->decoder);
     x509_stage_free(p->x509);
+    quic_budget_free(p->quic_budget);
     if (!p->borrowed) {
         server_profiles_free(p->profiles);
         alert_flood_free(p->flood);

@@ -28,6 +28,10 @@ struct pipeline_config {
                                      workers; NULL: none */
     uint64_t alert_window_us;     /* flood control window; 0 sends all */
     size_t max_servers;           /* server profiles kept; 0 default */
+    uint64_t quic_decrypt_rate;   /* new QUIC connections a second per
+                                     server whose Initials are decrypted;
+                                     0: all (quic_budget.h) */
+    uint64_t quic_decrypt_burst;  /* held at most; 0: the rate */
     uint16_t community_id_seed;   /* network.community_id's seed */
     struct observer observer;     /* live: this sensor (main.c); file: none */
     /* Workers (workers.h): the driver sends the time ticks that end idle
@@ -56,6 +60,12 @@ struct decision_order {
     void (*done)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
     void *ctx;
 };
+
+/* --quic-decrypt-rate's default: far above what one server's real clients
+ * open, far below a flood of Initials. */
+#define QUIC_DECRYPT_RATE_DEFAULT 1000
+#define QUIC_DECRYPT_RATE_MAX 100000000 /* and burst: a bucket's millionths
+                                           stay far inside 64 bits */
 
 void pipeline_config_defaults(struct pipeline_config *cfg);
 

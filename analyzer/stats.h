@@ -30,6 +30,9 @@ struct run_stats {
     uint64_t flows;            /* flows created */
     uint64_t flows_tls;        /* flows given a TLS dissector */
     uint64_t flows_evicted;    /* pushed out by the flow memcap */
+    uint64_t quic_initials_skipped; /* QUIC connections whose Initials were
+                                       not decrypted: the server's budget
+                                       (--quic-decrypt-rate) was spent */
     uint64_t flows_timed_out;
     uint64_t flows_active_max;
     uint64_t tcp_gaps;

@@ -791,6 +791,7 @@ void run_stats_add(struct run_stats *t, const struct run_stats *s)
     t->flows += s->flows;
     t->flows_tls += s->flows_tls;
     t->flows_evicted += s->flows_evicted;
+    t->quic_initials_skipped += s->quic_initials_skipped;
     t->flows_timed_out += s->flows_timed_out;
     /* Peaks of different workers need not coincide: their sum bounds the
      * peak of the whole. */

@@ -596,6 +596,8 @@ struct quic_facts {
     uint8_t dcid[20];         /* the client's first Destination CID */
     uint8_t dcid_len;
     bool initial_decrypted;   /* an Initial packet's protection came off */
+    bool initial_skipped;     /* not tried: the server's budget of new
+                                 connections was spent (quic_budget.h) */
     bool retry;               /* the server sent a Retry */
     bool version_negotiation; /* the server sent a Version Negotiation */
     HS_LIST(uint32_t, HS_QUIC_MAX_VERSIONS) server_versions; /* listed in

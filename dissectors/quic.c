@@ -654,6 +654,8 @@ static void read_initial(struct quic_conn *q, int side, uint32_t version,
     bool opened = false, tag_refused = false;
     bool lead = q->reading_lead;
 
+    if (q->facts->initial_skipped)
+        return;
     if (pn_offset + 4 > QUIC_HEADER_MAX ||
         !cursor_copy(&c, hdr_orig, pn_offset + 4))
         return;
@@ -936,6 +938,17 @@ void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
     /* The TLS hellos say who the client is, if the packets did not. */
     if (q->client_side < 0 && tls_client_side(q->tls) >= 0)
         q->client_side = tls_client_side(q->tls);
+}
+
+void quic_skip_initials(struct quic_conn *q)
+{
+    if (q)
+        q->facts->initial_skipped = true;
+}
+
+bool quic_initials_skipped(const struct quic_conn *q)
+{
+    return q && q->facts->initial_skipped;
 }
 
 bool quic_lead_initial_unopened(const struct quic_conn *q)

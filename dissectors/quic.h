@@ -42,6 +42,11 @@ size_t quic_conn_memory(const struct quic_conn *q);
  * missing from the capture (snaplen), which the record says (gaps). */
 void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
                    uint32_t len, uint32_t cut, uint64_t ts_us);
+/* Its Initials are not to be decrypted (the server's budget of new
+ * connections is spent): no keys are derived, the packets are counted,
+ * and the record says so. Before its first datagram. */
+void quic_skip_initials(struct quic_conn *q);
+bool quic_initials_skipped(const struct quic_conn *q);
 /* Did the datagram just read open with the connection's first client
  * Initial, QUIC v1, whose AEAD tag the v1 Initial keys of its own DCID did
  * not verify (a packet no key opens, or damaged)? */

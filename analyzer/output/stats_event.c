@@ -100,6 +100,7 @@ void stats_write_json(struct json_writer *w, const struct stats_snapshot *s)
     json_member_uint(w, "flows_active", s->flows_active);
     json_member_uint(w, "flows", r->flows);
     json_member_uint(w, "flows_evicted", r->flows_evicted);
+    json_member_uint(w, "quic_initials_skipped", r->quic_initials_skipped);
     json_member_uint(w, "flows_timed_out", r->flows_timed_out);
     json_member_uint(w, "handshakes", r->handshakes);
     if (s->summary)

@@ -867,6 +867,11 @@ void summary_print_text(FILE *fp, const struct summary *s,
                 " bytes)\n",
                 st->flows, st->flows_tls, st->flows_evicted,
                 st->flows_timed_out, st->tcp_gaps, st->tcp_gap_bytes);
+        if (st->quic_initials_skipped)
+            fprintf(fp,
+                    "  QUIC connections whose Initials were not decrypted "
+                    "(--quic-decrypt-rate): %" PRIu64 "\n",
+                    st->quic_initials_skipped);
         fprintf(fp,
                 "  memory peak %" PRIu64 " bytes (%" PRIu64
                 " growths refused)  queue-full gaps %" PRIu64
@@ -1046,6 +1051,7 @@ static const struct json_counter run_analysis[] = {
     RUN_COUNTER("flows", flows),
     RUN_COUNTER("flows_tls", flows_tls),
     RUN_COUNTER("flows_evicted", flows_evicted),
+    RUN_COUNTER("quic_initials_skipped", quic_initials_skipped),
     RUN_COUNTER("flows_timed_out", flows_timed_out),
     RUN_COUNTER("flows_active_max", flows_active_max),
     RUN_COUNTER("tcp_gaps", tcp_gaps),

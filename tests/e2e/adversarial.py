@@ -409,6 +409,35 @@ def run_measured(tlsmon, path, memcap):
     return proc, err, rss
 
 
+def check_quic_budget(tlsmon, path, memcap, lines, run_stats, want, scale):
+    """The flood is `want` Initials to one server in 1/scale s of packet
+    time: past the default budget (1 000 a second, 1 000 at once) the rest
+    are tracked and reported unread, and with the budget off every one is
+    read."""
+    skipped = run_stats.get("quic_initials_skipped", -1)
+    read_at_most = 1000 + 1000 // scale + 1
+    check(f"quic-initial-flood: past the budget, Initials not decrypted "
+          f"({skipped} of {want})",
+          want - read_at_most <= skipped < want, run_stats)
+    marked = sum(1 for l in lines if '"initial_skipped":true' in l)
+    check("quic-initial-flood: each of them says so in its record",
+          marked == skipped, f"{marked} records, {skipped} counted")
+    proc = subprocess.run([tlsmon, "--format", "ndjson", "--summary",
+                           "--memcap", memcap, "--quic-decrypt-rate", "0",
+                           path], capture_output=True, timeout=900)
+    out = proc.stdout.decode("utf-8", "replace").splitlines()
+    try:
+        summary = json.loads(out[-1])["tlsmon"]["summary"]
+    except (IndexError, KeyError, ValueError):
+        summary = {}
+    check("quic-initial-flood, --quic-decrypt-rate 0: every Initial tried, "
+          "every flow reported",
+          summary.get("run", {}).get("quic_initials_skipped") == 0 and
+          summary.get("handshakes") == want and
+          not any('"initial_skipped"' in l for l in out),
+          summary.get("run"))
+
+
 def parse_size(s):
     mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(s[-1].upper(), 1)
     return int(s[:-1] if s[-1].isalpha() else s) * mult
@@ -479,6 +508,8 @@ def main():
             want = 100_000 // a.scale
             check("quic-initial-flood: every Initial's flow reported (incomplete "
                   "or evicted)", hs == want, f"{hs} of {want}")
+            check_quic_budget(a.tlsmon, path, memcap, lines, run_stats, want,
+                              a.scale)
         if name == "dtls-fragments-held":
             check("dtls-fragments-held: evictions counted",
                   run_stats.get("flows_evicted", 0) > 0, run_stats)
