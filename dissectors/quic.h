@@ -43,8 +43,9 @@ size_t quic_conn_memory(const struct quic_conn *q);
 void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
                    uint32_t len, uint32_t cut, uint64_t ts_us);
 /* Did the datagram just read open with the connection's first client
- * Initial, QUIC v1, whose AEAD tag the v1 Initial keys of its own DCID did
- * not verify (a packet no key opens, or damaged)? */
+ * Initial, of a version tlsmon knows, whose AEAD tag that version's
+ * Initial keys of its own DCID did not verify (a packet no key opens, or
+ * damaged)? */
 bool quic_lead_initial_unopened(const struct quic_conn *q);
 /* Is this a QUIC handshake tlsmon reports? Not when nothing showed it: a
  * version it cannot open (Google's own crypto, an unknown version no
