@@ -162,8 +162,10 @@ static void first_client_initial(const char *file, struct datagram *out)
         fail_msg("%s: no QUIC client Initial", file);
 }
 
-/* Does tlsmon's QUIC reader find the datagram's Initial unopened? */
-static bool tlsmon_finds_unopened(const struct datagram *d)
+/* tlsmon's QUIC reader on the datagram: does it find its Initial unopened?
+ * And into `name` (when not NULL), the server name of the hello it opened
+ * ("" for none). */
+static bool tlsmon_reads(const struct datagram *d, char *name, size_t n)
 {
     struct tls_session *tls = tls_session_new(NULL, 0);
     assert_non_null(tls);
@@ -172,25 +174,17 @@ static bool tlsmon_finds_unopened(const struct datagram *d)
     quic_datagram(q, 0, d->l3 + d->payload_at, d->l3_len - d->payload_at, 0,
                   d->ts_us);
     bool unopened = quic_lead_initial_unopened(q);
+    const struct handshake *h = tls_record(tls);
+    if (name)
+        snprintf(name, n, "%s", h->ch.seen ? h->ch.sni : "");
     quic_conn_free(q);
     tls_session_free(tls);
     return unopened;
 }
 
-/* The server name tlsmon's QUIC reader finds in the datagram's hello ("" when
- * it opened none). */
-static void tlsmon_reads_name(const struct datagram *d, char *name, size_t n)
+static bool tlsmon_finds_unopened(const struct datagram *d)
 {
-    struct tls_session *tls = tls_session_new(NULL, 0);
-    assert_non_null(tls);
-    struct quic_conn *q = quic_conn_new(tls, 0, NULL);
-    assert_non_null(q);
-    quic_datagram(q, 0, d->l3 + d->payload_at, d->l3_len - d->payload_at, 0,
-                  d->ts_us);
-    const struct handshake *h = tls_record(tls);
-    snprintf(name, n, "%s", h->ch.seen ? h->ch.sni : "");
-    quic_conn_free(q);
-    tls_session_free(tls);
+    return tlsmon_reads(d, NULL, 0);
 }
 
 static void set_ports(struct datagram *d, uint16_t sport, uint16_t dport)
@@ -380,9 +374,8 @@ static void seal(const struct quic_keys *k, uint64_t pn, const uint8_t *aad,
 static bool as_gquic_frames(uint8_t *plain, size_t len)
 {
     struct cursor c = cursor_make(plain, len);
-    uint8_t type;
+    uint8_t type = 0x00, msg[4];
     uint64_t off, hello_len;
-    uint8_t msg[4];
     while (cursor_u8(&c, &type) && type == 0x00)
         ;
     if (type != 0x06 || !read_varint(&c, &off) || off != 0 ||
@@ -392,13 +385,10 @@ static bool as_gquic_frames(uint8_t *plain, size_t len)
     if (!cursor_copy(&hello, msg, 4) ||
         4 + ((size_t)msg[1] << 16 | (size_t)msg[2] << 8 | msg[3]) != hello_len)
         return false;
-    size_t hello_at = cursor_pos(&c);
-    uint8_t frame[16];
-    size_t frame_len = 0;
-    frame[frame_len++] = 0x08;
-    frame[frame_len++] = 0x00;
-    frame[frame_len++] = (uint8_t)(0x40 | hello_len >> 8);
-    frame[frame_len++] = (uint8_t)hello_len;
+    /* Type, offset 0, a two-byte length. */
+    const uint8_t frame[] = {0x08, 0x00, (uint8_t)(0x40 | hello_len >> 8),
+                             (uint8_t)hello_len};
+    size_t hello_at = cursor_pos(&c), frame_len = sizeof frame;
     if (hello_len >= 0x4000 || frame_len + hello_len > len)
         return false;
     memmove(plain + frame_len, plain + hello_at, (size_t)hello_len);
@@ -406,6 +396,13 @@ static bool as_gquic_frames(uint8_t *plain, size_t len)
     memset(plain + frame_len + hello_len, 0,
            len - frame_len - (size_t)hello_len);
     return true;
+}
+
+static void set_version(struct datagram *d, uint32_t version)
+{
+    uint8_t *p = d->l3 + d->payload_at;
+    p[1] = (uint8_t)(version >> 24), p[2] = (uint8_t)(version >> 16);
+    p[3] = (uint8_t)(version >> 8), p[4] = (uint8_t)version;
 }
 
 /* The real v1 Initial `d`, opened and protected again as `version` under
@@ -433,19 +430,11 @@ static bool protect_as(struct datagram *d, uint32_t version)
     size_t plain_len = ct_len - QUIC_TAG_LEN;
     if (to->gquic_frames && !as_gquic_frames(plain, plain_len))
         return false;
-    p[1] = (uint8_t)(version >> 24), p[2] = (uint8_t)(version >> 16);
-    p[3] = (uint8_t)(version >> 8), p[4] = (uint8_t)version;
+    set_version(d, version);
     memcpy(p + body_at, plain, plain_len);
     seal(&kx, pn, p, body_at, p + body_at, plain_len);
     toggle_header_protection(p, &at, &kx, false);
     return true;
-}
-
-static void set_version(struct datagram *d, uint32_t version)
-{
-    uint8_t *p = d->l3 + d->payload_at;
-    p[1] = (uint8_t)(version >> 24), p[2] = (uint8_t)(version >> 16);
-    p[3] = (uint8_t)(version >> 8), p[4] = (uint8_t)version;
 }
 
 /* Versions the shortcut must take: their Initial keys nDPI derives as
@@ -515,7 +504,7 @@ static void check_other_versions(const struct datagram *real,
         struct datagram sealed = r;
         if (v1_name[0] == '\0' || !protect_as(&sealed, version))
             continue;
-        tlsmon_reads_name(&sealed, tlsmon_name, sizeof tlsmon_name);
+        assert_false(tlsmon_reads(&sealed, tlsmon_name, sizeof tlsmon_name));
         assert_string_equal(tlsmon_name, v1_name);
         memset(&st, 0, sizeof st);
         classify_packet(cls, &st, sealed.l3, sealed.l3_len, sealed.ts_us);
