@@ -337,8 +337,43 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
     return true;
 }
 
-/* QUIC v1's longest connection ID (RFC 9000 §17.2), which nDPI checks. */
+/* QUIC v1's longest connection ID (RFC 9000 §17.2), which nDPI checks for
+ * every version with the IETF long header. */
 #define QUIC_CID_MAX 20
+/* IETF drafts are 0xff0000NN; nDPI derives Initial keys for 23 and up. */
+#define QUIC_DRAFT_MASK 0xffffff00u
+#define QUIC_DRAFT_BASE 0xff000000u
+#define NDPI_DRAFT_FIRST 23
+/* Draft 34 on nDPI takes the provisional v2's salt and labels, tlsmon
+ * v1's: the last draft they derive alike is 33. */
+#define NDPI_DRAFT_LAST_AS_TLSMON 33
+
+/* Does nDPI's QUIC reader (4.2) derive the Initial keys of `version` as
+ * tlsmon's does (the same salt, "quic " labels, AES-128-GCM), try them on
+ * a client Initial of v1's layout, and stop with QUIC once they fail or
+ * once the DCID length is 0? v1, drafts 23 to 33 (salts of drafts 23, 29
+ * and v1), Facebook's mvfst versions (drafts 22 and 27) and Google's
+ * TLS-based T050/T051. Not QUIC v2, which 4.2 does not take for QUIC at
+ * all, nor Q050 (Google's own crypto, which tlsmon does not read), nor a
+ * version tlsmon does not know (no one set of keys was tried). */
+static bool ndpi_tries_initial_keys_as_tlsmon(uint32_t version)
+{
+    if ((version & QUIC_DRAFT_MASK) == QUIC_DRAFT_BASE) {
+        uint32_t draft = version & ~QUIC_DRAFT_MASK;
+        return draft >= NDPI_DRAFT_FIRST && draft <= NDPI_DRAFT_LAST_AS_TLSMON;
+    }
+    switch (version) {
+    case 0x00000001u: /* v1 */
+    case 0xfaceb001u: /* mvfst-22 */
+    case 0xfaceb002u: /* mvfst-27 */
+    case 0xfaceb00eu: /* mvfst-exp */
+    case 0x54303530u: /* T050 */
+    case 0x54303531u: /* T051 */
+        return true;
+    default:
+        return false;
+    }
+}
 /* nDPI's QUIC reader takes no shorter datagram for an Initial (RFC 9000
  * §14.1's client minimum). */
 #define NDPI_QUIC_INITIAL_MIN 1200
@@ -364,18 +399,19 @@ bool classify_quic_unopened(struct classifier *c, struct classify_state *st,
         user_defined)
         return false;
     /* nDPI's QUIC reader (4.2, ndpi_search_quic) names the flow QUIC once
-     * the header passes its checks (a v1 long header Initial, both CIDs of
-     * at most 20 bytes: the QUIC dissector's own limits for v1), then
-     * derives the keys and tries to open it, and on failure excludes QUIC
-     * and stops: the answer is QUIC without a hello either way. With a DCID
-     * length of 0 it stops at the same point without deriving keys
+     * the header passes its checks (a long header Initial of v1's type
+     * bits, both CIDs of at most 20 bytes: the QUIC dissector's own limits
+     * for the versions it knows; T050/T051's type bits it does not check),
+     * then derives the keys and tries to open it, and on failure excludes
+     * QUIC and stops: the answer is QUIC without a hello either way. With
+     * a DCID length of 0 it stops at the same point without deriving keys
      * (get_clear_payload); an SCID length of 0 keeps its checks passing. */
     struct cursor hdr = cursor_make(l3, l3_len);
     uint8_t first, dcid_len, scid_len;
     uint32_t version;
     if (!cursor_skip(&hdr, payload_at) || !cursor_u8(&hdr, &first) ||
         !cursor_u32(&hdr, &version) || (first & 0xb0) != 0x80 ||
-        version != 1)
+        !ndpi_tries_initial_keys_as_tlsmon(version))
         return false;
     size_t dcid_len_at = cursor_pos(&hdr);
     if (!cursor_u8(&hdr, &dcid_len) || dcid_len > QUIC_CID_MAX ||

@@ -72,9 +72,11 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
                           const uint8_t *client_ip4, const uint8_t *server_ip4);
 /* nDPI's reading of a QUIC flow's first datagram, `l3` (payload at
  * `payload_at`, UDP ports in host order), which starts with the client's
- * first Initial of QUIC v1 that tlsmon's QUIC reader could not open with
- * the Initial keys of its DCID (quic_lead_initial_unopened): nDPI reads it
- * as it would, except that it does not derive those keys and fail again.
+ * first Initial that tlsmon's QUIC reader could not open with its
+ * version's Initial keys of its DCID (quic_lead_initial_unopened): nDPI
+ * reads it as it would, except that it does not derive those keys and fail
+ * again. For the versions whose keys nDPI derives as tlsmon does (v1,
+ * drafts 23 to 33, mvfst, T050/T051).
  * Call it instead of classify_packet for that datagram; false, and
  * nothing done, when nDPI must read it itself (nDPI would try another
  * protocol first, or would not take it for a QUIC Initial). */

@@ -107,7 +107,7 @@ struct quic_conn {
     bool server_hs_after_client_1rtt;
     bool datagram_has_handshake;    /* the datagram being read so far */
     bool reading_lead;              /* its first packet is being read */
-    bool lead_v1_initial_unopened;  /* see quic_lead_initial_unopened */
+    bool lead_initial_unopened;     /* see quic_lead_initial_unopened */
     uint16_t server_hs_last_len;
 };
 
@@ -673,14 +673,15 @@ static void read_initial(struct quic_conn *q, int side, uint32_t version,
         }
     }
     if (!opened) {
-        /* The connection's first client Initial, v1, keys derived from its
-         * own DCID and its packet number read with nothing before it: the
-         * very inputs any other reader of it has, so its tag fails there
-         * too (classify.c relies on this). */
-        q->lead_v1_initial_unopened =
-            lead && tag_refused && role == TLS_SIDE_CLIENT &&
-            version == QUIC_V1 && q->facts->packets_initial[role] == 1 &&
-            !q->have_pn[role];
+        /* The connection's first client Initial, of a version tlsmon
+         * knows, keys derived from that version's salt and its own DCID and
+         * its packet number read with nothing before it: the very inputs
+         * any other reader deriving the version's keys the same way has,
+         * so its tag fails there too (classify.c relies on this). Not for
+         * an unknown version: no one set of keys was tried. */
+        q->lead_initial_unopened =
+            lead && tag_refused && info && role == TLS_SIDE_CLIENT &&
+            q->facts->packets_initial[role] == 1 && !q->have_pn[role];
         return; /* not ours to read (or damaged): counted, nothing more */
     }
     ks->confirmed = true;
@@ -917,7 +918,7 @@ void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
     }
     struct cursor d = cursor_make(data, len);
     q->datagram_has_handshake = false;
-    q->lead_v1_initial_unopened = false;
+    q->lead_initial_unopened = false;
     q->reading_lead = true;
     while (cursor_peek_u8(&d, 0, &first) && !decided(q)) {
         if (first & 0x80) {
@@ -953,7 +954,7 @@ bool quic_initials_skipped(const struct quic_conn *q)
 
 bool quic_lead_initial_unopened(const struct quic_conn *q)
 {
-    return q && q->lead_v1_initial_unopened;
+    return q && q->lead_initial_unopened;
 }
 
 void quic_client_started_again(struct quic_conn *q)

@@ -48,8 +48,9 @@ void quic_datagram(struct quic_conn *q, int side, const uint8_t *data,
 void quic_skip_initials(struct quic_conn *q);
 bool quic_initials_skipped(const struct quic_conn *q);
 /* Did the datagram just read open with the connection's first client
- * Initial, QUIC v1, whose AEAD tag the v1 Initial keys of its own DCID did
- * not verify (a packet no key opens, or damaged)? */
+ * Initial, of a version tlsmon knows, whose AEAD tag that version's
+ * Initial keys of its own DCID did not verify (a packet no key opens, or
+ * damaged)? */
 bool quic_lead_initial_unopened(const struct quic_conn *q);
 /* Is this a QUIC handshake tlsmon reports? Not when nothing showed it: a
  * version it cannot open (Google's own crypto, an unknown version no
