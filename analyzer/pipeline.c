@@ -857,12 +857,13 @@ static void classify_tls_hello(struct pipeline *p, struct flow *f, int side,
 }
 
 /* A QUIC client's first datagram, after tlsmon's QUIC reader has read
- * it: an Initial of v1 that its keys did not open (a flood of them costs
- * nDPI's second try a third of each packet), or one past its server's
- * budget that tlsmon did not try, is given to nDPI in a form it gives up
- * on without the keys: it names the flow QUIC without reading the hello
- * (so without an application from the server name, which tlsmon did not
- * read either). Else nDPI reads the datagram as it would have. */
+ * it: an Initial of a version nDPI keys as tlsmon does, that its keys did
+ * not open (a flood of them costs nDPI's second try a third of each
+ * packet), or one past its server's budget that tlsmon did not try, is
+ * given to nDPI in a form it gives up on without the keys: it names the
+ * flow QUIC without reading the hello (so without an application from the
+ * server name, which tlsmon did not read either). Else nDPI reads the
+ * datagram as it would have. */
 static void classify_quic_start(struct pipeline *p, struct flow *f,
                                 const struct packet *pkt)
 {
