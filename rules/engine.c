@@ -101,8 +101,8 @@ static bool value_matches(const struct cond *c, const struct field_value *v,
     }
 }
 
-/* Longest value the glob patterns' fast shapes see; a longer one is
- * fnmatch's (field values are names, at most a few hundred bytes). */
+/* Longest value the glob patterns' fast shapes see; a longer one (a JA3
+ * string, say: names are at most a few hundred bytes) is fnmatch's. */
 #define GLOB_VALUE_MAX 1024
 
 /* The value is lowered once for all the patterns of the list. */
