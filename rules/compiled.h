@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "glob.h"
 /* A rule names fields, and the registry says what they are and reads
  * them from the record. */
 #include "../dissectors/field_registry.h"
@@ -40,6 +41,7 @@ struct cond_value {
     double real;
     bool boolean;
     regex_t *re;
+    const struct glob *glob; /* a glob pattern, shaped */
     uint8_t addr[16];  /* cidr */
     uint8_t family;    /* 4 or 6 */
     uint8_t prefix;

@@ -10,7 +10,6 @@
  * rules require, are tested once per record, and a rule one of whose keys
  * failed is passed over. */
 #include <arpa/inet.h>
-#include <fnmatch.h>
 #include <string.h>
 #include <strings.h>
 
@@ -93,8 +92,6 @@ static bool value_matches(const struct cond *c, const struct field_value *v,
                           const struct cond_value *lit)
 {
     switch (c->op) {
-    case OP_GLOB:
-        return v->str && fnmatch(lit->str, v->str, FNM_CASEFOLD) == 0;
     case OP_REGEX:
         return v->str && regexec(lit->re, v->str, 0, NULL, 0) == 0;
     case OP_CIDR:
@@ -104,8 +101,29 @@ static bool value_matches(const struct cond *c, const struct field_value *v,
     }
 }
 
+/* Longest value the glob patterns' fast shapes see; a longer one (a JA3
+ * string, say: names are at most a few hundred bytes) is fnmatch's. */
+#define GLOB_VALUE_MAX 1024
+
+/* The value is lowered once for all the patterns of the list. */
+static bool any_glob(const struct cond *c, const char *value)
+{
+    if (!value)
+        return false;
+    char lowered_buf[GLOB_VALUE_MAX];
+    size_t len = strlen(value);
+    const char *lowered = glob_lower(value, len, lowered_buf,
+                                     sizeof(lowered_buf));
+    for (size_t i = 0; i < c->n_values; i++)
+        if (glob_match(c->values[i].glob, value, lowered, len))
+            return true;
+    return false;
+}
+
 static bool any_literal(const struct cond *c, const struct field_value *v)
 {
+    if (c->op == OP_GLOB)
+        return any_glob(c, v->str);
     for (size_t i = 0; i < c->n_values; i++)
         if (value_matches(c, v, &c->values[i]))
             return true;

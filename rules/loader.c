@@ -480,10 +480,19 @@ static bool compile_literal(struct loader *ld, const struct field_def *f,
     bool ok = true;
     switch (k) {
     case LIT_STRING:
-    case LIT_PATTERN:
         v->str = set_strdup(ld, s);
         ok = v->str != NULL;
         break;
+    case LIT_PATTERN: {
+        struct glob *g = set_alloc(ld, sizeof(*g));
+        char *lowered = set_alloc(ld, strlen(s) + 1);
+        v->str = set_strdup(ld, s);
+        if (!g || !lowered || !v->str)
+            return fail_node(ld, n, "out of memory");
+        glob_compile(g, v->str, lowered);
+        v->glob = g;
+        break;
+    }
     case LIT_IP: {
         char canon[INET6_ADDRSTRLEN];
         ok = parse_ip(s, v) &&
