@@ -69,19 +69,20 @@ static bool hello_usable(const struct client_hello *ch)
            ch->extensions.n == ch->extensions.total;
 }
 
-static void digest_hex(const EVP_MD *md, const char *s, char *out,
-                       size_t hex_digits)
+/* The first hex_digits digits of md(text) into `out`; false and `out`
+ * empty when the digest fails, and the fingerprint is then absent, never a
+ * wrong one. */
+static bool digest_hex(const EVP_MD *md, const struct text_buf *text,
+                       char *out, size_t hex_digits)
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
+    uint8_t d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     out[0] = '\0';
-    if (!EVP_Digest(s, strlen(s), d, &n, md, NULL))
-        return;
-    for (size_t i = 0; i < n && 2 * i < hex_digits; i++) {
-        out[2 * i] = hex_digit(d[i] >> 4, false);
-        out[2 * i + 1] = hex_digit(d[i], false);
-    }
-    out[hex_digits] = '\0';
+    if (!digest_oneshot(md, text->buf, text->len, d, &n) ||
+        2 * (size_t)n < hex_digits)
+        return false;
+    hex_encode(d, hex_digits / 2, out, false);
+    return true;
 }
 
 /* ---- JA3 / JA3S --------------------------------------------------------- */
@@ -280,16 +281,12 @@ void fingerprint_compute(const struct handshake *h,
 
     struct text_buf t = text_buf_make(text->ja3, sizeof(text->ja3));
     text->ja3[0] = '\0';
-    if (ja3_text(&h->ch, &t)) {
-        digest_hex(digest_md5(), text->ja3, out->ja3, 32);
-        out->ja3_text_made = out->ja3[0] != '\0';
-    }
+    if (ja3_text(&h->ch, &t))
+        out->ja3_text_made = digest_hex(digest_md5(), &t, out->ja3, 32);
     t = text_buf_make(text->ja3s, sizeof(text->ja3s));
     text->ja3s[0] = '\0';
-    if (ja3s_text(&h->sh, &t)) {
-        digest_hex(digest_md5(), text->ja3s, out->ja3s, 32);
-        out->ja3s_text_made = out->ja3s[0] != '\0';
-    }
+    if (ja3s_text(&h->sh, &t))
+        out->ja3s_text_made = digest_hex(digest_md5(), &t, out->ja3s, 32);
 
     char a[11], cbuf[HS_FP_TEXT], ebuf[HS_FP_TEXT];
     struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
@@ -297,11 +294,11 @@ void fingerprint_compute(const struct handshake *h,
     cbuf[0] = ebuf[0] = '\0';
     if (!ja4_parts(&h->ch, ja4_transport(h), a, &c, &e))
         return;
+    /* An empty list is twelve zeros, as JA4 defines it. */
     char hc[13] = "000000000000", he[13] = "000000000000";
-    if (c.len)
-        digest_hex(digest_sha256(), cbuf, hc, 12);
-    if (e.len)
-        digest_hex(digest_sha256(), ebuf, he, 12);
+    if ((c.len && !digest_hex(digest_sha256(), &c, hc, 12)) ||
+        (e.len && !digest_hex(digest_sha256(), &e, he, 12)))
+        return;
     ja4_join(out->ja4, sizeof(out->ja4), a, hc, he);
     ja4_join(text->ja4_r, sizeof(text->ja4_r), a, cbuf, ebuf);
     out->ja4_r_made = true;
