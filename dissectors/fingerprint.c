@@ -31,26 +31,51 @@
  * lists, and snprintf per value was most of the fingerprint's cost. */
 enum radix { DECIMAL, HEX4 };
 
-static void put_number(struct text_buf *t, unsigned v, enum radix r)
+/* The most a value takes in a list: a separator and "65535". */
+#define LIST_VALUE_MAX 6
+
+/* v at p, unterminated; returns the end. */
+static char *write_number(char *p, uint16_t v, enum radix r)
 {
-    char tmp[12];
-    size_t at = sizeof(tmp);
     if (r == HEX4) {
-        for (int shift = 0; shift <= 12; shift += 4)
-            tmp[--at] = hex_digit(v >> shift, false);
-    } else {
-        do {
-            tmp[--at] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v && at > 0);
+        p[0] = hex_digit(v >> 12, false);
+        p[1] = hex_digit(v >> 8, false);
+        p[2] = hex_digit(v >> 4, false);
+        p[3] = hex_digit(v, false);
+        return p + 4;
     }
-    text_put(t, tmp + at, sizeof(tmp) - at);
+    size_t n = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1;
+    for (size_t i = n; i-- > 0; v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
 }
 
-/* A list of 16-bit values, GREASE left out, joined by `sep`. */
+static void put_number(struct text_buf *t, uint16_t v, enum radix r)
+{
+    char tmp[LIST_VALUE_MAX];
+    text_put(t, tmp, (size_t)(write_number(tmp, v, r) - tmp));
+}
+
+/* A list of 16-bit values, GREASE left out, joined by `sep`. A list that
+ * surely fits is written without a bound check per value; one that may
+ * not goes piece by piece, cut where the buffer ends. */
 static void put_list(struct text_buf *t, const uint16_t *v, size_t n,
                      enum radix r, char sep)
 {
+    size_t room = t->len + 1 < t->cap ? t->cap - 1 - t->len : 0;
+    if (n <= room / LIST_VALUE_MAX) {
+        char *start = t->buf + t->len, *p = start;
+        for (size_t i = 0; i < n; i++) {
+            if (tls_is_grease(v[i]))
+                continue;
+            if (p != start)
+                *p++ = sep;
+            p = write_number(p, v[i], r);
+        }
+        *p = '\0';
+        t->len += (size_t)(p - start);
+        return;
+    }
     bool first = true;
     for (size_t i = 0; i < n; i++) {
         if (tls_is_grease(v[i]))
