@@ -51,9 +51,9 @@ bool community_id_v1(const struct endpoint *a, const struct endpoint *b,
     buf[o++] = (uint8_t)(b->port >> 8);
     buf[o++] = (uint8_t)b->port;
 
-    unsigned char md[EVP_MAX_MD_SIZE];
+    uint8_t md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    if (!EVP_Digest(buf, o, md, &md_len, digest_sha1(), NULL) || md_len != 20)
+    if (!digest_oneshot(digest_sha1(), buf, o, md, &md_len) || md_len != 20)
         return false;
     out[0] = '1';
     out[1] = ':';
@@ -98,11 +98,10 @@ static void event_id(const struct handshake *h, struct handshake_report *out)
         memcpy(buf + o, sensor, n);
         o += n;
     }
-    unsigned char md[EVP_MAX_MD_SIZE];
+    uint8_t md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
     out->event_id[0] = '\0';
-    if (!EVP_Digest(buf, o, md, &md_len, digest_sha256(), NULL) ||
-        md_len < 10)
+    if (!digest_oneshot(digest_sha256(), buf, o, md, &md_len) || md_len < 10)
         return;
     hex_encode(md, 10, out->event_id, false);
 }

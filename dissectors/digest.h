@@ -1,6 +1,7 @@
 /* digest.h — the message digests tlsmon computes per handshake (JA3's MD5,
  * JA4's and the certificate cache's SHA-256, the Community ID's SHA-1, TLS 1.3 key schedules' SHA-256
- * and SHA-384), fetched from OpenSSL once.
+ * and SHA-384), fetched from OpenSSL once, and the one-shot digest of a
+ * buffer that the per-handshake hashes share.
  *
  * With OpenSSL 3, EVP_md5() and friends are looked up in the provider store
  * at every EVP_DigestInit (a lock and a search); fetched objects skip that,
@@ -8,11 +9,23 @@
 #ifndef TLSMON_DIGEST_H
 #define TLSMON_DIGEST_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include <openssl/evp.h>
 
 const EVP_MD *digest_md5(void);
 const EVP_MD *digest_sha1(void); /* Community ID */
 const EVP_MD *digest_sha256(void);
 const EVP_MD *digest_sha384(void);
+
+/* md(data[0..len)) into `out` (EVP_MAX_MD_SIZE bytes), its length to
+ * *out_len, as EVP_Digest would; false on any failure (a NULL md, an
+ * algorithm the configuration refuses, no memory), and then nothing in
+ * `out` is to be used. Thread-safe: each thread hashes on its own
+ * contexts. */
+bool digest_oneshot(const EVP_MD *md, const void *data, size_t len,
+                    uint8_t *out, unsigned int *out_len);
 
 #endif

@@ -31,26 +31,51 @@
  * lists, and snprintf per value was most of the fingerprint's cost. */
 enum radix { DECIMAL, HEX4 };
 
-static void put_number(struct text_buf *t, unsigned v, enum radix r)
+/* The most a value takes in a list: a separator and "65535". */
+#define LIST_VALUE_MAX 6
+
+/* v at p, unterminated; returns the end. */
+static char *write_number(char *p, uint16_t v, enum radix r)
 {
-    char tmp[12];
-    size_t at = sizeof(tmp);
     if (r == HEX4) {
-        for (int shift = 0; shift <= 12; shift += 4)
-            tmp[--at] = hex_digit(v >> shift, false);
-    } else {
-        do {
-            tmp[--at] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v && at > 0);
+        p[0] = hex_digit(v >> 12, false);
+        p[1] = hex_digit(v >> 8, false);
+        p[2] = hex_digit(v >> 4, false);
+        p[3] = hex_digit(v, false);
+        return p + 4;
     }
-    text_put(t, tmp + at, sizeof(tmp) - at);
+    size_t n = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1;
+    for (size_t i = n; i-- > 0; v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
 }
 
-/* A list of 16-bit values, GREASE left out, joined by `sep`. */
+static void put_number(struct text_buf *t, uint16_t v, enum radix r)
+{
+    char tmp[LIST_VALUE_MAX];
+    text_put(t, tmp, (size_t)(write_number(tmp, v, r) - tmp));
+}
+
+/* A list of 16-bit values, GREASE left out, joined by `sep`. A list that
+ * surely fits is written without a bound check per value; one that may
+ * not goes piece by piece, cut where the buffer ends. */
 static void put_list(struct text_buf *t, const uint16_t *v, size_t n,
                      enum radix r, char sep)
 {
+    size_t room = t->len + 1 < t->cap ? t->cap - 1 - t->len : 0;
+    if (n <= room / LIST_VALUE_MAX) {
+        char *start = t->buf + t->len, *p = start;
+        for (size_t i = 0; i < n; i++) {
+            if (tls_is_grease(v[i]))
+                continue;
+            if (p != start)
+                *p++ = sep;
+            p = write_number(p, v[i], r);
+        }
+        *p = '\0';
+        t->len += (size_t)(p - start);
+        return;
+    }
     bool first = true;
     for (size_t i = 0; i < n; i++) {
         if (tls_is_grease(v[i]))
@@ -69,19 +94,20 @@ static bool hello_usable(const struct client_hello *ch)
            ch->extensions.n == ch->extensions.total;
 }
 
-static void digest_hex(const EVP_MD *md, const char *s, char *out,
-                       size_t hex_digits)
+/* The first hex_digits digits of md(text) into `out`; false and `out`
+ * empty when the digest fails, and the fingerprint is then absent, never a
+ * wrong one. */
+static bool digest_hex(const EVP_MD *md, const struct text_buf *text,
+                       char *out, size_t hex_digits)
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
+    uint8_t d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     out[0] = '\0';
-    if (!EVP_Digest(s, strlen(s), d, &n, md, NULL))
-        return;
-    for (size_t i = 0; i < n && 2 * i < hex_digits; i++) {
-        out[2 * i] = hex_digit(d[i] >> 4, false);
-        out[2 * i + 1] = hex_digit(d[i], false);
-    }
-    out[hex_digits] = '\0';
+    if (!digest_oneshot(md, text->buf, text->len, d, &n) ||
+        2 * (size_t)n < hex_digits)
+        return false;
+    hex_encode(d, hex_digits / 2, out, false);
+    return true;
 }
 
 /* ---- JA3 / JA3S --------------------------------------------------------- */
@@ -280,16 +306,12 @@ void fingerprint_compute(const struct handshake *h,
 
     struct text_buf t = text_buf_make(text->ja3, sizeof(text->ja3));
     text->ja3[0] = '\0';
-    if (ja3_text(&h->ch, &t)) {
-        digest_hex(digest_md5(), text->ja3, out->ja3, 32);
-        out->ja3_text_made = out->ja3[0] != '\0';
-    }
+    if (ja3_text(&h->ch, &t))
+        out->ja3_text_made = digest_hex(digest_md5(), &t, out->ja3, 32);
     t = text_buf_make(text->ja3s, sizeof(text->ja3s));
     text->ja3s[0] = '\0';
-    if (ja3s_text(&h->sh, &t)) {
-        digest_hex(digest_md5(), text->ja3s, out->ja3s, 32);
-        out->ja3s_text_made = out->ja3s[0] != '\0';
-    }
+    if (ja3s_text(&h->sh, &t))
+        out->ja3s_text_made = digest_hex(digest_md5(), &t, out->ja3s, 32);
 
     char a[11], cbuf[HS_FP_TEXT], ebuf[HS_FP_TEXT];
     struct text_buf c = text_buf_make(cbuf, sizeof(cbuf)),
@@ -297,11 +319,11 @@ void fingerprint_compute(const struct handshake *h,
     cbuf[0] = ebuf[0] = '\0';
     if (!ja4_parts(&h->ch, ja4_transport(h), a, &c, &e))
         return;
+    /* An empty list is twelve zeros, as JA4 defines it. */
     char hc[13] = "000000000000", he[13] = "000000000000";
-    if (c.len)
-        digest_hex(digest_sha256(), cbuf, hc, 12);
-    if (e.len)
-        digest_hex(digest_sha256(), ebuf, he, 12);
+    if ((c.len && !digest_hex(digest_sha256(), &c, hc, 12)) ||
+        (e.len && !digest_hex(digest_sha256(), &e, he, 12)))
+        return;
     ja4_join(out->ja4, sizeof(out->ja4), a, hc, he);
     ja4_join(text->ja4_r, sizeof(text->ja4_r), a, cbuf, ebuf);
     out->ja4_r_made = true;
