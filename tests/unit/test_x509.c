@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/array_len.h"
 #include "common/memcap.h"
 #include "dissectors/x509.h"
 #include "dissectors/x509_ext.h"
@@ -909,6 +910,16 @@ static void analyze_cold(const struct cert_chain *c, uint64_t at,
     x509_stage_free(st);
 }
 
+/* Chains of captures/certs sent as they are, most of them under the test
+ * intermediate. */
+static const char *const chains_as_sent[] = {
+    "server-rsa-chain.pem", "server-ecdsa-chain.pem", "other-name-chain.pem",
+    "server-wildcard-chain.pem", "server-ip-chain.pem",
+    "server-expired-chain.pem", "server-future-chain.pem",
+    "server-sha1-chain.pem", "server-rsa1024-chain.pem",
+    "server-under-sha1-chain.pem", "big-chain.pem",
+    "root-then-intermediate.pem"};
+
 /* Chains that share the test intermediate (and some the root), through one
  * stage: from the second on, the intermediate is the decoded one the cache
  * kept, and every verdict and fact is what a cold stage says. A second
@@ -917,31 +928,22 @@ static void analyze_cold(const struct cert_chain *c, uint64_t at,
 static void test_cert_cache_same_results(void **state)
 {
     (void)state;
-    static const struct {
+    /* Three more chains: a certificate added (`extra`, `times` times). */
+    static struct {
         const char *file, *extra;
         int times;
-    } chains[] = {
-        {"server-rsa-chain.pem", NULL, 0},
-        {"server-ecdsa-chain.pem", NULL, 0},
-        {"other-name-chain.pem", NULL, 0},
-        {"server-wildcard-chain.pem", NULL, 0},
-        {"server-ip-chain.pem", NULL, 0},
-        {"server-expired-chain.pem", NULL, 0},
-        {"server-future-chain.pem", NULL, 0},
-        {"server-sha1-chain.pem", NULL, 0},
-        {"server-rsa1024-chain.pem", NULL, 0},
-        {"server-under-sha1-chain.pem", NULL, 0},
-        {"big-chain.pem", NULL, 0},
-        {"root-then-intermediate.pem", NULL, 0},
-        {"server-rsa-chain.pem", "root-ca.pem", 1},
+    } chains[ARRAY_LEN(chains_as_sent) + 3] = {
+        [ARRAY_LEN(chains_as_sent)] = {"server-rsa-chain.pem", "root-ca.pem", 1},
         {"server-ecdsa-chain.pem", "intermediate-ca.pem", 1},
         {"server-rsa-chain.pem", "intermediate-ca.pem", 2},
     };
+    for (size_t i = 0; i < ARRAY_LEN(chains_as_sent); i++)
+        chains[i].file = chains_as_sent[i];
     struct x509_stage *st = stage("root-ca.pem", false);
     static struct cert_result cold, warm;
     struct x509_cache_stats s;
     for (uint64_t day = 0; day < 2; day++)
-        for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
+        for (size_t i = 0; i < ARRAY_LEN(chains); i++) {
             struct cert_chain c;
             load_chain(&c, chains[i].file, chains[i].extra, chains[i].times);
             uint64_t at = T_2027 + day * 86400;
