@@ -933,7 +933,8 @@ static void test_cert_cache_same_results(void **state)
         const char *file, *extra;
         int times;
     } chains[ARRAY_LEN(chains_as_sent) + 3] = {
-        [ARRAY_LEN(chains_as_sent)] = {"server-rsa-chain.pem", "root-ca.pem", 1},
+        [ARRAY_LEN(chains_as_sent)] =
+            {"server-rsa-chain.pem", "root-ca.pem", 1},
         {"server-ecdsa-chain.pem", "intermediate-ca.pem", 1},
         {"server-rsa-chain.pem", "intermediate-ca.pem", 2},
     };
