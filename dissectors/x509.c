@@ -5,7 +5,8 @@
  * parsing and path verification once per (chain, day) in a bounded cache;
  * the name check once per handshake, against the leaf's names kept in that
  * cache (a wildcard certificate serves thousands of SNIs); the validity
- * period per second. */
+ * period per second. The certificates above the leaf are decoded once while
+ * a second cache keeps them: thousands of leaves share a few intermediates. */
 #include "x509.h"
 
 #include <arpa/inet.h>
@@ -39,6 +40,12 @@
 #define DEFAULT_CACHE_ENTRIES 16384
 #define DEFAULT_CACHE_BYTES (64u << 20)
 #define OCSP_CACHE_ENTRIES 256
+#define DEFAULT_CERT_CACHE_ENTRIES 256
+#define CERT_CACHE_BYTES_MAX (4u << 20)
+/* What OpenSSL 3.0 allocates for a decoded certificate beside its DER,
+ * as an upper bound: 4.4 to 7.2 KB measured for RSA and EC certificates of
+ * 0.8 to 1.6 KB (the public key decoded, the extensions cached). */
+#define DECODED_CERT_COST(der_len) (4096u + 2u * (uint64_t)(der_len))
 #define DAY 86400LL
 
 /* CA/Browser Forum Baseline Requirements §6.3.2 (ballots SC31 and SC-081):
@@ -124,6 +131,21 @@ struct chain_entry {
     struct cert_result result;       /* hostname_* not filled */
 };
 
+/* A certificate sent above some leaf, decoded: on a real network thousands
+ * of leaves share a few intermediates (and the roots some servers send
+ * along), and decoding one, its public key above all, costs more than the
+ * rest of a new chain's analysis. Found by a hash of its bytes, compared in
+ * full; the entry holds one reference, each chain using it another. */
+struct decoded_cert {
+    struct decoded_cert *bucket_next;
+    struct age_link recency; /* in x509_stage.cert_recency */
+    uint64_t hash;
+    X509 *x509;
+    uint64_t cost;
+    uint32_t der_len;
+    uint8_t der[];
+};
+
 /* A server staples the same OCSP response to every handshake for hours;
  * decoding it and the two certificates it names costs more than the rest of
  * the handshake, so the answer is kept by the bytes it depends on. */
@@ -153,6 +175,13 @@ struct x509_stage {
     struct cert_result scratch; /* a new chain's analysis, before packing */
     struct ocsp_entry *ocsp_cache;
     size_t n_ocsp_cache;
+    /* The decoded certificates above the leaf: a hash table over a recency
+     * list like the chain cache's, bounded by entries and bytes. */
+    struct decoded_cert **cert_buckets;
+    size_t n_cert_buckets;           /* a power of two */
+    struct age_list cert_recency;
+    size_t max_certs;
+    uint64_t max_cert_bytes, cert_bytes; /* cert_bytes: the table included */
     EVP_MD_CTX *key_md; /* reused for every cache key: no allocation each */
     uint64_t tick;
     struct x509_cache_stats stats;
@@ -199,6 +228,24 @@ static void evict_oldest(struct x509_stage *st)
 {
     st->stats.evictions++;
     remove_entry(st, oldest_entry(st));
+}
+
+static void evict_oldest_cert(struct x509_stage *st)
+{
+    struct decoded_cert *e = AGE_ENTRY(st->cert_recency.oldest,
+                                       struct decoded_cert, recency);
+    struct decoded_cert **link =
+        &st->cert_buckets[e->hash & (st->n_cert_buckets - 1)];
+    while (*link != e)
+        link = &(*link)->bucket_next;
+    *link = e->bucket_next;
+    age_list_unlink(&st->cert_recency, &e->recency);
+    st->cert_bytes -= e->cost;
+    st->stats.cert_entries--;
+    st->stats.cert_evictions++;
+    memcap_release(st->cfg.memcap, e->cost);
+    X509_free(e->x509);
+    free(e);
 }
 
 /* ---- trust store ---- */
@@ -271,8 +318,23 @@ struct x509_stage *x509_stage_new(const struct x509_config *cfg)
                        OCSP_CACHE_ENTRIES ? cfg->cache_entries
                                           : OCSP_CACHE_ENTRIES;
     st->ocsp_cache = calloc(st->n_ocsp_cache, sizeof(*st->ocsp_cache));
+    st->max_certs = cfg->cert_cache_entries ? cfg->cert_cache_entries
+                                            : DEFAULT_CERT_CACHE_ENTRIES;
+    st->max_cert_bytes = st->max_bytes / 8 < CERT_CACHE_BYTES_MAX
+                             ? st->max_bytes / 8
+                             : CERT_CACHE_BYTES_MAX;
+    /* Two entries a bucket on average when full. */
+    st->n_cert_buckets = 1;
+    while (st->n_cert_buckets * 2 < st->max_certs &&
+           st->n_cert_buckets < (1u << 20))
+        st->n_cert_buckets <<= 1;
+    st->cert_buckets = calloc(st->n_cert_buckets, sizeof(*st->cert_buckets));
+    st->cert_bytes = memcap_cost(st->n_cert_buckets *
+                                 sizeof(*st->cert_buckets));
+    memcap_force(cfg->memcap, st->cert_bytes);
     st->key_md = EVP_MD_CTX_new();
-    if (!st->buckets || !st->ocsp_cache || !st->key_md) {
+    if (!st->buckets || !st->ocsp_cache || !st->cert_buckets ||
+        !st->key_md) {
         x509_stage_free(st);
         return NULL;
     }
@@ -291,6 +353,11 @@ void x509_stage_free(struct x509_stage *st)
         return;
     while (st->recency.oldest)
         evict_oldest(st);
+    while (st->cert_recency.oldest)
+        evict_oldest_cert(st);
+    memcap_release(st->cfg.memcap,
+                   memcap_cost(st->n_cert_buckets * sizeof(*st->cert_buckets)));
+    free(st->cert_buckets);
     free_entry(st, st->loose[0]);
     free_entry(st, st->loose[1]);
     memcap_release(st->cfg.memcap,
@@ -308,6 +375,7 @@ void x509_stage_cache_stats(const struct x509_stage *st,
     *out = st->stats;
     out->bytes = st->bytes;
     out->pem_bytes = st->pem_bytes;
+    out->cert_bytes = st->cert_bytes;
 }
 
 /* ---- facts of one certificate ---- */
@@ -870,6 +938,11 @@ done:
 
 /* ---- one chain, cached ---- */
 
+static X509 *decode_cert(const uint8_t *der, uint32_t len);
+static X509 *decode_shared_cert(struct x509_stage *st, const uint8_t *der,
+                                uint32_t len, X509 *const *earlier,
+                                size_t n_earlier);
+
 static void analyze_uncached(struct x509_stage *st,
                              const struct cert_chain *chain, bool server,
                              int64_t at, struct cert_result *r,
@@ -891,14 +964,10 @@ static void analyze_uncached(struct x509_stage *st,
             all_parsed = false;
             continue;
         }
-        const unsigned char *p = chain->der + off;
-        certs[i] = d2i_X509(NULL, &p, (long)len);
-        /* Trailing bytes mean the length and the DER disagree: not one
-         * well-formed certificate. */
-        if (certs[i] && p != chain->der + off + len) {
-            X509_free(certs[i]);
-            certs[i] = NULL;
-        }
+        /* Leaves are what differs from chain to chain: not kept. */
+        certs[i] = i == 0 ? decode_cert(chain->der + off, len)
+                          : decode_shared_cert(st, chain->der + off, len,
+                                               certs + 1, i - 1);
         if (certs[i])
             summarize(certs[i], &r->chain[i]);
         else
@@ -1073,6 +1142,94 @@ static uint64_t chain_hash(const struct x509_stage *st,
     }
     h ^= h >> 31;
     return h * 0x94D049BB133111EBULL ^ (h >> 29);
+}
+
+/* ---- the decoded certificates above the leaf ---- */
+
+/* NULL unless the bytes are one well-formed certificate: trailing bytes
+ * mean the length and the DER disagree. */
+static X509 *decode_cert(const uint8_t *der, uint32_t len)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (x && p != der + len) {
+        X509_free(x);
+        x = NULL;
+    }
+    return x;
+}
+
+/* Only what no chain changes is kept: X509_verify_cert copies missing
+ * key parameters (DSA's, inherited) from the issuer of the day into the
+ * key, which would change the key's size for the chains after. */
+static bool cert_keepable(X509 *x)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    return pk && !EVP_PKEY_missing_parameters(pk);
+}
+
+static void keep_cert(struct x509_stage *st, uint64_t hash,
+                      const uint8_t *der, uint32_t len, X509 *x)
+{
+    uint64_t cost = memcap_cost(sizeof(struct decoded_cert) + len) +
+                    DECODED_CERT_COST(len);
+    if (!st->max_certs || cost > st->max_cert_bytes)
+        return;
+    uint64_t table = memcap_cost(st->n_cert_buckets *
+                                 sizeof(*st->cert_buckets));
+    while (st->cert_recency.oldest &&
+           (st->stats.cert_entries >= st->max_certs ||
+            st->cert_bytes - table + cost > st->max_cert_bytes))
+        evict_oldest_cert(st);
+    struct decoded_cert *e = malloc(sizeof(*e) + len);
+    if (!e || !X509_up_ref(x)) {
+        free(e);
+        return;
+    }
+    memcpy(e->der, der, len);
+    e->der_len = len;
+    e->hash = hash;
+    e->x509 = x;
+    e->cost = cost;
+    struct decoded_cert **b =
+        &st->cert_buckets[hash & (st->n_cert_buckets - 1)];
+    e->bucket_next = *b;
+    *b = e;
+    age_list_push_newest(&st->cert_recency, &e->recency);
+    st->cert_bytes += cost;
+    st->stats.cert_entries++;
+    memcap_force(st->cfg.memcap, cost);
+}
+
+/* A certificate above the leaf, from the cache (one more reference) or
+ * decoded and kept. One object stands for one position of a chain, as
+ * when each was decoded: bytes sent twice in a chain are decoded again
+ * for the second place. */
+static X509 *decode_shared_cert(struct x509_stage *st, const uint8_t *der,
+                                uint32_t len, X509 *const *earlier,
+                                size_t n_earlier)
+{
+    uint64_t hash = hash_bytes(st->hash_seed, der, len);
+    st->stats.cert_lookups++;
+    for (struct decoded_cert *e =
+             st->cert_buckets[hash & (st->n_cert_buckets - 1)];
+         e; e = e->bucket_next) {
+        if (e->hash != hash || e->der_len != len ||
+            memcmp(e->der, der, len) != 0)
+            continue;
+        for (size_t i = 0; i < n_earlier; i++)
+            if (earlier[i] == e->x509)
+                return decode_cert(der, len);
+        if (!X509_up_ref(e->x509))
+            return decode_cert(der, len);
+        st->stats.cert_hits++;
+        age_list_touch(&st->cert_recency, &e->recency);
+        return e->x509;
+    }
+    X509 *x = decode_cert(der, len);
+    if (x && cert_keepable(x))
+        keep_cert(st, hash, der, len, x);
+    return x;
 }
 
 static bool entry_matches(const struct chain_entry *e, uint64_t hash,

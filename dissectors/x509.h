@@ -3,7 +3,9 @@
  * capture time, against a configured trust store. Each distinct chain is
  * parsed and verified once per day of capture time (a cache bounded in
  * entries and bytes); the name check runs per handshake against the leaf
- * names that cache keeps. */
+ * names that cache keeps. The certificates above the leaf, which thousands
+ * of chains share, are decoded once while a second bounded cache keeps
+ * them. */
 #ifndef TLSMON_X509_H
 #define TLSMON_X509_H
 
@@ -24,6 +26,9 @@ struct x509_config {
     uint64_t cache_bytes;   /* bytes the chain cache may hold, its table,
                                certificates, names, verdicts and PEM
                                included; 0: default (64 MiB) */
+    /* Decoded certificates above the leaf kept at most; 0: default (256).
+     * Their bytes: an eighth of cache_bytes, 4 MiB at most. */
+    size_t cert_cache_entries;
     struct memcap *memcap;  /* charged with all of it; NULL: not charged */
     /* Browsers' distrust dates (distrust.h); NULL: none. Not owned; it
      * must outlive the stage. */
@@ -59,6 +64,10 @@ struct x509_cache_stats {
     uint64_t ocsp_lookups, ocsp_hits; /* stapled OCSP responses */
     uint64_t pem_bytes;               /* PEM text held (cached or for the
                                          record being decided) */
+    /* Decoded certificates above the leaf: looked up, found, kept, pushed
+     * out, and the bytes charged for them (their table included). */
+    uint64_t cert_lookups, cert_hits, cert_entries, cert_evictions;
+    uint64_t cert_bytes;
 };
 void x509_stage_cache_stats(const struct x509_stage *st,
                             struct x509_cache_stats *out);

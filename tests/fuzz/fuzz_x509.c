@@ -104,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct x509_config cfg = {0};
         cfg.ca_file = getenv("TLSMON_FUZZ_CA"); /* NULL: system bundle */
         cfg.cache_entries = 4;
+        cfg.cert_cache_entries = 2; /* evictions and a shared bucket */
         cfg.emit_pem = true;
         st = x509_stage_new(&cfg);
         if (!st)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/array_len.h"
 #include "common/memcap.h"
 #include "dissectors/x509.h"
 #include "dissectors/x509_ext.h"
@@ -628,8 +629,9 @@ static void test_cache_bytes(void **state)
             assert_non_null(r.pem);
             x509_stage_cache_stats(st, &s);
             assert_true(s.bytes <= 40000u);
-            /* Every chain fits: nothing held beside the cache. */
-            assert_int_equal(budget.used, s.bytes);
+            /* Every chain fits: nothing held beside the cache and the
+             * decoded certificates' cache. */
+            assert_int_equal(budget.used, s.bytes + s.cert_bytes);
             free(c.der);
         }
     assert_true(s.evictions > 0);
@@ -887,6 +889,152 @@ static void test_ocsp_cache(void **state)
     x509_stage_free(st);
 }
 
+/* A chain of the PEM files named, with `extra` (a PEM file, NULL: none)
+ * appended `times` times: the intermediate sent twice, a root sent along. */
+static void load_chain(struct cert_chain *c, const char *file,
+                       const char *extra, int times)
+{
+    memset(c, 0, sizeof(*c));
+    add_pem(c, file);
+    for (int i = 0; i < times; i++)
+        add_pem(c, extra);
+}
+
+/* The verdicts of a chain from a stage that never saw a certificate
+ * before: every certificate decoded for it alone. */
+static void analyze_cold(const struct cert_chain *c, uint64_t at,
+                         struct cert_result *out)
+{
+    struct x509_stage *st = stage("root-ca.pem", false);
+    x509_analyze_chain(st, c, true, "server.test", at * US, out);
+    x509_stage_free(st);
+}
+
+/* Chains of captures/certs sent as they are, most of them under the test
+ * intermediate. */
+static const char *const chains_as_sent[] = {
+    "server-rsa-chain.pem", "server-ecdsa-chain.pem", "other-name-chain.pem",
+    "server-wildcard-chain.pem", "server-ip-chain.pem",
+    "server-expired-chain.pem", "server-future-chain.pem",
+    "server-sha1-chain.pem", "server-rsa1024-chain.pem",
+    "server-under-sha1-chain.pem", "big-chain.pem",
+    "root-then-intermediate.pem"};
+
+/* Chains that share the test intermediate (and some the root), through one
+ * stage: from the second on, the intermediate is the decoded one the cache
+ * kept, and every verdict and fact is what a cold stage says. A second
+ * round on the next day (another chain cache key) reuses every certificate
+ * above the leaf. */
+static void test_cert_cache_same_results(void **state)
+{
+    (void)state;
+    /* Three more chains: a certificate added (`extra`, `times` times). */
+    static struct {
+        const char *file, *extra;
+        int times;
+    } chains[ARRAY_LEN(chains_as_sent) + 3] = {
+        [ARRAY_LEN(chains_as_sent)] =
+            {"server-rsa-chain.pem", "root-ca.pem", 1},
+        {"server-ecdsa-chain.pem", "intermediate-ca.pem", 1},
+        {"server-rsa-chain.pem", "intermediate-ca.pem", 2},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(chains_as_sent); i++)
+        chains[i].file = chains_as_sent[i];
+    struct x509_stage *st = stage("root-ca.pem", false);
+    static struct cert_result cold, warm;
+    struct x509_cache_stats s;
+    for (uint64_t day = 0; day < 2; day++)
+        for (size_t i = 0; i < ARRAY_LEN(chains); i++) {
+            struct cert_chain c;
+            load_chain(&c, chains[i].file, chains[i].extra, chains[i].times);
+            uint64_t at = T_2027 + day * 86400;
+            analyze_cold(&c, at, &cold);
+            x509_analyze_chain(st, &c, true, "server.test", at * US, &warm);
+            if (memcmp(&cold, &warm, sizeof(cold)) != 0)
+                fail_msg("%s (+%d): cached certificates changed the result "
+                         "on day %d", chains[i].file, chains[i].times,
+                         (int)day);
+            free(c.der);
+        }
+    x509_stage_cache_stats(st, &s);
+    assert_int_equal(s.hits, 0); /* every chain analyzed anew */
+    /* 20 certificates above a leaf a day; 5 distinct (the intermediate,
+     * the SHA-1 one, two big-chain CAs, the root), each decoded once. An
+     * intermediate sent twice in a chain is decoded again for its second
+     * place (3 a day): one object per place, as before. */
+    assert_int_equal(s.cert_lookups, 40);
+    assert_int_equal(s.cert_entries, 5);
+    assert_int_equal(s.cert_hits, 40 - 5 - 2 * 3);
+    x509_stage_free(st);
+}
+
+/* The decoded certificates' cache keeps what it was told and no more, and
+ * two certificates that share a bucket (two entries: one bucket) are told
+ * apart by their bytes. Each chain is the leaf and a CA made for it (a key
+ * of its own: another DER each); a new day each pass, so that the chain
+ * cache does not answer for them. */
+static void test_cert_cache_bounded(void **state)
+{
+    (void)state;
+    enum { MADE = 10 };
+    struct memcap budget = {0};
+    struct x509_config cfg = {0};
+    char file[600];
+    snprintf(file, sizeof(file), "%s", cert_path("root-ca.pem"));
+    cfg.ca_file = file;
+    cfg.cert_cache_entries = 2;
+    cfg.memcap = &budget;
+    struct x509_stage *st = x509_stage_new(&cfg);
+    assert_non_null(st);
+    struct cert_chain chains[MADE];
+    char cn[32];
+    for (int i = 0; i < MADE; i++) {
+        memset(&chains[i], 0, sizeof(chains[i]));
+        add_pem(&chains[i], "server-rsa.pem");
+        snprintf(cn, sizeof(cn), "made CA %d", i);
+        add_made_cert(&chains[i], cn, NULL);
+    }
+    static struct cert_result cold;
+    struct x509_cache_stats s;
+    uint64_t full_bytes = 0, day = 0;
+    /* Past the capacity, twice over; then two CAs in turn, both kept. */
+    int order[3 * MADE];
+    for (int i = 0; i < 2 * MADE; i++)
+        order[i] = i % MADE;
+    for (int i = 2 * MADE; i < 3 * MADE; i++)
+        order[i] = 2 + i % 2;
+    for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+        struct cert_chain *c = &chains[order[k]];
+        uint64_t at = T_2027 + day++ * 86400;
+        analyze_cold(c, at, &cold);
+        x509_analyze_chain(st, c, true, "server.test", at * US, &r);
+        if (memcmp(&cold, &r, sizeof(r)) != 0)
+            fail_msg("chain %d (pass %zu): not its own certificate's result",
+                     order[k], k);
+        snprintf(cn, sizeof(cn), "made CA %d", order[k]);
+        assert_string_equal(r.chain[1].subject_cn, cn);
+        x509_stage_cache_stats(st, &s);
+        assert_true(s.cert_entries <= 2);
+        if (s.cert_entries == 2 && !full_bytes)
+            full_bytes = s.cert_bytes;
+        /* Every made CA has the same size, give or take a byte or two. */
+        if (full_bytes)
+            assert_true(s.cert_bytes <= full_bytes + 64);
+        assert_int_equal(budget.used, s.bytes + s.cert_bytes);
+        if (k == 2 * MADE - 1) {
+            assert_int_equal(s.cert_hits, 0); /* each pushed out in time */
+            assert_int_equal(s.cert_evictions, 2 * MADE - 2);
+        }
+    }
+    /* The last ten: the first two decoded, the other eight found. */
+    assert_int_equal(s.cert_hits, MADE - 2);
+    assert_int_equal(s.cert_lookups, 3 * MADE);
+    for (int i = 0; i < MADE; i++)
+        free(chains[i].der);
+    x509_stage_free(st);
+    assert_int_equal(budget.used, 0);
+}
+
 static void test_bad_ca_file(void **state)
 {
     (void)state;
@@ -927,6 +1075,8 @@ int main(void)
         cmocka_unit_test(test_cache_bytes),
         cmocka_unit_test(test_handshake),
         cmocka_unit_test(test_ocsp_cache),
+        cmocka_unit_test(test_cert_cache_same_results),
+        cmocka_unit_test(test_cert_cache_bounded),
         cmocka_unit_test(test_bad_ca_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
