@@ -151,6 +151,18 @@ const struct record_fact_set *alert_fact_set(void)
     return &layout.facts;
 }
 
+/* texts[0] as a string, then "texts[i]": texts[i + 1] for each pair after
+ * it: a value and the members of its object that follow it. */
+static void write_strings(struct json_writer *w, const char *const *texts,
+                          size_t n)
+{
+    json_string(w, texts[0]);
+    for (size_t i = 1; i + 1 < n; i += 2) {
+        json_key(w, texts[i]);
+        json_string(w, texts[i + 1]);
+    }
+}
+
 /* Piece p of rule r, rendered as its alerts write it. */
 static void write_piece(struct json_writer *w, const struct rule *r,
                         enum rule_piece p)
@@ -159,34 +171,34 @@ static void write_piece(struct json_writer *w, const struct rule *r,
     case PIECE_SEVERITY:
         json_int(w, rules_severity_number(r->severity));
         break;
-    case PIECE_RULE:
-        json_string(w, r->id);
-        json_key(w, "name");
-        json_string(w, r->name);
-        json_key(w, "description");
-        json_string(w, r->description);
-        json_key(w, "category");
-        json_string(w, r->cause);
-        json_key(w, "ruleset");
-        json_string(w, r->file);
+    case PIECE_RULE: {
+        const char *const texts[] = {
+            r->id,          "name",     r->name,  "description",
+            r->description, "category", r->cause, "ruleset",
+            r->file};
+        write_strings(w, texts, ARRAY_LEN(texts));
         break;
+    }
     case PIECE_TAGS:
         json_begin_array(w);
         for (size_t t = 0; t < r->n_tags; t++)
             json_string(w, r->tags[t]);
         json_end_array(w);
         break;
-    case PIECE_TLSMON:
-        json_string(w, rules_severity_name(r->severity));
-        json_key(w, "cause");
-        json_string(w, r->cause);
-        json_key(w, "fix");
-        json_string(w, rules_fix_name(r->fix));
-        json_key(w, "confidence");
-        json_string(w, rules_confidence_name(r->confidence));
-        json_key(w, "remediation");
-        json_string(w, r->remediation);
+    case PIECE_TLSMON: {
+        const char *const texts[] = {
+            rules_severity_name(r->severity),
+            "cause",
+            r->cause,
+            "fix",
+            rules_fix_name(r->fix),
+            "confidence",
+            rules_confidence_name(r->confidence),
+            "remediation",
+            r->remediation};
+        write_strings(w, texts, ARRAY_LEN(texts));
         break;
+    }
     case N_PIECES:
         break;
     }
