@@ -188,9 +188,10 @@ bool json_dotted_keys_render(struct json_dotted_key *keys,
     return ok;
 }
 
-void json_dotted_key_enter(struct json_writer *w,
-                           const struct json_dotted_key *prev,
-                           const struct json_dotted_key *e)
+/* Inline: every field of every record enters its key here. */
+static inline void enter_key(struct json_writer *w,
+                             const struct json_dotted_key *prev,
+                             const struct json_dotted_key *e)
 {
     int keep = 0;
     if (prev) {
@@ -201,6 +202,13 @@ void json_dotted_key_enter(struct json_writer *w,
     }
     json_key_chain(w, e->text + e->from[keep], e->len - e->from[keep],
                    e->parents - keep);
+}
+
+void json_dotted_key_enter(struct json_writer *w,
+                           const struct json_dotted_key *prev,
+                           const struct json_dotted_key *e)
+{
+    enter_key(w, prev, e);
 }
 
 /* ---- the plan -----------------------------------------------------------*/
@@ -391,7 +399,7 @@ void json_write_record_keeping(struct json_writer *w,
              e < plan + s->end; e++) {
             if (!first_value(e->f, h, &it))
                 continue;
-            json_dotted_key_enter(w, prev ? &prev->key : NULL, &e->key);
+            enter_key(w, prev ? &prev->key : NULL, &e->key);
             size_t start = w->len;
             write_values(w, e->f, h, &it);
             if (slot_of && slot_of[e - plan] != NO_SLOT)
