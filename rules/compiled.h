@@ -6,6 +6,7 @@
 #define TLSMON_RULES_COMPILED_H
 
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "engine.h"
@@ -65,6 +66,10 @@ struct template_piece {
     const struct field_def *field;
 };
 
+/* The rule's texts as its alert events write them (rendered and owned by
+ * analyzer/output/alert_event.c). */
+struct rule_alert_text;
+
 struct compiled_rule {
     struct rule pub;
     struct cond when;
@@ -74,6 +79,11 @@ struct compiled_rule {
      * for (shared between the rules one tune entry names). */
     const struct cond **suppress;
     size_t n_suppress;
+    /* The one part written after loading: the texts its alerts repeat,
+     * escaped at its first alert (set once, atomically: workers render
+     * alerts at the same time), so they die with the rule and a later set
+     * never meets them. One malloc'd block, freed by rules_free. */
+    _Atomic(struct rule_alert_text *) alert_text;
 };
 
 struct rule_set {

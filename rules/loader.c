@@ -1826,6 +1826,8 @@ void rules_free(struct rule_set *rs)
 {
     if (!rs)
         return;
+    for (size_t i = 0; i < rs->n_rules; i++)
+        free(atomic_load(&rs->rules[i].alert_text));
     for (size_t i = 0; i < rs->n_regexes; i++)
         regfree(rs->regexes[i]);
     for (size_t i = 0; i < rs->n_allocs; i++)

@@ -2,171 +2,339 @@
  * alert_event.h). Facts of the handshake come from the field registry, so
  * they read exactly as in the handshake record: copied from that record
  * when it was just rendered (record_json.h, struct record_facts), else
- * through the getters. */
+ * through the getters. What does not change between alerts is rendered
+ * once: every key of the layout, and per rule the texts it repeats in
+ * each of its alerts (escaped at its first alert, kept beside the compiled
+ * rule). */
 #include <pthread.h>
-#include <stdio.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alert_event.h"
 #include "array_len.h"
 #include "../fields.h"
-#include "../../rules/engine.h"
+#include "../../rules/compiled.h"
 
-/* What an alert repeats of its handshake, as the record has it, so that a
- * SIEM pivots from an alert without a join: the flow's identity and ECS
- * categorization, the endpoints and their names, the join keys
- * (network.community_id, the record's event.id, the flow id), the
- * negotiated facts, the fingerprints and the certificate. Grouped by
- * prefix for json_path. */
-static const char *const from_record[] = {
-    "@timestamp",
-    "ecs.version",
-    "event.category",
-    "event.outcome",
-    "event.start",
-    "event.end",
-    "source.ip",
-    "source.port",
-    "destination.ip",
-    "destination.port",
-    "destination.domain",
-    "network.transport",
-    "network.type",
-    "network.protocol",
-    "network.community_id",
-    "network.vlan.id",
-    "observer.hostname",
-    "observer.ingress.interface.name",
-    "tls.version",
-    "tls.version_protocol",
-    "tls.cipher",
-    "tls.established",
-    "tls.client.server_name",
-    "tls.client.ja3",
-    "tls.server.ja3s",
-    "tls.server.hash.sha256",
-    "tls.server.x509.subject.common_name",
-    "tls.server.x509.issuer.common_name",
-    "tls.server.not_after",
-    "related.ip",
-    "related.hosts",
-    "related.hash",
+/* What one step of the layout writes after its key. */
+enum alert_step_kind {
+    STEP_FACT,        /* a fact of the record: the field `text` */
+    STEP_CONSTANT,    /* `text`, the same JSON in every alert */
+    STEP_EVENT_ID,    /* the record's id and the rule's: unique per alert */
+    STEP_MESSAGE,     /* the rule's message template filled in */
+    STEP_RULE_PIECE,  /* the rule's piece `piece` (rule_alert_text) */
+    STEP_TAGS,        /* the rule's tags, when it has any */
+    STEP_PRIMARY,     /* whether this finding is the record's diagnosis */
+    STEP_REPEATS,     /* identical alerts held back before this one */
 };
-#define N_FROM_RECORD ARRAY_LEN(from_record)
 
-/* Facts of the record under the alert's own tlsmon object: key, name. */
-static const char *const under_tlsmon[][2] = {
-    {"handshake_id", "event.id"}, {"flow_id", "tlsmon.flow_id"},
-    {"outcome", "tlsmon.outcome"}, {"failure_stage", "tlsmon.failure_stage"},
-    {"version", "tlsmon.version"}, {"client.ja4", "tlsmon.client.ja4"},
+/* Texts of a rule that its alerts repeat, each the JSON written after one
+ * key: the value, and with it the members of the same object that follow
+ * it and come from the rule too. */
+enum rule_piece {
+    PIECE_SEVERITY, /* event.severity */
+    PIECE_RULE,     /* rule.id, then name, description, category, ruleset */
+    PIECE_TAGS,     /* tags */
+    PIECE_TLSMON,   /* tlsmon.severity, then cause, fix, confidence,
+                       remediation */
+    N_PIECES
 };
-#define N_UNDER_TLSMON ARRAY_LEN(under_tlsmon)
 
-/* Slots: from_record's, then under_tlsmon's, in table order. */
-static struct record_fact_set fact_set;
-static pthread_once_t fact_set_once = PTHREAD_ONCE_INIT;
+struct rule_alert_text {
+    uint32_t at[N_PIECES + 1]; /* piece p is text[at[p], at[p + 1]) */
+    char text[];
+};
 
-static void compile_fact_set(void)
+struct alert_step {
+    enum alert_step_kind kind;
+    const char *key; /* dotted */
+    const char *text;
+    enum rule_piece piece;
+};
+
+#define FACT(name) {STEP_FACT, name, name, 0}
+
+/* The alert in order, grouped by prefix for json_path. It repeats of its
+ * handshake, as the record has them, so that a SIEM pivots from an alert
+ * without a join: the flow's identity and ECS categorization, the
+ * endpoints and their names, the join keys (network.community_id, the
+ * record's event.id, the flow id), the negotiated facts, the fingerprints
+ * and the certificate; under its own tlsmon object, the record's id and
+ * outcome. The ECS keys that come from the rule or are the alert's own go
+ * between the record's, where their prefix is. */
+static const struct alert_step steps[] = {
+    FACT("@timestamp"),
+    FACT("ecs.version"),
+    {STEP_CONSTANT, "event.kind", "\"alert\"", 0},
+    FACT("event.category"),
+    /* event.dataset rides with event.type: nothing goes between them. */
+    {STEP_CONSTANT, "event.type", "[\"info\"],\"dataset\":\"tlsmon.alert\"",
+     0},
+    {STEP_EVENT_ID, "event.id", NULL, 0},
+    {STEP_RULE_PIECE, "event.severity", NULL, PIECE_SEVERITY},
+    FACT("event.outcome"),
+    FACT("event.start"),
+    FACT("event.end"),
+    {STEP_MESSAGE, "message", NULL, 0},
+    {STEP_RULE_PIECE, "rule.id", NULL, PIECE_RULE},
+    FACT("source.ip"),
+    FACT("source.port"),
+    FACT("destination.ip"),
+    FACT("destination.port"),
+    FACT("destination.domain"),
+    FACT("network.transport"),
+    FACT("network.type"),
+    FACT("network.protocol"),
+    FACT("network.community_id"),
+    FACT("network.vlan.id"),
+    FACT("observer.hostname"),
+    FACT("observer.ingress.interface.name"),
+    FACT("tls.version"),
+    FACT("tls.version_protocol"),
+    FACT("tls.cipher"),
+    FACT("tls.established"),
+    FACT("tls.client.server_name"),
+    FACT("tls.client.ja3"),
+    FACT("tls.server.ja3s"),
+    FACT("tls.server.hash.sha256"),
+    FACT("tls.server.x509.subject.common_name"),
+    FACT("tls.server.x509.issuer.common_name"),
+    FACT("tls.server.not_after"),
+    FACT("related.ip"),
+    FACT("related.hosts"),
+    FACT("related.hash"),
+    {STEP_TAGS, "tags", NULL, PIECE_TAGS},
+    {STEP_FACT, "tlsmon.handshake_id", "event.id", 0},
+    FACT("tlsmon.flow_id"),
+    FACT("tlsmon.outcome"),
+    FACT("tlsmon.failure_stage"),
+    FACT("tlsmon.version"),
+    FACT("tlsmon.client.ja4"),
+    {STEP_RULE_PIECE, "tlsmon.severity", NULL, PIECE_TLSMON},
+    {STEP_PRIMARY, "tlsmon.primary", NULL, 0},
+    {STEP_REPEATS, "tlsmon.repeats", NULL, 0},
+};
+#define N_STEPS ARRAY_LEN(steps)
+
+/* The layout compiled once: the facts' slots (the STEP_FACTs in order),
+ * every key rendered, the constants' lengths. */
+static struct {
+    struct record_fact_set facts;
+    uint8_t slot[N_STEPS];
+    size_t text_len[N_STEPS];
+    struct json_dotted_key keys[N_STEPS];
+    bool keys_ok; /* false when out of memory: alerts fail */
+} layout;
+static pthread_once_t layout_once = PTHREAD_ONCE_INIT;
+
+static void compile_layout(void)
 {
-    const char *names[N_FROM_RECORD + N_UNDER_TLSMON];
-    for (size_t i = 0; i < N_FROM_RECORD; i++)
-        names[i] = from_record[i];
-    for (size_t i = 0; i < N_UNDER_TLSMON; i++)
-        names[N_FROM_RECORD + i] = under_tlsmon[i][1];
+    const char *facts[N_STEPS], *keys[N_STEPS];
+    size_t n_facts = 0;
+    for (size_t i = 0; i < N_STEPS; i++) {
+        keys[i] = steps[i].key;
+        if (steps[i].kind == STEP_FACT) {
+            layout.slot[i] = (uint8_t)n_facts;
+            facts[n_facts++] = steps[i].text;
+        } else if (steps[i].kind == STEP_CONSTANT)
+            layout.text_len[i] = strlen(steps[i].text);
+    }
     /* On failure the set stays empty and alerts ask the getters. */
-    record_fact_set_compile(&fact_set, names,
-                            N_FROM_RECORD + N_UNDER_TLSMON);
+    record_fact_set_compile(&layout.facts, facts, n_facts);
+    layout.keys_ok = json_dotted_keys_render(layout.keys, keys, N_STEPS);
 }
 
 const struct record_fact_set *alert_fact_set(void)
 {
-    pthread_once(&fact_set_once, compile_fact_set);
-    return &fact_set;
+    pthread_once(&layout_once, compile_layout);
+    return &layout.facts;
 }
 
-/* The ECS keys of an alert that come from the rule or are the alert's
- * own go between the record's, where their prefix is. */
-void json_write_alert(struct json_writer *w, const struct handshake *h,
-                      const struct finding *f, const struct record_facts *k)
+/* texts[0] as a string, then "texts[i]": texts[i + 1] for each pair after
+ * it: a value and the members of its object that follow it. */
+static void write_strings(struct json_writer *w, const char *const *texts,
+                          size_t n)
 {
-    const struct rule *r = f->rule;
-    char message[ALERT_MESSAGE_LEN], id[sizeof(h->report->event_id) + 160];
-    struct json_path p;
-    size_t n = N_FROM_RECORD, i = 0;
-
-    json_begin_object(w);
-    json_path_begin(&p, w);
-    /* Up to event.*: @timestamp, ecs. */
-    for (; i < n && strncmp(from_record[i], "event.", 6) != 0; i++)
-        json_path_fact(&p, from_record[i], from_record[i], k, i, h);
-    json_path_key(&p, "event.kind");
-    json_string(w, "alert");
-    size_t category = i; /* the first of the event.* facts */
-    json_path_fact(&p, from_record[category], from_record[category], k,
-                   category, h);
-    json_path_key(&p, "event.type");
-    json_begin_array(w);
-    json_string(w, "info");
-    json_end_array(w);
-    json_path_key(&p, "event.dataset");
-    json_string(w, "tlsmon.alert");
-    /* Unique per alert: the record's id and the rule (one finding each). */
-    if (h->report->event_id[0]) {
-        snprintf(id, sizeof(id), "%s-%s", h->report->event_id, r->id);
-        json_path_key(&p, "event.id");
-        json_string(w, id);
+    json_string(w, texts[0]);
+    for (size_t i = 1; i + 1 < n; i += 2) {
+        json_key(w, texts[i]);
+        json_string(w, texts[i + 1]);
     }
-    json_path_key(&p, "event.severity");
-    json_int(w, rules_severity_number(r->severity));
-    for (; i < n && strncmp(from_record[i], "event.", 6) == 0; i++)
-        if (i != category)
-            json_path_fact(&p, from_record[i], from_record[i], k, i, h);
-    json_path_key(&p, "message");
-    json_string(w, rules_message(r, h, message, sizeof(message)));
-    json_path_key(&p, "rule.id");
-    json_string(w, r->id);
-    json_path_key(&p, "rule.name");
-    json_string(w, r->name);
-    json_path_key(&p, "rule.description");
-    json_string(w, r->description);
-    json_path_key(&p, "rule.category");
-    json_string(w, r->cause);
-    json_path_key(&p, "rule.ruleset");
-    json_string(w, r->file);
-    for (; i < n; i++)
-        json_path_fact(&p, from_record[i], from_record[i], k, i, h);
-    json_path_end(&p);
-    if (r->n_tags) {
-        json_key(w, "tags");
+}
+
+/* Piece p of rule r, rendered as its alerts write it. */
+static void write_piece(struct json_writer *w, const struct rule *r,
+                        enum rule_piece p)
+{
+    switch (p) {
+    case PIECE_SEVERITY:
+        json_int(w, rules_severity_number(r->severity));
+        break;
+    case PIECE_RULE: {
+        const char *const texts[] = {
+            r->id,          "name",     r->name,  "description",
+            r->description, "category", r->cause, "ruleset",
+            r->file};
+        write_strings(w, texts, ARRAY_LEN(texts));
+        break;
+    }
+    case PIECE_TAGS:
         json_begin_array(w);
         for (size_t t = 0; t < r->n_tags; t++)
             json_string(w, r->tags[t]);
         json_end_array(w);
+        break;
+    case PIECE_TLSMON: {
+        const char *const texts[] = {
+            rules_severity_name(r->severity),
+            "cause",
+            r->cause,
+            "fix",
+            rules_fix_name(r->fix),
+            "confidence",
+            rules_confidence_name(r->confidence),
+            "remediation",
+            r->remediation};
+        write_strings(w, texts, ARRAY_LEN(texts));
+        break;
     }
-    json_key(w, "tlsmon");
+    case N_PIECES:
+        break;
+    }
+}
+
+/* r's pieces in one block; NULL when out of memory. */
+static struct rule_alert_text *render_rule_text(const struct rule *r)
+{
+    struct json_writer all, piece;
+    uint32_t at[N_PIECES + 1];
+    json_init(&all);
+    json_init(&piece);
+    for (int p = 0; p < N_PIECES; p++) {
+        at[p] = (uint32_t)all.len;
+        json_reset(&piece); /* each piece its own document: no comma */
+        write_piece(&piece, r, (enum rule_piece)p);
+        if (piece.failed || !json_append_raw(&all, piece.buf, piece.len))
+            all.failed = true;
+    }
+    at[N_PIECES] = (uint32_t)all.len;
+    struct rule_alert_text *t =
+        all.failed ? NULL : malloc(sizeof(*t) + all.len);
+    if (t) {
+        memcpy(t->at, at, sizeof(at));
+        memcpy(t->text, all.buf, all.len);
+    }
+    json_free(&piece);
+    json_free(&all);
+    return t;
+}
+
+/* r's texts, rendered at its first alert; NULL when out of memory (the
+ * pieces are then rendered in each alert). */
+static const struct rule_alert_text *rule_text(const struct rule *r)
+{
+    /* Findings point at the public part, the first member of the compiled
+     * rule (as rules_message reads it); the cache slot is the one member
+     * written after loading. */
+    struct compiled_rule *cr = (struct compiled_rule *)(uintptr_t)r;
+    struct rule_alert_text *t =
+        atomic_load_explicit(&cr->alert_text, memory_order_acquire);
+    if (t)
+        return t;
+    t = render_rule_text(r);
+    struct rule_alert_text *first = NULL;
+    if (t && !atomic_compare_exchange_strong_explicit(
+                 &cr->alert_text, &first, t, memory_order_acq_rel,
+                 memory_order_acquire)) {
+        free(t); /* another worker's came first: the same text */
+        return first;
+    }
+    return t;
+}
+
+static void put_piece(struct json_writer *w, const struct rule_alert_text *t,
+                      const struct rule *r, enum rule_piece p)
+{
+    if (t)
+        json_raw_value(w, t->text + t->at[p], t->at[p + 1] - t->at[p]);
+    else
+        write_piece(w, r, p);
+}
+
+/* The record's id, '-', the rule's: as snprintf "%s-%s" into a buffer of
+ * ID_LEN bytes would have it (cut at its end). */
+#define ID_LEN (sizeof(((struct handshake_report *)0)->event_id) + 160)
+static void write_event_id(struct json_writer *w, const char *event_id,
+                           const char *rule_id)
+{
+    char id[ID_LEN];
+    size_t n = strnlen(event_id, sizeof(id) - 1);
+    memcpy(id, event_id, n);
+    if (n < sizeof(id) - 1)
+        id[n++] = '-';
+    size_t rest = strnlen(rule_id, sizeof(id) - 1 - n);
+    memcpy(id + n, rule_id, rest);
+    json_string_n(w, id, n + rest);
+}
+
+void json_write_alert(struct json_writer *w, const struct handshake *h,
+                      const struct finding *f, const struct record_facts *k)
+{
+    const struct rule *r = f->rule;
+    char message[ALERT_MESSAGE_LEN];
+    struct json_path p;
+
+    pthread_once(&layout_once, compile_layout);
+    if (!layout.keys_ok) {
+        w->failed = true;
+        return;
+    }
+    const struct rule_alert_text *t = rule_text(r);
     json_begin_object(w);
     json_path_begin(&p, w);
-    for (size_t t = 0; t < N_UNDER_TLSMON; t++)
-        json_path_fact(&p, under_tlsmon[t][0], under_tlsmon[t][1], k,
-                       N_FROM_RECORD + t, h);
-    json_path_end(&p);
-    json_key(w, "severity");
-    json_string(w, rules_severity_name(r->severity));
-    json_key(w, "cause");
-    json_string(w, r->cause);
-    json_key(w, "fix");
-    json_string(w, rules_fix_name(r->fix));
-    json_key(w, "confidence");
-    json_string(w, rules_confidence_name(r->confidence));
-    json_key(w, "remediation");
-    json_string(w, r->remediation);
-    json_key(w, "primary");
-    json_bool(w, h->report->primary >= 0 &&
-                     &h->report->findings.v[h->report->primary] == f);
-    if (f->repeats) {
-        json_key(w, "repeats");
-        json_uint(w, f->repeats);
+    for (size_t i = 0; i < N_STEPS; i++) {
+        const struct alert_step *s = &steps[i];
+        const struct json_dotted_key *key = &layout.keys[i];
+        switch (s->kind) {
+        case STEP_FACT:
+            json_path_fact(&p, key, s->text, k, layout.slot[i], h);
+            break;
+        case STEP_CONSTANT:
+            json_path_key(&p, key);
+            json_raw_value(w, s->text, layout.text_len[i]);
+            break;
+        case STEP_EVENT_ID:
+            if (h->report->event_id[0]) {
+                json_path_key(&p, key);
+                write_event_id(w, h->report->event_id, r->id);
+            }
+            break;
+        case STEP_MESSAGE:
+            json_path_key(&p, key);
+            json_string(w, rules_message(r, h, message, sizeof(message)));
+            break;
+        case STEP_TAGS:
+            if (!r->n_tags)
+                break;
+            /* fall through */
+        case STEP_RULE_PIECE:
+            json_path_key(&p, key);
+            put_piece(w, t, r, s->piece);
+            break;
+        case STEP_PRIMARY:
+            json_path_key(&p, key);
+            json_bool(w, h->report->primary >= 0 &&
+                             &h->report->findings.v[h->report->primary] == f);
+            break;
+        case STEP_REPEATS:
+            if (f->repeats) {
+                json_path_key(&p, key);
+                json_uint(w, f->repeats);
+            }
+            break;
+        }
     }
-    json_end_object(w);
+    json_path_end(&p);
     json_end_object(w);
 }

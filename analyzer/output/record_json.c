@@ -102,36 +102,7 @@ static void write_value(struct json_writer *w, const struct field_value *v)
     }
 }
 
-/* ---- the plan -----------------------------------------------------------*/
-
-struct plan_field {
-    const struct field_def *f;
-    uint8_t parents; /* objects the field sits in: its segments but one */
-    /* prefix[k]: the same number for every field whose segments 0..k are
-     * equal, so two fields' shared parents are found without comparing
-     * their names. */
-    uint16_t prefix[JSON_FIELD_MAX_SEGMENTS];
-    /* The key text of all its segments; from[k]: where the key of segment
-     * k starts in it (what a field sharing k parents still writes). */
-    const char *text;
-    uint16_t len;
-    uint16_t from[JSON_FIELD_MAX_SEGMENTS];
-};
-
-/* Plan entries [first, end) read one part of the record: has_part(h)
- * false skips them all (NULL: the record's core, always walked). */
-struct plan_section {
-    bool (*has_part)(const struct handshake *h);
-    size_t first, end;
-};
-
-/* NULL when out of memory or a name is deeper than JSON_FIELD_MAX_SEGMENTS
- * (test_fields checks the registry never is): records then fail. */
-static struct plan_field *plan;
-static size_t plan_len;
-static struct plan_section *sections;
-static size_t n_sections;
-static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
+/* ---- keys rendered beforehand -------------------------------------------*/
 
 /* Segment k of a name: its start and length. */
 struct segments {
@@ -168,8 +139,8 @@ static bool same_segments(const char *a, const struct segments *x,
 }
 
 /* "seg":{"seg":{"last": with every segment escaped as a JSON string. */
-static bool render_keys(struct plan_field *p, const char *name,
-                        const struct segments *s)
+static bool render_key(struct json_dotted_key *p, const char *name,
+                       const struct segments *s)
 {
     struct json_writer t;
     json_init(&t);
@@ -191,6 +162,76 @@ static bool render_keys(struct plan_field *p, const char *name,
     p->len = (uint16_t)t.len;
     return true;
 }
+
+bool json_dotted_keys_render(struct json_dotted_key *keys,
+                             const char *const *names, size_t n)
+{
+    struct segments *segs = calloc(n ? n : 1, sizeof(*segs));
+    uint16_t next = 0;
+    bool ok = segs != NULL;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = cut_name(names[i], &segs[i]) &&
+             render_key(&keys[i], names[i], &segs[i]);
+        if (!ok)
+            break;
+        keys[i].parents = (uint8_t)(segs[i].n - 1);
+        /* Keys sharing a prefix are contiguous: the previous key is the
+         * only one to compare with. */
+        for (int k = 0; k < segs[i].n; k++)
+            keys[i].prefix[k] =
+                i > 0 && same_segments(names[i], &segs[i], names[i - 1],
+                                       &segs[i - 1], k)
+                    ? keys[i - 1].prefix[k]
+                    : next++;
+    }
+    free(segs);
+    return ok;
+}
+
+/* Inline: every field of every record enters its key here. */
+static inline void enter_key(struct json_writer *w,
+                             const struct json_dotted_key *prev,
+                             const struct json_dotted_key *e)
+{
+    int keep = 0;
+    if (prev) {
+        while (keep < e->parents && keep < prev->parents &&
+               prev->prefix[keep] == e->prefix[keep])
+            keep++;
+        json_end_objects(w, prev->parents - keep);
+    }
+    json_key_chain(w, e->text + e->from[keep], e->len - e->from[keep],
+                   e->parents - keep);
+}
+
+void json_dotted_key_enter(struct json_writer *w,
+                           const struct json_dotted_key *prev,
+                           const struct json_dotted_key *e)
+{
+    enter_key(w, prev, e);
+}
+
+/* ---- the plan -----------------------------------------------------------*/
+
+struct plan_field {
+    const struct field_def *f;
+    struct json_dotted_key key; /* its name's key text */
+};
+
+/* Plan entries [first, end) read one part of the record: has_part(h)
+ * false skips them all (NULL: the record's core, always walked). */
+struct plan_section {
+    bool (*has_part)(const struct handshake *h);
+    size_t first, end;
+};
+
+/* NULL when out of memory or a name is deeper than JSON_FIELD_MAX_SEGMENTS
+ * (test_fields checks the registry never is): records then fail. */
+static struct plan_field *plan;
+static size_t plan_len;
+static struct plan_section *sections;
+static size_t n_sections;
+static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
 
 /* The registry's segments as sections, neighbours that are both the core
  * made one; false when out of memory. */
@@ -220,29 +261,21 @@ static bool cut_sections(void)
 static void compile_plan(void)
 {
     size_t n = fields_count();
-    struct segments *segs = calloc(n, sizeof(*segs));
-    struct plan_field *p = calloc(n, sizeof(*p));
-    uint16_t next = 0;
-    bool ok = segs && p && cut_sections();
+    const char **names = calloc(n ? n : 1, sizeof(*names));
+    struct json_dotted_key *keys = calloc(n ? n : 1, sizeof(*keys));
+    struct plan_field *p = calloc(n ? n : 1, sizeof(*p));
+    bool ok = names && keys && p && cut_sections();
+    for (size_t i = 0; ok && i < n; i++)
+        names[i] = fields_at(i)->name;
+    /* Fields sharing a prefix are contiguous (the registry's order,
+     * test_fields checks it), as the rendered keys require. */
+    ok = ok && json_dotted_keys_render(keys, names, n);
     for (size_t i = 0; ok && i < n; i++) {
-        const struct field_def *f = fields_at(i);
-        ok = cut_name(f->name, &segs[i]) &&
-             render_keys(&p[i], f->name, &segs[i]);
-        if (!ok)
-            break;
-        p[i].f = f;
-        p[i].parents = (uint8_t)(segs[i].n - 1);
-        /* Fields sharing a prefix are contiguous (the registry's order,
-         * test_fields checks it): the previous field is the only one to
-         * compare with. */
-        for (int k = 0; k < segs[i].n; k++)
-            p[i].prefix[k] =
-                i > 0 && same_segments(f->name, &segs[i], p[i - 1].f->name,
-                                       &segs[i - 1], k)
-                    ? p[i - 1].prefix[k]
-                    : next++;
+        p[i].f = fields_at(i);
+        p[i].key = keys[i];
     }
-    free(segs);
+    free(names);
+    free(keys);
     if (!ok) {
         free(p); /* the texts rendered so far stay: once, and small */
         free(sections);
@@ -251,22 +284,6 @@ static void compile_plan(void)
     }
     plan = p;
     plan_len = n;
-}
-
-/* Close the objects of the previous field written (NULL: none) that `e`
- * does not share, then write the keys `e` adds. */
-static void enter(struct json_writer *w, const struct plan_field *prev,
-                  const struct plan_field *e)
-{
-    int keep = 0;
-    if (prev) {
-        while (keep < e->parents && keep < prev->parents &&
-               prev->prefix[keep] == e->prefix[keep])
-            keep++;
-        json_end_objects(w, prev->parents - keep);
-    }
-    json_key_chain(w, e->text + e->from[keep], e->len - e->from[keep],
-                   e->parents - keep);
 }
 
 /* A field's value being written: a scalar, or a list's slots from k on. */
@@ -330,7 +347,6 @@ bool record_fact_set_compile(struct record_fact_set *s,
             return false;
         }
         slot_of[at] = (uint8_t)i;
-        s->plan_at[i] = (uint16_t)at;
     }
     s->n = n;
     s->slot_of = slot_of;
@@ -383,7 +399,7 @@ void json_write_record_keeping(struct json_writer *w,
              e < plan + s->end; e++) {
             if (!first_value(e->f, h, &it))
                 continue;
-            enter(w, prev, e);
+            enter_key(w, prev ? &prev->key : NULL, &e->key);
             size_t start = w->len;
             write_values(w, e->f, h, &it);
             if (slot_of && slot_of[e - plan] != NO_SLOT)
@@ -392,7 +408,7 @@ void json_write_record_keeping(struct json_writer *w,
         }
     }
     if (prev)
-        json_end_objects(w, prev->parents);
+        json_end_objects(w, prev->key.parents);
     json_end_object(w);
     if (slot_of)
         k->kept = !w->failed;
@@ -408,62 +424,13 @@ void json_write_record(struct json_writer *w, const struct handshake *h)
 void json_path_begin(struct json_path *p, struct json_writer *w)
 {
     p->w = w;
-    p->prev[0] = '\0';
-    p->open = 0;
+    p->prev = NULL;
 }
 
-/* Close the objects of the previous key that `dotted` does not share;
- * returns how many it shares (whole segments, equal up to a dot in both). */
-static int leave_unshared(struct json_path *p, const char *dotted,
-                          size_t *seg)
+void json_path_key(struct json_path *p, const struct json_dotted_key *key)
 {
-    int keep = 0;
-    *seg = 0;
-    for (size_t i = 0; p->prev[i] && p->prev[i] == dotted[i]; i++)
-        if (dotted[i] == '.') {
-            keep++;
-            *seg = i + 1;
-        }
-    json_end_objects(p->w, p->open - keep);
-    p->open = keep;
-    return keep;
-}
-
-static void remember(struct json_path *p, const char *dotted)
-{
-    size_t n = strlen(dotted);
-    if (n >= sizeof(p->prev))
-        n = sizeof(p->prev) - 1;
-    memcpy(p->prev, dotted, n);
-    p->prev[n] = '\0';
-}
-
-void json_path_key(struct json_path *p, const char *dotted)
-{
-    size_t seg;
-    leave_unshared(p, dotted, &seg);
-    const char *s = dotted + seg, *dot;
-    while ((dot = strchr(s, '.')) != NULL) {
-        json_key_n(p->w, s, (size_t)(dot - s));
-        json_begin_object(p->w);
-        p->open++;
-        s = dot + 1;
-    }
-    json_key(p->w, s);
-    remember(p, dotted);
-}
-
-/* json_path_key for a key that is plan entry e's field name: the rest of
- * its key text as the plan rendered it, escaped once for good. */
-static void path_key_planned(struct json_path *p, const char *dotted,
-                             const struct plan_field *e)
-{
-    size_t seg;
-    int keep = leave_unshared(p, dotted, &seg);
-    json_key_chain(p->w, e->text + e->from[keep], e->len - e->from[keep],
-                   e->parents - keep);
-    p->open = e->parents;
-    remember(p, dotted);
+    json_dotted_key_enter(p->w, p->prev, key);
+    p->prev = key;
 }
 
 /* fields_find by the caller's name pointer: alert events look up the same
@@ -491,19 +458,19 @@ static const struct field_def *find_field(const char *name)
     return f;
 }
 
-bool json_path_field(struct json_path *p, const char *dotted,
+bool json_path_field(struct json_path *p, const struct json_dotted_key *key,
                      const char *name, const struct handshake *h)
 {
     struct field_walk it;
     const struct field_def *f = find_field(name);
     if (!f || !first_value(f, h, &it))
         return false;
-    json_path_key(p, dotted);
+    json_path_key(p, key);
     write_values(p->w, f, h, &it);
     return true;
 }
 
-bool json_path_fact(struct json_path *p, const char *dotted,
+bool json_path_fact(struct json_path *p, const struct json_dotted_key *key,
                     const char *name, const struct record_facts *k,
                     size_t slot, const struct handshake *h)
 {
@@ -511,21 +478,17 @@ bool json_path_fact(struct json_path *p, const char *dotted,
         if (k->state[slot] == FACT_ABSENT)
             return false;
         if (k->state[slot] == FACT_COPIED) {
-            if (dotted == name)
-                path_key_planned(p, dotted, &plan[k->set->plan_at[slot]]);
-            else
-                json_path_key(p, dotted);
+            json_path_key(p, key);
             json_raw_value(p->w, k->text + k->at[slot], k->len[slot]);
             return true;
         }
     }
-    return json_path_field(p, dotted, name, h);
+    return json_path_field(p, key, name, h);
 }
 
 void json_path_end(struct json_path *p)
 {
-    json_end_objects(p->w, p->open);
-    p->open = 0;
-    p->prev[0] = '\0';
+    if (p->prev)
+        json_end_objects(p->w, p->prev->parents);
+    p->prev = NULL;
 }
-

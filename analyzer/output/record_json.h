@@ -31,8 +31,7 @@ void json_write_record(struct json_writer *w, const struct handshake *h);
  * compiled from. */
 struct record_fact_set {
     size_t n;
-    uint8_t *slot_of;
-    uint16_t plan_at[RECORD_FACTS_MAX]; /* per slot: its plan entry */ /* per emission plan entry: its slot, or none */
+    uint8_t *slot_of; /* per emission plan entry: its slot, or none */
 };
 
 /* Once per process; false when a name is not a registry field, there are
@@ -62,29 +61,59 @@ void json_write_record_keeping(struct json_writer *w,
                                const struct record_fact_set *set,
                                struct record_facts *k);
 
+/* A dotted key rendered beforehand, as record fields' keys are: the key
+ * of each segment escaped and quoted with its colon, all but the last
+ * followed by the '{' of the object it opens ("a":{"b":{"c":). */
+struct json_dotted_key {
+    const char *text;
+    uint16_t len;
+    uint8_t parents; /* objects the key sits in: its segments but one */
+    /* prefix[k]: the same number for every key of one rendering whose
+     * segments 0..k are equal, so two keys' shared parents are found
+     * without comparing their names. */
+    uint16_t prefix[JSON_FIELD_MAX_SEGMENTS];
+    /* where the key of segment k starts in text (what a key sharing k
+     * parents with the one before still writes) */
+    uint16_t from[JSON_FIELD_MAX_SEGMENTS];
+};
+
+/* keys[i] for the dotted names[i], which must come grouped by prefix (all
+ * tls.* together). The texts are kept for the life of the process. False
+ * when out of memory or a name has more than JSON_FIELD_MAX_SEGMENTS
+ * segments. */
+bool json_dotted_keys_render(struct json_dotted_key *keys,
+                             const char *const *names, size_t n);
+
+/* Key e of a rendering after prev, its neighbour in the same object
+ * (NULL: e is the object's first): the objects of prev that e does not
+ * share closed, the ones e adds opened, its key written. A value
+ * follows. */
+void json_dotted_key_enter(struct json_writer *w,
+                           const struct json_dotted_key *prev,
+                           const struct json_dotted_key *e);
+
 /* Dotted keys written as nested objects, for events put together by hand
  * (alerts): each key closes the objects of the previous one it does not
- * share and opens the ones it adds, so keys must come grouped by prefix
- * (all tls.* together). Objects open only when a value is written under
- * them: an absent field leaves no empty object. */
+ * share and opens the ones it adds. The keys come from one
+ * json_dotted_keys_render, in its order, any of them left out. Objects
+ * open only when a value is written under them: an absent field leaves no
+ * empty object. */
 struct json_path {
     struct json_writer *w;
-    char prev[128]; /* the last key written */
-    int open;       /* objects opened */
+    const struct json_dotted_key *prev; /* the last key written */
 };
 
 void json_path_begin(struct json_path *p, struct json_writer *w);
-/* Write `dotted`'s key (opening its parents); then write one value. */
-void json_path_key(struct json_path *p, const char *dotted);
-/* The record field `name` of h under the key `dotted`, a scalar or a list
- * as in the record, when h has it. */
-bool json_path_field(struct json_path *p, const char *dotted,
+/* Write the key (opening its parents); then write one value. */
+void json_path_key(struct json_path *p, const struct json_dotted_key *key);
+/* The record field `name` of h under `key`, a scalar or a list as in the
+ * record, when h has it. */
+bool json_path_field(struct json_path *p, const struct json_dotted_key *key,
                      const char *name, const struct handshake *h);
 /* The same for the field `name` that is slot `slot` of k's set: its
  * bytes as the record has them when k kept them, else (k NULL, the record
- * not rendered, no room) through the getter. When dotted is name itself
- * (the same pointer), its key text comes from the emission plan too. */
-bool json_path_fact(struct json_path *p, const char *dotted,
+ * not rendered, no room) through the getter. */
+bool json_path_fact(struct json_path *p, const struct json_dotted_key *key,
                     const char *name, const struct record_facts *k,
                     size_t slot, const struct handshake *h);
 /* Close what is open. */

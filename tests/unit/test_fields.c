@@ -1381,6 +1381,76 @@ static void test_alert_copies_record_facts(void **state)
     free(h);
 }
 
+/* The alert for h of the one rule of `yaml` (which always fires). */
+static char *alert_of_set(struct handshake *h, const char *yaml)
+{
+    char err[RULES_ERROR_LEN];
+    struct rule_set *rs =
+        rules_load_string("set.yaml", yaml, strlen(yaml), err, sizeof(err));
+    if (!rs)
+        fail_msg("%s", err);
+    h->report->findings.n = 0;
+    h->report->primary = -1;
+    rules_evaluate(rs, h);
+    assert_int_equal(h->report->findings.n, 1);
+    struct json_writer w;
+    json_init(&w);
+    json_write_alert(&w, h, &h->report->findings.v[0], NULL);
+    assert_false(w.failed);
+    char *text = strdup(json_text(&w));
+    /* Twice: the second time from the texts kept beside the rule. */
+    json_reset(&w);
+    json_write_alert(&w, h, &h->report->findings.v[0], NULL);
+    assert_string_equal(text, json_text(&w));
+    json_free(&w);
+    rules_free(rs);
+    return text;
+}
+
+/* A rule's texts are escaped once and kept with the rule: a second set
+ * loaded after the first is freed, with a rule of the same id (and maybe
+ * at the same address), writes its own texts. */
+static void test_alert_rule_texts_per_set(void **state)
+{
+    (void)state;
+    struct handshake *h = tls12_established();
+    strcpy(h->report->event_id, "ev-1");
+    char *a = alert_of_set(
+        h, "rules: [{id: r, name: \"every \\\"flow\\\"\", "
+           "description: \"tab\\there \\u00e9\", severity: high, "
+           "fix: server, confidence: low, cause: cert_expired, "
+           "remediation: \"back\\\\slash\", tags: [x, \"y\\\"\"],\n"
+           "  message: \"m\", when: {source.port: {ge: 1}}}]\n");
+    assert_non_null(strstr(
+        a, "\"event\":{\"kind\":\"alert\","));
+    assert_non_null(strstr(a, "\"id\":\"ev-1-r\",\"severity\":73,"));
+    assert_non_null(strstr(
+        a, "\"rule\":{\"id\":\"r\",\"name\":\"every \\\"flow\\\"\","
+           "\"description\":\"tab\\there \xc3\xa9\","
+           "\"category\":\"cert_expired\",\"ruleset\":\"set.yaml\"}"));
+    assert_non_null(strstr(a, "\"tags\":[\"x\",\"y\\\"\"],\"tlsmon\":{"));
+    assert_non_null(strstr(
+        a, "\"severity\":\"high\",\"cause\":\"cert_expired\","
+           "\"fix\":\"server\",\"confidence\":\"low\","
+           "\"remediation\":\"back\\\\slash\",\"primary\":"));
+    char *b = alert_of_set(
+        h, "rules: [{id: r, name: other, severity: low, fix: client,\n"
+           "  cause: cert_expired, remediation: none,\n"
+           "  message: \"m\", when: {source.port: {ge: 1}}}]\n");
+    assert_non_null(strstr(b, "\"id\":\"ev-1-r\",\"severity\":21,"));
+    assert_non_null(strstr(
+        b, "\"rule\":{\"id\":\"r\",\"name\":\"other\",\"description\":"
+           "\"other\","));
+    assert_null(strstr(b, "every"));
+    assert_null(strstr(b, "\"tags\""));
+    assert_non_null(strstr(
+        b, "\"severity\":\"low\",\"cause\":\"cert_expired\","
+           "\"fix\":\"client\",\"confidence\":"));
+    free(a);
+    free(b);
+    free(h);
+}
+
 int main(void)
 {
     /* As main() does: the program's table, before any lookup. */
@@ -1409,6 +1479,7 @@ int main(void)
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_ndjson_output),
         cmocka_unit_test(test_alert_copies_record_facts),
+        cmocka_unit_test(test_alert_rule_texts_per_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
