@@ -66,10 +66,6 @@ struct template_piece {
     const struct field_def *field;
 };
 
-/* The rule's texts as its alert events write them (rendered and owned by
- * analyzer/output/alert_event.c). */
-struct rule_alert_text;
-
 struct compiled_rule {
     struct rule pub;
     struct cond when;
@@ -79,10 +75,10 @@ struct compiled_rule {
      * for (shared between the rules one tune entry names). */
     const struct cond **suppress;
     size_t n_suppress;
-    /* The one part written after loading: the texts its alerts repeat,
-     * escaped at its first alert (set once, atomically: workers render
-     * alerts at the same time), so they die with the rule and a later set
-     * never meets them. One malloc'd block, freed by rules_free. */
+    /* The one part written after loading (rules_alert_text_slot): the
+     * texts its alerts repeat, escaped at its first alert by
+     * analyzer/output/alert_event.c, so they die with the rule and a later
+     * set never meets them. One malloc'd block, freed by rules_free. */
     _Atomic(struct rule_alert_text *) alert_text;
 };
 

@@ -376,6 +376,14 @@ static void put_field(struct text_buf *s, const struct field_def *f,
         text_put_str(s, "(none)");
 }
 
+_Atomic(struct rule_alert_text *) *rules_alert_text_slot(const struct rule *r)
+{
+    /* The public part is the first member of the compiled rule; the slot
+     * is written after loading, hence the const given up here. */
+    struct compiled_rule *cr = (struct compiled_rule *)(uintptr_t)r;
+    return &cr->alert_text;
+}
+
 const char *rules_message(const struct rule *r, const struct handshake *h,
                           char *buf, size_t n)
 {

@@ -87,6 +87,14 @@ void rules_evaluate(const struct rule_set *rs, struct handshake *h);
 const char *rules_message(const struct rule *r, const struct handshake *h,
                           char *buf, size_t n);
 
+/* The slot beside a loaded rule where an output keeps what it renders
+ * once per rule (alert_event.c: the texts each of its alerts repeats). It
+ * starts NULL, is freed with free() by rules_free, and is the one part of
+ * a rule written after loading: workers share the rule, so set it only
+ * with compare-and-swap. */
+struct rule_alert_text;
+_Atomic(struct rule_alert_text *) *rules_alert_text_slot(const struct rule *r);
+
 /* `tlsmon --list-rules`. */
 void rules_print(const struct rule_set *rs, FILE *fp);
 /* The README's default rules table (Markdown). */

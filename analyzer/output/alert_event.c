@@ -15,7 +15,7 @@
 #include "alert_event.h"
 #include "array_len.h"
 #include "../fields.h"
-#include "../../rules/compiled.h"
+#include "../../rules/engine.h"
 
 /* What one step of the layout writes after its key. */
 enum alert_step_kind {
@@ -234,18 +234,15 @@ static struct rule_alert_text *render_rule_text(const struct rule *r)
  * pieces are then rendered in each alert). */
 static const struct rule_alert_text *rule_text(const struct rule *r)
 {
-    /* Findings point at the public part, the first member of the compiled
-     * rule (as rules_message reads it); the cache slot is the one member
-     * written after loading. */
-    struct compiled_rule *cr = (struct compiled_rule *)(uintptr_t)r;
+    _Atomic(struct rule_alert_text *) *slot = rules_alert_text_slot(r);
     struct rule_alert_text *t =
-        atomic_load_explicit(&cr->alert_text, memory_order_acquire);
+        atomic_load_explicit(slot, memory_order_acquire);
     if (t)
         return t;
     t = render_rule_text(r);
     struct rule_alert_text *first = NULL;
     if (t && !atomic_compare_exchange_strong_explicit(
-                 &cr->alert_text, &first, t, memory_order_acq_rel,
+                 slot, &first, t, memory_order_acq_rel,
                  memory_order_acquire)) {
         free(t); /* another worker's came first: the same text */
         return first;
