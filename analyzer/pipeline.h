@@ -61,8 +61,9 @@ struct decision_order {
     void *ctx;
 };
 
-/* --quic-decrypt-rate's default: far above what one server's real clients
- * open, far below a flood of Initials. */
+/* --quic-decrypt-rate's default: more new connections a second than most
+ * servers' clients open, a hundredth of the adversarial flood's rate; a
+ * busier server is read with a higher rate. */
 #define QUIC_DECRYPT_RATE_DEFAULT 1000
 #define QUIC_DECRYPT_RATE_MAX 100000000 /* and burst: a bucket's millionths
                                            stay far inside 64 bits */
