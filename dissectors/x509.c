@@ -19,6 +19,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 
 #include "age_list.h"
 #include "array_len.h"
+#include "cursor.h"
 #include "digest.h"
 #include "memcap.h"
 #include "distrust.h"
@@ -156,9 +158,8 @@ struct ocsp_entry {
 
 struct x509_stage {
     struct x509_config cfg;
-    X509_STORE *store;
+    struct trust_store *trust; /* shared with the other stages */
     bool store_tried;
-    int64_t system_store_mtime; /* seconds; 0 with --ca-file/--ca-path */
     /* The chain cache: a hash table over a recency list, bounded by entry
      * count and by bytes (the buckets included), the least recently used
      * entry evicted first. */
@@ -248,47 +249,287 @@ static void evict_oldest_cert(struct x509_stage *st)
     free(e);
 }
 
-/* ---- trust store ---- */
+/* ---- trust store, one per process ---- */
 
-static bool load_store(struct x509_stage *st)
+/* Every worker's stage verifies against the same store: loading it is the
+ * dearest step of a run, and OpenSSL 3 lets any number of threads verify
+ * against one X509_STORE (each with its own X509_STORE_CTX; the store locks
+ * what it changes). The stores are kept by the configuration they came
+ * from, shared by the stages that use them and freed with the last.
+ *
+ * A CA file's certificates enter the store when a chain first names them.
+ * X509_STORE_load_file decodes every certificate's public key (OpenSSL 3.0
+ * runs its provider decoders for each: ~190 M instructions for the system
+ * bundle), while a capture's chains end at a handful of roots. The file is
+ * read at once (a bad one fails as before) and each certificate's subject
+ * decoded; a certificate itself is decoded when a chain about to be
+ * verified names it. OpenSSL asks a store for certificates only by subject
+ * name (the issuer of each certificate on the path it builds), so a store
+ * holding every certificate of each name the chain can ask for answers as
+ * the whole file would. */
+struct pending_cert {
+    X509_NAME *subject;
+    unsigned char *der;
+    long len;
+    bool added;
+};
+
+struct trust_store {
+    struct trust_store *next;
+    char *ca_file, *ca_path; /* as configured; both NULL: system bundle */
+    X509_STORE *store;
+    int64_t system_mtime;    /* seconds; 0 with --ca-file/--ca-path */
+    size_t users;
+    struct pending_cert *pending; /* the file's certificates, in its order */
+    size_t n_pending, n_left;     /* n_left: not yet in the store */
+};
+
+static pthread_mutex_t trust_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct trust_store *trust_stores; /* under trust_lock */
+
+/* One DER element: its tag and a cursor over its content. Only the forms
+ * certificates use: one tag byte, lengths of up to four bytes. */
+static bool der_element(struct cursor *c, uint8_t *tag, struct cursor *content)
 {
-    if (st->store_tried)
-        return st->store != NULL;
-    st->store_tried = true;
-    X509_STORE *store = X509_STORE_new();
-    if (!store)
+    uint8_t t, l;
+    CURSOR_TRY(cursor_u8(c, &t));
+    CURSOR_TRY(cursor_u8(c, &l));
+    uint32_t len = l;
+    if (l & 0x80) {
+        if ((l & 0x7f) == 0 || (l & 0x7f) > 4)
+            return false;
+        CURSOR_TRY(cursor_be(c, l & 0x7f, &len));
+    }
+    *tag = t;
+    return cursor_sub(c, len, content);
+}
+
+/* The subject of a DER certificate, decoded alone (no public key). */
+static X509_NAME *der_subject(const unsigned char *der, long len)
+{
+    struct cursor c = cursor_make(der, (size_t)len), cert, tbs, skip;
+    uint8_t tag, first;
+    if (!der_element(&c, &tag, &cert) || tag != 0x30 ||
+        !der_element(&cert, &tag, &tbs) || tag != 0x30 ||
+        !cursor_peek_u8(&tbs, 0, &first))
+        return NULL;
+    /* [0] version (absent in v1), serial, signature, issuer, validity. */
+    for (int i = first == 0xa0 ? 0 : 1; i < 5; i++)
+        if (!der_element(&tbs, &tag, &skip))
+            return NULL;
+    size_t before, after;
+    const unsigned char *start = cursor_rest(&tbs, &before);
+    if (!der_element(&tbs, &tag, &skip) || tag != 0x30)
+        return NULL;
+    cursor_rest(&tbs, &after);
+    return d2i_X509_NAME(NULL, &start, (long)(before - after));
+}
+
+static void free_pending(struct pending_cert *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        X509_NAME_free(p[i].subject);
+        OPENSSL_free(p[i].der);
+    }
+    free(p);
+}
+
+/* The file's certificates by subject, none decoded. False when the file
+ * holds anything else (a CRL, a TRUSTED CERTIFICATE, headers) or none: then
+ * X509_STORE_load_file reads it whole as before. */
+static bool read_pending(struct trust_store *t, const char *file)
+{
+    BIO *bio = BIO_new_file(file, "r");
+    if (!bio)
         return false;
+    struct pending_cert *v = NULL;
+    size_t n = 0, cap = 0;
     bool ok = true;
-    if (st->cfg.ca_file || st->cfg.ca_path) {
-        if (st->cfg.ca_file && !X509_STORE_load_file(store, st->cfg.ca_file)) {
-            fprintf(stderr, "tlsmon: cannot load CA file %s\n",
-                    st->cfg.ca_file);
+    for (;;) {
+        char *name = NULL, *header = NULL;
+        unsigned char *der = NULL;
+        long len = 0;
+        if (!PEM_read_bio(bio, &name, &header, &der, &len)) {
+            unsigned long err = ERR_peek_last_error();
+            ok = ERR_GET_LIB(err) == ERR_LIB_PEM &&
+                 ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+            break;
+        }
+        bool plain = !strcmp(name, "CERTIFICATE") && !header[0];
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        X509_NAME *subject = plain ? der_subject(der, len) : NULL;
+        if (subject && n == cap) {
+            cap = cap ? 2 * cap : 64;
+            struct pending_cert *bigger = realloc(v, cap * sizeof(*v));
+            if (!bigger) {
+                X509_NAME_free(subject);
+                subject = NULL;
+            } else {
+                v = bigger;
+            }
+        }
+        if (!subject) {
+            OPENSSL_free(der);
+            ok = false;
+            break;
+        }
+        v[n++] = (struct pending_cert){subject, der, len, false};
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    if (!ok || n == 0) {
+        free_pending(v, n);
+        return false;
+    }
+    t->pending = v;
+    t->n_pending = t->n_left = n;
+    return true;
+}
+
+/* A file's certificates into the store now, or when chains name them. */
+static bool add_file(struct trust_store *t, const char *file, bool lazy)
+{
+    if (lazy && read_pending(t, file))
+        return true;
+    return X509_STORE_load_file(t->store, file) == 1;
+}
+
+static void trust_free(struct trust_store *t)
+{
+    if (!t)
+        return;
+    X509_STORE_free(t->store);
+    free_pending(t->pending, t->n_pending);
+    free(t->ca_file);
+    free(t->ca_path);
+    free(t);
+}
+
+static struct trust_store *trust_open(const struct x509_config *cfg)
+{
+    struct trust_store *t = calloc(1, sizeof(*t));
+    if (!t || !(t->store = X509_STORE_new()) ||
+        (cfg->ca_file && !(t->ca_file = strdup(cfg->ca_file))) ||
+        (cfg->ca_path && !(t->ca_path = strdup(cfg->ca_path)))) {
+        trust_free(t);
+        return NULL;
+    }
+    bool ok = true;
+    if (cfg->ca_file || cfg->ca_path) {
+        /* With a directory too, the file goes in whole: the directory's
+         * lookup answers only names the store does not hold yet. */
+        if (cfg->ca_file && !add_file(t, cfg->ca_file, !cfg->ca_path)) {
+            fprintf(stderr, "tlsmon: cannot load CA file %s\n", cfg->ca_file);
             ok = false;
         }
-        if (ok && st->cfg.ca_path &&
-            !X509_STORE_load_path(store, st->cfg.ca_path)) {
+        if (ok && cfg->ca_path &&
+            !X509_STORE_load_path(t->store, cfg->ca_path)) {
             fprintf(stderr, "tlsmon: cannot use CA directory %s\n",
-                    st->cfg.ca_path);
+                    cfg->ca_path);
             ok = false;
         }
-    } else if (X509_STORE_load_file(store, X509_SYSTEM_BUNDLE)) {
+    } else if (add_file(t, X509_SYSTEM_BUNDLE, true)) {
         /* The bundle's date: roots removed since an old capture was made
          * make chains its clients accepted look untrusted today. */
         struct stat sb;
         if (stat(X509_SYSTEM_BUNDLE, &sb) == 0)
-            st->system_store_mtime = (int64_t)sb.st_mtime;
+            t->system_mtime = (int64_t)sb.st_mtime;
     } else {
         /* No bundle where Debian keeps it: OpenSSL's compiled-in default.
          * An empty store still works; every chain is then untrusted. */
-        X509_STORE_set_default_paths(store);
+        X509_STORE_set_default_paths(t->store);
     }
     ERR_clear_error();
     if (!ok) {
-        X509_STORE_free(store);
-        return false;
+        trust_free(t);
+        return NULL;
     }
-    st->store = store;
-    return true;
+    return t;
+}
+
+static bool same_setting(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The store for this configuration, loaded by the first stage to ask; NULL
+ * when it cannot be loaded (a message went to stderr). */
+static struct trust_store *trust_get(const struct x509_config *cfg)
+{
+    pthread_mutex_lock(&trust_lock);
+    struct trust_store *t = trust_stores;
+    while (t && !(same_setting(t->ca_file, cfg->ca_file) &&
+                  same_setting(t->ca_path, cfg->ca_path)))
+        t = t->next;
+    if (!t && (t = trust_open(cfg)) != NULL) {
+        t->next = trust_stores;
+        trust_stores = t;
+    }
+    if (t)
+        t->users++;
+    pthread_mutex_unlock(&trust_lock);
+    return t;
+}
+
+static void trust_put(struct trust_store *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&trust_lock);
+    if (--t->users == 0) {
+        struct trust_store **link = &trust_stores;
+        while (*link != t)
+            link = &(*link)->next;
+        *link = t->next;
+        trust_free(t);
+    }
+    pthread_mutex_unlock(&trust_lock);
+}
+
+/* Puts every pending certificate whose subject is `name` into the store,
+ * and those that issued them. Same-named certificates go in file order
+ * (OpenSSL tries them in the order they came): a call made for another
+ * name on the way adds the rest of this name's in that order too. Under
+ * trust_lock. */
+static void add_named(struct trust_store *t, const X509_NAME *name)
+{
+    for (size_t i = 0; i < t->n_pending && t->n_left; i++) {
+        struct pending_cert *p = &t->pending[i];
+        if (p->added || X509_NAME_cmp(p->subject, name) != 0)
+            continue;
+        p->added = true;
+        t->n_left--;
+        const unsigned char *der = p->der;
+        X509 *x = d2i_X509(NULL, &der, p->len);
+        if (!x)
+            continue;
+        X509_STORE_add_cert(t->store, x);
+        if (X509_NAME_cmp(X509_get_issuer_name(x), name) != 0)
+            add_named(t, X509_get_issuer_name(x));
+        X509_free(x);
+    }
+    ERR_clear_error();
+}
+
+/* Before a chain is verified: the store certificates its path can reach. */
+static void trust_prepare(struct trust_store *t, X509 **certs, size_t n)
+{
+    pthread_mutex_lock(&trust_lock);
+    for (size_t i = 0; i < n && t->n_left; i++) {
+        add_named(t, X509_get_issuer_name(certs[i]));
+        add_named(t, X509_get_subject_name(certs[i]));
+    }
+    pthread_mutex_unlock(&trust_lock);
+}
+
+static bool load_store(struct x509_stage *st)
+{
+    if (!st->store_tried) {
+        st->store_tried = true;
+        st->trust = trust_get(&st->cfg);
+    }
+    return st->trust != NULL;
 }
 
 struct x509_stage *x509_stage_new(const struct x509_config *cfg)
@@ -365,7 +606,7 @@ void x509_stage_free(struct x509_stage *st)
     free(st->buckets);
     free(st->ocsp_cache);
     EVP_MD_CTX_free(st->key_md);
-    X509_STORE_free(st->store);
+    trust_put(st->trust);
     free(st);
 }
 
@@ -880,7 +1121,8 @@ static void chain_verdicts(struct x509_stage *st, X509 **certs, size_t n,
         goto done;
     for (size_t i = 1; i < n; i++)
         sk_X509_push(untrusted, certs[i]);
-    if (!X509_STORE_CTX_init(ctx, st->store, certs[0], untrusted))
+    trust_prepare(st->trust, certs, n);
+    if (!X509_STORE_CTX_init(ctx, st->trust->store, certs[0], untrusted))
         goto done;
 
     /* The top of what was sent: follow issuers from the leaf. */
@@ -1431,7 +1673,8 @@ static void analyze_chain(struct x509_stage *st,
     check_name(e, host, out);
     out->custom_trust = st->cfg.ca_file || st->cfg.ca_path;
     out->trust_store_newer = !out->custom_trust &&
-                             st->system_store_mtime > at + 365 * 86400;
+                             st->trust &&
+                             st->trust->system_mtime > at + 365 * 86400;
 
     /* The validity verdicts depend on the second, not the day the cache
      * key holds. */

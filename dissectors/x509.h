@@ -40,7 +40,8 @@ struct x509_config {
 struct x509_stage;
 
 /* NULL when the configured CA file or directory cannot be loaded (a message
- * goes to stderr). The system bundle is loaded on first use. */
+ * goes to stderr). The system bundle is loaded on first use. Stages of the
+ * same CA settings (the workers') share one trust store, thread-safely. */
 struct x509_stage *x509_stage_new(const struct x509_config *cfg);
 void x509_stage_free(struct x509_stage *st);
 

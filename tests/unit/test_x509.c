@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/array_len.h"
 #include "common/memcap.h"
@@ -1035,6 +1036,124 @@ static void test_cert_cache_bounded(void **state)
     assert_int_equal(budget.used, 0);
 }
 
+/* A certificate for the lazily loaded store's tests: `cn` as subject,
+ * issued by `issuer` (NULL: self-signed) with `issuer_key`; key
+ * identifiers tell same-named issuers apart. */
+static X509 *made_ca_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
+                          EVP_PKEY *issuer_key, bool ca)
+{
+    X509 *x = X509_new();
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)(uintptr_t)key & 0xffff);
+    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)(T_2027 - 86400));
+    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(T_2027 + 86400 * 90));
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer)
+                                   : X509_get_subject_name(x));
+    X509_set_pubkey(x, key);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
+    const struct {
+        int nid;
+        const char *value;
+    } exts[] = {
+        {NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE"},
+        {NID_subject_key_identifier, "hash"},
+        {NID_authority_key_identifier, "keyid"},
+        {NID_subject_alt_name, ca ? NULL : "DNS:lazy.test"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(exts); i++) {
+        if (!exts[i].value || (!issuer && exts[i].nid ==
+                                              NID_authority_key_identifier))
+            continue;
+        X509_EXTENSION *ext =
+            X509V3_EXT_nconf_nid(NULL, &v3, exts[i].nid, exts[i].value);
+        assert_non_null(ext);
+        X509_add_ext(x, ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+    assert_true(X509_sign(x, issuer_key, EVP_sha256()) > 0);
+    return x;
+}
+
+static void add_x509(struct cert_chain *c, X509 *x)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509(x, &der);
+    assert_true(len > 0);
+    add_raw(c, der, (uint32_t)len);
+    OPENSSL_free(der);
+}
+
+/* The CA file's certificates enter the store when a chain names them: every
+ * one of a name (two roots called the same, the second the issuer) and the
+ * ones above a certificate of the file that is not self-signed. Two stages
+ * of one configuration share the store, which outlives the first freed. */
+static void test_lazy_store(void **state)
+{
+    (void)state;
+    EVP_PKEY *k_a1 = EVP_EC_gen("P-256"), *k_a2 = EVP_EC_gen("P-256");
+    EVP_PKEY *k_y = EVP_EC_gen("P-256"), *k_x = EVP_EC_gen("P-256");
+    EVP_PKEY *k_leaf = EVP_EC_gen("P-256");
+    X509 *a1 = made_ca_cert("Root A", k_a1, NULL, k_a1, true);
+    X509 *a2 = made_ca_cert("Root A", k_a2, NULL, k_a2, true);
+    X509 *y = made_ca_cert("Root Y", k_y, NULL, k_y, true);
+    X509 *x = made_ca_cert("Cross X", k_x, y, k_y, true);
+    X509 *leaf_a = made_ca_cert("lazy.test", k_leaf, a2, k_a2, false);
+    X509 *leaf_x = made_ca_cert("lazy.test", k_leaf, x, k_x, false);
+
+    char file[] = "/tmp/tlsmon-lazy-ca-XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    assert_non_null(fp);
+    X509 *in_file[] = {a1, x, a2, y};
+    for (size_t i = 0; i < ARRAY_LEN(in_file); i++)
+        assert_true(PEM_write_X509(fp, in_file[i]));
+    fclose(fp);
+
+    struct x509_config cfg = {0};
+    cfg.ca_file = file;
+    struct x509_stage *one = x509_stage_new(&cfg);
+    struct x509_stage *two = x509_stage_new(&cfg);
+    assert_non_null(one);
+    assert_non_null(two);
+    struct cert_chain ca = {0}, cx = {0}, cbad = {0};
+    add_x509(&ca, leaf_a);
+    add_x509(&cx, leaf_x);
+    /* Issued in A1's name, signed by another key: a bad signature. */
+    X509 *leaf_bad = made_ca_cert("lazy.test", k_leaf, a1, k_y, false);
+    add_x509(&cbad, leaf_bad);
+
+    x509_analyze_chain(one, &ca, true, "lazy.test", T_2027 * US, &r);
+    assert_true(r.chain_checked);
+    assert_false(r.untrusted);
+    assert_false(r.incomplete_chain);
+    x509_stage_free(one);
+    x509_analyze_chain(two, &cx, true, "lazy.test", T_2027 * US, &r);
+    assert_true(r.chain_checked);
+    assert_false(r.untrusted);
+    assert_false(r.incomplete_chain);
+    x509_analyze_chain(two, &cbad, true, "lazy.test", T_2027 * US, &r);
+    assert_true(r.untrusted);
+    assert_int_equal(r.verify_code, X509_V_ERR_CERT_SIGNATURE_FAILURE);
+    x509_stage_free(two);
+    unlink(file);
+
+    free(ca.der);
+    free(cx.der);
+    free(cbad.der);
+    X509 *all[] = {a1, a2, y, x, leaf_a, leaf_x, leaf_bad};
+    for (size_t i = 0; i < ARRAY_LEN(all); i++)
+        X509_free(all[i]);
+    EVP_PKEY *keys[] = {k_a1, k_a2, k_y, k_x, k_leaf};
+    for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+        EVP_PKEY_free(keys[i]);
+}
+
 static void test_bad_ca_file(void **state)
 {
     (void)state;
@@ -1077,6 +1196,7 @@ int main(void)
         cmocka_unit_test(test_ocsp_cache),
         cmocka_unit_test(test_cert_cache_same_results),
         cmocka_unit_test(test_cert_cache_bounded),
+        cmocka_unit_test(test_lazy_store),
         cmocka_unit_test(test_bad_ca_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
