@@ -143,10 +143,21 @@ struct decoded_cert {
     struct age_link recency; /* in x509_stage.cert_recency */
     uint64_t hash;
     X509 *x509;
-    uint64_t cost;
+    /* A trust store certificate whose key verified this one's signature
+     * (one reference), or NULL: the link between a shared intermediate and
+     * its root is checked once, not once per leaf (verify_links). */
+    X509 *verified_by;
     uint32_t der_len;
+    int8_t self_signed; /* summarize's answer; -1: not yet asked */
     uint8_t der[];
 };
+
+/* What a decoded certificate holds, the entry and its bytes included. */
+static uint64_t decoded_cost(uint32_t der_len)
+{
+    return memcap_cost(sizeof(struct decoded_cert) + der_len) +
+           DECODED_CERT_COST(der_len);
+}
 
 /* A server staples the same OCSP response to every handshake for hours;
  * decoding it and the two certificates it names costs more than the rest of
@@ -241,11 +252,12 @@ static void evict_oldest_cert(struct x509_stage *st)
         link = &(*link)->bucket_next;
     *link = e->bucket_next;
     age_list_unlink(&st->cert_recency, &e->recency);
-    st->cert_bytes -= e->cost;
+    st->cert_bytes -= decoded_cost(e->der_len);
     st->stats.cert_entries--;
     st->stats.cert_evictions++;
-    memcap_release(st->cfg.memcap, e->cost);
+    memcap_release(st->cfg.memcap, decoded_cost(e->der_len));
     X509_free(e->x509);
+    X509_free(e->verified_by);
     free(e);
 }
 
@@ -845,10 +857,19 @@ static bool is_self_signed(X509 *x)
     return !signature_verifiable(x) && issues(x, x, true);
 }
 
-static void summarize(X509 *x, struct cert_summary *s)
+/* `memo`: a decoded certificate's earlier answer to the self-signature
+ * check (-1: none yet, filled here), or NULL. A root sent along costs a
+ * signature check to answer, and thousands of chains send the same one. */
+static void summarize(X509 *x, struct cert_summary *s, int8_t *memo)
 {
     s->parsed = true;
-    s->self_signed = is_self_signed(x);
+    if (memo && *memo >= 0) {
+        s->self_signed = *memo;
+    } else {
+        s->self_signed = is_self_signed(x);
+        if (memo)
+            *memo = s->self_signed;
+    }
     s->is_ca = X509_check_ca(x) != 0;
     common_name(X509_get_subject_name(x), s->subject_cn,
                 sizeof(s->subject_cn));
@@ -999,7 +1020,7 @@ static void leaf_facts(X509 *x, struct cert_result *r,
                                  &names->ips, &names->n_ips);
     names->cn_usable = cn_clean && r->subject_cn[0];
 
-    r->self_signed = is_self_signed(x);
+    r->self_signed = r->chain[0].self_signed; /* summarize asked already */
     lifetime_facts(r);
 }
 
@@ -1023,6 +1044,15 @@ static bool issues(X509 *issuer, X509 *subject, bool by_name)
 struct verify_log {
     int first_error;
     bool path_error; /* anything but the validity period */
+    /* For verify_links: the chain as sent, the cache entries its
+     * certificates above the leaf came from (NULL: none), and OpenSSL's own
+     * pass it stands in for. */
+    X509 *const *certs;
+    struct decoded_cert *const *entries;
+    size_t n;
+    int64_t at;
+    X509_STORE_CTX_verify_fn openssl_verify;
+    uint64_t *links_reused; /* the stage's counter */
 };
 
 static int verify_cb(int ok, X509_STORE_CTX *ctx)
@@ -1040,6 +1070,113 @@ static int verify_cb(int ok, X509_STORE_CTX *ctx)
     }
     /* Go on past every error so that one run sees them all; the first is
      * the one `openssl verify` would report. */
+    return 1;
+}
+
+/* The cache entry a link's subject came from, when its issuer is a trust
+ * store certificate (not one of those sent): store certificates live as
+ * long as the store, so the issuer's address names it for the entry's
+ * life. NULL otherwise. */
+static struct decoded_cert *link_entry(const struct verify_log *log, X509 *xs,
+                                       X509 *xi)
+{
+    struct decoded_cert *e = NULL;
+    for (size_t i = 0; i < log->n; i++) {
+        if (log->certs[i] == xi)
+            return NULL;
+        if (log->certs[i] == xs && log->entries[i] &&
+            log->entries[i]->x509 == xs)
+            e = log->entries[i];
+    }
+    return e;
+}
+
+/* Whether OpenSSL's pass over this path could report nothing but bad
+ * signatures: no flag that changes it, a self-signed top (whose own
+ * signature is not checked), every certificate well inside its validity
+ * at the verification time, and every issuer's key decoded and allowed to
+ * sign certificates. */
+static bool plain_path(X509_STORE_CTX *ctx, STACK_OF(X509) *path,
+                       const struct verify_log *log)
+{
+    X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+    unsigned long flags = X509_VERIFY_PARAM_get_flags(param);
+    if (!(flags & X509_V_FLAG_USE_CHECK_TIME) ||
+        (flags & (X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN |
+                  X509_V_FLAG_CHECK_SS_SIGNATURE)) ||
+        X509_VERIFY_PARAM_get_time(param) != (time_t)log->at)
+        return false;
+    int n = path ? sk_X509_num(path) : 0;
+    if (n < 2)
+        return false;
+    X509 *top = sk_X509_value(path, n - 1);
+    if (X509_check_issued(top, top) != X509_V_OK ||
+        X509_self_signed(top, 0) != 1)
+        return false;
+    for (int i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(path, i);
+        int64_t nb, na;
+        if (!asn1_time_seconds(X509_get0_notBefore(x), &nb) ||
+            !asn1_time_seconds(X509_get0_notAfter(x), &na) ||
+            !(nb < log->at && log->at < na))
+            return false;
+        if (i == n - 1)
+            break;
+        X509 *issuer = sk_X509_value(path, i + 1);
+        if (!X509_get0_pubkey(issuer) ||
+            !(X509_get_key_usage(issuer) & KU_KEY_CERT_SIGN) ||
+            (X509_get_extension_flags(x) & EXFLAG_PROXY))
+            return false;
+    }
+    return true;
+}
+
+/* Stands in for OpenSSL's signature and validity pass (internal_verify)
+ * on the paths where that pass can only find bad signatures, and there
+ * skips a link's signature check when the same decoded intermediate was
+ * verified before by the same store certificate: on a network thousands of
+ * leaves share a few such links, and an ECDSA P-384 check costs ~9 M
+ * instructions on OpenSSL 3.0. Only links that verified are remembered, so
+ * a bad signature is checked and reported every time. Every other path
+ * goes to OpenSSL's pass unchanged. The errors reach verify_cb as
+ * OpenSSL's pass reports them: top down, at the subject's depth. */
+static int verify_links(X509_STORE_CTX *ctx)
+{
+    const struct verify_log *log = X509_STORE_CTX_get_app_data(ctx);
+    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+    if (!plain_path(ctx, path, log))
+        return log->openssl_verify(ctx);
+    X509_STORE_CTX_verify_cb cb = X509_STORE_CTX_get_verify_cb(ctx);
+    int top = sk_X509_num(path) - 1;
+    X509 *xi = sk_X509_value(path, top);
+    for (int depth = top; depth >= 0; depth--) {
+        X509 *xs = sk_X509_value(path, depth);
+        if (xs != xi) {
+            struct decoded_cert *e = link_entry(log, xs, xi);
+            if (e && e->verified_by == xi) {
+                (*log->links_reused)++;
+            } else {
+                if (X509_verify(xs, X509_get0_pubkey(xi)) > 0) {
+                    if (e && X509_up_ref(xi)) {
+                        X509_free(e->verified_by);
+                        e->verified_by = xi;
+                    }
+                } else {
+                    X509_STORE_CTX_set_error_depth(ctx, depth);
+                    X509_STORE_CTX_set_current_cert(ctx, xs);
+                    X509_STORE_CTX_set_error(ctx,
+                                             X509_V_ERR_CERT_SIGNATURE_FAILURE);
+                    if (!cb(0, ctx))
+                        return 0;
+                }
+            }
+        }
+        X509_STORE_CTX_set_error_depth(ctx, depth);
+        X509_STORE_CTX_set_current_cert(ctx, xs);
+        if (!cb(1, ctx))
+            return 0;
+        xi = xs;
+    }
     return 1;
 }
 
@@ -1089,7 +1226,8 @@ static void narrow_span(struct time_span *span, X509 *x, int64_t at)
     }
 }
 
-static void chain_verdicts(struct x509_stage *st, X509 **certs, size_t n,
+static void chain_verdicts(struct x509_stage *st, X509 **certs,
+                           struct decoded_cert *const *entries, size_t n,
                            bool server, int64_t at, struct cert_result *r,
                            struct time_span *span)
 {
@@ -1148,8 +1286,13 @@ static void chain_verdicts(struct x509_stage *st, X509 **certs, size_t n,
     }
     ERR_clear_error();
 
-    struct verify_log log = {0};
+    struct verify_log log = {.certs = certs, .entries = entries, .n = n,
+                             .at = at,
+                             .openssl_verify = X509_STORE_CTX_get_verify(ctx),
+                             .links_reused = &st->stats.links_reused};
     X509_STORE_CTX_set_app_data(ctx, &log);
+    if (log.openssl_verify)
+        X509_STORE_CTX_set_verify(ctx, verify_links);
     X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
     X509_STORE_CTX_set_purpose(ctx, server ? X509_PURPOSE_SSL_SERVER
                                            : X509_PURPOSE_SSL_CLIENT);
@@ -1183,7 +1326,7 @@ done:
 static X509 *decode_cert(const uint8_t *der, uint32_t len);
 static X509 *decode_shared_cert(struct x509_stage *st, const uint8_t *der,
                                 uint32_t len, X509 *const *earlier,
-                                size_t n_earlier);
+                                size_t n_earlier, struct decoded_cert **entry);
 
 static void analyze_uncached(struct x509_stage *st,
                              const struct cert_chain *chain, bool server,
@@ -1191,8 +1334,10 @@ static void analyze_uncached(struct x509_stage *st,
                              struct leaf_names *names, struct time_span *span)
 {
     X509 *certs[HS_MAX_CERTS] = {0};
+    struct decoded_cert *entries[HS_MAX_CERTS] = {0};
     size_t n = chain->n_certs;
     bool all_parsed = n > 0;
+    uint64_t evictions = st->stats.cert_evictions;
 
     memset(r, 0, sizeof(*r));
     r->analyzed = true;
@@ -1209,12 +1354,16 @@ static void analyze_uncached(struct x509_stage *st,
         /* Leaves are what differs from chain to chain: not kept. */
         certs[i] = i == 0 ? decode_cert(chain->der + off, len)
                           : decode_shared_cert(st, chain->der + off, len,
-                                               certs + 1, i - 1);
+                                               certs + 1, i - 1, &entries[i]);
         if (certs[i])
-            summarize(certs[i], &r->chain[i]);
+            summarize(certs[i], &r->chain[i],
+                      entries[i] ? &entries[i]->self_signed : NULL);
         else
             all_parsed = false;
     }
+    /* An entry pushed out by a later certificate of this chain is gone. */
+    if (st->stats.cert_evictions != evictions)
+        memset(entries, 0, sizeof(entries));
     ERR_clear_error();
     r->malformed = !all_parsed || n == 0;
 
@@ -1248,7 +1397,7 @@ static void analyze_uncached(struct x509_stage *st,
     }
     if (all_parsed && !chain->truncated) {
         r->chain_checked = true;
-        chain_verdicts(st, certs, n, server, at, r, span);
+        chain_verdicts(st, certs, entries, n, server, at, r, span);
     }
     for (size_t i = 0; i < n; i++)
         X509_free(certs[i]);
@@ -1410,13 +1559,13 @@ static bool cert_keepable(X509 *x)
     return pk && !EVP_PKEY_missing_parameters(pk);
 }
 
-static void keep_cert(struct x509_stage *st, uint64_t hash,
-                      const uint8_t *der, uint32_t len, X509 *x)
+/* The new entry, or NULL when it was not kept. */
+static struct decoded_cert *keep_cert(struct x509_stage *st, uint64_t hash,
+                                      const uint8_t *der, uint32_t len, X509 *x)
 {
-    uint64_t cost = memcap_cost(sizeof(struct decoded_cert) + len) +
-                    DECODED_CERT_COST(len);
+    uint64_t cost = decoded_cost(len);
     if (!st->max_certs || cost > st->max_cert_bytes)
-        return;
+        return NULL;
     uint64_t table = memcap_cost(st->n_cert_buckets *
                                  sizeof(*st->cert_buckets));
     while (st->cert_recency.oldest &&
@@ -1426,13 +1575,14 @@ static void keep_cert(struct x509_stage *st, uint64_t hash,
     struct decoded_cert *e = malloc(sizeof(*e) + len);
     if (!e || !X509_up_ref(x)) {
         free(e);
-        return;
+        return NULL;
     }
     memcpy(e->der, der, len);
     e->der_len = len;
     e->hash = hash;
     e->x509 = x;
-    e->cost = cost;
+    e->verified_by = NULL;
+    e->self_signed = -1;
     struct decoded_cert **b =
         &st->cert_buckets[hash & (st->n_cert_buckets - 1)];
     e->bucket_next = *b;
@@ -1441,16 +1591,18 @@ static void keep_cert(struct x509_stage *st, uint64_t hash,
     st->cert_bytes += cost;
     st->stats.cert_entries++;
     memcap_force(st->cfg.memcap, cost);
+    return e;
 }
 
 /* A certificate above the leaf, from the cache (one more reference) or
- * decoded and kept. One object stands for one position of a chain, as
- * when each was decoded: bytes sent twice in a chain are decoded again
- * for the second place. */
+ * decoded and kept; *entry: the cache entry holding it, or NULL. One
+ * object stands for one position of a chain, as when each was decoded:
+ * bytes sent twice in a chain are decoded again for the second place. */
 static X509 *decode_shared_cert(struct x509_stage *st, const uint8_t *der,
                                 uint32_t len, X509 *const *earlier,
-                                size_t n_earlier)
+                                size_t n_earlier, struct decoded_cert **entry)
 {
+    *entry = NULL;
     uint64_t hash = hash_bytes(st->hash_seed, der, len);
     st->stats.cert_lookups++;
     for (struct decoded_cert *e =
@@ -1466,11 +1618,12 @@ static X509 *decode_shared_cert(struct x509_stage *st, const uint8_t *der,
             return decode_cert(der, len);
         st->stats.cert_hits++;
         age_list_touch(&st->cert_recency, &e->recency);
+        *entry = e;
         return e->x509;
     }
     X509 *x = decode_cert(der, len);
     if (x && cert_keepable(x))
-        keep_cert(st, hash, der, len, x);
+        *entry = keep_cert(st, hash, der, len, x);
     return x;
 }
 

@@ -69,6 +69,9 @@ struct x509_cache_stats {
      * out, and the bytes charged for them (their table included). */
     uint64_t cert_lookups, cert_hits, cert_entries, cert_evictions;
     uint64_t cert_bytes;
+    /* Signatures of kept intermediates by a store certificate that were
+     * not checked again: the same link verified for an earlier chain. */
+    uint64_t links_reused;
 };
 void x509_stage_cache_stats(const struct x509_stage *st,
                             struct x509_cache_stats *out);

@@ -1154,6 +1154,63 @@ static void test_lazy_store(void **state)
         EVP_PKEY_free(keys[i]);
 }
 
+/* The link between a kept intermediate and its store root is checked for
+ * the first chain through it only; a bad signature on such a link is never
+ * remembered, and is reported for every chain that carries it. */
+static void test_link_reuse(void **state)
+{
+    (void)state;
+    EVP_PKEY *k_root = EVP_EC_gen("P-384"), *k_int = EVP_EC_gen("P-256");
+    EVP_PKEY *k_other = EVP_EC_gen("P-256"), *k_leaf = EVP_EC_gen("P-256");
+    X509 *root = made_ca_cert("Link Root", k_root, NULL, k_root, true);
+    X509 *inter = made_ca_cert("Link Int", k_int, root, k_root, true);
+    X509 *forged = made_ca_cert("Link Int", k_int, root, k_other, true);
+    char file[] = "/tmp/tlsmon-link-ca-XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    assert_non_null(fp);
+    assert_true(PEM_write_X509(fp, root));
+    fclose(fp);
+    struct x509_config cfg = {0};
+    cfg.ca_file = file;
+    struct x509_stage *st = x509_stage_new(&cfg);
+    assert_non_null(st);
+    struct x509_cache_stats s;
+    for (int i = 0; i < 6; i++) {
+        /* Leaves differ (a new key each), so every chain is new. */
+        EVP_PKEY *k = EVP_EC_gen("P-256");
+        X509 *leaf = made_ca_cert("lazy.test", k, i < 3 ? inter : forged,
+                                  k_int, false);
+        struct cert_chain c = {0};
+        add_x509(&c, leaf);
+        add_x509(&c, i < 3 ? inter : forged);
+        x509_analyze_chain(st, &c, true, "lazy.test", T_2027 * US, &r);
+        assert_true(r.chain_checked);
+        if (i < 3) {
+            assert_false(r.untrusted);
+            assert_int_equal(r.verify_code, X509_V_OK);
+        } else {
+            assert_true(r.untrusted);
+            assert_int_equal(r.verify_code,
+                             X509_V_ERR_CERT_SIGNATURE_FAILURE);
+        }
+        x509_stage_cache_stats(st, &s);
+        assert_int_equal(s.links_reused, i < 3 ? (uint64_t)i : 2);
+        free(c.der);
+        X509_free(leaf);
+        EVP_PKEY_free(k);
+    }
+    x509_stage_free(st);
+    unlink(file);
+    X509_free(root);
+    X509_free(inter);
+    X509_free(forged);
+    EVP_PKEY *keys[] = {k_root, k_int, k_other, k_leaf};
+    for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+        EVP_PKEY_free(keys[i]);
+}
+
 static void test_bad_ca_file(void **state)
 {
     (void)state;
@@ -1197,6 +1254,7 @@ int main(void)
         cmocka_unit_test(test_cert_cache_same_results),
         cmocka_unit_test(test_cert_cache_bounded),
         cmocka_unit_test(test_lazy_store),
+        cmocka_unit_test(test_link_reuse),
         cmocka_unit_test(test_bad_ca_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
