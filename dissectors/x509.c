@@ -6,7 +6,9 @@
  * the name check once per handshake, against the leaf's names kept in that
  * cache (a wildcard certificate serves thousands of SNIs); the validity
  * period per second. The certificates above the leaf are decoded once while
- * a second cache keeps them: thousands of leaves share a few intermediates. */
+ * a second cache keeps them: thousands of leaves share a few intermediates,
+ * whose signatures by their store root are checked once too. One trust
+ * store serves every stage of the process, its roots decoded on demand. */
 #include "x509.h"
 
 #include <arpa/inet.h>

@@ -5,7 +5,7 @@
  * entries and bytes); the name check runs per handshake against the leaf
  * names that cache keeps. The certificates above the leaf, which thousands
  * of chains share, are decoded once while a second bounded cache keeps
- * them. */
+ * them, with whether their store root's key verified them. */
 #ifndef TLSMON_X509_H
 #define TLSMON_X509_H
 
