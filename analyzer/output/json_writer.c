@@ -59,7 +59,7 @@ void json_reset(struct json_writer *w)
     w->failed = w->cap == 0 && !w->owned;
     w->after_key = false;
     w->depth = 0;
-    w->has_items[0] = false;
+    w->has_items = 0;
     if (w->buf)
         w->buf[0] = '\0';
 }
@@ -99,11 +99,45 @@ static bool grow(struct json_writer *w, size_t extra)
     return true;
 }
 
-static void put(struct json_writer *w, const char *s, size_t n)
+/* Most keys and values are short: copied as two overlapping loads and
+ * stores (constant sizes the compiler turns into moves), not a call into
+ * memcpy, which cost more than the copy itself. */
+static inline void copy_bytes(char *dst, const char *src, size_t n)
+{
+    uint64_t a, b;
+    uint32_t c, d;
+    if (n > 32) {
+        memcpy(dst, src, n);
+    } else if (n > 16) {
+        char head[16], tail[16];
+        memcpy(head, src, 16);
+        memcpy(tail, src + n - 16, 16);
+        memcpy(dst, head, 16);
+        memcpy(dst + n - 16, tail, 16);
+    } else if (n >= 8) {
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        memcpy(&c, src, 4);
+        memcpy(&d, src + n - 4, 4);
+        memcpy(dst, &c, 4);
+        memcpy(dst + n - 4, &d, 4);
+    } else if (n > 0) {
+        /* 1 to 3 bytes: first, middle and last cover them all */
+        char x = src[0], y = src[n / 2], z = src[n - 1];
+        dst[0] = x;
+        dst[n / 2] = y;
+        dst[n - 1] = z;
+    }
+}
+
+static inline void put(struct json_writer *w, const char *s, size_t n)
 {
     if (!reserve(w, n))
         return;
-    memcpy(w->buf + w->len, s, n);
+    copy_bytes(w->buf + w->len, s, n);
     w->len += n;
 }
 
@@ -116,16 +150,18 @@ static inline void put_char(struct json_writer *w, char c)
     put(w, &c, 1);
 }
 
-/* Every value and every key goes through here: the comma, if one is due. */
-static void before_item(struct json_writer *w)
+/* Every value and every key goes through here: the comma, if one is due.
+ * Inline, as it runs once per key and per value. */
+static inline void before_item(struct json_writer *w)
 {
     if (w->after_key) {
         w->after_key = false;
         return;
     }
-    if (w->has_items[w->depth])
+    uint32_t bit = 1u << w->depth;
+    if (w->has_items & bit)
         put_char(w, ',');
-    w->has_items[w->depth] = true;
+    w->has_items |= bit;
 }
 
 static void open_level(struct json_writer *w, char c)
@@ -137,7 +173,7 @@ static void open_level(struct json_writer *w, char c)
     }
     put_char(w, c);
     w->depth++;
-    w->has_items[w->depth] = false;
+    w->has_items &= ~(1u << w->depth);
 }
 
 static void close_level(struct json_writer *w, char c)
@@ -164,8 +200,8 @@ void json_key_chain(struct json_writer *w, const char *text, size_t n,
         return;
     }
     put(w, text, n);
-    for (int k = 1; k <= opens; k++)
-        w->has_items[w->depth + k] = true; /* each holds its first key */
+    /* each level opened holds its first key */
+    w->has_items |= ((1u << opens) - 1) << (w->depth + 1);
     w->depth += opens;
     w->after_key = true;
 }
@@ -356,7 +392,7 @@ static void put_escaped(struct json_writer *w, const char *str, size_t n)
     if (!reserve(w, plain + 2))
         return;
     w->buf[w->len++] = '"';
-    memcpy(w->buf + w->len, str, plain);
+    copy_bytes(w->buf + w->len, str, plain);
     w->len += plain;
     if (plain < n)
         put_escaped_body(w, str + plain, n - plain);

@@ -24,7 +24,10 @@ struct json_writer {
     bool failed;    /* out of room: the contents are incomplete */
     bool after_key; /* the next value completes a "key": pair */
     int depth;
-    bool has_items[JSON_MAX_DEPTH + 1]; /* per level: a comma is due */
+    /* bit d: level d holds an item, so a comma is due before the next
+     * (one word: opening several levels at once sets their bits in one
+     * step) */
+    uint32_t has_items;
 };
 
 /* A growable writer; json_free releases it. */
