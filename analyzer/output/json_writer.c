@@ -206,6 +206,29 @@ void json_key_chain(struct json_writer *w, const char *text, size_t n,
     w->after_key = true;
 }
 
+void json_next_key_chain(struct json_writer *w, int close, const char *text,
+                         size_t n, int opens)
+{
+    if (w->after_key || close < 0 || close > w->depth || opens < 0 ||
+        w->depth - close + opens > JSON_MAX_DEPTH) {
+        w->failed = true;
+        return;
+    }
+    size_t total = (size_t)close + 1 + n;
+    if (!reserve(w, total))
+        return;
+    char *out = w->buf + w->len;
+    for (int k = 0; k < close; k++)
+        *out++ = '}';
+    *out++ = ',';
+    copy_bytes(out, text, n);
+    w->len += total;
+    w->depth -= close;
+    w->has_items |= ((1u << opens) - 1) << (w->depth + 1);
+    w->depth += opens;
+    w->after_key = true;
+}
+
 void json_raw_value(struct json_writer *w, const char *text, size_t n)
 {
     before_item(w);

@@ -188,27 +188,35 @@ bool json_dotted_keys_render(struct json_dotted_key *keys,
     return ok;
 }
 
-/* Inline: every field of every record enters its key here. */
-static inline void enter_key(struct json_writer *w,
-                             const struct json_dotted_key *prev,
-                             const struct json_dotted_key *e)
+/* Key e after prev, `keep` of their parents shared: the objects of prev
+ * it does not share closed, e's own opened, its key written. */
+static inline void enter_shared(struct json_writer *w,
+                                const struct json_dotted_key *prev,
+                                const struct json_dotted_key *e, int keep)
+{
+    if (prev)
+        json_next_key_chain(w, prev->parents - keep, e->text + e->from[keep],
+                            e->len - e->from[keep], e->parents - keep);
+    else
+        json_key_chain(w, e->text, e->len, e->parents);
+}
+
+/* Parents shared by two keys of one rendering. */
+static int shared_parents(const struct json_dotted_key *a,
+                          const struct json_dotted_key *b)
 {
     int keep = 0;
-    if (prev) {
-        while (keep < e->parents && keep < prev->parents &&
-               prev->prefix[keep] == e->prefix[keep])
-            keep++;
-        json_end_objects(w, prev->parents - keep);
-    }
-    json_key_chain(w, e->text + e->from[keep], e->len - e->from[keep],
-                   e->parents - keep);
+    while (keep < a->parents && keep < b->parents &&
+           a->prefix[keep] == b->prefix[keep])
+        keep++;
+    return keep;
 }
 
 void json_dotted_key_enter(struct json_writer *w,
                            const struct json_dotted_key *prev,
                            const struct json_dotted_key *e)
 {
-    enter_key(w, prev, e);
+    enter_shared(w, prev, e, prev ? shared_parents(prev, e) : 0);
 }
 
 /* ---- the plan -----------------------------------------------------------*/
@@ -216,6 +224,12 @@ void json_dotted_key_enter(struct json_writer *w,
 struct plan_field {
     const struct field_def *f;
     struct json_dotted_key key; /* its name's key text */
+    /* parents it shares with the entry before it: the parents two present
+     * fields share is the least of this over the entries from the first
+     * one's next to the second (names are grouped by prefix and none is
+     * also an object, test_fields checks both), so the walk carries that
+     * least along instead of comparing keys */
+    uint8_t shared;
 };
 
 /* Plan entries [first, end) read one part of the record: has_part(h)
@@ -223,6 +237,7 @@ struct plan_field {
 struct plan_section {
     bool (*has_part)(const struct handshake *h);
     size_t first, end;
+    uint8_t least_shared; /* of its entries' shared: for skipping it */
 };
 
 /* NULL when out of memory or a name is deeper than JSON_FIELD_MAX_SEGMENTS
@@ -273,6 +288,15 @@ static void compile_plan(void)
     for (size_t i = 0; ok && i < n; i++) {
         p[i].f = fields_at(i);
         p[i].key = keys[i];
+        p[i].shared =
+            i > 0 ? (uint8_t)shared_parents(&keys[i - 1], &keys[i]) : 0;
+    }
+    for (size_t s = 0; ok && s < n_sections; s++) {
+        uint8_t least = JSON_FIELD_MAX_SEGMENTS;
+        for (size_t i = sections[s].first; i < sections[s].end; i++)
+            if (p[i].shared < least)
+                least = p[i].shared;
+        sections[s].least_shared = least;
     }
     free(names);
     free(keys);
@@ -294,8 +318,9 @@ struct field_walk {
 };
 
 /* The scalar, or the list's first kept entry, into it->v: false when h
- * lacks the field or the list keeps no entry (then no key is written). */
-static bool first_value(const struct field_def *f, const struct handshake *h,
+ * lacks the field or the list keeps no entry (then no key is written).
+ * Inline: asked of every field of every record, present or not. */
+static inline bool first_value(const struct field_def *f, const struct handshake *h,
                         struct field_walk *it)
 {
     if (!field_is_list(f))
@@ -390,21 +415,29 @@ void json_write_record_keeping(struct json_writer *w,
         return;
     }
     const uint8_t *slot_of = k && k->set ? k->set->slot_of : NULL;
+    /* parents prev shares with the entry at hand (see plan_field) */
+    int keep = JSON_FIELD_MAX_SEGMENTS;
     json_begin_object(w);
     for (const struct plan_section *s = sections; s < sections + n_sections;
          s++) {
-        if (s->has_part && !s->has_part(h))
+        if (s->has_part && !s->has_part(h)) {
+            if (s->least_shared < keep)
+                keep = s->least_shared;
             continue;
+        }
         for (const struct plan_field *e = plan + s->first;
              e < plan + s->end; e++) {
+            if (e->shared < keep)
+                keep = e->shared;
             if (!first_value(e->f, h, &it))
                 continue;
-            enter_key(w, prev ? &prev->key : NULL, &e->key);
+            enter_shared(w, prev ? &prev->key : NULL, &e->key, keep);
             size_t start = w->len;
             write_values(w, e->f, h, &it);
             if (slot_of && slot_of[e - plan] != NO_SLOT)
                 keep_fact(k, slot_of[e - plan], w, start);
             prev = e;
+            keep = JSON_FIELD_MAX_SEGMENTS;
         }
     }
     if (prev)

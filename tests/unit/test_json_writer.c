@@ -130,6 +130,37 @@ static void test_key_chain_matches_calls(void **state)
     assert_int_equal(b.depth, 0);
     assert_string_equal(json_text(&a), json_text(&b));
 
+    /* The same with the keys after the first entered as following a
+     * value: closes, comma and key at once. */
+    struct json_writer c;
+    json_init(&c);
+    json_begin_object(&c);
+    json_key_chain(&c, "\"x\":", 4, 0);
+    json_int(&c, 1);
+    json_next_key_chain(&c, 0, "\"tls\":{\"client\":{\"ja3\":", 23, 2);
+    json_string(&c, "j");
+    json_next_key_chain(&c, 1, "\"v\":", 4, 0);
+    json_int(&c, 2);
+    json_next_key_chain(&c, 1, "\"y\":", 4, 0);
+    json_int(&c, 3);
+    json_end_object(&c);
+    assert_false(c.failed);
+    assert_int_equal(c.depth, 0);
+    assert_string_equal(json_text(&a), json_text(&c));
+    /* A key right after a key, or closing more than is open, fails. */
+    json_reset(&c);
+    json_begin_object(&c);
+    json_key_chain(&c, "\"x\":", 4, 0);
+    json_next_key_chain(&c, 0, "\"y\":", 4, 0);
+    assert_true(c.failed);
+    json_reset(&c);
+    json_begin_object(&c);
+    json_key_chain(&c, "\"x\":", 4, 0);
+    json_int(&c, 1);
+    json_next_key_chain(&c, 2, "\"y\":", 4, 0);
+    assert_true(c.failed);
+    json_free(&c);
+
     /* Closing more than is open, or opening past the depth limit, fails
      * the document as the single calls do. */
     json_reset(&b);
