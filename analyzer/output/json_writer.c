@@ -218,8 +218,13 @@ void json_next_key_chain(struct json_writer *w, int close, const char *text,
     if (!reserve(w, total))
         return;
     char *out = w->buf + w->len;
-    for (int k = 0; k < close; k++)
+    /* none or one close is the usual case: no memset call for those */
+    if (close == 1)
         *out++ = '}';
+    else if (close > 1) {
+        memset(out, '}', (size_t)close);
+        out += close;
+    }
     *out++ = ',';
     copy_bytes(out, text, n);
     w->len += total;
