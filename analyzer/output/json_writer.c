@@ -413,9 +413,51 @@ static size_t plain_prefix(const unsigned char *s, size_t n)
     return i;
 }
 
-/* The plain start is copied with its quotes under one bounds check. */
-static void put_escaped(struct json_writer *w, const char *str, size_t n)
+#ifdef __SSE2__
+/* Room past a string's copy that scanning the copy may read. */
+#define SCAN_SLACK 16
+
+/* Length of the plain start of the n bytes at s, in the writer's own
+ * buffer, where up to SCAN_SLACK bytes past them may be read (whatever
+ * they hold, their bits are masked off). */
+static inline size_t plain_prefix_of_copy(const unsigned char *s, size_t n)
 {
+    for (size_t i = 0; i < n; i += 16) {
+        unsigned m = escape_mask16(s + i);
+        if (n - i < 16)
+            m &= (1u << (n - i)) - 1;
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+    return n;
+}
+#endif
+
+/* The plain start is copied with its quotes under one bounds check. */
+static inline void put_escaped(struct json_writer *w, const char *str,
+                               size_t n)
+{
+#ifdef __SSE2__
+    /* The usual case, room for it all and the slack: the string is copied
+     * first and its copy scanned sixteen bytes a load, so a short string
+     * costs one load, and the caller's bytes are never read past n. */
+    if (!w->failed && n < JSON_MAX_BYTES &&
+        w->cap - w->len > n + 2 + SCAN_SLACK) {
+        char *out = w->buf + w->len;
+        out[0] = '"';
+        copy_bytes(out + 1, str, n);
+        size_t plain = plain_prefix_of_copy((unsigned char *)out + 1, n);
+        if (plain == n) {
+            out[n + 1] = '"';
+            w->len += n + 2;
+            return;
+        }
+        w->len += 1 + plain; /* the rest is written escaped */
+        put_escaped_body(w, str + plain, n - plain);
+        put_char(w, '"');
+        return;
+    }
+#endif
     size_t plain = plain_prefix((const unsigned char *)str, n);
     if (!reserve(w, plain + 2))
         return;
@@ -448,7 +490,10 @@ void json_string_n(struct json_writer *w, const char *s, size_t n)
 
 void json_string(struct json_writer *w, const char *s)
 {
-    json_string_n(w, s ? s : "", s ? strlen(s) : 0);
+    if (!s)
+        s = "";
+    before_item(w);
+    put_escaped(w, s, strlen(s));
 }
 
 /* Decimal digits of n, with a '-' before them when `negative`, written
