@@ -502,10 +502,24 @@ void json_string(struct json_writer *w, const char *s)
  * record. */
 static char *digits_ending_at(char *end, uint64_t n, bool negative)
 {
-    do {
-        *--end = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
+    /* "00" to "99": two digits per division, half the divisions */
+    static const char pairs[200] =
+        "0001020304050607080910111213141516171819"
+        "2021222324252627282930313233343536373839"
+        "4041424344454647484950515253545556575859"
+        "6061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    while (n >= 100) {
+        uint64_t r = n % 100;
+        n /= 100;
+        end -= 2;
+        memcpy(end, pairs + 2 * r, 2);
+    }
+    if (n >= 10) {
+        end -= 2;
+        memcpy(end, pairs + 2 * n, 2);
+    } else
+        *--end = (char)('0' + n);
     if (negative)
         *--end = '-';
     return end;

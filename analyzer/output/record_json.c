@@ -68,9 +68,22 @@ static void write_alert(struct json_writer *w, const struct tls_alert *a)
     json_end_object(w);
 }
 
-static void write_value(struct json_writer *w, const struct field_value *v)
+/* A value formatted into scratch first (kept out of write_value, whose
+ * other cases then need no scratch on the stack). */
+static void write_formatted(struct json_writer *w, const struct field_value *v)
 {
     char tmp[FIELD_SCRATCH];
+    if (v->type == FT_TIME) /* written directly: field_value_format's
+                               snprintf showed in the profile */
+        json_string(w, fields_time_string((uint64_t)v->num, 6, tmp,
+                                          sizeof(tmp)));
+    else
+        json_string(w, fields_version_number((uint16_t)v->num, tmp,
+                                             sizeof(tmp)));
+}
+
+static void write_value(struct json_writer *w, const struct field_value *v)
+{
     switch (v->type) {
     case FT_STRING:
     case FT_IP:
@@ -87,14 +100,9 @@ static void write_value(struct json_writer *w, const struct field_value *v)
     case FT_FLOAT:
         json_fixed3(w, v->real);
         break;
-    case FT_TIME: /* written directly: field_value_format's snprintf
-                     showed in the profile */
-        json_string(w, fields_time_string((uint64_t)v->num, 6, tmp,
-                                          sizeof(tmp)));
-        break;
+    case FT_TIME:
     case FT_VERSION:
-        json_string(w, fields_version_number((uint16_t)v->num, tmp,
-                                             sizeof(tmp)));
+        write_formatted(w, v);
         break;
     case FT_ALERTS:
         write_alert(w, v->alert);

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -197,6 +198,38 @@ static void test_counter_table(void **state)
     json_free(&w);
 }
 
+/* Integers, written two digits a step, read as printf writes them at
+ * every digit count and the extremes. */
+static void test_integers(void **state)
+{
+    (void)state;
+    struct json_writer w;
+    json_init(&w);
+    char want[32];
+    for (uint64_t n = 1, k = 0; k < 20; k++, n *= 10) {
+        const uint64_t near[] = {n - 1, n, n + 1, n * 9 + n - 1};
+        for (size_t i = 0; i < 4; i++) {
+            json_reset(&w);
+            json_uint(&w, near[i]);
+            snprintf(want, sizeof(want), "%" PRIu64, near[i]);
+            assert_string_equal(json_text(&w), want);
+            json_reset(&w);
+            json_int(&w, -(int64_t)(near[i] % INT64_MAX));
+            snprintf(want, sizeof(want), "%" PRId64,
+                     -(int64_t)(near[i] % INT64_MAX));
+            assert_string_equal(json_text(&w), want);
+        }
+    }
+    json_reset(&w);
+    json_int(&w, INT64_MIN);
+    snprintf(want, sizeof(want), "%" PRId64, INT64_MIN);
+    assert_string_equal(json_text(&w), want);
+    json_reset(&w);
+    json_uint(&w, UINT64_MAX);
+    assert_string_equal(json_text(&w), "18446744073709551615");
+    json_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_escaping_fixed_buffer_edges),
         cmocka_unit_test(test_key_chain_matches_calls),
         cmocka_unit_test(test_counter_table),
+        cmocka_unit_test(test_integers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
