@@ -171,6 +171,17 @@ static bool render_key(struct json_dotted_key *p, const char *name,
     return true;
 }
 
+/* Parents shared by two keys of one rendering. */
+static int shared_parents(const struct json_dotted_key *a,
+                          const struct json_dotted_key *b)
+{
+    int keep = 0;
+    while (keep < a->parents && keep < b->parents &&
+           a->prefix[keep] == b->prefix[keep])
+        keep++;
+    return keep;
+}
+
 bool json_dotted_keys_render(struct json_dotted_key *keys,
                              const char *const *names, size_t n)
 {
@@ -191,6 +202,8 @@ bool json_dotted_keys_render(struct json_dotted_key *keys,
                                        &segs[i - 1], k)
                     ? keys[i - 1].prefix[k]
                     : next++;
+        keys[i].shared_prev =
+            i > 0 ? (uint8_t)shared_parents(&keys[i - 1], &keys[i]) : 0;
     }
     free(segs);
     return ok;
@@ -209,17 +222,6 @@ static inline void enter_shared(struct json_writer *w,
         json_key_chain(w, e->text, e->len, e->parents);
 }
 
-/* Parents shared by two keys of one rendering. */
-static int shared_parents(const struct json_dotted_key *a,
-                          const struct json_dotted_key *b)
-{
-    int keep = 0;
-    while (keep < a->parents && keep < b->parents &&
-           a->prefix[keep] == b->prefix[keep])
-        keep++;
-    return keep;
-}
-
 void json_dotted_key_enter(struct json_writer *w,
                            const struct json_dotted_key *prev,
                            const struct json_dotted_key *e)
@@ -231,13 +233,10 @@ void json_dotted_key_enter(struct json_writer *w,
 
 struct plan_field {
     const struct field_def *f;
-    struct json_dotted_key key; /* its name's key text */
-    /* parents it shares with the entry before it: the parents two present
-     * fields share is the least of this over the entries from the first
-     * one's next to the second (names are grouped by prefix and none is
-     * also an object, test_fields checks both), so the walk carries that
-     * least along instead of comparing keys */
-    uint8_t shared;
+    struct json_dotted_key key; /* its name's key text (test_fields
+                                   checks the names are grouped by prefix
+                                   and none is also an object, as
+                                   key.shared_prev requires) */
 };
 
 /* Plan entries [first, end) read one part of the record: has_part(h)
@@ -245,7 +244,7 @@ struct plan_field {
 struct plan_section {
     bool (*has_part)(const struct handshake *h);
     size_t first, end;
-    uint8_t least_shared; /* of its entries' shared: for skipping it */
+    uint8_t least_shared; /* of its keys' shared_prev: for skipping it */
 };
 
 /* NULL when out of memory or a name is deeper than JSON_FIELD_MAX_SEGMENTS
@@ -296,14 +295,12 @@ static void compile_plan(void)
     for (size_t i = 0; ok && i < n; i++) {
         p[i].f = fields_at(i);
         p[i].key = keys[i];
-        p[i].shared =
-            i > 0 ? (uint8_t)shared_parents(&keys[i - 1], &keys[i]) : 0;
     }
     for (size_t s = 0; ok && s < n_sections; s++) {
         uint8_t least = JSON_FIELD_MAX_SEGMENTS;
         for (size_t i = sections[s].first; i < sections[s].end; i++)
-            if (p[i].shared < least)
-                least = p[i].shared;
+            if (p[i].key.shared_prev < least)
+                least = p[i].key.shared_prev;
         sections[s].least_shared = least;
     }
     free(names);
@@ -423,7 +420,7 @@ void json_write_record_keeping(struct json_writer *w,
         return;
     }
     const uint8_t *slot_of = k && k->set ? k->set->slot_of : NULL;
-    /* parents prev shares with the entry at hand (see plan_field) */
+    /* parents prev shares with the entry at hand (see shared_prev) */
     int keep = JSON_FIELD_MAX_SEGMENTS;
     json_begin_object(w);
     for (const struct plan_section *s = sections; s < sections + n_sections;
@@ -435,8 +432,8 @@ void json_write_record_keeping(struct json_writer *w,
         }
         for (const struct plan_field *e = plan + s->first;
              e < plan + s->end; e++) {
-            if (e->shared < keep)
-                keep = e->shared;
+            if (e->key.shared_prev < keep)
+                keep = e->key.shared_prev;
             if (!first_value(e->f, h, &it))
                 continue;
             enter_shared(w, prev ? &prev->key : NULL, &e->key, keep);
@@ -470,7 +467,14 @@ void json_path_begin(struct json_path *p, struct json_writer *w)
 
 void json_path_key(struct json_path *p, const struct json_dotted_key *key)
 {
-    json_dotted_key_enter(p->w, p->prev, key);
+    /* the key right after the last one written shares what the rendering
+     * says; keys left out between them take the comparison */
+    int keep = 0;
+    if (p->prev && p->prev + 1 == key)
+        keep = key->shared_prev;
+    else if (p->prev)
+        keep = shared_parents(p->prev, key);
+    enter_shared(p->w, p->prev, key, keep);
     p->prev = key;
 }
 
