@@ -25,7 +25,10 @@
 
 /* ---- values -------------------------------------------------------------*/
 
-static void write_alert(struct json_writer *w, const struct tls_alert *a)
+/* Not inlined: its scratch would make every write_value set up a stack
+ * guard, and alerts are rare. */
+__attribute__((noinline)) static void write_alert(struct json_writer *w,
+                                                  const struct tls_alert *a)
 {
     char scratch[FIELD_SCRATCH];
     json_begin_object(w);
@@ -70,7 +73,7 @@ static void write_alert(struct json_writer *w, const struct tls_alert *a)
 
 /* A value formatted into scratch first (kept out of write_value, whose
  * other cases then need no scratch on the stack). */
-static void write_formatted(struct json_writer *w, const struct field_value *v)
+__attribute__((noinline)) static void write_formatted(struct json_writer *w, const struct field_value *v)
 {
     char tmp[FIELD_SCRATCH];
     if (v->type == FT_TIME) /* written directly: field_value_format's
