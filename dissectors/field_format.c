@@ -145,8 +145,6 @@ static char *put_digits(char *p, uint32_t v, int width)
     return p + width;
 }
 
-/* Written by hand: a record has several times, and strftime plus snprintf
- * were a visible share of writing one. */
 /* "YYYY-MM-DDTHH:MM:SS" of a second since the epoch into tmp (40 bytes);
  * returns where it ends. */
 static char *put_date_time(char *tmp, uint64_t secs)
@@ -188,6 +186,8 @@ struct recent_second {
 };
 static _Thread_local struct recent_second recent_seconds[RECENT_SECONDS];
 
+/* Written by hand: a record has several times, and strftime plus snprintf
+ * were a visible share of writing one. */
 const char *fields_time_string(uint64_t us, int digits, char *buf, size_t n)
 {
     uint64_t secs = us / 1000000u;

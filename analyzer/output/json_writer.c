@@ -341,10 +341,12 @@ static void put_escaped_body(struct json_writer *w, const char *str, size_t n)
             break;
         }
         put(w, str + run, i - run);
-        if (esc)
-            put(w, esc, strlen(esc));
-        else
+        if (esc) { /* every short escape is two bytes */
+            put_char(w, esc[0]);
+            put_char(w, esc[1]);
+        } else {
             put(w, ubuf, sizeof(ubuf));
+        }
         i += seq;
         run = i;
     }

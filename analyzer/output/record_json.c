@@ -73,7 +73,8 @@ __attribute__((noinline)) static void write_alert(struct json_writer *w,
 
 /* A value formatted into scratch first (kept out of write_value, whose
  * other cases then need no scratch on the stack). */
-__attribute__((noinline)) static void write_formatted(struct json_writer *w, const struct field_value *v)
+__attribute__((noinline)) static void
+write_formatted(struct json_writer *w, const struct field_value *v)
 {
     char tmp[FIELD_SCRATCH];
     if (v->type == FT_TIME) /* written directly: field_value_format's
@@ -328,8 +329,9 @@ struct field_walk {
 /* The scalar, or the list's first kept entry, into it->v: false when h
  * lacks the field or the list keeps no entry (then no key is written).
  * Inline: asked of every field of every record, present or not. */
-static inline bool first_value(const struct field_def *f, const struct handshake *h,
-                        struct field_walk *it)
+static inline bool first_value(const struct field_def *f,
+                               const struct handshake *h,
+                               struct field_walk *it)
 {
     if (!field_is_list(f))
         return field_get(f, h, &it->v, it->scratch, sizeof(it->scratch));
