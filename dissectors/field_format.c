@@ -145,17 +145,12 @@ static char *put_digits(char *p, uint32_t v, int width)
     return p + width;
 }
 
-/* Written by hand: a record has several times, and strftime plus snprintf
- * were a visible share of writing one. */
-const char *fields_time_string(uint64_t us, int digits, char *buf, size_t n)
+/* "YYYY-MM-DDTHH:MM:SS" of a second since the epoch into tmp (40 bytes);
+ * returns where it ends. */
+static char *put_date_time(char *tmp, uint64_t secs)
 {
-    uint64_t secs = us / 1000000u;
-    uint32_t frac = (uint32_t)(us % 1000000u);
     int64_t year;
     unsigned month, day;
-    char tmp[40];
-    if (n == 0)
-        return buf;
     civil_from_days((int64_t)(secs / 86400u), &year, &month, &day);
     /* Past RFC 3339's four digits (only a hostile capture gets there) the
      * year grows wider, as strftime's %Y would write it; 2^64 us is in
@@ -174,7 +169,40 @@ const char *fields_time_string(uint64_t us, int digits, char *buf, size_t n)
     *p++ = ':';
     p = put_digits(p, sod / 60 % 60, 2);
     *p++ = ':';
-    p = put_digits(p, sod % 60, 2);
+    return put_digits(p, sod % 60, 2);
+}
+
+/* Seconds written lately, per thread, by second modulo a prime: a
+ * record's times (and its alerts') fall in one second or two neighbours,
+ * records come roughly in time order, and certificate dates (often on a
+ * whole hour) land in other slots, so the calendar arithmetic runs about
+ * once per second of traffic. */
+#define RECENT_SECONDS 7
+struct recent_second {
+    bool valid;
+    uint64_t secs;
+    size_t len;
+    char text[40];
+};
+static _Thread_local struct recent_second recent_seconds[RECENT_SECONDS];
+
+/* Written by hand: a record has several times, and strftime plus snprintf
+ * were a visible share of writing one. */
+const char *fields_time_string(uint64_t us, int digits, char *buf, size_t n)
+{
+    uint64_t secs = us / 1000000u;
+    uint32_t frac = (uint32_t)(us % 1000000u);
+    char tmp[40];
+    if (n == 0)
+        return buf;
+    struct recent_second *last = &recent_seconds[secs % RECENT_SECONDS];
+    if (!last->valid || last->secs != secs) {
+        last->len = (size_t)(put_date_time(last->text, secs) - last->text);
+        last->secs = secs;
+        last->valid = true;
+    }
+    memcpy(tmp, last->text, last->len);
+    char *p = tmp + last->len;
     if (digits >= 3) {
         *p++ = '.';
         p = digits >= 6 ? put_digits(p, frac, 6)

@@ -59,7 +59,7 @@ void json_reset(struct json_writer *w)
     w->failed = w->cap == 0 && !w->owned;
     w->after_key = false;
     w->depth = 0;
-    w->has_items[0] = false;
+    w->has_items = 0;
     if (w->buf)
         w->buf[0] = '\0';
 }
@@ -99,11 +99,45 @@ static bool grow(struct json_writer *w, size_t extra)
     return true;
 }
 
-static void put(struct json_writer *w, const char *s, size_t n)
+/* Most keys and values are short: copied as two overlapping loads and
+ * stores (constant sizes the compiler turns into moves), not a call into
+ * memcpy, which cost more than the copy itself. */
+static inline void copy_bytes(char *dst, const char *src, size_t n)
+{
+    uint64_t a, b;
+    uint32_t c, d;
+    if (n > 32) {
+        memcpy(dst, src, n);
+    } else if (n > 16) {
+        char head[16], tail[16];
+        memcpy(head, src, 16);
+        memcpy(tail, src + n - 16, 16);
+        memcpy(dst, head, 16);
+        memcpy(dst + n - 16, tail, 16);
+    } else if (n >= 8) {
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+        memcpy(&c, src, 4);
+        memcpy(&d, src + n - 4, 4);
+        memcpy(dst, &c, 4);
+        memcpy(dst + n - 4, &d, 4);
+    } else if (n > 0) {
+        /* 1 to 3 bytes: first, middle and last cover them all */
+        char x = src[0], y = src[n / 2], z = src[n - 1];
+        dst[0] = x;
+        dst[n / 2] = y;
+        dst[n - 1] = z;
+    }
+}
+
+static inline void put(struct json_writer *w, const char *s, size_t n)
 {
     if (!reserve(w, n))
         return;
-    memcpy(w->buf + w->len, s, n);
+    copy_bytes(w->buf + w->len, s, n);
     w->len += n;
 }
 
@@ -116,16 +150,18 @@ static inline void put_char(struct json_writer *w, char c)
     put(w, &c, 1);
 }
 
-/* Every value and every key goes through here: the comma, if one is due. */
-static void before_item(struct json_writer *w)
+/* Every value and every key goes through here: the comma, if one is due.
+ * Inline, as it runs once per key and per value. */
+static inline void before_item(struct json_writer *w)
 {
     if (w->after_key) {
         w->after_key = false;
         return;
     }
-    if (w->has_items[w->depth])
+    uint32_t bit = 1u << w->depth;
+    if (w->has_items & bit)
         put_char(w, ',');
-    w->has_items[w->depth] = true;
+    w->has_items |= bit;
 }
 
 static void open_level(struct json_writer *w, char c)
@@ -137,7 +173,7 @@ static void open_level(struct json_writer *w, char c)
     }
     put_char(w, c);
     w->depth++;
-    w->has_items[w->depth] = false;
+    w->has_items &= ~(1u << w->depth);
 }
 
 static void close_level(struct json_writer *w, char c)
@@ -164,8 +200,36 @@ void json_key_chain(struct json_writer *w, const char *text, size_t n,
         return;
     }
     put(w, text, n);
-    for (int k = 1; k <= opens; k++)
-        w->has_items[w->depth + k] = true; /* each holds its first key */
+    /* each level opened holds its first key */
+    w->has_items |= ((1u << opens) - 1) << (w->depth + 1);
+    w->depth += opens;
+    w->after_key = true;
+}
+
+void json_next_key_chain(struct json_writer *w, int close, const char *text,
+                         size_t n, int opens)
+{
+    if (w->after_key || close < 0 || close > w->depth || opens < 0 ||
+        w->depth - close + opens > JSON_MAX_DEPTH) {
+        w->failed = true;
+        return;
+    }
+    size_t total = (size_t)close + 1 + n;
+    if (!reserve(w, total))
+        return;
+    char *out = w->buf + w->len;
+    /* none or one close is the usual case: no memset call for those */
+    if (close == 1)
+        *out++ = '}';
+    else if (close > 1) {
+        memset(out, '}', (size_t)close);
+        out += close;
+    }
+    *out++ = ',';
+    copy_bytes(out, text, n);
+    w->len += total;
+    w->depth -= close;
+    w->has_items |= ((1u << opens) - 1) << (w->depth + 1);
     w->depth += opens;
     w->after_key = true;
 }
@@ -277,10 +341,12 @@ static void put_escaped_body(struct json_writer *w, const char *str, size_t n)
             break;
         }
         put(w, str + run, i - run);
-        if (esc)
-            put(w, esc, strlen(esc));
-        else
+        if (esc) { /* every short escape is two bytes */
+            put_char(w, esc[0]);
+            put_char(w, esc[1]);
+        } else {
             put(w, ubuf, sizeof(ubuf));
+        }
         i += seq;
         run = i;
     }
@@ -349,14 +415,56 @@ static size_t plain_prefix(const unsigned char *s, size_t n)
     return i;
 }
 
-/* The plain start is copied with its quotes under one bounds check. */
-static void put_escaped(struct json_writer *w, const char *str, size_t n)
+#ifdef __SSE2__
+/* Room past a string's copy that scanning the copy may read. */
+#define SCAN_SLACK 16
+
+/* Length of the plain start of the n bytes at s, in the writer's own
+ * buffer, where up to SCAN_SLACK bytes past them may be read (whatever
+ * they hold, their bits are masked off). */
+static inline size_t plain_prefix_of_copy(const unsigned char *s, size_t n)
 {
+    for (size_t i = 0; i < n; i += 16) {
+        unsigned m = escape_mask16(s + i);
+        if (n - i < 16)
+            m &= (1u << (n - i)) - 1;
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+    return n;
+}
+#endif
+
+/* The plain start is copied with its quotes under one bounds check. */
+static inline void put_escaped(struct json_writer *w, const char *str,
+                               size_t n)
+{
+#ifdef __SSE2__
+    /* The usual case, room for it all and the slack: the string is copied
+     * first and its copy scanned sixteen bytes a load, so a short string
+     * costs one load, and the caller's bytes are never read past n. */
+    if (!w->failed && n < JSON_MAX_BYTES &&
+        w->cap - w->len > n + 2 + SCAN_SLACK) {
+        char *out = w->buf + w->len;
+        out[0] = '"';
+        copy_bytes(out + 1, str, n);
+        size_t plain = plain_prefix_of_copy((unsigned char *)out + 1, n);
+        if (plain == n) {
+            out[n + 1] = '"';
+            w->len += n + 2;
+            return;
+        }
+        w->len += 1 + plain; /* the rest is written escaped */
+        put_escaped_body(w, str + plain, n - plain);
+        put_char(w, '"');
+        return;
+    }
+#endif
     size_t plain = plain_prefix((const unsigned char *)str, n);
     if (!reserve(w, plain + 2))
         return;
     w->buf[w->len++] = '"';
-    memcpy(w->buf + w->len, str, plain);
+    copy_bytes(w->buf + w->len, str, plain);
     w->len += plain;
     if (plain < n)
         put_escaped_body(w, str + plain, n - plain);
@@ -384,7 +492,10 @@ void json_string_n(struct json_writer *w, const char *s, size_t n)
 
 void json_string(struct json_writer *w, const char *s)
 {
-    json_string_n(w, s ? s : "", s ? strlen(s) : 0);
+    if (!s)
+        s = "";
+    before_item(w);
+    put_escaped(w, s, strlen(s));
 }
 
 /* Decimal digits of n, with a '-' before them when `negative`, written
@@ -393,10 +504,24 @@ void json_string(struct json_writer *w, const char *s)
  * record. */
 static char *digits_ending_at(char *end, uint64_t n, bool negative)
 {
-    do {
-        *--end = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
+    /* "00" to "99": two digits per division, half the divisions */
+    static const char pairs[200] =
+        "0001020304050607080910111213141516171819"
+        "2021222324252627282930313233343536373839"
+        "4041424344454647484950515253545556575859"
+        "6061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    while (n >= 100) {
+        uint64_t r = n % 100;
+        n /= 100;
+        end -= 2;
+        memcpy(end, pairs + 2 * r, 2);
+    }
+    if (n >= 10) {
+        end -= 2;
+        memcpy(end, pairs + 2 * n, 2);
+    } else
+        *--end = (char)('0' + n);
     if (negative)
         *--end = '-';
     return end;

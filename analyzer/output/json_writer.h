@@ -24,7 +24,10 @@ struct json_writer {
     bool failed;    /* out of room: the contents are incomplete */
     bool after_key; /* the next value completes a "key": pair */
     int depth;
-    bool has_items[JSON_MAX_DEPTH + 1]; /* per level: a comma is due */
+    /* bit d: level d holds an item, so a comma is due before the next
+     * (one word: opening several levels at once sets their bits in one
+     * step) */
+    uint32_t has_items;
 };
 
 /* A growable writer; json_free releases it. */
@@ -50,6 +53,13 @@ void json_end_array(struct json_writer *w);
  * value follows, as after json_key. */
 void json_key_chain(struct json_writer *w, const char *text, size_t n,
                     int opens);
+/* The same for a key that follows a value in the open object (after
+ * `close` json_end_object calls): that object already holds an item, so
+ * the comma is written without asking, the closes, comma and key under
+ * one bounds check (a record's walk enters every key after the first this
+ * way). */
+void json_next_key_chain(struct json_writer *w, int close, const char *text,
+                         size_t n, int opens);
 /* A value rendered beforehand by a writer (a string with its quotes, a
  * number, an array), written as it is where a value goes. */
 void json_raw_value(struct json_writer *w, const char *text, size_t n);

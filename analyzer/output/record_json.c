@@ -25,7 +25,10 @@
 
 /* ---- values -------------------------------------------------------------*/
 
-static void write_alert(struct json_writer *w, const struct tls_alert *a)
+/* Not inlined: its scratch would make every write_value set up a stack
+ * guard, and alerts are rare. */
+__attribute__((noinline)) static void write_alert(struct json_writer *w,
+                                                  const struct tls_alert *a)
 {
     char scratch[FIELD_SCRATCH];
     json_begin_object(w);
@@ -68,9 +71,23 @@ static void write_alert(struct json_writer *w, const struct tls_alert *a)
     json_end_object(w);
 }
 
-static void write_value(struct json_writer *w, const struct field_value *v)
+/* A value formatted into scratch first (kept out of write_value, whose
+ * other cases then need no scratch on the stack). */
+__attribute__((noinline)) static void
+write_formatted(struct json_writer *w, const struct field_value *v)
 {
     char tmp[FIELD_SCRATCH];
+    if (v->type == FT_TIME) /* written directly: field_value_format's
+                               snprintf showed in the profile */
+        json_string(w, fields_time_string((uint64_t)v->num, 6, tmp,
+                                          sizeof(tmp)));
+    else
+        json_string(w, fields_version_number((uint16_t)v->num, tmp,
+                                             sizeof(tmp)));
+}
+
+static void write_value(struct json_writer *w, const struct field_value *v)
+{
     switch (v->type) {
     case FT_STRING:
     case FT_IP:
@@ -87,14 +104,9 @@ static void write_value(struct json_writer *w, const struct field_value *v)
     case FT_FLOAT:
         json_fixed3(w, v->real);
         break;
-    case FT_TIME: /* written directly: field_value_format's snprintf
-                     showed in the profile */
-        json_string(w, fields_time_string((uint64_t)v->num, 6, tmp,
-                                          sizeof(tmp)));
-        break;
+    case FT_TIME:
     case FT_VERSION:
-        json_string(w, fields_version_number((uint16_t)v->num, tmp,
-                                             sizeof(tmp)));
+        write_formatted(w, v);
         break;
     case FT_ALERTS:
         write_alert(w, v->alert);
@@ -163,6 +175,17 @@ static bool render_key(struct json_dotted_key *p, const char *name,
     return true;
 }
 
+/* Parents shared by two keys of one rendering. */
+static int shared_parents(const struct json_dotted_key *a,
+                          const struct json_dotted_key *b)
+{
+    int keep = 0;
+    while (keep < a->parents && keep < b->parents &&
+           a->prefix[keep] == b->prefix[keep])
+        keep++;
+    return keep;
+}
+
 bool json_dotted_keys_render(struct json_dotted_key *keys,
                              const char *const *names, size_t n)
 {
@@ -183,39 +206,41 @@ bool json_dotted_keys_render(struct json_dotted_key *keys,
                                        &segs[i - 1], k)
                     ? keys[i - 1].prefix[k]
                     : next++;
+        keys[i].shared_prev =
+            i > 0 ? (uint8_t)shared_parents(&keys[i - 1], &keys[i]) : 0;
     }
     free(segs);
     return ok;
 }
 
-/* Inline: every field of every record enters its key here. */
-static inline void enter_key(struct json_writer *w,
-                             const struct json_dotted_key *prev,
-                             const struct json_dotted_key *e)
+/* Key e after prev, `keep` of their parents shared: the objects of prev
+ * it does not share closed, e's own opened, its key written. */
+static inline void enter_shared(struct json_writer *w,
+                                const struct json_dotted_key *prev,
+                                const struct json_dotted_key *e, int keep)
 {
-    int keep = 0;
-    if (prev) {
-        while (keep < e->parents && keep < prev->parents &&
-               prev->prefix[keep] == e->prefix[keep])
-            keep++;
-        json_end_objects(w, prev->parents - keep);
-    }
-    json_key_chain(w, e->text + e->from[keep], e->len - e->from[keep],
-                   e->parents - keep);
+    if (prev)
+        json_next_key_chain(w, prev->parents - keep, e->text + e->from[keep],
+                            e->len - e->from[keep], e->parents - keep);
+    else
+        json_key_chain(w, e->text, e->len, e->parents);
 }
 
 void json_dotted_key_enter(struct json_writer *w,
                            const struct json_dotted_key *prev,
                            const struct json_dotted_key *e)
 {
-    enter_key(w, prev, e);
+    enter_shared(w, prev, e, prev ? shared_parents(prev, e) : 0);
 }
 
 /* ---- the plan -----------------------------------------------------------*/
 
 struct plan_field {
     const struct field_def *f;
-    struct json_dotted_key key; /* its name's key text */
+    struct json_dotted_key key; /* its name's key text (test_fields
+                                   checks the names are grouped by prefix
+                                   and none is also an object, as
+                                   key.shared_prev requires) */
 };
 
 /* Plan entries [first, end) read one part of the record: has_part(h)
@@ -223,6 +248,7 @@ struct plan_field {
 struct plan_section {
     bool (*has_part)(const struct handshake *h);
     size_t first, end;
+    uint8_t least_shared; /* of its keys' shared_prev: for skipping it */
 };
 
 /* NULL when out of memory or a name is deeper than JSON_FIELD_MAX_SEGMENTS
@@ -274,6 +300,13 @@ static void compile_plan(void)
         p[i].f = fields_at(i);
         p[i].key = keys[i];
     }
+    for (size_t s = 0; ok && s < n_sections; s++) {
+        uint8_t least = JSON_FIELD_MAX_SEGMENTS;
+        for (size_t i = sections[s].first; i < sections[s].end; i++)
+            if (p[i].key.shared_prev < least)
+                least = p[i].key.shared_prev;
+        sections[s].least_shared = least;
+    }
     free(names);
     free(keys);
     if (!ok) {
@@ -294,9 +327,11 @@ struct field_walk {
 };
 
 /* The scalar, or the list's first kept entry, into it->v: false when h
- * lacks the field or the list keeps no entry (then no key is written). */
-static bool first_value(const struct field_def *f, const struct handshake *h,
-                        struct field_walk *it)
+ * lacks the field or the list keeps no entry (then no key is written).
+ * Inline: asked of every field of every record, present or not. */
+static inline bool first_value(const struct field_def *f,
+                               const struct handshake *h,
+                               struct field_walk *it)
 {
     if (!field_is_list(f))
         return field_get(f, h, &it->v, it->scratch, sizeof(it->scratch));
@@ -390,21 +425,29 @@ void json_write_record_keeping(struct json_writer *w,
         return;
     }
     const uint8_t *slot_of = k && k->set ? k->set->slot_of : NULL;
+    /* parents prev shares with the entry at hand (see shared_prev) */
+    int keep = JSON_FIELD_MAX_SEGMENTS;
     json_begin_object(w);
     for (const struct plan_section *s = sections; s < sections + n_sections;
          s++) {
-        if (s->has_part && !s->has_part(h))
+        if (s->has_part && !s->has_part(h)) {
+            if (s->least_shared < keep)
+                keep = s->least_shared;
             continue;
+        }
         for (const struct plan_field *e = plan + s->first;
              e < plan + s->end; e++) {
+            if (e->key.shared_prev < keep)
+                keep = e->key.shared_prev;
             if (!first_value(e->f, h, &it))
                 continue;
-            enter_key(w, prev ? &prev->key : NULL, &e->key);
+            enter_shared(w, prev ? &prev->key : NULL, &e->key, keep);
             size_t start = w->len;
             write_values(w, e->f, h, &it);
             if (slot_of && slot_of[e - plan] != NO_SLOT)
                 keep_fact(k, slot_of[e - plan], w, start);
             prev = e;
+            keep = JSON_FIELD_MAX_SEGMENTS;
         }
     }
     if (prev)
@@ -429,7 +472,14 @@ void json_path_begin(struct json_path *p, struct json_writer *w)
 
 void json_path_key(struct json_path *p, const struct json_dotted_key *key)
 {
-    json_dotted_key_enter(p->w, p->prev, key);
+    /* the key right after the last one written shares what the rendering
+     * says; keys left out between them take the comparison */
+    int keep = 0;
+    if (p->prev && p->prev + 1 == key)
+        keep = key->shared_prev;
+    else if (p->prev)
+        keep = shared_parents(p->prev, key);
+    enter_shared(p->w, p->prev, key, keep);
     p->prev = key;
 }
 

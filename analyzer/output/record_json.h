@@ -75,6 +75,11 @@ struct json_dotted_key {
     /* where the key of segment k starts in text (what a key sharing k
      * parents with the one before still writes) */
     uint16_t from[JSON_FIELD_MAX_SEGMENTS];
+    /* parents shared with the key before it in the rendering: two keys
+     * share the least of this over the keys after the first up to the
+     * second (names grouped by prefix, none also an object), so a walk
+     * carries that least along instead of comparing keys */
+    uint8_t shared_prev;
 };
 
 /* keys[i] for the dotted names[i], which must come grouped by prefix (all

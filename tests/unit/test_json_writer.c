@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -130,6 +131,37 @@ static void test_key_chain_matches_calls(void **state)
     assert_int_equal(b.depth, 0);
     assert_string_equal(json_text(&a), json_text(&b));
 
+    /* The same with the keys after the first entered as following a
+     * value: closes, comma and key at once. */
+    struct json_writer c;
+    json_init(&c);
+    json_begin_object(&c);
+    json_key_chain(&c, "\"x\":", 4, 0);
+    json_int(&c, 1);
+    json_next_key_chain(&c, 0, "\"tls\":{\"client\":{\"ja3\":", 23, 2);
+    json_string(&c, "j");
+    json_next_key_chain(&c, 1, "\"v\":", 4, 0);
+    json_int(&c, 2);
+    json_next_key_chain(&c, 1, "\"y\":", 4, 0);
+    json_int(&c, 3);
+    json_end_object(&c);
+    assert_false(c.failed);
+    assert_int_equal(c.depth, 0);
+    assert_string_equal(json_text(&a), json_text(&c));
+    /* A key right after a key, or closing more than is open, fails. */
+    json_reset(&c);
+    json_begin_object(&c);
+    json_key_chain(&c, "\"x\":", 4, 0);
+    json_next_key_chain(&c, 0, "\"y\":", 4, 0);
+    assert_true(c.failed);
+    json_reset(&c);
+    json_begin_object(&c);
+    json_key_chain(&c, "\"x\":", 4, 0);
+    json_int(&c, 1);
+    json_next_key_chain(&c, 2, "\"y\":", 4, 0);
+    assert_true(c.failed);
+    json_free(&c);
+
     /* Closing more than is open, or opening past the depth limit, fails
      * the document as the single calls do. */
     json_reset(&b);
@@ -166,6 +198,38 @@ static void test_counter_table(void **state)
     json_free(&w);
 }
 
+/* Integers, written two digits a step, read as printf writes them at
+ * every digit count and the extremes. */
+static void test_integers(void **state)
+{
+    (void)state;
+    struct json_writer w;
+    json_init(&w);
+    char want[32];
+    for (uint64_t n = 1, k = 0; k < 20; k++, n *= 10) {
+        const uint64_t near[] = {n - 1, n, n + 1, n * 9 + n - 1};
+        for (size_t i = 0; i < 4; i++) {
+            json_reset(&w);
+            json_uint(&w, near[i]);
+            snprintf(want, sizeof(want), "%" PRIu64, near[i]);
+            assert_string_equal(json_text(&w), want);
+            json_reset(&w);
+            json_int(&w, -(int64_t)(near[i] % INT64_MAX));
+            snprintf(want, sizeof(want), "%" PRId64,
+                     -(int64_t)(near[i] % INT64_MAX));
+            assert_string_equal(json_text(&w), want);
+        }
+    }
+    json_reset(&w);
+    json_int(&w, INT64_MIN);
+    snprintf(want, sizeof(want), "%" PRId64, INT64_MIN);
+    assert_string_equal(json_text(&w), want);
+    json_reset(&w);
+    json_uint(&w, UINT64_MAX);
+    assert_string_equal(json_text(&w), "18446744073709551615");
+    json_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_escaping_fixed_buffer_edges),
         cmocka_unit_test(test_key_chain_matches_calls),
         cmocka_unit_test(test_counter_table),
+        cmocka_unit_test(test_integers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
