@@ -1782,6 +1782,32 @@ static void resync_byte(struct tls_session *s, int side, uint8_t byte)
     p->state = RS_HEADER;
 }
 
+/* A plain TLS record header that came whole in this feed is taken in one
+ * step: read a byte at a time, each of its prefixes would have been found
+ * plausible (header_prefix_ok) and the fifth byte would complete it
+ * (header_need). Anything else (an SSLv2 shape, a header split over feeds,
+ * one that is not plausible) goes the byte-at-a-time way. */
+static bool whole_tls_header(struct tls_session *s, int side,
+                             struct cursor *in)
+{
+    struct side_parser *p = &s->side[side];
+    struct cursor look = *in;
+    uint8_t type;
+    uint16_t version, length;
+
+    if (s->ssl2 || p->hdr_len != 0 || !cursor_u8(&look, &type) ||
+        !cursor_u16(&look, &version) || !cursor_u16(&look, &length))
+        return false;
+    if (type < CT_CCS || type > CT_HEARTBEAT || (version >> 8) != 3 ||
+        (version & 0xff) > 4)
+        return false;
+    *in = look;
+    p->rec_ts = s->now;
+    p->hdr = (uint64_t)type << 32 | (uint64_t)version << 16 | length;
+    p->hdr_len = 5;
+    return true;
+}
+
 static void read_records(struct tls_session *s, int side, struct cursor *in)
 {
     struct side_parser *p = &s->side[side];
@@ -1802,6 +1828,10 @@ static void read_records(struct tls_session *s, int side, struct cursor *in)
                 header_done(s, side, in);
             break;
         case RS_HEADER:
+            if (whole_tls_header(s, side, in)) {
+                header_done(s, side, in);
+                break;
+            }
             if (p->hdr_len == 0)
                 p->rec_ts = s->now;
             if (!cursor_u8(in, &byte))
