@@ -293,6 +293,8 @@ struct handshake_rare *tls_record_rare(struct tls_session *s)
 static void charge_keyed(struct tls_session *s)
 {
     uint64_t now = s->keylog ? keyed_memory(s) : 0;
+    if (now == s->keyed_charged)
+        return; /* the common case: no key log, nothing held */
     if (now > s->keyed_charged) {
         memcap_force(s->memcap, now - s->keyed_charged);
         s->charged += now - s->keyed_charged;
