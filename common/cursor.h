@@ -194,8 +194,18 @@ static inline CURSOR_MUST_USE bool cursor_uint(struct cursor *c, size_t width,
 {
     uint32_t v = 0;
     CURSOR_TRY(cursor_need(c, width));
-    for (size_t i = 0; i < width; i++)
-        v = (v << 8) | c->base[c->off + (little_endian ? width - 1 - i : i)];
+    const uint8_t *b = c->base + c->off;
+    /* The fixed widths are spelled out: the compiler turns each into one
+     * load (and a byte swap), where it leaves a loop over a 4-byte field
+     * a loop. */
+    if (width == 2 && !little_endian)
+        v = (uint32_t)b[0] << 8 | b[1];
+    else if (width == 4 && !little_endian)
+        v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+            (uint32_t)b[2] << 8 | b[3];
+    else
+        for (size_t i = 0; i < width; i++)
+            v = (v << 8) | b[little_endian ? width - 1 - i : i];
     c->off += width;
     *out = v;
     return true;

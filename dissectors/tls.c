@@ -293,6 +293,8 @@ struct handshake_rare *tls_record_rare(struct tls_session *s)
 static void charge_keyed(struct tls_session *s)
 {
     uint64_t now = s->keylog ? keyed_memory(s) : 0;
+    if (now == s->keyed_charged)
+        return; /* the common case: no key log, nothing held */
     if (now > s->keyed_charged) {
         memcap_force(s->memcap, now - s->keyed_charged);
         s->charged += now - s->keyed_charged;
@@ -1688,6 +1690,35 @@ static bool header_prefix_ok(const struct tls_session *s, int side,
     return true;
 }
 
+/* A five-byte TLS record header has been read: the record's body is read
+ * from `rest` when it is all there, else collected. */
+static void tls_header_done(struct tls_session *s, int side,
+                            struct cursor *rest, uint8_t type,
+                            uint16_t version, uint16_t length)
+{
+    struct side_parser *p = &s->side[side];
+
+    if (!plausible_tls_header(type, version, length, CT_HEARTBEAT)) {
+        bad_header(s, side, rest,
+                   length > TLS_RECORD_MAX ? "record too large"
+                                           : "bad record header");
+        return;
+    }
+    p->fmt = FMT_TLS;
+    p->type = type;
+    p->version = version;
+    p->hdr_len = 0;
+    if (cursor_has(rest, length)) {
+        struct cursor whole = cursor_split(rest, length);
+        /* All of it came in this feed: read where it lies, no copy. */
+        p->body_want = length;
+        p->state = RS_HEADER;
+        record_done(s, side, &whole);
+        return;
+    }
+    start_body(s, side, length);
+}
+
 static void header_done(struct tls_session *s, int side, struct cursor *rest)
 {
     struct side_parser *p = &s->side[side];
@@ -1738,25 +1769,7 @@ static void header_done(struct tls_session *s, int side, struct cursor *rest)
     if (!cursor_u8(&h, &type) || !cursor_u16(&h, &version) ||
         !cursor_u16(&h, &length))
         return;
-    if (!plausible_tls_header(type, version, length, CT_HEARTBEAT)) {
-        bad_header(s, side, rest,
-                   length > TLS_RECORD_MAX ? "record too large"
-                                           : "bad record header");
-        return;
-    }
-    p->fmt = FMT_TLS;
-    p->type = type;
-    p->version = version;
-    p->hdr_len = 0;
-    if (cursor_has(rest, length)) {
-        struct cursor whole = cursor_split(rest, length);
-        /* All of it came in this feed: read where it lies, no copy. */
-        p->body_want = length;
-        p->state = RS_HEADER;
-        record_done(s, side, &whole);
-        return;
-    }
-    start_body(s, side, length);
+    tls_header_done(s, side, rest, type, version, length);
 }
 
 /* After a gap: slide a five-byte window over the stream until it shows a
@@ -1782,6 +1795,36 @@ static void resync_byte(struct tls_session *s, int side, uint8_t byte)
     p->state = RS_HEADER;
 }
 
+/* A plain TLS record header that came whole in this feed is taken in one
+ * step: read a byte at a time, each of its prefixes would have been found
+ * plausible (header_prefix_ok), the fifth byte would complete it
+ * (header_need), and header_done would find it in the TLS format (not an
+ * SSLv2 shape). Anything else (an SSLv2 shape, a header split over feeds,
+ * one that is not plausible) goes the byte-at-a-time way. */
+static bool whole_tls_header(struct tls_session *s, int side,
+                             struct cursor *in)
+{
+    struct side_parser *p = &s->side[side];
+    struct cursor look = *in;
+    uint8_t type;
+    uint16_t version, length;
+
+    if (s->ssl2 || p->hdr_len != 0 || !cursor_u8(&look, &type) ||
+        !cursor_u16(&look, &version) || !cursor_u16(&look, &length))
+        return false;
+    if (type < CT_CCS || type > CT_HEARTBEAT || (version >> 8) != 3 ||
+        (version & 0xff) > 4)
+        return false;
+    *in = look;
+    p->rec_ts = s->now;
+    /* As the byte-at-a-time reader leaves them, for a reader of the
+     * header bytes (a preview of a non-TLS answer). */
+    p->hdr = (uint64_t)type << 32 | (uint64_t)version << 16 | length;
+    p->hdr_len = 5;
+    tls_header_done(s, side, in, type, version, length);
+    return true;
+}
+
 static void read_records(struct tls_session *s, int side, struct cursor *in)
 {
     struct side_parser *p = &s->side[side];
@@ -1802,6 +1845,8 @@ static void read_records(struct tls_session *s, int side, struct cursor *in)
                 header_done(s, side, in);
             break;
         case RS_HEADER:
+            if (whole_tls_header(s, side, in))
+                break;
             if (p->hdr_len == 0)
                 p->rec_ts = s->now;
             if (!cursor_u8(in, &byte))

@@ -33,16 +33,25 @@ static bool read_list(struct cursor *list, size_t width, void *dst,
                       uint16_t *n, uint16_t *total, size_t cap,
                       bool *truncated)
 {
-    uint32_t v;
-
     *n = *total = 0;
-    while (cursor_left(list) >= width && cursor_be(list, width, &v)) {
-        if (!hs_list_take(n, total, cap))
-            *truncated = true;
-        else if (width == 1)
-            ((uint8_t *)dst)[*n - 1] = (uint8_t)v;
-        else
-            ((uint16_t *)dst)[*n - 1] = (uint16_t)v;
+    /* One loop per width, so that each reads its entries at a fixed size
+     * (a hello carries several of these lists). */
+    if (width == 1) {
+        uint8_t v;
+        while (cursor_left(list) >= 1 && cursor_u8(list, &v)) {
+            if (hs_list_take(n, total, cap))
+                ((uint8_t *)dst)[*n - 1] = v;
+            else
+                *truncated = true;
+        }
+    } else {
+        uint16_t v;
+        while (cursor_left(list) >= 2 && cursor_u16(list, &v)) {
+            if (hs_list_take(n, total, cap))
+                ((uint16_t *)dst)[*n - 1] = v;
+            else
+                *truncated = true;
+        }
     }
     return cursor_expect_end(list);
 }

@@ -106,6 +106,16 @@ static void test_u32_boundary(void **state)
     c = cursor_make(BYTES, 4);
     assert_true(cursor_u32le(&c, &v));
     assert_int_equal(v, 0x04030201);
+
+    /* Bytes with the top bit set: no sign spreads into the value. */
+    static const uint8_t high[] = {0xfe, 0xdc, 0xba, 0x98, 0x87, 0x96};
+    uint16_t v16 = 0;
+    c = cursor_make(high, sizeof high);
+    assert_true(cursor_u32(&c, &v));
+    assert_int_equal(v, 0xfedcba98u);
+    assert_true(cursor_u16(&c, &v16));
+    assert_int_equal(v16, 0x8796);
+    assert_int_equal(cursor_pos(&c), 6);
 }
 
 static void test_skip_copy(void **state)
