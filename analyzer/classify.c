@@ -48,6 +48,9 @@ struct classifier {
     uint8_t *arena;
     size_t arena_used, arena_size;
     bool starting; /* nDPI's start-up allocations go to the arena */
+    /* The flow object classify_tls_by_name hands nDPI, cleared each time:
+     * its calls keep nothing in it past the call. */
+    struct ndpi_flow_struct by_name;
 };
 
 /* The classifier the calling thread is working for, set around each call
@@ -356,9 +359,8 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
      * object that has seen no packet: the name lowercased and cut to its
      * last 79 bytes (ndpi_hostname_sni_set), the host list, then the
      * categories by name and address. */
-    struct ndpi_flow_struct *flow = calloc(1, SIZEOF_FLOW_STRUCT);
-    if (!flow)
-        return false;
+    struct ndpi_flow_struct *flow = &c->by_name;
+    memset(flow, 0, sizeof(*flow));
     char *host = flow->host_server_name;
     size_t cap = sizeof(flow->host_server_name);
     if (len >= cap) {
@@ -385,7 +387,6 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
         by_name = (uint16_t)match.protocol_id;
     if (by_name == NDPI_PROTOCOL_UNKNOWN && tor_shaped(host, len)) {
         charge_end(saved);
-        free(flow);
         return false;
     }
     /* The name first, then the address lists. */
@@ -406,7 +407,6 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
     ndpi_fill_protocol_category(c->ndpi, flow, &proto);
     store_result(st, proto);
     charge_end(saved);
-    free(flow);
     /* It read nothing: none of its readings. */
     st->result.risks = 0;
     st->result.server_name[0] = '\0';
