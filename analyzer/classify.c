@@ -111,7 +111,9 @@ static void install_hooks(void)
     set_ndpi_free(charged_free);
 }
 
-/* Calls into nDPI for a flow run between these two. */
+/* Every call into nDPI that may allocate or free runs between these two
+ * (a flow's calls, start-up and teardown): outside them a start-up block
+ * would not be known for one. */
 static struct classifier *charge_begin(struct classifier *c)
 {
     struct classifier *saved = working_for;
