@@ -6,7 +6,13 @@
  * buffer that grows by every segment), so everything nDPI allocates while
  * working for a classifier is charged to that classifier's memcap: nDPI
  * allocates through our hooks, which charge the memcap of the classifier
- * the calling thread is working for (each worker has its own). */
+ * the calling thread is working for (each worker has its own).
+ *
+ * What nDPI builds at start-up (about 100 000 small blocks: its address
+ * trees and name lists, some 5 MB) lives as long as the classifier and is
+ * never charged: it is carved from one mapping instead of being malloc'd
+ * and freed block by block, which was half of a classifier's start-up and
+ * most of its teardown. */
 #include "classify.h"
 #include "cursor.h"
 #include "escape.h"
@@ -20,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <ndpi/ndpi_api.h>
 
@@ -27,32 +35,73 @@
  * past this many it would only refine (certificate names) at a real cost. */
 #define CLASSIFY_MAX_PACKETS 24
 
+/* Room reserved (not committed: only the pages written are) for what
+ * nDPI 4.2 builds at start-up, about 5 MB; past it, blocks come from
+ * malloc as before. */
+#define START_ARENA_SIZE (32u << 20)
+#define START_ARENA_ALIGN 16u
+
 struct classifier {
     struct ndpi_detection_module_struct *ndpi;
     struct memcap *memcap;
+    /* nDPI's start-up blocks: [arena, arena + arena_used) */
+    uint8_t *arena;
+    size_t arena_used, arena_size;
+    bool starting; /* nDPI's start-up allocations go to the arena */
+    /* The flow object classify_tls_by_name hands nDPI, cleared each time:
+     * its calls keep nothing in it past the call. */
+    struct ndpi_flow_struct by_name;
 };
 
-/* The memcap nDPI's allocations go to on this thread, set around each call
- * into nDPI for a flow. */
-static _Thread_local struct memcap *charging;
+/* The classifier the calling thread is working for, set around each call
+ * into nDPI that may allocate or free: its memcap pays for a flow's
+ * blocks, its arena holds the start-up ones. */
+static _Thread_local struct classifier *working_for;
 
 static uint64_t block_cost(void *p)
 {
     return (uint64_t)malloc_usable_size(p) + sizeof(size_t);
 }
 
-static void *charged_malloc(size_t n)
+static void *arena_alloc(struct classifier *c, size_t n)
 {
-    void *p = malloc(n);
-    if (p && charging)
-        memcap_force(charging, block_cost(p));
+    size_t size = (n + START_ARENA_ALIGN - 1) & ~(size_t)(START_ARENA_ALIGN - 1);
+    if (!c->arena || n > c->arena_size ||
+        size > c->arena_size - c->arena_used)
+        return NULL;
+    void *p = c->arena + c->arena_used;
+    c->arena_used += size;
     return p;
 }
 
+static bool in_arena(const struct classifier *c, const void *p)
+{
+    const uint8_t *b = p;
+    return c->arena && b >= c->arena && b < c->arena + c->arena_used;
+}
+
+static void *charged_malloc(size_t n)
+{
+    struct classifier *c = working_for;
+    if (c && c->starting) {
+        void *p = arena_alloc(c, n);
+        if (p)
+            return p;
+    }
+    void *p = malloc(n);
+    if (p && c && c->memcap)
+        memcap_force(c->memcap, block_cost(p));
+    return p;
+}
+
+/* A start-up block is given back with the whole arena. */
 static void charged_free(void *p)
 {
-    if (p && charging)
-        memcap_release(charging, block_cost(p));
+    struct classifier *c = working_for;
+    if (!p || (c && in_arena(c, p)))
+        return;
+    if (c && c->memcap)
+        memcap_release(c->memcap, block_cost(p));
     free(p);
 }
 
@@ -62,17 +111,19 @@ static void install_hooks(void)
     set_ndpi_free(charged_free);
 }
 
-/* Calls into nDPI for a flow run between these two. */
-static struct memcap *charge_begin(const struct classifier *c)
+/* Every call into nDPI that may allocate or free runs between these two
+ * (a flow's calls, start-up and teardown): outside them a start-up block
+ * would not be known for one. */
+static struct classifier *charge_begin(struct classifier *c)
 {
-    struct memcap *saved = charging;
-    charging = c ? c->memcap : NULL;
+    struct classifier *saved = working_for;
+    working_for = c;
     return saved;
 }
 
-static void charge_end(struct memcap *saved)
+static void charge_end(struct classifier *saved)
 {
-    charging = saved;
+    working_for = saved;
 }
 
 void classifier_charge(struct classifier *c, struct memcap *m)
@@ -88,15 +139,41 @@ struct classifier *classifier_new(void)
     struct classifier *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
+    void *arena = mmap(NULL, START_ARENA_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (arena != MAP_FAILED) { /* else every block is malloc'd */
+        c->arena = arena;
+        c->arena_size = START_ARENA_SIZE;
+    }
+    struct classifier *saved = charge_begin(c);
+    c->starting = true;
     c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+    if (c->ndpi) {
+        NDPI_PROTOCOL_BITMASK all;
+        NDPI_BITMASK_SET_ALL(all);
+        ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
+        ndpi_finalize_initialization(c->ndpi);
+    }
+    c->starting = false;
+    charge_end(saved);
     if (!c->ndpi) {
+        if (c->arena)
+            munmap(c->arena, c->arena_size);
         free(c);
         return NULL;
     }
-    NDPI_PROTOCOL_BITMASK all;
-    NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
-    ndpi_finalize_initialization(c->ndpi);
+    /* The reserved room nDPI did not take is given back. */
+    if (c->arena) {
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        size_t kept = (c->arena_used + page - 1) / page * page;
+        if (kept == 0) {
+            munmap(c->arena, c->arena_size);
+            c->arena = NULL;
+        } else if (kept < c->arena_size &&
+                   munmap(c->arena + kept, c->arena_size - kept) == 0) {
+            c->arena_size = kept;
+        }
+    }
     return c;
 }
 
@@ -104,7 +181,14 @@ void classifier_free(struct classifier *c)
 {
     if (!c)
         return;
+    /* Only the arena tells nDPI's start-up blocks from the others here;
+     * the memcap is not told of what goes with the classifier. */
+    c->memcap = NULL;
+    struct classifier *saved = charge_begin(c);
     ndpi_exit_detection_module(c->ndpi);
+    charge_end(saved);
+    if (c->arena)
+        munmap(c->arena, c->arena_size);
     free(c);
 }
 
@@ -170,7 +254,7 @@ const char *classify_risk_name(unsigned bit)
 void classify_release(struct classifier *c, struct classify_state *st)
 {
     if (st->ndpi) {
-        struct memcap *saved = charge_begin(c);
+        struct classifier *saved = charge_begin(c);
         ndpi_flow_free(st->ndpi);
         charge_end(saved);
         st->ndpi = NULL;
@@ -194,7 +278,7 @@ void classify_packet(struct classifier *c, struct classify_state *st,
 {
     if (st->done || !c)
         return;
-    struct memcap *saved = charge_begin(c);
+    struct classifier *saved = charge_begin(c);
     if (!st->ndpi) {
         st->ndpi = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
         if (!st->ndpi) {
@@ -227,7 +311,7 @@ void classify_finish(struct classifier *c, struct classify_state *st)
     if (st->done)
         return;
     st->done = true;
-    struct memcap *saved = charge_begin(c);
+    struct classifier *saved = charge_begin(c);
     if (st->ndpi && c) {
         uint8_t guessed = 0;
         ndpi_protocol proto =
@@ -277,9 +361,8 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
      * object that has seen no packet: the name lowercased and cut to its
      * last 79 bytes (ndpi_hostname_sni_set), the host list, then the
      * categories by name and address. */
-    struct ndpi_flow_struct *flow = calloc(1, SIZEOF_FLOW_STRUCT);
-    if (!flow)
-        return false;
+    struct ndpi_flow_struct *flow = &c->by_name;
+    memset(flow, 0, sizeof(*flow));
     char *host = flow->host_server_name;
     size_t cap = sizeof(flow->host_server_name);
     if (len >= cap) {
@@ -294,7 +377,7 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
     if (server_ip4)
         memcpy(&flow->daddr, server_ip4, 4);
 
-    struct memcap *saved = charge_begin(c);
+    struct classifier *saved = charge_begin(c);
     ndpi_protocol_match_result match;
     memset(&match, 0, sizeof(match));
     ndpi_protocol proto;
@@ -306,7 +389,6 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
         by_name = (uint16_t)match.protocol_id;
     if (by_name == NDPI_PROTOCOL_UNKNOWN && tor_shaped(host, len)) {
         charge_end(saved);
-        free(flow);
         return false;
     }
     /* The name first, then the address lists. */
@@ -327,7 +409,6 @@ bool classify_tls_by_name(struct classifier *c, struct classify_state *st,
     ndpi_fill_protocol_category(c->ndpi, flow, &proto);
     store_result(st, proto);
     charge_end(saved);
-    free(flow);
     /* It read nothing: none of its readings. */
     st->result.risks = 0;
     st->result.server_name[0] = '\0';

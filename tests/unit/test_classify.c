@@ -25,6 +25,7 @@
 #include "analyzer/classify.h"
 #include "analyzer/decode.h"
 #include "common/cursor.h"
+#include "common/memcap.h"
 #include "dissectors/handshake.h"
 #include "dissectors/quic.h"
 #include "dissectors/quic_crypto.h"
@@ -549,6 +550,29 @@ static void test_quic_unopened_as_ndpi_reads_it(void **state)
         assert_true(opened_by_both[v] > 0);
 }
 
+/* What nDPI allocates for a flow is charged to the classifier's memcap
+ * while it reads, and all of it is released with the flow; its start-up
+ * blocks are not charged. */
+static void test_flow_memory_charged_and_released(void **state)
+{
+    (void)state;
+    struct datagram d;
+    first_client_initial("quic-v1.pcap", &d);
+    struct memcap m;
+    memset(&m, 0, sizeof(m));
+    classifier_charge(cls, &m);
+    struct classify_state st;
+    memset(&st, 0, sizeof(st));
+    classify_packet(cls, &st, d.l3, d.l3_len, d.ts_us);
+    /* Its flow object at least, nothing of start-up. */
+    assert_true(m.peak > 0);
+    assert_true(m.peak < (1u << 20));
+    classify_finish(cls, &st);
+    assert_null(st.ndpi);
+    assert_int_equal(m.used, 0);
+    classifier_charge(cls, NULL);
+}
+
 /* A datagram of another version is not for the shortcut. */
 static void test_quic_unopened_refuses_other_versions(void **state)
 {
@@ -582,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_tor_shaped_left_to_ndpi),
         cmocka_unit_test(test_quic_unopened_as_ndpi_reads_it),
         cmocka_unit_test(test_quic_unopened_refuses_other_versions),
+        cmocka_unit_test(test_flow_memory_charged_and_released),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
