@@ -37,7 +37,12 @@ const char *tls_pq_kind_name(enum tls_pq_kind k); /* "hybrid" ..., NULL */
 const char *tls_sigalg_name(uint16_t scheme); /* NULL if unknown */
 const char *tls_handshake_type_name(uint8_t type);
 
-bool tls_is_grease(uint16_t v); /* RFC 8701: 0x?A?A with equal bytes */
+/* RFC 8701: 0x?A?A with equal bytes. Inline: the fingerprints and the
+ * fields ask it of every value of every hello list. */
+static inline bool tls_is_grease(uint16_t v)
+{
+    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
 
 /* Properties of a cipher suite used by the diagnosis rules. */
 #define TLS_CIPHER_NO_PFS 0x01  /* static RSA/DH/ECDH key exchange */
