@@ -103,7 +103,7 @@ static bool digest_hex(const EVP_MD *md, const struct text_buf *text,
     uint8_t d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     out[0] = '\0';
-    if (!digest_oneshot(md, text->buf, text->len, d, &n) ||
+    if (!digest_recent(md, text->buf, text->len, d, &n) ||
         2 * (size_t)n < hex_digits)
         return false;
     hex_encode(d, hex_digits / 2, out, false);
