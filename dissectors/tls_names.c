@@ -73,8 +73,9 @@ bool tls_version_is_dtls(uint16_t v)
 
 const char *tls_version_name(uint16_t v)
 {
-    if (tls_version_is_dtls(v))
-        v = dtls_as_tls(v);
+    uint16_t tls = dtls_as_tls(v);
+    if (tls)
+        v = tls;
     switch (v) {
     case 0x0002: return "ssl2";
     case 0x0300: return "ssl3";
@@ -102,8 +103,9 @@ const char *tls_version_protocol(uint16_t v)
 
 int tls_version_rank(uint16_t v)
 {
-    if (tls_version_is_dtls(v))
-        v = dtls_as_tls(v);
+    uint16_t tls = dtls_as_tls(v);
+    if (tls)
+        v = tls;
     switch (v) {
     case 0x0002: return 1;
     case 0x0300: return 2;
@@ -792,30 +794,6 @@ const char *tls_group_name(uint16_t group)
 {
     names_need();
     return code_index_name(&group_index, group);
-}
-
-/* Post-quantum key exchange: the ML-KEM groups of
- * draft-ietf-tls-mlkem and draft-ietf-tls-ecdhe-mlkem, and the
- * pre-standard experiments that clients have since dropped. */
-enum tls_pq_kind tls_group_pq_kind(uint16_t group)
-{
-    switch (group) {
-    case 0x0200: /* MLKEM512 */
-    case 0x0201: /* MLKEM768 */
-    case 0x0202: /* MLKEM1024 */
-        return TLS_PQ_PURE;
-    case 0x11eb: /* SecP256r1MLKEM768 */
-    case 0x11ec: /* X25519MLKEM768 */
-    case 0x11ed: /* SecP384r1MLKEM1024 */
-    case 0x11ee: /* curveSM2MLKEM768 */
-        return TLS_PQ_HYBRID;
-    case 0x4138: /* CECPQ2 */
-    case 0x6399: /* X25519Kyber768Draft00 */
-    case 0x639a: /* SecP256r1Kyber768Draft00 */
-        return TLS_PQ_DRAFT;
-    default:
-        return TLS_PQ_NONE;
-    }
 }
 
 const char *tls_pq_kind_name(enum tls_pq_kind k)
