@@ -103,17 +103,15 @@ const char *tls_version_protocol(uint16_t v)
 
 int tls_version_rank(uint16_t v)
 {
+    /* ssl3 to 1.3 are consecutive codes, and nearly every version asked
+     * about (the rules and outputs ask per record) is one of them. */
+    if (v >= 0x0300 && v <= 0x0304)
+        return 2 + (v - 0x0300);
     uint16_t tls = dtls_as_tls(v);
     if (tls)
-        v = tls;
-    switch (v) {
-    case 0x0002: return 1;
-    case 0x0300: return 2;
-    case 0x0301: return 3;
-    case 0x0302: return 4;
-    case 0x0303: return 5;
-    case 0x0304: return 6;
-    }
+        return tls_version_rank(tls);
+    if (v == 0x0002)
+        return 1;
     return is_tls13_draft(v) ? 6 : 0;
 }
 
