@@ -186,7 +186,8 @@ bool digest_recent(const EVP_MD *md, const void *data, size_t len,
     if (!t || !t->memo)
         return digest_oneshot(md, data, len, out, out_len);
 
-    struct memo_entry *set = t->memo[memo_hash(data, len) >> (64 - MEMO_SET_BITS)];
+    struct memo_entry *set =
+        t->memo[memo_hash(data, len) >> (64 - MEMO_SET_BITS)];
     for (int w = 0; w < MEMO_WAYS; w++) {
         if (memo_match(&set[w], md, data, len)) {
             memcpy(out, set[w].out, set[w].out_len);
