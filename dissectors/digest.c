@@ -12,6 +12,9 @@
 #include "digest.h"
 
 #include <pthread.h>
+#include <string.h>
+
+#include "fnv1a.h"
 
 static EVP_MD *md5, *sha1, *sha256, *sha384;
 static pthread_once_t fetched = PTHREAD_ONCE_INIT;
@@ -58,9 +61,29 @@ const EVP_MD *digest_sha384(void)
 /* One per algorithm above; a caller's other algorithm shares the last. */
 #define THREAD_CONTEXTS 4
 
+/* The memo of digest_recent: sets of two entries chosen by a hash of the
+ * data, each entry holding the whole data so that a reused digest is
+ * always the data's own. Two ways, so that two lists landing on one set
+ * do not push each other out at every hello. Fixed size, made at the
+ * thread's first digest_recent: 256 entries of about 300 bytes. */
+#define MEMO_SET_BITS 7
+#define MEMO_SETS (1 << MEMO_SET_BITS)
+#define MEMO_WAYS 2 /* digest_recent's replacement is written for two */
+#define MEMO_DATA 256 /* longer data is always hashed (JA3: ~180 bytes) */
+#define MEMO_DIGEST 32 /* up to SHA-256; longer digests are not kept */
+
+struct memo_entry {
+    const EVP_MD *md; /* NULL: empty */
+    uint16_t len;
+    uint8_t out_len;
+    uint8_t out[MEMO_DIGEST];
+    uint8_t data[MEMO_DATA];
+};
+
 struct thread_contexts {
     const EVP_MD *md[THREAD_CONTEXTS]; /* what ctx[i] was last set up for */
     EVP_MD_CTX *ctx[THREAD_CONTEXTS];
+    struct memo_entry (*memo)[MEMO_WAYS]; /* MEMO_SETS sets, or NULL */
 };
 
 /* The key only frees a thread's contexts when it exits; finding them is
@@ -77,6 +100,7 @@ static void free_contexts(void *p)
         return;
     for (int i = 0; i < THREAD_CONTEXTS; i++)
         EVP_MD_CTX_free(t->ctx[i]);
+    OPENSSL_free(t->memo);
     OPENSSL_free(t);
     this_thread = NULL; /* a later hash in this thread makes them anew */
 }
@@ -126,4 +150,62 @@ bool digest_oneshot(const EVP_MD *md, const void *data, size_t len,
     return ctx && EVP_DigestInit_ex2(ctx, md, NULL) == 1 &&
            EVP_DigestUpdate(ctx, data, len) == 1 &&
            EVP_DigestFinal_ex(ctx, out, out_len) == 1;
+}
+
+/* ---- the memo of recent short digests ---- */
+
+/* FNV-1a fed a word at a time, then folded: the set is taken from the top
+ * bits, which the multiplications carry every input bit into. */
+static uint64_t memo_hash(const uint8_t *p, size_t len)
+{
+    uint64_t h = fnv1a64_mix(FNV1A64_START, len), w;
+    size_t i = 0;
+    for (; i + sizeof w <= len; i += sizeof w) {
+        memcpy(&w, p + i, sizeof w);
+        h = fnv1a64_mix(h, w);
+    }
+    w = 0;
+    memcpy(&w, p + i, len - i);
+    h = fnv1a64_mix(h, w);
+    return fnv1a64_mix(h, h >> 29);
+}
+
+static bool memo_match(const struct memo_entry *e, const EVP_MD *md,
+                       const void *data, size_t len)
+{
+    return e->md == md && e->len == len && memcmp(e->data, data, len) == 0;
+}
+
+bool digest_recent(const EVP_MD *md, const void *data, size_t len,
+                   uint8_t *out, unsigned int *out_len)
+{
+    struct thread_contexts *t =
+        md && data && len <= MEMO_DATA ? thread_contexts() : NULL;
+    if (t && !t->memo)
+        t->memo = OPENSSL_zalloc(MEMO_SETS * sizeof(*t->memo));
+    if (!t || !t->memo)
+        return digest_oneshot(md, data, len, out, out_len);
+
+    struct memo_entry *set =
+        t->memo[memo_hash(data, len) >> (64 - MEMO_SET_BITS)];
+    for (int w = 0; w < MEMO_WAYS; w++) {
+        if (memo_match(&set[w], md, data, len)) {
+            memcpy(out, set[w].out, set[w].out_len);
+            *out_len = set[w].out_len;
+            return true;
+        }
+    }
+    if (!digest_oneshot(md, data, len, out, out_len))
+        return false;
+    if (*out_len <= MEMO_DIGEST) {
+        /* The newest in the first way, the one before it in the second:
+         * of two lists taking turns, both stay. */
+        set[1] = set[0];
+        set[0].md = md;
+        set[0].len = (uint16_t)len;
+        set[0].out_len = (uint8_t)*out_len;
+        memcpy(set[0].out, out, *out_len);
+        memcpy(set[0].data, data, len);
+    }
+    return true;
 }

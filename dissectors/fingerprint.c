@@ -34,20 +34,45 @@ enum radix { DECIMAL, HEX4 };
 /* The most a value takes in a list: a separator and "65535". */
 #define LIST_VALUE_MAX 6
 
-/* v at p, unterminated; returns the end. */
-static char *write_number(char *p, uint16_t v, enum radix r)
+/* "00" to "99": decimals are written two digits per division, which
+ * halves the divisions of the four- and five-digit suite codes. */
+static const char digit_pairs[201] =
+    "0001020304050607080910111213141516171819"
+    "2021222324252627282930313233343536373839"
+    "4041424344454647484950515253545556575859"
+    "6061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* v at p, unterminated; return the end. Two small functions rather than
+ * one with a radix argument, so that the compiler inlines them into the
+ * list loop. */
+static inline char *write_hex4(char *p, uint16_t v)
 {
-    if (r == HEX4) {
-        p[0] = hex_digit(v >> 12, false);
-        p[1] = hex_digit(v >> 8, false);
-        p[2] = hex_digit(v >> 4, false);
-        p[3] = hex_digit(v, false);
-        return p + 4;
-    }
+    p[0] = hex_digit(v >> 12, false);
+    p[1] = hex_digit(v >> 8, false);
+    p[2] = hex_digit(v >> 4, false);
+    p[3] = hex_digit(v, false);
+    return p + 4;
+}
+
+static inline char *write_decimal(char *p, uint16_t v)
+{
     size_t n = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1;
-    for (size_t i = n; i-- > 0; v /= 10)
-        p[i] = (char)('0' + v % 10);
+    char *q = p + n;
+    for (; v >= 100; v /= 100) {
+        q -= 2;
+        memcpy(q, digit_pairs + 2 * (v % 100), 2);
+    }
+    if (v >= 10)
+        memcpy(q - 2, digit_pairs + 2 * v, 2);
+    else
+        q[-1] = (char)('0' + v);
     return p + n;
+}
+
+static inline char *write_number(char *p, uint16_t v, enum radix r)
+{
+    return r == HEX4 ? write_hex4(p, v) : write_decimal(p, v);
 }
 
 static void put_number(struct text_buf *t, uint16_t v, enum radix r)
@@ -70,7 +95,7 @@ static void put_list(struct text_buf *t, const uint16_t *v, size_t n,
                 continue;
             if (p != start)
                 *p++ = sep;
-            p = write_number(p, v[i], r);
+            p = r == HEX4 ? write_hex4(p, v[i]) : write_decimal(p, v[i]);
         }
         *p = '\0';
         t->len += (size_t)(p - start);
@@ -103,7 +128,7 @@ static bool digest_hex(const EVP_MD *md, const struct text_buf *text,
     uint8_t d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     out[0] = '\0';
-    if (!digest_oneshot(md, text->buf, text->len, d, &n) ||
+    if (!digest_recent(md, text->buf, text->len, d, &n) ||
         2 * (size_t)n < hex_digits)
         return false;
     hex_encode(d, hex_digits / 2, out, false);

@@ -1,11 +1,14 @@
 /* tls_names.c — IANA names for the numbers a TLS handshake carries, and the
  * cipher-suite properties the diagnosis rules ask about.
  *
- * Every table is sorted by number and searched by bisection. Names are the
+ * Every table is sorted by number; the ones asked about per hello value
+ * are looked up through a direct index built once (see code_names.h), the
+ * rest by bisection. Names are the
  * IANA registry names (https://www.iana.org/assignments/tls-parameters/); a
  * few values outside the registry that real old or experimental clients still
  * send are named too, as the stacks that sent them named them. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -70,8 +73,9 @@ bool tls_version_is_dtls(uint16_t v)
 
 const char *tls_version_name(uint16_t v)
 {
-    if (tls_version_is_dtls(v))
-        v = dtls_as_tls(v);
+    uint16_t tls = dtls_as_tls(v);
+    if (tls)
+        v = tls;
     switch (v) {
     case 0x0002: return "ssl2";
     case 0x0300: return "ssl3";
@@ -99,16 +103,15 @@ const char *tls_version_protocol(uint16_t v)
 
 int tls_version_rank(uint16_t v)
 {
-    if (tls_version_is_dtls(v))
-        v = dtls_as_tls(v);
-    switch (v) {
-    case 0x0002: return 1;
-    case 0x0300: return 2;
-    case 0x0301: return 3;
-    case 0x0302: return 4;
-    case 0x0303: return 5;
-    case 0x0304: return 6;
-    }
+    /* ssl3 to 1.3 are consecutive codes, and nearly every version asked
+     * about (the rules and outputs ask per record) is one of them. */
+    if (v >= 0x0300 && v <= 0x0304)
+        return 2 + (v - 0x0300);
+    uint16_t tls = dtls_as_tls(v);
+    if (tls)
+        return tls_version_rank(tls);
+    if (v == 0x0002)
+        return 1;
     return is_tls13_draft(v) ? 6 : 0;
 }
 
@@ -507,10 +510,8 @@ static const struct code_name cipher_names[] = {
     {0x080080, "SSL2_RC4_64_WITH_MD5"},
 };
 
-const char *tls_cipher_name(uint32_t suite)
-{
-    return code_name_find(cipher_names, ARRAY_LEN(cipher_names), suite);
-}
+static struct code_index cipher_index =
+    CODE_INDEX(cipher_names, ARRAY_LEN(cipher_names));
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -551,9 +552,8 @@ static unsigned flags_from_name(uint32_t suite, const char *name)
 
 /* Every offered suite of every hello is asked about several times (fields,
  * rules), and ten strstr a time showed in the profile: the flags of the
- * whole table are worked out once. */
+ * whole table are worked out once, with the indexes. */
 static unsigned cipher_flags[ARRAY_LEN(cipher_names)];
-static pthread_once_t cipher_flags_once = PTHREAD_ONCE_INIT;
 
 static void cipher_flags_init(void)
 {
@@ -562,27 +562,31 @@ static void cipher_flags_init(void)
                                           cipher_names[i].name);
 }
 
+static void names_need(void);
+
+const char *tls_cipher_name(uint32_t suite)
+{
+    names_need();
+    return code_index_name(&cipher_index, suite);
+}
+
 unsigned tls_cipher_flags(uint32_t suite)
 {
-    ptrdiff_t i =
-        code_name_index(cipher_names, ARRAY_LEN(cipher_names), suite);
-    if (i < 0)
-        return 0;
-    pthread_once(&cipher_flags_once, cipher_flags_init);
-    return cipher_flags[i];
+    names_need();
+    ptrdiff_t i = code_index_row(&cipher_index, suite);
+    return i < 0 ? 0 : cipher_flags[i];
 }
 
 /* One lookup for name and flags: the hello's modern-suite count asks this
  * of every offered suite of every record. */
 bool tls_cipher_is_modern(uint32_t suite)
 {
-    ptrdiff_t i =
-        code_name_index(cipher_names, ARRAY_LEN(cipher_names), suite);
+    names_need();
+    ptrdiff_t i = code_index_row(&cipher_index, suite);
     if (i < 0 || tls_is_grease((uint16_t)suite) ||
         suite == TLS_EMPTY_RENEGOTIATION_INFO_SCSV ||
         suite == TLS_FALLBACK_SCSV)
         return false;
-    pthread_once(&cipher_flags_once, cipher_flags_init);
     return cipher_flags[i] == 0;
 }
 
@@ -626,9 +630,13 @@ static const struct code_name alert_names[] = {
     {121, "ech_required"},
 };
 
+static struct code_index alert_index =
+    CODE_INDEX(alert_names, ARRAY_LEN(alert_names));
+
 const char *tls_alert_name(uint8_t code)
 {
-    return code_name_find(alert_names, ARRAY_LEN(alert_names), code);
+    names_need();
+    return code_index_name(&alert_index, code);
 }
 
 /* ---- extensions --------------------------------------------------------- */
@@ -705,9 +713,13 @@ static const struct code_name extension_names[] = {
     {0xffce, "encrypted_server_name"},
 };
 
+static struct code_index extension_index =
+    CODE_INDEX(extension_names, ARRAY_LEN(extension_names));
+
 const char *tls_extension_name(uint16_t type)
 {
-    return code_name_find(extension_names, ARRAY_LEN(extension_names), type);
+    names_need();
+    return code_index_name(&extension_index, type);
 }
 
 /* ---- supported groups --------------------------------------------------- */
@@ -773,33 +785,13 @@ static const struct code_name group_names[] = {
     {0xff02, "arbitrary_explicit_char2_curves"},
 };
 
+static struct code_index group_index =
+    CODE_INDEX(group_names, ARRAY_LEN(group_names));
+
 const char *tls_group_name(uint16_t group)
 {
-    return code_name_find(group_names, ARRAY_LEN(group_names), group);
-}
-
-/* Post-quantum key exchange: the ML-KEM groups of
- * draft-ietf-tls-mlkem and draft-ietf-tls-ecdhe-mlkem, and the
- * pre-standard experiments that clients have since dropped. */
-enum tls_pq_kind tls_group_pq_kind(uint16_t group)
-{
-    switch (group) {
-    case 0x0200: /* MLKEM512 */
-    case 0x0201: /* MLKEM768 */
-    case 0x0202: /* MLKEM1024 */
-        return TLS_PQ_PURE;
-    case 0x11eb: /* SecP256r1MLKEM768 */
-    case 0x11ec: /* X25519MLKEM768 */
-    case 0x11ed: /* SecP384r1MLKEM1024 */
-    case 0x11ee: /* curveSM2MLKEM768 */
-        return TLS_PQ_HYBRID;
-    case 0x4138: /* CECPQ2 */
-    case 0x6399: /* X25519Kyber768Draft00 */
-    case 0x639a: /* SecP256r1Kyber768Draft00 */
-        return TLS_PQ_DRAFT;
-    default:
-        return TLS_PQ_NONE;
-    }
+    names_need();
+    return code_index_name(&group_index, group);
 }
 
 const char *tls_pq_kind_name(enum tls_pq_kind k)
@@ -865,9 +857,13 @@ static const struct code_name sigalg_names[] = {
     {0x0906, "mldsa87"},
 };
 
+static struct code_index sigalg_index =
+    CODE_INDEX(sigalg_names, ARRAY_LEN(sigalg_names));
+
 const char *tls_sigalg_name(uint16_t scheme)
 {
-    return code_name_find(sigalg_names, ARRAY_LEN(sigalg_names), scheme);
+    names_need();
+    return code_index_name(&sigalg_index, scheme);
 }
 
 /* ---- handshake message types -------------------------------------------- */
@@ -900,15 +896,37 @@ static const struct code_name handshake_type_names[] = {
     {254, "message_hash"},
 };
 
+static struct code_index handshake_type_index =
+    CODE_INDEX(handshake_type_names, ARRAY_LEN(handshake_type_names));
+
 const char *tls_handshake_type_name(uint8_t type)
 {
-    return code_name_find(handshake_type_names,
-                          ARRAY_LEN(handshake_type_names), type);
+    names_need();
+    return code_index_name(&handshake_type_index, type);
 }
 
-/* ---- GREASE ------------------------------------------------------------- */
+/* ---- building the indexes ----------------------------------------------- */
 
-bool tls_is_grease(uint16_t v)
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+static atomic_bool names_ready;
+
+static void names_init(void)
 {
-    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+    /* An index that cannot be built keeps bisecting: slower, still right. */
+    code_index_build(&cipher_index);
+    code_index_build(&alert_index);
+    code_index_build(&extension_index);
+    code_index_build(&group_index);
+    code_index_build(&sigalg_index);
+    code_index_build(&handshake_type_index);
+    cipher_flags_init();
+    atomic_store_explicit(&names_ready, true, memory_order_release);
+}
+
+/* pthread_once is a call into libc at every lookup; once the tables are
+ * built, the flag read here is all a lookup pays. */
+static void names_need(void)
+{
+    if (!atomic_load_explicit(&names_ready, memory_order_acquire))
+        pthread_once(&names_once, names_init);
 }

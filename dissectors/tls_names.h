@@ -32,12 +32,41 @@ enum tls_pq_kind {
     TLS_PQ_PURE,
     TLS_PQ_DRAFT,
 };
-enum tls_pq_kind tls_group_pq_kind(uint16_t group);
+/* The ML-KEM groups of draft-ietf-tls-mlkem and
+ * draft-ietf-tls-ecdhe-mlkem, and the pre-standard experiments clients
+ * have since dropped. Inline: the posture asks it of every offered group,
+ * several times per hello. */
+static inline enum tls_pq_kind tls_group_pq_kind(uint16_t group)
+{
+    switch (group) {
+    case 0x0200: /* MLKEM512 */
+    case 0x0201: /* MLKEM768 */
+    case 0x0202: /* MLKEM1024 */
+        return TLS_PQ_PURE;
+    case 0x11eb: /* SecP256r1MLKEM768 */
+    case 0x11ec: /* X25519MLKEM768 */
+    case 0x11ed: /* SecP384r1MLKEM1024 */
+    case 0x11ee: /* curveSM2MLKEM768 */
+        return TLS_PQ_HYBRID;
+    case 0x4138: /* CECPQ2 */
+    case 0x6399: /* X25519Kyber768Draft00 */
+    case 0x639a: /* SecP256r1Kyber768Draft00 */
+        return TLS_PQ_DRAFT;
+    default:
+        return TLS_PQ_NONE;
+    }
+}
+
 const char *tls_pq_kind_name(enum tls_pq_kind k); /* "hybrid" ..., NULL */
 const char *tls_sigalg_name(uint16_t scheme); /* NULL if unknown */
 const char *tls_handshake_type_name(uint8_t type);
 
-bool tls_is_grease(uint16_t v); /* RFC 8701: 0x?A?A with equal bytes */
+/* RFC 8701: 0x?A?A with equal bytes. Inline: the fingerprints and the
+ * fields ask it of every value of every hello list. */
+static inline bool tls_is_grease(uint16_t v)
+{
+    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
 
 /* Properties of a cipher suite used by the diagnosis rules. */
 #define TLS_CIPHER_NO_PFS 0x01  /* static RSA/DH/ECDH key exchange */

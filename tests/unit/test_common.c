@@ -173,6 +173,21 @@ static void test_code_names(void **state)
     assert_int_equal(code_name_index(t, n, 2), -1);
     assert_null(code_name_find(t, 0, 1));
     assert_string_equal(code_name_find(t, 1, 1), "one");
+
+    /* The direct index answers as the bisection does for every 16-bit
+     * code and a few wider ones, before it is built and after. */
+    struct code_index ix = CODE_INDEX(t, n);
+    for (int built = 0; built < 2; built++) {
+        if (built)
+            assert_true(code_index_build(&ix));
+        for (uint32_t c = 0; c <= 0x10001; c++)
+            assert_int_equal(code_index_row(&ix, c), code_name_index(t, n, c));
+        assert_int_equal(code_index_row(&ix, 0x050080), 4);
+        assert_int_equal(code_index_row(&ix, UINT32_MAX), -1);
+        assert_string_equal(code_index_name(&ix, 0xffff), "top16");
+        assert_null(code_index_name(&ix, 0x0100));
+    }
+    free((void *)ix.page[0]); /* the pages, one block from the lowest */
 }
 
 /* The published FNV-1a vectors, so that a slip in a constant shows here

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/hex.h"
@@ -44,8 +45,9 @@ static const struct vector vectors[] = {
      "1a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"},
 };
 
-/* Every vector `rounds` times in turn; false at the first wrong one. */
-static bool all_vectors(int rounds)
+/* Every vector `rounds` times in turn, through digest_recent's memo or
+ * not; false at the first wrong one. */
+static bool all_vectors(int rounds, bool recent)
 {
     for (int r = 0; r < rounds; r++) {
         for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
@@ -53,8 +55,12 @@ static bool all_vectors(int rounds)
             uint8_t d[EVP_MAX_MD_SIZE];
             char hex[2 * EVP_MAX_MD_SIZE + 1];
             unsigned int n = 0;
-            if (!digest_oneshot(v->md(), v->input, strlen(v->input), d, &n) ||
-                2 * n != strlen(v->hex))
+            bool hashed =
+                recent ? digest_recent(v->md(), v->input, strlen(v->input), d,
+                                       &n)
+                       : digest_oneshot(v->md(), v->input, strlen(v->input),
+                                        d, &n);
+            if (!hashed || 2 * n != strlen(v->hex))
                 return false;
             hex_encode(d, n, hex, false);
             if (strcmp(hex, v->hex) != 0)
@@ -67,7 +73,8 @@ static bool all_vectors(int rounds)
 static void test_vectors_interleaved(void **state)
 {
     (void)state;
-    assert_true(all_vectors(3));
+    assert_true(all_vectors(3, false));
+    assert_true(all_vectors(3, true)); /* misses, then hits */
 }
 
 static void test_refused(void **state)
@@ -76,13 +83,40 @@ static void test_refused(void **state)
     uint8_t d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     assert_false(digest_oneshot(NULL, "abc", 3, d, &n));
+    assert_false(digest_recent(NULL, "abc", 3, d, &n));
     /* The contexts are still good after a refusal. */
-    assert_true(all_vectors(1));
+    assert_true(all_vectors(1, false));
+    assert_true(all_vectors(1, true));
+}
+
+/* Many distinct buffers, more than the memo holds, some longer than it
+ * keeps, over two rounds with both digests: every answer from the memo is
+ * the buffer's own digest. */
+static void test_recent_many(void **state)
+{
+    (void)state;
+    char buf[400];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 1000; i++) {
+            size_t len = (size_t)(i % 7 == 0 ? 300 : i % 50);
+            for (size_t k = 0; k < len; k++)
+                buf[k] = (char)('a' + ((size_t)i + k * 7) % 26);
+            if (len >= 3)
+                snprintf(buf, 4, "%03d", i % 1000);
+            const EVP_MD *md = i % 2 ? digest_md5() : digest_sha256();
+            uint8_t a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+            unsigned int na = 0, nb = 0;
+            assert_true(digest_oneshot(md, buf, len, a, &na));
+            assert_true(digest_recent(md, buf, len, b, &nb));
+            assert_int_equal(na, nb);
+            assert_memory_equal(a, b, na);
+        }
+    }
 }
 
 static void *vectors_in_thread(void *ok)
 {
-    *(bool *)ok = all_vectors(200);
+    *(bool *)ok = all_vectors(100, false) && all_vectors(100, true);
     return NULL;
 }
 
@@ -106,6 +140,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors_interleaved),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_recent_many),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
