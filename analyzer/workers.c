@@ -80,6 +80,8 @@
 /* Places: frame n is n << 2, its tick n << 2 | 1; the finish is last. */
 #define FINISH_KEY (UINT64_MAX - 1)
 #define DONE_KEY UINT64_MAX
+/* Pauses a waiter spins before it sleeps: some tens of microseconds. */
+#define ORDER_SPIN_ROUNDS 4000u
 
 enum entry_kind {
     ENTRY_FRAME, ENTRY_TICK, ENTRY_ADVANCE, ENTRY_FINISH, ENTRY_END,
@@ -200,6 +202,36 @@ static bool passed(struct sequencer *q, size_t v, uint64_t major,
            before(major, minor, q->pos[v].floor_major, q->pos[v].floor_minor);
 }
 
+/* A short busy wait: the CPU told it is a spin, so it yields the core to
+ * a sibling thread and draws less power. */
+static inline void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Before it sleeps, a waiter watches the others' bounds a while: the
+ * worker it waits for is usually a frame or two from passing its place,
+ * and sleeping and being woken for every record cost more than that (two
+ * workers on the handshake corpus switched context 110 000 times for
+ * 100 000 records, a third of their time). It stops at the first waiter
+ * under the lock, whose floor it cannot see from here; the locked loop
+ * after it decides, so spinning only ever delays. */
+static void spin_until_passed(struct sequencer *q, size_t n, size_t w,
+                              uint64_t major, uint64_t minor)
+{
+    unsigned left = ORDER_SPIN_ROUNDS;
+    for (size_t v = 0; v < n; v++)
+        while (v != w && left && atomic_load(&q->waiters) == 0 &&
+               !before(major, minor, atomic_load(&q->pos[v].entry), 0)) {
+            spin_pause();
+            left--;
+        }
+}
+
 static void order_wait(void *ctx, size_t w, uint64_t major, uint64_t minor)
 {
     struct workers *ws = ctx;
@@ -209,6 +241,9 @@ static void order_wait(void *ctx, size_t w, uint64_t major, uint64_t minor)
     q->pos[w].floor_major = major;
     q->pos[w].floor_minor = minor;
     pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+    spin_until_passed(q, ws->n, w, major, minor);
+    pthread_mutex_lock(&q->lock);
     atomic_fetch_add(&q->waiters, 1);
     for (;;) {
         size_t v = 0;
