@@ -68,6 +68,20 @@ struct conn_start {
 };
 
 
+/* Workers on a file: a decided record whose turn to be decided in one
+ * pipeline's order has not come; its session is kept for the record. */
+struct held_record {
+    struct tls_session *tls;
+    uint64_t major, minor; /* its place */
+    uint64_t now_us;       /* the clock when it was decided (flood control) */
+    uint64_t bytes;        /* what the session held (tls_session_shed) */
+};
+
+/* Held records per worker: enough to ride out another worker's slow
+ * stretch (a chain to verify, a burst of frames) without waiting. */
+#define HELD_MAX 64
+#define HELD_BYTES (8ULL << 20)
+
 struct pipeline {
     struct pipeline_config cfg;
     struct decoder decoder;
@@ -96,7 +110,13 @@ struct pipeline {
     bool borrowed;  /* profiles and flood are another pipeline's */
     struct output_scratch scratch; /* what this worker renders records in */
     struct handshake_report report; /* the report of the record being
-                                       emitted (one at a time per worker) */
+                                       emitted (one pipeline) */
+    /* Workers on a file: records waiting for their turn, oldest first, and
+     * a report for each (HELD_MAX of them, one per ring slot). */
+    struct handshake_report *reports;
+    struct held_record held[HELD_MAX];
+    size_t held_first, held_n;
+    uint64_t held_bytes;
     /* Frame numbers name flows (tlsmon.flow_id): this pipeline's own count,
      * or the reader's number with workers on a file (frame_external). */
     uint64_t frame_no;
@@ -111,6 +131,7 @@ struct pipeline {
 };
 
 static bool reclaim_memory(void *ctx, uint64_t need);
+static void held_free_all(struct pipeline *p);
 
 void pipeline_config_defaults(struct pipeline_config *cfg)
 {
@@ -300,9 +321,8 @@ static void check_quic_fallback(const struct pipeline *p, struct flow *f)
  * record's facts alone (fingerprints, flow ids, certificate and OCSP
  * verdicts). Diagnosis adds to it under the decision lock. */
 static void enrich(struct pipeline *p, const struct flow *f,
-                   struct handshake *h)
+                   struct handshake *h, struct handshake_report *r)
 {
-    struct handshake_report *r = &p->report;
     handshake_attach_report(h, r);
     classify_names(p->classifier, &f->classify.result.verdict,
                    r->ndpi_protocol, sizeof(r->ndpi_protocol), r->ndpi_app,
@@ -321,7 +341,106 @@ static void enrich(struct pipeline *p, const struct flow *f,
     x509_analyze_handshake(p->x509, h, r);
 }
 
-/* Copy what the flow knows into the record, then hand it to every output. */
+/* The decision proper, in one pipeline's order: what workers share (the
+ * history, the flood table, the rules, swapped on SIGHUP, the summary and
+ * the outputs) sees this record. */
+static void decide(struct pipeline *p, struct handshake *h, uint64_t major,
+                   uint64_t minor, uint64_t now_us)
+{
+    if (p->cfg.emit_lock)
+        pthread_mutex_lock(p->cfg.emit_lock);
+    server_profiles_observe(p->profiles, h);
+    if (p->cfg.rules) {
+        rules_evaluate(p->cfg.rules, h);
+        size_t quiet = alert_flood_filter(p->flood, h, now_us);
+        p->stats.alerts += h->report->findings.n - quiet;
+        p->stats.alerts_suppressed += quiet;
+    }
+
+    if (p->summary)
+        summary_add(p->summary, h);
+    /* Rendering is most of a record's cost: workers do it side by side.
+     * The read lock is taken before the decision lock is let go, so new
+     * rules cannot free what this record's findings point at meanwhile. */
+    if (p->cfg.emit_lock) {
+        pthread_rwlock_rdlock(p->cfg.output_lock);
+        pthread_mutex_unlock(p->cfg.emit_lock);
+    }
+    for (size_t i = 0; i < p->n_outputs; i++)
+        p->outputs[i]->ops->handshake(p->outputs[i], h, &p->scratch);
+    if (p->cfg.emit_lock)
+        pthread_rwlock_unlock(p->cfg.output_lock);
+    if (p->order)
+        p->order->done(p->order->ctx, p->worker, major, minor);
+    h->report = NULL; /* its report is the next record's */
+    p->stats.handshakes++;
+}
+
+/* The oldest held record, once its turn has come (`wait`: wait for it).
+ * False when it has not. */
+static bool decide_oldest_held(struct pipeline *p, bool wait)
+{
+    struct held_record *o = &p->held[p->held_first];
+    if (wait)
+        p->order->wait(p->order->ctx, p->worker, o->major, o->minor);
+    else if (!p->order->ready(p->order->ctx, p->worker, o->major, o->minor))
+        return false;
+    decide(p, tls_record(o->tls), o->major, o->minor, o->now_us);
+    tls_session_free(o->tls);
+    p->held_bytes -= o->bytes;
+    p->held_first = (p->held_first + 1) % HELD_MAX;
+    p->held_n--;
+    const struct held_record *next = &p->held[p->held_first];
+    p->order->hold(p->order->ctx, p->worker,
+                   p->held_n ? next->major : UINT64_MAX,
+                   p->held_n ? next->minor : UINT64_MAX);
+    return true;
+}
+
+void pipeline_decide_held(struct pipeline *p, bool all)
+{
+    while (p->held_n && decide_oldest_held(p, all))
+        ;
+}
+
+/* Workers on a file: decide this record now if its turn has come and
+ * nothing older is held; else hold it and go on. A record that points at
+ * what the next record overwrites (the PEM of --emit-certificates) is
+ * decided now, after every older one. */
+static void decide_in_order(struct pipeline *p, struct flow *f,
+                            struct handshake *h)
+{
+    uint64_t major = p->order_major;
+    uint64_t minor = p->order_by_age ? f->last_frame : p->order_minor++;
+    const struct handshake_report *r = h->report;
+    bool self_contained = !r->server_cert.pem && !r->client_cert.pem;
+
+    if (p->held_n == 0 &&
+        p->order->ready(p->order->ctx, p->worker, major, minor)) {
+        decide(p, h, major, minor, p->now_us);
+        return;
+    }
+    if (!self_contained) {
+        pipeline_decide_held(p, true);
+        p->order->wait(p->order->ctx, p->worker, major, minor);
+        decide(p, h, major, minor, p->now_us);
+        return;
+    }
+    struct held_record *o = &p->held[(p->held_first + p->held_n) % HELD_MAX];
+    o->tls = f->tls;
+    f->tls = NULL; /* the flow ends now (bypass, end_flow): no one misses it */
+    o->major = major;
+    o->minor = minor;
+    o->now_us = p->now_us;
+    o->bytes = tls_session_shed(o->tls);
+    p->held_bytes += o->bytes;
+    if (p->held_n++ == 0)
+        p->order->hold(p->order->ctx, p->worker, major, minor);
+    while (p->held_bytes > HELD_BYTES && p->held_n > 1)
+        decide_oldest_held(p, true);
+}
+
+/* Copy what the flow knows into the record, then decide it. */
 static void emit(struct pipeline *p, struct flow *f)
 {
     struct handshake *h = tls_record(f->tls);
@@ -357,43 +476,17 @@ static void emit(struct pipeline *p, struct flow *f)
     memcap_reserve(&p->budget, classify_growth_bound(&f->classify, 0));
     classify_stop(p, f, true);
     check_quic_fallback(p, f);
-    enrich(p, f, h);
-    /* Workers on a file: this record's turn, as one pipeline would have
-     * decided it (with the other workers' records around it). */
-    uint64_t major = p->order_major;
-    uint64_t minor = p->order_by_age ? f->last_frame : p->order_minor++;
-    if (p->order)
-        p->order->wait(p->order->ctx, p->worker, major, minor);
-    /* What workers share: the history, the flood table, the rules (swapped
-     * on SIGHUP), the summary and the outputs. */
-    if (p->cfg.emit_lock)
-        pthread_mutex_lock(p->cfg.emit_lock);
-    server_profiles_observe(p->profiles, h);
-    if (p->cfg.rules) {
-        rules_evaluate(p->cfg.rules, h);
-        size_t quiet = alert_flood_filter(p->flood, h, p->now_us);
-        p->stats.alerts += h->report->findings.n - quiet;
-        p->stats.alerts_suppressed += quiet;
-    }
-
-    if (p->summary)
-        summary_add(p->summary, h);
-    /* Rendering is most of a record's cost: workers do it side by side.
-     * The read lock is taken before the decision lock is let go, so new
-     * rules cannot free what this record's findings point at meanwhile. */
-    if (p->cfg.emit_lock) {
-        pthread_rwlock_rdlock(p->cfg.output_lock);
-        pthread_mutex_unlock(p->cfg.emit_lock);
-    }
-    for (size_t i = 0; i < p->n_outputs; i++)
-        p->outputs[i]->ops->handshake(p->outputs[i], h, &p->scratch);
-    if (p->cfg.emit_lock)
-        pthread_rwlock_unlock(p->cfg.output_lock);
-    if (p->order)
-        p->order->done(p->order->ctx, p->worker, major, minor);
-    h->report = NULL; /* the scratch is the next record's */
-    p->stats.handshakes++;
     f->emitted = true;
+    if (!p->order) {
+        enrich(p, f, h, &p->report);
+        decide(p, h, 0, 0, p->now_us);
+        return;
+    }
+    /* A report for it: a free slot of the ring of held records. */
+    if (p->held_n == HELD_MAX)
+        decide_oldest_held(p, true);
+    enrich(p, f, h, &p->reports[(p->held_first + p->held_n) % HELD_MAX]);
+    decide_in_order(p, f, h);
 }
 
 static void starttls_drop(struct pipeline *p, struct flow *f)
@@ -1315,11 +1408,27 @@ void pipeline_share(struct pipeline *p, struct pipeline *owner,
     p->borrowed = true;
 }
 
-void pipeline_set_order(struct pipeline *p, const struct decision_order *order,
+bool pipeline_set_order(struct pipeline *p, const struct decision_order *order,
                         size_t worker)
 {
+    if (!p->reports) {
+        p->reports = calloc(HELD_MAX, sizeof(*p->reports));
+        if (!p->reports)
+            return false;
+    }
     p->order = order;
     p->worker = worker;
+    return true;
+}
+
+/* Error paths only: a run that ends normally has decided all it held. */
+static void held_free_all(struct pipeline *p)
+{
+    for (; p->held_n; p->held_n--) {
+        tls_session_free(p->held[p->held_first].tls);
+        p->held_first = (p->held_first + 1) % HELD_MAX;
+    }
+    p->held_bytes = 0;
 }
 
 void pipeline_position(struct pipeline *p, uint64_t frame_no, uint64_t major,
@@ -1393,6 +1502,8 @@ void pipeline_free(struct pipeline *p)
         server_profiles_free(p->profiles);
         alert_flood_free(p->flood);
     }
+    held_free_all(p);
+    free(p->reports);
     output_scratch_free(&p->scratch);
     free(p);
 }

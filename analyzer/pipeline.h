@@ -58,6 +58,11 @@ struct pipeline_config {
 struct decision_order {
     void (*wait)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
     void (*done)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
+    /* Without waiting: may this record be decided now? */
+    bool (*ready)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
+    /* The worker holds records to decide later, the oldest at this place
+     * (UINT64_MAX: none): no other worker may pass it meanwhile. */
+    void (*hold)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
     void *ctx;
 };
 
@@ -99,9 +104,16 @@ void pipeline_advance(struct pipeline *p, uint64_t now_us);
  * first + (n - 1) * step (live capture, where no frame number is shared). */
 void pipeline_share(struct pipeline *p, struct pipeline *owner,
                     uint64_t first_flow_id, uint64_t step);
-/* Workers on a file: decide records in `order`, as worker `worker`. */
-void pipeline_set_order(struct pipeline *p, const struct decision_order *order,
+/* Workers on a file: decide records in `order`, as worker `worker`;
+ * false when the held records' reports cannot be had. */
+bool pipeline_set_order(struct pipeline *p, const struct decision_order *order,
                         size_t worker);
+/* Workers on a file: a record whose turn has not come is held, and the
+ * worker goes on with its frames (records held per worker: HELD_MAX, and
+ * at most HELD_BYTES of what their handshakes kept). Decide the held
+ * records whose turn has come; with `all`, every one, waiting for each
+ * turn (before the worker runs out of input). */
+void pipeline_decide_held(struct pipeline *p, bool all);
 /* Workers on a file: the entry processed next is the reader's frame
  * `frame_no` (it numbers flows: tlsmon.flow_id is the number of the frame
  * that opened the flow, as with one pipeline), placed at `major`; `by_age`

@@ -116,6 +116,9 @@ struct order_pos {
      * sequencer.lock; UINT64_MAX: nobody waits for this worker). */
     _Atomic uint64_t wake_above;
     uint64_t floor_major, floor_minor; /* under sequencer.lock */
+    /* The oldest record it holds to decide later (UINT64_MAX: none); under
+     * sequencer.lock. */
+    uint64_t held_major, held_minor;
 };
 
 struct sequencer {
@@ -197,9 +200,11 @@ static bool before(uint64_t a_major, uint64_t a_minor, uint64_t b_major,
 static bool passed(struct sequencer *q, size_t v, uint64_t major,
                    uint64_t minor)
 {
-    uint64_t entry = atomic_load(&q->pos[v].entry);
-    return before(major, minor, entry, 0) ||
-           before(major, minor, q->pos[v].floor_major, q->pos[v].floor_minor);
+    const struct order_pos *o = &q->pos[v];
+    uint64_t entry = atomic_load(&o->entry);
+    return before(major, minor, o->held_major, o->held_minor) &&
+           (before(major, minor, entry, 0) ||
+            before(major, minor, o->floor_major, o->floor_minor));
 }
 
 /* A short busy wait: the CPU told it is a spin, so it yields the core to
@@ -277,6 +282,40 @@ static void order_done(void *ctx, size_t w, uint64_t major, uint64_t minor)
     pthread_mutex_unlock(&q->lock);
 }
 
+/* A held record's turn, without waiting: every other worker's entry is
+ * past it (read without the lock: most tries stop here), and then, under
+ * the lock, its floor and held records too. */
+static bool order_ready(void *ctx, size_t w, uint64_t major, uint64_t minor)
+{
+    struct workers *ws = ctx;
+    struct sequencer *q = &ws->seq;
+    for (size_t v = 0; v < ws->n; v++)
+        if (v != w && !before(major, minor, atomic_load(&q->pos[v].entry), 0))
+            return false;
+    pthread_mutex_lock(&q->lock);
+    size_t v = 0;
+    while (v < ws->n && (v == w || passed(q, v, major, minor)))
+        v++;
+    pthread_mutex_unlock(&q->lock);
+    return v == ws->n;
+}
+
+/* Worker `w`'s oldest held record is now at (major, minor). It only ever
+ * rises past one decided, which may let a waiter go on. */
+static void order_hold(void *ctx, size_t w, uint64_t major, uint64_t minor)
+{
+    struct sequencer *q = &((struct workers *)ctx)->seq;
+
+    pthread_mutex_lock(&q->lock);
+    bool rises = before(q->pos[w].held_major, q->pos[w].held_minor, major,
+                        minor);
+    q->pos[w].held_major = major;
+    q->pos[w].held_minor = minor;
+    if (rises && atomic_load(&q->waiters))
+        pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+}
+
 /* Worker `w` will decide nothing before `key` any more. */
 static void order_progress(struct sequencer *q, size_t w, uint64_t key)
 {
@@ -307,12 +346,16 @@ struct workers *workers_new(size_t n, const struct pipeline_config *cfg,
     pthread_rwlock_init(&ws->output_lock, NULL);
     pthread_mutex_init(&ws->seq.lock, NULL);
     pthread_cond_init(&ws->seq.cond, NULL);
-    for (size_t i = 0; i < WORKERS_MAX; i++)
+    for (size_t i = 0; i < WORKERS_MAX; i++) {
         atomic_init(&ws->seq.pos[i].wake_above, UINT64_MAX);
+        ws->seq.pos[i].held_major = ws->seq.pos[i].held_minor = UINT64_MAX;
+    }
     pthread_mutex_init(&ws->job_lock, NULL);
     pthread_cond_init(&ws->job_cond, NULL);
     ws->order.wait = order_wait;
     ws->order.done = order_done;
+    ws->order.ready = order_ready;
+    ws->order.hold = order_hold;
     ws->order.ctx = ws;
     struct pipeline_config c = *cfg;
     if (n > 1) {
@@ -436,6 +479,7 @@ static void own_frame(void *ctx, int linktype, const uint8_t *frame,
         pipeline_tick(w->p, s->now_us);
         s->next_tick_us = s->now_us + TICK_INTERVAL_US;
     }
+    pipeline_decide_held(w->p, false);
 }
 
 static void read_job(struct worker *w)
@@ -449,6 +493,7 @@ static void read_job(struct worker *w)
                                    w->index == 0 ? j->errs : NULL);
     /* Nothing more from this file: the next place is the next file's. */
     order_progress(&ws->seq, w->index, (s->frames + 1) << 2);
+    pipeline_decide_held(w->p, true);
     pthread_mutex_lock(&ws->job_lock);
     ws->job_done++;
     pthread_cond_broadcast(&ws->job_cond);
@@ -493,12 +538,16 @@ static void *worker_main(void *arg)
                 end = true;
                 break;
             }
+            pipeline_decide_held(w->p, false);
             off += entry_size(e.cap_len);
         }
         /* Whatever comes next was placed after the reader's place then. */
         if (b->horizon < FINISH_KEY)
             order_progress(q, w->index, b->horizon + 1);
         batch_recycle(w, b);
+        /* Before it waits for more input, nothing is left held: a worker
+         * waiting for input cannot see its turn come. */
+        pipeline_decide_held(w->p, true);
         if (end) {
             order_progress(q, w->index, DONE_KEY);
             return NULL;
@@ -770,7 +819,10 @@ enum capture_status workers_read_file(struct workers *ws, const char *path,
          * to follow, so only files get it). */
         ws->seq_on = true;
         for (size_t i = 0; i < ws->n; i++)
-            pipeline_set_order(ws->w[i].p, &ws->order, i);
+            if (!pipeline_set_order(ws->w[i].p, &ws->order, i)) {
+                fputs("tlsmon: --workers: out of memory\n", errs);
+                return CAPTURE_UNREADABLE;
+            }
     }
     if (!start_threads(ws)) {
         fputs("tlsmon: --workers: cannot start threads\n", errs);

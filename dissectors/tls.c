@@ -537,6 +537,21 @@ void tls_session_free(struct tls_session *s)
     free(s);
 }
 
+uint64_t tls_session_shed(struct tls_session *s)
+{
+    for (int i = 0; i < 2; i++) {
+        release_buffer(s, &s->side[i].body, &s->side[i].body_cap);
+        release_buffer(s, &s->side[i].msg, &s->side[i].msg_cap);
+    }
+    /* What the key-log state holds is no longer charged either: the free
+     * must not give it back a second time. */
+    uint64_t kept = s->charged;
+    memcap_release(s->memcap, s->charged);
+    s->charged = 0;
+    s->keyed_charged = 0;
+    return kept;
+}
+
 bool tls_decided(const struct tls_session *s)
 {
     return s && s->rec.outcome != OUTCOME_UNDECIDED;

@@ -44,6 +44,10 @@ struct tls_session; /* private */
 struct tls_session *tls_session_new(const struct tls_limits *lim,
                                     int client_side);
 void tls_session_free(struct tls_session *s);
+/* A decided session kept only for its record: the reading buffers go, and
+ * all it held of the memcap is given back. Returns those bytes (the caller
+ * bounds what it keeps this way); tls_session_free frees the rest. */
+uint64_t tls_session_shed(struct tls_session *s);
 /* Memory the session holds now (the record, buffers, certificate DER), as
  * charged to the memcap. */
 size_t tls_session_memory(const struct tls_session *s);
