@@ -81,7 +81,7 @@ test-peer: test-sanitize
 test-tsan: deps $(BUILD_TSAN)/build.ninja
 	ninja -C $(BUILD_TSAN)
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 TLSMON_REPLAY_PPS=600 \
-	  meson test -C $(BUILD_TSAN) --print-errorlogs workers siem sensor-live
+	  meson test -C $(BUILD_TSAN) --print-errorlogs workers siem sensor-live write_turn
 
 # Every libFuzzer target for a short run on its committed seed corpus
 # (tests/fuzz/run.sh SECONDS runs them longer).

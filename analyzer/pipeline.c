@@ -362,16 +362,32 @@ static void decide(struct pipeline *p, struct handshake *h, uint64_t major,
     /* Rendering is most of a record's cost: workers do it side by side.
      * The read lock is taken before the decision lock is let go, so new
      * rules cannot free what this record's findings point at meanwhile. */
+    struct output_scratch *s = &p->scratch;
+    if (p->order) {
+        s->turn = p->order->turn;
+        s->ticket = write_turn_ticket(s->turn);
+        s->turn_taken = false;
+    }
     if (p->cfg.emit_lock) {
         pthread_rwlock_rdlock(p->cfg.output_lock);
         pthread_mutex_unlock(p->cfg.emit_lock);
     }
-    for (size_t i = 0; i < p->n_outputs; i++)
-        p->outputs[i]->ops->handshake(p->outputs[i], h, &p->scratch);
-    if (p->cfg.emit_lock)
-        pthread_rwlock_unlock(p->cfg.output_lock);
+    /* Decided: the next record may be, while this one is rendered; the
+     * write turn keeps the outputs in the decisions' order. */
     if (p->order)
         p->order->done(p->order->ctx, p->worker, major, minor);
+    for (size_t i = 0; i < p->n_outputs; i++) {
+        if (!p->outputs[i]->ops->takes_turn)
+            output_take_turn(s);
+        p->outputs[i]->ops->handshake(p->outputs[i], h, s);
+    }
+    if (s->turn) {
+        output_take_turn(s);
+        write_turn_pass(s->turn, s->ticket);
+        s->turn = NULL;
+    }
+    if (p->cfg.emit_lock)
+        pthread_rwlock_unlock(p->cfg.output_lock);
     h->report = NULL; /* its report is the next record's */
     p->stats.handshakes++;
 }

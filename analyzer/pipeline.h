@@ -64,6 +64,9 @@ struct decision_order {
      * (UINT64_MAX: none): no other worker may pass it meanwhile. */
     void (*hold)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
     void *ctx;
+    /* Records are written in the order they were decided, each rendered
+     * by its worker while later ones are decided. */
+    struct write_turn *turn;
 };
 
 /* --quic-decrypt-rate's default: more new connections a second than most

@@ -23,30 +23,41 @@
  *
  * The decision order. Every entry has a place in the input: frame n is
  * n << 2, the tick after it n << 2 | 1, the finish FINISH_KEY; a record's
- * place is (major, minor) (struct decision_order in pipeline.h). A worker
- * about to decide a record waits until no other worker can still decide
- * one placed before it. What makes that one pipeline's order, and safe:
+ * place is (major, minor) (struct decision_order in pipeline.h). A record
+ * is decided once no other worker can still decide one placed before it.
+ * A worker whose record's turn has not come holds it (the pipeline keeps
+ * its session, up to HELD_MAX records) and goes on with its frames,
+ * deciding what it holds, oldest first, as the others move past; it waits
+ * only when its holding is full, or before it runs out of input. So the
+ * workers are not held in step record by record: one can be a few dozen
+ * records ahead of another. Once decided, a record is rendered while the
+ * next is decided, and written in its turn (output/write_turn.h). What
+ * makes that one pipeline's order, and safe:
  *
  *  1. pos.entry is a lower bound of every place its worker may still
- *     decide at, and only rises. It is the entry worked on; reading the
- *     file itself, also (n << 2) + 1 past frame n of another worker, and
- *     (frames + 1) << 2 at the end of the file; queue-fed, after a batch,
- *     just past the reader's place when the batch was handed over (every
- *     entry placed up to it was in that batch or an earlier one).
+ *     decide a new record at, and only rises. It is the entry worked on;
+ *     reading the file itself, also (n << 2) + 1 past frame n of another
+ *     worker, and (frames + 1) << 2 at the end of the file; queue-fed,
+ *     after a batch, just past the reader's place when the batch was
+ *     handed over (every entry placed up to it was in that batch or an
+ *     earlier one).
  *  2. pos.floor is the place of the record the worker waits with, then
- *     just past the last it decided; the worker decides nothing before
- *     max(entry, floor).
+ *     just past the last it decided; pos.held the oldest record it holds.
+ *     The worker decides nothing before min(held, max(entry, floor)): what
+ *     it holds is older than its entry, and decided oldest first.
  *  3. A record at place P is decided once every other worker's bound is
  *     past P, so no record before P can come later: records are decided
  *     in increasing place, which is one pipeline's order. Places are
  *     unique: a frame's records are one worker's, and a tick's or the
  *     finish's record is placed at its flow's last frame, also one
- *     worker's.
- *  4. Someone always goes on: the waiter with the lowest place finds every
- *     other worker waiting higher (its floor), or working through entries
- *     it has or a file it reads itself (which need no one), or idle. A
- *     worker that reads the file itself is idle only past the end of the
- *     file, past every place in it. A queue-fed idle worker's bound moves
+ *     worker's. A worker publishes a record it holds (pos.held) before its
+ *     entry moves past the record's place.
+ *  4. Someone always goes on: the lowest record anyone holds or waits
+ *     with is decidable once every other worker's entry is past it, and
+ *     an entry stops only at a full holding or a wait, both at places
+ *     after it; a worker that reads the file itself goes on to the end of
+ *     the file, past every place in it. Every worker decides what it holds
+ *     before it waits for input. A queue-fed idle worker's bound moves
  *     on because the reader hands every worker what it has (or an empty
  *     marker) when a waiting worker asks (want_flush) and before it waits
  *     for a full queue itself. The reader waits for a file's workers only
@@ -58,7 +69,8 @@
  *     bound or v sees the wish and broadcasts under the lock. A worker
  *     reading the file itself raises its bound at every frame; it wakes
  *     others only when it passes a place one of them waits at. A floor
- *     that moves (a record waited with, or decided) always broadcasts. */
+ *     that moves (a record waited with, or decided), or a held place that
+ *     rises, broadcasts when someone waits. */
 #include "workers.h"
 
 #include <fcntl.h>
@@ -70,6 +82,7 @@
 #include <unistd.h>
 
 #include "age_list.h"
+#include "spin_pause.h"
 #include "decode.h"
 
 #define BATCH_BYTES (512u * 1024u)
@@ -107,9 +120,9 @@ struct batch {
 };
 
 /* Per worker, the lowest place it may still decide a record at: the
- * larger of `entry` (the entry it works on, or just past the reader's
- * place when idle) and `floor` (a record it waits with, or just past the
- * last it decided). */
+ * oldest record it holds, else the larger of `entry` (the entry it works
+ * on, or just past the reader's place when idle) and `floor` (a record it
+ * waits with, or just past the last it decided). */
 struct order_pos {
     _Alignas(64) _Atomic uint64_t entry; /* a line each: stored per frame */
     /* A waiter's major: wake it once `entry` passes this (set under
@@ -180,6 +193,7 @@ struct workers {
     bool seq_on;
     struct sequencer seq;
     struct decision_order order;
+    struct write_turn turn;
     /* The file the workers read themselves, and how many are through. */
     struct file_job job;
     pthread_mutex_t job_lock;
@@ -205,17 +219,6 @@ static bool passed(struct sequencer *q, size_t v, uint64_t major,
     return before(major, minor, o->held_major, o->held_minor) &&
            (before(major, minor, entry, 0) ||
             before(major, minor, o->floor_major, o->floor_minor));
-}
-
-/* A short busy wait: the CPU told it is a spin, so it yields the core to
- * a sibling thread and draws less power. */
-static inline void spin_pause(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
 }
 
 /* Before it sleeps, a waiter watches the others' bounds a while: the
@@ -356,6 +359,8 @@ struct workers *workers_new(size_t n, const struct pipeline_config *cfg,
     ws->order.done = order_done;
     ws->order.ready = order_ready;
     ws->order.hold = order_hold;
+    write_turn_init(&ws->turn);
+    ws->order.turn = &ws->turn;
     ws->order.ctx = ws;
     struct pipeline_config c = *cfg;
     if (n > 1) {
@@ -951,5 +956,6 @@ void workers_free(struct workers *ws)
     pthread_cond_destroy(&ws->job_cond);
     pthread_mutex_destroy(&ws->job_lock);
     pthread_mutex_destroy(&ws->seq.lock);
+    write_turn_destroy(&ws->turn);
     free(ws);
 }

@@ -114,12 +114,23 @@ void output_scratch_init(struct output_scratch *s)
 {
     json_init_capacity(&s->event, SCRATCH_START_BYTES);
     json_init_capacity(&s->lines, SCRATCH_START_BYTES);
+    s->turn = NULL;
+    s->ticket = 0;
+    s->turn_taken = false;
 }
 
 void output_scratch_free(struct output_scratch *s)
 {
     json_free(&s->event);
     json_free(&s->lines);
+}
+
+void output_take_turn(struct output_scratch *s)
+{
+    if (s->turn && !s->turn_taken) {
+        write_turn_wait(s->turn, s->ticket);
+        s->turn_taken = true;
+    }
 }
 
 bool output_parse_events(const char *list, unsigned *mask)

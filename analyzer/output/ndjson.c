@@ -64,6 +64,7 @@ static void ndjson_handshake(struct output *o, const struct handshake *h,
         return;
     json_reset(&s->lines);
     r.lost = events_from_handshake(&s->event, h, o->events, collect_line, &r);
+    output_take_turn(s);
     pthread_mutex_lock(&n->write_lock);
     o->shown++;
     if (s->lines.len &&
@@ -128,6 +129,7 @@ static void ndjson_free(struct output *o)
 
 static const struct output_ops ndjson_ops = {
     .handshake = ndjson_handshake,
+    .takes_turn = true,
     .stats = ndjson_stats,
     .counters = ndjson_counters,
     .finish = ndjson_finish,

@@ -11,6 +11,7 @@
 #include "../../dissectors/handshake.h"
 #include "../stats.h"
 #include "json_writer.h"
+#include "write_turn.h"
 
 struct summary; /* summary.h */
 struct rule_filter; /* rules/engine.h */
@@ -47,10 +48,18 @@ struct output_counters {
 struct output_scratch {
     struct json_writer event; /* one event at a time */
     struct json_writer lines; /* a record's finished lines, written at once */
+    /* Workers on a file: the record's turn to be written (write_turn.h);
+     * NULL: written as soon as it is rendered. */
+    struct write_turn *turn;
+    uint64_t ticket;
+    bool turn_taken;
 };
 
 void output_scratch_init(struct output_scratch *s);
 void output_scratch_free(struct output_scratch *s);
+/* Wait for the record's turn to be written, once per record: outputs that
+ * take turns call it after rendering, before writing. */
+void output_take_turn(struct output_scratch *s);
 
 struct output;
 
@@ -61,6 +70,10 @@ struct output_ops {
      * at the same time as stats, finish or a reopen of fp. */
     void (*handshake)(struct output *o, const struct handshake *h,
                       struct output_scratch *s);
+    /* `handshake` renders before the record's turn and calls
+     * output_take_turn before it writes; else the caller waits for the
+     * turn before it calls `handshake`. */
+    bool takes_turn;
     /* A stats event (live: --stats-interval, SIGUSR1); NULL: takes none. */
     void (*stats)(struct output *o, const struct stats_snapshot *s);
     /* NULL for outputs that cannot lose events once written. */

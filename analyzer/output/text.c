@@ -278,6 +278,7 @@ static void text_handshake(struct output *o, const struct handshake *h,
     } else {
         format_findings(o, h, &s->lines);
     }
+    output_take_turn(s);
     pthread_mutex_lock(&t->write_lock);
     o->shown++;
     if (o->before_write)
@@ -315,6 +316,7 @@ static void text_free(struct output *o)
 
 static const struct output_ops text_ops = {
     .handshake = text_handshake,
+    .takes_turn = true,
     .finish = text_finish,
     .free = text_free,
 };

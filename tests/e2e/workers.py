@@ -48,10 +48,10 @@ def strip(obj):
     return obj
 
 
-def run(tlsmon, workers, args, keep=False):
+def run(tlsmon, workers, args, keep=False, fmt="ndjson"):
     """Output lines as written; with the summary (the last line) stripped
     of the per-worker figures unless `keep`."""
-    p = subprocess.run([tlsmon, "--format", "ndjson", "--workers",
+    p = subprocess.run([tlsmon, "--format", fmt, "--workers",
                         str(workers), *args], capture_output=True, text=True,
                        timeout=600)
     bad = p.returncode not in (0, 2) or any(m in p.stderr
@@ -110,6 +110,19 @@ def main():
               f"same order, and the summary ({len(one)} lines)",
               not bad1 and not badn and rc1 == rcn and one == many,
               (errn[-500:], first_difference(one, many)))
+
+    # Two ways a record is handed over besides the NDJSON line: a text
+    # line (another output that renders before its write turn), and a
+    # record pointing at the PEM the worker's next record overwrites
+    # (--emit-certificates), which is decided at once, never held.
+    for extra, fmt in ((["--emit-certificates"], "ndjson"), ([], "text")):
+        args = ["--no-summary", *extra, *caps]
+        rc1, bad1, _, one = run(a.tlsmon, 1, args, fmt=fmt)
+        rc2, bad2, err2, two = run(a.tlsmon, 2, args, fmt=fmt)
+        check(f"all captures in one run, 2 workers, {fmt} {' '.join(extra)}:"
+              f" the same {len(one)} lines in the same order",
+              one and not bad1 and not bad2 and rc1 == rc2 and one == two,
+              (err2[-500:], first_difference(one, two)))
 
     with tempfile.TemporaryDirectory() as work:
         merged = os.path.join(work, "hosts.pcap")
