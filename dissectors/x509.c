@@ -31,7 +31,7 @@
 
 #include "age_list.h"
 #include "array_len.h"
-#include "cursor.h"
+#include "der_subject.h"
 #include "digest.h"
 #include "memcap.h"
 #include "distrust.h"
@@ -301,44 +301,6 @@ struct trust_store {
 static pthread_mutex_t trust_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct trust_store *trust_stores; /* under trust_lock */
 
-/* One DER element: its tag and a cursor over its content. Only the forms
- * certificates use: one tag byte, lengths of up to four bytes. */
-static bool der_element(struct cursor *c, uint8_t *tag, struct cursor *content)
-{
-    uint8_t t, l;
-    CURSOR_TRY(cursor_u8(c, &t));
-    CURSOR_TRY(cursor_u8(c, &l));
-    uint32_t len = l;
-    if (l & 0x80) {
-        if ((l & 0x7f) == 0 || (l & 0x7f) > 4)
-            return false;
-        CURSOR_TRY(cursor_be(c, l & 0x7f, &len));
-    }
-    *tag = t;
-    return cursor_sub(c, len, content);
-}
-
-/* The subject of a DER certificate, decoded alone (no public key). */
-static X509_NAME *der_subject(const unsigned char *der, long len)
-{
-    struct cursor c = cursor_make(der, (size_t)len), cert, tbs, skip;
-    uint8_t tag, first;
-    if (!der_element(&c, &tag, &cert) || tag != 0x30 ||
-        !der_element(&cert, &tag, &tbs) || tag != 0x30 ||
-        !cursor_peek_u8(&tbs, 0, &first))
-        return NULL;
-    /* [0] version (absent in v1), serial, signature, issuer, validity. */
-    for (int i = first == 0xa0 ? 0 : 1; i < 5; i++)
-        if (!der_element(&tbs, &tag, &skip))
-            return NULL;
-    size_t before, after;
-    const unsigned char *start = cursor_rest(&tbs, &before);
-    if (!der_element(&tbs, &tag, &skip) || tag != 0x30)
-        return NULL;
-    cursor_rest(&tbs, &after);
-    return d2i_X509_NAME(NULL, &start, (long)(before - after));
-}
-
 static void free_pending(struct pending_cert *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -372,7 +334,8 @@ static bool read_pending(struct trust_store *t, const char *file)
         bool plain = !strcmp(name, "CERTIFICATE") && !header[0];
         OPENSSL_free(name);
         OPENSSL_free(header);
-        X509_NAME *subject = plain ? der_subject(der, len) : NULL;
+        X509_NAME *subject =
+            plain && len >= 0 ? der_subject(der, (size_t)len) : NULL;
         if (subject && n == cap) {
             cap = cap ? 2 * cap : 64;
             struct pending_cert *bigger = realloc(v, cap * sizeof(*v));

@@ -6,6 +6,7 @@ tests/fuzz/fuzz_*.c). Rerun after the captures change:
 
     python3 tests/fuzz/make-seeds.py captures tests/fuzz/corpus
 """
+import base64
 import glob
 import hashlib
 import os
@@ -92,6 +93,62 @@ def keylog_seeds(src, corpus):
             write(corpus, "keylog", bytes([cut << 2]) + text)
     for path in sorted(glob.glob(os.path.join(src, "*.pcapng"))):
         write(corpus, "keylog", b"\x03" + open(path, "rb").read())
+
+
+def der_header(data, off):
+    """(tag, header length, content length) of the DER element at off."""
+    tag, first = data[off], data[off + 1]
+    if first < 0x80:
+        return tag, 2, first
+    n = first & 0x7F
+    return tag, 2 + n, int.from_bytes(data[off + 2:off + 2 + n], "big")
+
+
+def der_wrap(tag, content):
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    size = (n.bit_length() + 7) // 8
+    return bytes([tag, 0x80 | size]) + n.to_bytes(size, "big") + content
+
+
+def der_subject_seeds(src, corpus):
+    """fuzz_der_subject: the DER of every certificate of the committed
+    PEM files; one cut short; one made v1 (its [0] version dropped, the
+    signature left as it was: nothing here checks it); one whose outer
+    length takes five bytes (refused); one whose serial has a two-byte tag
+    and hides another name in its bytes (OpenSSL reads a serial there, the
+    reader a name)."""
+    ders = []
+    for path in sorted(glob.glob(os.path.join(src, "certs", "*.pem"))):
+        text = open(path).read()
+        for block in text.split("-----BEGIN CERTIFICATE-----")[1:]:
+            body = block.split("-----END CERTIFICATE-----")[0]
+            ders.append(base64.b64decode("".join(body.split())))
+    for der in ders:
+        write(corpus, "der_subject", der)
+    if not ders:
+        return
+    der = min(ders, key=len)
+    write(corpus, "der_subject", der[:len(der) // 2])
+    _, h, n = der_header(der, 0)
+    cert = der[h:h + n]
+    _, th, tn = der_header(cert, 0)
+    tbs, rest = cert[th:th + tn], cert[th + tn:]
+    tag, vh, vn = der_header(tbs, 0)
+    if tag == 0xA0:
+        v1 = der_wrap(0x30, tbs[vh + vn:])
+        write(corpus, "der_subject", der_wrap(0x30, v1 + rest))
+        _, sh, sn = der_header(tbs, vh + vn)
+        atv = bytes.fromhex("0603550403") + der_wrap(0x0C, b"hidden")
+        hidden = der_wrap(0x30, der_wrap(0x31, der_wrap(0x30, atv)))
+        serial = b"\x01" + b"\x05\x00" * 3 + hidden
+        tbs2 = tbs[:vh + vn] + b"\x1f\x02" + bytes([len(serial)]) + \
+            serial + tbs[vh + vn + sh + sn:]
+        write(corpus, "der_subject",
+              der_wrap(0x30, der_wrap(0x30, tbs2) + rest))
+    write(corpus, "der_subject",
+          b"\x30\x85" + n.to_bytes(5, "big") + cert)
 
 
 def rfc8448_hex(name):
@@ -227,6 +284,7 @@ def rfc_vectors():
 def main():
     src, corpus = sys.argv[1], sys.argv[2]
     keylog_seeds(src, corpus)
+    der_subject_seeds(src, corpus)
     tls_decrypt_seeds(corpus)
     v = rfc_vectors()
     ch, sh = v["V1_CLIENT_CRYPTO"], v["V1_SERVER_PAYLOAD"]
@@ -269,7 +327,8 @@ def main():
                     if ech is not None:
                         write(corpus, "ech", bytes([0]) + ech)
     for target in ("decode", "tls_session", "tls_messages", "tcp_stream",
-                   "starttls", "keylog", "tls_decrypt", "quic", "dtls", "ech"):
+                   "starttls", "keylog", "tls_decrypt", "quic", "dtls", "ech",
+                   "der_subject"):
         os.makedirs(os.path.join(corpus, target), exist_ok=True)
         n = len(os.listdir(os.path.join(corpus, target)))
         print(f"{target}: {n} seeds")

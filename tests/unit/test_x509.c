@@ -1,13 +1,16 @@
 /* test_x509.c — the certificate stage of dissectors/x509.c on the private CA
  * in captures/certs: leaf facts as `openssl x509` prints them, and every
  * verdict at chosen capture times, against chosen trust stores; malformed
- * DER, the cache, TLS 1.3 and PEM output. */
+ * DER, the cache, TLS 1.3 and PEM output; the subject reader of CA files
+ * (dissectors/der_subject.c) against OpenSSL's own decoding. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <glob.h>
+#include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -21,6 +24,7 @@
 
 #include "common/array_len.h"
 #include "common/memcap.h"
+#include "dissectors/der_subject.h"
 #include "dissectors/x509.h"
 #include "dissectors/x509_ext.h"
 
@@ -1219,6 +1223,179 @@ static void test_bad_ca_file(void **state)
     assert_null(x509_stage_new(&cfg));
 }
 
+/* ---- the subject reader of CA files (der_subject.c) ---- */
+
+/* The DER of the first certificate of a PEM file, as the file holds it
+ * (not re-encoded); its length in *len. */
+static unsigned char *pem_der(const char *path, long *len)
+{
+    BIO *bio = BIO_new_file(path, "r");
+    assert_non_null(bio);
+    char *name = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    assert_true(PEM_read_bio(bio, &name, &header, &der, len));
+    assert_string_equal(name, "CERTIFICATE");
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    BIO_free(bio);
+    return der;
+}
+
+/* Its subject as OpenSSL decodes the whole certificate. */
+static void assert_subject_of(const unsigned char *der, size_t len)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    assert_non_null(x);
+    X509_NAME *name = der_subject(der, len);
+    assert_non_null(name);
+    assert_int_equal(X509_NAME_cmp(name, X509_get_subject_name(x)), 0);
+    X509_NAME_free(name);
+    X509_free(x);
+}
+
+/* Every certificate of every PEM file of captures/certs: the subject read
+ * alone is the one OpenSSL finds decoding the certificate. */
+static void test_der_subject_all_certs(void **state)
+{
+    (void)state;
+    char pattern[600];
+    snprintf(pattern, sizeof(pattern), "%s/*.pem", certs_dir);
+    glob_t g;
+    assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+    size_t n_certs = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        BIO *bio = BIO_new_file(g.gl_pathv[i], "r");
+        assert_non_null(bio);
+        char *name = NULL, *header = NULL;
+        unsigned char *der = NULL;
+        long len = 0;
+        while (PEM_read_bio(bio, &name, &header, &der, &len)) {
+            if (!strcmp(name, "CERTIFICATE")) {
+                assert_subject_of(der, (size_t)len);
+                n_certs++;
+            }
+            OPENSSL_free(name);
+            OPENSSL_free(header);
+            OPENSSL_free(der);
+        }
+        BIO_free(bio);
+    }
+    ERR_clear_error();
+    globfree(&g);
+    assert_true(n_certs >= 20);
+}
+
+/* A certificate cut short at every length, each cut in a buffer of its
+ * own size (the sanitizers see a read past it): the outer SEQUENCE then
+ * claims more than there is, so no subject. One byte more than the
+ * certificate is not read. */
+static void test_der_subject_truncated(void **state)
+{
+    (void)state;
+    long full;
+    unsigned char *der = pem_der(cert_path("server-rsa.pem"), &full);
+    for (long cut = 0; cut < full; cut++) {
+        unsigned char *part = malloc(cut ? (size_t)cut : 1);
+        assert_non_null(part);
+        memcpy(part, der, (size_t)cut);
+        assert_null(der_subject(part, (size_t)cut));
+        free(part);
+    }
+    assert_null(der_subject(NULL, 0));
+    unsigned char *longer = malloc((size_t)full + 1);
+    assert_non_null(longer);
+    memcpy(longer, der, (size_t)full);
+    longer[full] = 0x30;
+    assert_subject_of(longer, (size_t)full + 1);
+    free(longer);
+    OPENSSL_free(der);
+}
+
+/* A v1 certificate has no [0] version: its subject is the fifth element
+ * of the tbsCertificate, not the sixth. */
+static void test_der_subject_v1(void **state)
+{
+    (void)state;
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    assert_non_null(key);
+    assert_non_null(x);
+    assert_int_equal(X509_get_version(x), X509_VERSION_1);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+    ASN1_TIME_set(X509_getm_notBefore(x), (time_t)T_2027);
+    ASN1_TIME_set(X509_getm_notAfter(x), (time_t)(T_2027 + 86400));
+    X509_NAME_add_entry_by_txt(X509_get_issuer_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)"v1 issuer", -1, -1,
+                               0);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)"v1 subject", -1, -1,
+                               0);
+    X509_set_pubkey(x, key);
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+    unsigned char *der = NULL;
+    int len = i2d_X509(x, &der);
+    assert_true(len > 8);
+    /* Into the certificate and its tbsCertificate: the serial's INTEGER
+     * comes first. */
+    const unsigned char *p = der;
+    long n;
+    int tag, cls;
+    for (int depth = 0; depth < 2; depth++) {
+        assert_int_equal(ASN1_get_object(&p, &n, &tag, &cls, len - (p - der)),
+                         V_ASN1_CONSTRUCTED);
+        assert_int_equal(tag, V_ASN1_SEQUENCE);
+    }
+    assert_int_equal(*p, V_ASN1_INTEGER);
+    assert_subject_of(der, (size_t)len);
+    X509_NAME *name = der_subject(der, (size_t)len);
+    char cn[32];
+    assert_int_equal(X509_NAME_get_text_by_NID(name, NID_commonName, cn,
+                                               sizeof(cn)),
+                     10);
+    assert_string_equal(cn, "v1 subject");
+    X509_NAME_free(name);
+    OPENSSL_free(der);
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
+/* The outer length written in four bytes is read; in five (which OpenSSL
+ * reads, skipping the leading zeros) it is refused: then the CA file is
+ * read whole by OpenSSL. */
+static void test_der_subject_long_length(void **state)
+{
+    (void)state;
+    long full;
+    unsigned char *der = pem_der(cert_path("server-rsa.pem"), &full);
+    assert_int_equal(der[0], 0x30);
+    assert_int_equal(der[1], 0x82); /* two length bytes */
+    size_t content = (size_t)full - 4;
+    for (size_t width = 4; width <= 5; width++) {
+        size_t len = 2 + width + content;
+        unsigned char *wide = calloc(1, len);
+        assert_non_null(wide);
+        wide[0] = 0x30;
+        wide[1] = (unsigned char)(0x80 | width);
+        wide[2 + width - 2] = der[2];
+        wide[2 + width - 1] = der[3];
+        memcpy(wide + 2 + width, der + 4, content);
+        X509_NAME *name = der_subject(wide, len);
+        if (width == 4) {
+            assert_subject_of(wide, len);
+        } else {
+            assert_null(name);
+            const unsigned char *p = wide;
+            X509 *x = d2i_X509(NULL, &p, (long)len);
+            assert_non_null(x); /* OpenSSL reads it: the refusal is ours */
+            X509_free(x);
+        }
+        X509_NAME_free(name);
+        free(wide);
+    }
+    OPENSSL_free(der);
+}
+
 int main(void)
 {
     const char *root = getenv("TLSMON_SOURCE_ROOT");
@@ -1256,6 +1433,10 @@ int main(void)
         cmocka_unit_test(test_lazy_store),
         cmocka_unit_test(test_link_reuse),
         cmocka_unit_test(test_bad_ca_file),
+        cmocka_unit_test(test_der_subject_all_certs),
+        cmocka_unit_test(test_der_subject_truncated),
+        cmocka_unit_test(test_der_subject_v1),
+        cmocka_unit_test(test_der_subject_long_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
