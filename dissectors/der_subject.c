@@ -10,11 +10,17 @@
 #include "cursor.h"
 
 /* One DER element: its tag and a cursor over its content. Only the forms
- * certificates use: one tag byte, lengths of up to four bytes. */
+ * certificates use: one tag byte, lengths of up to four bytes. A tag
+ * written in several bytes (low five bits all set) is refused, not read as
+ * a tag and a length: OpenSSL reads it whole, and reading it otherwise
+ * would split the certificate differently, so a name hidden in a serial
+ * number's bytes would pass for the subject. */
 static bool der_element(struct cursor *c, uint8_t *tag, struct cursor *content)
 {
     uint8_t t, l;
     CURSOR_TRY(cursor_u8(c, &t));
+    if ((t & 0x1f) == 0x1f)
+        return false;
     CURSOR_TRY(cursor_u8(c, &l));
     uint32_t len = l;
     if (l & 0x80) {

@@ -1396,6 +1396,34 @@ static void test_der_subject_long_length(void **state)
     OPENSSL_free(der);
 }
 
+/* A serial number whose tag is written in two bytes, with a name hidden
+ * in its bytes (the fuzz seed made by make-seeds.py): OpenSSL reads the
+ * serial and the real subject; read as a one-byte tag and a length, the
+ * hidden name would pass for the subject. The reader refuses it. */
+static void test_der_subject_multibyte_tag(void **state)
+{
+    (void)state;
+    char path[700];
+    snprintf(path, sizeof(path),
+             "%s/../../tests/fuzz/corpus/der_subject/e6d379eeac40efd1",
+             certs_dir);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    unsigned char der[4096];
+    size_t len = fread(der, 1, sizeof(der), fp);
+    fclose(fp);
+    assert_true(len > 0 && len < sizeof(der));
+    assert_non_null(memmem(der, len, "hidden", 6));
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    assert_non_null(x); /* OpenSSL reads it, with another subject */
+    char subject[256];
+    X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+    assert_null(strstr(subject, "hidden"));
+    X509_free(x);
+    assert_null(der_subject(der, len));
+}
+
 int main(void)
 {
     const char *root = getenv("TLSMON_SOURCE_ROOT");
@@ -1437,6 +1465,7 @@ int main(void)
         cmocka_unit_test(test_der_subject_truncated),
         cmocka_unit_test(test_der_subject_v1),
         cmocka_unit_test(test_der_subject_long_length),
+        cmocka_unit_test(test_der_subject_multibyte_tag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
