@@ -153,6 +153,7 @@ void pipeline_config_defaults(struct pipeline_config *cfg)
     cfg->external_ticks = false;
     cfg->emit_lock = NULL;
     cfg->output_lock = NULL;
+    cfg->x509_shared = NULL;
 }
 
 struct pipeline *pipeline_new(const struct pipeline_config *cfg,
@@ -170,7 +171,8 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg,
                              .emit_pem = cfg->emit_certificates,
                              .cache_bytes = cfg->memcap / 8,
                              .memcap = &p->budget,
-                             .distrust = cfg->distrust};
+                             .distrust = cfg->distrust,
+                             .shared = cfg->x509_shared};
     p->x509 = x509_stage_new(&xc);
     if (!p->x509) {
         free(p);

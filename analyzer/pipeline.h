@@ -44,6 +44,9 @@ struct pipeline_config {
     bool external_ticks;
     pthread_mutex_t *emit_lock;   /* NULL: one pipeline, no lock */
     pthread_rwlock_t *output_lock; /* with emit_lock */
+    /* Workers: the certificate verdicts their stages share (x509.h);
+     * NULL: each stage analyzes every chain it sees itself. */
+    struct x509_shared *x509_shared;
 };
 
 /* Workers reading a file (workers.c): records are decided in the order one

@@ -81,9 +81,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../dissectors/x509.h"
 #include "age_list.h"
-#include "spin_pause.h"
 #include "decode.h"
+#include "spin_pause.h"
 
 #define BATCH_BYTES (512u * 1024u)
 #define QUEUE_DEPTH 8
@@ -194,6 +195,7 @@ struct workers {
     struct sequencer seq;
     struct decision_order order;
     struct write_turn turn;
+    struct x509_shared *x509_shared; /* the workers' certificate verdicts */
     /* The file the workers read themselves, and how many are through. */
     struct file_job job;
     pthread_mutex_t job_lock;
@@ -365,6 +367,15 @@ struct workers *workers_new(size_t n, const struct pipeline_config *cfg,
     struct pipeline_config c = *cfg;
     if (n > 1) {
         c.memcap = cfg->memcap / n;
+        /* As much as one worker's chain cache (an eighth of its share of
+         * --memcap), beside them and not charged to any. */
+        ws->x509_shared = x509_shared_new(0, c.memcap / 8);
+        if (!ws->x509_shared) {
+            ws->n = 0;
+            workers_free(ws);
+            return NULL;
+        }
+        c.x509_shared = ws->x509_shared;
         c.external_ticks = true;
         c.emit_lock = &ws->emit_lock;
         c.output_lock = &ws->output_lock;
@@ -957,5 +968,6 @@ void workers_free(struct workers *ws)
     pthread_mutex_destroy(&ws->job_lock);
     pthread_mutex_destroy(&ws->seq.lock);
     write_turn_destroy(&ws->turn);
+    x509_shared_free(ws->x509_shared);
     free(ws);
 }

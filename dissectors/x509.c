@@ -128,6 +128,7 @@ struct chain_entry {
     size_t n_ips;
     char *pem;                       /* --emit-certificates, own allocation */
     size_t pem_len;
+    size_t size;                     /* the allocation: entry, names, DER */
     uint64_t cost;                   /* what the entry holds, in bytes */
     /* The seconds in which the path verdict holds (struct time_span): a
      * certificate that expires at noon is another verdict after it. */
@@ -167,6 +168,18 @@ static uint64_t decoded_cost(uint32_t der_len)
 struct ocsp_entry {
     struct cache_slot slot;
     struct ocsp_result result;
+};
+
+/* Verdicts the workers' stages share (x509.h): copies of their chain
+ * entries in a table like a stage's cache, under one lock. */
+struct x509_shared {
+    pthread_mutex_t lock;
+    uint64_t seed; /* every sharing stage hashes chains with it */
+    struct chain_entry **buckets;
+    size_t n_buckets; /* a power of two */
+    struct age_list recency;
+    size_t entries, max_entries;
+    uint64_t bytes, max_bytes;
 };
 
 struct x509_stage {
@@ -529,8 +542,10 @@ struct x509_stage *x509_stage_new(const struct x509_config *cfg)
     memcap_force(cfg->memcap, st->bytes);
     /* Chains come from the traffic: a seed nobody outside knows keeps a
      * sender from filling one bucket on purpose. */
-    if (getrandom(&st->hash_seed, sizeof(st->hash_seed), GRND_NONBLOCK) !=
-        (ssize_t)sizeof(st->hash_seed))
+    if (cfg->shared)
+        st->hash_seed = cfg->shared->seed; /* its keys are the stage's */
+    else if (getrandom(&st->hash_seed, sizeof(st->hash_seed),
+                       GRND_NONBLOCK) != (ssize_t)sizeof(st->hash_seed))
         st->hash_seed = (uint64_t)(uintptr_t)st ^ (uint64_t)time(NULL);
     st->n_ocsp_cache = cfg->cache_entries && cfg->cache_entries <
                        OCSP_CACHE_ENTRIES ? cfg->cache_entries
@@ -1667,8 +1682,171 @@ static struct chain_entry *pack_entry(const struct cert_chain *chain,
     e->server = server;
     e->truncated = chain->truncated;
     e->n_certs = chain->n_certs;
+    e->size = size;
     e->cost = memcap_cost(size);
     return e;
+}
+
+/* ---- verdicts shared by the workers' stages ---- */
+
+struct x509_shared *x509_shared_new(size_t max_entries, uint64_t max_bytes)
+{
+    struct x509_shared *sh = calloc(1, sizeof(*sh));
+    if (!sh)
+        return NULL;
+    sh->max_entries = max_entries ? max_entries : DEFAULT_CACHE_ENTRIES;
+    sh->max_bytes = max_bytes ? max_bytes : DEFAULT_CACHE_BYTES;
+    sh->n_buckets = 1;
+    while (sh->n_buckets < sh->max_entries)
+        sh->n_buckets <<= 1;
+    sh->buckets = calloc(sh->n_buckets, sizeof(*sh->buckets));
+    if (!sh->buckets) {
+        free(sh);
+        return NULL;
+    }
+    if (getrandom(&sh->seed, sizeof(sh->seed), GRND_NONBLOCK) !=
+        (ssize_t)sizeof(sh->seed))
+        sh->seed = (uint64_t)(uintptr_t)sh ^ (uint64_t)time(NULL);
+    pthread_mutex_init(&sh->lock, NULL);
+    return sh;
+}
+
+/* A copy of an entry's verdicts, names and certificates, for another
+ * cache: the pointers into its one allocation moved to the copy's, no PEM
+ * (each stage makes its own), no links. NULL when out of memory. */
+static struct chain_entry *copy_entry(const struct chain_entry *src)
+{
+    struct chain_entry *e = malloc(src->size);
+    if (!e)
+        return NULL;
+    memcpy(e, src, src->size);
+    const unsigned char *from = (const unsigned char *)src;
+    unsigned char *to = (unsigned char *)e;
+    e->der = to + (e->der - from);
+    const char **dns = (const char **)(to + ((const unsigned char *)src->dns -
+                                              from));
+    for (size_t i = 0; i < e->n_dns; i++)
+        dns[i] = (const char *)to + (src->dns[i] - (const char *)from);
+    e->dns = dns;
+    e->ips = (const struct hostname_ip *)(to + ((const unsigned char *)src->ips -
+                                                from));
+    e->bucket_next = NULL;
+    memset(&e->recency, 0, sizeof(e->recency));
+    e->pem = NULL;
+    e->pem_len = 0;
+    e->result.pem = NULL;
+    e->cost = memcap_cost(e->size);
+    return e;
+}
+
+static void shared_unlink_oldest(struct x509_shared *sh)
+{
+    struct chain_entry *e =
+        AGE_ENTRY(sh->recency.oldest, struct chain_entry, recency);
+    struct chain_entry **b = &sh->buckets[e->hash & (sh->n_buckets - 1)];
+    while (*b != e)
+        b = &(*b)->bucket_next;
+    *b = e->bucket_next;
+    age_list_unlink(&sh->recency, &e->recency);
+    sh->entries--;
+    sh->bytes -= e->cost;
+    free(e);
+}
+
+void x509_shared_free(struct x509_shared *sh)
+{
+    if (!sh)
+        return;
+    while (sh->recency.oldest)
+        shared_unlink_oldest(sh);
+    free(sh->buckets);
+    pthread_mutex_destroy(&sh->lock);
+    free(sh);
+}
+
+static bool entry_matches(const struct chain_entry *e, uint64_t hash,
+                          const struct cert_chain *chain, bool server,
+                          int64_t day);
+
+/* Under sh->lock. */
+static struct chain_entry *shared_find(struct x509_shared *sh, uint64_t hash,
+                                       const struct cert_chain *chain,
+                                       bool server, int64_t day)
+{
+    for (struct chain_entry *e = sh->buckets[hash & (sh->n_buckets - 1)]; e;
+         e = e->bucket_next)
+        if (entry_matches(e, hash, chain, server, day))
+            return e;
+    return NULL;
+}
+
+/* Another stage's verdicts for this chain at second `at`, copied; NULL
+ * when none holds then. */
+static struct chain_entry *shared_take(struct x509_shared *sh, uint64_t hash,
+                                       const struct cert_chain *chain,
+                                       bool server, int64_t day, int64_t at)
+{
+    pthread_mutex_lock(&sh->lock);
+    struct chain_entry *e = shared_find(sh, hash, chain, server, day);
+    struct chain_entry *copy = NULL;
+    if (e && at >= e->valid_from && at < e->valid_until) {
+        age_list_touch(&sh->recency, &e->recency);
+        copy = copy_entry(e);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return copy;
+}
+
+/* The same chain on the same day, from two entries. */
+static bool same_chain(const struct chain_entry *a,
+                       const struct chain_entry *b)
+{
+    if (a->hash != b->hash || a->day != b->day || a->server != b->server ||
+        a->truncated != b->truncated || a->n_certs != b->n_certs ||
+        memcmp(a->cert_len, b->cert_len, a->n_certs * sizeof(a->cert_len[0])))
+        return false;
+    size_t len = 0;
+    for (size_t i = 0; i < a->n_certs; i++)
+        if (a->cert_len[i] != UINT32_MAX)
+            len += a->cert_len[i];
+    return memcmp(a->der, b->der, len) == 0;
+}
+
+/* This stage's new verdicts, for the others: a copy is kept, in place of
+ * one for the same chain that held for other seconds of the day. */
+static void shared_put(struct x509_shared *sh, const struct chain_entry *e)
+{
+    struct chain_entry *copy = copy_entry(e);
+    if (!copy)
+        return;
+    pthread_mutex_lock(&sh->lock);
+    for (struct chain_entry **b = &sh->buckets[e->hash & (sh->n_buckets - 1)];
+         *b; b = &(*b)->bucket_next) {
+        struct chain_entry *old = *b;
+        if (same_chain(old, e)) {
+            *b = old->bucket_next;
+            age_list_unlink(&sh->recency, &old->recency);
+            sh->entries--;
+            sh->bytes -= old->cost;
+            free(old);
+            break;
+        }
+    }
+    while (sh->recency.oldest && (sh->entries >= sh->max_entries ||
+                                  sh->bytes + copy->cost > sh->max_bytes))
+        shared_unlink_oldest(sh);
+    if (copy->cost > sh->max_bytes) {
+        free(copy);
+    } else {
+        struct chain_entry **b =
+            &sh->buckets[copy->hash & (sh->n_buckets - 1)];
+        copy->bucket_next = *b;
+        *b = copy;
+        age_list_push_newest(&sh->recency, &copy->recency);
+        sh->entries++;
+        sh->bytes += copy->cost;
+    }
+    pthread_mutex_unlock(&sh->lock);
 }
 
 static struct chain_entry *cache_lookup(struct x509_stage *st, uint64_t hash,
@@ -1715,17 +1893,27 @@ static struct chain_entry *analyze_new(struct x509_stage *st,
                                        uint64_t hash,
                                        const struct chain_entry *keep)
 {
-    struct leaf_names names = {0};
-    struct cert_result *r = &st->scratch;
-    struct time_span span = {INT64_MIN, INT64_MAX};
-    analyze_uncached(st, chain, server, at, r, &names, &span);
-    struct chain_entry *e = pack_entry(chain, server, day, hash, &names);
-    free_sans(names.dns, names.n_dns, names.ips);
-    if (!e)
-        return NULL;
-    e->result = *r;
-    e->valid_from = span.from;
-    e->valid_until = span.until;
+    struct chain_entry *e =
+        st->cfg.shared
+            ? shared_take(st->cfg.shared, hash, chain, server, day, at)
+            : NULL;
+    if (e) {
+        st->stats.shared_hits++;
+    } else {
+        struct leaf_names names = {0};
+        struct cert_result *r = &st->scratch;
+        struct time_span span = {INT64_MIN, INT64_MAX};
+        analyze_uncached(st, chain, server, at, r, &names, &span);
+        e = pack_entry(chain, server, day, hash, &names);
+        free_sans(names.dns, names.n_dns, names.ips);
+        if (!e)
+            return NULL;
+        e->result = *r;
+        e->valid_from = span.from;
+        e->valid_until = span.until;
+        if (st->cfg.shared)
+            shared_put(st->cfg.shared, e);
+    }
     if (st->cfg.emit_pem) {
         size_t len = 0;
         e->pem = chain_pem(chain, &len);

@@ -33,7 +33,21 @@ struct x509_config {
     /* Browsers' distrust dates (distrust.h); NULL: none. Not owned; it
      * must outlive the stage. */
     const struct distrust_table *distrust;
+    /* Verdicts shared with the other stages of this configuration (the
+     * workers'); NULL: none. Not owned; it must outlive the stage. */
+    struct x509_shared *shared;
 };
+
+/* Verdicts shared by the workers' certificate stages. Each stage keeps its
+ * own cache of chains; a chain another stage has already parsed and
+ * verified is copied from here rather than analyzed again (flows are
+ * shared out by host pair, and a popular chain reaches every worker).
+ * Holds at most `max_entries` chains (0: 16384) and `max_bytes` of them,
+ * the least recently used pushed out; thread-safe. Stages sharing one must
+ * have the same configuration, as their verdicts stand for each other's. */
+struct x509_shared;
+struct x509_shared *x509_shared_new(size_t max_entries, uint64_t max_bytes);
+void x509_shared_free(struct x509_shared *sh);
 
 #define X509_SYSTEM_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
@@ -72,6 +86,8 @@ struct x509_cache_stats {
     /* Signatures of kept intermediates by a store certificate that were
      * not checked again: the same link verified for an earlier chain. */
     uint64_t links_reused;
+    /* Chains this stage had not seen, copied from the shared verdicts. */
+    uint64_t shared_hits;
 };
 void x509_stage_cache_stats(const struct x509_stage *st,
                             struct x509_cache_stats *out);

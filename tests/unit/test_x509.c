@@ -1223,6 +1223,101 @@ static void test_bad_ca_file(void **state)
     assert_null(x509_stage_new(&cfg));
 }
 
+/* ---- verdicts shared by the workers' stages ---- */
+
+static struct x509_stage *sharing_stage(struct x509_shared *sh, bool pem)
+{
+    struct x509_config cfg = {0};
+    char file[600];
+    snprintf(file, sizeof(file), "%s", cert_path("root-ca.pem"));
+    cfg.ca_file = file;
+    cfg.emit_pem = pem;
+    cfg.shared = sh;
+    struct x509_stage *st = x509_stage_new(&cfg);
+    assert_non_null(st);
+    return st;
+}
+
+/* A chain one stage analyzed is copied to another, verdicts, names and
+ * PEM as that stage would have made them; another second of the same day
+ * is still a copy, another day is analyzed anew. */
+static void test_shared_verdicts(void **state)
+{
+    (void)state;
+    struct x509_shared *sh = x509_shared_new(0, 0);
+    assert_non_null(sh);
+    struct x509_stage *a = sharing_stage(sh, true);
+    struct x509_stage *b = sharing_stage(sh, true);
+    struct x509_stage *alone = stage("root-ca.pem", true);
+    struct cert_chain c = {0};
+    add_pem(&c, "server-rsa-chain.pem");
+    struct cert_result mine, copied;
+    x509_analyze_chain(alone, &c, true, "other.test", T_2027 * US, &mine);
+    x509_analyze_chain(a, &c, true, "server.test", T_2027 * US, &r);
+    x509_analyze_chain(b, &c, true, "other.test", (T_2027 + 3600) * US,
+                       &copied);
+    struct x509_cache_stats s;
+    x509_stage_cache_stats(b, &s);
+    assert_int_equal(s.shared_hits, 1);
+    assert_int_equal(s.hits, 0);
+    assert_true(copied.chain_checked && copied.hostname_mismatch);
+    assert_int_equal(copied.verify_code, mine.verify_code);
+    assert_int_equal(copied.untrusted, mine.untrusted);
+    assert_true(copied.not_after == mine.not_after);
+    assert_string_equal(copied.subject, mine.subject);
+    assert_string_equal(copied.sha256, mine.sha256);
+    assert_non_null(copied.pem);
+    assert_string_equal(copied.pem, mine.pem);
+    /* Its own copy now: a hit in b's cache, not the shared one. */
+    x509_analyze_chain(b, &c, true, "server.test", T_2027 * US, &copied);
+    x509_stage_cache_stats(b, &s);
+    assert_int_equal(s.shared_hits, 1);
+    assert_int_equal(s.hits, 1);
+    assert_false(copied.hostname_mismatch);
+    /* Another day: analyzed by b itself, and shared from then on. */
+    x509_analyze_chain(b, &c, true, "server.test", (T_2027 + 86400) * US,
+                       &copied);
+    x509_analyze_chain(a, &c, true, "server.test", (T_2027 + 86400) * US, &r);
+    x509_stage_cache_stats(b, &s);
+    assert_int_equal(s.shared_hits, 1);
+    x509_stage_cache_stats(a, &s);
+    assert_int_equal(s.shared_hits, 1);
+    free(c.der);
+    x509_stage_free(alone);
+    x509_stage_free(a);
+    x509_stage_free(b);
+    x509_shared_free(sh);
+}
+
+/* Bounded: with room for one chain, the older one is pushed out and a
+ * stage that asks for it analyzes it itself. */
+static void test_shared_verdicts_bounded(void **state)
+{
+    (void)state;
+    struct x509_shared *sh = x509_shared_new(1, 0);
+    assert_non_null(sh);
+    struct x509_stage *a = sharing_stage(sh, false);
+    struct x509_stage *b = sharing_stage(sh, false);
+    struct cert_chain c = {0}, d = {0};
+    add_pem(&c, "server-rsa-chain.pem");
+    add_pem(&d, "other-name-chain.pem");
+    x509_analyze_chain(a, &c, true, "server.test", T_2027 * US, &r);
+    x509_analyze_chain(a, &d, true, "server.test", T_2027 * US, &r);
+    x509_analyze_chain(b, &c, true, "server.test", T_2027 * US, &r);
+    struct x509_cache_stats s;
+    x509_stage_cache_stats(b, &s);
+    assert_int_equal(s.shared_hits, 0);
+    assert_true(r.chain_checked);
+    x509_analyze_chain(b, &d, true, "server.test", T_2027 * US, &r);
+    x509_stage_cache_stats(b, &s);
+    assert_int_equal(s.shared_hits, 0); /* c, analyzed by b, took d's place */
+    free(c.der);
+    free(d.der);
+    x509_stage_free(a);
+    x509_stage_free(b);
+    x509_shared_free(sh);
+}
+
 /* ---- the subject reader of CA files (der_subject.c) ---- */
 
 /* The DER of the first certificate of a PEM file, as the file holds it
@@ -1461,6 +1556,8 @@ int main(void)
         cmocka_unit_test(test_lazy_store),
         cmocka_unit_test(test_link_reuse),
         cmocka_unit_test(test_bad_ca_file),
+        cmocka_unit_test(test_shared_verdicts),
+        cmocka_unit_test(test_shared_verdicts_bounded),
         cmocka_unit_test(test_der_subject_all_certs),
         cmocka_unit_test(test_der_subject_truncated),
         cmocka_unit_test(test_der_subject_v1),
