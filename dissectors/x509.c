@@ -1768,13 +1768,12 @@ static bool entry_matches(const struct chain_entry *e, uint64_t hash,
                           const struct cert_chain *chain, bool server,
                           int64_t day);
 
-/* Under sh->lock. */
-static struct chain_entry *shared_find(struct x509_shared *sh, uint64_t hash,
+/* The entry for this chain in a table's bucket list, or NULL. */
+static struct chain_entry *bucket_find(struct chain_entry *e, uint64_t hash,
                                        const struct cert_chain *chain,
                                        bool server, int64_t day)
 {
-    for (struct chain_entry *e = sh->buckets[hash & (sh->n_buckets - 1)]; e;
-         e = e->bucket_next)
+    for (; e; e = e->bucket_next)
         if (entry_matches(e, hash, chain, server, day))
             return e;
     return NULL;
@@ -1787,7 +1786,8 @@ static struct chain_entry *shared_take(struct x509_shared *sh, uint64_t hash,
                                        bool server, int64_t day, int64_t at)
 {
     pthread_mutex_lock(&sh->lock);
-    struct chain_entry *e = shared_find(sh, hash, chain, server, day);
+    struct chain_entry *e = bucket_find(
+        sh->buckets[hash & (sh->n_buckets - 1)], hash, chain, server, day);
     struct chain_entry *copy = NULL;
     if (e && at >= e->valid_from && at < e->valid_until) {
         age_list_touch(&sh->recency, &e->recency);
@@ -1853,11 +1853,8 @@ static struct chain_entry *cache_lookup(struct x509_stage *st, uint64_t hash,
                                         const struct cert_chain *chain,
                                         bool server, int64_t day)
 {
-    for (struct chain_entry *e = st->buckets[hash & (st->n_buckets - 1)]; e;
-         e = e->bucket_next)
-        if (entry_matches(e, hash, chain, server, day))
-            return e;
-    return NULL;
+    return bucket_find(st->buckets[hash & (st->n_buckets - 1)], hash, chain,
+                       server, day);
 }
 
 /* Keeps `e` when it fits the cache's bounds after evicting the least

@@ -23,11 +23,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            abort();                                                           \
-    } while (0)
+#include "fuzz_check.h"
 
 /* Both NULL, or both names and equal. */
 static bool same_name(const X509_NAME *a, const X509_NAME *b)

@@ -11,11 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            abort();                                                           \
-    } while (0)
+#include "fuzz_check.h"
 
 #define TERMINATED(a) CHECK(memchr((a), '\0', sizeof(a)) != NULL)
 

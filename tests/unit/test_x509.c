@@ -94,6 +94,17 @@ static struct x509_stage *stage(const char *ca, bool pem)
     return st;
 }
 
+/* A stage of `cfg` trusting root-ca.pem. */
+static struct x509_stage *root_stage(struct x509_config *cfg)
+{
+    char file[600];
+    snprintf(file, sizeof(file), "%s", cert_path("root-ca.pem"));
+    cfg->ca_file = file;
+    struct x509_stage *st = x509_stage_new(cfg);
+    assert_non_null(st);
+    return st;
+}
+
 static struct cert_result r;
 
 static void run(const char *ca, const char *const *files, const char *host,
@@ -602,16 +613,9 @@ static void test_expiry_day_boundary(void **state)
 static struct x509_stage *charged_stage(uint64_t cache_bytes,
                                         struct memcap *budget)
 {
-    struct x509_config cfg = {0};
-    char file[600];
-    snprintf(file, sizeof(file), "%s", cert_path("root-ca.pem"));
-    cfg.ca_file = file;
-    cfg.emit_pem = true;
-    cfg.cache_bytes = cache_bytes;
-    cfg.memcap = budget;
-    struct x509_stage *st = x509_stage_new(&cfg);
-    assert_non_null(st);
-    return st;
+    struct x509_config cfg = {
+        .emit_pem = true, .cache_bytes = cache_bytes, .memcap = budget};
+    return root_stage(&cfg);
 }
 
 /* The cache stays within its bytes: entries are evicted oldest first, and
@@ -1227,15 +1231,8 @@ static void test_bad_ca_file(void **state)
 
 static struct x509_stage *sharing_stage(struct x509_shared *sh, bool pem)
 {
-    struct x509_config cfg = {0};
-    char file[600];
-    snprintf(file, sizeof(file), "%s", cert_path("root-ca.pem"));
-    cfg.ca_file = file;
-    cfg.emit_pem = pem;
-    cfg.shared = sh;
-    struct x509_stage *st = x509_stage_new(&cfg);
-    assert_non_null(st);
-    return st;
+    struct x509_config cfg = {.emit_pem = pem, .shared = sh};
+    return root_stage(&cfg);
 }
 
 /* A chain one stage analyzed is copied to another, verdicts, names and
