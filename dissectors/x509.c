@@ -8,7 +8,8 @@
  * period per second. The certificates above the leaf are decoded once while
  * a second cache keeps them: thousands of leaves share a few intermediates,
  * whose signatures by their store root are checked once too. One trust
- * store serves every stage of the process, its roots decoded on demand. */
+ * store serves every stage of the process, its roots decoded on demand, and
+ * the workers' stages share the chains they verified (x509_shared). */
 #include "x509.h"
 
 #include <arpa/inet.h>
