@@ -288,15 +288,20 @@ static void order_done(void *ctx, size_t w, uint64_t major, uint64_t minor)
 }
 
 /* A held record's turn, without waiting: every other worker's entry is
- * past it (read without the lock: most tries stop here), and then, under
- * the lock, its floor and held records too. */
+ * past it, or one waits (read without the lock: most tries stop here), and
+ * then, under the lock, their bounds with their floors and held records. */
 static bool order_ready(void *ctx, size_t w, uint64_t major, uint64_t minor)
 {
     struct workers *ws = ctx;
     struct sequencer *q = &ws->seq;
-    for (size_t v = 0; v < ws->n; v++)
-        if (v != w && !before(major, minor, atomic_load(&q->pos[v].entry), 0))
-            return false;
+    bool entries_past = true;
+    for (size_t v = 0; v < ws->n && entries_past; v++)
+        entries_past = v == w ||
+                       before(major, minor, atomic_load(&q->pos[v].entry), 0);
+    /* A waiter's floor can pass a place its entry has not (two records of
+     * one tick): then the lock decides. */
+    if (!entries_past && atomic_load(&q->waiters) == 0)
+        return false;
     pthread_mutex_lock(&q->lock);
     size_t v = 0;
     while (v < ws->n && (v == w || passed(q, v, major, minor)))
