@@ -1896,6 +1896,9 @@ static struct chain_entry *analyze_new(struct x509_stage *st,
             ? shared_take(st->cfg.shared, hash, chain, server, day, at)
             : NULL;
     if (e) {
+        /* As analyzing would have: the verdicts read with it (whether the
+         * system bundle is much newer than the capture) need the store. */
+        load_store(st);
         st->stats.shared_hits++;
     } else {
         struct leaf_names names = {0};

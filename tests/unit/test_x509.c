@@ -1286,6 +1286,37 @@ static void test_shared_verdicts(void **state)
     x509_shared_free(sh);
 }
 
+/* A stage whose first chain is another's copy reads the verdicts that
+ * need its own trust store as the other does: against the system bundle,
+ * whether the bundle is over a year newer than the capture. */
+static void test_shared_verdicts_system_store(void **state)
+{
+    (void)state;
+    struct x509_shared *sh = x509_shared_new(0, 0);
+    assert_non_null(sh);
+    struct x509_config cfg = {.shared = sh};
+    struct x509_stage *a = x509_stage_new(&cfg);
+    struct x509_stage *b = x509_stage_new(&cfg);
+    assert_non_null(a);
+    assert_non_null(b);
+    struct cert_chain c = {0};
+    add_pem(&c, "server-rsa-chain.pem");
+    struct cert_result mine, copied;
+    uint64_t at = 946684800; /* 2000-01-01: the bundle is newer */
+    x509_analyze_chain(a, &c, true, "server.test", at * US, &mine);
+    x509_analyze_chain(b, &c, true, "server.test", at * US, &copied);
+    struct x509_cache_stats s;
+    x509_stage_cache_stats(b, &s);
+    assert_int_equal(s.shared_hits, 1);
+    assert_true(mine.trust_store_newer);
+    assert_true(copied.trust_store_newer);
+    assert_false(copied.custom_trust);
+    free(c.der);
+    x509_stage_free(a);
+    x509_stage_free(b);
+    x509_shared_free(sh);
+}
+
 /* Bounded: with room for one chain, the older one is pushed out and a
  * stage that asks for it analyzes it itself. */
 static void test_shared_verdicts_bounded(void **state)
@@ -1555,6 +1586,7 @@ int main(void)
         cmocka_unit_test(test_bad_ca_file),
         cmocka_unit_test(test_shared_verdicts),
         cmocka_unit_test(test_shared_verdicts_bounded),
+        cmocka_unit_test(test_shared_verdicts_system_store),
         cmocka_unit_test(test_der_subject_all_certs),
         cmocka_unit_test(test_der_subject_truncated),
         cmocka_unit_test(test_der_subject_v1),
