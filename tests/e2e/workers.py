@@ -169,6 +169,22 @@ def main():
                   not bad1 and not badn and rc1 == rcn and one == many,
                   (errn[-500:], first_difference(one, many)))
 
+        # --json is written in decision order (no capture-time ordering):
+        # there the workers' decisions and writes show as they happen.
+        decided = {}
+        for n in (1, 2):
+            path = os.path.join(work, f"decided-{n}.ndjson")
+            rcn, badn, errn, _ = run(a.tlsmon, n, ["--no-summary", "--json",
+                                                   path, corpus])
+            with open(path) as f:
+                decided[n] = (rcn, badn, errn, f.read().splitlines())
+        one, two = decided[1][3], decided[2][3]
+        check(f"benchmark corpus, --json (decision order), 2 workers: the "
+              f"same {len(one)} lines in the same order",
+              one and not decided[1][1] and not decided[2][1] and
+              decided[1][0] == decided[2][0] and one == two,
+              (decided[2][2][-500:], first_difference(one, two)))
+
     p = subprocess.run([a.tlsmon, "--workers", "0", caps[0]],
                        capture_output=True, text=True)
     check("--workers 0: exit 1 with the reason", p.returncode == 1 and
