@@ -5,10 +5,12 @@ the per-server history, flood control and summary see the records in the
 same sequence. Checked on every capture alone (with its expected .args),
 all captures in one run (with the summary, whose per-worker split
 worker_packets and the peaks flows_active_max, reassembly_bytes_max and
-memory_bytes_max, sums of per-worker peaks, are left out), the captures merged with a host pair each (the work really shared
-out, by the summary's per-worker packet counts), and a reduced benchmark
-corpus (bench/gencorpus.py: many clients and servers whose history decides
-diagnoses).
+memory_bytes_max, sums of per-worker peaks, are left out), also as text
+and with --emit-certificates, the captures merged with a host pair each
+(the work really shared out, by the summary's per-worker packet counts),
+and a reduced benchmark corpus (bench/gencorpus.py: many clients and
+servers whose history decides diagnoses), also through --json, which is
+written in decision order.
 
     workers.py --tlsmon PATH --captures DIR
 """
