@@ -336,16 +336,22 @@ static void release_buffer(struct tls_session *s, uint8_t **buf,
     *cap = 0;
 }
 
+/* Both sides' record body and message buffers. */
+static void release_read_buffers(struct tls_session *s)
+{
+    for (int i = 0; i < 2; i++) {
+        release_buffer(s, &s->side[i].body, &s->side[i].body_cap);
+        release_buffer(s, &s->side[i].msg, &s->side[i].msg_cap);
+    }
+}
+
 static void release_buffers(struct tls_session *s)
 {
     if (s->keylog) {
         keyed_release_state(s);
         charge_keyed(s);
     }
-    for (int i = 0; i < 2; i++) {
-        release_buffer(s, &s->side[i].body, &s->side[i].body_cap);
-        release_buffer(s, &s->side[i].msg, &s->side[i].msg_cap);
-    }
+    release_read_buffers(s);
 }
 
 /* ---- after the decision: the tail ---- */
@@ -539,10 +545,7 @@ void tls_session_free(struct tls_session *s)
 
 uint64_t tls_session_shed(struct tls_session *s)
 {
-    for (int i = 0; i < 2; i++) {
-        release_buffer(s, &s->side[i].body, &s->side[i].body_cap);
-        release_buffer(s, &s->side[i].msg, &s->side[i].msg_cap);
-    }
+    release_read_buffers(s);
     /* What the key-log state holds is no longer charged either: the free
      * must not give it back a second time. */
     uint64_t kept = s->charged;
