@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "capture_map.h"
 #include "capture_stream.h"
 #include "decode.h"
 
@@ -70,6 +71,69 @@ static void report(FILE *errs, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Where frames come from: libpcap's reading, or the file's mapping when
+ * capture_map takes it (then libpcap only read the header and compiled the
+ * filter, applied here as pcap_next_ex would). */
+struct frame_source {
+    pcap_t *pc;
+    struct capture_stream *in;
+    struct capture_map *map;
+    const struct bpf_program *filter;
+    struct pcap_pkthdr hdr;   /* the mapped frame's */
+    struct pcap_walk_frame at; /* the mapped frame, or the broken record */
+    char why[PCAP_ERRBUF_SIZE];
+};
+
+/* pcap_next_ex's contract: 1 a frame, PCAP_ERROR_BREAK the end, PCAP_ERROR
+ * a record that cannot be read. */
+static int next_frame(struct frame_source *src, struct pcap_pkthdr **hdr,
+                      const u_char **data)
+{
+    if (!src->map)
+        return pcap_next_ex(src->pc, hdr, data);
+    for (;;) {
+        switch (capture_map_next(src->map, &src->at, src->why,
+                                 sizeof(src->why))) {
+        case PCAP_WALK_END:
+            return PCAP_ERROR_BREAK;
+        case PCAP_WALK_BROKEN:
+            return PCAP_ERROR;
+        case PCAP_WALK_FRAME:
+            break;
+        }
+        src->hdr.ts.tv_sec = (time_t)src->at.sec;
+        src->hdr.ts.tv_usec = (suseconds_t)src->at.usec;
+        src->hdr.caplen = src->at.cap_len;
+        src->hdr.len = src->at.wire_len;
+        if (src->filter &&
+            !pcap_offline_filter(src->filter, &src->hdr, src->at.data))
+            continue;
+        *hdr = &src->hdr;
+        *data = src->at.data;
+        return 1;
+    }
+}
+
+static uint64_t consumed(const struct frame_source *src)
+{
+    return src->map ? capture_map_consumed(src->map)
+                    : capture_stream_consumed(src->in);
+}
+
+/* The byte a broken read stopped near; -1: unknown. */
+static long long broken_at(const struct frame_source *src)
+{
+    if (src->map)
+        return (long long)src->at.offset;
+    FILE *fp = pcap_file(src->pc);
+    return fp ? (long long)ftello(fp) : -1;
+}
+
+static const char *broken_why(const struct frame_source *src)
+{
+    return src->map ? src->why : pcap_geterr(src->pc);
+}
+
 /* Read the opened stream `in` (NULL: it could not be opened, `why`);
  * `errs` NULL reads quietly: no reports, no progress. */
 static enum capture_status read_stream(struct capture_stream *in,
@@ -114,8 +178,9 @@ static enum capture_status read_stream(struct capture_stream *in,
         return CAPTURE_BAD_LINKTYPE;
     }
 
-    if (bpf && *bpf) {
-        struct bpf_program prog;
+    struct bpf_program prog;
+    bool filtered = bpf && *bpf;
+    if (filtered) {
         if (pcap_compile(pc, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0 ||
             pcap_setfilter(pc, &prog) != 0) {
             report(errs, "tlsmon: bad filter '%s': %s\n", bpf,
@@ -123,26 +188,32 @@ static enum capture_status read_stream(struct capture_stream *in,
             pcap_close(pc);
             return CAPTURE_BAD_FILTER;
         }
-        pcap_freecode(&prog);
     }
 
+    struct frame_source src = {
+        .pc = pc,
+        .in = in,
+        .map = capture_map_open(capture_stream_plain_fd(in),
+                                capture_stream_size(in)),
+        .filter = filtered ? &prog : NULL,
+    };
     enum capture_status status = CAPTURE_OK;
     uint64_t n = 0, last_ts = 0;
-    struct capture_progress prog = progress_hook;
+    struct capture_progress prog_hook = progress_hook;
     if (!errs)
-        prog.update = NULL;
+        prog_hook.update = NULL;
     for (;;) {
         struct pcap_pkthdr *hdr;
         const u_char *data;
-        int rc = pcap_next_ex(pc, &hdr, &data);
+        int rc = next_frame(&src, &hdr, &data);
         if (rc == 1) {
             n++;
             uint64_t ts = capture_timestamp(hdr->ts.tv_sec, hdr->ts.tv_usec,
                                             &last_ts, &st->timestamps_invalid);
             frame(ctx, linktype, data, hdr->caplen, hdr->len, ts);
-            if (prog.update && n % PROGRESS_EVERY == 0)
-                prog.update(prog.ctx, name, capture_stream_consumed(in),
-                            capture_stream_size(in), false);
+            if (prog_hook.update && n % PROGRESS_EVERY == 0)
+                prog_hook.update(prog_hook.ctx, name, consumed(&src),
+                                 capture_stream_size(in), false);
             continue;
         }
         if (rc == PCAP_ERROR_BREAK)
@@ -150,25 +221,25 @@ static enum capture_status read_stream(struct capture_stream *in,
         /* rc == PCAP_ERROR: a record that could not be read. libpcap's text
          * says what (truncated record, bogus length); we add where. */
         char where[48] = "";
-        FILE *fp = pcap_file(pc);
-        if (fp) {
-            long long off = (long long)ftello(fp);
-            if (off >= 0)
-                snprintf(where, sizeof(where), " (near byte %lld)", off);
-        }
+        long long off = broken_at(&src);
+        if (off >= 0)
+            snprintf(where, sizeof(where), " (near byte %lld)", off);
         const char *cerr = capture_stream_error(in);
         report(errs,
                "tlsmon: %s: broken at packet %llu%s: %s%s%s; kept the %llu "
                "packets before it\n",
-               name, (unsigned long long)(n + 1), where, pcap_geterr(pc),
+               name, (unsigned long long)(n + 1), where, broken_why(&src),
                *cerr ? "; " : "", cerr, (unsigned long long)n);
         st->files_failed++;
         status = CAPTURE_BROKEN;
         break;
     }
-    if (prog.update)
-        prog.update(prog.ctx, name, capture_stream_consumed(in),
-                    capture_stream_size(in), true);
+    if (prog_hook.update)
+        prog_hook.update(prog_hook.ctx, name, consumed(&src),
+                         capture_stream_size(in), true);
+    capture_map_close(src.map);
+    if (filtered)
+        pcap_freecode(&prog);
     pcap_close(pc);
     return status;
 }

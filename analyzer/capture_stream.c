@@ -308,6 +308,11 @@ struct capture_stream *capture_stream_open_fd(int fd, uint64_t limit,
     return open_stream(s, err, err_len);
 }
 
+int capture_stream_plain_fd(const struct capture_stream *s)
+{
+    return s->kind == COMP_NONE && s->own_fd && s->size ? s->fd : -1;
+}
+
 static struct capture_stream *open_stream(struct capture_stream *s,
                                           char *err, size_t err_len)
 {

@@ -31,6 +31,10 @@ FILE *capture_stream_file(struct capture_stream *s);
 
 /* "gzip", "zstd", or NULL for an uncompressed file. */
 const char *capture_stream_compression(const struct capture_stream *s);
+/* The descriptor of an uncompressed regular file opened by name or
+ * descriptor (its bytes to read: capture_stream_size), for reading it
+ * mapped; -1 for anything else (compressed, standard input, a pipe). */
+int capture_stream_plain_fd(const struct capture_stream *s);
 /* Bytes of the file read so far, and its size (0 when unknown: a pipe).
  * Valid until the FILE is closed. */
 uint64_t capture_stream_consumed(const struct capture_stream *s);

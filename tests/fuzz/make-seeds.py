@@ -267,6 +267,23 @@ def udp_input(prefix, dgrams, limit=16384):
     return bytes(out)
 
 
+def pcap_walk_seeds(src, corpus):
+    """fuzz_pcap_walk: the four smallest committed pcap files whole, each
+    cut within its last record, and the smallest again with nanosecond
+    stamps and with a snaplen shorter than its frames."""
+    paths = sorted(glob.glob(os.path.join(src, "*.pcap")),
+                   key=lambda p: (os.path.getsize(p), p))[:4]
+    for path in paths:
+        data = open(path, "rb").read()
+        if data[:4] != b"\xd4\xc3\xb2\xa1":
+            continue
+        write(corpus, "pcap_walk", data)
+        write(corpus, "pcap_walk", data[:-7])
+    data = open(paths[0], "rb").read()
+    write(corpus, "pcap_walk", b"\x4d\x3c\xb2\xa1" + data[4:])
+    write(corpus, "pcap_walk", data[:16] + struct.pack("<I", 40) + data[20:])
+
+
 def rfc_vectors():
     """The plaintext Initial payloads of RFC 9001 A.2/A.3, from the unit
     tests' copy, for fuzz_quic's sealed-Initial operation."""
@@ -285,6 +302,7 @@ def main():
     src, corpus = sys.argv[1], sys.argv[2]
     keylog_seeds(src, corpus)
     der_subject_seeds(src, corpus)
+    pcap_walk_seeds(src, corpus)
     tls_decrypt_seeds(corpus)
     v = rfc_vectors()
     ch, sh = v["V1_CLIENT_CRYPTO"], v["V1_SERVER_PAYLOAD"]
@@ -328,7 +346,7 @@ def main():
                         write(corpus, "ech", bytes([0]) + ech)
     for target in ("decode", "tls_session", "tls_messages", "tcp_stream",
                    "starttls", "keylog", "tls_decrypt", "quic", "dtls", "ech",
-                   "der_subject"):
+                   "der_subject", "pcap_walk"):
         os.makedirs(os.path.join(corpus, target), exist_ok=True)
         n = len(os.listdir(os.path.join(corpus, target)))
         print(f"{target}: {n} seeds")

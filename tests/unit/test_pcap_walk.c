@@ -1,0 +1,299 @@
+/* test_pcap_walk.c — classic pcap files read from memory and from a
+ * mapping: every frame and every refusal as libpcap has them (the same
+ * bytes read by both, pcap_walk_oracle.h), on made files and on thousands
+ * of damaged ones; the files the walk leaves to libpcap; and a mapped file
+ * cut short while it is read, which must end the walk with an error, not
+ * the process with SIGBUS. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "analyzer/capture_map.h"
+#include "analyzer/pcap_walk.h"
+#include "tests/pcap_walk_oracle.h"
+
+#define MAGIC_MICRO 0xa1b2c3d4u
+#define MAGIC_NANO 0xa1b23c4du
+
+struct file {
+    uint8_t bytes[1 << 16];
+    size_t len;
+};
+
+static void put32(struct file *f, uint32_t v)
+{
+    memcpy(f->bytes + f->len, &v, 4); /* this machine's order */
+    f->len += 4;
+}
+
+static void put16(struct file *f, uint16_t v)
+{
+    memcpy(f->bytes + f->len, &v, 2);
+    f->len += 2;
+}
+
+static void file_header(struct file *f, uint32_t magic, uint16_t minor,
+                        uint32_t snaplen)
+{
+    f->len = 0;
+    put32(f, magic);
+    put16(f, 2);
+    put16(f, minor);
+    put32(f, 0);
+    put32(f, 0);
+    put32(f, snaplen);
+    put32(f, 1); /* Ethernet */
+}
+
+/* A record of `cap_len` bytes (a counting pattern), claiming `caplen`. */
+static void record(struct file *f, uint32_t sec, uint32_t usec,
+                   uint32_t caplen, uint32_t wire_len, size_t cap_len)
+{
+    put32(f, sec);
+    put32(f, usec);
+    put32(f, caplen);
+    put32(f, wire_len);
+    for (size_t i = 0; i < cap_len; i++, f->len++)
+        f->bytes[f->len] = (uint8_t)(i * 7 + f->len);
+}
+
+static size_t agree(const struct file *f)
+{
+    size_t frames;
+    char diff[512] = "";
+    enum oracle_verdict v =
+        pcap_walk_oracle(f->bytes, f->len, &frames, diff, sizeof(diff));
+    if (v != ORACLE_AGREE)
+        fail_msg("walk and libpcap differ: %s", diff);
+    return frames;
+}
+
+/* The first refusal's words, for the tests that expect one. */
+static enum pcap_walk_result walk_all(const struct file *f, size_t *frames,
+                                      char *why, size_t why_len)
+{
+    struct pcap_walk_format fmt;
+    assert_true(pcap_walk_format_read(f->bytes, f->len, &fmt));
+    struct pcap_walk w;
+    pcap_walk_start(&w, f->bytes + PCAP_WALK_FILE_HEADER,
+                    f->len - PCAP_WALK_FILE_HEADER, &fmt);
+    struct pcap_walk_frame fr;
+    enum pcap_walk_result r;
+    *frames = 0;
+    while ((r = pcap_walk_next(&w, &fr, why, why_len)) == PCAP_WALK_FRAME)
+        (*frames)++;
+    return r;
+}
+
+static void test_frames_as_libpcap(void **state)
+{
+    (void)state;
+    static struct file f;
+    file_header(&f, MAGIC_MICRO, 4, 65535);
+    record(&f, 1700000000, 1, 60, 60, 60);
+    record(&f, 1700000000, 999999, 1514, 1514, 1514);
+    record(&f, 1700000001, 0, 0, 0, 0);           /* an empty frame */
+    record(&f, 1700000002, 5, 40, 9000, 40);      /* cut by the capture */
+    record(&f, 0xffffffffu, 2000000, 20, 20, 20); /* times that are not */
+    assert_int_equal(agree(&f), 5);
+
+    file_header(&f, MAGIC_NANO, 4, 0); /* snaplen 0: the maximum */
+    record(&f, 1700000000, 123456789, 70, 70, 70);
+    record(&f, 1700000000, 0xfffffc18u, 70, 70, 70); /* -1000 ns */
+    assert_int_equal(agree(&f), 2);
+
+    struct pcap_walk_format fmt;
+    assert_true(pcap_walk_format_read(f.bytes, f.len, &fmt));
+    struct pcap_walk w;
+    pcap_walk_start(&w, f.bytes + 24, f.len - 24, &fmt);
+    struct pcap_walk_frame fr;
+    char why[128];
+    assert_int_equal(pcap_walk_next(&w, &fr, why, sizeof(why)),
+                     PCAP_WALK_FRAME);
+    assert_int_equal(fr.usec, 123456);
+    assert_int_equal(fr.offset, 24);
+    assert_int_equal(pcap_walk_next(&w, &fr, why, sizeof(why)),
+                     PCAP_WALK_FRAME);
+    assert_int_equal(fr.usec, -1);
+    assert_int_equal(fr.offset, 24 + 16 + 70);
+}
+
+static void test_snapshot_cuts(void **state)
+{
+    (void)state;
+    static struct file f;
+    /* Past the file's snaplen: cut to it, the rest skipped. */
+    file_header(&f, MAGIC_MICRO, 4, 64);
+    record(&f, 1, 0, 100, 100, 100);
+    record(&f, 2, 0, 64, 64, 64);
+    assert_int_equal(agree(&f), 2);
+    /* The file ends within the part that would be skipped. */
+    file_header(&f, MAGIC_MICRO, 4, 64);
+    record(&f, 1, 0, 100, 100, 80);
+    assert_int_equal(agree(&f), 0);
+    /* ... and within the part that would be kept. */
+    file_header(&f, MAGIC_MICRO, 4, 64);
+    record(&f, 1, 0, 100, 100, 30);
+    assert_int_equal(agree(&f), 0);
+}
+
+static void test_refusals_in_libpcaps_words(void **state)
+{
+    (void)state;
+    static struct file f;
+    size_t frames;
+    char why[PCAP_ERRBUF_SIZE];
+
+    file_header(&f, MAGIC_MICRO, 4, 65535);
+    record(&f, 1, 0, 10, 10, 10);
+    f.len += 5; /* five bytes of a header */
+    memset(f.bytes + f.len - 5, 0, 5);
+    assert_int_equal(walk_all(&f, &frames, why, sizeof(why)),
+                     PCAP_WALK_BROKEN);
+    assert_int_equal(frames, 1);
+    assert_string_equal(why, "truncated dump file; tried to read 16 header "
+                             "bytes, only got 5");
+    assert_int_equal(agree(&f), 1);
+
+    file_header(&f, MAGIC_MICRO, 4, 65535);
+    record(&f, 1, 0, 300000, 300000, 0);
+    assert_int_equal(walk_all(&f, &frames, why, sizeof(why)),
+                     PCAP_WALK_BROKEN);
+    assert_string_equal(why, "invalid packet capture length 300000, bigger "
+                             "than snaplen of 65535");
+    assert_int_equal(agree(&f), 0);
+
+    file_header(&f, MAGIC_MICRO, 4, 0x7fffffffu);
+    record(&f, 1, 0, 300000, 300000, 0);
+    assert_int_equal(agree(&f), 0);
+
+    file_header(&f, MAGIC_MICRO, 4, 65535);
+    record(&f, 1, 0, 1000, 1000, 999);
+    assert_int_equal(walk_all(&f, &frames, why, sizeof(why)),
+                     PCAP_WALK_BROKEN);
+    assert_string_equal(why, "truncated dump file; tried to read 1000 "
+                             "captured bytes, only got 999");
+    assert_int_equal(agree(&f), 0);
+}
+
+static void test_files_left_to_libpcap(void **state)
+{
+    (void)state;
+    static struct file f;
+    struct pcap_walk_format fmt;
+    file_header(&f, MAGIC_MICRO, 3, 65535); /* lengths may be swapped */
+    assert_false(pcap_walk_format_read(f.bytes, f.len, &fmt));
+    file_header(&f, 0xd4c3b2a1u, 4, 65535); /* the other byte order */
+    assert_false(pcap_walk_format_read(f.bytes, f.len, &fmt));
+    file_header(&f, 0xa1b2cd34u, 4, 65535); /* patched headers */
+    assert_false(pcap_walk_format_read(f.bytes, f.len, &fmt));
+    file_header(&f, 0x0a0d0d0au, 4, 65535); /* pcapng */
+    assert_false(pcap_walk_format_read(f.bytes, f.len, &fmt));
+    file_header(&f, MAGIC_MICRO, 4, 65535);
+    assert_false(pcap_walk_format_read(f.bytes, 23, &fmt));
+    assert_true(pcap_walk_format_read(f.bytes, 24, &fmt));
+}
+
+/* Damaged copies of a small file: bytes changed in the record headers and
+ * anywhere, and cuts at every length. Each either agrees with libpcap or is
+ * a file the walk does not take. */
+static void test_damaged_files_agree(void **state)
+{
+    (void)state;
+    static struct file base, f;
+    file_header(&base, MAGIC_MICRO, 4, 200);
+    uint32_t lens[] = {60, 1514, 0, 199, 200, 201, 40};
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+        record(&base, 100 + (uint32_t)i, (uint32_t)i * 1000, lens[i],
+               lens[i] + 3, lens[i]);
+    size_t compared = 0;
+    for (size_t cut = 0; cut <= base.len; cut++) {
+        f = base;
+        f.len = cut;
+        size_t frames;
+        char diff[512] = "";
+        enum oracle_verdict v =
+            pcap_walk_oracle(f.bytes, f.len, &frames, diff, sizeof(diff));
+        if (v == ORACLE_DIFFER)
+            fail_msg("cut at %zu: %s", cut, diff);
+        compared += v == ORACLE_AGREE;
+    }
+    uint32_t seed = 12345;
+    for (int round = 0; round < 4000; round++) {
+        f = base;
+        int changes = 1 + round % 3;
+        for (int c = 0; c < changes; c++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = 24 + (seed >> 8) % (base.len - 24);
+            seed = seed * 1103515245u + 12345u;
+            f.bytes[at] = (uint8_t)(seed >> 16);
+        }
+        size_t frames;
+        char diff[512] = "";
+        enum oracle_verdict v =
+            pcap_walk_oracle(f.bytes, f.len, &frames, diff, sizeof(diff));
+        if (v == ORACLE_DIFFER)
+            fail_msg("round %d: %s", round, diff);
+        compared += v == ORACLE_AGREE;
+    }
+    assert_true(compared > 4000);
+}
+
+/* A mapped file cut short under the walk: the frames before the cut come,
+ * then an error; no SIGBUS. */
+static void test_mapped_file_cut_short(void **state)
+{
+    (void)state;
+    static struct file f;
+    file_header(&f, MAGIC_MICRO, 4, 65535);
+    size_t pagesize = (size_t)sysconf(_SC_PAGESIZE);
+    while (f.len < 8 * pagesize)
+        record(&f, 1, 0, 1000, 1000, 1000);
+    char path[] = "/tmp/tlsmon-test-map-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, f.bytes, f.len), (ssize_t)f.len);
+    struct capture_map *m = capture_map_open(fd, f.len);
+    assert_non_null(m);
+    struct pcap_walk_frame fr;
+    char why[PCAP_ERRBUF_SIZE];
+    assert_int_equal(capture_map_next(m, &fr, why, sizeof(why)),
+                     PCAP_WALK_FRAME);
+    assert_int_equal(fr.cap_len, 1000);
+    assert_int_equal(ftruncate(fd, (off_t)(2 * pagesize)), 0);
+    size_t frames = 1;
+    enum pcap_walk_result r;
+    while ((r = capture_map_next(m, &fr, why, sizeof(why))) ==
+           PCAP_WALK_FRAME)
+        frames++;
+    assert_int_equal(r, PCAP_WALK_BROKEN);
+    assert_string_equal(why, "the file was cut short while it was read");
+    /* The frames wholly in the two pages left, and not many more. */
+    assert_true(frames >= (2 * pagesize - 24) / 1016);
+    assert_true(frames <= 2 * pagesize / 1016 + 1);
+    capture_map_close(m);
+    /* Not a pcap file this reader takes: left alone. */
+    assert_int_equal(pwrite(fd, "\x0a\x0d\x0d\x0a", 4, 0), 4);
+    assert_null(capture_map_open(fd, 2 * pagesize));
+    close(fd);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_frames_as_libpcap),
+        cmocka_unit_test(test_snapshot_cuts),
+        cmocka_unit_test(test_refusals_in_libpcaps_words),
+        cmocka_unit_test(test_files_left_to_libpcap),
+        cmocka_unit_test(test_damaged_files_agree),
+        cmocka_unit_test(test_mapped_file_cut_short),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
