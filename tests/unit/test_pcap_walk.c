@@ -143,43 +143,45 @@ static void test_snapshot_cuts(void **state)
     assert_int_equal(agree(&f), 0);
 }
 
+/* The walk stops after `frames` frames with `text`, and so does libpcap. */
+static void expect_refusal(const struct file *f, size_t frames,
+                           const char *text)
+{
+    size_t walked;
+    char why[PCAP_ERRBUF_SIZE];
+    assert_int_equal(walk_all(f, &walked, why, sizeof(why)),
+                     PCAP_WALK_BROKEN);
+    assert_int_equal(walked, frames);
+    assert_string_equal(why, text);
+    assert_int_equal(agree(f), frames);
+}
+
 static void test_refusals_in_libpcaps_words(void **state)
 {
     (void)state;
     static struct file f;
-    size_t frames;
-    char why[PCAP_ERRBUF_SIZE];
 
     file_header(&f, MAGIC_MICRO, 4, 65535);
     record(&f, 1, 0, 10, 10, 10);
     f.len += 5; /* five bytes of a header */
     memset(f.bytes + f.len - 5, 0, 5);
-    assert_int_equal(walk_all(&f, &frames, why, sizeof(why)),
-                     PCAP_WALK_BROKEN);
-    assert_int_equal(frames, 1);
-    assert_string_equal(why, "truncated dump file; tried to read 16 header "
-                             "bytes, only got 5");
-    assert_int_equal(agree(&f), 1);
+    expect_refusal(&f, 1, "truncated dump file; tried to read 16 header "
+                          "bytes, only got 5");
 
     file_header(&f, MAGIC_MICRO, 4, 65535);
     record(&f, 1, 0, 300000, 300000, 0);
-    assert_int_equal(walk_all(&f, &frames, why, sizeof(why)),
-                     PCAP_WALK_BROKEN);
-    assert_string_equal(why, "invalid packet capture length 300000, bigger "
-                             "than snaplen of 65535");
-    assert_int_equal(agree(&f), 0);
+    expect_refusal(&f, 0, "invalid packet capture length 300000, bigger "
+                          "than snaplen of 65535");
 
     file_header(&f, MAGIC_MICRO, 4, 0x7fffffffu);
     record(&f, 1, 0, 300000, 300000, 0);
-    assert_int_equal(agree(&f), 0);
+    expect_refusal(&f, 0, "invalid packet capture length 300000, bigger "
+                          "than maximum of 262144");
 
     file_header(&f, MAGIC_MICRO, 4, 65535);
     record(&f, 1, 0, 1000, 1000, 999);
-    assert_int_equal(walk_all(&f, &frames, why, sizeof(why)),
-                     PCAP_WALK_BROKEN);
-    assert_string_equal(why, "truncated dump file; tried to read 1000 "
-                             "captured bytes, only got 999");
-    assert_int_equal(agree(&f), 0);
+    expect_refusal(&f, 0, "truncated dump file; tried to read 1000 "
+                          "captured bytes, only got 999");
 }
 
 static void test_files_left_to_libpcap(void **state)
