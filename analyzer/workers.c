@@ -132,10 +132,13 @@ struct order_pos {
     /* A waiter's major: wake it once `entry` passes this (set under
      * sequencer.lock; UINT64_MAX: nobody waits for this worker). */
     _Atomic uint64_t wake_above;
-    uint64_t floor_major, floor_minor; /* under sequencer.lock */
-    /* The oldest record it holds to decide later (UINT64_MAX: none); under
-     * sequencer.lock. */
-    uint64_t held_major, held_minor;
+    /* Written under sequencer.lock; read without it only by a waiter's
+     * spin (as held_major below). */
+    _Atomic uint64_t floor_major, floor_minor;
+    /* The oldest record it holds to decide later (UINT64_MAX: none);
+     * written under sequencer.lock, read without it only by a waiter's
+     * spin, which the locked check after it corrects. */
+    _Atomic uint64_t held_major, held_minor;
 };
 
 struct sequencer {
@@ -216,31 +219,35 @@ static bool before(uint64_t a_major, uint64_t a_minor, uint64_t b_major,
 }
 
 /* Is (major, minor) before the lowest place worker `v` may still decide
- * at? Under seq->lock. */
+ * at? Under seq->lock (or, as a hint, by a spinning waiter). */
 static bool passed(struct sequencer *q, size_t v, uint64_t major,
                    uint64_t minor)
 {
     const struct order_pos *o = &q->pos[v];
     uint64_t entry = atomic_load(&o->entry);
-    return before(major, minor, o->held_major, o->held_minor) &&
+    return before(major, minor, atomic_load(&o->held_major),
+                  atomic_load(&o->held_minor)) &&
            (before(major, minor, entry, 0) ||
-            before(major, minor, o->floor_major, o->floor_minor));
+            before(major, minor, atomic_load(&o->floor_major),
+                   atomic_load(&o->floor_minor)));
 }
 
 /* Before it sleeps, a waiter watches the others' bounds a while: the
  * worker it waits for is usually a frame or two from passing its place,
- * and sleeping and being woken for every record cost more than that (two
- * workers on the handshake corpus switched context 110 000 times for
- * 100 000 records, a third of their time). It stops at the first waiter
- * under the lock, whose floor it cannot see from here; the locked loop
- * after it decides, so spinning only ever delays. */
+ * or from deciding the older record it holds, and sleeping and being
+ * woken for every record cost more than that (two workers on the
+ * handshake corpus switched context 110 000 times for 100 000 records, a
+ * third of their time; on the diverse corpus 98 % of the sleeps were for
+ * a record the other held, its entry long past). It reads the bounds
+ * without the lock (passed() reads only atomics: a pair read while it
+ * changes can only end the spin early or late); the locked loop after it
+ * decides, so spinning only ever delays. */
 static void spin_until_passed(struct sequencer *q, size_t n, size_t w,
                               uint64_t major, uint64_t minor)
 {
     unsigned left = ORDER_SPIN_ROUNDS;
     for (size_t v = 0; v < n; v++)
-        while (v != w && left && atomic_load(&q->waiters) == 0 &&
-               !before(major, minor, atomic_load(&q->pos[v].entry), 0)) {
+        while (v != w && left && !passed(q, v, major, minor)) {
             spin_pause();
             left--;
         }
@@ -256,8 +263,8 @@ static void order_wait(void *ctx, size_t w, uint64_t major, uint64_t minor)
     /* Whoever waits for this worker must see how far it really is. */
     order_progress(q, w, ws->w[w].scan.unpublished);
     pthread_mutex_lock(&q->lock);
-    q->pos[w].floor_major = major;
-    q->pos[w].floor_minor = minor;
+    atomic_store(&q->pos[w].floor_major, major);
+    atomic_store(&q->pos[w].floor_minor, minor);
     pthread_cond_broadcast(&q->cond);
     pthread_mutex_unlock(&q->lock);
     spin_until_passed(q, ws->n, w, major, minor);
@@ -288,8 +295,8 @@ static void order_done(void *ctx, size_t w, uint64_t major, uint64_t minor)
     struct sequencer *q = &((struct workers *)ctx)->seq;
 
     pthread_mutex_lock(&q->lock);
-    q->pos[w].floor_major = major;
-    q->pos[w].floor_minor = minor + 1;
+    atomic_store(&q->pos[w].floor_major, major);
+    atomic_store(&q->pos[w].floor_minor, minor + 1);
     if (atomic_load(&q->waiters))
         pthread_cond_broadcast(&q->cond);
     pthread_mutex_unlock(&q->lock);
@@ -325,10 +332,11 @@ static void order_hold(void *ctx, size_t w, uint64_t major, uint64_t minor)
     struct sequencer *q = &((struct workers *)ctx)->seq;
 
     pthread_mutex_lock(&q->lock);
-    bool rises = before(q->pos[w].held_major, q->pos[w].held_minor, major,
-                        minor);
-    q->pos[w].held_major = major;
-    q->pos[w].held_minor = minor;
+    struct order_pos *o = &q->pos[w];
+    bool rises = before(atomic_load(&o->held_major),
+                        atomic_load(&o->held_minor), major, minor);
+    atomic_store(&o->held_major, major);
+    atomic_store(&o->held_minor, minor);
     if (rises && atomic_load(&q->waiters))
         pthread_cond_broadcast(&q->cond);
     pthread_mutex_unlock(&q->lock);
@@ -385,7 +393,8 @@ struct workers *workers_new(size_t n, const struct pipeline_config *cfg,
     pthread_cond_init(&ws->seq.cond, NULL);
     for (size_t i = 0; i < WORKERS_MAX; i++) {
         atomic_init(&ws->seq.pos[i].wake_above, UINT64_MAX);
-        ws->seq.pos[i].held_major = ws->seq.pos[i].held_minor = UINT64_MAX;
+        atomic_init(&ws->seq.pos[i].held_major, UINT64_MAX);
+        atomic_init(&ws->seq.pos[i].held_minor, UINT64_MAX);
     }
     pthread_mutex_init(&ws->job_lock, NULL);
     pthread_cond_init(&ws->job_cond, NULL);
