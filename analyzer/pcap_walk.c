@@ -116,3 +116,16 @@ enum pcap_walk_result pcap_walk_next(struct pcap_walk *w,
     frame->usec = w->nanoseconds ? (int32_t)usec / 1000 : (int32_t)usec;
     return PCAP_WALK_FRAME;
 }
+
+const uint8_t *pcap_walk_after_next(const struct pcap_walk *w, size_t into)
+{
+    struct cursor ahead = w->in;
+    uint32_t cap_len;
+    size_t left;
+    if (!cursor_skip(&ahead, 8) || !read_u32(&ahead, &cap_len) ||
+        !cursor_skip(&ahead, 4) || !cursor_skip(&ahead, cap_len) ||
+        !cursor_skip(&ahead, into))
+        return NULL;
+    const uint8_t *at = cursor_rest(&ahead, &left);
+    return left ? at : NULL;
+}

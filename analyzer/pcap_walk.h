@@ -61,4 +61,9 @@ enum pcap_walk_result pcap_walk_next(struct pcap_walk *w,
                                      struct pcap_walk_frame *frame, char *why,
                                      size_t why_len);
 
+/* Where the byte `into` bytes into the record after the next one is (NULL:
+ * no byte of the file there), to ask the memory for it early; never read
+ * through. */
+const uint8_t *pcap_walk_after_next(const struct pcap_walk *w, size_t into);
+
 #endif

@@ -122,6 +122,23 @@ static void test_frames_as_libpcap(void **state)
                      PCAP_WALK_FRAME);
     assert_int_equal(fr.usec, -1);
     assert_int_equal(fr.offset, 24 + 16 + 70);
+
+    /* Where the record after the next lies, for prefetching. */
+    file_header(&f, MAGIC_MICRO, 4, 65535);
+    record(&f, 1, 0, 10, 10, 10);
+    record(&f, 2, 0, 20, 20, 20);
+    record(&f, 3, 0, 30, 30, 30);
+    pcap_walk_start(&w, f.bytes + 24, f.len - 24, &fmt);
+    assert_ptr_equal(pcap_walk_after_next(&w, 0), f.bytes + 24 + 26);
+    assert_ptr_equal(pcap_walk_after_next(&w, 83), NULL); /* past the end */
+    assert_ptr_equal(pcap_walk_after_next(&w, 8), f.bytes + 24 + 26 + 8);
+    assert_int_equal(pcap_walk_next(&w, &fr, why, sizeof(why)),
+                     PCAP_WALK_FRAME);
+    assert_ptr_equal(pcap_walk_after_next(&w, 0), f.bytes + 24 + 26 + 36);
+    assert_int_equal(pcap_walk_next(&w, &fr, why, sizeof(why)),
+                     PCAP_WALK_FRAME);
+    /* The next is the last: nothing after it. */
+    assert_ptr_equal(pcap_walk_after_next(&w, 0), NULL);
 }
 
 static void test_snapshot_cuts(void **state)
