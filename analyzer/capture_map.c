@@ -148,8 +148,10 @@ enum pcap_walk_result capture_map_next(struct capture_map *m,
 {
     enum pcap_walk_result r = pcap_walk_next(&m->walk, frame, why, why_len);
     if (r == PCAP_WALK_FRAME) {
-        /* Fault the whole frame in here, where a lost page is caught, not
-         * in the middle of the frame's analysis. */
+        /* Fault the frame's end in here: a page lost under it is caught
+         * before the frame is analyzed (a frame of several pages can still
+         * meet a lost page in its middle: zeroes there, then the walk
+         * stops at the next record). */
         struct cursor body = cursor_make(frame->data, frame->cap_len);
         uint8_t last;
         if (cursor_peek_u8(&body, frame->cap_len - 1, &last))
