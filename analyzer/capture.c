@@ -194,7 +194,7 @@ static enum capture_status read_stream(struct capture_stream *in,
         .pc = pc,
         .in = in,
         .map = capture_map_open(capture_stream_plain_fd(in),
-                                capture_stream_size(in)),
+                                capture_stream_size(in), linktype),
         .filter = filtered ? &prog : NULL,
     };
     enum capture_status status = CAPTURE_OK;

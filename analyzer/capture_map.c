@@ -2,6 +2,8 @@
  * against the file shrinking under it (see capture_map.h). */
 #include "capture_map.h"
 
+#include "pcapng_walk.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -33,7 +35,9 @@ struct capture_map {
     const uint8_t *base;
     size_t len;
     struct guard_slot *guard;
+    bool ng;                /* pcapng: `ng`; pcap: `walk` */
     struct pcap_walk walk;
+    struct pcapng_walk ng_walk;
     uint64_t trimmed; /* pages before this offset are given back */
     volatile uint8_t touched;
 };
@@ -88,7 +92,7 @@ static struct guard_slot *guard_take(const uint8_t *base, size_t len)
     return NULL;
 }
 
-struct capture_map *capture_map_open(int fd, uint64_t size)
+struct capture_map *capture_map_open(int fd, uint64_t size, int dlt)
 {
     struct stat st;
     uint8_t header[PCAP_WALK_FILE_HEADER];
@@ -96,9 +100,10 @@ struct capture_map *capture_map_open(int fd, uint64_t size)
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
         size > (uint64_t)st.st_size || size < PCAP_WALK_FILE_HEADER ||
         size > SIZE_MAX ||
-        pread(fd, header, sizeof(header), 0) != (ssize_t)sizeof(header) ||
-        !pcap_walk_format_read(header, sizeof(header), &fmt))
+        pread(fd, header, sizeof(header), 0) != (ssize_t)sizeof(header))
         return NULL;
+    /* pcapng is tried on the mapping itself: its first blocks decide. */
+    bool ng = !pcap_walk_format_read(header, sizeof(header), &fmt);
     pthread_once(&guard_once, install_guard);
     if (!guard_installed)
         return NULL;
@@ -119,6 +124,14 @@ struct capture_map *capture_map_open(int fd, uint64_t size)
         return NULL;
     }
     madvise(base, m->len, MADV_SEQUENTIAL);
+    if (ng) {
+        m->ng = true;
+        if (!pcapng_walk_open(&m->ng_walk, m->base, m->len, dlt)) {
+            capture_map_close(m);
+            return NULL;
+        }
+        return m;
+    }
     /* The header was read with pread; the walk covers the records. */
     struct cursor file = cursor_make(m->base, m->len);
     struct cursor records;
@@ -146,7 +159,9 @@ enum pcap_walk_result capture_map_next(struct capture_map *m,
                                        struct pcap_walk_frame *frame,
                                        char *why, size_t why_len)
 {
-    enum pcap_walk_result r = pcap_walk_next(&m->walk, frame, why, why_len);
+    enum pcap_walk_result r =
+        m->ng ? pcapng_walk_next(&m->ng_walk, frame, why, why_len)
+              : pcap_walk_next(&m->walk, frame, why, why_len);
     if (r == PCAP_WALK_FRAME) {
         /* Fault the frame's end in here: a page lost under it is caught
          * before the frame is analyzed (a frame of several pages can still
@@ -161,7 +176,9 @@ enum pcap_walk_result capture_map_next(struct capture_map *m,
          * for its header. Ask for the record after the next, its header
          * and the packet headers after it (two lines), a frame early. */
         for (size_t into = 0; into < 128; into += 64) {
-            const uint8_t *ahead = pcap_walk_after_next(&m->walk, into);
+            const uint8_t *ahead =
+                m->ng ? pcapng_walk_after_next(&m->ng_walk, into)
+                      : pcap_walk_after_next(&m->walk, into);
             if (ahead)
                 __builtin_prefetch(ahead);
         }
@@ -176,6 +193,8 @@ enum pcap_walk_result capture_map_next(struct capture_map *m,
 
 uint64_t capture_map_consumed(const struct capture_map *m)
 {
+    if (m->ng)
+        return cursor_pos(&m->ng_walk.in);
     return m->walk.origin + cursor_pos(&m->walk.in);
 }
 
@@ -188,5 +207,6 @@ void capture_map_close(struct capture_map *m)
         atomic_store(&m->guard->base, 0);
     }
     munmap((void *)(uintptr_t)m->base, m->len);
+    pcapng_walk_free(&m->ng_walk);
     free(m);
 }

@@ -22,8 +22,10 @@
 struct capture_map;
 
 /* Map the first `size` bytes of the file open as `fd` if this reader takes
- * it; NULL otherwise (fd is left as it was: read it with libpcap). */
-struct capture_map *capture_map_open(int fd, uint64_t size);
+ * it; NULL otherwise (fd is left as it was: read it with libpcap). `dlt`
+ * is the link type libpcap gave the file (pcapng compares later
+ * interfaces with it). */
+struct capture_map *capture_map_open(int fd, uint64_t size, int dlt);
 
 /* The next frame (pcap_walk_next); BROKEN also when the file shrank. */
 enum pcap_walk_result capture_map_next(struct capture_map *m,

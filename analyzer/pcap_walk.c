@@ -11,7 +11,7 @@
 
 /* libpcap's max_snaplen_for_dlt: a few link types carry larger frames
  * (none of them tlsmon decodes, but the walk is libpcap's for any). */
-static uint32_t max_caplen(uint32_t linktype)
+uint32_t pcap_walk_max_caplen(uint32_t linktype)
 {
     switch (linktype & 0x03ffffffu) { /* without the FCS bits */
     case 231: /* D-Bus */
@@ -55,7 +55,7 @@ void pcap_walk_start(struct pcap_walk *w, const uint8_t *records, size_t len,
     w->in = cursor_make(records, len);
     w->origin = PCAP_WALK_FILE_HEADER;
     w->nanoseconds = fmt->nanoseconds;
-    w->max_caplen = max_caplen(fmt->linktype);
+    w->max_caplen = pcap_walk_max_caplen(fmt->linktype);
     /* pcap_adjust_snapshot: a bogus snaplen means the maximum. */
     w->snapshot = fmt->snaplen == 0 || fmt->snaplen > INT_MAX
                       ? w->max_caplen

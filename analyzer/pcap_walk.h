@@ -18,7 +18,13 @@
  * link type tlsmon decodes (a few others have their own). */
 #define PCAP_WALK_MAX_CAPLEN 262144u
 #define PCAP_WALK_FILE_HEADER 24u
+/* Room for a refusal's words (libpcap's PCAP_ERRBUF_SIZE). */
+#define PCAP_WALK_WHY 256
 #define PCAP_WALK_RECORD_HEADER 16u
+
+/* libpcap's max_snaplen_for_dlt (for the link types whose DLT and
+ * LINKTYPE numbers agree, as the ones with their own maximum do). */
+uint32_t pcap_walk_max_caplen(uint32_t linktype);
 
 /* What the 24-byte file header says, for a file this reader takes. */
 struct pcap_walk_format {

@@ -282,6 +282,46 @@ def pcap_walk_seeds(src, corpus):
     data = open(paths[0], "rb").read()
     write(corpus, "pcap_walk", b"\x4d\x3c\xb2\xa1" + data[4:])
     write(corpus, "pcap_walk", data[:16] + struct.pack("<I", 40) + data[20:])
+    # pcapng: the committed ones, cut, and the smallest pcap rewritten as
+    # pcapng with a nanosecond interface, an offset one and a simple block.
+    for path in sorted(glob.glob(os.path.join(src, "*.pcapng"))):
+        ng = open(path, "rb").read()[:3000]
+        write(corpus, "pcap_walk", ng)
+        write(corpus, "pcap_walk", ng[:len(ng) * 2 // 3])
+    write(corpus, "pcap_walk", pcap_as_pcapng(data))
+
+
+def ng_block(btype, body):
+    body += b"\0" * (-len(body) % 4)
+    total = 12 + len(body)
+    return struct.pack("<II", btype, total) + body + struct.pack("<I", total)
+
+
+def pcap_as_pcapng(data):
+    """A classic pcap file's frames as pcapng: three interfaces (micro,
+    nano, a millisecond clock with an offset), frames spread over them,
+    one as a simple packet block."""
+    out = ng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    for opts in (b"", struct.pack("<HHB3x", 9, 1, 9),
+                 struct.pack("<HHB3xHHQ", 9, 1, 3, 14, 8, 1700000000)):
+        out += ng_block(1, struct.pack("<HHI", 1, 0, 65535) + opts +
+                        struct.pack("<I", 0))
+    off, n = 24, 0
+    while off + 16 <= len(data):
+        sec, usec, cap, wire = struct.unpack("<IIII", data[off:off + 16])
+        frame = data[off + 16:off + 16 + cap]
+        off += 16 + cap
+        iface = n % 3
+        t = [sec * 10**6 + usec, (sec * 10**6 + usec) * 1000,
+             usec // 1000][iface]
+        if n == 1:
+            out += ng_block(3, struct.pack("<I", len(frame)) + frame)
+        else:
+            out += ng_block(6, struct.pack("<IIIII", iface, t >> 32,
+                                           t & 0xFFFFFFFF, len(frame),
+                                           wire) + frame)
+        n += 1
+    return out
 
 
 def rfc_vectors():

@@ -219,21 +219,15 @@ static void test_files_left_to_libpcap(void **state)
     assert_true(pcap_walk_format_read(f.bytes, 24, &fmt));
 }
 
-/* Damaged copies of a small file: bytes changed in the record headers and
- * anywhere, and cuts at every length. Each either agrees with libpcap or is
- * a file the walk does not take. */
-static void test_damaged_files_agree(void **state)
+/* Damaged copies of `base`: cut at every length, and bytes changed past
+ * `from`. Each either agrees with libpcap or is a file the walk does not
+ * take; returns how many agreed. */
+static size_t damaged_copies_agree(const struct file *base, size_t from)
 {
-    (void)state;
-    static struct file base, f;
-    file_header(&base, MAGIC_MICRO, 4, 200);
-    uint32_t lens[] = {60, 1514, 0, 199, 200, 201, 40};
-    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
-        record(&base, 100 + (uint32_t)i, (uint32_t)i * 1000, lens[i],
-               lens[i] + 3, lens[i]);
+    static struct file f;
     size_t compared = 0;
-    for (size_t cut = 0; cut <= base.len; cut++) {
-        f = base;
+    for (size_t cut = 0; cut <= base->len; cut++) {
+        f = *base;
         f.len = cut;
         size_t frames;
         char diff[512] = "";
@@ -245,11 +239,11 @@ static void test_damaged_files_agree(void **state)
     }
     uint32_t seed = 12345;
     for (int round = 0; round < 4000; round++) {
-        f = base;
+        f = *base;
         int changes = 1 + round % 3;
         for (int c = 0; c < changes; c++) {
             seed = seed * 1103515245u + 12345u;
-            size_t at = 24 + (seed >> 8) % (base.len - 24);
+            size_t at = from + (seed >> 8) % (base->len - from);
             seed = seed * 1103515245u + 12345u;
             f.bytes[at] = (uint8_t)(seed >> 16);
         }
@@ -261,7 +255,141 @@ static void test_damaged_files_agree(void **state)
             fail_msg("round %d: %s", round, diff);
         compared += v == ORACLE_AGREE;
     }
-    assert_true(compared > 4000);
+    return compared;
+}
+
+static void test_damaged_files_agree(void **state)
+{
+    (void)state;
+    static struct file base;
+    file_header(&base, MAGIC_MICRO, 4, 200);
+    uint32_t lens[] = {60, 1514, 0, 199, 200, 201, 40};
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+        record(&base, 100 + (uint32_t)i, (uint32_t)i * 1000, lens[i],
+               lens[i] + 3, lens[i]);
+    assert_true(damaged_copies_agree(&base, 24) > 4000);
+}
+
+/* ---- pcapng -------------------------------------------------------------*/
+
+static void put64(struct file *f, uint64_t v)
+{
+    memcpy(f->bytes + f->len, &v, 8);
+    f->len += 8;
+}
+
+/* A block: its type, `body` bytes, padded to 4, lengths at both ends. */
+static void block(struct file *f, uint32_t type, const uint8_t *body,
+                  size_t n)
+{
+    uint32_t total = (uint32_t)(12 + (n + 3) / 4 * 4);
+    put32(f, type);
+    put32(f, total);
+    memcpy(f->bytes + f->len, body, n);
+    memset(f->bytes + f->len + n, 0, (n + 3) / 4 * 4 - n);
+    f->len += (n + 3) / 4 * 4;
+    put32(f, total);
+}
+
+static void shb(struct file *f)
+{
+    struct file b = {.len = 0};
+    put32(&b, 0x1A2B3C4Du);
+    put16(&b, 1);
+    put16(&b, 0);
+    put64(&b, UINT64_MAX);
+    block(f, 0x0A0D0D0Au, b.bytes, b.len);
+}
+
+/* An interface; `tsresol` 0: none (microseconds), `tsoffset` 0: none. */
+static void idb(struct file *f, uint16_t linktype, uint32_t snaplen,
+                uint8_t tsresol, uint64_t tsoffset)
+{
+    struct file b = {.len = 0};
+    put16(&b, linktype);
+    put16(&b, 0);
+    put32(&b, snaplen);
+    if (tsresol) {
+        put16(&b, 9);
+        put16(&b, 1);
+        put32(&b, tsresol); /* the first byte counts, the rest is padding */
+    }
+    if (tsoffset) {
+        put16(&b, 14);
+        put16(&b, 8);
+        put64(&b, tsoffset);
+    }
+    put32(&b, 0); /* opt_endofopt */
+    block(f, 1, b.bytes, b.len);
+}
+
+static void epb(struct file *f, uint32_t iface, uint64_t t, uint32_t cap_len,
+                uint32_t wire_len)
+{
+    struct file b = {.len = 0};
+    put32(&b, iface);
+    put32(&b, (uint32_t)(t >> 32));
+    put32(&b, (uint32_t)t);
+    put32(&b, cap_len);
+    put32(&b, wire_len);
+    for (uint32_t i = 0; i < cap_len; i++, b.len++)
+        b.bytes[b.len] = (uint8_t)(i * 13 + t);
+    block(f, 6, b.bytes, b.len);
+}
+
+static void spb(struct file *f, uint32_t wire_len)
+{
+    struct file b = {.len = 0};
+    put32(&b, wire_len);
+    for (uint32_t i = 0; i < wire_len; i++, b.len++)
+        b.bytes[b.len] = (uint8_t)i;
+    block(f, 3, b.bytes, b.len);
+}
+
+/* Enhanced, simple and other blocks; microsecond, nanosecond, 2^-20 and
+ * millisecond clocks, an offset; a second section: all as libpcap. */
+static void test_pcapng_as_libpcap(void **state)
+{
+    (void)state;
+    static struct file f;
+    f.len = 0;
+    shb(&f);
+    uint8_t comment[] = "a name-resolution block libpcap skips";
+    block(&f, 4, comment, sizeof(comment));
+    idb(&f, 1, 65535, 0, 0);
+    idb(&f, 1, 65535, 9, 0);            /* nanoseconds */
+    idb(&f, 1, 65535, 0x80 | 20, 0);    /* 2^-20 */
+    idb(&f, 1, 65535, 3, 1700000000);   /* milliseconds and an offset */
+    epb(&f, 0, 1700000000123456ull, 60, 60);
+    epb(&f, 1, 1700000000123456789ull, 1514, 1514);
+    epb(&f, 2, (1700000000ull << 20) | 123456, 40, 9000);
+    epb(&f, 3, 123456, 0, 0);
+    spb(&f, 70);
+    shb(&f);                            /* a new section: no interfaces */
+    idb(&f, 1, 65535, 6, 0);
+    epb(&f, 0, 5, 10, 10);
+    assert_int_equal(agree(&f), 6);
+    assert_true(damaged_copies_agree(&f, 0) > 4000);
+
+    /* Refusals, with libpcap's words: a packet before its interface, a
+     * second interface of another link type, a snaplen past the first's. */
+    f.len = 0;
+    shb(&f);
+    idb(&f, 1, 65535, 0, 0);
+    epb(&f, 1, 5, 10, 10);
+    assert_int_equal(agree(&f), 0);
+    f.len = 0;
+    shb(&f);
+    idb(&f, 1, 65535, 0, 0);
+    epb(&f, 0, 5, 10, 10);
+    idb(&f, 113, 65535, 0, 0);
+    epb(&f, 0, 5, 10, 10);
+    assert_int_equal(agree(&f), 1);
+    f.len = 0;
+    shb(&f);
+    idb(&f, 1, 100, 0, 0);
+    epb(&f, 0, 5, 101, 101);
+    assert_int_equal(agree(&f), 0);
 }
 
 /* A mapped file cut short under the walk: the frames before the cut come,
@@ -278,7 +406,7 @@ static void test_mapped_file_cut_short(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, f.bytes, f.len), (ssize_t)f.len);
-    struct capture_map *m = capture_map_open(fd, f.len);
+    struct capture_map *m = capture_map_open(fd, f.len, 1);
     assert_non_null(m);
     struct pcap_walk_frame fr;
     char why[PCAP_ERRBUF_SIZE];
@@ -299,7 +427,7 @@ static void test_mapped_file_cut_short(void **state)
     capture_map_close(m);
     /* Not a pcap file this reader takes: left alone. */
     assert_int_equal(pwrite(fd, "\x0a\x0d\x0d\x0a", 4, 0), 4);
-    assert_null(capture_map_open(fd, 2 * pagesize));
+    assert_null(capture_map_open(fd, 2 * pagesize, 1));
     close(fd);
     unlink(path);
 }
@@ -312,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_refusals_in_libpcaps_words),
         cmocka_unit_test(test_files_left_to_libpcap),
         cmocka_unit_test(test_damaged_files_agree),
+        cmocka_unit_test(test_pcapng_as_libpcap),
         cmocka_unit_test(test_mapped_file_cut_short),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
