@@ -1,10 +1,11 @@
-/* capture_map.h — a classic pcap file read where it lies: mapped read-only
- * and walked frame by frame (pcap_walk.h), instead of copied by read(2)
- * into stdio's buffer and again into libpcap's. A run spends most of its
- * reading in those copies (a bulk capture: ~0.28 s a GB-and-a-half with
- * libpcap, ~0.12 s mapped), and every worker reading a file pays them
- * again. What is mapped: a regular, uncompressed file in pcap 2.4 format in
- * this machine's byte order; everything else is read by libpcap.
+/* capture_map.h — a capture file read where it lies: mapped read-only and
+ * walked frame by frame (pcap_walk.h, pcapng_walk.h), instead of copied by
+ * read(2) into stdio's buffer and again into libpcap's. A run spends most
+ * of its reading in those copies (a bulk capture: ~0.28 s a
+ * GB-and-a-half with libpcap, ~0.12 s mapped), and every worker reading a
+ * file pays them again. What is mapped: a regular, uncompressed file in
+ * pcap 2.4 or pcapng format, in this machine's byte order; everything else
+ * is read by libpcap.
  *
  * A file cut short while it is read (another program truncating it) would
  * end the process with SIGBUS when a mapped page past the new end is read:
