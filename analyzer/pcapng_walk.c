@@ -29,6 +29,10 @@
 #define IF_TSOFFSET 14u
 #define USER_TSRESOL 1000000u /* microseconds, as tlsmon opens files */
 #define INITIAL_MAX_BLOCKSIZE (16u * 1024u * 1024u)
+/* libpcap grows its interface table without bound; a file of nothing but
+ * interface blocks would make this one take gigabytes. A million (32 MB)
+ * is past any capture, and refused in libpcap's words for its own limit. */
+#define IFACES_MAX (1u << 20)
 
 enum scale { PASS_THROUGH, SCALE_UP_DEC, SCALE_DOWN_DEC, SCALE_BIN };
 
@@ -235,6 +239,11 @@ done:
 static bool add_interface(struct pcapng_walk *w, struct block *b, char *why,
                           size_t why_len)
 {
+    if (w->ifcount == IFACES_MAX) {
+        snprintf(why, why_len, "more than %u interfaces in the file",
+                 IFACES_MAX);
+        return false;
+    }
     if (w->ifcount == w->ifaces_cap) {
         size_t cap = w->ifaces_cap ? w->ifaces_cap * 2 : 4;
         struct pcapng_iface *n = realloc(w->ifaces, cap * sizeof(*n));

@@ -392,6 +392,36 @@ static void test_pcapng_as_libpcap(void **state)
     assert_int_equal(agree(&f), 0);
 }
 
+/* A file of nothing but interfaces: refused past a million, where libpcap
+ * would grow its table without bound. */
+static void test_pcapng_interfaces_bounded(void **state)
+{
+    (void)state;
+    static struct file head;
+    size_t n = (1u << 20) + 1;
+    head.len = 0;
+    shb(&head);
+    uint8_t *bytes = malloc(head.len + n * 20);
+    assert_non_null(bytes);
+    memcpy(bytes, head.bytes, head.len);
+    size_t at = head.len;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t words[5] = {1, 20, 1 | (0u << 16), 65535, 20};
+        memcpy(bytes + at, words, sizeof(words)); /* this machine's order */
+        at += sizeof(words);
+    }
+    struct pcapng_walk w;
+    assert_true(pcapng_walk_open(&w, bytes, at, 1));
+    struct pcap_walk_frame fr;
+    char why[PCAP_WALK_WHY];
+    assert_int_equal(pcapng_walk_next(&w, &fr, why, sizeof(why)),
+                     PCAP_WALK_BROKEN);
+    assert_string_equal(why, "more than 1048576 interfaces in the file");
+    assert_int_equal(w.ifcount, 1u << 20);
+    pcapng_walk_free(&w);
+    free(bytes);
+}
+
 /* A mapped file cut short under the walk: the frames before the cut come,
  * then an error; no SIGBUS. */
 static void test_mapped_file_cut_short(void **state)
@@ -441,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_files_left_to_libpcap),
         cmocka_unit_test(test_damaged_files_agree),
         cmocka_unit_test(test_pcapng_as_libpcap),
+        cmocka_unit_test(test_pcapng_interfaces_bounded),
         cmocka_unit_test(test_mapped_file_cut_short),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
