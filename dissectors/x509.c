@@ -1740,6 +1740,17 @@ static struct chain_entry *copy_entry(const struct chain_entry *src)
     return e;
 }
 
+/* Drop the entry `*link` points at (its place in a bucket list). */
+static void shared_remove(struct x509_shared *sh, struct chain_entry **link)
+{
+    struct chain_entry *e = *link;
+    *link = e->bucket_next;
+    age_list_unlink(&sh->recency, &e->recency);
+    sh->entries--;
+    sh->bytes -= e->cost;
+    free(e);
+}
+
 static void shared_unlink_oldest(struct x509_shared *sh)
 {
     struct chain_entry *e =
@@ -1747,11 +1758,7 @@ static void shared_unlink_oldest(struct x509_shared *sh)
     struct chain_entry **b = &sh->buckets[e->hash & (sh->n_buckets - 1)];
     while (*b != e)
         b = &(*b)->bucket_next;
-    *b = e->bucket_next;
-    age_list_unlink(&sh->recency, &e->recency);
-    sh->entries--;
-    sh->bytes -= e->cost;
-    free(e);
+    shared_remove(sh, b);
 }
 
 void x509_shared_free(struct x509_shared *sh)
@@ -1822,17 +1829,11 @@ static void shared_put(struct x509_shared *sh, const struct chain_entry *e)
         return;
     pthread_mutex_lock(&sh->lock);
     for (struct chain_entry **b = &sh->buckets[e->hash & (sh->n_buckets - 1)];
-         *b; b = &(*b)->bucket_next) {
-        struct chain_entry *old = *b;
-        if (same_chain(old, e)) {
-            *b = old->bucket_next;
-            age_list_unlink(&sh->recency, &old->recency);
-            sh->entries--;
-            sh->bytes -= old->cost;
-            free(old);
+         *b; b = &(*b)->bucket_next)
+        if (same_chain(*b, e)) {
+            shared_remove(sh, b);
             break;
         }
-    }
     while (sh->recency.oldest && (sh->entries >= sh->max_entries ||
                                   sh->bytes + copy->cost > sh->max_bytes))
         shared_unlink_oldest(sh);
