@@ -1,13 +1,15 @@
-/* test_pcap_walk.c — classic pcap files read from memory and from a
+/* test_pcap_walk.c — pcap and pcapng files read from memory and from a
  * mapping: every frame and every refusal as libpcap has them (the same
  * bytes read by both, pcap_walk_oracle.h), on made files and on thousands
- * of damaged ones; the files the walk leaves to libpcap; and a mapped file
+ * of damaged ones, and on every capture the project made with real TLS
+ * stacks; the files the walk leaves to libpcap; and a mapped file
  * cut short while it is read, which must end the walk with an error, not
  * the process with SIGBUS. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <glob.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +394,38 @@ static void test_pcapng_as_libpcap(void **state)
     assert_int_equal(agree(&f), 0);
 }
 
+/* The project's captures, made with real TLS stacks (pcap and pcapng):
+ * every one read by both agrees, frame for frame. */
+static void test_committed_captures_agree(void **state)
+{
+    (void)state;
+    const char *root = getenv("TLSMON_SOURCE_ROOT");
+    char pattern[4096];
+    snprintf(pattern, sizeof(pattern), "%s/captures/*.pcap*",
+             root ? root : ".");
+    glob_t g;
+    assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+    size_t agreed = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        FILE *fp = fopen(g.gl_pathv[i], "rb");
+        assert_non_null(fp);
+        static uint8_t bytes[1 << 22];
+        size_t len = fread(bytes, 1, sizeof(bytes), fp);
+        fclose(fp);
+        assert_true(len < sizeof(bytes));
+        size_t frames;
+        char diff[512] = "";
+        enum oracle_verdict v =
+            pcap_walk_oracle(bytes, len, &frames, diff, sizeof(diff));
+        if (v != ORACLE_AGREE)
+            fail_msg("%s: %s", g.gl_pathv[i],
+                     v == ORACLE_DIFFER ? diff : "not taken");
+        agreed++;
+    }
+    globfree(&g);
+    assert_true(agreed >= 100);
+}
+
 /* A file of nothing but interfaces: refused past a million, where libpcap
  * would grow its table without bound. */
 static void test_pcapng_interfaces_bounded(void **state)
@@ -472,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_damaged_files_agree),
         cmocka_unit_test(test_pcapng_as_libpcap),
         cmocka_unit_test(test_pcapng_interfaces_bounded),
+        cmocka_unit_test(test_committed_captures_agree),
         cmocka_unit_test(test_mapped_file_cut_short),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
