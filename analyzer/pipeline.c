@@ -4,6 +4,8 @@
 #include "pipeline.h"
 
 #include <malloc.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +29,7 @@
 #include "memcap.h"
 #include "output/output.h"
 #include "output/summary.h"
+#include "spin_pause.h"
 #include "str_copy.h"
 
 /* Under an attack that keeps --memcap full, what evicted flows give back
@@ -69,12 +72,15 @@ struct conn_start {
 
 
 /* Workers on a file: a decided record whose turn to be decided in one
- * pipeline's order has not come; its session is kept for the record. */
+ * pipeline's order has not come; its session is kept for the record. Its
+ * owner fills it and frees it; in between, whichever worker finds its turn
+ * come first claims it (under the decision order's lock) and decides it. */
 struct held_record {
     struct tls_session *tls;
     uint64_t major, minor; /* its place */
     uint64_t now_us;       /* the clock when it was decided (flood control) */
     uint64_t bytes;        /* what the session held (tls_session_shed) */
+    atomic_bool decided;   /* rendered: the owner may free it */
 };
 
 /* Held records per worker: enough to ride out another worker's slow
@@ -115,7 +121,15 @@ struct pipeline {
      * a report for each (HELD_MAX of them, one per ring slot). */
     struct handshake_report *reports;
     struct held_record held[HELD_MAX];
-    size_t held_first, held_n;
+    /* Records counted from the start, record i in slot i % HELD_MAX:
+     * held_pushed were held (written by the owner under the order's lock),
+     * held_claimed of them claimed by some worker to decide (under the
+     * lock; read without it only by the owner, as a hint), held_freed
+     * freed by the owner once decided. held_claim_busy: the last claimed
+     * is being decided, and its place stays published until it is. */
+    uint64_t held_pushed, held_freed;
+    _Atomic uint64_t held_claimed;
+    bool held_claim_busy;
     uint64_t held_bytes;
     /* Frame numbers name flows (tlsmon.flow_id): this pipeline's own count,
      * or the reader's number with workers on a file (frame_external). */
@@ -343,10 +357,29 @@ static void enrich(struct pipeline *p, const struct flow *f,
     x509_analyze_handshake(p->x509, h, r);
 }
 
+/* Under the decision order's lock: the place no other worker may pass for
+ * p's held records: the one being decided, else the oldest not claimed
+ * (UINT64_MAX: none). */
+static void held_place(const struct pipeline *p, uint64_t *major,
+                       uint64_t *minor)
+{
+    uint64_t i = atomic_load_explicit(&p->held_claimed, memory_order_relaxed);
+    if (p->held_claim_busy)
+        i--;
+    if (i < p->held_pushed) {
+        *major = p->held[i % HELD_MAX].major;
+        *minor = p->held[i % HELD_MAX].minor;
+    } else {
+        *major = *minor = UINT64_MAX;
+    }
+}
+
 /* The decision proper, in one pipeline's order: what workers share (the
  * history, the flood table, the rules, swapped on SIGHUP, the summary and
- * the outputs) sees this record. */
-static void decide(struct pipeline *p, struct handshake *h, uint64_t major,
+ * the outputs) sees this record. `p` decides and renders it; `owner`'s
+ * is the record (`claimed`: one it held). */
+static void decide(struct pipeline *p, struct pipeline *owner,
+                   struct handshake *h, bool claimed, uint64_t major,
                    uint64_t minor, uint64_t now_us)
 {
     if (p->cfg.emit_lock)
@@ -376,8 +409,16 @@ static void decide(struct pipeline *p, struct handshake *h, uint64_t major,
     }
     /* Decided: the next record may be, while this one is rendered; the
      * write turn keeps the outputs in the decisions' order. */
-    if (p->order)
-        p->order->done(p->order->ctx, p->worker, major, minor);
+    if (p->order) {
+        const struct decision_order *d = p->order;
+        uint64_t held_major, held_minor;
+        pthread_mutex_lock(d->lock);
+        if (claimed)
+            owner->held_claim_busy = false;
+        held_place(owner, &held_major, &held_minor);
+        d->done(d->ctx, owner->worker, major, minor, held_major, held_minor);
+        pthread_mutex_unlock(d->lock);
+    }
     for (size_t i = 0; i < p->n_outputs; i++) {
         if (!p->outputs[i]->ops->takes_turn)
             output_take_turn(s);
@@ -394,30 +435,102 @@ static void decide(struct pipeline *p, struct handshake *h, uint64_t major,
     p->stats.handshakes++;
 }
 
-/* The oldest held record, once its turn has come (`wait`: wait for it).
- * False when it has not. */
+static uint64_t held_count(const struct pipeline *p)
+{
+    return p->held_pushed - p->held_freed;
+}
+
+/* Free the oldest held records that are decided, by whichever worker. */
+static void held_reclaim(struct pipeline *p)
+{
+    while (p->held_freed < p->held_pushed) {
+        struct held_record *o = &p->held[p->held_freed % HELD_MAX];
+        if (!atomic_load_explicit(&o->decided, memory_order_acquire))
+            return;
+        tls_session_free(o->tls);
+        o->tls = NULL;
+        p->held_bytes -= o->bytes;
+        p->held_freed++;
+    }
+}
+
+struct held_record *pipeline_claim_held(struct pipeline *owner)
+{
+    uint64_t i = atomic_load_explicit(&owner->held_claimed,
+                                      memory_order_relaxed);
+    if (owner->held_claim_busy || i >= owner->held_pushed)
+        return NULL;
+    owner->held_claim_busy = true;
+    atomic_store_explicit(&owner->held_claimed, i + 1, memory_order_relaxed);
+    return &owner->held[i % HELD_MAX];
+}
+
+void pipeline_decide_claimed(struct pipeline *self, struct pipeline *owner,
+                             struct held_record *o)
+{
+    decide(self, owner, tls_record(o->tls), true, o->major, o->minor,
+           o->now_us);
+    atomic_store_explicit(&o->decided, true, memory_order_release);
+}
+
+/* The owner's claim on its oldest held record: NULL when another worker
+ * has it. */
+static struct held_record *claim_own_oldest(struct pipeline *p)
+{
+    struct held_record *o = NULL;
+    pthread_mutex_lock(p->order->lock);
+    if (atomic_load_explicit(&p->held_claimed, memory_order_relaxed) ==
+        p->held_freed)
+        o = pipeline_claim_held(p);
+    pthread_mutex_unlock(p->order->lock);
+    return o;
+}
+
+/* Another worker decides it: a record's rendering, some microseconds. */
+static void await_decided(const struct held_record *o)
+{
+    for (unsigned spins = 0;
+         !atomic_load_explicit(&o->decided, memory_order_acquire); spins++) {
+        if (spins < 4000u)
+            spin_pause();
+        else
+            sched_yield();
+    }
+}
+
+/* The oldest held record, once its turn has come (`wait`: wait for it),
+ * decided here or by another worker. False when its turn has not come. */
 static bool decide_oldest_held(struct pipeline *p, bool wait)
 {
-    struct held_record *o = &p->held[p->held_first];
-    if (wait)
-        p->order->wait(p->order->ctx, p->worker, o->major, o->minor);
-    else if (!p->order->ready(p->order->ctx, p->worker, o->major, o->minor))
+    held_reclaim(p);
+    if (!held_count(p))
+        return true;
+    struct held_record *o = &p->held[p->held_freed % HELD_MAX];
+    if (atomic_load_explicit(&p->held_claimed, memory_order_relaxed) ==
+        p->held_freed) {
+        if (wait)
+            p->order->wait(p->order->ctx, p->worker, o->major, o->minor);
+        else if (!p->order->ready(p->order->ctx, p->worker, o->major,
+                                  o->minor))
+            return false;
+        if (claim_own_oldest(p) == o) {
+            decide(p, p, tls_record(o->tls), true, o->major, o->minor,
+                   o->now_us);
+            atomic_store_explicit(&o->decided, true, memory_order_relaxed);
+            held_reclaim(p);
+            return true;
+        }
+    }
+    if (!wait && !atomic_load_explicit(&o->decided, memory_order_acquire))
         return false;
-    decide(p, tls_record(o->tls), o->major, o->minor, o->now_us);
-    tls_session_free(o->tls);
-    p->held_bytes -= o->bytes;
-    p->held_first = (p->held_first + 1) % HELD_MAX;
-    p->held_n--;
-    const struct held_record *next = &p->held[p->held_first];
-    p->order->hold(p->order->ctx, p->worker,
-                   p->held_n ? next->major : UINT64_MAX,
-                   p->held_n ? next->minor : UINT64_MAX);
+    await_decided(o);
+    held_reclaim(p);
     return true;
 }
 
 void pipeline_decide_held(struct pipeline *p, bool all)
 {
-    while (p->held_n && decide_oldest_held(p, all))
+    while (held_count(p) && decide_oldest_held(p, all))
         ;
 }
 
@@ -433,28 +546,34 @@ static void decide_in_order(struct pipeline *p, struct flow *f,
     const struct handshake_report *r = h->report;
     bool self_contained = !r->server_cert.pem && !r->client_cert.pem;
 
-    if (p->held_n == 0 &&
+    held_reclaim(p);
+    if (held_count(p) == 0 &&
         p->order->ready(p->order->ctx, p->worker, major, minor)) {
-        decide(p, h, major, minor, p->now_us);
+        decide(p, p, h, false, major, minor, p->now_us);
         return;
     }
     if (!self_contained) {
         pipeline_decide_held(p, true);
         p->order->wait(p->order->ctx, p->worker, major, minor);
-        decide(p, h, major, minor, p->now_us);
+        decide(p, p, h, false, major, minor, p->now_us);
         return;
     }
-    struct held_record *o = &p->held[(p->held_first + p->held_n) % HELD_MAX];
+    struct held_record *o = &p->held[p->held_pushed % HELD_MAX];
     o->tls = f->tls;
     f->tls = NULL; /* the flow ends now (bypass, end_flow): no one misses it */
     o->major = major;
     o->minor = minor;
     o->now_us = p->now_us;
     o->bytes = tls_session_shed(o->tls);
+    atomic_store_explicit(&o->decided, false, memory_order_relaxed);
     p->held_bytes += o->bytes;
-    if (p->held_n++ == 0)
-        p->order->hold(p->order->ctx, p->worker, major, minor);
-    while (p->held_bytes > HELD_BYTES && p->held_n > 1)
+    uint64_t held_major, held_minor;
+    pthread_mutex_lock(p->order->lock);
+    p->held_pushed++;
+    held_place(p, &held_major, &held_minor);
+    p->order->hold(p->order->ctx, p->worker, held_major, held_minor);
+    pthread_mutex_unlock(p->order->lock);
+    while (p->held_bytes > HELD_BYTES && held_count(p) > 1)
         decide_oldest_held(p, true);
 }
 
@@ -497,13 +616,14 @@ static void emit(struct pipeline *p, struct flow *f)
     f->emitted = true;
     if (!p->order) {
         enrich(p, f, h, &p->report);
-        decide(p, h, 0, 0, p->now_us);
+        decide(p, p, h, false, 0, 0, p->now_us);
         return;
     }
     /* A report for it: a free slot of the ring of held records. */
-    if (p->held_n == HELD_MAX)
+    held_reclaim(p);
+    while (held_count(p) == HELD_MAX)
         decide_oldest_held(p, true);
-    enrich(p, f, h, &p->reports[(p->held_first + p->held_n) % HELD_MAX]);
+    enrich(p, f, h, &p->reports[p->held_pushed % HELD_MAX]);
     decide_in_order(p, f, h);
 }
 
@@ -1442,10 +1562,8 @@ bool pipeline_set_order(struct pipeline *p, const struct decision_order *order,
 /* Error paths only: a run that ends normally has decided all it held. */
 static void held_free_all(struct pipeline *p)
 {
-    for (; p->held_n; p->held_n--) {
-        tls_session_free(p->held[p->held_first].tls);
-        p->held_first = (p->held_first + 1) % HELD_MAX;
-    }
+    for (; p->held_freed < p->held_pushed; p->held_freed++)
+        tls_session_free(p->held[p->held_freed % HELD_MAX].tls);
     p->held_bytes = 0;
 }
 

@@ -56,19 +56,28 @@ struct pipeline_config {
  * idle tick after it, or the end), minor the record's rank within it (in
  * emission order for a frame; the flow's last frame for a tick or the end,
  * oldest first as one flow table ends them). `wait` returns when no other
- * worker can still decide a record placed before; `done` says this one is
- * out. */
+ * worker can still decide a record placed before, and meanwhile decides
+ * the records other workers hold whose turn has come (a worker deep in a
+ * frame of its own would keep everyone waiting); `done` says one is out. */
 struct decision_order {
     void (*wait)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
-    void (*done)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
     /* Without waiting: may this record be decided now? */
     bool (*ready)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
-    /* The worker holds records to decide later, the oldest at this place
-     * (UINT64_MAX: none): no other worker may pass it meanwhile. */
+    /* Under `lock`. A record of `worker`'s at (major, minor) is decided;
+     * the records it still holds start at (held_major, held_minor)
+     * (UINT64_MAX: none). */
+    void (*done)(void *ctx, size_t worker, uint64_t major, uint64_t minor,
+                 uint64_t held_major, uint64_t held_minor);
+    /* Under `lock`. The worker holds records to decide later, the oldest
+     * at this place (UINT64_MAX: none): no other worker may pass it
+     * meanwhile. */
     void (*hold)(void *ctx, size_t worker, uint64_t major, uint64_t minor);
     void *ctx;
+    /* Guards every worker's held records as the others see them: which
+     * are published, and which one some worker is deciding. */
+    pthread_mutex_t *lock;
     /* Records are written in the order they were decided, each rendered
-     * by its worker while later ones are decided. */
+     * by the worker that decided it while later ones are decided. */
     struct write_turn *turn;
 };
 
@@ -120,6 +129,15 @@ bool pipeline_set_order(struct pipeline *p, const struct decision_order *order,
  * records whose turn has come; with `all`, every one, waiting for each
  * turn (before the worker runs out of input). */
 void pipeline_decide_held(struct pipeline *p, bool all);
+/* Workers on a file, under the decision order's lock: claim `owner`'s
+ * oldest held record for the caller to decide, when no worker is deciding
+ * one of owner's already (NULL otherwise). It is owner's published held
+ * place; the caller has checked that its turn has come. */
+struct held_record *pipeline_claim_held(struct pipeline *owner);
+/* Decide and render a record claimed from `owner` on `self`'s thread,
+ * with self's scratch; owner frees it later. Without the lock. */
+void pipeline_decide_claimed(struct pipeline *self, struct pipeline *owner,
+                             struct held_record *o);
 /* Workers on a file: the entry processed next is the reader's frame
  * `frame_no` (it numbers flows: tlsmon.flow_id is the number of the frame
  * that opened the flow, as with one pipeline), placed at `major`; `by_age`
