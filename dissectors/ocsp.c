@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cert_decode.h"
+
 static X509 *chain_cert(const struct cert_chain *c, size_t i)
 {
     if (!c->der || i >= c->n_certs)
@@ -21,15 +23,9 @@ static X509 *chain_cert(const struct cert_chain *c, size_t i)
      * because a certificate past them would be read out of bounds. */
     if (off > c->der_len || len > c->der_len - off || len == 0)
         return NULL;
-    const unsigned char *start = c->der + off, *p = start;
-    X509 *x = d2i_X509(NULL, &p, (long)len);
     /* Trailing bytes: the certificate stage calls it malformed, so the
      * staple is not matched against it either. */
-    if (x && p != start + len) {
-        X509_free(x);
-        x = NULL;
-    }
-    return x;
+    return cert_decode(c->der + off, len);
 }
 
 static int64_t gentime_seconds(const ASN1_GENERALIZEDTIME *t)

@@ -32,6 +32,7 @@
 
 #include "age_list.h"
 #include "array_len.h"
+#include "cert_decode.h"
 #include "der_subject.h"
 #include "digest.h"
 #include "memcap.h"
@@ -1304,7 +1305,6 @@ done:
 
 /* ---- one chain, cached ---- */
 
-static X509 *decode_cert(const uint8_t *der, uint32_t len);
 static X509 *decode_shared_cert(struct x509_stage *st, const uint8_t *der,
                                 uint32_t len, X509 *const *earlier,
                                 size_t n_earlier, struct decoded_cert **entry);
@@ -1333,7 +1333,7 @@ static void analyze_uncached(struct x509_stage *st,
             continue;
         }
         /* Leaves are what differs from chain to chain: not kept. */
-        certs[i] = i == 0 ? decode_cert(chain->der + off, len)
+        certs[i] = i == 0 ? cert_decode(chain->der + off, len)
                           : decode_shared_cert(st, chain->der + off, len,
                                                certs + 1, i - 1, &entries[i]);
         if (certs[i])
@@ -1518,19 +1518,6 @@ static uint64_t chain_hash(const struct x509_stage *st,
 
 /* ---- the decoded certificates above the leaf ---- */
 
-/* NULL unless the bytes are one well-formed certificate: trailing bytes
- * mean the length and the DER disagree. */
-static X509 *decode_cert(const uint8_t *der, uint32_t len)
-{
-    const unsigned char *p = der;
-    X509 *x = d2i_X509(NULL, &p, (long)len);
-    if (x && p != der + len) {
-        X509_free(x);
-        x = NULL;
-    }
-    return x;
-}
-
 /* Only what no chain changes is kept: X509_verify_cert copies missing
  * key parameters (DSA's, inherited) from the issuer of the day into the
  * key, which would change the key's size for the chains after. */
@@ -1594,15 +1581,15 @@ static X509 *decode_shared_cert(struct x509_stage *st, const uint8_t *der,
             continue;
         for (size_t i = 0; i < n_earlier; i++)
             if (earlier[i] == e->x509)
-                return decode_cert(der, len);
+                return cert_decode(der, len);
         if (!X509_up_ref(e->x509))
-            return decode_cert(der, len);
+            return cert_decode(der, len);
         st->stats.cert_hits++;
         age_list_touch(&st->cert_recency, &e->recency);
         *entry = e;
         return e->x509;
     }
-    X509 *x = decode_cert(der, len);
+    X509 *x = cert_decode(der, len);
     if (x && cert_keepable(x))
         *entry = keep_cert(st, hash, der, len, x);
     return x;

@@ -2,11 +2,17 @@
  * become a DER chain (first byte: host name choice; then 2-byte length
  * prefixed certificates) analyzed at a fixed capture time. Beyond "no
  * crash", it checks that no fact or verdict is claimed for what OpenSSL did
- * not parse, and that every string is terminated within its buffer. */
+ * not parse, that every string is terminated within its buffer, and that
+ * each certificate decodes in tlsmon's own context (cert_decode.c) as
+ * d2i_X509 decodes it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "dissectors/cert_decode.h"
 #include "dissectors/x509.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -94,6 +100,31 @@ static void check(const struct cert_chain *c, const struct cert_result *r)
     }
 }
 
+/* The same certificate or none either way: the same encoding and key. */
+static void check_decoding(const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    X509 *want = d2i_X509(NULL, &p, (long)len);
+    if (want && p != der + len) {
+        X509_free(want);
+        want = NULL;
+    }
+    X509 *got = cert_decode(der, len);
+    CHECK(!want == !got);
+    if (want && got) {
+        unsigned char *a = NULL, *b = NULL;
+        int la = i2d_X509(want, &a), lb = i2d_X509(got, &b);
+        CHECK(la == lb && (la <= 0 || memcmp(a, b, (size_t)la) == 0));
+        OPENSSL_free(a);
+        OPENSSL_free(b);
+        EVP_PKEY *ka = X509_get0_pubkey(want), *kb = X509_get0_pubkey(got);
+        CHECK(!ka == !kb && (!ka || EVP_PKEY_eq(ka, kb) == 1));
+    }
+    X509_free(want);
+    X509_free(got);
+    ERR_clear_error();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!st) {
@@ -131,6 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pos += len;
     }
     c.n_certs_total = c.n_certs;
+    for (size_t i = 0; i < c.n_certs; i++)
+        check_decoding(c.der + c.certs[i].off, c.certs[i].len);
 
     struct cert_result r;
     x509_analyze_chain(st, &c, data[0] & 0x80, host, at, &r);
