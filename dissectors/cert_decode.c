@@ -17,8 +17,9 @@
  * The provider hands out the default provider's own algorithm tables and
  * its provider context, so every key, digest and signature is the default
  * provider's code with its state: a key decoded here verifies, compares
- * and prints as one d2i_X509 decoded. If the context cannot be made (no
- * default provider in this OpenSSL's configuration), certificates are
+ * and prints as one d2i_X509 decoded. The default provider is only used
+ * when the process has it: if this OpenSSL's configuration leaves it out
+ * (a FIPS-only one), or the context cannot be made, certificates are
  * decoded in the default context, as d2i_X509 does.
  *
  * The context, like the digests of digest.c, lives until exit: certificates
@@ -41,6 +42,7 @@ static OSSL_PROVIDER *default_provider;
 /* The default provider's table of each operation, the decoders' filtered:
  * what the provider answers. */
 static const OSSL_ALGORITHM *operations[OSSL_OP__HIGHEST + 1];
+static int operation_no_cache[OSSL_OP__HIGHEST + 1];
 static OSSL_ALGORITHM key_decoders[64];
 static OSSL_LIB_CTX *decode_ctx; /* NULL: the default context */
 static pthread_once_t made = PTHREAD_ONCE_INIT;
@@ -52,8 +54,10 @@ static const OSSL_ALGORITHM *query_operation(void *provctx, int operation,
     *no_cache = 0;
     if (operation < 0 || operation > OSSL_OP__HIGHEST)
         return NULL;
-    return operation == OSSL_OP_DECODER ? key_decoders
-                                        : operations[operation];
+    if (operation == OSSL_OP_DECODER)
+        return key_decoders; /* copied: ours to keep */
+    *no_cache = operation_no_cache[operation];
+    return operations[operation];
 }
 
 /* The provider context is the default provider's, freed by its owner. */
@@ -99,17 +103,29 @@ static bool keep_key_decoders(void)
     return n > 0; /* the rest of the array is zero: the table's end */
 }
 
+static int note_default(OSSL_PROVIDER *provider, void *found)
+{
+    if (!strcmp(OSSL_PROVIDER_get0_name(provider), "default"))
+        *(bool *)found = true;
+    return 1;
+}
+
 static void make_context(void)
 {
+    /* Active: loaded by the configuration or as OpenSSL's fallback; the
+     * load below then takes one more reference and adds nothing to what
+     * the process uses. */
+    bool active = false;
+    OSSL_PROVIDER_do_all(NULL, note_default, &active);
+    if (!active)
+        goto failed;
     default_provider = OSSL_PROVIDER_load(NULL, "default");
     if (!default_provider || !keep_key_decoders())
         goto failed;
-    for (int op = 1; op <= OSSL_OP__HIGHEST; op++) {
-        int no_cache = 0;
+    for (int op = 1; op <= OSSL_OP__HIGHEST; op++)
         if (op != OSSL_OP_DECODER)
-            operations[op] = OSSL_PROVIDER_query_operation(default_provider,
-                                                           op, &no_cache);
-    }
+            operations[op] = OSSL_PROVIDER_query_operation(
+                default_provider, op, &operation_no_cache[op]);
     OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
     if (!ctx)
         goto failed;
