@@ -9,7 +9,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <glob.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -20,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "committed_certs.h"
 #include "common/array_len.h"
 #include "dissectors/cert_decode.h"
 
@@ -83,34 +83,15 @@ static void test_own_context(void **state)
     assert_true(cert_decode_in_own_context());
 }
 
+static void same_decoding(const unsigned char *der, size_t len)
+{
+    X509_free(assert_same_decoding(der, len));
+}
+
 static void test_committed_certs(void **state)
 {
     (void)state;
-    char pattern[600];
-    snprintf(pattern, sizeof(pattern), "%s/*.pem", certs_dir);
-    glob_t g;
-    assert_int_equal(glob(pattern, 0, NULL, &g), 0);
-    size_t n_certs = 0;
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        BIO *bio = BIO_new_file(g.gl_pathv[i], "r");
-        assert_non_null(bio);
-        char *name = NULL, *header = NULL;
-        unsigned char *der = NULL;
-        long len = 0;
-        while (PEM_read_bio(bio, &name, &header, &der, &len)) {
-            if (!strcmp(name, "CERTIFICATE")) {
-                X509_free(assert_same_decoding(der, (size_t)len));
-                n_certs++;
-            }
-            OPENSSL_free(name);
-            OPENSSL_free(header);
-            OPENSSL_free(der);
-        }
-        BIO_free(bio);
-    }
-    ERR_clear_error();
-    globfree(&g);
-    assert_true(n_certs >= 20);
+    assert_true(each_committed_cert(certs_dir, same_decoding) >= 20);
 }
 
 static EVP_PKEY *make_key(const char *type, const char *group, bool explicit)
@@ -233,6 +214,11 @@ static void test_key_types(void **state)
     ERR_clear_error();
 }
 
+static void assert_no_certificate(const unsigned char *der, size_t len)
+{
+    assert_null(cert_decode(der, len));
+}
+
 /* Cut at every length (each cut in a buffer of its own size, so the
  * sanitizers see a read past it), a byte too many, and nothing. */
 static void test_malformed(void **state)
@@ -240,19 +226,9 @@ static void test_malformed(void **state)
     (void)state;
     char path[600];
     snprintf(path, sizeof(path), "%s/server-rsa.pem", certs_dir);
-    BIO *bio = BIO_new_file(path, "r");
-    assert_non_null(bio);
-    char *name = NULL, *header = NULL;
-    unsigned char *der = NULL;
     long full = 0;
-    assert_true(PEM_read_bio(bio, &name, &header, &der, &full));
-    for (long cut = 0; cut < full; cut++) {
-        unsigned char *part = malloc(cut ? (size_t)cut : 1);
-        assert_non_null(part);
-        memcpy(part, der, (size_t)cut);
-        assert_null(cert_decode(part, (size_t)cut));
-        free(part);
-    }
+    unsigned char *der = committed_cert_der(path, &full);
+    each_cut(der, (size_t)full, assert_no_certificate);
     unsigned char *longer = malloc((size_t)full + 1);
     assert_non_null(longer);
     memcpy(longer, der, (size_t)full);
@@ -263,10 +239,7 @@ static void test_malformed(void **state)
     X509_free(whole);
     assert_null(cert_decode(NULL, 0));
     free(longer);
-    OPENSSL_free(name);
-    OPENSSL_free(header);
     OPENSSL_free(der);
-    BIO_free(bio);
     ERR_clear_error();
 }
 

@@ -9,7 +9,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <glob.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
@@ -22,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "committed_certs.h"
 #include "common/array_len.h"
 #include "common/memcap.h"
 #include "dissectors/der_subject.h"
@@ -1348,22 +1348,6 @@ static void test_shared_verdicts_bounded(void **state)
 
 /* ---- the subject reader of CA files (der_subject.c) ---- */
 
-/* The DER of the first certificate of a PEM file, as the file holds it
- * (not re-encoded); its length in *len. */
-static unsigned char *pem_der(const char *path, long *len)
-{
-    BIO *bio = BIO_new_file(path, "r");
-    assert_non_null(bio);
-    char *name = NULL, *header = NULL;
-    unsigned char *der = NULL;
-    assert_true(PEM_read_bio(bio, &name, &header, &der, len));
-    assert_string_equal(name, "CERTIFICATE");
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    BIO_free(bio);
-    return der;
-}
-
 /* Its subject as OpenSSL decodes the whole certificate. */
 static void assert_subject_of(const unsigned char *der, size_t len)
 {
@@ -1382,49 +1366,24 @@ static void assert_subject_of(const unsigned char *der, size_t len)
 static void test_der_subject_all_certs(void **state)
 {
     (void)state;
-    char pattern[600];
-    snprintf(pattern, sizeof(pattern), "%s/*.pem", certs_dir);
-    glob_t g;
-    assert_int_equal(glob(pattern, 0, NULL, &g), 0);
-    size_t n_certs = 0;
-    for (size_t i = 0; i < g.gl_pathc; i++) {
-        BIO *bio = BIO_new_file(g.gl_pathv[i], "r");
-        assert_non_null(bio);
-        char *name = NULL, *header = NULL;
-        unsigned char *der = NULL;
-        long len = 0;
-        while (PEM_read_bio(bio, &name, &header, &der, &len)) {
-            if (!strcmp(name, "CERTIFICATE")) {
-                assert_subject_of(der, (size_t)len);
-                n_certs++;
-            }
-            OPENSSL_free(name);
-            OPENSSL_free(header);
-            OPENSSL_free(der);
-        }
-        BIO_free(bio);
-    }
-    ERR_clear_error();
-    globfree(&g);
-    assert_true(n_certs >= 20);
+    assert_true(each_committed_cert(certs_dir, assert_subject_of) >= 20);
 }
 
 /* A certificate cut short at every length, each cut in a buffer of its
  * own size (the sanitizers see a read past it): the outer SEQUENCE then
  * claims more than there is, so no subject. One byte more than the
  * certificate is not read. */
+static void assert_no_subject(const unsigned char *der, size_t len)
+{
+    assert_null(der_subject(der, len));
+}
+
 static void test_der_subject_truncated(void **state)
 {
     (void)state;
     long full;
-    unsigned char *der = pem_der(cert_path("server-rsa.pem"), &full);
-    for (long cut = 0; cut < full; cut++) {
-        unsigned char *part = malloc(cut ? (size_t)cut : 1);
-        assert_non_null(part);
-        memcpy(part, der, (size_t)cut);
-        assert_null(der_subject(part, (size_t)cut));
-        free(part);
-    }
+    unsigned char *der = committed_cert_der(cert_path("server-rsa.pem"), &full);
+    each_cut(der, (size_t)full, assert_no_subject);
     assert_null(der_subject(NULL, 0));
     unsigned char *longer = malloc((size_t)full + 1);
     assert_non_null(longer);
@@ -1490,7 +1449,7 @@ static void test_der_subject_long_length(void **state)
 {
     (void)state;
     long full;
-    unsigned char *der = pem_der(cert_path("server-rsa.pem"), &full);
+    unsigned char *der = committed_cert_der(cert_path("server-rsa.pem"), &full);
     assert_int_equal(der[0], 0x30);
     assert_int_equal(der[1], 0x82); /* two length bytes */
     size_t content = (size_t)full - 4;
