@@ -1,6 +1,7 @@
 /* committed_certs.h — for unit tests: the certificates of captures/certs
  * as their files hold the DER (not re-encoded), one by one or all of them,
- * and a certificate cut short at every length. */
+ * and a certificate cut short at every length. Its checks are cmocka's:
+ * include it after <cmocka.h>. */
 #ifndef TLSMON_TEST_COMMITTED_CERTS_H
 #define TLSMON_TEST_COMMITTED_CERTS_H
 
